@@ -1,0 +1,35 @@
+// Trace event ids shared with shared/trace/events.ts (append only: ids are part of the SAB format).
+#pragma once
+#include <cstdint>
+
+namespace pvg::trace {
+enum class Event : uint16_t {
+  apple_gfx_read = 1,
+  apple_gfx_write = 2,
+  apple_gfx_create_task = 3,
+  apple_gfx_destroy_task = 4,
+  apple_gfx_map_memory = 5,
+  apple_gfx_unmap_memory = 6,
+  apple_gfx_read_memory = 7,
+  apple_gfx_raise_irq = 8,
+  apple_gfx_new_frame = 9,
+  apple_gfx_mode_change = 10,
+  apple_gfx_cursor_set = 11,
+  apple_gfx_cursor_show = 12,
+  apple_gfx_cursor_move = 13,
+  apple_iosfc_read = 14,
+  apple_iosfc_write = 15,
+  apple_iosfc_map_memory = 16,
+  apple_iosfc_unmap_memory = 17,
+  apple_iosfc_raise_irq = 18,
+  mailbox_handle = 32,
+  mailbox_park = 33,
+  mailbox_producer_wait = 34,
+  mailbox_depth = 35,
+  reply_wait = 36,
+  request = 37,
+  lock_wait = 38,
+  actor_control = 39,
+  test_event = 63,
+};
+}  // namespace pvg::trace
