@@ -6,6 +6,7 @@ export const enum MailboxWord {
   RecordWords = 2,
   Closed = 3,
   CloseReason = 4,
+  ParkMode = 5,
   Tail = 16,
   Head = 32,
   DequeuedLo = 33,
@@ -22,6 +23,11 @@ export const RECORD_WORDS = 16;
 export const RECORD_ARGS = RECORD_WORDS - 2;
 export const DOORBELL_RUNNING = 0;
 export const DOORBELL_PARKED = 1;
+/** Word 5: how sleepers park. Futex mode is the one native threads can wake. */
+export const enum ParkMode {
+  Futex = 0,
+  Atomics = 1,
+}
 
 export function mailboxBytes(capacity: number): number {
   return (MAILBOX_HEADER_WORDS + capacity * RECORD_WORDS) * 4;

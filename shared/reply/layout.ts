@@ -14,6 +14,8 @@ export const enum ReplyState {
   Pending = 1,
   Replied = 2,
   Error = 3,
+  /** A responder holds the slot while it checks the id and writes values. */
+  Claimed = 4,
 }
 export const enum ReplyTableWord {
   Magic = 0,

@@ -1,0 +1,24 @@
+// What the supervisor hands an actor's worker (structured-clonable workerData), and the control
+// methods every actor has. comlink carries the control plane only: never per message.
+import type { MessagePort } from 'node:worker_threads';
+
+export interface ActorBoot {
+  name: string;
+  mailbox: SharedArrayBuffer;
+  replies: SharedArrayBuffer;
+  /** Reply slots this actor may use as a requester: [first, first + count). */
+  replySlots: { first: number; count: number };
+  peers: Record<string, SharedArrayBuffer>;
+  trace: { set: SharedArrayBuffer; ring: number } | null;
+  spinBudget: number;
+  parkTimeoutMs: number;
+  config: unknown;
+  control: MessagePort;
+}
+
+export interface BaseControl {
+  /** Resolves once the actor's setup has finished. */
+  ready(): Promise<{ threadId: number }>;
+  /** Finishes the records already queued, runs the actor's onStop, and lets its worker exit. */
+  shutdown(): Promise<void>;
+}

@@ -1,0 +1,111 @@
+// Runs inside an actor's worker: builds the actor from its boot data, serves its mailbox
+// (spin, then park in a futex that native producers can ring), and serves the comlink control
+// plane in between. A handler that throws escalates to an uncaught error, which the supervisor
+// turns into a VM failure.
+import { threadId, workerData } from 'node:worker_threads';
+
+import * as Comlink from 'comlink';
+
+import { Mailbox } from '../../shared/mailbox/mailbox.js';
+import { newRecord, type MailboxRecord } from '../../shared/mailbox/record.js';
+import { native } from '../../shared/native/addon.js';
+import { ReplyTable } from '../../shared/reply/reply-table.js';
+import { TraceRingWriter } from '../../shared/trace/ring.js';
+import type { ActorBoot, BaseControl } from './boot.js';
+import { portEndpoint } from './control-endpoint.js';
+
+export interface ActorContext {
+  readonly name: string;
+  readonly mailbox: Mailbox;
+  readonly replies: ReplyTable;
+  readonly replySlots: { first: number; count: number };
+  readonly peers: Readonly<Record<string, Mailbox>>;
+  readonly trace: TraceRingWriter | null;
+  readonly config: unknown;
+}
+
+export interface ActorBehaviour<Control extends object = object> {
+  /** Handles one mailbox record. The record object is reused: copy what must outlive the call. */
+  onRecord(record: MailboxRecord): void;
+  /** Extra control-plane methods (configure, stats, …). */
+  control?: Control;
+  onStop?(): void | Promise<void>;
+}
+
+/** Records handled before the actor yields to its event loop for control messages. */
+const BATCH = 256;
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+export async function runActor<Control extends object>(
+  setup: (ctx: ActorContext) => ActorBehaviour<Control> | Promise<ActorBehaviour<Control>>,
+): Promise<void> {
+  const boot = workerData as ActorBoot;
+  const mailbox = new Mailbox(boot.mailbox, boot.name);
+  const peers: Record<string, Mailbox> = {};
+  for (const [peer, sab] of Object.entries(boot.peers)) peers[peer] = new Mailbox(sab, peer);
+  const trace = boot.trace ? new TraceRingWriter(boot.trace.set, boot.trace.ring, native.currentThreadId()) : null;
+  const ctx: ActorContext = {
+    name: boot.name,
+    mailbox,
+    replies: new ReplyTable(boot.replies),
+    replySlots: boot.replySlots,
+    peers,
+    trace,
+    config: boot.config,
+  };
+
+  let stopping = false;
+  let stopped: Promise<void> | null = null;
+  let behaviour: ActorBehaviour<Control> | null = null;
+  const readyPromise = Promise.resolve(setup(ctx)).then((b) => {
+    behaviour = b;
+  });
+
+  const base: BaseControl = {
+    ready: async () => {
+      await readyPromise;
+      return { threadId };
+    },
+    shutdown: async () => {
+      stopping = true;
+      mailbox.ring();
+      await stopped;
+      await behaviour?.onStop?.();
+      // Close after comlink has posted this call's reply; then the worker's loop empties and it exits.
+      setImmediate(() => boot.control.close());
+    },
+  };
+  await readyPromise.catch(() => undefined);
+  Comlink.expose({ ...(behaviour as ActorBehaviour<Control> | null)?.control, ...base }, portEndpoint(boot.control));
+  await readyPromise;
+
+  stopped = pump(mailbox, behaviour!, boot, () => stopping);
+  stopped.catch((err: unknown) => {
+    // Escalate: an uncaught error makes the worker emit 'error', which the supervisor handles.
+    setImmediate(() => {
+      throw err;
+    });
+  });
+}
+
+async function pump(mailbox: Mailbox, behaviour: ActorBehaviour<object>, boot: ActorBoot, stopping: () => boolean): Promise<void> {
+  const record = newRecord();
+  for (;;) {
+    let handled = 0;
+    while (handled < BATCH && mailbox.tryDequeue(record)) {
+      behaviour.onRecord(record);
+      handled++;
+    }
+    if (handled === BATCH) {
+      await yieldToEventLoop();
+      continue;
+    }
+    if (handled > 0) continue;
+    if (stopping() || mailbox.closed) return;
+    const outcome = mailbox.waitForWork(boot.spinBudget, boot.parkTimeoutMs);
+    if (outcome !== 'ready') await yieldToEventLoop();
+  }
+}

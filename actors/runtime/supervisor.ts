@@ -1,0 +1,243 @@
+// The main-thread side of the actor runtime: creates mailboxes and the reply table, spawns each
+// actor on its own worker, and supervises them. An actor that throws or exits unasked fails the
+// whole VM: every mailbox closes, every pending reply slot gets an error (releasing every thread
+// that waits, JS or native), every other worker is terminated, and the embedder gets a typed
+// error. Nothing waits forever.
+import { EventEmitter } from 'node:events';
+import { MessageChannel, Worker } from 'node:worker_threads';
+
+import * as Comlink from 'comlink';
+
+import { CloseReason } from '../../shared/mailbox/errors.js';
+import { Mailbox, createMailboxBuffer, type MailboxOptions } from '../../shared/mailbox/mailbox.js';
+import { compiledModuleUrl } from '../../shared/package-root.js';
+import { ReplyErrorCode } from '../../shared/reply/errors.js';
+import { ReplyTable, createReplyTableBuffer } from '../../shared/reply/reply-table.js';
+import { createTraceSetBuffer } from '../../shared/trace/ring.js';
+import type { TrackLabel } from '../../shared/trace/chrome.js';
+import type { ActorBoot, BaseControl } from './boot.js';
+import { ringingEndpoint } from './control-endpoint.js';
+import { ActorCrashedError, ActorExitedError, VmFailure, VmStoppedError } from './errors.js';
+
+export interface SupervisorOptions {
+  /** Reply slots in the VM's table (each requesting thread owns some). */
+  replySlots?: number;
+  replyPayloadBytes?: number;
+  /** Trace rings: one per actor and per native thread that traces. */
+  traceRings?: number;
+  traceEventsPerRing?: number;
+}
+
+export interface SpawnSpec {
+  name: string;
+  /** Module path from the package root, without extension, e.g. "actors/device/worker". */
+  module: string;
+  mailbox: Mailbox;
+  peers?: Record<string, Mailbox>;
+  /** Reply slots this actor requests on. */
+  replySlots?: number;
+  config?: unknown;
+  /** Spin checks before parking (0: park at once). */
+  spinBudget?: number;
+  /** A parked actor wakes at least this often to serve its event loop. */
+  parkTimeoutMs?: number;
+}
+
+export type Control<C> = Comlink.Remote<C & BaseControl>;
+
+export interface ActorHandle<C = object> {
+  readonly name: string;
+  readonly worker: Worker;
+  readonly mailbox: Mailbox;
+  readonly replySlots: { first: number; count: number };
+  /** The control plane; calls reject with VmStoppedError once the VM failed or stopped. */
+  readonly control: Control<C>;
+  readonly threadId: number;
+  readonly traceRing: number;
+}
+
+interface Entry {
+  handle: ActorHandle<object>;
+  exited: Promise<number>;
+  hasExited: boolean;
+  stopping: boolean;
+}
+
+export class Supervisor extends EventEmitter {
+  readonly replies: ReplyTable;
+  readonly traceSet: SharedArrayBuffer;
+  private readonly mailboxes: Mailbox[] = [];
+  private readonly actors = new Map<string, Entry>();
+  private readonly labels: TrackLabel[] = [];
+  private nextReplySlot = 0;
+  private nextTraceRing = 0;
+  private failure: VmFailure | null = null;
+  private shuttingDown = false;
+  /** Settles when the VM fails or stops; control calls race against it. */
+  private readonly stoppedSignal: Promise<never>;
+  private signalStopped!: (reason: VmFailure | 'shutdown') => void;
+
+  constructor(options: SupervisorOptions = {}) {
+    super();
+    this.replies = new ReplyTable(createReplyTableBuffer(options.replySlots ?? 64, options.replyPayloadBytes ?? 4096));
+    this.traceSet = createTraceSetBuffer(options.traceRings ?? 32, options.traceEventsPerRing ?? 16384);
+    this.stoppedSignal = new Promise<never>((_, reject) => {
+      this.signalStopped = (reason) => reject(reason);
+    });
+    this.stoppedSignal.catch(() => undefined);
+  }
+
+  get failed(): VmFailure | null {
+    return this.failure;
+  }
+
+  createMailbox(name: string, options: MailboxOptions): Mailbox {
+    const mailbox = new Mailbox(createMailboxBuffer(options), name);
+    this.mailboxes.push(mailbox);
+    return mailbox;
+  }
+
+  /** Reserves reply slots for a requester that is not an actor (a native thread pool, a test). */
+  reserveReplySlots(count: number): { first: number; count: number } {
+    if (!Number.isInteger(count) || count < 0 || this.nextReplySlot + count > this.replies.slots) {
+      throw new RangeError(`cannot reserve ${count} reply slots: ${this.replies.slots - this.nextReplySlot} left`);
+    }
+    const first = this.nextReplySlot;
+    this.nextReplySlot += count;
+    return { first, count };
+  }
+
+  /** Reserves a trace ring for a thread and names its track. */
+  reserveTraceRing(label: string): number {
+    const ring = this.nextTraceRing++;
+    if (ring >= new Int32Array(this.traceSet, 0, 2)[1]!) throw new RangeError('no trace ring left; raise traceRings');
+    this.labels.push({ ring, name: label });
+    return ring;
+  }
+
+  get trackLabels(): readonly TrackLabel[] {
+    return this.labels;
+  }
+
+  async spawn<C extends object = object>(spec: SpawnSpec): Promise<ActorHandle<C>> {
+    if (this.failure || this.shuttingDown) throw new VmStoppedError(spec.name, this.failure ?? 'shutdown');
+    if (this.actors.has(spec.name)) throw new Error(`an actor named ${spec.name} already exists`);
+    const replySlots = this.reserveReplySlots(spec.replySlots ?? 0);
+    const traceRing = this.reserveTraceRing(spec.name);
+    const { port1, port2 } = new MessageChannel();
+    const boot: ActorBoot = {
+      name: spec.name,
+      mailbox: spec.mailbox.buffer,
+      replies: this.replies.buffer,
+      replySlots,
+      peers: Object.fromEntries(Object.entries(spec.peers ?? {}).map(([k, m]) => [k, m.buffer])),
+      trace: { set: this.traceSet, ring: traceRing },
+      spinBudget: spec.spinBudget ?? 2000,
+      parkTimeoutMs: spec.parkTimeoutMs ?? 50,
+      config: spec.config ?? null,
+      control: port2,
+    };
+    const worker = new Worker(compiledModuleUrl(spec.module), {
+      workerData: boot,
+      transferList: [port2],
+      name: `pvg-${spec.name}`,
+    });
+    const remote = Comlink.wrap<C & BaseControl>(ringingEndpoint(port1, spec.mailbox));
+    const handle: ActorHandle<C> = {
+      name: spec.name,
+      worker,
+      mailbox: spec.mailbox,
+      replySlots,
+      control: this.guard(spec.name, remote),
+      threadId: worker.threadId,
+      traceRing,
+    };
+    const entry: Entry = {
+      handle: handle as ActorHandle<object>,
+      stopping: false,
+      hasExited: false,
+      exited: new Promise((resolve) => worker.once('exit', resolve)),
+    };
+    this.actors.set(spec.name, entry);
+    worker.on('error', (err) => this.fail(new ActorCrashedError(spec.name, err)));
+    worker.on('exit', (code) => {
+      entry.hasExited = true;
+      port1.close();
+      if (!entry.stopping && !this.shuttingDown) this.fail(new ActorExitedError(spec.name, code));
+    });
+    await handle.control.ready();
+    return handle;
+  }
+
+  /** Actors whose worker has not exited yet. */
+  liveActors(): string[] {
+    return [...this.actors.entries()].filter(([, e]) => !e.hasExited).map(([n]) => n);
+  }
+
+  /** Resolves with the failure when the VM fails (never resolves on a clean shutdown). */
+  whenFailed(): Promise<VmFailure> {
+    return new Promise((resolve) => {
+      if (this.failure) resolve(this.failure);
+      else this.once('failure', resolve);
+    });
+  }
+
+  /** Stops every actor: each finishes its queued records; one that hangs is terminated. */
+  async shutdown(timeoutMs = 5000): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    const entries = [...this.actors.values()];
+    await Promise.all(
+      entries.map(async (entry) => {
+        entry.stopping = true;
+        const asked = entry.handle.control.shutdown().catch(() => undefined);
+        const done = await Promise.race([entry.exited.then(() => true), delay(timeoutMs).then(() => false)]);
+        await Promise.race([asked, delay(10)]);
+        if (!done) await entry.handle.worker.terminate();
+      }),
+    );
+    for (const mailbox of this.mailboxes) mailbox.close(CloseReason.Shutdown);
+    this.replies.failAllPending(ReplyErrorCode.Shutdown);
+    this.signalStopped('shutdown');
+  }
+
+  /** Fails the VM: closes every mailbox, fails every pending reply, terminates every worker. */
+  fail(failure: VmFailure): void {
+    if (this.failure || this.shuttingDown) return;
+    this.failure = failure;
+    for (const mailbox of this.mailboxes) mailbox.close(CloseReason.ActorFailed);
+    this.replies.failAllPending(ReplyErrorCode.ActorDied);
+    for (const entry of this.actors.values()) {
+      entry.stopping = true;
+      void entry.handle.worker.terminate();
+    }
+    this.signalStopped(failure);
+    this.emit('failure', failure);
+  }
+
+  /** Waits until every worker has exited. */
+  async joined(): Promise<void> {
+    await Promise.all([...this.actors.values()].map((e) => e.exited));
+  }
+
+  /** Wraps a comlink remote so each call rejects once the VM is stopped, instead of hanging. */
+  private guard<C extends object>(name: string, remote: Comlink.Remote<C & BaseControl>): Control<C> {
+    const stopped = this.stoppedSignal.catch((reason: VmFailure | 'shutdown') => {
+      throw new VmStoppedError(name, reason);
+    });
+    return new Proxy(remote, {
+      get: (target, prop) => {
+        const member = Reflect.get(target, prop) as unknown;
+        if (typeof member !== 'function' || prop === 'then') return member;
+        return (...args: unknown[]) => {
+          const call = (member as (...a: unknown[]) => Promise<unknown>)(...args);
+          return prop === 'shutdown' ? call : Promise.race([call, stopped]);
+        };
+      },
+    }) as Control<C>;
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

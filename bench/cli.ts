@@ -1,0 +1,77 @@
+// `npm run bench -- SUITE [--json] [--scale X] [--out FILE]`: runs a benchmark suite and prints a
+// table, or with --json one JSON object on stdout (use `npm run -s` to keep npm's banner out).
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+import { machineInfo } from './machine.js';
+import { latencyTable, ratioTable } from './report.js';
+import { runMailboxBench } from './suites/mailbox.js';
+
+const SUITES = ['mailbox'] as const;
+type Suite = (typeof SUITES)[number];
+
+const HELP = `usage: npm run bench -- SUITE|all [options]
+
+suites:
+  mailbox   round-trip latency: spin reference, mailbox hot and parked, futex reference,
+            JS→native→JS, native→JS→native, postMessage, comlink
+  all       every suite
+
+options:
+  --json         print one JSON object on stdout instead of tables
+  --scale X      multiply iteration counts (default 1; 0.1 for a quick look)
+  --out FILE     also write the JSON result to FILE
+  -h, --help     this text`;
+
+function fail(message: string): never {
+  console.error(`bench: ${message}\n\n${HELP}`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        scale: { type: 'string', default: '1' },
+        out: { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  if (positionals.length !== 1) fail('name exactly one suite (or all)');
+  const name = positionals[0]!;
+  if (name !== 'all' && !SUITES.includes(name as Suite)) fail(`unknown suite "${name}"`);
+  const scale = Number(values.scale);
+  if (!Number.isFinite(scale) || scale <= 0 || scale > 100) fail(`--scale must be a number in (0, 100], got "${values.scale}"`);
+  const suites: Suite[] = name === 'all' ? [...SUITES] : [name as Suite];
+
+  const results: Record<string, unknown> = {};
+  for (const suite of suites) {
+    const progress = values.json ? undefined : (path: string) => process.stderr.write(`  ${suite}: ${path}…\n`);
+    const result = await runMailboxBench({ scale, ...(progress ? { progress } : {}) });
+    results[suite] = result;
+    if (!values.json) {
+      const m = result.machine;
+      console.log(`\n## ${suite} — ${m.cpus} × ${m.cpu_model}, Node ${m.node}\n`);
+      console.log(latencyTable(result.paths));
+      console.log();
+      const { ratio_hot_vs_spin, ratio_parked_vs_futex, ratio_comlink_vs_hot } = result;
+      console.log(ratioTable({ ratio_hot_vs_spin, ratio_parked_vs_futex, ratio_comlink_vs_hot }, result.targets));
+    }
+  }
+  const json = suites.length === 1 ? results[suites[0]!] : { machine: machineInfo(), suites: results };
+  if (values.json) console.log(JSON.stringify(json));
+  if (values.out) writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
+}
+
+await main();

@@ -1,0 +1,32 @@
+// How a thread sleeps on a SAB word and how another wakes it. Futex parking goes through the
+// addon, so native threads can wake the sleeper; V8's Atomics.wait cannot be woken by a native
+// thread (DESIGN.md) but needs no addon call, so it stays available for JS-only pairs.
+import { ParkMode } from '../mailbox/layout.js';
+import { native } from '../native/addon.js';
+
+export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out';
+
+export interface Parker {
+  readonly mode: ParkMode;
+  wait(words: Int32Array, index: number, expected: number, timeoutMs: number): WaitOutcome;
+  wake(words: Int32Array, index: number, count: number): number;
+}
+
+export const futexParker: Parker = {
+  mode: ParkMode.Futex,
+  wait: (words, index, expected, timeoutMs) => native.futexWait(words, index, expected, timeoutMs),
+  wake: (words, index, count) => native.futexWake(words, index, count),
+};
+
+export const atomicsParker: Parker = {
+  mode: ParkMode.Atomics,
+  wait: (words, index, expected, timeoutMs) =>
+    Atomics.wait(words, index, expected, timeoutMs < 0 ? Infinity : timeoutMs),
+  wake: (words, index, count) => Atomics.notify(words, index, count < 0 ? Infinity : count),
+};
+
+export function parkerFor(mode: number): Parker {
+  if (mode === ParkMode.Futex) return futexParker;
+  if (mode === ParkMode.Atomics) return atomicsParker;
+  throw new RangeError(`unknown park mode ${mode}`);
+}

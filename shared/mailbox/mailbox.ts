@@ -1,0 +1,270 @@
+// A bounded multi-producer single-consumer queue in a SharedArrayBuffer, with its doorbell.
+// The protocol (Vyukov per-slot sequence numbers, spin-then-park, back-pressure on full) is in
+// docs/shared-memory.md; native/src/core/mailbox.cpp implements the same one over the same words.
+import { parkerFor, type Parker } from '../doorbell/parker.js';
+import { CloseReason, MailboxClosedError, MailboxTimeoutError } from './errors.js';
+import {
+  DOORBELL_PARKED,
+  DOORBELL_RUNNING,
+  MAILBOX_HEADER_WORDS,
+  MAILBOX_MAGIC,
+  MailboxWord,
+  ParkMode,
+  RECORD_ARGS,
+  RECORD_WORDS,
+  mailboxBytes,
+} from './layout.js';
+import type { MailboxRecord } from './record.js';
+
+export interface MailboxOptions {
+  capacity: number;
+  /** 'futex' (default) lets native threads wake the consumer; 'atomics' is for JS-only pairs. */
+  park?: 'futex' | 'atomics';
+}
+
+export interface MailboxStats {
+  capacity: number;
+  depth: number;
+  enqueued: number;
+  dequeued: number;
+  producerWaits: number;
+  producersWaiting: number;
+  consumerParks: number;
+  closed: boolean;
+}
+
+export type WorkOutcome = 'ready' | 'woken' | 'timed-out' | 'closed';
+
+const TWO_POW_32 = 0x1_0000_0000;
+/** A producer waiting on a full mailbox re-checks the closed flag at least this often. */
+const PRODUCER_RECHECK_MS = 100;
+const PRODUCER_SPINS = 64;
+
+export function createMailboxBuffer(options: MailboxOptions): SharedArrayBuffer {
+  const { capacity } = options;
+  if (!Number.isInteger(capacity) || capacity < 2 || capacity > 1 << 24 || (capacity & (capacity - 1)) !== 0) {
+    throw new RangeError(`mailbox capacity must be a power of two in [2, 2^24], got ${capacity}`);
+  }
+  const sab = new SharedArrayBuffer(mailboxBytes(capacity));
+  const w = new Int32Array(sab);
+  w[MailboxWord.Capacity] = capacity;
+  w[MailboxWord.RecordWords] = RECORD_WORDS;
+  w[MailboxWord.ParkMode] = options.park === 'atomics' ? ParkMode.Atomics : ParkMode.Futex;
+  for (let i = 0; i < capacity; i++) w[MAILBOX_HEADER_WORDS + i * RECORD_WORDS] = i;
+  Atomics.store(w, MailboxWord.Magic, MAILBOX_MAGIC);
+  return sab;
+}
+
+export class Mailbox {
+  readonly words: Int32Array;
+  readonly capacity: number;
+  private readonly mask: number;
+  private readonly parker: Parker;
+  /** Consumer-side state: only the single consumer uses these. */
+  private head = 0;
+  private dequeued = 0;
+
+  constructor(
+    readonly buffer: SharedArrayBuffer,
+    readonly name = 'mailbox',
+  ) {
+    const w = new Int32Array(buffer);
+    const capacity = w[MailboxWord.Capacity] ?? 0;
+    if (Atomics.load(w, MailboxWord.Magic) !== MAILBOX_MAGIC || w[MailboxWord.RecordWords] !== RECORD_WORDS) {
+      throw new TypeError(`${name}: not a mailbox buffer`);
+    }
+    if (buffer.byteLength !== mailboxBytes(capacity)) throw new TypeError(`${name}: buffer size does not match its capacity`);
+    this.words = w;
+    this.capacity = capacity;
+    this.mask = capacity - 1;
+    this.parker = parkerFor(w[MailboxWord.ParkMode] ?? -1);
+    this.head = Atomics.load(w, MailboxWord.Head);
+    this.dequeued = this.readDequeued();
+  }
+
+  // ---------------------------------------------------------------- producer side
+
+  /** Enqueues a record; waits while the mailbox is full (never drops). timeoutMs < 0: no limit. */
+  enqueue(kind: number, args: ArrayLike<number> = [], timeoutMs = -1): void {
+    if (args.length > RECORD_ARGS) throw new RangeError(`${this.name}: at most ${RECORD_ARGS} argument words`);
+    const { base, pos } = this.claim(timeoutMs);
+    const w = this.words;
+    w[base + 1] = kind;
+    let i = 0;
+    for (; i < args.length; i++) w[base + 2 + i] = args[i]! | 0;
+    for (; i < RECORD_ARGS; i++) w[base + 2 + i] = 0;
+    this.publish(base, pos);
+  }
+
+  /** Allocation-free enqueue of up to six argument words. */
+  post(kind: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): void {
+    const { base, pos } = this.claim(-1);
+    const w = this.words;
+    w[base + 1] = kind;
+    w[base + 2] = a0;
+    w[base + 3] = a1;
+    w[base + 4] = a2;
+    w[base + 5] = a3;
+    w[base + 6] = a4;
+    w[base + 7] = a5;
+    for (let i = 8; i < RECORD_WORDS; i++) w[base + i] = 0;
+    this.publish(base, pos);
+  }
+
+  /** Wakes the consumer if it is parked (producers ring only a sleeping consumer). */
+  ring(): void {
+    const w = this.words;
+    if (Atomics.load(w, MailboxWord.DoorbellState) === DOORBELL_PARKED &&
+        Atomics.exchange(w, MailboxWord.DoorbellState, DOORBELL_RUNNING) === DOORBELL_PARKED) {
+      this.parker.wake(w, MailboxWord.DoorbellState, 1);
+    }
+  }
+
+  private claimed = { base: 0, pos: 0 };
+
+  private claim(timeoutMs: number): { base: number; pos: number } {
+    const w = this.words;
+    const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
+    let spins = 0;
+    for (;;) {
+      if (Atomics.load(w, MailboxWord.Closed) !== 0) {
+        throw new MailboxClosedError(this.name, Atomics.load(w, MailboxWord.CloseReason));
+      }
+      const pos = Atomics.load(w, MailboxWord.Tail);
+      const base = MAILBOX_HEADER_WORDS + (pos & this.mask) * RECORD_WORDS;
+      const dif = (Atomics.load(w, base) - pos) | 0;
+      if (dif === 0) {
+        if (Atomics.compareExchange(w, MailboxWord.Tail, pos, (pos + 1) | 0) === pos) {
+          this.claimed.base = base;
+          this.claimed.pos = pos;
+          return this.claimed;
+        }
+      } else if (dif < 0) {
+        if (++spins > PRODUCER_SPINS) this.waitNotFull(deadline, timeoutMs);
+      }
+    }
+  }
+
+  private publish(base: number, pos: number): void {
+    Atomics.store(this.words, base, (pos + 1) | 0);
+    this.ring();
+  }
+
+  private waitNotFull(deadline: number, timeoutMs: number): void {
+    const w = this.words;
+    const seen = Atomics.load(w, MailboxWord.NotFull);
+    Atomics.add(w, MailboxWord.ProducersWaiting, 1);
+    try {
+      const pos = Atomics.load(w, MailboxWord.Tail);
+      const base = MAILBOX_HEADER_WORDS + (pos & this.mask) * RECORD_WORDS;
+      if (((Atomics.load(w, base) - pos) | 0) >= 0 || Atomics.load(w, MailboxWord.Closed) !== 0) return;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new MailboxTimeoutError(this.name, timeoutMs);
+      Atomics.add(w, MailboxWord.ProducerWaits, 1);
+      this.parker.wait(w, MailboxWord.NotFull, seen, Math.min(left, PRODUCER_RECHECK_MS));
+    } finally {
+      Atomics.sub(w, MailboxWord.ProducersWaiting, 1);
+    }
+  }
+
+  // ---------------------------------------------------------------- consumer side
+
+  /** True when the next record is published. */
+  hasWork(): boolean {
+    const base = MAILBOX_HEADER_WORDS + (this.head & this.mask) * RECORD_WORDS;
+    return Atomics.load(this.words, base) === ((this.head + 1) | 0);
+  }
+
+  /** Copies the next record into `out` and releases its slot; false when empty. */
+  tryDequeue(out: MailboxRecord): boolean {
+    const w = this.words;
+    const head = this.head;
+    const base = MAILBOX_HEADER_WORDS + (head & this.mask) * RECORD_WORDS;
+    if (Atomics.load(w, base) !== ((head + 1) | 0)) return false;
+    out.kind = w[base + 1]!;
+    const args = out.args;
+    for (let i = 0; i < RECORD_ARGS; i++) args[i] = w[base + 2 + i]!;
+    this.release(base, head);
+    return true;
+  }
+
+  private release(base: number, head: number): void {
+    const w = this.words;
+    Atomics.store(w, base, (head + this.capacity) | 0);
+    this.head = (head + 1) | 0;
+    Atomics.store(w, MailboxWord.Head, this.head);
+    const n = ++this.dequeued;
+    Atomics.store(w, MailboxWord.DequeuedLo, n % TWO_POW_32 | 0);
+    Atomics.store(w, MailboxWord.DequeuedHi, Math.floor(n / TWO_POW_32));
+    if (Atomics.load(w, MailboxWord.ProducersWaiting) > 0) {
+      Atomics.add(w, MailboxWord.NotFull, 1);
+      this.parker.wake(w, MailboxWord.NotFull, -1);
+    }
+  }
+
+  /**
+   * The consumer's doorbell: spins up to spinBudget checks, then parks until a producer rings,
+   * the mailbox closes, or timeoutMs passes (< 0: no limit).
+   */
+  waitForWork(spinBudget: number, timeoutMs: number): WorkOutcome {
+    const w = this.words;
+    for (let i = 0; i < spinBudget; i++) {
+      if (this.hasWork()) return 'ready';
+    }
+    if (this.hasWork()) return 'ready';
+    Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_PARKED);
+    // Re-check after announcing: a record published before the store would otherwise be missed.
+    if (this.hasWork() || Atomics.load(w, MailboxWord.Closed) !== 0) {
+      Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_RUNNING);
+      return this.hasWork() ? 'ready' : 'closed';
+    }
+    Atomics.add(w, MailboxWord.ConsumerParks, 1);
+    const outcome = this.parker.wait(w, MailboxWord.DoorbellState, DOORBELL_PARKED, timeoutMs);
+    Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_RUNNING);
+    if (this.hasWork()) return 'ready';
+    if (Atomics.load(w, MailboxWord.Closed) !== 0) return 'closed';
+    return outcome === 'timed-out' ? 'timed-out' : 'woken';
+  }
+
+  // ---------------------------------------------------------------- either side
+
+  /** Refuses further enqueues and releases the parked consumer and every waiting producer. */
+  close(reason: CloseReason | number = CloseReason.Shutdown): void {
+    const w = this.words;
+    if (Atomics.compareExchange(w, MailboxWord.Closed, 0, 1) === 0) Atomics.store(w, MailboxWord.CloseReason, reason);
+    Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_RUNNING);
+    this.parker.wake(w, MailboxWord.DoorbellState, -1);
+    Atomics.add(w, MailboxWord.NotFull, 1);
+    this.parker.wake(w, MailboxWord.NotFull, -1);
+  }
+
+  get closed(): boolean {
+    return Atomics.load(this.words, MailboxWord.Closed) !== 0;
+  }
+
+  depth(): number {
+    const w = this.words;
+    return Math.max(0, (Atomics.load(w, MailboxWord.Tail) - Atomics.load(w, MailboxWord.Head)) | 0);
+  }
+
+  stats(): MailboxStats {
+    const w = this.words;
+    const dequeued = this.readDequeued();
+    const depth = this.depth();
+    return {
+      capacity: this.capacity,
+      depth,
+      enqueued: dequeued + depth,
+      dequeued,
+      producerWaits: Atomics.load(w, MailboxWord.ProducerWaits) >>> 0,
+      producersWaiting: Atomics.load(w, MailboxWord.ProducersWaiting),
+      consumerParks: Atomics.load(w, MailboxWord.ConsumerParks) >>> 0,
+      closed: this.closed,
+    };
+  }
+
+  private readDequeued(): number {
+    const w = this.words;
+    return (Atomics.load(w, MailboxWord.DequeuedHi) >>> 0) * TWO_POW_32 + (Atomics.load(w, MailboxWord.DequeuedLo) >>> 0);
+  }
+}

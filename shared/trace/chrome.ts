@@ -1,0 +1,88 @@
+// Turns drained trace events into Chrome Trace Event JSON (opens in Perfetto and chrome://tracing):
+// one track per ring (thread), spans, instants, counters and flow arrows.
+import { traceEventName } from './events.js';
+import { TracePhase } from './layout.js';
+import type { TraceEvent } from './reader.js';
+
+export interface ChromeTraceEvent {
+  name: string;
+  cat: string;
+  ph: string;
+  ts: number;
+  pid: number;
+  tid: number;
+  dur?: number;
+  id?: number;
+  bp?: string;
+  s?: string;
+  args?: Record<string, number | string>;
+}
+
+export interface ChromeTrace {
+  traceEvents: ChromeTraceEvent[];
+  displayTimeUnit: 'ms' | 'ns';
+  otherData: Record<string, string | number>;
+}
+
+export interface TrackLabel {
+  ring: number;
+  /** Thread name shown on the track, e.g. "device-0" or "engine pool 1". */
+  name: string;
+}
+
+const PID = 1;
+const CAT = 'pvg';
+
+function phaseCode(phase: number): string | undefined {
+  switch (phase) {
+    case TracePhase.Begin: return 'B';
+    case TracePhase.End: return 'E';
+    case TracePhase.Complete: return 'X';
+    case TracePhase.Instant: return 'i';
+    case TracePhase.Counter: return 'C';
+    case TracePhase.FlowStart: return 's';
+    case TracePhase.FlowEnd: return 'f';
+    default: return undefined;
+  }
+}
+
+export function toChromeTrace(events: readonly TraceEvent[], labels: readonly TrackLabel[], lost = 0): ChromeTrace {
+  const origin = events.reduce((min, e) => Math.min(min, e.ts), Infinity);
+  const t0 = Number.isFinite(origin) ? origin : 0;
+  const out: ChromeTraceEvent[] = [];
+  out.push({ name: 'process_name', cat: '__metadata', ph: 'M', ts: 0, pid: PID, tid: 0, args: { name: 'pvg-vmm' } });
+  for (const l of labels) {
+    out.push({ name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid: PID, tid: l.ring + 1, args: { name: l.name } });
+  }
+  const sorted = [...events].sort((a, b) => a.ts - b.ts);
+  for (const e of sorted) {
+    const ph = phaseCode(e.phase);
+    if (ph === undefined) continue;
+    const name = traceEventName(e.id);
+    const base: ChromeTraceEvent = { name, cat: CAT, ph, ts: e.ts - t0, pid: PID, tid: e.ring + 1 };
+    switch (ph) {
+      case 'X':
+        base.dur = e.dur;
+        base.args = { a0: e.args[0], a1: e.args[1], a2: e.args[2] };
+        break;
+      case 'i':
+        base.s = 't';
+        base.args = { a0: e.args[0], a1: e.args[1], a2: e.args[2] };
+        break;
+      case 'C':
+        base.args = { value: e.args[0] };
+        break;
+      case 's':
+        base.id = e.args[0];
+        break;
+      case 'f':
+        base.id = e.args[0];
+        base.bp = 'e';
+        break;
+      default:
+        base.args = { a0: e.args[0], a1: e.args[1], a2: e.args[2] };
+    }
+    out.push(base);
+  }
+  return { traceEvents: out, displayTimeUnit: 'ns', otherData: { producer: 'pvg-vmm', lostEvents: lost } };
+}

@@ -1,0 +1,100 @@
+// Supervision: an actor that dies mid-request fails the VM with a typed error, releases the
+// thread waiting on it within a second, and leaves no worker running.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { ActorCrashedError, ActorExitedError, VmStoppedError } from '../../actors/runtime/errors.js';
+import { Supervisor } from '../../actors/runtime/supervisor.js';
+import { packageRoot } from '../../shared/package-root.js';
+import { ReplyErrorCode } from '../../shared/reply/errors.js';
+import { EchoKind, type EchoStats } from '../../actors/echo/messages.js';
+import { exited, nextMessage, startWorker } from '../support/spawn.js';
+
+interface EchoControl {
+  stats(): EchoStats;
+}
+interface Done {
+  type: 'done';
+  value?: number;
+  error?: string;
+  code?: number;
+  waitedMs: number;
+}
+
+let vm: Supervisor | null = null;
+afterEach(async () => {
+  await vm?.shutdown();
+  vm = null;
+});
+
+async function startVm() {
+  vm = new Supervisor({ replySlots: 8 });
+  const mailbox = vm.createMailbox('echo', { capacity: 64 });
+  const echo = await vm.spawn<EchoControl>({ name: 'echo', module: 'actors/echo/worker', mailbox });
+  return { vm, echo };
+}
+
+describe('supervision', () => {
+  it('answers requests from another thread while healthy', async () => {
+    const { vm, echo } = await startVm();
+    const slot = vm.reserveReplySlots(1).first;
+    const w = startWorker('test/support/requester', { mailbox: echo.mailbox.buffer, replies: vm.replies.buffer, slot, value: 41, timeoutMs: 5000 });
+    const done = await nextMessage<Done>(w, (m) => m.type === 'done');
+    expect(done.value).toBe(42);
+    expect((await echo.control.stats()).requests).toBe(1);
+  });
+
+  it.each([
+    ['terminated', 'ActorExitedError'],
+    ['crashes', 'ActorCrashedError'],
+    ['exits', 'ActorExitedError'],
+  ])('an actor that %s mid-request fails the VM and releases the waiter within a second', async (how, errorName) => {
+    const { vm, echo } = await startVm();
+    const slot = vm.reserveReplySlots(1).first;
+    const failure = vm.whenFailed();
+    // Keep the actor busy so the request is still queued when it dies.
+    echo.mailbox.post(EchoKind.Stall, how === 'terminated' ? 60_000 : 300);
+    if (how === 'crashes') echo.mailbox.post(EchoKind.Crash);
+    if (how === 'exits') echo.mailbox.post(EchoKind.Exit, 9);
+    const w = startWorker('test/support/requester', { mailbox: echo.mailbox.buffer, replies: vm.replies.buffer, slot, value: 1, timeoutMs: 30_000 });
+    const answer = nextMessage<Done>(w, (m) => m.type === 'done');
+    await nextMessage(w, (m: { type: string }) => m.type === 'sent');
+    await new Promise((r) => setTimeout(r, 50));
+    const killedAt = performance.now();
+    if (how === 'terminated') await echo.worker.terminate();
+    const f = await failure;
+    const done = await answer;
+    expect(f.name).toBe(errorName);
+    expect(f).toBeInstanceOf(how === 'crashes' ? ActorCrashedError : ActorExitedError);
+    expect(f.actor).toBe('echo');
+    if (how === 'exits') expect((f as ActorExitedError).exitCode).toBe(9);
+    expect(done.error).toBe('ReplyError');
+    expect(done.code).toBe(ReplyErrorCode.ActorDied);
+    if (how === 'terminated') expect(performance.now() - killedAt).toBeLessThan(1000);
+    await exited(w);
+    await vm.joined();
+    expect(vm.liveActors()).toEqual([]);
+    await expect(echo.control.stats()).rejects.toBeInstanceOf(VmStoppedError);
+    expect(() => echo.mailbox.post(EchoKind.Request)).toThrow(/closed/);
+  });
+
+  it('shuts down cleanly: queued records are finished, workers exit, later calls are refused', async () => {
+    const { vm, echo } = await startVm();
+    for (let i = 0; i < 50; i++) echo.mailbox.post(EchoKind.Stream, 1, i, 0);
+    await vm.shutdown();
+    expect(vm.liveActors()).toEqual([]);
+    expect(vm.failed).toBeNull();
+    expect(echo.mailbox.stats().dequeued).toBe(50);
+    await expect(echo.control.stats()).rejects.toBeInstanceOf(VmStoppedError);
+  });
+
+  it('a process that starts and stops a VM exits by itself', () => {
+    const script = path.join(packageRoot, 'dist', 'test', 'support', 'start-stop-vm.js');
+    const r = spawnSync(process.execPath, [script], { timeout: 20_000, encoding: 'utf8' });
+    expect(r.error).toBeUndefined();
+    expect(r.stdout).toContain('stopped');
+    expect(r.status).toBe(0);
+  });
+});
