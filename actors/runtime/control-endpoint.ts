@@ -1,6 +1,6 @@
-// comlink endpoints over worker_threads MessagePorts. The main-side one also rings the actor's
-// mailbox doorbell, so an actor parked in its futex wakes, yields to its event loop and serves
-// the control call.
+// comlink endpoints over worker_threads MessagePorts. The main-side one also nudges the actor's
+// mailbox (attention word + doorbell), so an actor parked in its futex, or about to park, yields
+// to its event loop and serves the control call.
 import type { MessagePort, TransferListItem } from 'node:worker_threads';
 
 import type { Endpoint } from 'comlink';
@@ -36,5 +36,5 @@ export function portEndpoint(port: MessagePort, afterPost?: () => void): Endpoin
 }
 
 export function ringingEndpoint(port: MessagePort, mailbox: Mailbox): Endpoint {
-  return portEndpoint(port, () => mailbox.ring());
+  return portEndpoint(port, () => mailbox.nudge());
 }

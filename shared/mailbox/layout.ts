@@ -7,6 +7,7 @@ export const enum MailboxWord {
   Closed = 3,
   CloseReason = 4,
   ParkMode = 5,
+  Attention = 6,
   Tail = 16,
   Head = 32,
   DequeuedLo = 33,

@@ -33,7 +33,8 @@ export interface MailboxStats {
   closed: boolean;
 }
 
-export type WorkOutcome = 'ready' | 'woken' | 'timed-out' | 'closed';
+/** 'attention': someone called nudge() (work waits outside the queue, e.g. a control message). */
+export type WorkOutcome = 'ready' | 'attention' | 'woken' | 'timed-out' | 'closed';
 
 const TWO_POW_32 = 0x1_0000_0000;
 /** A producer waiting on a full mailbox re-checks the closed flag at least this often. */
@@ -63,6 +64,7 @@ export class Mailbox {
   /** Consumer-side state: only the single consumer uses these. */
   private head = 0;
   private dequeued = 0;
+  private attentionSeen = 0;
 
   constructor(
     readonly buffer: SharedArrayBuffer,
@@ -109,6 +111,12 @@ export class Mailbox {
     w[base + 7] = a5;
     for (let i = 8; i < RECORD_WORDS; i++) w[base + i] = 0;
     this.publish(base, pos);
+  }
+
+  /** Asks the consumer to look outside its queue (it will not park until it has), then rings. */
+  nudge(): void {
+    Atomics.add(this.words, MailboxWord.Attention, 1);
+    this.ring();
   }
 
   /** Wakes the consumer if it is parked (producers ring only a sleeping consumer). */
@@ -210,20 +218,30 @@ export class Mailbox {
     const w = this.words;
     for (let i = 0; i < spinBudget; i++) {
       if (this.hasWork()) return 'ready';
+      if ((i & 63) === 63 && this.takeAttention()) return 'attention';
     }
     if (this.hasWork()) return 'ready';
+    if (this.takeAttention()) return 'attention';
     Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_PARKED);
-    // Re-check after announcing: a record published before the store would otherwise be missed.
-    if (this.hasWork() || Atomics.load(w, MailboxWord.Closed) !== 0) {
+    // Re-check after announcing: work published before the store would otherwise be missed.
+    if (this.hasWork() || this.takeAttention() || Atomics.load(w, MailboxWord.Closed) !== 0) {
       Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_RUNNING);
-      return this.hasWork() ? 'ready' : 'closed';
+      return this.hasWork() ? 'ready' : this.closed ? 'closed' : 'attention';
     }
     Atomics.add(w, MailboxWord.ConsumerParks, 1);
     const outcome = this.parker.wait(w, MailboxWord.DoorbellState, DOORBELL_PARKED, timeoutMs);
     Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_RUNNING);
     if (this.hasWork()) return 'ready';
     if (Atomics.load(w, MailboxWord.Closed) !== 0) return 'closed';
+    if (this.takeAttention()) return 'attention';
     return outcome === 'timed-out' ? 'timed-out' : 'woken';
+  }
+
+  private takeAttention(): boolean {
+    const now = Atomics.load(this.words, MailboxWord.Attention);
+    if (now === this.attentionSeen) return false;
+    this.attentionSeen = now;
+    return true;
   }
 
   // ---------------------------------------------------------------- either side

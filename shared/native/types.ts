@@ -27,11 +27,17 @@ export interface NativeAddon {
   producersDone(handle: NativeHandle): boolean;
   joinProducers(handle: NativeHandle): { enqueued: number; errors: number };
   startEchoServer(mailbox: Int32Array, replies: Int32Array, opts: { spinBudget: number }): NativeHandle;
-  stopEchoServer(handle: NativeHandle): { handled: number };
+  stopEchoServer(handle: NativeHandle): { handled: number; ignored: number };
   nativeRequester(
     mailbox: Int32Array,
     replies: Int32Array,
     opts: { slot: number; iterations: number; spinBudget: number; kind: number },
   ): NativeHandle;
   joinRequester(handle: NativeHandle): { latenciesNs: Float64Array; errors: number };
+  requesterDone(handle: NativeHandle): boolean;
+  /** The C++ producer path, from JS (for cross-checks). */
+  mailboxEnqueue(mailbox: Int32Array, kind: number, args: ArrayLike<number>, timeoutMs?: number): 'ok' | 'closed' | 'timed-out';
+  /** The C++ consumer path; only the mailbox's single consumer may call it. */
+  mailboxTryDequeue(mailbox: Int32Array): { kind: number; args: Uint32Array } | null;
+  mailboxClose(mailbox: Int32Array, reason: number): void;
 }

@@ -173,10 +173,18 @@ export class ReplyTable {
     return n;
   }
 
-  /** Pending → claimed for request `id`; a stale id puts the slot back to pending. */
+  /**
+   * Pending → claimed for request `id`. A slot claimed by another responder (a stale one about
+   * to put it back) is waited out; a stale id puts the slot back to pending.
+   */
   private claim(b: number, id: number): boolean {
     const w = this.words;
-    if (Atomics.compareExchange(w, b + ReplyWord.State, ReplyState.Pending, ReplyState.Claimed) !== ReplyState.Pending) return false;
+    for (;;) {
+      const was = Atomics.compareExchange(w, b + ReplyWord.State, ReplyState.Pending, ReplyState.Claimed);
+      if (was === ReplyState.Claimed) continue;
+      if (was !== ReplyState.Pending) return false;
+      break;
+    }
     if (Atomics.load(w, b + ReplyWord.RequestId) !== id) {
       Atomics.store(w, b + ReplyWord.State, ReplyState.Pending);
       return false;

@@ -23,7 +23,7 @@ describe('SAB layouts agree between TypeScript and C++', () => {
     const c = cppConstants('mailbox_layout.h');
     expect({
       kMagic: mailbox.MAILBOX_MAGIC, kMagicWord: mailbox.MailboxWord.Magic, kCapacityWord: mailbox.MailboxWord.Capacity, kRecordWordsWord: mailbox.MailboxWord.RecordWords,
-      kClosedWord: mailbox.MailboxWord.Closed, kCloseReasonWord: mailbox.MailboxWord.CloseReason, kParkModeWord: mailbox.MailboxWord.ParkMode, kTailWord: mailbox.MailboxWord.Tail,
+      kClosedWord: mailbox.MailboxWord.Closed, kCloseReasonWord: mailbox.MailboxWord.CloseReason, kParkModeWord: mailbox.MailboxWord.ParkMode, kAttentionWord: mailbox.MailboxWord.Attention, kTailWord: mailbox.MailboxWord.Tail,
       kHeadWord: mailbox.MailboxWord.Head, kDequeuedLoWord: mailbox.MailboxWord.DequeuedLo, kDequeuedHiWord: mailbox.MailboxWord.DequeuedHi, kConsumerParksWord: mailbox.MailboxWord.ConsumerParks,
       kDoorbellStateWord: mailbox.MailboxWord.DoorbellState, kNotFullWord: mailbox.MailboxWord.NotFull, kProducersWaitingWord: mailbox.MailboxWord.ProducersWaiting,
       kProducerWaitsWord: mailbox.MailboxWord.ProducerWaits, kHeaderWords: mailbox.MAILBOX_HEADER_WORDS, kRecordWords: mailbox.RECORD_WORDS,

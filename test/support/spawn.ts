@@ -3,8 +3,13 @@ import { Worker } from 'node:worker_threads';
 
 import { compiledModuleUrl } from '../../shared/package-root.js';
 
+const exits = new WeakMap<Worker, Promise<number>>();
+
 export function startWorker(module: string, workerData: unknown): Worker {
-  return new Worker(compiledModuleUrl(module), { workerData });
+  const worker = new Worker(compiledModuleUrl(module), { workerData });
+  // Listen from the start: an exit that happens before anyone asks must not be missed.
+  exits.set(worker, new Promise((resolve) => worker.once('exit', resolve)));
+  return worker;
 }
 
 /** The next message from a worker that satisfies `match` (rejects if the worker errors or exits first). */
@@ -34,8 +39,11 @@ export function nextMessage<T>(worker: Worker, match: (m: T) => boolean = () => 
   });
 }
 
+/** Resolves with the exit code of a worker started by startWorker, even if it already exited. */
 export function exited(worker: Worker): Promise<number> {
-  return new Promise((resolve) => worker.once('exit', resolve));
+  const known = exits.get(worker);
+  if (!known) throw new Error('exited() needs a worker started by startWorker()');
+  return known;
 }
 
 export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000, what = 'condition'): Promise<void> {

@@ -6,6 +6,11 @@
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvg::addon::registerFutex(env, exports);
+  pvg::addon::registerClock(env, exports);
+  pvg::addon::registerMailbox(env, exports);
+  pvg::addon::registerProducers(env, exports);
+  pvg::addon::registerEcho(env, exports);
+  pvg::addon::registerRequester(env, exports);
   return exports;
 }
 }  // namespace

@@ -4,4 +4,9 @@
 
 namespace pvg::addon {
 void registerFutex(Napi::Env env, Napi::Object exports);
+void registerClock(Napi::Env env, Napi::Object exports);
+void registerMailbox(Napi::Env env, Napi::Object exports);
+void registerProducers(Napi::Env env, Napi::Object exports);
+void registerEcho(Napi::Env env, Napi::Object exports);
+void registerRequester(Napi::Env env, Napi::Object exports);
 }  // namespace pvg::addon

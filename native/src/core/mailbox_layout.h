@@ -9,6 +9,14 @@ inline constexpr uint32_t kCapacityWord = 1;
 inline constexpr uint32_t kRecordWordsWord = 2;
 inline constexpr uint32_t kClosedWord = 3;
 inline constexpr uint32_t kCloseReasonWord = 4;
+// How sleepers park: 0 futex (native threads can wake them), 1 V8 Atomics.wait (JS-only pairs;
+// a native thread must refuse to attach to such a mailbox).
+inline constexpr uint32_t kParkModeWord = 5;
+inline constexpr int32_t kParkModeFutex = 0;
+inline constexpr int32_t kParkModeAtomics = 1;
+// Bumped (then the doorbell rung) when something outside the queue needs the consumer: a
+// control-plane message waiting in its event loop. JS consumers only; native code ignores it.
+inline constexpr uint32_t kAttentionWord = 6;
 inline constexpr uint32_t kTailWord = 16;
 inline constexpr uint32_t kHeadWord = 32;
 inline constexpr uint32_t kDequeuedLoWord = 33;

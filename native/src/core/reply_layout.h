@@ -15,6 +15,9 @@ inline constexpr int32_t kIdle = 0;
 inline constexpr int32_t kPending = 1;
 inline constexpr int32_t kReplied = 2;
 inline constexpr int32_t kError = 3;
+// A responder holds the slot (CAS from pending) while it checks the id and writes the values;
+// a stale responder puts it back to pending. begin() waits out a claimed slot.
+inline constexpr int32_t kClaimed = 4;
 inline constexpr uint32_t kTableMagicWord = 0;
 inline constexpr uint32_t kTableSlotCountWord = 1;
 inline constexpr uint32_t kTablePayloadBytesWord = 2;
