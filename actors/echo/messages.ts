@@ -19,6 +19,8 @@ export const enum EchoKind {
 export interface EchoControl {
   ping(value: number): number;
   stats(): EchoStats;
+  /** Bytes of guest RAM as this actor sees them (throws GuestMemoryAccessError when refused). */
+  readGuest(gpa: number, length: number): number[];
   mailboxStats(): MailboxStats;
 }
 

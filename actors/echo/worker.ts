@@ -39,6 +39,12 @@ await runActor((ctx) => {
     control: {
       ping: (value: number) => value + 1,
       stats: (): EchoStats => stats,
+      readGuest: (gpa: number, length: number): number[] => {
+        if (!ctx.memory) throw new Error('this VM has no guest memory');
+        const out = new Uint8Array(length);
+        ctx.memory.read(gpa, out);
+        return [...out];
+      },
       mailboxStats: () => ctx.mailbox.stats(),
     } satisfies EchoControl,
   };

@@ -2,10 +2,14 @@
 // methods every actor has. comlink carries the control plane only: never per message.
 import type { MessagePort } from 'node:worker_threads';
 
+import type { GuestMemoryDescriptor } from '../../shared/guest-memory/index.js';
+
 export interface ActorBoot {
   name: string;
   mailbox: SharedArrayBuffer;
   replies: SharedArrayBuffer;
+  /** Guest RAM (one SAB for the whole VM), when the VM has any. */
+  memory: GuestMemoryDescriptor | null;
   /** Reply slots this actor may use as a requester: [first, first + count). */
   replySlots: { first: number; count: number };
   peers: Record<string, SharedArrayBuffer>;

@@ -6,6 +6,7 @@ import { threadId, workerData } from 'node:worker_threads';
 
 import * as Comlink from 'comlink';
 
+import { attachGuestMemory, type GuestMemory } from '../../shared/guest-memory/index.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { newRecord, type MailboxRecord } from '../../shared/mailbox/record.js';
 import { native } from '../../shared/native/addon.js';
@@ -18,6 +19,7 @@ export interface ActorContext {
   readonly name: string;
   readonly mailbox: Mailbox;
   readonly replies: ReplyTable;
+  readonly memory: GuestMemory | null;
   readonly replySlots: { first: number; count: number };
   readonly peers: Readonly<Record<string, Mailbox>>;
   readonly trace: TraceRingWriter | null;
@@ -51,6 +53,7 @@ export async function runActor<Control extends object>(
     name: boot.name,
     mailbox,
     replies: new ReplyTable(boot.replies),
+    memory: boot.memory ? attachGuestMemory(boot.memory.sab, boot.memory.regions) : null,
     replySlots: boot.replySlots,
     peers,
     trace,

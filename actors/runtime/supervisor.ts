@@ -8,6 +8,7 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 
 import * as Comlink from 'comlink';
 
+import type { GuestMemory } from '../../shared/guest-memory/index.js';
 import { CloseReason } from '../../shared/mailbox/errors.js';
 import { Mailbox, createMailboxBuffer, type MailboxOptions } from '../../shared/mailbox/mailbox.js';
 import { compiledModuleUrl } from '../../shared/package-root.js';
@@ -20,6 +21,8 @@ import { ringingEndpoint } from './control-endpoint.js';
 import { ActorCrashedError, ActorExitedError, VmFailure, VmStoppedError } from './errors.js';
 
 export interface SupervisorOptions {
+  /** Guest RAM, handed to every actor. */
+  memory?: GuestMemory;
   /** Reply slots in the VM's table (each requesting thread owns some). */
   replySlots?: number;
   replyPayloadBytes?: number;
@@ -66,6 +69,7 @@ interface Entry {
 export class Supervisor extends EventEmitter {
   readonly replies: ReplyTable;
   readonly traceSet: SharedArrayBuffer;
+  readonly memory: GuestMemory | null;
   private readonly mailboxes: Mailbox[] = [];
   private readonly actors = new Map<string, Entry>();
   private readonly labels: TrackLabel[] = [];
@@ -79,6 +83,7 @@ export class Supervisor extends EventEmitter {
 
   constructor(options: SupervisorOptions = {}) {
     super();
+    this.memory = options.memory ?? null;
     this.replies = new ReplyTable(createReplyTableBuffer(options.replySlots ?? 64, options.replyPayloadBytes ?? 4096));
     this.traceSet = createTraceSetBuffer(options.traceRings ?? 32, options.traceEventsPerRing ?? 16384);
     this.stoppedSignal = new Promise<never>((_, reject) => {
@@ -129,6 +134,7 @@ export class Supervisor extends EventEmitter {
       name: spec.name,
       mailbox: spec.mailbox.buffer,
       replies: this.replies.buffer,
+      memory: this.memory?.describe() ?? null,
       replySlots,
       peers: Object.fromEntries(Object.entries(spec.peers ?? {}).map(([k, m]) => [k, m.buffer])),
       trace: { set: this.traceSet, ring: traceRing },

@@ -71,9 +71,9 @@ function mailboxRoundTrips(vm: Supervisor, echo: ActorHandle<EchoControl>, slot:
   });
 }
 
-async function echoVm(spinBudget: number): Promise<{ vm: Supervisor; echo: ActorHandle<EchoControl>; slot: number }> {
+async function echoVm(spinBudget: number, park: 'futex' | 'atomics' = 'futex'): Promise<{ vm: Supervisor; echo: ActorHandle<EchoControl>; slot: number }> {
   const vm = new Supervisor({ replySlots: 8 });
-  const mailbox = vm.createMailbox('echo', { capacity: 256 });
+  const mailbox = vm.createMailbox('echo', { capacity: 256, park });
   const echo = await vm.spawn<EchoControl>({ name: 'echo', module: 'actors/echo/worker', mailbox, spinBudget, parkTimeoutMs: 100 });
   return { vm, echo, slot: vm.reserveReplySlots(2).first };
 }
@@ -108,6 +108,13 @@ export async function runMailboxBench(options: MailboxBenchOptions): Promise<Mai
     step('mailbox_parked');
     const { vm, echo, slot } = await echoVm(0);
     paths.mailbox_parked = { description: 'mailbox + reply slot, consumer and requester parking in futexes', ...mailboxRoundTrips(vm, echo, slot, n(5_000), 0) };
+    await vm.shutdown();
+  }
+  {
+    // The JS-only variant: the consumer parks in V8's Atomics.wait (no native thread can wake it).
+    step('mailbox_parked_atomics');
+    const { vm, echo, slot } = await echoVm(0, 'atomics');
+    paths.mailbox_parked_atomics = { description: 'as mailbox_parked, the consumer parking in Atomics.wait (JS-only pairs)', ...mailboxRoundTrips(vm, echo, slot, n(5_000), 0) };
     await vm.shutdown();
   }
   {

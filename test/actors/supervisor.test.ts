@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { ActorCrashedError, ActorExitedError, VmStoppedError } from '../../actors/runtime/errors.js';
 import { Supervisor } from '../../actors/runtime/supervisor.js';
+import { createGuestMemory } from '../../shared/guest-memory/index.js';
 import { packageRoot } from '../../shared/package-root.js';
 import { ReplyErrorCode } from '../../shared/reply/errors.js';
 import { EchoKind, type EchoStats } from '../../actors/echo/messages.js';
@@ -14,6 +15,7 @@ import { exited, nextMessage, startWorker } from '../support/spawn.js';
 
 interface EchoControl {
   stats(): EchoStats;
+  readGuest(gpa: number, length: number): number[];
 }
 interface Done {
   type: 'done';
@@ -78,6 +80,15 @@ describe('supervision', () => {
     expect(vm.liveActors()).toEqual([]);
     await expect(echo.control.stats()).rejects.toBeInstanceOf(VmStoppedError);
     expect(() => echo.mailbox.post(EchoKind.Request)).toThrow(/closed/);
+  });
+
+  it('hands every actor the one guest-memory SAB', async () => {
+    const memory = createGuestMemory({ regions: [{ name: 'ram', base: 0x4000_0000, size: 0x10000 }] });
+    vm = new Supervisor({ memory });
+    const echo = await vm.spawn<EchoControl>({ name: 'echo', module: 'actors/echo/worker', mailbox: vm.createMailbox('echo', { capacity: 8 }) });
+    memory.write(0x4000_fffc, Uint8Array.of(1, 2, 3, 4));
+    expect(await echo.control.readGuest(0x4000_fffc, 4)).toEqual([1, 2, 3, 4]);
+    await expect(echo.control.readGuest(0x4000_fffc, 5)).rejects.toThrow(/crosses|outside|0x40010000|region/);
   });
 
   it('shuts down cleanly: queued records are finished, workers exit, later calls are refused', async () => {
