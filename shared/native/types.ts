@@ -17,7 +17,61 @@ export interface NativeHandle {
   readonly __brand?: 'NativeHandle';
 }
 
+export interface EngineDisplayOptions {
+  port: number;
+  serial: number;
+  modes: { width: number; height: number; refresh: number }[];
+  /** Int32Array over the display's surface pool SAB (shared/display/surface-layout.ts). */
+  surfaces: Int32Array;
+  surfaceCount: number;
+}
+
+export interface EngineOptions {
+  /** Int32Array over the guest-RAM SAB, and its regions (offsets inside that SAB). */
+  memory: Int32Array;
+  regions: { base: number; size: number; offset: number; readOnly: boolean }[];
+  /** The engine's inbound mailbox (the device actor posts MMIO, encodes, resets). */
+  inbound: Int32Array;
+  /** The device actor's mailbox (callbacks and display events arrive there). */
+  device: Int32Array;
+  /** The engine's reply table and the slots its threads use (at least poolThreads + 2). */
+  replies: Int32Array;
+  firstSlot: number;
+  slotCount: number;
+  /** The VM's reply table, where vCPUs wait for MMIO reads. */
+  vcpuReplies: Int32Array;
+  writeCompletion: Int32Array;
+  vcpus: number;
+  displays: EngineDisplayOptions[];
+  iosfc: boolean;
+  poolThreads: number;
+  maxContextBytes: number;
+  /** A callback unanswered this long fails with a device error (the watchdog); omit for none. */
+  callbackTimeoutMs?: number;
+}
+
+export interface EngineStats {
+  mmioReads: number;
+  mmioWrites: number;
+  commands: number;
+  presents: number;
+  encodes: number;
+  fences: number;
+  badRegisterAccesses: number;
+  hostUnavailable: number;
+  /** Guest errors by protocol error code (docs/protocol.md §5). */
+  errors: number[];
+}
+
+export interface NativeEngine {
+  stop(): void;
+  stats(): EngineStats;
+  cursorPosition(display: number): { x: number; y: number };
+  threadCount(): number;
+}
+
 export interface NativeAddon {
+  Engine: new (options: EngineOptions) => NativeEngine;
   futexWait(words: Int32Array, index: number, expected: number, timeoutMs?: number): FutexWaitResult;
   futexWake(words: Int32Array, index: number, count?: number): number;
   monotonicMicros(): number;

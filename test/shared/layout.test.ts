@@ -56,3 +56,45 @@ describe('SAB layouts agree between TypeScript and C++', () => {
     expect(Object.fromEntries(cppConstants('trace_events.h'))).toEqual(TRACE_EVENTS);
   });
 });
+
+describe('engine protocol and records agree between TypeScript and C++', () => {
+  it('registers, opcodes and ids', async () => {
+    const proto = await import('../../actors/vcpu/guest/protocol.js');
+    const text = readFileSync(path.join(packageRoot, 'native', 'src', 'engine', 'protocol.h'), 'utf8');
+    const cpp = new Map<string, number>();
+    for (const m of text.matchAll(/(\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*[,;]/g)) cpp.set(m[1]!, Number(m[2]));
+    expect(cpp.get('kId')).toBe(proto.PVG_ID);
+    expect(cpp.get('kVersion')).toBe(proto.PVG_VERSION);
+    expect(cpp.get('kResetMagic')).toBe(proto.RESET_MAGIC);
+    expect(cpp.get('kIosfcId')).toBe(proto.IOSFC_ID);
+    expect(cpp.get('kRingHeaderBytes')).toBe(proto.RING_HEADER_BYTES);
+    expect(cpp.get('kPixelFormatBGRA')).toBe(proto.PIXEL_FORMAT_BGRA);
+    const regs: Record<string, number> = { Id: proto.Reg.Id, Status: proto.Reg.Status, ErrorCode: proto.Reg.ErrorCode, IrqMask: proto.Reg.IrqMask,
+      RingControl: proto.Reg.RingControl, Doorbell: proto.Reg.Doorbell, RingHead: proto.Reg.RingHead, CurrentMode: proto.Reg.CurrentMode,
+      FenceCompleted: proto.Reg.FenceCompleted, Reset: proto.Reg.Reset, ModeRefresh: proto.Reg.ModeRefresh };
+    for (const [name, value] of Object.entries(regs)) expect(cpp.get(`Reg${name}`), name).toBe(value);
+    const ops: Record<string, number> = { CtxCreate: proto.Op.CtxCreate, Map: proto.Op.Map, ReadMem: proto.Op.ReadMem, SetMode: proto.Op.SetMode,
+      Blit: proto.Op.Blit, BlitSurface: proto.Op.BlitSurface, Present: proto.Op.Present, CursorDefine: proto.Op.CursorDefine,
+      CursorMove: proto.Op.CursorMove, Fence: proto.Op.Fence };
+    for (const [name, value] of Object.entries(ops)) expect(cpp.get(`Op${name}`), name).toBe(value);
+    expect(proto.ERROR_NAMES.length).toBe(cpp.get('kErrorKinds'));
+  });
+
+  it('mailbox records between the device actor and the engine', async () => {
+    const records = await import('../../actors/device/engine-records.js');
+    const text = readFileSync(path.join(packageRoot, 'native', 'src', 'engine', 'records.h'), 'utf8');
+    const cpp = new Map<string, number>();
+    for (const m of text.matchAll(/(\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*[,}]/g)) cpp.set(m[1]!, Number(m[2]));
+    const pairs: [string, number][] = [
+      ['InMmioRead', records.EngineIn.MmioRead], ['InMmioWrite', records.EngineIn.MmioWrite], ['InEncode', records.EngineIn.Encode],
+      ['InReset', records.EngineIn.Reset], ['WindowIosfc', records.EngineWindow.Iosfc],
+      ['OutCreateTask', records.EngineOut.CreateTask], ['OutDestroyTask', records.EngineOut.DestroyTask], ['OutMapMemory', records.EngineOut.MapMemory],
+      ['OutUnmapMemory', records.EngineOut.UnmapMemory], ['OutReadMemory', records.EngineOut.ReadMemory], ['OutRaiseInterrupt', records.EngineOut.RaiseInterrupt],
+      ['OutNewFrame', records.EngineOut.NewFrame], ['OutModeChange', records.EngineOut.ModeChange], ['OutCursorGlyph', records.EngineOut.CursorGlyph],
+      ['OutCursorShow', records.EngineOut.CursorShow], ['OutCursorMove', records.EngineOut.CursorMove], ['OutEncodeDone', records.EngineOut.EncodeDone],
+      ['OutIosfcMap', records.EngineOut.IosfcMap], ['OutIosfcUnmap', records.EngineOut.IosfcUnmap], ['OutIosfcInterrupt', records.EngineOut.IosfcInterrupt],
+      ['EncodeStaleMode', records.EncodeStatus.StaleMode],
+    ];
+    for (const [name, value] of pairs) expect(cpp.get(name), name).toBe(value);
+  });
+});

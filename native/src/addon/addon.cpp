@@ -11,6 +11,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvg::addon::registerProducers(env, exports);
   pvg::addon::registerEcho(env, exports);
   pvg::addon::registerRequester(env, exports);
+  pvg::addon::registerEngine(env, exports);
   return exports;
 }
 }  // namespace

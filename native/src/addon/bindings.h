@@ -9,4 +9,5 @@ void registerMailbox(Napi::Env env, Napi::Object exports);
 void registerProducers(Napi::Env env, Napi::Object exports);
 void registerEcho(Napi::Env env, Napi::Object exports);
 void registerRequester(Napi::Env env, Napi::Object exports);
+void registerEngine(Napi::Env env, Napi::Object exports);
 }  // namespace pvg::addon

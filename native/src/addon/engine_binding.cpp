@@ -1,0 +1,158 @@
+// new Engine(opts): a soft PVG engine for one device, owned by the device actor's worker. Its
+// threads never call JavaScript: callbacks arrive as records in the device actor's mailbox and
+// MMIO completions go straight to the vCPUs (see native/src/engine/bridge/mailbox_host.h).
+#include <memory>
+#include <vector>
+
+#include "addon/args.h"
+#include "addon/bindings.h"
+#include "addon/shared_views.h"
+#include "core/guest_memory.h"
+#include "core/mmio_completion_layout.h"
+#include "engine/bridge/mailbox_host.h"
+#include "engine/soft/soft_engine.h"
+
+namespace pvg::addon {
+namespace {
+constexpr const char* kFn = "Engine";
+constexpr double kMaxSafe = 9007199254740991.0;
+
+class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
+ public:
+  static Napi::Function define(Napi::Env env) {
+    return DefineClass(env, "PvgEngine",
+                       {InstanceMethod<&EngineWrap::Stop>("stop"), InstanceMethod<&EngineWrap::Stats>("stats"),
+                        InstanceMethod<&EngineWrap::Cursor>("cursorPosition"),
+                        InstanceMethod<&EngineWrap::Threads>("threadCount")});
+  }
+
+  explicit EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
+    Napi::Env env = info.Env();
+    Napi::Object o = options(info[0], std::string(kFn) + ": opts");
+    auto keep = [this](const SharedInt32& s) {
+      refs_.push_back(Napi::Persistent(s.array));
+      return s;
+    };
+
+    // Guest memory: the one RAM SAB and its region table.
+    SharedInt32 memory = keep(sharedInt32(o.Get("memory"), std::string(kFn) + ": opts.memory"));
+    Napi::Value regionsValue = o.Get("regions");
+    if (!regionsValue.IsArray()) throw Napi::TypeError::New(env, std::string(kFn) + ": opts.regions must be an array");
+    auto regionArray = regionsValue.As<Napi::Array>();
+    for (uint32_t i = 0; i < regionArray.Length(); ++i) {
+      Napi::Object r = options(regionArray.Get(i), std::string(kFn) + ": opts.regions[i]");
+      regions_.push_back(GuestRegion{static_cast<uint64_t>(integerOption(r, "base", 0, kMaxSafe, kFn)),
+                                     static_cast<uint64_t>(integerOption(r, "size", 1, kMaxSafe, kFn)),
+                                     static_cast<uint64_t>(integerOption(r, "offset", 0, kMaxSafe, kFn)),
+                                     r.Get("readOnly").ToBoolean().Value()});
+    }
+    GuestLayoutCheck why;
+    auto view = GuestMemoryView::create(reinterpret_cast<uint8_t*>(memory.view.words), uint64_t{memory.view.length} * 4, regions_, &why);
+    if (!view) throw Napi::RangeError::New(env, std::string(kFn) + ": opts.regions do not fit opts.memory (region " + std::to_string(why.region) + ")");
+    guest_ = std::make_unique<GuestMemoryView>(*view);
+
+    // The bridge to the device actor and the vCPUs.
+    MailboxRef device = attachMailbox(keep(sharedInt32(o.Get("device"), std::string(kFn) + ": opts.device")), "Engine: opts.device");
+    ReplyTableRef replies = attachReplies(keep(sharedInt32(o.Get("replies"), std::string(kFn) + ": opts.replies")), "Engine: opts.replies");
+    const auto firstSlot = static_cast<uint32_t>(integerOption(o, "firstSlot", 0, replies.slotCount(), kFn));
+    const auto slotCount = static_cast<uint32_t>(integerOption(o, "slotCount", 1, 64, kFn));
+    if (firstSlot + slotCount > replies.slotCount()) throw Napi::RangeError::New(env, "Engine: reply slots out of range");
+    ReplyTableRef vcpuReplies = attachReplies(keep(sharedInt32(o.Get("vcpuReplies"), std::string(kFn) + ": opts.vcpuReplies")), "Engine: opts.vcpuReplies");
+    SharedInt32 completion = keep(sharedInt32(o.Get("writeCompletion"), std::string(kFn) + ": opts.writeCompletion"));
+    const auto vcpus = static_cast<uint32_t>(integerOption(o, "vcpus", 1, 256, kFn));
+    if (completion.view.length < size_t{vcpus} * mmio::kWordsPerVcpu) throw Napi::RangeError::New(env, "Engine: opts.writeCompletion is too short for opts.vcpus");
+    const int64_t watchdogNs = timeoutNs(o.Get("callbackTimeoutMs"), std::string(kFn) + ": opts.callbackTimeoutMs");
+    engine::MailboxHostConfig host{device, replies, firstSlot, slotCount, vcpuReplies, completion.view.words, vcpus, watchdogNs};
+    host_ = std::make_unique<engine::MailboxHost>(host);
+
+    engine::SoftEngineConfig config;
+    config.iosfc = o.Get("iosfc").ToBoolean().Value();
+    config.poolThreads = static_cast<unsigned>(integerOption(o, "poolThreads", 2, 32, kFn));
+    if (slotCount < config.poolThreads + 2) throw Napi::RangeError::New(env, "Engine: opts.slotCount must be at least poolThreads + 2 (one per engine thread)");
+    Napi::Value displaysValue = o.Get("displays");
+    if (!displaysValue.IsArray() || displaysValue.As<Napi::Array>().Length() == 0) {
+      throw Napi::TypeError::New(env, "Engine: opts.displays must be a non-empty array");
+    }
+    auto displays = displaysValue.As<Napi::Array>();
+    for (uint32_t i = 0; i < displays.Length(); ++i) {
+      Napi::Object d = options(displays.Get(i), "Engine: opts.displays[i]");
+      engine::SoftEngineConfig::Display display;
+      display.port = static_cast<uint32_t>(integerOption(d, "port", 0, 0xFFFFFFFF, kFn));
+      display.serial = static_cast<uint32_t>(integerOption(d, "serial", 0, 0xFFFFFFFF, kFn));
+      Napi::Value modes = d.Get("modes");
+      if (!modes.IsArray() || modes.As<Napi::Array>().Length() == 0) throw Napi::TypeError::New(env, "Engine: display modes must be a non-empty array");
+      for (uint32_t m = 0; m < modes.As<Napi::Array>().Length(); ++m) {
+        Napi::Object mode = options(modes.As<Napi::Array>().Get(m), "Engine: mode");
+        display.modes.push_back(engine::DisplayMode{static_cast<uint32_t>(integerOption(mode, "width", 1, 8192, kFn)),
+                                                    static_cast<uint32_t>(integerOption(mode, "height", 1, 8192, kFn)),
+                                                    static_cast<uint32_t>(integerOption(mode, "refresh", 1, 1000, kFn))});
+      }
+      SharedInt32 surfaces = keep(sharedInt32(d.Get("surfaces"), "Engine: display surfaces"));
+      display.surfaces = engine::SurfacePool{reinterpret_cast<uint8_t*>(surfaces.view.words), uint64_t{surfaces.view.length} * 4,
+                                             static_cast<uint32_t>(integerOption(d, "surfaceCount", 1, 64, kFn))};
+      config.displays.push_back(std::move(display));
+    }
+    config.maxContextBytes = static_cast<uint64_t>(integerOption(o, "maxContextBytes", 4096, kMaxSafe, kFn));
+    MailboxRef inbound = attachMailbox(keep(sharedInt32(o.Get("inbound"), std::string(kFn) + ": opts.inbound")), "Engine: opts.inbound");
+    engine_ = std::make_unique<engine::SoftEngine>(config, *guest_, inbound, *host_, *host_);
+  }
+
+  ~EngineWrap() override { shutdown(); }
+
+ private:
+  void shutdown() {
+    if (!engine_) return;
+    host_->shutdown();  // release engine threads waiting on the device actor first
+    engine_->stop();
+    engine_.reset();
+  }
+
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    shutdown();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!engine_) throw Napi::Error::New(env, "engine stopped");
+    const engine::EngineStats s = engine_->stats();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("mmioReads", static_cast<double>(s.mmioReads));
+    out.Set("mmioWrites", static_cast<double>(s.mmioWrites));
+    out.Set("commands", static_cast<double>(s.commands));
+    out.Set("presents", static_cast<double>(s.presents));
+    out.Set("encodes", static_cast<double>(s.encodes));
+    out.Set("fences", static_cast<double>(s.fences));
+    out.Set("badRegisterAccesses", static_cast<double>(s.badRegisterAccesses));
+    out.Set("hostUnavailable", static_cast<double>(host_->unavailable()));
+    Napi::Array errors = Napi::Array::New(env, s.errors.size());
+    for (uint32_t i = 0; i < s.errors.size(); ++i) errors.Set(i, static_cast<double>(s.errors[i]));
+    out.Set("errors", errors);
+    return out;
+  }
+
+  Napi::Value Cursor(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!engine_) throw Napi::Error::New(env, "engine stopped");
+    const auto display = static_cast<uint32_t>(integerIn(info[0], 0, 0xFFFFFFFF, "cursorPosition: display"));
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("x", engine_->cursorX(display));
+    out.Set("y", engine_->cursorY(display));
+    return out;
+  }
+
+  Napi::Value Threads(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), engine_ ? engine_->threadCount() : 0);
+  }
+
+  std::vector<Napi::ObjectReference> refs_;  // keeps every SAB the engine's threads use alive
+  std::vector<GuestRegion> regions_;
+  std::unique_ptr<GuestMemoryView> guest_;
+  std::unique_ptr<engine::MailboxHost> host_;
+  std::unique_ptr<engine::SoftEngine> engine_;
+};
+}  // namespace
+
+// `new native.Engine(opts)`; the exports object keeps the class alive.
+void registerEngine(Napi::Env env, Napi::Object exports) { exports.Set("Engine", EngineWrap::define(env)); }
+}  // namespace pvg::addon

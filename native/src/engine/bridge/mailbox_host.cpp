@@ -1,0 +1,171 @@
+#include "engine/bridge/mailbox_host.h"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "core/futex.h"
+#include "core/mmio_completion_layout.h"
+#include "engine/records.h"
+#include "engine/threads/job_queue.h"
+
+namespace pvg::engine {
+namespace {
+constexpr int kSpin = 4000;
+constexpr int64_t kSliceNs = 100'000'000;  // a waiting thread re-checks shutdown this often
+constexpr int32_t kRefused = 3;            // shared/reply/errors.ts ReplyErrorCode.Refused
+
+uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
+uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
+uint32_t thread() { return static_cast<uint32_t>(currentEngineThread()); }
+}  // namespace
+
+void MailboxHost::shutdown() {
+  down_.store(true);
+  c_.replies.failAllPending(2 /* ReplyErrorCode.Shutdown */);
+}
+
+std::optional<uint32_t> MailboxHost::takeSlot() {
+  const uint64_t usable = c_.slotCount >= 64 ? ~0ull : (1ull << c_.slotCount) - 1;
+  for (int attempt = 0; !down_.load(); ++attempt) {
+    uint64_t free = freeSlots_.load() & usable;
+    while (free != 0) {
+      const int bit = __builtin_ctzll(free);
+      if (freeSlots_.fetch_and(~(1ull << bit)) & (1ull << bit)) return c_.firstSlot + static_cast<uint32_t>(bit);
+      free = freeSlots_.load() & usable;
+    }
+    std::this_thread::yield();  // more threads than slots is a configuration mistake; don't spin hot
+  }
+  return std::nullopt;
+}
+
+void MailboxHost::giveSlot(uint32_t slot) { freeSlots_.fetch_or(1ull << (slot - c_.firstSlot)); }
+
+MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint32_t> args, std::span<const uint8_t> payload,
+                                      std::span<uint8_t> readPayload) {
+  Answer answer;
+  if (payload.size() > c_.replies.payloadBytes() || readPayload.size() > c_.replies.payloadBytes()) {
+    answer.status = HostStatus::Refused;
+    return answer;
+  }
+  std::optional<uint32_t> slot = takeSlot();
+  if (!slot) {
+    unavailable_.fetch_add(1);
+    return answer;
+  }
+  std::optional<uint32_t> id = c_.replies.beginNext(*slot, payload);
+  uint32_t buffer[14] = {thread(), *slot, id.value_or(0)};
+  size_t n = 3;
+  for (uint32_t a : args) buffer[n++] = a;
+  if (!id || c_.device.enqueue(kind, std::span<const uint32_t>(buffer, n)) != EnqueueResult::Ok) {
+    c_.replies.cancel(*slot);
+    giveSlot(*slot);
+    unavailable_.fetch_add(1);
+    return answer;
+  }
+  int64_t waited = 0;
+  for (;;) {
+    ReplyResult r = c_.replies.wait(*slot, kSpin, kSliceNs);
+    if (r.status == ReplyStatus::Replied) {
+      answer.status = HostStatus::Ok;
+      std::copy_n(r.values.begin(), answer.values.size(), answer.values.begin());
+      if (!readPayload.empty()) std::memcpy(readPayload.data(), c_.replies.payload(*slot).data(), readPayload.size());
+      break;
+    }
+    if (r.status == ReplyStatus::Error) {
+      answer.status = r.errorCode == kRefused ? HostStatus::Refused : HostStatus::Unavailable;
+      break;
+    }
+    waited += kSliceNs;
+    const bool overdue = c_.callbackTimeoutNs >= 0 && waited >= c_.callbackTimeoutNs;
+    if (r.status != ReplyStatus::TimedOut || down_.load() || overdue) {
+      c_.replies.cancel(*slot);
+      answer.status = HostStatus::Unavailable;
+      break;
+    }
+  }
+  if (answer.status == HostStatus::Unavailable) unavailable_.fetch_add(1);
+  giveSlot(*slot);
+  return answer;
+}
+
+void MailboxHost::post(uint32_t kind, std::initializer_list<uint32_t> args) {
+  if (down_.load()) return;
+  uint32_t buffer[14] = {thread()};
+  size_t n = 1;
+  for (uint32_t a : args) buffer[n++] = a;
+  if (c_.device.enqueue(kind, std::span<const uint32_t>(buffer, n)) != EnqueueResult::Ok) unavailable_.fetch_add(1);
+}
+
+CreatedTask MailboxHost::createTask(uint64_t vmSize) {
+  Answer a = call(rec::OutCreateTask, {lo(vmSize), hi(vmSize)});
+  return CreatedTask{a.status, a.values[0], a.values[1] | (uint64_t{a.values[2]} << 32)};
+}
+
+HostStatus MailboxHost::destroyTask(uint32_t task) { return call(rec::OutDestroyTask, {task}).status; }
+
+HostStatus MailboxHost::mapMemory(uint32_t task, uint64_t va, bool readOnly, std::span<const PhysicalRange> ranges) {
+  std::vector<uint32_t> words;
+  words.reserve(ranges.size() * 4);
+  for (const PhysicalRange& r : ranges) words.insert(words.end(), {lo(r.gpa), hi(r.gpa), lo(r.length), hi(r.length)});
+  const auto bytes = std::as_bytes(std::span(words));
+  return call(rec::OutMapMemory, {task, lo(va), hi(va), readOnly ? 1u : 0u, static_cast<uint32_t>(ranges.size())},
+              std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()))
+      .status;
+}
+
+HostStatus MailboxHost::unmapMemory(uint32_t task, uint64_t va, uint64_t length) {
+  return call(rec::OutUnmapMemory, {task, lo(va), hi(va), lo(length), hi(length)}).status;
+}
+
+HostStatus MailboxHost::readMemory(uint64_t gpa, uint64_t length, uint8_t* dst) {
+  if (length > c_.replies.payloadBytes()) return HostStatus::Refused;
+  return call(rec::OutReadMemory, {lo(gpa), hi(gpa), static_cast<uint32_t>(length)}, {}, std::span(dst, length)).status;
+}
+
+void MailboxHost::raiseInterrupt(uint32_t vector) { post(rec::OutRaiseInterrupt, {vector}); }
+void MailboxHost::newFrame(uint32_t display, uint32_t frameSeq) { post(rec::OutNewFrame, {display, frameSeq}); }
+
+void MailboxHost::modeChange(uint32_t display, uint32_t width, uint32_t height, uint32_t pixelFormat, uint32_t modeIndex,
+                             uint32_t generation) {
+  post(rec::OutModeChange, {display, width, height, pixelFormat, modeIndex, generation});
+}
+
+void MailboxHost::cursorGlyph(uint32_t display, std::span<const uint32_t> argb, uint32_t width, uint32_t height, uint32_t hotX,
+                              uint32_t hotY) {
+  const auto bytes = std::as_bytes(argb);
+  // Waits for the device actor to take the pixels out of the slot; then the glyph may go.
+  call(rec::OutCursorGlyph, {display, width, height, hotX, hotY}, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+}
+
+void MailboxHost::cursorShow(uint32_t display, bool show) { post(rec::OutCursorShow, {display, show ? 1u : 0u}); }
+
+void MailboxHost::cursorMove(uint32_t display, int32_t x, int32_t y) {
+  post(rec::OutCursorMove, {display, static_cast<uint32_t>(x), static_cast<uint32_t>(y)});
+}
+
+void MailboxHost::encodeDone(uint32_t display, uint32_t surface, uint32_t generation, uint32_t status, uint32_t frameSeq,
+                             uint32_t damageCount) {
+  post(rec::OutEncodeDone, {display, surface, generation, status, frameSeq, damageCount});
+}
+
+HostStatus MailboxHost::iosfcMapMemory(uint32_t surface, uint64_t gpa, uint64_t length, bool readOnly) {
+  return call(rec::OutIosfcMap, {surface, lo(gpa), hi(gpa), static_cast<uint32_t>(std::min<uint64_t>(length, UINT32_MAX)), readOnly ? 1u : 0u}).status;
+}
+
+HostStatus MailboxHost::iosfcUnmapMemory(uint32_t surface) { return call(rec::OutIosfcUnmap, {surface}).status; }
+void MailboxHost::iosfcRaiseInterrupt(uint32_t vector) { post(rec::OutIosfcInterrupt, {vector}); }
+
+void MailboxHost::readDone(const MmioTicket& t, uint64_t value) {
+  const uint32_t values[2] = {lo(value), hi(value)};
+  c_.vcpuReplies.reply(t.slot, t.requestId, values);
+}
+
+void MailboxHost::writeDone(const MmioTicket& t) {
+  if (t.vcpu >= c_.vcpus || c_.writeCompletion == nullptr) return;
+  int32_t* base = c_.writeCompletion + size_t{t.vcpu} * mmio::kWordsPerVcpu;
+  std::atomic_ref<int32_t>(base[mmio::kCompletedWord]).fetch_add(1);
+  if (std::atomic_ref<int32_t>(base[mmio::kWaitingWord]).load() != 0) futexWake(base + mmio::kCompletedWord, 1);
+}
+}  // namespace pvg::engine

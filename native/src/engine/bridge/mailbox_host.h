@@ -1,0 +1,71 @@
+// The host side of the contract for this project: every callback becomes a record in the device
+// actor's mailbox; a callback that returns something waits on a reply slot of the engine's own
+// reply table. MMIO completions go straight to the vCPU: a read's value into the vCPU's reply
+// slot (in the VM's table), a posted write's completion into the vCPU's completion counter.
+// No JavaScript ever runs on these threads.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <optional>
+
+#include "core/mailbox.h"
+#include "core/reply_slot.h"
+#include "engine/contract.h"
+
+namespace pvg::engine {
+struct MailboxHostConfig {
+  MailboxRef device;            // the device actor's mailbox
+  ReplyTableRef replies;        // the engine's reply table (slots for callbacks that answer)
+  uint32_t firstSlot = 0, slotCount = 0;
+  ReplyTableRef vcpuReplies;    // the VM's reply table, where vCPUs wait for MMIO reads
+  int32_t* writeCompletion = nullptr;  // per-vCPU completion counters (core/mmio_completion_layout.h)
+  uint32_t vcpus = 0;
+  int64_t callbackTimeoutNs = -1;  // the watchdog: a callback unanswered this long fails
+};
+
+class MailboxHost final : public HostCallbacks, public MmioCompleter {
+ public:
+  explicit MailboxHost(const MailboxHostConfig& config) : c_(config) {}
+
+  // Releases every engine thread waiting for an answer, now and later (engine shutdown).
+  void shutdown();
+  uint64_t unavailable() const { return unavailable_.load(); }
+
+  CreatedTask createTask(uint64_t vmSize) override;
+  HostStatus destroyTask(uint32_t task) override;
+  HostStatus mapMemory(uint32_t task, uint64_t virtualOffset, bool readOnly, std::span<const PhysicalRange> ranges) override;
+  HostStatus unmapMemory(uint32_t task, uint64_t virtualOffset, uint64_t length) override;
+  HostStatus readMemory(uint64_t gpa, uint64_t length, uint8_t* dst) override;
+  void raiseInterrupt(uint32_t vector) override;
+  void newFrame(uint32_t display, uint32_t frameSeq) override;
+  void modeChange(uint32_t display, uint32_t width, uint32_t height, uint32_t pixelFormat, uint32_t modeIndex, uint32_t generation) override;
+  void cursorGlyph(uint32_t display, std::span<const uint32_t> argb, uint32_t width, uint32_t height, uint32_t hotX, uint32_t hotY) override;
+  void cursorShow(uint32_t display, bool show) override;
+  void cursorMove(uint32_t display, int32_t x, int32_t y) override;
+  void encodeDone(uint32_t display, uint32_t surface, uint32_t generation, uint32_t status, uint32_t frameSeq, uint32_t damageCount) override;
+  HostStatus iosfcMapMemory(uint32_t surface, uint64_t gpa, uint64_t length, bool readOnly) override;
+  HostStatus iosfcUnmapMemory(uint32_t surface) override;
+  void iosfcRaiseInterrupt(uint32_t vector) override;
+
+  void readDone(const MmioTicket& ticket, uint64_t value) override;
+  void writeDone(const MmioTicket& ticket) override;
+
+ private:
+  struct Answer {
+    HostStatus status = HostStatus::Unavailable;
+    std::array<uint32_t, 12> values{};
+  };
+  // Posts a record that carries (thread, slot, id, args…) and waits for its answer. The payload
+  // is written into the slot before the record is posted, and read back by `readPayload`.
+  Answer call(uint32_t kind, std::initializer_list<uint32_t> args, std::span<const uint8_t> payload = {},
+              std::span<uint8_t> readPayload = {});
+  void post(uint32_t kind, std::initializer_list<uint32_t> args);
+  std::optional<uint32_t> takeSlot();
+  void giveSlot(uint32_t slot);
+
+  MailboxHostConfig c_;
+  std::atomic<uint64_t> freeSlots_{~0ull};  // bit i: slot firstSlot + i is free
+  std::atomic<bool> down_{false};
+  std::atomic<uint64_t> unavailable_{0};
+};
+}  // namespace pvg::engine

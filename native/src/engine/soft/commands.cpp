@@ -1,0 +1,328 @@
+// Ring command processing (the ring executor): fetch each command out of guest memory through
+// the ring task's mapping, check every field, execute, advance the head. A bad command sets the
+// guest-visible error, is counted, and processing goes on with the next one.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "engine/render/cursor_glyph.h"
+#include "engine/render/draw.h"
+#include "engine/soft/soft_engine.h"
+
+namespace pvg::engine {
+using namespace proto;
+
+namespace {
+uint64_t u64(const uint32_t* w) { return w[0] | (uint64_t{w[1]} << 32); }
+
+// Source rows of a BLIT read through a context's mappings; a row that straddles two mappings is
+// gathered into a bounce buffer.
+class TaskRows final : public RowSource {
+ public:
+  TaskRows(const TaskMemory& tasks, uint32_t task, uint64_t va, uint32_t stride, uint32_t width, std::vector<uint8_t>& bounce)
+      : tasks_(tasks), task_(task), va_(va), stride_(stride), rowBytes_(uint64_t{width} * 4), bounce_(bounce) {}
+  const uint8_t* row(uint32_t y) override {
+    const uint64_t offset = uint64_t{y} * stride_;
+    const uint64_t at = va_ + offset;
+    if (at < va_) return nullptr;
+    if (const uint8_t* p = tasks_.pointer(task_, at, rowBytes_, TaskAccess::Read)) return p;
+    if (rowBytes_ > bounce_.size() || !tasks_.read(task_, at, bounce_.data(), rowBytes_)) return nullptr;
+    return bounce_.data();
+  }
+
+ private:
+  const TaskMemory& tasks_;
+  uint32_t task_;
+  uint64_t va_;
+  uint32_t stride_;
+  uint64_t rowBytes_;
+  std::vector<uint8_t>& bounce_;
+};
+
+// Display-queue jobs: the only place display handlers run.
+struct DisplayJobs {
+  static void newFrame(void* e, const std::array<uint64_t, 4>& a) {
+    host(e).newFrame(static_cast<uint32_t>(a[0]), static_cast<uint32_t>(a[1]));
+  }
+  static void modeChange(void* e, const std::array<uint64_t, 4>& a) {
+    host(e).modeChange(static_cast<uint32_t>(a[0]), static_cast<uint32_t>(a[1] >> 32), static_cast<uint32_t>(a[1]),
+                       kPixelFormatBGRA, static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3]));
+  }
+  static void cursorGlyph(void* e, const std::array<uint64_t, 4>& a) {
+    std::unique_ptr<CursorGlyph> glyph(reinterpret_cast<CursorGlyph*>(a[1]));
+    host(e).cursorGlyph(static_cast<uint32_t>(a[0]), glyph->argb, glyph->w, glyph->h, glyph->hotX, glyph->hotY);
+  }
+  static void cursorShow(void* e, const std::array<uint64_t, 4>& a) {
+    host(e).cursorShow(static_cast<uint32_t>(a[0]), a[1] != 0);
+  }
+  static void cursorMove(void* e, const std::array<uint64_t, 4>& a) {
+    host(e).cursorMove(static_cast<uint32_t>(a[0]), static_cast<int32_t>(a[1]), static_cast<int32_t>(a[2]));
+  }
+  static HostCallbacks& host(void* e);
+};
+}  // namespace
+
+// Grants the display jobs access to the engine's host without widening SoftEngine's interface.
+class CommandProcessor {
+ public:
+  static HostCallbacks& host(SoftEngine& e) { return e.host_; }
+  static void run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32_t n);
+};
+
+HostCallbacks& DisplayJobs::host(void* e) { return CommandProcessor::host(*static_cast<SoftEngine*>(e)); }
+
+void SoftEngine::processCommands() {
+  const uint32_t tail = doorbellTail_.load();
+  if (tail >= ringPayload_ || (tail & 3) != 0) {
+    doorbellTail_.store(ringHead_.load());  // ignore the bad doorbell; the next one may be good
+    return guestError(Error::BadCommand);
+  }
+  uint32_t head = ringHead_.load();
+  bool worked = false;
+  while (ringRunning_ && head != tail) {
+    const uint32_t available = (tail + ringPayload_ - head) % ringPayload_;  // bytes
+    uint32_t header = 0;
+    if (!tasks_.read(ringTask_, kRingHeaderBytes + head, &header, 4)) {
+      guestError(Error::AccessFault);
+      head = tail;
+      break;
+    }
+    const uint32_t words = header >> 16;
+    if (words == 0 || words > kMaxCommandWords || uint64_t{words} * 4 > available) {
+      guestError(Error::BadCommand);
+      head = tail;  // the stream can't be resynchronised: drop what is left of it
+      break;
+    }
+    // Copy the whole command out once, so the guest cannot change it after it was checked.
+    const uint32_t bytes = words * 4;
+    const uint32_t first = std::min(bytes, ringPayload_ - head);
+    if (!tasks_.read(ringTask_, kRingHeaderBytes + head, command_.data(), first) ||
+        (first < bytes && !tasks_.read(ringTask_, kRingHeaderBytes, reinterpret_cast<uint8_t*>(command_.data()) + first, bytes - first))) {
+      guestError(Error::AccessFault);
+      head = tail;
+      break;
+    }
+    counters_.commands.fetch_add(1, std::memory_order_relaxed);
+    CommandProcessor::run(*this, static_cast<uint16_t>(header & 0xFFFF), command_.data() + 1, words - 1);
+    head = (head + bytes) % ringPayload_;
+    ringHead_.store(head);
+    tasks_.write(ringTask_, 0, &head, 4);
+    worked = true;
+  }
+  if (head != ringHead_.load()) {
+    ringHead_.store(head);
+    tasks_.write(ringTask_, 0, &head, 4);
+  }
+  if (worked) raiseCause(IrqRingIdle);
+}
+
+void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32_t n) {
+  auto fail = [&e](Error error) { e.guestError(error); };
+  auto display = [&e](uint32_t index) -> SoftDisplay* { return index < e.displays_.size() ? e.displays_[index].get() : nullptr; };
+  auto context = [&e](uint32_t ctx) -> SoftEngine::Context* {
+    auto it = e.contexts_.find(ctx);
+    return it == e.contexts_.end() ? nullptr : &it->second;
+  };
+  // Every drawing command needs a display with a mode.
+  auto drawTarget = [&](uint32_t index) -> SoftDisplay* {
+    SoftDisplay* d = display(index);
+    if (d == nullptr) fail(Error::BadDisplay);
+    else if (d->mode < 0) { fail(Error::BadRect); return nullptr; }
+    return d;
+  };
+  auto drawStatus = [&](SoftDisplay& d, DrawStatus status) {
+    d.drawnSincePresent = true;
+    if (status == DrawStatus::SourceFault) fail(Error::AccessFault);
+    else if (status != DrawStatus::Ok) fail(Error::BadRect);
+  };
+
+  switch (op) {
+    case OpNop:
+      return;
+    case OpCtxCreate: {
+      if (n != 3) return fail(Error::BadCommand);
+      const uint32_t ctx = a[0];
+      const uint64_t size = u64(a + 1);
+      if (ctx == 0 || ctx > kMaxContexts || context(ctx) != nullptr) return fail(Error::BadContext);
+      if (size == 0 || (size & 0xFFF) != 0 || size > e.config_.maxContextBytes) return fail(Error::BadContext);
+      const CreatedTask created = e.host_.createTask(size);
+      if (created.status != HostStatus::Ok) return fail(Error::BadContext);
+      e.tasks_.addTask(created.task, size);
+      e.contexts_[ctx] = SoftEngine::Context{created.task, size};
+      return;
+    }
+    case OpCtxDestroy: {
+      if (n != 1) return fail(Error::BadCommand);
+      SoftEngine::Context* c = context(a[0]);
+      if (c == nullptr) return fail(Error::BadContext);
+      const uint32_t task = c->task;
+      e.contexts_.erase(a[0]);
+      e.tasks_.removeTask(task);
+      if (e.host_.destroyTask(task) != HostStatus::Ok) fail(Error::HostRefused);
+      return;
+    }
+    case OpMap: {
+      if (n < 5) return fail(Error::BadCommand);
+      const uint32_t count = a[4];
+      if (count == 0 || count > kMaxMapRanges || n != 5 + 4 * count) return fail(Error::BadCommand);
+      SoftEngine::Context* c = context(a[0]);
+      if (c == nullptr) return fail(Error::BadContext);
+      const uint64_t va = u64(a + 1);
+      const bool readOnly = (a[3] & 1) != 0;
+      if ((a[3] & ~1u) != 0) return fail(Error::BadCommand);
+      PhysicalRange ranges[kMaxMapRanges];
+      uint64_t total = 0;
+      for (uint32_t i = 0; i < count; ++i) {
+        ranges[i] = PhysicalRange{u64(a + 5 + 4 * i), u64(a + 7 + 4 * i)};
+        if (ranges[i].length == 0 || (ranges[i].length & 0xFFF) != 0 || (ranges[i].gpa & 0xFFF) != 0) return fail(Error::BadMapping);
+        if (total + ranges[i].length < total) return fail(Error::BadMapping);
+        total += ranges[i].length;
+      }
+      const std::span<const PhysicalRange> list(ranges, count);
+      if (e.host_.mapMemory(c->task, va, readOnly, list) != HostStatus::Ok) return fail(Error::BadMapping);
+      if (!e.tasks_.addMapping(c->task, va, readOnly, list)) {
+        // The host accepted what the engine's own checks refuse: take it back on both sides.
+        e.host_.unmapMemory(c->task, va, total);
+        return fail(Error::BadMapping);
+      }
+      return;
+    }
+    case OpUnmap: {
+      if (n != 5) return fail(Error::BadCommand);
+      SoftEngine::Context* c = context(a[0]);
+      if (c == nullptr) return fail(Error::BadContext);
+      const uint64_t va = u64(a + 1), length = u64(a + 3);
+      if (e.host_.unmapMemory(c->task, va, length) != HostStatus::Ok) return fail(Error::BadUnmap);
+      e.tasks_.removeRange(c->task, va, length);
+      return;
+    }
+    case OpReadMem: {
+      if (n != 6) return fail(Error::BadCommand);
+      SoftEngine::Context* c = context(a[0]);
+      if (c == nullptr) return fail(Error::BadContext);
+      const uint64_t va = u64(a + 1), gpa = u64(a + 3);
+      const uint32_t length = a[5];
+      if (length == 0 || length > kMaxReadMemBytes) return fail(Error::BadCommand);
+      if (e.host_.readMemory(gpa, length, e.scratch_.data()) != HostStatus::Ok) return fail(Error::AccessFault);
+      if (!e.tasks_.write(c->task, va, e.scratch_.data(), length)) return fail(Error::AccessFault);
+      return;
+    }
+    case OpSetMode: {
+      if (n != 2) return fail(Error::BadCommand);
+      SoftDisplay* d = display(a[0]);
+      if (d == nullptr || a[1] >= d->modes.size()) return fail(Error::BadDisplay);
+      const DisplayMode& m = d->modes[a[1]];
+      if (!d->frame.resize(m.width, m.height)) return fail(Error::BadDisplay);
+      d->frame.clear(0xFF000000u);
+      d->mode = static_cast<int32_t>(a[1]);
+      d->modeForRegisters.store(d->mode);
+      d->generation++;
+      d->damage.all(m.width, m.height);
+      d->drawnSincePresent = false;
+      e.postDisplay(&DisplayJobs::modeChange, {a[0], (uint64_t{m.width} << 32) | m.height, a[1], d->generation});
+      e.serveEncodes(a[0]);  // encodes for the old mode are answered as stale
+      return;
+    }
+    case OpFillRect: {
+      if (n != 6) return fail(Error::BadCommand);
+      SoftDisplay* d = drawTarget(a[0]);
+      if (d) drawStatus(*d, fillRect(d->frame, Rect{a[1], a[2], a[3], a[4]}, a[5]));
+      return;
+    }
+    case OpCopyRect: {
+      if (n != 7) return fail(Error::BadCommand);
+      SoftDisplay* d = drawTarget(a[0]);
+      if (d) drawStatus(*d, copyRect(d->frame, a[1], a[2], Rect{a[3], a[4], a[5], a[6]}));
+      return;
+    }
+    case OpBlit: {
+      if (n != 10) return fail(Error::BadCommand);
+      SoftDisplay* d = drawTarget(a[0]);
+      if (d == nullptr) return;
+      SoftEngine::Context* c = context(a[1]);
+      if (c == nullptr) return fail(Error::BadContext);
+      if ((a[9] & ~1u) != 0 || uint64_t{a[4]} < uint64_t{a[7]} * 4) return fail(Error::BadCommand);
+      TaskRows rows(e.tasks_, c->task, u64(a + 2), a[4], a[7], e.scratch_);
+      drawStatus(*d, blit(d->frame, Rect{a[5], a[6], a[7], a[8]}, (a[9] & 1) ? BlendMode::SourceOver : BlendMode::Copy, rows));
+      return;
+    }
+    case OpBlitSurface: {
+      if (n != 9) return fail(Error::BadCommand);
+      SoftDisplay* d = drawTarget(a[0]);
+      if (d == nullptr) return;
+      SurfaceView s;
+      if (!e.iosfc_ || !e.iosfc_->surface(a[1], &s)) return fail(Error::BadSurface);
+      const uint32_t sx = a[2], sy = a[3], w = a[6], h = a[7];
+      if ((a[8] & ~1u) != 0 || !rectInside(Rect{sx, sy, w, h}, s.width, s.height)) return fail(Error::BadSurface);
+      const uint64_t first = uint64_t{sy} * s.stride + uint64_t{sx} * 4;
+      const uint64_t bytes = uint64_t{s.stride} * s.height - first;
+      ContiguousRows rows(s.pixels + first, bytes, s.stride, w);
+      drawStatus(*d, blit(d->frame, Rect{a[4], a[5], w, h}, (a[8] & 1) ? BlendMode::SourceOver : BlendMode::Copy, rows));
+      return;
+    }
+    case OpPresent: {
+      if (n < 2) return fail(Error::BadCommand);
+      const uint32_t count = a[1];
+      if (count > kMaxDamageRects || n != 2 + 4 * count) return fail(Error::BadCommand);
+      SoftDisplay* d = drawTarget(a[0]);
+      if (d == nullptr) return;
+      for (uint32_t i = 0; i < count; ++i) {
+        if (!rectInside(Rect{a[2 + 4 * i], a[3 + 4 * i], a[4 + 4 * i], a[5 + 4 * i]}, d->frame.width(), d->frame.height())) {
+          return fail(Error::BadRect);
+        }
+      }
+      if (count == 0) d->damage.add(Rect{0, 0, d->frame.width(), d->frame.height()});
+      for (uint32_t i = 0; i < count; ++i) d->damage.add(Rect{a[2 + 4 * i], a[3 + 4 * i], a[4 + 4 * i], a[5 + 4 * i]});
+      d->frameSeq++;
+      d->drawnSincePresent = false;
+      e.counters_.presents.fetch_add(1, std::memory_order_relaxed);
+      e.postDisplay(&DisplayJobs::newFrame, {a[0], d->frameSeq, 0, 0});
+      e.serveEncodes(a[0]);
+      return;
+    }
+    case OpCursorDefine: {
+      if (n != 10) return fail(Error::BadCommand);
+      SoftDisplay* d = display(a[0]);
+      if (d == nullptr) return fail(Error::BadDisplay);
+      SoftEngine::Context* c = context(a[1]);
+      if (c == nullptr) return fail(Error::BadContext);
+      const uint32_t w = a[4], h = a[5], bpp = a[6], stride = a[7];
+      const uint64_t bytes = uint64_t{stride} * h;
+      if (w == 0 || h == 0 || w > proto::kMaxCursorSize || h > proto::kMaxCursorSize || bytes > e.glyphScratch_.size()) return fail(Error::BadCursor);
+      if (!e.tasks_.read(c->task, u64(a + 2), e.glyphScratch_.data(), bytes)) return fail(Error::AccessFault);
+      CursorConvertResult converted = convertCursorGlyph(e.glyphScratch_.data(), bytes, w, h, bpp, stride, a[8], a[9]);
+      if (!converted.ok()) return fail(Error::BadCursor);
+      auto glyph = std::make_unique<CursorGlyph>(std::move(converted.glyph));
+      e.postDisplay(&DisplayJobs::cursorGlyph, {a[0], reinterpret_cast<uint64_t>(glyph.release()), 0, 0});
+      return;
+    }
+    case OpCursorShow: {
+      if (n != 2) return fail(Error::BadCommand);
+      SoftDisplay* d = display(a[0]);
+      if (d == nullptr) return fail(Error::BadDisplay);
+      d->cursorVisible = a[1] != 0;
+      e.postDisplay(&DisplayJobs::cursorShow, {a[0], a[1] != 0 ? 1u : 0u, 0, 0});
+      return;
+    }
+    case OpCursorMove: {
+      if (n != 3) return fail(Error::BadCommand);
+      SoftDisplay* d = display(a[0]);
+      if (d == nullptr) return fail(Error::BadDisplay);
+      d->cursorX.store(static_cast<int32_t>(a[1]));
+      d->cursorY.store(static_cast<int32_t>(a[2]));
+      e.postDisplay(&DisplayJobs::cursorMove, {a[0], a[1], a[2], 0});
+      return;
+    }
+    case OpFence: {
+      if (n != 2 || (a[1] & ~1u) != 0) return fail(Error::BadCommand);
+      e.fenceCompleted_.store(a[0]);
+      e.tasks_.write(e.ringTask_, 8, &a[0], 4);
+      e.counters_.fences.fetch_add(1, std::memory_order_relaxed);
+      if (a[1] & 1) e.raiseCause(IrqFence);
+      return;
+    }
+    default:
+      return fail(Error::BadCommand);
+  }
+}
+}  // namespace pvg::engine

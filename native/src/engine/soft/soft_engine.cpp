@@ -1,0 +1,408 @@
+// The soft engine's threads and registers; command processing is in commands.cpp.
+#include "engine/soft/soft_engine.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/surface_layout.h"
+#include "engine/records.h"
+
+namespace pvg::engine {
+using namespace proto;
+
+SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host,
+                       MmioCompleter& completer)
+    : config_(config),
+      guest_(guest),
+      inbound_(inbound),
+      host_(host),
+      completer_(completer),
+      tasks_(guest),
+      command_(kMaxCommandWords),
+      scratch_(kMaxReadMemBytes),
+      glyphScratch_(256 * 1024),
+      displayQueue_("pvg-display", 1, 1, 1024),
+      pool_("pvg-pool", std::max(2u, config.poolThreads), 2, 256) {
+  for (const auto& d : config_.displays) {
+    auto display = std::make_unique<SoftDisplay>();
+    display->port = d.port;
+    display->serial = d.serial;
+    display->modes = d.modes;
+    display->surfaces = d.surfaces;
+    display->encodes.reserve(8);
+    displays_.push_back(std::move(display));
+  }
+  if (config_.iosfc) iosfc_ = std::make_unique<Iosfc>(guest_, host_);
+  dispatcher_ = std::thread([this] {
+    setCurrentEngineThread(0, "pvg-mmio");
+    dispatchLoop();
+  });
+}
+
+SoftEngine::~SoftEngine() { stop(); }
+
+void SoftEngine::stop() {
+  if (stopped_.exchange(true)) return;
+  {
+    // Release a dispatcher waiting for the executor (runOnExecutor checks stopped_).
+    std::lock_guard lock(controlMutex_);
+  }
+  controlDone_.notify_all();
+  inbound_.close(0);
+  if (dispatcher_.joinable()) dispatcher_.join();
+  pool_.stop();
+  displayQueue_.stop();
+}
+
+EngineStats SoftEngine::stats() const {
+  EngineStats s;
+  s.mmioReads = counters_.mmioReads.load();
+  s.mmioWrites = counters_.mmioWrites.load();
+  s.commands = counters_.commands.load();
+  s.presents = counters_.presents.load();
+  s.encodes = counters_.encodes.load();
+  s.fences = counters_.fences.load();
+  s.badRegisterAccesses = counters_.badRegisterAccesses.load();
+  for (size_t i = 0; i < s.errors.size(); ++i) s.errors[i] = counters_.errors[i].load();
+  return s;
+}
+
+int32_t SoftEngine::cursorX(uint32_t display) const { return display < displays_.size() ? displays_[display]->cursorX.load() : 0; }
+int32_t SoftEngine::cursorY(uint32_t display) const { return display < displays_.size() ? displays_[display]->cursorY.load() : 0; }
+
+// ------------------------------------------------------------------ MMIO dispatcher
+
+void SoftEngine::dispatchLoop() {
+  MailboxRecord r;
+  for (;;) {
+    if (!inbound_.dequeueWait(r, 2000, 50'000'000)) {
+      if (inbound_.isClosed()) return;
+      continue;
+    }
+    const auto& a = r.args;
+    switch (r.kind) {
+      case rec::InStop:
+        return;
+      case rec::InMmioRead: {
+        counters_.mmioReads.fetch_add(1, std::memory_order_relaxed);
+        const uint64_t offset = a[1] | (uint64_t{a[2]} << 32);
+        const uint32_t size = a[3];
+        uint64_t value = ~0ull;
+        if (size != 4 || (offset & 3) != 0) {
+          counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
+          guestError(Error::BadRegister);
+        } else if (a[0] == rec::WindowGfx && offset < kGfxWindowBytes) {
+          value = gfxRead(static_cast<uint32_t>(offset));
+        } else if (a[0] == rec::WindowIosfc && iosfc_ && offset < kIosfcWindowBytes) {
+          value = iosfc_->read(static_cast<uint32_t>(offset));
+        } else {
+          counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
+        }
+        if (size == 4 && value != ~0ull) value &= 0xFFFFFFFFull;
+        completer_.readDone(MmioTicket{a[4], a[5], a[6]}, value);
+        break;
+      }
+      case rec::InMmioWrite: {
+        counters_.mmioWrites.fetch_add(1, std::memory_order_relaxed);
+        const uint64_t offset = a[1] | (uint64_t{a[2]} << 32);
+        if (a[3] != 4 || (offset & 3) != 0) {
+          counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
+          guestError(Error::BadRegister);
+        } else if (a[0] == rec::WindowGfx && offset < kGfxWindowBytes) {
+          gfxWrite(static_cast<uint32_t>(offset), a[4]);
+        } else if (a[0] == rec::WindowIosfc && iosfc_ && offset < kIosfcWindowBytes) {
+          if (!iosfc_->write(static_cast<uint32_t>(offset), a[4])) counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
+        } else {
+          counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
+        }
+        completer_.writeDone(MmioTicket{a[6], 0, 0});
+        break;
+      }
+      case rec::InEncode:
+        requestEncode(a[0], EncodeRequest{a[1], a[2], Rect{a[3], a[4], a[5], a[6]}});
+        break;
+      case rec::InReset:
+        runOnExecutor(Control::Reset);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+uint32_t SoftEngine::gfxRead(uint32_t offset) {
+  const SoftDisplay* d = displaySelect_ < displays_.size() ? displays_[displaySelect_].get() : nullptr;
+  const DisplayMode* m = d && modeSelect_ < d->modes.size() ? &d->modes[modeSelect_] : nullptr;
+  switch (offset) {
+    case RegId: return kId;
+    case RegVersion: return kVersion;
+    case RegFeatures:
+      return FeatureCursor | FeatureFences | FeatureDamage | (displays_.size() > 1 ? uint32_t{FeatureDisplays} : 0u) |
+             (iosfc_ ? uint32_t{FeatureIosfc} : 0u);
+    case RegStatus: return status_.load();
+    case RegErrorCode: return errorCode_.load();
+    case RegErrorCount: return errorCount_.load();
+    case RegIrqStatus: return irqStatus_.load();
+    case RegIrqMask: return irqMask_.load();
+    case RegRingGpaLo: return ringGpaLo_.load();
+    case RegRingGpaHi: return ringGpaHi_.load();
+    case RegRingSize: return ringSize_.load();
+    case RegRingControl: return (status_.load() & StatusRunning) ? 1 : 0;
+    case RegRingHead: return ringHead_.load();
+    case RegDisplayCount: return static_cast<uint32_t>(displays_.size());
+    case RegDisplaySelect: return displaySelect_;
+    case RegModeCount: return d ? static_cast<uint32_t>(d->modes.size()) : 0;
+    case RegModeSelect: return modeSelect_;
+    case RegModeWidth: return m ? m->width : 0;
+    case RegModeHeight: return m ? m->height : 0;
+    case RegModeRefresh: return m ? m->refresh : 0;
+    case RegCurrentMode: return d ? static_cast<uint32_t>(d->modeForRegisters.load()) : 0xFFFFFFFFu;
+    case RegFenceCompleted: return fenceCompleted_.load();
+    default:
+      counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
+      return 0;
+  }
+}
+
+void SoftEngine::gfxWrite(uint32_t offset, uint32_t value) {
+  switch (offset) {
+    case RegErrorAck:
+      errorCode_.store(0);
+      status_.fetch_and(~uint32_t{StatusError});
+      return;
+    case RegIrqAck: irqStatus_.fetch_and(~value); return;
+    case RegIrqMask: irqMask_.store(value & (IrqFence | IrqError | IrqRingIdle)); return;
+    case RegRingGpaLo: ringGpaLo_.store(value); return;
+    case RegRingGpaHi: ringGpaHi_.store(value); return;
+    case RegRingSize: ringSize_.store(value); return;
+    case RegRingControl: runOnExecutor(value == 1 ? Control::StartRing : Control::StopRing); return;
+    case RegDoorbell:
+      doorbellTail_.store(value);
+      scheduleExecutor();
+      return;
+    case RegDisplaySelect: displaySelect_ = value; return;
+    case RegModeSelect: modeSelect_ = value; return;
+    case RegReset:
+      if (value == kResetMagic) runOnExecutor(Control::Reset);
+      else guestError(Error::BadRegister);
+      return;
+    default:
+      counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
+      guestError(Error::BadRegister);
+      return;
+  }
+}
+
+void SoftEngine::requestEncode(uint32_t display, const EncodeRequest& request) {
+  if (display >= displays_.size()) {
+    host_.encodeDone(display, request.surface, request.generation, rec::EncodeBadRequest, 0, 0);
+    return;
+  }
+  SoftDisplay& d = *displays_[display];
+  {
+    std::lock_guard lock(d.encodeMutex);
+    if (d.encodes.size() >= 8) {
+      host_.encodeDone(display, request.surface, request.generation, rec::EncodeBadRequest, 0, 0);
+      return;
+    }
+    d.encodes.push_back(request);
+  }
+  scheduleExecutor();
+}
+
+// ------------------------------------------------------------------ ring executor
+
+void SoftEngine::runOnExecutor(Control control) {
+  std::unique_lock lock(controlMutex_);
+  controlDone_.wait(lock, [this] { return !controlBusy_ || stopped_.load(); });
+  if (stopped_.load()) return;
+  control_ = control;
+  controlBusy_ = true;
+  lock.unlock();
+  scheduleExecutor();
+  lock.lock();
+  // The MMIO access completes only once the executor has done it (a later read observes it).
+  controlDone_.wait(lock, [this] { return !controlBusy_ || stopped_.load(); });
+}
+
+void SoftEngine::scheduleExecutor() {
+  if (executorScheduled_.exchange(true)) return;
+  if (!pool_.post(Job{&SoftEngine::executorJob, this, {}})) executorScheduled_.store(false);
+}
+
+void SoftEngine::executorJob(void* self, const std::array<uint64_t, 4>&) {
+  auto* e = static_cast<SoftEngine*>(self);
+  for (;;) {
+    e->executorPass();
+    e->executorScheduled_.store(false);
+    // Work that arrived after the pass but before the flag dropped would otherwise wait.
+    bool more = e->ringRunning_ && e->doorbellTail_.load() != e->ringHead_.load();
+    {
+      std::lock_guard lock(e->controlMutex_);
+      more = more || e->controlBusy_;
+    }
+    for (auto& d : e->displays_) {
+      std::lock_guard lock(d->encodeMutex);
+      more = more || !d->encodes.empty();
+    }
+    if (!more || e->executorScheduled_.exchange(true)) return;
+  }
+}
+
+void SoftEngine::executorPass() {
+  Control control;
+  {
+    std::lock_guard lock(controlMutex_);
+    control = controlBusy_ ? control_ : Control::None;
+  }
+  if (control != Control::None) {
+    if (control == Control::StartRing) startRing();
+    if (control == Control::StopRing) stopRing();
+    if (control == Control::Reset) reset();
+    {
+      std::lock_guard lock(controlMutex_);
+      controlBusy_ = false;
+      control_ = Control::None;
+    }
+    controlDone_.notify_all();
+  }
+  if (ringRunning_) processCommands();
+  serveAllEncodes();
+}
+
+void SoftEngine::startRing() {
+  if (ringRunning_) return guestError(Error::BadRingSetup);
+  const uint64_t gpa = ringGpaLo_.load() | (uint64_t{ringGpaHi_.load()} << 32);
+  const uint32_t size = ringSize_.load();
+  const bool sizeOk = size >= kRingMinBytes && size <= kRingMaxBytes && (size & (size - 1)) == 0;
+  if (!sizeOk || (gpa & 0xFFF) != 0 || !guest_.translate(gpa, size, GuestAccess::Write)) return guestError(Error::BadRingSetup);
+  const CreatedTask created = host_.createTask(size);
+  if (created.status != HostStatus::Ok) return guestError(Error::HostRefused);
+  tasks_.addTask(created.task, size);
+  const PhysicalRange range{gpa, size};
+  if (host_.mapMemory(created.task, 0, false, std::span(&range, 1)) != HostStatus::Ok ||
+      !tasks_.addMapping(created.task, 0, false, std::span(&range, 1))) {
+    tasks_.removeTask(created.task);
+    host_.destroyTask(created.task);
+    return guestError(Error::HostRefused);
+  }
+  ringTask_ = created.task;
+  ringPayload_ = size - kRingHeaderBytes;
+  ringRunning_ = true;
+  ringHead_.store(0);
+  doorbellTail_.store(0);
+  status_.fetch_or(StatusRunning);
+}
+
+void SoftEngine::stopRing() {
+  if (!ringRunning_) return;
+  ringRunning_ = false;
+  status_.fetch_and(~uint32_t{StatusRunning});
+  tasks_.removeTask(ringTask_);
+  host_.destroyTask(ringTask_);  // releases its mapping on the host side too
+}
+
+void SoftEngine::reset() {
+  stopRing();
+  for (auto& [ctx, c] : contexts_) {
+    tasks_.removeTask(c.task);
+    host_.destroyTask(c.task);
+  }
+  contexts_.clear();
+  if (iosfc_) iosfc_->reset();
+  errorCode_.store(0);
+  irqStatus_.store(0);
+  irqMask_.store(0);
+  fenceCompleted_.store(0);
+  status_.store(StatusReady);
+}
+
+void SoftEngine::serveAllEncodes() {
+  for (uint32_t i = 0; i < displays_.size(); ++i) serveEncodes(i);
+}
+
+void SoftEngine::serveEncodes(uint32_t display) {
+  SoftDisplay& d = *displays_[display];
+  for (;;) {
+    EncodeRequest req;
+    uint32_t status = rec::EncodeOk;
+    {
+      std::lock_guard lock(d.encodeMutex);
+      if (d.encodes.empty()) return;
+      req = d.encodes.front();
+      if (d.mode < 0) {
+        status = rec::EncodeNoMode;
+      } else if (req.generation != d.generation) {
+        status = rec::EncodeStaleMode;
+      } else if (req.surface >= d.surfaces.count ||
+                 d.surfaces.surfaceBytes() < surface::kHeaderBytes + uint64_t{d.frame.width()} * d.frame.height() * 4 ||
+                 !rectInside(req.region, d.frame.width(), d.frame.height())) {
+        status = rec::EncodeBadRequest;
+      } else if (d.drawnSincePresent) {
+        return;  // mid-frame: wait for the present
+      }
+      d.encodes.erase(d.encodes.begin());
+    }
+    counters_.encodes.fetch_add(1, std::memory_order_relaxed);
+    const uint32_t damageCount = status == rec::EncodeOk ? encodeInto(d, req) : 0;
+    host_.encodeDone(display, req.surface, req.generation, status, d.frameSeq, damageCount);
+  }
+}
+
+uint32_t SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req) {
+  uint8_t* base = d.surfaces.base + d.surfaces.surfaceBytes() * req.surface;
+  auto* header = reinterpret_cast<uint32_t*>(base);
+  const uint32_t stride = d.frame.width() * 4;
+  const uint64_t pixelBytes = d.surfaces.surfaceBytes() - surface::kHeaderBytes;
+  uint8_t* pixels = base + surface::kHeaderBytes;
+  uint32_t damageCount = 0;
+  // Copy only the damage inside the requested region: the cost follows what changed.
+  for (const Rect& r : d.damage.rects()) {
+    const uint32_t x0 = std::max(r.x, req.region.x), y0 = std::max(r.y, req.region.y);
+    const uint32_t x1 = std::min(r.x + r.w, req.region.x + req.region.w);
+    const uint32_t y1 = std::min(r.y + r.h, req.region.y + req.region.h);
+    if (x1 <= x0 || y1 <= y0) continue;
+    const Rect clip{x0, y0, x1 - x0, y1 - y0};
+    const uint64_t at = uint64_t{y0} * stride + uint64_t{x0} * 4;
+    d.frame.copyRegionTo(pixels + at, pixelBytes - at, stride, clip);
+    if (damageCount < surface::kMaxDamage) {
+      uint32_t* out = header + surface::kDamageWord + damageCount * 4;
+      out[0] = clip.x;
+      out[1] = clip.y;
+      out[2] = clip.w;
+      out[3] = clip.h;
+      ++damageCount;
+    }
+  }
+  header[surface::kGenerationWord] = d.generation;
+  header[surface::kWidthWord] = d.frame.width();
+  header[surface::kHeightWord] = d.frame.height();
+  header[surface::kStrideWord] = stride;
+  header[surface::kFrameSeqWord] = d.frameSeq;
+  header[surface::kDamageCountWord] = damageCount;
+  d.damage.clear();
+  return damageCount;
+}
+
+// ------------------------------------------------------------------ errors and interrupts
+
+void SoftEngine::guestError(Error error) {
+  const auto code = static_cast<uint32_t>(error);
+  counters_.errors[code < kErrorKinds ? code : 0].fetch_add(1, std::memory_order_relaxed);
+  uint32_t expected = 0;
+  errorCode_.compare_exchange_strong(expected, code);
+  uint32_t count = errorCount_.load();
+  while (count != UINT32_MAX && !errorCount_.compare_exchange_weak(count, count + 1)) {}
+  status_.fetch_or(StatusError);
+  raiseCause(IrqError);
+}
+
+void SoftEngine::raiseCause(uint32_t cause) {
+  irqStatus_.fetch_or(cause);
+  if (irqMask_.load() & cause) host_.raiseInterrupt(0);
+}
+
+void SoftEngine::postDisplay(void (*fn)(void*, const std::array<uint64_t, 4>&), std::array<uint64_t, 4> args) {
+  displayQueue_.post(Job{fn, this, args});
+}
+}  // namespace pvg::engine

@@ -1,0 +1,145 @@
+// The `soft` backend: the PVG contract on its own native threads, rendering on the CPU.
+//
+// Threads, like the framework's GCD queues:
+//  - the MMIO dispatcher (engine thread 0) takes requests from the inbound mailbox in FIFO order:
+//    register reads and writes, encode requests, resets;
+//  - the ring executor is a serial queue on the concurrent pool (threads 2…): one job at a time,
+//    on whichever pool thread is free, processes ring commands, structural changes (ring start and
+//    stop, reset) and encodes at present boundaries;
+//  - the display queue (thread 1) runs every display handler, in order.
+// Host callbacks therefore arrive from several threads, and an MMIO access (RING_CONTROL, RESET,
+// the iosfc COMMAND) makes synchronous callbacks before it completes.
+#pragma once
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "core/guest_memory.h"
+#include "core/mailbox.h"
+#include "engine/contract.h"
+#include "engine/protocol.h"
+#include "engine/soft/display.h"
+#include "engine/soft/iosfc.h"
+#include "engine/soft/task_memory.h"
+#include "engine/threads/job_queue.h"
+
+namespace pvg::engine {
+struct SoftEngineConfig {
+  struct Display {
+    uint32_t port = 0, serial = 0;
+    std::vector<DisplayMode> modes;
+    SurfacePool surfaces;
+  };
+  std::vector<Display> displays;
+  bool iosfc = true;  // the MMIO variant's IOSurface window
+  unsigned poolThreads = 2;
+  uint64_t maxContextBytes = 1ull << 30;
+};
+
+struct EngineStats {
+  uint64_t mmioReads = 0, mmioWrites = 0, commands = 0, presents = 0, encodes = 0, fences = 0;
+  uint64_t badRegisterAccesses = 0;
+  std::array<uint64_t, proto::kErrorKinds> errors{};
+};
+
+class SoftEngine {
+ public:
+  SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host,
+             MmioCompleter& completer);
+  ~SoftEngine();
+  SoftEngine(const SoftEngine&) = delete;
+  SoftEngine& operator=(const SoftEngine&) = delete;
+
+  // Stops every thread after the work already queued; idempotent. Host callbacks still waiting
+  // must be released by the host side first (it fails their reply slots).
+  void stop();
+  EngineStats stats() const;
+  int32_t cursorX(uint32_t display) const;
+  int32_t cursorY(uint32_t display) const;
+  unsigned threadCount() const { return 2 + pool_.threads(); }
+
+ private:
+  friend class CommandProcessor;
+  // MMIO dispatcher (thread 0).
+  void dispatchLoop();
+  uint32_t gfxRead(uint32_t offset);
+  void gfxWrite(uint32_t offset, uint32_t value);
+  void requestEncode(uint32_t display, const EncodeRequest& request);
+
+  // Ring executor (serial on the pool).
+  enum class Control : uint32_t { None, StartRing, StopRing, Reset };
+  void runOnExecutor(Control control);  // dispatcher: hand over, then wait for it to be done
+  void scheduleExecutor();
+  static void executorJob(void* self, const std::array<uint64_t, 4>&);
+  void executorPass();
+  void startRing();
+  void stopRing();
+  void reset();
+  void processCommands();
+  // Copies the damage since the last encode into the requested surface (at a present boundary).
+  void serveEncodes(uint32_t display);
+  uint32_t encodeInto(SoftDisplay& display, const EncodeRequest& request);
+  void serveAllEncodes();
+
+  // Errors and interrupts.
+ public:
+  void guestError(proto::Error error);
+  void raiseCause(uint32_t cause);
+  void postDisplay(void (*fn)(void*, const std::array<uint64_t, 4>&), std::array<uint64_t, 4> args);
+
+ private:
+  SoftEngineConfig config_;
+  const GuestMemoryView& guest_;
+  MailboxRef inbound_;
+  HostCallbacks& host_;
+  MmioCompleter& completer_;
+  TaskMemory tasks_;
+  std::vector<std::unique_ptr<SoftDisplay>> displays_;
+  std::unique_ptr<Iosfc> iosfc_;
+
+  // Registers (dispatcher writes, executor reads, or the reverse: atomics).
+  std::atomic<uint32_t> status_{proto::StatusReady};
+  std::atomic<uint32_t> errorCode_{0}, errorCount_{0};
+  std::atomic<uint32_t> irqStatus_{0}, irqMask_{0};
+  std::atomic<uint32_t> ringGpaLo_{0}, ringGpaHi_{0}, ringSize_{0};
+  std::atomic<uint32_t> doorbellTail_{0}, ringHead_{0}, fenceCompleted_{0};
+  uint32_t displaySelect_ = 0, modeSelect_ = 0;  // dispatcher only
+
+  // Executor state.
+  struct Context {
+    uint32_t task = 0;
+    uint64_t size = 0;
+  };
+  std::map<uint32_t, Context> contexts_;
+  bool ringRunning_ = false;
+  uint32_t ringTask_ = 0;
+  uint32_t ringPayload_ = 0;  // bytes after the header
+  std::vector<uint32_t> command_;  // one command, copied out of guest memory before it is checked
+  std::vector<uint8_t> scratch_;       // READ_MEM and BLIT bounce buffer
+  std::vector<uint8_t> glyphScratch_;  // CURSOR_DEFINE source bitmap
+
+  std::atomic<bool> executorScheduled_{false};
+  std::mutex controlMutex_;
+  std::condition_variable controlDone_;
+  Control control_ = Control::None;
+  bool controlBusy_ = false;
+
+  struct Counters {
+    std::atomic<uint64_t> mmioReads{0}, mmioWrites{0}, commands{0}, presents{0}, encodes{0}, fences{0};
+    std::atomic<uint64_t> badRegisterAccesses{0};
+    std::array<std::atomic<uint64_t>, proto::kErrorKinds> errors{};
+  } counters_;
+
+  JobQueue displayQueue_;
+  JobQueue pool_;
+  std::thread dispatcher_;
+  std::atomic<bool> stopped_{false};
+};
+}  // namespace pvg::engine

@@ -1,0 +1,57 @@
+// The engine's view of task address spaces: for each task, the mappings the host (the device
+// actor) accepted, translated to pointers into guest RAM. Every access from command processing
+// goes through here — in effect an IOMMU — so the engine can touch nothing the host did not map,
+// and nothing read-only for writing. Pointers always point into the guest-RAM SAB, which lives
+// as long as the engine, so a racing unmap can make a read stale but never dangling.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+
+#include "core/guest_memory.h"
+#include "engine/contract.h"
+
+namespace pvg::engine {
+enum class TaskAccess { Read, Write };
+
+class TaskMemory {
+ public:
+  explicit TaskMemory(const GuestMemoryView& guest) : guest_(guest) {}
+
+  void addTask(uint32_t task, uint64_t vmSize);
+  void removeTask(uint32_t task);
+  bool hasTask(uint32_t task) const;
+  // Installs a mapping the host accepted; false (nothing installed) if the engine's own checks
+  // disagree — the caller then asks the host to unmap it again.
+  bool addMapping(uint32_t task, uint64_t va, bool readOnly, std::span<const PhysicalRange> ranges);
+  // Removes every mapping inside [va, va + length).
+  void removeRange(uint32_t task, uint64_t va, uint64_t length);
+  size_t mappingCount(uint32_t task) const;
+
+  // A pointer to [va, va + length) if it lies inside one mapping with the access allowed.
+  uint8_t* pointer(uint32_t task, uint64_t va, uint64_t length, TaskAccess access) const;
+  // Copies across adjacent mappings; false (and nothing partial promised) on any gap or fault.
+  bool read(uint32_t task, uint64_t va, void* dst, uint64_t length) const;
+  bool write(uint32_t task, uint64_t va, const void* src, uint64_t length);
+
+ private:
+  struct Mapping {
+    uint64_t length;
+    uint8_t* host;
+    bool readOnly;
+  };
+  struct Task {
+    uint64_t vmSize;
+    std::map<uint64_t, Mapping> mappings;  // by va
+  };
+  const Mapping* find(const Task& t, uint64_t va, uint64_t* offsetInMapping) const;
+  template <class F>
+  bool forEachSpan(uint32_t task, uint64_t va, uint64_t length, TaskAccess access, F&& f) const;
+
+  const GuestMemoryView& guest_;
+  mutable std::shared_mutex mutex_;  // writers: map/unmap/create/destroy; readers: command processing
+  std::map<uint32_t, Task> tasks_;
+};
+}  // namespace pvg::engine

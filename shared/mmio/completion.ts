@@ -1,0 +1,76 @@
+// Posted MMIO writes: per-vCPU completion counters in a SAB. Mirrors
+// native/src/core/mmio_completion_layout.h. A vCPU counts the writes it issued; the device (or
+// the engine) bumps `completed` when one is carried out and wakes the vCPU if it announced that
+// it waits (its window of posted writes is full, or it wants a synchronous write).
+import { futexParker } from '../doorbell/parker.js';
+
+export const COMPLETION_WORDS_PER_VCPU = 16;
+export const enum CompletionWord {
+  Completed = 0,
+  Waiting = 1,
+}
+
+export function createCompletionBuffer(vcpus: number): SharedArrayBuffer {
+  if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 256) throw new RangeError(`vcpus must be in [1, 256], got ${vcpus}`);
+  return new SharedArrayBuffer(vcpus * COMPLETION_WORDS_PER_VCPU * 4);
+}
+
+/** The device side: one posted write of `vcpu` is done. */
+export function completeWrite(words: Int32Array, vcpu: number): void {
+  const base = vcpu * COMPLETION_WORDS_PER_VCPU;
+  if (base < 0 || base >= words.length) return;
+  Atomics.add(words, base + CompletionWord.Completed, 1);
+  if (Atomics.load(words, base + CompletionWord.Waiting) !== 0) futexParker.wake(words, base + CompletionWord.Completed, 1);
+}
+
+/** The vCPU side: counts issued writes and waits while more than `window` are outstanding. */
+export class PostedWrites {
+  private issued = 0;
+  private readonly base: number;
+
+  constructor(
+    private readonly words: Int32Array,
+    vcpu: number,
+    /** Writes that may be outstanding; 0 makes every write synchronous. */
+    readonly window: number,
+  ) {
+    this.base = vcpu * COMPLETION_WORDS_PER_VCPU;
+    this.issued = Atomics.load(words, this.base + CompletionWord.Completed);
+  }
+
+  /** Call before posting a write: waits until the window has room. */
+  beforeWrite(): void {
+    this.waitUntilOutstandingAtMost(this.window - 1 < 0 ? 0 : this.window - 1);
+    this.issued = (this.issued + 1) | 0;
+  }
+
+  /** Call after posting a write when writes are synchronous. */
+  afterWrite(): void {
+    if (this.window === 0) this.waitUntilOutstandingAtMost(0);
+  }
+
+  outstanding(): number {
+    return (this.issued - Atomics.load(this.words, this.base + CompletionWord.Completed)) | 0;
+  }
+
+  /** Waits until at most `n` writes are outstanding (spin, then park). */
+  waitUntilOutstandingAtMost(n: number, timeoutMs = 10_000): void {
+    if (this.outstanding() <= n) return;
+    for (let i = 0; i < 2000; i++) if (this.outstanding() <= n) return;
+    const w = this.words;
+    const index = this.base + CompletionWord.Completed;
+    const deadline = performance.now() + timeoutMs;
+    Atomics.store(w, this.base + CompletionWord.Waiting, 1);
+    try {
+      for (;;) {
+        const completed = Atomics.load(w, index);
+        if (((this.issued - completed) | 0) <= n) return;
+        const left = deadline - performance.now();
+        if (left <= 0) throw new Error(`posted MMIO writes not completed after ${timeoutMs} ms (${this.outstanding()} outstanding)`);
+        futexParker.wait(w, index, completed, Math.min(left, 100));
+      }
+    } finally {
+      Atomics.store(w, this.base + CompletionWord.Waiting, 0);
+    }
+  }
+}

@@ -1,0 +1,167 @@
+// Guest scripts for the engine tests: each drives the device through the built-in driver and
+// returns what the test checks. They run on a guest thread (engine-guest.ts).
+import type { PvgDriver } from '../../actors/vcpu/guest/driver.js';
+import { Reg, commandHeader, type Op } from '../../actors/vcpu/guest/protocol.js';
+import type { DirectEnginePort } from './direct-port.js';
+
+export type EngineScript = (driver: PvgDriver, port: DirectEnginePort, param: unknown) => unknown;
+
+const CTX = 1;
+const CTX_BYTES = 1 << 20;
+
+/** A context with one buffer of `bytes` mapped at va 0; returns the buffer's guest address. */
+function contextWithBuffer(d: PvgDriver, ctx: number, bytes: number): number {
+  const gpa = d.pages.allocate(bytes);
+  d.ctxCreate(ctx, CTX_BYTES);
+  d.map(ctx, 0, [{ gpa, length: Math.ceil(bytes / 4096) * 4096 }]);
+  return gpa;
+}
+
+/** A w×h ARGB gradient with varying alpha, written at gpa. */
+function gradient(d: PvgDriver, gpa: number, w: number, h: number): void {
+  const v = new DataView(d.memory.sab);
+  const t = d.memory.translate(gpa, w * h * 4, 'write');
+  if (!t.ok) throw new Error(t.error.message);
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const a = Math.round((x / Math.max(1, w - 1)) * 255);
+      const argb = ((a << 24) | ((x * 7) & 0xff) << 16 | ((y * 5) & 0xff) << 8 | ((x + y) & 0xff)) >>> 0;
+      v.setUint32(t.offset + (y * w + x) * 4, argb, true);
+    }
+  }
+}
+
+function setUp(d: PvgDriver): ReturnType<PvgDriver['probe']> {
+  const info = d.probe();
+  d.startRing(64 * 1024);
+  return info;
+}
+
+export interface BadCase {
+  name: string;
+  /** A command: opcode and the words after the header (the header's length is computed)... */
+  op?: Op;
+  args?: number[];
+  /** …or a raw command, header included. */
+  raw?: number[];
+  /** …or a register write: gfx offset and value. */
+  reg?: [number, number];
+}
+
+/** Submits one command on its own, waits until the device consumed it, and reads the error. */
+function tryCase(d: PvgDriver, c: BadCase): number {
+  d.ackErrors();
+  if (c.reg) {
+    d.setReg(c.reg[0], c.reg[1]);
+  } else {
+    const words = c.raw ?? [commandHeader(c.op!, (c.args?.length ?? 0) + 1), ...(c.args ?? [])];
+    d.submitRaw(words);
+    d.flush();
+    d.waitIdle();
+  }
+  const code = d.errors().code;
+  d.ackErrors();
+  return code;
+}
+
+export const SCRIPTS: Record<string, EngineScript> = {
+  /** Runs each bad case (param: BadCase[]) and reports the error code each one set. */
+  bad(d, _port, param) {
+    setUp(d);
+    const buf = contextWithBuffer(d, CTX, 16 * 1024);
+    gradient(d, buf, 64, 64);
+    const roPage = d.pages.allocate(4096);
+    d.ctxCreate(2, CTX_BYTES);
+    d.map(2, 0, [{ gpa: roPage, length: 4096 }], true);
+    d.waitIdle();
+    const codes: Record<string, number> = {};
+    for (const c of param as BadCase[]) codes[c.name] = tryCase(d, c);
+    // Afterwards the device still works: a good frame draws and fences without error.
+    d.setMode(0, 0);
+    d.fill(0, 0, 0, 320, 200, 0xff336699);
+    d.present(0, []);
+    d.fence(77, false);
+    d.waitFence(77);
+    return { codes, after: d.errors() };
+  },
+
+
+  /** Everything once: the contract test's workload. */
+  contract(d) {
+    const info = setUp(d);
+    d.setReg(Reg.IrqMask, 1);
+    const src = contextWithBuffer(d, CTX, 64 * 64 * 4);
+    gradient(d, src, 64, 64);
+    for (let c = 2; c <= 4; c++) d.ctxCreate(c, CTX_BYTES);
+    d.setMode(0, 0);
+    d.fill(0, 0, 0, 320, 200, 0xff204080);
+    d.blit(0, CTX, 0, 64 * 4, 10, 10, 64, 64, false);
+    d.blit(0, CTX, 0, 64 * 4, 100, 10, 64, 64, true);
+    d.copy(0, 0, 0, 200, 100, 64, 64);
+    d.present(0, []);
+    d.cursorDefine(0, CTX, 0, 16, 16, 32, 64 * 4, 2, 3);
+    d.cursorShow(0, true);
+    d.cursorMove(0, 40, 50);
+    d.readMem(CTX, 0x3000, src, 256);
+    // The IOSurface window's callbacks come from the MMIO dispatcher thread.
+    const surface = d.pages.allocate(4096);
+    d.mapSurface(0, surface, 16, 16, 64, true);
+    d.unmapSurface(0);
+    d.fence(1, true);
+    d.waitFence(1);
+    d.unmap(CTX, 0, 64 * 64 * 4);
+    for (let c = 1; c <= 4; c++) d.ctxDestroy(c);
+    d.fence(2, false);
+    d.waitFence(2);
+    return { info, errors: d.errors() };
+  },
+
+  /** Raw register reads (param: [window, offset, size][]), for bad-access tests. */
+  registers(_d, port, param) {
+    return { reads: (param as [number, number, number][]).map(([w, o, s]) => port.rawRead(w, o, s)) };
+  },
+
+  /** One of the golden scenes (param: its name), drawn and presented on display 0. */
+  scene(d, _port, param) {
+    setUp(d);
+    const src = contextWithBuffer(d, CTX, 64 * 64 * 4);
+    gradient(d, src, 64, 64);
+    d.setMode(0, 0);
+    d.fill(0, 0, 0, 320, 200, 0xff101820);
+    switch (param) {
+      case 'fill':
+        d.fill(0, 10, 10, 100, 50, 0xffff0000);
+        d.fill(0, 60, 40, 100, 50, 0xff00ff00);
+        d.fill(0, 300, 180, 20, 20, 0x800000ff);
+        break;
+      case 'copy':
+        d.fill(0, 10, 10, 60, 40, 0xffffcc00);
+        d.fill(0, 20, 20, 20, 10, 0xff0000ff);
+        d.copy(0, 10, 10, 40, 25, 60, 40); // overlapping, down-right
+        d.copy(0, 40, 25, 0, 120, 60, 40);
+        break;
+      case 'blit':
+        d.blit(0, CTX, 0, 64 * 4, 20, 20, 64, 64, false);
+        d.blit(0, CTX, 32 * 4, 64 * 4, 200, 100, 32, 64, false);
+        break;
+      case 'blit-alpha':
+        d.fill(0, 0, 0, 160, 200, 0xffffffff);
+        d.blit(0, CTX, 0, 64 * 4, 120, 60, 64, 64, true);
+        break;
+      case 'surface': {
+        const gpa = d.pages.allocate(64 * 64 * 4);
+        gradient(d, gpa, 64, 64);
+        d.mapSurface(3, gpa, 64, 64, 64 * 4, true);
+        d.blitSurface(0, 3, 16, 16, 30, 30, 48, 48, false);
+        d.blitSurface(0, 3, 0, 0, 150, 90, 64, 64, true);
+        break;
+      }
+      default:
+        throw new Error(`unknown scene ${String(param)}`);
+    }
+    d.present(0, []);
+    d.fence(1, false);
+    d.waitFence(1);
+    return d.errors();
+  },
+};
