@@ -32,6 +32,12 @@ export interface ActorBehaviour<Control extends object = object> {
   /** Extra control-plane methods (configure, stats, …). */
   control?: Control;
   onStop?(): void | Promise<void>;
+  /**
+   * Called when the mailbox is empty, before the actor parks. Return true while the actor still
+   * has work of its own (a backlog it could not hand on yet): it then yields and comes back
+   * instead of sleeping.
+   */
+  onIdle?(): boolean;
 }
 
 /** Records handled before the actor yields to its event loop for control messages. */
@@ -108,6 +114,10 @@ async function pump(mailbox: Mailbox, behaviour: ActorBehaviour<object>, boot: A
     }
     if (handled > 0) continue;
     if (stopping() || mailbox.closed) return;
+    if (behaviour.onIdle?.()) {
+      await yieldToEventLoop();
+      continue;
+    }
     const outcome = mailbox.waitForWork(boot.spinBudget, boot.parkTimeoutMs);
     if (outcome !== 'ready') await yieldToEventLoop();
   }

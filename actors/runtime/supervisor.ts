@@ -71,6 +71,8 @@ export class Supervisor extends EventEmitter {
   readonly traceSet: SharedArrayBuffer;
   readonly memory: GuestMemory | null;
   private readonly mailboxes: Mailbox[] = [];
+  /** Reply tables besides the VM's (an engine's), failed with it when an actor dies. */
+  private readonly adoptedTables: ReplyTable[] = [];
   private readonly actors = new Map<string, Entry>();
   private readonly labels: TrackLabel[] = [];
   private nextReplySlot = 0;
@@ -100,6 +102,13 @@ export class Supervisor extends EventEmitter {
     const mailbox = new Mailbox(createMailboxBuffer(options), name);
     this.mailboxes.push(mailbox);
     return mailbox;
+  }
+
+  /** Creates a reply table whose waiters (native engine threads) the supervisor releases on failure. */
+  createReplyTable(slots: number, payloadBytes: number): ReplyTable {
+    const table = new ReplyTable(createReplyTableBuffer(slots, payloadBytes));
+    this.adoptedTables.push(table);
+    return table;
   }
 
   /** Reserves reply slots for a requester that is not an actor (a native thread pool, a test). */
@@ -188,22 +197,38 @@ export class Supervisor extends EventEmitter {
     });
   }
 
+  /**
+   * Stops some actors first (those that wait on others, e.g. vCPUs before devices), each
+   * finishing its queued records; one that hangs past timeoutMs is terminated.
+   */
+  async stopActors(names: readonly string[], timeoutMs = 5000): Promise<void> {
+    await Promise.all(names.map((n) => this.actors.get(n)).filter((e): e is Entry => e !== undefined).map((e) => this.stopEntry(e, timeoutMs)));
+  }
+
+  private async stopEntry(entry: Entry, timeoutMs: number): Promise<void> {
+    if (entry.stopping) {
+      await entry.exited;
+      return;
+    }
+    entry.stopping = true;
+    const asked = entry.handle.control.shutdown().catch(() => undefined);
+    // A ref'd timer: while a worker is leaving, its own handle may no longer keep this process's
+    // event loop alive, and the 'exit' event must still be waited for.
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const done = await Promise.race([entry.exited.then(() => true), timedOut]);
+    clearTimeout(timer);
+    if (!done) await entry.handle.worker.terminate();
+    await Promise.race([asked, new Promise((resolve) => setTimeout(resolve, 10))]);
+  }
+
   /** Stops every actor: each finishes its queued records; one that hangs is terminated. */
   async shutdown(timeoutMs = 5000): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
-    const entries = [...this.actors.values()];
-    await Promise.all(
-      entries.map(async (entry) => {
-        entry.stopping = true;
-        const asked = entry.handle.control.shutdown().catch(() => undefined);
-        const done = await Promise.race([entry.exited.then(() => true), delay(timeoutMs).then(() => false)]);
-        await Promise.race([asked, delay(10)]);
-        if (!done) await entry.handle.worker.terminate();
-      }),
-    );
+    await Promise.all([...this.actors.values()].map((entry) => this.stopEntry(entry, timeoutMs)));
     for (const mailbox of this.mailboxes) mailbox.close(CloseReason.Shutdown);
-    this.replies.failAllPending(ReplyErrorCode.Shutdown);
+    for (const table of [this.replies, ...this.adoptedTables]) table.failAllPending(ReplyErrorCode.Shutdown);
     this.signalStopped('shutdown');
   }
 
@@ -212,7 +237,7 @@ export class Supervisor extends EventEmitter {
     if (this.failure || this.shuttingDown) return;
     this.failure = failure;
     for (const mailbox of this.mailboxes) mailbox.close(CloseReason.ActorFailed);
-    this.replies.failAllPending(ReplyErrorCode.ActorDied);
+    for (const table of [this.replies, ...this.adoptedTables]) table.failAllPending(ReplyErrorCode.ActorDied);
     for (const entry of this.actors.values()) {
       entry.stopping = true;
       void entry.handle.worker.terminate();

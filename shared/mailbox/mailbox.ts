@@ -98,8 +98,8 @@ export class Mailbox {
     this.publish(base, pos);
   }
 
-  /** Allocation-free enqueue of up to six argument words. */
-  post(kind: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): void {
+  /** Allocation-free enqueue of up to seven argument words. */
+  post(kind: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0): void {
     const { base, pos } = this.claim(-1);
     const w = this.words;
     w[base + 1] = kind;
@@ -109,7 +109,8 @@ export class Mailbox {
     w[base + 5] = a3;
     w[base + 6] = a4;
     w[base + 7] = a5;
-    for (let i = 8; i < RECORD_WORDS; i++) w[base + i] = 0;
+    w[base + 8] = a6;
+    for (let i = 9; i < RECORD_WORDS; i++) w[base + i] = 0;
     this.publish(base, pos);
   }
 
@@ -117,6 +118,24 @@ export class Mailbox {
   nudge(): void {
     Atomics.add(this.words, MailboxWord.Attention, 1);
     this.ring();
+  }
+
+  /**
+   * Non-blocking enqueue for producers that must never wait (the device actor, the compositor):
+   * false when the mailbox is full right now; the caller keeps the record and tries again.
+   */
+  tryEnqueue(kind: number, args: ArrayLike<number>): boolean {
+    if (args.length > RECORD_ARGS) throw new RangeError(`${this.name}: at most ${RECORD_ARGS} argument words`);
+    const claimed = this.tryClaim();
+    if (claimed === null) return false;
+    const { base, pos } = claimed;
+    const w = this.words;
+    w[base + 1] = kind;
+    let i = 0;
+    for (; i < args.length; i++) w[base + 2 + i] = args[i]! | 0;
+    for (; i < RECORD_ARGS; i++) w[base + 2 + i] = 0;
+    this.publish(base, pos);
+    return true;
   }
 
   /** Wakes the consumer if it is parked (producers ring only a sleeping consumer). */
@@ -149,6 +168,24 @@ export class Mailbox {
         }
       } else if (dif < 0) {
         if (++spins > PRODUCER_SPINS) this.waitNotFull(deadline, timeoutMs);
+      }
+    }
+  }
+
+  private tryClaim(): { base: number; pos: number } | null {
+    const w = this.words;
+    for (;;) {
+      if (Atomics.load(w, MailboxWord.Closed) !== 0) {
+        throw new MailboxClosedError(this.name, Atomics.load(w, MailboxWord.CloseReason));
+      }
+      const pos = Atomics.load(w, MailboxWord.Tail);
+      const base = MAILBOX_HEADER_WORDS + (pos & this.mask) * RECORD_WORDS;
+      const dif = (Atomics.load(w, base) - pos) | 0;
+      if (dif < 0) return null;
+      if (dif === 0 && Atomics.compareExchange(w, MailboxWord.Tail, pos, (pos + 1) | 0) === pos) {
+        this.claimed.base = base;
+        this.claimed.pos = pos;
+        return this.claimed;
       }
     }
   }

@@ -28,6 +28,9 @@ export const TRACE_EVENTS = {
   lock_wait: 38,
   actor_control: 39,
   test_event: 63,
+  irq_deliver: 40,
+  irq_msi: 41,
+  irq_eoi: 42,
 } as const;
 
 export type TraceEventName = keyof typeof TRACE_EVENTS;

@@ -84,3 +84,22 @@ describe('mailbox, one thread', () => {
     }
   });
 });
+
+describe('mailbox tryEnqueue (for producers that must never wait)', () => {
+  it('refuses when full without waiting, and accepts again once there is room', () => {
+    const mb = mailbox(2);
+    expect(mb.tryEnqueue(1, [10])).toBe(true);
+    expect(mb.tryEnqueue(1, [11])).toBe(true);
+    const t0 = performance.now();
+    expect(mb.tryEnqueue(1, [12])).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(50);
+    const rec = newRecord();
+    expect(mb.tryDequeue(rec) && rec.args[0]).toBe(10);
+    expect(mb.tryEnqueue(1, [12])).toBe(true);
+    expect(mb.tryDequeue(rec) && rec.args[0]).toBe(11);
+    expect(mb.tryDequeue(rec) && rec.args[0]).toBe(12);
+    expect(mb.stats().producerWaits).toBe(0);
+    mb.close();
+    expect(() => mb.tryEnqueue(1, [])).toThrow(MailboxClosedError);
+  });
+});

@@ -31,5 +31,8 @@ enum class Event : uint16_t {
   lock_wait = 38,
   actor_control = 39,
   test_event = 63,
+  irq_deliver = 40,
+  irq_msi = 41,
+  irq_eoi = 42,
 };
 }  // namespace pvg::trace

@@ -1,0 +1,117 @@
+// The engine's callbacks as the device actor answers them (PGDeviceDescriptor's blocks and the
+// IOSurface mapper's). Every guest-derived number was already checked by the engine and is
+// checked again here against the task space and guest RAM; a refusal is an answer, never a throw.
+import type { GuestMemory } from '../../shared/guest-memory/index.js';
+import { u32, u64 } from '../../shared/mailbox/record.js';
+import { ReplyErrorCode } from '../../shared/reply/errors.js';
+import type { ReplyTable } from '../../shared/reply/reply-table.js';
+import { EngineOut } from './engine-records.js';
+import type { TaskSpace } from './task-space.js';
+
+const NAMES: Record<number, string> = {
+  [EngineOut.CreateTask]: 'createTask',
+  [EngineOut.DestroyTask]: 'destroyTask',
+  [EngineOut.MapMemory]: 'mapMemory',
+  [EngineOut.UnmapMemory]: 'unmapMemory',
+  [EngineOut.ReadMemory]: 'readMemory',
+  [EngineOut.IosfcMap]: 'iosfcMapMemory',
+  [EngineOut.IosfcUnmap]: 'iosfcUnmapMemory',
+};
+
+export class EngineCallbacks {
+  readonly counts: Record<string, number> = {};
+  readonly refusals: Record<string, number> = {};
+  /** IOSurface number → the guest range it maps (bookkeeping: unmap must match a map). */
+  private readonly surfaces = new Map<number, { gpa: number; length: number }>();
+
+  constructor(
+    private readonly tasks: TaskSpace,
+    private readonly memory: GuestMemory,
+    private readonly replies: ReplyTable,
+  ) {}
+
+  /** Handles one callback record; false if the kind is not a callback that answers. */
+  handle(kind: number, a: Int32Array): boolean {
+    const name = NAMES[kind];
+    if (name === undefined) return false;
+    this.counts[name] = (this.counts[name] ?? 0) + 1;
+    const slot = u32(a, 1);
+    const id = a[2]!;
+    const refuse = (why: string) => {
+      this.refusals[why] = (this.refusals[why] ?? 0) + 1;
+      this.replies.fail(slot, id, ReplyErrorCode.Refused);
+    };
+    if (slot >= this.replies.slots) {
+      this.refusals['bad-slot'] = (this.refusals['bad-slot'] ?? 0) + 1;
+      return true;
+    }
+    switch (kind) {
+      case EngineOut.CreateTask: {
+        const r = this.tasks.createTask(u64(a, 3));
+        if (!r.ok) return refuse(r.error.code), true;
+        this.replies.reply(slot, id, r.task, r.base >>> 0, Math.floor(r.base / 0x1_0000_0000));
+        return true;
+      }
+      case EngineOut.DestroyTask: {
+        const r = this.tasks.destroyTask(u32(a, 3));
+        if (!r.ok) return refuse(r.error.code), true;
+        this.replies.reply(slot, id);
+        return true;
+      }
+      case EngineOut.MapMemory: {
+        const count = u32(a, 7);
+        const payload = this.replies.payload(slot);
+        if (count * 16 > payload.length) return refuse('too-many-ranges'), true;
+        const words = new Uint32Array(payload.buffer, payload.byteOffset, count * 4);
+        const ranges = [];
+        for (let i = 0; i < count; i++) {
+          ranges.push({
+            gpa: (BigInt(words[i * 4 + 1]!) << 32n) | BigInt(words[i * 4]!),
+            length: (BigInt(words[i * 4 + 3]!) << 32n) | BigInt(words[i * 4 + 2]!),
+          });
+        }
+        const r = this.tasks.mapMemory(u32(a, 3), u64(a, 4), a[6] !== 0, ranges);
+        if (!r.ok) return refuse(r.error.code), true;
+        this.replies.reply(slot, id);
+        return true;
+      }
+      case EngineOut.UnmapMemory: {
+        const r = this.tasks.unmapMemory(u32(a, 3), u64(a, 4), u64(a, 6));
+        if (!r.ok) return refuse(r.error.code), true;
+        this.replies.reply(slot, id);
+        return true;
+      }
+      case EngineOut.ReadMemory: {
+        const length = u32(a, 5);
+        const payload = this.replies.payload(slot);
+        if (length > payload.length) return refuse('too-long'), true;
+        const t = this.memory.translate(u64(a, 3), length, 'read');
+        if (!t.ok) return refuse(t.error.code), true;
+        payload.set(this.memory.bytes.subarray(t.offset, t.offset + length));
+        this.replies.reply(slot, id);
+        return true;
+      }
+      case EngineOut.IosfcMap: {
+        const surface = u32(a, 3);
+        const gpa = u64(a, 4);
+        const length = u32(a, 6);
+        const t = this.memory.translate(gpa, length, a[7] !== 0 ? 'read' : 'write');
+        if (!t.ok) return refuse(t.error.code), true;
+        if (this.surfaces.has(surface)) return refuse('surface-mapped'), true;
+        this.surfaces.set(surface, { gpa, length });
+        this.replies.reply(slot, id);
+        return true;
+      }
+      case EngineOut.IosfcUnmap: {
+        if (!this.surfaces.delete(u32(a, 3))) return refuse('surface-not-mapped'), true;
+        this.replies.reply(slot, id);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  mappedSurfaces(): number {
+    return this.surfaces.size;
+  }
+}

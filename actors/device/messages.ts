@@ -1,0 +1,81 @@
+// The device actor's records (from vCPUs), configuration and control plane. Engine callback
+// records (engine-records.ts) arrive in the same mailbox.
+import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
+import type { TaskSpaceLimits, TaskSpaceStats } from './task-space.js';
+
+/** From a vCPU's MMIO bus. The argument layout equals the engine's EngineIn records. */
+export const enum DeviceKind {
+  /** window, offsetLo, offsetHi, size, vcpu, slot, id → reply (valueLo, valueHi) */
+  MmioRead = 1,
+  /** window, offsetLo, offsetHi, size, valueLo, valueHi, vcpu */
+  MmioWrite = 2,
+}
+
+/** Which register window of the device an access is for. */
+export const enum DeviceWindow {
+  Gfx = 0,
+  Iosfc = 1,
+  PciConfig = 2,
+}
+
+export type DeviceVariant = 'apple-gfx-mmio' | 'apple-gfx-pci';
+
+export interface DisplayModeSpec {
+  width: number;
+  height: number;
+  refresh: number;
+}
+
+export interface DeviceConfig {
+  /** Index among the VM's devices (BAR table entry, interrupt lines). */
+  index: number;
+  variant: DeviceVariant;
+  displays: { serial: number; modes: DisplayModeSpec[] }[];
+  vcpus: number;
+  /** MMIO variant: the interrupt controller lines of the gfx and iosfc interrupts. */
+  gfxLine: number;
+  iosfcLine: number;
+  irqMailbox: SharedArrayBuffer;
+  writeCompletion: SharedArrayBuffer;
+  barTable: SharedArrayBuffer;
+  engineReplies: SharedArrayBuffer;
+  engineInbound: SharedArrayBuffer;
+  poolThreads: number;
+  limits: Partial<TaskSpaceLimits>;
+  /** Engine watchdog: a callback unanswered this long becomes a device error (none if absent). */
+  callbackTimeoutMs?: number;
+}
+
+export interface DisplayStats {
+  serial: number;
+  mode: { width: number; height: number } | null;
+  generation: number;
+  frames: number;
+  encodes: number;
+  coalesced: number;
+  /** Encodes answered for an old mode: dropped, never shown. */
+  staleEncodes: number;
+  lastFrameSeq: number;
+  cursor: { visible: boolean; x: number; y: number; glyphs: number };
+}
+
+export interface DeviceStats {
+  variant: DeviceVariant;
+  mmioReads: number;
+  mmioWrites: number;
+  configReads: number;
+  configWrites: number;
+  callbacks: Record<string, number>;
+  refusals: Record<string, number>;
+  interrupts: { raised: number; delivered: number; droppedWhileDisabled: number };
+  tasks: TaskSpaceStats;
+  displays: DisplayStats[];
+  engine: import('../../shared/native/types.js').EngineStats | null;
+  mailbox: MailboxStats;
+}
+
+export interface DeviceControl {
+  stats(): DeviceStats;
+  /** The latest encoded frame of a display: ARGB words (0xAARRGGBB), as the guest drew it. */
+  frame(display: number): { width: number; height: number; generation: number; frameSeq: number; pixels: Uint32Array } | null;
+}

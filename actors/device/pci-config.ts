@@ -1,0 +1,197 @@
+// PCI configuration space of the apple-gfx-pci variant: a type-0 header (vendor 0x106B, device
+// 0xEEEE, display/other), BAR0 = 16 KiB of 32-bit non-prefetchable memory, and an MSI
+// capability with 64-bit addresses. 4 KiB (ECAM-sized); everything past the header and the
+// capability reads zero. Like QEMU, it is a byte array plus a per-byte mask of writable bits,
+// so byte and word accesses into the middle of a dword behave as on hardware.
+// Guest accesses are hostile: a bad one is counted and answered with all-ones (reads) or
+// ignored (writes), never thrown.
+
+export const PCI_CONFIG_SPACE_SIZE = 4096;
+export const APPLE_VENDOR_ID = 0x106b;
+export const APPLE_GFX_DEVICE_ID = 0xeeee;
+export const BAR0_SIZE = 0x4000;
+export const MSI_CAP_OFFSET = 0x40;
+
+// Header offsets.
+export const PCI_VENDOR_ID = 0x00;
+export const PCI_DEVICE_ID = 0x02;
+export const PCI_COMMAND = 0x04;
+export const PCI_STATUS = 0x06;
+export const PCI_REVISION_ID = 0x08;
+export const PCI_CLASS_PROG = 0x09;
+export const PCI_HEADER_TYPE = 0x0e;
+export const PCI_BAR0 = 0x10;
+export const PCI_CAPABILITY_LIST = 0x34;
+export const PCI_INTERRUPT_LINE = 0x3c;
+export const PCI_INTERRUPT_PIN = 0x3d;
+
+export const PCI_COMMAND_MEMORY = 1 << 1;
+export const PCI_COMMAND_MASTER = 1 << 2;
+export const PCI_STATUS_CAP_LIST = 1 << 4;
+
+// MSI capability registers, relative to MSI_CAP_OFFSET.
+export const MSI_FLAGS = 0x02;
+export const MSI_ADDRESS_LO = 0x04;
+export const MSI_ADDRESS_HI = 0x08;
+export const MSI_DATA = 0x0c;
+export const MSI_FLAGS_ENABLE = 1 << 0;
+export const MSI_FLAGS_64BIT = 1 << 7;
+
+/** What changed after a guest write (or reset). */
+export type PciConfigChange =
+  /** The address BAR0 decodes at: null when memory space is off or the BAR is 0. */
+  | { readonly kind: 'bar0'; readonly address: number | null; readonly previous: number | null }
+  | { readonly kind: 'bus-master'; readonly enabled: boolean }
+  | { readonly kind: 'msi'; readonly enabled: boolean };
+
+export interface MsiState {
+  readonly enabled: boolean;
+  /** 64-bit message address, exact. */
+  readonly address: bigint;
+  readonly data: number;
+}
+
+export interface PciConfigOptions {
+  readonly revision?: number;
+  readonly onChange?: (change: PciConfigChange) => void;
+}
+
+const BASE_CLASS_DISPLAY = 0x03;
+const SUBCLASS_DISPLAY_OTHER = 0x80;
+const ALL_ONES = [0, 0xff, 0xffff, 0, 0xffffffff] as const;
+
+export class PciConfigSpace {
+  /** Called synchronously after a write that changed the BAR0 decode, bus mastering or MSI enable. */
+  onChange: ((change: PciConfigChange) => void) | undefined;
+  readonly #bytes = new Uint8Array(PCI_CONFIG_SPACE_SIZE);
+  readonly #wmask = new Uint8Array(PCI_CONFIG_SPACE_SIZE);
+  readonly #revision: number;
+  #badAccesses = 0;
+
+  constructor(options: PciConfigOptions = {}) {
+    const rev = options.revision ?? 1;
+    if (!Number.isInteger(rev) || rev < 0 || rev > 0xff) throw new RangeError(`revision must be a byte (got ${rev})`);
+    this.#revision = rev;
+    this.onChange = options.onChange;
+    this.#powerOn();
+  }
+
+  /** A config read of 1, 2 or 4 bytes at a naturally aligned offset; all-ones (and counted) otherwise. */
+  read(offset: number, size: number): number {
+    if (!this.#accessOk(offset, size)) {
+      this.#badAccesses++;
+      return size === 1 || size === 2 ? ALL_ONES[size] : ALL_ONES[4];
+    }
+    let v = 0;
+    for (let i = size - 1; i >= 0; i--) v = v * 256 + this.#bytes[offset + i]!;
+    return v;
+  }
+
+  /**
+   * A config write; only writable bits change. value must be an integer that fits in `size`
+   * bytes; a bad access is ignored and counted.
+   */
+  write(offset: number, size: number, value: number): void {
+    if (!this.#accessOk(offset, size) || !Number.isInteger(value) || value < 0 || value >= 2 ** (8 * size)) {
+      this.#badAccesses++;
+      return;
+    }
+    const before = this.#snapshot();
+    for (let i = 0; i < size; i++) {
+      const m = this.#wmask[offset + i]!;
+      const b = Math.floor(value / 2 ** (8 * i)) & 0xff;
+      this.#bytes[offset + i] = (this.#bytes[offset + i]! & ~m) | (b & m);
+    }
+    this.#notify(before);
+  }
+
+  /** Where BAR0 decodes: null unless memory space is enabled and the BAR holds a non-zero address. */
+  bar0Address(): number | null {
+    if ((this.#bytes[PCI_COMMAND]! & PCI_COMMAND_MEMORY) === 0) return null;
+    const a = this.#dword(PCI_BAR0) & ~(BAR0_SIZE - 1);
+    return a === 0 ? null : a >>> 0;
+  }
+
+  busMaster(): boolean {
+    return (this.#bytes[PCI_COMMAND]! & PCI_COMMAND_MASTER) !== 0;
+  }
+
+  msi(): MsiState {
+    const c = MSI_CAP_OFFSET;
+    return {
+      enabled: (this.#bytes[c + MSI_FLAGS]! & MSI_FLAGS_ENABLE) !== 0,
+      address: (BigInt(this.#dword(c + MSI_ADDRESS_HI)) << 32n) | BigInt(this.#dword(c + MSI_ADDRESS_LO)),
+      data: this.#bytes[c + MSI_DATA]! | (this.#bytes[c + MSI_DATA + 1]! << 8),
+    };
+  }
+
+  /** Back to power-on values (device reset); reports what that changed. */
+  reset(): void {
+    const before = this.#snapshot();
+    this.#powerOn();
+    this.#notify(before);
+  }
+
+  stats(): { badAccesses: number } {
+    return { badAccesses: this.#badAccesses };
+  }
+
+  #accessOk(offset: number, size: number): boolean {
+    return (
+      (size === 1 || size === 2 || size === 4) &&
+      Number.isInteger(offset) &&
+      offset >= 0 &&
+      offset + size <= PCI_CONFIG_SPACE_SIZE &&
+      offset % size === 0
+    );
+  }
+
+  #dword(offset: number): number {
+    const b = this.#bytes;
+    return (b[offset]! | (b[offset + 1]! << 8) | (b[offset + 2]! << 16) | (b[offset + 3]! << 24)) >>> 0;
+  }
+
+  #set(offset: number, size: number, value: number, wmask = 0): void {
+    for (let i = 0; i < size; i++) {
+      this.#bytes[offset + i] = (value >>> (8 * i)) & 0xff;
+      this.#wmask[offset + i] = (wmask >>> (8 * i)) & 0xff;
+    }
+  }
+
+  #powerOn(): void {
+    this.#bytes.fill(0);
+    this.#wmask.fill(0);
+    this.#set(PCI_VENDOR_ID, 2, APPLE_VENDOR_ID);
+    this.#set(PCI_DEVICE_ID, 2, APPLE_GFX_DEVICE_ID);
+    this.#set(PCI_COMMAND, 2, 0, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    this.#set(PCI_STATUS, 2, PCI_STATUS_CAP_LIST);
+    this.#set(PCI_REVISION_ID, 1, this.#revision);
+    this.#set(PCI_CLASS_PROG, 3, (BASE_CLASS_DISPLAY << 16) | (SUBCLASS_DISPLAY_OTHER << 8));
+    this.#set(PCI_HEADER_TYPE, 1, 0);
+    // BAR0: memory, 32-bit, non-prefetchable (low bits 0); only the address bits above the size are writable.
+    this.#set(PCI_BAR0, 4, 0, ~(BAR0_SIZE - 1) >>> 0);
+    this.#set(PCI_CAPABILITY_LIST, 1, MSI_CAP_OFFSET);
+    this.#set(PCI_INTERRUPT_LINE, 1, 0, 0xff);
+    // No INTx pin: this device interrupts only through MSI.
+    this.#set(PCI_INTERRUPT_PIN, 1, 0);
+    const c = MSI_CAP_OFFSET;
+    this.#set(c, 1, 0x05); // capability id: MSI; next pointer 0 ends the list
+    this.#set(c + MSI_FLAGS, 2, MSI_FLAGS_64BIT, MSI_FLAGS_ENABLE); // one vector, no per-vector masking
+    this.#set(c + MSI_ADDRESS_LO, 4, 0, 0xfffffffc); // dword-aligned
+    this.#set(c + MSI_ADDRESS_HI, 4, 0, 0xffffffff);
+    this.#set(c + MSI_DATA, 2, 0, 0xffff);
+  }
+
+  #snapshot(): { bar0: number | null; master: boolean; msi: boolean } {
+    return { bar0: this.bar0Address(), master: this.busMaster(), msi: this.msi().enabled };
+  }
+
+  #notify(before: { bar0: number | null; master: boolean; msi: boolean }): void {
+    const cb = this.onChange;
+    if (cb === undefined) return;
+    const after = this.#snapshot();
+    if (after.bar0 !== before.bar0) cb({ kind: 'bar0', address: after.bar0, previous: before.bar0 });
+    if (after.master !== before.master) cb({ kind: 'bus-master', enabled: after.master });
+    if (after.msi !== before.msi) cb({ kind: 'msi', enabled: after.msi });
+  }
+}

@@ -1,0 +1,187 @@
+// The apple-gfx device actor: owns one device — its native engine, tasks, mappings, displays,
+// PCI config space (PCI variant) — and never blocks (DESIGN.md rule 3). MMIO from vCPUs is handed
+// to the engine's inbound mailbox without waiting (the engine completes it straight to the vCPU);
+// engine callbacks are answered here; display events feed the frame keeper; interrupts go to the
+// interrupt controller.
+import { runActor } from '../runtime/host.js';
+import { createSurfacePool } from '../../shared/display/surface-layout.js';
+import { Mailbox } from '../../shared/mailbox/mailbox.js';
+import { u32, type MailboxRecord } from '../../shared/mailbox/record.js';
+import { BarTable } from '../../shared/mmio/bar-table.js';
+import { completeWrite } from '../../shared/mmio/completion.js';
+import { native } from '../../shared/native/addon.js';
+import { ReplyTable } from '../../shared/reply/reply-table.js';
+import { TRACE_EVENTS } from '../../shared/trace/events.js';
+import { EngineCallbacks } from './callbacks.js';
+import { EngineIn, EngineOut } from './engine-records.js';
+import { FrameKeeper } from './frame-keeper.js';
+import { InterruptRouter } from './interrupts.js';
+import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
+import { PciConfigSpace } from './pci-config.js';
+import { TaskSpace } from './task-space.js';
+
+await runActor<DeviceControl>((ctx) => {
+  const config = ctx.config as DeviceConfig;
+  const memory = ctx.memory;
+  if (!memory) throw new Error('the device actor needs guest memory');
+  const engineReplies = new ReplyTable(config.engineReplies);
+  const inbound = new Mailbox(config.engineInbound, `${ctx.name}-engine`);
+  const writeCompletion = new Int32Array(config.writeCompletion);
+  const bars = new BarTable(config.barTable);
+  const tasks = new TaskSpace(memory, config.limits);
+  const callbacks = new EngineCallbacks(tasks, memory, engineReplies);
+  const pci = config.variant === 'apple-gfx-pci' ? new PciConfigSpace() : null;
+  const irq = new InterruptRouter(new Mailbox(config.irqMailbox, 'irq'), pci);
+  const maxW = (d: DeviceConfig['displays'][number]) => Math.max(...d.modes.map((m) => m.width));
+  const maxH = (d: DeviceConfig['displays'][number]) => Math.max(...d.modes.map((m) => m.height));
+  const surfaces = config.displays.map((d) => createSurfacePool(maxW(d), maxH(d), 1));
+  const cursors = config.displays.map(() => ({ visible: false, x: 0, y: 0, glyphs: 0 }));
+  const modes: ({ width: number; height: number } | null)[] = config.displays.map(() => null);
+  const counters = { mmioReads: 0, mmioWrites: 0, configReads: 0, configWrites: 0 };
+  /** MMIO records the engine's mailbox could not take yet, in order. */
+  const backlog: { kind: number; args: number[] }[] = [];
+
+  const regions = memory.describe().regions;
+  const engine = new native.Engine({
+    memory: new Int32Array(memory.sab),
+    regions: regions.map((r) => ({ base: r.base, size: r.size, offset: r.offset, readOnly: r.readOnly })),
+    inbound: inbound.words,
+    device: ctx.mailbox.words,
+    replies: engineReplies.words,
+    firstSlot: 0,
+    slotCount: engineReplies.slots,
+    vcpuReplies: ctx.replies.words,
+    writeCompletion,
+    vcpus: config.vcpus,
+    displays: config.displays.map((d, i) => ({ port: i, serial: d.serial, modes: d.modes, surfaces: new Int32Array(surfaces[i]!), surfaceCount: 1 })),
+    iosfc: config.variant === 'apple-gfx-mmio',
+    poolThreads: config.poolThreads,
+    maxContextBytes: config.limits.maxTaskBytes ?? 1 << 30,
+    ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
+  });
+
+  const forward = (kind: number, args: number[]) => {
+    if (backlog.length > 0 || !inbound.tryEnqueue(kind, args)) backlog.push({ kind, args });
+  };
+  const keeper = new FrameKeeper(config.displays.length, surfaces, (display, surface, generation, w, h) =>
+    inbound.tryEnqueue(EngineIn.Encode, [display, surface, generation, 0, 0, w, h]),
+  );
+
+  if (pci) {
+    // BAR0 decodes only while memory space is enabled; the vCPUs' buses follow the table.
+    pci.onChange = () => bars.publish(config.index, pci.bar0Address());
+  }
+
+  const mmio = (record: MailboxRecord) => {
+    const a = record.args;
+    const window = u32(a, 0);
+    const isRead = record.kind === DeviceKind.MmioRead;
+    if (isRead) counters.mmioReads++;
+    else counters.mmioWrites++;
+    ctx.trace?.instant(isRead ? TRACE_EVENTS.apple_gfx_read : TRACE_EVENTS.apple_gfx_write, u32(a, 1), isRead ? 0 : u32(a, 4));
+    if (window === DeviceWindow.PciConfig) {
+      const offset = u32(a, 1);
+      const size = u32(a, 3);
+      if (isRead) {
+        counters.configReads++;
+        const value = pci ? pci.read(offset, size) : 0xffffffff;
+        ctx.replies.reply(u32(a, 5), a[6]!, value, 0);
+      } else {
+        counters.configWrites++;
+        pci?.write(offset, size, u32(a, 4));
+        completeWrite(writeCompletion, u32(a, 6));
+      }
+      return;
+    }
+    // The gfx and iosfc windows belong to the engine: the record's layout is the engine's.
+    forward(record.kind === DeviceKind.MmioRead ? EngineIn.MmioRead : EngineIn.MmioWrite, Array.from(a.subarray(0, 7)));
+  };
+
+  const engineEvent = (record: MailboxRecord) => {
+    const a = record.args;
+    if (callbacks.handle(record.kind, a)) return;
+    const display = u32(a, 1);
+    switch (record.kind) {
+      case EngineOut.RaiseInterrupt:
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_raise_irq, u32(a, 1));
+        irq.raise(config.gfxLine);
+        return;
+      case EngineOut.IosfcInterrupt:
+        ctx.trace?.instant(TRACE_EVENTS.apple_iosfc_raise_irq, u32(a, 1));
+        irq.raise(config.iosfcLine);
+        return;
+      case EngineOut.ModeChange:
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_mode_change, u32(a, 2), u32(a, 3));
+        if (display < modes.length) modes[display] = { width: u32(a, 2), height: u32(a, 3) };
+        keeper.onModeChange(display, u32(a, 2), u32(a, 3), u32(a, 6));
+        return;
+      case EngineOut.NewFrame:
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_new_frame, display, u32(a, 2));
+        keeper.onNewFrame(display);
+        return;
+      case EngineOut.EncodeDone:
+        keeper.onEncodeDone(display, u32(a, 3), u32(a, 4), u32(a, 5));
+        return;
+      case EngineOut.CursorGlyph: {
+        // Take the glyph out of the slot (the display queue waits for this answer).
+        const c = cursors[u32(a, 3)];
+        if (c) c.glyphs++;
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_set, 32, u32(a, 4), u32(a, 5));
+        engineReplies.reply(u32(a, 1), a[2]!);
+        return;
+      }
+      case EngineOut.CursorShow: {
+        const c = cursors[display];
+        if (c) c.visible = a[2] !== 0;
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_show, a[2]!);
+        return;
+      }
+      case EngineOut.CursorMove: {
+        const c = cursors[display];
+        if (c) {
+          c.x = a[2]!;
+          c.y = a[3]!;
+        }
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_move, a[2]!, a[3]!);
+        return;
+      }
+      default:
+        throw new Error(`device actor: unknown record kind 0x${record.kind.toString(16)}`);
+    }
+  };
+
+  return {
+    onRecord(record) {
+      if (record.kind === DeviceKind.MmioRead || record.kind === DeviceKind.MmioWrite) mmio(record);
+      else engineEvent(record);
+    },
+    onIdle() {
+      while (backlog.length > 0 && inbound.tryEnqueue(backlog[0]!.kind, backlog[0]!.args)) backlog.shift();
+      const irqLeft = irq.flush();
+      const encodesLeft = keeper.flush();
+      return backlog.length > 0 || irqLeft || encodesLeft;
+    },
+    onStop() {
+      engine.stop();
+    },
+    control: {
+      stats: (): DeviceStats => ({
+        variant: config.variant,
+        ...counters,
+        callbacks: { ...callbacks.counts },
+        refusals: { ...callbacks.refusals },
+        interrupts: { raised: irq.raised, delivered: irq.delivered, droppedWhileDisabled: irq.droppedWhileDisabled },
+        tasks: tasks.stats(),
+        displays: config.displays.map((d, i) => ({
+          serial: d.serial,
+          mode: modes[i] ?? null,
+          ...keeper.stats(i),
+          cursor: { ...cursors[i]! },
+        })),
+        engine: engine.stats(),
+        mailbox: ctx.mailbox.stats(),
+      }),
+      frame: (display: number) => keeper.frame(display),
+    },
+  };
+});

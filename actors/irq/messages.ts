@@ -1,0 +1,57 @@
+// The interrupt controller actor's record kinds, control plane and configuration. Devices post
+// line changes and MSIs, vCPUs post EOIs; all arguments are u32 words and all are distrusted.
+import type { Mailbox } from '../../shared/mailbox/mailbox.js';
+import { splitU64 } from '../../shared/mailbox/record.js';
+import type { IrqStats, LineConfig } from './controller.js';
+
+export const enum IrqKind {
+  /** args: line */
+  LinePulse = 1,
+  /** args: line, level (0 low, else high) */
+  LineLevel = 2,
+  /** args: address low, address high, data */
+  Msi = 3,
+  /** args: vcpu, vector */
+  Eoi = 4,
+  /** args: line, masked (0 unmasked, else masked) */
+  Mask = 5,
+}
+
+export interface IrqConfig {
+  lines: LineConfig[];
+  /** One VcpuIrqState buffer per vCPU, indexed by vCPU number. */
+  vcpus: SharedArrayBuffer[];
+}
+
+export interface IrqActorStats extends IrqStats {
+  vcpus: number;
+  /** Records of a kind this actor does not know (ignored). */
+  unknownRecords: number;
+}
+
+export interface IrqControl {
+  /** Replaces the lines and vCPUs (all line state and counters start over); throws on a bad config. */
+  configure(config: IrqConfig): void;
+  stats(): IrqActorStats;
+}
+
+export function postLinePulse(mailbox: Mailbox, line: number): void {
+  mailbox.post(IrqKind.LinePulse, line);
+}
+
+export function postLineLevel(mailbox: Mailbox, line: number, high: boolean): void {
+  mailbox.post(IrqKind.LineLevel, line, high ? 1 : 0);
+}
+
+export function postMsi(mailbox: Mailbox, address: number, data: number): void {
+  const [lo, hi] = splitU64(address);
+  mailbox.post(IrqKind.Msi, lo, hi, data);
+}
+
+export function postEoi(mailbox: Mailbox, vcpu: number, vector: number): void {
+  mailbox.post(IrqKind.Eoi, vcpu, vector);
+}
+
+export function postMask(mailbox: Mailbox, line: number, masked: boolean): void {
+  mailbox.post(IrqKind.Mask, line, masked ? 1 : 0);
+}

@@ -1,0 +1,54 @@
+// The interrupt controller actor (messages.ts lists what it understands). It owns the
+// controller state; a delivery is a few atomics on the target vCPU's state and at most one futex
+// wake, so it never blocks on anyone (DESIGN.md rule 3). Bad records are counted, never thrown on.
+import { runActor } from '../runtime/host.js';
+import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
+import { u32, u64 } from '../../shared/mailbox/record.js';
+import { IrqController, type IrqTraceSink } from './controller.js';
+import { IrqKind, type IrqActorStats, type IrqConfig, type IrqControl } from './messages.js';
+
+function build(config: IrqConfig, trace: IrqTraceSink | null): IrqController {
+  if (config === null || typeof config !== 'object' || !Array.isArray(config.vcpus)) {
+    throw new TypeError('irq config needs { lines, vcpus: SharedArrayBuffer[] }');
+  }
+  const vcpus = config.vcpus.map((sab) => new VcpuIrqState(sab));
+  return new IrqController(config.lines ?? [], vcpus, trace);
+}
+
+await runActor((ctx) => {
+  // Spawn config is optional: without it every line is unknown until configure() is called.
+  let controller = build((ctx.config as IrqConfig | null) ?? { lines: [], vcpus: [] }, ctx.trace);
+  let unknownRecords = 0;
+  return {
+    onRecord(record) {
+      const a = record.args;
+      switch (record.kind) {
+        case IrqKind.LinePulse:
+          controller.pulse(u32(a, 0));
+          break;
+        case IrqKind.LineLevel:
+          controller.setLevel(u32(a, 0), a[1] !== 0);
+          break;
+        case IrqKind.Msi:
+          // u64 is NaN beyond 2^53: the controller counts that as an invalid MSI, never rounds.
+          controller.msi(u64(a, 0), u32(a, 2));
+          break;
+        case IrqKind.Eoi:
+          controller.eoi(u32(a, 0), u32(a, 1));
+          break;
+        case IrqKind.Mask:
+          controller.mask(u32(a, 0), a[1] !== 0);
+          break;
+        default:
+          unknownRecords++;
+      }
+    },
+    control: {
+      configure: (config: IrqConfig) => {
+        controller = build(config, ctx.trace);
+        unknownRecords = 0;
+      },
+      stats: (): IrqActorStats => ({ ...controller.stats(), vcpus: controller.vcpuCount, unknownRecords }),
+    } satisfies IrqControl,
+  };
+});

@@ -1,0 +1,145 @@
+// A vCPU's view of MMIO: the bus decodes an address to a device window and the access becomes a
+// record in that device's mailbox. Reads wait on the vCPU's reply slot (after its posted writes
+// have completed, so a read observes every earlier write); writes are posted within a window of
+// outstanding writes (0 makes them synchronous). Unassigned reads return all ones, counted.
+import { DeviceKind, DeviceWindow } from '../device/messages.js';
+import type { MmioPort } from './guest/driver.js';
+import { MmioBus } from './mmio-bus.js';
+import {
+  ECAM_FUNCTION_BYTES,
+  GFX_WINDOW_BYTES,
+  IOSFC_WINDOW_BYTES,
+  ecamBase,
+  mmioGfxBase,
+  mmioIosfcBase,
+} from './layout.js';
+import type { Mailbox } from '../../shared/mailbox/mailbox.js';
+import { BarTable } from '../../shared/mmio/bar-table.js';
+import { PostedWrites } from '../../shared/mmio/completion.js';
+import type { ReplyTable } from '../../shared/reply/reply-table.js';
+
+export interface BusDevice {
+  index: number;
+  variant: 'apple-gfx-mmio' | 'apple-gfx-pci';
+  mailbox: Mailbox;
+}
+
+interface Target {
+  device: BusDevice;
+  window: DeviceWindow;
+}
+
+export interface BusStats {
+  reads: number;
+  writes: number;
+  unassignedReads: number;
+  unassignedWrites: number;
+  badAccesses: number;
+}
+
+export class VcpuBusPort implements MmioPort {
+  private readonly bus = new MmioBus<Target>();
+  private readonly writes: PostedWrites;
+  private readonly bars: BarTable;
+  private readonly pciDevices: { device: BusDevice; seen: number }[] = [];
+  reads = 0;
+  writesIssued = 0;
+
+  constructor(
+    private readonly vcpu: number,
+    devices: BusDevice[],
+    private readonly replies: ReplyTable,
+    private readonly slot: number,
+    completion: SharedArrayBuffer,
+    barTable: SharedArrayBuffer,
+    writeWindow: number,
+  ) {
+    this.writes = new PostedWrites(new Int32Array(completion), vcpu, writeWindow);
+    this.bars = new BarTable(barTable);
+    for (const device of devices) {
+      if (device.variant === 'apple-gfx-mmio') {
+        this.bus.addWindow({ name: `gfx${device.index}`, base: mmioGfxBase(device.index), size: GFX_WINDOW_BYTES, target: { device, window: DeviceWindow.Gfx } });
+        this.bus.addWindow({ name: `iosfc${device.index}`, base: mmioIosfcBase(device.index), size: IOSFC_WINDOW_BYTES, target: { device, window: DeviceWindow.Iosfc } });
+      } else {
+        this.bus.addWindow({ name: `ecam${device.index}`, base: ecamBase(device.index), size: ECAM_FUNCTION_BYTES, target: { device, window: DeviceWindow.PciConfig } });
+        // BAR0 decodes nowhere until the guest programs it (the device publishes it).
+        this.bus.addWindow({ name: `gfx${device.index}`, base: null, size: GFX_WINDOW_BYTES, target: { device, window: DeviceWindow.Gfx } });
+        this.pciDevices.push({ device, seen: -1 });
+      }
+    }
+  }
+
+  read32(address: number): number {
+    return this.read(address, 4);
+  }
+
+  write32(address: number, value: number): void {
+    this.write(address, 4, value);
+  }
+
+  /** A read of 1, 2, 4 or 8 bytes (an 8-byte value comes back as a number; exact below 2^53). */
+  read(address: number, size: number): number {
+    const d = this.decode(address, size, 'read');
+    this.reads++;
+    if (!d.ok) return size === 8 ? 2 ** 53 - 1 : 2 ** (8 * size) - 1;
+    // A read observes every earlier write of this vCPU: let posted writes finish first.
+    this.writes.waitUntilOutstandingAtMost(0);
+    const slot = this.slot;
+    const id = this.replies.begin(slot);
+    d.window.target.device.mailbox.post(DeviceKind.MmioRead, d.window.target.window, d.offset >>> 0, Math.floor(d.offset / 0x1_0000_0000), size, this.vcpu, slot, id);
+    return this.finishRead(slot);
+  }
+
+  write(address: number, size: number, value: number): void {
+    const d = this.decode(address, size, 'write');
+    if (!d.ok) return;
+    this.writesIssued++;
+    this.writes.beforeWrite();
+    const t = d.window.target;
+    t.device.mailbox.post(DeviceKind.MmioWrite, t.window, d.offset >>> 0, Math.floor(d.offset / 0x1_0000_0000), size, value >>> 0, Math.floor(value / 0x1_0000_0000) >>> 0, this.vcpu);
+    this.writes.afterWrite();
+  }
+
+  /** Waits until every posted write has been carried out. */
+  drainWrites(): void {
+    this.writes.waitUntilOutstandingAtMost(0);
+  }
+
+  stats(): BusStats {
+    const s = this.bus.stats();
+    return { reads: this.reads, writes: this.writesIssued, unassignedReads: s.unassignedReads, unassignedWrites: s.unassignedWrites, badAccesses: s.badAccesses };
+  }
+
+  private finishRead(slot: number): number {
+    this.replies.wait(slot, 2000, 30_000);
+    const lo = this.replies.value(slot, 0);
+    const hi = this.replies.value(slot, 1);
+    return hi * 0x1_0000_0000 + lo;
+  }
+
+  /**
+   * Decodes an access. A miss while writes are still in flight may be a BAR the guest just
+   * placed (a config write the device has not carried out yet): let the writes finish, follow
+   * the BAR table, and decode once more.
+   */
+  private decode(address: number, size: number, access: 'read' | 'write') {
+    this.followBars();
+    const d = this.bus.decode(address, size, access);
+    if (d.ok || this.pciDevices.length === 0 || this.writes.outstanding() === 0) return d;
+    this.writes.waitUntilOutstandingAtMost(0);
+    this.followBars();
+    return this.bus.decode(address, size, access);
+  }
+
+  /** Moves a PCI device's BAR0 window when its device published a new placement. */
+  private followBars(): void {
+    for (const p of this.pciDevices) {
+      const seq = this.bars.sequence(p.device.index);
+      if (seq === p.seen) continue;
+      p.seen = seq;
+      const bar = this.bars.read(p.device.index);
+      // A placement that overlaps another window is refused by the bus: the BAR then decodes nowhere.
+      if (!this.bus.moveWindow(`gfx${p.device.index}`, bar.mapped ? bar.base : null).ok) this.bus.moveWindow(`gfx${p.device.index}`, null);
+    }
+  }
+}

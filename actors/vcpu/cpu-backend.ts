@@ -1,0 +1,24 @@
+// The interface a vCPU runs: the built-in TypeScript guest implements it, and an embedder's own
+// vCPU loop (or, later, a hardware-virtualisation backend) is shaped the same way. A backend
+// runs in slices so the vCPU actor stays responsive to its control plane between them.
+import type { GuestMemory } from '../../shared/guest-memory/index.js';
+import type { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
+
+export type StepOutcome = 'running' | 'done';
+
+/** What a vCPU gives its backend: MMIO through the bus, its interrupt state, guest RAM. */
+export interface VcpuServices {
+  readonly vcpu: number;
+  readonly memory: GuestMemory;
+  readonly irq: VcpuIrqState;
+  mmioRead(address: number, size: number): number;
+  mmioWrite(address: number, size: number, value: number): void;
+  /** Tells the interrupt controller the guest finished handling `vector`. */
+  endOfInterrupt(vector: number): void;
+}
+
+export interface CpuBackend {
+  /** Runs one slice (the TypeScript guest: one frame). 'done' when the guest has nothing left to run. */
+  step(): StepOutcome;
+  stats(): object;
+}

@@ -1,0 +1,163 @@
+// The built-in TypeScript guest as a CPU backend: finds its device (MMIO windows, or PCI config
+// space, BAR sizing and MSI), starts the ring, then runs a workload frame by frame. Each frame
+// ends with a fence that raises an interrupt; the guest keeps at most two frames in flight and
+// sleeps (HLT) on its interrupt state until the older one completes.
+import type { CpuBackend, StepOutcome, VcpuServices } from '../cpu-backend.js';
+import { MSI_ADDRESS_BASE, PCI_BAR_BASE, PCI_BAR_STRIDE, deviceVectors, ecamBase, mmioGfxBase, mmioIosfcBase } from '../layout.js';
+import { DriverError, PvgDriver, type MmioPort } from './driver.js';
+import { PageAllocator } from './page-allocator.js';
+import { IrqCause, Reg } from './protocol.js';
+import { Rng } from './rng.js';
+import { WORKLOADS, type GuestEnv, type Workload } from './workloads/index.js';
+
+export interface GuestProgramConfig {
+  device: number;
+  variant: 'apple-gfx-mmio' | 'apple-gfx-pci';
+  workload: string;
+  frames: number;
+  seed: number;
+  mode: number;
+  /** Guest RAM this vCPU's guest may allocate from. */
+  ramBase: number;
+  ramEnd: number;
+}
+
+export interface GuestStats {
+  workload: string;
+  framesDone: number;
+  interruptsHandled: number;
+  deviceErrorsSeen: number;
+  halts: number;
+  lastError: string | null;
+}
+
+const PCI_VENDOR_APPLE = 0x106b;
+const MSI_CAP_ID = 0x05;
+
+export class GuestProgram implements CpuBackend {
+  private driver: PvgDriver | null = null;
+  private env: GuestEnv | null = null;
+  private readonly workload: Workload;
+  private frame = 0;
+  private finished = false;
+  private readonly s: GuestStats;
+  private gfxBase = 0;
+
+  constructor(
+    private readonly cpu: VcpuServices,
+    private readonly config: GuestProgramConfig,
+  ) {
+    const workload = WORKLOADS[config.workload];
+    if (!workload) throw new DriverError(`unknown workload ${config.workload}`);
+    this.workload = workload;
+    this.s = { workload: config.workload, framesDone: 0, interruptsHandled: 0, deviceErrorsSeen: 0, halts: 0, lastError: null };
+  }
+
+  step(): StepOutcome {
+    if (this.finished || this.cpu.irq.stopRequested) return 'done';
+    if (!this.env) {
+      this.boot();
+      return 'running';
+    }
+    if (this.frame < this.config.frames) {
+      const n = this.frame++;
+      this.workload.frame(this.env, n);
+      this.driver!.fence(n + 1, true);
+      this.driver!.flush();
+      this.waitFence(n); // two frames in flight at most
+      this.s.framesDone = this.frame;
+      return 'running';
+    }
+    this.waitFence(this.config.frames);
+    this.finished = true;
+    return 'done';
+  }
+
+  stats(): GuestStats {
+    return { ...this.s };
+  }
+
+  private boot(): void {
+    const port: MmioPort = {
+      read32: (a) => this.cpu.mmioRead(a, 4) >>> 0,
+      write32: (a, v) => this.cpu.mmioWrite(a, 4, v),
+    };
+    const pages = new PageAllocator(this.config.ramBase, this.config.ramEnd);
+    const { device } = this.config;
+    let iosfc: number | null = null;
+    if (this.config.variant === 'apple-gfx-pci') {
+      this.gfxBase = this.setUpPci();
+    } else {
+      this.gfxBase = mmioGfxBase(device);
+      iosfc = mmioIosfcBase(device);
+    }
+    const driver = new PvgDriver(port, this.cpu.memory, this.gfxBase, pages, iosfc);
+    const info = driver.probe();
+    const modes = info.displays[0];
+    if (!modes || modes.length === 0) throw new DriverError('the device has no display');
+    driver.startRing(256 * 1024);
+    driver.setReg(Reg.IrqMask, IrqCause.Fence | IrqCause.Error);
+    this.driver = driver;
+    this.env = {
+      driver,
+      rng: new Rng(this.config.seed),
+      modes,
+      mode: Math.min(this.config.mode, modes.length - 1),
+      rawRead: (a, s) => this.cpu.mmioRead(a, s),
+      rawWrite: (a, s, v) => this.cpu.mmioWrite(a, s, v),
+      gfxBase: this.gfxBase,
+    };
+    this.workload.setup(this.env);
+    driver.flush();
+  }
+
+  /** PCI enumeration as a firmware would: check the ID, size and place BAR0, enable MSI. */
+  private setUpPci(): number {
+    const cfg = ecamBase(this.config.device);
+    const rd = (o: number, s: number) => this.cpu.mmioRead(cfg + o, s);
+    const wr = (o: number, s: number, v: number) => this.cpu.mmioWrite(cfg + o, s, v);
+    if ((rd(0x00, 2) & 0xffff) !== PCI_VENDOR_APPLE) throw new DriverError(`no apple-gfx-pci at config 0x${cfg.toString(16)}`);
+    wr(0x10, 4, 0xffffffff);
+    const size = (~(rd(0x10, 4) & 0xfffffff0) + 1) >>> 0;
+    if (size === 0 || (size & (size - 1)) !== 0) throw new DriverError(`BAR0 reports a bad size 0x${size.toString(16)}`);
+    const bar = PCI_BAR_BASE + this.config.device * PCI_BAR_STRIDE;
+    wr(0x10, 4, bar);
+    let cap = rd(0x34, 1) & 0xfc;
+    while (cap !== 0 && (rd(cap, 1) & 0xff) !== MSI_CAP_ID) cap = rd(cap + 1, 1) & 0xfc;
+    if (cap === 0) throw new DriverError('no MSI capability');
+    wr(cap + 4, 4, MSI_ADDRESS_BASE | (this.cpu.vcpu << 12));
+    wr(cap + 8, 4, 0);
+    wr(cap + 12, 2, deviceVectors(this.config.device).msi);
+    wr(cap + 2, 2, rd(cap + 2, 2) | 1);
+    wr(0x04, 2, rd(0x04, 2) | 0x6); // memory space and bus master
+    return bar;
+  }
+
+  /** Sleeps on interrupts until FENCE_COMPLETED reaches `value`, handling each interrupt. */
+  private waitFence(value: number): void {
+    const d = this.driver!;
+    const deadline = performance.now() + 30_000;
+    while (((d.reg(Reg.FenceCompleted) - value) | 0) < 0) {
+      if (performance.now() > deadline) throw new DriverError(`fence ${value} not reached in 30 s`);
+      this.s.halts++;
+      if (this.cpu.irq.waitForInterrupt(100) === 'stopped') return;
+      this.handleInterrupts();
+    }
+    this.handleInterrupts();
+  }
+
+  private handleInterrupts(): void {
+    const d = this.driver!;
+    for (let vector = this.cpu.irq.takeHighest(); vector >= 0; vector = this.cpu.irq.takeHighest()) {
+      const causes = d.reg(Reg.IrqStatus);
+      if (causes !== 0) d.setReg(Reg.IrqAck, causes);
+      if (causes & IrqCause.Error) {
+        this.s.deviceErrorsSeen++;
+        this.s.lastError = d.errors().name;
+        d.ackErrors();
+      }
+      this.s.interruptsHandled++;
+      this.cpu.endOfInterrupt(vector);
+    }
+  }
+}

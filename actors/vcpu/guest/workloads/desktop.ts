@@ -1,0 +1,101 @@
+// desktop: an animated scene worth looking at — a wallpaper, three windows with title bars, a
+// translucent sprite bouncing across the free area, a seven-segment clock counting frames, and a
+// cursor moving along a Lissajous path. Only what changed is presented.
+import { WORKLOAD_CTX, current, mappedBuffer, writeImage, type GuestEnv, type Workload } from './workload.js';
+
+const SPRITE = 48;
+const CURSOR = 16;
+const WALL = 0xff1d3557;
+
+// Seven-segment digits: bits a b c d e f g.
+const SEGMENTS = [0x3f, 0x06, 0x5b, 0x4f, 0x66, 0x6d, 0x7d, 0x07, 0x7f, 0x6f];
+
+function sprite(x: number, y: number): number {
+  const dx = x - SPRITE / 2 + 0.5;
+  const dy = y - SPRITE / 2 + 0.5;
+  const r = Math.sqrt(dx * dx + dy * dy) / (SPRITE / 2);
+  if (r > 1) return 0;
+  const a = Math.round(255 * Math.min(1, (1 - r) * 3));
+  return ((a << 24) | (0xff << 16) | (Math.round(180 * (1 - r)) << 8) | 0x40) >>> 0;
+}
+
+function arrow(x: number, y: number): number {
+  if (x > y || x + y > CURSOR + 4) return 0;
+  const edge = x === 0 || x === y || x + y === CURSOR + 4;
+  return edge ? 0xff000000 : 0xffffffff;
+}
+
+function drawDigit(env: GuestEnv, x: number, y: number, digit: number): void {
+  const d = env.driver;
+  const on = SEGMENTS[digit]!;
+  const color = (bit: number) => ((on >> bit) & 1 ? 0xff7cfc00 : 0xff102010);
+  d.fill(0, x + 2, y, 10, 2, color(0)); // a
+  d.fill(0, x + 12, y + 2, 2, 10, color(1)); // b
+  d.fill(0, x + 12, y + 14, 2, 10, color(2)); // c
+  d.fill(0, x + 2, y + 24, 10, 2, color(3)); // d
+  d.fill(0, x, y + 14, 2, 10, color(4)); // e
+  d.fill(0, x, y + 2, 2, 10, color(5)); // f
+  d.fill(0, x + 2, y + 12, 10, 2, color(6)); // g
+}
+
+interface DesktopState {
+  spriteX: number;
+  spriteY: number;
+}
+const state = new WeakMap<GuestEnv, DesktopState>();
+
+export const desktop: Workload = {
+  name: 'desktop',
+  description: 'an animated desktop: windows, a bouncing translucent sprite, a clock and a moving cursor',
+  setup(env) {
+    const { width, height } = current(env);
+    const d = env.driver;
+    const gpa = mappedBuffer(env, WORKLOAD_CTX, (SPRITE * SPRITE + CURSOR * CURSOR) * 4);
+    writeImage(env, gpa, SPRITE, SPRITE, sprite);
+    writeImage(env, gpa + SPRITE * SPRITE * 4, CURSOR, CURSOR, arrow);
+    d.setMode(0, env.mode);
+    d.fill(0, 0, 0, width, height, WALL);
+    const windows = [
+      { x: width * 0.05, y: height * 0.08, w: width * 0.4, h: height * 0.35, title: 0xff457b9d },
+      { x: width * 0.5, y: height * 0.12, w: width * 0.42, h: height * 0.3, title: 0xffe63946 },
+      { x: width * 0.1, y: height * 0.52, w: width * 0.3, h: height * 0.18, title: 0xff2a9d8f },
+    ];
+    for (const w of windows) {
+      const [x, y, ww, hh] = [w.x, w.y, w.w, w.h].map(Math.round) as [number, number, number, number];
+      d.fill(0, x + 6, y + 6, ww, hh, 0xff0b1a2e); // shadow
+      d.fill(0, x, y, ww, hh, 0xfff1faee);
+      d.fill(0, x, y, ww, 24, w.title);
+      for (let line = 0; line < 5 && 40 + line * 18 + 8 < hh; line++) {
+        d.fill(0, x + 16, y + 40 + line * 18, Math.round(ww * (0.5 + 0.08 * line)) - 32, 8, 0xffa8dadc);
+      }
+    }
+    d.cursorDefine(0, WORKLOAD_CTX, SPRITE * SPRITE * 4, CURSOR, CURSOR, 32, CURSOR * 4, 1, 1);
+    d.cursorShow(0, true);
+    d.present(0, []);
+    state.set(env, { spriteX: 0, spriteY: Math.round(height * 0.78) });
+  },
+  frame(env, n) {
+    const { width, height } = current(env);
+    const d = env.driver;
+    const s = state.get(env)!;
+    const band = { y: Math.round(height * 0.75), h: Math.round(height * 0.2) };
+    // The sprite bounces inside the free band at the bottom; erase, then draw at the new place.
+    const old = { x: s.spriteX, y: s.spriteY, w: SPRITE, h: SPRITE };
+    const span = width - SPRITE;
+    const t = (n * 6) % (2 * span);
+    s.spriteX = t < span ? t : 2 * span - t;
+    s.spriteY = band.y + Math.round(((Math.sin(n / 9) + 1) / 2) * (band.h - SPRITE));
+    d.fill(0, old.x, old.y, SPRITE, SPRITE, WALL);
+    d.blit(0, WORKLOAD_CTX, 0, SPRITE * 4, s.spriteX, s.spriteY, SPRITE, SPRITE, true);
+    // The clock: frame number, four digits, top right.
+    const clock = { x: width - 90, y: 8, w: 4 * 20, h: 28 };
+    d.fill(0, clock.x - 4, clock.y - 4, clock.w + 4, clock.h + 8, 0xff000000);
+    const digits = String(n % 10000).padStart(4, '0');
+    for (let i = 0; i < 4; i++) drawDigit(env, clock.x + i * 20, clock.y, Number(digits[i]));
+    d.cursorMove(0, Math.round(width / 2 + (width / 3) * Math.sin(n / 23)), Math.round(height / 2 + (height / 3) * Math.sin(n / 17)));
+    d.present(0, [
+      { x: Math.min(old.x, s.spriteX), y: Math.min(old.y, s.spriteY), w: Math.abs(old.x - s.spriteX) + SPRITE, h: Math.abs(old.y - s.spriteY) + SPRITE },
+      { x: clock.x - 4, y: clock.y - 4, w: clock.w + 4, h: clock.h + 8 },
+    ]);
+  },
+};

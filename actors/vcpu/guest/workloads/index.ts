@@ -1,0 +1,12 @@
+// The built-in workloads, by name.
+import { damage } from './damage.js';
+import { desktop } from './desktop.js';
+import { fullframe } from './fullframe.js';
+import { hostile } from './hostile.js';
+import { mapchurn } from './mapchurn.js';
+import { modestorm } from './modestorm.js';
+import type { Workload } from './workload.js';
+
+export const WORKLOADS: Readonly<Record<string, Workload>> = { desktop, fullframe, damage, mapchurn, modestorm, hostile };
+export const WORKLOAD_NAMES = Object.keys(WORKLOADS);
+export type { GuestEnv, Workload } from './workload.js';

@@ -1,0 +1,32 @@
+// The end-of-run summary: frames, guest-visible errors by kind, MMIO and interrupt counts.
+import { ERROR_NAMES } from '../actors/vcpu/guest/protocol.js';
+import type { VmStats } from '../vmm/vm.js';
+
+export function summarize(stats: VmStats, elapsedMs: number): string {
+  const lines: string[] = [];
+  const frames = stats.vcpus.reduce((n, v) => n + (v.guest?.framesDone ?? 0), 0);
+  lines.push(`frames: ${frames} in ${(elapsedMs / 1000).toFixed(2)} s (${((frames * 1000) / Math.max(1, elapsedMs)).toFixed(1)} fps)`);
+  for (const v of stats.vcpus) {
+    const g = v.guest;
+    lines.push(
+      `vcpu${v.vcpu}: ${v.state}${v.fault ? ` (${v.fault})` : ''}` +
+        (g ? `, workload ${g.workload}, ${g.framesDone} frames, ${g.interruptsHandled} interrupts handled, ${g.halts} halts` : ', idle') +
+        `; MMIO ${v.bus.reads} reads, ${v.bus.writes} writes, ${v.bus.unassignedReads + v.bus.unassignedWrites} unassigned`,
+    );
+  }
+  stats.devices.forEach((d, i) => {
+    const e = d.engine;
+    const errors = (e?.errors ?? []).map((n, code) => [ERROR_NAMES[code] ?? `error-${code}`, n] as const).filter(([, n]) => n > 0);
+    lines.push(
+      `device${i} (${d.variant}): ${d.mmioReads} MMIO reads, ${d.mmioWrites} writes; ` +
+        `interrupts ${d.interrupts.raised} raised, ${d.interrupts.delivered} delivered, ${d.interrupts.droppedWhileDisabled} dropped while disabled`,
+    );
+    lines.push(`  errors: ${errors.length ? errors.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}` +
+      (Object.keys(d.refusals).length ? `; host refusals: ${Object.entries(d.refusals).map(([k, n]) => `${k} ${n}`).join(', ')}` : ''));
+    d.displays.forEach((s, j) => {
+      lines.push(`  display${j}: ${s.mode ? `${s.mode.width}x${s.mode.height}` : 'no mode'}, ${s.frames} frames, ${s.encodes} encoded, ${s.coalesced} coalesced, ${s.staleEncodes} stale dropped`);
+    });
+  });
+  lines.push(`interrupt controller: ${stats.irq.lines.reduce((n, l) => n + l.deliveries, 0) + stats.irq.msiDeliveries} deliveries, ${stats.irq.eois} EOIs`);
+  return lines.join('\n');
+}

@@ -1,0 +1,12 @@
+// Command-line errors: a bad flag or value prints a clear message and exits with status 2.
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function integerFlag(flag: string, text: string | undefined, min: number, max: number): number {
+  const value = Number(text);
+  if (text === undefined || text.trim() === '' || !Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} must be an integer in [${min}, ${max}], got "${text}"`);
+  }
+  return value;
+}

@@ -1,0 +1,129 @@
+// The VM's configuration as an embedder or the CLI gives it, checked field by field: a bad value
+// fails at creation with a VmConfigError that names the field.
+import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
+import type { DeviceVariant, DisplayModeSpec } from '../actors/device/messages.js';
+import type { TaskSpaceLimits } from '../actors/device/task-space.js';
+
+export class VmConfigError extends Error {
+  override readonly name = 'VmConfigError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`${field}: ${message}`);
+  }
+}
+
+export const DEFAULT_MODES = ['1920x1080@60', '1440x1080@60', '1280x1024@60'];
+
+export interface DeviceOptions {
+  /** 'mmio' (apple-gfx-mmio, the default) or 'pci' (apple-gfx-pci). */
+  variant?: 'mmio' | 'pci' | DeviceVariant;
+  /** Display modes as WxH@R strings (default: 1920x1080@60, 1440x1080@60, 1280x1024@60). */
+  displayModes?: string[];
+  /** Displays on this device (default 1). */
+  displays?: number;
+}
+
+export interface WorkloadOptions {
+  name: string;
+  frames: number;
+  seed?: number;
+  /** Index into the display's mode list to start in (default 0). */
+  mode?: number;
+}
+
+export interface VmOptions {
+  ramMiB?: number;
+  vcpus?: number;
+  devices?: DeviceOptions[];
+  /** Run a built-in workload on every vCPU that has a device; null for none. */
+  workload?: WorkloadOptions | null;
+  /** Posted MMIO writes a vCPU may have outstanding (0: synchronous writes). Default 16. */
+  writeWindow?: number;
+  /** Engine pool threads per device (default 2). */
+  enginePoolThreads?: number;
+  limits?: Partial<TaskSpaceLimits>;
+  /** Engine watchdog: a callback unanswered this long becomes a device error. */
+  callbackTimeoutMs?: number;
+}
+
+export interface ResolvedDevice {
+  variant: DeviceVariant;
+  displays: { serial: number; modes: DisplayModeSpec[] }[];
+}
+
+export interface ResolvedConfig {
+  ramBytes: number;
+  vcpus: number;
+  devices: ResolvedDevice[];
+  workload: Required<WorkloadOptions> | null;
+  writeWindow: number;
+  enginePoolThreads: number;
+  limits: Partial<TaskSpaceLimits>;
+  callbackTimeoutMs: number | undefined;
+}
+
+const MODE = /^(\d{1,5})x(\d{1,5})@(\d{1,4})$/;
+
+export function parseMode(text: unknown, field: string): DisplayModeSpec {
+  const m = typeof text === 'string' ? MODE.exec(text.trim()) : null;
+  if (!m) throw new VmConfigError(field, `expected a mode like 1920x1080@60, got ${JSON.stringify(text)}`);
+  const [width, height, refresh] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (width < 64 || width > 8192 || height < 64 || height > 8192) throw new VmConfigError(field, `size ${width}x${height} outside 64..8192`);
+  if (refresh < 1 || refresh > 1000) throw new VmConfigError(field, `refresh ${refresh} Hz outside 1..1000`);
+  return { width, height, refresh };
+}
+
+function integer(value: unknown, field: string, min: number, max: number, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new VmConfigError(field, `must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+let nextSerial = 0x50564700;
+
+export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
+  const ramMiB = integer(options.ramMiB, 'ramMiB', 16, 4096, 256);
+  const deviceOptions = options.devices ?? [{}];
+  if (!Array.isArray(deviceOptions) || deviceOptions.length < 1 || deviceOptions.length > 16) {
+    throw new VmConfigError('devices', 'must be a list of 1 to 16 devices');
+  }
+  const devices = deviceOptions.map((d, i): ResolvedDevice => {
+    const field = `devices[${i}]`;
+    const v = d.variant ?? 'mmio';
+    const variant: DeviceVariant | null = v === 'mmio' || v === 'apple-gfx-mmio' ? 'apple-gfx-mmio' : v === 'pci' || v === 'apple-gfx-pci' ? 'apple-gfx-pci' : null;
+    if (!variant) throw new VmConfigError(`${field}.variant`, `must be mmio or pci, got ${JSON.stringify(v)}`);
+    const texts = d.displayModes ?? DEFAULT_MODES;
+    if (!Array.isArray(texts) || texts.length === 0 || texts.length > 32) throw new VmConfigError(`${field}.displayModes`, 'must list 1 to 32 modes');
+    const modes = texts.map((t, m) => parseMode(t, `${field}.displayModes[${m}]`));
+    const count = integer(d.displays, `${field}.displays`, 1, 8, 1);
+    // Serial numbers are unique across every device of every VM in this process.
+    return { variant, displays: Array.from({ length: count }, () => ({ serial: nextSerial++, modes })) };
+  });
+  const vcpus = integer(options.vcpus, 'vcpus', 1, 64, devices.length);
+  let workload: ResolvedConfig['workload'] = null;
+  if (options.workload) {
+    const w = options.workload;
+    if (!WORKLOAD_NAMES.includes(w.name)) throw new VmConfigError('workload.name', `unknown workload ${JSON.stringify(w.name)} (one of ${WORKLOAD_NAMES.join(', ')})`);
+    const maxModes = Math.min(...devices.map((d) => d.displays[0]!.modes.length));
+    workload = {
+      name: w.name,
+      frames: integer(w.frames, 'workload.frames', 0, 1e9, 0),
+      seed: integer(w.seed, 'workload.seed', 0, 0xffffffff, 1),
+      mode: integer(w.mode, 'workload.mode', 0, maxModes - 1, 0),
+    };
+  }
+  return {
+    ramBytes: ramMiB * 1024 * 1024,
+    vcpus,
+    devices,
+    workload,
+    writeWindow: integer(options.writeWindow, 'writeWindow', 0, 256, 16),
+    enginePoolThreads: integer(options.enginePoolThreads, 'enginePoolThreads', 2, 32, 2),
+    limits: options.limits ?? {},
+    callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),
+  };
+}
