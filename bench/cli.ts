@@ -3,18 +3,46 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { machineInfo } from './machine.js';
+import { machineInfo, type MachineInfo } from './machine.js';
 import { latencyTable, ratioTable } from './report.js';
-import { runMailboxBench } from './suites/mailbox.js';
+import { engineTables, runEngineBench } from './suites/engine.js';
+import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
 
-const SUITES = ['mailbox'] as const;
-type Suite = (typeof SUITES)[number];
+interface SuiteOptions {
+  scale: number;
+  progress?: (path: string) => void;
+}
+
+/** A suite: how to run it, and its own tables for the human-readable form. */
+interface SuiteEntry<R extends { machine: MachineInfo }> {
+  run(options: SuiteOptions): Promise<R>;
+  tables(result: R): string;
+}
+
+/** Checks that a suite's runner and tables agree, then forgets the result type for the table below. */
+function suite<R extends { machine: MachineInfo }>(entry: SuiteEntry<R>): SuiteEntry<{ machine: MachineInfo }> {
+  return entry as unknown as SuiteEntry<{ machine: MachineInfo }>;
+}
+
+function mailboxTables(result: MailboxBenchResult): string {
+  const { ratio_hot_vs_spin, ratio_parked_vs_futex, ratio_comlink_vs_hot } = result;
+  return `${latencyTable(result.paths)}\n\n${ratioTable({ ratio_hot_vs_spin, ratio_parked_vs_futex, ratio_comlink_vs_hot }, result.targets)}`;
+}
+
+const SUITE_TABLE = {
+  mailbox: suite({ run: runMailboxBench, tables: mailboxTables }),
+  engine: suite({ run: runEngineBench, tables: engineTables }),
+};
+type Suite = keyof typeof SUITE_TABLE;
+const SUITES = Object.keys(SUITE_TABLE) as Suite[];
 
 const HELP = `usage: npm run bench -- SUITE|all [options]
 
 suites:
   mailbox   round-trip latency: spin reference, mailbox hot and parked, futex reference,
             JS→native→JS, native→JS→native, postMessage, comlink
+  engine    CPU renderer fill/blit/blend rates against memcpy at 1920x1080 and 3840x2160;
+            callback round trip engine thread → device actor → engine thread (p50/p99)
   all       every suite
 
 options:
@@ -56,17 +84,15 @@ async function main(): Promise<void> {
   const suites: Suite[] = name === 'all' ? [...SUITES] : [name as Suite];
 
   const results: Record<string, unknown> = {};
-  for (const suite of suites) {
-    const progress = values.json ? undefined : (path: string) => process.stderr.write(`  ${suite}: ${path}…\n`);
-    const result = await runMailboxBench({ scale, ...(progress ? { progress } : {}) });
-    results[suite] = result;
+  for (const suiteName of suites) {
+    const progress = values.json ? undefined : (path: string) => process.stderr.write(`  ${suiteName}: ${path}…\n`);
+    const entry = SUITE_TABLE[suiteName];
+    const result = await entry.run({ scale, ...(progress ? { progress } : {}) });
+    results[suiteName] = result;
     if (!values.json) {
       const m = result.machine;
-      console.log(`\n## ${suite} — ${m.cpus} × ${m.cpu_model}, Node ${m.node}\n`);
-      console.log(latencyTable(result.paths));
-      console.log();
-      const { ratio_hot_vs_spin, ratio_parked_vs_futex, ratio_comlink_vs_hot } = result;
-      console.log(ratioTable({ ratio_hot_vs_spin, ratio_parked_vs_futex, ratio_comlink_vs_hot }, result.targets));
+      console.log(`\n## ${suiteName} — ${m.cpus} × ${m.cpu_model}, Node ${m.node}\n`);
+      console.log(entry.tables(result));
     }
   }
   const json = suites.length === 1 ? results[suites[0]!] : { machine: machineInfo(), suites: results };

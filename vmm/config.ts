@@ -46,6 +46,8 @@ export interface VmOptions {
   limits?: Partial<TaskSpaceLimits>;
   /** Engine watchdog: a callback unanswered this long becomes a device error. */
   callbackTimeoutMs?: number;
+  /** vCPUs the embedder runs itself (numbered after the built-in ones); see Vm.externalVcpu. */
+  externalVcpus?: number;
 }
 
 export interface ResolvedDevice {
@@ -62,6 +64,7 @@ export interface ResolvedConfig {
   enginePoolThreads: number;
   limits: Partial<TaskSpaceLimits>;
   callbackTimeoutMs: number | undefined;
+  externalVcpus: number;
 }
 
 const MODE = /^(\d{1,5})x(\d{1,5})@(\d{1,4})$/;
@@ -125,5 +128,6 @@ export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
     enginePoolThreads: integer(options.enginePoolThreads, 'enginePoolThreads', 2, 32, 2),
     limits: options.limits ?? {},
     callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),
+    externalVcpus: integer(options.externalVcpus, 'externalVcpus', 0, 16, 0),
   };
 }

@@ -13,7 +13,9 @@ import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
 import { createBarTable } from '../shared/mmio/bar-table.js';
 import { createCompletionBuffer } from '../shared/mmio/completion.js';
 import { createMailboxBuffer } from '../shared/mailbox/mailbox.js';
-import { resolveConfig, type ResolvedConfig, type VmOptions } from './config.js';
+import type { ExternalVcpuConfig } from '../actors/vcpu/external.js';
+import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
+import { resolveConfig, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
 
 export interface VmStats {
   vcpus: VcpuStats[];
@@ -32,12 +34,13 @@ export class Vm {
   private readonly devices: ActorHandle<DeviceControl>[] = [];
   private readonly vcpus: ActorHandle<VcpuControl>[] = [];
   private readonly irqStates: VcpuIrqState[] = [];
+  private readonly external: ExternalVcpuConfig[] = [];
   private stopped = false;
 
   private constructor(options: VmOptions) {
     this.config = resolveConfig(options);
     this.memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] });
-    this.supervisor = new Supervisor({ memory: this.memory, replySlots: this.config.vcpus + 8, replyPayloadBytes: 0, traceRings: 16 + this.config.vcpus + this.config.devices.length * 8 });
+    this.supervisor = new Supervisor({ memory: this.memory, replySlots: this.config.vcpus + this.config.externalVcpus + 8, replyPayloadBytes: 0, traceRings: 16 + this.config.vcpus + this.config.devices.length * 8 });
   }
 
   /** Builds and starts a VM; a bad configuration throws VmConfigError before anything starts. */
@@ -54,12 +57,14 @@ export class Vm {
 
   private async start(): Promise<void> {
     const { config, supervisor } = this;
-    const completion = createCompletionBuffer(config.vcpus);
+    const allVcpus = config.vcpus + config.externalVcpus;
+    const completion = createCompletionBuffer(allVcpus);
     const bars = createBarTable(config.devices.length);
     const irqMailbox = supervisor.createMailbox('irq', { capacity: 1024 });
     const deviceMailboxes = config.devices.map((_, i) => supervisor.createMailbox(`device${i}`, { capacity: 1024 }));
-    const irqBuffers = Array.from({ length: config.vcpus }, () => createVcpuIrqBuffer());
+    const irqBuffers = Array.from({ length: allVcpus }, () => createVcpuIrqBuffer());
     this.irqStates.push(...irqBuffers.map((b) => new VcpuIrqState(b)));
+    supervisor.onRelease(() => this.irqStates.forEach((s) => s.requestStop()));
 
     // Device i is driven by vCPU i (when there is one); its interrupts go there.
     const driver = (device: number) => (device < config.vcpus ? device : 0);
@@ -85,7 +90,7 @@ export class Vm {
             index: i,
             variant: device.variant,
             displays: device.displays,
-            vcpus: config.vcpus,
+            vcpus: allVcpus,
             gfxLine: l.gfx,
             iosfcLine: l.iosfc,
             irqMailbox: irqMailbox.buffer,
@@ -119,6 +124,50 @@ export class Vm {
       };
       this.vcpus.push(await supervisor.spawn<VcpuControl>({ name: `vcpu${v}`, module: 'actors/vcpu/worker', mailbox: supervisor.createMailbox(`vcpu${v}`, { capacity: 16 }), replySlots: 1, config: vcpuConfig, spinBudget: 0, parkTimeoutMs: 100 }));
     }
+    for (let e = 0; e < config.externalVcpus; e++) {
+      const v = config.vcpus + e;
+      this.external.push({
+        vcpu: v,
+        memory: this.memory.describe(),
+        devices: config.devices.map((d, i) => ({ index: i, variant: d.variant, mailbox: deviceMailboxes[i]!.buffer })),
+        replies: supervisor.replies.buffer,
+        slot: supervisor.reserveReplySlots(1).first,
+        writeCompletion: completion,
+        barTable: bars,
+        writeWindow: config.writeWindow,
+        irqState: irqBuffers[v]!,
+        irqMailbox: irqMailbox.buffer,
+      });
+    }
+    this.ramSlice = slice;
+  }
+
+  private ramSlice = 0;
+
+  /** What an embedder's own vCPU loop needs (pass it to connectVcpu in the thread that runs it). */
+  externalVcpu(index = 0): ExternalVcpuConfig {
+    const c = this.external[index];
+    if (!c) throw new RangeError(`no external vCPU ${index} (VmOptions.externalVcpus is ${this.config.externalVcpus})`);
+    return c;
+  }
+
+  /** Runs another workload on every built-in vCPU that has a device (after the last one finished). */
+  async runWorkload(workload: WorkloadOptions): Promise<void> {
+    const w = resolveConfig({ ...this.optionsForWorkload(), workload }).workload!;
+    await Promise.all(
+      this.vcpus.map((handle, v) => {
+        if (v >= this.config.devices.length) return undefined;
+        const guest: GuestProgramConfig = {
+          device: v, variant: this.config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode,
+          ramBase: RAM_BASE + v * this.ramSlice, ramEnd: RAM_BASE + (v + 1) * this.ramSlice,
+        };
+        return handle.control.start(guest);
+      }),
+    );
+  }
+
+  private optionsForWorkload(): VmOptions {
+    return { devices: this.config.devices.map((d) => ({ variant: d.variant, displayModes: d.displays[0]!.modes.map((m) => `${m.width}x${m.height}@${m.refresh}`) })) };
   }
 
   async stats(): Promise<VmStats> {
@@ -143,6 +192,24 @@ export class Vm {
       const stats = await Promise.all(this.vcpus.map((v) => v.control.stats()));
       if (stats.every((s) => s.state !== 'running')) return stats;
       await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  /**
+   * Resolves once every presented frame has been encoded and kept (nothing in flight): after
+   * the guests are done, frame() then returns the last frame they drew.
+   */
+  async settle(timeoutMs = 10_000): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const devices = await Promise.all(this.devices.map((d) => d.control.stats()));
+      const settled = devices.every(
+        (d) => d.engine !== null && d.displays.reduce((n, s) => n + s.frames, 0) === d.engine.presents &&
+          d.displays.every((s) => !s.busy && s.lastFrameSeq === s.frames),
+      );
+      if (settled) return;
+      if (performance.now() > deadline) throw new Error(`frames not settled after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 5));
     }
   }
 

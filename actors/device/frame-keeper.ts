@@ -89,7 +89,10 @@ export class FrameKeeper {
 
   stats(display: number) {
     const d = this.displays[display]!;
-    return { generation: d.generation, frames: d.frames, encodes: d.encodes, coalesced: d.coalesced, staleEncodes: d.staleEncodes, lastFrameSeq: d.lastFrameSeq };
+    return {
+      generation: d.generation, frames: d.frames, encodes: d.encodes, coalesced: d.coalesced, staleEncodes: d.staleEncodes, lastFrameSeq: d.lastFrameSeq,
+      busy: d.inFlight || d.pending || d.unsent,
+    };
   }
 
   private want(display: number, d: DisplayFrames): void {

@@ -5,7 +5,7 @@
 // Why a B+tree: the keys come from a hostile guest, so the bound must be a worst case (no
 // treap whose priorities a guest could learn), and at 10^5 mappings a binary tree of heap
 // objects pays a cache miss per level; here a level is one binary search in a Float64Array
-// and 10^5 intervals are 3-4 levels deep. Leaves are linked, so iteration is O(log n + k).
+// and 10^5 intervals are 4-5 levels deep. Leaves are linked, so iteration is O(log n + k).
 // Every non-root node is at least half full; the tree has the same depth everywhere.
 
 /** Ends may reach 2^53 (exact in a double), so [2^53 - 1, 2^53) is a valid interval. */
@@ -49,7 +49,7 @@ export function isValidInterval(start: number, end: number): boolean {
 }
 
 export interface IntervalMapOptions {
-  /** Entries per leaf (default 32, at least 4). Tests use small values to force splits and merges. */
+  /** Entries per leaf (default 16, at least 4). Tests use small values to force splits and merges. */
   readonly leafCapacity?: number;
   /** Children per inner node (default 32, at least 4). */
   readonly innerCapacity?: number;
@@ -57,8 +57,9 @@ export interface IntervalMapOptions {
 
 const NIL = -1;
 
-function checkCapacity(value: number | undefined, field: string): number {
-  const v = value ?? 32;
+// Defaults measured: 16/32 made removals at 10^5 intervals cost 1.4x those at 10^3 (32/32: 1.65x).
+function checkCapacity(value: number | undefined, fallback: number, field: string): number {
+  const v = value ?? fallback;
   if (!Number.isInteger(v) || v < 4 || v > 4096) throw new RangeError(`${field} must be an integer in [4, 4096] (got ${v})`);
   return v;
 }
@@ -116,8 +117,8 @@ export class IntervalMap<V> implements IntervalMapLike<V> {
   readonly #idx: number[] = [];
 
   constructor(options: IntervalMapOptions = {}) {
-    this.#lc = checkCapacity(options.leafCapacity, 'leafCapacity');
-    this.#ic = checkCapacity(options.innerCapacity, 'innerCapacity');
+    this.#lc = checkCapacity(options.leafCapacity, 16, 'leafCapacity');
+    this.#ic = checkCapacity(options.innerCapacity, 32, 'innerCapacity');
     this.#lmin = this.#lc >> 1;
     this.#imin = this.#ic >> 1;
     this.clear();

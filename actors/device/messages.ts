@@ -56,6 +56,8 @@ export interface DisplayStats {
   /** Encodes answered for an old mode: dropped, never shown. */
   staleEncodes: number;
   lastFrameSeq: number;
+  /** An encode is in flight or wanted: the kept frame may still change. */
+  busy: boolean;
   cursor: { visible: boolean; x: number; y: number; glyphs: number };
 }
 

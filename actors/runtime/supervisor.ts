@@ -73,6 +73,7 @@ export class Supervisor extends EventEmitter {
   private readonly mailboxes: Mailbox[] = [];
   /** Reply tables besides the VM's (an engine's), failed with it when an actor dies. */
   private readonly adoptedTables: ReplyTable[] = [];
+  private readonly releasers: (() => void)[] = [];
   private readonly actors = new Map<string, Entry>();
   private readonly labels: TrackLabel[] = [];
   private nextReplySlot = 0;
@@ -102,6 +103,24 @@ export class Supervisor extends EventEmitter {
     const mailbox = new Mailbox(createMailboxBuffer(options), name);
     this.mailboxes.push(mailbox);
     return mailbox;
+  }
+
+  /**
+   * Registers something to release when the VM fails or shuts down: threads asleep in futexes
+   * the supervisor does not know about (a halted vCPU), which worker.terminate() cannot end.
+   */
+  onRelease(release: () => void): void {
+    this.releasers.push(release);
+  }
+
+  private releaseAll(): void {
+    for (const release of this.releasers) {
+      try {
+        release();
+      } catch {
+        // releasing is best effort; the failure itself is what the embedder hears about
+      }
+    }
   }
 
   /** Creates a reply table whose waiters (native engine threads) the supervisor releases on failure. */
@@ -226,6 +245,7 @@ export class Supervisor extends EventEmitter {
   async shutdown(timeoutMs = 5000): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.releaseAll();
     await Promise.all([...this.actors.values()].map((entry) => this.stopEntry(entry, timeoutMs)));
     for (const mailbox of this.mailboxes) mailbox.close(CloseReason.Shutdown);
     for (const table of [this.replies, ...this.adoptedTables]) table.failAllPending(ReplyErrorCode.Shutdown);
@@ -236,6 +256,7 @@ export class Supervisor extends EventEmitter {
   fail(failure: VmFailure): void {
     if (this.failure || this.shuttingDown) return;
     this.failure = failure;
+    this.releaseAll();
     for (const mailbox of this.mailboxes) mailbox.close(CloseReason.ActorFailed);
     for (const table of [this.replies, ...this.adoptedTables]) table.failAllPending(ReplyErrorCode.ActorDied);
     for (const entry of this.actors.values()) {
@@ -267,8 +288,4 @@ export class Supervisor extends EventEmitter {
       },
     }) as Control<C>;
   }
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

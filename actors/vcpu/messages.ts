@@ -29,4 +29,6 @@ export interface VcpuStats {
 
 export interface VcpuControl {
   stats(): VcpuStats;
+  /** Runs another guest program once the previous one is done (throws while one runs). */
+  start(guest: GuestProgramConfig): void;
 }

@@ -30,7 +30,7 @@ await runActor<VcpuControl>((ctx) => {
     mmioWrite: (a, s, v) => bus.write(a, s, v),
     endOfInterrupt: (vector) => irqMailbox.post(IrqKind.Eoi, config.vcpu, vector),
   };
-  const backend: CpuBackend | null = config.guest ? new GuestProgram(services, config.guest) : null;
+  let backend: CpuBackend | null = config.guest ? new GuestProgram(services, config.guest) : null;
   let state: VcpuState = backend ? 'running' : 'idle';
   let fault: string | null = null;
 
@@ -59,6 +59,12 @@ await runActor<VcpuControl>((ctx) => {
       return true;
     },
     control: {
+      start: (guest) => {
+        if (state === 'running') throw new Error(`vcpu${config.vcpu} is still running a guest`);
+        backend = new GuestProgram(services, guest);
+        state = 'running';
+        fault = null;
+      },
       stats: (): VcpuStats => ({
         vcpu: config.vcpu,
         state,

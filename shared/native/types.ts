@@ -59,6 +59,10 @@ export interface EngineStats {
   fences: number;
   badRegisterAccesses: number;
   hostUnavailable: number;
+  /** Callbacks answered, and their round trip engine thread → device actor → engine thread. */
+  callbacks: number;
+  callbackP50Us: number;
+  callbackP99Us: number;
   /** Guest errors by protocol error code (docs/protocol.md §5). */
   errors: number[];
 }
@@ -70,8 +74,12 @@ export interface NativeEngine {
   threadCount(): number;
 }
 
+export type RenderKind = 'fill' | 'blit' | 'blend' | 'memcpy';
+
 export interface NativeAddon {
   Engine: new (options: EngineOptions) => NativeEngine;
+  /** Times the renderer (or a plain memcpy) on one frame, for the engine benchmark. */
+  benchRender(kind: RenderKind, width: number, height: number, iterations: number): { ns: number; bytes: number };
   futexWait(words: Int32Array, index: number, expected: number, timeoutMs?: number): FutexWaitResult;
   futexWake(words: Int32Array, index: number, count?: number): number;
   monotonicMicros(): number;

@@ -55,6 +55,24 @@ describe('engine contract (soft backend)', () => {
     expect(stats.errors.reduce((a, b) => a + b, 0)).toBe(0);
   });
 
+  it('holds an encode asked for mid-frame until the present, without spinning, and still stops at once', async () => {
+    rig = new EngineRig();
+    await runGuest(rig, 'midframe');
+    const before = rig.encodes.length;
+    const generation = rig.kinds(EngineOut.ModeChange)[0]!.args[6]!;
+    rig.inbound.enqueue(0x3, [0, 0, generation, 0, 0, 320, 200]);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(rig.encodes.length).toBe(before); // the frame is half drawn: no encode yet
+    const cpu = process.cpuUsage();
+    await new Promise((r) => setTimeout(r, 200));
+    const used = process.cpuUsage(cpu);
+    expect((used.user + used.system) / 1000).toBeLessThan(150); // nobody spins on the waiting encode
+    const t0 = performance.now();
+    await rig.stop();
+    rig = null;
+    expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
   it('makes synchronous callbacks inside an MMIO access: the ring task exists before RING_CONTROL completes', async () => {
     rig = new EngineRig();
     await runGuest(rig, 'contract');

@@ -121,6 +121,16 @@ export const SCRIPTS: Record<string, EngineScript> = {
     return { reads: (param as [number, number, number][]).map(([w, o, s]) => port.rawRead(w, o, s)) };
   },
 
+  /** Leaves display 0 mid-frame: a mode, a present, then a draw that is not presented yet. */
+  midframe(d) {
+    setUp(d);
+    d.setMode(0, 0);
+    d.present(0, []);
+    d.fill(0, 0, 0, 10, 10, 0xffffffff);
+    d.waitIdle();
+    return d.errors();
+  },
+
   /** One of the golden scenes (param: its name), drawn and presented on display 0. */
   scene(d, _port, param) {
     setUp(d);

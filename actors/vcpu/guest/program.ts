@@ -95,6 +95,8 @@ export class GuestProgram implements CpuBackend {
     const info = driver.probe();
     const modes = info.displays[0];
     if (!modes || modes.length === 0) throw new DriverError('the device has no display');
+    // Like a driver loading: start from a reset device, whatever an earlier guest left behind.
+    driver.reset();
     driver.startRing(256 * 1024);
     driver.setReg(Reg.IrqMask, IrqCause.Fence | IrqCause.Error);
     this.driver = driver;

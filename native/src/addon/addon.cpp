@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvg::addon::registerEcho(env, exports);
   pvg::addon::registerRequester(env, exports);
   pvg::addon::registerEngine(env, exports);
+  pvg::addon::registerRenderBench(env, exports);
   return exports;
 }
 }  // namespace

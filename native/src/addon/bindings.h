@@ -10,4 +10,5 @@ void registerProducers(Napi::Env env, Napi::Object exports);
 void registerEcho(Napi::Env env, Napi::Object exports);
 void registerRequester(Napi::Env env, Napi::Object exports);
 void registerEngine(Napi::Env env, Napi::Object exports);
+void registerRenderBench(Napi::Env env, Napi::Object exports);
 }  // namespace pvg::addon

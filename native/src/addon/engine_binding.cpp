@@ -125,6 +125,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     out.Set("fences", static_cast<double>(s.fences));
     out.Set("badRegisterAccesses", static_cast<double>(s.badRegisterAccesses));
     out.Set("hostUnavailable", static_cast<double>(host_->unavailable()));
+    // Callback round trips (engine thread → device actor → engine thread) the host answered.
+    const engine::LatencyHistogram& latency = host_->callbackLatency();
+    out.Set("callbacks", static_cast<double>(latency.count()));
+    out.Set("callbackP50Us", latency.percentileUs(50));
+    out.Set("callbackP99Us", latency.percentileUs(99));
     Napi::Array errors = Napi::Array::New(env, s.errors.size());
     for (uint32_t i = 0; i < s.errors.size(); ++i) errors.Set(i, static_cast<double>(s.errors[i]));
     out.Set("errors", errors);

@@ -104,11 +104,21 @@ describe('IntervalMap boundaries', () => {
     }
   });
 
-  it('default capacities keep 10^5 intervals 4 levels deep', () => {
-    const m = new IntervalMap<number>();
-    for (let i = 0; i < 100_000; i++) m.insert(i * 4096, i * 4096 + 4096, i);
-    expect(m.height).toBeLessThanOrEqual(4);
-    m.checkInvariants();
+  it('default capacities keep 10^5 intervals 4-5 levels deep', () => {
+    const sequential = new IntervalMap<number>();
+    const shuffled = new IntervalMap<number>();
+    let s = 7;
+    for (let i = 0; i < 100_000; i++) {
+      sequential.insert(i * 4096, i * 4096 + 4096, i);
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      const k = (s % 2 ** 24) * 4096;
+      shuffled.insert(k, k + 4096, i);
+    }
+    expect(sequential.height).toBeLessThanOrEqual(5); // ascending keys leave leaves half full
+    expect(shuffled.size).toBeGreaterThan(99_000);
+    expect(shuffled.height).toBeLessThanOrEqual(4);
+    sequential.checkInvariants();
+    shuffled.checkInvariants();
   });
 });
 

@@ -38,6 +38,12 @@ function drawDigit(env: GuestEnv, x: number, y: number, digit: number): void {
   d.fill(0, x + 2, y + 12, 10, 2, color(6)); // g
 }
 
+/** The free strip at the bottom where the sprite bounces (it always fits, whatever the mode). */
+function spriteBand(height: number): { y: number; h: number } {
+  const y = Math.min(Math.round(height * 0.75), height - SPRITE);
+  return { y, h: height - y };
+}
+
 interface DesktopState {
   spriteX: number;
   spriteY: number;
@@ -72,13 +78,13 @@ export const desktop: Workload = {
     d.cursorDefine(0, WORKLOAD_CTX, SPRITE * SPRITE * 4, CURSOR, CURSOR, 32, CURSOR * 4, 1, 1);
     d.cursorShow(0, true);
     d.present(0, []);
-    state.set(env, { spriteX: 0, spriteY: Math.round(height * 0.78) });
+    state.set(env, { spriteX: 0, spriteY: spriteBand(height).y });
   },
   frame(env, n) {
     const { width, height } = current(env);
     const d = env.driver;
     const s = state.get(env)!;
-    const band = { y: Math.round(height * 0.75), h: Math.round(height * 0.2) };
+    const band = spriteBand(height);
     // The sprite bounces inside the free band at the bottom; erase, then draw at the new place.
     const old = { x: s.spriteX, y: s.spriteY, w: SPRITE, h: SPRITE };
     const span = width - SPRITE;

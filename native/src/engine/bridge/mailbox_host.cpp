@@ -5,6 +5,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/futex.h"
 #include "core/mmio_completion_layout.h"
 #include "engine/records.h"
@@ -58,6 +59,7 @@ MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint3
   uint32_t buffer[14] = {thread(), *slot, id.value_or(0)};
   size_t n = 3;
   for (uint32_t a : args) buffer[n++] = a;
+  const int64_t posted = monotonicNanos();
   if (!id || c_.device.enqueue(kind, std::span<const uint32_t>(buffer, n)) != EnqueueResult::Ok) {
     c_.replies.cancel(*slot);
     giveSlot(*slot);
@@ -68,12 +70,14 @@ MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint3
   for (;;) {
     ReplyResult r = c_.replies.wait(*slot, kSpin, kSliceNs);
     if (r.status == ReplyStatus::Replied) {
+      latency_.record(monotonicNanos() - posted);
       answer.status = HostStatus::Ok;
       std::copy_n(r.values.begin(), answer.values.size(), answer.values.begin());
       if (!readPayload.empty()) std::memcpy(readPayload.data(), c_.replies.payload(*slot).data(), readPayload.size());
       break;
     }
     if (r.status == ReplyStatus::Error) {
+      if (r.errorCode == kRefused) latency_.record(monotonicNanos() - posted);  // answered, with a refusal
       answer.status = r.errorCode == kRefused ? HostStatus::Refused : HostStatus::Unavailable;
       break;
     }

@@ -10,6 +10,7 @@
 
 #include "core/mailbox.h"
 #include "core/reply_slot.h"
+#include "engine/bridge/latency_histogram.h"
 #include "engine/contract.h"
 
 namespace pvg::engine {
@@ -30,6 +31,9 @@ class MailboxHost final : public HostCallbacks, public MmioCompleter {
   // Releases every engine thread waiting for an answer, now and later (engine shutdown).
   void shutdown();
   uint64_t unavailable() const { return unavailable_.load(); }
+  // Round trips of the callbacks the host answered (engine thread → device actor → engine
+  // thread: from just before the record is posted until the answer is seen), in ns.
+  const LatencyHistogram& callbackLatency() const { return latency_; }
 
   CreatedTask createTask(uint64_t vmSize) override;
   HostStatus destroyTask(uint32_t task) override;
@@ -67,5 +71,6 @@ class MailboxHost final : public HostCallbacks, public MmioCompleter {
   std::atomic<uint64_t> freeSlots_{~0ull};  // bit i: slot firstSlot + i is free
   std::atomic<bool> down_{false};
   std::atomic<uint64_t> unavailable_{0};
+  LatencyHistogram latency_;
 };
 }  // namespace pvg::engine

@@ -74,7 +74,11 @@ HostCallbacks& DisplayJobs::host(void* e) { return CommandProcessor::host(*stati
 void SoftEngine::processCommands() {
   const uint32_t tail = doorbellTail_.load();
   if (tail >= ringPayload_ || (tail & 3) != 0) {
-    doorbellTail_.store(ringHead_.load());  // ignore the bad doorbell; the next one may be good
+    // Ignore the bad doorbell; the next one may be good. Only if none came meanwhile: a plain
+    // store here could overwrite a good tail the dispatcher stored after the load above (its
+    // scheduleExecutor() saw this pass running and posted nothing), and that doorbell was lost.
+    uint32_t bad = tail;
+    doorbellTail_.compare_exchange_strong(bad, ringHead_.load());
     return guestError(Error::BadCommand);
   }
   uint32_t head = ringHead_.load();

@@ -241,10 +241,8 @@ void SoftEngine::executorJob(void* self, const std::array<uint64_t, 4>&) {
       std::lock_guard lock(e->controlMutex_);
       more = more || e->controlBusy_;
     }
-    for (auto& d : e->displays_) {
-      std::lock_guard lock(d->encodeMutex);
-      more = more || !d->encodes.empty();
-    }
+    // An encode waiting for its display's next present is not work yet: the present brings it.
+    for (auto& d : e->displays_) more = more || e->encodeServable(*d);
     if (!more || e->executorScheduled_.exchange(true)) return;
   }
 }
@@ -311,10 +309,17 @@ void SoftEngine::reset() {
   contexts_.clear();
   if (iosfc_) iosfc_->reset();
   errorCode_.store(0);
+  errorCount_.store(0);  // docs/protocol.md: ERROR_COUNT counts errors since reset
   irqStatus_.store(0);
   irqMask_.store(0);
   fenceCompleted_.store(0);
   status_.store(StatusReady);
+}
+
+bool SoftEngine::encodeServable(SoftDisplay& d) {
+  std::lock_guard lock(d.encodeMutex);
+  if (d.encodes.empty()) return false;
+  return d.mode < 0 || d.encodes.front().generation != d.generation || !d.drawnSincePresent;
 }
 
 void SoftEngine::serveAllEncodes() {

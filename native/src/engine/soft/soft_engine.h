@@ -86,6 +86,7 @@ class SoftEngine {
   // Copies the damage since the last encode into the requested surface (at a present boundary).
   void serveEncodes(uint32_t display);
   uint32_t encodeInto(SoftDisplay& display, const EncodeRequest& request);
+  bool encodeServable(SoftDisplay& display);  // executor only
   void serveAllEncodes();
 
   // Errors and interrupts.

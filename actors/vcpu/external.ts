@@ -1,0 +1,48 @@
+// An embedder's own vCPU loop: what it needs to hand MMIO accesses to the VM's devices and take
+// interrupts out, from any thread (the main thread, its own worker). It gets the same bus, the
+// same posted-write window and the same interrupt state as a built-in vCPU: devices cannot tell
+// the difference.
+import { attachGuestMemory, type GuestMemoryDescriptor } from '../../shared/guest-memory/index.js';
+import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
+import { Mailbox } from '../../shared/mailbox/mailbox.js';
+import { ReplyTable } from '../../shared/reply/reply-table.js';
+import { IrqKind } from '../irq/messages.js';
+import { VcpuBusPort } from './bus-port.js';
+import type { VcpuServices } from './cpu-backend.js';
+
+/** Structured-clonable: post it to the thread that runs the vCPU loop. */
+export interface ExternalVcpuConfig {
+  vcpu: number;
+  memory: GuestMemoryDescriptor;
+  devices: { index: number; variant: 'apple-gfx-mmio' | 'apple-gfx-pci'; mailbox: SharedArrayBuffer }[];
+  replies: SharedArrayBuffer;
+  slot: number;
+  writeCompletion: SharedArrayBuffer;
+  barTable: SharedArrayBuffer;
+  writeWindow: number;
+  irqState: SharedArrayBuffer;
+  irqMailbox: SharedArrayBuffer;
+}
+
+export interface ConnectedVcpu extends VcpuServices {
+  readonly bus: VcpuBusPort;
+}
+
+/**
+ * Connects a vCPU loop to the VM. mmioRead blocks the calling thread until the device answers,
+ * so call it from a thread that may block (not the VM's main thread while it must serve events).
+ */
+export function connectVcpu(config: ExternalVcpuConfig): ConnectedVcpu {
+  const devices = config.devices.map((d) => ({ index: d.index, variant: d.variant, mailbox: new Mailbox(d.mailbox, `device${d.index}`) }));
+  const bus = new VcpuBusPort(config.vcpu, devices, new ReplyTable(config.replies), config.slot, config.writeCompletion, config.barTable, config.writeWindow);
+  const irqMailbox = new Mailbox(config.irqMailbox, 'irq');
+  return {
+    vcpu: config.vcpu,
+    bus,
+    memory: attachGuestMemory(config.memory.sab, config.memory.regions),
+    irq: new VcpuIrqState(config.irqState),
+    mmioRead: (a, s) => bus.read(a, s),
+    mmioWrite: (a, s, v) => bus.write(a, s, v),
+    endOfInterrupt: (vector) => irqMailbox.post(IrqKind.Eoi, config.vcpu, vector),
+  };
+}

@@ -1,0 +1,319 @@
+// `bench engine`: the soft engine's CPU renderer against memcpy, and the callback round trip
+// native engine thread → device actor → native engine thread. Each ratio compares two numbers
+// measured in this same run.
+import { EngineOut } from '../../actors/device/engine-records.js';
+import { Op, commandHeader } from '../../actors/vcpu/guest/protocol.js';
+import { createSurfacePool } from '../../shared/display/surface-layout.js';
+import { createGuestMemory } from '../../shared/guest-memory/index.js';
+import { Mailbox, createMailboxBuffer } from '../../shared/mailbox/mailbox.js';
+import { newRecord } from '../../shared/mailbox/record.js';
+import { createCompletionBuffer } from '../../shared/mmio/completion.js';
+import { native } from '../../shared/native/addon.js';
+import type { NativeEngine } from '../../shared/native/types.js';
+import { ReplyErrorCode } from '../../shared/reply/errors.js';
+import { ReplyTable, createReplyTableBuffer } from '../../shared/reply/reply-table.js';
+import { EngineRig, GFX_BASE, IOSFC_BASE, RAM_BASE, RAM_SIZE } from '../../test/support/engine-rig.js';
+import type { BadCase } from '../../test/support/engine-scripts.js';
+import { runGuest } from '../../test/support/run-guest.js';
+import { exited, nextMessage, startWorker } from '../../test/support/spawn.js';
+import { machineInfo, type MachineInfo } from '../machine.js';
+import { markdownTable } from '../report.js';
+
+type RenderKind = import('../../shared/native/types.js').RenderKind;
+
+export interface RenderRate {
+  description: string;
+  kind: RenderKind;
+  width: number;
+  height: number;
+  /** Frames drawn per round, rounds run (the rate is the median round's). */
+  iterations: number;
+  rounds: number;
+  mpixel_per_s: number;
+  gb_per_s: number;
+}
+
+export interface CallbackPath {
+  description: string;
+  /** Callbacks the engine saw answered (its histogram's count: the READ_MEMs and the set-up's few). */
+  callbacks: number;
+  p50_us: number;
+  p99_us: number;
+  /** Wall time of the guest script divided by its READ_MEMs (includes the guest's polling and the worker's start). */
+  wall_us_per_read: number;
+  read_mems: number;
+  host_unavailable: number;
+}
+
+export interface EngineBenchResult {
+  suite: 'engine';
+  machine: MachineInfo;
+  render: Record<string, RenderRate>;
+  paths: Record<string, CallbackPath>;
+  ratio_blit_vs_memcpy: number;
+  ratio_fill_vs_memcpy: number;
+  ratio_blend_vs_memcpy: number;
+  ratio_blit_vs_memcpy_2160p: number;
+  targets: Record<string, string>;
+}
+
+export interface EngineBenchOptions {
+  /** Multiplies every iteration count (0.1 for a quick look). */
+  scale: number;
+  progress?: (path: string) => void;
+}
+
+const KINDS: RenderKind[] = ['memcpy', 'fill', 'blit', 'blend'];
+const WHAT: Record<RenderKind, string> = {
+  memcpy: 'memcpy of a frame-sized image into the frame (reference)',
+  fill: 'fillRect of the whole frame, opaque',
+  blit: 'blit, copy, of a frame-sized image (ContiguousRows)',
+  blend: 'blit, source-over, per-pixel alpha onto an opaque frame',
+};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Every kind at one size, interleaved round by round so drift and neighbours hit them alike. */
+function renderRates(width: number, height: number, iterations: number, rounds: number): Record<RenderKind, RenderRate> {
+  const addon = native;
+  const gbps: Record<RenderKind, number[]> = { memcpy: [], fill: [], blit: [], blend: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const kind of KINDS) {
+      const { ns, bytes } = addon.benchRender(kind, width, height, iterations);
+      gbps[kind].push(bytes / ns);
+    }
+  }
+  const out = {} as Record<RenderKind, RenderRate>;
+  for (const kind of KINDS) {
+    const gb = median(gbps[kind]);
+    out[kind] = { description: `${WHAT[kind]}, ${width}x${height}`, kind, width, height, iterations, rounds, mpixel_per_s: (gb * 1e3) / 4, gb_per_s: gb };
+  }
+  return out;
+}
+
+/** READ_MEM commands, `perCase` to a ring submission, each a synchronous readMemory callback. */
+function readMemCases(total: number, perCase: number, bytes: number): BadCase[] {
+  const gpa = RAM_BASE + RAM_SIZE - 4096; // a page the guest's allocator leaves alone
+  const one = [commandHeader(Op.ReadMem, 7), 1, 0, 0, gpa >>> 0, Math.floor(gpa / 2 ** 32), bytes];
+  const cases: BadCase[] = [];
+  for (let left = total; left > 0; left -= perCase) {
+    const n = Math.min(perCase, left);
+    cases.push({ name: `read-mem-${cases.length}`, raw: Array.from({ length: n }, () => one).flat() });
+  }
+  return cases;
+}
+
+type GuestResult = { codes: Record<string, number>; after: { count: number } };
+
+function checkCodes(result: GuestResult): void {
+  const failed = Object.entries(result.codes).filter(([, code]) => code !== 0);
+  if (failed.length > 0) throw new Error(`READ_MEM set a device error: ${failed.map(([n, c]) => `${n}=${c}`).join(', ')}`);
+}
+
+function callbackPath(engine: NativeEngine, description: string, reads: number, wallMs: number): CallbackPath {
+  const s = engine.stats();
+  return {
+    description,
+    callbacks: s.callbacks,
+    p50_us: s.callbackP50Us,
+    p99_us: s.callbackP99Us,
+    wall_us_per_read: (wallMs * 1e3) / reads,
+    read_mems: reads,
+    host_unavailable: s.hostUnavailable,
+  };
+}
+
+/** READ_MEMs through the test rig: its host is a main-thread event-loop pump. */
+async function rigRoundTrip(reads: number): Promise<CallbackPath> {
+  const rig = new EngineRig();
+  try {
+    // The `bad` script sets up a ring and context 1 (16 KiB mapped at va 0), then runs each case
+    // on its own: submit, doorbell, wait until the ring is consumed, read ERROR_CODE.
+    const t0 = performance.now();
+    checkCodes(await runGuest<GuestResult>(rig, 'bad', readMemCases(reads, 500, 64)));
+    const wallMs = performance.now() - t0;
+    return callbackPath(
+      rig.engine,
+      'READ_MEM → readMemory: engine ring thread → device mailbox → host → reply slot → engine thread; host = the test rig’s ' +
+        'main-thread event-loop pump (setImmediate while busy, setTimeout(0) ≈ 1 ms when it found nothing)',
+      reads,
+      wallMs,
+    );
+  } finally {
+    await rig.stop();
+  }
+}
+
+/**
+ * The same READ_MEMs, the same wiring as EngineRig, but the host serves the device mailbox the
+ * way an actor's pump does (actors/runtime/host.ts): spin 2000 checks, then park in the addon
+ * futex, where the engine thread's enqueue wakes it. It serves in bursts on the main thread and
+ * yields to the event loop between them, so the guest worker's messages still arrive.
+ */
+async function actorStyleRoundTrip(reads: number): Promise<CallbackPath> {
+  const memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: RAM_SIZE }] });
+  const inbound = new Mailbox(createMailboxBuffer({ capacity: 1024 }), 'engine-in');
+  const device = new Mailbox(createMailboxBuffer({ capacity: 1024 }), 'device');
+  const replies = new ReplyTable(createReplyTableBuffer(16, 256 * 1024 + 64 * 16));
+  const vcpuReplies = new ReplyTable(createReplyTableBuffer(8, 0));
+  const completion = createCompletionBuffer(1);
+  const modes = [{ width: 320, height: 200, refresh: 60 }];
+  const d = memory.describe();
+  const engine = new native.Engine({
+    memory: new Int32Array(d.sab),
+    regions: d.regions.map((r) => ({ base: r.base, size: r.size, offset: r.offset, readOnly: r.readOnly })),
+    inbound: inbound.words,
+    device: device.words,
+    replies: replies.words,
+    firstSlot: 0,
+    slotCount: 16,
+    vcpuReplies: vcpuReplies.words,
+    writeCompletion: new Int32Array(completion),
+    vcpus: 1,
+    displays: [{ port: 0, serial: 1000, modes, surfaces: new Int32Array(createSurfacePool(320, 200, 2)), surfaceCount: 2 }],
+    iosfc: true,
+    poolThreads: 3,
+    maxContextBytes: 64 * 1024 * 1024,
+  });
+  let nextTask = 1;
+  const answer = (kind: number, a: Int32Array): void => {
+    const slot = a[1]! >>> 0;
+    const id = a[2]!;
+    try {
+      switch (kind) {
+        case EngineOut.CreateTask: {
+          const task = nextTask++;
+          replies.reply(slot, id, task, 0, task, 0);
+          break;
+        }
+        case EngineOut.DestroyTask:
+        case EngineOut.MapMemory:
+        case EngineOut.UnmapMemory:
+        case EngineOut.IosfcMap:
+        case EngineOut.IosfcUnmap:
+        case EngineOut.CursorGlyph:
+          replies.reply(slot, id, 0);
+          break;
+        case EngineOut.ReadMemory: {
+          const gpa = (a[3]! >>> 0) + (a[4]! >>> 0) * 2 ** 32;
+          replies.payload(slot).set(memory.view(gpa, a[5]! >>> 0, 'read'));
+          replies.reply(slot, id, 0);
+          break;
+        }
+        default:
+          break; // display events and interrupts: nothing to answer
+      }
+    } catch {
+      replies.fail(slot, id, ReplyErrorCode.Refused);
+    }
+  };
+  let serving = true;
+  const serve = async (): Promise<void> => {
+    const rec = newRecord();
+    while (serving) {
+      const burstEnd = performance.now() + 20;
+      while (performance.now() < burstEnd) {
+        while (device.tryDequeue(rec)) answer(rec.kind, rec.args);
+        device.waitForWork(2000, 5);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  const serving$ = serve();
+  try {
+    const worker = startWorker('test/support/engine-guest', {
+      memory: d,
+      inbound: inbound.buffer,
+      vcpuReplies: vcpuReplies.buffer,
+      completion,
+      script: 'bad',
+      param: readMemCases(reads, 500, 64),
+      gfxBase: GFX_BASE,
+      iosfcBase: IOSFC_BASE,
+      ramBase: RAM_BASE,
+      ramSize: RAM_SIZE,
+    });
+    const t0 = performance.now();
+    const reply = await nextMessage<{ ok: boolean; result?: GuestResult; error?: string }>(worker);
+    const wallMs = performance.now() - t0;
+    await exited(worker);
+    if (!reply.ok) throw new Error(`guest script failed: ${reply.error}`);
+    checkCodes(reply.result!);
+    return callbackPath(
+      engine,
+      'as callback_read_mem, the host serving like an actor’s pump: spin 2000 checks, then park in the addon futex ' +
+        '(woken by the engine thread’s enqueue); on the main thread, in 20 ms bursts between event-loop turns',
+      reads,
+      wallMs,
+    );
+  } finally {
+    serving = false;
+    await serving$;
+    engine.stop();
+  }
+}
+
+export async function runEngineBench(options: EngineBenchOptions): Promise<EngineBenchResult> {
+  const step = options.progress ?? (() => undefined);
+  const it = (base: number) => Math.max(1, Math.round(base * options.scale));
+  const rounds = Math.max(3, Math.min(7, Math.round(5 * options.scale)));
+  const render: Record<string, RenderRate> = {};
+
+  step('render 1920x1080');
+  const hd = renderRates(1920, 1080, it(40), rounds);
+  for (const kind of KINDS) render[`${kind}_1080p`] = hd[kind];
+  step('render 3840x2160');
+  const uhd = renderRates(3840, 2160, it(10), rounds);
+  for (const kind of KINDS) render[`${kind}_2160p`] = uhd[kind];
+
+  const reads = Math.max(200, Math.round(4000 * options.scale));
+  const paths: Record<string, CallbackPath> = {};
+  step('callback round trip (test rig host)');
+  paths.callback_read_mem = await rigRoundTrip(reads);
+  step('callback round trip (actor-style host)');
+  paths.callback_read_mem_actor_host = await actorStyleRoundTrip(reads * 5);
+
+  const gb = (name: string) => render[name]!.gb_per_s;
+  return {
+    suite: 'engine',
+    machine: machineInfo(),
+    render,
+    paths,
+    ratio_blit_vs_memcpy: gb('blit_1080p') / gb('memcpy_1080p'),
+    ratio_fill_vs_memcpy: gb('fill_1080p') / gb('memcpy_1080p'),
+    ratio_blend_vs_memcpy: gb('blend_1080p') / gb('memcpy_1080p'),
+    ratio_blit_vs_memcpy_2160p: gb('blit_2160p') / gb('memcpy_2160p'),
+    targets: {
+      ratio_blit_vs_memcpy: '>= 0.5',
+      ratio_fill_vs_memcpy: 'report (a fill only writes)',
+      ratio_blend_vs_memcpy: 'report (per-pixel arithmetic)',
+      ratio_blit_vs_memcpy_2160p: '>= 0.5',
+    },
+  };
+}
+
+function fmt(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  if (x >= 100) return x.toFixed(0);
+  if (x >= 10) return x.toFixed(1);
+  return x.toFixed(2);
+}
+
+/** The suite's tables: render rates, callback round trip, ratios. */
+export function engineTables(result: EngineBenchResult): string {
+  const render = markdownTable(
+    ['path', 'MPixel/s', 'GB/s', 'frames × rounds', 'what'],
+    Object.entries(result.render).map(([name, r]) => [name, fmt(r.mpixel_per_s), fmt(r.gb_per_s), `${r.iterations} × ${r.rounds}`, r.description]),
+  );
+  const callbacks = markdownTable(
+    ['path', 'p50 µs', 'p99 µs', 'wall µs/read', 'callbacks', 'what'],
+    Object.entries(result.paths).map(([name, p]) => [name, fmt(p.p50_us), fmt(p.p99_us), fmt(p.wall_us_per_read), String(p.callbacks), p.description]),
+  );
+  const ratioNames = ['ratio_blit_vs_memcpy', 'ratio_fill_vs_memcpy', 'ratio_blend_vs_memcpy', 'ratio_blit_vs_memcpy_2160p'] as const;
+  const ratios = markdownTable(['ratio', 'value', 'target'], ratioNames.map((k) => [k, fmt(result[k]), result.targets[k] ?? '']));
+  return `${render}\n\n${callbacks}\n\n${ratios}`;
+}
