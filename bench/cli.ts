@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 
 import { machineInfo, type MachineInfo } from './machine.js';
 import { latencyTable, ratioTable } from './report.js';
+import { deviceTables, runDeviceBench } from './suites/device.js';
 import { engineTables, runEngineBench } from './suites/engine.js';
 import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
 
@@ -32,6 +33,7 @@ function mailboxTables(result: MailboxBenchResult): string {
 const SUITE_TABLE = {
   mailbox: suite({ run: runMailboxBench, tables: mailboxTables }),
   engine: suite({ run: runEngineBench, tables: engineTables }),
+  device: suite({ run: runDeviceBench, tables: deviceTables }),
 };
 type Suite = keyof typeof SUITE_TABLE;
 const SUITES = Object.keys(SUITE_TABLE) as Suite[];
@@ -43,6 +45,9 @@ suites:
             JS→native→JS, native→JS→native, postMessage, comlink
   engine    CPU renderer fill/blit/blend rates against memcpy at 1920x1080 and 3840x2160;
             callback round trip engine thread → device actor → engine thread (p50/p99)
+  device    MMIO read round trip from an external vCPU against spin ping-pong; posted against
+            synchronous write throughput; interrupt raise → guest handler (PCI MSI); map/unmap
+            cost in the task space at 1k and 100k mappings against the list-based reference
   all       every suite
 
 options:

@@ -79,6 +79,8 @@ export class Vm {
 
     for (const [i, device] of config.devices.entries()) {
       const engineReplies = supervisor.createReplyTable(config.enginePoolThreads + 2, ENGINE_REPLY_PAYLOAD);
+      const engineThreads = ['mmio', 'display', ...Array.from({ length: config.enginePoolThreads }, (_, p) => `pool ${p}`)];
+      const engineTraceRing = engineThreads.map((t) => supervisor.reserveTraceRing(`device${i} engine ${t}`))[0]!;
       const l = deviceLines(i);
       this.devices.push(
         await supervisor.spawn<DeviceControl>({
@@ -99,6 +101,7 @@ export class Vm {
             engineReplies: engineReplies.buffer,
             engineInbound: createMailboxBuffer({ capacity: 1024 }),
             poolThreads: config.enginePoolThreads,
+            engineTraceRing,
             limits: config.limits,
             ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
           },

@@ -42,6 +42,8 @@ export interface DeviceConfig {
   engineInbound: SharedArrayBuffer;
   poolThreads: number;
   limits: Partial<TaskSpaceLimits>;
+  /** The first of poolThreads + 2 trace rings for the engine's threads (none if absent). */
+  engineTraceRing?: number;
   /** Engine watchdog: a callback unanswered this long becomes a device error (none if absent). */
   callbackTimeoutMs?: number;
 }

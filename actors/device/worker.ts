@@ -58,6 +58,7 @@ await runActor<DeviceControl>((ctx) => {
     poolThreads: config.poolThreads,
     maxContextBytes: config.limits.maxTaskBytes ?? 1 << 30,
     ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
+    ...(config.engineTraceRing !== undefined && ctx.traceSet ? { trace: { set: new Int32Array(ctx.traceSet), firstRing: config.engineTraceRing } } : {}),
   });
 
   const forward = (kind: number, args: number[]) => {

@@ -23,6 +23,8 @@ export interface ActorContext {
   readonly replySlots: { first: number; count: number };
   readonly peers: Readonly<Record<string, Mailbox>>;
   readonly trace: TraceRingWriter | null;
+  /** The VM's trace-ring set, for native threads this actor starts (an engine). */
+  readonly traceSet: SharedArrayBuffer | null;
   readonly config: unknown;
 }
 
@@ -63,6 +65,7 @@ export async function runActor<Control extends object>(
     replySlots: boot.replySlots,
     peers,
     trace,
+    traceSet: boot.trace?.set ?? null,
     config: boot.config,
   };
 

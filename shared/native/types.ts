@@ -48,6 +48,8 @@ export interface EngineOptions {
   maxContextBytes: number;
   /** A callback unanswered this long fails with a device error (the watchdog); omit for none. */
   callbackTimeoutMs?: number;
+  /** Trace rings for the engine's threads: ring firstRing + t for engine thread t (poolThreads + 2 rings). */
+  trace?: { set: Int32Array; firstRing: number };
 }
 
 export interface EngineStats {

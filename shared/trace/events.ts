@@ -31,6 +31,9 @@ export const TRACE_EVENTS = {
   irq_deliver: 40,
   irq_msi: 41,
   irq_eoi: 42,
+  engine_command: 43,
+  engine_error: 44,
+  engine_encode: 45,
 } as const;
 
 export type TraceEventName = keyof typeof TRACE_EVENTS;

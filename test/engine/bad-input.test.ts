@@ -98,7 +98,7 @@ describe('bad guest input', () => {
     const stats = rig.engine.stats();
     const wanted = CASES.filter(([, code]) => code !== 0).length;
     expect(stats.errors.reduce((a, b) => a + b, 0)).toBe(wanted);
-    const modes = rig.kinds(EngineOut.ModeChange);
+    const modes = await rig.waitFor(() => rig!.kinds(EngineOut.ModeChange).length === 2 && rig!.kinds(EngineOut.ModeChange));
     const generation = modes[modes.length - 1]!.args[6]!;
     expect(generation).toBe(2); // 'set a mode', then the good frame's mode
     const done = await rig.encode(0, 0, generation, 320, 200);
@@ -110,6 +110,21 @@ describe('bad guest input', () => {
     rig = new EngineRig({ refuse: new Set([EngineOut.UnmapMemory]) });
     const out = await runGuest<{ codes: Record<string, number> }>(rig, 'bad', [{ name: 'unmap refused', op: Op.Unmap, args: [1, 0, 0, 4096, 0] }]);
     expect(out.codes['unmap refused']).toBe(E.badUnmap);
+  });
+
+  it('refuses every bad IOSurface-window request with bad-surface, and keeps a mapped surface fixed', async () => {
+    rig = new EngineRig();
+    const out = await runGuest<{ codes: Record<string, number>; widthWhileMapped: number; mapped: number; mappedAfter: number }>(rig, 'iosfcBad');
+    expect(out.codes).toEqual({
+      'surface number 32': E.badSurface, 'width 0': E.badSurface, 'stride below 4 x width': E.badSurface, 'width over 4096': E.badSurface,
+      'outside RAM': E.badSurface, 'unmap of an unmapped surface': E.badSurface, 'unknown command': E.badSurface,
+      'a good map': 0, 'map it again': E.badSurface, 'unmap it': 0,
+    });
+    expect(out.widthWhileMapped).toBe(64);
+    expect(out.mapped).toBe(1 << 1);
+    expect(out.mappedAfter).toBe(0);
+    expect(rig.kinds(EngineOut.IosfcMap)).toHaveLength(1);
+    expect(rig.kinds(EngineOut.IosfcUnmap)).toHaveLength(1);
   });
 
   it('answers bad register accesses (size, alignment, window) with all ones and counts them', async () => {

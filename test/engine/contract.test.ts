@@ -4,6 +4,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { ENGINE_THREAD_DISPLAY, EngineOut } from '../../actors/device/engine-records.js';
+import { monotonicMicros } from '../../shared/trace/clock.js';
+import { TRACE_EVENTS } from '../../shared/trace/events.js';
+import { TraceSetReader } from '../../shared/trace/reader.js';
+import { createTraceSetBuffer } from '../../shared/trace/ring.js';
 import { EngineRig } from '../support/engine-rig.js';
 import { runGuest } from '../support/run-guest.js';
 
@@ -21,6 +25,7 @@ describe('engine contract (soft backend)', () => {
     const out = await runGuest<{ info: { version: number; displays: unknown[] }; errors: { count: number } }>(rig, 'contract');
     expect(out.errors.count).toBe(0);
     expect(out.info.version).toBe(0x10000);
+    await rig.waitFor(() => rig!.kinds(EngineOut.CursorMove).length > 0); // the display queue's last event
     expect(out.info.displays).toEqual([[{ width: 320, height: 200, refresh: 60 }, { width: 160, height: 100, refresh: 60 }]]);
 
     const hostCallbacks = rig.seen.filter((s) => !DISPLAY_EVENTS.has(s.kind) && s.kind !== EngineOut.EncodeDone);
@@ -59,7 +64,8 @@ describe('engine contract (soft backend)', () => {
     rig = new EngineRig();
     await runGuest(rig, 'midframe');
     const before = rig.encodes.length;
-    const generation = rig.kinds(EngineOut.ModeChange)[0]!.args[6]!;
+    // Display events travel on the display queue: they may trail the guest's last MMIO.
+    const generation = (await rig.waitFor(() => rig!.kinds(EngineOut.ModeChange)[0])).args[6]!;
     rig.inbound.enqueue(0x3, [0, 0, generation, 0, 0, 320, 200]);
     await new Promise((r) => setTimeout(r, 50));
     expect(rig.encodes.length).toBe(before); // the frame is half drawn: no encode yet
@@ -71,6 +77,32 @@ describe('engine contract (soft backend)', () => {
     await rig.stop();
     rig = null;
     expect(performance.now() - t0).toBeLessThan(2000);
+  });
+
+  it('traces from every engine thread into its own ring, on the shared clock', async () => {
+    // Big rings: the guest's polling reads of FENCE_COMPLETED grow with the machine's load.
+    const set = createTraceSetBuffer(5, 1 << 16);
+    rig = new EngineRig({ poolThreads: 3, traceSet: set });
+    const before = monotonicMicros();
+    await runGuest(rig, 'contract');
+    await rig.stop();
+    rig = null;
+    const { events, lost } = new TraceSetReader(set).drain();
+    expect(lost).toBe(0); // 65536 events per ring is far more than this workload writes
+    const byRing = (ring: number) => events.filter((e) => e.ring === ring).map((e) => e.id);
+    // Ring 0: the MMIO dispatcher — register reads and writes, and the IOSurface map callbacks.
+    expect(byRing(0)).toContain(TRACE_EVENTS.apple_gfx_read);
+    expect(byRing(0)).toContain(TRACE_EVENTS.apple_gfx_write);
+    expect(byRing(0)).toContain(TRACE_EVENTS.apple_iosfc_map_memory);
+    // Ring 1: the display queue — only display handlers.
+    expect(new Set(byRing(1))).toEqual(new Set([TRACE_EVENTS.apple_gfx_mode_change, TRACE_EVENTS.apple_gfx_new_frame, TRACE_EVENTS.apple_gfx_cursor_set,
+      TRACE_EVENTS.apple_gfx_cursor_show, TRACE_EVENTS.apple_gfx_cursor_move]));
+    // Rings 2…: the pool — commands and the task callbacks they make.
+    const pool = [2, 3, 4].flatMap(byRing);
+    expect(pool).toContain(TRACE_EVENTS.engine_command);
+    expect(pool).toContain(TRACE_EVENTS.apple_gfx_create_task);
+    expect(pool).toContain(TRACE_EVENTS.apple_gfx_map_memory);
+    for (const e of events) expect(e.ts).toBeGreaterThanOrEqual(before - 1);
   });
 
   it('makes synchronous callbacks inside an MMIO access: the ring task exists before RING_CONTROL completes', async () => {

@@ -21,6 +21,8 @@ export interface RigOptions {
   modes?: { width: number; height: number; refresh: number }[];
   displays?: number;
   poolThreads?: number;
+  /** A trace-ring set for the engine's threads (rings 0 … poolThreads + 1). */
+  traceSet?: SharedArrayBuffer;
   /** Refuse these callbacks (to test the engine's handling of a refusing host). */
   refuse?: Set<EngineOut>;
 }
@@ -71,6 +73,7 @@ export class EngineRig {
       iosfc: true,
       poolThreads: options.poolThreads ?? 3,
       maxContextBytes: 64 * 1024 * 1024,
+      ...(options.traceSet ? { trace: { set: new Int32Array(options.traceSet), firstRing: 0 } } : {}),
     });
     this.pumping = this.pump();
   }

@@ -1,7 +1,7 @@
 // Guest scripts for the engine tests: each drives the device through the built-in driver and
 // returns what the test checks. They run on a guest thread (engine-guest.ts).
 import type { PvgDriver } from '../../actors/vcpu/guest/driver.js';
-import { Reg, commandHeader, type Op } from '../../actors/vcpu/guest/protocol.js';
+import { IosfcReg, Reg, commandHeader, type Op } from '../../actors/vcpu/guest/protocol.js';
 import type { DirectEnginePort } from './direct-port.js';
 
 export type EngineScript = (driver: PvgDriver, port: DirectEnginePort, param: unknown) => unknown;
@@ -119,6 +119,33 @@ export const SCRIPTS: Record<string, EngineScript> = {
   /** Raw register reads (param: [window, offset, size][]), for bad-access tests. */
   registers(_d, port, param) {
     return { reads: (param as [number, number, number][]).map(([w, o, s]) => port.rawRead(w, o, s)) };
+  },
+
+  /** Bad IOSurface-window requests, each followed by a read of the window's ERROR_CODE. */
+  iosfcBad(d) {
+    d.probe();
+    const good = d.pages.allocate(64 * 64 * 4);
+    const codes: Record<string, number> = {};
+    const check = (name: string, run: () => void) => {
+      d.setIosfcReg(IosfcReg.ErrorAck, 1);
+      run();
+      codes[name] = d.iosfcReg(IosfcReg.ErrorCode);
+    };
+    check('surface number 32', () => d.setIosfcReg(IosfcReg.Surface, 32));
+    check('width 0', () => d.mapSurface(1, good, 0, 64, 256));
+    check('stride below 4 x width', () => d.mapSurface(1, good, 64, 64, 100));
+    check('width over 4096', () => d.mapSurface(1, good, 5000, 1, 20000));
+    check('outside RAM', () => d.mapSurface(1, 0x1000, 64, 64, 256));
+    check('unmap of an unmapped surface', () => d.unmapSurface(2));
+    check('unknown command', () => { d.setIosfcReg(IosfcReg.Surface, 1); d.setIosfcReg(IosfcReg.Command, 3); });
+    check('a good map', () => d.mapSurface(1, good, 64, 64, 256));
+    check('map it again', () => d.mapSurface(1, good, 64, 64, 256));
+    d.setIosfcReg(IosfcReg.Surface, 1);
+    d.setIosfcReg(IosfcReg.Width, 8); // ignored while mapped
+    const widthWhileMapped = d.iosfcReg(IosfcReg.Width);
+    const mapped = d.iosfcReg(IosfcReg.Mapped);
+    check('unmap it', () => d.unmapSurface(1));
+    return { codes, widthWhileMapped, mapped, mappedAfter: d.iosfcReg(IosfcReg.Mapped) };
   },
 
   /** Leaves display 0 mid-frame: a mode, a present, then a draw that is not presented yet. */

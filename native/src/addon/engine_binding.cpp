@@ -11,6 +11,7 @@
 #include "core/mmio_completion_layout.h"
 #include "engine/bridge/mailbox_host.h"
 #include "engine/soft/soft_engine.h"
+#include "engine/threads/tracer.h"
 
 namespace pvg::addon {
 namespace {
@@ -62,12 +63,23 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     const auto vcpus = static_cast<uint32_t>(integerOption(o, "vcpus", 1, 256, kFn));
     if (completion.view.length < size_t{vcpus} * mmio::kWordsPerVcpu) throw Napi::RangeError::New(env, "Engine: opts.writeCompletion is too short for opts.vcpus");
     const int64_t watchdogNs = timeoutNs(o.Get("callbackTimeoutMs"), std::string(kFn) + ": opts.callbackTimeoutMs");
-    engine::MailboxHostConfig host{device, replies, firstSlot, slotCount, vcpuReplies, completion.view.words, vcpus, watchdogNs};
+    // Trace rings: one per engine thread (MMIO dispatcher, display queue, pool), when asked for.
+    const auto poolThreads = static_cast<unsigned>(integerOption(o, "poolThreads", 2, 32, kFn));
+    tracer_ = std::make_unique<engine::EngineTracer>();
+    if (Napi::Value t = o.Get("trace"); t.IsObject()) {
+      Napi::Object traceOpts = t.As<Napi::Object>();
+      SharedInt32 set = keep(sharedInt32(traceOpts.Get("set"), "Engine: opts.trace.set"));
+      const auto firstRing = static_cast<uint32_t>(integerOption(traceOpts, "firstRing", 0, 4095, kFn));
+      auto probe = TraceRingWriter::attach(set.view.words, set.view.length, firstRing + poolThreads + 1);
+      if (!probe) throw Napi::RangeError::New(env, "Engine: opts.trace needs poolThreads + 2 rings from firstRing in opts.trace.set");
+      tracer_ = std::make_unique<engine::EngineTracer>(set.view.words, set.view.length, firstRing, poolThreads + 2);
+    }
+    engine::MailboxHostConfig host{device, replies, firstSlot, slotCount, vcpuReplies, completion.view.words, vcpus, watchdogNs, tracer_.get()};
     host_ = std::make_unique<engine::MailboxHost>(host);
 
     engine::SoftEngineConfig config;
     config.iosfc = o.Get("iosfc").ToBoolean().Value();
-    config.poolThreads = static_cast<unsigned>(integerOption(o, "poolThreads", 2, 32, kFn));
+    config.poolThreads = poolThreads;
     if (slotCount < config.poolThreads + 2) throw Napi::RangeError::New(env, "Engine: opts.slotCount must be at least poolThreads + 2 (one per engine thread)");
     Napi::Value displaysValue = o.Get("displays");
     if (!displaysValue.IsArray() || displaysValue.As<Napi::Array>().Length() == 0) {
@@ -94,7 +106,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     }
     config.maxContextBytes = static_cast<uint64_t>(integerOption(o, "maxContextBytes", 4096, kMaxSafe, kFn));
     MailboxRef inbound = attachMailbox(keep(sharedInt32(o.Get("inbound"), std::string(kFn) + ": opts.inbound")), "Engine: opts.inbound");
-    engine_ = std::make_unique<engine::SoftEngine>(config, *guest_, inbound, *host_, *host_);
+    engine_ = std::make_unique<engine::SoftEngine>(config, *guest_, inbound, *host_, *host_, tracer_.get());
   }
 
   ~EngineWrap() override { shutdown(); }
@@ -153,6 +165,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   std::vector<Napi::ObjectReference> refs_;  // keeps every SAB the engine's threads use alive
   std::vector<GuestRegion> regions_;
   std::unique_ptr<GuestMemoryView> guest_;
+  std::unique_ptr<engine::EngineTracer> tracer_;
   std::unique_ptr<engine::MailboxHost> host_;
   std::unique_ptr<engine::SoftEngine> engine_;
 };

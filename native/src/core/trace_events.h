@@ -34,5 +34,8 @@ enum class Event : uint16_t {
   irq_deliver = 40,
   irq_msi = 41,
   irq_eoi = 42,
+  engine_command = 43,
+  engine_error = 44,
+  engine_encode = 45,
 };
 }  // namespace pvg::trace

@@ -20,6 +20,27 @@ constexpr int32_t kRefused = 3;            // shared/reply/errors.ts ReplyErrorC
 uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
 uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
 uint32_t thread() { return static_cast<uint32_t>(currentEngineThread()); }
+
+// The trace event of each record kind (QEMU's apple_gfx_* names where they correspond).
+trace::Event eventFor(uint32_t kind) {
+  switch (kind) {
+    case rec::OutCreateTask: return trace::Event::apple_gfx_create_task;
+    case rec::OutDestroyTask: return trace::Event::apple_gfx_destroy_task;
+    case rec::OutMapMemory: return trace::Event::apple_gfx_map_memory;
+    case rec::OutUnmapMemory: return trace::Event::apple_gfx_unmap_memory;
+    case rec::OutReadMemory: return trace::Event::apple_gfx_read_memory;
+    case rec::OutRaiseInterrupt: return trace::Event::apple_gfx_raise_irq;
+    case rec::OutNewFrame: return trace::Event::apple_gfx_new_frame;
+    case rec::OutModeChange: return trace::Event::apple_gfx_mode_change;
+    case rec::OutCursorGlyph: return trace::Event::apple_gfx_cursor_set;
+    case rec::OutCursorShow: return trace::Event::apple_gfx_cursor_show;
+    case rec::OutCursorMove: return trace::Event::apple_gfx_cursor_move;
+    case rec::OutIosfcMap: return trace::Event::apple_iosfc_map_memory;
+    case rec::OutIosfcUnmap: return trace::Event::apple_iosfc_unmap_memory;
+    case rec::OutIosfcInterrupt: return trace::Event::apple_iosfc_raise_irq;
+    default: return trace::Event::engine_encode;  // OutEncodeDone
+  }
+}
 }  // namespace
 
 void MailboxHost::shutdown() {
@@ -91,6 +112,7 @@ MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint3
   }
   if (answer.status == HostStatus::Unavailable) unavailable_.fetch_add(1);
   giveSlot(*slot);
+  if (c_.tracer) c_.tracer->span(eventFor(kind), static_cast<double>(posted) / 1000.0, n > 3 ? buffer[3] : 0, static_cast<double>(answer.status));
   return answer;
 }
 
@@ -100,6 +122,7 @@ void MailboxHost::post(uint32_t kind, std::initializer_list<uint32_t> args) {
   size_t n = 1;
   for (uint32_t a : args) buffer[n++] = a;
   if (c_.device.enqueue(kind, std::span<const uint32_t>(buffer, n)) != EnqueueResult::Ok) unavailable_.fetch_add(1);
+  if (c_.tracer) c_.tracer->instant(eventFor(kind), n > 1 ? buffer[1] : 0, n > 2 ? buffer[2] : 0, n > 3 ? buffer[3] : 0);
 }
 
 CreatedTask MailboxHost::createTask(uint64_t vmSize) {

@@ -12,6 +12,7 @@
 #include "core/reply_slot.h"
 #include "engine/bridge/latency_histogram.h"
 #include "engine/contract.h"
+#include "engine/threads/tracer.h"
 
 namespace pvg::engine {
 struct MailboxHostConfig {
@@ -22,6 +23,7 @@ struct MailboxHostConfig {
   int32_t* writeCompletion = nullptr;  // per-vCPU completion counters (core/mmio_completion_layout.h)
   uint32_t vcpus = 0;
   int64_t callbackTimeoutNs = -1;  // the watchdog: a callback unanswered this long fails
+  EngineTracer* tracer = nullptr;  // spans of callbacks, instants of posted events (none if null)
 };
 
 class MailboxHost final : public HostCallbacks, public MmioCompleter {

@@ -107,7 +107,9 @@ void SoftEngine::processCommands() {
       break;
     }
     counters_.commands.fetch_add(1, std::memory_order_relaxed);
+    const double start = tracer_.enabled() ? EngineTracer::now() : 0;
     CommandProcessor::run(*this, static_cast<uint16_t>(header & 0xFFFF), command_.data() + 1, words - 1);
+    tracer_.span(trace::Event::engine_command, start, header & 0xFFFF, words);
     head = (head + bytes) % ringPayload_;
     ringHead_.store(head);
     tasks_.write(ringTask_, 0, &head, 4);

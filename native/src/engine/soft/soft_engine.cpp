@@ -11,12 +11,13 @@ namespace pvg::engine {
 using namespace proto;
 
 SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host,
-                       MmioCompleter& completer)
+                       MmioCompleter& completer, EngineTracer* tracer)
     : config_(config),
       guest_(guest),
       inbound_(inbound),
       host_(host),
       completer_(completer),
+      tracer_(tracer ? *tracer : noTracer_),
       tasks_(guest),
       command_(kMaxCommandWords),
       scratch_(kMaxReadMemBytes),
@@ -84,6 +85,7 @@ void SoftEngine::dispatchLoop() {
       case rec::InStop:
         return;
       case rec::InMmioRead: {
+        const double start = tracer_.enabled() ? EngineTracer::now() : 0;
         counters_.mmioReads.fetch_add(1, std::memory_order_relaxed);
         const uint64_t offset = a[1] | (uint64_t{a[2]} << 32);
         const uint32_t size = a[3];
@@ -100,9 +102,12 @@ void SoftEngine::dispatchLoop() {
         }
         if (size == 4 && value != ~0ull) value &= 0xFFFFFFFFull;
         completer_.readDone(MmioTicket{a[4], a[5], a[6]}, value);
+        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_read : trace::Event::apple_gfx_read, start,
+                     static_cast<double>(offset), static_cast<double>(value));
         break;
       }
       case rec::InMmioWrite: {
+        const double start = tracer_.enabled() ? EngineTracer::now() : 0;
         counters_.mmioWrites.fetch_add(1, std::memory_order_relaxed);
         const uint64_t offset = a[1] | (uint64_t{a[2]} << 32);
         if (a[3] != 4 || (offset & 3) != 0) {
@@ -116,6 +121,8 @@ void SoftEngine::dispatchLoop() {
           counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
         }
         completer_.writeDone(MmioTicket{a[6], 0, 0});
+        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_write : trace::Event::apple_gfx_write, start,
+                     static_cast<double>(offset), a[4]);
         break;
       }
       case rec::InEncode:
@@ -349,7 +356,9 @@ void SoftEngine::serveEncodes(uint32_t display) {
       d.encodes.erase(d.encodes.begin());
     }
     counters_.encodes.fetch_add(1, std::memory_order_relaxed);
+    const double start = tracer_.enabled() ? EngineTracer::now() : 0;
     const uint32_t damageCount = status == rec::EncodeOk ? encodeInto(d, req) : 0;
+    tracer_.span(trace::Event::engine_encode, start, display, status, damageCount);
     host_.encodeDone(display, req.surface, req.generation, status, d.frameSeq, damageCount);
   }
 }
@@ -394,6 +403,7 @@ uint32_t SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req) {
 void SoftEngine::guestError(Error error) {
   const auto code = static_cast<uint32_t>(error);
   counters_.errors[code < kErrorKinds ? code : 0].fetch_add(1, std::memory_order_relaxed);
+  tracer_.instant(trace::Event::engine_error, code);
   uint32_t expected = 0;
   errorCode_.compare_exchange_strong(expected, code);
   uint32_t count = errorCount_.load();

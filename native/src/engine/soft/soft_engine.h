@@ -29,6 +29,7 @@
 #include "engine/soft/iosfc.h"
 #include "engine/soft/task_memory.h"
 #include "engine/threads/job_queue.h"
+#include "engine/threads/tracer.h"
 
 namespace pvg::engine {
 struct SoftEngineConfig {
@@ -51,8 +52,9 @@ struct EngineStats {
 
 class SoftEngine {
  public:
+  // tracer: where the engine's threads write trace events (none if null).
   SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host,
-             MmioCompleter& completer);
+             MmioCompleter& completer, EngineTracer* tracer = nullptr);
   ~SoftEngine();
   SoftEngine(const SoftEngine&) = delete;
   SoftEngine& operator=(const SoftEngine&) = delete;
@@ -101,6 +103,8 @@ class SoftEngine {
   MailboxRef inbound_;
   HostCallbacks& host_;
   MmioCompleter& completer_;
+  EngineTracer noTracer_;
+  EngineTracer& tracer_;
   TaskMemory tasks_;
   std::vector<std::unique_ptr<SoftDisplay>> displays_;
   std::unique_ptr<Iosfc> iosfc_;
