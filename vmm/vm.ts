@@ -12,7 +12,6 @@ import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/inde
 import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
 import { createBarTable } from '../shared/mmio/bar-table.js';
 import { createCompletionBuffer } from '../shared/mmio/completion.js';
-import { createMailboxBuffer } from '../shared/mailbox/mailbox.js';
 import type { ExternalVcpuConfig } from '../actors/vcpu/external.js';
 import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
 import { resolveConfig, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
@@ -99,7 +98,8 @@ export class Vm {
             writeCompletion: completion,
             barTable: bars,
             engineReplies: engineReplies.buffer,
-            engineInbound: createMailboxBuffer({ capacity: 1024 }),
+            // Made by the supervisor so a failure closes it too: the engine's dispatcher then leaves.
+            engineInbound: supervisor.createMailbox(`device${i}-engine`, { capacity: 1024 }).buffer,
             poolThreads: config.enginePoolThreads,
             engineTraceRing,
             limits: config.limits,

@@ -203,6 +203,13 @@ export class Supervisor extends EventEmitter {
     return handle;
   }
 
+  /** Fault injection: terminates an actor's worker as if it had crashed (tests, soak). */
+  async terminateForTest(name: string): Promise<void> {
+    const entry = this.actors.get(name);
+    if (!entry) throw new Error(`no actor named ${name}`);
+    await entry.handle.worker.terminate();
+  }
+
   /** Actors whose worker has not exited yet. */
   liveActors(): string[] {
     return [...this.actors.entries()].filter(([, e]) => !e.hasExited).map(([n]) => n);

@@ -1,21 +1,12 @@
 // `bench engine`: the soft engine's CPU renderer against memcpy, and the callback round trip
 // native engine thread → device actor → native engine thread. Each ratio compares two numbers
 // measured in this same run.
-import { EngineOut } from '../../actors/device/engine-records.js';
 import { Op, commandHeader } from '../../actors/vcpu/guest/protocol.js';
-import { createSurfacePool } from '../../shared/display/surface-layout.js';
-import { createGuestMemory } from '../../shared/guest-memory/index.js';
-import { Mailbox, createMailboxBuffer } from '../../shared/mailbox/mailbox.js';
-import { newRecord } from '../../shared/mailbox/record.js';
-import { createCompletionBuffer } from '../../shared/mmio/completion.js';
 import { native } from '../../shared/native/addon.js';
 import type { NativeEngine } from '../../shared/native/types.js';
-import { ReplyErrorCode } from '../../shared/reply/errors.js';
-import { ReplyTable, createReplyTableBuffer } from '../../shared/reply/reply-table.js';
-import { EngineRig, GFX_BASE, IOSFC_BASE, RAM_BASE, RAM_SIZE } from '../../test/support/engine-rig.js';
+import { EngineRig, RAM_BASE, RAM_SIZE } from '../../test/support/engine-rig.js';
 import type { BadCase } from '../../test/support/engine-scripts.js';
 import { runGuest } from '../../test/support/run-guest.js';
-import { exited, nextMessage, startWorker } from '../../test/support/spawn.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { markdownTable } from '../report.js';
 
@@ -155,105 +146,21 @@ async function rigRoundTrip(reads: number): Promise<CallbackPath> {
  * yields to the event loop between them, so the guest worker's messages still arrive.
  */
 async function actorStyleRoundTrip(reads: number): Promise<CallbackPath> {
-  const memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: RAM_SIZE }] });
-  const inbound = new Mailbox(createMailboxBuffer({ capacity: 1024 }), 'engine-in');
-  const device = new Mailbox(createMailboxBuffer({ capacity: 1024 }), 'device');
-  const replies = new ReplyTable(createReplyTableBuffer(16, 256 * 1024 + 64 * 16));
-  const vcpuReplies = new ReplyTable(createReplyTableBuffer(8, 0));
-  const completion = createCompletionBuffer(1);
-  const modes = [{ width: 320, height: 200, refresh: 60 }];
-  const d = memory.describe();
-  const engine = new native.Engine({
-    memory: new Int32Array(d.sab),
-    regions: d.regions.map((r) => ({ base: r.base, size: r.size, offset: r.offset, readOnly: r.readOnly })),
-    inbound: inbound.words,
-    device: device.words,
-    replies: replies.words,
-    firstSlot: 0,
-    slotCount: 16,
-    vcpuReplies: vcpuReplies.words,
-    writeCompletion: new Int32Array(completion),
-    vcpus: 1,
-    displays: [{ port: 0, serial: 1000, modes, surfaces: new Int32Array(createSurfacePool(320, 200, 2)), surfaceCount: 2 }],
-    iosfc: true,
-    poolThreads: 3,
-    maxContextBytes: 64 * 1024 * 1024,
-  });
-  let nextTask = 1;
-  const answer = (kind: number, a: Int32Array): void => {
-    const slot = a[1]! >>> 0;
-    const id = a[2]!;
-    try {
-      switch (kind) {
-        case EngineOut.CreateTask: {
-          const task = nextTask++;
-          replies.reply(slot, id, task, 0, task, 0);
-          break;
-        }
-        case EngineOut.DestroyTask:
-        case EngineOut.MapMemory:
-        case EngineOut.UnmapMemory:
-        case EngineOut.IosfcMap:
-        case EngineOut.IosfcUnmap:
-        case EngineOut.CursorGlyph:
-          replies.reply(slot, id, 0);
-          break;
-        case EngineOut.ReadMemory: {
-          const gpa = (a[3]! >>> 0) + (a[4]! >>> 0) * 2 ** 32;
-          replies.payload(slot).set(memory.view(gpa, a[5]! >>> 0, 'read'));
-          replies.reply(slot, id, 0);
-          break;
-        }
-        default:
-          break; // display events and interrupts: nothing to answer
-      }
-    } catch {
-      replies.fail(slot, id, ReplyErrorCode.Refused);
-    }
-  };
-  let serving = true;
-  const serve = async (): Promise<void> => {
-    const rec = newRecord();
-    while (serving) {
-      const burstEnd = performance.now() + 20;
-      while (performance.now() < burstEnd) {
-        while (device.tryDequeue(rec)) answer(rec.kind, rec.args);
-        device.waitForWork(2000, 5);
-      }
-      await new Promise((r) => setImmediate(r));
-    }
-  };
-  const serving$ = serve();
+  const rig = new EngineRig({ poolThreads: 3, host: 'parking' });
   try {
-    const worker = startWorker('test/support/engine-guest', {
-      memory: d,
-      inbound: inbound.buffer,
-      vcpuReplies: vcpuReplies.buffer,
-      completion,
-      script: 'bad',
-      param: readMemCases(reads, 500, 64),
-      gfxBase: GFX_BASE,
-      iosfcBase: IOSFC_BASE,
-      ramBase: RAM_BASE,
-      ramSize: RAM_SIZE,
-    });
     const t0 = performance.now();
-    const reply = await nextMessage<{ ok: boolean; result?: GuestResult; error?: string }>(worker);
+    const result = await runGuest<GuestResult>(rig, 'bad', readMemCases(reads, 500, 64));
     const wallMs = performance.now() - t0;
-    await exited(worker);
-    if (!reply.ok) throw new Error(`guest script failed: ${reply.error}`);
-    checkCodes(reply.result!);
+    checkCodes(result);
     return callbackPath(
-      engine,
+      rig.engine,
       'as callback_read_mem, the host serving like an actor’s pump: spin 2000 checks, then park in the addon futex ' +
         '(woken by the engine thread’s enqueue); on the main thread, in 20 ms bursts between event-loop turns',
       reads,
       wallMs,
     );
   } finally {
-    serving = false;
-    await serving$;
-    engine.stop();
+    await rig.stop();
   }
 }
 

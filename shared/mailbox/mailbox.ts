@@ -90,12 +90,16 @@ export class Mailbox {
   enqueue(kind: number, args: ArrayLike<number> = [], timeoutMs = -1): void {
     if (args.length > RECORD_ARGS) throw new RangeError(`${this.name}: at most ${RECORD_ARGS} argument words`);
     const { base, pos } = this.claim(timeoutMs);
+    this.fill(base, kind, args);
+    this.publish(base, pos);
+  }
+
+  private fill(base: number, kind: number, args: ArrayLike<number>): void {
     const w = this.words;
     w[base + 1] = kind;
     let i = 0;
     for (; i < args.length; i++) w[base + 2 + i] = args[i]! | 0;
     for (; i < RECORD_ARGS; i++) w[base + 2 + i] = 0;
-    this.publish(base, pos);
   }
 
   /** Allocation-free enqueue of up to seven argument words. */
@@ -128,13 +132,8 @@ export class Mailbox {
     if (args.length > RECORD_ARGS) throw new RangeError(`${this.name}: at most ${RECORD_ARGS} argument words`);
     const claimed = this.tryClaim();
     if (claimed === null) return false;
-    const { base, pos } = claimed;
-    const w = this.words;
-    w[base + 1] = kind;
-    let i = 0;
-    for (; i < args.length; i++) w[base + 2 + i] = args[i]! | 0;
-    for (; i < RECORD_ARGS; i++) w[base + 2 + i] = 0;
-    this.publish(base, pos);
+    this.fill(claimed.base, kind, args);
+    this.publish(claimed.base, claimed.pos);
     return true;
   }
 

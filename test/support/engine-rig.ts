@@ -21,6 +21,12 @@ export interface RigOptions {
   modes?: { width: number; height: number; refresh: number }[];
   displays?: number;
   poolThreads?: number;
+  /**
+   * How the stand-in host waits for callbacks: 'event-loop' (default) polls between event-loop
+   * turns; 'parking' serves like an actor's pump — spin, then park in the addon futex where the
+   * engine thread's enqueue wakes it — in 20 ms bursts between event-loop turns.
+   */
+  host?: 'event-loop' | 'parking';
   /** A trace-ring set for the engine's threads (rings 0 … poolThreads + 1). */
   traceSet?: SharedArrayBuffer;
   /** Refuse these callbacks (to test the engine's handling of a refusing host). */
@@ -81,13 +87,18 @@ export class EngineRig {
   /** Serves callback records until stop(): the stand-in for the device actor's event handling. */
   private async pump(): Promise<void> {
     const rec = newRecord();
+    const parking = this.options.host === 'parking';
     while (this.running) {
       let n = 0;
-      while (this.device.tryDequeue(rec)) {
-        this.handle(rec.kind, rec.args);
-        n++;
-      }
-      await new Promise((r) => (n > 0 ? setImmediate(r) : setTimeout(r, 0)));
+      const burstEnd = performance.now() + (parking ? 20 : 0);
+      do {
+        while (this.device.tryDequeue(rec)) {
+          this.handle(rec.kind, rec.args);
+          n++;
+        }
+        if (parking) this.device.waitForWork(2000, 5);
+      } while (performance.now() < burstEnd);
+      await new Promise((r) => (n > 0 || parking ? setImmediate(r) : setTimeout(r, 0)));
     }
   }
 

@@ -2,6 +2,7 @@
 // checksum) with random pauses, then reports how long it waited on back-pressure.
 import { parentPort, workerData } from 'node:worker_threads';
 
+import { Rng } from '../../actors/vcpu/guest/rng.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { EchoKind, streamChecksum } from '../../actors/echo/messages.js';
 
@@ -15,13 +16,8 @@ interface ProducerData {
 
 const data = workerData as ProducerData;
 const mailbox = new Mailbox(data.mailbox, 'stream');
-let state = data.seed >>> 0 || 1;
-function random(): number {
-  state ^= state << 13;
-  state ^= state >>> 17;
-  state ^= state << 5;
-  return (state >>> 0) / 0x1_0000_0000;
-}
+const rng = new Rng(data.seed);
+const random = () => rng.next() / 0x1_0000_0000;
 
 let errors = 0;
 for (let seq = 0; seq < data.count; seq++) {
