@@ -61,9 +61,6 @@ await runActor<DeviceControl>((ctx) => {
     ...(config.engineTraceRing !== undefined && ctx.traceSet ? { trace: { set: new Int32Array(ctx.traceSet), firstRing: config.engineTraceRing } } : {}),
   });
 
-  const forward = (kind: number, args: number[]) => {
-    if (backlog.length > 0 || !inbound.tryEnqueue(kind, args)) backlog.push({ kind, args });
-  };
   const keeper = new FrameKeeper(config.displays.length, surfaces, (display, surface, generation, w, h) =>
     inbound.tryEnqueue(EngineIn.Encode, [display, surface, generation, 0, 0, w, h]),
   );
@@ -95,7 +92,9 @@ await runActor<DeviceControl>((ctx) => {
       return;
     }
     // The gfx and iosfc windows belong to the engine: the record's layout is the engine's.
-    forward(record.kind === DeviceKind.MmioRead ? EngineIn.MmioRead : EngineIn.MmioWrite, Array.from(a.subarray(0, 7)));
+    const kind = isRead ? EngineIn.MmioRead : EngineIn.MmioWrite;
+    if (backlog.length === 0 && inbound.tryPost(kind, a[0], a[1], a[2], a[3], a[4], a[5], a[6])) return;
+    backlog.push({ kind, args: Array.from(a.subarray(0, 7)) });
   };
 
   const engineEvent = (record: MailboxRecord) => {

@@ -105,6 +105,11 @@ export class Mailbox {
   /** Allocation-free enqueue of up to seven argument words. */
   post(kind: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0): void {
     const { base, pos } = this.claim(-1);
+    this.write7(base, kind, a0, a1, a2, a3, a4, a5, a6);
+    this.publish(base, pos);
+  }
+
+  private write7(base: number, kind: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number, a6: number): void {
     const w = this.words;
     w[base + 1] = kind;
     w[base + 2] = a0;
@@ -115,7 +120,6 @@ export class Mailbox {
     w[base + 7] = a5;
     w[base + 8] = a6;
     for (let i = 9; i < RECORD_WORDS; i++) w[base + i] = 0;
-    this.publish(base, pos);
   }
 
   /** Asks the consumer to look outside its queue (it will not park until it has), then rings. */
@@ -133,6 +137,15 @@ export class Mailbox {
     const claimed = this.tryClaim();
     if (claimed === null) return false;
     this.fill(claimed.base, kind, args);
+    this.publish(claimed.base, claimed.pos);
+    return true;
+  }
+
+  /** Allocation-free tryEnqueue of up to seven argument words. */
+  tryPost(kind: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0): boolean {
+    const claimed = this.tryClaim();
+    if (claimed === null) return false;
+    this.write7(claimed.base, kind, a0, a1, a2, a3, a4, a5, a6);
     this.publish(claimed.base, claimed.pos);
     return true;
   }

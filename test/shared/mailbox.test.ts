@@ -99,6 +99,10 @@ describe('mailbox tryEnqueue (for producers that must never wait)', () => {
     expect(mb.tryDequeue(rec) && rec.args[0]).toBe(11);
     expect(mb.tryDequeue(rec) && rec.args[0]).toBe(12);
     expect(mb.stats().producerWaits).toBe(0);
+    expect(mb.tryPost(2, 1, 2, 3, 4, 5, 6, 7)).toBe(true);
+    expect(mb.tryPost(2, 8)).toBe(true);
+    expect(mb.tryPost(2, 9)).toBe(false);
+    expect(mb.tryDequeue(rec) && [rec.kind, ...rec.args.subarray(0, 8)]).toEqual([2, 1, 2, 3, 4, 5, 6, 7, 0]);
     mb.close();
     expect(() => mb.tryEnqueue(1, [])).toThrow(MailboxClosedError);
   });
