@@ -1,0 +1,65 @@
+// The pvg-vmm command as a person uses it: a summary after --exit, clear errors for bad input,
+// help text, and a clean stop on Ctrl-C.
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { packageRoot } from '../../shared/package-root.js';
+
+const BIN = path.join(packageRoot, 'bin', 'pvg-vmm.js');
+const pvg = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
+
+describe('pvg-vmm run', () => {
+  it('runs a workload and prints a summary with --exit', () => {
+    const r = pvg('run', '--workload', 'damage', '--frames', '12', '--modes', '320x200@60', '--exit');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^frames: 12 in /m);
+    expect(r.stdout).toMatch(/vcpu0: done, workload damage, 12 frames/);
+    expect(r.stdout).toMatch(/errors: none/);
+    expect(r.stdout).toMatch(/display0: 320x200, 13 frames/);
+  });
+
+  it('reports guest-visible errors by kind for the hostile workload and still exits 0', () => {
+    const r = pvg('run', '--workload', 'hostile', '--frames', '18', '--modes', '320x200@60', '--exit', '--variant', 'pci');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/errors: .*bad-command \d+/);
+    expect(r.stdout).toMatch(/device0 \(apple-gfx-pci\)/);
+  });
+
+  it.each([
+    [['run', '--frames', 'x'], /--frames must be an integer/],
+    [['run', '--variant', 'isa'], /--variant must be mmio or pci/],
+    [['run', '--workload', 'doom'], /--workload must be one of/],
+    [['run', '--modes', '640x480'], /devices\[0\]\.displayModes\[0\]: expected a mode like/],
+    [['run', '--bogus'], /Unknown option '--bogus'/],
+    [['launch'], /unknown command "launch"/],
+  ])('%j is refused with a clear message and status 2', (args, message) => {
+    const r = pvg(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('has help for every command', () => {
+    for (const args of [['--help'], ['run', '--help']]) {
+      const r = pvg(...args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/usage: pvg-vmm/);
+    }
+  });
+
+  it('keeps the VM running after the frames until Ctrl-C, then stops cleanly', async () => {
+    const child = spawn(process.execPath, [BIN, 'run', '--frames', '5', '--modes', '320x200@60'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const deadline = Date.now() + 30_000;
+    while (!stderr.includes('keeps running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(stderr).toContain('keeps running');
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^frames: 5 in /m);
+  });
+});
