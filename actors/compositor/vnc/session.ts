@@ -7,12 +7,13 @@
 // Anything wrong with what the client sends closes this client, with one log line.
 import type { Socket } from 'node:net';
 
+import { capabilitiesOf } from './capabilities.js';
+import { visibleCursorRect } from './cursor.js';
+import { tightSplit } from './encoders/tight.js';
 import { Handshake, type RfbVersion } from './handshake.js';
 import { MessageParser, type ClientMessage } from './messages.js';
 import { PixelConverter, SERVER_PIXEL_FORMAT } from './pixel-format.js';
-import { bounds, clip, intersect } from './region.js';
-import { DamageRegion } from './region.js';
-import { Encoding } from './rfb.js';
+import { bounds, clip, contains, DamageRegion, intersect } from './region.js';
 import type {
   CursorMode,
   EncodingName,
@@ -49,8 +50,8 @@ export interface SessionHost {
   sessionClosed(s: ClientSession): void;
 }
 
-/** A rectangle update carries; more are left for the next update. */
-const MAX_RECTS_PER_UPDATE = 60000;
+/** The most rectangles an update carries (the count is a U16); more wait for the next update. */
+const MAX_RECTS_PER_UPDATE = 65000;
 
 export class ClientSession {
   private readonly handshake: Handshake;
@@ -62,6 +63,8 @@ export class ClientSession {
   private conv = new PixelConverter(SERVER_PIXEL_FORMAT);
   private encoding: EncodingName = 'raw';
   private copyRectOk = false;
+  /** SetEncodings has arrived: until then what the client can follow is unknown. */
+  private encodingsKnown = false;
   private desktopSizeOk = false;
   private pointerPosOk = false;
   private cursorMode: CursorMode = 'composited';
@@ -76,8 +79,14 @@ export class ClientSession {
   private shapePending = false;
   private posPending = false;
   private pendingCopy: { srcX: number; srcY: number; dst: Rect } | null = null;
+  /**
+   * Composited clients: an area that may hold cursor pixels we painted (a bounding box, so a
+   * superset). Repainted whenever the cursor moves or changes, whatever the caller announced.
+   */
+  private painted: Rect | null = null;
   private busy = false;
   private waitingDrain = false;
+  private warnedShortSource = false;
   private zrleStream: DeflateStream | null = null;
   private readonly tightStreams: Array<DeflateStream | null> = [null, null, null, null];
   private handshakeTimer: NodeJS.Timeout | null = null;
@@ -138,7 +147,7 @@ export class ClientSession {
     if (!this.ready || this.resizePending) return;
     const src = { x: srcX, y: srcY, width: dst.width, height: dst.height };
     const inside = (r: Rect) => r.x + r.width <= this.fbWidth && r.y + r.height <= this.fbHeight;
-    const cursor = this.cursorMode === 'composited' ? this.host.cursorRect() : null;
+    const cursors = this.cursorMode === 'composited' ? [this.host.cursorRect(), this.painted] : [];
     // CopyRect copies what the client has at src. That is the source's pre-copy content only if
     // nothing at src waits to be sent and no cursor of ours is painted there or at dst.
     const ok =
@@ -147,7 +156,7 @@ export class ClientSession {
       inside(src) &&
       inside(dst) &&
       !this.damage.intersects(src) &&
-      !(cursor && (intersect(cursor, src) || intersect(cursor, dst)));
+      !cursors.some((c) => c && (intersect(c, src) || intersect(c, dst)));
     if (ok) {
       this.pendingCopy = { srcX, srcY, dst: { ...dst } };
     } else {
@@ -158,14 +167,14 @@ export class ClientSession {
 
   resize(): void {
     if (!this.ready) return; // ServerInit, when it goes, will carry the new size.
-    if (!this.desktopSizeOk) {
-      this.host.stats.resizeCloses++;
-      this.close('cannot follow the mode change (no DesktopSize pseudo-encoding)');
+    if (this.encodingsKnown && !this.desktopSizeOk) {
+      this.cannotResize();
       return;
     }
     const src = this.host.source;
     this.resizePending = true;
     this.pendingCopy = null;
+    this.painted = null;
     this.damage.clear();
     const full = clip({ x: 0, y: 0, width: src.width(), height: src.height() }, src.width(), src.height());
     if (full) this.damage.add(full);
@@ -265,6 +274,11 @@ export class ClientSession {
     const h = src.height();
     if (this.resizePending) {
       this.resizePending = false;
+      if ((w !== this.fbWidth || h !== this.fbHeight) && !this.desktopSizeOk) {
+        // The mode changed before this client said what it supports, and it cannot follow.
+        this.cannotResize();
+        return u;
+      }
       if (w !== this.fbWidth || h !== this.fbHeight) {
         // DesktopSize goes alone: the client may drop anything else in the same update.
         this.fbWidth = w;
@@ -291,7 +305,9 @@ export class ClientSession {
     if (this.requested) {
       const fb = src.pixels();
       if (fb.length < w * h) {
-        this.host.log(`source gave ${fb.length} pixels for ${w}x${h}; update skipped`);
+        // The caller's bug, not the client's: say so once and keep the damage for later.
+        if (!this.warnedShortSource) this.host.log(`source gave ${fb.length} pixels for ${w}x${h}; pixel updates wait`);
+        this.warnedShortSource = true;
         return u;
       }
       const area = intersect(this.requested, {
@@ -302,14 +318,29 @@ export class ClientSession {
       });
       if (area) {
         const cursor = local ? null : src.cursor();
+        const cursorAt = local ? null : visibleCursorRect(cursor, w, h);
         const streams = { zrle: () => this.zrle(), tight: (id: number) => this.tight(id) };
         for (const r of this.damage.takeWithin(area)) {
-          if (u.rects >= MAX_RECTS_PER_UPDATE) this.damage.add(r);
-          else u.pixels(fb, w, r, cursor, this.encoding, this.conv, streams);
+          const cost = this.encoding === 'tight' ? tightSplit(r.width, r.height).length : 1;
+          if (u.rects + cost > MAX_RECTS_PER_UPDATE) {
+            this.damage.add(r);
+            continue;
+          }
+          u.pixels(fb, w, r, cursor, this.encoding, this.conv, streams);
+          // What this rectangle repainted no longer holds an old cursor; where it painted the
+          // current one, it now does.
+          if (this.painted && contains(r, this.painted)) this.painted = null;
+          const now = cursorAt && intersect(r, cursorAt);
+          if (now) this.painted = this.painted ? bounds(this.painted, now) : now;
         }
       }
     }
     return u;
+  }
+
+  private cannotResize(): void {
+    this.host.stats.resizeCloses++;
+    this.close('cannot follow the mode change (no DesktopSize pseudo-encoding)');
   }
 
   private zrle(): DeflateStream {
@@ -409,30 +440,26 @@ export class ClientSession {
   }
 
   private setEncodings(list: number[]): void {
-    const pick = list.find((e) => e === Encoding.Raw || e === Encoding.Zrle || e === Encoding.Tight);
-    this.encoding = pick === Encoding.Zrle ? 'zrle' : pick === Encoding.Tight ? 'tight' : 'raw';
-    this.copyRectOk = list.includes(Encoding.CopyRect);
-    this.desktopSizeOk = list.includes(Encoding.DesktopSize);
-    this.pointerPosOk = list.includes(Encoding.PointerPos);
-    const level = list.find((e) => e >= Encoding.CompressLevel0 && e <= Encoding.CompressLevel9);
-    // zlib level 0 would store blocks uncompressed; a client asking for 0 wants speed.
-    if (level !== undefined) this.compressLevel = Math.max(1, level - Encoding.CompressLevel0);
-    const mode: CursorMode = list.includes(Encoding.CursorWithAlpha)
-      ? 'cursor-with-alpha'
-      : list.includes(Encoding.Cursor)
-        ? 'cursor'
-        : 'composited';
-    if (mode !== this.cursorMode) {
+    const caps = capabilitiesOf(list);
+    this.encodingsKnown = true;
+    this.encoding = caps.encoding;
+    this.copyRectOk = caps.copyRect;
+    this.desktopSizeOk = caps.desktopSize;
+    this.pointerPosOk = caps.pointerPos;
+    // Streams already open keep their level; zlib levels only matter for speed, not correctness.
+    if (caps.compressLevel !== null) this.compressLevel = caps.compressLevel;
+    if (caps.cursorMode !== this.cursorMode) {
       // A painted cursor must go (or come): repaint where it is. A local one needs its shape.
-      const r = this.host.cursorRect();
-      if (r) this.addDamage(r);
-      this.cursorMode = mode;
-      this.shapePending = mode !== 'composited';
-      this.posPending = mode !== 'composited' && this.pointerPosOk;
+      this.damageCursor(null, this.host.cursorRect());
+      this.painted = null;
+      this.cursorMode = caps.cursorMode;
+      this.shapePending = caps.cursorMode !== 'composited';
+      this.posPending = caps.cursorMode !== 'composited' && caps.pointerPos;
     }
   }
 
   private damageCursor(before: Rect | null, after: Rect | null): void {
+    if (this.painted) this.addDamage(this.painted);
     if (before) this.addDamage(before);
     if (after) this.addDamage(after);
   }

@@ -71,7 +71,7 @@ export interface VncServerStats {
   resizeCloses: number;
   /** Clients that did not finish the handshake in time. */
   handshakeTimeouts: number;
-  /** Updates held back because the client's socket had more than maxQueuedBytes queued. */
+  /** Times a client's updates were held back because its socket had more than maxQueuedBytes queued (until it drained). */
   deferredForBacklog: number;
   /** The most bytes ever queued on one client's socket (socket.writableLength after a write). */
   maxQueuedBytes: number;

@@ -3,7 +3,7 @@
 // files are read when it exits. buildCapture() returns null, after printing why, only when
 // libvncclient itself is missing (Debian: libvncserver-dev); any other build failure throws.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -13,9 +13,25 @@ const SOURCE = path.join(packageRoot, 'test', 'support', 'vnc-client', 'capture.
 
 let built: Promise<string | null> | null = null;
 
+/** Removes build directories that test processes killed before their exit handler left behind. */
+function sweepStale(): void {
+  const hourAgo = Date.now() - 3600_000;
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith('pvg-vnc-capture-') && !name.startsWith('pvg-vnc-frame-')) continue;
+    const dir = path.join(tmpdir(), name);
+    try {
+      if (statSync(dir).mtimeMs < hourAgo) rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Another process got there first.
+    }
+  }
+}
+
 export function buildCapture(): Promise<string | null> {
   built ??= Promise.resolve().then(() => {
+    sweepStale();
     const dir = mkdtempSync(path.join(tmpdir(), 'pvg-vnc-capture-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const out = path.join(dir, 'capture');
     const r = spawnSync('cc', ['-O1', '-Wall', '-o', out, SOURCE, '-lvncclient'], { encoding: 'utf8' });
     if (r.error) throw new Error(`cannot run cc to build capture.c: ${r.error.message}`);
@@ -81,7 +97,8 @@ export class CaptureRun {
   private waiters: Array<() => void> = [];
 
   constructor(binary: string, opts: CaptureOptions) {
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-vnc-frame-')), 'frame');
+    const dir = mkdtempSync(path.join(tmpdir(), 'pvg-vnc-frame-'));
+    const out = path.join(dir, 'frame');
     const args = ['--port', String(opts.port), '--out', out];
     if (opts.host) args.push('--host', opts.host);
     if (opts.password !== undefined) args.push('--password', opts.password);
@@ -108,7 +125,9 @@ export class CaptureRun {
       this.child.on('close', (code) => {
         if (stdout) this.lines.push(stdout);
         for (const f of this.waiters) f();
-        resolve({ code, lines: this.lines, stderr, frame: readFrame(out), cursor: readCursor(`${out}.cursor`) });
+        const result = { code, lines: this.lines, stderr, frame: readFrame(out), cursor: readCursor(`${out}.cursor`) };
+        rmSync(dir, { recursive: true, force: true });
+        resolve(result);
       });
     });
   }

@@ -70,6 +70,8 @@ export class ReferenceDecoder {
   width: number;
   height: number;
   fb: Uint32Array;
+  /** How often each ZRLE tile subencoding and each Tight kind was seen (for coverage checks). */
+  readonly seen = { zrle: new Map<string, number>(), tight: new Map<string, number>() };
   private zrle = new InflateHistory();
   private tight = [new InflateHistory(), new InflateHistory(), new InflateHistory(), new InflateHistory()];
 
@@ -257,6 +259,8 @@ export class ReferenceDecoder {
         const th = Math.min(64, r.height - ty);
         const tile: number[] = [];
         const sub = byte();
+        const kind = sub === 0 ? 'raw' : sub === 1 ? 'solid' : sub === 128 ? 'plain-rle' : sub > 128 ? 'palette-rle' : 'packed';
+        this.seen.zrle.set(kind, (this.seen.zrle.get(kind) ?? 0) + 1);
         const rle = (sub & 128) !== 0;
         const palSize = sub & 127;
         const palette: number[] = [];
@@ -310,7 +314,9 @@ export class ReferenceDecoder {
     for (let i = 0; i < 4; i++) if (ctl & (1 << i)) this.tight[i] = new InflateHistory();
     ctl >>= 4;
     const tp = this.tpixel();
+    const note = (k: string) => this.seen.tight.set(k, (this.seen.tight.get(k) ?? 0) + 1);
     if (ctl === 0x08) {
+      note('fill');
       const v = tp.value(await rd.read(tp.size), 0);
       for (let y = 0; y < r.height; y++) for (let x = 0; x < r.width; x++) this.put(r.x + x, r.y + y, v);
       return;
@@ -329,10 +335,12 @@ export class ReferenceDecoder {
     } else if (filter !== 0) {
       throw new Error(`Tight filter ${filter} not expected`);
     }
+    note(filter === 0 ? 'copy' : palette.length === 2 ? 'mono' : 'indexed');
     const rowBytes = Math.floor((r.width * bitsPerPixel + 7) / 8);
     const size = rowBytes * r.height;
     let data: Buffer;
     if (size < 12) {
+      note('uncompressed');
       data = await rd.read(size);
     } else {
       let len = 0;
