@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Encoding } from '../../../../actors/compositor/vnc/rfb.js';
 import { buildCapture, expectedClientPixel, firstMismatch, startCapture, type CaptureOptions } from '../../../support/vnc-client/client.js';
 import { openSocket, RfbTestClient } from '../../../support/vnc-client/rfb-client.js';
-import { startServer, TestSource, testCursor, until } from './test-source.js';
+import { composeCursorReference, startServer, TestSource, testCursor, until } from './test-source.js';
 
 const binary = await buildCapture();
 
@@ -34,24 +34,7 @@ function capture(opts: CaptureOptions) {
   return run;
 }
 
-/** The source with the cursor painted in (straight-alpha SourceOver, rounded). */
-function composedArgb(source: TestSource): Uint32Array {
-  const out = Uint32Array.from(source.px);
-  const c = source.cur!;
-  for (let gy = 0; gy < c.height; gy++) {
-    for (let gx = 0; gx < c.width; gx++) {
-      const x = c.x - c.hotX + gx;
-      const y = c.y - c.hotY + gy;
-      if (x < 0 || y < 0 || x >= source.w || y >= source.h) continue;
-      const s = c.argb[gy * c.width + gx]!;
-      const d = out[y * source.w + x]!;
-      const a = s >>> 24;
-      const ch = (sh: number) => Math.round((((s >>> sh) & 255) * a + ((d >>> sh) & 255) * (255 - a)) / 255);
-      out[y * source.w + x] = ((0xff << 24) | (ch(16) << 16) | (ch(8) << 8) | ch(0)) >>> 0;
-    }
-  }
-  return out;
-}
+const composedArgb = (source: TestSource) => composeCursorReference(source, 0xff);
 
 /** Offers the client `version` instead of the server's 3.8; passes everything else through. */
 async function versionProxy(target: number, version: '3.3' | '3.7'): Promise<number> {

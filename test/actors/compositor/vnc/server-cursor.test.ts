@@ -7,7 +7,7 @@ import { PixelConverter, SERVER_PIXEL_FORMAT } from '../../../../actors/composit
 import { Encoding } from '../../../../actors/compositor/vnc/rfb.js';
 import type { CursorImage } from '../../../../actors/compositor/vnc/types.js';
 import { RfbTestClient } from '../../../support/vnc-client/rfb-client.js';
-import { startServer, TestSource, testCursor } from './test-source.js';
+import { composeCursorReference, startServer, TestSource, testCursor } from './test-source.js';
 
 let cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -31,23 +31,7 @@ async function setup(cursor: CursorImage | null) {
 
 /** The source with the cursor painted in, by the test's own float SourceOver. */
 function composed(source: TestSource): Uint32Array {
-  const out = Uint32Array.from(source.px);
-  const c = source.cur;
-  if (c && c.visible) {
-    for (let gy = 0; gy < c.height; gy++) {
-      for (let gx = 0; gx < c.width; gx++) {
-        const x = c.x - c.hotX + gx;
-        const y = c.y - c.hotY + gy;
-        if (x < 0 || y < 0 || x >= source.w || y >= source.h) continue;
-        const s = c.argb[gy * c.width + gx]!;
-        const d = out[y * source.w + x]!;
-        const a = s >>> 24;
-        const ch = (sh: number) => Math.round((((s >>> sh) & 255) * a + ((d >>> sh) & 255) * (255 - a)) / 255);
-        out[y * source.w + x] = ((ch(16) << 16) | (ch(8) << 8) | ch(0)) >>> 0;
-      }
-    }
-  }
-  return new PixelConverter(SERVER_PIXEL_FORMAT).values(out);
+  return new PixelConverter(SERVER_PIXEL_FORMAT).values(source.cur?.visible ? composeCursorReference(source, 0) : Uint32Array.from(source.px));
 }
 
 const plain = (source: TestSource) => new PixelConverter(SERVER_PIXEL_FORMAT).values(source.px);
