@@ -34,6 +34,8 @@ export class Vm {
   private readonly vcpus: ActorHandle<VcpuControl>[] = [];
   private readonly irqStates: VcpuIrqState[] = [];
   private readonly external: ExternalVcpuConfig[] = [];
+  /** Guest RAM per built-in vCPU (each guest allocates from its own slice). */
+  private ramSlice = 0;
   private stopped = false;
 
   private constructor(options: VmOptions) {
@@ -144,8 +146,6 @@ export class Vm {
     }
     this.ramSlice = slice;
   }
-
-  private ramSlice = 0;
 
   /** What an embedder's own vCPU loop needs (pass it to connectVcpu in the thread that runs it). */
   externalVcpu(index = 0): ExternalVcpuConfig {

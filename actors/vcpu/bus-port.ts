@@ -77,11 +77,14 @@ export class VcpuBusPort implements MmioPort {
     this.write(address, 4, value);
   }
 
-  /** A read of 1, 2, 4 or 8 bytes (an 8-byte value comes back as a number; exact below 2^53). */
+  /**
+   * A read of 1, 2, 4 or 8 bytes. An 8-byte value comes back as hi × 2^32 + lo: exact below
+   * 2^53 (all ones reads as 2^64, the nearest number). Unassigned space reads as all ones.
+   */
   read(address: number, size: number): number {
     const d = this.decode(address, size, 'read');
     this.reads++;
-    if (!d.ok) return size === 8 ? 2 ** 53 - 1 : 2 ** (8 * size) - 1;
+    if (!d.ok) return size === 8 ? 0xffffffff * 0x1_0000_0000 + 0xffffffff : 2 ** (8 * size) - 1;
     // A read observes every earlier write of this vCPU: let posted writes finish first.
     this.writes.waitUntilOutstandingAtMost(0);
     const slot = this.slot;
