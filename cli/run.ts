@@ -26,12 +26,13 @@ options:
   --mode I            index of the mode to start in (default 0)
   --seed S            workload seed (default 1)
   --write-window N    posted MMIO writes in flight per vCPU; 0 = synchronous (default 16)
+  --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
   -h, --help          this text
 
 workloads:
 ${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(10)} ${WORKLOADS[n]!.description}`).join('\n')}`;
 
-export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolean } | 'help' {
+export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolean; snapshot: string | null } | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -47,6 +48,7 @@ export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolea
       mode: { type: 'string', default: '0' },
       seed: { type: 'string', default: '1' },
       'write-window': { type: 'string', default: '16' },
+      snapshot: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -59,8 +61,10 @@ export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolea
     displays: integerFlag('--displays', values.displays, 1, 8),
     ...(values.modes ? { displayModes: values.modes.split(',') } : {}),
   } as const;
+  if (values.snapshot !== undefined && values.snapshot.trim() === '') throw new UsageError('--snapshot needs a file name');
   return {
     exit: values.exit,
+    snapshot: values.snapshot ?? null,
     options: {
       devices: Array.from({ length: devices }, () => ({ ...device })),
       ...(values.vcpus !== undefined ? { vcpus: integerFlag('--vcpus', values.vcpus, 1, 64) } : {}),
@@ -102,6 +106,11 @@ export async function run(argv: string[]): Promise<number> {
   });
   await Promise.race([vm.whenGuestsDone(), failed, stopSignal]);
   const drawn = performance.now() - started;
+  if (parsed.snapshot && !failure && !interrupted) {
+    await vm.settle();
+    await vm.snapshot(parsed.snapshot);
+    process.stderr.write(`pvg-vmm: snapshot written to ${parsed.snapshot}\n`);
+  }
   if (!parsed.exit && !failure && !interrupted) {
     process.stderr.write('pvg-vmm: the guest finished its frames; the VM keeps running (Ctrl-C stops it)\n');
     await Promise.race([failed, stopSignal]);

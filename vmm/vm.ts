@@ -12,6 +12,7 @@ import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/inde
 import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
 import { createBarTable } from '../shared/mmio/bar-table.js';
 import { createCompletionBuffer } from '../shared/mmio/completion.js';
+import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
 import type { ExternalVcpuConfig } from '../actors/vcpu/external.js';
 import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
 import { resolveConfig, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
@@ -37,6 +38,7 @@ export class Vm {
   /** Guest RAM per built-in vCPU (each guest allocates from its own slice). */
   private ramSlice = 0;
   private stopped = false;
+  private snapshots: SnapshotWriter | null = null;
 
   private constructor(options: VmOptions) {
     this.config = resolveConfig(options);
@@ -189,6 +191,17 @@ export class Vm {
     return d.control.frame(display);
   }
 
+  /**
+   * Writes a display's latest frame as a person sees it (cursor composited) to a PNG file; the
+   * encoding runs in a piscina pool.
+   */
+  async snapshot(file: string, device = 0, display = 0): Promise<void> {
+    const frame = await this.frame(device, display);
+    if (!frame) throw new Error(`device ${device} display ${display} has no frame yet (no mode set)`);
+    this.snapshots ??= new SnapshotWriter();
+    await this.snapshots.write(file, frame);
+  }
+
   /** Resolves when every vCPU with a workload has finished it (or faulted). */
   async whenGuestsDone(pollMs = 20): Promise<VcpuStats[]> {
     for (;;) {
@@ -224,6 +237,7 @@ export class Vm {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    await this.snapshots?.close();
     for (const s of this.irqStates) s.requestStop();
     if (!this.supervisor.failed) {
       await this.supervisor.stopActors(this.vcpus.map((v) => v.name));

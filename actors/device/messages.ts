@@ -78,8 +78,27 @@ export interface DeviceStats {
   mailbox: MailboxStats;
 }
 
+/** A cursor image as the engine converted it: ARGB8888 straight alpha, with its hotspot. */
+export interface CursorGlyph {
+  width: number;
+  height: number;
+  hotX: number;
+  hotY: number;
+  argb: Uint32Array;
+}
+
+export interface KeptFrame {
+  width: number;
+  height: number;
+  generation: number;
+  frameSeq: number;
+  /** ARGB words (0xAARRGGBB), as the guest drew them, without the cursor. */
+  pixels: Uint32Array;
+  cursor: { visible: boolean; x: number; y: number; glyph: CursorGlyph | null };
+}
+
 export interface DeviceControl {
   stats(): DeviceStats;
-  /** The latest encoded frame of a display: ARGB words (0xAARRGGBB), as the guest drew it. */
-  frame(display: number): { width: number; height: number; generation: number; frameSeq: number; pixels: Uint32Array } | null;
+  /** The latest encoded frame of a display and its cursor. */
+  frame(display: number): KeptFrame | null;
 }

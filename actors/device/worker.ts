@@ -16,7 +16,7 @@ import { EngineCallbacks } from './callbacks.js';
 import { EngineIn, EngineOut } from './engine-records.js';
 import { FrameKeeper } from './frame-keeper.js';
 import { InterruptRouter } from './interrupts.js';
-import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
+import { DeviceKind, DeviceWindow, type CursorGlyph, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
 import { PciConfigSpace } from './pci-config.js';
 import { TaskSpace } from './task-space.js';
 
@@ -35,7 +35,9 @@ await runActor<DeviceControl>((ctx) => {
   const maxW = (d: DeviceConfig['displays'][number]) => Math.max(...d.modes.map((m) => m.width));
   const maxH = (d: DeviceConfig['displays'][number]) => Math.max(...d.modes.map((m) => m.height));
   const surfaces = config.displays.map((d) => createSurfacePool(maxW(d), maxH(d), 1));
-  const cursors = config.displays.map(() => ({ visible: false, x: 0, y: 0, glyphs: 0 }));
+  const cursors: { visible: boolean; x: number; y: number; glyphs: number; glyph: CursorGlyph | null }[] = config.displays.map(() => ({
+    visible: false, x: 0, y: 0, glyphs: 0, glyph: null,
+  }));
   const modes: ({ width: number; height: number } | null)[] = config.displays.map(() => null);
   const counters = { mmioReads: 0, mmioWrites: 0, configReads: 0, configWrites: 0 };
   /** MMIO records the engine's mailbox could not take yet, in order. */
@@ -125,7 +127,14 @@ await runActor<DeviceControl>((ctx) => {
       case EngineOut.CursorGlyph: {
         // Take the glyph out of the slot (the display queue waits for this answer).
         const c = cursors[u32(a, 3)];
-        if (c) c.glyphs++;
+        const [w, h] = [u32(a, 4), u32(a, 5)];
+        const payload = engineReplies.payload(u32(a, 1) < engineReplies.slots ? u32(a, 1) : 0);
+        if (c && w * h * 4 <= payload.length) {
+          c.glyphs++;
+          const argb = new Uint32Array(w * h);
+          new Uint8Array(argb.buffer).set(payload.subarray(0, w * h * 4));
+          c.glyph = { width: w, height: h, hotX: u32(a, 6), hotY: u32(a, 7), argb };
+        }
         ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_set, 32, u32(a, 4), u32(a, 5));
         engineReplies.reply(u32(a, 1), a[2]!);
         return;
@@ -176,12 +185,16 @@ await runActor<DeviceControl>((ctx) => {
           serial: d.serial,
           mode: modes[i] ?? null,
           ...keeper.stats(i),
-          cursor: { ...cursors[i]! },
+          cursor: { visible: cursors[i]!.visible, x: cursors[i]!.x, y: cursors[i]!.y, glyphs: cursors[i]!.glyphs },
         })),
         engine: engine.stats(),
         mailbox: ctx.mailbox.stats(),
       }),
-      frame: (display: number) => keeper.frame(display),
+      frame: (display: number) => {
+        const f = keeper.frame(display);
+        const c = cursors[display];
+        return f && c ? { ...f, cursor: { visible: c.visible, x: c.x, y: c.y, glyph: c.glyph } } : null;
+      },
     },
   };
 });

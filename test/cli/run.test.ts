@@ -1,6 +1,8 @@
 // The pvg-vmm command as a person uses it: a summary after --exit, clear errors for bad input,
 // help text, and a clean stop on Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -18,6 +20,14 @@ describe('pvg-vmm run', () => {
     expect(r.stdout).toMatch(/vcpu0: done, workload damage, 12 frames/);
     expect(r.stdout).toMatch(/errors: none/);
     expect(r.stdout).toMatch(/display0: 320x200, 13 frames/);
+  });
+
+  it('writes a PNG snapshot once the frames are done', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-cli-')), 'shot.png');
+    const r = pvg('run', '--frames', '6', '--modes', '320x200@60', '--exit', '--snapshot', file);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`snapshot written to ${file}`);
+    expect(readFileSync(file).subarray(1, 4).toString()).toBe('PNG');
   });
 
   it('reports guest-visible errors by kind for the hostile workload and still exits 0', () => {
