@@ -1,11 +1,13 @@
 // pvg-vmm: run | bench | --help.
 import { RUN_HELP, run } from './run.js';
+import { TRACE_HELP, trace } from './trace.js';
 import { UsageError } from './usage.js';
 
 const HELP = `usage: pvg-vmm <command> [options]
 
 commands:
   run      boot a VM and run a built-in workload (pvg-vmm run --help)
+  trace    run a workload and write a Chrome Trace Event JSON timeline (pvg-vmm trace --help)
   bench    run benchmark suites (pvg-vmm bench --help)
 
 Run "pvg-vmm <command> --help" for a command's options.`;
@@ -21,6 +23,8 @@ async function main(argv: string[]): Promise<number> {
       return command === undefined ? 2 : 0;
     case 'run':
       return run(rest);
+    case 'trace':
+      return trace(rest);
     case 'bench': {
       process.argv = [process.argv[0]!, 'bench', ...rest];
       await import('../bench/cli.js');
@@ -35,7 +39,8 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    console.error(`pvg-vmm: ${(err as Error).message}\n\n${process.argv[2] === 'run' ? RUN_HELP : HELP}`);
+    const help = process.argv[2] === 'run' ? RUN_HELP : process.argv[2] === 'trace' ? TRACE_HELP : HELP;
+    console.error(`pvg-vmm: ${(err as Error).message}\n\n${help}`);
     process.exitCode = 2;
   } else {
     console.error(`pvg-vmm: ${(err as Error).stack ?? err}`);

@@ -13,6 +13,8 @@ import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
 import { createBarTable } from '../shared/mmio/bar-table.js';
 import { createCompletionBuffer } from '../shared/mmio/completion.js';
 import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
+import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
+import { TraceSetReader } from '../shared/trace/reader.js';
 import type { ExternalVcpuConfig } from '../actors/vcpu/external.js';
 import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
 import { resolveConfig, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
@@ -39,6 +41,7 @@ export class Vm {
   private ramSlice = 0;
   private stopped = false;
   private snapshots: SnapshotWriter | null = null;
+  private traceReader: TraceSetReader | null = null;
 
   private constructor(options: VmOptions) {
     this.config = resolveConfig(options);
@@ -200,6 +203,16 @@ export class Vm {
     if (!frame) throw new Error(`device ${device} display ${display} has no frame yet (no mode set)`);
     this.snapshots ??= new SnapshotWriter();
     await this.snapshots.write(file, frame);
+  }
+
+  /**
+   * Everything the VM's threads traced since the last drain (each actor and each engine thread
+   * writes its own ring), as Chrome Trace Event JSON that opens in Perfetto.
+   */
+  drainTrace(): ChromeTrace {
+    this.traceReader ??= new TraceSetReader(this.supervisor.traceSet);
+    const { events, lost } = this.traceReader.drain();
+    return toChromeTrace(events, this.supervisor.trackLabels, lost);
   }
 
   /** Resolves when every vCPU with a workload has finished it (or faulted). */
