@@ -127,8 +127,9 @@ export class VcpuBusPort implements MmioPort {
    */
   private decode(address: number, size: number, access: 'read' | 'write') {
     this.followBars();
-    const d = this.bus.decode(address, size, access);
-    if (d.ok || this.pciDevices.length === 0 || this.writes.outstanding() === 0) return d;
+    const retryable = this.pciDevices.length > 0 && this.writes.outstanding() > 0;
+    const d = this.bus.decode(address, size, access, !retryable);
+    if (d.ok || !retryable) return d;
     this.writes.waitUntilOutstandingAtMost(0);
     this.followBars();
     return this.bus.decode(address, size, access);

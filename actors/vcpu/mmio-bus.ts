@@ -115,7 +115,8 @@ export class MmioBus<T> {
    * one window. A bigint address above 2^53 is exact and simply unassigned; a number above
    * 2^53-1 is not exact, so it is a bad access.
    */
-  decode(addr: number | bigint, size: number, access: MmioAccess): DecodeResult<T> {
+  /** `count: false` decodes without counting a miss (the caller may retry, then counts). */
+  decode(addr: number | bigint, size: number, access: MmioAccess, count = true): DecodeResult<T> {
     if ((size !== 1 && size !== 2 && size !== 4 && size !== 8) || (access !== 'read' && access !== 'write')) return this.#bad();
     let a: number;
     if (typeof addr === 'number') {
@@ -123,13 +124,13 @@ export class MmioBus<T> {
       a = addr + 0; // -0 → 0
     } else if (typeof addr === 'bigint') {
       if (addr < 0n) return this.#bad();
-      if (addr >= BigInt(MMIO_ADDRESS_LIMIT)) return this.#unassigned(access);
+      if (addr >= BigInt(MMIO_ADDRESS_LIMIT)) return count ? this.#unassigned(access) : UNASSIGNED;
       a = Number(addr);
     } else {
       return this.#bad();
     }
     const w = this.#find(a);
-    if (w === undefined) return this.#unassigned(access);
+    if (w === undefined) return count ? this.#unassigned(access) : UNASSIGNED;
     const offset = a - w.base!;
     if (offset + size > w.size) return this.#bad();
     return { ok: true, window: w, offset };

@@ -106,6 +106,13 @@ describe('bad guest input', () => {
     expect(rig.surfacePixels(0, 0).pixels.every((p) => p === 0xff336699)).toBe(true);
   });
 
+  it('refuses a bad doorbell without losing the good one rung just before it', async () => {
+    rig = new EngineRig();
+    const out = await runGuest<{ codes: number[]; fence: number }>(rig, 'badDoorbell');
+    expect(out.fence).toBe(50);
+    expect(out.codes).toEqual(new Array(50).fill(E.badCommand));
+  });
+
   it('refuses a host refusal cleanly (unmap the host does not accept)', async () => {
     rig = new EngineRig({ refuse: new Set([EngineOut.UnmapMemory]) });
     const out = await runGuest<{ codes: Record<string, number> }>(rig, 'bad', [{ name: 'unmap refused', op: Op.Unmap, args: [1, 0, 0, 4096, 0] }]);

@@ -148,6 +148,24 @@ export const SCRIPTS: Record<string, EngineScript> = {
     return { codes, widthWhileMapped, mapped, mappedAfter: d.iosfcReg(IosfcReg.Mapped) };
   },
 
+  /** Rings a good doorbell, at once overwrites it with a bad one, then waits for the fence. */
+  badDoorbell(d) {
+    setUp(d);
+    d.setMode(0, 0);
+    const codes: number[] = [];
+    for (let round = 1; round <= 50; round++) {
+      d.fill(0, 0, 0, 16, 16, 0xff000000 + round);
+      d.present(0, []);
+      d.fence(round, false);
+      d.flush();
+      d.setReg(Reg.Doorbell, 0x7fff_fff0); // not a tail: refused, the good one stands
+      d.waitFence(round, 5000);
+      codes.push(d.errors().code);
+      d.ackErrors();
+    }
+    return { codes, fence: d.reg(Reg.FenceCompleted) };
+  },
+
   /** Leaves display 0 mid-frame: a mode, a present, then a draw that is not presented yet. */
   midframe(d) {
     setUp(d);

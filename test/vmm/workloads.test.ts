@@ -97,6 +97,8 @@ describe('built-in workloads, end to end', () => {
     const r = await runToEnd({ devices: [{ variant: 'pci', displayModes: MODES }], workload: { name: 'desktop', frames: 24, seed: 7 } });
     expect(r.vcpus[0]).toMatchObject({ state: 'done', fault: null });
     expect(r.stats.devices[0]!.configWrites).toBeGreaterThan(0);
+    // The first BAR0 access follows the BAR placement even while the config writes are in flight.
+    expect(r.vcpus[0]!.bus.unassignedReads).toBe(0);
     expect(r.stats.irq.msiDeliveries).toBe(r.stats.devices[0]!.interrupts.delivered);
     expect(r.stats.devices[0]!.interrupts.droppedWhileDisabled).toBe(0);
     expect(r.checksum).toBe(expected['desktop'] ?? actual['desktop']);

@@ -60,6 +60,16 @@ describe('MmioBus: windows', () => {
 });
 
 describe('MmioBus: decode', () => {
+  it('counts a miss only when asked to (a caller that retries counts its final attempt)', () => {
+    const bus = new MmioBus<string>();
+    bus.addWindow({ name: 'a', base: 0x1000, size: 0x1000, target: 'A' });
+    expect(bus.decode(0x5000, 4, 'read', false)).toMatchObject({ ok: false, reason: 'unassigned' });
+    expect(bus.decode(0x5000, 4, 'write', false)).toMatchObject({ ok: false, reason: 'unassigned' });
+    expect(bus.stats()).toMatchObject({ unassignedReads: 0, unassignedWrites: 0 });
+    expect(bus.decode(0x5000, 4, 'read')).toMatchObject({ ok: false, reason: 'unassigned' });
+    expect(bus.stats()).toMatchObject({ unassignedReads: 1, unassignedWrites: 0 });
+  });
+
   it('decodes the first and last bytes of a window and refuses straddling accesses', () => {
     const bus = vmapple();
     expect(at(bus.decode(0x30200000, 4, 'read'))).toEqual(['gfx', 0]);

@@ -184,6 +184,9 @@ void SoftEngine::gfxWrite(uint32_t offset, uint32_t value) {
     case RegRingSize: ringSize_.store(value); return;
     case RegRingControl: runOnExecutor(value == 1 ? Control::StartRing : Control::StopRing); return;
     case RegDoorbell:
+      // A tail that cannot be one is refused and the previous doorbell stands: overwriting it
+      // would lose commands the guest already rang for.
+      if (value >= ringPayloadBytes_.load() || (value & 3) != 0) return guestError(Error::BadCommand);
       doorbellTail_.store(value);
       scheduleExecutor();
       return;
@@ -293,6 +296,7 @@ void SoftEngine::startRing() {
   }
   ringTask_ = created.task;
   ringPayload_ = size - kRingHeaderBytes;
+  ringPayloadBytes_.store(ringPayload_);
   ringRunning_ = true;
   ringHead_.store(0);
   doorbellTail_.store(0);
@@ -302,6 +306,7 @@ void SoftEngine::startRing() {
 void SoftEngine::stopRing() {
   if (!ringRunning_) return;
   ringRunning_ = false;
+  ringPayloadBytes_.store(0);
   status_.fetch_and(~uint32_t{StatusRunning});
   tasks_.removeTask(ringTask_);
   host_.destroyTask(ringTask_);  // releases its mapping on the host side too

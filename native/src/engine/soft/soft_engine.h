@@ -126,6 +126,7 @@ class SoftEngine {
   bool ringRunning_ = false;
   uint32_t ringTask_ = 0;
   uint32_t ringPayload_ = 0;  // bytes after the header
+  std::atomic<uint32_t> ringPayloadBytes_{0};  // the same, for the dispatcher's DOORBELL check (0: no ring)
   std::vector<uint32_t> command_;  // one command, copied out of guest memory before it is checked
   std::vector<uint8_t> scratch_;       // READ_MEM and BLIT bounce buffer
   std::vector<uint8_t> glyphScratch_;  // CURSOR_DEFINE source bitmap
