@@ -161,29 +161,17 @@ export class Mailbox {
 
   private claimed = { base: 0, pos: 0 };
 
+  /** Claims a slot, waiting (spin, then park on not-full) while the mailbox is full. */
   private claim(timeoutMs: number): { base: number; pos: number } {
-    const w = this.words;
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
-    let spins = 0;
-    for (;;) {
-      if (Atomics.load(w, MailboxWord.Closed) !== 0) {
-        throw new MailboxClosedError(this.name, Atomics.load(w, MailboxWord.CloseReason));
-      }
-      const pos = Atomics.load(w, MailboxWord.Tail);
-      const base = MAILBOX_HEADER_WORDS + (pos & this.mask) * RECORD_WORDS;
-      const dif = (Atomics.load(w, base) - pos) | 0;
-      if (dif === 0) {
-        if (Atomics.compareExchange(w, MailboxWord.Tail, pos, (pos + 1) | 0) === pos) {
-          this.claimed.base = base;
-          this.claimed.pos = pos;
-          return this.claimed;
-        }
-      } else if (dif < 0) {
-        if (++spins > PRODUCER_SPINS) this.waitNotFull(deadline, timeoutMs);
-      }
+    for (let spins = 0; ; spins++) {
+      const claimed = this.tryClaim();
+      if (claimed !== null) return claimed;
+      if (spins > PRODUCER_SPINS) this.waitNotFull(deadline, timeoutMs);
     }
   }
 
+  /** Claims a slot without waiting; null when the mailbox is full (another producer winning is retried). */
   private tryClaim(): { base: number; pos: number } | null {
     const w = this.words;
     for (;;) {
