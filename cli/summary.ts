@@ -23,8 +23,9 @@ export function summarize(stats: VmStats, elapsedMs: number): string {
     );
     lines.push(`  errors: ${errors.length ? errors.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}` +
       (Object.keys(d.refusals).length ? `; host refusals: ${Object.entries(d.refusals).map(([k, n]) => `${k} ${n}`).join(', ')}` : ''));
-    d.displays.forEach((s, j) => {
-      lines.push(`  display${j}: ${s.mode ? `${s.mode.width}x${s.mode.height}` : 'no mode'}, ${s.frames} frames, ${s.encodes} encoded, ${s.coalesced} coalesced, ${s.staleEncodes} stale dropped`);
+    stats.compositor.displays.filter((s) => s.device === i).forEach((s) => {
+      lines.push(`  display${s.display}: ${s.mode ? `${s.mode.width}x${s.mode.height}` : 'no mode'}, ${s.frames} frames, ${s.encodes} encoded, ${s.coalesced} coalesced, ${s.staleEncodes} stale dropped` +
+        (s.vnc ? `; VNC :${s.vnc.port} ${s.vnc.stats.clientsTotal} clients, ${s.vnc.stats.bytesSent} bytes sent` : ''));
     });
   });
   lines.push(`interrupt controller: ${stats.irq.lines.reduce((n, l) => n + l.deliveries, 0) + stats.irq.msiDeliveries} deliveries, ${stats.irq.eois} EOIs`);

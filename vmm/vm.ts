@@ -1,8 +1,9 @@
-// A whole VM: guest RAM, the interrupt controller, the apple-gfx devices and the vCPUs, each an
-// actor under one supervisor. Start order follows the wait-for graph's leaves (interrupt
-// controller, devices, then vCPUs); stop order is the reverse, so no actor waits on one that
-// already left.
-import type { DeviceControl, DeviceStats } from '../actors/device/messages.js';
+// A whole VM: guest RAM, the interrupt controller, the display compositor, the apple-gfx devices
+// and the vCPUs, each an actor under one supervisor. Start order follows the wait-for graph's
+// leaves (interrupt controller and compositor, devices, then vCPUs); stop order is the reverse,
+// so no actor waits on one that already left.
+import type { CompositorConfig, CompositorControl, CompositorStats, VncOptions } from '../actors/compositor/messages.js';
+import type { DeviceControl, DeviceStats, KeptFrame } from '../actors/device/messages.js';
 import type { IrqActorStats, IrqConfig, IrqControl } from '../actors/irq/messages.js';
 import { Supervisor, type ActorHandle } from '../actors/runtime/supervisor.js';
 import { RAM_BASE, deviceLines, deviceVectors } from '../actors/vcpu/layout.js';
@@ -12,6 +13,8 @@ import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/inde
 import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
 import { createBarTable } from '../shared/mmio/bar-table.js';
 import { createCompletionBuffer } from '../shared/mmio/completion.js';
+import { createCursorSlot } from '../shared/display/cursor-slot.js';
+import { createSurfacePool } from '../shared/display/surface-layout.js';
 import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
 import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
 import { TraceSetReader } from '../shared/trace/reader.js';
@@ -23,6 +26,7 @@ export interface VmStats {
   vcpus: VcpuStats[];
   devices: DeviceStats[];
   irq: IrqActorStats;
+  compositor: CompositorStats;
 }
 
 /** Engine reply slots per device: one per engine thread, and the payload a cursor glyph needs. */
@@ -33,6 +37,7 @@ export class Vm {
   readonly memory: GuestMemory;
   readonly supervisor: Supervisor;
   private irq: ActorHandle<IrqControl> | null = null;
+  private compositor: ActorHandle<CompositorControl> | null = null;
   private readonly devices: ActorHandle<DeviceControl>[] = [];
   private readonly vcpus: ActorHandle<VcpuControl>[] = [];
   private readonly irqStates: VcpuIrqState[] = [];
@@ -68,6 +73,17 @@ export class Vm {
     const bars = createBarTable(config.devices.length);
     const irqMailbox = supervisor.createMailbox('irq', { capacity: 1024 });
     const deviceMailboxes = config.devices.map((_, i) => supervisor.createMailbox(`device${i}`, { capacity: 1024 }));
+    // Only JS actors post to the compositor, so it can park with Atomics.waitAsync and keep its
+    // event loop (VNC sockets) running.
+    const compositorMailbox = supervisor.createMailbox('compositor', { capacity: 4096, park: 'atomics' });
+    const engineInbound = config.devices.map((_, i) => supervisor.createMailbox(`device${i}-engine`, { capacity: 1024 }));
+    // Surfaces sized for the largest mode, made once: a mode change never frees what an encode targets.
+    const displayBuffers = config.devices.map((d) =>
+      d.displays.map((s) => ({
+        surfaces: createSurfacePool(Math.max(...s.modes.map((m) => m.width)), Math.max(...s.modes.map((m) => m.height)), 1),
+        cursor: createCursorSlot(),
+      })),
+    );
     const irqBuffers = Array.from({ length: allVcpus }, () => createVcpuIrqBuffer());
     this.irqStates.push(...irqBuffers.map((b) => new VcpuIrqState(b)));
     supervisor.onRelease(() => this.irqStates.forEach((s) => s.requestStop()));
@@ -83,6 +99,15 @@ export class Vm {
     });
     this.irq = await supervisor.spawn<IrqControl>({ name: 'irq', module: 'actors/irq/worker', mailbox: irqMailbox, config: { lines, vcpus: irqBuffers } satisfies IrqConfig, spinBudget: 200 });
 
+    const compositorConfig: CompositorConfig = {
+      displays: config.devices.flatMap((d, i) =>
+        d.displays.map((s, j) => ({ device: i, display: j, serial: s.serial, ...displayBuffers[i]![j]!, engineInbound: engineInbound[i]!.buffer })),
+      ),
+    };
+    this.compositor = await supervisor.spawn<CompositorControl>({
+      name: 'compositor', module: 'actors/compositor/worker', mailbox: compositorMailbox, config: compositorConfig, asyncPark: true, parkTimeoutMs: 1000,
+    });
+
     for (const [i, device] of config.devices.entries()) {
       const engineReplies = supervisor.createReplyTable(config.enginePoolThreads + 2, ENGINE_REPLY_PAYLOAD);
       const engineThreads = ['mmio', 'display', ...Array.from({ length: config.enginePoolThreads }, (_, p) => `pool ${p}`)];
@@ -97,7 +122,8 @@ export class Vm {
           config: {
             index: i,
             variant: device.variant,
-            displays: device.displays,
+            displays: device.displays.map((s, j) => ({ ...s, ...displayBuffers[i]![j]! })),
+            compositorMailbox: compositorMailbox.buffer,
             vcpus: allVcpus,
             gfxLine: l.gfx,
             iosfcLine: l.iosfc,
@@ -106,7 +132,7 @@ export class Vm {
             barTable: bars,
             engineReplies: engineReplies.buffer,
             // Made by the supervisor so a failure closes it too: the engine's dispatcher then leaves.
-            engineInbound: supervisor.createMailbox(`device${i}-engine`, { capacity: 1024 }).buffer,
+            engineInbound: engineInbound[i]!.buffer,
             poolThreads: config.enginePoolThreads,
             engineTraceRing,
             limits: config.limits,
@@ -179,19 +205,33 @@ export class Vm {
   }
 
   async stats(): Promise<VmStats> {
-    const [vcpus, devices, irq] = await Promise.all([
+    const [vcpus, devices, irq, compositor] = await Promise.all([
       Promise.all(this.vcpus.map((v) => v.control.stats())),
       Promise.all(this.devices.map((d) => d.control.stats())),
       this.irq!.control.stats(),
+      this.compositor!.control.stats(),
     ]);
-    return { vcpus, devices, irq };
+    return { vcpus, devices, irq, compositor };
   }
 
-  /** The latest frame of a display as the device encoded it (ARGB words). */
-  async frame(device = 0, display = 0) {
-    const d = this.devices[device];
-    if (!d) throw new RangeError(`no device ${device}`);
-    return d.control.frame(display);
+  /** The latest frame of a display as the compositor keeps it (ARGB words, cursor apart). */
+  async frame(device = 0, display = 0): Promise<KeptFrame | null> {
+    const d = this.config.devices[device];
+    if (!d) throw new RangeError(`no device ${device} (the VM has ${this.config.devices.length})`);
+    if (!d.displays[display]) throw new RangeError(`device ${device} has no display ${display} (it has ${d.displays.length})`);
+    return this.compositor!.control.frame(device, display);
+  }
+
+  /**
+   * Serves every display over VNC (RFB 3.8): display k of the VM (devices in order, then their
+   * displays) on port + k, 127.0.0.1 unless host says otherwise; returns the ports.
+   */
+  async startVnc(options: VncOptions): Promise<number[]> {
+    return this.compositor!.control.startVnc(options);
+  }
+
+  async stopVnc(): Promise<void> {
+    await this.compositor!.control.stopVnc();
   }
 
   /**
@@ -231,11 +271,13 @@ export class Vm {
   async settle(timeoutMs = 10_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const devices = await Promise.all(this.devices.map((d) => d.control.stats()));
-      const settled = devices.every(
-        (d) => d.engine !== null && d.displays.reduce((n, s) => n + s.frames, 0) === d.engine.presents &&
-          d.displays.every((s) => !s.busy && s.lastFrameSeq === s.frames),
-      );
+      const [devices, compositor] = await Promise.all([Promise.all(this.devices.map((d) => d.control.stats())), this.compositor!.control.stats()]);
+      const settled = devices.every((d, i) => {
+        const shown = compositor.displays.filter((s) => s.device === i);
+        // Every present reached the compositor, and its last frame is encoded and kept.
+        return d.engine !== null && shown.reduce((n, s) => n + s.frames, 0) === d.engine.presents &&
+          shown.every((s) => !s.busy && s.lastFrameSeq === s.frames);
+      });
       if (settled) return;
       if (performance.now() > deadline) throw new Error(`frames not settled after ${timeoutMs} ms`);
       await new Promise((r) => setTimeout(r, 5));
@@ -255,6 +297,7 @@ export class Vm {
     if (!this.supervisor.failed) {
       await this.supervisor.stopActors(this.vcpus.map((v) => v.name));
       await this.supervisor.stopActors(this.devices.map((d) => d.name));
+      if (this.compositor) await this.supervisor.stopActors([this.compositor.name]);
     }
     await this.supervisor.shutdown();
   }

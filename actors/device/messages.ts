@@ -30,7 +30,10 @@ export interface DeviceConfig {
   /** Index among the VM's devices (BAR table entry, interrupt lines). */
   index: number;
   variant: DeviceVariant;
-  displays: { serial: number; modes: DisplayModeSpec[] }[];
+  /** Per display: its modes, the surface pool the engine encodes into, and the cursor glyph slot. */
+  displays: { serial: number; modes: DisplayModeSpec[]; surfaces: SharedArrayBuffer; cursor: SharedArrayBuffer }[];
+  /** Display events go to the compositor actor's mailbox. */
+  compositorMailbox: SharedArrayBuffer;
   vcpus: number;
   /** MMIO variant: the interrupt controller lines of the gfx and iosfc interrupts. */
   gfxLine: number;
@@ -48,19 +51,12 @@ export interface DeviceConfig {
   callbackTimeoutMs?: number;
 }
 
-export interface DisplayStats {
+/** A display as the device sees it; frames and cursors are the compositor's (CompositorStats). */
+export interface DeviceDisplayStats {
   serial: number;
   mode: { width: number; height: number } | null;
-  generation: number;
-  frames: number;
-  encodes: number;
-  coalesced: number;
-  /** Encodes answered for an old mode: dropped, never shown. */
-  staleEncodes: number;
-  lastFrameSeq: number;
-  /** An encode is in flight or wanted: the kept frame may still change. */
-  busy: boolean;
-  cursor: { visible: boolean; x: number; y: number; glyphs: number };
+  /** Cursor glyphs handed to the compositor. */
+  cursorGlyphs: number;
 }
 
 export interface DeviceStats {
@@ -73,7 +69,9 @@ export interface DeviceStats {
   refusals: Record<string, number>;
   interrupts: { raised: number; delivered: number; droppedWhileDisabled: number };
   tasks: TaskSpaceStats;
-  displays: DisplayStats[];
+  displays: DeviceDisplayStats[];
+  /** Display events forwarded to the compositor, and how many had to wait in the backlog. */
+  displayEvents: { forwarded: number; backlogged: number };
   engine: import('../../shared/native/types.js').EngineStats | null;
   mailbox: MailboxStats;
 }
@@ -99,6 +97,4 @@ export interface KeptFrame {
 
 export interface DeviceControl {
   stats(): DeviceStats;
-  /** The latest encoded frame of a display and its cursor. */
-  frame(display: number): KeptFrame | null;
 }

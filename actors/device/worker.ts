@@ -1,10 +1,10 @@
 // The apple-gfx device actor: owns one device — its native engine, tasks, mappings, displays,
 // PCI config space (PCI variant) — and never blocks (DESIGN.md rule 3). MMIO from vCPUs is handed
 // to the engine's inbound mailbox without waiting (the engine completes it straight to the vCPU);
-// engine callbacks are answered here; display events feed the frame keeper; interrupts go to the
-// interrupt controller.
+// engine callbacks are answered here; display events go on to the compositor actor; interrupts
+// go to the interrupt controller.
 import { runActor } from '../runtime/host.js';
-import { createSurfacePool } from '../../shared/display/surface-layout.js';
+import { CURSOR_MAX_SIZE, CursorSlot } from '../../shared/display/cursor-slot.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { u32, type MailboxRecord } from '../../shared/mailbox/record.js';
 import { BarTable } from '../../shared/mmio/bar-table.js';
@@ -14,9 +14,9 @@ import { ReplyTable } from '../../shared/reply/reply-table.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { EngineCallbacks } from './callbacks.js';
 import { EngineIn, EngineOut } from './engine-records.js';
-import { FrameKeeper } from './frame-keeper.js';
+import { DisplayEvents } from './display-events.js';
 import { InterruptRouter } from './interrupts.js';
-import { DeviceKind, DeviceWindow, type CursorGlyph, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
+import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
 import { PciConfigSpace } from './pci-config.js';
 import { TaskSpace } from './task-space.js';
 
@@ -32,12 +32,9 @@ await runActor<DeviceControl>((ctx) => {
   const callbacks = new EngineCallbacks(tasks, memory, engineReplies);
   const pci = config.variant === 'apple-gfx-pci' ? new PciConfigSpace() : null;
   const irq = new InterruptRouter(new Mailbox(config.irqMailbox, 'irq'), pci);
-  const maxW = (d: DeviceConfig['displays'][number]) => Math.max(...d.modes.map((m) => m.width));
-  const maxH = (d: DeviceConfig['displays'][number]) => Math.max(...d.modes.map((m) => m.height));
-  const surfaces = config.displays.map((d) => createSurfacePool(maxW(d), maxH(d), 1));
-  const cursors: { visible: boolean; x: number; y: number; glyphs: number; glyph: CursorGlyph | null }[] = config.displays.map(() => ({
-    visible: false, x: 0, y: 0, glyphs: 0, glyph: null,
-  }));
+  const cursorSlots = config.displays.map((d) => new CursorSlot(d.cursor));
+  const cursorGlyphs = config.displays.map(() => 0);
+  const display = new DisplayEvents(new Mailbox(config.compositorMailbox, 'compositor'), config.index);
   const modes: ({ width: number; height: number } | null)[] = config.displays.map(() => null);
   const counters = { mmioReads: 0, mmioWrites: 0, configReads: 0, configWrites: 0 };
   /** MMIO records the engine's mailbox could not take yet, in order. */
@@ -55,17 +52,13 @@ await runActor<DeviceControl>((ctx) => {
     vcpuReplies: ctx.replies.words,
     writeCompletion,
     vcpus: config.vcpus,
-    displays: config.displays.map((d, i) => ({ port: i, serial: d.serial, modes: d.modes, surfaces: new Int32Array(surfaces[i]!), surfaceCount: 1 })),
+    displays: config.displays.map((d, i) => ({ port: i, serial: d.serial, modes: d.modes, surfaces: new Int32Array(d.surfaces), surfaceCount: 1 })),
     iosfc: config.variant === 'apple-gfx-mmio',
     poolThreads: config.poolThreads,
     maxContextBytes: config.limits.maxTaskBytes ?? 1 << 30,
     ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
     ...(config.engineTraceRing !== undefined && ctx.traceSet ? { trace: { set: new Int32Array(ctx.traceSet), firstRing: config.engineTraceRing } } : {}),
   });
-
-  const keeper = new FrameKeeper(config.displays.length, surfaces, (display, surface, generation, w, h) =>
-    inbound.tryEnqueue(EngineIn.Encode, [display, surface, generation, 0, 0, w, h]),
-  );
 
   if (pci) {
     // BAR0 decodes only while memory space is enabled; the vCPUs' buses follow the table.
@@ -102,7 +95,7 @@ await runActor<DeviceControl>((ctx) => {
   const engineEvent = (record: MailboxRecord) => {
     const a = record.args;
     if (callbacks.handle(record.kind, a)) return;
-    const display = u32(a, 1);
+    const port = u32(a, 1);
     switch (record.kind) {
       case EngineOut.RaiseInterrupt:
         ctx.trace?.instant(TRACE_EVENTS.apple_gfx_raise_irq, u32(a, 1));
@@ -114,43 +107,38 @@ await runActor<DeviceControl>((ctx) => {
         return;
       case EngineOut.ModeChange:
         ctx.trace?.instant(TRACE_EVENTS.apple_gfx_mode_change, u32(a, 2), u32(a, 3));
-        if (display < modes.length) modes[display] = { width: u32(a, 2), height: u32(a, 3) };
-        keeper.onModeChange(display, u32(a, 2), u32(a, 3), u32(a, 6));
+        if (port < modes.length) modes[port] = { width: u32(a, 2), height: u32(a, 3) };
+        display.modeChange(port, u32(a, 2), u32(a, 3), u32(a, 6));
         return;
       case EngineOut.NewFrame:
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_new_frame, display, u32(a, 2));
-        keeper.onNewFrame(display);
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_new_frame, port, u32(a, 2));
+        display.newFrame(port, u32(a, 2));
         return;
       case EngineOut.EncodeDone:
-        keeper.onEncodeDone(display, u32(a, 3), u32(a, 4), u32(a, 5));
+        display.encodeDone(port, u32(a, 3), u32(a, 4), u32(a, 5));
         return;
       case EngineOut.CursorGlyph: {
-        // Take the glyph out of the slot (the display queue waits for this answer).
-        const c = cursors[u32(a, 3)];
+        // Copy the glyph out of the reply slot into the display's cursor slot for the compositor
+        // (the display queue waits for this answer, so the copy is the only work done here).
+        const target = u32(a, 3);
+        const slot = cursorSlots[target];
         const [w, h] = [u32(a, 4), u32(a, 5)];
         const payload = engineReplies.payload(u32(a, 1) < engineReplies.slots ? u32(a, 1) : 0);
-        if (c && w * h * 4 <= payload.length) {
-          c.glyphs++;
-          const argb = new Uint32Array(w * h);
-          new Uint8Array(argb.buffer).set(payload.subarray(0, w * h * 4));
-          c.glyph = { width: w, height: h, hotX: u32(a, 6), hotY: u32(a, 7), argb };
+        if (slot && w * h * 4 <= payload.length && w <= CURSOR_MAX_SIZE && h <= CURSOR_MAX_SIZE) {
+          cursorGlyphs[target]!++;
+          display.cursorGlyph(target, slot.write(w, h, u32(a, 6), u32(a, 7), payload));
         }
         ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_set, 32, u32(a, 4), u32(a, 5));
         engineReplies.reply(u32(a, 1), a[2]!);
         return;
       }
       case EngineOut.CursorShow: {
-        const c = cursors[display];
-        if (c) c.visible = a[2] !== 0;
+        display.cursorShow(port, a[2] !== 0);
         ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_show, a[2]!);
         return;
       }
       case EngineOut.CursorMove: {
-        const c = cursors[display];
-        if (c) {
-          c.x = a[2]!;
-          c.y = a[3]!;
-        }
+        display.cursorMove(port, a[2]!, a[3]!);
         ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_move, a[2]!, a[3]!);
         return;
       }
@@ -167,8 +155,8 @@ await runActor<DeviceControl>((ctx) => {
     onIdle() {
       while (backlog.length > 0 && inbound.tryEnqueue(backlog[0]!.kind, backlog[0]!.args)) backlog.shift();
       const irqLeft = irq.flush();
-      const encodesLeft = keeper.flush();
-      return backlog.length > 0 || irqLeft || encodesLeft;
+      const displayLeft = display.flush();
+      return backlog.length > 0 || irqLeft || displayLeft;
     },
     onStop() {
       engine.stop();
@@ -181,20 +169,11 @@ await runActor<DeviceControl>((ctx) => {
         refusals: { ...callbacks.refusals },
         interrupts: { raised: irq.raised, delivered: irq.delivered, droppedWhileDisabled: irq.droppedWhileDisabled },
         tasks: tasks.stats(),
-        displays: config.displays.map((d, i) => ({
-          serial: d.serial,
-          mode: modes[i] ?? null,
-          ...keeper.stats(i),
-          cursor: { visible: cursors[i]!.visible, x: cursors[i]!.x, y: cursors[i]!.y, glyphs: cursors[i]!.glyphs },
-        })),
+        displays: config.displays.map((d, i) => ({ serial: d.serial, mode: modes[i] ?? null, cursorGlyphs: cursorGlyphs[i]! })),
+        displayEvents: { forwarded: display.forwarded, backlogged: display.backlogged },
         engine: engine.stats(),
         mailbox: ctx.mailbox.stats(),
       }),
-      frame: (display: number) => {
-        const f = keeper.frame(display);
-        const c = cursors[display];
-        return f && c ? { ...f, cursor: { visible: c.visible, x: c.x, y: c.y, glyph: c.glyph } } : null;
-      },
     },
   };
 });

@@ -16,6 +16,8 @@ export interface ActorBoot {
   trace: { set: SharedArrayBuffer; ring: number } | null;
   spinBudget: number;
   parkTimeoutMs: number;
+  /** Park with Atomics.waitAsync so the event loop keeps running (an actor that serves sockets). */
+  asyncPark: boolean;
   config: unknown;
   control: MessagePort;
 }

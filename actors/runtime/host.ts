@@ -121,6 +121,10 @@ async function pump(mailbox: Mailbox, behaviour: ActorBehaviour<object>, boot: A
       await yieldToEventLoop();
       continue;
     }
+    if (boot.asyncPark) {
+      await mailbox.waitForWorkAsync(boot.parkTimeoutMs);
+      continue;
+    }
     const outcome = mailbox.waitForWork(boot.spinBudget, boot.parkTimeoutMs);
     if (outcome !== 'ready') await yieldToEventLoop();
   }

@@ -44,6 +44,11 @@ export interface SpawnSpec {
   spinBudget?: number;
   /** A parked actor wakes at least this often to serve its event loop. */
   parkTimeoutMs?: number;
+  /**
+   * The actor serves sockets, so it must never block its thread: it parks with Atomics.waitAsync.
+   * Its mailbox must be in 'atomics' park mode (only JS threads may produce into it).
+   */
+  asyncPark?: boolean;
 }
 
 export type Control<C> = Comlink.Remote<C & BaseControl>;
@@ -155,6 +160,7 @@ export class Supervisor extends EventEmitter {
   async spawn<C extends object = object>(spec: SpawnSpec): Promise<ActorHandle<C>> {
     if (this.failure || this.shuttingDown) throw new VmStoppedError(spec.name, this.failure ?? 'shutdown');
     if (this.actors.has(spec.name)) throw new Error(`an actor named ${spec.name} already exists`);
+    if (spec.asyncPark && spec.mailbox.parkMode !== 'atomics') throw new Error(`actor ${spec.name}: asyncPark needs a mailbox created with park: 'atomics'`);
     const replySlots = this.reserveReplySlots(spec.replySlots ?? 0);
     const traceRing = this.reserveTraceRing(spec.name);
     const { port1, port2 } = new MessageChannel();
@@ -168,6 +174,7 @@ export class Supervisor extends EventEmitter {
       trace: { set: this.traceSet, ring: traceRing },
       spinBudget: spec.spinBudget ?? 2000,
       parkTimeoutMs: spec.parkTimeoutMs ?? 50,
+      asyncPark: spec.asyncPark ?? false,
       config: spec.config ?? null,
       control: port2,
     };

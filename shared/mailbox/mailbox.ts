@@ -274,6 +274,35 @@ export class Mailbox {
     return outcome === 'timed-out' ? 'timed-out' : 'woken';
   }
 
+  /**
+   * waitForWork for a consumer that must keep its event loop running (it serves sockets): parks
+   * with Atomics.waitAsync instead of blocking the thread. Only for mailboxes in 'atomics' park
+   * mode, because a futex wake from a native thread cannot reach an Atomics waiter.
+   */
+  async waitForWorkAsync(timeoutMs: number): Promise<WorkOutcome> {
+    if (this.parker.mode !== ParkMode.Atomics) throw new Error(`mailbox ${this.name}: asynchronous parking needs park mode 'atomics'`);
+    const w = this.words;
+    if (this.hasWork()) return 'ready';
+    if (this.takeAttention()) return 'attention';
+    Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_PARKED);
+    if (this.hasWork() || this.takeAttention() || Atomics.load(w, MailboxWord.Closed) !== 0) {
+      Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_RUNNING);
+      return this.hasWork() ? 'ready' : this.closed ? 'closed' : 'attention';
+    }
+    Atomics.add(w, MailboxWord.ConsumerParks, 1);
+    const wait = Atomics.waitAsync(w, MailboxWord.DoorbellState, DOORBELL_PARKED, timeoutMs < 0 ? Infinity : timeoutMs);
+    const outcome = wait.async ? await wait.value : wait.value;
+    Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_RUNNING);
+    if (this.hasWork()) return 'ready';
+    if (Atomics.load(w, MailboxWord.Closed) !== 0) return 'closed';
+    if (this.takeAttention()) return 'attention';
+    return outcome === 'timed-out' ? 'timed-out' : 'woken';
+  }
+
+  get parkMode(): 'futex' | 'atomics' {
+    return this.parker.mode === ParkMode.Atomics ? 'atomics' : 'futex';
+  }
+
   private takeAttention(): boolean {
     const now = Atomics.load(this.words, MailboxWord.Attention);
     if (now === this.attentionSeen) return false;

@@ -34,6 +34,7 @@ export const TRACE_EVENTS = {
   engine_command: 43,
   engine_error: 44,
   engine_encode: 45,
+  compositor_encode_done: 46,
 } as const;
 
 export type TraceEventName = keyof typeof TRACE_EVENTS;

@@ -18,11 +18,11 @@ describe('pvg-vmm trace', () => {
       timeout: 60_000,
     });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/trace: \d+ events on 7 tracks/);
+    expect(r.stdout).toMatch(/trace: \d+ events on 8 tracks/);
     const trace = JSON.parse(readFileSync(out, 'utf8')) as ChromeTrace;
     const tracks = new Map(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [String(e.args!.name), e.tid]));
     expect([...tracks.keys()].sort()).toEqual(
-      ['device0', 'device0 engine display', 'device0 engine mmio', 'device0 engine pool 0', 'device0 engine pool 1', 'irq', 'vcpu0'].sort(),
+      ['compositor', 'device0', 'device0 engine display', 'device0 engine mmio', 'device0 engine pool 0', 'device0 engine pool 1', 'irq', 'vcpu0'].sort(),
     );
     const on = (track: string) => trace.traceEvents.filter((e) => e.ph !== 'M' && e.tid === tracks.get(track));
     // The MMIO dispatcher: register accesses as complete spans.
@@ -38,6 +38,8 @@ describe('pvg-vmm trace', () => {
     // The interrupt controller delivered, the device actor saw frames.
     expect(on('irq').some((e) => e.name === 'irq_deliver')).toBe(true);
     expect(on('device0').some((e) => e.name === 'apple_gfx_new_frame')).toBe(true);
+    // The compositor took the encoded frames.
+    expect(on('compositor').some((e) => e.name === 'compositor_encode_done')).toBe(true);
     // One timeline, starting at 0, in order.
     const ts = trace.traceEvents.filter((e) => e.ph !== 'M').map((e) => e.ts);
     expect(Math.min(...ts)).toBe(0);

@@ -8,6 +8,7 @@ import { PNG } from 'pngjs';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { Vm } from '../../vmm/vm.js';
+import { composeReference } from '../support/compose.js';
 
 let vm: Vm | null = null;
 afterEach(async () => {
@@ -29,21 +30,7 @@ describe('snapshots', () => {
     const png = PNG.sync.read(readFileSync(file));
     expect([png.width, png.height]).toEqual([320, 200]);
 
-    // Reference: straight-alpha SourceOver of the glyph at (x - hotX, y - hotY), rounded, opaque out.
-    const expected = Uint32Array.from(frame.pixels);
-    const { x, y } = frame.cursor;
-    for (let gy = 0; gy < glyph.height; gy++) {
-      for (let gx = 0; gx < glyph.width; gx++) {
-        const px = x - glyph.hotX + gx;
-        const py = y - glyph.hotY + gy;
-        if (px < 0 || py < 0 || px >= 320 || py >= 200) continue;
-        const s = glyph.argb[gy * glyph.width + gx]!;
-        const d = expected[py * 320 + px]!;
-        const a = s >>> 24;
-        const ch = (sh: number) => Math.round((((s >>> sh) & 255) * a + ((d >>> sh) & 255) * (255 - a)) / 255);
-        expected[py * 320 + px] = ((ch(16) << 16) | (ch(8) << 8) | ch(0)) >>> 0;
-      }
-    }
+    const expected = composeReference(frame.pixels, 320, 200, { ...glyph, ...frame.cursor }, 0xff);
     let mismatches = 0;
     let cursorPixels = 0;
     for (let i = 0; i < 320 * 200; i++) {

@@ -37,5 +37,6 @@ enum class Event : uint16_t {
   engine_command = 43,
   engine_error = 44,
   engine_encode = 45,
+  compositor_encode_done = 46,
 };
 }  // namespace pvg::trace

@@ -1,6 +1,7 @@
 // A FramebufferSource the tests draw into, and a server started on a free port with a log kept.
 import { VncServer, type VncServerOptions } from '../../../../actors/compositor/vnc/server.js';
 import type { CursorImage, FramebufferSource, Rect } from '../../../../actors/compositor/vnc/types.js';
+import { composeReference } from '../../../support/compose.js';
 
 export class TestSource implements FramebufferSource {
   w: number;
@@ -97,19 +98,5 @@ export function testCursor(x: number, y: number, size = 8): CursorImage {
  * SourceOver, rounded), the result's alpha byte set to `alpha`.
  */
 export function composeCursorReference(source: TestSource, alpha: number): Uint32Array {
-  const out = Uint32Array.from(source.px);
-  const c = source.cur!;
-  for (let gy = 0; gy < c.height; gy++) {
-    for (let gx = 0; gx < c.width; gx++) {
-      const x = c.x - c.hotX + gx;
-      const y = c.y - c.hotY + gy;
-      if (x < 0 || y < 0 || x >= source.w || y >= source.h) continue;
-      const s = c.argb[gy * c.width + gx]!;
-      const d = out[y * source.w + x]!;
-      const a = s >>> 24;
-      const ch = (sh: number) => Math.round((((s >>> sh) & 255) * a + ((d >>> sh) & 255) * (255 - a)) / 255);
-      out[y * source.w + x] = ((alpha << 24) | (ch(16) << 16) | (ch(8) << 8) | ch(0)) >>> 0;
-    }
-  }
-  return out;
+  return composeReference(source.px, source.w, source.h, source.cur, alpha);
 }

@@ -1,0 +1,87 @@
+// The compositor actor's records (from the device actors), configuration and control plane.
+import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
+import type { KeptFrame } from '../device/messages.js';
+import type { VncServerStats } from './vnc/types.js';
+
+/** Device actor → compositor. Word 0 is the device index, word 1 the display on that device. */
+export const enum CompositorKind {
+  /** device, display, width, height, generation */
+  ModeChange = 1,
+  /** device, display, frameSeq */
+  NewFrame = 2,
+  /** device, display, generation, status, frameSeq */
+  EncodeDone = 3,
+  /** device, display, cursor-slot sequence (the glyph is in that display's cursor slot) */
+  CursorGlyph = 4,
+  /** device, display, visible */
+  CursorShow = 5,
+  /** device, display, x, y */
+  CursorMove = 6,
+}
+
+/** One display the compositor serves: where its frames and cursor come from. */
+export interface CompositorDisplayConfig {
+  device: number;
+  display: number;
+  serial: number;
+  /** The surface pool the engine encodes into (surface-layout.ts). */
+  surfaces: SharedArrayBuffer;
+  /** The seqlocked cursor glyph slot the device actor fills (cursor-slot.ts). */
+  cursor: SharedArrayBuffer;
+  /** The device engine's inbound mailbox: encode requests go straight there. */
+  engineInbound: SharedArrayBuffer;
+}
+
+export interface CompositorConfig {
+  displays: CompositorDisplayConfig[];
+}
+
+export interface VncOptions {
+  /** The first display's port; display k listens on port + k (0: every display picks a free port). */
+  port: number;
+  host?: string;
+  password?: string;
+}
+
+export interface CompositorDisplayStats {
+  device: number;
+  display: number;
+  serial: number;
+  mode: { width: number; height: number } | null;
+  generation: number;
+  /** New-frame events from the engine. */
+  frames: number;
+  /** Encodes applied to the kept frame. */
+  encodes: number;
+  /** New frames folded into an already pending encode. */
+  coalesced: number;
+  /** Encodes answered for an old mode: dropped, never shown. */
+  staleEncodes: number;
+  /** Encode requests the engine's mailbox could not take at once (retried). */
+  encodeRetries: number;
+  /** Damage rectangles handed to the sinks. */
+  damageRects: number;
+  /** Pixels copied from the engine's surface into the kept frame. */
+  pixelsCopied: number;
+  lastFrameSeq: number;
+  /** An encode is in flight or wanted: the kept frame may still change. */
+  busy: boolean;
+  cursor: { visible: boolean; x: number; y: number; glyphs: number; tornGlyphReads: number };
+  vnc: { port: number; stats: VncServerStats } | null;
+}
+
+export interface CompositorStats {
+  displays: CompositorDisplayStats[];
+  mailbox: MailboxStats;
+  /** Records naming a display the compositor does not serve, or an unknown kind (counted, ignored). */
+  unknownRecords: number;
+}
+
+export interface CompositorControl {
+  stats(): CompositorStats;
+  /** The latest frame of a display, without the cursor composited, and its cursor. */
+  frame(device: number, display: number): KeptFrame | null;
+  /** Starts one VNC server per display (all displays, in configuration order); returns the ports. */
+  startVnc(options: VncOptions): Promise<number[]>;
+  stopVnc(): Promise<void>;
+}

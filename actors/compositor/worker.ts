@@ -1,0 +1,123 @@
+// The display compositor actor: one per VM, serving every display of every device. It keeps each
+// display's latest frame in its own memory, pacing encodes from the engines (never waiting for
+// one), and feeds the sinks: VNC servers on its own event loop (so it parks asynchronously, never
+// blocking its thread) and snapshots through frame(). The null sink is a display with no server.
+import { runActor } from '../runtime/host.js';
+import { Mailbox } from '../../shared/mailbox/mailbox.js';
+import { MailboxClosedError } from '../../shared/mailbox/errors.js';
+import { u32, type MailboxRecord } from '../../shared/mailbox/record.js';
+import { TRACE_EVENTS } from '../../shared/trace/events.js';
+import { EngineIn } from '../device/engine-records.js';
+import { DisplayFrames } from './display-frames.js';
+import { CompositorKind, type CompositorConfig, type CompositorControl, type CompositorStats, type VncOptions } from './messages.js';
+import { VncServer } from './vnc/server.js';
+
+await runActor<CompositorControl>((ctx) => {
+  const config = ctx.config as CompositorConfig;
+  const engines = new Map<SharedArrayBuffer, Mailbox>();
+  const displays = config.displays.map((d) => {
+    let engine = engines.get(d.engineInbound);
+    if (!engine) engines.set(d.engineInbound, (engine = new Mailbox(d.engineInbound, `device${d.device}-engine`)));
+    const inbound = engine;
+    return new DisplayFrames(d, (generation, width, height) => {
+      try {
+        return inbound.tryEnqueue(EngineIn.Encode, [d.display, 0, generation, 0, 0, width, height]);
+      } catch (e) {
+        if (e instanceof MailboxClosedError) return true; // the device is gone: nothing will answer, nothing to wait for
+        throw e;
+      }
+    });
+  });
+  const byDevice = new Map<number, DisplayFrames[]>();
+  for (const d of displays) {
+    const list = byDevice.get(d.config.device) ?? [];
+    list[d.config.display] = d;
+    byDevice.set(d.config.device, list);
+  }
+  let vnc: VncServer[] = [];
+  let unknownRecords = 0;
+
+  const find = (device: number, display: number) => byDevice.get(device)?.[display] ?? null;
+
+  const onRecord = (record: MailboxRecord) => {
+    const a = record.args;
+    const d = find(u32(a, 0), u32(a, 1));
+    if (!d) {
+      unknownRecords++;
+      return;
+    }
+    switch (record.kind) {
+      case CompositorKind.ModeChange:
+        d.onModeChange(u32(a, 2), u32(a, 3), u32(a, 4));
+        return;
+      case CompositorKind.NewFrame:
+        d.onNewFrame();
+        return;
+      case CompositorKind.EncodeDone:
+        ctx.trace?.instant(TRACE_EVENTS.compositor_encode_done, u32(a, 1), u32(a, 4));
+        d.onEncodeDone(u32(a, 2), u32(a, 3), u32(a, 4));
+        return;
+      case CompositorKind.CursorGlyph:
+        d.onCursorGlyph(u32(a, 2));
+        return;
+      case CompositorKind.CursorShow:
+        d.onCursorShow(a[2] !== 0);
+        return;
+      case CompositorKind.CursorMove:
+        d.onCursorMove(a[2]!, a[3]!);
+        return;
+      default:
+        unknownRecords++;
+    }
+  };
+
+  const stopVnc = async () => {
+    const servers = vnc;
+    vnc = [];
+    servers.forEach((s, i) => displays[i]!.removeSink(s));
+    await Promise.all(servers.map((s) => s.close()));
+  };
+
+  return {
+    onRecord,
+    onIdle() {
+      let left = false;
+      for (const d of displays) left = d.flush() || left;
+      return left;
+    },
+    async onStop() {
+      await stopVnc();
+    },
+    control: {
+      stats: (): CompositorStats => ({
+        displays: displays.map((d, i) => ({ ...d.stats(), vnc: vnc[i] ? { port: vnc[i].port, stats: vnc[i].stats() } : null })),
+        mailbox: ctx.mailbox.stats(),
+        unknownRecords,
+      }),
+      frame: (device: number, display: number) => find(device, display)?.frame() ?? null,
+      startVnc: async (options: VncOptions) => {
+        if (vnc.length > 0) throw new Error(`VNC is already serving on ports ${vnc.map((s) => s.port).join(', ')}`);
+        const started: VncServer[] = [];
+        try {
+          for (const [k, d] of displays.entries()) {
+            const server = await VncServer.listen({
+              source: d,
+              port: options.port === 0 ? 0 : options.port + k,
+              host: options.host ?? '127.0.0.1',
+              ...(options.password ? { password: options.password } : {}),
+              name: `pvg-vmm device${d.config.device} display${d.config.display}`,
+            });
+            started.push(server);
+          }
+        } catch (e) {
+          await Promise.all(started.map((s) => s.close()));
+          throw e;
+        }
+        vnc = started;
+        vnc.forEach((s, i) => displays[i]!.addSink(s));
+        return vnc.map((s) => s.port);
+      },
+      stopVnc,
+    },
+  };
+});

@@ -1,0 +1,158 @@
+// The compositor's per-display state without threads: encode pacing (one in flight plus one
+// pending, the rest coalesced), stale encodes after A→B→A mode changes, damage copied and handed
+// to the sinks, cursor events, and rectangles that do not fit refused.
+import { describe, expect, it } from 'vitest';
+
+import { DisplayFrames, type DisplaySink } from '../../../actors/compositor/display-frames.js';
+import { EncodeStatus } from '../../../actors/device/engine-records.js';
+import { createCursorSlot, CursorSlot } from '../../../shared/display/cursor-slot.js';
+import { createSurfacePool, SURFACE_HEADER_BYTES, SurfaceWord } from '../../../shared/display/surface-layout.js';
+import type { Rect } from '../../../actors/compositor/vnc/types.js';
+
+function rig(maxW = 64, maxH = 48) {
+  const surfaces = createSurfacePool(maxW, maxH, 1);
+  const cursor = createCursorSlot();
+  const requests: { generation: number; width: number; height: number }[] = [];
+  let accept = true;
+  const frames = new DisplayFrames({ device: 0, display: 0, serial: 1, surfaces, cursor, engineInbound: new SharedArrayBuffer(8) }, (generation, width, height) => {
+    if (!accept) return false;
+    requests.push({ generation, width, height });
+    return true;
+  });
+  const events: string[] = [];
+  const damage: Rect[][] = [];
+  const sink: DisplaySink = {
+    resize: () => events.push(`resize ${frames.width()}x${frames.height()}`),
+    damage: (r) => {
+      events.push('damage');
+      damage.push(r.map((x) => ({ ...x })));
+    },
+    cursorChanged: () => events.push('cursor'),
+    cursorMoved: () => events.push('moved'),
+  };
+  frames.addSink(sink);
+  /** What the engine does for an encode: fill the surface, write the header and damage. */
+  const engineEncodes = (width: number, height: number, colour: number, rects: Rect[], generation: number) => {
+    const h = new Uint32Array(surfaces, 0, SURFACE_HEADER_BYTES / 4);
+    h[SurfaceWord.Width] = width;
+    h[SurfaceWord.Height] = height;
+    h[SurfaceWord.Generation] = generation;
+    new Uint32Array(surfaces, SURFACE_HEADER_BYTES, width * height).fill(colour);
+    h[SurfaceWord.DamageCount] = rects.length;
+    rects.forEach((r, i) => h.set([r.x, r.y, r.width, r.height], SurfaceWord.Damage + i * 4));
+  };
+  return { frames, requests, events, damage, cursor: new CursorSlot(cursor), engineEncodes, refuse: (v: boolean) => (accept = !v) };
+}
+
+describe('DisplayFrames', () => {
+  it('keeps one encode in flight and one pending; more new frames coalesce and are counted', () => {
+    const r = rig();
+    r.frames.onModeChange(64, 48, 1);
+    expect(r.requests).toHaveLength(1); // the mode's first frame
+    for (let i = 0; i < 5; i++) r.frames.onNewFrame();
+    expect(r.requests).toHaveLength(1);
+    expect(r.frames.stats()).toMatchObject({ frames: 5, coalesced: 4, busy: true });
+    r.engineEncodes(64, 48, 0xff112233, [{ x: 0, y: 0, width: 64, height: 48 }], 1);
+    r.frames.onEncodeDone(1, EncodeStatus.Ok, 5);
+    expect(r.requests).toHaveLength(2); // the pending one goes out once the first answered
+    r.frames.onEncodeDone(1, EncodeStatus.Ok, 5);
+    expect(r.requests).toHaveLength(2);
+    expect(r.frames.stats()).toMatchObject({ encodes: 2, busy: false, lastFrameSeq: 5 });
+    expect(r.frames.pixels().every((p) => p === 0xff112233)).toBe(true);
+  });
+
+  it('A→B→A with an encode in flight: the old encode is dropped, never shown at the wrong size', () => {
+    const r = rig(64, 48);
+    r.frames.onModeChange(64, 48, 1); // A, generation 1: encode in flight
+    r.frames.onNewFrame();
+    r.frames.onModeChange(32, 24, 2); // B
+    r.frames.onModeChange(64, 48, 3); // A again: same size, newer generation
+    const bufferA3 = r.frames.pixels();
+    // The generation-1 encode answers late, with pixels the engine wrote for mode A.
+    r.engineEncodes(64, 48, 0xffff0000, [{ x: 0, y: 0, width: 64, height: 48 }], 1);
+    r.frames.onEncodeDone(1, EncodeStatus.Ok, 1);
+    expect(r.frames.stats()).toMatchObject({ staleEncodes: 1, encodes: 0, generation: 3 });
+    expect(r.frames.pixels()).toBe(bufferA3);
+    expect(bufferA3.every((p) => p === 0)).toBe(true); // nothing of generation 1 landed
+    // The coalesced request went out for the newest mode only.
+    expect(r.requests.map((q) => q.generation)).toEqual([1, 3]);
+    r.engineEncodes(64, 48, 0xff00ff00, [{ x: 0, y: 0, width: 64, height: 48 }], 3);
+    r.frames.onEncodeDone(3, EncodeStatus.Ok, 2);
+    expect(r.frames.stats()).toMatchObject({ encodes: 1, busy: false });
+    expect(bufferA3.every((p) => p === 0xff00ff00)).toBe(true);
+    expect(r.events.filter((e) => e.startsWith('resize'))).toEqual(['resize 64x48', 'resize 32x24', 'resize 64x48']);
+  });
+
+  it('an engine refusal (StaleMode, NoMode) is counted as stale and not applied', () => {
+    const r = rig();
+    r.frames.onModeChange(64, 48, 1);
+    r.engineEncodes(64, 48, 0xff0000ff, [{ x: 0, y: 0, width: 64, height: 48 }], 1);
+    r.frames.onEncodeDone(1, EncodeStatus.StaleMode, 1);
+    expect(r.frames.stats().staleEncodes).toBe(1);
+    expect(r.frames.pixels().every((p) => p === 0)).toBe(true);
+  });
+
+  it('copies only the damaged rectangles and hands exactly those to the sinks', () => {
+    const r = rig();
+    r.frames.onModeChange(64, 48, 1);
+    const rects = [{ x: 2, y: 3, width: 5, height: 4 }, { x: 60, y: 40, width: 4, height: 8 }];
+    r.engineEncodes(64, 48, 0xffabcdef, rects, 1);
+    r.frames.onEncodeDone(1, EncodeStatus.Ok, 1);
+    expect(r.damage).toEqual([rects]);
+    const px = r.frames.pixels();
+    const inside = (x: number, y: number) => rects.some((q) => x >= q.x && x < q.x + q.width && y >= q.y && y < q.y + q.height);
+    for (let y = 0; y < 48; y++) for (let x = 0; x < 64; x++) expect(px[y * 64 + x]).toBe(inside(x, y) ? 0xffabcdef : 0);
+    expect(r.frames.stats()).toMatchObject({ damageRects: 2, pixelsCopied: 5 * 4 + 4 * 8 });
+  });
+
+  it('a damage rectangle that does not fit the mode is skipped, not copied', () => {
+    const r = rig();
+    r.frames.onModeChange(32, 24, 1);
+    r.engineEncodes(32, 24, 0xff0000ff, [{ x: 30, y: 0, width: 8, height: 2 }, { x: 0, y: 0, width: 1, height: 1 }], 1);
+    r.frames.onEncodeDone(1, EncodeStatus.Ok, 1);
+    expect(r.damage).toEqual([[{ x: 0, y: 0, width: 1, height: 1 }]]);
+    expect(r.frames.stats().pixelsCopied).toBe(1);
+  });
+
+  it('a surface holding another size (mode changed under it) is not applied', () => {
+    const r = rig();
+    r.frames.onModeChange(32, 24, 1);
+    r.engineEncodes(64, 48, 0xff0000ff, [{ x: 0, y: 0, width: 64, height: 48 }], 1);
+    r.frames.onEncodeDone(1, EncodeStatus.Ok, 1);
+    expect(r.damage).toEqual([]);
+    expect(r.frames.pixels().every((p) => p === 0)).toBe(true);
+  });
+
+  it('an encode the engine mailbox refuses is retried by flush(), and new frames meanwhile fold into it', () => {
+    const r = rig();
+    r.refuse(true);
+    r.frames.onModeChange(64, 48, 1);
+    r.frames.onNewFrame();
+    r.frames.onNewFrame();
+    expect(r.frames.flush()).toBe(true);
+    expect(r.frames.stats()).toMatchObject({ busy: true, encodeRetries: 2, coalesced: 1 });
+    r.refuse(false);
+    expect(r.frames.flush()).toBe(false);
+    expect(r.requests).toHaveLength(1);
+    r.frames.onEncodeDone(1, EncodeStatus.Ok, 2);
+    expect(r.requests).toHaveLength(1); // the frames that arrived while unsent were in that encode
+    expect(r.frames.stats().busy).toBe(false);
+  });
+
+  it('takes cursor glyphs from the slot, skips one a newer write overtook, and follows show/move', () => {
+    const r = rig();
+    const glyph = (c: number) => new Uint8Array(Uint32Array.from({ length: 4 * 4 }, () => c).buffer);
+    const first = r.cursor.write(4, 4, 1, 2, glyph(0xff0000ff));
+    const second = r.cursor.write(4, 4, 3, 0, glyph(0x80ff0000));
+    r.frames.onCursorGlyph(first); // overtaken: its message is late, the second's is on its way
+    expect(r.frames.cursor()).toBeNull();
+    r.frames.onCursorGlyph(second);
+    r.frames.onCursorShow(true);
+    r.frames.onCursorMove(10, 20);
+    const c = r.frames.cursor()!;
+    expect({ w: c.width, h: c.height, hotX: c.hotX, hotY: c.hotY, visible: c.visible, x: c.x, y: c.y }).toEqual({ w: 4, h: 4, hotX: 3, hotY: 0, visible: true, x: 10, y: 20 });
+    expect(c.argb.every((p) => p === 0x80ff0000)).toBe(true);
+    expect(r.frames.stats().cursor).toMatchObject({ glyphs: 1, tornGlyphReads: 1 });
+    expect(r.events).toEqual(['cursor', 'cursor', 'moved']);
+  });
+});
