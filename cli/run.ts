@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { WORKLOAD_NAMES, WORKLOADS } from '../actors/vcpu/guest/workloads/index.js';
 import { VmConfigError, DEFAULT_MODES, type VmOptions } from '../vmm/config.js';
 import { Vm } from '../vmm/vm.js';
+import { OUTPUT_FLAGS, OUTPUT_HELP, parseOutputFlags, startOutputs, type OutputOptions } from './outputs.js';
 import { summarize } from './summary.js';
 import { UsageError, integerFlag } from './usage.js';
 
@@ -27,12 +28,13 @@ options:
   --seed S            workload seed (default 1)
   --write-window N    posted MMIO writes in flight per vCPU; 0 = synchronous (default 16)
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
+${OUTPUT_HELP}
   -h, --help          this text
 
 workloads:
 ${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(10)} ${WORKLOADS[n]!.description}`).join('\n')}`;
 
-export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolean; snapshot: string | null } | 'help' {
+export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolean; snapshot: string | null; outputs: OutputOptions } | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -49,6 +51,7 @@ export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolea
       seed: { type: 'string', default: '1' },
       'write-window': { type: 'string', default: '16' },
       snapshot: { type: 'string' },
+      ...OUTPUT_FLAGS,
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -62,7 +65,9 @@ export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolea
     ...(values.modes ? { displayModes: values.modes.split(',') } : {}),
   } as const;
   if (values.snapshot !== undefined && values.snapshot.trim() === '') throw new UsageError('--snapshot needs a file name');
+  const outputs = parseOutputFlags(values, devices * device.displays);
   return {
+    outputs,
     exit: values.exit,
     snapshot: values.snapshot ?? null,
     options: {
@@ -94,6 +99,12 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   let failure: Error | null = null;
+  try {
+    await startOutputs(vm, parsed.outputs, (line) => process.stderr.write(`pvg-vmm: ${line}\n`));
+  } catch (err) {
+    await vm.stop();
+    throw new UsageError(`cannot start the outputs: ${(err as Error).message}`);
+  }
   const failed = vm.whenFailed().then((f) => (failure = f));
   let interrupted = false;
   const stopSignal = new Promise<void>((resolve) => {

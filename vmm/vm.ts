@@ -16,6 +16,7 @@ import { createCompletionBuffer } from '../shared/mmio/completion.js';
 import { createCursorSlot } from '../shared/display/cursor-slot.js';
 import { createSurfacePool } from '../shared/display/surface-layout.js';
 import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
+import { WebViewer } from '../actors/compositor/web/index.js';
 import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
 import { TraceSetReader } from '../shared/trace/reader.js';
 import type { ExternalVcpuConfig } from '../actors/vcpu/external.js';
@@ -46,6 +47,8 @@ export class Vm {
   private ramSlice = 0;
   private stopped = false;
   private snapshots: SnapshotWriter | null = null;
+  private vncPorts: { ports: number[]; host: string } | null = null;
+  private web: WebViewer | null = null;
   private traceReader: TraceSetReader | null = null;
 
   private constructor(options: VmOptions) {
@@ -227,11 +230,35 @@ export class Vm {
    * displays) on port + k, 127.0.0.1 unless host says otherwise; returns the ports.
    */
   async startVnc(options: VncOptions): Promise<number[]> {
-    return this.compositor!.control.startVnc(options);
+    const ports = await this.compositor!.control.startVnc(options);
+    this.vncPorts = { ports, host: options.host ?? '127.0.0.1' };
+    return ports;
   }
 
   async stopVnc(): Promise<void> {
+    await this.web?.close();
+    this.web = null;
+    this.vncPorts = null;
     await this.compositor!.control.stopVnc();
+  }
+
+  /**
+   * Serves the browser viewer (noVNC pages and a WebSocket bridge to the VNC servers) on
+   * host:port, 127.0.0.1 unless host says otherwise; starts VNC on free loopback ports first if
+   * it is not serving yet. Returns the viewer's port and each display's page.
+   */
+  async startWeb(options: { port: number; host?: string }): Promise<{ port: number; urls: string[] }> {
+    if (this.web) throw new Error(`the browser viewer is already serving on port ${this.web.port}`);
+    const vnc = this.vncPorts ?? { ports: await this.startVnc({ port: 0 }), host: '127.0.0.1' };
+    // A server bound to every address is reached through loopback.
+    const vncHost = vnc.host === '0.0.0.0' || vnc.host === '::' ? '127.0.0.1' : vnc.host;
+    const labels = this.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
+    this.web = await WebViewer.listen({
+      port: options.port,
+      host: options.host ?? '127.0.0.1',
+      displays: vnc.ports.map((p, k) => ({ label: labels[k]!, vncPort: p, vncHost })),
+    });
+    return { port: this.web.port, urls: labels.map((_, k) => this.web!.url(k)) };
   }
 
   /**
@@ -293,6 +320,7 @@ export class Vm {
     if (this.stopped) return;
     this.stopped = true;
     await this.snapshots?.close();
+    await this.web?.close();
     for (const s of this.irqStates) s.requestStop();
     if (!this.supervisor.failed) {
       await this.supervisor.stopActors(this.vcpus.map((v) => v.name));

@@ -1,13 +1,14 @@
 // The pvg-vmm command as a person uses it: a summary after --exit, clear errors for bad input,
 // help text, and a clean stop on Ctrl-C.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../shared/package-root.js';
+import { RfbTestClient } from '../support/vnc-client/rfb-client.js';
 
 const BIN = path.join(packageRoot, 'bin', 'pvg-vmm.js');
 const pvg = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 60_000 });
@@ -71,5 +72,47 @@ describe('pvg-vmm run', () => {
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     expect(code).toBe(0);
     expect(stdout).toMatch(/^frames: 5 in /m);
+  });
+
+  it('serves VNC (with a password) and the browser viewer while the VM runs, and refuses bad output flags', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pvg-run-vnc-'));
+    const passwordFile = path.join(dir, 'password');
+    writeFileSync(passwordFile, 'sesame\n');
+    const child = spawn(process.execPath, [BIN, 'run', '--frames', '5', '--modes', '320x200@60', '--vnc', '0', '--vnc-password-file', passwordFile, '--web', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const deadline = Date.now() + 30_000;
+    while (!stderr.includes('keeps running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    try {
+      const vnc = /VNC: device0 display0 on 127\.0\.0\.1:(\d+) \(password required\)/.exec(stderr);
+      const web = /browser: device0 display0 at (http:\/\/127\.0\.0\.1:\d+\/display\/0)/.exec(stderr);
+      expect(vnc, stderr).not.toBeNull();
+      expect(web, stderr).not.toBeNull();
+      await expect(RfbTestClient.connect(Number(vnc![1]), { password: 'wrong' })).rejects.toThrow(/security failed/);
+      const client = await RfbTestClient.connect(Number(vnc![1]), { password: 'sesame' });
+      expect([client.decoder.width, client.decoder.height, client.name]).toEqual([320, 200, 'pvg-vmm device0 display0']);
+      client.close();
+      const page = await fetch(web![1]!);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('device0 display0');
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await new Promise<number | null>((resolve) => child.on('exit', resolve))).toBe(0);
+
+    for (const [args, message] of [
+      [['--vnc', '70000'], /--vnc must be an integer in \[0, 65535\]/],
+      [['--vnc', '65535', '--displays', '2'], /need ports up to 65536/],
+      [['--vnc-host', '0.0.0.0'], /--vnc-host and --vnc-password-file need --vnc PORT/],
+      [['--vnc', '5900', '--vnc-password-file', path.join(dir, 'missing')], /cannot read/],
+      [['--web-host', '0.0.0.0'], /--web-host needs --web PORT/],
+      [['--web', 'x'], /--web must be an integer/],
+    ] as const) {
+      const r = pvg('run', '--exit', '--frames', '1', ...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
   });
 });
