@@ -7,6 +7,7 @@ import { machineInfo, type MachineInfo } from './machine.js';
 import { latencyTable, ratioTable } from './report.js';
 import { deviceTables, runDeviceBench } from './suites/device.js';
 import { engineTables, runEngineBench } from './suites/engine.js';
+import { framesTables, runFramesBench } from './suites/frames.js';
 import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
 
 interface SuiteOptions {
@@ -34,6 +35,7 @@ const SUITE_TABLE = {
   mailbox: suite({ run: runMailboxBench, tables: mailboxTables }),
   engine: suite({ run: runEngineBench, tables: engineTables }),
   device: suite({ run: runDeviceBench, tables: deviceTables }),
+  frames: suite({ run: runFramesBench, tables: framesTables }),
 };
 type Suite = keyof typeof SUITE_TABLE;
 const SUITES = Object.keys(SUITE_TABLE) as Suite[];
@@ -48,6 +50,9 @@ suites:
   device    MMIO read round trip from an external vCPU against spin ping-pong; posted against
             synchronous write throughput; interrupt raise → guest handler (PCI MSI); map/unmap
             cost in the task space at 1k and 100k mappings against the list-based reference
+  frames    end-to-end frames/s (guest present → frame kept by the compositor) at 1920x1080 and
+            3840x2160 with no client and with a VNC client, against one memcpy of the frame;
+            1% against 100% damage; VNC bytes per frame
   all       every suite
 
 options:

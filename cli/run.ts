@@ -8,7 +8,7 @@ import { VmConfigError, DEFAULT_MODES, type VmOptions } from '../vmm/config.js';
 import { Vm } from '../vmm/vm.js';
 import { OUTPUT_FLAGS, OUTPUT_HELP, parseOutputFlags, startOutputs, type OutputOptions } from './outputs.js';
 import { summarize } from './summary.js';
-import { UsageError, integerFlag } from './usage.js';
+import { UsageError, integerFlag, percentFlag } from './usage.js';
 
 export const RUN_HELP = `usage: pvg-vmm run [options]
 
@@ -26,6 +26,7 @@ options:
   --modes LIST        comma-separated WxH@R modes (default ${DEFAULT_MODES.join(',')})
   --mode I            index of the mode to start in (default 0)
   --seed S            workload seed (default 1)
+  --damage PCT        band workload: percent of the frame redrawn per frame, in (0, 100] (default 100)
   --write-window N    posted MMIO writes in flight per vCPU; 0 = synchronous (default 16)
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
 ${OUTPUT_HELP}
@@ -49,6 +50,7 @@ export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolea
       modes: { type: 'string' },
       mode: { type: 'string', default: '0' },
       seed: { type: 'string', default: '1' },
+      damage: { type: 'string', default: '100' },
       'write-window': { type: 'string', default: '16' },
       snapshot: { type: 'string' },
       ...OUTPUT_FLAGS,
@@ -79,6 +81,7 @@ export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolea
         frames: integerFlag('--frames', values.frames, 0, 1e9),
         seed: integerFlag('--seed', values.seed, 0, 0xffffffff),
         mode: integerFlag('--mode', values.mode, 0, 31),
+        damagePercent: percentFlag('--damage', values.damage),
       },
     },
   };

@@ -10,3 +10,11 @@ export function integerFlag(flag: string, text: string | undefined, min: number,
   }
   return value;
 }
+
+export function percentFlag(flag: string, text: string | undefined): number {
+  const value = Number(text);
+  if (text === undefined || text.trim() === '' || !Number.isFinite(value) || value <= 0 || value > 100) {
+    throw new UsageError(`${flag} must be a number in (0, 100], got "${text}"`);
+  }
+  return value;
+}

@@ -31,6 +31,8 @@ export interface WorkloadOptions {
   seed?: number;
   /** Index into the display's mode list to start in (default 0). */
   mode?: number;
+  /** The band workload: the share of the frame redrawn and presented each frame, in (0, 100] (default 100). */
+  damagePercent?: number;
 }
 
 export interface VmOptions {
@@ -86,6 +88,14 @@ function integer(value: unknown, field: string, min: number, max: number, fallba
   return value;
 }
 
+function percent(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 100) {
+    throw new VmConfigError(field, `must be a number in (0, 100], got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
 let nextSerial = 0x50564700;
 
 export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
@@ -117,6 +127,7 @@ export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
       frames: integer(w.frames, 'workload.frames', 0, 1e9, 0),
       seed: integer(w.seed, 'workload.seed', 0, 0xffffffff, 1),
       mode: integer(w.mode, 'workload.mode', 0, maxModes - 1, 0),
+      damagePercent: percent(w.damagePercent, 'workload.damagePercent', 100),
     };
   }
   return {

@@ -14,7 +14,7 @@ import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
 import { createBarTable } from '../shared/mmio/bar-table.js';
 import { createCompletionBuffer } from '../shared/mmio/completion.js';
 import { createCursorSlot } from '../shared/display/cursor-slot.js';
-import { createSurfacePool } from '../shared/display/surface-layout.js';
+import { createSurfacePool, SURFACES_PER_DISPLAY } from '../shared/display/surface-layout.js';
 import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
 import { WebViewer } from '../actors/compositor/web/index.js';
 import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
@@ -83,7 +83,7 @@ export class Vm {
     // Surfaces sized for the largest mode, made once: a mode change never frees what an encode targets.
     const displayBuffers = config.devices.map((d) =>
       d.displays.map((s) => ({
-        surfaces: createSurfacePool(Math.max(...s.modes.map((m) => m.width)), Math.max(...s.modes.map((m) => m.height)), 1),
+        surfaces: createSurfacePool(Math.max(...s.modes.map((m) => m.width)), Math.max(...s.modes.map((m) => m.height)), SURFACES_PER_DISPLAY),
         cursor: createCursorSlot(),
       })),
     );
@@ -158,7 +158,7 @@ export class Vm {
         writeWindow: config.writeWindow,
         guest:
           w && v < config.devices.length
-            ? { device: v, variant: config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode, ramBase: RAM_BASE + v * slice, ramEnd: RAM_BASE + (v + 1) * slice }
+            ? { device: v, variant: config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode, damagePercent: w.damagePercent, ramBase: RAM_BASE + v * slice, ramEnd: RAM_BASE + (v + 1) * slice }
             : null,
       };
       this.vcpus.push(await supervisor.spawn<VcpuControl>({ name: `vcpu${v}`, module: 'actors/vcpu/worker', mailbox: supervisor.createMailbox(`vcpu${v}`, { capacity: 16 }), replySlots: 1, config: vcpuConfig, spinBudget: 0, parkTimeoutMs: 100 }));
@@ -195,7 +195,7 @@ export class Vm {
       this.vcpus.map((handle, v) => {
         if (v >= this.config.devices.length) return undefined;
         const guest: GuestProgramConfig = {
-          device: v, variant: this.config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode,
+          device: v, variant: this.config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode, damagePercent: w.damagePercent,
           ramBase: RAM_BASE + v * this.ramSlice, ramEnd: RAM_BASE + (v + 1) * this.ramSlice,
         };
         return handle.control.start(guest);

@@ -1,12 +1,15 @@
-// One display as the compositor keeps it: the latest frame (compositor-owned pixels, one buffer
-// per mode generation), the cursor, and the encode pacing — at most one encode in flight plus one
-// pending; further new frames coalesce into the pending one and are counted. Readback is
-// asynchronous: an encode is a request into the engine's mailbox and its answer a later record.
-import { SURFACE_HEADER_BYTES, SurfaceWord } from '../../shared/display/surface-layout.js';
+// One display as the compositor keeps it: the latest frame (in a frame store: a SAB of its own
+// per mode generation, so a sink on another thread still reading the old mode never sees the new
+// one's bytes), the cursor, and the encode pacing — at most one encode in flight plus one pending;
+// further new frames coalesce into the pending one and are counted. Readback is asynchronous: an
+// encode is a request into the engine's mailbox and its answer a later record. Encodes alternate
+// between the display's two surfaces, so the next one runs while the last one is copied out.
+import { SURFACE_HEADER_BYTES, SURFACES_PER_DISPLAY, SurfaceWord } from '../../shared/display/surface-layout.js';
 import { CursorSlot, type CursorGlyphImage } from '../../shared/display/cursor-slot.js';
 import { EncodeStatus } from '../device/engine-records.js';
 import type { KeptFrame } from '../device/messages.js';
 import type { CompositorDisplayConfig, CompositorDisplayStats } from './messages.js';
+import type { SinkCursor } from './vnc-sink/protocol.js';
 import type { CursorImage, FramebufferSource, Rect } from './vnc/types.js';
 
 /** Whoever shows this display (a VNC server; the null sink is the absence of one). */
@@ -17,22 +20,26 @@ export interface DisplaySink {
   cursorMoved(): void;
 }
 
-/** Posts an encode request for the whole frame; false when the engine's mailbox is full. */
-export type RequestEncode = (generation: number, width: number, height: number) => boolean;
+/** Posts an encode request for the whole frame into a surface; false when the engine's mailbox is full. */
+export type RequestEncode = (generation: number, width: number, height: number, surface: number) => boolean;
 
 export class DisplayFrames implements FramebufferSource {
   private widthNow = 0;
   private heightNow = 0;
   private generation = 0;
-  private kept = new Uint32Array(0);
+  /** The kept frame: the current generation's frame store, and a view of it. */
+  private store = new SharedArrayBuffer(0);
+  private kept: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  /** The surface the next encode goes to (never the one being copied out). */
+  private nextSurface = 0;
   private inFlight = false;
   private pending = false;
   /** An encode the engine's mailbox could not take yet. */
   private unsent = false;
-  private readonly surfaceHeader: Uint32Array;
+  private readonly surfaceBytes: number;
   private readonly cursorSlot: CursorSlot;
   private glyph: CursorGlyphImage | null = null;
-  private cursorState = { visible: false, x: 0, y: 0 };
+  private pointer = { visible: false, x: 0, y: 0 };
   private readonly sinks = new Set<DisplaySink>();
   private readonly counts = {
     frames: 0, encodes: 0, coalesced: 0, staleEncodes: 0, encodeRetries: 0, damageRects: 0, pixelsCopied: 0,
@@ -43,7 +50,7 @@ export class DisplayFrames implements FramebufferSource {
     readonly config: CompositorDisplayConfig,
     private readonly requestEncode: RequestEncode,
   ) {
-    this.surfaceHeader = new Uint32Array(config.surfaces, 0, SURFACE_HEADER_BYTES / 4);
+    this.surfaceBytes = config.surfaces.byteLength / SURFACES_PER_DISPLAY;
     this.cursorSlot = new CursorSlot(config.cursor);
   }
 
@@ -61,9 +68,10 @@ export class DisplayFrames implements FramebufferSource {
     this.widthNow = width;
     this.heightNow = height;
     this.generation = generation;
-    // A new buffer per generation: an encode still in flight for the old mode is dropped when it
-    // answers (its generation is old), so nothing ever lands in a buffer of the wrong size.
-    this.kept = new Uint32Array(width * height);
+    // A new store per generation: an encode still in flight for the old mode is dropped when it
+    // answers (its generation is old), and a sink still reading the old store keeps it alive.
+    this.store = new SharedArrayBuffer(width * height * 4);
+    this.kept = new Uint32Array(this.store);
     for (const s of this.sinks) s.resize();
     this.want();
   }
@@ -73,18 +81,19 @@ export class DisplayFrames implements FramebufferSource {
     this.want();
   }
 
-  onEncodeDone(generation: number, status: number, frameSeq: number): void {
+  onEncodeDone(generation: number, status: number, frameSeq: number, surface: number): void {
     this.inFlight = false;
-    if (status === EncodeStatus.Ok && generation === this.generation) {
-      this.counts.encodes++;
-      this.counts.lastFrameSeq = frameSeq;
-      this.applyDamage();
-    } else {
-      this.counts.staleEncodes++; // encoded for an old mode: dropped, never shown at the wrong size
-    }
+    // Start the next encode first (into the other surface): it runs while this one is copied out.
     if (this.pending) {
       this.pending = false;
       this.send();
+    }
+    if (status === EncodeStatus.Ok && generation === this.generation && surface < SURFACES_PER_DISPLAY) {
+      this.counts.encodes++;
+      this.counts.lastFrameSeq = frameSeq;
+      this.applyDamage(surface);
+    } else {
+      this.counts.staleEncodes++; // encoded for an old mode: dropped, never shown at the wrong size
     }
   }
 
@@ -100,13 +109,13 @@ export class DisplayFrames implements FramebufferSource {
   }
 
   onCursorShow(visible: boolean): void {
-    this.cursorState.visible = visible;
+    this.pointer.visible = visible;
     for (const s of this.sinks) s.cursorChanged();
   }
 
   onCursorMove(x: number, y: number): void {
-    this.cursorState.x = x;
-    this.cursorState.y = y;
+    this.pointer.x = x;
+    this.pointer.y = y;
     for (const s of this.sinks) s.cursorMoved();
   }
 
@@ -117,6 +126,11 @@ export class DisplayFrames implements FramebufferSource {
   }
 
   // ------------------------------------------------------------ FramebufferSource (sinks read)
+
+  /** The current generation's frame store (ARGB words at the current width). */
+  get frameStore(): SharedArrayBuffer {
+    return this.store;
+  }
 
   width(): number {
     return this.widthNow;
@@ -130,10 +144,14 @@ export class DisplayFrames implements FramebufferSource {
     return this.kept;
   }
 
+  cursorState(): SinkCursor {
+    return { glyph: this.glyph, ...this.pointer };
+  }
+
   cursor(): CursorImage | null {
     const g = this.glyph;
     if (!g) return null;
-    return { ...g, ...this.cursorState };
+    return { ...g, ...this.pointer };
   }
 
   // ------------------------------------------------------------ reports
@@ -144,7 +162,7 @@ export class DisplayFrames implements FramebufferSource {
     return {
       width: this.widthNow, height: this.heightNow, generation: this.generation, frameSeq: this.counts.lastFrameSeq,
       pixels: this.kept.slice(),
-      cursor: { ...this.cursorState, glyph: g ? { width: g.width, height: g.height, hotX: g.hotX, hotY: g.hotY, argb: g.argb } : null },
+      cursor: { ...this.pointer, glyph: g ? { width: g.width, height: g.height, hotX: g.hotX, hotY: g.hotY, argb: g.argb } : null },
     };
   }
 
@@ -157,7 +175,7 @@ export class DisplayFrames implements FramebufferSource {
       frames: c.frames, encodes: c.encodes, coalesced: c.coalesced, staleEncodes: c.staleEncodes, encodeRetries: c.encodeRetries,
       damageRects: c.damageRects, pixelsCopied: c.pixelsCopied, lastFrameSeq: c.lastFrameSeq,
       busy: this.inFlight || this.pending || this.unsent,
-      cursor: { ...this.cursorState, glyphs: c.glyphs, tornGlyphReads: c.tornGlyphReads },
+      cursor: { ...this.pointer, glyphs: c.glyphs, tornGlyphReads: c.tornGlyphReads },
     };
   }
 
@@ -174,28 +192,35 @@ export class DisplayFrames implements FramebufferSource {
 
   private send(): void {
     if (this.widthNow === 0) return;
-    const sent = this.requestEncode(this.generation, this.widthNow, this.heightNow);
+    const sent = this.requestEncode(this.generation, this.widthNow, this.heightNow, this.nextSurface);
     if (!sent) this.counts.encodeRetries++;
+    else this.nextSurface = (this.nextSurface + 1) % SURFACES_PER_DISPLAY;
     this.unsent = !sent;
     this.inFlight = sent;
     if (sent) this.pending = false;
   }
 
   /** Copies the rectangles the engine wrote into its surface into the kept frame, then tells the sinks. */
-  private applyDamage(): void {
-    const header = this.surfaceHeader;
+  private applyDamage(surface: number): void {
+    const base = surface * this.surfaceBytes;
+    const header = new Uint32Array(this.config.surfaces, base, SURFACE_HEADER_BYTES / 4);
     const w = this.widthNow;
     if (header[SurfaceWord.Width] !== w || header[SurfaceWord.Height] !== this.heightNow) return;
-    const src = new Uint32Array(this.config.surfaces, SURFACE_HEADER_BYTES, w * this.heightNow);
+    const src = new Uint32Array(this.config.surfaces, base + SURFACE_HEADER_BYTES, w * this.heightNow);
     const rects: Rect[] = [];
     const n = header[SurfaceWord.DamageCount]!;
     for (let i = 0; i < n; i++) {
       const at0 = SurfaceWord.Damage + i * 4;
       const r = { x: header[at0]!, y: header[at0 + 1]!, width: header[at0 + 2]!, height: header[at0 + 3]! };
       if (r.x + r.width > w || r.y + r.height > this.heightNow) continue; // never trust a rectangle blindly
-      for (let row = r.y; row < r.y + r.height; row++) {
-        const at = row * w + r.x;
-        this.kept.set(src.subarray(at, at + r.width), at);
+      if (r.width === w) {
+        const at = r.y * w; // whole rows: one contiguous copy
+        this.kept.set(src.subarray(at, at + w * r.height), at);
+      } else {
+        for (let row = r.y; row < r.y + r.height; row++) {
+          const at = row * w + r.x;
+          this.kept.set(src.subarray(at, at + r.width), at);
+        }
       }
       this.counts.pixelsCopied += r.width * r.height;
       rects.push(r);

@@ -9,7 +9,7 @@ export const enum CompositorKind {
   ModeChange = 1,
   /** device, display, frameSeq */
   NewFrame = 2,
-  /** device, display, generation, status, frameSeq */
+  /** device, display, generation, status, frameSeq, surface */
   EncodeDone = 3,
   /** device, display, cursor-slot sequence (the glyph is in that display's cursor slot) */
   CursorGlyph = 4,
@@ -78,7 +78,7 @@ export interface CompositorStats {
 }
 
 export interface CompositorControl {
-  stats(): CompositorStats;
+  stats(): Promise<CompositorStats>;
   /** The latest frame of a display, without the cursor composited, and its cursor. */
   frame(device: number, display: number): KeptFrame | null;
   /** Starts one VNC server per display (all displays, in configuration order); returns the ports. */

@@ -1,7 +1,9 @@
 // The display compositor actor: one per VM, serving every display of every device. It keeps each
-// display's latest frame in its own memory, pacing encodes from the engines (never waiting for
-// one), and feeds the sinks: VNC servers on its own event loop (so it parks asynchronously, never
-// blocking its thread) and snapshots through frame(). The null sink is a display with no server.
+// display's latest frame in a frame store (a SAB), pacing encodes from the engines (never waiting
+// for one), and feeds the sinks: a VNC server per display on its own worker thread (encoding costs
+// milliseconds; here it would hold back every display) reading the frame store, and snapshots
+// through frame(). The null sink is a display with no server. It parks asynchronously so its event
+// loop (sink messages, control calls) keeps running.
 import { runActor } from '../runtime/host.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { MailboxClosedError } from '../../shared/mailbox/errors.js';
@@ -10,7 +12,7 @@ import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { EngineIn } from '../device/engine-records.js';
 import { DisplayFrames } from './display-frames.js';
 import { CompositorKind, type CompositorConfig, type CompositorControl, type CompositorStats, type VncOptions } from './messages.js';
-import { VncServer } from './vnc/server.js';
+import { VncSink } from './vnc-sink/vnc-sink.js';
 
 await runActor<CompositorControl>((ctx) => {
   const config = ctx.config as CompositorConfig;
@@ -19,9 +21,9 @@ await runActor<CompositorControl>((ctx) => {
     let engine = engines.get(d.engineInbound);
     if (!engine) engines.set(d.engineInbound, (engine = new Mailbox(d.engineInbound, `device${d.device}-engine`)));
     const inbound = engine;
-    return new DisplayFrames(d, (generation, width, height) => {
+    return new DisplayFrames(d, (generation, width, height, surface) => {
       try {
-        return inbound.tryEnqueue(EngineIn.Encode, [d.display, 0, generation, 0, 0, width, height]);
+        return inbound.tryEnqueue(EngineIn.Encode, [d.display, surface, generation, 0, 0, width, height]);
       } catch (e) {
         if (e instanceof MailboxClosedError) return true; // the device is gone: nothing will answer, nothing to wait for
         throw e;
@@ -34,7 +36,7 @@ await runActor<CompositorControl>((ctx) => {
     list[d.config.display] = d;
     byDevice.set(d.config.device, list);
   }
-  let vnc: VncServer[] = [];
+  let vnc: VncSink[] = [];
   let unknownRecords = 0;
 
   const find = (device: number, display: number) => byDevice.get(device)?.[display] ?? null;
@@ -55,7 +57,7 @@ await runActor<CompositorControl>((ctx) => {
         return;
       case CompositorKind.EncodeDone:
         ctx.trace?.instant(TRACE_EVENTS.compositor_encode_done, u32(a, 1), u32(a, 4));
-        d.onEncodeDone(u32(a, 2), u32(a, 3), u32(a, 4));
+        d.onEncodeDone(u32(a, 2), u32(a, 3), u32(a, 4), u32(a, 5));
         return;
       case CompositorKind.CursorGlyph:
         d.onCursorGlyph(u32(a, 2));
@@ -89,32 +91,36 @@ await runActor<CompositorControl>((ctx) => {
       await stopVnc();
     },
     control: {
-      stats: (): CompositorStats => ({
-        displays: displays.map((d, i) => ({ ...d.stats(), vnc: vnc[i] ? { port: vnc[i].port, stats: vnc[i].stats() } : null })),
-        mailbox: ctx.mailbox.stats(),
-        unknownRecords,
-      }),
+      stats: async (): Promise<CompositorStats> => {
+        const vncStats = await Promise.all(vnc.map((s) => s.stats()));
+        return {
+          displays: displays.map((d, i) => ({ ...d.stats(), vnc: vnc[i] ? { port: vnc[i].port, stats: vncStats[i]! } : null })),
+          mailbox: ctx.mailbox.stats(),
+          unknownRecords,
+        };
+      },
       frame: (device: number, display: number) => find(device, display)?.frame() ?? null,
       startVnc: async (options: VncOptions) => {
         if (vnc.length > 0) throw new Error(`VNC is already serving on ports ${vnc.map((s) => s.port).join(', ')}`);
-        const started: VncServer[] = [];
+        const started: VncSink[] = [];
         try {
           for (const [k, d] of displays.entries()) {
-            const server = await VncServer.listen({
-              source: d,
+            const server = await VncSink.start(d, {
               port: options.port === 0 ? 0 : options.port + k,
               host: options.host ?? '127.0.0.1',
               ...(options.password ? { password: options.password } : {}),
               name: `pvg-vmm device${d.config.device} display${d.config.display}`,
             });
             started.push(server);
+            d.addSink(server); // at once: a mode change from now on must reach it
+            server.resize(); // and one that came while it was starting
           }
         } catch (e) {
+          started.forEach((s, i) => displays[i]!.removeSink(s));
           await Promise.all(started.map((s) => s.close()));
           throw e;
         }
         vnc = started;
-        vnc.forEach((s, i) => displays[i]!.addSink(s));
         return vnc.map((s) => s.port);
       },
       stopVnc,

@@ -22,8 +22,8 @@ export class DisplayEvents {
     this.post(CompositorKind.NewFrame, [display, frameSeq]);
   }
 
-  encodeDone(display: number, generation: number, status: number, frameSeq: number): void {
-    this.post(CompositorKind.EncodeDone, [display, generation, status, frameSeq]);
+  encodeDone(display: number, generation: number, status: number, frameSeq: number, surface: number): void {
+    this.post(CompositorKind.EncodeDone, [display, generation, status, frameSeq, surface]);
   }
 
   cursorGlyph(display: number, sequence: number): void {

@@ -5,6 +5,7 @@
 // go to the interrupt controller.
 import { runActor } from '../runtime/host.js';
 import { CURSOR_MAX_SIZE, CursorSlot } from '../../shared/display/cursor-slot.js';
+import { SURFACES_PER_DISPLAY } from '../../shared/display/surface-layout.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { u32, type MailboxRecord } from '../../shared/mailbox/record.js';
 import { BarTable } from '../../shared/mmio/bar-table.js';
@@ -52,7 +53,7 @@ await runActor<DeviceControl>((ctx) => {
     vcpuReplies: ctx.replies.words,
     writeCompletion,
     vcpus: config.vcpus,
-    displays: config.displays.map((d, i) => ({ port: i, serial: d.serial, modes: d.modes, surfaces: new Int32Array(d.surfaces), surfaceCount: 1 })),
+    displays: config.displays.map((d, i) => ({ port: i, serial: d.serial, modes: d.modes, surfaces: new Int32Array(d.surfaces), surfaceCount: SURFACES_PER_DISPLAY })),
     iosfc: config.variant === 'apple-gfx-mmio',
     poolThreads: config.poolThreads,
     maxContextBytes: config.limits.maxTaskBytes ?? 1 << 30,
@@ -115,7 +116,7 @@ await runActor<DeviceControl>((ctx) => {
         display.newFrame(port, u32(a, 2));
         return;
       case EngineOut.EncodeDone:
-        display.encodeDone(port, u32(a, 3), u32(a, 4), u32(a, 5));
+        display.encodeDone(port, u32(a, 3), u32(a, 4), u32(a, 5), u32(a, 2));
         return;
       case EngineOut.CursorGlyph: {
         // Copy the glyph out of the reply slot into the display's cursor slot for the compositor

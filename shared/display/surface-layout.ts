@@ -12,6 +12,11 @@ export const enum SurfaceWord {
   Damage = 8,
 }
 export const SURFACE_MAX_DAMAGE = 16;
+/**
+ * Surfaces per display: two, so the engine can encode the next frame into one while the
+ * compositor copies the last one out of the other.
+ */
+export const SURFACES_PER_DISPLAY = 2;
 
 export function surfaceBytes(maxWidth: number, maxHeight: number): number {
   return SURFACE_HEADER_BYTES + maxWidth * maxHeight * 4;

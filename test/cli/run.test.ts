@@ -109,6 +109,7 @@ describe('pvg-vmm run', () => {
       [['--vnc', '5900', '--vnc-password-file', path.join(dir, 'missing')], /cannot read/],
       [['--web-host', '0.0.0.0'], /--web-host needs --web PORT/],
       [['--web', 'x'], /--web must be an integer/],
+      [['--workload', 'band', '--damage', '0'], /--damage must be a number in \(0, 100\]/],
     ] as const) {
       const r = pvg('run', '--exit', '--frames', '1', ...args);
       expect(r.status, args.join(' ')).toBe(2);

@@ -37,7 +37,8 @@ export interface VncServerOptions {
   challenge?: () => Uint8Array;
 }
 
-function emptyStats(): VncServerStats {
+/** Every counter at zero. */
+export function emptyVncServerStats(): VncServerStats {
   return {
     clientsNow: 0,
     clientsTotal: 0,
@@ -63,7 +64,7 @@ export class VncServer {
   private readonly server: Server;
   private readonly sessions = new Set<ClientSession>();
   private readonly sessionHost: SessionHost;
-  private readonly statsNow = emptyStats();
+  private readonly statsNow = emptyVncServerStats();
   private readonly maxClients: number;
   private readonly log: VncLogger;
   private nextId = 1;

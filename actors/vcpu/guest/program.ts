@@ -17,6 +17,8 @@ export interface GuestProgramConfig {
   frames: number;
   seed: number;
   mode: number;
+  /** The band workload's share of the frame redrawn each frame, in percent. */
+  damagePercent?: number;
   /** Guest RAM this vCPU's guest may allocate from. */
   ramBase: number;
   ramEnd: number;
@@ -105,6 +107,7 @@ export class GuestProgram implements CpuBackend {
       rng: new Rng(this.config.seed),
       modes,
       mode: Math.min(this.config.mode, modes.length - 1),
+      damagePercent: this.config.damagePercent ?? 100,
       rawRead: (a, s) => this.cpu.mmioRead(a, s),
       rawWrite: (a, s, v) => this.cpu.mmioWrite(a, s, v),
       gfxBase: this.gfxBase,

@@ -6,20 +6,21 @@ import { describe, expect, it } from 'vitest';
 import { DisplayFrames, type DisplaySink } from '../../../actors/compositor/display-frames.js';
 import { EncodeStatus } from '../../../actors/device/engine-records.js';
 import { createCursorSlot, CursorSlot } from '../../../shared/display/cursor-slot.js';
-import { createSurfacePool, SURFACE_HEADER_BYTES, SurfaceWord } from '../../../shared/display/surface-layout.js';
+import { createSurfacePool, SURFACE_HEADER_BYTES, SURFACES_PER_DISPLAY, SurfaceWord } from '../../../shared/display/surface-layout.js';
 import type { Rect } from '../../../actors/compositor/vnc/types.js';
 
 function rig(maxW = 64, maxH = 48) {
-  const surfaces = createSurfacePool(maxW, maxH, 1);
+  const surfaces = createSurfacePool(maxW, maxH, SURFACES_PER_DISPLAY);
   const cursor = createCursorSlot();
-  const requests: { generation: number; width: number; height: number }[] = [];
+  const requests: { generation: number; width: number; height: number; surface: number }[] = [];
   let accept = true;
-  const frames = new DisplayFrames({ device: 0, display: 0, serial: 1, surfaces, cursor, engineInbound: new SharedArrayBuffer(8) }, (generation, width, height) => {
+  const events: string[] = [];
+  const frames = new DisplayFrames({ device: 0, display: 0, serial: 1, surfaces, cursor, engineInbound: new SharedArrayBuffer(8) }, (generation, width, height, surface) => {
     if (!accept) return false;
-    requests.push({ generation, width, height });
+    requests.push({ generation, width, height, surface });
+    events.push(`request ${surface}`);
     return true;
   });
-  const events: string[] = [];
   const damage: Rect[][] = [];
   const sink: DisplaySink = {
     resize: () => events.push(`resize ${frames.width()}x${frames.height()}`),
@@ -31,15 +32,23 @@ function rig(maxW = 64, maxH = 48) {
     cursorMoved: () => events.push('moved'),
   };
   frames.addSink(sink);
-  /** What the engine does for an encode: fill the surface, write the header and damage. */
-  const engineEncodes = (width: number, height: number, colour: number, rects: Rect[], generation: number) => {
-    const h = new Uint32Array(surfaces, 0, SURFACE_HEADER_BYTES / 4);
+  let answered = 0;
+  /**
+   * What the engine does for the oldest unanswered encode request: fills the surface it named,
+   * writes the header and damage, and answers with the request's generation (or `generation`).
+   */
+  const engineEncodes = (width: number, height: number, colour: number, rects: Rect[], status = EncodeStatus.Ok, frameSeq = 1, generation?: number) => {
+    const req = requests[answered++]!;
+    const base = req.surface * (surfaces.byteLength / SURFACES_PER_DISPLAY);
+    const h = new Uint32Array(surfaces, base, SURFACE_HEADER_BYTES / 4);
     h[SurfaceWord.Width] = width;
     h[SurfaceWord.Height] = height;
-    h[SurfaceWord.Generation] = generation;
-    new Uint32Array(surfaces, SURFACE_HEADER_BYTES, width * height).fill(colour);
+    h[SurfaceWord.Generation] = req.generation;
+    new Uint32Array(surfaces, base + SURFACE_HEADER_BYTES, width * height).fill(colour);
     h[SurfaceWord.DamageCount] = rects.length;
     rects.forEach((r, i) => h.set([r.x, r.y, r.width, r.height], SurfaceWord.Damage + i * 4));
+    events.push(`done ${req.surface}`);
+    frames.onEncodeDone(generation ?? req.generation, status, frameSeq, req.surface);
   };
   return { frames, requests, events, damage, cursor: new CursorSlot(cursor), engineEncodes, refuse: (v: boolean) => (accept = !v) };
 }
@@ -52,13 +61,26 @@ describe('DisplayFrames', () => {
     for (let i = 0; i < 5; i++) r.frames.onNewFrame();
     expect(r.requests).toHaveLength(1);
     expect(r.frames.stats()).toMatchObject({ frames: 5, coalesced: 4, busy: true });
-    r.engineEncodes(64, 48, 0xff112233, [{ x: 0, y: 0, width: 64, height: 48 }], 1);
-    r.frames.onEncodeDone(1, EncodeStatus.Ok, 5);
+    r.engineEncodes(64, 48, 0xff112233, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 5);
     expect(r.requests).toHaveLength(2); // the pending one goes out once the first answered
-    r.frames.onEncodeDone(1, EncodeStatus.Ok, 5);
+    r.engineEncodes(64, 48, 0xff445566, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 5);
     expect(r.requests).toHaveLength(2);
     expect(r.frames.stats()).toMatchObject({ encodes: 2, busy: false, lastFrameSeq: 5 });
-    expect(r.frames.pixels().every((p) => p === 0xff112233)).toBe(true);
+    expect(r.frames.pixels().every((p) => p === 0xff445566)).toBe(true);
+  });
+
+  it('alternates surfaces, and sends the next encode before copying the last one out', () => {
+    const r = rig();
+    r.frames.onModeChange(64, 48, 1);
+    r.frames.onNewFrame();
+    r.engineEncodes(64, 48, 0xff000001, [{ x: 0, y: 0, width: 64, height: 48 }]);
+    r.frames.onNewFrame();
+    r.engineEncodes(64, 48, 0xff000002, [{ x: 0, y: 0, width: 64, height: 48 }]);
+    r.engineEncodes(64, 48, 0xff000003, [{ x: 0, y: 0, width: 64, height: 48 }]);
+    expect(r.requests.map((q) => q.surface)).toEqual([0, 1, 0]);
+    // Each answer with a pending frame: the next request (other surface) precedes the damage.
+    expect(r.events).toEqual(['resize 64x48', 'request 0', 'done 0', 'request 1', 'damage', 'done 1', 'request 0', 'damage', 'done 0', 'damage']);
+    expect(r.frames.pixels().every((p) => p === 0xff000003)).toBe(true);
   });
 
   it('A→B→A with an encode in flight: the old encode is dropped, never shown at the wrong size', () => {
@@ -69,15 +91,13 @@ describe('DisplayFrames', () => {
     r.frames.onModeChange(64, 48, 3); // A again: same size, newer generation
     const bufferA3 = r.frames.pixels();
     // The generation-1 encode answers late, with pixels the engine wrote for mode A.
-    r.engineEncodes(64, 48, 0xffff0000, [{ x: 0, y: 0, width: 64, height: 48 }], 1);
-    r.frames.onEncodeDone(1, EncodeStatus.Ok, 1);
+    r.engineEncodes(64, 48, 0xffff0000, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 1);
     expect(r.frames.stats()).toMatchObject({ staleEncodes: 1, encodes: 0, generation: 3 });
     expect(r.frames.pixels()).toBe(bufferA3);
     expect(bufferA3.every((p) => p === 0)).toBe(true); // nothing of generation 1 landed
     // The coalesced request went out for the newest mode only.
     expect(r.requests.map((q) => q.generation)).toEqual([1, 3]);
-    r.engineEncodes(64, 48, 0xff00ff00, [{ x: 0, y: 0, width: 64, height: 48 }], 3);
-    r.frames.onEncodeDone(3, EncodeStatus.Ok, 2);
+    r.engineEncodes(64, 48, 0xff00ff00, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 2);
     expect(r.frames.stats()).toMatchObject({ encodes: 1, busy: false });
     expect(bufferA3.every((p) => p === 0xff00ff00)).toBe(true);
     expect(r.events.filter((e) => e.startsWith('resize'))).toEqual(['resize 64x48', 'resize 32x24', 'resize 64x48']);
@@ -86,8 +106,7 @@ describe('DisplayFrames', () => {
   it('an engine refusal (StaleMode, NoMode) is counted as stale and not applied', () => {
     const r = rig();
     r.frames.onModeChange(64, 48, 1);
-    r.engineEncodes(64, 48, 0xff0000ff, [{ x: 0, y: 0, width: 64, height: 48 }], 1);
-    r.frames.onEncodeDone(1, EncodeStatus.StaleMode, 1);
+    r.engineEncodes(64, 48, 0xff0000ff, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.StaleMode, 1);
     expect(r.frames.stats().staleEncodes).toBe(1);
     expect(r.frames.pixels().every((p) => p === 0)).toBe(true);
   });
@@ -96,8 +115,7 @@ describe('DisplayFrames', () => {
     const r = rig();
     r.frames.onModeChange(64, 48, 1);
     const rects = [{ x: 2, y: 3, width: 5, height: 4 }, { x: 60, y: 40, width: 4, height: 8 }];
-    r.engineEncodes(64, 48, 0xffabcdef, rects, 1);
-    r.frames.onEncodeDone(1, EncodeStatus.Ok, 1);
+    r.engineEncodes(64, 48, 0xffabcdef, rects, EncodeStatus.Ok, 1);
     expect(r.damage).toEqual([rects]);
     const px = r.frames.pixels();
     const inside = (x: number, y: number) => rects.some((q) => x >= q.x && x < q.x + q.width && y >= q.y && y < q.y + q.height);
@@ -108,8 +126,7 @@ describe('DisplayFrames', () => {
   it('a damage rectangle that does not fit the mode is skipped, not copied', () => {
     const r = rig();
     r.frames.onModeChange(32, 24, 1);
-    r.engineEncodes(32, 24, 0xff0000ff, [{ x: 30, y: 0, width: 8, height: 2 }, { x: 0, y: 0, width: 1, height: 1 }], 1);
-    r.frames.onEncodeDone(1, EncodeStatus.Ok, 1);
+    r.engineEncodes(32, 24, 0xff0000ff, [{ x: 30, y: 0, width: 8, height: 2 }, { x: 0, y: 0, width: 1, height: 1 }], EncodeStatus.Ok, 1);
     expect(r.damage).toEqual([[{ x: 0, y: 0, width: 1, height: 1 }]]);
     expect(r.frames.stats().pixelsCopied).toBe(1);
   });
@@ -117,8 +134,7 @@ describe('DisplayFrames', () => {
   it('a surface holding another size (mode changed under it) is not applied', () => {
     const r = rig();
     r.frames.onModeChange(32, 24, 1);
-    r.engineEncodes(64, 48, 0xff0000ff, [{ x: 0, y: 0, width: 64, height: 48 }], 1);
-    r.frames.onEncodeDone(1, EncodeStatus.Ok, 1);
+    r.engineEncodes(64, 48, 0xff0000ff, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 1);
     expect(r.damage).toEqual([]);
     expect(r.frames.pixels().every((p) => p === 0)).toBe(true);
   });
@@ -134,7 +150,7 @@ describe('DisplayFrames', () => {
     r.refuse(false);
     expect(r.frames.flush()).toBe(false);
     expect(r.requests).toHaveLength(1);
-    r.frames.onEncodeDone(1, EncodeStatus.Ok, 2);
+    r.engineEncodes(64, 48, 0xff0000ff, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 2);
     expect(r.requests).toHaveLength(1); // the frames that arrived while unsent were in that encode
     expect(r.frames.stats().busy).toBe(false);
   });

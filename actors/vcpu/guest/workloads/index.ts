@@ -1,4 +1,5 @@
 // The built-in workloads, by name.
+import { band } from './band.js';
 import { damage } from './damage.js';
 import { desktop } from './desktop.js';
 import { fullframe } from './fullframe.js';
@@ -7,6 +8,6 @@ import { mapchurn } from './mapchurn.js';
 import { modestorm } from './modestorm.js';
 import type { Workload } from './workload.js';
 
-export const WORKLOADS: Readonly<Record<string, Workload>> = { desktop, fullframe, damage, mapchurn, modestorm, hostile };
+export const WORKLOADS: Readonly<Record<string, Workload>> = { desktop, fullframe, damage, band, mapchurn, modestorm, hostile };
 export const WORKLOAD_NAMES = Object.keys(WORKLOADS);
 export type { GuestEnv, Workload } from './workload.js';

@@ -8,6 +8,8 @@ export interface GuestEnv {
   /** The display's modes as probed; the workload starts in `mode`. */
   modes: DisplayModeInfo[];
   mode: number;
+  /** Share of the frame the band workload redraws and presents each frame (percent). */
+  damagePercent: number;
   /** Bad MMIO for the hostile workload: raw accesses through the vCPU's bus. */
   rawRead(address: number, size: number): number;
   rawWrite(address: number, size: number, value: number): void;

@@ -1,0 +1,38 @@
+// Messages between the compositor and a display's VNC sink worker. The frame's pixels are not in
+// them: the worker reads the compositor's frame store (a SAB) directly; these carry what changed.
+import type { CursorGlyphImage } from '../../../shared/display/cursor-slot.js';
+import type { Rect, VncServerStats } from '../vnc/types.js';
+
+export interface VncSinkData {
+  /** The compositor's frame store for this display's current mode (ARGB words, row-major). */
+  frame: SharedArrayBuffer;
+  width: number;
+  height: number;
+  port: number;
+  host: string;
+  password?: string;
+  name: string;
+}
+
+export interface SinkCursor {
+  glyph: CursorGlyphImage | null;
+  visible: boolean;
+  x: number;
+  y: number;
+}
+
+/** Compositor → sink worker. */
+export type ToSink =
+  /** A new mode: its own frame store (the old one stays whole for whoever still reads it). */
+  | { t: 'resize'; width: number; height: number; frame: SharedArrayBuffer }
+  | { t: 'damage'; rects: Rect[] }
+  | { t: 'cursor'; cursor: SinkCursor; moved: boolean }
+  | { t: 'stats'; id: number }
+  | { t: 'close' };
+
+/** Sink worker → compositor. */
+export type FromSink =
+  | { t: 'listening'; port: number }
+  | { t: 'failed'; message: string }
+  | { t: 'stats'; id: number; stats: VncServerStats }
+  | { t: 'closed' };

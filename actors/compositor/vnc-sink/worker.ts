@@ -1,0 +1,77 @@
+// A display's VNC server on its own thread: encoding (ZRLE, Tight) costs milliseconds per update,
+// and on the compositor's thread it would hold back every display's frames. The worker reads the
+// compositor's frame store directly (one per mode, so a mode change never changes the bytes under
+// an update being encoded); a frame may change while an update is being encoded, and the damage
+// message that follows sends it again, so clients always converge on the latest frame.
+import { parentPort, workerData } from 'node:worker_threads';
+
+import { VncServer } from '../vnc/server.js';
+import type { CursorImage, FramebufferSource } from '../vnc/types.js';
+import type { FromSink, SinkCursor, ToSink, VncSinkData } from './protocol.js';
+
+const data = workerData as VncSinkData;
+const port = parentPort!;
+const send = (m: FromSink) => port.postMessage(m);
+
+class FrameStoreSource implements FramebufferSource {
+  w = data.width;
+  h = data.height;
+  view = new Uint32Array(data.frame, 0, this.w * this.h);
+  cur: SinkCursor = { glyph: null, visible: false, x: 0, y: 0 };
+
+  resize(width: number, height: number, frame: SharedArrayBuffer): void {
+    this.w = width;
+    this.h = height;
+    this.view = new Uint32Array(frame, 0, width * height);
+  }
+  width(): number {
+    return this.w;
+  }
+  height(): number {
+    return this.h;
+  }
+  pixels(): Uint32Array {
+    return this.view;
+  }
+  cursor(): CursorImage | null {
+    const { glyph, visible, x, y } = this.cur;
+    return glyph ? { ...glyph, visible, x, y } : null;
+  }
+}
+
+const source = new FrameStoreSource();
+let server: VncServer;
+try {
+  server = await VncServer.listen({ source, port: data.port, host: data.host, name: data.name, ...(data.password ? { password: data.password } : {}) });
+  send({ t: 'listening', port: server.port });
+} catch (e) {
+  send({ t: 'failed', message: (e as Error).message });
+  port.close();
+  process.exit(0);
+}
+
+port.on('message', (m: ToSink) => {
+  switch (m.t) {
+    case 'resize':
+      source.resize(m.width, m.height, m.frame);
+      server.resize();
+      return;
+    case 'damage':
+      server.damage(m.rects);
+      return;
+    case 'cursor':
+      source.cur = m.cursor;
+      if (m.moved) server.cursorMoved();
+      else server.cursorChanged();
+      return;
+    case 'stats':
+      send({ t: 'stats', id: m.id, stats: server.stats() });
+      return;
+    case 'close':
+      void server.close().then(() => {
+        send({ t: 'closed' });
+        port.close();
+      });
+      return;
+  }
+});

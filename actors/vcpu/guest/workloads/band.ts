@@ -1,0 +1,40 @@
+// band: a full-width band covering damagePercent of the frame is redrawn each frame — tiles of a
+// detailed image (a gradient with noise, so VNC encoders have real work) over a fill — and only
+// the band is presented; it moves down the screen and the rest stays. Cost should follow the
+// band's size (bench frames).
+import { WORKLOAD_CTX, current, mappedBuffer, writeImage, type Workload } from './workload.js';
+
+const TILE = 256;
+
+export const band: Workload = {
+  name: 'band',
+  description: 'a full-width band of --damage percent of the frame redrawn (detailed tiles) and presented each frame (default 100)',
+  setup(env) {
+    const { width, height } = current(env);
+    const gpa = mappedBuffer(env, WORKLOAD_CTX, TILE * TILE * 4);
+    let noise = env.rng.next() | 1;
+    writeImage(env, gpa, TILE, TILE, (x, y) => {
+      noise ^= noise << 13;
+      noise ^= noise >>> 17;
+      noise ^= noise << 5;
+      return 0xff000000 | (x << 16) | (y << 8) | (noise & 0x3f);
+    });
+    env.driver.setMode(0, env.mode);
+    env.driver.fill(0, 0, 0, width, height, 0xff102030);
+    env.driver.present(0, []);
+  },
+  frame(env, n) {
+    const { width, height } = current(env);
+    const d = env.driver;
+    const rows = Math.max(1, Math.min(height, Math.round((height * env.damagePercent) / 100)));
+    const top = rows === height ? 0 : (n * rows) % (height - rows + 1);
+    d.fill(0, 0, top, width, rows, 0xff000000 | ((n * 0x030507 + env.rng.next()) & 0xffffff));
+    // Tiles shifted a little each frame, so consecutive frames differ everywhere in the band.
+    const shift = (n * 8) % TILE;
+    for (let y = top; y < top + rows; y += TILE) {
+      const h = Math.min(TILE, top + rows - y);
+      for (let x = shift; x + TILE <= width; x += TILE) d.blit(0, WORKLOAD_CTX, 0, TILE * 4, x, y, TILE, h, false);
+    }
+    d.present(0, rows === height ? [] : [{ x: 0, y: top, w: width, h: rows }]);
+  },
+};
