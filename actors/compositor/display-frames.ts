@@ -43,8 +43,11 @@ export class DisplayFrames implements FramebufferSource {
   private readonly sinks = new Set<DisplaySink>();
   private readonly counts = {
     frames: 0, encodes: 0, coalesced: 0, staleEncodes: 0, encodeRetries: 0, damageRects: 0, pixelsCopied: 0,
-    lastFrameSeq: 0, glyphs: 0, tornGlyphReads: 0,
+    lastFrameSeq: 0, glyphs: 0, tornGlyphReads: 0, maxEncodeMs: 0,
   };
+  private sentAt = 0;
+  /** The newest frame the engine announced: an encode that already holds it needs no successor. */
+  private newestFrameSeq = 0;
 
   constructor(
     readonly config: CompositorDisplayConfig,
@@ -76,19 +79,25 @@ export class DisplayFrames implements FramebufferSource {
     this.want();
   }
 
-  onNewFrame(): void {
+  onNewFrame(frameSeq: number): void {
     this.counts.frames++;
+    this.newestFrameSeq = Math.max(this.newestFrameSeq, frameSeq);
     this.want();
   }
 
   onEncodeDone(generation: number, status: number, frameSeq: number, surface: number): void {
     this.inFlight = false;
+    this.counts.maxEncodeMs = Math.max(this.counts.maxEncodeMs, performance.now() - this.sentAt);
+    // A frame announced while this encode was in flight may be in it already: then the pending
+    // encode would copy nothing.
+    const current = status === EncodeStatus.Ok && generation === this.generation;
+    if (this.pending && current && frameSeq >= this.newestFrameSeq) this.pending = false;
     // Start the next encode first (into the other surface): it runs while this one is copied out.
     if (this.pending) {
       this.pending = false;
       this.send();
     }
-    if (status === EncodeStatus.Ok && generation === this.generation && surface < SURFACES_PER_DISPLAY) {
+    if (current && surface < SURFACES_PER_DISPLAY) {
       this.counts.encodes++;
       this.counts.lastFrameSeq = frameSeq;
       this.applyDamage(surface);
@@ -173,7 +182,7 @@ export class DisplayFrames implements FramebufferSource {
       mode: this.widthNow === 0 ? null : { width: this.widthNow, height: this.heightNow },
       generation: this.generation,
       frames: c.frames, encodes: c.encodes, coalesced: c.coalesced, staleEncodes: c.staleEncodes, encodeRetries: c.encodeRetries,
-      damageRects: c.damageRects, pixelsCopied: c.pixelsCopied, lastFrameSeq: c.lastFrameSeq,
+      damageRects: c.damageRects, pixelsCopied: c.pixelsCopied, lastFrameSeq: c.lastFrameSeq, maxEncodeMs: c.maxEncodeMs,
       busy: this.inFlight || this.pending || this.unsent,
       cursor: { ...this.pointer, glyphs: c.glyphs, tornGlyphReads: c.tornGlyphReads },
     };
@@ -193,8 +202,12 @@ export class DisplayFrames implements FramebufferSource {
   private send(): void {
     if (this.widthNow === 0) return;
     const sent = this.requestEncode(this.generation, this.widthNow, this.heightNow, this.nextSurface);
-    if (!sent) this.counts.encodeRetries++;
-    else this.nextSurface = (this.nextSurface + 1) % SURFACES_PER_DISPLAY;
+    if (sent) {
+      this.sentAt = performance.now();
+      this.nextSurface = (this.nextSurface + 1) % SURFACES_PER_DISPLAY;
+    } else {
+      this.counts.encodeRetries++;
+    }
     this.unsent = !sent;
     this.inFlight = sent;
     if (sent) this.pending = false;

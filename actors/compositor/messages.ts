@@ -64,6 +64,8 @@ export interface CompositorDisplayStats {
   /** Pixels copied from the engine's surface into the kept frame. */
   pixelsCopied: number;
   lastFrameSeq: number;
+  /** The longest an encode took, request to answer (ms). */
+  maxEncodeMs: number;
   /** An encode is in flight or wanted: the kept frame may still change. */
   busy: boolean;
   cursor: { visible: boolean; x: number; y: number; glyphs: number; tornGlyphReads: number };
@@ -78,7 +80,7 @@ export interface CompositorStats {
 }
 
 export interface CompositorControl {
-  stats(): Promise<CompositorStats>;
+  stats(): CompositorStats;
   /** The latest frame of a display, without the cursor composited, and its cursor. */
   frame(device: number, display: number): KeptFrame | null;
   /** Starts one VNC server per display (all displays, in configuration order); returns the ports. */

@@ -53,7 +53,7 @@ await runActor<CompositorControl>((ctx) => {
         d.onModeChange(u32(a, 2), u32(a, 3), u32(a, 4));
         return;
       case CompositorKind.NewFrame:
-        d.onNewFrame();
+        d.onNewFrame(u32(a, 2));
         return;
       case CompositorKind.EncodeDone:
         ctx.trace?.instant(TRACE_EVENTS.compositor_encode_done, u32(a, 1), u32(a, 4));
@@ -91,14 +91,11 @@ await runActor<CompositorControl>((ctx) => {
       await stopVnc();
     },
     control: {
-      stats: async (): Promise<CompositorStats> => {
-        const vncStats = await Promise.all(vnc.map((s) => s.stats()));
-        return {
-          displays: displays.map((d, i) => ({ ...d.stats(), vnc: vnc[i] ? { port: vnc[i].port, stats: vncStats[i]! } : null })),
-          mailbox: ctx.mailbox.stats(),
-          unknownRecords,
-        };
-      },
+      stats: (): CompositorStats => ({
+        displays: displays.map((d, i) => ({ ...d.stats(), vnc: vnc[i] ? { port: vnc[i].port, stats: vnc[i].stats() } : null })),
+        mailbox: ctx.mailbox.stats(),
+        unknownRecords,
+      }),
       frame: (device: number, display: number) => find(device, display)?.frame() ?? null,
       startVnc: async (options: VncOptions) => {
         if (vnc.length > 0) throw new Error(`VNC is already serving on ports ${vnc.map((s) => s.port).join(', ')}`);

@@ -21,18 +21,20 @@ export interface SinkCursor {
   y: number;
 }
 
+export const STATS_INTERVAL_MS = 100;
+
 /** Compositor → sink worker. */
 export type ToSink =
   /** A new mode: its own frame store (the old one stays whole for whoever still reads it). */
   | { t: 'resize'; width: number; height: number; frame: SharedArrayBuffer }
   | { t: 'damage'; rects: Rect[] }
   | { t: 'cursor'; cursor: SinkCursor; moved: boolean }
-  | { t: 'stats'; id: number }
   | { t: 'close' };
 
 /** Sink worker → compositor. */
 export type FromSink =
   | { t: 'listening'; port: number }
   | { t: 'failed'; message: string }
-  | { t: 'stats'; id: number; stats: VncServerStats }
+  /** Sent every STATS_INTERVAL_MS while the counters change, and once more when closing. */
+  | { t: 'stats'; stats: VncServerStats }
   | { t: 'closed' };

@@ -1,5 +1,6 @@
 // The compositor's handle on one display's VNC sink worker: a DisplaySink that forwards what
-// changed (never pixels) and answers stats and close asynchronously.
+// changed (never pixels). Stats are the counters the worker last pushed, so reading them never
+// waits for a worker that is busy encoding.
 import { Worker } from 'node:worker_threads';
 
 import { compiledModuleUrl } from '../../../shared/package-root.js';
@@ -9,11 +10,9 @@ import type { Rect, VncServerStats } from '../vnc/types.js';
 import type { FromSink, ToSink, VncSinkData } from './protocol.js';
 
 export class VncSink implements DisplaySink {
-  private nextId = 1;
-  private readonly waiting = new Map<number, (s: VncServerStats) => void>();
   private closing: Promise<void> | null = null;
   private gone = false;
-  /** The newest stats the worker reported: what stats() answers once it has gone. */
+  /** The newest counters the worker pushed. */
   private last: VncServerStats = emptyVncServerStats();
 
   private constructor(
@@ -22,17 +21,9 @@ export class VncSink implements DisplaySink {
     readonly port: number,
   ) {
     worker.on('message', (m: FromSink) => {
-      if (m.t === 'stats') {
-        this.last = m.stats;
-        this.waiting.get(m.id)?.(m.stats);
-        this.waiting.delete(m.id);
-      }
+      if (m.t === 'stats') this.last = m.stats;
     });
-    worker.once('exit', () => {
-      this.gone = true;
-      for (const [, resolve] of this.waiting) resolve(this.last);
-      this.waiting.clear();
-    });
+    worker.once('exit', () => (this.gone = true));
   }
 
   /** Starts the worker and its server; rejects (with the listener's error) if it cannot bind. */
@@ -74,13 +65,9 @@ export class VncSink implements DisplaySink {
     this.post({ t: 'cursor', cursor: this.frames.cursorState(), moved: true });
   }
 
-  stats(): Promise<VncServerStats> {
-    if (this.gone) return Promise.resolve(this.last);
-    const id = this.nextId++;
-    return new Promise((resolve) => {
-      this.waiting.set(id, resolve);
-      this.post({ t: 'stats', id });
-    });
+  /** Counters as of the worker's last report (at most STATS_INTERVAL_MS old while it is idle). */
+  stats(): VncServerStats {
+    return this.last;
   }
 
   /** Closes the server and every client, and lets the worker exit. */
@@ -88,7 +75,6 @@ export class VncSink implements DisplaySink {
     this.closing ??= new Promise<void>((resolve) => {
       if (this.gone) return resolve();
       this.worker.once('exit', () => resolve());
-      void this.stats(); // keep the final counters
       this.post({ t: 'close' });
     });
     return this.closing;

@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 import { VncServer } from '../vnc/server.js';
 import type { CursorImage, FramebufferSource } from '../vnc/types.js';
-import type { FromSink, SinkCursor, ToSink, VncSinkData } from './protocol.js';
+import { STATS_INTERVAL_MS, type FromSink, type SinkCursor, type ToSink, type VncSinkData } from './protocol.js';
 
 const data = workerData as VncSinkData;
 const port = parentPort!;
@@ -50,6 +50,16 @@ try {
   process.exit(0);
 }
 
+// Counters go out on their own, so reading them never waits behind an update being encoded.
+let lastSent = '';
+const pushStats = () => {
+  const stats = server.stats();
+  const key = JSON.stringify(stats);
+  if (key !== lastSent) send({ t: 'stats', stats });
+  lastSent = key;
+};
+const statsTimer = setInterval(pushStats, STATS_INTERVAL_MS);
+
 port.on('message', (m: ToSink) => {
   switch (m.t) {
     case 'resize':
@@ -64,11 +74,10 @@ port.on('message', (m: ToSink) => {
       if (m.moved) server.cursorMoved();
       else server.cursorChanged();
       return;
-    case 'stats':
-      send({ t: 'stats', id: m.id, stats: server.stats() });
-      return;
     case 'close':
+      clearInterval(statsTimer);
       void server.close().then(() => {
+        pushStats();
         send({ t: 'closed' });
         port.close();
       });

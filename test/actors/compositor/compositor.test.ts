@@ -20,6 +20,17 @@ afterEach(async () => {
   cleanup = [];
 });
 
+/** Polls until `probe` returns something (for counters that arrive asynchronously). */
+async function eventually<T>(probe: () => Promise<T | null>, ms = 5_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== null) return v;
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 async function vmWith(options: Parameters<typeof Vm.create>[0]) {
   const vm = await Vm.create(options);
   cleanup.push(() => vm.stop());
@@ -40,9 +51,12 @@ describe.skipIf(binary === null)('the compositor with a real VNC client (libvncc
     expect(result.code, result.stderr).toBe(0);
     const expected = composeReference(frame.pixels, frame.width, frame.height, { ...frame.cursor.glyph!, ...frame.cursor }, 0xff);
     expect(firstMismatch(result.frame!, expected, 320, 200)).toBe(-1);
-    const stats = (await vm.stats()).compositor.displays[0]!;
-    expect(stats.vnc!.stats.clientsTotal).toBe(1);
-    expect(stats.vnc!.stats.bytesSent).toBeGreaterThan(0);
+    // The sink worker reports its counters every 100 ms.
+    const vncStats = await eventually(async () => {
+      const v = (await vm.stats()).compositor.displays[0]!.vnc!.stats;
+      return v.clientsTotal === 1 ? v : null;
+    });
+    expect(vncStats.bytesSent).toBeGreaterThan(0);
   });
 
   it('a client that asks for CursorWithAlpha gets the glyph as the guest defined it, and pixels without it', async () => {

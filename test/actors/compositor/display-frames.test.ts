@@ -50,7 +50,9 @@ function rig(maxW = 64, maxH = 48) {
     events.push(`done ${req.surface}`);
     frames.onEncodeDone(generation ?? req.generation, status, frameSeq, req.surface);
   };
-  return { frames, requests, events, damage, cursor: new CursorSlot(cursor), engineEncodes, refuse: (v: boolean) => (accept = !v) };
+  let seq = 0;
+  const newFrame = () => frames.onNewFrame(++seq);
+  return { frames, newFrame, requests, events, damage, cursor: new CursorSlot(cursor), engineEncodes, refuse: (v: boolean) => (accept = !v) };
 }
 
 describe('DisplayFrames', () => {
@@ -58,10 +60,10 @@ describe('DisplayFrames', () => {
     const r = rig();
     r.frames.onModeChange(64, 48, 1);
     expect(r.requests).toHaveLength(1); // the mode's first frame
-    for (let i = 0; i < 5; i++) r.frames.onNewFrame();
+    for (let i = 0; i < 5; i++) r.newFrame();
     expect(r.requests).toHaveLength(1);
     expect(r.frames.stats()).toMatchObject({ frames: 5, coalesced: 4, busy: true });
-    r.engineEncodes(64, 48, 0xff112233, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 5);
+    r.engineEncodes(64, 48, 0xff112233, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 1); // held frame 1 only
     expect(r.requests).toHaveLength(2); // the pending one goes out once the first answered
     r.engineEncodes(64, 48, 0xff445566, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 5);
     expect(r.requests).toHaveLength(2);
@@ -69,14 +71,24 @@ describe('DisplayFrames', () => {
     expect(r.frames.pixels().every((p) => p === 0xff445566)).toBe(true);
   });
 
+  it('drops the pending encode when the answer already holds the newest frame (no empty encode)', () => {
+    const r = rig();
+    r.frames.onModeChange(64, 48, 1);
+    r.newFrame();
+    r.newFrame(); // arrives while the first encode is in flight: pending
+    r.engineEncodes(64, 48, 0xff010203, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 2); // served after frame 2
+    expect(r.requests).toHaveLength(1);
+    expect(r.frames.stats()).toMatchObject({ busy: false, encodes: 1, lastFrameSeq: 2 });
+  });
+
   it('alternates surfaces, and sends the next encode before copying the last one out', () => {
     const r = rig();
     r.frames.onModeChange(64, 48, 1);
-    r.frames.onNewFrame();
-    r.engineEncodes(64, 48, 0xff000001, [{ x: 0, y: 0, width: 64, height: 48 }]);
-    r.frames.onNewFrame();
-    r.engineEncodes(64, 48, 0xff000002, [{ x: 0, y: 0, width: 64, height: 48 }]);
-    r.engineEncodes(64, 48, 0xff000003, [{ x: 0, y: 0, width: 64, height: 48 }]);
+    r.newFrame();
+    r.engineEncodes(64, 48, 0xff000001, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 0); // before frame 1
+    r.newFrame();
+    r.engineEncodes(64, 48, 0xff000002, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 1); // before frame 2
+    r.engineEncodes(64, 48, 0xff000003, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 2);
     expect(r.requests.map((q) => q.surface)).toEqual([0, 1, 0]);
     // Each answer with a pending frame: the next request (other surface) precedes the damage.
     expect(r.events).toEqual(['resize 64x48', 'request 0', 'done 0', 'request 1', 'damage', 'done 1', 'request 0', 'damage', 'done 0', 'damage']);
@@ -86,7 +98,7 @@ describe('DisplayFrames', () => {
   it('A→B→A with an encode in flight: the old encode is dropped, never shown at the wrong size', () => {
     const r = rig(64, 48);
     r.frames.onModeChange(64, 48, 1); // A, generation 1: encode in flight
-    r.frames.onNewFrame();
+    r.newFrame();
     r.frames.onModeChange(32, 24, 2); // B
     r.frames.onModeChange(64, 48, 3); // A again: same size, newer generation
     const bufferA3 = r.frames.pixels();
@@ -143,8 +155,8 @@ describe('DisplayFrames', () => {
     const r = rig();
     r.refuse(true);
     r.frames.onModeChange(64, 48, 1);
-    r.frames.onNewFrame();
-    r.frames.onNewFrame();
+    r.newFrame();
+    r.newFrame();
     expect(r.frames.flush()).toBe(true);
     expect(r.frames.stats()).toMatchObject({ busy: true, encodeRetries: 2, coalesced: 1 });
     r.refuse(false);

@@ -1,23 +1,22 @@
 // band: a full-width band covering damagePercent of the frame is redrawn each frame — tiles of a
-// detailed image (a gradient with noise, so VNC encoders have real work) over a fill — and only
-// the band is presented; it moves down the screen and the rest stays. Cost should follow the
-// band's size (bench frames).
+// window-like image (title bar, panes, runs of text: what VNC encoders usually see) over a fill —
+// and only the band is presented; it moves down the screen and the rest stays. Cost should follow
+// the band's size (bench frames).
 import { WORKLOAD_CTX, current, mappedBuffer, writeImage, type Workload } from './workload.js';
 
 const TILE = 256;
 
 export const band: Workload = {
   name: 'band',
-  description: 'a full-width band of --damage percent of the frame redrawn (detailed tiles) and presented each frame (default 100)',
+  description: 'a full-width band of --damage percent of the frame redrawn (window-like tiles) and presented each frame (default 100)',
   setup(env) {
     const { width, height } = current(env);
     const gpa = mappedBuffer(env, WORKLOAD_CTX, TILE * TILE * 4);
-    let noise = env.rng.next() | 1;
+    // A window-like tile: a title bar, a sidebar, a content pane and runs of "text".
     writeImage(env, gpa, TILE, TILE, (x, y) => {
-      noise ^= noise << 13;
-      noise ^= noise >>> 17;
-      noise ^= noise << 5;
-      return 0xff000000 | (x << 16) | (y << 8) | (noise & 0x3f);
+      const text = y >= 40 && y % 16 < 10 && x > 72 && (x * 7 + (y >> 4) * 13) % 11 < 6;
+      if (text) return 0xff202020;
+      return y < 24 ? 0xff3050a0 : x < 64 ? 0xffe0e0e0 : 0xffffffff;
     });
     env.driver.setMode(0, env.mode);
     env.driver.fill(0, 0, 0, width, height, 0xff102030);

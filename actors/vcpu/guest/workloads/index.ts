@@ -6,8 +6,9 @@ import { fullframe } from './fullframe.js';
 import { hostile } from './hostile.js';
 import { mapchurn } from './mapchurn.js';
 import { modestorm } from './modestorm.js';
+import { present } from './present.js';
 import type { Workload } from './workload.js';
 
-export const WORKLOADS: Readonly<Record<string, Workload>> = { desktop, fullframe, damage, band, mapchurn, modestorm, hostile };
+export const WORKLOADS: Readonly<Record<string, Workload>> = { desktop, fullframe, damage, band, present, mapchurn, modestorm, hostile };
 export const WORKLOAD_NAMES = Object.keys(WORKLOADS);
 export type { GuestEnv, Workload } from './workload.js';

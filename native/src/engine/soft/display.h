@@ -27,7 +27,8 @@ struct EncodeRequest {
   Rect region;
 };
 
-// Damage rectangles since the last encode; beyond the limit they merge into their bounding box.
+// Damage rectangles since the last encode; beyond the limit the two pieces whose union wastes
+// the least area merge (display.cpp), so lagging encodes copy about what changed.
 class Damage {
  public:
   void add(Rect r);
