@@ -301,9 +301,10 @@ export class Vm {
       const [devices, compositor] = await Promise.all([Promise.all(this.devices.map((d) => d.control.stats())), this.compositor!.control.stats()]);
       const settled = devices.every((d, i) => {
         const shown = compositor.displays.filter((s) => s.device === i);
-        // Every present reached the compositor, and its last frame is encoded and kept.
+        // Every present reached the compositor, and its last frame is encoded and kept. (An
+        // encode request may stay outstanding: the engine holds it until something new is presented.)
         return d.engine !== null && shown.reduce((n, s) => n + s.frames, 0) === d.engine.presents &&
-          shown.every((s) => !s.busy && s.lastFrameSeq === s.frames);
+          shown.every((s) => s.lastFrameSeq === s.frames);
       });
       if (settled) return;
       if (performance.now() > deadline) throw new Error(`frames not settled after ${timeoutMs} ms`);

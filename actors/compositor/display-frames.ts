@@ -46,8 +46,6 @@ export class DisplayFrames implements FramebufferSource {
     lastFrameSeq: 0, glyphs: 0, tornGlyphReads: 0, maxEncodeMs: 0,
   };
   private sentAt = 0;
-  /** The newest frame the engine announced: an encode that already holds it needs no successor. */
-  private newestFrameSeq = 0;
 
   constructor(
     readonly config: CompositorDisplayConfig,
@@ -79,19 +77,15 @@ export class DisplayFrames implements FramebufferSource {
     this.want();
   }
 
-  onNewFrame(frameSeq: number): void {
+  onNewFrame(): void {
     this.counts.frames++;
-    this.newestFrameSeq = Math.max(this.newestFrameSeq, frameSeq);
     this.want();
   }
 
   onEncodeDone(generation: number, status: number, frameSeq: number, surface: number): void {
     this.inFlight = false;
     this.counts.maxEncodeMs = Math.max(this.counts.maxEncodeMs, performance.now() - this.sentAt);
-    // A frame announced while this encode was in flight may be in it already: then the pending
-    // encode would copy nothing.
     const current = status === EncodeStatus.Ok && generation === this.generation;
-    if (this.pending && current && frameSeq >= this.newestFrameSeq) this.pending = false;
     // Start the next encode first (into the other surface): it runs while this one is copied out.
     if (this.pending) {
       this.pending = false;

@@ -66,7 +66,10 @@ export interface CompositorDisplayStats {
   lastFrameSeq: number;
   /** The longest an encode took, request to answer (ms). */
   maxEncodeMs: number;
-  /** An encode is in flight or wanted: the kept frame may still change. */
+  /**
+   * An encode is in flight or wanted. The engine holds a request until something new is
+   * presented, so one may stay outstanding while the guest draws nothing.
+   */
   busy: boolean;
   cursor: { visible: boolean; x: number; y: number; glyphs: number; tornGlyphReads: number };
   vnc: { port: number; stats: VncServerStats } | null;

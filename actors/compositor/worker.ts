@@ -53,7 +53,7 @@ await runActor<CompositorControl>((ctx) => {
         d.onModeChange(u32(a, 2), u32(a, 3), u32(a, 4));
         return;
       case CompositorKind.NewFrame:
-        d.onNewFrame(u32(a, 2));
+        d.onNewFrame();
         return;
       case CompositorKind.EncodeDone:
         ctx.trace?.instant(TRACE_EVENTS.compositor_encode_done, u32(a, 1), u32(a, 4));

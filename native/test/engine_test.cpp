@@ -578,6 +578,7 @@ PVG_TEST("engine: full workload, doorbells from the guest while encodes arrive f
   Failures guestFail, encoderFail, monitorFail;
   std::atomic<bool> modeSet{false}, guestDone{false};
   std::atomic<uint32_t> encodesAsked{0};
+  std::atomic<uint32_t> heldEncodes{0};  // asked for with nothing new to copy: never answered
 
   std::thread guestThread([&] {
     Vcpu cpu(rig, 0, guestFail);
@@ -630,8 +631,15 @@ PVG_TEST("engine: full workload, doorbells from the guest while encodes arrive f
     while (!guestDone.load()) {
       if (!encodeOnce()) return;
     }
-    // Two more after the guest finished: both capture the last frame, into either surface.
-    if (encodeOnce()) encodeOnce();
+    // After the guest finished: one more captures the last frame if the loop's last did not.
+    if (rig.actor->lastFrameSeq.load() < frames && !encodeOnce()) return;
+    // Nothing new since: a further encode is held until something is presented (never, here).
+    const uint64_t before = rig.actor->encodesDone();
+    const uint32_t args[7] = {0, n % kSurfaces, 1, 0, 0, kWidth, kHeight};
+    if (rig.inbound->enqueue(rec::InEncode, args) != EnqueueResult::Ok) return encoderFail.add("encode refused");
+    heldEncodes.fetch_add(1);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (rig.actor->encodesDone() != before) encoderFail.add("an encode with nothing new to copy was answered");
   });
 
   // Another vCPU polling registers meanwhile: FENCE_COMPLETED only moves forward.
@@ -675,6 +683,7 @@ PVG_TEST("engine: full workload, doorbells from the guest while encodes arrive f
   PVG_CHECK(a.count(rec::OutCreateTask) == 2);  // the ring's task and context 1
   PVG_CHECK(a.count(rec::OutDestroyTask) == 1);
   PVG_CHECK(a.displayOffThread.load() == 0);
+  PVG_CHECK(heldEncodes.load() == 1);
   PVG_CHECK(a.encodesDone() == encodesAsked.load());
   PVG_CHECK(a.encodeStatus(rec::EncodeOk) == encodesAsked.load());
   PVG_CHECK(a.encodeStatus(rec::EncodeOk) >= 2);

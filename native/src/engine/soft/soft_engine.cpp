@@ -331,7 +331,7 @@ void SoftEngine::reset() {
 bool SoftEngine::encodeServable(SoftDisplay& d) {
   std::lock_guard lock(d.encodeMutex);
   if (d.encodes.empty()) return false;
-  return d.mode < 0 || d.encodes.front().generation != d.generation || !d.drawnSincePresent;
+  return d.mode < 0 || d.encodes.front().generation != d.generation || (!d.drawnSincePresent && !d.damage.rects().empty());
 }
 
 void SoftEngine::serveAllEncodes() {
@@ -355,8 +355,8 @@ void SoftEngine::serveEncodes(uint32_t display) {
                  d.surfaces.surfaceBytes() < surface::kHeaderBytes + uint64_t{d.frame.width()} * d.frame.height() * 4 ||
                  !rectInside(req.region, d.frame.width(), d.frame.height())) {
         status = rec::EncodeBadRequest;
-      } else if (d.drawnSincePresent) {
-        return;  // mid-frame: wait for the present
+      } else if (d.drawnSincePresent || d.damage.rects().empty()) {
+        return;  // mid-frame, or nothing new since the last encode: wait for the next present
       }
       d.encodes.erase(d.encodes.begin());
     }
