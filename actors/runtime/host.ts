@@ -122,7 +122,7 @@ async function pump(mailbox: Mailbox, behaviour: ActorBehaviour<object>, boot: A
       continue;
     }
     if (boot.asyncPark) {
-      await mailbox.waitForWorkAsync(boot.parkTimeoutMs);
+      await mailbox.waitForWorkAsync(boot.spinBudget, boot.parkTimeoutMs);
       continue;
     }
     const outcome = mailbox.waitForWork(boot.spinBudget, boot.parkTimeoutMs);

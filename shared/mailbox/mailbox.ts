@@ -279,9 +279,12 @@ export class Mailbox {
    * with Atomics.waitAsync instead of blocking the thread. Only for mailboxes in 'atomics' park
    * mode, because a futex wake from a native thread cannot reach an Atomics waiter.
    */
-  async waitForWorkAsync(timeoutMs: number): Promise<WorkOutcome> {
+  async waitForWorkAsync(spinBudget: number, timeoutMs: number): Promise<WorkOutcome> {
     if (this.parker.mode !== ParkMode.Atomics) throw new Error(`mailbox ${this.name}: asynchronous parking needs park mode 'atomics'`);
     const w = this.words;
+    // A short spin first: an event loop wake costs tens of microseconds, and records often come
+    // in quick succession. The spin holds the thread only for spinBudget checks.
+    for (let i = 0; i < spinBudget; i++) if (this.hasWork()) return 'ready';
     if (this.hasWork()) return 'ready';
     if (this.takeAttention()) return 'attention';
     Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_PARKED);
