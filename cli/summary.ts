@@ -29,5 +29,9 @@ export function summarize(stats: VmStats, elapsedMs: number): string {
     });
   });
   lines.push(`interrupt controller: ${stats.irq.lines.reduce((n, l) => n + l.deliveries, 0) + stats.irq.msiDeliveries} deliveries, ${stats.irq.eois} EOIs`);
+  if (stats.bigLock) {
+    const l = stats.bigLock;
+    lines.push(`big lock (bql): ${l.acquisitions} takes, ${l.contended} contended, ${l.waitMs.toFixed(1)} ms waited`);
+  }
   return lines.join('\n');
 }

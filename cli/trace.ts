@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
 import { VmConfigError } from '../vmm/config.js';
 import { Vm } from '../vmm/vm.js';
-import { UsageError, integerFlag } from './usage.js';
+import { UsageError, integerFlag, threadingFlag } from './usage.js';
 
 export const TRACE_HELP = `usage: pvg-vmm trace --workload NAME --frames N --out FILE [options]
 
@@ -19,6 +19,9 @@ options:
   --out FILE          where to write the JSON (required)
   --variant V         mmio | pci (default mmio)
   --modes LIST        comma-separated WxH@R modes
+  --devices N         apple-gfx devices, each with its own vCPU (default 1)
+  --threading M       actor | bql: bql runs every handler under one global lock, and its
+                      waits show as lock_wait spans (default actor)
   -h, --help          this text`;
 
 export async function trace(argv: string[]): Promise<number> {
@@ -31,6 +34,8 @@ export async function trace(argv: string[]): Promise<number> {
       out: { type: 'string' },
       variant: { type: 'string', default: 'mmio' },
       modes: { type: 'string' },
+      devices: { type: 'string', default: '1' },
+      threading: { type: 'string', default: 'actor' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -42,8 +47,10 @@ export async function trace(argv: string[]): Promise<number> {
   if (values.variant !== 'mmio' && values.variant !== 'pci') throw new UsageError(`--variant must be mmio or pci, got "${values.variant}"`);
   let vm: Vm;
   try {
+    const device = { variant: values.variant as 'mmio' | 'pci', ...(values.modes ? { displayModes: values.modes.split(',') } : {}) };
     vm = await Vm.create({
-      devices: [{ variant: values.variant, ...(values.modes ? { displayModes: values.modes.split(',') } : {}) }],
+      devices: Array.from({ length: integerFlag('--devices', values.devices, 1, 16) }, () => ({ ...device })),
+      threading: threadingFlag(values.threading),
       workload: { name: values.workload, frames: integerFlag('--frames', values.frames, 1, 1e6) },
     });
   } catch (err) {

@@ -1,4 +1,6 @@
 // Command-line errors: a bad flag or value prints a clear message and exits with status 2.
+import { THREADING_MODELS, type ThreadingModel } from '../vmm/config.js';
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
@@ -17,4 +19,9 @@ export function percentFlag(flag: string, text: string | undefined): number {
     throw new UsageError(`${flag} must be a number in (0, 100], got "${text}"`);
   }
   return value;
+}
+
+export function threadingFlag(text: string | undefined): ThreadingModel {
+  if (!THREADING_MODELS.includes(text as ThreadingModel)) throw new UsageError(`--threading must be ${THREADING_MODELS.join(' or ')}, got "${text}"`);
+  return text as ThreadingModel;
 }

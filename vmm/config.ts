@@ -50,7 +50,15 @@ export interface VmOptions {
   callbackTimeoutMs?: number;
   /** vCPUs the embedder runs itself (numbered after the built-in ones); see Vm.externalVcpu. */
   externalVcpus?: number;
+  /**
+   * 'actor' (default): every actor runs its handlers on its own. 'bql': the same actors, every
+   * handler under one global lock, the way QEMU serialises on its big lock (for comparison).
+   */
+  threading?: ThreadingModel;
 }
+
+export type ThreadingModel = 'actor' | 'bql';
+export const THREADING_MODELS: readonly ThreadingModel[] = ['actor', 'bql'];
 
 export interface ResolvedDevice {
   variant: DeviceVariant;
@@ -67,6 +75,7 @@ export interface ResolvedConfig {
   limits: Partial<TaskSpaceLimits>;
   callbackTimeoutMs: number | undefined;
   externalVcpus: number;
+  threading: ThreadingModel;
 }
 
 const MODE = /^(\d{1,5})x(\d{1,5})@(\d{1,4})$/;
@@ -86,6 +95,12 @@ function integer(value: unknown, field: string, min: number, max: number, fallba
     throw new VmConfigError(field, `must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+function threadingModel(value: unknown): ThreadingModel {
+  if (value === undefined) return 'actor';
+  if (!THREADING_MODELS.includes(value as ThreadingModel)) throw new VmConfigError('threading', `must be one of ${THREADING_MODELS.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as ThreadingModel;
 }
 
 function percent(value: unknown, field: string, fallback: number): number {
@@ -140,5 +155,6 @@ export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
     limits: options.limits ?? {},
     callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),
     externalVcpus: integer(options.externalVcpus, 'externalVcpus', 0, 16, 0),
+    threading: threadingModel(options.threading),
   };
 }

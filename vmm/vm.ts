@@ -15,6 +15,7 @@ import { createBarTable } from '../shared/mmio/bar-table.js';
 import { createCompletionBuffer } from '../shared/mmio/completion.js';
 import { createCursorSlot } from '../shared/display/cursor-slot.js';
 import { createSurfacePool, SURFACES_PER_DISPLAY } from '../shared/display/surface-layout.js';
+import { BigLock, createBigLockBuffer, type BigLockStats } from '../shared/lock/big-lock.js';
 import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
 import { WebViewer } from '../actors/compositor/web/index.js';
 import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
@@ -28,6 +29,8 @@ export interface VmStats {
   devices: DeviceStats[];
   irq: IrqActorStats;
   compositor: CompositorStats;
+  /** The `bql` threading model's lock: takes, contended takes, time waited (null under 'actor'). */
+  bigLock: BigLockStats | null;
 }
 
 /** Engine reply slots per device: one per engine thread, and the payload a cursor glyph needs. */
@@ -49,12 +52,20 @@ export class Vm {
   private snapshots: SnapshotWriter | null = null;
   private vncPorts: { ports: number[]; host: string } | null = null;
   private web: WebViewer | null = null;
+  private readonly bigLock: BigLock | null;
   private traceReader: TraceSetReader | null = null;
 
   private constructor(options: VmOptions) {
     this.config = resolveConfig(options);
     this.memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] });
-    this.supervisor = new Supervisor({ memory: this.memory, replySlots: this.config.vcpus + this.config.externalVcpus + 8, replyPayloadBytes: 0, traceRings: 16 + this.config.vcpus + this.config.devices.length * 8 });
+    this.bigLock = this.config.threading === 'bql' ? new BigLock(createBigLockBuffer()) : null;
+    this.supervisor = new Supervisor({
+      memory: this.memory,
+      replySlots: this.config.vcpus + this.config.externalVcpus + 8,
+      replyPayloadBytes: 0,
+      traceRings: 16 + this.config.vcpus + this.config.devices.length * 8,
+      ...(this.bigLock ? { bigLock: this.bigLock.buffer } : {}),
+    });
   }
 
   /** Builds and starts a VM; a bad configuration throws VmConfigError before anything starts. */
@@ -161,7 +172,7 @@ export class Vm {
             ? { device: v, variant: config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode, damagePercent: w.damagePercent, ramBase: RAM_BASE + v * slice, ramEnd: RAM_BASE + (v + 1) * slice }
             : null,
       };
-      this.vcpus.push(await supervisor.spawn<VcpuControl>({ name: `vcpu${v}`, module: 'actors/vcpu/worker', mailbox: supervisor.createMailbox(`vcpu${v}`, { capacity: 16 }), replySlots: 1, config: vcpuConfig, spinBudget: 0, parkTimeoutMs: 100 }));
+      this.vcpus.push(await supervisor.spawn<VcpuControl>({ name: `vcpu${v}`, module: 'actors/vcpu/worker', mailbox: supervisor.createMailbox(`vcpu${v}`, { capacity: 16 }), replySlots: 1, config: vcpuConfig, spinBudget: 0, parkTimeoutMs: 100, takesBigLock: false }));
     }
     for (let e = 0; e < config.externalVcpus; e++) {
       const v = config.vcpus + e;
@@ -214,7 +225,7 @@ export class Vm {
       this.irq!.control.stats(),
       this.compositor!.control.stats(),
     ]);
-    return { vcpus, devices, irq, compositor };
+    return { vcpus, devices, irq, compositor, bigLock: this.bigLock?.stats() ?? null };
   }
 
   /** The latest frame of a display as the compositor keeps it (ARGB words, cursor apart). */

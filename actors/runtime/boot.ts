@@ -18,6 +18,8 @@ export interface ActorBoot {
   parkTimeoutMs: number;
   /** Park with Atomics.waitAsync so the event loop keeps running (an actor that serves sockets). */
   asyncPark: boolean;
+  /** The `bql` threading model: every handler takes this lock (shared/lock/big-lock.ts). */
+  bigLock: SharedArrayBuffer | null;
   config: unknown;
   control: MessagePort;
 }

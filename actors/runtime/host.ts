@@ -11,6 +11,9 @@ import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { newRecord, type MailboxRecord } from '../../shared/mailbox/record.js';
 import { native } from '../../shared/native/addon.js';
 import { ReplyTable } from '../../shared/reply/reply-table.js';
+import { BigLock } from '../../shared/lock/big-lock.js';
+import { monotonicMicros } from '../../shared/trace/clock.js';
+import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TraceRingWriter } from '../../shared/trace/ring.js';
 import type { ActorBoot, BaseControl } from './boot.js';
 import { portEndpoint } from './control-endpoint.js';
@@ -94,13 +97,48 @@ export async function runActor<Control extends object>(
   Comlink.expose({ ...(behaviour as ActorBehaviour<Control> | null)?.control, ...base }, portEndpoint(boot.control));
   await readyPromise;
 
-  stopped = pump(mailbox, behaviour!, boot, () => stopping);
+  stopped = pump(mailbox, boot.bigLock ? underBigLock(behaviour!, new BigLock(boot.bigLock), trace) : behaviour!, boot, () => stopping);
   stopped.catch((err: unknown) => {
     // Escalate: an uncaught error makes the worker emit 'error', which the supervisor handles.
     setImmediate(() => {
       throw err;
     });
   });
+}
+
+/**
+ * The `bql` threading model: the same actor, with every handler run under the VM's one big lock,
+ * as QEMU serialises device emulation on its BQL. A wait for the lock is traced as a span.
+ */
+function underBigLock<C extends object>(b: ActorBehaviour<C>, lock: BigLock, trace: TraceRingWriter | null): ActorBehaviour<C> {
+  const take = () => {
+    const start = trace ? monotonicMicros() : 0;
+    if (lock.lock() > 0) trace?.span(TRACE_EVENTS.lock_wait, start);
+  };
+  const onIdle = b.onIdle;
+  return {
+    ...b,
+    onRecord(record) {
+      take();
+      try {
+        b.onRecord(record);
+      } finally {
+        lock.unlock();
+      }
+    },
+    ...(onIdle
+      ? {
+          onIdle() {
+            take();
+            try {
+              return onIdle.call(b);
+            } finally {
+              lock.unlock();
+            }
+          },
+        }
+      : {}),
+  };
 }
 
 async function pump(mailbox: Mailbox, behaviour: ActorBehaviour<object>, boot: ActorBoot, stopping: () => boolean): Promise<void> {

@@ -29,6 +29,8 @@ export interface SupervisorOptions {
   /** Trace rings: one per actor and per native thread that traces. */
   traceRings?: number;
   traceEventsPerRing?: number;
+  /** The `bql` threading model: every actor's handlers take this one lock. */
+  bigLock?: SharedArrayBuffer;
 }
 
 export interface SpawnSpec {
@@ -49,6 +51,12 @@ export interface SpawnSpec {
    * Its mailbox must be in 'atomics' park mode (only JS threads may produce into it).
    */
   asyncPark?: boolean;
+  /**
+   * Under the `bql` model, whether this actor's handlers take the big lock (default true). vCPU
+   * actors do not: their handlers run guest code, which in QEMU too runs without the BQL; the
+   * device emulation their MMIO reaches takes it in the device actor.
+   */
+  takesBigLock?: boolean;
 }
 
 export type Control<C> = Comlink.Remote<C & BaseControl>;
@@ -89,9 +97,12 @@ export class Supervisor extends EventEmitter {
   private readonly stoppedSignal: Promise<never>;
   private signalStopped!: (reason: VmFailure | 'shutdown') => void;
 
+  private readonly bigLock: SharedArrayBuffer | null;
+
   constructor(options: SupervisorOptions = {}) {
     super();
     this.memory = options.memory ?? null;
+    this.bigLock = options.bigLock ?? null;
     this.replies = new ReplyTable(createReplyTableBuffer(options.replySlots ?? 64, options.replyPayloadBytes ?? 4096));
     this.traceSet = createTraceSetBuffer(options.traceRings ?? 32, options.traceEventsPerRing ?? 16384);
     this.stoppedSignal = new Promise<never>((_, reject) => {
@@ -175,6 +186,7 @@ export class Supervisor extends EventEmitter {
       spinBudget: spec.spinBudget ?? 2000,
       parkTimeoutMs: spec.parkTimeoutMs ?? 50,
       asyncPark: spec.asyncPark ?? false,
+      bigLock: spec.takesBigLock === false ? null : this.bigLock,
       config: spec.config ?? null,
       control: port2,
     };

@@ -45,4 +45,21 @@ describe('pvg-vmm trace', () => {
     expect(Math.min(...ts)).toBe(0);
     expect(ts).toEqual([...ts].sort((a, b) => a - b));
   });
+
+  it('with --threading bql, lock waits show as spans on the actors that waited', () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-trace-')), 'bql.json');
+    const r = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'pvg-vmm.js'), 'trace', '--threading', 'bql', '--devices', '2', '--frames', '30', '--modes', '320x200@60', '--out', out], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const trace = JSON.parse(readFileSync(out, 'utf8')) as ChromeTrace;
+    const names = new Map(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [e.tid, String(e.args!.name)]));
+    const waits = trace.traceEvents.filter((e) => e.name === 'lock_wait');
+    expect(waits.length).toBeGreaterThan(0);
+    expect(waits.every((e) => e.ph === 'X' && (e.dur ?? -1) >= 0)).toBe(true);
+    // Only actors take the lock: never a vCPU (guest code runs without it) nor an engine thread.
+    const waiters = new Set(waits.map((e) => names.get(e.tid)));
+    expect([...waiters].every((n) => n !== undefined && !n.startsWith('vcpu') && !n.includes('engine'))).toBe(true);
+  });
 });
