@@ -1,14 +1,16 @@
 // `pvg-vmm run`: boots a VM and runs a built-in workload. After N frames the guest stops drawing
 // and the VM keeps running (its display holds the last frame) until Ctrl-C or SIGTERM; with
-// --exit it stops by itself. Either way it prints a summary; a host fault exits non-zero.
+// --exit it stops by itself. Either way it prints a summary; a host fault exits non-zero. While it
+// runs, a terminal on stderr gets a live status line (status-ticker.ts).
 import { parseArgs } from 'node:util';
 
 import { WORKLOAD_NAMES, WORKLOADS } from '../actors/vcpu/guest/workloads/index.js';
 import { VmConfigError, DEFAULT_MODES, type VmOptions } from '../vmm/config.js';
 import { Vm } from '../vmm/vm.js';
 import { OUTPUT_FLAGS, OUTPUT_HELP, parseOutputFlags, startOutputs, type OutputOptions } from './outputs.js';
+import { StatusTicker } from './status-ticker.js';
 import { summarize } from './summary.js';
-import { UsageError, integerFlag, percentFlag } from './usage.js';
+import { UsageError, integerFlag, percentFlag, threadingFlag } from './usage.js';
 
 export const RUN_HELP = `usage: pvg-vmm run [options]
 
@@ -28,14 +30,30 @@ options:
   --seed S            workload seed (default 1)
   --damage PCT        band workload: percent of the frame redrawn per frame, in (0, 100] (default 100)
   --write-window N    posted MMIO writes in flight per vCPU; 0 = synchronous (default 16)
+  --threading M       actor | bql: bql runs every actor handler under one global lock, as QEMU
+                      does under its big lock, for comparison (default actor)
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
 ${OUTPUT_HELP}
+  --status            show the live status line (frames/s, MMIO read latency, interrupts/s,
+                      deepest mailbox) on stderr even when it is not a terminal
+  --quiet             no status line (by default there is one when stderr is a terminal)
   -h, --help          this text
 
 workloads:
 ${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(10)} ${WORKLOADS[n]!.description}`).join('\n')}`;
 
-export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolean; snapshot: string | null; outputs: OutputOptions } | 'help' {
+/** The status line: 'auto' shows it when stderr is a terminal. */
+export type StatusMode = 'auto' | 'on' | 'off';
+
+export interface RunArgs {
+  options: VmOptions;
+  exit: boolean;
+  snapshot: string | null;
+  outputs: OutputOptions;
+  status: StatusMode;
+}
+
+export function parseRunArgs(argv: string[]): RunArgs | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -52,8 +70,11 @@ export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolea
       seed: { type: 'string', default: '1' },
       damage: { type: 'string', default: '100' },
       'write-window': { type: 'string', default: '16' },
+      threading: { type: 'string', default: 'actor' },
       snapshot: { type: 'string' },
       ...OUTPUT_FLAGS,
+      status: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -68,14 +89,17 @@ export function parseRunArgs(argv: string[]): { options: VmOptions; exit: boolea
   } as const;
   if (values.snapshot !== undefined && values.snapshot.trim() === '') throw new UsageError('--snapshot needs a file name');
   const outputs = parseOutputFlags(values, devices * device.displays);
+  if (values.status && values.quiet) throw new UsageError('--status and --quiet contradict each other');
   return {
     outputs,
+    status: values.status ? 'on' : values.quiet ? 'off' : 'auto',
     exit: values.exit,
     snapshot: values.snapshot ?? null,
     options: {
       devices: Array.from({ length: devices }, () => ({ ...device })),
       ...(values.vcpus !== undefined ? { vcpus: integerFlag('--vcpus', values.vcpus, 1, 64) } : {}),
       writeWindow: integerFlag('--write-window', values['write-window'], 0, 256),
+      threading: threadingFlag(values.threading),
       workload: {
         name: values.workload,
         frames: integerFlag('--frames', values.frames, 0, 1e9),
@@ -102,8 +126,15 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
   let failure: Error | null = null;
+  const showStatus = parsed.status === 'on' || (parsed.status === 'auto' && process.stderr.isTTY === true);
+  const status = showStatus ? new StatusTicker(() => vm.stats(), process.stderr) : null;
+  // Every other stderr line clears the status line first, so the two never share a line.
+  const say = (line: string) => {
+    status?.clear();
+    process.stderr.write(`pvg-vmm: ${line}\n`);
+  };
   try {
-    await startOutputs(vm, parsed.outputs, (line) => process.stderr.write(`pvg-vmm: ${line}\n`));
+    await startOutputs(vm, parsed.outputs, say);
   } catch (err) {
     await vm.stop();
     throw new UsageError(`cannot start the outputs: ${(err as Error).message}`);
@@ -118,16 +149,23 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
-  await Promise.race([vm.whenGuestsDone(), failed, stopSignal]);
-  const drawn = performance.now() - started;
-  if (parsed.snapshot && !failure && !interrupted) {
-    await vm.settle();
-    await vm.snapshot(parsed.snapshot);
-    process.stderr.write(`pvg-vmm: snapshot written to ${parsed.snapshot}\n`);
-  }
-  if (!parsed.exit && !failure && !interrupted) {
-    process.stderr.write('pvg-vmm: the guest finished its frames; the VM keeps running (Ctrl-C stops it)\n');
-    await Promise.race([failed, stopSignal]);
+  status?.start();
+  let drawn: number;
+  try {
+    await Promise.race([vm.whenGuestsDone(), failed, stopSignal]);
+    drawn = performance.now() - started;
+    if (parsed.snapshot && !failure && !interrupted) {
+      await vm.settle();
+      await vm.snapshot(parsed.snapshot);
+      say(`snapshot written to ${parsed.snapshot}`);
+    }
+    if (!parsed.exit && !failure && !interrupted) {
+      say('the guest finished its frames; the VM keeps running (Ctrl-C stops it)');
+      await Promise.race([failed, stopSignal]);
+    }
+  } finally {
+    // Before the summary's stats and vm.stop(): no poll is left to race them, and the line is gone.
+    await status?.stop();
   }
   let summary = '';
   if (!failure) summary = summarize(await vm.stats(), drawn);

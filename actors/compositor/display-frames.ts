@@ -41,6 +41,9 @@ export class DisplayFrames implements FramebufferSource {
   private glyph: CursorGlyphImage | null = null;
   private pointer = { visible: false, x: 0, y: 0 };
   private readonly sinks = new Set<DisplaySink>();
+  /** Told the number of frames wanted from the engine (in flight + pending) when it changes: a trace counter. */
+  onPendingChange: ((pending: number) => void) | null = null;
+  private lastPending = 0;
   private readonly counts = {
     frames: 0, encodes: 0, coalesced: 0, staleEncodes: 0, encodeRetries: 0, damageRects: 0, pixelsCopied: 0,
     lastFrameSeq: 0, glyphs: 0, tornGlyphReads: 0, maxEncodeMs: 0,
@@ -84,6 +87,7 @@ export class DisplayFrames implements FramebufferSource {
 
   onEncodeDone(generation: number, status: number, frameSeq: number, surface: number): void {
     this.inFlight = false;
+    this.pendingChanged();
     this.counts.maxEncodeMs = Math.max(this.counts.maxEncodeMs, performance.now() - this.sentAt);
     const current = status === EncodeStatus.Ok && generation === this.generation;
     // Start the next encode first (into the other surface): it runs while this one is copied out.
@@ -188,9 +192,17 @@ export class DisplayFrames implements FramebufferSource {
     if (this.inFlight || this.unsent) {
       if (this.pending) this.counts.coalesced++;
       this.pending = true;
+      this.pendingChanged();
       return;
     }
     this.send();
+  }
+
+  private pendingChanged(): void {
+    const now = (this.inFlight || this.unsent ? 1 : 0) + (this.pending ? 1 : 0);
+    if (now === this.lastPending) return;
+    this.lastPending = now;
+    this.onPendingChange?.(now);
   }
 
   private send(): void {
@@ -205,6 +217,7 @@ export class DisplayFrames implements FramebufferSource {
     this.unsent = !sent;
     this.inFlight = sent;
     if (sent) this.pending = false;
+    this.pendingChanged();
   }
 
   /** Copies the rectangles the engine wrote into its surface into the kept frame, then tells the sinks. */

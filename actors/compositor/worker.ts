@@ -30,6 +30,8 @@ await runActor<CompositorControl>((ctx) => {
       }
     });
   });
+  // Frames wanted per display, as one counter with a line per display (its index here).
+  displays.forEach((d, k) => (d.onPendingChange = (n) => ctx.trace?.counter(TRACE_EVENTS.frames_pending, n, k)));
   const byDevice = new Map<number, DisplayFrames[]>();
   for (const d of displays) {
     const list = byDevice.get(d.config.device) ?? [];

@@ -4,6 +4,7 @@
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
 import { u32, u64 } from '../../shared/mailbox/record.js';
 import { ReplyErrorCode } from '../../shared/reply/errors.js';
+import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import type { ReplyTable } from '../../shared/reply/reply-table.js';
 import { EngineOut } from './engine-records.js';
 import type { TaskSpace } from './task-space.js';
@@ -16,6 +17,18 @@ const NAMES: Record<number, string> = {
   [EngineOut.ReadMemory]: 'readMemory',
   [EngineOut.IosfcMap]: 'iosfcMapMemory',
   [EngineOut.IosfcUnmap]: 'iosfcUnmapMemory',
+};
+
+/** The trace event of each callback kind (QEMU's apple_gfx_* names, as the engine's side uses). */
+export const CALLBACK_TRACE_EVENTS: Record<number, number> = {
+  [EngineOut.CreateTask]: TRACE_EVENTS.apple_gfx_create_task,
+  [EngineOut.DestroyTask]: TRACE_EVENTS.apple_gfx_destroy_task,
+  [EngineOut.MapMemory]: TRACE_EVENTS.apple_gfx_map_memory,
+  [EngineOut.UnmapMemory]: TRACE_EVENTS.apple_gfx_unmap_memory,
+  [EngineOut.ReadMemory]: TRACE_EVENTS.apple_gfx_read_memory,
+  [EngineOut.CursorGlyph]: TRACE_EVENTS.apple_gfx_cursor_set,
+  [EngineOut.IosfcMap]: TRACE_EVENTS.apple_iosfc_map_memory,
+  [EngineOut.IosfcUnmap]: TRACE_EVENTS.apple_iosfc_unmap_memory,
 };
 
 export class EngineCallbacks {

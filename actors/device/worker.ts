@@ -12,8 +12,11 @@ import { BarTable } from '../../shared/mmio/bar-table.js';
 import { completeWrite } from '../../shared/mmio/completion.js';
 import { native } from '../../shared/native/addon.js';
 import { ReplyTable } from '../../shared/reply/reply-table.js';
+import { monotonicMicros } from '../../shared/trace/clock.js';
+import { FLOW_INSET_US, callbackFlowId, mmioFlowId } from '../../shared/trace/flow-ids.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
-import { EngineCallbacks } from './callbacks.js';
+import { TracePhase } from '../../shared/trace/layout.js';
+import { CALLBACK_TRACE_EVENTS, EngineCallbacks } from './callbacks.js';
 import { EngineIn, EngineOut } from './engine-records.js';
 import { DisplayEvents } from './display-events.js';
 import { InterruptRouter } from './interrupts.js';
@@ -72,7 +75,12 @@ await runActor<DeviceControl>((ctx) => {
     const isRead = record.kind === DeviceKind.MmioRead;
     if (isRead) counters.mmioReads++;
     else counters.mmioWrites++;
-    ctx.trace?.instant(isRead ? TRACE_EVENTS.apple_gfx_read : TRACE_EVENTS.apple_gfx_write, u32(a, 1), isRead ? 0 : u32(a, 4));
+    if (ctx.trace) {
+      // A sliver of a span, so the read's flow arrow has a slice to pass through here.
+      const at = monotonicMicros();
+      ctx.trace.write(isRead ? TRACE_EVENTS.apple_gfx_read : TRACE_EVENTS.apple_gfx_write, TracePhase.Complete, at, 0.1, u32(a, 1), isRead ? 0 : u32(a, 4));
+      if (isRead) ctx.trace.flowStep(TRACE_EVENTS.request, mmioFlowId(u32(a, 4), u32(a, 6)), at + 0.05);
+    }
     if (window === DeviceWindow.PciConfig) {
       const offset = u32(a, 1);
       const size = u32(a, 3);
@@ -93,9 +101,18 @@ await runActor<DeviceControl>((ctx) => {
     backlog.push({ kind, args: Array.from(a.subarray(0, 7)) });
   };
 
+  // A callback's handling as a span on this actor's track, with the middle of the flow arrow the
+  // engine thread draws from its wait to here and back (ids as EngineTracer::callbackFlowId).
+  const traceCallback = (kind: number, a: Int32Array, start: number) => {
+    if (!ctx.trace || config.engineTraceRing === undefined) return;
+    ctx.trace.span(CALLBACK_TRACE_EVENTS[kind] ?? TRACE_EVENTS.mailbox_handle, start, kind);
+    ctx.trace.flowStep(TRACE_EVENTS.request, callbackFlowId(config.engineTraceRing, u32(a, 1), u32(a, 2)), start + FLOW_INSET_US);
+  };
+
   const engineEvent = (record: MailboxRecord) => {
     const a = record.args;
-    if (callbacks.handle(record.kind, a)) return;
+    const start = ctx.trace ? monotonicMicros() : 0;
+    if (callbacks.handle(record.kind, a)) return traceCallback(record.kind, a, start);
     const port = u32(a, 1);
     switch (record.kind) {
       case EngineOut.RaiseInterrupt:
@@ -129,8 +146,8 @@ await runActor<DeviceControl>((ctx) => {
           cursorGlyphs[target]!++;
           display.cursorGlyph(target, slot.write(w, h, u32(a, 6), u32(a, 7), payload));
         }
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_set, 32, u32(a, 4), u32(a, 5));
         engineReplies.reply(u32(a, 1), a[2]!);
+        traceCallback(record.kind, a, start);
         return;
       }
       case EngineOut.CursorShow: {

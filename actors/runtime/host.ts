@@ -97,7 +97,7 @@ export async function runActor<Control extends object>(
   Comlink.expose({ ...(behaviour as ActorBehaviour<Control> | null)?.control, ...base }, portEndpoint(boot.control));
   await readyPromise;
 
-  stopped = pump(mailbox, boot.bigLock ? underBigLock(behaviour!, new BigLock(boot.bigLock), trace) : behaviour!, boot, () => stopping);
+  stopped = pump(mailbox, boot.bigLock ? underBigLock(behaviour!, new BigLock(boot.bigLock), trace) : behaviour!, boot, () => stopping, depthCounter(mailbox, trace));
   stopped.catch((err: unknown) => {
     // Escalate: an uncaught error makes the worker emit 'error', which the supervisor handles.
     setImmediate(() => {
@@ -141,7 +141,23 @@ function underBigLock<C extends object>(b: ActorBehaviour<C>, lock: BigLock, tra
   };
 }
 
-async function pump(mailbox: Mailbox, behaviour: ActorBehaviour<object>, boot: ActorBoot, stopping: () => boolean): Promise<void> {
+/** Samples the mailbox's depth into the trace after a batch: at most once a millisecond, and 0 when drained. */
+function depthCounter(mailbox: Mailbox, trace: TraceRingWriter | null): () => void {
+  if (!trace) return () => undefined;
+  let last = -1;
+  let at = 0;
+  return () => {
+    const depth = mailbox.depth();
+    if (depth === last) return;
+    const now = monotonicMicros();
+    if (depth !== 0 && now - at < 1000) return;
+    trace.counter(TRACE_EVENTS.mailbox_depth, depth);
+    last = depth;
+    at = now;
+  };
+}
+
+async function pump(mailbox: Mailbox, behaviour: ActorBehaviour<object>, boot: ActorBoot, stopping: () => boolean, sampleDepth: () => void): Promise<void> {
   const record = newRecord();
   for (;;) {
     let handled = 0;
@@ -149,6 +165,7 @@ async function pump(mailbox: Mailbox, behaviour: ActorBehaviour<object>, boot: A
       behaviour.onRecord(record);
       handled++;
     }
+    if (handled > 0) sampleDepth();
     if (handled === BATCH) {
       await yieldToEventLoop();
       continue;

@@ -2,9 +2,17 @@
 // record in that device's mailbox. Reads wait on the vCPU's reply slot (after its posted writes
 // have completed, so a read observes every earlier write); writes are posted within a window of
 // outstanding writes (0 makes them synchronous). Unassigned reads return all ones, counted.
+// Each device read's round trip (post to reply) goes into a small fixed-bucket histogram, so a
+// reader of two stats snapshots can tell the latency over the time between them.
 import { DeviceKind, DeviceWindow } from '../device/messages.js';
 import type { MmioPort } from './guest/driver.js';
+import { monotonicMicros } from '../../shared/trace/clock.js';
+import { TRACE_EVENTS } from '../../shared/trace/events.js';
+import { FLOW_INSET_US, mmioFlowId } from '../../shared/trace/flow-ids.js';
+import { TracePhase } from '../../shared/trace/layout.js';
+import type { TraceRingWriter } from '../../shared/trace/ring.js';
 import { MmioBus } from './mmio-bus.js';
+import { READ_LATENCY_BUCKETS, latencyBucket, type ReadLatencyStats } from './read-latency.js';
 import {
   ECAM_FUNCTION_BYTES,
   GFX_WINDOW_BYTES,
@@ -35,6 +43,8 @@ export interface BusStats {
   unassignedReads: number;
   unassignedWrites: number;
   badAccesses: number;
+  /** Device reads' round trips, cumulative: diff two snapshots for an interval. */
+  readLatency: ReadLatencyStats;
 }
 
 export class VcpuBusPort implements MmioPort {
@@ -44,6 +54,11 @@ export class VcpuBusPort implements MmioPort {
   private readonly pciDevices: { device: BusDevice; seen: number }[] = [];
   reads = 0;
   writesIssued = 0;
+  /** Where MMIO reads are traced (spans and flow arrows); null: not traced. */
+  trace: TraceRingWriter | null = null;
+  private readonly latency = new Float64Array(READ_LATENCY_BUCKETS);
+  private latencyCount = 0;
+  private latencyTotalUs = 0;
 
   constructor(
     private readonly vcpu: number,
@@ -89,8 +104,24 @@ export class VcpuBusPort implements MmioPort {
     this.writes.waitUntilOutstandingAtMost(0);
     const slot = this.slot;
     const id = this.replies.begin(slot);
+    const posted = performance.now();
+    const traceStart = this.trace ? monotonicMicros() : 0;
     d.window.target.device.mailbox.post(DeviceKind.MmioRead, d.window.target.window, d.offset >>> 0, Math.floor(d.offset / 0x1_0000_0000), size, this.vcpu, slot, id);
-    return this.finishRead(slot);
+    const value = this.finishRead(slot);
+    const us = (performance.now() - posted) * 1000;
+    if (this.trace) {
+      // The read as a span, and a flow arrow through the device actor and the engine back here
+      // (its ends just inside the span, which Perfetto binds them to).
+      const flow = mmioFlowId(this.vcpu, id);
+      const end = monotonicMicros();
+      this.trace.write(TRACE_EVENTS.apple_gfx_read, TracePhase.Complete, traceStart, end - traceStart, d.offset, value);
+      this.trace.flowStart(TRACE_EVENTS.request, flow, traceStart + FLOW_INSET_US);
+      this.trace.flowEnd(TRACE_EVENTS.request, flow, end - FLOW_INSET_US);
+    }
+    this.latency[latencyBucket(us)]!++;
+    this.latencyCount++;
+    this.latencyTotalUs += us;
+    return value;
   }
 
   write(address: number, size: number, value: number): void {
@@ -110,7 +141,10 @@ export class VcpuBusPort implements MmioPort {
 
   stats(): BusStats {
     const s = this.bus.stats();
-    return { reads: this.reads, writes: this.writesIssued, unassignedReads: s.unassignedReads, unassignedWrites: s.unassignedWrites, badAccesses: s.badAccesses };
+    return {
+      reads: this.reads, writes: this.writesIssued, unassignedReads: s.unassignedReads, unassignedWrites: s.unassignedWrites, badAccesses: s.badAccesses,
+      readLatency: { count: this.latencyCount, totalUs: this.latencyTotalUs, buckets: Array.from(this.latency) },
+    };
   }
 
   private finishRead(slot: number): number {

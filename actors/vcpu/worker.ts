@@ -20,6 +20,7 @@ await runActor<VcpuControl>((ctx) => {
   if (!ctx.memory) throw new Error('a vCPU needs guest memory');
   const devices = config.devices.map((d) => ({ index: d.index, variant: d.variant, mailbox: new Mailbox(d.mailbox, `device${d.index}`) }));
   const bus = new VcpuBusPort(config.vcpu, devices, ctx.replies, ctx.replySlots.first, config.writeCompletion, config.barTable, config.writeWindow);
+  bus.trace = ctx.trace;
   const irq = new VcpuIrqState(config.irqState);
   const irqMailbox = new Mailbox(config.irqMailbox, 'irq');
   const services: VcpuServices = {

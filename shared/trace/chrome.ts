@@ -42,6 +42,7 @@ function phaseCode(phase: number): string | undefined {
     case TracePhase.Counter: return 'C';
     case TracePhase.FlowStart: return 's';
     case TracePhase.FlowEnd: return 'f';
+    case TracePhase.FlowStep: return 't';
     default: return undefined;
   }
 }
@@ -54,6 +55,7 @@ export function toChromeTrace(events: readonly TraceEvent[], labels: readonly Tr
   for (const l of labels) {
     out.push({ name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid: PID, tid: l.ring + 1, args: { name: l.name } });
   }
+  const trackName = new Map(labels.map((l) => [l.ring, l.name]));
   const sorted = [...events].sort((a, b) => a.ts - b.ts);
   for (const e of sorted) {
     const ph = phaseCode(e.phase);
@@ -70,9 +72,13 @@ export function toChromeTrace(events: readonly TraceEvent[], labels: readonly Tr
         base.args = { a0: e.args[0], a1: e.args[1], a2: e.args[2] };
         break;
       case 'C':
-        base.args = { value: e.args[0] };
+        // Counters are per process in this format: name each after its thread, so every actor's
+        // mailbox depth gets its own track; a series (≥ 0) is one line of that counter.
+        base.name = `${name} (${trackName.get(e.ring) ?? `ring ${e.ring}`})`;
+        base.args = { [e.args[1] >= 0 ? String(e.args[1]) : 'value']: e.args[0] };
         break;
       case 's':
+      case 't':
         base.id = e.args[0];
         break;
       case 'f':

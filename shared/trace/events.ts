@@ -35,6 +35,7 @@ export const TRACE_EVENTS = {
   engine_error: 44,
   engine_encode: 45,
   compositor_encode_done: 46,
+  frames_pending: 47,
 } as const;
 
 export type TraceEventName = keyof typeof TRACE_EVENTS;

@@ -32,6 +32,7 @@ export const enum TracePhase {
   Counter = 5,
   FlowStart = 6,
   FlowEnd = 7,
+  FlowStep = 8,
 }
 export function traceRingBytes(eventsPerRing: number): number {
   return TRACE_RING_HEADER_BYTES + eventsPerRing * TRACE_EVENT_BYTES;

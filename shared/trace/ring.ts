@@ -102,15 +102,21 @@ export class TraceRingWriter {
     this.write(id, TracePhase.Complete, start, monotonicMicros() - start, a0, a1, a2);
   }
 
-  counter(id: number, value: number): void {
-    this.write(id, TracePhase.Counter, monotonicMicros(), 0, value);
+  /** A counter sample; `series` (≥ 0) separates several values of one counter (e.g. per display). */
+  counter(id: number, value: number, series = -1): void {
+    this.write(id, TracePhase.Counter, monotonicMicros(), 0, value, series);
   }
 
-  flowStart(id: number, flowId: number): void {
-    this.write(id, TracePhase.FlowStart, monotonicMicros(), 0, flowId);
+  /** A flow arrow's middle: the request identified by flowId is being handled here. */
+  flowStep(id: number, flowId: number, ts = monotonicMicros()): void {
+    this.write(id, TracePhase.FlowStep, ts, 0, flowId);
   }
 
-  flowEnd(id: number, flowId: number): void {
-    this.write(id, TracePhase.FlowEnd, monotonicMicros(), 0, flowId);
+  flowStart(id: number, flowId: number, ts = monotonicMicros()): void {
+    this.write(id, TracePhase.FlowStart, ts, 0, flowId);
+  }
+
+  flowEnd(id: number, flowId: number, ts = monotonicMicros()): void {
+    this.write(id, TracePhase.FlowEnd, ts, 0, flowId);
   }
 }

@@ -23,6 +23,36 @@ describe('pvg-vmm run', () => {
     expect(r.stdout).toMatch(/display0: 320x200, 13 frames/);
   });
 
+  it('shows a live status line on stderr with --status, and none on a pipe without it', () => {
+    const r = pvg('run', '--frames', '40', '--modes', '320x200@60', '--exit', '--status');
+    expect(r.status).toBe(0);
+    const lines = r.stderr.split('\r\x1b[K').filter((l) => l.trim() !== '');
+    expect(lines.length, JSON.stringify(r.stderr)).toBeGreaterThan(0);
+    for (const l of lines) expect(l).toMatch(/^[\d.-]+ fps \([\d.-]+ kept\) \| (MMIO read p50 [\d.]+(µs|ms) p99 [\d.]+(µs|ms)|no MMIO reads) \| [\d-]+ irq\/s \| deepest mailbox \w+ \d+\/\d+$/);
+    expect(r.stderr.endsWith('\r\x1b[K'), 'the line is erased before the summary').toBe(true);
+    expect(r.stdout).toMatch(/^frames: 40 in [\d.]+ s \([\d.]+ fps\)\nvcpu0: done, workload desktop, 40 frames/);
+    expect(r.stdout).toMatch(/display0: 320x200, 41 frames/);
+    expect(r.stdout).not.toContain('\x1b');
+
+    for (const args of [[], ['--quiet']]) {
+      const plain = pvg('run', '--frames', '40', '--modes', '320x200@60', '--exit', ...args);
+      expect(plain.status).toBe(0);
+      expect(plain.stderr).toBe('');
+      expect(plain.stdout).toMatch(/^frames: 40 in /);
+    }
+    const both = pvg('run', '--status', '--quiet');
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/--status and --quiet contradict each other/);
+  });
+
+  it('clears the status line before its other stderr lines', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-cli-')), 'shot.png');
+    const r = pvg('run', '--frames', '6', '--modes', '320x200@60', '--exit', '--status', '--snapshot', file);
+    expect(r.status).toBe(0);
+    // Whatever the status line last drew was erased just before the message.
+    expect(r.stderr).toMatch(/(^|\r\x1b\[K)pvg-vmm: snapshot written to /);
+  });
+
   it('writes a PNG snapshot once the frames are done', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-cli-')), 'shot.png');
     const r = pvg('run', '--frames', '6', '--modes', '320x200@60', '--exit', '--snapshot', file);
@@ -49,6 +79,12 @@ describe('pvg-vmm run', () => {
     const r = pvg(...args);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(message);
+  });
+
+  it('documents --status and --quiet', () => {
+    const r = pvg('run', '--help');
+    expect(r.stdout).toMatch(/--status .*status line/);
+    expect(r.stdout).toMatch(/--quiet .*no status line/);
   });
 
   it('has help for every command', () => {
@@ -110,6 +146,7 @@ describe('pvg-vmm run', () => {
       [['--web-host', '0.0.0.0'], /--web-host needs --web PORT/],
       [['--web', 'x'], /--web must be an integer/],
       [['--workload', 'band', '--damage', '0'], /--damage must be a number in \(0, 100\]/],
+      [['--threading', 'giant'], /--threading must be actor or bql/],
     ] as const) {
       const r = pvg('run', '--exit', '--frames', '1', ...args);
       expect(r.status, args.join(' ')).toBe(2);

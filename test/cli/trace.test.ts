@@ -28,7 +28,7 @@ describe('pvg-vmm trace', () => {
     // The MMIO dispatcher: register accesses as complete spans.
     expect(on('device0 engine mmio').some((e) => e.name === 'apple_gfx_read' && e.ph === 'X' && (e.dur ?? -1) >= 0)).toBe(true);
     // The display queue: display handlers only.
-    const display = new Set(on('device0 engine display').map((e) => e.name));
+    const display = new Set(on('device0 engine display').filter((e) => !'stf'.includes(e.ph)).map((e) => e.name));
     expect([...display].every((n) => n.startsWith('apple_gfx_') && /mode_change|new_frame|cursor/.test(n))).toBe(true);
     expect(display.has('apple_gfx_new_frame')).toBe(true);
     // The pool: commands (spans) and the callbacks they made.
@@ -40,6 +40,30 @@ describe('pvg-vmm trace', () => {
     expect(on('device0').some((e) => e.name === 'apple_gfx_new_frame')).toBe(true);
     // The compositor took the encoded frames.
     expect(on('compositor').some((e) => e.name === 'compositor_encode_done')).toBe(true);
+    // Flow arrows from a request to its answer, through every thread that handled it, in time order:
+    // an MMIO read (vCPU → device actor → engine MMIO thread → vCPU) and an engine callback
+    // (engine thread → device actor → the same engine thread).
+    const flows = new Map<number, { ph: string; track: string; ts: number }[]>();
+    for (const e of trace.traceEvents) {
+      if (e.ph !== 's' && e.ph !== 't' && e.ph !== 'f') continue;
+      const track = [...tracks].find(([, tid]) => tid === e.tid)![0];
+      flows.set(e.id!, [...(flows.get(e.id!) ?? []), { ph: e.ph, track, ts: e.ts }]);
+    }
+    const shape = (f: { ph: string; track: string }[]) => f.map((x) => `${x.ph} ${x.track}`).join(' → ');
+    const shapes = [...flows.values()].map(shape);
+    expect(shapes).toContain('s vcpu0 → t device0 → t device0 engine mmio → f vcpu0');
+    expect(shapes.some((s) => /^s device0 engine (pool \d|display) → t device0 → f device0 engine (pool \d|display)$/.test(s))).toBe(true);
+    for (const f of flows.values()) expect(f.map((x) => x.ts)).toEqual([...f.map((x) => x.ts)].sort((a, b) => a - b));
+    // Every flow event sits inside a span of its thread (Perfetto binds arrows to slices).
+    const spans = trace.traceEvents.filter((e) => e.ph === 'X');
+    for (const f of flows.values()) {
+      for (const x of f) expect(spans.some((e) => e.tid === tracks.get(x.track) && e.ts <= x.ts && x.ts <= e.ts + e.dur!), `${x.ph} on ${x.track}`).toBe(true);
+    }
+    // Counters: each actor's mailbox depth on its own track, and the frames the compositor wants.
+    const counters = new Set(trace.traceEvents.filter((e) => e.ph === 'C').map((e) => e.name));
+    expect(counters).toContain('mailbox_depth (device0)');
+    expect(counters).toContain('frames_pending (compositor)');
+    expect(trace.traceEvents.filter((e) => e.name === 'frames_pending (compositor)').every((e) => [0, 1, 2].includes(Number(e.args!['0'])))).toBe(true);
     // One timeline, starting at 0, in order.
     const ts = trace.traceEvents.filter((e) => e.ph !== 'M').map((e) => e.ts);
     expect(Math.min(...ts)).toBe(0);

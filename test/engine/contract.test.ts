@@ -94,9 +94,10 @@ describe('engine contract (soft backend)', () => {
     expect(byRing(0)).toContain(TRACE_EVENTS.apple_gfx_read);
     expect(byRing(0)).toContain(TRACE_EVENTS.apple_gfx_write);
     expect(byRing(0)).toContain(TRACE_EVENTS.apple_iosfc_map_memory);
-    // Ring 1: the display queue — only display handlers.
+    // Ring 1: the display queue — only display handlers (and the flow arrow of the cursor
+    // glyph callback, which waits for the device actor's answer).
     expect(new Set(byRing(1))).toEqual(new Set([TRACE_EVENTS.apple_gfx_mode_change, TRACE_EVENTS.apple_gfx_new_frame, TRACE_EVENTS.apple_gfx_cursor_set,
-      TRACE_EVENTS.apple_gfx_cursor_show, TRACE_EVENTS.apple_gfx_cursor_move]));
+      TRACE_EVENTS.apple_gfx_cursor_show, TRACE_EVENTS.apple_gfx_cursor_move, TRACE_EVENTS.request]));
     // Rings 2…: the pool — commands and the task callbacks they make.
     const pool = [2, 3, 4].flatMap(byRing);
     expect(pool).toContain(TRACE_EVENTS.engine_command);

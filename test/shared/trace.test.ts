@@ -109,7 +109,9 @@ describe('trace rings', () => {
     a.write(TRACE_EVENTS.request, TracePhase.FlowStart, 100, 0, 77);
     a.write(TRACE_EVENTS.apple_gfx_read, TracePhase.Complete, 100, 5, 0x10);
     b.write(TRACE_EVENTS.request, TracePhase.FlowEnd, 103, 0, 77);
-    b.write(TRACE_EVENTS.mailbox_depth, TracePhase.Counter, 104, 0, 12);
+    b.write(TRACE_EVENTS.mailbox_depth, TracePhase.Counter, 104, 0, 12, -1);
+    b.write(TRACE_EVENTS.frames_pending, TracePhase.Counter, 105, 0, 2, 3); // series 3
+    b.write(TRACE_EVENTS.request, TracePhase.FlowStep, 102, 0, 77);
     const { events } = new TraceSetReader(set).drain();
     const json = toChromeTrace(events, [{ ring: 0, name: 'vcpu-0' }, { ring: 1, name: 'device' }]);
     const parsed = JSON.parse(JSON.stringify(json)) as typeof json;
@@ -121,6 +123,10 @@ describe('trace rings', () => {
     const flowEnd = parsed.traceEvents.find((e) => e.ph === 'f')!;
     expect(flowStart.id).toBe(77);
     expect(flowEnd).toMatchObject({ id: 77, bp: 'e', tid: 2, name: flowStart.name, cat: flowStart.cat });
-    expect(parsed.traceEvents.find((e) => e.ph === 'C')).toMatchObject({ name: 'mailbox_depth', args: { value: 12 } });
+    expect(parsed.traceEvents.find((e) => e.ph === 't')).toMatchObject({ id: 77, tid: 2, name: flowStart.name });
+    // Counters are named after their thread (one track each); a series is one line of a counter.
+    const counters = parsed.traceEvents.filter((e) => e.ph === 'C');
+    expect(counters[0]).toMatchObject({ name: 'mailbox_depth (device)', args: { value: 12 } });
+    expect(counters[1]).toMatchObject({ name: 'frames_pending (device)', args: { '3': 2 } });
   });
 });

@@ -38,5 +38,6 @@ enum class Event : uint16_t {
   engine_error = 44,
   engine_encode = 45,
   compositor_encode_done = 46,
+  frames_pending = 47,
 };
 }  // namespace pvg::trace

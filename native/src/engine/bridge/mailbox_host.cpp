@@ -112,7 +112,16 @@ MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint3
   }
   if (answer.status == HostStatus::Unavailable) unavailable_.fetch_add(1);
   giveSlot(*slot);
-  if (c_.tracer) c_.tracer->span(eventFor(kind), static_cast<double>(posted) / 1000.0, n > 3 ? buffer[3] : 0, static_cast<double>(answer.status));
+  if (c_.tracer) {
+    const double start = static_cast<double>(posted) / 1000.0;
+    const double end = EngineTracer::now();
+    c_.tracer->complete(eventFor(kind), start, end, n > 3 ? buffer[3] : 0, static_cast<double>(answer.status));
+    // The arrow: from this wait to the device actor's handling (a step there) and back, its ends
+    // just inside the span Perfetto binds them to.
+    const double flowId = c_.tracer->callbackFlowId(*slot, id.value_or(0));
+    c_.tracer->flow(trace::Phase::FlowStart, flowId, start + EngineTracer::kFlowInsetUs);
+    c_.tracer->flow(trace::Phase::FlowEnd, flowId, end - EngineTracer::kFlowInsetUs);
+  }
   return answer;
 }
 

@@ -104,6 +104,7 @@ void SoftEngine::dispatchLoop() {
         completer_.readDone(MmioTicket{a[4], a[5], a[6]}, value);
         tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_read : trace::Event::apple_gfx_read, start,
                      static_cast<double>(offset), static_cast<double>(value));
+        tracer_.flow(trace::Phase::FlowStep, EngineTracer::mmioFlowId(a[4], a[6]), start + EngineTracer::kFlowInsetUs);
         break;
       }
       case rec::InMmioWrite: {

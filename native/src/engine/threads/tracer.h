@@ -14,7 +14,7 @@ class EngineTracer {
  public:
   EngineTracer() = default;
   // words/length: the trace-ring set; threads: how many engine threads write.
-  EngineTracer(int32_t* words, size_t length, uint32_t firstRing, unsigned threads) {
+  EngineTracer(int32_t* words, size_t length, uint32_t firstRing, unsigned threads) : firstRing_(firstRing) {
     writers_.resize(threads);
     for (unsigned t = 0; t < threads; ++t) writers_[t] = TraceRingWriter::attach(words, length, firstRing + t);
   }
@@ -28,6 +28,23 @@ class EngineTracer {
   void span(trace::Event id, double startUs, double a0 = 0, double a1 = 0, double a2 = 0) {
     if (TraceRingWriter* w = writer()) w->write(id, trace::Phase::Complete, startUs, now() - startUs, a0, a1, a2);
   }
+  void complete(trace::Event id, double startUs, double endUs, double a0 = 0, double a1 = 0, double a2 = 0) {
+    if (TraceRingWriter* w = writer()) w->write(id, trace::Phase::Complete, startUs, endUs - startUs, a0, a1, a2);
+  }
+  // How far inside its span a flow event goes (shared/trace/flow-ids.ts FLOW_INSET_US).
+  static constexpr double kFlowInsetUs = 0.01;
+  // One end of a flow arrow (request → handler → answer), at tsUs inside the span it binds to.
+  void flow(trace::Phase phase, double flowId, double tsUs) {
+    if (TraceRingWriter* w = writer()) w->write(trace::Event::request, phase, tsUs, 0, flowId, 0, 0);
+  }
+  // The flow id of a vCPU's MMIO read: the JS side computes the same (shared/trace/flow-ids.ts).
+  static double mmioFlowId(uint32_t vcpu, uint32_t id) {
+    return static_cast<double>((uint64_t{1} << 45) | (uint64_t{vcpu & 0xFFFFF} << 24) | (id & 0xFFFFFF));
+  }
+  // The flow id of an engine callback: the JS side computes the same (shared/trace/flow-ids.ts).
+  double callbackFlowId(uint32_t slot, uint32_t id) const {
+    return static_cast<double>((uint64_t{firstRing_} << 32) | (uint64_t{slot} << 24) | (id & 0xFFFFFF));
+  }
 
  private:
   TraceRingWriter* writer() {
@@ -35,6 +52,7 @@ class EngineTracer {
     if (t < 0 || static_cast<size_t>(t) >= writers_.size() || !writers_[t]) return nullptr;
     return &*writers_[t];
   }
+  uint32_t firstRing_ = 0;
   std::vector<std::optional<TraceRingWriter>> writers_;  // one per engine thread, each touched by that thread only
 };
 }  // namespace pvg::engine
