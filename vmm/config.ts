@@ -55,6 +55,13 @@ export interface VmOptions {
    * handler under one global lock, the way QEMU serialises on its big lock (for comparison).
    */
   threading?: ThreadingModel;
+  /** Outputs started with the VM: VNC (display k on port + k) and the browser viewer. */
+  outputs?: OutputOptions;
+}
+
+export interface OutputOptions {
+  vnc?: { port: number; host?: string; password?: string };
+  web?: { port: number; host?: string };
 }
 
 export type ThreadingModel = 'actor' | 'bql';
@@ -76,6 +83,7 @@ export interface ResolvedConfig {
   callbackTimeoutMs: number | undefined;
   externalVcpus: number;
   threading: ThreadingModel;
+  outputs: OutputOptions;
 }
 
 const MODE = /^(\d{1,5})x(\d{1,5})@(\d{1,4})$/;
@@ -95,6 +103,23 @@ function integer(value: unknown, field: string, min: number, max: number, fallba
     throw new VmConfigError(field, `must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+function outputs(value: OutputOptions | undefined): OutputOptions {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null) throw new VmConfigError('outputs', `must be an object, got ${JSON.stringify(value)}`);
+  const host = (h: unknown, field: string) => {
+    if (h !== undefined && (typeof h !== 'string' || h.trim() === '')) throw new VmConfigError(field, `must be an address, got ${JSON.stringify(h)}`);
+    return h === undefined ? {} : { host: h };
+  };
+  const out: OutputOptions = {};
+  if (value.vnc !== undefined) {
+    const p = value.vnc.password;
+    if (p !== undefined && typeof p !== 'string') throw new VmConfigError('outputs.vnc.password', 'must be a string');
+    out.vnc = { port: integer(value.vnc.port, 'outputs.vnc.port', 0, 65535, 0), ...host(value.vnc.host, 'outputs.vnc.host'), ...(p ? { password: p } : {}) };
+  }
+  if (value.web !== undefined) out.web = { port: integer(value.web.port, 'outputs.web.port', 0, 65535, 0), ...host(value.web.host, 'outputs.web.host') };
+  return out;
 }
 
 function threadingModel(value: unknown): ThreadingModel {
@@ -156,5 +181,6 @@ export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
     callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),
     externalVcpus: integer(options.externalVcpus, 'externalVcpus', 0, 16, 0),
     threading: threadingModel(options.threading),
+    outputs: outputs(options.outputs),
   };
 }

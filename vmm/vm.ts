@@ -2,7 +2,12 @@
 // and the vCPUs, each an actor under one supervisor. Start order follows the wait-for graph's
 // leaves (interrupt controller and compositor, devices, then vCPUs); stop order is the reverse,
 // so no actor waits on one that already left.
-import type { CompositorConfig, CompositorControl, CompositorStats, VncOptions } from '../actors/compositor/messages.js';
+import { EventEmitter } from 'node:events';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+
+import * as Comlink from 'comlink';
+
+import type { CompositorConfig, CompositorControl, CompositorEvent, CompositorStats, VncOptions } from '../actors/compositor/messages.js';
 import type { DeviceControl, DeviceStats, KeptFrame } from '../actors/device/messages.js';
 import type { IrqActorStats, IrqConfig, IrqControl } from '../actors/irq/messages.js';
 import { Supervisor, type ActorHandle } from '../actors/runtime/supervisor.js';
@@ -20,6 +25,7 @@ import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
 import { WebViewer } from '../actors/compositor/web/index.js';
 import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
 import { TraceSetReader } from '../shared/trace/reader.js';
+import { setTracePaused } from '../shared/trace/ring.js';
 import type { ExternalVcpuConfig } from '../actors/vcpu/external.js';
 import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
 import { resolveConfig, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
@@ -36,7 +42,17 @@ export interface VmStats {
 /** Engine reply slots per device: one per engine thread, and the payload a cursor glyph needs. */
 const ENGINE_REPLY_PAYLOAD = 256 * 1024 + 4096;
 
-export class Vm {
+/** The events a Vm emits (vm.on(name, listener)). */
+export interface VmEvents {
+  /** A display changed mode (the compositor has it). */
+  modeChange: [CompositorEvent & { type: 'modeChange' }];
+  /** A frame landed in the compositor (one per kept encode; presents in between coalesce). */
+  frame: [CompositorEvent & { type: 'frame' }];
+  /** The VM failed (an actor crashed or exited); emitted only when someone listens. */
+  error: [VmFailure];
+}
+
+export class Vm extends EventEmitter<VmEvents> {
   readonly config: ResolvedConfig;
   readonly memory: GuestMemory;
   readonly supervisor: Supervisor;
@@ -55,7 +71,11 @@ export class Vm {
   private readonly bigLock: BigLock | null;
   private traceReader: TraceSetReader | null = null;
 
+  private events: MessagePort | null = null;
+  private readonly eventsWanted = new Int32Array(new SharedArrayBuffer(4));
+
   private constructor(options: VmOptions) {
+    super();
     this.config = resolveConfig(options);
     this.memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] });
     this.bigLock = this.config.threading === 'bql' ? new BigLock(createBigLockBuffer()) : null;
@@ -73,10 +93,24 @@ export class Vm {
     const vm = new Vm(options);
     try {
       await vm.start();
+      const { vnc, web } = vm.config.outputs;
+      if (vnc) await vm.startVnc(vnc);
+      if (web) await vm.startWeb(web);
     } catch (err) {
       await vm.stop();
       throw err;
     }
+    // Frame and mode events cost the compositor a message each: it sends them only while
+    // someone listens (a word set here, synchronously, so nothing after vm.on() is missed).
+    await vm.subscribeEvents();
+    const follow = () => Atomics.store(vm.eventsWanted, 0, vm.listenerCount('frame') + vm.listenerCount('modeChange') > 0 ? 1 : 0);
+    (vm as EventEmitter).on('newListener', (name: string | symbol) => {
+      if (name === 'frame' || name === 'modeChange') Atomics.store(vm.eventsWanted, 0, 1);
+    });
+    (vm as EventEmitter).on('removeListener', follow);
+    void vm.whenFailed().then((f) => {
+      if (vm.listenerCount('error') > 0) vm.emit('error', f);
+    });
     return vm;
   }
 
@@ -114,6 +148,7 @@ export class Vm {
     this.irq = await supervisor.spawn<IrqControl>({ name: 'irq', module: 'actors/irq/worker', mailbox: irqMailbox, config: { lines, vcpus: irqBuffers } satisfies IrqConfig, spinBudget: 200 });
 
     const compositorConfig: CompositorConfig = {
+      eventsWanted: this.eventsWanted.buffer as SharedArrayBuffer,
       displays: config.devices.flatMap((d, i) =>
         d.displays.map((s, j) => ({ device: i, display: j, serial: s.serial, ...displayBuffers[i]![j]!, engineInbound: engineInbound[i]!.buffer })),
       ),
@@ -287,6 +322,18 @@ export class Vm {
    * Everything the VM's threads traced since the last drain (each actor and each engine thread
    * writes its own ring), as Chrome Trace Event JSON that opens in Perfetto.
    */
+  /** Starts a fresh recording: what the threads traced so far is dropped, and tracing runs. */
+  startTrace(): void {
+    this.drainTrace();
+    setTracePaused(this.supervisor.traceSet, false);
+  }
+
+  /** Stops tracing (every thread's writes become no-ops) and returns what was recorded. */
+  stopTrace(): ChromeTrace {
+    setTracePaused(this.supervisor.traceSet, true);
+    return this.drainTrace();
+  }
+
   drainTrace(): ChromeTrace {
     this.traceReader ??= new TraceSetReader(this.supervisor.traceSet);
     const { events, lost } = this.traceReader.drain();
@@ -327,10 +374,22 @@ export class Vm {
     return this.supervisor.whenFailed();
   }
 
+  private async subscribeEvents(): Promise<void> {
+    const { port1, port2 } = new MessageChannel();
+    this.events = port1;
+    port1.on('message', (e: CompositorEvent) => {
+      if (e.type === 'frame') this.emit('frame', e);
+      else this.emit('modeChange', e);
+    });
+    port1.unref(); // an idle event port must not keep the process alive
+    await this.compositor!.control.subscribe(Comlink.transfer(port2, [port2]));
+  }
+
   /** Stops every actor, vCPUs first, and joins every thread. Idempotent. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.events?.close();
     await this.snapshots?.close();
     await this.web?.close();
     for (const s of this.irqStates) s.requestStop();

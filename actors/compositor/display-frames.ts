@@ -85,7 +85,8 @@ export class DisplayFrames implements FramebufferSource {
     this.want();
   }
 
-  onEncodeDone(generation: number, status: number, frameSeq: number, surface: number): void {
+  /** Returns whether the answer was kept (a frame of the current mode). */
+  onEncodeDone(generation: number, status: number, frameSeq: number, surface: number): boolean {
     this.inFlight = false;
     this.pendingChanged();
     this.counts.maxEncodeMs = Math.max(this.counts.maxEncodeMs, performance.now() - this.sentAt);
@@ -99,9 +100,10 @@ export class DisplayFrames implements FramebufferSource {
       this.counts.encodes++;
       this.counts.lastFrameSeq = frameSeq;
       this.applyDamage(surface);
-    } else {
-      this.counts.staleEncodes++; // encoded for an old mode: dropped, never shown at the wrong size
+      return true;
     }
+    this.counts.staleEncodes++; // encoded for an old mode: dropped, never shown at the wrong size
+    return false;
   }
 
   onCursorGlyph(sequence: number): void {

@@ -34,6 +34,8 @@ export interface CompositorDisplayConfig {
 
 export interface CompositorConfig {
   displays: CompositorDisplayConfig[];
+  /** Word 0 non-zero: someone listens, so post CompositorEvents to the subscribers. */
+  eventsWanted: SharedArrayBuffer;
 }
 
 export interface VncOptions {
@@ -75,6 +77,11 @@ export interface CompositorDisplayStats {
   vnc: { port: number; stats: VncServerStats } | null;
 }
 
+/** What the compositor tells a subscriber (Vm's 'modeChange' and 'frame' events). */
+export type CompositorEvent =
+  | { type: 'modeChange'; device: number; display: number; width: number; height: number; generation: number }
+  | { type: 'frame'; device: number; display: number; width: number; height: number; frameSeq: number };
+
 export interface CompositorStats {
   displays: CompositorDisplayStats[];
   mailbox: MailboxStats;
@@ -88,5 +95,7 @@ export interface CompositorControl {
   frame(device: number, display: number): KeptFrame | null;
   /** Starts one VNC server per display (all displays, in configuration order); returns the ports. */
   startVnc(options: VncOptions): Promise<number[]>;
+  /** Posts a CompositorEvent on `port` for every mode change and every frame kept, from now on. */
+  subscribe(port: import('node:worker_threads').MessagePort): void;
   stopVnc(): Promise<void>;
 }

@@ -11,7 +11,9 @@ import { u32, type MailboxRecord } from '../../shared/mailbox/record.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { EngineIn } from '../device/engine-records.js';
 import { DisplayFrames } from './display-frames.js';
-import { CompositorKind, type CompositorConfig, type CompositorControl, type CompositorStats, type VncOptions } from './messages.js';
+import type { MessagePort } from 'node:worker_threads';
+
+import { CompositorKind, type CompositorConfig, type CompositorControl, type CompositorEvent, type CompositorStats, type VncOptions } from './messages.js';
 import { VncSink } from './vnc-sink/vnc-sink.js';
 
 await runActor<CompositorControl>((ctx) => {
@@ -39,6 +41,14 @@ await runActor<CompositorControl>((ctx) => {
     byDevice.set(d.config.device, list);
   }
   let vnc: VncSink[] = [];
+  let subscribers: MessagePort[] = [];
+  // Events cost a message each: posted only while the VM says someone listens (a word it sets
+  // synchronously when a listener is added, so no event after that is missed).
+  const eventsWanted = new Int32Array(config.eventsWanted);
+  const wanted = () => subscribers.length > 0 && Atomics.load(eventsWanted, 0) !== 0;
+  const tell = (event: CompositorEvent) => {
+    for (const p of subscribers) p.postMessage(event);
+  };
   let unknownRecords = 0;
 
   const find = (device: number, display: number) => byDevice.get(device)?.[display] ?? null;
@@ -53,13 +63,16 @@ await runActor<CompositorControl>((ctx) => {
     switch (record.kind) {
       case CompositorKind.ModeChange:
         d.onModeChange(u32(a, 2), u32(a, 3), u32(a, 4));
+        if (wanted()) tell({ type: 'modeChange', device: d.config.device, display: d.config.display, width: u32(a, 2), height: u32(a, 3), generation: u32(a, 4) });
         return;
       case CompositorKind.NewFrame:
         d.onNewFrame();
         return;
       case CompositorKind.EncodeDone:
         ctx.trace?.instant(TRACE_EVENTS.compositor_encode_done, u32(a, 1), u32(a, 4));
-        d.onEncodeDone(u32(a, 2), u32(a, 3), u32(a, 4), u32(a, 5));
+        if (d.onEncodeDone(u32(a, 2), u32(a, 3), u32(a, 4), u32(a, 5)) && wanted()) {
+          tell({ type: 'frame', device: d.config.device, display: d.config.display, width: d.width(), height: d.height(), frameSeq: u32(a, 4) });
+        }
         return;
       case CompositorKind.CursorGlyph:
         d.onCursorGlyph(u32(a, 2));
@@ -91,6 +104,8 @@ await runActor<CompositorControl>((ctx) => {
     },
     async onStop() {
       await stopVnc();
+      for (const p of subscribers) p.close();
+      subscribers = [];
     },
     control: {
       stats: (): CompositorStats => ({
@@ -123,6 +138,9 @@ await runActor<CompositorControl>((ctx) => {
         return vnc.map((s) => s.port);
       },
       stopVnc,
+      subscribe: (port: MessagePort) => {
+        subscribers.push(port);
+      },
     },
   };
 });

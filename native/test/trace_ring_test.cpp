@@ -140,3 +140,18 @@ PVG_TEST("trace: a writer racing a reader never yields a torn event") {
   std::printf("    (reader: %llu complete, %llu overwritten under it)\n", static_cast<unsigned long long>(ok),
               static_cast<unsigned long long>(overwritten));
 }
+
+PVG_TEST("trace: a paused set drops every write; resumed, writing goes on where it stopped") {
+  SharedWords mem(wordsFor(1, 8));
+  PVG_REQUIRE(pvg::initializeTraceSet(mem.data(), mem.length(), 1, 8));
+  auto writer = TraceRingWriter::attach(mem.data(), mem.length(), 0);
+  PVG_REQUIRE(writer.has_value());
+  writer->write(tr::Event::test_event, tr::Phase::Instant, 1, 0, 0, 0, 0);
+  mem.data()[tr::kSetPausedWord] = 1;
+  for (int i = 0; i < 5; ++i) writer->write(tr::Event::test_event, tr::Phase::Instant, 2, 0, 0, 0, 0);
+  PVG_CHECK(writer->written() == 1);
+  PVG_CHECK(rawAt<uint32_t>(mem, tr::kSetHeaderBytes + tr::kRingWrittenWord * 4) == 1);
+  mem.data()[tr::kSetPausedWord] = 0;
+  writer->write(tr::Event::test_event, tr::Phase::Instant, 3, 0, 0, 0, 0);
+  PVG_CHECK(writer->written() == 2);
+}

@@ -7,6 +7,8 @@ export const enum TraceSetWord {
   Magic = 0,
   RingCount = 1,
   EventsPerRing = 2,
+  /** Non-zero: every writer drops its events (Vm.stopTrace); zero (as created): they record. */
+  Paused = 3,
 }
 export const enum TraceRingWord {
   Written = 0,

@@ -49,6 +49,7 @@ export function ringOffset(info: TraceSetInfo, ring: number): number {
 
 export class TraceRingWriter {
   private readonly header: Int32Array;
+  private readonly setHeader: Int32Array;
   private readonly f64: Float64Array;
   private readonly i32: Int32Array;
   private readonly u16: Uint16Array;
@@ -59,6 +60,7 @@ export class TraceRingWriter {
   enabled = true;
 
   constructor(sab: SharedArrayBuffer, ring: number, threadId = 0) {
+    this.setHeader = new Int32Array(sab, 0, TRACE_SET_HEADER_BYTES / 4);
     const info = traceSetInfo(sab);
     const at = ringOffset(info, ring);
     this.header = new Int32Array(sab, at, TRACE_RING_HEADER_BYTES / 4);
@@ -74,7 +76,7 @@ export class TraceRingWriter {
   }
 
   write(id: number, phase: TracePhase, ts: number, dur = 0, a0 = 0, a1 = 0, a2 = 0): void {
-    if (!this.enabled) return;
+    if (!this.enabled || Atomics.load(this.setHeader, TraceSetWord.Paused) !== 0) return;
     const n = this.written;
     const e = (n & this.mask) * TRACE_EVENT_BYTES;
     const seqIndex = (e + TraceEventByte.Sequence) >> 2;
@@ -119,4 +121,9 @@ export class TraceRingWriter {
   flowEnd(id: number, flowId: number, ts = monotonicMicros()): void {
     this.write(id, TracePhase.FlowEnd, ts, 0, flowId);
   }
+}
+
+/** Pauses (true) or resumes (false) every writer of a trace-ring set, JS and native alike. */
+export function setTracePaused(sab: SharedArrayBuffer, paused: boolean): void {
+  Atomics.store(new Int32Array(sab, 0, TRACE_SET_HEADER_BYTES / 4), TraceSetWord.Paused, paused ? 1 : 0);
 }

@@ -48,7 +48,7 @@ describe('SAB layouts agree between TypeScript and C++', () => {
     expect({
       kMagic: trace.TRACE_MAGIC, kSetHeaderBytes: trace.TRACE_SET_HEADER_BYTES, kRingHeaderBytes: trace.TRACE_RING_HEADER_BYTES,
       kEventBytes: trace.TRACE_EVENT_BYTES, kSetMagicWord: trace.TraceSetWord.Magic, kSetRingCountWord: trace.TraceSetWord.RingCount,
-      kSetEventsPerRingWord: trace.TraceSetWord.EventsPerRing, kRingWrittenWord: trace.TraceRingWord.Written,
+      kSetEventsPerRingWord: trace.TraceSetWord.EventsPerRing, kSetPausedWord: trace.TraceSetWord.Paused, kRingWrittenWord: trace.TraceRingWord.Written,
       kRingThreadIdWord: trace.TraceRingWord.ThreadId, kRingDroppedOnReadWord: trace.TraceRingWord.DroppedOnRead,
       kEventTimestampByte: trace.TraceEventByte.Timestamp, kEventDurationByte: trace.TraceEventByte.Duration, kEventArg0Byte: trace.TraceEventByte.Arg0, kEventArg1Byte: trace.TraceEventByte.Arg1,
       kEventArg2Byte: trace.TraceEventByte.Arg2, kEventSequenceByte: trace.TraceEventByte.Sequence, kEventIdByte: trace.TraceEventByte.EventId, kEventPhaseByte: trace.TraceEventByte.Phase,

@@ -6,7 +6,7 @@ import { monotonicMicros } from '../../shared/trace/clock.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TracePhase } from '../../shared/trace/layout.js';
 import { TraceSetReader } from '../../shared/trace/reader.js';
-import { TraceRingWriter, createTraceSetBuffer } from '../../shared/trace/ring.js';
+import { TraceRingWriter, createTraceSetBuffer, setTracePaused } from '../../shared/trace/ring.js';
 import { createMailboxBuffer, Mailbox } from '../../shared/mailbox/mailbox.js';
 import { newRecord } from '../../shared/mailbox/record.js';
 import { eventually, exited, startWorker } from '../support/spawn.js';
@@ -128,5 +128,17 @@ describe('trace rings', () => {
     const counters = parsed.traceEvents.filter((e) => e.ph === 'C');
     expect(counters[0]).toMatchObject({ name: 'mailbox_depth (device)', args: { value: 12 } });
     expect(counters[1]).toMatchObject({ name: 'frames_pending (device)', args: { '3': 2 } });
+  });
+
+  it('a paused set drops every write until resumed', () => {
+    const set = createTraceSetBuffer(1, 16);
+    const w = new TraceRingWriter(set, 0);
+    w.instant(TRACE_EVENTS.test_event, 1);
+    setTracePaused(set, true);
+    w.instant(TRACE_EVENTS.test_event, 2);
+    w.span(TRACE_EVENTS.test_event, 0);
+    setTracePaused(set, false);
+    w.instant(TRACE_EVENTS.test_event, 3);
+    expect(new TraceSetReader(set).drain().events.map((e) => e.args[0])).toEqual([1, 3]);
   });
 });

@@ -10,6 +10,7 @@ inline constexpr uint32_t kEventBytes = 48;
 inline constexpr uint32_t kSetMagicWord = 0;
 inline constexpr uint32_t kSetRingCountWord = 1;
 inline constexpr uint32_t kSetEventsPerRingWord = 2;
+inline constexpr uint32_t kSetPausedWord = 3;  // non-zero: writers drop their events
 inline constexpr uint32_t kRingWrittenWord = 0;
 inline constexpr uint32_t kRingThreadIdWord = 1;
 inline constexpr uint32_t kRingDroppedOnReadWord = 2;

@@ -59,10 +59,11 @@ std::optional<TraceRingWriter> TraceRingWriter::attach(int32_t* setWords, size_t
   ref32(span->base + kRingThreadIdWord * 4).store(i32(currentThreadId()));
   // Continue after whatever an earlier writer of this ring left, so readers see one sequence.
   uint32_t next = u32(ref32(span->base + kRingWrittenWord * 4).load());
-  return TraceRingWriter(*span, next);
+  return TraceRingWriter(*span, next, setWords + kSetPausedWord);
 }
 
 void TraceRingWriter::write(Event id, Phase phase, double tsUs, double durUs, double a0, double a1, double a2) {
+  if (std::atomic_ref<int32_t>(*paused_).load(std::memory_order_relaxed) != 0) return;
   uint32_t n = next_++;
   uint8_t* ev = eventAt(ring_, n);
   auto seq = ref32(ev + kEventSequenceByte);
