@@ -156,10 +156,13 @@ export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
     // Serial numbers are unique across every device of every VM in this process.
     return { variant, displays: Array.from({ length: count }, () => ({ serial: nextSerial++, modes })) };
   });
-  const vcpus = integer(options.vcpus, 'vcpus', 1, 64, devices.length);
+  const externalVcpus = integer(options.externalVcpus, 'externalVcpus', 0, 16, 0);
+  // No built-in vCPU at all is fine when the embedder brings its own.
+  const vcpus = integer(options.vcpus, 'vcpus', externalVcpus > 0 ? 0 : 1, 64, devices.length);
   let workload: ResolvedConfig['workload'] = null;
   if (options.workload) {
     const w = options.workload;
+    if (vcpus === 0) throw new VmConfigError('workload', 'a built-in workload needs a built-in vCPU (vcpus is 0)');
     if (!WORKLOAD_NAMES.includes(w.name)) throw new VmConfigError('workload.name', `unknown workload ${JSON.stringify(w.name)} (one of ${WORKLOAD_NAMES.join(', ')})`);
     const maxModes = Math.min(...devices.map((d) => d.displays[0]!.modes.length));
     workload = {
@@ -179,7 +182,7 @@ export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
     enginePoolThreads: integer(options.enginePoolThreads, 'enginePoolThreads', 2, 32, 2),
     limits: options.limits ?? {},
     callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),
-    externalVcpus: integer(options.externalVcpus, 'externalVcpus', 0, 16, 0),
+    externalVcpus,
     threading: threadingModel(options.threading),
     outputs: outputs(options.outputs),
   };

@@ -191,7 +191,7 @@ export class Vm extends EventEmitter<VmEvents> {
       );
     }
 
-    const slice = Math.floor(config.ramBytes / config.vcpus / 4096) * 4096;
+    const slice = Math.floor(config.ramBytes / Math.max(1, config.vcpus) / 4096) * 4096;
     for (let v = 0; v < config.vcpus; v++) {
       const w = config.workload;
       const vcpuConfig: VcpuConfig = {
