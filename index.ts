@@ -1,10 +1,16 @@
-// pvg-vmm's embedding API: build a VM from actors, run it, read its frames and counters, and
-// bring your own vCPU loop. (The README shows examples; issue 6 completes and documents it.)
-export { Vm, type VmStats } from './vmm/vm.js';
-export { VmConfigError, DEFAULT_MODES, type VmOptions, type DeviceOptions, type WorkloadOptions } from './vmm/config.js';
+// pvg-vmm's embedding API: build a VM from actors, run it, watch its displays, read its frames,
+// counters and timeline, and bring your own vCPU loop. docs/embedding.md documents all of it.
+export { Vm, type VmStats, type VmEvents } from './vmm/vm.js';
+export {
+  VmConfigError, DEFAULT_MODES, THREADING_MODELS,
+  type VmOptions, type DeviceOptions, type WorkloadOptions, type OutputOptions, type ThreadingModel,
+} from './vmm/config.js';
 export { connectVcpu, type ExternalVcpuConfig, type ConnectedVcpu } from './actors/vcpu/external.js';
 export type { VcpuServices, CpuBackend, StepOutcome } from './actors/vcpu/cpu-backend.js';
+export { GuestProgram, type GuestProgramConfig } from './actors/vcpu/guest/program.js';
 export { VmFailure, ActorCrashedError, ActorExitedError, VmStoppedError } from './actors/runtime/errors.js';
+export type { CompositorEvent, CompositorStats, VncOptions } from './actors/compositor/messages.js';
+export type { KeptFrame } from './actors/device/messages.js';
 export { WORKLOAD_NAMES } from './actors/vcpu/guest/workloads/index.js';
-export { toChromeTrace } from './shared/trace/chrome.js';
+export { toChromeTrace, type ChromeTrace } from './shared/trace/chrome.js';
 export { TraceSetReader } from './shared/trace/reader.js';

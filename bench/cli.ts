@@ -1,13 +1,21 @@
-// `npm run bench -- SUITE [--json] [--scale X] [--out FILE]`: runs a benchmark suite and prints a
-// table, or with --json one JSON object on stdout (use `npm run -s` to keep npm's banner out).
+// `npm run bench -- SUITE|all [--json] [--scale X] [--out FILE] [--report DIR]`: runs benchmark
+// suites and prints their tables, or with --json one JSON object on stdout (use `npm run -s` to
+// keep npm's banner out); --report (the default for `all`) also writes JSON, SVG charts and a
+// Markdown report into a folder.
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
+import { packageRoot } from '../shared/package-root.js';
 import { machineInfo, type MachineInfo } from './machine.js';
+import { exitOnInterrupt } from './progress/interrupt.js';
+import { createProgress } from './progress/progress.js';
+import { defaultReportDir, prepareReportDir } from './report/dir.js';
+import { allJson, writeReport } from './report/write.js';
 import { latencyTable, ratioTable } from './report.js';
 import { deviceTables, runDeviceBench } from './suites/device.js';
 import { engineTables, runEngineBench } from './suites/engine.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
+import { runScalingBench, scalingTables } from './suites/scaling.js';
 import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
 
 interface SuiteOptions {
@@ -15,10 +23,12 @@ interface SuiteOptions {
   progress?: (path: string) => void;
 }
 
-/** A suite: how to run it, and its own tables for the human-readable form. */
+/** A suite: how to run it, its own tables for the human-readable form, how many paths it reports. */
 interface SuiteEntry<R extends { machine: MachineInfo }> {
   run(options: SuiteOptions): Promise<R>;
   tables(result: R): string;
+  /** Calls to `progress` in one run (sizes the progress bar; a wrong guess only makes it grow). */
+  steps?: number;
 }
 
 /** Checks that a suite's runner and tables agree, then forgets the result type for the table below. */
@@ -32,10 +42,11 @@ function mailboxTables(result: MailboxBenchResult): string {
 }
 
 const SUITE_TABLE = {
-  mailbox: suite({ run: runMailboxBench, tables: mailboxTables }),
-  engine: suite({ run: runEngineBench, tables: engineTables }),
-  device: suite({ run: runDeviceBench, tables: deviceTables }),
-  frames: suite({ run: runFramesBench, tables: framesTables }),
+  mailbox: suite({ run: runMailboxBench, tables: mailboxTables, steps: 9 }),
+  engine: suite({ run: runEngineBench, tables: engineTables, steps: 4 }),
+  device: suite({ run: runDeviceBench, tables: deviceTables, steps: 7 }),
+  frames: suite({ run: runFramesBench, tables: framesTables, steps: 12 }),
+  scaling: suite({ run: runScalingBench, tables: scalingTables, steps: 8 }),
 };
 type Suite = keyof typeof SUITE_TABLE;
 const SUITES = Object.keys(SUITE_TABLE) as Suite[];
@@ -53,13 +64,25 @@ suites:
   frames    end-to-end frames/s (guest present → frame kept by the compositor) at 1920x1080 and
             3840x2160 with no client and with a VNC client, against one memcpy of the frame;
             1% against 100% damage; VNC bytes per frame
-  all       every suite
+  scaling   1, 2, 4 and 8 devices, each with its own vCPU and display, in both threading
+            models (actor, bql): frames/s and the actor/bql ratio at each point (needs cores:
+            run it on a 16-core machine)
+  all       every suite; writes a report (see --report) into
+            bench/results/<machine>-<YYYY-MM-DD>/ unless --no-report
 
 options:
-  --json         print one JSON object on stdout instead of tables
+  --json         print one JSON object on stdout instead of tables (and no progress)
   --scale X      multiply iteration counts (default 1; 0.1 for a quick look)
   --out FILE     also write the JSON result to FILE
-  -h, --help     this text`;
+  --report DIR   also write a report into DIR (created if missing; files in it are replaced):
+                 <suite>.json per suite, all.json, report.md (the machine, every suite's
+                 tables) and SVG charts: latency percentiles per path, frames/s by resolution,
+                 actor vs bql by number of devices
+  --no-report    with all: write no report
+  -h, --help     this text
+
+Progress goes to stderr: a bar on a terminal, one line per measured path otherwise.
+Ctrl-C stops the run (exit status 130) once the measurement under way yields.`;
 
 function fail(message: string): never {
   console.error(`bench: ${message}\n\n${HELP}`);
@@ -75,6 +98,8 @@ async function main(): Promise<void> {
         json: { type: 'boolean', default: false },
         scale: { type: 'string', default: '1' },
         out: { type: 'string' },
+        report: { type: 'string' },
+        'no-report': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -91,23 +116,52 @@ async function main(): Promise<void> {
   if (name !== 'all' && !SUITES.includes(name as Suite)) fail(`unknown suite "${name}"`);
   const scale = Number(values.scale);
   if (!Number.isFinite(scale) || scale <= 0 || scale > 100) fail(`--scale must be a number in (0, 100], got "${values.scale}"`);
+  if (values.report !== undefined && values['no-report']) fail('--report and --no-report: choose one');
   const suites: Suite[] = name === 'all' ? [...SUITES] : [name as Suite];
 
-  const results: Record<string, unknown> = {};
-  for (const suiteName of suites) {
-    const progress = values.json ? undefined : (path: string) => process.stderr.write(`  ${suiteName}: ${path}…\n`);
-    const entry = SUITE_TABLE[suiteName];
-    const result = await entry.run({ scale, ...(progress ? { progress } : {}) });
-    results[suiteName] = result;
-    if (!values.json) {
-      const m = result.machine;
-      console.log(`\n## ${suiteName} — ${m.cpus} × ${m.cpu_model}, Node ${m.node}\n`);
-      console.log(entry.tables(result));
-    }
+  // Checked (and created) before the run, not after it.
+  const reportDir = values.report ?? (name === 'all' && !values['no-report'] ? defaultReportDir(packageRoot, machineInfo(), new Date()) : undefined);
+  if (reportDir !== undefined) {
+    const problem = prepareReportDir(reportDir);
+    if (problem) fail(problem);
   }
-  const json = suites.length === 1 ? results[suites[0]!] : { machine: machineInfo(), suites: results };
+
+  const progress = createProgress({ quiet: values.json, stream: process.stderr });
+  // Left installed to the end: a Ctrl-C that lands while the last suite finishes still exits 130.
+  exitOnInterrupt({ cleanup: () => progress.stop() });
+  const results: Record<string, { machine: MachineInfo }> = {};
+  const tables: Record<string, string> = {};
+  try {
+    for (const [i, suiteName] of suites.entries()) {
+      const entry = SUITE_TABLE[suiteName];
+      progress.suiteStart(suiteName, i, suites.length, entry.steps);
+      const result = await entry.run({ scale, progress: (path) => progress.step(path) });
+      progress.suiteEnd();
+      results[suiteName] = result;
+      if (!values.json || reportDir !== undefined) tables[suiteName] = entry.tables(result);
+      if (!values.json) {
+        const m = result.machine;
+        console.log(`\n## ${suiteName} — ${m.cpus} × ${m.cpu_model}, Node ${m.node}\n`);
+        console.log(tables[suiteName]);
+      }
+    }
+  } finally {
+    progress.stop();
+  }
+
+  const machine = machineInfo();
+  const json = suites.length === 1 ? results[suites[0]!] : allJson({ machine, results });
   if (values.json) console.log(JSON.stringify(json));
   if (values.out) writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
+  if (reportDir !== undefined) {
+    const command = `npm run bench -- ${process.argv.slice(2).map((a) => (/^[\w./=:,-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`;
+    const files = writeReport(reportDir, { machine, results, tables, command });
+    console.error(`report written to ${reportDir}/ (${files.length} files; open report.md)`);
+  }
+  // A Ctrl-C pressed during the last synchronous stretch waits in libuv's signal pipe; without a
+  // poll of the event loop that may block (a timer: setImmediate is not enough) the process would
+  // exit 0 without seeing it.
+  await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 await main();

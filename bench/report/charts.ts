@@ -1,0 +1,123 @@
+// Which charts a suite's result gets, read from the result's shape (so a suite added later with
+// the same fields gets them too): percentile bars for latency paths, frames/s by resolution for
+// `frames`, actor against big-lock frames/s by device count for `scaling`.
+import type { MachineInfo } from '../machine.js';
+import { renderBarChart, type BarChartSpec } from './bar-chart.js';
+import { machineLine } from './machine.js';
+import { fmtValue } from './svg.js';
+
+export interface Chart {
+  /** File name inside the report folder. */
+  file: string;
+  /** What it shows, for the Markdown image's alt text. */
+  alt: string;
+  svg: string;
+}
+
+/** The `scaling` suite's result, as far as its chart reads it. */
+export interface ScalingResultShape {
+  suite: 'scaling';
+  points: { devices: number; actor_fps: number; bql_fps: number; ratio: number }[];
+  ratio_actor_vs_bql_8: number;
+  machine: MachineInfo;
+}
+
+type Rec = Record<string, unknown>;
+const isRec = (x: unknown): x is Rec => typeof x === 'object' && x !== null && !Array.isArray(x);
+const num = (x: unknown): number => (typeof x === 'number' ? x : NaN);
+
+function subtitle(result: Rec, fallback?: MachineInfo): string | undefined {
+  const m = isRec(result.machine) ? (result.machine as unknown as MachineInfo) : fallback;
+  return m ? machineLine(m) : undefined;
+}
+
+const PERCENTILES = [
+  { name: 'p50', key: 'p50_us' },
+  { name: 'p99', key: 'p99_us' },
+  { name: 'p99.9', key: 'p999_us' },
+] as const;
+
+const LATENCY_TITLES: Record<string, string> = {
+  mailbox: 'mailbox: round-trip latency by path',
+  device: 'device: MMIO, config-space and interrupt latency',
+  engine: 'engine: callback round trip, engine thread → host → engine thread',
+};
+
+/** p50/p99/p99.9 per path of `result.paths` (percentiles no path has are left out); null without paths. */
+export function latencyChart(name: string, result: unknown, machine?: MachineInfo): BarChartSpec | null {
+  if (!isRec(result) || !isRec(result.paths)) return null;
+  const paths = Object.entries(result.paths).filter((e): e is [string, Rec] => isRec(e[1]) && typeof e[1].p50_us === 'number');
+  if (paths.length === 0) return null;
+  const series = PERCENTILES.filter((p) => paths.some(([, s]) => typeof s[p.key] === 'number')).map((p) => ({
+    name: p.name,
+    values: paths.map(([, s]) => num(s[p.key])),
+  }));
+  return {
+    title: LATENCY_TITLES[name] ?? `${name}: latency by path`,
+    subtitle: subtitle(result, machine),
+    categories: paths.map(([path]) => path),
+    series,
+    scale: 'log',
+    axisLabel: 'latency, µs',
+    note: 'Percentiles of each path measured in this run; the table has n, max and CPU per operation.',
+  };
+}
+
+/** frames/s per resolution: the memcpy reference, the present pipeline, the band workload at 100% and 1%. */
+export function framesChart(result: unknown, machine?: MachineInfo): BarChartSpec | null {
+  if (!isRec(result) || result.suite !== 'frames' || !isRec(result.memcpy_fps) || !isRec(result.runs)) return null;
+  const runs = result.runs;
+  const memcpy = result.memcpy_fps;
+  const resolutions = Object.keys(memcpy);
+  const fps = (key: string) => (isRec(runs[key]) ? num(runs[key].fps) : NaN);
+  const label = (res: string) => {
+    const run = Object.entries(runs).find(([k, r]) => k.startsWith(`${res}_`) && isRec(r));
+    const r = run?.[1] as Rec | undefined;
+    return r && typeof r.width === 'number' && typeof r.height === 'number' ? `${res} (${r.width}x${r.height})` : res;
+  };
+  return {
+    title: 'frames: frames/s kept by the compositor, no client',
+    subtitle: subtitle(result, machine),
+    categories: resolutions.map(label),
+    series: [
+      { name: 'memcpy reference', values: resolutions.map((r) => num(memcpy[r])) },
+      { name: 'present pipeline', values: resolutions.map((r) => fps(`${r}_present_null`)) },
+      { name: 'band, 100% redrawn', values: resolutions.map((r) => fps(`${r}_null_100`)) },
+      { name: 'band, 1% redrawn', values: resolutions.map((r) => fps(`${r}_null_1`)) },
+    ],
+    scale: 'log',
+    axisLabel: 'frames/s',
+    note: 'memcpy reference: one native memcpy of the frame per frame. present: whole frames, nothing redrawn. band: the guest draws.',
+  };
+}
+
+/** Actor against big-lock (bql) frames/s by number of devices; null unless it is a scaling result. */
+export function scalingChart(result: unknown, machine?: MachineInfo): BarChartSpec | null {
+  if (!isRec(result) || result.suite !== 'scaling' || !Array.isArray(result.points)) return null;
+  const points = result.points.filter(isRec).sort((a, b) => num(a.devices) - num(b.devices));
+  const ratio8 = num(result.ratio_actor_vs_bql_8);
+  return {
+    title: 'scaling: frames/s, actors against one big lock (bql)',
+    subtitle: subtitle(result, machine),
+    categories: points.map((p) => `${p.devices} device${p.devices === 1 ? '' : 's'} (actor/bql ${fmtValue(num(p.ratio))})`),
+    series: [
+      { name: 'actors', values: points.map((p) => num(p.actor_fps)) },
+      { name: 'big lock (bql)', values: points.map((p) => num(p.bql_fps)) },
+    ],
+    scale: 'linear',
+    axisLabel: 'frames/s',
+    note: `actor/bql at 8 devices: ${fmtValue(ratio8)}${Number.isFinite(ratio8) ? '×' : ''}`,
+  };
+}
+
+/** Every chart for one suite's result, rendered; none for a result with nothing to draw. */
+export function suiteCharts(name: string, result: unknown, machine?: MachineInfo): Chart[] {
+  const charts: Chart[] = [];
+  const add = (file: string, spec: BarChartSpec | null) => {
+    if (spec) charts.push({ file, alt: spec.title, svg: renderBarChart(spec) });
+  };
+  add(`${name}-latency.svg`, latencyChart(name, result, machine));
+  add(`${name}-fps.svg`, framesChart(result, machine));
+  add(`${name}-devices.svg`, scalingChart(result, machine));
+  return charts;
+}

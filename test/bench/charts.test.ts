@@ -1,0 +1,93 @@
+// Which charts each suite's result gets, and what they show, from synthetic results.
+import { describe, expect, it } from 'vitest';
+
+import { framesChart, latencyChart, scalingChart, suiteCharts } from '../../bench/report/charts.js';
+import { engineResult, framesResult, mailboxResult, MACHINE, scalingResult } from './fixtures.js';
+import { texts, xmlProblems } from './xml-check.js';
+
+const MACHINE_LINE = '16 × Intel(R) Xeon(R) Processor, 126 GiB, Node v20.20.2, linux 6.18';
+
+describe('latency chart', () => {
+  it('shows p50, p99 and p99.9 for every path, with the machine under the title', () => {
+    const [chart, ...more] = suiteCharts('mailbox', mailboxResult());
+    expect(more).toEqual([]);
+    expect(chart!.file).toBe('mailbox-latency.svg');
+    expect(xmlProblems(chart!.svg)).toEqual([]);
+    const t = texts(chart!.svg);
+    expect(t).toEqual(expect.arrayContaining(['mailbox: round-trip latency by path', MACHINE_LINE, 'p50', 'p99', 'p99.9', 'spin', 'mailbox_hot', 'comlink']));
+    expect(t).toEqual(expect.arrayContaining(['0.27', '0.77', '1.66', '6.33', '19.3', '75.3', '743', 'latency, µs (log scale)']));
+  });
+
+  it('leaves out a percentile no path has (the engine records p50 and p99)', () => {
+    const spec = latencyChart('engine', engineResult())!;
+    expect(spec.series.map((s) => s.name)).toEqual(['p50', 'p99']);
+    expect(spec.categories).toEqual(['callback_read_mem', 'callback_read_mem_actor_host']);
+    expect(spec.series[0]!.values).toEqual([1015.8, 1.34]);
+  });
+
+  it('is not drawn for empty paths, paths without latencies, or no paths', () => {
+    expect(latencyChart('x', { ...mailboxResult(), paths: {} })).toBeNull();
+    expect(latencyChart('x', { paths: { a: { writes_per_s: 3 } } })).toBeNull();
+    expect(latencyChart('x', framesResult())).toBeNull();
+    expect(suiteCharts('x', { machine: MACHINE, paths: {} })).toEqual([]);
+    expect(suiteCharts('x', null)).toEqual([]);
+  });
+
+  it('takes the machine from the run when the result has none', () => {
+    const { machine: _, ...bare } = mailboxResult();
+    expect(latencyChart('mailbox', bare)!.subtitle).toBeUndefined();
+    expect(latencyChart('mailbox', bare, MACHINE)!.subtitle).toBe(MACHINE_LINE);
+  });
+});
+
+describe('frames chart', () => {
+  it('shows memcpy, present, band 100% and band 1% frames/s at 1080p and 2160p on a log axis', () => {
+    const spec = framesChart(framesResult())!;
+    expect(spec.categories).toEqual(['1080p (1920x1080)', '2160p (3840x2160)']);
+    expect(spec.series.map((s) => [s.name, s.values])).toEqual([
+      ['memcpy reference', [2026.7, 518.6]],
+      ['present pipeline', [1372.7, 395.1]],
+      ['band, 100% redrawn', [710, 173.2]],
+      ['band, 1% redrawn', [47003, 11250]],
+    ]);
+    const chart = suiteCharts('frames', framesResult());
+    expect(chart.map((c) => c.file)).toEqual(['frames-fps.svg']);
+    expect(xmlProblems(chart[0]!.svg)).toEqual([]);
+    expect(texts(chart[0]!.svg)).toEqual(expect.arrayContaining(['frames/s (log scale)', '2027', '1373', '47003', '173', MACHINE_LINE]));
+  });
+
+  it('marks missing runs n/a instead of failing', () => {
+    const r = { ...framesResult(), runs: { '1080p_present_null': { fps: 1000 } } };
+    const svg = suiteCharts('frames', r)[0]!.svg;
+    expect(xmlProblems(svg)).toEqual([]);
+    expect(texts(svg).filter((t) => t === 'n/a')).toHaveLength(5);
+    expect(texts(svg)).toContain('1080p');
+  });
+});
+
+describe('scaling chart', () => {
+  it('shows actor and bql frames/s by device count with the ratios', () => {
+    const [chart, ...more] = suiteCharts('scaling', scalingResult([8, 1, 4, 2]));
+    expect(more).toEqual([]);
+    expect(chart!.file).toBe('scaling-devices.svg');
+    expect(xmlProblems(chart!.svg)).toEqual([]);
+    const t = texts(chart!.svg);
+    // Sorted by device count whatever the order in the result.
+    const labels = t.filter((x) => /^\d+ devices? \(/.test(x));
+    expect(labels).toEqual(['1 device (actor/bql 1.20)', '2 devices (actor/bql 1.70)', '4 devices (actor/bql 2.40)', '8 devices (actor/bql 3.39)']);
+    expect(t).toEqual(expect.arrayContaining(['actors', 'big lock (bql)', '600', '4800', '500', 'frames/s', 'actor/bql at 8 devices: 3.39×', MACHINE_LINE]));
+  });
+
+  it('handles a single point, no points and NaN values', () => {
+    for (const r of [scalingResult([1]), scalingResult([]), { ...scalingResult([2]), points: [{ devices: 2, actor_fps: NaN, bql_fps: 0, ratio: NaN }], ratio_actor_vs_bql_8: NaN }]) {
+      const svg = suiteCharts('scaling', r)[0]!.svg;
+      expect(xmlProblems(svg)).toEqual([]);
+      expect(svg).not.toMatch(/NaN|Infinity/);
+    }
+  });
+
+  it('is only drawn for a scaling result', () => {
+    expect(scalingChart(mailboxResult())).toBeNull();
+    expect(scalingChart({ suite: 'scaling' })).toBeNull();
+  });
+});

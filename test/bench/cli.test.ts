@@ -1,0 +1,40 @@
+// The bench command refuses bad --report values before running anything (status 2), and its
+// help describes the report. Runs the compiled CLI (npm run build first); no suite runs.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { packageRoot } from '../../shared/package-root.js';
+
+const CLI = path.join(packageRoot, 'dist', 'bench', 'cli.js');
+// A timeout well under a suite's run: a refusal that came too late shows as a failure, not a hang.
+const bench = (...args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 15_000 });
+
+describe('bench --report', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'pvg-bench-cli-'));
+  const file = path.join(dir, 'a-file');
+  writeFileSync(file, 'x');
+
+  it.each([
+    [['mailbox', '--report', ''], /--report needs a folder/],
+    [['mailbox', '--report', file], /exists and is not a folder/],
+    [['mailbox', `--report=${path.join(file, 'sub')}`], /cannot create or write the folder \(ENOTDIR\)/],
+    [['mailbox', '--report'], /argument missing/],
+    [['all', '--report', dir, '--no-report'], /choose one/],
+  ])('%j is refused with a clear message and status 2', (args, message) => {
+    const r = bench(...args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+  });
+
+  it('is described in --help', () => {
+    const r = bench('--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/--report DIR/);
+    expect(r.stdout).toMatch(/bench\/results\/<machine>-<YYYY-MM-DD>/);
+  });
+});
