@@ -151,15 +151,21 @@ export async function run(argv: string[]): Promise<number> {
   });
   status?.start();
   let drawn: number;
+  let snapshotError: string | null = null;
   try {
     await Promise.race([vm.whenGuestsDone(), failed, stopSignal]);
     drawn = performance.now() - started;
     if (parsed.snapshot && !failure && !interrupted) {
-      await vm.settle();
-      await vm.snapshot(parsed.snapshot);
-      say(`snapshot written to ${parsed.snapshot}`);
+      try {
+        await vm.settle();
+        await vm.snapshot(parsed.snapshot);
+        say(`snapshot written to ${parsed.snapshot}`);
+      } catch (err) {
+        // Say so and still stop the VM: a thrown error here would leave its threads running.
+        snapshotError = `cannot write the snapshot ${parsed.snapshot}: ${(err as Error).message}`;
+      }
     }
-    if (!parsed.exit && !failure && !interrupted) {
+    if (!parsed.exit && !failure && !interrupted && !snapshotError) {
       say('the guest finished its frames; the VM keeps running (Ctrl-C stops it)');
       await Promise.race([failed, stopSignal]);
     }
@@ -173,6 +179,10 @@ export async function run(argv: string[]): Promise<number> {
   if (summary) console.log(summary);
   if (failure) {
     console.error(`pvg-vmm: host fault: ${(failure as Error).message}`);
+    return 1;
+  }
+  if (snapshotError) {
+    console.error(`pvg-vmm: ${snapshotError}`);
     return 1;
   }
   return 0;

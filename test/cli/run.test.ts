@@ -53,6 +53,13 @@ describe('pvg-vmm run', () => {
     expect(r.stderr).toMatch(/(^|\r\x1b\[K)pvg-vmm: snapshot written to /);
   });
 
+  it('a snapshot that cannot be written is reported, the VM still stops, and the exit status is 1', () => {
+    const r = pvg('run', '--exit', '--frames', '3', '--modes', '320x200@60', '--snapshot', '/nonexistent-dir/frame.png');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cannot write the snapshot \/nonexistent-dir\/frame\.png/);
+    expect(r.stdout).toMatch(/^frames: 3 in /m);
+  });
+
   it('writes a PNG snapshot once the frames are done', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-cli-')), 'shot.png');
     const r = pvg('run', '--frames', '6', '--modes', '320x200@60', '--exit', '--snapshot', file);
