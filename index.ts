@@ -14,3 +14,4 @@ export type { KeptFrame } from './actors/device/messages.js';
 export { WORKLOAD_NAMES } from './actors/vcpu/guest/workloads/index.js';
 export { toChromeTrace, type ChromeTrace } from './shared/trace/chrome.js';
 export { TraceSetReader } from './shared/trace/reader.js';
+export { toTimelineSvg, timelineWindow } from './shared/trace/svg.js';

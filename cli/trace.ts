@@ -1,9 +1,11 @@
 // `pvg-vmm trace`: runs a workload and writes what every thread did as Chrome Trace Event JSON
-// (open it in Perfetto or chrome://tracing): one track per actor and per engine thread.
+// (open it in Perfetto or chrome://tracing): one track per actor and per engine thread; --svg also
+// draws a window of it as a picture (shared/trace/svg.ts).
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
+import { timelineWindow, toTimelineSvg } from '../shared/trace/svg.js';
 import { VmConfigError } from '../vmm/config.js';
 import { Vm } from '../vmm/vm.js';
 import { UsageError, integerFlag, threadingFlag } from './usage.js';
@@ -22,6 +24,11 @@ options:
   --devices N         apple-gfx devices, each with its own vCPU (default 1)
   --threading M       actor | bql: bql runs every handler under one global lock, and its
                       waits show as lock_wait spans (default actor)
+  --svg FILE          also draw a window of the timeline as an SVG picture (a row per thread,
+                      spans, flow arrows, counters, a legend; docs/tracing.md explains it)
+  --svg-window FROM_US:TO_US
+                      the window to draw, in µs since the trace's first event (default: about
+                      2 ms in the middle of the run around a complete MMIO read)
   -h, --help          this text`;
 
 export async function trace(argv: string[]): Promise<number> {
@@ -36,6 +43,8 @@ export async function trace(argv: string[]): Promise<number> {
       modes: { type: 'string' },
       devices: { type: 'string', default: '1' },
       threading: { type: 'string', default: 'actor' },
+      svg: { type: 'string' },
+      'svg-window': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -44,6 +53,8 @@ export async function trace(argv: string[]): Promise<number> {
     return 0;
   }
   if (!values.out) throw new UsageError('--out FILE is required');
+  if (values['svg-window'] !== undefined && values.svg === undefined) throw new UsageError('--svg-window needs --svg FILE');
+  const svgWindow = values['svg-window'] === undefined ? undefined : svgWindowFlag(values['svg-window']);
   if (values.variant !== 'mmio' && values.variant !== 'pci') throw new UsageError(`--variant must be mmio or pci, got "${values.variant}"`);
   let vm: Vm;
   try {
@@ -65,8 +76,28 @@ export async function trace(argv: string[]): Promise<number> {
     const tracks = json.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').length;
     console.log(`trace: ${json.traceEvents.length} events on ${tracks} tracks written to ${values.out}` +
       (Number(json.otherData.lostEvents) > 0 ? ` (${json.otherData.lostEvents} lost: rings wrapped)` : ''));
+    if (values.svg !== undefined) {
+      const window = timelineWindow(json, svgWindow ?? {});
+      writeFileSync(values.svg, toTimelineSvg(json, { ...svgWindow, title: `pvg-vmm trace: ${values.workload}, ${values.threading} threading, ${values.devices} device${values.devices === '1' ? '' : 's'}` }));
+      console.log(`trace: picture of ${window ? `${us(window.fromUs)}–${us(window.toUs)} µs` : 'an empty trace'} written to ${values.svg}`);
+    }
     return 0;
   } finally {
     await vm.stop();
   }
+}
+
+function us(n: number): string {
+  return String(Math.round(n * 10) / 10);
+}
+
+/** `FROM_US:TO_US`, µs since the trace's first event, 0 ≤ FROM_US < TO_US. */
+export function svgWindowFlag(text: string): { fromUs: number; toUs: number } {
+  const m = /^\s*(\d+(?:\.\d*)?)\s*:\s*(\d+(?:\.\d*)?)\s*$/.exec(text);
+  const fromUs = m ? Number(m[1]) : NaN;
+  const toUs = m ? Number(m[2]) : NaN;
+  if (!m || !Number.isFinite(fromUs) || !Number.isFinite(toUs) || fromUs < 0 || toUs <= fromUs) {
+    throw new UsageError(`--svg-window must be FROM_US:TO_US, µs since the trace's first event with 0 <= FROM_US < TO_US (e.g. 20000:22000), got "${text}"`);
+  }
+  return { fromUs, toUs };
 }

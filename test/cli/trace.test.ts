@@ -86,4 +86,29 @@ describe('pvg-vmm trace', () => {
     const waiters = new Set(waits.map((e) => names.get(e.tid)));
     expect([...waiters].every((n) => n !== undefined && !n.startsWith('vcpu') && !n.includes('engine'))).toBe(true);
   });
+  it('--svg also draws a window of the timeline; a bad --svg-window is a usage error', () => {
+    const cli = path.join(packageRoot, 'bin', 'pvg-vmm.js');
+    const dir = mkdtempSync(path.join(tmpdir(), 'pvg-trace-'));
+    for (const bad of ['abc', '5:3', '-1:10', '10:10', '1:2:3', ':5', '']) {
+      const r = spawnSync(process.execPath, [cli, 'trace', '--out', path.join(dir, 'x.json'), '--svg', path.join(dir, 'x.svg'), `--svg-window=${bad}`], { encoding: 'utf8', timeout: 30_000 });
+      expect(r.status, bad).toBe(2);
+      expect(r.stderr).toContain('--svg-window must be FROM_US:TO_US');
+    }
+    const orphan = spawnSync(process.execPath, [cli, 'trace', '--out', path.join(dir, 'x.json'), '--svg-window', '0:100'], { encoding: 'utf8', timeout: 30_000 });
+    expect(orphan.status).toBe(2);
+    expect(orphan.stderr).toContain('--svg-window needs --svg FILE');
+
+    const svgPath = path.join(dir, 'trace.svg');
+    const r = spawnSync(process.execPath, [cli, 'trace', '--frames', '20', '--modes', '320x200@60', '--out', path.join(dir, 'trace.json'), '--svg', svgPath], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/trace: picture of [\d.]+–[\d.]+ µs written to /);
+    const svg = readFileSync(svgPath, 'utf8');
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(svg).toContain('>vcpu0</text>');
+    expect(svg).toContain('data-kind="mmio"'); // the automatic window holds a whole MMIO read
+  });
 });
