@@ -106,6 +106,7 @@ export class GuestProgram implements CpuBackend {
       driver,
       rng: new Rng(this.config.seed),
       modes,
+      displayModes: info.displays,
       mode: Math.min(this.config.mode, modes.length - 1),
       damagePercent: this.config.damagePercent ?? 100,
       rawRead: (a, s) => this.cpu.mmioRead(a, s),

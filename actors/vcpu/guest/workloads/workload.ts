@@ -7,6 +7,8 @@ export interface GuestEnv {
   rng: Rng;
   /** The display's modes as probed; the workload starts in `mode`. */
   modes: DisplayModeInfo[];
+  /** Every display's modes as probed (displayModes[0] is `modes`). */
+  displayModes: DisplayModeInfo[][];
   mode: number;
   /** Share of the frame the band workload redraws and presents each frame (percent). */
   damagePercent: number;
