@@ -3,6 +3,7 @@
 import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
 import type { DeviceVariant, DisplayModeSpec } from '../actors/device/messages.js';
 import type { TaskSpaceLimits } from '../actors/device/task-space.js';
+import type { TestFaults } from '../actors/device/test-faults.js';
 
 export class VmConfigError extends Error {
   override readonly name = 'VmConfigError';
@@ -57,6 +58,11 @@ export interface VmOptions {
   threading?: ThreadingModel;
   /** Outputs started with the VM: VNC (display k on port + k) and the browser viewer. */
   outputs?: OutputOptions;
+  /**
+   * For tests only: fault injection in the device actors (actors/device/test-faults.ts). Leave
+   * it out; nothing but test/vmm/faults.test.ts sets it.
+   */
+  testFaults?: TestFaults;
 }
 
 export interface OutputOptions {
@@ -84,6 +90,7 @@ export interface ResolvedConfig {
   externalVcpus: number;
   threading: ThreadingModel;
   outputs: OutputOptions;
+  testFaults: TestFaults | undefined;
 }
 
 const MODE = /^(\d{1,5})x(\d{1,5})@(\d{1,4})$/;
@@ -132,6 +139,16 @@ function percent(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 100) {
     throw new VmConfigError(field, `must be a number in (0, 100], got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function testFaults(value: TestFaults | undefined, devices: number): TestFaults | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) throw new VmConfigError('testFaults', 'must be an object');
+  for (const key of Object.keys(value.devices ?? {})) {
+    const i = Number(key);
+    if (!Number.isInteger(i) || i < 0 || i >= devices) throw new VmConfigError(`testFaults.devices[${key}]`, `no such device (the VM has ${devices})`);
   }
   return value;
 }
@@ -185,5 +202,6 @@ export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
     externalVcpus,
     threading: threadingModel(options.threading),
     outputs: outputs(options.outputs),
+    testFaults: testFaults(options.testFaults, devices.length),
   };
 }

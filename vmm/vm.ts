@@ -186,6 +186,7 @@ export class Vm extends EventEmitter<VmEvents> {
             engineTraceRing,
             limits: config.limits,
             ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
+            ...(config.testFaults?.devices?.[i] ? { testFaults: config.testFaults.devices[i] } : {}),
           },
         }),
       );

@@ -72,10 +72,15 @@ export class DisplayFrames implements FramebufferSource {
     this.widthNow = width;
     this.heightNow = height;
     this.generation = generation;
-    // A new store per generation: an encode still in flight for the old mode is dropped when it
-    // answers (its generation is old), and a sink still reading the old store keeps it alive.
-    this.store = new SharedArrayBuffer(width * height * 4);
-    this.kept = new Uint32Array(this.store);
+    // A new store per generation while sinks read it: a sink still reading the old one keeps it
+    // alive. With no sink nobody else reads it, so one store sized for the largest mode is reused:
+    // a guest changing modes in a loop must not make the host allocate a frame each time.
+    const bytes = width * height * 4;
+    if (this.sinks.size > 0 || this.store.byteLength < bytes) {
+      this.store = new SharedArrayBuffer(this.sinks.size > 0 ? bytes : this.config.surfaces.byteLength / SURFACES_PER_DISPLAY - SURFACE_HEADER_BYTES);
+    }
+    this.kept = new Uint32Array(this.store, 0, width * height);
+    this.kept.fill(0);
     for (const s of this.sinks) s.resize();
     this.want();
   }

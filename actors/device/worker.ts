@@ -23,6 +23,7 @@ import { InterruptRouter } from './interrupts.js';
 import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
 import { PciConfigSpace } from './pci-config.js';
 import { TaskSpace } from './task-space.js';
+import { DeviceFaultInjector } from './test-faults.js';
 
 await runActor<DeviceControl>((ctx) => {
   const config = ctx.config as DeviceConfig;
@@ -43,6 +44,8 @@ await runActor<DeviceControl>((ctx) => {
   const counters = { mmioReads: 0, mmioWrites: 0, configReads: 0, configWrites: 0 };
   /** MMIO records the engine's mailbox could not take yet, in order. */
   const backlog: { kind: number; args: number[] }[] = [];
+  /** Test-only fault injection (test-faults.ts); null unless a test asked for it. */
+  const faults = DeviceFaultInjector.from(config.testFaults);
 
   const regions = memory.describe().regions;
   const engine = new native.Engine({
@@ -111,6 +114,7 @@ await runActor<DeviceControl>((ctx) => {
 
   const engineEvent = (record: MailboxRecord) => {
     const a = record.args;
+    if (faults?.dropCallback(record.kind)) return;
     const start = ctx.trace ? monotonicMicros() : 0;
     if (callbacks.handle(record.kind, a)) return traceCallback(record.kind, a, start);
     const port = u32(a, 1);
@@ -167,8 +171,10 @@ await runActor<DeviceControl>((ctx) => {
 
   return {
     onRecord(record) {
-      if (record.kind === DeviceKind.MmioRead || record.kind === DeviceKind.MmioWrite) mmio(record);
-      else engineEvent(record);
+      if (record.kind === DeviceKind.MmioRead || record.kind === DeviceKind.MmioWrite) {
+        mmio(record);
+        faults?.afterMmio();
+      } else engineEvent(record);
     },
     onIdle() {
       while (backlog.length > 0 && inbound.tryEnqueue(backlog[0]!.kind, backlog[0]!.args)) backlog.shift();

@@ -93,9 +93,10 @@ export class Supervisor extends EventEmitter {
   private nextTraceRing = 0;
   private failure: VmFailure | null = null;
   private shuttingDown = false;
-  /** Settles when the VM fails or stops; control calls race against it. */
-  private readonly stoppedSignal: Promise<never>;
-  private signalStopped!: (reason: VmFailure | 'shutdown') => void;
+  /** Why the VM stopped (null while it runs); control calls made after it reject at once. */
+  private stopReason: VmFailure | 'shutdown' | null = null;
+  /** Rejecters of control calls in flight: the VM stopping rejects them all. */
+  private readonly inFlight = new Set<(reason: VmFailure | 'shutdown') => void>();
 
   private readonly bigLock: SharedArrayBuffer | null;
 
@@ -105,10 +106,6 @@ export class Supervisor extends EventEmitter {
     this.bigLock = options.bigLock ?? null;
     this.replies = new ReplyTable(createReplyTableBuffer(options.replySlots ?? 64, options.replyPayloadBytes ?? 4096));
     this.traceSet = createTraceSetBuffer(options.traceRings ?? 32, options.traceEventsPerRing ?? 16384);
-    this.stoppedSignal = new Promise<never>((_, reject) => {
-      this.signalStopped = (reason) => reject(reason);
-    });
-    this.stoppedSignal.catch(() => undefined);
   }
 
   get failed(): VmFailure | null {
@@ -263,7 +260,12 @@ export class Supervisor extends EventEmitter {
     const timedOut = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
     const done = await Promise.race([entry.exited.then(() => true), timedOut]);
     clearTimeout(timer);
-    if (!done) await entry.handle.worker.terminate();
+    if (!done) {
+      // Release whoever waits to post into the hung actor's mailbox first: an engine thread
+      // blocked there is joined by the worker's teardown, which would otherwise never end.
+      entry.handle.mailbox.close(CloseReason.Shutdown);
+      await entry.handle.worker.terminate();
+    }
     await Promise.race([asked, new Promise((resolve) => setTimeout(resolve, 10))]);
   }
 
@@ -298,18 +300,29 @@ export class Supervisor extends EventEmitter {
     await Promise.all([...this.actors.values()].map((e) => e.exited));
   }
 
+  private signalStopped(reason: VmFailure | 'shutdown'): void {
+    this.stopReason ??= reason;
+    for (const reject of this.inFlight) reject(reason);
+    this.inFlight.clear();
+  }
+
   /** Wraps a comlink remote so each call rejects once the VM is stopped, instead of hanging. */
   private guard<C extends object>(name: string, remote: Comlink.Remote<C & BaseControl>): Control<C> {
-    const stopped = this.stoppedSignal.catch((reason: VmFailure | 'shutdown') => {
-      throw new VmStoppedError(name, reason);
-    });
     return new Proxy(remote, {
       get: (target, prop) => {
         const member = Reflect.get(target, prop) as unknown;
         if (typeof member !== 'function' || prop === 'then') return member;
         return (...args: unknown[]) => {
           const call = (member as (...a: unknown[]) => Promise<unknown>)(...args);
-          return prop === 'shutdown' ? call : Promise.race([call, stopped]);
+          if (prop === 'shutdown') return call;
+          // Not Promise.race with one long-lived "stopped" promise: each call would leave a
+          // reaction on it, holding the call's result, until the VM stops (a leak per call).
+          return new Promise((resolve, reject) => {
+            if (this.stopReason) return reject(new VmStoppedError(name, this.stopReason));
+            const stop = (reason: VmFailure | 'shutdown') => reject(new VmStoppedError(name, reason));
+            this.inFlight.add(stop);
+            call.then(resolve, reject).finally(() => this.inFlight.delete(stop));
+          });
         };
       },
     }) as Control<C>;

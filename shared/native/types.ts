@@ -76,6 +76,18 @@ export interface NativeEngine {
   threadCount(): number;
 }
 
+/** The C heap as glibc's malloc sees it (mallinfo2, every arena); bytes. */
+export interface NativeHeapStats {
+  /** In use: chunks handed out from the arenas plus mmapped chunks (uordblks + hblkhd). */
+  allocatedBytes: number;
+  /** Large allocations served with mmap (hblkhd). */
+  mmappedBytes: number;
+  /** What the arenas hold from the system, in use or free (arena). */
+  arenaBytes: number;
+  /** Free chunks inside the arenas (fordblks). */
+  freeBytes: number;
+}
+
 export type RenderKind = 'fill' | 'blit' | 'blend' | 'memcpy';
 
 export interface NativeAddon {
@@ -85,6 +97,11 @@ export interface NativeAddon {
   futexWait(words: Int32Array, index: number, expected: number, timeoutMs?: number): FutexWaitResult;
   futexWake(words: Int32Array, index: number, count?: number): number;
   monotonicMicros(): number;
+  /**
+   * The C heap (glibc mallinfo2); null where the C library has no mallinfo2. trim: first return
+   * every arena's free memory to the system (malloc_trim(0)). For the soak test.
+   */
+  heapStats(trim?: boolean): NativeHeapStats | null;
   threadCpuMicros(): number;
   currentThreadId(): number;
   startProducers(mailbox: Int32Array, opts: ProducerOptions): NativeHandle;

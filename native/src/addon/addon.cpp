@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvg::addon::registerRequester(env, exports);
   pvg::addon::registerEngine(env, exports);
   pvg::addon::registerRenderBench(env, exports);
+  pvg::addon::registerHeap(env, exports);
   return exports;
 }
 }  // namespace

@@ -11,4 +11,5 @@ void registerEcho(Napi::Env env, Napi::Object exports);
 void registerRequester(Napi::Env env, Napi::Object exports);
 void registerEngine(Napi::Env env, Napi::Object exports);
 void registerRenderBench(Napi::Env env, Napi::Object exports);
+void registerHeap(Napi::Env env, Napi::Object exports);
 }  // namespace pvg::addon

@@ -1,0 +1,85 @@
+// Test-only fault injection for the device actor (test/vmm/faults.test.ts). Off by default:
+// only a test sets VmOptions.testFaults, and with none given the device actor does exactly what
+// it does without this file (one null check per engine record and per MMIO record).
+//
+// - unanswered: the device actor takes an engine callback and never answers it, as if its
+//   handler were lost. The engine thread that waits for it is released only by the engine's
+//   watchdog (VmOptions.callbackTimeoutMs), which turns it into a device error the guest sees,
+//   or by the VM stopping (the engine fails every pending callback on stop).
+// - stall: the device actor's thread busy-waits once, like a handler that hangs: its mailbox
+//   fills behind it and its producers meet back-pressure.
+import { EngineOut } from './engine-records.js';
+
+export type CallbackName =
+  | 'createTask'
+  | 'destroyTask'
+  | 'mapMemory'
+  | 'unmapMemory'
+  | 'readMemory'
+  | 'cursorGlyph'
+  | 'iosfcMapMemory'
+  | 'iosfcUnmapMemory';
+
+const CALLBACK_KINDS: Record<CallbackName, number> = {
+  createTask: EngineOut.CreateTask,
+  destroyTask: EngineOut.DestroyTask,
+  mapMemory: EngineOut.MapMemory,
+  unmapMemory: EngineOut.UnmapMemory,
+  readMemory: EngineOut.ReadMemory,
+  cursorGlyph: EngineOut.CursorGlyph,
+  iosfcMapMemory: EngineOut.IosfcMap,
+  iosfcUnmapMemory: EngineOut.IosfcUnmap,
+};
+
+export interface DeviceTestFaults {
+  /** Leave callbacks of these kinds unanswered: skip the first `after` of them, then drop `count` (default: every later one). */
+  unanswered?: { kinds: CallbackName[]; after?: number; count?: number };
+  /** Busy-wait `ms` once, right after handling the `afterMmio`-th MMIO record (1: the first). */
+  stall?: { afterMmio: number; ms: number };
+}
+
+/** What a test hands Vm.create (VmOptions.testFaults): faults per device index. */
+export interface TestFaults {
+  devices?: Record<number, DeviceTestFaults>;
+}
+
+export class DeviceFaultInjector {
+  /** Callbacks left unanswered so far. */
+  dropped = 0;
+  stalled = false;
+  private readonly kinds: Set<number>;
+  private seen = 0;
+  private mmio = 0;
+
+  constructor(private readonly faults: DeviceTestFaults) {
+    this.kinds = new Set((faults.unanswered?.kinds ?? []).map((k) => {
+      const kind = CALLBACK_KINDS[k];
+      if (kind === undefined) throw new Error(`testFaults: unknown callback kind ${JSON.stringify(k)}`);
+      return kind;
+    }));
+  }
+
+  /** Null when no fault is configured (the normal case). */
+  static from(faults: DeviceTestFaults | undefined): DeviceFaultInjector | null {
+    return faults && (faults.unanswered || faults.stall) ? new DeviceFaultInjector(faults) : null;
+  }
+
+  /** True when this engine record is a callback to leave unanswered. */
+  dropCallback(kind: number): boolean {
+    const u = this.faults.unanswered;
+    if (!u || !this.kinds.has(kind)) return false;
+    const n = this.seen++;
+    if (n < (u.after ?? 0) || this.dropped >= (u.count ?? Infinity)) return false;
+    this.dropped++;
+    return true;
+  }
+
+  /** Called after each MMIO record: stalls the thread once when its turn comes. */
+  afterMmio(): void {
+    const s = this.faults.stall;
+    if (!s || this.stalled || ++this.mmio < s.afterMmio) return;
+    this.stalled = true;
+    const until = performance.now() + s.ms;
+    while (performance.now() < until);
+  }
+}

@@ -1,0 +1,23 @@
+// For test/vmm/faults.test.ts: in one process, boots a VM per victim, kills that actor mid-run,
+// waits for the typed failure, stops the VM, and prints one JSON line per victim. It never calls
+// process.exit: the test checks that the process ends by itself, i.e. that no thread (worker,
+// engine thread, vCPU parked in a futex) outlived the failed VMs.
+import { Vm } from '../../vmm/vm.js';
+
+const victims = process.argv.slice(2);
+for (const victim of victims) {
+  const vm = await Vm.create({
+    ramMiB: 32,
+    devices: [{ displayModes: ['320x200@60'] }, { variant: 'pci', displayModes: ['320x200@60'] }],
+    workload: { name: 'mapchurn', frames: 1_000_000 },
+  });
+  await new Promise((r) => setTimeout(r, 150));
+  const failed = vm.whenFailed();
+  const t0 = performance.now();
+  await vm.supervisor.terminateForTest(victim);
+  const failure = await failed;
+  const failedMs = performance.now() - t0;
+  await vm.stop();
+  await vm.supervisor.joined();
+  console.log(JSON.stringify({ victim, error: failure.name, actor: failure.actor, failedMs, stoppedMs: performance.now() - t0, live: vm.supervisor.liveActors() }));
+}

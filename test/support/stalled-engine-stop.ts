@@ -1,0 +1,28 @@
+// For test/vmm/faults.test.ts (the known hang in docs/hardening.md): a device actor that hangs
+// with its mailbox full, and its engine's MMIO thread blocked posting into that mailbox (an
+// encode answer). Stops the VM and prints how long that took; never calls process.exit.
+import { EngineIn } from '../../actors/device/engine-records.js';
+import { Mailbox } from '../../shared/mailbox/mailbox.js';
+import { Vm } from '../../vmm/vm.js';
+import type { FloodReport } from './mmio-flood.js';
+import { eventually, nextMessage, startWorker } from './spawn.js';
+
+const vm = await Vm.create({
+  ramMiB: 32, vcpus: 1, externalVcpus: 1, devices: [{ displayModes: ['320x200@60'] }], workload: null,
+  testFaults: { devices: { 0: { stall: { afterMmio: 1, ms: 60_000 } } } },
+});
+const ext = vm.externalVcpu(0);
+const mailbox = new Mailbox(ext.devices[0]!.mailbox, 'device0');
+const flood = startWorker('test/support/mmio-flood', { mailbox: ext.devices[0]!.mailbox, vcpu: ext.vcpu, count: 5000 });
+const report = nextMessage<FloodReport>(flood, (m) => m.type === 'done');
+await eventually(() => mailbox.stats().producersWaiting >= 1, 5000, 'the flood to be held back');
+// An encode request for a display that does not exist: the engine's MMIO thread answers it at
+// once, into the device actor's (full) mailbox, and blocks there.
+const inbound = (vm.supervisor as unknown as { mailboxes: Mailbox[] }).mailboxes.find((m) => m.name === 'device0-engine')!;
+inbound.post(EngineIn.Encode, 99, 0, 0, 0, 0, 1, 1);
+await eventually(() => mailbox.stats().producersWaiting >= 2, 5000, 'the engine thread to be held back');
+const t0 = performance.now();
+await vm.stop();
+const stoppedMs = performance.now() - t0;
+const r = await report;
+console.log(JSON.stringify({ stoppedMs, flood: r.error, live: vm.supervisor.liveActors() }));
