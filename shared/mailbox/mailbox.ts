@@ -257,6 +257,14 @@ export class Mailbox {
       if (this.hasWork()) return 'ready';
       if ((i & 63) === 63 && this.takeAttention()) return 'attention';
     }
+    const early = this.announcePark();
+    if (early) return early;
+    return this.afterPark(this.parker.wait(w, MailboxWord.DoorbellState, DOORBELL_PARKED, timeoutMs));
+  }
+
+  /** Announces that the consumer parks, then re-checks: an outcome if it must not sleep after all. */
+  private announcePark(): WorkOutcome | null {
+    const w = this.words;
     if (this.hasWork()) return 'ready';
     if (this.takeAttention()) return 'attention';
     Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_PARKED);
@@ -266,7 +274,11 @@ export class Mailbox {
       return this.hasWork() ? 'ready' : this.closed ? 'closed' : 'attention';
     }
     Atomics.add(w, MailboxWord.ConsumerParks, 1);
-    const outcome = this.parker.wait(w, MailboxWord.DoorbellState, DOORBELL_PARKED, timeoutMs);
+    return null;
+  }
+
+  private afterPark(outcome: string): WorkOutcome {
+    const w = this.words;
     Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_RUNNING);
     if (this.hasWork()) return 'ready';
     if (Atomics.load(w, MailboxWord.Closed) !== 0) return 'closed';
@@ -281,25 +293,13 @@ export class Mailbox {
    */
   async waitForWorkAsync(spinBudget: number, timeoutMs: number): Promise<WorkOutcome> {
     if (this.parker.mode !== ParkMode.Atomics) throw new Error(`mailbox ${this.name}: asynchronous parking needs park mode 'atomics'`);
-    const w = this.words;
     // A short spin first: an event loop wake costs tens of microseconds, and records often come
     // in quick succession. The spin holds the thread only for spinBudget checks.
     for (let i = 0; i < spinBudget; i++) if (this.hasWork()) return 'ready';
-    if (this.hasWork()) return 'ready';
-    if (this.takeAttention()) return 'attention';
-    Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_PARKED);
-    if (this.hasWork() || this.takeAttention() || Atomics.load(w, MailboxWord.Closed) !== 0) {
-      Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_RUNNING);
-      return this.hasWork() ? 'ready' : this.closed ? 'closed' : 'attention';
-    }
-    Atomics.add(w, MailboxWord.ConsumerParks, 1);
-    const wait = Atomics.waitAsync(w, MailboxWord.DoorbellState, DOORBELL_PARKED, timeoutMs < 0 ? Infinity : timeoutMs);
-    const outcome = wait.async ? await wait.value : wait.value;
-    Atomics.store(w, MailboxWord.DoorbellState, DOORBELL_RUNNING);
-    if (this.hasWork()) return 'ready';
-    if (Atomics.load(w, MailboxWord.Closed) !== 0) return 'closed';
-    if (this.takeAttention()) return 'attention';
-    return outcome === 'timed-out' ? 'timed-out' : 'woken';
+    const early = this.announcePark();
+    if (early) return early;
+    const wait = Atomics.waitAsync(this.words, MailboxWord.DoorbellState, DOORBELL_PARKED, timeoutMs < 0 ? Infinity : timeoutMs);
+    return this.afterPark(wait.async ? await wait.value : wait.value);
   }
 
   get parkMode(): 'futex' | 'atomics' {
