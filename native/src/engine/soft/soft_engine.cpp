@@ -218,6 +218,7 @@ void SoftEngine::requestEncode(uint32_t display, const EncodeRequest& request) {
     }
     d.encodes.push_back(request);
   }
+  encodeRequests_.fetch_add(1);
   scheduleExecutor();
 }
 
@@ -244,16 +245,20 @@ void SoftEngine::scheduleExecutor() {
 void SoftEngine::executorJob(void* self, const std::array<uint64_t, 4>&) {
   auto* e = static_cast<SoftEngine*>(self);
   for (;;) {
+    const uint64_t requests = e->encodeRequests_.load();  // the pass looks at these and earlier ones
     e->executorPass();
     e->executorScheduled_.store(false);
-    // Work that arrived after the pass but before the flag dropped would otherwise wait.
-    bool more = e->ringRunning_ && e->doorbellTail_.load() != e->ringHead_.load();
+    // Work that arrived after the pass but before the flag dropped would otherwise wait. From here
+    // on another job may already be running a pass, so only atomics and locked state are read:
+    // no display or ring state of the executor's (docs/fuzzing.md, finding 1).
+    bool more = e->ringPayloadBytes_.load() != 0 && e->doorbellTail_.load() != e->ringHead_.load();
     {
       std::lock_guard lock(e->controlMutex_);
       more = more || e->controlBusy_;
     }
-    // An encode waiting for its display's next present is not work yet: the present brings it.
-    for (auto& d : e->displays_) more = more || e->encodeServable(*d);
+    // An encode the pass left waiting for its display's next present is not work yet (the present
+    // brings it); one asked for since the pass began is.
+    more = more || e->encodeRequests_.load() != requests;
     if (!more || e->executorScheduled_.exchange(true)) return;
   }
 }
@@ -327,12 +332,6 @@ void SoftEngine::reset() {
   irqMask_.store(0);
   fenceCompleted_.store(0);
   status_.store(StatusReady);
-}
-
-bool SoftEngine::encodeServable(SoftDisplay& d) {
-  std::lock_guard lock(d.encodeMutex);
-  if (d.encodes.empty()) return false;
-  return d.mode < 0 || d.encodes.front().generation != d.generation || (!d.drawnSincePresent && !d.damage.rects().empty());
 }
 
 void SoftEngine::serveAllEncodes() {

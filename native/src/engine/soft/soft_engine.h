@@ -88,7 +88,6 @@ class SoftEngine {
   // Copies the damage since the last encode into the requested surface (at a present boundary).
   void serveEncodes(uint32_t display);
   uint32_t encodeInto(SoftDisplay& display, const EncodeRequest& request);
-  bool encodeServable(SoftDisplay& display);  // executor only
   void serveAllEncodes();
 
   // Errors and interrupts.
@@ -132,6 +131,7 @@ class SoftEngine {
   std::vector<uint8_t> glyphScratch_;  // CURSOR_DEFINE source bitmap
 
   std::atomic<bool> executorScheduled_{false};
+  std::atomic<uint64_t> encodeRequests_{0};  // encode requests queued so far (any display)
   std::mutex controlMutex_;
   std::condition_variable controlDone_;
   Control control_ = Control::None;

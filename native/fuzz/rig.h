@@ -1,0 +1,168 @@
+// One fuzz run's engine: a fresh SoftEngine (its own threads) over the reset Machine, the fake
+// host, and MMIO as one vCPU does it (records into the inbound mailbox, completions back here).
+//
+// Everything is torn down per input: the engine's state (display modes, frames, cursor, selected
+// registers, held encodes) is not all cleared by RESET, so a kept engine would carry one input
+// into the next. The destructor checks that no engine thread outlives the run.
+//
+// The harness is sequential, which makes a run deterministic although the engine is threaded:
+// each MMIO access waits for its completion, and after a doorbell the harness waits until the
+// ring is consumed. It waits with barriers: an encode request on display 1 that no mode can
+// serve (generation kBarrierGeneration), which the ring executor answers the next time it serves
+// display 1's queue — at the end of every pass, display 1 last. A barrier can thus be answered
+// by the tail of a pass already under way: it orders after ring commands only once RING_HEAD
+// shows them consumed (doorbell()), and says nothing about display 0's encodes.
+#pragma once
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "core/mailbox.h"
+#include "engine/protocol.h"
+#include "engine/records.h"
+#include "engine/soft/soft_engine.h"
+#include "check.h"
+#include "fake_host.h"
+#include "machine.h"
+#include "mmio_port.h"
+
+namespace pvg::fuzz {
+namespace P = engine::proto;
+namespace rec = engine::rec;
+using namespace std::chrono_literals;
+
+class Rig {
+ public:
+  explicit Rig(HostOptions options)
+      : machine_(Machine::get()),
+        threadsBefore_(engineThreads()),
+        host_(machine_.guest(), options, SurfacePoolView{machine_.pool0(), Machine::pool0SurfaceBytes(), kDisplay0Surfaces}) {
+    machine_.reset();
+    FUZZ_CHECK(MailboxRef::initialize(machine_.mailboxWords(), machine_.mailboxLength(), Machine::kMailboxCapacity), "mailbox");
+    inbound_.emplace(*MailboxRef::attach(machine_.mailboxWords(), machine_.mailboxLength()));
+    engine::SoftEngineConfig config;
+    engine::SoftEngineConfig::Display d0, d1;
+    for (const Mode& m : kDisplay0Modes) d0.modes.push_back({m.width, m.height, 60});
+    for (const Mode& m : kDisplay1Modes) d1.modes.push_back({m.width, m.height, 60});
+    d0.surfaces = {machine_.pool0(), Machine::pool0SurfaceBytes() * kDisplay0Surfaces, kDisplay0Surfaces};
+    d1.surfaces = {machine_.pool1(), Machine::pool1SurfaceBytes(), 1};
+    d1.port = 1;
+    config.displays = {d0, d1};
+    config.iosfc = true;
+    config.poolThreads = 2;
+    config.maxContextBytes = kMaxContextBytes;
+    engine_ = std::make_unique<engine::SoftEngine>(config, machine_.guest(), *inbound_, host_, port_);
+  }
+
+  ~Rig() {
+    engine_->stop();
+    if (std::getenv("PVG_FUZZ_VERBOSE") != nullptr) describe();
+    engine_.reset();
+    FUZZ_CHECK(machine_.romIntact(), "the engine wrote into the read-only region");
+    // A joined thread leaves /proc/self/task at once; allow a moment anyway before calling it a leak.
+    for (int i = 0; i < 100 && engineThreads() > threadsBefore_; ++i) std::this_thread::sleep_for(1ms);
+    FUZZ_CHECK(engineThreads() <= threadsBefore_, "%zu engine threads after the engine stopped, %zu before", engineThreads(),
+               threadsBefore_);
+  }
+  Rig(const Rig&) = delete;
+  Rig& operator=(const Rig&) = delete;
+
+  // One MMIO access as a vCPU makes it; reads return the 64-bit completion value.
+  uint64_t read(uint32_t window, uint64_t offset, uint32_t size) {
+    const uint32_t id = port_.beginRead();
+    const uint32_t args[7] = {window, lo(offset), hi(offset), size, 0, 0, id};
+    enqueue(rec::InMmioRead, args);
+    reads_++;
+    return port_.waitRead();
+  }
+  void write(uint32_t window, uint64_t offset, uint32_t size, uint64_t value) {
+    const uint32_t args[7] = {window, lo(offset), hi(offset), size, lo(value), hi(value), 0};
+    enqueue(rec::InMmioWrite, args);
+    port_.waitWrites(++writes_);
+  }
+  uint32_t reg(uint32_t offset) { return static_cast<uint32_t>(read(rec::WindowGfx, offset, 4)); }
+  void setReg(uint32_t offset, uint32_t value) { write(rec::WindowGfx, offset, 4, value); }
+  uint32_t iosfc(uint32_t offset) { return static_cast<uint32_t>(read(rec::WindowIosfc, offset, 4)); }
+  void setIosfc(uint32_t offset, uint32_t value) { write(rec::WindowIosfc, offset, 4, value); }
+
+  // The device actor's reset record; done once a later access is served (the dispatcher waits).
+  void hostReset() {
+    enqueue(rec::InReset, {});
+    (void)reg(P::RegId);
+  }
+  // A compositor's encode request (display 0 or a bad display; display 1 is the barrier's).
+  void encode(uint32_t display, uint32_t surface, uint32_t generation, engine::Rect r) {
+    FUZZ_CHECK(display != 1, "display 1 is reserved for barriers");
+    host_.askedEncode(display);
+    const uint32_t args[7] = {display, surface, generation, r.x, r.y, r.w, r.h};
+    enqueue(rec::InEncode, args);
+  }
+  // Returns once the ring executor has served display 1's queue after this call (see above).
+  void barrier() {
+    const uint64_t before = host_.barriers();
+    host_.askedEncode(1);
+    const uint32_t args[7] = {1, 0, FakeHost::kBarrierGeneration, 0, 0, 1, 1};
+    enqueue(rec::InEncode, args);
+    FUZZ_CHECK(host_.waitBarriers(before, kStepLimit), "the ring executor never answered the barrier");
+  }
+  // DOORBELL = tail. payload: the running ring's payload bytes as the harness knows them (0: no
+  // ring). A tail the engine accepts is waited for until consumed; then the barrier.
+  void doorbell(uint32_t tail, uint32_t payload) {
+    setReg(P::RegDoorbell, tail);
+    barrier();
+    if (payload == 0 || tail >= payload || tail % 4 != 0) return;  // refused: nothing to consume
+    // Barriers, not polling, until the head is there (a poll would compete with the executor for
+    // the CPU); then one more, for the pass that got there to finish.
+    const auto deadline = std::chrono::steady_clock::now() + kStepLimit;
+    for (uint32_t head; (head = reg(P::RegRingHead)) != tail; barrier()) {
+      FUZZ_CHECK(std::chrono::steady_clock::now() < deadline, "ring not consumed: head %u, doorbell %u", head, tail);
+    }
+    barrier();
+  }
+
+  // Guest-visible errors the engine counted (every kind), for checking ERROR_COUNT against.
+  uint64_t errorTotal() const {
+    uint64_t n = 0;
+    for (uint64_t e : engine_->stats().errors) n += e;
+    return n;
+  }
+  uint64_t readsSent() const { return reads_; }
+  uint64_t writesSent() const { return writes_; }
+  uint8_t* ram(uint64_t gpa) { return machine_.ram(gpa); }
+  FakeHost& host() { return host_; }
+  engine::SoftEngine& engine() { return *engine_; }
+
+ private:
+  // What the run did, for reading what an input (a seed, a crash) exercises.
+  void describe() {
+    const engine::EngineStats s = engine_->stats();
+    std::fprintf(stderr, "run: %llu reads, %llu writes, %llu commands, %llu presents, %llu fences, %llu encodes, %llu bad accesses, %llu host refusals; errors by code:",
+                 ull(s.mmioReads), ull(s.mmioWrites), ull(s.commands), ull(s.presents), ull(s.fences), ull(s.encodes),
+                 ull(s.badRegisterAccesses), ull(host_.refusals()));
+    for (uint32_t k = 1; k < P::kErrorKinds; ++k) {
+      if (s.errors[k] != 0) std::fprintf(stderr, " %u×%llu", k, ull(s.errors[k]));
+    }
+    std::fprintf(stderr, "\n");
+  }
+  static unsigned long long ull(uint64_t v) { return static_cast<unsigned long long>(v); }
+  static uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
+  static uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
+  void enqueue(uint32_t kind, std::span<const uint32_t> args) {
+    FUZZ_CHECK(inbound_->enqueue(kind, args, 1'000'000'000) == EnqueueResult::Ok, "inbound mailbox refused record %u", kind);
+  }
+
+  Machine& machine_;
+  const size_t threadsBefore_;
+  FakeHost host_;
+  MmioPort port_;
+  std::optional<MailboxRef> inbound_;
+  std::unique_ptr<engine::SoftEngine> engine_;
+  uint64_t reads_ = 0, writes_ = 0;
+};
+}  // namespace pvg::fuzz

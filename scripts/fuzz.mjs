@@ -1,0 +1,194 @@
+#!/usr/bin/env node
+// Builds and runs the native libFuzzer targets (native/fuzz/, docs/fuzzing.md):
+//   node scripts/fuzz.mjs --list
+//   node scripts/fuzz.mjs TARGET [--seconds N] [-- LIBFUZZER_FLAGS...]
+// The build goes to build-fuzz/ (clang, ASan+UBSan); the checked-in seeds are copied into a work
+// corpus there (build-fuzz/corpus/TARGET), so fuzzing never writes into the repository.
+// Exit status: 0 no finding, 1 a finding (the crash file's path is printed) or a failed build,
+// 2 a bad command line or a missing tool.
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const targetsDir = path.join(root, 'native', 'fuzz', 'targets');
+const seedsDir = path.join(root, 'native', 'fuzz', 'corpus');
+const buildDir = path.join(root, 'build-fuzz');
+const DEFAULT_SECONDS = 60;
+
+const HELP = `usage: npm run fuzz -- --list
+       npm run fuzz -- TARGET [--seconds N] [-- LIBFUZZER_FLAGS...]
+
+Builds the libFuzzer targets with clang under ASan+UBSan into build-fuzz/, copies the target's
+checked-in seeds (native/fuzz/corpus/TARGET) into build-fuzz/corpus/TARGET and fuzzes for N
+seconds (default ${DEFAULT_SECONDS}). Findings are written to build-fuzz/findings/TARGET/.
+
+  --list         the targets, one line each
+  --seconds N    how long to fuzz (a positive integer)
+  --help         this text
+  -- FLAGS       passed to libFuzzer as they are (e.g. -seed=1 -jobs=2)
+
+Exit status: 0 no finding, 1 a finding or a failed build, 2 a bad command line or a missing tool.
+See docs/fuzzing.md.`;
+
+function fail(message, status = 2) {
+  console.error(`fuzz: ${message}`);
+  process.exit(status);
+}
+
+// Targets are native/fuzz/targets/<name>.cpp ('_' → '-'); the description is the first line of
+// the file's comment, "// Fuzz target `name`: what it fuzzes".
+function targets() {
+  return fs
+    .readdirSync(targetsDir)
+    .filter((f) => f.endsWith('.cpp'))
+    .sort()
+    .map((f) => {
+      const name = f.slice(0, -4).replaceAll('_', '-');
+      const first = fs.readFileSync(path.join(targetsDir, f), 'utf8').split('\n')[0];
+      const m = /^\/\/ Fuzz target `[^`]+`: (.*)$/.exec(first);
+      return { name, about: m ? m[1] : '' };
+    });
+}
+
+function parseArgs(argv) {
+  const opts = { list: false, help: false, target: undefined, seconds: DEFAULT_SECONDS, passthrough: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      opts.passthrough = argv.slice(i + 1);
+      break;
+    } else if (a === '--help' || a === '-h') opts.help = true;
+    else if (a === '--list') opts.list = true;
+    else if (a === '--seconds' || a.startsWith('--seconds=')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
+      if (v === undefined || !/^[1-9][0-9]*$/.test(v)) fail(`--seconds needs a positive whole number of seconds (got ${v === undefined ? 'nothing' : `"${v}"`})`);
+      opts.seconds = Number(v);
+    } else if (a.startsWith('-')) fail(`unknown option "${a}" (see --help)`);
+    else if (opts.target === undefined) opts.target = a;
+    else fail(`one target at a time (got "${opts.target}" and "${a}")`);
+  }
+  return opts;
+}
+
+function run(cmd, args) {
+  console.log(`$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root });
+  if (r.error) fail(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) fail(`${cmd} failed (exit status ${r.status})`, 1);
+}
+
+// clang with its libFuzzer runtime (Debian's clang package ships both).
+function checkClang() {
+  const v = spawnSync('clang++', ['--version'], { encoding: 'utf8' });
+  if (v.error || v.status !== 0) {
+    fail('clang++ not found: the fuzz targets need clang and its libFuzzer. On Debian: apt-get install clang');
+  }
+  const dir = spawnSync('clang++', ['-print-runtime-dir'], { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const runtimes = fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  if (!runtimes.some((f) => /^libclang_rt\.fuzzer(-x86_64|-aarch64)?\.a$/.test(f))) {
+    fail(`clang's libFuzzer runtime was not found in "${dir}". On Debian it comes with the clang package (apt-get install clang)`);
+  }
+}
+
+function prepareCorpus(target) {
+  const work = path.join(buildDir, 'corpus', target);
+  fs.mkdirSync(work, { recursive: true });
+  const seeds = path.join(seedsDir, target);
+  let copied = 0;
+  if (fs.existsSync(seeds)) {
+    for (const f of fs.readdirSync(seeds)) {
+      const to = path.join(work, `seed-${f}`);
+      fs.copyFileSync(path.join(seeds, f), to);  // refreshed each run: the seeds may have changed
+      copied++;
+    }
+  }
+  return { work, copied };
+}
+
+// Runs libFuzzer, echoing its output, and returns the lines needed for the summary.
+function fuzz(binary, args) {
+  console.log(`$ ${path.relative(root, binary)} ${args.join(' ')}`);
+  return new Promise((resolve) => {
+    const child = spawn(binary, args, {
+      cwd: root,
+      env: {
+        ...process.env,
+        ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? 'detect_leaks=1:abort_on_error=1:strict_string_checks=1:quarantine_size_mb=64',
+        UBSAN_OPTIONS: process.env.UBSAN_OPTIONS ?? 'print_stacktrace=1:halt_on_error=1',
+      },
+    });
+    const lines = [];
+    let partial = '';
+    const take = (chunk, out) => {
+      out.write(chunk);
+      partial += chunk.toString();
+      const parts = partial.split('\n');
+      partial = parts.pop();
+      for (const l of parts) if (/^(stat::|#\d+\s+(DONE|INITED|NEW|REDUCE|pulse)|Done \d+ runs)|Test unit written to|artifact_prefix|==ERROR|SUMMARY|fuzz invariant/.test(l)) lines.push(l);
+    };
+    child.stdout.on('data', (c) => take(c, process.stdout));
+    child.stderr.on('data', (c) => take(c, process.stderr));
+    const started = Date.now();
+    child.on('close', (status, signal) => resolve({ status, signal, lines, seconds: (Date.now() - started) / 1000 }));
+  });
+}
+
+function summarize(target, result, work) {
+  const stat = (name) => result.lines.find((l) => l.startsWith(`stat::${name}:`))?.split(':').pop().trim();
+  const last = [...result.lines].reverse().find((l) => /^#\d+\s+(DONE|pulse|NEW|REDUCE|INITED)/.test(l)) ?? '';
+  const cov = /cov: (\d+)/.exec(last)?.[1] ?? '?';
+  const ft = /ft: (\d+)/.exec(last)?.[1] ?? '?';
+  const corpusFiles = fs.readdirSync(work).length;
+  const execs = stat('number_of_executed_units') ?? /^#(\d+)/.exec(last)?.[1] ?? '?';
+  const rate = stat('average_exec_per_sec') ?? '?';
+  const coverage = last ? `; coverage ${cov} edges, ${ft} features` : '';
+  console.log(`\nfuzz: ${target}: ${execs} inputs tried in ${result.seconds.toFixed(0)} s (${rate}/s)${coverage}; corpus ${corpusFiles} inputs`);
+  const written = result.lines.map((l) => /Test unit written to (.*)$/.exec(l)?.[1]).filter(Boolean);
+  if (result.status === 0 && written.length === 0) {
+    console.log(`fuzz: ${target}: no finding`);
+    return 0;
+  }
+  const why = result.lines.find((l) => l.startsWith('fuzz invariant') || l.startsWith('SUMMARY') || l.startsWith('==ERROR')) ?? `libFuzzer exited with ${result.status ?? result.signal}`;
+  console.log(`fuzz: ${target}: FINDING: ${why}`);
+  for (const f of written) {
+    console.log(`fuzz: crash file: ${path.resolve(root, f)}`);
+    console.log(`fuzz: reproduce: ${path.relative(root, path.join(buildDir, `fuzz-${target}`))} ${path.resolve(root, f)}`);
+  }
+  return 1;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const known = targets();
+if (opts.help) {
+  console.log(HELP);
+  process.exit(0);
+}
+if (opts.list) {
+  const width = Math.max(...known.map((t) => t.name.length));
+  for (const t of known) console.log(`${t.name.padEnd(width)}  ${t.about}`);
+  process.exit(0);
+}
+if (opts.target === undefined) fail(`name a target (one of: ${known.map((t) => t.name).join(', ')}), or --list / --help`);
+if (!known.some((t) => t.name === opts.target)) fail(`unknown target "${opts.target}" (targets: ${known.map((t) => t.name).join(', ')})`);
+
+checkClang();
+run('cmake', ['-S', 'native', '-B', buildDir, '-DPVG_FUZZ=ON', '-DCMAKE_CXX_COMPILER=clang++', '-DCMAKE_BUILD_TYPE=RelWithDebInfo']);
+run('cmake', ['--build', buildDir, '--parallel', '2', '--target', `fuzz-${opts.target}`]);
+
+const { work, copied } = prepareCorpus(opts.target);
+const findings = path.join(buildDir, 'findings', opts.target);
+fs.mkdirSync(findings, { recursive: true });
+console.log(`fuzz: ${opts.target}: ${copied} seeds copied into ${path.relative(root, work)}`);
+const result = await fuzz(path.join(buildDir, `fuzz-${opts.target}`), [
+  `-max_total_time=${opts.seconds}`,
+  '-max_len=4096',
+  '-timeout=30',
+  '-rss_limit_mb=4096',
+  '-print_final_stats=1',
+  `-artifact_prefix=${findings}/`,
+  ...opts.passthrough,
+  work,
+]);
+process.exit(summarize(opts.target, result, work));
