@@ -147,7 +147,7 @@ uint32_t SoftEngine::gfxRead(uint32_t offset) {
     case RegFeatures:
       return FeatureCursor | FeatureFences | FeatureDamage | (displays_.size() > 1 ? uint32_t{FeatureDisplays} : 0u) |
              (iosfc_ ? uint32_t{FeatureIosfc} : 0u);
-    case RegStatus: return status_.load();
+    case RegStatus: return status_.load() | (errorCode_.load() != 0 ? uint32_t{StatusError} : 0u);
     case RegErrorCode: return errorCode_.load();
     case RegErrorCount: return errorCount_.load();
     case RegIrqStatus: return irqStatus_.load();
@@ -174,10 +174,12 @@ uint32_t SoftEngine::gfxRead(uint32_t offset) {
 
 void SoftEngine::gfxWrite(uint32_t offset, uint32_t value) {
   switch (offset) {
-    case RegErrorAck:
+    case RegErrorAck: {
+      // Clears STATUS.error with it. Under the error lock: never inside an error report.
+      std::lock_guard lock(errorMutex_);
       errorCode_.store(0);
-      status_.fetch_and(~uint32_t{StatusError});
       return;
+    }
     case RegIrqAck: irqStatus_.fetch_and(~value); return;
     case RegIrqMask: irqMask_.store(value & (IrqFence | IrqError | IrqRingIdle)); return;
     case RegRingGpaLo: ringGpaLo_.store(value); return;
@@ -326,9 +328,12 @@ void SoftEngine::reset() {
   }
   contexts_.clear();
   if (iosfc_) iosfc_->reset();
-  errorCode_.store(0);
-  errorCount_.store(0);  // docs/protocol.md: ERROR_COUNT counts errors since reset
-  irqStatus_.store(0);
+  {
+    std::lock_guard lock(errorMutex_);
+    errorCode_.store(0);
+    errorCount_.store(0);  // docs/protocol.md: ERROR_COUNT counts errors since reset
+    irqStatus_.store(0);
+  }
   irqMask_.store(0);
   fenceCompleted_.store(0);
   status_.store(StatusReady);
@@ -409,12 +414,20 @@ void SoftEngine::guestError(Error error) {
   const auto code = static_cast<uint32_t>(error);
   counters_.errors[code < kErrorKinds ? code : 0].fetch_add(1, std::memory_order_relaxed);
   tracer_.instant(trace::Event::engine_error, code);
-  uint32_t expected = 0;
-  errorCode_.compare_exchange_strong(expected, code);
-  uint32_t count = errorCount_.load();
-  while (count != UINT32_MAX && !errorCount_.compare_exchange_weak(count, count + 1)) {}
-  status_.fetch_or(StatusError);
-  raiseCause(IrqError);
+  {
+    // The whole report under the error lock, so that an ERROR_ACK on the dispatcher cannot fall
+    // inside it (it used to: STATUS.error left set with ERROR_CODE 0, or the new error's code
+    // cleared with STATUS.error left set, or IRQ_STATUS.error raised for an error the guest had
+    // already acknowledged). Counted first and the cause raised last, so whoever reads the code
+    // finds the count and the interrupt cause already there.
+    std::lock_guard lock(errorMutex_);
+    const uint32_t count = errorCount_.load(std::memory_order_relaxed);
+    if (count != UINT32_MAX) errorCount_.store(count + 1);  // saturates (docs/protocol.md)
+    if (errorCode_.load(std::memory_order_relaxed) == 0) errorCode_.store(code);  // the first error is kept
+    irqStatus_.fetch_or(IrqError);
+  }
+  // The interrupt itself outside the lock: it is a host callback, which may wait.
+  if (irqMask_.load() & IrqError) host_.raiseInterrupt(0);
 }
 
 void SoftEngine::raiseCause(uint32_t cause) {

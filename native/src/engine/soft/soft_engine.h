@@ -109,7 +109,12 @@ class SoftEngine {
   std::unique_ptr<Iosfc> iosfc_;
 
   // Registers (dispatcher writes, executor reads, or the reverse: atomics).
-  std::atomic<uint32_t> status_{proto::StatusReady};
+  std::atomic<uint32_t> status_{proto::StatusReady};  // ready and running; STATUS.error is errorCode_ != 0
+  // The error state: ERROR_CODE (and with it STATUS.error), ERROR_COUNT and IRQ_STATUS.error
+  // change together under errorMutex_, which guestError (any thread) and ERROR_ACK and reset take,
+  // so an acknowledgement falls wholly before or after an error report (docs/hardening.md,
+  // finding 4). Register reads stay lock-free: they load one word each.
+  std::mutex errorMutex_;
   std::atomic<uint32_t> errorCode_{0}, errorCount_{0};
   std::atomic<uint32_t> irqStatus_{0}, irqMask_{0};
   std::atomic<uint32_t> ringGpaLo_{0}, ringGpaHi_{0}, ringSize_{0};
