@@ -10,7 +10,7 @@ import { Vm } from '../vmm/vm.js';
 import { OUTPUT_FLAGS, OUTPUT_HELP, parseOutputFlags, startOutputs, type OutputOptions } from './outputs.js';
 import { StatusTicker } from './status-ticker.js';
 import { summarize } from './summary.js';
-import { UsageError, integerFlag, percentFlag, threadingFlag } from './usage.js';
+import { UsageError, cpuFlag, integerFlag, percentFlag, threadingFlag } from './usage.js';
 
 export const RUN_HELP = `usage: pvg-vmm run [options]
 
@@ -32,6 +32,9 @@ options:
   --write-window N    posted MMIO writes in flight per vCPU; 0 = synchronous (default 16)
   --threading M       actor | bql: bql runs every actor handler under one global lock, as QEMU
                       does under its big lock, for comparison (default actor)
+  --cpu C             ts | kvm | auto: ts runs the TypeScript guest (portable); kvm runs the
+                      machine-code guest on KVM vCPUs (desktop, fullframe, hostile; needs
+                      /dev/kvm); auto uses KVM where it can (default ts)
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
 ${OUTPUT_HELP}
   --status            show the live status line (frames/s, MMIO read latency, interrupts/s,
@@ -71,6 +74,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       damage: { type: 'string', default: '100' },
       'write-window': { type: 'string', default: '16' },
       threading: { type: 'string', default: 'actor' },
+      cpu: { type: 'string', default: 'ts' },
       snapshot: { type: 'string' },
       ...OUTPUT_FLAGS,
       status: { type: 'boolean', default: false },
@@ -100,6 +104,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       ...(values.vcpus !== undefined ? { vcpus: integerFlag('--vcpus', values.vcpus, 1, 64) } : {}),
       writeWindow: integerFlag('--write-window', values['write-window'], 0, 256),
       threading: threadingFlag(values.threading),
+      cpu: cpuFlag(values.cpu),
       workload: {
         name: values.workload,
         frames: integerFlag('--frames', values.frames, 0, 1e9),
@@ -133,6 +138,7 @@ export async function run(argv: string[]): Promise<number> {
     status?.clear();
     process.stderr.write(`pvg-vmm: ${line}\n`);
   };
+  if (vm.cpu.fallback) say(`--cpu auto: running the TypeScript guest (${vm.cpu.fallback})`);
   try {
     await startOutputs(vm, parsed.outputs, say);
   } catch (err) {

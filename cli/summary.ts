@@ -9,10 +9,14 @@ export function summarize(stats: VmStats, elapsedMs: number): string {
   for (const v of stats.vcpus) {
     const g = v.guest;
     lines.push(
-      `vcpu${v.vcpu}: ${v.state}${v.fault ? ` (${v.fault})` : ''}` +
+      `vcpu${v.vcpu} (${v.cpu}): ${v.state}${v.fault ? ` (${v.fault})` : ''}` +
         (g ? `, workload ${g.workload}, ${g.framesDone} frames, ${g.interruptsHandled} interrupts handled, ${g.halts} halts` : ', idle') +
         `; MMIO ${v.bus.reads} reads, ${v.bus.writes} writes, ${v.bus.unassignedReads + v.bus.unassignedWrites} unassigned`,
     );
+    if (g && 'exits' in g) {
+      const kinds = Object.entries(g.exits.byKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+      lines.push(`  kvm exits: ${g.exits.total} (${kinds.join(', ') || 'none'}); ${g.exits.injections} interrupts injected`);
+    }
   }
   stats.devices.forEach((d, i) => {
     const e = d.engine;

@@ -1,4 +1,5 @@
 // Command-line errors: a bad flag or value prints a clear message and exits with status 2.
+import { CPU_CHOICES, type CpuChoice } from '../actors/vcpu/kvm/availability.js';
 import { THREADING_MODELS, type ThreadingModel } from '../vmm/config.js';
 
 export class UsageError extends Error {
@@ -19,6 +20,11 @@ export function percentFlag(flag: string, text: string | undefined): number {
     throw new UsageError(`${flag} must be a number in (0, 100], got "${text}"`);
   }
   return value;
+}
+
+export function cpuFlag(text: string | undefined): CpuChoice {
+  if (!CPU_CHOICES.includes(text as CpuChoice)) throw new UsageError(`--cpu must be ${CPU_CHOICES.join(', ')}, got "${text}"`);
+  return text as CpuChoice;
 }
 
 export function threadingFlag(text: string | undefined): ThreadingModel {

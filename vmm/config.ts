@@ -4,6 +4,8 @@ import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
 import type { DeviceVariant, DisplayModeSpec } from '../actors/device/messages.js';
 import type { TaskSpaceLimits } from '../actors/device/task-space.js';
 import type { TestFaults } from '../actors/device/test-faults.js';
+import { CPU_CHOICES, CpuUnavailableError, resolveCpu, type CpuBackendName, type CpuChoice } from '../actors/vcpu/kvm/availability.js';
+import { KVM_BENCH_PROGRAMS, KvmTestMode, type KvmTestModeName } from '../actors/vcpu/kvm/machine.js';
 
 export class VmConfigError extends Error {
   override readonly name = 'VmConfigError';
@@ -56,6 +58,12 @@ export interface VmOptions {
    * handler under one global lock, the way QEMU serialises on its big lock (for comparison).
    */
   threading?: ThreadingModel;
+  /**
+   * Which CPU runs the built-in guest: 'ts' (default: the TypeScript guest, runs anywhere),
+   * 'kvm' (the machine-code guest on a hardware vCPU; refused with the reason where /dev/kvm
+   * cannot be used) or 'auto' (KVM where it can run the workload, else 'ts'). docs/kvm.md.
+   */
+  cpu?: CpuChoice;
   /** Outputs started with the VM: VNC (display k on port + k) and the browser viewer. */
   outputs?: OutputOptions;
   /**
@@ -63,6 +71,8 @@ export interface VmOptions {
    * it out; nothing but test/vmm/faults.test.ts sets it.
    */
   testFaults?: TestFaults;
+  /** For tests only: make the KVM guest misbehave this way (docs/kvm.md). */
+  testKvmGuest?: KvmTestModeName;
 }
 
 export interface OutputOptions {
@@ -89,8 +99,12 @@ export interface ResolvedConfig {
   callbackTimeoutMs: number | undefined;
   externalVcpus: number;
   threading: ThreadingModel;
+  cpu: CpuBackendName;
+  /** Why 'auto' chose the TypeScript guest (null when it did not, or was not asked to choose). */
+  cpuFallback: string | null;
   outputs: OutputOptions;
   testFaults: TestFaults | undefined;
+  testKvmGuest: number;
 }
 
 const MODE = /^(\d{1,5})x(\d{1,5})@(\d{1,4})$/;
@@ -127,6 +141,24 @@ function outputs(value: OutputOptions | undefined): OutputOptions {
   }
   if (value.web !== undefined) out.web = { port: integer(value.web.port, 'outputs.web.port', 0, 65535, 0), ...host(value.web.host, 'outputs.web.host') };
   return out;
+}
+
+function cpuBackend(value: unknown, workload: string | null): { cpu: CpuBackendName; cpuFallback: string | null } {
+  if (value === undefined) return { cpu: 'ts', cpuFallback: null };
+  if (!CPU_CHOICES.includes(value as CpuChoice)) throw new VmConfigError('cpu', `must be one of ${CPU_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
+  try {
+    const r = resolveCpu(value as CpuChoice, workload);
+    return { cpu: r.cpu, cpuFallback: r.why };
+  } catch (err) {
+    if (err instanceof CpuUnavailableError) throw new VmConfigError('cpu', err.message.replace(/^--cpu kvm: /, ''));
+    throw err;
+  }
+}
+
+function testKvmGuest(value: unknown): number {
+  if (value === undefined) return KvmTestMode.none;
+  if (typeof value !== 'string' || !(value in KvmTestMode)) throw new VmConfigError('testKvmGuest', `must be one of ${Object.keys(KvmTestMode).join(', ')}`);
+  return KvmTestMode[value as KvmTestModeName];
 }
 
 function threadingModel(value: unknown): ThreadingModel {
@@ -180,7 +212,9 @@ export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
   if (options.workload) {
     const w = options.workload;
     if (vcpus === 0) throw new VmConfigError('workload', 'a built-in workload needs a built-in vCPU (vcpus is 0)');
-    if (!WORKLOAD_NAMES.includes(w.name)) throw new VmConfigError('workload.name', `unknown workload ${JSON.stringify(w.name)} (one of ${WORKLOAD_NAMES.join(', ')})`);
+    // The machine-code guest's benchmark programs run on KVM vCPUs only (bench kvm).
+    const benchProgram = options.cpu === 'kvm' && KVM_BENCH_PROGRAMS[w.name] !== undefined;
+    if (!WORKLOAD_NAMES.includes(w.name) && !benchProgram) throw new VmConfigError('workload.name', `unknown workload ${JSON.stringify(w.name)} (one of ${WORKLOAD_NAMES.join(', ')})`);
     const maxModes = Math.min(...devices.map((d) => d.displays[0]!.modes.length));
     workload = {
       name: w.name,
@@ -201,7 +235,9 @@ export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
     callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),
     externalVcpus,
     threading: threadingModel(options.threading),
+    ...cpuBackend(options.cpu, workload?.name ?? null),
     outputs: outputs(options.outputs),
     testFaults: testFaults(options.testFaults, devices.length),
+    testKvmGuest: testKvmGuest(options.testKvmGuest),
   };
 }

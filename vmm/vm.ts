@@ -28,7 +28,9 @@ import { TraceSetReader } from '../shared/trace/reader.js';
 import { setTracePaused } from '../shared/trace/ring.js';
 import type { ExternalVcpuConfig } from '../actors/vcpu/external.js';
 import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
-import { resolveConfig, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
+import { KVM_WORKLOADS } from '../actors/vcpu/kvm/machine.js';
+import { resolveConfig, VmConfigError, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
+import { KvmMachine } from './kvm-machine.js';
 
 export interface VmStats {
   vcpus: VcpuStats[];
@@ -70,6 +72,8 @@ export class Vm extends EventEmitter<VmEvents> {
   private web: WebViewer | null = null;
   private readonly bigLock: BigLock | null;
   private traceReader: TraceSetReader | null = null;
+  /** The KVM VM the vCPUs run in (cpu 'kvm'), else null. */
+  private kvm: KvmMachine | null = null;
 
   private events: MessagePort | null = null;
   private readonly eventsWanted = new Int32Array(new SharedArrayBuffer(4));
@@ -77,7 +81,8 @@ export class Vm extends EventEmitter<VmEvents> {
   private constructor(options: VmOptions) {
     super();
     this.config = resolveConfig(options);
-    this.memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] });
+    this.memory =
+      this.config.cpu === 'kvm' ? KvmMachine.createMemory(this.config.ramBytes) : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] });
     this.bigLock = this.config.threading === 'bql' ? new BigLock(createBigLockBuffer()) : null;
     this.supervisor = new Supervisor({
       memory: this.memory,
@@ -192,6 +197,8 @@ export class Vm extends EventEmitter<VmEvents> {
       );
     }
 
+    if (config.cpu === 'kvm') this.kvm = KvmMachine.create(this.memory);
+    const kvm = this.kvm ? { vm: this.kvm.vm, entry: this.kvm.entry, testMode: config.testKvmGuest } : null;
     const slice = Math.floor(config.ramBytes / Math.max(1, config.vcpus) / 4096) * 4096;
     for (let v = 0; v < config.vcpus; v++) {
       const w = config.workload;
@@ -203,6 +210,7 @@ export class Vm extends EventEmitter<VmEvents> {
         writeCompletion: completion,
         barTable: bars,
         writeWindow: config.writeWindow,
+        kvm,
         guest:
           w && v < config.devices.length
             ? { device: v, variant: config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode, damagePercent: w.damagePercent, ramBase: RAM_BASE + v * slice, ramEnd: RAM_BASE + (v + 1) * slice }
@@ -228,6 +236,11 @@ export class Vm extends EventEmitter<VmEvents> {
     this.ramSlice = slice;
   }
 
+  /** Which CPU backend runs the built-in guest, and why 'auto' fell back to 'ts' (else null). */
+  get cpu(): { backend: 'ts' | 'kvm'; fallback: string | null } {
+    return { backend: this.config.cpu, fallback: this.config.cpuFallback };
+  }
+
   /** What an embedder's own vCPU loop needs (pass it to connectVcpu in the thread that runs it). */
   externalVcpu(index = 0): ExternalVcpuConfig {
     const c = this.external[index];
@@ -238,6 +251,9 @@ export class Vm extends EventEmitter<VmEvents> {
   /** Runs another workload on every built-in vCPU that has a device (after the last one finished). */
   async runWorkload(workload: WorkloadOptions): Promise<void> {
     const w = resolveConfig({ ...this.optionsForWorkload(), workload }).workload!;
+    if (this.config.cpu === 'kvm' && KVM_WORKLOADS[w.name] === undefined) {
+      throw new VmConfigError('workload.name', `the KVM guest does not implement ${w.name} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);
+    }
     await Promise.all(
       this.vcpus.map((handle, v) => {
         if (v >= this.config.devices.length) return undefined;
@@ -400,5 +416,8 @@ export class Vm extends EventEmitter<VmEvents> {
       if (this.compositor) await this.supervisor.stopActors([this.compositor.name]);
     }
     await this.supervisor.shutdown();
+    // Every vCPU thread has left KVM_RUN and been joined: the memory slots can go.
+    this.kvm?.destroy();
+    this.kvm = null;
   }
 }

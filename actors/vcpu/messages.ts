@@ -1,6 +1,7 @@
 // The vCPU actor's configuration and control plane.
 import type { GuestProgramConfig, GuestStats } from './guest/program.js';
 import type { BusStats } from './bus-port.js';
+import type { KvmGuestStats } from './kvm/kvm-guest.js';
 
 export interface VcpuConfig {
   vcpu: number;
@@ -11,6 +12,8 @@ export interface VcpuConfig {
   barTable: SharedArrayBuffer;
   /** Posted writes that may be outstanding (0: every write synchronous). */
   writeWindow: number;
+  /** The KVM VM to run the machine-code guest in (docs/kvm.md), or null for the TypeScript guest. */
+  kvm: { vm: number; entry: number; testMode: number } | null;
   /** The built-in guest to run, or null for an idle vCPU. */
   guest: GuestProgramConfig | null;
 }
@@ -19,11 +22,14 @@ export type VcpuState = 'idle' | 'running' | 'done' | 'faulted';
 
 export interface VcpuStats {
   vcpu: number;
+  /** Which CPU backend runs the guest. */
+  cpu: 'ts' | 'kvm';
   state: VcpuState;
   /** Why the guest stopped, when it faulted (a guest problem, not a host fault). */
   fault: string | null;
   bus: BusStats;
-  guest: GuestStats | null;
+  /** Guest progress; a KVM guest's also counts its exits by kind (KvmGuestStats). */
+  guest: GuestStats | KvmGuestStats | null;
   irq: { parks: number; wakes: number };
 }
 

@@ -1,4 +1,5 @@
-// A vCPU actor: runs its CPU backend (the built-in TypeScript guest) in slices between which it
+// A vCPU actor: runs its CPU backend (the built-in TypeScript guest, or the machine-code guest
+// on a KVM vCPU) in slices between which it
 // serves its control plane; MMIO goes through its bus to the devices' mailboxes, interrupts
 // arrive in its interrupt state (HLT sleeps there). A guest that faults stops this vCPU with a
 // report; it does not take the VM down.
@@ -9,7 +10,9 @@ import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { ReplyError } from '../../shared/reply/errors.js';
 import { VcpuBusPort } from './bus-port.js';
 import type { CpuBackend, VcpuServices } from './cpu-backend.js';
-import { GuestProgram } from './guest/program.js';
+import { GuestProgram, type GuestProgramConfig } from './guest/program.js';
+import { KvmGuest, KvmGuestFault } from './kvm/kvm-guest.js';
+import { KvmVcpu } from './kvm/kvm-vcpu.js';
 import type { VcpuConfig, VcpuControl, VcpuState, VcpuStats } from './messages.js';
 
 /** A slice of guest execution between two looks at the control plane. */
@@ -31,11 +34,33 @@ await runActor<VcpuControl>((ctx) => {
     mmioWrite: (a, s, v) => bus.write(a, s, v),
     endOfInterrupt: (vector) => irqMailbox.post(IrqKind.Eoi, config.vcpu, vector),
   };
-  let backend: CpuBackend | null = config.guest ? new GuestProgram(services, config.guest) : null;
-  let state: VcpuState = backend ? 'running' : 'idle';
+  // A KVM vCPU is made on first use, on this thread, and kept: KVM cannot destroy one.
+  let kvmVcpu: KvmVcpu | null = null;
+  const startGuest = (guest: GuestProgramConfig): CpuBackend => {
+    if (!config.kvm) return new GuestProgram(services, guest);
+    kvmVcpu ??= new KvmVcpu(config.kvm.vm, config.vcpu, irq);
+    return new KvmGuest(services, kvmVcpu, config.kvm.entry, guest, config.kvm.testMode);
+  };
+  let backend: CpuBackend | null = null;
+  let state: VcpuState = 'idle';
   let fault: string | null = null;
+  const begin = (guest: GuestProgramConfig) => {
+    try {
+      backend = startGuest(guest);
+      state = 'running';
+      fault = null;
+    } catch (err) {
+      if (!(err instanceof KvmGuestFault)) throw err;
+      state = 'faulted';
+      fault = err.message;
+    }
+  };
+  if (config.guest) begin(config.guest);
 
   return {
+    onStop() {
+      kvmVcpu?.close();
+    },
     onRecord() {
       // Nothing is posted to a vCPU yet: interrupts arrive through its interrupt state.
     },
@@ -62,12 +87,11 @@ await runActor<VcpuControl>((ctx) => {
     control: {
       start: (guest) => {
         if (state === 'running') throw new Error(`vcpu${config.vcpu} is still running a guest`);
-        backend = new GuestProgram(services, guest);
-        state = 'running';
-        fault = null;
+        begin(guest);
       },
       stats: (): VcpuStats => ({
         vcpu: config.vcpu,
+        cpu: config.kvm ? 'kvm' : 'ts',
         state,
         fault,
         bus: bus.stats(),

@@ -152,7 +152,7 @@ PVG_TEST("guest memory: region tables are validated") {
   PVG_CHECK(layoutError(len, {{0, 0, 0, false}}) == GuestLayoutError::ZeroSize);
   PVG_CHECK(layoutError(len, {{1, P, 0, false}}) == GuestLayoutError::Misaligned);
   PVG_CHECK(layoutError(len, {{0, P + 1, 0, false}}) == GuestLayoutError::Misaligned);
-  PVG_CHECK(layoutError(len, {{0, P, 8, false}}) == GuestLayoutError::Misaligned);
+  PVG_CHECK(layoutError(len, {{0, P, 8, false}, {P, P, 2 * P, false}}) == GuestLayoutError::Misaligned);  // remainders 8 and 0
   PVG_CHECK(layoutError(len, {{kTopEnd, P, 0, false}}) == GuestLayoutError::RegionWraps);
   PVG_CHECK(layoutError(len, {{kTopEnd - P, P, 0, false}}) == GuestLayoutError::None);
   PVG_CHECK(layoutError(len, {{0, P, len, false}}) == GuestLayoutError::OutsideBuffer);

@@ -6,6 +6,7 @@ import { type GuestAccess, GuestMemoryAccessError, GuestMemoryConfigError } from
 import {
   type GuestMemoryConfig,
   type GuestRegion,
+  GUEST_PAGE_SIZE,
   checkRegionDescriptors,
   layoutRegions,
 } from './layout.js';
@@ -59,16 +60,29 @@ export class GuestMemory extends GuestAddressMap {
  * Lays the configured regions out in a fresh SAB, each at a page-aligned offset. Throws
  * GuestMemoryConfigError naming the bad field.
  */
-export function createGuestMemory(config: GuestMemoryConfig): GuestMemory {
+export function createGuestMemory(config: GuestMemoryConfig, options: CreateGuestMemoryOptions = {}): GuestMemory {
   const { regions, totalBytes } = layoutRegions(config);
+  const slack = options.hostPageOffset ? GUEST_PAGE_SIZE : 0;
   let sab: SharedArrayBuffer;
   try {
-    sab = new SharedArrayBuffer(totalBytes);
+    sab = new SharedArrayBuffer(totalBytes + slack);
   } catch (e) {
     const err = new GuestMemoryConfigError('regions', `cannot allocate 0x${totalBytes.toString(16)} bytes: ${(e as Error).message}`);
     throw Object.assign(err, { cause: e });
   }
-  return new GuestMemory(sab, regions);
+  if (!options.hostPageOffset) return new GuestMemory(sab, regions);
+  // Shift every region by the same amount so each starts on a host page.
+  const shift = (GUEST_PAGE_SIZE - options.hostPageOffset(new Uint8Array(sab))) % GUEST_PAGE_SIZE;
+  return new GuestMemory(sab, regions.map((r) => Object.freeze({ ...r, offset: r.offset + shift })));
+}
+
+export interface CreateGuestMemoryOptions {
+  /**
+   * Where the SAB's first byte sits within its host page (the addon's pageOffsetOf). Given, the
+   * regions are placed so each starts on a host page boundary, as KVM memory slots require
+   * (a SAB's storage comes from malloc, 16 bytes past a page boundary).
+   */
+  hostPageOffset?: (bytes: Uint8Array) => number;
 }
 
 /**

@@ -20,4 +20,4 @@ export {
   checkRegionDescriptors,
 } from './layout.js';
 export { type TranslateResult, GuestAddressMap } from './translate.js';
-export { type GuestMemoryDescriptor, GuestMemory, createGuestMemory, attachGuestMemory } from './guest-memory.js';
+export { type GuestMemoryDescriptor, type CreateGuestMemoryOptions, GuestMemory, createGuestMemory, attachGuestMemory } from './guest-memory.js';

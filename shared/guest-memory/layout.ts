@@ -29,7 +29,10 @@ export interface GuestRegion {
   /** Guest-physical base. */
   readonly base: number;
   readonly size: number;
-  /** Byte offset of the region inside the SharedArrayBuffer (page-aligned). */
+  /**
+   * Byte offset of the region inside the SharedArrayBuffer. Every region's offset has the same
+   * remainder modulo the page size (0 unless the memory was laid out for host-page alignment).
+   */
   readonly offset: number;
   readonly readOnly: boolean;
 }
@@ -127,9 +130,14 @@ export function checkRegionDescriptors(sab: unknown, regions: unknown): GuestReg
   if (!(sab instanceof SharedArrayBuffer)) fail('sab', 'must be a SharedArrayBuffer');
   const list = checkRegionList(regions);
   const names = new Set<string>();
+  const shift = Number((list[0] as Record<string, unknown> | null)?.offset) % GUEST_PAGE_SIZE;
   const placed = list.map((raw, i) => {
     const r = checkRegion(raw, i, names);
-    const offset = pageAlignedInteger((raw as Record<string, unknown>).offset, `regions[${i}].offset`, true);
+    const offset = (raw as Record<string, unknown>).offset;
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) fail(`regions[${i}].offset`, `must be a non-negative safe integer (got ${String(offset)})`);
+    // Offsets need not be page multiples, but they must all sit at the same place in a page
+    // (createGuestMemory shifts them together so host pages line up for KVM).
+    if (offset % GUEST_PAGE_SIZE !== shift) fail(`regions[${i}].offset`, `0x${offset.toString(16)} is not page-aligned relative to regions[0].offset`);
     if (r.size > sab.byteLength - offset) fail(`regions[${i}].offset`, `region does not fit in the SAB (0x${sab.byteLength.toString(16)} bytes)`);
     return Object.freeze({ ...r, offset }) as GuestRegion;
   });

@@ -13,6 +13,8 @@ export const enum VcpuIrqWord {
   Wakes = 4,
   /** Times the vCPU went to sleep (count). */
   Parks = 5,
+  /** A hardware vCPU's kernel thread id while it is inside KVM_RUN, else 0: deliverers kick it. */
+  KickThread = 6,
   /** Pending vector bitmap: vector v is bit (v & 31) of word 8 + (v >> 5). */
   Pending = 8,
 }

@@ -4,6 +4,7 @@
 // native thread can wake a JS vCPU and a native vCPU can be woken from JS. Protocol:
 // docs/interrupts.md.
 import { futexParker } from '../doorbell/parker.js';
+import { native } from '../native/addon.js';
 import { IRQ_VECTORS, VCPU_IRQ_BYTES, VCPU_IRQ_MAGIC, VCPU_IRQ_PENDING_WORDS, VcpuIrqWord } from './layout.js';
 
 export type HaltOutcome = 'interrupt' | 'timed-out' | 'stopped';
@@ -165,5 +166,9 @@ export class VcpuIrqState {
       Atomics.add(w, VcpuIrqWord.Wakes, 1);
       futexParker.wake(w, VcpuIrqWord.Sequence, -1);
     }
+    // A hardware vCPU running guest code: the sequence was bumped before this look, and it
+    // publishes its thread before looking at the pending bits, so one of us sees the other.
+    const thread = Atomics.load(w, VcpuIrqWord.KickThread);
+    if (thread !== 0) native.kickThread(thread);
   }
 }

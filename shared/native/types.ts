@@ -102,6 +102,40 @@ export interface NativeAddon {
    * every arena's free memory to the system (malloc_trim(0)). For the soak test.
    */
   heapStats(trim?: boolean): NativeHeapStats | null;
+  /** Whether /dev/kvm (or `path`) can run our vCPUs here, and why not when it cannot. */
+  kvmProbe(path?: string): { ok: boolean; reason: string };
+  /** The host address of the array's first byte modulo 4096 (to page-align guest RAM for KVM). */
+  pageOffsetOf(bytes: Uint8Array): number;
+  /** A KVM VM over guest RAM (a Uint8Array over its SAB); returns its id in a process-wide table. */
+  kvmCreateVm(bytes: Uint8Array, regions: { gpa: number; offset: number; size: number; readOnly: boolean }[], path?: string): number;
+  /** Drops every memory slot now and forgets the VM (false if the id is unknown). */
+  kvmDestroyVm(id: number): boolean;
+  /** vCPU `index` of VM `vm`, bound to the calling thread; exit details land in `exitInfo` (8 doubles). */
+  kvmCreateVcpu(vm: number, index: number, irqWords: Int32Array, exitInfo: Float64Array, slicePeriodMs: number): NativeHandle;
+  kvmEnterLongMode(vcpu: NativeHandle, entry: { rip: number; rsp: number; rdi: number; gsBase: number; cr3: number; gdtBase: number; gdtLimit: number; tssBase?: number }): void;
+  /** One KVM_RUN; returns the exit kind (actors/vcpu/kvm/exits.ts). */
+  kvmRun(vcpu: NativeHandle): number;
+  kvmCompleteRead(vcpu: NativeHandle, lo: number, hi: number): void;
+  kvmRegisters(vcpu: NativeHandle): { rip: number; rsp: number; rflags: number; cr0: number; cr3: number; cr4: number; efer: number };
+  kvmCloseVcpu(vcpu: NativeHandle): void;
+  /** Kicks thread `tid` of this process out of KVM_RUN (false if it no longer exists). */
+  kickThread(tid: number): boolean;
+  /**
+   * `bench kvm`'s reference: the bare KVM exit round trip, µs per exit (a tiny guest reads a
+   * do-nothing MMIO address in a loop, C++ answers each read at once). Blocks while it runs;
+   * throws with the reason where KVM cannot be used.
+   */
+  kvmRawExitBench(iterations: number, opts?: { warmup?: number }): Float64Array;
+  /**
+   * Interrupt delivery (the vcpu-irq.ts protocol, from a native thread) → the tiny guest's
+   * handler exit reaching the host, µs per delivery, the vCPU halted between deliveries (gaps
+   * uniform in [minGapUs, maxGapUs], default 50–500). `parked`/`kicked`: timed deliveries that
+   * found the vCPU parked in its futex / inside KVM_RUN. Blocks while it runs.
+   */
+  kvmInjectBench(
+    iterations: number,
+    opts?: { warmup?: number; minGapUs?: number; maxGapUs?: number; seed?: number },
+  ): Float64Array & { parked: number; kicked: number };
   threadCpuMicros(): number;
   currentThreadId(): number;
   startProducers(mailbox: Int32Array, opts: ProducerOptions): NativeHandle;

@@ -7,6 +7,7 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
 import { packageRoot } from '../../shared/package-root.js';
 import { RfbTestClient } from '../support/vnc-client/rfb-client.js';
 
@@ -18,9 +19,34 @@ describe('pvg-vmm run', () => {
     const r = pvg('run', '--workload', 'damage', '--frames', '12', '--modes', '320x200@60', '--exit');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^frames: 12 in /m);
-    expect(r.stdout).toMatch(/vcpu0: done, workload damage, 12 frames/);
+    expect(r.stdout).toMatch(/vcpu0 \(ts\): done, workload damage, 12 frames/);
     expect(r.stdout).toMatch(/errors: none/);
     expect(r.stdout).toMatch(/display0: 320x200, 13 frames/);
+  });
+
+  it('--cpu kvm runs the machine-code guest and reports its exits; --cpu is checked', () => {
+    const unavailable = kvmUnavailableReason();
+    if (unavailable) {
+      console.warn(`--cpu kvm part skipped: ${unavailable}`);
+    } else {
+      const r = pvg('run', '--cpu', 'kvm', '--workload', 'desktop', '--frames', '12', '--modes', '320x200@60', '--exit');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/vcpu0 \(kvm\): done, workload desktop, 12 frames/);
+      expect(r.stdout).toMatch(/kvm exits: \d+ \(.*mmio-read \d+.*mmio-write \d+.*\); \d+ interrupts injected/);
+      const band = pvg('run', '--cpu', 'kvm', '--workload', 'band', '--frames', '2', '--exit');
+      expect(band.status).toBe(2);
+      expect(band.stderr).toMatch(/does not implement workload band/);
+    }
+    const bad = pvg('run', '--cpu', 'arm', '--exit');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--cpu must be ts, kvm, auto/);
+    const missing = spawnSync(process.execPath, [BIN, 'run', '--cpu', 'kvm', '--frames', '1', '--exit'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PVG_KVM_DEVICE: '/nonexistent/kvm' } });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cpu: \/nonexistent\/kvm does not exist/);
+    const auto = spawnSync(process.execPath, [BIN, 'run', '--cpu', 'auto', '--frames', '2', '--modes', '320x200@60', '--exit'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PVG_KVM_DEVICE: '/nonexistent/kvm' } });
+    expect(auto.status).toBe(0);
+    expect(auto.stderr).toMatch(/--cpu auto: running the TypeScript guest \(\/nonexistent\/kvm does not exist/);
+    expect(auto.stdout).toMatch(/vcpu0 \(ts\): done/);
   });
 
   it('shows a live status line on stderr with --status, and none on a pipe without it', () => {
@@ -30,7 +56,7 @@ describe('pvg-vmm run', () => {
     expect(lines.length, JSON.stringify(r.stderr)).toBeGreaterThan(0);
     for (const l of lines) expect(l).toMatch(/^[\d.-]+ fps \([\d.-]+ kept\) \| (MMIO read p50 [\d.]+(µs|ms) p99 [\d.]+(µs|ms)|no MMIO reads) \| [\d-]+ irq\/s \| deepest mailbox \w+ \d+\/\d+$/);
     expect(r.stderr.endsWith('\r\x1b[K'), 'the line is erased before the summary').toBe(true);
-    expect(r.stdout).toMatch(/^frames: 40 in [\d.]+ s \([\d.]+ fps\)\nvcpu0: done, workload desktop, 40 frames/);
+    expect(r.stdout).toMatch(/^frames: 40 in [\d.]+ s \([\d.]+ fps\)\nvcpu0 \(ts\): done, workload desktop, 40 frames/);
     expect(r.stdout).toMatch(/display0: 320x200, 41 frames/);
     expect(r.stdout).not.toContain('\x1b');
 

@@ -28,6 +28,7 @@ import {
   formatGuestValue,
   guestMemoryErrorCode,
 } from '../../shared/guest-memory/index.js';
+import { native } from '../../shared/native/addon.js';
 
 const PAGE = GUEST_PAGE_SIZE;
 const MAX = Number.MAX_SAFE_INTEGER; // 2^53 - 1
@@ -172,9 +173,27 @@ describe('configuration errors name the field', () => {
     expect(bad(mem.sab, regions.map((r, i) => (i === 0 ? { ...r, offset: mem.sab.byteLength } : r)))).toBe('regions[0].offset');
     expect(bad(mem.sab, regions.map((r) => ({ ...r, offset: 0 })))).toMatch(/^regions\[\d\]\.offset$/);
     expect(bad(mem.sab, regions.map((r) => ({ ...r })))).toBe('accepted');
-    expect(() => new GuestMemory(mem.sab, [{ name: 'x', base: 0, size: PAGE, offset: 1, readOnly: false }])).toThrow(
+    expect(() => new GuestMemory(mem.sab, [{ name: 'x', base: 0, size: PAGE, offset: 1.5, readOnly: false }])).toThrow(
       GuestMemoryConfigError,
     );
+    expect(() => new GuestMemory(mem.sab, [{ name: 'x', base: 0, size: PAGE, offset: -4096, readOnly: false }])).toThrow(
+      GuestMemoryConfigError,
+    );
+  });
+
+  it('lays regions out on host page boundaries when asked (KVM memory slots need them)', () => {
+    for (let i = 0; i < 8; i++) {
+      const mem = createGuestMemory(
+        { regions: [{ name: 'ram', base: 0x4000_0000, size: 4 * PAGE }, { name: 'rom', base: 0x10_0000, size: PAGE, readOnly: true }] },
+        { hostPageOffset: (bytes) => native.pageOffsetOf(bytes) },
+      );
+      for (const r of mem.regions) expect(native.pageOffsetOf(new Uint8Array(mem.sab, r.offset, 1))).toBe(0);
+      // The same bytes through translate and through a fresh attach on the descriptor.
+      mem.write(0x4000_0010, Uint8Array.of(1, 2, 3));
+      const again = attachGuestMemory(mem.sab, mem.describe().regions);
+      expect(Array.from(again.view(0x4000_0010, 3, 'read'))).toEqual([1, 2, 3]);
+      expect(new Uint8Array(mem.sab)[mem.regions[0]!.offset + 0x10]).toBe(1);
+    }
   });
 });
 

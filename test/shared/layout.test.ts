@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import * as irq from '../../shared/irq/layout.js';
 import * as mailbox from '../../shared/mailbox/layout.js';
 import { packageRoot } from '../../shared/package-root.js';
 import * as reply from '../../shared/reply/layout.js';
@@ -54,6 +55,15 @@ describe('SAB layouts agree between TypeScript and C++', () => {
       kEventArg2Byte: trace.TraceEventByte.Arg2, kEventSequenceByte: trace.TraceEventByte.Sequence, kEventIdByte: trace.TraceEventByte.EventId, kEventPhaseByte: trace.TraceEventByte.Phase,
     }).toEqual(Object.fromEntries(c));
     expect(Object.fromEntries(cppConstants('trace_events.h'))).toEqual(TRACE_EVENTS);
+  });
+
+  it('vCPU interrupt state', () => {
+    const c = cppConstants('vcpu_irq_layout.h');
+    expect({
+      kMagic: irq.VCPU_IRQ_MAGIC, kSequenceWord: irq.VcpuIrqWord.Sequence, kParkedWord: irq.VcpuIrqWord.Parked, kStopWord: irq.VcpuIrqWord.Stop,
+      kMagicWord: irq.VcpuIrqWord.Magic, kWakesWord: irq.VcpuIrqWord.Wakes, kParksWord: irq.VcpuIrqWord.Parks, kKickThreadWord: irq.VcpuIrqWord.KickThread,
+      kPendingWord: irq.VcpuIrqWord.Pending, kPendingWords: irq.VCPU_IRQ_PENDING_WORDS, kWords: irq.VCPU_IRQ_WORDS,
+    }).toEqual(Object.fromEntries(c));
   });
 });
 

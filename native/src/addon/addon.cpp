@@ -14,6 +14,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvg::addon::registerEngine(env, exports);
   pvg::addon::registerRenderBench(env, exports);
   pvg::addon::registerHeap(env, exports);
+  pvg::addon::registerKvm(env, exports);
+  pvg::addon::registerKvmBench(env, exports);
   return exports;
 }
 }  // namespace

@@ -12,4 +12,8 @@ void registerRequester(Napi::Env env, Napi::Object exports);
 void registerEngine(Napi::Env env, Napi::Object exports);
 void registerRenderBench(Napi::Env env, Napi::Object exports);
 void registerHeap(Napi::Env env, Napi::Object exports);
+/** KVM (Linux only; elsewhere kvmProbe says why not). */
+void registerKvm(Napi::Env env, Napi::Object exports);
+/** The KVM exit and interrupt-injection references for `bench kvm` (kvm_bench_binding.cpp). */
+void registerKvmBench(Napi::Env env, Napi::Object exports);
 }  // namespace pvg::addon

@@ -33,7 +33,10 @@ GuestLayoutCheck GuestMemoryView::validate(const uint8_t* base, uint64_t length,
   for (size_t i = 0; i < regions.size(); ++i) {
     const GuestRegion& r = regions[i];
     if (r.size == 0) return refuse(GuestLayoutError::ZeroSize, i);
-    if (!pageAligned(r.base) || !pageAligned(r.size) || !pageAligned(r.offset)) return refuse(GuestLayoutError::Misaligned, i);
+    // Offsets share one remainder modulo the page (a host-page shift, docs/kvm.md).
+    if (!pageAligned(r.base) || !pageAligned(r.size) || !pageAligned(r.offset - regions[0].offset % kGuestPageSize)) {
+      return refuse(GuestLayoutError::Misaligned, i);
+    }
     if (r.size > kU64Max - r.base) return refuse(GuestLayoutError::RegionWraps, i);
     if (r.offset > length || r.size > length - r.offset) return refuse(GuestLayoutError::OutsideBuffer, i);
   }

@@ -49,7 +49,7 @@ enum class GuestLayoutError {
   NullBuffer,       // base pointer is null while regions exist
   NoRegions,
   ZeroSize,
-  Misaligned,       // base, size or offset not a multiple of kGuestPageSize
+  Misaligned,       // base or size not a multiple of kGuestPageSize, or offsets not sharing one remainder
   RegionWraps,      // base + size wraps past 2^64-1
   OutsideBuffer,    // offset + size beyond the buffer length
   GuestOverlap,     // two regions overlap in guest-physical space

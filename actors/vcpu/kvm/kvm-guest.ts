@@ -1,0 +1,198 @@
+// The machine-code guest as a CPU backend: boots it on the actor's KVM vCPU and turns each exit
+// into what the TypeScript guest would have done: MMIO reads and writes through the same bus
+// (reads wait for the device's answer, writes are posted); writes into the hypercall window are
+// the guest talking to us: EOI to the interrupt controller, HALT to a sleep on the interrupt
+// state, DONE, FAIL, MARK. The guest reports its progress in its
+// boot block; a guest that misbehaves (triple fault, a write to its read-only image, an
+// exception) ends with a fault report naming what and where, and the VM runs on.
+import type { GuestMemory } from '../../../shared/guest-memory/index.js';
+import { ERROR_NAMES } from '../guest/protocol.js';
+import type { GuestProgramConfig, GuestStats } from '../guest/program.js';
+import type { CpuBackend, StepOutcome, VcpuServices } from '../cpu-backend.js';
+import { prepareBoot, ramView } from './boot.js';
+import { ExitInfo, ExitKind, type KvmExitStats } from './exits.js';
+import type { KvmVcpu } from './kvm-vcpu.js';
+import { Boot, BootArea, GuestState, HYPERCALL_BASE, HYPERCALL_BYTES, Hypercall, KVM_BENCH_PROGRAMS, KVM_WORKLOADS } from './machine.js';
+
+export class KvmGuestFault extends Error {
+  override readonly name = 'KvmGuestFault';
+}
+
+export interface KvmGuestStats extends GuestStats {
+  exits: KvmExitStats;
+  /** Hypercalls by kind (eoi, halt, done, mark, fail). */
+  hypercalls: Record<string, number>;
+  /** Port I/O (the guest has none: it runs in ring 3) and hypercall-window reads: ignored, counted. */
+  unassignedPortAccesses: number;
+  /** When (performance.now() on the vCPU's thread, ms) the guest wrote each MARK, value → time; at most 16. */
+  marks: { value: number; atMs: number }[];
+}
+
+const MAX_MARKS = 16;
+const HYPERCALL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Hypercall).map(([name, offset]) => [offset, name]));
+
+const TWO_32 = 0x1_0000_0000;
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+export class KvmGuest implements CpuBackend {
+  private readonly block: DataView;
+  private finished = false;
+  private unassignedPorts = 0;
+  private readonly marks: KvmGuestStats['marks'] = [];
+  private readonly hypercalls: Record<string, number> = { eoi: 0, halt: 0, done: 0, mark: 0, fail: 0 };
+
+  constructor(
+    private readonly cpu: VcpuServices,
+    private readonly vcpu: KvmVcpu,
+    entry: number,
+    private readonly config: GuestProgramConfig,
+    testMode = 0,
+  ) {
+    const workload = KVM_WORKLOADS[config.workload] ?? KVM_BENCH_PROGRAMS[config.workload];
+    if (workload === undefined) {
+      throw new KvmGuestFault(`the KVM guest has no workload ${config.workload} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);
+    }
+    const boot = prepareBoot(cpu.memory, entry, {
+      vcpu: cpu.vcpu, device: config.device, variant: config.variant, workload, frames: config.frames, seed: config.seed, mode: config.mode,
+      damagePercent: config.damagePercent ?? 100, sliceBase: config.ramBase, sliceEnd: config.ramEnd, testMode,
+    });
+    this.block = ramView(cpu.memory, config.ramBase + BootArea.block, Boot.bytes);
+    vcpu.enter(boot);
+  }
+
+  /** Runs until one exit has been handled. */
+  step(): StepOutcome {
+    if (this.finished) return 'done';
+    if (this.cpu.irq.stopRequested) return this.finish();
+    const v = this.vcpu;
+    const kind = v.run();
+    const info = v.info;
+    switch (kind) {
+      case ExitKind.MmioRead:
+        this.mmioRead(info[ExitInfo.address]!, info[ExitInfo.size]!);
+        break;
+      case ExitKind.MmioWrite: {
+        const address = info[ExitInfo.address]!;
+        if (address - HYPERCALL_BASE >= 0 && address - HYPERCALL_BASE < HYPERCALL_BYTES) return this.hypercall(address - HYPERCALL_BASE, info[ExitInfo.valueLo]!);
+        this.mmioWrite(address, info[ExitInfo.size]!, info[ExitInfo.valueLo]!, info[ExitInfo.valueHi]!);
+        break;
+      }
+      case ExitKind.IoOut:
+        this.unassignedPorts++;
+        break;
+      case ExitKind.IoIn:
+        this.unassignedPorts++;
+        v.completeRead(0xffffffff, 0xffffffff);
+        break;
+      case ExitKind.Halt:
+        // HLT: sleep until an interrupt is pending (the next run injects it); KVM resumes
+        // after the HLT either way, so a bounded sleep keeps the guest's own timeouts alive.
+        if (this.cpu.irq.waitForInterrupt(100) === 'stopped') return this.finish();
+        break;
+      case ExitKind.InterruptWindow:
+      case ExitKind.Interrupted:
+        break;
+      case ExitKind.Shutdown:
+        throw new KvmGuestFault(`triple fault: the guest reset itself (${this.where()})`);
+      case ExitKind.FailEntry:
+        throw new KvmGuestFault(`KVM could not enter the guest (hardware reason ${hex(info[ExitInfo.detail]!)}; ${this.where()})`);
+      case ExitKind.InternalError:
+        throw new KvmGuestFault(`KVM internal error (suberror ${info[ExitInfo.detail]}; ${this.where()})`);
+      default:
+        throw new KvmGuestFault(`unexpected KVM exit ${info[ExitInfo.detail]} (${this.where()})`);
+    }
+    return 'running';
+  }
+
+  stats(): KvmGuestStats {
+    const b = this.block;
+    const lastError = b.getUint32(Boot.lastError, true);
+    return {
+      workload: this.config.workload,
+      framesDone: b.getUint32(Boot.framesDone, true),
+      interruptsHandled: b.getUint32(Boot.interruptsHandled, true),
+      deviceErrorsSeen: b.getUint32(Boot.deviceErrorsSeen, true),
+      halts: b.getUint32(Boot.halts, true),
+      lastError: lastError === 0 ? null : (ERROR_NAMES[lastError] ?? `error-${lastError}`),
+      exits: this.vcpu.exits.stats(),
+      unassignedPortAccesses: this.unassignedPorts,
+      marks: [...this.marks],
+      hypercalls: { ...this.hypercalls },
+    };
+  }
+
+  private mmioRead(address: number, size: number): void {
+    if (address - HYPERCALL_BASE >= 0 && address - HYPERCALL_BASE < HYPERCALL_BYTES) {
+      this.unassignedPorts++;
+      this.vcpu.completeRead(0, 0);
+      return;
+    }
+    const value = this.cpu.mmioRead(address, size);
+    let hi = Math.floor(value / TWO_32);
+    let lo = value - hi * TWO_32;
+    if (hi >= TWO_32) lo = hi = 0xffffffff; // all ones of an 8-byte read comes back as 2^64
+    this.vcpu.completeRead(lo, hi);
+  }
+
+  private mmioWrite(address: number, size: number, lo: number, hi: number): void {
+    if (this.inReadOnlyMemory(address)) {
+      throw new KvmGuestFault(`write of ${size} bytes to read-only memory at ${hex(address)} (${this.where()})`);
+    }
+    this.cpu.mmioWrite(address, size, hi * TWO_32 + lo);
+  }
+
+  private hypercall(call: number, value: number): StepOutcome {
+    const name = HYPERCALL_NAMES[call];
+    if (name) this.hypercalls[name]!++;
+    switch (call) {
+      case Hypercall.eoi:
+        this.cpu.endOfInterrupt(value & 0xff);
+        return 'running';
+      case Hypercall.halt:
+        // The guest's HLT (ring 3 has none): sleep unless an interrupt was handled since the
+        // guest looked (its count moved on), or one is pending (the next entry injects it).
+        if (this.block.getUint32(Boot.interruptsHandled, true) === value && this.cpu.irq.waitForInterrupt(100) === 'stopped') return this.finish();
+        return 'running';
+      case Hypercall.done:
+        return this.finish();
+      case Hypercall.mark:
+        if (this.marks.length < MAX_MARKS) this.marks.push({ value, atMs: performance.now() });
+        return 'running';
+      case Hypercall.fail:
+        throw new KvmGuestFault(`the guest failed (code ${value}): ${this.failMessage()}`);
+      default:
+        this.unassignedPorts++;
+        return 'running';
+    }
+  }
+
+  private finish(): StepOutcome {
+    this.finished = true;
+    return 'done';
+  }
+
+  private inReadOnlyMemory(address: number): boolean {
+    return regionAt(this.cpu.memory, address)?.readOnly === true;
+  }
+
+  private failMessage(): string {
+    const bytes = new Uint8Array(this.block.buffer, this.block.byteOffset + Boot.failMessage, Boot.failMessageBytes);
+    const end = bytes.indexOf(0);
+    const text = Buffer.from(bytes.subarray(0, end < 0 ? bytes.length : end)).toString('latin1');
+    const state = this.block.getUint32(Boot.state, true);
+    return (text || '(no message)') + (state === GuestState.Failed ? '' : ' (state not set to failed)');
+  }
+
+  private where(): string {
+    try {
+      const r = this.vcpu.registers();
+      return `rip ${hex(r.rip)}, rsp ${hex(r.rsp)}, rflags ${hex(r.rflags)}`;
+    } catch {
+      return 'registers unavailable';
+    }
+  }
+}
+
+function regionAt(memory: GuestMemory, address: number) {
+  return memory.regions.find((r) => address >= r.base && address < r.base + r.size);
+}

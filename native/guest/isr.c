@@ -1,0 +1,54 @@
+// Interrupt and exception handlers, reached from isr_stubs.S. Built with -mgeneral-regs-only:
+// an interrupt can land in the middle of SSE code and only the general registers are saved.
+#include "isr.h"
+
+#include "boot_abi.h"
+#include "fail.h"
+#include "io.h"
+#include "layout.h"
+#include "protocol.h"
+
+__attribute__((noreturn)) static void exception(volatile struct pvg_boot *b, const struct isr_frame *f) {
+  struct msg m;
+  msg_init(&m);
+  msg_str(&m, "exception ");
+  msg_dec(&m, f->vector);
+  msg_str(&m, " error ");
+  msg_hex(&m, f->error);
+  msg_str(&m, " at rip ");
+  msg_hex(&m, f->rip);
+  if (f->vector == 14) { // page fault: where
+    uint64_t cr2;
+    __asm__ volatile("movq %%cr2, %0" : "=r"(cr2));
+    msg_str(&m, " cr2 ");
+    msg_hex(&m, cr2);
+  }
+  fail_msg(b, PVG_FAIL_EXCEPTION, &m);
+}
+
+/** program.ts handleInterrupts for one vector: ack the causes, count and ack errors, EOI. */
+static void device_interrupt(volatile struct pvg_boot *b, uint32_t vector) {
+  // Before the device is set up (or once done) there is no gfx window to read: just count it.
+  if (b->state == PVG_STATE_RUNNING) {
+    uint64_t gfx = layout_gfx_base(b->variant, b->device);
+    uint32_t causes = mmio_read32(gfx + PVG_REG_IRQ_STATUS);
+    if (causes != 0) mmio_write32(gfx + PVG_REG_IRQ_ACK, causes);
+    if (causes & PVG_IRQ_CAUSE_ERROR) {
+      b->device_errors_seen++;
+      // driver.ts errors(): ERROR_CODE, STATUS, ERROR_COUNT, in that order.
+      uint32_t code = mmio_read32(gfx + PVG_REG_ERROR_CODE);
+      (void)mmio_read32(gfx + PVG_REG_STATUS);
+      (void)mmio_read32(gfx + PVG_REG_ERROR_COUNT);
+      b->last_error = code;
+      mmio_write32(gfx + PVG_REG_ERROR_ACK, 1);
+    }
+  }
+  b->interrupts_handled++;
+  hypercall(PVG_HC_EOI, vector);
+}
+
+void pvg_isr(struct isr_frame *f) {
+  volatile struct pvg_boot *b = boot_block();
+  if (f->vector < 32) exception(b, f);
+  device_interrupt(b, (uint32_t)f->vector);
+}

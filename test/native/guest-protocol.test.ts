@@ -1,0 +1,201 @@
+// The C guest (native/guest) speaks the protocol of the TypeScript guest: its protocol header
+// must carry every constant, register, opcode, cause and error code the TS guest uses, with the
+// same values; its boot block must keep the agreed layout; and the image the KVM backend loads
+// must be a read-only ELF at 0x0100_0000 (no writable segment: several vCPUs share it as ROM).
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import * as proto from '../../actors/vcpu/guest/protocol.js';
+import { HOSTILE_ATTACKS } from '../../actors/vcpu/guest/workloads/hostile.js';
+import * as layout from '../../actors/vcpu/layout.js';
+import { BOOT_ABI_VERSION, Boot, HYPERCALL_BASE, Hypercall, KVM_BENCH_PROGRAMS, KVM_WORKLOADS, KvmTestMode } from '../../actors/vcpu/kvm/machine.js';
+import { packageRoot } from '../../shared/package-root.js';
+
+const guestDir = path.join(packageRoot, 'native', 'guest');
+const read = (...p: string[]) => readFileSync(path.join(...p), 'utf8');
+
+/** `#define PVG_NAME 0x1234u` lines of a C header. */
+function cDefines(file: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of read(guestDir, file).matchAll(/^#define\s+(PVG_\w+)\s+(0x[0-9a-fA-F]+|\d+)u?\s*(?:\/\/.*)?$/gm)) {
+    out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/** The numeric members of every `export const enum` in a TS source (each must be a literal). */
+function tsEnums(file: string): Map<string, Map<string, number>> {
+  const out = new Map<string, Map<string, number>>();
+  for (const m of read(file).matchAll(/export const enum (\w+) \{([^}]*)\}/g)) {
+    const members = new Map<string, number>();
+    for (const raw of m[2]!.split(',')) {
+      const text = raw.replace(/\/\/.*$/gm, '').trim();
+      if (text === '') continue;
+      const member = /^(\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)$/.exec(text);
+      expect(member, `cannot read ${m[1]} member "${text}"`).not.toBeNull();
+      members.set(member![1]!, Number(member![2]));
+    }
+    out.set(m[1]!, members);
+  }
+  return out;
+}
+
+const snake = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+const cName = (name: string) => (name.startsWith('PVG_') ? name : `PVG_${name}`);
+const numericExports = (mod: object) => Object.entries(mod).filter((e): e is [string, number] => typeof e[1] === 'number');
+
+describe('the C guest protocol header agrees with the TypeScript guest', () => {
+  const c = cDefines('protocol.h');
+
+  it('constants of protocol.ts', () => {
+    const constants = numericExports(proto);
+    expect(constants.length).toBeGreaterThanOrEqual(11);
+    for (const [name, value] of constants) expect(c.get(cName(name)), cName(name)).toBe(value);
+  });
+
+  it('registers, status bits, interrupt causes and opcodes, both ways', () => {
+    const enums = tsEnums(path.join(packageRoot, 'actors', 'vcpu', 'guest', 'protocol.ts'));
+    // A new enum in protocol.ts must be mirrored (and listed here) before this passes.
+    expect([...enums.keys()].sort()).toEqual(['IosfcReg', 'IrqCause', 'Op', 'Reg', 'Status']);
+    let checked = 0;
+    for (const [enumName, members] of enums) {
+      const prefix = `PVG_${snake(enumName)}_`;
+      for (const [member, value] of members) {
+        expect(c.get(prefix + snake(member)), `${enumName}.${member}`).toBe(value);
+        checked++;
+      }
+      const mirrored = [...c.keys()].filter((k) => k.startsWith(prefix));
+      expect(mirrored.sort(), `${prefix}* in protocol.h`).toEqual([...members.keys()].map((m) => prefix + snake(m)).sort());
+    }
+    expect(checked).toBeGreaterThanOrEqual(60);
+    // The parse above reads the source; the values the TS guest runs with must be the same.
+    expect(enums.get('Reg')!.get('FenceCompleted')).toBe(proto.Reg.FenceCompleted);
+    expect(enums.get('Op')!.get('Fence')).toBe(proto.Op.Fence);
+    expect(enums.get('IrqCause')!.get('Error')).toBe(proto.IrqCause.Error);
+  });
+
+  it('error codes, both ways', () => {
+    proto.ERROR_NAMES.forEach((name, code) => expect(c.get(`PVG_ERROR_${snake(name.replace(/-/g, '_'))}`), name).toBe(code));
+    expect(c.get('PVG_ERROR_KINDS')).toBe(proto.ERROR_NAMES.length);
+    const mirrored = [...c.keys()].filter((k) => k.startsWith('PVG_ERROR_') && k !== 'PVG_ERROR_KINDS');
+    expect(mirrored.length).toBe(proto.ERROR_NAMES.length);
+  });
+
+  it('the memory map and interrupt wiring of layout.ts', () => {
+    const constants = numericExports(layout);
+    expect(constants.length).toBeGreaterThanOrEqual(12);
+    for (const [name, value] of constants) expect(c.get(cName(name)), cName(name)).toBe(value);
+    const at = (name: string) => c.get(name) ?? Number.NaN;
+    for (let d = 0; d < 16; d++) {
+      expect(at('PVG_MMIO_GFX_BASE') + d * at('PVG_MMIO_DEVICE_STRIDE')).toBe(layout.mmioGfxBase(d));
+      expect(at('PVG_MMIO_GFX_BASE') + d * at('PVG_MMIO_DEVICE_STRIDE') + at('PVG_MMIO_IOSFC_OFFSET')).toBe(layout.mmioIosfcBase(d));
+      expect(at('PVG_ECAM_BASE') + d * at('PVG_ECAM_DEVICE_STRIDE')).toBe(layout.ecamBase(d));
+      const v = layout.deviceVectors(d);
+      const stride = at('PVG_VECTORS_PER_DEVICE');
+      expect([at('PVG_VECTOR_GFX_BASE') + d * stride, at('PVG_VECTOR_IOSFC_BASE') + d * stride, at('PVG_VECTOR_MSI_BASE') + d * stride]).toEqual([v.gfx, v.iosfc, v.msi]);
+    }
+  });
+
+  it("program.ts's PCI identification and the hostile workload's attack count", () => {
+    const program = read(packageRoot, 'actors', 'vcpu', 'guest', 'program.ts');
+    const tsConst = (name: string) => Number(new RegExp(`const ${name} = (0x[0-9a-fA-F]+|\\d+);`).exec(program)?.[1]);
+    expect(c.get('PVG_PCI_VENDOR_APPLE')).toBe(tsConst('PCI_VENDOR_APPLE'));
+    expect(c.get('PVG_PCI_MSI_CAP_ID')).toBe(tsConst('MSI_CAP_ID'));
+    const attacks = /^#define ATTACKS (\d+)u$/m.exec(read(guestDir, 'wl_hostile.c'))?.[1];
+    expect(Number(attacks)).toBe(HOSTILE_ATTACKS.length);
+  });
+});
+
+describe('the boot block keeps the layout the KVM backend mirrors', () => {
+  it('offsets, size and constants', () => {
+    const text = read(guestDir, 'boot_abi.h');
+    const offsets = Object.fromEntries(
+      [...text.matchAll(/offsetof\(struct pvg_boot, (\w+)\) == (0x[0-9a-fA-F]+)/g)].map((m) => [m[1]!, Number(m[2])]),
+    );
+    expect(offsets).toEqual({
+      self: 0x00, magic: 0x08, abi_version: 0x0c, vcpu: 0x10, device: 0x14, variant: 0x18, workload: 0x1c, frames: 0x20,
+      seed: 0x24, mode: 0x28, damage_percent: 0x2c, ram_base: 0x30, ram_end: 0x38, idt: 0x40, test_mode: 0x48,
+      state: 0x50, frames_done: 0x54, interrupts_handled: 0x58, device_errors_seen: 0x5c, halts: 0x60, last_error: 0x64,
+      user_stack_top: 0x70, fail_message: 0x80,
+    });
+    // The host's mirror (actors/vcpu/kvm/machine.ts) agrees field by field.
+    expect({
+      self: Boot.self, magic: Boot.magic, abi_version: Boot.abiVersion, vcpu: Boot.vcpu, device: Boot.device, variant: Boot.variant, workload: Boot.workload,
+      frames: Boot.frames, seed: Boot.seed, mode: Boot.mode, damage_percent: Boot.damagePercent, ram_base: Boot.ramBase, ram_end: Boot.ramEnd, idt: Boot.idt,
+      test_mode: Boot.testMode, state: Boot.state, frames_done: Boot.framesDone, interrupts_handled: Boot.interruptsHandled, device_errors_seen: Boot.deviceErrorsSeen,
+      halts: Boot.halts, last_error: Boot.lastError, user_stack_top: Boot.userStackTop, fail_message: Boot.failMessage,
+    }).toEqual(offsets);
+    expect(text).toMatch(/sizeof\(struct pvg_boot\) == 0x100/);
+    const abi = cDefines('boot_abi.h');
+    expect(abi.get('PVG_BOOT_MAGIC')).toBe(Buffer.from('PVGB').readUInt32LE(0));
+    expect(abi.get('PVG_IMAGE_BASE')).toBe(0x0100_0000);
+    expect(abi.get('PVG_BOOT_ABI_VERSION')).toBe(BOOT_ABI_VERSION);
+    expect(abi.get('PVG_HYPERCALL_BASE')).toBe(HYPERCALL_BASE);
+    expect({ eoi: abi.get('PVG_HC_EOI'), done: abi.get('PVG_HC_DONE'), fail: abi.get('PVG_HC_FAIL'), mark: abi.get('PVG_HC_MARK'), halt: abi.get('PVG_HC_HALT') }).toEqual(Hypercall);
+    expect({
+      none: abi.get('PVG_TEST_NONE'), tripleFault: abi.get('PVG_TEST_TRIPLE_FAULT'), runawayLoop: abi.get('PVG_TEST_RUNAWAY'), writeReadOnly: abi.get('PVG_TEST_ROM_WRITE'),
+      unassignedMmio: abi.get('PVG_TEST_UNASSIGNED'), divideByZero: abi.get('PVG_TEST_DIVIDE'),
+    }).toEqual(KvmTestMode);
+    expect({ desktop: abi.get('PVG_WORKLOAD_DESKTOP'), fullframe: abi.get('PVG_WORKLOAD_FULLFRAME'), hostile: abi.get('PVG_WORKLOAD_HOSTILE') }).toEqual(KVM_WORKLOADS);
+    expect(abi.get('PVG_WORKLOAD_MMIOREAD')).toBe(KVM_BENCH_PROGRAMS.mmioread);
+    expect([abi.get('PVG_STATE_BOOTING'), abi.get('PVG_STATE_RUNNING'), abi.get('PVG_STATE_DONE'), abi.get('PVG_STATE_FAILED')]).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('pvg-guest.elf', () => {
+  const PT_LOAD = 1, PT_DYNAMIC = 2, PT_INTERP = 3, PT_TLS = 7, PF_X = 1, PF_W = 2, SHT_SYMTAB = 2;
+  const IMAGE_BASE = 0x0100_0000n;
+
+  it('is a static x86-64 executable at 0x0100_0000 with no writable segment, entered at _start', () => {
+    const file = path.join(packageRoot, 'build', 'guest', 'pvg-guest.elf');
+    expect(existsSync(file), `${file} is missing: run npm run build:native`).toBe(true);
+    const elf = readFileSync(file);
+    expect(elf.subarray(0, 4).toString('latin1')).toBe('\x7fELF');
+    expect([elf[4], elf[5]]).toEqual([2, 1]); // ELFCLASS64, little-endian
+    expect(elf.readUInt16LE(16)).toBe(2); // ET_EXEC: not PIE
+    expect(elf.readUInt16LE(18)).toBe(62); // EM_X86_64
+    const entry = elf.readBigUInt64LE(24);
+
+    const phoff = Number(elf.readBigUInt64LE(32)), phentsize = elf.readUInt16LE(54), phnum = elf.readUInt16LE(56);
+    const segments = Array.from({ length: phnum }, (_, i) => {
+      const at = phoff + i * phentsize;
+      return {
+        type: elf.readUInt32LE(at), flags: elf.readUInt32LE(at + 4), vaddr: elf.readBigUInt64LE(at + 16),
+        paddr: elf.readBigUInt64LE(at + 24), filesz: elf.readBigUInt64LE(at + 32), memsz: elf.readBigUInt64LE(at + 40),
+      };
+    });
+    expect(segments.filter((s) => [PT_DYNAMIC, PT_INTERP, PT_TLS].includes(s.type))).toEqual([]);
+    const loads = segments.filter((s) => s.type === PT_LOAD);
+    expect(loads.length).toBeGreaterThanOrEqual(1);
+    expect(loads.length).toBeLessThanOrEqual(2);
+    for (const s of loads) {
+      expect(s.flags & PF_W, `segment at 0x${s.vaddr.toString(16)} is writable`).toBe(0);
+      expect(s.paddr).toBe(s.vaddr);
+      expect(s.memsz, 'zero-filled memory (bss) in a read-only image').toBe(s.filesz);
+    }
+    const start = loads.reduce((m, s) => (s.vaddr < m ? s.vaddr : m), loads[0]!.vaddr);
+    const end = loads.reduce((m, s) => (s.vaddr + s.memsz > m ? s.vaddr + s.memsz : m), 0n);
+    expect(start).toBe(IMAGE_BASE);
+    expect(end - start).toBeLessThanOrEqual(0x10_0000n);
+    expect(loads.some((s) => (s.flags & PF_X) !== 0 && entry >= s.vaddr && entry < s.vaddr + s.memsz), 'entry in an executable segment').toBe(true);
+
+    // The entry is _start: find it in the symbol table.
+    const shoff = Number(elf.readBigUInt64LE(40)), shentsize = elf.readUInt16LE(58), shnum = elf.readUInt16LE(60);
+    const section = (i: number) => {
+      const at = shoff + i * shentsize;
+      return { type: elf.readUInt32LE(at + 4), offset: Number(elf.readBigUInt64LE(at + 24)), size: Number(elf.readBigUInt64LE(at + 32)), link: elf.readUInt32LE(at + 40) };
+    };
+    const symtab = Array.from({ length: shnum }, (_, i) => section(i)).find((s) => s.type === SHT_SYMTAB);
+    expect(symtab, 'a symbol table').toBeDefined();
+    const strtab = section(symtab!.link);
+    let startAddress: bigint | undefined;
+    for (let at = symtab!.offset; at < symtab!.offset + symtab!.size; at += 24) {
+      const nameAt = strtab.offset + elf.readUInt32LE(at);
+      const name = elf.subarray(nameAt, elf.indexOf(0, nameAt)).toString('latin1');
+      if (name === '_start') startAddress = elf.readBigUInt64LE(at + 8);
+    }
+    expect(startAddress).toBe(entry);
+  });
+});
