@@ -31,6 +31,7 @@ import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
 import { KVM_WORKLOADS } from '../actors/vcpu/kvm/machine.js';
 import { resolveConfig, VmConfigError, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
 import { KvmMachine } from './kvm-machine.js';
+import { deviceSpin } from './spin-policy.js';
 
 export interface VmStats {
   vcpus: VcpuStats[];
@@ -162,6 +163,7 @@ export class Vm extends EventEmitter<VmEvents> {
       name: 'compositor', module: 'actors/compositor/worker', mailbox: compositorMailbox, config: compositorConfig, asyncPark: true, parkTimeoutMs: 1000,
     });
 
+    const spin = deviceSpin(config.cpu);
     for (const [i, device] of config.devices.entries()) {
       const engineReplies = supervisor.createReplyTable(config.enginePoolThreads + 2, ENGINE_REPLY_PAYLOAD);
       const engineThreads = ['mmio', 'display', ...Array.from({ length: config.enginePoolThreads }, (_, p) => `pool ${p}`)];
@@ -172,7 +174,7 @@ export class Vm extends EventEmitter<VmEvents> {
           name: `device${i}`,
           module: 'actors/device/worker',
           mailbox: deviceMailboxes[i]!,
-          spinBudget: 2000,
+          spinBudget: spin,
           config: {
             index: i,
             variant: device.variant,
@@ -188,6 +190,7 @@ export class Vm extends EventEmitter<VmEvents> {
             // Made by the supervisor so a failure closes it too: the engine's dispatcher then leaves.
             engineInbound: engineInbound[i]!.buffer,
             poolThreads: config.enginePoolThreads,
+            dispatcherSpin: spin,
             engineTraceRing,
             limits: config.limits,
             ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),

@@ -45,6 +45,8 @@ export interface DeviceConfig {
   engineReplies: SharedArrayBuffer;
   engineInbound: SharedArrayBuffer;
   poolThreads: number;
+  /** Checks the engine's MMIO dispatcher makes before it parks (vmm/spin-policy.ts). */
+  dispatcherSpin: number;
   limits: Partial<TaskSpaceLimits>;
   /** The first of poolThreads + 2 trace rings for the engine's threads (none if absent). */
   engineTraceRing?: number;

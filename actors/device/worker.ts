@@ -62,6 +62,7 @@ await runActor<DeviceControl>((ctx) => {
     displays: config.displays.map((d, i) => ({ port: i, serial: d.serial, modes: d.modes, surfaces: new Int32Array(d.surfaces), surfaceCount: SURFACES_PER_DISPLAY })),
     iosfc: config.variant === 'apple-gfx-mmio',
     poolThreads: config.poolThreads,
+    dispatcherSpin: config.dispatcherSpin,
     maxContextBytes: config.limits.maxTaskBytes ?? 1 << 30,
     ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
     ...(config.engineTraceRing !== undefined && ctx.traceSet ? { trace: { set: new Int32Array(ctx.traceSet), firstRing: config.engineTraceRing } } : {}),

@@ -45,6 +45,8 @@ export interface EngineOptions {
   displays: EngineDisplayOptions[];
   iosfc: boolean;
   poolThreads: number;
+  /** Inbound checks the MMIO dispatcher makes before it parks (default 2000). */
+  dispatcherSpin?: number;
   maxContextBytes: number;
   /** A callback unanswered this long fails with a device error (the watchdog); omit for none. */
   callbackTimeoutMs?: number;

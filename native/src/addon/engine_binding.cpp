@@ -80,6 +80,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     engine::SoftEngineConfig config;
     config.iosfc = o.Get("iosfc").ToBoolean().Value();
     config.poolThreads = poolThreads;
+    if (o.Has("dispatcherSpin")) config.dispatcherSpin = static_cast<int>(integerOption(o, "dispatcherSpin", 0, 10'000'000, kFn));
     if (slotCount < config.poolThreads + 2) throw Napi::RangeError::New(env, "Engine: opts.slotCount must be at least poolThreads + 2 (one per engine thread)");
     Napi::Value displaysValue = o.Get("displays");
     if (!displaysValue.IsArray() || displaysValue.As<Napi::Array>().Length() == 0) {

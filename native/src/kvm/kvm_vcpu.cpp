@@ -44,7 +44,7 @@ constexpr uint64_t kEferLme = 1u << 8, kEferLma = 1u << 10;
 }  // namespace
 
 KvmVcpu::KvmVcpu(std::shared_ptr<KvmVm> vm, uint32_t index, int32_t* irqWords, double slicePeriodMs)
-    : vm_(std::move(vm)), irq_(irqWords), tid_(static_cast<pid_t>(::gettid())) {
+    : vm_(std::move(vm)), irq_(irqWords), tid_(static_cast<pid_t>(::gettid())), owner_(pthread_self()) {
   int fd = ::ioctl(vm_->fd(), KVM_CREATE_VCPU, index);
   if (fd < 0) throw KvmError("KVM_CREATE_VCPU " + std::to_string(index) + ": " + errnoText(errno));
   fd_.reset(fd);
@@ -167,7 +167,8 @@ void KvmVcpu::arrangeInterrupts() {
 }
 
 VcpuExit KvmVcpu::run() {
-  if (static_cast<pid_t>(::gettid()) != tid_) throw KvmError("a vCPU runs only on the thread that created it");
+  // pthread_self, not gettid: no system call per entry (system calls are dear on PVM hosts).
+  if (!pthread_equal(pthread_self(), owner_)) throw KvmError("a vCPU runs only on the thread that created it");
   if (readPending_) completeRead(~uint64_t{0});  // a read nobody answered reads as all ones
   // Publish the thread first, then look at the pending vectors: a delivery after this look
   // sees the thread id and kicks, so it ends the KVM_RUN below (docs/kvm.md).

@@ -7,6 +7,7 @@
 // it publishes its thread id in the interrupt state, and deliverers kick it (vcpu_kick.h).
 #pragma once
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 #include <cstdint>
@@ -103,6 +104,7 @@ class KvmVcpu {
   size_t runBytes_ = 0;
   int32_t* irq_;
   pid_t tid_;
+  pthread_t owner_;
   std::unique_ptr<SliceTimer> slice_;
   bool readPending_ = false;
   /** Whether the run area describes this guest (false until the first exit after enterLongMode). */

@@ -42,6 +42,8 @@ struct SoftEngineConfig {
   bool iosfc = true;  // the MMIO variant's IOSurface window
   unsigned poolThreads = 2;
   uint64_t maxContextBytes = 1ull << 30;
+  /** Inbound-mailbox checks the MMIO dispatcher makes before it parks (docs/doorbells.md). */
+  int dispatcherSpin = 2000;
 };
 
 struct EngineStats {
