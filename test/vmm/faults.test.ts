@@ -154,13 +154,21 @@ describe('(b) an engine callback that never gets its answer', () => {
       testFaults: { devices: { 0: { unanswered: { kinds: ['mapMemory'], after: 20, count: 1 } } } },
     });
     await vm.runWorkload({ name: 'mapchurn', frames: 1000 });
-    // The ring executor waits for the answer; the guest waits for its fence. (vm.stats() would
-    // wait too: a vCPU waiting for a fence serves its control plane only between guest steps.)
+    // The ring executor waits for the answer; the guest waits for its fence.
     const d = device(vm, 0);
     // The ring's own map and 19 of the guest's are answered; the next one never is.
     await eventually(async () => ((await d.control.stats()).callbacks['mapMemory'] ?? 0) >= 20, 10_000, 'the map left unanswered');
     const stuck = await settledValue(async () => (await d.control.stats()).engine!.presents, 300, 10_000);
     expect(stuck).toBeLessThan(1000); // stuck, not failed
+    // The waiting vCPU still answers its control plane between halts (not after the guest's
+    // 30 s fence timeout): twice, a while apart, with more halts the second time.
+    const t0 = performance.now();
+    const first = (await vm.stats()).vcpus[0]!;
+    await new Promise((r) => setTimeout(r, 300));
+    const second = (await vm.stats()).vcpus[0]!;
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect([first.state, second.state]).toEqual(['running', 'running']);
+    expect(second.guest!.halts).toBeGreaterThan(first.guest!.halts);
     const s = await d.control.stats();
     expect(s.callbacks['mapMemory']).toBe(20); // nothing after it
     expect(s.engine!.hostUnavailable).toBe(0);

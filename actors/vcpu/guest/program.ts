@@ -1,7 +1,7 @@
 // The built-in TypeScript guest as a CPU backend: finds its device (MMIO windows, or PCI config
 // space, BAR sizing and MSI), starts the ring, then runs a workload frame by frame. Each frame
 // ends with a fence that raises an interrupt; the guest keeps at most two frames in flight and
-// sleeps (HLT) on its interrupt state until the older one completes.
+// sleeps (HLT) on its interrupt state until the older one completes, one halt per step.
 import type { CpuBackend, StepOutcome, VcpuServices } from '../cpu-backend.js';
 import { MSI_ADDRESS_BASE, PCI_BAR_BASE, PCI_BAR_STRIDE, deviceVectors, ecamBase, mmioGfxBase, mmioIosfcBase } from '../layout.js';
 import { DriverError, PvgDriver, type MmioPort } from './driver.js';
@@ -34,6 +34,7 @@ export interface GuestStats {
 }
 
 const PCI_VENDOR_APPLE = 0x106b;
+const FENCE_TIMEOUT_MS = 30_000;
 const MSI_CAP_ID = 0x05;
 
 export class GuestProgram implements CpuBackend {
@@ -44,6 +45,8 @@ export class GuestProgram implements CpuBackend {
   private finished = false;
   private readonly s: GuestStats;
   private gfxBase = 0;
+  /** The fence the guest waits for before it goes on, and until when. */
+  private fenceWait: { value: number; last: boolean; deadline: number } | null = null;
 
   constructor(
     private readonly cpu: VcpuServices,
@@ -61,18 +64,19 @@ export class GuestProgram implements CpuBackend {
       this.boot();
       return 'running';
     }
+    // A fence to wait for first: one halt per step, so the vCPU actor serves its control plane
+    // (stats, stop) between halts instead of only once the fence arrives.
+    if (this.fenceWait !== null) return this.fenceReached() ? this.fenceDone() : 'running';
     if (this.frame < this.config.frames) {
       const n = this.frame++;
       this.workload.frame(this.env, n);
       this.driver!.fence(n + 1, true);
       this.driver!.flush();
-      this.waitFence(n); // two frames in flight at most
-      this.s.framesDone = this.frame;
+      this.startFenceWait(n); // two frames in flight at most
       return 'running';
     }
-    this.waitFence(this.config.frames);
-    this.finished = true;
-    return 'done';
+    this.startFenceWait(this.config.frames, true);
+    return this.fenceWait === null && this.finished ? 'done' : 'running';
   }
 
   stats(): GuestStats {
@@ -139,17 +143,36 @@ export class GuestProgram implements CpuBackend {
     return bar;
   }
 
-  /** Sleeps on interrupts until FENCE_COMPLETED reaches `value`, handling each interrupt. */
-  private waitFence(value: number): void {
+  /** Waits for FENCE_COMPLETED to reach `value`; `last`: the wait after the last frame. */
+  private startFenceWait(value: number, last = false): void {
+    this.fenceWait = { value, last, deadline: performance.now() + FENCE_TIMEOUT_MS };
+    if (this.fenceReached()) this.fenceDone();
+  }
+
+  private fenceDone(): StepOutcome {
+    const { last } = this.fenceWait!;
+    this.fenceWait = null;
+    this.s.framesDone = this.frame;
+    if (!last) return 'running';
+    this.finished = true;
+    return 'done';
+  }
+
+  /**
+   * Whether FENCE_COMPLETED has reached the awaited value; if not, sleeps on interrupts once
+   * (at most 100 ms), handling each interrupt.
+   */
+  private fenceReached(): boolean {
+    const { value, deadline } = this.fenceWait!;
     const d = this.driver!;
-    const deadline = performance.now() + 30_000;
-    while (((d.reg(Reg.FenceCompleted) - value) | 0) < 0) {
-      if (performance.now() > deadline) throw new DriverError(`fence ${value} not reached in 30 s`);
-      this.s.halts++;
-      if (this.cpu.irq.waitForInterrupt(100) === 'stopped') return;
+    if (((d.reg(Reg.FenceCompleted) - value) | 0) >= 0) {
       this.handleInterrupts();
+      return true;
     }
-    this.handleInterrupts();
+    if (performance.now() > deadline) throw new DriverError(`fence ${value} not reached in ${FENCE_TIMEOUT_MS / 1000} s`);
+    this.s.halts++;
+    if (this.cpu.irq.waitForInterrupt(100) !== 'stopped') this.handleInterrupts();
+    return false;
   }
 
   private handleInterrupts(): void {
