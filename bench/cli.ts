@@ -187,6 +187,10 @@ async function main(): Promise<void> {
     const files = writeReport(reportDir, { machine, results, tables, command });
     console.error(`report written to ${reportDir}/ (${files.length} files; open report.md)`);
   }
+  // A path a suite could not measure fails the run (after everything else was written).
+  const failures = Object.entries(results).flatMap(([s, r]) => ((r as { failures?: string[] }).failures ?? []).map((f) => `${s}: ${f}`));
+  for (const f of failures) console.error(`bench: not measured: ${f}`);
+  if (failures.length > 0) process.exitCode = 1;
   // A Ctrl-C pressed during the last synchronous stretch waits in libuv's signal pipe; without a
   // poll of the event loop that may block (a timer: setImmediate is not enough) the process would
   // exit 0 without seeing it.

@@ -91,6 +91,8 @@ export type KvmBenchResult = {
   paths: Record<string, SampleSummary | InjectSummary>;
   /** The mmioread run, or why it could not be measured. */
   mmio: MmioReadRun | { error: string };
+  /** Paths that could not be measured (the run then exits 1). */
+  failures: string[];
   /** By `<resolution>_<cpu>`: the run, or why it failed (the other runs are still measured). */
   fps: Record<string, FpsRun | { cpu: 'kvm' | 'ts'; width: number; height: number; error: string }>;
   targets: Record<string, string>;
@@ -310,6 +312,11 @@ async function fpsRun(cpu: 'kvm' | 'ts', width: number, height: number, frames: 
   }
 }
 
+/** The paths a run could not measure, named. */
+export function kvmFailures(mmio: KvmBenchResult['mmio'], fps: KvmBenchResult['fps']): string[] {
+  return [...('error' in mmio ? [`mmioread: ${mmio.error}`] : []), ...Object.entries(fps).flatMap(([k, f]) => ('error' in f ? [`${k}: ${f.error}`] : []))];
+}
+
 export async function runKvmBench(options: KvmBenchOptions): Promise<KvmBenchResult> {
   const why = kvmUnavailableReason();
   if (why) throw new Error(`bench kvm: ${why}`);
@@ -389,12 +396,14 @@ export async function runKvmBench(options: KvmBenchOptions): Promise<KvmBenchRes
   const m0 = machineInfo();
   if (m0.cpus < 4) notes.push(`${m0.cpus} CPUs: the VM's actors, the engine and the vCPU share them, so the VM paths are noisy and scheduling-bound.`);
 
+  const failures = kvmFailures(mmio, fps);
   return {
     suite: 'kvm',
     machine: m0,
     paths,
     mmio,
     fps,
+    failures,
     ...ratios,
     targets: {
       ...KVM_TARGETS,

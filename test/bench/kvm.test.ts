@@ -10,6 +10,7 @@ import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
 import { READ_LATENCY_BUCKETS, latencyBucket } from '../../actors/vcpu/read-latency.js';
 import { suiteCharts } from '../../bench/report/charts.js';
 import {
+  kvmFailures,
   busReadPath, kvmRatios, kvmTables, perReadFromMarks, runKvmBench, summarize, KVM_TARGETS, type KvmBenchResult, type SampleSummary,
 } from '../../bench/suites/kvm.js';
 import { packageRoot } from '../../shared/package-root.js';
@@ -40,6 +41,7 @@ function fixture(over: Partial<KvmBenchResult> = {}): KvmBenchResult {
     ratio_fps_kvm_vs_ts_480p: 1.2,
     targets: { ...KVM_TARGETS, ratio_fps_kvm_vs_ts_480p: 'report' },
     notes: ['a note'],
+    failures: [],
     ...over,
   };
 }
@@ -199,4 +201,13 @@ describe.skipIf(unavailable !== null)('bench kvm, a tiny real run', () => {
     }
     expect(kvmTables(r)).toContain('ratio_kvm_mmio_vs_raw_exit');
   }, 30_000);
+});
+
+describe('bench kvm failures', () => {
+  it('names every path that could not be measured (the CLI then exits 1), and none when all were', () => {
+    const ok = fixture();
+    expect(kvmFailures(ok.mmio, ok.fps)).toEqual([]);
+    const fps = { ...ok.fps, '1080p_kvm': { cpu: 'kvm' as const, width: 1920, height: 1080, error: 'guest faulted' } };
+    expect(kvmFailures({ error: 'no guest image' }, fps)).toEqual(['mmioread: no guest image', '1080p_kvm: guest faulted']);
+  });
 });
