@@ -14,6 +14,7 @@ import type { CursorImage, FramebufferSource, Rect } from './vnc/types.js';
 
 /** Whoever shows this display (a VNC server; the null sink is the absence of one). */
 export interface DisplaySink {
+  /** A new mode in a new frame store; the sink calls DisplayFrames.released once it stopped reading the old one. */
   resize(): void;
   damage(rects: readonly Rect[]): void;
   cursorChanged(): void;
@@ -22,6 +23,9 @@ export interface DisplaySink {
 
 /** Posts an encode request for the whole frame into a surface; false when the engine's mailbox is full. */
 export type RequestEncode = (generation: number, width: number, height: number, surface: number) => boolean;
+
+/** Released frame stores kept for reuse (each as big as the largest mode). */
+const MAX_FREE_STORES = 2;
 
 export class DisplayFrames implements FramebufferSource {
   private widthNow = 0;
@@ -46,8 +50,14 @@ export class DisplayFrames implements FramebufferSource {
   private lastPending = 0;
   private readonly counts = {
     frames: 0, encodes: 0, coalesced: 0, staleEncodes: 0, encodeRetries: 0, damageRects: 0, pixelsCopied: 0,
-    lastFrameSeq: 0, glyphs: 0, tornGlyphReads: 0, maxEncodeMs: 0,
+    lastFrameSeq: 0, glyphs: 0, tornGlyphReads: 0, maxEncodeMs: 0, frameStores: 0,
   };
+  private storeId = 0;
+  private nextStoreId = 1;
+  /** Old frame stores a sink may still read: id → the sinks that have not released it yet. */
+  private readonly held = new Map<number, { store: SharedArrayBuffer; sinks: Set<DisplaySink> }>();
+  /** Released stores, ready for the next mode. */
+  private readonly free: SharedArrayBuffer[] = [];
   private sentAt = 0;
 
   constructor(
@@ -64,6 +74,22 @@ export class DisplayFrames implements FramebufferSource {
 
   removeSink(sink: DisplaySink): void {
     this.sinks.delete(sink);
+    for (const id of [...this.held.keys()]) this.released(sink, id);
+  }
+
+  /** `sink` no longer reads the frame store `id` (FrameStoreId): once no sink does, it is reused. */
+  released(sink: DisplaySink, id: number): void {
+    const h = this.held.get(id);
+    if (!h) return;
+    h.sinks.delete(sink);
+    if (h.sinks.size > 0) return;
+    this.held.delete(id);
+    if (this.free.length < MAX_FREE_STORES) this.free.push(h.store);
+  }
+
+  private newStore(): SharedArrayBuffer {
+    this.counts.frameStores++;
+    return new SharedArrayBuffer(this.surfaceBytes - SURFACE_HEADER_BYTES);
   }
 
   // ------------------------------------------------------------ events from the device actor
@@ -72,12 +98,14 @@ export class DisplayFrames implements FramebufferSource {
     this.widthNow = width;
     this.heightNow = height;
     this.generation = generation;
-    // A new store per generation while sinks read it: a sink still reading the old one keeps it
-    // alive. With no sink nobody else reads it, so one store sized for the largest mode is reused:
-    // a guest changing modes in a loop must not make the host allocate a frame each time.
-    const bytes = width * height * 4;
-    if (this.sinks.size > 0 || this.store.byteLength < bytes) {
-      this.store = new SharedArrayBuffer(this.sinks.size > 0 ? bytes : this.config.surfaces.byteLength / SURFACES_PER_DISPLAY - SURFACE_HEADER_BYTES);
+    // Stores are sized for the largest mode, so any one fits any mode. With sinks, each mode gets
+    // a store no sink reads any more: the old one is held until every sink released it (a sink
+    // may be encoding from it right now), then reused. With no sink the one store is reused at
+    // once. Either way a guest changing modes in a loop makes the host allocate at most a few.
+    if (this.sinks.size > 0 || this.store.byteLength === 0) {
+      if (this.store.byteLength > 0) this.held.set(this.storeId, { store: this.store, sinks: new Set(this.sinks) });
+      this.store = this.free.pop() ?? this.newStore();
+      this.storeId = this.nextStoreId++;
     }
     this.kept = new Uint32Array(this.store, 0, width * height);
     this.kept.fill(0);
@@ -146,6 +174,11 @@ export class DisplayFrames implements FramebufferSource {
     return this.store;
   }
 
+  /** The current frame store's id, for DisplayFrames.released. */
+  get frameStoreId(): number {
+    return this.storeId;
+  }
+
   width(): number {
     return this.widthNow;
   }
@@ -186,7 +219,7 @@ export class DisplayFrames implements FramebufferSource {
       device: this.config.device, display: this.config.display, serial: this.config.serial,
       mode: this.widthNow === 0 ? null : { width: this.widthNow, height: this.heightNow },
       generation: this.generation,
-      frames: c.frames, encodes: c.encodes, coalesced: c.coalesced, staleEncodes: c.staleEncodes, encodeRetries: c.encodeRetries,
+      frames: c.frames, encodes: c.encodes, coalesced: c.coalesced, staleEncodes: c.staleEncodes, encodeRetries: c.encodeRetries, frameStores: c.frameStores,
       damageRects: c.damageRects, pixelsCopied: c.pixelsCopied, lastFrameSeq: c.lastFrameSeq, maxEncodeMs: c.maxEncodeMs,
       busy: this.inFlight || this.pending || this.unsent,
       cursor: { ...this.pointer, glyphs: c.glyphs, tornGlyphReads: c.tornGlyphReads },

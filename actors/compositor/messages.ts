@@ -59,6 +59,8 @@ export interface CompositorDisplayStats {
   coalesced: number;
   /** Encodes answered for an old mode: dropped, never shown. */
   staleEncodes: number;
+  /** Frame stores allocated so far (one per mode change at most; reused once sinks release them). */
+  frameStores: number;
   /** Encode requests the engine's mailbox could not take at once (retried). */
   encodeRetries: number;
   /** Damage rectangles handed to the sinks. */

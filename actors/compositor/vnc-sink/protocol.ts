@@ -6,6 +6,8 @@ import type { Rect, VncServerStats } from '../vnc/types.js';
 export interface VncSinkData {
   /** The compositor's frame store for this display's current mode (ARGB words, row-major). */
   frame: SharedArrayBuffer;
+  /** Its id: the worker names it when it stops reading it. */
+  frameId: number;
   width: number;
   height: number;
   port: number;
@@ -25,8 +27,11 @@ export const STATS_INTERVAL_MS = 100;
 
 /** Compositor → sink worker. */
 export type ToSink =
-  /** A new mode: its own frame store (the old one stays whole for whoever still reads it). */
-  | { t: 'resize'; width: number; height: number; frame: SharedArrayBuffer }
+  /**
+   * A new mode in another frame store. The old one stays whole until the worker answers
+   * 'released' (it may be encoding from it right now); then the compositor may reuse it.
+   */
+  | { t: 'resize'; width: number; height: number; frame: SharedArrayBuffer; frameId: number }
   | { t: 'damage'; rects: Rect[] }
   | { t: 'cursor'; cursor: SinkCursor; moved: boolean }
   | { t: 'close' };
@@ -37,4 +42,6 @@ export type FromSink =
   | { t: 'failed'; message: string }
   /** Sent every STATS_INTERVAL_MS while the counters change, and once more when closing. */
   | { t: 'stats'; stats: VncServerStats }
+  /** The worker no longer reads frame store `frameId` (it switched to a newer one). */
+  | { t: 'released'; frameId: number }
   | { t: 'closed' };

@@ -22,13 +22,14 @@ export class VncSink implements DisplaySink {
   ) {
     worker.on('message', (m: FromSink) => {
       if (m.t === 'stats') this.last = m.stats;
+      else if (m.t === 'released') this.frames.released(this, m.frameId);
     });
     worker.once('exit', () => (this.gone = true));
   }
 
   /** Starts the worker and its server; rejects (with the listener's error) if it cannot bind. */
-  static start(frames: DisplayFrames, options: Omit<VncSinkData, 'frame' | 'width' | 'height'>): Promise<VncSink> {
-    const data: VncSinkData = { ...options, frame: frames.frameStore, width: frames.width(), height: frames.height() };
+  static start(frames: DisplayFrames, options: Omit<VncSinkData, 'frame' | 'frameId' | 'width' | 'height'>): Promise<VncSink> {
+    const data: VncSinkData = { ...options, frame: frames.frameStore, frameId: frames.frameStoreId, width: frames.width(), height: frames.height() };
     const worker = new Worker(compiledModuleUrl('actors/compositor/vnc-sink/worker'), { workerData: data, name: `pvg-vnc-${options.name}` });
     return new Promise((resolve, reject) => {
       const onMessage = (m: FromSink) => {
@@ -50,7 +51,7 @@ export class VncSink implements DisplaySink {
   }
 
   resize(): void {
-    this.post({ t: 'resize', width: this.frames.width(), height: this.frames.height(), frame: this.frames.frameStore });
+    this.post({ t: 'resize', width: this.frames.width(), height: this.frames.height(), frame: this.frames.frameStore, frameId: this.frames.frameStoreId });
   }
 
   damage(rects: readonly Rect[]): void {

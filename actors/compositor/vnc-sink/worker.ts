@@ -1,8 +1,9 @@
 // A display's VNC server on its own thread: encoding (ZRLE, Tight) costs milliseconds per update,
 // and on the compositor's thread it would hold back every display's frames. The worker reads the
-// compositor's frame store directly (one per mode, so a mode change never changes the bytes under
-// an update being encoded); a frame may change while an update is being encoded, and the damage
-// message that follows sends it again, so clients always converge on the latest frame.
+// compositor's frame store directly (another one per mode, reused only after this worker said it
+// stopped reading it, so a mode change never changes the bytes under an update being encoded); a
+// frame may change while an update is being encoded, and the damage message that follows sends
+// it again, so clients always converge on the latest frame.
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { VncServer } from '../vnc/server.js';
@@ -40,6 +41,8 @@ class FrameStoreSource implements FramebufferSource {
 }
 
 const source = new FrameStoreSource();
+/** The frame store the worker reads (DisplayFrames.frameStoreId). */
+let frameId = data.frameId;
 let server: VncServer;
 try {
   server = await VncServer.listen({ source, port: data.port, host: data.host, name: data.name, ...(data.password ? { password: data.password } : {}) });
@@ -62,10 +65,16 @@ const statsTimer = setInterval(pushStats, STATS_INTERVAL_MS);
 
 port.on('message', (m: ToSink) => {
   switch (m.t) {
-    case 'resize':
+    case 'resize': {
       source.resize(m.width, m.height, m.frame);
       server.resize();
+      // Updates are built synchronously (each copies its rectangles out), so nothing reads the
+      // old store after this: the compositor may reuse it.
+      const old = frameId;
+      frameId = m.frameId;
+      send({ t: 'released', frameId: old });
       return;
+    }
     case 'damage':
       server.damage(m.rects);
       return;

@@ -51,8 +51,55 @@ function rig(maxW = 64, maxH = 48) {
     frames.onEncodeDone(generation ?? req.generation, status, frameSeq, req.surface);
   };
   const newFrame = () => frames.onNewFrame();
-  return { frames, newFrame, requests, events, damage, cursor: new CursorSlot(cursor), engineEncodes, refuse: (v: boolean) => (accept = !v) };
+  return { frames, sink, newFrame, requests, events, damage, cursor: new CursorSlot(cursor), engineEncodes, refuse: (v: boolean) => (accept = !v) };
 }
+
+describe('DisplayFrames frame stores', () => {
+  it('gives a sink a new store per mode, reuses one only after the sink released it, and bounds what it makes', () => {
+    const r = rig();
+    r.frames.onModeChange(64, 48, 1);
+    const ids = [r.frames.frameStoreId];
+    const stores = [r.frames.frameStore];
+    // A sink that has not released anything: every mode gets a store nobody reads.
+    for (let g = 2; g <= 5; g++) {
+      r.frames.onModeChange(g % 2 ? 32 : 64, 48, g);
+      expect(stores).not.toContain(r.frames.frameStore);
+      stores.push(r.frames.frameStore);
+      ids.push(r.frames.frameStoreId);
+    }
+    expect(r.frames.stats().frameStores).toBe(5);
+    // The sink says it stopped reading each old store: those are reused, nothing new is made.
+    for (const id of ids.slice(0, -1)) r.frames.released(r.sink, id);
+    for (let g = 6; g <= 40; g++) {
+      const before = r.frames.frameStoreId;
+      r.frames.onModeChange(g % 2 ? 32 : 64, 48, g);
+      expect(r.frames.frameStore).not.toBe(stores.at(-1)); // never the store the sink reads now
+      stores.push(r.frames.frameStore);
+      r.frames.released(r.sink, before);
+    }
+    expect(r.frames.stats().frameStores).toBe(5);
+    expect(new Set(stores).size).toBe(5);
+    // A released id twice, or one never handed out, changes nothing.
+    r.frames.released(r.sink, ids[0]!);
+    r.frames.released(r.sink, 9999);
+    // Each new mode starts black, whatever the reused store held.
+    r.frames.pixels().fill(0xffffffff);
+    r.frames.onModeChange(64, 48, 41);
+    expect(r.frames.pixels().every((p) => p === 0)).toBe(true);
+  });
+
+  it('a removed sink releases every store it held; with no sink the one store is reused', () => {
+    const r = rig();
+    r.frames.onModeChange(64, 48, 1);
+    for (let g = 2; g <= 4; g++) r.frames.onModeChange(32, 48, g); // held: 3 stores
+    expect(r.frames.stats().frameStores).toBe(4);
+    r.frames.removeSink(r.sink);
+    const only = r.frames.frameStore;
+    for (let g = 5; g <= 30; g++) r.frames.onModeChange(g % 2 ? 32 : 64, 48, g);
+    expect(r.frames.frameStore).toBe(only);
+    expect(r.frames.stats().frameStores).toBe(4);
+  });
+});
 
 describe('DisplayFrames', () => {
   it('keeps one encode in flight and one pending; more new frames coalesce and are counted', () => {
