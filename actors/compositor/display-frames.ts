@@ -219,7 +219,7 @@ export class DisplayFrames implements FramebufferSource {
       device: this.config.device, display: this.config.display, serial: this.config.serial,
       mode: this.widthNow === 0 ? null : { width: this.widthNow, height: this.heightNow },
       generation: this.generation,
-      frames: c.frames, encodes: c.encodes, coalesced: c.coalesced, staleEncodes: c.staleEncodes, encodeRetries: c.encodeRetries, frameStores: c.frameStores,
+      frames: c.frames, encodes: c.encodes, coalesced: c.coalesced, staleEncodes: c.staleEncodes, encodeRetries: c.encodeRetries, frameStores: c.frameStores, heldStores: this.held.size,
       damageRects: c.damageRects, pixelsCopied: c.pixelsCopied, lastFrameSeq: c.lastFrameSeq, maxEncodeMs: c.maxEncodeMs,
       busy: this.inFlight || this.pending || this.unsent,
       cursor: { ...this.pointer, glyphs: c.glyphs, tornGlyphReads: c.tornGlyphReads },

@@ -61,6 +61,8 @@ export interface CompositorDisplayStats {
   staleEncodes: number;
   /** Frame stores allocated so far (one per mode change at most; reused once sinks release them). */
   frameStores: number;
+  /** Old frame stores a sink has not released yet. */
+  heldStores: number;
   /** Encode requests the engine's mailbox could not take at once (retried). */
   encodeRetries: number;
   /** Damage rectangles handed to the sinks. */

@@ -24,7 +24,11 @@ export class VncSink implements DisplaySink {
       if (m.t === 'stats') this.last = m.stats;
       else if (m.t === 'released') this.frames.released(this, m.frameId);
     });
-    worker.once('exit', () => (this.gone = true));
+    worker.once('exit', () => {
+      this.gone = true;
+      // A worker that is gone reads nothing: let the frame stores it held be reused.
+      frames.removeSink(this);
+    });
   }
 
   /** Starts the worker and its server; rejects (with the listener's error) if it cannot bind. */

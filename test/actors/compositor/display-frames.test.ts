@@ -68,6 +68,7 @@ describe('DisplayFrames frame stores', () => {
       ids.push(r.frames.frameStoreId);
     }
     expect(r.frames.stats().frameStores).toBe(5);
+    expect(r.frames.stats().heldStores).toBe(4);
     // The sink says it stopped reading each old store: those are reused, nothing new is made.
     for (const id of ids.slice(0, -1)) r.frames.released(r.sink, id);
     for (let g = 6; g <= 40; g++) {
@@ -78,6 +79,7 @@ describe('DisplayFrames frame stores', () => {
       r.frames.released(r.sink, before);
     }
     expect(r.frames.stats().frameStores).toBe(5);
+    expect(r.frames.stats().heldStores).toBe(0);
     expect(new Set(stores).size).toBe(5);
     // A released id twice, or one never handed out, changes nothing.
     r.frames.released(r.sink, ids[0]!);
@@ -94,6 +96,7 @@ describe('DisplayFrames frame stores', () => {
     for (let g = 2; g <= 4; g++) r.frames.onModeChange(32, 48, g); // held: 3 stores
     expect(r.frames.stats().frameStores).toBe(4);
     r.frames.removeSink(r.sink);
+    expect(r.frames.stats().heldStores).toBe(0);
     const only = r.frames.frameStore;
     for (let g = 5; g <= 30; g++) r.frames.onModeChange(g % 2 ? 32 : 64, 48, g);
     expect(r.frames.frameStore).toBe(only);
