@@ -34,7 +34,7 @@ class TraceRingWriter {
   uint32_t written() const { return next_; }
 
  private:
-  explicit TraceRingWriter(TraceRingSpan ring, uint32_t next, int32_t* paused) : ring_(ring), next_(next), paused_(paused) {}
+  explicit TraceRingWriter(TraceRingSpan ring, uint32_t next, int32_t* paused) : ring_(ring), paused_(paused), next_(next) {}
   TraceRingSpan ring_;
   int32_t* paused_;  // the set's paused word
   uint32_t next_;  // the writer's own copy of the written count
