@@ -24,6 +24,7 @@
 #include "engine/records.h"
 #include "engine/threads/job_queue.h"
 #include "check.h"
+#include "input.h"
 #include "layout.h"
 
 namespace pvg::fuzz {
@@ -34,6 +35,14 @@ struct HostOptions {
   bool permissive = false;  // accept every map/unmap/read (the engine's own checks must hold)
   uint32_t refuseBits = 0;  // refusable callback n is refused when bit n % 32 is set
 };
+
+// The host's behaviour from an input's config byte (bit 0: permissive; bit 1: a refusal mask follows).
+inline HostOptions readHostOptions(Input& in, uint8_t config) {
+  HostOptions options;
+  options.permissive = (config & 1) != 0;
+  options.refuseBits = (config & 2) != 0 ? in.u32() : 0;
+  return options;
+}
 
 // Where display 0's encodes land, for checking what the engine wrote there.
 struct SurfacePoolView {

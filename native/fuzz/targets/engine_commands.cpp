@@ -100,10 +100,7 @@ struct Run {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Input in(data, size);
   const uint8_t config = in.u8();
-  HostOptions options;
-  options.permissive = (config & 1) != 0;
-  options.refuseBits = (config & 2) != 0 ? in.u32() : 0;
-  Rig rig(options);
+  Rig rig(readHostOptions(in, config));
   ErrorWatch errors(rig);
   GuestRing ring(rig);
   Run run{rig, ring, errors, in, 4096u << (((config >> 2) & 7) % 5), (config & 0x80) == 0};
