@@ -1,22 +1,14 @@
 // The embedding API's newer parts: outputs started with the VM, mode-change and frame events,
 // trace start/stop, and configuration errors that name the field.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { VmConfigError } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
 import { RfbTestClient } from '../support/vnc-client/rfb-client.js';
+import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 
-let vms: Vm[] = [];
-afterEach(async () => {
-  await Promise.all(vms.map((vm) => vm.stop()));
-  vms = [];
-});
-
-async function create(options: Parameters<typeof Vm.create>[0]) {
-  const vm = await Vm.create(options);
-  vms.push(vm);
-  return vm;
-}
+const vms = vmsStoppedAfterEach();
+const create = (options: Parameters<typeof Vm.create>[0]) => vms.create(options);
 
 describe('the embedding API', () => {
   it('starts VNC and the browser viewer given in outputs', async () => {

@@ -2,18 +2,15 @@
 // thread the test starts (test/support/embedder-vcpu.ts), running the desktop workload through
 // connectVcpu. Interrupts reach it (fences), and the frame it draws is pixel for pixel the one a
 // built-in vCPU draws for the same seed.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { RAM_BASE } from '../../actors/vcpu/layout.js';
 import { Vm } from '../../vmm/vm.js';
 import { fnv1a64 } from '../support/pixels.js';
 import { exited, nextMessage, startWorker } from '../support/spawn.js';
+import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 
-let vms: Vm[] = [];
-afterEach(async () => {
-  await Promise.all(vms.map((vm) => vm.stop()));
-  vms = [];
-});
+const vms = vmsStoppedAfterEach();
 
 const MODES = ['320x200@60'];
 const FRAMES = 24;
@@ -21,8 +18,7 @@ const SEED = 7;
 
 describe('an embedder with its own vCPU loop', () => {
   it('runs a workload with no built-in vCPU, and draws what a built-in one draws', async () => {
-    const vm = await Vm.create({ ramMiB: 32, vcpus: 0, externalVcpus: 1, devices: [{ displayModes: MODES }] });
-    vms.push(vm);
+    const vm = await vms.create({ ramMiB: 32, vcpus: 0, externalVcpus: 1, devices: [{ displayModes: MODES }] });
     const worker = startWorker('test/support/embedder-vcpu', {
       vcpu: vm.externalVcpu(0),
       guest: { device: 0, variant: 'apple-gfx-mmio', workload: 'desktop', frames: FRAMES, seed: SEED, mode: 0, ramBase: RAM_BASE, ramEnd: RAM_BASE + 32 * 1024 * 1024 },
@@ -36,8 +32,7 @@ describe('an embedder with its own vCPU loop', () => {
     await vm.settle();
     const external = fnv1a64((await vm.frame())!.pixels);
 
-    const builtIn = await Vm.create({ ramMiB: 32, devices: [{ displayModes: MODES }], workload: { name: 'desktop', frames: FRAMES, seed: SEED } });
-    vms.push(builtIn);
+    const builtIn = await vms.create({ ramMiB: 32, devices: [{ displayModes: MODES }], workload: { name: 'desktop', frames: FRAMES, seed: SEED } });
     await builtIn.whenGuestsDone();
     await builtIn.settle();
     expect(external).toBe(fnv1a64((await builtIn.frame())!.pixels));

@@ -2,30 +2,22 @@
 // drives the device through the same bus as the TypeScript guest. The differential tests run
 // the same workload and seed on both CPUs and compare frame checksums and device counters. Runs
 // wherever /dev/kvm is usable; elsewhere the suite is skipped with the reason printed.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
 import type { KvmGuestStats } from '../../actors/vcpu/kvm/kvm-guest.js';
 import { VmConfigError, type VmOptions } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
 import { fnv1a64 } from '../support/pixels.js';
+import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 
 const unavailable = kvmUnavailableReason();
 if (unavailable) console.warn(`test/vmm/kvm.test.ts skipped: ${unavailable}`);
 const onKvm = unavailable ? describe.skip : describe;
 
 const MODES = ['320x200@60', '256x160@60', '200x120@60'];
-let vms: Vm[] = [];
-afterEach(async () => {
-  await Promise.all(vms.map((vm) => vm.stop()));
-  vms = [];
-});
-
-async function boot(options: VmOptions): Promise<Vm> {
-  const vm = await Vm.create({ ramMiB: 64, ...options });
-  vms.push(vm);
-  return vm;
-}
+const vms = vmsStoppedAfterEach({ ramMiB: 64 });
+const boot = (options: VmOptions) => vms.create(options);
 
 /** Runs to the end; every device's last frame checksum, the vCPUs' and devices' stats. */
 async function runToEnd(options: VmOptions) {

@@ -1,25 +1,21 @@
 // The two threading models run the same actors: under 'bql' every handler takes one global lock.
 // The guest must not be able to tell (same pixels for the same seed), the lock must really be
 // taken, and its waits must show on the timeline.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { Vm } from '../../vmm/vm.js';
 import { VmConfigError } from '../../vmm/config.js';
 import { fnv1a64 } from '../support/pixels.js';
+import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 
-let vms: Vm[] = [];
-afterEach(async () => {
-  await Promise.all(vms.map((vm) => vm.stop()));
-  vms = [];
-});
+const vms = vmsStoppedAfterEach();
 
 async function run(threading: 'actor' | 'bql') {
-  const vm = await Vm.create({
+  const vm = await vms.create({
     ramMiB: 64, threading,
     devices: [{ displayModes: ['320x200@60'] }, { displayModes: ['320x200@60'] }],
     workload: { name: 'desktop', frames: 30, seed: 11 },
   });
-  vms.push(vm);
   await vm.whenGuestsDone();
   await vm.settle();
   const sums = await Promise.all([0, 1].map(async (d) => fnv1a64((await vm.frame(d, 0))!.pixels)));

@@ -3,12 +3,13 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../shared/package-root.js';
 import { Vm } from '../../vmm/vm.js';
 import type { VmOptions } from '../../vmm/config.js';
 import { fnv1a64 } from '../support/pixels.js';
+import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 
 const MODES = ['320x200@60', '256x160@60', '200x120@60'];
 const SUMS = path.join(packageRoot, 'test', 'vmm', 'golden-workloads.json');
@@ -19,17 +20,8 @@ afterAll(() => {
   if (UPDATE) writeFileSync(SUMS, `${JSON.stringify({ ...expected, ...actual }, null, 2)}\n`);
 });
 
-let vms: Vm[] = [];
-afterEach(async () => {
-  await Promise.all(vms.map((vm) => vm.stop()));
-  vms = [];
-});
-
-async function boot(options: VmOptions): Promise<Vm> {
-  const vm = await Vm.create({ ramMiB: 64, ...options });
-  vms.push(vm);
-  return vm;
-}
+const vms = vmsStoppedAfterEach({ ramMiB: 64 });
+const boot = (options: VmOptions) => vms.create(options);
 
 /** Runs a workload to the end and returns the last frame's checksum and the stats. */
 async function runToEnd(options: VmOptions) {

@@ -5,7 +5,7 @@
 // state, DONE, FAIL, MARK. The guest reports its progress in its
 // boot block; a guest that misbehaves (triple fault, a write to its read-only image, an
 // exception) ends with a fault report naming what and where, and the VM runs on.
-import type { GuestMemory } from '../../../shared/guest-memory/index.js';
+import type { GuestRegion } from '../../../shared/guest-memory/index.js';
 import { ERROR_NAMES } from '../guest/protocol.js';
 import type { GuestProgramConfig, GuestStats } from '../guest/program.js';
 import type { CpuBackend, StepOutcome, VcpuServices } from '../cpu-backend.js';
@@ -36,6 +36,8 @@ const hex = (n: number) => `0x${n.toString(16)}`;
 
 export class KvmGuest implements CpuBackend {
   private readonly block: DataView;
+  /** The regions a guest write must never reach (its image): checked on every MMIO write exit. */
+  private readonly readOnly: readonly GuestRegion[];
   private finished = false;
   private unassignedPorts = 0;
   private readonly marks: KvmGuestStats['marks'] = [];
@@ -57,6 +59,7 @@ export class KvmGuest implements CpuBackend {
       damagePercent: config.damagePercent ?? 100, sliceBase: config.ramBase, sliceEnd: config.ramEnd, testMode,
     });
     this.block = ramView(cpu.memory, config.ramBase + BootArea.block, Boot.bytes);
+    this.readOnly = cpu.memory.regions.filter((r) => r.readOnly);
     vcpu.enter(boot);
   }
 
@@ -172,7 +175,8 @@ export class KvmGuest implements CpuBackend {
   }
 
   private inReadOnlyMemory(address: number): boolean {
-    return regionAt(this.cpu.memory, address)?.readOnly === true;
+    for (const r of this.readOnly) if (address >= r.base && address < r.base + r.size) return true;
+    return false;
   }
 
   private failMessage(): string {
@@ -191,8 +195,4 @@ export class KvmGuest implements CpuBackend {
       return 'registers unavailable';
     }
   }
-}
-
-function regionAt(memory: GuestMemory, address: number) {
-  return memory.regions.find((r) => address >= r.base && address < r.base + r.size);
 }
