@@ -25,6 +25,7 @@ import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { BarTable } from '../../shared/mmio/bar-table.js';
 import { PostedWrites } from '../../shared/mmio/completion.js';
 import type { ReplyTable } from '../../shared/reply/reply-table.js';
+import type { GiveUpCheck } from '../../shared/wait-abandoned.js';
 
 export interface BusDevice {
   index: number;
@@ -68,10 +69,13 @@ export class VcpuBusPort implements MmioPort {
     completion: SharedArrayBuffer,
     barTable: SharedArrayBuffer,
     writeWindow: number,
+    /** When every wait on a device is given up (WaitAbandonedError): the VM is stopping. */
+    private readonly giveUp: GiveUpCheck | null = null,
   ) {
-    this.writes = new PostedWrites(new Int32Array(completion), vcpu, writeWindow);
+    this.writes = new PostedWrites(new Int32Array(completion), vcpu, writeWindow, giveUp);
     this.bars = new BarTable(barTable);
     for (const device of devices) {
+      device.mailbox.giveUpWaitsWhen(giveUp);
       if (device.variant === 'apple-gfx-mmio') {
         this.bus.addWindow({ name: `gfx${device.index}`, base: mmioGfxBase(device.index), size: GFX_WINDOW_BYTES, target: { device, window: DeviceWindow.Gfx } });
         this.bus.addWindow({ name: `iosfc${device.index}`, base: mmioIosfcBase(device.index), size: IOSFC_WINDOW_BYTES, target: { device, window: DeviceWindow.Iosfc } });
@@ -148,7 +152,7 @@ export class VcpuBusPort implements MmioPort {
   }
 
   private finishRead(slot: number): number {
-    this.replies.wait(slot, 2000, 30_000);
+    this.replies.wait(slot, 2000, 30_000, this.giveUp);
     const lo = this.replies.value(slot, 0);
     const hi = this.replies.value(slot, 1);
     return hi * 0x1_0000_0000 + lo;

@@ -18,7 +18,8 @@ export interface VcpuConfig {
   guest: GuestProgramConfig | null;
 }
 
-export type VcpuState = 'idle' | 'running' | 'done' | 'faulted';
+/** stopped: the VM stopped it while it waited on a device. */
+export type VcpuState = 'idle' | 'running' | 'done' | 'faulted' | 'stopped';
 
 export interface VcpuStats {
   vcpu: number;

@@ -8,6 +8,7 @@ import { runActor } from '../runtime/host.js';
 import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { ReplyError } from '../../shared/reply/errors.js';
+import { WaitAbandonedError } from '../../shared/wait-abandoned.js';
 import { VcpuBusPort } from './bus-port.js';
 import type { CpuBackend, VcpuServices } from './cpu-backend.js';
 import { GuestProgram, type GuestProgramConfig } from './guest/program.js';
@@ -22,10 +23,13 @@ await runActor<VcpuControl>((ctx) => {
   const config = ctx.config as VcpuConfig;
   if (!ctx.memory) throw new Error('a vCPU needs guest memory');
   const devices = config.devices.map((d) => ({ index: d.index, variant: d.variant, mailbox: new Mailbox(d.mailbox, `device${d.index}`) }));
-  const bus = new VcpuBusPort(config.vcpu, devices, ctx.replies, ctx.replySlots.first, config.writeCompletion, config.barTable, config.writeWindow);
-  bus.trace = ctx.trace;
   const irq = new VcpuIrqState(config.irqState);
+  // A device that hangs must not hold this vCPU (and so vm.stop()) past the stop request.
+  const stopping = () => irq.stopRequested;
+  const bus = new VcpuBusPort(config.vcpu, devices, ctx.replies, ctx.replySlots.first, config.writeCompletion, config.barTable, config.writeWindow, stopping);
+  bus.trace = ctx.trace;
   const irqMailbox = new Mailbox(config.irqMailbox, 'irq');
+  irqMailbox.giveUpWaitsWhen(stopping);
   const services: VcpuServices = {
     vcpu: config.vcpu,
     memory: ctx.memory,
@@ -78,6 +82,10 @@ await runActor<VcpuControl>((ctx) => {
       } catch (err) {
         // A reply error means the device side died: that is a host fault, escalate it.
         if (err instanceof ReplyError) throw err;
+        if (err instanceof WaitAbandonedError) {
+          state = 'stopped';
+          return false;
+        }
         state = 'faulted';
         fault = err instanceof Error ? err.message : String(err);
         return false;

@@ -1,6 +1,7 @@
 // A bounded multi-producer single-consumer queue in a SharedArrayBuffer, with its doorbell.
 // The protocol (Vyukov per-slot sequence numbers, spin-then-park, back-pressure on full) is in
 // docs/shared-memory.md; native/src/core/mailbox.cpp implements the same one over the same words.
+import { type GiveUpCheck, WaitAbandonedError } from '../wait-abandoned.js';
 import { parkerFor, type Parker } from '../doorbell/parker.js';
 import { CloseReason, MailboxClosedError, MailboxTimeoutError } from './errors.js';
 import {
@@ -160,6 +161,12 @@ export class Mailbox {
   }
 
   private claimed = { base: 0, pos: 0 };
+  private giveUp: GiveUpCheck | null = null;
+
+  /** A producer that waits on a full mailbox asks `check` after each park and gives up when it says so. */
+  giveUpWaitsWhen(check: GiveUpCheck | null): void {
+    this.giveUp = check;
+  }
 
   /** Claims a slot, waiting (spin, then park on not-full) while the mailbox is full. */
   private claim(timeoutMs: number): { base: number; pos: number } {
@@ -210,6 +217,7 @@ export class Mailbox {
     } finally {
       Atomics.sub(w, MailboxWord.ProducersWaiting, 1);
     }
+    if (this.giveUp?.()) throw new WaitAbandonedError(`room in mailbox ${this.name}`);
   }
 
   // ---------------------------------------------------------------- consumer side

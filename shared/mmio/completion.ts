@@ -2,6 +2,7 @@
 // native/src/core/mmio_completion_layout.h. A vCPU counts the writes it issued; the device (or
 // the engine) bumps `completed` when one is carried out and wakes the vCPU if it announced that
 // it waits (its window of posted writes is full, or it wants a synchronous write).
+import { type GiveUpCheck, WaitAbandonedError } from '../wait-abandoned.js';
 import { futexParker } from '../doorbell/parker.js';
 
 export const COMPLETION_WORDS_PER_VCPU = 16;
@@ -33,6 +34,8 @@ export class PostedWrites {
     vcpu: number,
     /** Writes that may be outstanding; 0 makes every write synchronous. */
     readonly window: number,
+    /** Asked after each park; true: give up waiting (WaitAbandonedError). */
+    private readonly giveUp: GiveUpCheck | null = null,
   ) {
     this.base = vcpu * COMPLETION_WORDS_PER_VCPU;
     this.issued = Atomics.load(words, this.base + CompletionWord.Completed);
@@ -68,6 +71,7 @@ export class PostedWrites {
         const left = deadline - performance.now();
         if (left <= 0) throw new Error(`posted MMIO writes not completed after ${timeoutMs} ms (${this.outstanding()} outstanding)`);
         futexParker.wait(w, index, completed, Math.min(left, 100));
+        if (this.giveUp?.() && ((this.issued - Atomics.load(w, index)) | 0) > n) throw new WaitAbandonedError('posted MMIO writes');
       }
     } finally {
       Atomics.store(w, this.base + CompletionWord.Waiting, 0);

@@ -2,6 +2,7 @@
 // request. Layout and protocol: docs/shared-memory.md; native/src/core/reply_slot.cpp is the
 // C++ side over the same words. Requesters park through the addon's futex, so a native
 // responder can wake a JS requester and the reverse.
+import { type GiveUpCheck, WaitAbandonedError } from '../wait-abandoned.js';
 import { futexParker } from '../doorbell/parker.js';
 import { ReplyError, ReplyTimeoutError } from './errors.js';
 import {
@@ -87,10 +88,11 @@ export class ReplyTable {
   }
 
   /**
-   * Waits for the answer: spins, then parks. Throws ReplyError on an error reply and
-   * ReplyTimeoutError after timeoutMs (< 0: no limit). The slot is idle again afterwards.
+   * Waits for the answer: spins, then parks. Throws ReplyError on an error reply,
+   * ReplyTimeoutError after timeoutMs (< 0: no limit) and WaitAbandonedError when `giveUp`, asked
+   * after each park, says so. The slot is idle again afterwards (pending if abandoned).
    */
-  wait(slot: number, spinBudget = DEFAULT_REPLY_SPIN, timeoutMs = -1): void {
+  wait(slot: number, spinBudget = DEFAULT_REPLY_SPIN, timeoutMs = -1, giveUp: GiveUpCheck | null = null): void {
     const b = this.base(slot);
     const w = this.words;
     const stateIndex = b + ReplyWord.State;
@@ -106,6 +108,10 @@ export class ReplyTable {
           throw new ReplyTimeoutError(slot, timeoutMs);
         }
         futexParker.wait(w, stateIndex, ReplyState.Pending, Math.min(left, RECHECK_MS));
+        if (giveUp?.() && unanswered(Atomics.load(w, stateIndex))) {
+          Atomics.store(w, b + ReplyWord.Parked, 0);
+          throw new WaitAbandonedError(`the reply in slot ${slot}`);
+        }
       }
       Atomics.store(w, b + ReplyWord.Parked, 0);
     }

@@ -4,6 +4,7 @@ import { MailboxClosedError, MailboxTimeoutError } from '../../shared/mailbox/er
 import { Mailbox, createMailboxBuffer } from '../../shared/mailbox/mailbox.js';
 import { RECORD_ARGS } from '../../shared/mailbox/layout.js';
 import { newRecord, splitU64, u32, u64, u64Big } from '../../shared/mailbox/record.js';
+import { WaitAbandonedError } from '../../shared/wait-abandoned.js';
 
 function mailbox(capacity: number, park: 'futex' | 'atomics' = 'futex'): Mailbox {
   return new Mailbox(createMailboxBuffer({ capacity, park }), 'test');
@@ -60,6 +61,18 @@ describe('mailbox, one thread', () => {
     }
     expect(mb.tryDequeue(rec)).toBe(false);
     expect(mb.stats().producerWaits).toBeGreaterThan(0);
+  });
+
+  it('a producer waiting on a full mailbox gives up when its give-up check says so, and only then', () => {
+    const mb = mailbox(4);
+    for (let i = 0; i < 4; i++) mb.post(1, i);
+    let asked = 0;
+    mb.giveUpWaitsWhen(() => ++asked >= 3);
+    expect(() => mb.post(1, 99)).toThrow(WaitAbandonedError);
+    expect(asked).toBe(3); // asked after each park; the first two said "keep waiting"
+    expect(mb.stats().depth).toBe(4); // nothing half-posted
+    mb.giveUpWaitsWhen(() => false);
+    expect(() => mb.enqueue(1, [99], 20)).toThrow(MailboxTimeoutError);
   });
 
   it('refuses enqueues once closed and reports closed to the consumer', () => {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { ReplyError, ReplyErrorCode, ReplyTimeoutError } from '../../shared/reply/errors.js';
-import { ReplyState } from '../../shared/reply/layout.js';
+import { ReplyState, ReplyWord } from '../../shared/reply/layout.js';
 import { ReplyTable, createReplyTableBuffer } from '../../shared/reply/reply-table.js';
+import { WaitAbandonedError } from '../../shared/wait-abandoned.js';
 
 function table(slots = 4, payload = 64): ReplyTable {
   return new ReplyTable(createReplyTableBuffer(slots, payload));
@@ -32,6 +33,20 @@ describe('reply slots', () => {
     expect(t.reply(0, second, 2)).toBe(true);
     t.wait(0);
     expect(t.value(0, 0)).toBe(2);
+  });
+
+  it('a requester gives up waiting when its give-up check says so; the next request works', () => {
+    const t = table(2);
+    t.begin(0);
+    let asked = 0;
+    expect(() => t.wait(0, 0, 10_000, () => ++asked >= 2)).toThrow(WaitAbandonedError);
+    expect(asked).toBe(2);
+    expect(t.words[t.base(0) + ReplyWord.Parked]).toBe(0);
+    expect(() => t.wait(0, 0, 10, () => false)).toThrow(ReplyTimeoutError);
+    const id = t.begin(0);
+    expect(t.reply(0, id, 7)).toBe(true);
+    t.wait(0, 0, 10, () => true); // answered: nothing to give up
+    expect(t.value(0, 0)).toBe(7);
   });
 
   it('turns an error answer into a typed ReplyError', () => {

@@ -324,6 +324,28 @@ describe('(d) a mailbox that fills', () => {
     await exited(flood);
   });
 
+  // Hardening finding 5: a vCPU waiting on a hung device (for a read's reply, for room in its
+  // mailbox or for posted writes) gave up only when the supervisor terminated it, so a hung device
+  // cost vm.stop() the stop timeout twice (vCPUs, then devices), about 10 s. The vCPU now gives up
+  // its waits when the VM stops, and only the device's own stage waits out the timeout.
+  it('a vCPU waiting on a hung device leaves when the VM stops; only the device waits out the stop timeout', async () => {
+    const before = engineThreads().length;
+    vm = await Vm.create({ ramMiB: 32, devices: [tiny], workload: { name: 'desktop', frames: 1_000_000 }, testFaults: { devices: { 0: { stall: { afterMmio: 200, ms: 60_000 } } } } });
+    // The device stalls within its first frames; the vCPU then waits on it (too stuck to answer
+    // stats, so there is nothing to poll).
+    await new Promise((r) => setTimeout(r, 1000));
+    const t0 = performance.now();
+    let vcpuGoneMs = -1;
+    const watch = setInterval(() => {
+      if (vcpuGoneMs < 0 && !vm!.supervisor.liveActors().includes('vcpu0')) vcpuGoneMs = performance.now() - t0;
+    }, 5);
+    const ms = await stopCleanly(vm, before, 5000 + 3000);
+    clearInterval(watch);
+    expect(vcpuGoneMs).toBeGreaterThanOrEqual(0);
+    expect(vcpuGoneMs).toBeLessThan(2500); // left by itself, not terminated at the 5 s stop timeout
+    expect(ms).toBeGreaterThanOrEqual(4900); // the device itself is hung: its stage times out
+  });
+
   // Found by this test: an engine thread blocked posting into the full mailbox of a hung device
   // actor was never released (the hung worker's teardown joins the engine's threads), so stop()
   // never returned. The supervisor now closes a hung actor's mailbox before terminating it. Runs
