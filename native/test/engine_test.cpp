@@ -878,6 +878,34 @@ PVG_TEST("engine: the callback watchdog fails an unanswered callback and the rin
   CHECK_FAILURES(fail);
 }
 
+// The watchdog used to count in 100 ms slices, so a 110 ms timeout fired at 200 ms. Each round's
+// overshoot is the failure's time (command to fence) past the timeout; the least of three rounds
+// is robust to a noisy machine's scheduling, and the old code could not go below 90 ms.
+PVG_TEST("engine: the callback watchdog fires at its timeout, not at the next wait slice") {
+  constexpr int64_t kTimeout = 110'000'000;
+  Rig rig(RigOptions{.vcpus = 1, .poolThreads = 2, .callbackTimeoutNs = kTimeout});
+  Failures fail;
+  Vcpu cpu(rig, 0, fail);
+  Guest g(rig, cpu, fail);
+  PVG_REQUIRE(setUp(g));
+  PVG_REQUIRE(g.waitIdle());
+  rig.actor->silent.store(true);
+  int64_t leastOvershoot = INT64_MAX;
+  for (uint32_t round = 0; round < 3; ++round) {
+    const int64_t t0 = now();
+    g.command(P::OpCtxCreate, {2 + round, lo(kMiB), hi(kMiB)});
+    g.command(P::OpFence, {10 + round, 0});
+    PVG_CHECK(g.waitFence(10 + round));
+    const int64_t took = now() - t0;
+    PVG_CHECK(took >= kTimeout);  // never early
+    leastOvershoot = std::min(leastOvershoot, took - kTimeout);
+  }
+  PVG_CHECK(leastOvershoot < 50'000'000);
+  PVG_CHECK(rig.host->unavailable() == 3);
+  rig.shutdown();
+  CHECK_FAILURES(fail);
+}
+
 // ------------------------------------------------------------------ (d) hostile commands
 
 namespace {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/deadline.h"
 #include "core/futex.h"
 #include "core/mmio_completion_layout.h"
 #include "engine/records.h"
@@ -87,9 +88,11 @@ MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint3
     unavailable_.fetch_add(1);
     return answer;
   }
-  int64_t waited = 0;
+  // The watchdog counts from the post, to the nanosecond: a slice ends early at the deadline.
+  const Deadline overdueAt(c_.callbackTimeoutNs);
   for (;;) {
-    ReplyResult r = c_.replies.wait(*slot, kSpin, kSliceNs);
+    const int64_t left = overdueAt.remainingNs();
+    ReplyResult r = c_.replies.wait(*slot, kSpin, left < 0 ? kSliceNs : std::min(left, kSliceNs));
     if (r.status == ReplyStatus::Replied) {
       latency_.record(monotonicNanos() - posted);
       answer.status = HostStatus::Ok;
@@ -102,9 +105,7 @@ MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint3
       answer.status = r.errorCode == kRefused ? HostStatus::Refused : HostStatus::Unavailable;
       break;
     }
-    waited += kSliceNs;
-    const bool overdue = c_.callbackTimeoutNs >= 0 && waited >= c_.callbackTimeoutNs;
-    if (r.status != ReplyStatus::TimedOut || down_.load() || overdue) {
+    if (r.status != ReplyStatus::TimedOut || down_.load() || overdueAt.expired()) {
       c_.replies.cancel(*slot);
       answer.status = HostStatus::Unavailable;
       break;
