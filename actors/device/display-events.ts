@@ -1,13 +1,27 @@
 // Hands the engine's display events to the compositor actor. The device actor never blocks
 // (DESIGN.md rule 3): a record the compositor's mailbox cannot take now waits in an ordered
-// backlog, retried from the idle hook, so events are never lost and never reordered.
+// backlog, retried from the idle hook, so events are never reordered.
+//
+// The backlog is bounded: while records wait, a newer event of a kind that only states "what is
+// now" (a mode, a new frame to encode, the cursor's glyph, visibility or position) supersedes the
+// older one of the same kind and display still waiting, which is dropped (counted in
+// `coalesced`). Encode answers are never dropped: the compositor has at most one encode in
+// flight per display, so they are bounded by its own requests. A stalled compositor thus costs
+// at most a handful of records per display, whatever the guest does meanwhile.
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { CompositorKind } from '../compositor/messages.js';
 
+interface Waiting {
+  kind: CompositorKind;
+  /** [device, display, ...]: what the compositor's mailbox gets. */
+  args: number[];
+}
+
 export class DisplayEvents {
-  private readonly backlog: { kind: number; args: number[] }[] = [];
+  private readonly backlog: Waiting[] = [];
   forwarded = 0;
   backlogged = 0;
+  coalesced = 0;
 
   constructor(
     private readonly compositor: Mailbox,
@@ -38,6 +52,11 @@ export class DisplayEvents {
     this.post(CompositorKind.CursorMove, [display, x, y]);
   }
 
+  /** Records waiting for room in the compositor's mailbox. */
+  get waiting(): number {
+    return this.backlog.length;
+  }
+
   /** Retries the backlog; true while some of it is still waiting. */
   flush(): boolean {
     const b = this.backlog;
@@ -55,6 +74,15 @@ export class DisplayEvents {
       return;
     }
     this.backlogged++;
+    if (kind !== CompositorKind.EncodeDone) this.dropSuperseded(kind, args[0]!);
     this.backlog.push({ kind, args: record });
+  }
+
+  /** Drops the waiting event this one supersedes (at most one: each push drops its predecessor). */
+  private dropSuperseded(kind: CompositorKind, display: number): void {
+    const at = this.backlog.findIndex((w) => w.kind === kind && w.args[1] === display);
+    if (at < 0) return;
+    this.backlog.splice(at, 1);
+    this.coalesced++;
   }
 }
