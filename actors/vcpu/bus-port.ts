@@ -58,6 +58,8 @@ export class VcpuBusPort implements MmioPort {
   /** Where MMIO reads are traced (spans and flow arrows); null: not traced. */
   trace: TraceRingWriter | null = null;
   private readonly latency = new Float64Array(READ_LATENCY_BUCKETS);
+  /** read()'s [lo, hi]: one array, no allocation per read. */
+  private readonly halves = new Uint32Array(2);
   private latencyCount = 0;
   private latencyTotalUs = 0;
 
@@ -97,13 +99,23 @@ export class VcpuBusPort implements MmioPort {
   }
 
   /**
-   * A read of 1, 2, 4 or 8 bytes. An 8-byte value comes back as hi × 2^32 + lo: exact below
-   * 2^53 (all ones reads as 2^64, the nearest number). Unassigned space reads as all ones.
+   * A read of 1, 2, 4 or 8 bytes as a number: hi × 2^32 + lo, exact below 2^53 (an 8-byte all
+   * ones reads as 2^64, the nearest number). readHalves is exact for every value.
    */
   read(address: number, size: number): number {
+    this.readHalves(address, size, this.halves);
+    return this.halves[1]! * 0x1_0000_0000 + this.halves[0]!;
+  }
+
+  /** A read of 1, 2, 4 or 8 bytes into [lo, hi], exact. Unassigned space reads as all ones. */
+  readHalves(address: number, size: number, into: Uint32Array): void {
     const d = this.decode(address, size, 'read');
     this.reads++;
-    if (!d.ok) return size === 8 ? 0xffffffff * 0x1_0000_0000 + 0xffffffff : 2 ** (8 * size) - 1;
+    if (!d.ok) {
+      into[0] = size >= 4 ? 0xffffffff : 2 ** (8 * size) - 1;
+      into[1] = size === 8 ? 0xffffffff : 0;
+      return;
+    }
     // A read observes every earlier write of this vCPU: let posted writes finish first.
     this.writes.waitUntilOutstandingAtMost(0);
     const slot = this.slot;
@@ -111,30 +123,37 @@ export class VcpuBusPort implements MmioPort {
     const posted = performance.now();
     const traceStart = this.trace ? monotonicMicros() : 0;
     d.window.target.device.mailbox.post(DeviceKind.MmioRead, d.window.target.window, d.offset >>> 0, Math.floor(d.offset / 0x1_0000_0000), size, this.vcpu, slot, id);
-    const value = this.finishRead(slot);
+    this.replies.wait(slot, 2000, 30_000, this.giveUp);
+    into[0] = this.replies.value(slot, 0);
+    into[1] = this.replies.value(slot, 1);
     const us = (performance.now() - posted) * 1000;
     if (this.trace) {
       // The read as a span, and a flow arrow through the device actor and the engine back here
       // (its ends just inside the span, which Perfetto binds them to).
       const flow = mmioFlowId(this.vcpu, id);
       const end = monotonicMicros();
-      this.trace.write(TRACE_EVENTS.apple_gfx_read, TracePhase.Complete, traceStart, end - traceStart, d.offset, value);
+      this.trace.write(TRACE_EVENTS.apple_gfx_read, TracePhase.Complete, traceStart, end - traceStart, d.offset, into[1]! * 0x1_0000_0000 + into[0]!);
       this.trace.flowStart(TRACE_EVENTS.request, flow, traceStart + FLOW_INSET_US);
       this.trace.flowEnd(TRACE_EVENTS.request, flow, end - FLOW_INSET_US);
     }
     this.latency[latencyBucket(us)]!++;
     this.latencyCount++;
     this.latencyTotalUs += us;
-    return value;
   }
 
+  /** A write of a number (exact below 2^53; writeHalves is exact for every value). */
   write(address: number, size: number, value: number): void {
+    this.writeHalves(address, size, value >>> 0, Math.floor(value / 0x1_0000_0000) >>> 0);
+  }
+
+  /** A write of 1, 2, 4 or 8 bytes given as its two 32-bit halves. */
+  writeHalves(address: number, size: number, lo: number, hi: number): void {
     const d = this.decode(address, size, 'write');
     if (!d.ok) return;
     this.writesIssued++;
     this.writes.beforeWrite();
     const t = d.window.target;
-    t.device.mailbox.post(DeviceKind.MmioWrite, t.window, d.offset >>> 0, Math.floor(d.offset / 0x1_0000_0000), size, value >>> 0, Math.floor(value / 0x1_0000_0000) >>> 0, this.vcpu);
+    t.device.mailbox.post(DeviceKind.MmioWrite, t.window, d.offset >>> 0, Math.floor(d.offset / 0x1_0000_0000), size, lo >>> 0, hi >>> 0, this.vcpu);
     this.writes.afterWrite();
   }
 
@@ -149,13 +168,6 @@ export class VcpuBusPort implements MmioPort {
       reads: this.reads, writes: this.writesIssued, unassignedReads: s.unassignedReads, unassignedWrites: s.unassignedWrites, badAccesses: s.badAccesses,
       readLatency: { count: this.latencyCount, totalUs: this.latencyTotalUs, buckets: Array.from(this.latency) },
     };
-  }
-
-  private finishRead(slot: number): number {
-    this.replies.wait(slot, 2000, 30_000, this.giveUp);
-    const lo = this.replies.value(slot, 0);
-    const hi = this.replies.value(slot, 1);
-    return hi * 0x1_0000_0000 + lo;
   }
 
   /**

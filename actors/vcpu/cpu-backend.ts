@@ -11,8 +11,12 @@ export interface VcpuServices {
   readonly vcpu: number;
   readonly memory: GuestMemory;
   readonly irq: VcpuIrqState;
+  /** An access as a number: exact below 2^53 (enough for 1, 2 and 4 bytes). */
   mmioRead(address: number, size: number): number;
   mmioWrite(address: number, size: number, value: number): void;
+  /** An access with its value as two 32-bit halves, exact for 8 bytes: read fills [lo, hi]. */
+  mmioReadHalves(address: number, size: number, into: Uint32Array): void;
+  mmioWriteHalves(address: number, size: number, lo: number, hi: number): void;
   /** Tells the interrupt controller the guest finished handling `vector`. */
   endOfInterrupt(vector: number): void;
 }

@@ -43,6 +43,8 @@ export function connectVcpu(config: ExternalVcpuConfig): ConnectedVcpu {
     irq: new VcpuIrqState(config.irqState),
     mmioRead: (a, s) => bus.read(a, s),
     mmioWrite: (a, s, v) => bus.write(a, s, v),
+    mmioReadHalves: (a, s, into) => bus.readHalves(a, s, into),
+    mmioWriteHalves: (a, s, lo, hi) => bus.writeHalves(a, s, lo, hi),
     endOfInterrupt: (vector) => irqMailbox.post(IrqKind.Eoi, config.vcpu, vector),
   };
 }

@@ -36,6 +36,8 @@ await runActor<VcpuControl>((ctx) => {
     irq,
     mmioRead: (a, s) => bus.read(a, s),
     mmioWrite: (a, s, v) => bus.write(a, s, v),
+    mmioReadHalves: (a, s, into) => bus.readHalves(a, s, into),
+    mmioWriteHalves: (a, s, lo, hi) => bus.writeHalves(a, s, lo, hi),
     endOfInterrupt: (vector) => irqMailbox.post(IrqKind.Eoi, config.vcpu, vector),
   };
   // A KVM vCPU is made on first use, on this thread, and kept: KVM cannot destroy one.

@@ -31,7 +31,6 @@ export interface KvmGuestStats extends GuestStats {
 const MAX_MARKS = 16;
 const HYPERCALL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Hypercall).map(([name, offset]) => [offset, name]));
 
-const TWO_32 = 0x1_0000_0000;
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 export class KvmGuest implements CpuBackend {
@@ -42,6 +41,8 @@ export class KvmGuest implements CpuBackend {
   private unassignedPorts = 0;
   private readonly marks: KvmGuestStats['marks'] = [];
   private readonly hypercalls: Record<string, number> = { eoi: 0, halt: 0, done: 0, mark: 0, fail: 0 };
+  /** An MMIO read's [lo, hi] (exact for 8 bytes). */
+  private readonly readValue = new Uint32Array(2);
 
   constructor(
     private readonly cpu: VcpuServices,
@@ -130,18 +131,15 @@ export class KvmGuest implements CpuBackend {
       this.vcpu.completeRead(0, 0);
       return;
     }
-    const value = this.cpu.mmioRead(address, size);
-    let hi = Math.floor(value / TWO_32);
-    let lo = value - hi * TWO_32;
-    if (hi >= TWO_32) lo = hi = 0xffffffff; // all ones of an 8-byte read comes back as 2^64
-    this.vcpu.completeRead(lo, hi);
+    this.cpu.mmioReadHalves(address, size, this.readValue);
+    this.vcpu.completeRead(this.readValue[0]!, this.readValue[1]!);
   }
 
   private mmioWrite(address: number, size: number, lo: number, hi: number): void {
     if (this.inReadOnlyMemory(address)) {
       throw new KvmGuestFault(`write of ${size} bytes to read-only memory at ${hex(address)} (${this.where()})`);
     }
-    this.cpu.mmioWrite(address, size, hi * TWO_32 + lo);
+    this.cpu.mmioWriteHalves(address, size, lo, hi);
   }
 
   private hypercall(call: number, value: number): StepOutcome {
