@@ -12,6 +12,9 @@ import { StatusTicker } from './status-ticker.js';
 import { summarize } from './summary.js';
 import { UsageError, cpuFlag, integerFlag, percentFlag, threadingFlag } from './usage.js';
 
+/** How long the CLI waits for the compositor to take the guests' last frames before the summary. */
+const SETTLE_TIMEOUT_MS = 10_000;
+
 export const RUN_HELP = `usage: pvg-vmm run [options]
 
 Boots a VM (by default one vCPU and one apple-gfx-mmio device with one display) and runs a
@@ -161,9 +164,20 @@ export async function run(argv: string[]): Promise<number> {
   try {
     await Promise.race([vm.whenGuestsDone(), failed, stopSignal]);
     drawn = performance.now() - started;
+    // The guests are done; let the compositor take their last frames, so the summary (and a
+    // snapshot) shows all of them, not what it had got to when the last fence came back.
+    let settled = false;
+    if (!failure && !interrupted) {
+      try {
+        await vm.settle(SETTLE_TIMEOUT_MS);
+        settled = true;
+      } catch (err) {
+        say(`the display did not settle (${(err as Error).message}): the summary shows the frames it had`);
+      }
+    }
     if (parsed.snapshot && !failure && !interrupted) {
       try {
-        await vm.settle();
+        if (!settled) throw new Error('the display did not settle');
         await vm.snapshot(parsed.snapshot);
         say(`snapshot written to ${parsed.snapshot}`);
       } catch (err) {

@@ -379,10 +379,11 @@ export class Vm extends EventEmitter<VmEvents> {
       const [devices, compositor] = await Promise.all([Promise.all(this.devices.map((d) => d.control.stats())), this.compositor!.control.stats()]);
       const settled = devices.every((d, i) => {
         const shown = compositor.displays.filter((s) => s.device === i);
-        // Every present reached the compositor, and its last frame is encoded and kept. (An
-        // encode request may stay outstanding: the engine holds it until something new is presented.)
-        return d.engine !== null && shown.reduce((n, s) => n + s.frames, 0) === d.engine.presents &&
-          shown.every((s) => s.lastFrameSeq === s.frames);
+        // Every present reached the compositor (as a new-frame event, or one the device actor
+        // coalesced into a newer one), and the newest frame is encoded and kept. (An encode
+        // request may stay outstanding: the engine holds it until something new is presented.)
+        return d.engine !== null && shown.reduce((n, s) => n + s.frames, 0) + d.displayEvents.coalescedFrames === d.engine.presents &&
+          shown.every((s) => s.lastFrameSeq === s.announcedFrameSeq);
       });
       if (settled) return;
       if (performance.now() > deadline) throw new Error(`frames not settled after ${timeoutMs} ms`);

@@ -50,7 +50,7 @@ export class DisplayFrames implements FramebufferSource {
   private lastPending = 0;
   private readonly counts = {
     frames: 0, encodes: 0, coalesced: 0, staleEncodes: 0, encodeRetries: 0, damageRects: 0, pixelsCopied: 0,
-    lastFrameSeq: 0, glyphs: 0, tornGlyphReads: 0, maxEncodeMs: 0, frameStores: 0,
+    lastFrameSeq: 0, announcedFrameSeq: 0, glyphs: 0, tornGlyphReads: 0, maxEncodeMs: 0, frameStores: 0,
   };
   private storeId = 0;
   private nextStoreId = 1;
@@ -113,8 +113,9 @@ export class DisplayFrames implements FramebufferSource {
     this.want();
   }
 
-  onNewFrame(): void {
+  onNewFrame(frameSeq: number): void {
     this.counts.frames++;
+    this.counts.announcedFrameSeq = frameSeq;
     this.want();
   }
 
@@ -220,7 +221,7 @@ export class DisplayFrames implements FramebufferSource {
       mode: this.widthNow === 0 ? null : { width: this.widthNow, height: this.heightNow },
       generation: this.generation,
       frames: c.frames, encodes: c.encodes, coalesced: c.coalesced, staleEncodes: c.staleEncodes, encodeRetries: c.encodeRetries, frameStores: c.frameStores, heldStores: this.held.size,
-      damageRects: c.damageRects, pixelsCopied: c.pixelsCopied, lastFrameSeq: c.lastFrameSeq, maxEncodeMs: c.maxEncodeMs,
+      damageRects: c.damageRects, pixelsCopied: c.pixelsCopied, lastFrameSeq: c.lastFrameSeq, announcedFrameSeq: c.announcedFrameSeq, maxEncodeMs: c.maxEncodeMs,
       busy: this.inFlight || this.pending || this.unsent,
       cursor: { ...this.pointer, glyphs: c.glyphs, tornGlyphReads: c.tornGlyphReads },
     };

@@ -69,7 +69,10 @@ export interface CompositorDisplayStats {
   damageRects: number;
   /** Pixels copied from the engine's surface into the kept frame. */
   pixelsCopied: number;
+  /** The engine's frame sequence of the last encode kept. */
   lastFrameSeq: number;
+  /** The frame sequence of the newest new-frame event (every present's, even when the device actor coalesced some). */
+  announcedFrameSeq: number;
   /** The longest an encode took, request to answer (ms). */
   maxEncodeMs: number;
   /**

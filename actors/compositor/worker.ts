@@ -66,7 +66,7 @@ await runActor<CompositorControl>((ctx) => {
         if (wanted()) tell({ type: 'modeChange', device: d.config.device, display: d.config.display, width: u32(a, 2), height: u32(a, 3), generation: u32(a, 4) });
         return;
       case CompositorKind.NewFrame:
-        d.onNewFrame();
+        d.onNewFrame(u32(a, 2));
         return;
       case CompositorKind.EncodeDone:
         ctx.trace?.instant(TRACE_EVENTS.compositor_encode_done, u32(a, 1), u32(a, 4));

@@ -22,6 +22,8 @@ export class DisplayEvents {
   forwarded = 0;
   backlogged = 0;
   coalesced = 0;
+  /** Of those, new-frame events: the compositor saw that many fewer presents than the engine made. */
+  coalescedFrames = 0;
 
   constructor(
     private readonly compositor: Mailbox,
@@ -84,5 +86,6 @@ export class DisplayEvents {
     if (at < 0) return;
     this.backlog.splice(at, 1);
     this.coalesced++;
+    if (kind === CompositorKind.NewFrame) this.coalescedFrames++;
   }
 }

@@ -75,8 +75,8 @@ export interface DeviceStats {
   interrupts: { raised: number; delivered: number; droppedWhileDisabled: number };
   tasks: TaskSpaceStats;
   displays: DeviceDisplayStats[];
-  /** Display events forwarded to the compositor. backlogged: waited for room in the compositor's mailbox; coalesced: superseded while waiting, dropped; waiting: in the backlog now. */
-  displayEvents: { forwarded: number; backlogged: number; coalesced: number; waiting: number };
+  /** Display events forwarded to the compositor. backlogged: waited for room in the compositor's mailbox; coalesced: superseded while waiting, dropped (coalescedFrames: new-frame events among them); waiting: in the backlog now. */
+  displayEvents: { forwarded: number; backlogged: number; coalesced: number; coalescedFrames: number; waiting: number };
   engine: import('../../shared/native/types.js').EngineStats | null;
   mailbox: MailboxStats;
 }

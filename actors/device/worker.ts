@@ -195,7 +195,7 @@ await runActor<DeviceControl>((ctx) => {
         interrupts: { raised: irq.raised, delivered: irq.delivered, droppedWhileDisabled: irq.droppedWhileDisabled },
         tasks: tasks.stats(),
         displays: config.displays.map((d, i) => ({ serial: d.serial, mode: modes[i] ?? null, cursorGlyphs: cursorGlyphs[i]! })),
-        displayEvents: { forwarded: display.forwarded, backlogged: display.backlogged, coalesced: display.coalesced, waiting: display.waiting },
+        displayEvents: { forwarded: display.forwarded, backlogged: display.backlogged, coalesced: display.coalesced, coalescedFrames: display.coalescedFrames, waiting: display.waiting },
         engine: engine.stats(),
         mailbox: ctx.mailbox.stats(),
       }),

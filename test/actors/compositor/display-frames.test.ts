@@ -50,7 +50,8 @@ function rig(maxW = 64, maxH = 48) {
     events.push(`done ${req.surface}`);
     frames.onEncodeDone(generation ?? req.generation, status, frameSeq, req.surface);
   };
-  const newFrame = () => frames.onNewFrame();
+  let presented = 0;
+  const newFrame = () => frames.onNewFrame(++presented);
   return { frames, sink, newFrame, requests, events, damage, cursor: new CursorSlot(cursor), engineEncodes, refuse: (v: boolean) => (accept = !v) };
 }
 
