@@ -15,13 +15,18 @@
 // a leak or any other report only if no frame of it is ours and all are Node's or the C/C++
 // runtimes'; anything else fails the run. TSan's own suppressions are not used: they drop a
 // whole report as soon as any one frame matches, which could hide a race of ours.
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import { sanitizerReports } from './sanitizers/reports.mjs';
+import { SANITIZERS, SanitizerSetupError, buildTypeScript, findRuntime, launcher, npmRun, root, runChild } from './sanitizers/runtime.mjs';
+
+export { classifyRace, sanitizerReports } from './sanitizers/reports.mjs';
+
+const TAG = 'e2e-sanitizers';
+
 const USAGE = `usage: npm run test:e2e:sanitizers -- [options]
 
 Runs a VM end to end (pvg-vmm run: 2 devices; the desktop workload on apple-gfx-mmio, the hostile
@@ -51,40 +56,6 @@ const RUNS = [
 ];
 const DEVICES = 2;
 const RUN_TIMEOUT_MS = 300_000;
-const ASAN_EXIT = 23; // ASan/LSan's exit status here (reports are then read and classified)
-const TSAN_EXIT = 66;
-const SANITIZERS = {
-  address: {
-    dir: 'build-asan',
-    runtime: 'libasan.so',
-    env: {
-      // Leaks checked at exit (LSan); the first memory error ends the process; UBSan is built
-      // with -fno-sanitize-recover, so its first report ends it too.
-      ASAN_OPTIONS: `detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=${ASAN_EXIT}`,
-      UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
-    },
-    exitCode: ASAN_EXIT,
-  },
-  thread: {
-    dir: 'build-tsan',
-    runtime: 'libtsan.so',
-    env: {
-      // Go on after a report, so that Node's own reports do not end the run before ours could
-      // show; every report is classified afterwards. A longer history restores more previous
-      // access stacks (a stack that cannot be restored shows no frames, ours included).
-      TSAN_OPTIONS: `halt_on_error=0:exitcode=${TSAN_EXIT}:history_size=4:second_deadlock_stack=1`,
-    },
-    exitCode: TSAN_EXIT,
-  },
-};
-
-// Frames of ours: the addon's module, our sources, our namespace, node-addon-api compiled into it.
-const OURS = /pvg_native\.node|\/native\/(src|test|fuzz|guest)\/|\bpvg::|node-addon-api|\bNapi::/;
-// Modules a tolerated report may name: Node (V8, libuv, OpenSSL are linked into it), the
-// sanitizer runtime and the C/C++ runtimes; RUNTIME_MODULES are the latter (skipped to find the
-// code that made an access: memcpy, free, strdup, pthread_* are not who raced).
-const RUNTIME_MODULES = /^(libtsan\.so[.\d]*|libasan\.so[.\d]*|libubsan\.so[.\d]*|libc\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libm\.so\.6|ld-linux-x86-64\.so\.2)$/;
-const FOREIGN_MODULES = new RegExp(`^node$|${RUNTIME_MODULES.source}`);
 
 function fail(message) {
   console.error(`e2e-sanitizers: ${message}`);
@@ -131,200 +102,6 @@ function parse() {
   return { sanitizers, frames, addonDir };
 }
 
-// ------------------------------------------------------------------ building
-
-function newestMtime(dir, filter) {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full, filter));
-    else if (filter(entry.name)) newest = Math.max(newest, fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-// npm run SCRIPT, quietly unless it fails.
-function npmRun(script, env, what) {
-  const start = Date.now();
-  const r = spawnSync('npm', ['run', '--silent', script], { cwd: root, env, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (r.status !== 0) {
-    process.stderr.write(`${r.stdout ?? ''}${r.stderr ?? ''}`);
-    fail(`${what} failed (npm run ${script}: exit ${r.status ?? r.signal})`);
-  }
-  console.log(`e2e-sanitizers: ${what}: ${((Date.now() - start) / 1000).toFixed(1)} s`);
-}
-
-function buildTypeScript() {
-  const main = path.join(root, 'dist', 'cli', 'main.js');
-  const built = fs.existsSync(main) ? fs.statSync(main).mtimeMs : 0;
-  const sources = ['actors', 'cli', 'shared', 'vmm', 'bench', 'test'].map((d) => path.join(root, d)).filter((d) => fs.existsSync(d));
-  const newest = Math.max(fs.statSync(path.join(root, 'index.ts')).mtimeMs, ...sources.map((d) => newestMtime(d, (n) => n.endsWith('.ts'))));
-  if (built > newest) return;
-  npmRun('build', process.env, built === 0 ? 'TypeScript build (dist/ missing)' : 'TypeScript build (dist/ older than the sources)');
-}
-
-// The sanitizer runtime to preload: the one of the compiler that built the addon, which must be
-// the one the addon itself was linked against.
-function findRuntime(sanitizer, dir) {
-  const { runtime } = SANITIZERS[sanitizer];
-  const addon = path.join(root, dir, 'Release', 'pvg_native.node');
-  if (!fs.existsSync(addon)) fail(`${addon} does not exist`);
-  let compiler = 'g++';
-  const cache = path.join(root, dir, 'CMakeCache.txt');
-  if (fs.existsSync(cache)) {
-    const m = /^CMAKE_CXX_COMPILER:[A-Z]+=(.+)$/m.exec(fs.readFileSync(cache, 'utf8'));
-    if (m) compiler = m[1].trim();
-  }
-  const printed = spawnSync(compiler, [`-print-file-name=${runtime}`], { encoding: 'utf8' });
-  const file = (printed.stdout ?? '').trim();
-  if (printed.status !== 0 || !path.isAbsolute(file) || !fs.existsSync(file)) {
-    fail(`${compiler} does not know ${runtime} (got "${file}"); install the compiler's sanitizer runtime`);
-  }
-  const ldd = spawnSync('ldd', [addon], { encoding: 'utf8' });
-  const linked = new RegExp(`^\\s*${runtime.replace('.so', '\\.so')}[.\\d]*\\s*=>\\s*(\\S+)`, 'm').exec(ldd.stdout ?? '');
-  if (!linked) fail(`${addon} is not linked against ${runtime} (ldd): was it built with PVG_SANITIZE=${sanitizer}?`);
-  if (fs.realpathSync(linked[1]) !== fs.realpathSync(file)) {
-    fail(`${compiler} gives ${file} (${fs.realpathSync(file)}), but the addon is linked against ${linked[1]}`);
-  }
-  return { file, compiler, addon };
-}
-
-// ------------------------------------------------------------------ running
-
-function runChild(args, env, prefix, timeoutMs) {
-  return new Promise((resolve) => {
-    const start = Date.now();
-    const [cmd, ...rest] = [...prefix, process.execPath, ...args];
-    const child = spawn(cmd, rest, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      resolve({ code, signal, out, timedOut, seconds: (Date.now() - start) / 1000 });
-    });
-  });
-}
-
-// Loads the addon in a bare Node with the runtime preloaded. TSan maps its shadow memory at fixed
-// addresses; with a high ASLR entropy a library can land in it ("unexpected memory mapping"):
-// then try again without ASLR (setarch -R), as the sanitizer's documentation advises.
-async function launcher(sanitizer, env, addon) {
-  const probeArgs = ['-e', `require(${JSON.stringify(addon)})`];
-  const works = (r) => r.code === 0 && sanitizerReports(r.out).length === 0 && !/Sanitizer|unexpected memory mapping/.test(r.out);
-  const probe = await runChild(probeArgs, env, [], 60_000);
-  if (works(probe)) return [];
-  const arch = spawnSync('uname', ['-m'], { encoding: 'utf8' }).stdout.trim();
-  const prefix = ['setarch', arch, '-R'];
-  const again = await runChild(probeArgs, env, prefix, 60_000);
-  if (works(again)) {
-    console.log(`e2e-sanitizers: ${sanitizer}: Node does not start with the runtime preloaded; running under setarch -R (no ASLR)`);
-    return prefix;
-  }
-  process.stderr.write(`${probe.out.slice(-3000)}\n---- under setarch -R ----\n${again.out.slice(-3000)}\n`);
-  fail(`${sanitizer}: Node cannot load the addon with the sanitizer runtime preloaded, with or without ASLR (exit ${probe.code ?? probe.signal}, then ${again.code ?? again.signal})`);
-}
-
-// Where a report happened, for the tally: the function of its SUMMARY line (or of a leak's first
-// frame past the allocator), without arguments or addresses.
-function where(body) {
-  const summary = /^SUMMARY: \w+Sanitizer: .*? in (.+)$/m.exec(body)?.[1] ?? / #1 0x[0-9a-f]+ in (.+)$/m.exec(body)?.[1] ?? '?';
-  return summary.replace(/\s*\(\/[^)]*\+0x[0-9a-f]+\)$/, '').replace(/\(.*$/, '').replace(/ \S+:\d+(:\d+)?$/, '').trim();
-}
-
-// The module of a frame line ("... (pvg_native.node+0x25c0e)"), or '' if it names none.
-function frameModule(frame) {
-  const m = /\(([^()\s]+?)\+0x[0-9a-f]+\)\s*$/.exec(frame);
-  return m ? path.basename(m[1]) : '';
-}
-
-// Classifies a TSan data race by its stacks: the two accesses and the racy memory's location.
-// In each, the innermost frame outside the sanitizer and C/C++ runtimes is the code that made the
-// access (or the allocation); if it is ours anywhere, the race is ours. A race made by Node's code
-// on Node's memory is Node's, even when our frames appear further down (a call of ours into
-// Node-API during which V8 did the racing work): tolerated, but told apart ('node-via-ours'). An
-// access whose stack TSan could not restore ("[failed to restore the stack]") is Node's only if
-// the memory is a heap block Node's code allocated, or Node's code is freeing it; otherwise the
-// race is 'unknown' (fails).
-export function classifyRace(body) {
-  const sections = [];
-  for (const line of body.split('\n')) {
-    if (/^ {2}\S/.test(line)) sections.push({ head: line, frames: [] });
-    else if (/^ {4}#\d+ /.test(line) && sections.length > 0) sections.at(-1).frames.push(line);
-  }
-  let deeper = false, unrestored = false, nodeMemory = false;
-  for (const { head, frames } of sections) {
-    const kind = /^ {2}(Previous )?(atomic )?(read|write)\b/i.test(head) ? 'access' : /^ {2}Location is/.test(head) ? 'location' : 'other';
-    if (kind === 'other') continue;  // threads' creation, mutexes: who made them is not who raced
-    if (frames.length === 0) {
-      if (OURS.test(head)) return 'ours';  // a global of ours
-      if (kind === 'access') unrestored = true;
-      continue;
-    }
-    const inner = frames.find((f) => !RUNTIME_MODULES.test(frameModule(f)));
-    if (inner === undefined) return 'unknown';  // only runtime frames: cannot tell whose
-    if (OURS.test(inner)) return 'ours';
-    if (!FOREIGN_MODULES.test(frameModule(inner))) return 'unknown';
-    if (kind === 'location' && /heap block/.test(head)) nodeMemory = true;
-    // Node's code freeing a block (operator delete / free under a frame of Node's) owns it: V8
-    // deleting its own objects races its own uninstrumented writes, whose stack is often lost.
-    if (kind === 'access' && /\b(operator delete|free)\b/.test(frames[0] ?? '') && FOREIGN_MODULES.test(frameModule(inner))) nodeMemory = true;
-    if (frames.some((f) => OURS.test(f))) deeper = true;
-  }
-  if (unrestored && !nodeMemory) return 'unknown';
-  return deeper ? 'node-via-ours' : 'node';
-}
-
-// Splits the output into sanitizer reports, each classified: 'ours' (fails the run), 'node' or
-// 'node-via-ours' (tolerated), 'unknown' (fails the run: neither ours nor only Node's).
-export function sanitizerReports(text) {
-  const reports = [];
-  const lines = text.split('\n');
-  const classify = (kind, body) => {
-    const modules = [...body.matchAll(/\(([^()\s]+?)\+0x[0-9a-f]+\)/g)].map((m) => path.basename(m[1]));
-    let verdict = 'node';
-    if (kind === 'tsan data race') verdict = classifyRace(body);
-    else if (OURS.test(body)) verdict = 'ours';  // leaks, thread leaks, mutex misuse: any frame of ours
-    else if (modules.length === 0 || !modules.every((m) => FOREIGN_MODULES.test(m))) verdict = 'unknown';
-    reports.push({ kind, verdict, where: where(body), body });
-  };
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (/^WARNING: ThreadSanitizer: /.test(line)) {
-      // ==================\nWARNING: ThreadSanitizer: KIND ...\n ... SUMMARY ...\n==================
-      let j = i + 1;
-      while (j < lines.length && lines[j] !== '==================') j++;
-      classify(`tsan ${line.replace(/^WARNING: ThreadSanitizer: /, '').replace(/\s*\(pid=\d+\)/, '')}`, lines.slice(i, j).join('\n'));
-      i = j;
-    } else if (/ERROR: LeakSanitizer: detected memory leaks/.test(line)) {
-      // One report per leak ("Direct leak of ..." up to the next blank line), up to the SUMMARY.
-      let j = i + 1;
-      for (; j < lines.length && !/^SUMMARY: /.test(lines[j]); j++) {
-        if (!/^(Direct|Indirect) leak of /.test(lines[j])) continue;
-        let k = j + 1;
-        while (k < lines.length && lines[k].trim() !== '') k++;
-        classify('leak', lines.slice(j, k).join('\n'));
-        j = k;
-      }
-      i = j;
-    } else if (/ERROR: AddressSanitizer: |runtime error: |(ERROR|FATAL): ThreadSanitizer|Sanitizer CHECK failed|AddressSanitizer: nested bug/.test(line)) {
-      // A memory error, undefined behaviour, a sanitizer failure: never tolerated.
-      let j = i + 1;
-      while (j < lines.length && !/^SUMMARY: /.test(lines[j]) && j < i + 200) j++;
-      const body = lines.slice(i, j + 1).join('\n');
-      reports.push({ kind: 'error', verdict: 'ours', where: line.trim(), body });
-      i = j;
-    }
-  }
-  return reports;
-}
-
 // The run's summary (cli/summary.ts): every vCPU done with all its frames, the right workload.
 export function checkSummary(out, workload, frames) {
   const problems = [];
@@ -358,11 +135,11 @@ function kvmUsable() {
 async function runSanitizer(sanitizer, frames, addonDir) {
   const s = SANITIZERS[sanitizer];
   const dir = addonDir ?? s.dir;
-  if (!addonDir) npmRun('build:native', { ...process.env, PVG_SANITIZE: sanitizer }, `${sanitizer}: addon build (${dir}/, incremental)`);
+  if (!addonDir) npmRun('build:native', { ...process.env, PVG_SANITIZE: sanitizer }, `${sanitizer}: addon build (${dir}/, incremental)`, TAG);
   const runtime = findRuntime(sanitizer, dir);
   console.log(`e2e-sanitizers: ${sanitizer}: ${path.relative(root, runtime.addon)} with ${runtime.file} preloaded (${runtime.compiler})`);
   const env = { ...process.env, LD_PRELOAD: runtime.file, PVG_NATIVE_BUILD: dir, ...s.env };
-  const prefix = await launcher(sanitizer, env, runtime.addon);
+  const prefix = await launcher(sanitizer, env, runtime.addon, TAG);
   const logDir = path.join(root, 'build-e2e-sanitizers');
   fs.mkdirSync(logDir, { recursive: true });
   let ok = true;
@@ -411,11 +188,16 @@ async function runSanitizer(sanitizer, frames, addonDir) {
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { sanitizers, frames, addonDir } = parse();
   const start = Date.now();
-  buildTypeScript();
   let ok = true;
+  try {
+    buildTypeScript(TAG);
+  } catch (err) {
+    if (err instanceof SanitizerSetupError) fail(err.message);
+    throw err;
+  }
   for (const sanitizer of sanitizers) {
     const t = Date.now();
-    const passed = await runSanitizer(sanitizer, frames, addonDir);
+    const passed = await runSanitizer(sanitizer, frames, addonDir).catch((err) => (err instanceof SanitizerSetupError ? fail(err.message) : Promise.reject(err)));
     console.log(`e2e-sanitizers: ${sanitizer}: ${passed ? 'pass' : 'FAIL'} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
     ok &&= passed;
   }

@@ -92,7 +92,7 @@ async function main(): Promise<number> {
     const peak = analysis.heldPeak;
     console.log(`\nheld before each sample's collections, at worst after warm-up: rss ${peak.rssBytes === null ? 'n/a' : `${mib(peak.rssBytes)} MiB`}, native heap ${peak.nativeBytes === null ? 'n/a' : `${mib(peak.nativeBytes)} MiB`}` +
       (soak.workerGc ? ' (garbage the workers had not collected yet included)' : ''));
-    if (!run.nativeHeap) console.log('native heap: not measured (no glibc mallinfo2 in this C library)');
+    if (!run.nativeHeap) console.log('native heap: not measured (no glibc mallinfo2 here: another C library, or the allocator of a sanitizer)');
     console.log('');
     if (run.fault) console.log(`FAULT: ${run.fault}`);
     if (run.interrupted) console.log(`interrupted after ${run.framesDone} of ${soak.frames} frames`);

@@ -32,8 +32,8 @@ function fixture(over: Partial<KvmBenchResult> = {}): KvmBenchResult {
     paths: { raw_exit: path(20, 10, 40, 100_000), inject: { ...path(70, 60, 200, 5000), parked: 4000, kicked: 3 }, bus_read_device: mmio.bus_read },
     mmio,
     fps: {
-      '480p_kvm': { description: 'kvm', cpu: 'kvm', width: 640, height: 480, frames: 600, seconds: 5, fps: 120, guest_fps: 121, coalesced: 0 },
-      '480p_ts': { description: 'ts', cpu: 'ts', width: 640, height: 480, frames: 600, seconds: 6, fps: 100, guest_fps: 101, coalesced: 1 },
+      '480p_kvm': { description: 'kvm', cpu: 'kvm', width: 640, height: 480, frames: 600, seconds: 5, kept_seconds: 5, fps: 120, guest_fps: 121, coalesced: 0 },
+      '480p_ts': { description: 'ts', cpu: 'ts', width: 640, height: 480, frames: 600, seconds: 6, kept_seconds: 6, fps: 100, guest_fps: 101, coalesced: 1 },
     },
     ratio_kvm_mmio_vs_raw_exit: 1.5,
     ratio_unassigned_vs_raw_exit: 1.25,

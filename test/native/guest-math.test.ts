@@ -9,6 +9,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../shared/package-root.js';
+import { foreignProcessEnv } from '../support/foreign-env.js';
 
 const guest = path.join(packageRoot, 'native', 'guest');
 const work = mkdtempSync(path.join(tmpdir(), 'pvg-guest-math-'));
@@ -17,9 +18,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('guest math', () => {
   it('js_sin equals Math.sin bit for bit', () => {
     const exe = path.join(work, 'sin_dump');
-    execFileSync('cc', ['-O2', '-ffp-contract=off', '-fno-math-errno', '-fno-strict-aliasing', '-std=gnu11', '-w', `-I${guest}`, '-o', exe, path.join(guest, 'sim', 'sin_dump.c'), path.join(guest, 'jsmath.c')]);
+    execFileSync('cc', ['-O2', '-ffp-contract=off', '-fno-math-errno', '-fno-strict-aliasing', '-std=gnu11', '-w', `-I${guest}`, '-o', exe, path.join(guest, 'sim', 'sin_dump.c'), path.join(guest, 'jsmath.c')], { env: foreignProcessEnv() });
     const out = path.join(work, 'sin.bin');
-    execFileSync(exe, [out, '300000']);
+    execFileSync(exe, [out, '300000'], { env: foreignProcessEnv() });
     const buf = readFileSync(out);
     const pairs = new Float64Array(buf.buffer, buf.byteOffset, buf.length / 8);
     expect(pairs.length / 2).toBeGreaterThan(900_000);

@@ -5,6 +5,8 @@ import { existsSync } from 'node:fs';
 
 import { chromium, type Browser, type Page } from 'playwright-core';
 
+import { foreignProcessEnv } from './foreign-env.js';
+
 export const CHROMIUM = '/usr/bin/chromium';
 
 export async function launchChromium(): Promise<Browser> {
@@ -14,7 +16,7 @@ export async function launchChromium(): Promise<Browser> {
         '(apt-get install chromium; .ci/run installs it). They fail rather than skip.',
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], env: foreignProcessEnv() as Record<string, string> });
 }
 
 export interface CanvasPixels {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { analyze, DEFAULT_BOUNDS, type SoakSample } from '../../bench/soak/analyze.js';
+import { native } from '../../shared/native/addon.js';
 import { packageRoot } from '../../shared/package-root.js';
 
 const MIB = 2 ** 20;
@@ -95,8 +96,13 @@ describe('npm run soak', () => {
     expect(json.fault).toBeNull();
     expect(json.samples.map((s) => s.frames)).toEqual([0, 200, 400, 600]);
     expect(Object.keys(json.workloadRounds).sort()).toEqual(['band', 'desktop', 'hostile', 'mapchurn', 'modestorm']);
-    expect(json.nativeHeap).toBe(true);
-    for (const s of json.samples) expect(s.nativeBytes).toBeGreaterThan(0);
+    // glibc's malloc here: measured; under a sanitizer's allocator (npm run test:asan): said so, not zeros.
+    const heapMeasurable = native.heapStats() !== null;
+    expect(json.nativeHeap).toBe(heapMeasurable);
+    for (const s of json.samples) {
+      if (heapMeasurable) expect(s.nativeBytes).toBeGreaterThan(0);
+      else expect(s.nativeBytes).toBeNull();
+    }
     expect(json.analysis.verdict).toBe('inconclusive');
   }, 60_000);
 

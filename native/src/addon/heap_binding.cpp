@@ -13,7 +13,8 @@
 namespace pvg::addon {
 namespace {
 // heapStats(trim = false) -> { allocatedBytes, mmappedBytes, arenaBytes, freeBytes } | null
-// (null: no mallinfo2, i.e. not glibc, or glibc older than 2.33).
+// (null: no mallinfo2, i.e. not glibc, or glibc older than 2.33; or malloc is not glibc's, e.g.
+// under ASan, whose allocator answers mallinfo2 with zeros although this process has allocated).
 //   allocatedBytes  in use: chunks handed out from the arenas (uordblks) + mmapped chunks (hblkhd)
 //   mmappedBytes    the large allocations malloc served with mmap (hblkhd)
 //   arenaBytes      memory the arenas hold from the system, in use or free (arena)
@@ -25,6 +26,7 @@ Napi::Value HeapStats(const Napi::CallbackInfo& info) {
 #ifdef PVG_HAVE_MALLINFO2
   if (info.Length() > 0 && info[0].ToBoolean().Value()) malloc_trim(0);
   const struct mallinfo2 m = mallinfo2();
+  if (m.arena == 0 && m.hblkhd == 0) return env.Null();  // glibc's arenas are never empty here
   Napi::Object out = Napi::Object::New(env);
   out.Set("allocatedBytes", static_cast<double>(m.uordblks + m.hblkhd));
   out.Set("mmappedBytes", static_cast<double>(m.hblkhd));

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { packageRoot } from '../../../shared/package-root.js';
+import { foreignProcessEnv } from '../foreign-env.js';
 
 const SOURCE = path.join(packageRoot, 'test', 'support', 'vnc-client', 'capture.c');
 
@@ -33,7 +34,7 @@ export function buildCapture(): Promise<string | null> {
     const dir = mkdtempSync(path.join(tmpdir(), 'pvg-vnc-capture-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     const out = path.join(dir, 'capture');
-    const r = spawnSync('cc', ['-O1', '-Wall', '-o', out, SOURCE, '-lvncclient'], { encoding: 'utf8' });
+    const r = spawnSync('cc', ['-O1', '-Wall', '-o', out, SOURCE, '-lvncclient'], { encoding: 'utf8', env: foreignProcessEnv() });
     if (r.error) throw new Error(`cannot run cc to build capture.c: ${r.error.message}`);
     if (r.status !== 0) {
       if (/rfb\/rfbclient\.h|-lvncclient|lvncclient/.test(r.stderr)) {
@@ -108,7 +109,7 @@ export class CaptureRun {
     if (opts.pointer) args.push('--pointer', `${opts.pointer[0]},${opts.pointer[1]}`);
     if (opts.key !== undefined) args.push('--key', String(opts.key));
     if (opts.cut !== undefined) args.push('--cut', opts.cut);
-    this.child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: foreignProcessEnv() });
     let stdout = '';
     let stderr = '';
     this.child.stdout!.setEncoding('utf8').on('data', (s: string) => {
