@@ -138,6 +138,7 @@ class DeviceActor {
   int64_t ackRaceOffset() const { return offset_.load(); }
 
   std::atomic<bool> silent{false};
+  std::atomic<bool> paused{false};     // takes nothing out of its mailbox (a host that hangs outright)
   std::atomic<uint64_t> swallowed{0};  // callbacks left unanswered while silent
   std::atomic<uint64_t> answered{0};   // callbacks answered (replied or refused)
   std::atomic<uint64_t> displayOffThread{0};  // display events not from the display queue (thread 1)
@@ -150,6 +151,10 @@ class DeviceActor {
     MailboxRecord r;
     uint32_t nextTask = 1;
     while (!stop_.load()) {
+      if (paused.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        continue;
+      }
       if (!device_.dequeueWait(r, 200, 20'000'000)) continue;
       const auto& a = r.args;
       if (r.kind >= 0x100 && r.kind < 0x140) counts_[r.kind - 0x100].fetch_add(1);
@@ -902,6 +907,37 @@ PVG_TEST("engine: the callback watchdog fires at its timeout, not at the next wa
   }
   PVG_CHECK(leastOvershoot < 50'000'000);
   PVG_CHECK(rig.host->unavailable() == 3);
+  rig.shutdown();
+  CHECK_FAILURES(fail);
+}
+
+// A host that stops taking records at all: the callback's post waits on the full device mailbox.
+// The watchdog counts from the post, so the wait for room is covered like the wait for the answer
+// (before, the engine thread waited for room with no limit and the ring stalled).
+PVG_TEST("engine: the callback watchdog covers a post stuck on a full device mailbox") {
+  constexpr int64_t kTimeout = 150'000'000;
+  Rig rig(RigOptions{.vcpus = 1, .poolThreads = 2, .callbackTimeoutNs = kTimeout});
+  Failures fail;
+  Vcpu cpu(rig, 0, fail);
+  Guest g(rig, cpu, fail);
+  PVG_REQUIRE(setUp(g));
+  PVG_REQUIRE(g.waitIdle());
+  rig.actor->paused.store(true);
+  const uint32_t filler[3] = {1, 0, 0};  // cursor moves "from the display thread": only counted
+  uint32_t filled = 0;
+  EnqueueResult last;
+  while ((last = rig.device->enqueue(rec::OutCursorMove, filler, 0)) == EnqueueResult::Ok) ++filled;
+  // Full (the actor may have taken one it was already waiting for before it paused).
+  PVG_CHECK(last == EnqueueResult::TimedOut && filled >= 1024);
+  const int64_t t0 = now();
+  g.command(P::OpCtxCreate, {2, lo(kMiB), hi(kMiB)});
+  g.command(P::OpFence, {5, 0});
+  PVG_CHECK(g.waitFence(5));
+  const int64_t took = now() - t0;
+  PVG_CHECK(took >= kTimeout && took < 3 * kSecond);
+  PVG_CHECK(cpu.reg(P::RegErrorCode) == static_cast<uint32_t>(P::Error::BadContext));
+  PVG_CHECK(rig.host->unavailable() == 1);
+  rig.actor->paused.store(false);
   rig.shutdown();
   CHECK_FAILURES(fail);
 }

@@ -82,17 +82,26 @@ MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint3
   size_t n = 3;
   for (uint32_t a : args) buffer[n++] = a;
   const int64_t posted = monotonicNanos();
-  if (!id || c_.device.enqueue(kind, std::span<const uint32_t>(buffer, n)) != EnqueueResult::Ok) {
+  // The watchdog counts from here, to the nanosecond: a device actor that stopped draining its
+  // mailbox is as stuck as one that does not answer. Each wait slice ends early at the deadline.
+  const Deadline overdueAt(c_.callbackTimeoutNs);
+  const auto nextSlice = [&] {
+    const int64_t left = overdueAt.remainingNs();
+    return left < 0 ? kSliceNs : std::min(left, kSliceNs);
+  };
+  EnqueueResult sent = EnqueueResult::TimedOut;
+  while (id) {
+    sent = c_.device.enqueue(kind, std::span<const uint32_t>(buffer, n), nextSlice());
+    if (sent != EnqueueResult::TimedOut || down_.load() || overdueAt.expired()) break;
+  }
+  if (!id || sent != EnqueueResult::Ok) {
     c_.replies.cancel(*slot);
     giveSlot(*slot);
     unavailable_.fetch_add(1);
     return answer;
   }
-  // The watchdog counts from the post, to the nanosecond: a slice ends early at the deadline.
-  const Deadline overdueAt(c_.callbackTimeoutNs);
   for (;;) {
-    const int64_t left = overdueAt.remainingNs();
-    ReplyResult r = c_.replies.wait(*slot, kSpin, left < 0 ? kSliceNs : std::min(left, kSliceNs));
+    ReplyResult r = c_.replies.wait(*slot, kSpin, nextSlice());
     if (r.status == ReplyStatus::Replied) {
       latency_.record(monotonicNanos() - posted);
       answer.status = HostStatus::Ok;
