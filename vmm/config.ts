@@ -49,7 +49,7 @@ export interface VmOptions {
   /** Engine pool threads per device (default 2). */
   enginePoolThreads?: number;
   limits?: Partial<TaskSpaceLimits>;
-  /** Engine watchdog: a callback unanswered this long becomes a device error. */
+  /** Engine watchdog: a callback unanswered this long after its post (the wait for room in the device mailbox included) becomes a device error. */
   callbackTimeoutMs?: number;
   /** vCPUs the embedder runs itself (numbered after the built-in ones); see Vm.externalVcpu. */
   externalVcpus?: number;
