@@ -5,11 +5,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { WORKLOAD_NAMES } from '../../actors/vcpu/guest/workloads/index.js';
+import { CpuUnavailableError, resolveCpu, type CpuBackendName } from '../../actors/vcpu/kvm/availability.js';
+import { KVM_WORKLOADS } from '../../actors/vcpu/kvm/machine.js';
 import { DEFAULT_MODES, parseMode, VmConfigError } from '../../vmm/config.js';
 import { DEFAULT_BOUNDS, type GrowthBounds } from './analyze.js';
 import type { SoakOptions } from './run.js';
 
 const DEFAULT_WORKLOADS = ['desktop', 'mapchurn', 'modestorm', 'band', 'hostile'];
+/** The machine-code guest's workloads (--cpu kvm). */
+const KVM_DEFAULT_WORKLOADS = Object.keys(KVM_WORKLOADS);
 /** The VM's own default modes, so the soak runs what pvg-vmm run runs. */
 const MODES = DEFAULT_MODES;
 
@@ -32,7 +36,10 @@ options:
   --warmup PCT        the first PCT percent of the frames are warm-up, not measured (default 15)
   --devices D         apple-gfx devices, alternately mmio and pci (default 2, at most 8)
   --chunk C           frames per device per round (default 100)
-  --workloads LIST    comma-separated workloads (default ${DEFAULT_WORKLOADS.join(',')})
+  --workloads LIST    comma-separated workloads (default ${DEFAULT_WORKLOADS.join(',')}; with
+                      --cpu kvm ${KVM_DEFAULT_WORKLOADS.join(',')}, the machine-code guest's)
+  --cpu ts|kvm        the vCPUs: the TypeScript guest (default) or the machine-code guest on KVM
+                      vCPUs (docs/kvm.md; refused with the reason where KVM cannot run it)
   --modes LIST        comma-separated WxH@R display modes (default ${MODES.join(',')})
   --max-growth-mib M  growth after warm-up that is not flat, MiB (default ${DEFAULT_BOUNDS.maxGrowthBytes / 2 ** 20})
   --max-growth-pct P  … or percent of the baseline, unless under ${DEFAULT_BOUNDS.noiseFloorBytes / 2 ** 20} MiB (default ${DEFAULT_BOUNDS.maxGrowthPercent})
@@ -75,6 +82,18 @@ function number(text: string | undefined, flag: string, min: number, max: number
   return v;
 }
 
+/** --cpu: ts or kvm; kvm where this machine cannot run it is refused with the reason. */
+function cpuChoice(text: string | undefined): CpuBackendName {
+  if (text === undefined || text === 'ts') return 'ts';
+  if (text !== 'kvm') throw new UsageError(`--cpu must be ts or kvm, got "${text}"`);
+  try {
+    return resolveCpu('kvm', null).cpu;
+  } catch (err) {
+    if (err instanceof CpuUnavailableError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
 function list(text: string | undefined, flag: string, fallback: string[]): string[] {
   if (text === undefined) return fallback;
   const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -108,6 +127,7 @@ export function parseSoakArgs(argv: string[]): SoakArgs | 'help' {
         chunk: { type: 'string' },
         workloads: { type: 'string' },
         modes: { type: 'string' },
+        cpu: { type: 'string' },
         'max-growth-mib': { type: 'string' },
         'max-growth-pct': { type: 'string' },
         'no-worker-gc': { type: 'boolean', default: false },
@@ -126,8 +146,14 @@ export function parseSoakArgs(argv: string[]): SoakArgs | 'help' {
   const devices = integer(v.devices, '--devices', 1, 8, 2);
   const chunk = integer(v.chunk, '--chunk', 1, 1e6, 100);
   const warmupPercent = number(v.warmup, '--warmup', 0, 90, 15);
-  const workloads = list(v.workloads, '--workloads', DEFAULT_WORKLOADS);
+  const cpu = cpuChoice(v.cpu);
+  const workloads = list(v.workloads, '--workloads', cpu === 'kvm' ? KVM_DEFAULT_WORKLOADS : DEFAULT_WORKLOADS);
   for (const w of workloads) if (!WORKLOAD_NAMES.includes(w)) throw new UsageError(`--workloads: unknown workload "${w}" (one of ${WORKLOAD_NAMES.join(', ')})`);
+  if (cpu === 'kvm') {
+    for (const w of workloads) {
+      if (KVM_WORKLOADS[w] === undefined) throw new UsageError(`--workloads: the machine-code guest (--cpu kvm) has no workload "${w}" (it runs ${KVM_DEFAULT_WORKLOADS.join(', ')})`);
+    }
+  }
   // One cycle: every workload once on every device. Samples a whole number of cycles apart all
   // follow the same workload, so what one workload leaves behind does not read as growth.
   const cycle = chunk * devices * workloads.length;
@@ -149,7 +175,7 @@ export function parseSoakArgs(argv: string[]): SoakArgs | 'help' {
     if (existsSync(out) && statSync(out).isDirectory()) throw new UsageError(`--out: ${out} is a directory`);
   }
   return {
-    soak: { frames, every, chunk, devices, workloads, modes, workerGc: !v['no-worker-gc'] },
+    soak: { frames, every, chunk, devices, workloads, modes, cpu, workerGc: !v['no-worker-gc'] },
     cycleFrames: cycle,
     warmupPercent,
     bounds: { ...DEFAULT_BOUNDS, maxGrowthBytes: maxGrowthMib * 2 ** 20, maxGrowthPercent: maxGrowthPct },

@@ -54,7 +54,7 @@ async function main(): Promise<number> {
 
   if (!(globalThis as { gc?: unknown }).gc) say('soak: no gc() (run node with --expose-gc, as npm run soak does): JS heap samples will be noisier');
   if (soak.every % args.cycleFrames !== 0) say(`soak: --every ${soak.every} is not a multiple of one cycle (${args.cycleFrames} frames): samples follow different workloads and will be noisier`);
-  if (!tty && !args.quiet) say(`soak: ${soak.frames} frames on ${soak.devices} device(s), workloads ${soak.workloads.join(',')}, a sample every ${soak.every} frames`);
+  if (!tty && !args.quiet) say(`soak: ${soak.frames} frames on ${soak.devices} device(s) (${soak.cpu} vCPUs), workloads ${soak.workloads.join(',')}, a sample every ${soak.every} frames`);
   const run = await runSoak(soak, {
     onSample: (s) => say(progressLine(s, soak.frames)),
     stopRequested: () => interrupts > 0,
@@ -83,7 +83,7 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(result));
   } else {
     const m = result.machine;
-    console.log(`soak: ${run.framesDone} frames in ${(run.elapsedMs / 1000).toFixed(1)} s (${fps.toFixed(0)} fps) on ${soak.devices} device(s) — ${m.cpus} × ${m.cpu_model}, Node ${m.node}`);
+    console.log(`soak: ${run.framesDone} frames in ${(run.elapsedMs / 1000).toFixed(1)} s (${fps.toFixed(0)} fps) on ${soak.devices} device(s), ${soak.cpu} vCPUs — ${m.cpus} × ${m.cpu_model}, Node ${m.node}`);
     console.log(`rounds: ${Object.entries(run.workloadRounds).map(([w, n]) => `${w} ${n}`).join(', ')} (${soak.chunk} frames per device each; modes ${soak.modes.join(', ')})`);
     console.log(`samples every ${soak.every} frames; warm-up: the first ${warmupFrames} frames (${warmupPercent}%, marked *)${run.gc ? '' : '; no gc between samples'}\n`);
     console.log(samplesTable(run.samples, warmupFrames));

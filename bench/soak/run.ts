@@ -3,6 +3,7 @@
 // `every` frames after the frames settled and (with --expose-gc) a gc of the main thread.
 import type { Worker } from 'node:worker_threads';
 
+import type { CpuBackendName } from '../../actors/vcpu/kvm/availability.js';
 import { native } from '../../shared/native/addon.js';
 import type { DeviceOptions } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
@@ -18,6 +19,8 @@ export interface SoakOptions {
   devices: number;
   workloads: string[];
   modes: string[];
+  /** The vCPUs: the TypeScript guest, or the machine-code guest on KVM vCPUs. */
+  cpu: CpuBackendName;
   /** Collect every worker's garbage before each sample (see collectWorkers). */
   workerGc: boolean;
 }
@@ -89,7 +92,7 @@ export function soakDevices(count: number, modes: string[]): DeviceOptions[] {
 }
 
 export async function runSoak(options: SoakOptions, hooks: SoakHooks = {}): Promise<SoakRun> {
-  const vm = await Vm.create({ ramMiB: 64 * options.devices + 64, devices: soakDevices(options.devices, options.modes), workload: null });
+  const vm = await Vm.create({ cpu: options.cpu, ramMiB: 64 * options.devices + 64, devices: soakDevices(options.devices, options.modes), workload: null });
   const run: SoakRun = {
     samples: [], rounds: [], workloadRounds: {}, framesDone: 0, elapsedMs: 0, interrupted: false, fault: null,
     nativeHeap: native.heapStats() !== null, gc: gc !== undefined,

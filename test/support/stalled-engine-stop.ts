@@ -15,12 +15,13 @@ const ext = vm.externalVcpu(0);
 const mailbox = new Mailbox(ext.devices[0]!.mailbox, 'device0');
 const flood = startWorker('test/support/mmio-flood', { mailbox: ext.devices[0]!.mailbox, vcpu: ext.vcpu, count: 5000 });
 const report = nextMessage<FloodReport>(flood, (m) => m.type === 'done');
-await eventually(() => mailbox.stats().producersWaiting >= 1, 5000, 'the flood to be held back');
+// Generous bounds: the stalled actor busy-waits on one of a 2-core CI machine's cores.
+await eventually(() => mailbox.stats().producersWaiting >= 1, 15_000, 'the flood to be held back');
 // An encode request for a display that does not exist: the engine's MMIO thread answers it at
 // once, into the device actor's (full) mailbox, and blocks there.
 const inbound = (vm.supervisor as unknown as { mailboxes: Mailbox[] }).mailboxes.find((m) => m.name === 'device0-engine')!;
 inbound.post(EngineIn.Encode, 99, 0, 0, 0, 0, 1, 1);
-await eventually(() => mailbox.stats().producersWaiting >= 2, 5000, 'the engine thread to be held back');
+await eventually(() => mailbox.stats().producersWaiting >= 2, 15_000, 'the engine thread to be held back');
 const t0 = performance.now();
 await vm.stop();
 const stoppedMs = performance.now() - t0;

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 import { analyze, DEFAULT_BOUNDS, type SoakSample } from '../../bench/soak/analyze.js';
+import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
 import { native } from '../../shared/native/addon.js';
 import { packageRoot } from '../../shared/package-root.js';
 
@@ -78,6 +79,7 @@ describe('npm run soak', () => {
     [['--modes', '10x10@60'], /--modes\[0\]: size 10x10 outside/],
     [['--out', '/nonexistent-dir/x.json'], /--out: no directory/],
     [['--bogus'], /Unknown option '--bogus'/],
+    [['--cpu', 'arm'], /--cpu must be ts or kvm, got "arm"/],
   ])('%j is refused with a message naming the flag (exit 2)', (args, message) => {
     const r = run(args);
     expect(r.status).toBe(2);
@@ -105,6 +107,32 @@ describe('npm run soak', () => {
     }
     expect(json.analysis.verdict).toBe('inconclusive');
   }, 60_000);
+
+  it('--cpu kvm where /dev/kvm cannot be opened is refused with the reason (exit 2)', () => {
+    const r = spawnSync(process.execPath, [CLI, '--cpu', 'kvm'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, PVG_KVM_DEVICE: '/nonexistent/kvm' } });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/soak: --cpu kvm: .*\/nonexistent\/kvm/);
+  });
+
+  describe.skipIf(kvmUnavailableReason() !== null)('on KVM vCPUs', () => {
+    it('refuses a workload the machine-code guest does not run, by name', () => {
+      const r = run(['--cpu', 'kvm', '--workloads', 'desktop,mapchurn']);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/--cpu kvm\) has no workload "mapchurn" \(it runs desktop, fullframe, hostile\)/);
+    });
+
+    it("a short run cycles the machine-code guest's workloads on both device variants", () => {
+      const r = run(['--cpu', 'kvm', '--frames', '300', '--chunk', '25', '--every', '50', '--warmup', '0', '--modes', '640x480@60,320x240@60', '--json', '--quiet'], 60_000);
+      const json = JSON.parse(r.stdout) as { framesDone: number; fault: string | null; samples: SoakSample[]; workloadRounds: Record<string, number>; options: { cpu: string }; analysis: { verdict: string } };
+      expect(json.fault, r.stderr).toBeNull();
+      expect(json.options.cpu).toBe('kvm');
+      expect(json.framesDone).toBe(300);
+      expect(json.workloadRounds).toEqual({ desktop: 2, fullframe: 2, hostile: 2 });
+      expect(json.samples.map((x) => x.frames)).toEqual([0, 50, 100, 150, 200, 250, 300]);
+      expect(json.samples.at(-1)!.guestErrors).toBeGreaterThan(0); // the hostile rounds ran
+      expect([0, 1]).toContain(r.status); // flat or not: too short to say, but it ran to the end
+    }, 60_000);
+  });
 
   it('Ctrl-C stops after the round under way, reports what it measured, exits 130', async () => {
     const child = spawn(process.execPath, ['--expose-gc', CLI, '--frames', '1000000', '--chunk', '20', '--every', '200', '--no-worker-gc'], { stdio: ['ignore', 'pipe', 'pipe'] });
