@@ -863,6 +863,19 @@ PVG_TEST("engine: stop while engine threads wait for a host that never answers")
   CHECK_FAILURES(rig.actor->failures);
 }
 
+// A CTX_CREATE whose createTask callback the host leaves unanswered (silent, or not taking
+// records at all), then a fence: the watchdog must fail the callback for the fence to come.
+// Returns how long that took, command to fence.
+namespace {
+int64_t timeUnansweredCtxCreate(Guest& g, uint32_t context, uint32_t fence) {
+  const int64_t t0 = now();
+  g.command(P::OpCtxCreate, {context, lo(kMiB), hi(kMiB)});
+  g.command(P::OpFence, {fence, 0});
+  PVG_CHECK(g.waitFence(fence));
+  return now() - t0;
+}
+}  // namespace
+
 PVG_TEST("engine: the callback watchdog fails an unanswered callback and the ring goes on") {
   Rig rig(RigOptions{.vcpus = 1, .poolThreads = 2, .callbackTimeoutNs = 200'000'000});
   Failures fail;
@@ -871,11 +884,7 @@ PVG_TEST("engine: the callback watchdog fails an unanswered callback and the rin
   PVG_REQUIRE(setUp(g));
   PVG_REQUIRE(g.waitIdle());
   rig.actor->silent.store(true);
-  const int64_t t0 = now();
-  g.command(P::OpCtxCreate, {2, lo(kMiB), hi(kMiB)});
-  g.command(P::OpFence, {5, 0});
-  PVG_CHECK(g.waitFence(5));
-  const int64_t took = now() - t0;
+  const int64_t took = timeUnansweredCtxCreate(g, 2, 5);
   PVG_CHECK(took >= 150'000'000 && took < 3 * kSecond);
   PVG_CHECK(cpu.reg(P::RegErrorCode) == static_cast<uint32_t>(P::Error::BadContext));
   PVG_CHECK(rig.host->unavailable() == 1);
@@ -897,11 +906,7 @@ PVG_TEST("engine: the callback watchdog fires at its timeout, not at the next wa
   rig.actor->silent.store(true);
   int64_t leastOvershoot = INT64_MAX;
   for (uint32_t round = 0; round < 3; ++round) {
-    const int64_t t0 = now();
-    g.command(P::OpCtxCreate, {2 + round, lo(kMiB), hi(kMiB)});
-    g.command(P::OpFence, {10 + round, 0});
-    PVG_CHECK(g.waitFence(10 + round));
-    const int64_t took = now() - t0;
+    const int64_t took = timeUnansweredCtxCreate(g, 2 + round, 10 + round);
     PVG_CHECK(took >= kTimeout);  // never early
     leastOvershoot = std::min(leastOvershoot, took - kTimeout);
   }
@@ -929,11 +934,7 @@ PVG_TEST("engine: the callback watchdog covers a post stuck on a full device mai
   while ((last = rig.device->enqueue(rec::OutCursorMove, filler, 0)) == EnqueueResult::Ok) ++filled;
   // Full (the actor may have taken one it was already waiting for before it paused).
   PVG_CHECK(last == EnqueueResult::TimedOut && filled >= 1024);
-  const int64_t t0 = now();
-  g.command(P::OpCtxCreate, {2, lo(kMiB), hi(kMiB)});
-  g.command(P::OpFence, {5, 0});
-  PVG_CHECK(g.waitFence(5));
-  const int64_t took = now() - t0;
+  const int64_t took = timeUnansweredCtxCreate(g, 2, 5);
   PVG_CHECK(took >= kTimeout && took < 3 * kSecond);
   PVG_CHECK(cpu.reg(P::RegErrorCode) == static_cast<uint32_t>(P::Error::BadContext));
   PVG_CHECK(rig.host->unavailable() == 1);
