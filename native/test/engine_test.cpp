@@ -139,6 +139,7 @@ class DeviceActor {
 
   std::atomic<bool> silent{false};
   std::atomic<bool> paused{false};     // takes nothing out of its mailbox (a host that hangs outright)
+  std::atomic<bool> idle{false};       // it saw `paused` and takes nothing more
   std::atomic<uint64_t> swallowed{0};  // callbacks left unanswered while silent
   std::atomic<uint64_t> answered{0};   // callbacks answered (replied or refused)
   std::atomic<uint64_t> displayOffThread{0};  // display events not from the display queue (thread 1)
@@ -152,9 +153,11 @@ class DeviceActor {
     uint32_t nextTask = 1;
     while (!stop_.load()) {
       if (paused.load()) {
+        idle.store(true);
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
         continue;
       }
+      idle.store(false);
       if (!device_.dequeueWait(r, 200, 20'000'000)) continue;
       const auto& a = r.args;
       if (r.kind >= 0x100 && r.kind < 0x140) counts_[r.kind - 0x100].fetch_add(1);
@@ -928,12 +931,13 @@ PVG_TEST("engine: the callback watchdog covers a post stuck on a full device mai
   PVG_REQUIRE(setUp(g));
   PVG_REQUIRE(g.waitIdle());
   rig.actor->paused.store(true);
+  while (!rig.actor->idle.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  // Fill what is left of the mailbox (records the engine posted before may still be in it).
   const uint32_t filler[3] = {1, 0, 0};  // cursor moves "from the display thread": only counted
   uint32_t filled = 0;
   EnqueueResult last;
   while ((last = rig.device->enqueue(rec::OutCursorMove, filler, 0)) == EnqueueResult::Ok) ++filled;
-  // Full (the actor may have taken one it was already waiting for before it paused).
-  PVG_CHECK(last == EnqueueResult::TimedOut && filled >= 1024);
+  PVG_CHECK(last == EnqueueResult::TimedOut && filled > 0);
   const int64_t took = timeUnansweredCtxCreate(g, 2, 5);
   PVG_CHECK(took >= kTimeout && took < 3 * kSecond);
   PVG_CHECK(cpu.reg(P::RegErrorCode) == static_cast<uint32_t>(P::Error::BadContext));
