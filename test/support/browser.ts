@@ -13,7 +13,7 @@ export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
       `${CHROMIUM} is missing: the browser viewer tests need Debian's Chromium ` +
-        '(apt-get install chromium; .ci/run installs it). They fail rather than skip.',
+        '(apt-get install chromium; npm test installs it as root). They fail rather than skip.',
     );
   }
   return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], env: foreignProcessEnv() as Record<string, string> });
