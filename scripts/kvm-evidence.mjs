@@ -225,7 +225,7 @@ async function main() {
   const benchRuns = [];
   for (let i = 1; i <= options.repeat; i++) {
     const file = path.join(options.out, `kvm-run${i}.json`);
-    steps.push(step(`bench kvm run ${i}/${options.repeat}`, process.execPath, ['--expose-gc', path.join(root, 'dist', 'bench', 'cli.js'), 'kvm', '--json', '--out', file]));
+    steps.push(step(`bench kvm run ${i}/${options.repeat}`, process.execPath, ['--expose-gc', path.join(root, 'dist', 'bench', 'cli.js'), 'kvm', '--out', file]));
     const run = readJson(file);
     if (run) benchRuns.push(run);
   }
