@@ -1,5 +1,5 @@
 // Hands the engine's display events to the compositor actor. The device actor never blocks
-// (DESIGN.md rule 3): a record the compositor's mailbox cannot take now waits in an ordered
+// (docs/design.md rule 3): a record the compositor's mailbox cannot take now waits in an ordered
 // backlog, retried from the idle hook, so events are never reordered.
 //
 // The backlog is bounded: while records wait, a newer event of a kind that only states "what is

@@ -1,6 +1,7 @@
 // The reference interval map: an unsorted list scanned linearly on every operation, as QEMU's
-// apple-gfx keeps its mappings in a QTAILQ. Deliberately simple: it is the model the AVL tree
-// is tested against and the "list-based reference" the interval-map benchmark compares with.
+// apple-gfx keeps its mappings in a QTAILQ. Deliberately simple: it is the model the B+tree
+// (interval-map.ts) is tested against and the "list-based reference" the interval-map benchmark
+// compares with.
 import { INTERVAL_LIMIT, type InsertResult, type IntervalEntry, type IntervalMapLike, isValidInterval } from './interval-map.js';
 
 const byStart = <V>(a: IntervalEntry<V>, b: IntervalEntry<V>): number => a.start - b.start;

@@ -1,8 +1,10 @@
 // The device actor's bookkeeping for PVG tasks: createTask / destroyTask / mapMemory /
-// unmapMemory, and translate(), the "IOMMU" the engine consults before touching guest memory.
-// Pure and synchronous. The device actor owns this state and is the only thread that touches
-// it, so there is no lock. Every guest-caused failure is returned as a value, counted, and
-// changes nothing. The rules are in docs/device-memory.md.
+// unmapMemory, and translate(), which looks a task address up in those mappings. The engine
+// does not call translate(): it keeps its own table of the mappings accepted here
+// (native/src/engine/soft/task_memory.h) and reaches guest memory only through that, in effect
+// an IOMMU. Pure and synchronous. The device actor owns this state and is the only thread that
+// touches it, so there is no lock. Every guest-caused failure is returned as a value, counted,
+// and changes nothing. The rules are in docs/device-memory.md.
 import {
   GUEST_PAGE_SIZE,
   GuestMemoryErrno,

@@ -1,8 +1,8 @@
 // The apple-gfx device actor: owns one device — its native engine, tasks, mappings, displays,
-// PCI config space (PCI variant) — and never blocks (DESIGN.md rule 3). MMIO from vCPUs is handed
-// to the engine's inbound mailbox without waiting (the engine completes it straight to the vCPU);
-// engine callbacks are answered here; display events go on to the compositor actor; interrupts
-// go to the interrupt controller.
+// PCI config space (PCI variant) — and never blocks (docs/design.md rule 3). MMIO from vCPUs
+// is handed to the engine's inbound mailbox without waiting (the engine completes it straight
+// to the vCPU); engine callbacks are answered here; display events go on to the compositor
+// actor; interrupts go to the interrupt controller.
 import { runActor } from '../runtime/host.js';
 import { CURSOR_MAX_SIZE, CursorSlot } from '../../shared/display/cursor-slot.js';
 import { SURFACES_PER_DISPLAY } from '../../shared/display/surface-layout.js';

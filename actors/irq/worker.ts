@@ -1,6 +1,7 @@
 // The interrupt controller actor (messages.ts lists what it understands). It owns the
 // controller state; a delivery is a few atomics on the target vCPU's state and at most one futex
-// wake, so it never blocks on anyone (DESIGN.md rule 3). Bad records are counted, never thrown on.
+// wake, so it never blocks on anyone (docs/design.md rule 3). Bad records are counted, never
+// thrown on.
 import { runActor } from '../runtime/host.js';
 import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { u32, u64 } from '../../shared/mailbox/record.js';

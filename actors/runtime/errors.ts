@@ -1,4 +1,5 @@
-// Typed failures the embedder sees when an actor dies (DESIGN.md rule 7: host faults are loud).
+// Typed failures the embedder sees when an actor dies (docs/design.md rule 7: host faults are
+// loud).
 
 export class VmFailure extends Error {
   override readonly name: string = 'VmFailure';

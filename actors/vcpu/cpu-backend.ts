@@ -1,6 +1,7 @@
-// The interface a vCPU runs: the built-in TypeScript guest implements it, and an embedder's own
-// vCPU loop (or, later, a hardware-virtualisation backend) is shaped the same way. A backend
-// runs in slices so the vCPU actor stays responsive to its control plane between them.
+// The interface a vCPU runs: the built-in TypeScript guest (guest/program.ts) and the
+// machine-code guest on a KVM vCPU (kvm/kvm-guest.ts) implement it, and an embedder's own vCPU
+// loop gets the same services (external.ts). A backend runs in slices so the vCPU actor stays
+// responsive to its control plane between them.
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
 import type { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 

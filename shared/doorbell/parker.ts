@@ -1,6 +1,7 @@
 // How a thread sleeps on a SAB word and how another wakes it. Futex parking goes through the
 // addon, so native threads can wake the sleeper; V8's Atomics.wait cannot be woken by a native
-// thread (DESIGN.md) but needs no addon call, so it stays available for JS-only pairs.
+// thread (docs/design.md, "Doorbells") but needs no addon call, so it stays available for
+// JS-only pairs.
 import { ParkMode } from '../mailbox/layout.js';
 import { native } from '../native/addon.js';
 

@@ -1,6 +1,7 @@
 // Region layout: validates a guest-memory configuration (or a descriptor handed to another
-// thread) and places regions in one SharedArrayBuffer, each at a page-aligned offset so RAM can
-// later be handed to a hypervisor (KVM memory slots want page-aligned host memory).
+// thread) and places regions in one SharedArrayBuffer, each at a page-aligned offset, so that
+// with KVM vCPUs each region can become a memory slot (those want page-aligned host memory;
+// createGuestMemory's hostPageOffset aligns the SAB itself, vmm/kvm-machine.ts).
 import { GuestMemoryConfigError } from './errors.js';
 
 export const GUEST_PAGE_SIZE = 4096;

@@ -1,4 +1,4 @@
-// Guest-physical → SAB-offset translation with every check DESIGN.md rule 5 asks for. Guest
+// Guest-physical → SAB-offset translation with every check docs/design.md rule 5 asks for. Guest
 // numbers are hostile: they are refused (never clamped, never rounded) unless the whole range
 // [gpa, gpa + length) lies inside one region with the right permission.
 //

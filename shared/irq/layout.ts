@@ -1,5 +1,6 @@
 // Word offsets of a vCPU's interrupt state (one cache line). docs/interrupts.md describes each
-// word and the halt/deliver protocol; a native vCPU thread will use the same words.
+// word and the halt/deliver protocol; a KVM vCPU's native code uses the same words
+// (native/src/core/vcpu_irq_layout.h, native/src/kvm/kvm_vcpu.cpp).
 export const VCPU_IRQ_MAGIC = 0x56495251; // "VIRQ"
 export const enum VcpuIrqWord {
   /** Bumped on every delivery and stop request: the futex word a halted vCPU sleeps on. */

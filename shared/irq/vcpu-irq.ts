@@ -1,8 +1,8 @@
 // A vCPU's interrupt state in a SharedArrayBuffer: the pending vectors and the futex word a
-// halted vCPU sleeps on. Any thread may deliver (the interrupt controller, a device, later a
-// native thread); one vCPU thread takes. Sleeping and waking go through the addon's futex, so a
-// native thread can wake a JS vCPU and a native vCPU can be woken from JS. Protocol:
-// docs/interrupts.md.
+// halted vCPU sleeps on. Any thread may deliver (in a VM the interrupt controller does); one
+// vCPU thread takes, here or, for a KVM vCPU, in native code before each KVM_RUN
+// (native/src/kvm/kvm_vcpu.cpp). Sleeping and waking go through the addon's futex, so a native
+// thread can wake a JS vCPU and a native vCPU can be woken from JS. Protocol: docs/interrupts.md.
 import { futexParker } from '../doorbell/parker.js';
 import { native } from '../native/addon.js';
 import { IRQ_VECTORS, VCPU_IRQ_BYTES, VCPU_IRQ_MAGIC, VCPU_IRQ_PENDING_WORDS, VcpuIrqWord } from './layout.js';

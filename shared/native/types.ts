@@ -74,6 +74,11 @@ export interface EngineStats {
 export interface NativeEngine {
   stop(): void;
   stats(): EngineStats;
+  /**
+   * The display's cursor position as the ring executor last stored it. x and y are two separate
+   * loads, so a read racing a move can pair the old x with the new y. Tests use it; embedders get
+   * the position with each frame (Vm.frame()), carried by the cursorMove event.
+   */
   cursorPosition(display: number): { x: number; y: number };
   threadCount(): number;
 }

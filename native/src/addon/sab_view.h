@@ -1,5 +1,6 @@
 // Raw access to a SharedArrayBuffer through an Int32Array over it. On Node 20 the array-buffer
-// info call rejects SABs; the typed-array one works (DESIGN.md).
+// info call rejects SABs; the typed-array one works (docs/design.md,
+// "Native access to shared memory").
 #pragma once
 #include <napi.h>
 

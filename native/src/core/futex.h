@@ -1,6 +1,6 @@
 // Futex wait/wake on a 32-bit word in shared memory. V8's Atomics.wait keeps its own waiter
 // list and cannot be woken by a native thread, so every sleeper that a native thread may need
-// to wake parks here instead (DESIGN.md, "Doorbells").
+// to wake parks here instead (docs/design.md, "Doorbells").
 #pragma once
 #include <cstdint>
 

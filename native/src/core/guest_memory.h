@@ -1,6 +1,6 @@
 // Guest memory as native threads see it: a raw pointer to the guest-memory SharedArrayBuffer
 // and its region table (built by shared/guest-memory/ and validated again here). translate()
-// applies the same rules as the TypeScript side (DESIGN.md rule 5) in 64-bit unsigned
+// applies the same rules as the TypeScript side (docs/design.md rule 5) in 64-bit unsigned
 // arithmetic: the whole range [gpa, gpa + length) inside ONE region, no wrap-around, read-only
 // enforced. Guest-controlled values never assert or abort; they get an error.
 //

@@ -2,11 +2,13 @@
 // what the engine calls on its host (PGDeviceDescriptor's blocks, PGDisplayDescriptor's
 // handlers, PGIOSurfaceHostDeviceDescriptor's blocks) and how an MMIO access completes.
 //
-// Backends (the `soft` one here; an `apple` one over the real framework later) call these from
-// their own threads, concurrently and re-entrantly, exactly like the framework: host callbacks
-// from any engine thread, display handlers only from the display queue. The host side in this
-// project (bridge/mailbox_host) never runs JavaScript on those threads: it posts records into
-// the device actor's mailbox and waits on reply slots.
+// Backends (the `soft` one here; an `apple` one over the real framework later) may call these
+// from their own threads, concurrently and re-entrantly, as the framework does: host callbacks
+// from any engine thread, display handlers only from the display queue. The host side must cope
+// with that. (The soft backend is tamer today: its task and memory callbacks come one at a time
+// from its serial ring executor; docs/design.md rule 2.) The host side in this project
+// (bridge/mailbox_host) never runs JavaScript on those threads: it posts records into the
+// device actor's mailbox and waits on reply slots.
 #pragma once
 #include <cstdint>
 #include <span>
