@@ -360,13 +360,15 @@ export class Vm extends EventEmitter<VmEvents> {
     return toChromeTrace(events, this.supervisor.trackLabels, lost);
   }
 
-  /** Resolves when every vCPU with a workload has finished it (or faulted). */
-  async whenGuestsDone(pollMs = 20): Promise<VcpuStats[]> {
-    for (;;) {
-      const stats = await Promise.all(this.vcpus.map((v) => v.control.stats()));
-      if (stats.every((s) => s.state !== 'running')) return stats;
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
+  /**
+   * Resolves when every vCPU with a workload has finished it (or faulted); rejects with
+   * VmStoppedError if the VM fails or stops first. Each vCPU answers when its guest stops, so
+   * nothing polls the vCPUs' control planes while they run (bench scaling polled every 2 ms:
+   * a comlink call into each running vCPU, 8000 a second at 16 devices).
+   */
+  whenGuestsDone(): Promise<VcpuStats[]> {
+    // A failure rejects the calls in flight with VmStoppedError (the supervisor's guard).
+    return Promise.all(this.vcpus.map((v) => v.control.whenDone()));
   }
 
   /**

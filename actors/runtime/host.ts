@@ -56,6 +56,8 @@ export async function runActor<Control extends object>(
   setup: (ctx: ActorContext) => ActorBehaviour<Control> | Promise<ActorBehaviour<Control>>,
 ): Promise<void> {
   const boot = workerData as ActorBoot;
+  // Per-thread CPU accounting (bench scaling, top -H) tells actors apart by this name.
+  native.setThreadName(boot.name);
   const mailbox = new Mailbox(boot.mailbox, boot.name);
   const peers: Record<string, Mailbox> = {};
   for (const [peer, sab] of Object.entries(boot.peers)) peers[peer] = new Mailbox(sab, peer);

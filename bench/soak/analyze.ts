@@ -1,5 +1,6 @@
 // The soak's verdict: how much each memory figure grew after warm-up, and whether that is flat.
 // Pure functions over the samples (test/vmm/soak.test.ts checks them on made-up series).
+import { median } from '../spread.js';
 
 export interface SoakSample {
   /** Guest frames done so far, summed over the devices. */
@@ -85,11 +86,6 @@ export interface SoakAnalysis {
 
 const MIB = 2 ** 20;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const median = (xs: number[]) => {
-  const v = [...xs].sort((a, b) => a - b);
-  const mid = v.length >> 1;
-  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
-};
 
 /** Samples after warm-up needed for a verdict (two per third at least). */
 export const MIN_MEASURED_SAMPLES = 6;

@@ -147,7 +147,7 @@ export async function runSoak(options: SoakOptions, hooks: SoakHooks = {}): Prom
       const mode = Math.floor(round / options.workloads.length) % options.modes.length;
       const damagePercent = BAND_DAMAGE[Math.floor(round / options.workloads.length) % BAND_DAMAGE.length]!;
       await vm.runWorkload({ name: workload, frames, seed: round + 1, mode, damagePercent });
-      const guests = await vm.whenGuestsDone(5);
+      const guests = await vm.whenGuestsDone();
       const faulted = guests.find((g) => g.state === 'faulted');
       if (faulted) {
         run.fault = `vcpu${faulted.vcpu} faulted in ${workload} (round ${round}): ${faulted.fault}`;

@@ -90,12 +90,12 @@ async function framesRun(
     }
     // Warm up (mode set, first frames, JIT), then measure from a settled start.
     await vm.runWorkload({ name: workload, frames: 20, damagePercent });
-    await vm.whenGuestsDone(2);
+    await vm.whenGuestsDone();
     await vm.settle();
     const before = (await vm.stats()).compositor.displays[0]!;
     const t0 = performance.now();
     await vm.runWorkload({ name: workload, frames, damagePercent, seed: 2 });
-    await vm.whenGuestsDone(1);
+    await vm.whenGuestsDone();
     await vm.settle(60_000);
     const seconds = (performance.now() - t0) / 1000;
     let after = (await vm.stats()).compositor.displays[0]!;

@@ -247,7 +247,7 @@ async function mmioReadRun(reads: number): Promise<MmioReadRun> {
   gc();
   const vm = await Vm.create({ cpu: 'kvm', ramMiB: 64, devices: [{ displayModes: [MMIO_MODE] }], workload: { name: 'mmioread', frames: reads } });
   try {
-    const [v] = await vm.whenGuestsDone(5);
+    const [v] = await vm.whenGuestsDone();
     if (!v || v.state !== 'done') throw new Error(`the mmioread guest did not finish: vCPU 0 ${v?.state ?? 'missing'}${v?.fault ? `: ${v.fault}` : ''}`);
     const g = v.guest as KvmGuestStats;
     const timing = perReadFromMarks(g.marks ?? [], reads);
@@ -297,7 +297,7 @@ async function fpsRun(cpu: 'kvm' | 'ts', width: number, height: number, frames: 
     const t0 = performance.now();
     const framesAtStart = start.vcpus[0]?.guest?.framesDone ?? 0;
     const before = start.compositor.displays[0]!;
-    const [v] = await vm.whenGuestsDone(1);
+    const [v] = await vm.whenGuestsDone();
     const seconds = (performance.now() - t0) / 1000;
     if (!v || v.state !== 'done' || v.guest?.framesDone !== total) throw new Error(describeStop(v));
     // Count what the compositor kept once it has taken the last frame: read at once, it lagged

@@ -145,6 +145,8 @@ export interface NativeAddon {
   ): Float64Array & { parked: number; kicked: number };
   threadCpuMicros(): number;
   currentThreadId(): number;
+  /** Names the calling thread (15 bytes kept), as /proc/<pid>/task/<tid>/comm shows it. */
+  setThreadName(name: string): void;
   startProducers(mailbox: Int32Array, opts: ProducerOptions): NativeHandle;
   producersDone(handle: NativeHandle): boolean;
   joinProducers(handle: NativeHandle): { enqueued: number; errors: number };

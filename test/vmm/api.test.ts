@@ -2,6 +2,7 @@
 // trace start/stop, and configuration errors that name the field.
 import { describe, expect, it } from 'vitest';
 
+import { VmStoppedError } from '../../actors/runtime/errors.js';
 import { VmConfigError } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
 import { RfbTestClient } from '../support/vnc-client/rfb-client.js';
@@ -18,6 +19,30 @@ describe('the embedding API', () => {
     const client = await RfbTestClient.connect(port);
     expect([client.decoder.width, client.decoder.height]).toEqual([320, 200]);
     client.close();
+  });
+
+  it('whenGuestsDone answers when the guests finish, to every caller, early or late', async () => {
+    const vm = await create({ ramMiB: 64, devices: [{ displayModes: ['320x200@60'] }, { displayModes: ['320x200@60'] }] });
+    await vm.runWorkload({ name: 'desktop', frames: 40, seed: 3 });
+    // Many callers at once, some joining late: all get the finished state of both vCPUs.
+    const waits = Array.from({ length: 20 }, () => new Promise((r) => setTimeout(r, Math.random() * 20)).then(() => vm.whenGuestsDone()));
+    for (const stats of await Promise.all(waits)) {
+      expect(stats.map((s) => [s.state, s.guest?.framesDone])).toEqual([['done', 40], ['done', 40]]);
+    }
+    // Already done: answered at once.
+    expect((await vm.whenGuestsDone()).map((s) => s.state)).toEqual(['done', 'done']);
+  });
+
+  it('whenGuestsDone rejects with VmStoppedError when the VM stops under a running guest', async () => {
+    const vm = await create({ ramMiB: 32, devices: [{ displayModes: ['320x200@60'] }] });
+    await vm.runWorkload({ name: 'desktop', frames: 1_000_000 });
+    const done = vm.whenGuestsDone();
+    const outcome = done.then(() => 'resolved', (e: unknown) => e);
+    await vm.stop();
+    const r = await outcome;
+    // The vCPU may answer 'stopped' before its control plane closes; otherwise the guard rejects.
+    if (r === 'resolved') expect((await done).map((s) => s.state)).toEqual(['stopped']);
+    else expect(r).toBeInstanceOf(VmStoppedError);
   });
 
   it.each([
