@@ -31,7 +31,7 @@ import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
 import { KVM_WORKLOADS } from '../actors/vcpu/kvm/machine.js';
 import { resolveConfig, VmConfigError, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
 import { KvmMachine } from './kvm-machine.js';
-import { deviceSpin } from './spin-policy.js';
+import { deviceSpin, spinLimit } from './spin-policy.js';
 
 export interface VmStats {
   vcpus: VcpuStats[];
@@ -91,6 +91,7 @@ export class Vm extends EventEmitter<VmEvents> {
       replyPayloadBytes: 0,
       traceRings: 16 + this.config.vcpus + this.config.devices.length * 8,
       ...(this.bigLock ? { bigLock: this.bigLock.buffer } : {}),
+      spinLimit: spinLimit(),
     });
   }
 

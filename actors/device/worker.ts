@@ -63,6 +63,7 @@ await runActor<DeviceControl>((ctx) => {
     iosfc: config.variant === 'apple-gfx-mmio',
     poolThreads: config.poolThreads,
     dispatcherSpin: config.dispatcherSpin,
+    spinGate: ctx.spinGate ? new Int32Array(ctx.spinGate) : undefined,
     maxContextBytes: config.limits.maxTaskBytes ?? 1 << 30,
     ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
     ...(config.engineTraceRing !== undefined && ctx.traceSet ? { trace: { set: new Int32Array(ctx.traceSet), firstRing: config.engineTraceRing } } : {}),

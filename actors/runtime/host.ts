@@ -17,6 +17,7 @@ import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TraceRingWriter } from '../../shared/trace/ring.js';
 import type { ActorBoot, BaseControl } from './boot.js';
 import { portEndpoint } from './control-endpoint.js';
+import { installSpinGate } from '../../shared/doorbell/spin-gate.js';
 
 export interface ActorContext {
   readonly name: string;
@@ -28,6 +29,8 @@ export interface ActorContext {
   readonly trace: TraceRingWriter | null;
   /** The VM's trace-ring set, for native threads this actor starts (an engine). */
   readonly traceSet: SharedArrayBuffer | null;
+  /** The VM's spin gate, for native threads this actor starts (an engine); null: none. */
+  readonly spinGate: SharedArrayBuffer | null;
   readonly config: unknown;
 }
 
@@ -58,6 +61,7 @@ export async function runActor<Control extends object>(
   const boot = workerData as ActorBoot;
   // Per-thread CPU accounting (bench scaling, top -H) tells actors apart by this name.
   native.setThreadName(boot.name);
+  installSpinGate(boot.spinGate);
   const mailbox = new Mailbox(boot.mailbox, boot.name);
   const peers: Record<string, Mailbox> = {};
   for (const [peer, sab] of Object.entries(boot.peers)) peers[peer] = new Mailbox(sab, peer);
@@ -71,6 +75,7 @@ export async function runActor<Control extends object>(
     peers,
     trace,
     traceSet: boot.trace?.set ?? null,
+    spinGate: boot.spinGate,
     config: boot.config,
   };
 

@@ -19,6 +19,7 @@ import type { TrackLabel } from '../../shared/trace/chrome.js';
 import type { ActorBoot, BaseControl } from './boot.js';
 import { ringingEndpoint } from './control-endpoint.js';
 import { ActorCrashedError, ActorExitedError, VmFailure, VmStoppedError } from './errors.js';
+import { createSpinGateBuffer } from '../../shared/doorbell/spin-gate.js';
 
 export interface SupervisorOptions {
   /** Guest RAM, handed to every actor. */
@@ -31,6 +32,8 @@ export interface SupervisorOptions {
   traceEventsPerRing?: number;
   /** The `bql` threading model: every actor's handlers take this one lock. */
   bigLock?: SharedArrayBuffer;
+  /** How many of the VM's threads may spin at once (shared/doorbell/spin-gate.ts); none: no cap. */
+  spinLimit?: number;
 }
 
 export interface SpawnSpec {
@@ -99,11 +102,14 @@ export class Supervisor extends EventEmitter {
   private readonly inFlight = new Set<(reason: VmFailure | 'shutdown') => void>();
 
   private readonly bigLock: SharedArrayBuffer | null;
+  /** The VM's spin gate (null: no cap), given to every actor and, through the device actors, the engines. */
+  readonly spinGate: SharedArrayBuffer | null;
 
   constructor(options: SupervisorOptions = {}) {
     super();
     this.memory = options.memory ?? null;
     this.bigLock = options.bigLock ?? null;
+    this.spinGate = options.spinLimit === undefined ? null : createSpinGateBuffer(options.spinLimit);
     this.replies = new ReplyTable(createReplyTableBuffer(options.replySlots ?? 64, options.replyPayloadBytes ?? 4096));
     this.traceSet = createTraceSetBuffer(options.traceRings ?? 32, options.traceEventsPerRing ?? 16384);
   }
@@ -181,6 +187,7 @@ export class Supervisor extends EventEmitter {
       peers: Object.fromEntries(Object.entries(spec.peers ?? {}).map(([k, m]) => [k, m.buffer])),
       trace: { set: this.traceSet, ring: traceRing },
       spinBudget: spec.spinBudget ?? 2000,
+      spinGate: this.spinGate,
       parkTimeoutMs: spec.parkTimeoutMs ?? 50,
       asyncPark: spec.asyncPark ?? false,
       bigLock: spec.takesBigLock === false ? null : this.bigLock,

@@ -15,6 +15,7 @@ import {
   replySlotBytes,
   replyTableBytes,
 } from './layout.js';
+import { spinBudgetNow, spinDone } from '../doorbell/spin-gate.js';
 
 export function createReplyTableBuffer(slots: number, payloadBytes = 0): SharedArrayBuffer {
   if (!Number.isInteger(slots) || slots < 1 || slots > 65536) throw new RangeError(`reply slots must be in [1, 65536], got ${slots}`);
@@ -97,7 +98,11 @@ export class ReplyTable {
     const w = this.words;
     const stateIndex = b + ReplyWord.State;
     let state = Atomics.load(w, stateIndex);
-    for (let i = 0; unanswered(state) && i < spinBudget; i++) state = Atomics.load(w, stateIndex);
+    if (unanswered(state)) {
+      const budget = spinBudgetNow(spinBudget);
+      for (let i = 0; unanswered(state) && i < budget; i++) state = Atomics.load(w, stateIndex);
+      spinDone(budget);
+    }
     if (unanswered(state)) {
       const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
       Atomics.store(w, b + ReplyWord.Parked, 1);

@@ -81,6 +81,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     config.iosfc = o.Get("iosfc").ToBoolean().Value();
     config.poolThreads = poolThreads;
     if (o.Has("dispatcherSpin")) config.dispatcherSpin = static_cast<int>(integerOption(o, "dispatcherSpin", 0, 10'000'000, kFn));
+    if (Napi::Value gate = o.Get("spinGate"); !gate.IsUndefined() && !gate.IsNull()) {
+      SharedInt32 words = keep(sharedInt32(gate, std::string(kFn) + ": opts.spinGate"));
+      if (words.view.length < SpinGate::kWords) throw Napi::RangeError::New(env, "Engine: opts.spinGate needs 2 words");
+      config.spinGate = SpinGate(words.view.words);
+    }
     if (slotCount < config.poolThreads + 2) throw Napi::RangeError::New(env, "Engine: opts.slotCount must be at least poolThreads + 2 (one per engine thread)");
     Napi::Value displaysValue = o.Get("displays");
     if (!displaysValue.IsArray() || displaysValue.As<Napi::Array>().Length() == 0) {

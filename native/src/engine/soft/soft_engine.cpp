@@ -76,7 +76,7 @@ int32_t SoftEngine::cursorY(uint32_t display) const { return display < displays_
 void SoftEngine::dispatchLoop() {
   MailboxRecord r;
   for (;;) {
-    if (!inbound_.dequeueWait(r, config_.dispatcherSpin, 50'000'000)) {
+    if (!inbound_.dequeueWait(r, config_.dispatcherSpin, 50'000'000, config_.spinGate)) {
       if (inbound_.isClosed()) return;
       continue;
     }

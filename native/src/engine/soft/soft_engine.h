@@ -44,6 +44,8 @@ struct SoftEngineConfig {
   uint64_t maxContextBytes = 1ull << 30;
   /** Inbound-mailbox checks the MMIO dispatcher makes before it parks (docs/doorbells.md). */
   int dispatcherSpin = 2000;
+  /** The VM's spin gate, shared with its actors (none: spin freely). */
+  SpinGate spinGate;
 };
 
 struct EngineStats {
