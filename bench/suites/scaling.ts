@@ -6,6 +6,7 @@
 // a role whose busiest thread sits near one core while the total stays far below the machine's
 // cores is the serial limit. Scaling needs cores: run it on the 16-core machine and record it.
 import type { ThreadingModel } from '../../vmm/config.js';
+import { native } from '../../shared/native/addon.js';
 import { Vm } from '../../vmm/vm.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { markdownTable, ratioTable } from '../report.js';
@@ -123,6 +124,8 @@ function roleSpreads(runs: Run[]): RoleSpread[] {
 }
 
 export async function runScalingBench(options: ScalingBenchOptions): Promise<ScalingBenchResult> {
+  // The main thread apart from V8's and libuv's helper threads, which are all "node".
+  native.setThreadName('main');
   const frames = Math.max(20, Math.round(3000 * options.scale));
   const repeat = options.repeat ?? 3;
   const counts = [...(options.devices ?? DEFAULT_DEVICE_COUNTS)].sort((a, b) => a - b);
