@@ -96,18 +96,12 @@ function readJson(file) {
   }
 }
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
 /** "median (min–max)" of what the runs measured at `key`, skipping runs that lack it. */
-function spread(runs, key, digits = 2) {
+function figure(runs, key, digits, { spread, formatSpread }) {
   const values = runs.map((r) => key.split('.').reduce((o, k) => o?.[k], r)).filter((v) => typeof v === 'number');
   if (values.length === 0) return { text: 'not measured', median: null };
-  const f = (v) => v.toFixed(digits);
-  return { text: `${f(median(values))} (${f(Math.min(...values))}–${f(Math.max(...values))})`, median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length };
+  const s = spread(values);
+  return { text: formatSpread(s, digits), ...s };
 }
 
 const BENCH_FIGURES = [
@@ -230,7 +224,8 @@ async function main() {
     if (run) benchRuns.push(run);
   }
 
-  const figures = Object.fromEntries(BENCH_FIGURES.map(([key]) => [key, spread(benchRuns, key, key.startsWith('ratio') ? 2 : 1)]));
+  const spreads = await import(path.join(root, 'dist', 'bench', 'spread.js'));
+  const figures = Object.fromEntries(BENCH_FIGURES.map(([key]) => [key, figure(benchRuns, key, key.startsWith('ratio') ? 2 : 1, spreads)]));
   const soak = readJson(soakFile);
   fs.writeFileSync(
     path.join(options.out, 'summary.json'),
