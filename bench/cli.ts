@@ -40,7 +40,7 @@ interface SuiteEntry<R extends { machine: MachineInfo }> {
 
 /** Checks that a suite's runner and tables agree, then forgets the result type for the table below. */
 function suite<R extends { machine: MachineInfo }>(entry: SuiteEntry<R>): SuiteEntry<{ machine: MachineInfo }> {
-  return entry as unknown as SuiteEntry<{ machine: MachineInfo }>;
+  return entry;
 }
 
 function mailboxTables(result: MailboxBenchResult): string {

@@ -58,7 +58,8 @@ export async function trace(argv: string[]): Promise<number> {
   if (values.variant !== 'mmio' && values.variant !== 'pci') throw new UsageError(`--variant must be mmio or pci, got "${values.variant}"`);
   let vm: Vm;
   try {
-    const device = { variant: values.variant as 'mmio' | 'pci', ...(values.modes ? { displayModes: values.modes.split(',') } : {}) };
+    const variant: 'mmio' | 'pci' = values.variant;
+    const device = { variant, ...(values.modes ? { displayModes: values.modes.split(',') } : {}) };
     vm = await Vm.create({
       devices: Array.from({ length: integerFlag('--devices', values.devices, 1, 16) }, () => ({ ...device })),
       threading: threadingFlag(values.threading),

@@ -155,7 +155,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.irq = await supervisor.spawn<IrqControl>({ name: 'irq', module: 'actors/irq/worker', mailbox: irqMailbox, config: { lines, vcpus: irqBuffers } satisfies IrqConfig, spinBudget: 200 });
 
     const compositorConfig: CompositorConfig = {
-      eventsWanted: this.eventsWanted.buffer as SharedArrayBuffer,
+      eventsWanted: this.eventsWanted.buffer,
       displays: config.devices.flatMap((d, i) =>
         d.displays.map((s, j) => ({ device: i, display: j, serial: s.serial, ...displayBuffers[i]![j]!, engineInbound: engineInbound[i]!.buffer })),
       ),
@@ -259,8 +259,8 @@ export class Vm extends EventEmitter<VmEvents> {
       throw new VmConfigError('workload.name', `the KVM guest does not implement ${w.name} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);
     }
     await Promise.all(
-      this.vcpus.map((handle, v) => {
-        if (v >= this.config.devices.length) return undefined;
+      // Built-in vCPUs beyond the devices have no workload to run.
+      this.vcpus.slice(0, this.config.devices.length).map((handle, v) => {
         const guest: GuestProgramConfig = {
           device: v, variant: this.config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode, damagePercent: w.damagePercent,
           ramBase: RAM_BASE + v * this.ramSlice, ramEnd: RAM_BASE + (v + 1) * this.ramSlice,

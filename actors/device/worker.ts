@@ -158,12 +158,12 @@ await runActor<DeviceControl>((ctx) => {
       }
       case EngineOut.CursorShow: {
         display.cursorShow(port, a[2] !== 0);
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_show, a[2]!);
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_show, a[2]);
         return;
       }
       case EngineOut.CursorMove: {
         display.cursorMove(port, a[2]!, a[3]!);
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_move, a[2]!, a[3]!);
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_move, a[2], a[3]);
         return;
       }
       default:

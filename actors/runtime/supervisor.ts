@@ -210,7 +210,7 @@ export class Supervisor extends EventEmitter {
       traceRing,
     };
     const entry: Entry = {
-      handle: handle as ActorHandle<object>,
+      handle: handle,
       stopping: false,
       hasExited: false,
       exited: new Promise((resolve) => worker.once('exit', resolve)),
@@ -332,6 +332,6 @@ export class Supervisor extends EventEmitter {
           });
         };
       },
-    }) as Control<C>;
+    });
   }
 }

@@ -132,7 +132,7 @@ export class VcpuBusPort implements MmioPort {
       // (its ends just inside the span, which Perfetto binds them to).
       const flow = mmioFlowId(this.vcpu, id);
       const end = monotonicMicros();
-      this.trace.write(TRACE_EVENTS.apple_gfx_read, TracePhase.Complete, traceStart, end - traceStart, d.offset, into[1]! * 0x1_0000_0000 + into[0]!);
+      this.trace.write(TRACE_EVENTS.apple_gfx_read, TracePhase.Complete, traceStart, end - traceStart, d.offset, into[1] * 0x1_0000_0000 + into[0]);
       this.trace.flowStart(TRACE_EVENTS.request, flow, traceStart + FLOW_INSET_US);
       this.trace.flowEnd(TRACE_EVENTS.request, flow, end - FLOW_INSET_US);
     }

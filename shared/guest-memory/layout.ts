@@ -140,7 +140,7 @@ export function checkRegionDescriptors(sab: unknown, regions: unknown): GuestReg
     // (createGuestMemory shifts them together so host pages line up for KVM).
     if (offset % GUEST_PAGE_SIZE !== shift) fail(`regions[${i}].offset`, `0x${offset.toString(16)} is not page-aligned relative to regions[0].offset`);
     if (r.size > sab.byteLength - offset) fail(`regions[${i}].offset`, `region does not fit in the SAB (0x${sab.byteLength.toString(16)} bytes)`);
-    return Object.freeze({ ...r, offset }) as GuestRegion;
+    return Object.freeze({ ...r, offset });
   });
   checkNoGuestOverlap(placed);
   const byOffset = placed.map((_, i) => i).sort((a, b) => placed[a]!.offset - placed[b]!.offset);

@@ -132,8 +132,8 @@ describe('pvg-vmm run', () => {
     const child = spawn(process.execPath, [BIN, 'run', '--frames', '5', '--modes', '320x200@60'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const deadline = Date.now() + 30_000;
     while (!stderr.includes('keeps running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(stderr).toContain('keeps running');
@@ -151,7 +151,7 @@ describe('pvg-vmm run', () => {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const deadline = Date.now() + 30_000;
     while (!stderr.includes('keeps running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     try {

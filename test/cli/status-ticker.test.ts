@@ -44,7 +44,7 @@ describe('StatusTicker', () => {
 
   it('rewrites the line in place, cut to the width, and clears it only when shown', async () => {
     const out = recorder(30);
-    const ticker = new StatusTicker(async () => stats, out, { intervalMs: 10 });
+    const ticker = new StatusTicker(() => Promise.resolve(stats), out, { intervalMs: 10 });
     ticker.clear();
     expect(out.text).toBe('');
     ticker.start();
@@ -73,10 +73,7 @@ describe('StatusTicker', () => {
   it('stops quietly when a poll fails (the VM stopped or failed under it)', async () => {
     const out = recorder();
     let polls = 0;
-    const ticker = new StatusTicker(async () => {
-      if (++polls > 2) throw new Error('vm stopped');
-      return stats;
-    }, out, { intervalMs: 5 }).start();
+    const ticker = new StatusTicker(() => (++polls > 2 ? Promise.reject(new Error('vm stopped')) : Promise.resolve(stats)), out, { intervalMs: 5 }).start();
     await sleep(60);
     expect(polls).toBe(3);
     expect(out.text.endsWith(CLEAR)).toBe(true);

@@ -236,6 +236,8 @@ export class ClientSession {
     this.hasRequest = false;
     this.requested = null;
     this.busy = true;
+    // Parts are encoded bytes, or promises of bytes encoded off this thread, in wire order.
+    // eslint-disable-next-line @typescript-eslint/await-thenable
     Promise.all(u.parts).then(
       (parts) => {
         if (this.closed) return;

@@ -14,7 +14,6 @@ import {
   Reg,
   Status,
   commandHeader,
-  type GuestErrorName,
 } from './protocol.js';
 
 export interface MmioPort {
@@ -38,7 +37,8 @@ export interface DeviceInfo {
 export interface DeviceErrors {
   status: number;
   code: number;
-  name: GuestErrorName | string;
+  /** A GuestErrorName, or the raw code of one this driver does not know. */
+  name: string;
   count: number;
 }
 

@@ -1,6 +1,8 @@
 // TaskSpace: one test per error code and per rule (windows, placement, all-or-nothing,
 // unmap coverage, read-only), then random hostile call sequences against a reference model
 // written with arrays and BigInt, comparing every outcome and checking invariants.
+import { inspect } from 'node:util';
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -61,8 +63,8 @@ describe('TaskSpace: tasks and windows', () => {
     // maxTaskBytes 2^50 → 4 slots of 2^50, slot 0 never used: 3 windows.
     const ts = new TaskSpace(machine(), { maxTasks: 3, maxTaskBytes: 2 ** 50 });
     const [a, b, c] = [created(ts, P), created(ts, P), created(ts, P)];
-    expect([a!.base, b!.base, c!.base]).toEqual([2 ** 50, 2 ** 51, 3 * 2 ** 50]);
-    ts.destroyTask(b!.task);
+    expect([a.base, b.base, c.base]).toEqual([2 ** 50, 2 ** 51, 3 * 2 ** 50]);
+    ts.destroyTask(b.task);
     const d = created(ts, 2 * P);
     expect(d.base).toBe(2 ** 51);
     expect(d.task).toBe(4);
@@ -71,7 +73,7 @@ describe('TaskSpace: tasks and windows', () => {
   it('refuses bad sizes and limits with error values, never throws', () => {
     const ts = new TaskSpace(machine(), { maxTasks: 2, maxTaskBytes: 16 * P, maxTotalTaskBytes: 20 * P });
     for (const v of [0, -P, P - 1, P + 1, 1.5 * P, Number.NaN, Infinity, 2 ** 53, -0.5, '4096', null, undefined, {}, 2n ** 60n, -4096n]) {
-      expect(codeOf(ts.createTask(v)), String(v)).toBe('bad-size');
+      expect(codeOf(ts.createTask(v)), inspect(v)).toBe('bad-size');
     }
     expect(codeOf(ts.createTask(17 * P))).toBe('task-limit');
     expect(codeOf(ts.createTask(16 * P))).toBe('ok');

@@ -39,6 +39,8 @@ async function encodeRect(name: Name, values: Uint32Array, at: Rect, conv: Pixel
     const body = await zrlePayload(values, at.width, at.height, conv, st.zrleStream);
     return { bytes: Buffer.concat([rectHeader(at.x, at.y, at.width, at.height, Encoding.Zrle), body]), rects: 1 };
   }
+  // Tight parts are bytes or promises of bytes (zlib off the thread), in wire order.
+  // eslint-disable-next-line @typescript-eslint/await-thenable
   const parts = await Promise.all(tightRects(tightPieces(values, at.width, at.height, conv), at, (id) => st.tightStreams[id]!));
   return { bytes: Buffer.concat(parts), rects: parts.length };
 }
