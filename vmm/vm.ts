@@ -67,7 +67,8 @@ export class Vm extends EventEmitter<VmEvents> {
   private readonly external: ExternalVcpuConfig[] = [];
   /** Guest RAM per built-in vCPU (each guest allocates from its own slice). */
   private ramSlice = 0;
-  private stopped = false;
+  /** vm.stop()'s one promise: every caller waits for the same, whole, stop. */
+  private stopping: Promise<void> | null = null;
   private snapshots: SnapshotWriter | null = null;
   private vncPorts: { ports: number[]; host: string } | null = null;
   private web: WebViewer | null = null;
@@ -409,10 +410,16 @@ export class Vm extends EventEmitter<VmEvents> {
     await this.compositor!.control.subscribe(Comlink.transfer(port2, [port2]));
   }
 
-  /** Stops every actor, vCPUs first, and joins every thread. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /**
+   * Stops every actor, vCPUs first, and joins every thread. Every call returns the same promise,
+   * so a second caller cannot go on while threads still run.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
     this.events?.close();
     await this.snapshots?.close();
     await this.web?.close();
