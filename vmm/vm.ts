@@ -13,7 +13,7 @@ import type { IrqActorStats, IrqConfig, IrqControl } from '../actors/irq/message
 import { Supervisor, type ActorHandle } from '../actors/runtime/supervisor.js';
 import { RAM_BASE, deviceLines, deviceVectors } from '../actors/vcpu/layout.js';
 import type { VcpuConfig, VcpuControl, VcpuStats } from '../actors/vcpu/messages.js';
-import type { VmFailure } from '../actors/runtime/errors.js';
+import { VmStoppedError, type VmFailure } from '../actors/runtime/errors.js';
 import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/index.js';
 import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
 import { createBarTable } from '../shared/mmio/bar-table.js';
@@ -22,7 +22,6 @@ import { createCursorSlot } from '../shared/display/cursor-slot.js';
 import { createSurfacePool, SURFACES_PER_DISPLAY } from '../shared/display/surface-layout.js';
 import { BigLock, createBigLockBuffer, type BigLockStats } from '../shared/lock/big-lock.js';
 import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
-import { WebViewer } from '../actors/compositor/web/index.js';
 import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
 import { TraceSetReader } from '../shared/trace/reader.js';
 import { setTracePaused } from '../shared/trace/ring.js';
@@ -31,6 +30,7 @@ import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
 import { KVM_WORKLOADS } from '../actors/vcpu/kvm/machine.js';
 import { resolveConfig, VmConfigError, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
 import { KvmMachine } from './kvm-machine.js';
+import { VmOutputs, type WebOptions } from './vm-outputs.js';
 import { deviceSpin, spinLimit } from './spin-policy.js';
 
 export interface VmStats {
@@ -70,8 +70,7 @@ export class Vm extends EventEmitter<VmEvents> {
   /** vm.stop()'s one promise: every caller waits for the same, whole, stop. */
   private stopping: Promise<void> | null = null;
   private snapshots: SnapshotWriter | null = null;
-  private vncPorts: { ports: number[]; host: string } | null = null;
-  private web: WebViewer | null = null;
+  private readonly outputs: VmOutputs;
   private readonly bigLock: BigLock | null;
   private traceReader: TraceSetReader | null = null;
   /** The KVM VM the vCPUs run in (cpu 'kvm'), else null. */
@@ -94,6 +93,19 @@ export class Vm extends EventEmitter<VmEvents> {
       ...(this.bigLock ? { bigLock: this.bigLock.buffer } : {}),
       spinLimit: spinLimit(),
     });
+    const labels = this.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
+    this.outputs = new VmOutputs(() => this.compositor!.control, labels, () => this.refusal());
+  }
+
+  /** VmStoppedError once stop() was called or the VM failed: nothing new may start then. */
+  private refusal(): VmStoppedError | null {
+    const reason = this.supervisor.failed ?? (this.stopping ? 'shutdown' : null);
+    return reason ? new VmStoppedError('vm', reason) : null;
+  }
+
+  private ensureRunning(): void {
+    const refused = this.refusal();
+    if (refused) throw refused;
   }
 
   /** Builds and starts a VM; a bad configuration throws VmConfigError before anything starts. */
@@ -255,6 +267,7 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** Runs another workload on every built-in vCPU that has a device (after the last one finished). */
   async runWorkload(workload: WorkloadOptions): Promise<void> {
+    this.ensureRunning();
     const w = resolveConfig({ ...this.optionsForWorkload(), workload }).workload!;
     if (this.config.cpu === 'kvm' && KVM_WORKLOADS[w.name] === undefined) {
       throw new VmConfigError('workload.name', `the KVM guest does not implement ${w.name} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);
@@ -297,17 +310,12 @@ export class Vm extends EventEmitter<VmEvents> {
    * Serves every display over VNC (RFB 3.8): display k of the VM (devices in order, then their
    * displays) on port + k, 127.0.0.1 unless host says otherwise; returns the ports.
    */
-  async startVnc(options: VncOptions): Promise<number[]> {
-    const ports = await this.compositor!.control.startVnc(options);
-    this.vncPorts = { ports, host: options.host ?? '127.0.0.1' };
-    return ports;
+  startVnc(options: VncOptions): Promise<number[]> {
+    return this.outputs.startVnc(options);
   }
 
-  async stopVnc(): Promise<void> {
-    await this.web?.close();
-    this.web = null;
-    this.vncPorts = null;
-    await this.compositor!.control.stopVnc();
+  stopVnc(): Promise<void> {
+    return this.outputs.stopVnc();
   }
 
   /**
@@ -315,18 +323,8 @@ export class Vm extends EventEmitter<VmEvents> {
    * host:port, 127.0.0.1 unless host says otherwise; starts VNC on free loopback ports first if
    * it is not serving yet. Returns the viewer's port and each display's page.
    */
-  async startWeb(options: { port: number; host?: string }): Promise<{ port: number; urls: string[] }> {
-    if (this.web) throw new Error(`the browser viewer is already serving on port ${this.web.port}`);
-    const vnc = this.vncPorts ?? { ports: await this.startVnc({ port: 0 }), host: '127.0.0.1' };
-    // A server bound to every address is reached through loopback.
-    const vncHost = vnc.host === '0.0.0.0' || vnc.host === '::' ? '127.0.0.1' : vnc.host;
-    const labels = this.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
-    this.web = await WebViewer.listen({
-      port: options.port,
-      host: options.host ?? '127.0.0.1',
-      displays: vnc.ports.map((p, k) => ({ label: labels[k]!, vncPort: p, vncHost })),
-    });
-    return { port: this.web.port, urls: labels.map((_, k) => this.web!.url(k)) };
+  startWeb(options: WebOptions): Promise<{ port: number; urls: string[] }> {
+    return this.outputs.startWeb(options);
   }
 
   /**
@@ -336,6 +334,7 @@ export class Vm extends EventEmitter<VmEvents> {
   async snapshot(file: string, device = 0, display = 0): Promise<void> {
     const frame = await this.frame(device, display);
     if (!frame) throw new Error(`device ${device} display ${display} has no frame yet (no mode set)`);
+    this.ensureRunning(); // stop() closed the pool: a new one would outlive the VM
     this.snapshots ??= new SnapshotWriter();
     await this.snapshots.write(file, frame);
   }
@@ -422,7 +421,8 @@ export class Vm extends EventEmitter<VmEvents> {
   private async stopOnce(): Promise<void> {
     this.events?.close();
     await this.snapshots?.close();
-    await this.web?.close();
+    this.snapshots = null;
+    await this.outputs.close();
     for (const s of this.irqStates) s.requestStop();
     if (!this.supervisor.failed) {
       await this.supervisor.stopActors(this.vcpus.map((v) => v.name));

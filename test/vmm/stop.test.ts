@@ -61,4 +61,37 @@ describe('vm.stop()', () => {
     await expect(vm.stats()).rejects.toBeInstanceOf(VmStoppedError);
     expect(performance.now() - t0).toBeLessThan(1000);
   });
+
+  // Before: stop() closed the viewer but kept it, so startWeb() said "already serving".
+  it('outputs, frames and workloads asked for after stop() reject with VmStoppedError', async () => {
+    const vm = await vms.create({ outputs: { web: { port: 0 } } });
+    await vm.stop();
+    await expect(vm.startWeb({ port: 0 })).rejects.toBeInstanceOf(VmStoppedError);
+    await expect(vm.startVnc({ port: 0 })).rejects.toBeInstanceOf(VmStoppedError);
+    await expect(vm.stopVnc()).rejects.toBeInstanceOf(VmStoppedError);
+    await expect(vm.frame(0, 0)).rejects.toBeInstanceOf(VmStoppedError);
+    await expect(vm.snapshot('/nonexistent/never-written.png')).rejects.toBeInstanceOf(VmStoppedError);
+    await expect(vm.runWorkload({ name: 'desktop', frames: 1 })).rejects.toBeInstanceOf(VmStoppedError);
+    await expect(vm.settle()).rejects.toBeInstanceOf(VmStoppedError);
+  });
+
+  // startWeb() racing stop(), two ways. Before: with VNC still to start, the compositor started its
+  // servers after its own stop had closed them, and they held its worker until the 5 s stop
+  // timeout (5.07 s); with VNC serving, the viewer bound after stop() had closed the last one and
+  // kept listening.
+  it.each([
+    ['VNC not serving yet', false],
+    ['VNC serving', true],
+  ])('startWeb() racing stop() (%s) leaves nothing listening and does not hold the stop', async (_, vncFirst) => {
+    const vm = await vms.create();
+    if (vncFirst) await vm.startVnc({ port: 0 });
+    const web = vm.startWeb({ port: 0 }).catch((e: unknown) => e as Error);
+    const t0 = performance.now();
+    await vm.stop();
+    expect(performance.now() - t0).toBeLessThan(2500);
+    const result = await web;
+    if (result instanceof Error) expect(result).toBeInstanceOf(VmStoppedError);
+    // It won the race: stop() must have closed it.
+    else await expect(fetch(`http://127.0.0.1:${result.port}/`)).rejects.toThrow();
+  });
 });
