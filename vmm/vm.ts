@@ -17,7 +17,7 @@ import { VmStoppedError, type VmFailure } from '../actors/runtime/errors.js';
 import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/index.js';
 import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
 import { createBarTable } from '../shared/mmio/bar-table.js';
-import { createCompletionBuffer } from '../shared/mmio/completion.js';
+import { createCompletionBuffer, wakeWriteWaiters } from '../shared/mmio/completion.js';
 import { createCursorSlot } from '../shared/display/cursor-slot.js';
 import { createSurfacePool, SURFACES_PER_DISPLAY } from '../shared/display/surface-layout.js';
 import { BigLock, createBigLockBuffer, type BigLockStats } from '../shared/lock/big-lock.js';
@@ -64,6 +64,8 @@ export class Vm extends EventEmitter<VmEvents> {
   private readonly devices: ActorHandle<DeviceControl>[] = [];
   private readonly vcpus: ActorHandle<VcpuControl>[] = [];
   private readonly irqStates: VcpuIrqState[] = [];
+  /** The vCPUs' posted-write counters (made at start). */
+  private completion: SharedArrayBuffer | null = null;
   private readonly external: ExternalVcpuConfig[] = [];
   /** Guest RAM per built-in vCPU (each guest allocates from its own slice). */
   private ramSlice = 0;
@@ -154,7 +156,8 @@ export class Vm extends EventEmitter<VmEvents> {
     );
     const irqBuffers = Array.from({ length: allVcpus }, () => createVcpuIrqBuffer());
     this.irqStates.push(...irqBuffers.map((b) => new VcpuIrqState(b)));
-    supervisor.onRelease(() => this.irqStates.forEach((s) => s.requestStop()));
+    this.completion = completion;
+    supervisor.onRelease(() => this.requestVcpuStop());
 
     // Device i is driven by vCPU i (when there is one); its interrupts go there.
     const driver = (device: number) => (device < config.vcpus ? device : 0);
@@ -418,12 +421,18 @@ export class Vm extends EventEmitter<VmEvents> {
     return this.stopping;
   }
 
+  /** Every vCPU, built-in or external, gives up its waits: halts, mailbox room, posted writes. */
+  private requestVcpuStop(): void {
+    for (const s of this.irqStates) s.requestStop();
+    if (this.completion) wakeWriteWaiters(this.completion);
+  }
+
   private async stopOnce(): Promise<void> {
     this.events?.close();
     await this.snapshots?.close();
     this.snapshots = null;
     await this.outputs.close();
-    for (const s of this.irqStates) s.requestStop();
+    this.requestVcpuStop();
     if (!this.supervisor.failed) {
       await this.supervisor.stopActors(this.vcpus.map((v) => v.name));
       await this.supervisor.stopActors(this.devices.map((d) => d.name));

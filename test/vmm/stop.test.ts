@@ -4,6 +4,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { VmStoppedError } from '../../actors/runtime/errors.js';
+import type { WriterReport } from '../support/external-writer.js';
+import { exited, nextMessage, startWorker } from '../support/spawn.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 
 const vms = vmsStoppedAfterEach({ ramMiB: 32, devices: [{ displayModes: ['320x200@60'] }] });
@@ -94,4 +96,24 @@ describe('vm.stop()', () => {
     // It won the race: stop() must have closed it.
     else await expect(fetch(`http://127.0.0.1:${result.port}/`)).rejects.toThrow();
   });
+});
+
+describe('an external vCPU when the VM stops', () => {
+  // Before: a loop blocked on a full posted-write window (the device stalled) stayed blocked for
+  // the window's 10 s timeout after vm.stop() and then got a plain Error; a blocked read was
+  // already released with a typed one.
+  it('a write blocked on the posted-write window is released at once with WaitAbandonedError', async () => {
+    const vm = await vms.create({ vcpus: 0, externalVcpus: 1, testFaults: { devices: { 0: { stall: { afterMmio: 1, ms: 60_000 } } } } });
+    const writer = startWorker('test/support/external-writer', vm.externalVcpu(0));
+    const report = nextMessage<WriterReport>(writer);
+    // The device takes one write and stalls: the window (16) fills and the loop blocks.
+    await new Promise((r) => setTimeout(r, 500));
+    const t0 = performance.timeOrigin + performance.now();
+    const stopped = vm.stop(); // the stalled device itself holds this for the 5 s stop timeout
+    const r = await report;
+    expect(r.name, r.message).toBe('WaitAbandonedError');
+    expect(r.atEpochMs - t0).toBeLessThan(1000);
+    await exited(writer);
+    await stopped;
+  }, 20_000);
 });
