@@ -6,16 +6,11 @@ import type { TaskSpaceLimits } from '../actors/device/task-space.js';
 import type { TestFaults } from '../actors/device/test-faults.js';
 import { CPU_CHOICES, CpuUnavailableError, resolveCpu, type CpuBackendName, type CpuChoice } from '../actors/vcpu/kvm/availability.js';
 import { KVM_BENCH_PROGRAMS, KvmTestMode, type KvmTestModeName } from '../actors/vcpu/kvm/machine.js';
+import { VmConfigError } from './config-error.js';
+import { checkOutputs, type OutputOptions } from './config-outputs.js';
+import { integer } from './config-values.js';
 
-export class VmConfigError extends Error {
-  override readonly name = 'VmConfigError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
-}
+export { VmConfigError, type OutputOptions };
 
 export const DEFAULT_MODES = ['1920x1080@60', '1440x1080@60', '1280x1024@60'];
 
@@ -75,11 +70,6 @@ export interface VmOptions {
   testKvmGuest?: KvmTestModeName;
 }
 
-export interface OutputOptions {
-  vnc?: { port: number; host?: string; password?: string };
-  web?: { port: number; host?: string };
-}
-
 export type ThreadingModel = 'actor' | 'bql';
 export const THREADING_MODELS: readonly ThreadingModel[] = ['actor', 'bql'];
 
@@ -118,30 +108,6 @@ export function parseMode(text: unknown, field: string): DisplayModeSpec {
   return { width, height, refresh };
 }
 
-function integer(value: unknown, field: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new VmConfigError(field, `must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function outputs(value: OutputOptions | undefined): OutputOptions {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) throw new VmConfigError('outputs', `must be an object, got ${JSON.stringify(value)}`);
-  const host = (h: unknown, field: string) => {
-    if (h !== undefined && (typeof h !== 'string' || h.trim() === '')) throw new VmConfigError(field, `must be an address, got ${JSON.stringify(h)}`);
-    return h === undefined ? {} : { host: h };
-  };
-  const out: OutputOptions = {};
-  if (value.vnc !== undefined) {
-    const p = value.vnc.password;
-    if (p !== undefined && typeof p !== 'string') throw new VmConfigError('outputs.vnc.password', 'must be a string');
-    out.vnc = { port: integer(value.vnc.port, 'outputs.vnc.port', 0, 65535, 0), ...host(value.vnc.host, 'outputs.vnc.host'), ...(p ? { password: p } : {}) };
-  }
-  if (value.web !== undefined) out.web = { port: integer(value.web.port, 'outputs.web.port', 0, 65535, 0), ...host(value.web.host, 'outputs.web.host') };
-  return out;
-}
 
 function cpuBackend(value: unknown, workload: string | null): { cpu: CpuBackendName; cpuFallback: string | null } {
   if (value === undefined) return { cpu: 'ts', cpuFallback: null };
@@ -236,7 +202,7 @@ export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
     externalVcpus,
     threading: threadingModel(options.threading),
     ...cpuBackend(options.cpu, workload?.name ?? null),
-    outputs: outputs(options.outputs),
+    outputs: checkOutputs(options.outputs),
     testFaults: testFaults(options.testFaults, devices.length),
     testKvmGuest: testKvmGuest(options.testKvmGuest),
   };
