@@ -4,11 +4,9 @@
 import type { CompositorControl, VncOptions } from '../actors/compositor/messages.js';
 import type { Control } from '../actors/runtime/supervisor.js';
 import { WebViewer } from '../actors/compositor/web/index.js';
+import { checkVnc, checkWeb, type WebOutput } from './config-outputs.js';
 
-export interface WebOptions {
-  port: number;
-  host?: string;
-}
+export type WebOptions = WebOutput;
 
 export class VmOutputs {
   private vnc: { ports: number[]; host: string } | null = null;
@@ -27,10 +25,12 @@ export class VmOutputs {
     if (refused) throw refused;
   }
 
+  /** `options` are checked as outputs.vnc is, under the name `vnc`. */
   async startVnc(options: VncOptions): Promise<number[]> {
+    const checked = checkVnc(options, 'vnc', this.labels.length);
     this.ensureRunning();
-    const ports = await this.compositor().startVnc(options);
-    this.vnc = { ports, host: options.host ?? '127.0.0.1' };
+    const ports = await this.compositor().startVnc(checked);
+    this.vnc = { ports, host: checked.host ?? '127.0.0.1' };
     return ports;
   }
 
@@ -42,15 +42,17 @@ export class VmOutputs {
     await this.compositor().stopVnc();
   }
 
+  /** `options` are checked as outputs.web is, under the name `web`. */
   async startWeb(options: WebOptions): Promise<{ port: number; urls: string[] }> {
+    const checked = checkWeb(options, 'web');
     this.ensureRunning();
     if (this.web) throw new Error(`the browser viewer is already serving on port ${this.web.port}`);
     const vnc = this.vnc ?? { ports: await this.startVnc({ port: 0 }), host: '127.0.0.1' };
     // A server bound to every address is reached through loopback.
     const vncHost = vnc.host === '0.0.0.0' || vnc.host === '::' ? '127.0.0.1' : vnc.host;
     const web = await WebViewer.listen({
-      port: options.port,
-      host: options.host ?? '127.0.0.1',
+      port: checked.port,
+      host: checked.host ?? '127.0.0.1',
       displays: vnc.ports.map((p, k) => ({ label: this.labels[k]!, vncPort: p, vncHost })),
     });
     const refused = this.refusal();

@@ -55,6 +55,14 @@ describe('the embedding API', () => {
     expect((err as VmConfigError).field).toBe(field);
   });
 
+  it('startVnc() and startWeb() check their options as outputs does, naming the field', async () => {
+    const vm = await create({ ramMiB: 32, devices: [{ displayModes: ['320x200@60'], displays: 2 }] });
+    const field = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (e instanceof VmConfigError ? e.field : e));
+    expect(await field(vm.startVnc({ port: 65535 }))).toBe('vnc.port'); // display 1 would be on 65536
+    expect(await field(vm.startVnc({ prot: 5900 } as unknown as { port: number }))).toBe('vnc.prot');
+    expect(await field(vm.startWeb({ port: 0, hots: '::1' } as unknown as { port: number }))).toBe('web.hots');
+  });
+
   it('emits modeChange and frame events from the first listener on, and none without one', async () => {
     const vm = await create({ ramMiB: 32, devices: [{ displayModes: ['320x200@60', '256x160@60'] }] });
     const modes: string[] = [];
