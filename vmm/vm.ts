@@ -263,8 +263,8 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** What an embedder's own vCPU loop needs (pass it to connectVcpu in the thread that runs it). */
   externalVcpu(index = 0): ExternalVcpuConfig {
-    const c = this.external[index];
-    if (!c) throw new RangeError(`no external vCPU ${index} (VmOptions.externalVcpus is ${this.config.externalVcpus})`);
+    const c = Number.isInteger(index) ? this.external[index] : undefined;
+    if (!c) throw new RangeError(`no external vCPU ${JSON.stringify(index)} (VmOptions.externalVcpus is ${this.config.externalVcpus})`);
     return c;
   }
 
@@ -303,6 +303,9 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** The latest frame of a display as the compositor keeps it (ARGB words, cursor apart). */
   async frame(device = 0, display = 0): Promise<KeptFrame | null> {
+    // '0' would find device 0 here and no display in the compositor (null, as if never drawn).
+    if (!Number.isInteger(device)) throw new RangeError(`frame(): device must be an integer, got ${JSON.stringify(device)}`);
+    if (!Number.isInteger(display)) throw new RangeError(`frame(): display must be an integer, got ${JSON.stringify(display)}`);
     const d = this.config.devices[device];
     if (!d) throw new RangeError(`no device ${device} (the VM has ${this.config.devices.length})`);
     if (!d.displays[display]) throw new RangeError(`device ${device} has no display ${display} (it has ${d.displays.length})`);
