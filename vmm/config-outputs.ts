@@ -37,7 +37,9 @@ export function checkVnc(value: unknown, field: string, displays: number): VncOu
   }
   const p = vnc.password;
   if (p !== undefined && typeof p !== 'string') throw new VmConfigError(`${field}.password`, 'must be a string');
-  return { port, ...host(vnc.host, `${field}.host`), ...(p ? { password: p } : {}) };
+  // An empty one would turn authentication off without a word: leaving it out says so on purpose.
+  if (p === '') throw new VmConfigError(`${field}.password`, 'is empty, which would serve VNC without authentication; leave it out to do that');
+  return { port, ...host(vnc.host, `${field}.host`), ...(p !== undefined ? { password: p } : {}) };
 }
 
 /** Browser viewer options (outputs.web, or vm.startWeb's as `web`). */

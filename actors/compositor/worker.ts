@@ -125,7 +125,7 @@ await runActor<CompositorControl>((ctx) => {
             const server = await VncSink.start(d, {
               port: options.port === 0 ? 0 : options.port + k,
               host: options.host ?? '127.0.0.1',
-              ...(options.password ? { password: options.password } : {}),
+              ...(options.password !== undefined ? { password: options.password } : {}),
               name: `pvg-vmm device${d.config.device} display${d.config.display}`,
             });
             started.push(server);

@@ -74,6 +74,7 @@ describe('the embedding API', () => {
     expect(await field(vm.startVnc({ port: 65535 }))).toBe('vnc.port'); // display 1 would be on 65536
     expect(await field(vm.startVnc({ prot: 5900 } as unknown as { port: number }))).toBe('vnc.prot');
     expect(await field(vm.startWeb({ port: 0, hots: '::1' } as unknown as { port: number }))).toBe('web.hots');
+    expect(await field(vm.startVnc({ port: 0, password: '' }))).toBe('vnc.password'); // not security None
   });
 
   it('emits modeChange and frame events from the first listener on, and none without one', async () => {

@@ -39,6 +39,8 @@ describe('VM configuration', () => {
     [{ outputs: { web: 8080 as unknown as { port: number } } }, 'outputs.web'],
     [{ workload: 'desktop' as unknown as { name: string; frames: number } }, 'workload'],
     [{ devices: [{ displays: 8 }, { displays: 8 }], outputs: { vnc: { port: 65530 } } }, 'outputs.vnc.port'],
+    // Item 5. Before: an empty password served VNC with security None.
+    [{ outputs: { vnc: { port: 0, password: '' } } }, 'outputs.vnc.password'],
   ])('%j names %s before any thread starts', async (options, field) => {
     expect(() => resolveConfig(options)).toThrow(expect.objectContaining({ name: 'VmConfigError', field }));
     await expect(Vm.create(options)).rejects.toSatisfy((e: unknown) => e instanceof VmConfigError && e.field === field);
