@@ -13,16 +13,15 @@ import type { IrqActorStats, IrqConfig, IrqControl } from '../actors/irq/message
 import { Supervisor, type ActorHandle } from '../actors/runtime/supervisor.js';
 import { RAM_BASE, deviceLines, deviceVectors } from '../actors/vcpu/layout.js';
 import type { VcpuConfig, VcpuControl, VcpuStats } from '../actors/vcpu/messages.js';
-import type { VmFailure } from '../actors/runtime/errors.js';
+import { VmStoppedError, type VmFailure } from '../actors/runtime/errors.js';
 import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/index.js';
 import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
 import { createBarTable } from '../shared/mmio/bar-table.js';
-import { createCompletionBuffer } from '../shared/mmio/completion.js';
+import { createCompletionBuffer, wakeWriteWaiters } from '../shared/mmio/completion.js';
 import { createCursorSlot } from '../shared/display/cursor-slot.js';
 import { createSurfacePool, SURFACES_PER_DISPLAY } from '../shared/display/surface-layout.js';
 import { BigLock, createBigLockBuffer, type BigLockStats } from '../shared/lock/big-lock.js';
 import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
-import { WebViewer } from '../actors/compositor/web/index.js';
 import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
 import { TraceSetReader } from '../shared/trace/reader.js';
 import { setTracePaused } from '../shared/trace/ring.js';
@@ -31,6 +30,7 @@ import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
 import { KVM_WORKLOADS } from '../actors/vcpu/kvm/machine.js';
 import { resolveConfig, VmConfigError, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
 import { KvmMachine } from './kvm-machine.js';
+import { VmOutputs, type WebOptions } from './vm-outputs.js';
 import { deviceSpin, spinLimit } from './spin-policy.js';
 
 export interface VmStats {
@@ -64,13 +64,15 @@ export class Vm extends EventEmitter<VmEvents> {
   private readonly devices: ActorHandle<DeviceControl>[] = [];
   private readonly vcpus: ActorHandle<VcpuControl>[] = [];
   private readonly irqStates: VcpuIrqState[] = [];
+  /** The vCPUs' posted-write counters (made at start). */
+  private completion: SharedArrayBuffer | null = null;
   private readonly external: ExternalVcpuConfig[] = [];
   /** Guest RAM per built-in vCPU (each guest allocates from its own slice). */
   private ramSlice = 0;
-  private stopped = false;
+  /** vm.stop()'s one promise: every caller waits for the same, whole, stop. */
+  private stopping: Promise<void> | null = null;
   private snapshots: SnapshotWriter | null = null;
-  private vncPorts: { ports: number[]; host: string } | null = null;
-  private web: WebViewer | null = null;
+  private readonly outputs: VmOutputs;
   private readonly bigLock: BigLock | null;
   private traceReader: TraceSetReader | null = null;
   /** The KVM VM the vCPUs run in (cpu 'kvm'), else null. */
@@ -93,6 +95,19 @@ export class Vm extends EventEmitter<VmEvents> {
       ...(this.bigLock ? { bigLock: this.bigLock.buffer } : {}),
       spinLimit: spinLimit(),
     });
+    const labels = this.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
+    this.outputs = new VmOutputs(() => this.compositor!.control, labels, () => this.refusal());
+  }
+
+  /** VmStoppedError once stop() was called or the VM failed: nothing new may start then. */
+  private refusal(): VmStoppedError | null {
+    const reason = this.supervisor.failed ?? (this.stopping ? 'shutdown' : null);
+    return reason ? new VmStoppedError('vm', reason) : null;
+  }
+
+  private ensureRunning(): void {
+    const refused = this.refusal();
+    if (refused) throw refused;
   }
 
   /** Builds and starts a VM; a bad configuration throws VmConfigError before anything starts. */
@@ -141,7 +156,8 @@ export class Vm extends EventEmitter<VmEvents> {
     );
     const irqBuffers = Array.from({ length: allVcpus }, () => createVcpuIrqBuffer());
     this.irqStates.push(...irqBuffers.map((b) => new VcpuIrqState(b)));
-    supervisor.onRelease(() => this.irqStates.forEach((s) => s.requestStop()));
+    this.completion = completion;
+    supervisor.onRelease(() => this.requestVcpuStop());
 
     // Device i is driven by vCPU i (when there is one); its interrupts go there.
     const driver = (device: number) => (device < config.vcpus ? device : 0);
@@ -247,13 +263,14 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** What an embedder's own vCPU loop needs (pass it to connectVcpu in the thread that runs it). */
   externalVcpu(index = 0): ExternalVcpuConfig {
-    const c = this.external[index];
-    if (!c) throw new RangeError(`no external vCPU ${index} (VmOptions.externalVcpus is ${this.config.externalVcpus})`);
+    const c = Number.isInteger(index) ? this.external[index] : undefined;
+    if (!c) throw new RangeError(`no external vCPU ${JSON.stringify(index)} (VmOptions.externalVcpus is ${this.config.externalVcpus})`);
     return c;
   }
 
   /** Runs another workload on every built-in vCPU that has a device (after the last one finished). */
   async runWorkload(workload: WorkloadOptions): Promise<void> {
+    this.ensureRunning();
     const w = resolveConfig({ ...this.optionsForWorkload(), workload }).workload!;
     if (this.config.cpu === 'kvm' && KVM_WORKLOADS[w.name] === undefined) {
       throw new VmConfigError('workload.name', `the KVM guest does not implement ${w.name} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);
@@ -286,6 +303,9 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** The latest frame of a display as the compositor keeps it (ARGB words, cursor apart). */
   async frame(device = 0, display = 0): Promise<KeptFrame | null> {
+    // '0' would find device 0 here and no display in the compositor (null, as if never drawn).
+    if (!Number.isInteger(device)) throw new RangeError(`frame(): device must be an integer, got ${JSON.stringify(device)}`);
+    if (!Number.isInteger(display)) throw new RangeError(`frame(): display must be an integer, got ${JSON.stringify(display)}`);
     const d = this.config.devices[device];
     if (!d) throw new RangeError(`no device ${device} (the VM has ${this.config.devices.length})`);
     if (!d.displays[display]) throw new RangeError(`device ${device} has no display ${display} (it has ${d.displays.length})`);
@@ -296,17 +316,12 @@ export class Vm extends EventEmitter<VmEvents> {
    * Serves every display over VNC (RFB 3.8): display k of the VM (devices in order, then their
    * displays) on port + k, 127.0.0.1 unless host says otherwise; returns the ports.
    */
-  async startVnc(options: VncOptions): Promise<number[]> {
-    const ports = await this.compositor!.control.startVnc(options);
-    this.vncPorts = { ports, host: options.host ?? '127.0.0.1' };
-    return ports;
+  startVnc(options: VncOptions): Promise<number[]> {
+    return this.outputs.startVnc(options);
   }
 
-  async stopVnc(): Promise<void> {
-    await this.web?.close();
-    this.web = null;
-    this.vncPorts = null;
-    await this.compositor!.control.stopVnc();
+  stopVnc(): Promise<void> {
+    return this.outputs.stopVnc();
   }
 
   /**
@@ -314,18 +329,8 @@ export class Vm extends EventEmitter<VmEvents> {
    * host:port, 127.0.0.1 unless host says otherwise; starts VNC on free loopback ports first if
    * it is not serving yet. Returns the viewer's port and each display's page.
    */
-  async startWeb(options: { port: number; host?: string }): Promise<{ port: number; urls: string[] }> {
-    if (this.web) throw new Error(`the browser viewer is already serving on port ${this.web.port}`);
-    const vnc = this.vncPorts ?? { ports: await this.startVnc({ port: 0 }), host: '127.0.0.1' };
-    // A server bound to every address is reached through loopback.
-    const vncHost = vnc.host === '0.0.0.0' || vnc.host === '::' ? '127.0.0.1' : vnc.host;
-    const labels = this.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
-    this.web = await WebViewer.listen({
-      port: options.port,
-      host: options.host ?? '127.0.0.1',
-      displays: vnc.ports.map((p, k) => ({ label: labels[k]!, vncPort: p, vncHost })),
-    });
-    return { port: this.web.port, urls: labels.map((_, k) => this.web!.url(k)) };
+  startWeb(options: WebOptions): Promise<{ port: number; urls: string[] }> {
+    return this.outputs.startWeb(options);
   }
 
   /**
@@ -335,6 +340,7 @@ export class Vm extends EventEmitter<VmEvents> {
   async snapshot(file: string, device = 0, display = 0): Promise<void> {
     const frame = await this.frame(device, display);
     if (!frame) throw new Error(`device ${device} display ${display} has no frame yet (no mode set)`);
+    this.ensureRunning(); // stop() closed the pool: a new one would outlive the VM
     this.snapshots ??= new SnapshotWriter();
     await this.snapshots.write(file, frame);
   }
@@ -409,14 +415,27 @@ export class Vm extends EventEmitter<VmEvents> {
     await this.compositor!.control.subscribe(Comlink.transfer(port2, [port2]));
   }
 
-  /** Stops every actor, vCPUs first, and joins every thread. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /**
+   * Stops every actor, vCPUs first, and joins every thread. Every call returns the same promise,
+   * so a second caller cannot go on while threads still run.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  /** Every vCPU, built-in or external, gives up its waits: halts, mailbox room, posted writes. */
+  private requestVcpuStop(): void {
+    for (const s of this.irqStates) s.requestStop();
+    if (this.completion) wakeWriteWaiters(this.completion);
+  }
+
+  private async stopOnce(): Promise<void> {
     this.events?.close();
     await this.snapshots?.close();
-    await this.web?.close();
-    for (const s of this.irqStates) s.requestStop();
+    this.snapshots = null;
+    await this.outputs.close();
+    this.requestVcpuStop();
     if (!this.supervisor.failed) {
       await this.supervisor.stopActors(this.vcpus.map((v) => v.name));
       await this.supervisor.stopActors(this.devices.map((d) => d.name));

@@ -131,6 +131,14 @@ export interface TaskSpaceStats {
 /** Thrown for a bad configuration (the embedder's mistake), never for guest input. */
 export class TaskSpaceConfigError extends Error {
   override readonly name = 'TaskSpaceConfigError';
+  constructor(
+    /** The limit at fault (a key of TaskSpaceLimits). */
+    readonly field: keyof TaskSpaceLimits,
+    /** What is wrong with it, without its name. */
+    readonly detail: string,
+  ) {
+    super(`${field} ${detail}`);
+  }
 }
 
 interface Task {
@@ -152,22 +160,27 @@ function toIndex(v: unknown): number | undefined {
   return undefined;
 }
 
-function checkLimits(given: Partial<TaskSpaceLimits>): TaskSpaceLimits {
+/**
+ * The limits with defaults filled in, each checked (the VM's configuration checks them with this
+ * before any thread starts; the device actor again).
+ */
+export function checkTaskSpaceLimits(given: Partial<TaskSpaceLimits>): TaskSpaceLimits {
   const l = { ...DEFAULT_TASK_SPACE_LIMITS, ...given };
   const int = (k: keyof TaskSpaceLimits, min: number, max: number): void => {
     const v = l[k];
-    if (!Number.isSafeInteger(v) || v < min || v > max) throw new TaskSpaceConfigError(`${k} must be an integer in [${min}, ${max}] (got ${v})`);
+    if (!Number.isSafeInteger(v) || v < min || v > max) throw new TaskSpaceConfigError(k, `must be an integer in [${min}, ${max}] (got ${JSON.stringify(v)})`);
   };
   int('maxTasks', 1, 2 ** 24);
   int('maxTaskBytes', PAGE, TASK_SPACE_BYTES / 2);
-  if (l.maxTaskBytes % PAGE !== 0) throw new TaskSpaceConfigError(`maxTaskBytes must be a multiple of ${PAGE}`);
+  if (l.maxTaskBytes % PAGE !== 0) throw new TaskSpaceConfigError('maxTaskBytes', `must be a multiple of ${PAGE}`);
   int('maxTotalTaskBytes', PAGE, MAX_SAFE);
   int('maxMappingsPerTask', 1, 2 ** 30);
   int('maxTotalMappings', 1, 2 ** 30);
   int('maxRangesPerMap', 1, 2 ** 16);
   if ((l.maxTasks + 1) * slotBytesFor(l.maxTaskBytes) > TASK_SPACE_BYTES) {
     throw new TaskSpaceConfigError(
-      `maxTasks ${l.maxTasks} windows of ${hex(slotBytesFor(l.maxTaskBytes))} bytes (maxTaskBytes rounded up to a power of two) do not fit the 2^52 task address space`,
+      'maxTasks',
+      `does not fit: ${l.maxTasks} windows of ${hex(slotBytesFor(l.maxTaskBytes))} bytes (maxTaskBytes rounded up to a power of two) exceed the 2^52 task address space`,
     );
   }
   return Object.freeze(l);
@@ -196,7 +209,7 @@ export class TaskSpace {
 
   constructor(memory: GuestAddressMap, limits: Partial<TaskSpaceLimits> = {}) {
     this.#memory = memory;
-    this.limits = checkLimits(limits);
+    this.limits = checkTaskSpaceLimits(limits);
     this.slotBytes = slotBytesFor(this.limits.maxTaskBytes);
     this.#errors = Object.fromEntries(TASK_SPACE_ERROR_CODES.map((c) => [c, 0])) as Record<TaskSpaceErrorCode, number>;
   }

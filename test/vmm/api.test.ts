@@ -55,6 +55,28 @@ describe('the embedding API', () => {
     expect((err as VmConfigError).field).toBe(field);
   });
 
+  // Issue 16, item 4. Before: frame('0', 0) found device 0 and resolved null (no such display in
+  // the compositor), as if nothing had been drawn yet.
+  it('frame() refuses a device or display that is not an integer index', async () => {
+    const vm = await create({ ramMiB: 32, devices: [{ displayModes: ['320x200@60'] }], workload: { name: 'desktop', frames: 2 } });
+    await vm.whenGuestsDone();
+    await vm.settle();
+    expect(await vm.frame(0, 0)).not.toBeNull();
+    await expect(vm.frame('0' as unknown as number, 0)).rejects.toThrow(new RangeError('frame(): device must be an integer, got "0"'));
+    await expect(vm.frame(0, 0.5)).rejects.toThrow(new RangeError('frame(): display must be an integer, got 0.5'));
+    await expect(vm.frame(1, 0)).rejects.toThrow(RangeError);
+    expect(() => vm.externalVcpu('0' as unknown as number)).toThrow(RangeError);
+  });
+
+  it('startVnc() and startWeb() check their options as outputs does, naming the field', async () => {
+    const vm = await create({ ramMiB: 32, devices: [{ displayModes: ['320x200@60'], displays: 2 }] });
+    const field = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (e instanceof VmConfigError ? e.field : e));
+    expect(await field(vm.startVnc({ port: 65535 }))).toBe('vnc.port'); // display 1 would be on 65536
+    expect(await field(vm.startVnc({ prot: 5900 } as unknown as { port: number }))).toBe('vnc.prot');
+    expect(await field(vm.startWeb({ port: 0, hots: '::1' } as unknown as { port: number }))).toBe('web.hots');
+    expect(await field(vm.startVnc({ port: 0, password: '' }))).toBe('vnc.password'); // not security None
+  });
+
   it('emits modeChange and frame events from the first listener on, and none without one', async () => {
     const vm = await create({ ramMiB: 32, devices: [{ displayModes: ['320x200@60', '256x160@60'] }] });
     const modes: string[] = [];

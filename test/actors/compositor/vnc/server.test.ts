@@ -54,6 +54,11 @@ describe('handshake and first frame', () => {
     expect(c.decoder.fb).toEqual(expected(source));
   });
 
+  // An empty password was taken as none: security None, no authentication.
+  it('refuses to start with an empty password', async () => {
+    await expect(setup(32, 16, { password: '' })).rejects.toThrow(new RangeError('VncServer: password must not be empty (leave it out to serve without authentication)'));
+  });
+
   it('refuses a wrong password: a 3.8 client is told why, and the server counts it', async () => {
     const { server, logs } = await setup(32, 16, { password: 'opensesame' });
     await expect(RfbTestClient.connect(server.port, { password: 'sesame' })).rejects.toThrow('security failed: Authentication failed');
