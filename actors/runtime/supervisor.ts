@@ -351,6 +351,8 @@ export class Supervisor extends EventEmitter {
             // An actor's own error while it is being stopped ("engine stopped") is the stop's doing.
             const failed = (err: unknown) => {
               const why = this.unavailable(name);
+              // Otherwise the actor's own error passes through as it came.
+              // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
               reject(why ? new VmStoppedError(name, why, { cause: err }) : err);
             };
             call.then(resolve, failed).finally(() => this.inFlight.delete(stop));
