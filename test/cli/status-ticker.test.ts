@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { StatusTicker, type StatusOutput } from '../../cli/status-ticker.js';
 import type { VmStats } from '../../vmm/vm.js';
+import { eventually } from '../support/spawn.js';
 
 const CLEAR = '\r\x1b[K';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,7 +32,8 @@ describe('StatusTicker', () => {
       outstanding--;
       return stats;
     }, out, { intervalMs: 10 }).start();
-    await sleep(300);
+    await sleep(300); // thirty intervals: a ticker that polled on each would pile up answers
+    await eventually(() => polls > 2, 10_000, 'three polls'); // a loaded machine manages fewer
     await ticker.stop();
     expect(most).toBe(1);
     expect(polls).toBeGreaterThan(2);
@@ -48,7 +50,7 @@ describe('StatusTicker', () => {
     ticker.clear();
     expect(out.text).toBe('');
     ticker.start();
-    await sleep(50);
+    await eventually(() => out.text.length > 0, 10_000, 'the first line');
     expect(out.text.startsWith(CLEAR)).toBe(true);
     expect(out.text).not.toContain('\n');
     for (const line of out.text.split(CLEAR).filter(Boolean)) expect(line).toHaveLength(29);
@@ -74,7 +76,9 @@ describe('StatusTicker', () => {
     const out = recorder();
     let polls = 0;
     const ticker = new StatusTicker(() => (++polls > 2 ? Promise.reject(new Error('vm stopped')) : Promise.resolve(stats)), out, { intervalMs: 5 }).start();
-    await sleep(60);
+    // The failed third poll erases the line; then nothing more is polled.
+    await eventually(() => polls >= 3 && out.text.endsWith(CLEAR), 10_000, 'the failed poll');
+    await sleep(30);
     expect(polls).toBe(3);
     expect(out.text.endsWith(CLEAR)).toBe(true);
     await ticker.stop();

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { VmStoppedError } from '../../actors/runtime/errors.js';
 import { VmConfigError } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
+import { eventually } from '../support/spawn.js';
 import { RfbTestClient } from '../support/vnc-client/rfb-client.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 
@@ -87,7 +88,8 @@ describe('the embedding API', () => {
     await vm.whenGuestsDone();
     await vm.settle();
     const last = (await vm.frame())!;
-    await new Promise((r) => setTimeout(r, 50)); // events travel on their own port
+    // Events travel on their own port, in order: wait for the last frame's (not a guess at how long).
+    await eventually(() => frames.at(-1)?.frameSeq === last.frameSeq, 10_000, 'the last frame event');
     // modestorm sets a mode at boot and every 3 frames, alternating.
     expect(modes.length).toBeGreaterThanOrEqual(5);
     expect(modes.slice(0, 4)).toEqual(['320x200', '320x200', '256x160', '320x200']); // boot, frame 0, 3, 6

@@ -8,6 +8,7 @@ import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
 import type { KvmGuestStats } from '../../actors/vcpu/kvm/kvm-guest.js';
 import { VmConfigError, type VmOptions } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
+import { midRun } from '../support/mid-run.js';
 import { fnv1a64 } from '../support/pixels.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 
@@ -108,7 +109,8 @@ onKvm('KVM vCPUs running the machine-code guest', () => {
     const vm = await boot({
       devices: [{ displayModes: MODES }, { displayModes: MODES }], vcpus: 2, workload: { name: 'fullframe', frames: 1_000_000 }, cpu: 'kvm',
     });
-    await new Promise((r) => setTimeout(r, 400));
+    // Under load by a signal, not a guess at how long start-up takes: every vCPU is running frames.
+    await midRun(vm, 1);
     const before = await vm.stats();
     expect(before.vcpus.every((v) => v.state === 'running' && v.guest!.framesDone > 0)).toBe(true);
     const t0 = performance.now();
@@ -156,8 +158,13 @@ onKvm('misbehaving KVM guests stop their vCPU with a report; the VM and host run
 
   it('runawayLoop: a guest that never exits is still stopped promptly, and stats answer meanwhile', async () => {
     const vm = await misbehave('runawayLoop');
-    await new Promise((r) => setTimeout(r, 300));
-    const s = await vm.stats(); // the slice timer hands the thread back to the actor
+    // Stats answer meanwhile (the slice timer hands the thread back to the actor): asked until
+    // a few slices have passed, at the pace the machine allows.
+    let s = await vm.stats();
+    while ((kvmGuest(s.vcpus[0]!).exits.byKind.interrupted ?? 0) <= 3 && s.vcpus.every((v) => v.state === 'running')) {
+      await new Promise((r) => setTimeout(r, 20));
+      s = await vm.stats();
+    }
     expect(s.vcpus.every((v) => v.state === 'running')).toBe(true);
     expect(kvmGuest(s.vcpus[0]!).exits.byKind.interrupted).toBeGreaterThan(3);
     const t0 = performance.now();
