@@ -2,8 +2,14 @@
 // counters and timeline, and bring your own vCPU loop. docs/embedding.md documents all of it.
 export { Vm, type VmStats, type VmEvents } from './vmm/vm.js';
 export {
-  VmConfigError, DEFAULT_MODES, THREADING_MODELS,
-  type VmOptions, type DeviceOptions, type WorkloadOptions, type OutputOptions, type ThreadingModel,
+  VmConfigError,
+  DEFAULT_MODES,
+  THREADING_MODELS,
+  type VmOptions,
+  type DeviceOptions,
+  type WorkloadOptions,
+  type OutputOptions,
+  type ThreadingModel,
 } from './vmm/config.js';
 export { connectVcpu, type ExternalVcpuConfig, type ConnectedVcpu } from './actors/vcpu/external.js';
 // What an external vCPU's MMIO calls throw when the VM stops or a device does not answer.

@@ -201,7 +201,10 @@ async function main(): Promise<void> {
   if (values.json) console.log(JSON.stringify(json));
   if (values.out) writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
   if (reportDir !== undefined) {
-    const command = `npm run bench -- ${process.argv.slice(2).map((a) => (/^[\w./=:,-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`;
+    const command = `npm run bench -- ${process.argv
+      .slice(2)
+      .map((a) => (/^[\w./=:,-]+$/.test(a) ? a : JSON.stringify(a)))
+      .join(' ')}`;
     const files = writeReport(reportDir, { machine, results, tables, command });
     console.error(`report written to ${reportDir}/ (${files.length} files; open report.md)`);
   }

@@ -29,7 +29,13 @@ export const OUTPUT_FLAGS = {
 } as const;
 
 export function parseOutputFlags(
-  values: { vnc?: string | undefined; 'vnc-host'?: string | undefined; 'vnc-password-file'?: string | undefined; web?: string | undefined; 'web-host'?: string | undefined },
+  values: {
+    vnc?: string | undefined;
+    'vnc-host'?: string | undefined;
+    'vnc-password-file'?: string | undefined;
+    web?: string | undefined;
+    'web-host'?: string | undefined;
+  },
   displays: number,
   env: NodeJS.ProcessEnv = process.env,
 ): OutputOptions {
@@ -58,7 +64,8 @@ function parseVnc(
     return null;
   }
   const port = integerFlag('--vnc', values.vnc, 0, 65535);
-  if (port !== 0 && port + displays - 1 > 65535) throw new UsageError(`--vnc ${port}: ${displays} displays need ports up to ${port + displays - 1}, past 65535`);
+  if (port !== 0 && port + displays - 1 > 65535)
+    throw new UsageError(`--vnc ${port}: ${displays} displays need ports up to ${port + displays - 1}, past 65535`);
   const host = values['vnc-host'] ?? '127.0.0.1';
   if (host.trim() === '') throw new UsageError('--vnc-host needs an address');
   const password = vncPassword(values['vnc-password-file'], env);
@@ -68,7 +75,8 @@ function parseVnc(
 /** The file's first line, else PVG_VNC_PASSWORD, else none; an empty one is refused from either. */
 function vncPassword(file: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
   if (file === undefined) {
-    if (env.PVG_VNC_PASSWORD === '') throw new UsageError('PVG_VNC_PASSWORD is set but empty: that would serve VNC without authentication; unset it to serve without a password');
+    if (env.PVG_VNC_PASSWORD === '')
+      throw new UsageError('PVG_VNC_PASSWORD is set but empty: that would serve VNC without authentication; unset it to serve without a password');
     return env.PVG_VNC_PASSWORD;
   }
   let password: string;

@@ -75,11 +75,19 @@ export async function trace(argv: string[]): Promise<number> {
     const json = vm.drainTrace();
     writeFileSync(values.out, JSON.stringify(json));
     const tracks = json.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').length;
-    console.log(`trace: ${json.traceEvents.length} events on ${tracks} tracks written to ${values.out}` +
-      (Number(json.otherData.lostEvents) > 0 ? ` (${json.otherData.lostEvents} lost: rings wrapped)` : ''));
+    console.log(
+      `trace: ${json.traceEvents.length} events on ${tracks} tracks written to ${values.out}` +
+        (Number(json.otherData.lostEvents) > 0 ? ` (${json.otherData.lostEvents} lost: rings wrapped)` : ''),
+    );
     if (values.svg !== undefined) {
       const window = timelineWindow(json, svgWindow ?? {});
-      writeFileSync(values.svg, toTimelineSvg(json, { ...svgWindow, title: `pvg-vmm trace: ${values.workload}, ${values.threading} threading, ${values.devices} device${values.devices === '1' ? '' : 's'}` }));
+      writeFileSync(
+        values.svg,
+        toTimelineSvg(json, {
+          ...svgWindow,
+          title: `pvg-vmm trace: ${values.workload}, ${values.threading} threading, ${values.devices} device${values.devices === '1' ? '' : 's'}`,
+        }),
+      );
       console.log(`trace: picture of ${window ? `${us(window.fromUs)}–${us(window.toUs)} µs` : 'an empty trace'} written to ${values.svg}`);
     }
     return 0;

@@ -119,7 +119,12 @@ const BENCH_FIGURES = [
 
 function vitestCounts(report) {
   if (!report) return null;
-  return { passed: report.numPassedTests, failed: report.numFailedTests, skipped: report.numPendingTests + (report.numTodoTests ?? 0), total: report.numTotalTests };
+  return {
+    passed: report.numPassedTests,
+    failed: report.numFailedTests,
+    skipped: report.numPendingTests + (report.numTodoTests ?? 0),
+    total: report.numTotalTests,
+  };
 }
 
 function writeReadme({ out, machine, steps, suites, soak, benchRuns, figures, options }) {
@@ -162,7 +167,8 @@ function writeReadme({ out, machine, steps, suites, soak, benchRuns, figures, op
       '| metric | baseline MiB | growth after warm-up MiB | % | flat |',
       '|---|---|---|---|---|',
       ...(soak.analysis?.metrics ?? []).map(
-        (x) => `| ${x.label} | ${(x.baselineBytes / 2 ** 20).toFixed(1)} | ${(x.growthBytes / 2 ** 20).toFixed(2)} | ${x.growthPercent?.toFixed(2) ?? '–'} | ${x.flat} |`,
+        (x) =>
+          `| ${x.label} | ${(x.baselineBytes / 2 ** 20).toFixed(1)} | ${(x.growthBytes / 2 ** 20).toFixed(2)} | ${x.growthPercent?.toFixed(2) ?? '–'} | ${x.flat} |`,
       ),
       '',
       'Its JSON: `soak-kvm.json`.',
@@ -206,20 +212,27 @@ async function main() {
     step('KVM soak', process.execPath, [
       '--expose-gc',
       path.join(root, 'dist', 'bench', 'soak', 'cli.js'),
-      '--cpu', 'kvm',
-      '--devices', '8',
-      '--frames', String(options.soakFrames),
-      '--modes', '640x480@60,320x200@60,800x600@60',
+      '--cpu',
+      'kvm',
+      '--devices',
+      '8',
+      '--frames',
+      String(options.soakFrames),
+      '--modes',
+      '640x480@60,320x200@60,800x600@60',
       '--quiet',
       '--json',
-      '--out', soakFile,
+      '--out',
+      soakFile,
     ]),
   );
 
   const benchRuns = [];
   for (let i = 1; i <= options.repeat; i++) {
     const file = path.join(options.out, `kvm-run${i}.json`);
-    steps.push(step(`bench kvm run ${i}/${options.repeat}`, process.execPath, ['--expose-gc', path.join(root, 'dist', 'bench', 'cli.js'), 'kvm', '--out', file]));
+    steps.push(
+      step(`bench kvm run ${i}/${options.repeat}`, process.execPath, ['--expose-gc', path.join(root, 'dist', 'bench', 'cli.js'), 'kvm', '--out', file]),
+    );
     const run = readJson(file);
     if (run) benchRuns.push(run);
   }

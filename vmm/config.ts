@@ -109,7 +109,6 @@ export function parseMode(text: unknown, field: string): DisplayModeSpec {
   return { width, height, refresh };
 }
 
-
 function cpuBackend(value: unknown, workload: string | null): { cpu: CpuBackendName; cpuFallback: string | null } {
   if (value === undefined) return { cpu: 'ts', cpuFallback: null };
   if (!CPU_CHOICES.includes(value as CpuChoice)) throw new VmConfigError('cpu', `must be one of ${CPU_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
@@ -130,7 +129,8 @@ function testKvmGuest(value: unknown): number {
 
 function threadingModel(value: unknown): ThreadingModel {
   if (value === undefined) return 'actor';
-  if (!THREADING_MODELS.includes(value as ThreadingModel)) throw new VmConfigError('threading', `must be one of ${THREADING_MODELS.join(', ')}, got ${JSON.stringify(value)}`);
+  if (!THREADING_MODELS.includes(value as ThreadingModel))
+    throw new VmConfigError('threading', `must be one of ${THREADING_MODELS.join(', ')}, got ${JSON.stringify(value)}`);
   return value as ThreadingModel;
 }
 
@@ -156,8 +156,20 @@ let nextSerial = 0x50564700;
 
 /** Every option VmOptions has: anything else is a slip, refused with the nearest of these. */
 const VM_OPTION_KEYS = keysOf<VmOptions>({
-  ramMiB: true, vcpus: true, devices: true, workload: true, writeWindow: true, enginePoolThreads: true, limits: true,
-  callbackTimeoutMs: true, externalVcpus: true, threading: true, cpu: true, outputs: true, testFaults: true, testKvmGuest: true,
+  ramMiB: true,
+  vcpus: true,
+  devices: true,
+  workload: true,
+  writeWindow: true,
+  enginePoolThreads: true,
+  limits: true,
+  callbackTimeoutMs: true,
+  externalVcpus: true,
+  threading: true,
+  cpu: true,
+  outputs: true,
+  testFaults: true,
+  testKvmGuest: true,
 });
 const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true });
 const WORKLOAD_KEYS = keysOf<WorkloadOptions>({ name: true, frames: true, seed: true, mode: true, damagePercent: true });
@@ -167,7 +179,8 @@ function resolveDevice(value: unknown, i: number): ResolvedDevice {
   const d = optionsObject<DeviceOptions>(value, field, {});
   onlyKnownKeys(d, DEVICE_KEYS, field);
   const v = d.variant ?? 'mmio';
-  const variant: DeviceVariant | null = v === 'mmio' || v === 'apple-gfx-mmio' ? 'apple-gfx-mmio' : v === 'pci' || v === 'apple-gfx-pci' ? 'apple-gfx-pci' : null;
+  const variant: DeviceVariant | null =
+    v === 'mmio' || v === 'apple-gfx-mmio' ? 'apple-gfx-mmio' : v === 'pci' || v === 'apple-gfx-pci' ? 'apple-gfx-pci' : null;
   if (!variant) throw new VmConfigError(`${field}.variant`, `must be mmio or pci, got ${JSON.stringify(v)}`);
   const texts = d.displayModes ?? DEFAULT_MODES;
   if (!Array.isArray(texts) || texts.length === 0 || texts.length > 32) throw new VmConfigError(`${field}.displayModes`, 'must list 1 to 32 modes');
@@ -184,7 +197,8 @@ function resolveWorkload(value: unknown, vcpus: number, cpu: unknown, devices: R
   if (vcpus === 0) throw new VmConfigError('workload', 'a built-in workload needs a built-in vCPU (vcpus is 0)');
   // The machine-code guest's benchmark programs run on KVM vCPUs only (bench kvm).
   const benchProgram = cpu === 'kvm' && KVM_BENCH_PROGRAMS[w.name] !== undefined;
-  if (!WORKLOAD_NAMES.includes(w.name) && !benchProgram) throw new VmConfigError('workload.name', `unknown workload ${JSON.stringify(w.name)} (one of ${WORKLOAD_NAMES.join(', ')})`);
+  if (!WORKLOAD_NAMES.includes(w.name) && !benchProgram)
+    throw new VmConfigError('workload.name', `unknown workload ${JSON.stringify(w.name)} (one of ${WORKLOAD_NAMES.join(', ')})`);
   const maxModes = Math.min(...devices.map((d) => d.displays[0]!.modes.length));
   return {
     name: w.name,
@@ -221,7 +235,10 @@ export function resolveConfig(given: VmOptions = {}): ResolvedConfig {
     externalVcpus,
     threading: threadingModel(options.threading),
     ...cpuBackend(options.cpu, workload?.name ?? null),
-    outputs: checkOutputs(options.outputs, devices.reduce((n, d) => n + d.displays.length, 0)),
+    outputs: checkOutputs(
+      options.outputs,
+      devices.reduce((n, d) => n + d.displays.length, 0),
+    ),
     testFaults: testFaults(options.testFaults, devices.length),
     testKvmGuest: testKvmGuest(options.testKvmGuest),
   };

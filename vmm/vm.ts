@@ -85,7 +85,9 @@ export class Vm extends EventEmitter<VmEvents> {
     super();
     this.config = resolveConfig(options);
     this.memory =
-      this.config.cpu === 'kvm' ? KvmMachine.createMemory(this.config.ramBytes) : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] });
+      this.config.cpu === 'kvm'
+        ? KvmMachine.createMemory(this.config.ramBytes)
+        : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] });
     this.bigLock = this.config.threading === 'bql' ? new BigLock(createBigLockBuffer()) : null;
     this.supervisor = new Supervisor({
       memory: this.memory,
@@ -96,7 +98,11 @@ export class Vm extends EventEmitter<VmEvents> {
       spinLimit: spinLimit(),
     });
     const labels = this.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
-    this.outputs = new VmOutputs(() => this.compositor!.control, labels, () => this.refusal());
+    this.outputs = new VmOutputs(
+      () => this.compositor!.control,
+      labels,
+      () => this.refusal(),
+    );
   }
 
   /** VmStoppedError once stop() was called or the VM failed: nothing new may start then. */
@@ -168,7 +174,13 @@ export class Vm extends EventEmitter<VmEvents> {
       lines[l.gfx] = { trigger: 'edge', vcpu: driver(i), vector: v.gfx };
       lines[l.iosfc] = { trigger: 'edge', vcpu: driver(i), vector: v.iosfc };
     });
-    this.irq = await supervisor.spawn<IrqControl>({ name: 'irq', module: 'actors/irq/worker', mailbox: irqMailbox, config: { lines, vcpus: irqBuffers } satisfies IrqConfig, spinBudget: 200 });
+    this.irq = await supervisor.spawn<IrqControl>({
+      name: 'irq',
+      module: 'actors/irq/worker',
+      mailbox: irqMailbox,
+      config: { lines, vcpus: irqBuffers } satisfies IrqConfig,
+      spinBudget: 200,
+    });
 
     const compositorConfig: CompositorConfig = {
       eventsWanted: this.eventsWanted.buffer,
@@ -177,7 +189,12 @@ export class Vm extends EventEmitter<VmEvents> {
       ),
     };
     this.compositor = await supervisor.spawn<CompositorControl>({
-      name: 'compositor', module: 'actors/compositor/worker', mailbox: compositorMailbox, config: compositorConfig, asyncPark: true, parkTimeoutMs: 1000,
+      name: 'compositor',
+      module: 'actors/compositor/worker',
+      mailbox: compositorMailbox,
+      config: compositorConfig,
+      asyncPark: true,
+      parkTimeoutMs: 1000,
     });
 
     const spin = deviceSpin(config.cpu);
@@ -233,10 +250,31 @@ export class Vm extends EventEmitter<VmEvents> {
         kvm,
         guest:
           w && v < config.devices.length
-            ? { device: v, variant: config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode, damagePercent: w.damagePercent, ramBase: RAM_BASE + v * slice, ramEnd: RAM_BASE + (v + 1) * slice }
+            ? {
+                device: v,
+                variant: config.devices[v]!.variant,
+                workload: w.name,
+                frames: w.frames,
+                seed: w.seed + v,
+                mode: w.mode,
+                damagePercent: w.damagePercent,
+                ramBase: RAM_BASE + v * slice,
+                ramEnd: RAM_BASE + (v + 1) * slice,
+              }
             : null,
       };
-      this.vcpus.push(await supervisor.spawn<VcpuControl>({ name: `vcpu${v}`, module: 'actors/vcpu/worker', mailbox: supervisor.createMailbox(`vcpu${v}`, { capacity: 16 }), replySlots: 1, config: vcpuConfig, spinBudget: 0, parkTimeoutMs: 100, takesBigLock: false }));
+      this.vcpus.push(
+        await supervisor.spawn<VcpuControl>({
+          name: `vcpu${v}`,
+          module: 'actors/vcpu/worker',
+          mailbox: supervisor.createMailbox(`vcpu${v}`, { capacity: 16 }),
+          replySlots: 1,
+          config: vcpuConfig,
+          spinBudget: 0,
+          parkTimeoutMs: 100,
+          takesBigLock: false,
+        }),
+      );
     }
     for (let e = 0; e < config.externalVcpus; e++) {
       const v = config.vcpus + e;
@@ -279,8 +317,15 @@ export class Vm extends EventEmitter<VmEvents> {
       // Built-in vCPUs beyond the devices have no workload to run.
       this.vcpus.slice(0, this.config.devices.length).map((handle, v) => {
         const guest: GuestProgramConfig = {
-          device: v, variant: this.config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode, damagePercent: w.damagePercent,
-          ramBase: RAM_BASE + v * this.ramSlice, ramEnd: RAM_BASE + (v + 1) * this.ramSlice,
+          device: v,
+          variant: this.config.devices[v]!.variant,
+          workload: w.name,
+          frames: w.frames,
+          seed: w.seed + v,
+          mode: w.mode,
+          damagePercent: w.damagePercent,
+          ramBase: RAM_BASE + v * this.ramSlice,
+          ramEnd: RAM_BASE + (v + 1) * this.ramSlice,
         };
         return handle.control.start(guest);
       }),
@@ -288,7 +333,9 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   private optionsForWorkload(): VmOptions {
-    return { devices: this.config.devices.map((d) => ({ variant: d.variant, displayModes: d.displays[0]!.modes.map((m) => `${m.width}x${m.height}@${m.refresh}`) })) };
+    return {
+      devices: this.config.devices.map((d) => ({ variant: d.variant, displayModes: d.displays[0]!.modes.map((m) => `${m.width}x${m.height}@${m.refresh}`) })),
+    };
   }
 
   async stats(): Promise<VmStats> {
@@ -391,8 +438,11 @@ export class Vm extends EventEmitter<VmEvents> {
         // Every present reached the compositor (as a new-frame event, or one the device actor
         // coalesced into a newer one), and the newest frame is encoded and kept. (An encode
         // request may stay outstanding: the engine holds it until something new is presented.)
-        return d.engine !== null && shown.reduce((n, s) => n + s.frames, 0) + d.displayEvents.coalescedFrames === d.engine.presents &&
-          shown.every((s) => s.lastFrameSeq === s.announcedFrameSeq);
+        return (
+          d.engine !== null &&
+          shown.reduce((n, s) => n + s.frames, 0) + d.displayEvents.coalescedFrames === d.engine.presents &&
+          shown.every((s) => s.lastFrameSeq === s.announcedFrameSeq)
+        );
       });
       if (settled) return;
       if (performance.now() > deadline) throw new Error(`frames not settled after ${timeoutMs} ms`);

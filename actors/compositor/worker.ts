@@ -65,7 +65,8 @@ await runActor<CompositorControl>((ctx) => {
     switch (record.kind) {
       case CompositorKind.ModeChange:
         d.onModeChange(u32(a, 2), u32(a, 3), u32(a, 4));
-        if (wanted()) tell({ type: 'modeChange', device: d.config.device, display: d.config.display, width: u32(a, 2), height: u32(a, 3), generation: u32(a, 4) });
+        if (wanted())
+          tell({ type: 'modeChange', device: d.config.device, display: d.config.display, width: u32(a, 2), height: u32(a, 3), generation: u32(a, 4) });
         return;
       case CompositorKind.NewFrame:
         d.onNewFrame(u32(a, 2));

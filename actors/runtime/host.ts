@@ -104,7 +104,13 @@ export async function runActor<Control extends object>(
   Comlink.expose({ ...(behaviour as ActorBehaviour<Control> | null)?.control, ...base }, portEndpoint(boot.control));
   await readyPromise;
 
-  stopped = pump(mailbox, boot.bigLock ? underBigLock(behaviour!, new BigLock(boot.bigLock), trace) : behaviour!, boot, () => stopping, depthCounter(mailbox, trace));
+  stopped = pump(
+    mailbox,
+    boot.bigLock ? underBigLock(behaviour!, new BigLock(boot.bigLock), trace) : behaviour!,
+    boot,
+    () => stopping,
+    depthCounter(mailbox, trace),
+  );
   stopped.catch((err: unknown) => {
     // Escalate: an uncaught error makes the worker emit 'error', which the supervisor handles.
     setImmediate(() => {

@@ -253,7 +253,12 @@ export class Supervisor extends EventEmitter {
    * finishing its queued records; one that hangs past timeoutMs is terminated.
    */
   async stopActors(names: readonly string[], timeoutMs = 5000): Promise<void> {
-    await Promise.all(names.map((n) => this.actors.get(n)).filter((e): e is Entry => e !== undefined).map((e) => this.stopEntry(e, timeoutMs)));
+    await Promise.all(
+      names
+        .map((n) => this.actors.get(n))
+        .filter((e): e is Entry => e !== undefined)
+        .map((e) => this.stopEntry(e, timeoutMs)),
+    );
   }
 
   private async stopEntry(entry: Entry, timeoutMs: number): Promise<void> {

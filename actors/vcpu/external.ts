@@ -40,7 +40,16 @@ export function connectVcpu(config: ExternalVcpuConfig): ConnectedVcpu {
   // As a built-in vCPU's: when the VM stops, every wait on a device gives up (WaitAbandonedError)
   // instead of running into its timeout.
   const stopping = () => irq.stopRequested;
-  const bus = new VcpuBusPort(config.vcpu, devices, new ReplyTable(config.replies), config.slot, config.writeCompletion, config.barTable, config.writeWindow, stopping);
+  const bus = new VcpuBusPort(
+    config.vcpu,
+    devices,
+    new ReplyTable(config.replies),
+    config.slot,
+    config.writeCompletion,
+    config.barTable,
+    config.writeWindow,
+    stopping,
+  );
   const irqMailbox = new Mailbox(config.irqMailbox, 'irq');
   irqMailbox.giveUpWaitsWhen(stopping);
   return {

@@ -118,7 +118,10 @@ export function scalingChart(result: unknown, machine?: MachineInfo): BarChartSp
 /** Scaling efficiency fps(N) / (N × fps(1)) by device count, beside the ideal (1); null without efficiencies. */
 export function efficiencyChart(result: unknown, machine?: MachineInfo): BarChartSpec | null {
   if (!isRec(result) || result.suite !== 'scaling' || !Array.isArray(result.points)) return null;
-  const points = result.points.filter(isRec).filter((p) => typeof p.efficiency === 'number').sort((a, b) => num(a.devices) - num(b.devices));
+  const points = result.points
+    .filter(isRec)
+    .filter((p) => typeof p.efficiency === 'number')
+    .sort((a, b) => num(a.devices) - num(b.devices));
   if (points.length === 0) return null;
   return {
     title: 'scaling: efficiency against the ideal, actors',

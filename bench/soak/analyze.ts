@@ -150,9 +150,10 @@ export function analyze(samples: readonly SoakSample[], warmupFrames: number, bo
   } else {
     const growing = metrics.filter((m) => !m.flat);
     verdict = growing.length === 0 ? 'flat' : 'growing';
-    verdictLine = growing.length === 0
-      ? `verdict: flat — every metric's ${rule}`
-      : `verdict: growing — ${growing.map((m) => `${m.label} ${mib(m.growthBytes, true)} MiB (${m.growthPercent >= 0 ? '+' : ''}${m.growthPercent.toFixed(1)}%)`).join(', ')}; flat means ${rule}`;
+    verdictLine =
+      growing.length === 0
+        ? `verdict: flat — every metric's ${rule}`
+        : `verdict: growing — ${growing.map((m) => `${m.label} ${mib(m.growthBytes, true)} MiB (${m.growthPercent >= 0 ? '+' : ''}${m.growthPercent.toFixed(1)}%)`).join(', ')}; flat means ${rule}`;
   }
   const heldNative = measured.map((s) => s.heldNativeBytes).filter((v): v is number => v !== null);
   const heldPeak = {
@@ -164,7 +165,11 @@ export function analyze(samples: readonly SoakSample[], warmupFrames: number, bo
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -188,7 +193,10 @@ export function samplesTable(samples: readonly SoakSample[], warmupFrames: numbe
     String(s.tasks),
     String(s.mappings),
   ]);
-  return table(['frames', 's', 'fps', 'rss MiB', 'js heap MiB', 'external MiB', 'arrayBuffers MiB', 'native MiB', 'held native MiB', 'tasks', 'mappings'], rows);
+  return table(
+    ['frames', 's', 'fps', 'rss MiB', 'js heap MiB', 'external MiB', 'arrayBuffers MiB', 'native MiB', 'held native MiB', 'tasks', 'mappings'],
+    rows,
+  );
 }
 
 export function growthTable(analysis: SoakAnalysis): string {

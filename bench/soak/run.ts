@@ -94,8 +94,15 @@ export function soakDevices(count: number, modes: string[]): DeviceOptions[] {
 export async function runSoak(options: SoakOptions, hooks: SoakHooks = {}): Promise<SoakRun> {
   const vm = await Vm.create({ cpu: options.cpu, ramMiB: 64 * options.devices + 64, devices: soakDevices(options.devices, options.modes), workload: null });
   const run: SoakRun = {
-    samples: [], rounds: [], workloadRounds: {}, framesDone: 0, elapsedMs: 0, interrupted: false, fault: null,
-    nativeHeap: native.heapStats() !== null, gc: gc !== undefined,
+    samples: [],
+    rounds: [],
+    workloadRounds: {},
+    framesDone: 0,
+    elapsedMs: 0,
+    interrupted: false,
+    fault: null,
+    nativeHeap: native.heapStats() !== null,
+    gc: gc !== undefined,
   };
   const t0 = performance.now();
   let last = { frames: 0, at: t0 };

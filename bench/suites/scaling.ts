@@ -99,9 +99,10 @@ async function throughput(devices: number, threading: ThreadingModel, frames: nu
     const after = (await vm.stats()).bigLock;
     const done = vcpus.reduce((n, v) => n + (v.guest?.framesDone ?? 0), 0);
     if (done !== frames * devices) throw new Error(`${threading} × ${devices}: ${done} of ${frames * devices} frames done`);
-    const lock = before && after
-      ? { takes: after.acquisitions - before.acquisitions, contended: after.contended - before.contended, waitMs: after.waitMs - before.waitMs }
-      : null;
+    const lock =
+      before && after
+        ? { takes: after.acquisitions - before.acquisitions, contended: after.contended - before.contended, waitMs: after.waitMs - before.waitMs }
+        : null;
     const cpuUs = cpu.user + cpu.system;
     return { fps: (done * 1000) / wallMs, cpuUsPerFrame: cpuUs / done, coresBusy: cpuUs / 1000 / wallMs, roles, frames: done, lock };
   } finally {
@@ -185,9 +186,15 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
 
 export function scalingTables(r: ScalingBenchResult): string {
   const rows = r.points.map((p) => [
-    String(p.devices), formatSpread(p.actor_fps), Number.isFinite(p.efficiency) ? p.efficiency.toFixed(2) : '–',
-    formatSpread(p.actor_cpu_us_per_frame, 1), formatSpread(p.actor_cores_busy, 1),
-    formatSpread(p.bql_fps), p.ratio.toFixed(2), `${(p.bql_contended_share * 100).toFixed(1)}%`, p.bql_wait_us_per_frame.toFixed(1),
+    String(p.devices),
+    formatSpread(p.actor_fps),
+    Number.isFinite(p.efficiency) ? p.efficiency.toFixed(2) : '–',
+    formatSpread(p.actor_cpu_us_per_frame, 1),
+    formatSpread(p.actor_cores_busy, 1),
+    formatSpread(p.bql_fps),
+    p.ratio.toFixed(2),
+    `${(p.bql_contended_share * 100).toFixed(1)}%`,
+    p.bql_wait_us_per_frame.toFixed(1),
   ]);
   const table = markdownTable(
     ['devices', 'actor frames/s', 'efficiency', 'CPU µs/frame', 'cores busy', 'bql frames/s', 'actor/bql', 'bql takes contended', 'bql wait µs/frame'],
@@ -197,10 +204,15 @@ export function scalingTables(r: ScalingBenchResult): string {
   const last = r.points.at(-1);
   const roles = last
     ? `\n\nactor model at ${last.devices} devices, CPU by thread role (median (min–max) over ${r.repeat} runs; busiest thread: share of one core)\n\n${markdownTable(
-      ['role', 'threads', 'CPU µs/frame', 'busiest thread'],
-      last.actor_roles.map((x) => [x.role, String(x.threads), formatSpread(x.cpu_us_per_frame, 1), formatSpread(x.busiest_share, 2)]),
-    )}`
+        ['role', 'threads', 'CPU µs/frame', 'busiest thread'],
+        last.actor_roles.map((x) => [x.role, String(x.threads), formatSpread(x.cpu_us_per_frame, 1), formatSpread(x.busiest_share, 2)]),
+      )}`
     : '';
-  const ratios = { ratio_actor_vs_bql_8: r.ratio_actor_vs_bql_8, scaling_efficiency_8: r.scaling_efficiency_8, scaling_efficiency_16: r.scaling_efficiency_16, cpu_per_frame_8_vs_1: r.cpu_per_frame_8_vs_1 };
+  const ratios = {
+    ratio_actor_vs_bql_8: r.ratio_actor_vs_bql_8,
+    scaling_efficiency_8: r.scaling_efficiency_8,
+    scaling_efficiency_16: r.scaling_efficiency_16,
+    cpu_per_frame_8_vs_1: r.cpu_per_frame_8_vs_1,
+  };
   return `${r.workload} at ${r.mode}, ${r.frames_per_device} frames per device, all devices together; median (min–max) of ${r.repeat} runs\n\n${table}${roles}\n\n${ratioTable(ratios, r.targets)}`;
 }

@@ -155,8 +155,10 @@ export class Mailbox {
   /** Wakes the consumer if it is parked (producers ring only a sleeping consumer). */
   ring(): void {
     const w = this.words;
-    if (Atomics.load(w, MailboxWord.DoorbellState) === DOORBELL_PARKED &&
-        Atomics.exchange(w, MailboxWord.DoorbellState, DOORBELL_RUNNING) === DOORBELL_PARKED) {
+    if (
+      Atomics.load(w, MailboxWord.DoorbellState) === DOORBELL_PARKED &&
+      Atomics.exchange(w, MailboxWord.DoorbellState, DOORBELL_RUNNING) === DOORBELL_PARKED
+    ) {
       this.parker.wake(w, MailboxWord.DoorbellState, 1);
     }
   }
@@ -248,7 +250,7 @@ export class Mailbox {
     this.head = (head + 1) | 0;
     Atomics.store(w, MailboxWord.Head, this.head);
     const n = ++this.dequeued;
-    Atomics.store(w, MailboxWord.DequeuedLo, n % TWO_POW_32 | 0);
+    Atomics.store(w, MailboxWord.DequeuedLo, (n % TWO_POW_32) | 0);
     Atomics.store(w, MailboxWord.DequeuedHi, Math.floor(n / TWO_POW_32));
     if (Atomics.load(w, MailboxWord.ProducersWaiting) > 0) {
       Atomics.add(w, MailboxWord.NotFull, 1);

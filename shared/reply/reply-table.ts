@@ -5,16 +5,7 @@
 import { type GiveUpCheck, WaitAbandonedError } from '../wait-abandoned.js';
 import { futexParker } from '../doorbell/parker.js';
 import { ReplyError, ReplyTimeoutError } from './errors.js';
-import {
-  REPLY_HEADER_BYTES,
-  REPLY_MAGIC,
-  REPLY_VALUE_WORDS,
-  ReplyState,
-  ReplyTableWord,
-  ReplyWord,
-  replySlotBytes,
-  replyTableBytes,
-} from './layout.js';
+import { REPLY_HEADER_BYTES, REPLY_MAGIC, REPLY_VALUE_WORDS, ReplyState, ReplyTableWord, ReplyWord, replySlotBytes, replyTableBytes } from './layout.js';
 import { spinBudgetNow, spinDone } from '../doorbell/spin-gate.js';
 
 export function createReplyTableBuffer(slots: number, payloadBytes = 0): SharedArrayBuffer {

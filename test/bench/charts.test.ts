@@ -79,7 +79,11 @@ describe('scaling chart', () => {
   });
 
   it('handles a single point, no points and NaN values', () => {
-    for (const r of [scalingResult([1]), scalingResult([]), { ...scalingResult([2]), points: [{ devices: 2, actor_fps: NaN, bql_fps: 0, ratio: NaN }], ratio_actor_vs_bql_8: NaN }]) {
+    for (const r of [
+      scalingResult([1]),
+      scalingResult([]),
+      { ...scalingResult([2]), points: [{ devices: 2, actor_fps: NaN, bql_fps: 0, ratio: NaN }], ratio_actor_vs_bql_8: NaN },
+    ]) {
       const svg = suiteCharts('scaling', r)[0]!.svg;
       expect(xmlProblems(svg)).toEqual([]);
       expect(svg).not.toMatch(/NaN|Infinity/);

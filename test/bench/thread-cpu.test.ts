@@ -8,7 +8,14 @@ import { cpuByRole, sampleThreadCpu, threadRole, type ThreadCpuSample } from '..
 describe('thread CPU accounting', () => {
   it('names roles without the per-device number', () => {
     expect(['device0', 'device15', 'vcpu3', 'pvg-pool-1', 'pvg-mmio', 'compositor', 'irq', '7'].map(threadRole)).toEqual([
-      'device', 'device', 'vcpu', 'pvg-pool', 'pvg-mmio', 'compositor', 'irq', '7',
+      'device',
+      'device',
+      'vcpu',
+      'pvg-pool',
+      'pvg-mmio',
+      'compositor',
+      'irq',
+      '7',
     ]);
   });
 

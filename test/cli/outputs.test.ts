@@ -19,7 +19,9 @@ const file = (name: string, text: string) => {
 
 describe('--vnc password sources', () => {
   it('refuses PVG_VNC_PASSWORD set but empty, as it refuses an empty password file', () => {
-    expect(() => parseOutputFlags({ vnc: '0' }, 1, { PVG_VNC_PASSWORD: '' })).toThrow(new UsageError('PVG_VNC_PASSWORD is set but empty: that would serve VNC without authentication; unset it to serve without a password'));
+    expect(() => parseOutputFlags({ vnc: '0' }, 1, { PVG_VNC_PASSWORD: '' })).toThrow(
+      new UsageError('PVG_VNC_PASSWORD is set but empty: that would serve VNC without authentication; unset it to serve without a password'),
+    );
     expect(() => parseOutputFlags({ vnc: '0', 'vnc-password-file': file('empty', '\nsecond line') }, 1, {})).toThrow(UsageError);
   });
 

@@ -16,7 +16,13 @@ const stats = {
 } as unknown as VmStats;
 
 function recorder(columns?: number): StatusOutput & { text: string } {
-  return { text: '', columns, write(t: string) { this.text += t; } };
+  return {
+    text: '',
+    columns,
+    write(t: string) {
+      this.text += t;
+    },
+  };
 }
 
 describe('StatusTicker', () => {
@@ -25,13 +31,17 @@ describe('StatusTicker', () => {
     let most = 0;
     let polls = 0;
     const out = recorder();
-    const ticker = new StatusTicker(async () => {
-      polls++;
-      most = Math.max(most, ++outstanding);
-      await sleep(40); // four intervals
-      outstanding--;
-      return stats;
-    }, out, { intervalMs: 10 }).start();
+    const ticker = new StatusTicker(
+      async () => {
+        polls++;
+        most = Math.max(most, ++outstanding);
+        await sleep(40); // four intervals
+        outstanding--;
+        return stats;
+      },
+      out,
+      { intervalMs: 10 },
+    ).start();
     await sleep(300); // thirty intervals: a ticker that polled on each would pile up answers
     await eventually(() => polls > 2, 10_000, 'three polls'); // a loaded machine manages fewer
     await ticker.stop();

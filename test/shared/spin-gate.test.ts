@@ -2,15 +2,7 @@
 // still end when the gate has no place for them (they park at once).
 import { afterEach, describe, expect, it } from 'vitest';
 
-import {
-  SPIN_GATE_SPINNING,
-  createSpinGateBuffer,
-  enterSpin,
-  installSpinGate,
-  leaveSpin,
-  spinBudgetNow,
-  spinDone,
-} from '../../shared/doorbell/spin-gate.js';
+import { SPIN_GATE_SPINNING, createSpinGateBuffer, enterSpin, installSpinGate, leaveSpin, spinBudgetNow, spinDone } from '../../shared/doorbell/spin-gate.js';
 import { createMailboxBuffer, Mailbox } from '../../shared/mailbox/mailbox.js';
 import { nextMessage, startWorker } from '../support/spawn.js';
 

@@ -50,8 +50,13 @@ if (job.role === 'writer') {
     }
     const n = g.argb[0]! & 0x7fffffff;
     const want = glyphOf(n);
-    const ok = g.width === want.width && g.height === want.height && g.hotX === want.hotX && g.hotY === want.hotY &&
-      g.argb.length === want.width * want.height && g.argb.every((p) => p === want.pixel);
+    const ok =
+      g.width === want.width &&
+      g.height === want.height &&
+      g.hotX === want.hotX &&
+      g.hotY === want.hotY &&
+      g.argb.length === want.width * want.height &&
+      g.argb.every((p) => p === want.pixel);
     if (ok || n === 0) whole++;
     else bad++;
   }

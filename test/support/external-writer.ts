@@ -19,5 +19,10 @@ try {
   for (;;) cpu.mmioWrite(ack, 4, 0);
 } catch (e) {
   const err = e as Error;
-  parentPort!.postMessage({ type: 'threw', name: err.name, message: err.message, atEpochMs: performance.timeOrigin + performance.now() } satisfies WriterReport);
+  parentPort!.postMessage({
+    type: 'threw',
+    name: err.name,
+    message: err.message,
+    atEpochMs: performance.timeOrigin + performance.now(),
+  } satisfies WriterReport);
 }

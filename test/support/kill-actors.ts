@@ -20,5 +20,7 @@ for (const victim of victims) {
   const failedMs = performance.now() - t0;
   await vm.stop();
   await vm.supervisor.joined();
-  console.log(JSON.stringify({ victim, error: failure.name, actor: failure.actor, failedMs, stoppedMs: performance.now() - t0, live: vm.supervisor.liveActors() }));
+  console.log(
+    JSON.stringify({ victim, error: failure.name, actor: failure.actor, failedMs, stoppedMs: performance.now() - t0, live: vm.supervisor.liveActors() }),
+  );
 }

@@ -8,7 +8,8 @@ export async function midRun(vm: Vm, frames = 2, timeoutMs = 60_000): Promise<vo
   for (;;) {
     const { vcpus } = await vm.stats();
     if (vcpus.length > 0 && vcpus.every((v) => v.state === 'running' && (v.guest?.framesDone ?? 0) >= frames)) return;
-    if (performance.now() > deadline) throw new Error(`the guests were not mid-run after ${timeoutMs} ms: ${JSON.stringify(vcpus.map((v) => [v.state, v.guest?.framesDone]))}`);
+    if (performance.now() > deadline)
+      throw new Error(`the guests were not mid-run after ${timeoutMs} ms: ${JSON.stringify(vcpus.map((v) => [v.state, v.guest?.framesDone]))}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }

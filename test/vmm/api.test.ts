@@ -14,7 +14,12 @@ const create = (options: Parameters<typeof Vm.create>[0]) => vms.create(options)
 
 describe('the embedding API', () => {
   it('starts VNC and the browser viewer given in outputs', async () => {
-    const vm = await create({ ramMiB: 32, devices: [{ displayModes: ['320x200@60'] }], outputs: { vnc: { port: 0 }, web: { port: 0 } }, workload: { name: 'desktop', frames: 5 } });
+    const vm = await create({
+      ramMiB: 32,
+      devices: [{ displayModes: ['320x200@60'] }],
+      outputs: { vnc: { port: 0 }, web: { port: 0 } },
+      workload: { name: 'desktop', frames: 5 },
+    });
     await vm.whenGuestsDone();
     const port = (await vm.stats()).compositor.displays[0]!.vnc!.port;
     const client = await RfbTestClient.connect(port);
@@ -28,7 +33,10 @@ describe('the embedding API', () => {
     // Many callers at once, some joining late: all get the finished state of both vCPUs.
     const waits = Array.from({ length: 20 }, () => new Promise((r) => setTimeout(r, Math.random() * 20)).then(() => vm.whenGuestsDone()));
     for (const stats of await Promise.all(waits)) {
-      expect(stats.map((s) => [s.state, s.guest?.framesDone])).toEqual([['done', 40], ['done', 40]]);
+      expect(stats.map((s) => [s.state, s.guest?.framesDone])).toEqual([
+        ['done', 40],
+        ['done', 40],
+      ]);
     }
     // Already done: answered at once.
     expect((await vm.whenGuestsDone()).map((s) => s.state)).toEqual(['done', 'done']);
@@ -38,7 +46,10 @@ describe('the embedding API', () => {
     const vm = await create({ ramMiB: 32, devices: [{ displayModes: ['320x200@60'] }] });
     await vm.runWorkload({ name: 'desktop', frames: 1_000_000 });
     const done = vm.whenGuestsDone();
-    const outcome = done.then(() => 'resolved', (e: unknown) => e);
+    const outcome = done.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    );
     await vm.stop();
     const r = await outcome;
     // The vCPU may answer 'stopped' before its control plane closes; otherwise the guard rejects.
@@ -71,7 +82,11 @@ describe('the embedding API', () => {
 
   it('startVnc() and startWeb() check their options as outputs does, naming the field', async () => {
     const vm = await create({ ramMiB: 32, devices: [{ displayModes: ['320x200@60'], displays: 2 }] });
-    const field = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => (e instanceof VmConfigError ? e.field : e));
+    const field = (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: unknown) => (e instanceof VmConfigError ? e.field : e),
+      );
     expect(await field(vm.startVnc({ port: 65535 }))).toBe('vnc.port'); // display 1 would be on 65536
     expect(await field(vm.startVnc({ prot: 5900 } as unknown as { port: number }))).toBe('vnc.prot');
     expect(await field(vm.startWeb({ port: 0, hots: '::1' } as unknown as { port: number }))).toBe('web.hots');

@@ -54,7 +54,9 @@ describe('VM configuration', () => {
     [{ devices: [{ displayMode: ['640x480@60'] }] }, 'devices[0].displayMode', 'displayModes'],
     [{ limits: { maxTask: 8 } }, 'limits.maxTask', 'maxTasks'],
   ])('refuses the unknown option %j, naming %s and the nearest valid name', (options, field, nearest) => {
-    expect(() => resolveConfig(options as VmOptions)).toThrow(expect.objectContaining({ name: 'VmConfigError', field, message: `${field}: unknown option; did you mean ${nearest}?` }));
+    expect(() => resolveConfig(options as VmOptions)).toThrow(
+      expect.objectContaining({ name: 'VmConfigError', field, message: `${field}: unknown option; did you mean ${nearest}?` }),
+    );
   });
 
   it('lists the valid names for an unknown option near none of them', () => {
@@ -63,10 +65,18 @@ describe('VM configuration', () => {
 
   it('accepts every option it documents', () => {
     const c = resolveConfig({
-      ramMiB: 32, vcpus: 1, externalVcpus: 1, devices: [{ variant: 'pci', displayModes: ['640x480@60'], displays: 2 }],
-      workload: { name: 'band', frames: 3, seed: 2, mode: 0, damagePercent: 50 }, writeWindow: 4, enginePoolThreads: 2,
+      ramMiB: 32,
+      vcpus: 1,
+      externalVcpus: 1,
+      devices: [{ variant: 'pci', displayModes: ['640x480@60'], displays: 2 }],
+      workload: { name: 'band', frames: 3, seed: 2, mode: 0, damagePercent: 50 },
+      writeWindow: 4,
+      enginePoolThreads: 2,
       limits: { maxTasks: 8, maxTaskBytes: 2 ** 30, maxTotalTaskBytes: 2 ** 40, maxMappingsPerTask: 64, maxTotalMappings: 512, maxRangesPerMap: 8 },
-      callbackTimeoutMs: 100, threading: 'bql', cpu: 'ts', outputs: { vnc: { port: 5900, host: '127.0.0.1', password: 'secret' }, web: { port: 0, host: '::1' } },
+      callbackTimeoutMs: 100,
+      threading: 'bql',
+      cpu: 'ts',
+      outputs: { vnc: { port: 5900, host: '127.0.0.1', password: 'secret' }, web: { port: 0, host: '::1' } },
     });
     expect(c.limits.maxTasks).toBe(8);
     expect(c.outputs.vnc).toEqual({ port: 5900, host: '127.0.0.1', password: 'secret' });

@@ -111,7 +111,10 @@ describe('(a) an actor killed mid-run stops the VM cleanly', () => {
     expect(r.workTimedOut, r.stderr).toBe(false);
     expect(r.leftRunning).toBe(false); // nothing kept it alive
     expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { victim: string; error: string; actor: string; failedMs: number; live: string[] });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { victim: string; error: string; actor: string; failedMs: number; live: string[] });
     expect(lines.map((l) => l.victim)).toEqual(victims);
     for (const l of lines) {
       expect(l.error).toBe('ActorExitedError');
@@ -126,7 +129,10 @@ describe('(b) an engine callback that never gets its answer', () => {
   it('with callbackTimeoutMs the watchdog fails it in bounded time: a device error the guest sees, and the VM runs on', async () => {
     const before = engineThreads().length;
     vm = await Vm.create({
-      ramMiB: 32, devices: [tiny], workload: null, callbackTimeoutMs: 100,
+      ramMiB: 32,
+      devices: [tiny],
+      workload: null,
+      callbackTimeoutMs: 100,
       testFaults: { devices: { 0: { unanswered: { kinds: ['mapMemory'], after: 20, count: 1 } } } },
     });
     vm.startTrace();
@@ -154,7 +160,9 @@ describe('(b) an engine callback that never gets its answer', () => {
   it('without a watchdog only its engine thread waits, and stopping the VM releases it', async () => {
     const before = engineThreads().length;
     vm = await Vm.create({
-      ramMiB: 32, devices: [tiny], workload: null,
+      ramMiB: 32,
+      devices: [tiny],
+      workload: null,
       testFaults: { devices: { 0: { unanswered: { kinds: ['mapMemory'], after: 20, count: 1 } } } },
     });
     await vm.runWorkload({ name: 'mapchurn', frames: 1000 });
@@ -187,9 +195,15 @@ describe('(b) an engine callback that never gets its answer', () => {
 });
 
 describe('(c) a display queue that stops', () => {
-  interface Seen { count: number; lastSeq: number }
+  interface Seen {
+    count: number;
+    lastSeq: number;
+  }
   const watchFrames = (v: Vm): Seen[] => {
-    const seen = [{ count: 0, lastSeq: 0 }, { count: 0, lastSeq: 0 }];
+    const seen = [
+      { count: 0, lastSeq: 0 },
+      { count: 0, lastSeq: 0 },
+    ];
     v.on('frame', (e) => {
       seen[e.device]!.count++;
       seen[e.device]!.lastSeq = e.frameSeq;
@@ -215,11 +229,15 @@ describe('(c) a display queue that stops', () => {
     // Device 1 settles: every present reached the compositor and its last frame is kept.
     const healthy = await vm.stats();
     const presents = healthy.devices.map((d) => d.engine!.presents);
-    await eventually(async () => {
-      const s = await vm!.stats();
-      const d1 = s.compositor.displays.find((d) => d.device === 1)!;
-      return d1.frames === presents[1] && d1.lastFrameSeq === d1.frames;
-    }, 5000, 'device 1 settled');
+    await eventually(
+      async () => {
+        const s = await vm!.stats();
+        const d1 = s.compositor.displays.find((d) => d.device === 1)!;
+        return d1.frames === presents[1] && d1.lastFrameSeq === d1.frames;
+      },
+      5000,
+      'device 1 settled',
+    );
     await expect(vm.settle(300)).rejects.toThrow(/not settled/); // device 0 is not, and says so
     const s = await vm.stats();
     await eventually(() => seen[0]!.count === s.compositor.displays[0]!.encodes && seen[1]!.count === s.compositor.displays[1]!.encodes, 2000, 'frame events');
@@ -261,7 +279,11 @@ describe('(d) a mailbox that fills', () => {
   // window floods its mailbox (test/support/mmio-flood.ts).
   async function stalledDevice(stallMs: number, floodCount: number) {
     const v = await Vm.create({
-      ramMiB: 32, vcpus: 1, externalVcpus: 1, devices: [tiny], workload: null,
+      ramMiB: 32,
+      vcpus: 1,
+      externalVcpus: 1,
+      devices: [tiny],
+      workload: null,
       testFaults: { devices: { 0: { stall: { afterMmio: 1, ms: stallMs } } } },
     });
     const ext = v.externalVcpu(0);
@@ -270,10 +292,14 @@ describe('(d) a mailbox that fills', () => {
     const report = nextMessage<FloodReport>(flood, (m) => m.type === 'done');
     // Both conditions at once: a waiting producer can be seen an instant before it claims the slot
     // the stalled consumer freed with its one dequeue, so one sample may read capacity - 1.
-    await eventually(() => {
-      const s = mailbox.stats();
-      return s.producersWaiting > 0 && s.depth === s.capacity; // full: back-pressure, nothing dropped
-    }, 5000, 'the flood to fill the mailbox and be held back');
+    await eventually(
+      () => {
+        const s = mailbox.stats();
+        return s.producersWaiting > 0 && s.depth === s.capacity; // full: back-pressure, nothing dropped
+      },
+      5000,
+      'the flood to fill the mailbox and be held back',
+    );
     return { v, mailbox, flood, report };
   }
 
@@ -339,7 +365,12 @@ describe('(d) a mailbox that fills', () => {
   // its waits when the VM stops, and only the device's own stage waits out the timeout.
   it('a vCPU waiting on a hung device leaves when the VM stops; only the device waits out the stop timeout', async () => {
     const before = engineThreads().length;
-    vm = await Vm.create({ ramMiB: 32, devices: [tiny], workload: { name: 'desktop', frames: 1_000_000 }, testFaults: { devices: { 0: { stall: { afterMmio: 200, ms: 60_000 } } } } });
+    vm = await Vm.create({
+      ramMiB: 32,
+      devices: [tiny],
+      workload: { name: 'desktop', frames: 1_000_000 },
+      testFaults: { devices: { 0: { stall: { afterMmio: 200, ms: 60_000 } } } },
+    });
     // The device stalls within its first frames; the vCPU then waits on it (too stuck to answer
     // stats, so there is nothing to poll).
     await new Promise((r) => setTimeout(r, 1000));

@@ -89,7 +89,10 @@ onKvm('KVM vCPUs running the machine-code guest', () => {
     };
     const ts = await runToEnd({ ...options, cpu: 'ts' });
     const kvm = await runToEnd({ ...options, cpu: 'kvm' });
-    expect(kvm.vcpus.map((v) => [v.cpu, v.state, v.guest!.framesDone])).toEqual([['kvm', 'done', 30], ['kvm', 'done', 30]]);
+    expect(kvm.vcpus.map((v) => [v.cpu, v.state, v.guest!.framesDone])).toEqual([
+      ['kvm', 'done', 30],
+      ['kvm', 'done', 30],
+    ]);
     expect(kvm.checksums).toEqual(ts.checksums);
     expect(kvm.stats.devices.map((d) => d.engine!.presents)).toEqual(ts.stats.devices.map((d) => d.engine!.presents));
   });
@@ -107,7 +110,10 @@ onKvm('KVM vCPUs running the machine-code guest', () => {
 
   it('stops cleanly under load: every vCPU thread leaves KVM_RUN and is joined promptly', async () => {
     const vm = await boot({
-      devices: [{ displayModes: MODES }, { displayModes: MODES }], vcpus: 2, workload: { name: 'fullframe', frames: 1_000_000 }, cpu: 'kvm',
+      devices: [{ displayModes: MODES }, { displayModes: MODES }],
+      vcpus: 2,
+      workload: { name: 'fullframe', frames: 1_000_000 },
+      cpu: 'kvm',
     });
     // Under load by a signal, not a guess at how long start-up takes: every vCPU is running frames.
     await midRun(vm, 1);
@@ -124,7 +130,11 @@ onKvm('KVM vCPUs running the machine-code guest', () => {
 onKvm('misbehaving KVM guests stop their vCPU with a report; the VM and host run on', () => {
   async function misbehave(mode: VmOptions['testKvmGuest']) {
     const vm = await boot({
-      devices: [{ displayModes: MODES }, { displayModes: MODES }], vcpus: 2, workload: { name: 'desktop', frames: 20, seed: 1 }, cpu: 'kvm', testKvmGuest: mode,
+      devices: [{ displayModes: MODES }, { displayModes: MODES }],
+      vcpus: 2,
+      workload: { name: 'desktop', frames: 20, seed: 1 },
+      cpu: 'kvm',
+      testKvmGuest: mode,
     });
     return vm;
   }

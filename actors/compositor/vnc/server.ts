@@ -151,8 +151,7 @@ export class VncServer {
     if (!d) return;
     const sx = Math.trunc(src.x) + (d.x - Math.trunc(dst.x));
     const sy = Math.trunc(src.y) + (d.y - Math.trunc(dst.y));
-    const valid =
-      Number.isFinite(sx) && Number.isFinite(sy) && sx >= 0 && sy >= 0 && sx + d.width <= s.width() && sy + d.height <= s.height();
+    const valid = Number.isFinite(sx) && Number.isFinite(sy) && sx >= 0 && sy >= 0 && sx + d.width <= s.width() && sy + d.height <= s.height();
     for (const session of this.sessions) {
       if (valid) session.copy(sx, sy, d);
       else session.addDamage(d);

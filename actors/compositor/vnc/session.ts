@@ -14,14 +14,7 @@ import { Handshake, type RfbVersion } from './handshake.js';
 import { MessageParser, type ClientMessage } from './messages.js';
 import { PixelConverter, SERVER_PIXEL_FORMAT } from './pixel-format.js';
 import { bounds, clip, contains, DamageRegion, intersect } from './region.js';
-import type {
-  CursorMode,
-  EncodingName,
-  FramebufferSource,
-  Rect,
-  VncClientInfo,
-  VncServerStats,
-} from './types.js';
+import type { CursorMode, EncodingName, FramebufferSource, Rect, VncClientInfo, VncServerStats } from './types.js';
 import { UpdateBuilder } from './update.js';
 import { serverInit, updateHeader } from './wire.js';
 import { DeflateStream } from './zstream.js';

@@ -3,18 +3,7 @@
 // of actors: MMIO goes through whatever port the vCPU gives it.
 import type { GuestMemory } from '../../../shared/guest-memory/index.js';
 import type { PageAllocator } from './page-allocator.js';
-import {
-  ERROR_NAMES,
-  IosfcReg,
-  MAX_COMMAND_WORDS,
-  Op,
-  PVG_ID,
-  RESET_MAGIC,
-  RING_HEADER_BYTES,
-  Reg,
-  Status,
-  commandHeader,
-} from './protocol.js';
+import { ERROR_NAMES, IosfcReg, MAX_COMMAND_WORDS, Op, PVG_ID, RESET_MAGIC, RING_HEADER_BYTES, Reg, Status, commandHeader } from './protocol.js';
 
 export interface MmioPort {
   read32(address: number): number;

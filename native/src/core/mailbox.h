@@ -56,9 +56,7 @@ class MailboxRef {
  private:
   MailboxRef(int32_t* words, uint32_t mask) : words_(words), mask_(mask) {}
   std::atomic_ref<int32_t> word(uint32_t index) const { return std::atomic_ref<int32_t>(words_[index]); }
-  int32_t* slot(uint32_t position) const {
-    return words_ + mailbox::kHeaderWords + size_t{position & mask_} * mailbox::kRecordWords;
-  }
+  int32_t* slot(uint32_t position) const { return words_ + mailbox::kHeaderWords + size_t{position & mask_} * mailbox::kRecordWords; }
   void waitNotFull(uint32_t position, const Deadline& deadline);
 
   int32_t* words_;

@@ -108,7 +108,14 @@ export function autoWindow(model: TraceModel, widthUs = DEFAULT_WINDOW_US): Time
       flows++;
       starters.add(completeByStart[k]!.tid);
     }
-    const score = 3 * families.size + 2 * tids.size + busy.size + Math.min(flows, 6) + 3 * starters.size + (waiters.size > 0 ? 4 + 3 * waiters.size + Math.min(4, lockUs / 200) : 0) - (4 * d) / steadyLength;
+    const score =
+      3 * families.size +
+      2 * tids.size +
+      busy.size +
+      Math.min(flows, 6) +
+      3 * starters.size +
+      (waiters.size > 0 ? 4 + 3 * waiters.size + Math.min(4, lockUs / 200) : 0) -
+      (4 * d) / steadyLength;
     if (!best || score > best.score) best = { window, score };
   }
   return best!.window;

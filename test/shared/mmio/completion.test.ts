@@ -16,7 +16,9 @@ describe('posted writes', () => {
     writes.beforeWrite();
     expect(writes.outstanding()).toBe(2);
     // Typed (it was a plain Error), with what it waited for.
-    expect(() => writes.waitUntilOutstandingAtMost(1, 20)).toThrow(expect.objectContaining({ name: 'PostedWritesTimeoutError', outstanding: 2, timeoutMs: 20 }));
+    expect(() => writes.waitUntilOutstandingAtMost(1, 20)).toThrow(
+      expect.objectContaining({ name: 'PostedWritesTimeoutError', outstanding: 2, timeoutMs: 20 }),
+    );
     expect(() => writes.waitUntilOutstandingAtMost(1, 20)).toThrow(PostedWritesTimeoutError);
     completeWrite(words, 1);
     writes.beforeWrite(); // room again
@@ -51,7 +53,7 @@ describe('posted writes', () => {
     );
     const outcome = new Promise((resolve) => worker.once('message', resolve));
     let woken = 0;
-    for (const deadline = performance.now() + 10_000; woken === 0 && performance.now() < deadline; ) {
+    for (const deadline = performance.now() + 10_000; woken === 0 && performance.now() < deadline;) {
       await new Promise((r) => setTimeout(r, 10));
       woken = wakeWriteWaiters(buffer); // 0 until it is asleep in the futex
     }

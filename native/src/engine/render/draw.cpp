@@ -9,11 +9,16 @@ namespace pvg::engine {
 
 std::string_view drawStatusName(DrawStatus status) {
   switch (status) {
-    case DrawStatus::Ok: return "ok";
-    case DrawStatus::OutsideFrame: return "outside-frame";
-    case DrawStatus::NoFrame: return "no-frame";
-    case DrawStatus::SourceFault: return "source-fault";
-    case DrawStatus::BadMode: return "bad-mode";
+    case DrawStatus::Ok:
+      return "ok";
+    case DrawStatus::OutsideFrame:
+      return "outside-frame";
+    case DrawStatus::NoFrame:
+      return "no-frame";
+    case DrawStatus::SourceFault:
+      return "source-fault";
+    case DrawStatus::BadMode:
+      return "bad-mode";
   }
   return "unknown";
 }

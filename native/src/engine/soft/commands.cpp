@@ -41,20 +41,16 @@ class TaskRows final : public RowSource {
 
 // Display-queue jobs: the only place display handlers run.
 struct DisplayJobs {
-  static void newFrame(void* e, const std::array<uint64_t, 4>& a) {
-    host(e).newFrame(static_cast<uint32_t>(a[0]), static_cast<uint32_t>(a[1]));
-  }
+  static void newFrame(void* e, const std::array<uint64_t, 4>& a) { host(e).newFrame(static_cast<uint32_t>(a[0]), static_cast<uint32_t>(a[1])); }
   static void modeChange(void* e, const std::array<uint64_t, 4>& a) {
-    host(e).modeChange(static_cast<uint32_t>(a[0]), static_cast<uint32_t>(a[1] >> 32), static_cast<uint32_t>(a[1]),
-                       kPixelFormatBGRA, static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3]));
+    host(e).modeChange(static_cast<uint32_t>(a[0]), static_cast<uint32_t>(a[1] >> 32), static_cast<uint32_t>(a[1]), kPixelFormatBGRA,
+                       static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3]));
   }
   static void cursorGlyph(void* e, const std::array<uint64_t, 4>& a) {
     std::unique_ptr<CursorGlyph> glyph(reinterpret_cast<CursorGlyph*>(a[1]));
     host(e).cursorGlyph(static_cast<uint32_t>(a[0]), glyph->argb, glyph->w, glyph->h, glyph->hotX, glyph->hotY);
   }
-  static void cursorShow(void* e, const std::array<uint64_t, 4>& a) {
-    host(e).cursorShow(static_cast<uint32_t>(a[0]), a[1] != 0);
-  }
+  static void cursorShow(void* e, const std::array<uint64_t, 4>& a) { host(e).cursorShow(static_cast<uint32_t>(a[0]), a[1] != 0); }
   static void cursorMove(void* e, const std::array<uint64_t, 4>& a) {
     host(e).cursorMove(static_cast<uint32_t>(a[0]), static_cast<int32_t>(a[1]), static_cast<int32_t>(a[2]));
   }
@@ -132,14 +128,20 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
   // Every drawing command needs a display with a mode.
   auto drawTarget = [&](uint32_t index) -> SoftDisplay* {
     SoftDisplay* d = display(index);
-    if (d == nullptr) fail(Error::BadDisplay);
-    else if (d->mode < 0) { fail(Error::BadRect); return nullptr; }
+    if (d == nullptr)
+      fail(Error::BadDisplay);
+    else if (d->mode < 0) {
+      fail(Error::BadRect);
+      return nullptr;
+    }
     return d;
   };
   auto drawStatus = [&](SoftDisplay& d, DrawStatus status) {
     d.drawnSincePresent = true;
-    if (status == DrawStatus::SourceFault) fail(Error::AccessFault);
-    else if (status != DrawStatus::Ok) fail(Error::BadRect);
+    if (status == DrawStatus::SourceFault)
+      fail(Error::AccessFault);
+    else if (status != DrawStatus::Ok)
+      fail(Error::BadRect);
   };
 
   switch (op) {

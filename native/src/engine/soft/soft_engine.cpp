@@ -10,8 +10,8 @@
 namespace pvg::engine {
 using namespace proto;
 
-SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host,
-                       MmioCompleter& completer, EngineTracer* tracer)
+SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host, MmioCompleter& completer,
+                       EngineTracer* tracer)
     : config_(config),
       guest_(guest),
       inbound_(inbound),
@@ -102,8 +102,8 @@ void SoftEngine::dispatchLoop() {
         }
         if (size == 4 && value != ~0ull) value &= 0xFFFFFFFFull;
         completer_.readDone(MmioTicket{a[4], a[5], a[6]}, value);
-        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_read : trace::Event::apple_gfx_read, start,
-                     static_cast<double>(offset), static_cast<double>(value));
+        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_read : trace::Event::apple_gfx_read, start, static_cast<double>(offset),
+                     static_cast<double>(value));
         tracer_.flow(trace::Phase::FlowStep, EngineTracer::mmioFlowId(a[4], a[6]), start + EngineTracer::kFlowInsetUs);
         break;
       }
@@ -122,8 +122,7 @@ void SoftEngine::dispatchLoop() {
           counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
         }
         completer_.writeDone(MmioTicket{a[6], 0, 0});
-        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_write : trace::Event::apple_gfx_write, start,
-                     static_cast<double>(offset), a[4]);
+        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_write : trace::Event::apple_gfx_write, start, static_cast<double>(offset), a[4]);
         break;
       }
       case rec::InEncode:
@@ -142,30 +141,50 @@ uint32_t SoftEngine::gfxRead(uint32_t offset) {
   const SoftDisplay* d = displaySelect_ < displays_.size() ? displays_[displaySelect_].get() : nullptr;
   const DisplayMode* m = d && modeSelect_ < d->modes.size() ? &d->modes[modeSelect_] : nullptr;
   switch (offset) {
-    case RegId: return kId;
-    case RegVersion: return kVersion;
+    case RegId:
+      return kId;
+    case RegVersion:
+      return kVersion;
     case RegFeatures:
-      return FeatureCursor | FeatureFences | FeatureDamage | (displays_.size() > 1 ? uint32_t{FeatureDisplays} : 0u) |
-             (iosfc_ ? uint32_t{FeatureIosfc} : 0u);
-    case RegStatus: return status_.load() | (errorCode_.load() != 0 ? uint32_t{StatusError} : 0u);
-    case RegErrorCode: return errorCode_.load();
-    case RegErrorCount: return errorCount_.load();
-    case RegIrqStatus: return irqStatus_.load();
-    case RegIrqMask: return irqMask_.load();
-    case RegRingGpaLo: return ringGpaLo_.load();
-    case RegRingGpaHi: return ringGpaHi_.load();
-    case RegRingSize: return ringSize_.load();
-    case RegRingControl: return (status_.load() & StatusRunning) ? 1 : 0;
-    case RegRingHead: return ringHead_.load();
-    case RegDisplayCount: return static_cast<uint32_t>(displays_.size());
-    case RegDisplaySelect: return displaySelect_;
-    case RegModeCount: return d ? static_cast<uint32_t>(d->modes.size()) : 0;
-    case RegModeSelect: return modeSelect_;
-    case RegModeWidth: return m ? m->width : 0;
-    case RegModeHeight: return m ? m->height : 0;
-    case RegModeRefresh: return m ? m->refresh : 0;
-    case RegCurrentMode: return d ? static_cast<uint32_t>(d->modeForRegisters.load()) : 0xFFFFFFFFu;
-    case RegFenceCompleted: return fenceCompleted_.load();
+      return FeatureCursor | FeatureFences | FeatureDamage | (displays_.size() > 1 ? uint32_t{FeatureDisplays} : 0u) | (iosfc_ ? uint32_t{FeatureIosfc} : 0u);
+    case RegStatus:
+      return status_.load() | (errorCode_.load() != 0 ? uint32_t{StatusError} : 0u);
+    case RegErrorCode:
+      return errorCode_.load();
+    case RegErrorCount:
+      return errorCount_.load();
+    case RegIrqStatus:
+      return irqStatus_.load();
+    case RegIrqMask:
+      return irqMask_.load();
+    case RegRingGpaLo:
+      return ringGpaLo_.load();
+    case RegRingGpaHi:
+      return ringGpaHi_.load();
+    case RegRingSize:
+      return ringSize_.load();
+    case RegRingControl:
+      return (status_.load() & StatusRunning) ? 1 : 0;
+    case RegRingHead:
+      return ringHead_.load();
+    case RegDisplayCount:
+      return static_cast<uint32_t>(displays_.size());
+    case RegDisplaySelect:
+      return displaySelect_;
+    case RegModeCount:
+      return d ? static_cast<uint32_t>(d->modes.size()) : 0;
+    case RegModeSelect:
+      return modeSelect_;
+    case RegModeWidth:
+      return m ? m->width : 0;
+    case RegModeHeight:
+      return m ? m->height : 0;
+    case RegModeRefresh:
+      return m ? m->refresh : 0;
+    case RegCurrentMode:
+      return d ? static_cast<uint32_t>(d->modeForRegisters.load()) : 0xFFFFFFFFu;
+    case RegFenceCompleted:
+      return fenceCompleted_.load();
     default:
       counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
       return 0;
@@ -180,12 +199,24 @@ void SoftEngine::gfxWrite(uint32_t offset, uint32_t value) {
       errorCode_.store(0);
       return;
     }
-    case RegIrqAck: irqStatus_.fetch_and(~value); return;
-    case RegIrqMask: irqMask_.store(value & (IrqFence | IrqError | IrqRingIdle)); return;
-    case RegRingGpaLo: ringGpaLo_.store(value); return;
-    case RegRingGpaHi: ringGpaHi_.store(value); return;
-    case RegRingSize: ringSize_.store(value); return;
-    case RegRingControl: runOnExecutor(value == 1 ? Control::StartRing : Control::StopRing); return;
+    case RegIrqAck:
+      irqStatus_.fetch_and(~value);
+      return;
+    case RegIrqMask:
+      irqMask_.store(value & (IrqFence | IrqError | IrqRingIdle));
+      return;
+    case RegRingGpaLo:
+      ringGpaLo_.store(value);
+      return;
+    case RegRingGpaHi:
+      ringGpaHi_.store(value);
+      return;
+    case RegRingSize:
+      ringSize_.store(value);
+      return;
+    case RegRingControl:
+      runOnExecutor(value == 1 ? Control::StartRing : Control::StopRing);
+      return;
     case RegDoorbell:
       // A tail that cannot be one is refused and the previous doorbell stands: overwriting it
       // would lose commands the guest already rang for.
@@ -193,11 +224,17 @@ void SoftEngine::gfxWrite(uint32_t offset, uint32_t value) {
       doorbellTail_.store(value);
       scheduleExecutor();
       return;
-    case RegDisplaySelect: displaySelect_ = value; return;
-    case RegModeSelect: modeSelect_ = value; return;
+    case RegDisplaySelect:
+      displaySelect_ = value;
+      return;
+    case RegModeSelect:
+      modeSelect_ = value;
+      return;
     case RegReset:
-      if (value == kResetMagic) runOnExecutor(Control::Reset);
-      else guestError(Error::BadRegister);
+      if (value == kResetMagic)
+        runOnExecutor(Control::Reset);
+      else
+        guestError(Error::BadRegister);
       return;
     default:
       counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
@@ -296,8 +333,7 @@ void SoftEngine::startRing() {
   if (created.status != HostStatus::Ok) return guestError(Error::HostRefused);
   tasks_.addTask(created.task, size);
   const PhysicalRange range{gpa, size};
-  if (host_.mapMemory(created.task, 0, false, std::span(&range, 1)) != HostStatus::Ok ||
-      !tasks_.addMapping(created.task, 0, false, std::span(&range, 1))) {
+  if (host_.mapMemory(created.task, 0, false, std::span(&range, 1)) != HostStatus::Ok || !tasks_.addMapping(created.task, 0, false, std::span(&range, 1))) {
     tasks_.removeTask(created.task);
     host_.destroyTask(created.task);
     return guestError(Error::HostRefused);
@@ -356,8 +392,7 @@ void SoftEngine::serveEncodes(uint32_t display) {
         status = rec::EncodeNoMode;
       } else if (req.generation != d.generation) {
         status = rec::EncodeStaleMode;
-      } else if (req.surface >= d.surfaces.count ||
-                 d.surfaces.surfaceBytes() < surface::kHeaderBytes + uint64_t{d.frame.width()} * d.frame.height() * 4 ||
+      } else if (req.surface >= d.surfaces.count || d.surfaces.surfaceBytes() < surface::kHeaderBytes + uint64_t{d.frame.width()} * d.frame.height() * 4 ||
                  !rectInside(req.region, d.frame.width(), d.frame.height())) {
         status = rec::EncodeBadRequest;
       } else if (d.drawnSincePresent || d.damage.rects().empty()) {
@@ -422,7 +457,7 @@ void SoftEngine::guestError(Error error) {
     // finds the count and the interrupt cause already there.
     std::lock_guard lock(errorMutex_);
     const uint32_t count = errorCount_.load(std::memory_order_relaxed);
-    if (count != UINT32_MAX) errorCount_.store(count + 1);  // saturates (docs/protocol.md)
+    if (count != UINT32_MAX) errorCount_.store(count + 1);                        // saturates (docs/protocol.md)
     if (errorCode_.load(std::memory_order_relaxed) == 0) errorCode_.store(code);  // the first error is kept
     irqStatus_.fetch_or(IrqError);
   }
@@ -435,7 +470,5 @@ void SoftEngine::raiseCause(uint32_t cause) {
   if (irqMask_.load() & cause) host_.raiseInterrupt(0);
 }
 
-void SoftEngine::postDisplay(void (*fn)(void*, const std::array<uint64_t, 4>&), std::array<uint64_t, 4> args) {
-  displayQueue_.post(Job{fn, this, args});
-}
+void SoftEngine::postDisplay(void (*fn)(void*, const std::array<uint64_t, 4>&), std::array<uint64_t, 4> args) { displayQueue_.post(Job{fn, this, args}); }
 }  // namespace pvg::engine

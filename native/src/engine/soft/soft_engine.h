@@ -57,8 +57,8 @@ struct EngineStats {
 class SoftEngine {
  public:
   // tracer: where the engine's threads write trace events (none if null).
-  SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host,
-             MmioCompleter& completer, EngineTracer* tracer = nullptr);
+  SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host, MmioCompleter& completer,
+             EngineTracer* tracer = nullptr);
   ~SoftEngine();
   SoftEngine(const SoftEngine&) = delete;
   SoftEngine& operator=(const SoftEngine&) = delete;
@@ -133,11 +133,11 @@ class SoftEngine {
   std::map<uint32_t, Context> contexts_;
   bool ringRunning_ = false;
   uint32_t ringTask_ = 0;
-  uint32_t ringPayload_ = 0;  // bytes after the header
+  uint32_t ringPayload_ = 0;                   // bytes after the header
   std::atomic<uint32_t> ringPayloadBytes_{0};  // the same, for the dispatcher's DOORBELL check (0: no ring)
-  std::vector<uint32_t> command_;  // one command, copied out of guest memory before it is checked
-  std::vector<uint8_t> scratch_;       // READ_MEM and BLIT bounce buffer
-  std::vector<uint8_t> glyphScratch_;  // CURSOR_DEFINE source bitmap
+  std::vector<uint32_t> command_;              // one command, copied out of guest memory before it is checked
+  std::vector<uint8_t> scratch_;               // READ_MEM and BLIT bounce buffer
+  std::vector<uint8_t> glyphScratch_;          // CURSOR_DEFINE source bitmap
 
   std::atomic<bool> executorScheduled_{false};
   std::atomic<uint64_t> encodeRequests_{0};  // encode requests queued so far (any display)
