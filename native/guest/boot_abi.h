@@ -58,9 +58,9 @@
 #define PVG_HC_DONE 0x04u  // value: 0; the host does not resume the vCPU
 #define PVG_HC_FAIL 0x08u  // value: a PVG_FAIL_* code, fail_message written first
 #define PVG_HC_MARK 0x0cu  // value: a mark number; the host notes when it saw it
-#define PVG_HC_HALT \
-  0x10u  // value: interrupts_handled as last seen; the host sleeps until an
-         // interrupt unless the count has moved on since (the guest's HLT)
+// HALT's value: interrupts_handled as last seen; the host sleeps until an interrupt unless the
+// count has moved on since (the guest's HLT).
+#define PVG_HC_HALT 0x10u
 
 // FAIL codes.
 #define PVG_FAIL_DRIVER 1u       // the device misbehaved or refused (the TS guest's DriverError)
