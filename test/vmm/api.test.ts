@@ -52,8 +52,9 @@ describe('the embedding API', () => {
     );
     await vm.stop();
     const r = await outcome;
-    // The vCPU may answer 'stopped' before its control plane closes; otherwise the guard rejects.
-    if (r === 'resolved') expect((await done).map((s) => s.state)).toEqual(['stopped']);
+    // The vCPU may answer before its control plane closes: its guest program returns 'done' as soon
+    // as it sees the stop request, or the stop handler marks it 'stopped'; otherwise the guard rejects.
+    if (r === 'resolved') expect(['stopped', 'done']).toContain((await done)[0]!.state);
     else expect(r).toBeInstanceOf(VmStoppedError);
   });
 
