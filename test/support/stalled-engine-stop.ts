@@ -17,10 +17,22 @@ const vm = await Vm.create({
 });
 const ext = vm.externalVcpu(0);
 const mailbox = new Mailbox(ext.devices[0]!.mailbox, 'device0');
+// Records already queued come before the flood's: the device actor stalls (for good) once it has
+// taken one record beyond these, the flood's first MMIO.
+const beforeFlood = mailbox.stats().enqueued;
 const flood = startWorker('test/support/mmio-flood', { mailbox: ext.devices[0]!.mailbox, vcpu: ext.vcpu, count: 5000 });
 const report = nextMessage<FloodReport>(flood, (m) => m.type === 'done');
 // Generous bounds: the stalled actor busy-waits on one of a 2-core CI machine's cores.
-await eventually(() => mailbox.stats().producersWaiting >= 1, 15_000, 'the flood to be held back');
+// Stalled, full and the flood held back: a flood seen waiting before the actor took its first
+// record is not enough, as that take frees a slot the engine's post below could claim.
+await eventually(
+  () => {
+    const s = mailbox.stats();
+    return s.dequeued > beforeFlood && s.depth === s.capacity && s.producersWaiting >= 1;
+  },
+  15_000,
+  'the device to stall and the flood to be held back',
+);
 // An encode request for a display that does not exist: the engine's MMIO thread answers it at
 // once, into the device actor's (full) mailbox, and blocks there.
 const inbound = (vm.supervisor as unknown as { mailboxes: Mailbox[] }).mailboxes.find((m) => m.name === 'device0-engine')!;

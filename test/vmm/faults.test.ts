@@ -17,6 +17,8 @@ import { ActorExitedError } from '../../actors/runtime/errors.js';
 import type { ActorHandle } from '../../actors/runtime/supervisor.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { packageRoot } from '../../shared/package-root.js';
+import { TRACE_EVENTS } from '../../shared/trace/events.js';
+import { TraceSetReader } from '../../shared/trace/reader.js';
 import { Vm } from '../../vmm/vm.js';
 import { runUntilExit } from '../support/exits-by-itself.js';
 import { midRun } from '../support/mid-run.js';
@@ -371,9 +373,21 @@ describe('(d) a mailbox that fills', () => {
       workload: { name: 'desktop', frames: 1_000_000 },
       testFaults: { devices: { 0: { stall: { afterMmio: 200, ms: 60_000 } } } },
     });
-    // The device stalls within its first frames; the vCPU then waits on it (too stuck to answer
-    // stats, so there is nothing to poll).
-    await new Promise((r) => setTimeout(r, 1000));
+    // The device stalls right after its 200th MMIO record, within the guest's first frames; the
+    // vCPU then waits on it (too stuck to answer stats). The device traces each MMIO record it
+    // takes before the stall check: count them in its ring, rather than guess how long 200 take.
+    const traces = new TraceSetReader(vm.supervisor.traceSet);
+    const deviceRing = device(vm, 0).traceRing;
+    let mmios = 0;
+    await eventually(
+      () => {
+        const { events } = traces.drain();
+        mmios += events.filter((e) => e.ring === deviceRing && (e.id === TRACE_EVENTS.apple_gfx_read || e.id === TRACE_EVENTS.apple_gfx_write)).length;
+        return mmios >= 200;
+      },
+      30_000,
+      'the device to take its 200th MMIO record (and stall)',
+    );
     const t0 = performance.now();
     let vcpuGoneMs = -1;
     const watch = setInterval(() => {
