@@ -52,7 +52,7 @@ const SUITE_TABLE = {
   frames: suite({ run: runFramesBench, tables: framesTables, steps: 12 }),
   scaling: suite({ run: runScalingBench, tables: scalingTables, steps: 8 }),
   kvm: suite({ run: runKvmBench, tables: kvmTables, steps: 7, unavailable: kvmBenchUnavailable }),
-  preempt: suite({ run: runPreemptBench, tables: preemptTables, steps: 4 }),
+  preempt: suite({ run: runPreemptBench, tables: preemptTables, steps: 5 }),
 };
 type Suite = keyof typeof SUITE_TABLE;
 const SUITES = Object.keys(SUITE_TABLE) as Suite[];

@@ -6,10 +6,12 @@
 //   - the guest writes RESET, and the other vCPU's read queued right behind it is timed;
 //   - RESET → done (the write carried out, STATUS answered), against a RESET of an idle ring;
 //   - RING_CONTROL=0 → done;
+//   - the engine's own stop (what the device actor calls when it stops), against the same idle;
 //   - vm.stop(), against vm.stop() of the same VM idle;
 //   - process.exit(), timed by the parent from the child's last line to its end, against the
 //     same child with nothing queued;
-// and, fewer rounds, RESET and vm.stop() at the largest mode the configuration allows (8192x8192).
+// and, fewer rounds, RESET, the engine's stop and vm.stop() at the largest mode the configuration
+// allows (8192x8192).
 // Every reference is measured in the same run. Before the fix each busy figure was the rest of
 // the ring: the read behind a RESET got ReplyTimeoutError after 30 s, vm.stop() took 83 s.
 import { spawn } from 'node:child_process';
@@ -19,6 +21,8 @@ import { RING_HEADER_BYTES } from '../../actors/vcpu/guest/protocol.js';
 import { RAM_BASE } from '../../actors/vcpu/layout.js';
 import { packageRoot } from '../../shared/package-root.js';
 import { Vm } from '../../vmm/vm.js';
+import { EngineRig } from '../../test/support/engine-rig.js';
+import { runGuest } from '../../test/support/run-guest.js';
 import { BusyRingVcpu, type FillResult } from '../busy-ring.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { markdownTable } from '../report.js';
@@ -37,8 +41,8 @@ export interface PreemptBenchResult {
   machine: MachineInfo;
   ring: { width: number; height: number; ring_bytes: number; commands: number; command: string };
   paths: Record<string, PreemptPath>;
-  /** The least fraction of the ring left unexecuted when a RESET, ring stop or stop took effect. */
-  least_left_unexecuted: number;
+  /** Per busy path, the least fraction of the ring left unexecuted when the control or stop took effect. */
+  least_left_unexecuted: Record<string, number>;
   ratio_read_busy_vs_idle_p50: number;
   ratio_read_busy_vs_idle_p99: number;
   ratio_read_behind_reset_vs_idle_p50: number;
@@ -46,6 +50,8 @@ export interface PreemptBenchResult {
   ratio_vm_stop_busy_vs_idle_p50: number;
   ratio_exit_busy_vs_idle_p50: number;
   ratio_vm_stop_busy_vs_idle_8192_p50: number;
+  ratio_engine_stop_busy_vs_idle_p50: number;
+  ratio_engine_stop_busy_vs_idle_8192_p50: number;
   /** The bound the issue asks of RESET and stop on the 2-core development machine. */
   bound_ms: number;
   /** Each busy control path's max against bound_ms (a report, not a verdict of the run). */
@@ -124,12 +130,13 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
     readIdle: [] as number[], readBusy: [] as number[], readBehind: [] as number[], resetIdle: [] as number[], resetBusy: [] as number[],
     ringStop: [] as number[], stopIdle: [] as number[], stopBusy: [] as number[], exitIdle: [] as number[], exitBusy: [] as number[],
     resetBig: [] as number[], stopBig: [] as number[], stopBigIdle: [] as number[],
+    engineIdle: [] as number[], engineBusy: [] as number[], engineBigIdle: [] as number[], engineBigBusy: [] as number[],
   };
-  let leastLeft = 1;
+  const leastLeft: Record<string, number> = {};
   let commands = 0;
-  const left = (fill: FillResult, head: number) => {
-    commands = fill.queued;
-    leastLeft = Math.min(leastLeft, 1 - done(fill, head) / fill.queued);
+  const left = (path: string, fill: FillResult, head: number) => {
+    if (fill.queued > commands) commands = fill.queued;
+    leastLeft[path] = Math.min(leastLeft[path] ?? 1, 1 - done(fill, head) / fill.queued);
   };
 
   // ---- reads, RESET and ring stop: one VM, a guest and a reader
@@ -162,7 +169,7 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
       const reset = await guest.send({ op: 'reset' });
       us.resetBusy.push(reset.ms * 1000);
       us.readBehind.push((await behind).us);
-      left(fill, reset.head);
+      left('reset_busy', fill, reset.head);
     }
     for (let r = 0; r < Math.max(3, Math.round(resetRounds / 2)); r++) {
       await guest.send({ op: 'setup' });
@@ -170,12 +177,34 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
       await guest.send({ op: 'ring' });
       const stop = await guest.send({ op: 'stopRing' });
       us.ringStop.push(stop.ms * 1000);
-      left(fill, stop.head);
+      left('ring_stop_busy', fill, stop.head);
       await guest.send({ op: 'reset' });
     }
   } finally {
     await Promise.all([guest.close(), reader.close()]);
     await vm.stop();
+  }
+
+  // ---- the engine's own stop, idle and busy: an engine wired as the device actor wires it
+  step(`engine stop idle and busy (${stopRounds} rounds each; ${bigRounds} at ${BIG}x${BIG})`);
+  for (const [width, height, rounds, idle, busy] of [[W, H, stopRounds, us.engineIdle, us.engineBusy], [BIG, BIG, bigRounds, us.engineBigIdle, us.engineBigBusy]] as const) {
+    for (let r = 0; r < rounds; r++) {
+      for (const isBusy of [false, true]) {
+        const rig = new EngineRig({ modes: [{ width, height, refresh: 60 }], ramSize: Math.ceil((width * height * 4) / 2 ** 20 + 4) * 2 ** 20, poolThreads: 2 });
+        try {
+          const { queued, start } = await runGuest<{ queued: number; start: number }>(rig, 'busyRing', { width, height, busy: isBusy });
+          if (isBusy) await new Promise((resolve) => setTimeout(resolve, (r * 7) % 23));
+          const t0 = performance.now();
+          rig.engine.stop(); // as the device actor's onStop: releases callbacks, stops and joins every engine thread
+          (isBusy ? busy : idle).push((performance.now() - t0) * 1000);
+          // Where it stopped: the head the engine last wrote into the ring's header.
+          const head = new DataView(rig.memory.sab).getUint32(rig.memory.view(RAM_BASE, 4, 'read').byteOffset, true);
+          if (isBusy) left(width === BIG ? 'engine_stop_busy_8192' : 'engine_stop_busy', { queued, start, tail: 0, commandBytes: 44, op: 'fill' }, head);
+        } finally {
+          await rig.stop();
+        }
+      }
+    }
   }
 
   // ---- vm.stop(), idle and busy: a VM each time
@@ -200,7 +229,7 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
       await v.stop();
       (busy ? us.stopBusy : us.stopIdle).push((performance.now() - t0) * 1000);
       await g.close();
-      if (fill) left(fill, new DataView(v.memory.sab).getUint32(v.memory.view(RAM_BASE, 4, 'read').byteOffset, true));
+      if (fill) left('vm_stop_busy', fill, new DataView(v.memory.sab).getUint32(v.memory.view(RAM_BASE, 4, 'read').byteOffset, true));
     }
   }
 
@@ -235,7 +264,7 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
       await new Promise((resolve) => setTimeout(resolve, 10 + r * 17));
       const reset = await g.send({ op: 'reset' });
       us.resetBig.push(reset.ms * 1000);
-      left(fill, reset.head);
+      left('reset_busy_8192', fill, reset.head);
       await g.send({ op: 'setup' });
       fill = await g.send({ op: 'fill' });
       await g.send({ op: 'ring' });
@@ -243,7 +272,7 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
       const t0 = performance.now();
       await v.stop();
       us.stopBig.push((performance.now() - t0) * 1000);
-      left(fill, new DataView(v.memory.sab).getUint32(v.memory.view(RAM_BASE, 4, 'read').byteOffset, true));
+      left('vm_stop_busy_8192', fill, new DataView(v.memory.sab).getUint32(v.memory.view(RAM_BASE, 4, 'read').byteOffset, true));
     } finally {
       await g.close();
       await v.stop();
@@ -258,17 +287,21 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
     reset_idle: summary('RESET → carried out (STATUS answered), ring started and empty (reference)', us.resetIdle),
     reset_busy: summary(`RESET → carried out, with that ring under way (${resetRounds} rounds)`, us.resetBusy),
     ring_stop_busy: summary('RING_CONTROL=0 → carried out, with that ring under way', us.ringStop),
+    engine_stop_idle: summary('the engine’s stop (the device actor’s onStop: host released, every engine thread joined), ring started and empty (reference)', us.engineIdle),
+    engine_stop_busy: summary('the same with that ring under way', us.engineBusy),
     vm_stop_idle: summary('vm.stop(), the same VM with its ring started and empty (reference)', us.stopIdle),
     vm_stop_busy: summary('vm.stop() with that ring under way', us.stopBusy),
     exit_idle: summary('process.exit() in a child with the VM idle: its last line → its end, seen by the parent (reference)', us.exitIdle),
     exit_busy: summary('process.exit() in a child with that ring under way', us.exitBusy),
     reset_busy_8192: summary(`RESET → carried out, a ring of full-frame source-over BLITs at ${BIG}x${BIG} under way`, us.resetBig),
+    engine_stop_idle_8192: summary(`the engine’s stop at ${BIG}x${BIG}, ring started and empty (reference)`, us.engineBigIdle),
+    engine_stop_busy_8192: summary(`the engine’s stop with a ring of ${BIG}x${BIG} BLITs under way`, us.engineBigBusy),
     vm_stop_idle_8192: summary(`vm.stop() of the same VM at ${BIG}x${BIG}, ring started and empty (reference)`, us.stopBigIdle),
     vm_stop_busy_8192: summary(`vm.stop() with a ring of ${BIG}x${BIG} BLITs under way`, us.stopBig),
   };
   const p = (name: string, key: 'p50_us' | 'p99_us') => paths[name]![key];
   const within: Record<string, boolean> = {};
-  for (const name of ['reset_busy', 'ring_stop_busy', 'reset_busy_8192']) within[name] = paths[name]!.max_us <= BOUND_MS * 1000;
+  for (const name of ['reset_busy', 'ring_stop_busy', 'reset_busy_8192', 'engine_stop_busy', 'engine_stop_busy_8192']) within[name] = paths[name]!.max_us <= BOUND_MS * 1000;
   // vm.stop() and exit tear the whole VM down: their bound is on what the busy ring adds.
   for (const [busy, idle] of [['vm_stop_busy', 'vm_stop_idle'], ['exit_busy', 'exit_idle'], ['vm_stop_busy_8192', 'vm_stop_idle_8192']] as const) {
     within[busy] = paths[busy]!.max_us - paths[idle]!.p50_us <= BOUND_MS * 1000;
@@ -286,6 +319,8 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
     ratio_vm_stop_busy_vs_idle_p50: p('vm_stop_busy', 'p50_us') / p('vm_stop_idle', 'p50_us'),
     ratio_exit_busy_vs_idle_p50: p('exit_busy', 'p50_us') / p('exit_idle', 'p50_us'),
     ratio_vm_stop_busy_vs_idle_8192_p50: p('vm_stop_busy_8192', 'p50_us') / p('vm_stop_idle_8192', 'p50_us'),
+    ratio_engine_stop_busy_vs_idle_p50: p('engine_stop_busy', 'p50_us') / p('engine_stop_idle', 'p50_us'),
+    ratio_engine_stop_busy_vs_idle_8192_p50: p('engine_stop_busy_8192', 'p50_us') / p('engine_stop_idle_8192', 'p50_us'),
     bound_ms: BOUND_MS,
     within_bound: within,
     targets: {
@@ -295,11 +330,13 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
       ratio_vm_stop_busy_vs_idle_p50: '≈ 1',
       ratio_exit_busy_vs_idle_p50: '≈ 1',
       ratio_vm_stop_busy_vs_idle_8192_p50: '≈ 1',
+      ratio_engine_stop_busy_vs_idle_p50: 'report',
+      ratio_engine_stop_busy_vs_idle_8192_p50: 'report',
     },
     notes: [
       'Before the fix (docs/hardening.md, finding 11) every busy path lasted the rest of the ring: 36 s on an idle 2-core box, up to 200 s loaded; a read behind the RESET got ReplyTimeoutError after 30 s.',
-      'least_left_unexecuted: across every busy round, the least fraction of the ring still unexecuted when the control or stop took effect.',
-      'within bound: RESET and ring stop by their max; vm.stop() and exit by their max minus the idle reference’s p50 (what the busy ring adds).',
+      'ring left (least_left_unexecuted): the least fraction of the ring still unexecuted, over the rounds, when the control or stop took effect (from the head the engine left in the ring).',
+      'within bound: RESET, ring stop and the engine’s stop by their max; vm.stop() and exit, which tear the whole VM down, by their max minus the idle reference’s p50 (what the busy ring adds).',
     ],
   };
 }
@@ -319,18 +356,19 @@ function fmt(x: number): string {
 
 export function preemptTables(result: PreemptBenchResult): string {
   const paths = markdownTable(
-    ['path', 'p50 ms', 'p99 ms', 'max ms', 'n', 'within bound', 'what'],
+    ['path', 'p50 ms', 'p99 ms', 'max ms', 'n', 'ring left', 'within bound', 'what'],
     Object.entries(result.paths).map(([name, s]) => [
       name, fmtMs(s.p50_us), fmtMs(s.p99_us), fmtMs(s.max_us), String(s.iterations),
+      name in result.least_left_unexecuted ? `${(result.least_left_unexecuted[name]! * 100).toFixed(1)}%` : '',
       name in result.within_bound ? (result.within_bound[name] ? `yes (≤ ${result.bound_ms} ms)` : `NO (> ${result.bound_ms} ms)`) : '', s.description,
     ]),
   );
   const ratioNames = [
     'ratio_read_busy_vs_idle_p50', 'ratio_read_busy_vs_idle_p99', 'ratio_read_behind_reset_vs_idle_p50',
     'ratio_reset_busy_vs_idle_p50', 'ratio_vm_stop_busy_vs_idle_p50', 'ratio_exit_busy_vs_idle_p50', 'ratio_vm_stop_busy_vs_idle_8192_p50',
+    'ratio_engine_stop_busy_vs_idle_p50', 'ratio_engine_stop_busy_vs_idle_8192_p50',
   ] as const;
   const ratios = markdownTable(['ratio', 'value', 'target'], ratioNames.map((k) => [k, fmt(result[k]), result.targets[k] ?? '']));
   const r = result.ring;
-  return `${paths}\n\n${ratios}\n\nring: ${r.commands} commands (${r.command}), ${r.ring_bytes} bytes, ${r.width}x${r.height}; ` +
-    `least left unexecuted when a control or stop took effect: ${(result.least_left_unexecuted * 100).toFixed(1)}%\n\n${result.notes.join('\n')}`;
+  return `${paths}\n\n${ratios}\n\nring: ${r.commands} commands (${r.command}), ${r.ring_bytes} bytes, ${r.width}x${r.height}\n\n${result.notes.join('\n')}`;
 }

@@ -120,6 +120,9 @@ function run(cmd: BusyRingCommand): object {
       driver.setMode(0, 0);
       driver.fence(++fence, false);
       driver.waitFence(fence, 60_000);
+      // A set-up the device refused would make every blit a cheap error instead of work.
+      const e = driver.errors();
+      if (e.code !== 0) throw new Error(`the set-up failed: ${e.name}`);
       return { op: 'setup' };
     }
     case 'fill': {
