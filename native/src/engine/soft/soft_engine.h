@@ -9,6 +9,10 @@
 //  - the display queue (thread 1) runs every display handler, in order.
 // Host callbacks therefore arrive from several threads, and an MMIO access (RING_CONTROL, RESET,
 // the iosfc COMMAND) makes synchronous callbacks before it completes.
+// The dispatcher waits for a control it hands over, so the executor must not make it wait for a
+// ring: a control waiting, or stop(), preempts the executor before its next command, inside a
+// drawing command before its next band of rows, inside an encode before its next band of copy
+// (preempted(); docs/hardening.md, finding 11).
 #pragma once
 #include <array>
 #include <atomic>
