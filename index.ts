@@ -2,10 +2,21 @@
 // counters and timeline, and bring your own vCPU loop. docs/embedding.md documents all of it.
 export { Vm, type VmStats, type VmEvents } from './vmm/vm.js';
 export {
-  VmConfigError, DEFAULT_MODES, THREADING_MODELS,
-  type VmOptions, type DeviceOptions, type WorkloadOptions, type OutputOptions, type ThreadingModel,
+  VmConfigError,
+  DEFAULT_MODES,
+  THREADING_MODELS,
+  type VmOptions,
+  type DeviceOptions,
+  type WorkloadOptions,
+  type OutputOptions,
+  type ThreadingModel,
 } from './vmm/config.js';
 export { connectVcpu, type ExternalVcpuConfig, type ConnectedVcpu } from './actors/vcpu/external.js';
+// What an external vCPU's MMIO calls throw when the VM stops or a device does not answer.
+export { WaitAbandonedError } from './shared/wait-abandoned.js';
+export { MailboxClosedError } from './shared/mailbox/errors.js';
+export { ReplyError, ReplyTimeoutError } from './shared/reply/errors.js';
+export { PostedWritesTimeoutError } from './shared/mmio/completion.js';
 export type { VcpuServices, CpuBackend, StepOutcome } from './actors/vcpu/cpu-backend.js';
 export { GuestProgram, type GuestProgramConfig } from './actors/vcpu/guest/program.js';
 export { VmFailure, ActorCrashedError, ActorExitedError, VmStoppedError } from './actors/runtime/errors.js';

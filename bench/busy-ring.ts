@@ -41,11 +41,16 @@ export class BusyRingVcpu {
    * `signal`: one word shared by a guest and its reader (the RESETs the guest posted, which the
    * reader's `readBehind` waits for): pass the guest's `signal` to its reader.
    */
-  constructor(vm: Vm, externalVcpu: number, options: BusyRingOptions, readonly signal: Int32Array = new Int32Array(new SharedArrayBuffer(4))) {
+  constructor(
+    vm: Vm,
+    externalVcpu: number,
+    options: BusyRingOptions,
+    readonly signal: Int32Array = new Int32Array(new SharedArrayBuffer(4)),
+  ) {
     const data: BusyRingData = {
       config: vm.externalVcpu(externalVcpu),
       port: this.channel.port2,
-      commands: this.commands.buffer as SharedArrayBuffer,
+      commands: this.commands.buffer,
       signal: signal.buffer as SharedArrayBuffer,
       device: options.device ?? 0,
       ramBase: RAM_BASE + (options.ramOffset ?? 0),

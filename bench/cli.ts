@@ -22,6 +22,10 @@ import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
 
 interface SuiteOptions {
   scale: number;
+  /** Runs per measured point, reported as median (min–max); scaling only so far. */
+  repeat: number;
+  /** Device counts (scaling). */
+  devices?: number[];
   progress?: (path: string) => void;
 }
 
@@ -37,7 +41,7 @@ interface SuiteEntry<R extends { machine: MachineInfo }> {
 
 /** Checks that a suite's runner and tables agree, then forgets the result type for the table below. */
 function suite<R extends { machine: MachineInfo }>(entry: SuiteEntry<R>): SuiteEntry<{ machine: MachineInfo }> {
-  return entry as unknown as SuiteEntry<{ machine: MachineInfo }>;
+  return entry;
 }
 
 function mailboxTables(result: MailboxBenchResult): string {
@@ -50,7 +54,7 @@ const SUITE_TABLE = {
   engine: suite({ run: runEngineBench, tables: engineTables, steps: 4 }),
   device: suite({ run: runDeviceBench, tables: deviceTables, steps: 7 }),
   frames: suite({ run: runFramesBench, tables: framesTables, steps: 12 }),
-  scaling: suite({ run: runScalingBench, tables: scalingTables, steps: 8 }),
+  scaling: suite({ run: runScalingBench, tables: scalingTables, steps: 36 }),
   kvm: suite({ run: runKvmBench, tables: kvmTables, steps: 7, unavailable: kvmBenchUnavailable }),
   preempt: suite({ run: runPreemptBench, tables: preemptTables, steps: 5 }),
 };
@@ -70,9 +74,11 @@ suites:
   frames    end-to-end frames/s (guest present → frame kept by the compositor) at 1920x1080 and
             3840x2160 with no client and with a VNC client, against one memcpy of the frame;
             1% against 100% damage; VNC bytes per frame
-  scaling   1, 2, 4 and 8 devices, each with its own vCPU and display, in both threading
-            models (actor, bql): frames/s and the actor/bql ratio at each point (needs cores:
-            run it on a 16-core machine)
+  scaling   1, 2, 4, 8, 12 and 16 devices, each with its own vCPU and display, in both
+            threading models (actor, bql): frames/s, efficiency fps(N) / (N × fps(1)), CPU time
+            per frame (every thread, spinning included), CPU by thread role with the busiest
+            thread's share of a core, and the actor/bql ratio at each point, median (min–max) of
+            --repeat runs (needs cores: run it on a 16-core machine)
   kvm       the KVM vCPU backend (Linux, /dev/kvm): MMIO read round trip from the machine-code
             guest through the device and back (per read, from the guest's marks) and without
             the device (unassigned space), against the bare KVM exit round trip to user space
@@ -84,13 +90,16 @@ suites:
             1920x1080) and everyone else: an ID read from another vCPU while it runs and right
             behind a RESET, RESET and RING_CONTROL=0 → carried out, vm.stop() and process.exit()
             with it under way, each against the same with the device idle, measured in the same
-            run; RESET and vm.stop() at 8192x8192 too (docs/hardening.md, finding 11)
+            run; RESET and vm.stop() at 8192x8192 too (docs/hardening.md, finding 14)
   all       every suite; writes a report (see --report) into
             bench/results/<machine>-<YYYY-MM-DD>/ unless --no-report
 
 options:
   --json         print one JSON object on stdout instead of tables (and no progress)
   --scale X      multiply iteration counts (default 1; 0.1 for a quick look)
+  --repeat N     runs per measured point, median (min–max) reported (default 3; scaling only
+                 so far: the other suites run once)
+  --devices LIST scaling's device counts, comma-separated (default 1,2,4,8,12,16)
   --out FILE     also write the JSON result to FILE
   --report DIR   also write a report into DIR (created if missing; files in it are replaced):
                  <suite>.json per suite, all.json, report.md (the machine, every suite's
@@ -115,6 +124,8 @@ async function main(): Promise<void> {
       options: {
         json: { type: 'boolean', default: false },
         scale: { type: 'string', default: '1' },
+        repeat: { type: 'string', default: '3' },
+        devices: { type: 'string' },
         out: { type: 'string' },
         report: { type: 'string' },
         'no-report': { type: 'boolean', default: false },
@@ -135,6 +146,13 @@ async function main(): Promise<void> {
   const scale = Number(values.scale);
   if (!Number.isFinite(scale) || scale <= 0 || scale > 100) fail(`--scale must be a number in (0, 100], got "${values.scale}"`);
   if (values.report !== undefined && values['no-report']) fail('--report and --no-report: choose one');
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 100) fail(`--repeat must be an integer from 1 to 100, got "${values.repeat}"`);
+  let devices: number[] | undefined;
+  if (values.devices !== undefined) {
+    devices = values.devices.split(',').map(Number);
+    if (devices.some((d) => !Number.isInteger(d) || d < 1 || d > 64)) fail(`--devices must list integers from 1 to 64, got "${values.devices}"`);
+  }
   let suites: Suite[] = name === 'all' ? [...SUITES] : [name as Suite];
   // Suites this machine cannot run: named alone, the run fails with the reason; under all, skipped.
   const skipped: Partial<Record<Suite, string>> = {};
@@ -166,7 +184,7 @@ async function main(): Promise<void> {
     for (const [i, suiteName] of suites.entries()) {
       const entry = SUITE_TABLE[suiteName];
       progress.suiteStart(suiteName, i, suites.length, entry.steps);
-      const result = await entry.run({ scale, progress: (path) => progress.step(path) });
+      const result = await entry.run({ scale, repeat, devices, progress: (path) => progress.step(path) });
       progress.suiteEnd();
       results[suiteName] = result;
       if (!values.json || reportDir !== undefined) tables[suiteName] = entry.tables(result);
@@ -190,7 +208,10 @@ async function main(): Promise<void> {
   if (values.json) console.log(JSON.stringify(json));
   if (values.out) writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
   if (reportDir !== undefined) {
-    const command = `npm run bench -- ${process.argv.slice(2).map((a) => (/^[\w./=:,-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')}`;
+    const command = `npm run bench -- ${process.argv
+      .slice(2)
+      .map((a) => (/^[\w./=:,-]+$/.test(a) ? a : JSON.stringify(a)))
+      .join(' ')}`;
     const files = writeReport(reportDir, { machine, results, tables, command });
     console.error(`report written to ${reportDir}/ (${files.length} files; open report.md)`);
   }

@@ -11,13 +11,23 @@ function fmt(x: number): string {
 export function latencyTable(paths: Record<string, LatencySummary & { description?: string }>): string {
   const header = ['path', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'CPU µs/op', 'n', 'what'];
   const rows = Object.entries(paths).map(([name, s]) => [
-    name, fmt(s.p50_us), fmt(s.p99_us), fmt(s.p999_us), fmt(s.max_us), fmt(s.cpu_us_per_op), String(s.iterations), s.description ?? '',
+    name,
+    fmt(s.p50_us),
+    fmt(s.p99_us),
+    fmt(s.p999_us),
+    fmt(s.max_us),
+    fmt(s.cpu_us_per_op),
+    String(s.iterations),
+    s.description ?? '',
   ]);
   return markdownTable(header, rows);
 }
 
 export function ratioTable(ratios: Record<string, number>, targets: Record<string, string>): string {
-  return markdownTable(['ratio', 'value', 'target'], Object.entries(ratios).map(([k, v]) => [k, fmt(v), targets[k] ?? '']));
+  return markdownTable(
+    ['ratio', 'value', 'target'],
+    Object.entries(ratios).map(([k, v]) => [k, fmt(v), targets[k] ?? '']),
+  );
 }
 
 export function markdownTable(header: string[], rows: string[][]): string {

@@ -14,7 +14,8 @@ export const OUTPUT_HELP = `  --vnc PORT          serve display k over VNC (RFB 
   --vnc-host ADDR     address the VNC servers bind (default 127.0.0.1: this machine only)
   --vnc-password-file FILE
                       require VNC authentication with the password in FILE (first line; only
-                      its first 8 bytes count); PVG_VNC_PASSWORD in the environment does the same
+                      its first 8 bytes count); PVG_VNC_PASSWORD in the environment does the same;
+                      an empty password is refused from either
   --web PORT          serve the displays to a browser (noVNC) on PORT; starts VNC on free
                       loopback ports if --vnc is not given
   --web-host ADDR     address the browser viewer binds (default 127.0.0.1)`;
@@ -28,7 +29,13 @@ export const OUTPUT_FLAGS = {
 } as const;
 
 export function parseOutputFlags(
-  values: { vnc?: string | undefined; 'vnc-host'?: string | undefined; 'vnc-password-file'?: string | undefined; web?: string | undefined; 'web-host'?: string | undefined },
+  values: {
+    vnc?: string | undefined;
+    'vnc-host'?: string | undefined;
+    'vnc-password-file'?: string | undefined;
+    web?: string | undefined;
+    'web-host'?: string | undefined;
+  },
   displays: number,
   env: NodeJS.ProcessEnv = process.env,
 ): OutputOptions {
@@ -57,20 +64,29 @@ function parseVnc(
     return null;
   }
   const port = integerFlag('--vnc', values.vnc, 0, 65535);
-  if (port !== 0 && port + displays - 1 > 65535) throw new UsageError(`--vnc ${port}: ${displays} displays need ports up to ${port + displays - 1}, past 65535`);
+  if (port !== 0 && port + displays - 1 > 65535)
+    throw new UsageError(`--vnc ${port}: ${displays} displays need ports up to ${port + displays - 1}, past 65535`);
   const host = values['vnc-host'] ?? '127.0.0.1';
   if (host.trim() === '') throw new UsageError('--vnc-host needs an address');
-  let password = env.PVG_VNC_PASSWORD;
-  const file = values['vnc-password-file'];
-  if (file !== undefined) {
-    try {
-      password = readFileSync(file, 'utf8').split(/\r?\n/)[0];
-    } catch (e) {
-      throw new UsageError(`--vnc-password-file: cannot read ${file}: ${(e as Error).message}`);
-    }
-    if (!password) throw new UsageError(`--vnc-password-file: ${file} has an empty first line`);
+  const password = vncPassword(values['vnc-password-file'], env);
+  return { port, host, ...(password !== undefined ? { password } : {}) };
+}
+
+/** The file's first line, else PVG_VNC_PASSWORD, else none; an empty one is refused from either. */
+function vncPassword(file: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  if (file === undefined) {
+    if (env.PVG_VNC_PASSWORD === '')
+      throw new UsageError('PVG_VNC_PASSWORD is set but empty: that would serve VNC without authentication; unset it to serve without a password');
+    return env.PVG_VNC_PASSWORD;
   }
-  return { port, host, ...(password ? { password } : {}) };
+  let password: string;
+  try {
+    password = readFileSync(file, 'utf8').split(/\r?\n/)[0]!;
+  } catch (e) {
+    throw new UsageError(`--vnc-password-file: cannot read ${file}: ${(e as Error).message}`);
+  }
+  if (!password) throw new UsageError(`--vnc-password-file: ${file} has an empty first line`);
+  return password;
 }
 
 /** Starts what was asked for; prints where each display can be seen. */

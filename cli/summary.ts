@@ -14,7 +14,9 @@ export function summarize(stats: VmStats, elapsedMs: number): string {
         `; MMIO ${v.bus.reads} reads, ${v.bus.writes} writes, ${v.bus.unassignedReads + v.bus.unassignedWrites} unassigned`,
     );
     if (g && 'exits' in g) {
-      const kinds = Object.entries(g.exits.byKind).filter(([, n]) => n > 0).map(([k, n]) => `${k} ${n}`);
+      const kinds = Object.entries(g.exits.byKind)
+        .filter(([, n]) => n > 0)
+        .map(([k, n]) => `${k} ${n}`);
       lines.push(`  kvm exits: ${g.exits.total} (${kinds.join(', ') || 'none'}); ${g.exits.injections} interrupts injected`);
     }
   }
@@ -25,12 +27,22 @@ export function summarize(stats: VmStats, elapsedMs: number): string {
       `device${i} (${d.variant}): ${d.mmioReads} MMIO reads, ${d.mmioWrites} writes; ` +
         `interrupts ${d.interrupts.raised} raised, ${d.interrupts.delivered} delivered, ${d.interrupts.droppedWhileDisabled} dropped while disabled`,
     );
-    lines.push(`  errors: ${errors.length ? errors.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}` +
-      (Object.keys(d.refusals).length ? `; host refusals: ${Object.entries(d.refusals).map(([k, n]) => `${k} ${n}`).join(', ')}` : ''));
-    stats.compositor.displays.filter((s) => s.device === i).forEach((s) => {
-      lines.push(`  display${s.display}: ${s.mode ? `${s.mode.width}x${s.mode.height}` : 'no mode'}, ${s.frames} frames, ${s.encodes} encoded, ${s.coalesced} coalesced, ${s.staleEncodes} stale dropped` +
-        (s.vnc ? `; VNC :${s.vnc.port} ${s.vnc.stats.clientsTotal} clients, ${s.vnc.stats.bytesSent} bytes sent` : ''));
-    });
+    lines.push(
+      `  errors: ${errors.length ? errors.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}` +
+        (Object.keys(d.refusals).length
+          ? `; host refusals: ${Object.entries(d.refusals)
+              .map(([k, n]) => `${k} ${n}`)
+              .join(', ')}`
+          : ''),
+    );
+    stats.compositor.displays
+      .filter((s) => s.device === i)
+      .forEach((s) => {
+        lines.push(
+          `  display${s.display}: ${s.mode ? `${s.mode.width}x${s.mode.height}` : 'no mode'}, ${s.frames} frames, ${s.encodes} encoded, ${s.coalesced} coalesced, ${s.staleEncodes} stale dropped` +
+            (s.vnc ? `; VNC :${s.vnc.port} ${s.vnc.stats.clientsTotal} clients, ${s.vnc.stats.bytesSent} bytes sent` : ''),
+        );
+      });
   });
   lines.push(`interrupt controller: ${stats.irq.lines.reduce((n, l) => n + l.deliveries, 0) + stats.irq.msiDeliveries} deliveries, ${stats.irq.eois} EOIs`);
   if (stats.bigLock) {

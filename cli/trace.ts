@@ -58,7 +58,8 @@ export async function trace(argv: string[]): Promise<number> {
   if (values.variant !== 'mmio' && values.variant !== 'pci') throw new UsageError(`--variant must be mmio or pci, got "${values.variant}"`);
   let vm: Vm;
   try {
-    const device = { variant: values.variant as 'mmio' | 'pci', ...(values.modes ? { displayModes: values.modes.split(',') } : {}) };
+    const variant: 'mmio' | 'pci' = values.variant;
+    const device = { variant, ...(values.modes ? { displayModes: values.modes.split(',') } : {}) };
     vm = await Vm.create({
       devices: Array.from({ length: integerFlag('--devices', values.devices, 1, 16) }, () => ({ ...device })),
       threading: threadingFlag(values.threading),
@@ -74,11 +75,19 @@ export async function trace(argv: string[]): Promise<number> {
     const json = vm.drainTrace();
     writeFileSync(values.out, JSON.stringify(json));
     const tracks = json.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').length;
-    console.log(`trace: ${json.traceEvents.length} events on ${tracks} tracks written to ${values.out}` +
-      (Number(json.otherData.lostEvents) > 0 ? ` (${json.otherData.lostEvents} lost: rings wrapped)` : ''));
+    console.log(
+      `trace: ${json.traceEvents.length} events on ${tracks} tracks written to ${values.out}` +
+        (Number(json.otherData.lostEvents) > 0 ? ` (${json.otherData.lostEvents} lost: rings wrapped)` : ''),
+    );
     if (values.svg !== undefined) {
       const window = timelineWindow(json, svgWindow ?? {});
-      writeFileSync(values.svg, toTimelineSvg(json, { ...svgWindow, title: `pvg-vmm trace: ${values.workload}, ${values.threading} threading, ${values.devices} device${values.devices === '1' ? '' : 's'}` }));
+      writeFileSync(
+        values.svg,
+        toTimelineSvg(json, {
+          ...svgWindow,
+          title: `pvg-vmm trace: ${values.workload}, ${values.threading} threading, ${values.devices} device${values.devices === '1' ? '' : 's'}`,
+        }),
+      );
       console.log(`trace: picture of ${window ? `${us(window.fromUs)}–${us(window.toUs)} µs` : 'an empty trace'} written to ${values.svg}`);
     }
     return 0;

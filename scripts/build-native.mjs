@@ -34,10 +34,14 @@ if (missing.length > 0) {
 const addonApiDir = require('node-addon-api').include_dir.replace(/"/g, '');
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const args = [
-  cmakeJs, 'build',
-  '--directory', path.join(root, 'native'),
-  '--out', path.join(root, outDirs[sanitize]),
-  '--parallel', '2',
+  cmakeJs,
+  'build',
+  '--directory',
+  path.join(root, 'native'),
+  '--out',
+  path.join(root, outDirs[sanitize]),
+  '--parallel',
+  '2',
   `--CDNODE_ADDON_API_DIR=${path.resolve(root, addonApiDir)}`,
   `--CDPVG_SANITIZE=${sanitize}`,
 ];

@@ -148,8 +148,22 @@ async function runSanitizer(sanitizer, frames, addonDir) {
       console.log(`e2e-sanitizers: ${sanitizer} ${workload} on KVM skipped: /dev/kvm cannot be opened for reading and writing here`);
       continue;
     }
-    const args = [path.join(root, 'bin', 'pvg-vmm.js'), 'run', '--workload', workload, '--variant', variant, '--devices', String(DEVICES),
-      '--frames', String(frames), '--cpu', cpu, '--exit', '--quiet'];
+    const args = [
+      path.join(root, 'bin', 'pvg-vmm.js'),
+      'run',
+      '--workload',
+      workload,
+      '--variant',
+      variant,
+      '--devices',
+      String(DEVICES),
+      '--frames',
+      String(frames),
+      '--cpu',
+      cpu,
+      '--exit',
+      '--quiet',
+    ];
     const r = await runChild(args, env, prefix, RUN_TIMEOUT_MS);
     const log = path.join(logDir, `${sanitizer}-${workload}-${cpu}.log`);
     fs.writeFileSync(log, r.out);
@@ -164,7 +178,7 @@ async function runSanitizer(sanitizer, frames, addonDir) {
     if (bad.length > 0) problems.push(`${bad.length} sanitizer report(s) involving our code or not only Node's`);
     const tally = new Map();
     for (const x of foreign) {
-      const key = `${x.kind} in ${x.where}${x.verdict === 'node-via-ours' ? ' (Node\'s code racing, reached from a Node-API call of ours)' : ''}`;
+      const key = `${x.kind} in ${x.where}${x.verdict === 'node-via-ours' ? " (Node's code racing, reached from a Node-API call of ours)" : ''}`;
       tally.set(key, (tally.get(key) ?? 0) + 1);
     }
     console.log(
@@ -174,7 +188,8 @@ async function runSanitizer(sanitizer, frames, addonDir) {
         `${problems.length ? ` — FAIL: ${problems.join('; ')}` : ' — ok'}`,
     );
     for (const [what, n] of [...tally].sort((a, b) => b[1] - a[1])) console.log(`    tolerated ${n}× ${what}`);
-    for (const x of bad.slice(0, 5)) console.error(`\n---- ${x.verdict === 'ours' ? 'report involving our code' : 'report outside Node'} (${x.kind}) ----\n${x.body}\n`);
+    for (const x of bad.slice(0, 5))
+      console.error(`\n---- ${x.verdict === 'ours' ? 'report involving our code' : 'report outside Node'} (${x.kind}) ----\n${x.body}\n`);
     if (bad.length > 5) console.error(`(${bad.length - 5} more in ${path.relative(root, log)})`);
     if (problems.length) {
       if (!summary.fps || summary.problems.length) console.error(`---- last output ----\n${r.out.slice(-3000)}`);
@@ -197,7 +212,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   }
   for (const sanitizer of sanitizers) {
     const t = Date.now();
-    const passed = await runSanitizer(sanitizer, frames, addonDir).catch((err) => (err instanceof SanitizerSetupError ? fail(err.message) : Promise.reject(err)));
+    const passed = await runSanitizer(sanitizer, frames, addonDir).catch((err) =>
+      err instanceof SanitizerSetupError ? fail(err.message) : Promise.reject(err),
+    );
     console.log(`e2e-sanitizers: ${sanitizer}: ${passed ? 'pass' : 'FAIL'} (${((Date.now() - t) / 1000).toFixed(1)} s)`);
     ok &&= passed;
   }

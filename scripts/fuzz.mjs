@@ -63,7 +63,8 @@ function parseArgs(argv) {
     else if (a === '--list') opts.list = true;
     else if (a === '--seconds' || a.startsWith('--seconds=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
-      if (v === undefined || !/^[1-9][0-9]*$/.test(v)) fail(`--seconds needs a positive whole number of seconds (got ${v === undefined ? 'nothing' : `"${v}"`})`);
+      if (v === undefined || !/^[1-9][0-9]*$/.test(v))
+        fail(`--seconds needs a positive whole number of seconds (got ${v === undefined ? 'nothing' : `"${v}"`})`);
       opts.seconds = Number(v);
     } else if (a.startsWith('-')) fail(`unknown option "${a}" (see --help)`);
     else if (opts.target === undefined) opts.target = a;
@@ -100,7 +101,7 @@ function prepareCorpus(target) {
   if (fs.existsSync(seeds)) {
     for (const f of fs.readdirSync(seeds)) {
       const to = path.join(work, `seed-${f}`);
-      fs.copyFileSync(path.join(seeds, f), to);  // refreshed each run: the seeds may have changed
+      fs.copyFileSync(path.join(seeds, f), to); // refreshed each run: the seeds may have changed
       copied++;
     }
   }
@@ -126,7 +127,9 @@ function fuzz(binary, args) {
       partial += chunk.toString();
       const parts = partial.split('\n');
       partial = parts.pop();
-      for (const l of parts) if (/^(stat::|#\d+\s+(DONE|INITED|NEW|REDUCE|pulse)|Done \d+ runs)|Test unit written to|artifact_prefix|==ERROR|SUMMARY|fuzz invariant/.test(l)) lines.push(l);
+      for (const l of parts)
+        if (/^(stat::|#\d+\s+(DONE|INITED|NEW|REDUCE|pulse)|Done \d+ runs)|Test unit written to|artifact_prefix|==ERROR|SUMMARY|fuzz invariant/.test(l))
+          lines.push(l);
     };
     child.stdout.on('data', (c) => take(c, process.stdout));
     child.stderr.on('data', (c) => take(c, process.stderr));
@@ -136,7 +139,12 @@ function fuzz(binary, args) {
 }
 
 function summarize(target, result, work) {
-  const stat = (name) => result.lines.find((l) => l.startsWith(`stat::${name}:`))?.split(':').pop().trim();
+  const stat = (name) =>
+    result.lines
+      .find((l) => l.startsWith(`stat::${name}:`))
+      ?.split(':')
+      .pop()
+      .trim();
   const last = [...result.lines].reverse().find((l) => /^#\d+\s+(DONE|pulse|NEW|REDUCE|INITED)/.test(l)) ?? '';
   const cov = /cov: (\d+)/.exec(last)?.[1] ?? '?';
   const ft = /ft: (\d+)/.exec(last)?.[1] ?? '?';
@@ -150,7 +158,9 @@ function summarize(target, result, work) {
     console.log(`fuzz: ${target}: no finding`);
     return 0;
   }
-  const why = result.lines.find((l) => l.startsWith('fuzz invariant') || l.startsWith('SUMMARY') || l.startsWith('==ERROR')) ?? `libFuzzer exited with ${result.status ?? result.signal}`;
+  const why =
+    result.lines.find((l) => l.startsWith('fuzz invariant') || l.startsWith('SUMMARY') || l.startsWith('==ERROR')) ??
+    `libFuzzer exited with ${result.status ?? result.signal}`;
   console.log(`fuzz: ${target}: FINDING: ${why}`);
   for (const f of written) {
     console.log(`fuzz: crash file: ${path.resolve(root, f)}`);

@@ -96,18 +96,12 @@ function readJson(file) {
   }
 }
 
-function median(values) {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
-}
-
 /** "median (min–max)" of what the runs measured at `key`, skipping runs that lack it. */
-function spread(runs, key, digits = 2) {
+function figure(runs, key, digits, { spread, formatSpread }) {
   const values = runs.map((r) => key.split('.').reduce((o, k) => o?.[k], r)).filter((v) => typeof v === 'number');
   if (values.length === 0) return { text: 'not measured', median: null };
-  const f = (v) => v.toFixed(digits);
-  return { text: `${f(median(values))} (${f(Math.min(...values))}–${f(Math.max(...values))})`, median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length };
+  const s = spread(values);
+  return { text: formatSpread(s, digits), ...s };
 }
 
 const BENCH_FIGURES = [
@@ -125,7 +119,12 @@ const BENCH_FIGURES = [
 
 function vitestCounts(report) {
   if (!report) return null;
-  return { passed: report.numPassedTests, failed: report.numFailedTests, skipped: report.numPendingTests + (report.numTodoTests ?? 0), total: report.numTotalTests };
+  return {
+    passed: report.numPassedTests,
+    failed: report.numFailedTests,
+    skipped: report.numPendingTests + (report.numTodoTests ?? 0),
+    total: report.numTotalTests,
+  };
 }
 
 function writeReadme({ out, machine, steps, suites, soak, benchRuns, figures, options }) {
@@ -168,7 +167,8 @@ function writeReadme({ out, machine, steps, suites, soak, benchRuns, figures, op
       '| metric | baseline MiB | growth after warm-up MiB | % | flat |',
       '|---|---|---|---|---|',
       ...(soak.analysis?.metrics ?? []).map(
-        (x) => `| ${x.label} | ${(x.baselineBytes / 2 ** 20).toFixed(1)} | ${(x.growthBytes / 2 ** 20).toFixed(2)} | ${x.growthPercent?.toFixed(2) ?? '–'} | ${x.flat} |`,
+        (x) =>
+          `| ${x.label} | ${(x.baselineBytes / 2 ** 20).toFixed(1)} | ${(x.growthBytes / 2 ** 20).toFixed(2)} | ${x.growthPercent?.toFixed(2) ?? '–'} | ${x.flat} |`,
       ),
       '',
       'Its JSON: `soak-kvm.json`.',
@@ -212,25 +212,33 @@ async function main() {
     step('KVM soak', process.execPath, [
       '--expose-gc',
       path.join(root, 'dist', 'bench', 'soak', 'cli.js'),
-      '--cpu', 'kvm',
-      '--devices', '8',
-      '--frames', String(options.soakFrames),
-      '--modes', '640x480@60,320x200@60,800x600@60',
+      '--cpu',
+      'kvm',
+      '--devices',
+      '8',
+      '--frames',
+      String(options.soakFrames),
+      '--modes',
+      '640x480@60,320x200@60,800x600@60',
       '--quiet',
       '--json',
-      '--out', soakFile,
+      '--out',
+      soakFile,
     ]),
   );
 
   const benchRuns = [];
   for (let i = 1; i <= options.repeat; i++) {
     const file = path.join(options.out, `kvm-run${i}.json`);
-    steps.push(step(`bench kvm run ${i}/${options.repeat}`, process.execPath, ['--expose-gc', path.join(root, 'dist', 'bench', 'cli.js'), 'kvm', '--out', file]));
+    steps.push(
+      step(`bench kvm run ${i}/${options.repeat}`, process.execPath, ['--expose-gc', path.join(root, 'dist', 'bench', 'cli.js'), 'kvm', '--out', file]),
+    );
     const run = readJson(file);
     if (run) benchRuns.push(run);
   }
 
-  const figures = Object.fromEntries(BENCH_FIGURES.map(([key]) => [key, spread(benchRuns, key, key.startsWith('ratio') ? 2 : 1)]));
+  const spreads = await import(path.join(root, 'dist', 'bench', 'spread.js'));
+  const figures = Object.fromEntries(BENCH_FIGURES.map(([key]) => [key, figure(benchRuns, key, key.startsWith('ratio') ? 2 : 1, spreads)]));
   const soak = readJson(soakFile);
   fs.writeFileSync(
     path.join(options.out, 'summary.json'),

@@ -6,16 +6,12 @@ import type { TaskSpaceLimits } from '../actors/device/task-space.js';
 import type { TestFaults } from '../actors/device/test-faults.js';
 import { CPU_CHOICES, CpuUnavailableError, resolveCpu, type CpuBackendName, type CpuChoice } from '../actors/vcpu/kvm/availability.js';
 import { KVM_BENCH_PROGRAMS, KvmTestMode, type KvmTestModeName } from '../actors/vcpu/kvm/machine.js';
+import { VmConfigError } from './config-error.js';
+import { checkOutputs, type OutputOptions } from './config-outputs.js';
+import { checkLimits } from './config-limits.js';
+import { integer, keysOf, onlyKnownKeys, optionsObject } from './config-values.js';
 
-export class VmConfigError extends Error {
-  override readonly name = 'VmConfigError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(`${field}: ${message}`);
-  }
-}
+export { VmConfigError, type OutputOptions };
 
 export const DEFAULT_MODES = ['1920x1080@60', '1440x1080@60', '1280x1024@60'];
 
@@ -75,11 +71,6 @@ export interface VmOptions {
   testKvmGuest?: KvmTestModeName;
 }
 
-export interface OutputOptions {
-  vnc?: { port: number; host?: string; password?: string };
-  web?: { port: number; host?: string };
-}
-
 export type ThreadingModel = 'actor' | 'bql';
 export const THREADING_MODELS: readonly ThreadingModel[] = ['actor', 'bql'];
 
@@ -118,31 +109,6 @@ export function parseMode(text: unknown, field: string): DisplayModeSpec {
   return { width, height, refresh };
 }
 
-function integer(value: unknown, field: string, min: number, max: number, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new VmConfigError(field, `must be an integer in [${min}, ${max}], got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-function outputs(value: OutputOptions | undefined): OutputOptions {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null) throw new VmConfigError('outputs', `must be an object, got ${JSON.stringify(value)}`);
-  const host = (h: unknown, field: string) => {
-    if (h !== undefined && (typeof h !== 'string' || h.trim() === '')) throw new VmConfigError(field, `must be an address, got ${JSON.stringify(h)}`);
-    return h === undefined ? {} : { host: h };
-  };
-  const out: OutputOptions = {};
-  if (value.vnc !== undefined) {
-    const p = value.vnc.password;
-    if (p !== undefined && typeof p !== 'string') throw new VmConfigError('outputs.vnc.password', 'must be a string');
-    out.vnc = { port: integer(value.vnc.port, 'outputs.vnc.port', 0, 65535, 0), ...host(value.vnc.host, 'outputs.vnc.host'), ...(p ? { password: p } : {}) };
-  }
-  if (value.web !== undefined) out.web = { port: integer(value.web.port, 'outputs.web.port', 0, 65535, 0), ...host(value.web.host, 'outputs.web.host') };
-  return out;
-}
-
 function cpuBackend(value: unknown, workload: string | null): { cpu: CpuBackendName; cpuFallback: string | null } {
   if (value === undefined) return { cpu: 'ts', cpuFallback: null };
   if (!CPU_CHOICES.includes(value as CpuChoice)) throw new VmConfigError('cpu', `must be one of ${CPU_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
@@ -163,7 +129,8 @@ function testKvmGuest(value: unknown): number {
 
 function threadingModel(value: unknown): ThreadingModel {
   if (value === undefined) return 'actor';
-  if (!THREADING_MODELS.includes(value as ThreadingModel)) throw new VmConfigError('threading', `must be one of ${THREADING_MODELS.join(', ')}, got ${JSON.stringify(value)}`);
+  if (!THREADING_MODELS.includes(value as ThreadingModel))
+    throw new VmConfigError('threading', `must be one of ${THREADING_MODELS.join(', ')}, got ${JSON.stringify(value)}`);
   return value as ThreadingModel;
 }
 
@@ -187,43 +154,75 @@ function testFaults(value: TestFaults | undefined, devices: number): TestFaults 
 
 let nextSerial = 0x50564700;
 
-export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
+/** Every option VmOptions has: anything else is a slip, refused with the nearest of these. */
+const VM_OPTION_KEYS = keysOf<VmOptions>({
+  ramMiB: true,
+  vcpus: true,
+  devices: true,
+  workload: true,
+  writeWindow: true,
+  enginePoolThreads: true,
+  limits: true,
+  callbackTimeoutMs: true,
+  externalVcpus: true,
+  threading: true,
+  cpu: true,
+  outputs: true,
+  testFaults: true,
+  testKvmGuest: true,
+});
+const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true });
+const WORKLOAD_KEYS = keysOf<WorkloadOptions>({ name: true, frames: true, seed: true, mode: true, damagePercent: true });
+
+function resolveDevice(value: unknown, i: number): ResolvedDevice {
+  const field = `devices[${i}]`;
+  const d = optionsObject<DeviceOptions>(value, field, {});
+  onlyKnownKeys(d, DEVICE_KEYS, field);
+  const v = d.variant ?? 'mmio';
+  const variant: DeviceVariant | null =
+    v === 'mmio' || v === 'apple-gfx-mmio' ? 'apple-gfx-mmio' : v === 'pci' || v === 'apple-gfx-pci' ? 'apple-gfx-pci' : null;
+  if (!variant) throw new VmConfigError(`${field}.variant`, `must be mmio or pci, got ${JSON.stringify(v)}`);
+  const texts = d.displayModes ?? DEFAULT_MODES;
+  if (!Array.isArray(texts) || texts.length === 0 || texts.length > 32) throw new VmConfigError(`${field}.displayModes`, 'must list 1 to 32 modes');
+  const modes = texts.map((t, m) => parseMode(t, `${field}.displayModes[${m}]`));
+  const count = integer(d.displays, `${field}.displays`, 1, 8, 1);
+  // Serial numbers are unique across every device of every VM in this process.
+  return { variant, displays: Array.from({ length: count }, () => ({ serial: nextSerial++, modes })) };
+}
+
+function resolveWorkload(value: unknown, vcpus: number, cpu: unknown, devices: ResolvedDevice[]): ResolvedConfig['workload'] {
+  if (value === undefined || value === null) return null;
+  const w = optionsObject<WorkloadOptions>(value, 'workload', {} as WorkloadOptions); // never left out here
+  onlyKnownKeys(w, WORKLOAD_KEYS, 'workload');
+  if (vcpus === 0) throw new VmConfigError('workload', 'a built-in workload needs a built-in vCPU (vcpus is 0)');
+  // The machine-code guest's benchmark programs run on KVM vCPUs only (bench kvm).
+  const benchProgram = cpu === 'kvm' && KVM_BENCH_PROGRAMS[w.name] !== undefined;
+  if (!WORKLOAD_NAMES.includes(w.name) && !benchProgram)
+    throw new VmConfigError('workload.name', `unknown workload ${JSON.stringify(w.name)} (one of ${WORKLOAD_NAMES.join(', ')})`);
+  const maxModes = Math.min(...devices.map((d) => d.displays[0]!.modes.length));
+  return {
+    name: w.name,
+    frames: integer(w.frames, 'workload.frames', 0, 1e9, 0),
+    seed: integer(w.seed, 'workload.seed', 0, 0xffffffff, 1),
+    mode: integer(w.mode, 'workload.mode', 0, maxModes - 1, 0),
+    damagePercent: percent(w.damagePercent, 'workload.damagePercent', 100),
+  };
+}
+
+/** Checks every option, and every option's every field, before anything is built. */
+export function resolveConfig(given: VmOptions = {}): ResolvedConfig {
+  const options = optionsObject<VmOptions>(given, 'options', {});
+  onlyKnownKeys(options, VM_OPTION_KEYS, '');
   const ramMiB = integer(options.ramMiB, 'ramMiB', 16, 4096, 256);
   const deviceOptions = options.devices ?? [{}];
   if (!Array.isArray(deviceOptions) || deviceOptions.length < 1 || deviceOptions.length > 16) {
     throw new VmConfigError('devices', 'must be a list of 1 to 16 devices');
   }
-  const devices = deviceOptions.map((d, i): ResolvedDevice => {
-    const field = `devices[${i}]`;
-    const v = d.variant ?? 'mmio';
-    const variant: DeviceVariant | null = v === 'mmio' || v === 'apple-gfx-mmio' ? 'apple-gfx-mmio' : v === 'pci' || v === 'apple-gfx-pci' ? 'apple-gfx-pci' : null;
-    if (!variant) throw new VmConfigError(`${field}.variant`, `must be mmio or pci, got ${JSON.stringify(v)}`);
-    const texts = d.displayModes ?? DEFAULT_MODES;
-    if (!Array.isArray(texts) || texts.length === 0 || texts.length > 32) throw new VmConfigError(`${field}.displayModes`, 'must list 1 to 32 modes');
-    const modes = texts.map((t, m) => parseMode(t, `${field}.displayModes[${m}]`));
-    const count = integer(d.displays, `${field}.displays`, 1, 8, 1);
-    // Serial numbers are unique across every device of every VM in this process.
-    return { variant, displays: Array.from({ length: count }, () => ({ serial: nextSerial++, modes })) };
-  });
+  const devices = deviceOptions.map(resolveDevice);
   const externalVcpus = integer(options.externalVcpus, 'externalVcpus', 0, 16, 0);
   // No built-in vCPU at all is fine when the embedder brings its own.
   const vcpus = integer(options.vcpus, 'vcpus', externalVcpus > 0 ? 0 : 1, 64, devices.length);
-  let workload: ResolvedConfig['workload'] = null;
-  if (options.workload) {
-    const w = options.workload;
-    if (vcpus === 0) throw new VmConfigError('workload', 'a built-in workload needs a built-in vCPU (vcpus is 0)');
-    // The machine-code guest's benchmark programs run on KVM vCPUs only (bench kvm).
-    const benchProgram = options.cpu === 'kvm' && KVM_BENCH_PROGRAMS[w.name] !== undefined;
-    if (!WORKLOAD_NAMES.includes(w.name) && !benchProgram) throw new VmConfigError('workload.name', `unknown workload ${JSON.stringify(w.name)} (one of ${WORKLOAD_NAMES.join(', ')})`);
-    const maxModes = Math.min(...devices.map((d) => d.displays[0]!.modes.length));
-    workload = {
-      name: w.name,
-      frames: integer(w.frames, 'workload.frames', 0, 1e9, 0),
-      seed: integer(w.seed, 'workload.seed', 0, 0xffffffff, 1),
-      mode: integer(w.mode, 'workload.mode', 0, maxModes - 1, 0),
-      damagePercent: percent(w.damagePercent, 'workload.damagePercent', 100),
-    };
-  }
+  const workload = resolveWorkload(options.workload, vcpus, options.cpu, devices);
   return {
     ramBytes: ramMiB * 1024 * 1024,
     vcpus,
@@ -231,12 +230,15 @@ export function resolveConfig(options: VmOptions = {}): ResolvedConfig {
     workload,
     writeWindow: integer(options.writeWindow, 'writeWindow', 0, 256, 16),
     enginePoolThreads: integer(options.enginePoolThreads, 'enginePoolThreads', 2, 32, 2),
-    limits: options.limits ?? {},
+    limits: checkLimits(options.limits),
     callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),
     externalVcpus,
     threading: threadingModel(options.threading),
     ...cpuBackend(options.cpu, workload?.name ?? null),
-    outputs: outputs(options.outputs),
+    outputs: checkOutputs(
+      options.outputs,
+      devices.reduce((n, d) => n + d.displays.length, 0),
+    ),
     testFaults: testFaults(options.testFaults, devices.length),
     testKvmGuest: testKvmGuest(options.testKvmGuest),
   };

@@ -19,7 +19,12 @@ export class KvmMachine {
   /** Guest RAM (and the ROM) for a KVM VM: each region on a host page boundary. */
   static createMemory(ramBytes: number): GuestMemory {
     return createGuestMemory(
-      { regions: [{ name: 'ram', base: RAM_BASE, size: ramBytes }, { name: 'rom', base: ROM_BASE, size: ROM_BYTES, readOnly: true }] },
+      {
+        regions: [
+          { name: 'ram', base: RAM_BASE, size: ramBytes },
+          { name: 'rom', base: ROM_BASE, size: ROM_BYTES, readOnly: true },
+        ],
+      },
       { hostPageOffset: (bytes) => native.pageOffsetOf(bytes) },
     );
   }

@@ -13,16 +13,15 @@ import type { IrqActorStats, IrqConfig, IrqControl } from '../actors/irq/message
 import { Supervisor, type ActorHandle } from '../actors/runtime/supervisor.js';
 import { RAM_BASE, deviceLines, deviceVectors } from '../actors/vcpu/layout.js';
 import type { VcpuConfig, VcpuControl, VcpuStats } from '../actors/vcpu/messages.js';
-import type { VmFailure } from '../actors/runtime/errors.js';
+import { VmStoppedError, type VmFailure } from '../actors/runtime/errors.js';
 import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/index.js';
 import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
 import { createBarTable } from '../shared/mmio/bar-table.js';
-import { createCompletionBuffer } from '../shared/mmio/completion.js';
+import { createCompletionBuffer, wakeWriteWaiters } from '../shared/mmio/completion.js';
 import { createCursorSlot } from '../shared/display/cursor-slot.js';
 import { createSurfacePool, SURFACES_PER_DISPLAY } from '../shared/display/surface-layout.js';
 import { BigLock, createBigLockBuffer, type BigLockStats } from '../shared/lock/big-lock.js';
 import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
-import { WebViewer } from '../actors/compositor/web/index.js';
 import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
 import { TraceSetReader } from '../shared/trace/reader.js';
 import { setTracePaused } from '../shared/trace/ring.js';
@@ -31,7 +30,8 @@ import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
 import { KVM_WORKLOADS } from '../actors/vcpu/kvm/machine.js';
 import { resolveConfig, VmConfigError, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
 import { KvmMachine } from './kvm-machine.js';
-import { deviceSpin } from './spin-policy.js';
+import { VmOutputs, type WebOptions } from './vm-outputs.js';
+import { deviceSpin, spinLimit } from './spin-policy.js';
 
 export interface VmStats {
   vcpus: VcpuStats[];
@@ -64,13 +64,15 @@ export class Vm extends EventEmitter<VmEvents> {
   private readonly devices: ActorHandle<DeviceControl>[] = [];
   private readonly vcpus: ActorHandle<VcpuControl>[] = [];
   private readonly irqStates: VcpuIrqState[] = [];
+  /** The vCPUs' posted-write counters (made at start). */
+  private completion: SharedArrayBuffer | null = null;
   private readonly external: ExternalVcpuConfig[] = [];
   /** Guest RAM per built-in vCPU (each guest allocates from its own slice). */
   private ramSlice = 0;
-  private stopped = false;
+  /** vm.stop()'s one promise: every caller waits for the same, whole, stop. */
+  private stopping: Promise<void> | null = null;
   private snapshots: SnapshotWriter | null = null;
-  private vncPorts: { ports: number[]; host: string } | null = null;
-  private web: WebViewer | null = null;
+  private readonly outputs: VmOutputs;
   private readonly bigLock: BigLock | null;
   private traceReader: TraceSetReader | null = null;
   /** The KVM VM the vCPUs run in (cpu 'kvm'), else null. */
@@ -83,7 +85,9 @@ export class Vm extends EventEmitter<VmEvents> {
     super();
     this.config = resolveConfig(options);
     this.memory =
-      this.config.cpu === 'kvm' ? KvmMachine.createMemory(this.config.ramBytes) : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] });
+      this.config.cpu === 'kvm'
+        ? KvmMachine.createMemory(this.config.ramBytes)
+        : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] });
     this.bigLock = this.config.threading === 'bql' ? new BigLock(createBigLockBuffer()) : null;
     this.supervisor = new Supervisor({
       memory: this.memory,
@@ -91,7 +95,25 @@ export class Vm extends EventEmitter<VmEvents> {
       replyPayloadBytes: 0,
       traceRings: 16 + this.config.vcpus + this.config.devices.length * 8,
       ...(this.bigLock ? { bigLock: this.bigLock.buffer } : {}),
+      spinLimit: spinLimit(),
     });
+    const labels = this.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
+    this.outputs = new VmOutputs(
+      () => this.compositor!.control,
+      labels,
+      () => this.refusal(),
+    );
+  }
+
+  /** VmStoppedError once stop() was called or the VM failed: nothing new may start then. */
+  private refusal(): VmStoppedError | null {
+    const reason = this.supervisor.failed ?? (this.stopping ? 'shutdown' : null);
+    return reason ? new VmStoppedError('vm', reason) : null;
+  }
+
+  private ensureRunning(): void {
+    const refused = this.refusal();
+    if (refused) throw refused;
   }
 
   /** Builds and starts a VM; a bad configuration throws VmConfigError before anything starts. */
@@ -140,7 +162,8 @@ export class Vm extends EventEmitter<VmEvents> {
     );
     const irqBuffers = Array.from({ length: allVcpus }, () => createVcpuIrqBuffer());
     this.irqStates.push(...irqBuffers.map((b) => new VcpuIrqState(b)));
-    supervisor.onRelease(() => this.irqStates.forEach((s) => s.requestStop()));
+    this.completion = completion;
+    supervisor.onRelease(() => this.requestVcpuStop());
 
     // Device i is driven by vCPU i (when there is one); its interrupts go there.
     const driver = (device: number) => (device < config.vcpus ? device : 0);
@@ -151,16 +174,27 @@ export class Vm extends EventEmitter<VmEvents> {
       lines[l.gfx] = { trigger: 'edge', vcpu: driver(i), vector: v.gfx };
       lines[l.iosfc] = { trigger: 'edge', vcpu: driver(i), vector: v.iosfc };
     });
-    this.irq = await supervisor.spawn<IrqControl>({ name: 'irq', module: 'actors/irq/worker', mailbox: irqMailbox, config: { lines, vcpus: irqBuffers } satisfies IrqConfig, spinBudget: 200 });
+    this.irq = await supervisor.spawn<IrqControl>({
+      name: 'irq',
+      module: 'actors/irq/worker',
+      mailbox: irqMailbox,
+      config: { lines, vcpus: irqBuffers } satisfies IrqConfig,
+      spinBudget: 200,
+    });
 
     const compositorConfig: CompositorConfig = {
-      eventsWanted: this.eventsWanted.buffer as SharedArrayBuffer,
+      eventsWanted: this.eventsWanted.buffer,
       displays: config.devices.flatMap((d, i) =>
         d.displays.map((s, j) => ({ device: i, display: j, serial: s.serial, ...displayBuffers[i]![j]!, engineInbound: engineInbound[i]!.buffer })),
       ),
     };
     this.compositor = await supervisor.spawn<CompositorControl>({
-      name: 'compositor', module: 'actors/compositor/worker', mailbox: compositorMailbox, config: compositorConfig, asyncPark: true, parkTimeoutMs: 1000,
+      name: 'compositor',
+      module: 'actors/compositor/worker',
+      mailbox: compositorMailbox,
+      config: compositorConfig,
+      asyncPark: true,
+      parkTimeoutMs: 1000,
     });
 
     const spin = deviceSpin(config.cpu);
@@ -216,10 +250,31 @@ export class Vm extends EventEmitter<VmEvents> {
         kvm,
         guest:
           w && v < config.devices.length
-            ? { device: v, variant: config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode, damagePercent: w.damagePercent, ramBase: RAM_BASE + v * slice, ramEnd: RAM_BASE + (v + 1) * slice }
+            ? {
+                device: v,
+                variant: config.devices[v]!.variant,
+                workload: w.name,
+                frames: w.frames,
+                seed: w.seed + v,
+                mode: w.mode,
+                damagePercent: w.damagePercent,
+                ramBase: RAM_BASE + v * slice,
+                ramEnd: RAM_BASE + (v + 1) * slice,
+              }
             : null,
       };
-      this.vcpus.push(await supervisor.spawn<VcpuControl>({ name: `vcpu${v}`, module: 'actors/vcpu/worker', mailbox: supervisor.createMailbox(`vcpu${v}`, { capacity: 16 }), replySlots: 1, config: vcpuConfig, spinBudget: 0, parkTimeoutMs: 100, takesBigLock: false }));
+      this.vcpus.push(
+        await supervisor.spawn<VcpuControl>({
+          name: `vcpu${v}`,
+          module: 'actors/vcpu/worker',
+          mailbox: supervisor.createMailbox(`vcpu${v}`, { capacity: 16 }),
+          replySlots: 1,
+          config: vcpuConfig,
+          spinBudget: 0,
+          parkTimeoutMs: 100,
+          takesBigLock: false,
+        }),
+      );
     }
     for (let e = 0; e < config.externalVcpus; e++) {
       const v = config.vcpus + e;
@@ -246,23 +301,31 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** What an embedder's own vCPU loop needs (pass it to connectVcpu in the thread that runs it). */
   externalVcpu(index = 0): ExternalVcpuConfig {
-    const c = this.external[index];
-    if (!c) throw new RangeError(`no external vCPU ${index} (VmOptions.externalVcpus is ${this.config.externalVcpus})`);
+    const c = Number.isInteger(index) ? this.external[index] : undefined;
+    if (!c) throw new RangeError(`no external vCPU ${JSON.stringify(index)} (VmOptions.externalVcpus is ${this.config.externalVcpus})`);
     return c;
   }
 
   /** Runs another workload on every built-in vCPU that has a device (after the last one finished). */
   async runWorkload(workload: WorkloadOptions): Promise<void> {
+    this.ensureRunning();
     const w = resolveConfig({ ...this.optionsForWorkload(), workload }).workload!;
     if (this.config.cpu === 'kvm' && KVM_WORKLOADS[w.name] === undefined) {
       throw new VmConfigError('workload.name', `the KVM guest does not implement ${w.name} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);
     }
     await Promise.all(
-      this.vcpus.map((handle, v) => {
-        if (v >= this.config.devices.length) return undefined;
+      // Built-in vCPUs beyond the devices have no workload to run.
+      this.vcpus.slice(0, this.config.devices.length).map((handle, v) => {
         const guest: GuestProgramConfig = {
-          device: v, variant: this.config.devices[v]!.variant, workload: w.name, frames: w.frames, seed: w.seed + v, mode: w.mode, damagePercent: w.damagePercent,
-          ramBase: RAM_BASE + v * this.ramSlice, ramEnd: RAM_BASE + (v + 1) * this.ramSlice,
+          device: v,
+          variant: this.config.devices[v]!.variant,
+          workload: w.name,
+          frames: w.frames,
+          seed: w.seed + v,
+          mode: w.mode,
+          damagePercent: w.damagePercent,
+          ramBase: RAM_BASE + v * this.ramSlice,
+          ramEnd: RAM_BASE + (v + 1) * this.ramSlice,
         };
         return handle.control.start(guest);
       }),
@@ -270,7 +333,9 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   private optionsForWorkload(): VmOptions {
-    return { devices: this.config.devices.map((d) => ({ variant: d.variant, displayModes: d.displays[0]!.modes.map((m) => `${m.width}x${m.height}@${m.refresh}`) })) };
+    return {
+      devices: this.config.devices.map((d) => ({ variant: d.variant, displayModes: d.displays[0]!.modes.map((m) => `${m.width}x${m.height}@${m.refresh}`) })),
+    };
   }
 
   async stats(): Promise<VmStats> {
@@ -285,6 +350,9 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** The latest frame of a display as the compositor keeps it (ARGB words, cursor apart). */
   async frame(device = 0, display = 0): Promise<KeptFrame | null> {
+    // '0' would find device 0 here and no display in the compositor (null, as if never drawn).
+    if (!Number.isInteger(device)) throw new RangeError(`frame(): device must be an integer, got ${JSON.stringify(device)}`);
+    if (!Number.isInteger(display)) throw new RangeError(`frame(): display must be an integer, got ${JSON.stringify(display)}`);
     const d = this.config.devices[device];
     if (!d) throw new RangeError(`no device ${device} (the VM has ${this.config.devices.length})`);
     if (!d.displays[display]) throw new RangeError(`device ${device} has no display ${display} (it has ${d.displays.length})`);
@@ -295,17 +363,12 @@ export class Vm extends EventEmitter<VmEvents> {
    * Serves every display over VNC (RFB 3.8): display k of the VM (devices in order, then their
    * displays) on port + k, 127.0.0.1 unless host says otherwise; returns the ports.
    */
-  async startVnc(options: VncOptions): Promise<number[]> {
-    const ports = await this.compositor!.control.startVnc(options);
-    this.vncPorts = { ports, host: options.host ?? '127.0.0.1' };
-    return ports;
+  startVnc(options: VncOptions): Promise<number[]> {
+    return this.outputs.startVnc(options);
   }
 
-  async stopVnc(): Promise<void> {
-    await this.web?.close();
-    this.web = null;
-    this.vncPorts = null;
-    await this.compositor!.control.stopVnc();
+  stopVnc(): Promise<void> {
+    return this.outputs.stopVnc();
   }
 
   /**
@@ -313,18 +376,8 @@ export class Vm extends EventEmitter<VmEvents> {
    * host:port, 127.0.0.1 unless host says otherwise; starts VNC on free loopback ports first if
    * it is not serving yet. Returns the viewer's port and each display's page.
    */
-  async startWeb(options: { port: number; host?: string }): Promise<{ port: number; urls: string[] }> {
-    if (this.web) throw new Error(`the browser viewer is already serving on port ${this.web.port}`);
-    const vnc = this.vncPorts ?? { ports: await this.startVnc({ port: 0 }), host: '127.0.0.1' };
-    // A server bound to every address is reached through loopback.
-    const vncHost = vnc.host === '0.0.0.0' || vnc.host === '::' ? '127.0.0.1' : vnc.host;
-    const labels = this.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
-    this.web = await WebViewer.listen({
-      port: options.port,
-      host: options.host ?? '127.0.0.1',
-      displays: vnc.ports.map((p, k) => ({ label: labels[k]!, vncPort: p, vncHost })),
-    });
-    return { port: this.web.port, urls: labels.map((_, k) => this.web!.url(k)) };
+  startWeb(options: WebOptions): Promise<{ port: number; urls: string[] }> {
+    return this.outputs.startWeb(options);
   }
 
   /**
@@ -334,6 +387,7 @@ export class Vm extends EventEmitter<VmEvents> {
   async snapshot(file: string, device = 0, display = 0): Promise<void> {
     const frame = await this.frame(device, display);
     if (!frame) throw new Error(`device ${device} display ${display} has no frame yet (no mode set)`);
+    this.ensureRunning(); // stop() closed the pool: a new one would outlive the VM
     this.snapshots ??= new SnapshotWriter();
     await this.snapshots.write(file, frame);
   }
@@ -360,13 +414,15 @@ export class Vm extends EventEmitter<VmEvents> {
     return toChromeTrace(events, this.supervisor.trackLabels, lost);
   }
 
-  /** Resolves when every vCPU with a workload has finished it (or faulted). */
-  async whenGuestsDone(pollMs = 20): Promise<VcpuStats[]> {
-    for (;;) {
-      const stats = await Promise.all(this.vcpus.map((v) => v.control.stats()));
-      if (stats.every((s) => s.state !== 'running')) return stats;
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
+  /**
+   * Resolves when every vCPU with a workload has finished it (or faulted); rejects with
+   * VmStoppedError if the VM fails or stops first. Each vCPU answers when its guest stops, so
+   * nothing polls the vCPUs' control planes while they run (bench scaling polled every 2 ms:
+   * a comlink call into each running vCPU, 8000 a second at 16 devices).
+   */
+  whenGuestsDone(): Promise<VcpuStats[]> {
+    // A failure rejects the calls in flight with VmStoppedError (the supervisor's guard).
+    return Promise.all(this.vcpus.map((v) => v.control.whenDone()));
   }
 
   /**
@@ -382,8 +438,11 @@ export class Vm extends EventEmitter<VmEvents> {
         // Every present reached the compositor (as a new-frame event, or one the device actor
         // coalesced into a newer one), and the newest frame is encoded and kept. (An encode
         // request may stay outstanding: the engine holds it until something new is presented.)
-        return d.engine !== null && shown.reduce((n, s) => n + s.frames, 0) + d.displayEvents.coalescedFrames === d.engine.presents &&
-          shown.every((s) => s.lastFrameSeq === s.announcedFrameSeq);
+        return (
+          d.engine !== null &&
+          shown.reduce((n, s) => n + s.frames, 0) + d.displayEvents.coalescedFrames === d.engine.presents &&
+          shown.every((s) => s.lastFrameSeq === s.announcedFrameSeq)
+        );
       });
       if (settled) return;
       if (performance.now() > deadline) throw new Error(`frames not settled after ${timeoutMs} ms`);
@@ -406,14 +465,27 @@ export class Vm extends EventEmitter<VmEvents> {
     await this.compositor!.control.subscribe(Comlink.transfer(port2, [port2]));
   }
 
-  /** Stops every actor, vCPUs first, and joins every thread. Idempotent. */
-  async stop(): Promise<void> {
-    if (this.stopped) return;
-    this.stopped = true;
+  /**
+   * Stops every actor, vCPUs first, and joins every thread. Every call returns the same promise,
+   * so a second caller cannot go on while threads still run.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  /** Every vCPU, built-in or external, gives up its waits: halts, mailbox room, posted writes. */
+  private requestVcpuStop(): void {
+    for (const s of this.irqStates) s.requestStop();
+    if (this.completion) wakeWriteWaiters(this.completion);
+  }
+
+  private async stopOnce(): Promise<void> {
     this.events?.close();
     await this.snapshots?.close();
-    await this.web?.close();
-    for (const s of this.irqStates) s.requestStop();
+    this.snapshots = null;
+    await this.outputs.close();
+    this.requestVcpuStop();
     if (!this.supervisor.failed) {
       await this.supervisor.stopActors(this.vcpus.map((v) => v.name));
       await this.supervisor.stopActors(this.devices.map((d) => d.name));

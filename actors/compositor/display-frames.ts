@@ -49,8 +49,19 @@ export class DisplayFrames implements FramebufferSource {
   onPendingChange: ((pending: number) => void) | null = null;
   private lastPending = 0;
   private readonly counts = {
-    frames: 0, encodes: 0, coalesced: 0, staleEncodes: 0, encodeRetries: 0, damageRects: 0, pixelsCopied: 0,
-    lastFrameSeq: 0, announcedFrameSeq: 0, glyphs: 0, tornGlyphReads: 0, maxEncodeMs: 0, frameStores: 0,
+    frames: 0,
+    encodes: 0,
+    coalesced: 0,
+    staleEncodes: 0,
+    encodeRetries: 0,
+    damageRects: 0,
+    pixelsCopied: 0,
+    lastFrameSeq: 0,
+    announcedFrameSeq: 0,
+    glyphs: 0,
+    tornGlyphReads: 0,
+    maxEncodeMs: 0,
+    frameStores: 0,
   };
   private storeId = 0;
   private nextStoreId = 1;
@@ -208,7 +219,10 @@ export class DisplayFrames implements FramebufferSource {
     if (this.widthNow === 0) return null;
     const g = this.glyph;
     return {
-      width: this.widthNow, height: this.heightNow, generation: this.generation, frameSeq: this.counts.lastFrameSeq,
+      width: this.widthNow,
+      height: this.heightNow,
+      generation: this.generation,
+      frameSeq: this.counts.lastFrameSeq,
       pixels: this.kept.slice(),
       cursor: { ...this.pointer, glyph: g ? { width: g.width, height: g.height, hotX: g.hotX, hotY: g.hotY, argb: g.argb } : null },
     };
@@ -217,11 +231,23 @@ export class DisplayFrames implements FramebufferSource {
   stats(): Omit<CompositorDisplayStats, 'vnc'> {
     const c = this.counts;
     return {
-      device: this.config.device, display: this.config.display, serial: this.config.serial,
+      device: this.config.device,
+      display: this.config.display,
+      serial: this.config.serial,
       mode: this.widthNow === 0 ? null : { width: this.widthNow, height: this.heightNow },
       generation: this.generation,
-      frames: c.frames, encodes: c.encodes, coalesced: c.coalesced, staleEncodes: c.staleEncodes, encodeRetries: c.encodeRetries, frameStores: c.frameStores, heldStores: this.held.size,
-      damageRects: c.damageRects, pixelsCopied: c.pixelsCopied, lastFrameSeq: c.lastFrameSeq, announcedFrameSeq: c.announcedFrameSeq, maxEncodeMs: c.maxEncodeMs,
+      frames: c.frames,
+      encodes: c.encodes,
+      coalesced: c.coalesced,
+      staleEncodes: c.staleEncodes,
+      encodeRetries: c.encodeRetries,
+      frameStores: c.frameStores,
+      heldStores: this.held.size,
+      damageRects: c.damageRects,
+      pixelsCopied: c.pixelsCopied,
+      lastFrameSeq: c.lastFrameSeq,
+      announcedFrameSeq: c.announcedFrameSeq,
+      maxEncodeMs: c.maxEncodeMs,
       busy: this.inFlight || this.pending || this.unsent,
       cursor: { ...this.pointer, glyphs: c.glyphs, tornGlyphReads: c.tornGlyphReads },
     };

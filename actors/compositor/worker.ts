@@ -41,6 +41,8 @@ await runActor<CompositorControl>((ctx) => {
     byDevice.set(d.config.device, list);
   }
   let vnc: VncSink[] = [];
+  /** Set by onStop: a startVnc still starting servers then closes them (they would hold the worker). */
+  let stopping = false;
   let subscribers: MessagePort[] = [];
   // Events cost a message each: posted only while the VM says someone listens (a word it sets
   // synchronously when a listener is added, so no event after that is missed).
@@ -63,7 +65,8 @@ await runActor<CompositorControl>((ctx) => {
     switch (record.kind) {
       case CompositorKind.ModeChange:
         d.onModeChange(u32(a, 2), u32(a, 3), u32(a, 4));
-        if (wanted()) tell({ type: 'modeChange', device: d.config.device, display: d.config.display, width: u32(a, 2), height: u32(a, 3), generation: u32(a, 4) });
+        if (wanted())
+          tell({ type: 'modeChange', device: d.config.device, display: d.config.display, width: u32(a, 2), height: u32(a, 3), generation: u32(a, 4) });
         return;
       case CompositorKind.NewFrame:
         d.onNewFrame(u32(a, 2));
@@ -103,6 +106,7 @@ await runActor<CompositorControl>((ctx) => {
       return left;
     },
     async onStop() {
+      stopping = true;
       await stopVnc();
       for (const p of subscribers) p.close();
       subscribers = [];
@@ -122,12 +126,13 @@ await runActor<CompositorControl>((ctx) => {
             const server = await VncSink.start(d, {
               port: options.port === 0 ? 0 : options.port + k,
               host: options.host ?? '127.0.0.1',
-              ...(options.password ? { password: options.password } : {}),
+              ...(options.password !== undefined ? { password: options.password } : {}),
               name: `pvg-vmm device${d.config.device} display${d.config.display}`,
             });
             started.push(server);
             d.addSink(server); // at once: a mode change from now on must reach it
             server.resize(); // and one that came while it was starting
+            if (stopping) throw new Error('the compositor stopped while VNC was starting');
           }
         } catch (e) {
           started.forEach((s, i) => displays[i]!.removeSink(s));

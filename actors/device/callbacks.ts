@@ -61,20 +61,20 @@ export class EngineCallbacks {
     switch (kind) {
       case EngineOut.CreateTask: {
         const r = this.tasks.createTask(u64(a, 3));
-        if (!r.ok) return refuse(r.error.code), true;
+        if (!r.ok) return (refuse(r.error.code), true);
         this.replies.reply(slot, id, r.task, r.base >>> 0, Math.floor(r.base / 0x1_0000_0000));
         return true;
       }
       case EngineOut.DestroyTask: {
         const r = this.tasks.destroyTask(u32(a, 3));
-        if (!r.ok) return refuse(r.error.code), true;
+        if (!r.ok) return (refuse(r.error.code), true);
         this.replies.reply(slot, id);
         return true;
       }
       case EngineOut.MapMemory: {
         const count = u32(a, 7);
         const payload = this.replies.payload(slot);
-        if (count * 16 > payload.length) return refuse('too-many-ranges'), true;
+        if (count * 16 > payload.length) return (refuse('too-many-ranges'), true);
         const words = new Uint32Array(payload.buffer, payload.byteOffset, count * 4);
         const ranges = [];
         for (let i = 0; i < count; i++) {
@@ -84,22 +84,22 @@ export class EngineCallbacks {
           });
         }
         const r = this.tasks.mapMemory(u32(a, 3), u64(a, 4), a[6] !== 0, ranges);
-        if (!r.ok) return refuse(r.error.code), true;
+        if (!r.ok) return (refuse(r.error.code), true);
         this.replies.reply(slot, id);
         return true;
       }
       case EngineOut.UnmapMemory: {
         const r = this.tasks.unmapMemory(u32(a, 3), u64(a, 4), u64(a, 6));
-        if (!r.ok) return refuse(r.error.code), true;
+        if (!r.ok) return (refuse(r.error.code), true);
         this.replies.reply(slot, id);
         return true;
       }
       case EngineOut.ReadMemory: {
         const length = u32(a, 5);
         const payload = this.replies.payload(slot);
-        if (length > payload.length) return refuse('too-long'), true;
+        if (length > payload.length) return (refuse('too-long'), true);
         const t = this.memory.translate(u64(a, 3), length, 'read');
-        if (!t.ok) return refuse(t.error.code), true;
+        if (!t.ok) return (refuse(t.error.code), true);
         payload.set(this.memory.bytes.subarray(t.offset, t.offset + length));
         this.replies.reply(slot, id);
         return true;
@@ -109,14 +109,14 @@ export class EngineCallbacks {
         const gpa = u64(a, 4);
         const length = u32(a, 6);
         const t = this.memory.translate(gpa, length, a[7] !== 0 ? 'read' : 'write');
-        if (!t.ok) return refuse(t.error.code), true;
-        if (this.surfaces.has(surface)) return refuse('surface-mapped'), true;
+        if (!t.ok) return (refuse(t.error.code), true);
+        if (this.surfaces.has(surface)) return (refuse('surface-mapped'), true);
         this.surfaces.set(surface, { gpa, length });
         this.replies.reply(slot, id);
         return true;
       }
       case EngineOut.IosfcUnmap: {
-        if (!this.surfaces.delete(u32(a, 3))) return refuse('surface-not-mapped'), true;
+        if (!this.surfaces.delete(u32(a, 3))) return (refuse('surface-not-mapped'), true);
         this.replies.reply(slot, id);
         return true;
       }

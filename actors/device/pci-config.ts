@@ -137,13 +137,7 @@ export class PciConfigSpace {
   }
 
   #accessOk(offset: number, size: number): boolean {
-    return (
-      (size === 1 || size === 2 || size === 4) &&
-      Number.isInteger(offset) &&
-      offset >= 0 &&
-      offset + size <= PCI_CONFIG_SPACE_SIZE &&
-      offset % size === 0
-    );
+    return (size === 1 || size === 2 || size === 4) && Number.isInteger(offset) && offset >= 0 && offset + size <= PCI_CONFIG_SPACE_SIZE && offset % size === 0;
   }
 
   #dword(offset: number): number {

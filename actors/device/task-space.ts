@@ -5,12 +5,7 @@
 // an IOMMU. Pure and synchronous. The device actor owns this state and is the only thread that
 // touches it, so there is no lock. Every guest-caused failure is returned as a value, counted,
 // and changes nothing. The rules are in docs/device-memory.md.
-import {
-  GUEST_PAGE_SIZE,
-  GuestMemoryErrno,
-  type GuestAddressMap,
-  formatGuestValue,
-} from '../../shared/guest-memory/index.js';
+import { GUEST_PAGE_SIZE, GuestMemoryErrno, type GuestAddressMap, formatGuestValue } from '../../shared/guest-memory/index.js';
 import { IntervalMap } from './interval-map.js';
 
 /** Tasks' windows live in a 2^52-byte task address space (numbers stay exact with room to spare). */
@@ -54,9 +49,23 @@ export type TaskSpaceErrorCode =
   | 'read-only-mapping';
 
 export const TASK_SPACE_ERROR_CODES: readonly TaskSpaceErrorCode[] = Object.freeze([
-  'bad-size', 'too-many-tasks', 'task-limit', 'unknown-task', 'bad-argument', 'bad-range', 'not-in-ram',
-  'read-only-region', 'outside-window', 'overlap', 'too-many-ranges', 'too-many-mappings', 'cuts-mapping',
-  'nothing-mapped', 'not-mapped', 'crosses-mapping', 'read-only-mapping',
+  'bad-size',
+  'too-many-tasks',
+  'task-limit',
+  'unknown-task',
+  'bad-argument',
+  'bad-range',
+  'not-in-ram',
+  'read-only-region',
+  'outside-window',
+  'overlap',
+  'too-many-ranges',
+  'too-many-mappings',
+  'cuts-mapping',
+  'nothing-mapped',
+  'not-mapped',
+  'crosses-mapping',
+  'read-only-mapping',
 ] as const);
 
 export interface TaskSpaceError {
@@ -131,6 +140,14 @@ export interface TaskSpaceStats {
 /** Thrown for a bad configuration (the embedder's mistake), never for guest input. */
 export class TaskSpaceConfigError extends Error {
   override readonly name = 'TaskSpaceConfigError';
+  constructor(
+    /** The limit at fault (a key of TaskSpaceLimits). */
+    readonly field: keyof TaskSpaceLimits,
+    /** What is wrong with it, without its name. */
+    readonly detail: string,
+  ) {
+    super(`${field} ${detail}`);
+  }
 }
 
 interface Task {
@@ -152,22 +169,27 @@ function toIndex(v: unknown): number | undefined {
   return undefined;
 }
 
-function checkLimits(given: Partial<TaskSpaceLimits>): TaskSpaceLimits {
+/**
+ * The limits with defaults filled in, each checked (the VM's configuration checks them with this
+ * before any thread starts; the device actor again).
+ */
+export function checkTaskSpaceLimits(given: Partial<TaskSpaceLimits>): TaskSpaceLimits {
   const l = { ...DEFAULT_TASK_SPACE_LIMITS, ...given };
   const int = (k: keyof TaskSpaceLimits, min: number, max: number): void => {
     const v = l[k];
-    if (!Number.isSafeInteger(v) || v < min || v > max) throw new TaskSpaceConfigError(`${k} must be an integer in [${min}, ${max}] (got ${v})`);
+    if (!Number.isSafeInteger(v) || v < min || v > max) throw new TaskSpaceConfigError(k, `must be an integer in [${min}, ${max}] (got ${JSON.stringify(v)})`);
   };
   int('maxTasks', 1, 2 ** 24);
   int('maxTaskBytes', PAGE, TASK_SPACE_BYTES / 2);
-  if (l.maxTaskBytes % PAGE !== 0) throw new TaskSpaceConfigError(`maxTaskBytes must be a multiple of ${PAGE}`);
+  if (l.maxTaskBytes % PAGE !== 0) throw new TaskSpaceConfigError('maxTaskBytes', `must be a multiple of ${PAGE}`);
   int('maxTotalTaskBytes', PAGE, MAX_SAFE);
   int('maxMappingsPerTask', 1, 2 ** 30);
   int('maxTotalMappings', 1, 2 ** 30);
   int('maxRangesPerMap', 1, 2 ** 16);
   if ((l.maxTasks + 1) * slotBytesFor(l.maxTaskBytes) > TASK_SPACE_BYTES) {
     throw new TaskSpaceConfigError(
-      `maxTasks ${l.maxTasks} windows of ${hex(slotBytesFor(l.maxTaskBytes))} bytes (maxTaskBytes rounded up to a power of two) do not fit the 2^52 task address space`,
+      'maxTasks',
+      `does not fit: ${l.maxTasks} windows of ${hex(slotBytesFor(l.maxTaskBytes))} bytes (maxTaskBytes rounded up to a power of two) exceed the 2^52 task address space`,
     );
   }
   return Object.freeze(l);
@@ -196,7 +218,7 @@ export class TaskSpace {
 
   constructor(memory: GuestAddressMap, limits: Partial<TaskSpaceLimits> = {}) {
     this.#memory = memory;
-    this.limits = checkLimits(limits);
+    this.limits = checkTaskSpaceLimits(limits);
     this.slotBytes = slotBytesFor(this.limits.maxTaskBytes);
     this.#errors = Object.fromEntries(TASK_SPACE_ERROR_CODES.map((c) => [c, 0])) as Record<TaskSpaceErrorCode, number>;
   }
@@ -211,7 +233,10 @@ export class TaskSpace {
     if (this.#tasks.size >= l.maxTasks) return this.#fail('too-many-tasks', `${this.#tasks.size} tasks are alive (maxTasks ${l.maxTasks})`);
     if (size > l.maxTaskBytes) return this.#fail('task-limit', `vmSize ${hex(size)} exceeds maxTaskBytes ${hex(l.maxTaskBytes)}`);
     if (size > l.maxTotalTaskBytes - this.#windowBytes) {
-      return this.#fail('task-limit', `vmSize ${hex(size)} would bring live windows to ${hex(this.#windowBytes + size)}, above maxTotalTaskBytes ${hex(l.maxTotalTaskBytes)}`);
+      return this.#fail(
+        'task-limit',
+        `vmSize ${hex(size)} would bring live windows to ${hex(this.#windowBytes + size)}, above maxTotalTaskBytes ${hex(l.maxTotalTaskBytes)}`,
+      );
     }
     // Bump through never-used slots first, so a freed window is reused as late as possible.
     const slot = this.#freeSlots.length > 0 && this.#nextSlot * this.slotBytes >= TASK_SPACE_BYTES ? this.#freeSlots.pop()! : this.#nextSlot++;
@@ -249,9 +274,11 @@ export class TaskSpace {
     if (!Array.isArray(ranges)) return this.#fail('bad-argument', `ranges ${hex(ranges)} is not an array`);
     const l = this.limits;
     if (ranges.length === 0) return this.#fail('bad-range', `task ${task.id}: mapMemory with no ranges`);
-    if (ranges.length > l.maxRangesPerMap) return this.#fail('too-many-ranges', `task ${task.id}: ${ranges.length} ranges (maxRangesPerMap ${l.maxRangesPerMap})`);
+    if (ranges.length > l.maxRangesPerMap)
+      return this.#fail('too-many-ranges', `task ${task.id}: ${ranges.length} ranges (maxRangesPerMap ${l.maxRangesPerMap})`);
     const vo = toIndex(virtualOffset);
-    if (vo === undefined || vo % PAGE !== 0) return this.#fail('bad-range', `task ${task.id}: virtualOffset ${hex(virtualOffset)} is not a page-aligned offset`);
+    if (vo === undefined || vo % PAGE !== 0)
+      return this.#fail('bad-range', `task ${task.id}: virtualOffset ${hex(virtualOffset)} is not a page-aligned offset`);
     const access = readOnly ? 'read' : 'write';
     const placed: { gpa: number; length: number; sabOffset: number }[] = [];
     let cursor = vo;
@@ -320,7 +347,8 @@ export class TaskSpace {
     if (task === undefined) return this.#unknownTask(taskId);
     const vo = toIndex(virtualOffset);
     const len = toIndex(length);
-    if (vo === undefined || vo % PAGE !== 0) return this.#fail('bad-range', `task ${task.id}: virtualOffset ${hex(virtualOffset)} is not a page-aligned offset`);
+    if (vo === undefined || vo % PAGE !== 0)
+      return this.#fail('bad-range', `task ${task.id}: virtualOffset ${hex(virtualOffset)} is not a page-aligned offset`);
     if (len === undefined || len === 0 || len % PAGE !== 0) {
       return this.#fail('bad-range', `task ${task.id}: length ${hex(length)} is not a positive multiple of 0x${PAGE.toString(16)}`);
     }
@@ -374,7 +402,8 @@ export class TaskSpace {
       return this.#fail('crosses-mapping', `task ${task.id}: ${access} of ${hex(n)} bytes at va ${hex(a)} runs past the mapping ending at ${hex(e.end)}`);
     }
     const m = e.value;
-    if (access === 'write' && m.readOnly) return this.#fail('read-only-mapping', `task ${task.id}: write of ${hex(n)} bytes at va ${hex(a)}: mapping is read-only`);
+    if (access === 'write' && m.readOnly)
+      return this.#fail('read-only-mapping', `task ${task.id}: write of ${hex(n)} bytes at va ${hex(a)}: mapping is read-only`);
     return { ok: true, offset: m.sabOffset + (a - m.va), mapping: m };
   }
 

@@ -10,15 +10,7 @@
 //   fills behind it and its producers meet back-pressure.
 import { EngineOut } from './engine-records.js';
 
-export type CallbackName =
-  | 'createTask'
-  | 'destroyTask'
-  | 'mapMemory'
-  | 'unmapMemory'
-  | 'readMemory'
-  | 'cursorGlyph'
-  | 'iosfcMapMemory'
-  | 'iosfcUnmapMemory';
+export type CallbackName = 'createTask' | 'destroyTask' | 'mapMemory' | 'unmapMemory' | 'readMemory' | 'cursorGlyph' | 'iosfcMapMemory' | 'iosfcUnmapMemory';
 
 const CALLBACK_KINDS: Record<CallbackName, number> = {
   createTask: EngineOut.CreateTask,
@@ -52,11 +44,13 @@ export class DeviceFaultInjector {
   private mmio = 0;
 
   constructor(private readonly faults: DeviceTestFaults) {
-    this.kinds = new Set((faults.unanswered?.kinds ?? []).map((k) => {
-      const kind = CALLBACK_KINDS[k];
-      if (kind === undefined) throw new Error(`testFaults: unknown callback kind ${JSON.stringify(k)}`);
-      return kind;
-    }));
+    this.kinds = new Set(
+      (faults.unanswered?.kinds ?? []).map((k) => {
+        const kind = CALLBACK_KINDS[k];
+        if (kind === undefined) throw new Error(`testFaults: unknown callback kind ${JSON.stringify(k)}`);
+        return kind;
+      }),
+    );
   }
 
   /** Null when no fault is configured (the normal case). */

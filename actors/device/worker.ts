@@ -59,10 +59,17 @@ await runActor<DeviceControl>((ctx) => {
     vcpuReplies: ctx.replies.words,
     writeCompletion,
     vcpus: config.vcpus,
-    displays: config.displays.map((d, i) => ({ port: i, serial: d.serial, modes: d.modes, surfaces: new Int32Array(d.surfaces), surfaceCount: SURFACES_PER_DISPLAY })),
+    displays: config.displays.map((d, i) => ({
+      port: i,
+      serial: d.serial,
+      modes: d.modes,
+      surfaces: new Int32Array(d.surfaces),
+      surfaceCount: SURFACES_PER_DISPLAY,
+    })),
     iosfc: config.variant === 'apple-gfx-mmio',
     poolThreads: config.poolThreads,
     dispatcherSpin: config.dispatcherSpin,
+    spinGate: ctx.spinGate ? new Int32Array(ctx.spinGate) : undefined,
     maxContextBytes: config.limits.maxTaskBytes ?? 1 << 30,
     ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
     ...(config.engineTraceRing !== undefined && ctx.traceSet ? { trace: { set: new Int32Array(ctx.traceSet), firstRing: config.engineTraceRing } } : {}),
@@ -157,12 +164,12 @@ await runActor<DeviceControl>((ctx) => {
       }
       case EngineOut.CursorShow: {
         display.cursorShow(port, a[2] !== 0);
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_show, a[2]!);
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_show, a[2]);
         return;
       }
       case EngineOut.CursorMove: {
         display.cursorMove(port, a[2]!, a[3]!);
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_move, a[2]!, a[3]!);
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_move, a[2], a[3]);
         return;
       }
       default:
@@ -195,7 +202,13 @@ await runActor<DeviceControl>((ctx) => {
         interrupts: { raised: irq.raised, delivered: irq.delivered, droppedWhileDisabled: irq.droppedWhileDisabled },
         tasks: tasks.stats(),
         displays: config.displays.map((d, i) => ({ serial: d.serial, mode: modes[i] ?? null, cursorGlyphs: cursorGlyphs[i]! })),
-        displayEvents: { forwarded: display.forwarded, backlogged: display.backlogged, coalesced: display.coalesced, coalescedFrames: display.coalescedFrames, waiting: display.waiting },
+        displayEvents: {
+          forwarded: display.forwarded,
+          backlogged: display.backlogged,
+          coalesced: display.coalesced,
+          coalescedFrames: display.coalescedFrames,
+          waiting: display.waiting,
+        },
         engine: engine.stats(),
         mailbox: ctx.mailbox.stats(),
       }),

@@ -15,7 +15,6 @@ export const enum EchoKind {
   Stall = 5,
 }
 
-
 export interface EchoControl {
   ping(value: number): number;
   stats(): EchoStats;
@@ -36,4 +35,3 @@ export interface EchoStats {
 export function streamChecksum(producerId: number, seq: number): number {
   return (Math.imul(producerId, 0x9e3779b1) ^ seq) >>> 0;
 }
-

@@ -11,7 +11,7 @@ await runActor((ctx) => {
       switch (record.kind) {
         case EchoKind.Request:
           stats.requests++;
-          ctx.replies.reply(a[0]!, a[1]!, (a[2]! + 1) | 0, a[3]!);
+          ctx.replies.reply(a[0]!, a[1]!, (a[2]! + 1) | 0, a[3]);
           break;
         case EchoKind.Stream: {
           stats.streamed++;

@@ -252,8 +252,18 @@ export class IrqController {
     }
     if (c.masked !== undefined && typeof c.masked !== 'boolean') throw new TypeError(`${where}: masked must be a boolean`);
     return {
-      index, trigger: c.trigger, vcpu: c.vcpu, vector: c.vector, masked: c.masked ?? false,
-      level: false, latched: false, inService: false, pulses: 0, assertions: 0, deliveries: 0, maskedLatched: 0,
+      index,
+      trigger: c.trigger,
+      vcpu: c.vcpu,
+      vector: c.vector,
+      masked: c.masked ?? false,
+      level: false,
+      latched: false,
+      inService: false,
+      pulses: 0,
+      assertions: 0,
+      deliveries: 0,
+      maskedLatched: 0,
     };
   }
 }

@@ -15,6 +15,8 @@ export interface ActorBoot {
   peers: Record<string, SharedArrayBuffer>;
   trace: { set: SharedArrayBuffer; ring: number } | null;
   spinBudget: number;
+  /** The VM's spin gate (shared/doorbell/spin-gate.ts), installed on the actor's thread; null: none. */
+  spinGate: SharedArrayBuffer | null;
   parkTimeoutMs: number;
   /** Park with Atomics.waitAsync so the event loop keeps running (an actor that serves sockets). */
   asyncPark: boolean;

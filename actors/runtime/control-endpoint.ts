@@ -1,7 +1,7 @@
 // comlink endpoints over worker_threads MessagePorts. The main-side one also nudges the actor's
 // mailbox (attention word + doorbell), so an actor parked in its futex, or about to park, yields
 // to its event loop and serves the control call.
-import type { MessagePort, TransferListItem } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 
 import type { Endpoint } from 'comlink';
 
@@ -14,7 +14,7 @@ export function portEndpoint(port: MessagePort, afterPost?: () => void): Endpoin
   const handlers = new WeakMap<object, Handler>();
   return {
     postMessage(message: unknown, transfer?: Parameters<Endpoint['postMessage']>[1]) {
-      port.postMessage(message, transfer as unknown as TransferListItem[] | undefined);
+      port.postMessage(message, transfer);
       afterPost?.();
     },
     addEventListener(_type: string, listener: Listener) {

@@ -37,7 +37,8 @@ export class VmStoppedError extends Error {
   constructor(
     readonly actor: string,
     readonly reason: VmFailure | 'shutdown',
+    options?: { cause?: unknown },
   ) {
-    super(`actor ${actor} is not running: ${reason === 'shutdown' ? 'the VM was shut down' : reason.message}`);
+    super(`actor ${actor} is not running: ${reason === 'shutdown' ? 'the VM was shut down' : reason.message}`, options);
   }
 }

@@ -17,6 +17,7 @@ import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TraceRingWriter } from '../../shared/trace/ring.js';
 import type { ActorBoot, BaseControl } from './boot.js';
 import { portEndpoint } from './control-endpoint.js';
+import { installSpinGate } from '../../shared/doorbell/spin-gate.js';
 
 export interface ActorContext {
   readonly name: string;
@@ -28,6 +29,8 @@ export interface ActorContext {
   readonly trace: TraceRingWriter | null;
   /** The VM's trace-ring set, for native threads this actor starts (an engine). */
   readonly traceSet: SharedArrayBuffer | null;
+  /** The VM's spin gate, for native threads this actor starts (an engine); null: none. */
+  readonly spinGate: SharedArrayBuffer | null;
   readonly config: unknown;
 }
 
@@ -56,6 +59,9 @@ export async function runActor<Control extends object>(
   setup: (ctx: ActorContext) => ActorBehaviour<Control> | Promise<ActorBehaviour<Control>>,
 ): Promise<void> {
   const boot = workerData as ActorBoot;
+  // Per-thread CPU accounting (bench scaling, top -H) tells actors apart by this name.
+  native.setThreadName(boot.name);
+  installSpinGate(boot.spinGate);
   const mailbox = new Mailbox(boot.mailbox, boot.name);
   const peers: Record<string, Mailbox> = {};
   for (const [peer, sab] of Object.entries(boot.peers)) peers[peer] = new Mailbox(sab, peer);
@@ -69,6 +75,7 @@ export async function runActor<Control extends object>(
     peers,
     trace,
     traceSet: boot.trace?.set ?? null,
+    spinGate: boot.spinGate,
     config: boot.config,
   };
 
@@ -97,7 +104,13 @@ export async function runActor<Control extends object>(
   Comlink.expose({ ...(behaviour as ActorBehaviour<Control> | null)?.control, ...base }, portEndpoint(boot.control));
   await readyPromise;
 
-  stopped = pump(mailbox, boot.bigLock ? underBigLock(behaviour!, new BigLock(boot.bigLock), trace) : behaviour!, boot, () => stopping, depthCounter(mailbox, trace));
+  stopped = pump(
+    mailbox,
+    boot.bigLock ? underBigLock(behaviour!, new BigLock(boot.bigLock), trace) : behaviour!,
+    boot,
+    () => stopping,
+    depthCounter(mailbox, trace),
+  );
   stopped.catch((err: unknown) => {
     // Escalate: an uncaught error makes the worker emit 'error', which the supervisor handles.
     setImmediate(() => {

@@ -19,6 +19,7 @@ import type { TrackLabel } from '../../shared/trace/chrome.js';
 import type { ActorBoot, BaseControl } from './boot.js';
 import { ringingEndpoint } from './control-endpoint.js';
 import { ActorCrashedError, ActorExitedError, VmFailure, VmStoppedError } from './errors.js';
+import { createSpinGateBuffer } from '../../shared/doorbell/spin-gate.js';
 
 export interface SupervisorOptions {
   /** Guest RAM, handed to every actor. */
@@ -31,6 +32,8 @@ export interface SupervisorOptions {
   traceEventsPerRing?: number;
   /** The `bql` threading model: every actor's handlers take this one lock. */
   bigLock?: SharedArrayBuffer;
+  /** How many of the VM's threads may spin at once (shared/doorbell/spin-gate.ts); none: no cap. */
+  spinLimit?: number;
 }
 
 export interface SpawnSpec {
@@ -66,7 +69,7 @@ export interface ActorHandle<C = object> {
   readonly worker: Worker;
   readonly mailbox: Mailbox;
   readonly replySlots: { first: number; count: number };
-  /** The control plane; calls reject with VmStoppedError once the VM failed or stopped. */
+  /** The control plane; calls reject with VmStoppedError once the VM failed or this actor is being stopped. */
   readonly control: Control<C>;
   readonly threadId: number;
   readonly traceRing: number;
@@ -95,15 +98,18 @@ export class Supervisor extends EventEmitter {
   private shuttingDown = false;
   /** Why the VM stopped (null while it runs); control calls made after it reject at once. */
   private stopReason: VmFailure | 'shutdown' | null = null;
-  /** Rejecters of control calls in flight: the VM stopping rejects them all. */
-  private readonly inFlight = new Set<(reason: VmFailure | 'shutdown') => void>();
+  /** Control calls in flight, each with its actor: the VM stopping, or that actor leaving, rejects them. */
+  private readonly inFlight = new Map<(reason: VmFailure | 'shutdown') => void, string>();
 
   private readonly bigLock: SharedArrayBuffer | null;
+  /** The VM's spin gate (null: no cap), given to every actor and, through the device actors, the engines. */
+  readonly spinGate: SharedArrayBuffer | null;
 
   constructor(options: SupervisorOptions = {}) {
     super();
     this.memory = options.memory ?? null;
     this.bigLock = options.bigLock ?? null;
+    this.spinGate = options.spinLimit === undefined ? null : createSpinGateBuffer(options.spinLimit);
     this.replies = new ReplyTable(createReplyTableBuffer(options.replySlots ?? 64, options.replyPayloadBytes ?? 4096));
     this.traceSet = createTraceSetBuffer(options.traceRings ?? 32, options.traceEventsPerRing ?? 16384);
   }
@@ -181,6 +187,7 @@ export class Supervisor extends EventEmitter {
       peers: Object.fromEntries(Object.entries(spec.peers ?? {}).map(([k, m]) => [k, m.buffer])),
       trace: { set: this.traceSet, ring: traceRing },
       spinBudget: spec.spinBudget ?? 2000,
+      spinGate: this.spinGate,
       parkTimeoutMs: spec.parkTimeoutMs ?? 50,
       asyncPark: spec.asyncPark ?? false,
       bigLock: spec.takesBigLock === false ? null : this.bigLock,
@@ -203,7 +210,7 @@ export class Supervisor extends EventEmitter {
       traceRing,
     };
     const entry: Entry = {
-      handle: handle as ActorHandle<object>,
+      handle: handle,
       stopping: false,
       hasExited: false,
       exited: new Promise((resolve) => worker.once('exit', resolve)),
@@ -214,6 +221,8 @@ export class Supervisor extends EventEmitter {
       entry.hasExited = true;
       port1.close();
       if (!entry.stopping && !this.shuttingDown) this.fail(new ActorExitedError(spec.name, code));
+      // Its port is closed: a call still waiting on it would never be answered.
+      else this.rejectInFlight(this.failure ?? 'shutdown', spec.name);
     });
     await handle.control.ready();
     return handle;
@@ -244,7 +253,12 @@ export class Supervisor extends EventEmitter {
    * finishing its queued records; one that hangs past timeoutMs is terminated.
    */
   async stopActors(names: readonly string[], timeoutMs = 5000): Promise<void> {
-    await Promise.all(names.map((n) => this.actors.get(n)).filter((e): e is Entry => e !== undefined).map((e) => this.stopEntry(e, timeoutMs)));
+    await Promise.all(
+      names
+        .map((n) => this.actors.get(n))
+        .filter((e): e is Entry => e !== undefined)
+        .map((e) => this.stopEntry(e, timeoutMs)),
+    );
   }
 
   private async stopEntry(entry: Entry, timeoutMs: number): Promise<void> {
@@ -302,8 +316,23 @@ export class Supervisor extends EventEmitter {
 
   private signalStopped(reason: VmFailure | 'shutdown'): void {
     this.stopReason ??= reason;
-    for (const reject of this.inFlight) reject(reason);
-    this.inFlight.clear();
+    this.rejectInFlight(reason);
+  }
+
+  /** Rejects the control calls in flight (only `actor`'s when given). */
+  private rejectInFlight(reason: VmFailure | 'shutdown', actor?: string): void {
+    for (const [reject, on] of this.inFlight) {
+      if (actor !== undefined && on !== actor) continue;
+      this.inFlight.delete(reject);
+      reject(reason);
+    }
+  }
+
+  /** Why a control call to `actor` cannot be answered now (null: it can). */
+  private unavailable(actor: string): VmFailure | 'shutdown' | null {
+    if (this.stopReason) return this.stopReason;
+    // Being stopped: it may already have released what its handlers use (an engine).
+    return this.actors.get(actor)?.stopping ? (this.failure ?? 'shutdown') : null;
   }
 
   /** Wraps a comlink remote so each call rejects once the VM is stopped, instead of hanging. */
@@ -313,18 +342,28 @@ export class Supervisor extends EventEmitter {
         const member = Reflect.get(target, prop) as unknown;
         if (typeof member !== 'function' || prop === 'then') return member;
         return (...args: unknown[]) => {
-          const call = (member as (...a: unknown[]) => Promise<unknown>)(...args);
-          if (prop === 'shutdown') return call;
+          const send = () => (member as (...a: unknown[]) => Promise<unknown>)(...args);
+          if (prop === 'shutdown') return send();
+          // Not sent at all: its answer could only be an error nobody waits for.
+          const now = this.unavailable(name);
+          if (now) return Promise.reject(new VmStoppedError(name, now));
+          const call = send();
           // Not Promise.race with one long-lived "stopped" promise: each call would leave a
           // reaction on it, holding the call's result, until the VM stops (a leak per call).
           return new Promise((resolve, reject) => {
-            if (this.stopReason) return reject(new VmStoppedError(name, this.stopReason));
             const stop = (reason: VmFailure | 'shutdown') => reject(new VmStoppedError(name, reason));
-            this.inFlight.add(stop);
-            call.then(resolve, reject).finally(() => this.inFlight.delete(stop));
+            this.inFlight.set(stop, name);
+            // An actor's own error while it is being stopped ("engine stopped") is the stop's doing.
+            const failed = (err: unknown) => {
+              const why = this.unavailable(name);
+              // Otherwise the actor's own error passes through as it came.
+              // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+              reject(why ? new VmStoppedError(name, why, { cause: err }) : err);
+            };
+            call.then(resolve, failed).finally(() => this.inFlight.delete(stop));
           });
         };
       },
-    }) as Control<C>;
+    });
   }
 }

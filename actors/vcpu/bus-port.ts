@@ -13,14 +13,7 @@ import { TracePhase } from '../../shared/trace/layout.js';
 import type { TraceRingWriter } from '../../shared/trace/ring.js';
 import { MmioBus } from './mmio-bus.js';
 import { READ_LATENCY_BUCKETS, latencyBucket, type ReadLatencyStats } from './read-latency.js';
-import {
-  ECAM_FUNCTION_BYTES,
-  GFX_WINDOW_BYTES,
-  IOSFC_WINDOW_BYTES,
-  ecamBase,
-  mmioGfxBase,
-  mmioIosfcBase,
-} from './layout.js';
+import { ECAM_FUNCTION_BYTES, GFX_WINDOW_BYTES, IOSFC_WINDOW_BYTES, ecamBase, mmioGfxBase, mmioIosfcBase } from './layout.js';
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { BarTable } from '../../shared/mmio/bar-table.js';
 import { PostedWrites } from '../../shared/mmio/completion.js';
@@ -79,10 +72,25 @@ export class VcpuBusPort implements MmioPort {
     for (const device of devices) {
       device.mailbox.giveUpWaitsWhen(giveUp);
       if (device.variant === 'apple-gfx-mmio') {
-        this.bus.addWindow({ name: `gfx${device.index}`, base: mmioGfxBase(device.index), size: GFX_WINDOW_BYTES, target: { device, window: DeviceWindow.Gfx } });
-        this.bus.addWindow({ name: `iosfc${device.index}`, base: mmioIosfcBase(device.index), size: IOSFC_WINDOW_BYTES, target: { device, window: DeviceWindow.Iosfc } });
+        this.bus.addWindow({
+          name: `gfx${device.index}`,
+          base: mmioGfxBase(device.index),
+          size: GFX_WINDOW_BYTES,
+          target: { device, window: DeviceWindow.Gfx },
+        });
+        this.bus.addWindow({
+          name: `iosfc${device.index}`,
+          base: mmioIosfcBase(device.index),
+          size: IOSFC_WINDOW_BYTES,
+          target: { device, window: DeviceWindow.Iosfc },
+        });
       } else {
-        this.bus.addWindow({ name: `ecam${device.index}`, base: ecamBase(device.index), size: ECAM_FUNCTION_BYTES, target: { device, window: DeviceWindow.PciConfig } });
+        this.bus.addWindow({
+          name: `ecam${device.index}`,
+          base: ecamBase(device.index),
+          size: ECAM_FUNCTION_BYTES,
+          target: { device, window: DeviceWindow.PciConfig },
+        });
         // BAR0 decodes nowhere until the guest programs it (the device publishes it).
         this.bus.addWindow({ name: `gfx${device.index}`, base: null, size: GFX_WINDOW_BYTES, target: { device, window: DeviceWindow.Gfx } });
         this.pciDevices.push({ device, seen: -1 });
@@ -122,7 +130,16 @@ export class VcpuBusPort implements MmioPort {
     const id = this.replies.begin(slot);
     const posted = performance.now();
     const traceStart = this.trace ? monotonicMicros() : 0;
-    d.window.target.device.mailbox.post(DeviceKind.MmioRead, d.window.target.window, d.offset >>> 0, Math.floor(d.offset / 0x1_0000_0000), size, this.vcpu, slot, id);
+    d.window.target.device.mailbox.post(
+      DeviceKind.MmioRead,
+      d.window.target.window,
+      d.offset >>> 0,
+      Math.floor(d.offset / 0x1_0000_0000),
+      size,
+      this.vcpu,
+      slot,
+      id,
+    );
     this.replies.wait(slot, 2000, 30_000, this.giveUp);
     into[0] = this.replies.value(slot, 0);
     into[1] = this.replies.value(slot, 1);
@@ -132,7 +149,7 @@ export class VcpuBusPort implements MmioPort {
       // (its ends just inside the span, which Perfetto binds them to).
       const flow = mmioFlowId(this.vcpu, id);
       const end = monotonicMicros();
-      this.trace.write(TRACE_EVENTS.apple_gfx_read, TracePhase.Complete, traceStart, end - traceStart, d.offset, into[1]! * 0x1_0000_0000 + into[0]!);
+      this.trace.write(TRACE_EVENTS.apple_gfx_read, TracePhase.Complete, traceStart, end - traceStart, d.offset, into[1] * 0x1_0000_0000 + into[0]);
       this.trace.flowStart(TRACE_EVENTS.request, flow, traceStart + FLOW_INSET_US);
       this.trace.flowEnd(TRACE_EVENTS.request, flow, end - FLOW_INSET_US);
     }
@@ -165,7 +182,11 @@ export class VcpuBusPort implements MmioPort {
   stats(): BusStats {
     const s = this.bus.stats();
     return {
-      reads: this.reads, writes: this.writesIssued, unassignedReads: s.unassignedReads, unassignedWrites: s.unassignedWrites, badAccesses: s.badAccesses,
+      reads: this.reads,
+      writes: this.writesIssued,
+      unassignedReads: s.unassignedReads,
+      unassignedWrites: s.unassignedWrites,
+      badAccesses: s.badAccesses,
       readLatency: { count: this.latencyCount, totalUs: this.latencyTotalUs, buckets: Array.from(this.latency) },
     };
   }

@@ -31,16 +31,32 @@ export interface ConnectedVcpu extends VcpuServices {
 /**
  * Connects a vCPU loop to the VM. mmioRead blocks the calling thread until the device answers,
  * so call it from a thread that may block (not the VM's main thread while it must serve events).
+ * Once the VM stops, an access that waits throws WaitAbandonedError, and one that posts into a
+ * closed mailbox MailboxClosedError (docs/embedding.md).
  */
 export function connectVcpu(config: ExternalVcpuConfig): ConnectedVcpu {
   const devices = config.devices.map((d) => ({ index: d.index, variant: d.variant, mailbox: new Mailbox(d.mailbox, `device${d.index}`) }));
-  const bus = new VcpuBusPort(config.vcpu, devices, new ReplyTable(config.replies), config.slot, config.writeCompletion, config.barTable, config.writeWindow);
+  const irq = new VcpuIrqState(config.irqState);
+  // As a built-in vCPU's: when the VM stops, every wait on a device gives up (WaitAbandonedError)
+  // instead of running into its timeout.
+  const stopping = () => irq.stopRequested;
+  const bus = new VcpuBusPort(
+    config.vcpu,
+    devices,
+    new ReplyTable(config.replies),
+    config.slot,
+    config.writeCompletion,
+    config.barTable,
+    config.writeWindow,
+    stopping,
+  );
   const irqMailbox = new Mailbox(config.irqMailbox, 'irq');
+  irqMailbox.giveUpWaitsWhen(stopping);
   return {
     vcpu: config.vcpu,
     bus,
     memory: attachGuestMemory(config.memory.sab, config.memory.regions),
-    irq: new VcpuIrqState(config.irqState),
+    irq,
     mmioRead: (a, s) => bus.read(a, s),
     mmioWrite: (a, s, v) => bus.write(a, s, v),
     mmioReadHalves: (a, s, into) => bus.readHalves(a, s, into),

@@ -38,4 +38,6 @@ export interface VcpuControl {
   stats(): VcpuStats;
   /** Runs another guest program once the previous one is done (throws while one runs). */
   start(guest: GuestProgramConfig): void;
+  /** Resolves with the stats once the guest is no longer running (done, faulted or stopped). */
+  whenDone(): Promise<VcpuStats>;
 }

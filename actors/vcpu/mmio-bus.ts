@@ -72,7 +72,8 @@ export class MmioBus<T> {
     const { name, base, size, target } = spec;
     if (typeof name !== 'string' || name.length === 0) throw new MmioBusConfigError('window name must be a non-empty string');
     if (this.#byName.has(name)) throw new MmioBusConfigError(`window ${JSON.stringify(name)} already exists`);
-    if (!Number.isSafeInteger(size) || size <= 0) throw new MmioBusConfigError(`window ${JSON.stringify(name)}: size ${String(size)} is not a positive safe integer`);
+    if (!Number.isSafeInteger(size) || size <= 0)
+      throw new MmioBusConfigError(`window ${JSON.stringify(name)}: size ${String(size)} is not a positive safe integer`);
     const w: MmioWindow<T> = Object.freeze({ name, base, size, target });
     if (base !== null) {
       const bad = badPlacement(base, size);
@@ -99,7 +100,10 @@ export class MmioBus<T> {
       if (other !== undefined) {
         return {
           ok: false,
-          error: { code: 'overlap', message: `window ${JSON.stringify(name)} at [${hex(newBase)}, ${hex(newBase + old.size)}) would overlap window ${span(other)}` },
+          error: {
+            code: 'overlap',
+            message: `window ${JSON.stringify(name)} at [${hex(newBase)}, ${hex(newBase + old.size)}) would overlap window ${span(other)}`,
+          },
         };
       }
     }

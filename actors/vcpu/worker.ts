@@ -50,6 +50,14 @@ await runActor<VcpuControl>((ctx) => {
   let backend: CpuBackend | null = null;
   let state: VcpuState = 'idle';
   let fault: string | null = null;
+  // whenDone() callers, answered when the guest stops running: no one needs to poll stats().
+  let doneWaiters: (() => void)[] = [];
+  const answerDoneWaiters = () => {
+    if (state === 'running') return;
+    const waiters = doneWaiters;
+    doneWaiters = [];
+    for (const w of waiters) w();
+  };
   const begin = (guest: GuestProgramConfig) => {
     try {
       backend = startGuest(guest);
@@ -66,48 +74,68 @@ await runActor<VcpuControl>((ctx) => {
   return {
     onStop() {
       kvmVcpu?.close();
+      if (state === 'running') state = 'stopped';
+      answerDoneWaiters();
     },
     onRecord() {
       // Nothing is posted to a vCPU yet: interrupts arrive through its interrupt state.
     },
     onIdle() {
       if (!backend || state !== 'running') return false;
-      const until = performance.now() + SLICE_MS;
       try {
-        while (performance.now() < until) {
-          if (backend.step() === 'done') {
-            state = 'done';
-            bus.drainWrites();
-            return false;
-          }
-        }
-      } catch (err) {
-        // A reply error means the device side died: that is a host fault, escalate it.
-        if (err instanceof ReplyError) throw err;
-        if (err instanceof WaitAbandonedError) {
-          state = 'stopped';
-          return false;
-        }
-        state = 'faulted';
-        fault = err instanceof Error ? err.message : String(err);
-        return false;
+        return runSlice();
+      } finally {
+        answerDoneWaiters();
       }
-      return true;
     },
     control: {
       start: (guest) => {
         if (state === 'running') throw new Error(`vcpu${config.vcpu} is still running a guest`);
         begin(guest);
       },
-      stats: (): VcpuStats => ({
-        vcpu: config.vcpu,
-        cpu: config.kvm ? 'kvm' : 'ts',
-        state,
-        fault,
-        bus: bus.stats(),
-        guest: backend ? (backend.stats() as VcpuStats['guest']) : null,
-        irq: { parks: irq.stats().parks, wakes: irq.stats().wakes },
-      }),
+      whenDone: async (): Promise<VcpuStats> => {
+        if (state === 'running') await new Promise<void>((resolve) => doneWaiters.push(resolve));
+        return stats();
+      },
+      stats,
     },
   };
+
+  /** Runs the guest for one slice; false once it stopped running. */
+  function runSlice(): boolean {
+    const program = backend!;
+    const until = performance.now() + SLICE_MS;
+    try {
+      while (performance.now() < until) {
+        if (program.step() === 'done') {
+          state = 'done';
+          bus.drainWrites();
+          return false;
+        }
+      }
+    } catch (err) {
+      // A reply error means the device side died: that is a host fault, escalate it.
+      if (err instanceof ReplyError) throw err;
+      if (err instanceof WaitAbandonedError) {
+        state = 'stopped';
+        return false;
+      }
+      state = 'faulted';
+      fault = err instanceof Error ? err.message : String(err);
+      return false;
+    }
+    return true;
+  }
+
+  function stats(): VcpuStats {
+    return {
+      vcpu: config.vcpu,
+      cpu: config.kvm ? 'kvm' : 'ts',
+      state,
+      fault,
+      bus: bus.stats(),
+      guest: backend ? (backend.stats() as VcpuStats['guest']) : null,
+      irq: { parks: irq.stats().parks, wakes: irq.stats().wakes },
+    };
+  }
 });

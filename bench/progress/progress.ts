@@ -47,17 +47,20 @@ function barProgress(stream: NodeJS.WritableStream): BenchProgress {
       bar?.stop();
       done = -1;
       total = Math.max(1, steps ?? 1);
-      bar = new cliProgress.SingleBar({
-        stream,
-        format: `${count > 1 ? `[${index + 1}/${count}] ` : ''}${suite} {bar} {value}/{total} {duration_formatted} {what}`,
-        barsize: 20,
-        // Keep the terminal's own line wrapping (cli-progress otherwise switches it off until
-        // stop()); it trims the line to the width instead.
-        linewrap: true,
-        hideCursor: false,
-        clearOnComplete: true,
-        fps: 4,
-      }, cliProgress.Presets.shades_classic);
+      bar = new cliProgress.SingleBar(
+        {
+          stream,
+          format: `${count > 1 ? `[${index + 1}/${count}] ` : ''}${suite} {bar} {value}/{total} {duration_formatted} {what}`,
+          barsize: 20,
+          // Keep the terminal's own line wrapping (cli-progress otherwise switches it off until
+          // stop()); it trims the line to the width instead.
+          linewrap: true,
+          hideCursor: false,
+          clearOnComplete: true,
+          fps: 4,
+        },
+        cliProgress.Presets.shades_classic,
+      );
       bar.start(total, 0, { what: 'starting' });
     },
     step(what) {

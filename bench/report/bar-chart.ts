@@ -51,7 +51,11 @@ export function renderBarChart(spec: BarChartSpec): string {
     parts.push(txt('text', { x: 16, y, 'font-size': 11, fill: '#555' }, spec.subtitle));
   }
   y += 22;
-  const legend = legendRow(series.map((s) => s.name), 16, y);
+  const legend = legendRow(
+    series.map((s) => s.name),
+    16,
+    y,
+  );
   parts.push(legend.svg);
   const top = legend.bottom + 14;
 

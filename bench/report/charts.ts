@@ -14,10 +14,13 @@ export interface Chart {
   svg: string;
 }
 
-/** The `scaling` suite's result, as far as its chart reads it. */
+/** A figure as a plain number, or as the median of repeated runs. */
+type Figure = number | { median: number; min: number; max: number };
+
+/** The `scaling` suite's result, as far as its charts read it. */
 export interface ScalingResultShape {
   suite: 'scaling';
-  points: { devices: number; actor_fps: number; bql_fps: number; ratio: number }[];
+  points: { devices: number; actor_fps: Figure; bql_fps: Figure; ratio: number; efficiency?: number }[];
   ratio_actor_vs_bql_8: number;
   machine: MachineInfo;
 }
@@ -25,6 +28,8 @@ export interface ScalingResultShape {
 type Rec = Record<string, unknown>;
 const isRec = (x: unknown): x is Rec => typeof x === 'object' && x !== null && !Array.isArray(x);
 const num = (x: unknown): number => (typeof x === 'number' ? x : NaN);
+/** A plain number, or a repeated figure's median. */
+const figure = (x: unknown): number => (isRec(x) ? num(x.median) : num(x));
 
 function subtitle(result: Rec, fallback?: MachineInfo): string | undefined {
   const m = isRec(result.machine) ? (result.machine as unknown as MachineInfo) : fallback;
@@ -102,12 +107,34 @@ export function scalingChart(result: unknown, machine?: MachineInfo): BarChartSp
     subtitle: subtitle(result, machine),
     categories: points.map((p) => `${p.devices} device${p.devices === 1 ? '' : 's'} (actor/bql ${fmtValue(num(p.ratio))})`),
     series: [
-      { name: 'actors', values: points.map((p) => num(p.actor_fps)) },
-      { name: 'big lock (bql)', values: points.map((p) => num(p.bql_fps)) },
+      { name: 'actors', values: points.map((p) => figure(p.actor_fps)) },
+      { name: 'big lock (bql)', values: points.map((p) => figure(p.bql_fps)) },
     ],
     scale: 'linear',
     axisLabel: 'frames/s',
     note: `actor/bql at 8 devices: ${fmtValue(ratio8)}${Number.isFinite(ratio8) ? '×' : ''}`,
+  };
+}
+
+/** Scaling efficiency fps(N) / (N × fps(1)) by device count, beside the ideal (1); null without efficiencies. */
+export function efficiencyChart(result: unknown, machine?: MachineInfo): BarChartSpec | null {
+  if (!isRec(result) || result.suite !== 'scaling' || !Array.isArray(result.points)) return null;
+  const points = result.points
+    .filter(isRec)
+    .filter((p) => typeof p.efficiency === 'number')
+    .sort((a, b) => num(a.devices) - num(b.devices));
+  if (points.length === 0) return null;
+  return {
+    title: 'scaling: efficiency against the ideal, actors',
+    subtitle: subtitle(result, machine),
+    categories: points.map((p) => `${p.devices} device${p.devices === 1 ? '' : 's'}`),
+    series: [
+      { name: 'measured: fps(N) / (N × fps(1))', values: points.map((p) => num(p.efficiency)) },
+      { name: 'ideal', values: points.map(() => 1) },
+    ],
+    scale: 'linear',
+    axisLabel: 'efficiency',
+    note: 'Medians of the repeated runs; 1 is perfect scaling, 0.75 at 8 devices is 6× one device.',
   };
 }
 
@@ -120,5 +147,6 @@ export function suiteCharts(name: string, result: unknown, machine?: MachineInfo
   add(`${name}-latency.svg`, latencyChart(name, result, machine));
   add(`${name}-fps.svg`, framesChart(result, machine));
   add(`${name}-devices.svg`, scalingChart(result, machine));
+  add(`${name}-efficiency.svg`, efficiencyChart(result, machine));
   return charts;
 }

@@ -44,6 +44,9 @@ export function writeReport(dir: string, input: ReportInput): string[] {
     sections.push({ name, charts, ...(tables !== undefined ? { tables } : {}) });
   }
   write('all.json', json(allJson(input)));
-  write('report.md', reportMarkdown({ machine: input.machine, date: input.date ?? new Date(), ...(input.command ? { command: input.command } : {}) }, sections));
+  write(
+    'report.md',
+    reportMarkdown({ machine: input.machine, date: input.date ?? new Date(), ...(input.command ? { command: input.command } : {}) }, sections),
+  );
   return written;
 }

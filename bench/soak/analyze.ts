@@ -1,5 +1,6 @@
 // The soak's verdict: how much each memory figure grew after warm-up, and whether that is flat.
 // Pure functions over the samples (test/vmm/soak.test.ts checks them on made-up series).
+import { median } from '../spread.js';
 
 export interface SoakSample {
   /** Guest frames done so far, summed over the devices. */
@@ -85,11 +86,6 @@ export interface SoakAnalysis {
 
 const MIB = 2 ** 20;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const median = (xs: number[]) => {
-  const v = [...xs].sort((a, b) => a - b);
-  const mid = v.length >> 1;
-  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
-};
 
 /** Samples after warm-up needed for a verdict (two per third at least). */
 export const MIN_MEASURED_SAMPLES = 6;
@@ -154,9 +150,10 @@ export function analyze(samples: readonly SoakSample[], warmupFrames: number, bo
   } else {
     const growing = metrics.filter((m) => !m.flat);
     verdict = growing.length === 0 ? 'flat' : 'growing';
-    verdictLine = growing.length === 0
-      ? `verdict: flat — every metric's ${rule}`
-      : `verdict: growing — ${growing.map((m) => `${m.label} ${mib(m.growthBytes, true)} MiB (${m.growthPercent >= 0 ? '+' : ''}${m.growthPercent.toFixed(1)}%)`).join(', ')}; flat means ${rule}`;
+    verdictLine =
+      growing.length === 0
+        ? `verdict: flat — every metric's ${rule}`
+        : `verdict: growing — ${growing.map((m) => `${m.label} ${mib(m.growthBytes, true)} MiB (${m.growthPercent >= 0 ? '+' : ''}${m.growthPercent.toFixed(1)}%)`).join(', ')}; flat means ${rule}`;
   }
   const heldNative = measured.map((s) => s.heldNativeBytes).filter((v): v is number => v !== null);
   const heldPeak = {
@@ -168,7 +165,11 @@ export function analyze(samples: readonly SoakSample[], warmupFrames: number, bo
 
 function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
 }
 
@@ -192,7 +193,10 @@ export function samplesTable(samples: readonly SoakSample[], warmupFrames: numbe
     String(s.tasks),
     String(s.mappings),
   ]);
-  return table(['frames', 's', 'fps', 'rss MiB', 'js heap MiB', 'external MiB', 'arrayBuffers MiB', 'native MiB', 'held native MiB', 'tasks', 'mappings'], rows);
+  return table(
+    ['frames', 's', 'fps', 'rss MiB', 'js heap MiB', 'external MiB', 'arrayBuffers MiB', 'native MiB', 'held native MiB', 'tasks', 'mappings'],
+    rows,
+  );
 }
 
 export function growthTable(analysis: SoakAnalysis): string {

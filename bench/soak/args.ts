@@ -69,7 +69,8 @@ export class UsageError extends Error {
 function integer(text: string | undefined, flag: string, min: number, max: number, fallback: number): number {
   if (text === undefined) return fallback;
   const v = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < min || v > max) throw new UsageError(`${flag} must be an integer in [${min}, ${max}], got "${text}"`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(v) || v < min || v > max)
+    throw new UsageError(`${flag} must be an integer in [${min}, ${max}], got "${text}"`);
   return v;
 }
 
@@ -96,7 +97,10 @@ function cpuChoice(text: string | undefined): CpuBackendName {
 
 function list(text: string | undefined, flag: string, fallback: string[]): string[] {
   if (text === undefined) return fallback;
-  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (items.length === 0) throw new UsageError(`${flag} must list at least one item`);
   return items;
 }
@@ -148,10 +152,12 @@ export function parseSoakArgs(argv: string[]): SoakArgs | 'help' {
   const warmupPercent = number(v.warmup, '--warmup', 0, 90, 15);
   const cpu = cpuChoice(v.cpu);
   const workloads = list(v.workloads, '--workloads', cpu === 'kvm' ? KVM_DEFAULT_WORKLOADS : DEFAULT_WORKLOADS);
-  for (const w of workloads) if (!WORKLOAD_NAMES.includes(w)) throw new UsageError(`--workloads: unknown workload "${w}" (one of ${WORKLOAD_NAMES.join(', ')})`);
+  for (const w of workloads)
+    if (!WORKLOAD_NAMES.includes(w)) throw new UsageError(`--workloads: unknown workload "${w}" (one of ${WORKLOAD_NAMES.join(', ')})`);
   if (cpu === 'kvm') {
     for (const w of workloads) {
-      if (KVM_WORKLOADS[w] === undefined) throw new UsageError(`--workloads: the machine-code guest (--cpu kvm) has no workload "${w}" (it runs ${KVM_DEFAULT_WORKLOADS.join(', ')})`);
+      if (KVM_WORKLOADS[w] === undefined)
+        throw new UsageError(`--workloads: the machine-code guest (--cpu kvm) has no workload "${w}" (it runs ${KVM_DEFAULT_WORKLOADS.join(', ')})`);
     }
   }
   // One cycle: every workload once on every device. Samples a whole number of cycles apart all

@@ -12,8 +12,10 @@ import { runSoak } from './run.js';
 
 function progressLine(s: SoakSample, total: number): string {
   const pct = Math.min(100, (100 * s.frames) / total).toFixed(0);
-  return `soak: ${s.frames}/${total} frames (${pct}%), ${(s.elapsedMs / 1000).toFixed(0)} s, ${s.fps.toFixed(0)} fps; ` +
-    `rss ${mib(s.rssBytes)} MiB, js heap ${mib(s.heapUsedBytes)} MiB, native ${s.nativeBytes === null ? 'n/a' : `${mib(s.nativeBytes)} MiB`}`;
+  return (
+    `soak: ${s.frames}/${total} frames (${pct}%), ${(s.elapsedMs / 1000).toFixed(0)} s, ${s.fps.toFixed(0)} fps; ` +
+    `rss ${mib(s.rssBytes)} MiB, js heap ${mib(s.heapUsedBytes)} MiB, native ${s.nativeBytes === null ? 'n/a' : `${mib(s.nativeBytes)} MiB`}`
+  );
 }
 
 async function main(): Promise<number> {
@@ -53,8 +55,12 @@ async function main(): Promise<number> {
   process.on('SIGINT', onInterrupt);
 
   if (!(globalThis as { gc?: unknown }).gc) say('soak: no gc() (run node with --expose-gc, as npm run soak does): JS heap samples will be noisier');
-  if (soak.every % args.cycleFrames !== 0) say(`soak: --every ${soak.every} is not a multiple of one cycle (${args.cycleFrames} frames): samples follow different workloads and will be noisier`);
-  if (!tty && !args.quiet) say(`soak: ${soak.frames} frames on ${soak.devices} device(s) (${soak.cpu} vCPUs), workloads ${soak.workloads.join(',')}, a sample every ${soak.every} frames`);
+  if (soak.every % args.cycleFrames !== 0)
+    say(`soak: --every ${soak.every} is not a multiple of one cycle (${args.cycleFrames} frames): samples follow different workloads and will be noisier`);
+  if (!tty && !args.quiet)
+    say(
+      `soak: ${soak.frames} frames on ${soak.devices} device(s) (${soak.cpu} vCPUs), workloads ${soak.workloads.join(',')}, a sample every ${soak.every} frames`,
+    );
   const run = await runSoak(soak, {
     onSample: (s) => say(progressLine(s, soak.frames)),
     stopRequested: () => interrupts > 0,
@@ -83,15 +89,25 @@ async function main(): Promise<number> {
     console.log(JSON.stringify(result));
   } else {
     const m = result.machine;
-    console.log(`soak: ${run.framesDone} frames in ${(run.elapsedMs / 1000).toFixed(1)} s (${fps.toFixed(0)} fps) on ${soak.devices} device(s), ${soak.cpu} vCPUs — ${m.cpus} × ${m.cpu_model}, Node ${m.node}`);
-    console.log(`rounds: ${Object.entries(run.workloadRounds).map(([w, n]) => `${w} ${n}`).join(', ')} (${soak.chunk} frames per device each; modes ${soak.modes.join(', ')})`);
-    console.log(`samples every ${soak.every} frames; warm-up: the first ${warmupFrames} frames (${warmupPercent}%, marked *)${run.gc ? '' : '; no gc between samples'}\n`);
+    console.log(
+      `soak: ${run.framesDone} frames in ${(run.elapsedMs / 1000).toFixed(1)} s (${fps.toFixed(0)} fps) on ${soak.devices} device(s), ${soak.cpu} vCPUs — ${m.cpus} × ${m.cpu_model}, Node ${m.node}`,
+    );
+    console.log(
+      `rounds: ${Object.entries(run.workloadRounds)
+        .map(([w, n]) => `${w} ${n}`)
+        .join(', ')} (${soak.chunk} frames per device each; modes ${soak.modes.join(', ')})`,
+    );
+    console.log(
+      `samples every ${soak.every} frames; warm-up: the first ${warmupFrames} frames (${warmupPercent}%, marked *)${run.gc ? '' : '; no gc between samples'}\n`,
+    );
     console.log(samplesTable(run.samples, warmupFrames));
     console.log(`\ngrowth after warm-up (${analysis.measuredSamples} samples):\n`);
     console.log(growthTable(analysis));
     const peak = analysis.heldPeak;
-    console.log(`\nheld before each sample's collections, at worst after warm-up: rss ${peak.rssBytes === null ? 'n/a' : `${mib(peak.rssBytes)} MiB`}, native heap ${peak.nativeBytes === null ? 'n/a' : `${mib(peak.nativeBytes)} MiB`}` +
-      (soak.workerGc ? ' (garbage the workers had not collected yet included)' : ''));
+    console.log(
+      `\nheld before each sample's collections, at worst after warm-up: rss ${peak.rssBytes === null ? 'n/a' : `${mib(peak.rssBytes)} MiB`}, native heap ${peak.nativeBytes === null ? 'n/a' : `${mib(peak.nativeBytes)} MiB`}` +
+        (soak.workerGc ? ' (garbage the workers had not collected yet included)' : ''),
+    );
     if (!run.nativeHeap) console.log('native heap: not measured (no glibc mallinfo2 here: another C library, or the allocator of a sanitizer)');
     console.log('');
     if (run.fault) console.log(`FAULT: ${run.fault}`);

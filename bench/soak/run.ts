@@ -94,8 +94,15 @@ export function soakDevices(count: number, modes: string[]): DeviceOptions[] {
 export async function runSoak(options: SoakOptions, hooks: SoakHooks = {}): Promise<SoakRun> {
   const vm = await Vm.create({ cpu: options.cpu, ramMiB: 64 * options.devices + 64, devices: soakDevices(options.devices, options.modes), workload: null });
   const run: SoakRun = {
-    samples: [], rounds: [], workloadRounds: {}, framesDone: 0, elapsedMs: 0, interrupted: false, fault: null,
-    nativeHeap: native.heapStats() !== null, gc: gc !== undefined,
+    samples: [],
+    rounds: [],
+    workloadRounds: {},
+    framesDone: 0,
+    elapsedMs: 0,
+    interrupted: false,
+    fault: null,
+    nativeHeap: native.heapStats() !== null,
+    gc: gc !== undefined,
   };
   const t0 = performance.now();
   let last = { frames: 0, at: t0 };
@@ -147,7 +154,7 @@ export async function runSoak(options: SoakOptions, hooks: SoakHooks = {}): Prom
       const mode = Math.floor(round / options.workloads.length) % options.modes.length;
       const damagePercent = BAND_DAMAGE[Math.floor(round / options.workloads.length) % BAND_DAMAGE.length]!;
       await vm.runWorkload({ name: workload, frames, seed: round + 1, mode, damagePercent });
-      const guests = await vm.whenGuestsDone(5);
+      const guests = await vm.whenGuestsDone();
       const faulted = guests.find((g) => g.state === 'faulted');
       if (faulted) {
         run.fault = `vcpu${faulted.vcpu} faulted in ${workload} (round ${round}): ${faulted.fault}`;

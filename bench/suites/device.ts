@@ -160,7 +160,15 @@ async function withVm<T>(options: VmOptions, run: (vm: Vm) => Promise<T>): Promi
 
 function writeRate(r: WritesResult, description: string): WriteRate {
   const rate = median(r.roundRates);
-  return { description, window: r.window, writes_per_round: r.writesPerRound, rounds: r.roundRates.length, writes_per_s: rate, ns_per_write: 1e9 / rate, cpu_us_per_write: r.cpu_us_per_write };
+  return {
+    description,
+    window: r.window,
+    writes_per_round: r.writesPerRound,
+    rounds: r.roundRates.length,
+    writes_per_s: rate,
+    ns_per_write: 1e9 / rate,
+    cpu_us_per_write: r.cpu_us_per_write,
+  };
 }
 
 // ------------------------------------------------------------------ mappings
@@ -268,7 +276,11 @@ function makeCase(name: string, description: string, structure: MappingCost['str
   const slots = 2 * n + 64;
   const batch = Math.min(32, pairsPerRound);
   const churner =
-    structure === 'task-space' ? taskSpaceChurner(slots) : structure === 'interval-map' ? structureChurner(new IntervalMap<object>(), false) : structureChurner(new ListIntervalMap<object>(), true);
+    structure === 'task-space'
+      ? taskSpaceChurner(slots)
+      : structure === 'interval-map'
+        ? structureChurner(new IntervalMap<object>(), false)
+        : structureChurner(new ListIntervalMap<object>(), true);
   const rng = new Rng(seed);
   const order = new Int32Array(slots);
   for (let i = 0; i < slots; i++) order[i] = i;
@@ -283,7 +295,24 @@ function makeCase(name: string, description: string, structure: MappingCost['str
   occupied.set(order.subarray(0, n));
   const free = new Int32Array(slots);
   free.set(order.subarray(n));
-  return { name, description, structure, n, pairsPerRound, batch, churner, occupied, occupiedCount: n, free, freeCount: slots - n, rng, mapNs: [], unmapNs: [], lookupNs: [], pairs: 0 };
+  return {
+    name,
+    description,
+    structure,
+    n,
+    pairsPerRound,
+    batch,
+    churner,
+    occupied,
+    occupiedCount: n,
+    free,
+    freeCount: slots - n,
+    rng,
+    mapNs: [],
+    unmapNs: [],
+    lookupNs: [],
+    pairs: 0,
+  };
 }
 
 /**
@@ -337,7 +366,14 @@ function mappingCosts(scale: number, step: (what: string) => void): Record<strin
   const cases = [
     makeCase('task_space_1k', 'TaskSpace.mapMemory / unmapMemory / translate, one page each, 1k live mappings', 'task-space', 1_000, 4096, 1),
     makeCase('task_space_100k', 'the same, 100k live mappings', 'task-space', 100_000, 4096, 2),
-    makeCase('interval_map_1k', 'IntervalMap (B+tree) alone, the calls TaskSpace makes: overlapsAny + insert; 2 × findContaining + removeIntersecting', 'interval-map', 1_000, 4096, 3),
+    makeCase(
+      'interval_map_1k',
+      'IntervalMap (B+tree) alone, the calls TaskSpace makes: overlapsAny + insert; 2 × findContaining + removeIntersecting',
+      'interval-map',
+      1_000,
+      4096,
+      3,
+    ),
     makeCase('interval_map_100k', 'the same, 100k intervals', 'interval-map', 100_000, 4096, 4),
     makeCase('list_1k', 'ListIntervalMap (list-based reference, as QEMU’s QTAILQ), the same calls', 'list', 1_000, 512, 5),
     makeCase('list_100k', 'the same, 100k intervals (every operation scans the list)', 'list', 100_000, 8, 6),
@@ -411,14 +447,16 @@ export async function runDeviceBench(options: DeviceBenchOptions): Promise<Devic
     const s = await vm.stats();
     irqStats = { raised: s.devices[0]!.interrupts.raised, delivered: s.devices[0]!.interrupts.delivered, msi: s.irq.msiDeliveries };
   });
-  if (irq.wrongVectors !== 0 || irq.noFenceCause !== 0) throw new Error(`irq: ${irq.wrongVectors} wrong vectors, ${irq.noFenceCause} interrupts without the fence cause`);
+  if (irq.wrongVectors !== 0 || irq.noFenceCause !== 0)
+    throw new Error(`irq: ${irq.wrongVectors} wrong vectors, ${irq.noFenceCause} interrupts without the fence cause`);
   paths.mmio_read_pci = {
     description: 'PCI variant: gfx ID through BAR0, the same route as mmio_read; interleaved with config_read (CPU split evenly between the two)',
     ...irq.gfxRead,
   };
   paths.config_read = { description: 'PCI variant: config-space vendor ID, answered by the device actor itself (no engine hop)', ...irq.configRead };
   paths.irq_halt = {
-    description: 'doorbell (FENCE irq) → engine pool thread → device actor → MSI → interrupt controller actor → vCPU futex → waitForInterrupt returns; vCPU halts as the built-in guest does',
+    description:
+      'doorbell (FENCE irq) → engine pool thread → device actor → MSI → interrupt controller actor → vCPU futex → waitForInterrupt returns; vCPU halts as the built-in guest does',
     ...irq.halt,
   };
   paths.irq_spin = { description: 'the same, the vCPU spinning on its interrupt state instead of parking', ...irq.spin };
@@ -486,7 +524,15 @@ export function deviceTables(result: DeviceBenchResult): string {
   const latencies = latencyTable(result.paths);
   const writes = markdownTable(
     ['path', 'writes/s', 'ns/write', 'CPU µs/write', 'window', 'writes × rounds', 'what'],
-    Object.entries(result.writes).map(([name, w]) => [name, fmt(w.writes_per_s), fmt(w.ns_per_write), fmt(w.cpu_us_per_write), String(w.window), `${w.writes_per_round} × ${w.rounds}`, w.description]),
+    Object.entries(result.writes).map(([name, w]) => [
+      name,
+      fmt(w.writes_per_s),
+      fmt(w.ns_per_write),
+      fmt(w.cpu_us_per_write),
+      String(w.window),
+      `${w.writes_per_round} × ${w.rounds}`,
+      w.description,
+    ]),
   );
   const mapping = markdownTable(
     ['case', 'live', 'map ns', 'unmap ns', 'lookup ns', 'pairs', 'what'],

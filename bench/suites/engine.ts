@@ -221,6 +221,9 @@ export function engineTables(result: EngineBenchResult): string {
     Object.entries(result.paths).map(([name, p]) => [name, fmt(p.p50_us), fmt(p.p99_us), fmt(p.wall_us_per_read), String(p.callbacks), p.description]),
   );
   const ratioNames = ['ratio_blit_vs_memcpy', 'ratio_fill_vs_memcpy', 'ratio_blend_vs_memcpy', 'ratio_blit_vs_memcpy_2160p'] as const;
-  const ratios = markdownTable(['ratio', 'value', 'target'], ratioNames.map((k) => [k, fmt(result[k]), result.targets[k] ?? '']));
+  const ratios = markdownTable(
+    ['ratio', 'value', 'target'],
+    ratioNames.map((k) => [k, fmt(result[k]), result.targets[k] ?? '']),
+  );
   return `${render}\n\n${callbacks}\n\n${ratios}`;
 }

@@ -75,7 +75,12 @@ function memcpyFps(width: number, height: number, frames: number): number {
 }
 
 async function framesRun(
-  width: number, height: number, workload: FramesRun['workload'], damagePercent: number, frames: number, sink: FramesRun['sink'],
+  width: number,
+  height: number,
+  workload: FramesRun['workload'],
+  damagePercent: number,
+  frames: number,
+  sink: FramesRun['sink'],
 ): Promise<FramesRun> {
   // Each VM's SABs (guest RAM, surfaces, frame stores: hundreds of MB at 2160p) go only when the
   // main thread's GC runs; left to pile up they slow the next runs. `npm run bench` passes
@@ -90,19 +95,25 @@ async function framesRun(
     }
     // Warm up (mode set, first frames, JIT), then measure from a settled start.
     await vm.runWorkload({ name: workload, frames: 20, damagePercent });
-    await vm.whenGuestsDone(2);
+    await vm.whenGuestsDone();
     await vm.settle();
     const before = (await vm.stats()).compositor.displays[0]!;
     const t0 = performance.now();
     await vm.runWorkload({ name: workload, frames, damagePercent, seed: 2 });
-    await vm.whenGuestsDone(1);
+    await vm.whenGuestsDone();
     await vm.settle(60_000);
     const seconds = (performance.now() - t0) / 1000;
     let after = (await vm.stats()).compositor.displays[0]!;
     if (sink !== 'null') after = await vncCaughtUp(vm);
     const run: FramesRun = {
       description: `${workload === 'present' ? 'present workload (whole-frame presents, nothing redrawn)' : `band workload, ${damagePercent}% of the frame redrawn per frame`}, ${sink === 'null' ? 'no client (null sink)' : `one VNC client (${sink.slice(4)})`}`,
-      width, height, workload, damage_percent: damagePercent, sink, frames, seconds,
+      width,
+      height,
+      workload,
+      damage_percent: damagePercent,
+      sink,
+      frames,
+      seconds,
       fps: (after.encodes - before.encodes) / seconds,
       presents_per_s: frames / seconds,
       coalesced: after.coalesced - before.coalesced,
@@ -178,7 +189,13 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
 export function framesTables(r: FramesBenchResult): string {
   const fmt = (x: number | undefined, d = 1) => (x === undefined ? '' : x.toFixed(d));
   const rows = Object.entries(r.runs).map(([name, x]) => [
-    name, `${x.width}x${x.height}`, x.workload === 'present' ? 'present' : `band ${x.damage_percent}%`, x.sink, fmt(x.fps), fmt(x.presents_per_s), String(x.coalesced),
+    name,
+    `${x.width}x${x.height}`,
+    x.workload === 'present' ? 'present' : `band ${x.damage_percent}%`,
+    x.sink,
+    fmt(x.fps),
+    fmt(x.presents_per_s),
+    String(x.coalesced),
     `${(x.copied_bytes_per_frame / 1e6).toFixed(2)} MB`,
     x.vnc_bytes_per_frame === undefined ? '' : Math.round(x.vnc_bytes_per_frame).toString(),
     x.vnc_updates === undefined ? '' : `${x.vnc_updates} × ${Math.round(x.vnc_bytes_per_update!)} B`,

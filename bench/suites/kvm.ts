@@ -204,7 +204,13 @@ export function kvmTables(r: KvmBenchResult): string {
   const paths = markdownTable(
     ['path', 'mean µs', 'p50 µs', 'p99 µs', 'p99.9 µs', 'max µs', 'n', 'what'],
     Object.entries(r.paths).map(([name, s]) => [
-      name, fmt(s.mean_us), fmt(s.p50_us), fmt(s.p99_us), fmt(s.p999_us), fmt(s.max_us), String(s.iterations),
+      name,
+      fmt(s.mean_us),
+      fmt(s.p50_us),
+      fmt(s.p99_us),
+      fmt(s.p999_us),
+      fmt(s.max_us),
+      String(s.iterations),
       'parked' in s ? `${s.description} (parked on ${s.parked}, kicked on ${s.kicked})` : s.description,
     ]),
   );
@@ -217,8 +223,22 @@ export function kvmTables(r: KvmBenchResult): string {
     mmio = markdownTable(
       ['per read (MARK timing)', 'mean µs', '× raw exit mean', 'reads', 'phase ms', 'what'],
       [
-        ['kvm_mmio_read', fmt(m.device_read_us), fmt(ratio(m.device_read_us, raw)), String(m.reads), fmt(m.device_phase_ms), 'STATUS: KVM exit → vCPU actor → device actor → engine → reply → KVM entry'],
-        ['kvm_unassigned_read', fmt(m.unassigned_read_us), fmt(ratio(m.unassigned_read_us, raw)), String(m.reads), fmt(m.unassigned_phase_ms), 'unassigned 0x1000: KVM exit → vCPU actor (bus: all ones) → KVM entry'],
+        [
+          'kvm_mmio_read',
+          fmt(m.device_read_us),
+          fmt(ratio(m.device_read_us, raw)),
+          String(m.reads),
+          fmt(m.device_phase_ms),
+          'STATUS: KVM exit → vCPU actor → device actor → engine → reply → KVM entry',
+        ],
+        [
+          'kvm_unassigned_read',
+          fmt(m.unassigned_read_us),
+          fmt(ratio(m.unassigned_read_us, raw)),
+          String(m.reads),
+          fmt(m.unassigned_phase_ms),
+          'unassigned 0x1000: KVM exit → vCPU actor (bus: all ones) → KVM entry',
+        ],
       ],
     );
   }
@@ -247,7 +267,7 @@ async function mmioReadRun(reads: number): Promise<MmioReadRun> {
   gc();
   const vm = await Vm.create({ cpu: 'kvm', ramMiB: 64, devices: [{ displayModes: [MMIO_MODE] }], workload: { name: 'mmioread', frames: reads } });
   try {
-    const [v] = await vm.whenGuestsDone(5);
+    const [v] = await vm.whenGuestsDone();
     if (!v || v.state !== 'done') throw new Error(`the mmioread guest did not finish: vCPU 0 ${v?.state ?? 'missing'}${v?.fault ? `: ${v.fault}` : ''}`);
     const g = v.guest as KvmGuestStats;
     const timing = perReadFromMarks(g.marks ?? [], reads);
@@ -280,7 +300,12 @@ const FPS_WARMUP_FRAMES = 20;
 async function fpsRun(cpu: 'kvm' | 'ts', width: number, height: number, frames: number): Promise<FpsRun> {
   gc();
   const total = FPS_WARMUP_FRAMES + frames;
-  const vm = await Vm.create({ cpu, ramMiB: 64, devices: [{ displayModes: [`${width}x${height}@60`] }], workload: { name: 'fullframe', frames: total, seed: 2 } });
+  const vm = await Vm.create({
+    cpu,
+    ramMiB: 64,
+    devices: [{ displayModes: [`${width}x${height}@60`] }],
+    workload: { name: 'fullframe', frames: total, seed: 2 },
+  });
   const describeStop = (v: VmStats['vcpus'][number] | undefined) => {
     const exits = cpu === 'kvm' && v?.guest ? ` (KVM exits ${JSON.stringify((v.guest as KvmGuestStats).exits?.byKind)})` : '';
     return `fullframe on ${cpu} at ${width}x${height}: ${v?.guest?.framesDone ?? 0} of ${total} frames, vCPU ${v?.state}${v?.fault ? `: ${v.fault}` : ''}${exits}`;
@@ -297,7 +322,7 @@ async function fpsRun(cpu: 'kvm' | 'ts', width: number, height: number, frames: 
     const t0 = performance.now();
     const framesAtStart = start.vcpus[0]?.guest?.framesDone ?? 0;
     const before = start.compositor.displays[0]!;
-    const [v] = await vm.whenGuestsDone(1);
+    const [v] = await vm.whenGuestsDone();
     const seconds = (performance.now() - t0) / 1000;
     if (!v || v.state !== 'done' || v.guest?.framesDone !== total) throw new Error(describeStop(v));
     // Count what the compositor kept once it has taken the last frame: read at once, it lagged
@@ -308,7 +333,12 @@ async function fpsRun(cpu: 'kvm' | 'ts', width: number, height: number, frames: 
     const measured = total - framesAtStart;
     return {
       description: `fullframe workload (full-frame fill, 256x256 blits, whole-frame present), ${cpu === 'kvm' ? 'machine-code guest on KVM' : 'TypeScript guest'}, no client; timed after ${framesAtStart} warm-up frames`,
-      cpu, width, height, frames: measured, seconds, kept_seconds: keptSeconds,
+      cpu,
+      width,
+      height,
+      frames: measured,
+      seconds,
+      kept_seconds: keptSeconds,
       fps: (after.encodes - before.encodes) / keptSeconds,
       guest_fps: measured / seconds,
       coalesced: after.coalesced - before.coalesced,
@@ -333,13 +363,18 @@ export async function runKvmBench(options: KvmBenchOptions): Promise<KvmBenchRes
 
   step('raw KVM exit round trip (reference)');
   const rawIterations = n(100_000, 1000);
-  const raw = summarize(native.kvmRawExitBench(rawIterations, { warmup: Math.min(5000, rawIterations) }),
-    'tiny guest reads a do-nothing MMIO address in a loop; C++ answers each read at once (completeRead(0), KVM_RUN): the bare exit → user space → KVM round trip');
+  const raw = summarize(
+    native.kvmRawExitBench(rawIterations, { warmup: Math.min(5000, rawIterations) }),
+    'tiny guest reads a do-nothing MMIO address in a loop; C++ answers each read at once (completeRead(0), KVM_RUN): the bare exit → user space → KVM round trip',
+  );
 
   step('interrupt delivery → guest handler');
   const injected = native.kvmInjectBench(n(5000, 100), { warmup: 20, minGapUs: 50, maxGapUs: 500, seed: 1 });
   const inject: InjectSummary = {
-    ...summarize(injected, 'deliverer thread: pending bit, sequence++, futex wake if parked, kick if in KVM_RUN → injection → handler `out 0x500` exit reaches the host; vCPU halted (HLT exit → spin → futex) between, gaps 50–500 µs'),
+    ...summarize(
+      injected,
+      'deliverer thread: pending bit, sequence++, futex wake if parked, kick if in KVM_RUN → injection → handler `out 0x500` exit reaches the host; vCPU halted (HLT exit → spin → futex) between, gaps 50–500 µs',
+    ),
     parked: injected.parked,
     kicked: injected.kicked,
   };
@@ -390,7 +425,9 @@ export async function runKvmBench(options: KvmBenchOptions): Promise<KvmBenchRes
       );
     }
     if (m.bus_unassigned_reads < reads || m.bus_reads < reads) {
-      notes.push(`check: the bus counted ${m.bus_reads} device reads and ${m.bus_unassigned_reads} unassigned reads for ${reads} of each — the guest program did not do what the marks say.`);
+      notes.push(
+        `check: the bus counted ${m.bus_reads} device reads and ${m.bus_unassigned_reads} unassigned reads for ${reads} of each — the guest program did not do what the marks say.`,
+      );
     }
   }
   const parkedShare = inject.iterations > 0 ? inject.parked / inject.iterations : 0;
@@ -398,7 +435,9 @@ export async function runKvmBench(options: KvmBenchOptions): Promise<KvmBenchRes
     `inject: the vCPU was parked in its futex on ${(parkedShare * 100).toFixed(0)}% of the deliveries and inside KVM_RUN (kicked) on ${inject.kicked}; ` +
       'a parked delivery pays a futex wake and a thread wake-up before the KVM entry that injects.',
   );
-  notes.push('raw_exit and inject run the same KvmVcpu code the vCPU actor uses (native/src/kvm/), on a tiny hand-assembled guest, with no JavaScript in the loop.');
+  notes.push(
+    'raw_exit and inject run the same KvmVcpu code the vCPU actor uses (native/src/kvm/), on a tiny hand-assembled guest, with no JavaScript in the loop.',
+  );
   const m0 = machineInfo();
   if (m0.cpus < 4) notes.push(`${m0.cpus} CPUs: the VM's actors, the engine and the vCPU share them, so the VM paths are noisy and scheduling-bound.`);
 

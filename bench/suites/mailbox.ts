@@ -84,16 +84,27 @@ export async function runMailboxBench(options: MailboxBenchOptions): Promise<Mai
   const paths: MailboxBenchResult['paths'] = {};
 
   step('spin');
-  paths.spin = { description: 'two JS threads spinning on shared words (physical reference)', ...(await withPartner('spin', (w) => spinPingPong(w, n(50_000)))) };
+  paths.spin = {
+    description: 'two JS threads spinning on shared words (physical reference)',
+    ...(await withPartner('spin', (w) => spinPingPong(w, n(50_000)))),
+  };
   step('futex');
-  paths.futex = { description: 'two JS threads parking in the addon futex every time (reference for parked)', ...(await withPartner('futex', (w) => futexPingPong(w, n(5_000)))) };
+  paths.futex = {
+    description: 'two JS threads parking in the addon futex every time (reference for parked)',
+    ...(await withPartner('futex', (w) => futexPingPong(w, n(5_000)))),
+  };
 
   {
     step('mailbox_hot');
     const { vm, echo, slot } = await echoVm(SPIN_FOREVER);
     paths.mailbox_hot = { description: 'mailbox + reply slot, consumer and requester spinning', ...mailboxRoundTrips(vm, echo, slot, n(50_000), SPIN_FOREVER) };
     step('native_js_native');
-    const h = native.nativeRequester(echo.mailbox.words, vm.replies.words, { slot: slot + 1, iterations: n(20_000), spinBudget: SPIN_FOREVER, kind: EchoKind.Request });
+    const h = native.nativeRequester(echo.mailbox.words, vm.replies.words, {
+      slot: slot + 1,
+      iterations: n(20_000),
+      spinBudget: SPIN_FOREVER,
+      kind: EchoKind.Request,
+    });
     const rec = new LatencyRecorder();
     rec.start();
     // Blocking here is fine: the echo actor serves the native thread from its own worker.
@@ -101,20 +112,29 @@ export async function runMailboxBench(options: MailboxBenchOptions): Promise<Mai
     for (const ns of joined.latenciesNs) rec.recordNs(ns);
     paths.native_js_native = { description: 'native thread → JS echo actor → native, both spinning', ...rec.summary() };
     step('comlink');
-    paths.comlink = { description: 'comlink call to the echo actor (control plane)', ...(await measureAsync(n(3_000), 200, async (i) => void (await echo.control.ping(i)))) };
+    paths.comlink = {
+      description: 'comlink call to the echo actor (control plane)',
+      ...(await measureAsync(n(3_000), 200, async (i) => void (await echo.control.ping(i)))),
+    };
     await vm.shutdown();
   }
   {
     step('mailbox_parked');
     const { vm, echo, slot } = await echoVm(0);
-    paths.mailbox_parked = { description: 'mailbox + reply slot, consumer and requester parking in futexes', ...mailboxRoundTrips(vm, echo, slot, n(5_000), 0) };
+    paths.mailbox_parked = {
+      description: 'mailbox + reply slot, consumer and requester parking in futexes',
+      ...mailboxRoundTrips(vm, echo, slot, n(5_000), 0),
+    };
     await vm.shutdown();
   }
   {
     // The JS-only variant: the consumer parks in V8's Atomics.wait (no native thread can wake it).
     step('mailbox_parked_atomics');
     const { vm, echo, slot } = await echoVm(0, 'atomics');
-    paths.mailbox_parked_atomics = { description: 'as mailbox_parked, the consumer parking in Atomics.wait (JS-only pairs)', ...mailboxRoundTrips(vm, echo, slot, n(5_000), 0) };
+    paths.mailbox_parked_atomics = {
+      description: 'as mailbox_parked, the consumer parking in Atomics.wait (JS-only pairs)',
+      ...mailboxRoundTrips(vm, echo, slot, n(5_000), 0),
+    };
     await vm.shutdown();
   }
   {
@@ -138,10 +158,15 @@ export async function runMailboxBench(options: MailboxBenchOptions): Promise<Mai
     const worker = new Worker(compiledModuleUrl('bench/workers/partner'), { workerData: { mode: 'post', words: new Int32Array(new SharedArrayBuffer(64)) } });
     paths.postmessage = {
       description: 'postMessage echo to a worker',
-      ...(await measureAsync(n(5_000), 200, (i) => new Promise<void>((resolve) => {
-        worker.once('message', () => resolve());
-        worker.postMessage(i);
-      }))),
+      ...(await measureAsync(
+        n(5_000),
+        200,
+        (i) =>
+          new Promise<void>((resolve) => {
+            worker.once('message', () => resolve());
+            worker.postMessage(i);
+          }),
+      )),
     };
     await worker.terminate();
   }

@@ -1,5 +1,5 @@
 // `bench preempt`: what one ring of valid, expensive work costs everyone else (docs/hardening.md,
-// finding 11). A guest on an external vCPU fills the largest ring (1 MiB) with full-frame
+// finding 14). A guest on an external vCPU fills the largest ring (1 MiB) with full-frame
 // source-over BLITs at 1920x1080 (about 23 800 of them: tens of seconds of engine work) and rings
 // the doorbell once; then, while that ring runs:
 //   - another vCPU reads the ID register (against the same read with the device idle);
@@ -84,7 +84,13 @@ function ramMiBFor(width: number, height: number, vcpus: number): number {
 }
 
 async function vmFor(width: number, height: number, externalVcpus: number): Promise<Vm> {
-  return Vm.create({ ramMiB: ramMiBFor(width, height, externalVcpus), vcpus: 0, externalVcpus, workload: null, devices: [{ displayModes: [`${width}x${height}@60`] }] });
+  return Vm.create({
+    ramMiB: ramMiBFor(width, height, externalVcpus),
+    vcpus: 0,
+    externalVcpus,
+    workload: null,
+    devices: [{ displayModes: [`${width}x${height}@60`] }],
+  });
 }
 
 /** Each vCPU its own stretch of RAM: the ring, then the image 2 MiB up. */
@@ -127,10 +133,23 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
   const stopRounds = n(5, 3);
   const bigRounds = n(3, 2);
   const us = {
-    readIdle: [] as number[], readBusy: [] as number[], readBehind: [] as number[], resetIdle: [] as number[], resetBusy: [] as number[],
-    ringStop: [] as number[], stopIdle: [] as number[], stopBusy: [] as number[], exitIdle: [] as number[], exitBusy: [] as number[],
-    resetBig: [] as number[], stopBig: [] as number[], stopBigIdle: [] as number[],
-    engineIdle: [] as number[], engineBusy: [] as number[], engineBigIdle: [] as number[], engineBigBusy: [] as number[],
+    readIdle: [] as number[],
+    readBusy: [] as number[],
+    readBehind: [] as number[],
+    resetIdle: [] as number[],
+    resetBusy: [] as number[],
+    ringStop: [] as number[],
+    stopIdle: [] as number[],
+    stopBusy: [] as number[],
+    exitIdle: [] as number[],
+    exitBusy: [] as number[],
+    resetBig: [] as number[],
+    stopBig: [] as number[],
+    stopBigIdle: [] as number[],
+    engineIdle: [] as number[],
+    engineBusy: [] as number[],
+    engineBigIdle: [] as number[],
+    engineBigBusy: [] as number[],
   };
   const leastLeft: Record<string, number> = {};
   let commands = 0;
@@ -187,10 +206,17 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
 
   // ---- the engine's own stop, idle and busy: an engine wired as the device actor wires it
   step(`engine stop idle and busy (${stopRounds} rounds each; ${bigRounds} at ${BIG}x${BIG})`);
-  for (const [width, height, rounds, idle, busy] of [[W, H, stopRounds, us.engineIdle, us.engineBusy], [BIG, BIG, bigRounds, us.engineBigIdle, us.engineBigBusy]] as const) {
+  for (const [width, height, rounds, idle, busy] of [
+    [W, H, stopRounds, us.engineIdle, us.engineBusy],
+    [BIG, BIG, bigRounds, us.engineBigIdle, us.engineBigBusy],
+  ] as const) {
     for (let r = 0; r < rounds; r++) {
       for (const isBusy of [false, true]) {
-        const rig = new EngineRig({ modes: [{ width, height, refresh: 60 }], ramSize: Math.ceil((width * height * 4) / 2 ** 20 + 4) * 2 ** 20, poolThreads: 2 });
+        const rig = new EngineRig({
+          modes: [{ width, height, refresh: 60 }],
+          ramSize: Math.ceil((width * height * 4) / 2 ** 20 + 4) * 2 ** 20,
+          poolThreads: 2,
+        });
         try {
           const { queued, start } = await runGuest<{ queued: number; start: number }>(rig, 'busyRing', { width, height, busy: isBusy });
           if (isBusy) await new Promise((resolve) => setTimeout(resolve, (r * 7) % 23));
@@ -287,7 +313,10 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
     reset_idle: summary('RESET → carried out (STATUS answered), ring started and empty (reference)', us.resetIdle),
     reset_busy: summary(`RESET → carried out, with that ring under way (${resetRounds} rounds)`, us.resetBusy),
     ring_stop_busy: summary('RING_CONTROL=0 → carried out, with that ring under way', us.ringStop),
-    engine_stop_idle: summary('the engine’s stop (the device actor’s onStop: host released, every engine thread joined), ring started and empty (reference)', us.engineIdle),
+    engine_stop_idle: summary(
+      'the engine’s stop (the device actor’s onStop: host released, every engine thread joined), ring started and empty (reference)',
+      us.engineIdle,
+    ),
     engine_stop_busy: summary('the same with that ring under way', us.engineBusy),
     vm_stop_idle: summary('vm.stop(), the same VM with its ring started and empty (reference)', us.stopIdle),
     vm_stop_busy: summary('vm.stop() with that ring under way', us.stopBusy),
@@ -301,9 +330,14 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
   };
   const p = (name: string, key: 'p50_us' | 'p99_us') => paths[name]![key];
   const within: Record<string, boolean> = {};
-  for (const name of ['reset_busy', 'ring_stop_busy', 'reset_busy_8192', 'engine_stop_busy', 'engine_stop_busy_8192']) within[name] = paths[name]!.max_us <= BOUND_MS * 1000;
+  for (const name of ['reset_busy', 'ring_stop_busy', 'reset_busy_8192', 'engine_stop_busy', 'engine_stop_busy_8192'])
+    within[name] = paths[name]!.max_us <= BOUND_MS * 1000;
   // vm.stop() and exit tear the whole VM down: their bound is on what the busy ring adds.
-  for (const [busy, idle] of [['vm_stop_busy', 'vm_stop_idle'], ['exit_busy', 'exit_idle'], ['vm_stop_busy_8192', 'vm_stop_idle_8192']] as const) {
+  for (const [busy, idle] of [
+    ['vm_stop_busy', 'vm_stop_idle'],
+    ['exit_busy', 'exit_idle'],
+    ['vm_stop_busy_8192', 'vm_stop_idle_8192'],
+  ] as const) {
     within[busy] = paths[busy]!.max_us - paths[idle]!.p50_us <= BOUND_MS * 1000;
   }
   return {
@@ -334,7 +368,7 @@ export async function runPreemptBench(options: PreemptBenchOptions): Promise<Pre
       ratio_engine_stop_busy_vs_idle_8192_p50: 'report',
     },
     notes: [
-      'Before the fix (docs/hardening.md, finding 11) every busy path lasted the rest of the ring: 36 s on an idle 2-core box, up to 200 s loaded; a read behind the RESET got ReplyTimeoutError after 30 s.',
+      'Before the fix (docs/hardening.md, finding 14) every busy path lasted the rest of the ring: 36 s on an idle 2-core box, up to 200 s loaded; a read behind the RESET got ReplyTimeoutError after 30 s.',
       'ring left (least_left_unexecuted): the least fraction of the ring still unexecuted, over the rounds, when the control or stop took effect (from the head the engine left in the ring).',
       'within bound: RESET, ring stop and the engine’s stop by their max; vm.stop() and exit, which tear the whole VM down, by their max minus the idle reference’s p50 (what the busy ring adds).',
     ],
@@ -358,17 +392,31 @@ export function preemptTables(result: PreemptBenchResult): string {
   const paths = markdownTable(
     ['path', 'p50 ms', 'p99 ms', 'max ms', 'n', 'ring left', 'within bound', 'what'],
     Object.entries(result.paths).map(([name, s]) => [
-      name, fmtMs(s.p50_us), fmtMs(s.p99_us), fmtMs(s.max_us), String(s.iterations),
+      name,
+      fmtMs(s.p50_us),
+      fmtMs(s.p99_us),
+      fmtMs(s.max_us),
+      String(s.iterations),
       name in result.least_left_unexecuted ? `${(result.least_left_unexecuted[name]! * 100).toFixed(1)}%` : '',
-      name in result.within_bound ? (result.within_bound[name] ? `yes (≤ ${result.bound_ms} ms)` : `NO (> ${result.bound_ms} ms)`) : '', s.description,
+      name in result.within_bound ? (result.within_bound[name] ? `yes (≤ ${result.bound_ms} ms)` : `NO (> ${result.bound_ms} ms)`) : '',
+      s.description,
     ]),
   );
   const ratioNames = [
-    'ratio_read_busy_vs_idle_p50', 'ratio_read_busy_vs_idle_p99', 'ratio_read_behind_reset_vs_idle_p50',
-    'ratio_reset_busy_vs_idle_p50', 'ratio_vm_stop_busy_vs_idle_p50', 'ratio_exit_busy_vs_idle_p50', 'ratio_vm_stop_busy_vs_idle_8192_p50',
-    'ratio_engine_stop_busy_vs_idle_p50', 'ratio_engine_stop_busy_vs_idle_8192_p50',
+    'ratio_read_busy_vs_idle_p50',
+    'ratio_read_busy_vs_idle_p99',
+    'ratio_read_behind_reset_vs_idle_p50',
+    'ratio_reset_busy_vs_idle_p50',
+    'ratio_vm_stop_busy_vs_idle_p50',
+    'ratio_exit_busy_vs_idle_p50',
+    'ratio_vm_stop_busy_vs_idle_8192_p50',
+    'ratio_engine_stop_busy_vs_idle_p50',
+    'ratio_engine_stop_busy_vs_idle_8192_p50',
   ] as const;
-  const ratios = markdownTable(['ratio', 'value', 'target'], ratioNames.map((k) => [k, fmt(result[k]), result.targets[k] ?? '']));
+  const ratios = markdownTable(
+    ['ratio', 'value', 'target'],
+    ratioNames.map((k) => [k, fmt(result[k]), result.targets[k] ?? '']),
+  );
   const r = result.ring;
   return `${paths}\n\n${ratios}\n\nring: ${r.commands} commands (${r.command}), ${r.ring_bytes} bytes, ${r.width}x${r.height}\n\n${result.notes.join('\n')}`;
 }

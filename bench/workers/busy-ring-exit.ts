@@ -1,6 +1,6 @@
 // A child process for `bench preempt` and test/vmm/preempt.test.ts: a VM whose device is busy
 // with one ring of valid, expensive work (bench/workers/busy-ring.ts), then process.exit(0) while
-// the ring runs (docs/hardening.md, finding 11: the exit used to wait for the whole ring).
+// the ring runs (docs/hardening.md, finding 14: the exit used to wait for the whole ring).
 //   node dist/bench/workers/busy-ring-exit.js [WxH] [busy|idle]
 // Prints one JSON line ({ queued }) just before it exits; the parent times the exit from there.
 // `idle` starts the ring but queues nothing: the reference exit.

@@ -6,7 +6,7 @@
 // (about 23 800 of them at 1920x1080: tens of seconds of engine work), rings the doorbell once, and
 // then writes RESET or RING_CONTROL=0 while the ring is busy; the reader reads the ID register
 // meanwhile, idle, while the ring is busy, or right behind the guest's RESET (docs/hardening.md,
-// finding 11).
+// finding 14).
 //
 // Commands come from the parent through `port` (one at a time; each answered on parentPort with
 // { op, ...result } or { op, error }). The thread blocks in MMIO reads, so it waits for the next
@@ -99,7 +99,7 @@ const BLIT_WORDS = 11;
 {
   const view = cpu.memory.view(imageGpa, imageBytes, 'write');
   const px = new Uint32Array(view.buffer, view.byteOffset, imageBytes / 4);
-  for (let i = 0; i < px.length; i++) px[i] = ((0x40 + (i & 0x7f)) << 24) | (i * 2654435761) >>> 8;
+  for (let i = 0; i < px.length; i++) px[i] = ((0x40 + (i & 0x7f)) << 24) | ((i * 2654435761) >>> 8);
 }
 
 let driver: PvgDriver | null = null;
@@ -166,7 +166,7 @@ function run(cmd: BusyRingCommand): object {
       return { op: 'reads', us, mismatches } satisfies ReadsResult;
     }
     case 'readBehind': {
-      for (let seen; (seen = Atomics.load(signal, 0)) <= cmd.after; ) Atomics.wait(signal, 0, seen, 100);
+      for (let seen; (seen = Atomics.load(signal, 0)) <= cmd.after;) Atomics.wait(signal, 0, seen, 100);
       const t0 = performance.now();
       const id = reg(Reg.Id);
       return { op: 'readBehind', us: (performance.now() - t0) * 1000, id } satisfies ReadBehindResult;
@@ -178,7 +178,7 @@ function run(cmd: BusyRingCommand): object {
   }
 }
 
-for (let taken = 0; ; ) {
+for (let taken = 0; ;) {
   while (Atomics.load(commands, 0) === taken) Atomics.wait(commands, 0, taken, 100);
   taken++;
   // The parent posts the command before it bumps the word; it is on the port by now.

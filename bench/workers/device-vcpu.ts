@@ -215,7 +215,19 @@ function irqExercise(): IrqResult {
   const spin = phase(SPIN_FOREVER);
   driver.stopRing();
   cpu.bus.drainWrites();
-  return { exercise: 'irq', configRead, gfxRead, halt: halt.summary, spin: spin.summary, vector, wrongVectors, noFenceCause, timeouts, parksHalt: halt.parks, parksSpin: spin.parks };
+  return {
+    exercise: 'irq',
+    configRead,
+    gfxRead,
+    halt: halt.summary,
+    spin: spin.summary,
+    vector,
+    wrongVectors,
+    noFenceCause,
+    timeouts,
+    parksHalt: halt.parks,
+    parksSpin: spin.parks,
+  };
 }
 
 const result: DeviceVcpuResult = data.exercise === 'read' ? readExercise() : data.exercise === 'writes' ? writesExercise() : irqExercise();

@@ -13,10 +13,9 @@
 namespace pvg::fuzz {
 namespace P = engine::proto;
 
-inline constexpr std::array<uint16_t, 16> kOps = {
-    P::OpNop,  P::OpCtxCreate,   P::OpCtxDestroy, P::OpMap,        P::OpUnmap,          P::OpReadMem,     P::OpSetMode,
-    P::OpFillRect, P::OpCopyRect, P::OpBlit,     P::OpBlitSurface, P::OpPresent, P::OpCursorDefine, P::OpCursorShow,
-    P::OpCursorMove, P::OpFence};
+inline constexpr std::array<uint16_t, 16> kOps = {P::OpNop,          P::OpCtxCreate,  P::OpCtxDestroy, P::OpMap,  P::OpUnmap,       P::OpReadMem,
+                                                  P::OpSetMode,      P::OpFillRect,   P::OpCopyRect,   P::OpBlit, P::OpBlitSurface, P::OpPresent,
+                                                  P::OpCursorDefine, P::OpCursorShow, P::OpCursorMove, P::OpFence};
 
 inline uint32_t header(uint16_t op, uint32_t words) { return (words << 16) | op; }
 
@@ -57,8 +56,13 @@ inline std::vector<uint32_t> arguments(uint16_t op, Input& in) {
       for (uint32_t i = 0; i < n; ++i) a.add(v::word(in));
       break;
     }
-    case P::OpCtxCreate: a.add(v::ctx(in)); a.add64(v::size(in)); break;
-    case P::OpCtxDestroy: a.add(v::ctx(in)); break;
+    case P::OpCtxCreate:
+      a.add(v::ctx(in));
+      a.add64(v::size(in));
+      break;
+    case P::OpCtxDestroy:
+      a.add(v::ctx(in));
+      break;
     case P::OpMap: {
       a.add(v::ctx(in));
       a.add64(v::va(in));
@@ -71,9 +75,21 @@ inline std::vector<uint32_t> arguments(uint16_t op, Input& in) {
       }
       break;
     }
-    case P::OpUnmap: a.add(v::ctx(in)); a.add64(v::va(in)); a.add64(v::size(in)); break;
-    case P::OpReadMem: a.add(v::ctx(in)); a.add64(v::va(in)); a.add64(v::gpa(in)); a.add(v::length(in)); break;
-    case P::OpSetMode: a.add(v::display(in)); a.add(v::small(in, 5)); break;
+    case P::OpUnmap:
+      a.add(v::ctx(in));
+      a.add64(v::va(in));
+      a.add64(v::size(in));
+      break;
+    case P::OpReadMem:
+      a.add(v::ctx(in));
+      a.add64(v::va(in));
+      a.add64(v::gpa(in));
+      a.add(v::length(in));
+      break;
+    case P::OpSetMode:
+      a.add(v::display(in));
+      a.add(v::small(in, 5));
+      break;
     case P::OpFillRect:
       a.add(v::display(in));
       for (int i = 0; i < 4; ++i) a.add(v::coord(in));
@@ -115,9 +131,19 @@ inline std::vector<uint32_t> arguments(uint16_t op, Input& in) {
       a.add(v::coord(in));
       a.add(v::coord(in));
       break;
-    case P::OpCursorShow: a.add(v::display(in)); a.add(v::flags(in)); break;
-    case P::OpCursorMove: a.add(v::display(in)); a.add(v::word(in)); a.add(v::word(in)); break;
-    case P::OpFence: a.add(v::word(in)); a.add(v::flags(in)); break;
+    case P::OpCursorShow:
+      a.add(v::display(in));
+      a.add(v::flags(in));
+      break;
+    case P::OpCursorMove:
+      a.add(v::display(in));
+      a.add(v::word(in));
+      a.add(v::word(in));
+      break;
+    case P::OpFence:
+      a.add(v::word(in));
+      a.add(v::flags(in));
+      break;
     default: {  // an opcode that does not exist: a few words of anything
       const uint32_t n = in.u8() % 16;
       for (uint32_t i = 0; i < n; ++i) a.add(in.u32());
@@ -134,12 +160,23 @@ inline std::vector<uint32_t> command(uint16_t op, Input& in) {
   const uint8_t m = in.u8();
   uint32_t words = static_cast<uint32_t>(args.size()) + 1;
   switch (m % 16) {
-    case 0: words = static_cast<uint32_t>(static_cast<int32_t>(words) + static_cast<int8_t>(in.u8())) & 0xFFFF; break;
-    case 1: words = 0; break;
-    case 2: words = P::kMaxCommandWords + 1 + in.u8(); break;
-    case 3: if (!args.empty()) args.pop_back(), words--; break;
-    case 4: args.push_back(in.u32()), words++; break;
-    default: break;
+    case 0:
+      words = static_cast<uint32_t>(static_cast<int32_t>(words) + static_cast<int8_t>(in.u8())) & 0xFFFF;
+      break;
+    case 1:
+      words = 0;
+      break;
+    case 2:
+      words = P::kMaxCommandWords + 1 + in.u8();
+      break;
+    case 3:
+      if (!args.empty()) args.pop_back(), words--;
+      break;
+    case 4:
+      args.push_back(in.u32()), words++;
+      break;
+    default:
+      break;
   }
   std::vector<uint32_t> out{header(op, words)};
   out.insert(out.end(), args.begin(), args.end());

@@ -55,8 +55,7 @@ class FakeHost final : public engine::HostCallbacks {
  public:
   static constexpr uint32_t kBarrierGeneration = 0xFFFFFFFFu;  // an encode no display can serve
 
-  FakeHost(const GuestMemoryView& guest, HostOptions options, SurfacePoolView pool)
-      : guest_(guest), options_(options), pool_(pool) {}
+  FakeHost(const GuestMemoryView& guest, HostOptions options, SurfacePoolView pool) : guest_(guest), options_(options), pool_(pool) {}
 
   engine::CreatedTask createTask(uint64_t vmSize) override {
     std::lock_guard lock(mutex_);
@@ -155,8 +154,7 @@ class FakeHost final : public engine::HostCallbacks {
   void cursorGlyph(uint32_t display, std::span<const uint32_t> argb, uint32_t width, uint32_t height, uint32_t hotX, uint32_t hotY) override {
     std::lock_guard lock(mutex_);
     onDisplayQueue(display, "cursorGlyph");
-    FUZZ_CHECK(width >= 1 && width <= 256 && height >= 1 && height <= 256 && hotX < width && hotY < height &&
-                   argb.size() == size_t{width} * height,
+    FUZZ_CHECK(width >= 1 && width <= 256 && height >= 1 && height <= 256 && hotX < width && hotY < height && argb.size() == size_t{width} * height,
                "cursorGlyph %ux%u hot %u,%u with %zu pixels", width, height, hotX, hotY, argb.size());
   }
   void cursorShow(uint32_t display, bool) override {
@@ -191,8 +189,8 @@ class FakeHost final : public engine::HostCallbacks {
 
   HostStatus iosfcMapMemory(uint32_t surface, uint64_t gpa, uint64_t length, bool readOnly) override {
     std::lock_guard lock(mutex_);
-    FUZZ_CHECK(surface < engine::proto::kIosfcSurfaces && (surfacesMapped_ & (1u << surface)) == 0,
-               "iosfcMapMemory(%u): no such surface, or already mapped", surface);
+    FUZZ_CHECK(surface < engine::proto::kIosfcSurfaces && (surfacesMapped_ & (1u << surface)) == 0, "iosfcMapMemory(%u): no such surface, or already mapped",
+               surface);
     FUZZ_CHECK(length != 0, "iosfcMapMemory of 0 bytes");
     if (refuse()) return HostStatus::Refused;
     if (!options_.permissive && !guest_.translate(gpa, length, readOnly ? GuestAccess::Read : GuestAccess::Write)) return HostStatus::Refused;
@@ -202,15 +200,12 @@ class FakeHost final : public engine::HostCallbacks {
 
   HostStatus iosfcUnmapMemory(uint32_t surface) override {
     std::lock_guard lock(mutex_);
-    FUZZ_CHECK(surface < engine::proto::kIosfcSurfaces && (surfacesMapped_ & (1u << surface)) != 0,
-               "iosfcUnmapMemory(%u): not mapped", surface);
+    FUZZ_CHECK(surface < engine::proto::kIosfcSurfaces && (surfacesMapped_ & (1u << surface)) != 0, "iosfcUnmapMemory(%u): not mapped", surface);
     surfacesMapped_ &= ~(1u << surface);
     return HostStatus::Ok;
   }
 
-  void iosfcRaiseInterrupt(uint32_t vector) override {
-    FUZZ_CHECK(vector == 0, "iosfcRaiseInterrupt(%u)", vector);
-  }
+  void iosfcRaiseInterrupt(uint32_t vector) override { FUZZ_CHECK(vector == 0, "iosfcRaiseInterrupt(%u)", vector); }
 
   // The harness's side.
   void askedEncode(uint32_t display) {
@@ -288,8 +283,8 @@ class FakeHost final : public engine::HostCallbacks {
     FUZZ_CHECK(display == 0 && surface < pool_.count, "encode ok into display %u surface %u", display, surface);
     const auto* h = reinterpret_cast<const uint32_t*>(pool_.base + pool_.surfaceBytes * surface);
     const uint32_t w = h[surface::kWidthWord], ht = h[surface::kHeightWord];
-    FUZZ_CHECK(h[surface::kGenerationWord] == generation && h[surface::kFrameSeqWord] == frameSeq &&
-                   h[surface::kDamageCountWord] == damageCount && h[surface::kStrideWord] == w * 4,
+    FUZZ_CHECK(h[surface::kGenerationWord] == generation && h[surface::kFrameSeqWord] == frameSeq && h[surface::kDamageCountWord] == damageCount &&
+                   h[surface::kStrideWord] == w * 4,
                "surface header disagrees with encodeDone");
     FUZZ_CHECK(surface::kHeaderBytes + uint64_t{w} * ht * 4 <= pool_.surfaceBytes, "encoded %ux%u into a smaller surface", w, ht);
     FUZZ_CHECK(damageCount <= surface::kMaxDamage, "%u damage rectangles", damageCount);

@@ -17,13 +17,26 @@ class GfxModel {
   // A 4-byte, aligned, in-window write the engine took.
   void write(uint32_t offset, uint32_t value) {
     switch (offset) {
-      case P::RegRingGpaLo: gpaLo_ = value; break;
-      case P::RegRingGpaHi: gpaHi_ = value; break;
-      case P::RegRingSize: ringSize_ = value; break;
-      case P::RegIrqMask: irqMask_ = value & 7; break;
-      case P::RegDisplaySelect: display_ = value; break;
-      case P::RegModeSelect: mode_ = value; break;
-      default: break;
+      case P::RegRingGpaLo:
+        gpaLo_ = value;
+        break;
+      case P::RegRingGpaHi:
+        gpaHi_ = value;
+        break;
+      case P::RegRingSize:
+        ringSize_ = value;
+        break;
+      case P::RegIrqMask:
+        irqMask_ = value & 7;
+        break;
+      case P::RegDisplaySelect:
+        display_ = value;
+        break;
+      case P::RegModeSelect:
+        mode_ = value;
+        break;
+      default:
+        break;
     }
   }
   // RESET clears the interrupt mask; the ring registers and the selections stay.
@@ -49,24 +62,45 @@ class GfxModel {
   // The value a 4-byte read must return, or nothing for the registers that move on their own.
   std::optional<uint32_t> expected(uint32_t offset) const {
     switch (offset) {
-      case P::RegId: return P::kId;
-      case P::RegVersion: return P::kVersion;
-      case P::RegFeatures: return 0x1F;
-      case P::RegRingGpaLo: return gpaLo_;
-      case P::RegRingGpaHi: return gpaHi_;
-      case P::RegRingSize: return ringSize_;
-      case P::RegIrqMask: return irqMask_;
-      case P::RegDisplayCount: return kDisplays;
-      case P::RegDisplaySelect: return display_;
-      case P::RegModeSelect: return mode_;
-      case P::RegModeCount: return modeCount();
-      case P::RegModeWidth: return mode_ < modeCount() ? mode().width : 0;
-      case P::RegModeHeight: return mode_ < modeCount() ? mode().height : 0;
-      case P::RegModeRefresh: return mode_ < modeCount() ? 60 : 0;
-      case P::RegStatus: case P::RegErrorCode: case P::RegErrorCount: case P::RegIrqStatus: case P::RegRingControl:
-      case P::RegRingHead: case P::RegCurrentMode: case P::RegFenceCompleted:
+      case P::RegId:
+        return P::kId;
+      case P::RegVersion:
+        return P::kVersion;
+      case P::RegFeatures:
+        return 0x1F;
+      case P::RegRingGpaLo:
+        return gpaLo_;
+      case P::RegRingGpaHi:
+        return gpaHi_;
+      case P::RegRingSize:
+        return ringSize_;
+      case P::RegIrqMask:
+        return irqMask_;
+      case P::RegDisplayCount:
+        return kDisplays;
+      case P::RegDisplaySelect:
+        return display_;
+      case P::RegModeSelect:
+        return mode_;
+      case P::RegModeCount:
+        return modeCount();
+      case P::RegModeWidth:
+        return mode_ < modeCount() ? mode().width : 0;
+      case P::RegModeHeight:
+        return mode_ < modeCount() ? mode().height : 0;
+      case P::RegModeRefresh:
+        return mode_ < modeCount() ? 60 : 0;
+      case P::RegStatus:
+      case P::RegErrorCode:
+      case P::RegErrorCount:
+      case P::RegIrqStatus:
+      case P::RegRingControl:
+      case P::RegRingHead:
+      case P::RegCurrentMode:
+      case P::RegFenceCompleted:
         return std::nullopt;
-      default: return 0;  // write-only registers and offsets that are none read as zero
+      default:
+        return 0;  // write-only registers and offsets that are none read as zero
     }
   }
   void checkRead(uint32_t offset, uint32_t got) const {

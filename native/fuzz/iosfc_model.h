@@ -30,21 +30,43 @@ class IosfcModel {
   void write(uint32_t offset, uint32_t value, uint32_t hostMapped) {
     Surface& s = surfaces_[select_];
     switch (offset) {
-      case P::IosfcErrorAck: errorCode_ = 0; return;
-      case P::IosfcSurface:
-        if (value < P::kIosfcSurfaces) select_ = value;
-        else fail(P::Error::BadSurface);
+      case P::IosfcErrorAck:
+        errorCode_ = 0;
         return;
-      case P::IosfcGpaLo: if (!s.mapped) s.gpa = (s.gpa & ~0xFFFFFFFFull) | value; return;
-      case P::IosfcGpaHi: if (!s.mapped) s.gpa = (s.gpa & 0xFFFFFFFFull) | (uint64_t{value} << 32); return;
-      case P::IosfcWidth: if (!s.mapped) s.width = value; return;
-      case P::IosfcHeight: if (!s.mapped) s.height = value; return;
-      case P::IosfcStride: if (!s.mapped) s.stride = value; return;
-      case P::IosfcFlags: if (!s.mapped) s.flags = value & 1; return;
-      case P::IosfcIrqAck: irqStatus_ &= ~value; return;
-      case P::IosfcIrqMask: irqMask_ = value & 1; return;
-      case P::IosfcCommand: return command(value, (hostMapped >> select_) & 1);
-      default: return;  // read-only or no register: ignored
+      case P::IosfcSurface:
+        if (value < P::kIosfcSurfaces)
+          select_ = value;
+        else
+          fail(P::Error::BadSurface);
+        return;
+      case P::IosfcGpaLo:
+        if (!s.mapped) s.gpa = (s.gpa & ~0xFFFFFFFFull) | value;
+        return;
+      case P::IosfcGpaHi:
+        if (!s.mapped) s.gpa = (s.gpa & 0xFFFFFFFFull) | (uint64_t{value} << 32);
+        return;
+      case P::IosfcWidth:
+        if (!s.mapped) s.width = value;
+        return;
+      case P::IosfcHeight:
+        if (!s.mapped) s.height = value;
+        return;
+      case P::IosfcStride:
+        if (!s.mapped) s.stride = value;
+        return;
+      case P::IosfcFlags:
+        if (!s.mapped) s.flags = value & 1;
+        return;
+      case P::IosfcIrqAck:
+        irqStatus_ &= ~value;
+        return;
+      case P::IosfcIrqMask:
+        irqMask_ = value & 1;
+        return;
+      case P::IosfcCommand:
+        return command(value, (hostMapped >> select_) & 1);
+      default:
+        return;  // read-only or no register: ignored
     }
   }
 
@@ -52,20 +74,34 @@ class IosfcModel {
   uint32_t expected(uint32_t offset) const {
     const Surface& s = surfaces_[select_];
     switch (offset) {
-      case P::IosfcId: return P::kIosfcId;
-      case P::IosfcStatus: return P::StatusReady | (errorCode_ != 0 ? uint32_t{P::StatusError} : 0u);
-      case P::IosfcErrorCode: return errorCode_;
-      case P::IosfcSurface: return select_;
-      case P::IosfcGpaLo: return static_cast<uint32_t>(s.gpa);
-      case P::IosfcGpaHi: return static_cast<uint32_t>(s.gpa >> 32);
-      case P::IosfcWidth: return s.width;
-      case P::IosfcHeight: return s.height;
-      case P::IosfcStride: return s.stride;
-      case P::IosfcFlags: return s.flags;
-      case P::IosfcMapped: return mappedBits();
-      case P::IosfcIrqStatus: return irqStatus_;
-      case P::IosfcIrqMask: return irqMask_;
-      default: return 0;
+      case P::IosfcId:
+        return P::kIosfcId;
+      case P::IosfcStatus:
+        return P::StatusReady | (errorCode_ != 0 ? uint32_t{P::StatusError} : 0u);
+      case P::IosfcErrorCode:
+        return errorCode_;
+      case P::IosfcSurface:
+        return select_;
+      case P::IosfcGpaLo:
+        return static_cast<uint32_t>(s.gpa);
+      case P::IosfcGpaHi:
+        return static_cast<uint32_t>(s.gpa >> 32);
+      case P::IosfcWidth:
+        return s.width;
+      case P::IosfcHeight:
+        return s.height;
+      case P::IosfcStride:
+        return s.stride;
+      case P::IosfcFlags:
+        return s.flags;
+      case P::IosfcMapped:
+        return mappedBits();
+      case P::IosfcIrqStatus:
+        return irqStatus_;
+      case P::IosfcIrqMask:
+        return irqMask_;
+      default:
+        return 0;
     }
   }
   void checkRead(uint32_t offset, uint32_t got) const {
@@ -90,9 +126,8 @@ class IosfcModel {
     Surface& s = surfaces_[select_];
     if (value == 1) {
       const uint64_t length = uint64_t{s.stride} * s.height;
-      const bool ok = !s.mapped && s.width > 0 && s.height > 0 && s.width <= P::kIosfcMaxDimension &&
-                      s.height <= P::kIosfcMaxDimension && s.stride >= 4ull * s.width &&
-                      guest_.translate(s.gpa, length, GuestAccess::Read).ok();
+      const bool ok = !s.mapped && s.width > 0 && s.height > 0 && s.width <= P::kIosfcMaxDimension && s.height <= P::kIosfcMaxDimension &&
+                      s.stride >= 4ull * s.width && guest_.translate(s.gpa, length, GuestAccess::Read).ok();
       if (!ok) return fail(P::Error::BadSurface);
       if (!hostMapped) return fail(P::Error::HostRefused);
       s.mapped = true;

@@ -25,7 +25,8 @@ class MmioPort final : public engine::MmioCompleter {
  public:
   void readDone(const engine::MmioTicket& t, uint64_t value) override {
     std::lock_guard lock(mutex_);
-    FUZZ_CHECK(t.vcpu == 0 && t.slot == 0 && t.requestId == waitingFor_ && !answered_, "read completion for vcpu %u slot %u id %u", t.vcpu, t.slot, t.requestId);
+    FUZZ_CHECK(t.vcpu == 0 && t.slot == 0 && t.requestId == waitingFor_ && !answered_, "read completion for vcpu %u slot %u id %u", t.vcpu, t.slot,
+               t.requestId);
     value_ = value;
     answered_ = true;
     done_.notify_all();

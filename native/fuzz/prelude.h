@@ -24,11 +24,9 @@ inline void prelude(Rig& rig, GuestRing& ring) {
   auto lo = [](uint64_t v) { return static_cast<uint32_t>(v); };
   auto hi = [](uint64_t v) { return static_cast<uint32_t>(v >> 32); };
   const uint32_t commands[] = {
-      (4u << 16) | P::OpCtxCreate, 1, lo(kMiB), hi(kMiB),
-      (10u << 16) | P::OpMap, 1, 0, 0, 0, 1, lo(kDataGpa), hi(kDataGpa), 64 * 1024, 0,
-      (4u << 16) | P::OpCtxCreate, 2, 256 * 1024, 0,
-      (10u << 16) | P::OpMap, 2, 0, 0, 1, 1, lo(kRomBase), hi(kRomBase), lo(kRomBytes), 0,
-      (3u << 16) | P::OpSetMode, 0, 0,
+      (4u << 16) | P::OpCtxCreate, 1, lo(kMiB),   hi(kMiB), (10u << 16) | P::OpMap, 1, 0, 0, 0, 1, lo(kDataGpa), hi(kDataGpa), 64 * 1024,     0,
+      (4u << 16) | P::OpCtxCreate, 2, 256 * 1024, 0,        (10u << 16) | P::OpMap, 2, 0, 0, 1, 1, lo(kRomBase), hi(kRomBase), lo(kRomBytes), 0,
+      (3u << 16) | P::OpSetMode,   0, 0,
   };
   ring.put(commands);
   ring.ring();

@@ -67,8 +67,7 @@ class Rig {
     FUZZ_CHECK(machine_.romIntact(), "the engine wrote into the read-only region");
     // A joined thread leaves /proc/self/task at once; allow a moment anyway before calling it a leak.
     for (int i = 0; i < 100 && engineThreads() > threadsBefore_; ++i) std::this_thread::sleep_for(1ms);
-    FUZZ_CHECK(engineThreads() <= threadsBefore_, "%zu engine threads after the engine stopped, %zu before", engineThreads(),
-               threadsBefore_);
+    FUZZ_CHECK(engineThreads() <= threadsBefore_, "%zu engine threads after the engine stopped, %zu before", engineThreads(), threadsBefore_);
   }
   Rig(const Rig&) = delete;
   Rig& operator=(const Rig&) = delete;
@@ -142,9 +141,10 @@ class Rig {
   // What the run did, for reading what an input (a seed, a crash) exercises.
   void describe() {
     const engine::EngineStats s = engine_->stats();
-    std::fprintf(stderr, "run: %llu reads, %llu writes, %llu commands, %llu presents, %llu fences, %llu encodes, %llu bad accesses, %llu host refusals; errors by code:",
-                 ull(s.mmioReads), ull(s.mmioWrites), ull(s.commands), ull(s.presents), ull(s.fences), ull(s.encodes),
-                 ull(s.badRegisterAccesses), ull(host_.refusals()));
+    std::fprintf(
+        stderr, "run: %llu reads, %llu writes, %llu commands, %llu presents, %llu fences, %llu encodes, %llu bad accesses, %llu host refusals; errors by code:",
+        ull(s.mmioReads), ull(s.mmioWrites), ull(s.commands), ull(s.presents), ull(s.fences), ull(s.encodes), ull(s.badRegisterAccesses),
+        ull(host_.refusals()));
     for (uint32_t k = 1; k < P::kErrorKinds; ++k) {
       if (s.errors[k] != 0) std::fprintf(stderr, " %u×%llu", k, ull(s.errors[k]));
     }

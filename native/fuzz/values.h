@@ -47,12 +47,20 @@ inline uint64_t va(Input& in) {
   const uint8_t s = in.u8();
   if (raw(s)) return in.u64();
   switch (s % 8) {
-    case 0: case 1: case 2: return uint64_t{in.u8()} * 4096;
-    case 3: return 0;
-    case 4: return uint64_t{in.u8()} * 4 + 1;        // unaligned
-    case 5: return kMaxContextBytes - 4096;           // the last page of the largest window
-    case 6: return ~0ull - 4095;                      // wraps
-    default: return uint64_t{1} << (32 + s % 31);     // far outside
+    case 0:
+    case 1:
+    case 2:
+      return uint64_t{in.u8()} * 4096;
+    case 3:
+      return 0;
+    case 4:
+      return uint64_t{in.u8()} * 4 + 1;  // unaligned
+    case 5:
+      return kMaxContextBytes - 4096;  // the last page of the largest window
+    case 6:
+      return ~0ull - 4095;  // wraps
+    default:
+      return uint64_t{1} << (32 + s % 31);  // far outside
   }
 }
 
@@ -62,17 +70,29 @@ inline uint64_t gpa(Input& in) {
   const uint8_t s = in.u8();
   if (raw(s)) return in.u64();
   switch (s % 12) {
-    case 0: case 1: return kArenaGpa + uint64_t{in.u8()} * 4096;
-    case 2: return kDataGpa;
-    case 3: return kSurfaceGpa;
-    case 4: return kBytesGpa;
-    case 5: return kRomBase + uint64_t{in.u8()} % 16 * 4096;
-    case 6: return kHoleGpa;
-    case 7: return kRamBase + kRamBytes - 4096;
-    case 8: return kRingGpa;
-    case 9: return kArenaGpa + uint64_t{in.u8()} * 4 + 2;  // unaligned
-    case 10: return ~0ull - 4095;                     // wraps
-    default: return uint64_t{s} << 40;                // nowhere
+    case 0:
+    case 1:
+      return kArenaGpa + uint64_t{in.u8()} * 4096;
+    case 2:
+      return kDataGpa;
+    case 3:
+      return kSurfaceGpa;
+    case 4:
+      return kBytesGpa;
+    case 5:
+      return kRomBase + uint64_t{in.u8()} % 16 * 4096;
+    case 6:
+      return kHoleGpa;
+    case 7:
+      return kRamBase + kRamBytes - 4096;
+    case 8:
+      return kRingGpa;
+    case 9:
+      return kArenaGpa + uint64_t{in.u8()} * 4 + 2;  // unaligned
+    case 10:
+      return ~0ull - 4095;  // wraps
+    default:
+      return uint64_t{s} << 40;  // nowhere
   }
 }
 
@@ -81,12 +101,20 @@ inline uint64_t size(Input& in) {
   const uint8_t s = in.u8();
   if (raw(s)) return in.u64();
   switch (s % 8) {
-    case 0: case 1: case 2: return 4096ull << (in.u8() % 11);  // 4 KiB … 4 MiB
-    case 3: return 4096;
-    case 4: return 0;
-    case 5: return 4097;
-    case 6: return kMaxContextBytes + 4096;
-    default: return ~0ull - 4095;
+    case 0:
+    case 1:
+    case 2:
+      return 4096ull << (in.u8() % 11);  // 4 KiB … 4 MiB
+    case 3:
+      return 4096;
+    case 4:
+      return 0;
+    case 5:
+      return 4097;
+    case 6:
+      return kMaxContextBytes + 4096;
+    default:
+      return ~0ull - 4095;
   }
 }
 

@@ -15,23 +15,17 @@
 // it counts RING_HEAD reads instead (each one a VM exit: ~10 s at 5 us per exit).
 #define IDLE_POLLS 2000000u
 
-static const char *const error_names[PVG_ERROR_KINDS] = {
-    "none",        "bad-register", "bad-ring-setup", "bad-command", "bad-context", "bad-mapping",  "bad-unmap",
-    "access-fault", "bad-display", "bad-rect",       "bad-cursor",  "bad-surface", "host-refused",
+static const char* const error_names[PVG_ERROR_KINDS] = {
+    "none",         "bad-register", "bad-ring-setup", "bad-command", "bad-context", "bad-mapping",  "bad-unmap",
+    "access-fault", "bad-display",  "bad-rect",       "bad-cursor",  "bad-surface", "host-refused",
 };
 
-const char *drv_error_name(uint32_t code) {
-  return code < PVG_ERROR_KINDS ? error_names[code] : "error-?";
-}
+const char* drv_error_name(uint32_t code) { return code < PVG_ERROR_KINDS ? error_names[code] : "error-?"; }
 
-static inline uint32_t lo(uint64_t v) {
-  return (uint32_t)v;
-}
-static inline uint32_t hi(uint64_t v) {
-  return (uint32_t)(v >> 32);
-}
+static inline uint32_t lo(uint64_t v) { return (uint32_t)v; }
+static inline uint32_t hi(uint64_t v) { return (uint32_t)(v >> 32); }
 
-__attribute__((noreturn)) static void driver_fail(const char *what, const char *detail) {
+__attribute__((noreturn)) static void driver_fail(const char* what, const char* detail) {
   struct msg m;
   msg_init(&m);
   msg_str(&m, what);
@@ -39,19 +33,13 @@ __attribute__((noreturn)) static void driver_fail(const char *what, const char *
   fail_msg(boot_block(), PVG_FAIL_DRIVER, &m);
 }
 
-void drv_init(struct driver *d, uint64_t gfx, struct pages *pages, uint64_t iosfc) {
-  *d = (struct driver){.gfx = gfx, .iosfc = iosfc, .pages = pages};
-}
+void drv_init(struct driver* d, uint64_t gfx, struct pages* pages, uint64_t iosfc) { *d = (struct driver){.gfx = gfx, .iosfc = iosfc, .pages = pages}; }
 
-uint32_t drv_reg(struct driver *d, uint32_t offset) {
-  return mmio_read32(d->gfx + offset);
-}
+uint32_t drv_reg(struct driver* d, uint32_t offset) { return mmio_read32(d->gfx + offset); }
 
-void drv_set_reg(struct driver *d, uint32_t offset, uint32_t value) {
-  mmio_write32(d->gfx + offset, value);
-}
+void drv_set_reg(struct driver* d, uint32_t offset, uint32_t value) { mmio_write32(d->gfx + offset, value); }
 
-void drv_probe(struct driver *d, uint32_t want_mode, struct probe_info *out) {
+void drv_probe(struct driver* d, uint32_t want_mode, struct probe_info* out) {
   uint32_t id = drv_reg(d, PVG_REG_ID);
   if (id != PVG_ID) {
     struct msg m;
@@ -71,7 +59,7 @@ void drv_probe(struct driver *d, uint32_t want_mode, struct probe_info *out) {
     uint32_t n = drv_reg(d, PVG_REG_MODE_COUNT);
     if (disp == 0) {
       out->mode_count = n;
-      chosen = n == 0 ? 0 : (want_mode < n - 1 ? want_mode : n - 1); // Math.min(mode, length - 1)
+      chosen = n == 0 ? 0 : (want_mode < n - 1 ? want_mode : n - 1);  // Math.min(mode, length - 1)
     }
     for (uint32_t mode = 0; mode < n; mode++) {
       drv_set_reg(d, PVG_REG_MODE_SELECT, mode);
@@ -89,20 +77,20 @@ void drv_probe(struct driver *d, uint32_t want_mode, struct probe_info *out) {
   if (count == 0 || out->mode_count == 0) driver_fail("the device has no display", "");
 }
 
-void drv_reset(struct driver *d) {
+void drv_reset(struct driver* d) {
   drv_set_reg(d, PVG_REG_RESET, PVG_RESET_MAGIC);
   d->running = false;
 }
 
 /** driver.ts errors(): the same three reads, in the same order; returns ERROR_CODE. */
-static uint32_t read_errors(struct driver *d) {
+static uint32_t read_errors(struct driver* d) {
   uint32_t code = drv_reg(d, PVG_REG_ERROR_CODE);
   (void)drv_reg(d, PVG_REG_STATUS);
   (void)drv_reg(d, PVG_REG_ERROR_COUNT);
   return code;
 }
 
-void drv_start_ring(struct driver *d, uint32_t bytes) {
+void drv_start_ring(struct driver* d, uint32_t bytes) {
   d->ring_gpa = pages_allocate(d->pages, bytes);
   for (uint32_t at = 0; at < bytes; at += 4) ram_write32(d->ring_gpa + at, 0);
   d->running = true;
@@ -118,19 +106,17 @@ void drv_start_ring(struct driver *d, uint32_t bytes) {
   }
 }
 
-void drv_ack_errors(struct driver *d) {
-  drv_set_reg(d, PVG_REG_ERROR_ACK, 1);
-}
+void drv_ack_errors(struct driver* d) { drv_set_reg(d, PVG_REG_ERROR_ACK, 1); }
 
 // ------------------------------------------------------------------ the ring
 
 /** Free payload bytes, as driver.ts computes it (in JS numbers: no unsigned wrap). */
-static int64_t ring_free(const struct driver *d) {
+static int64_t ring_free(const struct driver* d) {
   int64_t p = d->payload;
   return p - 4 - (((int64_t)d->tail - (int64_t)d->head + p) % p);
 }
 
-static void wait_for_space(struct driver *d, uint32_t bytes) {
+static void wait_for_space(struct driver* d, uint32_t bytes) {
   if (ring_free(d) >= bytes) return;
   drv_flush(d);
   for (uint32_t spins = 0; ring_free(d) < bytes; spins++) {
@@ -140,8 +126,7 @@ static void wait_for_space(struct driver *d, uint32_t bytes) {
 }
 
 /** submitRaw over up to three pieces of one command (header, fixed words, a variable tail). */
-static void submit(struct driver *d, const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb, const uint32_t *c,
-                   uint32_t nc) {
+static void submit(struct driver* d, const uint32_t* a, uint32_t na, const uint32_t* b, uint32_t nb, const uint32_t* c, uint32_t nc) {
   if (!d->running) driver_fail("the ring is not running", "");
   uint64_t words = (uint64_t)na + nb + nc;
   uint64_t bytes = words * 4;
@@ -154,7 +139,7 @@ static void submit(struct driver *d, const uint32_t *a, uint32_t na, const uint3
     fail_msg(boot_block(), PVG_FAIL_DRIVER, &m);
   }
   wait_for_space(d, (uint32_t)bytes);
-  const uint32_t *pieces[3] = {a, b, c};
+  const uint32_t* pieces[3] = {a, b, c};
   const uint32_t counts[3] = {na, nb, nc};
   uint32_t at = d->tail;
   for (int p = 0; p < 3; p++) {
@@ -168,20 +153,16 @@ static void submit(struct driver *d, const uint32_t *a, uint32_t na, const uint3
   d->dirty = true;
 }
 
-void drv_submit_raw(struct driver *d, const uint32_t *words, uint32_t count) {
-  submit(d, words, count, NULL, 0, NULL, 0);
-}
+void drv_submit_raw(struct driver* d, const uint32_t* words, uint32_t count) { submit(d, words, count, NULL, 0, NULL, 0); }
 
-static void command2(struct driver *d, uint32_t op, const uint32_t *args, uint32_t n, const uint32_t *more, uint32_t nmore) {
+static void command2(struct driver* d, uint32_t op, const uint32_t* args, uint32_t n, const uint32_t* more, uint32_t nmore) {
   uint64_t total = (uint64_t)n + nmore + 1;
   if (total > PVG_MAX_COMMAND_WORDS) driver_fail("command too long", "");
   uint32_t header = PVG_COMMAND_HEADER(op, total);
   submit(d, &header, 1, args, n, more, nmore);
 }
 
-static void command(struct driver *d, uint32_t op, const uint32_t *args, uint32_t n) {
-  command2(d, op, args, n, NULL, 0);
-}
+static void command(struct driver* d, uint32_t op, const uint32_t* args, uint32_t n) { command2(d, op, args, n, NULL, 0); }
 
 #define COMMAND(d, op, ...)                                                \
   do {                                                                     \
@@ -189,13 +170,13 @@ static void command(struct driver *d, uint32_t op, const uint32_t *args, uint32_
     command((d), (op), args_, (uint32_t)(sizeof args_ / sizeof args_[0])); \
   } while (0)
 
-void drv_flush(struct driver *d) {
+void drv_flush(struct driver* d) {
   if (!d->dirty) return;
   d->dirty = false;
   drv_set_reg(d, PVG_REG_DOORBELL, d->tail);
 }
 
-void drv_wait_idle(struct driver *d) {
+void drv_wait_idle(struct driver* d) {
   drv_flush(d);
   uint32_t polls = 0;
   while ((d->head = drv_reg(d, PVG_REG_RING_HEAD)) != d->tail) {
@@ -205,54 +186,41 @@ void drv_wait_idle(struct driver *d) {
 
 // ------------------------------------------------------------------ commands
 
-void drv_ctx_create(struct driver *d, uint32_t ctx, uint64_t bytes) {
-  COMMAND(d, PVG_OP_CTX_CREATE, ctx, lo(bytes), hi(bytes));
-}
+void drv_ctx_create(struct driver* d, uint32_t ctx, uint64_t bytes) { COMMAND(d, PVG_OP_CTX_CREATE, ctx, lo(bytes), hi(bytes)); }
 
-void drv_map1(struct driver *d, uint32_t ctx, uint64_t va, uint64_t gpa, uint64_t length, bool read_only) {
+void drv_map1(struct driver* d, uint32_t ctx, uint64_t va, uint64_t gpa, uint64_t length, bool read_only) {
   COMMAND(d, PVG_OP_MAP, ctx, lo(va), hi(va), read_only ? 1u : 0u, 1u, lo(gpa), hi(gpa), lo(length), hi(length));
 }
 
-void drv_unmap(struct driver *d, uint32_t ctx, uint64_t va, uint64_t length) {
-  COMMAND(d, PVG_OP_UNMAP, ctx, lo(va), hi(va), lo(length), hi(length));
-}
+void drv_unmap(struct driver* d, uint32_t ctx, uint64_t va, uint64_t length) { COMMAND(d, PVG_OP_UNMAP, ctx, lo(va), hi(va), lo(length), hi(length)); }
 
-void drv_read_mem(struct driver *d, uint32_t ctx, uint64_t va, uint64_t gpa, uint32_t length) {
+void drv_read_mem(struct driver* d, uint32_t ctx, uint64_t va, uint64_t gpa, uint32_t length) {
   COMMAND(d, PVG_OP_READ_MEM, ctx, lo(va), hi(va), lo(gpa), hi(gpa), length);
 }
 
-void drv_set_mode(struct driver *d, uint32_t display, uint32_t mode) {
-  COMMAND(d, PVG_OP_SET_MODE, display, mode);
-}
+void drv_set_mode(struct driver* d, uint32_t display, uint32_t mode) { COMMAND(d, PVG_OP_SET_MODE, display, mode); }
 
-void drv_fill(struct driver *d, uint32_t display, uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t argb) {
+void drv_fill(struct driver* d, uint32_t display, uint32_t x, uint32_t y, uint32_t w, uint32_t h, uint32_t argb) {
   COMMAND(d, PVG_OP_FILL_RECT, display, x, y, w, h, argb);
 }
 
-void drv_blit(struct driver *d, uint32_t display, uint32_t ctx, uint64_t va, uint32_t stride, uint32_t dx, uint32_t dy,
-              uint32_t w, uint32_t h, bool alpha) {
+void drv_blit(struct driver* d, uint32_t display, uint32_t ctx, uint64_t va, uint32_t stride, uint32_t dx, uint32_t dy, uint32_t w, uint32_t h, bool alpha) {
   COMMAND(d, PVG_OP_BLIT, display, ctx, lo(va), hi(va), stride, dx, dy, w, h, alpha ? 1u : 0u);
 }
 
-void drv_present(struct driver *d, uint32_t display, const struct rect *rects, uint32_t count) {
+void drv_present(struct driver* d, uint32_t display, const struct rect* rects, uint32_t count) {
   _Static_assert(sizeof(struct rect) == 16, "a rect is 4 words: x, y, w, h");
   const uint32_t args[] = {display, count};
-  command2(d, PVG_OP_PRESENT, args, 2, (const uint32_t *)rects, count * 4);
+  command2(d, PVG_OP_PRESENT, args, 2, (const uint32_t*)rects, count * 4);
 }
 
-void drv_cursor_define(struct driver *d, uint32_t display, uint32_t ctx, uint64_t va, uint32_t w, uint32_t h, uint32_t bpp,
-                       uint32_t stride, uint32_t hot_x, uint32_t hot_y) {
+void drv_cursor_define(struct driver* d, uint32_t display, uint32_t ctx, uint64_t va, uint32_t w, uint32_t h, uint32_t bpp, uint32_t stride, uint32_t hot_x,
+                       uint32_t hot_y) {
   COMMAND(d, PVG_OP_CURSOR_DEFINE, display, ctx, lo(va), hi(va), w, h, bpp, stride, hot_x, hot_y);
 }
 
-void drv_cursor_show(struct driver *d, uint32_t display, bool show) {
-  COMMAND(d, PVG_OP_CURSOR_SHOW, display, show ? 1u : 0u);
-}
+void drv_cursor_show(struct driver* d, uint32_t display, bool show) { COMMAND(d, PVG_OP_CURSOR_SHOW, display, show ? 1u : 0u); }
 
-void drv_cursor_move(struct driver *d, uint32_t display, uint32_t x, uint32_t y) {
-  COMMAND(d, PVG_OP_CURSOR_MOVE, display, x, y);
-}
+void drv_cursor_move(struct driver* d, uint32_t display, uint32_t x, uint32_t y) { COMMAND(d, PVG_OP_CURSOR_MOVE, display, x, y); }
 
-void drv_fence(struct driver *d, uint32_t value, bool interrupt) {
-  COMMAND(d, PVG_OP_FENCE, value, interrupt ? 1u : 0u);
-}
+void drv_fence(struct driver* d, uint32_t value, bool interrupt) { COMMAND(d, PVG_OP_FENCE, value, interrupt ? 1u : 0u); }

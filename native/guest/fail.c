@@ -4,22 +4,22 @@
 
 #include "io.h"
 
-void msg_init(struct msg *m) {
+void msg_init(struct msg* m) {
   m->len = 0;
   m->text[0] = 0;
 }
 
-static void msg_char(struct msg *m, char c) {
-  if (m->len + 1 >= PVG_FAIL_MESSAGE_BYTES) return; // truncate, keep the NUL
+static void msg_char(struct msg* m, char c) {
+  if (m->len + 1 >= PVG_FAIL_MESSAGE_BYTES) return;  // truncate, keep the NUL
   m->text[m->len++] = c;
   m->text[m->len] = 0;
 }
 
-void msg_str(struct msg *m, const char *s) {
+void msg_str(struct msg* m, const char* s) {
   while (*s) msg_char(m, *s++);
 }
 
-void msg_dec(struct msg *m, uint64_t v) {
+void msg_dec(struct msg* m, uint64_t v) {
   char digits[20];
   int n = 0;
   do {
@@ -29,14 +29,14 @@ void msg_dec(struct msg *m, uint64_t v) {
   while (n > 0) msg_char(m, digits[--n]);
 }
 
-void msg_hex(struct msg *m, uint64_t v) {
+void msg_hex(struct msg* m, uint64_t v) {
   msg_str(m, "0x");
   int shift = 60;
-  while (shift > 0 && ((v >> shift) & 0xf) == 0) shift -= 4; // no leading zeros
+  while (shift > 0 && ((v >> shift) & 0xf) == 0) shift -= 4;  // no leading zeros
   for (; shift >= 0; shift -= 4) msg_char(m, "0123456789abcdef"[(v >> shift) & 0xf]);
 }
 
-void fail_msg(volatile struct pvg_boot *b, uint32_t code, const struct msg *m) {
+void fail_msg(volatile struct pvg_boot* b, uint32_t code, const struct msg* m) {
   uint32_t i = 0;
   for (; i + 1 < PVG_FAIL_MESSAGE_BYTES && m->text[i]; i++) b->fail_message[i] = m->text[i];
   b->fail_message[i] = 0;
@@ -45,14 +45,14 @@ void fail_msg(volatile struct pvg_boot *b, uint32_t code, const struct msg *m) {
   spin_forever();
 }
 
-void fail(uint32_t code, const char *text) {
+void fail(uint32_t code, const char* text) {
   struct msg m;
   msg_init(&m);
   msg_str(&m, text);
   fail_msg(boot_block(), code, &m);
 }
 
-void done(volatile struct pvg_boot *b) {
+void done(volatile struct pvg_boot* b) {
   b->state = PVG_STATE_DONE;
   hypercall(PVG_HC_DONE, 0);
   spin_forever();

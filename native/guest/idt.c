@@ -5,7 +5,7 @@
 #include "isr.h"
 
 #define KERNEL_CS 0x08u
-#define GATE_INTERRUPT 0x8e00u // present, DPL 0, 64-bit interrupt gate
+#define GATE_INTERRUPT 0x8e00u  // present, DPL 0, 64-bit interrupt gate
 #define STUB_BYTES 16u
 
 extern const uint8_t pvg_isr_stubs[];
@@ -18,7 +18,7 @@ struct __attribute__((packed)) idt_pointer {
 
 void idt_install(uint64_t idt) {
   if ((uint64_t)(pvg_isr_stubs_end - pvg_isr_stubs) != 256 * STUB_BYTES) fail(PVG_FAIL_BOOT, "interrupt stubs are not 16 bytes each");
-  volatile uint32_t *gate = (volatile uint32_t *)(uintptr_t)idt;
+  volatile uint32_t* gate = (volatile uint32_t*)(uintptr_t)idt;
   for (uint32_t v = 0; v < 256; v++) {
     uint64_t handler = (uint64_t)(uintptr_t)pvg_isr_stubs + v * STUB_BYTES;
     gate[v * 4 + 0] = (uint32_t)(handler & 0xffff) | (KERNEL_CS << 16);

@@ -30,25 +30,15 @@ static inline uint64_t mmio_read64(uint64_t a) {
   __asm__ volatile("movq (%1), %0" : "=r"(v) : "r"(a) : "memory");
   return v;
 }
-static inline void mmio_write8(uint64_t a, uint8_t v) {
-  __asm__ volatile("movb %0, (%1)" : : "q"(v), "r"(a) : "memory");
-}
-static inline void mmio_write16(uint64_t a, uint16_t v) {
-  __asm__ volatile("movw %0, (%1)" : : "r"(v), "r"(a) : "memory");
-}
-static inline void mmio_write32(uint64_t a, uint32_t v) {
-  __asm__ volatile("movl %0, (%1)" : : "r"(v), "r"(a) : "memory");
-}
+static inline void mmio_write8(uint64_t a, uint8_t v) { __asm__ volatile("movb %0, (%1)" : : "q"(v), "r"(a) : "memory"); }
+static inline void mmio_write16(uint64_t a, uint16_t v) { __asm__ volatile("movw %0, (%1)" : : "r"(v), "r"(a) : "memory"); }
+static inline void mmio_write32(uint64_t a, uint32_t v) { __asm__ volatile("movl %0, (%1)" : : "r"(v), "r"(a) : "memory"); }
 
 /** A plain 32-bit store to guest RAM (the ring, images): volatile so none is dropped or merged. */
-static inline void ram_write32(uint64_t a, uint32_t v) {
-  *(volatile uint32_t *)(uintptr_t)a = v;
-}
+static inline void ram_write32(uint64_t a, uint32_t v) { *(volatile uint32_t*)(uintptr_t)a = v; }
 
 /** A hypercall (boot_abi.h): one 32-bit MMIO write into the host's hypercall window. */
-static inline void hypercall(uint32_t call, uint32_t value) {
-  mmio_write32(PVG_HYPERCALL_BASE + call, value);
-}
+static inline void hypercall(uint32_t call, uint32_t value) { mmio_write32(PVG_HYPERCALL_BASE + call, value); }
 
 /** After DONE or FAIL the host never resumes the vCPU; spin (valid in ring 0 and ring 3). */
 static inline __attribute__((noreturn)) void spin_forever(void) {
@@ -56,10 +46,10 @@ static inline __attribute__((noreturn)) void spin_forever(void) {
 }
 
 /** The boot block of this vCPU: GS base points at it and its first field is its own address. */
-static inline volatile struct pvg_boot *boot_block(void) {
+static inline volatile struct pvg_boot* boot_block(void) {
   uint64_t p;
   __asm__ volatile("movq %%gs:0, %0" : "=r"(p) : : "memory");
-  return (volatile struct pvg_boot *)(uintptr_t)p;
+  return (volatile struct pvg_boot*)(uintptr_t)p;
 }
 
 #endif

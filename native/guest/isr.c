@@ -8,7 +8,7 @@
 #include "layout.h"
 #include "protocol.h"
 
-__attribute__((noreturn)) static void exception(volatile struct pvg_boot *b, const struct isr_frame *f) {
+__attribute__((noreturn)) static void exception(volatile struct pvg_boot* b, const struct isr_frame* f) {
   struct msg m;
   msg_init(&m);
   msg_str(&m, "exception ");
@@ -17,7 +17,7 @@ __attribute__((noreturn)) static void exception(volatile struct pvg_boot *b, con
   msg_hex(&m, f->error);
   msg_str(&m, " at rip ");
   msg_hex(&m, f->rip);
-  if (f->vector == 14) { // page fault: where
+  if (f->vector == 14) {  // page fault: where
     uint64_t cr2;
     __asm__ volatile("movq %%cr2, %0" : "=r"(cr2));
     msg_str(&m, " cr2 ");
@@ -27,7 +27,7 @@ __attribute__((noreturn)) static void exception(volatile struct pvg_boot *b, con
 }
 
 /** program.ts handleInterrupts for one vector: ack the causes, count and ack errors, EOI. */
-static void device_interrupt(volatile struct pvg_boot *b, uint32_t vector) {
+static void device_interrupt(volatile struct pvg_boot* b, uint32_t vector) {
   // Before the device is set up (or once done) there is no gfx window to read: just count it.
   if (b->state == PVG_STATE_RUNNING) {
     uint64_t gfx = layout_gfx_base(b->variant, b->device);
@@ -47,8 +47,8 @@ static void device_interrupt(volatile struct pvg_boot *b, uint32_t vector) {
   hypercall(PVG_HC_EOI, vector);
 }
 
-void pvg_isr(struct isr_frame *f) {
-  volatile struct pvg_boot *b = boot_block();
+void pvg_isr(struct isr_frame* f) {
+  volatile struct pvg_boot* b = boot_block();
   if (f->vector < 32) exception(b, f);
   device_interrupt(b, (uint32_t)f->vector);
 }

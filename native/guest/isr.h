@@ -16,6 +16,6 @@ void idt_install(uint64_t idt);
 /** Loads an IDT of limit 0: any exception then escalates to a triple fault (test_mode 1). */
 void idt_load_empty(void);
 
-void pvg_isr(struct isr_frame *f);
+void pvg_isr(struct isr_frame* f);
 
 #endif

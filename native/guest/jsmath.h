@@ -6,16 +6,10 @@
 #include <stdint.h>
 
 /** Math.sqrt: sqrtsd, correctly rounded (needs -fno-math-errno to stay inline). */
-static inline double js_sqrt(double x) {
-  return __builtin_sqrt(x);
-}
+static inline double js_sqrt(double x) { return __builtin_sqrt(x); }
 /** Math.abs. */
-static inline double js_abs(double x) {
-  return __builtin_fabs(x);
-}
-static inline int js_isnan(double x) {
-  return x != x;
-}
+static inline double js_abs(double x) { return __builtin_fabs(x); }
+static inline int js_isnan(double x) { return x != x; }
 /** Math.min of two numbers: NaN if either is (the sign of zero is not kept: nothing here sees it). */
 static inline double js_min(double a, double b) {
   if (js_isnan(a) || js_isnan(b)) return a + b;

@@ -10,11 +10,11 @@
 // The host identity-maps 0..4 GiB.
 #define IDENTITY_LIMIT 0x100000000ull
 
-void kernel_init(struct pvg_boot *block);
+void kernel_init(struct pvg_boot* block);
 
-void kernel_init(struct pvg_boot *block) {
-  volatile struct pvg_boot *b = block;
-  test_mode_kernel(b); // before any IDT exists
+void kernel_init(struct pvg_boot* block) {
+  volatile struct pvg_boot* b = block;
+  test_mode_kernel(b);  // before any IDT exists
   if (b->idt == 0 || b->idt + 4096 > IDENTITY_LIMIT) fail(PVG_FAIL_BOOT, "IDT outside the identity map");
   idt_install(b->idt);
 }

@@ -8,22 +8,12 @@
 #include "boot_abi.h"
 #include "protocol.h"
 
-static inline uint64_t layout_mmio_gfx_base(uint32_t device) {
-  return (uint64_t)PVG_MMIO_GFX_BASE + (uint64_t)device * PVG_MMIO_DEVICE_STRIDE;
-}
-static inline uint64_t layout_mmio_iosfc_base(uint32_t device) {
-  return layout_mmio_gfx_base(device) + PVG_MMIO_IOSFC_OFFSET;
-}
-static inline uint64_t layout_ecam_base(uint32_t device) {
-  return (uint64_t)PVG_ECAM_BASE + (uint64_t)device * PVG_ECAM_DEVICE_STRIDE;
-}
+static inline uint64_t layout_mmio_gfx_base(uint32_t device) { return (uint64_t)PVG_MMIO_GFX_BASE + (uint64_t)device * PVG_MMIO_DEVICE_STRIDE; }
+static inline uint64_t layout_mmio_iosfc_base(uint32_t device) { return layout_mmio_gfx_base(device) + PVG_MMIO_IOSFC_OFFSET; }
+static inline uint64_t layout_ecam_base(uint32_t device) { return (uint64_t)PVG_ECAM_BASE + (uint64_t)device * PVG_ECAM_DEVICE_STRIDE; }
 /** Where the guest places BAR0 (program.ts setUpPci). */
-static inline uint64_t layout_pci_bar(uint32_t device) {
-  return (uint64_t)PVG_PCI_BAR_BASE + (uint64_t)device * PVG_PCI_BAR_STRIDE;
-}
-static inline uint32_t layout_msi_vector(uint32_t device) {
-  return PVG_VECTOR_MSI_BASE + device * PVG_VECTORS_PER_DEVICE;
-}
+static inline uint64_t layout_pci_bar(uint32_t device) { return (uint64_t)PVG_PCI_BAR_BASE + (uint64_t)device * PVG_PCI_BAR_STRIDE; }
+static inline uint32_t layout_msi_vector(uint32_t device) { return PVG_VECTOR_MSI_BASE + device * PVG_VECTORS_PER_DEVICE; }
 /** The gfx window the guest drives for this block's device and variant. */
 static inline uint64_t layout_gfx_base(uint32_t variant, uint32_t device) {
   return variant == PVG_VARIANT_PCI ? layout_pci_bar(device) : layout_mmio_gfx_base(device);

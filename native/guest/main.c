@@ -24,21 +24,23 @@
 #define IDENTITY_LIMIT 0x100000000ull
 
 struct guest {
-  volatile struct pvg_boot *b;
+  volatile struct pvg_boot* b;
   struct pages pages;
   struct driver driver;
   struct env env;
 };
 
-__attribute__((noreturn)) void pvg_main(struct pvg_boot *block);
+__attribute__((noreturn)) void pvg_main(struct pvg_boot* block);
 
 /** FAILs with PVG_FAIL_BOOT: text, then v (in hex when it is an address). */
-__attribute__((noreturn)) static void fail_boot(volatile struct pvg_boot *b, const char *text, uint64_t v, bool address) {
+__attribute__((noreturn)) static void fail_boot(volatile struct pvg_boot* b, const char* text, uint64_t v, bool address) {
   struct msg m;
   msg_init(&m);
   msg_str(&m, text);
-  if (address) msg_hex(&m, v);
-  else msg_dec(&m, v);
+  if (address)
+    msg_hex(&m, v);
+  else
+    msg_dec(&m, v);
   fail_msg(b, PVG_FAIL_BOOT, &m);
 }
 
@@ -47,7 +49,7 @@ __attribute__((noreturn)) static void fail_boot(volatile struct pvg_boot *b, con
  * cannot cli/hlt: the HALT hypercall carries the interrupt count seen before the check, and the
  * host sleeps only if no interrupt was handled since (one handled in between moved the count).
  */
-static void wait_fence(struct guest *g, uint32_t value) {
+static void wait_fence(struct guest* g, uint32_t value) {
   uint32_t last = 0, stalls = 0;
   bool seen = false;
   for (;;) {
@@ -73,7 +75,7 @@ static void wait_fence(struct guest *g, uint32_t value) {
   }
 }
 
-static void workload_setup(struct env *e, uint32_t workload) {
+static void workload_setup(struct env* e, uint32_t workload) {
   switch (workload) {
     case PVG_WORKLOAD_DESKTOP:
       desktop_setup(e);
@@ -87,7 +89,7 @@ static void workload_setup(struct env *e, uint32_t workload) {
   }
 }
 
-static void workload_frame(struct env *e, uint32_t workload, uint32_t n) {
+static void workload_frame(struct env* e, uint32_t workload, uint32_t n) {
   switch (workload) {
     case PVG_WORKLOAD_DESKTOP:
       desktop_frame(e, n);
@@ -102,8 +104,8 @@ static void workload_frame(struct env *e, uint32_t workload, uint32_t n) {
 }
 
 /** program.ts boot(): ends with the device set up, the workload's setup queued and rung. */
-static void boot(struct guest *g) {
-  volatile struct pvg_boot *b = g->b;
+static void boot(struct guest* g) {
+  volatile struct pvg_boot* b = g->b;
   pages_init(&g->pages, b->ram_base, b->ram_end);
   uint64_t gfx, iosfc = 0;
   if (b->variant == PVG_VARIANT_PCI) {
@@ -112,7 +114,7 @@ static void boot(struct guest *g) {
     gfx = layout_mmio_gfx_base(b->device);
     iosfc = layout_mmio_iosfc_base(b->device);
   }
-  struct driver *d = &g->driver;
+  struct driver* d = &g->driver;
   drv_init(d, gfx, &g->pages, iosfc);
   struct probe_info info;
   drv_probe(d, b->mode, &info);
@@ -120,7 +122,7 @@ static void boot(struct guest *g) {
   drv_reset(d);
   drv_start_ring(d, RING_BYTES);
   drv_set_reg(d, PVG_REG_IRQ_MASK, PVG_IRQ_CAUSE_FENCE | PVG_IRQ_CAUSE_ERROR);
-  struct env *e = &g->env;
+  struct env* e = &g->env;
   *e = (struct env){
       .driver = d,
       .mode = b->mode < info.mode_count - 1 ? b->mode : info.mode_count - 1,
@@ -138,7 +140,7 @@ static void boot(struct guest *g) {
 }
 
 /** The mmioread benchmark program (boot_abi.h): MMIO read loops between host-timed marks. */
-__attribute__((noreturn)) static void mmio_read_bench(struct guest *g) {
+__attribute__((noreturn)) static void mmio_read_bench(struct guest* g) {
   uint32_t n = g->b->frames;
   hypercall(PVG_HC_MARK, 1);
   for (uint32_t i = 0; i < n; i++) (void)drv_reg(&g->driver, PVG_REG_STATUS);
@@ -149,8 +151,8 @@ __attribute__((noreturn)) static void mmio_read_bench(struct guest *g) {
   done(g->b);
 }
 
-static void check_block(struct pvg_boot *block) {
-  volatile struct pvg_boot *b = block;
+static void check_block(struct pvg_boot* block) {
+  volatile struct pvg_boot* b = block;
   if (b->magic != PVG_BOOT_MAGIC || b->self != (uint64_t)(uintptr_t)block) fail_boot(b, "bad boot block at ", (uintptr_t)block, true);
   if (b->abi_version != PVG_BOOT_ABI_VERSION) fail_boot(b, "unsupported boot ABI version ", b->abi_version, false);
   if (boot_block() != b) fail_boot(b, "GS base does not point at the boot block at ", (uintptr_t)block, true);
@@ -159,15 +161,15 @@ static void check_block(struct pvg_boot *block) {
 }
 
 /** What the normal program needs beyond the block itself (test modes do not look at these). */
-static void check_program(volatile struct pvg_boot *b) {
+static void check_program(volatile struct pvg_boot* b) {
   if (b->variant != PVG_VARIANT_MMIO && b->variant != PVG_VARIANT_PCI) fail_boot(b, "unknown variant ", b->variant, false);
   if (b->workload > PVG_WORKLOAD_MMIOREAD) fail_boot(b, "unknown workload ", b->workload, false);
 }
 
-void pvg_main(struct pvg_boot *block) {
+void pvg_main(struct pvg_boot* block) {
   check_block(block);
   struct guest g = {.b = block};
-  test_mode_run(g.b); // returns for none and after the ROM write
+  test_mode_run(g.b);  // returns for none and after the ROM write
   check_program(g.b);
   boot(&g);
   if (g.b->workload == PVG_WORKLOAD_MMIOREAD) mmio_read_bench(&g);
@@ -176,7 +178,7 @@ void pvg_main(struct pvg_boot *block) {
     workload_frame(&g.env, g.b->workload, n);
     drv_fence(&g.driver, n + 1, true);
     drv_flush(&g.driver);
-    wait_fence(&g, n); // two frames in flight at most
+    wait_fence(&g, n);  // two frames in flight at most
     g.b->frames_done = n + 1;
   }
   wait_fence(&g, frames);

@@ -3,7 +3,7 @@
 #include "fail.h"
 #include "io.h"
 
-void pages_init(struct pages *p, uint64_t base, uint64_t end) {
+void pages_init(struct pages* p, uint64_t base, uint64_t end) {
   if (base % PVG_PAGE != 0 || end % PVG_PAGE != 0 || end <= base) {
     fail(PVG_FAIL_BOOT, "allocator range must be page-aligned and non-empty");
   }
@@ -12,7 +12,7 @@ void pages_init(struct pages *p, uint64_t base, uint64_t end) {
   p->next = base;
 }
 
-uint64_t pages_allocate(struct pages *p, uint64_t bytes) {
+uint64_t pages_allocate(struct pages* p, uint64_t bytes) {
   uint64_t size = pages_round_up(bytes);
   if (size == 0 || size > p->end - p->next) {
     struct msg m;

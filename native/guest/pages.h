@@ -11,12 +11,10 @@ struct pages {
 };
 
 /** FAILs (PVG_FAIL_BOOT) unless the range is page-aligned and non-empty. */
-void pages_init(struct pages *p, uint64_t base, uint64_t end);
+void pages_init(struct pages* p, uint64_t base, uint64_t end);
 /** Whole pages for `bytes`; FAILs (PVG_FAIL_DRIVER) when the range is exhausted. */
-uint64_t pages_allocate(struct pages *p, uint64_t bytes);
+uint64_t pages_allocate(struct pages* p, uint64_t bytes);
 /** ceil(bytes / 4096) * 4096. */
-static inline uint64_t pages_round_up(uint64_t bytes) {
-  return (bytes + PVG_PAGE - 1) / PVG_PAGE * PVG_PAGE;
-}
+static inline uint64_t pages_round_up(uint64_t bytes) { return (bytes + PVG_PAGE - 1) / PVG_PAGE * PVG_PAGE; }
 
 #endif

@@ -39,6 +39,6 @@ uint64_t pci_set_up(uint32_t device, uint32_t vcpu) {
   mmio_write32(cfg + cap + 8, 0);
   mmio_write16(cfg + cap + 12, (uint16_t)layout_msi_vector(device));
   mmio_write16(cfg + cap + 2, (uint16_t)(mmio_read16(cfg + cap + 2) | 1));
-  mmio_write16(cfg + 0x04, (uint16_t)(mmio_read16(cfg + 0x04) | 0x6)); // memory space and bus master
+  mmio_write16(cfg + 0x04, (uint16_t)(mmio_read16(cfg + 0x04) | 0x6));  // memory space and bus master
   return bar;
 }

@@ -8,9 +8,9 @@ struct rng {
   uint32_t state;
 };
 
-void rng_init(struct rng *r, uint32_t seed);
-uint32_t rng_next(struct rng *r);
+void rng_init(struct rng* r, uint32_t seed);
+uint32_t rng_next(struct rng* r);
 /** An integer in [0, n). */
-uint32_t rng_below(struct rng *r, uint32_t n);
+uint32_t rng_below(struct rng* r, uint32_t n);
 
 #endif

@@ -18,13 +18,13 @@ __attribute__((noreturn)) static void runaway(void) {
 
 /** A store into the image (read-only to the guest); FAILs if it took effect. */
 static void rom_write(void) {
-  volatile uint32_t *code = (volatile uint32_t *)(uintptr_t)PVG_IMAGE_BASE;
+  volatile uint32_t* code = (volatile uint32_t*)(uintptr_t)PVG_IMAGE_BASE;
   uint32_t before = *code;
   *code = ~before;
   if (*code != before) fail(PVG_FAIL_DRIVER, "a store to the read-only image took effect");
 }
 
-__attribute__((noreturn)) static void unassigned(volatile struct pvg_boot *b) {
+__attribute__((noreturn)) static void unassigned(volatile struct pvg_boot* b) {
   for (uint32_t i = 0; i < PVG_TEST_UNASSIGNED_ACCESSES; i++) {
     (void)mmio_read32(PVG_TEST_UNASSIGNED_ADDRESS);
     mmio_write32(PVG_TEST_UNASSIGNED_ADDRESS, i);
@@ -38,11 +38,11 @@ __attribute__((noreturn)) static void divide_by_zero(void) {
   fail(PVG_FAIL_DRIVER, "divide by zero did not fault");
 }
 
-void test_mode_kernel(volatile struct pvg_boot *b) {
+void test_mode_kernel(volatile struct pvg_boot* b) {
   if (b->test_mode == PVG_TEST_TRIPLE_FAULT) triple_fault();
 }
 
-void test_mode_run(volatile struct pvg_boot *b) {
+void test_mode_run(volatile struct pvg_boot* b) {
   switch (b->test_mode) {
     case PVG_TEST_NONE:
       return;

@@ -5,8 +5,8 @@
 #include "boot_abi.h"
 
 /** Ring 0, before the IDT: the triple fault (returns for every other mode). */
-void test_mode_kernel(volatile struct pvg_boot *b);
+void test_mode_kernel(volatile struct pvg_boot* b);
 /** Ring 3: test_mode's misbehaviour. Returns only for PVG_TEST_NONE and after PVG_TEST_ROM_WRITE. */
-void test_mode_run(volatile struct pvg_boot *b);
+void test_mode_run(volatile struct pvg_boot* b);
 
 #endif

@@ -29,28 +29,28 @@ static uint32_t arrow(uint32_t x, uint32_t y) {
   return edge ? 0xff000000u : 0xffffffffu;
 }
 
-static void draw_digit(struct env *e, double x, double y, uint32_t digit) {
-  struct driver *d = e->driver;
+static void draw_digit(struct env* e, double x, double y, uint32_t digit) {
+  struct driver* d = e->driver;
   uint32_t on = SEGMENTS[digit];
 #define SEG(bit) (((on >> (bit)) & 1) ? 0xff7cfc00u : 0xff102010u)
-  drv_fill(d, 0, js_to_u32(x + 2), js_to_u32(y), 10, 2, SEG(0));       // a
-  drv_fill(d, 0, js_to_u32(x + 12), js_to_u32(y + 2), 2, 10, SEG(1));  // b
-  drv_fill(d, 0, js_to_u32(x + 12), js_to_u32(y + 14), 2, 10, SEG(2)); // c
-  drv_fill(d, 0, js_to_u32(x + 2), js_to_u32(y + 24), 10, 2, SEG(3));  // d
-  drv_fill(d, 0, js_to_u32(x), js_to_u32(y + 14), 2, 10, SEG(4));      // e
-  drv_fill(d, 0, js_to_u32(x), js_to_u32(y + 2), 2, 10, SEG(5));       // f
-  drv_fill(d, 0, js_to_u32(x + 2), js_to_u32(y + 12), 10, 2, SEG(6));  // g
+  drv_fill(d, 0, js_to_u32(x + 2), js_to_u32(y), 10, 2, SEG(0));        // a
+  drv_fill(d, 0, js_to_u32(x + 12), js_to_u32(y + 2), 2, 10, SEG(1));   // b
+  drv_fill(d, 0, js_to_u32(x + 12), js_to_u32(y + 14), 2, 10, SEG(2));  // c
+  drv_fill(d, 0, js_to_u32(x + 2), js_to_u32(y + 24), 10, 2, SEG(3));   // d
+  drv_fill(d, 0, js_to_u32(x), js_to_u32(y + 14), 2, 10, SEG(4));       // e
+  drv_fill(d, 0, js_to_u32(x), js_to_u32(y + 2), 2, 10, SEG(5));        // f
+  drv_fill(d, 0, js_to_u32(x + 2), js_to_u32(y + 12), 10, 2, SEG(6));   // g
 #undef SEG
 }
 
 /** The free strip at the bottom where the sprite bounces. */
-static void sprite_band(double height, double *y, double *h) {
+static void sprite_band(double height, double* y, double* h) {
   *y = js_min(js_round(height * 0.75), height - SPRITE);
   *h = height - *y;
 }
 
 struct window {
-  double x, y, w, h; // shares of the mode's width and height
+  double x, y, w, h;  // shares of the mode's width and height
   uint32_t title;
 };
 
@@ -60,19 +60,19 @@ static const struct window WINDOWS[3] = {
     {0.1, 0.52, 0.3, 0.18, 0xff2a9d8fu},
 };
 
-void desktop_setup(struct env *e) {
+void desktop_setup(struct env* e) {
   double width = e->width, height = e->height;
-  struct driver *d = e->driver;
+  struct driver* d = e->driver;
   uint64_t gpa = mapped_buffer(e, WORKLOAD_CTX, (SPRITE * SPRITE + CURSOR * CURSOR) * 4);
   write_image(gpa, SPRITE, SPRITE, sprite);
   write_image(gpa + SPRITE * SPRITE * 4, CURSOR, CURSOR, arrow);
   drv_set_mode(d, 0, e->mode);
   drv_fill(d, 0, 0, 0, e->width, e->height, WALL);
   for (int i = 0; i < 3; i++) {
-    const struct window *w = &WINDOWS[i];
+    const struct window* w = &WINDOWS[i];
     double x = js_round(width * w->x), y = js_round(height * w->y);
     double ww = js_round(width * w->w), hh = js_round(height * w->h);
-    drv_fill(d, 0, js_to_u32(x + 6), js_to_u32(y + 6), js_to_u32(ww), js_to_u32(hh), 0xff0b1a2eu); // shadow
+    drv_fill(d, 0, js_to_u32(x + 6), js_to_u32(y + 6), js_to_u32(ww), js_to_u32(hh), 0xff0b1a2eu);  // shadow
     drv_fill(d, 0, js_to_u32(x), js_to_u32(y), js_to_u32(ww), js_to_u32(hh), 0xfff1faeeu);
     drv_fill(d, 0, js_to_u32(x), js_to_u32(y), js_to_u32(ww), 24, w->title);
     for (int line = 0; line < 5 && 40 + line * 18 + 8 < hh; line++) {
@@ -89,10 +89,10 @@ void desktop_setup(struct env *e) {
   e->w.desktop.sprite_y = band_y;
 }
 
-void desktop_frame(struct env *e, uint32_t n) {
+void desktop_frame(struct env* e, uint32_t n) {
   double width = e->width, height = e->height;
-  struct driver *d = e->driver;
-  struct desktop_state *s = &e->w.desktop;
+  struct driver* d = e->driver;
+  struct desktop_state* s = &e->w.desktop;
   double band_y, band_h;
   sprite_band(height, &band_y, &band_h);
   // The sprite bounces inside the free band at the bottom; erase, then draw at the new place.
@@ -105,16 +105,15 @@ void desktop_frame(struct env *e, uint32_t n) {
   drv_blit(d, 0, WORKLOAD_CTX, 0, SPRITE * 4, js_to_u32(s->sprite_x), js_to_u32(s->sprite_y), SPRITE, SPRITE, true);
   // The clock: frame number, four digits, top right.
   double clock_x = width - 90, clock_y = 8, clock_w = 4 * 20, clock_h = 28;
-  drv_fill(d, 0, js_to_u32(clock_x - 4), js_to_u32(clock_y - 4), js_to_u32(clock_w + 4), js_to_u32(clock_h + 8),
-           0xff000000u);
+  drv_fill(d, 0, js_to_u32(clock_x - 4), js_to_u32(clock_y - 4), js_to_u32(clock_w + 4), js_to_u32(clock_h + 8), 0xff000000u);
   uint32_t v = n % 10000;
-  const uint32_t digits[4] = {v / 1000, v / 100 % 10, v / 10 % 10, v % 10}; // padStart(4, '0')
+  const uint32_t digits[4] = {v / 1000, v / 100 % 10, v / 10 % 10, v % 10};  // padStart(4, '0')
   for (int i = 0; i < 4; i++) draw_digit(e, clock_x + i * 20, clock_y, digits[i]);
   drv_cursor_move(d, 0, js_to_u32(js_round(width / 2 + (width / 3) * js_sin((double)n / 23))),
                   js_to_u32(js_round(height / 2 + (height / 3) * js_sin((double)n / 17))));
   const struct rect rects[2] = {
-      {js_to_u32(js_min(old_x, s->sprite_x)), js_to_u32(js_min(old_y, s->sprite_y)),
-       js_to_u32(js_abs(old_x - s->sprite_x) + SPRITE), js_to_u32(js_abs(old_y - s->sprite_y) + SPRITE)},
+      {js_to_u32(js_min(old_x, s->sprite_x)), js_to_u32(js_min(old_y, s->sprite_y)), js_to_u32(js_abs(old_x - s->sprite_x) + SPRITE),
+       js_to_u32(js_abs(old_y - s->sprite_y) + SPRITE)},
       {js_to_u32(clock_x - 4), js_to_u32(clock_y - 4), js_to_u32(clock_w + 4), js_to_u32(clock_h + 8)},
   };
   drv_present(d, 0, rects, 2);

@@ -3,7 +3,7 @@
 #include "io.h"
 #include "pages.h"
 
-uint64_t mapped_buffer(struct env *e, uint32_t ctx, uint64_t bytes) {
+uint64_t mapped_buffer(struct env* e, uint32_t ctx, uint64_t bytes) {
   uint64_t size = pages_round_up(bytes);
   uint64_t gpa = pages_allocate(e->driver->pages, size);
   drv_ctx_create(e->driver, ctx, WORKLOAD_CTX_BYTES);

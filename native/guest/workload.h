@@ -11,19 +11,19 @@
 #define WORKLOAD_CTX_BYTES (64u * 1024u * 1024u)
 
 struct desktop_state {
-  double sprite_x, sprite_y; // JS numbers: NaN is possible in a degenerate mode (width 48)
+  double sprite_x, sprite_y;  // JS numbers: NaN is possible in a degenerate mode (width 48)
 };
 
 struct hostile_state {
-  uint64_t ro; // the page mapped read-only in RO_CTX
+  uint64_t ro;  // the page mapped read-only in RO_CTX
 };
 
 struct env {
-  struct driver *driver;
+  struct driver* driver;
   struct rng rng;
-  uint32_t mode;           // display 0's mode index, as clamped
-  uint32_t width, height;  // current(env): that mode's size
-  uint32_t damage_percent; // unused by the workloads ported here
+  uint32_t mode;            // display 0's mode index, as clamped
+  uint32_t width, height;   // current(env): that mode's size
+  uint32_t damage_percent;  // unused by the workloads ported here
   uint64_t gfx_base;
   union {
     struct desktop_state desktop;
@@ -32,15 +32,15 @@ struct env {
 };
 
 /** A context with `bytes` of fresh guest RAM mapped at va 0; returns the RAM's address. */
-uint64_t mapped_buffer(struct env *e, uint32_t ctx, uint64_t bytes);
+uint64_t mapped_buffer(struct env* e, uint32_t ctx, uint64_t bytes);
 /** writeImage: pixel(x, y) for a w×h ARGB image at gpa (rows w*4 bytes apart). */
 void write_image(uint64_t gpa, uint32_t w, uint32_t h, uint32_t (*pixel)(uint32_t x, uint32_t y));
 
-void desktop_setup(struct env *e);
-void desktop_frame(struct env *e, uint32_t n);
-void fullframe_setup(struct env *e);
-void fullframe_frame(struct env *e, uint32_t n);
-void hostile_setup(struct env *e);
-void hostile_frame(struct env *e, uint32_t n);
+void desktop_setup(struct env* e);
+void desktop_frame(struct env* e, uint32_t n);
+void fullframe_setup(struct env* e);
+void fullframe_frame(struct env* e, uint32_t n);
+void hostile_setup(struct env* e);
+void hostile_frame(struct env* e, uint32_t n);
 
 #endif

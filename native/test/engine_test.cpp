@@ -46,12 +46,12 @@ namespace {
 constexpr uint64_t kMiB = 1024 * 1024;
 constexpr uint64_t kRamBase = 0x4000'0000;
 constexpr uint64_t kRamSize = 8 * kMiB;
-constexpr uint64_t kRingGpa = kRamBase;                // the ring (64 KiB)
+constexpr uint64_t kRingGpa = kRamBase;  // the ring (64 KiB)
 constexpr uint32_t kRingBytes = 64 * 1024;
-constexpr uint64_t kSrcGpa = kRamBase + 0x10000;       // context 1's buffer (64 KiB): 64×64 gradient at 0, cursor at 0x4000
-constexpr uint64_t kReadGpa = kRamBase + 0x20000;      // READ_MEM source (64 KiB pattern)
-constexpr uint64_t kSurfaceGpa = kRamBase + 0x30000;   // an IOSurface (16 KiB)
-constexpr uint64_t kArenaGpa = kRamBase + kMiB;        // the fuzz test's mappings: the guest never touches it
+constexpr uint64_t kSrcGpa = kRamBase + 0x10000;      // context 1's buffer (64 KiB): 64×64 gradient at 0, cursor at 0x4000
+constexpr uint64_t kReadGpa = kRamBase + 0x20000;     // READ_MEM source (64 KiB pattern)
+constexpr uint64_t kSurfaceGpa = kRamBase + 0x30000;  // an IOSurface (16 KiB)
+constexpr uint64_t kArenaGpa = kRamBase + kMiB;       // the fuzz test's mappings: the guest never touches it
 constexpr uint64_t kArenaBytes = kRamSize - kMiB;
 constexpr uint32_t kWidth = 320, kHeight = 200;
 constexpr uint32_t kSurfaces = 2;
@@ -90,8 +90,8 @@ class Failures {
   size_t count_ = 0;
 };
 
-#define CHECK_FAILURES(f)                                                                   \
-  do {                                                                                      \
+#define CHECK_FAILURES(f)                                                                            \
+  do {                                                                                               \
     if (!(f).empty()) ::pvg::test::recordFailure(__FILE__, __LINE__, "helper thread:" + (f).text()); \
   } while (0)
 
@@ -102,8 +102,8 @@ class Failures {
 // callbacks without answering) to model a host that hangs.
 class DeviceActor {
  public:
-  DeviceActor(MailboxRef device, ReplyTableRef replies, const GuestMemoryView& guest, SharedWords& surfaces, uint64_t surfaceBytes,
-              uint32_t width = kWidth, uint32_t height = kHeight)
+  DeviceActor(MailboxRef device, ReplyTableRef replies, const GuestMemoryView& guest, SharedWords& surfaces, uint64_t surfaceBytes, uint32_t width = kWidth,
+              uint32_t height = kHeight)
       : device_(device), replies_(replies), guest_(guest), surfaces_(surfaces), surfaceBytes_(surfaceBytes), width_(width), height_(height) {}
   ~DeviceActor() { stop(); }
 
@@ -139,10 +139,10 @@ class DeviceActor {
   int64_t ackRaceOffset() const { return offset_.load(); }
 
   std::atomic<bool> silent{false};
-  std::atomic<bool> paused{false};     // takes nothing out of its mailbox (a host that hangs outright)
-  std::atomic<bool> idle{false};       // it saw `paused` and takes nothing more
-  std::atomic<uint64_t> swallowed{0};  // callbacks left unanswered while silent
-  std::atomic<uint64_t> answered{0};   // callbacks answered (replied or refused)
+  std::atomic<bool> paused{false};            // takes nothing out of its mailbox (a host that hangs outright)
+  std::atomic<bool> idle{false};              // it saw `paused` and takes nothing more
+  std::atomic<uint64_t> swallowed{0};         // callbacks left unanswered while silent
+  std::atomic<uint64_t> answered{0};          // callbacks answered (replied or refused)
   std::atomic<uint64_t> displayOffThread{0};  // display events not from the display queue (thread 1)
   std::atomic<uint64_t> badSurfaceHeader{0};
   std::atomic<uint64_t> lastFrameSeq{0};
@@ -162,11 +162,10 @@ class DeviceActor {
       if (!device_.dequeueWait(r, 200, 20'000'000)) continue;
       const auto& a = r.args;
       if (r.kind >= 0x100 && r.kind < 0x140) counts_[r.kind - 0x100].fetch_add(1);
-      const bool call = r.kind == rec::OutCreateTask || r.kind == rec::OutDestroyTask || r.kind == rec::OutMapMemory ||
-                        r.kind == rec::OutUnmapMemory || r.kind == rec::OutReadMemory || r.kind == rec::OutCursorGlyph ||
-                        r.kind == rec::OutIosfcMap || r.kind == rec::OutIosfcUnmap;
-      const bool display = r.kind == rec::OutNewFrame || r.kind == rec::OutModeChange || r.kind == rec::OutCursorGlyph ||
-                           r.kind == rec::OutCursorShow || r.kind == rec::OutCursorMove;
+      const bool call = r.kind == rec::OutCreateTask || r.kind == rec::OutDestroyTask || r.kind == rec::OutMapMemory || r.kind == rec::OutUnmapMemory ||
+                        r.kind == rec::OutReadMemory || r.kind == rec::OutCursorGlyph || r.kind == rec::OutIosfcMap || r.kind == rec::OutIosfcUnmap;
+      const bool display = r.kind == rec::OutNewFrame || r.kind == rec::OutModeChange || r.kind == rec::OutCursorGlyph || r.kind == rec::OutCursorShow ||
+                           r.kind == rec::OutCursorMove;
       if (display && a[0] != 1) displayOffThread.fetch_add(1);
       if (call && silent.load()) {
         swallowed.fetch_add(1);
@@ -244,19 +243,25 @@ class DeviceActor {
     // The acknowledgement `offset` ns after the refusal (before it if negative).
     const int64_t offset = offset_.load();
     const int64_t delay = offset < 0 ? -offset : offset;
-    if (offset < 0) raceWrite(P::RegErrorAck, 0);
-    else if (replies_.fail(slot, id, kRefused)) answered.fetch_add(1);
+    if (offset < 0)
+      raceWrite(P::RegErrorAck, 0);
+    else if (replies_.fail(slot, id, kRefused))
+      answered.fetch_add(1);
     for (const int64_t until = now() + delay; now() < until;) {
     }
-    if (offset >= 0) raceWrite(P::RegErrorAck, 0);
-    else if (replies_.fail(slot, id, kRefused)) answered.fetch_add(1);
+    if (offset >= 0)
+      raceWrite(P::RegErrorAck, 0);
+    else if (replies_.fail(slot, id, kRefused))
+      answered.fetch_add(1);
     raceWrite(P::RegIrqAck, P::IrqError);
     raceRefusals.fetch_add(1);  // last: every write of this refusal is posted (raceWritesPosted)
   }
 
   void reply(uint32_t slot, uint32_t id, std::span<const uint32_t> values) {
-    if (replies_.reply(slot, id, values)) answered.fetch_add(1);
-    else failures.add("reply to slot " + std::to_string(slot) + " id " + std::to_string(id) + " was refused");
+    if (replies_.reply(slot, id, values))
+      answered.fetch_add(1);
+    else
+      failures.add("reply to slot " + std::to_string(slot) + " id " + std::to_string(id) + " was refused");
   }
 
   MailboxRef device_;
@@ -287,7 +292,7 @@ struct RigOptions {
   unsigned poolThreads = 2;
   int64_t callbackTimeoutNs = -1;
   uint32_t width = kWidth, height = kHeight;  // the first mode (the second is half of it); surfaces fit it
-  uint64_t ramBytes = kRamSize;                // at least kRamSize
+  uint64_t ramBytes = kRamSize;               // at least kRamSize
 };
 
 // Everything the addon's Engine constructor builds, plus the device actor.
@@ -383,7 +388,6 @@ class Rig {
     for (uint32_t i = 0; i < 16 * 16; ++i) cursor[i] = (i & 1) ? 0xFFFFFFFFu : 0x80000000u;
     for (uint32_t i = 0; i < 64 * 1024; ++i) ram(kReadGpa)[i] = static_cast<uint8_t>(i * 31 + 7);
   }
-
 };
 
 // ------------------------------------------------------------------ a vCPU
@@ -571,8 +575,8 @@ class Guest {
 
 // The common start: ring, context 1 with its buffer mapped at va 0, the first mode.
 bool setUp(Guest& g) {
-  return g.startRing() && g.command(P::OpCtxCreate, {1, lo(kMiB), hi(kMiB)}) &&
-         g.command(P::OpMap, {1, 0, 0, 0, 1, lo(kSrcGpa), hi(kSrcGpa), 64 * 1024, 0}) && g.command(P::OpSetMode, {0, 0});
+  return g.startRing() && g.command(P::OpCtxCreate, {1, lo(kMiB), hi(kMiB)}) && g.command(P::OpMap, {1, 0, 0, 0, 1, lo(kSrcGpa), hi(kSrcGpa), 64 * 1024, 0}) &&
+         g.command(P::OpSetMode, {0, 0});
 }
 
 template <class Cond>
@@ -671,8 +675,10 @@ PVG_TEST("engine: full workload, doorbells from the guest while encodes arrive f
       g.command(P::OpCopyRect, {0, 0, 0, 100 + i % 50, 100, 64, 64});
       g.command(P::OpCursorMove, {0, i, kHeight - i % kHeight});
       if (i % 8 == 0) g.command(P::OpReadMem, {1, 0x8000, 0, lo(kReadGpa + (i % 16) * 1024), hi(kReadGpa), 1024});
-      if (i % 2 == 0) g.command(P::OpPresent, {0, 0});
-      else g.command(P::OpPresent, {0, 1, 0, 0, kWidth, kHeight / 2});
+      if (i % 2 == 0)
+        g.command(P::OpPresent, {0, 0});
+      else
+        g.command(P::OpPresent, {0, 1, 0, 0, kWidth, kHeight / 2});
       g.command(P::OpFence, {i, 1});
       g.doorbell();  // one doorbell per frame
       if (i % 64 == 0) cpu.setReg(P::RegIrqAck, P::IrqFence | P::IrqRingIdle);
@@ -702,9 +708,7 @@ PVG_TEST("engine: full workload, doorbells from the guest while encodes arrive f
       const uint32_t args[7] = {0, n % kSurfaces, 1, 0, 0, kWidth, kHeight};
       if (rig.inbound->enqueue(rec::InEncode, args) != EnqueueResult::Ok) return encoderFail.add("encode refused"), Outcome::Failed;
       encodesAsked.fetch_add(1);
-      const bool allShown = eventually([&] {
-        return rig.actor->encodesDone() > before || (guestDone.load() && rig.actor->lastFrameSeq.load() == frames);
-      });
+      const bool allShown = eventually([&] { return rig.actor->encodesDone() > before || (guestDone.load() && rig.actor->lastFrameSeq.load() == frames); });
       if (rig.actor->encodesDone() > before) return n++, Outcome::Done;
       if (!allShown) return encoderFail.add("encode " + std::to_string(n) + " never done"), Outcome::Failed;
       std::this_thread::sleep_for(std::chrono::milliseconds(100));  // held: make sure it stays so
@@ -714,7 +718,7 @@ PVG_TEST("engine: full workload, doorbells from the guest while encodes arrive f
     };
     Outcome last = Outcome::Done;
     while (last == Outcome::Done) last = encodeOnce();  // until the guest is done and all is shown
-    });
+  });
 
   // Another vCPU polling registers meanwhile: FENCE_COMPLETED only moves forward.
   std::thread monitor([&] {
@@ -874,7 +878,7 @@ PVG_TEST("engine: stop while engine threads wait for a host that never answers")
   // What the engine did with the failed callbacks: guest errors, no crash.
   const EngineStats s = rig.engine->stats();
   PVG_CHECK(s.errors[static_cast<uint32_t>(P::Error::BadContext)] == 1);  // CTX_CREATE 2 failed
-  rig.engine->stop();  // idempotent
+  rig.engine->stop();                                                     // idempotent
   rig.shutdown();
   CHECK_FAILURES(fail);
   CHECK_FAILURES(rig.actor->failures);
@@ -964,32 +968,49 @@ PVG_TEST("engine: the callback watchdog covers a post stuck on a full device mai
 // ------------------------------------------------------------------ (d) hostile commands
 
 namespace {
-constexpr std::array<uint16_t, 16> kOps = {P::OpNop,     P::OpCtxCreate,   P::OpCtxDestroy, P::OpMap,          P::OpUnmap,
-                                           P::OpReadMem, P::OpSetMode,     P::OpFillRect,   P::OpCopyRect,     P::OpBlit,
-                                           P::OpBlitSurface, P::OpPresent, P::OpCursorDefine, P::OpCursorShow, P::OpCursorMove,
-                                           P::OpFence};
+constexpr std::array<uint16_t, 16> kOps = {P::OpNop,          P::OpCtxCreate,  P::OpCtxDestroy, P::OpMap,  P::OpUnmap,       P::OpReadMem,
+                                           P::OpSetMode,      P::OpFillRect,   P::OpCopyRect,   P::OpBlit, P::OpBlitSurface, P::OpPresent,
+                                           P::OpCursorDefine, P::OpCursorShow, P::OpCursorMove, P::OpFence};
 
 // The words after the header that an opcode expects (MAP and PRESENT: with a random count).
 uint32_t argWords(uint16_t op, Rng& rng, uint32_t* count) {
   *count = 1 + rng.below(4);
   switch (op) {
-    case P::OpNop: return rng.below(4);
-    case P::OpCtxCreate: return 3;
-    case P::OpCtxDestroy: return 1;
-    case P::OpMap: return 5 + 4 * *count;
-    case P::OpUnmap: return 5;
-    case P::OpReadMem: return 6;
-    case P::OpSetMode: return 2;
-    case P::OpFillRect: return 6;
-    case P::OpCopyRect: return 7;
-    case P::OpBlit: return 10;
-    case P::OpBlitSurface: return 9;
-    case P::OpPresent: *count = rng.below(3); return 2 + 4 * *count;
-    case P::OpCursorDefine: return 10;
-    case P::OpCursorShow: return 2;
-    case P::OpCursorMove: return 3;
-    case P::OpFence: return 2;
-    default: return rng.below(12);
+    case P::OpNop:
+      return rng.below(4);
+    case P::OpCtxCreate:
+      return 3;
+    case P::OpCtxDestroy:
+      return 1;
+    case P::OpMap:
+      return 5 + 4 * *count;
+    case P::OpUnmap:
+      return 5;
+    case P::OpReadMem:
+      return 6;
+    case P::OpSetMode:
+      return 2;
+    case P::OpFillRect:
+      return 6;
+    case P::OpCopyRect:
+      return 7;
+    case P::OpBlit:
+      return 10;
+    case P::OpBlitSurface:
+      return 9;
+    case P::OpPresent:
+      *count = rng.below(3);
+      return 2 + 4 * *count;
+    case P::OpCursorDefine:
+      return 10;
+    case P::OpCursorShow:
+      return 2;
+    case P::OpCursorMove:
+      return 3;
+    case P::OpFence:
+      return 2;
+    default:
+      return rng.below(12);
   }
 }
 
@@ -998,23 +1019,35 @@ uint32_t argWords(uint16_t op, Rng& rng, uint32_t* count) {
 // the guest's own races.
 uint64_t randomGpa(Rng& rng) {
   switch (rng.below(6)) {
-    case 0: return kArenaGpa + uint64_t{rng.below(static_cast<uint32_t>(kArenaBytes / 4096))} * 4096;
-    case 1: return kArenaGpa + rng.below(static_cast<uint32_t>(kArenaBytes));  // unaligned
-    case 2: return kRamBase + kRamSize - 4096;                                  // runs past RAM's end
-    case 3: return rng.next() | (1ull << 40);                                   // nowhere
-    case 4: return rng.below(2) ? 0 : ~0ull - rng.below(8192);                  // wraps
-    default: return kArenaGpa;
+    case 0:
+      return kArenaGpa + uint64_t{rng.below(static_cast<uint32_t>(kArenaBytes / 4096))} * 4096;
+    case 1:
+      return kArenaGpa + rng.below(static_cast<uint32_t>(kArenaBytes));  // unaligned
+    case 2:
+      return kRamBase + kRamSize - 4096;  // runs past RAM's end
+    case 3:
+      return rng.next() | (1ull << 40);  // nowhere
+    case 4:
+      return rng.below(2) ? 0 : ~0ull - rng.below(8192);  // wraps
+    default:
+      return kArenaGpa;
   }
 }
 
 uint32_t randomWord(Rng& rng) {
   switch (rng.below(7)) {
-    case 0: return rng.below(4);                 // small: ctx, display, flags, counts
-    case 1: return rng.below(kWidth + 8);        // coordinates near the frame
-    case 2: return rng.below(2) ? 64 * 4 : 4096; // strides, sizes
-    case 3: return 0xFFFFFFFFu - rng.below(64);  // overflow bait
-    case 4: return 1u << rng.below(32);
-    default: return static_cast<uint32_t>(rng.next());
+    case 0:
+      return rng.below(4);  // small: ctx, display, flags, counts
+    case 1:
+      return rng.below(kWidth + 8);  // coordinates near the frame
+    case 2:
+      return rng.below(2) ? 64 * 4 : 4096;  // strides, sizes
+    case 3:
+      return 0xFFFFFFFFu - rng.below(64);  // overflow bait
+    case 4:
+      return 1u << rng.below(32);
+    default:
+      return static_cast<uint32_t>(rng.next());
   }
 }
 
@@ -1029,7 +1062,10 @@ std::vector<uint32_t> randomCommand(Rng& rng) {
   if (n > 0 && rng.below(2)) args[0] = rng.below(3);  // ctx 1/2 or display 0/1
   switch (op) {
     case P::OpCtxCreate:
-      if (n == 3 && rng.below(2)) { args[1] = 4096u << rng.below(12); args[2] = 0; }
+      if (n == 3 && rng.below(2)) {
+        args[1] = 4096u << rng.below(12);
+        args[2] = 0;
+      }
       break;
     case P::OpMap:
       if (n >= 5 && rng.below(2)) args[4] = count;
@@ -1037,7 +1073,10 @@ std::vector<uint32_t> randomCommand(Rng& rng) {
         const uint64_t gpa = randomGpa(rng);
         args[5 + 4 * i] = lo(gpa);
         args[6 + 4 * i] = hi(gpa);
-        if (rng.below(2)) { args[7 + 4 * i] = 4096u << rng.below(6); args[8 + 4 * i] = 0; }
+        if (rng.below(2)) {
+          args[7 + 4 * i] = 4096u << rng.below(6);
+          args[8 + 4 * i] = 0;
+        }
       }
       break;
     case P::OpReadMem:
@@ -1052,7 +1091,11 @@ std::vector<uint32_t> randomCommand(Rng& rng) {
       if (n >= 2 && rng.below(2)) args[1] = count;
       break;
     case P::OpBlit:
-      if (n == 10 && rng.below(2)) { args[7] = rng.below(80); args[8] = rng.below(80); args[9] = rng.below(2); }
+      if (n == 10 && rng.below(2)) {
+        args[7] = rng.below(80);
+        args[8] = rng.below(80);
+        args[9] = rng.below(2);
+      }
       break;
     default:
       break;
@@ -1141,8 +1184,8 @@ struct ErrorState {
     codeWithoutStatus += !error && code != 0 ? 1 : 0;
     irqWithoutError += irqError && !error ? 1 : 0;
     if (first.empty() && (error != (code != 0) || (irqError && !error))) {
-      first = std::string(phase) + " round " + std::to_string(round) + ": STATUS " + std::to_string(status) + ", ERROR_CODE " +
-              std::to_string(code) + ", IRQ_STATUS " + std::to_string(irq);
+      first = std::string(phase) + " round " + std::to_string(round) + ": STATUS " + std::to_string(status) + ", ERROR_CODE " + std::to_string(code) +
+              ", IRQ_STATUS " + std::to_string(irq);
     }
   }
   uint32_t broken() const { return statusWithoutCode + codeWithoutStatus + irqWithoutError; }
@@ -1184,8 +1227,10 @@ PVG_TEST("engine: ERROR_ACK while the ring executor raises errors: STATUS.error 
     const uint32_t bad = 1 + rng.below(3);
     for (uint32_t i = 0; i < bad; ++i) {
       // An unknown opcode (bad command) or a fill on a display that does not exist (bad display).
-      if (rng.below(2) == 0) g.command(0x7F, {});
-      else g.command(P::OpFillRect, {7, 0, 0, 1, 1, 0});
+      if (rng.below(2) == 0)
+        g.command(0x7F, {});
+      else
+        g.command(P::OpFillRect, {7, 0, 0, 1, 1, 0});
     }
     errorsSent += bad;
     g.doorbell();
@@ -1196,8 +1241,10 @@ PVG_TEST("engine: ERROR_ACK while the ring executor raises errors: STATUS.error 
     if (!g.waitIdle() || !cpu.drainWrites()) break;
     const uint32_t pendingBefore = burst.pending;
     burst.check(cpu, "bursts", round);
-    if (burst.pending != pendingBefore) acks = std::min(acks + 1, 400u);
-    else if (acks > 0) acks--;
+    if (burst.pending != pendingBefore)
+      acks = std::min(acks + 1, 400u);
+    else if (acks > 0)
+      acks--;
   }
 
   rig.actor->armAckRace(*rig.inbound, 1, kUnderTsan ? 40 : 10);
@@ -1209,8 +1256,7 @@ PVG_TEST("engine: ERROR_ACK while the ring executor raises errors: STATUS.error 
     // The host's acknowledgements are posted (it may post them after the refusal, thus after the
     // head moved) and done.
     if (!eventually([&] {
-          return rig.actor->raceRefusals.load() == round + 1 &&
-                 static_cast<uint32_t>(hostWritesDone.load()) == rig.actor->raceWritesPosted.load();
+          return rig.actor->raceRefusals.load() == round + 1 && static_cast<uint32_t>(hostWritesDone.load()) == rig.actor->raceWritesPosted.load();
         })) {
       fail.add("the host's acknowledgements never completed");
       break;
@@ -1232,8 +1278,8 @@ PVG_TEST("engine: ERROR_ACK while the ring executor raises errors: STATUS.error 
   rig.shutdown();
   CHECK_FAILURES(fail);
   CHECK_FAILURES(rig.actor->failures);
-  std::printf("    error-ack, bursts: %s\n    error-ack, timed: %s; offset at the end %lld ns\n", burst.text().c_str(),
-              timed.text().c_str(), static_cast<long long>(rig.actor->ackRaceOffset()));
+  std::printf("    error-ack, bursts: %s\n    error-ack, timed: %s; offset at the end %lld ns\n", burst.text().c_str(), timed.text().c_str(),
+              static_cast<long long>(rig.actor->ackRaceOffset()));
   PVG_CHECK(burst.broken() == 0);
   PVG_CHECK(timed.broken() == 0);
   // Both outcomes happened in each way: the acknowledgements did land on both sides of the errors.
@@ -1249,7 +1295,7 @@ PVG_TEST("engine: ERROR_ACK while the ring executor raises errors: STATUS.error 
 
 // ------------------------------------------------------------------ (f) preemption: a busy ring
 
-// docs/hardening.md, finding 11: one ring of valid, expensive work (full-frame blits, fills,
+// docs/hardening.md, finding 14: one ring of valid, expensive work (full-frame blits, fills,
 // copies) used to hold the device for as long as it took: the executor ran the whole ring before
 // it looked at a RESET or a ring stop, the MMIO dispatcher waited for it meanwhile (so did every
 // access queued behind), and the engine's stop joined it. These rings are 256 KiB of full-frame
@@ -1282,10 +1328,14 @@ uint32_t fillWithWork(Guest& g, Rng& rng) {
   uint32_t queued = 0;
   while (g.fits(12)) {
     const uint32_t pick = rng.below(20);
-    if (pick < 12) g.command(P::OpBlit, {0, 1, 0, 0, W * 4, 0, 0, W, H, pick & 1});  // source-over or copy
-    else if (pick < 15) g.command(P::OpFillRect, {0, 0, 0, W, H, 0xFF000000u | rng.below(0x1000000)});
-    else if (pick < 18) g.command(P::OpCopyRect, {0, 0, pick & 1, 0, 1 - (pick & 1), W, H - 1});  // one row down or up
-    else g.command(P::OpPresent, {0, 0});
+    if (pick < 12)
+      g.command(P::OpBlit, {0, 1, 0, 0, W * 4, 0, 0, W, H, pick & 1});  // source-over or copy
+    else if (pick < 15)
+      g.command(P::OpFillRect, {0, 0, 0, W, H, 0xFF000000u | rng.below(0x1000000)});
+    else if (pick < 18)
+      g.command(P::OpCopyRect, {0, 0, pick & 1, 0, 1 - (pick & 1), W, H - 1});  // one row down or up
+    else
+      g.command(P::OpPresent, {0, 0});
     ++queued;
   }
   return queued;
@@ -1347,9 +1397,12 @@ PVG_TEST("engine: RESET, RING_CONTROL and reads are not held up by a ring of exp
 
     const auto action = static_cast<Action>(round % 3);
     seen[round % 3]++;
-    if (action == Action::Reset) cpu.setReg(P::RegReset, P::kResetMagic);
-    else if (action == Action::StopRing) cpu.setReg(P::RegRingControl, 0);
-    else cpu.setReg(P::RegRingControl, 1);  // the ring runs: refused, and the ring goes on
+    if (action == Action::Reset)
+      cpu.setReg(P::RegReset, P::kResetMagic);
+    else if (action == Action::StopRing)
+      cpu.setReg(P::RegRingControl, 0);
+    else
+      cpu.setReg(P::RegRingControl, 1);  // the ring runs: refused, and the ring goes on
     // Another vCPU's read, in the dispatcher's queue behind the control.
     const uint32_t id = other.reg(P::RegId);
     const uint64_t executedAtAnswer = rig.engine->stats().commands - c0;

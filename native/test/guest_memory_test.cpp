@@ -24,9 +24,9 @@ struct Machine {
   static constexpr uint64_t kRamSize = 0x10000;
   std::vector<uint8_t> buffer = std::vector<uint8_t>(kRamSize + P + 2 * P, 0);
   std::array<GuestRegion, 3> table{{
-      {kTopEnd - 2 * P, 2 * P, 0, false},            // top
-      {0, kRamSize, 2 * P, false},                   // ram
-      {0x10000, P, 2 * P + kRamSize, true},          // rom
+      {kTopEnd - 2 * P, 2 * P, 0, false},    // top
+      {0, kRamSize, 2 * P, false},           // ram
+      {0x10000, P, 2 * P + kRamSize, true},  // rom
   }};
   GuestMemoryView view = *GuestMemoryView::create(buffer.data(), buffer.size(), table);
   uint64_t ramOffset() const { return table[1].offset; }
@@ -34,9 +34,7 @@ struct Machine {
   uint64_t topOffset() const { return table[0].offset; }
 };
 
-GuestMemoryError err(const GuestMemoryView& v, uint64_t gpa, uint64_t len, GuestAccess a = GuestAccess::Read) {
-  return v.translate(gpa, len, a).error();
-}
+GuestMemoryError err(const GuestMemoryView& v, uint64_t gpa, uint64_t len, GuestAccess a = GuestAccess::Read) { return v.translate(gpa, len, a).error(); }
 
 GuestLayoutError layoutError(uint64_t length, std::vector<GuestRegion> regions) {
   static uint8_t dummy[1];
@@ -79,7 +77,7 @@ PVG_TEST("guest memory: region boundaries, adjacency and holes") {
   PVG_CHECK(err(v, 0, Machine::kRamSize + 1) == GuestMemoryError::CrossesRegion);
   PVG_CHECK(err(v, 0x10fff, 1) == GuestMemoryError::None);
   PVG_CHECK(err(v, 0x11000, 1) == GuestMemoryError::Unmapped);
-  PVG_CHECK(err(v, 0x10fff, 2) == GuestMemoryError::CrossesRegion);  // runs into the hole
+  PVG_CHECK(err(v, 0x10fff, 2) == GuestMemoryError::CrossesRegion);         // runs into the hole
   PVG_CHECK(err(v, kTopEnd - 2 * P - 1, 2) == GuestMemoryError::Unmapped);  // starts in the hole
   auto c = v.translate(0xfff0, 0x20, GuestAccess::Read);
   PVG_CHECK(c.error() == GuestMemoryError::CrossesRegion && v.regions()[c.region()].base == 0);
@@ -107,7 +105,7 @@ PVG_TEST("guest memory: addresses near 2^64 and wrap-around") {
   PVG_CHECK(err(v, U64 - 1, 1) == GuestMemoryError::Unmapped);  // ends exactly at 2^64-1: no wrap
   PVG_CHECK(err(v, U64, 1) == GuestMemoryError::Overflow);
   PVG_CHECK(err(v, U64, U64) == GuestMemoryError::Overflow);
-  PVG_CHECK(err(v, kTopEnd - 1, P + 1) == GuestMemoryError::Overflow);  // end would be 2^64: wraps
+  PVG_CHECK(err(v, kTopEnd - 1, P + 1) == GuestMemoryError::Overflow);   // end would be 2^64: wraps
   PVG_CHECK(err(v, kTopEnd - 1, P) == GuestMemoryError::CrossesRegion);  // end 2^64-1: no wrap, too long
   PVG_CHECK(err(v, 1, U64) == GuestMemoryError::Overflow);
   PVG_CHECK(err(v, 0, U64) == GuestMemoryError::CrossesRegion);
@@ -198,10 +196,18 @@ PVG_TEST("guest memory: translate agrees with a reference model on boundary-bias
     uint64_t gpa = (next() % 4 == 0) ? next() : edges[next() % edges.size()] + (next() % 5) - 2;
     uint64_t len;
     switch (next() % 5) {
-      case 0: len = next() % 4; break;
-      case 1: len = next() % (3 * P); break;
-      case 2: len = U64 - gpa + (next() % 3);  break;  // around the wrap (may itself wrap: fine)
-      case 3: len = next(); break;
+      case 0:
+        len = next() % 4;
+        break;
+      case 1:
+        len = next() % (3 * P);
+        break;
+      case 2:
+        len = U64 - gpa + (next() % 3);
+        break;  // around the wrap (may itself wrap: fine)
+      case 3:
+        len = next();
+        break;
       default: {
         uint64_t e = edges[next() % edges.size()];
         len = e - gpa + (next() % 5) - 2;

@@ -22,18 +22,18 @@ struct Registrar {
 
 #define PVG_TEST_CONCAT2(a, b) a##b
 #define PVG_TEST_CONCAT(a, b) PVG_TEST_CONCAT2(a, b)
-#define PVG_TEST(name)                                                                          \
-  static void PVG_TEST_CONCAT(pvg_test_fn_, __LINE__)();                                        \
+#define PVG_TEST(name)                                                                                                    \
+  static void PVG_TEST_CONCAT(pvg_test_fn_, __LINE__)();                                                                  \
   static ::pvg::test::Registrar PVG_TEST_CONCAT(pvg_test_reg_, __LINE__)(name, &PVG_TEST_CONCAT(pvg_test_fn_, __LINE__)); \
   static void PVG_TEST_CONCAT(pvg_test_fn_, __LINE__)()
-#define PVG_CHECK(cond)                                                        \
-  do {                                                                         \
-    if (!(cond)) ::pvg::test::recordFailure(__FILE__, __LINE__, #cond);        \
+#define PVG_CHECK(cond)                                                 \
+  do {                                                                  \
+    if (!(cond)) ::pvg::test::recordFailure(__FILE__, __LINE__, #cond); \
   } while (0)
-#define PVG_REQUIRE(cond)                                                      \
-  do {                                                                         \
-    if (!(cond)) {                                                             \
-      ::pvg::test::recordFailure(__FILE__, __LINE__, #cond);                   \
-      throw ::pvg::test::RequireFailed{};                                      \
-    }                                                                          \
+#define PVG_REQUIRE(cond)                                    \
+  do {                                                       \
+    if (!(cond)) {                                           \
+      ::pvg::test::recordFailure(__FILE__, __LINE__, #cond); \
+      throw ::pvg::test::RequireFailed{};                    \
+    }                                                        \
   } while (0)

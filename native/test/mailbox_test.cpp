@@ -172,9 +172,7 @@ PVG_TEST("mailbox: a parked consumer is woken by the producer's ring") {
       bool early = std::chrono::steady_clock::now() - start < std::chrono::seconds(10);
       got = ok && early && rec.kind == 9 && rec.args[0] == static_cast<uint32_t>(round);
     });
-    PVG_REQUIRE(pvg::test::eventually([&] {
-      return box.consumerParks() > parksBefore && mem.at(mb::kDoorbellStateWord).load() == mb::kDoorbellParked;
-    }));
+    PVG_REQUIRE(pvg::test::eventually([&] { return box.consumerParks() > parksBefore && mem.at(mb::kDoorbellStateWord).load() == mb::kDoorbellParked; }));
     std::array<uint32_t, 1> args{static_cast<uint32_t>(round)};
     PVG_CHECK(box.enqueue(9, args) == EnqueueResult::Ok);
     consumer.join();

@@ -20,8 +20,7 @@ void put16(std::vector<uint8_t>& b, size_t at, uint16_t v) {
   b[at + 1] = static_cast<uint8_t>(v >> 8);
 }
 
-CursorError convertError(const std::vector<uint8_t>& b, uint32_t w, uint32_t h, uint32_t bpp, uint32_t stride, uint32_t hx = 0,
-                         uint32_t hy = 0) {
+CursorError convertError(const std::vector<uint8_t>& b, uint32_t w, uint32_t h, uint32_t bpp, uint32_t stride, uint32_t hx = 0, uint32_t hy = 0) {
   return convertCursorGlyph(b.data(), b.size(), w, h, bpp, stride, hx, hy).error;
 }
 
@@ -59,8 +58,7 @@ Rect referenceComposite(std::vector<uint32_t>& px, uint32_t fw, uint32_t fh, con
     }
   }
   if (maxX < 0) return Rect{};
-  return Rect{static_cast<uint32_t>(minX), static_cast<uint32_t>(minY), static_cast<uint32_t>(maxX - minX + 1),
-              static_cast<uint32_t>(maxY - minY + 1)};
+  return Rect{static_cast<uint32_t>(minX), static_cast<uint32_t>(minY), static_cast<uint32_t>(maxX - minX + 1), static_cast<uint32_t>(maxY - minY + 1)};
 }
 
 std::vector<uint32_t> snapshot(const Frame& f) { return {f.pixels().begin(), f.pixels().end()}; }
@@ -89,22 +87,20 @@ PVG_TEST("cursor convert: 24 bpp is B, G, R bytes, opaque") {
   std::memcpy(&b[12], row1, 9);
   auto r = convertCursorGlyph(b.data(), b.size(), 3, 2, 24, 12, 2, 0);
   PVG_REQUIRE(r.ok());
-  PVG_CHECK(r.glyph.argb ==
-            (std::vector<uint32_t>{0xFF332211, 0xFF000000, 0xFF0180FF, 0xFF030201, 0xFFFFFFFF, 0xFFFF0000}));
+  PVG_CHECK(r.glyph.argb == (std::vector<uint32_t>{0xFF332211, 0xFF000000, 0xFF0180FF, 0xFF030201, 0xFFFFFFFF, 0xFFFF0000}));
 }
 
 PVG_TEST("cursor convert: 16 bpp is ARGB1555 with (v << 3) | (v >> 2) expansion") {
   std::vector<uint8_t> b(6 * 2, 0);
-  put16(b, 0, 0xFC00);   // opaque, R = 31          -> FF FF 00 00
-  put16(b, 2, 0x7FFF);   // bit 15 clear: transparent, colour kept -> 00 FF FF FF
-  put16(b, 4, 0x8421);   // opaque, 1, 1, 1: (1 << 3) | 0 = 8 -> FF 08 08 08
-  put16(b, 6, 0xC210);   // opaque, 16, 16, 16: 128 | 4 = 0x84 -> FF 84 84 84
-  put16(b, 8, 0x03E0);   // transparent, G = 31     -> 00 00 FF 00
+  put16(b, 0, 0xFC00);                                                       // opaque, R = 31          -> FF FF 00 00
+  put16(b, 2, 0x7FFF);                                                       // bit 15 clear: transparent, colour kept -> 00 FF FF FF
+  put16(b, 4, 0x8421);                                                       // opaque, 1, 1, 1: (1 << 3) | 0 = 8 -> FF 08 08 08
+  put16(b, 6, 0xC210);                                                       // opaque, 16, 16, 16: 128 | 4 = 0x84 -> FF 84 84 84
+  put16(b, 8, 0x03E0);                                                       // transparent, G = 31     -> 00 00 FF 00
   put16(b, 10, static_cast<uint16_t>(0x8000 | (5 << 10) | (10 << 5) | 20));  // 41, 82, 165
   auto r = convertCursorGlyph(b.data(), b.size(), 3, 2, 16, 6, 0, 1);
   PVG_REQUIRE(r.ok());
-  PVG_CHECK(r.glyph.argb ==
-            (std::vector<uint32_t>{0xFFFF0000, 0x00FFFFFF, 0xFF080808, 0xFF848484, 0x0000FF00, 0xFF2952A5}));
+  PVG_CHECK(r.glyph.argb == (std::vector<uint32_t>{0xFFFF0000, 0x00FFFFFF, 0xFF080808, 0xFF848484, 0x0000FF00, 0xFF2952A5}));
 }
 
 PVG_TEST("cursor convert: 8 bpp is A4L4, both nibbles times 17") {
@@ -115,8 +111,7 @@ PVG_TEST("cursor convert: 8 bpp is A4L4, both nibbles times 17") {
   std::memcpy(&b[5], row1, 3);
   auto r = convertCursorGlyph(b.data(), b.size(), 3, 2, 8, 5, 0, 0);
   PVG_REQUIRE(r.ok());
-  PVG_CHECK(r.glyph.argb ==
-            (std::vector<uint32_t>{0xFF000000, 0x00FFFFFF, 0x88555555, 0x33CCCCCC, 0x00000000, 0xFFFFFFFF}));
+  PVG_CHECK(r.glyph.argb == (std::vector<uint32_t>{0xFF000000, 0x00FFFFFF, 0x88555555, 0x33CCCCCC, 0x00000000, 0xFFFFFFFF}));
 }
 
 PVG_TEST("cursor convert: the largest glyph, minimal stride and exact buffer size") {
@@ -140,15 +135,15 @@ PVG_TEST("cursor convert: refused sizes, bpp, strides and hotspots") {
     PVG_CHECK(convertError(b, 4, 4, bpp, 64) == CursorError::BadBpp);
   }
   PVG_CHECK(convertError(b, 4, 4, 12, 0, 9, 9) == CursorError::BadBpp);
-  PVG_CHECK(convertError(b, 3, 2, 24, 8) == CursorError::BadStride);          // < 9
+  PVG_CHECK(convertError(b, 3, 2, 24, 8) == CursorError::BadStride);  // < 9
   PVG_CHECK(convertError(b, 3, 2, 24, 9) == CursorError::None);
   PVG_CHECK(convertError(b, 4, 1, 32, 15) == CursorError::BadStride);
   PVG_CHECK(convertError(b, 5, 1, 16, 9) == CursorError::BadStride);
   PVG_CHECK(convertError(b, 5, 1, 8, 4) == CursorError::BadStride);
   PVG_CHECK(convertError(b, 4, 4, 32, 0) == CursorError::BadStride);
   std::vector<uint8_t> exact(64);
-  PVG_CHECK(convertError(exact, 4, 4, 32, 16) == CursorError::None);          // stride * h == bytes
-  PVG_CHECK(convertError(exact, 4, 4, 32, 17) == CursorError::BadStride);     // 68 > 64
+  PVG_CHECK(convertError(exact, 4, 4, 32, 16) == CursorError::None);       // stride * h == bytes
+  PVG_CHECK(convertError(exact, 4, 4, 32, 17) == CursorError::BadStride);  // 68 > 64
   std::vector<uint8_t> short1(63);
   PVG_CHECK(convertError(short1, 4, 4, 32, 16) == CursorError::BadStride);
   PVG_CHECK(convertError(b, 256, 256, 32, 0xFFFFFFFFu) == CursorError::BadStride);  // stride * h ~ 2^40
@@ -195,8 +190,10 @@ PVG_TEST("cursor composite: clipping at all four edges and at negative positions
       compositeCursor(f, g, x, y);
       PVG_CHECK(snapshot(f) == ref);
       PVG_CHECK(cursorBounds(g, x, y, W, H) == touched);
-      if (rectEmpty(touched)) ++hidden;
-      else if (touched.w < 4 || touched.h < 3) ++partial;
+      if (rectEmpty(touched))
+        ++hidden;
+      else if (touched.w < 4 || touched.h < 3)
+        ++partial;
     }
   }
   PVG_CHECK(partial > 50 && hidden > 50);
@@ -204,15 +201,15 @@ PVG_TEST("cursor composite: clipping at all four edges and at negative positions
 
 PVG_TEST("cursor composite: specific clipped positions") {
   const CursorGlyph g = testGlyph(4, 3, 2, 1);
-  PVG_CHECK(cursorBounds(g, 0, 0, 9, 7) == (Rect{0, 0, 2, 2}));      // top-left: 2 columns, 1 row cut
-  PVG_CHECK(cursorBounds(g, -1, -1, 9, 7) == (Rect{0, 0, 1, 1}));    // only the bottom-right pixel
-  PVG_CHECK(cursorBounds(g, -2, 0, 9, 7) == (Rect{}));               // wholly left
-  PVG_CHECK(cursorBounds(g, 8, 6, 9, 7) == (Rect{6, 5, 3, 2}));      // bottom-right corner
-  PVG_CHECK(cursorBounds(g, 10, 7, 9, 7) == (Rect{8, 6, 1, 1}));     // hotspot outside, a pixel visible
-  PVG_CHECK(cursorBounds(g, 11, 3, 9, 7) == (Rect{}));               // wholly right
-  PVG_CHECK(cursorBounds(g, 4, 8, 9, 7) == (Rect{}));                // wholly below
-  PVG_CHECK(cursorBounds(g, 4, -2, 9, 7) == (Rect{}));               // wholly above
-  PVG_CHECK(cursorBounds(g, 4, -1, 9, 7) == (Rect{2, 0, 4, 1}));     // one row visible at the top
+  PVG_CHECK(cursorBounds(g, 0, 0, 9, 7) == (Rect{0, 0, 2, 2}));    // top-left: 2 columns, 1 row cut
+  PVG_CHECK(cursorBounds(g, -1, -1, 9, 7) == (Rect{0, 0, 1, 1}));  // only the bottom-right pixel
+  PVG_CHECK(cursorBounds(g, -2, 0, 9, 7) == (Rect{}));             // wholly left
+  PVG_CHECK(cursorBounds(g, 8, 6, 9, 7) == (Rect{6, 5, 3, 2}));    // bottom-right corner
+  PVG_CHECK(cursorBounds(g, 10, 7, 9, 7) == (Rect{8, 6, 1, 1}));   // hotspot outside, a pixel visible
+  PVG_CHECK(cursorBounds(g, 11, 3, 9, 7) == (Rect{}));             // wholly right
+  PVG_CHECK(cursorBounds(g, 4, 8, 9, 7) == (Rect{}));              // wholly below
+  PVG_CHECK(cursorBounds(g, 4, -2, 9, 7) == (Rect{}));             // wholly above
+  PVG_CHECK(cursorBounds(g, 4, -1, 9, 7) == (Rect{2, 0, 4, 1}));   // one row visible at the top
   Frame f = patterned(9, 7);
   const uint64_t sum = frameChecksum(f);
   for (int32_t v : {I32MIN, I32MIN + 1, -100000, 100000, I32MAX - 1, I32MAX}) {

@@ -130,8 +130,8 @@ PVG_TEST("render rect: inside is computed in 64-bit") {
   PVG_CHECK(!rectInside(Rect{1, 0, U32, 1}, 320, 200));
   PVG_CHECK(!rectInside(Rect{U32, U32, U32, U32}, U32, U32));
   PVG_CHECK(rectInside(Rect{0, 0, U32, U32}, U32, U32));
-  PVG_CHECK(rectInside(Rect{320, 200, 0, 0}, 320, 200));   // empty, corner on the edge
-  PVG_CHECK(!rectInside(Rect{321, 0, 0, 5}, 320, 200));    // empty but beyond the edge
+  PVG_CHECK(rectInside(Rect{320, 200, 0, 0}, 320, 200));  // empty, corner on the edge
+  PVG_CHECK(!rectInside(Rect{321, 0, 0, 5}, 320, 200));   // empty but beyond the edge
   PVG_CHECK(rectEmpty(Rect{5, 5, 0, 3}) && rectEmpty(Rect{5, 5, 3, 0}) && !rectEmpty(Rect{0, 0, 1, 1}));
 }
 
@@ -197,7 +197,7 @@ PVG_TEST("render frame: clear, row and pixels") {
 PVG_TEST("render frame: copyRegionTo copies BGRA rows at the given stride") {
   Frame f = patterned(9, 6);
   const Rect r{2, 1, 4, 3};
-  const uint32_t stride = 4 * 4 + 5;  // padded, unaligned rows
+  const uint32_t stride = 4 * 4 + 5;                        // padded, unaligned rows
   std::vector<uint8_t> dst(size_t{stride} * 2 + 16, 0xAB);  // exactly enough: the last row has no padding
   PVG_REQUIRE(f.copyRegionTo(dst.data(), dst.size(), stride, r));
   for (uint32_t y = 0; y < r.h; ++y) {
@@ -220,17 +220,17 @@ PVG_TEST("render frame: copyRegionTo refuses bad arguments and writes nothing") 
   std::vector<uint8_t> dst(256, 0xAB);
   const std::vector<uint8_t> untouched = dst;
   const Rect r{2, 1, 4, 3};
-  PVG_CHECK(!f.copyRegionTo(dst.data(), dst.size(), 16, Rect{6, 0, 4, 1}));            // past the right edge
-  PVG_CHECK(!f.copyRegionTo(dst.data(), dst.size(), 16, Rect{0, 4, 1, 3}));            // past the bottom
-  PVG_CHECK(!f.copyRegionTo(dst.data(), dst.size(), 16, Rect{0xFFFFFFF0u, 0, 0x20, 1})); // x + w wraps
+  PVG_CHECK(!f.copyRegionTo(dst.data(), dst.size(), 16, Rect{6, 0, 4, 1}));               // past the right edge
+  PVG_CHECK(!f.copyRegionTo(dst.data(), dst.size(), 16, Rect{0, 4, 1, 3}));               // past the bottom
+  PVG_CHECK(!f.copyRegionTo(dst.data(), dst.size(), 16, Rect{0xFFFFFFF0u, 0, 0x20, 1}));  // x + w wraps
   PVG_CHECK(!f.copyRegionTo(dst.data(), dst.size(), 16, Rect{0, 0xFFFFFFF0u, 1, 0x20}));
   PVG_CHECK(!f.copyRegionTo(nullptr, dst.size(), 16, r));
-  PVG_CHECK(!f.copyRegionTo(dst.data(), dst.size(), 15, r));                           // stride < w * 4
-  PVG_CHECK(!f.copyRegionTo(dst.data(), 2 * 16 + 16 - 1, 16, r));                     // one byte short
-  PVG_CHECK(!f.copyRegionTo(dst.data(), dst.size(), U32, r));                         // (h-1) * stride too big
+  PVG_CHECK(!f.copyRegionTo(dst.data(), dst.size(), 15, r));       // stride < w * 4
+  PVG_CHECK(!f.copyRegionTo(dst.data(), 2 * 16 + 16 - 1, 16, r));  // one byte short
+  PVG_CHECK(!f.copyRegionTo(dst.data(), dst.size(), U32, r));      // (h-1) * stride too big
   PVG_CHECK(dst == untouched);
-  PVG_CHECK(f.copyRegionTo(dst.data(), 2 * 16 + 16, 16, r));                          // exactly enough
-  PVG_CHECK(f.copyRegionTo(nullptr, 0, 0, Rect{9, 6, 0, 0}));                         // empty region: nothing to copy
+  PVG_CHECK(f.copyRegionTo(dst.data(), 2 * 16 + 16, 16, r));   // exactly enough
+  PVG_CHECK(f.copyRegionTo(nullptr, 0, 0, Rect{9, 6, 0, 0}));  // empty region: nothing to copy
   Frame none;
   PVG_CHECK(!none.copyRegionTo(dst.data(), dst.size(), 16, Rect{0, 0, 0, 0}));
 }
@@ -321,15 +321,15 @@ PVG_TEST("render copy: refused source or destination draws nothing") {
   Frame f = patterned(16, 8);
   const uint64_t sum = frameChecksum(f);
   PVG_CHECK(copyRect(f, 0, 0, Rect{0xFFFFFFF0u, 0, 0x20, 1}) == DrawStatus::OutsideFrame);
-  PVG_CHECK(copyRect(f, 0xFFFFFFF0u, 0, Rect{0, 0, 0x20, 1}) == DrawStatus::OutsideFrame);   // source wraps
+  PVG_CHECK(copyRect(f, 0xFFFFFFF0u, 0, Rect{0, 0, 0x20, 1}) == DrawStatus::OutsideFrame);  // source wraps
   PVG_CHECK(copyRect(f, 0, 0xFFFFFFF0u, Rect{0, 0, 1, 0x20}) == DrawStatus::OutsideFrame);
-  PVG_CHECK(copyRect(f, 13, 0, Rect{0, 0, 4, 1}) == DrawStatus::OutsideFrame);              // source past the edge
+  PVG_CHECK(copyRect(f, 13, 0, Rect{0, 0, 4, 1}) == DrawStatus::OutsideFrame);  // source past the edge
   PVG_CHECK(copyRect(f, 0, 5, Rect{0, 0, 1, 4}) == DrawStatus::OutsideFrame);
-  PVG_CHECK(copyRect(f, 0, 0, Rect{13, 0, 4, 1}) == DrawStatus::OutsideFrame);              // destination past the edge
+  PVG_CHECK(copyRect(f, 0, 0, Rect{13, 0, 4, 1}) == DrawStatus::OutsideFrame);  // destination past the edge
   PVG_CHECK(copyRect(f, 0, 0, Rect{0, 5, 1, 4}) == DrawStatus::OutsideFrame);
-  PVG_CHECK(copyRect(f, 17, 0, Rect{0, 0, 0, 1}) == DrawStatus::OutsideFrame);              // empty, source outside
+  PVG_CHECK(copyRect(f, 17, 0, Rect{0, 0, 0, 1}) == DrawStatus::OutsideFrame);  // empty, source outside
   PVG_CHECK(copyRect(f, 1, 1, Rect{0, 0, 0, 0}) == DrawStatus::Ok);
-  PVG_CHECK(copyRect(f, 2, 2, Rect{2, 2, 5, 5}) == DrawStatus::Ok);                         // onto itself
+  PVG_CHECK(copyRect(f, 2, 2, Rect{2, 2, 5, 5}) == DrawStatus::Ok);  // onto itself
   PVG_CHECK(frameChecksum(f) == sum);
 }
 
@@ -520,8 +520,8 @@ PVG_TEST("render blit: a source fault stops the blit; earlier rows stay drawn") 
     for (uint32_t y = 0; y < 8; ++y) {
       for (uint32_t x = 0; x < 16; ++x) {
         const bool drawn = y >= 1 && y < 3 && x >= 2 && x < 7;
-        const uint32_t want = drawn ? (mode == BlendMode::Copy ? img.at(x - 2, y - 1) : referenceOver(img.at(x - 2, y - 1), before[y * 16 + x]))
-                                    : before[y * 16 + x];
+        const uint32_t want =
+            drawn ? (mode == BlendMode::Copy ? img.at(x - 2, y - 1) : referenceOver(img.at(x - 2, y - 1), before[y * 16 + x])) : before[y * 16 + x];
         PVG_CHECK(after[y * 16 + x] == want);
       }
     }
@@ -545,7 +545,7 @@ PVG_TEST("render rows: ContiguousRows bounds-checks every row, overflow-safe") {
   const uint8_t* b = buf.data();
   ContiguousRows r(b, 100, 24, 5);  // rows of 20 bytes, 24 apart: rows 0..3 fit (3*24+20 = 92)
   PVG_CHECK(r.row(0) == b && r.row(3) == b + 72);
-  PVG_CHECK(r.row(4) == nullptr);   // 96 + 20 > 100
+  PVG_CHECK(r.row(4) == nullptr);  // 96 + 20 > 100
   PVG_CHECK(r.row(U32) == nullptr);
   ContiguousRows exact(b, 100, 20, 5);
   PVG_CHECK(exact.row(4) == b + 80 && exact.row(5) == nullptr);  // ends exactly at 100
@@ -633,9 +633,9 @@ PVG_TEST("render bands: an interrupted fill, copy or blit stops between two band
       PVG_CHECK(src.calls == drawnRows);  // whole bands read, never a row of the next one
       for (uint32_t y = 0; y < H; ++y) {
         const uint32_t x = 3 * y % W;
-        const uint32_t want = y >= drawnRows                  ? before[size_t{y} * W + x]
-                              : mode == BlendMode::Copy       ? img.at(x, y)
-                                                              : referenceOver(img.at(x, y), before[size_t{y} * W + x]);
+        const uint32_t want = y >= drawnRows            ? before[size_t{y} * W + x]
+                              : mode == BlendMode::Copy ? img.at(x, y)
+                                                        : referenceOver(img.at(x, y), before[size_t{y} * W + x]);
         PVG_CHECK(f.row(y)[x] == want);
       }
     }

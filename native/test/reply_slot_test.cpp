@@ -71,7 +71,7 @@ PVG_TEST("reply: values delivered; stale ids, duplicates and too many values ign
   PVG_CHECK(r.values[0] == 1 && r.values[1] == 2 && r.values[2] == 0xFFFFFFFFu && r.values[3] == 0);
   PVG_CHECK(!r.parked);
   PVG_CHECK(table.state(1) == rp::kIdle);
-  PVG_CHECK(!table.reply(1, 5, stale));  // late duplicate after the requester moved on
+  PVG_CHECK(!table.reply(1, 5, stale));    // late duplicate after the requester moved on
   PVG_CHECK(table.state(0) == rp::kIdle);  // the neighbour was never touched
 }
 

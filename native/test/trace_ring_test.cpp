@@ -122,8 +122,8 @@ PVG_TEST("trace: a writer racing a reader never yields a torn event") {
         ++overwritten;
       } else if (result == TraceRingReader::Read::Ok) {
         ++ok;
-        bool good = ev.arg0 == n && ev.tsUs == n + 0.25 && ev.durUs == ev.arg1 && ev.arg2 == static_cast<double>(n) * 1048576 + ev.arg1 &&
-                    ev.id == 63 && ev.phase == 1 + n % 7;
+        bool good = ev.arg0 == n && ev.tsUs == n + 0.25 && ev.durUs == ev.arg1 && ev.arg2 == static_cast<double>(n) * 1048576 + ev.arg1 && ev.id == 63 &&
+                    ev.phase == 1 + n % 7;
         if (!good) ++torn;
       } else {
         ++torn;  // below the written count an event is never "not written"
@@ -137,8 +137,7 @@ PVG_TEST("trace: a writer racing a reader never yields a torn event") {
   PVG_CHECK(ok > 0);
   PVG_CHECK(reader->written() == total);
   PVG_CHECK(reader->threadId() != 0 && reader->threadId() != pvg::currentThreadId());
-  std::printf("    (reader: %llu complete, %llu overwritten under it)\n", static_cast<unsigned long long>(ok),
-              static_cast<unsigned long long>(overwritten));
+  std::printf("    (reader: %llu complete, %llu overwritten under it)\n", static_cast<unsigned long long>(ok), static_cast<unsigned long long>(overwritten));
 }
 
 PVG_TEST("trace: a paused set drops every write; resumed, writing goes on where it stopped") {

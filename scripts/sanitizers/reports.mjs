@@ -9,15 +9,19 @@ export const OURS = /pvg_native\.node|\/native\/(src|test|fuzz|guest)\/|\bpvg::|
 // Modules a tolerated report may name: Node (V8, libuv, OpenSSL are linked into it), the
 // sanitizer runtime and the C/C++ runtimes; RUNTIME_MODULES are the latter (skipped to find the
 // code that made an access: memcpy, free, strdup, pthread_* are not who raced).
-const RUNTIME_MODULES = /^(libtsan\.so[.\d]*|libasan\.so[.\d]*|libubsan\.so[.\d]*|libc\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libm\.so\.6|ld-linux-x86-64\.so\.2)$/;
+const RUNTIME_MODULES =
+  /^(libtsan\.so[.\d]*|libasan\.so[.\d]*|libubsan\.so[.\d]*|libc\.so\.6|libstdc\+\+\.so\.6|libgcc_s\.so\.1|libm\.so\.6|ld-linux-x86-64\.so\.2)$/;
 const FOREIGN_MODULES = new RegExp(`^node$|${RUNTIME_MODULES.source}`);
-
 
 // Where a report happened, for the tally: the function of its SUMMARY line (or of a leak's first
 // frame past the allocator), without arguments or addresses.
 export function where(body) {
   const summary = /^SUMMARY: \w+Sanitizer: .*? in (.+)$/m.exec(body)?.[1] ?? / #1 0x[0-9a-f]+ in (.+)$/m.exec(body)?.[1] ?? '?';
-  return summary.replace(/\s*\(\/[^)]*\+0x[0-9a-f]+\)$/, '').replace(/\(.*$/, '').replace(/ \S+:\d+(:\d+)?$/, '').trim();
+  return summary
+    .replace(/\s*\(\/[^)]*\+0x[0-9a-f]+\)$/, '')
+    .replace(/\(.*$/, '')
+    .replace(/ \S+:\d+(:\d+)?$/, '')
+    .trim();
 }
 
 // The module of a frame line ("... (pvg_native.node+0x25c0e)"), or '' if it names none.
@@ -40,17 +44,19 @@ export function classifyRace(body) {
     if (/^ {2}\S/.test(line)) sections.push({ head: line, frames: [] });
     else if (/^ {4}#\d+ /.test(line) && sections.length > 0) sections.at(-1).frames.push(line);
   }
-  let deeper = false, unrestored = false, nodeMemory = false;
+  let deeper = false,
+    unrestored = false,
+    nodeMemory = false;
   for (const { head, frames } of sections) {
     const kind = /^ {2}(Previous )?(atomic )?(read|write)\b/i.test(head) ? 'access' : /^ {2}Location is/.test(head) ? 'location' : 'other';
-    if (kind === 'other') continue;  // threads' creation, mutexes: who made them is not who raced
+    if (kind === 'other') continue; // threads' creation, mutexes: who made them is not who raced
     if (frames.length === 0) {
-      if (OURS.test(head)) return 'ours';  // a global of ours
+      if (OURS.test(head)) return 'ours'; // a global of ours
       if (kind === 'access') unrestored = true;
       continue;
     }
     const inner = frames.find((f) => !RUNTIME_MODULES.test(frameModule(f)));
-    if (inner === undefined) return 'unknown';  // only runtime frames: cannot tell whose
+    if (inner === undefined) return 'unknown'; // only runtime frames: cannot tell whose
     if (OURS.test(inner)) return 'ours';
     if (!FOREIGN_MODULES.test(frameModule(inner))) return 'unknown';
     if (kind === 'location' && /heap block/.test(head)) nodeMemory = true;
@@ -85,7 +91,8 @@ export function sanitizerReports(text) {
     let verdict = 'node';
     if (kind === 'tsan data race') verdict = classifyRace(body);
     else if (kind === 'leak' && OURS.test(body)) verdict = classifyLeak(body);
-    else if (OURS.test(body)) verdict = 'ours';  // thread leaks, mutex misuse: any frame of ours
+    else if (OURS.test(body))
+      verdict = 'ours'; // thread leaks, mutex misuse: any frame of ours
     else if (modules.length === 0 || !modules.every((m) => FOREIGN_MODULES.test(m))) verdict = 'unknown';
     reports.push({ kind, verdict, where: where(body), body });
   };

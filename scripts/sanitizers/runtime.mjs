@@ -133,5 +133,7 @@ export async function launcher(sanitizer, env, addon, tag) {
     return prefix;
   }
   process.stderr.write(`${probe.out.slice(-3000)}\n---- under setarch -R ----\n${again.out.slice(-3000)}\n`);
-  throw new SanitizerSetupError(`${sanitizer}: Node cannot load the addon with the sanitizer runtime preloaded, with or without ASLR (exit ${probe.code ?? probe.signal}, then ${again.code ?? again.signal})`);
+  throw new SanitizerSetupError(
+    `${sanitizer}: Node cannot load the addon with the sanitizer runtime preloaded, with or without ASLR (exit ${probe.code ?? probe.signal}, then ${again.code ?? again.signal})`,
+  );
 }

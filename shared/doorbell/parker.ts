@@ -21,8 +21,7 @@ export const futexParker: Parker = {
 
 export const atomicsParker: Parker = {
   mode: ParkMode.Atomics,
-  wait: (words, index, expected, timeoutMs) =>
-    Atomics.wait(words, index, expected, timeoutMs < 0 ? Infinity : timeoutMs),
+  wait: (words, index, expected, timeoutMs) => Atomics.wait(words, index, expected, timeoutMs < 0 ? Infinity : timeoutMs),
   wake: (words, index, count) => Atomics.notify(words, index, count < 0 ? Infinity : count),
 };
 

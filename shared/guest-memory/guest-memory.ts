@@ -3,13 +3,7 @@
 // structured-clonable data that attachGuestMemory turns back into the same view on another
 // thread.
 import { type GuestAccess, GuestMemoryAccessError, GuestMemoryConfigError } from './errors.js';
-import {
-  type GuestMemoryConfig,
-  type GuestRegion,
-  GUEST_PAGE_SIZE,
-  checkRegionDescriptors,
-  layoutRegions,
-} from './layout.js';
+import { type GuestMemoryConfig, type GuestRegion, GUEST_PAGE_SIZE, checkRegionDescriptors, layoutRegions } from './layout.js';
 import { GuestAddressMap } from './translate.js';
 
 /** What another thread needs to rebuild a GuestMemory: post it (the SAB is shared, not copied). */
@@ -73,7 +67,10 @@ export function createGuestMemory(config: GuestMemoryConfig, options: CreateGues
   if (!options.hostPageOffset) return new GuestMemory(sab, regions);
   // Shift every region by the same amount so each starts on a host page.
   const shift = (GUEST_PAGE_SIZE - options.hostPageOffset(new Uint8Array(sab))) % GUEST_PAGE_SIZE;
-  return new GuestMemory(sab, regions.map((r) => Object.freeze({ ...r, offset: r.offset + shift })));
+  return new GuestMemory(
+    sab,
+    regions.map((r) => Object.freeze({ ...r, offset: r.offset + shift })),
+  );
 }
 
 export interface CreateGuestMemoryOptions {

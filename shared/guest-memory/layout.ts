@@ -135,12 +135,13 @@ export function checkRegionDescriptors(sab: unknown, regions: unknown): GuestReg
   const placed = list.map((raw, i) => {
     const r = checkRegion(raw, i, names);
     const offset = (raw as Record<string, unknown>).offset;
-    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) fail(`regions[${i}].offset`, `must be a non-negative safe integer (got ${String(offset)})`);
+    if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0)
+      fail(`regions[${i}].offset`, `must be a non-negative safe integer (got ${String(offset)})`);
     // Offsets need not be page multiples, but they must all sit at the same place in a page
     // (createGuestMemory shifts them together so host pages line up for KVM).
     if (offset % GUEST_PAGE_SIZE !== shift) fail(`regions[${i}].offset`, `0x${offset.toString(16)} is not page-aligned relative to regions[0].offset`);
     if (r.size > sab.byteLength - offset) fail(`regions[${i}].offset`, `region does not fit in the SAB (0x${sab.byteLength.toString(16)} bytes)`);
-    return Object.freeze({ ...r, offset }) as GuestRegion;
+    return Object.freeze({ ...r, offset });
   });
   checkNoGuestOverlap(placed);
   const byOffset = placed.map((_, i) => i).sort((a, b) => placed[a]!.offset - placed[b]!.offset);

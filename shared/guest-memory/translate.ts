@@ -17,19 +17,11 @@
 // (gpa must name a mapped byte, permission applies). So a zero-length access at a region's end
 // is 'unmapped' unless another region starts there, in which case it belongs to that region;
 // it never resolves to "one past the end" of the region before.
-import {
-  type GuestAccess,
-  type GuestMemoryError,
-  type GuestMemoryErrorCode,
-  GuestMemoryErrno,
-  formatGuestValue,
-  guestMemoryErrorCode,
-} from './errors.js';
+import { type GuestAccess, type GuestMemoryError, type GuestMemoryErrorCode, GuestMemoryErrno, formatGuestValue, guestMemoryErrorCode } from './errors.js';
 import type { GuestRegion } from './layout.js';
 
 export type TranslateResult =
-  | { readonly ok: true; readonly offset: number; readonly region: GuestRegion }
-  | { readonly ok: false; readonly error: GuestMemoryError };
+  { readonly ok: true; readonly offset: number; readonly region: GuestRegion } | { readonly ok: false; readonly error: GuestMemoryError };
 
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
@@ -131,13 +123,7 @@ export class GuestAddressMap {
   }
 }
 
-function describeFailure(
-  code: GuestMemoryErrorCode,
-  gpa: unknown,
-  length: unknown,
-  access: unknown,
-  region: GuestRegion | undefined,
-): GuestMemoryError {
+function describeFailure(code: GuestMemoryErrorCode, gpa: unknown, length: unknown, access: unknown, region: GuestRegion | undefined): GuestMemoryError {
   const a = formatGuestValue(gpa);
   const n = formatGuestValue(length);
   const range = `${String(access)} of ${n} bytes at gpa ${a}`;
@@ -160,9 +146,7 @@ function describeFailure(
       message = `length ${n} is above 2^53-1 and cannot be held exactly (gpa ${a})`;
       break;
     case 'bigint-out-of-range':
-      message = gpaIsBad
-        ? `gpa ${a} is above 2^53-1, beyond what this translation can address`
-        : `length ${n} is above 2^53-1 (gpa ${a})`;
+      message = gpaIsBad ? `gpa ${a} is above 2^53-1, beyond what this translation can address` : `length ${n} is above 2^53-1 (gpa ${a})`;
       break;
     case 'negative-length':
       message = `length ${n} is negative (gpa ${a})`;

@@ -6,6 +6,7 @@
 import { futexParker } from '../doorbell/parker.js';
 import { native } from '../native/addon.js';
 import { IRQ_VECTORS, VCPU_IRQ_BYTES, VCPU_IRQ_MAGIC, VCPU_IRQ_PENDING_WORDS, VcpuIrqWord } from './layout.js';
+import { spinBudgetNow, spinDone } from '../doorbell/spin-gate.js';
 
 export type HaltOutcome = 'interrupt' | 'timed-out' | 'stopped';
 
@@ -98,11 +99,16 @@ export class VcpuIrqState {
     let seen = Atomics.load(w, VcpuIrqWord.Sequence);
     let outcome = this.check();
     if (outcome) return outcome;
-    for (let i = 0; i < spinBudget; i++) {
-      const now = Atomics.load(w, VcpuIrqWord.Sequence);
-      if (now === seen) continue;
-      seen = now;
-      if ((outcome = this.check())) return outcome;
+    const budget = spinBudgetNow(spinBudget);
+    try {
+      for (let i = 0; i < budget; i++) {
+        const now = Atomics.load(w, VcpuIrqWord.Sequence);
+        if (now === seen) continue;
+        seen = now;
+        if ((outcome = this.check())) return outcome;
+      }
+    } finally {
+      spinDone(budget);
     }
     const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
     for (;;) {

@@ -16,6 +16,7 @@ import {
   mailboxBytes,
 } from './layout.js';
 import type { MailboxRecord } from './record.js';
+import { spinBudgetNow, spinDone } from '../doorbell/spin-gate.js';
 
 export interface MailboxOptions {
   capacity: number;
@@ -154,8 +155,10 @@ export class Mailbox {
   /** Wakes the consumer if it is parked (producers ring only a sleeping consumer). */
   ring(): void {
     const w = this.words;
-    if (Atomics.load(w, MailboxWord.DoorbellState) === DOORBELL_PARKED &&
-        Atomics.exchange(w, MailboxWord.DoorbellState, DOORBELL_RUNNING) === DOORBELL_PARKED) {
+    if (
+      Atomics.load(w, MailboxWord.DoorbellState) === DOORBELL_PARKED &&
+      Atomics.exchange(w, MailboxWord.DoorbellState, DOORBELL_RUNNING) === DOORBELL_PARKED
+    ) {
       this.parker.wake(w, MailboxWord.DoorbellState, 1);
     }
   }
@@ -247,7 +250,7 @@ export class Mailbox {
     this.head = (head + 1) | 0;
     Atomics.store(w, MailboxWord.Head, this.head);
     const n = ++this.dequeued;
-    Atomics.store(w, MailboxWord.DequeuedLo, n % TWO_POW_32 | 0);
+    Atomics.store(w, MailboxWord.DequeuedLo, (n % TWO_POW_32) | 0);
     Atomics.store(w, MailboxWord.DequeuedHi, Math.floor(n / TWO_POW_32));
     if (Atomics.load(w, MailboxWord.ProducersWaiting) > 0) {
       Atomics.add(w, MailboxWord.NotFull, 1);
@@ -261,9 +264,15 @@ export class Mailbox {
    */
   waitForWork(spinBudget: number, timeoutMs: number): WorkOutcome {
     const w = this.words;
-    for (let i = 0; i < spinBudget; i++) {
-      if (this.hasWork()) return 'ready';
-      if ((i & 63) === 63 && this.takeAttention()) return 'attention';
+    // The spin takes a place at the VM's spin gate (none free: park at once).
+    const budget = spinBudgetNow(spinBudget);
+    try {
+      for (let i = 0; i < budget; i++) {
+        if (this.hasWork()) return 'ready';
+        if ((i & 63) === 63 && this.takeAttention()) return 'attention';
+      }
+    } finally {
+      spinDone(budget);
     }
     const early = this.announcePark();
     if (early) return early;
@@ -303,7 +312,12 @@ export class Mailbox {
     if (this.parker.mode !== ParkMode.Atomics) throw new Error(`mailbox ${this.name}: asynchronous parking needs park mode 'atomics'`);
     // A short spin first: an event loop wake costs tens of microseconds, and records often come
     // in quick succession. The spin holds the thread only for spinBudget checks.
-    for (let i = 0; i < spinBudget; i++) if (this.hasWork()) return 'ready';
+    const budget = spinBudgetNow(spinBudget);
+    try {
+      for (let i = 0; i < budget; i++) if (this.hasWork()) return 'ready';
+    } finally {
+      spinDone(budget);
+    }
     const early = this.announcePark();
     if (early) return early;
     const wait = Atomics.waitAsync(this.words, MailboxWord.DoorbellState, DOORBELL_PARKED, timeoutMs < 0 ? Infinity : timeoutMs);

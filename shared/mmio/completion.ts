@@ -24,6 +24,31 @@ export function completeWrite(words: Int32Array, vcpu: number): void {
   if (Atomics.load(words, base + CompletionWord.Waiting) !== 0) futexParker.wake(words, base + CompletionWord.Completed, 1);
 }
 
+/** Posted writes still not carried out after the wait's timeout (the device side is stuck). */
+export class PostedWritesTimeoutError extends Error {
+  override readonly name = 'PostedWritesTimeoutError';
+  constructor(
+    readonly outstanding: number,
+    readonly timeoutMs: number,
+  ) {
+    super(`posted MMIO writes not completed after ${timeoutMs} ms (${outstanding} outstanding)`);
+  }
+}
+
+/**
+ * Wakes every vCPU parked waiting for its posted writes, so that it asks its give-up check now
+ * rather than at the end of its wait slice (the VM is stopping). Returns how many it woke.
+ */
+export function wakeWriteWaiters(completion: SharedArrayBuffer): number {
+  const words = new Int32Array(completion);
+  let woken = 0;
+  for (let base = 0; base < words.length; base += COMPLETION_WORDS_PER_VCPU) {
+    // Its one waiter is the vCPU itself.
+    if (Atomics.load(words, base + CompletionWord.Waiting) !== 0) woken += futexParker.wake(words, base + CompletionWord.Completed, 1);
+  }
+  return woken;
+}
+
 /** The vCPU side: counts issued writes and waits while more than `window` are outstanding. */
 export class PostedWrites {
   private issued = 0;
@@ -69,7 +94,7 @@ export class PostedWrites {
         const completed = Atomics.load(w, index);
         if (((this.issued - completed) | 0) <= n) return;
         const left = deadline - performance.now();
-        if (left <= 0) throw new Error(`posted MMIO writes not completed after ${timeoutMs} ms (${this.outstanding()} outstanding)`);
+        if (left <= 0) throw new PostedWritesTimeoutError(this.outstanding(), timeoutMs);
         futexParker.wait(w, index, completed, Math.min(left, 100));
         if (this.giveUp?.() && ((this.issued - Atomics.load(w, index)) | 0) > n) throw new WaitAbandonedError('posted MMIO writes');
       }

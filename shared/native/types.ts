@@ -47,6 +47,8 @@ export interface EngineOptions {
   poolThreads: number;
   /** Inbound checks the MMIO dispatcher makes before it parks (default 2000). */
   dispatcherSpin?: number;
+  /** The VM's spin gate (shared/doorbell/spin-gate.ts): the dispatcher spins only with a place in it. */
+  spinGate?: Int32Array;
   maxContextBytes: number;
   /** A callback unanswered this long fails with a device error (the watchdog); omit for none. */
   callbackTimeoutMs?: number;
@@ -145,6 +147,8 @@ export interface NativeAddon {
   ): Float64Array & { parked: number; kicked: number };
   threadCpuMicros(): number;
   currentThreadId(): number;
+  /** Names the calling thread (15 bytes kept), as /proc/<pid>/task/<tid>/comm shows it. */
+  setThreadName(name: string): void;
   startProducers(mailbox: Int32Array, opts: ProducerOptions): NativeHandle;
   producersDone(handle: NativeHandle): boolean;
   joinProducers(handle: NativeHandle): { enqueued: number; errors: number };

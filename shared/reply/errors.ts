@@ -13,11 +13,16 @@ export const enum ReplyErrorCode {
 
 export function replyErrorName(code: number): string {
   switch (code) {
-    case ReplyErrorCode.ActorDied: return 'actor-died';
-    case ReplyErrorCode.Shutdown: return 'shutdown';
-    case ReplyErrorCode.Refused: return 'refused';
-    case ReplyErrorCode.Watchdog: return 'watchdog';
-    default: return `error-${code}`;
+    case ReplyErrorCode.ActorDied:
+      return 'actor-died';
+    case ReplyErrorCode.Shutdown:
+      return 'shutdown';
+    case ReplyErrorCode.Refused:
+      return 'refused';
+    case ReplyErrorCode.Watchdog:
+      return 'watchdog';
+    default:
+      return `error-${code}`;
   }
 }
 

@@ -5,16 +5,8 @@
 import { type GiveUpCheck, WaitAbandonedError } from '../wait-abandoned.js';
 import { futexParker } from '../doorbell/parker.js';
 import { ReplyError, ReplyTimeoutError } from './errors.js';
-import {
-  REPLY_HEADER_BYTES,
-  REPLY_MAGIC,
-  REPLY_VALUE_WORDS,
-  ReplyState,
-  ReplyTableWord,
-  ReplyWord,
-  replySlotBytes,
-  replyTableBytes,
-} from './layout.js';
+import { REPLY_HEADER_BYTES, REPLY_MAGIC, REPLY_VALUE_WORDS, ReplyState, ReplyTableWord, ReplyWord, replySlotBytes, replyTableBytes } from './layout.js';
+import { spinBudgetNow, spinDone } from '../doorbell/spin-gate.js';
 
 export function createReplyTableBuffer(slots: number, payloadBytes = 0): SharedArrayBuffer {
   if (!Number.isInteger(slots) || slots < 1 || slots > 65536) throw new RangeError(`reply slots must be in [1, 65536], got ${slots}`);
@@ -97,7 +89,11 @@ export class ReplyTable {
     const w = this.words;
     const stateIndex = b + ReplyWord.State;
     let state = Atomics.load(w, stateIndex);
-    for (let i = 0; unanswered(state) && i < spinBudget; i++) state = Atomics.load(w, stateIndex);
+    if (unanswered(state)) {
+      const budget = spinBudgetNow(spinBudget);
+      for (let i = 0; unanswered(state) && i < budget; i++) state = Atomics.load(w, stateIndex);
+      spinDone(budget);
+    }
     if (unanswered(state)) {
       const deadline = timeoutMs < 0 ? Infinity : performance.now() + timeoutMs;
       Atomics.store(w, b + ReplyWord.Parked, 1);

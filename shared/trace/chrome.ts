@@ -35,15 +35,24 @@ const CAT = 'pvg';
 
 function phaseCode(phase: number): string | undefined {
   switch (phase) {
-    case TracePhase.Begin: return 'B';
-    case TracePhase.End: return 'E';
-    case TracePhase.Complete: return 'X';
-    case TracePhase.Instant: return 'i';
-    case TracePhase.Counter: return 'C';
-    case TracePhase.FlowStart: return 's';
-    case TracePhase.FlowEnd: return 'f';
-    case TracePhase.FlowStep: return 't';
-    default: return undefined;
+    case TracePhase.Begin:
+      return 'B';
+    case TracePhase.End:
+      return 'E';
+    case TracePhase.Complete:
+      return 'X';
+    case TracePhase.Instant:
+      return 'i';
+    case TracePhase.Counter:
+      return 'C';
+    case TracePhase.FlowStart:
+      return 's';
+    case TracePhase.FlowEnd:
+      return 'f';
+    case TracePhase.FlowStep:
+      return 't';
+    default:
+      return undefined;
   }
 }
 

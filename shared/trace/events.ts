@@ -40,9 +40,7 @@ export const TRACE_EVENTS = {
 
 export type TraceEventName = keyof typeof TRACE_EVENTS;
 
-const namesById = new Map<number, TraceEventName>(
-  Object.entries(TRACE_EVENTS).map(([name, id]) => [id, name as TraceEventName]),
-);
+const namesById = new Map<number, TraceEventName>(Object.entries(TRACE_EVENTS).map(([name, id]) => [id, name as TraceEventName]));
 
 export function traceEventName(id: number): string {
   return namesById.get(id) ?? `event_${id}`;

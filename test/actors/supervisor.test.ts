@@ -1,6 +1,5 @@
 // Supervision: an actor that dies mid-request fails the VM with a typed error, releases the
 // thread waiting on it within a second, and leaves no worker running.
-import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,7 +10,10 @@ import { createGuestMemory } from '../../shared/guest-memory/index.js';
 import { packageRoot } from '../../shared/package-root.js';
 import { ReplyErrorCode } from '../../shared/reply/errors.js';
 import { EchoKind, type EchoStats } from '../../actors/echo/messages.js';
-import { exited, nextMessage, startWorker } from '../support/spawn.js';
+import { runUntilExit } from '../support/exits-by-itself.js';
+import { createGate, hasArrived, openGate } from '../support/gate.js';
+import { GatedEchoKind, type GatedEchoConfig, type GatedEchoControl } from '../support/gated-echo-kinds.js';
+import { eventually, exited, nextMessage, startWorker } from '../support/spawn.js';
 
 interface EchoControl {
   stats(): EchoStats;
@@ -53,19 +55,27 @@ describe('supervision', () => {
     ['crashes', 'ActorCrashedError'],
     ['exits', 'ActorExitedError'],
   ])('an actor that %s mid-request fails the VM and releases the waiter within a second', async (how, errorName) => {
-    const { vm, echo } = await startVm();
+    // A stand-in for echo that holds on a gate instead of stalling for a fixed time: the request
+    // is in its mailbox (behind the crash or exit) before the test lets it go, however long the
+    // requester's worker takes to start.
+    const gate = createGate();
+    vm = new Supervisor({ replySlots: 8 });
+    const mailbox = vm.createMailbox('echo', { capacity: 64 });
+    const echo = await vm.spawn<GatedEchoControl>({ name: 'echo', module: 'test/support/gated-echo', mailbox, config: { gate } satisfies GatedEchoConfig });
     const slot = vm.reserveReplySlots(1).first;
     const failure = vm.whenFailed();
-    // Keep the actor busy so the request is still queued when it dies.
-    echo.mailbox.post(EchoKind.Stall, how === 'terminated' ? 60_000 : 300);
+    // Keep the actor busy (at its gate) so the request is still queued when it dies.
+    echo.mailbox.post(GatedEchoKind.Hold);
     if (how === 'crashes') echo.mailbox.post(EchoKind.Crash);
     if (how === 'exits') echo.mailbox.post(EchoKind.Exit, 9);
     const w = startWorker('test/support/requester', { mailbox: echo.mailbox.buffer, replies: vm.replies.buffer, slot, value: 1, timeoutMs: 30_000 });
     const answer = nextMessage<Done>(w, (m) => m.type === 'done');
-    await nextMessage(w, (m: { type: string }) => m.type === 'sent');
-    await new Promise((r) => setTimeout(r, 50));
+    await nextMessage(w, (m: { type: string }) => m.type === 'posted');
+    // Held in a JS wait (not parked in the mailbox's futex), where terminate() reaches it at once.
+    await eventually(() => hasArrived(gate), 10_000, 'the actor to hold at its gate');
     const killedAt = performance.now();
     if (how === 'terminated') await echo.worker.terminate();
+    else openGate(gate);
     const f = await failure;
     const done = await answer;
     expect(f.name).toBe(errorName);
@@ -101,11 +111,13 @@ describe('supervision', () => {
     await expect(echo.control.stats()).rejects.toBeInstanceOf(VmStoppedError);
   });
 
-  it('a process that starts and stops a VM exits by itself', () => {
+  it('a process that starts and stops a VM exits by itself', async () => {
     const script = path.join(packageRoot, 'dist', 'test', 'support', 'start-stop-vm.js');
-    const r = spawnSync(process.execPath, [script], { timeout: 20_000, encoding: 'utf8' });
-    expect(r.error).toBeUndefined();
+    // However long the VM takes to start and stop, the process must end once it has stopped.
+    const r = await runUntilExit(script, [], { done: (out) => out.includes('stopped') });
+    expect(r.workTimedOut, r.stderr).toBe(false);
+    expect(r.leftRunning).toBe(false); // nothing kept it alive
     expect(r.stdout).toContain('stopped');
     expect(r.status).toBe(0);
-  });
+  }, 120_000);
 });

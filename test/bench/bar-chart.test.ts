@@ -32,7 +32,9 @@ describe('renderBarChart', () => {
     const svg = renderBarChart(spec({ note: 'a note' }));
     checkSane(svg);
     const t = texts(svg);
-    expect(t).toEqual(expect.arrayContaining(['a chart', '16 × a CPU', 'first', 'second', 'one', 'two', '1.00', '10.0', '2.00', '200', 'latency, µs (log scale)', 'a note']));
+    expect(t).toEqual(
+      expect.arrayContaining(['a chart', '16 × a CPU', 'first', 'second', 'one', 'two', '1.00', '10.0', '2.00', '200', 'latency, µs (log scale)', 'a note']),
+    );
     // Decade ticks around 1..200.
     expect(t).toEqual(expect.arrayContaining(['1', '10', '100', '1k']));
     // Four bars, each with its value as a tooltip.
@@ -42,7 +44,16 @@ describe('renderBarChart', () => {
 
   it('orders bar lengths by value on both scales', () => {
     for (const scale of ['log', 'linear'] as const) {
-      const svg = renderBarChart(spec({ scale, categories: ['c'], series: [{ name: 'a', values: [5] }, { name: 'b', values: [50] }] }));
+      const svg = renderBarChart(
+        spec({
+          scale,
+          categories: ['c'],
+          series: [
+            { name: 'a', values: [5] },
+            { name: 'b', values: [50] },
+          ],
+        }),
+      );
       checkSane(svg);
       const widths = [...svg.matchAll(/<rect[^>]*width="([\d.]+)"[^>]*><title>/g)].map((m) => Number(m[1]));
       expect(widths).toHaveLength(2);

@@ -79,11 +79,33 @@ describe('scaling chart', () => {
   });
 
   it('handles a single point, no points and NaN values', () => {
-    for (const r of [scalingResult([1]), scalingResult([]), { ...scalingResult([2]), points: [{ devices: 2, actor_fps: NaN, bql_fps: 0, ratio: NaN }], ratio_actor_vs_bql_8: NaN }]) {
+    for (const r of [
+      scalingResult([1]),
+      scalingResult([]),
+      { ...scalingResult([2]), points: [{ devices: 2, actor_fps: NaN, bql_fps: 0, ratio: NaN }], ratio_actor_vs_bql_8: NaN },
+    ]) {
       const svg = suiteCharts('scaling', r)[0]!.svg;
       expect(xmlProblems(svg)).toEqual([]);
       expect(svg).not.toMatch(/NaN|Infinity/);
     }
+  });
+
+  it('draws efficiency against the ideal when the result has it, and takes repeated figures by their median', () => {
+    const base = scalingResult([1, 8]);
+    const r = {
+      ...base,
+      points: [
+        { devices: 8, actor_fps: { median: 4000, min: 3900, max: 4100 }, bql_fps: 1000, ratio: 4, efficiency: 0.5 },
+        { devices: 1, actor_fps: { median: 1000, min: 950, max: 1050 }, bql_fps: 800, ratio: 1.25, efficiency: 1 },
+      ],
+    };
+    const charts = suiteCharts('scaling', r);
+    expect(charts.map((c) => c.file)).toEqual(['scaling-devices.svg', 'scaling-efficiency.svg']);
+    for (const c of charts) expect(xmlProblems(c.svg)).toEqual([]);
+    expect(texts(charts[0]!.svg)).toEqual(expect.arrayContaining(['1000', '4000']));
+    const t = texts(charts[1]!.svg);
+    expect(t.filter((x) => /^\d+ devices?$/.test(x))).toEqual(['1 device', '8 devices']);
+    expect(t).toEqual(expect.arrayContaining(['ideal', '0.50']));
   });
 
   it('is only drawn for a scaling result', () => {

@@ -23,6 +23,10 @@ describe('bench --report', () => {
     [['mailbox', '--report', file], /exists and is not a folder/],
     [['mailbox', `--report=${path.join(file, 'sub')}`], /cannot create or write the folder \(ENOTDIR\)/],
     [['mailbox', '--report'], /argument missing/],
+    [['scaling', '--repeat', '0'], /--repeat must be an integer from 1 to 100, got "0"/],
+    [['scaling', '--repeat', '2.5'], /--repeat must be an integer/],
+    [['scaling', '--devices', '1,x,4'], /--devices must list integers from 1 to 64, got "1,x,4"/],
+    [['scaling', '--devices', '0'], /--devices must list integers/],
     [['all', '--report', dir, '--no-report'], /choose one/],
   ])('%j is refused with a clear message and status 2', (args, message) => {
     const r = bench(...args);

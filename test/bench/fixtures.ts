@@ -4,7 +4,15 @@ import type { ScalingResultShape } from '../../bench/report/charts.js';
 
 export const MACHINE: MachineInfo = { cpus: 16, cpu_model: 'Intel(R) Xeon(R) Processor', memory_gib: 126, node: 'v20.20.2', platform: 'linux 6.18' };
 
-const latency = (p50: number, p99: number, p999: number) => ({ description: 'a path', iterations: 1000, p50_us: p50, p99_us: p99, p999_us: p999, max_us: p999 * 2, cpu_us_per_op: 1 });
+const latency = (p50: number, p99: number, p999: number) => ({
+  description: 'a path',
+  iterations: 1000,
+  p50_us: p50,
+  p99_us: p99,
+  p999_us: p999,
+  max_us: p999 * 2,
+  cpu_us_per_op: 1,
+});
 
 export function mailboxResult() {
   return {
@@ -20,8 +28,21 @@ export function mailboxResult() {
 
 /** The engine's callback paths carry p50/p99 only. */
 export function engineResult() {
-  const path = (p50: number, p99: number) => ({ description: 'callback', callbacks: 10, p50_us: p50, p99_us: p99, wall_us_per_read: 1, read_mems: 10, host_unavailable: 0 });
-  return { suite: 'engine' as const, machine: MACHINE, render: {}, paths: { callback_read_mem: path(1015.8, 1376.3), callback_read_mem_actor_host: path(1.34, 6.4) } };
+  const path = (p50: number, p99: number) => ({
+    description: 'callback',
+    callbacks: 10,
+    p50_us: p50,
+    p99_us: p99,
+    wall_us_per_read: 1,
+    read_mems: 10,
+    host_unavailable: 0,
+  });
+  return {
+    suite: 'engine' as const,
+    machine: MACHINE,
+    render: {},
+    paths: { callback_read_mem: path(1015.8, 1376.3), callback_read_mem_actor_host: path(1.34, 6.4) },
+  };
 }
 
 export function framesResult() {

@@ -11,20 +11,42 @@ import { READ_LATENCY_BUCKETS, latencyBucket } from '../../actors/vcpu/read-late
 import { suiteCharts } from '../../bench/report/charts.js';
 import {
   kvmFailures,
-  busReadPath, kvmRatios, kvmTables, perReadFromMarks, runKvmBench, summarize, KVM_TARGETS, type KvmBenchResult, type SampleSummary,
+  busReadPath,
+  kvmRatios,
+  kvmTables,
+  perReadFromMarks,
+  runKvmBench,
+  summarize,
+  KVM_TARGETS,
+  type KvmBenchResult,
+  type SampleSummary,
 } from '../../bench/suites/kvm.js';
 import { packageRoot } from '../../shared/package-root.js';
 import { MACHINE } from './fixtures.js';
 import { texts, xmlProblems } from './xml-check.js';
 
 const path = (mean: number, p50: number, p99: number, n = 1000): SampleSummary => ({
-  description: 'a path', iterations: n, mean_us: mean, p50_us: p50, p99_us: p99, p999_us: p99 * 2, max_us: p99 * 3,
+  description: 'a path',
+  iterations: n,
+  mean_us: mean,
+  p50_us: p50,
+  p99_us: p99,
+  p999_us: p99 * 2,
+  max_us: p99 * 3,
 });
 
 function fixture(over: Partial<KvmBenchResult> = {}): KvmBenchResult {
   const mmio = {
-    description: 'mmioread', reads: 10_000, device_read_us: 30, unassigned_read_us: 25, device_phase_ms: 300, unassigned_phase_ms: 250,
-    bus_read: path(4, 3.5, 9, 10_010), mmio_read_exits: 20_050, bus_reads: 10_040, bus_unassigned_reads: 10_000,
+    description: 'mmioread',
+    reads: 10_000,
+    device_read_us: 30,
+    unassigned_read_us: 25,
+    device_phase_ms: 300,
+    unassigned_phase_ms: 250,
+    bus_read: path(4, 3.5, 9, 10_010),
+    mmio_read_exits: 20_050,
+    bus_reads: 10_040,
+    bus_unassigned_reads: 10_000,
   };
   return {
     suite: 'kvm',
@@ -63,7 +85,14 @@ describe('summarize', () => {
 
 describe('perReadFromMarks', () => {
   it('divides the time between marks by the read count', () => {
-    const t = perReadFromMarks([{ value: 1, atMs: 1000 }, { value: 2, atMs: 1300 }, { value: 3, atMs: 1350 }], 10_000);
+    const t = perReadFromMarks(
+      [
+        { value: 1, atMs: 1000 },
+        { value: 2, atMs: 1300 },
+        { value: 3, atMs: 1350 },
+      ],
+      10_000,
+    );
     expect(t.device_read_us).toBeCloseTo(30, 9); // 300 ms / 10 000 reads
     expect(t.unassigned_read_us).toBeCloseTo(5, 9); // 50 ms / 10 000 reads
     expect(t.device_phase_ms).toBe(300);
@@ -71,16 +100,50 @@ describe('perReadFromMarks', () => {
   });
 
   it('takes the first mark of each value, in any order in the list', () => {
-    const t = perReadFromMarks([{ value: 2, atMs: 20 }, { value: 1, atMs: 10 }, { value: 3, atMs: 40 }, { value: 2, atMs: 35 }], 1000);
+    const t = perReadFromMarks(
+      [
+        { value: 2, atMs: 20 },
+        { value: 1, atMs: 10 },
+        { value: 3, atMs: 40 },
+        { value: 2, atMs: 35 },
+      ],
+      1000,
+    );
     expect(t.device_read_us).toBeCloseTo(10, 9);
     expect(t.unassigned_read_us).toBeCloseTo(20, 9);
   });
 
   it('refuses a missing mark, marks out of order and a bad read count', () => {
-    expect(() => perReadFromMarks([{ value: 1, atMs: 1 }, { value: 2, atMs: 2 }], 10)).toThrow(/MARK 3 missing \(marks seen: 1, 2\)/);
+    expect(() =>
+      perReadFromMarks(
+        [
+          { value: 1, atMs: 1 },
+          { value: 2, atMs: 2 },
+        ],
+        10,
+      ),
+    ).toThrow(/MARK 3 missing \(marks seen: 1, 2\)/);
     expect(() => perReadFromMarks([], 10)).toThrow(/MARK 1 missing \(marks seen: none\)/);
-    expect(() => perReadFromMarks([{ value: 1, atMs: 5 }, { value: 2, atMs: 3 }, { value: 3, atMs: 9 }], 10)).toThrow(/out of order/);
-    expect(() => perReadFromMarks([{ value: 1, atMs: 1 }, { value: 2, atMs: 2 }, { value: 3, atMs: 3 }], 0)).toThrow(/positive integer/);
+    expect(() =>
+      perReadFromMarks(
+        [
+          { value: 1, atMs: 5 },
+          { value: 2, atMs: 3 },
+          { value: 3, atMs: 9 },
+        ],
+        10,
+      ),
+    ).toThrow(/out of order/);
+    expect(() =>
+      perReadFromMarks(
+        [
+          { value: 1, atMs: 1 },
+          { value: 2, atMs: 2 },
+          { value: 3, atMs: 3 },
+        ],
+        0,
+      ),
+    ).toThrow(/positive integer/);
   });
 });
 
@@ -94,10 +157,23 @@ describe('kvmRatios', () => {
   });
 
   it('is null, not NaN or Infinity, where a side was not measured or failed', () => {
-    expect(kvmRatios({ raw: { mean_us: 1, p50_us: 1 }, inject: null, mmio: null, fps: { '480p_kvm': { error: 'x' }, '480p_ts': fps['480p_ts'] }, resolutions: ['480p'] })
-      .ratio_fps_kvm_vs_ts_480p).toBeNull();
+    expect(
+      kvmRatios({
+        raw: { mean_us: 1, p50_us: 1 },
+        inject: null,
+        mmio: null,
+        fps: { '480p_kvm': { error: 'x' }, '480p_ts': fps['480p_ts'] },
+        resolutions: ['480p'],
+      }).ratio_fps_kvm_vs_ts_480p,
+    ).toBeNull();
     const r = kvmRatios({ raw: { mean_us: 0, p50_us: 10 }, inject: null, mmio: null, fps: { '480p_kvm': fps['480p_kvm'] }, resolutions: ['480p', '1080p'] });
-    expect(r).toEqual({ ratio_kvm_mmio_vs_raw_exit: null, ratio_unassigned_vs_raw_exit: null, ratio_inject_vs_raw_exit: null, ratio_fps_kvm_vs_ts_480p: null, ratio_fps_kvm_vs_ts_1080p: null });
+    expect(r).toEqual({
+      ratio_kvm_mmio_vs_raw_exit: null,
+      ratio_unassigned_vs_raw_exit: null,
+      ratio_inject_vs_raw_exit: null,
+      ratio_fps_kvm_vs_ts_480p: null,
+      ratio_fps_kvm_vs_ts_1080p: null,
+    });
     expect(kvmRatios({ raw: { mean_us: 0, p50_us: 1 }, inject: null, mmio, fps: {}, resolutions: [] }).ratio_kvm_mmio_vs_raw_exit).toBeNull();
   });
 });
@@ -124,7 +200,11 @@ describe('busReadPath', () => {
 describe('kvmTables', () => {
   it('shows every path, the per-read times against the raw exit, frames/s and the ratios with their targets', () => {
     const t = kvmTables(fixture());
-    for (const line of t.split('\n\n').slice(0, 4).flatMap((table) => table.split('\n'))) expect(line).toMatch(/^\|.*\|$/);
+    for (const line of t
+      .split('\n\n')
+      .slice(0, 4)
+      .flatMap((table) => table.split('\n')))
+      expect(line).toMatch(/^\|.*\|$/);
     expect(t).toMatch(/\| raw_exit +\| 20\.0 +\| 10\.0 +\| 40\.0 +\|/);
     expect(t).toContain('(parked on 4000, kicked on 3)');
     expect(t).toMatch(/\| kvm_mmio_read +\| 30\.0 +\| 1\.50 +\| 10000 +\|/);
@@ -137,13 +217,15 @@ describe('kvmTables', () => {
 
   it('says why the MMIO path or a frames/s run was not measured, and which ratios are missing', () => {
     const base = fixture();
-    const t = kvmTables(fixture({
-      mmio: { error: 'the mmioread guest did not finish' },
-      fps: { ...base.fps, '480p_kvm': { cpu: 'kvm', width: 640, height: 480, error: 'triple fault' } },
-      ratio_kvm_mmio_vs_raw_exit: null,
-      ratio_unassigned_vs_raw_exit: null,
-      ratio_fps_kvm_vs_ts_480p: null,
-    }));
+    const t = kvmTables(
+      fixture({
+        mmio: { error: 'the mmioread guest did not finish' },
+        fps: { ...base.fps, '480p_kvm': { cpu: 'kvm', width: 640, height: 480, error: 'triple fault' } },
+        ratio_kvm_mmio_vs_raw_exit: null,
+        ratio_unassigned_vs_raw_exit: null,
+        ratio_fps_kvm_vs_ts_480p: null,
+      }),
+    );
     expect(t).toContain('kvm_mmio_read: not measured: the mmioread guest did not finish');
     expect(t).toMatch(/\| 480p_kvm +\| kvm +\| 640x480 +\| +\| — +\| — +\| +\| failed: triple fault +\|/);
     expect(t).toMatch(/\| ratio_fps_kvm_vs_ts_480p +\| not measured +\|/);
@@ -163,7 +245,11 @@ describe('kvmTables', () => {
 describe('bench kvm where KVM cannot be used', () => {
   it('says why and exits 1 before measuring anything (runs the compiled CLI: npm run build first)', () => {
     const cli = nodePath.join(packageRoot, 'dist', 'bench', 'cli.js');
-    const r = spawnSync(process.execPath, [cli, 'kvm', '--json'], { encoding: 'utf8', timeout: 15_000, env: { ...process.env, PVG_KVM_DEVICE: '/nonexistent/kvm' } });
+    const r = spawnSync(process.execPath, [cli, 'kvm', '--json'], {
+      encoding: 'utf8',
+      timeout: 15_000,
+      env: { ...process.env, PVG_KVM_DEVICE: '/nonexistent/kvm' },
+    });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/bench: cannot run kvm: (\/nonexistent\/kvm does not exist|KVM guests need Linux on x86-64)/);

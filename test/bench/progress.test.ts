@@ -8,7 +8,15 @@ import { exitOnInterrupt } from '../../bench/progress/interrupt.js';
 import { createProgress } from '../../bench/progress/progress.js';
 
 function fakeStream(isTTY: boolean) {
-  const stream = { isTTY, columns: 100, out: '', write(s: string) { stream.out += s; return true; } };
+  const stream = {
+    isTTY,
+    columns: 100,
+    out: '',
+    write(s: string) {
+      stream.out += s;
+      return true;
+    },
+  };
   return stream;
 }
 type Stream = Parameters<typeof createProgress>[0]['stream'];
@@ -77,7 +85,14 @@ describe('exitOnInterrupt', () => {
   it('still exits 130 when the cleanup throws', () => {
     const target = new EventEmitter();
     const exit = vi.fn();
-    exitOnInterrupt({ cleanup: () => { throw new Error('bar'); }, stderr: { write: () => true }, exit, target });
+    exitOnInterrupt({
+      cleanup: () => {
+        throw new Error('bar');
+      },
+      stderr: { write: () => true },
+      exit,
+      target,
+    });
     expect(() => target.emit('SIGINT')).toThrow('bar');
     expect(exit).toHaveBeenCalledWith(130);
   });

@@ -21,7 +21,18 @@ describe('writeReport', () => {
     const date = new Date(2026, 10, 21, 12);
     const files = writeReport(dir, { machine: MACHINE, results, tables, command: 'npm run bench -- all', date });
 
-    const expected = ['mailbox.json', 'mailbox-latency.svg', 'engine.json', 'engine-latency.svg', 'frames.json', 'frames-fps.svg', 'scaling.json', 'scaling-devices.svg', 'all.json', 'report.md'];
+    const expected = [
+      'mailbox.json',
+      'mailbox-latency.svg',
+      'engine.json',
+      'engine-latency.svg',
+      'frames.json',
+      'frames-fps.svg',
+      'scaling.json',
+      'scaling-devices.svg',
+      'all.json',
+      'report.md',
+    ];
     expect(files).toEqual(expected);
     expect(readdirSync(dir).sort()).toEqual([...expected].sort());
 

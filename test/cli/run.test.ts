@@ -40,10 +40,18 @@ describe('pvg-vmm run', () => {
     const bad = pvg('run', '--cpu', 'arm', '--exit');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--cpu must be ts, kvm, auto/);
-    const missing = spawnSync(process.execPath, [BIN, 'run', '--cpu', 'kvm', '--frames', '1', '--exit'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PVG_KVM_DEVICE: '/nonexistent/kvm' } });
+    const missing = spawnSync(process.execPath, [BIN, 'run', '--cpu', 'kvm', '--frames', '1', '--exit'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PVG_KVM_DEVICE: '/nonexistent/kvm' },
+    });
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cpu: \/nonexistent\/kvm does not exist/);
-    const auto = spawnSync(process.execPath, [BIN, 'run', '--cpu', 'auto', '--frames', '2', '--modes', '320x200@60', '--exit'], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, PVG_KVM_DEVICE: '/nonexistent/kvm' } });
+    const auto = spawnSync(process.execPath, [BIN, 'run', '--cpu', 'auto', '--frames', '2', '--modes', '320x200@60', '--exit'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, PVG_KVM_DEVICE: '/nonexistent/kvm' },
+    });
     expect(auto.status).toBe(0);
     expect(auto.stderr).toMatch(/--cpu auto: running the TypeScript guest \(\/nonexistent\/kvm does not exist/);
     expect(auto.stdout).toMatch(/vcpu0 \(ts\): done/);
@@ -54,7 +62,10 @@ describe('pvg-vmm run', () => {
     expect(r.status).toBe(0);
     const lines = r.stderr.split('\r\x1b[K').filter((l) => l.trim() !== '');
     expect(lines.length, JSON.stringify(r.stderr)).toBeGreaterThan(0);
-    for (const l of lines) expect(l).toMatch(/^[\d.-]+ fps \([\d.-]+ kept\) \| (MMIO read p50 [\d.]+(µs|ms) p99 [\d.]+(µs|ms)|no MMIO reads) \| [\d-]+ irq\/s \| deepest mailbox \w+ \d+\/\d+$/);
+    for (const l of lines)
+      expect(l).toMatch(
+        /^[\d.-]+ fps \([\d.-]+ kept\) \| (MMIO read p50 [\d.]+(µs|ms) p99 [\d.]+(µs|ms)|no MMIO reads) \| [\d-]+ irq\/s \| deepest mailbox \w+ \d+\/\d+$/,
+      );
     expect(r.stderr.endsWith('\r\x1b[K'), 'the line is erased before the summary').toBe(true);
     expect(r.stdout).toMatch(/^frames: 40 in [\d.]+ s \([\d.]+ fps\)\nvcpu0 \(ts\): done, workload desktop, 40 frames/);
     expect(r.stdout).toMatch(/display0: 320x200, 41 frames/);
@@ -132,8 +143,8 @@ describe('pvg-vmm run', () => {
     const child = spawn(process.execPath, [BIN, 'run', '--frames', '5', '--modes', '320x200@60'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const deadline = Date.now() + 30_000;
     while (!stderr.includes('keeps running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(stderr).toContain('keeps running');
@@ -147,11 +158,15 @@ describe('pvg-vmm run', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pvg-run-vnc-'));
     const passwordFile = path.join(dir, 'password');
     writeFileSync(passwordFile, 'sesame\n');
-    const child = spawn(process.execPath, [BIN, 'run', '--frames', '5', '--modes', '320x200@60', '--vnc', '0', '--vnc-password-file', passwordFile, '--web', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'run', '--frames', '5', '--modes', '320x200@60', '--vnc', '0', '--vnc-password-file', passwordFile, '--web', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const deadline = Date.now() + 30_000;
     while (!stderr.includes('keeps running') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     try {

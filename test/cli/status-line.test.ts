@@ -18,7 +18,16 @@ interface Snap {
   noLatency?: boolean;
 }
 
-const mailbox = (depth: number) => ({ capacity: 1024, depth, enqueued: 0, dequeued: 0, producerWaits: 0, producersWaiting: 0, consumerParks: 0, closed: false });
+const mailbox = (depth: number) => ({
+  capacity: 1024,
+  depth,
+  enqueued: 0,
+  dequeued: 0,
+  producerWaits: 0,
+  producersWaiting: 0,
+  consumerParks: 0,
+  closed: false,
+});
 
 /** Only the fields the status line reads; the rest of VmStats does not matter here. */
 function snap(s: Snap): VmStats {
@@ -28,7 +37,14 @@ function snap(s: Snap): VmStats {
   return {
     vcpus: (s.frames ?? [0]).map((framesDone, vcpu) => ({
       vcpu,
-      bus: { reads: 0, writes: 0, unassignedReads: 0, unassignedWrites: 0, badAccesses: 0, ...(s.noLatency ? {} : { readLatency: vcpu === 0 ? readLatency : { count: 0, totalUs: 0, buckets: [] } }) },
+      bus: {
+        reads: 0,
+        writes: 0,
+        unassignedReads: 0,
+        unassignedWrites: 0,
+        badAccesses: 0,
+        ...(s.noLatency ? {} : { readLatency: vcpu === 0 ? readLatency : { count: 0, totalUs: 0, buckets: [] } }),
+      },
       guest: { framesDone },
     })),
     devices: (s.deviceDepths ?? [0]).map((d) => ({ mailbox: mailbox(d) })),
@@ -43,7 +59,12 @@ describe('formatStatusLine', () => {
   it('gives frames/s, kept frames/s, read latency p50/p99, interrupts/s and the deepest mailbox over the interval', () => {
     const from = snap({ frames: [100, 50], encodes: [90, 40], lineDeliveries: [100, 0], msi: 50, reads: fast(100), deviceDepths: [2, 1] });
     const to = snap({
-      frames: [400, 150], encodes: [330, 100], lineDeliveries: [300, 0], msi: 150, deviceDepths: [2, 7], compositorDepth: 3,
+      frames: [400, 150],
+      encodes: [330, 100],
+      lineDeliveries: [300, 0],
+      msi: 150,
+      deviceDepths: [2, 7],
+      compositorDepth: 3,
       // 99 more reads at 6 µs and one slow one, in the interval; the earlier 100 reads do not count.
       reads: [...fast(100), ...fast(99), 1000],
     });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { StatusTicker, type StatusOutput } from '../../cli/status-ticker.js';
 import type { VmStats } from '../../vmm/vm.js';
+import { eventually } from '../support/spawn.js';
 
 const CLEAR = '\r\x1b[K';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -15,7 +16,13 @@ const stats = {
 } as unknown as VmStats;
 
 function recorder(columns?: number): StatusOutput & { text: string } {
-  return { text: '', columns, write(t: string) { this.text += t; } };
+  return {
+    text: '',
+    columns,
+    write(t: string) {
+      this.text += t;
+    },
+  };
 }
 
 describe('StatusTicker', () => {
@@ -24,14 +31,19 @@ describe('StatusTicker', () => {
     let most = 0;
     let polls = 0;
     const out = recorder();
-    const ticker = new StatusTicker(async () => {
-      polls++;
-      most = Math.max(most, ++outstanding);
-      await sleep(40); // four intervals
-      outstanding--;
-      return stats;
-    }, out, { intervalMs: 10 }).start();
-    await sleep(300);
+    const ticker = new StatusTicker(
+      async () => {
+        polls++;
+        most = Math.max(most, ++outstanding);
+        await sleep(40); // four intervals
+        outstanding--;
+        return stats;
+      },
+      out,
+      { intervalMs: 10 },
+    ).start();
+    await sleep(300); // thirty intervals: a ticker that polled on each would pile up answers
+    await eventually(() => polls > 2, 10_000, 'three polls'); // a loaded machine manages fewer
     await ticker.stop();
     expect(most).toBe(1);
     expect(polls).toBeGreaterThan(2);
@@ -44,11 +56,11 @@ describe('StatusTicker', () => {
 
   it('rewrites the line in place, cut to the width, and clears it only when shown', async () => {
     const out = recorder(30);
-    const ticker = new StatusTicker(async () => stats, out, { intervalMs: 10 });
+    const ticker = new StatusTicker(() => Promise.resolve(stats), out, { intervalMs: 10 });
     ticker.clear();
     expect(out.text).toBe('');
     ticker.start();
-    await sleep(50);
+    await eventually(() => out.text.length > 0, 10_000, 'the first line');
     expect(out.text.startsWith(CLEAR)).toBe(true);
     expect(out.text).not.toContain('\n');
     for (const line of out.text.split(CLEAR).filter(Boolean)) expect(line).toHaveLength(29);
@@ -73,11 +85,10 @@ describe('StatusTicker', () => {
   it('stops quietly when a poll fails (the VM stopped or failed under it)', async () => {
     const out = recorder();
     let polls = 0;
-    const ticker = new StatusTicker(async () => {
-      if (++polls > 2) throw new Error('vm stopped');
-      return stats;
-    }, out, { intervalMs: 5 }).start();
-    await sleep(60);
+    const ticker = new StatusTicker(() => (++polls > 2 ? Promise.reject(new Error('vm stopped')) : Promise.resolve(stats)), out, { intervalMs: 5 }).start();
+    // The failed third poll erases the line; then nothing more is polled.
+    await eventually(() => polls >= 3 && out.text.endsWith(CLEAR), 10_000, 'the failed poll');
+    await sleep(30);
     expect(polls).toBe(3);
     expect(out.text.endsWith(CLEAR)).toBe(true);
     await ticker.stop();

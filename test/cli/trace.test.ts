@@ -28,7 +28,11 @@ describe('pvg-vmm trace', () => {
     // The MMIO dispatcher: register accesses as complete spans.
     expect(on('device0 engine mmio').some((e) => e.name === 'apple_gfx_read' && e.ph === 'X' && (e.dur ?? -1) >= 0)).toBe(true);
     // The display queue: display handlers only.
-    const display = new Set(on('device0 engine display').filter((e) => !'stf'.includes(e.ph)).map((e) => e.name));
+    const display = new Set(
+      on('device0 engine display')
+        .filter((e) => !'stf'.includes(e.ph))
+        .map((e) => e.name),
+    );
     expect([...display].every((n) => n.startsWith('apple_gfx_') && /mode_change|new_frame|cursor/.test(n))).toBe(true);
     expect(display.has('apple_gfx_new_frame')).toBe(true);
     // The pool: commands (spans) and the callbacks they made.
@@ -57,7 +61,11 @@ describe('pvg-vmm trace', () => {
     // Every flow event sits inside a span of its thread (Perfetto binds arrows to slices).
     const spans = trace.traceEvents.filter((e) => e.ph === 'X');
     for (const f of flows.values()) {
-      for (const x of f) expect(spans.some((e) => e.tid === tracks.get(x.track) && e.ts <= x.ts && x.ts <= e.ts + e.dur!), `${x.ph} on ${x.track}`).toBe(true);
+      for (const x of f)
+        expect(
+          spans.some((e) => e.tid === tracks.get(x.track) && e.ts <= x.ts && x.ts <= e.ts + e.dur!),
+          `${x.ph} on ${x.track}`,
+        ).toBe(true);
     }
     // Counters: each actor's mailbox depth on its own track, and the frames the compositor wants.
     const counters = new Set(trace.traceEvents.filter((e) => e.ph === 'C').map((e) => e.name));
@@ -72,10 +80,14 @@ describe('pvg-vmm trace', () => {
 
   it('with --threading bql, lock waits show as spans on the actors that waited', () => {
     const out = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-trace-')), 'bql.json');
-    const r = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'pvg-vmm.js'), 'trace', '--threading', 'bql', '--devices', '2', '--frames', '30', '--modes', '320x200@60', '--out', out], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [path.join(packageRoot, 'bin', 'pvg-vmm.js'), 'trace', '--threading', 'bql', '--devices', '2', '--frames', '30', '--modes', '320x200@60', '--out', out],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(0);
     const trace = JSON.parse(readFileSync(out, 'utf8')) as ChromeTrace;
     const names = new Map(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [e.tid, String(e.args!.name)]));
@@ -90,11 +102,17 @@ describe('pvg-vmm trace', () => {
     const cli = path.join(packageRoot, 'bin', 'pvg-vmm.js');
     const dir = mkdtempSync(path.join(tmpdir(), 'pvg-trace-'));
     for (const bad of ['abc', '5:3', '-1:10', '10:10', '1:2:3', ':5', '']) {
-      const r = spawnSync(process.execPath, [cli, 'trace', '--out', path.join(dir, 'x.json'), '--svg', path.join(dir, 'x.svg'), `--svg-window=${bad}`], { encoding: 'utf8', timeout: 30_000 });
+      const r = spawnSync(process.execPath, [cli, 'trace', '--out', path.join(dir, 'x.json'), '--svg', path.join(dir, 'x.svg'), `--svg-window=${bad}`], {
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
       expect(r.status, bad).toBe(2);
       expect(r.stderr).toContain('--svg-window must be FROM_US:TO_US');
     }
-    const orphan = spawnSync(process.execPath, [cli, 'trace', '--out', path.join(dir, 'x.json'), '--svg-window', '0:100'], { encoding: 'utf8', timeout: 30_000 });
+    const orphan = spawnSync(process.execPath, [cli, 'trace', '--out', path.join(dir, 'x.json'), '--svg-window', '0:100'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(orphan.status).toBe(2);
     expect(orphan.stderr).toContain('--svg-window needs --svg FILE');
 

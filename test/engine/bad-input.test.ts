@@ -9,8 +9,17 @@ import type { BadCase } from '../support/engine-scripts.js';
 import { runGuest } from '../support/run-guest.js';
 
 const E = {
-  badRegister: 1, badRingSetup: 2, badCommand: 3, badContext: 4, badMapping: 5, badUnmap: 6,
-  accessFault: 7, badDisplay: 8, badRect: 9, badCursor: 10, badSurface: 11,
+  badRegister: 1,
+  badRingSetup: 2,
+  badCommand: 3,
+  badContext: 4,
+  badMapping: 5,
+  badUnmap: 6,
+  accessFault: 7,
+  badDisplay: 8,
+  badRect: 9,
+  badCursor: 10,
+  badSurface: 11,
 } as const;
 
 const BIG = 0xfffffff0;
@@ -89,7 +98,9 @@ describe('bad guest input', () => {
   it('every bad command and register write sets its error and the device keeps working', async () => {
     rig = new EngineRig();
     const out = await runGuest<{ codes: Record<string, number>; after: { count: number; code: number } }>(
-      rig, 'bad', CASES.map(([c]) => c),
+      rig,
+      'bad',
+      CASES.map(([c]) => c),
     );
     const expected = Object.fromEntries(CASES.map(([c, code]) => [c.name, code]));
     expect(out.codes).toEqual(expected);
@@ -123,9 +134,16 @@ describe('bad guest input', () => {
     rig = new EngineRig();
     const out = await runGuest<{ codes: Record<string, number>; widthWhileMapped: number; mapped: number; mappedAfter: number }>(rig, 'iosfcBad');
     expect(out.codes).toEqual({
-      'surface number 32': E.badSurface, 'width 0': E.badSurface, 'stride below 4 x width': E.badSurface, 'width over 4096': E.badSurface,
-      'outside RAM': E.badSurface, 'unmap of an unmapped surface': E.badSurface, 'unknown command': E.badSurface,
-      'a good map': 0, 'map it again': E.badSurface, 'unmap it': 0,
+      'surface number 32': E.badSurface,
+      'width 0': E.badSurface,
+      'stride below 4 x width': E.badSurface,
+      'width over 4096': E.badSurface,
+      'outside RAM': E.badSurface,
+      'unmap of an unmapped surface': E.badSurface,
+      'unknown command': E.badSurface,
+      'a good map': 0,
+      'map it again': E.badSurface,
+      'unmap it': 0,
     });
     expect(out.widthWhileMapped).toBe(64);
     expect(out.mapped).toBe(1 << 1);

@@ -26,7 +26,12 @@ describe('engine contract (soft backend)', () => {
     expect(out.errors.count).toBe(0);
     expect(out.info.version).toBe(0x10000);
     await rig.waitFor(() => rig!.kinds(EngineOut.CursorMove).length > 0); // the display queue's last event
-    expect(out.info.displays).toEqual([[{ width: 320, height: 200, refresh: 60 }, { width: 160, height: 100, refresh: 60 }]]);
+    expect(out.info.displays).toEqual([
+      [
+        { width: 320, height: 200, refresh: 60 },
+        { width: 160, height: 100, refresh: 60 },
+      ],
+    ]);
 
     const hostCallbacks = rig.seen.filter((s) => !DISPLAY_EVENTS.has(s.kind) && s.kind !== EngineOut.EncodeDone);
     const displayEvents = rig.seen.filter((s) => DISPLAY_EVENTS.has(s.kind));
@@ -37,7 +42,11 @@ describe('engine contract (soft backend)', () => {
     expect(displayEvents.length).toBeGreaterThanOrEqual(5);
     expect(displayEvents.every((s) => s.thread === ENGINE_THREAD_DISPLAY)).toBe(true);
     expect(displayEvents.map((s) => s.kind)).toEqual([
-      EngineOut.ModeChange, EngineOut.NewFrame, EngineOut.CursorGlyph, EngineOut.CursorShow, EngineOut.CursorMove,
+      EngineOut.ModeChange,
+      EngineOut.NewFrame,
+      EngineOut.CursorGlyph,
+      EngineOut.CursorShow,
+      EngineOut.CursorMove,
     ]);
     expect(rig.kinds(EngineOut.ModeChange)[0]!.args.slice(1, 7)).toEqual([0, 320, 200, 0x42475241, 0, 1]);
     expect(rig.kinds(EngineOut.CursorMove)[0]!.args.slice(1, 4)).toEqual([0, 40, 50]);
@@ -96,8 +105,16 @@ describe('engine contract (soft backend)', () => {
     expect(byRing(0)).toContain(TRACE_EVENTS.apple_iosfc_map_memory);
     // Ring 1: the display queue — only display handlers (and the flow arrow of the cursor
     // glyph callback, which waits for the device actor's answer).
-    expect(new Set(byRing(1))).toEqual(new Set([TRACE_EVENTS.apple_gfx_mode_change, TRACE_EVENTS.apple_gfx_new_frame, TRACE_EVENTS.apple_gfx_cursor_set,
-      TRACE_EVENTS.apple_gfx_cursor_show, TRACE_EVENTS.apple_gfx_cursor_move, TRACE_EVENTS.request]));
+    expect(new Set(byRing(1))).toEqual(
+      new Set([
+        TRACE_EVENTS.apple_gfx_mode_change,
+        TRACE_EVENTS.apple_gfx_new_frame,
+        TRACE_EVENTS.apple_gfx_cursor_set,
+        TRACE_EVENTS.apple_gfx_cursor_show,
+        TRACE_EVENTS.apple_gfx_cursor_move,
+        TRACE_EVENTS.request,
+      ]),
+    );
     // Rings 2…: the pool — commands and the task callbacks they make.
     const pool = [2, 3, 4].flatMap(byRing);
     expect(pool).toContain(TRACE_EVENTS.engine_command);

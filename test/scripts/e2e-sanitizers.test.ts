@@ -23,16 +23,19 @@ SUMMARY: ThreadSanitizer: data race ../../../../src/libsanitizer/tsan/tsan_new_d
 ==================
 `;
 
-const V8_DELETE = ['operator delete(void*, unsigned long) ../../../../src/libsanitizer/tsan/tsan_new_delete.cpp:150 (libtsan.so+0x86c3d)', 'v8::platform::DefaultJobWorker::~DefaultJobWorker() <null> (node+0x1d5aa65)'];
+const V8_DELETE = [
+  'operator delete(void*, unsigned long) ../../../../src/libsanitizer/tsan/tsan_new_delete.cpp:150 (libtsan.so+0x86c3d)',
+  'v8::platform::DefaultJobWorker::~DefaultJobWorker() <null> (node+0x1d5aa65)',
+];
 const V8_READ = ['v8::platform::tracing::TracingController::GetCategoryGroupEnabled(char const*) <null> (node+0x1d60db8)'];
 const OUR_WRITE = ['pvg::engine::SoftEngine::drawStatus() /work/main/native/src/engine/soft/soft_engine.cpp:120 (pvg_native.node+0x4a1c0)'];
 
 describe('e2e sanitizer report classifier', () => {
-  it("tolerates V8 deleting its own object against a write whose stack TSan lost", () => {
+  it('tolerates V8 deleting its own object against a write whose stack TSan lost', () => {
     expect(verdicts(race(V8_DELETE, null))).toEqual(['node']);
   });
 
-  it('fails a race whose lost-stack partner is not a free by Node and whose memory is not known to be Node\'s', () => {
+  it("fails a race whose lost-stack partner is not a free by Node and whose memory is not known to be Node's", () => {
     expect(verdicts(race(V8_READ, null))).toEqual(['unknown']);
   });
 

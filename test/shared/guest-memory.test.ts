@@ -134,15 +134,29 @@ describe('configuration errors name the field', () => {
     ['misaligned size', { regions: [{ ...ok, size: PAGE + 1 }] }, 'regions[0].size'],
     ['end above 2^53-1', { regions: [{ ...ok, base: TOP_END, size: PAGE }] }, 'regions[0].size'],
     ['readOnly not boolean', { regions: [{ ...ok, readOnly: 'yes' }] }, 'regions[0].readOnly'],
-    ['overlap', { regions: [{ name: 'a', base: 0, size: 2 * PAGE }, { name: 'b', base: PAGE, size: PAGE }] }, 'regions[1].base'],
-    ['overlap, listed first', { regions: [{ name: 'b', base: PAGE, size: PAGE }, { name: 'a', base: 0, size: 2 * PAGE }] }, 'regions[0].base'],
+    [
+      'overlap',
+      {
+        regions: [
+          { name: 'a', base: 0, size: 2 * PAGE },
+          { name: 'b', base: PAGE, size: PAGE },
+        ],
+      },
+      'regions[1].base',
+    ],
+    [
+      'overlap, listed first',
+      {
+        regions: [
+          { name: 'b', base: PAGE, size: PAGE },
+          { name: 'a', base: 0, size: 2 * PAGE },
+        ],
+      },
+      'regions[0].base',
+    ],
     ['bad maxTotalBytes', { regions: [ok], maxTotalBytes: 0 }, 'maxTotalBytes'],
     ['fractional maxTotalBytes', { regions: [ok], maxTotalBytes: 1.5 }, 'maxTotalBytes'],
-    [
-      'total above maxTotalBytes',
-      { regions: [ok, { name: 'b', base: PAGE, size: PAGE }], maxTotalBytes: PAGE },
-      'regions[1].size',
-    ],
+    ['total above maxTotalBytes', { regions: [ok, { name: 'b', base: PAGE, size: PAGE }], maxTotalBytes: PAGE }, 'regions[1].size'],
   ];
   it.each(cases)('%s', (_label, config, field) => {
     const e = configError(config);
@@ -169,22 +183,43 @@ describe('configuration errors name the field', () => {
       return 'accepted';
     };
     expect(bad(new ArrayBuffer(PAGE), regions)).toBe('sab');
-    expect(bad(mem.sab, regions.map((r, i) => (i === 1 ? { ...r, offset: r.offset + 1 } : r)))).toBe('regions[1].offset');
-    expect(bad(mem.sab, regions.map((r, i) => (i === 0 ? { ...r, offset: mem.sab.byteLength } : r)))).toBe('regions[0].offset');
-    expect(bad(mem.sab, regions.map((r) => ({ ...r, offset: 0 })))).toMatch(/^regions\[\d\]\.offset$/);
-    expect(bad(mem.sab, regions.map((r) => ({ ...r })))).toBe('accepted');
-    expect(() => new GuestMemory(mem.sab, [{ name: 'x', base: 0, size: PAGE, offset: 1.5, readOnly: false }])).toThrow(
-      GuestMemoryConfigError,
-    );
-    expect(() => new GuestMemory(mem.sab, [{ name: 'x', base: 0, size: PAGE, offset: -4096, readOnly: false }])).toThrow(
-      GuestMemoryConfigError,
-    );
+    expect(
+      bad(
+        mem.sab,
+        regions.map((r, i) => (i === 1 ? { ...r, offset: r.offset + 1 } : r)),
+      ),
+    ).toBe('regions[1].offset');
+    expect(
+      bad(
+        mem.sab,
+        regions.map((r, i) => (i === 0 ? { ...r, offset: mem.sab.byteLength } : r)),
+      ),
+    ).toBe('regions[0].offset');
+    expect(
+      bad(
+        mem.sab,
+        regions.map((r) => ({ ...r, offset: 0 })),
+      ),
+    ).toMatch(/^regions\[\d\]\.offset$/);
+    expect(
+      bad(
+        mem.sab,
+        regions.map((r) => ({ ...r })),
+      ),
+    ).toBe('accepted');
+    expect(() => new GuestMemory(mem.sab, [{ name: 'x', base: 0, size: PAGE, offset: 1.5, readOnly: false }])).toThrow(GuestMemoryConfigError);
+    expect(() => new GuestMemory(mem.sab, [{ name: 'x', base: 0, size: PAGE, offset: -4096, readOnly: false }])).toThrow(GuestMemoryConfigError);
   });
 
   it('lays regions out on host page boundaries when asked (KVM memory slots need them)', () => {
     for (let i = 0; i < 8; i++) {
       const mem = createGuestMemory(
-        { regions: [{ name: 'ram', base: 0x4000_0000, size: 4 * PAGE }, { name: 'rom', base: 0x10_0000, size: PAGE, readOnly: true }] },
+        {
+          regions: [
+            { name: 'ram', base: 0x4000_0000, size: 4 * PAGE },
+            { name: 'rom', base: 0x10_0000, size: PAGE, readOnly: true },
+          ],
+        },
         { hostPageOffset: (bytes) => native.pageOffsetOf(bytes) },
       );
       for (const r of mem.regions) expect(native.pageOffsetOf(new Uint8Array(mem.sab, r.offset, 1))).toBe(0);
@@ -250,7 +285,11 @@ describe('translate', () => {
       expect(codeOf(mem, bad, 1)).toBe('not-integer');
       expect(codeOf(mem, 0, bad)).toBe('not-integer');
     }
-    const hostile = { toString: () => { throw new Error('boom'); } };
+    const hostile = {
+      toString: () => {
+        throw new Error('boom');
+      },
+    };
     const h = mem.translate(hostile as unknown as number, 1, 'read');
     expect(!h.ok && h.error.message).toBe('gpa [object] is not an integer');
     const t = mem.translate(0x10, 2.5, 'read');
@@ -437,7 +476,10 @@ const layoutArb: fc.Arbitrary<Layout> = fc
       page += p.pages;
     });
     // Configure in a shuffled order so SAB order differs from guest order.
-    const shuffled = config.map((c, i) => [order[i]!, c] as const).sort((a, b) => a[0] - b[0]).map(([, c]) => c);
+    const shuffled = config
+      .map((c, i) => [order[i]!, c] as const)
+      .sort((a, b) => a[0] - b[0])
+      .map(([, c]) => c);
     return { config: shuffled, edges };
   });
 
@@ -452,8 +494,28 @@ interface Access {
 }
 
 const SPECIAL_VALUES: unknown[] = [
-  0, 1, -1, -0, 0.5, NaN, Infinity, -Infinity, MAX, MAX - 1, TWO53, TWO53 + 2, 2 ** 64, -(2 ** 53),
-  0n, -1n, BIG_MAX, 2n ** 53n, 2n ** 64n - 1n, 2n ** 64n, '0', null,
+  0,
+  1,
+  -1,
+  -0,
+  0.5,
+  NaN,
+  Infinity,
+  -Infinity,
+  MAX,
+  MAX - 1,
+  TWO53,
+  TWO53 + 2,
+  2 ** 64,
+  -(2 ** 53),
+  0n,
+  -1n,
+  BIG_MAX,
+  2n ** 53n,
+  2n ** 64n - 1n,
+  2n ** 64n,
+  '0',
+  null,
 ];
 
 function accessArb(layout: Layout): fc.Arbitrary<Access> {
@@ -539,12 +601,7 @@ describe('translate against the reference model (fast-check)', () => {
     fc.assert(
       fc.property(
         layoutArb.chain((layout) =>
-          fc.tuple(
-            fc.constant(layout),
-            fc.nat({ max: layout.config.length - 1 }),
-            fc.nat(),
-            fc.uint8Array({ minLength: 0, maxLength: 64 }),
-          ),
+          fc.tuple(fc.constant(layout), fc.nat({ max: layout.config.length - 1 }), fc.nat(), fc.uint8Array({ minLength: 0, maxLength: 64 })),
         ),
         ([layout, which, at, data]) => {
           const mem = createGuestMemory({ regions: layout.config });
@@ -638,8 +695,15 @@ describe('attachGuestMemory in a worker_thread', () => {
       });
       expect(mem.view(0x10000, 1, 'read')[0]).toBe(0);
       const probes: [unknown, unknown, GuestAccess][] = [
-        [0, 1, 'read'], [0xffff, 2, 'read'], [0x10000, 0, 'write'], [0x11000, 0, 'read'],
-        [TOP_END - 1, 1, 'write'], [MAX, 1, 'read'], [2n ** 64n - 1n, 1, 'read'], [TWO53, 0, 'read'], [0.5, 1, 'read'],
+        [0, 1, 'read'],
+        [0xffff, 2, 'read'],
+        [0x10000, 0, 'write'],
+        [0x11000, 0, 'read'],
+        [TOP_END - 1, 1, 'write'],
+        [MAX, 1, 'read'],
+        [2n ** 64n - 1n, 1, 'read'],
+        [TWO53, 0, 'read'],
+        [0.5, 1, 'read'],
       ];
       const { offsets } = (await ask({ op: 'probe', probes })) as { offsets: number[] };
       expect(offsets).toEqual(probes.map(([g, l, a]) => mem.translateOffset(g as number, l as number, a)));

@@ -80,7 +80,15 @@ describe('VcpuIrqState under concurrent deliveries', () => {
     // One vector, delivered again only once taken: every halt has a delivery arriving at a random
     // moment around its park. A missed wake leaves the deliverer waiting and reports the vector lost.
     const rounds = 5000;
-    const { state, takes, reports, seed } = await run({ handshake: true, rounds, spinBudget: 0, deliverers: 1, vectors: [0x50], maxJitterUs: 40, jitterChance: 1 });
+    const { state, takes, reports, seed } = await run({
+      handshake: true,
+      rounds,
+      spinBudget: 0,
+      deliverers: 1,
+      vectors: [0x50],
+      maxJitterUs: 40,
+      jitterChance: 1,
+    });
     expect({ seed, lost: reports[0]!.lost }).toEqual({ seed, lost: [] });
     expect(Atomics.load(takes, 0x50)).toBe(rounds);
     expect(state.stats().wakes).toBeGreaterThan(0);

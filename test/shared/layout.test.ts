@@ -23,23 +23,50 @@ describe('SAB layouts agree between TypeScript and C++', () => {
   it('mailbox', () => {
     const c = cppConstants('mailbox_layout.h');
     expect({
-      kMagic: mailbox.MAILBOX_MAGIC, kMagicWord: mailbox.MailboxWord.Magic, kCapacityWord: mailbox.MailboxWord.Capacity, kRecordWordsWord: mailbox.MailboxWord.RecordWords,
-      kClosedWord: mailbox.MailboxWord.Closed, kCloseReasonWord: mailbox.MailboxWord.CloseReason, kParkModeWord: mailbox.MailboxWord.ParkMode, kAttentionWord: mailbox.MailboxWord.Attention, kTailWord: mailbox.MailboxWord.Tail,
-      kHeadWord: mailbox.MailboxWord.Head, kDequeuedLoWord: mailbox.MailboxWord.DequeuedLo, kDequeuedHiWord: mailbox.MailboxWord.DequeuedHi, kConsumerParksWord: mailbox.MailboxWord.ConsumerParks,
-      kDoorbellStateWord: mailbox.MailboxWord.DoorbellState, kNotFullWord: mailbox.MailboxWord.NotFull, kProducersWaitingWord: mailbox.MailboxWord.ProducersWaiting,
-      kProducerWaitsWord: mailbox.MailboxWord.ProducerWaits, kHeaderWords: mailbox.MAILBOX_HEADER_WORDS, kRecordWords: mailbox.RECORD_WORDS,
-      kDoorbellRunning: mailbox.DOORBELL_RUNNING, kDoorbellParked: mailbox.DOORBELL_PARKED,
-      kParkModeFutex: mailbox.ParkMode.Futex, kParkModeAtomics: mailbox.ParkMode.Atomics,
+      kMagic: mailbox.MAILBOX_MAGIC,
+      kMagicWord: mailbox.MailboxWord.Magic,
+      kCapacityWord: mailbox.MailboxWord.Capacity,
+      kRecordWordsWord: mailbox.MailboxWord.RecordWords,
+      kClosedWord: mailbox.MailboxWord.Closed,
+      kCloseReasonWord: mailbox.MailboxWord.CloseReason,
+      kParkModeWord: mailbox.MailboxWord.ParkMode,
+      kAttentionWord: mailbox.MailboxWord.Attention,
+      kTailWord: mailbox.MailboxWord.Tail,
+      kHeadWord: mailbox.MailboxWord.Head,
+      kDequeuedLoWord: mailbox.MailboxWord.DequeuedLo,
+      kDequeuedHiWord: mailbox.MailboxWord.DequeuedHi,
+      kConsumerParksWord: mailbox.MailboxWord.ConsumerParks,
+      kDoorbellStateWord: mailbox.MailboxWord.DoorbellState,
+      kNotFullWord: mailbox.MailboxWord.NotFull,
+      kProducersWaitingWord: mailbox.MailboxWord.ProducersWaiting,
+      kProducerWaitsWord: mailbox.MailboxWord.ProducerWaits,
+      kHeaderWords: mailbox.MAILBOX_HEADER_WORDS,
+      kRecordWords: mailbox.RECORD_WORDS,
+      kDoorbellRunning: mailbox.DOORBELL_RUNNING,
+      kDoorbellParked: mailbox.DOORBELL_PARKED,
+      kParkModeFutex: mailbox.ParkMode.Futex,
+      kParkModeAtomics: mailbox.ParkMode.Atomics,
     }).toEqual(Object.fromEntries([...c].filter(([k]) => k !== 'kRecordArgs')));
   });
 
   it('reply slots', () => {
     const c = cppConstants('reply_layout.h');
     expect({
-      kMagic: reply.REPLY_MAGIC, kHeaderBytes: reply.REPLY_HEADER_BYTES, kStateWord: reply.ReplyWord.State, kParkedWord: reply.ReplyWord.Parked,
-      kErrorCodeWord: reply.ReplyWord.ErrorCode, kRequestIdWord: reply.ReplyWord.RequestId, kValuesWord: reply.ReplyWord.Values, kValueWords: reply.REPLY_VALUE_WORDS,
-      kIdle: reply.ReplyState.Idle, kPending: reply.ReplyState.Pending, kReplied: reply.ReplyState.Replied, kError: reply.ReplyState.Error, kClaimed: reply.ReplyState.Claimed,
-      kTableMagicWord: reply.ReplyTableWord.Magic, kTableSlotCountWord: reply.ReplyTableWord.SlotCount,
+      kMagic: reply.REPLY_MAGIC,
+      kHeaderBytes: reply.REPLY_HEADER_BYTES,
+      kStateWord: reply.ReplyWord.State,
+      kParkedWord: reply.ReplyWord.Parked,
+      kErrorCodeWord: reply.ReplyWord.ErrorCode,
+      kRequestIdWord: reply.ReplyWord.RequestId,
+      kValuesWord: reply.ReplyWord.Values,
+      kValueWords: reply.REPLY_VALUE_WORDS,
+      kIdle: reply.ReplyState.Idle,
+      kPending: reply.ReplyState.Pending,
+      kReplied: reply.ReplyState.Replied,
+      kError: reply.ReplyState.Error,
+      kClaimed: reply.ReplyState.Claimed,
+      kTableMagicWord: reply.ReplyTableWord.Magic,
+      kTableSlotCountWord: reply.ReplyTableWord.SlotCount,
       kTablePayloadBytesWord: reply.ReplyTableWord.PayloadBytes,
     }).toEqual(Object.fromEntries(c));
   });
@@ -47,12 +74,25 @@ describe('SAB layouts agree between TypeScript and C++', () => {
   it('trace rings and event ids', () => {
     const c = cppConstants('trace_layout.h');
     expect({
-      kMagic: trace.TRACE_MAGIC, kSetHeaderBytes: trace.TRACE_SET_HEADER_BYTES, kRingHeaderBytes: trace.TRACE_RING_HEADER_BYTES,
-      kEventBytes: trace.TRACE_EVENT_BYTES, kSetMagicWord: trace.TraceSetWord.Magic, kSetRingCountWord: trace.TraceSetWord.RingCount,
-      kSetEventsPerRingWord: trace.TraceSetWord.EventsPerRing, kSetPausedWord: trace.TraceSetWord.Paused, kRingWrittenWord: trace.TraceRingWord.Written,
-      kRingThreadIdWord: trace.TraceRingWord.ThreadId, kRingDroppedOnReadWord: trace.TraceRingWord.DroppedOnRead,
-      kEventTimestampByte: trace.TraceEventByte.Timestamp, kEventDurationByte: trace.TraceEventByte.Duration, kEventArg0Byte: trace.TraceEventByte.Arg0, kEventArg1Byte: trace.TraceEventByte.Arg1,
-      kEventArg2Byte: trace.TraceEventByte.Arg2, kEventSequenceByte: trace.TraceEventByte.Sequence, kEventIdByte: trace.TraceEventByte.EventId, kEventPhaseByte: trace.TraceEventByte.Phase,
+      kMagic: trace.TRACE_MAGIC,
+      kSetHeaderBytes: trace.TRACE_SET_HEADER_BYTES,
+      kRingHeaderBytes: trace.TRACE_RING_HEADER_BYTES,
+      kEventBytes: trace.TRACE_EVENT_BYTES,
+      kSetMagicWord: trace.TraceSetWord.Magic,
+      kSetRingCountWord: trace.TraceSetWord.RingCount,
+      kSetEventsPerRingWord: trace.TraceSetWord.EventsPerRing,
+      kSetPausedWord: trace.TraceSetWord.Paused,
+      kRingWrittenWord: trace.TraceRingWord.Written,
+      kRingThreadIdWord: trace.TraceRingWord.ThreadId,
+      kRingDroppedOnReadWord: trace.TraceRingWord.DroppedOnRead,
+      kEventTimestampByte: trace.TraceEventByte.Timestamp,
+      kEventDurationByte: trace.TraceEventByte.Duration,
+      kEventArg0Byte: trace.TraceEventByte.Arg0,
+      kEventArg1Byte: trace.TraceEventByte.Arg1,
+      kEventArg2Byte: trace.TraceEventByte.Arg2,
+      kEventSequenceByte: trace.TraceEventByte.Sequence,
+      kEventIdByte: trace.TraceEventByte.EventId,
+      kEventPhaseByte: trace.TraceEventByte.Phase,
     }).toEqual(Object.fromEntries(c));
     expect(Object.fromEntries(cppConstants('trace_events.h'))).toEqual(TRACE_EVENTS);
   });
@@ -60,9 +100,17 @@ describe('SAB layouts agree between TypeScript and C++', () => {
   it('vCPU interrupt state', () => {
     const c = cppConstants('vcpu_irq_layout.h');
     expect({
-      kMagic: irq.VCPU_IRQ_MAGIC, kSequenceWord: irq.VcpuIrqWord.Sequence, kParkedWord: irq.VcpuIrqWord.Parked, kStopWord: irq.VcpuIrqWord.Stop,
-      kMagicWord: irq.VcpuIrqWord.Magic, kWakesWord: irq.VcpuIrqWord.Wakes, kParksWord: irq.VcpuIrqWord.Parks, kKickThreadWord: irq.VcpuIrqWord.KickThread,
-      kPendingWord: irq.VcpuIrqWord.Pending, kPendingWords: irq.VCPU_IRQ_PENDING_WORDS, kWords: irq.VCPU_IRQ_WORDS,
+      kMagic: irq.VCPU_IRQ_MAGIC,
+      kSequenceWord: irq.VcpuIrqWord.Sequence,
+      kParkedWord: irq.VcpuIrqWord.Parked,
+      kStopWord: irq.VcpuIrqWord.Stop,
+      kMagicWord: irq.VcpuIrqWord.Magic,
+      kWakesWord: irq.VcpuIrqWord.Wakes,
+      kParksWord: irq.VcpuIrqWord.Parks,
+      kKickThreadWord: irq.VcpuIrqWord.KickThread,
+      kPendingWord: irq.VcpuIrqWord.Pending,
+      kPendingWords: irq.VCPU_IRQ_PENDING_WORDS,
+      kWords: irq.VCPU_IRQ_WORDS,
     }).toEqual(Object.fromEntries(c));
   });
 });
@@ -79,13 +127,32 @@ describe('engine protocol and records agree between TypeScript and C++', () => {
     expect(cpp.get('kIosfcId')).toBe(proto.IOSFC_ID);
     expect(cpp.get('kRingHeaderBytes')).toBe(proto.RING_HEADER_BYTES);
     expect(cpp.get('kPixelFormatBGRA')).toBe(proto.PIXEL_FORMAT_BGRA);
-    const regs: Record<string, number> = { Id: proto.Reg.Id, Status: proto.Reg.Status, ErrorCode: proto.Reg.ErrorCode, IrqMask: proto.Reg.IrqMask,
-      RingControl: proto.Reg.RingControl, Doorbell: proto.Reg.Doorbell, RingHead: proto.Reg.RingHead, CurrentMode: proto.Reg.CurrentMode,
-      FenceCompleted: proto.Reg.FenceCompleted, Reset: proto.Reg.Reset, ModeRefresh: proto.Reg.ModeRefresh };
+    const regs: Record<string, number> = {
+      Id: proto.Reg.Id,
+      Status: proto.Reg.Status,
+      ErrorCode: proto.Reg.ErrorCode,
+      IrqMask: proto.Reg.IrqMask,
+      RingControl: proto.Reg.RingControl,
+      Doorbell: proto.Reg.Doorbell,
+      RingHead: proto.Reg.RingHead,
+      CurrentMode: proto.Reg.CurrentMode,
+      FenceCompleted: proto.Reg.FenceCompleted,
+      Reset: proto.Reg.Reset,
+      ModeRefresh: proto.Reg.ModeRefresh,
+    };
     for (const [name, value] of Object.entries(regs)) expect(cpp.get(`Reg${name}`), name).toBe(value);
-    const ops: Record<string, number> = { CtxCreate: proto.Op.CtxCreate, Map: proto.Op.Map, ReadMem: proto.Op.ReadMem, SetMode: proto.Op.SetMode,
-      Blit: proto.Op.Blit, BlitSurface: proto.Op.BlitSurface, Present: proto.Op.Present, CursorDefine: proto.Op.CursorDefine,
-      CursorMove: proto.Op.CursorMove, Fence: proto.Op.Fence };
+    const ops: Record<string, number> = {
+      CtxCreate: proto.Op.CtxCreate,
+      Map: proto.Op.Map,
+      ReadMem: proto.Op.ReadMem,
+      SetMode: proto.Op.SetMode,
+      Blit: proto.Op.Blit,
+      BlitSurface: proto.Op.BlitSurface,
+      Present: proto.Op.Present,
+      CursorDefine: proto.Op.CursorDefine,
+      CursorMove: proto.Op.CursorMove,
+      Fence: proto.Op.Fence,
+    };
     for (const [name, value] of Object.entries(ops)) expect(cpp.get(`Op${name}`), name).toBe(value);
     expect(proto.ERROR_NAMES.length).toBe(cpp.get('kErrorKinds'));
   });
@@ -96,13 +163,26 @@ describe('engine protocol and records agree between TypeScript and C++', () => {
     const cpp = new Map<string, number>();
     for (const m of text.matchAll(/(\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*[,}]/g)) cpp.set(m[1]!, Number(m[2]));
     const pairs: [string, number][] = [
-      ['InMmioRead', records.EngineIn.MmioRead], ['InMmioWrite', records.EngineIn.MmioWrite], ['InEncode', records.EngineIn.Encode],
-      ['InReset', records.EngineIn.Reset], ['WindowIosfc', records.EngineWindow.Iosfc],
-      ['OutCreateTask', records.EngineOut.CreateTask], ['OutDestroyTask', records.EngineOut.DestroyTask], ['OutMapMemory', records.EngineOut.MapMemory],
-      ['OutUnmapMemory', records.EngineOut.UnmapMemory], ['OutReadMemory', records.EngineOut.ReadMemory], ['OutRaiseInterrupt', records.EngineOut.RaiseInterrupt],
-      ['OutNewFrame', records.EngineOut.NewFrame], ['OutModeChange', records.EngineOut.ModeChange], ['OutCursorGlyph', records.EngineOut.CursorGlyph],
-      ['OutCursorShow', records.EngineOut.CursorShow], ['OutCursorMove', records.EngineOut.CursorMove], ['OutEncodeDone', records.EngineOut.EncodeDone],
-      ['OutIosfcMap', records.EngineOut.IosfcMap], ['OutIosfcUnmap', records.EngineOut.IosfcUnmap], ['OutIosfcInterrupt', records.EngineOut.IosfcInterrupt],
+      ['InMmioRead', records.EngineIn.MmioRead],
+      ['InMmioWrite', records.EngineIn.MmioWrite],
+      ['InEncode', records.EngineIn.Encode],
+      ['InReset', records.EngineIn.Reset],
+      ['WindowIosfc', records.EngineWindow.Iosfc],
+      ['OutCreateTask', records.EngineOut.CreateTask],
+      ['OutDestroyTask', records.EngineOut.DestroyTask],
+      ['OutMapMemory', records.EngineOut.MapMemory],
+      ['OutUnmapMemory', records.EngineOut.UnmapMemory],
+      ['OutReadMemory', records.EngineOut.ReadMemory],
+      ['OutRaiseInterrupt', records.EngineOut.RaiseInterrupt],
+      ['OutNewFrame', records.EngineOut.NewFrame],
+      ['OutModeChange', records.EngineOut.ModeChange],
+      ['OutCursorGlyph', records.EngineOut.CursorGlyph],
+      ['OutCursorShow', records.EngineOut.CursorShow],
+      ['OutCursorMove', records.EngineOut.CursorMove],
+      ['OutEncodeDone', records.EngineOut.EncodeDone],
+      ['OutIosfcMap', records.EngineOut.IosfcMap],
+      ['OutIosfcUnmap', records.EngineOut.IosfcUnmap],
+      ['OutIosfcInterrupt', records.EngineOut.IosfcInterrupt],
       ['EncodeStaleMode', records.EncodeStatus.StaleMode],
     ];
     for (const [name, value] of pairs) expect(cpp.get(name), name).toBe(value);

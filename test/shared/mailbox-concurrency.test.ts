@@ -81,7 +81,12 @@ describe('mailbox under many producers', () => {
     const parksBefore = echo.mailbox.stats().consumerParks;
     const t0 = performance.now();
     const handle = native.startProducers(echo.mailbox.words, {
-      threads: 1, perThread: 1, kind: 2, producerIdBase: 7, seed: 1, maxJitterUs: 0,
+      threads: 1,
+      perThread: 1,
+      kind: 2,
+      producerIdBase: 7,
+      seed: 1,
+      maxJitterUs: 0,
     });
     await eventually(() => echo.mailbox.stats().dequeued === 1, 5000, 'record handled');
     native.joinProducers(handle);

@@ -120,7 +120,8 @@ class TraceBuilder {
   }
 
   flow(id: number, points: [ph: 's' | 't' | 'f', track: string, ts: number][]): this {
-    for (const [ph, track, ts] of points) this.events.push({ name: 'request', cat: 'pvg', ph, ts, pid: 1, tid: this.track(track), id, ...(ph === 'f' ? { bp: 'e' } : {}) });
+    for (const [ph, track, ts] of points)
+      this.events.push({ name: 'request', cat: 'pvg', ph, ts, pid: 1, tid: this.track(track), id, ...(ph === 'f' ? { bp: 'e' } : {}) });
     return this;
   }
 
@@ -133,8 +134,15 @@ class TraceBuilder {
   mmioRead(vcpu: number, device: number, ts: number, id: number): this {
     const v = `vcpu${vcpu}`;
     const d = `device${device}`;
-    this.span(v, 'apple_gfx_read', ts, 100).span(d, 'apple_gfx_read', ts + 20, 0.1).span(`${d} engine mmio`, 'apple_gfx_read', ts + 50, 2);
-    return this.flow(id, [['s', v, ts + 0.01], ['t', d, ts + 20.01], ['t', `${d} engine mmio`, ts + 50.01], ['f', v, ts + 99.99]]);
+    this.span(v, 'apple_gfx_read', ts, 100)
+      .span(d, 'apple_gfx_read', ts + 20, 0.1)
+      .span(`${d} engine mmio`, 'apple_gfx_read', ts + 50, 2);
+    return this.flow(id, [
+      ['s', v, ts + 0.01],
+      ['t', d, ts + 20.01],
+      ['t', `${d} engine mmio`, ts + 50.01],
+      ['f', v, ts + 99.99],
+    ]);
   }
 
   build(lost = 0): ChromeTrace {
@@ -153,7 +161,11 @@ function steadyTrace(frames: number, devices = 1): ChromeTrace {
   for (let d = 0; d < devices; d++) b.track(`device${d}`);
   for (let d = 0; d < devices; d++) b.track(`vcpu${d}`);
   b.span('device0 engine pool 0', 'engine_command', 5, 300).span('device0 engine pool 0', 'apple_gfx_create_task', 10, 50);
-  b.flow(1, [['s', 'device0 engine pool 0', 10.01], ['t', 'device0', 30], ['f', 'device0 engine pool 0', 59.99]]);
+  b.flow(1, [
+    ['s', 'device0 engine pool 0', 10.01],
+    ['t', 'device0', 30],
+    ['f', 'device0 engine pool 0', 59.99],
+  ]);
   b.span('device0', 'apple_gfx_create_task', 29.99, 0.1);
   let id = 100;
   for (let f = 0; f < frames; f++) {
@@ -183,7 +195,16 @@ function drawnFlows(svg: string): string[] {
 describe('toTimelineSvg', () => {
   it('(the well-formedness check finds what it should)', () => {
     expect(wellFormednessErrors('<svg a="1"><g><text>x &amp; y</text></g></svg>')).toEqual([]);
-    for (const bad of ['<svg a=1></svg>', '<svg><g></svg>', '<svg><g></text></g></svg>', '<svg>a & b</svg>', '<svg a="<"></svg>', '<svg a="1" a="2"/>', '<svg/><svg/>', '<svg>']) {
+    for (const bad of [
+      '<svg a=1></svg>',
+      '<svg><g></svg>',
+      '<svg><g></text></g></svg>',
+      '<svg>a & b</svg>',
+      '<svg a="<"></svg>',
+      '<svg a="1" a="2"/>',
+      '<svg/><svg/>',
+      '<svg>',
+    ]) {
       expect(wellFormednessErrors(bad), bad).not.toEqual([]);
     }
   });
@@ -193,10 +214,20 @@ describe('toTimelineSvg', () => {
     expectWellFormed(svg);
     // Rows: vCPUs, each device followed by its engine threads, irq, compositor (only tracks with events in the window).
     expect(trackRows(svg)).toEqual([
-      'vcpu0', 'vcpu1',
-      'device0', 'device0 engine mmio', 'device0 engine display', 'device0 engine pool 0', 'device0 engine pool 1',
-      'device1', 'device1 engine mmio', 'device1 engine display', 'device1 engine pool 0', 'device1 engine pool 1',
-      'irq', 'compositor',
+      'vcpu0',
+      'vcpu1',
+      'device0',
+      'device0 engine mmio',
+      'device0 engine display',
+      'device0 engine pool 0',
+      'device0 engine pool 1',
+      'device1',
+      'device1 engine mmio',
+      'device1 engine display',
+      'device1 engine pool 0',
+      'device1 engine pool 1',
+      'irq',
+      'compositor',
     ]);
     expect(drawnFlows(svg)).toEqual(['118 mmio', '119 mmio', '120 mmio', '121 mmio']);
     expect(svg).toMatch(/<rect [^>]*fill="#2f6fbf"/); // an MMIO read box
@@ -223,9 +254,19 @@ describe('toTimelineSvg', () => {
     const b = new TraceBuilder();
     b.mmioRead(0, 0, 1000, 1); // wholly inside
     b.mmioRead(0, 0, 1450, 2); // its answer lands after the window ends
-    b.span('vcpu0', 'apple_gfx_read', 850, 100).flow(3, [['s', 'vcpu0', 850.01], ['t', 'device0', 920]]); // started before the window, never answered
-    b.span('device0 engine pool 0', 'engine_command', 1100, 50).flow(4, [['s', 'device0 engine pool 0', 1100.01], ['t', 'device0', 1110]]); // no 'f'
-    b.span('device0 engine pool 0', 'engine_command', 1200, 50).flow(5, [['s', 'device0 engine pool 0', 1200.01], ['t', 'device0', 1210], ['f', 'device0 engine pool 0', 1240]]);
+    b.span('vcpu0', 'apple_gfx_read', 850, 100).flow(3, [
+      ['s', 'vcpu0', 850.01],
+      ['t', 'device0', 920],
+    ]); // started before the window, never answered
+    b.span('device0 engine pool 0', 'engine_command', 1100, 50).flow(4, [
+      ['s', 'device0 engine pool 0', 1100.01],
+      ['t', 'device0', 1110],
+    ]); // no 'f'
+    b.span('device0 engine pool 0', 'engine_command', 1200, 50).flow(5, [
+      ['s', 'device0 engine pool 0', 1200.01],
+      ['t', 'device0', 1210],
+      ['f', 'device0 engine pool 0', 1240],
+    ]);
     const svg = toTimelineSvg(b.build(), { fromUs: 900, toUs: 1500 });
     expectWellFormed(svg);
     expect(drawnFlows(svg)).toEqual(['1 mmio', '5 callback']);
@@ -254,10 +295,7 @@ describe('toTimelineSvg', () => {
   });
 
   it('draws an empty trace (or an empty window) as a picture that says so', () => {
-    for (const trace of [
-      { traceEvents: [], displayTimeUnit: 'ns', otherData: {} } as ChromeTrace,
-      new TraceBuilder().build(),
-    ]) {
+    for (const trace of [{ traceEvents: [], displayTimeUnit: 'ns', otherData: {} } as ChromeTrace, new TraceBuilder().build()]) {
       const svg = toTimelineSvg(trace);
       expectWellFormed(svg);
       expect(svg).toContain('no events in this trace');
@@ -272,7 +310,9 @@ describe('toTimelineSvg', () => {
     const trace = steadyTrace(30, 2);
     const copy = JSON.parse(JSON.stringify(trace)) as ChromeTrace;
     expect(toTimelineSvg(copy)).toBe(toTimelineSvg(trace));
-    expect(toTimelineSvg(trace, { fromUs: 3000, toUs: 7000, width: 900, title: 't' })).toBe(toTimelineSvg(copy, { fromUs: 3000, toUs: 7000, width: 900, title: 't' }));
+    expect(toTimelineSvg(trace, { fromUs: 3000, toUs: 7000, width: 900, title: 't' })).toBe(
+      toTimelineSvg(copy, { fromUs: 3000, toUs: 7000, width: 900, title: 't' }),
+    );
   });
 
   it('picks about 2 ms in the middle of the run, around a complete MMIO-read flow', () => {
@@ -290,7 +330,9 @@ describe('toTimelineSvg', () => {
     const flows = new Map<number, ChromeTraceEvent[]>();
     for (const e of trace.traceEvents) if (e.ph === 's' || e.ph === 't' || e.ph === 'f') flows.set(e.id!, [...(flows.get(e.id!) ?? []), e]);
     const vcpu = trace.traceEvents.find((e) => e.ph === 'M' && e.args?.name === 'vcpu0')!.tid;
-    expect([...flows.values()].some((f) => f[0]!.ph === 's' && f[0]!.tid === vcpu && f.at(-1)!.ph === 'f' && f.every((e) => e.ts >= w.fromUs && e.ts <= w.toUs))).toBe(true);
+    expect(
+      [...flows.values()].some((f) => f[0]!.ph === 's' && f[0]!.tid === vcpu && f.at(-1)!.ph === 'f' && f.every((e) => e.ts >= w.fromUs && e.ts <= w.toUs)),
+    ).toBe(true);
   });
 
   it('prefers a window where lock waits show', () => {

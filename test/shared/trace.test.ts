@@ -77,7 +77,12 @@ describe('trace rings', () => {
     const set = createTraceSetBuffer(3, 256);
     const mailbox = new Mailbox(createMailboxBuffer({ capacity: 64 }), 'sink');
     const handle = native.startProducers(mailbox.words, {
-      threads: 2, perThread: 100, kind: 2, producerIdBase: 0, seed: 3, maxJitterUs: 0,
+      threads: 2,
+      perThread: 100,
+      kind: 2,
+      producerIdBase: 0,
+      seed: 3,
+      maxJitterUs: 0,
       trace: { ring: new Int32Array(set), firstRing: 1 },
     });
     const rec = newRecord();
@@ -113,7 +118,10 @@ describe('trace rings', () => {
     b.write(TRACE_EVENTS.frames_pending, TracePhase.Counter, 105, 0, 2, 3); // series 3
     b.write(TRACE_EVENTS.request, TracePhase.FlowStep, 102, 0, 77);
     const { events } = new TraceSetReader(set).drain();
-    const json = toChromeTrace(events, [{ ring: 0, name: 'vcpu-0' }, { ring: 1, name: 'device' }]);
+    const json = toChromeTrace(events, [
+      { ring: 0, name: 'vcpu-0' },
+      { ring: 1, name: 'device' },
+    ]);
     const parsed = JSON.parse(JSON.stringify(json)) as typeof json;
     const names = parsed.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args?.name);
     expect(names).toEqual(['vcpu-0', 'device']);

@@ -4,7 +4,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 import { BigLock } from '../../shared/lock/big-lock.js';
 
-const { lock: sab, counter, start, iterations, seed } = workerData as { lock: SharedArrayBuffer; counter: SharedArrayBuffer; start: SharedArrayBuffer; iterations: number; seed: number };
+const {
+  lock: sab,
+  counter,
+  start,
+  iterations,
+  seed,
+} = workerData as { lock: SharedArrayBuffer; counter: SharedArrayBuffer; start: SharedArrayBuffer; iterations: number; seed: number };
 const lock = new BigLock(sab);
 const plain = new Int32Array(counter);
 let rng = seed >>> 0 || 1;

@@ -16,7 +16,7 @@ export async function launchChromium(): Promise<Browser> {
         '(apt-get install chromium; npm test installs it as root). They fail rather than skip.',
     );
   }
-  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], env: foreignProcessEnv() as Record<string, string> });
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'], env: foreignProcessEnv() });
 }
 
 export interface CanvasPixels {

@@ -15,7 +15,15 @@ interface Job {
 }
 
 const job = workerData as Job;
-const bus = new VcpuBusPort(0, [{ index: 0, variant: 'apple-gfx-mmio', mailbox: new Mailbox(job.mailbox, 'device0') }], new ReplyTable(job.replies), 0, job.completion, job.barTable, 4);
+const bus = new VcpuBusPort(
+  0,
+  [{ index: 0, variant: 'apple-gfx-mmio', mailbox: new Mailbox(job.mailbox, 'device0') }],
+  new ReplyTable(job.replies),
+  0,
+  job.completion,
+  job.barTable,
+  4,
+);
 const halves = new Uint32Array(2);
 bus.readHalves(job.address, 8, halves);
 const asNumber = bus.read(job.address, 8);

@@ -9,12 +9,19 @@ interface Job {
   slot: SharedArrayBuffer;
   iterations: number;
   seed: number;
+  /** When given: say 'ready', then wait for the test to set word 0, so that all start together. */
+  start?: SharedArrayBuffer;
 }
 
 const job = workerData as Job;
 const slot = new CursorSlot(job.slot);
 let rng = job.seed >>> 0 || 1;
 const next = () => ((rng = (Math.imul(rng, 1664525) + 1013904223) >>> 0), rng);
+
+if (job.start) {
+  parentPort!.postMessage({ ready: true });
+  Atomics.wait(new Int32Array(job.start), 0, 0);
+}
 
 /** Glyph n: its size, hotspot and every pixel derive from n, so a mix of two writes shows. */
 export function glyphOf(n: number) {
@@ -43,8 +50,13 @@ if (job.role === 'writer') {
     }
     const n = g.argb[0]! & 0x7fffffff;
     const want = glyphOf(n);
-    const ok = g.width === want.width && g.height === want.height && g.hotX === want.hotX && g.hotY === want.hotY &&
-      g.argb.length === want.width * want.height && g.argb.every((p) => p === want.pixel);
+    const ok =
+      g.width === want.width &&
+      g.height === want.height &&
+      g.hotX === want.hotX &&
+      g.hotY === want.hotY &&
+      g.argb.length === want.width * want.height &&
+      g.argb.every((p) => p === want.pixel);
     if (ok || n === 0) whole++;
     else bad++;
   }

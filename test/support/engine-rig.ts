@@ -62,7 +62,10 @@ export class EngineRig {
   constructor(readonly options: RigOptions = {}) {
     this.ramSize = options.ramSize ?? RAM_SIZE;
     this.memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.ramSize }] });
-    const modes = options.modes ?? [{ width: 320, height: 200, refresh: 60 }, { width: 160, height: 100, refresh: 60 }];
+    const modes = options.modes ?? [
+      { width: 320, height: 200, refresh: 60 },
+      { width: 160, height: 100, refresh: 60 },
+    ];
     const maxW = Math.max(...modes.map((m) => m.width));
     const maxH = Math.max(...modes.map((m) => m.height));
     const displays = options.displays ?? 1;
@@ -208,5 +211,4 @@ export class EngineRig {
       completion: this.completion,
     };
   }
-
 }

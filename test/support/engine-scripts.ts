@@ -25,7 +25,7 @@ function gradient(d: PvgDriver, gpa: number, w: number, h: number): void {
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       const a = Math.round((x / Math.max(1, w - 1)) * 255);
-      const argb = ((a << 24) | ((x * 7) & 0xff) << 16 | ((y * 5) & 0xff) << 8 | ((x + y) & 0xff)) >>> 0;
+      const argb = ((a << 24) | (((x * 7) & 0xff) << 16) | (((y * 5) & 0xff) << 8) | ((x + y) & 0xff)) >>> 0;
       v.setUint32(t.offset + (y * w + x) * 4, argb, true);
     }
   }
@@ -117,7 +117,6 @@ export const SCRIPTS: Record<string, EngineScript> = {
     return { codes, after: d.errors() };
   },
 
-
   /** Everything once: the contract test's workload. */
   contract(d) {
     const info = setUp(d);
@@ -169,7 +168,10 @@ export const SCRIPTS: Record<string, EngineScript> = {
     check('width over 4096', () => d.mapSurface(1, good, 5000, 1, 20000));
     check('outside RAM', () => d.mapSurface(1, 0x1000, 64, 64, 256));
     check('unmap of an unmapped surface', () => d.unmapSurface(2));
-    check('unknown command', () => { d.setIosfcReg(IosfcReg.Surface, 1); d.setIosfcReg(IosfcReg.Command, 3); });
+    check('unknown command', () => {
+      d.setIosfcReg(IosfcReg.Surface, 1);
+      d.setIosfcReg(IosfcReg.Command, 3);
+    });
     check('a good map', () => d.mapSurface(1, good, 64, 64, 256));
     check('map it again', () => d.mapSurface(1, good, 64, 64, 256));
     d.setIosfcReg(IosfcReg.Surface, 1);

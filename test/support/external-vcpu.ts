@@ -29,11 +29,11 @@ if (exercise === 'ordering') {
       expected = rng.below(8);
       cpu.mmioWrite(gfx + Reg.IrqMask, 4, expected);
     }
-    if ((cpu.mmioRead(gfx + Reg.IrqMask, 4) >>> 0) !== expected) mismatches++;
+    if (cpu.mmioRead(gfx + Reg.IrqMask, 4) >>> 0 !== expected) mismatches++;
   }
 } else {
   // Many reads of the ID register while the guest's workload makes the engine call back.
-  for (let i = 0; i < iterations; i++) if ((cpu.mmioRead(gfx + Reg.Id, 4) >>> 0) !== 0x31475650) mismatches++;
+  for (let i = 0; i < iterations; i++) if (cpu.mmioRead(gfx + Reg.Id, 4) >>> 0 !== 0x31475650) mismatches++;
 }
 cpu.bus.drainWrites();
 parentPort!.postMessage({ mismatches, ms: performance.now() - t0, bus: cpu.bus.stats() });

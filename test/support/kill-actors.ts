@@ -3,6 +3,7 @@
 // process.exit: the test checks that the process ends by itself, i.e. that no thread (worker,
 // engine thread, vCPU parked in a futex) outlived the failed VMs.
 import { Vm } from '../../vmm/vm.js';
+import { midRun } from './mid-run.js';
 
 const victims = process.argv.slice(2);
 for (const victim of victims) {
@@ -11,7 +12,7 @@ for (const victim of victims) {
     devices: [{ displayModes: ['320x200@60'] }, { variant: 'pci', displayModes: ['320x200@60'] }],
     workload: { name: 'mapchurn', frames: 1_000_000 },
   });
-  await new Promise((r) => setTimeout(r, 150));
+  await midRun(vm);
   const failed = vm.whenFailed();
   const t0 = performance.now();
   await vm.supervisor.terminateForTest(victim);
@@ -19,5 +20,7 @@ for (const victim of victims) {
   const failedMs = performance.now() - t0;
   await vm.stop();
   await vm.supervisor.joined();
-  console.log(JSON.stringify({ victim, error: failure.name, actor: failure.actor, failedMs, stoppedMs: performance.now() - t0, live: vm.supervisor.liveActors() }));
+  console.log(
+    JSON.stringify({ victim, error: failure.name, actor: failure.actor, failedMs, stoppedMs: performance.now() - t0, live: vm.supervisor.liveActors() }),
+  );
 }

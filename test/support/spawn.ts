@@ -14,10 +14,15 @@ export function startWorker(module: string, workerData: unknown): Worker {
   const inbox = { messages: [] as unknown[], exitCode: null as number | null };
   inboxes.set(worker, inbox);
   worker.on('message', (m) => inbox.messages.push(m));
-  exits.set(worker, new Promise((resolve) => worker.once('exit', (code) => {
-    inbox.exitCode = code;
-    resolve(code);
-  })));
+  exits.set(
+    worker,
+    new Promise((resolve) =>
+      worker.once('exit', (code) => {
+        inbox.exitCode = code;
+        resolve(code);
+      }),
+    ),
+  );
   return worker;
 }
 

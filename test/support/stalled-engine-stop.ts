@@ -8,7 +8,11 @@ import type { FloodReport } from './mmio-flood.js';
 import { eventually, nextMessage, startWorker } from './spawn.js';
 
 const vm = await Vm.create({
-  ramMiB: 32, vcpus: 1, externalVcpus: 1, devices: [{ displayModes: ['320x200@60'] }], workload: null,
+  ramMiB: 32,
+  vcpus: 1,
+  externalVcpus: 1,
+  devices: [{ displayModes: ['320x200@60'] }],
+  workload: null,
   testFaults: { devices: { 0: { stall: { afterMmio: 1, ms: 60_000 } } } },
 });
 const ext = vm.externalVcpu(0);

@@ -21,9 +21,20 @@ describe('an embedder with its own vCPU loop', () => {
     const vm = await vms.create({ ramMiB: 32, vcpus: 0, externalVcpus: 1, devices: [{ displayModes: MODES }] });
     const worker = startWorker('test/support/embedder-vcpu', {
       vcpu: vm.externalVcpu(0),
-      guest: { device: 0, variant: 'apple-gfx-mmio', workload: 'desktop', frames: FRAMES, seed: SEED, mode: 0, ramBase: RAM_BASE, ramEnd: RAM_BASE + 32 * 1024 * 1024 },
+      guest: {
+        device: 0,
+        variant: 'apple-gfx-mmio',
+        workload: 'desktop',
+        frames: FRAMES,
+        seed: SEED,
+        mode: 0,
+        ramBase: RAM_BASE,
+        ramEnd: RAM_BASE + 32 * 1024 * 1024,
+      },
     });
-    const report = await nextMessage<{ ok: boolean; error?: string; stats: { framesDone: number; interruptsHandled: number; deviceErrorsSeen: number } }>(worker);
+    const report = await nextMessage<{ ok: boolean; error?: string; stats: { framesDone: number; interruptsHandled: number; deviceErrorsSeen: number } }>(
+      worker,
+    );
     await exited(worker);
     expect(report.ok, report.error).toBe(true);
     expect(report.stats.framesDone).toBe(FRAMES);

@@ -8,6 +8,7 @@ import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
 import type { KvmGuestStats } from '../../actors/vcpu/kvm/kvm-guest.js';
 import { VmConfigError, type VmOptions } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
+import { midRun } from '../support/mid-run.js';
 import { fnv1a64 } from '../support/pixels.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 
@@ -88,7 +89,10 @@ onKvm('KVM vCPUs running the machine-code guest', () => {
     };
     const ts = await runToEnd({ ...options, cpu: 'ts' });
     const kvm = await runToEnd({ ...options, cpu: 'kvm' });
-    expect(kvm.vcpus.map((v) => [v.cpu, v.state, v.guest!.framesDone])).toEqual([['kvm', 'done', 30], ['kvm', 'done', 30]]);
+    expect(kvm.vcpus.map((v) => [v.cpu, v.state, v.guest!.framesDone])).toEqual([
+      ['kvm', 'done', 30],
+      ['kvm', 'done', 30],
+    ]);
     expect(kvm.checksums).toEqual(ts.checksums);
     expect(kvm.stats.devices.map((d) => d.engine!.presents)).toEqual(ts.stats.devices.map((d) => d.engine!.presents));
   });
@@ -106,9 +110,13 @@ onKvm('KVM vCPUs running the machine-code guest', () => {
 
   it('stops cleanly under load: every vCPU thread leaves KVM_RUN and is joined promptly', async () => {
     const vm = await boot({
-      devices: [{ displayModes: MODES }, { displayModes: MODES }], vcpus: 2, workload: { name: 'fullframe', frames: 1_000_000 }, cpu: 'kvm',
+      devices: [{ displayModes: MODES }, { displayModes: MODES }],
+      vcpus: 2,
+      workload: { name: 'fullframe', frames: 1_000_000 },
+      cpu: 'kvm',
     });
-    await new Promise((r) => setTimeout(r, 400));
+    // Under load by a signal, not a guess at how long start-up takes: every vCPU is running frames.
+    await midRun(vm, 1);
     const before = await vm.stats();
     expect(before.vcpus.every((v) => v.state === 'running' && v.guest!.framesDone > 0)).toBe(true);
     const t0 = performance.now();
@@ -122,7 +130,11 @@ onKvm('KVM vCPUs running the machine-code guest', () => {
 onKvm('misbehaving KVM guests stop their vCPU with a report; the VM and host run on', () => {
   async function misbehave(mode: VmOptions['testKvmGuest']) {
     const vm = await boot({
-      devices: [{ displayModes: MODES }, { displayModes: MODES }], vcpus: 2, workload: { name: 'desktop', frames: 20, seed: 1 }, cpu: 'kvm', testKvmGuest: mode,
+      devices: [{ displayModes: MODES }, { displayModes: MODES }],
+      vcpus: 2,
+      workload: { name: 'desktop', frames: 20, seed: 1 },
+      cpu: 'kvm',
+      testKvmGuest: mode,
     });
     return vm;
   }
@@ -156,8 +168,13 @@ onKvm('misbehaving KVM guests stop their vCPU with a report; the VM and host run
 
   it('runawayLoop: a guest that never exits is still stopped promptly, and stats answer meanwhile', async () => {
     const vm = await misbehave('runawayLoop');
-    await new Promise((r) => setTimeout(r, 300));
-    const s = await vm.stats(); // the slice timer hands the thread back to the actor
+    // Stats answer meanwhile (the slice timer hands the thread back to the actor): asked until
+    // a few slices have passed, at the pace the machine allows.
+    let s = await vm.stats();
+    while ((kvmGuest(s.vcpus[0]!).exits.byKind.interrupted ?? 0) <= 3 && s.vcpus.every((v) => v.state === 'running')) {
+      await new Promise((r) => setTimeout(r, 20));
+      s = await vm.stats();
+    }
     expect(s.vcpus.every((v) => v.state === 'running')).toBe(true);
     expect(kvmGuest(s.vcpus[0]!).exits.byKind.interrupted).toBeGreaterThan(3);
     const t0 = performance.now();

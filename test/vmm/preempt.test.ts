@@ -1,6 +1,6 @@
 // A guest that fills the largest ring (1 MiB) with valid full-frame source-over BLITs at
 // 1920x1080 (about 23 800 of them: tens of seconds of engine work) and rings the doorbell once
-// (docs/hardening.md, finding 11). Before the fix the engine ran the whole ring before it looked
+// (docs/hardening.md, finding 14). Before the fix the engine ran the whole ring before it looked
 // at anything else: a RESET took effect only after it, every MMIO read behind the RESET waited as
 // long (the 30 s reply timeout, then ReplyTimeoutError), and vm.stop() and process.exit() waited
 // for the ring too. What is asserted here is behaviour: each of those happens with most of the

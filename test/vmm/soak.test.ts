@@ -18,16 +18,28 @@ const CLI = path.join(packageRoot, 'dist', 'bench', 'soak', 'cli.js');
 /** A series of n samples every 1000 frames; `native(i)` gives sample i's native heap. */
 function series(n: number, native: (i: number) => number, heap: (i: number) => number = () => 8 * MIB): SoakSample[] {
   return Array.from({ length: n }, (_, i) => ({
-    frames: i * 1000, elapsedMs: i * 1000, fps: 1000,
-    rssBytes: 400 * MIB, heapUsedBytes: heap(i), externalBytes: 2 * MIB, arrayBuffersBytes: 250 * MIB,
-    nativeBytes: native(i), heldRssBytes: 800 * MIB, heldNativeBytes: native(i) + 300 * MIB,
-    tasks: 6, mappings: 6, guestErrors: 0,
+    frames: i * 1000,
+    elapsedMs: i * 1000,
+    fps: 1000,
+    rssBytes: 400 * MIB,
+    heapUsedBytes: heap(i),
+    externalBytes: 2 * MIB,
+    arrayBuffersBytes: 250 * MIB,
+    nativeBytes: native(i),
+    heldRssBytes: 800 * MIB,
+    heldNativeBytes: native(i) + 300 * MIB,
+    tasks: 6,
+    mappings: 6,
+    guestErrors: 0,
   }));
 }
 
 describe('soak verdict', () => {
   it('flat: noise that goes up and down, and a jump during warm-up, are not growth', () => {
-    const a = analyze(series(20, (i) => (i < 3 ? 300 : 500) * MIB + (i % 3) * 3 * MIB), 3000);
+    const a = analyze(
+      series(20, (i) => (i < 3 ? 300 : 500) * MIB + (i % 3) * 3 * MIB),
+      3000,
+    );
     expect(a.measuredSamples).toBe(17);
     expect(a.verdict).toBe('flat');
     expect(a.verdictLine).toMatch(/^verdict: flat/);
@@ -35,7 +47,10 @@ describe('soak verdict', () => {
   });
 
   it('growing: 20 MiB over the run is named with its size', () => {
-    const a = analyze(series(20, (i) => 500 * MIB + i * 1.2 * MIB), 3000);
+    const a = analyze(
+      series(20, (i) => 500 * MIB + i * 1.2 * MIB),
+      3000,
+    );
     expect(a.verdict).toBe('growing');
     expect(a.verdictLine).toMatch(/native heap \+\d+\.\d MiB/);
     const native = a.metrics.find((m) => m.name === 'native')!;
@@ -44,14 +59,33 @@ describe('soak verdict', () => {
   });
 
   it('a small heap growing by more than 5% is growing once past the 1 MiB noise floor, not before', () => {
-    expect(analyze(series(20, () => 500 * MIB, (i) => 8 * MIB + i * 40 * 1024), 3000).verdict).toBe('flat'); // +0.5 MiB
-    const a = analyze(series(20, () => 500 * MIB, (i) => 8 * MIB + i * 150 * 1024), 3000); // +2 MiB, +25%
+    expect(
+      analyze(
+        series(
+          20,
+          () => 500 * MIB,
+          (i) => 8 * MIB + i * 40 * 1024,
+        ),
+        3000,
+      ).verdict,
+    ).toBe('flat'); // +0.5 MiB
+    const a = analyze(
+      series(
+        20,
+        () => 500 * MIB,
+        (i) => 8 * MIB + i * 150 * 1024,
+      ),
+      3000,
+    ); // +2 MiB, +25%
     expect(a.verdict).toBe('growing');
     expect(a.metrics.find((m) => m.name === 'jsHeap')!.flat).toBe(false);
   });
 
   it('too few samples after warm-up: inconclusive', () => {
-    const a = analyze(series(8, () => 500 * MIB), 3000);
+    const a = analyze(
+      series(8, () => 500 * MIB),
+      3000,
+    );
     expect(a.measuredSamples).toBe(5);
     expect(a.verdict).toBe('inconclusive');
   });
@@ -89,10 +123,21 @@ describe('npm run soak', () => {
 
   it('a short run samples every workload on both device variants and writes the same JSON to --out', () => {
     const out = path.join(dir, 'soak.json');
-    const r = run(['--frames', '600', '--chunk', '20', '--every', '200', '--warmup', '0', '--modes', '640x480@60,320x240@60', '--json', '--out', out, '--quiet'], 60_000);
+    const r = run(
+      ['--frames', '600', '--chunk', '20', '--every', '200', '--warmup', '0', '--modes', '640x480@60,320x240@60', '--json', '--out', out, '--quiet'],
+      // A hang guard, not a timing check: under ASan on a loaded 2-core box this run took 60 s.
+      150_000,
+    );
     // Four samples (0, 200, 400, 600 frames): too few for a verdict, which says so (exit 1).
     expect(r.status, r.stderr).toBe(1);
-    const json = JSON.parse(r.stdout) as { framesDone: number; fault: string | null; samples: SoakSample[]; workloadRounds: Record<string, number>; nativeHeap: boolean; analysis: { verdict: string } };
+    const json = JSON.parse(r.stdout) as {
+      framesDone: number;
+      fault: string | null;
+      samples: SoakSample[];
+      workloadRounds: Record<string, number>;
+      nativeHeap: boolean;
+      analysis: { verdict: string };
+    };
     expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(json);
     expect(json.framesDone).toBe(600);
     expect(json.fault).toBeNull();
@@ -106,10 +151,14 @@ describe('npm run soak', () => {
       else expect(s.nativeBytes).toBeNull();
     }
     expect(json.analysis.verdict).toBe('inconclusive');
-  }, 60_000);
+  }, 160_000);
 
   it('--cpu kvm where /dev/kvm cannot be opened is refused with the reason (exit 2)', () => {
-    const r = spawnSync(process.execPath, [CLI, '--cpu', 'kvm'], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, PVG_KVM_DEVICE: '/nonexistent/kvm' } });
+    const r = spawnSync(process.execPath, [CLI, '--cpu', 'kvm'], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, PVG_KVM_DEVICE: '/nonexistent/kvm' },
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/soak: --cpu kvm: .*\/nonexistent\/kvm/);
   });
@@ -122,8 +171,18 @@ describe('npm run soak', () => {
     });
 
     it("a short run cycles the machine-code guest's workloads on both device variants", () => {
-      const r = run(['--cpu', 'kvm', '--frames', '300', '--chunk', '25', '--every', '50', '--warmup', '0', '--modes', '640x480@60,320x240@60', '--json', '--quiet'], 60_000);
-      const json = JSON.parse(r.stdout) as { framesDone: number; fault: string | null; samples: SoakSample[]; workloadRounds: Record<string, number>; options: { cpu: string }; analysis: { verdict: string } };
+      const r = run(
+        ['--cpu', 'kvm', '--frames', '300', '--chunk', '25', '--every', '50', '--warmup', '0', '--modes', '640x480@60,320x240@60', '--json', '--quiet'],
+        60_000,
+      );
+      const json = JSON.parse(r.stdout) as {
+        framesDone: number;
+        fault: string | null;
+        samples: SoakSample[];
+        workloadRounds: Record<string, number>;
+        options: { cpu: string };
+        analysis: { verdict: string };
+      };
       expect(json.fault, r.stderr).toBeNull();
       expect(json.options.cpu).toBe('kvm');
       expect(json.framesDone).toBe(300);
@@ -135,7 +194,9 @@ describe('npm run soak', () => {
   });
 
   it('Ctrl-C stops after the round under way, reports what it measured, exits 130', async () => {
-    const child = spawn(process.execPath, ['--expose-gc', CLI, '--frames', '1000000', '--chunk', '20', '--every', '200', '--no-worker-gc'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--expose-gc', CLI, '--frames', '1000000', '--chunk', '20', '--every', '200', '--no-worker-gc'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -12,7 +12,8 @@ const vms = vmsStoppedAfterEach();
 
 async function run(threading: 'actor' | 'bql') {
   const vm = await vms.create({
-    ramMiB: 64, threading,
+    ramMiB: 64,
+    threading,
     devices: [{ displayModes: ['320x200@60'] }, { displayModes: ['320x200@60'] }],
     workload: { name: 'desktop', frames: 30, seed: 11 },
   });

@@ -42,7 +42,11 @@ describe('built-in workloads, end to end', () => {
     // Rows 240 and below keep the set-up fill; each band changed all of its rows.
     const px = a.frame.pixels;
     for (let i = 240 * 320; i < 400 * 320; i++) if (px[i] !== 0xff102030) expect.fail(`pixel ${i % 320},${Math.floor(i / 320)} changed`);
-    for (let y = 0; y < 240; y++) expect(px.subarray(y * 320, y * 320 + 320).some((p) => p !== 0xff102030), `row ${y}`).toBe(true);
+    for (let y = 0; y < 240; y++)
+      expect(
+        px.subarray(y * 320, y * 320 + 320).some((p) => p !== 0xff102030),
+        `row ${y}`,
+      ).toBe(true);
     // The first encode is whole (a new mode); later ones copy bands only (frames may coalesce):
     // at most the frame once plus every band, where whole frames would be 13 × 128000.
     const shown = a.stats.compositor.displays[0]!;
@@ -112,8 +116,14 @@ describe('built-in workloads, end to end', () => {
   });
 
   it('several vCPUs and devices at once', async () => {
-    const r = await runToEnd({ devices: [{ displayModes: MODES }, { variant: 'pci', displayModes: MODES }], workload: { name: 'damage', frames: 30, seed: 1 } });
-    expect(r.vcpus.map((v) => [v.state, v.guest?.framesDone])).toEqual([['done', 30], ['done', 30]]);
+    const r = await runToEnd({
+      devices: [{ displayModes: MODES }, { variant: 'pci', displayModes: MODES }],
+      workload: { name: 'damage', frames: 30, seed: 1 },
+    });
+    expect(r.vcpus.map((v) => [v.state, v.guest?.framesDone])).toEqual([
+      ['done', 30],
+      ['done', 30],
+    ]);
     expect(r.stats.devices.map((d) => d.engine!.presents)).toEqual([31, 31]);
   });
 });

@@ -45,7 +45,13 @@ const source = new FrameStoreSource();
 let frameId = data.frameId;
 let server: VncServer;
 try {
-  server = await VncServer.listen({ source, port: data.port, host: data.host, name: data.name, ...(data.password ? { password: data.password } : {}) });
+  server = await VncServer.listen({
+    source,
+    port: data.port,
+    host: data.host,
+    name: data.name,
+    ...(data.password !== undefined ? { password: data.password } : {}),
+  });
   send({ t: 'listening', port: server.port });
 } catch (e) {
   send({ t: 'failed', message: (e as Error).message });

@@ -23,11 +23,7 @@ export function capabilitiesOf(list: readonly number[]): ClientCapabilities {
     copyRect: list.includes(Encoding.CopyRect),
     desktopSize: list.includes(Encoding.DesktopSize),
     pointerPos: list.includes(Encoding.PointerPos),
-    cursorMode: list.includes(Encoding.CursorWithAlpha)
-      ? 'cursor-with-alpha'
-      : list.includes(Encoding.Cursor)
-        ? 'cursor'
-        : 'composited',
+    cursorMode: list.includes(Encoding.CursorWithAlpha) ? 'cursor-with-alpha' : list.includes(Encoding.Cursor) ? 'cursor' : 'composited',
     compressLevel: level === undefined ? null : Math.max(1, level - Encoding.CompressLevel0),
   };
 }

@@ -15,13 +15,7 @@ export function cursorRect(c: CursorImage): Rect {
 /** True when the cursor is something to draw: visible, non-empty, and its glyph is whole. */
 export function drawable(c: CursorImage | null): c is CursorImage {
   return (
-    c !== null &&
-    c.visible &&
-    c.width > 0 &&
-    c.height > 0 &&
-    Number.isInteger(c.width) &&
-    Number.isInteger(c.height) &&
-    c.argb.length >= c.width * c.height
+    c !== null && c.visible && c.width > 0 && c.height > 0 && Number.isInteger(c.width) && Number.isInteger(c.height) && c.argb.length >= c.width * c.height
   );
 }
 
@@ -75,9 +69,7 @@ export const HIDDEN_CURSOR: CursorImage = Object.freeze({
 
 /** The glyph a local-cursor client should show. */
 export function shapeToSend(c: CursorImage | null): CursorImage {
-  return drawable(c) && c.hotX >= 0 && c.hotY >= 0 && c.hotX < 0x10000 && c.hotY < 0x10000 && c.width < 0x10000 && c.height < 0x10000
-    ? c
-    : HIDDEN_CURSOR;
+  return drawable(c) && c.hotX >= 0 && c.hotY >= 0 && c.hotX < 0x10000 && c.hotY < 0x10000 && c.width < 0x10000 && c.height < 0x10000 ? c : HIDDEN_CURSOR;
 }
 
 /** Cursor pseudo-encoding (-239) payload: pixels in the client's format, then a bitmask (alpha >= 128). */

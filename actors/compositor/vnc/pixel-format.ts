@@ -130,8 +130,12 @@ export class PixelConverter {
     }
     this.native =
       format.bitsPerPixel === 32 &&
-      format.redMax === 255 && format.greenMax === 255 && format.blueMax === 255 &&
-      format.redShift === 16 && format.greenShift === 8 && format.blueShift === 0;
+      format.redMax === 255 &&
+      format.greenMax === 255 &&
+      format.blueMax === 255 &&
+      format.redShift === 16 &&
+      format.greenShift === 8 &&
+      format.blueShift === 0;
   }
 
   value(argb: number): number {

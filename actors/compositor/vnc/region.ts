@@ -33,12 +33,7 @@ export function bounds(a: Rect, b: Rect): Rect {
 }
 
 export function contains(outer: Rect, inner: Rect): boolean {
-  return (
-    inner.x >= outer.x &&
-    inner.y >= outer.y &&
-    inner.x + inner.width <= outer.x + outer.width &&
-    inner.y + inner.height <= outer.y + outer.height
-  );
+  return inner.x >= outer.x && inner.y >= outer.y && inner.x + inner.width <= outer.x + outer.width && inner.y + inner.height <= outer.y + outer.height;
 }
 
 /** The part of `r` inside a width x height framebuffer; null when nothing is. Accepts any numbers. */
@@ -104,7 +99,7 @@ export class DamageRegion {
     let cur: Rect = { ...r };
     // Absorb every rectangle the new one swallows or sits cheaply next to; repeat, since a merge
     // grows `cur` and may make it cheap to merge with one it skipped.
-    for (let merged = true; merged; ) {
+    for (let merged = true; merged;) {
       merged = false;
       for (let i = 0; i < this.list.length; i++) {
         const o = this.list[i]!;

@@ -81,6 +81,8 @@ export class VncServer {
   }
 
   private constructor(private readonly options: VncServerOptions) {
+    // '' would mean security None: no authentication where the caller asked for a password.
+    if (options.password === '') throw new RangeError('VncServer: password must not be empty (leave it out to serve without authentication)');
     const positive = (v: number | undefined, name: string, dflt: number): number => {
       if (v === undefined) return dflt;
       if (!Number.isInteger(v) || v < 1) throw new RangeError(`VncServer: ${name} must be a positive integer`);
@@ -88,7 +90,7 @@ export class VncServer {
     };
     const sessionOptions: SessionOptions = {
       name: options.name ?? 'pvg-vmm',
-      password: options.password || undefined,
+      password: options.password,
       maxQueuedBytes: positive(options.maxQueuedBytes, 'maxQueuedBytes', 4 << 20),
       maxCutText: positive(options.maxCutText, 'maxCutText', DEFAULT_PARSER_LIMITS.maxCutText),
       maxEncodings: DEFAULT_PARSER_LIMITS.maxEncodings,
@@ -149,8 +151,7 @@ export class VncServer {
     if (!d) return;
     const sx = Math.trunc(src.x) + (d.x - Math.trunc(dst.x));
     const sy = Math.trunc(src.y) + (d.y - Math.trunc(dst.y));
-    const valid =
-      Number.isFinite(sx) && Number.isFinite(sy) && sx >= 0 && sy >= 0 && sx + d.width <= s.width() && sy + d.height <= s.height();
+    const valid = Number.isFinite(sx) && Number.isFinite(sy) && sx >= 0 && sy >= 0 && sx + d.width <= s.width() && sy + d.height <= s.height();
     for (const session of this.sessions) {
       if (valid) session.copy(sx, sy, d);
       else session.addDamage(d);

@@ -14,14 +14,7 @@ import { Handshake, type RfbVersion } from './handshake.js';
 import { MessageParser, type ClientMessage } from './messages.js';
 import { PixelConverter, SERVER_PIXEL_FORMAT } from './pixel-format.js';
 import { bounds, clip, contains, DamageRegion, intersect } from './region.js';
-import type {
-  CursorMode,
-  EncodingName,
-  FramebufferSource,
-  Rect,
-  VncClientInfo,
-  VncServerStats,
-} from './types.js';
+import type { CursorMode, EncodingName, FramebufferSource, Rect, VncClientInfo, VncServerStats } from './types.js';
 import { UpdateBuilder } from './update.js';
 import { serverInit, updateHeader } from './wire.js';
 import { DeflateStream } from './zstream.js';
@@ -236,6 +229,8 @@ export class ClientSession {
     this.hasRequest = false;
     this.requested = null;
     this.busy = true;
+    // Parts are encoded bytes, or promises of bytes encoded off this thread, in wire order.
+    // eslint-disable-next-line @typescript-eslint/await-thenable
     Promise.all(u.parts).then(
       (parts) => {
         if (this.closed) return;

@@ -76,10 +76,7 @@ export class UpdateBuilder {
         this.count('raw');
         return 1;
       case 'zrle':
-        this.parts.push(
-          rectHeader(r.x, r.y, r.width, r.height, Encoding.Zrle),
-          zrlePayload(values, r.width, r.height, conv, streams.zrle()),
-        );
+        this.parts.push(rectHeader(r.x, r.y, r.width, r.height, Encoding.Zrle), zrlePayload(values, r.width, r.height, conv, streams.zrle()));
         this.count('zrle');
         return 1;
       case 'tight': {

@@ -13,9 +13,7 @@ export function escapeHtml(s: string): string {
 }
 
 export function indexPage(displays: readonly WebDisplay[]): string {
-  const items = displays
-    .map((d, i) => `<li><a href="/display/${i}">${escapeHtml(d.label)}</a></li>`)
-    .join('\n');
+  const items = displays.map((d, i) => `<li><a href="/display/${i}">${escapeHtml(d.label)}</a></li>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pvg-vmm displays</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

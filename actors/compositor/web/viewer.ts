@@ -176,14 +176,7 @@ export class WebViewer {
     this.send(req, res, 'text/plain; charset=utf-8', 'not found\n', false, 404);
   }
 
-  private send(
-    req: IncomingMessage,
-    res: ServerResponse,
-    type: string,
-    body: string | Buffer,
-    page: boolean,
-    status = 200,
-  ): void {
+  private send(req: IncomingMessage, res: ServerResponse, type: string, body: string | Buffer, page: boolean, status = 200): void {
     const data = typeof body === 'string' ? Buffer.from(body) : body;
     const headers: Record<string, string | number> = {
       'Content-Type': type,

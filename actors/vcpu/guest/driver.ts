@@ -3,19 +3,7 @@
 // of actors: MMIO goes through whatever port the vCPU gives it.
 import type { GuestMemory } from '../../../shared/guest-memory/index.js';
 import type { PageAllocator } from './page-allocator.js';
-import {
-  ERROR_NAMES,
-  IosfcReg,
-  MAX_COMMAND_WORDS,
-  Op,
-  PVG_ID,
-  RESET_MAGIC,
-  RING_HEADER_BYTES,
-  Reg,
-  Status,
-  commandHeader,
-  type GuestErrorName,
-} from './protocol.js';
+import { ERROR_NAMES, IosfcReg, MAX_COMMAND_WORDS, Op, PVG_ID, RESET_MAGIC, RING_HEADER_BYTES, Reg, Status, commandHeader } from './protocol.js';
 
 export interface MmioPort {
   read32(address: number): number;
@@ -38,7 +26,8 @@ export interface DeviceInfo {
 export interface DeviceErrors {
   status: number;
   code: number;
-  name: GuestErrorName | string;
+  /** A GuestErrorName, or the raw code of one this driver does not know. */
+  name: string;
   count: number;
 }
 

@@ -38,9 +38,10 @@ export class CpuUnavailableError extends Error {
 export function resolveCpu(choice: CpuChoice, workload: string | null): { cpu: CpuBackendName; why: string | null } {
   if (choice === 'ts') return { cpu: 'ts', why: null };
   const unavailable = kvmUnavailableReason();
-  const lacks = workload !== null && KVM_WORKLOADS[workload] === undefined && KVM_BENCH_PROGRAMS[workload] === undefined
-    ? `the KVM guest does not implement workload ${workload} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`
-    : null;
+  const lacks =
+    workload !== null && KVM_WORKLOADS[workload] === undefined && KVM_BENCH_PROGRAMS[workload] === undefined
+      ? `the KVM guest does not implement workload ${workload} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`
+      : null;
   if (choice === 'kvm') {
     if (unavailable) throw new CpuUnavailableError(`--cpu kvm: ${unavailable}`);
     if (lacks) throw new CpuUnavailableError(`--cpu kvm: ${lacks}`);

@@ -17,7 +17,20 @@ export const ExitKind = {
 /** Slots of the Float64Array(8) the addon writes each exit's details into. */
 export const ExitInfo = { kind: 0, address: 1, size: 2, valueLo: 3, valueHi: 4, count: 5, detail: 6, injections: 7 } as const;
 
-export const EXIT_NAMES = ['', 'mmio-read', 'mmio-write', 'io-in', 'io-out', 'hlt', 'irq-window', 'interrupted', 'shutdown', 'fail-entry', 'internal-error', 'other'] as const;
+export const EXIT_NAMES = [
+  '',
+  'mmio-read',
+  'mmio-write',
+  'io-in',
+  'io-out',
+  'hlt',
+  'irq-window',
+  'interrupted',
+  'shutdown',
+  'fail-entry',
+  'internal-error',
+  'other',
+] as const;
 
 export interface KvmExitStats {
   /** Exits by kind (names as EXIT_NAMES). */

@@ -56,8 +56,17 @@ export class KvmGuest implements CpuBackend {
       throw new KvmGuestFault(`the KVM guest has no workload ${config.workload} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);
     }
     const boot = prepareBoot(cpu.memory, entry, {
-      vcpu: cpu.vcpu, device: config.device, variant: config.variant, workload, frames: config.frames, seed: config.seed, mode: config.mode,
-      damagePercent: config.damagePercent ?? 100, sliceBase: config.ramBase, sliceEnd: config.ramEnd, testMode,
+      vcpu: cpu.vcpu,
+      device: config.device,
+      variant: config.variant,
+      workload,
+      frames: config.frames,
+      seed: config.seed,
+      mode: config.mode,
+      damagePercent: config.damagePercent ?? 100,
+      sliceBase: config.ramBase,
+      sliceEnd: config.ramEnd,
+      testMode,
     });
     this.block = ramView(cpu.memory, config.ramBase + BootArea.block, Boot.bytes);
     this.readOnly = cpu.memory.regions.filter((r) => r.readOnly);
@@ -77,7 +86,8 @@ export class KvmGuest implements CpuBackend {
         break;
       case ExitKind.MmioWrite: {
         const address = info[ExitInfo.address]!;
-        if (address - HYPERCALL_BASE >= 0 && address - HYPERCALL_BASE < HYPERCALL_BYTES) return this.hypercall(address - HYPERCALL_BASE, info[ExitInfo.valueLo]!);
+        if (address - HYPERCALL_BASE >= 0 && address - HYPERCALL_BASE < HYPERCALL_BYTES)
+          return this.hypercall(address - HYPERCALL_BASE, info[ExitInfo.valueLo]!);
         this.mmioWrite(address, info[ExitInfo.size]!, info[ExitInfo.valueLo]!, info[ExitInfo.valueHi]!);
         break;
       }

@@ -45,8 +45,7 @@ struct Run {
   void read(uint32_t offset) { model.checkRead(offset, rig.iosfc(offset)); }
   void checkAll() {
     for (uint32_t offset : kIosfcRegs) read(offset);
-    FUZZ_CHECK(rig.host().surfacesMapped() == model.mappedBits(), "host maps 0x%x, the window says 0x%x", rig.host().surfacesMapped(),
-               model.mappedBits());
+    FUZZ_CHECK(rig.host().surfacesMapped() == model.mappedBits(), "host maps 0x%x, the window says 0x%x", rig.host().surfacesMapped(), model.mappedBits());
   }
 
   void start() {
@@ -60,8 +59,10 @@ struct Run {
     if (m < kDisplay0Modes.size()) mode = m, generation++;
   }
   void reset(bool host) {
-    if (host) rig.hostReset();
-    else rig.setReg(P::RegReset, P::kResetMagic);
+    if (host)
+      rig.hostReset();
+    else
+      rig.setReg(P::RegReset, P::kResetMagic);
     ring.stopped();
     errors.restart();
     model.reset();
@@ -100,10 +101,10 @@ struct Run {
     const Mode m = kDisplay0Modes[mode];
     const uint32_t sx = a[0], sy = a[1], dx = a[2], dy = a[3], w = a[4], h = a[5];
     if (w == 0 || h == 0 || pvg::surface::kHeaderBytes + uint64_t{m.width} * m.height * 4 > Machine::pool0SurfaceBytes()) return;
-    FUZZ_CHECK(s.mapped && uint64_t{sx} + w <= s.width && uint64_t{sy} + h <= s.height && uint64_t{dx} + w <= m.width &&
-                   uint64_t{dy} + h <= m.height && !source.empty(),
-               "BLIT_SURFACE %ux%u from (%u,%u) to (%u,%u) succeeded; surface %s %ux%u, frame %ux%u", w, h, sx, sy, dx, dy,
-               s.mapped ? "mapped" : "not mapped", s.width, s.height, m.width, m.height);
+    FUZZ_CHECK(s.mapped && uint64_t{sx} + w <= s.width && uint64_t{sy} + h <= s.height && uint64_t{dx} + w <= m.width && uint64_t{dy} + h <= m.height &&
+                   !source.empty(),
+               "BLIT_SURFACE %ux%u from (%u,%u) to (%u,%u) succeeded; surface %s %ux%u, frame %ux%u", w, h, sx, sy, dx, dy, s.mapped ? "mapped" : "not mapped",
+               s.width, s.height, m.width, m.height);
     const uint32_t present[3] = {(3u << 16) | P::OpPresent, 0, 0};
     FUZZ_CHECK(ring.put(present), "no room for a PRESENT in a running ring");
     ring.ring();
@@ -113,8 +114,8 @@ struct Run {
     rig.encode(0, 0, generation, {0, 0, m.width, m.height});
     FUZZ_CHECK(rig.host().waitEncodes(answered, kStepLimit), "an encode after a present was never answered");
     const FakeHost::EncodeResult r = rig.host().lastEncode();
-    FUZZ_CHECK(r.status == rec::EncodeOk && r.generation == generation, "encode after a present: status %u generation %u (want %u)",
-               r.status, r.generation, generation);
+    FUZZ_CHECK(r.status == rec::EncodeOk && r.generation == generation, "encode after a present: status %u generation %u (want %u)", r.status, r.generation,
+               generation);
     const uint8_t* frame = Machine::get().pool0() + pvg::surface::kHeaderBytes;
     for (uint32_t y = 0; y < h; ++y) {
       const uint8_t* got = frame + (uint64_t{dy} + y) * m.width * 4 + uint64_t{dx} * 4;
@@ -139,8 +140,10 @@ struct Run {
       // Refused accesses: wrong size or alignment (errors), or past the window (ignored).
       const uint32_t c = in.u8() % 5, size = std::array<uint32_t, 5>{1, 2, 8, 4, 4}[c];
       const uint64_t offset = c == 3 ? P::kIosfcWindowBytes + in.u16() : c == 4 ? in.u8() * 4u + 2 : in.u8();
-      if (s & 1) FUZZ_CHECK(rig.read(rec::WindowIosfc, offset, size) == ~0ull, "a refused read must return all ones");
-      else rig.write(rec::WindowIosfc, offset, size, in.u32());
+      if (s & 1)
+        FUZZ_CHECK(rig.read(rec::WindowIosfc, offset, size) == ~0ull, "a refused read must return all ones");
+      else
+        rig.write(rec::WindowIosfc, offset, size, in.u32());
     } else if (s < 0xC8) {
       write(P::IosfcSurface, values::small(in, 4));
       write(P::IosfcGpaLo, static_cast<uint32_t>(values::gpa(in)));

@@ -38,19 +38,93 @@ void writeCommandStream(Rig& rig) {
   for (uint32_t i = 0; w.size() < 4096; ++i) {
     const uint32_t ctx = i % 3 + 1;
     const uint32_t cmds[] = {
-        (4u << 16) | P::OpCtxCreate, ctx, lo(kMiB), 0,
-        (10u << 16) | P::OpMap, ctx, 0, 0, 0, 1, lo(kDataGpa), 0, 64 * 1024, 0,
-        (3u << 16) | P::OpSetMode, 0, i % 5,
-        (7u << 16) | P::OpFillRect, 0, i % 8, 0, 8, 8, 0xFF000000u | i * 0x10101,
-        (11u << 16) | P::OpBlit, 0, ctx, 0, 0, 256, i % 4, i % 3, 16, 16, i & 1,
-        (8u << 16) | P::OpCopyRect, 0, 0, 0, 4, 4, 8, 8,
-        (6u << 16) | P::OpPresent, 0, 1, 0, 0, 16, 16,
-        (11u << 16) | P::OpCursorDefine, 0, ctx, 0x4000, 0, 16, 16, 32, 64, i % 16, 0,
-        (4u << 16) | P::OpCursorMove, 0, i, i * 3,
-        (7u << 16) | P::OpReadMem, ctx, 0x8000, 0, lo(kBytesGpa), 0, 256,
-        (10u << 16) | P::OpBlitSurface, 0, 0, 0, 0, 1, 1, 8, 8, 0,
-        (3u << 16) | P::OpFence, i, 1,
-        (2u << 16) | P::OpCtxDestroy, i % 2 ? ctx : 4,
+        (4u << 16) | P::OpCtxCreate,
+        ctx,
+        lo(kMiB),
+        0,
+        (10u << 16) | P::OpMap,
+        ctx,
+        0,
+        0,
+        0,
+        1,
+        lo(kDataGpa),
+        0,
+        64 * 1024,
+        0,
+        (3u << 16) | P::OpSetMode,
+        0,
+        i % 5,
+        (7u << 16) | P::OpFillRect,
+        0,
+        i % 8,
+        0,
+        8,
+        8,
+        0xFF000000u | i * 0x10101,
+        (11u << 16) | P::OpBlit,
+        0,
+        ctx,
+        0,
+        0,
+        256,
+        i % 4,
+        i % 3,
+        16,
+        16,
+        i & 1,
+        (8u << 16) | P::OpCopyRect,
+        0,
+        0,
+        0,
+        4,
+        4,
+        8,
+        8,
+        (6u << 16) | P::OpPresent,
+        0,
+        1,
+        0,
+        0,
+        16,
+        16,
+        (11u << 16) | P::OpCursorDefine,
+        0,
+        ctx,
+        0x4000,
+        0,
+        16,
+        16,
+        32,
+        64,
+        i % 16,
+        0,
+        (4u << 16) | P::OpCursorMove,
+        0,
+        i,
+        i * 3,
+        (7u << 16) | P::OpReadMem,
+        ctx,
+        0x8000,
+        0,
+        lo(kBytesGpa),
+        0,
+        256,
+        (10u << 16) | P::OpBlitSurface,
+        0,
+        0,
+        0,
+        0,
+        1,
+        1,
+        8,
+        8,
+        0,
+        (3u << 16) | P::OpFence,
+        i,
+        1,
+        (2u << 16) | P::OpCtxDestroy,
+        i % 2 ? ctx : 4,
     };
     w.insert(w.end(), std::begin(cmds), std::end(cmds));
   }
@@ -111,13 +185,15 @@ struct Run {
     const uint64_t got = rig.read(w, off, sz);
     if (!plain(w, off, sz)) {
       // In no window or past its end: refused, all ones (a wrong size or alignment is an error too).
-      FUZZ_CHECK(got == ~0ull, "a refused read (window %u offset 0x%llx size %u) returned 0x%llx", w,
-                 static_cast<unsigned long long>(off), sz, static_cast<unsigned long long>(got));
+      FUZZ_CHECK(got == ~0ull, "a refused read (window %u offset 0x%llx size %u) returned 0x%llx", w, static_cast<unsigned long long>(off), sz,
+                 static_cast<unsigned long long>(got));
       return;
     }
     FUZZ_CHECK(got <= 0xFFFFFFFFull, "a 4-byte read returned 0x%llx", static_cast<unsigned long long>(got));
-    if (w == rec::WindowIosfc) iosfc.checkRead(static_cast<uint32_t>(off), static_cast<uint32_t>(got));
-    else gfx.checkRead(static_cast<uint32_t>(off), static_cast<uint32_t>(got));
+    if (w == rec::WindowIosfc)
+      iosfc.checkRead(static_cast<uint32_t>(off), static_cast<uint32_t>(got));
+    else
+      gfx.checkRead(static_cast<uint32_t>(off), static_cast<uint32_t>(got));
   }
 
   void doorbell(uint32_t tail) {

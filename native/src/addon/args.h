@@ -38,8 +38,8 @@ inline double integerIn(const Napi::Value& value, double min, double max, const 
   if (!value.IsNumber()) throw Napi::TypeError::New(env, what + " must be a number");
   double d = value.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || std::trunc(d) != d || d < min || d > max) {
-    throw Napi::RangeError::New(env, what + " must be an integer in [" + std::to_string(static_cast<int64_t>(min)) + ", " +
-                                         std::to_string(static_cast<int64_t>(max)) + "]");
+    throw Napi::RangeError::New(
+        env, what + " must be an integer in [" + std::to_string(static_cast<int64_t>(min)) + ", " + std::to_string(static_cast<int64_t>(max)) + "]");
   }
   return d;
 }

@@ -39,8 +39,7 @@ struct EchoServer {
       }
       if (rec.kind == kStopKind) return;
       // args[0] = slot, args[1] = request id, args[2..5] = the values to echo back.
-      bool answered = rec.kind == kEchoKind &&
-                      table.reply(rec.args[0], rec.args[1], std::span<const uint32_t>(rec.args.data() + 2, 4));
+      bool answered = rec.kind == kEchoKind && table.reply(rec.args[0], rec.args[1], std::span<const uint32_t>(rec.args.data() + 2, 4));
       (answered ? handled : ignored).fetch_add(1);  // ignored: unknown kind, bad slot or stale id
     }
   }

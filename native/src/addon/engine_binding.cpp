@@ -23,8 +23,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   static Napi::Function define(Napi::Env env) {
     return DefineClass(env, "PvgEngine",
                        {InstanceMethod<&EngineWrap::Stop>("stop"), InstanceMethod<&EngineWrap::Stats>("stats"),
-                        InstanceMethod<&EngineWrap::Cursor>("cursorPosition"),
-                        InstanceMethod<&EngineWrap::Threads>("threadCount")});
+                        InstanceMethod<&EngineWrap::Cursor>("cursorPosition"), InstanceMethod<&EngineWrap::Threads>("threadCount")});
   }
 
   explicit EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
@@ -44,8 +43,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       Napi::Object r = options(regionArray.Get(i), std::string(kFn) + ": opts.regions[i]");
       regions_.push_back(GuestRegion{static_cast<uint64_t>(integerOption(r, "base", 0, kMaxSafe, kFn)),
                                      static_cast<uint64_t>(integerOption(r, "size", 1, kMaxSafe, kFn)),
-                                     static_cast<uint64_t>(integerOption(r, "offset", 0, kMaxSafe, kFn)),
-                                     r.Get("readOnly").ToBoolean().Value()});
+                                     static_cast<uint64_t>(integerOption(r, "offset", 0, kMaxSafe, kFn)), r.Get("readOnly").ToBoolean().Value()});
     }
     GuestLayoutCheck why;
     auto view = GuestMemoryView::create(reinterpret_cast<uint8_t*>(memory.view.words), uint64_t{memory.view.length} * 4, regions_, &why);
@@ -61,7 +59,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     ReplyTableRef vcpuReplies = attachReplies(keep(sharedInt32(o.Get("vcpuReplies"), std::string(kFn) + ": opts.vcpuReplies")), "Engine: opts.vcpuReplies");
     SharedInt32 completion = keep(sharedInt32(o.Get("writeCompletion"), std::string(kFn) + ": opts.writeCompletion"));
     const auto vcpus = static_cast<uint32_t>(integerOption(o, "vcpus", 1, 256, kFn));
-    if (completion.view.length < size_t{vcpus} * mmio::kWordsPerVcpu) throw Napi::RangeError::New(env, "Engine: opts.writeCompletion is too short for opts.vcpus");
+    if (completion.view.length < size_t{vcpus} * mmio::kWordsPerVcpu)
+      throw Napi::RangeError::New(env, "Engine: opts.writeCompletion is too short for opts.vcpus");
     const int64_t watchdogNs = timeoutNs(o.Get("callbackTimeoutMs"), std::string(kFn) + ": opts.callbackTimeoutMs");
     // Trace rings: one per engine thread (MMIO dispatcher, display queue, pool), when asked for.
     const auto poolThreads = static_cast<unsigned>(integerOption(o, "poolThreads", 2, 32, kFn));
@@ -81,6 +80,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     config.iosfc = o.Get("iosfc").ToBoolean().Value();
     config.poolThreads = poolThreads;
     if (o.Has("dispatcherSpin")) config.dispatcherSpin = static_cast<int>(integerOption(o, "dispatcherSpin", 0, 10'000'000, kFn));
+    if (Napi::Value gate = o.Get("spinGate"); !gate.IsUndefined() && !gate.IsNull()) {
+      SharedInt32 words = keep(sharedInt32(gate, std::string(kFn) + ": opts.spinGate"));
+      if (words.view.length < SpinGate::kWords) throw Napi::RangeError::New(env, "Engine: opts.spinGate needs 2 words");
+      config.spinGate = SpinGate(words.view.words);
+    }
     if (slotCount < config.poolThreads + 2) throw Napi::RangeError::New(env, "Engine: opts.slotCount must be at least poolThreads + 2 (one per engine thread)");
     Napi::Value displaysValue = o.Get("displays");
     if (!displaysValue.IsArray() || displaysValue.As<Napi::Array>().Length() == 0) {
@@ -159,9 +163,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return out;
   }
 
-  Napi::Value Threads(const Napi::CallbackInfo& info) {
-    return Napi::Number::New(info.Env(), engine_ ? engine_->threadCount() : 0);
-  }
+  Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), engine_ ? engine_->threadCount() : 0); }
 
   std::vector<Napi::ObjectReference> refs_;  // keeps every SAB the engine's threads use alive
   std::vector<GuestRegion> regions_;

@@ -14,9 +14,12 @@ Napi::Value FutexWait(const Napi::CallbackInfo& info) {
   double timeoutMs = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
   int64_t timeoutNs = timeoutMs < 0 || timeoutMs > 9.2e12 ? -1 : static_cast<int64_t>(timeoutMs * 1e6);
   switch (futexWait(view.words + index, expected, timeoutNs)) {
-    case WaitResult::Woken: return Napi::String::New(env, "ok");
-    case WaitResult::NotEqual: return Napi::String::New(env, "not-equal");
-    case WaitResult::TimedOut: return Napi::String::New(env, "timed-out");
+    case WaitResult::Woken:
+      return Napi::String::New(env, "ok");
+    case WaitResult::NotEqual:
+      return Napi::String::New(env, "not-equal");
+    case WaitResult::TimedOut:
+      return Napi::String::New(env, "timed-out");
   }
   return env.Undefined();
 }

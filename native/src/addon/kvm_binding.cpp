@@ -206,8 +206,8 @@ Napi::Value Registers(const Napi::CallbackInfo& info) {
   VcpuHandle& h = vcpuOf(info[0]);
   kvm::VcpuRegisters r = h.vcpu->registers();
   Napi::Object o = Napi::Object::New(info.Env());
-  for (auto [key, value] : {std::pair{"rip", r.rip}, std::pair{"rsp", r.rsp}, std::pair{"rflags", r.rflags}, std::pair{"cr0", r.cr0},
-                            std::pair{"cr3", r.cr3}, std::pair{"cr4", r.cr4}, std::pair{"efer", r.efer}}) {
+  for (auto [key, value] : {std::pair{"rip", r.rip}, std::pair{"rsp", r.rsp}, std::pair{"rflags", r.rflags}, std::pair{"cr0", r.cr0}, std::pair{"cr3", r.cr3},
+                            std::pair{"cr4", r.cr4}, std::pair{"efer", r.efer}}) {
     o.Set(key, Napi::Number::New(info.Env(), static_cast<double>(value)));
   }
   return o;

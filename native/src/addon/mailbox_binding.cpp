@@ -8,9 +8,7 @@
 
 namespace pvg::addon {
 namespace {
-MailboxRef mailboxArg(const Napi::Value& value, const std::string& fn) {
-  return attachMailbox(sharedInt32(value, fn + ": mailbox"), fn + ": mailbox");
-}
+MailboxRef mailboxArg(const Napi::Value& value, const std::string& fn) { return attachMailbox(sharedInt32(value, fn + ": mailbox"), fn + ": mailbox"); }
 
 // mailboxEnqueue(mailbox, kind, args: number[] | Int32Array | Uint32Array, timeoutMs?)
 //   -> "ok" | "closed" | "timed-out". Blocks the calling thread while the mailbox is full.
@@ -30,10 +28,14 @@ Napi::Value MailboxEnqueue(const Napi::CallbackInfo& info) {
     throw Napi::TypeError::New(env, fn + ": args must be an array or typed array of at most 14 numbers");
   }
   switch (box.enqueue(kind, std::span<const uint32_t>(args.data(), count), timeoutNs(info[3], fn + ": timeoutMs"))) {
-    case EnqueueResult::Ok: return Napi::String::New(env, "ok");
-    case EnqueueResult::Closed: return Napi::String::New(env, "closed");
-    case EnqueueResult::TimedOut: return Napi::String::New(env, "timed-out");
-    case EnqueueResult::TooManyArgs: break;  // excluded above
+    case EnqueueResult::Ok:
+      return Napi::String::New(env, "ok");
+    case EnqueueResult::Closed:
+      return Napi::String::New(env, "closed");
+    case EnqueueResult::TimedOut:
+      return Napi::String::New(env, "timed-out");
+    case EnqueueResult::TooManyArgs:
+      break;  // excluded above
   }
   throw Napi::RangeError::New(env, fn + ": too many args");
 }

@@ -119,9 +119,7 @@ Napi::Value JoinProducers(const Napi::CallbackInfo& info) {
 }
 
 // producersDone(handle) -> boolean: every producer thread has finished (joinProducers won't block).
-Napi::Value ProducersDone(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), producersArg(info, "producersDone").group.done());
-}
+Napi::Value ProducersDone(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), producersArg(info, "producersDone").group.done()); }
 }  // namespace
 
 void registerProducers(Napi::Env env, Napi::Object exports) {

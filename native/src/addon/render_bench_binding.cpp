@@ -33,11 +33,16 @@ Napi::Value BenchRender(const Napi::CallbackInfo& info) {
   if (!info[0].IsString()) throw Napi::TypeError::New(env, std::string(kFn) + ": kind must be 'fill', 'blit', 'blend' or 'memcpy'");
   const std::string name = info[0].As<Napi::String>().Utf8Value();
   Kind kind;
-  if (name == "fill") kind = Kind::Fill;
-  else if (name == "blit") kind = Kind::Blit;
-  else if (name == "blend") kind = Kind::Blend;
-  else if (name == "memcpy") kind = Kind::Memcpy;
-  else throw Napi::RangeError::New(env, std::string(kFn) + ": kind must be 'fill', 'blit', 'blend' or 'memcpy', got '" + name + "'");
+  if (name == "fill")
+    kind = Kind::Fill;
+  else if (name == "blit")
+    kind = Kind::Blit;
+  else if (name == "blend")
+    kind = Kind::Blend;
+  else if (name == "memcpy")
+    kind = Kind::Memcpy;
+  else
+    throw Napi::RangeError::New(env, std::string(kFn) + ": kind must be 'fill', 'blit', 'blend' or 'memcpy', got '" + name + "'");
   const double maxDim = engine::Frame::kMaxDimension;
   const auto width = static_cast<uint32_t>(integerIn(info[1], 1, maxDim, std::string(kFn) + ": width"));
   const auto height = static_cast<uint32_t>(integerIn(info[2], 1, maxDim, std::string(kFn) + ": height"));
@@ -95,7 +100,5 @@ Napi::Value BenchRender(const Napi::CallbackInfo& info) {
 }
 }  // namespace
 
-void registerRenderBench(Napi::Env env, Napi::Object exports) {
-  exports.Set("benchRender", Napi::Function::New(env, BenchRender, "benchRender"));
-}
+void registerRenderBench(Napi::Env env, Napi::Object exports) { exports.Set("benchRender", Napi::Function::New(env, BenchRender, "benchRender")); }
 }  // namespace pvg::addon

@@ -14,7 +14,7 @@
 namespace pvg::addon {
 namespace {
 constexpr napi_type_tag kRequesterTag = {0x4c0d9b7e26f1a583ull, 0xa9e3b57c18d0f264ull};
-constexpr int64_t kSliceNs = 20'000'000;  // re-check stop/closed this often while blocked
+constexpr int64_t kSliceNs = 20'000'000;       // re-check stop/closed this often while blocked
 constexpr double kMaxIterations = 10'000'000;  // bounds the latency buffer (80 MB)
 
 struct Requester {
@@ -107,9 +107,7 @@ Napi::Value JoinRequester(const Napi::CallbackInfo& info) {
 }
 
 // requesterDone(handle) -> boolean: the requester thread has finished.
-Napi::Value RequesterDone(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), requesterArg(info, "requesterDone").group.done());
-}
+Napi::Value RequesterDone(const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), requesterArg(info, "requesterDone").group.done()); }
 }  // namespace
 
 void registerRequester(Napi::Env env, Napi::Object exports) {

@@ -12,7 +12,8 @@
 namespace pvg::addon {
 inline MailboxRef attachMailbox(const SharedInt32& shared, const std::string& what) {
   auto box = MailboxRef::attach(shared.view.words, shared.view.length);
-  if (!box) throw Napi::RangeError::New(shared.array.Env(), what + " does not hold a valid futex-mode mailbox (magic, capacity, record words, park mode, length)");
+  if (!box)
+    throw Napi::RangeError::New(shared.array.Env(), what + " does not hold a valid futex-mode mailbox (magic, capacity, record words, park mode, length)");
   return *box;
 }
 

@@ -17,12 +17,18 @@ GuestLayoutCheck refuse(GuestLayoutError error, size_t region) { return GuestLay
 
 std::string_view guestMemoryErrorName(GuestMemoryError error) {
   switch (error) {
-    case GuestMemoryError::None: return "none";
-    case GuestMemoryError::Overflow: return "overflow";
-    case GuestMemoryError::Unmapped: return "unmapped";
-    case GuestMemoryError::CrossesRegion: return "crosses-region";
-    case GuestMemoryError::ReadOnly: return "read-only";
-    case GuestMemoryError::BadAccess: return "bad-access";
+    case GuestMemoryError::None:
+      return "none";
+    case GuestMemoryError::Overflow:
+      return "overflow";
+    case GuestMemoryError::Unmapped:
+      return "unmapped";
+    case GuestMemoryError::CrossesRegion:
+      return "crosses-region";
+    case GuestMemoryError::ReadOnly:
+      return "read-only";
+    case GuestMemoryError::BadAccess:
+      return "bad-access";
   }
   return "unknown";
 }
@@ -57,8 +63,7 @@ GuestLayoutCheck GuestMemoryView::validate(const uint8_t* base, uint64_t length,
   return GuestLayoutCheck{};
 }
 
-std::optional<GuestMemoryView> GuestMemoryView::create(uint8_t* base, uint64_t length, std::span<const GuestRegion> regions,
-                                                       GuestLayoutCheck* why) {
+std::optional<GuestMemoryView> GuestMemoryView::create(uint8_t* base, uint64_t length, std::span<const GuestRegion> regions, GuestLayoutCheck* why) {
   GuestLayoutCheck check = validate(base, length, regions);
   if (why) *why = check;
   if (!check.ok()) return std::nullopt;
@@ -71,8 +76,7 @@ GuestTranslation GuestMemoryView::translate(uint64_t gpa, uint64_t length, Guest
   if (access != GuestAccess::Read && access != GuestAccess::Write) return GuestTranslation::failure(GuestMemoryError::BadAccess);
   if (length > kU64Max - gpa) return GuestTranslation::failure(GuestMemoryError::Overflow);
   // The last region whose base <= gpa.
-  auto it = std::upper_bound(regions_.begin(), regions_.end(), gpa,
-                             [](uint64_t g, const GuestRegion& r) { return g < r.base; });
+  auto it = std::upper_bound(regions_.begin(), regions_.end(), gpa, [](uint64_t g, const GuestRegion& r) { return g < r.base; });
   if (it == regions_.begin()) return GuestTranslation::failure(GuestMemoryError::Unmapped);
   --it;
   const GuestRegion& r = *it;

@@ -46,14 +46,14 @@ struct GuestRegion {
 // Why a region table was refused.
 enum class GuestLayoutError {
   None,
-  NullBuffer,       // base pointer is null while regions exist
+  NullBuffer,  // base pointer is null while regions exist
   NoRegions,
   ZeroSize,
-  Misaligned,       // base or size not a multiple of kGuestPageSize, or offsets not sharing one remainder
-  RegionWraps,      // base + size wraps past 2^64-1
-  OutsideBuffer,    // offset + size beyond the buffer length
-  GuestOverlap,     // two regions overlap in guest-physical space
-  BufferOverlap,    // two regions overlap inside the buffer
+  Misaligned,     // base or size not a multiple of kGuestPageSize, or offsets not sharing one remainder
+  RegionWraps,    // base + size wraps past 2^64-1
+  OutsideBuffer,  // offset + size beyond the buffer length
+  GuestOverlap,   // two regions overlap in guest-physical space
+  BufferOverlap,  // two regions overlap inside the buffer
 };
 struct GuestLayoutCheck {
   GuestLayoutError error = GuestLayoutError::None;
@@ -88,8 +88,7 @@ class GuestMemoryView {
   // Checks a region table against a buffer of `length` bytes.
   static GuestLayoutCheck validate(const uint8_t* base, uint64_t length, std::span<const GuestRegion> regions);
   // A view over [base, base + length), or nullopt (with *why filled) if the table is invalid.
-  static std::optional<GuestMemoryView> create(uint8_t* base, uint64_t length, std::span<const GuestRegion> regions,
-                                               GuestLayoutCheck* why = nullptr);
+  static std::optional<GuestMemoryView> create(uint8_t* base, uint64_t length, std::span<const GuestRegion> regions, GuestLayoutCheck* why = nullptr);
 
   GuestTranslation translate(uint64_t gpa, uint64_t length, GuestAccess access) const noexcept;
   // A pointer to [gpa, gpa + length) after translate(); nullptr (and *error set) when refused.
@@ -103,8 +102,7 @@ class GuestMemoryView {
   uint64_t length() const { return length_; }
 
  private:
-  GuestMemoryView(uint8_t* base, uint64_t length, std::vector<GuestRegion> sorted)
-      : base_(base), length_(length), regions_(std::move(sorted)) {}
+  GuestMemoryView(uint8_t* base, uint64_t length, std::vector<GuestRegion> sorted) : base_(base), length_(length), regions_(std::move(sorted)) {}
   uint8_t* base_;
   uint64_t length_;
   std::vector<GuestRegion> regions_;

@@ -116,11 +116,15 @@ bool MailboxRef::tryDequeue(Record& out) {
   return true;
 }
 
-bool MailboxRef::dequeueWait(Record& out, int spinBudget, int64_t timeoutNs) {
+bool MailboxRef::dequeueWait(Record& out, int spinBudget, int64_t timeoutNs, const SpinGate& gate) {
   Deadline deadline(timeoutNs);
-  for (int i = 0; i < spinBudget; ++i) {
-    if (tryDequeue(out)) return true;
-    cpuRelax();
+  if (spinBudget > 0) {
+    if (SpinPlace place(gate); place) {
+      for (int i = 0; i < spinBudget; ++i) {
+        if (tryDequeue(out)) return true;
+        cpuRelax();
+      }
+    }
   }
   auto state = word(kDoorbellStateWord);
   for (;;) {

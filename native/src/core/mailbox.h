@@ -11,6 +11,7 @@
 
 #include "core/deadline.h"
 #include "core/mailbox_layout.h"
+#include "core/spin_gate.h"
 
 namespace pvg {
 struct MailboxRecord {
@@ -36,8 +37,9 @@ class MailboxRef {
 
   // Consumer side: exactly one consumer thread at a time.
   bool tryDequeue(Record& out);
-  // Spins spinBudget times, then parks on the doorbell. false: timed out, or closed and empty.
-  bool dequeueWait(Record& out, int spinBudget, int64_t timeoutNs);
+  // Spins spinBudget times (if the gate has a place), then parks on the doorbell. false: timed
+  // out, or closed and empty.
+  bool dequeueWait(Record& out, int spinBudget, int64_t timeoutNs, const SpinGate& gate = SpinGate{});
 
   // Supervisor side: refuse further enqueues; release the parked consumer and waiting producers.
   void close(int32_t reason);
@@ -54,9 +56,7 @@ class MailboxRef {
  private:
   MailboxRef(int32_t* words, uint32_t mask) : words_(words), mask_(mask) {}
   std::atomic_ref<int32_t> word(uint32_t index) const { return std::atomic_ref<int32_t>(words_[index]); }
-  int32_t* slot(uint32_t position) const {
-    return words_ + mailbox::kHeaderWords + size_t{position & mask_} * mailbox::kRecordWords;
-  }
+  int32_t* slot(uint32_t position) const { return words_ + mailbox::kHeaderWords + size_t{position & mask_} * mailbox::kRecordWords; }
   void waitNotFull(uint32_t position, const Deadline& deadline);
 
   int32_t* words_;

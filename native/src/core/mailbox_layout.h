@@ -32,7 +32,5 @@ inline constexpr uint32_t kRecordArgs = kRecordWords - 2;
 inline constexpr int32_t kDoorbellRunning = 0;
 inline constexpr int32_t kDoorbellParked = 1;
 
-inline constexpr uint64_t bytesFor(uint32_t capacity) {
-  return (uint64_t{kHeaderWords} + uint64_t{capacity} * kRecordWords) * 4;
-}
+inline constexpr uint64_t bytesFor(uint32_t capacity) { return (uint64_t{kHeaderWords} + uint64_t{capacity} * kRecordWords) * 4; }
 }  // namespace pvg::mailbox

@@ -23,7 +23,5 @@ inline constexpr uint32_t kTableSlotCountWord = 1;
 inline constexpr uint32_t kTablePayloadBytesWord = 2;
 
 inline constexpr uint64_t slotBytes(uint32_t payloadBytes) { return uint64_t{kHeaderBytes} + payloadBytes; }
-inline constexpr uint64_t tableBytes(uint32_t slots, uint32_t payloadBytes) {
-  return (uint64_t{slots} + 1) * slotBytes(payloadBytes);
-}
+inline constexpr uint64_t tableBytes(uint32_t slots, uint32_t payloadBytes) { return (uint64_t{slots} + 1) * slotBytes(payloadBytes); }
 }  // namespace pvg::reply

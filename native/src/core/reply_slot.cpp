@@ -17,9 +17,7 @@ bool unanswered(int32_t state) { return state == kPending || state == kClaimed; 
 // Keeps (slots + 1) * slotBytes well inside 64-bit arithmetic and sane SAB sizes.
 constexpr uint32_t kMaxSlots = 1u << 20;
 constexpr uint32_t kMaxPayloadBytes = 1u << 24;
-bool validShape(uint32_t slots, uint32_t payloadBytes) {
-  return slots > 0 && slots <= kMaxSlots && payloadBytes <= kMaxPayloadBytes && payloadBytes % 4 == 0;
-}
+bool validShape(uint32_t slots, uint32_t payloadBytes) { return slots > 0 && slots <= kMaxSlots && payloadBytes <= kMaxPayloadBytes && payloadBytes % 4 == 0; }
 }  // namespace
 
 std::optional<ReplyTableRef> ReplyTableRef::attach(int32_t* words, size_t lengthWords) {
@@ -179,11 +177,7 @@ std::span<uint8_t> ReplyTableRef::payload(uint32_t slot) const {
   return {reinterpret_cast<uint8_t*>(slotBase(slot)) + kHeaderBytes, payloadBytes()};
 }
 
-int32_t ReplyTableRef::state(uint32_t slot) const {
-  return slot < slots_ ? ref(slotBase(slot) + kStateWord).load() : kIdle;
-}
+int32_t ReplyTableRef::state(uint32_t slot) const { return slot < slots_ ? ref(slotBase(slot) + kStateWord).load() : kIdle; }
 
-uint32_t ReplyTableRef::requestId(uint32_t slot) const {
-  return slot < slots_ ? u32(ref(slotBase(slot) + kRequestIdWord).load()) : 0;
-}
+uint32_t ReplyTableRef::requestId(uint32_t slot) const { return slot < slots_ ? u32(ref(slotBase(slot) + kRequestIdWord).load()) : 0; }
 }  // namespace pvg

@@ -6,7 +6,7 @@
 
 namespace pvg::surface {
 inline constexpr uint32_t kHeaderBytes = 512;
-inline constexpr uint32_t kGenerationWord = 0;   // mode generation the pixels belong to
+inline constexpr uint32_t kGenerationWord = 0;  // mode generation the pixels belong to
 inline constexpr uint32_t kWidthWord = 1;
 inline constexpr uint32_t kHeightWord = 2;
 inline constexpr uint32_t kStrideWord = 3;       // bytes per row

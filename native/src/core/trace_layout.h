@@ -25,10 +25,6 @@ inline constexpr uint32_t kEventPhaseByte = 46;
 
 enum class Phase : uint8_t { Begin = 1, End = 2, Complete = 3, Instant = 4, Counter = 5, FlowStart = 6, FlowEnd = 7, FlowStep = 8 };
 
-inline constexpr uint64_t ringBytes(uint32_t eventsPerRing) {
-  return uint64_t{kRingHeaderBytes} + uint64_t{eventsPerRing} * kEventBytes;
-}
-inline constexpr uint64_t setBytes(uint32_t rings, uint32_t eventsPerRing) {
-  return uint64_t{kSetHeaderBytes} + uint64_t{rings} * ringBytes(eventsPerRing);
-}
+inline constexpr uint64_t ringBytes(uint32_t eventsPerRing) { return uint64_t{kRingHeaderBytes} + uint64_t{eventsPerRing} * kEventBytes; }
+inline constexpr uint64_t setBytes(uint32_t rings, uint32_t eventsPerRing) { return uint64_t{kSetHeaderBytes} + uint64_t{rings} * ringBytes(eventsPerRing); }
 }  // namespace pvg::trace

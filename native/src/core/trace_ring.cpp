@@ -23,9 +23,7 @@ bool isPowerOfTwo(uint32_t v) { return v != 0 && (v & (v - 1)) == 0; }
 constexpr uint32_t kMaxRings = 1u << 16;
 constexpr uint32_t kMaxEvents = 1u << 24;
 
-uint8_t* eventAt(const TraceRingSpan& ring, uint32_t n) {
-  return ring.base + kRingHeaderBytes + size_t{n & (ring.events - 1)} * kEventBytes;
-}
+uint8_t* eventAt(const TraceRingSpan& ring, uint32_t n) { return ring.base + kRingHeaderBytes + size_t{n & (ring.events - 1)} * kEventBytes; }
 }  // namespace
 
 std::optional<TraceRingSpan> locateTraceRing(int32_t* setWords, size_t lengthWords, uint32_t ring) {

@@ -37,7 +37,7 @@ class TraceRingWriter {
   explicit TraceRingWriter(TraceRingSpan ring, uint32_t next, int32_t* paused) : ring_(ring), paused_(paused), next_(next) {}
   TraceRingSpan ring_;
   int32_t* paused_;  // the set's paused word
-  uint32_t next_;  // the writer's own copy of the written count
+  uint32_t next_;    // the writer's own copy of the written count
 };
 
 class TraceRingReader {

@@ -42,8 +42,7 @@ class HostCallbacks {
   // PGDisplayDescriptor's handlers: called on the display queue only, in order.
   virtual void newFrame(uint32_t display, uint32_t frameSeq) = 0;
   // `generation` numbers the display's modes: an encode names the one it was asked for.
-  virtual void modeChange(uint32_t display, uint32_t width, uint32_t height, uint32_t pixelFormat, uint32_t modeIndex,
-                          uint32_t generation) = 0;
+  virtual void modeChange(uint32_t display, uint32_t width, uint32_t height, uint32_t pixelFormat, uint32_t modeIndex, uint32_t generation) = 0;
   virtual void cursorGlyph(uint32_t display, std::span<const uint32_t> argb, uint32_t width, uint32_t height, uint32_t hotX, uint32_t hotY) = 0;
   virtual void cursorShow(uint32_t display, bool show) = 0;
   // The framework's cursorMoveHandler takes no arguments; the host reads the position from the

@@ -146,7 +146,8 @@ std::vector<double> rawExitBench(uint32_t iterations, const RawExitBenchOptions&
     KvmVcpu v(vm, 0, irqWords.w, 0);
     v.enterLongMode(guest.entry());
     auto expectRead = [](const VcpuExit& e) {
-      if (e.kind != ExitKind::MmioRead || e.address != tiny::kMmio || e.size != 4) throw KvmError("raw exit bench: expected a 4-byte MMIO read at " + hex(tiny::kMmio) + ", got " + describe(e));
+      if (e.kind != ExitKind::MmioRead || e.address != tiny::kMmio || e.size != 4)
+        throw KvmError("raw exit bench: expected a 4-byte MMIO read at " + hex(tiny::kMmio) + ", got " + describe(e));
     };
     expectRead(v.run());
     const uint64_t total = uint64_t{options.warmup} + iterations;
@@ -210,7 +211,8 @@ InjectBenchResult injectBench(uint32_t iterations, const InjectBenchOptions& opt
         switch (e.kind) {
           case ExitKind::IoOut: {
             int64_t t = monotonicNanos();
-            if (e.address != tiny::kEoiPort || e.value != kInjectVector) throw KvmError("inject bench: unexpected port write " + hex(e.value) + " to port " + hex(e.address));
+            if (e.address != tiny::kEoiPort || e.value != kInjectVector)
+              throw KvmError("inject bench: unexpected port write " + hex(e.value) + " to port " + hex(e.address));
             handledAt[seen++] = t;
             handled.store(seen);
             signal();
@@ -257,10 +259,13 @@ InjectBenchResult injectBench(uint32_t iterations, const InjectBenchOptions& opt
         if (left <= 0) {
           uint32_t where = phase.load();
           stall = "inject bench: " + what + " within " + std::to_string(options.timeoutMs) + " ms (vCPU " +
-                  (where == 1 ? "in KVM_RUN" : where == 2 ? "waiting for an interrupt" : "between runs") + ", last exit kind " +
-                  std::to_string(lastExit.load()) + ", " + std::to_string(handled.load()) + " handled, pending word " +
+                  (where == 1   ? "in KVM_RUN"
+                   : where == 2 ? "waiting for an interrupt"
+                                : "between runs") +
+                  ", last exit kind " + std::to_string(lastExit.load()) + ", " + std::to_string(handled.load()) + " handled, pending word " +
                   hex(static_cast<uint32_t>(word(irqState, irq::kPendingWord + (kInjectVector >> 5)).load())) + ", parked " +
-                  std::to_string(word(irqState, irq::kParkedWord).load()) + ", kick thread " + std::to_string(word(irqState, irq::kKickThreadWord).load()) + ")";
+                  std::to_string(word(irqState, irq::kParkedWord).load()) + ", kick thread " + std::to_string(word(irqState, irq::kKickThreadWord).load()) +
+                  ")";
           throw KvmError(stall);
         }
         futexWait(&events, seen, left);

@@ -20,9 +20,12 @@ Opened openChecked(const char* path) {
   int fd = ::open(path, O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     int e = errno;
-    if (e == ENOENT) o.reason = std::string(path) + " does not exist (no KVM on this machine, or the kvm module is not loaded)";
-    else if (e == EACCES || e == EPERM) o.reason = std::string(path) + " is not accessible to this user (add the user to the 'kvm' group)";
-    else o.reason = std::string("cannot open ") + path + ": " + errnoText(e);
+    if (e == ENOENT)
+      o.reason = std::string(path) + " does not exist (no KVM on this machine, or the kvm module is not loaded)";
+    else if (e == EACCES || e == EPERM)
+      o.reason = std::string(path) + " is not accessible to this user (add the user to the 'kvm' group)";
+    else
+      o.reason = std::string("cannot open ") + path + ": " + errnoText(e);
     return o;
   }
   o.fd.reset(fd);

@@ -101,7 +101,7 @@ void KvmVcpu::enterLongMode(const LongModeEntry& e) {
   if (::ioctl(fd_.get(), KVM_GET_SREGS, &s) < 0) throw KvmError("KVM_GET_SREGS: " + errnoText(errno));
   // GET_SREGS reports an interrupt being delivered in this bitmap, and SET_SREGS would queue it again.
   std::memset(s.interrupt_bitmap, 0, sizeof s.interrupt_bitmap);
-  s.cs = flatSegment(kCodeSelector, 0xb, true);  // execute/read, accessed
+  s.cs = flatSegment(kCodeSelector, 0xb, true);   // execute/read, accessed
   s.ss = flatSegment(kDataSelector, 0x3, false);  // read/write, accessed
   kvm_segment user = flatSegment(kUserDataSelector, 0x3, false);
   user.dpl = 3;
@@ -197,8 +197,10 @@ VcpuExit KvmVcpu::run() {
       exit.kind = run_->mmio.is_write ? ExitKind::MmioWrite : ExitKind::MmioRead;
       exit.address = run_->mmio.phys_addr;
       exit.size = run_->mmio.len;
-      if (run_->mmio.is_write) exit.value = littleEndian(run_->mmio.data, run_->mmio.len);
-      else readPending_ = true;
+      if (run_->mmio.is_write)
+        exit.value = littleEndian(run_->mmio.data, run_->mmio.len);
+      else
+        readPending_ = true;
       break;
     case KVM_EXIT_IO: {
       const uint8_t* data = reinterpret_cast<const uint8_t*>(run_) + run_->io.data_offset;
@@ -206,14 +208,24 @@ VcpuExit KvmVcpu::run() {
       exit.address = run_->io.port;
       exit.size = run_->io.size;
       exit.count = run_->io.count;
-      if (exit.kind == ExitKind::IoOut) exit.value = littleEndian(data, run_->io.size);
-      else readPending_ = true;
+      if (exit.kind == ExitKind::IoOut)
+        exit.value = littleEndian(data, run_->io.size);
+      else
+        readPending_ = true;
       break;
     }
-    case KVM_EXIT_HLT: exit.kind = ExitKind::Halt; break;
-    case KVM_EXIT_IRQ_WINDOW_OPEN: exit.kind = ExitKind::InterruptWindow; break;
-    case KVM_EXIT_INTR: exit.kind = ExitKind::Interrupted; break;
-    case KVM_EXIT_SHUTDOWN: exit.kind = ExitKind::Shutdown; break;
+    case KVM_EXIT_HLT:
+      exit.kind = ExitKind::Halt;
+      break;
+    case KVM_EXIT_IRQ_WINDOW_OPEN:
+      exit.kind = ExitKind::InterruptWindow;
+      break;
+    case KVM_EXIT_INTR:
+      exit.kind = ExitKind::Interrupted;
+      break;
+    case KVM_EXIT_SHUTDOWN:
+      exit.kind = ExitKind::Shutdown;
+      break;
     case KVM_EXIT_FAIL_ENTRY:
       exit.kind = ExitKind::FailEntry;
       exit.detail = run_->fail_entry.hardware_entry_failure_reason;
@@ -222,7 +234,9 @@ VcpuExit KvmVcpu::run() {
       exit.kind = ExitKind::InternalError;
       exit.detail = run_->internal.suberror;
       break;
-    default: exit.kind = ExitKind::Other; break;
+    default:
+      exit.kind = ExitKind::Other;
+      break;
   }
   return exit;
 }

@@ -26,9 +26,7 @@ void lidt(std::vector<uint8_t>& out) {
 }
 
 // mov eax, vector; mov dx, kEoiPort; out dx, eax; iretq
-std::vector<uint8_t> reportingHandler(uint8_t vector) {
-  return {0xb8, vector, 0x00, 0x00, 0x00, 0x66, 0xba, kEoiPort & 0xff, kEoiPort >> 8, 0xef, 0x48, 0xcf};
-}
+std::vector<uint8_t> reportingHandler(uint8_t vector) { return {0xb8, vector, 0x00, 0x00, 0x00, 0x66, 0xba, kEoiPort & 0xff, kEoiPort >> 8, 0xef, 0x48, 0xcf}; }
 }  // namespace
 
 GuestRam::GuestRam(size_t bytes) : size_(bytes) {
@@ -40,7 +38,8 @@ GuestRam::GuestRam(size_t bytes) : size_(bytes) {
 GuestRam::~GuestRam() { ::munmap(bytes_, size_); }
 
 void GuestRam::put(uint64_t at, const uint8_t* data, size_t n) {
-  if (at > size_ || n > size_ - at) throw std::out_of_range("tiny guest: write of " + std::to_string(n) + " bytes at " + std::to_string(at) + " lies outside its RAM");
+  if (at > size_ || n > size_ - at)
+    throw std::out_of_range("tiny guest: write of " + std::to_string(n) + " bytes at " + std::to_string(at) + " lies outside its RAM");
   std::memcpy(bytes_ + at, data, n);
 }
 

@@ -127,7 +127,12 @@ export function buildModel(trace: ChromeTrace): TraceModel {
   const timed = events.filter((e) => e.ph !== 'M' && finite(e.ts) && finite(e.tid));
   let sorted = true;
   for (let i = 1; i < timed.length && sorted; i++) sorted = timed[i - 1]!.ts <= timed[i]!.ts;
-  const order = sorted ? timed : timed.map((e, i) => ({ e, i })).sort((a, b) => a.e.ts - b.e.ts || a.i - b.i).map((x) => x.e);
+  const order = sorted
+    ? timed
+    : timed
+        .map((e, i) => ({ e, i }))
+        .sort((a, b) => a.e.ts - b.e.ts || a.i - b.i)
+        .map((x) => x.e);
 
   const spans: Span[] = [];
   const instants: Instant[] = [];

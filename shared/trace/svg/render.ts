@@ -55,7 +55,9 @@ interface Tick {
 
 function argsText(args: Record<string, number | string> | undefined): string {
   if (!args) return '';
-  const parts = Object.entries(args).map(([k, v]) => `${k}=${typeof v === 'number' && Number.isInteger(v) && Math.abs(v) > 9 ? `${v} (0x${v.toString(16)})` : v}`);
+  const parts = Object.entries(args).map(
+    ([k, v]) => `${k}=${typeof v === 'number' && Number.isInteger(v) && Math.abs(v) > 9 ? `${v} (0x${v.toString(16)})` : v}`,
+  );
   return parts.length > 0 ? `\n${parts.join(', ')}` : '';
 }
 
@@ -75,9 +77,7 @@ export function renderTimeline(model: TraceModel, window: TimeWindow | null, o: 
   const notes: string[] = [];
 
   if (!window || !model.extent) {
-    return frame(width, 150, o.title, [
-      el('text', { x: 16, y: 56, 'font-size': 12, fill: '#555555' }, 'no events in this trace'),
-    ], 'no events');
+    return frame(width, 150, o.title, [el('text', { x: 16, y: 56, 'font-size': 12, fill: '#555555' }, 'no events in this trace')], 'no events');
   }
   const { fromUs: from, toUs: to } = window;
   const span = to - from;
@@ -110,10 +110,16 @@ export function renderTimeline(model: TraceModel, window: TimeWindow | null, o: 
   const counterRows = counters.slice(0, MAX_COUNTERS);
 
   if (shown.length === 0 && counterRows.every((x) => x.within.length === 0)) {
-    return frame(width, 150, o.title, [
-      subtitle(o, model, window),
-      el('text', { x: 16, y: 76, 'font-size': 12, fill: '#555555' }, escapeXml(`no events between ${timeMs(from, 1)} and ${timeMs(to, 1)}`)),
-    ], 'no events in the window');
+    return frame(
+      width,
+      150,
+      o.title,
+      [
+        subtitle(o, model, window),
+        el('text', { x: 16, y: 76, 'font-size': 12, fill: '#555555' }, escapeXml(`no events between ${timeMs(from, 1)} and ${timeMs(to, 1)}`)),
+      ],
+      'no events in the window',
+    );
   }
 
   // Rows.
@@ -148,9 +154,21 @@ export function renderTimeline(model: TraceModel, window: TimeWindow | null, o: 
     const max = Math.floor((LABEL_W - indent - 10) / (12 * 0.6));
     const name = r.track.name;
     const label = [...name].length > max ? `${[...name].slice(0, max - 1).join('')}…` : name;
-    const text = el('text', { class: 'pvgt-track', 'data-tid': r.track.tid, x: indent, y: r.top + ROW_PAD + LEVEL_H / 2 + 4, 'font-size': 12, fill: r.track.nested ? '#3d4654' : '#111111', 'font-weight': r.track.nested ? undefined : 'bold' },
-      escapeXml(label) + (label !== name ? el('title', {}, escapeXml(name)) : ''));
-    if (r.track.nested) parts.push(el('path', { d: `M17 ${num(r.top)}V${num(r.top + ROW_PAD + LEVEL_H / 2)}H24`, fill: 'none', stroke: '#b8c0cc', 'stroke-width': 1 }));
+    const text = el(
+      'text',
+      {
+        class: 'pvgt-track',
+        'data-tid': r.track.tid,
+        x: indent,
+        y: r.top + ROW_PAD + LEVEL_H / 2 + 4,
+        'font-size': 12,
+        fill: r.track.nested ? '#3d4654' : '#111111',
+        'font-weight': r.track.nested ? undefined : 'bold',
+      },
+      escapeXml(label) + (label !== name ? el('title', {}, escapeXml(name)) : ''),
+    );
+    if (r.track.nested)
+      parts.push(el('path', { d: `M17 ${num(r.top)}V${num(r.top + ROW_PAD + LEVEL_H / 2)}H24`, fill: 'none', stroke: '#b8c0cc', 'stroke-width': 1 }));
     parts.push(text);
   }
   parts.push(el('line', { x1: x0, y1: TOP - 6, x2: x0, y2: Math.max(tracksBottom, countersBottom), stroke: '#c9ced6', 'stroke-width': 1 }));
@@ -169,11 +187,19 @@ export function renderTimeline(model: TraceModel, window: TimeWindow | null, o: 
   let budget = o.maxElements;
 
   // Spans, merged where they would overlap on screen (a burst of 30 tiny commands is one box).
-  const boxes = mergeSpans(spans.filter((s) => shownTids.has(s.tid)), from, to, xOf);
+  const boxes = mergeSpans(
+    spans.filter((s) => shownTids.has(s.tid)),
+    from,
+    to,
+    xOf,
+  );
   let drawnBoxes = boxes;
   const boxBudget = Math.floor(budget * 0.7);
   if (boxes.length > boxBudget) {
-    drawnBoxes = [...boxes].sort((a, b) => b.x2 - b.x1 - (a.x2 - a.x1) || a.x1 - b.x1).slice(0, boxBudget).sort((a, b) => a.level - b.level || a.x1 - b.x1);
+    drawnBoxes = [...boxes]
+      .sort((a, b) => b.x2 - b.x1 - (a.x2 - a.x1) || a.x1 - b.x1)
+      .slice(0, boxBudget)
+      .sort((a, b) => a.level - b.level || a.x1 - b.x1);
     notes.push(`${boxes.length - boxBudget} of the shortest span boxes not drawn (element limit ${o.maxElements})`);
   }
   budget -= drawnBoxes.length;
@@ -185,9 +211,10 @@ export function renderTimeline(model: TraceModel, window: TimeWindow | null, o: 
     const h = LEVEL_H - 2;
     const w = b.x2 - b.x1;
     const style = FAMILIES[b.family];
-    const tip = b.count === 1
-      ? `${b.first.name} on ${r.track.name}\nat ${timeMs(b.first.ts, 0.1)} for ${duration(b.first.dur)}${argsText(b.first.args)}`
-      : `${b.count} spans (${b.family === 'other' ? b.first.name : style.legend}) on ${r.track.name}\nfrom ${timeMs(b.first.ts, 0.1)} to ${timeMs(b.last.ts + b.last.dur, 0.1)}`;
+    const tip =
+      b.count === 1
+        ? `${b.first.name} on ${r.track.name}\nat ${timeMs(b.first.ts, 0.1)} for ${duration(b.first.dur)}${argsText(b.first.args)}`
+        : `${b.count} spans (${b.family === 'other' ? b.first.name : style.legend}) on ${r.track.name}\nfrom ${timeMs(b.first.ts, 0.1)} to ${timeMs(b.last.ts + b.last.dur, 0.1)}`;
     spanEls.push(el('rect', { x: b.x1, y: top, width: w, height: h, rx: 1.5, fill: style.fill }, el('title', {}, escapeXml(tip))));
     // The label that fits: with the length, without, or none.
     const base = shortName(b.first.name) + (b.count > 1 ? ` ×${b.count}` : '');
@@ -198,7 +225,10 @@ export function renderTimeline(model: TraceModel, window: TimeWindow | null, o: 
   parts.push(el('g', { 'stroke-width': 0 }, spanEls.join('')));
 
   // Instants: a small tick at the top of the row.
-  const ticks = mergeInstants(instants.filter((s) => shownTids.has(s.tid)), xOf);
+  const ticks = mergeInstants(
+    instants.filter((s) => shownTids.has(s.tid)),
+    xOf,
+  );
   let drawnTicks = ticks;
   const tickBudget = Math.floor(budget * 0.6);
   if (ticks.length > tickBudget) {
@@ -210,10 +240,15 @@ export function renderTimeline(model: TraceModel, window: TimeWindow | null, o: 
     const r = rowOf.get(t.tid)!;
     const top = r.top + 1;
     const colour = FAMILIES[t.family].fill;
-    const tip = t.count === 1
-      ? `${t.first.name} on ${r.track.name} (instant)\nat ${timeMs(t.first.ts, 0.1)}${argsText(t.first.args)}`
-      : `${t.count} instants on ${r.track.name}: ${t.names.join(', ')}\nfrom ${timeMs(t.first.ts, 0.1)}`;
-    return el('path', { d: `M${num(t.x - 3.5)} ${num(top)}h7l-3.5 5zM${num(t.x)} ${num(top + 5)}v${num(LEVEL_H - 3)}`, fill: colour, stroke: colour, 'stroke-width': 1.2 }, el('title', {}, escapeXml(tip)));
+    const tip =
+      t.count === 1
+        ? `${t.first.name} on ${r.track.name} (instant)\nat ${timeMs(t.first.ts, 0.1)}${argsText(t.first.args)}`
+        : `${t.count} instants on ${r.track.name}: ${t.names.join(', ')}\nfrom ${timeMs(t.first.ts, 0.1)}`;
+    return el(
+      'path',
+      { d: `M${num(t.x - 3.5)} ${num(top)}h7l-3.5 5zM${num(t.x)} ${num(top + 5)}v${num(LEVEL_H - 3)}`, fill: colour, stroke: colour, 'stroke-width': 1.2 },
+      el('title', {}, escapeXml(tip)),
+    );
   });
   parts.push(el('g', {}, tickEls.join('')));
 
@@ -269,10 +304,17 @@ export function renderTimeline(model: TraceModel, window: TimeWindow | null, o: 
     for (const p of within) d += `H${num(xOf(p.ts))}V${num(yOf(p.value))}`;
     d += `H${num(x1)}`;
     parts.push(el('line', { x1: 0, y1: top + COUNTER_H, x2: width, y2: top + COUNTER_H, stroke: '#eef0f3', 'stroke-width': 1 }));
-    parts.push(el('text', { class: 'pvgt-counter', x: 12, y: top + 11, 'font-size': 10, fill: '#333333' }, escapeXml(clip(c.label, Math.floor((LABEL_W - 22) / 6)))));
+    parts.push(
+      el('text', { class: 'pvgt-counter', x: 12, y: top + 11, 'font-size': 10, fill: '#333333' }, escapeXml(clip(c.label, Math.floor((LABEL_W - 22) / 6)))),
+    );
     parts.push(el('path', { d: `${d}V${num(bottom)}H${num(startX)}Z`, fill: COUNTER_COLOUR.fill, stroke: 'none' }));
-    parts.push(el('path', { d, fill: 'none', stroke: COUNTER_COLOUR.stroke, 'stroke-width': 1.4 },
-      el('title', {}, escapeXml(`${c.label}: ${values.length} value(s) in the window, from ${Math.min(...values)} to ${Math.max(...values)}`))));
+    parts.push(
+      el(
+        'path',
+        { d, fill: 'none', stroke: COUNTER_COLOUR.stroke, 'stroke-width': 1.4 },
+        el('title', {}, escapeXml(`${c.label}: ${values.length} value(s) in the window, from ${Math.min(...values)} to ${Math.max(...values)}`)),
+      ),
+    );
     parts.push(el('text', { x: 12, y: top + 22, 'font-size': 9, fill: '#7a4a1a' }, escapeXml(`max ${Math.max(...values)} in this window`)));
   });
 
@@ -284,13 +326,27 @@ export function renderTimeline(model: TraceModel, window: TimeWindow | null, o: 
     if (!families.has(f)) continue;
     legend.push({ glyph: el('rect', { x: 0, y: -9, width: 14, height: 10, rx: 1.5, fill: FAMILIES[f].fill }), text: FAMILIES[f].legend });
   }
-  if (drawnTicks.length > 0) legend.push({ glyph: el('path', { d: 'M3.5 -11h7l-3.5 5zM7 -6v7', fill: '#555555', stroke: '#555555', 'stroke-width': 1.2 }), text: 'instant (tick)' });
+  if (drawnTicks.length > 0)
+    legend.push({ glyph: el('path', { d: 'M3.5 -11h7l-3.5 5zM7 -6v7', fill: '#555555', stroke: '#555555', 'stroke-width': 1.2 }), text: 'instant (tick)' });
   const kinds = new Set<FlowKind>(drawable.slice(0, flowsDrawn).map((f) => f.kind));
   for (const k of ['mmio', 'callback', 'other'] as const) {
     if (!kinds.has(k)) continue;
-    legend.push({ glyph: el('path', { d: 'M0 -4C8 -4 10 -4 20 -4', fill: 'none', stroke: FLOW_COLOURS[k].stroke, 'stroke-width': 1.4, 'marker-end': `url(#pvgt-arrow-${k})` }), text: FLOW_COLOURS[k].legend });
+    legend.push({
+      glyph: el('path', {
+        d: 'M0 -4C8 -4 10 -4 20 -4',
+        fill: 'none',
+        stroke: FLOW_COLOURS[k].stroke,
+        'stroke-width': 1.4,
+        'marker-end': `url(#pvgt-arrow-${k})`,
+      }),
+      text: FLOW_COLOURS[k].legend,
+    });
   }
-  if (counterRows.length > 0) legend.push({ glyph: el('path', { d: 'M0 0H5V-8H11V-3H16', fill: 'none', stroke: COUNTER_COLOUR.stroke, 'stroke-width': 1.4 }), text: 'counter (step line, scaled to its max in the window)' });
+  if (counterRows.length > 0)
+    legend.push({
+      glyph: el('path', { d: 'M0 0H5V-8H11V-3H16', fill: 'none', stroke: COUNTER_COLOUR.stroke, 'stroke-width': 1.4 }),
+      text: 'counter (step line, scaled to its max in the window)',
+    });
   let lx = 12;
   const legendEls: string[] = [];
   for (const item of legend) {
@@ -299,12 +355,20 @@ export function renderTimeline(model: TraceModel, window: TimeWindow | null, o: 
       lx = 12;
       ly += 20;
     }
-    legendEls.push(el('g', { transform: `translate(${num(lx)} ${num(ly)})` }, item.glyph + el('text', { x: 26, y: 0, 'font-size': 12, fill: '#222222' }, escapeXml(item.text))));
+    legendEls.push(
+      el(
+        'g',
+        { transform: `translate(${num(lx)} ${num(ly)})` },
+        item.glyph + el('text', { x: 26, y: 0, 'font-size': 12, fill: '#222222' }, escapeXml(item.text)),
+      ),
+    );
     lx += w;
   }
   parts.push(el('g', {}, legendEls.join('')));
 
-  notes.unshift(`spans shorter than ${MIN_SPAN_PX} px (${duration(usPerPx * MIN_SPAN_PX)}) are drawn ${MIN_SPAN_PX} px wide; boxes that would overlap on screen are merged (×N)`);
+  notes.unshift(
+    `spans shorter than ${MIN_SPAN_PX} px (${duration(usPerPx * MIN_SPAN_PX)}) are drawn ${MIN_SPAN_PX} px wide; boxes that would overlap on screen are merged (×N)`,
+  );
   ly += 22;
   for (const n of notes) {
     parts.push(el('text', { x: 12, y: ly, 'font-size': 10, fill: '#666666' }, escapeXml(clip(n, Math.floor((width - 24) / 6)))));
@@ -338,8 +402,13 @@ function subtitle(o: RenderOptions, model: TraceModel, w: TimeWindow): string {
 
 function frame(width: number, height: number, title: string, body: string[], summary: string): string {
   const defs = (['mmio', 'callback', 'other'] as const)
-    .map((k) => el('marker', { id: `pvgt-arrow-${k}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, markerUnits: 'userSpaceOnUse', orient: 'auto' },
-      el('path', { d: 'M0 0L10 5L0 10z', fill: FLOW_COLOURS[k].stroke })))
+    .map((k) =>
+      el(
+        'marker',
+        { id: `pvgt-arrow-${k}`, viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, markerUnits: 'userSpaceOnUse', orient: 'auto' },
+        el('path', { d: 'M0 0L10 5L0 10z', fill: FLOW_COLOURS[k].stroke }),
+      ),
+    )
     .join('');
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${num(width)}" height="${num(height)}" viewBox="0 0 ${num(width)} ${num(height)}" font-family="${escapeXml(FONT)}">`,
@@ -409,9 +478,10 @@ function drawFlow(f: Flow, xOf: (ts: number) => number, yOf: (tid: number, ts: n
   for (let i = 1; i < pts.length; i++) {
     const a = pts[i - 1]!;
     const b = pts[i]!;
-    const d = a.y === b.y
-      ? `M${num(a.x)} ${num(a.y)}Q${num((a.x + b.x) / 2)} ${num(a.y - 14)} ${num(b.x)} ${num(b.y)}`
-      : `M${num(a.x)} ${num(a.y)}L${num(b.x)} ${num(b.y)}`;
+    const d =
+      a.y === b.y
+        ? `M${num(a.x)} ${num(a.y)}Q${num((a.x + b.x) / 2)} ${num(a.y - 14)} ${num(b.x)} ${num(b.y)}`
+        : `M${num(a.x)} ${num(a.y)}L${num(b.x)} ${num(b.y)}`;
     out += el('path', { d, stroke: colour, 'marker-end': `url(#pvgt-arrow-${f.kind})`, opacity: 0.9 }, el('title', {}, escapeXml(tip)));
   }
   return el('g', { class: 'pvgt-flow', 'data-flow': f.id, 'data-kind': f.kind }, out);

@@ -42,7 +42,10 @@ export function familyOf(name: string): Family {
 /** A short label for a span or instant drawn in the picture. */
 export function shortName(name: string): string {
   if (name === 'lock_wait') return 'lock wait';
-  return name.replace(/^apple_(gfx|iosfc)_/, '').replace(/^(engine|compositor)_/, '').replace(/_/g, ' ');
+  return name
+    .replace(/^apple_(gfx|iosfc)_/, '')
+    .replace(/^(engine|compositor)_/, '')
+    .replace(/_/g, ' ');
 }
 
 export const FLOW_COLOURS = {

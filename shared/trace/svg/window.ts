@@ -72,8 +72,8 @@ export function autoWindow(model: TraceModel, widthUs = DEFAULT_WINDOW_US): Time
     .slice(0, CANDIDATES);
 
   const marks: Mark[] = [
-    ...model.spans.map((s) => ({ ts: s.ts, tid: s.tid, family: s.family as string, dur: s.dur })),
-    ...model.instants.map((s) => ({ ts: s.ts, tid: s.tid, family: s.family as string, dur: 0 })),
+    ...model.spans.map((s) => ({ ts: s.ts, tid: s.tid, family: s.family, dur: s.dur })),
+    ...model.instants.map((s) => ({ ts: s.ts, tid: s.tid, family: s.family, dur: 0 })),
   ].sort((a, b) => a.ts - b.ts);
   const completeByStart = complete.map((f) => ({ ts: flowStart(f), end: flowEnd(f), tid: f.points[0]!.tid })).sort((a, b) => a.ts - b.ts);
 
@@ -108,7 +108,14 @@ export function autoWindow(model: TraceModel, widthUs = DEFAULT_WINDOW_US): Time
       flows++;
       starters.add(completeByStart[k]!.tid);
     }
-    const score = 3 * families.size + 2 * tids.size + busy.size + Math.min(flows, 6) + 3 * starters.size + (waiters.size > 0 ? 4 + 3 * waiters.size + Math.min(4, lockUs / 200) : 0) - (4 * d) / steadyLength;
+    const score =
+      3 * families.size +
+      2 * tids.size +
+      busy.size +
+      Math.min(flows, 6) +
+      3 * starters.size +
+      (waiters.size > 0 ? 4 + 3 * waiters.size + Math.min(4, lockUs / 200) : 0) -
+      (4 * d) / steadyLength;
     if (!best || score > best.score) best = { window, score };
   }
   return best!.window;

@@ -116,8 +116,7 @@ describe('the compositor under mode changes and slow clients', () => {
     const stats = (await vm.stats()).compositor.displays[0]!;
     // The client catches up with the last frame: same size, same pixels.
     const want = new PixelConverter(SERVER_PIXEL_FORMAT).values(frame.pixels);
-    const caughtUp = () =>
-      client.decoder.width === frame.width && client.decoder.height === frame.height && client.decoder.fb.every((v, i) => v === want[i]);
+    const caughtUp = () => client.decoder.width === frame.width && client.decoder.height === frame.height && client.decoder.fb.every((v, i) => v === want[i]);
     const deadline = Date.now() + 10_000;
     while (!caughtUp() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     done = true;

@@ -15,12 +15,15 @@ function rig(maxW = 64, maxH = 48) {
   const requests: { generation: number; width: number; height: number; surface: number }[] = [];
   let accept = true;
   const events: string[] = [];
-  const frames = new DisplayFrames({ device: 0, display: 0, serial: 1, surfaces, cursor, engineInbound: new SharedArrayBuffer(8) }, (generation, width, height, surface) => {
-    if (!accept) return false;
-    requests.push({ generation, width, height, surface });
-    events.push(`request ${surface}`);
-    return true;
-  });
+  const frames = new DisplayFrames(
+    { device: 0, display: 0, serial: 1, surfaces, cursor, engineInbound: new SharedArrayBuffer(8) },
+    (generation, width, height, surface) => {
+      if (!accept) return false;
+      requests.push({ generation, width, height, surface });
+      events.push(`request ${surface}`);
+      return true;
+    },
+  );
   const damage: Rect[][] = [];
   const sink: DisplaySink = {
     resize: () => events.push(`resize ${frames.width()}x${frames.height()}`),
@@ -166,7 +169,10 @@ describe('DisplayFrames', () => {
   it('copies only the damaged rectangles and hands exactly those to the sinks', () => {
     const r = rig();
     r.frames.onModeChange(64, 48, 1);
-    const rects = [{ x: 2, y: 3, width: 5, height: 4 }, { x: 60, y: 40, width: 4, height: 8 }];
+    const rects = [
+      { x: 2, y: 3, width: 5, height: 4 },
+      { x: 60, y: 40, width: 4, height: 8 },
+    ];
     r.engineEncodes(64, 48, 0xffabcdef, rects, EncodeStatus.Ok, 1);
     expect(r.damage).toEqual([rects]);
     const px = r.frames.pixels();
@@ -178,7 +184,17 @@ describe('DisplayFrames', () => {
   it('a damage rectangle that does not fit the mode is skipped, not copied', () => {
     const r = rig();
     r.frames.onModeChange(32, 24, 1);
-    r.engineEncodes(32, 24, 0xff0000ff, [{ x: 30, y: 0, width: 8, height: 2 }, { x: 0, y: 0, width: 1, height: 1 }], EncodeStatus.Ok, 1);
+    r.engineEncodes(
+      32,
+      24,
+      0xff0000ff,
+      [
+        { x: 30, y: 0, width: 8, height: 2 },
+        { x: 0, y: 0, width: 1, height: 1 },
+      ],
+      EncodeStatus.Ok,
+      1,
+    );
     expect(r.damage).toEqual([[{ x: 0, y: 0, width: 1, height: 1 }]]);
     expect(r.frames.stats().pixelsCopied).toBe(1);
   });
@@ -218,7 +234,15 @@ describe('DisplayFrames', () => {
     r.frames.onCursorShow(true);
     r.frames.onCursorMove(10, 20);
     const c = r.frames.cursor()!;
-    expect({ w: c.width, h: c.height, hotX: c.hotX, hotY: c.hotY, visible: c.visible, x: c.x, y: c.y }).toEqual({ w: 4, h: 4, hotX: 3, hotY: 0, visible: true, x: 10, y: 20 });
+    expect({ w: c.width, h: c.height, hotX: c.hotX, hotY: c.hotY, visible: c.visible, x: c.x, y: c.y }).toEqual({
+      w: 4,
+      h: 4,
+      hotX: 3,
+      hotY: 0,
+      visible: true,
+      x: 10,
+      y: 20,
+    });
     expect(c.argb.every((p) => p === 0x80ff0000)).toBe(true);
     expect(r.frames.stats().cursor).toMatchObject({ glyphs: 1, tornGlyphReads: 1 });
     expect(r.events).toEqual(['cursor', 'cursor', 'moved']);

@@ -11,7 +11,14 @@ import { newRecord } from '../../../shared/mailbox/record.js';
 
 const DEVICE = 3;
 const DISPLAYS = 3;
-const KINDS = [CompositorKind.ModeChange, CompositorKind.NewFrame, CompositorKind.EncodeDone, CompositorKind.CursorGlyph, CompositorKind.CursorShow, CompositorKind.CursorMove];
+const KINDS = [
+  CompositorKind.ModeChange,
+  CompositorKind.NewFrame,
+  CompositorKind.EncodeDone,
+  CompositorKind.CursorGlyph,
+  CompositorKind.CursorShow,
+  CompositorKind.CursorMove,
+];
 /** Kinds that state "what is now", one of each per display may wait. */
 const SUPERSEDABLE = KINDS.length - 1;
 
@@ -24,19 +31,29 @@ interface Posted {
 
 function post(events: DisplayEvents, e: Posted): void {
   switch (e.kind) {
-    case CompositorKind.ModeChange: return events.modeChange(e.display, 640, 480, e.id);
-    case CompositorKind.NewFrame: return events.newFrame(e.display, e.id);
-    case CompositorKind.EncodeDone: return events.encodeDone(e.display, 1, 0, 7, e.id);
-    case CompositorKind.CursorGlyph: return events.cursorGlyph(e.display, e.id);
-    case CompositorKind.CursorShow: return events.cursorShow(e.display, (e.id & 1) === 1);
-    default: return events.cursorMove(e.display, 5, e.id);
+    case CompositorKind.ModeChange:
+      return events.modeChange(e.display, 640, 480, e.id);
+    case CompositorKind.NewFrame:
+      return events.newFrame(e.display, e.id);
+    case CompositorKind.EncodeDone:
+      return events.encodeDone(e.display, 1, 0, 7, e.id);
+    case CompositorKind.CursorGlyph:
+      return events.cursorGlyph(e.display, e.id);
+    case CompositorKind.CursorShow:
+      return events.cursorShow(e.display, (e.id & 1) === 1);
+    default:
+      return events.cursorMove(e.display, 5, e.id);
   }
 }
 
 /** The word that identifies a record: the id, or for CursorShow (which carries a bit) id & 1. */
 const KEY_WORD: Record<CompositorKind, number> = {
-  [CompositorKind.ModeChange]: 4, [CompositorKind.NewFrame]: 2, [CompositorKind.EncodeDone]: 5,
-  [CompositorKind.CursorGlyph]: 2, [CompositorKind.CursorShow]: 2, [CompositorKind.CursorMove]: 3,
+  [CompositorKind.ModeChange]: 4,
+  [CompositorKind.NewFrame]: 2,
+  [CompositorKind.EncodeDone]: 5,
+  [CompositorKind.CursorGlyph]: 2,
+  [CompositorKind.CursorShow]: 2,
+  [CompositorKind.CursorMove]: 3,
 };
 const keyOf = (e: Posted) => (e.kind === CompositorKind.CursorShow ? e.id & 1 : e.id);
 
@@ -92,7 +109,8 @@ describe('DisplayEvents', () => {
             const e = { kind: o.post, display: o.display, id: posted.length + 1 };
             posted.push(e);
             post(events, e);
-            const answersWaiting = posted.filter((p) => p.kind === CompositorKind.EncodeDone).length - received.filter((r) => r.kind === CompositorKind.EncodeDone).length;
+            const answersWaiting =
+              posted.filter((p) => p.kind === CompositorKind.EncodeDone).length - received.filter((r) => r.kind === CompositorKind.EncodeDone).length;
             expect(events.waiting).toBeLessThanOrEqual(DISPLAYS * SUPERSEDABLE + answersWaiting);
           } else {
             receive(o.drain);
@@ -113,7 +131,10 @@ describe('DisplayEvents', () => {
         for (const [i, e] of posted.entries()) {
           if (e.kind === CompositorKind.CursorShow || arrived.has(e.id)) continue;
           expect(e.kind, 'an encode answer was dropped').not.toBe(CompositorKind.EncodeDone);
-          expect(posted.slice(i + 1).some((later) => later.kind === e.kind && later.display === e.display), 'a dropped event has a newer one').toBe(true);
+          expect(
+            posted.slice(i + 1).some((later) => later.kind === e.kind && later.display === e.display),
+            'a dropped event has a newer one',
+          ).toBe(true);
         }
         // The latest of each kind and display arrives, and arrives last.
         for (const kind of KINDS) {

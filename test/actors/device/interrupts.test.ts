@@ -23,7 +23,10 @@ describe('interrupt routing', () => {
     expect(router.raised).toBe(5);
     expect(router.delivered).toBe(2);
     expect(router.flush()).toBe(true); // still full
-    expect(drain(mb).map((r) => [r.kind, r.args[0]])).toEqual([[IrqKind.LinePulse, 3], [IrqKind.LinePulse, 3]]);
+    expect(drain(mb).map((r) => [r.kind, r.args[0]])).toEqual([
+      [IrqKind.LinePulse, 3],
+      [IrqKind.LinePulse, 3],
+    ]);
     expect(router.flush()).toBe(false); // the three pending pulses on one line coalesce into one
     expect(drain(mb)).toHaveLength(1);
   });

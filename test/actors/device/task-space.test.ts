@@ -1,6 +1,8 @@
 // TaskSpace: one test per error code and per rule (windows, placement, all-or-nothing,
 // unmap coverage, read-only), then random hostile call sequences against a reference model
 // written with arrays and BigInt, comparing every outcome and checking invariants.
+import { inspect } from 'node:util';
+
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -61,8 +63,8 @@ describe('TaskSpace: tasks and windows', () => {
     // maxTaskBytes 2^50 → 4 slots of 2^50, slot 0 never used: 3 windows.
     const ts = new TaskSpace(machine(), { maxTasks: 3, maxTaskBytes: 2 ** 50 });
     const [a, b, c] = [created(ts, P), created(ts, P), created(ts, P)];
-    expect([a!.base, b!.base, c!.base]).toEqual([2 ** 50, 2 ** 51, 3 * 2 ** 50]);
-    ts.destroyTask(b!.task);
+    expect([a.base, b.base, c.base]).toEqual([2 ** 50, 2 ** 51, 3 * 2 ** 50]);
+    ts.destroyTask(b.task);
     const d = created(ts, 2 * P);
     expect(d.base).toBe(2 ** 51);
     expect(d.task).toBe(4);
@@ -71,7 +73,7 @@ describe('TaskSpace: tasks and windows', () => {
   it('refuses bad sizes and limits with error values, never throws', () => {
     const ts = new TaskSpace(machine(), { maxTasks: 2, maxTaskBytes: 16 * P, maxTotalTaskBytes: 20 * P });
     for (const v of [0, -P, P - 1, P + 1, 1.5 * P, Number.NaN, Infinity, 2 ** 53, -0.5, '4096', null, undefined, {}, 2n ** 60n, -4096n]) {
-      expect(codeOf(ts.createTask(v)), String(v)).toBe('bad-size');
+      expect(codeOf(ts.createTask(v)), inspect(v)).toBe('bad-size');
     }
     expect(codeOf(ts.createTask(17 * P))).toBe('task-limit');
     expect(codeOf(ts.createTask(16 * P))).toBe('ok');
@@ -201,7 +203,11 @@ describe('TaskSpace: mapMemory', () => {
     const ts = new TaskSpace(machine());
     const t = created(ts, 32 * P);
     const good = { gpa: 0, length: P };
-    for (const bad of [{ gpa: 68 * P, length: P }, { gpa: 64 * P, length: P }, { gpa: 1, length: P }]) {
+    for (const bad of [
+      { gpa: 68 * P, length: P },
+      { gpa: 64 * P, length: P },
+      { gpa: 1, length: P },
+    ]) {
       expect(codeOf(ts.mapMemory(t.task, 0, false, [good, good, bad, good]))).not.toBe('ok');
     }
     expect(codeOf(ts.mapMemory(t.task, 30 * P, false, [good, good, good]))).toBe('outside-window');
@@ -231,7 +237,10 @@ describe('TaskSpace: unmapMemory coverage', () => {
     const ts = new TaskSpace(machine());
     const t = created(ts, 64 * P);
     // Mappings at pages [2,4), [4,5), [8,12); a hole at [5,8).
-    ts.mapMemory(t.task, 2 * P, false, [{ gpa: 0, length: 2 * P }, { gpa: 2 * P, length: P }]);
+    ts.mapMemory(t.task, 2 * P, false, [
+      { gpa: 0, length: 2 * P },
+      { gpa: 2 * P, length: P },
+    ]);
     ts.mapMemory(t.task, 8 * P, true, [{ gpa: 64 * P, length: 4 * P }]);
     const pagesLeft = () => [...ts.mappingsOf(t.task)].map((m) => (m.va - t.base) / P);
     return { ts, t, pagesLeft };
@@ -288,7 +297,10 @@ describe('TaskSpace: translate', () => {
     const mem = machine();
     const ts = new TaskSpace(mem);
     const t = created(ts, 16 * P);
-    ts.mapMemory(t.task, P, false, [{ gpa: 5 * P, length: P }, { gpa: 0x100000, length: 2 * P }]);
+    ts.mapMemory(t.task, P, false, [
+      { gpa: 5 * P, length: P },
+      { gpa: 0x100000, length: 2 * P },
+    ]);
     mem.write(0x100000 + 0x123, new Uint8Array([0xab, 0xcd]));
     const r = ts.translate(t.task, t.base + 2 * P + 0x123, 2, 'read');
     expect(r.ok).toBe(true);
@@ -301,7 +313,10 @@ describe('TaskSpace: translate', () => {
   it('refuses ranges that leave their mapping, even into an adjacent one', () => {
     const ts = new TaskSpace(machine());
     const t = created(ts, 16 * P);
-    ts.mapMemory(t.task, P, false, [{ gpa: 5 * P, length: P }, { gpa: 0x100000, length: 2 * P }]);
+    ts.mapMemory(t.task, P, false, [
+      { gpa: 5 * P, length: P },
+      { gpa: 0x100000, length: 2 * P },
+    ]);
     expect(codeOf(ts.translate(t.task, t.base + 2 * P - 4, 4, 'read'))).toBe('ok');
     expect(codeOf(ts.translate(t.task, t.base + 2 * P - 4, 5, 'read'))).toBe('crosses-mapping');
     expect(codeOf(ts.translate(t.task, t.base + 4 * P - 4, 8, 'read'))).toBe('crosses-mapping');
@@ -460,7 +475,25 @@ class Model {
 
 // ---- hostile call sequences ----
 
-const hostileInt = fc.constantFrom<unknown>(-P, -1, -0, 1, P - 1, 1.5, Number.NaN, Infinity, 2 ** 52, MAX, 2 ** 53, 2 ** 64, -(2 ** 53), '4096', null, 2n ** 64n, BigInt(P));
+const hostileInt = fc.constantFrom<unknown>(
+  -P,
+  -1,
+  -0,
+  1,
+  P - 1,
+  1.5,
+  Number.NaN,
+  Infinity,
+  2 ** 52,
+  MAX,
+  2 ** 53,
+  2 ** 64,
+  -(2 ** 53),
+  '4096',
+  null,
+  2n ** 64n,
+  BigInt(P),
+);
 const pages = (max: number) => fc.integer({ min: 0, max }).map((n) => n * P);
 const int = (good: fc.Arbitrary<unknown>, weight = 10) => fc.oneof({ weight, arbitrary: good }, { weight: 1, arbitrary: hostileInt });
 /** k: a live task; dead: a destroyed one; v: garbage. */
@@ -470,8 +503,19 @@ const taskRef: fc.Arbitrary<TaskRef> = fc.oneof(
   { weight: 1, arbitrary: fc.nat().map((dead) => ({ dead })) },
   { weight: 1, arbitrary: fc.constantFrom<unknown>(0, 9999, -1, 'x', 1.5, Number.NaN).map((v) => ({ v })) },
 );
-const gpa = int(fc.oneof({ weight: 4, arbitrary: pages(60) }, pages(70), pages(18).map((p) => 0x100000 - 2 * P + p), fc.constant(TOP_END - 2 * P)), 60);
-const range = fc.oneof({ weight: 60, arbitrary: fc.record({ gpa, length: int(pages(6), 60) }) }, { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 7, {}) });
+const gpa = int(
+  fc.oneof(
+    { weight: 4, arbitrary: pages(60) },
+    pages(70),
+    pages(18).map((p) => 0x100000 - 2 * P + p),
+    fc.constant(TOP_END - 2 * P),
+  ),
+  60,
+);
+const range = fc.oneof(
+  { weight: 60, arbitrary: fc.record({ gpa, length: int(pages(6), 60) }) },
+  { weight: 1, arbitrary: fc.constantFrom<unknown>(null, 7, {}) },
+);
 
 type Cmd =
   | { c: 'create'; vmSize: unknown }
@@ -662,7 +706,20 @@ describe('TaskSpace against the reference model', () => {
         { numRuns: 200 },
       );
       // The generators must reach the success paths and the interesting refusals, not only garbage.
-      for (const k of ['create ok', 'destroy ok', 'map ok', 'unmapMapped ok', 'translateMapped ok', 'map overlap', 'unmapMapped cuts-mapping', 'unmap nothing-mapped', 'map not-in-ram', 'translateMapped read-only-mapping', 'translateMapped crosses-mapping', 'translateMapped not-mapped']) {
+      for (const k of [
+        'create ok',
+        'destroy ok',
+        'map ok',
+        'unmapMapped ok',
+        'translateMapped ok',
+        'map overlap',
+        'unmapMapped cuts-mapping',
+        'unmap nothing-mapped',
+        'map not-in-ram',
+        'translateMapped read-only-mapping',
+        'translateMapped crosses-mapping',
+        'translateMapped not-mapped',
+      ]) {
         expect(seen.get(k) ?? 0, k).toBeGreaterThan(20);
       }
     });
@@ -678,7 +735,8 @@ describe('TaskSpace against the reference model', () => {
         for (const c of cmds) {
           const ref: TaskRef = 't' in c ? c.t : { k: 'k' in c ? c.k : 0 };
           const live = ts.taskIds();
-          const id = ref.k !== undefined && live.length > 0 ? live[ref.k % live.length] : ref.dead !== undefined ? ids[ref.dead % Math.max(1, ids.length)] : ref.v;
+          const id =
+            ref.k !== undefined && live.length > 0 ? live[ref.k % live.length] : ref.dead !== undefined ? ids[ref.dead % Math.max(1, ids.length)] : ref.v;
           const same = (a: { ok: boolean; error?: { code: string } }, b: Out) => expect(a.ok ? 'ok' : a.error!.code).toBe(b.code);
           if (c.c === 'create') {
             const r = ts.createTask(c.vmSize);

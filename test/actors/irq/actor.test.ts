@@ -43,7 +43,12 @@ async function startIrq(config: IrqConfig | null = null) {
 }
 
 /** A vCPU worker on `state`; `took` collects, in order, every vector it took. */
-function startVcpu(irq: ActorHandle<IrqControl>, state: VcpuIrqState, vcpu: number, options: { gate?: SharedArrayBuffer; deassert?: { vector: number; line: number; after: number }[] } = {}) {
+function startVcpu(
+  irq: ActorHandle<IrqControl>,
+  state: VcpuIrqState,
+  vcpu: number,
+  options: { gate?: SharedArrayBuffer; deassert?: { vector: number; line: number; after: number }[] } = {},
+) {
   const worker = startWorker('test/support/irq-vcpu', {
     state: state.buffer,
     irq: irq.mailbox.buffer,
@@ -98,7 +103,12 @@ describe('interrupt controller actor', () => {
 
     const events = new TraceSetReader(vm!.traceSet).drain().events.filter((e) => e.ring === irq.traceRing);
     const of = (id: number) => events.filter((e) => e.id === id).map((e) => e.args);
-    expect(of(TRACE_EVENTS.irq_deliver)).toEqual([[0, 0x30, 0], [0, 0x50, 1], [0, 0x40, 2], [0, 0x70, -1]]);
+    expect(of(TRACE_EVENTS.irq_deliver)).toEqual([
+      [0, 0x30, 0],
+      [0, 0x50, 1],
+      [0, 0x40, 2],
+      [0, 0x70, -1],
+    ]);
     expect(of(TRACE_EVENTS.irq_msi)).toEqual([[0xfee0_0000, 0x70, 0]]);
     expect(of(TRACE_EVENTS.irq_eoi).map((a) => a[1])).toEqual([0x70, 0x50, 0x40, 0x30]);
   });
@@ -152,10 +162,14 @@ describe('interrupt controller actor', () => {
     }
     const delivered = (s: IrqActorStats) => s.lines[0]!.deliveries + s.lines[1]!.deliveries + s.msiDeliveries;
     // Every delivery that found its bit clear is taken once and EOI'd once.
-    await eventually(async () => {
-      const s = await irq.control.stats();
-      return delivered(s) === 2000 && s.eois === delivered(s) - s.coalesced;
-    }, 10_000, 'everything handled');
+    await eventually(
+      async () => {
+        const s = await irq.control.stats();
+        return delivered(s) === 2000 && s.eois === delivered(s) - s.coalesced;
+      },
+      10_000,
+      'everything handled',
+    );
     const s = await irq.control.stats();
     await eventually(() => v0.took.length === s.eois, 5000, 'every take reported');
     expect(cpu0!.pending()).toBe(false);

@@ -38,8 +38,15 @@ class Model {
 
   constructor(cfgs: LineConfig[], vcpus: number) {
     this.lines = cfgs.map((cfg) => ({
-      cfg, masked: cfg.masked ?? false, high: false, latched: false, remoteIrr: false,
-      pulses: 0, assertions: 0, deliveries: 0, maskedLatched: 0,
+      cfg,
+      masked: cfg.masked ?? false,
+      high: false,
+      latched: false,
+      remoteIrr: false,
+      pulses: 0,
+      assertions: 0,
+      deliveries: 0,
+      maskedLatched: 0,
     }));
     this.pending = Array.from({ length: vcpus }, () => new Set<number>());
   }
@@ -195,7 +202,12 @@ const scenarioArb = fc
       {
         weight: 2,
         arbitrary: fc
-          .tuple(fc.integer({ min: 0, max: vcpus }), vector.map((v) => (v >= 0 ? v : 5)), fc.nat({ max: 0xffff }), fc.constantFrom(0, 0xfee0_0000, 2 ** 40, 2 ** 53))
+          .tuple(
+            fc.integer({ min: 0, max: vcpus }),
+            vector.map((v) => (v >= 0 ? v : 5)),
+            fc.nat({ max: 0xffff }),
+            fc.constantFrom(0, 0xfee0_0000, 2 ** 40, 2 ** 53),
+          )
           .map(([cpu, v, high, base]) => ({ op: 'msi' as const, address: base + cpu * 4096, data: (high * 256 + (v % 256)) >>> 0 })),
       },
       { weight: 1, arbitrary: fc.tuple(fc.integer({ min: -1, max: vcpus }), vector).map(([c, v]) => ({ op: 'eoi' as const, vcpu: c, vector: v })) },
@@ -253,8 +265,17 @@ describe('interrupt controller against a model', () => {
         expect(counters).toEqual(model.c);
         expect(lines).toEqual(
           model.lines.map((l) => ({
-            trigger: l.cfg.trigger, vcpu: l.cfg.vcpu, vector: l.cfg.vector, masked: l.masked, level: l.high, latched: l.latched,
-            inService: l.remoteIrr, pulses: l.pulses, assertions: l.assertions, deliveries: l.deliveries, maskedLatched: l.maskedLatched,
+            trigger: l.cfg.trigger,
+            vcpu: l.cfg.vcpu,
+            vector: l.cfg.vector,
+            masked: l.masked,
+            level: l.high,
+            latched: l.latched,
+            inService: l.remoteIrr,
+            pulses: l.pulses,
+            assertions: l.assertions,
+            deliveries: l.deliveries,
+            maskedLatched: l.maskedLatched,
           })),
         );
       }),

@@ -171,7 +171,15 @@ describe('MSIs', () => {
     c.msi(0xfee0_0000, 0x100); // vector 0
     c.msi(0xfee0_2000, 0x30);
     c.msi(0xfeef_f000, 0x30);
-    for (const [a, d] of [[NaN, 0x30], [-4096, 0x30], [2 ** 53, 0x30], [0.5, 0x30], [0xfee0_0000, -1], [0xfee0_0000, 2 ** 32], [0xfee0_0000, NaN]] as const) {
+    for (const [a, d] of [
+      [NaN, 0x30],
+      [-4096, 0x30],
+      [2 ** 53, 0x30],
+      [0.5, 0x30],
+      [0xfee0_0000, -1],
+      [0xfee0_0000, 2 ** 32],
+      [0xfee0_0000, NaN],
+    ] as const) {
       c.msi(a, d);
     }
     expect(cpus.map((x) => x.log)).toEqual([[], []]);
@@ -190,7 +198,16 @@ describe('EOIs and hostile numbers', () => {
     c.eoi(0, 0x30);
     expect(c.stats()).toMatchObject({ eois: 2, spuriousEois: 1, coalesced: 2 });
     c.eoi(0, 0x30);
-    for (const [vcpu, vector] of [[2, 0x30], [-1, 0x30], [0, 256], [0, -1], [0, 0.5], [NaN, 0x30], [0, Infinity]] as const) c.eoi(vcpu, vector);
+    for (const [vcpu, vector] of [
+      [2, 0x30],
+      [-1, 0x30],
+      [0, 256],
+      [0, -1],
+      [0, 0.5],
+      [NaN, 0x30],
+      [0, Infinity],
+    ] as const)
+      c.eoi(vcpu, vector);
     expect(c.stats()).toMatchObject({ eois: 10, spuriousEois: 9 });
   });
 

@@ -13,9 +13,22 @@ import { ReplyTable, createReplyTableBuffer } from '../../../shared/reply/reply-
 import { exited, nextMessage, startWorker } from '../../support/spawn.js';
 
 function rig() {
-  const buffers = { mailbox: createMailboxBuffer({ capacity: 16 }), replies: createReplyTableBuffer(1), completion: createCompletionBuffer(1), barTable: createBarTable(1) };
+  const buffers = {
+    mailbox: createMailboxBuffer({ capacity: 16 }),
+    replies: createReplyTableBuffer(1),
+    completion: createCompletionBuffer(1),
+    barTable: createBarTable(1),
+  };
   const device = new Mailbox(buffers.mailbox, 'device0');
-  const bus = new VcpuBusPort(0, [{ index: 0, variant: 'apple-gfx-mmio', mailbox: device }], new ReplyTable(buffers.replies), 0, buffers.completion, buffers.barTable, 4);
+  const bus = new VcpuBusPort(
+    0,
+    [{ index: 0, variant: 'apple-gfx-mmio', mailbox: device }],
+    new ReplyTable(buffers.replies),
+    0,
+    buffers.completion,
+    buffers.barTable,
+    4,
+  );
   return { buffers, device, bus };
 }
 
@@ -44,7 +57,12 @@ describe('VcpuBusPort', () => {
   it('reads unassigned space as all ones of the access size, counted', () => {
     const { bus } = rig();
     const into = new Uint32Array(2);
-    for (const [size, lo, hi] of [[1, 0xff, 0], [2, 0xffff, 0], [4, 0xffffffff, 0], [8, 0xffffffff, 0xffffffff]] as const) {
+    for (const [size, lo, hi] of [
+      [1, 0xff, 0],
+      [2, 0xffff, 0],
+      [4, 0xffffffff, 0],
+      [8, 0xffffffff, 0xffffffff],
+    ] as const) {
       into.fill(7);
       bus.readHalves(0x10, size, into);
       expect([...into]).toEqual([lo, hi]);
@@ -59,7 +77,7 @@ describe('VcpuBusPort', () => {
     const vcpu = startWorker('test/support/bus-port-vcpu', { ...buffers, address });
     const replies = new ReplyTable(buffers.replies);
     const rec = newRecord();
-    for (let answered = 0; answered < 2; ) {
+    for (let answered = 0; answered < 2;) {
       if (!device.tryDequeue(rec)) {
         await new Promise((r) => setTimeout(r, 1));
         continue;

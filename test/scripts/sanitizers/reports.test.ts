@@ -32,7 +32,7 @@ describe('leak reports', () => {
     expect(verdicts(leak(['0xc50f19 in napi_create_reference (/usr/bin/node+0xc50f19)', OUR_FRAME]))).toEqual(['ours']);
   });
 
-  it('a block our code allocated is ours; one with no frame of ours and only Node is Node\'s', () => {
+  it("a block our code allocated is ours; one with no frame of ours and only Node is Node's", () => {
     expect(verdicts(leak([OUR_FRAME]))).toEqual(['ours']);
     expect(verdicts(leak(['0xc50f19 in node::Start(int, char**) (/usr/bin/node+0xc50f19)']))).toEqual(['node']);
   });

@@ -28,10 +28,16 @@ describe('CursorSlot', () => {
   it('readers in other threads never see a glyph mixed from two writes', async () => {
     const sab = createCursorSlot();
     const seed = Math.floor(Math.random() * 1e9);
-    const writer = startWorker('test/support/cursor-slot-worker', { role: 'writer', slot: sab, iterations: 40_000, seed });
-    const readers = [1, 2].map((i) => startWorker('test/support/cursor-slot-worker', { role: 'reader', slot: sab, iterations: 60_000, seed: seed + i }));
-    const results = await Promise.all(readers.map((r) => nextMessage<{ whole: number; torn: number; bad: number }>(r)));
-    await nextMessage(writer);
+    // Started together once all three are up (worker start-up can take longer than a reader's
+    // whole run on a loaded machine), so the readers really race the writer.
+    const start = new SharedArrayBuffer(4);
+    const writer = startWorker('test/support/cursor-slot-worker', { role: 'writer', slot: sab, iterations: 40_000, seed, start });
+    const readers = [1, 2].map((i) => startWorker('test/support/cursor-slot-worker', { role: 'reader', slot: sab, iterations: 60_000, seed: seed + i, start }));
+    await Promise.all([writer, ...readers].map((w) => nextMessage<{ ready?: boolean }>(w, (m) => m.ready === true)));
+    Atomics.store(new Int32Array(start), 0, 1);
+    Atomics.notify(new Int32Array(start), 0);
+    const results = await Promise.all(readers.map((r) => nextMessage<{ whole: number; torn: number; bad: number }>(r, (m) => !('ready' in m))));
+    await nextMessage(writer, (m: { ready?: boolean }) => !('ready' in m));
     await Promise.all([writer, ...readers].map((w) => exited(w)));
     for (const r of results) {
       expect(r.bad, `seed ${seed}`).toBe(0);

@@ -39,7 +39,9 @@ export function buildCapture(): Promise<string> {
     if (r.status !== 0) {
       if (/rfb\/rfbclient\.h|-lvncclient|lvncclient/.test(r.stderr)) {
         // Not hardware: a missing package fails these tests (npm test installs it where it can).
-        throw new Error(`libvncclient is missing: the VNC client tests need libvncserver-dev (apt-get install libvncserver-dev; npm test installs it as root)\n${r.stderr}`);
+        throw new Error(
+          `libvncclient is missing: the VNC client tests need libvncserver-dev (apt-get install libvncserver-dev; npm test installs it as root)\n${r.stderr}`,
+        );
       }
       throw new Error(`capture.c does not build:\n${r.stderr}`);
     }
@@ -207,12 +209,7 @@ export function frameValues(f: CaptureFrame): Uint32Array {
   const n = f.width * f.height;
   const out = new Uint32Array(n);
   for (let i = 0; i < n; i++) {
-    out[i] =
-      f.bytesPerPixel === 4
-        ? f.data.readUInt32LE(i * 4) & 0xffffff
-        : f.bytesPerPixel === 2
-          ? f.data.readUInt16LE(i * 2)
-          : f.data[i]!;
+    out[i] = f.bytesPerPixel === 4 ? f.data.readUInt32LE(i * 4) & 0xffffff : f.bytesPerPixel === 2 ? f.data.readUInt16LE(i * 2) : f.data[i]!;
   }
   return out;
 }

@@ -68,12 +68,7 @@ export function tightPieces(values: Uint32Array, width: number, height: number, 
   return tightSplit(width, height).map((r) => piece(values, width, r, tp));
 }
 
-function piece(
-  values: Uint32Array,
-  stride: number,
-  r: Rect,
-  tp: { size: number; write(out: Uint8Array, pos: number, v: number): void },
-): TightPiece {
+function piece(values: Uint32Array, stride: number, r: Rect, tp: { size: number; write(out: Uint8Array, pos: number, v: number): void }): TightPiece {
   const palette = new Map<number, number>();
   const order: number[] = [];
   for (let y = 0; y < r.height && palette.size <= 256; y++) {
@@ -150,11 +145,7 @@ export function compactLength(n: number): Buffer {
  * The wire bytes of the pieces of the rectangle at `at` (absolute): one FramebufferUpdate rectangle
  * each. Compression starts now, in piece order, so the streams see the bytes in wire order.
  */
-export function tightRects(
-  pieces: TightPiece[],
-  at: Rect,
-  stream: (id: number) => DeflateStream,
-): Array<Buffer | Promise<Buffer>> {
+export function tightRects(pieces: TightPiece[], at: Rect, stream: (id: number) => DeflateStream): Array<Buffer | Promise<Buffer>> {
   return pieces.map((p) => {
     const header = rectHeader(at.x + p.rect.x, at.y + p.rect.y, p.rect.width, p.rect.height, Encoding.Tight);
     if (p.stream === null) return Buffer.concat([header, p.head, p.data]);

@@ -195,13 +195,7 @@ function writeRuns(
 }
 
 /** A ZRLE rectangle's payload: U32 length, then the tiles through the client's stream. */
-export async function zrlePayload(
-  values: Uint32Array,
-  width: number,
-  height: number,
-  conv: PixelConverter,
-  stream: DeflateStream,
-): Promise<Buffer> {
+export async function zrlePayload(values: Uint32Array, width: number, height: number, conv: PixelConverter, stream: DeflateStream): Promise<Buffer> {
   const z = await stream.compress(zrleTiles(values, width, height, conv));
   const len = Buffer.alloc(4);
   len.writeUInt32BE(z.length, 0);

@@ -20,7 +20,7 @@ export const damage: Workload = {
     for (let s = 0; s < SQUARES; s++) {
       const x = ((n + s * 97) * 7 + s * 131) % (width - SIZE);
       const y = ((n + s * 53) * 5 + s * 71) % (height - SIZE);
-      d.fill(0, x, y, SIZE, SIZE, 0xff000000 | env.rng.next() & 0xffffff);
+      d.fill(0, x, y, SIZE, SIZE, 0xff000000 | (env.rng.next() & 0xffffff));
       rects.push({ x, y, w: SIZE, h: SIZE });
     }
     d.present(0, rects);

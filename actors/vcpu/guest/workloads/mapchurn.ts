@@ -15,7 +15,7 @@ export const mapchurn: Workload = {
   setup(env) {
     const d = env.driver;
     const pool = d.pages.allocate(POOL_PAGES * 4096);
-    writeImage(env, pool, 32, (POOL_PAGES * 4096) / 128, (x, y) => 0xff000000 | (x * 8) << 16 | (y & 0xff) << 8 | 0x80);
+    writeImage(env, pool, 32, (POOL_PAGES * 4096) / 128, (x, y) => 0xff000000 | ((x * 8) << 16) | ((y & 0xff) << 8) | 0x80);
     pools.set(env, pool);
     for (let c = 1; c <= CONTEXTS; c++) d.ctxCreate(c, CTX_BYTES);
     d.setMode(0, env.mode);

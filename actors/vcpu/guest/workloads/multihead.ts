@@ -37,7 +37,10 @@ export const multihead: Workload = {
       const after = squareAt(width, height, k, n + 1);
       env.driver.fill(k, before.x, before.y, SQUARE, SQUARE, multiheadBackground(k));
       env.driver.fill(k, after.x, after.y, SQUARE, SQUARE, 0xffffffff);
-      env.driver.present(k, [{ x: before.x, y: before.y, w: SQUARE, h: SQUARE }, { x: after.x, y: after.y, w: SQUARE, h: SQUARE }]);
+      env.driver.present(k, [
+        { x: before.x, y: before.y, w: SQUARE, h: SQUARE },
+        { x: after.x, y: after.y, w: SQUARE, h: SQUARE },
+      ]);
     });
   },
 };

@@ -38,16 +38,15 @@ class LatencyHistogram {
     return (uint64_t{kSub} + index % kSub) << (e - kSubBits);
   }
   // One past the largest value of bucket `index` (the last bucket is open-ended).
-  static constexpr uint64_t bucketHigh(uint32_t index) {
-    return index + 1 < kBuckets ? bucketLow(index + 1) : bucketLow(index) * 2;
-  }
+  static constexpr uint64_t bucketHigh(uint32_t index) { return index + 1 < kBuckets ? bucketLow(index + 1) : bucketLow(index) * 2; }
 
   void record(int64_t ns) {
     const uint64_t v = ns < 0 ? 0 : static_cast<uint64_t>(ns);
     buckets_[bucketOf(v)].fetch_add(1, std::memory_order_relaxed);
     sumNs_.fetch_add(v, std::memory_order_relaxed);
     uint64_t seen = maxNs_.load(std::memory_order_relaxed);
-    while (v > seen && !maxNs_.compare_exchange_weak(seen, v, std::memory_order_relaxed)) {}
+    while (v > seen && !maxNs_.compare_exchange_weak(seen, v, std::memory_order_relaxed)) {
+    }
     // Last, so a reader that sees the count also finds (almost always) the bucket filled.
     count_.fetch_add(1, std::memory_order_relaxed);
   }
@@ -76,8 +75,7 @@ class LatencyHistogram {
     for (uint32_t i = 0; i < kBuckets; ++i) {
       seen += snap[i];
       if (seen >= rank) {
-        const double mid = i < kSub ? static_cast<double>(i)
-                                    : (static_cast<double>(bucketLow(i)) + static_cast<double>(bucketHigh(i) - 1)) / 2.0;
+        const double mid = i < kSub ? static_cast<double>(i) : (static_cast<double>(bucketLow(i)) + static_cast<double>(bucketHigh(i) - 1)) / 2.0;
         const double max = static_cast<double>(maxNs());
         return max > 0 && mid > max ? max : mid;
       }

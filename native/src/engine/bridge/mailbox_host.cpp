@@ -25,21 +25,36 @@ uint32_t thread() { return static_cast<uint32_t>(currentEngineThread()); }
 // The trace event of each record kind (QEMU's apple_gfx_* names where they correspond).
 trace::Event eventFor(uint32_t kind) {
   switch (kind) {
-    case rec::OutCreateTask: return trace::Event::apple_gfx_create_task;
-    case rec::OutDestroyTask: return trace::Event::apple_gfx_destroy_task;
-    case rec::OutMapMemory: return trace::Event::apple_gfx_map_memory;
-    case rec::OutUnmapMemory: return trace::Event::apple_gfx_unmap_memory;
-    case rec::OutReadMemory: return trace::Event::apple_gfx_read_memory;
-    case rec::OutRaiseInterrupt: return trace::Event::apple_gfx_raise_irq;
-    case rec::OutNewFrame: return trace::Event::apple_gfx_new_frame;
-    case rec::OutModeChange: return trace::Event::apple_gfx_mode_change;
-    case rec::OutCursorGlyph: return trace::Event::apple_gfx_cursor_set;
-    case rec::OutCursorShow: return trace::Event::apple_gfx_cursor_show;
-    case rec::OutCursorMove: return trace::Event::apple_gfx_cursor_move;
-    case rec::OutIosfcMap: return trace::Event::apple_iosfc_map_memory;
-    case rec::OutIosfcUnmap: return trace::Event::apple_iosfc_unmap_memory;
-    case rec::OutIosfcInterrupt: return trace::Event::apple_iosfc_raise_irq;
-    default: return trace::Event::engine_encode;  // OutEncodeDone
+    case rec::OutCreateTask:
+      return trace::Event::apple_gfx_create_task;
+    case rec::OutDestroyTask:
+      return trace::Event::apple_gfx_destroy_task;
+    case rec::OutMapMemory:
+      return trace::Event::apple_gfx_map_memory;
+    case rec::OutUnmapMemory:
+      return trace::Event::apple_gfx_unmap_memory;
+    case rec::OutReadMemory:
+      return trace::Event::apple_gfx_read_memory;
+    case rec::OutRaiseInterrupt:
+      return trace::Event::apple_gfx_raise_irq;
+    case rec::OutNewFrame:
+      return trace::Event::apple_gfx_new_frame;
+    case rec::OutModeChange:
+      return trace::Event::apple_gfx_mode_change;
+    case rec::OutCursorGlyph:
+      return trace::Event::apple_gfx_cursor_set;
+    case rec::OutCursorShow:
+      return trace::Event::apple_gfx_cursor_show;
+    case rec::OutCursorMove:
+      return trace::Event::apple_gfx_cursor_move;
+    case rec::OutIosfcMap:
+      return trace::Event::apple_iosfc_map_memory;
+    case rec::OutIosfcUnmap:
+      return trace::Event::apple_iosfc_unmap_memory;
+    case rec::OutIosfcInterrupt:
+      return trace::Event::apple_iosfc_raise_irq;
+    default:
+      return trace::Event::engine_encode;  // OutEncodeDone
   }
 }
 }  // namespace
@@ -65,8 +80,7 @@ std::optional<uint32_t> MailboxHost::takeSlot() {
 
 void MailboxHost::giveSlot(uint32_t slot) { freeSlots_.fetch_or(1ull << (slot - c_.firstSlot)); }
 
-MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint32_t> args, std::span<const uint8_t> payload,
-                                      std::span<uint8_t> readPayload) {
+MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint32_t> args, std::span<const uint8_t> payload, std::span<uint8_t> readPayload) {
   Answer answer;
   if (payload.size() > c_.replies.payloadBytes() || readPayload.size() > c_.replies.payloadBytes()) {
     answer.status = HostStatus::Refused;
@@ -173,13 +187,11 @@ HostStatus MailboxHost::readMemory(uint64_t gpa, uint64_t length, uint8_t* dst) 
 void MailboxHost::raiseInterrupt(uint32_t vector) { post(rec::OutRaiseInterrupt, {vector}); }
 void MailboxHost::newFrame(uint32_t display, uint32_t frameSeq) { post(rec::OutNewFrame, {display, frameSeq}); }
 
-void MailboxHost::modeChange(uint32_t display, uint32_t width, uint32_t height, uint32_t pixelFormat, uint32_t modeIndex,
-                             uint32_t generation) {
+void MailboxHost::modeChange(uint32_t display, uint32_t width, uint32_t height, uint32_t pixelFormat, uint32_t modeIndex, uint32_t generation) {
   post(rec::OutModeChange, {display, width, height, pixelFormat, modeIndex, generation});
 }
 
-void MailboxHost::cursorGlyph(uint32_t display, std::span<const uint32_t> argb, uint32_t width, uint32_t height, uint32_t hotX,
-                              uint32_t hotY) {
+void MailboxHost::cursorGlyph(uint32_t display, std::span<const uint32_t> argb, uint32_t width, uint32_t height, uint32_t hotX, uint32_t hotY) {
   const auto bytes = std::as_bytes(argb);
   // Waits for the device actor to take the pixels out of the slot; then the glyph may go.
   call(rec::OutCursorGlyph, {display, width, height, hotX, hotY}, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
@@ -191,8 +203,7 @@ void MailboxHost::cursorMove(uint32_t display, int32_t x, int32_t y) {
   post(rec::OutCursorMove, {display, static_cast<uint32_t>(x), static_cast<uint32_t>(y)});
 }
 
-void MailboxHost::encodeDone(uint32_t display, uint32_t surface, uint32_t generation, uint32_t status, uint32_t frameSeq,
-                             uint32_t damageCount) {
+void MailboxHost::encodeDone(uint32_t display, uint32_t surface, uint32_t generation, uint32_t status, uint32_t frameSeq, uint32_t damageCount) {
   post(rec::OutEncodeDone, {display, surface, generation, status, frameSeq, damageCount});
 }
 

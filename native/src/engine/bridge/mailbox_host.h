@@ -16,10 +16,10 @@
 
 namespace pvg::engine {
 struct MailboxHostConfig {
-  MailboxRef device;            // the device actor's mailbox
-  ReplyTableRef replies;        // the engine's reply table (slots for callbacks that answer)
+  MailboxRef device;      // the device actor's mailbox
+  ReplyTableRef replies;  // the engine's reply table (slots for callbacks that answer)
   uint32_t firstSlot = 0, slotCount = 0;
-  ReplyTableRef vcpuReplies;    // the VM's reply table, where vCPUs wait for MMIO reads
+  ReplyTableRef vcpuReplies;           // the VM's reply table, where vCPUs wait for MMIO reads
   int32_t* writeCompletion = nullptr;  // per-vCPU completion counters (core/mmio_completion_layout.h)
   uint32_t vcpus = 0;
   int64_t callbackTimeoutNs = -1;  // the watchdog: a callback unanswered this long fails
@@ -63,8 +63,7 @@ class MailboxHost final : public HostCallbacks, public MmioCompleter {
   };
   // Posts a record that carries (thread, slot, id, args…) and waits for its answer. The payload
   // is written into the slot before the record is posted, and read back by `readPayload`.
-  Answer call(uint32_t kind, std::initializer_list<uint32_t> args, std::span<const uint8_t> payload = {},
-              std::span<uint8_t> readPayload = {});
+  Answer call(uint32_t kind, std::initializer_list<uint32_t> args, std::span<const uint8_t> payload = {}, std::span<uint8_t> readPayload = {});
   void post(uint32_t kind, std::initializer_list<uint32_t> args);
   std::optional<uint32_t> takeSlot();
   void giveSlot(uint32_t slot);

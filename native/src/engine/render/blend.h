@@ -46,10 +46,10 @@ constexpr uint32_t blendOverAnyDst(uint32_t src, uint32_t dst) {
   if (as == 255) return src;
   if (as == 0) return dst;
   const uint32_t ad = dst >> 24;
-  const uint32_t ws = as * 255;          // <= 65025
-  const uint32_t wd = ad * (255 - as);   // <= 64770
-  const uint32_t den = ws + wd;          // in [255, 65025]: as > 0
-  const uint32_t half = den >> 1;        // round half up: floor((num + floor(den / 2)) / den)
+  const uint32_t ws = as * 255;         // <= 65025
+  const uint32_t wd = ad * (255 - as);  // <= 64770
+  const uint32_t den = ws + wd;         // in [255, 65025]: as > 0
+  const uint32_t half = den >> 1;       // round half up: floor((num + floor(den / 2)) / den)
   // C * w <= 255 * 65025, the sum <= 255 * den < 2^24: no overflow.
   auto channel = [&](uint32_t shift) {
     const uint32_t cs = (src >> shift) & 0xFF;

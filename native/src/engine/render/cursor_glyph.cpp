@@ -8,17 +8,21 @@
 namespace pvg::engine {
 
 bool CursorGlyph::valid() const {
-  return w >= 1 && w <= kMaxCursorSize && h >= 1 && h <= kMaxCursorSize && hotX < w && hotY < h &&
-         argb.size() == size_t{w} * h;
+  return w >= 1 && w <= kMaxCursorSize && h >= 1 && h <= kMaxCursorSize && hotX < w && hotY < h && argb.size() == size_t{w} * h;
 }
 
 std::string_view cursorErrorName(CursorError error) {
   switch (error) {
-    case CursorError::None: return "none";
-    case CursorError::BadSize: return "bad-size";
-    case CursorError::BadBpp: return "bad-bpp";
-    case CursorError::BadStride: return "bad-stride";
-    case CursorError::BadHotspot: return "bad-hotspot";
+    case CursorError::None:
+      return "none";
+    case CursorError::BadSize:
+      return "bad-size";
+    case CursorError::BadBpp:
+      return "bad-bpp";
+    case CursorError::BadStride:
+      return "bad-stride";
+    case CursorError::BadHotspot:
+      return "bad-hotspot";
   }
   return "unknown";
 }
@@ -68,13 +72,13 @@ Clip clipGlyph(const CursorGlyph& g, int32_t x, int32_t y, uint32_t fw, uint32_t
   const int64_t x1 = std::min<int64_t>(left + g.w, fw);
   const int64_t y1 = std::min<int64_t>(top + g.h, fh);
   if (x0 >= x1 || y0 >= y1) return Clip{0, 0, 0, 0, 0, 0};
-  return Clip{static_cast<uint32_t>(x0), static_cast<uint32_t>(y0), static_cast<uint32_t>(x1),
+  return Clip{static_cast<uint32_t>(x0), static_cast<uint32_t>(y0),        static_cast<uint32_t>(x1),
               static_cast<uint32_t>(y1), static_cast<uint32_t>(x0 - left), static_cast<uint32_t>(y0 - top)};
 }
 }  // namespace
 
-CursorConvertResult convertCursorGlyph(const uint8_t* src, size_t srcBytes, uint32_t w, uint32_t h, uint32_t bpp,
-                                       uint32_t strideBytes, uint32_t hotX, uint32_t hotY) {
+CursorConvertResult convertCursorGlyph(const uint8_t* src, size_t srcBytes, uint32_t w, uint32_t h, uint32_t bpp, uint32_t strideBytes, uint32_t hotX,
+                                       uint32_t hotY) {
   CursorConvertResult result;
   if (w == 0 || h == 0 || w > kMaxCursorSize || h > kMaxCursorSize) {
     result.error = CursorError::BadSize;

@@ -52,8 +52,8 @@ struct CursorConvertResult {
 //       5-bit R (bits 10-14), G (5-9), B (0-4) are expanded as (v << 3) | (v >> 2), and kept
 //       for transparent pixels too;
 //    8: A4L4: A = (high nibble) * 17, grey L = (low nibble) * 17 -> (A, L, L, L).
-CursorConvertResult convertCursorGlyph(const uint8_t* src, size_t srcBytes, uint32_t w, uint32_t h, uint32_t bpp,
-                                       uint32_t strideBytes, uint32_t hotX, uint32_t hotY);
+CursorConvertResult convertCursorGlyph(const uint8_t* src, size_t srcBytes, uint32_t w, uint32_t h, uint32_t bpp, uint32_t strideBytes, uint32_t hotX,
+                                       uint32_t hotY);
 
 // Draws the glyph source-over (blend.h) with its hotspot at frame pixel (x, y), clipped to the
 // frame; positions may be negative or past the edges. Nothing happens for an empty frame or an

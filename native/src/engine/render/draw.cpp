@@ -9,12 +9,18 @@ namespace pvg::engine {
 
 std::string_view drawStatusName(DrawStatus status) {
   switch (status) {
-    case DrawStatus::Ok: return "ok";
-    case DrawStatus::OutsideFrame: return "outside-frame";
-    case DrawStatus::NoFrame: return "no-frame";
-    case DrawStatus::SourceFault: return "source-fault";
-    case DrawStatus::BadMode: return "bad-mode";
-    case DrawStatus::Interrupted: return "interrupted";
+    case DrawStatus::Ok:
+      return "ok";
+    case DrawStatus::OutsideFrame:
+      return "outside-frame";
+    case DrawStatus::NoFrame:
+      return "no-frame";
+    case DrawStatus::SourceFault:
+      return "source-fault";
+    case DrawStatus::BadMode:
+      return "bad-mode";
+    case DrawStatus::Interrupted:
+      return "interrupted";
   }
   return "unknown";
 }

@@ -38,7 +38,7 @@ enum class BlendMode : uint8_t {
 
 // Asked between bands of rows: true stops the operation there (the engine sets it when a reset,
 // a ring stop or its own shutdown should not wait for the rest of the command: docs/hardening.md,
-// finding 11). Called from the drawing thread only; what it reads is its own business (atomics).
+// finding 14). Called from the drawing thread only; what it reads is its own business (atomics).
 class DrawInterrupt {
  public:
   virtual bool requested() const = 0;

@@ -15,8 +15,8 @@ Rect unite(Rect a, Rect b) {
   uint64_t y0 = std::min(a.y, b.y);
   uint64_t x1 = std::max(uint64_t{a.x} + a.w, uint64_t{b.x} + b.w);
   uint64_t y1 = std::max(uint64_t{a.y} + a.h, uint64_t{b.y} + b.h);
-  return Rect{static_cast<uint32_t>(x0), static_cast<uint32_t>(y0),
-              static_cast<uint32_t>(std::min(x1 - x0, kMax)), static_cast<uint32_t>(std::min(y1 - y0, kMax))};
+  return Rect{static_cast<uint32_t>(x0), static_cast<uint32_t>(y0), static_cast<uint32_t>(std::min(x1 - x0, kMax)),
+              static_cast<uint32_t>(std::min(y1 - y0, kMax))};
 }
 
 void Frame::Free::operator()(uint32_t* p) const noexcept { std::free(p); }

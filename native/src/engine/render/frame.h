@@ -14,8 +14,7 @@
 #include <span>
 
 namespace pvg::engine {
-static_assert(std::endian::native == std::endian::little,
-              "the frame stores ARGB words as BGRA bytes, which needs a little-endian host");
+static_assert(std::endian::native == std::endian::little, "the frame stores ARGB words as BGRA bytes, which needs a little-endian host");
 
 struct Rect {
   uint32_t x = 0;
@@ -31,9 +30,7 @@ constexpr bool rectEmpty(Rect r) { return r.w == 0 || r.h == 0; }
 // True when [x, x + w) x [y, y + h) lies inside a width x height area. Computed in 64-bit, so
 // x = 0xFFFFFFF0, w = 0x20 (which wraps to 0x10 in 32-bit) is outside. An empty rectangle is
 // inside when its corner is (x <= width, y <= height), which is what "wholly inside" means for it.
-constexpr bool rectInside(Rect r, uint32_t width, uint32_t height) {
-  return uint64_t{r.x} + r.w <= width && uint64_t{r.y} + r.h <= height;
-}
+constexpr bool rectInside(Rect r, uint32_t width, uint32_t height) { return uint64_t{r.x} + r.w <= width && uint64_t{r.y} + r.h <= height; }
 
 // The bounding box of two rectangles (for merging damage). An empty rectangle contributes
 // nothing; two empty ones give {0, 0, 0, 0}. Computed in 64-bit; an extent that would not fit in
@@ -58,7 +55,7 @@ class Frame {
   // zeroed from calloc, which for a large frame is fresh pages the kernel zeroes as they are
   // first touched: the resize itself costs no pass over the pixels (a 8192x8192 frame's first
   // touch took 1.4 s here), so the clear that follows can be cut into bands (docs/hardening.md,
-  // finding 11).
+  // finding 14).
   bool resize(uint32_t width, uint32_t height);
 
   // Sets every pixel to argb. No-op on an empty frame.
@@ -66,7 +63,7 @@ class Frame {
 
   uint32_t width() const { return width_; }
   uint32_t height() const { return height_; }
-  bool empty() const { return width_ == 0; }  // never resized (or moved from)
+  bool empty() const { return width_ == 0; }     // never resized (or moved from)
   size_t capacity() const { return capacity_; }  // pixels
 
   // The first pixel of row y, or nullptr when y >= height(). Rows are width() pixels apart.

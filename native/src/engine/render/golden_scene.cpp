@@ -133,15 +133,15 @@ void sceneCopies(Canvas& c) {
   copyPattern(c, 180, 20);
   copyPattern(c, 20, 120);
   copyPattern(c, 180, 120);
-  c.check(copyRect(c.f, 20, 20, Rect{27, 25, 64, 64}));     // down-right, overlapping
-  c.check(copyRect(c.f, 180, 20, Rect{173, 25, 64, 64}));   // down-left
-  c.check(copyRect(c.f, 20, 120, Rect{27, 115, 64, 64}));   // up-right
-  c.check(copyRect(c.f, 180, 120, Rect{173, 115, 64, 64})); // up-left
-  c.check(copyRect(c.f, 180, 20, Rect{260, 10, 40, 40}));   // non-overlapping
+  c.check(copyRect(c.f, 20, 20, Rect{27, 25, 64, 64}));      // down-right, overlapping
+  c.check(copyRect(c.f, 180, 20, Rect{173, 25, 64, 64}));    // down-left
+  c.check(copyRect(c.f, 20, 120, Rect{27, 115, 64, 64}));    // up-right
+  c.check(copyRect(c.f, 180, 120, Rect{173, 115, 64, 64}));  // up-left
+  c.check(copyRect(c.f, 180, 20, Rect{260, 10, 40, 40}));    // non-overlapping
   for (uint32_t i = 0; i < 10; ++i) c.check(fillRect(c.f, Rect{100 + i * 4, 100, 2, 12}, 0xFF203040u + i * 0x00180C06u));
-  c.check(copyRect(c.f, 100, 100, Rect{103, 100, 40, 12})); // same rows, right by 3
-  c.check(copyRect(c.f, 103, 100, Rect{101, 100, 40, 12})); // same rows, left by 2
-  c.check(copyRect(c.f, 0, 0, Rect{0, 0, 320, 200}));       // onto itself: nothing
+  c.check(copyRect(c.f, 100, 100, Rect{103, 100, 40, 12}));  // same rows, right by 3
+  c.check(copyRect(c.f, 103, 100, Rect{101, 100, 40, 12}));  // same rows, left by 2
+  c.check(copyRect(c.f, 0, 0, Rect{0, 0, 320, 200}));        // onto itself: nothing
 }
 
 void sceneBlitCopy(Canvas& c) {
@@ -238,17 +238,17 @@ void sceneCursors(Canvas& c) {
   const GlyphSet s = makeGlyphs(c);
   const CursorGlyph* all[4] = {&s.g8, &s.g16, &s.g24, &s.g32};
   for (int i = 0; i < 4; ++i) {
-    compositeCursor(c.f, *all[i], 30 + i * 40, 30);        // inside, opaque background
-    compositeCursor(c.f, *all[i], 110 + i * 30, 80);       // inside, translucent background
+    compositeCursor(c.f, *all[i], 30 + i * 40, 30);   // inside, opaque background
+    compositeCursor(c.f, *all[i], 110 + i * 30, 80);  // inside, translucent background
   }
-  compositeCursor(c.f, s.g32, -5, -3);        // clipped top-left
-  compositeCursor(c.f, s.g24, 310, 50);       // clipped right
-  compositeCursor(c.f, s.g16, 100, 190);      // clipped bottom
-  compositeCursor(c.f, s.g8, 319, 199);       // clipped bottom-right corner
-  compositeCursor(c.f, s.g24, 2, 120);        // clipped left (2 - hotX < 0)
-  compositeCursor(c.f, s.g32, 160, 1);        // clipped top
-  compositeCursor(c.f, s.g32, -1000, 5);      // entirely off-screen: nothing
-  compositeCursor(c.f, s.g32, 5, 100000);     // entirely off-screen: nothing
+  compositeCursor(c.f, s.g32, -5, -3);     // clipped top-left
+  compositeCursor(c.f, s.g24, 310, 50);    // clipped right
+  compositeCursor(c.f, s.g16, 100, 190);   // clipped bottom
+  compositeCursor(c.f, s.g8, 319, 199);    // clipped bottom-right corner
+  compositeCursor(c.f, s.g24, 2, 120);     // clipped left (2 - hotX < 0)
+  compositeCursor(c.f, s.g32, 160, 1);     // clipped top
+  compositeCursor(c.f, s.g32, -1000, 5);   // entirely off-screen: nothing
+  compositeCursor(c.f, s.g32, 5, 100000);  // entirely off-screen: nothing
 }
 
 void sceneAll(Canvas& c) {
@@ -272,13 +272,26 @@ bool renderGoldenScene(Frame& frame, int which) {
   frame.clear(0xFF000000);
   Canvas c{frame};
   switch (which) {
-    case kGoldenFills: sceneFills(c); break;
-    case kGoldenCopies: sceneCopies(c); break;
-    case kGoldenBlitCopy: sceneBlitCopy(c); break;
-    case kGoldenBlitAlpha: sceneBlitAlpha(c); break;
-    case kGoldenCursors: sceneCursors(c); break;
-    case kGoldenAll: sceneAll(c); break;
-    default: return false;
+    case kGoldenFills:
+      sceneFills(c);
+      break;
+    case kGoldenCopies:
+      sceneCopies(c);
+      break;
+    case kGoldenBlitCopy:
+      sceneBlitCopy(c);
+      break;
+    case kGoldenBlitAlpha:
+      sceneBlitAlpha(c);
+      break;
+    case kGoldenCursors:
+      sceneCursors(c);
+      break;
+    case kGoldenAll:
+      sceneAll(c);
+      break;
+    default:
+      return false;
   }
   return c.ok;
 }

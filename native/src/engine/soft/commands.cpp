@@ -41,20 +41,16 @@ class TaskRows final : public RowSource {
 
 // Display-queue jobs: the only place display handlers run.
 struct DisplayJobs {
-  static void newFrame(void* e, const std::array<uint64_t, 4>& a) {
-    host(e).newFrame(static_cast<uint32_t>(a[0]), static_cast<uint32_t>(a[1]));
-  }
+  static void newFrame(void* e, const std::array<uint64_t, 4>& a) { host(e).newFrame(static_cast<uint32_t>(a[0]), static_cast<uint32_t>(a[1])); }
   static void modeChange(void* e, const std::array<uint64_t, 4>& a) {
-    host(e).modeChange(static_cast<uint32_t>(a[0]), static_cast<uint32_t>(a[1] >> 32), static_cast<uint32_t>(a[1]),
-                       kPixelFormatBGRA, static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3]));
+    host(e).modeChange(static_cast<uint32_t>(a[0]), static_cast<uint32_t>(a[1] >> 32), static_cast<uint32_t>(a[1]), kPixelFormatBGRA,
+                       static_cast<uint32_t>(a[2]), static_cast<uint32_t>(a[3]));
   }
   static void cursorGlyph(void* e, const std::array<uint64_t, 4>& a) {
     std::unique_ptr<CursorGlyph> glyph(reinterpret_cast<CursorGlyph*>(a[1]));
     host(e).cursorGlyph(static_cast<uint32_t>(a[0]), glyph->argb, glyph->w, glyph->h, glyph->hotX, glyph->hotY);
   }
-  static void cursorShow(void* e, const std::array<uint64_t, 4>& a) {
-    host(e).cursorShow(static_cast<uint32_t>(a[0]), a[1] != 0);
-  }
+  static void cursorShow(void* e, const std::array<uint64_t, 4>& a) { host(e).cursorShow(static_cast<uint32_t>(a[0]), a[1] != 0); }
   static void cursorMove(void* e, const std::array<uint64_t, 4>& a) {
     host(e).cursorMove(static_cast<uint32_t>(a[0]), static_cast<int32_t>(a[1]), static_cast<int32_t>(a[2]));
   }
@@ -87,7 +83,7 @@ void SoftEngine::processCommands() {
     // A control waits (ring stop, reset) or the engine stops: leave the rest of the ring for
     // later (or for nobody) instead of making them wait for it. A ring of valid full-frame blits
     // used to hold a RESET, every MMIO access queued behind it and the engine's stop for the
-    // whole ring: 36 s and more (docs/hardening.md, finding 11).
+    // whole ring: 36 s and more (docs/hardening.md, finding 14).
     if (preempted()) break;
     const uint32_t available = (tail + ringPayload_ - head) % ringPayload_;  // bytes
     uint32_t header = 0;
@@ -138,16 +134,22 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
   // Every drawing command needs a display with a mode.
   auto drawTarget = [&](uint32_t index) -> SoftDisplay* {
     SoftDisplay* d = display(index);
-    if (d == nullptr) fail(Error::BadDisplay);
-    else if (d->mode < 0) { fail(Error::BadRect); return nullptr; }
+    if (d == nullptr)
+      fail(Error::BadDisplay);
+    else if (d->mode < 0) {
+      fail(Error::BadRect);
+      return nullptr;
+    }
     return d;
   };
   auto drawStatus = [&](SoftDisplay& d, DrawStatus status) {
     d.drawnSincePresent = true;
-    // Interrupted: cut short by a reset, ring stop or the engine's stop (finding 11). Not the
+    // Interrupted: cut short by a reset, ring stop or the engine's stop (finding 14). Not the
     // guest's error; the rows drawn stay, and no encode captures them before the next present.
-    if (status == DrawStatus::SourceFault) fail(Error::AccessFault);
-    else if (status != DrawStatus::Ok && status != DrawStatus::Interrupted) fail(Error::BadRect);
+    if (status == DrawStatus::SourceFault)
+      fail(Error::AccessFault);
+    else if (status != DrawStatus::Ok && status != DrawStatus::Interrupted)
+      fail(Error::BadRect);
   };
   const DrawInterrupt* interrupt = &e.interrupt_;
 

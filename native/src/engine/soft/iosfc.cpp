@@ -7,24 +7,37 @@ uint32_t Iosfc::read(uint32_t offset) {
   std::lock_guard lock(mutex_);
   const Surface& s = surfaces_[select_];
   switch (offset) {
-    case IosfcId: return kIosfcId;
-    case IosfcStatus: return StatusReady | (errorCode_.load() != 0 ? uint32_t{StatusError} : 0u);
-    case IosfcErrorCode: return errorCode_.load();
-    case IosfcSurface: return select_;
-    case IosfcGpaLo: return static_cast<uint32_t>(s.gpa);
-    case IosfcGpaHi: return static_cast<uint32_t>(s.gpa >> 32);
-    case IosfcWidth: return s.width;
-    case IosfcHeight: return s.height;
-    case IosfcStride: return s.stride;
-    case IosfcFlags: return s.flags;
+    case IosfcId:
+      return kIosfcId;
+    case IosfcStatus:
+      return StatusReady | (errorCode_.load() != 0 ? uint32_t{StatusError} : 0u);
+    case IosfcErrorCode:
+      return errorCode_.load();
+    case IosfcSurface:
+      return select_;
+    case IosfcGpaLo:
+      return static_cast<uint32_t>(s.gpa);
+    case IosfcGpaHi:
+      return static_cast<uint32_t>(s.gpa >> 32);
+    case IosfcWidth:
+      return s.width;
+    case IosfcHeight:
+      return s.height;
+    case IosfcStride:
+      return s.stride;
+    case IosfcFlags:
+      return s.flags;
     case IosfcMapped: {
       uint32_t bits = 0;
       for (uint32_t i = 0; i < kIosfcSurfaces; ++i) bits |= surfaces_[i].host != nullptr ? 1u << i : 0;
       return bits;
     }
-    case IosfcIrqStatus: return irqStatus_.load();
-    case IosfcIrqMask: return irqMask_.load();
-    default: return 0;
+    case IosfcIrqStatus:
+      return irqStatus_.load();
+    case IosfcIrqMask:
+      return irqMask_.load();
+    default:
+      return 0;
   }
 }
 
@@ -34,22 +47,42 @@ bool Iosfc::write(uint32_t offset, uint32_t value) {
     Surface& s = surfaces_[select_];
     const bool mapped = s.host != nullptr;
     switch (offset) {
-      case IosfcErrorAck: errorCode_.store(0); return true;
+      case IosfcErrorAck:
+        errorCode_.store(0);
+        return true;
       case IosfcSurface:
         if (value >= kIosfcSurfaces) break;
         select_ = value;
         return true;
       // A mapped surface's geometry is fixed until it is unmapped.
-      case IosfcGpaLo: if (!mapped) s.gpa = (s.gpa & ~0xFFFFFFFFull) | value; return true;
-      case IosfcGpaHi: if (!mapped) s.gpa = (s.gpa & 0xFFFFFFFFull) | (uint64_t{value} << 32); return true;
-      case IosfcWidth: if (!mapped) s.width = value; return true;
-      case IosfcHeight: if (!mapped) s.height = value; return true;
-      case IosfcStride: if (!mapped) s.stride = value; return true;
-      case IosfcFlags: if (!mapped) s.flags = value & 1; return true;
-      case IosfcIrqAck: irqStatus_.fetch_and(~value); return true;
-      case IosfcIrqMask: irqMask_.store(value & 1); return true;
-      case IosfcCommand: break;
-      default: return false;
+      case IosfcGpaLo:
+        if (!mapped) s.gpa = (s.gpa & ~0xFFFFFFFFull) | value;
+        return true;
+      case IosfcGpaHi:
+        if (!mapped) s.gpa = (s.gpa & 0xFFFFFFFFull) | (uint64_t{value} << 32);
+        return true;
+      case IosfcWidth:
+        if (!mapped) s.width = value;
+        return true;
+      case IosfcHeight:
+        if (!mapped) s.height = value;
+        return true;
+      case IosfcStride:
+        if (!mapped) s.stride = value;
+        return true;
+      case IosfcFlags:
+        if (!mapped) s.flags = value & 1;
+        return true;
+      case IosfcIrqAck:
+        irqStatus_.fetch_and(~value);
+        return true;
+      case IosfcIrqMask:
+        irqMask_.store(value & 1);
+        return true;
+      case IosfcCommand:
+        break;
+      default:
+        return false;
     }
     if (offset == IosfcSurface) {
       fail(Error::BadSurface);
@@ -71,8 +104,8 @@ void Iosfc::command(uint32_t value) {
   }
   if (value == 1) {
     const uint64_t length = uint64_t{s.stride} * s.height;
-    const bool geometryOk = s.host == nullptr && s.width > 0 && s.height > 0 && s.width <= kIosfcMaxDimension &&
-                            s.height <= kIosfcMaxDimension && s.stride >= 4ull * s.width;
+    const bool geometryOk =
+        s.host == nullptr && s.width > 0 && s.height > 0 && s.width <= kIosfcMaxDimension && s.height <= kIosfcMaxDimension && s.stride >= 4ull * s.width;
     const uint8_t* host = geometryOk ? guest_.pointer(s.gpa, length, GuestAccess::Read) : nullptr;
     if (host == nullptr) return fail(Error::BadSurface);
     if (host_.iosfcMapMemory(index, s.gpa, length, (s.flags & 1) != 0) != HostStatus::Ok) return fail(Error::HostRefused);

@@ -10,8 +10,8 @@
 namespace pvg::engine {
 using namespace proto;
 
-SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host,
-                       MmioCompleter& completer, EngineTracer* tracer)
+SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host, MmioCompleter& completer,
+                       EngineTracer* tracer)
     : config_(config),
       guest_(guest),
       inbound_(inbound),
@@ -45,7 +45,7 @@ SoftEngine::~SoftEngine() { stop(); }
 void SoftEngine::stop() {
   // stopped_ also preempts the executor: the pass under way ends at the next command or band of
   // rows instead of running the rest of the ring, so the pool's join below is prompt whatever the
-  // ring holds (docs/hardening.md, finding 11).
+  // ring holds (docs/hardening.md, finding 14).
   if (stopped_.exchange(true)) return;
   {
     // Release a dispatcher waiting for the executor (runOnExecutor checks stopped_).
@@ -79,7 +79,7 @@ int32_t SoftEngine::cursorY(uint32_t display) const { return display < displays_
 void SoftEngine::dispatchLoop() {
   MailboxRecord r;
   for (;;) {
-    if (!inbound_.dequeueWait(r, config_.dispatcherSpin, 50'000'000)) {
+    if (!inbound_.dequeueWait(r, config_.dispatcherSpin, 50'000'000, config_.spinGate)) {
       if (inbound_.isClosed()) return;
       continue;
     }
@@ -105,8 +105,8 @@ void SoftEngine::dispatchLoop() {
         }
         if (size == 4 && value != ~0ull) value &= 0xFFFFFFFFull;
         completer_.readDone(MmioTicket{a[4], a[5], a[6]}, value);
-        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_read : trace::Event::apple_gfx_read, start,
-                     static_cast<double>(offset), static_cast<double>(value));
+        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_read : trace::Event::apple_gfx_read, start, static_cast<double>(offset),
+                     static_cast<double>(value));
         tracer_.flow(trace::Phase::FlowStep, EngineTracer::mmioFlowId(a[4], a[6]), start + EngineTracer::kFlowInsetUs);
         break;
       }
@@ -125,8 +125,7 @@ void SoftEngine::dispatchLoop() {
           counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
         }
         completer_.writeDone(MmioTicket{a[6], 0, 0});
-        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_write : trace::Event::apple_gfx_write, start,
-                     static_cast<double>(offset), a[4]);
+        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_write : trace::Event::apple_gfx_write, start, static_cast<double>(offset), a[4]);
         break;
       }
       case rec::InEncode:
@@ -145,30 +144,50 @@ uint32_t SoftEngine::gfxRead(uint32_t offset) {
   const SoftDisplay* d = displaySelect_ < displays_.size() ? displays_[displaySelect_].get() : nullptr;
   const DisplayMode* m = d && modeSelect_ < d->modes.size() ? &d->modes[modeSelect_] : nullptr;
   switch (offset) {
-    case RegId: return kId;
-    case RegVersion: return kVersion;
+    case RegId:
+      return kId;
+    case RegVersion:
+      return kVersion;
     case RegFeatures:
-      return FeatureCursor | FeatureFences | FeatureDamage | (displays_.size() > 1 ? uint32_t{FeatureDisplays} : 0u) |
-             (iosfc_ ? uint32_t{FeatureIosfc} : 0u);
-    case RegStatus: return status_.load() | (errorCode_.load() != 0 ? uint32_t{StatusError} : 0u);
-    case RegErrorCode: return errorCode_.load();
-    case RegErrorCount: return errorCount_.load();
-    case RegIrqStatus: return irqStatus_.load();
-    case RegIrqMask: return irqMask_.load();
-    case RegRingGpaLo: return ringGpaLo_.load();
-    case RegRingGpaHi: return ringGpaHi_.load();
-    case RegRingSize: return ringSize_.load();
-    case RegRingControl: return (status_.load() & StatusRunning) ? 1 : 0;
-    case RegRingHead: return ringHead_.load();
-    case RegDisplayCount: return static_cast<uint32_t>(displays_.size());
-    case RegDisplaySelect: return displaySelect_;
-    case RegModeCount: return d ? static_cast<uint32_t>(d->modes.size()) : 0;
-    case RegModeSelect: return modeSelect_;
-    case RegModeWidth: return m ? m->width : 0;
-    case RegModeHeight: return m ? m->height : 0;
-    case RegModeRefresh: return m ? m->refresh : 0;
-    case RegCurrentMode: return d ? static_cast<uint32_t>(d->modeForRegisters.load()) : 0xFFFFFFFFu;
-    case RegFenceCompleted: return fenceCompleted_.load();
+      return FeatureCursor | FeatureFences | FeatureDamage | (displays_.size() > 1 ? uint32_t{FeatureDisplays} : 0u) | (iosfc_ ? uint32_t{FeatureIosfc} : 0u);
+    case RegStatus:
+      return status_.load() | (errorCode_.load() != 0 ? uint32_t{StatusError} : 0u);
+    case RegErrorCode:
+      return errorCode_.load();
+    case RegErrorCount:
+      return errorCount_.load();
+    case RegIrqStatus:
+      return irqStatus_.load();
+    case RegIrqMask:
+      return irqMask_.load();
+    case RegRingGpaLo:
+      return ringGpaLo_.load();
+    case RegRingGpaHi:
+      return ringGpaHi_.load();
+    case RegRingSize:
+      return ringSize_.load();
+    case RegRingControl:
+      return (status_.load() & StatusRunning) ? 1 : 0;
+    case RegRingHead:
+      return ringHead_.load();
+    case RegDisplayCount:
+      return static_cast<uint32_t>(displays_.size());
+    case RegDisplaySelect:
+      return displaySelect_;
+    case RegModeCount:
+      return d ? static_cast<uint32_t>(d->modes.size()) : 0;
+    case RegModeSelect:
+      return modeSelect_;
+    case RegModeWidth:
+      return m ? m->width : 0;
+    case RegModeHeight:
+      return m ? m->height : 0;
+    case RegModeRefresh:
+      return m ? m->refresh : 0;
+    case RegCurrentMode:
+      return d ? static_cast<uint32_t>(d->modeForRegisters.load()) : 0xFFFFFFFFu;
+    case RegFenceCompleted:
+      return fenceCompleted_.load();
     default:
       counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
       return 0;
@@ -183,11 +202,21 @@ void SoftEngine::gfxWrite(uint32_t offset, uint32_t value) {
       errorCode_.store(0);
       return;
     }
-    case RegIrqAck: irqStatus_.fetch_and(~value); return;
-    case RegIrqMask: irqMask_.store(value & (IrqFence | IrqError | IrqRingIdle)); return;
-    case RegRingGpaLo: ringGpaLo_.store(value); return;
-    case RegRingGpaHi: ringGpaHi_.store(value); return;
-    case RegRingSize: ringSize_.store(value); return;
+    case RegIrqAck:
+      irqStatus_.fetch_and(~value);
+      return;
+    case RegIrqMask:
+      irqMask_.store(value & (IrqFence | IrqError | IrqRingIdle));
+      return;
+    case RegRingGpaLo:
+      ringGpaLo_.store(value);
+      return;
+    case RegRingGpaHi:
+      ringGpaHi_.store(value);
+      return;
+    case RegRingSize:
+      ringSize_.store(value);
+      return;
     case RegRingControl:
       // Controls are issued only here, one at a time, each finished before the next record: so
       // STATUS.running is the executor's ring state now, and starting a running ring is refused
@@ -203,11 +232,17 @@ void SoftEngine::gfxWrite(uint32_t offset, uint32_t value) {
       doorbellTail_.store(value);
       scheduleExecutor();
       return;
-    case RegDisplaySelect: displaySelect_ = value; return;
-    case RegModeSelect: modeSelect_ = value; return;
+    case RegDisplaySelect:
+      displaySelect_ = value;
+      return;
+    case RegModeSelect:
+      modeSelect_ = value;
+      return;
     case RegReset:
-      if (value == kResetMagic) runOnExecutor(Control::Reset);
-      else guestError(Error::BadRegister);
+      if (value == kResetMagic)
+        runOnExecutor(Control::Reset);
+      else
+        guestError(Error::BadRegister);
       return;
     default:
       counters_.badRegisterAccesses.fetch_add(1, std::memory_order_relaxed);
@@ -243,7 +278,7 @@ void SoftEngine::runOnExecutor(Control control) {
   control_ = control;
   controlBusy_ = true;
   // The executor puts down the ring pass (or the encode) under way at its next check: the control
-  // waits for one command or band of rows, not for the rest of the ring (finding 11).
+  // waits for one command or band of rows, not for the rest of the ring (finding 14).
   preempt_.store(true, std::memory_order_relaxed);
   lock.unlock();
   scheduleExecutor();
@@ -304,7 +339,7 @@ void SoftEngine::executorPass() {
       controlDone_.notify_all();
     }
     // Returns early when a control arrives (or the engine stops): take the control at once, then
-    // go on with the ring if it still runs (finding 11).
+    // go on with the ring if it still runs (finding 14).
     if (ringRunning_) processCommands();
     {
       std::lock_guard lock(controlMutex_);
@@ -324,8 +359,7 @@ void SoftEngine::startRing() {
   if (created.status != HostStatus::Ok) return guestError(Error::HostRefused);
   tasks_.addTask(created.task, size);
   const PhysicalRange range{gpa, size};
-  if (host_.mapMemory(created.task, 0, false, std::span(&range, 1)) != HostStatus::Ok ||
-      !tasks_.addMapping(created.task, 0, false, std::span(&range, 1))) {
+  if (host_.mapMemory(created.task, 0, false, std::span(&range, 1)) != HostStatus::Ok || !tasks_.addMapping(created.task, 0, false, std::span(&range, 1))) {
     tasks_.removeTask(created.task);
     host_.destroyTask(created.task);
     return guestError(Error::HostRefused);
@@ -387,8 +421,7 @@ void SoftEngine::serveEncodes(uint32_t display) {
         status = rec::EncodeNoMode;
       } else if (req.generation != d.generation) {
         status = rec::EncodeStaleMode;
-      } else if (req.surface >= d.surfaces.count ||
-                 d.surfaces.surfaceBytes() < surface::kHeaderBytes + uint64_t{d.frame.width()} * d.frame.height() * 4 ||
+      } else if (req.surface >= d.surfaces.count || d.surfaces.surfaceBytes() < surface::kHeaderBytes + uint64_t{d.frame.width()} * d.frame.height() * 4 ||
                  !rectInside(req.region, d.frame.width(), d.frame.height())) {
         status = rec::EncodeBadRequest;
       } else if (d.drawnSincePresent || d.damage.rects().empty()) {
@@ -467,7 +500,7 @@ void SoftEngine::guestError(Error error) {
     // finds the count and the interrupt cause already there.
     std::lock_guard lock(errorMutex_);
     const uint32_t count = errorCount_.load(std::memory_order_relaxed);
-    if (count != UINT32_MAX) errorCount_.store(count + 1);  // saturates (docs/protocol.md)
+    if (count != UINT32_MAX) errorCount_.store(count + 1);                        // saturates (docs/protocol.md)
     if (errorCode_.load(std::memory_order_relaxed) == 0) errorCode_.store(code);  // the first error is kept
     irqStatus_.fetch_or(IrqError);
   }
@@ -480,7 +513,5 @@ void SoftEngine::raiseCause(uint32_t cause) {
   if (irqMask_.load() & cause) host_.raiseInterrupt(0);
 }
 
-void SoftEngine::postDisplay(void (*fn)(void*, const std::array<uint64_t, 4>&), std::array<uint64_t, 4> args) {
-  displayQueue_.post(Job{fn, this, args});
-}
+void SoftEngine::postDisplay(void (*fn)(void*, const std::array<uint64_t, 4>&), std::array<uint64_t, 4> args) { displayQueue_.post(Job{fn, this, args}); }
 }  // namespace pvg::engine

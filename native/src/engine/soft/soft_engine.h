@@ -12,7 +12,7 @@
 // The dispatcher waits for a control it hands over, so the executor must not make it wait for a
 // ring: a control waiting, or stop(), preempts the executor before its next command, inside a
 // drawing command before its next band of rows, inside an encode before its next band of copy
-// (preempted(); docs/hardening.md, finding 11).
+// (preempted(); docs/hardening.md, finding 14).
 #pragma once
 #include <array>
 #include <atomic>
@@ -49,6 +49,8 @@ struct SoftEngineConfig {
   uint64_t maxContextBytes = 1ull << 30;
   /** Inbound-mailbox checks the MMIO dispatcher makes before it parks (docs/doorbells.md). */
   int dispatcherSpin = 2000;
+  /** The VM's spin gate, shared with its actors (none: spin freely). */
+  SpinGate spinGate;
 };
 
 struct EngineStats {
@@ -60,8 +62,8 @@ struct EngineStats {
 class SoftEngine {
  public:
   // tracer: where the engine's threads write trace events (none if null).
-  SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host,
-             MmioCompleter& completer, EngineTracer* tracer = nullptr);
+  SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& guest, MailboxRef inbound, HostCallbacks& host, MmioCompleter& completer,
+             EngineTracer* tracer = nullptr);
   ~SoftEngine();
   SoftEngine(const SoftEngine&) = delete;
   SoftEngine& operator=(const SoftEngine&) = delete;
@@ -98,7 +100,7 @@ class SoftEngine {
   // the request is served again from the start later.
   bool encodeInto(SoftDisplay& display, const EncodeRequest& request, uint32_t* damageCount);
   void serveAllEncodes();
-  // True when the executor should put down what it is doing (docs/hardening.md, finding 11): a
+  // True when the executor should put down what it is doing (docs/hardening.md, finding 14): a
   // control (ring start or stop, reset) waits, or the engine is stopping. The ring executor asks
   // between commands, drawing asks between bands of rows, an encode between bands of its copy.
   bool preempted() const { return preempt_.load(std::memory_order_relaxed) || stopped_.load(std::memory_order_relaxed); }
@@ -142,11 +144,11 @@ class SoftEngine {
   std::map<uint32_t, Context> contexts_;
   bool ringRunning_ = false;
   uint32_t ringTask_ = 0;
-  uint32_t ringPayload_ = 0;  // bytes after the header
+  uint32_t ringPayload_ = 0;                   // bytes after the header
   std::atomic<uint32_t> ringPayloadBytes_{0};  // the same, for the dispatcher's DOORBELL check (0: no ring)
-  std::vector<uint32_t> command_;  // one command, copied out of guest memory before it is checked
-  std::vector<uint8_t> scratch_;       // READ_MEM and BLIT bounce buffer
-  std::vector<uint8_t> glyphScratch_;  // CURSOR_DEFINE source bitmap
+  std::vector<uint32_t> command_;              // one command, copied out of guest memory before it is checked
+  std::vector<uint8_t> scratch_;               // READ_MEM and BLIT bounce buffer
+  std::vector<uint8_t> glyphScratch_;          // CURSOR_DEFINE source bitmap
 
   std::atomic<bool> executorScheduled_{false};
   // Set with controlBusy_ when the dispatcher hands over a control, cleared when the executor

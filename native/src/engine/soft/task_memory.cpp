@@ -107,15 +107,13 @@ bool TaskMemory::forEachSpan(uint32_t task, uint64_t va, uint64_t length, TaskAc
 
 bool TaskMemory::read(uint32_t task, uint64_t va, void* dst, uint64_t length) const {
   auto* out = static_cast<uint8_t*>(dst);
-  return forEachSpan(task, va, length, TaskAccess::Read,
-                     [out](const uint8_t* src, uint64_t at, uint64_t n) { std::memcpy(out + at, src, n); });
+  return forEachSpan(task, va, length, TaskAccess::Read, [out](const uint8_t* src, uint64_t at, uint64_t n) { std::memcpy(out + at, src, n); });
 }
 
 bool TaskMemory::write(uint32_t task, uint64_t va, const void* src, uint64_t length) {
   // Check the whole range first so a fault leaves nothing half-written.
   if (!forEachSpan(task, va, length, TaskAccess::Write, [](uint8_t*, uint64_t, uint64_t) {})) return false;
   const auto* in = static_cast<const uint8_t*>(src);
-  return forEachSpan(task, va, length, TaskAccess::Write,
-                     [in](uint8_t* dst, uint64_t at, uint64_t n) { std::memcpy(dst, in + at, n); });
+  return forEachSpan(task, va, length, TaskAccess::Write, [in](uint8_t* dst, uint64_t at, uint64_t n) { std::memcpy(dst, in + at, n); });
 }
 }  // namespace pvg::engine

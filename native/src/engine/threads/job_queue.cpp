@@ -14,8 +14,7 @@ void setCurrentEngineThread(int index, const std::string& name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
 
-JobQueue::JobQueue(std::string name, unsigned threads, int firstIndex, size_t capacity)
-    : name_(std::move(name)), ring_(capacity) {
+JobQueue::JobQueue(std::string name, unsigned threads, int firstIndex, size_t capacity) : name_(std::move(name)), ring_(capacity) {
   for (unsigned i = 0; i < threads; ++i) {
     workers_.emplace_back([this, index = firstIndex + static_cast<int>(i), i, threads] {
       setCurrentEngineThread(index, threads > 1 ? name_ + "-" + std::to_string(i) : name_);

@@ -38,9 +38,7 @@ class EngineTracer {
     if (TraceRingWriter* w = writer()) w->write(trace::Event::request, phase, tsUs, 0, flowId, 0, 0);
   }
   // The flow id of a vCPU's MMIO read: the JS side computes the same (shared/trace/flow-ids.ts).
-  static double mmioFlowId(uint32_t vcpu, uint32_t id) {
-    return static_cast<double>((uint64_t{1} << 45) | (uint64_t{vcpu & 0xFFFFF} << 24) | (id & 0xFFFFFF));
-  }
+  static double mmioFlowId(uint32_t vcpu, uint32_t id) { return static_cast<double>((uint64_t{1} << 45) | (uint64_t{vcpu & 0xFFFFF} << 24) | (id & 0xFFFFFF)); }
   // The flow id of an engine callback: the JS side computes the same (shared/trace/flow-ids.ts).
   double callbackFlowId(uint32_t slot, uint32_t id) const {
     return static_cast<double>((uint64_t{firstRing_} << 32) | (uint64_t{slot} << 24) | (id & 0xFFFFFF));

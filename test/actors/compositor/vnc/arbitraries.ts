@@ -19,7 +19,7 @@ export const validFormat: fc.Arbitrary<PixelFormat> = fc
     order.forEach((ch, i) => {
       at += gaps[i]!;
       shifts[ch] = at;
-      at += bits[ch]!;
+      at += bits[ch];
     });
     return {
       bitsPerPixel: bpp,

@@ -14,10 +14,20 @@ describe('capabilitiesOf', () => {
 
   it('reads the pseudo-encodings', () => {
     expect(capabilitiesOf([Encoding.Raw])).toEqual({
-      encoding: 'raw', copyRect: false, desktopSize: false, pointerPos: false, cursorMode: 'composited', compressLevel: null,
+      encoding: 'raw',
+      copyRect: false,
+      desktopSize: false,
+      pointerPos: false,
+      cursorMode: 'composited',
+      compressLevel: null,
     });
     expect(capabilitiesOf([Encoding.CopyRect, Encoding.DesktopSize, Encoding.PointerPos, Encoding.Cursor, -250])).toEqual({
-      encoding: 'raw', copyRect: true, desktopSize: true, pointerPos: true, cursorMode: 'cursor', compressLevel: 6,
+      encoding: 'raw',
+      copyRect: true,
+      desktopSize: true,
+      pointerPos: true,
+      cursorMode: 'cursor',
+      compressLevel: 6,
     });
     expect(capabilitiesOf([Encoding.Cursor, Encoding.CursorWithAlpha]).cursorMode).toBe('cursor-with-alpha');
     expect(capabilitiesOf([Encoding.CompressLevel0]).compressLevel).toBe(1);

@@ -17,9 +17,7 @@ import type { CursorImage, Rect } from '../../../../actors/compositor/vnc/types.
 import { validFormat } from './arbitraries.js';
 
 /** Alpha values that matter: transparent, opaque and in between. */
-const glyphPixel = fc
-  .tuple(fc.constantFrom(0, 0, 255, 255, 1, 128, 254, 77), fc.nat(0xffffff))
-  .map(([a, rgb]) => ((a << 24) | rgb) >>> 0);
+const glyphPixel = fc.tuple(fc.constantFrom(0, 0, 255, 255, 1, 128, 254, 77), fc.nat(0xffffff)).map(([a, rgb]) => ((a << 24) | rgb) >>> 0);
 
 const cursor: fc.Arbitrary<CursorImage> = fc
   .record({
@@ -84,7 +82,17 @@ describe('compositeCursor', () => {
     const pixels = new Uint32Array(100);
     compositeCursor(pixels, { x: 0, y: 0, width: 10, height: 10 }, c);
     const painted = [...pixels.keys()].filter((i) => pixels[i] === 0xffff0000).map((i) => [i % 10, Math.floor(i / 10)]);
-    expect(painted).toEqual([[4, 3], [5, 3], [6, 3], [4, 4], [5, 4], [6, 4], [4, 5], [5, 5], [6, 5]]);
+    expect(painted).toEqual([
+      [4, 3],
+      [5, 3],
+      [6, 3],
+      [4, 4],
+      [5, 4],
+      [6, 4],
+      [4, 5],
+      [5, 5],
+      [6, 5],
+    ]);
     expect(cursorRect(c)).toEqual({ x: 4, y: 3, width: 3, height: 3 });
   });
 
@@ -133,7 +141,13 @@ describe('cursor pseudo-encodings', () => {
 
   it('CursorWithAlpha (-314): Raw, then R, G, B premultiplied and A', () => {
     const c: CursorImage = {
-      width: 2, height: 1, hotX: 0, hotY: 0, visible: true, x: 0, y: 0,
+      width: 2,
+      height: 1,
+      hotX: 0,
+      hotY: 0,
+      visible: true,
+      x: 0,
+      y: 0,
       argb: Uint32Array.of(0x80ff8040, 0xff123456),
     };
     expect(alphaCursorPayload(c)).toEqual(Buffer.from([0, 0, 0, 0, 0x80, 0x40, 0x20, 0x80, 0x12, 0x34, 0x56, 0xff]));

@@ -21,8 +21,14 @@ describe('DES known answers', () => {
 
   it('NBS variable-plaintext known answers (key 0101010101010101)', () => {
     const expected = [
-      '95f8a5e5dd31d900', 'dd7f121ca5015619', '2e8653104f3834ea', '4bd388ff6cd81d4f',
-      '20b9e767b2fb1456', '55579380d77138ef', '6cc5defaaf04512f', '0d9f279ba5d87260',
+      '95f8a5e5dd31d900',
+      'dd7f121ca5015619',
+      '2e8653104f3834ea',
+      '4bd388ff6cd81d4f',
+      '20b9e767b2fb1456',
+      '55579380d77138ef',
+      '6cc5defaaf04512f',
+      '0d9f279ba5d87260',
     ];
     expected.forEach((c, i) => {
       const pt = Buffer.alloc(8);
@@ -59,10 +65,7 @@ describe('VNC Authentication', () => {
   it('encrypts both halves of the challenge with that key', () => {
     const challenge = hex('00112233445566778899aabbccddeeff');
     const key = vncAuthKey('secret');
-    const want = Buffer.concat([
-      Buffer.from(desEncryptBlock(key, challenge.subarray(0, 8))),
-      Buffer.from(desEncryptBlock(key, challenge.subarray(8))),
-    ]);
+    const want = Buffer.concat([Buffer.from(desEncryptBlock(key, challenge.subarray(0, 8))), Buffer.from(desEncryptBlock(key, challenge.subarray(8)))]);
     expect(Buffer.from(vncAuthResponse('secret', challenge))).toEqual(want);
     expect(() => vncAuthResponse('x', new Uint8Array(8))).toThrow(RangeError);
   });

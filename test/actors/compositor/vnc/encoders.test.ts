@@ -5,13 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { rawPayload } from '../../../../actors/compositor/vnc/encoders/raw.js';
-import {
-  compactLength,
-  tightPieces,
-  tightRects,
-  TIGHT_MAX_AREA,
-  TIGHT_MAX_WIDTH,
-} from '../../../../actors/compositor/vnc/encoders/tight.js';
+import { compactLength, tightPieces, tightRects, TIGHT_MAX_AREA, TIGHT_MAX_WIDTH } from '../../../../actors/compositor/vnc/encoders/tight.js';
 import { cpixelLayout, zrlePayload } from '../../../../actors/compositor/vnc/encoders/zrle.js';
 import { PixelConverter, SERVER_PIXEL_FORMAT, type PixelFormat } from '../../../../actors/compositor/vnc/pixel-format.js';
 import { Encoding } from '../../../../actors/compositor/vnc/rfb.js';
@@ -39,6 +33,8 @@ async function encodeRect(name: Name, values: Uint32Array, at: Rect, conv: Pixel
     const body = await zrlePayload(values, at.width, at.height, conv, st.zrleStream);
     return { bytes: Buffer.concat([rectHeader(at.x, at.y, at.width, at.height, Encoding.Zrle), body]), rects: 1 };
   }
+  // Tight parts are bytes or promises of bytes (zlib off the thread), in wire order.
+  // eslint-disable-next-line @typescript-eslint/await-thenable
   const parts = await Promise.all(tightRects(tightPieces(values, at.width, at.height, conv), at, (id) => st.tightStreams[id]!));
   return { bytes: Buffer.concat(parts), rects: parts.length };
 }
@@ -119,11 +115,15 @@ describe('ZRLE', () => {
       for (let x = 0; x < W; x++) {
         const t = Math.floor(x / 64);
         const i = y * W + x;
-        if (t === 0) argb[i] = 0xff336699; // solid
-        else if (t === 1) argb[i] = [0xff000000, 0xffffffff, 0xffff0000][(x * 7 + y * 3) % 3]!; // packed palette
-        else if (t === 2) argb[i] = 0xff000000 + (Math.floor((y * 64 + x) / 5) % 10) * 0x010203; // palette RLE: few colours, short runs
-        else if (t === 3) argb[i] = 0xff000000 + Math.floor((y * 64 + x) / 300) * 0x0a0b0c; // plain RLE: long runs
-        else argb[i] = (0xff000000 | Math.imul(i + 1, 2654435761) >>> 8) >>> 0; // noise: raw
+        if (t === 0)
+          argb[i] = 0xff336699; // solid
+        else if (t === 1)
+          argb[i] = [0xff000000, 0xffffffff, 0xffff0000][(x * 7 + y * 3) % 3]!; // packed palette
+        else if (t === 2)
+          argb[i] = 0xff000000 + (Math.floor((y * 64 + x) / 5) % 10) * 0x010203; // palette RLE: few colours, short runs
+        else if (t === 3)
+          argb[i] = 0xff000000 + Math.floor((y * 64 + x) / 300) * 0x0a0b0c; // plain RLE: long runs
+        else argb[i] = (0xff000000 | (Math.imul(i + 1, 2654435761) >>> 8)) >>> 0; // noise: raw
       }
     }
     const st = new Streams();
@@ -144,7 +144,10 @@ describe('ZRLE', () => {
     expect(f({ redShift: 24, greenShift: 16, blueShift: 8, bigEndian: true })).toEqual({ size: 3, offset: 0 });
     expect(f({ depth: 32 })).toEqual({ size: 4, offset: 0 });
     expect(f({ redShift: 24, greenShift: 8, blueShift: 0 })).toEqual({ size: 4, offset: 0 });
-    expect(f({ bitsPerPixel: 16, depth: 16, redMax: 31, greenMax: 63, blueMax: 31, redShift: 11, greenShift: 5, blueShift: 0 })).toEqual({ size: 2, offset: 0 });
+    expect(f({ bitsPerPixel: 16, depth: 16, redMax: 31, greenMax: 63, blueMax: 31, redShift: 11, greenShift: 5, blueShift: 0 })).toEqual({
+      size: 2,
+      offset: 0,
+    });
   });
 });
 
@@ -164,7 +167,7 @@ describe('Tight', () => {
     await add(0, 50, 40, () => 0xff101010); // fill
     await add(50, 50, 40, (i) => (i % 3 ? 0xffffffff : 0xff000000)); // mono
     await add(100, 50, 40, (i) => 0xff000000 + (i % 50) * 3); // indexed
-    await add(150, 50, 40, (i) => (0xff000000 | Math.imul(i + 7, 2654435761) >>> 8) >>> 0); // copy
+    await add(150, 50, 40, (i) => (0xff000000 | (Math.imul(i + 7, 2654435761) >>> 8)) >>> 0); // copy
     await add(200, 3, 1, (i) => [0xff0000ff, 0xff00ff00, 0xffff0000][i]!); // 9 bytes of pixels: uncompressed
     st.close();
     await decodeUpdate(dec, parts, count);
@@ -172,7 +175,12 @@ describe('Tight', () => {
   });
 
   it('splits big rectangles into pieces Tight clients accept', async () => {
-    const sizes: Array<[number, number]> = [[3000, 30], [300, 300], [2048, 32], [1, 70000 >> 4]];
+    const sizes: Array<[number, number]> = [
+      [3000, 30],
+      [300, 300],
+      [2048, 32],
+      [1, 70000 >> 4],
+    ];
     for (const [w, h] of sizes) {
       const conv = new PixelConverter(SERVER_PIXEL_FORMAT);
       const argb = Uint32Array.from({ length: w * h }, (_, i) => (0xff000000 | Math.imul(i, 40503)) >>> 0);

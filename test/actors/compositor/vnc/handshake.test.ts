@@ -50,7 +50,13 @@ describe('Handshake without a password', () => {
   });
 
   it('reads 3.5 (and other 3.x below 3.7) as 3.3, anything above 3.8 as 3.8', () => {
-    for (const [ask, got] of [['003.005', '3.3'], ['003.004', '3.3'], ['003.006', '3.3'], ['003.889', '3.8'], ['003.010', '3.8']]) {
+    for (const [ask, got] of [
+      ['003.005', '3.3'],
+      ['003.004', '3.3'],
+      ['003.006', '3.3'],
+      ['003.889', '3.8'],
+      ['003.010', '3.8'],
+    ]) {
       const h = new Handshake();
       run(h, [v(ask!)]);
       expect(h.version).toBe(got);
@@ -117,7 +123,10 @@ describe('Handshake as a state machine', () => {
   it('gives the same result whether the client sends everything at once or byte by byte', () => {
     const script = Buffer.concat([v('003.008'), Buffer.from([2]), Buffer.from(vncAuthResponse('pw', CHALLENGE)), Buffer.from([1]), Buffer.from([3, 0, 0, 0])]);
     const whole = run(new Handshake({ password: 'pw', challenge }), [script]);
-    const bytes = run(new Handshake({ password: 'pw', challenge }), [...script].map((b) => Buffer.from([b])));
+    const bytes = run(
+      new Handshake({ password: 'pw', challenge }),
+      [...script].map((b) => Buffer.from([b])),
+    );
     expect(bytes.sent).toEqual(whole.sent);
     expect(whole.last).toMatchObject({ state: 'done', consumed: 30 });
   });
@@ -125,7 +134,10 @@ describe('Handshake as a state machine', () => {
   it('never throws on random input', () => {
     fc.assert(
       fc.property(fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 8 }), fc.boolean(), (chunks, pw) => {
-        run(new Handshake(pw ? { password: 'pw', challenge } : {}), chunks.map((c) => Buffer.from(c)));
+        run(
+          new Handshake(pw ? { password: 'pw', challenge } : {}),
+          chunks.map((c) => Buffer.from(c)),
+        );
       }),
       { numRuns: 500 },
     );

@@ -144,8 +144,16 @@ describe('MessageParser', () => {
 
   it('refuses colour-map and nonsensical pixel formats', () => {
     const good: PixelFormat = {
-      bitsPerPixel: 16, depth: 16, bigEndian: false, trueColour: true,
-      redMax: 31, greenMax: 63, blueMax: 31, redShift: 11, greenShift: 5, blueShift: 0,
+      bitsPerPixel: 16,
+      depth: 16,
+      bigEndian: false,
+      trueColour: true,
+      redMax: 31,
+      greenMax: 63,
+      blueMax: 31,
+      redShift: 11,
+      greenShift: 5,
+      blueShift: 0,
     };
     const bad: Array<[Partial<PixelFormat>, RegExp]> = [
       [{ trueColour: false }, /colour-map/],

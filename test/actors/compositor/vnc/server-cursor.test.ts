@@ -103,7 +103,12 @@ describe('a client that draws the cursor itself', () => {
 
 describe('a client that does not draw the cursor', () => {
   it('gets it painted in at the hotspot, blended, clipped at the edges', async () => {
-    for (const [x, y] of [[30, 20], [0, 0], [79, 59], [-3, 58]]) {
+    for (const [x, y] of [
+      [30, 20],
+      [0, 0],
+      [79, 59],
+      [-3, 58],
+    ]) {
       const { source, connect } = await setup(testCursor(x!, y!));
       const c = await connect([Encoding.Zrle]);
       c.request(false);
@@ -118,7 +123,11 @@ describe('a client that does not draw the cursor', () => {
     c.request(false);
     await c.nextUpdate();
     // Several moves between two requests, and moves with a request each.
-    for (const [x, y] of [[20, 12], [40, 30], [41, 31]]) {
+    for (const [x, y] of [
+      [20, 12],
+      [40, 30],
+      [41, 31],
+    ]) {
       source.cur = { ...source.cur!, x: x!, y: y! };
       server.cursorMoved();
     }
@@ -127,7 +136,11 @@ describe('a client that does not draw the cursor', () => {
     expect(c.decoder.fb).toEqual(composed(source));
     const sent = u.rects.reduce((s, r) => s + r.width * r.height, 0);
     expect(sent).toBeLessThan(80 * 60); // only around the cursor, not the whole frame
-    for (const [x, y] of [[70, 50], [78, 58], [5, 5]]) {
+    for (const [x, y] of [
+      [70, 50],
+      [78, 58],
+      [5, 5],
+    ]) {
       source.cur = { ...source.cur!, x: x!, y: y! };
       server.cursorMoved();
       c.request(true);

@@ -190,7 +190,10 @@ describe('mode changes', () => {
     const { source, server } = await setup(64, 48);
     const able = await RfbTestClient.connect(server.port);
     const unable = await RfbTestClient.connect(server.port);
-    cleanup.push(() => able.close(), () => unable.close());
+    cleanup.push(
+      () => able.close(),
+      () => unable.close(),
+    );
     await until(() => server.clients().every((c) => c.ready));
     source.resize(40, 30);
     server.resize();

@@ -54,6 +54,13 @@ describe('handshake and first frame', () => {
     expect(c.decoder.fb).toEqual(expected(source));
   });
 
+  // An empty password was taken as none: security None, no authentication.
+  it('refuses to start with an empty password', async () => {
+    await expect(setup(32, 16, { password: '' })).rejects.toThrow(
+      new RangeError('VncServer: password must not be empty (leave it out to serve without authentication)'),
+    );
+  });
+
   it('refuses a wrong password: a 3.8 client is told why, and the server counts it', async () => {
     const { server, logs } = await setup(32, 16, { password: 'opensesame' });
     await expect(RfbTestClient.connect(server.port, { password: 'sesame' })).rejects.toThrow('security failed: Authentication failed');
@@ -145,7 +152,11 @@ describe('requests and damage', () => {
     const c = await client(server);
     c.request(false);
     await c.nextUpdate();
-    server.damage([{ x: -50, y: -50, width: 10, height: 10 }, { x: 0, y: 0, width: 0, height: 5 }, { x: NaN, y: 0, width: 5, height: 5 }]);
+    server.damage([
+      { x: -50, y: -50, width: 10, height: 10 },
+      { x: 0, y: 0, width: 0, height: 5 },
+      { x: NaN, y: 0, width: 5, height: 5 },
+    ]);
     server.copy({ x: NaN, y: 0 }, { x: 0, y: 0, width: 5, height: 5 });
     c.request(true);
     const u = await c.nextUpdate(); // the invalid copy became damage of its (valid) destination
@@ -154,11 +165,37 @@ describe('requests and damage', () => {
 });
 
 const FORMATS: Array<[string, PixelFormat]> = [
-  ['32bpp BGR big-endian', { bitsPerPixel: 32, depth: 24, bigEndian: true, trueColour: true, redMax: 255, greenMax: 255, blueMax: 255, redShift: 0, greenShift: 8, blueShift: 16 }],
-  ['32bpp depth 30', { bitsPerPixel: 32, depth: 30, bigEndian: false, trueColour: true, redMax: 1023, greenMax: 1023, blueMax: 1023, redShift: 20, greenShift: 10, blueShift: 0 }],
-  ['16bpp 565 big-endian', { bitsPerPixel: 16, depth: 16, bigEndian: true, trueColour: true, redMax: 31, greenMax: 63, blueMax: 31, redShift: 11, greenShift: 5, blueShift: 0 }],
-  ['16bpp 555 little-endian', { bitsPerPixel: 16, depth: 15, bigEndian: false, trueColour: true, redMax: 31, greenMax: 31, blueMax: 31, redShift: 10, greenShift: 5, blueShift: 0 }],
-  ['8bpp BGR233', { bitsPerPixel: 8, depth: 8, bigEndian: false, trueColour: true, redMax: 7, greenMax: 7, blueMax: 3, redShift: 0, greenShift: 3, blueShift: 6 }],
+  [
+    '32bpp BGR big-endian',
+    { bitsPerPixel: 32, depth: 24, bigEndian: true, trueColour: true, redMax: 255, greenMax: 255, blueMax: 255, redShift: 0, greenShift: 8, blueShift: 16 },
+  ],
+  [
+    '32bpp depth 30',
+    {
+      bitsPerPixel: 32,
+      depth: 30,
+      bigEndian: false,
+      trueColour: true,
+      redMax: 1023,
+      greenMax: 1023,
+      blueMax: 1023,
+      redShift: 20,
+      greenShift: 10,
+      blueShift: 0,
+    },
+  ],
+  [
+    '16bpp 565 big-endian',
+    { bitsPerPixel: 16, depth: 16, bigEndian: true, trueColour: true, redMax: 31, greenMax: 63, blueMax: 31, redShift: 11, greenShift: 5, blueShift: 0 },
+  ],
+  [
+    '16bpp 555 little-endian',
+    { bitsPerPixel: 16, depth: 15, bigEndian: false, trueColour: true, redMax: 31, greenMax: 31, blueMax: 31, redShift: 10, greenShift: 5, blueShift: 0 },
+  ],
+  [
+    '8bpp BGR233',
+    { bitsPerPixel: 8, depth: 8, bigEndian: false, trueColour: true, redMax: 7, greenMax: 7, blueMax: 3, redShift: 0, greenShift: 3, blueShift: 6 },
+  ],
 ];
 
 describe('pixel formats and encodings', () => {
@@ -272,8 +309,14 @@ describe('input and stats', () => {
     c.cutText('hello');
     c.request(false);
     await c.nextUpdate();
-    expect(pointers).toEqual([[3, 4, 1], [5, 6, 7]]);
-    expect(keys).toEqual([[0x61, true], [0x61, false]]);
+    expect(pointers).toEqual([
+      [3, 4, 1],
+      [5, 6, 7],
+    ]);
+    expect(keys).toEqual([
+      [0x61, true],
+      [0x61, false],
+    ]);
     expect(server.stats()).toMatchObject({ pointerEvents: 2, keyEvents: 2, cutTexts: 1, clientsNow: 1, clientsTotal: 1, updatesSent: 1 });
     expect(logs.some((l) => /input hook threw: hook trouble/.test(l))).toBe(true);
     expect(server.stats().bytesSent).toBeGreaterThan(16 * 16 * 4);

@@ -37,7 +37,7 @@ export class TestSource implements FramebufferSource {
         s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
         const i = y * this.w + x;
         if (y < this.h / 3) this.px[i] = x < this.w / 2 ? 0xff2050a0 : 0xffe0e0e0;
-        else if (y < (2 * this.h) / 3) this.px[i] = (0xff000000 | ((x * 255) / this.w) << 16 | ((y * 255) / this.h) << 8 | (seed * 40) & 0xff) >>> 0;
+        else if (y < (2 * this.h) / 3) this.px[i] = (0xff000000 | (((x * 255) / this.w) << 16) | (((y * 255) / this.h) << 8) | ((seed * 40) & 0xff)) >>> 0;
         else this.px[i] = (0xff000000 | (s >>> 8)) >>> 0;
       }
     }
@@ -62,10 +62,7 @@ export class TestSource implements FramebufferSource {
   }
 }
 
-export async function startServer(
-  source: TestSource,
-  extra: Partial<VncServerOptions> = {},
-): Promise<{ server: VncServer; logs: string[] }> {
+export async function startServer(source: TestSource, extra: Partial<VncServerOptions> = {}): Promise<{ server: VncServer; logs: string[] }> {
   const logs: string[] = [];
   const server = await VncServer.listen({ source, port: 0, log: (l) => logs.push(l), ...extra });
   return { server, logs };

@@ -33,10 +33,7 @@ export function get(port: number, path: string, method = 'GET'): Promise<RawResp
 }
 
 /** Opens a WebSocket; resolves with it once open, or rejects with the HTTP status it was refused with. */
-export function openSocket(
-  url: string,
-  opts: { protocols?: string[]; headers?: Record<string, string> } = {},
-): Promise<WebSocket> {
+export function openSocket(url: string, opts: { protocols?: string[]; headers?: Record<string, string> } = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, opts.protocols ?? [], { headers: opts.headers ?? {}, perMessageDeflate: false });
     ws.once('open', () => resolve(ws));

@@ -200,9 +200,9 @@ describe('web viewer: WebSocket bridge', () => {
     const url = `ws://127.0.0.1:${viewer.port}/websockify/0`;
     await expect(openSocket(url, { headers: { Origin: 'http://evil.example' } })).rejects.toThrow('HTTP 403');
     await expect(openSocket(url, { headers: { Origin: `http://127.0.0.1:${viewer.port + 1}` } })).rejects.toThrow('HTTP 403');
-    await expect(
-      openSocket(url, { headers: { Host: `evil.example:${viewer.port}`, Origin: `http://evil.example:${viewer.port}` } }),
-    ).rejects.toThrow('HTTP 403');
+    await expect(openSocket(url, { headers: { Host: `evil.example:${viewer.port}`, Origin: `http://evil.example:${viewer.port}` } })).rejects.toThrow(
+      'HTTP 403',
+    );
     const ok = await openSocket(url, { headers: { Origin: `http://127.0.0.1:${viewer.port}` } });
     ok.close();
     await closed(ok);
@@ -327,9 +327,13 @@ describe('web viewer: peers that close, stall or flood', () => {
     await expect(get(viewer.port, '/')).rejects.toThrow(/ECONNREFUSED/);
     await vnc.close();
     idle.destroy();
-    await until(() => {
-      const now = tcpHandles();
-      return now.servers <= before.servers && now.sockets <= before.sockets;
-    }, 5_000, 'TCP handles back to where they were');
+    await until(
+      () => {
+        const now = tcpHandles();
+        return now.servers <= before.servers && now.sockets <= before.sockets;
+      },
+      5_000,
+      'TCP handles back to where they were',
+    );
   });
 });
