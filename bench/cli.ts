@@ -16,6 +16,7 @@ import { deviceTables, runDeviceBench } from './suites/device.js';
 import { engineTables, runEngineBench } from './suites/engine.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
 import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
+import { preemptTables, runPreemptBench } from './suites/preempt.js';
 import { runScalingBench, scalingTables } from './suites/scaling.js';
 import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
 
@@ -55,6 +56,7 @@ const SUITE_TABLE = {
   frames: suite({ run: runFramesBench, tables: framesTables, steps: 12 }),
   scaling: suite({ run: runScalingBench, tables: scalingTables, steps: 36 }),
   kvm: suite({ run: runKvmBench, tables: kvmTables, steps: 7, unavailable: kvmBenchUnavailable }),
+  preempt: suite({ run: runPreemptBench, tables: preemptTables, steps: 5 }),
 };
 type Suite = keyof typeof SUITE_TABLE;
 const SUITES = Object.keys(SUITE_TABLE) as Suite[];
@@ -84,6 +86,11 @@ suites:
             in C++); interrupt delivery → guest handler with the vCPU halted between deliveries;
             fullframe frames/s on KVM against the TypeScript guest at 1920x1080 and 640x480.
             Where KVM cannot be used it says why and exits 1 (all skips it)
+  preempt   one ring of valid, expensive work (1 MiB of full-frame source-over BLITs at
+            1920x1080) and everyone else: an ID read from another vCPU while it runs and right
+            behind a RESET, RESET and RING_CONTROL=0 → carried out, vm.stop() and process.exit()
+            with it under way, each against the same with the device idle, measured in the same
+            run; RESET and vm.stop() at 8192x8192 too (docs/hardening.md, finding 14)
   all       every suite; writes a report (see --report) into
             bench/results/<machine>-<YYYY-MM-DD>/ unless --no-report
 

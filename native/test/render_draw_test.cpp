@@ -1,7 +1,9 @@
 // The soft engine's CPU renderer: Frame, rectangles, fillRect, copyRect, blit, ContiguousRows
 // and the source-over blend (engine/render/). Exact pixel results, every refused argument, and
 // "refused means untouched" (checksums before and after).
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -567,5 +569,120 @@ PVG_TEST("render status: names") {
   PVG_CHECK(drawStatusName(DrawStatus::NoFrame) == "no-frame");
   PVG_CHECK(drawStatusName(DrawStatus::SourceFault) == "source-fault");
   PVG_CHECK(drawStatusName(DrawStatus::BadMode) == "bad-mode");
+  PVG_CHECK(drawStatusName(DrawStatus::Interrupted) == "interrupted");
   PVG_CHECK(drawStatusName(static_cast<DrawStatus>(99)) == "unknown");
+}
+
+// ------------------------------------------------------------------ interruption between bands
+
+namespace {
+// Answers "go on" `allow` times, then "stop"; counts the questions.
+class CountdownInterrupt final : public DrawInterrupt {
+ public:
+  explicit CountdownInterrupt(uint32_t allow) : allow_(allow) {}
+  bool requested() const override { return asked++ >= allow_; }
+  mutable uint32_t asked = 0;
+
+ private:
+  uint32_t allow_;
+};
+}  // namespace
+
+PVG_TEST("render bands: rowsPerBand covers kBandPixels with whole rows, at least one") {
+  PVG_CHECK(rowsPerBand(1) == kBandPixels);
+  PVG_CHECK(rowsPerBand(1920) == kBandPixels / 1920);
+  PVG_CHECK(rowsPerBand(8192) == 32);
+  PVG_CHECK(rowsPerBand(kBandPixels) == 1 && rowsPerBand(kBandPixels + 1) == 1 && rowsPerBand(U32) == 1);
+  PVG_CHECK(rowsPerBand(0) == kBandPixels);  // no division by zero (an empty rectangle draws nothing anyway)
+}
+
+PVG_TEST("render bands: an interrupted fill, copy or blit stops between two bands; the rest is untouched") {
+  // 4096 wide: 64 rows per band; 200 rows are 4 bands (64, 64, 64, 8).
+  constexpr uint32_t W = 4096, H = 200, band = kBandPixels / W;
+  static_assert(band == 64);
+  for (uint32_t allow = 0; allow <= 4; ++allow) {
+    const uint32_t drawnRows = std::min(allow * band, H);
+    const bool finished = allow * band >= H;
+    {
+      Frame f = patterned(W, H);
+      const std::vector<uint32_t> before = snapshot(f);
+      CountdownInterrupt stop(allow);
+      PVG_CHECK(fillRect(f, Rect{0, 0, W, H}, 0xFF123456u, &stop) == (finished ? DrawStatus::Ok : DrawStatus::Interrupted));
+      PVG_CHECK(stop.asked == (finished ? 4 : allow + 1));
+      for (uint32_t y = 0; y < H; ++y) PVG_CHECK(f.row(y)[7] == (y < drawnRows ? 0xFF123456u : before[size_t{y} * W + 7]));
+    }
+    {
+      // Not whole rows: the other fill path, bands of 64 rows of 4000 pixels.
+      Frame f = patterned(W, H);
+      const std::vector<uint32_t> before = snapshot(f);
+      CountdownInterrupt stop(allow);
+      const uint32_t rows = std::min(allow * (kBandPixels / 4000), H);
+      (void)fillRect(f, Rect{10, 0, 4000, H}, 0xFF654321u, &stop);
+      for (uint32_t y = 0; y < H; ++y) {
+        PVG_CHECK(f.row(y)[10] == (y < rows ? 0xFF654321u : before[size_t{y} * W + 10]));
+        PVG_CHECK(f.row(y)[9] == before[size_t{y} * W + 9]);
+      }
+    }
+    for (BlendMode mode : {BlendMode::Copy, BlendMode::SourceOver}) {
+      Frame f = patterned(W, H);
+      const std::vector<uint32_t> before = snapshot(f);
+      const SourceImage img(W, H, 1, 0);
+      CountingSource src(img, H);
+      CountdownInterrupt stop(allow);
+      PVG_CHECK(blit(f, Rect{0, 0, W, H}, mode, src, &stop) == (finished ? DrawStatus::Ok : DrawStatus::Interrupted));
+      PVG_CHECK(src.calls == drawnRows);  // whole bands read, never a row of the next one
+      for (uint32_t y = 0; y < H; ++y) {
+        const uint32_t x = 3 * y % W;
+        const uint32_t want = y >= drawnRows            ? before[size_t{y} * W + x]
+                              : mode == BlendMode::Copy ? img.at(x, y)
+                                                        : referenceOver(img.at(x, y), before[size_t{y} * W + x]);
+        PVG_CHECK(f.row(y)[x] == want);
+      }
+    }
+    for (const bool down : {true, false}) {
+      // Overlapping copies by 5 rows: interrupted, the rows moved are whole bands at the leading
+      // edge, each a copy of its source row as it was before the copy began.
+      Frame f = patterned(W, H);
+      std::vector<uint32_t> want = snapshot(f);
+      const Rect dst = down ? Rect{0, 5, W, H - 5} : Rect{0, 0, W, H - 5};
+      const uint32_t sy = down ? 0 : 5;
+      const uint32_t moved = std::min(allow * band, dst.h);
+      std::vector<uint32_t> reference = want;
+      referenceCopy(reference, W, 0, sy, dst);
+      for (uint32_t i = 0; i < moved; ++i) {
+        const uint32_t row = dst.y + (down ? dst.h - 1 - i : i);
+        std::copy_n(reference.begin() + static_cast<std::ptrdiff_t>(size_t{row} * W), W, want.begin() + static_cast<std::ptrdiff_t>(size_t{row} * W));
+      }
+      CountdownInterrupt stop(allow);
+      PVG_CHECK(copyRect(f, 0, sy, dst, &stop) == (allow * band >= dst.h ? DrawStatus::Ok : DrawStatus::Interrupted));
+      PVG_CHECK(snapshot(f) == want);
+    }
+  }
+}
+
+PVG_TEST("render bands: without an interrupt, or one that never asks to stop, the result is the same") {
+  constexpr uint32_t W = 3000, H = 300;
+  Frame a = patterned(W, H), b = patterned(W, H);
+  CountdownInterrupt never(U32);
+  const SourceImage img(W - 10, H - 20, 0, 12);
+  ContiguousRows ra = img.rows(), rb = img.rows();
+  PVG_CHECK(blit(a, Rect{5, 10, W - 10, H - 20}, BlendMode::SourceOver, ra) == DrawStatus::Ok);
+  PVG_CHECK(blit(b, Rect{5, 10, W - 10, H - 20}, BlendMode::SourceOver, rb, &never) == DrawStatus::Ok);
+  PVG_CHECK(copyRect(a, 3, 0, Rect{0, 7, W - 3, H - 7}) == DrawStatus::Ok);
+  PVG_CHECK(copyRect(b, 3, 0, Rect{0, 7, W - 3, H - 7}, &never) == DrawStatus::Ok);
+  PVG_CHECK(fillRect(a, Rect{1, 2, 2000, 250}, 0x80FF00FFu) == DrawStatus::Ok);
+  PVG_CHECK(fillRect(b, Rect{1, 2, 2000, 250}, 0x80FF00FFu, &never) == DrawStatus::Ok);
+  PVG_CHECK(snapshot(a) == snapshot(b));
+  PVG_CHECK(never.asked > 3);
+}
+
+PVG_TEST("render frame: new storage reads as zero before any clear") {
+  Frame f;
+  PVG_REQUIRE(f.resize(300, 200));
+  for (uint32_t v : f.pixels()) PVG_CHECK(v == 0);
+  f.clear(0xFFFFFFFFu);
+  PVG_REQUIRE(f.resize(301, 200));  // grows: new storage, zeroed again
+  bool allZero = true;
+  for (uint32_t v : f.pixels()) allZero = allZero && v == 0;
+  PVG_CHECK(allZero);
 }

@@ -31,6 +31,8 @@ export interface RigOptions {
   traceSet?: SharedArrayBuffer;
   /** Refuse these callbacks (to test the engine's handling of a refusing host). */
   refuse?: Set<EngineOut>;
+  /** Guest RAM bytes (default RAM_SIZE). */
+  ramSize?: number;
 }
 
 export interface CallbackSeen {
@@ -41,6 +43,7 @@ export interface CallbackSeen {
 
 export class EngineRig {
   readonly memory: GuestMemory;
+  readonly ramSize: number;
   readonly inbound = new Mailbox(createMailboxBuffer({ capacity: 1024 }), 'engine-in');
   readonly device = new Mailbox(createMailboxBuffer({ capacity: 1024 }), 'device');
   readonly engineReplies = new ReplyTable(createReplyTableBuffer(16, 256 * 1024 + 64 * 16));
@@ -57,7 +60,8 @@ export class EngineRig {
   private pumping: Promise<void>;
 
   constructor(readonly options: RigOptions = {}) {
-    this.memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: RAM_SIZE }] });
+    this.ramSize = options.ramSize ?? RAM_SIZE;
+    this.memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.ramSize }] });
     const modes = options.modes ?? [
       { width: 320, height: 200, refresh: 60 },
       { width: 160, height: 100, refresh: 60 },
@@ -81,7 +85,7 @@ export class EngineRig {
       displays: this.surfaces.map((sab, i) => ({ port: i, serial: 1000 + i, modes, surfaces: new Int32Array(sab), surfaceCount: 2 })),
       iosfc: true,
       poolThreads: options.poolThreads ?? 3,
-      maxContextBytes: 64 * 1024 * 1024,
+      maxContextBytes: Math.max(64 * 1024 * 1024, this.ramSize),
       ...(options.traceSet ? { trace: { set: new Int32Array(options.traceSet), firstRing: 0 } } : {}),
     });
     this.pumping = this.pump();

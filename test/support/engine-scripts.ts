@@ -1,7 +1,7 @@
 // Guest scripts for the engine tests: each drives the device through the built-in driver and
 // returns what the test checks. They run on a guest thread (engine-guest.ts).
 import type { PvgDriver } from '../../actors/vcpu/guest/driver.js';
-import { IosfcReg, Reg, commandHeader, type Op } from '../../actors/vcpu/guest/protocol.js';
+import { IosfcReg, RING_HEADER_BYTES, Reg, commandHeader, type Op } from '../../actors/vcpu/guest/protocol.js';
 import type { DirectEnginePort } from './direct-port.js';
 
 export type EngineScript = (driver: PvgDriver, port: DirectEnginePort, param: unknown) => unknown;
@@ -65,6 +65,38 @@ function tryCase(d: PvgDriver, c: BadCase): number {
 }
 
 export const SCRIPTS: Record<string, EngineScript> = {
+  /**
+   * `bench preempt`'s engine part (param: width, height, busy): a 1 MiB ring, a frame-sized
+   * translucent image mapped in context 1, mode 0; busy: the ring filled with full-frame
+   * source-over BLITs and rung, returning once the engine is at work on them.
+   */
+  busyRing(d, _port, param) {
+    const { width, height, busy } = param as { width: number; height: number; busy: boolean };
+    const ringBytes = 1024 * 1024;
+    d.startRing(ringBytes);
+    const bytes = Math.ceil((width * height * 4) / 4096) * 4096;
+    const gpa = d.pages.allocate(bytes);
+    const view = d.memory.view(gpa, bytes, 'write');
+    const px = new Uint32Array(view.buffer, view.byteOffset, bytes / 4);
+    for (let i = 0; i < px.length; i++) px[i] = (((0x40 + (i & 0x7f)) << 24) | ((i * 2654435761) >>> 8)) >>> 0;
+    d.ctxCreate(CTX, bytes);
+    d.map(CTX, 0, [{ gpa, length: bytes }], true);
+    d.setMode(0, 0);
+    d.fence(1, false);
+    d.waitFence(1, 120_000);
+    const setupError = d.errors();
+    if (setupError.code !== 0) throw new Error(`busyRing: the set-up failed: ${setupError.name}`);
+    const start = d.reg(Reg.RingHead);
+    if (!busy) return { queued: 0, start };
+    const queued = Math.floor((ringBytes - RING_HEADER_BYTES - 4) / 44);
+    for (let i = 0; i < queued; i++) d.blit(0, CTX, 0, width * 4, 0, 0, width, height, true);
+    const before = d.reg(Reg.RingHead);
+    d.flush();
+    const deadline = performance.now() + 60_000;
+    while (d.reg(Reg.RingHead) === before) if (performance.now() > deadline) throw new Error('the ring did not start');
+    return { queued, start };
+  },
+
   /** Runs each bad case (param: BadCase[]) and reports the error code each one set. */
   bad(d, _port, param) {
     setUp(d);

@@ -1,5 +1,5 @@
 // Runs one engine script on a guest thread against an EngineRig and returns its result.
-import { GFX_BASE, IOSFC_BASE, RAM_BASE, RAM_SIZE, type EngineRig } from './engine-rig.js';
+import { GFX_BASE, IOSFC_BASE, RAM_BASE, type EngineRig } from './engine-rig.js';
 import { exited, nextMessage, startWorker } from './spawn.js';
 
 export async function runGuest<T>(rig: EngineRig, script: string, param?: unknown): Promise<T> {
@@ -10,7 +10,7 @@ export async function runGuest<T>(rig: EngineRig, script: string, param?: unknow
     gfxBase: GFX_BASE,
     iosfcBase: IOSFC_BASE,
     ramBase: RAM_BASE,
-    ramSize: RAM_SIZE,
+    ramSize: rig.ramSize,
   });
   const reply = await nextMessage<{ ok: boolean; result?: T; error?: string }>(worker);
   await exited(worker);

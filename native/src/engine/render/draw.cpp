@@ -19,25 +19,36 @@ std::string_view drawStatusName(DrawStatus status) {
       return "source-fault";
     case DrawStatus::BadMode:
       return "bad-mode";
+    case DrawStatus::Interrupted:
+      return "interrupted";
   }
   return "unknown";
 }
 
-DrawStatus fillRect(Frame& frame, Rect r, uint32_t argb) {
+namespace {
+bool interrupted(const DrawInterrupt* interrupt) { return interrupt != nullptr && interrupt->requested(); }
+}  // namespace
+
+DrawStatus fillRect(Frame& frame, Rect r, uint32_t argb, const DrawInterrupt* interrupt) {
   if (frame.empty()) return DrawStatus::NoFrame;
   const uint32_t fw = frame.width();
   if (!rectInside(r, fw, frame.height())) return DrawStatus::OutsideFrame;
   if (rectEmpty(r)) return DrawStatus::Ok;
-  uint32_t* p = frame.data() + size_t{r.y} * fw + r.x;
-  if (r.w == fw) {  // whole rows: one contiguous run
-    std::fill_n(p, size_t{r.w} * r.h, argb);
-    return DrawStatus::Ok;
+  const uint32_t band = rowsPerBand(r.w);
+  for (uint32_t y0 = 0; y0 < r.h; y0 += band) {
+    if (interrupted(interrupt)) return DrawStatus::Interrupted;
+    const uint32_t rows = std::min(band, r.h - y0);
+    uint32_t* p = frame.data() + size_t{r.y + y0} * fw + r.x;
+    if (r.w == fw) {  // whole rows: one contiguous run
+      std::fill_n(p, size_t{r.w} * rows, argb);
+      continue;
+    }
+    for (uint32_t y = 0; y < rows; ++y, p += fw) std::fill_n(p, r.w, argb);
   }
-  for (uint32_t y = 0; y < r.h; ++y, p += fw) std::fill_n(p, r.w, argb);
   return DrawStatus::Ok;
 }
 
-DrawStatus copyRect(Frame& frame, uint32_t sx, uint32_t sy, Rect dst) {
+DrawStatus copyRect(Frame& frame, uint32_t sx, uint32_t sy, Rect dst, const DrawInterrupt* interrupt) {
   if (frame.empty()) return DrawStatus::NoFrame;
   const uint32_t fw = frame.width();
   const uint32_t fh = frame.height();
@@ -45,22 +56,24 @@ DrawStatus copyRect(Frame& frame, uint32_t sx, uint32_t sy, Rect dst) {
   if (rectEmpty(dst) || (sx == dst.x && sy == dst.y)) return DrawStatus::Ok;
   uint32_t* base = frame.data();
   const size_t rowBytes = size_t{dst.w} * 4;
+  const uint32_t band = rowsPerBand(dst.w);
   // Rows: when the destination is below the source, walk bottom-up so no source row is
   // overwritten before it is read; otherwise top-down. Within a row memmove handles the
-  // horizontal overlap (including the same row).
-  if (dst.y > sy) {
-    for (uint32_t i = dst.h; i-- > 0;) {
-      std::memmove(base + size_t{dst.y + i} * fw + dst.x, base + size_t{sy + i} * fw + sx, rowBytes);
-    }
-  } else {
-    for (uint32_t i = 0; i < dst.h; ++i) {
+  // horizontal overlap (including the same row). Bands keep that order, so a copy cut short
+  // between two bands has overwritten no row it had still to read.
+  const bool upwards = dst.y > sy;
+  for (uint32_t done = 0; done < dst.h;) {
+    if (interrupted(interrupt)) return DrawStatus::Interrupted;
+    const uint32_t end = done + std::min(band, dst.h - done);
+    for (; done < end; ++done) {
+      const uint32_t i = upwards ? dst.h - 1 - done : done;
       std::memmove(base + size_t{dst.y + i} * fw + dst.x, base + size_t{sy + i} * fw + sx, rowBytes);
     }
   }
   return DrawStatus::Ok;
 }
 
-DrawStatus blit(Frame& frame, Rect dst, BlendMode mode, RowSource& source) {
+DrawStatus blit(Frame& frame, Rect dst, BlendMode mode, RowSource& source, const DrawInterrupt* interrupt) {
   if (frame.empty()) return DrawStatus::NoFrame;
   if (mode != BlendMode::Copy && mode != BlendMode::SourceOver) return DrawStatus::BadMode;
   const uint32_t fw = frame.width();
@@ -68,17 +81,22 @@ DrawStatus blit(Frame& frame, Rect dst, BlendMode mode, RowSource& source) {
   if (rectEmpty(dst)) return DrawStatus::Ok;
   uint32_t* p = frame.data() + size_t{dst.y} * fw + dst.x;
   const size_t rowBytes = size_t{dst.w} * 4;
-  if (mode == BlendMode::Copy) {
-    for (uint32_t y = 0; y < dst.h; ++y, p += fw) {
-      const uint8_t* s = source.row(y);
-      if (s == nullptr) return DrawStatus::SourceFault;
-      std::memcpy(p, s, rowBytes);
-    }
-  } else {
-    for (uint32_t y = 0; y < dst.h; ++y, p += fw) {
-      const uint8_t* s = source.row(y);
-      if (s == nullptr) return DrawStatus::SourceFault;
-      blendRowOver(p, s, dst.w);
+  const uint32_t band = rowsPerBand(dst.w);
+  for (uint32_t y = 0; y < dst.h;) {
+    if (interrupted(interrupt)) return DrawStatus::Interrupted;
+    const uint32_t end = y + std::min(band, dst.h - y);
+    if (mode == BlendMode::Copy) {
+      for (; y < end; ++y, p += fw) {
+        const uint8_t* s = source.row(y);
+        if (s == nullptr) return DrawStatus::SourceFault;
+        std::memcpy(p, s, rowBytes);
+      }
+    } else {
+      for (; y < end; ++y, p += fw) {
+        const uint8_t* s = source.row(y);
+        if (s == nullptr) return DrawStatus::SourceFault;
+        blendRowOver(p, s, dst.w);
+      }
     }
   }
   return DrawStatus::Ok;

@@ -1,9 +1,9 @@
 #include "engine/render/frame.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
-#include <new>
 
 namespace pvg::engine {
 
@@ -19,18 +19,16 @@ Rect unite(Rect a, Rect b) {
               static_cast<uint32_t>(std::min(y1 - y0, kMax))};
 }
 
+void Frame::Free::operator()(uint32_t* p) const noexcept { std::free(p); }
+
 bool Frame::resize(uint32_t width, uint32_t height) {
   if (width == 0 || height == 0 || width > kMaxDimension || height > kMaxDimension) return false;
   const size_t count = size_t{width} * height;
   if (count > capacity_) {
-    // Value-initialised, so a fresh frame's pixels are defined (0) before the caller clears it.
-    std::unique_ptr<uint32_t[]> fresh;
-    try {
-      fresh = std::make_unique<uint32_t[]>(count);
-    } catch (const std::bad_alloc&) {
-      return false;  // the frame keeps its old size and storage
-    }
-    storage_ = std::move(fresh);
+    // Zeroed, so a fresh frame's pixels are defined (0) before the caller clears it.
+    auto* fresh = static_cast<uint32_t*>(std::calloc(count, sizeof(uint32_t)));
+    if (fresh == nullptr) return false;  // the frame keeps its old size and storage
+    storage_.reset(fresh);
     capacity_ = count;
   }
   width_ = width;

@@ -80,6 +80,11 @@ void SoftEngine::processCommands() {
   uint32_t head = ringHead_.load();
   bool worked = false;
   while (ringRunning_ && head != tail) {
+    // A control waits (ring stop, reset) or the engine stops: leave the rest of the ring for
+    // later (or for nobody) instead of making them wait for it. A ring of valid full-frame blits
+    // used to hold a RESET, every MMIO access queued behind it and the engine's stop for the
+    // whole ring: 36 s and more (docs/hardening.md, finding 14).
+    if (preempted()) break;
     const uint32_t available = (tail + ringPayload_ - head) % ringPayload_;  // bytes
     uint32_t header = 0;
     if (!tasks_.read(ringTask_, kRingHeaderBytes + head, &header, 4)) {
@@ -115,7 +120,8 @@ void SoftEngine::processCommands() {
     ringHead_.store(head);
     tasks_.write(ringTask_, 0, &head, 4);
   }
-  if (worked) raiseCause(IrqRingIdle);
+  // Idle only if the ring really is drained (not when preempted with commands left).
+  if (worked && head == tail) raiseCause(IrqRingIdle);
 }
 
 void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32_t n) {
@@ -138,11 +144,14 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
   };
   auto drawStatus = [&](SoftDisplay& d, DrawStatus status) {
     d.drawnSincePresent = true;
+    // Interrupted: cut short by a reset, ring stop or the engine's stop (finding 14). Not the
+    // guest's error; the rows drawn stay, and no encode captures them before the next present.
     if (status == DrawStatus::SourceFault)
       fail(Error::AccessFault);
-    else if (status != DrawStatus::Ok)
+    else if (status != DrawStatus::Ok && status != DrawStatus::Interrupted)
       fail(Error::BadRect);
   };
+  const DrawInterrupt* interrupt = &e.interrupt_;
 
   switch (op) {
     case OpNop:
@@ -221,12 +230,14 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
       if (d == nullptr || a[1] >= d->modes.size()) return fail(Error::BadDisplay);
       const DisplayMode& m = d->modes[a[1]];
       if (!d->frame.resize(m.width, m.height)) return fail(Error::BadDisplay);
-      d->frame.clear(0xFF000000u);
+      // The clear in bands too: at 8192x8192 it is 256 MiB, first touched here after a resize.
+      // Cut short, the rest reads as 0 (new storage) or the old pixels, and waits for a present.
+      const DrawStatus cleared = fillRect(d->frame, Rect{0, 0, m.width, m.height}, 0xFF000000u, interrupt);
       d->mode = static_cast<int32_t>(a[1]);
       d->modeForRegisters.store(d->mode);
       d->generation++;
       d->damage.all(m.width, m.height);
-      d->drawnSincePresent = false;
+      d->drawnSincePresent = cleared != DrawStatus::Ok;
       e.postDisplay(&DisplayJobs::modeChange, {a[0], (uint64_t{m.width} << 32) | m.height, a[1], d->generation});
       e.serveEncodes(a[0]);  // encodes for the old mode are answered as stale
       return;
@@ -234,13 +245,13 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
     case OpFillRect: {
       if (n != 6) return fail(Error::BadCommand);
       SoftDisplay* d = drawTarget(a[0]);
-      if (d) drawStatus(*d, fillRect(d->frame, Rect{a[1], a[2], a[3], a[4]}, a[5]));
+      if (d) drawStatus(*d, fillRect(d->frame, Rect{a[1], a[2], a[3], a[4]}, a[5], interrupt));
       return;
     }
     case OpCopyRect: {
       if (n != 7) return fail(Error::BadCommand);
       SoftDisplay* d = drawTarget(a[0]);
-      if (d) drawStatus(*d, copyRect(d->frame, a[1], a[2], Rect{a[3], a[4], a[5], a[6]}));
+      if (d) drawStatus(*d, copyRect(d->frame, a[1], a[2], Rect{a[3], a[4], a[5], a[6]}, interrupt));
       return;
     }
     case OpBlit: {
@@ -251,7 +262,7 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
       if (c == nullptr) return fail(Error::BadContext);
       if ((a[9] & ~1u) != 0 || uint64_t{a[4]} < uint64_t{a[7]} * 4) return fail(Error::BadCommand);
       TaskRows rows(e.tasks_, c->task, u64(a + 2), a[4], a[7], e.scratch_);
-      drawStatus(*d, blit(d->frame, Rect{a[5], a[6], a[7], a[8]}, (a[9] & 1) ? BlendMode::SourceOver : BlendMode::Copy, rows));
+      drawStatus(*d, blit(d->frame, Rect{a[5], a[6], a[7], a[8]}, (a[9] & 1) ? BlendMode::SourceOver : BlendMode::Copy, rows, interrupt));
       return;
     }
     case OpBlitSurface: {
@@ -265,7 +276,7 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
       const uint64_t first = uint64_t{sy} * s.stride + uint64_t{sx} * 4;
       const uint64_t bytes = uint64_t{s.stride} * s.height - first;
       ContiguousRows rows(s.pixels + first, bytes, s.stride, w);
-      drawStatus(*d, blit(d->frame, Rect{a[4], a[5], w, h}, (a[8] & 1) ? BlendMode::SourceOver : BlendMode::Copy, rows));
+      drawStatus(*d, blit(d->frame, Rect{a[4], a[5], w, h}, (a[8] & 1) ? BlendMode::SourceOver : BlendMode::Copy, rows, interrupt));
       return;
     }
     case OpPresent: {

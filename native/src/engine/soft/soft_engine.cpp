@@ -43,6 +43,9 @@ SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& gu
 SoftEngine::~SoftEngine() { stop(); }
 
 void SoftEngine::stop() {
+  // stopped_ also preempts the executor: the pass under way ends at the next command or band of
+  // rows instead of running the rest of the ring, so the pool's join below is prompt whatever the
+  // ring holds (docs/hardening.md, finding 14).
   if (stopped_.exchange(true)) return;
   {
     // Release a dispatcher waiting for the executor (runOnExecutor checks stopped_).
@@ -215,6 +218,11 @@ void SoftEngine::gfxWrite(uint32_t offset, uint32_t value) {
       ringSize_.store(value);
       return;
     case RegRingControl:
+      // Controls are issued only here, one at a time, each finished before the next record: so
+      // STATUS.running is the executor's ring state now, and starting a running ring is refused
+      // without disturbing it (the executor's startRing() would refuse it too, but only after
+      // preempting the ring's command under way).
+      if (value == 1 && (status_.load() & StatusRunning) != 0) return guestError(Error::BadRingSetup);
       runOnExecutor(value == 1 ? Control::StartRing : Control::StopRing);
       return;
     case RegDoorbell:
@@ -269,6 +277,9 @@ void SoftEngine::runOnExecutor(Control control) {
   if (stopped_.load()) return;
   control_ = control;
   controlBusy_ = true;
+  // The executor puts down the ring pass (or the encode) under way at its next check: the control
+  // waits for one command or band of rows, not for the rest of the ring (finding 14).
+  preempt_.store(true, std::memory_order_relaxed);
   lock.unlock();
   scheduleExecutor();
   lock.lock();
@@ -284,6 +295,11 @@ void SoftEngine::scheduleExecutor() {
 void SoftEngine::executorJob(void* self, const std::array<uint64_t, 4>&) {
   auto* e = static_cast<SoftEngine*>(self);
   for (;;) {
+    if (e->stopped_.load()) {
+      // The pass would do nothing (and the work below would never be "done"): leave the flag set,
+      // so no further job is posted.
+      return;
+    }
     const uint64_t requests = e->encodeRequests_.load();  // the pass looks at these and earlier ones
     e->executorPass();
     e->executorScheduled_.store(false);
@@ -303,23 +319,33 @@ void SoftEngine::executorJob(void* self, const std::array<uint64_t, 4>&) {
 }
 
 void SoftEngine::executorPass() {
-  Control control;
-  {
-    std::lock_guard lock(controlMutex_);
-    control = controlBusy_ ? control_ : Control::None;
-  }
-  if (control != Control::None) {
-    if (control == Control::StartRing) startRing();
-    if (control == Control::StopRing) stopRing();
-    if (control == Control::Reset) reset();
+  for (;;) {
+    if (stopped_.load()) return;
+    Control control;
     {
       std::lock_guard lock(controlMutex_);
-      controlBusy_ = false;
-      control_ = Control::None;
+      control = controlBusy_ ? control_ : Control::None;
+      preempt_.store(false, std::memory_order_relaxed);  // taken: what it asked for happens now
     }
-    controlDone_.notify_all();
+    if (control != Control::None) {
+      if (control == Control::StartRing) startRing();
+      if (control == Control::StopRing) stopRing();
+      if (control == Control::Reset) reset();
+      {
+        std::lock_guard lock(controlMutex_);
+        controlBusy_ = false;
+        control_ = Control::None;
+      }
+      controlDone_.notify_all();
+    }
+    // Returns early when a control arrives (or the engine stops): take the control at once, then
+    // go on with the ring if it still runs (finding 14).
+    if (ringRunning_) processCommands();
+    {
+      std::lock_guard lock(controlMutex_);
+      if (!controlBusy_) break;
+    }
   }
-  if (ringRunning_) processCommands();
   serveAllEncodes();
 }
 
@@ -381,7 +407,10 @@ void SoftEngine::serveAllEncodes() {
 
 void SoftEngine::serveEncodes(uint32_t display) {
   SoftDisplay& d = *displays_[display];
+  // Only this thread removes requests (the dispatcher appends), so the front stays the front
+  // while it is copied; it leaves the queue once answered.
   for (;;) {
+    if (preempted()) return;  // a control waits: the next pass serves the rest
     EncodeRequest req;
     uint32_t status = rec::EncodeOk;
     {
@@ -398,17 +427,23 @@ void SoftEngine::serveEncodes(uint32_t display) {
       } else if (d.drawnSincePresent || d.damage.rects().empty()) {
         return;  // mid-frame, or nothing new since the last encode: wait for the next present
       }
+    }
+    const double start = tracer_.enabled() ? EngineTracer::now() : 0;
+    uint32_t damageCount = 0;
+    // Preempted, the copy is abandoned whole and the request stays first in line: it is served
+    // again, from the start, once the control is done (a reset keeps the frame and its damage).
+    if (status == rec::EncodeOk && !encodeInto(d, req, &damageCount)) return;
+    {
+      std::lock_guard lock(d.encodeMutex);
       d.encodes.erase(d.encodes.begin());
     }
     counters_.encodes.fetch_add(1, std::memory_order_relaxed);
-    const double start = tracer_.enabled() ? EngineTracer::now() : 0;
-    const uint32_t damageCount = status == rec::EncodeOk ? encodeInto(d, req) : 0;
     tracer_.span(trace::Event::engine_encode, start, display, status, damageCount);
     host_.encodeDone(display, req.surface, req.generation, status, d.frameSeq, damageCount);
   }
 }
 
-uint32_t SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req) {
+bool SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req, uint32_t* damageOut) {
   uint8_t* base = d.surfaces.base + d.surfaces.surfaceBytes() * req.surface;
   auto* header = reinterpret_cast<uint32_t*>(base);
   const uint32_t stride = d.frame.width() * 4;
@@ -422,8 +457,15 @@ uint32_t SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req) {
     const uint32_t y1 = std::min(r.y + r.h, req.region.y + req.region.h);
     if (x1 <= x0 || y1 <= y0) continue;
     const Rect clip{x0, y0, x1 - x0, y1 - y0};
-    const uint64_t at = uint64_t{y0} * stride + uint64_t{x0} * 4;
-    d.frame.copyRegionTo(pixels + at, pixelBytes - at, stride, clip);
+    // In bands of rows, so a control or the engine's stop waits for one band, not a whole frame
+    // (a 8192x8192 frame into surface pages touched for the first time took over a second here).
+    const uint32_t band = rowsPerBand(clip.w);
+    for (uint32_t row = 0; row < clip.h; row += band) {
+      if (preempted()) return false;
+      const Rect part{clip.x, clip.y + row, clip.w, std::min(band, clip.h - row)};
+      const uint64_t at = uint64_t{part.y} * stride + uint64_t{part.x} * 4;
+      d.frame.copyRegionTo(pixels + at, pixelBytes - at, stride, part);
+    }
     if (damageCount < surface::kMaxDamage) {
       uint32_t* out = header + surface::kDamageWord + damageCount * 4;
       out[0] = clip.x;
@@ -440,7 +482,8 @@ uint32_t SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req) {
   header[surface::kFrameSeqWord] = d.frameSeq;
   header[surface::kDamageCountWord] = damageCount;
   d.damage.clear();
-  return damageCount;
+  *damageOut = damageCount;
+  return true;
 }
 
 // ------------------------------------------------------------------ errors and interrupts

@@ -9,6 +9,10 @@
 //  - the display queue (thread 1) runs every display handler, in order.
 // Host callbacks therefore arrive from several threads, and an MMIO access (RING_CONTROL, RESET,
 // the iosfc COMMAND) makes synchronous callbacks before it completes.
+// The dispatcher waits for a control it hands over, so the executor must not make it wait for a
+// ring: a control waiting, or stop(), preempts the executor before its next command, inside a
+// drawing command before its next band of rows, inside an encode before its next band of copy
+// (preempted(); docs/hardening.md, finding 14).
 #pragma once
 #include <array>
 #include <atomic>
@@ -25,6 +29,7 @@
 #include "core/mailbox.h"
 #include "engine/contract.h"
 #include "engine/protocol.h"
+#include "engine/render/draw.h"
 #include "engine/soft/display.h"
 #include "engine/soft/iosfc.h"
 #include "engine/soft/task_memory.h"
@@ -91,8 +96,14 @@ class SoftEngine {
   void processCommands();
   // Copies the damage since the last encode into the requested surface (at a present boundary).
   void serveEncodes(uint32_t display);
-  uint32_t encodeInto(SoftDisplay& display, const EncodeRequest& request);
+  // False when preempted before it was done: nothing is committed (no header, damage kept), and
+  // the request is served again from the start later.
+  bool encodeInto(SoftDisplay& display, const EncodeRequest& request, uint32_t* damageCount);
   void serveAllEncodes();
+  // True when the executor should put down what it is doing (docs/hardening.md, finding 14): a
+  // control (ring start or stop, reset) waits, or the engine is stopping. The ring executor asks
+  // between commands, drawing asks between bands of rows, an encode between bands of its copy.
+  bool preempted() const { return preempt_.load(std::memory_order_relaxed) || stopped_.load(std::memory_order_relaxed); }
 
   // Errors and interrupts.
  public:
@@ -140,6 +151,16 @@ class SoftEngine {
   std::vector<uint8_t> glyphScratch_;          // CURSOR_DEFINE source bitmap
 
   std::atomic<bool> executorScheduled_{false};
+  // Set with controlBusy_ when the dispatcher hands over a control, cleared when the executor
+  // takes it (both under controlMutex_); read without the lock by preempted().
+  std::atomic<bool> preempt_{false};
+  // preempted(), for the drawing functions.
+  struct Interrupt final : DrawInterrupt {
+    explicit Interrupt(const SoftEngine& e) : engine(e) {}
+    bool requested() const override { return engine.preempted(); }
+    const SoftEngine& engine;
+  };
+  const Interrupt interrupt_{*this};
   std::atomic<uint64_t> encodeRequests_{0};  // encode requests queued so far (any display)
   std::mutex controlMutex_;
   std::condition_variable controlDone_;
