@@ -1,20 +1,21 @@
-// One display as the compositor keeps it: the latest frame (in a frame store: a SAB of its own
-// per mode generation, so a sink on another thread still reading the old mode never sees the new
-// one's bytes), the cursor, and the encode pacing — at most one encode in flight plus one pending;
-// further new frames coalesce into the pending one and are counted. Readback is asynchronous: an
+// One display as the compositor keeps it: the latest frame (in a frame store from the display's
+// fixed pool, one no sink still reads, so a sink on another thread still reading the old mode
+// never sees the new one's bytes), the cursor, and the encode pacing — at most one encode in
+// flight plus one pending; further new frames coalesce into the pending one and are counted. Readback is asynchronous: an
 // encode is a request into the engine's mailbox and its answer a later record. Encodes alternate
 // between the display's two surfaces, so the next one runs while the last one is copied out.
 import { SURFACE_HEADER_BYTES, SURFACES_PER_DISPLAY, SurfaceWord } from '../../shared/display/surface-layout.js';
 import { CursorSlot, type CursorGlyphImage } from '../../shared/display/cursor-slot.js';
 import { EncodeStatus } from '../device/engine-records.js';
 import type { KeptFrame } from '../device/messages.js';
+import { FrameStorePool, type FrameStore } from './frame-store-pool.js';
 import type { CompositorDisplayConfig, CompositorDisplayStats } from './messages.js';
 import type { SinkCursor } from './vnc-sink/protocol.js';
 import type { CursorImage, FramebufferSource, Rect } from './vnc/types.js';
 
 /** Whoever shows this display (a VNC server; the null sink is the absence of one). */
 export interface DisplaySink {
-  /** A new mode in a new frame store; the sink calls DisplayFrames.released once it stopped reading the old one. */
+  /** A new mode in another frame store; the sink calls DisplayFrames.released once it stopped reading the old one. */
   resize(): void;
   damage(rects: readonly Rect[]): void;
   cursorChanged(): void;
@@ -24,16 +25,19 @@ export interface DisplaySink {
 /** Posts an encode request for the whole frame into a surface; false when the engine's mailbox is full. */
 export type RequestEncode = (generation: number, width: number, height: number, surface: number) => boolean;
 
-/** Released frame stores kept for reuse (each as big as the largest mode). */
-const MAX_FREE_STORES = 2;
-
 export class DisplayFrames implements FramebufferSource {
+  /** The kept frame's mode: what the sinks and snapshots see. */
   private widthNow = 0;
   private heightNow = 0;
+  private keptGeneration = 0;
+  /** The newest mode's generation: encodes are asked and kept for it only. */
   private generation = 0;
-  /** The kept frame: the current generation's frame store, and a view of it. */
-  private store = new SharedArrayBuffer(0);
+  /** A newer mode than the kept one, waiting for a frame store no sink reads. */
+  private waiting: { width: number; height: number } | null = null;
+  /** The kept frame: its frame store (id 0 before the first mode), and a view of it. */
+  private store: FrameStore = { id: 0, buffer: new SharedArrayBuffer(0) };
   private kept: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  private readonly pool: FrameStorePool;
   /** The surface the next encode goes to (never the one being copied out). */
   private nextSurface = 0;
   private inFlight = false;
@@ -61,14 +65,9 @@ export class DisplayFrames implements FramebufferSource {
     glyphs: 0,
     tornGlyphReads: 0,
     maxEncodeMs: 0,
-    frameStores: 0,
+    modeWaits: 0,
+    modesSkipped: 0,
   };
-  private storeId = 0;
-  private nextStoreId = 1;
-  /** Old frame stores a sink may still read: id → the sinks that have not released it yet. */
-  private readonly held = new Map<number, { store: SharedArrayBuffer; sinks: Set<DisplaySink> }>();
-  /** Released stores, ready for the next mode. */
-  private readonly free: SharedArrayBuffer[] = [];
   private sentAt = 0;
 
   constructor(
@@ -77,6 +76,7 @@ export class DisplayFrames implements FramebufferSource {
   ) {
     this.surfaceBytes = config.surfaces.byteLength / SURFACES_PER_DISPLAY;
     this.cursorSlot = new CursorSlot(config.cursor);
+    this.pool = new FrameStorePool(this.surfaceBytes - SURFACE_HEADER_BYTES);
   }
 
   addSink(sink: DisplaySink): void {
@@ -85,40 +85,51 @@ export class DisplayFrames implements FramebufferSource {
 
   removeSink(sink: DisplaySink): void {
     this.sinks.delete(sink);
-    for (const id of [...this.held.keys()]) this.released(sink, id);
+    if (this.pool.forget(sink)) this.switchMode();
   }
 
-  /** `sink` no longer reads the frame store `id` (FrameStoreId): once no sink does, it is reused. */
+  /** `sink` no longer reads the frame store `id` (frameStoreId): once no sink does, it is reused. */
   released(sink: DisplaySink, id: number): void {
-    const h = this.held.get(id);
-    if (!h) return;
-    h.sinks.delete(sink);
-    if (h.sinks.size > 0) return;
-    this.held.delete(id);
-    if (this.free.length < MAX_FREE_STORES) this.free.push(h.store);
-  }
-
-  private newStore(): SharedArrayBuffer {
-    this.counts.frameStores++;
-    return new SharedArrayBuffer(this.surfaceBytes - SURFACE_HEADER_BYTES);
+    if (this.pool.release(sink, id)) this.switchMode();
   }
 
   // ------------------------------------------------------------ events from the device actor
 
   onModeChange(width: number, height: number, generation: number): void {
-    this.widthNow = width;
-    this.heightNow = height;
     this.generation = generation;
-    // Stores are sized for the largest mode, so any one fits any mode. With sinks, each mode gets
-    // a store no sink reads any more: the old one is held until every sink released it (a sink
-    // may be encoding from it right now), then reused. With no sink the one store is reused at
-    // once. Either way a guest changing modes in a loop makes the host allocate at most a few.
-    if (this.sinks.size > 0 || this.store.byteLength === 0) {
-      if (this.store.byteLength > 0) this.held.set(this.storeId, { store: this.store, sinks: new Set(this.sinks) });
-      this.store = this.free.pop() ?? this.newStore();
-      this.storeId = this.nextStoreId++;
+    if (this.waiting) this.counts.modesSkipped++; // replaced before it had a store: never kept, never shown
+    this.waiting = { width, height };
+    this.switchMode();
+  }
+
+  /**
+   * Moves the kept frame to the waiting mode, if there is one and a store for it. Stores come
+   * from the display's fixed pool and are sized for the largest mode, so any one fits any mode.
+   * With sinks, the new mode needs a store no sink reads (one may be encoding from the old store
+   * right now); the old one is held until every sink released it. When every store is still
+   * held the mode waits: no encode is asked for it (there is nowhere to keep one), newer modes
+   * replace it (counted), and the first release carries it out. So a guest changing modes in a
+   * loop against a lagging sink changes modes more slowly; it never makes the host allocate.
+   * With no sink the one store is reused at once.
+   */
+  private switchMode(): void {
+    const mode = this.waiting;
+    if (!mode) return;
+    if (this.sinks.size > 0 || this.store.id === 0) {
+      const next = this.pool.take();
+      if (!next) {
+        // Only a mode change gets here: a release that calls this has just freed a store.
+        this.counts.modeWaits++;
+        return;
+      }
+      if (this.store.id !== 0) this.pool.hold(this.store, this.sinks);
+      this.store = next;
     }
-    this.kept = new Uint32Array(this.store, 0, width * height);
+    this.waiting = null;
+    this.widthNow = mode.width;
+    this.heightNow = mode.height;
+    this.keptGeneration = this.generation;
+    this.kept = new Uint32Array(this.store.buffer, 0, mode.width * mode.height);
     this.kept.fill(0);
     for (const s of this.sinks) s.resize();
     this.want();
@@ -181,14 +192,14 @@ export class DisplayFrames implements FramebufferSource {
 
   // ------------------------------------------------------------ FramebufferSource (sinks read)
 
-  /** The current generation's frame store (ARGB words at the current width). */
+  /** The kept frame's store (ARGB words at the kept width). */
   get frameStore(): SharedArrayBuffer {
-    return this.store;
+    return this.store.buffer;
   }
 
-  /** The current frame store's id, for DisplayFrames.released. */
+  /** The kept frame store's id, for DisplayFrames.released. */
   get frameStoreId(): number {
-    return this.storeId;
+    return this.store.id;
   }
 
   width(): number {
@@ -221,7 +232,7 @@ export class DisplayFrames implements FramebufferSource {
     return {
       width: this.widthNow,
       height: this.heightNow,
-      generation: this.generation,
+      generation: this.keptGeneration,
       frameSeq: this.counts.lastFrameSeq,
       pixels: this.kept.slice(),
       cursor: { ...this.pointer, glyph: g ? { width: g.width, height: g.height, hotX: g.hotX, hotY: g.hotY, argb: g.argb } : null },
@@ -241,14 +252,16 @@ export class DisplayFrames implements FramebufferSource {
       coalesced: c.coalesced,
       staleEncodes: c.staleEncodes,
       encodeRetries: c.encodeRetries,
-      frameStores: c.frameStores,
-      heldStores: this.held.size,
+      frameStores: this.pool.allocated,
+      heldStores: this.pool.heldCount,
+      modeWaits: c.modeWaits,
+      modesSkipped: c.modesSkipped,
       damageRects: c.damageRects,
       pixelsCopied: c.pixelsCopied,
       lastFrameSeq: c.lastFrameSeq,
       announcedFrameSeq: c.announcedFrameSeq,
       maxEncodeMs: c.maxEncodeMs,
-      busy: this.inFlight || this.pending || this.unsent,
+      busy: this.inFlight || this.pending || this.unsent || this.waiting !== null,
       cursor: { ...this.pointer, glyphs: c.glyphs, tornGlyphReads: c.tornGlyphReads },
     };
   }
@@ -274,6 +287,12 @@ export class DisplayFrames implements FramebufferSource {
 
   private send(): void {
     if (this.widthNow === 0) return;
+    if (this.waiting) {
+      // The newest mode has no store yet: its frames wait as one pending encode, sent by switchMode.
+      this.pending = true;
+      this.pendingChanged();
+      return;
+    }
     const sent = this.requestEncode(this.generation, this.widthNow, this.heightNow, this.nextSurface);
     if (sent) {
       this.sentAt = performance.now();

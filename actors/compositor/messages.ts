@@ -49,7 +49,9 @@ export interface CompositorDisplayStats {
   device: number;
   display: number;
   serial: number;
+  /** The kept frame's mode (a newer one may be waiting for a frame store: modeWaits). */
   mode: { width: number; height: number } | null;
+  /** The newest mode's generation. */
   generation: number;
   /** New-frame events from the engine. */
   frames: number;
@@ -59,10 +61,14 @@ export interface CompositorDisplayStats {
   coalesced: number;
   /** Encodes answered for an old mode: dropped, never shown. */
   staleEncodes: number;
-  /** Frame stores allocated so far (one per mode change at most; reused once sinks release them). */
+  /** Frame stores allocated so far: at most FRAME_STORES_PER_DISPLAY (3), reused once every sink released them. */
   frameStores: number;
   /** Old frame stores a sink has not released yet. */
   heldStores: number;
+  /** Mode changes that found every frame store still held by a sink and waited for a release (or for a newer mode: modesSkipped). */
+  modeWaits: number;
+  /** Modes replaced by a newer one while waiting for a frame store: never kept, never shown to a sink. */
+  modesSkipped: number;
   /** Encode requests the engine's mailbox could not take at once (retried). */
   encodeRetries: number;
   /** Damage rectangles handed to the sinks. */

@@ -70,10 +70,10 @@ async function collect(): Promise<void> {
 /**
  * A full garbage collection in every actor's worker: a heap snapshot starts with one (Node 20
  * has no other way to collect another thread's heap from outside). Buffers a worker dropped
- * (the compositor's frame store of an old mode, 8 MiB at 1080p) stay allocated until that
- * worker's V8 collects, which a worker with a small JS heap may put off for hundreds of MiB:
- * without this, garbage waiting there reads as growth. The Supervisor keeps its workers
- * private; the soak reaches them the way a debugger would.
+ * (before docs/hardening.md finding 3 was fixed: the compositor's frame store of an old mode,
+ * 8 MiB at 1080p) stay allocated until that worker's V8 collects, which a worker with a small
+ * JS heap may put off for hundreds of MiB: without this, garbage waiting there reads as growth.
+ * The Supervisor keeps its workers private; the soak reaches them the way a debugger would.
  */
 async function collectWorkers(vm: Vm): Promise<void> {
   const actors = (vm.supervisor as unknown as { actors: Map<string, { handle: { worker: Worker } }> }).actors;

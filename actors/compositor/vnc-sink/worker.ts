@@ -1,9 +1,10 @@
 // A display's VNC server on its own thread: encoding (ZRLE, Tight) costs milliseconds per update,
 // and on the compositor's thread it would hold back every display's frames. The worker reads the
-// compositor's frame store directly (another one per mode, reused only after this worker said it
-// stopped reading it, so a mode change never changes the bytes under an update being encoded); a
-// frame may change while an update is being encoded, and the damage message that follows sends
-// it again, so clients always converge on the latest frame.
+// compositor's frame store directly (another one of the display's few per mode, reused only after
+// this worker said it stopped reading it, so a mode change never changes the bytes under an update
+// being encoded, and a late answer makes the compositor wait, never allocate); a frame may change
+// while an update is being encoded, and the damage message that follows sends it again, so clients
+// always converge on the latest frame.
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { VncServer } from '../vnc/server.js';
@@ -78,7 +79,7 @@ port.on('message', (m: ToSink) => {
       // old store after this: the compositor may reuse it.
       const old = frameId;
       frameId = m.frameId;
-      send({ t: 'released', frameId: old });
+      if (old !== frameId) send({ t: 'released', frameId: old }); // a resize may name the store it already reads (VncSink.start)
       return;
     }
     case 'damage':

@@ -126,9 +126,9 @@ describe('the compositor under mode changes and slow clients', () => {
     // its last DesktopSize is the final mode.
     expect(stats.generation).toBeGreaterThanOrEqual(20);
     // Twenty mode changes with a VNC sink reading: the sink released every old store (none held
-    // once it caught up), and stores were reused (without its answers: one per change, all held).
+    // once it caught up), and the display's pool of three was enough (mode-storm.test.ts has 500).
     await eventually(async () => ((await vm.stats()).compositor.displays[0]!.heldStores === 0 ? true : null));
-    expect(stats.frameStores).toBeLessThan(stats.generation);
+    expect(stats.frameStores).toBeLessThanOrEqual(3);
     expect(sizes.length).toBeGreaterThanOrEqual(1);
     expect(sizes.every((s) => s === '320x200' || s === '256x160')).toBe(true);
     expect(sizes.at(-1)).toBe(`${frame.width}x${frame.height}`);

@@ -2,19 +2,20 @@
 // or 3.7 byte by byte, send garbage, stop reading, check exact bytes. Updates are decoded by the
 // reference decoder.
 import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 import { vncAuthResponse } from '../../../actors/compositor/vnc/des.js';
 import { encodePixelFormat, SERVER_PIXEL_FORMAT, type PixelFormat } from '../../../actors/compositor/vnc/pixel-format.js';
 import { ReferenceDecoder, type DecodedUpdate, type Reader } from './reference-decoder.js';
 
-/** Bytes from a socket, read in exact amounts. */
+/** Bytes from a socket (or any byte stream: a WebSocket's, through the browser viewer), read in exact amounts. */
 export class SocketReader implements Reader {
   private chunks: Buffer[] = [];
   private have = 0;
   private ended = false;
   private wake: (() => void) | null = null;
 
-  constructor(readonly socket: Socket) {
+  constructor(readonly socket: Duplex) {
     socket.on('data', (c: Buffer) => {
       this.chunks.push(c);
       this.have += c.length;
@@ -83,18 +84,23 @@ export interface HandshakeOptions {
   shared?: boolean;
 }
 
-export class RfbTestClient {
+export class RfbTestClient<S extends Duplex = Socket> {
   readonly reader: SocketReader;
   decoder!: ReferenceDecoder;
   name = '';
   serverFormat!: PixelFormat;
 
-  private constructor(readonly socket: Socket) {
+  private constructor(readonly socket: S) {
     this.reader = new SocketReader(socket);
   }
 
   static async open(port: number): Promise<RfbTestClient> {
     return new RfbTestClient(await openSocket(port));
+  }
+
+  /** A client over a byte stream that is already open (e.g. a WebSocket's, through the browser viewer). */
+  static over<S extends Duplex>(stream: S): RfbTestClient<S> {
+    return new RfbTestClient(stream);
   }
 
   /** Opens and goes through the whole handshake; throws when the server refuses. */
