@@ -11,7 +11,9 @@ import { exitOnInterrupt } from './progress/interrupt.js';
 import { createProgress } from './progress/progress.js';
 import { defaultReportDir, prepareReportDir } from './report/dir.js';
 import { allJson, writeReport } from './report/write.js';
-import { latencyTable, ratioTable } from './report.js';
+import { latencyTable, markdownTable, ratioTable } from './report.js';
+import { headlineSpreads, mergeRuns, referenceWarnings } from './repeat.js';
+import { formatSpread } from './spread.js';
 import { deviceTables, runDeviceBench } from './suites/device.js';
 import { engineTables, runEngineBench } from './suites/engine.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
@@ -22,7 +24,7 @@ import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
 
 interface SuiteOptions {
   scale: number;
-  /** Runs per measured point, reported as median (min–max); scaling only so far. */
+  /** Runs per measured point, reported as median (min–max). */
   repeat: number;
   /** Device counts (scaling). */
   devices?: number[];
@@ -37,6 +39,10 @@ interface SuiteEntry<R extends { machine: MachineInfo }> {
   steps?: number;
   /** Why the suite cannot run on this machine (null: it can); `all` skips it, naming it alone fails. */
   unavailable?: () => string | null;
+  /** The suite repeats its own points (--repeat goes to it); otherwise the CLI runs it --repeat times and merges. */
+  repeatsItself?: boolean;
+  /** Dotted paths (or `prefix.*`) of the references the suite's ratios are taken against. */
+  references?: string[];
 }
 
 /** Checks that a suite's runner and tables agree, then forgets the result type for the table below. */
@@ -50,14 +56,40 @@ function mailboxTables(result: MailboxBenchResult): string {
 }
 
 const SUITE_TABLE = {
-  mailbox: suite({ run: runMailboxBench, tables: mailboxTables, steps: 9 }),
-  engine: suite({ run: runEngineBench, tables: engineTables, steps: 4 }),
-  device: suite({ run: runDeviceBench, tables: deviceTables, steps: 7 }),
-  frames: suite({ run: runFramesBench, tables: framesTables, steps: 12 }),
-  scaling: suite({ run: runScalingBench, tables: scalingTables, steps: 36 }),
-  kvm: suite({ run: runKvmBench, tables: kvmTables, steps: 7, unavailable: kvmBenchUnavailable }),
-  preempt: suite({ run: runPreemptBench, tables: preemptTables, steps: 5 }),
+  mailbox: suite({ run: runMailboxBench, tables: mailboxTables, steps: 9, references: ['paths.spin.p50_us', 'paths.futex.p50_us'] }),
+  engine: suite({ run: runEngineBench, tables: engineTables, steps: 4, references: ['render.memcpy_1080p.gb_per_s', 'render.memcpy_2160p.gb_per_s'] }),
+  device: suite({ run: runDeviceBench, tables: deviceTables, steps: 7, references: ['paths.spin.p50_us'] }),
+  frames: suite({ run: runFramesBench, tables: framesTables, steps: 12, references: ['memcpy_fps.*'] }),
+  scaling: suite({ run: runScalingBench, tables: scalingTables, steps: 36, repeatsItself: true }),
+  kvm: suite({ run: runKvmBench, tables: kvmTables, steps: 7, unavailable: kvmBenchUnavailable, references: ['paths.raw_exit.p50_us'] }),
+  preempt: suite({
+    run: runPreemptBench,
+    tables: preemptTables,
+    steps: 5,
+    references: ['paths.read_idle.p50_us', 'paths.reset_idle.p50_us', 'paths.vm_stop_idle.p50_us', 'paths.exit_idle.p50_us'],
+  }),
 };
+
+/** Runs a suite --repeat times (unless it repeats its own points) and merges the runs: medians, with spreads and warnings. */
+async function runRepeated(entry: SuiteEntry<{ machine: MachineInfo }>, options: SuiteOptions): Promise<{ machine: MachineInfo }> {
+  if (entry.repeatsItself || options.repeat === 1) return entry.run(options);
+  const runs: { machine: MachineInfo }[] = [];
+  for (let i = 0; i < options.repeat; i++) runs.push(await entry.run(options));
+  const { merged, spreads } = mergeRuns(runs);
+  const warnings = referenceWarnings(spreads, entry.references ?? []);
+  for (const w of warnings) console.error(`bench: warning: ${w}`);
+  const repeated: { machine: MachineInfo } & Record<string, unknown> = { ...merged, repeat: options.repeat, spreads, warnings };
+  return repeated;
+}
+
+/** The repeated figures' table (every ratio and reference, median (min–max)) and the warnings. */
+function repeatTables(result: object, references: readonly string[]): string {
+  const r = result as { repeat?: number; spreads?: Parameters<typeof headlineSpreads>[0]; warnings?: string[] };
+  if (r.repeat === undefined || r.spreads === undefined) return '';
+  const rows = headlineSpreads(r.spreads, references).map(([path, s]) => [path, formatSpread(s, s.median >= 100 ? 0 : 2)]);
+  const warnings = (r.warnings ?? []).map((w) => `\n\n**Warning:** ${w}`).join('');
+  return `\n\nMedians of ${r.repeat} runs (every figure above is a median; min–max here):\n\n${markdownTable(['figure', 'median (min–max)'], rows)}${warnings}`;
+}
 type Suite = keyof typeof SUITE_TABLE;
 const SUITES = Object.keys(SUITE_TABLE) as Suite[];
 
@@ -97,8 +129,11 @@ suites:
 options:
   --json         print one JSON object on stdout instead of tables (and no progress)
   --scale X      multiply iteration counts (default 1; 0.1 for a quick look)
-  --repeat N     runs per measured point, median (min–max) reported (default 3; scaling only
-                 so far: the other suites run once)
+  --repeat N     runs per measured point, median (min–max) reported (default 3): scaling
+                 repeats each point itself, interleaving the models; every other suite is run
+                 N times and each figure is the median of its runs (ratios are taken within
+                 each run first); a reference (spin, futex, memcpy, bare exit, idle path) whose
+                 max is over 2× its min is reported as a warning
   --devices LIST scaling's device counts, comma-separated (default 1,2,4,8,12,16)
   --out FILE     also write the JSON result to FILE
   --report DIR   also write a report into DIR (created if missing; files in it are replaced):
@@ -183,11 +218,12 @@ async function main(): Promise<void> {
   try {
     for (const [i, suiteName] of suites.entries()) {
       const entry = SUITE_TABLE[suiteName];
-      progress.suiteStart(suiteName, i, suites.length, entry.steps);
-      const result = await entry.run({ scale, repeat, devices, progress: (path) => progress.step(path) });
+      const runs = entry.repeatsItself ? 1 : repeat;
+      progress.suiteStart(suiteName, i, suites.length, entry.steps === undefined ? undefined : entry.steps * runs);
+      const result = await runRepeated(entry, { scale, repeat, devices, progress: (path) => progress.step(path) });
       progress.suiteEnd();
       results[suiteName] = result;
-      if (!values.json || reportDir !== undefined) tables[suiteName] = entry.tables(result);
+      if (!values.json || reportDir !== undefined) tables[suiteName] = entry.tables(result) + repeatTables(result, entry.references ?? []);
       if (!values.json) {
         const m = result.machine;
         console.log(`\n## ${suiteName} — ${m.cpus} × ${m.cpu_model}, Node ${m.node}\n`);

@@ -9,6 +9,8 @@ export interface BarSeries {
   name: string;
   /** One value per category, in the categories' order; missing entries count as NaN. */
   values: number[];
+  /** Per category, the min–max of repeated runs (the value being their median), drawn as a whisker. */
+  ranges?: ([number, number] | null)[];
 }
 
 export interface BarChartSpec {
@@ -35,7 +37,7 @@ const VALUE_ROOM = 64; // right of the plot, for the value at the end of the lon
 
 export function renderBarChart(spec: BarChartSpec): string {
   const { categories, series } = spec;
-  const values = series.flatMap((s) => categories.map((_, i) => s.values[i] ?? NaN));
+  const values = series.flatMap((s) => categories.map((_, i) => s.values[i] ?? NaN).concat((s.ranges ?? []).flatMap((r) => r ?? [])));
   const scale: Scale = spec.scale === 'log' ? logScale(values) : linearScale(values);
 
   const labelWidth = Math.min(320, Math.max(60, ...categories.map((c) => textWidth(c, 12))) + 14);
@@ -87,6 +89,8 @@ export function renderBarChart(spec: BarChartSpec): string {
       const drawn = Number.isFinite(end) && end > left;
       const hover = `${category}, ${s.name}: ${fmtValue(v)}`;
       if (drawn) parts.push(el('rect', { x: left, y: by, width: end - left, height: BAR, fill: COLOURS[si % COLOURS.length] }, `<title>${esc(hover)}</title>`));
+      const range = s.ranges?.[ci];
+      if (drawn && range) parts.push(whisker(x(range[0]), x(range[1]), by + BAR / 2, left));
       const label = Number.isFinite(v) ? fmtValue(v) : 'n/a';
       parts.push(txt('text', { x: (drawn ? end : left) + 4, y: by + BAR - 2, 'font-size': 10, fill: '#333' }, label));
     });
@@ -111,6 +115,14 @@ export function renderBarChart(spec: BarChartSpec): string {
       ...parts,
     ) + '\n'
   );
+}
+
+/** A min–max whisker across a bar: a line with end caps (ends off the axis are left out). */
+function whisker(x0: number, x1: number, y: number, left: number): string {
+  if (!Number.isFinite(x0) || !Number.isFinite(x1)) return '';
+  const a = Math.max(left, x0);
+  const caps = [x0, x1].filter((cx) => cx >= left).map((cx) => el('line', { x1: cx, y1: y - 4, x2: cx, y2: y + 4, stroke: '#222' }));
+  return el('line', { x1: a, y1: y, x2: x1, y2: y, stroke: '#222' }) + caps.join('');
 }
 
 /** Legend swatches in rows that wrap at the chart's width. */

@@ -57,6 +57,7 @@ export function latencyChart(name: string, result: unknown, machine?: MachineInf
   const series = PERCENTILES.filter((p) => paths.some(([, s]) => typeof s[p.key] === 'number')).map((p) => ({
     name: p.name,
     values: paths.map(([, s]) => num(s[p.key])),
+    ranges: paths.map(([path]) => repeatRange(result, `paths.${path}.${p.key}`)),
   }));
   return {
     title: LATENCY_TITLES[name] ?? `${name}: latency by path`,
@@ -65,7 +66,7 @@ export function latencyChart(name: string, result: unknown, machine?: MachineInf
     series,
     scale: 'log',
     axisLabel: 'latency, µs',
-    note: 'Percentiles of each path measured in this run; the table has n, max and CPU per operation.',
+    note: repeatNote(result, 'Percentiles of each path measured in this run; the table has n, max and CPU per operation.'),
   };
 }
 
@@ -86,15 +87,33 @@ export function framesChart(result: unknown, machine?: MachineInfo): BarChartSpe
     subtitle: subtitle(result, machine),
     categories: resolutions.map(label),
     series: [
-      { name: 'memcpy reference', values: resolutions.map((r) => num(memcpy[r])) },
-      { name: 'present pipeline', values: resolutions.map((r) => fps(`${r}_present_null`)) },
-      { name: 'band, 100% redrawn', values: resolutions.map((r) => fps(`${r}_null_100`)) },
-      { name: 'band, 1% redrawn', values: resolutions.map((r) => fps(`${r}_null_1`)) },
+      { name: 'memcpy reference', values: resolutions.map((r) => num(memcpy[r])), ranges: resolutions.map((r) => repeatRange(result, `memcpy_fps.${r}`)) },
+      ...(
+        [
+          ['present pipeline', 'present_null'],
+          ['band, 100% redrawn', 'null_100'],
+          ['band, 1% redrawn', 'null_1'],
+        ] as const
+      ).map(([name, run]) => ({
+        name,
+        values: resolutions.map((r) => fps(`${r}_${run}`)),
+        ranges: resolutions.map((r) => repeatRange(result, `runs.${r}_${run}.fps`)),
+      })),
     ],
     scale: 'log',
     axisLabel: 'frames/s',
     note: 'memcpy reference: one native memcpy of the frame per frame. present: whole frames, nothing redrawn. band: the guest draws.',
   };
+}
+
+/** The min–max of a figure over --repeat runs (bench/repeat.ts), or null for a single run. */
+function repeatRange(result: Rec, path: string): [number, number] | null {
+  const s = isRec(result.spreads) ? result.spreads[path] : undefined;
+  return isRec(s) && typeof s.min === 'number' && typeof s.max === 'number' ? [s.min, s.max] : null;
+}
+
+function repeatNote(result: Rec, single: string): string {
+  return typeof result.repeat === 'number' ? `Medians of ${result.repeat} runs, whiskers from min to max; the table has n, max and CPU per operation.` : single;
 }
 
 /** Actor against big-lock (bql) frames/s by number of devices; null unless it is a scaling result. */
