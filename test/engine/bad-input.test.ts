@@ -152,16 +152,31 @@ describe('bad guest input', () => {
     expect(rig.kinds(EngineOut.IosfcUnmap)).toHaveLength(1);
   });
 
+  it('splits an aligned 8-byte access into two 4-byte ones, low half first, as QEMU does; refuses an unaligned one', async () => {
+    rig = new EngineRig();
+    const out = await runGuest<Record<string, number[] | number>>(rig, 'wideAccesses');
+    expect(out).toEqual({
+      idAndVersion: [0x31475650, 0x00010000],
+      ringGpa: [0x12345000, 0x1],
+      ringGpa8: [0x12345000, 0x1],
+      unaligned: [0xffffffff, 0xffffffff],
+      afterUnalignedWrite: 0x1,
+    });
+    // The unaligned read and the unaligned write; the aligned 8-byte accesses are not bad.
+    expect(rig.engine.stats().badRegisterAccesses).toBe(2);
+  });
+
   it('answers bad register accesses (size, alignment, window) with all ones and counts them', async () => {
     rig = new EngineRig();
     const out = await runGuest<{ reads: number[] }>(rig, 'registers', [
       [EngineWindow.Gfx, 0x0, 2],
+      [EngineWindow.Gfx, 0x0, 1],
       [EngineWindow.Gfx, 0x2, 4],
       [EngineWindow.Gfx, 0x4000, 4],
       [EngineWindow.Iosfc, 0x10000, 4],
       [EngineWindow.Gfx, 0x0, 4],
     ]);
-    expect(out.reads).toEqual([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x31475650]);
-    expect(rig.engine.stats().badRegisterAccesses).toBe(4);
+    expect(out.reads).toEqual([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x31475650]);
+    expect(rig.engine.stats().badRegisterAccesses).toBe(5);
   });
 });

@@ -52,4 +52,19 @@ export class DirectEnginePort implements MmioPort {
     this.replies.wait(this.slot, 2000, 10_000);
     return this.replies.value(this.slot, 0);
   }
+
+  /** Raw read of any size/offset as its two 32-bit halves [lo, hi]. */
+  rawReadHalves(window: EngineWindow, offset: number, size: number): [number, number] {
+    const id = this.replies.begin(this.slot);
+    this.inbound.enqueue(EngineIn.MmioRead, [window, offset, 0, size, 0, this.slot, id]);
+    this.replies.wait(this.slot, 2000, 10_000);
+    return [this.replies.value(this.slot, 0), this.replies.value(this.slot, 1)];
+  }
+
+  /** Raw write of any size/offset, the value as its two 32-bit halves. */
+  rawWrite(window: EngineWindow, offset: number, size: number, lo: number, hi: number): void {
+    this.writes.beforeWrite();
+    this.inbound.enqueue(EngineIn.MmioWrite, [window, offset, 0, size, lo >>> 0, hi >>> 0, 0]);
+    this.writes.afterWrite();
+  }
 }

@@ -2,6 +2,7 @@
 // returns what the test checks. They run on a guest thread (engine-guest.ts).
 import type { PvgDriver } from '../../actors/vcpu/guest/driver.js';
 import { IosfcReg, RING_HEADER_BYTES, Reg, commandHeader, type Op } from '../../actors/vcpu/guest/protocol.js';
+import { EngineWindow } from '../../actors/device/engine-records.js';
 import type { DirectEnginePort } from './direct-port.js';
 
 export type EngineScript = (driver: PvgDriver, port: DirectEnginePort, param: unknown) => unknown;
@@ -150,6 +151,18 @@ export const SCRIPTS: Record<string, EngineScript> = {
   /** Raw register reads (param: [window, offset, size][]), for bad-access tests. */
   registers(_d, port, param) {
     return { reads: (param as [number, number, number][]).map(([w, o, s]) => port.rawRead(w, o, s)) };
+  },
+
+  /** 8-byte accesses as upstream QEMU's region accepts them: split into two 4-byte register accesses. */
+  wideAccesses(_d, port) {
+    const idAndVersion = port.rawReadHalves(EngineWindow.Gfx, 0x0, 8);
+    port.rawWrite(EngineWindow.Gfx, 0x40, 8, 0x12345000, 0x1);
+    const ringGpa = [port.rawRead(EngineWindow.Gfx, 0x40, 4), port.rawRead(EngineWindow.Gfx, 0x44, 4)];
+    const ringGpa8 = port.rawReadHalves(EngineWindow.Gfx, 0x40, 8);
+    const unaligned = port.rawReadHalves(EngineWindow.Gfx, 0x44, 8);
+    port.rawWrite(EngineWindow.Gfx, 0x44, 8, 0xdead, 0xbeef);
+    const afterUnalignedWrite = port.rawRead(EngineWindow.Gfx, 0x44, 4);
+    return { idAndVersion, ringGpa, ringGpa8, unaligned, afterUnalignedWrite };
   },
 
   /** Bad IOSurface-window requests, each followed by a read of the window's ERROR_CODE. */

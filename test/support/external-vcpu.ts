@@ -3,13 +3,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external.js';
-import { Reg } from '../../actors/vcpu/guest/protocol.js';
+import { IosfcReg, Reg } from '../../actors/vcpu/guest/protocol.js';
 import { Rng } from '../../actors/vcpu/guest/rng.js';
-import { mmioGfxBase } from '../../actors/vcpu/layout.js';
+import { MMIO_IOSFC_OFFSET, mmioGfxBase } from '../../actors/vcpu/layout.js';
 
 interface Data {
   config: ExternalVcpuConfig;
-  exercise: 'ordering' | 'hammer';
+  exercise: 'ordering' | 'hammer' | 'wide';
   iterations: number;
   seed: number;
 }
@@ -20,6 +20,7 @@ const gfx = mmioGfxBase(0);
 const rng = new Rng(seed);
 let mismatches = 0;
 const t0 = performance.now();
+const wide: Record<string, number[]> = {};
 if (exercise === 'ordering') {
   // A read after posted writes observes them: write IRQ_MASK (only bits 0-2 stick), read it back.
   for (let i = 0; i < iterations; i++) {
@@ -31,9 +32,25 @@ if (exercise === 'ordering') {
     }
     if (cpu.mmioRead(gfx + Reg.IrqMask, 4) >>> 0 !== expected) mismatches++;
   }
+} else if (exercise === 'wide') {
+  // 8-byte accesses, as a guest may make them: each compared with the two 4-byte accesses it
+  // stands for (counted as mismatches), and the halves reported.
+  const halves = new Uint32Array(2);
+  const read8 = (address: number) => (cpu.mmioReadHalves(address, 8, halves), [halves[0]!, halves[1]!]);
+  const read4 = (address: number) => cpu.mmioRead(address, 4) >>> 0;
+  const iosfc = gfx + MMIO_IOSFC_OFFSET;
+  for (let i = 0; i < iterations; i++) {
+    wide.gfxId = read8(gfx + Reg.Id);
+    cpu.mmioWriteHalves(gfx + Reg.RingGpaLo, 8, 0x5000 + i * 0x1000, i);
+    wide.ringGpa4 = [read4(gfx + Reg.RingGpaLo), read4(gfx + Reg.RingGpaHi)];
+    wide.ringGpa8 = read8(gfx + Reg.RingGpaLo);
+    if (wide.ringGpa4.join() !== [0x5000 + i * 0x1000, i].join() || wide.ringGpa8.join() !== wide.ringGpa4.join()) mismatches++;
+    wide.iosfcId = read8(iosfc + IosfcReg.Id);
+    if (wide.iosfcId.join() !== [read4(iosfc + IosfcReg.Id), read4(iosfc + IosfcReg.Status)].join()) mismatches++;
+  }
 } else {
   // Many reads of the ID register while the guest's workload makes the engine call back.
   for (let i = 0; i < iterations; i++) if (cpu.mmioRead(gfx + Reg.Id, 4) >>> 0 !== 0x31475650) mismatches++;
 }
 cpu.bus.drainWrites();
-parentPort!.postMessage({ mismatches, ms: performance.now() - t0, bus: cpu.bus.stats() });
+parentPort!.postMessage({ mismatches, ms: performance.now() - t0, bus: cpu.bus.stats(), wide });

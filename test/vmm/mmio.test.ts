@@ -13,11 +13,12 @@ afterEach(async () => {
 
 interface Result {
   mismatches: number;
+  wide?: Record<string, number[]>;
   ms: number;
   bus: { reads: number; writes: number };
 }
 
-async function exercise(v: Vm, exercise: 'ordering' | 'hammer', iterations: number, seed = 1): Promise<Result> {
+async function exercise(v: Vm, exercise: 'ordering' | 'hammer' | 'wide', iterations: number, seed = 1): Promise<Result> {
   const w = startWorker('test/support/external-vcpu', { config: v.externalVcpu(0), exercise, iterations, seed });
   const r = await nextMessage<Result>(w);
   await exited(w);
@@ -31,6 +32,15 @@ describe('MMIO through the bus', () => {
     expect(r.mismatches).toBe(0);
     expect(r.bus.reads).toBe(1500);
     expect(r.bus.writes).toBeGreaterThan(1500);
+  });
+
+  it('an 8-byte access is two 4-byte register accesses, low half first, in both windows (as QEMU splits them)', async () => {
+    vm = await Vm.create({ ramMiB: 32, externalVcpus: 1, vcpus: 1 });
+    const r = await exercise(vm, 'wide', 50);
+    expect(r.mismatches).toBe(0);
+    expect(r.wide).toMatchObject({ gfxId: [0x31475650, 0x00010000], ringGpa8: [0x5000 + 49 * 0x1000, 49] });
+    const s = await vm.stats();
+    expect(s.devices[0]!.engine!.badRegisterAccesses).toBe(0);
   });
 
   it('a storm of engine callbacks during MMIO does not deadlock (bounded time)', async () => {

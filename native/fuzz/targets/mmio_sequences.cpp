@@ -160,16 +160,40 @@ struct Run {
     return z < 0xD0 ? 4 : std::array<uint32_t, 7>{1, 2, 8, 0, 3, 16, 5}[z % 7];
   }
 
+  // An 8-byte access that the engine splits into two 4-byte register accesses (as QEMU does).
+  static bool wide(uint32_t window, uint64_t offset, uint32_t size) {
+    return window <= rec::WindowIosfc && size == 8 && offset % 8 == 0 && offset < windowBytes(window) && windowBytes(window) - offset >= 8;
+  }
+  // Registers whose writes the model follows with more than a register update.
+  static bool special(uint32_t offset) {
+    return offset == P::RegDoorbell || offset == P::RegRingControl || offset == P::RegReset || offset == P::RegErrorAck || offset == P::RegIrqAck;
+  }
+  uint32_t value32(uint32_t w, uint32_t off) { return w == rec::WindowGfx ? gfxValue(off, in) : iosfcValue(off, in); }
+
   void write(uint8_t s) {
     const uint32_t w = window(s);
     const uint64_t off = offset(w);
     const uint32_t sz = size();
-    const bool isPlain = plain(w, off, sz);
-    const uint64_t value = !isPlain ? in.u64() : w == rec::WindowGfx ? gfxValue(static_cast<uint32_t>(off), in) : iosfcValue(static_cast<uint32_t>(off), in);
-    if (isPlain && w == rec::WindowGfx && off == P::RegDoorbell) return doorbell(static_cast<uint32_t>(value));
-    rig.write(w, off, sz, value);
-    if (!isPlain) return;
-    const uint32_t o = static_cast<uint32_t>(off), v = static_cast<uint32_t>(value);
+    if (wide(w, off, sz)) {
+      const uint32_t o = static_cast<uint32_t>(off), lo = value32(w, o), hi = value32(w, o + 4);
+      if (w == rec::WindowGfx && !special(o) && !special(o + 4)) {
+        rig.write(w, off, 8, lo | (uint64_t{hi} << 32));
+        gfx.write(o, lo);
+        gfx.write(o + 4, hi);
+        return;
+      }
+      // Halves with side effects the model follows step by step: made as two 4-byte writes.
+      writePlain(w, o, lo);
+      writePlain(w, o + 4, hi);
+      return;
+    }
+    if (!plain(w, off, sz)) return rig.write(w, off, sz, in.u64());
+    writePlain(w, static_cast<uint32_t>(off), value32(w, static_cast<uint32_t>(off)));
+  }
+
+  void writePlain(uint32_t w, uint32_t o, uint32_t v) {
+    if (w == rec::WindowGfx && o == P::RegDoorbell) return doorbell(v);
+    rig.write(w, o, 4, v);
     if (w == rec::WindowIosfc) return iosfc.write(o, v, rig.host().surfacesMapped());
     gfx.write(o, v);
     if (o == P::RegRingControl) gfx.ringControl((rig.reg(P::RegStatus) & P::StatusRunning) != 0);
@@ -178,11 +202,23 @@ struct Run {
     if (o == P::RegIrqAck) errors.irqAcked();
   }
 
+  void checkRead(uint32_t w, uint32_t o, uint32_t got) const {
+    if (w == rec::WindowIosfc)
+      iosfc.checkRead(o, got);
+    else
+      gfx.checkRead(o, got);
+  }
+
   void read(uint8_t s) {
     const uint32_t w = window(s);
     const uint64_t off = offset(w);
     const uint32_t sz = size();
     const uint64_t got = rig.read(w, off, sz);
+    if (wide(w, off, sz)) {
+      checkRead(w, static_cast<uint32_t>(off), static_cast<uint32_t>(got));
+      checkRead(w, static_cast<uint32_t>(off) + 4, static_cast<uint32_t>(got >> 32));
+      return;
+    }
     if (!plain(w, off, sz)) {
       // In no window or past its end: refused, all ones (a wrong size or alignment is an error too).
       FUZZ_CHECK(got == ~0ull, "a refused read (window %u offset 0x%llx size %u) returned 0x%llx", w, static_cast<unsigned long long>(off), sz,
@@ -190,10 +226,7 @@ struct Run {
       return;
     }
     FUZZ_CHECK(got <= 0xFFFFFFFFull, "a 4-byte read returned 0x%llx", static_cast<unsigned long long>(got));
-    if (w == rec::WindowIosfc)
-      iosfc.checkRead(static_cast<uint32_t>(off), static_cast<uint32_t>(got));
-    else
-      gfx.checkRead(static_cast<uint32_t>(off), static_cast<uint32_t>(got));
+    checkRead(w, static_cast<uint32_t>(off), static_cast<uint32_t>(got));
   }
 
   void doorbell(uint32_t tail) {

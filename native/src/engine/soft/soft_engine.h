@@ -80,6 +80,12 @@ class SoftEngine {
   friend class CommandProcessor;
   // MMIO dispatcher (thread 0).
   void dispatchLoop();
+  // One guest access of `size` bytes to a window (4, or 8 split into two 4-byte halves).
+  uint64_t mmioRead(uint32_t window, uint64_t offset, uint32_t size);
+  void mmioWrite(uint32_t window, uint64_t offset, uint32_t size, uint64_t value);
+  // One 4-byte register; false when nothing answers at offset.
+  bool readRegister(uint32_t window, uint64_t offset, uint32_t& value);
+  bool writeRegister(uint32_t window, uint64_t offset, uint32_t value);
   uint32_t gfxRead(uint32_t offset);
   void gfxWrite(uint32_t offset, uint32_t value);
   void requestEncode(uint32_t display, const EncodeRequest& request);
