@@ -2,7 +2,7 @@
 // fails at creation with a VmConfigError that names the field.
 import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
 import type { DeviceVariant, DisplayModeSpec } from '../actors/device/messages.js';
-import type { TaskSpaceLimits } from '../actors/device/task-space.js';
+import { MAP_SEMANTICS, type MapSemantics, type TaskSpaceLimits } from '../actors/device/task-space.js';
 import type { TestFaults } from '../actors/device/test-faults.js';
 import { CPU_CHOICES, CpuUnavailableError, resolveCpu, type CpuBackendName, type CpuChoice } from '../actors/vcpu/kvm/availability.js';
 import { KVM_BENCH_PROGRAMS, KvmTestMode, type KvmTestModeName } from '../actors/vcpu/kvm/machine.js';
@@ -22,6 +22,13 @@ export interface DeviceOptions {
   displayModes?: string[];
   /** Displays on this device (default 1). */
   displays?: number;
+  /**
+   * What the host's mapMemory/unmapMemory do where mappings already are: 'strict' (default, this
+   * project's guest protocol: overlapping maps and partial or empty unmaps are refused) or
+   * 'framework' (the host contract upstream QEMU gives ParavirtualizedGraphics: a map overwrites,
+   * an unmap clears its range and always succeeds). docs/device-memory.md.
+   */
+  mapSemantics?: MapSemantics;
 }
 
 export interface WorkloadOptions {
@@ -76,6 +83,7 @@ export const THREADING_MODELS: readonly ThreadingModel[] = ['actor', 'bql'];
 
 export interface ResolvedDevice {
   variant: DeviceVariant;
+  mapSemantics: MapSemantics;
   displays: { serial: number; modes: DisplayModeSpec[] }[];
 }
 
@@ -171,7 +179,7 @@ const VM_OPTION_KEYS = keysOf<VmOptions>({
   testFaults: true,
   testKvmGuest: true,
 });
-const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true });
+const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true, mapSemantics: true });
 const WORKLOAD_KEYS = keysOf<WorkloadOptions>({ name: true, frames: true, seed: true, mode: true, damagePercent: true });
 
 function resolveDevice(value: unknown, i: number): ResolvedDevice {
@@ -186,8 +194,11 @@ function resolveDevice(value: unknown, i: number): ResolvedDevice {
   if (!Array.isArray(texts) || texts.length === 0 || texts.length > 32) throw new VmConfigError(`${field}.displayModes`, 'must list 1 to 32 modes');
   const modes = texts.map((t, m) => parseMode(t, `${field}.displayModes[${m}]`));
   const count = integer(d.displays, `${field}.displays`, 1, 8, 1);
+  const mapSemantics = d.mapSemantics ?? 'strict';
+  if (!MAP_SEMANTICS.includes(mapSemantics))
+    throw new VmConfigError(`${field}.mapSemantics`, `must be strict or framework, got ${JSON.stringify(d.mapSemantics)}`);
   // Serial numbers are unique across every device of every VM in this process.
-  return { variant, displays: Array.from({ length: count }, () => ({ serial: nextSerial++, modes })) };
+  return { variant, mapSemantics, displays: Array.from({ length: count }, () => ({ serial: nextSerial++, modes })) };
 }
 
 function resolveWorkload(value: unknown, vcpus: number, cpu: unknown, devices: ResolvedDevice[]): ResolvedConfig['workload'] {

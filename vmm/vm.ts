@@ -212,6 +212,7 @@ export class Vm extends EventEmitter<VmEvents> {
           config: {
             index: i,
             variant: device.variant,
+            mapSemantics: device.mapSemantics,
             displays: device.displays.map((s, j) => ({ ...s, ...displayBuffers[i]![j]! })),
             compositorMailbox: compositorMailbox.buffer,
             vcpus: allVcpus,

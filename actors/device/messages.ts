@@ -1,7 +1,7 @@
 // The device actor's records (from vCPUs), configuration and control plane. Engine callback
 // records (engine-records.ts) arrive in the same mailbox.
 import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
-import type { TaskSpaceLimits, TaskSpaceStats } from './task-space.js';
+import type { MapSemantics, TaskSpaceLimits, TaskSpaceStats } from './task-space.js';
 import type { DeviceTestFaults } from './test-faults.js';
 
 /** From a vCPU's MMIO bus. The argument layout equals the engine's EngineIn records. */
@@ -48,6 +48,8 @@ export interface DeviceConfig {
   /** Checks the engine's MMIO dispatcher makes before it parks (vmm/spin-policy.ts). */
   dispatcherSpin: number;
   limits: Partial<TaskSpaceLimits>;
+  /** The host's map/unmap rules, for the task space and the engine's own table alike. */
+  mapSemantics: MapSemantics;
   /** The first of poolThreads + 2 trace rings for the engine's threads (none if absent). */
   engineTraceRing?: number;
   /** Engine watchdog: a callback unanswered this long becomes a device error (none if absent). */

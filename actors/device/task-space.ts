@@ -12,6 +12,18 @@ import { IntervalMap } from './interval-map.js';
 export const TASK_SPACE_BYTES = 2 ** 52;
 export const PAGE = GUEST_PAGE_SIZE;
 
+/**
+ * What mapMemory and unmapMemory do where mappings already are. 'strict' (this project's own
+ * guest protocol): an overlapping map is refused, and an unmap must remove whole mappings and at
+ * least one. 'framework' (the host contract ParavirtualizedGraphics.framework is written against,
+ * as upstream QEMU implements it in hw/display/apple-gfx.m): a map overwrites whatever it
+ * overlaps (`mach_vm_remap` with VM_FLAGS_OVERWRITE), and an unmap clears its range page by page
+ * (`mach_vm_allocate` over it) and succeeds whatever was mapped there; mappings it covers in
+ * part keep their parts outside.
+ */
+export type MapSemantics = 'strict' | 'framework';
+export const MAP_SEMANTICS: readonly MapSemantics[] = Object.freeze(['strict', 'framework'] as const);
+
 export type TaskSpaceErrorCode =
   /** createTask: vmSize is not a page-aligned integer in [4 KiB, 2^53-1]. */
   | 'bad-size'
@@ -200,6 +212,19 @@ function slotBytesFor(maxTaskBytes: number): number {
   return 2 ** Math.ceil(Math.log2(maxTaskBytes));
 }
 
+interface Cut {
+  readonly start: number;
+  readonly end: number;
+  readonly removed: readonly Mapping[];
+  readonly kept: readonly Mapping[];
+}
+
+/** The part [from, to) of a mapping, with its guest address and SAB offset moved along. */
+function piece(m: Mapping, from: number, to: number): Mapping {
+  const skip = from - m.va;
+  return Object.freeze({ task: m.task, va: from, length: to - from, gpa: m.gpa + skip, sabOffset: m.sabOffset + skip, readOnly: m.readOnly });
+}
+
 export class TaskSpace {
   readonly limits: TaskSpaceLimits;
   /** Every window starts at a multiple of this; slot 0 is never used, so no base is 0. */
@@ -215,8 +240,11 @@ export class TaskSpace {
   #created = 0;
   #destroyed = 0;
   readonly #errors: Record<TaskSpaceErrorCode, number>;
+  readonly semantics: MapSemantics;
 
-  constructor(memory: GuestAddressMap, limits: Partial<TaskSpaceLimits> = {}) {
+  constructor(memory: GuestAddressMap, limits: Partial<TaskSpaceLimits> = {}, semantics: MapSemantics = 'strict') {
+    if (!MAP_SEMANTICS.includes(semantics)) throw new RangeError(`map semantics must be strict or framework, got ${JSON.stringify(semantics)}`);
+    this.semantics = semantics;
     this.#memory = memory;
     this.limits = checkTaskSpaceLimits(limits);
     this.slotBytes = slotBytesFor(this.limits.maxTaskBytes);
@@ -308,21 +336,26 @@ export class TaskSpace {
       cursor += length;
     }
     const n = placed.length;
-    if (task.map.size + n > l.maxMappingsPerTask) {
-      return this.#fail('too-many-mappings', `task ${task.id}: ${task.map.size} + ${n} mappings exceed maxMappingsPerTask ${l.maxMappingsPerTask}`);
-    }
-    if (this.#mappings + n > l.maxTotalMappings) {
-      return this.#fail('too-many-mappings', `${this.#mappings} + ${n} mappings exceed maxTotalMappings ${l.maxTotalMappings}`);
-    }
     const start = task.base + vo;
     const end = task.base + cursor;
-    if (task.map.overlapsAny(start, end)) {
+    // Under framework semantics what the new mappings overlap is cut away first; its pieces
+    // outside [start, end) stay, so the count may grow by one (a mapping split in two).
+    const cut = this.semantics === 'framework' ? this.#planCut(task, start, end) : null;
+    const delta = n + (cut ? cut.kept.length - cut.removed.length : 0);
+    if (task.map.size + delta > l.maxMappingsPerTask) {
+      return this.#fail('too-many-mappings', `task ${task.id}: ${task.map.size} + ${delta} mappings exceed maxMappingsPerTask ${l.maxMappingsPerTask}`);
+    }
+    if (this.#mappings + delta > l.maxTotalMappings) {
+      return this.#fail('too-many-mappings', `${this.#mappings} + ${delta} mappings exceed maxTotalMappings ${l.maxTotalMappings}`);
+    }
+    if (cut === null && task.map.overlapsAny(start, end)) {
       const other = task.map.intersecting(start, end).next().value!.value;
       return this.#fail(
         'overlap',
         `task ${task.id}: [${hex(vo)}, ${hex(cursor)}) overlaps the mapping at offset ${hex(other.va - task.base)} (+${hex(other.length)})`,
       );
     }
+    if (cut !== null) this.#applyCut(task, cut);
     const mappings: Mapping[] = [];
     let va = start;
     for (const p of placed) {
@@ -338,9 +371,11 @@ export class TaskSpace {
   }
 
   /**
-   * Removes every mapping wholly inside [virtualOffset, virtualOffset + length). A range that
-   * covers part of a mapping fails with 'cuts-mapping' and removes nothing; a range with no
-   * mapping inside fails with 'nothing-mapped'.
+   * Removes every mapping wholly inside [virtualOffset, virtualOffset + length). Strict: a range
+   * that covers part of a mapping fails with 'cuts-mapping' and removes nothing; a range with no
+   * mapping inside fails with 'nothing-mapped'. Framework: the range is cleared, mappings it
+   * covers in part keep their parts outside it, and an empty range succeeds; `mappings` are the
+   * pieces removed.
    */
   unmapMemory(taskId: unknown, virtualOffset: unknown, length: unknown): { ok: true; mappings: readonly Mapping[]; bytes: number } | Failure {
     const task = this.#task(taskId);
@@ -357,6 +392,14 @@ export class TaskSpace {
     }
     const start = task.base + vo;
     const end = start + len;
+    if (this.semantics === 'framework') {
+      const cut = this.#planCut(task, start, end);
+      const delta = cut.kept.length - cut.removed.length;
+      if (task.map.size + delta > this.limits.maxMappingsPerTask || this.#mappings + delta > this.limits.maxTotalMappings) {
+        return this.#fail('too-many-mappings', `task ${task.id}: clearing [${hex(vo)}, ${hex(vo + len)}) would split a mapping past the mapping limits`);
+      }
+      return { ok: true, ...this.#applyCut(task, cut) };
+    }
     const first = task.map.findContaining(start);
     const last = task.map.findContaining(end - 1);
     const cut = first !== undefined && first.start < start ? first : last !== undefined && last.end > end ? last : undefined;
@@ -439,6 +482,31 @@ export class TaskSpace {
       tasksDestroyed: this.#destroyed,
       errors: { ...this.#errors },
     };
+  }
+
+  /** The mappings intersecting [start, end), and the pieces of them outside it that stay. */
+  #planCut(task: Task, start: number, end: number): Cut {
+    const removed: Mapping[] = [];
+    const kept: Mapping[] = [];
+    for (const e of task.map.intersecting(start, end)) {
+      const m = e.value;
+      removed.push(m);
+      if (m.va < start) kept.push(piece(m, m.va, start));
+      if (m.va + m.length > end) kept.push(piece(m, end, m.va + m.length));
+    }
+    return { start, end, removed, kept };
+  }
+
+  /** Carries out a planned cut; returns the parts removed (those inside the range) and their bytes. */
+  #applyCut(task: Task, cut: Cut): { mappings: Mapping[]; bytes: number } {
+    for (const m of cut.removed) task.map.remove(m.va, m.va + m.length);
+    for (const k of cut.kept) task.map.insert(k.va, k.va + k.length, k);
+    const mappings = cut.removed.map((m) => piece(m, Math.max(m.va, cut.start), Math.min(m.va + m.length, cut.end)));
+    const bytes = mappings.reduce((sum, m) => sum + m.length, 0);
+    task.bytes -= bytes;
+    this.#bytes -= bytes;
+    this.#mappings += cut.kept.length - cut.removed.length;
+    return { mappings, bytes };
   }
 
   #task(id: unknown): Task | undefined {

@@ -33,7 +33,7 @@ await runActor<DeviceControl>((ctx) => {
   const inbound = new Mailbox(config.engineInbound, `${ctx.name}-engine`);
   const writeCompletion = new Int32Array(config.writeCompletion);
   const bars = new BarTable(config.barTable);
-  const tasks = new TaskSpace(memory, config.limits);
+  const tasks = new TaskSpace(memory, config.limits, config.mapSemantics);
   const callbacks = new EngineCallbacks(tasks, memory, engineReplies);
   const pci = config.variant === 'apple-gfx-pci' ? new PciConfigSpace() : null;
   const irq = new InterruptRouter(new Mailbox(config.irqMailbox, 'irq'), pci);
@@ -69,6 +69,7 @@ await runActor<DeviceControl>((ctx) => {
     iosfc: config.variant === 'apple-gfx-mmio',
     poolThreads: config.poolThreads,
     dispatcherSpin: config.dispatcherSpin,
+    mapSemantics: config.mapSemantics,
     spinGate: ctx.spinGate ? new Int32Array(ctx.spinGate) : undefined,
     maxContextBytes: config.limits.maxTaskBytes ?? 1 << 30,
     ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),

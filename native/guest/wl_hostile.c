@@ -65,8 +65,8 @@ static void attack(struct env* e, uint32_t which, uint64_t ro) {
       drv_submit_raw(d, w, 3);
       break;
     }
-    case 15:  // MMIO read of size 8
-      (void)mmio_read64(gfx + PVG_REG_ID);
+    case 15:  // MMIO read of size 8, not 8-aligned (an aligned one is two 4-byte reads)
+      (void)mmio_read64(gfx + PVG_REG_VERSION);
       break;
     case 16:  // misaligned MMIO write
       mmio_write32(gfx + PVG_REG_IRQ_MASK + 1, 1);

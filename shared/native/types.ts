@@ -47,6 +47,8 @@ export interface EngineOptions {
   poolThreads: number;
   /** Inbound checks the MMIO dispatcher makes before it parks (default 2000). */
   dispatcherSpin?: number;
+  /** The host's map/unmap rules, which the engine's own task table follows too (default 'strict'). */
+  mapSemantics?: 'strict' | 'framework';
   /** The VM's spin gate (shared/doorbell/spin-gate.ts): the dispatcher spins only with a place in it. */
   spinGate?: Int32Array;
   maxContextBytes: number;

@@ -79,6 +79,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     engine::SoftEngineConfig config;
     config.iosfc = o.Get("iosfc").ToBoolean().Value();
     config.poolThreads = poolThreads;
+    if (Napi::Value semantics = o.Get("mapSemantics"); !semantics.IsUndefined()) {
+      const std::string name = semantics.IsString() ? semantics.As<Napi::String>().Utf8Value() : "";
+      if (name != "strict" && name != "framework") throw Napi::RangeError::New(env, "Engine: opts.mapSemantics must be 'strict' or 'framework'");
+      config.mapSemantics = name == "framework" ? engine::MapSemantics::Framework : engine::MapSemantics::Strict;
+    }
     if (o.Has("dispatcherSpin")) config.dispatcherSpin = static_cast<int>(integerOption(o, "dispatcherSpin", 0, 10'000'000, kFn));
     if (Napi::Value gate = o.Get("spinGate"); !gate.IsUndefined() && !gate.IsNull()) {
       SharedInt32 words = keep(sharedInt32(gate, std::string(kFn) + ": opts.spinGate"));

@@ -25,7 +25,7 @@ const ATTACKS: { name: string; run: Attack }[] = [
   { name: 'cursor of 12 bpp', run: (e) => e.driver.cursorDefine(0, WORKLOAD_CTX, 0, 16, 16, 12, 64, 0, 0) },
   { name: 'READ_MEM too long', run: (e, ro) => e.driver.readMem(WORKLOAD_CTX, 0, ro, 1 << 20) },
   { name: 'present 17 rectangles', run: (e) => e.driver.submitRaw([commandHeader(Op.Present, 3), 0, 17]) },
-  { name: 'MMIO read of size 8', run: (e) => void e.rawRead(e.gfxBase + Reg.Id, 8) },
+  { name: 'MMIO read of size 8, not 8-aligned', run: (e) => void e.rawRead(e.gfxBase + Reg.Version, 8) },
   { name: 'misaligned MMIO write', run: (e) => e.rawWrite(e.gfxBase + Reg.IrqMask + 1, 4, 1) },
   { name: 'doorbell beyond the ring', run: (e) => e.rawWrite(e.gfxBase + Reg.Doorbell, 4, 0x7fff_fff0) },
 ];

@@ -18,7 +18,7 @@ SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& gu
       host_(host),
       completer_(completer),
       tracer_(tracer ? *tracer : noTracer_),
-      tasks_(guest),
+      tasks_(guest, config.mapSemantics),
       command_(kMaxCommandWords),
       scratch_(kMaxReadMemBytes),
       glyphScratch_(256 * 1024),

@@ -51,6 +51,8 @@ struct SoftEngineConfig {
   int dispatcherSpin = 2000;
   /** The VM's spin gate, shared with its actors (none: spin freely). */
   SpinGate spinGate;
+  /** What map/unmap do where mappings already are: the host's rules (the device's mapSemantics). */
+  MapSemantics mapSemantics = MapSemantics::Strict;
 };
 
 struct EngineStats {

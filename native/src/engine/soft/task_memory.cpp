@@ -34,6 +34,11 @@ bool TaskMemory::addMapping(uint32_t task, uint64_t va, bool readOnly, std::span
   auto it = tasks_.find(task);
   if (it == tasks_.end() || at > it->second.vmSize) return false;
   auto& maps = it->second.mappings;
+  if (semantics_ == MapSemantics::Framework) {
+    cut(it->second, va, at);
+    for (auto& [start, m] : pending) maps.emplace(start, m);
+    return true;
+  }
   // Refuse overlap with what is installed (the host checked too; this is the engine's own guard).
   auto next = maps.lower_bound(va);
   if (next != maps.end() && next->first < at) return false;
@@ -45,12 +50,40 @@ bool TaskMemory::addMapping(uint32_t task, uint64_t va, bool readOnly, std::span
   return true;
 }
 
+void TaskMemory::cut(Task& t, uint64_t start, uint64_t end) {
+  auto& maps = t.mappings;
+  auto it = maps.lower_bound(start);
+  if (it != maps.begin()) {
+    auto prev = std::prev(it);
+    const uint64_t prevEnd = prev->first + prev->second.length;
+    if (prevEnd > start) {
+      // It starts before the range: its head stays, and its tail if it runs past the range (then
+      // nothing else can start inside the range: mappings are disjoint).
+      const bool pastEnd = prevEnd > end;
+      if (pastEnd) maps.emplace(end, Mapping{prevEnd - end, prev->second.host + (end - prev->first), prev->second.readOnly});
+      prev->second.length = start - prev->first;
+      if (pastEnd) return;
+    }
+  }
+  while (it != maps.end() && it->first < end) {
+    const uint64_t mEnd = it->first + it->second.length;
+    if (mEnd > end) {
+      const Mapping tail{mEnd - end, it->second.host + (end - it->first), it->second.readOnly};
+      maps.erase(it);
+      maps.emplace(end, tail);
+      return;
+    }
+    it = maps.erase(it);
+  }
+}
+
 void TaskMemory::removeRange(uint32_t task, uint64_t va, uint64_t length) {
   std::unique_lock lock(mutex_);
   auto it = tasks_.find(task);
   if (it == tasks_.end()) return;
   auto& maps = it->second.mappings;
   const uint64_t end = va + length < va ? UINT64_MAX : va + length;
+  if (semantics_ == MapSemantics::Framework) return cut(it->second, va, end);
   for (auto m = maps.lower_bound(va); m != maps.end() && m->first < end;) {
     if (m->first + m->second.length <= end) {
       m = maps.erase(m);

@@ -16,9 +16,16 @@
 namespace pvg::engine {
 enum class TaskAccess { Read, Write };
 
+// What a map or unmap does where mappings already are (the host's rules, mirrored here:
+// actors/device/task-space.ts MapSemantics). Strict: an overlapping map is refused and an unmap
+// removes only whole mappings. Framework (the host contract upstream QEMU gives the framework):
+// a map overwrites what it overlaps, an unmap clears its range, and mappings either covers in
+// part keep their parts outside.
+enum class MapSemantics { Strict, Framework };
+
 class TaskMemory {
  public:
-  explicit TaskMemory(const GuestMemoryView& guest) : guest_(guest) {}
+  explicit TaskMemory(const GuestMemoryView& guest, MapSemantics semantics = MapSemantics::Strict) : guest_(guest), semantics_(semantics) {}
 
   void addTask(uint32_t task, uint64_t vmSize);
   void removeTask(uint32_t task);
@@ -26,7 +33,7 @@ class TaskMemory {
   // Installs a mapping the host accepted; false (nothing installed) if the engine's own checks
   // disagree — the caller then asks the host to unmap it again.
   bool addMapping(uint32_t task, uint64_t va, bool readOnly, std::span<const PhysicalRange> ranges);
-  // Removes every mapping inside [va, va + length).
+  // Removes every mapping inside [va, va + length) (framework: and the parts of those it cuts).
   void removeRange(uint32_t task, uint64_t va, uint64_t length);
   size_t mappingCount(uint32_t task) const;
 
@@ -47,10 +54,13 @@ class TaskMemory {
     std::map<uint64_t, Mapping> mappings;  // by va
   };
   const Mapping* find(const Task& t, uint64_t va, uint64_t* offsetInMapping) const;
+  // Framework semantics: clears [start, end), keeping the parts of cut mappings outside it.
+  static void cut(Task& t, uint64_t start, uint64_t end);
   template <class F>
   bool forEachSpan(uint32_t task, uint64_t va, uint64_t length, TaskAccess access, F&& f) const;
 
   const GuestMemoryView& guest_;
+  const MapSemantics semantics_;
   mutable std::shared_mutex mutex_;  // writers: map/unmap/create/destroy; readers: command processing
   std::map<uint32_t, Task> tasks_;
 };
