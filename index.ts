@@ -10,6 +10,8 @@ export {
   type WorkloadOptions,
   type OutputOptions,
   type ThreadingModel,
+  START_MODES,
+  type StartMode,
 } from './vmm/config.js';
 export { connectVcpu, type ExternalVcpuConfig, type ConnectedVcpu } from './actors/vcpu/external.js';
 // What an external vCPU's MMIO calls throw when the VM stops or a device does not answer.
