@@ -74,11 +74,11 @@ export interface VmOptions {
    */
   trace?: boolean;
   /**
-   * For tests only: fault injection in the device actors (actors/device/test-faults.ts). Leave
+   * @internal For tests only: fault injection in the device actors (actors/device/test-faults.ts). Leave
    * it out; nothing but test/vmm/faults.test.ts sets it.
    */
   testFaults?: TestFaults;
-  /** For tests only: make the KVM guest misbehave this way (docs/kvm.md). */
+  /** @internal For tests only: make the KVM guest misbehave this way (docs/kvm.md). */
   testKvmGuest?: KvmTestModeName;
 }
 

@@ -56,8 +56,11 @@ export interface VmEvents {
 }
 
 export class Vm extends EventEmitter<VmEvents> {
+  /** @internal The resolved configuration (for this package's tests and tools). */
   readonly config: ResolvedConfig;
+  /** Guest RAM: one SharedArrayBuffer, shared with every actor. */
   readonly memory: GuestMemory;
+  /** @internal The actors' supervisor (for this package's tests and tools). */
   readonly supervisor: Supervisor;
   private irq: ActorHandle<IrqControl> | null = null;
   private compositor: ActorHandle<CompositorControl> | null = null;
