@@ -5,7 +5,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'build/**', 'build-*/**', 'node_modules/**', 'bench/results/**', '.carry/**', '.gl/**'],
+    ignores: ['dist/**', 'docs/api/**', 'build/**', 'build-*/**', 'node_modules/**', 'bench/results/**', '.carry/**', '.gl/**'],
   },
   {
     files: ['**/*.ts'],

@@ -10,6 +10,8 @@ export {
   type WorkloadOptions,
   type OutputOptions,
   type ThreadingModel,
+  START_MODES,
+  type StartMode,
 } from './vmm/config.js';
 export { connectVcpu, type ExternalVcpuConfig, type ConnectedVcpu } from './actors/vcpu/external.js';
 // What an external vCPU's MMIO calls throw when the VM stops or a device does not answer.
@@ -26,3 +28,42 @@ export { WORKLOAD_NAMES } from './actors/vcpu/guest/workloads/index.js';
 export { toChromeTrace, type ChromeTrace } from './shared/trace/chrome.js';
 export { TraceSetReader } from './shared/trace/reader.js';
 export { toTimelineSvg, timelineWindow } from './shared/trace/svg.js';
+// Types the exports above refer to (what stats(), options and trace readers hand back).
+export type { VcpuStats } from './actors/vcpu/messages.js';
+export type { GuestStats } from './actors/vcpu/guest/program.js';
+export type { BusStats, VcpuBusPort } from './actors/vcpu/bus-port.js';
+export type { VcpuIrqState } from './shared/irq/vcpu-irq.js';
+export type { DeviceStats, DeviceVariant, CursorGlyph } from './actors/device/messages.js';
+export type { TaskSpaceLimits } from './actors/device/task-space.js';
+export type { IrqActorStats } from './actors/irq/messages.js';
+export type { CompositorDisplayStats } from './actors/compositor/messages.js';
+export type { MailboxStats } from './shared/mailbox/mailbox.js';
+export type { BigLockStats } from './shared/lock/big-lock.js';
+export type { GuestMemory, GuestMemoryDescriptor } from './shared/guest-memory/guest-memory.js';
+export type { VncOutput, WebOutput } from './vmm/config-outputs.js';
+export type { CpuChoice } from './actors/vcpu/kvm/availability.js';
+export type { ChromeTraceEvent, TrackLabel } from './shared/trace/chrome.js';
+export type { TraceEvent, DrainResult } from './shared/trace/reader.js';
+export type { TimelineSvgOptions } from './shared/trace/svg.js';
+export type { TimeWindow } from './shared/trace/svg/window.js';
+export type { MmioPort } from './actors/vcpu/guest/driver.js';
+export type { ReadLatencyStats } from './actors/vcpu/read-latency.js';
+export type { DeviceDisplayStats } from './actors/device/messages.js';
+export type { EngineStats } from './shared/native/types.js';
+export type { TaskSpaceStats } from './actors/device/task-space.js';
+export type { GuestRegion } from './shared/guest-memory/layout.js';
+export type { LineStats } from './actors/irq/controller.js';
+export type { TraceRingWriter } from './shared/trace/ring.js';
+export type { KvmGuestStats } from './actors/vcpu/kvm/kvm-guest.js';
+export type { VcpuState } from './actors/vcpu/messages.js';
+export type { TranslateResult } from './shared/guest-memory/translate.js';
+export type { VcpuIrqStats, HaltOutcome } from './shared/irq/vcpu-irq.js';
+export type { VncServerStats } from './actors/compositor/vnc/types.js';
+export type { GuestAccess } from './shared/guest-memory/errors.js';
+export type { KvmExitStats } from './actors/vcpu/kvm/exits.js';
+export type { Trigger } from './actors/irq/controller.js';
+export type { TaskSpaceErrorCode } from './actors/device/task-space.js';
+export type { VncRectCounts } from './actors/compositor/vnc/types.js';
+export type { GuestMemoryError } from './shared/guest-memory/errors.js';
+export type { TracePhase } from './shared/trace/layout.js';
+export type { GuestMemoryErrorCode } from './shared/guest-memory/errors.js';

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
+import { joinNegativeValues } from '../cli/usage.js';
 import { packageRoot } from '../shared/package-root.js';
 import { machineInfo, type MachineInfo } from './machine.js';
 import { exitOnInterrupt } from './progress/interrupt.js';
@@ -93,7 +94,10 @@ function repeatTables(result: object, references: readonly string[]): string {
 type Suite = keyof typeof SUITE_TABLE;
 const SUITES = Object.keys(SUITE_TABLE) as Suite[];
 
-const HELP = `usage: npm run bench -- SUITE|all [options]
+// The command as the user typed it: cli/main.ts runs this module with argv[1] set to 'bench'.
+const COMMAND = process.argv[1] === 'bench' ? 'pvg-vmm bench' : 'npm run bench --';
+
+const HELP = `usage: ${COMMAND} SUITE|all [options]
 
 suites:
   mailbox   round-trip latency: spin reference, mailbox hot and parked, futex reference,
@@ -155,6 +159,7 @@ async function main(): Promise<void> {
   let parsed;
   try {
     parsed = parseArgs({
+      args: joinNegativeValues(process.argv.slice(2)),
       allowPositionals: true,
       options: {
         json: { type: 'boolean', default: false },
@@ -244,7 +249,7 @@ async function main(): Promise<void> {
   if (values.json) console.log(JSON.stringify(json));
   if (values.out) writeFileSync(values.out, `${JSON.stringify(json, null, 2)}\n`);
   if (reportDir !== undefined) {
-    const command = `npm run bench -- ${process.argv
+    const command = `${COMMAND} ${process.argv
       .slice(2)
       .map((a) => (/^[\w./=:,-]+$/.test(a) ? a : JSON.stringify(a)))
       .join(' ')}`;

@@ -1,7 +1,12 @@
-// pvg-vmm: run | bench | --help.
-import { RUN_HELP, run } from './run.js';
-import { TRACE_HELP, trace } from './trace.js';
-import { UsageError } from './usage.js';
+// pvg-vmm: run | trace | bench | --help | --version. A bad flag is one line and exit status 2; a
+// failure while running is one line and exit status 1; only a bug prints a stack.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { packageRoot } from '../shared/package-root.js';
+import { run } from './run.js';
+import { trace } from './trace.js';
+import { CliError, UsageError } from './usage.js';
 
 const HELP = `usage: pvg-vmm <command> [options]
 
@@ -10,7 +15,14 @@ commands:
   trace    run a workload and write a Chrome Trace Event JSON timeline (pvg-vmm trace --help)
   bench    run benchmark suites (pvg-vmm bench --help)
 
+  -V, --version   the version
+  -h, --help      this text
+
 Run "pvg-vmm <command> --help" for a command's options.`;
+
+function version(): string {
+  return (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -21,6 +33,12 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
       console.log(HELP);
       return command === undefined ? 2 : 0;
+    case '-V':
+    case '-v':
+    case '--version':
+    case 'version':
+      console.log(`pvg-vmm ${version()}`);
+      return 0;
     case 'run':
       return run(rest);
     case 'trace':
@@ -39,9 +57,12 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    const help = process.argv[2] === 'run' ? RUN_HELP : process.argv[2] === 'trace' ? TRACE_HELP : HELP;
-    console.error(`pvg-vmm: ${(err as Error).message}\n\n${help}`);
+    const command = process.argv[2] === 'run' || process.argv[2] === 'trace' ? `pvg-vmm ${process.argv[2]}` : 'pvg-vmm';
+    console.error(`pvg-vmm: ${(err as Error).message} ("${command} --help" lists the options)`);
     process.exitCode = 2;
+  } else if (err instanceof CliError) {
+    console.error(`pvg-vmm: ${err.message}`);
+    process.exitCode = 1;
   } else {
     console.error(`pvg-vmm: ${(err as Error).stack ?? err}`);
     process.exitCode = 1;

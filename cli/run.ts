@@ -10,7 +10,8 @@ import { Vm } from '../vmm/vm.js';
 import { OUTPUT_FLAGS, OUTPUT_HELP, parseOutputFlags, startOutputs, type OutputOptions } from './outputs.js';
 import { StatusTicker } from './status-ticker.js';
 import { summarize } from './summary.js';
-import { UsageError, cpuFlag, integerFlag, percentFlag, threadingFlag } from './usage.js';
+import { runReport } from './run-report.js';
+import { CliError, UsageError, cpuFlag, integerFlag, joinNegativeValues, outputFileFlag, percentFlag, threadingFlag } from './usage.js';
 
 /** How long the CLI waits for the compositor to take the guests' last frames before the summary. */
 const SETTLE_TIMEOUT_MS = 10_000;
@@ -39,6 +40,8 @@ options:
                       machine-code guest on KVM vCPUs (desktop, fullframe, hostile; needs
                       /dev/kvm); auto uses KVM where it can (default ts)
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
+  --json              print one JSON object instead of the summary: the summary's figures, every
+                      counter of every actor, and each vCPU's MMIO read latency histogram
 ${OUTPUT_HELP}
   --status            show the live status line (frames/s, MMIO read latency, interrupts/s,
                       deepest mailbox) on stderr even when it is not a terminal
@@ -57,11 +60,12 @@ export interface RunArgs {
   snapshot: string | null;
   outputs: OutputOptions;
   status: StatusMode;
+  json: boolean;
 }
 
 export function parseRunArgs(argv: string[]): RunArgs | 'help' {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv),
     strict: true,
     options: {
       workload: { type: 'string', default: 'desktop' },
@@ -79,6 +83,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       threading: { type: 'string', default: 'actor' },
       cpu: { type: 'string', default: 'ts' },
       snapshot: { type: 'string' },
+      json: { type: 'boolean', default: false },
       ...OUTPUT_FLAGS,
       status: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
@@ -94,12 +99,14 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     displays: integerFlag('--displays', values.displays, 1, 8),
     ...(values.modes ? { displayModes: values.modes.split(',') } : {}),
   } as const;
-  if (values.snapshot !== undefined && values.snapshot.trim() === '') throw new UsageError('--snapshot needs a file name');
+  if (values.snapshot !== undefined) outputFileFlag('--snapshot', values.snapshot);
   const outputs = parseOutputFlags(values, devices * device.displays);
   if (values.status && values.quiet) throw new UsageError('--status and --quiet contradict each other');
   return {
     outputs,
-    status: values.status ? 'on' : values.quiet ? 'off' : 'auto',
+    // --json keeps stdout to the one object; the status line (stderr) only when asked for.
+    status: values.status ? 'on' : values.quiet || values.json ? 'off' : 'auto',
+    json: values.json,
     exit: values.exit,
     snapshot: values.snapshot ?? null,
     options: {
@@ -146,7 +153,7 @@ export async function run(argv: string[]): Promise<number> {
     await startOutputs(vm, parsed.outputs, say);
   } catch (err) {
     await vm.stop();
-    throw new UsageError(`cannot start the outputs: ${(err as Error).message}`);
+    throw new CliError(`cannot start the outputs: ${(err as Error).message}`);
   }
   const failed = vm.whenFailed().then((f) => (failure = f));
   let interrupted = false;
@@ -194,7 +201,10 @@ export async function run(argv: string[]): Promise<number> {
     await status?.stop();
   }
   let summary = '';
-  if (!failure) summary = summarize(await vm.stats(), drawn);
+  if (!failure) {
+    const stats = await vm.stats();
+    summary = parsed.json ? JSON.stringify(runReport(stats, drawn)) : summarize(stats, drawn);
+  }
   await vm.stop();
   if (summary) console.log(summary);
   if (failure) {

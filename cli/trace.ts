@@ -8,7 +8,7 @@ import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
 import { timelineWindow, toTimelineSvg } from '../shared/trace/svg.js';
 import { VmConfigError } from '../vmm/config.js';
 import { Vm } from '../vmm/vm.js';
-import { UsageError, integerFlag, threadingFlag } from './usage.js';
+import { CliError, UsageError, integerFlag, joinNegativeValues, outputFileFlag, threadingFlag } from './usage.js';
 
 export const TRACE_HELP = `usage: pvg-vmm trace --workload NAME --frames N --out FILE [options]
 
@@ -33,7 +33,7 @@ options:
 
 export async function trace(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv),
     strict: true,
     options: {
       workload: { type: 'string', default: 'desktop' },
@@ -52,7 +52,10 @@ export async function trace(argv: string[]): Promise<number> {
     console.log(TRACE_HELP);
     return 0;
   }
-  if (!values.out) throw new UsageError('--out FILE is required');
+  if (values.out === undefined) throw new UsageError('--out FILE is required');
+  // Checked before the run, so a typo in a folder does not cost the whole workload.
+  const out = outputFileFlag('--out', values.out);
+  if (values.svg !== undefined) outputFileFlag('--svg', values.svg);
   if (values['svg-window'] !== undefined && values.svg === undefined) throw new UsageError('--svg-window needs --svg FILE');
   const svgWindow = values['svg-window'] === undefined ? undefined : svgWindowFlag(values['svg-window']);
   if (values.variant !== 'mmio' && values.variant !== 'pci') throw new UsageError(`--variant must be mmio or pci, got "${values.variant}"`);
@@ -61,6 +64,7 @@ export async function trace(argv: string[]): Promise<number> {
     const variant: 'mmio' | 'pci' = values.variant;
     const device = { variant, ...(values.modes ? { displayModes: values.modes.split(',') } : {}) };
     vm = await Vm.create({
+      trace: true,
       devices: Array.from({ length: integerFlag('--devices', values.devices, 1, 16) }, () => ({ ...device })),
       threading: threadingFlag(values.threading),
       workload: { name: values.workload, frames: integerFlag('--frames', values.frames, 1, 1e6) },
@@ -73,15 +77,15 @@ export async function trace(argv: string[]): Promise<number> {
     await Promise.race([vm.whenGuestsDone(), vm.whenFailed().then((f) => Promise.reject(f))]);
     await vm.settle();
     const json = vm.drainTrace();
-    writeFileSync(values.out, JSON.stringify(json));
+    writeOutput(out, JSON.stringify(json));
     const tracks = json.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').length;
     console.log(
-      `trace: ${json.traceEvents.length} events on ${tracks} tracks written to ${values.out}` +
+      `trace: ${json.traceEvents.length} events on ${tracks} tracks written to ${out}` +
         (Number(json.otherData.lostEvents) > 0 ? ` (${json.otherData.lostEvents} lost: rings wrapped)` : ''),
     );
     if (values.svg !== undefined) {
       const window = timelineWindow(json, svgWindow ?? {});
-      writeFileSync(
+      writeOutput(
         values.svg,
         toTimelineSvg(json, {
           ...svgWindow,
@@ -93,6 +97,15 @@ export async function trace(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await vm.stop();
+  }
+}
+
+/** A write that fails after the run (the disk filled, the folder went) is one line, status 1. */
+function writeOutput(file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (err) {
+    throw new CliError(`cannot write ${file}: ${(err as Error).message}`);
   }
 }
 

@@ -1,9 +1,38 @@
-// Command-line errors: a bad flag or value prints a clear message and exits with status 2.
+// Command-line errors: a bad flag or value is a UsageError (one line, exit status 2); something
+// that went wrong while running is a CliError (one line, exit status 1). Neither prints the usage.
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+
 import { CPU_CHOICES, type CpuChoice } from '../actors/vcpu/kvm/availability.js';
 import { THREADING_MODELS, type ThreadingModel } from '../vmm/config.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** A failure while running (a port in use, a file that cannot be written): exit status 1. */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+}
+
+/**
+ * The arguments for parseArgs, with a value that starts with '-' and a digit joined to the long
+ * flag before it (`--frames -3` → `--frames=-3`): the flag's own check then says "must be an
+ * integer in …", where parseArgs would say "argument is ambiguous".
+ */
+export function joinNegativeValues(argv: readonly string[]): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    // No flag starts with a digit, so "-3" can only be a value (after a boolean flag, parseArgs
+    // then says that flag takes no value).
+    if (/^--[^=]+$/.test(a) && next !== undefined && /^-[\d.]/.test(next)) {
+      args.push(`${a}=${next}`);
+      i++;
+    } else args.push(a);
+  }
+  return args;
 }
 
 export function integerFlag(flag: string, text: string | undefined, min: number, max: number): number {
@@ -30,4 +59,34 @@ export function cpuFlag(text: string | undefined): CpuChoice {
 export function threadingFlag(text: string | undefined): ThreadingModel {
   if (!THREADING_MODELS.includes(text as ThreadingModel)) throw new UsageError(`--threading must be ${THREADING_MODELS.join(' or ')}, got "${text}"`);
   return text as ThreadingModel;
+}
+
+/**
+ * A file the command will write once the run is over: checked now, so a typo in its folder fails
+ * before the workload runs rather than after. The folder must exist and be writable, and the
+ * path must not be a folder itself.
+ */
+export function outputFileFlag(flag: string, file: string): string {
+  if (file.trim() === '') throw new UsageError(`${flag} needs a file name`);
+  const dir = path.dirname(path.resolve(file));
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    throw new UsageError(`${flag} ${file}: the folder ${dir} does not exist`);
+  }
+  if (!isDir) throw new UsageError(`${flag} ${file}: ${dir} is not a folder`);
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`${flag} ${file}: the folder ${dir} is not writable`);
+  }
+  let target: ReturnType<typeof statSync> | undefined;
+  try {
+    target = statSync(file);
+  } catch {
+    target = undefined; // not there yet: it will be created
+  }
+  if (target?.isDirectory()) throw new UsageError(`${flag} ${file}: that is a folder, not a file`);
+  return file;
 }

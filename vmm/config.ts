@@ -70,13 +70,27 @@ export interface VmOptions {
   /** Outputs started with the VM: VNC (display k on port + k) and the browser viewer. */
   outputs?: OutputOptions;
   /**
-   * For tests only: fault injection in the device actors (actors/device/test-faults.ts). Leave
+   * 'running' (default): the built-in vCPUs start the workload as soon as they are up.
+   * 'paused': every thread is up but no guest runs until vm.resume(), so listeners and a trace
+   * are in place before the guest's first instruction.
+   */
+  start?: StartMode;
+  /**
+   * Whether every thread writes its trace ring from creation (default true); false leaves the
+   * rings paused (no trace cost) until vm.startTrace().
+   */
+  trace?: boolean;
+  /**
+   * @internal For tests only: fault injection in the device actors (actors/device/test-faults.ts). Leave
    * it out; nothing but test/vmm/faults.test.ts sets it.
    */
   testFaults?: TestFaults;
-  /** For tests only: make the KVM guest misbehave this way (docs/kvm.md). */
+  /** @internal For tests only: make the KVM guest misbehave this way (docs/kvm.md). */
   testKvmGuest?: KvmTestModeName;
 }
+
+export type StartMode = 'running' | 'paused';
+export const START_MODES: readonly StartMode[] = ['running', 'paused'];
 
 export type ThreadingModel = 'actor' | 'bql';
 export const THREADING_MODELS: readonly ThreadingModel[] = ['actor', 'bql'];
@@ -102,6 +116,8 @@ export interface ResolvedConfig {
   /** Why 'auto' chose the TypeScript guest (null when it did not, or was not asked to choose). */
   cpuFallback: string | null;
   outputs: OutputOptions;
+  start: StartMode;
+  trace: boolean;
   testFaults: TestFaults | undefined;
   testKvmGuest: number;
 }
@@ -142,6 +158,18 @@ function threadingModel(value: unknown): ThreadingModel {
   return value as ThreadingModel;
 }
 
+function startMode(value: unknown): StartMode {
+  if (value === undefined) return 'running';
+  if (!START_MODES.includes(value as StartMode)) throw new VmConfigError('start', `must be one of ${START_MODES.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as StartMode;
+}
+
+function traceOption(value: unknown): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') throw new VmConfigError('trace', `must be true or false, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 function percent(value: unknown, field: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > 100) {
@@ -176,6 +204,8 @@ const VM_OPTION_KEYS = keysOf<VmOptions>({
   threading: true,
   cpu: true,
   outputs: true,
+  start: true,
+  trace: true,
   testFaults: true,
   testKvmGuest: true,
 });
@@ -250,6 +280,8 @@ export function resolveConfig(given: VmOptions = {}): ResolvedConfig {
       options.outputs,
       devices.reduce((n, d) => n + d.displays.length, 0),
     ),
+    start: startMode(options.start),
+    trace: traceOption(options.trace),
     testFaults: testFaults(options.testFaults, devices.length),
     testKvmGuest: testKvmGuest(options.testKvmGuest),
   };

@@ -56,8 +56,11 @@ export interface VmEvents {
 }
 
 export class Vm extends EventEmitter<VmEvents> {
+  /** @internal The resolved configuration (for this package's tests and tools). */
   readonly config: ResolvedConfig;
+  /** Guest RAM: one SharedArrayBuffer, shared with every actor. */
   readonly memory: GuestMemory;
+  /** @internal The actors' supervisor (for this package's tests and tools). */
   readonly supervisor: Supervisor;
   private irq: ActorHandle<IrqControl> | null = null;
   private compositor: ActorHandle<CompositorControl> | null = null;
@@ -75,6 +78,8 @@ export class Vm extends EventEmitter<VmEvents> {
   private readonly outputs: VmOutputs;
   private readonly bigLock: BigLock | null;
   private traceReader: TraceSetReader | null = null;
+  /** resume() was called (start: 'paused' only). */
+  private resumed = false;
   /** The KVM VM the vCPUs run in (cpu 'kvm'), else null. */
   private kvm: KvmMachine | null = null;
 
@@ -97,6 +102,8 @@ export class Vm extends EventEmitter<VmEvents> {
       ...(this.bigLock ? { bigLock: this.bigLock.buffer } : {}),
       spinLimit: spinLimit(),
     });
+    // Before any thread exists, so a VM created with trace: false writes nothing.
+    if (!this.config.trace) setTracePaused(this.supervisor.traceSet, true);
     const labels = this.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
     this.outputs = new VmOutputs(
       () => this.compositor!.control,
@@ -249,8 +256,9 @@ export class Vm extends EventEmitter<VmEvents> {
         barTable: bars,
         writeWindow: config.writeWindow,
         kvm,
+        // A paused VM's guests start in resume(), through the same control call as runWorkload.
         guest:
-          w && v < config.devices.length
+          w && v < config.devices.length && config.start === 'running'
             ? {
                 device: v,
                 variant: config.devices[v]!.variant,
@@ -305,6 +313,18 @@ export class Vm extends EventEmitter<VmEvents> {
     const c = Number.isInteger(index) ? this.external[index] : undefined;
     if (!c) throw new RangeError(`no external vCPU ${JSON.stringify(index)} (VmOptions.externalVcpus is ${this.config.externalVcpus})`);
     return c;
+  }
+
+  /**
+   * Starts the workload of a VM created with start: 'paused' (resolves once every vCPU took it).
+   * Throws if the VM was not created paused or was already resumed.
+   */
+  async resume(): Promise<void> {
+    this.ensureRunning();
+    if (this.config.start !== 'paused') throw new Error('vm.resume(): the VM was not created with start: "paused"');
+    if (this.resumed) throw new Error('vm.resume(): the VM was already resumed');
+    this.resumed = true;
+    if (this.config.workload) await this.runWorkload(this.config.workload);
   }
 
   /** Runs another workload on every built-in vCPU that has a device (after the last one finished). */

@@ -72,7 +72,7 @@ await runActor<CompositorControl>((ctx) => {
         d.onNewFrame(u32(a, 2));
         return;
       case CompositorKind.EncodeDone:
-        ctx.trace?.instant(TRACE_EVENTS.compositor_encode_done, u32(a, 1), u32(a, 4));
+        ctx.trace?.instant(TRACE_EVENTS.compositor_encode_done, u32(a, 0), u32(a, 1), u32(a, 4));
         if (d.onEncodeDone(u32(a, 2), u32(a, 3), u32(a, 4), u32(a, 5)) && wanted()) {
           tell({ type: 'frame', device: d.config.device, display: d.config.display, width: d.width(), height: d.height(), frameSeq: u32(a, 4) });
         }

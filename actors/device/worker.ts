@@ -90,7 +90,8 @@ await runActor<DeviceControl>((ctx) => {
     if (ctx.trace) {
       // A sliver of a span, so the read's flow arrow has a slice to pass through here.
       const at = monotonicMicros();
-      ctx.trace.write(isRead ? TRACE_EVENTS.apple_gfx_read : TRACE_EVENTS.apple_gfx_write, TracePhase.Complete, at, 0.1, u32(a, 1), isRead ? 0 : u32(a, 4));
+      // (offset, value) as TRACE_ARGS names them; a read's value is not known here (NaN: left out).
+      ctx.trace.write(isRead ? TRACE_EVENTS.apple_gfx_read : TRACE_EVENTS.apple_gfx_write, TracePhase.Complete, at, 0.1, u32(a, 1), isRead ? NaN : u32(a, 4));
       if (isRead) ctx.trace.flowStep(TRACE_EVENTS.request, mmioFlowId(u32(a, 4), u32(a, 6)), at + 0.05);
     }
     if (window === DeviceWindow.PciConfig) {
@@ -117,7 +118,10 @@ await runActor<DeviceControl>((ctx) => {
   // engine thread draws from its wait to here and back (ids as EngineTracer::callbackFlowId).
   const traceCallback = (kind: number, a: Int32Array, start: number) => {
     if (!ctx.trace || config.engineTraceRing === undefined) return;
-    ctx.trace.span(CALLBACK_TRACE_EVENTS[kind] ?? TRACE_EVENTS.mailbox_handle, start, kind);
+    // The callback's first argument, as the engine thread's span has it; the status is the engine's to tell.
+    const event = CALLBACK_TRACE_EVENTS[kind];
+    if (event === undefined) ctx.trace.span(TRACE_EVENTS.mailbox_handle, start, kind);
+    else ctx.trace.span(event, start, u32(a, 3), NaN);
     ctx.trace.flowStep(TRACE_EVENTS.request, callbackFlowId(config.engineTraceRing, u32(a, 1), u32(a, 2)), start + FLOW_INSET_US);
   };
 
@@ -137,7 +141,7 @@ await runActor<DeviceControl>((ctx) => {
         irq.raise(config.iosfcLine);
         return;
       case EngineOut.ModeChange:
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_mode_change, u32(a, 2), u32(a, 3));
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_mode_change, port, u32(a, 2), u32(a, 3));
         if (port < modes.length) modes[port] = { width: u32(a, 2), height: u32(a, 3) };
         display.modeChange(port, u32(a, 2), u32(a, 3), u32(a, 6));
         return;
@@ -165,12 +169,12 @@ await runActor<DeviceControl>((ctx) => {
       }
       case EngineOut.CursorShow: {
         display.cursorShow(port, a[2] !== 0);
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_show, a[2]);
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_show, port, a[2]);
         return;
       }
       case EngineOut.CursorMove: {
         display.cursorMove(port, a[2]!, a[3]!);
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_move, a[2], a[3]);
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_move, port, a[2], a[3]);
         return;
       }
       default:

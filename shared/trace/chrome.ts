@@ -1,6 +1,6 @@
 // Turns drained trace events into Chrome Trace Event JSON (opens in Perfetto and chrome://tracing):
 // one track per ring (thread), spans, instants, counters and flow arrows.
-import { traceEventName } from './events.js';
+import { traceArgNames, traceEventName } from './events.js';
 import { TracePhase } from './layout.js';
 import type { TraceEvent } from './reader.js';
 
@@ -56,6 +56,16 @@ function phaseCode(phase: number): string | undefined {
   }
 }
 
+/** An event's arguments under their names (TRACE_ARGS); a NaN (not known on that thread) is left out. */
+function namedArgs(e: TraceEvent): Record<string, number> {
+  const args: Record<string, number> = {};
+  traceArgNames(e.id).forEach((name, i) => {
+    const v = e.args[i]!;
+    if (!Number.isNaN(v)) args[name] = v;
+  });
+  return args;
+}
+
 export function toChromeTrace(events: readonly TraceEvent[], labels: readonly TrackLabel[], lost = 0): ChromeTrace {
   const origin = events.reduce((min, e) => Math.min(min, e.ts), Infinity);
   const t0 = Number.isFinite(origin) ? origin : 0;
@@ -74,11 +84,11 @@ export function toChromeTrace(events: readonly TraceEvent[], labels: readonly Tr
     switch (ph) {
       case 'X':
         base.dur = e.dur;
-        base.args = { a0: e.args[0], a1: e.args[1], a2: e.args[2] };
+        base.args = namedArgs(e);
         break;
       case 'i':
         base.s = 't';
-        base.args = { a0: e.args[0], a1: e.args[1], a2: e.args[2] };
+        base.args = namedArgs(e);
         break;
       case 'C':
         // Counters are per process in this format: name each after its thread, so every actor's
@@ -95,7 +105,7 @@ export function toChromeTrace(events: readonly TraceEvent[], labels: readonly Tr
         base.bp = 'e';
         break;
       default:
-        base.args = { a0: e.args[0], a1: e.args[1], a2: e.args[2] };
+        base.args = namedArgs(e);
     }
     out.push(base);
   }

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 import { packageRoot } from '../../shared/package-root.js';
 import type { ChromeTrace } from '../../shared/trace/chrome.js';
+import { TRACE_ARGS } from '../../shared/trace/events.js';
 
 describe('pvg-vmm trace', () => {
   it('writes a timeline with a track per thread and the work on the right tracks', () => {
@@ -67,6 +68,38 @@ describe('pvg-vmm trace', () => {
           `${x.ph} on ${x.track}`,
         ).toBe(true);
     }
+    // Named arguments (TRACE_ARGS): no positional a0/a1/a2, the same names for an event on every
+    // thread, and where two threads record one happening, the same values under them.
+    for (const e of trace.traceEvents.filter((x) => x.ph === 'X' || x.ph === 'i')) {
+      const names = (TRACE_ARGS as Record<string, readonly string[] | undefined>)[e.name] ?? [];
+      expect(e.name in TRACE_ARGS, e.name).toBe(true);
+      expect(
+        Object.keys(e.args ?? {}).every((k) => names.includes(k)),
+        `${e.name} ${JSON.stringify(e.args)}`,
+      ).toBe(true);
+    }
+    const modeChanges = trace.traceEvents.filter((e) => e.name === 'apple_gfx_mode_change');
+    expect(new Set(modeChanges.map((e) => e.tid))).toEqual(new Set([tracks.get('device0 engine display'), tracks.get('device0')]));
+    for (const e of modeChanges) expect(e.args).toEqual({ display: 0, width: 320, height: 200 });
+    const newFrames = (track: string) =>
+      on(track)
+        .filter((e) => e.name === 'apple_gfx_new_frame')
+        .map((e) => e.args);
+    expect(newFrames('device0').length).toBeGreaterThan(0);
+    expect(newFrames('device0')).toEqual(newFrames('device0 engine display'));
+    const creates = (tracksOf: string[]) => tracksOf.flatMap((t) => on(t)).filter((e) => e.name === 'apple_gfx_create_task' && e.ph === 'X');
+    const engineCreates = creates(['device0 engine pool 0', 'device0 engine pool 1']);
+    expect(engineCreates.length).toBeGreaterThan(0);
+    for (const e of engineCreates) expect(Object.keys(e.args!).sort()).toEqual(['status', 'vm_size_low32']);
+    // The device actor answers the same callbacks: the same first argument; the status is the engine's.
+    const sizes = (events: typeof engineCreates) => events.map((e) => Number(e.args!.vm_size_low32)).sort((x, y) => x - y);
+    for (const e of creates(['device0'])) expect(Object.keys(e.args!)).toEqual(['vm_size_low32']);
+    expect(sizes(creates(['device0']))).toEqual(sizes(engineCreates));
+    expect(
+      on('device0')
+        .filter((e) => e.name === 'apple_gfx_read')
+        .every((e) => Object.keys(e.args!).join() === 'offset'),
+    ).toBe(true);
     // Counters: each actor's mailbox depth on its own track, and the frames the compositor wants.
     const counters = new Set(trace.traceEvents.filter((e) => e.ph === 'C').map((e) => e.name));
     expect(counters).toContain('mailbox_depth (device0)');

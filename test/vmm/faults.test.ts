@@ -151,7 +151,7 @@ describe('(b) an engine callback that never gets its answer', () => {
     expect(engine.errors[5]).toBeGreaterThanOrEqual(1); // bad-mapping (docs/protocol.md §5)
     expect(vm.supervisor.failed).toBeNull(); // a guest-visible error, not a host failure
     // How long the engine thread waited: its span of the callback, answered "unavailable" (2).
-    const waited = trace.traceEvents.filter((e) => e.name === 'apple_gfx_map_memory' && e.ph === 'X' && e.args?.a1 === 2);
+    const waited = trace.traceEvents.filter((e) => e.name === 'apple_gfx_map_memory' && e.ph === 'X' && e.args?.status === 2);
     expect(waited).toHaveLength(1);
     const ms = waited[0]!.dur! / 1000;
     expect(ms).toBeGreaterThanOrEqual(100);

@@ -120,7 +120,10 @@ export class VncServer {
       },
     };
     this.server = createServer((socket) => this.accept(socket));
-    this.server.on('error', (e) => this.log(`listener error: ${e.message}`));
+    // Before it is bound, bind() rejects with the error and the caller reports it: not twice.
+    this.server.on('error', (e) => {
+      if (this.server.listening) this.log(`listener error: ${e.message}`);
+    });
     this.lastCursor = this.currentCursorRect();
   }
 

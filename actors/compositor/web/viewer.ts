@@ -101,7 +101,10 @@ export class WebViewer {
       });
     });
     this.http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
-    this.http.on('error', (e) => this.log(`listener error: ${e.message}`));
+    // Before it is bound, bind() rejects with the error and the caller reports it: not twice.
+    this.http.on('error', (e) => {
+      if (this.http.listening) this.log(`listener error: ${e.message}`);
+    });
   }
 
   get port(): number {

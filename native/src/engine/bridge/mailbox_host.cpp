@@ -155,7 +155,13 @@ void MailboxHost::post(uint32_t kind, std::initializer_list<uint32_t> args) {
   size_t n = 1;
   for (uint32_t a : args) buffer[n++] = a;
   if (c_.device.enqueue(kind, std::span<const uint32_t>(buffer, n)) != EnqueueResult::Ok) unavailable_.fetch_add(1);
-  if (c_.tracer) c_.tracer->instant(eventFor(kind), n > 1 ? buffer[1] : 0, n > 2 ? buffer[2] : 0, n > 3 ? buffer[3] : 0);
+  if (!c_.tracer) return;
+  // The record's first words are the event's arguments (shared/trace/events.ts TRACE_ARGS), except
+  // an encode's: (display, status, damage rects), as the encode's own span has them.
+  if (kind == rec::OutEncodeDone && n > 6)
+    c_.tracer->instant(eventFor(kind), buffer[1], buffer[4], buffer[6]);
+  else
+    c_.tracer->instant(eventFor(kind), n > 1 ? buffer[1] : 0, n > 2 ? buffer[2] : 0, n > 3 ? buffer[3] : 0);
 }
 
 CreatedTask MailboxHost::createTask(uint64_t vmSize) {
