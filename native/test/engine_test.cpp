@@ -212,8 +212,8 @@ class DeviceActor {
   }
 
   static bool isCall(uint32_t kind) {
-    return kind == rec::OutCreateTask || kind == rec::OutDestroyTask || kind == rec::OutMapMemory || kind == rec::OutUnmapMemory || kind == rec::OutReadMemory ||
-           kind == rec::OutCursorGlyph || kind == rec::OutIosfcMap || kind == rec::OutIosfcUnmap;
+    return kind == rec::OutCreateTask || kind == rec::OutDestroyTask || kind == rec::OutMapMemory || kind == rec::OutUnmapMemory ||
+           kind == rec::OutReadMemory || kind == rec::OutCursorGlyph || kind == rec::OutIosfcMap || kind == rec::OutIosfcUnmap;
   }
 
   void handle(const MailboxRecord& r) {
@@ -227,59 +227,59 @@ class DeviceActor {
       failures.add("callback " + std::to_string(r.kind) + " for task " + std::to_string(a[3]) + ", which is not alive");
     }
     if (r.kind == rec::OutDestroyTask) liveTasks_.erase(a[3]);
-      const uint32_t slot = a[1], id = a[2];
-      if (r.kind == rec::OutCreateTask && raceArmed_.load()) {
-        refuseRacingAnAck(slot, id);
-        return;
+    const uint32_t slot = a[1], id = a[2];
+    if (r.kind == rec::OutCreateTask && raceArmed_.load()) {
+      refuseRacingAnAck(slot, id);
+      return;
+    }
+    switch (r.kind) {
+      case rec::OutCreateTask: {
+        const uint32_t task = nextTask_++;
+        liveTasks_.insert(task);
+        const uint32_t v[3] = {task, 0, 0};
+        reply(slot, id, v);
+        break;
       }
-      switch (r.kind) {
-        case rec::OutCreateTask: {
-          const uint32_t task = nextTask_++;
-          liveTasks_.insert(task);
-          const uint32_t v[3] = {task, 0, 0};
-          reply(slot, id, v);
-          break;
-        }
-        case rec::OutDestroyTask:
-        case rec::OutMapMemory:
-        case rec::OutUnmapMemory:
-        case rec::OutIosfcMap:
-        case rec::OutIosfcUnmap:
-        case rec::OutCursorGlyph: {
+      case rec::OutDestroyTask:
+      case rec::OutMapMemory:
+      case rec::OutUnmapMemory:
+      case rec::OutIosfcMap:
+      case rec::OutIosfcUnmap:
+      case rec::OutCursorGlyph: {
+        const uint32_t v[1] = {0};
+        reply(slot, id, v);
+        break;
+      }
+      case rec::OutReadMemory: {
+        const uint64_t gpa = a[3] | (uint64_t{a[4]} << 32);
+        const uint32_t length = a[5];
+        std::span<uint8_t> payload = replies_.payload(slot);
+        if (length > payload.size() || guest_.read(gpa, payload.data(), length) != GuestMemoryError::None) {
+          if (replies_.fail(slot, id, kRefused)) answered.fetch_add(1);
+        } else {
           const uint32_t v[1] = {0};
           reply(slot, id, v);
-          break;
         }
-        case rec::OutReadMemory: {
-          const uint64_t gpa = a[3] | (uint64_t{a[4]} << 32);
-          const uint32_t length = a[5];
-          std::span<uint8_t> payload = replies_.payload(slot);
-          if (length > payload.size() || guest_.read(gpa, payload.data(), length) != GuestMemoryError::None) {
-            if (replies_.fail(slot, id, kRefused)) answered.fetch_add(1);
-          } else {
-            const uint32_t v[1] = {0};
-            reply(slot, id, v);
-          }
-          break;
-        }
-        case rec::OutEncodeDone: {
-          // display, surface, generation, status, frameSeq, damageCount
-          const uint32_t status = a[4];
-          if (status < 4) encodeStatus_[status].fetch_add(1);
-          if (status == rec::EncodeOk && a[2] < kSurfaces) {
-            const auto* h = reinterpret_cast<const uint32_t*>(reinterpret_cast<const uint8_t*>(surfaces_.data()) + surfaceBytes_ * a[2]);
-            if (h[surface::kWidthWord] != width_ || h[surface::kHeightWord] != height_ || h[surface::kGenerationWord] != a[3] ||
-                h[surface::kFrameSeqWord] != a[5]) {
-              badSurfaceHeader.fetch_add(1);
-            }
-            lastFrameSeq.store(a[5]);
-          }
-          encodesDone_.fetch_add(1);  // last: the encoder may ask again (and reuse the surface) after this
-          break;
-        }
-        default:
-          break;
+        break;
       }
+      case rec::OutEncodeDone: {
+        // display, surface, generation, status, frameSeq, damageCount
+        const uint32_t status = a[4];
+        if (status < 4) encodeStatus_[status].fetch_add(1);
+        if (status == rec::EncodeOk && a[2] < kSurfaces) {
+          const auto* h = reinterpret_cast<const uint32_t*>(reinterpret_cast<const uint8_t*>(surfaces_.data()) + surfaceBytes_ * a[2]);
+          if (h[surface::kWidthWord] != width_ || h[surface::kHeightWord] != height_ || h[surface::kGenerationWord] != a[3] ||
+              h[surface::kFrameSeqWord] != a[5]) {
+            badSurfaceHeader.fetch_add(1);
+          }
+          lastFrameSeq.store(a[5]);
+        }
+        encodesDone_.fetch_add(1);  // last: the encoder may ask again (and reuse the surface) after this
+        break;
+      }
+      default:
+        break;
+    }
   }
 
   struct AckRace {
@@ -330,10 +330,10 @@ class DeviceActor {
   std::array<std::atomic<uint64_t>, 4> encodeStatus_{};
   std::atomic<uint64_t> encodesDone_{0};
   std::atomic<bool> stop_{false};
-  uint32_t nextTask_ = 1;           // the actor's thread only
-  std::set<uint32_t> liveTasks_;    // the same
+  uint32_t nextTask_ = 1;         // the actor's thread only
+  std::set<uint32_t> liveTasks_;  // the same
   std::atomic<bool> shuffle_{false};
-  Rng rng_{1};                      // written before shuffle_ is set, then the actor's thread only
+  Rng rng_{1};  // written before shuffle_ is set, then the actor's thread only
   std::unique_ptr<AckRace> race_;
   std::atomic<bool> raceArmed_{false};
   std::atomic<int64_t> offset_{0};
