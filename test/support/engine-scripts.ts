@@ -135,8 +135,13 @@ export const SCRIPTS: Record<string, EngineScript> = {
         d.unmap(4095, 0, 4096); // no such context: BadContext
         barrier();
       };
-      if (r % 2 === 0) (overlapping(), unknown());
-      else (unknown(), overlapping());
+      if (r % 2 === 0) {
+        overlapping();
+        unknown();
+      } else {
+        unknown();
+        overlapping();
+      }
       for (let c = 1; c <= contexts; c++) d.blit(0, c, va, 64 * 4, (c - 1) * 36 + (r % 3) * 2, (r % 5) * 30, 32, 32, false);
       for (let c = 1; c <= contexts; c++) {
         d.unmap(c, va, 2 * 4096);
