@@ -16,6 +16,7 @@ import { deviceTables, runDeviceBench } from './suites/device.js';
 import { engineTables, runEngineBench } from './suites/engine.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
 import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
+import { lanesTables, runLanesBench } from './suites/lanes.js';
 import { preemptTables, runPreemptBench } from './suites/preempt.js';
 import { runScalingBench, scalingTables } from './suites/scaling.js';
 import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
@@ -57,6 +58,7 @@ const SUITE_TABLE = {
   scaling: suite({ run: runScalingBench, tables: scalingTables, steps: 36 }),
   kvm: suite({ run: runKvmBench, tables: kvmTables, steps: 7, unavailable: kvmBenchUnavailable }),
   preempt: suite({ run: runPreemptBench, tables: preemptTables, steps: 5 }),
+  lanes: suite({ run: runLanesBench, tables: lanesTables, steps: 4 }),
 };
 type Suite = keyof typeof SUITE_TABLE;
 const SUITES = Object.keys(SUITE_TABLE) as Suite[];
@@ -91,6 +93,10 @@ suites:
             behind a RESET, RESET and RING_CONTROL=0 → carried out, vm.stop() and process.exit()
             with it under way, each against the same with the device idle, measured in the same
             run; RESET and vm.stop() at 8192x8192 too (docs/hardening.md, finding 14)
+  lanes     runs of task commands over eight contexts with the engine's per-context lanes
+            (task callbacks from several pool threads at once) against the same commands with a
+            NOP after each (one callback at a time, as before lanes), pool of 2 and 4 threads:
+            µs per round, the ratio, the share of task-callback spans that overlapped
   all       every suite; writes a report (see --report) into
             bench/results/<machine>-<YYYY-MM-DD>/ unless --no-report
 
