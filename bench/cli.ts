@@ -19,6 +19,7 @@ import { deviceTables, runDeviceBench } from './suites/device.js';
 import { engineTables, runEngineBench } from './suites/engine.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
 import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
+import { lanesTables, runLanesBench } from './suites/lanes.js';
 import { preemptTables, runPreemptBench } from './suites/preempt.js';
 import { runScalingBench, scalingTables } from './suites/scaling.js';
 import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
@@ -69,6 +70,7 @@ const SUITE_TABLE = {
     steps: 5,
     references: ['paths.read_idle.p50_us', 'paths.reset_idle.p50_us', 'paths.vm_stop_idle.p50_us', 'paths.exit_idle.p50_us'],
   }),
+  lanes: suite({ run: runLanesBench, tables: lanesTables, steps: 4 }),
 };
 
 /** Runs a suite --repeat times (unless it repeats its own points) and merges the runs: medians, with spreads and warnings. */
@@ -127,6 +129,10 @@ suites:
             behind a RESET, RESET and RING_CONTROL=0 → carried out, vm.stop() and process.exit()
             with it under way, each against the same with the device idle, measured in the same
             run; RESET and vm.stop() at 8192x8192 too (docs/hardening.md, finding 14)
+  lanes     runs of task commands over eight contexts with the engine's per-context lanes
+            (task callbacks from several pool threads at once) against the same commands with a
+            NOP after each (one callback at a time, as before lanes), pool of 2 and 4 threads:
+            µs per round, the ratio, the share of task-callback spans that overlapped
   all       every suite; writes a report (see --report) into
             bench/results/<machine>-<YYYY-MM-DD>/ unless --no-report
 

@@ -1,6 +1,9 @@
 // The engine's callbacks as the device actor answers them (PGDeviceDescriptor's blocks and the
 // IOSurface mapper's). Every guest-derived number was already checked by the engine and is
 // checked again here against the task space and guest RAM; a refusal is an answer, never a throw.
+// The engine makes these from several pool threads at once (its task lanes, docs/protocol.md §2
+// "Ordering"); they reach this actor as records in its one mailbox and are handled one at a time,
+// so the task space needs no lock: its owner serialises them (docs/design.md rules 1 and 2).
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
 import { u32, u64 } from '../../shared/mailbox/record.js';
 import { ReplyErrorCode } from '../../shared/reply/errors.js';

@@ -14,6 +14,8 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <bit>
 #include <string>
 #include <thread>
 #include <vector>
@@ -146,12 +148,18 @@ class DeviceActor {
   std::atomic<uint64_t> displayOffThread{0};  // display events not from the display queue (thread 1)
   std::atomic<uint64_t> badSurfaceHeader{0};
   std::atomic<uint64_t> lastFrameSeq{0};
+  // Test (g): from now on answer callbacks out of order (holdAndShuffle); the most engine threads
+  // seen waiting for an answer at once.
+  void shuffleAnswers(uint64_t seed) {
+    rng_ = Rng(seed);
+    shuffle_.store(true);
+  }
+  std::atomic<uint64_t> maxThreadsWaiting{0};
   Failures failures;
 
  private:
   void run() {
     MailboxRecord r;
-    uint32_t nextTask = 1;
     while (!stop_.load()) {
       if (paused.load()) {
         idle.store(true);
@@ -160,69 +168,117 @@ class DeviceActor {
       }
       idle.store(false);
       if (!device_.dequeueWait(r, 200, 20'000'000)) continue;
-      const auto& a = r.args;
       if (r.kind >= 0x100 && r.kind < 0x140) counts_[r.kind - 0x100].fetch_add(1);
-      const bool call = r.kind == rec::OutCreateTask || r.kind == rec::OutDestroyTask || r.kind == rec::OutMapMemory || r.kind == rec::OutUnmapMemory ||
-                        r.kind == rec::OutReadMemory || r.kind == rec::OutCursorGlyph || r.kind == rec::OutIosfcMap || r.kind == rec::OutIosfcUnmap;
-      const bool display = r.kind == rec::OutNewFrame || r.kind == rec::OutModeChange || r.kind == rec::OutCursorGlyph || r.kind == rec::OutCursorShow ||
-                           r.kind == rec::OutCursorMove;
-      if (display && a[0] != 1) displayOffThread.fetch_add(1);
+      const bool call = isCall(r.kind);
       if (call && silent.load()) {
         swallowed.fetch_add(1);
         continue;
       }
-      const uint32_t slot = a[1], id = a[2];
-      if (r.kind == rec::OutCreateTask && raceArmed_.load()) {
-        refuseRacingAnAck(slot, id);
+      if (call && shuffle_.load()) {
+        holdAndShuffle(r);
         continue;
       }
-      switch (r.kind) {
-        case rec::OutCreateTask: {
-          const uint32_t task = nextTask++;
-          const uint32_t v[3] = {task, 0, 0};
-          reply(slot, id, v);
-          break;
-        }
-        case rec::OutDestroyTask:
-        case rec::OutMapMemory:
-        case rec::OutUnmapMemory:
-        case rec::OutIosfcMap:
-        case rec::OutIosfcUnmap:
-        case rec::OutCursorGlyph: {
+      handle(r);
+    }
+  }
+
+  // Test (g): holds the callbacks that arrive within a random window (so that several engine
+  // threads wait at once), then answers them in a random order with random pauses.
+  void holdAndShuffle(const MailboxRecord& first) {
+    std::vector<MailboxRecord> held{first};
+    const int64_t until = now() + static_cast<int64_t>(rng_.below(300'000));
+    MailboxRecord r;
+    while (held.size() < 8 && now() < until) {
+      if (!device_.tryDequeue(r)) {
+        std::this_thread::yield();
+        continue;
+      }
+      if (r.kind >= 0x100 && r.kind < 0x140) counts_[r.kind - 0x100].fetch_add(1);
+      if (isCall(r.kind))
+        held.push_back(r);
+      else
+        handle(r);
+    }
+    uint64_t threads = 0;
+    for (const MailboxRecord& h : held) threads |= 1ull << (h.args[0] & 63);
+    const auto waiting = static_cast<uint64_t>(std::popcount(threads));
+    for (uint64_t m = maxThreadsWaiting.load(); waiting > m && !maxThreadsWaiting.compare_exchange_weak(m, waiting);) {
+    }
+    for (size_t i = held.size(); i > 1; --i) std::swap(held[i - 1], held[rng_.below(static_cast<uint32_t>(i))]);
+    for (const MailboxRecord& h : held) {
+      pvg::test::jitter(rng_, 16);
+      handle(h);
+    }
+  }
+
+  static bool isCall(uint32_t kind) {
+    return kind == rec::OutCreateTask || kind == rec::OutDestroyTask || kind == rec::OutMapMemory || kind == rec::OutUnmapMemory ||
+           kind == rec::OutReadMemory || kind == rec::OutCursorGlyph || kind == rec::OutIosfcMap || kind == rec::OutIosfcUnmap;
+  }
+
+  void handle(const MailboxRecord& r) {
+    const auto& a = r.args;
+    const bool display = r.kind == rec::OutNewFrame || r.kind == rec::OutModeChange || r.kind == rec::OutCursorGlyph || r.kind == rec::OutCursorShow ||
+                         r.kind == rec::OutCursorMove;
+    if (display && a[0] != 1) displayOffThread.fetch_add(1);
+    // A task's callbacks only between its creation and its destruction (the engine's lanes keep
+    // each context's callbacks in ring order).
+    if ((r.kind == rec::OutDestroyTask || r.kind == rec::OutMapMemory || r.kind == rec::OutUnmapMemory) && liveTasks_.count(a[3]) == 0) {
+      failures.add("callback " + std::to_string(r.kind) + " for task " + std::to_string(a[3]) + ", which is not alive");
+    }
+    if (r.kind == rec::OutDestroyTask) liveTasks_.erase(a[3]);
+    const uint32_t slot = a[1], id = a[2];
+    if (r.kind == rec::OutCreateTask && raceArmed_.load()) {
+      refuseRacingAnAck(slot, id);
+      return;
+    }
+    switch (r.kind) {
+      case rec::OutCreateTask: {
+        const uint32_t task = nextTask_++;
+        liveTasks_.insert(task);
+        const uint32_t v[3] = {task, 0, 0};
+        reply(slot, id, v);
+        break;
+      }
+      case rec::OutDestroyTask:
+      case rec::OutMapMemory:
+      case rec::OutUnmapMemory:
+      case rec::OutIosfcMap:
+      case rec::OutIosfcUnmap:
+      case rec::OutCursorGlyph: {
+        const uint32_t v[1] = {0};
+        reply(slot, id, v);
+        break;
+      }
+      case rec::OutReadMemory: {
+        const uint64_t gpa = a[3] | (uint64_t{a[4]} << 32);
+        const uint32_t length = a[5];
+        std::span<uint8_t> payload = replies_.payload(slot);
+        if (length > payload.size() || guest_.read(gpa, payload.data(), length) != GuestMemoryError::None) {
+          if (replies_.fail(slot, id, kRefused)) answered.fetch_add(1);
+        } else {
           const uint32_t v[1] = {0};
           reply(slot, id, v);
-          break;
         }
-        case rec::OutReadMemory: {
-          const uint64_t gpa = a[3] | (uint64_t{a[4]} << 32);
-          const uint32_t length = a[5];
-          std::span<uint8_t> payload = replies_.payload(slot);
-          if (length > payload.size() || guest_.read(gpa, payload.data(), length) != GuestMemoryError::None) {
-            if (replies_.fail(slot, id, kRefused)) answered.fetch_add(1);
-          } else {
-            const uint32_t v[1] = {0};
-            reply(slot, id, v);
-          }
-          break;
-        }
-        case rec::OutEncodeDone: {
-          // display, surface, generation, status, frameSeq, damageCount
-          const uint32_t status = a[4];
-          if (status < 4) encodeStatus_[status].fetch_add(1);
-          if (status == rec::EncodeOk && a[2] < kSurfaces) {
-            const auto* h = reinterpret_cast<const uint32_t*>(reinterpret_cast<const uint8_t*>(surfaces_.data()) + surfaceBytes_ * a[2]);
-            if (h[surface::kWidthWord] != width_ || h[surface::kHeightWord] != height_ || h[surface::kGenerationWord] != a[3] ||
-                h[surface::kFrameSeqWord] != a[5]) {
-              badSurfaceHeader.fetch_add(1);
-            }
-            lastFrameSeq.store(a[5]);
-          }
-          encodesDone_.fetch_add(1);  // last: the encoder may ask again (and reuse the surface) after this
-          break;
-        }
-        default:
-          break;
+        break;
       }
+      case rec::OutEncodeDone: {
+        // display, surface, generation, status, frameSeq, damageCount
+        const uint32_t status = a[4];
+        if (status < 4) encodeStatus_[status].fetch_add(1);
+        if (status == rec::EncodeOk && a[2] < kSurfaces) {
+          const auto* h = reinterpret_cast<const uint32_t*>(reinterpret_cast<const uint8_t*>(surfaces_.data()) + surfaceBytes_ * a[2]);
+          if (h[surface::kWidthWord] != width_ || h[surface::kHeightWord] != height_ || h[surface::kGenerationWord] != a[3] ||
+              h[surface::kFrameSeqWord] != a[5]) {
+            badSurfaceHeader.fetch_add(1);
+          }
+          lastFrameSeq.store(a[5]);
+        }
+        encodesDone_.fetch_add(1);  // last: the encoder may ask again (and reuse the surface) after this
+        break;
+      }
+      default:
+        break;
     }
   }
 
@@ -274,6 +330,10 @@ class DeviceActor {
   std::array<std::atomic<uint64_t>, 4> encodeStatus_{};
   std::atomic<uint64_t> encodesDone_{0};
   std::atomic<bool> stop_{false};
+  uint32_t nextTask_ = 1;         // the actor's thread only
+  std::set<uint32_t> liveTasks_;  // the same
+  std::atomic<bool> shuffle_{false};
+  Rng rng_{1};  // written before shuffle_ is set, then the actor's thread only
   std::unique_ptr<AckRace> race_;
   std::atomic<bool> raceArmed_{false};
   std::atomic<int64_t> offset_{0};
@@ -1486,4 +1546,100 @@ PVG_TEST("engine: stop() with a ring of expensive work under way leaves the rest
     CHECK_FAILURES(fail);
     CHECK_FAILURES(rig.actor->failures);
   }
+}
+
+// ------------------------------------------------------------------ task lanes (issue 15)
+
+// Random runs of task commands over a few contexts, with a model of what each must do; the device
+// actor holds the callbacks that arrive together and answers them in a random order, while a
+// second vCPU reads registers throughout (the callback storm during MMIO). Per context the
+// callbacks must keep ring order (the model's errors would change otherwise, and the actor checks
+// that no callback names a dead task); the errors must be reported in ring order (ERROR_CODE is
+// the first one of each round); every register read must be answered.
+PVG_TEST("engine: task lanes under a host answering out of order: ring order per context and for errors, MMIO answered throughout") {
+  constexpr uint32_t kContexts = 12, kSlots = 8, kSlotBytes = 64 * 1024;
+  const uint32_t rounds = kUnderTsan ? 40 : 160;
+  const uint64_t seed = static_cast<uint64_t>(now());
+  Rig rig(RigOptions{.vcpus = 2, .poolThreads = 4});
+  Failures failures, stormFailures;
+  Vcpu cpu(rig, 0, failures);
+  Guest g(rig, cpu, failures);
+  PVG_REQUIRE(g.startRing());
+  rig.actor->shuffleAnswers(seed);
+
+  std::atomic<bool> done{false};
+  std::atomic<uint64_t> stormReads{0};
+  std::thread storm([&] {
+    Vcpu reader(rig, 1, stormFailures);
+    Rng rng(seed ^ 0x5EED);
+    while (!done.load()) {
+      if (reader.reg(rng.below(2) == 0 ? P::RegStatus : P::RegRingHead) == 0xDEADDEADu) return;
+      stormReads.fetch_add(1);
+      pvg::test::jitter(rng, 64);
+    }
+  });
+
+  Rng rng(seed);
+  std::array<bool, kContexts + 1> live{};
+  std::array<std::array<bool, kSlots>, kContexts + 1> mapped{};
+  uint32_t expectedCount = 0;
+  const auto E = [](P::Error e) { return static_cast<uint32_t>(e); };
+  for (uint32_t round = 0; round < rounds && failures.empty(); ++round) {
+    uint32_t firstError = 0;
+    auto expect = [&](P::Error e) {
+      if (e == P::Error::None) return;
+      if (firstError == 0) firstError = E(e);
+      ++expectedCount;
+    };
+    const uint32_t commands = 8 + rng.below(24);
+    for (uint32_t i = 0; i < commands; ++i) {
+      const uint32_t ctx = 1 + rng.below(kContexts), slot = rng.below(kSlots);
+      const uint32_t va = slot * kSlotBytes;
+      const uint32_t choice = rng.below(10);
+      if (choice == 0) {
+        g.command(P::OpCtxCreate, {ctx, lo(kMiB), hi(kMiB)});
+        expect(live[ctx] ? P::Error::BadContext : P::Error::None);
+        live[ctx] = true;
+      } else if (choice == 1) {
+        g.command(P::OpCtxDestroy, {ctx});
+        expect(live[ctx] ? P::Error::None : P::Error::BadContext);
+        live[ctx] = false;
+        mapped[ctx].fill(false);
+      } else if (choice <= 5) {
+        const uint64_t gpa = kArenaGpa + uint64_t{rng.below(1000)} * 4096;
+        g.command(P::OpMap, {ctx, va, 0, 0, 1, lo(gpa), hi(gpa), 4096 * (1 + rng.below(4)), 0});
+        // Over a mapping: the host accepts, the engine's own check refuses and takes it back.
+        expect(!live[ctx] ? P::Error::BadContext : mapped[ctx][slot] ? P::Error::BadMapping : P::Error::None);
+        if (live[ctx]) mapped[ctx][slot] = true;
+      } else if (choice <= 8) {
+        g.command(P::OpUnmap, {ctx, va, 0, kSlotBytes, 0});
+        expect(live[ctx] ? P::Error::None : P::Error::BadContext);  // nothing there is no error (the host answers)
+        mapped[ctx][slot] = false;
+      } else {
+        g.command(P::OpReadMem, {ctx, va, 0, lo(kReadGpa), hi(kReadGpa), 256});
+        expect(!live[ctx] ? P::Error::BadContext : mapped[ctx][slot] ? P::Error::None : P::Error::AccessFault);
+      }
+      if (rng.below(8) == 0) g.command(P::OpNop, {});  // a barrier: ends the run of task commands
+      if (rng.below(6) == 0) g.doorbell();             // a tail in the middle of a run
+    }
+    g.command(P::OpFence, {round + 1, 0});
+    if (!g.waitFence(round + 1)) break;
+    const uint32_t count = cpu.reg(P::RegErrorCount), code = cpu.reg(P::RegErrorCode);
+    if (count != expectedCount || code != firstError) {
+      failures.add("seed " + std::to_string(seed) + " round " + std::to_string(round) + ": ERROR_COUNT " + std::to_string(count) + " want " +
+                   std::to_string(expectedCount) + ", ERROR_CODE " + std::to_string(code) + " want " + std::to_string(firstError));
+    }
+    cpu.setReg(P::RegErrorAck, 1);
+    cpu.drainWrites();
+  }
+  done.store(true);
+  storm.join();
+  CHECK_FAILURES(failures);
+  CHECK_FAILURES(stormFailures);
+  CHECK_FAILURES(rig.actor->failures);
+  PVG_CHECK(stormReads.load() > 0);
+  // Several pool threads waited for the host at once (the lanes ran concurrently).
+  PVG_CHECK(rig.actor->maxThreadsWaiting.load() >= 2);
+  PVG_CHECK(rig.engine->stats().errors[E(P::Error::BadContext)] > 0);
+  PVG_CHECK(rig.engine->stats().errors[E(P::Error::BadMapping)] > 0);
 }

@@ -9,9 +9,30 @@ import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TraceSetReader } from '../../shared/trace/reader.js';
 import { createTraceSetBuffer } from '../../shared/trace/ring.js';
 import { EngineRig } from '../support/engine-rig.js';
+import { fnv1a64 } from '../support/pixels.js';
 import { runGuest } from '../support/run-guest.js';
 
 const DISPLAY_EVENTS = new Set<number>([EngineOut.NewFrame, EngineOut.ModeChange, EngineOut.CursorGlyph, EngineOut.CursorShow, EngineOut.CursorMove]);
+
+const TASK_CALLBACKS = new Set<number>([
+  TRACE_EVENTS.apple_gfx_create_task,
+  TRACE_EVENTS.apple_gfx_destroy_task,
+  TRACE_EVENTS.apple_gfx_map_memory,
+  TRACE_EVENTS.apple_gfx_unmap_memory,
+  TRACE_EVENTS.apple_gfx_read_memory,
+]);
+
+/** Task-callback spans of the pool's threads (trace rings 2…) that overlap one on another pool thread. */
+function overlappingTaskCallbacks(events: { ring: number; id: number; ts: number; dur: number }[]): { overlapping: number; total: number } {
+  const spans = events.filter((e) => e.ring >= 2 && TASK_CALLBACKS.has(e.id)).sort((a, b) => a.ts - b.ts);
+  const overlapping = new Set<number>();
+  for (let i = 0; i < spans.length; i++) {
+    for (let j = i + 1; j < spans.length && spans[j]!.ts < spans[i]!.ts + spans[i]!.dur; j++) {
+      if (spans[j]!.ring !== spans[i]!.ring) overlapping.add(i).add(j);
+    }
+  }
+  return { overlapping: overlapping.size, total: spans.length };
+}
 
 let rig: EngineRig | null = null;
 afterEach(async () => {
@@ -121,6 +142,40 @@ describe('engine contract (soft backend)', () => {
     expect(pool).toContain(TRACE_EVENTS.apple_gfx_create_task);
     expect(pool).toContain(TRACE_EVENTS.apple_gfx_map_memory);
     for (const e of events) expect(e.ts).toBeGreaterThanOrEqual(before - 1);
+  });
+
+  it('issues task callbacks from several pool threads at once, with the frames, errors and fences of one command at a time', async () => {
+    const rounds = 24;
+    const run = async (serial: boolean) => {
+      const set = createTraceSetBuffer(6, 1 << 16);
+      const r = new EngineRig({ poolThreads: 4, traceSet: set });
+      rig = r;
+      const out = await runGuest<{ codes: number[] }>(r, 'lanes', { rounds, serial });
+      const done = await r.encode(0, 0, 1, 320, 200);
+      const frame = fnv1a64(r.surfacePixels(0, 0).pixels);
+      const stats = r.engine.stats();
+      await r.stop();
+      rig = null;
+      const { events, lost } = new TraceSetReader(set).drain();
+      expect(lost).toBe(0);
+      return { codes: out.codes, encode: done.status, frame, errors: stats.errors, fences: stats.fences, spans: overlappingTaskCallbacks(events) };
+    };
+    const lanes = await run(false);
+    const serial = await run(true); // a NOP after every task command: one at a time, as before task lanes
+    // The reference really ran one callback at a time, and the lanes did not.
+    expect(serial.spans.overlapping).toBe(0);
+    expect(serial.spans.total).toBeGreaterThan(rounds * 16);
+    expect(lanes.spans.total).toBe(serial.spans.total);
+    expect(lanes.spans.overlapping).toBeGreaterThan(0);
+    // Errors in ring order whichever lane finished first: the refused MAP waits for two host
+    // answers, the unknown context for none.
+    expect(serial.codes).toEqual(Array.from({ length: rounds }, (_, r) => (r % 2 === 0 ? 5 : 4)));
+    expect(lanes.codes).toEqual(serial.codes);
+    expect(lanes.errors).toEqual(serial.errors);
+    expect(lanes.fences).toBe(rounds);
+    expect(serial.fences).toBe(rounds);
+    expect(lanes.encode).toBe(serial.encode);
+    expect(lanes.frame).toBe(serial.frame);
   });
 
   it('makes synchronous callbacks inside an MMIO access: the ring task exists before RING_CONTROL completes', async () => {

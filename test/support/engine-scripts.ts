@@ -1,7 +1,7 @@
 // Guest scripts for the engine tests: each drives the device through the built-in driver and
 // returns what the test checks. They run on a guest thread (engine-guest.ts).
 import type { PvgDriver } from '../../actors/vcpu/guest/driver.js';
-import { IosfcReg, RING_HEADER_BYTES, Reg, commandHeader, type Op } from '../../actors/vcpu/guest/protocol.js';
+import { IosfcReg, Op, RING_HEADER_BYTES, Reg, commandHeader } from '../../actors/vcpu/guest/protocol.js';
 import { EngineWindow } from '../../actors/device/engine-records.js';
 import type { DirectEnginePort } from './direct-port.js';
 
@@ -96,6 +96,72 @@ export const SCRIPTS: Record<string, EngineScript> = {
     const deadline = performance.now() + 60_000;
     while (d.reg(Reg.RingHead) === before) if (performance.now() > deadline) throw new Error('the ring did not start');
     return { queued, start };
+  },
+
+  /**
+   * Runs of task commands over eight contexts (param: rounds, serial), for the engine's task
+   * lanes: each round maps a part of one image into every context, makes two errors in two
+   * contexts (a refused MAP after two host callbacks, and an unknown context; which comes first in
+   * the ring alternates), blits from every context, unmaps them all and fences; every fifth round
+   * destroys and recreates a context. serial: a NOP after every task command, so that each run is
+   * one command long and the engine runs them one at a time, as it did before task lanes.
+   * Returns the first error code of each round.
+   */
+  lanes(d, _port, param) {
+    const { rounds, serial } = param as { rounds: number; serial: boolean };
+    const contexts = 8;
+    const va = 0x10000;
+    setUp(d);
+    const src = d.pages.allocate(4 * 4096);
+    gradient(d, src, 64, 64);
+    const barrier = () => {
+      if (serial) d.submitRaw([commandHeader(Op.Nop, 1)]);
+    };
+    for (let c = 1; c <= contexts; c++) {
+      d.ctxCreate(c, CTX_BYTES);
+      barrier();
+    }
+    d.setMode(0, 0);
+    const codes: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      for (let c = 1; c <= contexts; c++) {
+        d.map(c, va, [{ gpa: src + ((c + r) % 3) * 4096, length: 2 * 4096 }]);
+        barrier();
+      }
+      const overlapping = () => {
+        d.map(1, va, [{ gpa: src, length: 4096 }]); // the host accepts; the engine refuses and unmaps: BadMapping
+        barrier();
+      };
+      const unknown = () => {
+        d.unmap(4095, 0, 4096); // no such context: BadContext
+        barrier();
+      };
+      if (r % 2 === 0) {
+        overlapping();
+        unknown();
+      } else {
+        unknown();
+        overlapping();
+      }
+      for (let c = 1; c <= contexts; c++) d.blit(0, c, va, 64 * 4, (c - 1) * 36 + (r % 3) * 2, (r % 5) * 30, 32, 32, false);
+      for (let c = 1; c <= contexts; c++) {
+        d.unmap(c, va, 2 * 4096);
+        barrier();
+      }
+      if (r % 5 === 4) {
+        const c = 1 + (r % contexts);
+        d.ctxDestroy(c);
+        barrier();
+        d.ctxCreate(c, CTX_BYTES);
+        barrier();
+      }
+      d.present(0, []);
+      d.fence(r + 1, false);
+      d.waitFence(r + 1);
+      codes.push(d.errors().code);
+      d.ackErrors();
+    }
+    return { codes, errors: d.errors() };
   },
 
   /** Runs each bad case (param: BadCase[]) and reports the error code each one set. */

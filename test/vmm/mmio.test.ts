@@ -50,6 +50,7 @@ describe('MMIO through the bus', () => {
       devices: [{ displayModes: ['320x200@60'] }],
       workload: { name: 'mapchurn', frames: 150, seed: 5 },
     });
+    vm.startTrace();
     const hammer = exercise(vm, 'hammer', 3000);
     const bounded = <T>(p: Promise<T>, what: string) =>
       Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: hung`)), 20_000))]);
@@ -59,5 +60,16 @@ describe('MMIO through the bus', () => {
     const s = await vm.stats();
     expect(s.devices[0]!.callbacks['mapMemory']).toBeGreaterThanOrEqual(150 * 8);
     expect(s.devices[0]!.callbacks['unmapMemory']).toBeGreaterThanOrEqual(150 * 8);
+    // The storm was a concurrent one: task callbacks of two engine pool threads overlapped.
+    const trace = vm.stopTrace();
+    const pool = new Set(trace.traceEvents.filter((e) => e.ph === 'M' && String(e.args?.['name']).includes('engine pool')).map((e) => e.tid));
+    const taskCallbacks = new Set(['apple_gfx_create_task', 'apple_gfx_destroy_task', 'apple_gfx_map_memory', 'apple_gfx_unmap_memory']);
+    const spans = trace.traceEvents.filter((e) => e.ph === 'X' && pool.has(e.tid) && taskCallbacks.has(e.name)).sort((a, b) => a.ts - b.ts);
+    let overlaps = 0;
+    for (let i = 0; i < spans.length; i++) {
+      for (let j = i + 1; j < spans.length && spans[j]!.ts < spans[i]!.ts + spans[i]!.dur!; j++) if (spans[j]!.tid !== spans[i]!.tid) overlaps++;
+    }
+    expect(pool.size).toBeGreaterThanOrEqual(2);
+    expect(overlaps).toBeGreaterThan(0);
   });
 });

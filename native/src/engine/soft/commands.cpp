@@ -63,6 +63,12 @@ class CommandProcessor {
  public:
   static HostCallbacks& host(SoftEngine& e) { return e.host_; }
   static void run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32_t n);
+  // A task command (TaskBatch::isTaskOp), on any lane worker: touches only its own context's
+  // entry, and returns its error instead of reporting it (the executor reports it in ring order).
+  static Error runTask(SoftEngine& e, uint16_t op, const uint32_t* a, uint32_t n);
+  static SoftEngine::Context* context(SoftEngine& e, uint32_t ctx) {
+    return ctx != 0 && ctx <= kMaxContexts && e.contexts_[ctx].live ? &e.contexts_[ctx] : nullptr;
+  }
 };
 
 HostCallbacks& DisplayJobs::host(void* e) { return CommandProcessor::host(*static_cast<SoftEngine*>(e)); }
@@ -85,33 +91,24 @@ void SoftEngine::processCommands() {
     // used to hold a RESET, every MMIO access queued behind it and the engine's stop for the
     // whole ring: 36 s and more (docs/hardening.md, finding 14).
     if (preempted()) break;
-    const uint32_t available = (tail + ringPayload_ - head) % ringPayload_;  // bytes
     uint32_t header = 0;
-    if (!tasks_.read(ringTask_, kRingHeaderBytes + head, &header, 4)) {
-      guestError(Error::AccessFault);
-      head = tail;
-      break;
-    }
-    const uint32_t words = header >> 16;
-    if (words == 0 || words > kMaxCommandWords || uint64_t{words} * 4 > available) {
-      guestError(Error::BadCommand);
+    Error error = Error::None;
+    if (!fetchCommand(head, tail, &header, command_.data(), &error)) {
+      guestError(error);
       head = tail;  // the stream can't be resynchronised: drop what is left of it
       break;
     }
-    // Copy the whole command out once, so the guest cannot change it after it was checked.
-    const uint32_t bytes = words * 4;
-    const uint32_t first = std::min(bytes, ringPayload_ - head);
-    if (!tasks_.read(ringTask_, kRingHeaderBytes + head, command_.data(), first) ||
-        (first < bytes && !tasks_.read(ringTask_, kRingHeaderBytes, reinterpret_cast<uint8_t*>(command_.data()) + first, bytes - first))) {
-      guestError(Error::AccessFault);
-      head = tail;
-      break;
+    const auto op = static_cast<uint16_t>(header & 0xFFFF);
+    const uint32_t words = header >> 16;
+    if (TaskBatch::isTaskOp(op)) {
+      runTaskBatch(&head, tail, header);
+    } else {
+      counters_.commands.fetch_add(1, std::memory_order_relaxed);
+      const double start = tracer_.enabled() ? EngineTracer::now() : 0;
+      CommandProcessor::run(*this, op, command_.data(), words - 1);
+      tracer_.span(trace::Event::engine_command, start, op, words);
+      head = (head + words * 4) % ringPayload_;
     }
-    counters_.commands.fetch_add(1, std::memory_order_relaxed);
-    const double start = tracer_.enabled() ? EngineTracer::now() : 0;
-    CommandProcessor::run(*this, static_cast<uint16_t>(header & 0xFFFF), command_.data() + 1, words - 1);
-    tracer_.span(trace::Event::engine_command, start, header & 0xFFFF, words);
-    head = (head + bytes) % ringPayload_;
     ringHead_.store(head);
     tasks_.write(ringTask_, 0, &head, 4);
     worked = true;
@@ -124,13 +121,186 @@ void SoftEngine::processCommands() {
   if (worked && head == tail) raiseCause(IrqRingIdle);
 }
 
+bool SoftEngine::fetchCommand(uint32_t at, uint32_t tail, uint32_t* header, uint32_t* args, Error* error) {
+  const uint32_t available = (tail + ringPayload_ - at) % ringPayload_;  // bytes
+  if (!tasks_.read(ringTask_, kRingHeaderBytes + at, header, 4)) {
+    *error = Error::AccessFault;
+    return false;
+  }
+  const uint32_t words = *header >> 16;
+  if (words == 0 || words > kMaxCommandWords || uint64_t{words} * 4 > available) {
+    *error = Error::BadCommand;
+    return false;
+  }
+  // Copy the whole command out once, so the guest cannot change it after it was checked. It may
+  // wrap at the payload's end.
+  const uint32_t argBytes = words * 4 - 4;
+  const uint32_t start = (at + 4) % ringPayload_;
+  const uint32_t first = std::min(argBytes, ringPayload_ - start);
+  if ((first != 0 && !tasks_.read(ringTask_, kRingHeaderBytes + start, args, first)) ||
+      (first < argBytes && !tasks_.read(ringTask_, kRingHeaderBytes, reinterpret_cast<uint8_t*>(args) + first, argBytes - first))) {
+    *error = Error::AccessFault;
+    return false;
+  }
+  return true;
+}
+
+void SoftEngine::runTaskBatch(uint32_t* head, uint32_t tail, uint32_t header) {
+  TaskBatch& b = batch_;
+  // The first command is in command_ already; gather the task commands after it. One that cannot
+  // be read or is not a task command ends the batch: the main loop takes it (and its error) next.
+  uint32_t words = header >> 16;
+  std::memcpy(b.slot(), command_.data(), (words - 1) * 4);
+  b.add(static_cast<uint16_t>(header & 0xFFFF), words - 1, words * 4);
+  for (uint32_t at = (*head + words * 4) % ringPayload_; !b.full() && at != tail; at = (at + words * 4) % ringPayload_) {
+    uint32_t next = 0;
+    Error ignored = Error::None;
+    if (!fetchCommand(at, tail, &next, b.slot(), &ignored) || !TaskBatch::isTaskOp(static_cast<uint16_t>(next & 0xFFFF))) break;
+    words = next >> 16;
+    b.add(static_cast<uint16_t>(next & 0xFFFF), words - 1, words * 4);
+  }
+
+  // Lanes at once: the executor works too, helped by up to one pool thread per other lane. It
+  // waits for its helpers, which wait for nobody but the host's answers (docs/design.md, rule 3).
+  b.open();
+  if (b.lanes() > 1) {
+    const unsigned helpers = std::min(b.lanes() - 1, pool_.threads() - 1);
+    {
+      std::lock_guard lock(batchMutex_);
+      helpersLive_ = helpers;
+    }
+    for (unsigned i = 0; i < helpers; ++i) {
+      if (!pool_.post(Job{&SoftEngine::laneHelperJob, this, {}})) {
+        std::lock_guard lock(batchMutex_);
+        --helpersLive_;
+      }
+    }
+  }
+  workLanes();
+  {
+    std::unique_lock lock(batchMutex_);
+    batchDone_.wait(lock, [this] { return helpersLive_ == 0; });
+  }
+
+  // Commit in ring order: every error of a command that ran, as if the ring had run one command
+  // at a time; the head moves past the commands that ran before the first that did not (a ring
+  // stop, reset or the engine's stop cut its lane short).
+  bool prefix = true;
+  for (uint32_t i = 0; i < b.size(); ++i) {
+    const TaskBatch::Command& c = b.command(i);
+    if (!c.ran) {
+      prefix = false;
+      continue;
+    }
+    if (c.error != Error::None) guestError(c.error);
+    if (prefix) *head = (*head + c.ringBytes) % ringPayload_;
+  }
+  b.clear();
+}
+
+void SoftEngine::laneHelperJob(void* self, const std::array<uint64_t, 4>&) {
+  auto* e = static_cast<SoftEngine*>(self);
+  e->workLanes();
+  std::lock_guard lock(e->batchMutex_);
+  --e->helpersLive_;
+  e->batchDone_.notify_all();
+}
+
+void SoftEngine::workLanes() {
+  for (uint32_t lane = batch_.claimLane(); lane != TaskBatch::kNone; lane = batch_.claimLane()) {
+    for (uint32_t i = batch_.laneFirst(lane); i != TaskBatch::kNone; i = batch_.command(i).nextInLane) {
+      if (preempted()) break;  // the rest of the lane is not run (finding 14)
+      TaskBatch::Command& c = batch_.command(i);
+      const std::span<const uint32_t> a = batch_.args(c);
+      counters_.commands.fetch_add(1, std::memory_order_relaxed);
+      const double start = tracer_.enabled() ? EngineTracer::now() : 0;
+      c.error = CommandProcessor::runTask(*this, c.op, a.data(), static_cast<uint32_t>(a.size()));
+      tracer_.span(trace::Event::engine_command, start, c.op, c.words + 1);
+      c.ran = true;
+    }
+  }
+}
+
+Error CommandProcessor::runTask(SoftEngine& e, uint16_t op, const uint32_t* a, uint32_t n) {
+  auto context = [&e](uint32_t ctx) { return CommandProcessor::context(e, ctx); };
+  switch (op) {
+    case OpCtxCreate: {
+      if (n != 3) return Error::BadCommand;
+      const uint32_t ctx = a[0];
+      const uint64_t size = u64(a + 1);
+      if (ctx == 0 || ctx > kMaxContexts || context(ctx) != nullptr) return Error::BadContext;
+      if (size == 0 || (size & 0xFFF) != 0 || size > e.config_.maxContextBytes) return Error::BadContext;
+      const CreatedTask created = e.host_.createTask(size);
+      if (created.status != HostStatus::Ok) return Error::BadContext;
+      e.tasks_.addTask(created.task, size);
+      e.contexts_[ctx] = SoftEngine::Context{true, created.task, size};
+      return Error::None;
+    }
+    case OpCtxDestroy: {
+      if (n != 1) return Error::BadCommand;
+      SoftEngine::Context* c = context(a[0]);
+      if (c == nullptr) return Error::BadContext;
+      const uint32_t task = c->task;
+      *c = SoftEngine::Context{};
+      e.tasks_.removeTask(task);
+      if (e.host_.destroyTask(task) != HostStatus::Ok) return Error::HostRefused;
+      return Error::None;
+    }
+    case OpMap: {
+      if (n < 5) return Error::BadCommand;
+      const uint32_t count = a[4];
+      if (count == 0 || count > kMaxMapRanges || n != 5 + 4 * count) return Error::BadCommand;
+      SoftEngine::Context* c = context(a[0]);
+      if (c == nullptr) return Error::BadContext;
+      const uint64_t va = u64(a + 1);
+      const bool readOnly = (a[3] & 1) != 0;
+      if ((a[3] & ~1u) != 0) return Error::BadCommand;
+      PhysicalRange ranges[kMaxMapRanges];
+      uint64_t total = 0;
+      for (uint32_t i = 0; i < count; ++i) {
+        ranges[i] = PhysicalRange{u64(a + 5 + 4 * i), u64(a + 7 + 4 * i)};
+        if (ranges[i].length == 0 || (ranges[i].length & 0xFFF) != 0 || (ranges[i].gpa & 0xFFF) != 0) return Error::BadMapping;
+        if (total + ranges[i].length < total) return Error::BadMapping;
+        total += ranges[i].length;
+      }
+      const std::span<const PhysicalRange> list(ranges, count);
+      if (e.host_.mapMemory(c->task, va, readOnly, list) != HostStatus::Ok) return Error::BadMapping;
+      if (!e.tasks_.addMapping(c->task, va, readOnly, list)) {
+        // The host accepted what the engine's own checks refuse: take it back on both sides.
+        e.host_.unmapMemory(c->task, va, total);
+        return Error::BadMapping;
+      }
+      return Error::None;
+    }
+    case OpUnmap: {
+      if (n != 5) return Error::BadCommand;
+      SoftEngine::Context* c = context(a[0]);
+      if (c == nullptr) return Error::BadContext;
+      const uint64_t va = u64(a + 1), length = u64(a + 3);
+      if (e.host_.unmapMemory(c->task, va, length) != HostStatus::Ok) return Error::BadUnmap;
+      e.tasks_.removeRange(c->task, va, length);
+      return Error::None;
+    }
+    case OpReadMem: {
+      if (n != 6) return Error::BadCommand;
+      SoftEngine::Context* c = context(a[0]);
+      if (c == nullptr) return Error::BadContext;
+      const uint64_t va = u64(a + 1), gpa = u64(a + 3);
+      const uint32_t length = a[5];
+      if (length == 0 || length > kMaxReadMemBytes) return Error::BadCommand;
+      if (e.host_.readMemory(gpa, length, e.scratch_.data()) != HostStatus::Ok) return Error::AccessFault;
+      if (!e.tasks_.write(c->task, va, e.scratch_.data(), length)) return Error::AccessFault;
+      return Error::None;
+    }
+    default:
+      return Error::BadCommand;
+  }
+}
+
 void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32_t n) {
   auto fail = [&e](Error error) { e.guestError(error); };
   auto display = [&e](uint32_t index) -> SoftDisplay* { return index < e.displays_.size() ? e.displays_[index].get() : nullptr; };
-  auto context = [&e](uint32_t ctx) -> SoftEngine::Context* {
-    auto it = e.contexts_.find(ctx);
-    return it == e.contexts_.end() ? nullptr : &it->second;
-  };
+  auto context = [&e](uint32_t ctx) { return CommandProcessor::context(e, ctx); };
   // Every drawing command needs a display with a mode.
   auto drawTarget = [&](uint32_t index) -> SoftDisplay* {
     SoftDisplay* d = display(index);
@@ -156,74 +326,14 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
   switch (op) {
     case OpNop:
       return;
-    case OpCtxCreate: {
-      if (n != 3) return fail(Error::BadCommand);
-      const uint32_t ctx = a[0];
-      const uint64_t size = u64(a + 1);
-      if (ctx == 0 || ctx > kMaxContexts || context(ctx) != nullptr) return fail(Error::BadContext);
-      if (size == 0 || (size & 0xFFF) != 0 || size > e.config_.maxContextBytes) return fail(Error::BadContext);
-      const CreatedTask created = e.host_.createTask(size);
-      if (created.status != HostStatus::Ok) return fail(Error::BadContext);
-      e.tasks_.addTask(created.task, size);
-      e.contexts_[ctx] = SoftEngine::Context{created.task, size};
+    case OpCtxCreate:
+    case OpCtxDestroy:
+    case OpMap:
+    case OpUnmap:
+    case OpReadMem:
+      // Not reached from the ring (runTaskBatch runs these); here for completeness.
+      if (const Error error = runTask(e, op, a, n); error != Error::None) fail(error);
       return;
-    }
-    case OpCtxDestroy: {
-      if (n != 1) return fail(Error::BadCommand);
-      SoftEngine::Context* c = context(a[0]);
-      if (c == nullptr) return fail(Error::BadContext);
-      const uint32_t task = c->task;
-      e.contexts_.erase(a[0]);
-      e.tasks_.removeTask(task);
-      if (e.host_.destroyTask(task) != HostStatus::Ok) fail(Error::HostRefused);
-      return;
-    }
-    case OpMap: {
-      if (n < 5) return fail(Error::BadCommand);
-      const uint32_t count = a[4];
-      if (count == 0 || count > kMaxMapRanges || n != 5 + 4 * count) return fail(Error::BadCommand);
-      SoftEngine::Context* c = context(a[0]);
-      if (c == nullptr) return fail(Error::BadContext);
-      const uint64_t va = u64(a + 1);
-      const bool readOnly = (a[3] & 1) != 0;
-      if ((a[3] & ~1u) != 0) return fail(Error::BadCommand);
-      PhysicalRange ranges[kMaxMapRanges];
-      uint64_t total = 0;
-      for (uint32_t i = 0; i < count; ++i) {
-        ranges[i] = PhysicalRange{u64(a + 5 + 4 * i), u64(a + 7 + 4 * i)};
-        if (ranges[i].length == 0 || (ranges[i].length & 0xFFF) != 0 || (ranges[i].gpa & 0xFFF) != 0) return fail(Error::BadMapping);
-        if (total + ranges[i].length < total) return fail(Error::BadMapping);
-        total += ranges[i].length;
-      }
-      const std::span<const PhysicalRange> list(ranges, count);
-      if (e.host_.mapMemory(c->task, va, readOnly, list) != HostStatus::Ok) return fail(Error::BadMapping);
-      if (!e.tasks_.addMapping(c->task, va, readOnly, list)) {
-        // The host accepted what the engine's own checks refuse: take it back on both sides.
-        e.host_.unmapMemory(c->task, va, total);
-        return fail(Error::BadMapping);
-      }
-      return;
-    }
-    case OpUnmap: {
-      if (n != 5) return fail(Error::BadCommand);
-      SoftEngine::Context* c = context(a[0]);
-      if (c == nullptr) return fail(Error::BadContext);
-      const uint64_t va = u64(a + 1), length = u64(a + 3);
-      if (e.host_.unmapMemory(c->task, va, length) != HostStatus::Ok) return fail(Error::BadUnmap);
-      e.tasks_.removeRange(c->task, va, length);
-      return;
-    }
-    case OpReadMem: {
-      if (n != 6) return fail(Error::BadCommand);
-      SoftEngine::Context* c = context(a[0]);
-      if (c == nullptr) return fail(Error::BadContext);
-      const uint64_t va = u64(a + 1), gpa = u64(a + 3);
-      const uint32_t length = a[5];
-      if (length == 0 || length > kMaxReadMemBytes) return fail(Error::BadCommand);
-      if (e.host_.readMemory(gpa, length, e.scratch_.data()) != HostStatus::Ok) return fail(Error::AccessFault);
-      if (!e.tasks_.write(c->task, va, e.scratch_.data(), length)) return fail(Error::AccessFault);
-      return;
-    }
     case OpSetMode: {
       if (n != 2) return fail(Error::BadCommand);
       SoftDisplay* d = display(a[0]);

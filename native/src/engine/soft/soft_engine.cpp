@@ -19,6 +19,7 @@ SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& gu
       completer_(completer),
       tracer_(tracer ? *tracer : noTracer_),
       tasks_(guest, config.mapSemantics),
+      contexts_(kMaxContexts + 1),
       command_(kMaxCommandWords),
       scratch_(kMaxReadMemBytes),
       glyphScratch_(256 * 1024),
@@ -425,11 +426,12 @@ void SoftEngine::stopRing() {
 
 void SoftEngine::reset() {
   stopRing();
-  for (auto& [ctx, c] : contexts_) {
+  for (Context& c : contexts_) {  // in context order, as before
+    if (!c.live) continue;
     tasks_.removeTask(c.task);
     host_.destroyTask(c.task);
+    c = Context{};
   }
-  contexts_.clear();
   if (iosfc_) iosfc_->reset();
   {
     std::lock_guard lock(errorMutex_);

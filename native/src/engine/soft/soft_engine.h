@@ -6,19 +6,27 @@
 //  - the ring executor is a serial queue on the concurrent pool (threads 2…): one job at a time,
 //    on whichever pool thread is free, processes ring commands, structural changes (ring start and
 //    stop, reset) and encodes at present boundaries;
+//  - task lanes: a run of task commands (context create/destroy, map, unmap, READ_MEM) is split by
+//    context, and the lanes run at once on the executor's thread and pool helpers, each lane's
+//    commands in ring order (task_batch.h). So createTask, destroyTask, mapMemory, unmapMemory
+//    and readMemory come from several pool threads at once, as the framework's do (QEMU's
+//    apple-gfx.m guards its task list with task_mutex for this reason). The executor waits for
+//    the lanes, then reports their errors in ring order: every other command sees the ring as if
+//    run one command at a time (docs/protocol.md §2, "Ordering");
 //  - the display queue (thread 1) runs every display handler, in order.
 // Host callbacks therefore arrive from several threads, and an MMIO access (RING_CONTROL, RESET,
 // the iosfc COMMAND) makes synchronous callbacks before it completes.
 // The dispatcher waits for a control it hands over, so the executor must not make it wait for a
 // ring: a control waiting, or stop(), preempts the executor before its next command, inside a
-// drawing command before its next band of rows, inside an encode before its next band of copy
-// (preempted(); docs/hardening.md, finding 14).
+// drawing command before its next band of rows, inside an encode before its next band of copy,
+// and every task lane before its next command (preempted(); docs/hardening.md, finding 14).
+// Wait-for edges (docs/design.md rule 3): dispatcher → executor (a control); executor → its lane
+// helpers; helpers and executor → the host's answers. Helpers wait for nobody else.
 #pragma once
 #include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -32,6 +40,7 @@
 #include "engine/render/draw.h"
 #include "engine/soft/display.h"
 #include "engine/soft/iosfc.h"
+#include "engine/soft/task_batch.h"
 #include "engine/soft/task_memory.h"
 #include "engine/threads/job_queue.h"
 #include "engine/threads/tracer.h"
@@ -102,6 +111,15 @@ class SoftEngine {
   void stopRing();
   void reset();
   void processCommands();
+  // Copies the command at ring offset `at` (before `tail`) out of guest memory: header into
+  // *header, the words after it into args. False with the error if it cannot be read or is malformed.
+  bool fetchCommand(uint32_t at, uint32_t tail, uint32_t* header, uint32_t* args, proto::Error* error);
+  // Task commands (task_batch.h): gathers the run of them at *head (the first, `header`, already
+  // in command_), runs its lanes at once on the pool, commits their errors in ring order and
+  // moves *head past the commands that ran.
+  void runTaskBatch(uint32_t* head, uint32_t tail, uint32_t header);
+  static void laneHelperJob(void* self, const std::array<uint64_t, 4>&);
+  void workLanes();  // claims and runs lanes until none is left (executor and helpers)
   // Copies the damage since the last encode into the requested surface (at a present boundary).
   void serveEncodes(uint32_t display);
   // False when preempted before it was done: nothing is committed (no header, damage kept), and
@@ -146,17 +164,27 @@ class SoftEngine {
 
   // Executor state.
   struct Context {
+    bool live = false;
     uint32_t task = 0;
     uint64_t size = 0;
   };
-  std::map<uint32_t, Context> contexts_;
+  // By context number. While a task batch runs, each lane touches only its own context's entry;
+  // otherwise only the executor touches them.
+  std::vector<Context> contexts_;
   bool ringRunning_ = false;
   uint32_t ringTask_ = 0;
   uint32_t ringPayload_ = 0;                   // bytes after the header
   std::atomic<uint32_t> ringPayloadBytes_{0};  // the same, for the dispatcher's DOORBELL check (0: no ring)
   std::vector<uint32_t> command_;              // one command, copied out of guest memory before it is checked
-  std::vector<uint8_t> scratch_;               // READ_MEM and BLIT bounce buffer
+  std::vector<uint8_t> scratch_;               // READ_MEM and BLIT bounce buffer (a batch holds at most one READ_MEM, last)
   std::vector<uint8_t> glyphScratch_;          // CURSOR_DEFINE source bitmap
+
+  TaskBatch batch_;
+  // The batch's helpers on the pool that have not finished yet; the executor waits for none
+  // before it commits (under batchMutex_).
+  std::mutex batchMutex_;
+  std::condition_variable batchDone_;
+  unsigned helpersLive_ = 0;
 
   std::atomic<bool> executorScheduled_{false};
   // Set with controlBusy_ when the dispatcher hands over a control, cleared when the executor
