@@ -36,6 +36,12 @@ export const TRACE_EVENTS = {
   engine_encode: 45,
   compositor_encode_done: 46,
   frames_pending: 47,
+  bql_hold: 48,
+  aio_wait: 49,
+  aio_poll_bh: 50,
+  bh: 51,
+  task_mutex_wait: 52,
+  refresh: 53,
 } as const;
 
 export type TraceEventName = keyof typeof TRACE_EVENTS;
