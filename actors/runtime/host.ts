@@ -118,13 +118,7 @@ export async function runActor<Control extends object>(
   let served: ActorBehaviour<Control> = behaviour!;
   if (boot.bigLock) served = underBigLock(served, new BigLock(boot.bigLock), trace);
   if (bql && boot.bql?.role === 'records') served = asBottomHalves(served, bql, bqlTag, trace);
-  stopped = pump(
-    mailbox,
-    served,
-    boot,
-    () => stopping,
-    depthCounter(mailbox, trace),
-  );
+  stopped = pump(mailbox, served, boot, () => stopping, depthCounter(mailbox, trace));
   stopped.catch((err: unknown) => {
     // Escalate: an uncaught error makes the worker emit 'error', which the supervisor handles.
     setImmediate(() => {
@@ -171,17 +165,14 @@ function underBigLock<C extends object>(b: ActorBehaviour<C>, lock: BigLock, tra
 /**
  * The `qemu` threading model for an actor whose every record is, upstream, work done under the
  * BQL in a bottom half or a BQL-holding handler (the interrupt controller, the display's
- * compositor): each record and idle pass gets the BQL as a BH does (Bql.bhEnter: taken, or lent
+ * compositor): each record gets the BQL as a BH does (Bql.bhEnter: taken, or lent
  * by a vCPU waiting in AIO_WAIT_WHILE), traced as a `bh` span, with a `lock_wait` span before it
  * when it waited.
  */
 function asBottomHalves<C extends object>(b: ActorBehaviour<C>, bql: Bql, tag: number, trace: TraceRingWriter | null): ActorBehaviour<C> {
-  const onIdle = b.onIdle;
-  return {
-    ...b,
-    onRecord: (record) => runBottomHalf(bql, tag, trace, () => b.onRecord(record)),
-    ...(onIdle ? { onIdle: () => runBottomHalf(bql, tag, trace, () => onIdle.call(b)) } : {}),
-  };
+  // The idle hook only retries posts a record's handling decided under the BQL (our mailboxes
+  // can be full; QEMU's calls cannot): it runs without the lock, or every idle pass would take it.
+  return { ...b, onRecord: (record) => runBottomHalf(bql, tag, trace, () => b.onRecord(record)) };
 }
 
 /** Samples the mailbox's depth into the trace after a batch: at most once a millisecond, and 0 when drained. */
