@@ -7,6 +7,7 @@
 // waiting vCPU lends it the lock and waits until it is handed back, exactly as long as the vCPU
 // would have been busy running the BH itself. No two threads ever run under the lock at once.
 import { futexParker } from '../doorbell/parker.js';
+import { spinBudgetNow, spinDone } from '../doorbell/spin-gate.js';
 import { type GiveUpCheck, WaitAbandonedError } from '../wait-abandoned.js';
 
 const enum Word {
@@ -56,6 +57,12 @@ const RECHECK_MS = 0.2;
  * (worker.terminate() acts between JavaScript calls, not inside a futex wait) or give up.
  */
 const SLICE_MS = 50;
+/**
+ * Checks of a hand-off word before parking. Upstream the vCPU runs the BH itself; here a lent
+ * stretch is two hand-offs between threads, so both sides spin first (within the VM's spin gate)
+ * to keep the model's cost near the real one rather than adding two futex wake-ups per BH.
+ */
+const HANDOFF_SPIN = 20_000;
 
 export function createBqlBuffer(): SharedArrayBuffer {
   return new SharedArrayBuffer(COUNTERS * 8);
@@ -186,6 +193,10 @@ export class Bql {
     if (Atomics.compareExchange(w, Word.Lend, l, l | LENT) !== l) return false; // withdrawn
     const start = performance.now();
     futexParker.wake(w, Word.Lend, -1);
+    // Upstream this thread would be running the BH now: spin for its return, then park.
+    const budget = spinBudgetNow(HANDOFF_SPIN);
+    for (let i = 0; i < budget && Atomics.load(w, Word.Lend) === (l | LENT); i++);
+    spinDone(budget);
     while (Atomics.load(w, Word.Lend) === (l | LENT)) {
       futexParker.wait(w, Word.Lend, l | LENT, SLICE_MS);
       if (giveUp?.() && Atomics.load(w, Word.Lend) === (l | LENT)) throw new WaitAbandonedError('a bottom half the BQL was lent to');
@@ -275,6 +286,9 @@ export class Bql {
   /** Waits for the vCPU to lend the lock to `tag`; false when it left AIO_WAIT_WHILE first (withdrawn). */
   private awaitLend(tag: number): boolean {
     const w = this.words;
+    const budget = spinBudgetNow(HANDOFF_SPIN);
+    for (let i = 0; i < budget && Atomics.load(w, Word.Lend) === tag; i++);
+    spinDone(budget);
     for (;;) {
       const l = Atomics.load(w, Word.Lend);
       if (l === (tag | LENT)) return true;
