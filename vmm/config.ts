@@ -134,7 +134,10 @@ function testKvmGuest(value: unknown): number {
 function threadingModel(value: unknown): ThreadingModel {
   if (value === undefined) return 'actor';
   if (value === 'bql')
-    throw new VmConfigError('threading', "'bql' was renamed 'record-lock' (one lock per actor record); 'qemu' models QEMU's big lock (docs/threading-models.md)");
+    throw new VmConfigError(
+      'threading',
+      "'bql' was renamed 'record-lock' (one lock per actor record); 'qemu' models QEMU's big lock (docs/threading-models.md)",
+    );
   if (!THREADING_MODELS.includes(value as ThreadingModel))
     throw new VmConfigError('threading', `must be one of ${THREADING_MODELS.join(', ')}, got ${JSON.stringify(value)}`);
   return value as ThreadingModel;

@@ -27,13 +27,13 @@ await runActor<CompositorControl>((ctx) => {
     return new DisplayFrames(
       d,
       (generation, width, height, surface) => {
-      try {
-        return inbound.tryEnqueue(EngineIn.Encode, [d.display, surface, generation, 0, 0, width, height]);
-      } catch (e) {
-        if (e instanceof MailboxClosedError) return true; // the device is gone: nothing will answer, nothing to wait for
-        throw e;
-      }
-    },
+        try {
+          return inbound.tryEnqueue(EngineIn.Encode, [d.display, surface, generation, 0, 0, width, height]);
+        } catch (e) {
+          if (e instanceof MailboxClosedError) return true; // the device is gone: nothing will answer, nothing to wait for
+          throw e;
+        }
+      },
       config.refreshMs > 0,
     );
   });
@@ -106,7 +106,14 @@ await runActor<CompositorControl>((ctx) => {
           ctx.trace?.instant(TRACE_EVENTS.refresh, shown.length);
           if (wanted())
             for (const d of shown)
-              tell({ type: 'frame', device: d.config.device, display: d.config.display, width: d.width(), height: d.height(), frameSeq: d.stats().lastFrameSeq });
+              tell({
+                type: 'frame',
+                device: d.config.device,
+                display: d.config.display,
+                width: d.width(),
+                height: d.height(),
+                frameSeq: d.stats().lastFrameSeq,
+              });
         }, config.refreshMs)
       : null;
 

@@ -50,7 +50,11 @@ export class BqlMmio {
     const w = this.replies.words;
     this.locked(WakeWhere.ReplyTable, stateIndex, () => {
       const hung = () => new ReplyTimeoutError(this.slot, HUNG_MS);
-      this.until(() => post(mailbox), () => this.nap(w, stateIndex, Atomics.load(w, stateIndex)), hung);
+      this.until(
+        () => post(mailbox),
+        () => this.nap(w, stateIndex, Atomics.load(w, stateIndex)),
+        hung,
+      );
       const unanswered = () => {
         const s = Atomics.load(w, stateIndex);
         return s === ReplyState.Pending || s === ReplyState.Claimed;
@@ -74,7 +78,11 @@ export class BqlMmio {
     this.locked(WakeWhere.Completion, completedIndex, () => {
       this.writes.beforeWrite();
       const hung = () => new PostedWritesTimeoutError(this.writes.outstanding(), HUNG_MS);
-      this.until(() => post(mailbox), () => this.nap(w, completedIndex, Atomics.load(w, completedIndex)), hung);
+      this.until(
+        () => post(mailbox),
+        () => this.nap(w, completedIndex, Atomics.load(w, completedIndex)),
+        hung,
+      );
       this.until(
         () => this.writes.outstanding() <= 0,
         () => this.writes.parkOnce(PARK_MS),

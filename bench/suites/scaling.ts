@@ -244,7 +244,18 @@ export function scalingTables(r: ScalingBenchResult): string {
     p.qemu_hold_us_per_frame.toFixed(1),
   ]);
   const table = markdownTable(
-    ['devices', 'actor frames/s', 'efficiency', 'CPU µs/frame', 'cores busy', 'qemu frames/s', 'actor/qemu', 'BQL takes contended', 'BQL wait µs/frame', 'BQL held µs/frame'],
+    [
+      'devices',
+      'actor frames/s',
+      'efficiency',
+      'CPU µs/frame',
+      'cores busy',
+      'qemu frames/s',
+      'actor/qemu',
+      'BQL takes contended',
+      'BQL wait µs/frame',
+      'BQL held µs/frame',
+    ],
     rows,
   );
   const ms = (us: number) => (Number.isFinite(us) ? (us / 1000).toFixed(2) : '–');

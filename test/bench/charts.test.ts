@@ -75,7 +75,9 @@ describe('scaling chart', () => {
     // Sorted by device count whatever the order in the result.
     const labels = t.filter((x) => /^\d+ devices? \(/.test(x));
     expect(labels).toEqual(['1 device (actor/qemu 1.20)', '2 devices (actor/qemu 1.70)', '4 devices (actor/qemu 2.40)', '8 devices (actor/qemu 3.39)']);
-    expect(t).toEqual(expect.arrayContaining(['actors', 'QEMU big lock (qemu)', '600', '4800', '500', 'frames/s', 'actor/qemu at 8 devices: 3.39×', MACHINE_LINE]));
+    expect(t).toEqual(
+      expect.arrayContaining(['actors', 'QEMU big lock (qemu)', '600', '4800', '500', 'frames/s', 'actor/qemu at 8 devices: 3.39×', MACHINE_LINE]),
+    );
   });
 
   it('handles a single point, no points and NaN values', () => {

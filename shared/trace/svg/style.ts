@@ -3,19 +3,7 @@
 // waits yellow and its bottom halves brown.
 
 export type Family =
-  | 'mmioRead'
-  | 'mmioWrite'
-  | 'command'
-  | 'encode'
-  | 'callback'
-  | 'interrupt'
-  | 'lock'
-  | 'lockHold'
-  | 'aioWait'
-  | 'bottomHalf'
-  | 'display'
-  | 'error'
-  | 'other';
+  'mmioRead' | 'mmioWrite' | 'command' | 'encode' | 'callback' | 'interrupt' | 'lock' | 'lockHold' | 'aioWait' | 'bottomHalf' | 'display' | 'error' | 'other';
 
 export interface FamilyStyle {
   fill: string;
