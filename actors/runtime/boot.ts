@@ -20,7 +20,7 @@ export interface ActorBoot {
   parkTimeoutMs: number;
   /** Park with Atomics.waitAsync so the event loop keeps running (an actor that serves sockets). */
   asyncPark: boolean;
-  /** The `bql` threading model: every handler takes this lock (shared/lock/big-lock.ts). */
+  /** The `record-lock` threading model: every handler takes this lock (shared/lock/big-lock.ts). */
   bigLock: SharedArrayBuffer | null;
   /**
    * The `qemu` threading model: the BQL (shared/lock/bql.ts), the VM's write-completion words

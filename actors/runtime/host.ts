@@ -128,8 +128,8 @@ export async function runActor<Control extends object>(
 }
 
 /**
- * The `bql` threading model: the same actor, with every handler run under the VM's one big lock,
- * as QEMU serialises device emulation on its BQL. A wait for the lock is traced as a span.
+ * The `record-lock` threading model: the same actor, with every handler run under the VM's one
+ * lock, one record at a time. A wait for the lock is traced as a span.
  */
 function underBigLock<C extends object>(b: ActorBehaviour<C>, lock: BigLock, trace: TraceRingWriter | null): ActorBehaviour<C> {
   const take = () => {
