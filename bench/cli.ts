@@ -112,11 +112,13 @@ suites:
   frames    end-to-end frames/s (guest present → frame kept by the compositor) at 1920x1080 and
             3840x2160 with no client and with a VNC client, against one memcpy of the frame;
             1% against 100% damage; VNC bytes per frame
-  scaling   1, 2, 4, 8, 12 and 16 devices, each with its own vCPU and display, in both
-            threading models (actor, bql): frames/s, efficiency fps(N) / (N × fps(1)), CPU time
-            per frame (every thread, spinning included), CPU by thread role with the busiest
-            thread's share of a core, and the actor/bql ratio at each point, median (min–max) of
-            --repeat runs (needs cores: run it on a 16-core machine)
+  scaling   1, 2, 4, 8, 12 and 16 devices, each with its own vCPU and display, in two
+            threading models: actor, and qemu (the model of QEMU's big lock as upstream
+            apple-gfx takes it, docs/threading-models.md): frames/s and the actor/qemu ratio,
+            per-frame latency p50/p99 (new frame → shown) under both, BQL contention, wait and
+            hold per frame, efficiency fps(N) / (N × fps(1)), CPU time per frame (every thread,
+            spinning included), CPU by thread role with the busiest thread's share of a core,
+            median (min–max) of --repeat runs (needs cores: run it on a 16-core machine)
   kvm       the KVM vCPU backend (Linux, /dev/kvm): MMIO read round trip from the machine-code
             guest through the device and back (per read, from the guest's marks) and without
             the device (unassigned space), against the bare KVM exit round trip to user space
@@ -149,7 +151,7 @@ options:
   --report DIR   also write a report into DIR (created if missing; files in it are replaced):
                  <suite>.json per suite, all.json, report.md (the machine, every suite's
                  tables) and SVG charts: latency percentiles per path, frames/s by resolution,
-                 actor vs bql by number of devices
+                 actor vs qemu frames/s and p99 frame latency by number of devices
   --no-report    with all: write no report
   -h, --help     this text
 

@@ -34,8 +34,8 @@ options:
   --seed S            workload seed (default 1)
   --damage PCT        band workload: percent of the frame redrawn per frame, in (0, 100] (default 100)
   --write-window N    posted MMIO writes in flight per vCPU; 0 = synchronous (default 16)
-  --threading M       actor | bql: bql runs every actor handler under one global lock, as QEMU
-                      does under its big lock, for comparison (default actor)
+  --threading M       actor | qemu | record-lock: qemu models QEMU's big lock as upstream
+                      apple-gfx takes it, record-lock one lock per actor record (default actor)
   --cpu C             ts | kvm | auto: ts runs the TypeScript guest (portable); kvm runs the
                       machine-code guest on KVM vCPUs (desktop, fullframe, hostile; needs
                       /dev/kvm); auto uses KVM where it can (default ts)

@@ -45,9 +45,16 @@ export function summarize(stats: VmStats, elapsedMs: number): string {
       });
   });
   lines.push(`interrupt controller: ${stats.irq.lines.reduce((n, l) => n + l.deliveries, 0) + stats.irq.msiDeliveries} deliveries, ${stats.irq.eois} EOIs`);
+  if (stats.bql) {
+    const l = stats.bql;
+    lines.push(
+      `BQL (qemu model): ${l.acquisitions} takes, ${l.contended} contended, ${l.waitMs.toFixed(1)} ms waited, ${l.holdMs.toFixed(1)} ms held; ` +
+        `${l.aioWaits} AIO_WAIT_WHILE waits (${l.aioWaitMs.toFixed(1)} ms), ${l.lends} lent to bottom halves (${l.lentMs.toFixed(1)} ms)`,
+    );
+  }
   if (stats.bigLock) {
     const l = stats.bigLock;
-    lines.push(`big lock (bql): ${l.acquisitions} takes, ${l.contended} contended, ${l.waitMs.toFixed(1)} ms waited`);
+    lines.push(`record lock: ${l.acquisitions} takes, ${l.contended} contended, ${l.waitMs.toFixed(1)} ms waited`);
   }
   return lines.join('\n');
 }

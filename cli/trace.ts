@@ -22,8 +22,8 @@ options:
   --variant V         mmio | pci (default mmio)
   --modes LIST        comma-separated WxH@R modes
   --devices N         apple-gfx devices, each with its own vCPU (default 1)
-  --threading M       actor | bql: bql runs every handler under one global lock, and its
-                      waits show as lock_wait spans (default actor)
+  --threading M       actor | qemu | record-lock: the model of QEMU's big lock, or one lock
+                      per actor record; lock holds and waits show as spans (default actor)
   --svg FILE          also draw a window of the timeline as an SVG picture (a row per thread,
                       spans, flow arrows, counters, a legend; docs/tracing.md explains it)
   --svg-window FROM_US:TO_US

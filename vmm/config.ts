@@ -57,8 +57,12 @@ export interface VmOptions {
   /** vCPUs the embedder runs itself (numbered after the built-in ones); see Vm.externalVcpu. */
   externalVcpus?: number;
   /**
-   * 'actor' (default): every actor runs its handlers on its own. 'bql': the same actors, every
-   * handler under one global lock, the way QEMU serialises on its big lock (for comparison).
+   * 'actor' (default): every actor runs its handlers on its own. 'qemu': a model of QEMU's
+   * threading as upstream apple-gfx has it — the vCPU holds the BQL across each MMIO access and
+   * waits in AIO_WAIT_WHILE running bottom halves, callbacks that need the BQL are BHs, task
+   * map/unmap take a task mutex, the display is read out on a 30 ms refresh timer
+   * (docs/threading-models.md). 'record-lock': every actor handler under one global lock, one
+   * record at a time (a simpler stand-in, kept for comparison).
    */
   threading?: ThreadingModel;
   /**
@@ -92,8 +96,8 @@ export interface VmOptions {
 export type StartMode = 'running' | 'paused';
 export const START_MODES: readonly StartMode[] = ['running', 'paused'];
 
-export type ThreadingModel = 'actor' | 'bql';
-export const THREADING_MODELS: readonly ThreadingModel[] = ['actor', 'bql'];
+export type ThreadingModel = 'actor' | 'qemu' | 'record-lock';
+export const THREADING_MODELS: readonly ThreadingModel[] = ['actor', 'qemu', 'record-lock'];
 
 export interface ResolvedDevice {
   variant: DeviceVariant;
@@ -153,6 +157,11 @@ function testKvmGuest(value: unknown): number {
 
 function threadingModel(value: unknown): ThreadingModel {
   if (value === undefined) return 'actor';
+  if (value === 'bql')
+    throw new VmConfigError(
+      'threading',
+      "'bql' was renamed 'record-lock' (one lock per actor record); 'qemu' models QEMU's big lock (docs/threading-models.md)",
+    );
   if (!THREADING_MODELS.includes(value as ThreadingModel))
     throw new VmConfigError('threading', `must be one of ${THREADING_MODELS.join(', ')}, got ${JSON.stringify(value)}`);
   return value as ThreadingModel;

@@ -21,6 +21,7 @@ import { createCompletionBuffer, wakeWriteWaiters } from '../shared/mmio/complet
 import { createCursorSlot } from '../shared/display/cursor-slot.js';
 import { createSurfacePool, SURFACES_PER_DISPLAY } from '../shared/display/surface-layout.js';
 import { BigLock, createBigLockBuffer, type BigLockStats } from '../shared/lock/big-lock.js';
+import { Bql, createBqlBuffer, type BqlStats } from '../shared/lock/bql.js';
 import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
 import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
 import { TraceSetReader } from '../shared/trace/reader.js';
@@ -38,9 +39,14 @@ export interface VmStats {
   devices: DeviceStats[];
   irq: IrqActorStats;
   compositor: CompositorStats;
-  /** The `bql` threading model's lock: takes, contended takes, time waited (null under 'actor'). */
+  /** The `record-lock` threading model's lock: takes, contended takes, time waited (null under the others). */
   bigLock: BigLockStats | null;
+  /** The `qemu` threading model's BQL: takes, waits, holds, lends to BHs, AIO waits (null under the others). */
+  bql: BqlStats | null;
 }
+
+/** include/ui/console.h GUI_REFRESH_INTERVAL_DEFAULT: how often QEMU's console asks a display for an update (ms). */
+export const QEMU_GUI_REFRESH_MS = 30;
 
 /** Engine reply slots per device: one per engine thread, and the payload a cursor glyph needs. */
 const ENGINE_REPLY_PAYLOAD = 256 * 1024 + 4096;
@@ -69,6 +75,8 @@ export class Vm extends EventEmitter<VmEvents> {
   private readonly irqStates: VcpuIrqState[] = [];
   /** The vCPUs' posted-write counters (made at start). */
   private completion: SharedArrayBuffer | null = null;
+  /** The `qemu` threading model's BQL (null under the others). */
+  private readonly bql: Bql | null;
   private readonly external: ExternalVcpuConfig[] = [];
   /** Guest RAM per built-in vCPU (each guest allocates from its own slice). */
   private ramSlice = 0;
@@ -93,13 +101,16 @@ export class Vm extends EventEmitter<VmEvents> {
       this.config.cpu === 'kvm'
         ? KvmMachine.createMemory(this.config.ramBytes)
         : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] });
-    this.bigLock = this.config.threading === 'bql' ? new BigLock(createBigLockBuffer()) : null;
+    this.bigLock = this.config.threading === 'record-lock' ? new BigLock(createBigLockBuffer()) : null;
+    this.bql = this.config.threading === 'qemu' ? new Bql(createBqlBuffer()) : null;
+    this.completion = createCompletionBuffer(this.config.vcpus + this.config.externalVcpus);
     this.supervisor = new Supervisor({
       memory: this.memory,
       replySlots: this.config.vcpus + this.config.externalVcpus + 8,
       replyPayloadBytes: 0,
       traceRings: 16 + this.config.vcpus + this.config.devices.length * 8,
       ...(this.bigLock ? { bigLock: this.bigLock.buffer } : {}),
+      ...(this.bql ? { bql: { buffer: this.bql.buffer, completion: this.completion } } : {}),
       spinLimit: spinLimit(),
     });
     // Before any thread exists, so a VM created with trace: false writes nothing.
@@ -152,7 +163,7 @@ export class Vm extends EventEmitter<VmEvents> {
   private async start(): Promise<void> {
     const { config, supervisor } = this;
     const allVcpus = config.vcpus + config.externalVcpus;
-    const completion = createCompletionBuffer(allVcpus);
+    const completion = this.completion!;
     const bars = createBarTable(config.devices.length);
     const irqMailbox = supervisor.createMailbox('irq', { capacity: 1024 });
     const deviceMailboxes = config.devices.map((_, i) => supervisor.createMailbox(`device${i}`, { capacity: 1024 }));
@@ -169,7 +180,6 @@ export class Vm extends EventEmitter<VmEvents> {
     );
     const irqBuffers = Array.from({ length: allVcpus }, () => createVcpuIrqBuffer());
     this.irqStates.push(...irqBuffers.map((b) => new VcpuIrqState(b)));
-    this.completion = completion;
     supervisor.onRelease(() => this.requestVcpuStop());
 
     // Device i is driven by vCPU i (when there is one); its interrupts go there.
@@ -191,6 +201,8 @@ export class Vm extends EventEmitter<VmEvents> {
 
     const compositorConfig: CompositorConfig = {
       eventsWanted: this.eventsWanted.buffer,
+      // QEMU reads the display out on the console's refresh timer: GUI_REFRESH_INTERVAL_DEFAULT.
+      refreshMs: config.threading === 'qemu' ? QEMU_GUI_REFRESH_MS : 0,
       displays: config.devices.flatMap((d, i) =>
         d.displays.map((s, j) => ({ device: i, display: j, serial: s.serial, ...displayBuffers[i]![j]!, engineInbound: engineInbound[i]!.buffer })),
       ),
@@ -216,6 +228,7 @@ export class Vm extends EventEmitter<VmEvents> {
           module: 'actors/device/worker',
           mailbox: deviceMailboxes[i]!,
           spinBudget: spin,
+          bqlRole: 'own',
           config: {
             index: i,
             variant: device.variant,
@@ -282,6 +295,7 @@ export class Vm extends EventEmitter<VmEvents> {
           spinBudget: 0,
           parkTimeoutMs: 100,
           takesBigLock: false,
+          bqlRole: 'own',
         }),
       );
     }
@@ -366,7 +380,7 @@ export class Vm extends EventEmitter<VmEvents> {
       this.irq!.control.stats(),
       this.compositor!.control.stats(),
     ]);
-    return { vcpus, devices, irq, compositor, bigLock: this.bigLock?.stats() ?? null };
+    return { vcpus, devices, irq, compositor, bigLock: this.bigLock?.stats() ?? null, bql: this.bql?.stats() ?? null };
   }
 
   /** The latest frame of a display as the compositor keeps it (ARGB words, cursor apart). */

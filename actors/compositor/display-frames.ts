@@ -8,6 +8,7 @@ import { SURFACE_HEADER_BYTES, SURFACES_PER_DISPLAY, SurfaceWord } from '../../s
 import { CursorSlot, type CursorGlyphImage } from '../../shared/display/cursor-slot.js';
 import { EncodeStatus } from '../device/engine-records.js';
 import type { KeptFrame } from '../device/messages.js';
+import { FrameLatency } from './frame-latency.js';
 import { FrameStorePool, type FrameStore } from './frame-store-pool.js';
 import type { CompositorDisplayConfig, CompositorDisplayStats } from './messages.js';
 import type { SinkCursor } from './vnc-sink/protocol.js';
@@ -69,10 +70,18 @@ export class DisplayFrames implements FramebufferSource {
     modesSkipped: 0,
   };
   private sentAt = 0;
+  private readonly latency = new FrameLatency();
+  private updates = 0;
+  /** Refresh-timed display (the qemu model): rectangles copied into the frame store, not shown to the sinks yet. */
+  private unshown: Rect[] | null = null;
+  /** A refresh tick shows at most this many rectangles; more become one covering the frame. */
+  private static readonly MAX_UNSHOWN_RECTS = 64;
 
   constructor(
     readonly config: CompositorDisplayConfig,
     private readonly requestEncode: RequestEncode,
+    /** Show frames on refresh() ticks (QEMU's console refresh timer) rather than as soon as they are copied. */
+    private readonly refreshTimed = false,
   ) {
     this.surfaceBytes = config.surfaces.byteLength / SURFACES_PER_DISPLAY;
     this.cursorSlot = new CursorSlot(config.cursor);
@@ -131,11 +140,14 @@ export class DisplayFrames implements FramebufferSource {
     this.keptGeneration = this.generation;
     this.kept = new Uint32Array(this.store.buffer, 0, mode.width * mode.height);
     this.kept.fill(0);
+    this.unshown = null; // the old mode's rectangles: the resize has the sinks redraw everything
     for (const s of this.sinks) s.resize();
     this.want();
   }
 
-  onNewFrame(frameSeq: number): void {
+  /** `stamp`: when the device actor took the event from the engine (frame-latency.ts). */
+  onNewFrame(frameSeq: number, stamp: number): void {
+    this.latency.arrived(stamp);
     this.counts.frames++;
     this.counts.announcedFrameSeq = frameSeq;
     this.want();
@@ -182,6 +194,18 @@ export class DisplayFrames implements FramebufferSource {
     this.pointer.x = x;
     this.pointer.y = y;
     for (const s of this.sinks) s.cursorMoved();
+  }
+
+  /**
+   * A refresh tick (refresh-timed displays): shows the sinks what was copied since the last
+   * tick, as QEMU's gfx_update does with dpy_gfx_update_full. Returns whether it showed anything.
+   */
+  refresh(): boolean {
+    const rects = this.unshown;
+    if (!rects) return false;
+    this.unshown = null;
+    this.show(rects);
+    return true;
   }
 
   /** Retries an encode the engine's mailbox could not take; true while it is still unsent. */
@@ -261,7 +285,9 @@ export class DisplayFrames implements FramebufferSource {
       lastFrameSeq: c.lastFrameSeq,
       announcedFrameSeq: c.announcedFrameSeq,
       maxEncodeMs: c.maxEncodeMs,
-      busy: this.inFlight || this.pending || this.unsent || this.waiting !== null,
+      busy: this.inFlight || this.pending || this.unsent || this.waiting !== null || this.unshown !== null,
+      frameLatency: this.latency.stats(),
+      updates: this.updates,
       cursor: { ...this.pointer, glyphs: c.glyphs, tornGlyphReads: c.tornGlyphReads },
     };
   }
@@ -332,6 +358,16 @@ export class DisplayFrames implements FramebufferSource {
       rects.push(r);
     }
     this.counts.damageRects += rects.length;
+    if (!this.refreshTimed) return this.show(rects);
+    const waiting = (this.unshown ??= []);
+    if (waiting.length + rects.length > DisplayFrames.MAX_UNSHOWN_RECTS) waiting.splice(0, waiting.length, { x: 0, y: 0, width: w, height: this.heightNow });
+    else waiting.push(...rects);
+  }
+
+  /** The display shows what the frame store holds: the sinks are told, the frames' latency ends. */
+  private show(rects: Rect[]): void {
+    this.updates++;
+    this.latency.shown();
     if (rects.length > 0) for (const s of this.sinks) s.damage(rects);
   }
 }

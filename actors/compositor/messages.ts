@@ -36,6 +36,12 @@ export interface CompositorConfig {
   displays: CompositorDisplayConfig[];
   /** Word 0 non-zero: someone listens, so post CompositorEvents to the subscribers. */
   eventsWanted: SharedArrayBuffer;
+  /**
+   * 0: a frame goes to the sinks as soon as its readback is copied (the actor model). Otherwise
+   * the display is updated on a timer of this period, under the BQL, as QEMU's console refresh
+   * does (the qemu model: 30 ms, GUI_REFRESH_INTERVAL_DEFAULT).
+   */
+  refreshMs: number;
 }
 
 export interface VncOptions {
@@ -46,6 +52,10 @@ export interface VncOptions {
 }
 
 export interface CompositorDisplayStats {
+  /** Per-frame latency: new frame taken by the device actor → shown (frame-latency.ts). */
+  frameLatency: import('./frame-latency.js').FrameLatencyStats;
+  /** Display updates (sinks told): one per kept encode, or per refresh tick that had one (qemu model). */
+  updates: number;
   device: number;
   display: number;
   serial: number;

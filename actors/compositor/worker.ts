@@ -8,6 +8,7 @@ import { runActor } from '../runtime/host.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { MailboxClosedError } from '../../shared/mailbox/errors.js';
 import { u32, type MailboxRecord } from '../../shared/mailbox/record.js';
+import { runBottomHalf } from '../../shared/lock/bottom-half.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { EngineIn } from '../device/engine-records.js';
 import { DisplayFrames } from './display-frames.js';
@@ -23,14 +24,18 @@ await runActor<CompositorControl>((ctx) => {
     let engine = engines.get(d.engineInbound);
     if (!engine) engines.set(d.engineInbound, (engine = new Mailbox(d.engineInbound, `device${d.device}-engine`)));
     const inbound = engine;
-    return new DisplayFrames(d, (generation, width, height, surface) => {
-      try {
-        return inbound.tryEnqueue(EngineIn.Encode, [d.display, surface, generation, 0, 0, width, height]);
-      } catch (e) {
-        if (e instanceof MailboxClosedError) return true; // the device is gone: nothing will answer, nothing to wait for
-        throw e;
-      }
-    });
+    return new DisplayFrames(
+      d,
+      (generation, width, height, surface) => {
+        try {
+          return inbound.tryEnqueue(EngineIn.Encode, [d.display, surface, generation, 0, 0, width, height]);
+        } catch (e) {
+          if (e instanceof MailboxClosedError) return true; // the device is gone: nothing will answer, nothing to wait for
+          throw e;
+        }
+      },
+      config.refreshMs > 0,
+    );
   });
   // Frames wanted per display, as one counter with a line per display (its index here).
   displays.forEach((d, k) => (d.onPendingChange = (n) => ctx.trace?.counter(TRACE_EVENTS.frames_pending, n, k)));
@@ -69,11 +74,11 @@ await runActor<CompositorControl>((ctx) => {
           tell({ type: 'modeChange', device: d.config.device, display: d.config.display, width: u32(a, 2), height: u32(a, 3), generation: u32(a, 4) });
         return;
       case CompositorKind.NewFrame:
-        d.onNewFrame(u32(a, 2));
+        d.onNewFrame(u32(a, 2), u32(a, 3));
         return;
       case CompositorKind.EncodeDone:
         ctx.trace?.instant(TRACE_EVENTS.compositor_encode_done, u32(a, 0), u32(a, 1), u32(a, 4));
-        if (d.onEncodeDone(u32(a, 2), u32(a, 3), u32(a, 4), u32(a, 5)) && wanted()) {
+        if (d.onEncodeDone(u32(a, 2), u32(a, 3), u32(a, 4), u32(a, 5)) && config.refreshMs === 0 && wanted()) {
           tell({ type: 'frame', device: d.config.device, display: d.config.display, width: d.width(), height: d.height(), frameSeq: u32(a, 4) });
         }
         return;
@@ -91,6 +96,27 @@ await runActor<CompositorControl>((ctx) => {
     }
   };
 
+  // The qemu model: QEMU's console refresh timer (GUI_REFRESH_INTERVAL_DEFAULT) calls the
+  // display's gfx_update under the BQL, which shows the frame the readback BH copied
+  // (apple_gfx_fb_update_display → dpy_gfx_update_full).
+  const refreshTimer =
+    config.refreshMs > 0 && ctx.bql
+      ? setInterval(() => {
+          const shown = runBottomHalf(ctx.bql!, ctx.bqlTag, ctx.trace, () => displays.filter((d) => d.refresh()));
+          ctx.trace?.instant(TRACE_EVENTS.refresh, shown.length);
+          if (wanted())
+            for (const d of shown)
+              tell({
+                type: 'frame',
+                device: d.config.device,
+                display: d.config.display,
+                width: d.width(),
+                height: d.height(),
+                frameSeq: d.stats().lastFrameSeq,
+              });
+        }, config.refreshMs)
+      : null;
+
   const stopVnc = async () => {
     const servers = vnc;
     vnc = [];
@@ -107,6 +133,7 @@ await runActor<CompositorControl>((ctx) => {
     },
     async onStop() {
       stopping = true;
+      if (refreshTimer) clearInterval(refreshTimer);
       await stopVnc();
       for (const p of subscribers) p.close();
       subscribers = [];

@@ -34,8 +34,9 @@ export class DisplayEvents {
     this.post(CompositorKind.ModeChange, [display, width, height, generation]);
   }
 
-  newFrame(display: number, frameSeq: number): void {
-    this.post(CompositorKind.NewFrame, [display, frameSeq]);
+  /** `stamp`: when the device actor took it from the engine (frame-latency.ts frameStamp). */
+  newFrame(display: number, frameSeq: number, stamp: number): void {
+    this.post(CompositorKind.NewFrame, [display, frameSeq, stamp]);
   }
 
   encodeDone(display: number, generation: number, status: number, frameSeq: number, surface: number): void {

@@ -41,6 +41,11 @@ export class InterruptRouter {
     return this.irq.tryEnqueue(IrqKind.Msi, [Number(msi.address & 0xffffffffn), Number(msi.address >> 32n), msi.data]);
   }
 
+  /** Interrupts waiting for room in the controller's mailbox. */
+  get pending(): boolean {
+    return this.pendingMsi || this.pendingLines.size > 0;
+  }
+
   /** Retries pending interrupts; true while some remain. */
   flush(): boolean {
     if (this.pendingMsi) {

@@ -81,6 +81,8 @@ export interface DeviceStats {
   displayEvents: { forwarded: number; backlogged: number; coalesced: number; coalescedFrames: number; waiting: number };
   engine: import('../../shared/native/types.js').EngineStats | null;
   mailbox: MailboxStats;
+  /** Under the qemu threading model: bottom halves run (lent: by a vCPU in AIO_WAIT_WHILE) and the task mutex; null otherwise. */
+  qemu: { bottomHalves: number; lentBottomHalves: number; taskMutex: import('../../shared/lock/big-lock.js').BigLockStats } | null;
 }
 
 /** A cursor image as the engine converted it: ARGB8888 straight alpha, with its hotspot. */

@@ -22,6 +22,8 @@ import { DisplayEvents } from './display-events.js';
 import { InterruptRouter } from './interrupts.js';
 import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
 import { PciConfigSpace } from './pci-config.js';
+import { frameStamp } from '../compositor/frame-latency.js';
+import { QemuLocks } from './qemu-locks.js';
 import { TaskSpace } from './task-space.js';
 import { DeviceFaultInjector } from './test-faults.js';
 
@@ -46,6 +48,8 @@ await runActor<DeviceControl>((ctx) => {
   const backlog: { kind: number; args: number[] }[] = [];
   /** Test-only fault injection (test-faults.ts); null unless a test asked for it. */
   const faults = DeviceFaultInjector.from(config.testFaults);
+  /** The qemu threading model: each callback under the lock upstream takes for it (qemu-locks.ts); null otherwise. */
+  const qemu = ctx.bql ? new QemuLocks(ctx.bql, ctx.bqlTag, ctx.trace) : null;
 
   const regions = memory.describe().regions;
   const engine = new native.Engine({
@@ -125,7 +129,7 @@ await runActor<DeviceControl>((ctx) => {
     ctx.trace.flowStep(TRACE_EVENTS.request, callbackFlowId(config.engineTraceRing, u32(a, 1), u32(a, 2)), start + FLOW_INSET_US);
   };
 
-  const engineEvent = (record: MailboxRecord) => {
+  const engineEvent = (record: MailboxRecord, stamp: number) => {
     const a = record.args;
     if (faults?.dropCallback(record.kind)) return;
     const start = ctx.trace ? monotonicMicros() : 0;
@@ -147,7 +151,7 @@ await runActor<DeviceControl>((ctx) => {
         return;
       case EngineOut.NewFrame:
         ctx.trace?.instant(TRACE_EVENTS.apple_gfx_new_frame, port, u32(a, 2));
-        display.newFrame(port, u32(a, 2));
+        display.newFrame(port, u32(a, 2), stamp);
         return;
       case EngineOut.EncodeDone:
         display.encodeDone(port, u32(a, 3), u32(a, 4), u32(a, 5), u32(a, 2));
@@ -187,12 +191,26 @@ await runActor<DeviceControl>((ctx) => {
       if (record.kind === DeviceKind.MmioRead || record.kind === DeviceKind.MmioWrite) {
         mmio(record);
         faults?.afterMmio();
-      } else engineEvent(record);
+      } else {
+        // Stamped before any lock: a frame's latency includes its wait for the BQL.
+        const stamp = record.kind === EngineOut.NewFrame ? frameStamp() : 0;
+        if (qemu) qemu.run(record.kind, () => engineEvent(record, stamp));
+        else engineEvent(record, stamp);
+      }
     },
     onIdle() {
       while (backlog.length > 0 && inbound.tryEnqueue(backlog[0]!.kind, backlog[0]!.args)) backlog.shift();
-      const irqLeft = irq.flush();
-      const displayLeft = display.flush();
+      let irqLeft = irq.pending;
+      let displayLeft = display.waiting > 0;
+      // Retrying an interrupt or a display event is the rest of its bottom half: under the BQL too.
+      const retry = () => {
+        irqLeft = irq.flush();
+        displayLeft = display.flush();
+      };
+      if (irqLeft || displayLeft) {
+        if (qemu) qemu.bottomHalf(retry);
+        else retry();
+      }
       return backlog.length > 0 || irqLeft || displayLeft;
     },
     onStop() {
@@ -216,6 +234,7 @@ await runActor<DeviceControl>((ctx) => {
         },
         engine: engine.stats(),
         mailbox: ctx.mailbox.stats(),
+        qemu: qemu?.stats() ?? null,
       }),
     },
   };

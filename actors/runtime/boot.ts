@@ -20,8 +20,14 @@ export interface ActorBoot {
   parkTimeoutMs: number;
   /** Park with Atomics.waitAsync so the event loop keeps running (an actor that serves sockets). */
   asyncPark: boolean;
-  /** The `bql` threading model: every handler takes this lock (shared/lock/big-lock.ts). */
+  /** The `record-lock` threading model: every handler takes this lock (shared/lock/big-lock.ts). */
   bigLock: SharedArrayBuffer | null;
+  /**
+   * The `qemu` threading model: the BQL (shared/lock/bql.ts), the VM's write-completion words
+   * (a BH wakes a waiting vCPU there), and this actor's part: 'records' runs every record as a
+   * bottom half under the BQL; 'own' leaves it to the actor (vCPU: around MMIO; device: its BHs).
+   */
+  bql: { buffer: SharedArrayBuffer; completion: SharedArrayBuffer; role: 'records' | 'own' } | null;
   config: unknown;
   control: MessagePort;
 }

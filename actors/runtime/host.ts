@@ -12,6 +12,8 @@ import { newRecord, type MailboxRecord } from '../../shared/mailbox/record.js';
 import { native } from '../../shared/native/addon.js';
 import { ReplyTable } from '../../shared/reply/reply-table.js';
 import { BigLock } from '../../shared/lock/big-lock.js';
+import { Bql } from '../../shared/lock/bql.js';
+import { runBottomHalf } from '../../shared/lock/bottom-half.js';
 import { monotonicMicros } from '../../shared/trace/clock.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TraceRingWriter } from '../../shared/trace/ring.js';
@@ -32,6 +34,10 @@ export interface ActorContext {
   /** The VM's spin gate, for native threads this actor starts (an engine); null: none. */
   readonly spinGate: SharedArrayBuffer | null;
   readonly config: unknown;
+  /** The `qemu` threading model's BQL (an actor of role 'records' has its records run under it already); null under the other models. */
+  readonly bql: Bql | null;
+  /** This thread's tag in the BQL's owner and lend words. */
+  readonly bqlTag: number;
 }
 
 export interface ActorBehaviour<Control extends object = object> {
@@ -66,10 +72,13 @@ export async function runActor<Control extends object>(
   const peers: Record<string, Mailbox> = {};
   for (const [peer, sab] of Object.entries(boot.peers)) peers[peer] = new Mailbox(sab, peer);
   const trace = boot.trace ? new TraceRingWriter(boot.trace.set, boot.trace.ring, native.currentThreadId()) : null;
+  const replies = new ReplyTable(boot.replies);
+  const bql = boot.bql ? new Bql(boot.bql.buffer, { replies: replies.words, completion: new Int32Array(boot.bql.completion) }) : null;
+  const bqlTag = threadId + 1;
   const ctx: ActorContext = {
     name: boot.name,
     mailbox,
-    replies: new ReplyTable(boot.replies),
+    replies,
     memory: boot.memory ? attachGuestMemory(boot.memory.sab, boot.memory.regions) : null,
     replySlots: boot.replySlots,
     peers,
@@ -77,6 +86,8 @@ export async function runActor<Control extends object>(
     traceSet: boot.trace?.set ?? null,
     spinGate: boot.spinGate,
     config: boot.config,
+    bql,
+    bqlTag,
   };
 
   let stopping = false;
@@ -104,13 +115,10 @@ export async function runActor<Control extends object>(
   Comlink.expose({ ...(behaviour as ActorBehaviour<Control> | null)?.control, ...base }, portEndpoint(boot.control));
   await readyPromise;
 
-  stopped = pump(
-    mailbox,
-    boot.bigLock ? underBigLock(behaviour!, new BigLock(boot.bigLock), trace) : behaviour!,
-    boot,
-    () => stopping,
-    depthCounter(mailbox, trace),
-  );
+  let served: ActorBehaviour<Control> = behaviour!;
+  if (boot.bigLock) served = underBigLock(served, new BigLock(boot.bigLock), trace);
+  if (bql && boot.bql?.role === 'records') served = asBottomHalves(served, bql, bqlTag, trace);
+  stopped = pump(mailbox, served, boot, () => stopping, depthCounter(mailbox, trace));
   stopped.catch((err: unknown) => {
     // Escalate: an uncaught error makes the worker emit 'error', which the supervisor handles.
     setImmediate(() => {
@@ -120,8 +128,8 @@ export async function runActor<Control extends object>(
 }
 
 /**
- * The `bql` threading model: the same actor, with every handler run under the VM's one big lock,
- * as QEMU serialises device emulation on its BQL. A wait for the lock is traced as a span.
+ * The `record-lock` threading model: the same actor, with every handler run under the VM's one
+ * lock, one record at a time. A wait for the lock is traced as a span.
  */
 function underBigLock<C extends object>(b: ActorBehaviour<C>, lock: BigLock, trace: TraceRingWriter | null): ActorBehaviour<C> {
   const take = () => {
@@ -152,6 +160,19 @@ function underBigLock<C extends object>(b: ActorBehaviour<C>, lock: BigLock, tra
         }
       : {}),
   };
+}
+
+/**
+ * The `qemu` threading model for an actor whose every record is, upstream, work done under the
+ * BQL in a bottom half or a BQL-holding handler (the interrupt controller, the display's
+ * compositor): each record gets the BQL as a BH does (Bql.bhEnter: taken, or lent
+ * by a vCPU waiting in AIO_WAIT_WHILE), traced as a `bh` span, with a `lock_wait` span before it
+ * when it waited.
+ */
+function asBottomHalves<C extends object>(b: ActorBehaviour<C>, bql: Bql, tag: number, trace: TraceRingWriter | null): ActorBehaviour<C> {
+  // The idle hook only retries posts a record's handling decided under the BQL (our mailboxes
+  // can be full; QEMU's calls cannot): it runs without the lock, or every idle pass would take it.
+  return { ...b, onRecord: (record) => runBottomHalf(bql, tag, trace, () => b.onRecord(record)) };
 }
 
 /** Samples the mailbox's depth into the trace after a batch: at most once a millisecond, and 0 when drained. */

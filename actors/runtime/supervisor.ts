@@ -30,8 +30,10 @@ export interface SupervisorOptions {
   /** Trace rings: one per actor and per native thread that traces. */
   traceRings?: number;
   traceEventsPerRing?: number;
-  /** The `bql` threading model: every actor's handlers take this one lock. */
+  /** The `record-lock` threading model: every actor's handlers take this one lock. */
   bigLock?: SharedArrayBuffer;
+  /** The `qemu` threading model: the BQL and the VM's write-completion words (shared/lock/bql.ts). */
+  bql?: { buffer: SharedArrayBuffer; completion: SharedArrayBuffer };
   /** How many of the VM's threads may spin at once (shared/doorbell/spin-gate.ts); none: no cap. */
   spinLimit?: number;
 }
@@ -55,11 +57,16 @@ export interface SpawnSpec {
    */
   asyncPark?: boolean;
   /**
-   * Under the `bql` model, whether this actor's handlers take the big lock (default true). vCPU
+   * Under the `record-lock` model, whether this actor's handlers take the big lock (default true). vCPU
    * actors do not: their handlers run guest code, which in QEMU too runs without the BQL; the
    * device emulation their MMIO reaches takes it in the device actor.
    */
   takesBigLock?: boolean;
+  /**
+   * Under the `qemu` model, this actor's part (default 'records': every record a bottom half
+   * under the BQL); 'own': the actor takes the BQL where upstream does (vCPU, device).
+   */
+  bqlRole?: 'records' | 'own';
 }
 
 export type Control<C> = Comlink.Remote<C & BaseControl>;
@@ -102,6 +109,7 @@ export class Supervisor extends EventEmitter {
   private readonly inFlight = new Map<(reason: VmFailure | 'shutdown') => void, string>();
 
   private readonly bigLock: SharedArrayBuffer | null;
+  private readonly bql: { buffer: SharedArrayBuffer; completion: SharedArrayBuffer } | null;
   /** The VM's spin gate (null: no cap), given to every actor and, through the device actors, the engines. */
   readonly spinGate: SharedArrayBuffer | null;
 
@@ -109,6 +117,7 @@ export class Supervisor extends EventEmitter {
     super();
     this.memory = options.memory ?? null;
     this.bigLock = options.bigLock ?? null;
+    this.bql = options.bql ?? null;
     this.spinGate = options.spinLimit === undefined ? null : createSpinGateBuffer(options.spinLimit);
     this.replies = new ReplyTable(createReplyTableBuffer(options.replySlots ?? 64, options.replyPayloadBytes ?? 4096));
     this.traceSet = createTraceSetBuffer(options.traceRings ?? 32, options.traceEventsPerRing ?? 16384);
@@ -191,6 +200,7 @@ export class Supervisor extends EventEmitter {
       parkTimeoutMs: spec.parkTimeoutMs ?? 50,
       asyncPark: spec.asyncPark ?? false,
       bigLock: spec.takesBigLock === false ? null : this.bigLock,
+      bql: this.bql ? { ...this.bql, role: spec.bqlRole ?? 'records' } : null,
       config: spec.config ?? null,
       control: port2,
     };

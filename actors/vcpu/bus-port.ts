@@ -11,6 +11,7 @@ import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { FLOW_INSET_US, mmioFlowId } from '../../shared/trace/flow-ids.js';
 import { TracePhase } from '../../shared/trace/layout.js';
 import type { TraceRingWriter } from '../../shared/trace/ring.js';
+import type { BqlMmio } from './bql-mmio.js';
 import { MmioBus } from './mmio-bus.js';
 import { READ_LATENCY_BUCKETS, latencyBucket, type ReadLatencyStats } from './read-latency.js';
 import { ECAM_FUNCTION_BYTES, GFX_WINDOW_BYTES, IOSFC_WINDOW_BYTES, ecamBase, mmioGfxBase, mmioIosfcBase } from './layout.js';
@@ -43,13 +44,16 @@ export interface BusStats {
 
 export class VcpuBusPort implements MmioPort {
   private readonly bus = new MmioBus<Target>();
-  private readonly writes: PostedWrites;
+  /** This vCPU's posted-write counter (the qemu model's BqlMmio waits on it too). */
+  readonly writes: PostedWrites;
   private readonly bars: BarTable;
   private readonly pciDevices: { device: BusDevice; seen: number }[] = [];
   reads = 0;
   writesIssued = 0;
   /** Where MMIO reads are traced (spans and flow arrows); null: not traced. */
   trace: TraceRingWriter | null = null;
+  /** Under the `qemu` threading model: every device access holds the BQL and waits in AIO_WAIT_WHILE. */
+  qemu: BqlMmio | null = null;
   private readonly latency = new Float64Array(READ_LATENCY_BUCKETS);
   /** read()'s [lo, hi]: one array, no allocation per read. */
   private readonly halves = new Uint32Array(2);
@@ -130,17 +134,16 @@ export class VcpuBusPort implements MmioPort {
     const id = this.replies.begin(slot);
     const posted = performance.now();
     const traceStart = this.trace ? monotonicMicros() : 0;
-    d.window.target.device.mailbox.post(
-      DeviceKind.MmioRead,
-      d.window.target.window,
-      d.offset >>> 0,
-      Math.floor(d.offset / 0x1_0000_0000),
-      size,
-      this.vcpu,
-      slot,
-      id,
-    );
-    this.replies.wait(slot, 2000, 30_000, this.giveUp);
+    const window = d.window.target.window;
+    const lo = d.offset >>> 0;
+    const hi = Math.floor(d.offset / 0x1_0000_0000);
+    if (this.qemu) {
+      this.qemu.read(d.window.target.device.mailbox, (m) => m.tryPost(DeviceKind.MmioRead, window, lo, hi, size, this.vcpu, slot, id));
+      this.replies.wait(slot, 0, 0); // answered: idles the slot, throws if it was failed
+    } else {
+      d.window.target.device.mailbox.post(DeviceKind.MmioRead, window, lo, hi, size, this.vcpu, slot, id);
+      this.replies.wait(slot, 2000, 30_000, this.giveUp);
+    }
     into[0] = this.replies.value(slot, 0);
     into[1] = this.replies.value(slot, 1);
     const us = (performance.now() - posted) * 1000;
@@ -168,9 +171,15 @@ export class VcpuBusPort implements MmioPort {
     const d = this.decode(address, size, 'write');
     if (!d.ok) return;
     this.writesIssued++;
-    this.writes.beforeWrite();
     const t = d.window.target;
-    t.device.mailbox.post(DeviceKind.MmioWrite, t.window, d.offset >>> 0, Math.floor(d.offset / 0x1_0000_0000), size, lo >>> 0, hi >>> 0, this.vcpu);
+    const offLo = d.offset >>> 0;
+    const offHi = Math.floor(d.offset / 0x1_0000_0000);
+    if (this.qemu) {
+      this.qemu.write(t.device.mailbox, (m) => m.tryPost(DeviceKind.MmioWrite, t.window, offLo, offHi, size, lo >>> 0, hi >>> 0, this.vcpu));
+      return;
+    }
+    this.writes.beforeWrite();
+    t.device.mailbox.post(DeviceKind.MmioWrite, t.window, offLo, offHi, size, lo >>> 0, hi >>> 0, this.vcpu);
     this.writes.afterWrite();
   }
 

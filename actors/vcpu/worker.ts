@@ -9,6 +9,7 @@ import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { ReplyError } from '../../shared/reply/errors.js';
 import { WaitAbandonedError } from '../../shared/wait-abandoned.js';
+import { BqlMmio } from './bql-mmio.js';
 import { VcpuBusPort } from './bus-port.js';
 import type { CpuBackend, VcpuServices } from './cpu-backend.js';
 import { GuestProgram, type GuestProgramConfig } from './guest/program.js';
@@ -28,6 +29,11 @@ await runActor<VcpuControl>((ctx) => {
   const stopping = () => irq.stopRequested;
   const bus = new VcpuBusPort(config.vcpu, devices, ctx.replies, ctx.replySlots.first, config.writeCompletion, config.barTable, config.writeWindow, stopping);
   bus.trace = ctx.trace;
+  if (ctx.bql) {
+    // The qemu threading model: every device access under the BQL, in AIO_WAIT_WHILE (bql-mmio.ts).
+    bus.qemu = new BqlMmio(ctx.bql, ctx.bqlTag, ctx.replies, ctx.replySlots.first, new Int32Array(config.writeCompletion), config.vcpu, bus.writes, stopping);
+    bus.qemu.trace = ctx.trace;
+  }
   const irqMailbox = new Mailbox(config.irqMailbox, 'irq');
   irqMailbox.giveUpWaitsWhen(stopping);
   const services: VcpuServices = {

@@ -1,6 +1,6 @@
 // Which charts a suite's result gets, read from the result's shape (so a suite added later with
 // the same fields gets them too): percentile bars for latency paths, frames/s by resolution for
-// `frames`, actor against big-lock frames/s by device count for `scaling`.
+// `frames`, actor against qemu-model frames/s and per-frame latency by device count for `scaling`.
 import type { MachineInfo } from '../machine.js';
 import { renderBarChart, type BarChartSpec } from './bar-chart.js';
 import { machineLine } from './machine.js';
@@ -20,8 +20,16 @@ type Figure = number | { median: number; min: number; max: number };
 /** The `scaling` suite's result, as far as its charts read it. */
 export interface ScalingResultShape {
   suite: 'scaling';
-  points: { devices: number; actor_fps: Figure; bql_fps: Figure; ratio: number; efficiency?: number }[];
-  ratio_actor_vs_bql_8: number;
+  points: {
+    devices: number;
+    actor_fps: Figure;
+    qemu_fps: Figure;
+    ratio: number;
+    efficiency?: number;
+    actor_latency_p99_us?: Figure;
+    qemu_latency_p99_us?: Figure;
+  }[];
+  ratio_actor_vs_qemu_8: number;
   machine: MachineInfo;
 }
 
@@ -116,22 +124,44 @@ function repeatNote(result: Rec, single: string): string {
   return typeof result.repeat === 'number' ? `Medians of ${result.repeat} runs, whiskers from min to max; the table has n, max and CPU per operation.` : single;
 }
 
-/** Actor against big-lock (bql) frames/s by number of devices; null unless it is a scaling result. */
+/** Actor against the qemu model (QEMU's big lock) frames/s by number of devices; null unless it is a scaling result. */
 export function scalingChart(result: unknown, machine?: MachineInfo): BarChartSpec | null {
   if (!isRec(result) || result.suite !== 'scaling' || !Array.isArray(result.points)) return null;
   const points = result.points.filter(isRec).sort((a, b) => num(a.devices) - num(b.devices));
-  const ratio8 = num(result.ratio_actor_vs_bql_8);
+  const ratio8 = num(result.ratio_actor_vs_qemu_8);
   return {
-    title: 'scaling: frames/s, actors against one big lock (bql)',
+    title: "scaling: frames/s, actors against the model of QEMU's big lock (qemu)",
     subtitle: subtitle(result, machine),
-    categories: points.map((p) => `${p.devices} device${p.devices === 1 ? '' : 's'} (actor/bql ${fmtValue(num(p.ratio))})`),
+    categories: points.map((p) => `${p.devices} device${p.devices === 1 ? '' : 's'} (actor/qemu ${fmtValue(num(p.ratio))})`),
     series: [
       { name: 'actors', values: points.map((p) => figure(p.actor_fps)) },
-      { name: 'big lock (bql)', values: points.map((p) => figure(p.bql_fps)) },
+      { name: 'QEMU big lock (qemu)', values: points.map((p) => figure(p.qemu_fps)) },
     ],
     scale: 'linear',
     axisLabel: 'frames/s',
-    note: `actor/bql at 8 devices: ${fmtValue(ratio8)}${Number.isFinite(ratio8) ? '×' : ''}`,
+    note: `actor/qemu at 8 devices: ${fmtValue(ratio8)}${Number.isFinite(ratio8) ? '×' : ''}`,
+  };
+}
+
+/** p99 per-frame latency (new frame → shown) by device count, actor against qemu; null without latencies. */
+export function frameLatencyChart(result: unknown, machine?: MachineInfo): BarChartSpec | null {
+  if (!isRec(result) || result.suite !== 'scaling' || !Array.isArray(result.points)) return null;
+  const points = result.points
+    .filter(isRec)
+    .filter((p) => p.actor_latency_p99_us !== undefined && p.qemu_latency_p99_us !== undefined)
+    .sort((a, b) => num(a.devices) - num(b.devices));
+  if (points.length === 0) return null;
+  return {
+    title: 'scaling: per-frame latency p99, new frame → shown',
+    subtitle: subtitle(result, machine),
+    categories: points.map((p) => `${p.devices} device${p.devices === 1 ? '' : 's'}`),
+    series: [
+      { name: 'actors', values: points.map((p) => figure(p.actor_latency_p99_us) / 1000) },
+      { name: 'QEMU big lock (qemu)', values: points.map((p) => figure(p.qemu_latency_p99_us) / 1000) },
+    ],
+    scale: 'linear',
+    axisLabel: 'ms',
+    note: 'Medians over the runs of each run’s p99. qemu shows a frame on its 30 ms console refresh (GUI_REFRESH_INTERVAL_DEFAULT).',
   };
 }
 
@@ -167,5 +197,6 @@ export function suiteCharts(name: string, result: unknown, machine?: MachineInfo
   add(`${name}-fps.svg`, framesChart(result, machine));
   add(`${name}-devices.svg`, scalingChart(result, machine));
   add(`${name}-efficiency.svg`, efficiencyChart(result, machine));
+  add(`${name}-frame-latency.svg`, frameLatencyChart(result, machine));
   return charts;
 }

@@ -1,5 +1,6 @@
-// The big lock of the `bql` threading model: one mutex in a SAB that every actor handler takes,
-// the way QEMU serialises device emulation on its big QEMU lock. A futex mutex (Drepper's
+// The big lock of the `record-lock` threading model: one mutex in a SAB that every actor handler
+// takes for one record (a stand-in, not QEMU's discipline: that is shared/lock/bql.ts). Also the
+// qemu model's per-device task mutex. A futex mutex (Drepper's
 // three-state design: 0 free, 1 held, 2 held with waiters), so an uncontended take is one CAS
 // and a release without waiters no syscall. Counters live in the same SAB, so the VM sees every
 // thread's acquisitions and waits.

@@ -77,6 +77,21 @@ export class PostedWrites {
     if (this.window === 0) this.waitUntilOutstandingAtMost(0);
   }
 
+  /** Index of this vCPU's completed-writes counter in the completion words. */
+  get completedIndex(): number {
+    return this.base + CompletionWord.Completed;
+  }
+
+  /** One bounded park until a write completes (for a caller running its own wait loop). */
+  parkOnce(timeoutMs: number): void {
+    const w = this.words;
+    const index = this.base + CompletionWord.Completed;
+    Atomics.store(w, this.base + CompletionWord.Waiting, 1);
+    const completed = Atomics.load(w, index);
+    if (((this.issued - completed) | 0) > 0) futexParker.wait(w, index, completed, timeoutMs);
+    Atomics.store(w, this.base + CompletionWord.Waiting, 0);
+  }
+
   outstanding(): number {
     return (this.issued - Atomics.load(this.words, this.base + CompletionWord.Completed)) | 0;
   }

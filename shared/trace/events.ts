@@ -36,6 +36,12 @@ export const TRACE_EVENTS = {
   engine_encode: 45,
   compositor_encode_done: 46,
   frames_pending: 47,
+  bql_hold: 48,
+  aio_wait: 49,
+  aio_poll_bh: 50,
+  bh: 51,
+  task_mutex_wait: 52,
+  refresh: 53,
 } as const;
 
 export type TraceEventName = keyof typeof TRACE_EVENTS;
@@ -85,6 +91,15 @@ export const TRACE_ARGS: Readonly<Record<Exclude<TraceEventName, 'mailbox_depth'
   mailbox_producer_wait: [],
   reply_wait: [],
   lock_wait: [],
+  // The qemu threading model (docs/threading-models.md): the BQL held by a vCPU across an MMIO
+  // access, its AIO_WAIT_WHILE, a bottom half it lends the lock to (1: lent by a waiting vCPU),
+  // the task mutex, and the console's refresh tick with the frames it showed.
+  bql_hold: ['vcpu'],
+  aio_wait: ['vcpu'],
+  aio_poll_bh: ['vcpu'],
+  bh: ['lent'],
+  task_mutex_wait: [],
+  refresh: ['frames_shown'],
   actor_control: [],
   test_event: ['producer', 'seq', 'value'],
 };

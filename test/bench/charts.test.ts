@@ -66,7 +66,7 @@ describe('frames chart', () => {
 });
 
 describe('scaling chart', () => {
-  it('shows actor and bql frames/s by device count with the ratios', () => {
+  it('shows actor and qemu frames/s by device count with the ratios', () => {
     const [chart, ...more] = suiteCharts('scaling', scalingResult([8, 1, 4, 2]));
     expect(more).toEqual([]);
     expect(chart!.file).toBe('scaling-devices.svg');
@@ -74,15 +74,17 @@ describe('scaling chart', () => {
     const t = texts(chart!.svg);
     // Sorted by device count whatever the order in the result.
     const labels = t.filter((x) => /^\d+ devices? \(/.test(x));
-    expect(labels).toEqual(['1 device (actor/bql 1.20)', '2 devices (actor/bql 1.70)', '4 devices (actor/bql 2.40)', '8 devices (actor/bql 3.39)']);
-    expect(t).toEqual(expect.arrayContaining(['actors', 'big lock (bql)', '600', '4800', '500', 'frames/s', 'actor/bql at 8 devices: 3.39×', MACHINE_LINE]));
+    expect(labels).toEqual(['1 device (actor/qemu 1.20)', '2 devices (actor/qemu 1.70)', '4 devices (actor/qemu 2.40)', '8 devices (actor/qemu 3.39)']);
+    expect(t).toEqual(
+      expect.arrayContaining(['actors', 'QEMU big lock (qemu)', '600', '4800', '500', 'frames/s', 'actor/qemu at 8 devices: 3.39×', MACHINE_LINE]),
+    );
   });
 
   it('handles a single point, no points and NaN values', () => {
     for (const r of [
       scalingResult([1]),
       scalingResult([]),
-      { ...scalingResult([2]), points: [{ devices: 2, actor_fps: NaN, bql_fps: 0, ratio: NaN }], ratio_actor_vs_bql_8: NaN },
+      { ...scalingResult([2]), points: [{ devices: 2, actor_fps: NaN, qemu_fps: 0, ratio: NaN }], ratio_actor_vs_qemu_8: NaN },
     ]) {
       const svg = suiteCharts('scaling', r)[0]!.svg;
       expect(xmlProblems(svg)).toEqual([]);
@@ -95,8 +97,8 @@ describe('scaling chart', () => {
     const r = {
       ...base,
       points: [
-        { devices: 8, actor_fps: { median: 4000, min: 3900, max: 4100 }, bql_fps: 1000, ratio: 4, efficiency: 0.5 },
-        { devices: 1, actor_fps: { median: 1000, min: 950, max: 1050 }, bql_fps: 800, ratio: 1.25, efficiency: 1 },
+        { devices: 8, actor_fps: { median: 4000, min: 3900, max: 4100 }, qemu_fps: 1000, ratio: 4, efficiency: 0.5 },
+        { devices: 1, actor_fps: { median: 1000, min: 950, max: 1050 }, qemu_fps: 800, ratio: 1.25, efficiency: 1 },
       ],
     };
     const charts = suiteCharts('scaling', r);
@@ -106,6 +108,21 @@ describe('scaling chart', () => {
     const t = texts(charts[1]!.svg);
     expect(t.filter((x) => /^\d+ devices?$/.test(x))).toEqual(['1 device', '8 devices']);
     expect(t).toEqual(expect.arrayContaining(['ideal', '0.50']));
+  });
+
+  it('draws p99 frame latency for both models in ms when the result has it', () => {
+    const base = scalingResult([1, 8]);
+    const r = {
+      ...base,
+      points: [
+        { devices: 1, actor_fps: 1000, qemu_fps: 800, ratio: 1.25, actor_latency_p99_us: { median: 1500, min: 1400, max: 1600 }, qemu_latency_p99_us: 31_000 },
+        { devices: 8, actor_fps: 4000, qemu_fps: 1000, ratio: 4, actor_latency_p99_us: 2500, qemu_latency_p99_us: 45_000 },
+      ],
+    };
+    const chart = suiteCharts('scaling', r).find((c) => c.file === 'scaling-frame-latency.svg')!;
+    expect(xmlProblems(chart.svg)).toEqual([]);
+    const t = texts(chart.svg);
+    expect(t).toEqual(expect.arrayContaining(['actors', 'QEMU big lock (qemu)', 'ms', '1.50', '31.0', '45.0']));
   });
 
   it('is only drawn for a scaling result', () => {

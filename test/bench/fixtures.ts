@@ -66,7 +66,7 @@ export function scalingResult(devices = [1, 2, 4, 8]): ScalingResultShape {
   return {
     suite: 'scaling',
     machine: MACHINE,
-    points: devices.map((d) => ({ devices: d, actor_fps: 600 * d, bql_fps: 500 * Math.sqrt(d), ratio: (600 * d) / (500 * Math.sqrt(d)) })),
-    ratio_actor_vs_bql_8: 3.39,
+    points: devices.map((d) => ({ devices: d, actor_fps: 600 * d, qemu_fps: 500 * Math.sqrt(d), ratio: (600 * d) / (500 * Math.sqrt(d)) })),
+    ratio_actor_vs_qemu_8: 3.39,
   };
 }

@@ -196,7 +196,7 @@ describe('pvg-vmm run', () => {
       [['--web-host', '0.0.0.0'], /--web-host needs --web PORT/],
       [['--web', 'x'], /--web must be an integer/],
       [['--workload', 'band', '--damage', '0'], /--damage must be a number in \(0, 100\]/],
-      [['--threading', 'giant'], /--threading must be actor or bql/],
+      [['--threading', 'giant'], /--threading must be actor or qemu or record-lock/],
     ] as const) {
       const r = pvg('run', '--exit', '--frames', '1', ...args);
       expect(r.status, args.join(' ')).toBe(2);

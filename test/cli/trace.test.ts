@@ -111,11 +111,48 @@ describe('pvg-vmm trace', () => {
     expect(ts).toEqual([...ts].sort((a, b) => a - b));
   });
 
-  it('with --threading bql, lock waits show as spans on the actors that waited', () => {
-    const out = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-trace-')), 'bql.json');
+  it('with --threading qemu, the vCPUs hold the BQL across MMIO in AIO_WAIT_WHILE; callbacks run as bottom halves', () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-trace-')), 'qemu.json');
     const r = spawnSync(
       process.execPath,
-      [path.join(packageRoot, 'bin', 'pvg-vmm.js'), 'trace', '--threading', 'bql', '--devices', '2', '--frames', '30', '--modes', '320x200@60', '--out', out],
+      [path.join(packageRoot, 'bin', 'pvg-vmm.js'), 'trace', '--threading', 'qemu', '--devices', '2', '--frames', '30', '--modes', '320x200@60', '--out', out],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const trace = JSON.parse(readFileSync(out, 'utf8')) as ChromeTrace;
+    const names = new Map(trace.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [e.tid, String(e.args!.name)]));
+    const on = (event: string) => new Set(trace.traceEvents.filter((e) => e.name === event && e.ph === 'X').map((e) => names.get(e.tid) ?? '?'));
+    // Holds and AIO waits on the vCPU tracks only; every MMIO read span sits inside a hold.
+    expect([...on('bql_hold')].sort()).toEqual(['vcpu0', 'vcpu1']);
+    expect([...on('aio_wait')].sort()).toEqual(['vcpu0', 'vcpu1']);
+    const holds = trace.traceEvents.filter((e) => e.name === 'bql_hold');
+    const reads = trace.traceEvents.filter((e) => e.name === 'apple_gfx_read' && e.ph === 'X' && names.get(e.tid)?.startsWith('vcpu'));
+    expect(reads.length).toBeGreaterThan(0);
+    for (const read of reads) expect(holds.some((h) => h.tid === read.tid && h.ts <= read.ts + read.dur! && h.ts + h.dur! >= read.ts)).toBe(true);
+    // Bottom halves: interrupts and frames on the device actors, delivery on the interrupt controller, display updates on the compositor.
+    const bhs = on('bh');
+    for (const actor of ['device0', 'device1', 'irq', 'compositor']) expect(bhs.has(actor), actor).toBe(true);
+    expect([...bhs].some((n) => n.startsWith('vcpu') || n.includes('engine'))).toBe(false);
+  });
+
+  it('with --threading record-lock, lock waits show as spans on the actors that waited', () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-trace-')), 'record-lock.json');
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(packageRoot, 'bin', 'pvg-vmm.js'),
+        'trace',
+        '--threading',
+        'record-lock',
+        '--devices',
+        '2',
+        '--frames',
+        '30',
+        '--modes',
+        '320x200@60',
+        '--out',
+        out,
+      ],
       {
         encoding: 'utf8',
         timeout: 60_000,

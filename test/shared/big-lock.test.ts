@@ -1,4 +1,4 @@
-// The bql model's big lock: four threads incrementing a plain counter under it, with random
+// The record-lock model's big lock: four threads incrementing a plain counter under it, with random
 // holds and pauses, lose nothing; contention is counted and its waits timed.
 import { describe, expect, it } from 'vitest';
 

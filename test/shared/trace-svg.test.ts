@@ -237,7 +237,7 @@ describe('toTimelineSvg', () => {
     expect(svg).toContain('>mailbox_depth (device0)</text>'); // carried into the window from before it
     expect(svg).toContain('>10.00 ms</text>'); // axis
     expect(svg).toContain('MMIO read flow: vCPU → device actor → engine mmio → vCPU'); // legend
-    expect(svg).not.toContain('lock_wait (bql)'); // the legend names only what is drawn
+    expect(svg).not.toContain('lock wait (BQL'); // the legend names only what is drawn
   });
 
   it('leaves out tracks with nothing in the window, and says so', () => {

@@ -74,7 +74,7 @@ describe('VM configuration', () => {
       enginePoolThreads: 2,
       limits: { maxTasks: 8, maxTaskBytes: 2 ** 30, maxTotalTaskBytes: 2 ** 40, maxMappingsPerTask: 64, maxTotalMappings: 512, maxRangesPerMap: 8 },
       callbackTimeoutMs: 100,
-      threading: 'bql',
+      threading: 'qemu',
       cpu: 'ts',
       outputs: { vnc: { port: 5900, host: '127.0.0.1', password: 'secret' }, web: { port: 0, host: '::1' } },
     });

@@ -39,5 +39,11 @@ enum class Event : uint16_t {
   engine_encode = 45,
   compositor_encode_done = 46,
   frames_pending = 47,
+  bql_hold = 48,
+  aio_wait = 49,
+  aio_poll_bh = 50,
+  bh = 51,
+  task_mutex_wait = 52,
+  refresh = 53,
 };
 }  // namespace pvg::trace

@@ -1,7 +1,9 @@
 // Colours: one per family of event names, so a person can tell MMIO from engine work from
-// callbacks at a glance; lock waits are red.
+// callbacks at a glance; lock waits are red, the qemu model's BQL holds pink, its AIO_WAIT_WHILE
+// waits yellow and its bottom halves brown.
 
-export type Family = 'mmioRead' | 'mmioWrite' | 'command' | 'encode' | 'callback' | 'interrupt' | 'lock' | 'display' | 'error' | 'other';
+export type Family =
+  'mmioRead' | 'mmioWrite' | 'command' | 'encode' | 'callback' | 'interrupt' | 'lock' | 'lockHold' | 'aioWait' | 'bottomHalf' | 'display' | 'error' | 'other';
 
 export interface FamilyStyle {
   fill: string;
@@ -17,14 +19,31 @@ export const FAMILIES: Record<Family, FamilyStyle> = {
   encode: { fill: '#1b6e34', ink: '#ffffff', legend: 'encode / readback' },
   callback: { fill: '#8e5cc4', ink: '#ffffff', legend: 'callback (task, map, unmap, read memory)' },
   interrupt: { fill: '#f08c00', ink: '#2b1800', legend: 'interrupt' },
-  lock: { fill: '#d62728', ink: '#ffffff', legend: 'lock_wait (bql)' },
+  lock: { fill: '#d62728', ink: '#ffffff', legend: 'lock wait (BQL, record lock, task mutex)' },
+  lockHold: { fill: '#f4b6c2', ink: '#4a0d1a', legend: 'BQL held (qemu: a vCPU across an MMIO access)' },
+  aioWait: { fill: '#f5e26b', ink: '#2b2600', legend: 'AIO_WAIT_WHILE (qemu: the vCPU waits, running BHs)' },
+  bottomHalf: { fill: '#8c564b', ink: '#ffffff', legend: 'bottom half under the BQL (qemu)' },
   display: { fill: '#17a2a2', ink: '#ffffff', legend: 'display / compositor' },
   error: { fill: '#7a1f1f', ink: '#ffffff', legend: 'error' },
   other: { fill: '#9e9e9e', ink: '#1a1a1a', legend: 'other' },
 };
 
 /** Legend order. */
-export const FAMILY_ORDER: readonly Family[] = ['mmioRead', 'mmioWrite', 'command', 'encode', 'callback', 'interrupt', 'display', 'lock', 'error', 'other'];
+export const FAMILY_ORDER: readonly Family[] = [
+  'mmioRead',
+  'mmioWrite',
+  'command',
+  'encode',
+  'callback',
+  'interrupt',
+  'display',
+  'lock',
+  'lockHold',
+  'aioWait',
+  'bottomHalf',
+  'error',
+  'other',
+];
 
 export function familyOf(name: string): Family {
   if (/^apple_(gfx|iosfc)_read$/.test(name)) return 'mmioRead';
@@ -34,7 +53,11 @@ export function familyOf(name: string): Family {
   if (name === 'engine_error') return 'error';
   if (/^apple_(gfx|iosfc)_(create_task|destroy_task|map_memory|unmap_memory|read_memory)$/.test(name)) return 'callback';
   if (/raise_irq$/.test(name) || name.startsWith('irq_')) return 'interrupt';
-  if (name === 'lock_wait') return 'lock';
+  if (name === 'lock_wait' || name === 'task_mutex_wait') return 'lock';
+  if (name === 'bql_hold') return 'lockHold';
+  if (name === 'aio_wait') return 'aioWait';
+  if (name === 'bh' || name === 'aio_poll_bh') return 'bottomHalf';
+  if (name === 'refresh') return 'display';
   if (/^apple_gfx_(new_frame|mode_change|cursor_\w+)$/.test(name) || name.startsWith('compositor_')) return 'display';
   return 'other';
 }
@@ -42,6 +65,9 @@ export function familyOf(name: string): Family {
 /** A short label for a span or instant drawn in the picture. */
 export function shortName(name: string): string {
   if (name === 'lock_wait') return 'lock wait';
+  if (name === 'bql_hold') return 'BQL';
+  if (name === 'aio_wait') return 'AIO_WAIT_WHILE';
+  if (name === 'aio_poll_bh') return 'BH (lent)';
   return name
     .replace(/^apple_(gfx|iosfc)_/, '')
     .replace(/^(engine|compositor)_/, '')

@@ -54,7 +54,7 @@ function rig(maxW = 64, maxH = 48) {
     frames.onEncodeDone(generation ?? req.generation, status, frameSeq, req.surface);
   };
   let presented = 0;
-  const newFrame = () => frames.onNewFrame(++presented);
+  const newFrame = () => frames.onNewFrame(++presented, 0);
   return { frames, sink, newFrame, requests, events, damage, cursor: new CursorSlot(cursor), engineEncodes, refuse: (v: boolean) => (accept = !v) };
 }
 

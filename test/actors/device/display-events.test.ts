@@ -34,7 +34,7 @@ function post(events: DisplayEvents, e: Posted): void {
     case CompositorKind.ModeChange:
       return events.modeChange(e.display, 640, 480, e.id);
     case CompositorKind.NewFrame:
-      return events.newFrame(e.display, e.id);
+      return events.newFrame(e.display, e.id, 0);
     case CompositorKind.EncodeDone:
       return events.encodeDone(e.display, 1, 0, 7, e.id);
     case CompositorKind.CursorGlyph:
@@ -62,7 +62,7 @@ describe('DisplayEvents', () => {
     const mailbox = new Mailbox(createMailboxBuffer({ capacity: 16 }), 'compositor');
     const events = new DisplayEvents(mailbox, DEVICE);
     events.modeChange(0, 800, 600, 2);
-    events.newFrame(0, 1);
+    events.newFrame(0, 1, 0);
     events.cursorMove(1, 10, 20);
     expect({ forwarded: events.forwarded, backlogged: events.backlogged, waiting: events.waiting }).toEqual({ forwarded: 3, backlogged: 0, waiting: 0 });
     const rec = newRecord();
@@ -77,7 +77,7 @@ describe('DisplayEvents', () => {
       const display = n % DISPLAYS;
       if (n % 3 === 0) events.modeChange(display, 640 + (n % 2) * 160, 480, n);
       else if (n % 3 === 1) events.cursorMove(display, n & 1023, 7);
-      else events.newFrame(display, n);
+      else events.newFrame(display, n, 0);
     }
     expect(events.waiting).toBeLessThanOrEqual(DISPLAYS * 3);
     expect(events.forwarded + events.coalesced + events.waiting).toBe(1_000_000);
