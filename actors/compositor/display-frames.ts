@@ -6,6 +6,7 @@
 // between the display's two surfaces, so the next one runs while the last one is copied out.
 import { SURFACE_HEADER_BYTES, SURFACES_PER_DISPLAY, SurfaceWord } from '../../shared/display/surface-layout.js';
 import { CursorSlot, type CursorGlyphImage } from '../../shared/display/cursor-slot.js';
+import { BigLock, createBigLockBuffer } from '../../shared/lock/big-lock.js';
 import { EncodeStatus } from '../device/engine-records.js';
 import type { KeptFrame } from '../device/messages.js';
 import { FrameStorePool, type FrameStore } from './frame-store-pool.js';
@@ -49,6 +50,12 @@ export class DisplayFrames implements FramebufferSource {
   private glyph: CursorGlyphImage | null = null;
   private pointer = { visible: false, x: 0, y: 0 };
   private readonly sinks = new Set<DisplaySink>();
+  /**
+   * Held while a frame's damage is copied into the kept store and posted to the sinks; sink
+   * workers hold it while they copy an update out (vnc-sink/worker.ts snapshot()). Not taken
+   * for the store a mode change fills: no sink reads that one before its resize message.
+   */
+  readonly frameLock = new BigLock(createBigLockBuffer());
   /** Told the number of frames wanted from the engine (in flight + pending) when it changes: a trace counter. */
   onPendingChange: ((pending: number) => void) | null = null;
   private lastPending = 0;
@@ -261,6 +268,7 @@ export class DisplayFrames implements FramebufferSource {
       lastFrameSeq: c.lastFrameSeq,
       announcedFrameSeq: c.announcedFrameSeq,
       maxEncodeMs: c.maxEncodeMs,
+      frameLock: this.frameLock.stats(),
       busy: this.inFlight || this.pending || this.unsent || this.waiting !== null,
       cursor: { ...this.pointer, glyphs: c.glyphs, tornGlyphReads: c.tornGlyphReads },
     };
@@ -306,8 +314,21 @@ export class DisplayFrames implements FramebufferSource {
     this.pendingChanged();
   }
 
-  /** Copies the rectangles the engine wrote into its surface into the kept frame, then tells the sinks. */
+  /**
+   * Copies the rectangles the engine wrote into its surface into the kept frame, then tells the
+   * sinks, under the frame lock: a sink that copies from the store under it sees this frame whole
+   * and has its damage message already (the port is drained under the lock).
+   */
   private applyDamage(surface: number): void {
+    this.frameLock.lock();
+    try {
+      this.copyDamage(surface);
+    } finally {
+      this.frameLock.unlock();
+    }
+  }
+
+  private copyDamage(surface: number): void {
     const base = surface * this.surfaceBytes;
     const header = new Uint32Array(this.config.surfaces, base, SURFACE_HEADER_BYTES / 4);
     const w = this.widthNow;

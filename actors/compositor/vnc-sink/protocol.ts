@@ -8,6 +8,12 @@ export interface VncSinkData {
   frame: SharedArrayBuffer;
   /** Its id: the worker names it when it stops reading it. */
   frameId: number;
+  /**
+   * The display's frame lock (a BigLock buffer): the compositor holds it while it writes a frame
+   * into the store and posts the damage; the worker while it drains those messages and copies an
+   * update's pixels out. So every update is one frame the compositor finished, with all its damage.
+   */
+  frameLock: SharedArrayBuffer;
   width: number;
   height: number;
   port: number;

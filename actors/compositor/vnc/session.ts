@@ -262,7 +262,15 @@ export class ClientSession {
     );
   }
 
+  /** The next update: planned and its pixels copied from one frame, then encoded. */
   private build(): UpdateBuilder {
+    const src = this.host.source;
+    const u = src.snapshot ? src.snapshot(() => this.plan()) : this.plan();
+    return u.finish();
+  }
+
+  /** Everything of the next update that reads the source (run inside its snapshot()). */
+  private plan(): UpdateBuilder {
     const u = new UpdateBuilder();
     const src = this.host.source;
     const w = src.width();
@@ -315,13 +323,15 @@ export class ClientSession {
         const cursor = local ? null : src.cursor();
         const cursorAt = local ? null : visibleCursorRect(cursor, w, h);
         const streams = { zrle: () => this.zrle(), tight: (id: number) => this.tight(id) };
+        let planned = u.rects;
         for (const r of this.damage.takeWithin(area)) {
           const cost = this.encoding === 'tight' ? tightSplit(r.width, r.height).length : 1;
-          if (u.rects + cost > MAX_RECTS_PER_UPDATE) {
+          if (planned + cost > MAX_RECTS_PER_UPDATE) {
             this.damage.add(r);
             continue;
           }
-          u.pixels(fb, w, r, cursor, this.encoding, this.conv, streams);
+          planned += cost;
+          u.capture(fb, w, r, cursor, this.encoding, this.conv, streams);
           // What this rectangle repainted no longer holds an old cursor; where it painted the
           // current one, it now does.
           if (this.painted && contains(r, this.painted)) this.painted = null;

@@ -10,6 +10,10 @@
  *   cursor rich W H HX HY    a Cursor (-239) shape arrived
  *   cursor alpha W H HX HY   a CursorWithAlpha (-314) shape arrived
  *   pointer X Y              a PointerPos (-232) arrived
+ *   frame N colours C count P bbox X Y W H first V
+ *                            with --check-frames, after update N: what the framebuffer holds
+ *                            (32 bpp only): C distinct non-zero pixel values (capped at 2), P
+ *                            non-zero pixels, their bounding box, the first non-zero value
  *   done                     finished; the files are written
  *
  * Output file (--out F): "PVGF", then u32 little-endian width, height, bytes per pixel, then the
@@ -38,6 +42,7 @@ static int resized = 0;        /* resizes seen */
 static int resizeInUpdate = 0; /* the update being received carries a resize */
 static int updatesAfterResize = 0;
 static int frameAllocated = 0;
+static int checkFrames = 0;
 
 static long long nowMs(void) {
   struct timespec ts;
@@ -88,10 +93,35 @@ static void gotRect(rfbClient *cl, int x, int y, int w, int h) {
   rectsInUpdate++;
 }
 
+/* What the framebuffer holds now, in one line: enough for a test to tell whether it is a frame
+   the server ever had (one colour, one shape where that colour's frame put it). */
+static void describeFrame(rfbClient *cl) {
+  if (cl->format.bitsPerPixel != 32) return;
+  const uint32_t *px = (const uint32_t *)cl->frameBuffer;
+  uint32_t first = 0;
+  int colours = 0, x0 = cl->width, y0 = cl->height, x1 = -1, y1 = -1;
+  long long count = 0;
+  for (int y = 0; y < cl->height; y++) {
+    for (int x = 0; x < cl->width; x++) {
+      uint32_t v = px[(size_t)y * cl->width + x] & 0xffffff;
+      if (!v) continue;
+      if (!colours) { first = v; colours = 1; }
+      else if (v != first) colours = 2;
+      count++;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+  }
+  if (!count) x0 = y0 = 0;
+  printf("frame %d colours %d count %lld bbox %d %d %d %d first %u\n", updates, colours, count, x0, y0, x1 - x0 + 1, y1 - y0 + 1, first);
+}
+
 static void finishedUpdate(rfbClient *cl) {
-  (void)cl;
   updates++;
   printf("update %d rects %d\n", updates, rectsInUpdate);
+  if (checkFrames) describeFrame(cl);
   rectsInUpdate = 0;
   if (resizeInUpdate) {
     resizeInUpdate = 0;
@@ -164,7 +194,8 @@ static int saveFrame(rfbClient *cl) {
 static void usage(void) {
   fprintf(stderr,
           "usage: capture --port P [--host H] [--password PW] [--encodings \"raw\"] [--cursor none|rich|alpha]\n"
-          "               [--bpp 32|16|8] [--updates N] [--until-resize] [--out FILE] [--timeout-ms T]\n"
+          "               [--bpp 32|16|8] [--updates N] [--until-resize] [--check-frames] [--out FILE]\n"
+          "               [--timeout-ms T]\n"
           "               [--pointer X,Y] [--key KEYSYM] [--cut TEXT]\n");
   exit(64);
 }
@@ -183,6 +214,7 @@ int main(int argc, char **argv) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--until-resize")) { untilResize = 1; continue; }
+    if (!strcmp(a, "--check-frames")) { checkFrames = 1; continue; }
     if (!v) usage();
     i++;
     if (!strcmp(a, "--host")) host = v;

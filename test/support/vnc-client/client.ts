@@ -61,6 +61,8 @@ export interface CaptureOptions {
   /** Updates to wait for after the first (after the resize with untilResize). */
   updates?: number;
   untilResize?: boolean;
+  /** Print a `frame …` line describing the framebuffer after every update (32 bpp). */
+  checkFrames?: boolean;
   timeoutMs?: number;
   pointer?: [number, number];
   key?: number;
@@ -108,6 +110,7 @@ export class CaptureRun {
     args.push('--encodings', opts.encodings ?? 'raw', '--cursor', opts.cursor ?? 'none', '--bpp', String(opts.bpp ?? 32));
     args.push('--updates', String(opts.updates ?? 0), '--timeout-ms', String(opts.timeoutMs ?? 15_000));
     if (opts.untilResize) args.push('--until-resize');
+    if (opts.checkFrames) args.push('--check-frames');
     if (opts.pointer) args.push('--pointer', `${opts.pointer[0]},${opts.pointer[1]}`);
     if (opts.key !== undefined) args.push('--key', String(opts.key));
     if (opts.cut !== undefined) args.push('--cut', opts.cut);
