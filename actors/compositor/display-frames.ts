@@ -16,7 +16,11 @@ import type { CursorImage, FramebufferSource, Rect } from './vnc/types.js';
 
 /** Whoever shows this display (a VNC server; the null sink is the absence of one). */
 export interface DisplaySink {
-  /** A new mode in another frame store; the sink calls DisplayFrames.released once it stopped reading the old one. */
+  /**
+   * A new mode in another frame store, zero-filled; damage() follows with the mode's first frame
+   * (even with no rectangles). The sink calls DisplayFrames.released once it stopped reading the
+   * old store.
+   */
   resize(): void;
   damage(rects: readonly Rect[]): void;
   cursorChanged(): void;
@@ -42,6 +46,8 @@ export class DisplayFrames implements FramebufferSource {
   /** The surface the next encode goes to (never the one being copied out). */
   private nextSurface = 0;
   private inFlight = false;
+  /** A frame of the kept mode has been copied into the store (since the last mode change). */
+  private framed = false;
   private pending = false;
   /** An encode the engine's mailbox could not take yet. */
   private unsent = false;
@@ -138,6 +144,7 @@ export class DisplayFrames implements FramebufferSource {
     this.keptGeneration = this.generation;
     this.kept = new Uint32Array(this.store.buffer, 0, mode.width * mode.height);
     this.kept.fill(0);
+    this.framed = false;
     for (const s of this.sinks) s.resize();
     this.want();
   }
@@ -353,6 +360,9 @@ export class DisplayFrames implements FramebufferSource {
       rects.push(r);
     }
     this.counts.damageRects += rects.length;
-    if (rects.length > 0) for (const s of this.sinks) s.damage(rects);
+    // The mode's first frame goes to the sinks even without rectangles: it is what they wait
+    // for before showing the mode (vnc-sink/worker.ts), rather than the zero-filled store.
+    if (rects.length > 0 || !this.framed) for (const s of this.sinks) s.damage(rects);
+    this.framed = true;
   }
 }

@@ -34,8 +34,9 @@ export const STATS_INTERVAL_MS = 100;
 /** Compositor → sink worker. */
 export type ToSink =
   /**
-   * A new mode in another frame store. The old one stays whole until the worker answers
-   * 'released' (it may be encoding from it right now); then the compositor may reuse it.
+   * A new mode in another frame store, zero-filled: the worker switches to it at the next
+   * 'damage' (the mode's first frame, sent even when it has no rectangles) and then releases the
+   * old one, which stays whole until then; a newer 'resize' first releases this one unread.
    */
   | { t: 'resize'; width: number; height: number; frame: SharedArrayBuffer; frameId: number }
   | { t: 'damage'; rects: Rect[] }

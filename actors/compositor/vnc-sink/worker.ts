@@ -64,6 +64,8 @@ const frameLock = new BigLock(data.frameLock);
 const source = new FrameStoreSource();
 /** The frame store the worker reads (DisplayFrames.frameStoreId). */
 let frameId = data.frameId;
+/** A newer mode's store, read once its first frame arrives (its first damage message). */
+let pending: { width: number; height: number; frame: SharedArrayBuffer; frameId: number } | null = null;
 let server: VncServer;
 try {
   server = await VncServer.listen({
@@ -92,17 +94,27 @@ const statsTimer = setInterval(pushStats, STATS_INTERVAL_MS);
 
 function onMessage(m: ToSink): void {
   switch (m.t) {
-    case 'resize': {
-      source.resize(m.width, m.height, m.frame);
-      server.resize();
-      // Updates are built synchronously (each copies its rectangles out), so nothing reads the
-      // old store after this: the compositor may reuse it.
-      const old = frameId;
-      frameId = m.frameId;
-      if (old !== frameId) send({ t: 'released', frameId: old }); // a resize may name the store it already reads (VncSink.start)
+    case 'resize':
+      // The new mode's store holds no frame yet (the compositor zero-filled it): until the first
+      // frame lands in it, clients keep the last frame that existed, at its size. A newer mode
+      // replaces a pending one, which this worker never read.
+      if (m.frameId === frameId || m.frameId === pending?.frameId) return; // a store it already knows (VncSink.start)
+      if (pending) send({ t: 'released', frameId: pending.frameId });
+      pending = { width: m.width, height: m.height, frame: m.frame, frameId: m.frameId };
       return;
-    }
     case 'damage':
+      if (pending) {
+        // The first frame of the pending mode: show it, whole, at its size.
+        const old = frameId;
+        source.resize(pending.width, pending.height, pending.frame);
+        frameId = pending.frameId;
+        pending = null;
+        server.resize();
+        // Updates copy their pixels out under the frame lock before encoding, so nothing reads
+        // the old store after this: the compositor may reuse it.
+        send({ t: 'released', frameId: old });
+        return;
+      }
       server.damage(m.rects);
       return;
     case 'cursor':

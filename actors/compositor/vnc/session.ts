@@ -69,6 +69,12 @@ export class ClientSession {
   private hasRequest = false;
   private requested: Rect | null = null;
   private resizePending = false;
+  /**
+   * A DesktopSize went out and no request came since: the next one may have been sent before the
+   * client took the new size in (viewers ask for the next update when one starts), so it names
+   * the old size. It gets the whole new framebuffer, which the client has nothing of.
+   */
+  private afterResize = false;
   private shapePending = false;
   private posPending = false;
   private pendingCopy: { srcX: number; srcY: number; dst: Rect } | null = null;
@@ -286,6 +292,7 @@ export class ClientSession {
         // DesktopSize goes alone: the client may drop anything else in the same update.
         this.fbWidth = w;
         this.fbHeight = h;
+        this.afterResize = true;
         u.desktopSize(w, h);
         return u;
       }
@@ -424,7 +431,10 @@ export class ClientSession {
         this.setEncodings(m.encodings);
         return;
       case 'update-request': {
-        const area = clip(m, this.fbWidth, this.fbHeight);
+        const area = this.afterResize
+          ? clip({ x: 0, y: 0, width: this.fbWidth, height: this.fbHeight }, this.fbWidth, this.fbHeight)
+          : clip(m, this.fbWidth, this.fbHeight);
+        this.afterResize = false;
         if (area && !m.incremental) this.damage.add(area);
         if (area) this.requested = this.requested ? bounds(this.requested, area) : area;
         this.hasRequest = true;

@@ -16,6 +16,9 @@
  *                            non-zero pixels, their bounding box, the first non-zero value
  *   done                     finished; the files are written
  *
+ * --idle-ms T: after the updates asked for, go on reading until the server sent nothing for T ms
+ * (the framebuffer written is then the last state the server left the client in).
+ *
  * Output file (--out F): "PVGF", then u32 little-endian width, height, bytes per pixel, then the
  * framebuffer as libvncclient holds it (row-major, the client's pixel format). The last cursor
  * shape goes to F.cursor: "PVGC", u32 kind (1 rich, 2 alpha), width, height, hotx, hoty, bytes per
@@ -43,6 +46,7 @@ static int resizeInUpdate = 0; /* the update being received carries a resize */
 static int updatesAfterResize = 0;
 static int frameAllocated = 0;
 static int checkFrames = 0;
+static int idleMs = 0; /* --idle-ms: once done, go on until the server has been quiet this long */
 
 static long long nowMs(void) {
   struct timespec ts;
@@ -195,7 +199,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: capture --port P [--host H] [--password PW] [--encodings \"raw\"] [--cursor none|rich|alpha]\n"
           "               [--bpp 32|16|8] [--updates N] [--until-resize] [--check-frames] [--out FILE]\n"
-          "               [--timeout-ms T]\n"
+          "               [--timeout-ms T] [--idle-ms T]\n"
           "               [--pointer X,Y] [--key KEYSYM] [--cut TEXT]\n");
   exit(64);
 }
@@ -215,6 +219,7 @@ int main(int argc, char **argv) {
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--until-resize")) { untilResize = 1; continue; }
     if (!strcmp(a, "--check-frames")) { checkFrames = 1; continue; }
+    if (!strcmp(a, "--idle-ms")) { if (!v) usage(); idleMs = atoi(v); i++; continue; }
     if (!v) usage();
     i++;
     if (!strcmp(a, "--host")) host = v;
@@ -265,9 +270,10 @@ int main(int argc, char **argv) {
   if (cut) SendClientCutText(cl, (char *)cut, (int)strlen(cut));
 
   long long deadline = nowMs() + timeoutMs;
+  long long lastMessage = nowMs();
   for (;;) {
     int finished = untilResize ? (resized > 0 && updatesAfterResize >= 1 + further) : updates >= 1 + further;
-    if (finished) break;
+    if (finished && nowMs() - lastMessage >= idleMs) break;
     if (nowMs() > deadline) {
       printf("timeout after %d updates\n", updates);
       return 3;
@@ -281,6 +287,7 @@ int main(int argc, char **argv) {
       printf("error: connection lost or protocol error after %d updates\n", updates);
       return 4;
     }
+    if (n > 0) lastMessage = nowMs();
   }
   if (saveFrame(cl) != 0) {
     printf("error: cannot write %s\n", outPath);

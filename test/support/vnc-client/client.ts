@@ -63,6 +63,8 @@ export interface CaptureOptions {
   untilResize?: boolean;
   /** Print a `frame …` line describing the framebuffer after every update (32 bpp). */
   checkFrames?: boolean;
+  /** Then go on reading until the server sent nothing for this long (ms). */
+  idleMs?: number;
   timeoutMs?: number;
   pointer?: [number, number];
   key?: number;
@@ -111,6 +113,7 @@ export class CaptureRun {
     args.push('--updates', String(opts.updates ?? 0), '--timeout-ms', String(opts.timeoutMs ?? 15_000));
     if (opts.untilResize) args.push('--until-resize');
     if (opts.checkFrames) args.push('--check-frames');
+    if (opts.idleMs !== undefined) args.push('--idle-ms', String(opts.idleMs));
     if (opts.pointer) args.push('--pointer', `${opts.pointer[0]},${opts.pointer[1]}`);
     if (opts.key !== undefined) args.push('--key', String(opts.key));
     if (opts.cut !== undefined) args.push('--cut', opts.cut);

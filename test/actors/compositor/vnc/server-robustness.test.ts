@@ -171,6 +171,27 @@ describe('mode changes', () => {
     expect(server.stats().rects.desktopSize).toBe(1);
   });
 
+  it('a request naming the old size, sent before the client took in the DesktopSize, gets the whole new frame', async () => {
+    // Viewers ask for the next update when one starts (TigerVNC), so the request after a
+    // DesktopSize often names the old size; the client has nothing of the new framebuffer.
+    const { source, server } = await setup(64, 48);
+    const c = await client(server, [Encoding.Raw, Encoding.DesktopSize]);
+    c.request(false);
+    await c.nextUpdate();
+    source.resize(100, 90);
+    server.resize();
+    c.request(true, 0, 0, 64, 48);
+    expect((await c.nextUpdate()).desktopSize).not.toBeNull();
+    c.request(true, 0, 0, 64, 48);
+    await c.nextUpdate();
+    expect(c.decoder.fb).toEqual(values(source));
+    // After that, requests mean what they say again.
+    source.fill({ x: 80, y: 80, width: 10, height: 10 }, 0xff123456);
+    server.damage([{ x: 80, y: 80, width: 10, height: 10 }]);
+    c.request(true, 0, 0, 64, 48);
+    expect(await c.quietFor(100)).toBe(true);
+  });
+
   it('a size that comes back before the client asks sends no DesktopSize, just the frame', async () => {
     const { source, server } = await setup(64, 48);
     const c = await client(server, [Encoding.Raw, Encoding.DesktopSize]);
