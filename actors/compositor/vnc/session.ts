@@ -75,6 +75,11 @@ export class ClientSession {
    * the old size. It gets the whole new framebuffer, which the client has nothing of.
    */
   private afterResize = false;
+  /**
+   * The handshake finished while the display had no mode: ServerInit waits for one (resize()),
+   * since a 0x0 framebuffer makes viewers give up (TigerVNC: "invalid screen layout").
+   */
+  private awaitingMode = false;
   private shapePending = false;
   private posPending = false;
   private pendingCopy: { srcX: number; srcY: number; dst: Rect } | null = null;
@@ -166,6 +171,11 @@ export class ClientSession {
 
   resize(): void {
     if (!this.ready) return; // ServerInit, when it goes, will carry the new size.
+    if (this.awaitingMode) {
+      const src = this.host.source;
+      if (src.width() > 0 && src.height() > 0) this.sendServerInit();
+      return;
+    }
     if (this.encodingsKnown && !this.desktopSizeOk) {
       this.cannotResize();
       return;
@@ -212,7 +222,7 @@ export class ClientSession {
   // ---- the update pump ----
 
   pump(): void {
-    if (this.closed || !this.ready || this.busy || !this.hasRequest || !this.hasWork()) return;
+    if (this.closed || !this.ready || this.awaitingMode || this.busy || !this.hasRequest || !this.hasWork()) return;
     if (this.socket.writableLength > this.host.options.maxQueuedBytes) {
       if (!this.waitingDrain) {
         this.waitingDrain = true;
@@ -397,6 +407,16 @@ export class ClientSession {
     this.ready = true;
     this.version = version;
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    const src = this.host.source;
+    if (src.width() === 0 || src.height() === 0) {
+      this.awaitingMode = true;
+      return;
+    }
+    this.sendServerInit();
+  }
+
+  private sendServerInit(): void {
+    this.awaitingMode = false;
     const src = this.host.source;
     this.fbWidth = src.width();
     this.fbHeight = src.height();

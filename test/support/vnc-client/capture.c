@@ -16,8 +16,9 @@
  *                            non-zero pixels, their bounding box, the first non-zero value
  *   done                     finished; the files are written
  *
- * --idle-ms T: after the updates asked for, go on reading until the server sent nothing for T ms
- * (the framebuffer written is then the last state the server left the client in).
+ * --idle-ms T: after the updates asked for, go on reading until stdin is closed and then the server
+ * sent nothing for T ms (the framebuffer written is then the last state the server left the client
+ * in).
  *
  * Output file (--out F): "PVGF", then u32 little-endian width, height, bytes per pixel, then the
  * framebuffer as libvncclient holds it (row-major, the client's pixel format). The last cursor
@@ -29,6 +30,8 @@
  * protocol error, 64 bad arguments.
  */
 #include <arpa/inet.h>
+#include <poll.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +49,19 @@ static int resizeInUpdate = 0; /* the update being received carries a resize */
 static int updatesAfterResize = 0;
 static int frameAllocated = 0;
 static int checkFrames = 0;
-static int idleMs = 0; /* --idle-ms: once done, go on until the server has been quiet this long */
+static int idleMs = -1; /* --idle-ms: once done and stdin is closed, go on until the server has been quiet this long */
+static int stdinClosed = 0;
+
+/* With --idle-ms the caller closes stdin to say "the server has nothing more coming": only then
+   does a quiet spell end the run (a quiet spell before that may just be a busy server). */
+static void pollStdin(void) {
+  if (stdinClosed) return;
+  struct pollfd p = {.fd = 0, .events = POLLIN};
+  if (poll(&p, 1, 0) > 0) {
+    char buf[64];
+    if (read(0, buf, sizeof buf) <= 0) stdinClosed = 1;
+  }
+}
 
 static long long nowMs(void) {
   struct timespec ts;
@@ -273,7 +288,8 @@ int main(int argc, char **argv) {
   long long lastMessage = nowMs();
   for (;;) {
     int finished = untilResize ? (resized > 0 && updatesAfterResize >= 1 + further) : updates >= 1 + further;
-    if (finished && nowMs() - lastMessage >= idleMs) break;
+    if (idleMs >= 0) pollStdin();
+    if (finished && (idleMs < 0 || (stdinClosed && nowMs() - lastMessage >= idleMs))) break;
     if (nowMs() > deadline) {
       printf("timeout after %d updates\n", updates);
       return 3;

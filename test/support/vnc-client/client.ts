@@ -63,7 +63,7 @@ export interface CaptureOptions {
   untilResize?: boolean;
   /** Print a `frame …` line describing the framebuffer after every update (32 bpp). */
   checkFrames?: boolean;
-  /** Then go on reading until the server sent nothing for this long (ms). */
+  /** Then go on reading until finishWhenIdle() was called and the server sent nothing for this long (ms). */
   idleMs?: number;
   timeoutMs?: number;
   pointer?: [number, number];
@@ -117,7 +117,8 @@ export class CaptureRun {
     if (opts.pointer) args.push('--pointer', `${opts.pointer[0]},${opts.pointer[1]}`);
     if (opts.key !== undefined) args.push('--key', String(opts.key));
     if (opts.cut !== undefined) args.push('--cut', opts.cut);
-    this.child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: foreignProcessEnv() });
+    this.child = spawn(binary, args, { stdio: [opts.idleMs !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: foreignProcessEnv() });
+    this.child.stdin?.on('error', () => undefined); // it may have exited first (EPIPE): its exit status tells
     let stdout = '';
     let stderr = '';
     this.child.stdout!.setEncoding('utf8').on('data', (s: string) => {
@@ -159,6 +160,11 @@ export class CaptureRun {
         });
       });
     }
+  }
+
+  /** With idleMs: the server has nothing more coming; end once it has been quiet for idleMs. */
+  finishWhenIdle(): void {
+    this.child.stdin?.end();
   }
 
   kill(): void {

@@ -28,10 +28,11 @@ describe('a mode storm with a real viewer (libvncclient)', () => {
       await vm.runWorkload({ name: 'modestorm', frames: 1500, seed: 3 });
       // Join once the guest set its first mode, in the middle of the storm.
       while (!(await vm.stats()).compositor.displays[0]!.mode) await new Promise((r) => setTimeout(r, 2));
-      const run = startCapture(binary, { port: port!, encodings, checkFrames: true, idleMs: 1500, timeoutMs: 90_000 });
+      const run = startCapture(binary, { port: port!, encodings, checkFrames: true, idleMs: 3000, timeoutMs: 90_000 });
       cleanup.push(() => run.kill());
       await vm.whenGuestsDone();
       await vm.settle(); // the compositor has encoded and kept the guest's last frame
+      run.finishWhenIdle();
       const result = await run.result;
       expect(result.code, result.lines.slice(-6).join(' | ')).toBe(0);
 

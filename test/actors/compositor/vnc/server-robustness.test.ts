@@ -171,6 +171,27 @@ describe('mode changes', () => {
     expect(server.stats().rects.desktopSize).toBe(1);
   });
 
+  it('a client that finishes its handshake before the display has a mode gets ServerInit once there is one, never 0x0', async () => {
+    // TigerVNC refuses a 0x0 framebuffer ("Attempted to configure an invalid screen layout") and
+    // disconnects; a viewer started with the VM would otherwise never see it.
+    const { source, server } = await setup(64, 48);
+    source.resize(0, 0);
+    server.resize();
+    let connected: RfbTestClient | null = null;
+    const connecting = RfbTestClient.connect(server.port).then((c) => (connected = c));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(connected).toBeNull();
+    source.resize(80, 60);
+    server.resize();
+    const c = await connecting;
+    cleanup.push(() => c.close());
+    expect([c.decoder.width, c.decoder.height]).toEqual([80, 60]);
+    c.setEncodings([Encoding.Raw, Encoding.DesktopSize]);
+    c.request(false);
+    await c.nextUpdate();
+    expect(c.decoder.fb).toEqual(values(source));
+  });
+
   it('a request naming the old size, sent before the client took in the DesktopSize, gets the whole new frame', async () => {
     // Viewers ask for the next update when one starts (TigerVNC), so the request after a
     // DesktopSize often names the old size; the client has nothing of the new framebuffer.
