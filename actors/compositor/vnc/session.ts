@@ -75,11 +75,6 @@ export class ClientSession {
    * the old size. It gets the whole new framebuffer, which the client has nothing of.
    */
   private afterResize = false;
-  /**
-   * The handshake finished while the display had no mode: ServerInit waits for one (resize()),
-   * since a 0x0 framebuffer makes viewers give up (TigerVNC: "invalid screen layout").
-   */
-  private awaitingMode = false;
   private shapePending = false;
   private posPending = false;
   private pendingCopy: { srcX: number; srcY: number; dst: Rect } | null = null;
@@ -171,11 +166,6 @@ export class ClientSession {
 
   resize(): void {
     if (!this.ready) return; // ServerInit, when it goes, will carry the new size.
-    if (this.awaitingMode) {
-      const src = this.host.source;
-      if (src.width() > 0 && src.height() > 0) this.sendServerInit();
-      return;
-    }
     if (this.encodingsKnown && !this.desktopSizeOk) {
       this.cannotResize();
       return;
@@ -222,7 +212,7 @@ export class ClientSession {
   // ---- the update pump ----
 
   pump(): void {
-    if (this.closed || !this.ready || this.awaitingMode || this.busy || !this.hasRequest || !this.hasWork()) return;
+    if (this.closed || !this.ready || this.busy || !this.hasRequest || !this.hasWork()) return;
     if (this.socket.writableLength > this.host.options.maxQueuedBytes) {
       if (!this.waitingDrain) {
         this.waitingDrain = true;
@@ -408,18 +398,12 @@ export class ClientSession {
     this.version = version;
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     const src = this.host.source;
-    if (src.width() === 0 || src.height() === 0) {
-      this.awaitingMode = true;
-      return;
-    }
-    this.sendServerInit();
-  }
-
-  private sendServerInit(): void {
-    this.awaitingMode = false;
-    const src = this.host.source;
-    this.fbWidth = src.width();
-    this.fbHeight = src.height();
+    // A display with no mode yet is announced as 1x1: viewers refuse 0x0 (TigerVNC: "Attempted
+    // to configure an invalid screen layout", then it disconnects). The first mode follows as a
+    // DesktopSize, as any mode change does.
+    const none = src.width() === 0 || src.height() === 0;
+    this.fbWidth = none ? 1 : src.width();
+    this.fbHeight = none ? 1 : src.height();
     this.write(serverInit(this.fbWidth, this.fbHeight, SERVER_PIXEL_FORMAT, this.host.options.name));
     // The first update of any kind carries the whole frame, even for a client that never asks
     // non-incrementally.
