@@ -32,7 +32,7 @@ describe('the VNC sink across a mode change', () => {
       },
     );
     const surfaceBytes = surfaces.byteLength / SURFACES_PER_DISPLAY;
-    let seq = 0;
+    const seq = 1; // the frame sequence the answers report (not checked here)
     /** The engine answers the oldest request with a whole frame of `colour`. */
     const draw = (w: number, h: number, colour: number) => {
       const req = pending.shift()!;
