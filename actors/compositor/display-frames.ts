@@ -6,6 +6,7 @@
 // between the display's two surfaces, so the next one runs while the last one is copied out.
 import { SURFACE_HEADER_BYTES, SURFACES_PER_DISPLAY, SurfaceWord } from '../../shared/display/surface-layout.js';
 import { CursorSlot, type CursorGlyphImage } from '../../shared/display/cursor-slot.js';
+import { BigLock, createBigLockBuffer } from '../../shared/lock/big-lock.js';
 import { EncodeStatus } from '../device/engine-records.js';
 import type { KeptFrame } from '../device/messages.js';
 import { FrameLatency } from './frame-latency.js';
@@ -16,7 +17,11 @@ import type { CursorImage, FramebufferSource, Rect } from './vnc/types.js';
 
 /** Whoever shows this display (a VNC server; the null sink is the absence of one). */
 export interface DisplaySink {
-  /** A new mode in another frame store; the sink calls DisplayFrames.released once it stopped reading the old one. */
+  /**
+   * A new mode in another frame store, zero-filled; damage() follows with the mode's first frame
+   * (even with no rectangles). The sink calls DisplayFrames.released once it stopped reading the
+   * old store.
+   */
   resize(): void;
   damage(rects: readonly Rect[]): void;
   cursorChanged(): void;
@@ -42,6 +47,8 @@ export class DisplayFrames implements FramebufferSource {
   /** The surface the next encode goes to (never the one being copied out). */
   private nextSurface = 0;
   private inFlight = false;
+  /** A frame of the kept mode has been copied into the store (since the last mode change). */
+  private framed = false;
   private pending = false;
   /** An encode the engine's mailbox could not take yet. */
   private unsent = false;
@@ -50,6 +57,12 @@ export class DisplayFrames implements FramebufferSource {
   private glyph: CursorGlyphImage | null = null;
   private pointer = { visible: false, x: 0, y: 0 };
   private readonly sinks = new Set<DisplaySink>();
+  /**
+   * Held while a frame's damage is copied into the kept store and posted to the sinks; sink
+   * workers hold it while they copy an update out (vnc-sink/worker.ts snapshot()). Not taken
+   * for the store a mode change fills: no sink reads that one before its resize message.
+   */
+  readonly frameLock = new BigLock(createBigLockBuffer());
   /** Told the number of frames wanted from the engine (in flight + pending) when it changes: a trace counter. */
   onPendingChange: ((pending: number) => void) | null = null;
   private lastPending = 0;
@@ -141,6 +154,7 @@ export class DisplayFrames implements FramebufferSource {
     this.kept = new Uint32Array(this.store.buffer, 0, mode.width * mode.height);
     this.kept.fill(0);
     this.unshown = null; // the old mode's rectangles: the resize has the sinks redraw everything
+    this.framed = false;
     for (const s of this.sinks) s.resize();
     this.want();
   }
@@ -204,7 +218,12 @@ export class DisplayFrames implements FramebufferSource {
     const rects = this.unshown;
     if (!rects) return false;
     this.unshown = null;
-    this.show(rects);
+    this.frameLock.lock();
+    try {
+      this.show(rects);
+    } finally {
+      this.frameLock.unlock();
+    }
     return true;
   }
 
@@ -285,6 +304,7 @@ export class DisplayFrames implements FramebufferSource {
       lastFrameSeq: c.lastFrameSeq,
       announcedFrameSeq: c.announcedFrameSeq,
       maxEncodeMs: c.maxEncodeMs,
+      frameLock: this.frameLock.stats(),
       busy: this.inFlight || this.pending || this.unsent || this.waiting !== null || this.unshown !== null,
       frameLatency: this.latency.stats(),
       updates: this.updates,
@@ -332,8 +352,21 @@ export class DisplayFrames implements FramebufferSource {
     this.pendingChanged();
   }
 
-  /** Copies the rectangles the engine wrote into its surface into the kept frame, then tells the sinks. */
+  /**
+   * Copies the rectangles the engine wrote into its surface into the kept frame, then tells the
+   * sinks, under the frame lock: a sink that copies from the store under it sees this frame whole
+   * and has its damage message already (the port is drained under the lock).
+   */
   private applyDamage(surface: number): void {
+    this.frameLock.lock();
+    try {
+      this.copyDamage(surface);
+    } finally {
+      this.frameLock.unlock();
+    }
+  }
+
+  private copyDamage(surface: number): void {
     const base = surface * this.surfaceBytes;
     const header = new Uint32Array(this.config.surfaces, base, SURFACE_HEADER_BYTES / 4);
     const w = this.widthNow;
@@ -364,10 +397,17 @@ export class DisplayFrames implements FramebufferSource {
     else waiting.push(...rects);
   }
 
-  /** The display shows what the frame store holds: the sinks are told, the frames' latency ends. */
+  /**
+   * The display shows what the frame store holds: the sinks are told, the frames' latency ends.
+   * Called with the frame lock held, so a sink that takes it finds the store and its damage
+   * messages in step (a frame's pixels are never announced apart from its rectangles).
+   */
   private show(rects: Rect[]): void {
     this.updates++;
     this.latency.shown();
-    if (rects.length > 0) for (const s of this.sinks) s.damage(rects);
+    // The mode's first frame goes to the sinks even without rectangles: it is what they wait
+    // for before showing the mode (vnc-sink/worker.ts), rather than the zero-filled store.
+    if (rects.length > 0 || !this.framed) for (const s of this.sinks) s.damage(rects);
+    this.framed = true;
   }
 }

@@ -92,6 +92,11 @@ export interface CompositorDisplayStats {
   /** The longest an encode took, request to answer (ms). */
   maxEncodeMs: number;
   /**
+   * The frame lock (DisplayFrames.frameLock), the compositor's and the sink workers' takes
+   * together: how often one found it held, and the time spent waiting for it (ms).
+   */
+  frameLock: { acquisitions: number; contended: number; waitMs: number };
+  /**
    * An encode is in flight or wanted. The engine holds a request until something new is
    * presented, so one may stay outstanding while the guest draws nothing.
    */

@@ -8,6 +8,12 @@ export interface VncSinkData {
   frame: SharedArrayBuffer;
   /** Its id: the worker names it when it stops reading it. */
   frameId: number;
+  /**
+   * The display's frame lock (a BigLock buffer): the compositor holds it while it writes a frame
+   * into the store and posts the damage; the worker while it drains those messages and copies an
+   * update's pixels out. So every update is one frame the compositor finished, with all its damage.
+   */
+  frameLock: SharedArrayBuffer;
   width: number;
   height: number;
   port: number;
@@ -28,8 +34,9 @@ export const STATS_INTERVAL_MS = 100;
 /** Compositor → sink worker. */
 export type ToSink =
   /**
-   * A new mode in another frame store. The old one stays whole until the worker answers
-   * 'released' (it may be encoding from it right now); then the compositor may reuse it.
+   * A new mode in another frame store, zero-filled: the worker switches to it at the next
+   * 'damage' (the mode's first frame, sent even when it has no rectangles) and then releases the
+   * old one, which stays whole until then; a newer 'resize' first releases this one unread.
    */
   | { t: 'resize'; width: number; height: number; frame: SharedArrayBuffer; frameId: number }
   | { t: 'damage'; rects: Rect[] }

@@ -32,8 +32,15 @@ export class VncSink implements DisplaySink {
   }
 
   /** Starts the worker and its server; rejects (with the listener's error) if it cannot bind. */
-  static start(frames: DisplayFrames, options: Omit<VncSinkData, 'frame' | 'frameId' | 'width' | 'height'>): Promise<VncSink> {
-    const data: VncSinkData = { ...options, frame: frames.frameStore, frameId: frames.frameStoreId, width: frames.width(), height: frames.height() };
+  static start(frames: DisplayFrames, options: Omit<VncSinkData, 'frame' | 'frameId' | 'frameLock' | 'width' | 'height'>): Promise<VncSink> {
+    const data: VncSinkData = {
+      ...options,
+      frame: frames.frameStore,
+      frameId: frames.frameStoreId,
+      frameLock: frames.frameLock.buffer,
+      width: frames.width(),
+      height: frames.height(),
+    };
     const worker = new Worker(compiledModuleUrl('actors/compositor/vnc-sink/worker'), { workerData: data, name: `pvg-vnc-${options.name}` });
     return new Promise((resolve, reject) => {
       const onMessage = (m: FromSink) => {

@@ -2,10 +2,14 @@
 // and on the compositor's thread it would hold back every display's frames. The worker reads the
 // compositor's frame store directly (another one of the display's few per mode, reused only after
 // this worker said it stopped reading it, so a mode change never changes the bytes under an update
-// being encoded, and a late answer makes the compositor wait, never allocate); a frame may change
-// while an update is being encoded, and the damage message that follows sends it again, so clients
-// always converge on the latest frame.
-import { parentPort, workerData } from 'node:worker_threads';
+// being encoded, and a late answer makes the compositor wait, never allocate). Within a mode the
+// compositor keeps writing the same store, so an update copies its pixels out under the display's
+// frame lock (snapshot()), after taking every message the compositor posted up to then: the pixels
+// are one frame the compositor finished, and the client's damage covers everything up to it
+// (docs/hardening.md finding 15). Encoding happens after the lock is let go.
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+
+import { BigLock } from '../../../shared/lock/big-lock.js';
 
 import { VncServer } from '../vnc/server.js';
 import type { CursorImage, FramebufferSource } from '../vnc/types.js';
@@ -39,11 +43,29 @@ class FrameStoreSource implements FramebufferSource {
     const { glyph, visible, x, y } = this.cur;
     return glyph ? { ...glyph, visible, x, y } : null;
   }
+  /**
+   * The compositor writes a frame and posts its damage under the frame lock, so with the lock held
+   * and the port drained, the store holds a finished frame and every change up to it is known.
+   * Wait-for: this thread → the compositor (while it copies one frame's damage); the compositor →
+   * this thread (while this copies one update's pixels); neither waits for anything holding it.
+   */
+  snapshot<T>(read: () => T): T {
+    frameLock.lock();
+    try {
+      for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) onMessage(m.message as ToSink);
+      return read();
+    } finally {
+      frameLock.unlock();
+    }
+  }
 }
 
+const frameLock = new BigLock(data.frameLock);
 const source = new FrameStoreSource();
 /** The frame store the worker reads (DisplayFrames.frameStoreId). */
 let frameId = data.frameId;
+/** A newer mode's store, read once its first frame arrives (its first damage message). */
+let pending: { width: number; height: number; frame: SharedArrayBuffer; frameId: number } | null = null;
 let server: VncServer;
 try {
   server = await VncServer.listen({
@@ -70,19 +92,29 @@ const pushStats = () => {
 };
 const statsTimer = setInterval(pushStats, STATS_INTERVAL_MS);
 
-port.on('message', (m: ToSink) => {
+function onMessage(m: ToSink): void {
   switch (m.t) {
-    case 'resize': {
-      source.resize(m.width, m.height, m.frame);
-      server.resize();
-      // Updates are built synchronously (each copies its rectangles out), so nothing reads the
-      // old store after this: the compositor may reuse it.
-      const old = frameId;
-      frameId = m.frameId;
-      if (old !== frameId) send({ t: 'released', frameId: old }); // a resize may name the store it already reads (VncSink.start)
+    case 'resize':
+      // The new mode's store holds no frame yet (the compositor zero-filled it): until the first
+      // frame lands in it, clients keep the last frame that existed, at its size. A newer mode
+      // replaces a pending one, which this worker never read.
+      if (m.frameId === frameId || m.frameId === pending?.frameId) return; // a store it already knows (VncSink.start)
+      if (pending) send({ t: 'released', frameId: pending.frameId });
+      pending = { width: m.width, height: m.height, frame: m.frame, frameId: m.frameId };
       return;
-    }
     case 'damage':
+      if (pending) {
+        // The first frame of the pending mode: show it, whole, at its size.
+        const old = frameId;
+        source.resize(pending.width, pending.height, pending.frame);
+        frameId = pending.frameId;
+        pending = null;
+        server.resize();
+        // Updates copy their pixels out under the frame lock before encoding, so nothing reads
+        // the old store after this: the compositor may reuse it.
+        send({ t: 'released', frameId: old });
+        return;
+      }
       server.damage(m.rects);
       return;
     case 'cursor':
@@ -99,4 +131,5 @@ port.on('message', (m: ToSink) => {
       });
       return;
   }
-});
+}
+port.on('message', onMessage);

@@ -69,6 +69,12 @@ export class ClientSession {
   private hasRequest = false;
   private requested: Rect | null = null;
   private resizePending = false;
+  /**
+   * A DesktopSize went out and no request came since: the next one may have been sent before the
+   * client took the new size in (viewers ask for the next update when one starts), so it names
+   * the old size. It gets the whole new framebuffer, which the client has nothing of.
+   */
+  private afterResize = false;
   private shapePending = false;
   private posPending = false;
   private pendingCopy: { srcX: number; srcY: number; dst: Rect } | null = null;
@@ -262,7 +268,15 @@ export class ClientSession {
     );
   }
 
+  /** The next update: planned and its pixels copied from one frame, then encoded. */
   private build(): UpdateBuilder {
+    const src = this.host.source;
+    const u = src.snapshot ? src.snapshot(() => this.plan()) : this.plan();
+    return u.finish();
+  }
+
+  /** Everything of the next update that reads the source (run inside its snapshot()). */
+  private plan(): UpdateBuilder {
     const u = new UpdateBuilder();
     const src = this.host.source;
     const w = src.width();
@@ -278,6 +292,7 @@ export class ClientSession {
         // DesktopSize goes alone: the client may drop anything else in the same update.
         this.fbWidth = w;
         this.fbHeight = h;
+        this.afterResize = true;
         u.desktopSize(w, h);
         return u;
       }
@@ -315,13 +330,15 @@ export class ClientSession {
         const cursor = local ? null : src.cursor();
         const cursorAt = local ? null : visibleCursorRect(cursor, w, h);
         const streams = { zrle: () => this.zrle(), tight: (id: number) => this.tight(id) };
+        let planned = u.rects;
         for (const r of this.damage.takeWithin(area)) {
           const cost = this.encoding === 'tight' ? tightSplit(r.width, r.height).length : 1;
-          if (u.rects + cost > MAX_RECTS_PER_UPDATE) {
+          if (planned + cost > MAX_RECTS_PER_UPDATE) {
             this.damage.add(r);
             continue;
           }
-          u.pixels(fb, w, r, cursor, this.encoding, this.conv, streams);
+          planned += cost;
+          u.capture(fb, w, r, cursor, this.encoding, this.conv, streams);
           // What this rectangle repainted no longer holds an old cursor; where it painted the
           // current one, it now does.
           if (this.painted && contains(r, this.painted)) this.painted = null;
@@ -381,8 +398,12 @@ export class ClientSession {
     this.version = version;
     if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
     const src = this.host.source;
-    this.fbWidth = src.width();
-    this.fbHeight = src.height();
+    // A display with no mode yet is announced as 1x1: viewers refuse 0x0 (TigerVNC: "Attempted
+    // to configure an invalid screen layout", then it disconnects). The first mode follows as a
+    // DesktopSize, as any mode change does.
+    const none = src.width() === 0 || src.height() === 0;
+    this.fbWidth = none ? 1 : src.width();
+    this.fbHeight = none ? 1 : src.height();
     this.write(serverInit(this.fbWidth, this.fbHeight, SERVER_PIXEL_FORMAT, this.host.options.name));
     // The first update of any kind carries the whole frame, even for a client that never asks
     // non-incrementally.
@@ -414,7 +435,10 @@ export class ClientSession {
         this.setEncodings(m.encodings);
         return;
       case 'update-request': {
-        const area = clip(m, this.fbWidth, this.fbHeight);
+        const area = this.afterResize
+          ? clip({ x: 0, y: 0, width: this.fbWidth, height: this.fbHeight }, this.fbWidth, this.fbHeight)
+          : clip(m, this.fbWidth, this.fbHeight);
+        this.afterResize = false;
         if (area && !m.incremental) this.damage.add(area);
         if (area) this.requested = this.requested ? bounds(this.requested, area) : area;
         this.hasRequest = true;

@@ -33,6 +33,13 @@ export interface FramebufferSource {
   pixels(): Uint32Array;
   /** The cursor glyph, hotspot, visibility and position; null when none is defined. */
   cursor(): CursorImage | null;
+  /**
+   * Runs `read` while the frame stays as it is, after everything that changed it up to now was
+   * told to the server (damage, resize), and returns what it returns. A source written by another
+   * thread needs this, or an update could mix two frames; one written on the server's own thread
+   * can leave it out. `read` only copies: it must not wait for anything.
+   */
+  snapshot?<T>(read: () => T): T;
 }
 
 /** One line per event worth a person's attention (a client closed for a reason, a refusal). */

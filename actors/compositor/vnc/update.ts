@@ -1,8 +1,9 @@
 // Turning one client's share of the framebuffer into FramebufferUpdate rectangles. Everything
-// that reads the source happens here, synchronously, when the update starts: the pixels of each
-// damaged rectangle are copied (with the cursor painted in for a client that does not draw its
-// own) and converted to the client's format. Only compression is left for later, so whatever
-// the compositor does to its buffer afterwards cannot tear an update.
+// that reads the source happens in capture(), synchronously, while the update starts (inside the
+// source's snapshot(), so the frame cannot change under it): the pixels of each damaged rectangle
+// are copied, with the cursor painted in for a client that does not draw its own. Conversion and
+// compression come after (finish()), from those copies, so whatever the compositor does to its
+// buffer meanwhile cannot tear an update.
 import { alphaCursorPayload, compositeCursor, richCursorPayload, shapeToSend } from './cursor.js';
 import { rawPayload } from './encoders/raw.js';
 import { tightPieces, tightRects } from './encoders/tight.js';
@@ -50,11 +51,14 @@ export class UpdateBuilder {
     this.count('copyRect');
   }
 
+  /** Pixel rectangles captured and not yet encoded (finish() encodes them, in order). */
+  private captured: Array<() => void> = [];
+
   /**
-   * Pixels of `r`, read now from `fb` (fbWidth wide), in `encoding`. `cursor` is painted in when
-   * given. Returns how many rectangles it added (Tight may split one into several).
+   * Copies the pixels of `r` from `fb` (fbWidth wide) now, with `cursor` painted in when given;
+   * finish() encodes them later in `encoding` and the client's format as it is now.
    */
-  pixels(
+  capture(
     fb: Uint32Array,
     fbWidth: number,
     r: Rect,
@@ -62,28 +66,46 @@ export class UpdateBuilder {
     encoding: EncodingName,
     conv: PixelConverter,
     streams: { zrle(): DeflateStream; tight(id: number): DeflateStream },
-  ): number {
+  ): void {
     const argb = new Uint32Array(r.width * r.height);
     for (let y = 0; y < r.height; y++) {
       const from = (r.y + y) * fbWidth + r.x;
       argb.set(fb.subarray(from, from + r.width), y * r.width);
     }
     if (cursor) compositeCursor(argb, r, cursor);
+    this.captured.push(() => this.encode(argb, r, encoding, conv, streams));
+  }
+
+  /** Encodes every captured rectangle (after the frame was let go: this is the slow part). */
+  finish(): this {
+    const jobs = this.captured;
+    this.captured = [];
+    for (const job of jobs) job();
+    return this;
+  }
+
+  private encode(
+    argb: Uint32Array,
+    r: Rect,
+    encoding: EncodingName,
+    conv: PixelConverter,
+    streams: { zrle(): DeflateStream; tight(id: number): DeflateStream },
+  ): void {
     const values = conv.values(argb);
     switch (encoding) {
       case 'raw':
         this.parts.push(rectHeader(r.x, r.y, r.width, r.height, Encoding.Raw), rawPayload(values, conv));
         this.count('raw');
-        return 1;
+        return;
       case 'zrle':
         this.parts.push(rectHeader(r.x, r.y, r.width, r.height, Encoding.Zrle), zrlePayload(values, r.width, r.height, conv, streams.zrle()));
         this.count('zrle');
-        return 1;
+        return;
       case 'tight': {
         const rects = tightRects(tightPieces(values, r.width, r.height, conv), r, streams.tight);
         this.parts.push(...rects);
         this.count('tight', rects.length);
-        return rects.length;
+        return;
       }
     }
   }

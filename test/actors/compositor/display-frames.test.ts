@@ -254,6 +254,20 @@ describe('DisplayFrames', () => {
     expect(r.frames.stats()).toMatchObject({ damageRects: 2, pixelsCopied: 5 * 4 + 4 * 8 });
   });
 
+  it("a mode's first frame reaches the sinks even with no rectangles (they wait for it to show the mode); later empty ones do not", () => {
+    const r = rig();
+    r.frames.onModeChange(64, 48, 1);
+    r.engineEncodes(64, 48, 0xff000000, [], EncodeStatus.Ok, 1);
+    expect(r.damage).toEqual([[]]);
+    r.newFrame();
+    r.engineEncodes(64, 48, 0xff000000, [], EncodeStatus.Ok, 2);
+    expect(r.damage).toEqual([[]]);
+    r.frames.onModeChange(32, 24, 2);
+    r.newFrame();
+    r.engineEncodes(32, 24, 0xff000000, [], EncodeStatus.Ok, 3);
+    expect(r.damage).toEqual([[], []]);
+  });
+
   it('a damage rectangle that does not fit the mode is skipped, not copied', () => {
     const r = rig();
     r.frames.onModeChange(32, 24, 1);

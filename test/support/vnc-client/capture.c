@@ -10,7 +10,15 @@
  *   cursor rich W H HX HY    a Cursor (-239) shape arrived
  *   cursor alpha W H HX HY   a CursorWithAlpha (-314) shape arrived
  *   pointer X Y              a PointerPos (-232) arrived
+ *   frame N colours C count P bbox X Y W H first V
+ *                            with --check-frames, after update N: what the framebuffer holds
+ *                            (32 bpp only): C distinct non-zero pixel values (capped at 2), P
+ *                            non-zero pixels, their bounding box, the first non-zero value
  *   done                     finished; the files are written
+ *
+ * --idle-ms T: after the updates asked for, go on reading until stdin is closed and then the server
+ * sent nothing for T ms (the framebuffer written is then the last state the server left the client
+ * in).
  *
  * Output file (--out F): "PVGF", then u32 little-endian width, height, bytes per pixel, then the
  * framebuffer as libvncclient holds it (row-major, the client's pixel format). The last cursor
@@ -22,6 +30,8 @@
  * protocol error, 64 bad arguments.
  */
 #include <arpa/inet.h>
+#include <poll.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +48,20 @@ static int resized = 0;        /* resizes seen */
 static int resizeInUpdate = 0; /* the update being received carries a resize */
 static int updatesAfterResize = 0;
 static int frameAllocated = 0;
+static int checkFrames = 0;
+static int idleMs = -1; /* --idle-ms: once done and stdin is closed, go on until the server has been quiet this long */
+static int stdinClosed = 0;
+
+/* With --idle-ms the caller closes stdin to say "the server has nothing more coming": only then
+   does a quiet spell end the run (a quiet spell before that may just be a busy server). */
+static void pollStdin(void) {
+  if (stdinClosed) return;
+  struct pollfd p = {.fd = 0, .events = POLLIN};
+  if (poll(&p, 1, 0) > 0) {
+    char buf[64];
+    if (read(0, buf, sizeof buf) <= 0) stdinClosed = 1;
+  }
+}
 
 static long long nowMs(void) {
   struct timespec ts;
@@ -88,10 +112,35 @@ static void gotRect(rfbClient *cl, int x, int y, int w, int h) {
   rectsInUpdate++;
 }
 
+/* What the framebuffer holds now, in one line: enough for a test to tell whether it is a frame
+   the server ever had (one colour, one shape where that colour's frame put it). */
+static void describeFrame(rfbClient *cl) {
+  if (cl->format.bitsPerPixel != 32) return;
+  const uint32_t *px = (const uint32_t *)cl->frameBuffer;
+  uint32_t first = 0;
+  int colours = 0, x0 = cl->width, y0 = cl->height, x1 = -1, y1 = -1;
+  long long count = 0;
+  for (int y = 0; y < cl->height; y++) {
+    for (int x = 0; x < cl->width; x++) {
+      uint32_t v = px[(size_t)y * cl->width + x] & 0xffffff;
+      if (!v) continue;
+      if (!colours) { first = v; colours = 1; }
+      else if (v != first) colours = 2;
+      count++;
+      if (x < x0) x0 = x;
+      if (x > x1) x1 = x;
+      if (y < y0) y0 = y;
+      if (y > y1) y1 = y;
+    }
+  }
+  if (!count) x0 = y0 = 0;
+  printf("frame %d colours %d count %lld bbox %d %d %d %d first %u\n", updates, colours, count, x0, y0, x1 - x0 + 1, y1 - y0 + 1, first);
+}
+
 static void finishedUpdate(rfbClient *cl) {
-  (void)cl;
   updates++;
   printf("update %d rects %d\n", updates, rectsInUpdate);
+  if (checkFrames) describeFrame(cl);
   rectsInUpdate = 0;
   if (resizeInUpdate) {
     resizeInUpdate = 0;
@@ -164,7 +213,8 @@ static int saveFrame(rfbClient *cl) {
 static void usage(void) {
   fprintf(stderr,
           "usage: capture --port P [--host H] [--password PW] [--encodings \"raw\"] [--cursor none|rich|alpha]\n"
-          "               [--bpp 32|16|8] [--updates N] [--until-resize] [--out FILE] [--timeout-ms T]\n"
+          "               [--bpp 32|16|8] [--updates N] [--until-resize] [--check-frames] [--out FILE]\n"
+          "               [--timeout-ms T] [--idle-ms T]\n"
           "               [--pointer X,Y] [--key KEYSYM] [--cut TEXT]\n");
   exit(64);
 }
@@ -183,6 +233,8 @@ int main(int argc, char **argv) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!strcmp(a, "--until-resize")) { untilResize = 1; continue; }
+    if (!strcmp(a, "--check-frames")) { checkFrames = 1; continue; }
+    if (!strcmp(a, "--idle-ms")) { if (!v) usage(); idleMs = atoi(v); i++; continue; }
     if (!v) usage();
     i++;
     if (!strcmp(a, "--host")) host = v;
@@ -233,9 +285,11 @@ int main(int argc, char **argv) {
   if (cut) SendClientCutText(cl, (char *)cut, (int)strlen(cut));
 
   long long deadline = nowMs() + timeoutMs;
+  long long lastMessage = nowMs();
   for (;;) {
     int finished = untilResize ? (resized > 0 && updatesAfterResize >= 1 + further) : updates >= 1 + further;
-    if (finished) break;
+    if (idleMs >= 0) pollStdin();
+    if (finished && (idleMs < 0 || (stdinClosed && nowMs() - lastMessage >= idleMs))) break;
     if (nowMs() > deadline) {
       printf("timeout after %d updates\n", updates);
       return 3;
@@ -249,6 +303,7 @@ int main(int argc, char **argv) {
       printf("error: connection lost or protocol error after %d updates\n", updates);
       return 4;
     }
+    if (n > 0) lastMessage = nowMs();
   }
   if (saveFrame(cl) != 0) {
     printf("error: cannot write %s\n", outPath);

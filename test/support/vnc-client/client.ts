@@ -61,6 +61,10 @@ export interface CaptureOptions {
   /** Updates to wait for after the first (after the resize with untilResize). */
   updates?: number;
   untilResize?: boolean;
+  /** Print a `frame …` line describing the framebuffer after every update (32 bpp). */
+  checkFrames?: boolean;
+  /** Then go on reading until finishWhenIdle() was called and the server sent nothing for this long (ms). */
+  idleMs?: number;
   timeoutMs?: number;
   pointer?: [number, number];
   key?: number;
@@ -108,10 +112,13 @@ export class CaptureRun {
     args.push('--encodings', opts.encodings ?? 'raw', '--cursor', opts.cursor ?? 'none', '--bpp', String(opts.bpp ?? 32));
     args.push('--updates', String(opts.updates ?? 0), '--timeout-ms', String(opts.timeoutMs ?? 15_000));
     if (opts.untilResize) args.push('--until-resize');
+    if (opts.checkFrames) args.push('--check-frames');
+    if (opts.idleMs !== undefined) args.push('--idle-ms', String(opts.idleMs));
     if (opts.pointer) args.push('--pointer', `${opts.pointer[0]},${opts.pointer[1]}`);
     if (opts.key !== undefined) args.push('--key', String(opts.key));
     if (opts.cut !== undefined) args.push('--cut', opts.cut);
-    this.child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'], env: foreignProcessEnv() });
+    this.child = spawn(binary, args, { stdio: [opts.idleMs !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], env: foreignProcessEnv() });
+    this.child.stdin?.on('error', () => undefined); // it may have exited first (EPIPE): its exit status tells
     let stdout = '';
     let stderr = '';
     this.child.stdout!.setEncoding('utf8').on('data', (s: string) => {
@@ -153,6 +160,11 @@ export class CaptureRun {
         });
       });
     }
+  }
+
+  /** With idleMs: the server has nothing more coming; end once it has been quiet for idleMs. */
+  finishWhenIdle(): void {
+    this.child.stdin?.end();
   }
 
   kill(): void {

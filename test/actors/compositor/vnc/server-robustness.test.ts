@@ -171,6 +171,44 @@ describe('mode changes', () => {
     expect(server.stats().rects.desktopSize).toBe(1);
   });
 
+  it('a client that connects before the display has a mode gets 1x1, never 0x0, then the first mode as a DesktopSize', async () => {
+    // TigerVNC refuses a 0x0 framebuffer ("Attempted to configure an invalid screen layout") and
+    // disconnects; a viewer started with the VM would otherwise never see it.
+    const { source, server } = await setup(64, 48);
+    source.resize(0, 0);
+    server.resize();
+    const c = await client(server, [Encoding.Raw, Encoding.DesktopSize]);
+    expect([c.decoder.width, c.decoder.height]).toEqual([1, 1]);
+    c.request(false);
+    source.resize(80, 60);
+    server.resize();
+    expect((await c.nextUpdate()).desktopSize).toEqual({ width: 80, height: 60 });
+    c.request(true);
+    await c.nextUpdate();
+    expect(c.decoder.fb).toEqual(values(source));
+  });
+
+  it('a request naming the old size, sent before the client took in the DesktopSize, gets the whole new frame', async () => {
+    // Viewers ask for the next update when one starts (TigerVNC), so the request after a
+    // DesktopSize often names the old size; the client has nothing of the new framebuffer.
+    const { source, server } = await setup(64, 48);
+    const c = await client(server, [Encoding.Raw, Encoding.DesktopSize]);
+    c.request(false);
+    await c.nextUpdate();
+    source.resize(100, 90);
+    server.resize();
+    c.request(true, 0, 0, 64, 48);
+    expect((await c.nextUpdate()).desktopSize).not.toBeNull();
+    c.request(true, 0, 0, 64, 48);
+    await c.nextUpdate();
+    expect(c.decoder.fb).toEqual(values(source));
+    // After that, requests mean what they say again.
+    source.fill({ x: 80, y: 80, width: 10, height: 10 }, 0xff123456);
+    server.damage([{ x: 80, y: 80, width: 10, height: 10 }]);
+    c.request(true, 0, 0, 64, 48);
+    expect(await c.quietFor(100)).toBe(true);
+  });
+
   it('a size that comes back before the client asks sends no DesktopSize, just the frame', async () => {
     const { source, server } = await setup(64, 48);
     const c = await client(server, [Encoding.Raw, Encoding.DesktopSize]);
@@ -261,6 +299,18 @@ describe('a client that stops reading', () => {
     source.pattern(999);
     server.damage([{ x: 0, y: 0, width: W, height: H }]);
     await fastLoop;
+    // Under load the server may have answered that request before the last change (with an
+    // earlier pattern still on its way when the loop was told to stop): the change then waits in
+    // the fast client's damage for its next request, as it must. Ask until none is left; a lost
+    // update would leave the frame old with nothing pending.
+    const fastInfo = () => server.clients().find((c) => c.id === 1)!;
+    let lateAsks = 0;
+    while (fastInfo().pendingRects > 0 && lateAsks < 4) {
+      lateAsks++;
+      fast.request(true);
+      await fast.nextUpdate();
+    }
+    expect(lateAsks).toBeLessThanOrEqual(1); // one round trip at most
     expect(fast.decoder.fb).toEqual(values(source));
 
     const st = server.stats();
