@@ -14,7 +14,7 @@ export function chunked(data: Buffer): ChunkedInput {
   if (seed === 0) return { stream, chunks: stream.length ? [stream] : [] };
   const chunks: Buffer[] = [];
   let state = seed * 2654435761;
-  for (let at = 0; at < stream.length; ) {
+  for (let at = 0; at < stream.length;) {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
     const size = 1 + ((state >>> 16) % 64);
     chunks.push(stream.subarray(at, at + size));

@@ -25,7 +25,7 @@ function run(withPassword: boolean, chunks: Buffer[]): Outcome {
   let last: HandshakeResult | null = null; // set once done or failed
   for (const c of chunks) {
     if (last) {
-      inbuf = Buffer.concat([inbuf, c]);  // the session stops feeding; the rest is the parser's
+      inbuf = Buffer.concat([inbuf, c]); // the session stops feeding; the rest is the parser's
       continue;
     }
     inbuf = inbuf.length ? Buffer.concat([inbuf, c]) : c;
