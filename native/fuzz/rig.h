@@ -69,6 +69,10 @@ class Rig {
     config.iosfc = true;
     config.poolThreads = 2;
     config.maxContextBytes = kMaxContextBytes;
+    // How long the MMIO dispatcher spins on the mailbox before it parks (the engine's default:
+    // 2000 checks). Spinning shortens each MMIO round trip when the dispatcher has a core of its
+    // own (a campaign with a job per two cores) and steals the harness's core when it has not.
+    if (const char* spin = std::getenv("PVG_FUZZ_DISPATCHER_SPIN")) config.dispatcherSpin = std::atoi(spin);
     engine_ = std::make_unique<engine::SoftEngine>(config, machine_.guest(), *inbound_, host_, port_);
     // Each thread names itself (pvg-…) once it runs: wait for all of them before counting.
     threadsRunning_ = threadsBefore_ + engine_->threadCount();
