@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Builds and runs the native libFuzzer targets (native/fuzz/, docs/fuzzing.md):
 //   node scripts/fuzz.mjs --list
+//   node scripts/fuzz.mjs --build          (every target, for a campaign: scripts/fuzz-campaign.sh)
 //   node scripts/fuzz.mjs TARGET [--seconds N] [-- LIBFUZZER_FLAGS...]
 // The build goes to build-fuzz/ (clang, ASan+UBSan); the checked-in seeds are copied into a work
 // corpus there (build-fuzz/corpus/TARGET), so fuzzing never writes into the repository.
@@ -18,6 +19,7 @@ const buildDir = path.join(root, 'build-fuzz');
 const DEFAULT_SECONDS = 60;
 
 const HELP = `usage: npm run fuzz -- --list
+       npm run fuzz -- --build
        npm run fuzz -- TARGET [--seconds N] [-- LIBFUZZER_FLAGS...]
 
 Builds the libFuzzer targets with clang under ASan+UBSan into build-fuzz/, copies the target's
@@ -25,6 +27,7 @@ checked-in seeds (native/fuzz/corpus/TARGET) into build-fuzz/corpus/TARGET and f
 seconds (default ${DEFAULT_SECONDS}). Findings are written to build-fuzz/findings/TARGET/.
 
   --list         the targets, one line each
+  --build        build every target into build-fuzz/ and stop (for scripts/fuzz-campaign.sh)
   --seconds N    how long to fuzz (a positive integer)
   --help         this text
   -- FLAGS       passed to libFuzzer as they are (e.g. -seed=1 -jobs=2)
@@ -53,7 +56,7 @@ function targets() {
 }
 
 function parseArgs(argv) {
-  const opts = { list: false, help: false, target: undefined, seconds: DEFAULT_SECONDS, passthrough: [] };
+  const opts = { list: false, build: false, help: false, target: undefined, seconds: DEFAULT_SECONDS, passthrough: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -61,6 +64,7 @@ function parseArgs(argv) {
       break;
     } else if (a === '--help' || a === '-h') opts.help = true;
     else if (a === '--list') opts.list = true;
+    else if (a === '--build') opts.build = true;
     else if (a === '--seconds' || a.startsWith('--seconds=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (v === undefined || !/^[1-9][0-9]*$/.test(v))
@@ -178,6 +182,13 @@ if (opts.help) {
 if (opts.list) {
   const width = Math.max(...known.map((t) => t.name.length));
   for (const t of known) console.log(`${t.name.padEnd(width)}  ${t.about}`);
+  process.exit(0);
+}
+if (opts.build) {
+  checkClang();
+  run('cmake', ['-S', 'native', '-B', buildDir, '-DPVG_FUZZ=ON', '-DCMAKE_CXX_COMPILER=clang++', '-DCMAKE_BUILD_TYPE=RelWithDebInfo']);
+  run('cmake', ['--build', buildDir, '--parallel', '2', '--target', ...known.map((t) => `fuzz-${t.name}`)]);
+  console.log(`fuzz: built ${known.map((t) => path.relative(root, path.join(buildDir, `fuzz-${t.name}`))).join(', ')}`);
   process.exit(0);
 }
 if (opts.target === undefined) fail(`name a target (one of: ${known.map((t) => t.name).join(', ')}), or --list / --help`);

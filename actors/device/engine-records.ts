@@ -11,6 +11,8 @@ export const enum EngineIn {
   /** display, surface, generation, x, y, w, h */
   Encode = 3,
   Reset = 4,
+  /** RESET plus what RESET keeps (modes, frames, cursors, selects): the state of a new engine. */
+  PowerOn = 5,
 }
 
 export const enum EngineWindow {

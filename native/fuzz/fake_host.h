@@ -208,6 +208,30 @@ class FakeHost final : public engine::HostCallbacks {
   void iosfcRaiseInterrupt(uint32_t vector) override { FUZZ_CHECK(vector == 0, "iosfcRaiseInterrupt(%u)", vector); }
 
   // The harness's side.
+
+  // Between inputs (the rig's end() has powered the engine on): checks that the engine holds
+  // nothing of the host's — no task, no mapped surface, no encode unanswered.
+  void checkIdle() {
+    std::lock_guard lock(mutex_);
+    FUZZ_CHECK(tasks_.empty(), "%zu host tasks alive after power-on", tasks_.size());
+    FUZZ_CHECK(surfacesMapped_ == 0, "host surfaces 0x%x mapped after power-on", surfacesMapped_);
+    for (uint32_t d = 0; d < kDisplays; ++d) {
+      FUZZ_CHECK(encodesDone_[d] == encodesAsked_[d], "display %u: %llu encodes asked, %llu answered", d, ull(encodesAsked_[d]), ull(encodesDone_[d]));
+    }
+  }
+  // The start of an input: a new host with these options (the engine holds nothing of the old one).
+  void powerOn(HostOptions options) {
+    std::lock_guard lock(mutex_);
+    options_ = options;
+    nextTask_ = 1;
+    calls_ = refused_ = barriers_ = 0;
+    frameSeq_ = {};
+    generation_ = {};
+    encodesAsked_ = {};
+    encodesDone_ = {};
+    lastEncode_ = {};
+  }
+
   void askedEncode(uint32_t display) {
     std::lock_guard lock(mutex_);
     if (display < kDisplays) encodesAsked_[display]++;
@@ -295,7 +319,7 @@ class FakeHost final : public engine::HostCallbacks {
   }
 
   const GuestMemoryView& guest_;
-  const HostOptions options_;
+  HostOptions options_;
   const SurfacePoolView pool_;
   std::mutex mutex_;
   std::condition_variable barrierDone_, encodeDone_;

@@ -1,9 +1,15 @@
-// One fuzz run's engine: a fresh SoftEngine (its own threads) over the reset Machine, the fake
-// host, and MMIO as one vCPU does it (records into the inbound mailbox, completions back here).
+// The fuzz runs' engine: one SoftEngine (its own threads) over the Machine, the fake host, and
+// MMIO as one vCPU does it (records into the inbound mailbox, completions back here).
 //
-// Everything is torn down per input: the engine's state (display modes, frames, cursor, selected
-// registers, held encodes) is not all cleared by RESET, so a kept engine would carry one input
-// into the next. The destructor checks that no engine thread outlives the run.
+// Persistent (libFuzzer's in-process loop): the targets share one rig per process (shared()) and
+// put it back between inputs instead of building an engine per input. RESET does not clear all
+// of the engine's state (display modes, frames, cursors, selects, held encodes), so end() sends
+// the power-on record (rec::InPowerOn: the state of a new engine) and then checks that nothing
+// was left behind — what the engine holds (holdings()), the registers, the host's tasks,
+// surfaces and encodes, the engine's threads, the read-only region and the heap (the bytes
+// allocated must be what they were before the input) — and aborts on leftovers, so libFuzzer
+// reports the input that left them. begin() puts guest memory back and reconfigures the host.
+// A crash file thus replays the same way alone (a fresh rig) as in the middle of a run.
 //
 // The harness is sequential, which makes a run deterministic although the engine is threaded:
 // each MMIO access waits for its completion, and after a doorbell the harness waits until the
@@ -32,8 +38,14 @@
 #include "machine.h"
 #include "mmio_port.h"
 
+// The sanitizer runtime's count of bytes the program holds (ASan, TSan). Weak: a build without a
+// sanitizer (the plain native tests) has none, and the heap check is then skipped.
+extern "C" size_t __sanitizer_get_current_allocated_bytes() __attribute__((weak));
+
 namespace pvg::fuzz {
 namespace P = engine::proto;
+
+inline size_t heapBytes() { return __sanitizer_get_current_allocated_bytes != nullptr ? __sanitizer_get_current_allocated_bytes() : 0; }
 namespace rec = engine::rec;
 using namespace std::chrono_literals;
 
@@ -57,12 +69,49 @@ class Rig {
     config.iosfc = true;
     config.poolThreads = 2;
     config.maxContextBytes = kMaxContextBytes;
+    // How long the MMIO dispatcher spins on the mailbox before it parks (the engine's default:
+    // 2000 checks). Spinning shortens each MMIO round trip when the dispatcher has a core of its
+    // own (a campaign with a job per two cores) and steals the harness's core when it has not.
+    if (const char* spin = std::getenv("PVG_FUZZ_DISPATCHER_SPIN")) config.dispatcherSpin = std::atoi(spin);
     engine_ = std::make_unique<engine::SoftEngine>(config, machine_.guest(), *inbound_, host_, port_);
+    // Each thread names itself (pvg-…) once it runs: wait for all of them before counting.
+    threadsRunning_ = threadsBefore_ + engine_->threadCount();
+    for (int i = 0; i < 1000 && engineThreads() < threadsRunning_; ++i) std::this_thread::sleep_for(1ms);
+    FUZZ_CHECK(engineThreads() == threadsRunning_, "%zu engine threads, %zu expected", engineThreads(), threadsRunning_);
+  }
+
+  // The process's rig, built on first use and kept for every input (see above).
+  static Rig& shared() {
+    static Rig rig(HostOptions{});
+    return rig;
+  }
+
+  // Before an input: guest memory back to its initial contents, the host as the input asks.
+  Rig& begin(HostOptions options) {
+    machine_.reset();
+    host_.powerOn(options);
+    heapBefore_ = heapBytes();
+    return *this;
+  }
+
+  // After an input (its harness's objects gone): the power-on, then the check that it left the
+  // state of a new engine.
+  void end() {
+    enqueue(rec::InPowerOn, {});
+    (void)reg(P::RegId);  // served once the power-on is done (the dispatcher waits for it)
+    checkHoldings();
+    FUZZ_CHECK(reg(P::RegStatus) == P::StatusReady && reg(P::RegErrorCount) == 0 && reg(P::RegIrqMask) == 0, "registers not as after reset");
+    FUZZ_CHECK(iosfc(P::IosfcMapped) == 0 && iosfc(P::IosfcErrorCode) == 0, "iosfc registers not as after reset");
+    host_.checkIdle();
+    FUZZ_CHECK(machine_.romIntact(), "the engine wrote into the read-only region");
+    FUZZ_CHECK(engineThreads() == threadsRunning_, "%zu engine threads, %zu while the engine runs", engineThreads(), threadsRunning_);
+    const size_t heap = heapBytes();
+    FUZZ_CHECK(heap == heapBefore_, "the heap holds %lld bytes more than before the input", static_cast<long long>(heap) - static_cast<long long>(heapBefore_));
+    if (std::getenv("PVG_FUZZ_VERBOSE") != nullptr) describe();
   }
 
   ~Rig() {
     engine_->stop();
-    if (std::getenv("PVG_FUZZ_VERBOSE") != nullptr) describe();
     engine_.reset();
     FUZZ_CHECK(machine_.romIntact(), "the engine wrote into the read-only region");
     // A joined thread leaves /proc/self/task at once; allow a moment anyway before calling it a leak.
@@ -138,7 +187,28 @@ class Rig {
   engine::SoftEngine& engine() { return *engine_; }
 
  private:
-  // What the run did, for reading what an input (a seed, a crash) exercises.
+  // What the engine holds after a power-on: a new engine's state (its own scope: the vector it
+  // reads into is freed before end() compares the heap).
+  void checkHoldings() {
+    const engine::EngineHoldings h = engine_->holdings();
+    FUZZ_CHECK(h.contexts == 0 && h.tasks == 0 && !h.ringRunning, "after power-on: %zu contexts, %zu tasks, ring %s", h.contexts, h.tasks,
+               h.ringRunning ? "running" : "stopped");
+    FUZZ_CHECK((h.ringGpaLo | h.ringGpaHi | h.ringSize | h.doorbellTail | h.ringHead | h.displaySelect | h.modeSelect) == 0,
+               "after power-on: ring registers 0x%x 0x%x %u, doorbell %u, head %u, selects %u %u", h.ringGpaLo, h.ringGpaHi, h.ringSize, h.doorbellTail,
+               h.ringHead, h.displaySelect, h.modeSelect);
+    for (size_t i = 0; i < h.displays.size(); ++i) {
+      const engine::EngineHoldings::Display& d = h.displays[i];
+      FUZZ_CHECK(d.mode == -1 && d.modeForRegisters == -1 && d.generation == 0 && d.frameSeq == 0,
+                 "after power-on, display %zu: mode %d (registers %d), generation %u, frame %u", i, d.mode, d.modeForRegisters, d.generation, d.frameSeq);
+      FUZZ_CHECK(d.framePixels == 0 && d.damageRects == 0 && d.pendingEncodes == 0 && !d.drawnSincePresent,
+                 "after power-on, display %zu: %zu frame pixels, %zu damage rectangles, %zu encodes waiting%s", i, d.framePixels, d.damageRects,
+                 d.pendingEncodes, d.drawnSincePresent ? ", drawn since present" : "");
+      FUZZ_CHECK(!d.cursorVisible && d.cursorX == 0 && d.cursorY == 0, "after power-on, display %zu: cursor %s at %d,%d", i,
+                 d.cursorVisible ? "shown" : "hidden", d.cursorX, d.cursorY);
+    }
+  }
+  // What the runs so far did (the counts add up over the process's inputs), for reading what an
+  // input (a seed, a crash) exercises.
   void describe() {
     const engine::EngineStats s = engine_->stats();
     std::fprintf(
@@ -159,6 +229,7 @@ class Rig {
 
   Machine& machine_;
   const size_t threadsBefore_;
+  size_t threadsRunning_ = 0, heapBefore_ = 0;
   FakeHost host_;
   MmioPort port_;
   std::optional<MailboxRef> inbound_;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "../fuzz/guest_ring.h"
+#include "../fuzz/prelude.h"
 #include "../fuzz/rig.h"
 #include "harness.h"
 #include "test_support.h"
@@ -63,5 +64,40 @@ PVG_TEST("fuzz finding 1: the executor's tail reads no display state while anoth
     }
     PVG_CHECK(rig.host().encodesDone(0) == 201);
     PVG_CHECK(rig.errorTotal() == 0);
+  }
+}
+
+// The persistent fuzz rig (issue 16 item 8): between inputs the engine is put back with the
+// power-on record (rec::InPowerOn), not rebuilt, and Rig::end() aborts on anything left behind.
+// An input that leaves everything RESET keeps — contexts and mappings, a running ring, a mode and
+// its frame, a shown and moved cursor, an encode held for a present, a mapped IOSurface, the
+// display and mode selects — must leave a new engine's state: the next input sees CURRENT_MODE
+// unset and mode generations starting from 1 again (the fake host checks the generation of each
+// mode change against its own count, which begin() restarts).
+PVG_TEST("fuzz rig: a power-on between inputs leaves the state of a new engine") {
+  Rig rig(HostOptions{});
+  for (int input = 0; input < 3; ++input) {
+    rig.begin(HostOptions{});
+    PVG_CHECK(rig.reg(P::RegCurrentMode) == 0xFFFFFFFFu);
+    PVG_CHECK(rig.reg(P::RegDisplaySelect) == 0 && rig.reg(P::RegModeSelect) == 0);
+    GuestRing ring(rig);
+    PVG_REQUIRE(ring.start(kRingGpa, 64 * 1024));
+    prelude(rig, ring);  // contexts 1 and 2 with mappings, mode 0, IOSurface 0 mapped
+    const uint32_t commands[] = {
+        (3u << 16) | P::OpCursorShow, 0, 1, (4u << 16) | P::OpCursorMove, 0, 5, 7, (7u << 16) | P::OpFillRect, 0, 0, 0, 4, 4, 0xFF00FF00u};
+    ring.put(commands);
+    ring.ring();
+    rig.encode(0, 0, 1, {0, 0, 96, 64});  // held: drawn since the last present
+    rig.barrier();
+    PVG_CHECK(rig.host().encodesDone(0) == 0);
+    rig.setReg(P::RegDisplaySelect, 1);
+    rig.setReg(P::RegModeSelect, 2);
+    PVG_CHECK(rig.reg(P::RegCurrentMode) == 0xFFFFFFFFu);  // display 1 has no mode
+    PVG_CHECK(rig.host().liveTasks() == 3 && rig.host().surfacesMapped() == 1);
+    PVG_CHECK(rig.engine().cursorX(0) == 5 && rig.engine().cursorY(0) == 7);
+    rig.end();  // aborts, naming the leftover, unless the power-on cleared all of it
+    PVG_CHECK(rig.host().encodesDone(0) == 1 && rig.host().lastEncode().status == rec::EncodeNoMode);  // answered as a new engine would
+    PVG_CHECK(rig.host().liveTasks() == 0 && rig.engine().cursorX(0) == 0);
+    PVG_CHECK(rig.reg(P::RegDisplaySelect) == 0 && rig.reg(P::RegCurrentMode) == 0xFFFFFFFFu);
   }
 }

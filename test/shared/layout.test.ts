@@ -167,6 +167,7 @@ describe('engine protocol and records agree between TypeScript and C++', () => {
       ['InMmioWrite', records.EngineIn.MmioWrite],
       ['InEncode', records.EngineIn.Encode],
       ['InReset', records.EngineIn.Reset],
+      ['InPowerOn', records.EngineIn.PowerOn],
       ['WindowIosfc', records.EngineWindow.Iosfc],
       ['OutCreateTask', records.EngineOut.CreateTask],
       ['OutDestroyTask', records.EngineOut.DestroyTask],

@@ -8,8 +8,9 @@
 //   and resumed on 'drain'.
 import { connect, type Socket } from 'node:net';
 
-import { WebSocket, type RawData } from 'ws';
+import { WebSocket } from 'ws';
 
+import { rfbBytesOf } from './browser-frames.js';
 import type { WebLogger, WebViewerStats } from './types.js';
 
 export interface BridgeOptions {
@@ -23,12 +24,6 @@ export interface BridgeOptions {
   log: WebLogger;
   /** Called once, when the WebSocket has finished closing (the TCP socket is gone by then). */
   onFinished: (bridge: Bridge) => void;
-}
-
-function toBuffer(data: RawData): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
 }
 
 export class Bridge {
@@ -59,12 +54,9 @@ export class Bridge {
     this.tcp.on('close', () => this.close(1000, 'VNC server closed the connection'));
 
     ws.on('message', (data, isBinary) => {
-      if (!isBinary) {
-        // RFB is bytes; text frames (old base64 websockify clients) are not spoken here.
-        this.close(1003, 'binary frames only');
-        return;
-      }
-      this.toVnc(toBuffer(data));
+      const bytes = rfbBytesOf(data, isBinary);
+      if (bytes === null) this.close(1003, 'binary frames only');
+      else this.toVnc(bytes);
     });
     ws.on('error', (e) => {
       o.log(`${o.name}: WebSocket: ${e.message}`);

@@ -282,12 +282,9 @@ struct Run {
     }
   }
 };
-}  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  Input in(data, size);
-  const uint8_t config = in.u8();
-  Rig rig(readHostOptions(in, config));
+// One input; its objects are gone before the rig's end() compares the heap.
+void fuzzOne(Rig& rig, Input& in) {
   writeCommandStream(rig);
   ErrorWatch errors(rig);
   GfxModel gfx;
@@ -302,5 +299,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
              static_cast<unsigned long long>(rig.readsSent()), static_cast<unsigned long long>(rig.writesSent()));
   rig.setReg(P::RegReset, P::kResetMagic);
   run.afterReset();
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  Input in(data, size);
+  const uint8_t config = in.u8();
+  Rig& rig = Rig::shared().begin(readHostOptions(in, config));
+  fuzzOne(rig, in);
+  rig.end();
   return 0;
 }

@@ -12,6 +12,7 @@ enum In : uint32_t {
   InMmioWrite = 2,  // window, offsetLo, offsetHi, size, valueLo, valueHi, vcpu
   InEncode = 3,     // display, surface, generation, x, y, w, h
   InReset = 4,      // -
+  InPowerOn = 5,    // -  (RESET plus everything RESET keeps: a new engine's state; soft_engine.h)
 };
 enum Window : uint32_t { WindowGfx = 0, WindowIosfc = 1 };
 

@@ -114,6 +114,14 @@ void SoftEngine::dispatchLoop() {
       case rec::InReset:
         runOnExecutor(Control::Reset);
         break;
+      case rec::InPowerOn:
+        // The registers the dispatcher owns; the executor does the rest.
+        displaySelect_ = modeSelect_ = 0;
+        ringGpaLo_.store(0);
+        ringGpaHi_.store(0);
+        ringSize_.store(0);
+        runOnExecutor(Control::PowerOn);
+        break;
       default:
         break;
     }
@@ -373,6 +381,7 @@ void SoftEngine::executorPass() {
       if (control == Control::StartRing) startRing();
       if (control == Control::StopRing) stopRing();
       if (control == Control::Reset) reset();
+      if (control == Control::PowerOn) powerOn();
       {
         std::lock_guard lock(controlMutex_);
         controlBusy_ = false;
@@ -442,6 +451,82 @@ void SoftEngine::reset() {
   irqMask_.store(0);
   fenceCompleted_.store(0);
   status_.store(StatusReady);
+}
+
+void SoftEngine::powerOn() {
+  reset();
+  doorbellTail_.store(0);
+  ringHead_.store(0);
+  for (uint32_t i = 0; i < displays_.size(); ++i) {
+    SoftDisplay& d = *displays_[i];
+    d.frame = Frame{};  // frees the pixels: a new engine has none
+    d.mode = -1;
+    d.modeForRegisters.store(-1);
+    d.generation = d.frameSeq = 0;
+    d.damage = Damage{};  // and its capacity
+    d.drawnSincePresent = d.cursorVisible = false;
+    d.cursorX.store(0);
+    d.cursorY.store(0);
+    // Requests still waiting are answered as a new engine answers them: no mode.
+    std::vector<EncodeRequest> waiting;
+    {
+      std::lock_guard lock(d.encodeMutex);
+      waiting.swap(d.encodes);
+      d.encodes.reserve(8);
+    }
+    for (const EncodeRequest& r : waiting) host_.encodeDone(i, r.surface, r.generation, rec::EncodeNoMode, 0, 0);
+  }
+  // Display handlers already queued carry the old state (frame numbers, generations): they run
+  // before the power-on completes, so none reaches the host after it.
+  struct Drained {
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool done = false;
+  } drained;
+  const Job marker{[](void*, const std::array<uint64_t, 4>& a) {
+                     auto* m = reinterpret_cast<Drained*>(a[0]);
+                     std::lock_guard lock(m->mutex);
+                     m->done = true;
+                     m->cv.notify_all();
+                   },
+                   this,
+                   {reinterpret_cast<uint64_t>(&drained), 0, 0, 0}};
+  if (!displayQueue_.post(marker)) return;  // stopping: nothing more reaches the host
+  std::unique_lock lock(drained.mutex);
+  drained.cv.wait(lock, [&] { return drained.done; });
+}
+
+EngineHoldings SoftEngine::holdings() const {
+  EngineHoldings h;
+  h.contexts = contexts_.size();
+  h.tasks = tasks_.taskCount();
+  h.ringRunning = ringRunning_;
+  h.ringGpaLo = ringGpaLo_.load();
+  h.ringGpaHi = ringGpaHi_.load();
+  h.ringSize = ringSize_.load();
+  h.doorbellTail = doorbellTail_.load();
+  h.ringHead = ringHead_.load();
+  h.displaySelect = displaySelect_;
+  h.modeSelect = modeSelect_;
+  for (const auto& d : displays_) {
+    EngineHoldings::Display x;
+    x.mode = d->mode;
+    x.modeForRegisters = d->modeForRegisters.load();
+    x.generation = d->generation;
+    x.frameSeq = d->frameSeq;
+    x.framePixels = d->frame.capacity();
+    x.damageRects = d->damage.rects().size();
+    {
+      std::lock_guard lock(d->encodeMutex);
+      x.pendingEncodes = d->encodes.size();
+    }
+    x.drawnSincePresent = d->drawnSincePresent;
+    x.cursorVisible = d->cursorVisible;
+    x.cursorX = d->cursorX.load();
+    x.cursorY = d->cursorY.load();
+    h.displays.push_back(x);
+  }
+  return h;
 }
 
 void SoftEngine::serveAllEncodes() {

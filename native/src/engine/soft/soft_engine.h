@@ -64,6 +64,23 @@ struct SoftEngineConfig {
   MapSemantics mapSemantics = MapSemantics::Strict;
 };
 
+// What the engine holds beyond its threads and fixed buffers, for checking that a power-on
+// (rec::InPowerOn) left the state of a new engine: every field is 0, false or -1 then.
+struct EngineHoldings {
+  size_t contexts = 0, tasks = 0;
+  bool ringRunning = false;
+  uint32_t ringGpaLo = 0, ringGpaHi = 0, ringSize = 0, doorbellTail = 0, ringHead = 0;
+  uint32_t displaySelect = 0, modeSelect = 0;
+  struct Display {
+    int32_t mode = -1, modeForRegisters = -1;
+    uint32_t generation = 0, frameSeq = 0;
+    size_t framePixels = 0, damageRects = 0, pendingEncodes = 0;
+    bool drawnSincePresent = false, cursorVisible = false;
+    int32_t cursorX = 0, cursorY = 0;
+  };
+  std::vector<Display> displays;
+};
+
 struct EngineStats {
   uint64_t mmioReads = 0, mmioWrites = 0, commands = 0, presents = 0, encodes = 0, fences = 0;
   uint64_t badRegisterAccesses = 0;
@@ -83,6 +100,10 @@ class SoftEngine {
   // must be released by the host side first (it fails their reply slots).
   void stop();
   EngineStats stats() const;
+  // What the engine holds now. Only while it is idle: no record in flight or queued, no ring pass
+  // running (the executor's state is read without its serialisation). The fuzz rig calls it after
+  // a power-on, between inputs.
+  EngineHoldings holdings() const;
   int32_t cursorX(uint32_t display) const;
   int32_t cursorY(uint32_t display) const;
   unsigned threadCount() const { return 2 + pool_.threads(); }
@@ -102,7 +123,7 @@ class SoftEngine {
   void requestEncode(uint32_t display, const EncodeRequest& request);
 
   // Ring executor (serial on the pool).
-  enum class Control : uint32_t { None, StartRing, StopRing, Reset };
+  enum class Control : uint32_t { None, StartRing, StopRing, Reset, PowerOn };
   void runOnExecutor(Control control);  // dispatcher: hand over, then wait for it to be done
   void scheduleExecutor();
   static void executorJob(void* self, const std::array<uint64_t, 4>&);
@@ -110,6 +131,9 @@ class SoftEngine {
   void startRing();
   void stopRing();
   void reset();
+  // RESET, then what RESET keeps (modes, frames, cursors, ring registers) back to a new engine's,
+  // and the display queue drained (its handlers name the old state).
+  void powerOn();
   void processCommands();
   // Copies the command at ring offset `at` (before `tail`) out of guest memory: header into
   // *header, the words after it into args. False with the error if it cannot be read or is malformed.

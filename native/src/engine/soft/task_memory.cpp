@@ -14,6 +14,11 @@ void TaskMemory::removeTask(uint32_t task) {
   tasks_.erase(task);
 }
 
+size_t TaskMemory::taskCount() const {
+  std::shared_lock lock(mutex_);
+  return tasks_.size();
+}
+
 bool TaskMemory::hasTask(uint32_t task) const {
   std::shared_lock lock(mutex_);
   return tasks_.count(task) != 0;

@@ -30,6 +30,7 @@ class TaskMemory {
   void addTask(uint32_t task, uint64_t vmSize);
   void removeTask(uint32_t task);
   bool hasTask(uint32_t task) const;
+  size_t taskCount() const;
   // Installs a mapping the host accepted; false (nothing installed) if the engine's own checks
   // disagree — the caller then asks the host to unmap it again.
   bool addMapping(uint32_t task, uint64_t va, bool readOnly, std::span<const PhysicalRange> ranges);

@@ -59,7 +59,7 @@ function display(scene: Scene) {
   let k = 0;
   /** Draws frame k+1 into the surface the oldest request named and answers it. */
   const next = () => {
-    frames.onNewFrame(++k);
+    frames.onNewFrame(++k, 0);
     const surface = pending.shift();
     if (surface === undefined) return;
     const header = new Uint32Array(surfaces, surface * surfaceBytes, SURFACE_HEADER_BYTES / 4);

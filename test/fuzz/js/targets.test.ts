@@ -1,0 +1,40 @@
+// The JavaScript fuzz targets (fuzz/js/, docs/fuzzing.md) over their checked-in seeds: each seed
+// passes the target's checks, and a stream that breaks a check is reported as a finding (an
+// Error naming the broken invariant), so a target cannot silently check nothing.
+import fs from 'node:fs';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { fuzz as clientMessages } from '../../../fuzz/js/targets/rfb-client-messages.js';
+import { fuzz as handshake } from '../../../fuzz/js/targets/rfb-handshake.js';
+import { fuzz as wsFraming } from '../../../fuzz/js/targets/ws-bridge-framing.js';
+import { check, chunked } from '../../../fuzz/js/chunks.js';
+
+const corpus = path.resolve(import.meta.dirname, '..', '..', '..', 'fuzz', 'js', 'corpus');
+const targets = { 'rfb-client-messages': clientMessages, 'rfb-handshake': handshake, 'ws-bridge-framing': wsFraming };
+
+describe('JavaScript fuzz targets', () => {
+  for (const [name, fuzz] of Object.entries(targets)) {
+    it(`${name}: every checked-in seed passes the checks`, () => {
+      const seeds = fs.readdirSync(path.join(corpus, name));
+      expect(seeds.length).toBeGreaterThan(5);
+      for (const seed of seeds) expect(() => fuzz(fs.readFileSync(path.join(corpus, name, seed))), seed).not.toThrow();
+    });
+  }
+
+  it('chunks cover the stream exactly, whatever the seed byte', () => {
+    const stream = Buffer.from(Array.from({ length: 300 }, (_, i) => i & 0xff));
+    for (const seed of [0, 1, 7, 255]) {
+      const { stream: s, chunks } = chunked(Buffer.concat([Buffer.from([seed]), stream]));
+      expect(s).toEqual(stream);
+      expect(Buffer.concat(chunks)).toEqual(stream);
+      if (seed === 0) expect(chunks).toHaveLength(1);
+      else expect(chunks.every((c) => c.length >= 1 && c.length <= 64)).toBe(true);
+    }
+  });
+
+  it('a broken check is a finding', () => {
+    expect(() => check(false, 'what broke')).toThrow('fuzz invariant broken: what broke');
+  });
+});
