@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ENGINE_THREAD_DISPLAY, EngineOut } from '../../actors/device/engine-records.js';
 import { monotonicMicros } from '../../shared/trace/clock.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
-import { TraceSetReader } from '../../shared/trace/reader.js';
+import { TraceSetReader, type TraceEvent } from '../../shared/trace/reader.js';
 import { createTraceSetBuffer } from '../../shared/trace/ring.js';
 import { EngineRig } from '../support/engine-rig.js';
 import { fnv1a64 } from '../support/pixels.js';
@@ -150,13 +150,24 @@ describe('engine contract (soft backend)', () => {
       const set = createTraceSetBuffer(6, 1 << 16);
       const r = new EngineRig({ poolThreads: 4, traceSet: set });
       rig = r;
-      const out = await runGuest<{ codes: number[] }>(r, 'lanes', { rounds, serial });
+      // Drained while the guest runs: its register polls fill the dispatcher's ring faster on a
+      // slow or loaded machine, and an overwritten event must not be mistaken for a missing span.
+      const reader = new TraceSetReader(set);
+      const events: TraceEvent[] = [];
+      let lost = 0;
+      const drain = () => {
+        const d = reader.drain();
+        for (const e of d.events) events.push(e);
+        lost += d.lost;
+      };
+      const draining = setInterval(drain, 2);
+      const out = await runGuest<{ codes: number[] }>(r, 'lanes', { rounds, serial }).finally(() => clearInterval(draining));
       const done = await r.encode(0, 0, 1, 320, 200);
       const frame = fnv1a64(r.surfacePixels(0, 0).pixels);
       const stats = r.engine.stats();
       await r.stop();
       rig = null;
-      const { events, lost } = new TraceSetReader(set).drain();
+      drain();
       expect(lost).toBe(0);
       return { codes: out.codes, encode: done.status, frame, errors: stats.errors, fences: stats.fences, spans: overlappingTaskCallbacks(events) };
     };
