@@ -44,7 +44,10 @@ export interface BusStats {
 
 export class VcpuBusPort implements MmioPort {
   private readonly bus = new MmioBus<Target>();
-  /** This vCPU's posted-write counter (the qemu model's BqlMmio waits on it too). */
+  /**
+   * This vCPU's posted-write counter (the qemu model's BqlMmio waits on it too).
+   * @internal
+   */
   readonly writes: PostedWrites;
   private readonly bars: BarTable;
   private readonly pciDevices: { device: BusDevice; seen: number }[] = [];
@@ -52,7 +55,10 @@ export class VcpuBusPort implements MmioPort {
   writesIssued = 0;
   /** Where MMIO reads are traced (spans and flow arrows); null: not traced. */
   trace: TraceRingWriter | null = null;
-  /** Under the `qemu` threading model: every device access holds the BQL and waits in AIO_WAIT_WHILE. */
+  /**
+   * Under the `qemu` threading model: every device access holds the BQL and waits in AIO_WAIT_WHILE.
+   * @internal
+   */
   qemu: BqlMmio | null = null;
   private readonly latency = new Float64Array(READ_LATENCY_BUCKETS);
   /** read()'s [lo, hi]: one array, no allocation per read. */
