@@ -498,7 +498,8 @@ void SoftEngine::powerOn() {
 
 EngineHoldings SoftEngine::holdings() const {
   EngineHoldings h;
-  h.contexts = contexts_.size();
+  // contexts_ is indexed by context number (task lanes): count the live ones.
+  h.contexts = static_cast<size_t>(std::count_if(contexts_.begin(), contexts_.end(), [](const Context& c) { return c.live; }));
   h.tasks = tasks_.taskCount();
   h.ringRunning = ringRunning_;
   h.ringGpaLo = ringGpaLo_.load();
