@@ -83,7 +83,10 @@ describe('VcpuIrqState across threads', () => {
     expect(r.outcome).toBe('interrupt');
     expect(r.vector).toBe(0x41);
     expect(r.waitedMs).toBeLessThan(30_000); // woken by the delivery, not the timeout
-    expect(s.stats().wakes).toBe(1);
+    // One futex wake, or none when the delivery landed while the vCPU was between two sleeps
+    // (back from a spurious futex return, Parked cleared): it then finds the interrupt on its
+    // re-check. Seen once under ASan on a loaded 2-core box.
+    expect(s.stats().wakes).toBeLessThanOrEqual(1);
     expect(s.stats().parks).toBeGreaterThanOrEqual(1);
     await exited(w);
   });
