@@ -137,9 +137,10 @@ struct Run {
     } else if (s < 0xBC) {
       setMode(values::small(in, 5));
     } else if (s < 0xC0) {
-      // Refused accesses: wrong size or alignment (errors), or past the window (ignored).
+      // Refused accesses: wrong size or alignment (errors), or past the window (ignored). An
+      // 8-byte access is refused only unaligned (aligned, it is two 4-byte register accesses).
       const uint32_t c = in.u8() % 5, size = std::array<uint32_t, 5>{1, 2, 8, 4, 4}[c];
-      const uint64_t offset = c == 3 ? P::kIosfcWindowBytes + in.u16() : c == 4 ? in.u8() * 4u + 2 : in.u8();
+      const uint64_t offset = c == 3 ? P::kIosfcWindowBytes + in.u16() : c == 4 ? in.u8() * 4u + 2 : c == 2 ? in.u8() * 8u + 4 : in.u8();
       if (s & 1)
         FUZZ_CHECK(rig.read(rec::WindowIosfc, offset, size) == ~0ull, "a refused read must return all ones");
       else
