@@ -147,7 +147,8 @@ describe('engine contract (soft backend)', () => {
   it('issues task callbacks from several pool threads at once, with the frames, errors and fences of one command at a time', async () => {
     const rounds = 24;
     const run = async (serial: boolean) => {
-      const set = createTraceSetBuffer(6, 1 << 16);
+      // Large rings: the dispatcher ring takes every register poll of the guest (2 events each).
+      const set = createTraceSetBuffer(6, 1 << 18);
       const r = new EngineRig({ poolThreads: 4, traceSet: set });
       rig = r;
       // Drained while the guest runs: its register polls fill the dispatcher's ring faster on a
