@@ -49,6 +49,8 @@ export class DisplayFrames implements FramebufferSource {
   private inFlight = false;
   /** A frame of the kept mode has been copied into the store (since the last mode change). */
   private framed = false;
+  /** Modes kept so far: names a mode to the sinks, whose store may be reused when none is attached. */
+  private modes = 0;
   private pending = false;
   /** An encode the engine's mailbox could not take yet. */
   private unsent = false;
@@ -105,6 +107,18 @@ export class DisplayFrames implements FramebufferSource {
     this.sinks.add(sink);
   }
 
+  /**
+   * Adds a sink that was started from this display's state as it was when its store was
+   * mode `knownMode` (modeSerial; a sink worker starts asynchronously): it is told of a mode change it missed,
+   * and of the frame already kept in it, or it would wait for a frame a finished guest never sends.
+   */
+  addStartedSink(sink: DisplaySink, knownMode: number): void {
+    this.sinks.add(sink);
+    if (this.modes === knownMode) return;
+    sink.resize();
+    if (this.framed) sink.damage([]);
+  }
+
   removeSink(sink: DisplaySink): void {
     this.sinks.delete(sink);
     if (this.pool.forget(sink)) this.switchMode();
@@ -148,6 +162,7 @@ export class DisplayFrames implements FramebufferSource {
       this.store = next;
     }
     this.waiting = null;
+    this.modes++;
     this.widthNow = mode.width;
     this.heightNow = mode.height;
     this.keptGeneration = this.generation;
@@ -241,6 +256,10 @@ export class DisplayFrames implements FramebufferSource {
   }
 
   /** The kept frame store's id, for DisplayFrames.released. */
+  get modeSerial(): number {
+    return this.modes;
+  }
+
   get frameStoreId(): number {
     return this.store.id;
   }

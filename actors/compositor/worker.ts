@@ -150,6 +150,7 @@ await runActor<CompositorControl>((ctx) => {
         const started: VncSink[] = [];
         try {
           for (const [k, d] of displays.entries()) {
+            const knownMode = d.modeSerial;
             const server = await VncSink.start(d, {
               port: options.port === 0 ? 0 : options.port + k,
               host: options.host ?? '127.0.0.1',
@@ -157,8 +158,7 @@ await runActor<CompositorControl>((ctx) => {
               name: `pvg-vmm device${d.config.device} display${d.config.display}`,
             });
             started.push(server);
-            d.addSink(server); // at once: a mode change from now on must reach it
-            server.resize(); // and one that came while it was starting
+            d.addStartedSink(server, knownMode); // at once, told what changed while it started
             if (stopping) throw new Error('the compositor stopped while VNC was starting');
           }
         } catch (e) {

@@ -23,7 +23,7 @@ describe('the embedding API', () => {
     await vm.whenGuestsDone();
     const port = (await vm.stats()).compositor.displays[0]!.vnc!.port;
     const client = await RfbTestClient.connect(port);
-    expect([client.decoder.width, client.decoder.height]).toEqual([320, 200]);
+    expect(await client.sizeOnceSettled(320, 200)).toEqual([320, 200]);
     client.close();
   });
 

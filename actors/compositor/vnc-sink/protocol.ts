@@ -16,6 +16,8 @@ export interface VncSinkData {
   frameLock: SharedArrayBuffer;
   width: number;
   height: number;
+  /** The display's mode serial (DisplayFrames.modeSerial) for this store and size. */
+  mode: number;
   port: number;
   host: string;
   password?: string;
@@ -37,8 +39,9 @@ export type ToSink =
    * A new mode in another frame store, zero-filled: the worker switches to it at the next
    * 'damage' (the mode's first frame, sent even when it has no rectangles) and then releases the
    * old one, which stays whole until then; a newer 'resize' first releases this one unread.
+   * `mode` names the mode: the store may be the same one when the display had no sink.
    */
-  | { t: 'resize'; width: number; height: number; frame: SharedArrayBuffer; frameId: number }
+  | { t: 'resize'; width: number; height: number; frame: SharedArrayBuffer; frameId: number; mode: number }
   | { t: 'damage'; rects: Rect[] }
   | { t: 'cursor'; cursor: SinkCursor; moved: boolean }
   | { t: 'close' };

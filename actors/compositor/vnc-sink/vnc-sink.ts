@@ -32,7 +32,7 @@ export class VncSink implements DisplaySink {
   }
 
   /** Starts the worker and its server; rejects (with the listener's error) if it cannot bind. */
-  static start(frames: DisplayFrames, options: Omit<VncSinkData, 'frame' | 'frameId' | 'frameLock' | 'width' | 'height'>): Promise<VncSink> {
+  static start(frames: DisplayFrames, options: Omit<VncSinkData, 'frame' | 'frameId' | 'frameLock' | 'width' | 'height' | 'mode'>): Promise<VncSink> {
     const data: VncSinkData = {
       ...options,
       frame: frames.frameStore,
@@ -40,6 +40,7 @@ export class VncSink implements DisplaySink {
       frameLock: frames.frameLock.buffer,
       width: frames.width(),
       height: frames.height(),
+      mode: frames.modeSerial,
     };
     const worker = new Worker(compiledModuleUrl('actors/compositor/vnc-sink/worker'), { workerData: data, name: `pvg-vnc-${options.name}` });
     return new Promise((resolve, reject) => {
@@ -62,7 +63,14 @@ export class VncSink implements DisplaySink {
   }
 
   resize(): void {
-    this.post({ t: 'resize', width: this.frames.width(), height: this.frames.height(), frame: this.frames.frameStore, frameId: this.frames.frameStoreId });
+    this.post({
+      t: 'resize',
+      width: this.frames.width(),
+      height: this.frames.height(),
+      frame: this.frames.frameStore,
+      frameId: this.frames.frameStoreId,
+      mode: this.frames.modeSerial,
+    });
   }
 
   damage(rects: readonly Rect[]): void {

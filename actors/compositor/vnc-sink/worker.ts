@@ -62,10 +62,11 @@ class FrameStoreSource implements FramebufferSource {
 
 const frameLock = new BigLock(data.frameLock);
 const source = new FrameStoreSource();
-/** The frame store the worker reads (DisplayFrames.frameStoreId). */
+/** The frame store the worker reads (DisplayFrames.frameStoreId), and the mode it shows. */
 let frameId = data.frameId;
+let mode = data.mode;
 /** A newer mode's store, read once its first frame arrives (its first damage message). */
-let pending: { width: number; height: number; frame: SharedArrayBuffer; frameId: number } | null = null;
+let pending: { width: number; height: number; frame: SharedArrayBuffer; frameId: number; mode: number } | null = null;
 let server: VncServer;
 try {
   server = await VncServer.listen({
@@ -98,9 +99,12 @@ function onMessage(m: ToSink): void {
       // The new mode's store holds no frame yet (the compositor zero-filled it): until the first
       // frame lands in it, clients keep the last frame that existed, at its size. A newer mode
       // replaces a pending one, which this worker never read.
-      if (m.frameId === frameId || m.frameId === pending?.frameId) return; // a store it already knows (VncSink.start)
-      if (pending) send({ t: 'released', frameId: pending.frameId });
-      pending = { width: m.width, height: m.height, frame: m.frame, frameId: m.frameId };
+      // A mode it already knows: the one it started with, told again by DisplayFrames.addStartedSink.
+      if (m.mode === mode || m.mode === pending?.mode) return;
+      // Released unread, unless it is the store this worker reads (a mode change with no sink
+      // attached reuses the store).
+      if (pending && pending.frameId !== frameId) send({ t: 'released', frameId: pending.frameId });
+      pending = { width: m.width, height: m.height, frame: m.frame, frameId: m.frameId, mode: m.mode };
       return;
     case 'damage':
       if (pending) {
@@ -108,11 +112,12 @@ function onMessage(m: ToSink): void {
         const old = frameId;
         source.resize(pending.width, pending.height, pending.frame);
         frameId = pending.frameId;
+        mode = pending.mode;
         pending = null;
         server.resize();
         // Updates copy their pixels out under the frame lock before encoding, so nothing reads
         // the old store after this: the compositor may reuse it.
-        send({ t: 'released', frameId: old });
+        if (old !== frameId) send({ t: 'released', frameId: old });
         return;
       }
       server.damage(m.rects);

@@ -268,6 +268,32 @@ describe('DisplayFrames', () => {
     expect(r.damage).toEqual([[], []]);
   });
 
+  it('a sink that started before a mode change and its first frame is told both when added; one that missed nothing is told nothing', () => {
+    const r = rig();
+    r.frames.removeSink(r.sink);
+    const known = r.frames.modeSerial; // what a sink worker is started from
+    r.frames.onModeChange(64, 48, 1);
+    r.engineEncodes(64, 48, 0xff000000, [], EncodeStatus.Ok, 1); // drawn while the sink starts
+    r.events.length = 0;
+    r.frames.addStartedSink(r.sink, known);
+    expect(r.events).toEqual(['resize 64x48', 'damage']);
+
+    // Started from the current store: nothing to catch up on.
+    r.frames.removeSink(r.sink);
+    r.events.length = 0;
+    r.frames.addStartedSink(r.sink, r.frames.modeSerial);
+    expect(r.events).toEqual([]);
+
+    // A mode change with no frame yet, in the same store (no sink was attached): the resize only;
+    // its first frame follows as damage.
+    r.frames.removeSink(r.sink);
+    const before = r.frames.modeSerial;
+    r.frames.onModeChange(32, 24, 2);
+    r.events.length = 0;
+    r.frames.addStartedSink(r.sink, before);
+    expect(r.events).toEqual(['resize 32x24']);
+  });
+
   it('a damage rectangle that does not fit the mode is skipped, not copied', () => {
     const r = rig();
     r.frames.onModeChange(32, 24, 1);

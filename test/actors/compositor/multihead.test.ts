@@ -42,7 +42,7 @@ describe('the compositor with several displays on several devices', () => {
     expect(new Set(ports).size).toBe(6);
     const client = await RfbTestClient.connect(ports[5]!);
     expect(client.name).toBe('pvg-vmm device1 display2');
-    expect([client.decoder.width, client.decoder.height]).toEqual([320, 200]);
+    expect(await client.sizeOnceSettled(320, 200)).toEqual([320, 200]);
     client.close();
   });
 });

@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 import { vncAuthResponse } from '../../../actors/compositor/vnc/des.js';
+import { Encoding } from '../../../actors/compositor/vnc/rfb.js';
 import { encodePixelFormat, SERVER_PIXEL_FORMAT, type PixelFormat } from '../../../actors/compositor/vnc/pixel-format.js';
 import { ReferenceDecoder, type DecodedUpdate, type Reader } from './reference-decoder.js';
 
@@ -214,6 +215,20 @@ export class RfbTestClient<S extends Duplex = Socket> {
   /** Reads and applies the next FramebufferUpdate. */
   nextUpdate(): Promise<DecodedUpdate> {
     return this.decoder.update(this.reader);
+  }
+
+  /**
+   * The framebuffer's size once it is `width`x`height`, or after `updates` full updates. A client
+   * that connects before the sink has the display's first mode is told 1x1; the mode then follows
+   * as a DesktopSize, which this asks for.
+   */
+  async sizeOnceSettled(width: number, height: number, updates = 50): Promise<[number, number]> {
+    this.setEncodings([Encoding.Raw, Encoding.DesktopSize]);
+    for (let i = 0; i < updates && (this.decoder.width !== width || this.decoder.height !== height); i++) {
+      this.request(false);
+      await this.nextUpdate();
+    }
+    return [this.decoder.width, this.decoder.height];
   }
 
   /** True when nothing arrives within `ms`. */
