@@ -110,7 +110,7 @@ export class Vm extends EventEmitter<VmEvents> {
       replyPayloadBytes: 0,
       traceRings: 16 + this.config.vcpus + this.config.devices.length * 8,
       ...(this.bigLock ? { bigLock: this.bigLock.buffer } : {}),
-      ...(this.bql ? { bql: { buffer: this.bql.buffer, completion: this.completion } } : {}),
+      ...(this.bql ? { bql: { buffer: this.bql.buffer } } : {}),
       spinLimit: spinLimit(),
     });
     // Before any thread exists, so a VM created with trace: false writes nothing.

@@ -27,7 +27,7 @@ export interface ActorBoot {
    * (a BH wakes a waiting vCPU there), and this actor's part: 'records' runs every record as a
    * bottom half under the BQL; 'own' leaves it to the actor (vCPU: around MMIO; device: its BHs).
    */
-  bql: { buffer: SharedArrayBuffer; completion: SharedArrayBuffer; role: 'records' | 'own' } | null;
+  bql: { buffer: SharedArrayBuffer; role: 'records' | 'own' } | null;
   config: unknown;
   control: MessagePort;
 }

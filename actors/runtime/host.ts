@@ -73,7 +73,7 @@ export async function runActor<Control extends object>(
   for (const [peer, sab] of Object.entries(boot.peers)) peers[peer] = new Mailbox(sab, peer);
   const trace = boot.trace ? new TraceRingWriter(boot.trace.set, boot.trace.ring, native.currentThreadId()) : null;
   const replies = new ReplyTable(boot.replies);
-  const bql = boot.bql ? new Bql(boot.bql.buffer, { replies: replies.words, completion: new Int32Array(boot.bql.completion) }) : null;
+  const bql = boot.bql ? new Bql(boot.bql.buffer) : null;
   const bqlTag = threadId + 1;
   const ctx: ActorContext = {
     name: boot.name,

@@ -33,7 +33,7 @@ export interface SupervisorOptions {
   /** The `record-lock` threading model: every actor's handlers take this one lock. */
   bigLock?: SharedArrayBuffer;
   /** The `qemu` threading model: the BQL and the VM's write-completion words (shared/lock/bql.ts). */
-  bql?: { buffer: SharedArrayBuffer; completion: SharedArrayBuffer };
+  bql?: { buffer: SharedArrayBuffer };
   /** How many of the VM's threads may spin at once (shared/doorbell/spin-gate.ts); none: no cap. */
   spinLimit?: number;
 }
@@ -109,7 +109,7 @@ export class Supervisor extends EventEmitter {
   private readonly inFlight = new Map<(reason: VmFailure | 'shutdown') => void, string>();
 
   private readonly bigLock: SharedArrayBuffer | null;
-  private readonly bql: { buffer: SharedArrayBuffer; completion: SharedArrayBuffer } | null;
+  private readonly bql: { buffer: SharedArrayBuffer } | null;
   /** The VM's spin gate (null: no cap), given to every actor and, through the device actors, the engines. */
   readonly spinGate: SharedArrayBuffer | null;
 

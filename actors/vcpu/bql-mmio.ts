@@ -7,8 +7,7 @@
 // that callbacks scheduled meanwhile (here: lending the lock to the BH's thread, Bql.serveLend).
 // Reads and writes both wait: upstream has no posted writes.
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
-import { futexParker } from '../../shared/doorbell/parker.js';
-import { Bql, WakeWhere } from '../../shared/lock/bql.js';
+import { Bql } from '../../shared/lock/bql.js';
 import { PostedWrites, PostedWritesTimeoutError } from '../../shared/mmio/completion.js';
 import { ReplyTimeoutError } from '../../shared/reply/errors.js';
 import { ReplyState, ReplyWord } from '../../shared/reply/layout.js';
@@ -20,8 +19,12 @@ import { WaitAbandonedError, type GiveUpCheck } from '../../shared/wait-abandone
 
 /** Checks of the completion before the first park: the actor model's reply spin, for a fair comparison. */
 const SPIN = 2000;
-/** A parked waiter looks again at least this often (a BH's wake can race its park). */
+/**
+ * A parked waiter looks again at least this often: for room in a full mailbox (nothing wakes it
+ * for that) and for the VM stopping. Completions and BH requests wake it (Bql.aioPark).
+ */
 const PARK_MS = 1;
+const ANSWER_PARK_MS = 20;
 /** A wait longer than this is a hung device: the same limit as a plain posted-write wait. */
 const HUNG_MS = 30_000;
 
@@ -48,11 +51,11 @@ export class BqlMmio {
     const stateIndex = this.replies.base(this.slot) + ReplyWord.State;
     const parkedIndex = stateIndex - ReplyWord.State + ReplyWord.Parked;
     const w = this.replies.words;
-    this.locked(WakeWhere.ReplyTable, stateIndex, () => {
+    this.locked(() => {
       const hung = () => new ReplyTimeoutError(this.slot, HUNG_MS);
       this.until(
         () => post(mailbox),
-        () => this.nap(w, stateIndex, Atomics.load(w, stateIndex)),
+        () => this.bql.aioPark(w, stateIndex, Atomics.load(w, stateIndex), PARK_MS),
         hung,
       );
       const unanswered = () => {
@@ -63,7 +66,8 @@ export class BqlMmio {
         () => !unanswered(),
         () => {
           Atomics.store(w, parkedIndex, 1);
-          if (unanswered()) futexParker.wait(w, stateIndex, ReplyState.Pending, PARK_MS);
+          const s = Atomics.load(w, stateIndex);
+          if (s === ReplyState.Pending || s === ReplyState.Claimed) this.bql.aioPark(w, stateIndex, s, ANSWER_PARK_MS);
           Atomics.store(w, parkedIndex, 0);
         },
         hung,
@@ -75,30 +79,30 @@ export class BqlMmio {
   write(mailbox: Mailbox, post: (m: Mailbox) => boolean): void {
     const completedIndex = this.writes.completedIndex;
     const w = this.completionWords;
-    this.locked(WakeWhere.Completion, completedIndex, () => {
+    this.locked(() => {
       this.writes.beforeWrite();
       const hung = () => new PostedWritesTimeoutError(this.writes.outstanding(), HUNG_MS);
       this.until(
         () => post(mailbox),
-        () => this.nap(w, completedIndex, Atomics.load(w, completedIndex)),
+        () => this.bql.aioPark(w, completedIndex, Atomics.load(w, completedIndex), PARK_MS),
         hung,
       );
       this.until(
         () => this.writes.outstanding() <= 0,
-        () => this.writes.parkOnce(PARK_MS),
+        () => this.writes.parkOnce(ANSWER_PARK_MS, this.aioWait),
         hung,
       );
     });
   }
 
   /** Takes the BQL, runs `access` in AIO_WAIT_WHILE, lets the lock go; traced as spans on this vCPU's track. */
-  private locked(where: WakeWhere, index: number, access: () => void): void {
+  private locked(access: () => void): void {
     const traced = this.trace;
     const t0 = traced ? monotonicMicros() : 0;
     if (this.bql.lock(this.tag, this.giveUp) > 0) traced?.span(TRACE_EVENTS.lock_wait, t0);
     const held = traced ? monotonicMicros() : 0;
     const aioStart = performance.now();
-    this.bql.aioEnter(where, index);
+    this.bql.aioEnter();
     try {
       access();
     } finally {
@@ -124,9 +128,11 @@ export class BqlMmio {
     }
   }
 
-  private nap(words: Int32Array, index: number, expected: number): void {
-    futexParker.wait(words, index, expected, PARK_MS);
-  }
+  /** A Parker-shaped sleep that a BH's request also ends. */
+  private readonly aioWait = (words: Int32Array, index: number, expected: number, timeoutMs: number): 'ok' => {
+    this.bql.aioPark(words, index, expected, timeoutMs);
+    return 'ok';
+  };
 
   /** A lent stretch as a span on this vCPU's track: aio_poll running a bottom half. */
   private readonly onLend = (start: number): void => {

@@ -19,6 +19,22 @@ export const futexParker: Parker = {
   wake: (words, index, count) => native.futexWake(words, index, count),
 };
 
+/**
+ * Sleeps while `a[indexA] === expectedA` and `b[indexB] === expectedB`: a futex wake on either
+ * word (from JavaScript or native code) or a change of either ends it (Linux futex_waitv).
+ */
+export function futexWaitEither(
+  a: Int32Array,
+  indexA: number,
+  expectedA: number,
+  b: Int32Array,
+  indexB: number,
+  expectedB: number,
+  timeoutMs: number,
+): WaitOutcome {
+  return native.futexWaitEither(a, indexA, expectedA, b, indexB, expectedB, timeoutMs);
+}
+
 export const atomicsParker: Parker = {
   mode: ParkMode.Atomics,
   wait: (words, index, expected, timeoutMs) => Atomics.wait(words, index, expected, timeoutMs < 0 ? Infinity : timeoutMs),

@@ -6,7 +6,7 @@
 // handlers of other actors, so "the vCPU runs them" is a hand-off: the BH's thread asks, the
 // waiting vCPU lends it the lock and waits until it is handed back, exactly as long as the vCPU
 // would have been busy running the BH itself. No two threads ever run under the lock at once.
-import { futexParker } from '../doorbell/parker.js';
+import { futexParker, futexWaitEither } from '../doorbell/parker.js';
 import { spinBudgetNow, spinDone } from '../doorbell/spin-gate.js';
 import { type GiveUpCheck, WaitAbandonedError } from '../wait-abandoned.js';
 
@@ -15,11 +15,17 @@ const enum Word {
   Owner = 1,
   /** 1 while the holder is in AIO_WAIT_WHILE (it will lend the lock to a BH). */
   AioWaiting = 2,
-  /** 0, or a requester's tag (asking), or tag | LENT (the lock is lent to it). */
+  /**
+   * 0, or a requester's tag (asking), or tag | LENT (the lock is lent to it). The holder in
+   * AIO_WAIT_WHILE sleeps on this word as well as on its access's completion (aioPark), so a BH
+   * that asks changes a word its sleep watches: the request cannot be lost (aio_notify).
+   */
   Lend = 3,
-  /** Where the waiting holder parks, so an asking BH can wake it (aio_notify): WakeWhere, an index. */
-  WakeKind = 4,
-  WakeIndex = 5,
+  /**
+   * Bumped when a lend may have become possible (a holder entered AIO_WAIT_WHILE, a lend ended or
+   * was withdrawn): a BH's thread waiting for a held lock sleeps on it as well as on State.
+   */
+  LendEpoch = 4,
 }
 const WORDS = 8;
 const enum Counter {
@@ -34,24 +40,16 @@ const enum Counter {
 }
 const COUNTERS = 12;
 
-/** The words a holder in AIO_WAIT_WHILE parks on: a read's reply slot state, or its write-completion counter. */
-export const enum WakeWhere {
-  None = 0,
-  ReplyTable = 1,
-  Completion = 2,
-}
-
-/** The VM's reply table and write-completion words, for waking a holder that parks on them. */
-export interface BqlWakeTargets {
-  replies: Int32Array;
-  completion: Int32Array;
-}
 const FREE = 0;
 const HELD = 1;
 const CONTENDED = 2;
 const LENT = 0x4000_0000;
-/** How long a BH's thread sleeps between looks while the lock is held by something that will not lend it. */
-const RECHECK_MS = 0.2;
+/**
+ * How long a BH's thread sleeps between looks while it waits for a lend or for a lock held by
+ * something that will not lend it. Every change it waits for wakes it (LendEpoch, State, Lend):
+ * this only bounds the damage of a bug.
+ */
+const RECHECK_MS = 5;
 /**
  * Blocking waits park in slices, so a thread whose peer died holding the lock can be terminated
  * (worker.terminate() acts between JavaScript calls, not inside a futex wait) or give up.
@@ -99,10 +97,7 @@ export class Bql {
   /** When this thread took the lock (performance.now()), for the hold time. */
   private heldSince = 0;
 
-  constructor(
-    readonly buffer: SharedArrayBuffer,
-    private readonly wakeTargets: BqlWakeTargets | null = null,
-  ) {
+  constructor(readonly buffer: SharedArrayBuffer) {
     this.words = new Int32Array(buffer, 0, WORDS);
     this.counters = new BigInt64Array(buffer);
   }
@@ -155,13 +150,22 @@ export class Bql {
   // ------------------------------------------------------------ the holder's AIO_WAIT_WHILE
 
   /**
-   * The holder enters AIO_WAIT_WHILE: from now on it lends the lock to BHs that ask, and it
-   * parks on word `index` of `where`, which an asking BH wakes.
+   * The holder enters AIO_WAIT_WHILE: from now on it lends the lock to BHs that ask (it sleeps
+   * in aioPark, which their request wakes). BH threads that found the lock held wake to ask.
    */
-  aioEnter(where: WakeWhere, index: number): void {
-    Atomics.store(this.words, Word.WakeKind, where);
-    Atomics.store(this.words, Word.WakeIndex, index);
+  aioEnter(): void {
     Atomics.store(this.words, Word.AioWaiting, 1);
+    this.lendMayBePossible();
+  }
+
+  /**
+   * The holder in AIO_WAIT_WHILE sleeps until `words[index]` changes from `expected` or is woken
+   * (its access completed), or a BH asks for the lock, or `timeoutMs` passes: aio_poll blocking
+   * on the AioContext, where both the job's completion and a scheduled BH land.
+   */
+  aioPark(words: Int32Array, index: number, expected: number, timeoutMs: number): void {
+    if (Atomics.load(this.words, Word.Lend) !== 0) return; // asked already: serve it first
+    futexWaitEither(words, index, expected, this.words, Word.Lend, 0, timeoutMs);
   }
 
   /**
@@ -170,7 +174,6 @@ export class Bql {
    */
   aioLeave(ms: number, onLend?: (start: number) => void, giveUp: GiveUpCheck | null = null): void {
     Atomics.store(this.words, Word.AioWaiting, 0);
-    Atomics.store(this.words, Word.WakeKind, WakeWhere.None);
     this.serveLend(onLend, giveUp);
     Atomics.add(this.counters, Counter.AioWaits, 1n);
     Atomics.add(this.counters, Counter.AioWaitNs, BigInt(Math.round(ms * 1e6)));
@@ -221,6 +224,9 @@ export class Bql {
     const w = this.words;
     let start = 0;
     for (;;) {
+      // Read before looking whether a lend is possible: a holder that enters AIO_WAIT_WHILE after
+      // the look bumps it, and the sleep below then does not start.
+      const epoch = Atomics.load(w, Word.LendEpoch);
       if (Atomics.compareExchange(w, Word.State, FREE, HELD) === FREE) {
         const waited = start === 0 ? 0 : performance.now() - start;
         this.took(tag, waited, start !== 0);
@@ -228,7 +234,7 @@ export class Bql {
       }
       if (start === 0) start = performance.now();
       if (Atomics.load(w, Word.AioWaiting) === 1 && Atomics.compareExchange(w, Word.Lend, 0, tag) === 0) {
-        this.notifyHolder();
+        futexParker.wake(w, Word.Lend, -1); // aio_notify: the holder sleeps on Lend too (aioPark)
         if (this.awaitLend(tag)) {
           const waited = performance.now() - start;
           this.counted(waited, true);
@@ -236,14 +242,14 @@ export class Bql {
         }
         continue;
       }
-      // Held by someone who will not lend it (or another BH is asking): mark it contended so
-      // the unlock wakes us, and sleep a slice (a lend may become possible meanwhile).
+      // Held by someone who will not lend it now (or another BH is asking): mark it contended so
+      // the unlock wakes us, and sleep until then or until a lend may be possible.
       if (Atomics.exchange(w, Word.State, CONTENDED) === FREE) {
         const waited = performance.now() - start;
         this.took(tag, waited, true);
         return { entry: 'taken', waitedMs: waited };
       }
-      futexParker.wait(w, Word.State, CONTENDED, RECHECK_MS);
+      futexWaitEither(w, Word.State, CONTENDED, w, Word.LendEpoch, epoch, RECHECK_MS);
     }
   }
 
@@ -258,6 +264,7 @@ export class Bql {
     }
     Atomics.store(this.words, Word.Lend, 0);
     futexParker.wake(this.words, Word.Lend, -1);
+    this.lendMayBePossible(); // another BH may be waiting to ask
   }
 
   stats(): BqlStats {
@@ -274,14 +281,10 @@ export class Bql {
     };
   }
 
-  /** aio_notify: wakes the holder where it parks, so it sees the request now. */
-  private notifyHolder(): void {
-    const t = this.wakeTargets;
-    if (!t) return;
-    const where = Atomics.load(this.words, Word.WakeKind);
-    const index = Atomics.load(this.words, Word.WakeIndex);
-    const words = where === WakeWhere.ReplyTable ? t.replies : where === WakeWhere.Completion ? t.completion : null;
-    if (words && index >= 0 && index < words.length) futexParker.wake(words, index, -1);
+  /** Wakes BH threads waiting for a held lock (bhEnter), to look whether they can ask for a lend. */
+  private lendMayBePossible(): void {
+    Atomics.add(this.words, Word.LendEpoch, 1);
+    futexParker.wake(this.words, Word.LendEpoch, -1);
   }
 
   /** Waits for the vCPU to lend the lock to `tag`; false when it left AIO_WAIT_WHILE first (withdrawn). */
@@ -296,6 +299,7 @@ export class Bql {
       // The holder left its wait without seeing us: withdraw (unless it lent meanwhile).
       if (Atomics.load(w, Word.AioWaiting) === 0 && Atomics.compareExchange(w, Word.Lend, tag, 0) === tag) {
         futexParker.wake(w, Word.Lend, -1);
+        this.lendMayBePossible();
         return false;
       }
       futexParker.wait(w, Word.Lend, tag, RECHECK_MS);

@@ -3,7 +3,7 @@
 // the engine) bumps `completed` when one is carried out and wakes the vCPU if it announced that
 // it waits (its window of posted writes is full, or it wants a synchronous write).
 import { type GiveUpCheck, WaitAbandonedError } from '../wait-abandoned.js';
-import { futexParker } from '../doorbell/parker.js';
+import { futexParker, type Parker } from '../doorbell/parker.js';
 
 export const COMPLETION_WORDS_PER_VCPU = 16;
 export const enum CompletionWord {
@@ -82,13 +82,16 @@ export class PostedWrites {
     return this.base + CompletionWord.Completed;
   }
 
-  /** One bounded park until a write completes (for a caller running its own wait loop). */
-  parkOnce(timeoutMs: number): void {
+  /**
+   * One bounded park until a write completes (for a caller running its own wait loop); `wait`
+   * sleeps on the completed counter (a caller may watch another word as well).
+   */
+  parkOnce(timeoutMs: number, wait: Parker['wait'] = futexParker.wait): void {
     const w = this.words;
     const index = this.base + CompletionWord.Completed;
     Atomics.store(w, this.base + CompletionWord.Waiting, 1);
     const completed = Atomics.load(w, index);
-    if (((this.issued - completed) | 0) > 0) futexParker.wait(w, index, completed, timeoutMs);
+    if (((this.issued - completed) | 0) > 0) wait(w, index, completed, timeoutMs);
     Atomics.store(w, this.base + CompletionWord.Waiting, 0);
   }
 

@@ -106,6 +106,8 @@ export interface NativeAddon {
   /** Times the renderer (or a plain memcpy) on one frame, for the engine benchmark. */
   benchRender(kind: RenderKind, width: number, height: number, iterations: number): { ns: number; bytes: number };
   futexWait(words: Int32Array, index: number, expected: number, timeoutMs?: number): FutexWaitResult;
+  /** Sleeps while both words hold their expected values; a wake on either ends it (futex_waitv). */
+  futexWaitEither(a: Int32Array, indexA: number, expectedA: number, b: Int32Array, indexB: number, expectedB: number, timeoutMs?: number): FutexWaitResult;
   futexWake(words: Int32Array, index: number, count?: number): number;
   monotonicMicros(): number;
   /**

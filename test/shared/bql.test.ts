@@ -4,7 +4,8 @@
 // take counted once, every lend counted once on each side, the waits the threads saw summed.
 import { describe, expect, it } from 'vitest';
 
-import { Bql, WakeWhere, createBqlBuffer } from '../../shared/lock/bql.js';
+import { Bql, createBqlBuffer } from '../../shared/lock/bql.js';
+import { native } from '../../shared/native/addon.js';
 import { exited, nextMessage, startWorker } from '../support/spawn.js';
 
 describe('Bql', () => {
@@ -28,12 +29,38 @@ describe('Bql', () => {
   it('a holder that leaves AIO_WAIT_WHILE with nobody asking lends nothing', () => {
     const bql = new Bql(createBqlBuffer());
     bql.lock(1);
-    bql.aioEnter(WakeWhere.None, 0);
+    bql.aioEnter();
     expect(bql.lendAsked()).toBe(false);
     expect(bql.serveLend()).toBe(false);
     bql.aioLeave(0.5);
     bql.unlock();
     expect(bql.stats()).toMatchObject({ lends: 0, aioWaits: 1, aioWaitMs: 0.5 });
+  });
+
+  it('a holder asleep in AIO_WAIT_WHILE is woken by every BH that asks: 3 BHs, 2000 lends each, none slept through', async () => {
+    const sab = createBqlBuffer();
+    const counter = new SharedArrayBuffer(4);
+    const start = new SharedArrayBuffer(4);
+    const done = new SharedArrayBuffer(4);
+    const seed = Math.floor(Math.random() * 1e9);
+    const iterations = 2000;
+    const roles = ['parked-vcpu', 'bh', 'bh', 'bh'] as const;
+    const workers = roles.map((role, i) => startWorker('test/support/bql-worker', { lock: sab, counter, start, done, iterations, seed: seed + i, role }));
+    await Promise.all(workers.map((w) => nextMessage(w, (m) => m === 'ready')));
+    type Report = { waitedMs: number; lent: number; lentFromHere: number; sleptThrough: number };
+    const reports = workers.map((w) => nextMessage<Report>(w, (m) => typeof m === 'object'));
+    Atomics.store(new Int32Array(start), 0, 1);
+    Atomics.notify(new Int32Array(start), 0);
+    const bhs = await Promise.all(reports.slice(1));
+    // The BHs are done: end the holder's access (its "device" answers).
+    Atomics.store(new Int32Array(done), 0, 1);
+    native.futexWake(new Int32Array(done), 0, 1);
+    const holder = await reports[0]!;
+    await Promise.all(workers.map((w) => exited(w)));
+    expect(bhs.map((r) => r.lent)).toEqual([iterations, iterations, iterations]); // the holder never let go
+    expect(holder.lentFromHere).toBe(3 * iterations);
+    expect(holder.sleptThrough, `seed ${seed}`).toBe(0);
+    expect(new Int32Array(counter)[0]).toBe(3 * iterations);
   });
 
   it.each([1, 2, 3])('2 vCPUs and 3 bottom halves, random timing (round %i): exact count, exact accounting', async () => {
