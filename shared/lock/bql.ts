@@ -223,17 +223,24 @@ export class Bql {
   bhEnter(tag: number): { entry: BhEntry; waitedMs: number } {
     const w = this.words;
     let start = 0;
+    /** It slept on State, so an unlock's wake may have gone to it rather than to another sleeper. */
+    let slept = false;
     for (;;) {
       // Read before looking whether a lend is possible: a holder that enters AIO_WAIT_WHILE after
       // the look bumps it, and the sleep below then does not start.
       const epoch = Atomics.load(w, Word.LendEpoch);
-      if (Atomics.compareExchange(w, Word.State, FREE, HELD) === FREE) {
+      // Once it has slept, it takes the lock as contended (as lock() does after a wake): others
+      // may sleep on it too, and only a contended lock's unlock wakes the next one.
+      if (Atomics.compareExchange(w, Word.State, FREE, slept ? CONTENDED : HELD) === FREE) {
         const waited = start === 0 ? 0 : performance.now() - start;
         this.took(tag, waited, start !== 0);
         return { entry: 'taken', waitedMs: waited };
       }
       if (start === 0) start = performance.now();
       if (Atomics.load(w, Word.AioWaiting) === 1 && Atomics.compareExchange(w, Word.Lend, 0, tag) === 0) {
+        // Borrowing, it will not take the lock: a wake it consumed is passed on by the holder's
+        // unlock, which wakes a sleeper only when the lock is marked contended.
+        if (slept) Atomics.compareExchange(w, Word.State, HELD, CONTENDED);
         futexParker.wake(w, Word.Lend, -1); // aio_notify: the holder sleeps on Lend too (aioPark)
         if (this.awaitLend(tag)) {
           const waited = performance.now() - start;
@@ -250,6 +257,7 @@ export class Bql {
         return { entry: 'taken', waitedMs: waited };
       }
       futexWaitEither(w, Word.State, CONTENDED, w, Word.LendEpoch, epoch, RECHECK_MS);
+      slept = true;
     }
   }
 
