@@ -7,12 +7,13 @@
 // are copied into a work corpus (build-fuzz-js/corpus/TARGET); findings go to
 // build-fuzz-js/findings/TARGET/. Exit status: 0 no finding, 1 a finding, 2 a bad command line
 // or a missing piece.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { describedTargets, prepareCorpus, runFuzzer, summarize } from './fuzz-output.mjs';
 import { weakenVersions } from './jazzer-compat/weaken-versions.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,19 +44,8 @@ function fail(message, status = 2) {
   process.exit(status);
 }
 
-// Targets are fuzz/js/targets/<name>.ts; the description is the first comment line,
-// "// Fuzz target `name`: what it fuzzes".
-function targets() {
-  return fs
-    .readdirSync(sourcesDir)
-    .filter((f) => f.endsWith('.ts'))
-    .sort()
-    .map((f) => {
-      const first = fs.readFileSync(path.join(sourcesDir, f), 'utf8').split('\n')[0];
-      const m = /^\/\/ Fuzz target `[^`]+`: (.*)$/.exec(first);
-      return { name: f.slice(0, -3), about: m ? m[1] : '' };
-    });
-}
+// Targets are fuzz/js/targets/<name>.ts.
+const targets = () => describedTargets(sourcesDir, '.ts');
 
 function parseArgs(argv) {
   const opts = { list: false, help: false, all: false, target: undefined, seconds: DEFAULT_SECONDS, passthrough: [] };
@@ -119,71 +109,8 @@ function jazzerCommand() {
   return { args: [path.join(root, 'scripts', 'jazzer-compat', 'launch.cjs'), addon], env: { LD_PRELOAD: preload } };
 }
 
-function prepareCorpus(target) {
-  const work = path.join(workDir, 'corpus', target);
-  fs.mkdirSync(work, { recursive: true });
-  const seeds = path.join(seedsDir, target);
-  let copied = 0;
-  if (fs.existsSync(seeds)) {
-    for (const f of fs.readdirSync(seeds)) {
-      fs.copyFileSync(path.join(seeds, f), path.join(work, `seed-${f}`));
-      copied++;
-    }
-  }
-  return { work, copied };
-}
-
-// Runs Jazzer.js, echoing its output, and keeps the lines the summary needs.
-function fuzz(command, args) {
-  console.log(`$ node ${args.map((a) => (a.startsWith(root) ? path.relative(root, a) : a)).join(' ')}`);
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...command.env } });
-    const lines = [];
-    let partial = '';
-    const take = (chunk, out) => {
-      out.write(chunk);
-      partial += chunk.toString();
-      const parts = partial.split('\n');
-      partial = parts.pop();
-      for (const l of parts)
-        if (/^(stat::|#\d+\s+(DONE|INITED|NEW|REDUCE|pulse))|Test unit written to|Uncaught Exception|fuzz invariant/.test(l)) lines.push(l);
-    };
-    child.stdout.on('data', (c) => take(c, process.stdout));
-    child.stderr.on('data', (c) => take(c, process.stderr));
-    const started = Date.now();
-    child.on('close', (status, signal) => resolve({ status, signal, lines, seconds: (Date.now() - started) / 1000 }));
-  });
-}
-
-function summarize(target, result, work) {
-  const stat = (name) =>
-    result.lines
-      .find((l) => l.startsWith(`stat::${name}:`))
-      ?.split(':')
-      .pop()
-      .trim();
-  const last = [...result.lines].reverse().find((l) => /^#\d+\s+(DONE|pulse|NEW|REDUCE|INITED)/.test(l)) ?? '';
-  const cov = /cov: (\d+)/.exec(last)?.[1] ?? '?';
-  const ft = /ft: (\d+)/.exec(last)?.[1] ?? '?';
-  const execs = stat('number_of_executed_units') ?? /^#(\d+)/.exec(last)?.[1] ?? '?';
-  const rate = stat('average_exec_per_sec') ?? '?';
-  const corpus = fs.readdirSync(work).length;
-  console.log(
-    `\nfuzz-js: ${target}: ${execs} inputs tried in ${result.seconds.toFixed(0)} s (${rate}/s); coverage ${cov} edges, ${ft} features; corpus ${corpus} inputs`,
-  );
-  const written = result.lines.map((l) => /Test unit written to (.*)$/.exec(l)?.[1]).filter(Boolean);
-  if (result.status === 0 && written.length === 0) {
-    console.log(`fuzz-js: ${target}: no finding`);
-    return 0;
-  }
-  const why = result.lines.find((l) => /fuzz invariant|Uncaught Exception/.test(l)) ?? `Jazzer.js exited with ${result.status ?? result.signal}`;
-  console.log(`fuzz-js: ${target}: FINDING: ${why}`);
-  for (const f of written) {
-    console.log(`fuzz-js: crash file: ${path.resolve(root, f)}`);
-    console.log(`fuzz-js: reproduce: npm run fuzz:js -- --target ${target} -- ${path.resolve(root, f)}`);
-  }
-  return 1;
-}
+/** How a JavaScript target reports a finding: its own invariant checks, or an exception. */
+const FAILURE = /fuzz invariant|Uncaught Exception/;
 
 const opts = parseArgs(process.argv.slice(2));
 const known = targets();
@@ -205,14 +132,14 @@ let status = 0;
 for (const t of opts.all ? known : known.filter((k) => k.name === opts.target)) {
   const compiled = path.join(distDir, `${t.name}.js`);
   if (!fs.existsSync(compiled)) fail(`${path.relative(root, compiled)} is missing: run npm run build first`);
-  const { work, copied } = prepareCorpus(t.name);
+  const { work, copied } = prepareCorpus(seedsDir, workDir, t.name);
   const findings = path.join(workDir, 'findings', t.name);
   fs.mkdirSync(findings, { recursive: true });
   console.log(`fuzz-js: ${t.name}: ${copied} seeds copied into ${path.relative(root, work)}`);
   const includes = (INSTRUMENT[t.name] ?? INSTRUMENT.default).flatMap((p) => ['--includes', p]);
   // A file given after -- replays it (a crash file) instead of fuzzing.
   const replay = opts.passthrough.some((a) => !a.startsWith('-'));
-  const result = await fuzz(command, [
+  const args = [
     ...command.args,
     compiled,
     ...(replay ? [] : [work]),
@@ -225,7 +152,10 @@ for (const t of opts.all ? known : known.filter((k) => k.name === opts.target)) 
     '-print_final_stats=1',
     `-artifact_prefix=${findings}/`,
     ...opts.passthrough,
-  ]);
-  status = Math.max(status, summarize(t.name, result, work));
+  ];
+  console.log(`$ node ${args.map((a) => (a.startsWith(root) ? path.relative(root, a) : a)).join(' ')}`);
+  const result = await runFuzzer(process.execPath, args, { cwd: root, env: { ...process.env, ...command.env }, failure: FAILURE });
+  const reproduce = (file) => `npm run fuzz:js -- --target ${t.name} -- ${file}`;
+  status = Math.max(status, summarize({ tool: 'fuzz-js', fuzzer: 'Jazzer.js', target: t.name, result, work, failure: FAILURE, root, reproduce }));
 }
 process.exit(status);

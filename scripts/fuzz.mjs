@@ -7,10 +7,12 @@
 // corpus there (build-fuzz/corpus/TARGET), so fuzzing never writes into the repository.
 // Exit status: 0 no finding, 1 a finding (the crash file's path is printed) or a failed build,
 // 2 a bad command line or a missing tool.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { describedTargets, prepareCorpus, runFuzzer, summarize } from './fuzz-output.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const targetsDir = path.join(root, 'native', 'fuzz', 'targets');
@@ -40,20 +42,8 @@ function fail(message, status = 2) {
   process.exit(status);
 }
 
-// Targets are native/fuzz/targets/<name>.cpp ('_' → '-'); the description is the first line of
-// the file's comment, "// Fuzz target `name`: what it fuzzes".
-function targets() {
-  return fs
-    .readdirSync(targetsDir)
-    .filter((f) => f.endsWith('.cpp'))
-    .sort()
-    .map((f) => {
-      const name = f.slice(0, -4).replaceAll('_', '-');
-      const first = fs.readFileSync(path.join(targetsDir, f), 'utf8').split('\n')[0];
-      const m = /^\/\/ Fuzz target `[^`]+`: (.*)$/.exec(first);
-      return { name, about: m ? m[1] : '' };
-    });
-}
+// Targets are native/fuzz/targets/<name>.cpp ('_' → '-').
+const targets = () => describedTargets(targetsDir, '.cpp', (base) => base.replaceAll('_', '-'));
 
 function parseArgs(argv) {
   const opts = { list: false, build: false, help: false, target: undefined, seconds: DEFAULT_SECONDS, passthrough: [] };
@@ -97,81 +87,8 @@ function checkClang() {
   }
 }
 
-function prepareCorpus(target) {
-  const work = path.join(buildDir, 'corpus', target);
-  fs.mkdirSync(work, { recursive: true });
-  const seeds = path.join(seedsDir, target);
-  let copied = 0;
-  if (fs.existsSync(seeds)) {
-    for (const f of fs.readdirSync(seeds)) {
-      const to = path.join(work, `seed-${f}`);
-      fs.copyFileSync(path.join(seeds, f), to); // refreshed each run: the seeds may have changed
-      copied++;
-    }
-  }
-  return { work, copied };
-}
-
-// Runs libFuzzer, echoing its output, and returns the lines needed for the summary.
-function fuzz(binary, args) {
-  console.log(`$ ${path.relative(root, binary)} ${args.join(' ')}`);
-  return new Promise((resolve) => {
-    const child = spawn(binary, args, {
-      cwd: root,
-      env: {
-        ...process.env,
-        ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? 'detect_leaks=1:abort_on_error=1:strict_string_checks=1:quarantine_size_mb=64',
-        UBSAN_OPTIONS: process.env.UBSAN_OPTIONS ?? 'print_stacktrace=1:halt_on_error=1',
-      },
-    });
-    const lines = [];
-    let partial = '';
-    const take = (chunk, out) => {
-      out.write(chunk);
-      partial += chunk.toString();
-      const parts = partial.split('\n');
-      partial = parts.pop();
-      for (const l of parts)
-        if (/^(stat::|#\d+\s+(DONE|INITED|NEW|REDUCE|pulse)|Done \d+ runs)|Test unit written to|artifact_prefix|==ERROR|SUMMARY|fuzz invariant/.test(l))
-          lines.push(l);
-    };
-    child.stdout.on('data', (c) => take(c, process.stdout));
-    child.stderr.on('data', (c) => take(c, process.stderr));
-    const started = Date.now();
-    child.on('close', (status, signal) => resolve({ status, signal, lines, seconds: (Date.now() - started) / 1000 }));
-  });
-}
-
-function summarize(target, result, work) {
-  const stat = (name) =>
-    result.lines
-      .find((l) => l.startsWith(`stat::${name}:`))
-      ?.split(':')
-      .pop()
-      .trim();
-  const last = [...result.lines].reverse().find((l) => /^#\d+\s+(DONE|pulse|NEW|REDUCE|INITED)/.test(l)) ?? '';
-  const cov = /cov: (\d+)/.exec(last)?.[1] ?? '?';
-  const ft = /ft: (\d+)/.exec(last)?.[1] ?? '?';
-  const corpusFiles = fs.readdirSync(work).length;
-  const execs = stat('number_of_executed_units') ?? /^#(\d+)/.exec(last)?.[1] ?? '?';
-  const rate = stat('average_exec_per_sec') ?? '?';
-  const coverage = last ? `; coverage ${cov} edges, ${ft} features` : '';
-  console.log(`\nfuzz: ${target}: ${execs} inputs tried in ${result.seconds.toFixed(0)} s (${rate}/s)${coverage}; corpus ${corpusFiles} inputs`);
-  const written = result.lines.map((l) => /Test unit written to (.*)$/.exec(l)?.[1]).filter(Boolean);
-  if (result.status === 0 && written.length === 0) {
-    console.log(`fuzz: ${target}: no finding`);
-    return 0;
-  }
-  const why =
-    result.lines.find((l) => l.startsWith('fuzz invariant') || l.startsWith('SUMMARY') || l.startsWith('==ERROR')) ??
-    `libFuzzer exited with ${result.status ?? result.signal}`;
-  console.log(`fuzz: ${target}: FINDING: ${why}`);
-  for (const f of written) {
-    console.log(`fuzz: crash file: ${path.resolve(root, f)}`);
-    console.log(`fuzz: reproduce: ${path.relative(root, path.join(buildDir, `fuzz-${target}`))} ${path.resolve(root, f)}`);
-  }
-  return 1;
-}
+/** How a native target reports a finding: its own invariant checks, or a sanitizer. */
+const FAILURE = /^(==ERROR|SUMMARY)|fuzz invariant/;
 
 const opts = parseArgs(process.argv.slice(2));
 const known = targets();
@@ -198,11 +115,12 @@ checkClang();
 run('cmake', ['-S', 'native', '-B', buildDir, '-DPVG_FUZZ=ON', '-DCMAKE_CXX_COMPILER=clang++', '-DCMAKE_BUILD_TYPE=RelWithDebInfo']);
 run('cmake', ['--build', buildDir, '--parallel', '2', '--target', `fuzz-${opts.target}`]);
 
-const { work, copied } = prepareCorpus(opts.target);
+const { work, copied } = prepareCorpus(seedsDir, buildDir, opts.target);
 const findings = path.join(buildDir, 'findings', opts.target);
 fs.mkdirSync(findings, { recursive: true });
 console.log(`fuzz: ${opts.target}: ${copied} seeds copied into ${path.relative(root, work)}`);
-const result = await fuzz(path.join(buildDir, `fuzz-${opts.target}`), [
+const binary = path.join(buildDir, `fuzz-${opts.target}`);
+const args = [
   `-max_total_time=${opts.seconds}`,
   '-max_len=4096',
   '-timeout=30',
@@ -211,5 +129,26 @@ const result = await fuzz(path.join(buildDir, `fuzz-${opts.target}`), [
   `-artifact_prefix=${findings}/`,
   ...opts.passthrough,
   work,
-]);
-process.exit(summarize(opts.target, result, work));
+];
+console.log(`$ ${path.relative(root, binary)} ${args.join(' ')}`);
+const result = await runFuzzer(binary, args, {
+  cwd: root,
+  env: {
+    ...process.env,
+    ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? 'detect_leaks=1:abort_on_error=1:strict_string_checks=1:quarantine_size_mb=64',
+    UBSAN_OPTIONS: process.env.UBSAN_OPTIONS ?? 'print_stacktrace=1:halt_on_error=1',
+  },
+  failure: FAILURE,
+});
+process.exit(
+  summarize({
+    tool: 'fuzz',
+    fuzzer: 'libFuzzer',
+    target: opts.target,
+    result,
+    work,
+    failure: FAILURE,
+    root,
+    reproduce: (file) => `${path.relative(root, binary)} ${file}`,
+  }),
+);

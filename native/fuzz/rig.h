@@ -236,4 +236,15 @@ class Rig {
   std::unique_ptr<engine::SoftEngine> engine_;
   uint64_t reads_ = 0, writes_ = 0;
 };
+// A persistent target's LLVMFuzzerTestOneInput: the input's first byte configures the host, the
+// shared rig is put back for it, `body` runs it, and end() checks nothing was left behind.
+template <typename Body>
+int runOneInput(const uint8_t* data, size_t size, Body body) {
+  Input in(data, size);
+  const uint8_t config = in.u8();
+  Rig& rig = Rig::shared().begin(readHostOptions(in, config));
+  body(rig, in, config);
+  rig.end();
+  return 0;
+}
 }  // namespace pvg::fuzz

@@ -303,10 +303,5 @@ void fuzzOne(Rig& rig, Input& in) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  Input in(data, size);
-  const uint8_t config = in.u8();
-  Rig& rig = Rig::shared().begin(readHostOptions(in, config));
-  fuzzOne(rig, in);
-  rig.end();
-  return 0;
+  return runOneInput(data, size, [](Rig& rig, Input& in, uint8_t) { fuzzOne(rig, in); });
 }
