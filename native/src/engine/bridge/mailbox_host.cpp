@@ -8,15 +8,15 @@
 #include "core/clock.h"
 #include "core/deadline.h"
 #include "core/futex.h"
-#include "core/mmio_completion_layout.h"
-#include "engine/records.h"
+#include "abi/mmio_completion_layout.h"
+#include "abi/engine_records.h"
 #include "engine/threads/job_queue.h"
 
 namespace pvg::engine {
 namespace {
 constexpr int kSpin = 4000;
 constexpr int64_t kSliceNs = 100'000'000;  // a waiting thread re-checks shutdown this often
-constexpr int32_t kRefused = 3;            // shared/reply/errors.ts ReplyErrorCode.Refused
+constexpr int32_t kRefused = static_cast<int32_t>(reply::ErrorCode::Refused);
 
 uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
 uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
@@ -61,7 +61,7 @@ trace::Event eventFor(uint32_t kind) {
 
 void MailboxHost::shutdown() {
   down_.store(true);
-  c_.replies.failAllPending(2 /* ReplyErrorCode.Shutdown */);
+  c_.replies.failAllPending(static_cast<int32_t>(reply::ErrorCode::Shutdown));
 }
 
 std::optional<uint32_t> MailboxHost::takeSlot() {

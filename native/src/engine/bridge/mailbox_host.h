@@ -20,7 +20,7 @@ struct MailboxHostConfig {
   ReplyTableRef replies;  // the engine's reply table (slots for callbacks that answer)
   uint32_t firstSlot = 0, slotCount = 0;
   ReplyTableRef vcpuReplies;           // the VM's reply table, where vCPUs wait for MMIO reads
-  int32_t* writeCompletion = nullptr;  // per-vCPU completion counters (core/mmio_completion_layout.h)
+  int32_t* writeCompletion = nullptr;  // per-vCPU completion counters (abi/mmio_completion_layout.h)
   uint32_t vcpus = 0;
   int64_t callbackTimeoutNs = -1;  // the watchdog: a callback unanswered this long fails
   EngineTracer* tracer = nullptr;  // spans of callbacks, instants of posted events (none if null)

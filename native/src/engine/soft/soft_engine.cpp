@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/surface_layout.h"
-#include "engine/records.h"
+#include "abi/surface_layout.h"
+#include "abi/engine_records.h"
 
 namespace pvg::engine {
 using namespace proto;
