@@ -61,10 +61,14 @@ class MailboxHost final : public HostCallbacks, public MmioCompleter {
     HostStatus status = HostStatus::Unavailable;
     std::array<uint32_t, 12> values{};
   };
-  // Posts a record that carries (thread, slot, id, args…) and waits for its answer. The payload
-  // is written into the slot before the record is posted, and read back by `readPayload`.
-  Answer call(uint32_t kind, std::initializer_list<uint32_t> args, std::span<const uint8_t> payload = {}, std::span<uint8_t> readPayload = {});
-  void post(uint32_t kind, std::initializer_list<uint32_t> args);
+  // Posts a callback record (a rec::out struct; its thread, slot and id are filled in here) and
+  // waits for its answer. The payload is written into the slot before the record is posted, and
+  // read back by `readPayload`.
+  template <typename Record>
+  Answer call(Record record, std::span<const uint8_t> payload = {}, std::span<uint8_t> readPayload = {});
+  // Posts an event record (a rec::out struct; its thread is filled in here).
+  template <typename Record>
+  void post(Record record);
   std::optional<uint32_t> takeSlot();
   void giveSlot(uint32_t slot);
 
