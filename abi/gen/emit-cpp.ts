@@ -95,7 +95,8 @@ export function emitCpp(unit: Unit, schemaFile: string): string {
     out += '};\n';
   }
   for (const family of unit.records ?? []) {
-    out += `\nnamespace ${family.structPrefix.toLowerCase()} {`;
+    out += `\nnamespace ${family.structPrefix.toLowerCase()} {\n`;
+    for (const pre of family.prefixes ?? []) out += `// ${pre.doc}\ninline constexpr uint32_t k${pre.name}Words = ${wordsOf(pre.fields)};\n`;
     for (const k of family.kinds) out += record(family, k);
     out += `}  // namespace ${family.structPrefix.toLowerCase()}\n`;
   }

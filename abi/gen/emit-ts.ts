@@ -58,8 +58,19 @@ function record(family: RecordFamily, k: RecordKind): string {
   else out += `export interface ${name} {\n${k.fields.map((f) => `${doc(f.doc, '  ')}  ${f.name}: ${tsType(f.type)};\n`).join('')}}\n`;
   out += `export const ${name} = {\n  kind: ${family.ts}.${k.name},\n  /** Argument words the record uses. */\n  words: ${wordsOf(k.fields)},\n`;
   let at = 0;
+  const names = new Set(k.fields.map((f) => f.name));
   for (const f of k.fields) {
     out += `  ${f.name}: (a: Int32Array): ${tsType(f.type)} => ${decoder(f.type, at)},\n`;
+    if (f.type === 'u64') {
+      // The halves, exact whatever the value (a trace argument, a 32-bit register write).
+      for (const [half, word] of [
+        ['Lo', at],
+        ['Hi', at + 1],
+      ] as const) {
+        if (names.has(f.name + half)) throw new Error(`abi: ${name}.${f.name}${half} is both a field and a half of ${f.name}`);
+        out += `  ${f.name}${half}: (a: Int32Array): number => ${decoder('u32', word)},\n`;
+      }
+    }
     at += f.type === 'u64' ? 2 : 1;
   }
   out += `  /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */\n`;
@@ -73,6 +84,16 @@ function record(family: RecordFamily, k: RecordKind): string {
   }
   out += `  },\n} as const;\n`;
   return out;
+}
+
+function prefix(family: RecordFamily, pre: NonNullable<RecordFamily['prefixes']>[number]): string {
+  let out = `\n/** ${pre.doc} Decoders for any ${family.ts} kind that starts so. */\nexport const ${family.structPrefix}${pre.name} = {\n  words: ${wordsOf(pre.fields)},\n`;
+  let at = 0;
+  for (const f of pre.fields) {
+    out += `  ${f.name}: (a: Int32Array): ${tsType(f.type)} => ${decoder(f.type, at)},\n`;
+    at += f.type === 'u64' ? 2 : 1;
+  }
+  return `${out}} as const;\n`;
 }
 
 const u64Helpers = `
@@ -101,6 +122,9 @@ export function emitTs(unit: Unit, schemaFile: string): string {
   }
   const needsU64 = (unit.records ?? []).some((f) => f.kinds.some((k) => k.fields.some((x) => x.type === 'u64')));
   if (needsU64) out += u64Helpers;
-  for (const family of unit.records ?? []) for (const k of family.kinds) out += record(family, k);
+  for (const family of unit.records ?? []) {
+    for (const pre of family.prefixes ?? []) out += prefix(family, pre);
+    for (const k of family.kinds) out += record(family, k);
+  }
   return out;
 }

@@ -83,6 +83,7 @@ export interface InMmioRead {
   vcpu: number;
   /** The vCPU's reply slot. */
   slot: number;
+  /** The request id the answer quotes. */
   id: number;
 }
 export const InMmioRead = {
@@ -91,10 +92,12 @@ export const InMmioRead = {
   words: 7,
   window: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
   offset: (a: Int32Array): number => readU64(a, 1),
+  offsetLo: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
+  offsetHi: (a: Int32Array): number => (a[2] ?? 0) >>> 0,
   size: (a: Int32Array): number => (a[3] ?? 0) >>> 0,
   vcpu: (a: Int32Array): number => (a[4] ?? 0) >>> 0,
   slot: (a: Int32Array): number => (a[5] ?? 0) >>> 0,
-  id: (a: Int32Array): number => (a[6] ?? 0) >>> 0,
+  id: (a: Int32Array): number => (a[6] ?? 0) | 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
   encode(a: Int32Array, r: InMmioRead): void {
     if (a.length < 7) throw new RangeError(`InMmioRead: ${a.length} argument words, needs 7`);
@@ -122,8 +125,12 @@ export const InMmioWrite = {
   words: 7,
   window: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
   offset: (a: Int32Array): number => readU64(a, 1),
+  offsetLo: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
+  offsetHi: (a: Int32Array): number => (a[2] ?? 0) >>> 0,
   size: (a: Int32Array): number => (a[3] ?? 0) >>> 0,
   value: (a: Int32Array): number => readU64(a, 4),
+  valueLo: (a: Int32Array): number => (a[4] ?? 0) >>> 0,
+  valueHi: (a: Int32Array): number => (a[5] ?? 0) >>> 0,
   vcpu: (a: Int32Array): number => (a[6] ?? 0) >>> 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
   encode(a: Int32Array, r: InMmioWrite): void {
@@ -190,6 +197,20 @@ export const InPowerOn = {
   encode(_a: Int32Array, _r: InPowerOn): void {},
 } as const;
 
+/** What every engine record starts with. Decoders for any EngineOut kind that starts so. */
+export const OutEvent = {
+  words: 1,
+  thread: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
+} as const;
+
+/** What every record the engine waits on starts with (then its own fields). Decoders for any EngineOut kind that starts so. */
+export const OutCallback = {
+  words: 3,
+  thread: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
+  slot: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
+  id: (a: Int32Array): number => (a[2] ?? 0) | 0,
+} as const;
+
 /** EngineOut.CreateTask: Reply: task, baseLo, baseHi. */
 export interface OutCreateTask {
   /** The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool). */
@@ -206,8 +227,10 @@ export const OutCreateTask = {
   words: 5,
   thread: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
   slot: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
-  id: (a: Int32Array): number => (a[2] ?? 0) >>> 0,
+  id: (a: Int32Array): number => (a[2] ?? 0) | 0,
   vmSize: (a: Int32Array): number => readU64(a, 3),
+  vmSizeLo: (a: Int32Array): number => (a[3] ?? 0) >>> 0,
+  vmSizeHi: (a: Int32Array): number => (a[4] ?? 0) >>> 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
   encode(a: Int32Array, r: OutCreateTask): void {
     if (a.length < 5) throw new RangeError(`OutCreateTask: ${a.length} argument words, needs 5`);
@@ -234,7 +257,7 @@ export const OutDestroyTask = {
   words: 4,
   thread: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
   slot: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
-  id: (a: Int32Array): number => (a[2] ?? 0) >>> 0,
+  id: (a: Int32Array): number => (a[2] ?? 0) | 0,
   task: (a: Int32Array): number => (a[3] ?? 0) >>> 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
   encode(a: Int32Array, r: OutDestroyTask): void {
@@ -266,9 +289,11 @@ export const OutMapMemory = {
   words: 8,
   thread: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
   slot: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
-  id: (a: Int32Array): number => (a[2] ?? 0) >>> 0,
+  id: (a: Int32Array): number => (a[2] ?? 0) | 0,
   task: (a: Int32Array): number => (a[3] ?? 0) >>> 0,
   va: (a: Int32Array): number => readU64(a, 4),
+  vaLo: (a: Int32Array): number => (a[4] ?? 0) >>> 0,
+  vaHi: (a: Int32Array): number => (a[5] ?? 0) >>> 0,
   readOnly: (a: Int32Array): boolean => (a[6] ?? 0) !== 0,
   count: (a: Int32Array): number => (a[7] ?? 0) >>> 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
@@ -302,10 +327,14 @@ export const OutUnmapMemory = {
   words: 8,
   thread: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
   slot: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
-  id: (a: Int32Array): number => (a[2] ?? 0) >>> 0,
+  id: (a: Int32Array): number => (a[2] ?? 0) | 0,
   task: (a: Int32Array): number => (a[3] ?? 0) >>> 0,
   va: (a: Int32Array): number => readU64(a, 4),
+  vaLo: (a: Int32Array): number => (a[4] ?? 0) >>> 0,
+  vaHi: (a: Int32Array): number => (a[5] ?? 0) >>> 0,
   length: (a: Int32Array): number => readU64(a, 6),
+  lengthLo: (a: Int32Array): number => (a[6] ?? 0) >>> 0,
+  lengthHi: (a: Int32Array): number => (a[7] ?? 0) >>> 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
   encode(a: Int32Array, r: OutUnmapMemory): void {
     if (a.length < 8) throw new RangeError(`OutUnmapMemory: ${a.length} argument words, needs 8`);
@@ -335,8 +364,10 @@ export const OutReadMemory = {
   words: 6,
   thread: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
   slot: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
-  id: (a: Int32Array): number => (a[2] ?? 0) >>> 0,
+  id: (a: Int32Array): number => (a[2] ?? 0) | 0,
   gpa: (a: Int32Array): number => readU64(a, 3),
+  gpaLo: (a: Int32Array): number => (a[3] ?? 0) >>> 0,
+  gpaHi: (a: Int32Array): number => (a[4] ?? 0) >>> 0,
   length: (a: Int32Array): number => (a[5] ?? 0) >>> 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
   encode(a: Int32Array, r: OutReadMemory): void {
@@ -448,7 +479,7 @@ export const OutCursorGlyph = {
   words: 8,
   thread: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
   slot: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
-  id: (a: Int32Array): number => (a[2] ?? 0) >>> 0,
+  id: (a: Int32Array): number => (a[2] ?? 0) | 0,
   display: (a: Int32Array): number => (a[3] ?? 0) >>> 0,
   width: (a: Int32Array): number => (a[4] ?? 0) >>> 0,
   height: (a: Int32Array): number => (a[5] ?? 0) >>> 0,
@@ -572,9 +603,11 @@ export const OutIosfcMap = {
   words: 8,
   thread: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
   slot: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
-  id: (a: Int32Array): number => (a[2] ?? 0) >>> 0,
+  id: (a: Int32Array): number => (a[2] ?? 0) | 0,
   surface: (a: Int32Array): number => (a[3] ?? 0) >>> 0,
   gpa: (a: Int32Array): number => readU64(a, 4),
+  gpaLo: (a: Int32Array): number => (a[4] ?? 0) >>> 0,
+  gpaHi: (a: Int32Array): number => (a[5] ?? 0) >>> 0,
   length: (a: Int32Array): number => (a[6] ?? 0) >>> 0,
   readOnly: (a: Int32Array): boolean => (a[7] ?? 0) !== 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
@@ -606,7 +639,7 @@ export const OutIosfcUnmap = {
   words: 4,
   thread: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
   slot: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
-  id: (a: Int32Array): number => (a[2] ?? 0) >>> 0,
+  id: (a: Int32Array): number => (a[2] ?? 0) | 0,
   surface: (a: Int32Array): number => (a[3] ?? 0) >>> 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
   encode(a: Int32Array, r: OutIosfcUnmap): void {

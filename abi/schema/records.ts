@@ -12,7 +12,9 @@ const bool = (name: string, doc?: string): RecordField => ({ name, type: 'bool',
 /** Who sent an engine record: 0 the MMIO dispatcher, 1 the display queue, 2… the pool. */
 const thread = u32('thread', "The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool).");
 /** A call the engine thread waits on: the slot of the engine's reply table, and the request id. */
-const call = [thread, u32('slot', 'The reply slot the engine thread waits in.'), u32('id', 'The request id the answer quotes.')];
+// Request ids are compared as signed words in the reply table (shared/reply/reply-table.ts), so
+// they decode as i32.
+const call = [thread, u32('slot', 'The reply slot the engine thread waits in.'), i32('id', 'The request id the answer quotes.')];
 
 export const records: Unit = {
   name: 'engine-records',
@@ -57,7 +59,14 @@ export const records: Unit = {
         {
           name: 'MmioRead',
           value: 1,
-          fields: [u32('window', 'EngineWindow'), u64('offset'), u32('size'), u32('vcpu'), u32('slot', "The vCPU's reply slot."), u32('id')],
+          fields: [
+            u32('window', 'EngineWindow'),
+            u64('offset'),
+            u32('size'),
+            u32('vcpu'),
+            u32('slot', "The vCPU's reply slot."),
+            i32('id', 'The request id the answer quotes.'),
+          ],
           reply: 'the value read, as two words (low, high)',
         },
         { name: 'MmioWrite', value: 2, fields: [u32('window', 'EngineWindow'), u64('offset'), u32('size'), u64('value'), u32('vcpu')] },
@@ -76,6 +85,10 @@ export const records: Unit = {
       cpp: { enum: 'Out', prefix: 'Out' },
       structPrefix: 'Out',
       doc: 'Engine → device actor: callbacks (the engine thread waits for the answer) and display events.',
+      prefixes: [
+        { name: 'Event', doc: 'What every engine record starts with.', fields: [thread] },
+        { name: 'Callback', doc: 'What every record the engine waits on starts with (then its own fields).', fields: call },
+      ],
       kinds: [
         { name: 'CreateTask', value: 0x100, fields: [...call, u64('vmSize')], reply: 'task, baseLo, baseHi' },
         { name: 'DestroyTask', value: 0x101, fields: [...call, u32('task')] },

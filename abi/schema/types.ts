@@ -85,6 +85,11 @@ export interface RecordFamily {
   readonly structPrefix: string;
   readonly doc: string;
   readonly kinds: readonly RecordKind[];
+  /**
+   * Leading fields that several kinds share, for code that reads them whatever the kind (a
+   * callback's slot and id): TypeScript decoders and a C++ word count under `name`.
+   */
+  readonly prefixes?: readonly { readonly name: string; readonly doc: string; readonly fields: readonly RecordField[] }[];
 }
 
 /** One generated unit: a TypeScript module and a C++ header with the same contents. */

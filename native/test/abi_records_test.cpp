@@ -51,7 +51,7 @@ PVG_TEST("abi records: engine → device kinds keep thread, slot and id first") 
   rec::out::MapMemory m;
   m.thread = 2;
   m.slot = 5;
-  m.id = 0xFFFFFFFFu;
+  m.id = -1;  // request ids are signed words in the reply table
   m.task = 7;
   m.va = 0x0000'1234'5678'9ABCull;
   m.readOnly = true;
@@ -62,7 +62,7 @@ PVG_TEST("abi records: engine → device kinds keep thread, slot and id first") 
   for (size_t i = 0; i < want.size(); ++i) PVG_CHECK(a[i] == want[i]);
   PVG_CHECK(untouchedPast<rec::out::MapMemory>(a));
   const auto r = rec::out::MapMemory::unpack(a);
-  PVG_CHECK(r.thread == 2 && r.slot == 5 && r.id == 0xFFFFFFFFu && r.task == 7 && r.va == m.va && r.readOnly && r.count == 64);
+  PVG_CHECK(r.thread == 2 && r.slot == 5 && r.id == -1 && r.task == 7 && r.va == m.va && r.readOnly && r.count == 64);
   static_assert(rec::out::MapMemory::kKind == rec::OutMapMemory);
   static_assert(rec::out::MapMemory::kWords == 8);
 }

@@ -54,7 +54,11 @@ describe('abi: engine record codecs', () => {
           expect(read, f.name).toBe(fields[f.name]);
           // The same words the positional helpers read: u32/u64 at the field's offset.
           if (f.type === 'u32') expect(u32(a, at)).toBe(fields[f.name]);
-          if (f.type === 'u64') expect(u64(a, at)).toBe(fields[f.name]);
+          if (f.type === 'u64') {
+            expect(u64(a, at)).toBe(fields[f.name]);
+            const halves = [(c[`${f.name}Lo`] as (a: Int32Array) => number)(a), (c[`${f.name}Hi`] as (a: Int32Array) => number)(a)];
+            expect(halves).toEqual([a[at]! >>> 0, a[at + 1]! >>> 0]);
+          }
           at += f.type === 'u64' ? 2 : 1;
         }
         expect(at).toBe(c.words);
@@ -62,6 +66,27 @@ describe('abi: engine record codecs', () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  it('the shared prefixes are what their kinds start with', () => {
+    for (const family of records.records!) {
+      for (const pre of family.prefixes ?? []) {
+        const decoders = (generated as unknown as Record<string, Codec>)[family.structPrefix + pre.name]!;
+        const starting = family.kinds.filter((k) => pre.fields.every((f, i) => k.fields[i]?.name === f.name && k.fields[i]?.type === f.type));
+        expect(starting.length, `${pre.name}: kinds that start with it`).toBeGreaterThanOrEqual(2);
+        const a = new Int32Array(RECORD_ARGS).map((_, i) => -1 - i);
+        for (const k of starting)
+          for (const f of pre.fields)
+            expect((decoders[f.name] as (a: Int32Array) => unknown)(a)).toBe((codec(family.structPrefix, k)[f.name] as (a: Int32Array) => unknown)(a));
+      }
+    }
+    // Every callback (a kind whose answer the engine waits for) starts with the callback prefix.
+    const out = records.records!.find((f) => f.ts === 'EngineOut')!;
+    for (const k of out.kinds.filter((k) => k.fields[1]?.name === 'slot'))
+      expect(
+        k.fields.slice(0, 3).map((f) => f.name),
+        k.name,
+      ).toEqual(['thread', 'slot', 'id']);
   });
 
   it('u64 fields: low word first; past 2^53 - 1 they read as NaN; the encoder refuses what a number cannot hold', () => {

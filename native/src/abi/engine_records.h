@@ -56,6 +56,7 @@ enum Out : uint32_t {
 };
 
 namespace in {
+
 // InStop
 struct Stop {
   static constexpr In kKind = InStop;
@@ -78,7 +79,7 @@ struct MmioRead {
   uint32_t size = 0;
   uint32_t vcpu = 0;
   uint32_t slot = 0;  // The vCPU's reply slot.
-  uint32_t id = 0;
+  int32_t id = 0;     // The request id the answer quotes.
 
   static MmioRead unpack([[maybe_unused]] const Args& a) {
     MmioRead r;
@@ -87,7 +88,7 @@ struct MmioRead {
     r.size = a[3];
     r.vcpu = a[4];
     r.slot = a[5];
-    r.id = a[6];
+    r.id = static_cast<int32_t>(a[6]);
     return r;
   }
   void pack([[maybe_unused]] Args& a) const {
@@ -97,7 +98,7 @@ struct MmioRead {
     a[3] = size;
     a[4] = vcpu;
     a[5] = slot;
-    a[6] = id;
+    a[6] = static_cast<uint32_t>(id);
   }
 };
 static_assert(MmioRead::kWords <= kArgs);
@@ -196,27 +197,32 @@ static_assert(PowerOn::kWords <= kArgs);
 }  // namespace in
 
 namespace out {
+// What every engine record starts with.
+inline constexpr uint32_t kEventWords = 1;
+// What every record the engine waits on starts with (then its own fields).
+inline constexpr uint32_t kCallbackWords = 3;
+
 // OutCreateTask: Reply: task, baseLo, baseHi.
 struct CreateTask {
   static constexpr Out kKind = OutCreateTask;
   static constexpr uint32_t kWords = 5;
   uint32_t thread = 0;  // The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool).
   uint32_t slot = 0;    // The reply slot the engine thread waits in.
-  uint32_t id = 0;      // The request id the answer quotes.
+  int32_t id = 0;       // The request id the answer quotes.
   uint64_t vmSize = 0;
 
   static CreateTask unpack([[maybe_unused]] const Args& a) {
     CreateTask r;
     r.thread = a[0];
     r.slot = a[1];
-    r.id = a[2];
+    r.id = static_cast<int32_t>(a[2]);
     r.vmSize = uint64_t{a[3]} | (uint64_t{a[4]} << 32);
     return r;
   }
   void pack([[maybe_unused]] Args& a) const {
     a[0] = thread;
     a[1] = slot;
-    a[2] = id;
+    a[2] = static_cast<uint32_t>(id);
     a[3] = static_cast<uint32_t>(vmSize);
     a[4] = static_cast<uint32_t>(vmSize >> 32);
   }
@@ -229,21 +235,21 @@ struct DestroyTask {
   static constexpr uint32_t kWords = 4;
   uint32_t thread = 0;  // The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool).
   uint32_t slot = 0;    // The reply slot the engine thread waits in.
-  uint32_t id = 0;      // The request id the answer quotes.
+  int32_t id = 0;       // The request id the answer quotes.
   uint32_t task = 0;
 
   static DestroyTask unpack([[maybe_unused]] const Args& a) {
     DestroyTask r;
     r.thread = a[0];
     r.slot = a[1];
-    r.id = a[2];
+    r.id = static_cast<int32_t>(a[2]);
     r.task = a[3];
     return r;
   }
   void pack([[maybe_unused]] Args& a) const {
     a[0] = thread;
     a[1] = slot;
-    a[2] = id;
+    a[2] = static_cast<uint32_t>(id);
     a[3] = task;
   }
 };
@@ -255,7 +261,7 @@ struct MapMemory {
   static constexpr uint32_t kWords = 8;
   uint32_t thread = 0;  // The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool).
   uint32_t slot = 0;    // The reply slot the engine thread waits in.
-  uint32_t id = 0;      // The request id the answer quotes.
+  int32_t id = 0;       // The request id the answer quotes.
   uint32_t task = 0;
   uint64_t va = 0;
   bool readOnly = false;
@@ -265,7 +271,7 @@ struct MapMemory {
     MapMemory r;
     r.thread = a[0];
     r.slot = a[1];
-    r.id = a[2];
+    r.id = static_cast<int32_t>(a[2]);
     r.task = a[3];
     r.va = uint64_t{a[4]} | (uint64_t{a[5]} << 32);
     r.readOnly = a[6] != 0;
@@ -275,7 +281,7 @@ struct MapMemory {
   void pack([[maybe_unused]] Args& a) const {
     a[0] = thread;
     a[1] = slot;
-    a[2] = id;
+    a[2] = static_cast<uint32_t>(id);
     a[3] = task;
     a[4] = static_cast<uint32_t>(va);
     a[5] = static_cast<uint32_t>(va >> 32);
@@ -291,7 +297,7 @@ struct UnmapMemory {
   static constexpr uint32_t kWords = 8;
   uint32_t thread = 0;  // The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool).
   uint32_t slot = 0;    // The reply slot the engine thread waits in.
-  uint32_t id = 0;      // The request id the answer quotes.
+  int32_t id = 0;       // The request id the answer quotes.
   uint32_t task = 0;
   uint64_t va = 0;
   uint64_t length = 0;
@@ -300,7 +306,7 @@ struct UnmapMemory {
     UnmapMemory r;
     r.thread = a[0];
     r.slot = a[1];
-    r.id = a[2];
+    r.id = static_cast<int32_t>(a[2]);
     r.task = a[3];
     r.va = uint64_t{a[4]} | (uint64_t{a[5]} << 32);
     r.length = uint64_t{a[6]} | (uint64_t{a[7]} << 32);
@@ -309,7 +315,7 @@ struct UnmapMemory {
   void pack([[maybe_unused]] Args& a) const {
     a[0] = thread;
     a[1] = slot;
-    a[2] = id;
+    a[2] = static_cast<uint32_t>(id);
     a[3] = task;
     a[4] = static_cast<uint32_t>(va);
     a[5] = static_cast<uint32_t>(va >> 32);
@@ -325,7 +331,7 @@ struct ReadMemory {
   static constexpr uint32_t kWords = 6;
   uint32_t thread = 0;  // The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool).
   uint32_t slot = 0;    // The reply slot the engine thread waits in.
-  uint32_t id = 0;      // The request id the answer quotes.
+  int32_t id = 0;       // The request id the answer quotes.
   uint64_t gpa = 0;
   uint32_t length = 0;
 
@@ -333,7 +339,7 @@ struct ReadMemory {
     ReadMemory r;
     r.thread = a[0];
     r.slot = a[1];
-    r.id = a[2];
+    r.id = static_cast<int32_t>(a[2]);
     r.gpa = uint64_t{a[3]} | (uint64_t{a[4]} << 32);
     r.length = a[5];
     return r;
@@ -341,7 +347,7 @@ struct ReadMemory {
   void pack([[maybe_unused]] Args& a) const {
     a[0] = thread;
     a[1] = slot;
-    a[2] = id;
+    a[2] = static_cast<uint32_t>(id);
     a[3] = static_cast<uint32_t>(gpa);
     a[4] = static_cast<uint32_t>(gpa >> 32);
     a[5] = length;
@@ -433,7 +439,7 @@ struct CursorGlyph {
   static constexpr uint32_t kWords = 8;
   uint32_t thread = 0;  // The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool).
   uint32_t slot = 0;    // The reply slot the engine thread waits in.
-  uint32_t id = 0;      // The request id the answer quotes.
+  int32_t id = 0;       // The request id the answer quotes.
   uint32_t display = 0;
   uint32_t width = 0;
   uint32_t height = 0;
@@ -444,7 +450,7 @@ struct CursorGlyph {
     CursorGlyph r;
     r.thread = a[0];
     r.slot = a[1];
-    r.id = a[2];
+    r.id = static_cast<int32_t>(a[2]);
     r.display = a[3];
     r.width = a[4];
     r.height = a[5];
@@ -455,7 +461,7 @@ struct CursorGlyph {
   void pack([[maybe_unused]] Args& a) const {
     a[0] = thread;
     a[1] = slot;
-    a[2] = id;
+    a[2] = static_cast<uint32_t>(id);
     a[3] = display;
     a[4] = width;
     a[5] = height;
@@ -555,7 +561,7 @@ struct IosfcMap {
   static constexpr uint32_t kWords = 8;
   uint32_t thread = 0;  // The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool).
   uint32_t slot = 0;    // The reply slot the engine thread waits in.
-  uint32_t id = 0;      // The request id the answer quotes.
+  int32_t id = 0;       // The request id the answer quotes.
   uint32_t surface = 0;
   uint64_t gpa = 0;
   uint32_t length = 0;
@@ -565,7 +571,7 @@ struct IosfcMap {
     IosfcMap r;
     r.thread = a[0];
     r.slot = a[1];
-    r.id = a[2];
+    r.id = static_cast<int32_t>(a[2]);
     r.surface = a[3];
     r.gpa = uint64_t{a[4]} | (uint64_t{a[5]} << 32);
     r.length = a[6];
@@ -575,7 +581,7 @@ struct IosfcMap {
   void pack([[maybe_unused]] Args& a) const {
     a[0] = thread;
     a[1] = slot;
-    a[2] = id;
+    a[2] = static_cast<uint32_t>(id);
     a[3] = surface;
     a[4] = static_cast<uint32_t>(gpa);
     a[5] = static_cast<uint32_t>(gpa >> 32);
@@ -591,21 +597,21 @@ struct IosfcUnmap {
   static constexpr uint32_t kWords = 4;
   uint32_t thread = 0;  // The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool).
   uint32_t slot = 0;    // The reply slot the engine thread waits in.
-  uint32_t id = 0;      // The request id the answer quotes.
+  int32_t id = 0;       // The request id the answer quotes.
   uint32_t surface = 0;
 
   static IosfcUnmap unpack([[maybe_unused]] const Args& a) {
     IosfcUnmap r;
     r.thread = a[0];
     r.slot = a[1];
-    r.id = a[2];
+    r.id = static_cast<int32_t>(a[2]);
     r.surface = a[3];
     return r;
   }
   void pack([[maybe_unused]] Args& a) const {
     a[0] = thread;
     a[1] = slot;
-    a[2] = id;
+    a[2] = static_cast<uint32_t>(id);
     a[3] = surface;
   }
 };

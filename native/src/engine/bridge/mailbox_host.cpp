@@ -97,7 +97,7 @@ MailboxHost::Answer MailboxHost::call(Record record, std::span<const uint8_t> pa
   std::optional<uint32_t> id = c_.replies.beginNext(*slot, payload);
   record.thread = thread();
   record.slot = *slot;
-  record.id = id.value_or(0);
+  record.id = static_cast<int32_t>(id.value_or(0));
   rec::Args words{};
   record.pack(words);
   const int64_t posted = monotonicNanos();

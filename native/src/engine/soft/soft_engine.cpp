@@ -92,10 +92,10 @@ void SoftEngine::dispatchLoop() {
         counters_.mmioReads.fetch_add(1, std::memory_order_relaxed);
         const auto read = rec::in::MmioRead::unpack(r.args);
         const uint64_t value = mmioRead(read.window, read.offset, read.size);
-        completer_.readDone(MmioTicket{read.vcpu, read.slot, read.id}, value);
+        completer_.readDone(MmioTicket{read.vcpu, read.slot, static_cast<uint32_t>(read.id)}, value);
         tracer_.span(read.window == rec::WindowIosfc ? trace::Event::apple_iosfc_read : trace::Event::apple_gfx_read, start, static_cast<double>(read.offset),
                      static_cast<double>(value));
-        tracer_.flow(trace::Phase::FlowStep, EngineTracer::mmioFlowId(read.vcpu, read.id), start + EngineTracer::kFlowInsetUs);
+        tracer_.flow(trace::Phase::FlowStep, EngineTracer::mmioFlowId(read.vcpu, static_cast<uint32_t>(read.id)), start + EngineTracer::kFlowInsetUs);
         break;
       }
       case rec::InMmioWrite: {
