@@ -10,7 +10,7 @@ import { MailboxClosedError } from '../../shared/mailbox/errors.js';
 import { u32, type MailboxRecord } from '../../shared/mailbox/record.js';
 import { runBottomHalf } from '../../shared/lock/bottom-half.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
-import { EngineIn } from '../device/engine-records.js';
+import { EngineIn, InEncode } from '../device/engine-records.js';
 import { DisplayFrames } from './display-frames.js';
 import type { MessagePort } from 'node:worker_threads';
 
@@ -20,6 +20,8 @@ import { VncSink } from './vnc-sink/vnc-sink.js';
 await runActor<CompositorControl>((ctx) => {
   const config = ctx.config as CompositorConfig;
   const engines = new Map<SharedArrayBuffer, Mailbox>();
+  // One record's words, reused: an encode request is written into it and copied into the mailbox.
+  const encodeWords = new Int32Array(InEncode.words);
   const displays = config.displays.map((d) => {
     let engine = engines.get(d.engineInbound);
     if (!engine) engines.set(d.engineInbound, (engine = new Mailbox(d.engineInbound, `device${d.device}-engine`)));
@@ -28,7 +30,8 @@ await runActor<CompositorControl>((ctx) => {
       d,
       (generation, width, height, surface) => {
         try {
-          return inbound.tryEnqueue(EngineIn.Encode, [d.display, surface, generation, 0, 0, width, height]);
+          InEncode.encode(encodeWords, { display: d.display, surface, generation, x: 0, y: 0, width, height });
+          return inbound.tryEnqueue(EngineIn.Encode, encodeWords);
         } catch (e) {
           if (e instanceof MailboxClosedError) return true; // the device is gone: nothing will answer, nothing to wait for
           throw e;
