@@ -1,6 +1,6 @@
 // The C++ header of a unit: constexpr constants and enums with the names the engine uses, and for
 // each record kind a struct with named fields that packs into and unpacks from a record's words.
-import type { Constant, EnumDef, FieldType, RecordFamily, RecordKind, Unit } from '../schema/types.js';
+import type { Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, Unit } from '../schema/types.js';
 import { banner, literal, wordsOf } from './names.js';
 
 const comment = (text: string | undefined) => (text ? `  // ${text}` : '');
@@ -77,6 +77,16 @@ function record(family: RecordFamily, k: RecordKind): string {
   return out;
 }
 
+function packedId(p: PackedId): string {
+  const parts = p.tagBit === undefined ? [] : [`(uint64_t{1} << ${p.tagBit})`];
+  for (const f of p.fields) {
+    const value = f.bits === undefined ? `uint64_t{${f.name}}` : `uint64_t{${f.name} & 0x${(2 ** f.bits - 1).toString(16).toUpperCase()}u}`;
+    parts.push(f.shift === 0 ? value : `(${value} << ${f.shift})`);
+  }
+  const args = p.fields.map((f) => `uint32_t ${f.name}`).join(', ');
+  return `\n// ${p.doc}\ninline constexpr double ${p.name}(${args}) { return static_cast<double>(${parts.join(' | ')}); }\n`;
+}
+
 export function emitCpp(unit: Unit, schemaFile: string): string {
   if (!unit.cpp) throw new Error(`abi: unit ${unit.name} has no C++ header`);
   const hasRecords = (unit.records ?? []).length > 0;
@@ -85,6 +95,7 @@ export function emitCpp(unit: Unit, schemaFile: string): string {
     `// ${unit.doc}\n#pragma once\n${hasRecords ? '#include <array>\n' : ''}#include <cstdint>\n\nnamespace ${unit.cpp.namespace} {\n`;
   for (const c of unit.constants ?? []) out += constant(c);
   for (const e of unit.enums ?? []) out += `\n${enumDef(e)}`;
+  for (const p of unit.packedIds ?? []) out += packedId(p);
   if (hasRecords) {
     if (unit.recordArgs === undefined) throw new Error(`abi: unit ${unit.name} has records but no recordArgs`);
     out += `\n// A record's argument words; u64 fields take two, low word first.\ninline constexpr uint32_t kArgs = ${unit.recordArgs};\nusing Args = std::array<uint32_t, kArgs>;\n`;

@@ -1,6 +1,6 @@
 // The TypeScript module of a unit: const enums and constants with the names the code imports,
 // and for each record kind a field interface plus allocation-free decoders and an encoder.
-import type { Constant, EnumDef, FieldType, RecordFamily, RecordKind, Unit } from '../schema/types.js';
+import type { Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, Unit } from '../schema/types.js';
 import { banner, kebab, literal, wordsOf } from './names.js';
 
 const doc = (text: string | undefined, indent = '') => (text ? `${indent}/** ${text} */\n` : '');
@@ -111,6 +111,15 @@ function writeU64(a: Int32Array, i: number, value: number): void {
 }
 `;
 
+function packedId(p: PackedId): string {
+  const parts = p.tagBit === undefined ? [] : [`2 ** ${p.tagBit}`];
+  for (const f of p.fields) {
+    const value = f.bits === undefined ? f.name : `((${f.name} >>> 0) & 0x${(2 ** f.bits - 1).toString(16)})`;
+    parts.push(f.shift === 0 ? value : `${value} * 2 ** ${f.shift}`);
+  }
+  return `\n/** ${p.doc} */\nexport function ${p.name}(${p.fields.map((f) => `${f.name}: number`).join(', ')}): number {\n  return ${parts.join(' + ')};\n}\n`;
+}
+
 export function emitTs(unit: Unit, schemaFile: string): string {
   let out = banner('//', schemaFile) + `// ${unit.doc}\n\n`;
   for (const c of unit.constants ?? []) out += constant(c);
@@ -120,6 +129,7 @@ export function emitTs(unit: Unit, schemaFile: string): string {
     out += family.kinds.map((k) => `${doc(k.doc, '  ')}  ${k.name} = ${literal(k.value, k.value >= 0x100 ? { hex: 3 } : 'dec', 'ts')},\n`).join('');
     out += '}\n';
   }
+  for (const p of unit.packedIds ?? []) out += packedId(p);
   const needsU64 = (unit.records ?? []).some((f) => f.kinds.some((k) => k.fields.some((x) => x.type === 'u64')));
   if (needsU64) out += u64Helpers;
   for (const family of unit.records ?? []) {

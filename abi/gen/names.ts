@@ -16,7 +16,10 @@ export const kebab = (name: string) => name.replace(/([a-z0-9])([A-Z])/g, '$1-$2
 
 /** A number as each language writes it: hex digits padded, C with an unsigned suffix. */
 export function literal(value: number, radix: Radix | undefined, lang: 'ts' | 'cpp' | 'c'): string {
-  if (!Number.isSafeInteger(value)) throw new Error(`abi: ${value} is not an integer`);
+  if (!Number.isSafeInteger(value)) {
+    if (radix === undefined && Number.isFinite(value)) return String(value); // a double constant
+    throw new Error(`abi: ${value} is not an integer`);
+  }
   const suffix = lang === 'c' && value >= 0 ? 'u' : '';
   if (radix === undefined || radix === 'dec') return `${value}${suffix}`;
   const digits = value.toString(16).padStart(radix.hex, '0');

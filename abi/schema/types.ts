@@ -20,7 +20,7 @@ export interface Constant {
   readonly doc?: string;
 }
 
-export type CppType = 'uint32_t' | 'int32_t' | 'uint16_t' | 'uint8_t';
+export type CppType = 'uint32_t' | 'int32_t' | 'uint16_t' | 'uint8_t' | 'double';
 
 export interface EnumMember {
   readonly name: string;
@@ -117,6 +117,6 @@ export interface PackedId {
   readonly doc: string;
   /** A constant bit set in every id of this kind (none when omitted). */
   readonly tagBit?: number;
-  /** Fields, each `value & (2^bits - 1)` placed at `shift`; bits undefined: unmasked. */
+  /** Fields (u32 arguments), each `value & (2^bits - 1)` placed at `shift`; bits undefined: unmasked. */
   readonly fields: readonly { readonly name: string; readonly shift: number; readonly bits?: number }[];
 }

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "abi/engine_records.h"
+#include "abi/flow_ids.h"
 #include "harness.h"
 #include "test_support.h"
 
@@ -83,4 +84,12 @@ PVG_TEST("abi records: signed and boolean fields") {
   PVG_CHECK(rec::out::CursorShow::unpack(show).show);
   show[2] = 0;
   PVG_CHECK(!rec::out::CursorShow::unpack(show).show);
+}
+
+PVG_TEST("abi flow ids: fields masked and placed as shared/trace/flow-ids.ts places them") {
+  // 2^45 + (vcpu & 0xFFFFF) * 2^24 + (id & 0xFFFFFF), as in the TS guest's bus port.
+  PVG_CHECK(pvg::trace::mmioFlowId(3, 0x01234567u) == 35184372088832.0 + 3 * 16777216.0 + 0x234567);
+  PVG_CHECK(pvg::trace::mmioFlowId(0xFFFFFFFFu, 0xFFFFFFFFu) == 35184372088832.0 + 0xFFFFF * 16777216.0 + 0xFFFFFF);
+  // firstRing * 2^32 + (slot & 0xFF) * 2^24 + (id & 0xFFFFFF): a slot past 255 wraps, as in JS.
+  PVG_CHECK(pvg::trace::callbackFlowId(9, 0x105, 7) == 9 * 4294967296.0 + 5 * 16777216.0 + 7);
 }

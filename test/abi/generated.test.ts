@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { generate } from '../../abi/gen/main.js';
@@ -17,7 +18,7 @@ const read = (file: string) => readFileSync(path.join(packageRoot, file), 'utf8'
 /** `name = 123` and `name = 0x7B` pairs of a C++ header (constexprs and enum members). */
 function cppNumbers(text: string): Map<string, number> {
   const out = new Map<string, number>();
-  for (const m of text.matchAll(/(\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+)\s*[,;]/g)) out.set(m[1]!, Number(m[2]));
+  for (const m of text.matchAll(/(\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+(?:\.\d+)?)\s*[,;]/g)) out.set(m[1]!, Number(m[2]));
   return out;
 }
 
@@ -145,4 +146,33 @@ describe('abi: the schema is consistent', () => {
       }
     }
   });
+});
+
+describe('abi: packed ids', () => {
+  // The same packing as the C++ emitter writes it (64-bit shifts and ors), evaluated with BigInt.
+  const packed = (p: NonNullable<Unit['packedIds']>[number], args: readonly number[]) => {
+    let v = p.tagBit === undefined ? 0n : 1n << BigInt(p.tagBit);
+    p.fields.forEach((f, i) => {
+      const raw = BigInt(args[i]! >>> 0);
+      v |= (f.bits === undefined ? raw : raw & ((1n << BigInt(f.bits)) - 1n)) << BigInt(f.shift);
+    });
+    return Number(v);
+  };
+
+  it.each(units.flatMap((u) => (u.packedIds ?? []).map((p) => [p.name, u, p] as const)))(
+    '%s: the TypeScript function packs as the schema says',
+    async (_name, unit, p) => {
+      const mod = (await import(path.join(packageRoot, unit.ts!))) as Record<string, (...a: number[]) => number>;
+      // An unmasked field must keep the id below 2^53 (ring numbers are small): up to 2^(53 - shift) - 1.
+      const arbs = p.fields.map((f) => (f.bits === undefined ? fc.nat({ max: 2 ** (53 - f.shift) - 1 }) : fc.nat({ max: 0xffff_ffff })));
+      fc.assert(
+        fc.property(fc.tuple(...arbs), (args) => {
+          const id = mod[p.name]!(...args);
+          expect(id).toBe(packed(p, args));
+          expect(Number.isSafeInteger(id)).toBe(true);
+        }),
+        { numRuns: 500 },
+      );
+    },
+  );
 });
