@@ -1,4 +1,5 @@
 // Every generated unit, and the C guest's header (which takes the guest-facing parts of two).
+import { compositorRecords } from './compositor-records.js';
 import { flowIds } from './flow-ids.js';
 import { machine } from './machine.js';
 import { completionLayout, mailboxLayout, replyLayout, surfaceLayout, traceLayout, vcpuIrqLayout } from './layouts.js';
@@ -19,6 +20,7 @@ export const units: readonly Unit[] = [
   completionLayout,
   vcpuIrqLayout,
   flowIds,
+  compositorRecords,
 ];
 
 /** The C guest (native/guest) gets every constant and enum of these units that has a C name. */

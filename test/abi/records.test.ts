@@ -1,11 +1,13 @@
-// The generated record encoders and decoders (abi/generated/engine-records.ts): every field of
+// The generated record encoders and decoders (abi/generated/*-records.ts): every field of
 // every kind survives a round trip at its place in the words, u64 fields split low word first
 // and read as NaN past 2^53 - 1, and nothing is written past a record's argument words.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
+import * as compositorGenerated from '../../abi/generated/compositor-records.js';
 import * as generated from '../../abi/generated/engine-records.js';
 import { RECORD_ARGS } from '../../abi/generated/mailbox-layout.js';
+import { compositorRecords } from '../../abi/schema/compositor-records.js';
 import { records } from '../../abi/schema/records.js';
 import type { FieldType, RecordKind } from '../../abi/schema/types.js';
 import { u32, u64 } from '../../shared/mailbox/record.js';
@@ -17,7 +19,8 @@ interface Codec {
   [field: string]: unknown;
 }
 
-const codec = (prefix: string, k: RecordKind) => (generated as unknown as Record<string, Codec>)[prefix + k.name]!;
+const modules = { ...generated, ...compositorGenerated } as unknown as Record<string, Codec>;
+const codec = (prefix: string, k: RecordKind) => modules[prefix + k.name]!;
 
 const arbitrary = (type: FieldType): fc.Arbitrary<number | boolean> => {
   switch (type) {
@@ -32,7 +35,9 @@ const arbitrary = (type: FieldType): fc.Arbitrary<number | boolean> => {
   }
 };
 
-const kinds = records.records!.flatMap((family) => family.kinds.map((k) => [`${family.structPrefix}${k.name}`, family.structPrefix, k] as const));
+const kinds = [...records.records!, ...compositorRecords.records!].flatMap((family) =>
+  family.kinds.map((k) => [`${family.structPrefix}${k.name}`, family.structPrefix, k] as const),
+);
 
 describe('abi: engine record codecs', () => {
   it('every kind fits a mailbox record', () => {
@@ -69,9 +74,9 @@ describe('abi: engine record codecs', () => {
   });
 
   it('the shared prefixes are what their kinds start with', () => {
-    for (const family of records.records!) {
+    for (const family of [...records.records!, ...compositorRecords.records!]) {
       for (const pre of family.prefixes ?? []) {
-        const decoders = (generated as unknown as Record<string, Codec>)[family.structPrefix + pre.name]!;
+        const decoders = modules[family.structPrefix + pre.name]!;
         const starting = family.kinds.filter((k) => pre.fields.every((f, i) => k.fields[i]?.name === f.name && k.fields[i]?.type === f.type));
         expect(starting.length, `${pre.name}: kinds that start with it`).toBeGreaterThanOrEqual(2);
         const a = new Int32Array(RECORD_ARGS).map((_, i) => -1 - i);
