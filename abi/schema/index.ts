@@ -1,6 +1,7 @@
 // Every generated unit, and the C guest's header (which takes the guest-facing parts of two).
 import { compositorRecords } from './compositor-records.js';
 import { flowIds } from './flow-ids.js';
+import { irqRecords } from './irq-records.js';
 import { machine } from './machine.js';
 import { completionLayout, mailboxLayout, replyLayout, surfaceLayout, traceLayout, vcpuIrqLayout } from './layouts.js';
 import { protocol } from './protocol.js';
@@ -21,6 +22,7 @@ export const units: readonly Unit[] = [
   vcpuIrqLayout,
   flowIds,
   compositorRecords,
+  irqRecords,
 ];
 
 /** The C guest (native/guest) gets every constant and enum of these units that has a C name. */

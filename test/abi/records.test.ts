@@ -6,8 +6,10 @@ import { describe, expect, it } from 'vitest';
 
 import * as compositorGenerated from '../../abi/generated/compositor-records.js';
 import * as generated from '../../abi/generated/engine-records.js';
+import * as irqGenerated from '../../abi/generated/irq-records.js';
 import { RECORD_ARGS } from '../../abi/generated/mailbox-layout.js';
 import { compositorRecords } from '../../abi/schema/compositor-records.js';
+import { irqRecords } from '../../abi/schema/irq-records.js';
 import { records } from '../../abi/schema/records.js';
 import type { FieldType, RecordKind } from '../../abi/schema/types.js';
 import { u32, u64 } from '../../shared/mailbox/record.js';
@@ -19,7 +21,7 @@ interface Codec {
   [field: string]: unknown;
 }
 
-const modules = { ...generated, ...compositorGenerated } as unknown as Record<string, Codec>;
+const modules = { ...generated, ...compositorGenerated, ...irqGenerated } as unknown as Record<string, Codec>;
 const codec = (prefix: string, k: RecordKind) => modules[prefix + k.name]!;
 
 const arbitrary = (type: FieldType): fc.Arbitrary<number | boolean> => {
@@ -35,7 +37,7 @@ const arbitrary = (type: FieldType): fc.Arbitrary<number | boolean> => {
   }
 };
 
-const kinds = [...records.records!, ...compositorRecords.records!].flatMap((family) =>
+const kinds = [...records.records!, ...compositorRecords.records!, ...irqRecords.records!].flatMap((family) =>
   family.kinds.map((k) => [`${family.structPrefix}${k.name}`, family.structPrefix, k] as const),
 );
 
@@ -74,7 +76,7 @@ describe('abi: engine record codecs', () => {
   });
 
   it('the shared prefixes are what their kinds start with', () => {
-    for (const family of [...records.records!, ...compositorRecords.records!]) {
+    for (const family of [...records.records!, ...compositorRecords.records!, ...irqRecords.records!]) {
       for (const pre of family.prefixes ?? []) {
         const decoders = modules[family.structPrefix + pre.name]!;
         const starting = family.kinds.filter((k) => pre.fields.every((f, i) => k.fields[i]?.name === f.name && k.fields[i]?.type === f.type));
