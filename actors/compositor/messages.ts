@@ -3,21 +3,8 @@ import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
 import type { KeptFrame } from '../device/messages.js';
 import type { VncServerStats } from './vnc/types.js';
 
-/** Device actor → compositor. Word 0 is the device index, word 1 the display on that device. */
-export const enum CompositorKind {
-  /** device, display, width, height, generation */
-  ModeChange = 1,
-  /** device, display, frameSeq */
-  NewFrame = 2,
-  /** device, display, generation, status, frameSeq, surface */
-  EncodeDone = 3,
-  /** device, display, cursor-slot sequence (the glyph is in that display's cursor slot) */
-  CursorGlyph = 4,
-  /** device, display, visible */
-  CursorShow = 5,
-  /** device, display, x, y */
-  CursorMove = 6,
-}
+/** Device actor → compositor records: kinds and fields in abi/schema/compositor-records.ts. */
+export { CompositorKind } from '../../abi/generated/compositor-records.js';
 
 /** One display the compositor serves: where its frames and cursor come from. */
 export interface CompositorDisplayConfig {

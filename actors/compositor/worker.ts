@@ -7,10 +7,19 @@
 import { runActor } from '../runtime/host.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { MailboxClosedError } from '../../shared/mailbox/errors.js';
-import { u32, type MailboxRecord } from '../../shared/mailbox/record.js';
+import type { MailboxRecord } from '../../shared/mailbox/record.js';
 import { runBottomHalf } from '../../shared/lock/bottom-half.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
-import { EngineIn } from '../device/engine-records.js';
+import {
+  CompositorCursorGlyph,
+  CompositorCursorMove,
+  CompositorCursorShow,
+  CompositorEncodeDone,
+  CompositorModeChange,
+  CompositorNewFrame,
+  CompositorTarget,
+} from '../../abi/generated/compositor-records.js';
+import { EngineIn, InEncode } from '../device/engine-records.js';
 import { DisplayFrames } from './display-frames.js';
 import type { MessagePort } from 'node:worker_threads';
 
@@ -20,6 +29,8 @@ import { VncSink } from './vnc-sink/vnc-sink.js';
 await runActor<CompositorControl>((ctx) => {
   const config = ctx.config as CompositorConfig;
   const engines = new Map<SharedArrayBuffer, Mailbox>();
+  // One record's words, reused: an encode request is written into it and copied into the mailbox.
+  const encodeWords = new Int32Array(InEncode.words);
   const displays = config.displays.map((d) => {
     let engine = engines.get(d.engineInbound);
     if (!engine) engines.set(d.engineInbound, (engine = new Mailbox(d.engineInbound, `device${d.device}-engine`)));
@@ -28,7 +39,8 @@ await runActor<CompositorControl>((ctx) => {
       d,
       (generation, width, height, surface) => {
         try {
-          return inbound.tryEnqueue(EngineIn.Encode, [d.display, surface, generation, 0, 0, width, height]);
+          InEncode.encode(encodeWords, { display: d.display, surface, generation, x: 0, y: 0, width, height });
+          return inbound.tryEnqueue(EngineIn.Encode, encodeWords);
         } catch (e) {
           if (e instanceof MailboxClosedError) return true; // the device is gone: nothing will answer, nothing to wait for
           throw e;
@@ -62,34 +74,38 @@ await runActor<CompositorControl>((ctx) => {
 
   const onRecord = (record: MailboxRecord) => {
     const a = record.args;
-    const d = find(u32(a, 0), u32(a, 1));
+    const d = find(CompositorTarget.device(a), CompositorTarget.display(a));
     if (!d) {
       unknownRecords++;
       return;
     }
     switch (record.kind) {
-      case CompositorKind.ModeChange:
-        d.onModeChange(u32(a, 2), u32(a, 3), u32(a, 4));
-        if (wanted())
-          tell({ type: 'modeChange', device: d.config.device, display: d.config.display, width: u32(a, 2), height: u32(a, 3), generation: u32(a, 4) });
+      case CompositorKind.ModeChange: {
+        const [width, height, generation] = [CompositorModeChange.width(a), CompositorModeChange.height(a), CompositorModeChange.generation(a)];
+        d.onModeChange(width, height, generation);
+        if (wanted()) tell({ type: 'modeChange', device: d.config.device, display: d.config.display, width, height, generation });
         return;
+      }
       case CompositorKind.NewFrame:
-        d.onNewFrame(u32(a, 2), u32(a, 3));
+        d.onNewFrame(CompositorNewFrame.frameSeq(a), CompositorNewFrame.stamp(a));
         return;
-      case CompositorKind.EncodeDone:
-        ctx.trace?.instant(TRACE_EVENTS.compositor_encode_done, u32(a, 0), u32(a, 1), u32(a, 4));
-        if (d.onEncodeDone(u32(a, 2), u32(a, 3), u32(a, 4), u32(a, 5)) && config.refreshMs === 0 && wanted()) {
-          tell({ type: 'frame', device: d.config.device, display: d.config.display, width: d.width(), height: d.height(), frameSeq: u32(a, 4) });
+      case CompositorKind.EncodeDone: {
+        const frameSeq = CompositorEncodeDone.frameSeq(a);
+        ctx.trace?.instant(TRACE_EVENTS.compositor_encode_done, CompositorTarget.device(a), CompositorTarget.display(a), frameSeq);
+        const shown = d.onEncodeDone(CompositorEncodeDone.generation(a), CompositorEncodeDone.status(a), frameSeq, CompositorEncodeDone.surface(a));
+        if (shown && config.refreshMs === 0 && wanted()) {
+          tell({ type: 'frame', device: d.config.device, display: d.config.display, width: d.width(), height: d.height(), frameSeq });
         }
         return;
+      }
       case CompositorKind.CursorGlyph:
-        d.onCursorGlyph(u32(a, 2));
+        d.onCursorGlyph(CompositorCursorGlyph.sequence(a));
         return;
       case CompositorKind.CursorShow:
-        d.onCursorShow(a[2] !== 0);
+        d.onCursorShow(CompositorCursorShow.visible(a));
         return;
       case CompositorKind.CursorMove:
-        d.onCursorMove(a[2]!, a[3]!);
+        d.onCursorMove(CompositorCursorMove.x(a), CompositorCursorMove.y(a));
         return;
       default:
         unknownRecords++;

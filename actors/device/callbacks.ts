@@ -5,11 +5,20 @@
 // "Ordering"); they reach this actor as records in its one mailbox and are handled one at a time,
 // so the task space needs no lock: its owner serialises them (docs/design.md rules 1 and 2).
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
-import { u32, u64 } from '../../shared/mailbox/record.js';
 import { ReplyErrorCode } from '../../shared/reply/errors.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import type { ReplyTable } from '../../shared/reply/reply-table.js';
-import { EngineOut } from './engine-records.js';
+import {
+  EngineOut,
+  OutCallback,
+  OutCreateTask,
+  OutDestroyTask,
+  OutIosfcMap,
+  OutIosfcUnmap,
+  OutMapMemory,
+  OutReadMemory,
+  OutUnmapMemory,
+} from './engine-records.js';
 import type { TaskSpace } from './task-space.js';
 
 const NAMES: Record<number, string> = {
@@ -51,8 +60,8 @@ export class EngineCallbacks {
     const name = NAMES[kind];
     if (name === undefined) return false;
     this.counts[name] = (this.counts[name] ?? 0) + 1;
-    const slot = u32(a, 1);
-    const id = a[2]!;
+    const slot = OutCallback.slot(a);
+    const id = OutCallback.id(a);
     const refuse = (why: string) => {
       this.refusals[why] = (this.refusals[why] ?? 0) + 1;
       this.replies.fail(slot, id, ReplyErrorCode.Refused);
@@ -63,19 +72,19 @@ export class EngineCallbacks {
     }
     switch (kind) {
       case EngineOut.CreateTask: {
-        const r = this.tasks.createTask(u64(a, 3));
+        const r = this.tasks.createTask(OutCreateTask.vmSize(a));
         if (!r.ok) return (refuse(r.error.code), true);
         this.replies.reply(slot, id, r.task, r.base >>> 0, Math.floor(r.base / 0x1_0000_0000));
         return true;
       }
       case EngineOut.DestroyTask: {
-        const r = this.tasks.destroyTask(u32(a, 3));
+        const r = this.tasks.destroyTask(OutDestroyTask.task(a));
         if (!r.ok) return (refuse(r.error.code), true);
         this.replies.reply(slot, id);
         return true;
       }
       case EngineOut.MapMemory: {
-        const count = u32(a, 7);
+        const count = OutMapMemory.count(a);
         const payload = this.replies.payload(slot);
         if (count * 16 > payload.length) return (refuse('too-many-ranges'), true);
         const words = new Uint32Array(payload.buffer, payload.byteOffset, count * 4);
@@ -86,32 +95,32 @@ export class EngineCallbacks {
             length: (BigInt(words[i * 4 + 3]!) << 32n) | BigInt(words[i * 4 + 2]!),
           });
         }
-        const r = this.tasks.mapMemory(u32(a, 3), u64(a, 4), a[6] !== 0, ranges);
+        const r = this.tasks.mapMemory(OutMapMemory.task(a), OutMapMemory.va(a), OutMapMemory.readOnly(a), ranges);
         if (!r.ok) return (refuse(r.error.code), true);
         this.replies.reply(slot, id);
         return true;
       }
       case EngineOut.UnmapMemory: {
-        const r = this.tasks.unmapMemory(u32(a, 3), u64(a, 4), u64(a, 6));
+        const r = this.tasks.unmapMemory(OutUnmapMemory.task(a), OutUnmapMemory.va(a), OutUnmapMemory.length(a));
         if (!r.ok) return (refuse(r.error.code), true);
         this.replies.reply(slot, id);
         return true;
       }
       case EngineOut.ReadMemory: {
-        const length = u32(a, 5);
+        const length = OutReadMemory.length(a);
         const payload = this.replies.payload(slot);
         if (length > payload.length) return (refuse('too-long'), true);
-        const t = this.memory.translate(u64(a, 3), length, 'read');
+        const t = this.memory.translate(OutReadMemory.gpa(a), length, 'read');
         if (!t.ok) return (refuse(t.error.code), true);
         payload.set(this.memory.bytes.subarray(t.offset, t.offset + length));
         this.replies.reply(slot, id);
         return true;
       }
       case EngineOut.IosfcMap: {
-        const surface = u32(a, 3);
-        const gpa = u64(a, 4);
-        const length = u32(a, 6);
-        const t = this.memory.translate(gpa, length, a[7] !== 0 ? 'read' : 'write');
+        const surface = OutIosfcMap.surface(a);
+        const gpa = OutIosfcMap.gpa(a);
+        const length = OutIosfcMap.length(a);
+        const t = this.memory.translate(gpa, length, OutIosfcMap.readOnly(a) ? 'read' : 'write');
         if (!t.ok) return (refuse(t.error.code), true);
         if (this.surfaces.has(surface)) return (refuse('surface-mapped'), true);
         this.surfaces.set(surface, { gpa, length });
@@ -119,7 +128,7 @@ export class EngineCallbacks {
         return true;
       }
       case EngineOut.IosfcUnmap: {
-        if (!this.surfaces.delete(u32(a, 3))) return (refuse('surface-not-mapped'), true);
+        if (!this.surfaces.delete(OutIosfcUnmap.surface(a))) return (refuse('surface-not-mapped'), true);
         this.replies.reply(slot, id);
         return true;
       }

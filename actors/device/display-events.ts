@@ -9,12 +9,21 @@
 // flight per display, so they are bounded by its own requests. A stalled compositor thus costs
 // at most a handful of records per display, whatever the guest does meanwhile.
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
-import { CompositorKind } from '../compositor/messages.js';
+import {
+  CompositorCursorGlyph,
+  CompositorCursorMove,
+  CompositorCursorShow,
+  CompositorEncodeDone,
+  CompositorKind,
+  CompositorModeChange,
+  CompositorNewFrame,
+  CompositorTarget,
+} from '../../abi/generated/compositor-records.js';
 
 interface Waiting {
   kind: CompositorKind;
-  /** [device, display, ...]: what the compositor's mailbox gets. */
-  args: number[];
+  /** What the compositor's mailbox gets (abi/schema/compositor-records.ts). */
+  args: Int32Array;
 }
 
 export class DisplayEvents {
@@ -31,28 +40,40 @@ export class DisplayEvents {
   ) {}
 
   modeChange(display: number, width: number, height: number, generation: number): void {
-    this.post(CompositorKind.ModeChange, [display, width, height, generation]);
+    const a = new Int32Array(CompositorModeChange.words);
+    CompositorModeChange.encode(a, { device: this.device, display, width, height, generation });
+    this.post(CompositorKind.ModeChange, a);
   }
 
   /** `stamp`: when the device actor took it from the engine (frame-latency.ts frameStamp). */
   newFrame(display: number, frameSeq: number, stamp: number): void {
-    this.post(CompositorKind.NewFrame, [display, frameSeq, stamp]);
+    const a = new Int32Array(CompositorNewFrame.words);
+    CompositorNewFrame.encode(a, { device: this.device, display, frameSeq, stamp });
+    this.post(CompositorKind.NewFrame, a);
   }
 
   encodeDone(display: number, generation: number, status: number, frameSeq: number, surface: number): void {
-    this.post(CompositorKind.EncodeDone, [display, generation, status, frameSeq, surface]);
+    const a = new Int32Array(CompositorEncodeDone.words);
+    CompositorEncodeDone.encode(a, { device: this.device, display, generation, status, frameSeq, surface });
+    this.post(CompositorKind.EncodeDone, a);
   }
 
   cursorGlyph(display: number, sequence: number): void {
-    this.post(CompositorKind.CursorGlyph, [display, sequence]);
+    const a = new Int32Array(CompositorCursorGlyph.words);
+    CompositorCursorGlyph.encode(a, { device: this.device, display, sequence });
+    this.post(CompositorKind.CursorGlyph, a);
   }
 
   cursorShow(display: number, visible: boolean): void {
-    this.post(CompositorKind.CursorShow, [display, visible ? 1 : 0]);
+    const a = new Int32Array(CompositorCursorShow.words);
+    CompositorCursorShow.encode(a, { device: this.device, display, visible });
+    this.post(CompositorKind.CursorShow, a);
   }
 
   cursorMove(display: number, x: number, y: number): void {
-    this.post(CompositorKind.CursorMove, [display, x, y]);
+    const a = new Int32Array(CompositorCursorMove.words);
+    CompositorCursorMove.encode(a, { device: this.device, display, x, y });
+    this.post(CompositorKind.CursorMove, a);
   }
 
   /** Records waiting for room in the compositor's mailbox. */
@@ -70,20 +91,19 @@ export class DisplayEvents {
     return b.length > 0;
   }
 
-  private post(kind: CompositorKind, args: number[]): void {
-    const record = [this.device, ...args];
+  private post(kind: CompositorKind, record: Int32Array): void {
     if (this.backlog.length === 0 && this.compositor.tryEnqueue(kind, record)) {
       this.forwarded++;
       return;
     }
     this.backlogged++;
-    if (kind !== CompositorKind.EncodeDone) this.dropSuperseded(kind, args[0]!);
+    if (kind !== CompositorKind.EncodeDone) this.dropSuperseded(kind, CompositorTarget.display(record));
     this.backlog.push({ kind, args: record });
   }
 
   /** Drops the waiting event this one supersedes (at most one: each push drops its predecessor). */
   private dropSuperseded(kind: CompositorKind, display: number): void {
-    const at = this.backlog.findIndex((w) => w.kind === kind && w.args[1] === display);
+    const at = this.backlog.findIndex((w) => w.kind === kind && CompositorTarget.display(w.args) === display);
     if (at < 0) return;
     this.backlog.splice(at, 1);
     this.coalesced++;

@@ -6,36 +6,35 @@
 // Guest accesses are hostile: a bad one is counted and answered with all-ones (reads) or
 // ignored (writes), never thrown.
 
-export const PCI_CONFIG_SPACE_SIZE = 4096;
-export const APPLE_VENDOR_ID = 0x106b;
-export const APPLE_GFX_DEVICE_ID = 0xeeee;
-export const BAR0_SIZE = 0x4000;
-export const MSI_CAP_OFFSET = 0x40;
-
-// Header offsets.
-export const PCI_VENDOR_ID = 0x00;
-export const PCI_DEVICE_ID = 0x02;
-export const PCI_COMMAND = 0x04;
-export const PCI_STATUS = 0x06;
-export const PCI_REVISION_ID = 0x08;
-export const PCI_CLASS_PROG = 0x09;
-export const PCI_HEADER_TYPE = 0x0e;
-export const PCI_BAR0 = 0x10;
-export const PCI_CAPABILITY_LIST = 0x34;
-export const PCI_INTERRUPT_LINE = 0x3c;
-export const PCI_INTERRUPT_PIN = 0x3d;
-
-export const PCI_COMMAND_MEMORY = 1 << 1;
-export const PCI_COMMAND_MASTER = 1 << 2;
-export const PCI_STATUS_CAP_LIST = 1 << 4;
-
-// MSI capability registers, relative to MSI_CAP_OFFSET.
-export const MSI_FLAGS = 0x02;
-export const MSI_ADDRESS_LO = 0x04;
-export const MSI_ADDRESS_HI = 0x08;
-export const MSI_DATA = 0x0c;
-export const MSI_FLAGS_ENABLE = 1 << 0;
-export const MSI_FLAGS_64BIT = 1 << 7;
+// The config space's numbers come from abi/schema/machine.ts, which the C guest's header is
+// generated from too.
+import {
+  APPLE_GFX_DEVICE_ID,
+  APPLE_VENDOR_ID,
+  BAR0_SIZE,
+  MSI_ADDRESS_HI,
+  MSI_ADDRESS_LO,
+  MSI_CAP_OFFSET,
+  MSI_DATA,
+  MSI_FLAGS,
+  MSI_FLAGS_64BIT,
+  MSI_FLAGS_ENABLE,
+  PCI_BAR0,
+  PCI_CAPABILITY_LIST,
+  PCI_CLASS_PROG,
+  PCI_COMMAND,
+  PCI_COMMAND_MASTER,
+  PCI_COMMAND_MEMORY,
+  PCI_CONFIG_SPACE_SIZE,
+  PCI_DEVICE_ID,
+  PCI_HEADER_TYPE,
+  PCI_INTERRUPT_LINE,
+  PCI_INTERRUPT_PIN,
+  PCI_REVISION_ID,
+  PCI_STATUS,
+  PCI_STATUS_CAP_LIST,
+  PCI_VENDOR_ID,
+} from '../../abi/generated/machine.js';
 
 /** What changed after a guest write (or reset). */
 export type PciConfigChange =

@@ -17,7 +17,21 @@ import { FLOW_INSET_US, callbackFlowId, mmioFlowId } from '../../shared/trace/fl
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TracePhase } from '../../shared/trace/layout.js';
 import { CALLBACK_TRACE_EVENTS, EngineCallbacks } from './callbacks.js';
-import { EngineIn, EngineOut } from './engine-records.js';
+import {
+  EngineIn,
+  EngineOut,
+  InMmioRead,
+  InMmioWrite,
+  OutCallback,
+  OutCursorGlyph,
+  OutCursorMove,
+  OutCursorShow,
+  OutEncodeDone,
+  OutIosfcInterrupt,
+  OutModeChange,
+  OutNewFrame,
+  OutRaiseInterrupt,
+} from './engine-records.js';
 import { DisplayEvents } from './display-events.js';
 import { InterruptRouter } from './interrupts.js';
 import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
@@ -86,8 +100,10 @@ await runActor<DeviceControl>((ctx) => {
   }
 
   const mmio = (record: MailboxRecord) => {
+    // A vCPU's MMIO record has the engine's layout (messages.ts DeviceKind), so the engine's
+    // decoders read it; it goes on to the engine unchanged.
     const a = record.args;
-    const window = u32(a, 0);
+    const window = InMmioRead.window(a);
     const isRead = record.kind === DeviceKind.MmioRead;
     if (isRead) counters.mmioReads++;
     else counters.mmioWrites++;
@@ -95,27 +111,35 @@ await runActor<DeviceControl>((ctx) => {
       // A sliver of a span, so the read's flow arrow has a slice to pass through here.
       const at = monotonicMicros();
       // (offset, value) as TRACE_ARGS names them; a read's value is not known here (NaN: left out).
-      ctx.trace.write(isRead ? TRACE_EVENTS.apple_gfx_read : TRACE_EVENTS.apple_gfx_write, TracePhase.Complete, at, 0.1, u32(a, 1), isRead ? NaN : u32(a, 4));
-      if (isRead) ctx.trace.flowStep(TRACE_EVENTS.request, mmioFlowId(u32(a, 4), u32(a, 6)), at + 0.05);
+      ctx.trace.write(
+        isRead ? TRACE_EVENTS.apple_gfx_read : TRACE_EVENTS.apple_gfx_write,
+        TracePhase.Complete,
+        at,
+        0.1,
+        InMmioRead.offsetLo(a),
+        isRead ? NaN : InMmioWrite.valueLo(a),
+      );
+      if (isRead) ctx.trace.flowStep(TRACE_EVENTS.request, mmioFlowId(InMmioRead.vcpu(a), InMmioRead.id(a)), at + 0.05);
     }
     if (window === DeviceWindow.PciConfig) {
-      const offset = u32(a, 1);
-      const size = u32(a, 3);
+      const offset = InMmioRead.offsetLo(a);
+      const size = InMmioRead.size(a);
       if (isRead) {
         counters.configReads++;
         const value = pci ? pci.read(offset, size) : 0xffffffff;
-        ctx.replies.reply(u32(a, 5), a[6]!, value, 0);
+        ctx.replies.reply(InMmioRead.slot(a), InMmioRead.id(a), value, 0);
       } else {
         counters.configWrites++;
-        pci?.write(offset, size, u32(a, 4));
-        completeWrite(writeCompletion, u32(a, 6));
+        pci?.write(offset, size, InMmioWrite.valueLo(a));
+        completeWrite(writeCompletion, InMmioWrite.vcpu(a));
       }
       return;
     }
     // The gfx and iosfc windows belong to the engine: the record's layout is the engine's.
     const kind = isRead ? EngineIn.MmioRead : EngineIn.MmioWrite;
+    // Forwarded word for word: both kinds are InMmioRead.words (7) long.
     if (backlog.length === 0 && inbound.tryPost(kind, a[0], a[1], a[2], a[3], a[4], a[5], a[6])) return;
-    backlog.push({ kind, args: Array.from(a.subarray(0, 7)) });
+    backlog.push({ kind, args: Array.from(a.subarray(0, InMmioRead.words)) });
   };
 
   // A callback's handling as a span on this actor's track, with the middle of the flow arrow the
@@ -125,8 +149,8 @@ await runActor<DeviceControl>((ctx) => {
     // The callback's first argument, as the engine thread's span has it; the status is the engine's to tell.
     const event = CALLBACK_TRACE_EVENTS[kind];
     if (event === undefined) ctx.trace.span(TRACE_EVENTS.mailbox_handle, start, kind);
-    else ctx.trace.span(event, start, u32(a, 3), NaN);
-    ctx.trace.flowStep(TRACE_EVENTS.request, callbackFlowId(config.engineTraceRing, u32(a, 1), u32(a, 2)), start + FLOW_INSET_US);
+    else ctx.trace.span(event, start, u32(a, OutCallback.words), NaN);
+    ctx.trace.flowStep(TRACE_EVENTS.request, callbackFlowId(config.engineTraceRing, OutCallback.slot(a), OutCallback.id(a)), start + FLOW_INSET_US);
   };
 
   const engineEvent = (record: MailboxRecord, stamp: number) => {
@@ -134,51 +158,60 @@ await runActor<DeviceControl>((ctx) => {
     if (faults?.dropCallback(record.kind)) return;
     const start = ctx.trace ? monotonicMicros() : 0;
     if (callbacks.handle(record.kind, a)) return traceCallback(record.kind, a, start);
-    const port = u32(a, 1);
     switch (record.kind) {
       case EngineOut.RaiseInterrupt:
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_raise_irq, u32(a, 1));
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_raise_irq, OutRaiseInterrupt.vector(a));
         irq.raise(config.gfxLine);
         return;
       case EngineOut.IosfcInterrupt:
-        ctx.trace?.instant(TRACE_EVENTS.apple_iosfc_raise_irq, u32(a, 1));
+        ctx.trace?.instant(TRACE_EVENTS.apple_iosfc_raise_irq, OutIosfcInterrupt.vector(a));
         irq.raise(config.iosfcLine);
         return;
-      case EngineOut.ModeChange:
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_mode_change, port, u32(a, 2), u32(a, 3));
-        if (port < modes.length) modes[port] = { width: u32(a, 2), height: u32(a, 3) };
-        display.modeChange(port, u32(a, 2), u32(a, 3), u32(a, 6));
+      case EngineOut.ModeChange: {
+        const port = OutModeChange.display(a);
+        const [width, height] = [OutModeChange.width(a), OutModeChange.height(a)];
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_mode_change, port, width, height);
+        if (port < modes.length) modes[port] = { width, height };
+        display.modeChange(port, width, height, OutModeChange.generation(a));
         return;
-      case EngineOut.NewFrame:
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_new_frame, port, u32(a, 2));
-        display.newFrame(port, u32(a, 2), stamp);
+      }
+      case EngineOut.NewFrame: {
+        const port = OutNewFrame.display(a);
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_new_frame, port, OutNewFrame.frameSeq(a));
+        display.newFrame(port, OutNewFrame.frameSeq(a), stamp);
         return;
+      }
       case EngineOut.EncodeDone:
-        display.encodeDone(port, u32(a, 3), u32(a, 4), u32(a, 5), u32(a, 2));
+        display.encodeDone(OutEncodeDone.display(a), OutEncodeDone.generation(a), OutEncodeDone.status(a), OutEncodeDone.frameSeq(a), OutEncodeDone.surface(a));
         return;
       case EngineOut.CursorGlyph: {
         // Copy the glyph out of the reply slot into the display's cursor slot for the compositor
         // (the display queue waits for this answer, so the copy is the only work done here).
-        const target = u32(a, 3);
+        const target = OutCursorGlyph.display(a);
         const slot = cursorSlots[target];
-        const [w, h] = [u32(a, 4), u32(a, 5)];
-        const payload = engineReplies.payload(u32(a, 1) < engineReplies.slots ? u32(a, 1) : 0);
+        const [w, h] = [OutCursorGlyph.width(a), OutCursorGlyph.height(a)];
+        const replySlot = OutCursorGlyph.slot(a);
+        const payload = engineReplies.payload(replySlot < engineReplies.slots ? replySlot : 0);
         if (slot && w * h * 4 <= payload.length && w <= CURSOR_MAX_SIZE && h <= CURSOR_MAX_SIZE) {
           cursorGlyphs[target]!++;
-          display.cursorGlyph(target, slot.write(w, h, u32(a, 6), u32(a, 7), payload));
+          display.cursorGlyph(target, slot.write(w, h, OutCursorGlyph.hotX(a), OutCursorGlyph.hotY(a), payload));
         }
-        engineReplies.reply(u32(a, 1), a[2]!);
+        engineReplies.reply(replySlot, OutCursorGlyph.id(a));
         traceCallback(record.kind, a, start);
         return;
       }
       case EngineOut.CursorShow: {
-        display.cursorShow(port, a[2] !== 0);
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_show, port, a[2]);
+        const port = OutCursorShow.display(a);
+        const show = OutCursorShow.show(a);
+        display.cursorShow(port, show);
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_show, port, show ? 1 : 0);
         return;
       }
       case EngineOut.CursorMove: {
-        display.cursorMove(port, a[2]!, a[3]!);
-        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_move, port, a[2], a[3]);
+        const port = OutCursorMove.display(a);
+        const [x, y] = [OutCursorMove.x(a), OutCursorMove.y(a)];
+        display.cursorMove(port, x, y);
+        ctx.trace?.instant(TRACE_EVENTS.apple_gfx_cursor_move, port, x, y);
         return;
       }
       default:

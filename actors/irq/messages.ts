@@ -2,20 +2,11 @@
 // line changes and MSIs, vCPUs post EOIs; all arguments are u32 words and all are distrusted.
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { splitU64 } from '../../shared/mailbox/record.js';
+import { IrqKind } from '../../abi/generated/irq-records.js';
 import type { IrqStats, LineConfig } from './controller.js';
 
-export const enum IrqKind {
-  /** args: line */
-  LinePulse = 1,
-  /** args: line, level (0 low, else high) */
-  LineLevel = 2,
-  /** args: address low, address high, data */
-  Msi = 3,
-  /** args: vcpu, vector */
-  Eoi = 4,
-  /** args: line, masked (0 unmasked, else masked) */
-  Mask = 5,
-}
+/** Record kinds; their fields are in abi/schema/irq-records.ts. */
+export { IrqKind };
 
 export interface IrqConfig {
   lines: LineConfig[];

@@ -4,7 +4,7 @@
 // thrown on.
 import { runActor } from '../runtime/host.js';
 import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
-import { u32, u64 } from '../../shared/mailbox/record.js';
+import { IrqEoi, IrqLineLevel, IrqLinePulse, IrqMask, IrqMsi } from '../../abi/generated/irq-records.js';
 import { IrqController, type IrqTraceSink } from './controller.js';
 import { IrqKind, type IrqActorStats, type IrqConfig, type IrqControl } from './messages.js';
 
@@ -25,20 +25,20 @@ await runActor((ctx) => {
       const a = record.args;
       switch (record.kind) {
         case IrqKind.LinePulse:
-          controller.pulse(u32(a, 0));
+          controller.pulse(IrqLinePulse.line(a));
           break;
         case IrqKind.LineLevel:
-          controller.setLevel(u32(a, 0), a[1] !== 0);
+          controller.setLevel(IrqLineLevel.line(a), IrqLineLevel.high(a));
           break;
         case IrqKind.Msi:
-          // u64 is NaN beyond 2^53: the controller counts that as an invalid MSI, never rounds.
-          controller.msi(u64(a, 0), u32(a, 2));
+          // The address is NaN beyond 2^53: the controller counts that as an invalid MSI, never rounds.
+          controller.msi(IrqMsi.address(a), IrqMsi.data(a));
           break;
         case IrqKind.Eoi:
-          controller.eoi(u32(a, 0), u32(a, 1));
+          controller.eoi(IrqEoi.vcpu(a), IrqEoi.vector(a));
           break;
         case IrqKind.Mask:
-          controller.mask(u32(a, 0), a[1] !== 0);
+          controller.mask(IrqMask.line(a), IrqMask.masked(a));
           break;
         default:
           unknownRecords++;

@@ -1,18 +1,31 @@
 // Where devices live in guest-physical space (the machine's memory map) and how their interrupts
-// are wired. One place, so the VM assembly, the vCPU's bus and the guest driver agree.
-export const RAM_BASE = 0x4000_0000;
-export const MMIO_GFX_BASE = 0x3020_0000; // vmapple's apple-gfx placement
-export const MMIO_IOSFC_OFFSET = 0x1_0000;
-export const MMIO_DEVICE_STRIDE = 0x2_0000;
-export const GFX_WINDOW_BYTES = 0x4000;
-export const IOSFC_WINDOW_BYTES = 0x1_0000;
-export const ECAM_BASE = 0xb000_0000;
-export const ECAM_FUNCTION_BYTES = 0x1000;
-export const ECAM_DEVICE_STRIDE = 0x8000; // 8 functions of 4 KiB per device on bus 0
-/** Where the built-in guest places PCI BAR0s. */
-export const PCI_BAR_BASE = 0xc000_0000;
-export const PCI_BAR_STRIDE = 0x1_0000;
-export const MSI_ADDRESS_BASE = 0xfee0_0000;
+// are wired. One place, so the VM assembly, the vCPU's bus and the guest driver agree; the
+// numbers come from abi/schema/machine.ts, which the C guest's header is generated from too.
+import {
+  ECAM_BASE,
+  ECAM_DEVICE_STRIDE,
+  MMIO_DEVICE_STRIDE,
+  MMIO_GFX_BASE,
+  MMIO_IOSFC_OFFSET,
+  VECTOR_GFX_BASE,
+  VECTOR_IOSFC_BASE,
+  VECTOR_MSI_BASE,
+  VECTORS_PER_DEVICE,
+} from '../../abi/generated/machine.js';
+
+export {
+  ECAM_BASE,
+  ECAM_DEVICE_STRIDE,
+  ECAM_FUNCTION_BYTES,
+  MMIO_DEVICE_STRIDE,
+  MMIO_GFX_BASE,
+  MMIO_IOSFC_OFFSET,
+  MSI_ADDRESS_BASE,
+  PCI_BAR_BASE,
+  PCI_BAR_STRIDE,
+  RAM_BASE,
+} from '../../abi/generated/machine.js';
+export { GFX_WINDOW_BYTES, IOSFC_WINDOW_BYTES } from '../../abi/generated/protocol.js';
 
 export function mmioGfxBase(device: number): number {
   return MMIO_GFX_BASE + device * MMIO_DEVICE_STRIDE;
@@ -33,5 +46,6 @@ export function deviceLines(device: number): { gfx: number; iosfc: number } {
 
 /** Vectors the guest handles: gfx and iosfc lines, and the PCI variant's MSI. */
 export function deviceVectors(device: number): { gfx: number; iosfc: number; msi: number } {
-  return { gfx: 32 + device * 3, iosfc: 33 + device * 3, msi: 34 + device * 3 };
+  const first = device * VECTORS_PER_DEVICE;
+  return { gfx: VECTOR_GFX_BASE + first, iosfc: VECTOR_IOSFC_BASE + first, msi: VECTOR_MSI_BASE + first };
 }

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/protocol.h"
+#include "abi/protocol.h"
 #include "input.h"
 #include "values.h"
 

@@ -18,10 +18,10 @@
 #include <span>
 
 #include "core/guest_memory.h"
-#include "core/surface_layout.h"
+#include "abi/surface_layout.h"
 #include "engine/contract.h"
-#include "engine/protocol.h"
-#include "engine/records.h"
+#include "abi/protocol.h"
+#include "abi/engine_records.h"
 #include "engine/threads/job_queue.h"
 #include "check.h"
 #include "input.h"

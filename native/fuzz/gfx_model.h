@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "engine/protocol.h"
+#include "abi/protocol.h"
 #include "check.h"
 #include "layout.h"
 #include "registers.h"

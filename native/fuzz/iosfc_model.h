@@ -6,7 +6,7 @@
 #include <cstdint>
 
 #include "core/guest_memory.h"
-#include "engine/protocol.h"
+#include "abi/protocol.h"
 #include "check.h"
 
 namespace pvg::fuzz {

@@ -11,7 +11,7 @@
 
 #include "core/guest_memory.h"
 #include "core/mailbox_layout.h"
-#include "core/surface_layout.h"
+#include "abi/surface_layout.h"
 #include "check.h"
 #include "layout.h"
 

@@ -4,7 +4,7 @@
 #include <array>
 #include <cstdint>
 
-#include "engine/protocol.h"
+#include "abi/protocol.h"
 #include "input.h"
 #include "layout.h"
 #include "values.h"

@@ -30,8 +30,8 @@
 #include <thread>
 
 #include "core/mailbox.h"
-#include "engine/protocol.h"
-#include "engine/records.h"
+#include "abi/protocol.h"
+#include "abi/engine_records.h"
 #include "engine/soft/soft_engine.h"
 #include "check.h"
 #include "fake_host.h"

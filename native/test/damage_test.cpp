@@ -5,7 +5,7 @@
 #include <random>
 #include <vector>
 
-#include "engine/protocol.h"
+#include "abi/protocol.h"
 #include "engine/soft/display.h"
 #include "harness.h"
 

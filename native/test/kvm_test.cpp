@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "core/vcpu_irq_layout.h"
+#include "abi/vcpu_irq_layout.h"
 #include "harness.h"
 #include "kvm/exit_bench.h"
 #include "kvm/kvm_vcpu.h"

@@ -2,7 +2,10 @@
 // engine's reply slot) to the compositor. A seqlock: the writer makes the sequence odd, writes,
 // makes it even; a reader that sees it change throws its copy away. Glyphs change rarely and every
 // write is followed by a message, so a torn read is simply skipped: the next message re-reads.
-export const CURSOR_MAX_SIZE = 256;
+import { MAX_CURSOR_SIZE } from '../../abi/generated/protocol.js';
+
+/** The largest glyph side: the engine's limit (docs/protocol.md CURSOR_DEFINE). */
+export const CURSOR_MAX_SIZE = MAX_CURSOR_SIZE;
 const enum CursorWord {
   Sequence = 0,
   Width = 1,

@@ -20,8 +20,5 @@ export class MailboxTimeoutError extends Error {
   }
 }
 
-/** Close reasons written into the mailbox header. */
-export const enum CloseReason {
-  Shutdown = 1,
-  ActorFailed = 2,
-}
+/** Close reasons written into the mailbox header (abi/schema/layouts.ts). */
+export { CloseReason } from '../../abi/generated/mailbox-layout.js';

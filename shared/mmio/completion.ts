@@ -1,15 +1,12 @@
-// Posted MMIO writes: per-vCPU completion counters in a SAB. Mirrors
-// native/src/core/mmio_completion_layout.h. A vCPU counts the writes it issued; the device (or
-// the engine) bumps `completed` when one is carried out and wakes the vCPU if it announced that
+// Posted MMIO writes: per-vCPU completion counters in a SAB, laid out as abi/schema says
+// (abi/generated/completion-layout.ts, native/src/abi/mmio_completion_layout.h). A vCPU counts
+// the writes it issued; the device (or the engine) bumps `completed` when one is carried out and wakes the vCPU if it announced that
 // it waits (its window of posted writes is full, or it wants a synchronous write).
 import { type GiveUpCheck, WaitAbandonedError } from '../wait-abandoned.js';
 import { futexParker, type Parker } from '../doorbell/parker.js';
+import { COMPLETION_WORDS_PER_VCPU, CompletionWord } from '../../abi/generated/completion-layout.js';
 
-export const COMPLETION_WORDS_PER_VCPU = 16;
-export const enum CompletionWord {
-  Completed = 0,
-  Waiting = 1,
-}
+export { COMPLETION_WORDS_PER_VCPU, CompletionWord };
 
 export function createCompletionBuffer(vcpus: number): SharedArrayBuffer {
   if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > 256) throw new RangeError(`vcpus must be in [1, 256], got ${vcpus}`);

@@ -1,15 +1,8 @@
 // Error codes a reply slot can carry, and the typed error a requester sees.
 
-export const enum ReplyErrorCode {
-  /** The responder (or an actor on the path) died; the supervisor failed every pending slot. */
-  ActorDied = 1,
-  /** The VM is shutting down. */
-  Shutdown = 2,
-  /** The request itself was refused (bad arguments, guest error); details are request-specific. */
-  Refused = 3,
-  /** An engine watchdog gave up on the request. */
-  Watchdog = 4,
-}
+import { ReplyErrorCode } from '../../abi/generated/reply-layout.js';
+
+export { ReplyErrorCode };
 
 export function replyErrorName(code: number): string {
   switch (code) {

@@ -2,6 +2,7 @@
 // space, BAR sizing and MSI), starts the ring, then runs a workload frame by frame. Each frame
 // ends with a fence that raises an interrupt; the guest keeps at most two frames in flight and
 // sleeps (HLT) on its interrupt state until the older one completes, one halt per step.
+import { APPLE_VENDOR_ID, MSI_CAP_ID } from '../../../abi/generated/machine.js';
 import type { CpuBackend, StepOutcome, VcpuServices } from '../cpu-backend.js';
 import { MSI_ADDRESS_BASE, PCI_BAR_BASE, PCI_BAR_STRIDE, deviceVectors, ecamBase, mmioGfxBase, mmioIosfcBase } from '../layout.js';
 import { DriverError, PvgDriver, type MmioPort } from './driver.js';
@@ -33,9 +34,7 @@ export interface GuestStats {
   lastError: string | null;
 }
 
-const PCI_VENDOR_APPLE = 0x106b;
 const FENCE_TIMEOUT_MS = 30_000;
-const MSI_CAP_ID = 0x05;
 
 export class GuestProgram implements CpuBackend {
   private driver: PvgDriver | null = null;
@@ -126,7 +125,7 @@ export class GuestProgram implements CpuBackend {
     const cfg = ecamBase(this.config.device);
     const rd = (o: number, s: number) => this.cpu.mmioRead(cfg + o, s);
     const wr = (o: number, s: number, v: number) => this.cpu.mmioWrite(cfg + o, s, v);
-    if ((rd(0x00, 2) & 0xffff) !== PCI_VENDOR_APPLE) throw new DriverError(`no apple-gfx-pci at config 0x${cfg.toString(16)}`);
+    if ((rd(0x00, 2) & 0xffff) !== APPLE_VENDOR_ID) throw new DriverError(`no apple-gfx-pci at config 0x${cfg.toString(16)}`);
     wr(0x10, 4, 0xffffffff);
     const size = (~(rd(0x10, 4) & 0xfffffff0) + 1) >>> 0;
     if (size === 0 || (size & (size - 1)) !== 0) throw new DriverError(`BAR0 reports a bad size 0x${size.toString(16)}`);

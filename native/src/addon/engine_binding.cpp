@@ -8,7 +8,7 @@
 #include "addon/bindings.h"
 #include "addon/shared_views.h"
 #include "core/guest_memory.h"
-#include "core/mmio_completion_layout.h"
+#include "abi/mmio_completion_layout.h"
 #include "engine/bridge/mailbox_host.h"
 #include "engine/soft/soft_engine.h"
 #include "engine/threads/tracer.h"

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "core/trace_events.h"
+#include "abi/trace_events.h"
 #include "core/trace_layout.h"
 
 namespace pvg {

@@ -13,7 +13,7 @@
 #include "core/clock.h"
 #include "core/futex.h"
 #include "core/rng.h"
-#include "core/vcpu_irq_layout.h"
+#include "abi/vcpu_irq_layout.h"
 #include "kvm/kvm_system.h"
 #include "kvm/kvm_vcpu.h"
 #include "kvm/kvm_vm.h"

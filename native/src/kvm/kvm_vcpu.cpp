@@ -10,7 +10,7 @@
 #include <cstring>
 #include <vector>
 
-#include "core/vcpu_irq_layout.h"
+#include "abi/vcpu_irq_layout.h"
 #include "kvm/kvm_ioctls.h"
 
 namespace pvg::kvm {

@@ -13,9 +13,8 @@ import {
   PCI_BAR0,
   PCI_COMMAND,
   PCI_CONFIG_SPACE_SIZE,
-  PciConfigSpace,
-  type PciConfigChange,
-} from '../../../actors/device/pci-config.js';
+} from '../../../abi/generated/machine.js';
+import { PciConfigSpace, type PciConfigChange } from '../../../actors/device/pci-config.js';
 
 function withLog(): { pci: PciConfigSpace; log: PciConfigChange[] } {
   const log: PciConfigChange[] = [];

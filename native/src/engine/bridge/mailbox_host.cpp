@@ -3,20 +3,21 @@
 #include <algorithm>
 #include <cstring>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "core/clock.h"
 #include "core/deadline.h"
 #include "core/futex.h"
-#include "core/mmio_completion_layout.h"
-#include "engine/records.h"
+#include "abi/mmio_completion_layout.h"
+#include "abi/engine_records.h"
 #include "engine/threads/job_queue.h"
 
 namespace pvg::engine {
 namespace {
 constexpr int kSpin = 4000;
 constexpr int64_t kSliceNs = 100'000'000;  // a waiting thread re-checks shutdown this often
-constexpr int32_t kRefused = 3;            // shared/reply/errors.ts ReplyErrorCode.Refused
+constexpr int32_t kRefused = static_cast<int32_t>(reply::ErrorCode::Refused);
 
 uint32_t lo(uint64_t v) { return static_cast<uint32_t>(v); }
 uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
@@ -61,7 +62,7 @@ trace::Event eventFor(uint32_t kind) {
 
 void MailboxHost::shutdown() {
   down_.store(true);
-  c_.replies.failAllPending(2 /* ReplyErrorCode.Shutdown */);
+  c_.replies.failAllPending(static_cast<int32_t>(reply::ErrorCode::Shutdown));
 }
 
 std::optional<uint32_t> MailboxHost::takeSlot() {
@@ -80,7 +81,9 @@ std::optional<uint32_t> MailboxHost::takeSlot() {
 
 void MailboxHost::giveSlot(uint32_t slot) { freeSlots_.fetch_or(1ull << (slot - c_.firstSlot)); }
 
-MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint32_t> args, std::span<const uint8_t> payload, std::span<uint8_t> readPayload) {
+template <typename Record>
+MailboxHost::Answer MailboxHost::call(Record record, std::span<const uint8_t> payload, std::span<uint8_t> readPayload) {
+  constexpr uint32_t kind = Record::kKind;
   Answer answer;
   if (payload.size() > c_.replies.payloadBytes() || readPayload.size() > c_.replies.payloadBytes()) {
     answer.status = HostStatus::Refused;
@@ -92,9 +95,11 @@ MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint3
     return answer;
   }
   std::optional<uint32_t> id = c_.replies.beginNext(*slot, payload);
-  uint32_t buffer[14] = {thread(), *slot, id.value_or(0)};
-  size_t n = 3;
-  for (uint32_t a : args) buffer[n++] = a;
+  record.thread = thread();
+  record.slot = *slot;
+  record.id = static_cast<int32_t>(id.value_or(0));
+  rec::Args words{};
+  record.pack(words);
   const int64_t posted = monotonicNanos();
   // The watchdog counts from here, to the nanosecond: a device actor that stopped draining its
   // mailbox is as stuck as one that does not answer. Each wait slice ends early at the deadline.
@@ -105,7 +110,7 @@ MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint3
   };
   EnqueueResult sent = EnqueueResult::TimedOut;
   while (id) {
-    sent = c_.device.enqueue(kind, std::span<const uint32_t>(buffer, n), nextSlice());
+    sent = c_.device.enqueue(kind, std::span<const uint32_t>(words.data(), Record::kWords), nextSlice());
     if (sent != EnqueueResult::TimedOut || down_.load() || overdueAt.expired()) break;
   }
   if (!id || sent != EnqueueResult::Ok) {
@@ -139,7 +144,8 @@ MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint3
   if (c_.tracer) {
     const double start = static_cast<double>(posted) / 1000.0;
     const double end = EngineTracer::now();
-    c_.tracer->complete(eventFor(kind), start, end, n > 3 ? buffer[3] : 0, static_cast<double>(answer.status));
+    // The first field after (thread, slot, id), as the device actor's span of the callback has it.
+    c_.tracer->complete(eventFor(kind), start, end, Record::kWords > 3 ? words[3] : 0, static_cast<double>(answer.status));
     // The arrow: from this wait to the device actor's handling (a step there) and back, its ends
     // just inside the span Perfetto binds them to.
     const double flowId = c_.tracer->callbackFlowId(*slot, id.value_or(0));
@@ -149,76 +155,80 @@ MailboxHost::Answer MailboxHost::call(uint32_t kind, std::initializer_list<uint3
   return answer;
 }
 
-void MailboxHost::post(uint32_t kind, std::initializer_list<uint32_t> args) {
+template <typename Record>
+void MailboxHost::post(Record record) {
+  constexpr uint32_t kind = Record::kKind;
   if (down_.load()) return;
-  uint32_t buffer[14] = {thread()};
-  size_t n = 1;
-  for (uint32_t a : args) buffer[n++] = a;
-  if (c_.device.enqueue(kind, std::span<const uint32_t>(buffer, n)) != EnqueueResult::Ok) unavailable_.fetch_add(1);
+  record.thread = thread();
+  rec::Args words{};
+  record.pack(words);
+  if (c_.device.enqueue(kind, std::span<const uint32_t>(words.data(), Record::kWords)) != EnqueueResult::Ok) unavailable_.fetch_add(1);
   if (!c_.tracer) return;
-  // The record's first words are the event's arguments (shared/trace/events.ts TRACE_ARGS), except
-  // an encode's: (display, status, damage rects), as the encode's own span has them.
-  if (kind == rec::OutEncodeDone && n > 6)
-    c_.tracer->instant(eventFor(kind), buffer[1], buffer[4], buffer[6]);
+  // The record's first fields after the thread are the event's arguments (shared/trace/events.ts
+  // TRACE_ARGS), except an encode's: (display, status, damage rects), as the encode's own span has them.
+  if constexpr (std::is_same_v<Record, rec::out::EncodeDone>)
+    c_.tracer->instant(eventFor(kind), record.display, record.status, record.damageCount);
   else
-    c_.tracer->instant(eventFor(kind), n > 1 ? buffer[1] : 0, n > 2 ? buffer[2] : 0, n > 3 ? buffer[3] : 0);
+    c_.tracer->instant(eventFor(kind), words[1], words[2], words[3]);
 }
 
 CreatedTask MailboxHost::createTask(uint64_t vmSize) {
-  Answer a = call(rec::OutCreateTask, {lo(vmSize), hi(vmSize)});
+  Answer a = call(rec::out::CreateTask{.vmSize = vmSize});
   return CreatedTask{a.status, a.values[0], a.values[1] | (uint64_t{a.values[2]} << 32)};
 }
 
-HostStatus MailboxHost::destroyTask(uint32_t task) { return call(rec::OutDestroyTask, {task}).status; }
+HostStatus MailboxHost::destroyTask(uint32_t task) { return call(rec::out::DestroyTask{.task = task}).status; }
 
 HostStatus MailboxHost::mapMemory(uint32_t task, uint64_t va, bool readOnly, std::span<const PhysicalRange> ranges) {
   std::vector<uint32_t> words;
   words.reserve(ranges.size() * 4);
   for (const PhysicalRange& r : ranges) words.insert(words.end(), {lo(r.gpa), hi(r.gpa), lo(r.length), hi(r.length)});
   const auto bytes = std::as_bytes(std::span(words));
-  return call(rec::OutMapMemory, {task, lo(va), hi(va), readOnly ? 1u : 0u, static_cast<uint32_t>(ranges.size())},
+  return call(rec::out::MapMemory{.task = task, .va = va, .readOnly = readOnly, .count = static_cast<uint32_t>(ranges.size())},
               std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()))
       .status;
 }
 
 HostStatus MailboxHost::unmapMemory(uint32_t task, uint64_t va, uint64_t length) {
-  return call(rec::OutUnmapMemory, {task, lo(va), hi(va), lo(length), hi(length)}).status;
+  return call(rec::out::UnmapMemory{.task = task, .va = va, .length = length}).status;
 }
 
 HostStatus MailboxHost::readMemory(uint64_t gpa, uint64_t length, uint8_t* dst) {
   if (length > c_.replies.payloadBytes()) return HostStatus::Refused;
-  return call(rec::OutReadMemory, {lo(gpa), hi(gpa), static_cast<uint32_t>(length)}, {}, std::span(dst, length)).status;
+  return call(rec::out::ReadMemory{.gpa = gpa, .length = static_cast<uint32_t>(length)}, {}, std::span(dst, length)).status;
 }
 
-void MailboxHost::raiseInterrupt(uint32_t vector) { post(rec::OutRaiseInterrupt, {vector}); }
-void MailboxHost::newFrame(uint32_t display, uint32_t frameSeq) { post(rec::OutNewFrame, {display, frameSeq}); }
+void MailboxHost::raiseInterrupt(uint32_t vector) { post(rec::out::RaiseInterrupt{.vector = vector}); }
+void MailboxHost::newFrame(uint32_t display, uint32_t frameSeq) { post(rec::out::NewFrame{.display = display, .frameSeq = frameSeq}); }
 
 void MailboxHost::modeChange(uint32_t display, uint32_t width, uint32_t height, uint32_t pixelFormat, uint32_t modeIndex, uint32_t generation) {
-  post(rec::OutModeChange, {display, width, height, pixelFormat, modeIndex, generation});
+  post(
+      rec::out::ModeChange{.display = display, .width = width, .height = height, .pixelFormat = pixelFormat, .modeIndex = modeIndex, .generation = generation});
 }
 
 void MailboxHost::cursorGlyph(uint32_t display, std::span<const uint32_t> argb, uint32_t width, uint32_t height, uint32_t hotX, uint32_t hotY) {
   const auto bytes = std::as_bytes(argb);
   // Waits for the device actor to take the pixels out of the slot; then the glyph may go.
-  call(rec::OutCursorGlyph, {display, width, height, hotX, hotY}, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  call(rec::out::CursorGlyph{.display = display, .width = width, .height = height, .hotX = hotX, .hotY = hotY},
+       std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }
 
-void MailboxHost::cursorShow(uint32_t display, bool show) { post(rec::OutCursorShow, {display, show ? 1u : 0u}); }
+void MailboxHost::cursorShow(uint32_t display, bool show) { post(rec::out::CursorShow{.display = display, .show = show}); }
 
-void MailboxHost::cursorMove(uint32_t display, int32_t x, int32_t y) {
-  post(rec::OutCursorMove, {display, static_cast<uint32_t>(x), static_cast<uint32_t>(y)});
-}
+void MailboxHost::cursorMove(uint32_t display, int32_t x, int32_t y) { post(rec::out::CursorMove{.display = display, .x = x, .y = y}); }
 
 void MailboxHost::encodeDone(uint32_t display, uint32_t surface, uint32_t generation, uint32_t status, uint32_t frameSeq, uint32_t damageCount) {
-  post(rec::OutEncodeDone, {display, surface, generation, status, frameSeq, damageCount});
+  post(rec::out::EncodeDone{
+      .display = display, .surface = surface, .generation = generation, .status = status, .frameSeq = frameSeq, .damageCount = damageCount});
 }
 
 HostStatus MailboxHost::iosfcMapMemory(uint32_t surface, uint64_t gpa, uint64_t length, bool readOnly) {
-  return call(rec::OutIosfcMap, {surface, lo(gpa), hi(gpa), static_cast<uint32_t>(std::min<uint64_t>(length, UINT32_MAX)), readOnly ? 1u : 0u}).status;
+  return call(rec::out::IosfcMap{.surface = surface, .gpa = gpa, .length = static_cast<uint32_t>(std::min<uint64_t>(length, UINT32_MAX)), .readOnly = readOnly})
+      .status;
 }
 
-HostStatus MailboxHost::iosfcUnmapMemory(uint32_t surface) { return call(rec::OutIosfcUnmap, {surface}).status; }
-void MailboxHost::iosfcRaiseInterrupt(uint32_t vector) { post(rec::OutIosfcInterrupt, {vector}); }
+HostStatus MailboxHost::iosfcUnmapMemory(uint32_t surface) { return call(rec::out::IosfcUnmap{.surface = surface}).status; }
+void MailboxHost::iosfcRaiseInterrupt(uint32_t vector) { post(rec::out::IosfcInterrupt{.vector = vector}); }
 
 void MailboxHost::readDone(const MmioTicket& t, uint64_t value) {
   const uint32_t values[2] = {lo(value), hi(value)};

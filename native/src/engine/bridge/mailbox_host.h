@@ -20,7 +20,7 @@ struct MailboxHostConfig {
   ReplyTableRef replies;  // the engine's reply table (slots for callbacks that answer)
   uint32_t firstSlot = 0, slotCount = 0;
   ReplyTableRef vcpuReplies;           // the VM's reply table, where vCPUs wait for MMIO reads
-  int32_t* writeCompletion = nullptr;  // per-vCPU completion counters (core/mmio_completion_layout.h)
+  int32_t* writeCompletion = nullptr;  // per-vCPU completion counters (abi/mmio_completion_layout.h)
   uint32_t vcpus = 0;
   int64_t callbackTimeoutNs = -1;  // the watchdog: a callback unanswered this long fails
   EngineTracer* tracer = nullptr;  // spans of callbacks, instants of posted events (none if null)
@@ -61,10 +61,14 @@ class MailboxHost final : public HostCallbacks, public MmioCompleter {
     HostStatus status = HostStatus::Unavailable;
     std::array<uint32_t, 12> values{};
   };
-  // Posts a record that carries (thread, slot, id, args…) and waits for its answer. The payload
-  // is written into the slot before the record is posted, and read back by `readPayload`.
-  Answer call(uint32_t kind, std::initializer_list<uint32_t> args, std::span<const uint8_t> payload = {}, std::span<uint8_t> readPayload = {});
-  void post(uint32_t kind, std::initializer_list<uint32_t> args);
+  // Posts a callback record (a rec::out struct; its thread, slot and id are filled in here) and
+  // waits for its answer. The payload is written into the slot before the record is posted, and
+  // read back by `readPayload`.
+  template <typename Record>
+  Answer call(Record record, std::span<const uint8_t> payload = {}, std::span<uint8_t> readPayload = {});
+  // Posts an event record (a rec::out struct; its thread is filled in here).
+  template <typename Record>
+  void post(Record record);
   std::optional<uint32_t> takeSlot();
   void giveSlot(uint32_t slot);
 

@@ -2,7 +2,7 @@
 
 #include <cstddef>
 
-#include "engine/protocol.h"
+#include "abi/protocol.h"
 
 namespace pvg::engine {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "core/guest_memory.h"
 #include "engine/contract.h"
-#include "engine/protocol.h"
+#include "abi/protocol.h"
 
 namespace pvg::engine {
 struct SurfaceView {

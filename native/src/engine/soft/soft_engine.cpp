@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "core/surface_layout.h"
-#include "engine/records.h"
+#include "abi/surface_layout.h"
+#include "abi/engine_records.h"
 
 namespace pvg::engine {
 using namespace proto;
@@ -84,33 +84,36 @@ void SoftEngine::dispatchLoop() {
       if (inbound_.isClosed()) return;
       continue;
     }
-    const auto& a = r.args;
     switch (r.kind) {
       case rec::InStop:
         return;
       case rec::InMmioRead: {
         const double start = tracer_.enabled() ? EngineTracer::now() : 0;
         counters_.mmioReads.fetch_add(1, std::memory_order_relaxed);
-        const uint64_t offset = a[1] | (uint64_t{a[2]} << 32);
-        const uint64_t value = mmioRead(a[0], offset, a[3]);
-        completer_.readDone(MmioTicket{a[4], a[5], a[6]}, value);
-        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_read : trace::Event::apple_gfx_read, start, static_cast<double>(offset),
+        const auto read = rec::in::MmioRead::unpack(r.args);
+        const uint64_t value = mmioRead(read.window, read.offset, read.size);
+        completer_.readDone(MmioTicket{read.vcpu, read.slot, static_cast<uint32_t>(read.id)}, value);
+        tracer_.span(read.window == rec::WindowIosfc ? trace::Event::apple_iosfc_read : trace::Event::apple_gfx_read, start, static_cast<double>(read.offset),
                      static_cast<double>(value));
-        tracer_.flow(trace::Phase::FlowStep, EngineTracer::mmioFlowId(a[4], a[6]), start + EngineTracer::kFlowInsetUs);
+        tracer_.flow(trace::Phase::FlowStep, EngineTracer::mmioFlowId(read.vcpu, static_cast<uint32_t>(read.id)), start + EngineTracer::kFlowInsetUs);
         break;
       }
       case rec::InMmioWrite: {
         const double start = tracer_.enabled() ? EngineTracer::now() : 0;
         counters_.mmioWrites.fetch_add(1, std::memory_order_relaxed);
-        const uint64_t offset = a[1] | (uint64_t{a[2]} << 32);
-        mmioWrite(a[0], offset, a[3], a[4] | (uint64_t{a[5]} << 32));
-        completer_.writeDone(MmioTicket{a[6], 0, 0});
-        tracer_.span(a[0] == rec::WindowIosfc ? trace::Event::apple_iosfc_write : trace::Event::apple_gfx_write, start, static_cast<double>(offset), a[4]);
+        const auto write = rec::in::MmioWrite::unpack(r.args);
+        mmioWrite(write.window, write.offset, write.size, write.value);
+        completer_.writeDone(MmioTicket{write.vcpu, 0, 0});
+        // The trace shows the value's low word, as the record's first value word.
+        tracer_.span(write.window == rec::WindowIosfc ? trace::Event::apple_iosfc_write : trace::Event::apple_gfx_write, start,
+                     static_cast<double>(write.offset), static_cast<uint32_t>(write.value));
         break;
       }
-      case rec::InEncode:
-        requestEncode(a[0], EncodeRequest{a[1], a[2], Rect{a[3], a[4], a[5], a[6]}});
+      case rec::InEncode: {
+        const auto e = rec::in::Encode::unpack(r.args);
+        requestEncode(e.display, EncodeRequest{e.surface, e.generation, Rect{e.x, e.y, e.width, e.height}});
         break;
+      }
       case rec::InReset:
         runOnExecutor(Control::Reset);
         break;

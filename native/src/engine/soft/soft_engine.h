@@ -36,7 +36,7 @@
 #include "core/guest_memory.h"
 #include "core/mailbox.h"
 #include "engine/contract.h"
-#include "engine/protocol.h"
+#include "abi/protocol.h"
 #include "engine/render/draw.h"
 #include "engine/soft/display.h"
 #include "engine/soft/iosfc.h"

@@ -15,7 +15,7 @@
 #include <span>
 #include <vector>
 
-#include "engine/protocol.h"
+#include "abi/protocol.h"
 
 namespace pvg::engine {
 class TaskBatch {

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "abi/flow_ids.h"
 #include "core/clock.h"
 #include "core/trace_ring.h"
 #include "engine/threads/job_queue.h"
@@ -31,18 +32,16 @@ class EngineTracer {
   void complete(trace::Event id, double startUs, double endUs, double a0 = 0, double a1 = 0, double a2 = 0) {
     if (TraceRingWriter* w = writer()) w->write(id, trace::Phase::Complete, startUs, endUs - startUs, a0, a1, a2);
   }
-  // How far inside its span a flow event goes (shared/trace/flow-ids.ts FLOW_INSET_US).
-  static constexpr double kFlowInsetUs = 0.01;
+  // How far inside its span a flow event goes (abi/flow_ids.h, shared/trace/flow-ids.ts FLOW_INSET_US).
+  static constexpr double kFlowInsetUs = trace::kFlowInsetUs;
   // One end of a flow arrow (request → handler → answer), at tsUs inside the span it binds to.
   void flow(trace::Phase phase, double flowId, double tsUs) {
     if (TraceRingWriter* w = writer()) w->write(trace::Event::request, phase, tsUs, 0, flowId, 0, 0);
   }
-  // The flow id of a vCPU's MMIO read: the JS side computes the same (shared/trace/flow-ids.ts).
-  static double mmioFlowId(uint32_t vcpu, uint32_t id) { return static_cast<double>((uint64_t{1} << 45) | (uint64_t{vcpu & 0xFFFFF} << 24) | (id & 0xFFFFFF)); }
-  // The flow id of an engine callback: the JS side computes the same (shared/trace/flow-ids.ts).
-  double callbackFlowId(uint32_t slot, uint32_t id) const {
-    return static_cast<double>((uint64_t{firstRing_} << 32) | (uint64_t{slot} << 24) | (id & 0xFFFFFF));
-  }
+  // The flow id of a vCPU's MMIO read (abi/flow_ids.h; the JS side computes the same).
+  static double mmioFlowId(uint32_t vcpu, uint32_t id) { return trace::mmioFlowId(vcpu, id); }
+  // The flow id of an engine callback (abi/flow_ids.h; the JS side computes the same).
+  double callbackFlowId(uint32_t slot, uint32_t id) const { return trace::callbackFlowId(firstRing_, slot, id); }
 
  private:
   TraceRingWriter* writer() {

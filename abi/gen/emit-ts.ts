@@ -1,0 +1,140 @@
+// The TypeScript module of a unit: const enums and constants with the names the code imports,
+// and for each record kind a field interface plus allocation-free decoders and an encoder.
+import type { Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, Unit } from '../schema/types.js';
+import { banner, kebab, literal, wordsOf } from './names.js';
+
+const doc = (text: string | undefined, indent = '') => (text ? `${indent}/** ${text} */\n` : '');
+
+function constant(c: Constant): string {
+  return c.ts ? `${doc(c.doc)}export const ${c.ts} = ${literal(c.value, c.radix, 'ts')};\n` : '';
+}
+
+function enumDef(e: EnumDef): string {
+  if (!e.ts) return '';
+  let out = doc(e.doc);
+  if (e.tsObject) {
+    out += `export const ${e.ts} = {\n${e.members.map((m) => `${doc(m.doc, '  ')}  ${m.name}: ${literal(m.value, e.radix, 'ts')},\n`).join('')}} as const;\n`;
+  } else {
+    out += `export const enum ${e.ts} {\n${e.members.map((m) => `${doc(m.doc, '  ')}  ${m.name} = ${literal(m.value, e.radix, 'ts')},\n`).join('')}}\n`;
+  }
+  if (e.tsNames)
+    out += `\n/** ${e.ts} members by value, kebab-case. */\nexport const ${e.tsNames} = [${e.members.map((m) => `'${kebab(m.name)}'`).join(', ')}] as const;\n`;
+  if (e.count?.ts) out += `export const ${e.count.ts} = ${e.members.length};\n`;
+  return out;
+}
+
+const tsType = (t: FieldType) => (t === 'bool' ? 'boolean' : 'number');
+
+function decoder(type: FieldType, at: number): string {
+  switch (type) {
+    case 'u32':
+      return `(a[${at}] ?? 0) >>> 0`;
+    case 'i32':
+      return `(a[${at}] ?? 0) | 0`;
+    case 'bool':
+      return `(a[${at}] ?? 0) !== 0`;
+    case 'u64':
+      return `readU64(a, ${at})`;
+  }
+}
+
+function encoder(type: FieldType, at: number, value: string): string {
+  switch (type) {
+    case 'u32':
+    case 'i32':
+      return `  a[${at}] = ${value};\n`;
+    case 'bool':
+      return `  a[${at}] = ${value} ? 1 : 0;\n`;
+    case 'u64':
+      return `  writeU64(a, ${at}, ${value});\n`;
+  }
+}
+
+function record(family: RecordFamily, k: RecordKind): string {
+  const name = family.structPrefix + k.name;
+  const notes = [k.doc, k.reply && `Reply: ${k.reply}.`, k.payload && `Payload: ${k.payload}.`].filter(Boolean).join(' ');
+  let out = `\n/** ${family.ts}.${k.name}${notes ? `: ${notes}` : ''} */\n`;
+  if (k.fields.length === 0) out += `export type ${name} = Record<string, never>;\n`;
+  else out += `export interface ${name} {\n${k.fields.map((f) => `${doc(f.doc, '  ')}  ${f.name}: ${tsType(f.type)};\n`).join('')}}\n`;
+  out += `export const ${name} = {\n  kind: ${family.ts}.${k.name},\n  /** Argument words the record uses. */\n  words: ${wordsOf(k.fields)},\n`;
+  let at = 0;
+  const names = new Set(k.fields.map((f) => f.name));
+  for (const f of k.fields) {
+    out += `  ${f.name}: (a: Int32Array): ${tsType(f.type)} => ${decoder(f.type, at)},\n`;
+    if (f.type === 'u64') {
+      // The halves, exact whatever the value (a trace argument, a 32-bit register write).
+      for (const [half, word] of [
+        ['Lo', at],
+        ['Hi', at + 1],
+      ] as const) {
+        if (names.has(f.name + half)) throw new Error(`abi: ${name}.${f.name}${half} is both a field and a half of ${f.name}`);
+        out += `  ${f.name}${half}: (a: Int32Array): number => ${decoder('u32', word)},\n`;
+      }
+    }
+    at += f.type === 'u64' ? 2 : 1;
+  }
+  out += `  /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */\n`;
+  out += `  encode(${k.fields.length ? 'a' : '_a'}: Int32Array, ${k.fields.length ? 'r' : '_r'}: ${name}): void {\n`;
+  if (k.fields.length)
+    out += `    if (a.length < ${wordsOf(k.fields)}) throw new RangeError(\`${name}: \${a.length} argument words, needs ${wordsOf(k.fields)}\`);\n`;
+  at = 0;
+  for (const f of k.fields) {
+    out += encoder(f.type, at, `r.${f.name}`).replace(/^ {2}/, '    ');
+    at += f.type === 'u64' ? 2 : 1;
+  }
+  out += `  },\n} as const;\n`;
+  return out;
+}
+
+function prefix(family: RecordFamily, pre: NonNullable<RecordFamily['prefixes']>[number]): string {
+  let out = `\n/** ${pre.doc} Decoders for any ${family.ts} kind that starts so. */\nexport const ${family.structPrefix}${pre.name} = {\n  words: ${wordsOf(pre.fields)},\n`;
+  let at = 0;
+  for (const f of pre.fields) {
+    out += `  ${f.name}: (a: Int32Array): ${tsType(f.type)} => ${decoder(f.type, at)},\n`;
+    at += f.type === 'u64' ? 2 : 1;
+  }
+  return `${out}} as const;\n`;
+}
+
+const u64Helpers = `
+/** A u64 field (low word at i) as a number; NaN when it exceeds 2^53 - 1. */
+function readU64(a: Int32Array, i: number): number {
+  const hi = (a[i + 1] ?? 0) >>> 0;
+  if (hi > 0x1fffff) return NaN;
+  return hi * 0x1_0000_0000 + ((a[i] ?? 0) >>> 0);
+}
+
+function writeU64(a: Int32Array, i: number, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(\`not a u64 that a number holds exactly: \${value}\`);
+  a[i] = value >>> 0;
+  a[i + 1] = Math.floor(value / 0x1_0000_0000);
+}
+`;
+
+function packedId(p: PackedId): string {
+  const parts = p.tagBit === undefined ? [] : [`2 ** ${p.tagBit}`];
+  for (const f of p.fields) {
+    const value = f.bits === undefined ? f.name : `((${f.name} >>> 0) & 0x${(2 ** f.bits - 1).toString(16)})`;
+    parts.push(f.shift === 0 ? value : `${value} * 2 ** ${f.shift}`);
+  }
+  return `\n/** ${p.doc} */\nexport function ${p.name}(${p.fields.map((f) => `${f.name}: number`).join(', ')}): number {\n  return ${parts.join(' + ')};\n}\n`;
+}
+
+export function emitTs(unit: Unit, schemaFile: string): string {
+  let out = banner('//', schemaFile) + `// ${unit.doc}\n\n`;
+  for (const c of unit.constants ?? []) out += constant(c);
+  for (const e of unit.enums ?? []) out += (out.endsWith('\n\n') ? '' : '\n') + enumDef(e);
+  for (const family of unit.records ?? []) {
+    out += `\n/** ${family.doc} */\nexport const enum ${family.ts} {\n`;
+    out += family.kinds.map((k) => `${doc(k.doc, '  ')}  ${k.name} = ${literal(k.value, k.value >= 0x100 ? { hex: 3 } : 'dec', 'ts')},\n`).join('');
+    out += '}\n';
+  }
+  for (const p of unit.packedIds ?? []) out += packedId(p);
+  const needsU64 = (unit.records ?? []).some((f) => f.kinds.some((k) => k.fields.some((x) => x.type === 'u64')));
+  if (needsU64) out += u64Helpers;
+  for (const family of unit.records ?? []) {
+    for (const pre of family.prefixes ?? []) out += prefix(family, pre);
+    for (const k of family.kinds) out += record(family, k);
+  }
+  return out;
+}

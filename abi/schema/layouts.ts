@@ -1,0 +1,230 @@
+// Shared-memory layouts that JavaScript and C++ both read (docs/shared-memory.md): mailboxes,
+// reply slots, trace rings, display surfaces, posted-write completions and vCPU interrupt state.
+import type { Unit } from './types.js';
+
+const hex8 = { hex: 8 } as const;
+const word = (name: string, value: number, doc?: string) => ({ name, value, ...(doc ? { doc } : {}) });
+
+export const mailboxLayout: Unit = {
+  name: 'mailbox-layout',
+  doc: 'Word offsets of a mailbox SAB: a 128-word header, then `capacity` records of 16 words (docs/shared-memory.md).',
+  ts: 'abi/generated/mailbox-layout.ts',
+  cpp: { path: 'native/src/abi/mailbox_layout.h', namespace: 'pvg::mailbox' },
+  constants: [
+    { ts: 'MAILBOX_MAGIC', cpp: 'kMagic', cppType: 'int32_t', value: 0x4d424f58, radix: hex8 },
+    { ts: 'MAILBOX_HEADER_WORDS', cpp: 'kHeaderWords', value: 128 },
+    { ts: 'RECORD_WORDS', cpp: 'kRecordWords', value: 16 },
+    { ts: 'RECORD_ARGS', cpp: 'kRecordArgs', value: 14, doc: 'Argument words per record (words 2..15; word 0 the sequence, 1 the kind).' },
+    { ts: 'DOORBELL_RUNNING', cpp: 'kDoorbellRunning', cppType: 'int32_t', value: 0 },
+    { ts: 'DOORBELL_PARKED', cpp: 'kDoorbellParked', cppType: 'int32_t', value: 1 },
+  ],
+  enums: [
+    {
+      ts: 'MailboxWord',
+      cpp: { constants: (m) => `k${m}Word`, type: 'uint32_t' },
+      members: [
+        word('Magic', 0),
+        word('Capacity', 1),
+        word('RecordWords', 2),
+        word('Closed', 3),
+        word('CloseReason', 4),
+        word('ParkMode', 5, 'How sleepers park (ParkMode); a native thread refuses to attach to an Atomics-mode mailbox.'),
+        word('Attention', 6, 'Bumped (then the doorbell rung) when a control-plane message waits for a JS consumer; native code ignores it.'),
+        word('Tail', 16),
+        word('Head', 32),
+        word('DequeuedLo', 33),
+        word('DequeuedHi', 34),
+        word('ConsumerParks', 35),
+        word('DoorbellState', 48),
+        word('NotFull', 64),
+        word('ProducersWaiting', 65),
+        word('ProducerWaits', 66),
+      ],
+    },
+    {
+      ts: 'ParkMode',
+      cpp: { constants: (m) => `kParkMode${m}`, type: 'int32_t' },
+      doc: 'Word ParkMode: 0 futex (native threads can wake the sleeper), 1 V8 Atomics.wait (JS-only pairs).',
+      members: [word('Futex', 0), word('Atomics', 1)],
+    },
+    {
+      ts: 'CloseReason',
+      cpp: { constants: (m) => `kClose${m}`, type: 'int32_t' },
+      doc: 'Close reasons written into word CloseReason.',
+      members: [word('Shutdown', 1), word('ActorFailed', 2)],
+    },
+  ],
+};
+
+export const replyLayout: Unit = {
+  name: 'reply-layout',
+  doc: 'Word offsets of a reply-slot table: a header slot, then slots of a 64-byte header and a payload (docs/shared-memory.md).',
+  ts: 'abi/generated/reply-layout.ts',
+  cpp: { path: 'native/src/abi/reply_layout.h', namespace: 'pvg::reply' },
+  constants: [
+    { ts: 'REPLY_MAGIC', cpp: 'kMagic', cppType: 'int32_t', value: 0x52504c59, radix: hex8 },
+    { ts: 'REPLY_HEADER_BYTES', cpp: 'kHeaderBytes', value: 64 },
+    { ts: 'REPLY_VALUE_WORDS', cpp: 'kValueWords', value: 12 },
+  ],
+  enums: [
+    {
+      ts: 'ReplyWord',
+      cpp: { constants: (m) => `k${m}Word`, type: 'uint32_t' },
+      members: [word('State', 0), word('Parked', 1), word('ErrorCode', 2), word('RequestId', 3), word('Values', 4)],
+    },
+    {
+      ts: 'ReplyState',
+      cpp: { constants: (m) => `k${m}`, type: 'int32_t' },
+      members: [
+        word('Idle', 0),
+        word('Pending', 1),
+        word('Replied', 2),
+        word('Error', 3),
+        word('Claimed', 4, 'A responder holds the slot (CAS from pending) while it checks the id and writes the values; a stale one puts it back.'),
+      ],
+    },
+    {
+      ts: 'ReplyTableWord',
+      cpp: { constants: (m) => `kTable${m}Word`, type: 'uint32_t' },
+      members: [word('Magic', 0), word('SlotCount', 1), word('PayloadBytes', 2)],
+    },
+    {
+      ts: 'ReplyErrorCode',
+      cpp: { enum: 'ErrorCode', prefix: '', type: 'int32_t', scoped: true },
+      doc: 'What a failed slot carries in word ErrorCode.',
+      members: [
+        word('ActorDied', 1, 'The responder (or an actor on the path) died; the supervisor failed every pending slot.'),
+        word('Shutdown', 2, 'The VM is shutting down.'),
+        word('Refused', 3, 'The request itself was refused (bad arguments, guest error); details are request-specific.'),
+        word('Watchdog', 4, 'An engine watchdog gave up on the request.'),
+      ],
+    },
+  ],
+};
+
+export const traceLayout: Unit = {
+  name: 'trace-layout',
+  doc: 'Byte layout of a trace-ring set: a 64-byte set header, then rings of a 64-byte header and 48-byte events (docs/shared-memory.md).',
+  ts: 'abi/generated/trace-layout.ts',
+  cpp: { path: 'native/src/abi/trace_layout.h', namespace: 'pvg::trace' },
+  constants: [
+    { ts: 'TRACE_MAGIC', cpp: 'kMagic', cppType: 'int32_t', value: 0x54524143, radix: hex8 },
+    { ts: 'TRACE_SET_HEADER_BYTES', cpp: 'kSetHeaderBytes', value: 64 },
+    { ts: 'TRACE_RING_HEADER_BYTES', cpp: 'kRingHeaderBytes', value: 64 },
+    { ts: 'TRACE_EVENT_BYTES', cpp: 'kEventBytes', value: 48 },
+  ],
+  enums: [
+    {
+      ts: 'TraceSetWord',
+      cpp: { constants: (m) => `kSet${m}Word`, type: 'uint32_t' },
+      members: [
+        word('Magic', 0),
+        word('RingCount', 1),
+        word('EventsPerRing', 2),
+        word('Paused', 3, 'Non-zero: every writer drops its events (Vm.stopTrace); zero (as created): they record.'),
+      ],
+    },
+    {
+      ts: 'TraceRingWord',
+      cpp: { constants: (m) => `kRing${m}Word`, type: 'uint32_t' },
+      members: [word('Written', 0), word('ThreadId', 1), word('DroppedOnRead', 2)],
+    },
+    {
+      ts: 'TraceEventByte',
+      cpp: { constants: (m) => `kEvent${m.replace(/^Event/, '')}Byte`, type: 'uint32_t' },
+      doc: 'Offsets inside one event, in bytes.',
+      members: [
+        word('Timestamp', 0),
+        word('Duration', 8),
+        word('Arg0', 16),
+        word('Arg1', 24),
+        word('Arg2', 32),
+        word('Sequence', 40),
+        word('EventId', 44),
+        word('Phase', 46),
+      ],
+    },
+    {
+      ts: 'TracePhase',
+      cpp: { enum: 'Phase', prefix: '', type: 'uint8_t', scoped: true },
+      members: [
+        word('Begin', 1),
+        word('End', 2),
+        word('Complete', 3),
+        word('Instant', 4),
+        word('Counter', 5),
+        word('FlowStart', 6),
+        word('FlowEnd', 7),
+        word('FlowStep', 8),
+      ],
+    },
+  ],
+};
+
+export const surfaceLayout: Unit = {
+  name: 'surface-layout',
+  doc:
+    "Display surfaces in a SAB, where the engine's encodeCurrentFrame writes and the compositor reads: a 512-byte header, " +
+    'then ARGB8888 pixels (`stride` bytes per row); a pool holds `count` surfaces of equal size.',
+  ts: 'abi/generated/surface-layout.ts',
+  cpp: { path: 'native/src/abi/surface_layout.h', namespace: 'pvg::surface' },
+  constants: [
+    { ts: 'SURFACE_HEADER_BYTES', cpp: 'kHeaderBytes', value: 512 },
+    { ts: 'SURFACE_MAX_DAMAGE', cpp: 'kMaxDamage', value: 16 },
+  ],
+  enums: [
+    {
+      ts: 'SurfaceWord',
+      cpp: { constants: (m) => `k${m}Word`, type: 'uint32_t' },
+      members: [
+        word('Generation', 0, 'The mode generation the pixels belong to.'),
+        word('Width', 1),
+        word('Height', 2),
+        word('Stride', 3, 'Bytes per row.'),
+        word('FrameSeq', 4, 'The presented frame this encode captured.'),
+        word('DamageCount', 5, 'Rectangles below; 0 = nothing changed.'),
+        word('Damage', 8, 'Up to SURFACE_MAX_DAMAGE × (x, y, w, h).'),
+      ],
+    },
+  ],
+};
+
+export const completionLayout: Unit = {
+  name: 'completion-layout',
+  doc:
+    'Posted MMIO writes: per-vCPU completion counters in a SAB, one cache line each. A vCPU counts the writes it issued; a device ' +
+    'bumps Completed when it has carried one out and wakes the vCPU if it announced (Waiting) that it waits.',
+  ts: 'abi/generated/completion-layout.ts',
+  cpp: { path: 'native/src/abi/mmio_completion_layout.h', namespace: 'pvg::mmio' },
+  constants: [{ ts: 'COMPLETION_WORDS_PER_VCPU', cpp: 'kWordsPerVcpu', value: 16 }],
+  enums: [{ ts: 'CompletionWord', cpp: { constants: (m) => `k${m}Word`, type: 'uint32_t' }, members: [word('Completed', 0), word('Waiting', 1)] }],
+};
+
+export const vcpuIrqLayout: Unit = {
+  name: 'vcpu-irq-layout',
+  doc: "Word offsets of a vCPU's interrupt state (one cache line); docs/interrupts.md describes each word and the halt/deliver protocol.",
+  ts: 'abi/generated/vcpu-irq-layout.ts',
+  cpp: { path: 'native/src/abi/vcpu_irq_layout.h', namespace: 'pvg::irq' },
+  constants: [
+    { ts: 'VCPU_IRQ_MAGIC', cpp: 'kMagic', cppType: 'int32_t', value: 0x56495251, radix: hex8, doc: '"VIRQ"' },
+    { ts: 'VCPU_IRQ_PENDING_WORDS', cpp: 'kPendingWords', value: 8 },
+    { ts: 'VCPU_IRQ_WORDS', cpp: 'kWords', value: 16 },
+    { ts: 'IRQ_VECTORS', value: 256 },
+  ],
+  enums: [
+    {
+      ts: 'VcpuIrqWord',
+      cpp: { constants: (m) => `k${m}Word`, type: 'uint32_t' },
+      members: [
+        word('Sequence', 0, 'Bumped on every delivery and stop request: the futex word a halted vCPU sleeps on.'),
+        word('Parked', 1, 'One while the vCPU sleeps (or is about to); deliverers wake it only then.'),
+        word('Stop', 2, 'One when someone asked the vCPU to leave its halt loop.'),
+        word('Magic', 3),
+        word('Wakes', 4, 'Futex wakes issued by deliverers (count).'),
+        word('Parks', 5, 'Times the vCPU went to sleep (count).'),
+        word('KickThread', 6, "A hardware vCPU's kernel thread id while it is inside KVM_RUN, else 0: deliverers kick it."),
+        word('Pending', 8, 'Pending vector bitmap: vector v is bit (v & 31) of word Pending + (v >> 5).'),
+      ],
+    },
+  ],
+};

@@ -1,0 +1,62 @@
+// The machine around the device: where devices live in guest-physical space, how their
+// interrupts are numbered, and the apple-gfx-pci variant's configuration space. The VM assembly,
+// the vCPU's bus, the device actor's config space and both guests read these.
+import type { Constant, Unit } from './types.js';
+
+const hex = (digits: number) => ({ hex: digits });
+
+const memoryMap: Constant[] = [
+  { ts: 'RAM_BASE', c: 'PVG_RAM_BASE', value: 0x4000_0000, radix: hex(8) },
+  { ts: 'MMIO_GFX_BASE', c: 'PVG_MMIO_GFX_BASE', value: 0x3020_0000, radix: hex(8), doc: "vmapple's apple-gfx placement" },
+  { ts: 'MMIO_IOSFC_OFFSET', c: 'PVG_MMIO_IOSFC_OFFSET', value: 0x1_0000, radix: hex(5) },
+  { ts: 'MMIO_DEVICE_STRIDE', c: 'PVG_MMIO_DEVICE_STRIDE', value: 0x2_0000, radix: hex(5) },
+  { ts: 'ECAM_BASE', c: 'PVG_ECAM_BASE', value: 0xb000_0000, radix: hex(8) },
+  { ts: 'ECAM_FUNCTION_BYTES', c: 'PVG_ECAM_FUNCTION_BYTES', value: 0x1000, radix: hex(4) },
+  { ts: 'ECAM_DEVICE_STRIDE', c: 'PVG_ECAM_DEVICE_STRIDE', value: 0x8000, radix: hex(4), doc: '8 functions of 4 KiB per device on bus 0' },
+  { ts: 'PCI_BAR_BASE', c: 'PVG_PCI_BAR_BASE', value: 0xc000_0000, radix: hex(8), doc: 'Where the built-in guests place PCI BAR0s.' },
+  { ts: 'PCI_BAR_STRIDE', c: 'PVG_PCI_BAR_STRIDE', value: 0x1_0000, radix: hex(5) },
+  { ts: 'MSI_ADDRESS_BASE', c: 'PVG_MSI_ADDRESS_BASE', value: 0xfee0_0000, radix: hex(8) },
+  // Device d's vectors: gfx = 32 + 3d, iosfc = 33 + 3d, msi (PCI variant) = 34 + 3d.
+  { ts: 'VECTOR_GFX_BASE', c: 'PVG_VECTOR_GFX_BASE', value: 32, doc: "Device d's vectors: gfx = 32 + 3d, iosfc = 33 + 3d, msi = 34 + 3d." },
+  { ts: 'VECTOR_IOSFC_BASE', c: 'PVG_VECTOR_IOSFC_BASE', value: 33 },
+  { ts: 'VECTOR_MSI_BASE', c: 'PVG_VECTOR_MSI_BASE', value: 34 },
+  { ts: 'VECTORS_PER_DEVICE', c: 'PVG_VECTORS_PER_DEVICE', value: 3 },
+];
+
+const pciConfig: Constant[] = [
+  { ts: 'PCI_CONFIG_SPACE_SIZE', value: 4096 },
+  { ts: 'APPLE_VENDOR_ID', c: 'PVG_PCI_VENDOR_APPLE', value: 0x106b, radix: hex(4) },
+  { ts: 'APPLE_GFX_DEVICE_ID', c: 'PVG_PCI_DEVICE_APPLE_GFX', value: 0xeeee, radix: hex(4) },
+  { ts: 'BAR0_SIZE', c: 'PVG_PCI_BAR0_SIZE', value: 0x4000, radix: hex(4), doc: 'BAR0 is the gfx window: 16 KiB of 32-bit non-prefetchable memory.' },
+  { ts: 'MSI_CAP_OFFSET', c: 'PVG_PCI_MSI_CAP_OFFSET', value: 0x40, radix: hex(2) },
+  { ts: 'MSI_CAP_ID', c: 'PVG_PCI_MSI_CAP_ID', value: 0x05, radix: hex(2) },
+  // Header offsets.
+  { ts: 'PCI_VENDOR_ID', c: 'PVG_PCI_VENDOR_ID', value: 0x00, radix: hex(2), doc: 'Type-0 header offsets.' },
+  { ts: 'PCI_DEVICE_ID', c: 'PVG_PCI_DEVICE_ID', value: 0x02, radix: hex(2) },
+  { ts: 'PCI_COMMAND', c: 'PVG_PCI_COMMAND', value: 0x04, radix: hex(2) },
+  { ts: 'PCI_STATUS', c: 'PVG_PCI_STATUS', value: 0x06, radix: hex(2) },
+  { ts: 'PCI_REVISION_ID', c: 'PVG_PCI_REVISION_ID', value: 0x08, radix: hex(2) },
+  { ts: 'PCI_CLASS_PROG', c: 'PVG_PCI_CLASS_PROG', value: 0x09, radix: hex(2) },
+  { ts: 'PCI_HEADER_TYPE', c: 'PVG_PCI_HEADER_TYPE', value: 0x0e, radix: hex(2) },
+  { ts: 'PCI_BAR0', c: 'PVG_PCI_BAR0', value: 0x10, radix: hex(2) },
+  { ts: 'PCI_CAPABILITY_LIST', c: 'PVG_PCI_CAPABILITY_LIST', value: 0x34, radix: hex(2) },
+  { ts: 'PCI_INTERRUPT_LINE', c: 'PVG_PCI_INTERRUPT_LINE', value: 0x3c, radix: hex(2) },
+  { ts: 'PCI_INTERRUPT_PIN', c: 'PVG_PCI_INTERRUPT_PIN', value: 0x3d, radix: hex(2) },
+  { ts: 'PCI_COMMAND_MEMORY', c: 'PVG_PCI_COMMAND_MEMORY', value: 1 << 1 },
+  { ts: 'PCI_COMMAND_MASTER', c: 'PVG_PCI_COMMAND_MASTER', value: 1 << 2 },
+  { ts: 'PCI_STATUS_CAP_LIST', c: 'PVG_PCI_STATUS_CAP_LIST', value: 1 << 4 },
+  // MSI capability registers, relative to MSI_CAP_OFFSET.
+  { ts: 'MSI_FLAGS', c: 'PVG_PCI_MSI_FLAGS', value: 0x02, radix: hex(2), doc: 'MSI capability registers, relative to MSI_CAP_OFFSET.' },
+  { ts: 'MSI_ADDRESS_LO', c: 'PVG_PCI_MSI_ADDRESS_LO', value: 0x04, radix: hex(2) },
+  { ts: 'MSI_ADDRESS_HI', c: 'PVG_PCI_MSI_ADDRESS_HI', value: 0x08, radix: hex(2) },
+  { ts: 'MSI_DATA', c: 'PVG_PCI_MSI_DATA', value: 0x0c, radix: hex(2) },
+  { ts: 'MSI_FLAGS_ENABLE', c: 'PVG_PCI_MSI_FLAGS_ENABLE', value: 1 << 0 },
+  { ts: 'MSI_FLAGS_64BIT', c: 'PVG_PCI_MSI_FLAGS_64BIT', value: 1 << 7 },
+];
+
+export const machine: Unit = {
+  name: 'machine',
+  doc: "The machine's memory map, interrupt vectors and the apple-gfx-pci configuration space.",
+  ts: 'abi/generated/machine.ts',
+  constants: [...memoryMap, ...pciConfig],
+};
