@@ -20,6 +20,7 @@ import { engineTables, runEngineBench } from './suites/engine.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
 import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
 import { lanesTables, runLanesBench } from './suites/lanes.js';
+import { pacingTables, runPacingBench } from './suites/pacing.js';
 import { preemptTables, runPreemptBench } from './suites/preempt.js';
 import { runScalingBench, scalingTables } from './suites/scaling.js';
 import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
@@ -71,6 +72,7 @@ const SUITE_TABLE = {
     references: ['paths.read_idle.p50_us', 'paths.reset_idle.p50_us', 'paths.vm_stop_idle.p50_us', 'paths.exit_idle.p50_us'],
   }),
   lanes: suite({ run: runLanesBench, tables: lanesTables, steps: 4 }),
+  pacing: suite({ run: runPacingBench, tables: pacingTables, steps: 3 }),
 };
 
 /** Runs a suite --repeat times (unless it repeats its own points) and merges the runs: medians, with spreads and warnings. */
@@ -135,6 +137,8 @@ suites:
             (task callbacks from several pool threads at once) against the same commands with a
             NOP after each (one callback at a time, as before lanes), pool of 2 and 4 threads:
             µs per round, the ratio, the share of task-callback spans that overlapped
+  pacing    refresh pacing (--pacing refresh): presents/s of a paced display at 30, 60 and
+            120 Hz over 10 s (at --scale 1) against the mode's refresh rate
   all       every suite; writes a report (see --report) into
             bench/results/<machine>-<YYYY-MM-DD>/ unless --no-report
 

@@ -67,6 +67,8 @@ await runActor<DeviceControl>((ctx) => {
       port: i,
       serial: d.serial,
       modes: d.modes,
+      pacing: d.pacing,
+      readback: d.readback,
       surfaces: new Int32Array(d.surfaces),
       surfaceCount: SURFACES_PER_DISPLAY,
     })),

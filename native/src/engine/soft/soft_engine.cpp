@@ -31,6 +31,8 @@ SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& gu
     display->serial = d.serial;
     display->modes = d.modes;
     display->surfaces = d.surfaces;
+    display->paced = d.paced;
+    display->wholeFrameReadback = d.wholeFrameReadback;
     display->encodes.reserve(8);
     displays_.push_back(std::move(display));
   }
@@ -53,6 +55,7 @@ void SoftEngine::stop() {
     std::lock_guard lock(controlMutex_);
   }
   controlDone_.notify_all();
+  vblankWake_.notify_all();
   inbound_.close(0);
   if (dispatcher_.joinable()) dispatcher_.join();
   pool_.stop();
@@ -68,6 +71,8 @@ EngineStats SoftEngine::stats() const {
   s.encodes = counters_.encodes.load();
   s.fences = counters_.fences.load();
   s.badRegisterAccesses = counters_.badRegisterAccesses.load();
+  s.vblankWaits = counters_.vblankWaits.load();
+  s.vblankMissed = counters_.vblankMissed.load();
   for (size_t i = 0; i < s.errors.size(); ++i) s.errors[i] = counters_.errors[i].load();
   return s;
 }
@@ -331,6 +336,7 @@ void SoftEngine::runOnExecutor(Control control) {
   // waits for one command or band of rows, not for the rest of the ring (finding 14).
   preempt_.store(true, std::memory_order_relaxed);
   lock.unlock();
+  vblankWake_.notify_all();  // a present waiting for its refresh tick completes now
   scheduleExecutor();
   lock.lock();
   // The MMIO access completes only once the executor has done it (a later read observes it).
@@ -613,6 +619,21 @@ bool SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req, uint32_t* 
   d.damage.clear();
   *damageOut = damageCount;
   return true;
+}
+
+void SoftEngine::waitForVblank(SoftDisplay& d) {
+  if (!d.clock.paced()) return;
+  const FrameClock::Vblank v = d.clock.next(FrameClock::Clock::now());
+  counters_.vblankWaits.fetch_add(1, std::memory_order_relaxed);
+  counters_.vblankMissed.fetch_add(v.skipped, std::memory_order_relaxed);
+  const double start = tracer_.enabled() ? EngineTracer::now() : 0;
+  {
+    std::unique_lock lock(controlMutex_);
+    vblankWake_.wait_until(lock, v.at, [this] { return preempted(); });
+  }
+  // The pacing source on the timeline: the wait on the executor's track, then the tick itself.
+  tracer_.span(trace::Event::vblank_wait, start, d.port, static_cast<double>(v.tick));
+  tracer_.instant(trace::Event::vblank, d.port, static_cast<double>(v.tick), static_cast<double>(v.skipped));
 }
 
 // ------------------------------------------------------------------ errors and interrupts
