@@ -83,7 +83,8 @@ export interface DeviceStats {
   configWrites: number;
   callbacks: Record<string, number>;
   refusals: Record<string, number>;
-  interrupts: { raised: number; delivered: number; droppedWhileDisabled: number };
+  /** heldWhileMasked: PCI raises that found their MSI vector masked (sent once it is unmasked). */
+  interrupts: { raised: number; delivered: number; droppedWhileDisabled: number; heldWhileMasked: number };
   tasks: TaskSpaceStats;
   displays: DeviceDisplayStats[];
   /** Display events forwarded to the compositor. backlogged: waited for room in the compositor's mailbox; coalesced: superseded while waiting, dropped (coalescedFrames: new-frame events among them); waiting: in the backlog now. */

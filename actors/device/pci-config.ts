@@ -1,6 +1,8 @@
 // PCI configuration space of the apple-gfx-pci variant: a type-0 header (vendor 0x106B, device
 // 0xEEEE, display/other), BAR0 = 16 KiB of 32-bit non-prefetchable memory, and an MSI
-// capability with 64-bit addresses. 4 KiB (ECAM-sized); everything past the header and the
+// capability with 64-bit addresses, 32 vectors (MSI_VECTORS: QEMU's apple-gfx-pci.m asks
+// msi_init for PG_PCI_MAX_MSI_VECTORS, a framework constant whose value Apple does not publish;
+// 32 is the most an MSI capability can offer) and per-vector masking. 4 KiB (ECAM-sized); everything past the header and the
 // capability reads zero. Like QEMU, it is a byte array plus a per-byte mask of writable bits,
 // so byte and word accesses into the middle of a dword behave as on hardware.
 // Guest accesses are hostile: a bad one is counted and answered with all-ones (reads) or
@@ -34,21 +36,38 @@ export const MSI_FLAGS = 0x02;
 export const MSI_ADDRESS_LO = 0x04;
 export const MSI_ADDRESS_HI = 0x08;
 export const MSI_DATA = 0x0c;
+/** Per-vector mask bits (RW) and pending bits (RO), with MSI_FLAGS_MASKBIT in a 64-bit capability. */
+export const MSI_MASK = 0x10;
+export const MSI_PENDING = 0x14;
 export const MSI_FLAGS_ENABLE = 1 << 0;
+/** Multiple Message Capable (RO, log2 of the vectors offered) and Enable (RW, log2 of those enabled). */
+export const MSI_FLAGS_QMASK = 0x7 << 1;
+export const MSI_FLAGS_QSIZE = 0x7 << 4;
 export const MSI_FLAGS_64BIT = 1 << 7;
+export const MSI_FLAGS_MASKBIT = 1 << 8;
+/** Vectors the capability offers: the most MSI can (Multiple Message Capable = 5). */
+export const MSI_VECTORS = 32;
+const MSI_LOG2_VECTORS = 5;
 
 /** What changed after a guest write (or reset). */
 export type PciConfigChange =
   /** The address BAR0 decodes at: null when memory space is off or the BAR is 0. */
   | { readonly kind: 'bar0'; readonly address: number | null; readonly previous: number | null }
   | { readonly kind: 'bus-master'; readonly enabled: boolean }
-  | { readonly kind: 'msi'; readonly enabled: boolean };
+  | { readonly kind: 'msi'; readonly enabled: boolean }
+  /** The per-vector mask bits changed (a vector unmasked with its pending bit set is now due). */
+  | { readonly kind: 'msi-mask'; readonly mask: number };
 
 export interface MsiState {
   readonly enabled: boolean;
   /** 64-bit message address, exact. */
   readonly address: bigint;
   readonly data: number;
+  /** Vectors the guest enabled (1, 2, 4, 8, 16 or 32): a vector is folded into the data's low log2(vectors) bits. */
+  readonly vectors: number;
+  /** Per-vector mask and pending bits (bit v: vector v). */
+  readonly mask: number;
+  readonly pending: number;
 }
 
 export interface PciConfigOptions {
@@ -102,6 +121,12 @@ export class PciConfigSpace {
       const b = Math.floor(value / 2 ** (8 * i)) & 0xff;
       this.#bytes[offset + i] = (this.#bytes[offset + i]! & ~m) | (b & m);
     }
+    // Multiple Message Enable above what the capability offers (6, 7 are reserved too) means the
+    // most it offers, as QEMU's msi_write_config clamps it.
+    const flags = MSI_CAP_OFFSET + MSI_FLAGS;
+    if ((this.#bytes[flags]! & MSI_FLAGS_QSIZE) >> 4 > MSI_LOG2_VECTORS) {
+      this.#bytes[flags] = (this.#bytes[flags]! & ~MSI_FLAGS_QSIZE) | (MSI_LOG2_VECTORS << 4);
+    }
     this.#notify(before);
   }
 
@@ -122,7 +147,18 @@ export class PciConfigSpace {
       enabled: (this.#bytes[c + MSI_FLAGS]! & MSI_FLAGS_ENABLE) !== 0,
       address: (BigInt(this.#dword(c + MSI_ADDRESS_HI)) << 32n) | BigInt(this.#dword(c + MSI_ADDRESS_LO)),
       data: this.#bytes[c + MSI_DATA]! | (this.#bytes[c + MSI_DATA + 1]! << 8),
+      vectors: 1 << ((this.#bytes[c + MSI_FLAGS]! & MSI_FLAGS_QSIZE) >> 4),
+      mask: this.#dword(c + MSI_MASK),
+      pending: this.#dword(c + MSI_PENDING),
     };
+  }
+
+  /** Sets or clears vector v's pending bit (the device's side of a masked vector). */
+  setPending(vector: number, pending: boolean): void {
+    if (!Number.isInteger(vector) || vector < 0 || vector >= MSI_VECTORS)
+      throw new RangeError(`MSI vector must be an integer in [0, ${MSI_VECTORS}), got ${vector}`);
+    const bits = pending ? this.#dword(MSI_CAP_OFFSET + MSI_PENDING) | (1 << vector) : this.#dword(MSI_CAP_OFFSET + MSI_PENDING) & ~(1 << vector);
+    this.#set(MSI_CAP_OFFSET + MSI_PENDING, 4, bits >>> 0);
   }
 
   /** Back to power-on values (device reset); reports what that changed. */
@@ -170,22 +206,27 @@ export class PciConfigSpace {
     this.#set(PCI_INTERRUPT_PIN, 1, 0);
     const c = MSI_CAP_OFFSET;
     this.#set(c, 1, 0x05); // capability id: MSI; next pointer 0 ends the list
-    this.#set(c + MSI_FLAGS, 2, MSI_FLAGS_64BIT, MSI_FLAGS_ENABLE); // one vector, no per-vector masking
+    // 32 vectors offered, one enabled at reset; 64-bit; per-vector masking.
+    this.#set(c + MSI_FLAGS, 2, MSI_FLAGS_64BIT | MSI_FLAGS_MASKBIT | (MSI_LOG2_VECTORS << 1), MSI_FLAGS_ENABLE | MSI_FLAGS_QSIZE);
     this.#set(c + MSI_ADDRESS_LO, 4, 0, 0xfffffffc); // dword-aligned
     this.#set(c + MSI_ADDRESS_HI, 4, 0, 0xffffffff);
     this.#set(c + MSI_DATA, 2, 0, 0xffff);
+    this.#set(c + MSI_MASK, 4, 0, 0xffffffff); // every one of the 32 vectors has its bit
+    this.#set(c + MSI_PENDING, 4, 0); // read-only: set and cleared by the device
   }
 
-  #snapshot(): { bar0: number | null; master: boolean; msi: boolean } {
-    return { bar0: this.bar0Address(), master: this.busMaster(), msi: this.msi().enabled };
+  #snapshot(): { bar0: number | null; master: boolean; msi: boolean; mask: number } {
+    const msi = this.msi();
+    return { bar0: this.bar0Address(), master: this.busMaster(), msi: msi.enabled, mask: msi.mask };
   }
 
-  #notify(before: { bar0: number | null; master: boolean; msi: boolean }): void {
+  #notify(before: { bar0: number | null; master: boolean; msi: boolean; mask: number }): void {
     const cb = this.onChange;
     if (cb === undefined) return;
     const after = this.#snapshot();
     if (after.bar0 !== before.bar0) cb({ kind: 'bar0', address: after.bar0, previous: before.bar0 });
     if (after.master !== before.master) cb({ kind: 'bus-master', enabled: after.master });
     if (after.msi !== before.msi) cb({ kind: 'msi', enabled: after.msi });
+    if (after.mask !== before.mask) cb({ kind: 'msi-mask', mask: after.mask });
   }
 }

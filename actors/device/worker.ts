@@ -84,7 +84,10 @@ await runActor<DeviceControl>((ctx) => {
 
   if (pci) {
     // BAR0 decodes only while memory space is enabled; the vCPUs' buses follow the table.
-    pci.onChange = () => bars.publish(config.index, pci.bar0Address());
+    pci.onChange = (change) => {
+      if (change.kind === 'msi-mask') irq.unmasked();
+      else bars.publish(config.index, pci.bar0Address());
+    };
   }
 
   const mmio = (record: MailboxRecord) => {
@@ -140,7 +143,7 @@ await runActor<DeviceControl>((ctx) => {
     switch (record.kind) {
       case EngineOut.RaiseInterrupt:
         ctx.trace?.instant(TRACE_EVENTS.apple_gfx_raise_irq, u32(a, 1));
-        irq.raise(config.gfxLine);
+        irq.raise(config.gfxLine, u32(a, 1));
         return;
       case EngineOut.IosfcInterrupt:
         ctx.trace?.instant(TRACE_EVENTS.apple_iosfc_raise_irq, u32(a, 1));
@@ -224,7 +227,7 @@ await runActor<DeviceControl>((ctx) => {
         ...counters,
         callbacks: { ...callbacks.counts },
         refusals: { ...callbacks.refusals },
-        interrupts: { raised: irq.raised, delivered: irq.delivered, droppedWhileDisabled: irq.droppedWhileDisabled },
+        interrupts: { raised: irq.raised, delivered: irq.delivered, droppedWhileDisabled: irq.droppedWhileDisabled, heldWhileMasked: irq.heldWhileMasked },
         tasks: tasks.stats(),
         displays: config.displays.map((d, i) => ({ serial: d.serial, mode: modes[i] ?? null, cursorGlyphs: cursorGlyphs[i]! })),
         displayEvents: {

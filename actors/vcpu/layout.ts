@@ -13,6 +13,9 @@ export const ECAM_DEVICE_STRIDE = 0x8000; // 8 functions of 4 KiB per device on 
 export const PCI_BAR_BASE = 0xc000_0000;
 export const PCI_BAR_STRIDE = 0x1_0000;
 export const MSI_ADDRESS_BASE = 0xfee0_0000;
+/** PCI variant: the MSI vectors a guest enables (of the 32 the capability offers), in an aligned block a device. */
+export const MSI_VECTORS_ENABLED = 4;
+export const MSI_BLOCK_BASE = 0x80;
 
 export function mmioGfxBase(device: number): number {
   return MMIO_GFX_BASE + device * MMIO_DEVICE_STRIDE;
@@ -31,7 +34,10 @@ export function deviceLines(device: number): { gfx: number; iosfc: number } {
   return { gfx: device * 2, iosfc: device * 2 + 1 };
 }
 
-/** Vectors the guest handles: gfx and iosfc lines, and the PCI variant's MSI. */
+/**
+ * Vectors the guest handles: gfx and iosfc lines, and the first of the PCI variant's MSI block
+ * (MSI_VECTORS_ENABLED vectors from there, aligned: MSI folds the vector into the data's low bits).
+ */
 export function deviceVectors(device: number): { gfx: number; iosfc: number; msi: number } {
-  return { gfx: 32 + device * 3, iosfc: 33 + device * 3, msi: 34 + device * 3 };
+  return { gfx: 32 + device * 3, iosfc: 33 + device * 3, msi: MSI_BLOCK_BASE + device * MSI_VECTORS_ENABLED };
 }

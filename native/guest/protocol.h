@@ -119,11 +119,12 @@
 #define PVG_PCI_BAR_BASE 0xc0000000u
 #define PVG_PCI_BAR_STRIDE 0x10000u
 #define PVG_MSI_ADDRESS_BASE 0xfee00000u
+#define PVG_MSI_VECTORS_ENABLED 4u
+#define PVG_MSI_BLOCK_BASE 0x80u
 
-// layout.ts deviceVectors(d): gfx = 32 + 3d, iosfc = 33 + 3d, msi = 34 + 3d
+// layout.ts deviceVectors(d): gfx = 32 + 3d, iosfc = 33 + 3d, msi = MSI_BLOCK_BASE + 4d (4 vectors)
 #define PVG_VECTOR_GFX_BASE 32u
 #define PVG_VECTOR_IOSFC_BASE 33u
-#define PVG_VECTOR_MSI_BASE 34u
 #define PVG_VECTORS_PER_DEVICE 3u
 
 // program.ts: PCI identification

@@ -2,6 +2,7 @@
 #include "engine/soft/soft_engine.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "core/surface_layout.h"
@@ -627,7 +628,7 @@ void SoftEngine::waitForVblank(SoftDisplay& d) {
   counters_.vblankWaits.fetch_add(1, std::memory_order_relaxed);
   counters_.vblankMissed.fetch_add(v.skipped, std::memory_order_relaxed);
   const double start = tracer_.enabled() ? EngineTracer::now() : 0;
-  {
+  if (v.at > FrameClock::Clock::now()) {  // tick 0, and a late present's tick, may be due already
     std::unique_lock lock(controlMutex_);
     vblankWake_.wait_until(lock, v.at, [this] { return preempted(); });
   }
@@ -655,12 +656,15 @@ void SoftEngine::guestError(Error error) {
     irqStatus_.fetch_or(IrqError);
   }
   // The interrupt itself outside the lock: it is a host callback, which may wait.
-  if (irqMask_.load() & IrqError) host_.raiseInterrupt(0);
+  if (irqMask_.load() & IrqError) host_.raiseInterrupt(static_cast<uint32_t>(std::countr_zero(uint32_t{IrqError})));  // vector 1 (raiseCause)
 }
 
 void SoftEngine::raiseCause(uint32_t cause) {
   irqStatus_.fetch_or(cause);
-  if (irqMask_.load() & cause) host_.raiseInterrupt(0);
+  // One vector per cause, its IRQ_STATUS bit number (fence 0, error 1, ring idle 2), as PVG names
+  // the vector it raises: the PCI variant's MSI carries it (folded into the vectors the guest
+  // enabled), the MMIO variant's line does not (docs/protocol.md §1, "Interrupts").
+  if (irqMask_.load() & cause) host_.raiseInterrupt(static_cast<uint32_t>(std::countr_zero(cause)));
 }
 
 void SoftEngine::postDisplay(void (*fn)(void*, const std::array<uint64_t, 4>&), std::array<uint64_t, 4> args) { displayQueue_.post(Job{fn, this, args}); }
