@@ -73,6 +73,8 @@ export interface EngineStats {
   /** Paced presents that waited for a refresh tick, and ticks that passed with no frame for them. */
   vblankWaits: number;
   vblankMissed: number;
+  /** When the last paced present went out (monotonic µs, as shared/trace/clock.ts; 0: none yet), read together with vblankWaits. */
+  lastVblankUs: number;
   hostUnavailable: number;
   /** Callbacks answered, and their round trip engine thread → device actor → engine thread. */
   callbacks: number;

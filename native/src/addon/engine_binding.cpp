@@ -159,6 +159,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     out.Set("badRegisterAccesses", static_cast<double>(s.badRegisterAccesses));
     out.Set("vblankWaits", static_cast<double>(s.vblankWaits));
     out.Set("vblankMissed", static_cast<double>(s.vblankMissed));
+    out.Set("lastVblankUs", s.lastVblankUs);
     out.Set("hostUnavailable", static_cast<double>(host_->unavailable()));
     // Callback round trips (engine thread → device actor → engine thread) the host answered.
     const engine::LatencyHistogram& latency = host_->callbackLatency();

@@ -72,7 +72,11 @@ EngineStats SoftEngine::stats() const {
   s.encodes = counters_.encodes.load();
   s.fences = counters_.fences.load();
   s.badRegisterAccesses = counters_.badRegisterAccesses.load();
-  s.vblankWaits = counters_.vblankWaits.load();
+  {
+    std::lock_guard lock(vblankMutex_);
+    s.vblankWaits = vblankWaits_;
+    s.lastVblankUs = lastVblankUs_;
+  }
   s.vblankMissed = counters_.vblankMissed.load();
   for (size_t i = 0; i < s.errors.size(); ++i) s.errors[i] = counters_.errors[i].load();
   return s;
@@ -625,12 +629,16 @@ bool SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req, uint32_t* 
 void SoftEngine::waitForVblank(SoftDisplay& d) {
   if (!d.clock.paced()) return;
   const FrameClock::Vblank v = d.clock.next(FrameClock::Clock::now());
-  counters_.vblankWaits.fetch_add(1, std::memory_order_relaxed);
   counters_.vblankMissed.fetch_add(v.skipped, std::memory_order_relaxed);
   const double start = tracer_.enabled() ? EngineTracer::now() : 0;
   if (v.at > FrameClock::Clock::now()) {  // tick 0, and a late present's tick, may be due already
     std::unique_lock lock(controlMutex_);
     vblankWake_.wait_until(lock, v.at, [this] { return preempted(); });
+  }
+  {
+    std::lock_guard lock(vblankMutex_);
+    vblankWaits_++;
+    lastVblankUs_ = monotonicMicros();
   }
   // The pacing source on the timeline: the wait on the executor's track, then the tick itself.
   tracer_.span(trace::Event::vblank_wait, start, d.port, static_cast<double>(v.tick));

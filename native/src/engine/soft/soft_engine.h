@@ -89,6 +89,9 @@ struct EngineStats {
   // Paced presents that waited for a refresh tick; and ticks that passed with no present due
   // (the guest was late: a frame a vsync'd display shows twice).
   uint64_t vblankWaits = 0, vblankMissed = 0;
+  // When the last paced present went out (monotonic µs, 0: none yet), read together with
+  // vblankWaits: a rate over two reads is exact to the wake-up, whatever the reads' latency.
+  double lastVblankUs = 0;
   std::array<uint64_t, proto::kErrorKinds> errors{};
 };
 
@@ -242,9 +245,14 @@ class SoftEngine {
   struct Counters {
     std::atomic<uint64_t> mmioReads{0}, mmioWrites{0}, commands{0}, presents{0}, encodes{0}, fences{0};
     std::atomic<uint64_t> badRegisterAccesses{0};
-    std::atomic<uint64_t> vblankWaits{0}, vblankMissed{0};
+    std::atomic<uint64_t> vblankMissed{0};
     std::array<std::atomic<uint64_t>, proto::kErrorKinds> errors{};
   } counters_;
+
+  // Paced presents and when the last went out, as one pair (stats() reads both at once).
+  mutable std::mutex vblankMutex_;
+  uint64_t vblankWaits_ = 0;
+  double lastVblankUs_ = 0;
 
   JobQueue displayQueue_;
   JobQueue pool_;
