@@ -12,6 +12,10 @@ export {
   type ThreadingModel,
   START_MODES,
   type StartMode,
+  PROFILES,
+  type Profile,
+  PACINGS,
+  type Pacing,
 } from './vmm/config.js';
 export { connectVcpu, type ExternalVcpuConfig, type ConnectedVcpu } from './actors/vcpu/external.js';
 // What an external vCPU's MMIO calls throw when the VM stops or a device does not answer.

@@ -20,6 +20,8 @@ import { engineTables, runEngineBench } from './suites/engine.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
 import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
 import { lanesTables, runLanesBench } from './suites/lanes.js';
+import { pacingTables, runPacingBench } from './suites/pacing.js';
+import { PROFILES, type Profile } from '../vmm/config.js';
 import { preemptTables, runPreemptBench } from './suites/preempt.js';
 import { runScalingBench, scalingTables } from './suites/scaling.js';
 import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
@@ -30,6 +32,8 @@ interface SuiteOptions {
   repeat: number;
   /** Device counts (scaling). */
   devices?: number[];
+  /** frames and scaling: the profiles to measure (VmOptions.profile; frames: both by default, scaling: native). */
+  profiles?: Profile[];
   progress?: (path: string) => void;
 }
 
@@ -71,6 +75,7 @@ const SUITE_TABLE = {
     references: ['paths.read_idle.p50_us', 'paths.reset_idle.p50_us', 'paths.vm_stop_idle.p50_us', 'paths.exit_idle.p50_us'],
   }),
   lanes: suite({ run: runLanesBench, tables: lanesTables, steps: 4 }),
+  pacing: suite({ run: runPacingBench, tables: pacingTables, steps: 3 }),
 };
 
 /** Runs a suite --repeat times (unless it repeats its own points) and merges the runs: medians, with spreads and warnings. */
@@ -135,6 +140,8 @@ suites:
             (task callbacks from several pool threads at once) against the same commands with a
             NOP after each (one callback at a time, as before lanes), pool of 2 and 4 threads:
             µs per round, the ratio, the share of task-callback spans that overlapped
+  pacing    refresh pacing (--pacing refresh): presents/s of a paced display at 30, 60 and
+            120 Hz over 10 s (at --scale 1) against the mode's refresh rate
   all       every suite; writes a report (see --report) into
             bench/results/<machine>-<YYYY-MM-DD>/ unless --no-report
 
@@ -147,6 +154,9 @@ options:
                  each run first); a reference (spin, futex, memcpy, bare exit, idle path) whose
                  max is over 2× its min is reported as a warning
   --devices LIST scaling's device counts, comma-separated (default 1,2,4,8,12,16)
+  --profile P    native | pvg (VmOptions.profile, docs/fidelity.md): frames measures both side by
+                 side unless one is named; scaling measures native unless pvg is named (paced
+                 to 60 Hz per device, 300 frames a device at --scale 1)
   --out FILE     also write the JSON result to FILE
   --report DIR   also write a report into DIR (created if missing; files in it are replaced):
                  <suite>.json per suite, all.json, report.md (the machine, every suite's
@@ -174,6 +184,7 @@ async function main(): Promise<void> {
         scale: { type: 'string', default: '1' },
         repeat: { type: 'string', default: '3' },
         devices: { type: 'string' },
+        profile: { type: 'string' },
         out: { type: 'string' },
         report: { type: 'string' },
         'no-report': { type: 'boolean', default: false },
@@ -200,6 +211,11 @@ async function main(): Promise<void> {
   if (values.devices !== undefined) {
     devices = values.devices.split(',').map(Number);
     if (devices.some((d) => !Number.isInteger(d) || d < 1 || d > 64)) fail(`--devices must list integers from 1 to 64, got "${values.devices}"`);
+  }
+  let profiles: Profile[] | undefined;
+  if (values.profile !== undefined) {
+    if (!PROFILES.includes(values.profile as Profile)) fail(`--profile must be ${PROFILES.join(' or ')}, got "${values.profile}"`);
+    profiles = [values.profile as Profile];
   }
   let suites: Suite[] = name === 'all' ? [...SUITES] : [name as Suite];
   // Suites this machine cannot run: named alone, the run fails with the reason; under all, skipped.
@@ -233,7 +249,7 @@ async function main(): Promise<void> {
       const entry = SUITE_TABLE[suiteName];
       const runs = entry.repeatsItself ? 1 : repeat;
       progress.suiteStart(suiteName, i, suites.length, entry.steps === undefined ? undefined : entry.steps * runs);
-      const result = await runRepeated(entry, { scale, repeat, devices, progress: (path) => progress.step(path) });
+      const result = await runRepeated(entry, { scale, repeat, devices, ...(profiles ? { profiles } : {}), progress: (path) => progress.step(path) });
       progress.suiteEnd();
       results[suiteName] = result;
       if (!values.json || reportDir !== undefined) tables[suiteName] = entry.tables(result) + repeatTables(result, entry.references ?? []);

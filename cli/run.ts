@@ -11,7 +11,18 @@ import { OUTPUT_FLAGS, OUTPUT_HELP, parseOutputFlags, startOutputs, type OutputO
 import { StatusTicker } from './status-ticker.js';
 import { summarize } from './summary.js';
 import { runReport } from './run-report.js';
-import { CliError, UsageError, cpuFlag, integerFlag, joinNegativeValues, outputFileFlag, percentFlag, threadingFlag } from './usage.js';
+import {
+  CliError,
+  PROFILE_HELP,
+  UsageError,
+  cpuFlag,
+  integerFlag,
+  joinNegativeValues,
+  outputFileFlag,
+  percentFlag,
+  profileOptions,
+  threadingFlag,
+} from './usage.js';
 
 /** How long the CLI waits for the compositor to take the guests' last frames before the summary. */
 const SETTLE_TIMEOUT_MS = 10_000;
@@ -33,7 +44,9 @@ options:
   --mode I            index of the mode to start in (default 0)
   --seed S            workload seed (default 1)
   --damage PCT        band workload: percent of the frame redrawn per frame, in (0, 100] (default 100)
-  --write-window N    posted MMIO writes in flight per vCPU; 0 = synchronous (default 16)
+  --write-window N    posted MMIO writes in flight per vCPU; 0 = synchronous (default 16; 0 under
+                      --profile pvg)
+${PROFILE_HELP}
   --threading M       actor | qemu | record-lock: qemu models QEMU's big lock as upstream
                       apple-gfx takes it, record-lock one lock per actor record (default actor)
   --cpu C             ts | kvm | auto: ts runs the TypeScript guest (portable); kvm runs the
@@ -79,7 +92,9 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       mode: { type: 'string', default: '0' },
       seed: { type: 'string', default: '1' },
       damage: { type: 'string', default: '100' },
-      'write-window': { type: 'string', default: '16' },
+      'write-window': { type: 'string' },
+      profile: { type: 'string' },
+      pacing: { type: 'string' },
       threading: { type: 'string', default: 'actor' },
       cpu: { type: 'string', default: 'ts' },
       snapshot: { type: 'string' },
@@ -112,7 +127,8 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     options: {
       devices: Array.from({ length: devices }, () => ({ ...device })),
       ...(values.vcpus !== undefined ? { vcpus: integerFlag('--vcpus', values.vcpus, 1, 64) } : {}),
-      writeWindow: integerFlag('--write-window', values['write-window'], 0, 256),
+      ...(values['write-window'] !== undefined ? { writeWindow: integerFlag('--write-window', values['write-window'], 0, 256) } : {}),
+      ...profileOptions(values),
       threading: threadingFlag(values.threading),
       cpu: cpuFlag(values.cpu),
       workload: {

@@ -8,7 +8,7 @@ import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
 import { timelineWindow, toTimelineSvg } from '../shared/trace/svg.js';
 import { VmConfigError } from '../vmm/config.js';
 import { Vm } from '../vmm/vm.js';
-import { CliError, UsageError, integerFlag, joinNegativeValues, outputFileFlag, threadingFlag } from './usage.js';
+import { CliError, PROFILE_HELP, UsageError, integerFlag, joinNegativeValues, outputFileFlag, profileOptions, threadingFlag } from './usage.js';
 
 export const TRACE_HELP = `usage: pvg-vmm trace --workload NAME --frames N --out FILE [options]
 
@@ -24,6 +24,9 @@ options:
   --devices N         apple-gfx devices, each with its own vCPU (default 1)
   --threading M       actor | qemu | record-lock: the model of QEMU's big lock, or one lock
                       per actor record; lock holds and waits show as spans (default actor)
+${PROFILE_HELP}
+                      A paced display's waits show on the engine executor's track (vblank_wait)
+                      with each refresh tick it presented on (vblank)
   --svg FILE          also draw a window of the timeline as an SVG picture (a row per thread,
                       spans, flow arrows, counters, a legend; docs/tracing.md explains it)
   --svg-window FROM_US:TO_US
@@ -43,6 +46,8 @@ export async function trace(argv: string[]): Promise<number> {
       modes: { type: 'string' },
       devices: { type: 'string', default: '1' },
       threading: { type: 'string', default: 'actor' },
+      profile: { type: 'string' },
+      pacing: { type: 'string' },
       svg: { type: 'string' },
       'svg-window': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -67,6 +72,7 @@ export async function trace(argv: string[]): Promise<number> {
       trace: true,
       devices: Array.from({ length: integerFlag('--devices', values.devices, 1, 16) }, () => ({ ...device })),
       threading: threadingFlag(values.threading),
+      ...profileOptions(values),
       workload: { name: values.workload, frames: integerFlag('--frames', values.frames, 1, 1e6) },
     });
   } catch (err) {

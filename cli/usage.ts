@@ -4,7 +4,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { CPU_CHOICES, type CpuChoice } from '../actors/vcpu/kvm/availability.js';
-import { THREADING_MODELS, type ThreadingModel } from '../vmm/config.js';
+import { PACINGS, PROFILES, THREADING_MODELS, type Pacing, type Profile, type ThreadingModel } from '../vmm/config.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
@@ -55,6 +55,32 @@ export function cpuFlag(text: string | undefined): CpuChoice {
   if (!CPU_CHOICES.includes(text as CpuChoice)) throw new UsageError(`--cpu must be ${CPU_CHOICES.join(', ')}, got "${text}"`);
   return text as CpuChoice;
 }
+
+export function pacingFlag(text: string | undefined): Pacing | undefined {
+  if (text === undefined) return undefined;
+  if (!PACINGS.includes(text as Pacing)) throw new UsageError(`--pacing must be ${PACINGS.join(' or ')}, got "${text}"`);
+  return text as Pacing;
+}
+
+export function profileFlag(text: string | undefined): Profile | undefined {
+  if (text === undefined) return undefined;
+  if (!PROFILES.includes(text as Profile)) throw new UsageError(`--profile must be ${PROFILES.join(' or ')}, got "${text}"`);
+  return text as Profile;
+}
+
+/** --profile and --pacing as VmOptions fields, each only when given (the profile sets the rest). */
+export function profileOptions(values: { profile?: string; pacing?: string }): { profile?: Profile; pacing?: Pacing } {
+  const profile = profileFlag(values.profile);
+  const pacing = pacingFlag(values.pacing);
+  return { ...(profile ? { profile } : {}), ...(pacing ? { pacing } : {}) };
+}
+
+export const PROFILE_HELP = `  --profile P         native | pvg: native is this project's own protocol (damage rectangles,
+                      posted MMIO writes, unpaced presents); pvg models a real PVG host: whole
+                      frames read back (no damage), presents paced to the refresh, synchronous
+                      MMIO writes (docs/fidelity.md; default native)
+  --pacing P          refresh | none: presents wait for the display's refresh ticks (the @R of
+                      the mode), as on a vsync'd display (default none; refresh under --profile pvg)`;
 
 export function threadingFlag(text: string | undefined): ThreadingModel {
   if (!THREADING_MODELS.includes(text as ThreadingModel)) throw new UsageError(`--threading must be ${THREADING_MODELS.join(' or ')}, got "${text}"`);

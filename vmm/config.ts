@@ -29,6 +29,8 @@ export interface DeviceOptions {
    * an unmap clears its range and always succeeds). docs/device-memory.md.
    */
   mapSemantics?: MapSemantics;
+  /** This device's displays' pacing (default: VmOptions.pacing). */
+  pacing?: Pacing;
 }
 
 export interface WorkloadOptions {
@@ -47,7 +49,21 @@ export interface VmOptions {
   devices?: DeviceOptions[];
   /** Run a built-in workload on every vCPU that has a device; null for none. */
   workload?: WorkloadOptions | null;
-  /** Posted MMIO writes a vCPU may have outstanding (0: synchronous writes). Default 16. */
+  /**
+   * 'native' (default): this project's own protocol as it is fastest — damage rectangles, posted
+   * MMIO writes, presents as fast as the ring goes. 'pvg': a model of a real PVG host (QEMU's
+   * apple-gfx over ParavirtualizedGraphics): every frame read back whole (no damage), presents
+   * paced to the mode's refresh, synchronous MMIO writes. Options given explicitly (writeWindow,
+   * pacing) win over the profile's. docs/fidelity.md.
+   */
+  profile?: Profile;
+  /**
+   * 'refresh': every display presents on its mode's refresh ticks (the `@60` of `1920x1080@60`),
+   * as a vsync'd display does: a present waits in the engine for the display's next tick. 'none'
+   * (default, 'refresh' under profile 'pvg'): presents as fast as the ring goes.
+   */
+  pacing?: Pacing;
+  /** Posted MMIO writes a vCPU may have outstanding (0: synchronous writes). Default 16 (0 under profile 'pvg'). */
   writeWindow?: number;
   /** Engine pool threads per device (default 2). */
   enginePoolThreads?: number;
@@ -93,6 +109,13 @@ export interface VmOptions {
   testKvmGuest?: KvmTestModeName;
 }
 
+export type Profile = 'native' | 'pvg';
+export const PROFILES: readonly Profile[] = ['native', 'pvg'];
+export type Pacing = 'refresh' | 'none';
+export const PACINGS: readonly Pacing[] = ['refresh', 'none'];
+/** How a display's frames are read back: damage rectangles, or the whole frame every time. */
+export type Readback = 'damage' | 'whole-frame';
+
 export type StartMode = 'running' | 'paused';
 export const START_MODES: readonly StartMode[] = ['running', 'paused'];
 
@@ -102,7 +125,7 @@ export const THREADING_MODELS: readonly ThreadingModel[] = ['actor', 'qemu', 're
 export interface ResolvedDevice {
   variant: DeviceVariant;
   mapSemantics: MapSemantics;
-  displays: { serial: number; modes: DisplayModeSpec[] }[];
+  displays: { serial: number; modes: DisplayModeSpec[]; pacing: Pacing; readback: Readback }[];
 }
 
 export interface ResolvedConfig {
@@ -110,6 +133,7 @@ export interface ResolvedConfig {
   vcpus: number;
   devices: ResolvedDevice[];
   workload: Required<WorkloadOptions> | null;
+  profile: Profile;
   writeWindow: number;
   enginePoolThreads: number;
   limits: Partial<TaskSpaceLimits>;
@@ -205,6 +229,8 @@ const VM_OPTION_KEYS = keysOf<VmOptions>({
   vcpus: true,
   devices: true,
   workload: true,
+  profile: true,
+  pacing: true,
   writeWindow: true,
   enginePoolThreads: true,
   limits: true,
@@ -218,10 +244,16 @@ const VM_OPTION_KEYS = keysOf<VmOptions>({
   testFaults: true,
   testKvmGuest: true,
 });
-const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true, mapSemantics: true });
+const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true, mapSemantics: true, pacing: true });
 const WORKLOAD_KEYS = keysOf<WorkloadOptions>({ name: true, frames: true, seed: true, mode: true, damagePercent: true });
 
-function resolveDevice(value: unknown, i: number): ResolvedDevice {
+function oneOf<T extends string>(value: unknown, field: string, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!choices.includes(value as T)) throw new VmConfigError(field, `must be one of ${choices.join(', ')}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+function resolveDevice(value: unknown, i: number, profile: Profile, vmPacing: Pacing): ResolvedDevice {
   const field = `devices[${i}]`;
   const d = optionsObject<DeviceOptions>(value, field, {});
   onlyKnownKeys(d, DEVICE_KEYS, field);
@@ -236,8 +268,11 @@ function resolveDevice(value: unknown, i: number): ResolvedDevice {
   const mapSemantics = d.mapSemantics ?? 'strict';
   if (!MAP_SEMANTICS.includes(mapSemantics))
     throw new VmConfigError(`${field}.mapSemantics`, `must be strict or framework, got ${JSON.stringify(d.mapSemantics)}`);
+  const pacing = oneOf(d.pacing, `${field}.pacing`, PACINGS, vmPacing);
+  // PVG's new-frame handler carries no damage: a PVG host reads back every frame whole.
+  const readback: Readback = profile === 'pvg' ? 'whole-frame' : 'damage';
   // Serial numbers are unique across every device of every VM in this process.
-  return { variant, mapSemantics, displays: Array.from({ length: count }, () => ({ serial: nextSerial++, modes })) };
+  return { variant, mapSemantics, displays: Array.from({ length: count }, () => ({ serial: nextSerial++, modes, pacing, readback })) };
 }
 
 function resolveWorkload(value: unknown, vcpus: number, cpu: unknown, devices: ResolvedDevice[]): ResolvedConfig['workload'] {
@@ -268,7 +303,9 @@ export function resolveConfig(given: VmOptions = {}): ResolvedConfig {
   if (!Array.isArray(deviceOptions) || deviceOptions.length < 1 || deviceOptions.length > 16) {
     throw new VmConfigError('devices', 'must be a list of 1 to 16 devices');
   }
-  const devices = deviceOptions.map(resolveDevice);
+  const profile = oneOf(options.profile, 'profile', PROFILES, 'native');
+  const pacing = oneOf(options.pacing, 'pacing', PACINGS, profile === 'pvg' ? 'refresh' : 'none');
+  const devices = deviceOptions.map((d, i) => resolveDevice(d, i, profile, pacing));
   const externalVcpus = integer(options.externalVcpus, 'externalVcpus', 0, 16, 0);
   // No built-in vCPU at all is fine when the embedder brings its own.
   const vcpus = integer(options.vcpus, 'vcpus', externalVcpus > 0 ? 0 : 1, 64, devices.length);
@@ -278,7 +315,9 @@ export function resolveConfig(given: VmOptions = {}): ResolvedConfig {
     vcpus,
     devices,
     workload,
-    writeWindow: integer(options.writeWindow, 'writeWindow', 0, 256, 16),
+    profile,
+    // An MMIO write under HVF/KVM in QEMU is a synchronous exit: no posted writes on a PVG host.
+    writeWindow: integer(options.writeWindow, 'writeWindow', 0, 256, profile === 'pvg' ? 0 : 16),
     enginePoolThreads: integer(options.enginePoolThreads, 'enginePoolThreads', 2, 32, 2),
     limits: checkLimits(options.limits),
     callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),

@@ -14,10 +14,13 @@ export const ECAM_DEVICE_STRIDE = 0x8000;
 export const PCI_BAR_BASE = 0xc0000000;
 export const PCI_BAR_STRIDE = 0x10000;
 export const MSI_ADDRESS_BASE = 0xfee00000;
-/** Device d's vectors: gfx = 32 + 3d, iosfc = 33 + 3d, msi = 34 + 3d. */
+/** PCI variant: the MSI vectors the built-in guests enable (of the 32 the capability offers). */
+export const MSI_VECTORS_ENABLED = 4;
+/** Device d's MSI block: MSI_VECTORS_ENABLED vectors from MSI_BLOCK_BASE + d * MSI_VECTORS_ENABLED, aligned (MSI folds the vector into the data's low bits). */
+export const MSI_BLOCK_BASE = 0x80;
+/** Device d's line vectors: gfx = 32 + 3d, iosfc = 33 + 3d. */
 export const VECTOR_GFX_BASE = 32;
 export const VECTOR_IOSFC_BASE = 33;
-export const VECTOR_MSI_BASE = 34;
 export const VECTORS_PER_DEVICE = 3;
 export const PCI_CONFIG_SPACE_SIZE = 4096;
 export const APPLE_VENDOR_ID = 0x106b;
@@ -46,5 +49,15 @@ export const MSI_FLAGS = 0x02;
 export const MSI_ADDRESS_LO = 0x04;
 export const MSI_ADDRESS_HI = 0x08;
 export const MSI_DATA = 0x0c;
+/** Per-vector mask bits (RW) and pending bits (RO), with MSI_FLAGS_MASKBIT in a 64-bit capability. */
+export const MSI_MASK = 0x10;
+export const MSI_PENDING = 0x14;
 export const MSI_FLAGS_ENABLE = 1;
+/** Multiple Message Capable (RO, log2 of the vectors offered). */
+export const MSI_FLAGS_QMASK = 14;
+/** Multiple Message Enable (RW, log2 of the vectors enabled). */
+export const MSI_FLAGS_QSIZE = 112;
 export const MSI_FLAGS_64BIT = 128;
+export const MSI_FLAGS_MASKBIT = 256;
+/** Vectors the capability offers: the most MSI can (Multiple Message Capable = 5). */
+export const MSI_VECTORS = 32;

@@ -43,4 +43,6 @@ export const TRACE_EVENTS = {
   bh: 51,
   task_mutex_wait: 52,
   refresh: 53,
+  vblank_wait: 54,
+  vblank: 55,
 } as const;

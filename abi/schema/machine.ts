@@ -16,10 +16,22 @@ const memoryMap: Constant[] = [
   { ts: 'PCI_BAR_BASE', c: 'PVG_PCI_BAR_BASE', value: 0xc000_0000, radix: hex(8), doc: 'Where the built-in guests place PCI BAR0s.' },
   { ts: 'PCI_BAR_STRIDE', c: 'PVG_PCI_BAR_STRIDE', value: 0x1_0000, radix: hex(5) },
   { ts: 'MSI_ADDRESS_BASE', c: 'PVG_MSI_ADDRESS_BASE', value: 0xfee0_0000, radix: hex(8) },
-  // Device d's vectors: gfx = 32 + 3d, iosfc = 33 + 3d, msi (PCI variant) = 34 + 3d.
-  { ts: 'VECTOR_GFX_BASE', c: 'PVG_VECTOR_GFX_BASE', value: 32, doc: "Device d's vectors: gfx = 32 + 3d, iosfc = 33 + 3d, msi = 34 + 3d." },
+  {
+    ts: 'MSI_VECTORS_ENABLED',
+    c: 'PVG_MSI_VECTORS_ENABLED',
+    value: 4,
+    doc: 'PCI variant: the MSI vectors the built-in guests enable (of the 32 the capability offers).',
+  },
+  {
+    ts: 'MSI_BLOCK_BASE',
+    c: 'PVG_MSI_BLOCK_BASE',
+    value: 0x80,
+    radix: hex(2),
+    doc: "Device d's MSI block: MSI_VECTORS_ENABLED vectors from MSI_BLOCK_BASE + d * MSI_VECTORS_ENABLED, aligned (MSI folds the vector into the data's low bits).",
+  },
+  // Device d's vectors: gfx = 32 + 3d, iosfc = 33 + 3d; the PCI variant's MSI block is above.
+  { ts: 'VECTOR_GFX_BASE', c: 'PVG_VECTOR_GFX_BASE', value: 32, doc: "Device d's line vectors: gfx = 32 + 3d, iosfc = 33 + 3d." },
   { ts: 'VECTOR_IOSFC_BASE', c: 'PVG_VECTOR_IOSFC_BASE', value: 33 },
-  { ts: 'VECTOR_MSI_BASE', c: 'PVG_VECTOR_MSI_BASE', value: 34 },
   { ts: 'VECTORS_PER_DEVICE', c: 'PVG_VECTORS_PER_DEVICE', value: 3 },
 ];
 
@@ -50,8 +62,20 @@ const pciConfig: Constant[] = [
   { ts: 'MSI_ADDRESS_LO', c: 'PVG_PCI_MSI_ADDRESS_LO', value: 0x04, radix: hex(2) },
   { ts: 'MSI_ADDRESS_HI', c: 'PVG_PCI_MSI_ADDRESS_HI', value: 0x08, radix: hex(2) },
   { ts: 'MSI_DATA', c: 'PVG_PCI_MSI_DATA', value: 0x0c, radix: hex(2) },
+  {
+    ts: 'MSI_MASK',
+    c: 'PVG_PCI_MSI_MASK',
+    value: 0x10,
+    radix: hex(2),
+    doc: 'Per-vector mask bits (RW) and pending bits (RO), with MSI_FLAGS_MASKBIT in a 64-bit capability.',
+  },
+  { ts: 'MSI_PENDING', c: 'PVG_PCI_MSI_PENDING', value: 0x14, radix: hex(2) },
   { ts: 'MSI_FLAGS_ENABLE', c: 'PVG_PCI_MSI_FLAGS_ENABLE', value: 1 << 0 },
+  { ts: 'MSI_FLAGS_QMASK', c: 'PVG_PCI_MSI_FLAGS_QMASK', value: 0x7 << 1, doc: 'Multiple Message Capable (RO, log2 of the vectors offered).' },
+  { ts: 'MSI_FLAGS_QSIZE', c: 'PVG_PCI_MSI_FLAGS_QSIZE', value: 0x7 << 4, doc: 'Multiple Message Enable (RW, log2 of the vectors enabled).' },
   { ts: 'MSI_FLAGS_64BIT', c: 'PVG_PCI_MSI_FLAGS_64BIT', value: 1 << 7 },
+  { ts: 'MSI_FLAGS_MASKBIT', c: 'PVG_PCI_MSI_FLAGS_MASKBIT', value: 1 << 8 },
+  { ts: 'MSI_VECTORS', c: 'PVG_PCI_MSI_VECTORS', value: 32, doc: 'Vectors the capability offers: the most MSI can (Multiple Message Capable = 5).' },
 ];
 
 export const machine: Unit = {

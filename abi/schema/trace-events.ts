@@ -57,6 +57,8 @@ export const traceEvents: Unit = {
         m('bh', 51),
         m('task_mutex_wait', 52),
         m('refresh', 53),
+        m('vblank_wait', 54),
+        m('vblank', 55),
       ],
     },
   ],

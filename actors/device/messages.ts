@@ -32,7 +32,16 @@ export interface DeviceConfig {
   index: number;
   variant: DeviceVariant;
   /** Per display: its modes, the surface pool the engine encodes into, and the cursor glyph slot. */
-  displays: { serial: number; modes: DisplayModeSpec[]; surfaces: SharedArrayBuffer; cursor: SharedArrayBuffer }[];
+  displays: {
+    serial: number;
+    modes: DisplayModeSpec[];
+    /** 'refresh': presents wait for the display's refresh ticks (vmm/config.ts VmOptions.pacing). */
+    pacing: 'refresh' | 'none';
+    /** 'whole-frame': every present damages the whole frame (profile 'pvg'). */
+    readback: 'damage' | 'whole-frame';
+    surfaces: SharedArrayBuffer;
+    cursor: SharedArrayBuffer;
+  }[];
   /** Display events go to the compositor actor's mailbox. */
   compositorMailbox: SharedArrayBuffer;
   vcpus: number;
@@ -74,7 +83,8 @@ export interface DeviceStats {
   configWrites: number;
   callbacks: Record<string, number>;
   refusals: Record<string, number>;
-  interrupts: { raised: number; delivered: number; droppedWhileDisabled: number };
+  /** heldWhileMasked: PCI raises that found their MSI vector masked (sent once it is unmasked). */
+  interrupts: { raised: number; delivered: number; droppedWhileDisabled: number; heldWhileMasked: number };
   tasks: TaskSpaceStats;
   displays: DeviceDisplayStats[];
   /** Display events forwarded to the compositor. backlogged: waited for room in the compositor's mailbox; coalesced: superseded while waiting, dropped (coalescedFrames: new-frame events among them); waiting: in the backlog now. */

@@ -1,6 +1,8 @@
 // PCI configuration space of the apple-gfx-pci variant: a type-0 header (vendor 0x106B, device
 // 0xEEEE, display/other), BAR0 = 16 KiB of 32-bit non-prefetchable memory, and an MSI
-// capability with 64-bit addresses. 4 KiB (ECAM-sized); everything past the header and the
+// capability with 64-bit addresses, 32 vectors (MSI_VECTORS: QEMU's apple-gfx-pci.m asks
+// msi_init for PG_PCI_MAX_MSI_VECTORS, a framework constant whose value Apple does not publish;
+// 32 is the most an MSI capability can offer) and per-vector masking. 4 KiB (ECAM-sized); everything past the header and the
 // capability reads zero. Like QEMU, it is a byte array plus a per-byte mask of writable bits,
 // so byte and word accesses into the middle of a dword behave as on hardware.
 // Guest accesses are hostile: a bad one is counted and answered with all-ones (reads) or
@@ -19,6 +21,11 @@ import {
   MSI_FLAGS,
   MSI_FLAGS_64BIT,
   MSI_FLAGS_ENABLE,
+  MSI_FLAGS_MASKBIT,
+  MSI_FLAGS_QSIZE,
+  MSI_MASK,
+  MSI_PENDING,
+  MSI_VECTORS,
   PCI_BAR0,
   PCI_CAPABILITY_LIST,
   PCI_CLASS_PROG,
@@ -35,19 +42,27 @@ import {
   PCI_STATUS_CAP_LIST,
   PCI_VENDOR_ID,
 } from '../../abi/generated/machine.js';
+const MSI_LOG2_VECTORS = 5;
 
 /** What changed after a guest write (or reset). */
 export type PciConfigChange =
   /** The address BAR0 decodes at: null when memory space is off or the BAR is 0. */
   | { readonly kind: 'bar0'; readonly address: number | null; readonly previous: number | null }
   | { readonly kind: 'bus-master'; readonly enabled: boolean }
-  | { readonly kind: 'msi'; readonly enabled: boolean };
+  | { readonly kind: 'msi'; readonly enabled: boolean }
+  /** The per-vector mask bits changed (a vector unmasked with its pending bit set is now due). */
+  | { readonly kind: 'msi-mask'; readonly mask: number };
 
 export interface MsiState {
   readonly enabled: boolean;
   /** 64-bit message address, exact. */
   readonly address: bigint;
   readonly data: number;
+  /** Vectors the guest enabled (1, 2, 4, 8, 16 or 32): a vector is folded into the data's low log2(vectors) bits. */
+  readonly vectors: number;
+  /** Per-vector mask and pending bits (bit v: vector v). */
+  readonly mask: number;
+  readonly pending: number;
 }
 
 export interface PciConfigOptions {
@@ -101,6 +116,12 @@ export class PciConfigSpace {
       const b = Math.floor(value / 2 ** (8 * i)) & 0xff;
       this.#bytes[offset + i] = (this.#bytes[offset + i]! & ~m) | (b & m);
     }
+    // Multiple Message Enable above what the capability offers (6, 7 are reserved too) means the
+    // most it offers, as QEMU's msi_write_config clamps it.
+    const flags = MSI_CAP_OFFSET + MSI_FLAGS;
+    if ((this.#bytes[flags]! & MSI_FLAGS_QSIZE) >> 4 > MSI_LOG2_VECTORS) {
+      this.#bytes[flags] = (this.#bytes[flags]! & ~MSI_FLAGS_QSIZE) | (MSI_LOG2_VECTORS << 4);
+    }
     this.#notify(before);
   }
 
@@ -121,7 +142,18 @@ export class PciConfigSpace {
       enabled: (this.#bytes[c + MSI_FLAGS]! & MSI_FLAGS_ENABLE) !== 0,
       address: (BigInt(this.#dword(c + MSI_ADDRESS_HI)) << 32n) | BigInt(this.#dword(c + MSI_ADDRESS_LO)),
       data: this.#bytes[c + MSI_DATA]! | (this.#bytes[c + MSI_DATA + 1]! << 8),
+      vectors: 1 << ((this.#bytes[c + MSI_FLAGS]! & MSI_FLAGS_QSIZE) >> 4),
+      mask: this.#dword(c + MSI_MASK),
+      pending: this.#dword(c + MSI_PENDING),
     };
+  }
+
+  /** Sets or clears vector v's pending bit (the device's side of a masked vector). */
+  setPending(vector: number, pending: boolean): void {
+    if (!Number.isInteger(vector) || vector < 0 || vector >= MSI_VECTORS)
+      throw new RangeError(`MSI vector must be an integer in [0, ${MSI_VECTORS}), got ${vector}`);
+    const bits = pending ? this.#dword(MSI_CAP_OFFSET + MSI_PENDING) | (1 << vector) : this.#dword(MSI_CAP_OFFSET + MSI_PENDING) & ~(1 << vector);
+    this.#set(MSI_CAP_OFFSET + MSI_PENDING, 4, bits >>> 0);
   }
 
   /** Back to power-on values (device reset); reports what that changed. */
@@ -169,22 +201,27 @@ export class PciConfigSpace {
     this.#set(PCI_INTERRUPT_PIN, 1, 0);
     const c = MSI_CAP_OFFSET;
     this.#set(c, 1, 0x05); // capability id: MSI; next pointer 0 ends the list
-    this.#set(c + MSI_FLAGS, 2, MSI_FLAGS_64BIT, MSI_FLAGS_ENABLE); // one vector, no per-vector masking
+    // 32 vectors offered, one enabled at reset; 64-bit; per-vector masking.
+    this.#set(c + MSI_FLAGS, 2, MSI_FLAGS_64BIT | MSI_FLAGS_MASKBIT | (MSI_LOG2_VECTORS << 1), MSI_FLAGS_ENABLE | MSI_FLAGS_QSIZE);
     this.#set(c + MSI_ADDRESS_LO, 4, 0, 0xfffffffc); // dword-aligned
     this.#set(c + MSI_ADDRESS_HI, 4, 0, 0xffffffff);
     this.#set(c + MSI_DATA, 2, 0, 0xffff);
+    this.#set(c + MSI_MASK, 4, 0, 0xffffffff); // every one of the 32 vectors has its bit
+    this.#set(c + MSI_PENDING, 4, 0); // read-only: set and cleared by the device
   }
 
-  #snapshot(): { bar0: number | null; master: boolean; msi: boolean } {
-    return { bar0: this.bar0Address(), master: this.busMaster(), msi: this.msi().enabled };
+  #snapshot(): { bar0: number | null; master: boolean; msi: boolean; mask: number } {
+    const msi = this.msi();
+    return { bar0: this.bar0Address(), master: this.busMaster(), msi: msi.enabled, mask: msi.mask };
   }
 
-  #notify(before: { bar0: number | null; master: boolean; msi: boolean }): void {
+  #notify(before: { bar0: number | null; master: boolean; msi: boolean; mask: number }): void {
     const cb = this.onChange;
     if (cb === undefined) return;
     const after = this.#snapshot();
     if (after.bar0 !== before.bar0) cb({ kind: 'bar0', address: after.bar0, previous: before.bar0 });
     if (after.master !== before.master) cb({ kind: 'bus-master', enabled: after.master });
     if (after.msi !== before.msi) cb({ kind: 'msi', enabled: after.msi });
+    if (after.mask !== before.mask) cb({ kind: 'msi-mask', mask: after.mask });
   }
 }

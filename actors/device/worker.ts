@@ -81,6 +81,8 @@ await runActor<DeviceControl>((ctx) => {
       port: i,
       serial: d.serial,
       modes: d.modes,
+      pacing: d.pacing,
+      readback: d.readback,
       surfaces: new Int32Array(d.surfaces),
       surfaceCount: SURFACES_PER_DISPLAY,
     })),
@@ -96,7 +98,10 @@ await runActor<DeviceControl>((ctx) => {
 
   if (pci) {
     // BAR0 decodes only while memory space is enabled; the vCPUs' buses follow the table.
-    pci.onChange = () => bars.publish(config.index, pci.bar0Address());
+    pci.onChange = (change) => {
+      if (change.kind === 'msi-mask') irq.unmasked();
+      else bars.publish(config.index, pci.bar0Address());
+    };
   }
 
   const mmio = (record: MailboxRecord) => {
@@ -161,7 +166,7 @@ await runActor<DeviceControl>((ctx) => {
     switch (record.kind) {
       case EngineOut.RaiseInterrupt:
         ctx.trace?.instant(TRACE_EVENTS.apple_gfx_raise_irq, OutRaiseInterrupt.vector(a));
-        irq.raise(config.gfxLine);
+        irq.raise(config.gfxLine, OutRaiseInterrupt.vector(a));
         return;
       case EngineOut.IosfcInterrupt:
         ctx.trace?.instant(TRACE_EVENTS.apple_iosfc_raise_irq, OutIosfcInterrupt.vector(a));
@@ -255,7 +260,7 @@ await runActor<DeviceControl>((ctx) => {
         ...counters,
         callbacks: { ...callbacks.counts },
         refusals: { ...callbacks.refusals },
-        interrupts: { raised: irq.raised, delivered: irq.delivered, droppedWhileDisabled: irq.droppedWhileDisabled },
+        interrupts: { raised: irq.raised, delivered: irq.delivered, droppedWhileDisabled: irq.droppedWhileDisabled, heldWhileMasked: irq.heldWhileMasked },
         tasks: tasks.stats(),
         displays: config.displays.map((d, i) => ({ serial: d.serial, mode: modes[i] ?? null, cursorGlyphs: cursorGlyphs[i]! })),
         displayEvents: {

@@ -9,7 +9,8 @@ import {
   MMIO_IOSFC_OFFSET,
   VECTOR_GFX_BASE,
   VECTOR_IOSFC_BASE,
-  VECTOR_MSI_BASE,
+  MSI_BLOCK_BASE,
+  MSI_VECTORS_ENABLED,
   VECTORS_PER_DEVICE,
 } from '../../abi/generated/machine.js';
 
@@ -21,6 +22,8 @@ export {
   MMIO_GFX_BASE,
   MMIO_IOSFC_OFFSET,
   MSI_ADDRESS_BASE,
+  MSI_BLOCK_BASE,
+  MSI_VECTORS_ENABLED,
   PCI_BAR_BASE,
   PCI_BAR_STRIDE,
   RAM_BASE,
@@ -44,8 +47,11 @@ export function deviceLines(device: number): { gfx: number; iosfc: number } {
   return { gfx: device * 2, iosfc: device * 2 + 1 };
 }
 
-/** Vectors the guest handles: gfx and iosfc lines, and the PCI variant's MSI. */
+/**
+ * Vectors the guest handles: gfx and iosfc lines, and the first of the PCI variant's MSI block
+ * (MSI_VECTORS_ENABLED vectors from there, aligned: MSI folds the vector into the data's low bits).
+ */
 export function deviceVectors(device: number): { gfx: number; iosfc: number; msi: number } {
   const first = device * VECTORS_PER_DEVICE;
-  return { gfx: VECTOR_GFX_BASE + first, iosfc: VECTOR_IOSFC_BASE + first, msi: VECTOR_MSI_BASE + first };
+  return { gfx: VECTOR_GFX_BASE + first, iosfc: VECTOR_IOSFC_BASE + first, msi: MSI_BLOCK_BASE + device * MSI_VECTORS_ENABLED };
 }

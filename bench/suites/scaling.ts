@@ -6,7 +6,7 @@
 // threads (spinning included), and CPU by thread role with its busiest thread's share of a core —
 // a role whose busiest thread sits near one core while the total stays far below the machine's
 // cores is the serial limit. Scaling needs cores: run it on the 16-core machine and record it.
-import type { ThreadingModel } from '../../vmm/config.js';
+import type { Profile, ThreadingModel } from '../../vmm/config.js';
 import { native } from '../../shared/native/addon.js';
 import { Vm, type VmStats } from '../../vmm/vm.js';
 import { frameLatencyQuantileUs } from '../../actors/compositor/frame-latency.js';
@@ -50,6 +50,8 @@ export interface ScalingPoint {
 export interface ScalingBenchResult {
   suite: 'scaling';
   machine: MachineInfo;
+  /** VmOptions.profile of every run (docs/fidelity.md). */
+  profile: Profile;
   workload: string;
   mode: string;
   frames_per_device: number;
@@ -70,6 +72,8 @@ export interface ScalingBenchOptions {
   repeat?: number;
   /** Device counts to measure (default 1, 2, 4, 8, 12, 16). */
   devices?: number[];
+  /** The profile every VM runs under (default native); only the first is used. */
+  profiles?: Profile[];
   progress?: (what: string) => void;
 }
 
@@ -95,11 +99,12 @@ function latencyBuckets(stats: VmStats): number[] {
   return sum;
 }
 
-async function throughput(devices: number, threading: ThreadingModel, frames: number, warmupFrames = frames): Promise<Run> {
+async function throughput(devices: number, threading: ThreadingModel, frames: number, profile: Profile, warmupFrames = frames): Promise<Run> {
   (globalThis as { gc?: () => void }).gc?.();
   const vm = await Vm.create({
     ramMiB: 64 * devices,
     threading,
+    profile,
     devices: Array.from({ length: devices }, () => ({ displayModes: [MODE] })),
   });
   try {
@@ -168,7 +173,9 @@ function roleSpreads(runs: Run[]): RoleSpread[] {
 export async function runScalingBench(options: ScalingBenchOptions): Promise<ScalingBenchResult> {
   // The main thread apart from V8's and libuv's helper threads, which are all "node".
   native.setThreadName('main');
-  const frames = Math.max(20, Math.round(3000 * options.scale));
+  const profile = options.profiles?.[0] ?? 'native';
+  // Paced to 60 Hz under pvg: 300 frames are 5 s a run.
+  const frames = Math.max(20, Math.round((profile === 'pvg' ? 300 : 3000) * options.scale));
   const repeat = options.repeat ?? 3;
   const counts = [...(options.devices ?? DEFAULT_DEVICE_COUNTS)].sort((a, b) => a - b);
   const points: ScalingPoint[] = [];
@@ -179,9 +186,9 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
     // Interleaved, so a slow spell of the machine falls on both models alike.
     for (let i = 0; i < repeat; i++) {
       options.progress?.(`${devices} device${devices > 1 ? 's' : ''}, actor, run ${i + 1}/${repeat}`);
-      actor.push(await throughput(devices, 'actor', frames));
+      actor.push(await throughput(devices, 'actor', frames, profile));
       options.progress?.(`${devices} device${devices > 1 ? 's' : ''}, qemu, run ${i + 1}/${repeat}`);
-      qemu.push(await throughput(devices, 'qemu', frames));
+      qemu.push(await throughput(devices, 'qemu', frames, profile));
     }
     const actorFps = spread(actor.map((r) => r.fps));
     const qemuFps = spread(qemu.map((r) => r.fps));
@@ -213,6 +220,7 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
   return {
     suite: 'scaling',
     machine: machineInfo(),
+    profile,
     workload: WORKLOAD,
     mode: MODE,
     frames_per_device: frames,
@@ -287,5 +295,9 @@ export function scalingTables(r: ScalingBenchResult): string {
     scaling_efficiency_16: r.scaling_efficiency_16,
     cpu_per_frame_8_vs_1: r.cpu_per_frame_8_vs_1,
   };
-  return `${r.workload} at ${r.mode}, ${r.frames_per_device} frames per device, all devices together; median (min–max) of ${r.repeat} runs; actor/qemu: the actor model against the model of QEMU's big lock (docs/threading-models.md)\n\n${table}\n\nper-frame latency, new frame → shown (median over runs of each run's percentile; qemu shows frames on its 30 ms console refresh)\n\n${latency}${roles}\n\n${ratioTable(ratios, r.targets)}`;
+  const profile =
+    r.profile === 'pvg'
+      ? 'profile pvg (a model of a PVG host: presents paced to 60 Hz, whole-frame readback, synchronous MMIO writes; docs/fidelity.md)'
+      : "profile native (this project's own protocol)";
+  return `${r.workload} at ${r.mode}, ${profile}, ${r.frames_per_device} frames per device, all devices together; median (min–max) of ${r.repeat} runs; actor/qemu: the actor model against the model of QEMU's big lock (docs/threading-models.md)\n\n${table}\n\nper-frame latency, new frame → shown (median over runs of each run's percentile; qemu shows frames on its 30 ms console refresh)\n\n${latency}${roles}\n\n${ratioTable(ratios, r.targets)}`;
 }

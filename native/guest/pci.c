@@ -38,7 +38,12 @@ uint64_t pci_set_up(uint32_t device, uint32_t vcpu) {
   mmio_write32(cfg + cap + 4, PVG_MSI_ADDRESS_BASE | (vcpu << 12));
   mmio_write32(cfg + cap + 8, 0);
   mmio_write16(cfg + cap + 12, (uint16_t)layout_msi_vector(device));
-  mmio_write16(cfg + cap + 2, (uint16_t)(mmio_read16(cfg + cap + 2) | 1));
+  // program.ts setUpPci: 4 of the vectors offered (Multiple Message Enable = 2), each cause its
+  // own (fence, error, ring idle); the ISR handles every vector of the block alike.
+  uint16_t flags = mmio_read16(cfg + cap + 2);
+  uint16_t offered = (uint16_t)((flags >> 1) & 7u);
+  uint16_t enable = offered < 2 ? offered : 2;
+  mmio_write16(cfg + cap + 2, (uint16_t)((flags & ~0x70u) | (enable << 4) | 1u));
   mmio_write16(cfg + 0x04, (uint16_t)(mmio_read16(cfg + 0x04) | 0x6));  // memory space and bus master
   return bar;
 }

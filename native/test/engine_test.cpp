@@ -353,6 +353,8 @@ struct RigOptions {
   int64_t callbackTimeoutNs = -1;
   uint32_t width = kWidth, height = kHeight;  // the first mode (the second is half of it); surfaces fit it
   uint64_t ramBytes = kRamSize;               // at least kRamSize
+  uint32_t refresh = 60;                      // both modes' refresh rate
+  bool paced = false;                         // presents on the refresh ticks (SoftDisplay::paced)
 };
 
 // Everything the addon's Engine constructor builds, plus the device actor.
@@ -396,7 +398,8 @@ class Rig {
     SoftEngineConfig::Display d;
     d.port = 0;
     d.serial = 1000;
-    d.modes = {DisplayMode{width, height, 60}, DisplayMode{width / 2, height / 2, 60}};
+    d.modes = {DisplayMode{width, height, o.refresh}, DisplayMode{width / 2, height / 2, o.refresh}};
+    d.paced = o.paced;
     d.surfaces = SurfacePool{reinterpret_cast<uint8_t*>(surfaceWords_.data()), surfaceBytes(width, height) * kSurfaces, kSurfaces};
     config.displays.push_back(d);
     config.iosfc = true;
@@ -1642,4 +1645,63 @@ PVG_TEST("engine: task lanes under a host answering out of order: ring order per
   PVG_CHECK(rig.actor->maxThreadsWaiting.load() >= 2);
   PVG_CHECK(rig.engine->stats().errors[E(P::Error::BadContext)] > 0);
   PVG_CHECK(rig.engine->stats().errors[E(P::Error::BadMapping)] > 0);
+}
+
+PVG_TEST("engine: a paced display presents once a refresh tick; RESET and reads are not held by a present waiting for its tick") {
+  // 2 Hz: a waiting present has up to 500 ms to go, far more than any control needs.
+  RigOptions o = busyRig(2);
+  o.refresh = 2;
+  o.paced = true;
+  Rig rig(o);
+  fillImage(rig);
+  Failures fail;
+  Vcpu cpu(rig, 0, fail), other(rig, 1, fail);
+  uint32_t fence = 0;
+  {
+    Guest g(rig, cpu, fail, kBusyRingGpa, kBusyRingBytes);
+    PVG_REQUIRE(busySetUp(g, ++fence));
+    // Three presents, each with a fence after it: the first shows at once (the grid starts
+    // there), the next two a tick apart each.
+    const int64_t t0 = now();
+    for (int i = 0; i < 3; ++i) {
+      g.command(P::OpPresent, {0, 0});
+      g.command(P::OpFence, {++fence, 0});
+    }
+    PVG_CHECK(g.waitFence(fence, 5 * kSecond));
+    const int64_t elapsed = now() - t0;
+    PVG_CHECK(elapsed >= kSecond - 5'000'000);  // two whole periods of 500 ms (less the clock's rounding)
+    const EngineStats s = rig.engine->stats();
+    PVG_CHECK(s.vblankWaits == 3);
+    PVG_CHECK(s.vblankMissed == 0);
+    PVG_CHECK(s.presents == 3);
+
+    // A present now waits for the next tick, about 500 ms away; a RESET behind it ends the wait,
+    // and another vCPU's read behind the RESET is answered, both long before the tick.
+    g.command(P::OpPresent, {0, 0});
+    g.command(P::OpFence, {++fence, 0});
+    g.doorbell();
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    PVG_CHECK(rig.engine->stats().vblankWaits == 3);  // still waiting (counted when it goes out)
+    const int64_t waitFrom = now();
+    cpu.setReg(P::RegReset, P::kResetMagic);
+    PVG_CHECK(other.reg(P::RegId) == P::kId);
+    PVG_CHECK(cpu.drainWrites());
+    PVG_CHECK(now() - waitFrom < 250'000'000);
+    PVG_CHECK(rig.engine->stats().vblankWaits == 4);  // it went out early, at the reset
+    PVG_CHECK((cpu.reg(P::RegStatus) & P::StatusRunning) == 0);
+    PVG_CHECK(cpu.reg(P::RegErrorCount) == 0);
+  }
+  // The engine's stop does not wait for a tick either.
+  Guest g(rig, cpu, fail, kBusyRingGpa, kBusyRingBytes);
+  PVG_REQUIRE(busySetUp(g, ++fence));
+  g.command(P::OpPresent, {0, 0});
+  g.command(P::OpPresent, {0, 0});
+  g.doorbell();
+  PVG_CHECK(eventually([&] { return rig.engine->stats().vblankWaits == 5; }));  // the first, at once
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));                   // the second waits
+  const int64_t stopFrom = now();
+  rig.shutdown();
+  PVG_CHECK(now() - stopFrom < 250'000'000);
+  CHECK_FAILURES(fail);
+  CHECK_FAILURES(rig.actor->failures);
 }

@@ -21,6 +21,10 @@ export interface EngineDisplayOptions {
   port: number;
   serial: number;
   modes: { width: number; height: number; refresh: number }[];
+  /** 'refresh': each PRESENT waits for the display's next refresh tick of its mode (default 'none'). */
+  pacing?: 'refresh' | 'none';
+  /** 'whole-frame': every PRESENT damages the whole frame, so every encode copies it all (default 'damage'). */
+  readback?: 'damage' | 'whole-frame';
   /** Int32Array over the display's surface pool SAB (shared/display/surface-layout.ts). */
   surfaces: Int32Array;
   surfaceCount: number;
@@ -66,6 +70,11 @@ export interface EngineStats {
   encodes: number;
   fences: number;
   badRegisterAccesses: number;
+  /** Paced presents that waited for a refresh tick, and ticks that passed with no frame for them. */
+  vblankWaits: number;
+  vblankMissed: number;
+  /** When the last paced present went out (monotonic µs, as shared/trace/clock.ts; 0: none yet), read together with vblankWaits. */
+  lastVblankUs: number;
   hostUnavailable: number;
   /** Callbacks answered, and their round trip engine thread → device actor → engine thread. */
   callbacks: number;

@@ -61,6 +61,10 @@ export const TRACE_ARGS: Readonly<Record<Exclude<TraceEventName, 'mailbox_depth'
   bh: ['lent'],
   task_mutex_wait: [],
   refresh: ['frames_shown'],
+  // A paced display (VmOptions.pacing): a present waiting on the engine's executor for its
+  // display's refresh tick, and the tick it went out on (ticks passed with no frame: skipped).
+  vblank_wait: ['display', 'tick'],
+  vblank: ['display', 'tick', 'skipped'],
   actor_control: [],
   test_event: ['producer', 'seq', 'value'],
 };

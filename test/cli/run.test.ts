@@ -127,6 +127,23 @@ describe('pvg-vmm run', () => {
     expect(r.stderr).toMatch(message);
   });
 
+  it('--profile pvg and --pacing run paced and are checked', () => {
+    const r = pvg('run', '--profile', 'pvg', '--workload', 'present', '--frames', '12', '--modes', '320x200@60', '--exit', '--json');
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout) as { stats: { devices: { engine: { vblankWaits: number } }[] } };
+    expect(report.stats.devices[0]!.engine.vblankWaits).toBeGreaterThanOrEqual(12);
+    const native = pvg('run', '--workload', 'present', '--frames', '12', '--modes', '320x200@60', '--exit', '--json');
+    expect((JSON.parse(native.stdout) as typeof report).stats.devices[0]!.engine.vblankWaits).toBe(0);
+    for (const [flag, value] of [
+      ['--profile', 'qemu'],
+      ['--pacing', 'vsync'],
+    ] as const) {
+      const bad = pvg('run', flag, value, '--exit');
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain(`${flag} must be`);
+    }
+  });
+
   it('documents --status and --quiet', () => {
     const r = pvg('run', '--help');
     expect(r.stdout).toMatch(/--status .*status line/);

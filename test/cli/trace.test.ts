@@ -199,4 +199,36 @@ describe('pvg-vmm trace', () => {
     expect(svg).toContain('>vcpu0</text>');
     expect(svg).toContain('data-kind="mmio"'); // the automatic window holds a whole MMIO read
   });
+
+  it('--pacing refresh puts the pacing source on the executor track: a wait per present, then its tick', () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-trace-')), 'trace.json');
+    const r = spawnSync(
+      process.execPath,
+      [
+        path.join(packageRoot, 'bin', 'pvg-vmm.js'),
+        'trace',
+        '--pacing',
+        'refresh',
+        '--workload',
+        'present',
+        '--frames',
+        '8',
+        '--modes',
+        '320x200@60',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const trace = JSON.parse(readFileSync(out, 'utf8')) as ChromeTrace;
+    const waits = trace.traceEvents.filter((e) => e.name === 'vblank_wait' && e.ph === 'X');
+    const ticks = trace.traceEvents.filter((e) => e.name === 'vblank' && e.ph === 'i');
+    expect(waits.length).toBeGreaterThanOrEqual(8);
+    expect(ticks.length).toBe(waits.length);
+    // Ticks in order on one grid: each a whole number of 60 Hz periods after the first.
+    const t = ticks.map((e) => ({ at: e.ts, tick: Number(e.args!.tick) }));
+    for (let i = 1; i < t.length; i++) expect(t[i]!.tick).toBeGreaterThan(t[i - 1]!.tick);
+    expect(t.at(-1)!.at - t[0]!.at).toBeGreaterThanOrEqual(((t.at(-1)!.tick - t[0]!.tick) * 1e6) / 60 - 1000);
+  });
 });

@@ -37,7 +37,8 @@ describe('the C guest protocol header agrees with the TypeScript guest', () => {
       expect(at('PVG_ECAM_BASE') + d * at('PVG_ECAM_DEVICE_STRIDE')).toBe(layout.ecamBase(d));
       const v = layout.deviceVectors(d);
       const stride = at('PVG_VECTORS_PER_DEVICE');
-      expect([at('PVG_VECTOR_GFX_BASE') + d * stride, at('PVG_VECTOR_IOSFC_BASE') + d * stride, at('PVG_VECTOR_MSI_BASE') + d * stride]).toEqual([v.gfx, v.iosfc, v.msi]);
+      const msi = at('PVG_MSI_BLOCK_BASE') + d * at('PVG_MSI_VECTORS_ENABLED');
+      expect([at('PVG_VECTOR_GFX_BASE') + d * stride, at('PVG_VECTOR_IOSFC_BASE') + d * stride, msi]).toEqual([v.gfx, v.iosfc, v.msi]);
     }
   });
 

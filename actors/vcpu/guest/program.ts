@@ -4,7 +4,7 @@
 // sleeps (HLT) on its interrupt state until the older one completes, one halt per step.
 import { APPLE_VENDOR_ID, MSI_CAP_ID } from '../../../abi/generated/machine.js';
 import type { CpuBackend, StepOutcome, VcpuServices } from '../cpu-backend.js';
-import { MSI_ADDRESS_BASE, PCI_BAR_BASE, PCI_BAR_STRIDE, deviceVectors, ecamBase, mmioGfxBase, mmioIosfcBase } from '../layout.js';
+import { MSI_ADDRESS_BASE, MSI_VECTORS_ENABLED, PCI_BAR_BASE, PCI_BAR_STRIDE, deviceVectors, ecamBase, mmioGfxBase, mmioIosfcBase } from '../layout.js';
 import { DriverError, PvgDriver, type MmioPort } from './driver.js';
 import { PageAllocator } from './page-allocator.js';
 import { IrqCause, Reg } from './protocol.js';
@@ -29,6 +29,12 @@ export interface GuestStats {
   workload: string;
   framesDone: number;
   interruptsHandled: number;
+  /**
+   * Interrupts handled by the device's vector they came on, relative to the device's first (PCI:
+   * its MSI block, one vector per cause: 0 fence, 1 error, 2 ring idle; MMIO: 0 the gfx line, 1 the iosfc line).
+   * The TypeScript guest only (the machine-code guest counts interrupts, not vectors).
+   */
+  interruptsByVector?: Record<number, number>;
   deviceErrorsSeen: number;
   halts: number;
   lastError: string | null;
@@ -42,8 +48,10 @@ export class GuestProgram implements CpuBackend {
   private readonly workload: Workload;
   private frame = 0;
   private finished = false;
-  private readonly s: GuestStats;
+  private readonly s: GuestStats & { interruptsByVector: Record<number, number> };
   private gfxBase = 0;
+  /** The device's first vector (PCI: its MSI block; MMIO: its gfx line's). */
+  private firstVector = 0;
   /** The fence the guest waits for before it goes on, and until when. */
   private fenceWait: { value: number; last: boolean; deadline: number } | null = null;
 
@@ -54,7 +62,7 @@ export class GuestProgram implements CpuBackend {
     const workload = WORKLOADS[config.workload];
     if (!workload) throw new DriverError(`unknown workload ${config.workload}`);
     this.workload = workload;
-    this.s = { workload: config.workload, framesDone: 0, interruptsHandled: 0, deviceErrorsSeen: 0, halts: 0, lastError: null };
+    this.s = { workload: config.workload, framesDone: 0, interruptsHandled: 0, interruptsByVector: {}, deviceErrorsSeen: 0, halts: 0, lastError: null };
   }
 
   step(): StepOutcome {
@@ -79,7 +87,7 @@ export class GuestProgram implements CpuBackend {
   }
 
   stats(): GuestStats {
-    return { ...this.s };
+    return { ...this.s, interruptsByVector: { ...this.s.interruptsByVector } };
   }
 
   private boot(): void {
@@ -90,6 +98,8 @@ export class GuestProgram implements CpuBackend {
     const pages = new PageAllocator(this.config.ramBase, this.config.ramEnd);
     const { device } = this.config;
     let iosfc: number | null = null;
+    const vectors = deviceVectors(device);
+    this.firstVector = this.config.variant === 'apple-gfx-pci' ? vectors.msi : vectors.gfx;
     if (this.config.variant === 'apple-gfx-pci') {
       this.gfxBase = this.setUpPci();
     } else {
@@ -120,7 +130,10 @@ export class GuestProgram implements CpuBackend {
     driver.flush();
   }
 
-  /** PCI enumeration as a firmware would: check the ID, size and place BAR0, enable MSI. */
+  /**
+   * PCI enumeration as a firmware would: check the ID, size and place BAR0, enable MSI with
+   * MSI_VECTORS_ENABLED vectors of those offered (fewer if it offers fewer) in an aligned block.
+   */
   private setUpPci(): number {
     const cfg = ecamBase(this.config.device);
     const rd = (o: number, s: number) => this.cpu.mmioRead(cfg + o, s);
@@ -137,7 +150,9 @@ export class GuestProgram implements CpuBackend {
     wr(cap + 4, 4, MSI_ADDRESS_BASE | (this.cpu.vcpu << 12));
     wr(cap + 8, 4, 0);
     wr(cap + 12, 2, deviceVectors(this.config.device).msi);
-    wr(cap + 2, 2, rd(cap + 2, 2) | 1);
+    const flags = rd(cap + 2, 2);
+    const enable = Math.min((flags >> 1) & 7, Math.log2(MSI_VECTORS_ENABLED));
+    wr(cap + 2, 2, (flags & ~0x70) | (enable << 4) | 1);
     wr(0x04, 2, rd(0x04, 2) | 0x6); // memory space and bus master
     return bar;
   }
@@ -185,6 +200,8 @@ export class GuestProgram implements CpuBackend {
         d.ackErrors();
       }
       this.s.interruptsHandled++;
+      const which = vector - this.firstVector;
+      this.s.interruptsByVector[which] = (this.s.interruptsByVector[which] ?? 0) + 1;
       this.cpu.endOfInterrupt(vector);
     }
   }

@@ -47,5 +47,7 @@ enum class Event : uint16_t {
   bh = 51,
   task_mutex_wait = 52,
   refresh = 53,
+  vblank_wait = 54,
+  vblank = 55,
 };
 }  // namespace pvg::trace

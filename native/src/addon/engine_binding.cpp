@@ -18,6 +18,15 @@ namespace {
 constexpr const char* kFn = "Engine";
 constexpr double kMaxSafe = 9007199254740991.0;
 
+// An optional string option of two values: `off` when absent, else exactly `off` or `on`.
+std::string choice(const Napi::Object& o, const char* key, const std::string& off, const std::string& on, Napi::Env env) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return off;
+  const std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  if (name != off && name != on) throw Napi::RangeError::New(env, std::string("Engine: display ") + key + " must be '" + off + "' or '" + on + "'");
+  return name;
+}
+
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
@@ -109,6 +118,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
                                                     static_cast<uint32_t>(integerOption(mode, "height", 1, 8192, kFn)),
                                                     static_cast<uint32_t>(integerOption(mode, "refresh", 1, 1000, kFn))});
       }
+      display.paced = choice(d, "pacing", "none", "refresh", env) == "refresh";
+      display.wholeFrameReadback = choice(d, "readback", "damage", "whole-frame", env) == "whole-frame";
       SharedInt32 surfaces = keep(sharedInt32(d.Get("surfaces"), "Engine: display surfaces"));
       display.surfaces = engine::SurfacePool{reinterpret_cast<uint8_t*>(surfaces.view.words), uint64_t{surfaces.view.length} * 4,
                                              static_cast<uint32_t>(integerOption(d, "surfaceCount", 1, 64, kFn))};
@@ -146,6 +157,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     out.Set("encodes", static_cast<double>(s.encodes));
     out.Set("fences", static_cast<double>(s.fences));
     out.Set("badRegisterAccesses", static_cast<double>(s.badRegisterAccesses));
+    out.Set("vblankWaits", static_cast<double>(s.vblankWaits));
+    out.Set("vblankMissed", static_cast<double>(s.vblankMissed));
+    out.Set("lastVblankUs", s.lastVblankUs);
     out.Set("hostUnavailable", static_cast<double>(host_->unavailable()));
     // Callback round trips (engine thread → device actor → engine thread) the host answered.
     const engine::LatencyHistogram& latency = host_->callbackLatency();

@@ -50,3 +50,84 @@ describe('interrupt routing', () => {
     expect(router.delivered).toBe(1);
   });
 });
+
+describe('interrupt routing: several MSI vectors', () => {
+  const FLAGS = MSI_CAP_OFFSET + 2;
+  function pciRouter(enabledVectors: number, data: number) {
+    const mb = new Mailbox(createMailboxBuffer({ capacity: 64 }), 'irq');
+    const pci = new PciConfigSpace();
+    const router = new InterruptRouter(mb, pci);
+    pci.onChange = (c) => {
+      if (c.kind === 'msi-mask') router.unmasked();
+    };
+    pci.write(MSI_CAP_OFFSET + 4, 4, 0xfee00000);
+    pci.write(MSI_CAP_OFFSET + 12, 2, data);
+    pci.write(FLAGS, 2, (pci.read(FLAGS, 2) & ~0x70) | (Math.log2(enabledVectors) << 4) | 1);
+    return { mb, pci, router, vectorsSent: () => drain(mb).map((r) => r.args[2]! - data) };
+  }
+
+  it('the vector PVG names goes out in the low bits of the data', () => {
+    const { router, vectorsSent } = pciRouter(4, 0x80);
+    for (const v of [0, 1, 2, 3]) router.raise(0, v);
+    expect(vectorsSent()).toEqual([0, 1, 2, 3]);
+    expect(router.delivered).toBe(4);
+  });
+
+  it('with fewer vectors enabled than the engine names, vectors fold into the enabled ones (the data keeps its other bits)', () => {
+    const two = pciRouter(2, 0x80);
+    for (const v of [0, 1, 2, 3, 31]) two.router.raise(0, v);
+    expect(two.vectorsSent()).toEqual([0, 1, 0, 1, 1]);
+    const one = pciRouter(1, 0x85); // one vector: the data as written, whatever its low bits
+    for (const v of [0, 1, 2]) one.router.raise(0, v);
+    expect(one.vectorsSent()).toEqual([0, 0, 0]);
+    // Data with the enabled bits set: the vector replaces them, as the MSI spec has it.
+    const odd = pciRouter(4, 0x83);
+    odd.router.raise(0, 1);
+    expect(drain(odd.mb).map((r) => r.args[2])).toEqual([0x81]);
+  });
+
+  it('a masked vector is held in its pending bit and goes out once when unmasked; others are not held', () => {
+    const { pci, router, vectorsSent } = pciRouter(4, 0x80);
+    pci.write(MSI_CAP_OFFSET + 0x10, 4, 0b0010); // mask vector 1
+    router.raise(0, 1);
+    router.raise(0, 1); // edges coalesce in the pending bit
+    router.raise(0, 0);
+    expect(vectorsSent()).toEqual([0]);
+    expect(pci.msi().pending).toBe(0b0010);
+    expect(router.heldWhileMasked).toBe(2);
+    pci.write(MSI_CAP_OFFSET + 0x10, 4, 0b1000); // unmask 1, mask 3
+    expect(vectorsSent()).toEqual([1]);
+    expect(pci.msi().pending).toBe(0);
+    router.raise(0, 3);
+    router.raise(0, 7); // folds to 3 with 4 enabled: masked too
+    expect(vectorsSent()).toEqual([]);
+    // Disabled while pending: unmasking clears the bit and sends nothing.
+    pci.write(FLAGS, 2, pci.read(FLAGS, 2) & ~1);
+    pci.write(MSI_CAP_OFFSET + 0x10, 4, 0);
+    expect(vectorsSent()).toEqual([]);
+    expect(pci.msi().pending).toBe(0);
+  });
+
+  it('hostile config writes never send a message the guest did not configure', () => {
+    const { pci, router, mb } = pciRouter(4, 0x80);
+    const r = newRecord();
+    for (let i = 0; i < 2000; i++) {
+      // Any write to the capability (flags, address, data, mask, pending), any size, then a raise.
+      const offset = MSI_CAP_OFFSET + Math.floor(Math.random() * 0x18);
+      const size = [1, 2, 4][Math.floor(Math.random() * 3)]!;
+      pci.write(offset - (offset % size), size, Math.floor(Math.random() * 2 ** (8 * size)));
+      router.raise(0, Math.floor(Math.random() * 64));
+      const msi = pci.msi();
+      expect(msi.vectors).toBeLessThanOrEqual(32);
+      while (mb.tryDequeue(r)) {
+        // What went out carries the capability's data with at most the enabled vectors' bits changed.
+        expect((r.args[2]! >>> 0) & ~(msi.vectors - 1)).toBe(msi.data & ~(msi.vectors - 1));
+        expect(r.args[0]! >>> 0).toBe(Number(msi.address & 0xffffffffn));
+      }
+    }
+    expect(router.raised).toBe(2000);
+    // Every raise went out, was dropped (MSI disabled) or was held (masked); held ones may go out later too.
+    expect(router.pending).toBe(false);
+    expect(router.delivered + router.droppedWhileDisabled + router.heldWhileMasked).toBeGreaterThanOrEqual(router.raised);
+  });
+});

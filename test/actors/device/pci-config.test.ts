@@ -10,6 +10,9 @@ import {
   MSI_CAP_OFFSET,
   MSI_DATA,
   MSI_FLAGS,
+  MSI_MASK,
+  MSI_PENDING,
+  MSI_VECTORS,
   PCI_BAR0,
   PCI_COMMAND,
   PCI_CONFIG_SPACE_SIZE,
@@ -61,11 +64,11 @@ describe('PCI config space: header', () => {
     expect(log.at(-1)).toEqual({ kind: 'bus-master', enabled: false });
   });
 
-  it('keeps the interrupt line writable and everything beyond the header zero', () => {
+  it('keeps the interrupt line writable and everything beyond the header and the MSI capability zero', () => {
     const pci = new PciConfigSpace();
     pci.write(0x3c, 1, 0x0b);
     expect(pci.read(0x3c, 2)).toBe(0x000b);
-    for (const off of [0x50, 0x80, 0xfc, 0x100, 0x800, PCI_CONFIG_SPACE_SIZE - 4]) {
+    for (const off of [0x58, 0x80, 0xfc, 0x100, 0x800, PCI_CONFIG_SPACE_SIZE - 4]) {
       pci.write(off, 4, 0xffffffff);
       expect(pci.read(off, 4)).toBe(0);
     }
@@ -129,12 +132,53 @@ describe('PCI config space: BAR0', () => {
 });
 
 describe('PCI config space: MSI', () => {
-  it('is a 64-bit MSI capability with one vector, at the end of the list', () => {
+  it('is a 64-bit MSI capability offering 32 vectors with per-vector masking, one enabled, at the end of the list', () => {
     const pci = new PciConfigSpace();
     expect(pci.read(MSI, 1)).toBe(0x05);
     expect(pci.read(MSI + 1, 1)).toBe(0x00);
-    expect(pci.read(MSI + MSI_FLAGS, 2)).toBe(0x0080);
-    expect(pci.msi()).toEqual({ enabled: false, address: 0n, data: 0 });
+    // 64-bit (bit 7), per-vector masking (bit 8), Multiple Message Capable 5 (bits 3:1: 32 vectors).
+    expect(pci.read(MSI + MSI_FLAGS, 2)).toBe(0x018a);
+    expect(MSI_VECTORS).toBe(32);
+    expect(pci.msi()).toEqual({ enabled: false, address: 0n, data: 0, vectors: 1, mask: 0, pending: 0 });
+  });
+
+  it('the guest enables fewer vectors than offered (Multiple Message Enable); above what is offered reads as the most offered', () => {
+    const pci = new PciConfigSpace();
+    for (const [mme, vectors] of [
+      [0, 1],
+      [1, 2],
+      [2, 4],
+      [3, 8],
+      [4, 16],
+      [5, 32],
+      [6, 32], // reserved encodings: clamped to Multiple Message Capable, as QEMU's msi_write_config does
+      [7, 32],
+    ] as const) {
+      pci.write(MSI + MSI_FLAGS, 2, 0x018a | (mme << 4));
+      expect(pci.msi().vectors).toBe(vectors);
+      expect((pci.read(MSI + MSI_FLAGS, 2) >> 1) & 7).toBe(5); // Capable stays read-only
+    }
+    pci.write(MSI + MSI_FLAGS, 1, 0x20); // a byte write reaches Enable too
+    expect(pci.msi().vectors).toBe(4);
+  });
+
+  it('mask bits are read-write for all 32 vectors, pending bits only the device sets; mask changes are reported', () => {
+    const { pci, log } = withLog();
+    pci.write(MSI + MSI_MASK, 4, 0xffffffff);
+    pci.write(MSI + MSI_PENDING, 4, 0xffffffff); // read-only to the guest
+    expect(pci.msi()).toMatchObject({ mask: 0xffffffff, pending: 0 });
+    pci.setPending(31, true);
+    pci.setPending(2, true);
+    expect(pci.read(MSI + MSI_PENDING, 4)).toBe(0x80000004);
+    pci.setPending(31, false);
+    expect(pci.msi().pending).toBe(4);
+    pci.write(MSI + MSI_MASK + 1, 1, 0); // a byte of mask bits
+    expect(pci.msi().mask).toBe(0xffff00ff);
+    expect(log).toEqual([
+      { kind: 'msi-mask', mask: 0xffffffff },
+      { kind: 'msi-mask', mask: 0xffff00ff },
+    ]);
+    expect(() => pci.setPending(32, true)).toThrow(RangeError);
   });
 
   it('programs address and data and toggles enable, reporting enable changes only', () => {
@@ -143,9 +187,9 @@ describe('PCI config space: MSI', () => {
     pci.write(MSI + MSI_ADDRESS_HI, 4, 0x00000001);
     pci.write(MSI + MSI_DATA, 2, 0x4041);
     expect(log).toEqual([]);
-    pci.write(MSI + MSI_FLAGS, 2, 0xffff); // only enable sticks: MMC/MME/64-bit are fixed
-    expect(pci.read(MSI + MSI_FLAGS, 2)).toBe(0x0081);
-    expect(pci.msi()).toEqual({ enabled: true, address: 0x1_fee01004n, data: 0x4041 });
+    pci.write(MSI + MSI_FLAGS, 2, 0xffff); // enable and Multiple Message Enable (clamped to 5) stick; the rest is fixed
+    expect(pci.read(MSI + MSI_FLAGS, 2)).toBe(0x01db);
+    expect(pci.msi()).toEqual({ enabled: true, address: 0x1_fee01004n, data: 0x4041, vectors: 32, mask: 0, pending: 0 });
     pci.write(MSI + MSI_FLAGS, 1, 0);
     expect(pci.msi().enabled).toBe(false);
     expect(log).toEqual([
@@ -191,7 +235,12 @@ describe('PCI config space: hostile accesses', () => {
     const pci = new PciConfigSpace();
     const access = fc.record({
       write: fc.boolean(),
-      offset: fc.oneof(fc.integer({ min: 0, max: 0x60 }), fc.integer({ min: -4, max: PCI_CONFIG_SPACE_SIZE + 4 }), fc.constantFrom(1.5, Number.NaN)),
+      offset: fc.oneof(
+        fc.integer({ min: 0, max: 0x60 }),
+        fc.integer({ min: MSI, max: MSI + 0x18 }),
+        fc.integer({ min: -4, max: PCI_CONFIG_SPACE_SIZE + 4 }),
+        fc.constantFrom(1.5, Number.NaN),
+      ),
       size: fc.constantFrom(1, 2, 4, 4, 3, 8, 0),
       value: fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.constantFrom(-1, 2 ** 40, 0.5)),
     });
@@ -207,7 +256,9 @@ describe('PCI config space: hostile accesses', () => {
         expect(pci.read(0, 4)).toBe(0xeeee106b);
         expect(pci.read(PCI_BAR0, 4) & 0x3fff).toBe(0);
         expect(pci.read(PCI_COMMAND, 2) & ~0x6).toBe(0);
-        expect(pci.read(MSI + MSI_FLAGS, 2) & ~0x1).toBe(0x80);
+        expect(pci.read(MSI + MSI_FLAGS, 2) & ~0x71).toBe(0x18a);
+        expect(pci.msi().vectors).toBeLessThanOrEqual(MSI_VECTORS);
+        expect(pci.msi().pending).toBe(0); // nothing the guest writes sets a pending bit
         const bar = pci.bar0Address();
         expect(bar === null || (bar % BAR0_SIZE === 0 && bar > 0)).toBe(true);
       }),

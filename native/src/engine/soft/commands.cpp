@@ -346,6 +346,7 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
       d->mode = static_cast<int32_t>(a[1]);
       d->modeForRegisters.store(d->mode);
       d->generation++;
+      d->clock.reset(d->paced ? m.refresh : 0);
       d->damage.all(m.width, m.height);
       d->drawnSincePresent = cleared != DrawStatus::Ok;
       e.postDisplay(&DisplayJobs::modeChange, {a[0], (uint64_t{m.width} << 32) | m.height, a[1], d->generation});
@@ -400,8 +401,10 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
           return fail(Error::BadRect);
         }
       }
-      if (count == 0) d->damage.add(Rect{0, 0, d->frame.width(), d->frame.height()});
-      for (uint32_t i = 0; i < count; ++i) d->damage.add(Rect{a[2 + 4 * i], a[3 + 4 * i], a[4 + 4 * i], a[5 + 4 * i]});
+      // Whole-frame readback (PVG's newFrame names no damage): the rectangles were checked, and go unused.
+      if (count == 0 || d->wholeFrameReadback) d->damage.all(d->frame.width(), d->frame.height());
+      for (uint32_t i = 0; i < count && !d->wholeFrameReadback; ++i) d->damage.add(Rect{a[2 + 4 * i], a[3 + 4 * i], a[4 + 4 * i], a[5 + 4 * i]});
+      if (d->paced) e.waitForVblank(*d);
       d->frameSeq++;
       d->drawnSincePresent = false;
       e.counters_.presents.fetch_add(1, std::memory_order_relaxed);

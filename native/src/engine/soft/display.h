@@ -9,6 +9,7 @@
 
 #include "engine/contract.h"
 #include "engine/render/frame.h"
+#include "engine/soft/frame_clock.h"
 
 namespace pvg::engine {
 struct DisplayMode {
@@ -44,6 +45,12 @@ struct SoftDisplay {
   uint32_t port = 0, serial = 0;
   std::vector<DisplayMode> modes;
   SurfacePool surfaces;
+  // Presents wait for the display's next refresh tick (a vsync'd display): at most one frame a
+  // refresh, at the mode's rate (docs/fidelity.md).
+  bool paced = false;
+  // Every present damages the whole frame, whatever rectangles it names, so every encode reads
+  // back the whole frame: PVG's new-frame handler carries no damage (docs/fidelity.md).
+  bool wholeFrameReadback = false;
 
   // Ring-executor state.
   Frame frame;
@@ -55,6 +62,7 @@ struct SoftDisplay {
   // wait for the next present (or are answered at once when their mode is stale).
   bool drawnSincePresent = false;
   bool cursorVisible = false;
+  FrameClock clock;  // restarted by every SET_MODE (the refresh is the mode's)
 
   std::atomic<int32_t> cursorX{0}, cursorY{0};
   std::atomic<int32_t> modeForRegisters{-1};

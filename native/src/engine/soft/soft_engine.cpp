@@ -2,6 +2,7 @@
 #include "engine/soft/soft_engine.h"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "abi/surface_layout.h"
@@ -31,6 +32,8 @@ SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& gu
     display->serial = d.serial;
     display->modes = d.modes;
     display->surfaces = d.surfaces;
+    display->paced = d.paced;
+    display->wholeFrameReadback = d.wholeFrameReadback;
     display->encodes.reserve(8);
     displays_.push_back(std::move(display));
   }
@@ -53,6 +56,7 @@ void SoftEngine::stop() {
     std::lock_guard lock(controlMutex_);
   }
   controlDone_.notify_all();
+  vblankWake_.notify_all();
   inbound_.close(0);
   if (dispatcher_.joinable()) dispatcher_.join();
   pool_.stop();
@@ -68,6 +72,12 @@ EngineStats SoftEngine::stats() const {
   s.encodes = counters_.encodes.load();
   s.fences = counters_.fences.load();
   s.badRegisterAccesses = counters_.badRegisterAccesses.load();
+  {
+    std::lock_guard lock(vblankMutex_);
+    s.vblankWaits = vblankWaits_;
+    s.lastVblankUs = lastVblankUs_;
+  }
+  s.vblankMissed = counters_.vblankMissed.load();
   for (size_t i = 0; i < s.errors.size(); ++i) s.errors[i] = counters_.errors[i].load();
   return s;
 }
@@ -334,6 +344,7 @@ void SoftEngine::runOnExecutor(Control control) {
   // waits for one command or band of rows, not for the rest of the ring (finding 14).
   preempt_.store(true, std::memory_order_relaxed);
   lock.unlock();
+  vblankWake_.notify_all();  // a present waiting for its refresh tick completes now
   scheduleExecutor();
   lock.lock();
   // The MMIO access completes only once the executor has done it (a later read observes it).
@@ -618,6 +629,25 @@ bool SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req, uint32_t* 
   return true;
 }
 
+void SoftEngine::waitForVblank(SoftDisplay& d) {
+  if (!d.clock.paced()) return;
+  const FrameClock::Vblank v = d.clock.next(FrameClock::Clock::now());
+  counters_.vblankMissed.fetch_add(v.skipped, std::memory_order_relaxed);
+  const double start = tracer_.enabled() ? EngineTracer::now() : 0;
+  if (v.at > FrameClock::Clock::now()) {  // tick 0, and a late present's tick, may be due already
+    std::unique_lock lock(controlMutex_);
+    vblankWake_.wait_until(lock, v.at, [this] { return preempted(); });
+  }
+  {
+    std::lock_guard lock(vblankMutex_);
+    vblankWaits_++;
+    lastVblankUs_ = monotonicMicros();
+  }
+  // The pacing source on the timeline: the wait on the executor's track, then the tick itself.
+  tracer_.span(trace::Event::vblank_wait, start, d.port, static_cast<double>(v.tick));
+  tracer_.instant(trace::Event::vblank, d.port, static_cast<double>(v.tick), static_cast<double>(v.skipped));
+}
+
 // ------------------------------------------------------------------ errors and interrupts
 
 void SoftEngine::guestError(Error error) {
@@ -637,12 +667,15 @@ void SoftEngine::guestError(Error error) {
     irqStatus_.fetch_or(IrqError);
   }
   // The interrupt itself outside the lock: it is a host callback, which may wait.
-  if (irqMask_.load() & IrqError) host_.raiseInterrupt(0);
+  if (irqMask_.load() & IrqError) host_.raiseInterrupt(static_cast<uint32_t>(std::countr_zero(uint32_t{IrqError})));  // vector 1 (raiseCause)
 }
 
 void SoftEngine::raiseCause(uint32_t cause) {
   irqStatus_.fetch_or(cause);
-  if (irqMask_.load() & cause) host_.raiseInterrupt(0);
+  // One vector per cause, its IRQ_STATUS bit number (fence 0, error 1, ring idle 2), as PVG names
+  // the vector it raises: the PCI variant's MSI carries it (folded into the vectors the guest
+  // enabled), the MMIO variant's line does not (docs/protocol.md §1, "Interrupts").
+  if (irqMask_.load() & cause) host_.raiseInterrupt(static_cast<uint32_t>(std::countr_zero(cause)));
 }
 
 void SoftEngine::postDisplay(void (*fn)(void*, const std::array<uint64_t, 4>&), std::array<uint64_t, 4> args) { displayQueue_.post(Job{fn, this, args}); }

@@ -51,6 +51,8 @@ struct SoftEngineConfig {
     uint32_t port = 0, serial = 0;
     std::vector<DisplayMode> modes;
     SurfacePool surfaces;
+    bool paced = false;               // presents on the mode's refresh ticks (SoftDisplay::paced)
+    bool wholeFrameReadback = false;  // no damage: every encode copies the whole frame
   };
   std::vector<Display> displays;
   bool iosfc = true;  // the MMIO variant's IOSurface window
@@ -84,6 +86,12 @@ struct EngineHoldings {
 struct EngineStats {
   uint64_t mmioReads = 0, mmioWrites = 0, commands = 0, presents = 0, encodes = 0, fences = 0;
   uint64_t badRegisterAccesses = 0;
+  // Paced presents that waited for a refresh tick; and ticks that passed with no present due
+  // (the guest was late: a frame a vsync'd display shows twice).
+  uint64_t vblankWaits = 0, vblankMissed = 0;
+  // When the last paced present went out (monotonic µs, 0: none yet), read together with
+  // vblankWaits: a rate over two reads is exact to the wake-up, whatever the reads' latency.
+  double lastVblankUs = 0;
   std::array<uint64_t, proto::kErrorKinds> errors{};
 };
 
@@ -150,6 +158,10 @@ class SoftEngine {
   // the request is served again from the start later.
   bool encodeInto(SoftDisplay& display, const EncodeRequest& request, uint32_t* damageCount);
   void serveAllEncodes();
+  // A paced display's present waits here for its next refresh tick (frame_clock.h), on the ring
+  // executor: the ring stalls like a GPU queue on a vsync'd swap. A control or the engine's stop
+  // ends the wait at once (the present then completes early).
+  void waitForVblank(SoftDisplay& display);
   // True when the executor should put down what it is doing (docs/hardening.md, finding 14): a
   // control (ring start or stop, reset) waits, or the engine is stopping. The ring executor asks
   // between commands, drawing asks between bands of rows, an encode between bands of its copy.
@@ -224,14 +236,23 @@ class SoftEngine {
   std::atomic<uint64_t> encodeRequests_{0};  // encode requests queued so far (any display)
   std::mutex controlMutex_;
   std::condition_variable controlDone_;
+  // Wakes the executor out of waitForVblank when a control arrives or the engine stops (with
+  // controlMutex_, under which preempt_ is set).
+  std::condition_variable vblankWake_;
   Control control_ = Control::None;
   bool controlBusy_ = false;
 
   struct Counters {
     std::atomic<uint64_t> mmioReads{0}, mmioWrites{0}, commands{0}, presents{0}, encodes{0}, fences{0};
     std::atomic<uint64_t> badRegisterAccesses{0};
+    std::atomic<uint64_t> vblankMissed{0};
     std::array<std::atomic<uint64_t>, proto::kErrorKinds> errors{};
   } counters_;
+
+  // Paced presents and when the last went out, as one pair (stats() reads both at once).
+  mutable std::mutex vblankMutex_;
+  uint64_t vblankWaits_ = 0;
+  double lastVblankUs_ = 0;
 
   JobQueue displayQueue_;
   JobQueue pool_;
