@@ -46,6 +46,12 @@ export class InterruptRouter {
     return this.pendingMsi || this.pendingLines.size > 0;
   }
 
+  /** A system reset: interrupts not posted yet belong to the old machine. */
+  reset(): void {
+    this.pendingLines.clear();
+    this.pendingMsi = false;
+  }
+
   /** Retries pending interrupts; true while some remain. */
   flush(): boolean {
     if (this.pendingMsi) {

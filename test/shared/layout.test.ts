@@ -108,6 +108,7 @@ describe('SAB layouts agree between TypeScript and C++', () => {
       kWakesWord: irq.VcpuIrqWord.Wakes,
       kParksWord: irq.VcpuIrqWord.Parks,
       kKickThreadWord: irq.VcpuIrqWord.KickThread,
+      kPauseWord: irq.VcpuIrqWord.Pause,
       kPendingWord: irq.VcpuIrqWord.Pending,
       kPendingWords: irq.VCPU_IRQ_PENDING_WORDS,
       kWords: irq.VCPU_IRQ_WORDS,

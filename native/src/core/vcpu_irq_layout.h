@@ -13,6 +13,8 @@ inline constexpr uint32_t kWakesWord = 4;
 inline constexpr uint32_t kParksWord = 5;
 /** The kernel thread id of a hardware vCPU while it is inside KVM_RUN (0 otherwise): deliverers kick it. */
 inline constexpr uint32_t kKickThreadWord = 6;
+/** 1 while vm.pause() asks the vCPU to stop at its next step boundary (the JS side reads it). */
+inline constexpr uint32_t kPauseWord = 7;
 inline constexpr uint32_t kPendingWord = 8;
 inline constexpr uint32_t kPendingWords = 8;
 inline constexpr uint32_t kWords = 16;
