@@ -66,10 +66,9 @@ export class VmLifecycle {
     return this.serial(async () => (this.paused ? null : this.pauseNow(options.timeoutMs ?? DEFAULT_TIMEOUT_MS)));
   }
 
-  resume(): Promise<void> {
-    return this.serial(async () => {
-      if (this.paused) await this.resumeNow();
-    });
+  /** Ends a pause; `otherwise` runs instead (in call order with the rest) when not paused. */
+  resume(otherwise: () => Promise<void> = async () => undefined): Promise<void> {
+    return this.serial(async () => (this.paused ? this.resumeNow() : otherwise()));
   }
 
   reset(options: ResetOptions = {}): Promise<void> {

@@ -383,7 +383,12 @@ export class Vm extends EventEmitter<VmEvents> {
    */
   async resume(): Promise<void> {
     this.ensureRunning();
-    if (this.lifecycle?.isPaused) return this.lifecycle.resume();
+    // In call order with pause() and reset(): whether the VM is paused is decided when it runs.
+    return this.lifecycle!.resume(() => this.startPausedWorkload());
+  }
+
+  private async startPausedWorkload(): Promise<void> {
+    this.ensureRunning();
     if (this.config.start !== 'paused') throw new Error('vm.resume(): the VM was not created with start: "paused"');
     if (this.resumed) throw new Error('vm.resume(): the VM was already resumed');
     this.resumed = true;

@@ -3,7 +3,10 @@
 // land at random moments (seeded), many times per run, while frames flow.
 import { describe, expect, it } from 'vitest';
 
+import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
+import { VmStoppedError } from '../../actors/runtime/errors.js';
 import type { VmOptions } from '../../vmm/config.js';
+import { LifecycleRefusedError, LifecycleTimeoutError } from '../../vmm/lifecycle-errors.js';
 import type { Vm } from '../../vmm/vm.js';
 import { Rng } from '../../actors/vcpu/guest/rng.js';
 import { fnv1a64 } from '../support/pixels.js';
@@ -105,18 +108,44 @@ describe('vm.pause() / vm.resume()', () => {
   });
 });
 
+/** Pauses once the first vCPU has drawn at least one frame and not all of them. */
+async function pauseMidRun(vm: Vm, frames: number): Promise<number> {
+  for (;;) {
+    await sleep(2);
+    await vm.pause();
+    const done = (await vm.stats()).vcpus[0]!.guest?.framesDone ?? 0;
+    if (done >= 1) {
+      expect(done, 'the workload ended before the reset: give it more frames').toBeLessThan(frames);
+      return done;
+    }
+    await vm.resume();
+  }
+}
+
 describe('vm.reset()', () => {
-  it.each(WORKLOADS)('%s: a reset in the middle, then the workload again, renders as a fresh VM', async (name, frames) => {
+  it.each(WORKLOADS)('%s: a reset in the middle, then the workload again, renders as a fresh VM', async (name, base) => {
+    const frames = base * 2; // long enough that the reset lands before the end
     const options = optionsFor(name, frames);
     const reference = await freshRun(options);
     const vm = await vms.create(options);
-    await sleep(20 + name.length * 3);
+    await pauseMidRun(vm, frames);
     await vm.reset();
+    await vm.resume();
     // The vCPUs went back to their entry: the workload runs again from its first frame.
     expect(await finalFrames(vm)).toEqual(reference);
     const s = await vm.stats();
     expect(s.vcpus[0]).toMatchObject({ state: 'done', fault: null });
     expect(s.vcpus[0]!.guest!.framesDone).toBe(frames);
+  });
+
+  it('a reset of a running VM (not paused first) also ends as a fresh run, and it runs on', async () => {
+    const options = optionsFor('desktop', 30);
+    const reference = await freshRun(options);
+    const vm = await vms.create(options);
+    await sleep(30);
+    await vm.reset();
+    expect(vm.paused).toBe(false);
+    expect(await finalFrames(vm)).toEqual(reference);
   });
 
   it('puts every part back to power-on while paused: engine, task space, PCI config, interrupts, displays', async () => {
@@ -163,5 +192,125 @@ describe('vm.reset()', () => {
     expect(touched()).toBe(true);
     await vm.reset({ clearRam: true });
     expect(touched()).toBe(false);
+  });
+});
+
+describe('races: pause, resume and reset at random moments while frames, callbacks and a hostile guest run', () => {
+  // Operations are fired without waiting for the one before (several callers at once): they are
+  // serialised in call order, and none may hang. After the last reset the workload runs from its
+  // entry to its end, so the final frames are a fresh run's.
+  it.each([
+    ['fullframe', 60, 1, 'actor'],
+    ['mapchurn', 60, 2, 'actor'],
+    ['hostile', 40, 1, 'actor'],
+    ['desktop', 40, 2, 'qemu'],
+    ['mapchurn', 30, 1, 'qemu'],
+    ['hostile', 30, 1, 'record-lock'],
+  ] as const)('%s, %i frames, %i device(s), threading %s', async (name, frames, devices, threading) => {
+    const options: VmOptions = {
+      devices: Array.from({ length: devices }, () => ({ displayModes: MODES })),
+      workload: { name, frames, seed: 5 },
+      threading,
+    };
+    const reference = await freshRun(options);
+    const vm = await vms.create(options);
+    const rng = new Rng(frames * 31 + devices);
+    const inFlight: Promise<unknown>[] = [];
+    let resets = 0;
+    for (let i = 0; i < 40; i++) {
+      const r = rng.below(10);
+      if (r < 4) inFlight.push(vm.pause());
+      // A resume that finds the VM running (another caller resumed it) is refused as ever.
+      else if (r < 8) inFlight.push(vm.resume().catch((e: Error) => expect(e.message).toMatch(/not created with start: "paused"/)));
+      else {
+        inFlight.push(vm.reset({ clearRam: rng.below(2) === 0 }));
+        resets++;
+      }
+      if (rng.below(3) === 0) await sleep(rng.below(15));
+    }
+    await Promise.all(inFlight);
+    expect(resets).toBeGreaterThan(0);
+    await vm.pause();
+    await vm.reset();
+    await vm.resume();
+    expect(await finalFrames(vm)).toEqual(reference);
+    const s = await vm.stats();
+    for (let v = 0; v < devices; v++) expect(s.vcpus[v]).toMatchObject({ state: 'done', fault: null });
+  });
+
+  it('the qemu threading model: a reset in the middle renders as a fresh VM, and pause/resume as an uninterrupted run', async () => {
+    const options: VmOptions = { ...optionsFor('damage', 30), threading: 'qemu' };
+    const reference = await freshRun(options);
+    const a = await vms.create(options);
+    await pauseMidRun(a, 30);
+    await a.reset();
+    await a.resume();
+    expect(await finalFrames(a)).toEqual(reference);
+    const b = await vms.create(options);
+    for (let i = 0; i < 10; i++) {
+      await sleep(5);
+      await b.pause();
+      await b.resume();
+    }
+    expect(await finalFrames(b)).toEqual(reference);
+  });
+});
+
+describe('a part that never gets there fails the VM with a typed error', () => {
+  it('an engine callback never answered: the pause names the busy ring executor and the VM fails', async () => {
+    const vm = await vms.create({
+      ...optionsFor('mapchurn', 200),
+      testFaults: { devices: { 0: { unanswered: { kinds: ['mapMemory'], after: 20, count: 1 } } } },
+    });
+    await sleep(150);
+    const error = await vm.pause({ timeoutMs: 400 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LifecycleTimeoutError);
+    expect((error as LifecycleTimeoutError).during).toBe('pause');
+    expect((error as LifecycleTimeoutError).busy).toContain('device0 ring executor');
+    expect(await vm.whenFailed()).toBe(error);
+    await expect(vm.resume()).rejects.toBeInstanceOf(VmStoppedError);
+  });
+
+  it('a device actor that hangs holds its vCPU in an MMIO read: the pause names the vCPU', async () => {
+    // The device actor busy-waits 4 s from its 100th MMIO record (within the first frame):
+    // the vCPU waits for a read it forwarded, or for room for its posted writes.
+    const vm = await vms.create({ ...optionsFor('fullframe', 200), testFaults: { devices: { 0: { stall: { afterMmio: 100, ms: 4000 } } } } });
+    await sleep(300);
+    const error = await vm.pause({ timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LifecycleTimeoutError);
+    expect((error as LifecycleTimeoutError).busy.join(' ')).toMatch(/vcpu0 not at a step boundary/);
+  });
+
+  it('pause() and reset() refuse a VM with external vCPUs (their loops are the embedder’s)', async () => {
+    const vm = await vms.create({ devices: [{ displayModes: MODES }], vcpus: 0, externalVcpus: 1 });
+    await expect(vm.pause()).rejects.toBeInstanceOf(LifecycleRefusedError);
+    await expect(vm.reset()).rejects.toBeInstanceOf(LifecycleRefusedError);
+  });
+});
+
+const kvmUnavailable = kvmUnavailableReason();
+if (kvmUnavailable) console.warn(`test/vmm/lifecycle.test.ts KVM cases skipped: ${kvmUnavailable}`);
+const onKvm = kvmUnavailable ? describe.skip : describe;
+
+onKvm('KVM vCPUs: kicked out of KVM_RUN', () => {
+  it.each([
+    ['desktop', 24],
+    ['fullframe', 24],
+    ['hostile', 12],
+  ])('%s: pause/resume many times ends on the uninterrupted frame; a reset mid-run renders as fresh', async (name, frames) => {
+    const options: VmOptions = { ...optionsFor(name, frames), cpu: 'kvm' };
+    const reference = await freshRun(options);
+    const a = await vms.create(options);
+    for (let i = 0; i < 20; i++) {
+      await sleep(3);
+      const report = await a.pause();
+      expect(report!.vcpusUs).toBeLessThan(2_000_000);
+      await a.resume();
+    }
+    expect(await finalFrames(a)).toEqual(reference);
+    const b = await vms.create(options);
+    await sleep(15);
+    await b.reset();
+    expect(await finalFrames(b)).toEqual(reference);
   });
 });

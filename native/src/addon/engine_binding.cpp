@@ -21,10 +21,10 @@ constexpr double kMaxSafe = 9007199254740991.0;
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "PvgEngine",
-                       {InstanceMethod<&EngineWrap::Stop>("stop"), InstanceMethod<&EngineWrap::Stats>("stats"),
-                        InstanceMethod<&EngineWrap::Activity>("activity"),
-                        InstanceMethod<&EngineWrap::Cursor>("cursorPosition"), InstanceMethod<&EngineWrap::Threads>("threadCount")});
+    return DefineClass(
+        env, "PvgEngine",
+        {InstanceMethod<&EngineWrap::Stop>("stop"), InstanceMethod<&EngineWrap::Stats>("stats"), InstanceMethod<&EngineWrap::Activity>("activity"),
+         InstanceMethod<&EngineWrap::Cursor>("cursorPosition"), InstanceMethod<&EngineWrap::Threads>("threadCount")});
   }
 
   explicit EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
