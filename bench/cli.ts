@@ -20,6 +20,7 @@ import { engineTables, runEngineBench } from './suites/engine.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
 import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
 import { lanesTables, runLanesBench } from './suites/lanes.js';
+import { lifecycleTables, runLifecycleBench } from './suites/lifecycle.js';
 import { preemptTables, runPreemptBench } from './suites/preempt.js';
 import { runScalingBench, scalingTables } from './suites/scaling.js';
 import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
@@ -71,6 +72,7 @@ const SUITE_TABLE = {
     references: ['paths.read_idle.p50_us', 'paths.reset_idle.p50_us', 'paths.vm_stop_idle.p50_us', 'paths.exit_idle.p50_us'],
   }),
   lanes: suite({ run: runLanesBench, tables: lanesTables, steps: 4 }),
+  lifecycle: suite({ run: runLifecycleBench, tables: lifecycleTables, steps: 3, references: ['paths.stats_load.p50_us', 'paths.pause_idle.p50_us'] }),
 };
 
 /** Runs a suite --repeat times (unless it repeats its own points) and merges the runs: medians, with spreads and warnings. */
@@ -135,6 +137,10 @@ suites:
             (task callbacks from several pool threads at once) against the same commands with a
             NOP after each (one callback at a time, as before lanes), pool of 2 and 4 threads:
             µs per round, the ratio, the share of task-callback spans that overlapped
+  lifecycle vm.pause() request → quiescent (every vCPU at a step boundary, nothing in flight),
+            p50/p99 idle and with 2 devices drawing 720p frames, the vCPUs' share of it, and
+            vm.reset() under the same load, against vm.stats() (a round trip to every actor)
+            under the same load, measured in the same run (docs/lifecycle.md)
   all       every suite; writes a report (see --report) into
             bench/results/<machine>-<YYYY-MM-DD>/ unless --no-report
 
