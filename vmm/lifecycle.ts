@@ -67,7 +67,7 @@ export class VmLifecycle {
   }
 
   /** Ends a pause; `otherwise` runs instead (in call order with the rest) when not paused. */
-  resume(otherwise: () => Promise<void> = async () => undefined): Promise<void> {
+  resume(otherwise: () => Promise<void> = () => Promise.resolve()): Promise<void> {
     return this.serial(async () => (this.paused ? this.resumeNow() : otherwise()));
   }
 
@@ -155,7 +155,7 @@ export class VmLifecycle {
       } else {
         previous = null;
       }
-      if (performance.now() > deadline) this.timedOut(during, busy);
+      if (performance.now() > deadline) throw this.timedOut(during, busy);
       await new Promise((r) => setTimeout(r, rounds < 4 ? 0 : 1));
     }
   }
@@ -163,16 +163,7 @@ export class VmLifecycle {
   private async bounded<T>(work: Promise<T>, deadline: number, busy: () => string[], during: 'pause' | 'reset'): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => {
-          try {
-            this.timedOut(during, busy());
-          } catch (e) {
-            reject(e as Error);
-          }
-        },
-        Math.max(0, deadline - performance.now()),
-      );
+      timer = setTimeout(() => reject(this.timedOut(during, busy())), Math.max(0, deadline - performance.now()));
     });
     try {
       return await Promise.race([work, expired]);
@@ -181,9 +172,10 @@ export class VmLifecycle {
     }
   }
 
-  private timedOut(during: 'pause' | 'reset', busy: string[]): never {
+  /** Fails the VM with the error it returns (for the caller to throw). */
+  private timedOut(during: 'pause' | 'reset', busy: string[]): LifecycleTimeoutError {
     const error = new LifecycleTimeoutError(during, busy);
     this.parts.fail(error);
-    throw error;
+    return error;
   }
 }
