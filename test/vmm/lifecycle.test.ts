@@ -281,6 +281,22 @@ describe('a part that never gets there fails the VM with a typed error', () => {
     expect((error as LifecycleTimeoutError).busy.join(' ')).toMatch(/vcpu0 not at a step boundary/);
   });
 
+  it('vm.stop() during a pause or a reset: stop resolves, the lifecycle call settles (VmStoppedError at worst), nothing hangs', async () => {
+    for (let i = 0; i < 6; i++) {
+      const vm = await vms.create(optionsFor('mapchurn', 400));
+      await sleep(20 + i * 7);
+      const op = (i % 2 === 0 ? vm.reset() : vm.pause()).then(
+        () => 'done',
+        (e: unknown) => e,
+      );
+      await sleep(i);
+      await vm.stop();
+      const outcome = await op;
+      if (outcome !== 'done') expect(outcome).toBeInstanceOf(VmStoppedError);
+      await expect(vm.pause()).rejects.toBeInstanceOf(VmStoppedError);
+    }
+  });
+
   it('pause() and reset() refuse a VM with external vCPUs (their loops are the embedder’s)', async () => {
     const vm = await vms.create({ devices: [{ displayModes: MODES }], vcpus: 0, externalVcpus: 1 });
     await expect(vm.pause()).rejects.toBeInstanceOf(LifecycleRefusedError);
