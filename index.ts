@@ -26,6 +26,8 @@ export { PostedWritesTimeoutError } from './shared/mmio/completion.js';
 export type { VcpuServices, CpuBackend, StepOutcome } from './actors/vcpu/cpu-backend.js';
 export { GuestProgram, type GuestProgramConfig } from './actors/vcpu/guest/program.js';
 export { VmFailure, ActorCrashedError, ActorExitedError, VmStoppedError } from './actors/runtime/errors.js';
+export { LifecycleTimeoutError, LifecycleRefusedError } from './vmm/lifecycle-errors.js';
+export type { PauseOptions, ResetOptions, PauseReport } from './vmm/lifecycle.js';
 export type { CompositorEvent, CompositorStats, VncOptions } from './actors/compositor/messages.js';
 export type { KeptFrame } from './actors/device/messages.js';
 export { WORKLOAD_NAMES } from './actors/vcpu/guest/workloads/index.js';

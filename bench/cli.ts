@@ -22,6 +22,7 @@ import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
 import { lanesTables, runLanesBench } from './suites/lanes.js';
 import { pacingTables, runPacingBench } from './suites/pacing.js';
 import { PROFILES, type Profile } from '../vmm/config.js';
+import { lifecycleTables, runLifecycleBench } from './suites/lifecycle.js';
 import { preemptTables, runPreemptBench } from './suites/preempt.js';
 import { runScalingBench, scalingTables } from './suites/scaling.js';
 import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
@@ -76,6 +77,7 @@ const SUITE_TABLE = {
   }),
   lanes: suite({ run: runLanesBench, tables: lanesTables, steps: 4 }),
   pacing: suite({ run: runPacingBench, tables: pacingTables, steps: 3 }),
+  lifecycle: suite({ run: runLifecycleBench, tables: lifecycleTables, steps: 3, references: ['paths.stats_load.p50_us', 'paths.pause_idle.p50_us'] }),
 };
 
 /** Runs a suite --repeat times (unless it repeats its own points) and merges the runs: medians, with spreads and warnings. */
@@ -142,6 +144,10 @@ suites:
             µs per round, the ratio, the share of task-callback spans that overlapped
   pacing    refresh pacing (--pacing refresh): presents/s of a paced display at 30, 60 and
             120 Hz over 10 s (at --scale 1) against the mode's refresh rate
+  lifecycle vm.pause() request → quiescent (every vCPU at a step boundary, nothing in flight),
+            p50/p99 idle and with 2 devices drawing 720p frames, the vCPUs' share of it, and
+            vm.reset() under the same load, against vm.stats() (a round trip to every actor)
+            under the same load, measured in the same run (docs/lifecycle.md)
   all       every suite; writes a report (see --report) into
             bench/results/<machine>-<YYYY-MM-DD>/ unless --no-report
 

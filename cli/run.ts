@@ -1,7 +1,8 @@
 // `pvg-vmm run`: boots a VM and runs a built-in workload. After N frames the guest stops drawing
 // and the VM keeps running (its display holds the last frame) until Ctrl-C or SIGTERM; with
 // --exit it stops by itself. Either way it prints a summary; a host fault exits non-zero. While it
-// runs, a terminal on stderr gets a live status line (status-ticker.ts).
+// runs, a terminal on stderr gets a live status line (status-ticker.ts); Ctrl-Z (SIGTSTP) pauses
+// the machine instead of the process, SIGCONT resumes it and SIGUSR2 resets it (docs/lifecycle.md).
 import { parseArgs } from 'node:util';
 
 import { WORKLOAD_NAMES, WORKLOADS } from '../actors/vcpu/guest/workloads/index.js';
@@ -60,6 +61,12 @@ ${OUTPUT_HELP}
                       deepest mailbox) on stderr even when it is not a terminal
   --quiet             no status line (by default there is one when stderr is a terminal)
   -h, --help          this text
+
+signals while it runs:
+  SIGTSTP (Ctrl-Z)    pause the machine (every vCPU stopped, nothing in flight), not the process
+  SIGCONT             resume it
+  SIGUSR2             system reset: every device powers on, the guest starts again from its entry
+  SIGINT, SIGTERM     stop
 
 workloads:
 ${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(10)} ${WORKLOADS[n]!.description}`).join('\n')}`;
@@ -181,6 +188,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
+  const lifecycleSignals = handleLifecycleSignals(vm, say);
   status?.start();
   let drawn: number;
   let snapshotError: string | null = null;
@@ -213,8 +221,10 @@ export async function run(argv: string[]): Promise<number> {
       await Promise.race([failed, stopSignal]);
     }
   } finally {
+    lifecycleSignals.remove();
     // Before the summary's stats and vm.stop(): no poll is left to race them, and the line is gone.
     await status?.stop();
+    await lifecycleSignals.settled();
   }
   let summary = '';
   if (!failure) {
@@ -232,4 +242,49 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   return 0;
+}
+
+/**
+ * SIGTSTP (Ctrl-Z): vm.pause(); SIGCONT: vm.resume(); SIGUSR2: vm.reset(). Each says on stderr
+ * what it did. A lifecycle timeout fails the VM, which the run then reports as a host fault.
+ * (SIGUSR1 is Node's: it starts the inspector.)
+ */
+function handleLifecycleSignals(vm: Vm, say: (line: string) => void): { remove(): void; settled(): Promise<void> } {
+  let last: Promise<void> = Promise.resolve();
+  const act = (what: () => Promise<string | null>) => {
+    last = last
+      .then(what)
+      .then((line) => {
+        if (line !== null) say(line);
+      })
+      .catch((err: unknown) => say(`${(err as Error).message}`));
+  };
+  const onPause = () =>
+    act(async () => {
+      const report = await vm.pause();
+      return report ? `paused in ${(report.quiescentUs / 1000).toFixed(1)} ms (SIGCONT resumes)` : null;
+    });
+  const onResume = () =>
+    act(async () => {
+      if (!vm.paused) return null;
+      await vm.resume();
+      return 'resumed';
+    });
+  const onReset = () =>
+    act(async () => {
+      await vm.reset();
+      return `reset: the guest starts again from its entry${vm.paused ? ' (still paused)' : ''}`;
+    });
+  const handlers: [NodeJS.Signals, () => void][] = [
+    ['SIGTSTP', onPause],
+    ['SIGCONT', onResume],
+    ['SIGUSR2', onReset],
+  ];
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  return {
+    remove() {
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+    },
+    settled: () => last,
+  };
 }

@@ -31,6 +31,8 @@ import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
 import { KVM_WORKLOADS } from '../actors/vcpu/kvm/machine.js';
 import { resolveConfig, VmConfigError, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
 import { KvmMachine } from './kvm-machine.js';
+import { VmLifecycle, type PauseOptions, type PauseReport, type ResetOptions } from './lifecycle.js';
+import { LifecycleRefusedError } from './lifecycle-errors.js';
 import { VmOutputs, type WebOptions } from './vm-outputs.js';
 import { deviceSpin, spinLimit } from './spin-policy.js';
 
@@ -90,6 +92,8 @@ export class Vm extends EventEmitter<VmEvents> {
   private resumed = false;
   /** The KVM VM the vCPUs run in (cpu 'kvm'), else null. */
   private kvm: KvmMachine | null = null;
+  /** pause(), resume() and reset() (made at start, once the actors exist). */
+  private lifecycle: VmLifecycle | null = null;
 
   private events: MessagePort | null = null;
   private readonly eventsWanted = new Int32Array(new SharedArrayBuffer(4));
@@ -315,6 +319,14 @@ export class Vm extends EventEmitter<VmEvents> {
       });
     }
     this.ramSlice = slice;
+    this.lifecycle = new VmLifecycle({
+      vcpus: this.vcpus.map((v, i) => ({ irq: this.irqStates[i]!, control: v.control })),
+      devices: this.devices.map((d) => d.control),
+      compositor: this.compositor.control,
+      irq: this.irq.control,
+      memory: this.memory,
+      fail: (failure) => this.supervisor.fail(failure),
+    });
   }
 
   /** Which CPU backend runs the built-in guest, and why 'auto' fell back to 'ts' (else null). */
@@ -330,10 +342,52 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   /**
-   * Starts the workload of a VM created with start: 'paused' (resolves once every vCPU took it).
-   * Throws if the VM was not created paused or was already resumed.
+   * Stops the machine (docs/lifecycle.md): every vCPU at a step boundary (a KVM vCPU kicked out
+   * of KVM_RUN), then waits until no MMIO, callback, encode, interrupt or display event is in
+   * flight anywhere; the frames are kept. Resolves with how long that took (null: it was already
+   * paused). A part that does not get there within timeoutMs fails the VM with
+   * LifecycleTimeoutError. Not for a VM with external vCPUs (their loops are the embedder's).
+   */
+  async pause(options: PauseOptions = {}): Promise<PauseReport | null> {
+    return this.lifecycleFor('pause').pause(options);
+  }
+
+  /** Whether pause() holds the machine. */
+  get paused(): boolean {
+    return this.lifecycle?.isPaused ?? false;
+  }
+
+  /**
+   * A system reset (docs/lifecycle.md), as QEMU's reset hold phase: every device powers on
+   * (registers, ring, contexts, task space, PCI config, IOSurface maps, modes), the interrupt
+   * controller starts over, each display goes black (sinks see the mode change) and every vCPU
+   * goes back to the entry of the guest it ran. Guest RAM is kept unless clearRam. A running VM
+   * runs on afterwards; a paused one stays paused.
+   */
+  async reset(options: ResetOptions = {}): Promise<void> {
+    return this.lifecycleFor('reset').reset(options);
+  }
+
+  private lifecycleFor(what: 'pause' | 'reset'): VmLifecycle {
+    this.ensureRunning();
+    if (this.config.externalVcpus > 0) {
+      throw new LifecycleRefusedError(`vm.${what}(): the VM has external vCPUs, whose loops are the embedder's to stop (docs/lifecycle.md)`);
+    }
+    return this.lifecycle!;
+  }
+
+  /**
+   * After pause(): the machine goes on exactly where it stopped. Otherwise it starts the
+   * workload of a VM created with start: 'paused' (resolves once every vCPU took it), and throws
+   * if the VM was not created paused or was already resumed.
    */
   async resume(): Promise<void> {
+    this.ensureRunning();
+    // In call order with pause() and reset(): whether the VM is paused is decided when it runs.
+    return this.lifecycle!.resume(() => this.startPausedWorkload());
+  }
+
+  private async startPausedWorkload(): Promise<void> {
     this.ensureRunning();
     if (this.config.start !== 'paused') throw new Error('vm.resume(): the VM was not created with start: "paused"');
     if (this.resumed) throw new Error('vm.resume(): the VM was already resumed');

@@ -21,6 +21,8 @@ export const enum VcpuIrqWord {
   Parks = 5,
   /** A hardware vCPU's kernel thread id while it is inside KVM_RUN, else 0: deliverers kick it. */
   KickThread = 6,
+  /** One while the VM asks the vCPU to stop at its next step boundary (vm.pause(), docs/lifecycle.md). */
+  Pause = 7,
   /** Pending vector bitmap: vector v is bit (v & 31) of word Pending + (v >> 5). */
   Pending = 8,
 }

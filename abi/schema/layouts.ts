@@ -223,6 +223,7 @@ export const vcpuIrqLayout: Unit = {
         word('Wakes', 4, 'Futex wakes issued by deliverers (count).'),
         word('Parks', 5, 'Times the vCPU went to sleep (count).'),
         word('KickThread', 6, "A hardware vCPU's kernel thread id while it is inside KVM_RUN, else 0: deliverers kick it."),
+        word('Pause', 7, 'One while the VM asks the vCPU to stop at its next step boundary (vm.pause(), docs/lifecycle.md).'),
         word('Pending', 8, 'Pending vector bitmap: vector v is bit (v & 31) of word Pending + (v >> 5).'),
       ],
     },

@@ -148,7 +148,7 @@ export class DisplayFrames implements FramebufferSource {
    * loop against a lagging sink changes modes more slowly; it never makes the host allocate.
    * With no sink the one store is reused at once.
    */
-  private switchMode(): void {
+  private switchMode(askForFrame = true): void {
     const mode = this.waiting;
     if (!mode) return;
     if (this.sinks.size > 0 || this.store.id === 0) {
@@ -171,7 +171,33 @@ export class DisplayFrames implements FramebufferSource {
     this.unshown = null; // the old mode's rectangles: the resize has the sinks redraw everything
     this.framed = false;
     for (const s of this.sinks) s.resize();
-    this.want();
+    if (askForFrame) this.want();
+  }
+
+  /**
+   * A system reset (vm.reset(), docs/lifecycle.md), with the VM paused and the engine powered on
+   * (its generations and frame numbers start again at 0, and it answered every encode it held).
+   * The display goes black at its size, as a monitor does when the machine resets: the sinks
+   * get a mode change to a zero-filled store; nothing is asked of the engine until the guest
+   * sets a mode again (a new generation, another mode change).
+   */
+  powerOn(): void {
+    this.generation = 0;
+    this.inFlight = this.pending = this.unsent = false;
+    this.nextSurface = 0;
+    this.counts.lastFrameSeq = this.counts.announcedFrameSeq = 0;
+    this.glyph = null;
+    this.pointer = { visible: false, x: 0, y: 0 };
+    this.pendingChanged();
+    if (this.widthNow === 0) return; // never had a mode: already as a new display
+    this.waiting = { width: this.widthNow, height: this.heightNow };
+    this.switchMode(false);
+    for (const s of this.sinks) s.cursorChanged();
+  }
+
+  /** An encode is still sent or waiting to be sent: not idle for vm.pause() (the engine may hold a sent one). */
+  get unsentEncode(): boolean {
+    return this.unsent;
   }
 
   /** `stamp`: when the device actor took the event from the engine (frame-latency.ts). */

@@ -113,4 +113,8 @@ export interface CompositorControl {
   /** Posts a CompositorEvent on `port` for every mode change and every frame kept, from now on. */
   subscribe(port: import('node:worker_threads').MessagePort): void;
   stopVnc(): Promise<void>;
+  /** For vm.pause(): idle once its mailbox is drained and no encode request waits to be sent. */
+  activity(): { idle: boolean; busy: string[]; counters: number[] };
+  /** A system reset, with the VM paused and the devices powered on: every display as DisplayFrames.powerOn. */
+  reset(): void;
 }

@@ -186,6 +186,20 @@ await runActor<CompositorControl>((ctx) => {
         return vnc.map((s) => s.port);
       },
       stopVnc,
+      activity: () => {
+        const busy: string[] = [];
+        const m = ctx.mailbox.stats();
+        if (m.depth !== 0) busy.push('compositor mailbox');
+        if (displays.some((d) => d.unsentEncode)) busy.push('encode request not sent');
+        return { idle: busy.length === 0, busy, counters: [m.enqueued, m.dequeued] };
+      },
+      reset: () => {
+        for (const d of displays) {
+          d.powerOn();
+          if (d.width() !== 0 && wanted())
+            tell({ type: 'modeChange', device: d.config.device, display: d.config.display, width: d.width(), height: d.height(), generation: 0 });
+        }
+      },
       subscribe: (port: MessagePort) => {
         subscribers.push(port);
       },

@@ -78,6 +78,12 @@ export class InterruptRouter {
     return this.pendingMsi.size > 0 || this.pendingLines.size > 0;
   }
 
+  /** A system reset: interrupts not posted yet belong to the old machine. */
+  reset(): void {
+    this.pendingLines.clear();
+    this.pendingMsi.clear();
+  }
+
   /** Retries pending interrupts; true while some remain. */
   flush(): boolean {
     for (const vector of this.pendingMsi) {

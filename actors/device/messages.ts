@@ -114,6 +114,23 @@ export interface KeptFrame {
   cursor: { visible: boolean; x: number; y: number; glyph: CursorGlyph | null };
 }
 
+/** What vm.pause() asks each device (actors/device/lifecycle.ts). */
+export interface DeviceActivity {
+  /** Nothing of this device in flight: no record, callback, encode, interrupt or display event. */
+  idle: boolean;
+  /** What is still in flight (names, for a pause that times out). */
+  busy: string[];
+  /** Monotonic counts that move whenever the device does anything. */
+  counters: number[];
+}
+
 export interface DeviceControl {
   stats(): DeviceStats;
+  activity(): DeviceActivity;
+  /**
+   * A system reset (QEMU's reset hold phase: PGDevice reset): the engine powers on (registers,
+   * ring, contexts, IOSurface maps, modes, frames), then this actor's task space, PCI config
+   * space and interrupt backlog. Call only while the VM is paused.
+   */
+  reset(): Promise<void>;
 }

@@ -467,9 +467,15 @@ export class TaskSpace {
     for (const e of t.map.entries()) yield e.value;
   }
 
-  /** Destroys every task (device reset); error counters are kept. */
+  /**
+   * Destroys every task (device reset); error counters are kept. Task ids and window slots then
+   * start over as in a new task space, so a guest after a reset sees the bases a fresh VM's sees.
+   */
   clear(): void {
     for (const id of [...this.#tasks.keys()]) this.destroyTask(id);
+    this.#nextId = 1;
+    this.#nextSlot = 1;
+    this.#freeSlots.length = 0;
   }
 
   stats(): TaskSpaceStats {

@@ -40,6 +40,7 @@ import { frameStamp } from '../compositor/frame-latency.js';
 import { QemuLocks } from './qemu-locks.js';
 import { TaskSpace } from './task-space.js';
 import { DeviceFaultInjector } from './test-faults.js';
+import { DeviceLifecycle } from './lifecycle.js';
 
 await runActor<DeviceControl>((ctx) => {
   const config = ctx.config as DeviceConfig;
@@ -95,6 +96,13 @@ await runActor<DeviceControl>((ctx) => {
     ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
     ...(config.engineTraceRing !== undefined && ctx.traceSet ? { trace: { set: new Int32Array(ctx.traceSet), firstRing: config.engineTraceRing } } : {}),
   });
+
+  const lifecycle = new DeviceLifecycle(engine, inbound, () => ({
+    mailboxEmpty: ctx.mailbox.depth() === 0,
+    backlog: backlog.length,
+    irqPending: irq.pending,
+    displayWaiting: display.waiting,
+  }));
 
   if (pci) {
     // BAR0 decodes only while memory space is enabled; the vCPUs' buses follow the table.
@@ -237,6 +245,15 @@ await runActor<DeviceControl>((ctx) => {
       }
     },
     onIdle() {
+      // A power-on in progress: keep coming back until the engine finished it (its callbacks
+      // arrive as records meanwhile), then reset what this actor holds.
+      if (lifecycle.resetting && lifecycle.engineDone()) {
+        tasks.clear();
+        pci?.reset();
+        irq.reset();
+        modes.fill(null);
+        lifecycle.finishReset();
+      }
       while (backlog.length > 0 && inbound.tryEnqueue(backlog[0]!.kind, backlog[0]!.args)) backlog.shift();
       let irqLeft = irq.pending;
       let displayLeft = display.waiting > 0;
@@ -249,12 +266,19 @@ await runActor<DeviceControl>((ctx) => {
         if (qemu) qemu.bottomHalf(retry);
         else retry();
       }
-      return backlog.length > 0 || irqLeft || displayLeft;
+      return backlog.length > 0 || irqLeft || displayLeft || lifecycle.resetting;
     },
     onStop() {
       engine.stop();
     },
     control: {
+      activity: () => lifecycle.activity(),
+      reset: () => {
+        // Power-on goes through the inbound mailbox in order, after every MMIO record before it.
+        const started = lifecycle.startReset();
+        if (backlog.length > 0 || !inbound.tryPost(EngineIn.PowerOn)) backlog.push({ kind: EngineIn.PowerOn, args: [] });
+        return started;
+      },
       stats: (): DeviceStats => ({
         variant: config.variant,
         ...counters,

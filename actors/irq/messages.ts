@@ -24,6 +24,10 @@ export interface IrqControl {
   /** Replaces the lines and vCPUs (all line state and counters start over); throws on a bad config. */
   configure(config: IrqConfig): void;
   stats(): IrqActorStats;
+  /** For vm.pause(): idle once its mailbox is drained (a delivery is a few atomics, never pending). */
+  activity(): { idle: boolean; busy: string[]; counters: number[] };
+  /** A system reset: every line back to its configured, idle state (as configure() with the last config). */
+  reset(): void;
 }
 
 export function postLinePulse(mailbox: Mailbox, line: number): void {

@@ -18,7 +18,8 @@ function build(config: IrqConfig, trace: IrqTraceSink | null): IrqController {
 
 await runActor((ctx) => {
   // Spawn config is optional: without it every line is unknown until configure() is called.
-  let controller = build((ctx.config as IrqConfig | null) ?? { lines: [], vcpus: [] }, ctx.trace);
+  let config = (ctx.config as IrqConfig | null) ?? { lines: [], vcpus: [] };
+  let controller = build(config, ctx.trace);
   let unknownRecords = 0;
   return {
     onRecord(record) {
@@ -45,9 +46,17 @@ await runActor((ctx) => {
       }
     },
     control: {
-      configure: (config: IrqConfig) => {
-        controller = build(config, ctx.trace);
+      configure: (next: IrqConfig) => {
+        controller = build(next, ctx.trace);
+        config = next;
         unknownRecords = 0;
+      },
+      activity: () => {
+        const m = ctx.mailbox.stats();
+        return { idle: m.depth === 0, busy: m.depth === 0 ? [] : ['irq mailbox'], counters: [m.enqueued, m.dequeued] };
+      },
+      reset: () => {
+        controller = build(config, ctx.trace);
       },
       stats: (): IrqActorStats => ({ ...controller.stats(), vcpus: controller.vcpuCount, unknownRecords }),
     } satisfies IrqControl,

@@ -26,6 +26,8 @@ export interface VcpuStats {
   /** Which CPU backend runs the guest. */
   cpu: 'ts' | 'kvm';
   state: VcpuState;
+  /** vm.pause() holds this vCPU at a step boundary. */
+  paused: boolean;
   /** Why the guest stopped, when it faulted (a guest problem, not a host fault). */
   fault: string | null;
   bus: BusStats;
@@ -38,6 +40,15 @@ export interface VcpuControl {
   stats(): VcpuStats;
   /** Runs another guest program once the previous one is done (throws while one runs). */
   start(guest: GuestProgramConfig): void;
+  /**
+   * Answers once the vCPU is at a step boundary with its posted writes done; the caller first
+   * set the pause word (VcpuIrqState.requestPause), which ends the slice and any halt.
+   */
+  pause(): void;
+  /** Ends a pause: the guest goes on from the step boundary where it stopped. */
+  resume(): void;
+  /** While paused: back to the entry of the guest program it last ran (a system reset). */
+  reset(): void;
   /** Resolves with the stats once the guest is no longer running (done, faulted or stopped). */
   whenDone(): Promise<VcpuStats>;
 }

@@ -54,6 +54,8 @@ await runActor<VcpuControl>((ctx) => {
     return new KvmGuest(services, kvmVcpu, config.kvm.entry, guest, config.kvm.testMode);
   };
   let backend: CpuBackend | null = null;
+  /** The guest program last started: a reset runs it again from its entry (docs/lifecycle.md). */
+  let entry: GuestProgramConfig | null = null;
   let state: VcpuState = 'idle';
   let fault: string | null = null;
   // whenDone() callers, answered when the guest stops running: no one needs to poll stats().
@@ -65,6 +67,7 @@ await runActor<VcpuControl>((ctx) => {
     for (const w of waiters) w();
   };
   const begin = (guest: GuestProgramConfig) => {
+    entry = guest;
     try {
       backend = startGuest(guest);
       state = 'running';
@@ -87,7 +90,8 @@ await runActor<VcpuControl>((ctx) => {
       // Nothing is posted to a vCPU yet: interrupts arrive through its interrupt state.
     },
     onIdle() {
-      if (!backend || state !== 'running') return false;
+      // Paused: no slice until resume() (vm.pause() waits for this vCPU's pause() answer).
+      if (!backend || state !== 'running' || irq.pauseRequested) return false;
       try {
         return runSlice();
       } finally {
@@ -98,6 +102,23 @@ await runActor<VcpuControl>((ctx) => {
       start: (guest) => {
         if (state === 'running') throw new Error(`vcpu${config.vcpu} is still running a guest`);
         begin(guest);
+      },
+      pause: () => {
+        // Served between slices, so the guest is at a step boundary; its posted writes are done
+        // once this returns (a device sees every access the guest made before the pause).
+        if (!irq.pauseRequested) throw new Error(`vcpu${config.vcpu}: pause() without requestPause() on its interrupt state`);
+        bus.drainWrites();
+      },
+      resume: () => {
+        irq.clearPause(); // this call's arrival rang the mailbox: the pump comes back to onIdle
+      },
+      reset: () => {
+        // Back to the entry of the guest it last ran (a reboot re-runs its boot code); the VM is
+        // paused, so no slice is running and the new program starts at resume.
+        if (!irq.pauseRequested) throw new Error(`vcpu${config.vcpu}: reset() while not paused`);
+        backend = null;
+        if (entry) begin(entry);
+        else state = 'idle';
       },
       whenDone: async (): Promise<VcpuStats> => {
         if (state === 'running') await new Promise<void>((resolve) => doneWaiters.push(resolve));
@@ -112,7 +133,8 @@ await runActor<VcpuControl>((ctx) => {
     const program = backend!;
     const until = performance.now() + SLICE_MS;
     try {
-      while (performance.now() < until) {
+      // A pause request ends the slice at the next step boundary (one exit, or one frame's step).
+      while (performance.now() < until && !irq.pauseRequested) {
         if (program.step() === 'done') {
           state = 'done';
           bus.drainWrites();
@@ -138,6 +160,7 @@ await runActor<VcpuControl>((ctx) => {
       vcpu: config.vcpu,
       cpu: config.kvm ? 'kvm' : 'ts',
       state,
+      paused: irq.pauseRequested,
       fault,
       bus: bus.stats(),
       guest: backend ? (backend.stats() as VcpuStats['guest']) : null,

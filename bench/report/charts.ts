@@ -55,6 +55,7 @@ const LATENCY_TITLES: Record<string, string> = {
   device: 'device: MMIO, config-space and interrupt latency',
   engine: 'engine: callback round trip, engine thread → host → engine thread',
   preempt: 'preempt: reads, RESET, stop and exit with a busy ring, against the same idle',
+  lifecycle: 'lifecycle: vm.pause() request → quiescent and vm.reset(), idle and under load, against vm.stats()',
 };
 
 /** p50/p99/p99.9 per path of `result.paths` (percentiles no path has are left out); null without paths. */

@@ -8,7 +8,8 @@ import { native } from '../native/addon.js';
 import { IRQ_VECTORS, VCPU_IRQ_BYTES, VCPU_IRQ_MAGIC, VCPU_IRQ_PENDING_WORDS, VcpuIrqWord } from './layout.js';
 import { spinBudgetNow, spinDone } from '../doorbell/spin-gate.js';
 
-export type HaltOutcome = 'interrupt' | 'timed-out' | 'stopped';
+/** paused: vm.pause() asked the vCPU to stop at its next step boundary; the halt ends so it can. */
+export type HaltOutcome = 'interrupt' | 'timed-out' | 'stopped' | 'paused';
 
 export interface VcpuIrqStats {
   sequence: number;
@@ -137,6 +138,29 @@ export class VcpuIrqState {
     this.ring();
   }
 
+  /**
+   * Asks the vCPU to stop at its next step boundary (vm.pause()): a halt returns 'paused', a
+   * hardware vCPU inside KVM_RUN is kicked out. Sticky until clearPause.
+   */
+  requestPause(): void {
+    Atomics.store(this.words, VcpuIrqWord.Pause, 1);
+    Atomics.add(this.words, VcpuIrqWord.Sequence, 1);
+    this.ring();
+  }
+
+  clearPause(): void {
+    Atomics.store(this.words, VcpuIrqWord.Pause, 0);
+  }
+
+  get pauseRequested(): boolean {
+    return Atomics.load(this.words, VcpuIrqWord.Pause) !== 0;
+  }
+
+  /** Forgets every pending vector (a system reset: the interrupt controller starts over too). */
+  clearPending(): void {
+    for (let i = 0; i < VCPU_IRQ_PENDING_WORDS; i++) Atomics.store(this.words, VcpuIrqWord.Pending + i, 0);
+  }
+
   clearStop(): void {
     Atomics.store(this.words, VcpuIrqWord.Stop, 0);
   }
@@ -158,6 +182,7 @@ export class VcpuIrqState {
 
   private check(): HaltOutcome | null {
     if (Atomics.load(this.words, VcpuIrqWord.Stop) !== 0) return 'stopped';
+    if (Atomics.load(this.words, VcpuIrqWord.Pause) !== 0) return 'paused';
     return this.pending() ? 'interrupt' : null;
   }
 

@@ -84,9 +84,20 @@ export interface EngineStats {
   errors: number[];
 }
 
+/** What the engine is doing now (vm.pause() waits until nothing: docs/lifecycle.md). */
+export interface EngineActivity {
+  /** Inbound records the MMIO dispatcher has finished (compare with the mailbox's enqueued count). */
+  recordsHandled: number;
+  /** A ring-executor pass (commands, a control, encodes, task lanes and their callbacks) is scheduled or running. */
+  executorBusy: boolean;
+  /** Display-queue jobs queued or running. */
+  displayJobs: number;
+}
+
 export interface NativeEngine {
   stop(): void;
   stats(): EngineStats;
+  activity(): EngineActivity;
   /**
    * The display's cursor position as the ring executor last stored it. x and y are two separate
    * loads, so a read racing a move can pair the old x with the new y. Tests use it; embedders get

@@ -173,6 +173,32 @@ describe('pvg-vmm run', () => {
     expect(stdout).toMatch(/^frames: 5 in /m);
   });
 
+  it('SIGTSTP pauses the machine, SIGCONT resumes it, SIGUSR2 resets it, and the run still ends on its frames', async () => {
+    // --status: its first line says the signal handlers are in place.
+    const child = spawn(process.execPath, [BIN, 'run', '--frames', '400', '--modes', '320x200@60', '--status'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const waitFor = async (text: RegExp) => {
+      const deadline = Date.now() + 30_000;
+      while (!text.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(stderr).toMatch(text);
+    };
+    await waitFor(/fps|frames/);
+    child.kill('SIGTSTP');
+    await waitFor(/paused in [\d.]+ ms/);
+    child.kill('SIGUSR2');
+    await waitFor(/reset: the guest starts again from its entry \(still paused\)/);
+    child.kill('SIGCONT');
+    await waitFor(/resumed/);
+    await waitFor(/keeps running/);
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^frames: 400 in /m);
+  }, 60_000);
+
   it('serves VNC (with a password) and the browser viewer while the VM runs, and refuses bad output flags', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pvg-run-vnc-'));
     const passwordFile = path.join(dir, 'password');

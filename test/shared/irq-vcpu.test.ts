@@ -101,6 +101,32 @@ describe('VcpuIrqState across threads', () => {
     await exited(w);
   });
 
+  it('a pause request releases a halted vCPU (vm.pause()); sticky until cleared, and stop wins over it', async () => {
+    const s = fresh();
+    const w = startWorker('test/support/irq-sleeper', { state: s.buffer, timeoutMs: -1, spinBudget: 0 });
+    const woke = nextMessage<Woke>(w);
+    await eventually(() => s.stats().parks > 0, 5000, 'vCPU asleep');
+    s.requestPause();
+    expect(await woke).toMatchObject({ outcome: 'paused', vector: -1 });
+    await exited(w);
+    expect(s.pauseRequested).toBe(true);
+    expect(s.waitForInterrupt(1000)).toBe('paused'); // at once, while the word is set
+    s.requestStop();
+    expect(s.waitForInterrupt(1000)).toBe('stopped');
+    s.clearStop();
+    s.clearPause();
+    expect(s.pauseRequested).toBe(false);
+    expect(s.waitForInterrupt(5, 10)).toBe('timed-out');
+  });
+
+  it('clearPending forgets every pending vector (a system reset)', () => {
+    const s = fresh();
+    for (const v of [0x20, 0x41, 0xff]) s.deliver(v);
+    s.clearPending();
+    expect(s.pending()).toBe(false);
+    expect(s.takeHighest()).toBe(-1);
+  });
+
   it('a halt with nothing delivered times out', async () => {
     const s = fresh();
     const w = startWorker('test/support/irq-sleeper', { state: s.buffer, timeoutMs: 30, spinBudget: 100 });

@@ -21,6 +21,8 @@ inline constexpr uint32_t kWakesWord = 4;
 inline constexpr uint32_t kParksWord = 5;
 // A hardware vCPU's kernel thread id while it is inside KVM_RUN, else 0: deliverers kick it.
 inline constexpr uint32_t kKickThreadWord = 6;
+// One while the VM asks the vCPU to stop at its next step boundary (vm.pause(), docs/lifecycle.md).
+inline constexpr uint32_t kPauseWord = 7;
 // Pending vector bitmap: vector v is bit (v & 31) of word Pending + (v >> 5).
 inline constexpr uint32_t kPendingWord = 8;
 }  // namespace pvg::irq

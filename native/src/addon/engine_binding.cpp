@@ -30,9 +30,10 @@ std::string choice(const Napi::Object& o, const char* key, const std::string& of
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
  public:
   static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "PvgEngine",
-                       {InstanceMethod<&EngineWrap::Stop>("stop"), InstanceMethod<&EngineWrap::Stats>("stats"),
-                        InstanceMethod<&EngineWrap::Cursor>("cursorPosition"), InstanceMethod<&EngineWrap::Threads>("threadCount")});
+    return DefineClass(
+        env, "PvgEngine",
+        {InstanceMethod<&EngineWrap::Stop>("stop"), InstanceMethod<&EngineWrap::Stats>("stats"), InstanceMethod<&EngineWrap::Activity>("activity"),
+         InstanceMethod<&EngineWrap::Cursor>("cursorPosition"), InstanceMethod<&EngineWrap::Threads>("threadCount")});
   }
 
   explicit EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
@@ -169,6 +170,17 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     Napi::Array errors = Napi::Array::New(env, s.errors.size());
     for (uint32_t i = 0; i < s.errors.size(); ++i) errors.Set(i, static_cast<double>(s.errors[i]));
     out.Set("errors", errors);
+    return out;
+  }
+
+  Napi::Value Activity(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!engine_) throw Napi::Error::New(env, "engine stopped");
+    const engine::EngineActivity a = engine_->activity();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("recordsHandled", static_cast<double>(a.recordsHandled));
+    out.Set("executorBusy", a.executorBusy);
+    out.Set("displayJobs", static_cast<double>(a.displayJobs));
     return out;
   }
 

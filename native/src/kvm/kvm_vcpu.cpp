@@ -84,6 +84,18 @@ KvmVcpu::~KvmVcpu() {
 }
 
 void KvmVcpu::enterLongMode(const LongModeEntry& e) {
+  // A vCPU stopped right after a read exit (vm.pause() stops at any exit, and vm.reset() then
+  // enters the guest again) still has that read's completion pending in KVM: the next KVM_RUN
+  // would finish the old instruction on top of the new registers. KVM_RUN with immediate_exit
+  // completes it and returns at once (EINTR), as the KVM API documents for saving state.
+  if (stateKnown_) {
+    if (readPending_) completeRead(~uint64_t{0});
+    run_->immediate_exit = 1;
+    const int r = ::ioctl(fd_.get(), KVM_RUN, 0);
+    const int error = errno;
+    run_->immediate_exit = 0;
+    if (r < 0 && error != EINTR && error != EAGAIN) throw KvmError("KVM_RUN (immediate exit): " + errnoText(error));
+  }
   // A vCPU that ran a guest before may hold an event mid-delivery (an interrupt KVM re-injects
   // at the next entry whatever IF says): drop it, or the new guest takes it through a stale IDT
   // before it has one (a triple fault at the entry point).

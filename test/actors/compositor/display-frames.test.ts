@@ -181,6 +181,37 @@ describe('DisplayFrames frame stores', () => {
   });
 });
 
+describe('DisplayFrames.powerOn (vm.reset())', () => {
+  it('goes black at its size, generation 0, cursor hidden, sinks told of the mode change; nothing asked until the next mode', () => {
+    const { frames, requests, events, engineEncodes, cursor } = rig();
+    frames.onModeChange(64, 48, 3);
+    engineEncodes(64, 48, 0xff00ff00, [{ x: 0, y: 0, width: 64, height: 48 }], EncodeStatus.Ok, 7);
+    frames.onNewFrame(8, 0); // an encode in flight (the engine answered it "no mode" in its power-on)
+    frames.onCursorGlyph(cursor.write(2, 2, 0, 0, new Uint8Array(16)));
+    frames.onCursorShow(true);
+    expect(frames.frame()!.pixels.some((p) => p !== 0)).toBe(true);
+    events.length = 0;
+    const asked = requests.length;
+    frames.powerOn();
+    expect(events).toEqual(['resize 64x48', 'cursor']);
+    const f = frames.frame()!;
+    expect(f).toMatchObject({ width: 64, height: 48, generation: 0, frameSeq: 0, cursor: { visible: false, glyph: null } });
+    expect(f.pixels.every((p) => p === 0)).toBe(true);
+    expect(frames.stats()).toMatchObject({ generation: 0, lastFrameSeq: 0, announcedFrameSeq: 0, busy: false });
+    expect(requests.length).toBe(asked);
+    // The guest sets its mode again: generation 1 as on a new engine, and an encode for it.
+    frames.onModeChange(32, 24, 1);
+    expect(requests.at(-1)).toMatchObject({ generation: 1, width: 32, height: 24 });
+  });
+
+  it('a display that never had a mode stays as a new one: no sink message', () => {
+    const { frames, events } = rig();
+    frames.powerOn();
+    expect(events).toEqual([]);
+    expect(frames.frame()).toBeNull();
+  });
+});
+
 describe('DisplayFrames', () => {
   it('keeps one encode in flight and one pending; more new frames coalesce and are counted', () => {
     const r = rig();

@@ -43,6 +43,19 @@ function created(ts: TaskSpace, vmSize: number): { task: number; base: number } 
   return r;
 }
 
+describe('TaskSpace: clear() (device reset)', () => {
+  it('destroys every task and starts ids and window slots over: the next tasks get the ids and bases a new task space gives', () => {
+    const fresh = new TaskSpace(machine());
+    const expected = [created(fresh, 4 * P), created(fresh, 8 * P)];
+    const ts = new TaskSpace(machine());
+    for (let i = 0; i < 5; i++) created(ts, 2 * P);
+    ts.destroyTask(2);
+    ts.clear();
+    expect(ts.stats()).toMatchObject({ tasks: 0, mappings: 0, bytesMapped: 0, windowBytes: 0 });
+    expect([created(ts, 4 * P), created(ts, 8 * P)]).toEqual(expected);
+  });
+});
+
 describe('TaskSpace: tasks and windows', () => {
   it('gives each task a distinct, non-zero, slot-aligned window and never reuses a live id', () => {
     const ts = new TaskSpace(machine());

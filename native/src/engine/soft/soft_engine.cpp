@@ -82,6 +82,15 @@ EngineStats SoftEngine::stats() const {
   return s;
 }
 
+EngineActivity SoftEngine::activity() const {
+  EngineActivity a;
+  // Handled first: a record counted here was taken before the caller reads the mailbox's count.
+  a.recordsHandled = recordsHandled_.load();
+  a.executorBusy = executorScheduled_.load();
+  a.displayJobs = displayQueue_.pending();
+  return a;
+}
+
 int32_t SoftEngine::cursorX(uint32_t display) const { return display < displays_.size() ? displays_[display]->cursorX.load() : 0; }
 int32_t SoftEngine::cursorY(uint32_t display) const { return display < displays_.size() ? displays_[display]->cursorY.load() : 0; }
 
@@ -138,6 +147,7 @@ void SoftEngine::dispatchLoop() {
       default:
         break;
     }
+    recordsHandled_.fetch_add(1);  // after its effect (a scheduled executor, a control done)
   }
 }
 

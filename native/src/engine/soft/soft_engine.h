@@ -83,6 +83,15 @@ struct EngineHoldings {
   std::vector<Display> displays;
 };
 
+// What the engine is doing now, for the VM's pause (docs/lifecycle.md): it is quiescent when every
+// record its inbound mailbox took is handled, no executor pass (ring, control, encode, task lanes
+// and their callbacks) is scheduled or running, and no display job is queued or running.
+struct EngineActivity {
+  uint64_t recordsHandled = 0;
+  bool executorBusy = false;
+  size_t displayJobs = 0;
+};
+
 struct EngineStats {
   uint64_t mmioReads = 0, mmioWrites = 0, commands = 0, presents = 0, encodes = 0, fences = 0;
   uint64_t badRegisterAccesses = 0;
@@ -108,6 +117,7 @@ class SoftEngine {
   // must be released by the host side first (it fails their reply slots).
   void stop();
   EngineStats stats() const;
+  EngineActivity activity() const;
   // What the engine holds now. Only while it is idle: no record in flight or queued, no ring pass
   // running (the executor's state is read without its serialisation). The fuzz rig calls it after
   // a power-on, between inputs.
@@ -234,6 +244,7 @@ class SoftEngine {
   };
   const Interrupt interrupt_{*this};
   std::atomic<uint64_t> encodeRequests_{0};  // encode requests queued so far (any display)
+  std::atomic<uint64_t> recordsHandled_{0};  // inbound records the dispatcher finished (activity())
   std::mutex controlMutex_;
   std::condition_variable controlDone_;
   // Wakes the executor out of waitForVblank when a control arrives or the engine stops (with

@@ -36,6 +36,11 @@ bool JobQueue::post(const Job& job) {
   return true;
 }
 
+size_t JobQueue::pending() const {
+  std::lock_guard lock(mutex_);
+  return count_ + running_;
+}
+
 void JobQueue::serve(int) {
   for (;;) {
     std::unique_lock lock(mutex_);
@@ -44,9 +49,12 @@ void JobQueue::serve(int) {
     Job job = ring_[head_];
     head_ = (head_ + 1) % ring_.size();
     --count_;
+    ++running_;  // taken from the queue and running count as one: pending() never sees a gap
     lock.unlock();
     notFull_.notify_one();
     job.run(job.self, job.args);
+    lock.lock();
+    --running_;
   }
 }
 

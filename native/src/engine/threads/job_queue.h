@@ -35,15 +35,17 @@ class JobQueue {
   // Runs what is queued, then ends the threads. Idempotent.
   void stop();
   unsigned threads() const { return static_cast<unsigned>(workers_.size()); }
+  // Jobs queued or running now (the VM's pause waits for 0: docs/lifecycle.md).
+  size_t pending() const;
 
  private:
   void serve(int index);
 
   std::string name_;
   std::vector<Job> ring_;
-  size_t head_ = 0, count_ = 0;
+  size_t head_ = 0, count_ = 0, running_ = 0;
   bool stopping_ = false;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable notEmpty_, notFull_;
   std::vector<std::thread> workers_;
 };
