@@ -132,7 +132,11 @@ class FakeHost final : public engine::HostCallbacks {
     return HostStatus::Ok;
   }
 
-  void raiseInterrupt(uint32_t vector) override { FUZZ_CHECK(vector == 0, "raiseInterrupt(%u)", vector); }
+  // One vector per cause, its IRQ_STATUS bit number (docs/protocol.md): fence 0, error 1, ring idle 2.
+  void raiseInterrupt(uint32_t vector) override {
+    constexpr uint32_t kCauses = engine::proto::IrqFence | engine::proto::IrqError | engine::proto::IrqRingIdle;
+    FUZZ_CHECK(vector < 32 && ((1u << vector) & kCauses) != 0, "raiseInterrupt(%u)", vector);
+  }
 
   void newFrame(uint32_t display, uint32_t frameSeq) override {
     std::lock_guard lock(mutex_);
