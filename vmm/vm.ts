@@ -16,6 +16,7 @@ import type { VcpuConfig, VcpuControl, VcpuStats } from '../actors/vcpu/messages
 import { VmStoppedError, type VmFailure } from '../actors/runtime/errors.js';
 import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/index.js';
 import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
+import { createInterruptTable } from '../shared/irq/interrupt-table.js';
 import { createBarTable } from '../shared/mmio/bar-table.js';
 import { createCompletionBuffer, wakeWriteWaiters } from '../shared/mmio/completion.js';
 import { createCursorSlot } from '../shared/display/cursor-slot.js';
@@ -195,11 +196,13 @@ export class Vm extends EventEmitter<VmEvents> {
       lines[l.gfx] = { trigger: 'edge', vcpu: driver(i), vector: v.gfx };
       lines[l.iosfc] = { trigger: 'edge', vcpu: driver(i), vector: v.iosfc };
     });
+    // Devices deliver MSIs and edge pulses through it themselves; vCPUs take edge EOIs in it.
+    const irqTable = createInterruptTable(lines, allVcpus);
     this.irq = await supervisor.spawn<IrqControl>({
       name: 'irq',
       module: 'actors/irq/worker',
       mailbox: irqMailbox,
-      config: { lines, vcpus: irqBuffers } satisfies IrqConfig,
+      config: { lines, vcpus: irqBuffers, table: irqTable } satisfies IrqConfig,
       spinBudget: 200,
     });
 
@@ -243,6 +246,8 @@ export class Vm extends EventEmitter<VmEvents> {
             gfxLine: l.gfx,
             iosfcLine: l.iosfc,
             irqMailbox: irqMailbox.buffer,
+            irqTable,
+            irqTargets: irqBuffers,
             writeCompletion: completion,
             barTable: bars,
             engineReplies: engineReplies.buffer,
@@ -269,6 +274,7 @@ export class Vm extends EventEmitter<VmEvents> {
         devices: config.devices.map((d, i) => ({ index: i, variant: d.variant, mailbox: deviceMailboxes[i]!.buffer })),
         irqState: irqBuffers[v]!,
         irqMailbox: irqMailbox.buffer,
+        irqTable,
         writeCompletion: completion,
         barTable: bars,
         writeWindow: config.writeWindow,
@@ -316,6 +322,7 @@ export class Vm extends EventEmitter<VmEvents> {
         writeWindow: config.writeWindow,
         irqState: irqBuffers[v]!,
         irqMailbox: irqMailbox.buffer,
+        irqTable,
       });
     }
     this.ramSlice = slice;

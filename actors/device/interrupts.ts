@@ -3,11 +3,17 @@
 // as dropped. PCI: the engine names a vector, as PVG's raiseInterrupt(vector) does and QEMU's
 // apple-gfx-pci.m passes on to msi_notify(dev, vector); with fewer vectors enabled than that, the
 // vector is folded into the enabled count (its low bits), as the MSI message data can only carry
-// those. A masked vector sets its pending bit and goes out when unmasked. Posting never waits: if
-// the interrupt controller's mailbox is full, pulses and messages stay pending (edges coalesce,
-// per line or vector, as on hardware) and are retried from the actor's idle hook.
+// those. A masked vector sets its pending bit and goes out when unmasked.
+//
+// Delivery is the device's own, on its own thread, through the shared interrupt table
+// (shared/irq/interrupt-table.ts): an MSI goes straight to the target vCPU, as an MSI write
+// reaches an x86 local APIC, and an edge line's pulse needs no interrupt-controller hop either.
+// Only a level line goes through the controller actor's mailbox; posting never waits: if the
+// mailbox is full, pulses stay pending (coalesced per line, as on hardware) and are retried from
+// the actor's idle hook.
 import { IrqKind } from '../irq/messages.js';
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
+import type { InterruptTable } from '../../shared/irq/interrupt-table.js';
 import { MSI_VECTORS } from '../../abi/generated/machine.js';
 import type { PciConfigSpace } from './pci-config.js';
 
@@ -17,12 +23,12 @@ export class InterruptRouter {
   droppedWhileDisabled = 0;
   /** PCI: raises that found their vector masked (held in its pending bit). */
   heldWhileMasked = 0;
+  /** Level lines waiting for room in the controller's mailbox. */
   private readonly pendingLines = new Set<number>();
-  /** PCI: vectors (folded) waiting for room in the controller's mailbox. */
-  private readonly pendingMsi = new Set<number>();
 
   constructor(
     private readonly irq: Mailbox,
+    private readonly table: InterruptTable,
     private readonly pci: PciConfigSpace | null,
   ) {}
 
@@ -44,8 +50,14 @@ export class InterruptRouter {
       this.sendMsi(v);
       return;
     }
-    if (this.irq.tryEnqueue(IrqKind.LinePulse, [line])) this.delivered++;
-    else this.pendingLines.add(line);
+    if (this.table.isEdge(line)) {
+      this.table.pulseEdge(line);
+      this.delivered++;
+    } else if (this.irq.tryEnqueue(IrqKind.LinePulse, [line])) {
+      this.delivered++;
+    } else {
+      this.pendingLines.add(line);
+    }
   }
 
   /** PCI: the mask bits changed; a vector unmasked with its pending bit set goes out now. */
@@ -61,36 +73,25 @@ export class InterruptRouter {
   }
 
   private sendMsi(vector: number): void {
-    if (this.postMsi(vector)) this.delivered++;
-    else this.pendingMsi.add(vector);
-  }
-
-  private postMsi(vector: number): boolean {
     const msi = this.pci!.msi();
-    if (!msi.enabled) return true; // disabled meanwhile: nothing to send
     // The enabled vectors' bits of the data are the vector's (PCI Local Bus spec, MSI Message Data).
     const data = (msi.data & ~(msi.vectors - 1)) | (vector & (msi.vectors - 1));
-    return this.irq.tryEnqueue(IrqKind.Msi, [Number(msi.address & 0xffffffffn), Number(msi.address >> 32n), data]);
+    this.table.msi(Number(msi.address), data);
+    this.delivered++;
   }
 
   /** Interrupts waiting for room in the controller's mailbox. */
   get pending(): boolean {
-    return this.pendingMsi.size > 0 || this.pendingLines.size > 0;
+    return this.pendingLines.size > 0;
   }
 
   /** A system reset: interrupts not posted yet belong to the old machine. */
   reset(): void {
     this.pendingLines.clear();
-    this.pendingMsi.clear();
   }
 
   /** Retries pending interrupts; true while some remain. */
   flush(): boolean {
-    for (const vector of this.pendingMsi) {
-      if (!this.postMsi(vector)) return true;
-      this.pendingMsi.delete(vector);
-      this.delivered++;
-    }
     for (const line of this.pendingLines) {
       if (!this.irq.tryEnqueue(IrqKind.LinePulse, [line])) return true;
       this.pendingLines.delete(line);

@@ -49,6 +49,9 @@ export interface DeviceConfig {
   gfxLine: number;
   iosfcLine: number;
   irqMailbox: SharedArrayBuffer;
+  /** The shared interrupt table the device delivers its MSIs and edge pulses through, and every vCPU's interrupt state. */
+  irqTable: SharedArrayBuffer;
+  irqTargets: SharedArrayBuffer[];
   writeCompletion: SharedArrayBuffer;
   barTable: SharedArrayBuffer;
   engineReplies: SharedArrayBuffer;

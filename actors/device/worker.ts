@@ -34,6 +34,8 @@ import {
 } from './engine-records.js';
 import { DisplayEvents } from './display-events.js';
 import { InterruptRouter } from './interrupts.js';
+import { InterruptTable } from '../../shared/irq/interrupt-table.js';
+import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
 import { PciConfigSpace } from './pci-config.js';
 import { frameStamp } from '../compositor/frame-latency.js';
@@ -53,7 +55,12 @@ await runActor<DeviceControl>((ctx) => {
   const tasks = new TaskSpace(memory, config.limits, config.mapSemantics);
   const callbacks = new EngineCallbacks(tasks, memory, engineReplies);
   const pci = config.variant === 'apple-gfx-pci' ? new PciConfigSpace() : null;
-  const irq = new InterruptRouter(new Mailbox(config.irqMailbox, 'irq'), pci);
+  const irqTable = new InterruptTable(
+    config.irqTable,
+    config.irqTargets.map((b) => new VcpuIrqState(b)),
+    ctx.trace,
+  );
+  const irq = new InterruptRouter(new Mailbox(config.irqMailbox, 'irq'), irqTable, pci);
   const cursorSlots = config.displays.map((d) => new CursorSlot(d.cursor));
   const cursorGlyphs = config.displays.map(() => 0);
   const display = new DisplayEvents(new Mailbox(config.compositorMailbox, 'compositor'), config.index);

@@ -12,6 +12,11 @@ export interface IrqConfig {
   lines: LineConfig[];
   /** One VcpuIrqState buffer per vCPU, indexed by vCPU number. */
   vcpus: SharedArrayBuffer[];
+  /**
+   * The interrupt table (createInterruptTable(lines, vcpus.length)) that devices deliver MSIs and
+   * edge pulses through and vCPUs EOI edge vectors in; absent: the actor makes its own.
+   */
+  table?: SharedArrayBuffer;
 }
 
 export interface IrqActorStats extends IrqStats {
@@ -26,7 +31,7 @@ export interface IrqControl {
   stats(): IrqActorStats;
   /** For vm.pause(): idle once its mailbox is drained (a delivery is a few atomics, never pending). */
   activity(): { idle: boolean; busy: string[]; counters: number[] };
-  /** A system reset: every line back to its configured, idle state (as configure() with the last config). */
+  /** A system reset: every line back to its configured, idle state and every counter to zero (the shared table in place). */
   reset(): void;
 }
 

@@ -13,7 +13,7 @@ function build(config: IrqConfig, trace: IrqTraceSink | null): IrqController {
     throw new TypeError('irq config needs { lines, vcpus: SharedArrayBuffer[] }');
   }
   const vcpus = config.vcpus.map((sab) => new VcpuIrqState(sab));
-  return new IrqController(config.lines ?? [], vcpus, trace);
+  return new IrqController(config.lines ?? [], vcpus, trace, config.table);
 }
 
 await runActor((ctx) => {
@@ -56,7 +56,8 @@ await runActor((ctx) => {
         return { idle: m.depth === 0, busy: m.depth === 0 ? [] : ['irq mailbox'], counters: [m.enqueued, m.dequeued] };
       },
       reset: () => {
-        controller = build(config, ctx.trace);
+        // The table is shared with the devices and vCPUs: reset in place, never replaced.
+        controller.table.reset();
       },
       stats: (): IrqActorStats => ({ ...controller.stats(), vcpus: controller.vcpuCount, unknownRecords }),
     } satisfies IrqControl,

@@ -6,7 +6,7 @@ import { attachGuestMemory, type GuestMemoryDescriptor } from '../../shared/gues
 import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { ReplyTable } from '../../shared/reply/reply-table.js';
-import { IrqKind } from '../irq/messages.js';
+import { EoiPort } from './eoi.js';
 import { VcpuBusPort } from './bus-port.js';
 import type { VcpuServices } from './cpu-backend.js';
 
@@ -22,6 +22,7 @@ export interface ExternalVcpuConfig {
   writeWindow: number;
   irqState: SharedArrayBuffer;
   irqMailbox: SharedArrayBuffer;
+  irqTable: SharedArrayBuffer;
 }
 
 export interface ConnectedVcpu extends VcpuServices {
@@ -52,6 +53,7 @@ export function connectVcpu(config: ExternalVcpuConfig): ConnectedVcpu {
   );
   const irqMailbox = new Mailbox(config.irqMailbox, 'irq');
   irqMailbox.giveUpWaitsWhen(stopping);
+  const eoi = new EoiPort(config.vcpu, config.irqTable, irqMailbox);
   return {
     vcpu: config.vcpu,
     bus,
@@ -61,6 +63,6 @@ export function connectVcpu(config: ExternalVcpuConfig): ConnectedVcpu {
     mmioWrite: (a, s, v) => bus.write(a, s, v),
     mmioReadHalves: (a, s, into) => bus.readHalves(a, s, into),
     mmioWriteHalves: (a, s, lo, hi) => bus.writeHalves(a, s, lo, hi),
-    endOfInterrupt: (vector) => irqMailbox.post(IrqKind.Eoi, config.vcpu, vector),
+    endOfInterrupt: (vector) => eoi.endOfInterrupt(vector),
   };
 }

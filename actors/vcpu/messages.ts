@@ -8,6 +8,8 @@ export interface VcpuConfig {
   devices: { index: number; variant: 'apple-gfx-mmio' | 'apple-gfx-pci'; mailbox: SharedArrayBuffer }[];
   irqState: SharedArrayBuffer;
   irqMailbox: SharedArrayBuffer;
+  /** The shared interrupt table (edge vectors' EOIs are taken there: eoi.ts). */
+  irqTable: SharedArrayBuffer;
   writeCompletion: SharedArrayBuffer;
   barTable: SharedArrayBuffer;
   /** Posted writes that may be outstanding (0: every write synchronous). */
