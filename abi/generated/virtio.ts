@@ -100,14 +100,18 @@ export const enum InputEv {
   Abs = 0x03,
 }
 
-/** Linux input codes (linux/input-event-codes.h) the tablet uses; keyboard codes are KEY_* as they are (1..KeyMax). */
+/** Linux input codes (linux/input-event-codes.h) these devices use; keyboard codes are KEY_* as they are (1..KeyMax). */
 export const enum InputCode {
   SynReport = 0x000,
-  AbsX = 0x000,
-  AbsY = 0x001,
   /** The keyboard offers KEY_ESC (1) up to this code. */
   KeyMax = 0x0ff,
   BtnLeft = 0x110,
   BtnRight = 0x111,
   BtnMiddle = 0x112,
+}
+
+/** The tablet's absolute axes (linux/input-event-codes.h ABS_X, ABS_Y). */
+export const enum InputAbs {
+  X = 0,
+  Y = 1,
 }

@@ -79,7 +79,7 @@ const input: Constant[] = [
 const enums: EnumDef[] = [
   {
     ts: 'VirtioMmioReg',
-    c: 'PVG_VIRTIO_MMIO_',
+    c: 'PVG_VIRTIO_REG_',
     radix: hex(3),
     doc: 'virtio-mmio version 2 registers (virtio 1.2 §4.2.2, Table 4.1); the device configuration starts at Config.',
     members: [
@@ -154,15 +154,22 @@ const enums: EnumDef[] = [
     ts: 'InputCode',
     c: 'PVG_INPUT_',
     radix: hex(3),
-    doc: 'Linux input codes (linux/input-event-codes.h) the tablet uses; keyboard codes are KEY_* as they are (1..KeyMax).',
+    doc: 'Linux input codes (linux/input-event-codes.h) these devices use; keyboard codes are KEY_* as they are (1..KeyMax).',
     members: [
       { name: 'SynReport', value: 0x000 },
-      { name: 'AbsX', value: 0x000 },
-      { name: 'AbsY', value: 0x001 },
       { name: 'KeyMax', value: 0x0ff, doc: 'The keyboard offers KEY_ESC (1) up to this code.' },
       { name: 'BtnLeft', value: 0x110 },
       { name: 'BtnRight', value: 0x111 },
       { name: 'BtnMiddle', value: 0x112 },
+    ],
+  },
+  {
+    ts: 'InputAbs',
+    c: 'PVG_INPUT_ABS_',
+    doc: "The tablet's absolute axes (linux/input-event-codes.h ABS_X, ABS_Y).",
+    members: [
+      { name: 'X', value: 0 },
+      { name: 'Y', value: 1 },
     ],
   },
 ];

@@ -5,6 +5,7 @@
 // three mouse buttons, EV_ABS with ABS_X and ABS_Y over 0..VIRTIO_INPUT_ABS_MAX), as QEMU's
 // hw/input/virtio-input-hid.c describes its virtio-keyboard and virtio-tablet.
 import {
+  InputAbs,
   InputCode,
   InputEv,
   VIRTIO_INPUT_ABS_MAX,
@@ -49,7 +50,7 @@ export class InputConfigSpace {
         ? new Map([[InputEv.Key, bitmap(range(1, InputCode.KeyMax))]])
         : new Map([
             [InputEv.Key, bitmap([InputCode.BtnLeft, InputCode.BtnRight, InputCode.BtnMiddle])],
-            [InputEv.Abs, bitmap([InputCode.AbsX, InputCode.AbsY])],
+            [InputEv.Abs, bitmap([InputAbs.X, InputAbs.Y])],
           ]);
   }
 
@@ -103,7 +104,7 @@ export class InputConfigSpace {
       case VirtioInputCfg.EvBits:
         return this.evBits.get(subsel) ?? EMPTY;
       case VirtioInputCfg.AbsInfo: {
-        if (this.kind !== 'tablet' || (subsel !== InputCode.AbsX && subsel !== InputCode.AbsY)) return EMPTY;
+        if (this.kind !== 'tablet' || (subsel !== InputAbs.X && subsel !== InputAbs.Y)) return EMPTY;
         // min, max, fuzz, flat, res: le32 each.
         const abs = new DataView(new ArrayBuffer(20));
         abs.setUint32(4, VIRTIO_INPUT_ABS_MAX, true);

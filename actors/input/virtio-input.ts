@@ -7,6 +7,7 @@
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
 import { VirtioMmioTransport, type VirtioDeviceModel } from '../../shared/virtio/mmio-transport.js';
 import {
+  InputAbs,
   InputCode,
   InputEv,
   VIRTIO_ID_INPUT,
@@ -78,8 +79,8 @@ export class VirtioInputDevice implements VirtioDeviceModel {
     if (this.kind !== 'tablet' || !axis(x) || !axis(y) || !Number.isInteger(buttons)) return this.refuse();
     const report: number[] = [];
     const s = this.pointerState;
-    if (x !== s.x) report.push(InputEv.Abs, InputCode.AbsX, x);
-    if (y !== s.y) report.push(InputEv.Abs, InputCode.AbsY, y);
+    if (x !== s.x) report.push(InputEv.Abs, InputAbs.X, x);
+    if (y !== s.y) report.push(InputEv.Abs, InputAbs.Y, y);
     for (const [bit, code] of BUTTONS) if ((buttons & bit) !== (s.buttons & bit)) report.push(InputEv.Key, code, buttons & bit ? 1 : 0);
     if (report.length === 0) return true; // nothing changed: nothing to tell
     if (!this.inject(report)) return false;

@@ -6,7 +6,7 @@
 // refused and counted while the apple-gfx workload of the same VM runs on.
 import { describe, expect, it } from 'vitest';
 
-import { InputCode, InputEv, VIRTIO_INPUT_ABS_MAX, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE, VirtioMmioReg as Reg } from '../../abi/generated/virtio.js';
+import { InputAbs, InputCode, InputEv, VIRTIO_INPUT_ABS_MAX, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE, VirtioMmioReg as Reg } from '../../abi/generated/virtio.js';
 import { connectVcpu } from '../../actors/vcpu/external.js';
 import { RAM_BASE, virtioMmioBase } from '../../actors/vcpu/layout.js';
 import { Rng } from '../../actors/vcpu/guest/rng.js';
@@ -58,7 +58,7 @@ describe('virtio-input in a VM', () => {
     const syn = { type: InputEv.Syn, code: InputCode.SynReport, value: 0 };
     expect(of(0)).toEqual(keys.flatMap((code, i) => [{ type: InputEv.Key, code, value: i % 2 === 0 ? 1 : 0 }, syn]));
     expect(of(1)).toEqual(
-      moves.flatMap(([x, y]) => [{ type: InputEv.Abs, code: InputCode.AbsX, value: x }, { type: InputEv.Abs, code: InputCode.AbsY, value: y }, syn]),
+      moves.flatMap(([x, y]) => [{ type: InputEv.Abs, code: InputAbs.X, value: x }, { type: InputEv.Abs, code: InputAbs.Y, value: y }, syn]),
     );
     expect(done.interrupts).toBeGreaterThan(0);
     const stats = (await vm.stats()).input!;

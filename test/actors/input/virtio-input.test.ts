@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import {
+  InputAbs,
   InputCode,
   InputEv,
   VIRTIO_ID_INPUT,
@@ -70,7 +71,7 @@ describe('virtio-input configuration space', () => {
     expect(buttons).toHaveLength((InputCode.BtnMiddle >> 3) + 1);
     expect(buttons[InputCode.BtnLeft >> 3]).toBe(0b111);
     expect([...driver.config(Cfg.EvBits, InputEv.Abs)]).toEqual([0b11]);
-    const abs = driver.config(Cfg.AbsInfo, InputCode.AbsY);
+    const abs = driver.config(Cfg.AbsInfo, InputAbs.Y);
     expect(abs).toHaveLength(20);
     expect(new DataView(abs.buffer).getUint32(4, true)).toBe(VIRTIO_INPUT_ABS_MAX);
     expect(driver.config(Cfg.AbsInfo, 2)).toHaveLength(0);
@@ -108,10 +109,10 @@ describe('virtio-input events', () => {
     const abs = (code: number, value: number) => ({ type: InputEv.Abs, code, value });
     const key = (code: number, value: number) => ({ type: InputEv.Key, code, value });
     expect(r.driver.takeEvents()).toEqual([
-      abs(InputCode.AbsX, 100),
-      abs(InputCode.AbsY, 200),
+      abs(InputAbs.X, 100),
+      abs(InputAbs.Y, 200),
       syn,
-      abs(InputCode.AbsY, 250),
+      abs(InputAbs.Y, 250),
       key(InputCode.BtnLeft, 1),
       syn,
       key(InputCode.BtnLeft, 0),
