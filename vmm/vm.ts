@@ -353,6 +353,7 @@ export class Vm extends EventEmitter<VmEvents> {
       devices: this.devices.map((d) => d.control),
       compositor: this.compositor.control,
       irq: this.irq.control,
+      input: this.inputActor?.control ?? null,
       memory: this.memory,
       fail: (failure) => this.supervisor.fail(failure),
     });

@@ -38,4 +38,6 @@ export interface InputControl {
   activity(): { idle: boolean; busy: string[]; counters: number[] };
   /** A system reset: every device as if its driver wrote 0 to Status. */
   reset(): void;
+  /** vm.pause(): injected events wait in the devices (nothing is written to guest RAM) until hold(false). */
+  hold(held: boolean): void;
 }

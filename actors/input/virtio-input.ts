@@ -53,6 +53,7 @@ export class VirtioInputDevice implements VirtioDeviceModel {
   /** Waiting events as [type, code, value] triples, flattened. */
   private readonly pending: number[] = [];
   private pointerState = { x: -1, y: -1, buttons: 0 };
+  private held = false;
   private readonly counts = { injected: 0, delivered: 0, dropped: 0, refused: 0, statusEvents: 0 };
   private readonly event = new Uint8Array(VIRTIO_INPUT_EVENT_BYTES);
   private readonly eventView = new DataView(this.event.buffer);
@@ -88,10 +89,16 @@ export class VirtioInputDevice implements VirtioDeviceModel {
     return true;
   }
 
+  /** While held (the VM is paused), events wait and the driver's buffers are not touched. */
+  hold(held: boolean): void {
+    this.held = held;
+    if (!held) this.deliver();
+  }
+
   /** Fills as many of the driver's event buffers as there are waiting events. */
   deliver(): void {
     const q = this.transport.queue(EVENT_QUEUE);
-    if (!q || this.pending.length === 0) return;
+    if (!q || this.held || this.pending.length === 0) return;
     let used = 0;
     while (this.pending.length > 0) {
       const got = q.pop();

@@ -85,6 +85,9 @@ await runActor<InputControl>((ctx) => {
       reset: () => {
         for (const d of devices) d.transport.reset();
       },
+      hold: (held: boolean) => {
+        for (const d of devices) d.hold(held);
+      },
     },
   };
 });

@@ -136,6 +136,20 @@ describe('virtio-input in a VM', () => {
     cpu.bus.drainWrites();
   });
 
+  it('takes part in vm.pause(), vm.reset() and vm.resume()', async () => {
+    const vm = await vms.create({ ramMiB: 32, devices: [{ displayModes: MODES }], input: true, workload: { name: 'desktop', frames: 20 } });
+    expect(await vm.pause()).not.toBeNull();
+    expect(vm.input().key(2, true)).toBe(true);
+    await sleep(20);
+    // No driver ever set the keyboard up: the event waits (held while paused in any case).
+    expect((await vm.stats()).input!.devices[0]!.events).toEqual({ injected: 2, delivered: 0, pending: 2, dropped: 0 });
+    await vm.reset();
+    const after = (await vm.stats()).input!.devices[0]!;
+    expect([after.events.pending, after.events.dropped, after.status, after.transport.resets]).toEqual([0, 2, 0, 1]);
+    await vm.resume();
+    await vm.whenGuestsDone();
+  });
+
   it('checks the input option and vm.input()', async () => {
     await expect(Vm.create({ input: [{ device: 1 }] })).rejects.toThrow(VmConfigError);
     await expect(Vm.create({ input: [{ display: 0 }, { display: 0 }] })).rejects.toThrow(/twice/);

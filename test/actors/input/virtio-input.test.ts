@@ -192,3 +192,15 @@ describe('virtio-input events', () => {
     expect(r.device.stats().statusEvents).toBe(1);
   });
 });
+
+describe('virtio-input while the VM is paused', () => {
+  it('keeps injected events out of guest RAM while held, and delivers them on release', () => {
+    const r = ready('keyboard');
+    r.device.hold(true);
+    r.device.key(16, true);
+    expect(r.driver.takeEvents()).toEqual([]);
+    expect(r.device.stats().events.pending).toBe(2);
+    r.device.hold(false);
+    expect(r.driver.takeEvents()).toEqual([{ type: InputEv.Key, code: 16, value: 1 }, syn]);
+  });
+});
