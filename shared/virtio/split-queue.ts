@@ -7,9 +7,10 @@
 // longest possible chain), each buffer inside RAM for the access it allows, readable buffers
 // before writable ones (§2.7.4.2), no indirect descriptors (not offered). A failure is a fault
 // the caller counts; it never throws on guest data. Modelled on crosvm's
-// devices/src/virtio/queue/split_queue.rs and descriptor_chain.rs (the `ttl` bound on a walk)
-// and QEMU's hw/virtio/virtio.c (virtqueue_num_heads: an available index that moved further
-// than the queue size is an error).
+// devices/src/virtio/queue/split_descriptor_chain.rs (a chain whose count reaches the queue size
+// is a loop; index bounds; readable after writable; unexpected flags refused) and QEMU's
+// hw/virtio/virtio.c (virtqueue_num_heads: an available index that moved further than the queue
+// size is an error).
 import type { GuestMemory } from '../guest-memory/index.js';
 import {
   VIRTQ_AVAIL_F_NO_INTERRUPT,
