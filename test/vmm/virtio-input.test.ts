@@ -69,6 +69,29 @@ describe('virtio-input in a VM', () => {
     expect(stats.badRecords).toBe(0);
   });
 
+  it("answers a second vCPU reading other devices' configuration throughout, while events flow on the first", async () => {
+    const vm = await vms.create({ ramMiB: 32, vcpus: 0, externalVcpus: 2, devices: [{ displayModes: MODES }, { displayModes: MODES }], input: true });
+    const KEYS = 200;
+    const guest = startWorker('test/support/virtio-input-guest', { config: vm.externalVcpu(0), expect: KEYS * 2, queueSize: 8, seed: 11, deadlineMs: 20_000 });
+    await nextMessage(guest, (m: { type: string }) => m.type === 'ready');
+    // Display 1's keyboard and tablet are virtio devices 2 and 3.
+    const hammer = startWorker('test/support/virtio-config-hammer', { config: vm.externalVcpu(1), devices: [2, 3], iterations: 3000 });
+    const rng = new Rng(99);
+    const keys: number[] = [];
+    for (let k = 0; k < KEYS; k++) {
+      const code = 1 + rng.below(InputCode.KeyMax);
+      while (!vm.input(0, 0).key(code, true)) await sleep(1);
+      keys.push(code);
+      if (rng.below(4) === 0) await sleep(rng.below(2));
+    }
+    const done = await nextMessage<{ type: string; events: { device: number; event: InputEvent }[] }>(guest, (m) => m.type === 'done');
+    const hammered = await nextMessage<{ mismatches: number; names: string[] }>(hammer);
+    await Promise.all([exited(guest), exited(hammer)]);
+    expect(done.events.filter((e) => e.event.type === InputEv.Key).map((e) => e.event.code)).toEqual(keys);
+    expect(hammered).toEqual({ mismatches: 0, names: ['PVG Virtio Keyboard', 'PVG Virtio Tablet'] });
+    expect((await vm.stats()).input!.badRecords).toBe(0);
+  });
+
   it('refuses hostile virtqueues, counted, while the VM runs on', async () => {
     const vm = await vms.create({
       ramMiB: 64,
