@@ -106,7 +106,6 @@ export class VirtioMmioTransport {
   private driverFeatures = 0n;
   private queueSel = 0;
   private interruptStatus = 0;
-  private configGeneration = 0;
   private readonly queues: QueueRegs[];
   private readonly offered: bigint;
 
@@ -177,7 +176,8 @@ export class VirtioMmioTransport {
       case Reg.Status:
         return this.status;
       case Reg.ConfigGeneration:
-        return this.configGeneration;
+        // The configuration changes only when the driver selects something (virtio 1.2 §2.5: no generation to bump).
+        return 0;
       case Reg.QueueNum:
       case Reg.QueueDescLow:
       case Reg.QueueDescHigh:
@@ -186,15 +186,9 @@ export class VirtioMmioTransport {
       case Reg.QueueDeviceLow:
       case Reg.QueueDeviceHigh:
         return q ? this.queueRegister(q, offset) : 0;
-      case Reg.DeviceFeaturesSel:
-      case Reg.DriverFeatures:
-      case Reg.DriverFeaturesSel:
-      case Reg.QueueSel:
-      case Reg.QueueNotify:
-      case Reg.InterruptAck:
-        // Write-only registers read as 0 (QEMU logs and returns 0 the same way).
-        return this.fault('unknown-register', 0);
       default:
+        // No register, or a write-only one (the selects, DriverFeatures, QueueNotify,
+        // InterruptAck): 0, as QEMU's virtio_mmio_read logs and answers.
         return this.fault('unknown-register', 0);
     }
   }
