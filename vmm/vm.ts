@@ -477,7 +477,7 @@ export class Vm extends EventEmitter<VmEvents> {
     const k = this.config.input.findIndex((b) => b.device === device && b.display === display);
     if (k < 0 || !this.inputMailbox) throw new RangeError(`device ${device} display ${display} has no input devices (VmOptions.input)`);
     // Keyboard and tablet of binding k are input devices 2k and 2k + 1 (as start() made them).
-    return new VmDisplayInput(this.inputMailbox, 2 * k, 2 * k + 1);
+    return new VmDisplayInput(this.inputMailbox, 2 * k, 2 * k + 1, () => this.refusal());
   }
 
   /** The latest frame of a display as the compositor keeps it (ARGB words, cursor apart). */

@@ -11,6 +11,7 @@ import { connectVcpu } from '../../actors/vcpu/external.js';
 import { RAM_BASE, virtioMmioBase } from '../../actors/vcpu/layout.js';
 import { Rng } from '../../actors/vcpu/guest/rng.js';
 import { VmConfigError } from '../../vmm/config.js';
+import { VmStoppedError } from '../../actors/runtime/errors.js';
 import { scaleToAxis } from '../../vmm/vm-input.js';
 import { Vm } from '../../vmm/vm.js';
 import { exited, nextMessage, startWorker } from '../support/spawn.js';
@@ -183,6 +184,8 @@ describe('virtio-input in a VM', () => {
     expect(() => input.key(0, true)).toThrow(RangeError);
     expect(() => input.pointer(Number.NaN, 0, 0, { width: 10, height: 10 })).toThrow(RangeError);
     expect(() => input.pointer(0, 0, 8, { width: 10, height: 10 })).toThrow(RangeError);
+    await vm.stop();
+    expect(() => input.key(30, true)).toThrow(VmStoppedError);
     expect([scaleToAxis(-5, 320), scaleToAxis(0, 320), scaleToAxis(319, 320), scaleToAxis(1000, 320), scaleToAxis(0, 1)]).toEqual([
       0,
       0,
