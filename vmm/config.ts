@@ -9,6 +9,7 @@ import { KVM_BENCH_PROGRAMS, KvmTestMode, type KvmTestModeName } from '../actors
 import { VmConfigError } from './config-error.js';
 import { checkOutputs, type OutputOptions } from './config-outputs.js';
 import { checkLimits } from './config-limits.js';
+import { checkInput, type InputOptions } from './config-input.js';
 import { integer, keysOf, onlyKnownKeys, optionsObject } from './config-values.js';
 
 export { VmConfigError, type OutputOptions };
@@ -107,6 +108,12 @@ export interface VmOptions {
   testFaults?: TestFaults;
   /** @internal For tests only: make the KVM guest misbehave this way (docs/kvm.md). */
   testKvmGuest?: KvmTestModeName;
+  /**
+   * virtio-input devices (docs/virtio.md): true gives every display a keyboard and a tablet, a
+   * list of { device, display } only those; false or left out (default) none. Events go in
+   * through vm.input(device, display).
+   */
+  input?: InputOptions;
 }
 
 export type Profile = 'native' | 'pvg';
@@ -144,6 +151,8 @@ export interface ResolvedConfig {
   /** Why 'auto' chose the TypeScript guest (null when it did not, or was not asked to choose). */
   cpuFallback: string | null;
   outputs: OutputOptions;
+  /** Displays bound to virtio-input devices (a keyboard and a tablet each), in order. */
+  input: { device: number; display: number }[];
   start: StartMode;
   trace: boolean;
   testFaults: TestFaults | undefined;
@@ -243,6 +252,7 @@ const VM_OPTION_KEYS = keysOf<VmOptions>({
   trace: true,
   testFaults: true,
   testKvmGuest: true,
+  input: true,
 });
 const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true, mapSemantics: true, pacing: true });
 const WORKLOAD_KEYS = keysOf<WorkloadOptions>({ name: true, frames: true, seed: true, mode: true, damagePercent: true });
@@ -332,5 +342,9 @@ export function resolveConfig(given: VmOptions = {}): ResolvedConfig {
     trace: traceOption(options.trace),
     testFaults: testFaults(options.testFaults, devices.length),
     testKvmGuest: testKvmGuest(options.testKvmGuest),
+    input: checkInput(
+      options.input,
+      devices.map((d) => d.displays.length),
+    ),
   };
 }

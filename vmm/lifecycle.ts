@@ -10,6 +10,7 @@ import type { Remote } from 'comlink';
 import type { CompositorControl } from '../actors/compositor/messages.js';
 import type { DeviceControl } from '../actors/device/messages.js';
 import type { IrqControl } from '../actors/irq/messages.js';
+import type { InputControl } from '../actors/input/messages.js';
 import type { VcpuControl } from '../actors/vcpu/messages.js';
 import type { VmFailure } from '../actors/runtime/errors.js';
 import type { GuestMemory } from '../shared/guest-memory/index.js';
@@ -24,6 +25,8 @@ export interface LifecycleParts {
   devices: Ctl<DeviceControl>[];
   compositor: Ctl<CompositorControl>;
   irq: Ctl<IrqControl>;
+  /** The virtio-input devices' actor, when the VM has any. */
+  input?: Ctl<InputControl> | null;
   memory: GuestMemory;
   /** Fails the VM (the supervisor): a lifecycle step that timed out leaves it in no known state. */
   fail(failure: VmFailure): void;
@@ -102,6 +105,8 @@ export class VmLifecycle {
       'pause',
     );
     const vcpusUs = (performance.now() - start) * 1000;
+    // Injected input waits in the devices from here on: nothing writes guest RAM while paused.
+    await this.parts.input?.hold(true);
     const rounds = await this.quiescent(deadline, 'pause');
     return { vcpusUs, quiescentUs: (performance.now() - start) * 1000, rounds };
   }
@@ -109,6 +114,7 @@ export class VmLifecycle {
   private async resumeNow(): Promise<void> {
     // Each vCPU clears its own pause word in the call, so it runs again only once it is told.
     await Promise.all(this.parts.vcpus.map((v) => v.control.resume()));
+    await this.parts.input?.hold(false);
     this.paused = false;
   }
 
@@ -120,6 +126,8 @@ export class VmLifecycle {
     await this.bounded(Promise.all(devices.map((d) => d.reset())), deadline, () => ['device power-on'], 'reset');
     await this.quiescent(deadline, 'reset');
     await compositor.reset();
+    // Every virtio-input device as after a driver's reset (its level goes low before the controller's reset).
+    await this.parts.input?.reset();
     await irq.reset();
     for (const v of vcpus) v.irq.clearPending();
     if (clearRam) {
@@ -142,6 +150,7 @@ export class VmLifecycle {
           ...this.parts.devices.map((d, i) => d.activity().then((a) => ({ ...a, busy: a.busy.map((b) => `device${i} ${b}`) }))),
           this.parts.compositor.activity(),
           this.parts.irq.activity(),
+          ...(this.parts.input ? [this.parts.input.activity().then((a) => ({ ...a, busy: a.busy.map((b) => `input ${b}`) }))] : []),
         ]),
         deadline,
         () => busy,

@@ -10,8 +10,9 @@ import * as Comlink from 'comlink';
 import type { CompositorConfig, CompositorControl, CompositorEvent, CompositorStats, VncOptions } from '../actors/compositor/messages.js';
 import type { DeviceControl, DeviceStats, KeptFrame } from '../actors/device/messages.js';
 import type { IrqActorStats, IrqConfig, IrqControl } from '../actors/irq/messages.js';
+import type { InputActorConfig, InputActorStats, InputControl, InputDeviceConfig } from '../actors/input/messages.js';
 import { Supervisor, type ActorHandle } from '../actors/runtime/supervisor.js';
-import { RAM_BASE, deviceLines, deviceVectors } from '../actors/vcpu/layout.js';
+import { RAM_BASE, deviceLines, deviceVectors, virtioVector } from '../actors/vcpu/layout.js';
 import type { VcpuConfig, VcpuControl, VcpuStats } from '../actors/vcpu/messages.js';
 import { VmStoppedError, type VmFailure } from '../actors/runtime/errors.js';
 import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/index.js';
@@ -36,12 +37,16 @@ import { VmLifecycle, type PauseOptions, type PauseReport, type ResetOptions } f
 import { LifecycleRefusedError } from './lifecycle-errors.js';
 import { VmOutputs, type WebOptions } from './vm-outputs.js';
 import { deviceSpin, spinLimit } from './spin-policy.js';
+import { VmDisplayInput, type DisplayInput } from './vm-input.js';
+import type { Mailbox } from '../shared/mailbox/mailbox.js';
 
 export interface VmStats {
   vcpus: VcpuStats[];
   devices: DeviceStats[];
   irq: IrqActorStats;
   compositor: CompositorStats;
+  /** The virtio-input devices (null: the VM has none, VmOptions.input). */
+  input: InputActorStats | null;
   /** The `record-lock` threading model's lock: takes, contended takes, time waited (null under the others). */
   bigLock: BigLockStats | null;
   /** The `qemu` threading model's BQL: takes, waits, holds, lends to BHs, AIO waits (null under the others). */
@@ -74,6 +79,9 @@ export class Vm extends EventEmitter<VmEvents> {
   private irq: ActorHandle<IrqControl> | null = null;
   private compositor: ActorHandle<CompositorControl> | null = null;
   private readonly devices: ActorHandle<DeviceControl>[] = [];
+  /** The input actor (null: no virtio-input devices) and its mailbox, which vm.input() posts to. */
+  private inputActor: ActorHandle<InputControl> | null = null;
+  private inputMailbox: Mailbox | null = null;
   private readonly vcpus: ActorHandle<VcpuControl>[] = [];
   private readonly irqStates: VcpuIrqState[] = [];
   /** The vCPUs' posted-write counters (made at start). */
@@ -196,6 +204,16 @@ export class Vm extends EventEmitter<VmEvents> {
       lines[l.gfx] = { trigger: 'edge', vcpu: driver(i), vector: v.gfx };
       lines[l.iosfc] = { trigger: 'edge', vcpu: driver(i), vector: v.iosfc };
     });
+    // Each bound display's keyboard and tablet: virtio-mmio interrupts are levels (docs/virtio.md),
+    // on lines after the apple-gfx ones, to the vCPU that drives the display's device.
+    const inputDevices: InputDeviceConfig[] = config.input.flatMap((display) => (['keyboard', 'tablet'] as const).map((kind) => ({ kind, display, line: 0 })));
+    inputDevices.forEach((d, k) => {
+      d.line = config.devices.length * 2 + k;
+      lines[d.line] = { trigger: 'level', vcpu: driver(d.display.device), vector: virtioVector(k) };
+    });
+    const inputMailbox = inputDevices.length > 0 ? supervisor.createMailbox('input', { capacity: 1024 }) : null;
+    this.inputMailbox = inputMailbox;
+    const virtioBus = inputDevices.map((_, k) => ({ index: k, variant: 'virtio-mmio' as const, mailbox: inputMailbox!.buffer }));
     // Devices deliver MSIs and edge pulses through it themselves; vCPUs take edge EOIs in it.
     const irqTable = createInterruptTable(lines, allVcpus);
     this.irq = await supervisor.spawn<IrqControl>({
@@ -264,6 +282,17 @@ export class Vm extends EventEmitter<VmEvents> {
       );
     }
 
+    if (inputMailbox) {
+      // After the interrupt controller it posts to, before the vCPUs that wait on it.
+      this.inputActor = await supervisor.spawn<InputControl>({
+        name: 'input',
+        module: 'actors/input/worker',
+        mailbox: inputMailbox,
+        spinBudget: spin,
+        config: { devices: inputDevices, irqMailbox: irqMailbox.buffer, writeCompletion: completion } satisfies InputActorConfig,
+      });
+    }
+
     if (config.cpu === 'kvm') this.kvm = KvmMachine.create(this.memory);
     const kvm = this.kvm ? { vm: this.kvm.vm, entry: this.kvm.entry, testMode: config.testKvmGuest } : null;
     const slice = Math.floor(config.ramBytes / Math.max(1, config.vcpus) / 4096) * 4096;
@@ -271,7 +300,7 @@ export class Vm extends EventEmitter<VmEvents> {
       const w = config.workload;
       const vcpuConfig: VcpuConfig = {
         vcpu: v,
-        devices: config.devices.map((d, i) => ({ index: i, variant: d.variant, mailbox: deviceMailboxes[i]!.buffer })),
+        devices: [...config.devices.map((d, i) => ({ index: i, variant: d.variant, mailbox: deviceMailboxes[i]!.buffer })), ...virtioBus],
         irqState: irqBuffers[v]!,
         irqMailbox: irqMailbox.buffer,
         irqTable,
@@ -314,7 +343,7 @@ export class Vm extends EventEmitter<VmEvents> {
       this.external.push({
         vcpu: v,
         memory: this.memory.describe(),
-        devices: config.devices.map((d, i) => ({ index: i, variant: d.variant, mailbox: deviceMailboxes[i]!.buffer })),
+        devices: [...config.devices.map((d, i) => ({ index: i, variant: d.variant, mailbox: deviceMailboxes[i]!.buffer })), ...virtioBus],
         replies: supervisor.replies.buffer,
         slot: supervisor.reserveReplySlots(1).first,
         writeCompletion: completion,
@@ -331,6 +360,7 @@ export class Vm extends EventEmitter<VmEvents> {
       devices: this.devices.map((d) => d.control),
       compositor: this.compositor.control,
       irq: this.irq.control,
+      input: this.inputActor?.control ?? null,
       memory: this.memory,
       fail: (failure) => this.supervisor.fail(failure),
     });
@@ -435,13 +465,26 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   async stats(): Promise<VmStats> {
-    const [vcpus, devices, irq, compositor] = await Promise.all([
+    const [vcpus, devices, irq, compositor, input] = await Promise.all([
       Promise.all(this.vcpus.map((v) => v.control.stats())),
       Promise.all(this.devices.map((d) => d.control.stats())),
       this.irq!.control.stats(),
       this.compositor!.control.stats(),
+      this.inputActor?.control.stats() ?? null,
     ]);
-    return { vcpus, devices, irq, compositor, bigLock: this.bigLock?.stats() ?? null, bql: this.bql?.stats() ?? null };
+    return { vcpus, devices, irq, compositor, input, bigLock: this.bigLock?.stats() ?? null, bql: this.bql?.stats() ?? null };
+  }
+
+  /**
+   * The keyboard and tablet bound to a display (VmOptions.input): key presses and pointer
+   * positions go into their virtio-input event queues (docs/virtio.md).
+   */
+  input(device = 0, display = 0): DisplayInput {
+    this.ensureRunning();
+    const k = this.config.input.findIndex((b) => b.device === device && b.display === display);
+    if (k < 0 || !this.inputMailbox) throw new RangeError(`device ${device} display ${display} has no input devices (VmOptions.input)`);
+    // Keyboard and tablet of binding k are input devices 2k and 2k + 1 (as start() made them).
+    return new VmDisplayInput(this.inputMailbox, 2 * k, 2 * k + 1, () => this.refusal());
   }
 
   /** The latest frame of a display as the compositor keeps it (ARGB words, cursor apart). */
@@ -585,6 +628,7 @@ export class Vm extends EventEmitter<VmEvents> {
     if (!this.supervisor.failed) {
       await this.supervisor.stopActors(this.vcpus.map((v) => v.name));
       await this.supervisor.stopActors(this.devices.map((d) => d.name));
+      if (this.inputActor) await this.supervisor.stopActors([this.inputActor.name]);
       if (this.compositor) await this.supervisor.stopActors([this.compositor.name]);
     }
     await this.supervisor.shutdown();

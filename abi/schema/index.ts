@@ -8,6 +8,7 @@ import { protocol } from './protocol.js';
 import { records } from './records.js';
 import { traceEvents } from './trace-events.js';
 import type { Unit } from './types.js';
+import { inputRecords, virtio } from './virtio.js';
 
 export const units: readonly Unit[] = [
   protocol,
@@ -23,6 +24,8 @@ export const units: readonly Unit[] = [
   flowIds,
   compositorRecords,
   irqRecords,
+  virtio,
+  inputRecords,
 ];
 
 /** The C guest (native/guest) gets every constant and enum of these units that has a C name. */
@@ -30,7 +33,7 @@ export const guestHeader = {
   path: 'native/guest/protocol.h',
   guard: 'PVG_GUEST_PROTOCOL_H',
   doc: 'docs/protocol.md and the machine (memory map, vectors, PCI config space) as the C guest sees them.',
-  units: [protocol, machine],
+  units: [protocol, machine, virtio],
   /** Lines after the defines: the command header packing (op in the low 16 bits, words in the high). */
   extra: ['#define PVG_COMMAND_HEADER(op, words) ((uint32_t)(op) | ((uint32_t)(words) << 16))'],
 };

@@ -14,22 +14,36 @@ import type { TraceRingWriter } from '../../shared/trace/ring.js';
 import type { BqlMmio } from './bql-mmio.js';
 import { MmioBus } from './mmio-bus.js';
 import { READ_LATENCY_BUCKETS, latencyBucket, type ReadLatencyStats } from './read-latency.js';
-import { ECAM_FUNCTION_BYTES, GFX_WINDOW_BYTES, IOSFC_WINDOW_BYTES, ecamBase, mmioGfxBase, mmioIosfcBase } from './layout.js';
+import {
+  ECAM_FUNCTION_BYTES,
+  GFX_WINDOW_BYTES,
+  IOSFC_WINDOW_BYTES,
+  VIRTIO_MMIO_WINDOW_BYTES,
+  ecamBase,
+  mmioGfxBase,
+  mmioIosfcBase,
+  virtioMmioBase,
+} from './layout.js';
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { BarTable } from '../../shared/mmio/bar-table.js';
 import { PostedWrites } from '../../shared/mmio/completion.js';
 import type { ReplyTable } from '../../shared/reply/reply-table.js';
 import type { GiveUpCheck } from '../../shared/wait-abandoned.js';
 
+/** What a bus entry is: an apple-gfx device's windows, or one virtio-mmio transport (docs/virtio.md). */
+export type BusVariant = 'apple-gfx-mmio' | 'apple-gfx-pci' | 'virtio-mmio';
+
 export interface BusDevice {
+  /** apple-gfx: the device's index; virtio-mmio: the virtio device's index (its window's slot and the record's window). */
   index: number;
-  variant: 'apple-gfx-mmio' | 'apple-gfx-pci';
+  variant: BusVariant;
   mailbox: Mailbox;
 }
 
 interface Target {
   device: BusDevice;
-  window: DeviceWindow;
+  /** A DeviceWindow, or for virtio-mmio the virtio device's index in its actor. */
+  window: DeviceWindow | number;
 }
 
 export interface BusStats {
@@ -81,7 +95,14 @@ export class VcpuBusPort implements MmioPort {
     this.bars = new BarTable(barTable);
     for (const device of devices) {
       device.mailbox.giveUpWaitsWhen(giveUp);
-      if (device.variant === 'apple-gfx-mmio') {
+      if (device.variant === 'virtio-mmio') {
+        this.bus.addWindow({
+          name: `virtio${device.index}`,
+          base: virtioMmioBase(device.index),
+          size: VIRTIO_MMIO_WINDOW_BYTES,
+          target: { device, window: device.index },
+        });
+      } else if (device.variant === 'apple-gfx-mmio') {
         this.bus.addWindow({
           name: `gfx${device.index}`,
           base: mmioGfxBase(device.index),

@@ -7,14 +7,14 @@ import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { ReplyTable } from '../../shared/reply/reply-table.js';
 import { EoiPort } from './eoi.js';
-import { VcpuBusPort } from './bus-port.js';
+import { VcpuBusPort, type BusVariant } from './bus-port.js';
 import type { VcpuServices } from './cpu-backend.js';
 
 /** Structured-clonable: post it to the thread that runs the vCPU loop. */
 export interface ExternalVcpuConfig {
   vcpu: number;
   memory: GuestMemoryDescriptor;
-  devices: { index: number; variant: 'apple-gfx-mmio' | 'apple-gfx-pci'; mailbox: SharedArrayBuffer }[];
+  devices: { index: number; variant: BusVariant; mailbox: SharedArrayBuffer }[];
   replies: SharedArrayBuffer;
   slot: number;
   writeCompletion: SharedArrayBuffer;
@@ -36,7 +36,11 @@ export interface ConnectedVcpu extends VcpuServices {
  * closed mailbox MailboxClosedError (docs/embedding.md).
  */
 export function connectVcpu(config: ExternalVcpuConfig): ConnectedVcpu {
-  const devices = config.devices.map((d) => ({ index: d.index, variant: d.variant, mailbox: new Mailbox(d.mailbox, `device${d.index}`) }));
+  const devices = config.devices.map((d) => ({
+    index: d.index,
+    variant: d.variant,
+    mailbox: new Mailbox(d.mailbox, d.variant === 'virtio-mmio' ? 'input' : `device${d.index}`),
+  }));
   const irq = new VcpuIrqState(config.irqState);
   // As a built-in vCPU's: when the VM stops, every wait on a device gives up (WaitAbandonedError)
   // instead of running into its timeout.

@@ -13,7 +13,9 @@ import {
   MSI_VECTORS_ENABLED,
   VECTORS_PER_DEVICE,
 } from '../../abi/generated/machine.js';
+import { VECTOR_VIRTIO_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_STRIDE } from '../../abi/generated/virtio.js';
 
+export { VIRTIO_MMIO_BASE, VIRTIO_MMIO_STRIDE, VIRTIO_MMIO_WINDOW_BYTES, VIRTIO_MAX_DEVICES } from '../../abi/generated/virtio.js';
 export {
   ECAM_BASE,
   ECAM_DEVICE_STRIDE,
@@ -29,6 +31,16 @@ export {
   RAM_BASE,
 } from '../../abi/generated/machine.js';
 export { GFX_WINDOW_BYTES, IOSFC_WINDOW_BYTES } from '../../abi/generated/protocol.js';
+
+/** Virtio device i's virtio-mmio window (abi/schema/virtio.ts). */
+export function virtioMmioBase(device: number): number {
+  return VIRTIO_MMIO_BASE + device * VIRTIO_MMIO_STRIDE;
+}
+
+/** Virtio device i's interrupt vector. */
+export function virtioVector(device: number): number {
+  return VECTOR_VIRTIO_BASE + device;
+}
 
 export function mmioGfxBase(device: number): number {
   return MMIO_GFX_BASE + device * MMIO_DEVICE_STRIDE;

@@ -1,11 +1,12 @@
 // The vCPU actor's configuration and control plane.
 import type { GuestProgramConfig, GuestStats } from './guest/program.js';
-import type { BusStats } from './bus-port.js';
+import type { BusStats, BusVariant } from './bus-port.js';
 import type { KvmGuestStats } from './kvm/kvm-guest.js';
 
 export interface VcpuConfig {
   vcpu: number;
-  devices: { index: number; variant: 'apple-gfx-mmio' | 'apple-gfx-pci'; mailbox: SharedArrayBuffer }[];
+  /** apple-gfx devices and virtio-mmio transports (their mailboxes: the device actors', the input actor's). */
+  devices: { index: number; variant: BusVariant; mailbox: SharedArrayBuffer }[];
   irqState: SharedArrayBuffer;
   irqMailbox: SharedArrayBuffer;
   /** The shared interrupt table (edge vectors' EOIs are taken there: eoi.ts). */

@@ -23,7 +23,11 @@ const SLICE_MS = 20;
 await runActor<VcpuControl>((ctx) => {
   const config = ctx.config as VcpuConfig;
   if (!ctx.memory) throw new Error('a vCPU needs guest memory');
-  const devices = config.devices.map((d) => ({ index: d.index, variant: d.variant, mailbox: new Mailbox(d.mailbox, `device${d.index}`) }));
+  const devices = config.devices.map((d) => ({
+    index: d.index,
+    variant: d.variant,
+    mailbox: new Mailbox(d.mailbox, d.variant === 'virtio-mmio' ? 'input' : `device${d.index}`),
+  }));
   const irq = new VcpuIrqState(config.irqState);
   // A device that hangs must not hold this vCPU (and so vm.stop()) past the stop request.
   const stopping = () => irq.stopRequested;

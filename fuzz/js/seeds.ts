@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 import { vncAuthResponse } from '../../actors/compositor/vnc/des.js';
 import { CHALLENGE, PASSWORD } from './targets/rfb-handshake.js';
+import { Op as VqOp, RAM } from './targets/virtqueue.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // dist/fuzz/js → fuzz/js (the seeds live beside the sources, not in dist/).
@@ -114,10 +115,66 @@ const frames: Record<string, Buffer> = {
   'rfb-error': cat(u8(0), frame(2, cat(hello, u8(200)))),
 };
 
+// Virtqueue programs (targets/virtqueue.ts): one op byte, then its operands, little-endian.
+const le16 = (v: number) => Buffer.from([v & 0xff, (v >> 8) & 0xff]);
+const le32 = (v: number) => Buffer.from([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff, (v >>> 24) & 0xff]);
+const mmioWrite = (offset: number, value: number, sizeCode = 2) => cat(u8(VqOp.MmioWrite), le16(offset), u8(sizeCode), le32(value));
+const mmioRead = (offset: number, sizeCode = 2) => cat(u8(VqOp.MmioRead), le16(offset), u8(sizeCode));
+const ramWrite = (offset: number, bytes: Buffer) => cat(u8(VqOp.RamWrite), le16(offset), u8(bytes.length), bytes);
+const vqKey = (code: number, down: number) => u8(VqOp.Key, code, down);
+/** A valid queue of 2^log2 buffers at RAM offset slot * 0x2000 (descriptors there, avail + 0x400, used + 0x800). */
+const vqSetup = (slot: number, log2: number) => u8(VqOp.Setup, slot, log2);
+const descriptor = (gpa: number, len: number, flags: number, next: number) => cat(le32(gpa), le32(0), le32(len), le16(flags), le16(next));
+const vqPop = (log2: number, desc16: number, avail2: number, used4: number) => cat(u8(VqOp.Pop, log2), le16(desc16), le16(avail2), le16(used4));
+const queues: Record<string, Buffer> = {
+  'setup-keys': cat(vqSetup(0, 3), vqKey(30, 1), vqKey(30, 0), vqKey(44, 1)),
+  'setup-overflow': cat(vqSetup(1, 1), ...Array.from({ length: 12 }, (_, i) => vqKey(2 + i, 1))),
+  'chain-loop': cat(vqSetup(0, 3), ramWrite(0, cat(descriptor(RAM + 0x1000, 8, 3, 1), descriptor(RAM + 0x1008, 8, 3, 0))), vqKey(30, 1)),
+  'buffer-outside-ram': cat(vqSetup(0, 3), ramWrite(0, descriptor(0x1000, 8, 2, 0)), vqKey(30, 1)),
+  'buffer-too-small': cat(vqSetup(0, 3), ramWrite(0, descriptor(RAM + 0x1000, 4, 2, 0)), vqKey(30, 1)),
+  'avail-index-jump': cat(vqSetup(0, 3), ramWrite(0x402, le16(200)), vqKey(30, 1)),
+  indirect: cat(vqSetup(0, 2), ramWrite(0, descriptor(RAM + 0x1000, 16, 4, 0)), vqKey(30, 1)),
+  registers: cat(
+    ...[0x000, 0x004, 0x008, 0x00c, 0x010, 0x034, 0x044, 0x060, 0x070, 0x0fc, 0x100, 0x108].map((o) => mmioRead(o)),
+    mmioRead(0x102, 0),
+    mmioRead(0x000, 3),
+  ),
+  'bad-sizes': cat(
+    mmioWrite(0x070, 1),
+    mmioWrite(0x070, 3),
+    mmioWrite(0x024, 1),
+    mmioWrite(0x020, 1),
+    mmioWrite(0x070, 11),
+    mmioWrite(0x038, 6),
+    mmioWrite(0x038, 128),
+    mmioWrite(0x044, 1),
+  ),
+  'no-version-1': cat(mmioWrite(0x070, 3), mmioWrite(0x070, 11), mmioRead(0x070), mmioWrite(0x070, 15)),
+  'notify-before-ready': cat(mmioWrite(0x050, 0), mmioWrite(0x050, 1), mmioWrite(0x050, 9)),
+  'config-selects': cat(mmioWrite(0x100, 0x11, 0), mmioWrite(0x101, 1, 0), mmioRead(0x102, 0), mmioRead(0x108), mmioWrite(0x100, 0x0101, 1), mmioRead(0x108)),
+  'status-queue': cat(
+    vqSetup(2, 2),
+    mmioWrite(0x030, 1),
+    mmioWrite(0x038, 4),
+    mmioWrite(0x080, RAM),
+    mmioWrite(0x090, RAM + 0x400),
+    mmioWrite(0x0a0, RAM + 0x800),
+    mmioWrite(0x044, 1),
+    mmioWrite(0x050, 1),
+  ),
+  'pop-direct': cat(
+    ramWrite(0x10, cat(descriptor(RAM + 0x100, 8, 1, 1), descriptor(RAM + 0x108, 8, 2, 0))),
+    ramWrite(0x800, cat(le16(0), le16(1), le16(1))),
+    vqPop(1, 1, 0x400, 0x300),
+  ),
+  'reset-mid-queue': cat(vqSetup(0, 2), vqKey(30, 1), mmioWrite(0x070, 0), vqKey(31, 1), vqSetup(3, 2), vqKey(32, 1)),
+};
+
 const sets: Record<string, Record<string, Buffer>> = {
   'rfb-client-messages': messages,
   'rfb-handshake': handshakes,
   'ws-bridge-framing': frames,
+  virtqueue: queues,
 };
 for (const [target, seeds] of Object.entries(sets)) {
   const dir = path.join(corpus, target);

@@ -9,10 +9,11 @@ import { describe, expect, it } from 'vitest';
 import { fuzz as clientMessages } from '../../../fuzz/js/targets/rfb-client-messages.js';
 import { fuzz as handshake } from '../../../fuzz/js/targets/rfb-handshake.js';
 import { fuzz as wsFraming } from '../../../fuzz/js/targets/ws-bridge-framing.js';
+import { fuzz as virtqueue, run as runVirtqueue } from '../../../fuzz/js/targets/virtqueue.js';
 import { check, chunked } from '../../../fuzz/js/chunks.js';
 
 const corpus = path.resolve(import.meta.dirname, '..', '..', '..', 'fuzz', 'js', 'corpus');
-const targets = { 'rfb-client-messages': clientMessages, 'rfb-handshake': handshake, 'ws-bridge-framing': wsFraming };
+const targets = { 'rfb-client-messages': clientMessages, 'rfb-handshake': handshake, 'ws-bridge-framing': wsFraming, virtqueue };
 
 describe('JavaScript fuzz targets', () => {
   for (const [name, fuzz] of Object.entries(targets)) {
@@ -22,6 +23,24 @@ describe('JavaScript fuzz targets', () => {
       for (const seed of seeds) expect(() => fuzz(fs.readFileSync(path.join(corpus, name, seed))), seed).not.toThrow();
     });
   }
+
+  it('virtqueue: the seeds reach the refusals they are named for', () => {
+    const faultsOf = (seed: string) => runVirtqueue(fs.readFileSync(path.join(corpus, 'virtqueue', seed))).stats();
+    const expectations: [string, string][] = [
+      ['chain-loop', 'chain-loop'],
+      ['buffer-outside-ram', 'buffer-outside-ram'],
+      ['buffer-too-small', 'buffer-too-small'],
+      ['avail-index-jump', 'avail-index-jump'],
+      ['indirect', 'indirect'],
+      ['bad-sizes', 'bad-size'],
+      ['no-version-1', 'features-refused'],
+      ['notify-before-ready', 'notify-before-ready'],
+    ];
+    for (const [seed, fault] of expectations) expect(faultsOf(seed).faults[fault], seed).toBeGreaterThan(0);
+    expect(faultsOf('setup-keys').events.delivered).toBe(6);
+    // A status queue set up beside the event queue: both ready, nothing refused.
+    expect(faultsOf('status-queue').faults).toEqual({});
+  });
 
   it('chunks cover the stream exactly, whatever the seed byte', () => {
     const stream = Buffer.from(Array.from({ length: 300 }, (_, i) => i & 0xff));

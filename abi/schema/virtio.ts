@@ -1,0 +1,214 @@
+// The virtio transport (virtio-mmio version 2, split virtqueues) and the virtio-input device, as
+// the virtio 1.2 specification numbers them (docs/virtio.md cites the sections), plus where this
+// machine places its virtio-mmio windows and which vectors their interrupts use. The input
+// actor, the vCPU's bus, the VM assembly and the guests read these.
+import type { Constant, EnumDef, RecordField, Unit } from './types.js';
+
+const hex = (digits: number) => ({ hex: digits });
+const u32 = (name: string, doc?: string): RecordField => ({ name, type: 'u32', ...(doc ? { doc } : {}) });
+const bool = (name: string, doc?: string): RecordField => ({ name, type: 'bool', ...(doc ? { doc } : {}) });
+
+const placement: Constant[] = [
+  {
+    ts: 'VIRTIO_MMIO_BASE',
+    c: 'PVG_VIRTIO_MMIO_BASE',
+    value: 0x3100_0000,
+    radix: hex(8),
+    doc: "Virtio device i's register window is at VIRTIO_MMIO_BASE + i * VIRTIO_MMIO_STRIDE (above the apple-gfx windows).",
+  },
+  {
+    ts: 'VIRTIO_MMIO_STRIDE',
+    c: 'PVG_VIRTIO_MMIO_STRIDE',
+    value: 0x200,
+    radix: hex(3),
+    doc: "QEMU's virt board spaces its virtio-mmio transports 0x200 apart.",
+  },
+  { ts: 'VIRTIO_MMIO_WINDOW_BYTES', c: 'PVG_VIRTIO_MMIO_WINDOW_BYTES', value: 0x200, radix: hex(3) },
+  { ts: 'VIRTIO_MAX_DEVICES', c: 'PVG_VIRTIO_MAX_DEVICES', value: 16 },
+  {
+    ts: 'VECTOR_VIRTIO_BASE',
+    c: 'PVG_VECTOR_VIRTIO_BASE',
+    value: 0x60,
+    radix: hex(2),
+    doc: "Virtio device i's interrupt vector: VECTOR_VIRTIO_BASE + i (between the apple-gfx line vectors and the MSI blocks).",
+  },
+];
+
+const transport: Constant[] = [
+  { ts: 'VIRTIO_MMIO_MAGIC', c: 'PVG_VIRTIO_MMIO_MAGIC', value: 0x7472_6976, radix: hex(8), doc: "'virt', little-endian (virtio 1.2 §4.2.2)." },
+  { ts: 'VIRTIO_MMIO_VERSION', c: 'PVG_VIRTIO_MMIO_VERSION', value: 2, doc: 'The modern (non-legacy) virtio-mmio interface.' },
+  { ts: 'VIRTIO_VENDOR_ID', c: 'PVG_VIRTIO_VENDOR_ID', value: 0x0047_5650, radix: hex(8), doc: "'PVG' as a little-endian u32." },
+  { ts: 'VIRTIO_F_VERSION_1', c: 'PVG_VIRTIO_F_VERSION_1', value: 32, doc: 'Feature bit number: the device is virtio 1.x (required by this transport).' },
+  { ts: 'VIRTIO_MMIO_INT_VRING', c: 'PVG_VIRTIO_MMIO_INT_VRING', value: 1 << 0, doc: 'InterruptStatus: a used buffer notification.' },
+  { ts: 'VIRTIO_MMIO_INT_CONFIG', c: 'PVG_VIRTIO_MMIO_INT_CONFIG', value: 1 << 1, doc: 'InterruptStatus: the configuration (or device status) changed.' },
+  { ts: 'VIRTQ_DESC_F_NEXT', c: 'PVG_VIRTQ_DESC_F_NEXT', value: 1 },
+  { ts: 'VIRTQ_DESC_F_WRITE', c: 'PVG_VIRTQ_DESC_F_WRITE', value: 2 },
+  {
+    ts: 'VIRTQ_DESC_F_INDIRECT',
+    c: 'PVG_VIRTQ_DESC_F_INDIRECT',
+    value: 4,
+    doc: 'Not offered (VIRTIO_F_INDIRECT_DESC is off): a descriptor with it is refused.',
+  },
+  { ts: 'VIRTQ_AVAIL_F_NO_INTERRUPT', c: 'PVG_VIRTQ_AVAIL_F_NO_INTERRUPT', value: 1 },
+  { ts: 'VIRTQ_DESC_BYTES', c: 'PVG_VIRTQ_DESC_BYTES', value: 16 },
+  { ts: 'VIRTQ_MAX_SIZE', c: 'PVG_VIRTQ_MAX_SIZE', value: 32768, doc: 'The largest queue size the specification allows.' },
+  { ts: 'VIRTIO_ID_INPUT', c: 'PVG_VIRTIO_ID_INPUT', value: 18 },
+];
+
+const input: Constant[] = [
+  { ts: 'VIRTIO_INPUT_QUEUE_SIZE', c: 'PVG_VIRTIO_INPUT_QUEUE_SIZE', value: 64, doc: "QueueNumMax of both input queues (QEMU's virtio-input uses 64)." },
+  { ts: 'VIRTIO_INPUT_EVENT_BYTES', c: 'PVG_VIRTIO_INPUT_EVENT_BYTES', value: 8, doc: 'struct virtio_input_event: le16 type, le16 code, le32 value.' },
+  { ts: 'VIRTIO_INPUT_CONFIG_BYTES', c: 'PVG_VIRTIO_INPUT_CONFIG_BYTES', value: 136, doc: 'select, subsel, size, 5 reserved, then a 128-byte union.' },
+  {
+    ts: 'VIRTIO_INPUT_ABS_MAX',
+    c: 'PVG_VIRTIO_INPUT_ABS_MAX',
+    value: 0x7fff,
+    radix: hex(4),
+    doc: "The tablet's ABS_X and ABS_Y run 0..this (QEMU's INPUT_EVENT_ABS_MAX).",
+  },
+  { ts: 'VIRTIO_INPUT_BUS_VIRTUAL', c: 'PVG_VIRTIO_INPUT_BUS_VIRTUAL', value: 0x06, doc: 'ID_DEVIDS bustype (linux/input.h BUS_VIRTUAL).' },
+  {
+    ts: 'VIRTIO_INPUT_VENDOR',
+    c: 'PVG_VIRTIO_INPUT_VENDOR',
+    value: 0x0627,
+    radix: hex(4),
+    doc: 'ID_DEVIDS vendor, as QEMU reports for its virtio-input devices.',
+  },
+];
+
+const enums: EnumDef[] = [
+  {
+    ts: 'VirtioMmioReg',
+    c: 'PVG_VIRTIO_REG_',
+    radix: hex(3),
+    doc: 'virtio-mmio version 2 registers (virtio 1.2 §4.2.2, Table 4.1); the device configuration starts at Config.',
+    members: [
+      { name: 'MagicValue', value: 0x000 },
+      { name: 'Version', value: 0x004 },
+      { name: 'DeviceId', value: 0x008 },
+      { name: 'VendorId', value: 0x00c },
+      { name: 'DeviceFeatures', value: 0x010 },
+      { name: 'DeviceFeaturesSel', value: 0x014 },
+      { name: 'DriverFeatures', value: 0x020 },
+      { name: 'DriverFeaturesSel', value: 0x024 },
+      { name: 'QueueSel', value: 0x030 },
+      { name: 'QueueNumMax', value: 0x034 },
+      { name: 'QueueNum', value: 0x038 },
+      { name: 'QueueReady', value: 0x044 },
+      { name: 'QueueNotify', value: 0x050 },
+      { name: 'InterruptStatus', value: 0x060 },
+      { name: 'InterruptAck', value: 0x064 },
+      { name: 'Status', value: 0x070 },
+      { name: 'QueueDescLow', value: 0x080 },
+      { name: 'QueueDescHigh', value: 0x084 },
+      { name: 'QueueDriverLow', value: 0x090 },
+      { name: 'QueueDriverHigh', value: 0x094 },
+      { name: 'QueueDeviceLow', value: 0x0a0 },
+      { name: 'QueueDeviceHigh', value: 0x0a4 },
+      { name: 'ConfigGeneration', value: 0x0fc },
+      { name: 'Config', value: 0x100 },
+    ],
+  },
+  {
+    ts: 'VirtioStatus',
+    c: 'PVG_VIRTIO_STATUS_',
+    radix: hex(2),
+    doc: 'Device status bits (virtio 1.2 §2.1).',
+    members: [
+      { name: 'Acknowledge', value: 1 },
+      { name: 'Driver', value: 2 },
+      { name: 'DriverOk', value: 4 },
+      { name: 'FeaturesOk', value: 8 },
+      { name: 'DeviceNeedsReset', value: 0x40 },
+      { name: 'Failed', value: 0x80 },
+    ],
+  },
+  {
+    ts: 'VirtioInputCfg',
+    c: 'PVG_VIRTIO_INPUT_CFG_',
+    radix: hex(2),
+    doc: 'virtio-input configuration selects (virtio 1.2 §5.8.4).',
+    members: [
+      { name: 'Unset', value: 0x00 },
+      { name: 'IdName', value: 0x01 },
+      { name: 'IdSerial', value: 0x02 },
+      { name: 'IdDevids', value: 0x03 },
+      { name: 'PropBits', value: 0x10 },
+      { name: 'EvBits', value: 0x11 },
+      { name: 'AbsInfo', value: 0x12 },
+    ],
+  },
+  {
+    ts: 'InputEv',
+    c: 'PVG_INPUT_EV_',
+    radix: hex(2),
+    doc: 'Linux input event types (linux/input-event-codes.h) that these devices send.',
+    members: [
+      { name: 'Syn', value: 0x00 },
+      { name: 'Key', value: 0x01 },
+      { name: 'Rel', value: 0x02 },
+      { name: 'Abs', value: 0x03 },
+    ],
+  },
+  {
+    ts: 'InputCode',
+    c: 'PVG_INPUT_',
+    radix: hex(3),
+    doc: 'Linux input codes (linux/input-event-codes.h) these devices use; keyboard codes are KEY_* as they are (1..KeyMax).',
+    members: [
+      { name: 'SynReport', value: 0x000 },
+      { name: 'KeyMax', value: 0x0ff, doc: 'The keyboard offers KEY_ESC (1) up to this code.' },
+      { name: 'BtnLeft', value: 0x110 },
+      { name: 'BtnRight', value: 0x111 },
+      { name: 'BtnMiddle', value: 0x112 },
+    ],
+  },
+  {
+    ts: 'InputAbs',
+    c: 'PVG_INPUT_ABS_',
+    doc: "The tablet's absolute axes (linux/input-event-codes.h ABS_X, ABS_Y).",
+    members: [
+      { name: 'X', value: 0 },
+      { name: 'Y', value: 1 },
+    ],
+  },
+];
+
+export const virtio: Unit = {
+  name: 'virtio',
+  doc: 'virtio-mmio (version 2), split virtqueues and virtio-input, as virtio 1.2 numbers them; where the machine places virtio devices.',
+  ts: 'abi/generated/virtio.ts',
+  constants: [...placement, ...transport, ...input],
+  enums,
+};
+
+export const inputRecords: Unit = {
+  name: 'input-records',
+  doc: 'Mailbox records to the input actor from the embedder (vm.input): events to inject. MMIO records arrive in the same mailbox in the device actor layout.',
+  ts: 'abi/generated/input-records.ts',
+  records: [
+    {
+      ts: 'InputKind',
+      cpp: { enum: 'InputKind', prefix: 'Input' },
+      structPrefix: 'Input',
+      doc: 'Main thread → input actor (kinds above the MMIO records 1 and 2).',
+      kinds: [
+        {
+          name: 'Key',
+          value: 16,
+          fields: [u32('device', 'The virtio-input device (index among the VM\u2019s input devices).'), u32('code', 'A Linux KEY_* code.'), bool('down')],
+        },
+        {
+          name: 'Pointer',
+          value: 17,
+          fields: [
+            u32('device'),
+            u32('x', 'ABS_X, 0..VIRTIO_INPUT_ABS_MAX.'),
+            u32('y', 'ABS_Y, 0..VIRTIO_INPUT_ABS_MAX.'),
+            u32('buttons', 'Bit 0 left, 1 middle, 2 right (as RFB numbers them).'),
+          ],
+        },
+      ],
+    },
+  ],
+};

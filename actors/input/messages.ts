@@ -1,0 +1,43 @@
+// The input actor's configuration, records and control plane. It owns every virtio-input device
+// of the VM (a keyboard and a tablet per bound display); vCPUs send it MMIO records in the device
+// actor's layout (DeviceKind, window = the input device's index), the embedder sends it events.
+import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
+import { InputKind } from '../../abi/generated/input-records.js';
+import type { InputDeviceKind } from './input-config.js';
+import type { InputDeviceStats } from './virtio-input.js';
+
+export { InputKind };
+export type { InputDeviceKind };
+
+export interface InputDeviceConfig {
+  kind: InputDeviceKind;
+  /** The display this device is bound to: device index and display on it. */
+  display: { device: number; display: number };
+  /** The interrupt controller line (level-triggered) of its virtio-mmio transport. */
+  line: number;
+}
+
+export interface InputActorConfig {
+  devices: InputDeviceConfig[];
+  irqMailbox: SharedArrayBuffer;
+  writeCompletion: SharedArrayBuffer;
+}
+
+export interface InputActorStats {
+  devices: (InputDeviceStats & { display: { device: number; display: number } })[];
+  /** MMIO records for a window no input device has, records of an unknown kind, events for no device. */
+  badRecords: number;
+  /** Level changes that waited for room in the interrupt controller's mailbox. */
+  irqBacklogged: number;
+  mailbox: MailboxStats;
+}
+
+export interface InputControl {
+  stats(): InputActorStats;
+  /** For vm.pause(): idle when nothing waits to be posted to the interrupt controller. */
+  activity(): { idle: boolean; busy: string[]; counters: number[] };
+  /** A system reset: every device as if its driver wrote 0 to Status. */
+  reset(): void;
+  /** vm.pause(): injected events wait in the devices (nothing is written to guest RAM) until hold(false). */
+  hold(held: boolean): void;
+}

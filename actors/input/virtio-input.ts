@@ -1,0 +1,198 @@
+// A virtio-input device (virtio 1.2 §5.8) on the virtio-mmio transport: queue 0 (eventq) takes
+// the driver's empty 8-byte buffers and returns them filled with struct virtio_input_event;
+// queue 1 (statusq) carries the driver's LED events, which are taken, counted and returned.
+// Events the embedder injects wait in a bounded queue until the driver has buffers for them
+// (a full queue drops the newest report whole, counted), as QEMU's virtio_input_send queues
+// events and drops them when the guest gives none.
+import type { GuestMemory } from '../../shared/guest-memory/index.js';
+import { VirtioMmioTransport, type VirtioDeviceModel } from '../../shared/virtio/mmio-transport.js';
+import {
+  InputAbs,
+  InputCode,
+  InputEv,
+  VIRTIO_ID_INPUT,
+  VIRTIO_INPUT_ABS_MAX,
+  VIRTIO_INPUT_CONFIG_BYTES,
+  VIRTIO_INPUT_EVENT_BYTES,
+  VIRTIO_INPUT_QUEUE_SIZE,
+} from '../../abi/generated/virtio.js';
+import { InputConfigSpace, type InputDeviceKind } from './input-config.js';
+
+const EVENT_QUEUE = 0;
+const STATUS_QUEUE = 1;
+/** Events waiting for the driver's buffers at most (a report is never split by the limit). */
+export const PENDING_EVENTS_MAX = 1024;
+
+/** RFB's button bits (0 left, 1 middle, 2 right) and the Linux codes they become. */
+const BUTTONS: readonly [number, number][] = [
+  [1, InputCode.BtnLeft],
+  [2, InputCode.BtnMiddle],
+  [4, InputCode.BtnRight],
+];
+
+export interface InputDeviceStats {
+  kind: InputDeviceKind;
+  /** Events injected, delivered into the driver's buffers, waiting for buffers now, and dropped (queue full). */
+  events: { injected: number; delivered: number; pending: number; dropped: number };
+  /** Injected events this device refused (a key code outside 1..KeyMax, a pointer on a keyboard, an axis value out of range). */
+  refused: number;
+  /** Status-queue events the driver sent (LEDs), taken and returned. */
+  statusEvents: number;
+  status: number;
+  faults: Record<string, number>;
+  transport: { reads: number; writes: number; resets: number; notifications: number };
+}
+
+export class VirtioInputDevice implements VirtioDeviceModel {
+  readonly deviceId = VIRTIO_ID_INPUT;
+  readonly features = 0n;
+  readonly queueMax = [VIRTIO_INPUT_QUEUE_SIZE, VIRTIO_INPUT_QUEUE_SIZE];
+  readonly configBytes = VIRTIO_INPUT_CONFIG_BYTES;
+  readonly transport: VirtioMmioTransport;
+  private readonly config: InputConfigSpace;
+  /** Waiting events as [type, code, value] triples, flattened. */
+  private readonly pending: number[] = [];
+  private pointerState = { x: -1, y: -1, buttons: 0 };
+  private held = false;
+  private readonly counts = { injected: 0, delivered: 0, dropped: 0, refused: 0, statusEvents: 0 };
+  private readonly event = new Uint8Array(VIRTIO_INPUT_EVENT_BYTES);
+  private readonly eventView = new DataView(this.event.buffer);
+
+  constructor(
+    memory: GuestMemory,
+    readonly kind: InputDeviceKind,
+    serial: string,
+    setLevel: (high: boolean) => void,
+  ) {
+    this.config = new InputConfigSpace(kind, serial);
+    this.transport = new VirtioMmioTransport(memory, this, setLevel);
+  }
+
+  /** A key went down or up (a Linux KEY_* code); false when refused. */
+  key(code: number, down: boolean): boolean {
+    if (this.kind !== 'keyboard' || !Number.isInteger(code) || code < 1 || code > InputCode.KeyMax) return this.refuse();
+    return this.inject([InputEv.Key, code, down ? 1 : 0]);
+  }
+
+  /** The pointer is at (x, y) in 0..VIRTIO_INPUT_ABS_MAX with these RFB buttons held; false when refused. */
+  pointer(x: number, y: number, buttons: number): boolean {
+    const axis = (v: number) => Number.isInteger(v) && v >= 0 && v <= VIRTIO_INPUT_ABS_MAX;
+    if (this.kind !== 'tablet' || !axis(x) || !axis(y) || !Number.isInteger(buttons)) return this.refuse();
+    const report: number[] = [];
+    const s = this.pointerState;
+    if (x !== s.x) report.push(InputEv.Abs, InputAbs.X, x);
+    if (y !== s.y) report.push(InputEv.Abs, InputAbs.Y, y);
+    for (const [bit, code] of BUTTONS) if ((buttons & bit) !== (s.buttons & bit)) report.push(InputEv.Key, code, buttons & bit ? 1 : 0);
+    if (report.length === 0) return true; // nothing changed: nothing to tell
+    if (!this.inject(report)) return false;
+    this.pointerState = { x, y, buttons: buttons & 7 };
+    return true;
+  }
+
+  /** While held (the VM is paused), events wait and the driver's buffers are not touched. */
+  hold(held: boolean): void {
+    this.held = held;
+    if (!held) this.deliver();
+  }
+
+  /** Fills as many of the driver's event buffers as there are waiting events. */
+  deliver(): void {
+    const q = this.transport.queue(EVENT_QUEUE);
+    if (!q || this.held || this.pending.length === 0) return;
+    let used = 0;
+    while (this.pending.length > 0) {
+      const got = q.pop();
+      if (got.kind === 'empty') break;
+      if (got.kind === 'fault') {
+        this.transport.queueFault(got.fault);
+        break;
+      }
+      const target = got.chain.buffers.find((b) => b.writable);
+      if (!target || target.len < VIRTIO_INPUT_EVENT_BYTES) {
+        this.transport.queueFault('buffer-too-small');
+        break;
+      }
+      const [type, code, value] = this.pending.splice(0, 3) as [number, number, number];
+      this.eventView.setUint16(0, type, true);
+      this.eventView.setUint16(2, code, true);
+      this.eventView.setUint32(4, value >>> 0, true);
+      q.writeInto(target, 0, this.event);
+      q.pushUsed(got.chain.head, VIRTIO_INPUT_EVENT_BYTES);
+      this.counts.delivered++;
+      used++;
+    }
+    if (used > 0) this.transport.usedBuffers(EVENT_QUEUE);
+  }
+
+  stats(): InputDeviceStats {
+    const { injected, delivered, dropped, refused, statusEvents } = this.counts;
+    return {
+      kind: this.kind,
+      events: { injected, delivered, pending: this.pending.length / 3, dropped },
+      refused,
+      statusEvents,
+      status: this.transport.deviceStatus,
+      faults: Object.fromEntries(Object.entries(this.transport.faults).filter(([, n]) => n > 0)),
+      transport: { ...this.transport.counts },
+    };
+  }
+
+  // VirtioDeviceModel
+
+  configRead(offset: number, size: number): number {
+    return this.config.read(offset, size);
+  }
+
+  configWrite(offset: number, size: number, value: number): boolean {
+    return this.config.write(offset, size, value);
+  }
+
+  notify(index: number): void {
+    if (index === EVENT_QUEUE) this.deliver();
+    else if (index === STATUS_QUEUE) this.drainStatus();
+  }
+
+  reset(): void {
+    this.config.reset();
+    // Events for a driver that is gone (§5.8.6.1 lets a device drop what it cannot deliver).
+    this.counts.dropped += this.pending.length / 3;
+    this.pending.length = 0;
+    this.pointerState = { x: -1, y: -1, buttons: 0 };
+  }
+
+  private inject(events: number[]): boolean {
+    const count = events.length / 3 + 1;
+    if (this.pending.length / 3 + count > PENDING_EVENTS_MAX) {
+      this.counts.dropped += count;
+      return false;
+    }
+    this.pending.push(...events, InputEv.Syn, InputCode.SynReport, 0);
+    this.counts.injected += count;
+    this.deliver();
+    return true;
+  }
+
+  private refuse(): boolean {
+    this.counts.refused++;
+    return false;
+  }
+
+  private drainStatus(): void {
+    const q = this.transport.queue(STATUS_QUEUE);
+    if (!q) return;
+    let used = 0;
+    for (;;) {
+      const got = q.pop();
+      if (got.kind === 'empty') break;
+      if (got.kind === 'fault') {
+        this.transport.queueFault(got.fault);
+        break;
+      }
+      // LED state is nothing this host shows: each readable event is counted, the buffer returned.
+      for (const b of got.chain.buffers) if (!b.writable) this.counts.statusEvents += Math.floor(b.len / VIRTIO_INPUT_EVENT_BYTES);
+      q.pushUsed(got.chain.head, 0);
+      used++;
+    }
+    if (used > 0) this.transport.usedBuffers(STATUS_QUEUE);
+  }
+}
