@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { InputAbs, InputCode, InputEv, VIRTIO_INPUT_ABS_MAX } from '../../abi/generated/virtio.js';
 import { scaleToAxis } from '../../actors/input/axis.js';
+import { VmConfigError } from '../../vmm/config.js';
 import { exited, nextMessage, startWorker } from '../support/spawn.js';
 import { RfbTestClient } from '../support/vnc-client/rfb-client.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
@@ -117,6 +118,12 @@ describe('VNC input into virtio-input', () => {
     client.close();
     const input = (await vm.stats()).input!;
     expect(input.devices.map((d) => d.events.injected)).toEqual([0, 0]);
+  });
+
+  it('refuses a view-only browser viewer over VNC servers that take input (it is one of their clients)', async () => {
+    const vm = await vms.create({ ramMiB: 32, devices: [{ displayModes: MODES }], workload: null, input: true });
+    await vm.startVnc({ port: 0 });
+    await expect(vm.startWeb({ port: 0, viewOnly: true })).rejects.toSatisfy((e: unknown) => e instanceof VmConfigError && e.field === 'web.viewOnly');
   });
 
   it('a display without input devices counts what its clients send as not routed', async () => {
