@@ -6,8 +6,8 @@ import type { Vm } from '../vmm/vm.js';
 import { UsageError, integerFlag } from './usage.js';
 
 export interface OutputOptions {
-  vnc: { port: number; host: string; password?: string } | null;
-  web: { port: number; host: string } | null;
+  vnc: { port: number; host: string; password?: string; viewOnly: boolean } | null;
+  web: { port: number; host: string; viewOnly: boolean } | null;
 }
 
 export const OUTPUT_HELP = `  --vnc PORT          serve display k over VNC (RFB 3.8) on PORT + k; 0 picks free ports
@@ -18,7 +18,9 @@ export const OUTPUT_HELP = `  --vnc PORT          serve display k over VNC (RFB 
                       an empty password is refused from either
   --web PORT          serve the displays to a browser (noVNC) on PORT; starts VNC on free
                       loopback ports if --vnc is not given
-  --web-host ADDR     address the browser viewer binds (default 127.0.0.1)`;
+  --web-host ADDR     address the browser viewer binds (default 127.0.0.1)
+  --view-only         VNC and browser clients see the displays; their keys and pointer reach no
+                      guest (without it they go to the display's virtio-input devices, --input)`;
 
 export const OUTPUT_FLAGS = {
   vnc: { type: 'string' },
@@ -26,6 +28,7 @@ export const OUTPUT_FLAGS = {
   'vnc-password-file': { type: 'string' },
   web: { type: 'string' },
   'web-host': { type: 'string' },
+  'view-only': { type: 'boolean' },
 } as const;
 
 export function parseOutputFlags(
@@ -35,14 +38,19 @@ export function parseOutputFlags(
     'vnc-password-file'?: string | undefined;
     web?: string | undefined;
     'web-host'?: string | undefined;
+    'view-only'?: boolean | undefined;
   },
   displays: number,
   env: NodeJS.ProcessEnv = process.env,
 ): OutputOptions {
-  return { vnc: parseVnc(values, displays, env), web: parseWeb(values) };
+  const viewOnly = values['view-only'] ?? false;
+  const vnc = parseVnc(values, displays, env);
+  const web = parseWeb(values);
+  if (viewOnly && !vnc && !web) throw new UsageError('--view-only needs --vnc PORT or --web PORT');
+  return { vnc: vnc && { ...vnc, viewOnly }, web: web && { ...web, viewOnly } };
 }
 
-function parseWeb(values: { web?: string | undefined; 'web-host'?: string | undefined }): OutputOptions['web'] {
+function parseWeb(values: { web?: string | undefined; 'web-host'?: string | undefined }): Omit<NonNullable<OutputOptions['web']>, 'viewOnly'> | null {
   if (values.web === undefined) {
     if (values['web-host'] !== undefined) throw new UsageError('--web-host needs --web PORT');
     return null;
@@ -56,7 +64,7 @@ function parseVnc(
   values: { vnc?: string | undefined; 'vnc-host'?: string | undefined; 'vnc-password-file'?: string | undefined },
   displays: number,
   env: NodeJS.ProcessEnv,
-): OutputOptions['vnc'] {
+): Omit<NonNullable<OutputOptions['vnc']>, 'viewOnly'> | null {
   if (values.vnc === undefined) {
     if (values['vnc-host'] !== undefined || values['vnc-password-file'] !== undefined) {
       throw new UsageError('--vnc-host and --vnc-password-file need --vnc PORT');
@@ -94,7 +102,8 @@ export async function startOutputs(vm: Vm, outputs: OutputOptions, log: (line: s
   const displays = vm.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
   if (outputs.vnc) {
     const ports = await vm.startVnc(outputs.vnc);
-    ports.forEach((p, k) => log(`VNC: ${displays[k]} on ${outputs.vnc!.host}:${p}${outputs.vnc!.password ? ' (password required)' : ''}`));
+    const notes = [outputs.vnc.password ? 'password required' : '', outputs.vnc.viewOnly ? 'view only' : ''].filter(Boolean).join(', ');
+    ports.forEach((p, k) => log(`VNC: ${displays[k]} on ${outputs.vnc!.host}:${p}${notes ? ` (${notes})` : ''}`));
   }
   if (outputs.web) {
     const web = await vm.startWeb(outputs.web);

@@ -53,6 +53,8 @@ ${PROFILE_HELP}
   --cpu C             ts | kvm | auto: ts runs the TypeScript guest (portable); kvm runs the
                       machine-code guest on KVM vCPUs (desktop, fullframe, hostile; needs
                       /dev/kvm); auto uses KVM where it can (default ts)
+  --input             give every display a virtio-input keyboard and tablet (docs/virtio.md): VNC
+                      and browser clients' keys and pointer go to them (see --view-only)
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
   --json              print one JSON object instead of the summary: the summary's figures, every
                       counter of every actor, and each vCPU's MMIO read latency histogram
@@ -105,6 +107,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       threading: { type: 'string', default: 'actor' },
       cpu: { type: 'string', default: 'ts' },
       snapshot: { type: 'string' },
+      input: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       ...OUTPUT_FLAGS,
       status: { type: 'boolean', default: false },
@@ -138,6 +141,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       ...profileOptions(values),
       threading: threadingFlag(values.threading),
       cpu: cpuFlag(values.cpu),
+      ...(values.input ? { input: true } : {}),
       workload: {
         name: values.workload,
         frames: integerFlag('--frames', values.frames, 0, 1e9),

@@ -11,16 +11,25 @@ export interface VncOutput {
   port: number;
   host?: string;
   password?: string;
+  /** Clients see the displays; their keys and pointer reach no guest (default false). */
+  viewOnly?: boolean;
 }
 
 export interface WebOutput {
   port: number;
   host?: string;
+  /** The same for the browser viewer: it is a VNC client, so the VNC servers it uses must be view-only too. */
+  viewOnly?: boolean;
 }
 
 const OUTPUT_KEYS = keysOf<OutputOptions>({ vnc: true, web: true });
-const VNC_KEYS = keysOf<VncOutput>({ port: true, host: true, password: true });
-const WEB_KEYS = keysOf<WebOutput>({ port: true, host: true });
+const VNC_KEYS = keysOf<VncOutput>({ port: true, host: true, password: true, viewOnly: true });
+const WEB_KEYS = keysOf<WebOutput>({ port: true, host: true, viewOnly: true });
+
+function viewOnly(v: unknown, field: string): { viewOnly?: boolean } {
+  if (v !== undefined && typeof v !== 'boolean') throw new VmConfigError(field, `must be true or false, got ${JSON.stringify(v)}`);
+  return v === undefined ? {} : { viewOnly: v };
+}
 
 function host(h: unknown, field: string): { host?: string } {
   if (h !== undefined && (typeof h !== 'string' || h.trim() === '')) throw new VmConfigError(field, `must be an address, got ${JSON.stringify(h)}`);
@@ -39,14 +48,14 @@ export function checkVnc(value: unknown, field: string, displays: number): VncOu
   if (p !== undefined && typeof p !== 'string') throw new VmConfigError(`${field}.password`, 'must be a string');
   // An empty one would turn authentication off without a word: leaving it out says so on purpose.
   if (p === '') throw new VmConfigError(`${field}.password`, 'is empty, which would serve VNC without authentication; leave it out to do that');
-  return { port, ...host(vnc.host, `${field}.host`), ...(p !== undefined ? { password: p } : {}) };
+  return { port, ...host(vnc.host, `${field}.host`), ...(p !== undefined ? { password: p } : {}), ...viewOnly(vnc.viewOnly, `${field}.viewOnly`) };
 }
 
 /** Browser viewer options (outputs.web, or vm.startWeb's as `web`). */
 export function checkWeb(value: unknown, field: string): WebOutput {
   const web = optionsObject<WebOutput>(value, field, { port: 0 });
   onlyKnownKeys(web, WEB_KEYS, field);
-  return { port: integer(web.port, `${field}.port`, 0, 65535, 0), ...host(web.host, `${field}.host`) };
+  return { port: integer(web.port, `${field}.port`, 0, 65535, 0), ...host(web.host, `${field}.host`), ...viewOnly(web.viewOnly, `${field}.viewOnly`) };
 }
 
 /** `displays`: how many the VM has in all (VNC serves each on its own port). */

@@ -4,7 +4,8 @@
 // was not sent (the caller may retry). Arguments are the embedder's and are checked here; once
 // the VM stopped or failed, a call throws VmStoppedError as every other Vm call does.
 import { InputKind } from '../abi/generated/input-records.js';
-import { InputCode, VIRTIO_INPUT_ABS_MAX } from '../abi/generated/virtio.js';
+import { InputCode } from '../abi/generated/virtio.js';
+import { scaleToAxis } from '../actors/input/axis.js';
 import type { Mailbox } from '../shared/mailbox/mailbox.js';
 
 export interface DisplayInput {
@@ -19,11 +20,7 @@ export interface DisplayInput {
   pointer(x: number, y: number, buttons: number, frame: { width: number; height: number }): boolean;
 }
 
-/** A pixel coordinate on an axis of `pixels` as the tablet's 0..ABS_MAX (last pixel → ABS_MAX). */
-export function scaleToAxis(v: number, pixels: number): number {
-  const clamped = Math.min(Math.max(v, 0), pixels - 1);
-  return pixels <= 1 ? 0 : Math.round((clamped * VIRTIO_INPUT_ABS_MAX) / (pixels - 1));
-}
+export { scaleToAxis };
 
 export class VmDisplayInput implements DisplayInput {
   constructor(

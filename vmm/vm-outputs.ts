@@ -5,11 +5,12 @@ import type { CompositorControl, VncOptions } from '../actors/compositor/message
 import type { Control } from '../actors/runtime/supervisor.js';
 import { WebViewer } from '../actors/compositor/web/index.js';
 import { checkVnc, checkWeb, type WebOutput } from './config-outputs.js';
+import { VmConfigError } from './config-error.js';
 
 export type WebOptions = WebOutput;
 
 export class VmOutputs {
-  private vnc: { ports: number[]; host: string } | null = null;
+  private vnc: { ports: number[]; host: string; viewOnly: boolean } | null = null;
   private web: WebViewer | null = null;
 
   constructor(
@@ -30,7 +31,7 @@ export class VmOutputs {
     const checked = checkVnc(options, 'vnc', this.labels.length);
     this.ensureRunning();
     const ports = await this.compositor().startVnc(checked);
-    this.vnc = { ports, host: checked.host ?? '127.0.0.1' };
+    this.vnc = { ports, host: checked.host ?? '127.0.0.1', viewOnly: checked.viewOnly ?? false };
     return ports;
   }
 
@@ -47,7 +48,11 @@ export class VmOutputs {
     const checked = checkWeb(options, 'web');
     this.ensureRunning();
     if (this.web) throw new Error(`the browser viewer is already serving on port ${this.web.port}`);
-    const vnc = this.vnc ?? { ports: await this.startVnc({ port: 0 }), host: '127.0.0.1' };
+    // The viewer is a VNC client: a view-only viewer over servers that take input would not be one.
+    if (this.vnc && checked.viewOnly && !this.vnc.viewOnly) {
+      throw new VmConfigError('web.viewOnly', 'the browser viewer uses the VNC servers already running, which take input: start VNC with viewOnly too');
+    }
+    const vnc = this.vnc ?? { ports: await this.startVnc({ port: 0, viewOnly: checked.viewOnly ?? false }), host: '127.0.0.1' };
     // A server bound to every address is reached through loopback.
     const vncHost = vnc.host === '0.0.0.0' || vnc.host === '::' ? '127.0.0.1' : vnc.host;
     const web = await WebViewer.listen({

@@ -229,7 +229,12 @@ export class Vm extends EventEmitter<VmEvents> {
       // QEMU reads the display out on the console's refresh timer: GUI_REFRESH_INTERVAL_DEFAULT.
       refreshMs: config.threading === 'qemu' ? QEMU_GUI_REFRESH_MS : 0,
       displays: config.devices.flatMap((d, i) =>
-        d.displays.map((s, j) => ({ device: i, display: j, serial: s.serial, ...displayBuffers[i]![j]!, engineInbound: engineInbound[i]!.buffer })),
+        d.displays.map((s, j) => {
+          // Keyboard and tablet of binding k are input devices 2k and 2k + 1 (as made above).
+          const k = config.input.findIndex((b) => b.device === i && b.display === j);
+          const input = k >= 0 && inputMailbox ? { input: { mailbox: inputMailbox.buffer, keyboard: 2 * k, tablet: 2 * k + 1 } } : {};
+          return { device: i, display: j, serial: s.serial, ...displayBuffers[i]![j]!, engineInbound: engineInbound[i]!.buffer, ...input };
+        }),
       ),
     };
     this.compositor = await supervisor.spawn<CompositorControl>({

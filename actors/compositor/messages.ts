@@ -1,7 +1,8 @@
 // The compositor actor's records (from the device actors), configuration and control plane.
+import type { InputBinding } from './vnc-sink/input-route.js';
+import type { VncSinkStats } from './vnc-sink/protocol.js';
 import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
 import type { KeptFrame } from '../device/messages.js';
-import type { VncServerStats } from './vnc/types.js';
 
 /** Device actor → compositor records: kinds and fields in abi/schema/compositor-records.ts. */
 export { CompositorKind } from '../../abi/generated/compositor-records.js';
@@ -17,6 +18,8 @@ export interface CompositorDisplayConfig {
   cursor: SharedArrayBuffer;
   /** The device engine's inbound mailbox: encode requests go straight there. */
   engineInbound: SharedArrayBuffer;
+  /** The display's virtio-input keyboard and tablet, which VNC and web clients' input goes to (absent: none). */
+  input?: InputBinding;
 }
 
 export interface CompositorConfig {
@@ -36,6 +39,8 @@ export interface VncOptions {
   port: number;
   host?: string;
   password?: string;
+  /** Clients (and the browser viewer, which is one) see the displays; their keys and pointer go nowhere. */
+  viewOnly?: boolean;
 }
 
 export interface CompositorDisplayStats {
@@ -89,7 +94,7 @@ export interface CompositorDisplayStats {
    */
   busy: boolean;
   cursor: { visible: boolean; x: number; y: number; glyphs: number; tornGlyphReads: number };
-  vnc: { port: number; stats: VncServerStats } | null;
+  vnc: { port: number; stats: VncSinkStats } | null;
 }
 
 /** What the compositor tells a subscriber (Vm's 'modeChange' and 'frame' events). */

@@ -172,6 +172,8 @@ await runActor<CompositorControl>((ctx) => {
               host: options.host ?? '127.0.0.1',
               ...(options.password !== undefined ? { password: options.password } : {}),
               name: `pvg-vmm device${d.config.device} display${d.config.display}`,
+              input: d.config.input ?? null,
+              viewOnly: options.viewOnly ?? false,
             });
             started.push(server);
             d.addStartedSink(server, knownMode); // at once, told what changed while it started

@@ -31,3 +31,11 @@ describe('--vnc password sources', () => {
     expect(parseOutputFlags({ vnc: '0' }, 1, {}).vnc).not.toHaveProperty('password');
   });
 });
+
+describe('--view-only', () => {
+  it('makes the VNC servers and the browser viewer view-only, and needs one of them', () => {
+    expect(parseOutputFlags({ vnc: '0', web: '0', 'view-only': true }, 1, {})).toMatchObject({ vnc: { viewOnly: true }, web: { viewOnly: true } });
+    expect(parseOutputFlags({ vnc: '0' }, 1, {}).vnc).toMatchObject({ viewOnly: false });
+    expect(() => parseOutputFlags({ 'view-only': true }, 1, {})).toThrow(new UsageError('--view-only needs --vnc PORT or --web PORT'));
+  });
+});

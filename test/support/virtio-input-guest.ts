@@ -6,7 +6,9 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external.js';
-import { RAM_BASE, virtioMmioBase, virtioVector } from '../../actors/vcpu/layout.js';
+import { RAM_BASE, mmioGfxBase, mmioIosfcBase, virtioMmioBase, virtioVector } from '../../actors/vcpu/layout.js';
+import { PvgDriver } from '../../actors/vcpu/guest/driver.js';
+import { PageAllocator } from '../../actors/vcpu/guest/page-allocator.js';
 import { VirtioInputCfg } from '../../abi/generated/virtio.js';
 import { Rng } from '../../actors/vcpu/guest/rng.js';
 import { VirtioInputTestDriver, type InputEvent } from './virtio-input-driver.js';
@@ -18,10 +20,21 @@ interface Data {
   queueSize: number;
   seed: number;
   deadlineMs: number;
+  /** First give apple-gfx device 0's display 0 its first mode and a frame, as a VNC client needs one to point at. */
+  showMode?: boolean;
 }
 
-const { config, expect, queueSize, seed, deadlineMs } = workerData as Data;
+const { config, expect, queueSize, seed, deadlineMs, showMode } = workerData as Data;
 const cpu = connectVcpu(config);
+if (showMode) {
+  const gfx = new PvgDriver(cpu.bus, cpu.memory, mmioGfxBase(0), new PageAllocator(RAM_BASE + 0x80_0000, RAM_BASE + 0x100_0000), mmioIosfcBase(0));
+  gfx.probe();
+  gfx.reset();
+  gfx.startRing(64 * 1024);
+  gfx.setMode(0, 0);
+  gfx.present(0, []);
+  gfx.waitIdle();
+}
 const rng = new Rng(seed);
 const drivers = [0, 1].map((k) => new VirtioInputTestDriver(cpu, cpu.memory, virtioMmioBase(k), RAM_BASE + 0x10_0000 * (k + 1)));
 const names: string[] = [];

@@ -41,6 +41,8 @@ describe('VM configuration', () => {
     [{ devices: [{ displays: 8 }, { displays: 8 }], outputs: { vnc: { port: 65530 } } }, 'outputs.vnc.port'],
     // Item 5. Before: an empty password served VNC with security None.
     [{ outputs: { vnc: { port: 0, password: '' } } }, 'outputs.vnc.password'],
+    [{ outputs: { vnc: { port: 0, viewOnly: 'yes' as unknown as boolean } } }, 'outputs.vnc.viewOnly'],
+    [{ outputs: { web: { port: 0, viewOnly: 1 as unknown as boolean } } }, 'outputs.web.viewOnly'],
   ])('%j names %s before any thread starts', async (options, field) => {
     expect(() => resolveConfig(options)).toThrow(expect.objectContaining({ name: 'VmConfigError', field }));
     await expect(Vm.create(options)).rejects.toSatisfy((e: unknown) => e instanceof VmConfigError && e.field === field);

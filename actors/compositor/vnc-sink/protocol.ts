@@ -2,6 +2,7 @@
 // them: the worker reads the compositor's frame store (a SAB) directly; these carry what changed.
 import type { CursorGlyphImage } from '../../../shared/display/cursor-slot.js';
 import type { Rect, VncServerStats } from '../vnc/types.js';
+import type { InputBinding, InputRouteStats } from './input-route.js';
 
 export interface VncSinkData {
   /** The compositor's frame store for this display's current mode (ARGB words, row-major). */
@@ -22,7 +23,14 @@ export interface VncSinkData {
   host: string;
   password?: string;
   name: string;
+  /** The display's keyboard and tablet (null: it has none, and clients' input goes nowhere). */
+  input?: InputBinding | null;
+  /** Clients see the display; their keys and pointer go nowhere (default false). */
+  viewOnly?: boolean;
 }
+
+/** The server's counters and where clients' input went. */
+export type VncSinkStats = VncServerStats & { input: InputRouteStats };
 
 export interface SinkCursor {
   glyph: CursorGlyphImage | null;
@@ -51,7 +59,7 @@ export type FromSink =
   | { t: 'listening'; port: number }
   | { t: 'failed'; message: string }
   /** Sent every STATS_INTERVAL_MS while the counters change, and once more when closing. */
-  | { t: 'stats'; stats: VncServerStats }
+  | { t: 'stats'; stats: VncSinkStats }
   /** The worker no longer reads frame store `frameId` (it switched to a newer one). */
   | { t: 'released'; frameId: number }
   | { t: 'closed' };

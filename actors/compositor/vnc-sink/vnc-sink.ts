@@ -6,14 +6,15 @@ import { Worker } from 'node:worker_threads';
 import { compiledModuleUrl } from '../../../shared/package-root.js';
 import type { DisplayFrames, DisplaySink } from '../display-frames.js';
 import { emptyVncServerStats } from '../vnc/server.js';
-import type { Rect, VncServerStats } from '../vnc/types.js';
-import type { FromSink, ToSink, VncSinkData } from './protocol.js';
+import type { Rect } from '../vnc/types.js';
+import { emptyInputRouteStats } from './input-route.js';
+import type { FromSink, ToSink, VncSinkData, VncSinkStats } from './protocol.js';
 
 export class VncSink implements DisplaySink {
   private closing: Promise<void> | null = null;
   private gone = false;
   /** The newest counters the worker pushed. */
-  private last: VncServerStats = emptyVncServerStats();
+  private last: VncSinkStats = { ...emptyVncServerStats(), input: emptyInputRouteStats() };
 
   private constructor(
     private readonly worker: Worker,
@@ -86,7 +87,7 @@ export class VncSink implements DisplaySink {
   }
 
   /** Counters as of the worker's last report (at most STATS_INTERVAL_MS old while it is idle). */
-  stats(): VncServerStats {
+  stats(): VncSinkStats {
     return this.last;
   }
 

@@ -13,6 +13,7 @@ import { BigLock } from '../../../shared/lock/big-lock.js';
 
 import { VncServer } from '../vnc/server.js';
 import type { CursorImage, FramebufferSource } from '../vnc/types.js';
+import { InputRoute } from './input-route.js';
 import { STATS_INTERVAL_MS, type FromSink, type SinkCursor, type ToSink, type VncSinkData } from './protocol.js';
 
 const data = workerData as VncSinkData;
@@ -61,6 +62,7 @@ class FrameStoreSource implements FramebufferSource {
 }
 
 const frameLock = new BigLock(data.frameLock);
+const input = new InputRoute(data.input ?? null, data.viewOnly ?? false);
 const source = new FrameStoreSource();
 /** The frame store the worker reads (DisplayFrames.frameStoreId), and the mode it shows. */
 let frameId = data.frameId;
@@ -75,6 +77,8 @@ try {
     host: data.host,
     name: data.name,
     ...(data.password !== undefined ? { password: data.password } : {}),
+    onKey: (keysym, down) => input.key(keysym, down),
+    onPointer: (x, y, buttons) => input.pointer(x, y, buttons, source.width(), source.height()),
   });
   send({ t: 'listening', port: server.port });
 } catch (e) {
@@ -86,7 +90,7 @@ try {
 // Counters go out on their own, so reading them never waits behind an update being encoded.
 let lastSent = '';
 const pushStats = () => {
-  const stats = server.stats();
+  const stats = { ...server.stats(), input: { ...input.counts } };
   const key = JSON.stringify(stats);
   if (key !== lastSent) send({ t: 'stats', stats });
   lastSent = key;
