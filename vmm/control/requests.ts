@@ -39,7 +39,10 @@ export const COMMANDS: Record<CommandName, CommandSchema> = {
   commands: { args: {}, help: 'the commands and their arguments' },
   status: { args: {}, help: 'whether the VM runs or is paused' },
   stats: { args: {}, help: "every actor's counters (vm.stats()) and the frames drawn" },
-  snapshot: { args: { device: opt('index'), display: opt('index'), path: opt('path') }, help: 'a display as PNG: written to path (absolute), else returned as base64' },
+  snapshot: {
+    args: { device: opt('index'), display: opt('index'), path: opt('path') },
+    help: 'a display as PNG: written to path (absolute), else returned as base64',
+  },
   pause: { args: {}, help: 'vm.pause(): every vCPU stopped, nothing in flight' },
   resume: { args: {}, help: 'vm.resume()' },
   reset: { args: { clearRam: opt('boolean') }, help: 'vm.reset(): a system reset' },
@@ -68,7 +71,8 @@ export function parseRequest(line: string): ParsedLine {
   const id = hasId ? { id: value.id as RequestId } : {};
   const fail = (error: ControlError): ParsedLine => ({ ...id, error });
   for (const key of Object.keys(value)) {
-    if (key !== 'execute' && key !== 'arguments' && key !== 'id') return fail(new InvalidRequest(`unknown member ${JSON.stringify(key)} (a request has execute, arguments, id)`));
+    if (key !== 'execute' && key !== 'arguments' && key !== 'id')
+      return fail(new InvalidRequest(`unknown member ${JSON.stringify(key)} (a request has execute, arguments, id)`));
   }
   if (typeof value.execute !== 'string') return fail(new InvalidRequest('"execute" must be a command name (a string)'));
   const name = value.execute;
@@ -98,7 +102,12 @@ function checkArguments(name: CommandName, args: Record<string, unknown>): Reque
     case 'qmp_capabilities':
       return { command: name, enable: (args.enable as string[] | undefined) ?? [] };
     case 'snapshot':
-      return { command: name, device: (args.device as number | undefined) ?? 0, display: (args.display as number | undefined) ?? 0, path: (args.path as string | undefined) ?? null };
+      return {
+        command: name,
+        device: (args.device as number | undefined) ?? 0,
+        display: (args.display as number | undefined) ?? 0,
+        path: (args.path as string | undefined) ?? null,
+      };
     case 'reset':
       return { command: name, clearRam: (args.clearRam as boolean | undefined) ?? false };
     case 'save':

@@ -29,6 +29,8 @@ export interface ControlOptions {
   version?: string;
 }
 
+/** Commands that change whether the VM runs: run in turn across clients (inTurn). */
+const LIFECYCLE_COMMANDS: ReadonlySet<string> = new Set(['pause', 'resume', 'reset', 'save']);
 /** Requests read but not answered yet on one connection before reading pauses. */
 const MAX_QUEUED_PER_CONNECTION = 8;
 /** Answers a client has not read (bytes) before its connection is dropped. */
@@ -46,6 +48,7 @@ export class ControlServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly png = new SnapshotWriter();
   private closing: Promise<void> | null = null;
+  private lifecycleTurn: Promise<unknown> = Promise.resolve();
 
   private constructor(
     private readonly vm: ControlledVm & { stop?: () => Promise<void> },
@@ -62,7 +65,12 @@ export class ControlServer {
     if (!Number.isInteger(maxLineBytes) || maxLineBytes < 64) throw new RangeError(`maxLineBytes must be a whole number ≥ 64, got ${maxLineBytes}`);
     const server = net.createServer();
     const bound = await listenPrivate(server, file);
-    const control = new ControlServer(vm, server, bound, { maxConnections, maxLineBytes, version: options.version ?? packageVersion(), onStop: options.onStop });
+    const control = new ControlServer(vm, server, bound, {
+      maxConnections,
+      maxLineBytes,
+      version: options.version ?? packageVersion(),
+      onStop: options.onStop,
+    });
     server.on('connection', (socket) => control.accept(socket));
     return control;
   }
@@ -131,9 +139,10 @@ export class ControlServer {
       if (tooLong) {
         overlong = true;
         socket.pause();
-        enqueue(async () => {
+        enqueue(() => {
           send({ error: errorOf(new LineTooLong(`a request line is at most ${this.options.maxLineBytes} bytes; closing the connection`)) });
           socket.end();
+          return Promise.resolve();
         });
       }
     });
@@ -147,7 +156,8 @@ export class ControlServer {
     // QMP's capabilities negotiation: nothing but qmp_capabilities first, and it only once.
     if (!negotiated && request.command !== 'qmp_capabilities')
       return send({ ...id, error: errorOf(new CommandNotFound(`expecting capabilities negotiation with 'qmp_capabilities' before ${request.command}`)) });
-    if (negotiated && request.command === 'qmp_capabilities') return send({ ...id, error: errorOf(new CommandNotFound('capabilities negotiation is already complete')) });
+    if (negotiated && request.command === 'qmp_capabilities')
+      return send({ ...id, error: errorOf(new CommandNotFound('capabilities negotiation is already complete')) });
     if (request.command === 'qmp_capabilities') {
       const offered: string[] = [];
       const unknown = request.enable.find((c) => !offered.includes(c));
@@ -155,12 +165,24 @@ export class ControlServer {
       negotiate();
     }
     try {
-      const outcome = await execute(request, { vm: this.vm, encodePng: (f: KeptFrame) => this.png.encode(f) });
+      const run = () => execute(request, { vm: this.vm, encodePng: (f: KeptFrame) => this.png.encode(f) });
+      const outcome = LIFECYCLE_COMMANDS.has(request.command) ? await this.inTurn(run) : await run();
       send({ ...id, return: outcome.result });
       if (outcome.afterAnswer === 'stop') this.stopVm();
     } catch (err) {
       send({ ...id, error: errorOf(err as ControlError) });
     }
+  }
+
+  /**
+   * One lifecycle command at a time across every client: `resume` looks at vm.paused before it
+   * acts, and another client's resume between the look and the act would make it start a
+   * workload instead (vm.resume() on a VM that is not paused).
+   */
+  private inTurn<T>(op: () => Promise<T>): Promise<T> {
+    const turn = this.lifecycleTurn.then(op, op);
+    this.lifecycleTurn = turn.catch(() => undefined);
+    return turn;
   }
 
   private stopVm(): void {

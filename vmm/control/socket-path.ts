@@ -26,7 +26,9 @@ export async function listenPrivate(server: net.Server, target: string): Promise
   // The private directory's name: `.pvg` and six random characters (mkdtemp).
   const bindBytes = Buffer.byteLength(path.join(dir, '.pvgXXXXXX', 's'));
   if (Buffer.byteLength(file) > MAX_SOCKET_PATH_BYTES || bindBytes > MAX_SOCKET_PATH_BYTES) {
-    throw new ControlSocketError(`${file}: a Unix socket path is at most ${MAX_SOCKET_PATH_BYTES} bytes, and binding privately in ${dir} needs ${bindBytes}; use a shorter path`);
+    throw new ControlSocketError(
+      `${file}: a Unix socket path is at most ${MAX_SOCKET_PATH_BYTES} bytes, and binding privately in ${dir} needs ${bindBytes}; use a shorter path`,
+    );
   }
   await removeStale(file);
   let privateDir: string;
@@ -49,7 +51,9 @@ export async function listenPrivate(server: net.Server, target: string): Promise
       await link(bound, file);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      throw new ControlSocketError(code === 'EEXIST' ? `${file}: something took the path while the socket was being bound` : `${file}: ${(err as Error).message}`);
+      throw new ControlSocketError(
+        code === 'EEXIST' ? `${file}: something took the path while the socket was being bound` : `${file}: ${(err as Error).message}`,
+      );
     }
     const st = await lstat(file);
     return { path: file, dev: st.dev, ino: st.ino };
