@@ -6,13 +6,14 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { fuzz as controlRequests } from '../../../fuzz/js/targets/control-requests.js';
 import { fuzz as clientMessages } from '../../../fuzz/js/targets/rfb-client-messages.js';
 import { fuzz as handshake } from '../../../fuzz/js/targets/rfb-handshake.js';
 import { fuzz as wsFraming } from '../../../fuzz/js/targets/ws-bridge-framing.js';
 import { check, chunked } from '../../../fuzz/js/chunks.js';
 
 const corpus = path.resolve(import.meta.dirname, '..', '..', '..', 'fuzz', 'js', 'corpus');
-const targets = { 'rfb-client-messages': clientMessages, 'rfb-handshake': handshake, 'ws-bridge-framing': wsFraming };
+const targets = { 'control-requests': controlRequests, 'rfb-client-messages': clientMessages, 'rfb-handshake': handshake, 'ws-bridge-framing': wsFraming };
 
 describe('JavaScript fuzz targets', () => {
   for (const [name, fuzz] of Object.entries(targets)) {
