@@ -88,8 +88,8 @@ async function run(request: Request, { vm, encodePng }: CommandContext): Promise
     case 'save': {
       if (typeof vm.saveSnapshot !== 'function')
         throw new NotSupported('save: this VM cannot save snapshots yet (vm.saveSnapshot does not exist; issue 19 item 3)');
-      await vm.saveSnapshot(request.path);
-      return { result: { path: request.path } };
+      const report = await vm.saveSnapshot(request.path);
+      return { result: { path: request.path, ...(report !== null && typeof report === 'object' ? { report } : {}) } };
     }
   }
 }

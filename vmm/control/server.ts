@@ -127,10 +127,14 @@ export class ControlServer {
     const enqueue = (work: () => Promise<void>) => {
       queued++;
       if (queued >= MAX_QUEUED_PER_CONNECTION) socket.pause();
-      chain = chain.then(work).finally(() => {
-        queued--;
-        if (queued < MAX_QUEUED_PER_CONNECTION && !socket.destroyed) socket.resume();
-      });
+      // A bug in a command must not wedge the connection's queue (or reject unhandled): drop it.
+      chain = chain
+        .then(work)
+        .catch(() => void socket.destroy())
+        .finally(() => {
+          queued--;
+          if (queued < MAX_QUEUED_PER_CONNECTION && !socket.destroyed) socket.resume();
+        });
     };
     socket.on('data', (chunk: Buffer) => {
       if (overlong) return;
@@ -196,9 +200,14 @@ function errorOf(err: ControlError): { class: string; desc: string; cause?: stri
   return { class: err.errorClass, desc: err.message, ...(cause ? { cause } : {}) };
 }
 
-/** QMP ends every server message with CRLF. */
+/** QMP ends every server message with CRLF. An answer JSON cannot carry becomes an error. */
 function line(answer: Answer): string {
-  return `${JSON.stringify(answer)}\r\n`;
+  try {
+    return `${JSON.stringify(answer)}\r\n`;
+  } catch (err) {
+    const id = 'id' in answer ? { id: answer.id } : {};
+    return `${JSON.stringify({ ...id, error: { class: 'CommandFailed', desc: `the answer cannot be written as JSON: ${(err as Error).message}`, cause: (err as Error).name } })}\r\n`;
+  }
 }
 
 /** QMP clients expect version.qemu {major, minor, micro}: pvg-vmm's own version goes there. */

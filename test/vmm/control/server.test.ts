@@ -41,13 +41,13 @@ describe('control socket for embedders', () => {
     }
   });
 
-  it('save calls vm.saveSnapshot where the VM has it', async () => {
+  it('save calls vm.saveSnapshot where the VM has it, returning its report', async () => {
     const saved: string[] = [];
     const file = socketIn();
-    const server = await ControlServer.listen(standIn({ saveSnapshot: (p) => Promise.resolve(void saved.push(p)) }), file);
+    const server = await ControlServer.listen(standIn({ saveSnapshot: (p) => Promise.resolve({ bytes: saved.push(p) * 100 }) }), file);
     try {
       const { client } = await ControlTestClient.ready(file);
-      expect(await client.request('save', { path: '/tmp/vm.snap' }, 9)).toEqual({ id: 9, return: { path: '/tmp/vm.snap' } });
+      expect(await client.request('save', { path: '/tmp/vm.snap' }, 9)).toEqual({ id: 9, return: { path: '/tmp/vm.snap', report: { bytes: 100 } } });
       expect(saved).toEqual(['/tmp/vm.snap']);
       client.close();
     } finally {
@@ -70,6 +70,19 @@ describe('control socket for embedders', () => {
         cause: 'LifecycleRefusedError',
       });
       expect((await client.request('snapshot'))?.error?.class).toBe('NoFrame');
+      client.close();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('an answer JSON cannot carry is a CommandFailed, and the connection goes on', async () => {
+    const file = socketIn();
+    const server = await ControlServer.listen(standIn({ saveSnapshot: () => Promise.resolve({ big: 1n }) }), file);
+    try {
+      const { client } = await ControlTestClient.ready(file);
+      expect((await client.request('save', { path: '/x' }, 1))?.error).toMatchObject({ class: 'CommandFailed', cause: 'TypeError' });
+      expect(await client.request('status', undefined, 2)).toEqual({ id: 2, return: { status: 'running' } });
       client.close();
     } finally {
       await server.close();
