@@ -367,7 +367,9 @@ export function framesTables(r: FramesBenchResult): string {
     `${fmt((x.latency_p50_us ?? Number.NaN) / 1000, 2)} / ${fmt((x.latency_p99_us ?? Number.NaN) / 1000, 2)} ms`,
     x.vnc_latency_samples === undefined
       ? ''
-      : `${fmt((x.vnc_latency_p50_us ?? Number.NaN) / 1000, 2)} / ${fmt((x.vnc_latency_p99_us ?? Number.NaN) / 1000, 2)} ms (${x.vnc_latency_samples} updates, ${x.vnc_latency_ambiguous} ambiguous)`,
+      : x.vnc_latency_samples === 0
+        ? `none (0 updates tied to frames, ${x.vnc_latency_ambiguous} ambiguous)`
+        : `${fmt((x.vnc_latency_p50_us ?? Number.NaN) / 1000, 2)} / ${fmt((x.vnc_latency_p99_us ?? Number.NaN) / 1000, 2)} ms (${x.vnc_latency_samples} updates, ${x.vnc_latency_ambiguous} ambiguous)`,
     `${fmt(x.mmio_per_frame)} / ${fmt(x.interrupts_per_frame, 2)}`,
     x.vnc_bytes_per_frame === undefined ? '' : Math.round(x.vnc_bytes_per_frame).toString(),
     x.vnc_updates === undefined ? '' : `${x.vnc_updates} × ${Math.round(x.vnc_bytes_per_update!)} B`,
