@@ -28,6 +28,9 @@ export { GuestProgram, type GuestProgramConfig } from './actors/vcpu/guest/progr
 export { VmFailure, ActorCrashedError, ActorExitedError, VmStoppedError } from './actors/runtime/errors.js';
 export { LifecycleTimeoutError, LifecycleRefusedError } from './vmm/lifecycle-errors.js';
 export type { PauseOptions, ResetOptions, PauseReport } from './vmm/lifecycle.js';
+// The control socket (docs/control.md): vm.startControl()'s options and its typed errors.
+export type { ControlOptions } from './vmm/control/server.js';
+export { ControlSocketError, CONTROL_ERROR_CLASSES, type ControlErrorClass } from './vmm/control/errors.js';
 export type { CompositorEvent, CompositorStats, VncOptions } from './actors/compositor/messages.js';
 export type { KeptFrame } from './actors/device/messages.js';
 export { WORKLOAD_NAMES } from './actors/vcpu/guest/workloads/index.js';

@@ -4,6 +4,8 @@
 // decode: the server's own counters say how many bytes each frame cost.
 import { connect, type Socket } from 'node:net';
 
+import type { VncUpdateLog } from './vnc-update-log.js';
+
 const ENCODINGS = { raw: 0, zrle: 16, tight: 7 } as const;
 const DESKTOP_SIZE = -223;
 
@@ -14,7 +16,8 @@ export class VncLoadClient {
 
   private constructor(private readonly socket: Socket) {}
 
-  static async connect(port: number, encoding: LoadEncoding, host = '127.0.0.1'): Promise<VncLoadClient> {
+  /** `log`: every server message after the handshake also goes there (bench/vnc-latency.ts). */
+  static async connect(port: number, encoding: LoadEncoding, host = '127.0.0.1', log?: VncUpdateLog): Promise<VncLoadClient> {
     const socket = connect({ port, host });
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
@@ -47,6 +50,7 @@ export class VncLoadClient {
     socket.off('data', onData);
     const client = new VncLoadClient(socket);
     client.bytesReceived = buf.length;
+    if (buf.length > 0) log?.feed(buf);
     const enc = Buffer.alloc(4 + 8);
     enc[0] = 2;
     enc.writeUInt16BE(2, 2);
@@ -55,6 +59,7 @@ export class VncLoadClient {
     socket.write(enc);
     socket.on('data', (c: Buffer) => {
       client.bytesReceived += c.length;
+      log?.feed(c);
       client.request(true);
     });
     client.request(false);

@@ -59,6 +59,9 @@ ${PROFILE_HELP}
   --json              print one JSON object instead of the summary: the summary's figures, every
                       counter of every actor, and each vCPU's MMIO read latency histogram
 ${OUTPUT_HELP}
+  --control PATH      open a control socket at PATH (owner-only; JSON lines in QMP's shape): stats,
+                      snapshot, pause, resume, reset, save, stop from another program
+                      (docs/control.md); a stale socket there is replaced, anything else refused
   --status            show the live status line (frames/s, MMIO read latency, interrupts/s,
                       deepest mailbox) on stderr even when it is not a terminal
   --quiet             no status line (by default there is one when stderr is a terminal)
@@ -80,6 +83,7 @@ export interface RunArgs {
   options: VmOptions;
   exit: boolean;
   snapshot: string | null;
+  control: string | null;
   outputs: OutputOptions;
   status: StatusMode;
   json: boolean;
@@ -108,6 +112,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       cpu: { type: 'string', default: 'ts' },
       snapshot: { type: 'string' },
       input: { type: 'boolean', default: false },
+      control: { type: 'string' },
       json: { type: 'boolean', default: false },
       ...OUTPUT_FLAGS,
       status: { type: 'boolean', default: false },
@@ -125,6 +130,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     ...(values.modes ? { displayModes: values.modes.split(',') } : {}),
   } as const;
   if (values.snapshot !== undefined) outputFileFlag('--snapshot', values.snapshot);
+  if (values.control !== undefined && values.control.trim() === '') throw new UsageError('--control needs a path');
   const outputs = parseOutputFlags(values, devices * device.displays);
   if (values.status && values.quiet) throw new UsageError('--status and --quiet contradict each other');
   return {
@@ -134,6 +140,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     json: values.json,
     exit: values.exit,
     snapshot: values.snapshot ?? null,
+    control: values.control ?? null,
     options: {
       devices: Array.from({ length: devices }, () => ({ ...device })),
       ...(values.vcpus !== undefined ? { vcpus: integerFlag('--vcpus', values.vcpus, 1, 64) } : {}),
@@ -184,14 +191,25 @@ export async function run(argv: string[]): Promise<number> {
   }
   const failed = vm.whenFailed().then((f) => (failure = f));
   let interrupted = false;
+  let stopNow = () => {};
   const stopSignal = new Promise<void>((resolve) => {
-    const onSignal = () => {
+    stopNow = () => {
       interrupted = true;
       resolve();
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', stopNow);
+    process.once('SIGTERM', stopNow);
   });
+  if (parsed.control) {
+    try {
+      // `stop` on the socket stops the run as Ctrl-C does: summary, then vm.stop().
+      const { path } = await vm.startControl(parsed.control, { onStop: () => stopNow() });
+      say(`control socket: ${path}`);
+    } catch (err) {
+      await vm.stop();
+      throw new CliError(`cannot open the control socket: ${(err as Error).message}`);
+    }
+  }
   const lifecycleSignals = handleLifecycleSignals(vm, say);
   status?.start();
   let drawn: number;

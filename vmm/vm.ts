@@ -39,6 +39,7 @@ import { VmOutputs, type WebOptions } from './vm-outputs.js';
 import { deviceSpin, spinLimit } from './spin-policy.js';
 import { VmDisplayInput, type DisplayInput } from './vm-input.js';
 import type { Mailbox } from '../shared/mailbox/mailbox.js';
+import { ControlServer, type ControlOptions } from './control/server.js';
 
 export interface VmStats {
   vcpus: VcpuStats[];
@@ -94,6 +95,7 @@ export class Vm extends EventEmitter<VmEvents> {
   /** vm.stop()'s one promise: every caller waits for the same, whole, stop. */
   private stopping: Promise<void> | null = null;
   private snapshots: SnapshotWriter | null = null;
+  private control: ControlServer | null = null;
   private readonly outputs: VmOutputs;
   private readonly bigLock: BigLock | null;
   private traceReader: TraceSetReader | null = null;
@@ -525,6 +527,24 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   /**
+   * Opens a control socket on `file` (docs/control.md): JSON lines in QMP's shape, owner-only
+   * (0600), for stats, PNG snapshots, pause, resume, reset, save and stop from another process.
+   * An existing path is replaced only if it is a stale socket. Closed by stop().
+   */
+  async startControl(file: string, options: ControlOptions = {}): Promise<{ path: string }> {
+    this.ensureRunning();
+    if (this.control) throw new Error(`the control socket is already open at ${this.control.path}`);
+    const control = await ControlServer.listen(this, file, options);
+    if (this.refusal() || this.control) {
+      await control.close(); // the VM began to stop, or another opened, while it bound
+      this.ensureRunning();
+      throw new Error(`the control socket is already open at ${this.control!.path}`);
+    }
+    this.control = control;
+    return { path: control.path };
+  }
+
+  /**
    * Writes a display's latest frame as a person sees it (cursor composited) to a PNG file; the
    * encoding runs in a piscina pool.
    */
@@ -626,6 +646,8 @@ export class Vm extends EventEmitter<VmEvents> {
 
   private async stopOnce(): Promise<void> {
     this.events?.close();
+    await this.control?.close();
+    this.control = null;
     await this.snapshots?.close();
     this.snapshots = null;
     await this.outputs.close();

@@ -115,6 +115,32 @@ export function framesChart(result: unknown, machine?: MachineInfo): BarChartSpe
   };
 }
 
+/**
+ * Per-frame latency of the runs that measured present → VNC client (bench frames, band 1% with a
+ * client): present → kept and present → VNC client, p50 and p99, side by side; null without them.
+ */
+export function framesLatencyChart(result: unknown, machine?: MachineInfo): BarChartSpec | null {
+  if (!isRec(result) || result.suite !== 'frames' || !isRec(result.runs)) return null;
+  const runs = Object.entries(result.runs).filter((e): e is [string, Rec] => isRec(e[1]) && e[1].vnc_latency_samples !== undefined);
+  if (runs.length === 0) return null;
+  const ms = (r: Rec, key: string) => figure(r[key]) / 1000;
+  const label = (name: string, r: Rec) => `${name.startsWith('pvg_') ? 'pvg' : 'native'} ${String(r.width)}x${String(r.height)} ${String(r.sink).slice(4)}`;
+  return {
+    title: 'frames: per-frame latency, present → kept and present → VNC client (band 1%)',
+    subtitle: subtitle(result, machine),
+    categories: runs.map(([name, r]) => label(name, r)),
+    series: [
+      { name: 'present → kept p50', values: runs.map(([, r]) => ms(r, 'latency_p50_us')) },
+      { name: 'present → kept p99', values: runs.map(([, r]) => ms(r, 'latency_p99_us')) },
+      { name: 'present → VNC client p50', values: runs.map(([, r]) => ms(r, 'vnc_latency_p50_us')) },
+      { name: 'present → VNC client p99', values: runs.map(([, r]) => ms(r, 'vnc_latency_p99_us')) },
+    ],
+    scale: 'log',
+    axisLabel: 'ms',
+    note: 'Both from the device actor taking the new frame; kept: in the compositor frame store; VNC client: the last byte of the update showing it at the bench client (native: ZRLE, pvg: Raw). One sample per update; docs/fidelity.md.',
+  };
+}
+
 /** The min–max of a figure over --repeat runs (bench/repeat.ts), or null for a single run. */
 function repeatRange(result: Rec, path: string): [number, number] | null {
   const s = isRec(result.spreads) ? result.spreads[path] : undefined;
@@ -196,6 +222,7 @@ export function suiteCharts(name: string, result: unknown, machine?: MachineInfo
   };
   add(`${name}-latency.svg`, latencyChart(name, result, machine));
   add(`${name}-fps.svg`, framesChart(result, machine));
+  add(`${name}-present-latency.svg`, framesLatencyChart(result, machine));
   add(`${name}-devices.svg`, scalingChart(result, machine));
   add(`${name}-efficiency.svg`, efficiencyChart(result, machine));
   add(`${name}-frame-latency.svg`, frameLatencyChart(result, machine));

@@ -8,7 +8,8 @@
 // Both profiles side by side (VmOptions.profile, docs/fidelity.md): `native`, this project's own
 // protocol (damage rectangles, posted writes, unpaced), and `pvg`, a model of a PVG host (whole
 // frames read back, presents paced to the mode's 60 Hz, synchronous MMIO writes). Per-frame
-// latency (new frame → kept) p50/p99 under both.
+// latency (new frame → kept) p50/p99 under both, and present → VNC client (the update showing the
+// frame received by a client) for the band 1% runs with a VNC client (bench/vnc-latency.ts).
 import { frameLatencyQuantileUs } from '../../actors/compositor/frame-latency.js';
 import type { Profile } from '../../vmm/config.js';
 import { native } from '../../shared/native/addon.js';
@@ -16,6 +17,10 @@ import { Vm } from '../../vmm/vm.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { markdownTable, ratioTable } from '../report.js';
 import { VncLoadClient, type LoadEncoding } from '../vnc-load-client.js';
+import { TRACE_EVENTS } from '../../abi/generated/trace-events.js';
+import { TraceSetReader } from '../../shared/trace/reader.js';
+import { bandPeriod, bandProbe, quantile, vncLatency, vncLatencyByPixels } from '../vnc-latency.js';
+import { VncUpdateLog } from '../vnc-update-log.js';
 
 export interface FramesRun {
   description: string;
@@ -57,6 +62,18 @@ export interface FramesRun {
   /** Per-frame latency, new frame taken by the device actor → kept in the compositor's frame store (µs). */
   latency_p50_us: number;
   latency_p99_us: number;
+  /**
+   * VNC runs of the band workload below 100%: present → VNC client, from the device actor taking
+   * the oldest frame the client had not seen (its apple_gfx_new_frame trace event, where present →
+   * kept starts too) to the last byte of the update that shows it arriving at the bench's client
+   * (same process, same CLOCK_MONOTONIC). One sample per update, like latency_p50_us; updates that
+   * cannot be tied to their frames exactly are counted in vnc_latency_ambiguous and left out.
+   * (At 100% every update covers the whole screen, so nothing says which frame it shows: absent.)
+   */
+  vnc_latency_p50_us?: number;
+  vnc_latency_p99_us?: number;
+  vnc_latency_samples?: number;
+  vnc_latency_ambiguous?: number;
   /** MMIO accesses (reads + writes, every window) and interrupts raised per presented frame: the protocol's per-frame traffic. */
   mmio_per_frame: number;
   interrupts_per_frame: number;
@@ -77,6 +94,9 @@ export interface FramesBenchResult {
   ratio_fps_damage_1_vs_100: number;
   /** fps with a VNC client (ZRLE) over fps with none, band 100% at 1080p: what a reading client costs the pipeline (frame lock waits included). */
   ratio_vnc_fps_vs_null_1080p: number;
+  /** present → VNC client p50 over present → kept p50, same run (band 1%, 1080p; native: ZRLE client, pvg: Raw client): what the VNC leg adds. */
+  ratio_vnc_latency_vs_kept_p50_1080p?: number;
+  pvg_ratio_vnc_latency_vs_kept_p50_1080p?: number;
   /** pvg profile: fps at 1% over 100% (1080p): ≈ 1, a PVG host reads back the whole frame whatever changed. */
   pvg_ratio_fps_damage_1_vs_100?: number;
   /** pvg profile: present-workload fps over the mode's refresh (60 Hz), 1080p. */
@@ -90,6 +110,9 @@ export interface FramesBenchOptions {
   profiles?: Profile[];
   progress?: (what: string) => void;
 }
+
+/** Frames drawn before each measured run (mode set, first frames, JIT). */
+const WARMUP_FRAMES = 20;
 
 const RESOLUTIONS = [
   { name: '1080p', width: 1920, height: 1080, frames: 400 },
@@ -105,7 +128,7 @@ function memcpyFps(width: number, height: number, frames: number): number {
   return rounds.sort((a, b) => a - b)[2]!;
 }
 
-async function framesRun(
+export async function framesRun(
   profile: Profile,
   width: number,
   height: number,
@@ -120,18 +143,32 @@ async function framesRun(
   (globalThis as { gc?: () => void }).gc?.();
   const vm = await Vm.create({ ramMiB: 64, profile, devices: [{ displayModes: [`${width}x${height}@60`] }] });
   let client: VncLoadClient | null = null;
+  // Present → VNC client needs to know which frames an update shows. Below 100% the band's rows say
+  // so: in the update's rectangles (native: damage rectangles reach the client), or, where every
+  // update is the whole screen (pvg: whole frames read back), in the pixels a Raw client receives.
+  const rows = Math.max(1, Math.min(height, Math.round((height * damagePercent) / 100)));
+  const banded = workload === 'band' && damagePercent < 100;
+  const byPixels = banded && sink === 'vnc-raw' && frames <= bandPeriod({ height, rows });
+  const log = byPixels
+    ? new VncUpdateLog({ width, height, probe: bandProbe({ width, height, rows }, frames, WARMUP_FRAMES) })
+    : banded && sink === 'vnc-zrle' && profile === 'native'
+      ? new VncUpdateLog()
+      : null;
+  let presents: PresentTimes | null = null;
   try {
     if (sink !== 'null') {
       const [port] = await vm.startVnc({ port: 0 });
-      client = await VncLoadClient.connect(port!, sink.slice(4) as LoadEncoding);
+      client = await VncLoadClient.connect(port!, sink.slice(4) as LoadEncoding, '127.0.0.1', log ?? undefined);
     }
     // Warm up (mode set, first frames, JIT), then measure from a settled start.
-    await vm.runWorkload({ name: workload, frames: 20, damagePercent });
+    await vm.runWorkload({ name: workload, frames: WARMUP_FRAMES, damagePercent });
     await vm.whenGuestsDone();
     await vm.settle();
     const statsBefore = await vm.stats();
     const before = statsBefore.compositor.displays[0]!;
     const deviceBefore = statsBefore.devices[0]!;
+    if (log) presents = new PresentTimes(vm);
+    const updatesBefore = log?.updates.length ?? 0;
     const t0 = performance.now();
     await vm.runWorkload({ name: workload, frames, damagePercent, seed: 2 });
     await vm.whenGuestsDone();
@@ -142,6 +179,21 @@ async function framesRun(
     let after = statsAfter.compositor.displays[0]!;
     const latency = after.frameLatency.buckets.map((c, i) => c - (before.frameLatency.buckets[i] ?? 0));
     if (sink !== 'null') after = await vncCaughtUp(vm);
+    let vnc: Pick<FramesRun, 'vnc_latency_p50_us' | 'vnc_latency_p99_us' | 'vnc_latency_samples' | 'vnc_latency_ambiguous'> = {};
+    if (log && presents) {
+      presents.stop();
+      // The measured run's presents: band.ts's setup presents once (the whole screen), then frame n.
+      const setupSeq = (deviceBefore.engine?.presents ?? 0) + 1;
+      const presentUs = (n: number) => presents!.at(setupSeq + 1 + n);
+      const updates = log.updates.slice(updatesBefore);
+      const r = byPixels ? vncLatencyByPixels(presentUs, updates, WARMUP_FRAMES) : vncLatency({ height, rows }, frames, presentUs, updates);
+      vnc = {
+        vnc_latency_p50_us: quantile(r.samplesUs, 0.5),
+        vnc_latency_p99_us: quantile(r.samplesUs, 0.99),
+        vnc_latency_samples: r.samplesUs.length,
+        vnc_latency_ambiguous: r.ambiguous,
+      };
+    }
     const run: FramesRun = {
       profile,
       description: `${profile === 'pvg' ? 'pvg profile: ' : ''}${workload === 'present' ? 'present workload (whole-frame presents, nothing redrawn)' : `band workload, ${damagePercent}% of the frame redrawn per frame`}, ${sink === 'null' ? 'no client (null sink)' : `one VNC client (${sink.slice(4)})`}`,
@@ -163,6 +215,7 @@ async function framesRun(
       latency_p99_us: frameLatencyQuantileUs(latency, 0.99) ?? Number.NaN,
       mmio_per_frame: (deviceAfter.mmioReads + deviceAfter.mmioWrites - deviceBefore.mmioReads - deviceBefore.mmioWrites) / frames,
       interrupts_per_frame: (deviceAfter.interrupts.raised - deviceBefore.interrupts.raised) / frames,
+      ...vnc,
     };
     if (after.vnc && before.vnc) {
       const bytes = after.vnc.stats.bytesSent - before.vnc.stats.bytesSent;
@@ -172,8 +225,43 @@ async function framesRun(
     }
     return run;
   } finally {
+    presents?.stop();
     client?.close();
     await vm.stop();
+  }
+}
+
+/**
+ * When device 0's display 0 presented each frame: the device actor's apple_gfx_new_frame trace
+ * events (CLOCK_MONOTONIC µs), by frame sequence number, drained every 20 ms so the ring never
+ * wraps over them. Whatever the VM traced before it was made is dropped.
+ */
+class PresentTimes {
+  private readonly reader: TraceSetReader;
+  private readonly ring: number;
+  private readonly bySeq = new Map<number, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(vm: Vm) {
+    this.reader = new TraceSetReader(vm.supervisor.traceSet);
+    this.ring = vm.supervisor.trackLabels.find((l) => l.name === 'device0')!.ring;
+    this.reader.drain();
+    this.timer = setInterval(() => this.take(), 20);
+  }
+
+  private take(): void {
+    for (const e of this.reader.drain().events) {
+      if (e.ring === this.ring && e.id === TRACE_EVENTS.apple_gfx_new_frame && e.args[0] === 0) this.bySeq.set(e.args[1], e.ts);
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.take();
+  }
+
+  at(seq: number): number | undefined {
+    return this.bySeq.get(seq);
   }
 }
 
@@ -223,11 +311,14 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
       runs[`pvg_${r.name}_present_null`] = await framesRun('pvg', r.width, r.height, 'present', 100, paced, 'null');
       runs[`pvg_${r.name}_null_100`] = await framesRun('pvg', r.width, r.height, 'band', 100, paced, 'null');
       runs[`pvg_${r.name}_null_1`] = await framesRun('pvg', r.width, r.height, 'band', 1, paced, 'null');
-      options.progress?.(`${r.name} pvg profile: band 100%, VNC ZRLE client`);
+      options.progress?.(`${r.name} pvg profile: band 100%, VNC ZRLE client; band 1%, VNC Raw client`);
       runs[`pvg_${r.name}_vnc_zrle_100`] = await framesRun('pvg', r.width, r.height, 'band', 100, paced, 'vnc-zrle');
+      // Present → VNC client under pvg: whole-screen updates, so the client reads the frame from pixels (Raw).
+      runs[`pvg_${r.name}_vnc_raw_1`] = await framesRun('pvg', r.width, r.height, 'band', 1, paced, 'vnc-raw');
     }
   }
   const fps = (name: string) => runs[name]?.fps ?? Number.NaN;
+  const vncOverKept = (name: string) => (runs[name]?.vnc_latency_p50_us ?? Number.NaN) / (runs[name]?.latency_p50_us ?? Number.NaN);
   return {
     suite: 'frames',
     machine: machineInfo(),
@@ -239,8 +330,10 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     ratio_band_fps_vs_memcpy_1080p: fps('1080p_null_100') / memcpy['1080p']!,
     ratio_fps_damage_1_vs_100: fps('1080p_null_1') / fps('1080p_null_100'),
     ratio_vnc_fps_vs_null_1080p: fps('1080p_vnc_zrle_100') / fps('1080p_null_100'),
+    ...(profiles.includes('native') ? { ratio_vnc_latency_vs_kept_p50_1080p: vncOverKept('1080p_vnc_zrle_1') } : {}),
     ...(profiles.includes('pvg')
       ? {
+          pvg_ratio_vnc_latency_vs_kept_p50_1080p: vncOverKept('pvg_1080p_vnc_raw_1'),
           pvg_ratio_fps_damage_1_vs_100: fps('pvg_1080p_null_1') / fps('pvg_1080p_null_100'),
           pvg_ratio_present_fps_vs_refresh_1080p: fps('pvg_1080p_present_null') / 60,
         }
@@ -252,6 +345,9 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
       ratio_fps_vs_memcpy_1080p: '≥ 0.8',
       ratio_fps_damage_1_vs_100: '≫ 1 (cost follows damage)',
       ratio_vnc_fps_vs_null_1080p: 'close to 1 (encoding runs on the sink worker; only copies share the frame lock)',
+      ratio_vnc_latency_vs_kept_p50_1080p:
+        '≥ 1 expected (a client sees a frame only after it is kept; the two count different samples, so not by construction); how far above is what the VNC leg adds',
+      pvg_ratio_vnc_latency_vs_kept_p50_1080p: '≥ 1, as above, under the pvg profile',
     },
   };
 }
@@ -269,12 +365,33 @@ export function framesTables(r: FramesBenchResult): string {
     String(x.coalesced),
     `${(x.copied_bytes_per_frame / 1e6).toFixed(2)} MB`,
     `${fmt((x.latency_p50_us ?? Number.NaN) / 1000, 2)} / ${fmt((x.latency_p99_us ?? Number.NaN) / 1000, 2)} ms`,
+    x.vnc_latency_samples === undefined
+      ? ''
+      : x.vnc_latency_samples === 0
+        ? `none (0 updates tied to frames, ${x.vnc_latency_ambiguous} ambiguous)`
+        : `${fmt((x.vnc_latency_p50_us ?? Number.NaN) / 1000, 2)} / ${fmt((x.vnc_latency_p99_us ?? Number.NaN) / 1000, 2)} ms (${x.vnc_latency_samples} updates, ${x.vnc_latency_ambiguous} ambiguous)`,
     `${fmt(x.mmio_per_frame)} / ${fmt(x.interrupts_per_frame, 2)}`,
     x.vnc_bytes_per_frame === undefined ? '' : Math.round(x.vnc_bytes_per_frame).toString(),
     x.vnc_updates === undefined ? '' : `${x.vnc_updates} × ${Math.round(x.vnc_bytes_per_update!)} B`,
     `${x.frame_lock_contended} / ${x.frame_lock_wait_ms_per_frame.toFixed(3)} ms`,
   ]);
-  const refs = Object.entries(r.memcpy_fps).map(([name, fps]) => [`${name}_memcpy`, '', name, 'memcpy', 'reference', fmt(fps), '', '', '', '', '', '', '', '']);
+  const refs = Object.entries(r.memcpy_fps).map(([name, fps]) => [
+    `${name}_memcpy`,
+    '',
+    name,
+    'memcpy',
+    'reference',
+    fmt(fps),
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+    '',
+  ]);
   const { ratio_fps_vs_memcpy_1080p, ratio_fps_vs_memcpy_2160p, ratio_band_fps_vs_memcpy_1080p, ratio_fps_damage_1_vs_100, ratio_vnc_fps_vs_null_1080p } = r;
   const ratios: Record<string, number> = {
     ratio_fps_vs_memcpy_1080p,
@@ -283,10 +400,12 @@ export function framesTables(r: FramesBenchResult): string {
     ratio_fps_damage_1_vs_100,
     ratio_vnc_fps_vs_null_1080p,
   };
+  if (r.ratio_vnc_latency_vs_kept_p50_1080p !== undefined) ratios.ratio_vnc_latency_vs_kept_p50_1080p = r.ratio_vnc_latency_vs_kept_p50_1080p;
+  if (r.pvg_ratio_vnc_latency_vs_kept_p50_1080p !== undefined) ratios.pvg_ratio_vnc_latency_vs_kept_p50_1080p = r.pvg_ratio_vnc_latency_vs_kept_p50_1080p;
   if (r.pvg_ratio_fps_damage_1_vs_100 !== undefined) ratios.pvg_ratio_fps_damage_1_vs_100 = r.pvg_ratio_fps_damage_1_vs_100;
   if (r.pvg_ratio_present_fps_vs_refresh_1080p !== undefined) ratios.pvg_ratio_present_fps_vs_refresh_1080p = r.pvg_ratio_present_fps_vs_refresh_1080p;
   const note =
-    "profile native: this project's own protocol (damage rectangles, posted MMIO writes, presents as fast as the ring goes); profile pvg: a model of a PVG host (whole frames read back, presents paced to the mode's 60 Hz, synchronous MMIO writes; docs/fidelity.md). Latency: new frame taken by the device actor → kept in the compositor's frame store.";
+    "profile native: this project's own protocol (damage rectangles, posted MMIO writes, presents as fast as the ring goes); profile pvg: a model of a PVG host (whole frames read back, presents paced to the mode's 60 Hz, synchronous MMIO writes; docs/fidelity.md). Latency: new frame taken by the device actor → kept in the compositor's frame store; present → VNC client: the same start → the last byte of the update showing the frame read by the bench's client (band 1% runs only: the band's rows say which frame an update shows, from the update's rectangles under native and from its pixels, Raw, under pvg; docs/fidelity.md).";
   return `${note}\n\n${markdownTable(
     [
       'run',
@@ -299,6 +418,7 @@ export function framesTables(r: FramesBenchResult): string {
       'coalesced',
       'copied/frame',
       'latency p50 / p99',
+      'present → VNC client p50 / p99',
       'MMIO / irq per frame',
       'VNC B/frame',
       'VNC updates',

@@ -170,7 +170,47 @@ const queues: Record<string, Buffer> = {
   'reset-mid-queue': cat(vqSetup(0, 2), vqKey(30, 1), mmioWrite(0x070, 0), vqKey(31, 1), vqSetup(3, 2), vqKey(32, 1)),
 };
 
+// Control-socket requests (docs/control.md): JSON lines, byte 0 chunking.
+const lines = (...l: string[]) => Buffer.from(l.map((x) => `${x}\n`).join(''));
+const controlSession = lines(
+  '{"execute":"qmp_capabilities"}',
+  '{"execute":"status","id":1}',
+  '{"execute":"stats","id":"s"}',
+  '{"execute":"snapshot","arguments":{"device":0,"display":0,"path":"/tmp/a.png"}}',
+  '{"execute":"pause"}',
+  '{"execute":"reset","arguments":{"clearRam":true},"id":null}',
+  '{"execute":"resume"}',
+  '{"execute":"save","arguments":{"path":"/tmp/vm.snap"}}',
+  '{"execute":"stop","id":true}',
+);
+const controls: Record<string, Buffer> = {
+  'session-whole': cat(u8(0), controlSession),
+  'session-chunked': cat(u8(5), controlSession),
+  'crlf-and-blank-lines': cat(u8(0), Buffer.from('{"execute":"status"}\r\n\r\n  \n{"execute":"commands"}\n')),
+  'bad-json': cat(u8(0), lines('{"execute": }', 'garbage', "{'execute':'stats'}")),
+  'not-objects': cat(u8(0), lines('[]', '"stats"', 'null', '42')),
+  'bad-members': cat(u8(0), lines('{"execute":"stats","extra":1}', '{"id":1}', '{"execute":7}', '{"execute":"stats","id":[1]}')),
+  'unknown-commands': cat(u8(0), lines('{"execute":"quit"}', '{"execute":"__proto__"}', '{"execute":"constructor"}')),
+  'bad-arguments': cat(
+    u8(3),
+    lines(
+      '{"execute":"reset","arguments":{"clearRam":"yes"}}',
+      '{"execute":"snapshot","arguments":{"device":-1,"display":1.5}}',
+      '{"execute":"snapshot","arguments":{"path":"relative.png"}}',
+      '{"execute":"snapshot","arguments":{"path":"/a\\u0000b"}}',
+      '{"execute":"save"}',
+      '{"execute":"stats","arguments":[]}',
+      '{"execute":"qmp_capabilities","arguments":{"enable":["oob"]}}',
+    ),
+  ),
+  'deep-nesting': cat(u8(0), Buffer.from(`{"execute":"stats","id":${'['.repeat(200)}${']'.repeat(200)}}\n`)),
+  'line-too-long': cat(u8(9), Buffer.from(`{"execute":"snapshot","arguments":{"path":"/${'a'.repeat(600)}"}}\n{"execute":"status"}\n`)),
+  'utf8-split': cat(u8(1), lines('{"execute":"snapshot","arguments":{"path":"/tmp/é€😀.png"}}')),
+  'no-newline': cat(u8(0), Buffer.from('{"execute":"status"}')),
+};
+
 const sets: Record<string, Record<string, Buffer>> = {
+  'control-requests': controls,
   'rfb-client-messages': messages,
   'rfb-handshake': handshakes,
   'ws-bridge-framing': frames,

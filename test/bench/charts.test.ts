@@ -1,7 +1,7 @@
 // Which charts each suite's result gets, and what they show, from synthetic results.
 import { describe, expect, it } from 'vitest';
 
-import { framesChart, latencyChart, scalingChart, suiteCharts } from '../../bench/report/charts.js';
+import { framesChart, framesLatencyChart, latencyChart, scalingChart, suiteCharts } from '../../bench/report/charts.js';
 import { engineResult, framesResult, mailboxResult, MACHINE, scalingResult } from './fixtures.js';
 import { texts, xmlProblems } from './xml-check.js';
 
@@ -37,6 +37,37 @@ describe('latency chart', () => {
     const { machine: _, ...bare } = mailboxResult();
     expect(latencyChart('mailbox', bare)!.subtitle).toBeUndefined();
     expect(latencyChart('mailbox', bare, MACHINE)!.subtitle).toBe(MACHINE_LINE);
+  });
+});
+
+describe('frames present-latency chart', () => {
+  it('shows present → kept and present → VNC client p50/p99 for the runs that measured both, and nothing without them', () => {
+    expect(framesLatencyChart(framesResult())).toBeNull();
+    const vnc = (sink: string, width: number, height: number, vncP50: number) => ({
+      width,
+      height,
+      sink,
+      fps: 100,
+      latency_p50_us: 800,
+      latency_p99_us: 20_000,
+      vnc_latency_p50_us: vncP50,
+      vnc_latency_p99_us: vncP50 * 10,
+      vnc_latency_samples: 50,
+      vnc_latency_ambiguous: 2,
+    });
+    const r = {
+      ...framesResult(),
+      runs: { ...framesResult().runs, '1080p_vnc_zrle_1': vnc('vnc-zrle', 1920, 1080, 3000), pvg_1080p_vnc_raw_1: vnc('vnc-raw', 1920, 1080, 9000) },
+    };
+    const spec = framesLatencyChart(r)!;
+    expect(spec.categories).toEqual(['native 1920x1080 zrle', 'pvg 1920x1080 raw']);
+    expect(spec.series.map((x) => [x.name, x.values])).toEqual([
+      ['present → kept p50', [0.8, 0.8]],
+      ['present → kept p99', [20, 20]],
+      ['present → VNC client p50', [3, 9]],
+      ['present → VNC client p99', [30, 90]],
+    ]);
+    expect(suiteCharts('frames', r).map((c) => c.file)).toEqual(['frames-fps.svg', 'frames-present-latency.svg']);
   });
 });
 

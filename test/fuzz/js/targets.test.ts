@@ -6,6 +6,7 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { fuzz as controlRequests } from '../../../fuzz/js/targets/control-requests.js';
 import { fuzz as clientMessages } from '../../../fuzz/js/targets/rfb-client-messages.js';
 import { fuzz as handshake } from '../../../fuzz/js/targets/rfb-handshake.js';
 import { fuzz as wsFraming } from '../../../fuzz/js/targets/ws-bridge-framing.js';
@@ -13,7 +14,13 @@ import { fuzz as virtqueue, run as runVirtqueue } from '../../../fuzz/js/targets
 import { check, chunked } from '../../../fuzz/js/chunks.js';
 
 const corpus = path.resolve(import.meta.dirname, '..', '..', '..', 'fuzz', 'js', 'corpus');
-const targets = { 'rfb-client-messages': clientMessages, 'rfb-handshake': handshake, 'ws-bridge-framing': wsFraming, virtqueue };
+const targets = {
+  'control-requests': controlRequests,
+  'rfb-client-messages': clientMessages,
+  'rfb-handshake': handshake,
+  'ws-bridge-framing': wsFraming,
+  virtqueue,
+};
 
 describe('JavaScript fuzz targets', () => {
   for (const [name, fuzz] of Object.entries(targets)) {
