@@ -2,7 +2,6 @@
 // records (engine-records.ts) arrive in the same mailbox.
 import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
 import type { MapSemantics, TaskSpaceLimits, TaskSpaceStats } from './task-space.js';
-import type { DeviceTestFaults } from './test-faults.js';
 
 /** From a vCPU's MMIO bus. The argument layout equals the engine's EngineIn records. */
 export const enum DeviceKind {
@@ -63,8 +62,6 @@ export interface DeviceConfig {
   engineTraceRing?: number;
   /** Engine watchdog: a callback unanswered this long becomes a device error (none if absent). */
   callbackTimeoutMs?: number;
-  /** Fault injection for tests only (test-faults.ts); absent everywhere else. */
-  testFaults?: DeviceTestFaults;
 }
 
 /** A display as the device sees it; frames and cursors are the compositor's (CompositorStats). */

@@ -3,7 +3,7 @@
 // is handed to the engine's inbound mailbox without waiting (the engine completes it straight
 // to the vCPU); engine callbacks are answered here; display events go on to the compositor
 // actor; interrupts go to the interrupt controller.
-import { runActor } from '../runtime/host.js';
+import { isActorEntry, runActor, type ActorBehaviour, type ActorContext } from '../runtime/host.js';
 import { CURSOR_MAX_SIZE, CursorSlot } from '../../shared/display/cursor-slot.js';
 import { SURFACES_PER_DISPLAY } from '../../shared/display/surface-layout.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
@@ -39,10 +39,10 @@ import { PciConfigSpace } from './pci-config.js';
 import { frameStamp } from '../compositor/frame-latency.js';
 import { QemuLocks } from './qemu-locks.js';
 import { TaskSpace } from './task-space.js';
-import { DeviceFaultInjector } from './test-faults.js';
 import { DeviceLifecycle } from './lifecycle.js';
 
-await runActor<DeviceControl>((ctx) => {
+/** The device actor's behaviour; a test's entry may wrap it (test/support/faulty-device/). */
+export function createDeviceActor(ctx: ActorContext): ActorBehaviour<DeviceControl> {
   const config = ctx.config as DeviceConfig;
   const memory = ctx.memory;
   if (!memory) throw new Error('the device actor needs guest memory');
@@ -61,8 +61,6 @@ await runActor<DeviceControl>((ctx) => {
   const counters = { mmioReads: 0, mmioWrites: 0, configReads: 0, configWrites: 0 };
   /** MMIO records the engine's mailbox could not take yet, in order. */
   const backlog: { kind: number; args: number[] }[] = [];
-  /** Test-only fault injection (test-faults.ts); null unless a test asked for it. */
-  const faults = DeviceFaultInjector.from(config.testFaults);
   /** The qemu threading model: each callback under the lock upstream takes for it (qemu-locks.ts); null otherwise. */
   const qemu = ctx.bql ? new QemuLocks(ctx.bql, ctx.bqlTag, ctx.trace) : null;
 
@@ -168,7 +166,6 @@ await runActor<DeviceControl>((ctx) => {
 
   const engineEvent = (record: MailboxRecord, stamp: number) => {
     const a = record.args;
-    if (faults?.dropCallback(record.kind)) return;
     const start = ctx.trace ? monotonicMicros() : 0;
     if (callbacks.handle(record.kind, a)) return traceCallback(record.kind, a, start);
     switch (record.kind) {
@@ -236,7 +233,6 @@ await runActor<DeviceControl>((ctx) => {
     onRecord(record) {
       if (record.kind === DeviceKind.MmioRead || record.kind === DeviceKind.MmioWrite) {
         mmio(record);
-        faults?.afterMmio();
       } else {
         // Stamped before any lock: a frame's latency includes its wait for the BQL.
         const stamp = record.kind === EngineOut.NewFrame ? frameStamp() : 0;
@@ -300,4 +296,6 @@ await runActor<DeviceControl>((ctx) => {
       }),
     },
   };
-});
+}
+
+if (isActorEntry(import.meta.url)) await runActor(createDeviceActor);

@@ -3,11 +3,11 @@
 // encode answer). Stops the VM and prints how long that took; never calls process.exit.
 import { EngineIn } from '../../actors/device/engine-records.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
-import { Vm } from '../../vmm/vm.js';
+import { createTestVm } from './test-vm.js';
 import type { FloodReport } from './mmio-flood.js';
 import { eventually, nextMessage, startWorker } from './spawn.js';
 
-const vm = await Vm.create({
+const vm = await createTestVm({
   ramMiB: 32,
   vcpus: 1,
   externalVcpus: 1,
