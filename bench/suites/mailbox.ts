@@ -3,8 +3,8 @@
 // paths measured in this same run.
 import { Worker } from 'node:worker_threads';
 
-import type { EchoControl } from '../../actors/echo/messages.js';
-import { EchoKind } from '../../actors/echo/messages.js';
+import type { EchoControl } from '../workers/echo/messages.js';
+import { EchoKind } from '../workers/echo/messages.js';
 import { Supervisor, type ActorHandle } from '../../actors/runtime/supervisor.js';
 import { Mailbox, createMailboxBuffer } from '../../shared/mailbox/mailbox.js';
 import { native } from '../../shared/native/addon.js';
@@ -74,7 +74,7 @@ function mailboxRoundTrips(vm: Supervisor, echo: ActorHandle<EchoControl>, slot:
 async function echoVm(spinBudget: number, park: 'futex' | 'atomics' = 'futex'): Promise<{ vm: Supervisor; echo: ActorHandle<EchoControl>; slot: number }> {
   const vm = new Supervisor({ replySlots: 8 });
   const mailbox = vm.createMailbox('echo', { capacity: 256, park });
-  const echo = await vm.spawn<EchoControl>({ name: 'echo', module: 'actors/echo/worker', mailbox, spinBudget, parkTimeoutMs: 100 });
+  const echo = await vm.spawn<EchoControl>({ name: 'echo', module: 'bench/workers/echo/worker', mailbox, spinBudget, parkTimeoutMs: 100 });
   return { vm, echo, slot: vm.reserveReplySlots(2).first };
 }
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Supervisor } from '../../actors/runtime/supervisor.js';
 import { MailboxWord } from '../../shared/mailbox/layout.js';
 import { native } from '../../shared/native/addon.js';
-import type { EchoStats } from '../../actors/echo/messages.js';
+import type { EchoStats } from '../../bench/workers/echo/messages.js';
 import { eventually, exited, nextMessage, startWorker } from '../support/spawn.js';
 
 interface EchoControl {
@@ -22,7 +22,7 @@ afterEach(async () => {
 async function echoActor(capacity: number, spinBudget: number, parkTimeoutMs = 20) {
   vm = new Supervisor();
   const mailbox = vm.createMailbox('echo', { capacity });
-  return vm.spawn<EchoControl>({ name: 'echo', module: 'actors/echo/worker', mailbox, spinBudget, parkTimeoutMs });
+  return vm.spawn<EchoControl>({ name: 'echo', module: 'bench/workers/echo/worker', mailbox, spinBudget, parkTimeoutMs });
 }
 
 describe('mailbox under many producers', () => {
