@@ -11,7 +11,7 @@
 // latency (new frame → kept) p50/p99 under both.
 import { frameLatencyQuantileUs } from '../../actors/compositor/frame-latency.js';
 import type { Profile } from '../../vmm/config.js';
-import { native } from '../../shared/native/addon.js';
+import { nativeTesting } from '../native-testing.js';
 import { Vm } from '../../vmm/vm.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { markdownTable, ratioTable } from '../report.js';
@@ -99,7 +99,7 @@ const RESOLUTIONS = [
 function memcpyFps(width: number, height: number, frames: number): number {
   const rounds: number[] = [];
   for (let r = 0; r < 5; r++) {
-    const { ns } = native.benchRender('memcpy', width, height, frames);
+    const { ns } = nativeTesting().benchRender('memcpy', width, height, frames);
     rounds.push((frames * 1e9) / ns);
   }
   return rounds.sort((a, b) => a - b)[2]!;

@@ -6,6 +6,8 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { nativeTesting } from '../../bench/native-testing.js';
+import { native } from '../../shared/native/addon.js';
 import { packageRoot } from '../../shared/package-root.js';
 import { reachableModules } from '../support/import-graph.js';
 
@@ -43,5 +45,16 @@ describe('production code imports no test support', () => {
     writeFileSync(path.join(root, 'test/support/x.js'), '');
     const { files } = reachableModules(root, ['index.js']);
     expect([...files].sort()).toEqual(['actors/a.js', 'index.js', 'test/support/w.js', 'test/support/x.js']);
+  });
+});
+
+describe('the production addon has no harness in it', () => {
+  it("exports none of the testing addon's functions, which the testing addon has", () => {
+    const harness = Object.keys(nativeTesting());
+    for (const name of ['startEchoServer', 'startProducers', 'nativeRequester', 'benchRender', 'kvmRawExitBench', 'mailboxEnqueue'])
+      expect(harness).toContain(name);
+    expect(Object.keys(native).filter((name) => harness.includes(name))).toEqual([]);
+    // The production addon still loads with its own functions.
+    expect(typeof native.Engine).toBe('function');
   });
 });
