@@ -6,7 +6,7 @@
 // those. A masked vector sets its pending bit and goes out when unmasked. Posting never waits: if
 // the interrupt controller's mailbox is full, pulses and messages stay pending (edges coalesce,
 // per line or vector, as on hardware) and are retried from the actor's idle hook.
-import { IrqKind } from '../irq/messages.js';
+import { IrqLinePulse, IrqMsi } from '../../abi/generated/irq-records.js';
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { MSI_VECTORS } from '../../abi/generated/machine.js';
 import type { PciConfigSpace } from './pci-config.js';
@@ -44,7 +44,7 @@ export class InterruptRouter {
       this.sendMsi(v);
       return;
     }
-    if (this.irq.tryEnqueue(IrqKind.LinePulse, [line])) this.delivered++;
+    if (IrqLinePulse.tryPost(this.irq, line)) this.delivered++;
     else this.pendingLines.add(line);
   }
 
@@ -70,7 +70,7 @@ export class InterruptRouter {
     if (!msi.enabled) return true; // disabled meanwhile: nothing to send
     // The enabled vectors' bits of the data are the vector's (PCI Local Bus spec, MSI Message Data).
     const data = (msi.data & ~(msi.vectors - 1)) | (vector & (msi.vectors - 1));
-    return this.irq.tryEnqueue(IrqKind.Msi, [Number(msi.address & 0xffffffffn), Number(msi.address >> 32n), data]);
+    return IrqMsi.tryPost(this.irq, Number(msi.address & 0xffffffffn), Number(msi.address >> 32n), data);
   }
 
   /** Interrupts waiting for room in the controller's mailbox. */
@@ -92,7 +92,7 @@ export class InterruptRouter {
       this.delivered++;
     }
     for (const line of this.pendingLines) {
-      if (!this.irq.tryEnqueue(IrqKind.LinePulse, [line])) return true;
+      if (!IrqLinePulse.tryPost(this.irq, line)) return true;
       this.pendingLines.delete(line);
       this.delivered++;
     }

@@ -3,20 +3,8 @@
 import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
 import type { MapSemantics, TaskSpaceLimits, TaskSpaceStats } from './task-space.js';
 
-/** From a vCPU's MMIO bus. The argument layout equals the engine's EngineIn records. */
-export const enum DeviceKind {
-  /** window, offsetLo, offsetHi, size, vcpu, slot, id → reply (valueLo, valueHi) */
-  MmioRead = 1,
-  /** window, offsetLo, offsetHi, size, valueLo, valueHi, vcpu */
-  MmioWrite = 2,
-}
-
-/** Which register window of the device an access is for. */
-export const enum DeviceWindow {
-  Gfx = 0,
-  Iosfc = 1,
-  PciConfig = 2,
-}
+/** From a vCPU's MMIO bus: kinds and windows; the fields are in abi/schema/device-records.ts. */
+export { DeviceKind, DeviceWindow } from '../../abi/generated/device-records.js';
 
 export type DeviceVariant = 'apple-gfx-mmio' | 'apple-gfx-pci';
 

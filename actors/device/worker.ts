@@ -34,6 +34,7 @@ import {
 } from './engine-records.js';
 import { DisplayEvents } from './display-events.js';
 import { InterruptRouter } from './interrupts.js';
+import { DeviceMmioRead, DeviceMmioWrite } from '../../abi/generated/device-records.js';
 import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
 import { PciConfigSpace } from './pci-config.js';
 import { frameStamp } from '../compositor/frame-latency.js';
@@ -111,10 +112,10 @@ export function createDeviceActor(ctx: ActorContext): ActorBehaviour<DeviceContr
   }
 
   const mmio = (record: MailboxRecord) => {
-    // A vCPU's MMIO record has the engine's layout (messages.ts DeviceKind), so the engine's
-    // decoders read it; it goes on to the engine unchanged.
+    // A vCPU's MMIO record (abi/schema/device-records.ts) has the engine's fields, so it goes on
+    // to the engine unchanged (InMmioRead/InMmioWrite.tryRepost).
     const a = record.args;
-    const window = InMmioRead.window(a);
+    const window = DeviceMmioRead.window(a);
     const isRead = record.kind === DeviceKind.MmioRead;
     if (isRead) counters.mmioReads++;
     else counters.mmioWrites++;
@@ -127,30 +128,29 @@ export function createDeviceActor(ctx: ActorContext): ActorBehaviour<DeviceContr
         TracePhase.Complete,
         at,
         0.1,
-        InMmioRead.offsetLo(a),
-        isRead ? NaN : InMmioWrite.valueLo(a),
+        DeviceMmioRead.offsetLo(a),
+        isRead ? NaN : DeviceMmioWrite.valueLo(a),
       );
-      if (isRead) ctx.trace.flowStep(TRACE_EVENTS.request, mmioFlowId(InMmioRead.vcpu(a), InMmioRead.id(a)), at + 0.05);
+      if (isRead) ctx.trace.flowStep(TRACE_EVENTS.request, mmioFlowId(DeviceMmioRead.vcpu(a), DeviceMmioRead.id(a)), at + 0.05);
     }
     if (window === DeviceWindow.PciConfig) {
-      const offset = InMmioRead.offsetLo(a);
-      const size = InMmioRead.size(a);
+      const offset = DeviceMmioRead.offsetLo(a);
+      const size = DeviceMmioRead.size(a);
       if (isRead) {
         counters.configReads++;
         const value = pci ? pci.read(offset, size) : 0xffffffff;
-        ctx.replies.reply(InMmioRead.slot(a), InMmioRead.id(a), value, 0);
+        ctx.replies.reply(DeviceMmioRead.slot(a), DeviceMmioRead.id(a), value, 0);
       } else {
         counters.configWrites++;
-        pci?.write(offset, size, InMmioWrite.valueLo(a));
-        completeWrite(writeCompletion, InMmioWrite.vcpu(a));
+        pci?.write(offset, size, DeviceMmioWrite.valueLo(a));
+        completeWrite(writeCompletion, DeviceMmioWrite.vcpu(a));
       }
       return;
     }
     // The gfx and iosfc windows belong to the engine: the record's layout is the engine's.
-    const kind = isRead ? EngineIn.MmioRead : EngineIn.MmioWrite;
-    // Forwarded word for word: both kinds are InMmioRead.words (7) long.
-    if (backlog.length === 0 && inbound.tryPost(kind, a[0], a[1], a[2], a[3], a[4], a[5], a[6])) return;
-    backlog.push({ kind, args: Array.from(a.subarray(0, InMmioRead.words)) });
+    const forward = isRead ? InMmioRead : InMmioWrite;
+    if (backlog.length === 0 && forward.tryRepost(inbound, a)) return;
+    backlog.push({ kind: forward.kind, args: Array.from(a.subarray(0, forward.words)) });
   };
 
   // A callback's handling as a span on this actor's track, with the middle of the flow arrow the

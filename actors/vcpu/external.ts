@@ -6,7 +6,7 @@ import { attachGuestMemory, type GuestMemoryDescriptor } from '../../shared/gues
 import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { ReplyTable } from '../../shared/reply/reply-table.js';
-import { IrqKind } from '../irq/messages.js';
+import { IrqEoi } from '../../abi/generated/irq-records.js';
 import { VcpuBusPort } from './bus-port.js';
 import type { VcpuServices } from './cpu-backend.js';
 
@@ -61,6 +61,6 @@ export function connectVcpu(config: ExternalVcpuConfig): ConnectedVcpu {
     mmioWrite: (a, s, v) => bus.write(a, s, v),
     mmioReadHalves: (a, s, into) => bus.readHalves(a, s, into),
     mmioWriteHalves: (a, s, lo, hi) => bus.writeHalves(a, s, lo, hi),
-    endOfInterrupt: (vector) => irqMailbox.post(IrqKind.Eoi, config.vcpu, vector),
+    endOfInterrupt: (vector) => IrqEoi.post(irqMailbox, config.vcpu, vector),
   };
 }

@@ -3,7 +3,7 @@
 // serves its control plane; MMIO goes through its bus to the devices' mailboxes, interrupts
 // arrive in its interrupt state (HLT sleeps there). A guest that faults stops this vCPU with a
 // report; it does not take the VM down.
-import { IrqKind } from '../irq/messages.js';
+import { IrqEoi } from '../../abi/generated/irq-records.js';
 import { runActor } from '../runtime/host.js';
 import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
@@ -44,7 +44,7 @@ await runActor<VcpuControl>((ctx) => {
     mmioWrite: (a, s, v) => bus.write(a, s, v),
     mmioReadHalves: (a, s, into) => bus.readHalves(a, s, into),
     mmioWriteHalves: (a, s, lo, hi) => bus.writeHalves(a, s, lo, hi),
-    endOfInterrupt: (vector) => irqMailbox.post(IrqKind.Eoi, config.vcpu, vector),
+    endOfInterrupt: (vector) => IrqEoi.post(irqMailbox, config.vcpu, vector),
   };
   // A KVM vCPU is made on first use, on this thread, and kept: KVM cannot destroy one.
   let kvmVcpu: KvmVcpu | null = null;
