@@ -45,9 +45,7 @@ const arbitrary = (type: FieldType): fc.Arbitrary<number | boolean> => {
 };
 
 const families = [...records.records!, ...compositorRecords.records!, ...irqRecords.records!, ...deviceRecords.records!];
-const kinds = families.flatMap((family) =>
-  family.kinds.map((k) => [`${family.structPrefix}${k.name}`, family.structPrefix, k] as const),
-);
+const kinds = families.flatMap((family) => family.kinds.map((k) => [`${family.structPrefix}${k.name}`, family.structPrefix, k] as const));
 
 describe('abi: engine record codecs', () => {
   it('every kind fits a mailbox record', () => {
