@@ -7,7 +7,7 @@ import { isActorEntry, runActor, type ActorBehaviour, type ActorContext } from '
 import { CURSOR_MAX_SIZE, CursorSlot } from '../../shared/display/cursor-slot.js';
 import { SURFACES_PER_DISPLAY } from '../../shared/display/surface-layout.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
-import { u32, type MailboxRecord } from '../../shared/mailbox/record.js';
+import type { MailboxRecord } from '../../shared/mailbox/record.js';
 import { BarTable } from '../../shared/mmio/bar-table.js';
 import { completeWrite } from '../../shared/mmio/completion.js';
 import { native } from '../../shared/native/addon.js';
@@ -16,7 +16,7 @@ import { monotonicMicros } from '../../shared/trace/clock.js';
 import { FLOW_INSET_US, callbackFlowId, mmioFlowId } from '../../shared/trace/flow-ids.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TracePhase } from '../../shared/trace/layout.js';
-import { CALLBACK_TRACE_EVENTS, EngineCallbacks } from './callbacks.js';
+import { CALLBACK_TRACE_ARGS, CALLBACK_TRACE_EVENTS, EngineCallbacks } from './callbacks.js';
 import {
   EngineIn,
   EngineOut,
@@ -160,7 +160,7 @@ export function createDeviceActor(ctx: ActorContext): ActorBehaviour<DeviceContr
     // The callback's first argument, as the engine thread's span has it; the status is the engine's to tell.
     const event = CALLBACK_TRACE_EVENTS[kind];
     if (event === undefined) ctx.trace.span(TRACE_EVENTS.mailbox_handle, start, kind);
-    else ctx.trace.span(event, start, u32(a, OutCallback.words), NaN);
+    else ctx.trace.span(event, start, CALLBACK_TRACE_ARGS[kind]!(a), NaN);
     ctx.trace.flowStep(TRACE_EVENTS.request, callbackFlowId(config.engineTraceRing, OutCallback.slot(a), OutCallback.id(a)), start + FLOW_INSET_US);
   };
 
