@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { nativeTesting } from '../../bench/native-testing.js';
 import { native } from '../../shared/native/addon.js';
 import { packageRoot } from '../../shared/package-root.js';
+import { VmConfigError, resolveConfig } from '../../vmm/config.js';
 import { reachableModules } from '../support/import-graph.js';
 
 const dist = path.join(packageRoot, 'dist');
@@ -56,5 +57,11 @@ describe('the production addon has no harness in it', () => {
     expect(Object.keys(native).filter((name) => harness.includes(name))).toEqual([]);
     // The production addon still loads with its own functions.
     expect(typeof native.Engine).toBe('function');
+  });
+});
+
+describe('the public options have no test fields', () => {
+  it.each(['testFaults', 'testKvmGuest'])('Vm.create refuses %s as an unknown option', (key) => {
+    expect(() => resolveConfig({ [key]: {} })).toThrow(VmConfigError);
   });
 });
