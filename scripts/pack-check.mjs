@@ -32,9 +32,20 @@ const tarball = path.join(work, packed[0].filename);
 const files = new Set(packed[0].files.map((f) => f.path));
 say(`${packed[0].filename}: ${files.size} files, ${(packed[0].size / 1024).toFixed(0)} KiB`);
 
-// 2. What it holds: no tests, no native test/fuzz sources, no source maps; every import resolves.
+// 2. What it holds: no tests, no native test/fuzz/testing sources, no test hooks, no source maps;
+// every import resolves.
 for (const f of files) {
-  if (/\.test\.(js|ts)$/.test(f) || f.startsWith('native/test/') || f.startsWith('native/fuzz/') || f.endsWith('.map') || f.startsWith('docs/api/')) {
+  if (
+    /\.test\.(js|ts)$/.test(f) ||
+    f.startsWith('native/test/') ||
+    f.startsWith('native/fuzz/') ||
+    // The test and benchmark harness: the testing addon's sources and the VM test hooks.
+    f.startsWith('native/testing/') ||
+    f.startsWith('dist/test/support/faulty-device/') ||
+    f.startsWith('dist/test/support/test-vm.') ||
+    f.endsWith('.map') ||
+    f.startsWith('docs/api/')
+  ) {
     fail(`the tarball ships ${f}`);
   }
 }

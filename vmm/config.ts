@@ -3,9 +3,8 @@
 import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
 import type { DeviceVariant, DisplayModeSpec } from '../actors/device/messages.js';
 import { MAP_SEMANTICS, type MapSemantics, type TaskSpaceLimits } from '../actors/device/task-space.js';
-import type { TestFaults } from '../actors/device/test-faults.js';
 import { CPU_CHOICES, CpuUnavailableError, resolveCpu, type CpuBackendName, type CpuChoice } from '../actors/vcpu/kvm/availability.js';
-import { KVM_BENCH_PROGRAMS, KvmTestMode, type KvmTestModeName } from '../actors/vcpu/kvm/machine.js';
+import { KVM_BENCH_PROGRAMS } from '../actors/vcpu/kvm/machine.js';
 import { VmConfigError } from './config-error.js';
 import { checkOutputs, type OutputOptions } from './config-outputs.js';
 import { checkLimits } from './config-limits.js';
@@ -102,13 +101,6 @@ export interface VmOptions {
    */
   trace?: boolean;
   /**
-   * @internal For tests only: fault injection in the device actors (actors/device/test-faults.ts). Leave
-   * it out; nothing but test/vmm/faults.test.ts sets it.
-   */
-  testFaults?: TestFaults;
-  /** @internal For tests only: make the KVM guest misbehave this way (docs/kvm.md). */
-  testKvmGuest?: KvmTestModeName;
-  /**
    * virtio-input devices (docs/virtio.md): true gives every display a keyboard and a tablet, a
    * list of { device, display } only those; false or left out (default) none. Events go in
    * through vm.input(device, display).
@@ -155,8 +147,6 @@ export interface ResolvedConfig {
   input: { device: number; display: number }[];
   start: StartMode;
   trace: boolean;
-  testFaults: TestFaults | undefined;
-  testKvmGuest: number;
 }
 
 const MODE = /^(\d{1,5})x(\d{1,5})@(\d{1,4})$/;
@@ -180,12 +170,6 @@ function cpuBackend(value: unknown, workload: string | null): { cpu: CpuBackendN
     if (err instanceof CpuUnavailableError) throw new VmConfigError('cpu', err.message.replace(/^--cpu kvm: /, ''));
     throw err;
   }
-}
-
-function testKvmGuest(value: unknown): number {
-  if (value === undefined) return KvmTestMode.none;
-  if (typeof value !== 'string' || !(value in KvmTestMode)) throw new VmConfigError('testKvmGuest', `must be one of ${Object.keys(KvmTestMode).join(', ')}`);
-  return KvmTestMode[value as KvmTestModeName];
 }
 
 function threadingModel(value: unknown): ThreadingModel {
@@ -220,16 +204,6 @@ function percent(value: unknown, field: string, fallback: number): number {
   return value;
 }
 
-function testFaults(value: TestFaults | undefined, devices: number): TestFaults | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null) throw new VmConfigError('testFaults', 'must be an object');
-  for (const key of Object.keys(value.devices ?? {})) {
-    const i = Number(key);
-    if (!Number.isInteger(i) || i < 0 || i >= devices) throw new VmConfigError(`testFaults.devices[${key}]`, `no such device (the VM has ${devices})`);
-  }
-  return value;
-}
-
 let nextSerial = 0x50564700;
 
 /** Every option VmOptions has: anything else is a slip, refused with the nearest of these. */
@@ -250,8 +224,6 @@ const VM_OPTION_KEYS = keysOf<VmOptions>({
   outputs: true,
   start: true,
   trace: true,
-  testFaults: true,
-  testKvmGuest: true,
   input: true,
 });
 const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true, mapSemantics: true, pacing: true });
@@ -340,8 +312,6 @@ export function resolveConfig(given: VmOptions = {}): ResolvedConfig {
     ),
     start: startMode(options.start),
     trace: traceOption(options.trace),
-    testFaults: testFaults(options.testFaults, devices.length),
-    testKvmGuest: testKvmGuest(options.testKvmGuest),
     input: checkInput(
       options.input,
       devices.map((d) => d.displays.length),

@@ -3,7 +3,7 @@
 // input actor's mailbox, posted without waiting; false means the mailbox was full and the event
 // was not sent (the caller may retry). Arguments are the embedder's and are checked here; once
 // the VM stopped or failed, a call throws VmStoppedError as every other Vm call does.
-import { InputKind } from '../abi/generated/input-records.js';
+import { InputKey, InputPointer } from '../abi/generated/input-records.js';
 import { InputCode } from '../abi/generated/virtio.js';
 import { scaleToAxis } from '../actors/input/axis.js';
 import type { Mailbox } from '../shared/mailbox/mailbox.js';
@@ -35,7 +35,7 @@ export class VmDisplayInput implements DisplayInput {
     this.ensureRunning();
     if (!Number.isInteger(code) || code < 1 || code > InputCode.KeyMax)
       throw new RangeError(`key code must be an integer in [1, ${InputCode.KeyMax}], got ${code}`);
-    return this.mailbox.tryPost(InputKind.Key, this.keyboard, code, down ? 1 : 0);
+    return InputKey.tryPost(this.mailbox, this.keyboard, code, down);
   }
 
   pointer(x: number, y: number, buttons: number, frame: { width: number; height: number }): boolean {
@@ -44,7 +44,7 @@ export class VmDisplayInput implements DisplayInput {
     if (![x, y].every(Number.isFinite)) throw new RangeError(`pointer position must be finite numbers, got ${x}, ${y}`);
     if (!Number.isInteger(buttons) || buttons < 0 || buttons > 7) throw new RangeError(`buttons must be an integer in [0, 7], got ${buttons}`);
     if (![width, height].every((n) => Number.isInteger(n) && n >= 1)) throw new RangeError(`frame size must be positive integers, got ${width}x${height}`);
-    return this.mailbox.tryPost(InputKind.Pointer, this.tablet, scaleToAxis(x, width), scaleToAxis(y, height), buttons);
+    return InputPointer.tryPost(this.mailbox, this.tablet, scaleToAxis(x, width), scaleToAxis(y, height), buttons);
   }
 
   private ensureRunning(): void {

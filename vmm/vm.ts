@@ -11,7 +11,7 @@ import type { CompositorConfig, CompositorControl, CompositorEvent, CompositorSt
 import type { DeviceControl, DeviceStats, KeptFrame } from '../actors/device/messages.js';
 import type { IrqActorStats, IrqConfig, IrqControl } from '../actors/irq/messages.js';
 import type { InputActorConfig, InputActorStats, InputControl, InputDeviceConfig } from '../actors/input/messages.js';
-import { Supervisor, type ActorHandle } from '../actors/runtime/supervisor.js';
+import { Supervisor, type ActorHandle, type SpawnSpec } from '../actors/runtime/supervisor.js';
 import { RAM_BASE, deviceLines, deviceVectors, virtioVector } from '../actors/vcpu/layout.js';
 import type { VcpuConfig, VcpuControl, VcpuStats } from '../actors/vcpu/messages.js';
 import { VmStoppedError, type VmFailure } from '../actors/runtime/errors.js';
@@ -70,7 +70,25 @@ export interface VmEvents {
   error: [VmFailure];
 }
 
+/**
+ * How this package's tests assemble a VM with stand-in actors (test/support/test-vm.ts): it sees
+ * each actor's spawn spec before the actor starts and returns the one to start (another worker
+ * module, more config). Not part of the package's API (index.ts leaves it out).
+ */
+export type SpawnOverride = (spec: SpawnSpec) => SpawnSpec;
+
+let createWithOverride: (options: VmOptions, override: SpawnOverride) => Promise<Vm>;
+
+/** Vm.create with each actor's spawn spec passed through `override` first (tests only; see SpawnOverride). */
+export function createVmWithOverride(options: VmOptions, override: SpawnOverride): Promise<Vm> {
+  return createWithOverride(options, override);
+}
+
 export class Vm extends EventEmitter<VmEvents> {
+  static {
+    createWithOverride = (options, override) => Vm.build(new Vm(options, override));
+  }
+
   /** @internal The resolved configuration (for this package's tests and tools). */
   readonly config: ResolvedConfig;
   /** Guest RAM: one SharedArrayBuffer, shared with every actor. */
@@ -109,7 +127,10 @@ export class Vm extends EventEmitter<VmEvents> {
   private events: MessagePort | null = null;
   private readonly eventsWanted = new Int32Array(new SharedArrayBuffer(4));
 
-  private constructor(options: VmOptions) {
+  private constructor(
+    options: VmOptions,
+    private readonly override: SpawnOverride | null = null,
+  ) {
     super();
     this.config = resolveConfig(options);
     this.memory =
@@ -138,6 +159,10 @@ export class Vm extends EventEmitter<VmEvents> {
     );
   }
 
+  private spawn<C extends object>(spec: SpawnSpec): Promise<ActorHandle<C>> {
+    return this.supervisor.spawn<C>(this.override ? this.override(spec) : spec);
+  }
+
   /** VmStoppedError once stop() was called or the VM failed: nothing new may start then. */
   private refusal(): VmStoppedError | null {
     const reason = this.supervisor.failed ?? (this.stopping ? 'shutdown' : null);
@@ -151,7 +176,10 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** Builds and starts a VM; a bad configuration throws VmConfigError before anything starts. */
   static async create(options: VmOptions = {}): Promise<Vm> {
-    const vm = new Vm(options);
+    return Vm.build(new Vm(options));
+  }
+
+  private static async build(vm: Vm): Promise<Vm> {
     try {
       await vm.start();
       const { vnc, web } = vm.config.outputs;
@@ -218,7 +246,7 @@ export class Vm extends EventEmitter<VmEvents> {
     const virtioBus = inputDevices.map((_, k) => ({ index: k, variant: 'virtio-mmio' as const, mailbox: inputMailbox!.buffer }));
     // Devices deliver MSIs and edge pulses through it themselves; vCPUs take edge EOIs in it.
     const irqTable = createInterruptTable(lines, allVcpus);
-    this.irq = await supervisor.spawn<IrqControl>({
+    this.irq = await this.spawn<IrqControl>({
       name: 'irq',
       module: 'actors/irq/worker',
       mailbox: irqMailbox,
@@ -239,7 +267,7 @@ export class Vm extends EventEmitter<VmEvents> {
         }),
       ),
     };
-    this.compositor = await supervisor.spawn<CompositorControl>({
+    this.compositor = await this.spawn<CompositorControl>({
       name: 'compositor',
       module: 'actors/compositor/worker',
       mailbox: compositorMailbox,
@@ -255,7 +283,7 @@ export class Vm extends EventEmitter<VmEvents> {
       const engineTraceRing = engineThreads.map((t) => supervisor.reserveTraceRing(`device${i} engine ${t}`))[0]!;
       const l = deviceLines(i);
       this.devices.push(
-        await supervisor.spawn<DeviceControl>({
+        await this.spawn<DeviceControl>({
           name: `device${i}`,
           module: 'actors/device/worker',
           mailbox: deviceMailboxes[i]!,
@@ -283,7 +311,6 @@ export class Vm extends EventEmitter<VmEvents> {
             engineTraceRing,
             limits: config.limits,
             ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
-            ...(config.testFaults?.devices?.[i] ? { testFaults: config.testFaults.devices[i] } : {}),
           },
         }),
       );
@@ -291,7 +318,7 @@ export class Vm extends EventEmitter<VmEvents> {
 
     if (inputMailbox) {
       // After the interrupt controller it posts to, before the vCPUs that wait on it.
-      this.inputActor = await supervisor.spawn<InputControl>({
+      this.inputActor = await this.spawn<InputControl>({
         name: 'input',
         module: 'actors/input/worker',
         mailbox: inputMailbox,
@@ -301,7 +328,7 @@ export class Vm extends EventEmitter<VmEvents> {
     }
 
     if (config.cpu === 'kvm') this.kvm = KvmMachine.create(this.memory);
-    const kvm = this.kvm ? { vm: this.kvm.vm, entry: this.kvm.entry, testMode: config.testKvmGuest } : null;
+    const kvm = this.kvm ? { vm: this.kvm.vm, entry: this.kvm.entry } : null;
     const slice = Math.floor(config.ramBytes / Math.max(1, config.vcpus) / 4096) * 4096;
     for (let v = 0; v < config.vcpus; v++) {
       const w = config.workload;
@@ -332,7 +359,7 @@ export class Vm extends EventEmitter<VmEvents> {
             : null,
       };
       this.vcpus.push(
-        await supervisor.spawn<VcpuControl>({
+        await this.spawn<VcpuControl>({
           name: `vcpu${v}`,
           module: 'actors/vcpu/worker',
           mailbox: supervisor.createMailbox(`vcpu${v}`, { capacity: 16 }),

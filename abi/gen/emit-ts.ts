@@ -82,9 +82,51 @@ function record(family: RecordFamily, k: RecordKind): string {
     out += encoder(f.type, at, `r.${f.name}`).replace(/^ {2}/, '    ');
     at += f.type === 'u64' ? 2 : 1;
   }
-  out += `  },\n} as const;\n`;
+  out += `  },\n`;
+  if (wordsOf(k.fields) <= POSITIONAL_WORDS) out += posters(family, k);
+  out += `} as const;\n`;
   return out;
 }
+
+/** The argument words Mailbox.post and tryPost take by position (shared/mailbox/mailbox.ts). */
+const POSITIONAL_WORDS = 7;
+
+/**
+ * post, tryPost and tryRepost for a kind that fits the mailbox's positional post: the fields as
+ * parameters, in order, so a hot path posts by name without allocating.
+ */
+function posters(family: RecordFamily, k: RecordKind): string {
+  const params: string[] = [];
+  const words: string[] = [];
+  for (const f of k.fields) {
+    if (f.type === 'u64') {
+      params.push(`${f.name}Lo: number`, `${f.name}Hi: number`);
+      words.push(`${f.name}Lo`, `${f.name}Hi`);
+    } else {
+      params.push(`${f.name}: ${tsType(f.type)}`);
+      words.push(f.type === 'bool' ? `${f.name} ? 1 : 0` : f.name);
+    }
+  }
+  const kind = `${family.ts}.${k.name}`;
+  const args = ['m: RecordPoster', ...params].join(', ');
+  const values = [kind, ...words].join(', ');
+  const held = Array.from({ length: wordsOf(k.fields) }, (_, i) => `a[${i}]`);
+  let out = `  /** Posts the record into \`m\`, waiting while it is full (a u64 field as its low and high words). */\n`;
+  out += `  post(${args}): void {\n    m.post(${values});\n  },\n`;
+  out += `  /** As post, but false instead of waiting when \`m\` is full. */\n`;
+  out += `  tryPost(${args}): boolean {\n    return m.tryPost(${values});\n  },\n`;
+  out += `  /** Posts the record held in \`a\` (this kind's words, e.g. taken from another mailbox) into \`m\` unchanged; false when \`m\` is full. */\n`;
+  out += `  tryRepost(m: RecordPoster, ${held.length ? 'a' : '_a'}: Int32Array): boolean {\n    return m.tryPost(${[kind, ...held].join(', ')});\n  },\n`;
+  return out;
+}
+
+const recordPoster = `
+/** Where the posting helpers write: a mailbox (shared/mailbox/mailbox.ts), by its shape. */
+export interface RecordPoster {
+  post(kind: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number): void;
+  tryPost(kind: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number): boolean;
+}
+`;
 
 function prefix(family: RecordFamily, pre: NonNullable<RecordFamily['prefixes']>[number]): string {
   let out = `\n/** ${pre.doc} Decoders for any ${family.ts} kind that starts so. */\nexport const ${family.structPrefix}${pre.name} = {\n  words: ${wordsOf(pre.fields)},\n`;
@@ -132,6 +174,7 @@ export function emitTs(unit: Unit, schemaFile: string): string {
   for (const p of unit.packedIds ?? []) out += packedId(p);
   const needsU64 = (unit.records ?? []).some((f) => f.kinds.some((k) => k.fields.some((x) => x.type === 'u64')));
   if (needsU64) out += u64Helpers;
+  if ((unit.records ?? []).some((f) => f.kinds.some((k) => wordsOf(k.fields) <= POSITIONAL_WORDS))) out += recordPoster;
   for (const family of unit.records ?? []) {
     for (const pre of family.prefixes ?? []) out += prefix(family, pre);
     for (const k of family.kinds) out += record(family, k);

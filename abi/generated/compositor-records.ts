@@ -12,6 +12,12 @@ export const enum CompositorKind {
   CursorMove = 6,
 }
 
+/** Where the posting helpers write: a mailbox (shared/mailbox/mailbox.ts), by its shape. */
+export interface RecordPoster {
+  post(kind: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number): void;
+  tryPost(kind: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number): boolean;
+}
+
 /** What every compositor record starts with: the display it is about. Decoders for any CompositorKind kind that starts so. */
 export const CompositorTarget = {
   words: 2,
@@ -47,6 +53,18 @@ export const CompositorModeChange = {
     a[3] = r.height;
     a[4] = r.generation;
   },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, device: number, display: number, width: number, height: number, generation: number): void {
+    m.post(CompositorKind.ModeChange, device, display, width, height, generation);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, device: number, display: number, width: number, height: number, generation: number): boolean {
+    return m.tryPost(CompositorKind.ModeChange, device, display, width, height, generation);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(CompositorKind.ModeChange, a[0], a[1], a[2], a[3], a[4]);
+  },
 } as const;
 
 /** CompositorKind.NewFrame */
@@ -74,6 +92,18 @@ export const CompositorNewFrame = {
     a[1] = r.display;
     a[2] = r.frameSeq;
     a[3] = r.stamp;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, device: number, display: number, frameSeq: number, stamp: number): void {
+    m.post(CompositorKind.NewFrame, device, display, frameSeq, stamp);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, device: number, display: number, frameSeq: number, stamp: number): boolean {
+    return m.tryPost(CompositorKind.NewFrame, device, display, frameSeq, stamp);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(CompositorKind.NewFrame, a[0], a[1], a[2], a[3]);
   },
 } as const;
 
@@ -109,6 +139,18 @@ export const CompositorEncodeDone = {
     a[4] = r.frameSeq;
     a[5] = r.surface;
   },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, device: number, display: number, generation: number, status: number, frameSeq: number, surface: number): void {
+    m.post(CompositorKind.EncodeDone, device, display, generation, status, frameSeq, surface);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, device: number, display: number, generation: number, status: number, frameSeq: number, surface: number): boolean {
+    return m.tryPost(CompositorKind.EncodeDone, device, display, generation, status, frameSeq, surface);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(CompositorKind.EncodeDone, a[0], a[1], a[2], a[3], a[4], a[5]);
+  },
 } as const;
 
 /** CompositorKind.CursorGlyph: The glyph is in that display's cursor slot. */
@@ -134,6 +176,18 @@ export const CompositorCursorGlyph = {
     a[1] = r.display;
     a[2] = r.sequence;
   },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, device: number, display: number, sequence: number): void {
+    m.post(CompositorKind.CursorGlyph, device, display, sequence);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, device: number, display: number, sequence: number): boolean {
+    return m.tryPost(CompositorKind.CursorGlyph, device, display, sequence);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(CompositorKind.CursorGlyph, a[0], a[1], a[2]);
+  },
 } as const;
 
 /** CompositorKind.CursorShow */
@@ -157,6 +211,18 @@ export const CompositorCursorShow = {
     a[0] = r.device;
     a[1] = r.display;
     a[2] = r.visible ? 1 : 0;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, device: number, display: number, visible: boolean): void {
+    m.post(CompositorKind.CursorShow, device, display, visible ? 1 : 0);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, device: number, display: number, visible: boolean): boolean {
+    return m.tryPost(CompositorKind.CursorShow, device, display, visible ? 1 : 0);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(CompositorKind.CursorShow, a[0], a[1], a[2]);
   },
 } as const;
 
@@ -184,5 +250,17 @@ export const CompositorCursorMove = {
     a[1] = r.display;
     a[2] = r.x;
     a[3] = r.y;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, device: number, display: number, x: number, y: number): void {
+    m.post(CompositorKind.CursorMove, device, display, x, y);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, device: number, display: number, x: number, y: number): boolean {
+    return m.tryPost(CompositorKind.CursorMove, device, display, x, y);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(CompositorKind.CursorMove, a[0], a[1], a[2], a[3]);
   },
 } as const;

@@ -64,6 +64,12 @@ function writeU64(a: Int32Array, i: number, value: number): void {
   a[i + 1] = Math.floor(value / 0x1_0000_0000);
 }
 
+/** Where the posting helpers write: a mailbox (shared/mailbox/mailbox.ts), by its shape. */
+export interface RecordPoster {
+  post(kind: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number): void;
+  tryPost(kind: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number): boolean;
+}
+
 /** EngineIn.Stop */
 export type InStop = Record<string, never>;
 export const InStop = {
@@ -72,6 +78,18 @@ export const InStop = {
   words: 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
   encode(_a: Int32Array, _r: InStop): void {},
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster): void {
+    m.post(EngineIn.Stop);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster): boolean {
+    return m.tryPost(EngineIn.Stop);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, _a: Int32Array): boolean {
+    return m.tryPost(EngineIn.Stop);
+  },
 } as const;
 
 /** EngineIn.MmioRead: Reply: the value read, as two words (low, high). */
@@ -108,6 +126,18 @@ export const InMmioRead = {
     a[5] = r.slot;
     a[6] = r.id;
   },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, window: number, offsetLo: number, offsetHi: number, size: number, vcpu: number, slot: number, id: number): void {
+    m.post(EngineIn.MmioRead, window, offsetLo, offsetHi, size, vcpu, slot, id);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, window: number, offsetLo: number, offsetHi: number, size: number, vcpu: number, slot: number, id: number): boolean {
+    return m.tryPost(EngineIn.MmioRead, window, offsetLo, offsetHi, size, vcpu, slot, id);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineIn.MmioRead, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  },
 } as const;
 
 /** EngineIn.MmioWrite */
@@ -140,6 +170,18 @@ export const InMmioWrite = {
     a[3] = r.size;
     writeU64(a, 4, r.value);
     a[6] = r.vcpu;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, window: number, offsetLo: number, offsetHi: number, size: number, valueLo: number, valueHi: number, vcpu: number): void {
+    m.post(EngineIn.MmioWrite, window, offsetLo, offsetHi, size, valueLo, valueHi, vcpu);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, window: number, offsetLo: number, offsetHi: number, size: number, valueLo: number, valueHi: number, vcpu: number): boolean {
+    return m.tryPost(EngineIn.MmioWrite, window, offsetLo, offsetHi, size, valueLo, valueHi, vcpu);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineIn.MmioWrite, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
   },
 } as const;
 
@@ -175,6 +217,18 @@ export const InEncode = {
     a[5] = r.width;
     a[6] = r.height;
   },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, display: number, surface: number, generation: number, x: number, y: number, width: number, height: number): void {
+    m.post(EngineIn.Encode, display, surface, generation, x, y, width, height);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, display: number, surface: number, generation: number, x: number, y: number, width: number, height: number): boolean {
+    return m.tryPost(EngineIn.Encode, display, surface, generation, x, y, width, height);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineIn.Encode, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+  },
 } as const;
 
 /** EngineIn.Reset */
@@ -185,6 +239,18 @@ export const InReset = {
   words: 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
   encode(_a: Int32Array, _r: InReset): void {},
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster): void {
+    m.post(EngineIn.Reset);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster): boolean {
+    return m.tryPost(EngineIn.Reset);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, _a: Int32Array): boolean {
+    return m.tryPost(EngineIn.Reset);
+  },
 } as const;
 
 /** EngineIn.PowerOn: RESET plus everything RESET keeps (modes, frames, cursors, selects): the state of a new engine. */
@@ -195,6 +261,18 @@ export const InPowerOn = {
   words: 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
   encode(_a: Int32Array, _r: InPowerOn): void {},
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster): void {
+    m.post(EngineIn.PowerOn);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster): boolean {
+    return m.tryPost(EngineIn.PowerOn);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, _a: Int32Array): boolean {
+    return m.tryPost(EngineIn.PowerOn);
+  },
 } as const;
 
 /** What every engine record starts with. Decoders for any EngineOut kind that starts so. */
@@ -239,6 +317,18 @@ export const OutCreateTask = {
     a[2] = r.id;
     writeU64(a, 3, r.vmSize);
   },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, thread: number, slot: number, id: number, vmSizeLo: number, vmSizeHi: number): void {
+    m.post(EngineOut.CreateTask, thread, slot, id, vmSizeLo, vmSizeHi);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, thread: number, slot: number, id: number, vmSizeLo: number, vmSizeHi: number): boolean {
+    return m.tryPost(EngineOut.CreateTask, thread, slot, id, vmSizeLo, vmSizeHi);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineOut.CreateTask, a[0], a[1], a[2], a[3], a[4]);
+  },
 } as const;
 
 /** EngineOut.DestroyTask */
@@ -266,6 +356,18 @@ export const OutDestroyTask = {
     a[1] = r.slot;
     a[2] = r.id;
     a[3] = r.task;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, thread: number, slot: number, id: number, task: number): void {
+    m.post(EngineOut.DestroyTask, thread, slot, id, task);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, thread: number, slot: number, id: number, task: number): boolean {
+    return m.tryPost(EngineOut.DestroyTask, thread, slot, id, task);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineOut.DestroyTask, a[0], a[1], a[2], a[3]);
   },
 } as const;
 
@@ -378,6 +480,18 @@ export const OutReadMemory = {
     writeU64(a, 3, r.gpa);
     a[5] = r.length;
   },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, thread: number, slot: number, id: number, gpaLo: number, gpaHi: number, length: number): void {
+    m.post(EngineOut.ReadMemory, thread, slot, id, gpaLo, gpaHi, length);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, thread: number, slot: number, id: number, gpaLo: number, gpaHi: number, length: number): boolean {
+    return m.tryPost(EngineOut.ReadMemory, thread, slot, id, gpaLo, gpaHi, length);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineOut.ReadMemory, a[0], a[1], a[2], a[3], a[4], a[5]);
+  },
 } as const;
 
 /** EngineOut.RaiseInterrupt */
@@ -397,6 +511,18 @@ export const OutRaiseInterrupt = {
     if (a.length < 2) throw new RangeError(`OutRaiseInterrupt: ${a.length} argument words, needs 2`);
     a[0] = r.thread;
     a[1] = r.vector;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, thread: number, vector: number): void {
+    m.post(EngineOut.RaiseInterrupt, thread, vector);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, thread: number, vector: number): boolean {
+    return m.tryPost(EngineOut.RaiseInterrupt, thread, vector);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineOut.RaiseInterrupt, a[0], a[1]);
   },
 } as const;
 
@@ -420,6 +546,18 @@ export const OutNewFrame = {
     a[0] = r.thread;
     a[1] = r.display;
     a[2] = r.frameSeq;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, thread: number, display: number, frameSeq: number): void {
+    m.post(EngineOut.NewFrame, thread, display, frameSeq);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, thread: number, display: number, frameSeq: number): boolean {
+    return m.tryPost(EngineOut.NewFrame, thread, display, frameSeq);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineOut.NewFrame, a[0], a[1], a[2]);
   },
 } as const;
 
@@ -456,6 +594,27 @@ export const OutModeChange = {
     a[4] = r.pixelFormat;
     a[5] = r.modeIndex;
     a[6] = r.generation;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, thread: number, display: number, width: number, height: number, pixelFormat: number, modeIndex: number, generation: number): void {
+    m.post(EngineOut.ModeChange, thread, display, width, height, pixelFormat, modeIndex, generation);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(
+    m: RecordPoster,
+    thread: number,
+    display: number,
+    width: number,
+    height: number,
+    pixelFormat: number,
+    modeIndex: number,
+    generation: number,
+  ): boolean {
+    return m.tryPost(EngineOut.ModeChange, thread, display, width, height, pixelFormat, modeIndex, generation);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineOut.ModeChange, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
   },
 } as const;
 
@@ -520,6 +679,18 @@ export const OutCursorShow = {
     a[1] = r.display;
     a[2] = r.show ? 1 : 0;
   },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, thread: number, display: number, show: boolean): void {
+    m.post(EngineOut.CursorShow, thread, display, show ? 1 : 0);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, thread: number, display: number, show: boolean): boolean {
+    return m.tryPost(EngineOut.CursorShow, thread, display, show ? 1 : 0);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineOut.CursorShow, a[0], a[1], a[2]);
+  },
 } as const;
 
 /** EngineOut.CursorMove */
@@ -545,6 +716,18 @@ export const OutCursorMove = {
     a[1] = r.display;
     a[2] = r.x;
     a[3] = r.y;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, thread: number, display: number, x: number, y: number): void {
+    m.post(EngineOut.CursorMove, thread, display, x, y);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, thread: number, display: number, x: number, y: number): boolean {
+    return m.tryPost(EngineOut.CursorMove, thread, display, x, y);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineOut.CursorMove, a[0], a[1], a[2], a[3]);
   },
 } as const;
 
@@ -581,6 +764,27 @@ export const OutEncodeDone = {
     a[4] = r.status;
     a[5] = r.frameSeq;
     a[6] = r.damageCount;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, thread: number, display: number, surface: number, generation: number, status: number, frameSeq: number, damageCount: number): void {
+    m.post(EngineOut.EncodeDone, thread, display, surface, generation, status, frameSeq, damageCount);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(
+    m: RecordPoster,
+    thread: number,
+    display: number,
+    surface: number,
+    generation: number,
+    status: number,
+    frameSeq: number,
+    damageCount: number,
+  ): boolean {
+    return m.tryPost(EngineOut.EncodeDone, thread, display, surface, generation, status, frameSeq, damageCount);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineOut.EncodeDone, a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
   },
 } as const;
 
@@ -649,6 +853,18 @@ export const OutIosfcUnmap = {
     a[2] = r.id;
     a[3] = r.surface;
   },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, thread: number, slot: number, id: number, surface: number): void {
+    m.post(EngineOut.IosfcUnmap, thread, slot, id, surface);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, thread: number, slot: number, id: number, surface: number): boolean {
+    return m.tryPost(EngineOut.IosfcUnmap, thread, slot, id, surface);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineOut.IosfcUnmap, a[0], a[1], a[2], a[3]);
+  },
 } as const;
 
 /** EngineOut.IosfcInterrupt */
@@ -668,5 +884,17 @@ export const OutIosfcInterrupt = {
     if (a.length < 2) throw new RangeError(`OutIosfcInterrupt: ${a.length} argument words, needs 2`);
     a[0] = r.thread;
     a[1] = r.vector;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, thread: number, vector: number): void {
+    m.post(EngineOut.IosfcInterrupt, thread, vector);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, thread: number, vector: number): boolean {
+    return m.tryPost(EngineOut.IosfcInterrupt, thread, vector);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(EngineOut.IosfcInterrupt, a[0], a[1]);
   },
 } as const;

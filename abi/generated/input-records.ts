@@ -7,6 +7,12 @@ export const enum InputKind {
   Pointer = 17,
 }
 
+/** Where the posting helpers write: a mailbox (shared/mailbox/mailbox.ts), by its shape. */
+export interface RecordPoster {
+  post(kind: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number): void;
+  tryPost(kind: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number): boolean;
+}
+
 /** InputKind.Key */
 export interface InputKey {
   /** The virtio-input device (index among the VM’s input devices). */
@@ -28,6 +34,18 @@ export const InputKey = {
     a[0] = r.device;
     a[1] = r.code;
     a[2] = r.down ? 1 : 0;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, device: number, code: number, down: boolean): void {
+    m.post(InputKind.Key, device, code, down ? 1 : 0);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, device: number, code: number, down: boolean): boolean {
+    return m.tryPost(InputKind.Key, device, code, down ? 1 : 0);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(InputKind.Key, a[0], a[1], a[2]);
   },
 } as const;
 
@@ -56,5 +74,17 @@ export const InputPointer = {
     a[1] = r.x;
     a[2] = r.y;
     a[3] = r.buttons;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, device: number, x: number, y: number, buttons: number): void {
+    m.post(InputKind.Pointer, device, x, y, buttons);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, device: number, x: number, y: number, buttons: number): boolean {
+    return m.tryPost(InputKind.Pointer, device, x, y, buttons);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(InputKind.Pointer, a[0], a[1], a[2], a[3]);
   },
 } as const;

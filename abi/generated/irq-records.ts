@@ -23,6 +23,12 @@ function writeU64(a: Int32Array, i: number, value: number): void {
   a[i + 1] = Math.floor(value / 0x1_0000_0000);
 }
 
+/** Where the posting helpers write: a mailbox (shared/mailbox/mailbox.ts), by its shape. */
+export interface RecordPoster {
+  post(kind: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number): void;
+  tryPost(kind: number, a0?: number, a1?: number, a2?: number, a3?: number, a4?: number, a5?: number, a6?: number): boolean;
+}
+
 /** IrqKind.LinePulse */
 export interface IrqLinePulse {
   line: number;
@@ -36,6 +42,18 @@ export const IrqLinePulse = {
   encode(a: Int32Array, r: IrqLinePulse): void {
     if (a.length < 1) throw new RangeError(`IrqLinePulse: ${a.length} argument words, needs 1`);
     a[0] = r.line;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, line: number): void {
+    m.post(IrqKind.LinePulse, line);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, line: number): boolean {
+    return m.tryPost(IrqKind.LinePulse, line);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(IrqKind.LinePulse, a[0]);
   },
 } as const;
 
@@ -55,6 +73,18 @@ export const IrqLineLevel = {
     if (a.length < 2) throw new RangeError(`IrqLineLevel: ${a.length} argument words, needs 2`);
     a[0] = r.line;
     a[1] = r.high ? 1 : 0;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, line: number, high: boolean): void {
+    m.post(IrqKind.LineLevel, line, high ? 1 : 0);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, line: number, high: boolean): boolean {
+    return m.tryPost(IrqKind.LineLevel, line, high ? 1 : 0);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(IrqKind.LineLevel, a[0], a[1]);
   },
 } as const;
 
@@ -78,6 +108,18 @@ export const IrqMsi = {
     writeU64(a, 0, r.address);
     a[2] = r.data;
   },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, addressLo: number, addressHi: number, data: number): void {
+    m.post(IrqKind.Msi, addressLo, addressHi, data);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, addressLo: number, addressHi: number, data: number): boolean {
+    return m.tryPost(IrqKind.Msi, addressLo, addressHi, data);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(IrqKind.Msi, a[0], a[1], a[2]);
+  },
 } as const;
 
 /** IrqKind.Eoi */
@@ -97,6 +139,18 @@ export const IrqEoi = {
     a[0] = r.vcpu;
     a[1] = r.vector;
   },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, vcpu: number, vector: number): void {
+    m.post(IrqKind.Eoi, vcpu, vector);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, vcpu: number, vector: number): boolean {
+    return m.tryPost(IrqKind.Eoi, vcpu, vector);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(IrqKind.Eoi, a[0], a[1]);
+  },
 } as const;
 
 /** IrqKind.Mask */
@@ -115,5 +169,17 @@ export const IrqMask = {
     if (a.length < 2) throw new RangeError(`IrqMask: ${a.length} argument words, needs 2`);
     a[0] = r.line;
     a[1] = r.masked ? 1 : 0;
+  },
+  /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
+  post(m: RecordPoster, line: number, masked: boolean): void {
+    m.post(IrqKind.Mask, line, masked ? 1 : 0);
+  },
+  /** As post, but false instead of waiting when `m` is full. */
+  tryPost(m: RecordPoster, line: number, masked: boolean): boolean {
+    return m.tryPost(IrqKind.Mask, line, masked ? 1 : 0);
+  },
+  /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
+  tryRepost(m: RecordPoster, a: Int32Array): boolean {
+    return m.tryPost(IrqKind.Mask, a[0], a[1]);
   },
 } as const;

@@ -1,5 +1,6 @@
 // Every generated unit, and the C guest's header (which takes the guest-facing parts of two).
 import { compositorRecords } from './compositor-records.js';
+import { deviceRecords } from './device-records.js';
 import { flowIds } from './flow-ids.js';
 import { irqRecords } from './irq-records.js';
 import { machine } from './machine.js';
@@ -26,6 +27,7 @@ export const units: readonly Unit[] = [
   irqRecords,
   virtio,
   inputRecords,
+  deviceRecords,
 ];
 
 /** The C guest (native/guest) gets every constant and enum of these units that has a C name. */

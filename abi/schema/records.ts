@@ -16,6 +16,20 @@ const thread = u32('thread', "The engine thread's index (0 the MMIO dispatcher, 
 // they decode as i32.
 const call = [thread, u32('slot', 'The reply slot the engine thread waits in.'), i32('id', 'The request id the answer quotes.')];
 
+/**
+ * An MMIO access as a vCPU posts it to its device actor (device-records.ts) and the device actor
+ * forwards it, unchanged, to the engine (EngineIn.MmioRead and MmioWrite): one field list for both.
+ */
+export const mmioReadFields = (windowDoc: string): readonly RecordField[] => [
+  u32('window', windowDoc),
+  u64('offset'),
+  u32('size'),
+  u32('vcpu'),
+  u32('slot', "The vCPU's reply slot."),
+  i32('id', 'The request id the answer quotes.'),
+];
+export const mmioWriteFields = (windowDoc: string): readonly RecordField[] => [u32('window', windowDoc), u64('offset'), u32('size'), u64('value'), u32('vcpu')];
+
 export const records: Unit = {
   name: 'engine-records',
   doc: 'Mailbox records between the device actor and the engine: kinds and fields, with typed encoders and decoders.',
@@ -56,20 +70,8 @@ export const records: Unit = {
       doc: "Device actor → engine (the engine's inbound mailbox, consumed by its MMIO dispatcher thread).",
       kinds: [
         { name: 'Stop', value: 0, fields: [] },
-        {
-          name: 'MmioRead',
-          value: 1,
-          fields: [
-            u32('window', 'EngineWindow'),
-            u64('offset'),
-            u32('size'),
-            u32('vcpu'),
-            u32('slot', "The vCPU's reply slot."),
-            i32('id', 'The request id the answer quotes.'),
-          ],
-          reply: 'the value read, as two words (low, high)',
-        },
-        { name: 'MmioWrite', value: 2, fields: [u32('window', 'EngineWindow'), u64('offset'), u32('size'), u64('value'), u32('vcpu')] },
+        { name: 'MmioRead', value: 1, fields: mmioReadFields('EngineWindow'), reply: 'the value read, as two words (low, high)' },
+        { name: 'MmioWrite', value: 2, fields: mmioWriteFields('EngineWindow') },
         {
           name: 'Encode',
           value: 3,

@@ -12,6 +12,7 @@ import {
   EngineOut,
   OutCallback,
   OutCreateTask,
+  OutCursorGlyph,
   OutDestroyTask,
   OutIosfcMap,
   OutIosfcUnmap,
@@ -41,6 +42,18 @@ export const CALLBACK_TRACE_EVENTS: Record<number, number> = {
   [EngineOut.CursorGlyph]: TRACE_EVENTS.apple_gfx_cursor_set,
   [EngineOut.IosfcMap]: TRACE_EVENTS.apple_iosfc_map_memory,
   [EngineOut.IosfcUnmap]: TRACE_EVENTS.apple_iosfc_unmap_memory,
+};
+
+/** Each callback's trace argument: its first field after the call prefix (a u64's low word), as the engine thread's span has it. */
+export const CALLBACK_TRACE_ARGS: Record<number, (a: Int32Array) => number> = {
+  [EngineOut.CreateTask]: OutCreateTask.vmSizeLo,
+  [EngineOut.DestroyTask]: OutDestroyTask.task,
+  [EngineOut.MapMemory]: OutMapMemory.task,
+  [EngineOut.UnmapMemory]: OutUnmapMemory.task,
+  [EngineOut.ReadMemory]: OutReadMemory.gpaLo,
+  [EngineOut.CursorGlyph]: OutCursorGlyph.display,
+  [EngineOut.IosfcMap]: OutIosfcMap.surface,
+  [EngineOut.IosfcUnmap]: OutIosfcUnmap.surface,
 };
 
 export class EngineCallbacks {

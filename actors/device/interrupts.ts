@@ -11,7 +11,7 @@
 // Only a level line goes through the controller actor's mailbox; posting never waits: if the
 // mailbox is full, pulses stay pending (coalesced per line, as on hardware) and are retried from
 // the actor's idle hook.
-import { IrqKind } from '../irq/messages.js';
+import { IrqLinePulse } from '../../abi/generated/irq-records.js';
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import type { InterruptTable } from '../../shared/irq/interrupt-table.js';
 import { MSI_VECTORS } from '../../abi/generated/machine.js';
@@ -53,7 +53,7 @@ export class InterruptRouter {
     if (this.table.isEdge(line)) {
       this.table.pulseEdge(line);
       this.delivered++;
-    } else if (this.irq.tryEnqueue(IrqKind.LinePulse, [line])) {
+    } else if (IrqLinePulse.tryPost(this.irq, line)) {
       this.delivered++;
     } else {
       this.pendingLines.add(line);
@@ -93,7 +93,7 @@ export class InterruptRouter {
   /** Retries pending interrupts; true while some remain. */
   flush(): boolean {
     for (const line of this.pendingLines) {
-      if (!this.irq.tryEnqueue(IrqKind.LinePulse, [line])) return true;
+      if (!IrqLinePulse.tryPost(this.irq, line)) return true;
       this.pendingLines.delete(line);
       this.delivered++;
     }

@@ -2,22 +2,9 @@
 // records (engine-records.ts) arrive in the same mailbox.
 import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
 import type { MapSemantics, TaskSpaceLimits, TaskSpaceStats } from './task-space.js';
-import type { DeviceTestFaults } from './test-faults.js';
 
-/** From a vCPU's MMIO bus. The argument layout equals the engine's EngineIn records. */
-export const enum DeviceKind {
-  /** window, offsetLo, offsetHi, size, vcpu, slot, id → reply (valueLo, valueHi) */
-  MmioRead = 1,
-  /** window, offsetLo, offsetHi, size, valueLo, valueHi, vcpu */
-  MmioWrite = 2,
-}
-
-/** Which register window of the device an access is for. */
-export const enum DeviceWindow {
-  Gfx = 0,
-  Iosfc = 1,
-  PciConfig = 2,
-}
+/** From a vCPU's MMIO bus: kinds and windows; the fields are in abi/schema/device-records.ts. */
+export { DeviceKind, DeviceWindow } from '../../abi/generated/device-records.js';
 
 export type DeviceVariant = 'apple-gfx-mmio' | 'apple-gfx-pci';
 
@@ -66,8 +53,6 @@ export interface DeviceConfig {
   engineTraceRing?: number;
   /** Engine watchdog: a callback unanswered this long becomes a device error (none if absent). */
   callbackTimeoutMs?: number;
-  /** Fault injection for tests only (test-faults.ts); absent everywhere else. */
-  testFaults?: DeviceTestFaults;
 }
 
 /** A display as the device sees it; frames and cursors are the compositor's (CompositorStats). */

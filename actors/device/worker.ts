@@ -3,11 +3,11 @@
 // is handed to the engine's inbound mailbox without waiting (the engine completes it straight
 // to the vCPU); engine callbacks are answered here; display events go on to the compositor
 // actor; interrupts go to the interrupt controller.
-import { runActor } from '../runtime/host.js';
+import { isActorEntry, runActor, type ActorBehaviour, type ActorContext } from '../runtime/host.js';
 import { CURSOR_MAX_SIZE, CursorSlot } from '../../shared/display/cursor-slot.js';
 import { SURFACES_PER_DISPLAY } from '../../shared/display/surface-layout.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
-import { u32, type MailboxRecord } from '../../shared/mailbox/record.js';
+import type { MailboxRecord } from '../../shared/mailbox/record.js';
 import { BarTable } from '../../shared/mmio/bar-table.js';
 import { completeWrite } from '../../shared/mmio/completion.js';
 import { native } from '../../shared/native/addon.js';
@@ -16,7 +16,7 @@ import { monotonicMicros } from '../../shared/trace/clock.js';
 import { FLOW_INSET_US, callbackFlowId, mmioFlowId } from '../../shared/trace/flow-ids.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TracePhase } from '../../shared/trace/layout.js';
-import { CALLBACK_TRACE_EVENTS, EngineCallbacks } from './callbacks.js';
+import { CALLBACK_TRACE_ARGS, CALLBACK_TRACE_EVENTS, EngineCallbacks } from './callbacks.js';
 import {
   EngineIn,
   EngineOut,
@@ -36,15 +36,16 @@ import { DisplayEvents } from './display-events.js';
 import { InterruptRouter } from './interrupts.js';
 import { InterruptTable } from '../../shared/irq/interrupt-table.js';
 import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
+import { DeviceMmioRead, DeviceMmioWrite } from '../../abi/generated/device-records.js';
 import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
 import { PciConfigSpace } from './pci-config.js';
 import { frameStamp } from '../compositor/frame-latency.js';
 import { QemuLocks } from './qemu-locks.js';
 import { TaskSpace } from './task-space.js';
-import { DeviceFaultInjector } from './test-faults.js';
 import { DeviceLifecycle } from './lifecycle.js';
 
-await runActor<DeviceControl>((ctx) => {
+/** The device actor's behaviour; a test's entry may wrap it (test/support/faulty-device/). */
+export function createDeviceActor(ctx: ActorContext): ActorBehaviour<DeviceControl> {
   const config = ctx.config as DeviceConfig;
   const memory = ctx.memory;
   if (!memory) throw new Error('the device actor needs guest memory');
@@ -68,8 +69,6 @@ await runActor<DeviceControl>((ctx) => {
   const counters = { mmioReads: 0, mmioWrites: 0, configReads: 0, configWrites: 0 };
   /** MMIO records the engine's mailbox could not take yet, in order. */
   const backlog: { kind: number; args: number[] }[] = [];
-  /** Test-only fault injection (test-faults.ts); null unless a test asked for it. */
-  const faults = DeviceFaultInjector.from(config.testFaults);
   /** The qemu threading model: each callback under the lock upstream takes for it (qemu-locks.ts); null otherwise. */
   const qemu = ctx.bql ? new QemuLocks(ctx.bql, ctx.bqlTag, ctx.trace) : null;
 
@@ -120,10 +119,10 @@ await runActor<DeviceControl>((ctx) => {
   }
 
   const mmio = (record: MailboxRecord) => {
-    // A vCPU's MMIO record has the engine's layout (messages.ts DeviceKind), so the engine's
-    // decoders read it; it goes on to the engine unchanged.
+    // A vCPU's MMIO record (abi/schema/device-records.ts) has the engine's fields, so it goes on
+    // to the engine unchanged (InMmioRead/InMmioWrite.tryRepost).
     const a = record.args;
-    const window = InMmioRead.window(a);
+    const window = DeviceMmioRead.window(a);
     const isRead = record.kind === DeviceKind.MmioRead;
     if (isRead) counters.mmioReads++;
     else counters.mmioWrites++;
@@ -136,30 +135,29 @@ await runActor<DeviceControl>((ctx) => {
         TracePhase.Complete,
         at,
         0.1,
-        InMmioRead.offsetLo(a),
-        isRead ? NaN : InMmioWrite.valueLo(a),
+        DeviceMmioRead.offsetLo(a),
+        isRead ? NaN : DeviceMmioWrite.valueLo(a),
       );
-      if (isRead) ctx.trace.flowStep(TRACE_EVENTS.request, mmioFlowId(InMmioRead.vcpu(a), InMmioRead.id(a)), at + 0.05);
+      if (isRead) ctx.trace.flowStep(TRACE_EVENTS.request, mmioFlowId(DeviceMmioRead.vcpu(a), DeviceMmioRead.id(a)), at + 0.05);
     }
     if (window === DeviceWindow.PciConfig) {
-      const offset = InMmioRead.offsetLo(a);
-      const size = InMmioRead.size(a);
+      const offset = DeviceMmioRead.offsetLo(a);
+      const size = DeviceMmioRead.size(a);
       if (isRead) {
         counters.configReads++;
         const value = pci ? pci.read(offset, size) : 0xffffffff;
-        ctx.replies.reply(InMmioRead.slot(a), InMmioRead.id(a), value, 0);
+        ctx.replies.reply(DeviceMmioRead.slot(a), DeviceMmioRead.id(a), value, 0);
       } else {
         counters.configWrites++;
-        pci?.write(offset, size, InMmioWrite.valueLo(a));
-        completeWrite(writeCompletion, InMmioWrite.vcpu(a));
+        pci?.write(offset, size, DeviceMmioWrite.valueLo(a));
+        completeWrite(writeCompletion, DeviceMmioWrite.vcpu(a));
       }
       return;
     }
     // The gfx and iosfc windows belong to the engine: the record's layout is the engine's.
-    const kind = isRead ? EngineIn.MmioRead : EngineIn.MmioWrite;
-    // Forwarded word for word: both kinds are InMmioRead.words (7) long.
-    if (backlog.length === 0 && inbound.tryPost(kind, a[0], a[1], a[2], a[3], a[4], a[5], a[6])) return;
-    backlog.push({ kind, args: Array.from(a.subarray(0, InMmioRead.words)) });
+    const forward = isRead ? InMmioRead : InMmioWrite;
+    if (backlog.length === 0 && forward.tryRepost(inbound, a)) return;
+    backlog.push({ kind: forward.kind, args: Array.from(a.subarray(0, forward.words)) });
   };
 
   // A callback's handling as a span on this actor's track, with the middle of the flow arrow the
@@ -169,13 +167,12 @@ await runActor<DeviceControl>((ctx) => {
     // The callback's first argument, as the engine thread's span has it; the status is the engine's to tell.
     const event = CALLBACK_TRACE_EVENTS[kind];
     if (event === undefined) ctx.trace.span(TRACE_EVENTS.mailbox_handle, start, kind);
-    else ctx.trace.span(event, start, u32(a, OutCallback.words), NaN);
+    else ctx.trace.span(event, start, CALLBACK_TRACE_ARGS[kind]!(a), NaN);
     ctx.trace.flowStep(TRACE_EVENTS.request, callbackFlowId(config.engineTraceRing, OutCallback.slot(a), OutCallback.id(a)), start + FLOW_INSET_US);
   };
 
   const engineEvent = (record: MailboxRecord, stamp: number) => {
     const a = record.args;
-    if (faults?.dropCallback(record.kind)) return;
     const start = ctx.trace ? monotonicMicros() : 0;
     if (callbacks.handle(record.kind, a)) return traceCallback(record.kind, a, start);
     switch (record.kind) {
@@ -243,7 +240,6 @@ await runActor<DeviceControl>((ctx) => {
     onRecord(record) {
       if (record.kind === DeviceKind.MmioRead || record.kind === DeviceKind.MmioWrite) {
         mmio(record);
-        faults?.afterMmio();
       } else {
         // Stamped before any lock: a frame's latency includes its wait for the BQL.
         const stamp = record.kind === EngineOut.NewFrame ? frameStamp() : 0;
@@ -307,4 +303,6 @@ await runActor<DeviceControl>((ctx) => {
       }),
     },
   };
-});
+}
+
+if (isActorEntry(import.meta.url)) await runActor(createDeviceActor);

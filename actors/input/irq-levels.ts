@@ -2,7 +2,7 @@
 // InterruptStatus is not 0). A level change goes to the interrupt controller without waiting; if
 // its mailbox is full the line's latest level is kept and posted from the idle hook (a level has
 // no count to lose: only the last one matters).
-import { IrqKind } from '../irq/messages.js';
+import { IrqLineLevel } from '../../abi/generated/irq-records.js';
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 
 export class IrqLevels {
@@ -15,7 +15,7 @@ export class IrqLevels {
 
   set(line: number, high: boolean): void {
     this.waiting.delete(line);
-    if (this.irq.tryPost(IrqKind.LineLevel, line, high ? 1 : 0)) this.posted++;
+    if (IrqLineLevel.tryPost(this.irq, line, high)) this.posted++;
     else {
       this.backlogged++;
       this.waiting.set(line, high);
@@ -29,7 +29,7 @@ export class IrqLevels {
   /** Retries waiting levels; true while some remain. */
   flush(): boolean {
     for (const [line, high] of this.waiting) {
-      if (!this.irq.tryPost(IrqKind.LineLevel, line, high ? 1 : 0)) return true;
+      if (!IrqLineLevel.tryPost(this.irq, line, high)) return true;
       this.waiting.delete(line);
       this.posted++;
     }

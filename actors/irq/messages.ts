@@ -2,7 +2,7 @@
 // line changes and MSIs, vCPUs post EOIs; all arguments are u32 words and all are distrusted.
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { splitU64 } from '../../shared/mailbox/record.js';
-import { IrqKind } from '../../abi/generated/irq-records.js';
+import { IrqEoi, IrqKind, IrqLineLevel, IrqLinePulse, IrqMask, IrqMsi } from '../../abi/generated/irq-records.js';
 import type { IrqStats, LineConfig } from './controller.js';
 
 /** Record kinds; their fields are in abi/schema/irq-records.ts. */
@@ -36,22 +36,22 @@ export interface IrqControl {
 }
 
 export function postLinePulse(mailbox: Mailbox, line: number): void {
-  mailbox.post(IrqKind.LinePulse, line);
+  IrqLinePulse.post(mailbox, line);
 }
 
 export function postLineLevel(mailbox: Mailbox, line: number, high: boolean): void {
-  mailbox.post(IrqKind.LineLevel, line, high ? 1 : 0);
+  IrqLineLevel.post(mailbox, line, high);
 }
 
 export function postMsi(mailbox: Mailbox, address: number, data: number): void {
   const [lo, hi] = splitU64(address);
-  mailbox.post(IrqKind.Msi, lo, hi, data);
+  IrqMsi.post(mailbox, lo, hi, data);
 }
 
 export function postEoi(mailbox: Mailbox, vcpu: number, vector: number): void {
-  mailbox.post(IrqKind.Eoi, vcpu, vector);
+  IrqEoi.post(mailbox, vcpu, vector);
 }
 
 export function postMask(mailbox: Mailbox, line: number, masked: boolean): void {
-  mailbox.post(IrqKind.Mask, line, masked ? 1 : 0);
+  IrqMask.post(mailbox, line, masked);
 }

@@ -6,6 +6,8 @@ import type { GuestMemoryDescriptor } from '../../shared/guest-memory/index.js';
 
 export interface ActorBoot {
   name: string;
+  /** The worker's entry module, as SpawnSpec.module gives it (see host.ts isActorEntry). */
+  module: string;
   mailbox: SharedArrayBuffer;
   replies: SharedArrayBuffer;
   /** Guest RAM (one SAB for the whole VM), when the VM has any. */

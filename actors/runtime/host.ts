@@ -2,7 +2,7 @@
 // (spin, then park in a futex that native producers can ring), and serves the comlink control
 // plane in between. A handler that throws escalates to an uncaught error, which the supervisor
 // turns into a VM failure.
-import { threadId, workerData } from 'node:worker_threads';
+import { isMainThread, threadId, workerData } from 'node:worker_threads';
 
 import * as Comlink from 'comlink';
 
@@ -10,6 +10,7 @@ import { attachGuestMemory, type GuestMemory } from '../../shared/guest-memory/i
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { newRecord, type MailboxRecord } from '../../shared/mailbox/record.js';
 import { native } from '../../shared/native/addon.js';
+import { compiledModuleUrl } from '../../shared/package-root.js';
 import { ReplyTable } from '../../shared/reply/reply-table.js';
 import { BigLock } from '../../shared/lock/big-lock.js';
 import { Bql } from '../../shared/lock/bql.js';
@@ -59,6 +60,16 @@ const BATCH = 256;
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
+ * Whether the module at `moduleUrl` (its import.meta.url) is the entry this actor's worker was
+ * started from. An actor module exports its setup and runs it only when it is the entry, so
+ * another entry (a test's wrapper, test/support/faulty-device/) can import and wrap it.
+ */
+export function isActorEntry(moduleUrl: string): boolean {
+  const boot = workerData as ActorBoot | null;
+  return !isMainThread && typeof boot?.module === 'string' && compiledModuleUrl(boot.module).href === moduleUrl;
 }
 
 export async function runActor<Control extends object>(

@@ -189,6 +189,7 @@ export class Supervisor extends EventEmitter {
     const { port1, port2 } = new MessageChannel();
     const boot: ActorBoot = {
       name: spec.name,
+      module: spec.module,
       mailbox: spec.mailbox.buffer,
       replies: this.replies.buffer,
       memory: this.memory?.describe() ?? null,
@@ -238,11 +239,9 @@ export class Supervisor extends EventEmitter {
     return handle;
   }
 
-  /** Fault injection: terminates an actor's worker as if it had crashed (tests, soak). */
-  async terminateForTest(name: string): Promise<void> {
-    const entry = this.actors.get(name);
-    if (!entry) throw new Error(`no actor named ${name}`);
-    await entry.handle.worker.terminate();
+  /** The actor spawned under `name`, if any (whether or not its worker still runs). */
+  actor(name: string): ActorHandle | undefined {
+    return this.actors.get(name)?.handle;
   }
 
   /** Actors whose worker has not exited yet. */

@@ -4,7 +4,8 @@
 // outstanding writes (0 makes them synchronous). Unassigned reads return all ones, counted.
 // Each device read's round trip (post to reply) goes into a small fixed-bucket histogram, so a
 // reader of two stats snapshots can tell the latency over the time between them.
-import { DeviceKind, DeviceWindow } from '../device/messages.js';
+import { DeviceMmioRead, DeviceMmioWrite } from '../../abi/generated/device-records.js';
+import { DeviceWindow } from '../device/messages.js';
 import type { MmioPort } from './guest/driver.js';
 import { monotonicMicros } from '../../shared/trace/clock.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
@@ -165,10 +166,10 @@ export class VcpuBusPort implements MmioPort {
     const lo = d.offset >>> 0;
     const hi = Math.floor(d.offset / 0x1_0000_0000);
     if (this.qemu) {
-      this.qemu.read(d.window.target.device.mailbox, (m) => m.tryPost(DeviceKind.MmioRead, window, lo, hi, size, this.vcpu, slot, id));
+      this.qemu.read(d.window.target.device.mailbox, (m) => DeviceMmioRead.tryPost(m, window, lo, hi, size, this.vcpu, slot, id));
       this.replies.wait(slot, 0, 0); // answered: idles the slot, throws if it was failed
     } else {
-      d.window.target.device.mailbox.post(DeviceKind.MmioRead, window, lo, hi, size, this.vcpu, slot, id);
+      DeviceMmioRead.post(d.window.target.device.mailbox, window, lo, hi, size, this.vcpu, slot, id);
       this.replies.wait(slot, 2000, 30_000, this.giveUp);
     }
     into[0] = this.replies.value(slot, 0);
@@ -202,11 +203,11 @@ export class VcpuBusPort implements MmioPort {
     const offLo = d.offset >>> 0;
     const offHi = Math.floor(d.offset / 0x1_0000_0000);
     if (this.qemu) {
-      this.qemu.write(t.device.mailbox, (m) => m.tryPost(DeviceKind.MmioWrite, t.window, offLo, offHi, size, lo >>> 0, hi >>> 0, this.vcpu));
+      this.qemu.write(t.device.mailbox, (m) => DeviceMmioWrite.tryPost(m, t.window, offLo, offHi, size, lo >>> 0, hi >>> 0, this.vcpu));
       return;
     }
     this.writes.beforeWrite();
-    t.device.mailbox.post(DeviceKind.MmioWrite, t.window, offLo, offHi, size, lo >>> 0, hi >>> 0, this.vcpu);
+    DeviceMmioWrite.post(t.device.mailbox, t.window, offLo, offHi, size, lo >>> 0, hi >>> 0, this.vcpu);
     this.writes.afterWrite();
   }
 

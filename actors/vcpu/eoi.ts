@@ -6,7 +6,7 @@
 import { InterruptTable } from '../../shared/irq/interrupt-table.js';
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import type { TraceRingWriter } from '../../shared/trace/ring.js';
-import { IrqKind } from '../irq/messages.js';
+import { IrqEoi } from '../../abi/generated/irq-records.js';
 
 export class EoiPort {
   private readonly table: InterruptTable;
@@ -25,7 +25,7 @@ export class EoiPort {
 
   endOfInterrupt(vector: number): void {
     if (Number.isInteger(vector) && vector >= 0 && vector < 256 && this.level[vector] === 1) {
-      this.controller.post(IrqKind.Eoi, this.vcpu, vector);
+      IrqEoi.post(this.controller, this.vcpu, vector);
       return;
     }
     if (this.table.eoi(this.vcpu, vector)) this.table.traceEoi(this.vcpu, vector, 0);

@@ -15,8 +15,12 @@ export interface VcpuConfig {
   barTable: SharedArrayBuffer;
   /** Posted writes that may be outstanding (0: every write synchronous). */
   writeWindow: number;
-  /** The KVM VM to run the machine-code guest in (docs/kvm.md), or null for the TypeScript guest. */
-  kvm: { vm: number; entry: number; testMode: number } | null;
+  /**
+   * The KVM VM to run the machine-code guest in (docs/kvm.md), or null for the TypeScript guest.
+   * testMode: the boot block's misbehaviour (KvmTestMode; absent: none), set only by a test's VM
+   * (test/support/test-vm.ts).
+   */
+  kvm: { vm: number; entry: number; testMode?: number } | null;
   /** The built-in guest to run, or null for an idle vCPU. */
   guest: GuestProgramConfig | null;
 }

@@ -2,15 +2,13 @@
 // native engine thread → device actor → native engine thread. Each ratio compares two numbers
 // measured in this same run.
 import { Op, commandHeader } from '../../actors/vcpu/guest/protocol.js';
-import { native } from '../../shared/native/addon.js';
+import { nativeTesting, type RenderKind } from '../native-testing.js';
 import type { NativeEngine } from '../../shared/native/types.js';
 import { EngineRig, RAM_BASE, RAM_SIZE } from '../../test/support/engine-rig.js';
 import type { BadCase } from '../../test/support/engine-scripts.js';
 import { runGuest } from '../../test/support/run-guest.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { markdownTable } from '../report.js';
-
-type RenderKind = import('../../shared/native/types.js').RenderKind;
 
 export interface RenderRate {
   description: string;
@@ -70,7 +68,7 @@ function median(xs: number[]): number {
 
 /** Every kind at one size, interleaved round by round so drift and neighbours hit them alike. */
 function renderRates(width: number, height: number, iterations: number, rounds: number): Record<RenderKind, RenderRate> {
-  const addon = native;
+  const addon = nativeTesting();
   const gbps: Record<RenderKind, number[]> = { memcpy: [], fill: [], blit: [], blend: [] };
   for (let r = 0; r < rounds; r++) {
     for (const kind of KINDS) {

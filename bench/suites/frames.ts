@@ -12,7 +12,7 @@
 // frame received by a client) for the band 1% runs with a VNC client (bench/vnc-latency.ts).
 import { frameLatencyQuantileUs } from '../../actors/compositor/frame-latency.js';
 import type { Profile } from '../../vmm/config.js';
-import { native } from '../../shared/native/addon.js';
+import { nativeTesting } from '../native-testing.js';
 import { Vm } from '../../vmm/vm.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { markdownTable, ratioTable } from '../report.js';
@@ -122,7 +122,7 @@ const RESOLUTIONS = [
 function memcpyFps(width: number, height: number, frames: number): number {
   const rounds: number[] = [];
   for (let r = 0; r < 5; r++) {
-    const { ns } = native.benchRender('memcpy', width, height, frames);
+    const { ns } = nativeTesting().benchRender('memcpy', width, height, frames);
     rounds.push((frames * 1e9) / ns);
   }
   return rounds.sort((a, b) => a - b)[2]!;

@@ -12,7 +12,7 @@
 import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
 import type { KvmGuestStats } from '../../actors/vcpu/kvm/kvm-guest.js';
 import { latencyQuantileUs, type ReadLatencyStats } from '../../actors/vcpu/read-latency.js';
-import { native } from '../../shared/native/addon.js';
+import { nativeTesting } from '../native-testing.js';
 import { Vm, type VmStats } from '../../vmm/vm.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { markdownTable } from '../report.js';
@@ -364,12 +364,12 @@ export async function runKvmBench(options: KvmBenchOptions): Promise<KvmBenchRes
   step('raw KVM exit round trip (reference)');
   const rawIterations = n(100_000, 1000);
   const raw = summarize(
-    native.kvmRawExitBench(rawIterations, { warmup: Math.min(5000, rawIterations) }),
+    nativeTesting().kvmRawExitBench(rawIterations, { warmup: Math.min(5000, rawIterations) }),
     'tiny guest reads a do-nothing MMIO address in a loop; C++ answers each read at once (completeRead(0), KVM_RUN): the bare exit → user space → KVM round trip',
   );
 
   step('interrupt delivery → guest handler');
-  const injected = native.kvmInjectBench(n(5000, 100), { warmup: 20, minGapUs: 50, maxGapUs: 500, seed: 1 });
+  const injected = nativeTesting().kvmInjectBench(n(5000, 100), { warmup: 20, minGapUs: 50, maxGapUs: 500, seed: 1 });
   const inject: InjectSummary = {
     ...summarize(
       injected,

@@ -3,11 +3,12 @@
 // paths measured in this same run.
 import { Worker } from 'node:worker_threads';
 
-import type { EchoControl } from '../../actors/echo/messages.js';
-import { EchoKind } from '../../actors/echo/messages.js';
+import type { EchoControl } from '../workers/echo/messages.js';
+import { EchoKind } from '../workers/echo/messages.js';
 import { Supervisor, type ActorHandle } from '../../actors/runtime/supervisor.js';
 import { Mailbox, createMailboxBuffer } from '../../shared/mailbox/mailbox.js';
 import { native } from '../../shared/native/addon.js';
+import { nativeTesting } from '../native-testing.js';
 import { compiledModuleUrl } from '../../shared/package-root.js';
 import { LatencyRecorder, measureAsync, measureSync, type LatencySummary } from '../latency.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
@@ -74,7 +75,7 @@ function mailboxRoundTrips(vm: Supervisor, echo: ActorHandle<EchoControl>, slot:
 async function echoVm(spinBudget: number, park: 'futex' | 'atomics' = 'futex'): Promise<{ vm: Supervisor; echo: ActorHandle<EchoControl>; slot: number }> {
   const vm = new Supervisor({ replySlots: 8 });
   const mailbox = vm.createMailbox('echo', { capacity: 256, park });
-  const echo = await vm.spawn<EchoControl>({ name: 'echo', module: 'actors/echo/worker', mailbox, spinBudget, parkTimeoutMs: 100 });
+  const echo = await vm.spawn<EchoControl>({ name: 'echo', module: 'bench/workers/echo/worker', mailbox, spinBudget, parkTimeoutMs: 100 });
   return { vm, echo, slot: vm.reserveReplySlots(2).first };
 }
 
@@ -99,7 +100,7 @@ export async function runMailboxBench(options: MailboxBenchOptions): Promise<Mai
     const { vm, echo, slot } = await echoVm(SPIN_FOREVER);
     paths.mailbox_hot = { description: 'mailbox + reply slot, consumer and requester spinning', ...mailboxRoundTrips(vm, echo, slot, n(50_000), SPIN_FOREVER) };
     step('native_js_native');
-    const h = native.nativeRequester(echo.mailbox.words, vm.replies.words, {
+    const h = nativeTesting().nativeRequester(echo.mailbox.words, vm.replies.words, {
       slot: slot + 1,
       iterations: n(20_000),
       spinBudget: SPIN_FOREVER,
@@ -108,7 +109,7 @@ export async function runMailboxBench(options: MailboxBenchOptions): Promise<Mai
     const rec = new LatencyRecorder();
     rec.start();
     // Blocking here is fine: the echo actor serves the native thread from its own worker.
-    const joined = native.joinRequester(h);
+    const joined = nativeTesting().joinRequester(h);
     for (const ns of joined.latenciesNs) rec.recordNs(ns);
     paths.native_js_native = { description: 'native thread → JS echo actor → native, both spinning', ...rec.summary() };
     step('comlink');
@@ -141,7 +142,7 @@ export async function runMailboxBench(options: MailboxBenchOptions): Promise<Mai
     step('js_native_js');
     const vm = new Supervisor({ replySlots: 2 });
     const mailbox = new Mailbox(createMailboxBuffer({ capacity: 256 }), 'native-echo');
-    const server = native.startEchoServer(mailbox.words, vm.replies.words, { spinBudget: SPIN_FOREVER });
+    const server = nativeTesting().startEchoServer(mailbox.words, vm.replies.words, { spinBudget: SPIN_FOREVER });
     const replies = vm.replies;
     paths.js_native_js = {
       description: 'JS → native echo thread → JS, both spinning',
@@ -151,7 +152,7 @@ export async function runMailboxBench(options: MailboxBenchOptions): Promise<Mai
         replies.wait(0, SPIN_FOREVER);
       }),
     };
-    native.stopEchoServer(server);
+    nativeTesting().stopEchoServer(server);
   }
   {
     step('postmessage');

@@ -12,10 +12,10 @@
 
 #include "abi/vcpu_irq_layout.h"
 #include "harness.h"
-#include "kvm/exit_bench.h"
+#include "testing/kvm/exit_bench.h"
 #include "kvm/kvm_vcpu.h"
 #include "kvm/kvm_vm.h"
-#include "kvm/tiny_guest.h"
+#include "testing/kvm/tiny_guest.h"
 
 namespace {
 using namespace pvg::kvm;

@@ -4,8 +4,8 @@
 // docs/hardening.md, "Sanitizers", says why each rule is what it is.
 import path from 'node:path';
 
-// Frames of ours: the addon's module, our sources, our namespace, node-addon-api compiled into it.
-export const OURS = /pvg_native\.node|\/native\/(src|test|fuzz|guest)\/|\bpvg::|node-addon-api|\bNapi::/;
+// Frames of ours: the addons' modules (pvg_native and pvg_native_testing), our sources, our namespace, node-addon-api compiled into it.
+export const OURS = /pvg_native(_testing)?\.node|\/native\/(src|test|testing|fuzz|guest)\/|\bpvg::|node-addon-api|\bNapi::/;
 // Modules a tolerated report may name: Node (V8, libuv, OpenSSL are linked into it), the
 // sanitizer runtime and the C/C++ runtimes; RUNTIME_MODULES are the latter (skipped to find the
 // code that made an access: memcpy, free, strdup, pthread_* are not who raced).

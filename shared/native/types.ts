@@ -3,16 +3,6 @@
 
 export type FutexWaitResult = 'ok' | 'not-equal' | 'timed-out';
 
-export interface ProducerOptions {
-  threads: number;
-  perThread: number;
-  kind: number;
-  producerIdBase: number;
-  seed: number;
-  maxJitterUs: number;
-  trace?: { ring: Int32Array; firstRing: number };
-}
-
 export interface NativeHandle {
   readonly __brand?: 'NativeHandle';
 }
@@ -119,12 +109,8 @@ export interface NativeHeapStats {
   freeBytes: number;
 }
 
-export type RenderKind = 'fill' | 'blit' | 'blend' | 'memcpy';
-
 export interface NativeAddon {
   Engine: new (options: EngineOptions) => NativeEngine;
-  /** Times the renderer (or a plain memcpy) on one frame, for the engine benchmark. */
-  benchRender(kind: RenderKind, width: number, height: number, iterations: number): { ns: number; bytes: number };
   futexWait(words: Int32Array, index: number, expected: number, timeoutMs?: number): FutexWaitResult;
   /** Sleeps while both words hold their expected values; a wake on either ends it (futex_waitv). */
   futexWaitEither(a: Int32Array, indexA: number, expectedA: number, b: Int32Array, indexB: number, expectedB: number, timeoutMs?: number): FutexWaitResult;
@@ -153,41 +139,8 @@ export interface NativeAddon {
   kvmCloseVcpu(vcpu: NativeHandle): void;
   /** Kicks thread `tid` of this process out of KVM_RUN (false if it no longer exists). */
   kickThread(tid: number): boolean;
-  /**
-   * `bench kvm`'s reference: the bare KVM exit round trip, µs per exit (a tiny guest reads a
-   * do-nothing MMIO address in a loop, C++ answers each read at once). Blocks while it runs;
-   * throws with the reason where KVM cannot be used.
-   */
-  kvmRawExitBench(iterations: number, opts?: { warmup?: number }): Float64Array;
-  /**
-   * Interrupt delivery (the vcpu-irq.ts protocol, from a native thread) → the tiny guest's
-   * handler exit reaching the host, µs per delivery, the vCPU halted between deliveries (gaps
-   * uniform in [minGapUs, maxGapUs], default 50–500). `parked`/`kicked`: timed deliveries that
-   * found the vCPU parked in its futex / inside KVM_RUN. Blocks while it runs.
-   */
-  kvmInjectBench(
-    iterations: number,
-    opts?: { warmup?: number; minGapUs?: number; maxGapUs?: number; seed?: number },
-  ): Float64Array & { parked: number; kicked: number };
   threadCpuMicros(): number;
   currentThreadId(): number;
   /** Names the calling thread (15 bytes kept), as /proc/<pid>/task/<tid>/comm shows it. */
   setThreadName(name: string): void;
-  startProducers(mailbox: Int32Array, opts: ProducerOptions): NativeHandle;
-  producersDone(handle: NativeHandle): boolean;
-  joinProducers(handle: NativeHandle): { enqueued: number; errors: number };
-  startEchoServer(mailbox: Int32Array, replies: Int32Array, opts: { spinBudget: number }): NativeHandle;
-  stopEchoServer(handle: NativeHandle): { handled: number; ignored: number };
-  nativeRequester(
-    mailbox: Int32Array,
-    replies: Int32Array,
-    opts: { slot: number; iterations: number; spinBudget: number; kind: number },
-  ): NativeHandle;
-  joinRequester(handle: NativeHandle): { latenciesNs: Float64Array; errors: number };
-  requesterDone(handle: NativeHandle): boolean;
-  /** The C++ producer path, from JS (for cross-checks). */
-  mailboxEnqueue(mailbox: Int32Array, kind: number, args: ArrayLike<number>, timeoutMs?: number): 'ok' | 'closed' | 'timed-out';
-  /** The C++ consumer path; only the mailbox's single consumer may call it. */
-  mailboxTryDequeue(mailbox: Int32Array): { kind: number; args: Uint32Array } | null;
-  mailboxClose(mailbox: Int32Array, reason: number): void;
 }

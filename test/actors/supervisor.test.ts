@@ -9,7 +9,7 @@ import { Supervisor } from '../../actors/runtime/supervisor.js';
 import { createGuestMemory } from '../../shared/guest-memory/index.js';
 import { packageRoot } from '../../shared/package-root.js';
 import { ReplyErrorCode } from '../../shared/reply/errors.js';
-import { EchoKind, type EchoStats } from '../../actors/echo/messages.js';
+import { EchoKind, type EchoStats } from '../../bench/workers/echo/messages.js';
 import { runUntilExit } from '../support/exits-by-itself.js';
 import { createGate, hasArrived, openGate } from '../support/gate.js';
 import { GatedEchoKind, type GatedEchoConfig, type GatedEchoControl } from '../support/gated-echo-kinds.js';
@@ -36,7 +36,7 @@ afterEach(async () => {
 async function startVm() {
   vm = new Supervisor({ replySlots: 8 });
   const mailbox = vm.createMailbox('echo', { capacity: 64 });
-  const echo = await vm.spawn<EchoControl>({ name: 'echo', module: 'actors/echo/worker', mailbox });
+  const echo = await vm.spawn<EchoControl>({ name: 'echo', module: 'bench/workers/echo/worker', mailbox });
   return { vm, echo };
 }
 
@@ -95,7 +95,7 @@ describe('supervision', () => {
   it('hands every actor the one guest-memory SAB', async () => {
     const memory = createGuestMemory({ regions: [{ name: 'ram', base: 0x4000_0000, size: 0x10000 }] });
     vm = new Supervisor({ memory });
-    const echo = await vm.spawn<EchoControl>({ name: 'echo', module: 'actors/echo/worker', mailbox: vm.createMailbox('echo', { capacity: 8 }) });
+    const echo = await vm.spawn<EchoControl>({ name: 'echo', module: 'bench/workers/echo/worker', mailbox: vm.createMailbox('echo', { capacity: 8 }) });
     memory.write(0x4000_fffc, Uint8Array.of(1, 2, 3, 4));
     expect(await echo.control.readGuest(0x4000_fffc, 4)).toEqual([1, 2, 3, 4]);
     await expect(echo.control.readGuest(0x4000_fffc, 5)).rejects.toThrow(/crosses|outside|0x40010000|region/);

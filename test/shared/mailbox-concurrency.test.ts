@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { Supervisor } from '../../actors/runtime/supervisor.js';
 import { MailboxWord } from '../../shared/mailbox/layout.js';
-import { native } from '../../shared/native/addon.js';
-import type { EchoStats } from '../../actors/echo/messages.js';
+import { nativeTesting } from '../../bench/native-testing.js';
+import type { EchoStats } from '../../bench/workers/echo/messages.js';
 import { eventually, exited, nextMessage, startWorker } from '../support/spawn.js';
 
 interface EchoControl {
@@ -22,7 +22,7 @@ afterEach(async () => {
 async function echoActor(capacity: number, spinBudget: number, parkTimeoutMs = 20) {
   vm = new Supervisor();
   const mailbox = vm.createMailbox('echo', { capacity });
-  return vm.spawn<EchoControl>({ name: 'echo', module: 'actors/echo/worker', mailbox, spinBudget, parkTimeoutMs });
+  return vm.spawn<EchoControl>({ name: 'echo', module: 'bench/workers/echo/worker', mailbox, spinBudget, parkTimeoutMs });
 }
 
 describe('mailbox under many producers', () => {
@@ -44,7 +44,7 @@ describe('mailbox under many producers', () => {
         maxJitterUs: 200,
       }),
     );
-    const handle = native.startProducers(echo.mailbox.words, {
+    const handle = nativeTesting().startProducers(echo.mailbox.words, {
       threads: nativeProducers,
       perThread: perProducer,
       kind: 2,
@@ -54,8 +54,8 @@ describe('mailbox under many producers', () => {
     });
     const reports = await Promise.all(workers.map((w) => nextMessage<{ errors: number }>(w)));
     await Promise.all(workers.map(exited));
-    await eventually(() => native.producersDone(handle), 60_000, 'native producers');
-    const joined = native.joinProducers(handle);
+    await eventually(() => nativeTesting().producersDone(handle), 60_000, 'native producers');
+    const joined = nativeTesting().joinProducers(handle);
     expect(reports.every((r) => r.errors === 0)).toBe(true);
     expect(joined).toEqual({ enqueued: nativeProducers * perProducer, errors: 0 });
 
@@ -80,7 +80,7 @@ describe('mailbox under many producers', () => {
     await eventually(() => Atomics.load(echo.mailbox.words, MailboxWord.DoorbellState) === 1, 5000, 'consumer parked');
     const parksBefore = echo.mailbox.stats().consumerParks;
     const t0 = performance.now();
-    const handle = native.startProducers(echo.mailbox.words, {
+    const handle = nativeTesting().startProducers(echo.mailbox.words, {
       threads: 1,
       perThread: 1,
       kind: 2,
@@ -89,7 +89,7 @@ describe('mailbox under many producers', () => {
       maxJitterUs: 0,
     });
     await eventually(() => echo.mailbox.stats().dequeued === 1, 5000, 'record handled');
-    native.joinProducers(handle);
+    nativeTesting().joinProducers(handle);
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(parksBefore).toBeGreaterThan(0);
     expect((await echo.control.stats()).next[7]).toBe(1);

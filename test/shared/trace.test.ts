@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { native } from '../../shared/native/addon.js';
+import { nativeTesting } from '../../bench/native-testing.js';
 import { toChromeTrace } from '../../shared/trace/chrome.js';
 import { monotonicMicros } from '../../shared/trace/clock.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
@@ -76,7 +77,7 @@ describe('trace rings', () => {
     expect(Math.abs(native.monotonicMicros() - before)).toBeLessThan(50_000);
     const set = createTraceSetBuffer(3, 256);
     const mailbox = new Mailbox(createMailboxBuffer({ capacity: 64 }), 'sink');
-    const handle = native.startProducers(mailbox.words, {
+    const handle = nativeTesting().startProducers(mailbox.words, {
       threads: 2,
       perThread: 100,
       kind: 2,
@@ -91,7 +92,7 @@ describe('trace rings', () => {
       while (mailbox.tryDequeue(rec)) got++;
       return got === 200;
     });
-    native.joinProducers(handle);
+    nativeTesting().joinProducers(handle);
     const after = monotonicMicros();
     const reader = new TraceSetReader(set);
     const { events, lost } = reader.drain();

@@ -1,9 +1,9 @@
-// A test-only stand-in for the echo actor (actors/echo), for the supervision tests: it answers
+// A test-only stand-in for the echo actor (bench/workers/echo), for the supervision tests: it answers
 // requests, crashes and exits as echo does, and where echo busy-waits a fixed time on Stall it
 // holds on HOLD until the test opens the gate passed in its config. The test can then queue a
 // request behind a crash or exit and know it is queued before the actor gets to it.
 import { runActor } from '../../actors/runtime/host.js';
-import { EchoKind } from '../../actors/echo/messages.js';
+import { EchoKind } from '../../bench/workers/echo/messages.js';
 import { holdAtGate } from './gate.js';
 import { GatedEchoKind, type GatedEchoConfig, type GatedEchoControl } from './gated-echo-kinds.js';
 

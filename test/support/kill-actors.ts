@@ -3,6 +3,7 @@
 // process.exit: the test checks that the process ends by itself, i.e. that no thread (worker,
 // engine thread, vCPU parked in a futex) outlived the failed VMs.
 import { Vm } from '../../vmm/vm.js';
+import { terminateActor } from './test-vm.js';
 import { midRun } from './mid-run.js';
 
 const victims = process.argv.slice(2);
@@ -15,7 +16,7 @@ for (const victim of victims) {
   await midRun(vm);
   const failed = vm.whenFailed();
   const t0 = performance.now();
-  await vm.supervisor.terminateForTest(victim);
+  await terminateActor(vm, victim);
   const failure = await failed;
   const failedMs = performance.now() - t0;
   await vm.stop();

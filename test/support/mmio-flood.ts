@@ -4,7 +4,8 @@
 // held back and what stopped it. The writes are IRQ_ACK of 0, which changes nothing in the device.
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { DeviceKind, DeviceWindow } from '../../actors/device/messages.js';
+import { DeviceMmioWrite } from '../../abi/generated/device-records.js';
+import { DeviceWindow } from '../../actors/device/messages.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 
 export interface FloodData {
@@ -35,7 +36,7 @@ let t = 0;
 try {
   for (; posted < data.count; posted++) {
     t = performance.now();
-    mailbox.post(DeviceKind.MmioWrite, DeviceWindow.Gfx, IRQ_ACK, 0, 4, 0, 0, data.vcpu);
+    DeviceMmioWrite.post(mailbox, DeviceWindow.Gfx, IRQ_ACK, 0, 4, 0, 0, data.vcpu);
     longestWaitMs = Math.max(longestWaitMs, performance.now() - t);
   }
 } catch (err) {

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { ReplyTable } from '../../shared/reply/reply-table.js';
-import { EchoKind } from '../../actors/echo/messages.js';
+import { EchoKind } from '../../bench/workers/echo/messages.js';
 
 interface RequesterData {
   mailbox: SharedArrayBuffer;

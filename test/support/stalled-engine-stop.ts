@@ -1,13 +1,13 @@
 // For test/vmm/faults.test.ts (the known hang in docs/hardening.md): a device actor that hangs
 // with its mailbox full, and its engine's MMIO thread blocked posting into that mailbox (an
 // encode answer). Stops the VM and prints how long that took; never calls process.exit.
-import { EngineIn } from '../../actors/device/engine-records.js';
+import { InEncode } from '../../actors/device/engine-records.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
-import { Vm } from '../../vmm/vm.js';
+import { createTestVm } from './test-vm.js';
 import type { FloodReport } from './mmio-flood.js';
 import { eventually, nextMessage, startWorker } from './spawn.js';
 
-const vm = await Vm.create({
+const vm = await createTestVm({
   ramMiB: 32,
   vcpus: 1,
   externalVcpus: 1,
@@ -36,7 +36,7 @@ await eventually(
 // An encode request for a display that does not exist: the engine's MMIO thread answers it at
 // once, into the device actor's (full) mailbox, and blocks there.
 const inbound = (vm.supervisor as unknown as { mailboxes: Mailbox[] }).mailboxes.find((m) => m.name === 'device0-engine')!;
-inbound.post(EngineIn.Encode, 99, 0, 0, 0, 0, 1, 1);
+InEncode.post(inbound, 99, 0, 0, 0, 0, 1, 1);
 await eventually(() => mailbox.stats().producersWaiting >= 2, 15_000, 'the engine thread to be held back');
 const t0 = performance.now();
 await vm.stop();

@@ -4,7 +4,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 import { Rng } from '../../actors/vcpu/guest/rng.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
-import { EchoKind, streamChecksum } from '../../actors/echo/messages.js';
+import { EchoKind, streamChecksum } from '../../bench/workers/echo/messages.js';
 
 interface ProducerData {
   mailbox: SharedArrayBuffer;

@@ -1,15 +1,15 @@
 // The VMs a test file creates, stopped after each test whatever happened in it.
 import { afterEach } from 'vitest';
 
-import type { VmOptions } from '../../vmm/config.js';
-import { Vm } from '../../vmm/vm.js';
+import type { Vm } from '../../vmm/vm.js';
+import { createTestVm, type TestVmOptions } from './test-vm.js';
 
 export interface VmPool {
-  /** Vm.create with `defaults` under `options`; the VM is stopped after the test. */
-  create(options?: VmOptions): Promise<Vm>;
+  /** createTestVm (Vm.create, test hooks allowed) with `defaults` under `options`; the VM is stopped after the test. */
+  create(options?: TestVmOptions): Promise<Vm>;
 }
 
-export function vmsStoppedAfterEach(defaults: VmOptions = {}): VmPool {
+export function vmsStoppedAfterEach(defaults: TestVmOptions = {}): VmPool {
   let vms: Vm[] = [];
   afterEach(async () => {
     await Promise.all(vms.map((vm) => vm.stop()));
@@ -17,7 +17,7 @@ export function vmsStoppedAfterEach(defaults: VmOptions = {}): VmPool {
   });
   return {
     create: async (options = {}) => {
-      const vm = await Vm.create({ ...defaults, ...options });
+      const vm = await createTestVm({ ...defaults, ...options });
       vms.push(vm);
       return vm;
     },

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { VmStoppedError } from '../../actors/runtime/errors.js';
 import { VmConfigError } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
+import { terminateActor } from '../support/test-vm.js';
 import { eventually } from '../support/spawn.js';
 import { RfbTestClient } from '../support/vnc-client/rfb-client.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
@@ -146,7 +147,7 @@ describe('the embedding API', () => {
   it('emits error when an actor dies, to whoever listens', async () => {
     const vm = await create({ ramMiB: 32, devices: [{ displayModes: ['320x200@60'] }] });
     const failed = new Promise<Error>((resolve) => vm.on('error', resolve));
-    await vm.supervisor.terminateForTest('compositor');
+    await terminateActor(vm, 'compositor');
     const err = await failed;
     expect(err.name).toMatch(/Actor(Exited|Crashed)Error/);
   });

@@ -4,7 +4,7 @@
 //  (b) an engine callback that never gets its answer (the engine watchdog)
 //  (c) a display queue that stops (the engine's display thread stuck in a callback)
 //  (d) a mailbox that fills (a stalled device actor and a producer that does not let up)
-// The faults inside the device actor come from VmOptions.testFaults (actors/device/test-faults.ts).
+// The faults inside the device actor come from createTestVm's testFaults (test/support/faulty-device/).
 // The bounds measured here are recorded in docs/hardening.md.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,7 +19,8 @@ import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { packageRoot } from '../../shared/package-root.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TraceSetReader } from '../../shared/trace/reader.js';
-import { Vm } from '../../vmm/vm.js';
+import type { Vm } from '../../vmm/vm.js';
+import { createTestVm, terminateActor } from '../support/test-vm.js';
 import { runUntilExit } from '../support/exits-by-itself.js';
 import { midRun } from '../support/mid-run.js';
 import type { FloodReport } from '../support/mmio-flood.js';
@@ -89,12 +90,12 @@ afterEach(async () => {
 describe('(a) an actor killed mid-run stops the VM cleanly', () => {
   it.each(['device0', 'vcpu0', 'irq', 'compositor'])('killing %s mid-run: typed error within a second, nothing left running', async (victim) => {
     const before = engineThreads().length;
-    vm = await Vm.create({ ramMiB: 32, devices: [tiny], workload: { name: 'mapchurn', frames: 1_000_000 } });
+    vm = await createTestVm({ ramMiB: 32, devices: [tiny], workload: { name: 'mapchurn', frames: 1_000_000 } });
     expect(engineThreads().length).toBeGreaterThanOrEqual(before + 4); // mmio, display, 2 pool threads
     await midRun(vm); // mid-run: callbacks, MMIO and interrupts in flight
     const failed = vm.whenFailed();
     const t0 = performance.now();
-    await vm.supervisor.terminateForTest(victim);
+    await terminateActor(vm, victim);
     const failure = await failed;
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(failure).toBeInstanceOf(ActorExitedError);
@@ -130,7 +131,7 @@ describe('(a) an actor killed mid-run stops the VM cleanly', () => {
 describe('(b) an engine callback that never gets its answer', () => {
   it('with callbackTimeoutMs the watchdog fails it in bounded time: a device error the guest sees, and the VM runs on', async () => {
     const before = engineThreads().length;
-    vm = await Vm.create({
+    vm = await createTestVm({
       ramMiB: 32,
       devices: [tiny],
       workload: null,
@@ -161,7 +162,7 @@ describe('(b) an engine callback that never gets its answer', () => {
 
   it('without a watchdog only its engine thread waits, and stopping the VM releases it', async () => {
     const before = engineThreads().length;
-    vm = await Vm.create({
+    vm = await createTestVm({
       ramMiB: 32,
       devices: [tiny],
       workload: null,
@@ -219,7 +220,7 @@ describe('(c) a display queue that stops', () => {
 
   it('the rest of the VM runs on and only frames really kept are reported', async () => {
     const before = engineThreads().length;
-    vm = await Vm.create({ ramMiB: 64, devices: [tiny, tiny], workload: null, testFaults: stuckDisplay });
+    vm = await createTestVm({ ramMiB: 64, devices: [tiny, tiny], workload: null, testFaults: stuckDisplay });
     const seen = watchFrames(vm);
     await vm.runWorkload({ name: 'desktop', frames: 300 }); // fewer display events than the engine's display queue holds
     const guests = await vm.whenGuestsDone();
@@ -262,7 +263,7 @@ describe('(c) a display queue that stops', () => {
 
   it('when the queue is full its device blocks, the other device finishes, and the VM stops cleanly', async () => {
     const before = engineThreads().length;
-    vm = await Vm.create({ ramMiB: 64, devices: [tiny, tiny], workload: null, testFaults: stuckDisplay });
+    vm = await createTestVm({ ramMiB: 64, devices: [tiny, tiny], workload: null, testFaults: stuckDisplay });
     const seen = watchFrames(vm);
     await vm.runWorkload({ name: 'desktop', frames: 1500 });
     // Device 1 draws all its frames while device 0's engine is held back by its full display queue.
@@ -280,7 +281,7 @@ describe('(d) a mailbox that fills', () => {
   // A device actor that stalls on the first MMIO record; a vCPU that ignores the posted-write
   // window floods its mailbox (test/support/mmio-flood.ts).
   async function stalledDevice(stallMs: number, floodCount: number) {
-    const v = await Vm.create({
+    const v = await createTestVm({
       ramMiB: 32,
       vcpus: 1,
       externalVcpus: 1,
@@ -335,7 +336,7 @@ describe('(d) a mailbox that fills', () => {
     vm = v;
     const failed = vm.whenFailed();
     const t0 = performance.now();
-    await vm.supervisor.terminateForTest('device0');
+    await terminateActor(vm, 'device0');
     const failure = await failed;
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(failure).toBeInstanceOf(ActorExitedError);
@@ -367,7 +368,7 @@ describe('(d) a mailbox that fills', () => {
   // its waits when the VM stops, and only the device's own stage waits out the timeout.
   it('a vCPU waiting on a hung device leaves when the VM stops; only the device waits out the stop timeout', async () => {
     const before = engineThreads().length;
-    vm = await Vm.create({
+    vm = await createTestVm({
       ramMiB: 32,
       devices: [tiny],
       workload: { name: 'desktop', frames: 1_000_000 },

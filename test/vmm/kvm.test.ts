@@ -8,6 +8,7 @@ import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
 import type { KvmGuestStats } from '../../actors/vcpu/kvm/kvm-guest.js';
 import { VmConfigError, type VmOptions } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
+import type { TestVmOptions } from '../support/test-vm.js';
 import { midRun } from '../support/mid-run.js';
 import { fnv1a64 } from '../support/pixels.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
@@ -18,7 +19,7 @@ const onKvm = unavailable ? describe.skip : describe;
 
 const MODES = ['320x200@60', '256x160@60', '200x120@60'];
 const vms = vmsStoppedAfterEach({ ramMiB: 64 });
-const boot = (options: VmOptions) => vms.create(options);
+const boot = (options: TestVmOptions) => vms.create(options);
 
 /** Runs to the end; every device's last frame checksum, the vCPUs' and devices' stats. */
 async function runToEnd(options: VmOptions) {
@@ -128,7 +129,7 @@ onKvm('KVM vCPUs running the machine-code guest', () => {
 });
 
 onKvm('misbehaving KVM guests stop their vCPU with a report; the VM and host run on', () => {
-  async function misbehave(mode: VmOptions['testKvmGuest']) {
+  async function misbehave(mode: TestVmOptions['testKvmGuest']) {
     const vm = await boot({
       devices: [{ displayModes: MODES }, { displayModes: MODES }],
       vcpus: 2,

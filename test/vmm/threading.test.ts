@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { Vm } from '../../vmm/vm.js';
+import { terminateActor } from '../support/test-vm.js';
 import { VmConfigError, type ThreadingModel, type VmOptions } from '../../vmm/config.js';
 import { ActorExitedError } from '../../actors/runtime/errors.js';
 import { midRun } from '../support/mid-run.js';
@@ -121,7 +122,7 @@ describe('threading models', () => {
     await midRun(vm);
     const failed = vm.whenFailed();
     const t0 = performance.now();
-    await vm.supervisor.terminateForTest(victim);
+    await terminateActor(vm, victim);
     const failure = await failed;
     expect(performance.now() - t0).toBeLessThan(1000);
     expect(failure).toBeInstanceOf(ActorExitedError);

@@ -7,7 +7,7 @@
 // clients that finished the handshake (authenticated where a password is set), so input from an
 // unauthenticated client never gets here; a view-only server routes nothing. Events from several
 // clients interleave, as on a shared physical keyboard.
-import { InputKind } from '../../../abi/generated/input-records.js';
+import { InputKey, InputPointer } from '../../../abi/generated/input-records.js';
 import { Mailbox } from '../../../shared/mailbox/mailbox.js';
 import { scaleToAxis } from '../../input/axis.js';
 import { keysymToKey } from '../vnc/keysyms.js';
@@ -49,13 +49,13 @@ export class InputRoute {
     if (!this.mailbox) return void this.counts.notRouted++;
     const code = keysymToKey(keysym);
     if (code === 0) return void this.counts.unmappedKeys++;
-    this.post(this.mailbox.tryPost(InputKind.Key, this.binding!.keyboard, code, down ? 1 : 0));
+    this.post(InputKey.tryPost(this.mailbox, this.binding!.keyboard, code, down));
   }
 
   /** (x, y) in pixels of the `width` × `height` frame the client is shown. */
   pointer(x: number, y: number, buttons: number, width: number, height: number): void {
     if (!this.mailbox) return void this.counts.notRouted++;
-    this.post(this.mailbox.tryPost(InputKind.Pointer, this.binding!.tablet, scaleToAxis(x, width), scaleToAxis(y, height), buttons & RFB_BUTTONS));
+    this.post(InputPointer.tryPost(this.mailbox, this.binding!.tablet, scaleToAxis(x, width), scaleToAxis(y, height), buttons & RFB_BUTTONS));
   }
 
   private post(sent: boolean): void {

@@ -5,15 +5,8 @@
 namespace pvg::addon {
 void registerFutex(Napi::Env env, Napi::Object exports);
 void registerClock(Napi::Env env, Napi::Object exports);
-void registerMailbox(Napi::Env env, Napi::Object exports);
-void registerProducers(Napi::Env env, Napi::Object exports);
-void registerEcho(Napi::Env env, Napi::Object exports);
-void registerRequester(Napi::Env env, Napi::Object exports);
 void registerEngine(Napi::Env env, Napi::Object exports);
-void registerRenderBench(Napi::Env env, Napi::Object exports);
 void registerHeap(Napi::Env env, Napi::Object exports);
 /** KVM (Linux only; elsewhere kvmProbe says why not). */
 void registerKvm(Napi::Env env, Napi::Object exports);
-/** The KVM exit and interrupt-injection references for `bench kvm` (kvm_bench_binding.cpp). */
-void registerKvmBench(Napi::Env env, Napi::Object exports);
 }  // namespace pvg::addon

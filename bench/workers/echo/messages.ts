@@ -1,7 +1,7 @@
 // The echo actor's record kinds and stats: a diagnostic actor that answers requests, checks
 // per-producer order of stream records, and can be told to crash, exit or stall (fault
 // injection). Benchmarks and tests use it to measure and exercise the actor runtime.
-import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
+import type { MailboxStats } from '../../../shared/mailbox/mailbox.js';
 
 export const enum EchoKind {
   /** args: slot, id, v0, v1 → reply (v0 + 1, v1) */

@@ -1,4 +1,4 @@
-#include "kvm/tiny_guest.h"
+#include "testing/kvm/tiny_guest.h"
 
 #include <sys/mman.h>
 

@@ -3,7 +3,7 @@
 #include <array>
 
 #include "addon/args.h"
-#include "addon/bindings.h"
+#include "testing/addon/bindings.h"
 #include "addon/shared_views.h"
 
 namespace pvg::addon {

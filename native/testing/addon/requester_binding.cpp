@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "addon/args.h"
-#include "addon/bindings.h"
+#include "testing/addon/bindings.h"
 #include "addon/handle.h"
 #include "addon/shared_views.h"
 #include "addon/thread_group.h"

@@ -1,6 +1,7 @@
-// The echo actor (messages.ts lists what it understands).
-import { runActor } from '../runtime/host.js';
-import { u32 } from '../../shared/mailbox/record.js';
+// The echo actor (messages.ts lists what it understands): a diagnostic actor for the mailbox
+// benchmark (bench/suites/mailbox.ts) and the supervisor and mailbox tests; not part of a VM.
+import { runActor } from '../../../actors/runtime/host.js';
+import { u32 } from '../../../shared/mailbox/record.js';
 import { EchoKind, streamChecksum, type EchoControl, type EchoStats } from './messages.js';
 
 await runActor((ctx) => {

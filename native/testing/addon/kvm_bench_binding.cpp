@@ -1,4 +1,4 @@
-// The KVM references `bench kvm` measures next to the real vCPU path (native/src/kvm/exit_bench.h):
+// The KVM references `bench kvm` measures next to the real vCPU path (native/testing/kvm/exit_bench.h):
 //   kvmRawExitBench(iterations, { warmup }?) -> Float64Array of µs: the bare KVM exit round trip
 //     (the tiny guest reads a do-nothing MMIO address in a loop; C++ answers each read at once);
 //   kvmInjectBench(iterations, { warmup, minGapUs, maxGapUs, seed }?) -> Float64Array of µs, with
@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "addon/args.h"
-#include "addon/bindings.h"
+#include "testing/addon/bindings.h"
 
 #if defined(__linux__)
-#include "kvm/exit_bench.h"
+#include "testing/kvm/exit_bench.h"
 #include "kvm/kvm_system.h"
 #endif
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "addon/args.h"
-#include "addon/bindings.h"
+#include "testing/addon/bindings.h"
 #include "core/clock.h"
 #include "engine/render/draw.h"
 #include "engine/render/frame.h"

@@ -1,4 +1,4 @@
-#include "kvm/exit_bench.h"
+#include "testing/kvm/exit_bench.h"
 
 #include <atomic>
 #include <chrono>
@@ -17,7 +17,7 @@
 #include "kvm/kvm_system.h"
 #include "kvm/kvm_vcpu.h"
 #include "kvm/kvm_vm.h"
-#include "kvm/tiny_guest.h"
+#include "testing/kvm/tiny_guest.h"
 #include "kvm/vcpu_kick.h"
 
 namespace pvg::kvm {

@@ -1,6 +1,7 @@
-// Test-only fault injection for the device actor (test/vmm/faults.test.ts). Off by default:
-// only a test sets VmOptions.testFaults, and with none given the device actor does exactly what
-// it does without this file (one null check per engine record and per MMIO record).
+// Test-only fault injection for the device actor (test/vmm/faults.test.ts): a wrapper around the
+// production actor's behaviour (actors/device/worker.ts createDeviceActor), started from this
+// folder's worker entry only by VMs a test builds with test/support/test-vm.ts. The production
+// actor neither imports this nor checks anything for it.
 //
 // - unanswered: the device actor takes an engine callback and never answers it, as if its
 //   handler were lost. The engine thread that waits for it is released only by the engine's
@@ -8,7 +9,9 @@
 //   or by the VM stopping (the engine fails every pending callback on stop).
 // - stall: the device actor's thread busy-waits once, like a handler that hangs: its mailbox
 //   fills behind it and its producers meet back-pressure.
-import { EngineOut } from './engine-records.js';
+import type { ActorBehaviour } from '../../../actors/runtime/host.js';
+import { EngineOut } from '../../../actors/device/engine-records.js';
+import { DeviceKind } from '../../../actors/device/messages.js';
 
 export type CallbackName = 'createTask' | 'destroyTask' | 'mapMemory' | 'unmapMemory' | 'readMemory' | 'cursorGlyph' | 'iosfcMapMemory' | 'iosfcUnmapMemory';
 
@@ -30,7 +33,7 @@ export interface DeviceTestFaults {
   stall?: { afterMmio: number; ms: number };
 }
 
-/** What a test hands Vm.create (VmOptions.testFaults): faults per device index. */
+/** What a test hands createTestVm (test-vm.ts): faults per device index. */
 export interface TestFaults {
   devices?: Record<number, DeviceTestFaults>;
 }
@@ -53,11 +56,6 @@ export class DeviceFaultInjector {
     );
   }
 
-  /** Null when no fault is configured (the normal case). */
-  static from(faults: DeviceTestFaults | undefined): DeviceFaultInjector | null {
-    return faults && (faults.unanswered || faults.stall) ? new DeviceFaultInjector(faults) : null;
-  }
-
   /** True when this engine record is a callback to leave unanswered. */
   dropCallback(kind: number): boolean {
     const u = this.faults.unanswered;
@@ -76,4 +74,21 @@ export class DeviceFaultInjector {
     const until = performance.now() + s.ms;
     while (performance.now() < until);
   }
+}
+
+/**
+ * The actor with its faults: an engine callback to leave unanswered is never handed to it, and
+ * the stall comes right after the actor handled an MMIO record.
+ */
+export function withFaults<C extends object>(actor: ActorBehaviour<C>, faults: DeviceTestFaults): ActorBehaviour<C> {
+  const injector = new DeviceFaultInjector(faults);
+  return {
+    ...actor,
+    onRecord(record) {
+      if (record.kind === DeviceKind.MmioRead || record.kind === DeviceKind.MmioWrite) {
+        actor.onRecord(record);
+        injector.afterMmio();
+      } else if (!injector.dropCallback(record.kind)) actor.onRecord(record);
+    },
+  };
 }
