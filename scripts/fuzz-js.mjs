@@ -24,8 +24,12 @@ const workDir = path.join(root, 'build-fuzz-js');
 const DEFAULT_SECONDS = 60;
 // What each target's coverage counts: the project's code it reaches, and for the WebSocket
 // target the `ws` library's Receiver, which does the framing (Jazzer.js leaves node_modules out
-// unless a pattern includes it).
-const INSTRUMENT = { default: ['/dist/actors/'], 'ws-bridge-framing': ['/dist/actors/', '/node_modules/ws/lib/'] };
+// unless a pattern includes it), and for the snapshot loader vmm/ (the loader and the config checks).
+const INSTRUMENT = {
+  default: ['/dist/actors/'],
+  'ws-bridge-framing': ['/dist/actors/', '/node_modules/ws/lib/'],
+  'snapshot-loader': ['/dist/vmm/'],
+};
 
 const HELP = `usage: npm run fuzz:js -- --list
        npm run fuzz:js -- --target TARGET [--seconds N] [-- LIBFUZZER_FLAGS...]

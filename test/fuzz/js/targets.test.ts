@@ -8,11 +8,12 @@ import { describe, expect, it } from 'vitest';
 
 import { fuzz as clientMessages } from '../../../fuzz/js/targets/rfb-client-messages.js';
 import { fuzz as handshake } from '../../../fuzz/js/targets/rfb-handshake.js';
+import { fuzz as snapshotLoader } from '../../../fuzz/js/targets/snapshot-loader.js';
 import { fuzz as wsFraming } from '../../../fuzz/js/targets/ws-bridge-framing.js';
 import { check, chunked } from '../../../fuzz/js/chunks.js';
 
 const corpus = path.resolve(import.meta.dirname, '..', '..', '..', 'fuzz', 'js', 'corpus');
-const targets = { 'rfb-client-messages': clientMessages, 'rfb-handshake': handshake, 'ws-bridge-framing': wsFraming };
+const targets = { 'rfb-client-messages': clientMessages, 'rfb-handshake': handshake, 'ws-bridge-framing': wsFraming, 'snapshot-loader': snapshotLoader };
 
 describe('JavaScript fuzz targets', () => {
   for (const [name, fuzz] of Object.entries(targets)) {
