@@ -13,3 +13,12 @@ export class SnapshotFormatError extends Error {
     super(`snapshot refused: ${part}: ${reason}`);
   }
 }
+
+/**
+ * vm.saveSnapshot() on a machine whose state the format cannot hold yet (docs/snapshots.md):
+ * nothing is written. Today a snapshot holds the configuration and guest RAM only, so it is whole
+ * only for a machine no guest has run on.
+ */
+export class SnapshotUnsupportedError extends Error {
+  override readonly name = 'SnapshotUnsupportedError';
+}
