@@ -28,6 +28,9 @@ export { GuestProgram, type GuestProgramConfig } from './actors/vcpu/guest/progr
 export { VmFailure, ActorCrashedError, ActorExitedError, VmStoppedError } from './actors/runtime/errors.js';
 export { LifecycleTimeoutError, LifecycleRefusedError } from './vmm/lifecycle-errors.js';
 export type { PauseOptions, ResetOptions, PauseReport } from './vmm/lifecycle.js';
+export { SnapshotFormatError, SnapshotUnsupportedError } from './vmm/snapshot/errors.js';
+export type { RestoreOptions, SaveSnapshotOptions, SaveSnapshotReport } from './vmm/snapshot/machine.js';
+export type { RamEncodeStats, RamCompression } from './vmm/snapshot/ram.js';
 export type { CompositorEvent, CompositorStats, VncOptions } from './actors/compositor/messages.js';
 export type { KeptFrame } from './actors/device/messages.js';
 export { WORKLOAD_NAMES } from './actors/vcpu/guest/workloads/index.js';
