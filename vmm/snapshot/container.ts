@@ -94,17 +94,39 @@ export interface ParseOptions {
   vmmVersion: string;
 }
 
-/** Checks the container whole (header, table, every section's place and CRC) and returns its sections. */
-export function parseContainer(file: Uint8Array, options: ParseOptions): ParsedContainer {
-  if (file.length < HEADER_BYTES) throw new SnapshotFormatError('header', `the file has ${file.length} bytes, fewer than the ${HEADER_BYTES} of a header`);
-  const h = view(file);
-  if (!MAGIC.every((b, i) => file[H_MAGIC + i] === b)) throw new SnapshotFormatError('header', 'not a pvg-vmm snapshot (bad magic)');
-  if (h.getUint32(H_CRC, true) !== crc32(file.subarray(0, H_CRC))) throw new SnapshotFormatError('header', 'checksum mismatch');
+/** A section table entry, checked for place (not yet for its checksum). */
+export interface SectionEntry {
+  kind: number;
+  index: number;
+  offset: number;
+  length: number;
+  crc: number;
+}
+
+export interface ContainerLayout {
+  formatVersion: number;
+  vmmVersion: string;
+  entries: SectionEntry[];
+}
+
+/** How many bytes from the start of a file parseLayout needs at most (header, the longest table, its CRC). */
+export const MAX_LAYOUT_BYTES = HEADER_BYTES + MAX_SECTIONS * ENTRY_BYTES + 4;
+
+/**
+ * Checks the header and the section table of a file of `fileLength` bytes, given its first
+ * bytes (`head`: all of them, or at least MAX_LAYOUT_BYTES): every section in its place, back to
+ * back, inside the file, nothing after the last. The sections' checksums are the caller's.
+ */
+export function parseLayout(head: Uint8Array, fileLength: number, options: ParseOptions): ContainerLayout {
+  if (fileLength < HEADER_BYTES) throw new SnapshotFormatError('header', `the file has ${fileLength} bytes, fewer than the ${HEADER_BYTES} of a header`);
+  const h = view(head);
+  if (!MAGIC.every((b, i) => head[H_MAGIC + i] === b)) throw new SnapshotFormatError('header', 'not a pvg-vmm snapshot (bad magic)');
+  if (h.getUint32(H_CRC, true) !== crc32(head.subarray(0, H_CRC))) throw new SnapshotFormatError('header', 'checksum mismatch');
   const formatVersion = h.getUint32(H_FORMAT_VERSION, true);
   if (formatVersion !== FORMAT_VERSION) throw new SnapshotFormatError('header', `format version ${formatVersion}, this loader reads only ${FORMAT_VERSION}`);
   if (h.getUint32(H_HEADER_BYTES, true) !== HEADER_BYTES)
     throw new SnapshotFormatError('header', `header size ${h.getUint32(H_HEADER_BYTES, true)}, not ${HEADER_BYTES}`);
-  const versionField = file.subarray(H_VMM_VERSION, H_VMM_VERSION + VMM_VERSION_BYTES);
+  const versionField = head.subarray(H_VMM_VERSION, H_VMM_VERSION + VMM_VERSION_BYTES);
   const end = versionField.indexOf(0);
   const vmmVersion = String.fromCharCode(...versionField.subarray(0, end < 0 ? VMM_VERSION_BYTES : end));
   if (vmmVersion !== options.vmmVersion)
@@ -114,11 +136,12 @@ export function parseContainer(file: Uint8Array, options: ParseOptions): ParsedC
   if (count > MAX_SECTIONS) throw new SnapshotFormatError('section table', `${count} sections, more than ${MAX_SECTIONS}`);
 
   const tableEnd = HEADER_BYTES + count * ENTRY_BYTES;
-  if (file.length < tableEnd + 4)
-    throw new SnapshotFormatError('section table', `truncated: ${count} entries need ${tableEnd + 4} bytes, the file has ${file.length}`);
-  if (h.getUint32(tableEnd, true) !== crc32(file.subarray(HEADER_BYTES, tableEnd))) throw new SnapshotFormatError('section table', 'checksum mismatch');
+  if (fileLength < tableEnd + 4)
+    throw new SnapshotFormatError('section table', `truncated: ${count} entries need ${tableEnd + 4} bytes, the file has ${fileLength}`);
+  if (head.length < tableEnd + 4) throw new RangeError(`parseLayout: ${head.length} bytes of head, the table needs ${tableEnd + 4}`);
+  if (h.getUint32(tableEnd, true) !== crc32(head.subarray(HEADER_BYTES, tableEnd))) throw new SnapshotFormatError('section table', 'checksum mismatch');
 
-  const sections: Section[] = [];
+  const entries: SectionEntry[] = [];
   const seen = new Set<string>();
   let expected = tableEnd + 4;
   for (let i = 0; i < count; i++) {
@@ -135,13 +158,22 @@ export function parseContainer(file: Uint8Array, options: ParseOptions): ParsedC
     const length = h.getBigUint64(e + E_LENGTH, true);
     // Sections lie back to back in table order: anything else is a gap, an overlap or a lie.
     if (offset !== BigInt(expected)) throw new SnapshotFormatError(name, `starts at ${offset}, expected ${expected} (sections lie back to back)`);
-    if (offset + length > BigInt(file.length))
-      throw new SnapshotFormatError(name, `${length} bytes at ${offset} run past the end of the file (${file.length} bytes): truncated or out of range`);
-    const bytes = file.subarray(expected, expected + Number(length));
-    if (crc32(bytes) !== h.getUint32(e + E_CRC, true)) throw new SnapshotFormatError(name, 'checksum mismatch');
-    sections.push({ kind, index, bytes });
-    expected += bytes.length;
+    if (offset + length > BigInt(fileLength))
+      throw new SnapshotFormatError(name, `${length} bytes at ${offset} run past the end of the file (${fileLength} bytes): truncated or out of range`);
+    entries.push({ kind, index, offset: expected, length: Number(length), crc: h.getUint32(e + E_CRC, true) });
+    expected += Number(length);
   }
-  if (expected !== file.length) throw new SnapshotFormatError('file', `${file.length - expected} bytes after the last section`);
-  return { formatVersion, vmmVersion, sections };
+  if (expected !== fileLength) throw new SnapshotFormatError('file', `${fileLength - expected} bytes after the last section`);
+  return { formatVersion, vmmVersion, entries };
+}
+
+/** Checks the container whole (header, table, every section's place and CRC) and returns its sections. */
+export function parseContainer(file: Uint8Array, options: ParseOptions): ParsedContainer {
+  const layout = parseLayout(file, file.length, options);
+  const sections = layout.entries.map((e) => {
+    const bytes = file.subarray(e.offset, e.offset + e.length);
+    if (crc32(bytes) !== e.crc) throw new SnapshotFormatError(sectionName(e.kind, e.index), 'checksum mismatch');
+    return { kind: e.kind, index: e.index, bytes };
+  });
+  return { formatVersion: layout.formatVersion, vmmVersion: layout.vmmVersion, sections };
 }

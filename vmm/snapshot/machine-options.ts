@@ -35,7 +35,7 @@ export function encodeMachineOptions(options: MachineOptions): Uint8Array {
 
 const PART = 'section config';
 /** Longer than any real machine's options (16 devices with their modes is a few KiB). */
-const MAX_CONFIG_BYTES = 256 * 1024;
+export const MAX_CONFIG_BYTES = 256 * 1024;
 
 /** The options, checked: valid JSON, only machine keys, and accepted by resolveConfig. */
 export function decodeMachineOptions(bytes: Uint8Array): { options: MachineOptions; config: ResolvedConfig } {

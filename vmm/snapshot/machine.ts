@@ -5,10 +5,11 @@ import { createGuestMemory, type GuestMemory } from '../../shared/guest-memory/i
 import { VmConfigError, type OutputOptions, type VmOptions } from '../config.js';
 import { onlyKnownKeys, optionsObject } from '../config-values.js';
 import { SnapshotFormatError } from './errors.js';
-import { readSnapshotFile, writeSnapshotFile } from './file.js';
+import { writeSnapshotFile } from './file.js';
+import { loadSnapshotFile } from './file-load.js';
 import type { MachineOptions } from './machine-options.js';
 import type { RamCompression, RamEncodeStats } from './ram.js';
-import { encodeSnapshot, loadSnapshot } from './snapshot.js';
+import { encodeSnapshot } from './snapshot.js';
 import { vmmVersion } from './version.js';
 
 export interface SaveSnapshotOptions {
@@ -74,15 +75,15 @@ export async function saveMachine(
  * to build the VM with (the snapshot's machine, the caller's host options, started paused).
  * Throws SnapshotFormatError before any VM exists.
  */
-export async function loadMachine(file: string, restore: RestoreOptions): Promise<{ options: VmOptions; memory: GuestMemory; start: 'running' | 'paused' }> {
+export function loadMachine(file: string, restore: RestoreOptions): { options: VmOptions; memory: GuestMemory; start: 'running' | 'paused' } {
   optionsObject(restore, 'restore options', {});
   onlyKnownKeys(restore, RESTORE_KEYS, 'restore options');
   if (restore.start !== undefined && restore.start !== 'running' && restore.start !== 'paused') {
     throw new VmConfigError('restore options.start', `must be running or paused, got ${JSON.stringify(restore.start)}`);
   }
-  const image = await readSnapshotFile(file);
   let memory: GuestMemory | null = null;
-  const parsed = loadSnapshot(image, { vmmVersion: vmmVersion() }, (bytes) => {
+  // Synchronous reads: nothing else of this VM exists yet to be kept waiting.
+  const parsed = loadSnapshotFile(file, { vmmVersion: vmmVersion() }, (bytes) => {
     memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: bytes }] });
     return ramBytesOf(memory, bytes);
   });

@@ -16,6 +16,7 @@ export const PAGE_BYTES = 4096;
 export const CHUNK_PAGES = 256;
 const CHUNK_BYTES = PAGE_BYTES * CHUNK_PAGES;
 const HEAD_BYTES = 24;
+export const RAM_HEAD_BYTES = HEAD_BYTES;
 const BITMAP_BYTES = CHUNK_PAGES / 8;
 const CHUNK_HEAD_BYTES = 8 + BITMAP_BYTES;
 const RAW = 0;
@@ -122,24 +123,57 @@ export function ramSectionBytes(section: Uint8Array): number {
 }
 
 /**
+ * Where a RAM section's bytes come from, in order: a buffer (memorySource) or a file read
+ * straight into guest memory (file-load.ts). `take` may return a view valid until the next call.
+ */
+export interface RamSource {
+  /** Bytes of the section not taken yet. */
+  readonly remaining: number;
+  take(n: number): Uint8Array;
+  /** The next dst.length bytes, into dst. */
+  takeInto(dst: Uint8Array): void;
+}
+
+export function memorySource(section: Uint8Array): RamSource {
+  let at = 0;
+  return {
+    get remaining() {
+      return section.length - at;
+    },
+    take(n) {
+      at += n;
+      return section.subarray(at - n, at);
+    },
+    takeInto(dst) {
+      dst.set(section.subarray(at, at + dst.length));
+      at += dst.length;
+    },
+  };
+}
+
+/**
  * Decodes the section into `ram` (exactly the declared size). `zeroed`: ram is known to be all
  * zero (fresh memory), so zero pages need no writing. Throws SnapshotFormatError on anything
  * malformed; `ram` may then hold part of the image, so decode only into memory nothing runs on.
  */
 export function decodeRam(section: Uint8Array, ram: Uint8Array, zeroed: boolean): void {
-  const bytes = ramSectionBytes(section);
+  decodeRamFrom(memorySource(section), ram, zeroed);
+}
+
+/** decodeRam from a source: raw pages are taken straight into their place in `ram`. */
+export function decodeRamFrom(source: RamSource, ram: Uint8Array, zeroed: boolean): void {
+  if (source.remaining < HEAD_BYTES) throw new SnapshotFormatError(PART, `${source.remaining} bytes, fewer than its ${HEAD_BYTES}-byte head`);
+  const bytes = ramSectionBytes(source.take(HEAD_BYTES));
   if (bytes !== ram.length) throw new SnapshotFormatError(PART, `${bytes} bytes of RAM, the machine has ${ram.length}`);
-  const v = new DataView(section.buffer, section.byteOffset, section.byteLength);
-  let at = HEAD_BYTES;
   for (let start = 0, c = 0; start < bytes; start += CHUNK_BYTES, c++) {
     const pages = Math.min(CHUNK_BYTES, bytes - start) / PAGE_BYTES;
-    if (at + CHUNK_HEAD_BYTES > section.length) throw new SnapshotFormatError(PART, `chunk ${c}: truncated head`);
-    const encoding = section[at]!;
+    if (source.remaining < CHUNK_HEAD_BYTES) throw new SnapshotFormatError(PART, `chunk ${c}: truncated head`);
+    const head = Uint8Array.from(source.take(CHUNK_HEAD_BYTES));
+    const encoding = head[0]!;
     if (encoding !== RAW && encoding !== DEFLATE) throw new SnapshotFormatError(PART, `chunk ${c}: unknown encoding ${encoding}`);
-    if (section[at + 1] !== 0 || section[at + 2] !== 0 || section[at + 3] !== 0) throw new SnapshotFormatError(PART, `chunk ${c}: reserved bytes not zero`);
-    const storedLength = v.getUint32(at + 4, true);
-    const bitmap = section.subarray(at + 8, at + CHUNK_HEAD_BYTES);
-    at += CHUNK_HEAD_BYTES;
+    if (head[1] !== 0 || head[2] !== 0 || head[3] !== 0) throw new SnapshotFormatError(PART, `chunk ${c}: reserved bytes not zero`);
+    const storedLength = new DataView(head.buffer).getUint32(4, true);
+    const bitmap = head.subarray(8);
     let present = 0;
     for (let i = 0; i < BITMAP_BYTES; i++) {
       // Bits past the chunk's last page must be clear.
@@ -147,32 +181,42 @@ export function decodeRam(section: Uint8Array, ram: Uint8Array, zeroed: boolean)
       if (bitmap[i]! >> valid !== 0) throw new SnapshotFormatError(PART, `chunk ${c}: bitmap names pages past the end of RAM`);
       present += popcount8(bitmap[i]!);
     }
-    if (storedLength > section.length - at) throw new SnapshotFormatError(PART, `chunk ${c}: ${storedLength} stored bytes run past the section's end`);
-    const stored = section.subarray(at, at + storedLength);
-    at += storedLength;
+    if (storedLength > source.remaining) throw new SnapshotFormatError(PART, `chunk ${c}: ${storedLength} stored bytes run past the section's end`);
     const expected = present * PAGE_BYTES;
-    let pagesData: Uint8Array;
+    const isPresent = (p: number) => (bitmap[p >> 3]! & (1 << (p & 7))) !== 0;
     if (encoding === RAW) {
       if (storedLength !== expected) throw new SnapshotFormatError(PART, `chunk ${c}: ${storedLength} stored bytes for ${present} pages`);
-      pagesData = stored;
-    } else {
-      if (present === 0) throw new SnapshotFormatError(PART, `chunk ${c}: deflated, with no page to hold`);
-      try {
-        pagesData = inflateRawSync(stored, { maxOutputLength: expected });
-      } catch (err) {
-        throw new SnapshotFormatError(PART, `chunk ${c}: bad deflate stream (${(err as Error).message})`);
+      // Each run of present pages straight into its place.
+      for (let p = 0; p < pages;) {
+        if (!isPresent(p)) {
+          if (!zeroed) ram.fill(0, start + p * PAGE_BYTES, start + (p + 1) * PAGE_BYTES);
+          p++;
+          continue;
+        }
+        let q = p;
+        while (q < pages && isPresent(q)) q++;
+        source.takeInto(ram.subarray(start + p * PAGE_BYTES, start + q * PAGE_BYTES));
+        p = q;
       }
-      if (pagesData.length !== expected)
-        throw new SnapshotFormatError(PART, `chunk ${c}: inflates to ${pagesData.length} bytes, ${present} pages need ${expected}`);
+      continue;
     }
+    if (present === 0) throw new SnapshotFormatError(PART, `chunk ${c}: deflated, with no page to hold`);
+    let pagesData: Uint8Array;
+    try {
+      pagesData = inflateRawSync(source.take(storedLength), { maxOutputLength: expected });
+    } catch (err) {
+      throw new SnapshotFormatError(PART, `chunk ${c}: bad deflate stream (${(err as Error).message})`);
+    }
+    if (pagesData.length !== expected)
+      throw new SnapshotFormatError(PART, `chunk ${c}: inflates to ${pagesData.length} bytes, ${present} pages need ${expected}`);
     let from = 0;
     for (let p = 0; p < pages; p++) {
       const to = start + p * PAGE_BYTES;
-      if (bitmap[p >> 3]! & (1 << (p & 7))) {
+      if (isPresent(p)) {
         ram.set(pagesData.subarray(from, from + PAGE_BYTES), to);
         from += PAGE_BYTES;
       } else if (!zeroed) ram.fill(0, to, to + PAGE_BYTES);
     }
   }
-  if (at !== section.length) throw new SnapshotFormatError(PART, `${section.length - at} bytes after the last chunk`);
+  if (source.remaining !== 0) throw new SnapshotFormatError(PART, `${source.remaining} bytes after the last chunk`);
 }

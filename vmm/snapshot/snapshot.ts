@@ -3,7 +3,7 @@
 // sections present exactly once, options, RAM size) and decodes the RAM into memory of its own
 // before it returns, so a caller that gets a result can apply it; one that gets
 // SnapshotFormatError has had nothing applied.
-import { encodeContainer, parseContainer, sectionName, type Section } from './container.js';
+import { encodeContainer, parseContainer, sectionName } from './container.js';
 import { SnapshotFormatError } from './errors.js';
 import { SECTION_NAMES, SectionKind } from './layout.js';
 import { decodeMachineOptions, encodeMachineOptions, type MachineOptions } from './machine-options.js';
@@ -37,11 +37,15 @@ export function encodeSnapshot(contents: SnapshotContents, vmmVersion: string, c
   return { parts, bytes: parts.reduce((n, p) => n + p.length, 0), ram: ram.stats };
 }
 
-export interface ParsedSnapshot {
+/** What a loaded snapshot says about the machine (its RAM is in the memory it was loaded into). */
+export interface LoadedSnapshot {
   formatVersion: number;
   vmmVersion: string;
   options: MachineOptions;
   config: ResolvedConfig;
+}
+
+export interface ParsedSnapshot extends LoadedSnapshot {
   /** The 'ram' section, checked (its CRC and size); decode with decodeRam. */
   ramSection: Uint8Array;
 }
@@ -55,20 +59,28 @@ export interface ParseSnapshotOptions {
 /** Checks the file and its sections; the RAM is checked for size here and decoded by loadSnapshot. */
 export function parseSnapshotSections(file: Uint8Array, options: ParseSnapshotOptions): ParsedSnapshot {
   const container = parseContainer(file, { vmmVersion: options.vmmVersion });
-  const byKind = new Map<number, Section>();
-  for (const s of container.sections) {
-    // Machine-wide sections have index 0 only.
+  const byKind = requiredSections(container.sections);
+  const { options: machine, config } = decodeMachineOptions(byKind.get(SectionKind.Config)!.bytes);
+  const ramSection = byKind.get(SectionKind.Ram)!.bytes;
+  checkRamSize(ramSectionBytes(ramSection), config, options);
+  return { formatVersion: container.formatVersion, vmmVersion: container.vmmVersion, options: machine, config, ramSection };
+}
+
+/** Every section machine-wide (index 0), and each one this version needs present: by kind. */
+export function requiredSections<S extends { kind: number; index: number }>(sections: readonly S[]): Map<number, S> {
+  const byKind = new Map<number, S>();
+  for (const s of sections) {
     if (s.index !== 0) throw new SnapshotFormatError('section table', `${sectionName(s.kind, s.index)}: a ${SECTION_NAMES[s.kind]} section has index 0 only`);
     byKind.set(s.kind, s);
   }
   for (const kind of REQUIRED) if (!byKind.has(kind)) throw new SnapshotFormatError('section table', `no ${SECTION_NAMES[kind]} section`);
-  const { options: machine, config } = decodeMachineOptions(byKind.get(SectionKind.Config)!.bytes);
-  const ramSection = byKind.get(SectionKind.Ram)!.bytes;
-  const ramBytes = ramSectionBytes(ramSection);
+  return byKind;
+}
+
+export function checkRamSize(ramBytes: number, config: ResolvedConfig, options: ParseSnapshotOptions): void {
   if (ramBytes !== config.ramBytes) throw new SnapshotFormatError('section ram', `${ramBytes} bytes of RAM, the config says ${config.ramBytes}`);
   if (options.maxRamBytes !== undefined && ramBytes > options.maxRamBytes)
     throw new SnapshotFormatError('section ram', `${ramBytes} bytes of RAM, more than the ${options.maxRamBytes} allowed`);
-  return { formatVersion: container.formatVersion, vmmVersion: container.vmmVersion, options: machine, config, ramSection };
 }
 
 /** Everything checked and the RAM decoded into `ram` (fresh, all zero, of the config's size: a GuestMemory's 'ram' region). */

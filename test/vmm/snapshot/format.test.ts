@@ -1,5 +1,8 @@
 // The snapshot file is hostile input: anything but a whole, unchanged file of this format and
 // pvg-vmm version is refused with SnapshotFormatError naming the part, before any RAM is handed out.
+import { closeSync, ftruncateSync, mkdtempSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
 
 import fc from 'fast-check';
@@ -10,6 +13,7 @@ import { SnapshotFormatError } from '../../../vmm/snapshot/errors.js';
 import { FORMAT_VERSION, H_CRC, H_FORMAT_VERSION, SectionKind } from '../../../vmm/snapshot/layout.js';
 import { encodeMachineOptions } from '../../../vmm/snapshot/machine-options.js';
 import { CHUNK_PAGES, PAGE_BYTES, encodeRam } from '../../../vmm/snapshot/ram.js';
+import { loadSnapshotFile } from '../../../vmm/snapshot/file-load.js';
 import { encodeSnapshot, loadSnapshot, parseSnapshotSections } from '../../../vmm/snapshot/snapshot.js';
 
 const VERSION = '0.1.0-test';
@@ -43,19 +47,47 @@ const load = (bytes: Uint8Array) => {
   return { parsed, ram };
 };
 
+const scratchFile = path.join(mkdtempSync(path.join(tmpdir(), 'pvg-snapformat-')), 'f.snap');
+
+/** Both loaders (in memory, and from a file with the RAM read straight into place) refuse the same way. */
 function refused(bytes: Uint8Array, part: string | RegExp, reason?: RegExp): SnapshotFormatError {
-  let caught: unknown;
-  try {
-    load(bytes);
-  } catch (err) {
-    caught = err;
+  writeFileSync(scratchFile, bytes);
+  return refusedBoth(bytes, part, reason);
+}
+
+function refusedBoth(bytes: Uint8Array, part: string | RegExp, reason?: RegExp): SnapshotFormatError {
+  const errors = [() => load(bytes), () => loadSnapshotFile(scratchFile, { vmmVersion: VERSION }, (n) => new Uint8Array(n))].map((f) => {
+    try {
+      f();
+    } catch (err) {
+      return err;
+    }
+    return null;
+  });
+  for (const caught of errors) {
+    expect(caught).toBeInstanceOf(SnapshotFormatError);
+    const e = caught as SnapshotFormatError;
+    if (typeof part === 'string') expect(e.part).toBe(part);
+    else expect(e.part).toMatch(part);
+    if (reason) expect(e.reason).toMatch(reason);
   }
-  expect(caught).toBeInstanceOf(SnapshotFormatError);
-  const e = caught as SnapshotFormatError;
-  if (typeof part === 'string') expect(e.part).toBe(part);
-  else expect(e.part).toMatch(part);
-  if (reason) expect(e.reason).toMatch(reason);
-  return e;
+  // The two loaders check in the same order as far as the part goes.
+  expect((errors[1] as SnapshotFormatError).part).toBe((errors[0] as SnapshotFormatError).part);
+  return errors[0] as SnapshotFormatError;
+}
+
+/** Runs check with the scratch file holding `good` with the bytes at `at` taken from `edited` (or cut to its length), then puts it back. */
+function withEditedFile(good: Uint8Array, edited: Uint8Array, at: readonly number[], check: () => void): void {
+  const fd = openSync(scratchFile, 'r+');
+  try {
+    if (edited.length < good.length) ftruncateSync(fd, edited.length);
+    for (const i of at) writeSync(fd, edited, i, 1, i);
+    check();
+    if (edited.length < good.length) writeSync(fd, good, edited.length, good.length - edited.length, edited.length);
+    for (const i of at) writeSync(fd, good, i, 1, i);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A container with these sections, every checksum right: for errors the checksums cannot catch. */
@@ -76,6 +108,10 @@ describe('snapshot format', () => {
       const enc = encodeSnapshot({ options: OPTIONS, ram }, VERSION, compression);
       const { parsed, ram: back } = load(Buffer.concat(enc.parts));
       expect(Buffer.from(back).equals(Buffer.from(ram))).toBe(true);
+      writeFileSync(scratchFile, Buffer.concat(enc.parts));
+      const fromFile = new Uint8Array(RAM_BYTES);
+      expect(loadSnapshotFile(scratchFile, { vmmVersion: VERSION }, () => fromFile).options).toEqual(OPTIONS);
+      expect(Buffer.from(fromFile).equals(Buffer.from(ram))).toBe(true);
       expect(parsed.options).toEqual(OPTIONS);
       expect(parsed.config.ramBytes).toBe(RAM_BYTES);
       expect([parsed.formatVersion, parsed.vmmVersion]).toEqual([FORMAT_VERSION, VERSION]);
@@ -107,20 +143,22 @@ describe('snapshot format', () => {
     expect(Buffer.from(dirty).equals(Buffer.from(ram))).toBe(true);
   });
 
-  it('refuses any single flipped bit, wherever it is', () => {
+  it('refuses any single flipped bit, wherever it is', { timeout: 120_000 }, () => {
     const good = file(2);
+    writeFileSync(scratchFile, good);
     fc.assert(
       fc.property(fc.integer({ min: 0, max: good.length * 8 - 1 }), (bit) => {
         const bad = Uint8Array.from(good);
         bad[bit >> 3]! ^= 1 << (bit & 7);
-        refused(bad, /.+/);
+        withEditedFile(good, bad, [bit >> 3], () => refusedBoth(bad, /.+/));
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
   });
 
-  it('refuses a few corrupted bytes anywhere', () => {
+  it('refuses a few corrupted bytes anywhere', { timeout: 120_000 }, () => {
     const good = file(4);
+    writeFileSync(scratchFile, good);
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.integer({ min: 0, max: good.length - 1 }), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 8 }),
@@ -135,13 +173,14 @@ describe('snapshot format', () => {
     );
   });
 
-  it('refuses a file cut short at any length, or with bytes appended', () => {
+  it('refuses a file cut short at any length, or with bytes appended', { timeout: 120_000 }, () => {
     const good = file(5);
+    writeFileSync(scratchFile, good);
     fc.assert(
       fc.property(fc.integer({ min: 0, max: good.length - 1 }), (length) => {
-        refused(good.subarray(0, length), /.+/);
+        withEditedFile(good, good.subarray(0, length), [], () => refusedBoth(good.subarray(0, length), /.+/));
       }),
-      { numRuns: 300 },
+      { numRuns: 150 },
     );
     for (const length of [0, 10, 63, 64, 100]) refused(good.subarray(0, length), length < 64 ? 'header' : 'section table');
     refused(Buffer.concat([good, Buffer.from([0])]), 'file', /1 bytes after the last section/);
