@@ -23,6 +23,8 @@ const RAW = 0;
 const DEFLATE = 1;
 /** Deflate a chunk only if its first non-zero page shrinks to this share or less. */
 const WORTH_DEFLATING = 0.5;
+/** A raw chunk with more runs of pages than this is read whole and copied into place. */
+const MAX_DIRECT_RUNS = 4;
 /** Keep a chunk's deflate only if it saves at least this share. */
 const KEEP_DEFLATE = 0.875;
 
@@ -186,7 +188,9 @@ export function decodeRamFrom(source: RamSource, ram: Uint8Array, zeroed: boolea
     const isPresent = (p: number) => (bitmap[p >> 3]! & (1 << (p & 7))) !== 0;
     if (encoding === RAW) {
       if (storedLength !== expected) throw new SnapshotFormatError(PART, `chunk ${c}: ${storedLength} stored bytes for ${present} pages`);
-      // Each run of present pages straight into its place.
+      // Each run of present pages straight into its place; a chunk of many short runs is taken
+      // whole and copied (one read instead of one per run).
+      const runs: [number, number][] = [];
       for (let p = 0; p < pages;) {
         if (!isPresent(p)) {
           if (!zeroed) ram.fill(0, start + p * PAGE_BYTES, start + (p + 1) * PAGE_BYTES);
@@ -195,8 +199,18 @@ export function decodeRamFrom(source: RamSource, ram: Uint8Array, zeroed: boolea
         }
         let q = p;
         while (q < pages && isPresent(q)) q++;
-        source.takeInto(ram.subarray(start + p * PAGE_BYTES, start + q * PAGE_BYTES));
+        runs.push([p, q]);
         p = q;
+      }
+      if (runs.length <= MAX_DIRECT_RUNS) {
+        for (const [p, q] of runs) source.takeInto(ram.subarray(start + p * PAGE_BYTES, start + q * PAGE_BYTES));
+      } else {
+        const stored = source.take(storedLength);
+        let from = 0;
+        for (const [p, q] of runs) {
+          ram.set(stored.subarray(from, from + (q - p) * PAGE_BYTES), start + p * PAGE_BYTES);
+          from += (q - p) * PAGE_BYTES;
+        }
       }
       continue;
     }
