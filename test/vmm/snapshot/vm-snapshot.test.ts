@@ -122,6 +122,57 @@ describe('vm.saveSnapshot() and Vm.restore()', () => {
     expect(['a', 'b', 'c', 'd', 'e'].map((n) => existsSync(path.join(d, `${n}.snap`)))).toEqual([false, false, true, false, false]);
   }, 60_000);
 
+  it('saves racing resume, pause and reset either hold the unrun machine exactly or are refused', async () => {
+    const d = dir();
+    const options: VmOptions = { ramMiB: 16, devices: [{ displayModes: ['320x200@60'] }], workload: { name: 'desktop', frames: 6, seed: 2 }, trace: false };
+    const reference = keep(await Vm.create(options));
+    const expected = await lastFrames(reference);
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let saved = 0;
+    let refused = 0;
+    for (let round = 0; round < 8; round++) {
+      const vm = keep(await Vm.create({ ...options, start: 'paused' }));
+      scribble(vm);
+      const unrun = sha(ramBytesOf(vm.memory, vm.config.ramBytes));
+      const files = [0, 1, 2].map((i) => path.join(d, `r${round}-${i}.snap`));
+      // Saves and lifecycle calls in a random order with random gaps; resume starts the guest.
+      const ops: (() => Promise<unknown>)[] = [
+        ...files.map((f) => () => vm.saveSnapshot(f)),
+        () => vm.resume(),
+        () => (rand(2) ? vm.pause().then(() => vm.resume()) : vm.reset()),
+      ];
+      const settled = await Promise.allSettled(
+        ops
+          .map((op) => ({ op, key: rand(1000) }))
+          .sort((a, b) => a.key - b.key)
+          .map(async ({ op }) => {
+            await sleep(rand(3));
+            return op();
+          }),
+      );
+      for (const r of settled) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(SnapshotUnsupportedError);
+      for (const f of files) {
+        if (!existsSync(f)) {
+          refused++;
+          continue;
+        }
+        saved++;
+        // A save that was written holds the machine before its guest ran: the RAM as it was then.
+        const restored = keep(await Vm.restore(f, { start: 'paused', trace: false }));
+        expect(sha(ramBytesOf(restored.memory, restored.config.ramBytes))).toBe(unrun);
+        await restored.stop();
+      }
+      await vm.whenGuestsDone();
+      expect(await lastFrames(vm)).toEqual(expected);
+      await vm.stop();
+    }
+    // Both outcomes happened (the order is random but seeded).
+    expect(saved).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+  }, 120_000);
+
   it('a corrupted or foreign file throws SnapshotFormatError and starts nothing', async () => {
     const d = dir();
     const file = path.join(d, 'vm.snap');
