@@ -31,6 +31,9 @@ export type { PauseOptions, ResetOptions, PauseReport } from './vmm/lifecycle.js
 // The control socket (docs/control.md): vm.startControl()'s options and its typed errors.
 export type { ControlOptions } from './vmm/control/server.js';
 export { ControlSocketError, CONTROL_ERROR_CLASSES, type ControlErrorClass } from './vmm/control/errors.js';
+export { SnapshotFormatError, SnapshotUnsupportedError } from './vmm/snapshot/errors.js';
+export type { RestoreOptions, SaveSnapshotOptions, SaveSnapshotReport } from './vmm/snapshot/machine.js';
+export type { RamEncodeStats, RamCompression } from './vmm/snapshot/ram.js';
 export type { CompositorEvent, CompositorStats, VncOptions } from './actors/compositor/messages.js';
 export type { KeptFrame } from './actors/device/messages.js';
 export { WORKLOAD_NAMES } from './actors/vcpu/guest/workloads/index.js';

@@ -23,6 +23,7 @@ import { lanesTables, runLanesBench } from './suites/lanes.js';
 import { pacingTables, runPacingBench } from './suites/pacing.js';
 import { PROFILES, type Profile } from '../vmm/config.js';
 import { lifecycleTables, runLifecycleBench } from './suites/lifecycle.js';
+import { runSnapshotBench, snapshotTables } from './suites/snapshot.js';
 import { preemptTables, runPreemptBench } from './suites/preempt.js';
 import { runScalingBench, scalingTables } from './suites/scaling.js';
 import { runMailboxBench, type MailboxBenchResult } from './suites/mailbox.js';
@@ -78,6 +79,12 @@ const SUITE_TABLE = {
   lanes: suite({ run: runLanesBench, tables: lanesTables, steps: 4 }),
   pacing: suite({ run: runPacingBench, tables: pacingTables, steps: 3 }),
   lifecycle: suite({ run: runLifecycleBench, tables: lifecycleTables, steps: 3, references: ['paths.stats_load.p50_us', 'paths.pause_idle.p50_us'] }),
+  snapshot: suite({
+    run: runSnapshotBench,
+    tables: snapshotTables,
+    steps: 2,
+    references: ['contents.dense.write_ms', 'contents.dense.read_ms', 'contents.mixed.write_ms', 'contents.mixed.read_ms'],
+  }),
 };
 
 /** Runs a suite --repeat times (unless it repeats its own points) and merges the runs: medians, with spreads and warnings. */
@@ -149,6 +156,10 @@ suites:
             p50/p99 idle and with 2 devices drawing 720p frames, the vCPUs' share of it, and
             vm.reset() under the same load, against vm.stats() (a round trip to every actor)
             under the same load, measured in the same run (docs/lifecycle.md)
+  snapshot  vm.saveSnapshot() and Vm.restore() of a VM with 1 GiB of RAM (dense and mixed
+            contents) against writing and reading the same RAM bytes raw to the same directory
+            in the same run: ratio_save_vs_write, ratio_restore_vs_read, the downtime a save
+            holds the machine for (docs/snapshots.md)
   all       every suite; writes a report (see --report) into
             bench/results/<machine>-<YYYY-MM-DD>/ unless --no-report
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { packageRoot } from '../shared/package-root.js';
+import { restore } from './restore.js';
 import { run } from './run.js';
 import { trace } from './trace.js';
 import { CliError, UsageError } from './usage.js';
@@ -12,6 +13,7 @@ const HELP = `usage: pvg-vmm <command> [options]
 
 commands:
   run      boot a VM and run a built-in workload (pvg-vmm run --help)
+  restore  bring back a VM saved with run --save, and run it on (pvg-vmm restore --help)
   trace    run a workload and write a Chrome Trace Event JSON timeline (pvg-vmm trace --help)
   bench    run benchmark suites (pvg-vmm bench --help)
 
@@ -41,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'run':
       return run(rest);
+    case 'restore':
+      return restore(rest);
     case 'trace':
       return trace(rest);
     case 'bench': {
@@ -57,7 +61,7 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (err) {
   if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-    const command = process.argv[2] === 'run' || process.argv[2] === 'trace' ? `pvg-vmm ${process.argv[2]}` : 'pvg-vmm';
+    const command = ['run', 'trace', 'restore'].includes(process.argv[2] ?? '') ? `pvg-vmm ${process.argv[2]}` : 'pvg-vmm';
     console.error(`pvg-vmm: ${(err as Error).message} ("${command} --help" lists the options)`);
     process.exitCode = 2;
   } else if (err instanceof CliError) {

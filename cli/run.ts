@@ -56,6 +56,10 @@ ${PROFILE_HELP}
   --input             give every display a virtio-input keyboard and tablet (docs/virtio.md): VNC
                       and browser clients' keys and pointer go to them (see --view-only)
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
+  --save FILE         save the machine to a snapshot file (pvg-vmm restore FILE brings it back;
+                      docs/snapshots.md) before the guest starts, then run on
+  --save-at FRAMES    when to save: only 0 (before the guest's first frame) is built, since a
+                      snapshot cannot hold a machine a guest has run on yet
   --json              print one JSON object instead of the summary: the summary's figures, every
                       counter of every actor, and each vCPU's MMIO read latency histogram
 ${OUTPUT_HELP}
@@ -79,8 +83,21 @@ ${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(10)} ${WORKLOADS[n]!.description}`).jo
 /** The status line: 'auto' shows it when stderr is a terminal. */
 export type StatusMode = 'auto' | 'on' | 'off';
 
+/** What drive() needs besides the VM: the outputs, how to end, what to write. */
+export interface DriveArgs {
+  exit: boolean;
+  snapshot: string | null;
+  /** Open a control socket here (docs/control.md; null: none). */
+  control: string | null;
+  outputs: OutputOptions;
+  status: StatusMode;
+  json: boolean;
+}
+
 export interface RunArgs {
   options: VmOptions;
+  /** Save a snapshot here before the guest starts (null: none). */
+  save: string | null;
   exit: boolean;
   snapshot: string | null;
   control: string | null;
@@ -113,6 +130,8 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       snapshot: { type: 'string' },
       input: { type: 'boolean', default: false },
       control: { type: 'string' },
+      save: { type: 'string' },
+      'save-at': { type: 'string' },
       json: { type: 'boolean', default: false },
       ...OUTPUT_FLAGS,
       status: { type: 'boolean', default: false },
@@ -131,6 +150,13 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
   } as const;
   if (values.snapshot !== undefined) outputFileFlag('--snapshot', values.snapshot);
   if (values.control !== undefined && values.control.trim() === '') throw new UsageError('--control needs a path');
+  if (values.save !== undefined) outputFileFlag('--save', values.save);
+  if (values['save-at'] !== undefined) {
+    if (values.save === undefined) throw new UsageError('--save-at needs --save FILE');
+    if (integerFlag('--save-at', values['save-at'], 0, 1e9) !== 0) {
+      throw new UsageError('--save-at: only 0 is built (a snapshot holds configuration and RAM, not yet a machine a guest has run on: docs/snapshots.md)');
+    }
+  }
   const outputs = parseOutputFlags(values, devices * device.displays);
   if (values.status && values.quiet) throw new UsageError('--status and --quiet contradict each other');
   return {
@@ -141,7 +167,10 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     exit: values.exit,
     snapshot: values.snapshot ?? null,
     control: values.control ?? null,
+    save: values.save ?? null,
     options: {
+      // A save is taken before the guest's first frame: the VM starts paused, saves, then resumes.
+      ...(values.save !== undefined ? { start: 'paused' as const } : {}),
       devices: Array.from({ length: devices }, () => ({ ...device })),
       ...(values.vcpus !== undefined ? { vcpus: integerFlag('--vcpus', values.vcpus, 1, 64) } : {}),
       ...(values['write-window'] !== undefined ? { writeWindow: integerFlag('--write-window', values['write-window'], 0, 256) } : {}),
@@ -174,6 +203,21 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof VmConfigError) throw new UsageError(err.message);
     throw err;
   }
+  if (parsed.save) {
+    try {
+      const report = await vm.saveSnapshot(parsed.save);
+      process.stderr.write(`pvg-vmm: saved ${report.bytes} bytes to ${parsed.save} (pvg-vmm restore ${parsed.save} runs it)\n`);
+      await vm.resume();
+    } catch (err) {
+      await vm.stop();
+      throw new CliError(`cannot save ${parsed.save}: ${(err as Error).message}`);
+    }
+  }
+  return drive(vm, parsed, started);
+}
+
+/** Runs a VM that is up (created or restored) to the end of its workload, and prints the summary; the exit status. */
+export async function drive(vm: Vm, parsed: DriveArgs, started: number): Promise<number> {
   let failure: Error | null = null;
   const showStatus = parsed.status === 'on' || (parsed.status === 'auto' && process.stderr.isTTY === true);
   const status = showStatus ? new StatusTicker(() => vm.stats(), process.stderr) : null;

@@ -84,6 +84,11 @@ export class VmLifecycle {
     });
   }
 
+  /** Runs op in call order with pause, resume and reset: none of them runs meanwhile (a snapshot's save). */
+  exclusive<T>(op: () => Promise<T>): Promise<T> {
+    return this.serial(op);
+  }
+
   private serial<T>(op: () => Promise<T>): Promise<T> {
     const run = this.queue.then(op, op);
     this.queue = run.catch(() => undefined);

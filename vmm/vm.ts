@@ -40,6 +40,17 @@ import { deviceSpin, spinLimit } from './spin-policy.js';
 import { VmDisplayInput, type DisplayInput } from './vm-input.js';
 import type { Mailbox } from '../shared/mailbox/mailbox.js';
 import { ControlServer, type ControlOptions } from './control/server.js';
+import { SnapshotUnsupportedError } from './snapshot/errors.js';
+import { machineOptions, type MachineOptions } from './snapshot/machine-options.js';
+import {
+  checkSaveOptions,
+  loadMachine,
+  ramBytesOf,
+  saveMachine,
+  type RestoreOptions,
+  type SaveSnapshotOptions,
+  type SaveSnapshotReport,
+} from './snapshot/machine.js';
 
 export interface VmStats {
   vcpus: VcpuStats[];
@@ -86,7 +97,7 @@ export function createVmWithOverride(options: VmOptions, override: SpawnOverride
 
 export class Vm extends EventEmitter<VmEvents> {
   static {
-    createWithOverride = (options, override) => Vm.build(new Vm(options, override));
+    createWithOverride = (options, override) => Vm.launch(new Vm(options, override));
   }
 
   /** @internal The resolved configuration (for this package's tests and tools). */
@@ -124,19 +135,32 @@ export class Vm extends EventEmitter<VmEvents> {
   /** pause(), resume() and reset() (made at start, once the actors exist). */
   private lifecycle: VmLifecycle | null = null;
 
+  /** The options that shape the machine, as a snapshot keeps them. */
+  private readonly machine: MachineOptions;
+  /** A guest or an embedder's vCPU loop may have run: the machine holds state a snapshot cannot keep yet. */
+  private guestsStarted: boolean;
+  /** A save in progress: a workload waits for it to end before it starts. */
+  private saving: Promise<unknown> | null = null;
+
   private events: MessagePort | null = null;
   private readonly eventsWanted = new Int32Array(new SharedArrayBuffer(4));
 
+  /** memory: guest RAM made beforehand (Vm.restore), laid out as this configuration's. */
   private constructor(
     options: VmOptions,
     private readonly override: SpawnOverride | null = null,
+    memory?: GuestMemory,
   ) {
     super();
     this.config = resolveConfig(options);
+    // The CPU as resolved ('auto' on this host), so a restore elsewhere builds the same machine.
+    this.machine = { ...machineOptions(options), cpu: this.config.cpu };
+    this.guestsStarted = (this.config.workload !== null && this.config.start === 'running') || this.config.externalVcpus > 0;
     this.memory =
-      this.config.cpu === 'kvm'
+      memory ??
+      (this.config.cpu === 'kvm'
         ? KvmMachine.createMemory(this.config.ramBytes)
-        : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] });
+        : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] }));
     this.bigLock = this.config.threading === 'record-lock' ? new BigLock(createBigLockBuffer()) : null;
     this.bql = this.config.threading === 'qemu' ? new Bql(createBqlBuffer()) : null;
     this.completion = createCompletionBuffer(this.config.vcpus + this.config.externalVcpus);
@@ -176,10 +200,30 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** Builds and starts a VM; a bad configuration throws VmConfigError before anything starts. */
   static async create(options: VmOptions = {}): Promise<Vm> {
-    return Vm.build(new Vm(options));
+    return Vm.launch(new Vm(options));
   }
 
-  private static async build(vm: Vm): Promise<Vm> {
+  /**
+   * Builds a VM from a snapshot file (docs/snapshots.md): the whole file is read and checked and
+   * its RAM decoded into new guest memory before any thread starts, so a file that is not whole
+   * and of this pvg-vmm version throws SnapshotFormatError with nothing started. The machine
+   * then runs on (or waits for vm.resume() with start: 'paused').
+   */
+  static async restore(file: string, options: RestoreOptions = {}): Promise<Vm> {
+    const loaded = loadMachine(file, options);
+    const vm = await Vm.launch(new Vm(loaded.options, null, loaded.memory));
+    if (loaded.start === 'running') {
+      try {
+        await vm.resume();
+      } catch (err) {
+        await vm.stop();
+        throw err;
+      }
+    }
+    return vm;
+  }
+
+  private static async launch(vm: Vm): Promise<Vm> {
     try {
       await vm.start();
       const { vnc, web } = vm.config.outputs;
@@ -439,6 +483,40 @@ export class Vm extends EventEmitter<VmEvents> {
     return this.lifecycleFor('reset').reset(options);
   }
 
+  /**
+   * Writes the machine to a snapshot file that Vm.restore() reads back (docs/snapshots.md),
+   * in call order with pause, resume and reset, none of which runs meanwhile. Today the format
+   * holds the configuration and guest RAM only, which is the whole machine only before any guest
+   * has run: a VM created with start: 'paused' and not resumed yet. Anything else throws
+   * SnapshotUnsupportedError and writes nothing.
+   */
+  async saveSnapshot(file: string, options: SaveSnapshotOptions = {}): Promise<SaveSnapshotReport> {
+    this.ensureRunning();
+    checkSaveOptions(options);
+    const save = this.lifecycle!.exclusive(async () => {
+      const t0 = performance.now();
+      this.ensureRunning();
+      const why = this.snapshotRefusal();
+      if (why) throw new SnapshotUnsupportedError(`vm.saveSnapshot(): ${why} (docs/snapshots.md)`);
+      const report = await saveMachine(file, this.machine, ramBytesOf(this.memory, this.config.ramBytes), options);
+      return { ...report, heldMs: performance.now() - t0 };
+    });
+    this.saving = save;
+    try {
+      return await save;
+    } finally {
+      if (this.saving === save) this.saving = null;
+    }
+  }
+
+  /** Why the machine holds state a snapshot cannot keep yet (null: it holds none). */
+  private snapshotRefusal(): string | null {
+    if (this.config.cpu === 'kvm') return 'KVM vCPUs are not saved yet';
+    if (this.config.externalVcpus > 0) return "the VM has external vCPUs, whose state is the embedder's";
+    if (this.guestsStarted) return 'a guest has run; device, vCPU, interrupt and display state are not saved yet, only a machine no guest has run on';
+    return null;
+  }
+
   private lifecycleFor(what: 'pause' | 'reset'): VmLifecycle {
     this.ensureRunning();
     if (this.config.externalVcpus > 0) {
@@ -463,12 +541,21 @@ export class Vm extends EventEmitter<VmEvents> {
     if (this.config.start !== 'paused') throw new Error('vm.resume(): the VM was not created with start: "paused"');
     if (this.resumed) throw new Error('vm.resume(): the VM was already resumed');
     this.resumed = true;
-    if (this.config.workload) await this.runWorkload(this.config.workload);
+    this.guestsStarted = true;
+    if (this.config.workload) await this.startWorkload(this.config.workload);
   }
 
   /** Runs another workload on every built-in vCPU that has a device (after the last one finished). */
   async runWorkload(workload: WorkloadOptions): Promise<void> {
     this.ensureRunning();
+    // Not while a snapshot is being written (its RAM would change under it).
+    while (this.saving) await this.saving.catch(() => undefined);
+    return this.startWorkload(workload);
+  }
+
+  private async startWorkload(workload: WorkloadOptions): Promise<void> {
+    this.ensureRunning();
+    this.guestsStarted = true;
     const w = resolveConfig({ ...this.optionsForWorkload(), workload }).workload!;
     if (this.config.cpu === 'kvm' && KVM_WORKLOADS[w.name] === undefined) {
       throw new VmConfigError('workload.name', `the KVM guest does not implement ${w.name} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);

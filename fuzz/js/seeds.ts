@@ -7,8 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { vncAuthResponse } from '../../actors/compositor/vnc/des.js';
+import { encodeSnapshot } from '../../vmm/snapshot/snapshot.js';
 import { CHALLENGE, PASSWORD } from './targets/rfb-handshake.js';
 import { Op as VqOp, RAM } from './targets/virtqueue.js';
+import { FUZZ_VMM_VERSION } from './targets/snapshot-loader.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // dist/fuzz/js → fuzz/js (the seeds live beside the sources, not in dist/).
@@ -209,8 +211,53 @@ const controls: Record<string, Buffer> = {
   'no-newline': cat(u8(0), Buffer.from('{"execute":"status"}')),
 };
 
+// Snapshot files: byte 0 bit 0 = make the checksums right before loading. 16 MiB of RAM, mostly
+// zero pages, so a whole file fits the fuzzer's 4 KiB inputs.
+const ram16 = (fill: (ram: Uint8Array) => void) => {
+  const ram = new Uint8Array(16 * 1024 * 1024);
+  fill(ram);
+  return ram;
+};
+const snapshotFile = (options: object, ram: Uint8Array, version = FUZZ_VMM_VERSION) => Buffer.concat(encodeSnapshot({ options, ram }, version).parts);
+const machine = { ramMiB: 16, devices: [{ variant: 'pci' }], workload: { name: 'desktop', frames: 10 } };
+const zeroRam = snapshotFile(
+  machine,
+  ram16(() => {}),
+);
+const someRam = snapshotFile(
+  machine,
+  ram16((r) => {
+    r.fill(7, 4096, 4096 + 300); // a page that deflates
+    for (let i = 0; i < 4096; i++) r[8 * 4096 + i] = (i * 2654435761) >>> 24; // one that does not
+    r.fill(1, r.length - 4096); // the last page
+  }),
+);
+const snapshots: Record<string, Buffer> = {
+  'zero-ram': cat(u8(0), zeroRam),
+  'some-ram': cat(u8(0), someRam),
+  'some-ram-fixed': cat(u8(1), someRam),
+  'two-devices': cat(
+    u8(1),
+    snapshotFile(
+      { ramMiB: 16, devices: [{}, { variant: 'pci', displays: 2 }], vcpus: 2 },
+      ram16(() => {}),
+    ),
+  ),
+  'other-version': cat(
+    u8(1),
+    snapshotFile(
+      machine,
+      ram16(() => {}),
+      '9.9.9',
+    ),
+  ),
+  truncated: cat(u8(1), someRam.subarray(0, someRam.length - 100)),
+  'header-only': cat(u8(1), someRam.subarray(0, 64)),
+};
+
 const sets: Record<string, Record<string, Buffer>> = {
   'control-requests': controls,
+  'snapshot-loader': snapshots,
   'rfb-client-messages': messages,
   'rfb-handshake': handshakes,
   'ws-bridge-framing': frames,

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { fuzz as controlRequests } from '../../../fuzz/js/targets/control-requests.js';
 import { fuzz as clientMessages } from '../../../fuzz/js/targets/rfb-client-messages.js';
 import { fuzz as handshake } from '../../../fuzz/js/targets/rfb-handshake.js';
+import { fuzz as snapshotLoader } from '../../../fuzz/js/targets/snapshot-loader.js';
 import { fuzz as wsFraming } from '../../../fuzz/js/targets/ws-bridge-framing.js';
 import { fuzz as virtqueue, run as runVirtqueue } from '../../../fuzz/js/targets/virtqueue.js';
 import { check, chunked } from '../../../fuzz/js/chunks.js';
@@ -20,6 +21,7 @@ const targets = {
   'rfb-handshake': handshake,
   'ws-bridge-framing': wsFraming,
   virtqueue,
+  'snapshot-loader': snapshotLoader,
 };
 
 describe('JavaScript fuzz targets', () => {

@@ -1,0 +1,52 @@
+// `pvg-vmm run --save F` then `pvg-vmm restore F` ends on exactly the frame of a plain run, in
+// new processes; what is not built (--save-at after the first frame) and bad files are refused
+// with one line.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { packageRoot } from '../../shared/package-root.js';
+
+const BIN = path.join(packageRoot, 'bin', 'pvg-vmm.js');
+const pvg = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 90_000 });
+const MACHINE = ['--workload', 'desktop', '--frames', '24', '--seed', '4', '--variant', 'pci', '--modes', '320x200@60', '--quiet'];
+
+describe('pvg-vmm run --save and restore', () => {
+  it('restore ends on exactly the frame a plain run ends on', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pvg-cli-restore-'));
+    const [snap, a, b, c] = ['vm.snap', 'a.png', 'b.png', 'c.png'].map((f) => path.join(dir, f)) as [string, string, string, string];
+    const plain = pvg('run', ...MACHINE, '--exit', '--snapshot', a);
+    expect(plain.status, plain.stderr).toBe(0);
+    const saved = pvg('run', ...MACHINE, '--save', snap, '--save-at', '0', '--exit', '--snapshot', c);
+    expect(saved.status, saved.stderr).toBe(0);
+    expect(saved.stderr).toMatch(/saved \d+ bytes to .*vm\.snap/);
+    const restored = pvg('restore', snap, '--exit', '--snapshot', b, '--quiet');
+    expect(restored.status, restored.stderr).toBe(0);
+    expect(restored.stdout).toMatch(/frames: 24 /);
+    expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
+    // The run that saved ran on to the same frame too.
+    expect(readFileSync(c).equals(readFileSync(a))).toBe(true);
+  }, 180_000);
+
+  it('refuses what is not built and files that are not snapshots, with one line', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pvg-cli-restore-'));
+    const later = pvg('run', ...MACHINE, '--save', path.join(dir, 'x.snap'), '--save-at', '60', '--exit');
+    expect(later.status).toBe(2);
+    expect(later.stderr).toMatch(/--save-at: only 0 is built/);
+    expect(existsSync(path.join(dir, 'x.snap'))).toBe(false);
+    expect(pvg('run', '--save-at', '0', '--exit').stderr).toMatch(/--save-at needs --save FILE/);
+    const bogus = path.join(dir, 'bogus.snap');
+    writeFileSync(bogus, 'not a snapshot, but long enough to be read as a header of one ......');
+    const bad = pvg('restore', bogus, '--exit');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr.trim()).toMatch(/^pvg-vmm: cannot restore .*bogus\.snap: snapshot refused: header: not a pvg-vmm snapshot \(bad magic\)$/);
+    const missing = pvg('restore', path.join(dir, 'missing.snap'));
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/ENOENT/);
+    expect(pvg('restore').status).toBe(2);
+    expect(pvg('restore', '--help').stdout).toMatch(/usage: pvg-vmm restore FILE/);
+  }, 120_000);
+});

@@ -1,0 +1,194 @@
+// vm.saveSnapshot() and Vm.restore(): a machine saved before any guest ran, restored in a new
+// process, has the same RAM and renders exactly the frames the machine it was saved from renders;
+// a machine the format cannot hold yet is refused with nothing written; a bad file starts nothing.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { RAM_BASE } from '../../../actors/vcpu/layout.js';
+import { packageRoot } from '../../../shared/package-root.js';
+import type { VmOptions } from '../../../vmm/config.js';
+import { SnapshotFormatError, SnapshotUnsupportedError } from '../../../vmm/snapshot/errors.js';
+import { ramBytesOf } from '../../../vmm/snapshot/machine.js';
+import { Vm } from '../../../vmm/vm.js';
+
+const run = promisify(execFile);
+let vms: Vm[] = [];
+afterEach(async () => {
+  await Promise.all(vms.map((v) => v.stop()));
+  vms = [];
+});
+const keep = (vm: Vm) => (vms.push(vm), vm);
+const dir = () => mkdtempSync(path.join(tmpdir(), 'pvg-vmsnap-'));
+const sha = (b: NodeJS.ArrayBufferView) => createHash('sha256').update(b).digest('hex');
+
+async function lastFrames(vm: Vm): Promise<string[]> {
+  await vm.whenGuestsDone();
+  await vm.settle();
+  const frames: string[] = [];
+  for (const [i, d] of vm.config.devices.entries()) {
+    for (let j = 0; j < d.displays.length; j++) {
+      const f = (await vm.frame(i, j))!;
+      frames.push(`${f.width}x${f.height} seq ${f.frameSeq} ${sha(f.pixels)}`);
+    }
+  }
+  return frames;
+}
+
+/** Something in RAM an embedder put there before the guest ran (as a loader puts an image). */
+function scribble(vm: Vm): void {
+  const page = new Uint8Array(8192);
+  for (let i = 0; i < page.length; i++) page[i] = (i * 131 + 7) & 0xff;
+  vm.memory.write(RAM_BASE + 0x10_0000, page);
+  vm.memory.write(RAM_BASE + vm.config.ramBytes - 4096, page.subarray(0, 4096));
+}
+
+const machines: [string, VmOptions][] = [
+  ['mmio, 1 device', { ramMiB: 32, devices: [{ displayModes: ['320x200@60', '640x480@60'] }], workload: { name: 'desktop', frames: 12, seed: 3 } }],
+  ['pci, 1 device', { ramMiB: 32, devices: [{ variant: 'pci', displayModes: ['320x200@60'] }], workload: { name: 'mapchurn', frames: 8, seed: 5 } }],
+  [
+    'mmio and pci, 2 devices',
+    {
+      ramMiB: 64,
+      vcpus: 2,
+      devices: [{ displayModes: ['320x200@60'] }, { variant: 'pci', displayModes: ['320x200@60'], displays: 2 }],
+      workload: { name: 'multihead', frames: 6, seed: 1 },
+    },
+  ],
+];
+
+describe('vm.saveSnapshot() and Vm.restore()', () => {
+  for (const [name, options] of machines) {
+    it(`${name}: restored in a new process, the machine has the same RAM and ends on the same frames`, async () => {
+      const file = path.join(dir(), 'vm.snap');
+      const saved = keep(await Vm.create({ ...options, start: 'paused', trace: false }));
+      scribble(saved);
+      const ramSha256 = sha(ramBytesOf(saved.memory, saved.config.ramBytes));
+      const report = await saved.saveSnapshot(file);
+      expect(report.bytes).toBe(readFileSync(file).length);
+      expect(report.ram.pages).toBe(saved.config.ramBytes / 4096);
+      expect(report.ram.zeroPages).toBe(report.ram.pages - 3);
+      // The machine it was saved from runs on as if nothing happened: the reference frames.
+      await saved.resume();
+      const reference = await lastFrames(saved);
+
+      const { stdout } = await run(process.execPath, [path.join(packageRoot, 'dist', 'test', 'support', 'snapshot-restore.js'), file], { timeout: 60_000 });
+      const restored = JSON.parse(stdout.trim().split('\n').at(-1)!) as { ramSha256: string; frames: string[] };
+      expect(restored.ramSha256).toBe(ramSha256);
+      expect(restored.frames).toEqual(reference);
+      expect(reference.every((f) => !f.includes('seq 0 '))).toBe(true);
+    }, 90_000);
+  }
+
+  it('restores paused or running, with the host options the caller gives', async () => {
+    const file = path.join(dir(), 'vm.snap');
+    const options: VmOptions = { ramMiB: 16, devices: [{ displayModes: ['320x200@60'] }], workload: { name: 'damage', frames: 5, seed: 9 } };
+    const saved = keep(await Vm.create({ ...options, start: 'paused' }));
+    await saved.saveSnapshot(file, { compression: 'none' });
+    const running = keep(await Vm.restore(file, { trace: false }));
+    const paused = keep(await Vm.restore(file, { start: 'paused' }));
+    expect(running.config.trace).toBe(false);
+    expect(paused.config.start).toBe('paused');
+    const fresh = keep(await Vm.create({ ...options, trace: false }));
+    const [a, b] = await Promise.all([lastFrames(running), lastFrames(fresh)]);
+    expect(a).toEqual(b);
+    expect((await paused.stats()).vcpus[0]!.bus.reads).toBe(0); // nothing ran before resume()
+    await paused.resume();
+    expect(await lastFrames(paused)).toEqual(b);
+    await expect(Vm.restore(file, { start: 'later' as 'paused' })).rejects.toThrow(/restore options.start/);
+    await expect(Vm.restore(file, { ramMiB: 64 } as object)).rejects.toThrow(/restore options.ramMiB/);
+  }, 60_000);
+
+  it('refuses to save a machine a guest has run on, writing nothing', async () => {
+    const d = dir();
+    const ran = keep(await Vm.create({ ramMiB: 16, devices: [{ displayModes: ['320x200@60'] }], workload: { name: 'desktop', frames: 3 } }));
+    await expect(ran.saveSnapshot(path.join(d, 'a.snap'))).rejects.toBeInstanceOf(SnapshotUnsupportedError);
+    const resumed = keep(
+      await Vm.create({ ramMiB: 16, devices: [{ displayModes: ['320x200@60'] }], workload: { name: 'desktop', frames: 3 }, start: 'paused' }),
+    );
+    // A save queued behind resume() sees the guest that resume started.
+    const [, save] = await Promise.allSettled([resumed.resume(), resumed.saveSnapshot(path.join(d, 'b.snap'))]);
+    expect(save.status === 'rejected' && save.reason instanceof SnapshotUnsupportedError).toBe(true);
+    const idle = keep(await Vm.create({ ramMiB: 16, devices: [{ displayModes: ['320x200@60'] }], workload: null }));
+    await idle.saveSnapshot(path.join(d, 'c.snap'));
+    await idle.runWorkload({ name: 'desktop', frames: 2 });
+    await expect(idle.saveSnapshot(path.join(d, 'd.snap'))).rejects.toThrow(/a guest has run/);
+    await expect(idle.saveSnapshot(path.join(d, 'e.snap'), { compression: 'zstd' as 'none' })).rejects.toThrow(/compression/);
+    expect(['a', 'b', 'c', 'd', 'e'].map((n) => existsSync(path.join(d, `${n}.snap`)))).toEqual([false, false, true, false, false]);
+  }, 60_000);
+
+  it('saves racing resume, pause and reset either hold the unrun machine exactly or are refused', async () => {
+    const d = dir();
+    const options: VmOptions = { ramMiB: 16, devices: [{ displayModes: ['320x200@60'] }], workload: { name: 'desktop', frames: 6, seed: 2 }, trace: false };
+    const reference = keep(await Vm.create(options));
+    const expected = await lastFrames(reference);
+    let seed = 12345;
+    const rand = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 16) % n;
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let saved = 0;
+    let refused = 0;
+    for (let round = 0; round < 8; round++) {
+      const vm = keep(await Vm.create({ ...options, start: 'paused' }));
+      scribble(vm);
+      const unrun = sha(ramBytesOf(vm.memory, vm.config.ramBytes));
+      const files = [0, 1, 2].map((i) => path.join(d, `r${round}-${i}.snap`));
+      // Saves and lifecycle calls in a random order with random gaps; resume starts the guest.
+      const ops: (() => Promise<unknown>)[] = [
+        ...files.map((f) => () => vm.saveSnapshot(f)),
+        () => vm.resume(),
+        () => (rand(2) ? vm.pause().then(() => vm.resume()) : vm.reset()),
+      ];
+      const settled = await Promise.allSettled(
+        ops
+          .map((op) => ({ op, key: rand(1000) }))
+          .sort((a, b) => a.key - b.key)
+          .map(async ({ op }) => {
+            await sleep(rand(3));
+            return op();
+          }),
+      );
+      for (const r of settled) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(SnapshotUnsupportedError);
+      for (const f of files) {
+        if (!existsSync(f)) {
+          refused++;
+          continue;
+        }
+        saved++;
+        // A save that was written holds the machine before its guest ran: the RAM as it was then.
+        const restored = keep(await Vm.restore(f, { start: 'paused', trace: false }));
+        expect(sha(ramBytesOf(restored.memory, restored.config.ramBytes))).toBe(unrun);
+        await restored.stop();
+      }
+      await vm.whenGuestsDone();
+      expect(await lastFrames(vm)).toEqual(expected);
+      await vm.stop();
+    }
+    // Both outcomes happened (the order is random but seeded).
+    expect(saved).toBeGreaterThan(0);
+    expect(refused).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a corrupted or foreign file throws SnapshotFormatError and starts nothing', async () => {
+    const d = dir();
+    const file = path.join(d, 'vm.snap');
+    const saved = keep(await Vm.create({ ramMiB: 16, devices: [{ displayModes: ['320x200@60'] }], workload: null, start: 'paused' }));
+    await saved.saveSnapshot(file);
+    const good = readFileSync(file);
+    const bad = Buffer.from(good);
+    bad[bad.length - 5]! ^= 0x10;
+    writeFileSync(path.join(d, 'flipped.snap'), bad);
+    writeFileSync(path.join(d, 'short.snap'), good.subarray(0, good.length - 1));
+    writeFileSync(path.join(d, 'png.snap'), Buffer.from('\x89PNG\r\n\x1a\n'.padEnd(200, '\0'), 'latin1'));
+    const before = process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    for (const name of ['flipped', 'short', 'png']) {
+      await expect(Vm.restore(path.join(d, `${name}.snap`))).rejects.toBeInstanceOf(SnapshotFormatError);
+    }
+    expect(process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length).toBe(before);
+    await expect(Vm.restore(path.join(d, 'missing.snap'))).rejects.toThrow(/ENOENT/);
+  }, 60_000);
+});

@@ -1,0 +1,236 @@
+// Guest RAM as a section: the RAM cut into chunks of CHUNK_PAGES pages; each chunk says which of
+// its pages are not zero (a bitmap) and stores only those, raw or deflated. Zero pages cost one
+// bit; a chunk whose first page compresses well is deflated (level 1), one whose first page does
+// not is stored raw without trying the rest, so RAM that does not compress costs one page's
+// deflate per chunk. Raw pages go to the file as views of guest memory, uncopied.
+//
+// Section bytes: a 24-byte head (page size u32, pages per chunk u32, RAM bytes u64, chunk count
+// u32, reserved u32), then per chunk: encoding u8 (0 raw, 1 deflate-raw), 3 reserved bytes, the
+// stored length u32, the page bitmap (CHUNK_PAGES / 8 bytes, bit p of byte p >> 3 for page p),
+// and the stored bytes (the chunk's non-zero pages in order, or their deflate-raw stream).
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+
+import { SnapshotFormatError } from './errors.js';
+
+export const PAGE_BYTES = 4096;
+export const CHUNK_PAGES = 256;
+const CHUNK_BYTES = PAGE_BYTES * CHUNK_PAGES;
+const HEAD_BYTES = 24;
+export const RAM_HEAD_BYTES = HEAD_BYTES;
+const BITMAP_BYTES = CHUNK_PAGES / 8;
+const CHUNK_HEAD_BYTES = 8 + BITMAP_BYTES;
+const RAW = 0;
+const DEFLATE = 1;
+/** Deflate a chunk only if its first non-zero page shrinks to this share or less. */
+const WORTH_DEFLATING = 0.5;
+/** A raw chunk with more runs of pages than this is read whole and copied into place. */
+const MAX_DIRECT_RUNS = 4;
+/** Keep a chunk's deflate only if it saves at least this share. */
+const KEEP_DEFLATE = 0.875;
+
+export type RamCompression = 'auto' | 'none';
+
+export interface RamEncodeStats {
+  pages: number;
+  zeroPages: number;
+  deflatedChunks: number;
+  rawChunks: number;
+}
+
+const ZERO_CHUNK = Buffer.alloc(CHUNK_BYTES);
+const ZERO_PAGE = ZERO_CHUNK.subarray(0, PAGE_BYTES);
+const asBuffer = (b: Uint8Array, start: number, length: number) => Buffer.from(b.buffer, b.byteOffset + start, length);
+
+/** The RAM section's byte runs for `ram` (a whole number of pages). */
+export function encodeRam(ram: Uint8Array, compression: RamCompression = 'auto'): { parts: Uint8Array[]; stats: RamEncodeStats } {
+  if (ram.length % PAGE_BYTES !== 0) throw new RangeError(`RAM of ${ram.length} bytes is not a whole number of pages`);
+  const chunks = Math.ceil(ram.length / CHUNK_BYTES);
+  const head = new Uint8Array(HEAD_BYTES);
+  const hv = new DataView(head.buffer);
+  hv.setUint32(0, PAGE_BYTES, true);
+  hv.setUint32(4, CHUNK_PAGES, true);
+  hv.setBigUint64(8, BigInt(ram.length), true);
+  hv.setUint32(16, chunks, true);
+  const parts: Uint8Array[] = [head];
+  const stats: RamEncodeStats = { pages: ram.length / PAGE_BYTES, zeroPages: 0, deflatedChunks: 0, rawChunks: 0 };
+  for (let c = 0; c < chunks; c++) {
+    const start = c * CHUNK_BYTES;
+    const length = Math.min(CHUNK_BYTES, ram.length - start);
+    const pages = length / PAGE_BYTES;
+    const chunkHead = new Uint8Array(CHUNK_HEAD_BYTES);
+    const cv = new DataView(chunkHead.buffer);
+    parts.push(chunkHead);
+    if (asBuffer(ram, start, length).equals(ZERO_CHUNK.subarray(0, length))) {
+      stats.zeroPages += pages;
+      continue;
+    }
+    // Runs of consecutive non-zero pages, as [first, end) page numbers within the chunk.
+    const runs: [number, number][] = [];
+    for (let p = 0; p < pages; p++) {
+      if (asBuffer(ram, start + p * PAGE_BYTES, PAGE_BYTES).equals(ZERO_PAGE)) {
+        stats.zeroPages++;
+        continue;
+      }
+      chunkHead[8 + (p >> 3)]! |= 1 << (p & 7);
+      const last = runs.at(-1);
+      if (last && last[1] === p) last[1] = p + 1;
+      else runs.push([p, p + 1]);
+    }
+    const stored = runs.map(([a, b]) => ram.subarray(start + a * PAGE_BYTES, start + b * PAGE_BYTES));
+    const rawLength = stored.reduce((n, s) => n + s.length, 0);
+    let deflated: Buffer | null = null;
+    if (compression === 'auto') {
+      const probe = deflateRawSync(stored[0]!.subarray(0, PAGE_BYTES), { level: 1 });
+      if (probe.length <= PAGE_BYTES * WORTH_DEFLATING) {
+        const d = deflateRawSync(stored.length === 1 ? stored[0]! : Buffer.concat(stored), { level: 1, strategy: constants.Z_DEFAULT_STRATEGY });
+        if (d.length <= rawLength * KEEP_DEFLATE) deflated = d;
+      }
+    }
+    if (deflated) {
+      chunkHead[0] = DEFLATE;
+      cv.setUint32(4, deflated.length, true);
+      parts.push(deflated);
+      stats.deflatedChunks++;
+    } else {
+      chunkHead[0] = RAW;
+      cv.setUint32(4, rawLength, true);
+      parts.push(...stored);
+      stats.rawChunks++;
+    }
+  }
+  return { parts, stats };
+}
+
+const PART = 'section ram';
+const popcount8 = (b: number) => {
+  let n = 0;
+  for (let v = b; v; v &= v - 1) n++;
+  return n;
+};
+
+/** The RAM size the section declares, checked against what the machine has (before anything is decoded). */
+export function ramSectionBytes(section: Uint8Array): number {
+  if (section.length < HEAD_BYTES) throw new SnapshotFormatError(PART, `${section.length} bytes, fewer than its ${HEAD_BYTES}-byte head`);
+  const v = new DataView(section.buffer, section.byteOffset, section.byteLength);
+  if (v.getUint32(0, true) !== PAGE_BYTES) throw new SnapshotFormatError(PART, `page size ${v.getUint32(0, true)}, not ${PAGE_BYTES}`);
+  if (v.getUint32(4, true) !== CHUNK_PAGES) throw new SnapshotFormatError(PART, `${v.getUint32(4, true)} pages per chunk, not ${CHUNK_PAGES}`);
+  const bytes = v.getBigUint64(8, true);
+  if (bytes % BigInt(PAGE_BYTES) !== 0n || bytes > BigInt(Number.MAX_SAFE_INTEGER))
+    throw new SnapshotFormatError(PART, `RAM of ${bytes} bytes is not a whole number of pages`);
+  const chunks = v.getUint32(16, true);
+  if (BigInt(chunks) !== (bytes + BigInt(CHUNK_BYTES) - 1n) / BigInt(CHUNK_BYTES))
+    throw new SnapshotFormatError(PART, `${chunks} chunks for ${bytes} bytes of RAM`);
+  if (v.getUint32(20, true) !== 0) throw new SnapshotFormatError(PART, 'reserved bytes not zero');
+  return Number(bytes);
+}
+
+/**
+ * Where a RAM section's bytes come from, in order: a buffer (memorySource) or a file read
+ * straight into guest memory (file-load.ts). `take` may return a view valid until the next call.
+ */
+export interface RamSource {
+  /** Bytes of the section not taken yet. */
+  readonly remaining: number;
+  take(n: number): Uint8Array;
+  /** The next dst.length bytes, into dst. */
+  takeInto(dst: Uint8Array): void;
+}
+
+export function memorySource(section: Uint8Array): RamSource {
+  let at = 0;
+  return {
+    get remaining() {
+      return section.length - at;
+    },
+    take(n) {
+      at += n;
+      return section.subarray(at - n, at);
+    },
+    takeInto(dst) {
+      dst.set(section.subarray(at, at + dst.length));
+      at += dst.length;
+    },
+  };
+}
+
+/**
+ * Decodes the section into `ram` (exactly the declared size). `zeroed`: ram is known to be all
+ * zero (fresh memory), so zero pages need no writing. Throws SnapshotFormatError on anything
+ * malformed; `ram` may then hold part of the image, so decode only into memory nothing runs on.
+ */
+export function decodeRam(section: Uint8Array, ram: Uint8Array, zeroed: boolean): void {
+  decodeRamFrom(memorySource(section), ram, zeroed);
+}
+
+/** decodeRam from a source: raw pages are taken straight into their place in `ram`. */
+export function decodeRamFrom(source: RamSource, ram: Uint8Array, zeroed: boolean): void {
+  if (source.remaining < HEAD_BYTES) throw new SnapshotFormatError(PART, `${source.remaining} bytes, fewer than its ${HEAD_BYTES}-byte head`);
+  const bytes = ramSectionBytes(source.take(HEAD_BYTES));
+  if (bytes !== ram.length) throw new SnapshotFormatError(PART, `${bytes} bytes of RAM, the machine has ${ram.length}`);
+  for (let start = 0, c = 0; start < bytes; start += CHUNK_BYTES, c++) {
+    const pages = Math.min(CHUNK_BYTES, bytes - start) / PAGE_BYTES;
+    if (source.remaining < CHUNK_HEAD_BYTES) throw new SnapshotFormatError(PART, `chunk ${c}: truncated head`);
+    const head = Uint8Array.from(source.take(CHUNK_HEAD_BYTES));
+    const encoding = head[0]!;
+    if (encoding !== RAW && encoding !== DEFLATE) throw new SnapshotFormatError(PART, `chunk ${c}: unknown encoding ${encoding}`);
+    if (head[1] !== 0 || head[2] !== 0 || head[3] !== 0) throw new SnapshotFormatError(PART, `chunk ${c}: reserved bytes not zero`);
+    const storedLength = new DataView(head.buffer).getUint32(4, true);
+    const bitmap = head.subarray(8);
+    let present = 0;
+    for (let i = 0; i < BITMAP_BYTES; i++) {
+      // Bits past the chunk's last page must be clear.
+      const valid = Math.max(0, Math.min(8, pages - i * 8));
+      if (bitmap[i]! >> valid !== 0) throw new SnapshotFormatError(PART, `chunk ${c}: bitmap names pages past the end of RAM`);
+      present += popcount8(bitmap[i]!);
+    }
+    if (storedLength > source.remaining) throw new SnapshotFormatError(PART, `chunk ${c}: ${storedLength} stored bytes run past the section's end`);
+    const expected = present * PAGE_BYTES;
+    const isPresent = (p: number) => (bitmap[p >> 3]! & (1 << (p & 7))) !== 0;
+    if (encoding === RAW) {
+      if (storedLength !== expected) throw new SnapshotFormatError(PART, `chunk ${c}: ${storedLength} stored bytes for ${present} pages`);
+      // Each run of present pages straight into its place; a chunk of many short runs is taken
+      // whole and copied (one read instead of one per run).
+      const runs: [number, number][] = [];
+      for (let p = 0; p < pages;) {
+        if (!isPresent(p)) {
+          if (!zeroed) ram.fill(0, start + p * PAGE_BYTES, start + (p + 1) * PAGE_BYTES);
+          p++;
+          continue;
+        }
+        let q = p;
+        while (q < pages && isPresent(q)) q++;
+        runs.push([p, q]);
+        p = q;
+      }
+      if (runs.length <= MAX_DIRECT_RUNS) {
+        for (const [p, q] of runs) source.takeInto(ram.subarray(start + p * PAGE_BYTES, start + q * PAGE_BYTES));
+      } else {
+        const stored = source.take(storedLength);
+        let from = 0;
+        for (const [p, q] of runs) {
+          ram.set(stored.subarray(from, from + (q - p) * PAGE_BYTES), start + p * PAGE_BYTES);
+          from += (q - p) * PAGE_BYTES;
+        }
+      }
+      continue;
+    }
+    if (present === 0) throw new SnapshotFormatError(PART, `chunk ${c}: deflated, with no page to hold`);
+    let pagesData: Uint8Array;
+    try {
+      pagesData = inflateRawSync(source.take(storedLength), { maxOutputLength: expected });
+    } catch (err) {
+      throw new SnapshotFormatError(PART, `chunk ${c}: bad deflate stream (${(err as Error).message})`);
+    }
+    if (pagesData.length !== expected)
+      throw new SnapshotFormatError(PART, `chunk ${c}: inflates to ${pagesData.length} bytes, ${present} pages need ${expected}`);
+    let from = 0;
+    for (let p = 0; p < pages; p++) {
+      const to = start + p * PAGE_BYTES;
+      if (isPresent(p)) {
+        ram.set(pagesData.subarray(from, from + PAGE_BYTES), to);
+        from += PAGE_BYTES;
+      } else if (!zeroed) ram.fill(0, to, to + PAGE_BYTES);
+    }
+  }
+  if (source.remaining !== 0) throw new SnapshotFormatError(PART, `${source.remaining} bytes after the last chunk`);
+}

@@ -1,0 +1,91 @@
+// A snapshot as a whole: which sections a file must have, and parsing one all the way to the
+// point where it could be applied. parseSnapshot checks every byte of the file (container,
+// sections present exactly once, options, RAM size) and decodes the RAM into memory of its own
+// before it returns, so a caller that gets a result can apply it; one that gets
+// SnapshotFormatError has had nothing applied.
+import { encodeContainer, parseContainer, sectionName } from './container.js';
+import { SnapshotFormatError } from './errors.js';
+import { SECTION_NAMES, SectionKind } from './layout.js';
+import { decodeMachineOptions, encodeMachineOptions, type MachineOptions } from './machine-options.js';
+import { decodeRam, encodeRam, ramSectionBytes, type RamCompression, type RamEncodeStats } from './ram.js';
+import type { ResolvedConfig } from '../config.js';
+
+/** The sections every snapshot of this format version has (one each, index 0). */
+const REQUIRED: readonly SectionKind[] = [SectionKind.Config, SectionKind.Ram];
+
+export interface SnapshotContents {
+  options: MachineOptions;
+  /** Guest RAM, all of it (the 'ram' region's bytes). */
+  ram: Uint8Array;
+}
+
+export interface EncodedSnapshot {
+  parts: Uint8Array[];
+  bytes: number;
+  ram: RamEncodeStats;
+}
+
+export function encodeSnapshot(contents: SnapshotContents, vmmVersion: string, compression: RamCompression = 'auto'): EncodedSnapshot {
+  const ram = encodeRam(contents.ram, compression);
+  const parts = encodeContainer(
+    [
+      { kind: SectionKind.Config, index: 0, parts: [encodeMachineOptions(contents.options)] },
+      { kind: SectionKind.Ram, index: 0, parts: ram.parts },
+    ],
+    vmmVersion,
+  );
+  return { parts, bytes: parts.reduce((n, p) => n + p.length, 0), ram: ram.stats };
+}
+
+/** What a loaded snapshot says about the machine (its RAM is in the memory it was loaded into). */
+export interface LoadedSnapshot {
+  formatVersion: number;
+  vmmVersion: string;
+  options: MachineOptions;
+  config: ResolvedConfig;
+}
+
+export interface ParsedSnapshot extends LoadedSnapshot {
+  /** The 'ram' section, checked (its CRC and size); decode with decodeRam. */
+  ramSection: Uint8Array;
+}
+
+export interface ParseSnapshotOptions {
+  vmmVersion: string;
+  /** Refuse a snapshot whose machine has more RAM than this (the fuzz target keeps it small). */
+  maxRamBytes?: number;
+}
+
+/** Checks the file and its sections; the RAM is checked for size here and decoded by loadSnapshot. */
+export function parseSnapshotSections(file: Uint8Array, options: ParseSnapshotOptions): ParsedSnapshot {
+  const container = parseContainer(file, { vmmVersion: options.vmmVersion });
+  const byKind = requiredSections(container.sections);
+  const { options: machine, config } = decodeMachineOptions(byKind.get(SectionKind.Config)!.bytes);
+  const ramSection = byKind.get(SectionKind.Ram)!.bytes;
+  checkRamSize(ramSectionBytes(ramSection), config, options);
+  return { formatVersion: container.formatVersion, vmmVersion: container.vmmVersion, options: machine, config, ramSection };
+}
+
+/** Every section machine-wide (index 0), and each one this version needs present: by kind. */
+export function requiredSections<S extends { kind: number; index: number }>(sections: readonly S[]): Map<number, S> {
+  const byKind = new Map<number, S>();
+  for (const s of sections) {
+    if (s.index !== 0) throw new SnapshotFormatError('section table', `${sectionName(s.kind, s.index)}: a ${SECTION_NAMES[s.kind]} section has index 0 only`);
+    byKind.set(s.kind, s);
+  }
+  for (const kind of REQUIRED) if (!byKind.has(kind)) throw new SnapshotFormatError('section table', `no ${SECTION_NAMES[kind]} section`);
+  return byKind;
+}
+
+export function checkRamSize(ramBytes: number, config: ResolvedConfig, options: ParseSnapshotOptions): void {
+  if (ramBytes !== config.ramBytes) throw new SnapshotFormatError('section ram', `${ramBytes} bytes of RAM, the config says ${config.ramBytes}`);
+  if (options.maxRamBytes !== undefined && ramBytes > options.maxRamBytes)
+    throw new SnapshotFormatError('section ram', `${ramBytes} bytes of RAM, more than the ${options.maxRamBytes} allowed`);
+}
+
+/** Everything checked and the RAM decoded into `ram` (fresh, all zero, of the config's size: a GuestMemory's 'ram' region). */
+export function loadSnapshot(file: Uint8Array, options: ParseSnapshotOptions, ram: (bytes: number) => Uint8Array): ParsedSnapshot {
+  const parsed = parseSnapshotSections(file, options);
+  decodeRam(parsed.ramSection, ram(parsed.config.ramBytes), true);
+  return parsed;
+}
