@@ -73,6 +73,8 @@ export type { VcpuState } from './actors/vcpu/messages.js';
 export type { TranslateResult } from './shared/guest-memory/translate.js';
 export type { VcpuIrqStats, HaltOutcome } from './shared/irq/vcpu-irq.js';
 export type { VncServerStats } from './actors/compositor/vnc/types.js';
+export type { VncSinkStats } from './actors/compositor/vnc-sink/protocol.js';
+export type { InputRouteStats } from './actors/compositor/vnc-sink/input-route.js';
 export type { GuestAccess } from './shared/guest-memory/errors.js';
 export type { KvmExitStats } from './actors/vcpu/kvm/exits.js';
 export type { Trigger } from './actors/irq/controller.js';

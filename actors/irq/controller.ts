@@ -12,14 +12,12 @@ import {
   type IrqTarget,
   type IrqTraceSink,
   type LineConfig,
-  type LineState,
+  type LineStats,
   type Trigger,
 } from '../../shared/irq/interrupt-table.js';
 
 export { FIRST_VALID_VECTOR, MAX_LINES, TRACE_MSI_INVALID, TRACE_MSI_UNKNOWN_TARGET, TRACE_SOURCE_MSI } from '../../shared/irq/interrupt-table.js';
-export type { IrqTarget, IrqTraceSink, LineConfig, Trigger };
-
-export type LineStats = LineState;
+export type { IrqTarget, IrqTraceSink, LineConfig, LineStats, Trigger };
 
 export interface IrqStats {
   lines: LineStats[];

@@ -84,7 +84,7 @@ const EV_DELIVER = TRACE_EVENTS.irq_deliver;
 const EV_MSI = TRACE_EVENTS.irq_msi;
 const EV_EOI = TRACE_EVENTS.irq_eoi;
 
-export interface LineState {
+export interface LineStats {
   trigger: Trigger;
   vcpu: number;
   vector: number;
@@ -332,7 +332,7 @@ export class InterruptTable {
     this.w.fill(0, this.outBase);
   }
 
-  line(line: number): LineState {
+  line(line: number): LineStats {
     const at = LINES_BASE + line * LINE_WORDS;
     const s = Atomics.load(this.w, at + LineWord.State);
     const route = this.w[at + LineWord.Route]!;
