@@ -3,7 +3,8 @@
 // long path names fit as labels. Values that cannot be drawn (NaN, or ≤ 0 on a log axis) get no
 // bar and a text label instead, so a partial result still renders.
 import { linearScale, logScale, type Scale } from './scale.js';
-import { el, esc, fmtTick, fmtValue, textWidth, txt } from './svg.js';
+import { el, escapeXml, textWidth, txt } from '../../shared/svg/xml.js';
+import { fmtTick, fmtValue } from './number-format.js';
 
 export interface BarSeries {
   name: string;
@@ -88,7 +89,8 @@ export function renderBarChart(spec: BarChartSpec): string {
       const end = x(v);
       const drawn = Number.isFinite(end) && end > left;
       const hover = `${category}, ${s.name}: ${fmtValue(v)}`;
-      if (drawn) parts.push(el('rect', { x: left, y: by, width: end - left, height: BAR, fill: COLOURS[si % COLOURS.length] }, `<title>${esc(hover)}</title>`));
+      if (drawn)
+        parts.push(el('rect', { x: left, y: by, width: end - left, height: BAR, fill: COLOURS[si % COLOURS.length] }, `<title>${escapeXml(hover)}</title>`));
       const range = s.ranges?.[ci];
       if (drawn && range) parts.push(whisker(x(range[0]), x(range[1]), by + BAR / 2, left));
       const label = Number.isFinite(v) ? fmtValue(v) : 'n/a';

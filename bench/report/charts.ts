@@ -4,7 +4,7 @@
 import type { MachineInfo } from '../machine.js';
 import { renderBarChart, type BarChartSpec } from './bar-chart.js';
 import { machineLine } from './machine.js';
-import { fmtValue } from './svg.js';
+import { fmtValue } from './number-format.js';
 
 export interface Chart {
   /** File name inside the report folder. */

@@ -4,7 +4,8 @@ import type { CounterSeries, Flow, Instant, Span, TraceModel, Track } from './mo
 import { orderTracks } from './model.js';
 import { COUNTER_COLOUR, FAMILIES, FAMILY_ORDER, FLOW_COLOURS, FONT, shortName, type Family, type FlowKind } from './style.js';
 import type { TimeWindow } from './window.js';
-import { duration, el, escapeXml, num, textWidth, timeMs } from './xml.js';
+import { el, escapeXml, num, textWidth } from '../../svg/xml.js';
+import { duration, timeMs } from './units.js';
 
 export interface RenderOptions {
   width: number;
