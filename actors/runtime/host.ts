@@ -55,6 +55,21 @@ export interface ActorBehaviour<Control extends object = object> {
   onIdle?(): boolean;
 }
 
+/**
+ * The behaviour as a plain object of bound functions. Actors are classes, whose methods live on
+ * the prototype; the runtime's wrappers (the threading models, a test's fault injector) build
+ * on a behaviour by spreading it, which copies only own properties.
+ */
+export function plainBehaviour<C extends object>(b: ActorBehaviour<C>): ActorBehaviour<C> {
+  const { onIdle, onStop, control } = b;
+  return {
+    onRecord: (record) => b.onRecord(record),
+    ...(onIdle ? { onIdle: () => onIdle.call(b) } : {}),
+    ...(onStop ? { onStop: () => onStop.call(b) } : {}),
+    ...(control ? { control } : {}),
+  };
+}
+
 /** Records handled before the actor yields to its event loop for control messages. */
 const BATCH = 256;
 
@@ -105,7 +120,7 @@ export async function runActor<Control extends object>(
   let stopped: Promise<void> | null = null;
   let behaviour: ActorBehaviour<Control> | null = null;
   const readyPromise = Promise.resolve(setup(ctx)).then((b) => {
-    behaviour = b;
+    behaviour = plainBehaviour(b);
   });
 
   const base: BaseControl = {

@@ -1,5 +1,5 @@
 // Test-only fault injection for the device actor (test/vmm/faults.test.ts): a wrapper around the
-// production actor's behaviour (actors/device/worker.ts createDeviceActor), started from this
+// production actor's behaviour (actors/device/device-actor.ts DeviceActor), started from this
 // folder's worker entry only by VMs a test builds with test/support/test-vm.ts. The production
 // actor neither imports this nor checks anything for it.
 //
