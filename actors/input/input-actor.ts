@@ -1,0 +1,102 @@
+// The input actor: owns the VM's virtio-input devices (their virtio-mmio transports, queues and
+// waiting events) on its own worker, like every other concern (docs/design.md rule 1). A vCPU's
+// MMIO read is answered here straight into its reply slot, a write completed on its posted-write
+// counter; the embedder's events arrive as records; interrupts go to the interrupt controller
+// as line levels. It never waits for another actor (rule 3): a full controller mailbox keeps
+// the level for the idle hook.
+import type { ActorBehaviour, ActorContext } from '../runtime/host.js';
+import type { MailboxRecord } from '../../shared/mailbox/record.js';
+import { DeviceKind } from '../device/messages.js';
+import { InMmioRead, InMmioWrite } from '../device/engine-records.js';
+import { Mailbox } from '../../shared/mailbox/mailbox.js';
+import { completeWrite } from '../../shared/mmio/completion.js';
+import { InputKey, InputPointer } from '../../abi/generated/input-records.js';
+import { IrqLevels } from './irq-levels.js';
+import { InputKind, type InputActorConfig, type InputActorStats, type InputControl } from './messages.js';
+import { VirtioInputDevice } from './virtio-input.js';
+
+export class InputActor implements ActorBehaviour<InputControl> {
+  readonly control: InputControl;
+  private readonly writeCompletion: Int32Array;
+  private readonly levels: IrqLevels;
+  private readonly devices: VirtioInputDevice[];
+  private badRecords = 0;
+  private handled = 0;
+
+  constructor(private readonly ctx: ActorContext) {
+    const config = ctx.config as InputActorConfig;
+    const memory = ctx.memory;
+    if (!memory) throw new Error('the input actor needs guest memory');
+    this.writeCompletion = new Int32Array(config.writeCompletion);
+    const levels = new IrqLevels(new Mailbox(config.irqMailbox, 'irq'));
+    this.levels = levels;
+    this.devices = config.devices.map(
+      (d, i) =>
+        new VirtioInputDevice(memory, d.kind, `pvg-${d.kind}-${d.display.device}.${d.display.display}`, (high) => levels.set(config.devices[i]!.line, high)),
+    );
+    const devices = this.devices;
+    this.control = {
+      stats: (): InputActorStats => ({
+        devices: devices.map((d, i) => ({ ...d.stats(), display: config.devices[i]!.display })),
+        badRecords: this.badRecords,
+        irqBacklogged: levels.backlogged,
+        mailbox: ctx.mailbox.stats(),
+      }),
+      activity: () => ({
+        idle: ctx.mailbox.depth() === 0 && !levels.pending,
+        busy: [...(ctx.mailbox.depth() > 0 ? ['mailbox'] : []), ...(levels.pending ? ['interrupt levels'] : [])],
+        counters: [this.handled, levels.posted],
+      }),
+      reset: () => {
+        for (const d of devices) d.transport.reset();
+      },
+      hold: (held: boolean) => {
+        for (const d of devices) d.hold(held);
+      },
+    };
+  }
+
+  onRecord(record: MailboxRecord): void {
+    this.handled++;
+    const a = record.args;
+    switch (record.kind) {
+      case DeviceKind.MmioRead:
+        return this.mmioRead(a);
+      case DeviceKind.MmioWrite:
+        return this.mmioWrite(a);
+      case InputKind.Key: {
+        const device = this.devices[InputKey.device(a)];
+        if (device) device.key(InputKey.code(a), InputKey.down(a));
+        else this.badRecords++;
+        return;
+      }
+      case InputKind.Pointer: {
+        const device = this.devices[InputPointer.device(a)];
+        if (device) device.pointer(InputPointer.x(a), InputPointer.y(a), InputPointer.buttons(a));
+        else this.badRecords++;
+        return;
+      }
+      default:
+        this.badRecords++;
+    }
+  }
+
+  onIdle(): boolean {
+    return this.levels.flush();
+  }
+
+  private mmioRead(a: Int32Array): void {
+    const device = this.devices[InMmioRead.window(a)];
+    // An offset past 2^32 is outside every window; the bus never sends one, but records are checked all the same.
+    const value = device && InMmioRead.offsetHi(a) === 0 ? device.transport.read(InMmioRead.offsetLo(a), InMmioRead.size(a)) : 0xffffffff;
+    if (!device) this.badRecords++;
+    this.ctx.replies.reply(InMmioRead.slot(a), InMmioRead.id(a), value, 0);
+  }
+
+  private mmioWrite(a: Int32Array): void {
+    const device = this.devices[InMmioWrite.window(a)];
+    if (device && InMmioWrite.offsetHi(a) === 0) device.transport.write(InMmioWrite.offsetLo(a), InMmioWrite.size(a), InMmioWrite.valueLo(a));
+    else this.badRecords++;
+    completeWrite(this.writeCompletion, InMmioWrite.vcpu(a));
+  }
+}

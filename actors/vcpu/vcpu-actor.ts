@@ -1,0 +1,194 @@
+// A vCPU actor: runs its CPU backend (the built-in TypeScript guest, or the machine-code guest
+// on a KVM vCPU) in slices between which it serves its control plane; MMIO goes through its bus
+// to the devices' mailboxes, interrupts arrive in its interrupt state (HLT sleeps there). A guest
+// that faults stops this vCPU with a report; it does not take the VM down.
+import type { ActorBehaviour, ActorContext } from '../runtime/host.js';
+import { EoiPort } from './eoi.js';
+import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
+import { Mailbox } from '../../shared/mailbox/mailbox.js';
+import { ReplyError } from '../../shared/reply/errors.js';
+import { WaitAbandonedError } from '../../shared/wait-abandoned.js';
+import { BqlMmio } from './bql-mmio.js';
+import { VcpuBusPort } from './bus-port.js';
+import type { CpuBackend, VcpuServices } from './cpu-backend.js';
+import { GuestProgram, type GuestProgramConfig } from './guest/program.js';
+import { KvmGuest, KvmGuestFault } from './kvm/kvm-guest.js';
+import { KvmVcpu } from './kvm/kvm-vcpu.js';
+import type { VcpuConfig, VcpuControl, VcpuState, VcpuStats } from './messages.js';
+
+/** A slice of guest execution between two looks at the control plane. */
+const SLICE_MS = 20;
+
+/** The vCPU's bus: device mailboxes by index, and under the qemu model every access under the BQL (bql-mmio.ts). */
+function busFor(ctx: ActorContext, config: VcpuConfig, stopping: () => boolean): VcpuBusPort {
+  const devices = config.devices.map((d) => ({
+    index: d.index,
+    variant: d.variant,
+    mailbox: new Mailbox(d.mailbox, d.variant === 'virtio-mmio' ? 'input' : `device${d.index}`),
+  }));
+  const bus = new VcpuBusPort(config.vcpu, devices, ctx.replies, ctx.replySlots.first, config.writeCompletion, config.barTable, config.writeWindow, stopping);
+  bus.trace = ctx.trace;
+  if (ctx.bql) {
+    bus.qemu = new BqlMmio(ctx.bql, ctx.bqlTag, ctx.replies, ctx.replySlots.first, new Int32Array(config.writeCompletion), config.vcpu, bus.writes, stopping);
+    bus.qemu.trace = ctx.trace;
+  }
+  return bus;
+}
+
+export class VcpuActor implements ActorBehaviour<VcpuControl> {
+  readonly control: VcpuControl;
+  private readonly config: VcpuConfig;
+  private readonly irq: VcpuIrqState;
+  private readonly bus: VcpuBusPort;
+  private readonly services: VcpuServices;
+  /** A KVM vCPU is made on first use, on this thread, and kept: KVM cannot destroy one. */
+  private kvmVcpu: KvmVcpu | null = null;
+  private backend: CpuBackend | null = null;
+  /** The guest program last started: a reset runs it again from its entry (docs/lifecycle.md). */
+  private entry: GuestProgramConfig | null = null;
+  private state: VcpuState = 'idle';
+  private fault: string | null = null;
+  /** whenDone() callers, answered when the guest stops running: no one needs to poll stats(). */
+  private doneWaiters: (() => void)[] = [];
+
+  constructor(ctx: ActorContext) {
+    const config = ctx.config as VcpuConfig;
+    if (!ctx.memory) throw new Error('a vCPU needs guest memory');
+    this.config = config;
+    const irq = new VcpuIrqState(config.irqState);
+    this.irq = irq;
+    // A device that hangs must not hold this vCPU (and so vm.stop()) past the stop request.
+    const stopping = () => irq.stopRequested;
+    const bus = busFor(ctx, config, stopping);
+    this.bus = bus;
+    const irqMailbox = new Mailbox(config.irqMailbox, 'irq');
+    irqMailbox.giveUpWaitsWhen(stopping);
+    const eoi = new EoiPort(config.vcpu, config.irqTable, irqMailbox, ctx.trace);
+    this.services = {
+      vcpu: config.vcpu,
+      memory: ctx.memory,
+      irq,
+      mmioRead: (a, s) => bus.read(a, s),
+      mmioWrite: (a, s, v) => bus.write(a, s, v),
+      mmioReadHalves: (a, s, into) => bus.readHalves(a, s, into),
+      mmioWriteHalves: (a, s, lo, hi) => bus.writeHalves(a, s, lo, hi),
+      endOfInterrupt: (vector) => eoi.endOfInterrupt(vector),
+    };
+    if (config.guest) this.begin(config.guest);
+    this.control = {
+      start: (guest) => {
+        if (this.state === 'running') throw new Error(`vcpu${config.vcpu} is still running a guest`);
+        this.begin(guest);
+      },
+      pause: () => {
+        // Served between slices, so the guest is at a step boundary; its posted writes are done
+        // once this returns (a device sees every access the guest made before the pause).
+        if (!irq.pauseRequested) throw new Error(`vcpu${config.vcpu}: pause() without requestPause() on its interrupt state`);
+        bus.drainWrites();
+      },
+      resume: () => {
+        irq.clearPause(); // this call's arrival rang the mailbox: the pump comes back to onIdle
+      },
+      reset: () => {
+        // Back to the entry of the guest it last ran (a reboot re-runs its boot code); the VM is
+        // paused, so no slice is running and the new program starts at resume.
+        if (!irq.pauseRequested) throw new Error(`vcpu${config.vcpu}: reset() while not paused`);
+        this.backend = null;
+        if (this.entry) this.begin(this.entry);
+        else this.state = 'idle';
+      },
+      whenDone: async (): Promise<VcpuStats> => {
+        if (this.state === 'running') await new Promise<void>((resolve) => this.doneWaiters.push(resolve));
+        return this.stats();
+      },
+      stats: () => this.stats(),
+    };
+  }
+
+  onRecord(): void {
+    // Nothing is posted to a vCPU yet: interrupts arrive through its interrupt state.
+  }
+
+  onIdle(): boolean {
+    // Paused: no slice until resume() (vm.pause() waits for this vCPU's pause() answer).
+    if (!this.backend || this.state !== 'running' || this.irq.pauseRequested) return false;
+    try {
+      return this.runSlice(this.backend);
+    } finally {
+      this.answerDoneWaiters();
+    }
+  }
+
+  onStop(): void {
+    this.kvmVcpu?.close();
+    if (this.state === 'running') this.state = 'stopped';
+    this.answerDoneWaiters();
+  }
+
+  private startGuest(guest: GuestProgramConfig): CpuBackend {
+    const { config } = this;
+    if (!config.kvm) return new GuestProgram(this.services, guest);
+    this.kvmVcpu ??= new KvmVcpu(config.kvm.vm, config.vcpu, this.irq);
+    return new KvmGuest(this.services, this.kvmVcpu, config.kvm.entry, guest, config.kvm.testMode);
+  }
+
+  private begin(guest: GuestProgramConfig): void {
+    this.entry = guest;
+    try {
+      this.backend = this.startGuest(guest);
+      this.state = 'running';
+      this.fault = null;
+    } catch (err) {
+      if (!(err instanceof KvmGuestFault)) throw err;
+      this.state = 'faulted';
+      this.fault = err.message;
+    }
+  }
+
+  private answerDoneWaiters(): void {
+    if (this.state === 'running') return;
+    const waiters = this.doneWaiters;
+    this.doneWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Runs the guest for one slice; false once it stopped running. */
+  private runSlice(program: CpuBackend): boolean {
+    const until = performance.now() + SLICE_MS;
+    try {
+      // A pause request ends the slice at the next step boundary (one exit, or one frame's step).
+      while (performance.now() < until && !this.irq.pauseRequested) {
+        if (program.step() === 'done') {
+          this.state = 'done';
+          this.bus.drainWrites();
+          return false;
+        }
+      }
+    } catch (err) {
+      // A reply error means the device side died: that is a host fault, escalate it.
+      if (err instanceof ReplyError) throw err;
+      if (err instanceof WaitAbandonedError) {
+        this.state = 'stopped';
+        return false;
+      }
+      this.state = 'faulted';
+      this.fault = err instanceof Error ? err.message : String(err);
+      return false;
+    }
+    return true;
+  }
+
+  private stats(): VcpuStats {
+    const { config, irq } = this;
+    return {
+      vcpu: config.vcpu,
+      cpu: config.kvm ? 'kvm' : 'ts',
+      state: this.state,
+      paused: irq.pauseRequested,
+      fault: this.fault,
+      bus: this.bus.stats(),
+      guest: this.backend ? (this.backend.stats() as VcpuStats['guest']) : null,
+      irq: { parks: irq.stats().parks, wakes: irq.stats().wakes },
+    };
+  }
+}
