@@ -7,21 +7,16 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 
 import * as Comlink from 'comlink';
 
-import type { CompositorConfig, CompositorControl, CompositorEvent, CompositorStats, VncOptions } from '../actors/compositor/messages.js';
-import type { DeviceControl, DeviceStats, KeptFrame } from '../actors/device/messages.js';
-import type { IrqActorStats, IrqConfig, IrqControl } from '../actors/irq/messages.js';
-import type { InputActorConfig, InputActorStats, InputControl, InputDeviceConfig } from '../actors/input/messages.js';
+import type { CompositorEvent, CompositorStats, VncOptions } from '../actors/compositor/messages.js';
+import type { DeviceStats, KeptFrame } from '../actors/device/messages.js';
+import type { IrqActorStats } from '../actors/irq/messages.js';
+import type { InputActorStats } from '../actors/input/messages.js';
 import { Supervisor, type ActorHandle, type SpawnSpec } from '../actors/runtime/supervisor.js';
-import { RAM_BASE, deviceLines, deviceVectors, virtioVector } from '../actors/vcpu/layout.js';
-import type { VcpuConfig, VcpuControl, VcpuStats } from '../actors/vcpu/messages.js';
+import { RAM_BASE } from '../actors/vcpu/layout.js';
+import type { VcpuStats } from '../actors/vcpu/messages.js';
 import { VmStoppedError, type VmFailure } from '../actors/runtime/errors.js';
 import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/index.js';
-import { createVcpuIrqBuffer, VcpuIrqState } from '../shared/irq/vcpu-irq.js';
-import { createInterruptTable } from '../shared/irq/interrupt-table.js';
-import { createBarTable } from '../shared/mmio/bar-table.js';
 import { createCompletionBuffer, wakeWriteWaiters } from '../shared/mmio/completion.js';
-import { createCursorSlot } from '../shared/display/cursor-slot.js';
-import { createSurfacePool, SURFACES_PER_DISPLAY } from '../shared/display/surface-layout.js';
 import { BigLock, createBigLockBuffer, type BigLockStats } from '../shared/lock/big-lock.js';
 import { Bql, createBqlBuffer, type BqlStats } from '../shared/lock/bql.js';
 import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
@@ -29,16 +24,16 @@ import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
 import { TraceSetReader } from '../shared/trace/reader.js';
 import { setTracePaused } from '../shared/trace/ring.js';
 import type { ExternalVcpuConfig } from '../actors/vcpu/external.js';
-import type { GuestProgramConfig } from '../actors/vcpu/guest/program.js';
 import { KVM_WORKLOADS } from '../actors/vcpu/kvm/machine.js';
 import { resolveConfig, VmConfigError, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
 import { KvmMachine } from './kvm-machine.js';
 import { VmLifecycle, type PauseOptions, type PauseReport, type ResetOptions } from './lifecycle.js';
 import { LifecycleRefusedError } from './lifecycle-errors.js';
 import { VmOutputs, type WebOptions } from './vm-outputs.js';
-import { deviceSpin, spinLimit } from './spin-policy.js';
+import { spinLimit } from './spin-policy.js';
 import { VmDisplayInput, type DisplayInput } from './vm-input.js';
-import type { Mailbox } from '../shared/mailbox/mailbox.js';
+import { assembleMachine, MachineActors, stopMachine } from './assembly/assemble.js';
+import { guestFor } from './assembly/guests.js';
 import { ControlServer, type ControlOptions } from './control/server.js';
 import { SnapshotUnsupportedError } from './snapshot/errors.js';
 import { machineOptions, type MachineOptions } from './snapshot/machine-options.js';
@@ -64,12 +59,6 @@ export interface VmStats {
   /** The `qemu` threading model's BQL: takes, waits, holds, lends to BHs, AIO waits (null under the others). */
   bql: BqlStats | null;
 }
-
-/** include/ui/console.h GUI_REFRESH_INTERVAL_DEFAULT: how often QEMU's console asks a display for an update (ms). */
-export const QEMU_GUI_REFRESH_MS = 30;
-
-/** Engine reply slots per device: one per engine thread, and the payload a cursor glyph needs. */
-const ENGINE_REPLY_PAYLOAD = 256 * 1024 + 4096;
 
 /** The events a Vm emits (vm.on(name, listener)). */
 export interface VmEvents {
@@ -106,21 +95,12 @@ export class Vm extends EventEmitter<VmEvents> {
   readonly memory: GuestMemory;
   /** @internal The actors' supervisor (for this package's tests and tools). */
   readonly supervisor: Supervisor;
-  private irq: ActorHandle<IrqControl> | null = null;
-  private compositor: ActorHandle<CompositorControl> | null = null;
-  private readonly devices: ActorHandle<DeviceControl>[] = [];
-  /** The input actor (null: no virtio-input devices) and its mailbox, which vm.input() posts to. */
-  private inputActor: ActorHandle<InputControl> | null = null;
-  private inputMailbox: Mailbox | null = null;
-  private readonly vcpus: ActorHandle<VcpuControl>[] = [];
-  private readonly irqStates: VcpuIrqState[] = [];
-  /** The vCPUs' posted-write counters (made at start). */
-  private completion: SharedArrayBuffer | null = null;
+  /** The actors, kept as assembly spawns them (vmm/assembly/). */
+  private readonly parts = new MachineActors();
+  /** The vCPUs' posted-write counters. */
+  private readonly completion: SharedArrayBuffer;
   /** The `qemu` threading model's BQL (null under the others). */
   private readonly bql: Bql | null;
-  private readonly external: ExternalVcpuConfig[] = [];
-  /** Guest RAM per built-in vCPU (each guest allocates from its own slice). */
-  private ramSlice = 0;
   /** vm.stop()'s one promise: every caller waits for the same, whole, stop. */
   private stopping: Promise<void> | null = null;
   private snapshots: SnapshotWriter | null = null;
@@ -130,8 +110,6 @@ export class Vm extends EventEmitter<VmEvents> {
   private traceReader: TraceSetReader | null = null;
   /** resume() was called (start: 'paused' only). */
   private resumed = false;
-  /** The KVM VM the vCPUs run in (cpu 'kvm'), else null. */
-  private kvm: KvmMachine | null = null;
   /** pause(), resume() and reset() (made at start, once the actors exist). */
   private lifecycle: VmLifecycle | null = null;
 
@@ -177,7 +155,7 @@ export class Vm extends EventEmitter<VmEvents> {
     if (!this.config.trace) setTracePaused(this.supervisor.traceSet, true);
     const labels = this.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
     this.outputs = new VmOutputs(
-      () => this.compositor!.control,
+      () => this.parts.compositor!.control,
       labels,
       () => this.refusal(),
     );
@@ -248,197 +226,21 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   private async start(): Promise<void> {
-    const { config, supervisor } = this;
-    const allVcpus = config.vcpus + config.externalVcpus;
-    const completion = this.completion!;
-    const bars = createBarTable(config.devices.length);
-    const irqMailbox = supervisor.createMailbox('irq', { capacity: 1024 });
-    const deviceMailboxes = config.devices.map((_, i) => supervisor.createMailbox(`device${i}`, { capacity: 1024 }));
-    // Only JS actors post to the compositor, so it can park with Atomics.waitAsync and keep its
-    // event loop (VNC sockets) running.
-    const compositorMailbox = supervisor.createMailbox('compositor', { capacity: 4096, park: 'atomics' });
-    const engineInbound = config.devices.map((_, i) => supervisor.createMailbox(`device${i}-engine`, { capacity: 1024 }));
-    // Surfaces sized for the largest mode, made once: a mode change never frees what an encode targets.
-    const displayBuffers = config.devices.map((d) =>
-      d.displays.map((s) => ({
-        surfaces: createSurfacePool(Math.max(...s.modes.map((m) => m.width)), Math.max(...s.modes.map((m) => m.height)), SURFACES_PER_DISPLAY),
-        cursor: createCursorSlot(),
-      })),
-    );
-    const irqBuffers = Array.from({ length: allVcpus }, () => createVcpuIrqBuffer());
-    this.irqStates.push(...irqBuffers.map((b) => new VcpuIrqState(b)));
+    const { config, supervisor, parts } = this;
     supervisor.onRelease(() => this.requestVcpuStop());
-
-    // Device i is driven by vCPU i (when there is one); its interrupts go there.
-    const driver = (device: number) => (device < config.vcpus ? device : 0);
-    const lines: IrqConfig['lines'] = [];
-    config.devices.forEach((_, i) => {
-      const l = deviceLines(i);
-      const v = deviceVectors(i);
-      lines[l.gfx] = { trigger: 'edge', vcpu: driver(i), vector: v.gfx };
-      lines[l.iosfc] = { trigger: 'edge', vcpu: driver(i), vector: v.iosfc };
+    await assembleMachine(parts, {
+      config,
+      supervisor,
+      memory: this.memory,
+      buffers: { completion: this.completion, eventsWanted: this.eventsWanted.buffer },
+      spawn: (spec) => this.spawn(spec),
     });
-    // Each bound display's keyboard and tablet: virtio-mmio interrupts are levels (docs/virtio.md),
-    // on lines after the apple-gfx ones, to the vCPU that drives the display's device.
-    const inputDevices: InputDeviceConfig[] = config.input.flatMap((display) => (['keyboard', 'tablet'] as const).map((kind) => ({ kind, display, line: 0 })));
-    inputDevices.forEach((d, k) => {
-      d.line = config.devices.length * 2 + k;
-      lines[d.line] = { trigger: 'level', vcpu: driver(d.display.device), vector: virtioVector(k) };
-    });
-    const inputMailbox = inputDevices.length > 0 ? supervisor.createMailbox('input', { capacity: 1024 }) : null;
-    this.inputMailbox = inputMailbox;
-    const virtioBus = inputDevices.map((_, k) => ({ index: k, variant: 'virtio-mmio' as const, mailbox: inputMailbox!.buffer }));
-    // Devices deliver MSIs and edge pulses through it themselves; vCPUs take edge EOIs in it.
-    const irqTable = createInterruptTable(lines, allVcpus);
-    this.irq = await this.spawn<IrqControl>({
-      name: 'irq',
-      module: 'actors/irq/worker',
-      mailbox: irqMailbox,
-      config: { lines, vcpus: irqBuffers, table: irqTable } satisfies IrqConfig,
-      spinBudget: 200,
-    });
-
-    const compositorConfig: CompositorConfig = {
-      eventsWanted: this.eventsWanted.buffer,
-      // QEMU reads the display out on the console's refresh timer: GUI_REFRESH_INTERVAL_DEFAULT.
-      refreshMs: config.threading === 'qemu' ? QEMU_GUI_REFRESH_MS : 0,
-      displays: config.devices.flatMap((d, i) =>
-        d.displays.map((s, j) => {
-          // Keyboard and tablet of binding k are input devices 2k and 2k + 1 (as made above).
-          const k = config.input.findIndex((b) => b.device === i && b.display === j);
-          const input = k >= 0 && inputMailbox ? { input: { mailbox: inputMailbox.buffer, keyboard: 2 * k, tablet: 2 * k + 1 } } : {};
-          return { device: i, display: j, serial: s.serial, ...displayBuffers[i]![j]!, engineInbound: engineInbound[i]!.buffer, ...input };
-        }),
-      ),
-    };
-    this.compositor = await this.spawn<CompositorControl>({
-      name: 'compositor',
-      module: 'actors/compositor/worker',
-      mailbox: compositorMailbox,
-      config: compositorConfig,
-      asyncPark: true,
-      parkTimeoutMs: 1000,
-    });
-
-    const spin = deviceSpin(config.cpu);
-    for (const [i, device] of config.devices.entries()) {
-      const engineReplies = supervisor.createReplyTable(config.enginePoolThreads + 2, ENGINE_REPLY_PAYLOAD);
-      const engineThreads = ['mmio', 'display', ...Array.from({ length: config.enginePoolThreads }, (_, p) => `pool ${p}`)];
-      const engineTraceRing = engineThreads.map((t) => supervisor.reserveTraceRing(`device${i} engine ${t}`))[0]!;
-      const l = deviceLines(i);
-      this.devices.push(
-        await this.spawn<DeviceControl>({
-          name: `device${i}`,
-          module: 'actors/device/worker',
-          mailbox: deviceMailboxes[i]!,
-          spinBudget: spin,
-          bqlRole: 'own',
-          config: {
-            index: i,
-            variant: device.variant,
-            mapSemantics: device.mapSemantics,
-            displays: device.displays.map((s, j) => ({ ...s, ...displayBuffers[i]![j]! })),
-            compositorMailbox: compositorMailbox.buffer,
-            vcpus: allVcpus,
-            gfxLine: l.gfx,
-            iosfcLine: l.iosfc,
-            irqMailbox: irqMailbox.buffer,
-            irqTable,
-            irqTargets: irqBuffers,
-            writeCompletion: completion,
-            barTable: bars,
-            engineReplies: engineReplies.buffer,
-            // Made by the supervisor so a failure closes it too: the engine's dispatcher then leaves.
-            engineInbound: engineInbound[i]!.buffer,
-            poolThreads: config.enginePoolThreads,
-            dispatcherSpin: spin,
-            engineTraceRing,
-            limits: config.limits,
-            ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
-          },
-        }),
-      );
-    }
-
-    if (inputMailbox) {
-      // After the interrupt controller it posts to, before the vCPUs that wait on it.
-      this.inputActor = await this.spawn<InputControl>({
-        name: 'input',
-        module: 'actors/input/worker',
-        mailbox: inputMailbox,
-        spinBudget: spin,
-        config: { devices: inputDevices, irqMailbox: irqMailbox.buffer, writeCompletion: completion } satisfies InputActorConfig,
-      });
-    }
-
-    if (config.cpu === 'kvm') this.kvm = KvmMachine.create(this.memory);
-    const kvm = this.kvm ? { vm: this.kvm.vm, entry: this.kvm.entry } : null;
-    const slice = Math.floor(config.ramBytes / Math.max(1, config.vcpus) / 4096) * 4096;
-    for (let v = 0; v < config.vcpus; v++) {
-      const w = config.workload;
-      const vcpuConfig: VcpuConfig = {
-        vcpu: v,
-        devices: [...config.devices.map((d, i) => ({ index: i, variant: d.variant, mailbox: deviceMailboxes[i]!.buffer })), ...virtioBus],
-        irqState: irqBuffers[v]!,
-        irqMailbox: irqMailbox.buffer,
-        irqTable,
-        writeCompletion: completion,
-        barTable: bars,
-        writeWindow: config.writeWindow,
-        kvm,
-        // A paused VM's guests start in resume(), through the same control call as runWorkload.
-        guest:
-          w && v < config.devices.length && config.start === 'running'
-            ? {
-                device: v,
-                variant: config.devices[v]!.variant,
-                workload: w.name,
-                frames: w.frames,
-                seed: w.seed + v,
-                mode: w.mode,
-                damagePercent: w.damagePercent,
-                ramBase: RAM_BASE + v * slice,
-                ramEnd: RAM_BASE + (v + 1) * slice,
-              }
-            : null,
-      };
-      this.vcpus.push(
-        await this.spawn<VcpuControl>({
-          name: `vcpu${v}`,
-          module: 'actors/vcpu/worker',
-          mailbox: supervisor.createMailbox(`vcpu${v}`, { capacity: 16 }),
-          replySlots: 1,
-          config: vcpuConfig,
-          spinBudget: 0,
-          parkTimeoutMs: 100,
-          takesBigLock: false,
-          bqlRole: 'own',
-        }),
-      );
-    }
-    for (let e = 0; e < config.externalVcpus; e++) {
-      const v = config.vcpus + e;
-      this.external.push({
-        vcpu: v,
-        memory: this.memory.describe(),
-        devices: [...config.devices.map((d, i) => ({ index: i, variant: d.variant, mailbox: deviceMailboxes[i]!.buffer })), ...virtioBus],
-        replies: supervisor.replies.buffer,
-        slot: supervisor.reserveReplySlots(1).first,
-        writeCompletion: completion,
-        barTable: bars,
-        writeWindow: config.writeWindow,
-        irqState: irqBuffers[v]!,
-        irqMailbox: irqMailbox.buffer,
-        irqTable,
-      });
-    }
-    this.ramSlice = slice;
     this.lifecycle = new VmLifecycle({
-      vcpus: this.vcpus.map((v, i) => ({ irq: this.irqStates[i]!, control: v.control })),
-      devices: this.devices.map((d) => d.control),
-      compositor: this.compositor.control,
-      irq: this.irq.control,
-      input: this.inputActor?.control ?? null,
+      vcpus: parts.vcpus.map((v, i) => ({ irq: parts.irqStates[i]!, control: v.control })),
+      devices: parts.devices.map((d) => d.control),
+      compositor: parts.compositor!.control,
+      irq: parts.irq!.control,
+      input: parts.input?.control ?? null,
       memory: this.memory,
       fail: (failure) => this.supervisor.fail(failure),
     });
@@ -451,7 +253,7 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** What an embedder's own vCPU loop needs (pass it to connectVcpu in the thread that runs it). */
   externalVcpu(index = 0): ExternalVcpuConfig {
-    const c = Number.isInteger(index) ? this.external[index] : undefined;
+    const c = Number.isInteger(index) ? this.parts.external[index] : undefined;
     if (!c) throw new RangeError(`no external vCPU ${JSON.stringify(index)} (VmOptions.externalVcpus is ${this.config.externalVcpus})`);
     return c;
   }
@@ -560,23 +362,8 @@ export class Vm extends EventEmitter<VmEvents> {
     if (this.config.cpu === 'kvm' && KVM_WORKLOADS[w.name] === undefined) {
       throw new VmConfigError('workload.name', `the KVM guest does not implement ${w.name} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);
     }
-    await Promise.all(
-      // Built-in vCPUs beyond the devices have no workload to run.
-      this.vcpus.slice(0, this.config.devices.length).map((handle, v) => {
-        const guest: GuestProgramConfig = {
-          device: v,
-          variant: this.config.devices[v]!.variant,
-          workload: w.name,
-          frames: w.frames,
-          seed: w.seed + v,
-          mode: w.mode,
-          damagePercent: w.damagePercent,
-          ramBase: RAM_BASE + v * this.ramSlice,
-          ramEnd: RAM_BASE + (v + 1) * this.ramSlice,
-        };
-        return handle.control.start(guest);
-      }),
-    );
+    // Built-in vCPUs beyond the devices have no workload to run.
+    await Promise.all(this.parts.vcpus.slice(0, this.config.devices.length).map((handle, v) => handle.control.start(guestFor(this.config, v, w))));
   }
 
   private optionsForWorkload(): VmOptions {
@@ -587,11 +374,11 @@ export class Vm extends EventEmitter<VmEvents> {
 
   async stats(): Promise<VmStats> {
     const [vcpus, devices, irq, compositor, input] = await Promise.all([
-      Promise.all(this.vcpus.map((v) => v.control.stats())),
-      Promise.all(this.devices.map((d) => d.control.stats())),
-      this.irq!.control.stats(),
-      this.compositor!.control.stats(),
-      this.inputActor?.control.stats() ?? null,
+      Promise.all(this.parts.vcpus.map((v) => v.control.stats())),
+      Promise.all(this.parts.devices.map((d) => d.control.stats())),
+      this.parts.irq!.control.stats(),
+      this.parts.compositor!.control.stats(),
+      this.parts.input?.control.stats() ?? null,
     ]);
     return { vcpus, devices, irq, compositor, input, bigLock: this.bigLock?.stats() ?? null, bql: this.bql?.stats() ?? null };
   }
@@ -603,9 +390,10 @@ export class Vm extends EventEmitter<VmEvents> {
   input(device = 0, display = 0): DisplayInput {
     this.ensureRunning();
     const k = this.config.input.findIndex((b) => b.device === device && b.display === display);
-    if (k < 0 || !this.inputMailbox) throw new RangeError(`device ${device} display ${display} has no input devices (VmOptions.input)`);
-    // Keyboard and tablet of binding k are input devices 2k and 2k + 1 (as start() made them).
-    return new VmDisplayInput(this.inputMailbox, 2 * k, 2 * k + 1, () => this.refusal());
+    const mailbox = this.parts.inputMailbox;
+    if (k < 0 || !mailbox) throw new RangeError(`device ${device} display ${display} has no input devices (VmOptions.input)`);
+    // Keyboard and tablet of binding k are input devices 2k and 2k + 1 (vmm/assembly/wiring.ts).
+    return new VmDisplayInput(mailbox, 2 * k, 2 * k + 1, () => this.refusal());
   }
 
   /** The latest frame of a display as the compositor keeps it (ARGB words, cursor apart). */
@@ -616,7 +404,7 @@ export class Vm extends EventEmitter<VmEvents> {
     const d = this.config.devices[device];
     if (!d) throw new RangeError(`no device ${device} (the VM has ${this.config.devices.length})`);
     if (!d.displays[display]) throw new RangeError(`device ${device} has no display ${display} (it has ${d.displays.length})`);
-    return this.compositor!.control.frame(device, display);
+    return this.parts.compositor!.control.frame(device, display);
   }
 
   /**
@@ -700,7 +488,7 @@ export class Vm extends EventEmitter<VmEvents> {
    */
   whenGuestsDone(): Promise<VcpuStats[]> {
     // A failure rejects the calls in flight with VmStoppedError (the supervisor's guard).
-    return Promise.all(this.vcpus.map((v) => v.control.whenDone()));
+    return Promise.all(this.parts.vcpus.map((v) => v.control.whenDone()));
   }
 
   /**
@@ -710,7 +498,7 @@ export class Vm extends EventEmitter<VmEvents> {
   async settle(timeoutMs = 10_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const [devices, compositor] = await Promise.all([Promise.all(this.devices.map((d) => d.control.stats())), this.compositor!.control.stats()]);
+      const [devices, compositor] = await Promise.all([Promise.all(this.parts.devices.map((d) => d.control.stats())), this.parts.compositor!.control.stats()]);
       const settled = devices.every((d, i) => {
         const shown = compositor.displays.filter((s) => s.device === i);
         // Every present reached the compositor (as a new-frame event, or one the device actor
@@ -740,7 +528,7 @@ export class Vm extends EventEmitter<VmEvents> {
       else this.emit('modeChange', e);
     });
     port1.unref(); // an idle event port must not keep the process alive
-    await this.compositor!.control.subscribe(Comlink.transfer(port2, [port2]));
+    await this.parts.compositor!.control.subscribe(Comlink.transfer(port2, [port2]));
   }
 
   /**
@@ -754,8 +542,8 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** Every vCPU, built-in or external, gives up its waits: halts, mailbox room, posted writes. */
   private requestVcpuStop(): void {
-    for (const s of this.irqStates) s.requestStop();
-    if (this.completion) wakeWriteWaiters(this.completion);
+    for (const s of this.parts.irqStates) s.requestStop();
+    wakeWriteWaiters(this.completion);
   }
 
   private async stopOnce(): Promise<void> {
@@ -766,15 +554,6 @@ export class Vm extends EventEmitter<VmEvents> {
     this.snapshots = null;
     await this.outputs.close();
     this.requestVcpuStop();
-    if (!this.supervisor.failed) {
-      await this.supervisor.stopActors(this.vcpus.map((v) => v.name));
-      await this.supervisor.stopActors(this.devices.map((d) => d.name));
-      if (this.inputActor) await this.supervisor.stopActors([this.inputActor.name]);
-      if (this.compositor) await this.supervisor.stopActors([this.compositor.name]);
-    }
-    await this.supervisor.shutdown();
-    // Every vCPU thread has left KVM_RUN and been joined: the memory slots can go.
-    this.kvm?.destroy();
-    this.kvm = null;
+    await stopMachine(this.parts, this.supervisor);
   }
 }

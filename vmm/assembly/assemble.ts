@@ -1,0 +1,74 @@
+// Assembles a VM's actors in the wait-for graph's order (docs/design.md): the interrupt
+// controller and the compositor (leaves), the devices, the input actor, then the vCPUs that
+// wait on all of them; and stops them in the reverse order, so no actor waits on one that left.
+// What is spawned is kept in MachineActors as it goes, so a start that fails half-way stops
+// exactly what it started.
+import type { CompositorControl } from '../../actors/compositor/messages.js';
+import type { DeviceControl } from '../../actors/device/messages.js';
+import type { InputControl } from '../../actors/input/messages.js';
+import type { IrqControl } from '../../actors/irq/messages.js';
+import type { ActorHandle, SpawnSpec, Supervisor } from '../../actors/runtime/supervisor.js';
+import type { ExternalVcpuConfig } from '../../actors/vcpu/external.js';
+import type { VcpuControl } from '../../actors/vcpu/messages.js';
+import type { GuestMemory } from '../../shared/guest-memory/index.js';
+import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
+import type { Mailbox } from '../../shared/mailbox/mailbox.js';
+import type { ResolvedConfig } from '../config.js';
+import { KvmMachine } from '../kvm-machine.js';
+import { compositorSpec, deviceSpec, externalVcpuConfig, inputSpec, irqSpec, vcpuSpec, type VmBuffers } from './specs.js';
+import { wireMachine } from './wiring.js';
+
+/** The actors of one VM, and what its facade reaches them by. */
+export class MachineActors {
+  irq: ActorHandle<IrqControl> | null = null;
+  compositor: ActorHandle<CompositorControl> | null = null;
+  readonly devices: ActorHandle<DeviceControl>[] = [];
+  input: ActorHandle<InputControl> | null = null;
+  /** The input actor's mailbox, for the embedder's key and pointer events (vm.input()). */
+  inputMailbox: Mailbox | null = null;
+  readonly vcpus: ActorHandle<VcpuControl>[] = [];
+  /** Every vCPU's interrupt state, built-in then external: stop and pause words live there. */
+  readonly irqStates: VcpuIrqState[] = [];
+  readonly external: ExternalVcpuConfig[] = [];
+  kvm: KvmMachine | null = null;
+}
+
+export interface Assembly {
+  config: ResolvedConfig;
+  supervisor: Supervisor;
+  memory: GuestMemory;
+  buffers: VmBuffers;
+  /** Starts one actor (the Vm passes a test's spawn override through here). */
+  spawn<C extends object>(spec: SpawnSpec): Promise<ActorHandle<C>>;
+}
+
+export async function assembleMachine(parts: MachineActors, a: Assembly): Promise<void> {
+  const { config, supervisor, buffers } = a;
+  const w = wireMachine(config, supervisor);
+  parts.irqStates.push(...w.irqBuffers.map((b) => new VcpuIrqState(b)));
+  parts.inputMailbox = w.inputMailbox;
+  parts.irq = await a.spawn<IrqControl>(irqSpec(w));
+  parts.compositor = await a.spawn<CompositorControl>(compositorSpec(config, w, buffers));
+  for (let i = 0; i < config.devices.length; i++) parts.devices.push(await a.spawn<DeviceControl>(deviceSpec(config, w, buffers, supervisor, i)));
+  // After the interrupt controller it posts to, before the vCPUs that wait on it.
+  const input = inputSpec(config, w, buffers);
+  if (input) parts.input = await a.spawn<InputControl>(input);
+  if (config.cpu === 'kvm') parts.kvm = KvmMachine.create(a.memory);
+  const kvm = parts.kvm ? { vm: parts.kvm.vm, entry: parts.kvm.entry } : null;
+  for (let v = 0; v < config.vcpus; v++) parts.vcpus.push(await a.spawn<VcpuControl>(vcpuSpec(config, w, buffers, supervisor, v, kvm)));
+  for (let e = 0; e < config.externalVcpus; e++) parts.external.push(externalVcpuConfig(config, w, buffers, supervisor, a.memory, config.vcpus + e));
+}
+
+/** Stops every actor, vCPUs first, joins every thread, then frees the KVM memory slots. */
+export async function stopMachine(parts: MachineActors, supervisor: Supervisor): Promise<void> {
+  if (!supervisor.failed) {
+    await supervisor.stopActors(parts.vcpus.map((v) => v.name));
+    await supervisor.stopActors(parts.devices.map((d) => d.name));
+    if (parts.input) await supervisor.stopActors([parts.input.name]);
+    if (parts.compositor) await supervisor.stopActors([parts.compositor.name]);
+  }
+  await supervisor.shutdown();
+  // Every vCPU thread has left KVM_RUN and been joined: the memory slots can go.
+  parts.kvm?.destroy();
+  parts.kvm = null;
+}

@@ -1,0 +1,26 @@
+// The built-in guest each vCPU runs: vCPU v drives device v, in its own slice of guest RAM.
+import type { GuestProgramConfig } from '../../actors/vcpu/guest/program.js';
+import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import type { ResolvedConfig } from '../config.js';
+
+type Workload = NonNullable<ResolvedConfig['workload']>;
+
+/** Each built-in vCPU's share of guest RAM, page-aligned. */
+export function ramSliceOf(config: ResolvedConfig): number {
+  return Math.floor(config.ramBytes / Math.max(1, config.vcpus) / 4096) * 4096;
+}
+
+export function guestFor(config: ResolvedConfig, v: number, w: Workload): GuestProgramConfig {
+  const slice = ramSliceOf(config);
+  return {
+    device: v,
+    variant: config.devices[v]!.variant,
+    workload: w.name,
+    frames: w.frames,
+    seed: w.seed + v,
+    mode: w.mode,
+    damagePercent: w.damagePercent,
+    ramBase: RAM_BASE + v * slice,
+    ramEnd: RAM_BASE + (v + 1) * slice,
+  };
+}
