@@ -1,7 +1,7 @@
 // The TypeScript module of a unit: const enums and constants with the names the code imports,
 // and for each record kind a field interface plus allocation-free decoders and an encoder.
-import type { Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, Unit } from '../schema/types.js';
-import { banner, kebab, literal, wordsOf } from './names.js';
+import type { ByteStruct, Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, Unit } from '../schema/types.js';
+import { banner, byteLayout, kebab, literal, wordsOf } from './names.js';
 
 const doc = (text: string | undefined, indent = '') => (text ? `${indent}/** ${text} */\n` : '');
 
@@ -162,6 +162,16 @@ function packedId(p: PackedId): string {
   return `\n/** ${p.doc} */\nexport function ${p.name}(${p.fields.map((f) => `${f.name}: number`).join(', ')}): number {\n  return ${parts.join(' + ')};\n}\n`;
 }
 
+function byteStruct(st: ByteStruct): string {
+  let out = `\n/** ${st.doc} Byte offsets. */\nexport const ${st.ts} = {\n`;
+  for (const { field, offset } of byteLayout(st)) {
+    if (field.reserved) continue;
+    out += `${doc(field.doc, '  ')}  ${field.name}: ${literal(offset, { hex: 2 }, 'ts')},\n`;
+    if (typeof field.type === 'object' && 'chars' in field.type) out += `  ${field.name}Bytes: ${field.type.chars},\n`;
+  }
+  return `${out}  bytes: ${literal(st.bytes, { hex: 2 }, 'ts')},\n} as const;\n`;
+}
+
 export function emitTs(unit: Unit, schemaFile: string): string {
   let out = banner('//', schemaFile) + `// ${unit.doc}\n\n`;
   for (const c of unit.constants ?? []) out += constant(c);
@@ -172,6 +182,7 @@ export function emitTs(unit: Unit, schemaFile: string): string {
     out += '}\n';
   }
   for (const p of unit.packedIds ?? []) out += packedId(p);
+  for (const st of unit.structs ?? []) out += byteStruct(st);
   const needsU64 = (unit.records ?? []).some((f) => f.kinds.some((k) => k.fields.some((x) => x.type === 'u64')));
   if (needsU64) out += u64Helpers;
   if ((unit.records ?? []).some((f) => f.kinds.some((k) => wordsOf(k.fields) <= POSITIONAL_WORDS))) out += recordPoster;

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-import { guestHeader, units } from '../schema/index.js';
+import { guestHeaders, units } from '../schema/index.js';
 import { emitC } from './emit-c.js';
 import { emitCpp } from './emit-cpp.js';
 import { emitTs } from './emit-ts.js';
@@ -38,7 +38,7 @@ export async function generate(root: string): Promise<Output[]> {
     if (unit.ts) out.push({ path: unit.ts, text: await prettierFormat(root, unit.ts, emitTs(unit, SCHEMA)) });
     if (unit.cpp) out.push({ path: unit.cpp.path, text: clangFormat(root, unit.cpp.path, emitCpp(unit, SCHEMA)) });
   }
-  out.push({ path: guestHeader.path, text: clangFormat(root, guestHeader.path, emitC(guestHeader, SCHEMA)) });
+  for (const h of guestHeaders) out.push({ path: h.path, text: clangFormat(root, h.path, emitC(h, SCHEMA)) });
   const paths = out.map((o) => o.path);
   if (new Set(paths).size !== paths.length) throw new Error(`abi: two units write the same file: ${paths.join(', ')}`);
   return out;

@@ -1,5 +1,5 @@
 // Spelling helpers shared by the emitters.
-import type { Radix, RecordField } from '../schema/types.js';
+import type { ByteField, ByteStruct, Radix, RecordField } from '../schema/types.js';
 
 export const GENERATOR = 'scripts/abi-gen.mjs';
 
@@ -27,3 +27,25 @@ export function literal(value: number, radix: Radix | undefined, lang: 'ts' | 'c
 }
 
 export const wordsOf = (fields: readonly RecordField[]) => fields.reduce((n, f) => n + (f.type === 'u64' ? 2 : 1), 0);
+
+/** A byte field's size and alignment. */
+function sizeOf(t: ByteField['type']): { bytes: number; align: number } {
+  if (t === 'u32') return { bytes: 4, align: 4 };
+  if (t === 'u64') return { bytes: 8, align: 8 };
+  if ('chars' in t) return { bytes: t.chars, align: 1 };
+  return { bytes: 4 * t.u32s, align: 4 };
+}
+
+/** Each field of a struct at its naturally aligned offset; throws if they do not fit its size. */
+export function byteLayout(st: ByteStruct): { field: ByteField; offset: number }[] {
+  let at = 0;
+  const out = st.fields.map((field) => {
+    const { bytes, align } = sizeOf(field.type);
+    at = Math.ceil(at / align) * align;
+    const placed = { field, offset: at };
+    at += bytes;
+    return placed;
+  });
+  if (at > st.bytes) throw new Error(`abi: struct ${st.c} needs ${at} bytes, more than its ${st.bytes}`);
+  return out;
+}

@@ -92,6 +92,32 @@ export interface RecordFamily {
   readonly prefixes?: readonly { readonly name: string; readonly doc: string; readonly fields: readonly RecordField[] }[];
 }
 
+/**
+ * A field of a byte-addressed struct both sides read in memory (the KVM boot block): u32 and u64
+ * naturally aligned, `chars` a fixed-size NUL-terminated string, `u32s` an array of words.
+ */
+export interface ByteField {
+  /** camelCase; the C member is its snake_case. */
+  readonly name: string;
+  readonly type: 'u32' | 'u64' | { readonly chars: number } | { readonly u32s: number };
+  /** Padding the other side never reads: in the C struct, not in the TypeScript offsets. */
+  readonly reserved?: boolean;
+  /** A comment line before this field in the C struct (who writes the fields from here on). */
+  readonly section?: string;
+  readonly doc?: string;
+}
+
+export interface ByteStruct {
+  /** TypeScript: a frozen object of byte offsets (plus `bytes`, and `<name>Bytes` per string). */
+  readonly ts: string;
+  /** C: `struct <c>`, with a static assertion per offset and of the size. */
+  readonly c: string;
+  readonly doc: string;
+  /** The size; the fields are padded up to it. */
+  readonly bytes: number;
+  readonly fields: readonly ByteField[];
+}
+
 /** One generated unit: a TypeScript module and a C++ header with the same contents. */
 export interface Unit {
   readonly name: string;
@@ -106,6 +132,8 @@ export interface Unit {
   readonly records?: readonly RecordFamily[];
   /** Bit-packed ids (flow ids): a tag bit and fields packed into a double-exact integer. */
   readonly packedIds?: readonly PackedId[];
+  /** Structs laid out in guest memory (TypeScript offsets and C structs). */
+  readonly structs?: readonly ByteStruct[];
   /** The record word count the families must fit (the mailbox's argument words). */
   readonly recordArgs?: number;
 }

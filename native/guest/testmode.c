@@ -48,14 +48,14 @@ void test_mode_run(volatile struct pvg_boot* b) {
       return;
     case PVG_TEST_TRIPLE_FAULT:
       fail(PVG_FAIL_BOOT, "the triple fault runs in ring 0, before the IDT (kernel_init)");
-    case PVG_TEST_RUNAWAY:
+    case PVG_TEST_RUNAWAY_LOOP:
       runaway();
-    case PVG_TEST_ROM_WRITE:
+    case PVG_TEST_WRITE_READ_ONLY:
       rom_write();
       return;
-    case PVG_TEST_UNASSIGNED:
+    case PVG_TEST_UNASSIGNED_MMIO:
       unassigned(b);
-    case PVG_TEST_DIVIDE:
+    case PVG_TEST_DIVIDE_BY_ZERO:
       divide_by_zero();
     default: {
       struct msg m;

@@ -6,7 +6,7 @@
 
 /** Ring 0, before the IDT: the triple fault (returns for every other mode). */
 void test_mode_kernel(volatile struct pvg_boot* b);
-/** Ring 3: test_mode's misbehaviour. Returns only for PVG_TEST_NONE and after PVG_TEST_ROM_WRITE. */
+/** Ring 3: test_mode's misbehaviour. Returns only for PVG_TEST_NONE and after PVG_TEST_WRITE_READ_ONLY. */
 void test_mode_run(volatile struct pvg_boot* b);
 
 #endif

@@ -48,7 +48,7 @@ describe('the C guest protocol header agrees with the TypeScript guest', () => {
   });
 });
 
-describe('the boot block keeps the layout the KVM backend mirrors', () => {
+describe("the boot block, generated for both sides from abi/schema/kvm-boot.ts, keeps its layout", () => {
   it('offsets, size and constants', () => {
     const text = read(guestDir, 'boot_abi.h');
     const offsets = Object.fromEntries(
@@ -75,8 +75,8 @@ describe('the boot block keeps the layout the KVM backend mirrors', () => {
     expect(abi.get('PVG_HYPERCALL_BASE')).toBe(HYPERCALL_BASE);
     expect({ eoi: abi.get('PVG_HC_EOI'), done: abi.get('PVG_HC_DONE'), fail: abi.get('PVG_HC_FAIL'), mark: abi.get('PVG_HC_MARK'), halt: abi.get('PVG_HC_HALT') }).toEqual(Hypercall);
     expect({
-      none: abi.get('PVG_TEST_NONE'), tripleFault: abi.get('PVG_TEST_TRIPLE_FAULT'), runawayLoop: abi.get('PVG_TEST_RUNAWAY'), writeReadOnly: abi.get('PVG_TEST_ROM_WRITE'),
-      unassignedMmio: abi.get('PVG_TEST_UNASSIGNED'), divideByZero: abi.get('PVG_TEST_DIVIDE'),
+      none: abi.get('PVG_TEST_NONE'), tripleFault: abi.get('PVG_TEST_TRIPLE_FAULT'), runawayLoop: abi.get('PVG_TEST_RUNAWAY_LOOP'), writeReadOnly: abi.get('PVG_TEST_WRITE_READ_ONLY'),
+      unassignedMmio: abi.get('PVG_TEST_UNASSIGNED_MMIO'), divideByZero: abi.get('PVG_TEST_DIVIDE_BY_ZERO'),
     }).toEqual(KvmTestMode);
     expect({ desktop: abi.get('PVG_WORKLOAD_DESKTOP'), fullframe: abi.get('PVG_WORKLOAD_FULLFRAME'), hostile: abi.get('PVG_WORKLOAD_HOSTILE') }).toEqual(KVM_WORKLOADS);
     expect(abi.get('PVG_WORKLOAD_MMIOREAD')).toBe(KVM_BENCH_PROGRAMS.mmioread);
