@@ -20,6 +20,7 @@ import { packageRoot } from '../../shared/package-root.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TraceSetReader } from '../../shared/trace/reader.js';
 import type { Vm } from '../../vmm/vm.js';
+import type { MachineActors } from '../../vmm/assembly/assemble.js';
 import { createTestVm, terminateActor } from '../support/test-vm.js';
 import { runUntilExit } from '../support/exits-by-itself.js';
 import { midRun } from '../support/mid-run.js';
@@ -46,7 +47,7 @@ async function noEngineThreadsBeyond(before: number): Promise<void> {
 
 /** A device actor's control plane (the Vm keeps its handles private). */
 function device(vm: Vm, index: number): ActorHandle<DeviceControl> {
-  return (vm as unknown as { devices: ActorHandle<DeviceControl>[] }).devices[index]!;
+  return (vm as unknown as { parts: MachineActors }).parts.devices[index]!;
 }
 
 /** Polls `read` until it returns the same value for `quietMs` (something stopped moving); that value. */
