@@ -399,6 +399,7 @@ export class Vm extends EventEmitter<VmEvents> {
                 damagePercent: w.damagePercent,
                 ramBase: RAM_BASE + v * slice,
                 ramEnd: RAM_BASE + (v + 1) * slice,
+                ...guestInput(config.input, v),
               }
             : null,
       };
@@ -573,6 +574,7 @@ export class Vm extends EventEmitter<VmEvents> {
           damagePercent: w.damagePercent,
           ramBase: RAM_BASE + v * this.ramSlice,
           ramEnd: RAM_BASE + (v + 1) * this.ramSlice,
+          ...guestInput(this.config.input, v),
         };
         return handle.control.start(guest);
       }),
@@ -777,4 +779,10 @@ export class Vm extends EventEmitter<VmEvents> {
     this.kvm?.destroy();
     this.kvm = null;
   }
+}
+
+/** The built-in guest drives the keyboard and tablet of its device's display 0, if bound (binding k: virtio devices 2k, 2k + 1). */
+function guestInput(bindings: readonly { device: number; display: number }[], device: number): Pick<GuestProgramConfig, 'input'> {
+  const k = bindings.findIndex((b) => b.device === device && b.display === 0);
+  return k < 0 ? {} : { input: { keyboard: 2 * k, tablet: 2 * k + 1 } };
 }

@@ -1,0 +1,98 @@
+// The paint workload on the built-in guest, driven through vm.input(): its virtio-input driver
+// takes the tablet's and keyboard's events, the PVG cursor goes where the pointer is, a press
+// draws the pen, a drag draws a joined stroke, the right button erases, and keys type glyphs
+// into the text box (Shift for upper case, Backspace). Events are injected at random moments
+// and the guest must end with exactly the picture they describe.
+import { describe, expect, it } from 'vitest';
+
+import type { KeptFrame } from '../../../../../actors/device/messages.js';
+import { PAINT_BACKGROUND, PAINT_PEN, PAINT_TEXT, PEN, textBox } from '../../../../../actors/vcpu/guest/workloads/paint.js';
+import type { Vm } from '../../../../../vmm/vm.js';
+import { vmsStoppedAfterEach } from '../../../../support/vm-pool.js';
+
+const vms = vmsStoppedAfterEach();
+const W = 320;
+const H = 200;
+const KEY = { H: 35, I: 23, LEFTSHIFT: 42, BACKSPACE: 14, X: 45 };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls the display's frame until `done` holds (or 15 s pass: then the last frame, for the assertion to show). */
+async function frameWhen(vm: Vm, done: (f: KeptFrame) => boolean): Promise<KeptFrame> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const f = await vm.frame(0, 0);
+    if (f && (done(f) || Date.now() > deadline)) return f;
+    await sleep(20);
+  }
+}
+
+const at = (f: KeptFrame, x: number, y: number) => f.pixels[y * f.width + x]! >>> 0;
+
+function textPixels(f: KeptFrame): number {
+  const box = textBox(f.width);
+  let n = 0;
+  for (let y = box.y; y < box.y + box.h; y++) for (let x = box.x; x < box.x + box.w; x++) if (at(f, x, y) === PAINT_TEXT) n++;
+  return n;
+}
+
+async function paintVm(): Promise<Vm> {
+  const vm = await vms.create({ ramMiB: 64, devices: [{ displayModes: [`${W}x${H}@60`] }], input: true, workload: { name: 'paint', frames: 1e9 } });
+  await frameWhen(vm, (f) => f.cursor.visible && at(f, 0, H - 1) === PAINT_BACKGROUND);
+  return vm;
+}
+
+describe('paint', () => {
+  it('the cursor follows the pointer; a press draws, a drag draws a joined stroke, the right button erases', async () => {
+    const vm = await paintVm();
+    const input = vm.input(0, 0);
+    const frame = { width: W, height: H };
+    expect(input.pointer(200, 150, 0, frame)).toBe(true);
+    let f = await frameWhen(vm, (k) => k.cursor.x === 200 && k.cursor.y === 150);
+    expect({ x: f.cursor.x, y: f.cursor.y }).toEqual({ x: 200, y: 150 });
+    expect(at(f, 200, 150)).toBe(PAINT_BACKGROUND); // a move without a button draws nothing
+
+    // Press at (40, 160), drag to (140, 160) in one report, release (the canvas is below the text box).
+    expect(textBox(W).y + textBox(W).h).toBeLessThan(160 - PEN);
+    input.pointer(40, 160, 1, frame);
+    await sleep(Math.random() * 30);
+    input.pointer(140, 160, 1, frame);
+    input.pointer(140, 160, 0, frame);
+    f = await frameWhen(vm, (k) => at(k, 140, 160) === PAINT_PEN);
+    for (let x = 40; x <= 140; x++) expect(at(f, x, 160), `x ${x}`).toBe(PAINT_PEN);
+    expect(at(f, 40 - PEN, 160)).toBe(PAINT_BACKGROUND);
+    expect(at(f, 90, 160 + PEN)).toBe(PAINT_BACKGROUND);
+
+    // The right button erases what the pen drew at (90, 160).
+    input.pointer(90, 160, 4, frame);
+    input.pointer(90, 160, 0, frame);
+    f = await frameWhen(vm, (k) => at(k, 90, 160) === PAINT_BACKGROUND);
+    expect(at(f, 90, 160)).toBe(PAINT_BACKGROUND);
+    expect(at(f, 40, 160)).toBe(PAINT_PEN);
+    const stats = (await vm.stats()).vcpus[0]!.guest as { inputEvents?: number } | null;
+    expect(stats?.inputEvents).toBeGreaterThan(0);
+  });
+
+  it('keys type glyphs into the text box; Backspace takes the last one away', async () => {
+    const vm = await paintVm();
+    const input = vm.input(0, 0);
+    const press = async (code: number) => {
+      input.key(code, true);
+      await sleep(Math.random() * 10);
+      input.key(code, false);
+    };
+    expect(textPixels((await vm.frame(0, 0))!)).toBe(0);
+    input.key(KEY.LEFTSHIFT, true);
+    await press(KEY.H);
+    input.key(KEY.LEFTSHIFT, false);
+    await press(KEY.I);
+    // 'H' is 11 dots of 4×4 pixels, 'I' 9 dots: 20 dots.
+    let f = await frameWhen(vm, (k) => textPixels(k) === 20 * 16);
+    expect(textPixels(f)).toBe(20 * 16);
+    await press(KEY.BACKSPACE);
+    f = await frameWhen(vm, (k) => textPixels(k) === 11 * 16);
+    expect(textPixels(f)).toBe(11 * 16);
+    // The glyph is where the first character goes: H's left column from the box's corner.
+    const box = textBox(W);
+    expect(at(f, box.x + 8, box.y + 8)).toBe(PAINT_TEXT);
+  });
+});
