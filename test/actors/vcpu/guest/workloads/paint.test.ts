@@ -95,4 +95,31 @@ describe('paint', () => {
     const box = textBox(W);
     expect(at(f, box.x + 8, box.y + 8)).toBe(PAINT_TEXT);
   });
+
+  it("input before the guest has set its queue up is dropped by the driver's reset, counted; input after it arrives", async () => {
+    const vm = await vms.create({
+      ramMiB: 64,
+      devices: [{ displayModes: [`${W}x${H}@60`] }],
+      input: true,
+      workload: { name: 'paint', frames: 1e9 },
+      start: 'paused',
+    });
+    const input = vm.input(0, 0);
+    // No driver yet: the devices keep these (their status is 0, no queue is ready).
+    for (let i = 0; i < 5; i++) expect(input.key(KEY.X, i % 2 === 0)).toBe(true);
+    expect(input.pointer(10, 150, 1, { width: W, height: H })).toBe(true);
+    await vm.resume();
+    await frameWhen(vm, (f) => f.cursor.visible);
+    const before = (await vm.stats()).input!.devices;
+    // The guest driver's reset (Status = 0) dropped what waited: nothing was typed or drawn.
+    expect(before[0]!.events).toMatchObject({ injected: 10, delivered: 0, dropped: 10 }); // each key: EV_KEY and SYN_REPORT
+    expect(before[1]!.events).toMatchObject({ delivered: 0, dropped: before[1]!.events.injected });
+    const f = (await vm.frame(0, 0))!;
+    expect(textPixels(f)).toBe(0);
+    expect(at(f, 10, 150)).toBe(PAINT_BACKGROUND);
+    input.key(KEY.X, true);
+    input.key(KEY.X, false);
+    expect(textPixels(await frameWhen(vm, (k) => textPixels(k) > 0))).toBe(9 * 16); // 'x' (drawn as X): 9 dots
+    expect(vm.supervisor.failed).toBeNull();
+  });
 });
