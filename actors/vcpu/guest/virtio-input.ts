@@ -2,7 +2,8 @@
 // virtio_mmio.c + virtio_input.c would drive the device: check the magic, version and device id,
 // reset, ACKNOWLEDGE, DRIVER, accept VERSION_1 only, FEATURES_OK (read back), then the event
 // queue — descriptor table, available and used rings and the 8-byte event buffers in one page of
-// guest RAM from the page allocator — every buffer made available, QueueReady, DRIVER_OK. Events
+// guest RAM from the page allocator — every buffer made available (before DRIVER_OK, which the
+// device takes then; Linux offers them just after it), QueueReady, DRIVER_OK. Events
 // are taken off the used ring and their buffers given back at once (Linux's virtinput_recv_events
 // does the same), with one notify per batch. Interrupts: read InterruptStatus, write it to
 // InterruptAck (the level drops), then the caller EOIs (docs/virtio.md "The paths").
