@@ -135,7 +135,7 @@ export class GuestProgram implements CpuBackend {
     driver.startRing(256 * 1024);
     driver.setReg(Reg.IrqMask, IrqCause.Fence | IrqCause.Error);
     this.driver = driver;
-    const input = this.config.input ? this.setUpInput(this.config.input, pages) : null;
+    const input = this.config.input && this.workload.usesInput ? this.setUpInput(this.config.input, pages) : null;
     this.env = {
       driver,
       rng: new Rng(this.config.seed),

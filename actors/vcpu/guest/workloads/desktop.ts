@@ -56,6 +56,7 @@ const state = new WeakMap<GuestEnv, DesktopState>();
 
 export const desktop: Workload = {
   name: 'desktop',
+  usesInput: true,
   description: 'an animated desktop: windows, a bouncing translucent sprite, a clock and a moving cursor',
   setup(env) {
     const { width, height } = current(env);

@@ -139,6 +139,7 @@ function apply(env: GuestEnv, s: PaintState, r: InputReport): void {
 
 export const paint: Workload = {
   name: 'paint',
+  usesInput: true,
   description: 'draw with the pointer and type into a box: reacts to the display’s virtio-input keyboard and tablet (run --input)',
   setup(env) {
     const { width, height } = current(env);

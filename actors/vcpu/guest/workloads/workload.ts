@@ -26,6 +26,8 @@ export interface GuestEnv {
 export interface Workload {
   readonly name: string;
   readonly description: string;
+  /** The guest drives the display's input devices for it (when the VM has them): other workloads leave them to whoever else may. */
+  readonly usesInput?: boolean;
   setup(env: GuestEnv): void;
   /** Draws frame n (0-based) and presents it. */
   frame(env: GuestEnv, n: number): void;

@@ -122,4 +122,39 @@ describe('paint', () => {
     expect(textPixels(await frameWhen(vm, (k) => textPixels(k) > 0))).toBe(9 * 16); // 'x' (drawn as X): 9 dots
     expect(vm.supervisor.failed).toBeNull();
   });
+
+  it('many pointer reports and keys at random moments: the guest takes every event the devices delivered, the cursor ends on the last report', async () => {
+    const vm = await paintVm();
+    const input = vm.input(0, 0);
+    const frame = { width: W, height: H };
+    let seed = 0x2545f491;
+    const random = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    let last = { x: 0, y: 0 };
+    for (let i = 0; i < 400; i++) {
+      last = { x: random(W), y: 120 + random(H - 120) };
+      while (!input.pointer(last.x, last.y, random(3) === 0 ? 1 : 0, frame)) await sleep(1);
+      if (random(8) === 0) while (!input.key(KEY.X, i % 2 === 0)) await sleep(1);
+      if (random(4) === 0) await sleep(random(3));
+    }
+    input.pointer(last.x, last.y, 0, frame);
+    const f = await frameWhen(vm, (k) => k.cursor.x === last.x && k.cursor.y === last.y);
+    expect([f.cursor.x, f.cursor.y]).toEqual([last.x, last.y]);
+    // Every event the devices put in the used rings, the guest took; none were dropped on the way.
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const s = await vm.stats();
+      const devices = s.input!.devices;
+      const delivered = devices.reduce((n, d) => n + d.events.delivered, 0);
+      const taken = (s.vcpus[0]!.guest as { inputEvents?: number }).inputEvents;
+      if ((taken === delivered && devices.every((d) => d.events.pending === 0)) || Date.now() > deadline) {
+        expect(devices.map((d) => d.events.dropped)).toEqual([0, 0]);
+        expect(devices.map((d) => d.events.pending)).toEqual([0, 0]);
+        expect(taken).toBe(delivered);
+        expect(delivered).toBe(devices.reduce((n, d) => n + d.events.injected, 0));
+        break;
+      }
+      await sleep(20);
+    }
+    expect(vm.supervisor.failed).toBeNull();
+  });
 });
