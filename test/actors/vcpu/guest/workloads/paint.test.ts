@@ -157,4 +157,27 @@ describe('paint', () => {
     }
     expect(vm.supervisor.failed).toBeNull();
   });
+
+  it('input sent while paused draws after resume; after a reset the guest starts a fresh canvas and drives the devices again', async () => {
+    const vm = await paintVm();
+    const input = vm.input(0, 0);
+    const frame = { width: W, height: H };
+    const click = (x: number, y: number) => {
+      input.pointer(x, y, 1, frame);
+      input.pointer(x, y, 0, frame);
+    };
+    click(50, 150);
+    await frameWhen(vm, (k) => at(k, 50, 150) === PAINT_PEN);
+    expect(await vm.pause()).not.toBeNull();
+    click(60, 150); // held by the paused devices
+    await vm.resume();
+    expect(at(await frameWhen(vm, (k) => at(k, 60, 150) === PAINT_PEN), 60, 150)).toBe(PAINT_PEN);
+    await vm.reset();
+    // The restarted guest clears the canvas; its driver resets the devices and sets them up again.
+    expect(at(await frameWhen(vm, (k) => at(k, 50, 150) === PAINT_BACKGROUND && k.cursor.visible), 50, 150)).toBe(PAINT_BACKGROUND);
+    click(70, 150);
+    const f = await frameWhen(vm, (k) => at(k, 70, 150) === PAINT_PEN);
+    expect([at(f, 70, 150), at(f, 60, 150)]).toEqual([PAINT_PEN, PAINT_BACKGROUND]);
+    expect(vm.supervisor.failed).toBeNull();
+  });
 });
