@@ -22,6 +22,7 @@ import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
 import { lanesTables, runLanesBench } from './suites/lanes.js';
 import { pacingTables, runPacingBench } from './suites/pacing.js';
 import { PROFILES, type Profile } from '../vmm/config.js';
+import { inputTables, runInputBench } from './suites/input.js';
 import { lifecycleTables, runLifecycleBench } from './suites/lifecycle.js';
 import { runSnapshotBench, snapshotTables } from './suites/snapshot.js';
 import { preemptTables, runPreemptBench } from './suites/preempt.js';
@@ -79,6 +80,7 @@ const SUITE_TABLE = {
   lanes: suite({ run: runLanesBench, tables: lanesTables, steps: 4 }),
   pacing: suite({ run: runPacingBench, tables: pacingTables, steps: 3 }),
   lifecycle: suite({ run: runLifecycleBench, tables: lifecycleTables, steps: 3, references: ['paths.stats_load.p50_us', 'paths.pause_idle.p50_us'] }),
+  input: suite({ run: runInputBench, tables: inputTables, steps: 1 }),
   snapshot: suite({
     run: runSnapshotBench,
     tables: snapshotTables,
@@ -156,6 +158,9 @@ suites:
             p50/p99 idle and with 2 devices drawing 720p frames, the vCPUs' share of it, and
             vm.reset() under the same load, against vm.stats() (a round trip to every actor)
             under the same load, measured in the same run (docs/lifecycle.md)
+  input     input-to-photon: a VNC PointerEvent sent → the client's update showing the moved
+            cursor (painted in) or the pen's dab, with the paint workload at 1920x1080@60,
+            p50/p99 against the mode's frame interval (16.7 ms; goal p99 ≤ 1 frame, docs/input.md)
   snapshot  vm.saveSnapshot() and Vm.restore() of a VM with 1 GiB of RAM (dense and mixed
             contents) against writing and reading the same RAM bytes raw to the same directory
             in the same run: ratio_save_vs_write, ratio_restore_vs_read, the downtime a save

@@ -75,6 +75,16 @@ export class VncLoadClient {
     this.socket.write(b);
   }
 
+  /** Sends a PointerEvent (RFB button mask: bit 0 left, 1 middle, 2 right). */
+  pointer(x: number, y: number, buttons: number): void {
+    const b = Buffer.alloc(6);
+    b[0] = 5;
+    b[1] = buttons;
+    b.writeUInt16BE(x, 2);
+    b.writeUInt16BE(y, 4);
+    this.socket.write(b);
+  }
+
   close(): void {
     this.socket.destroy();
   }

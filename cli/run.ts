@@ -35,7 +35,7 @@ built-in workload on it.
 
 options:
   --workload NAME     ${WORKLOAD_NAMES.join(' | ')} (default desktop)
-  --frames N          frames the guest draws (default 300)
+  --frames N          frames the guest draws (default 300; paint: no limit, it runs until stopped)
   --exit              stop after the frames instead of waiting for Ctrl-C
   --variant V         mmio | pci (default mmio)
   --devices N         apple-gfx devices, each driven by its own vCPU (default 1)
@@ -54,7 +54,8 @@ ${PROFILE_HELP}
                       machine-code guest on KVM vCPUs (desktop, fullframe, hostile; needs
                       /dev/kvm); auto uses KVM where it can (default ts)
   --input             give every display a virtio-input keyboard and tablet (docs/virtio.md): VNC
-                      and browser clients' keys and pointer go to them (see --view-only)
+                      and browser clients' keys and pointer go to them (see --view-only); on
+                      by itself for --workload paint
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
   --save FILE         save the machine to a snapshot file (pvg-vmm restore FILE brings it back;
                       docs/snapshots.md) before the guest starts, then run on
@@ -79,6 +80,9 @@ signals while it runs:
 
 workloads:
 ${WORKLOAD_NAMES.map((n) => `  ${n.padEnd(10)} ${WORKLOADS[n]!.description}`).join('\n')}`;
+
+/** paint's frames without --frames: the most --frames takes, so it reacts to input until stopped. */
+const PAINT_FRAMES = 1e9;
 
 /** The status line: 'auto' shows it when stderr is a terminal. */
 export type StatusMode = 'auto' | 'on' | 'off';
@@ -112,7 +116,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     strict: true,
     options: {
       workload: { type: 'string', default: 'desktop' },
-      frames: { type: 'string', default: '300' },
+      frames: { type: 'string' },
       exit: { type: 'boolean', default: false },
       variant: { type: 'string', default: 'mmio' },
       devices: { type: 'string', default: '1' },
@@ -177,10 +181,11 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       ...profileOptions(values),
       threading: threadingFlag(values.threading),
       cpu: cpuFlag(values.cpu),
-      ...(values.input ? { input: true } : {}),
+      // paint is nothing without input: it gets the devices without being asked.
+      ...(values.input || values.workload === 'paint' ? { input: true } : {}),
       workload: {
         name: values.workload,
-        frames: integerFlag('--frames', values.frames, 0, 1e9),
+        frames: values.frames !== undefined ? integerFlag('--frames', values.frames, 0, 1e9) : values.workload === 'paint' ? PAINT_FRAMES : 300,
         seed: integerFlag('--seed', values.seed, 0, 0xffffffff),
         mode: integerFlag('--mode', values.mode, 0, 31),
         damagePercent: percentFlag('--damage', values.damage),

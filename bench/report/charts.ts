@@ -56,6 +56,7 @@ const LATENCY_TITLES: Record<string, string> = {
   engine: 'engine: callback round trip, engine thread → host → engine thread',
   preempt: 'preempt: reads, RESET, stop and exit with a busy ring, against the same idle',
   lifecycle: 'lifecycle: vm.pause() request → quiescent and vm.reset(), idle and under load, against vm.stats()',
+  input: 'input: VNC PointerEvent sent → the update showing the cursor moved or the pen drawn, 1080p60',
 };
 
 /** p50/p99/p99.9 per path of `result.paths` (percentiles no path has are left out); null without paths. */

@@ -4,11 +4,24 @@
 // sleeps (HLT) on its interrupt state until the older one completes, one halt per step.
 import { APPLE_VENDOR_ID, MSI_CAP_ID } from '../../../abi/generated/machine.js';
 import type { CpuBackend, StepOutcome, VcpuServices } from '../cpu-backend.js';
-import { MSI_ADDRESS_BASE, MSI_VECTORS_ENABLED, PCI_BAR_BASE, PCI_BAR_STRIDE, deviceVectors, ecamBase, mmioGfxBase, mmioIosfcBase } from '../layout.js';
+import {
+  MSI_ADDRESS_BASE,
+  MSI_VECTORS_ENABLED,
+  PCI_BAR_BASE,
+  PCI_BAR_STRIDE,
+  deviceVectors,
+  ecamBase,
+  mmioGfxBase,
+  mmioIosfcBase,
+  virtioMmioBase,
+  virtioVector,
+} from '../layout.js';
 import { DriverError, PvgDriver, type MmioPort } from './driver.js';
+import { GuestInputDevices } from './guest-input.js';
 import { PageAllocator } from './page-allocator.js';
 import { IrqCause, Reg } from './protocol.js';
 import { Rng } from './rng.js';
+import { VirtioInputGuestDriver } from './virtio-input.js';
 import { WORKLOADS, type GuestEnv, type Workload } from './workloads/index.js';
 
 export interface GuestProgramConfig {
@@ -23,6 +36,8 @@ export interface GuestProgramConfig {
   /** Guest RAM this vCPU's guest may allocate from. */
   ramBase: number;
   ramEnd: number;
+  /** The virtio-input devices bound to the device's display 0 (their indices on the virtio bus), if it has them. */
+  input?: { keyboard: number; tablet: number };
 }
 
 export interface GuestStats {
@@ -38,6 +53,8 @@ export interface GuestStats {
   deviceErrorsSeen: number;
   halts: number;
   lastError: string | null;
+  /** Input events the guest's virtio-input drivers took (keyboard and tablet; absent without input devices). */
+  inputEvents?: number;
 }
 
 const FENCE_TIMEOUT_MS = 30_000;
@@ -54,6 +71,8 @@ export class GuestProgram implements CpuBackend {
   private firstVector = 0;
   /** The fence the guest waits for before it goes on, and until when. */
   private fenceWait: { value: number; last: boolean; deadline: number } | null = null;
+  /** The virtio-input drivers by vector (none without input devices). */
+  private readonly virtio = new Map<number, VirtioInputGuestDriver>();
 
   constructor(
     private readonly cpu: VcpuServices,
@@ -87,7 +106,8 @@ export class GuestProgram implements CpuBackend {
   }
 
   stats(): GuestStats {
-    return { ...this.s, interruptsByVector: { ...this.s.interruptsByVector } };
+    const inputEvents = this.virtio.size > 0 ? { inputEvents: [...this.virtio.values()].reduce((n, d) => n + d.eventsTaken, 0) } : {};
+    return { ...this.s, interruptsByVector: { ...this.s.interruptsByVector }, ...inputEvents };
   }
 
   private boot(): void {
@@ -115,6 +135,7 @@ export class GuestProgram implements CpuBackend {
     driver.startRing(256 * 1024);
     driver.setReg(Reg.IrqMask, IrqCause.Fence | IrqCause.Error);
     this.driver = driver;
+    const input = this.config.input && this.workload.usesInput ? this.setUpInput(this.config.input, pages) : null;
     this.env = {
       driver,
       rng: new Rng(this.config.seed),
@@ -125,9 +146,33 @@ export class GuestProgram implements CpuBackend {
       rawRead: (a, s) => this.cpu.mmioRead(a, s),
       rawWrite: (a, s, v) => this.cpu.mmioWrite(a, s, v),
       gfxBase: this.gfxBase,
+      input,
+      idle: (ms) => this.halt(ms),
     };
     this.workload.setup(this.env);
     driver.flush();
+  }
+
+  /** Probes and starts the keyboard's and tablet's virtio drivers (virtio-input.ts). */
+  private setUpInput(input: { keyboard: number; tablet: number }, pages: PageAllocator): GuestInputDevices {
+    const port = { read: (a: number, s: number) => this.cpu.mmioRead(a, s), write: (a: number, s: number, v: number) => this.cpu.mmioWrite(a, s, v) };
+    const start = (k: number) => {
+      const d = new VirtioInputGuestDriver(port, virtioMmioBase(k), this.cpu.memory, pages);
+      this.virtio.set(virtioVector(k), d);
+      return d;
+    };
+    return new GuestInputDevices(
+      start(input.keyboard),
+      start(input.tablet),
+      (ms) => this.halt(ms),
+      () => this.cpu.irq.stopRequested,
+    );
+  }
+
+  /** Sleeps until an interrupt (at most `ms`) and handles what came. */
+  private halt(ms: number): void {
+    this.s.halts++;
+    if (this.cpu.irq.waitForInterrupt(Math.max(0, ms)) !== 'stopped') this.handleInterrupts();
   }
 
   /**
@@ -192,6 +237,14 @@ export class GuestProgram implements CpuBackend {
   private handleInterrupts(): void {
     const d = this.driver!;
     for (let vector = this.cpu.irq.takeHighest(); vector >= 0; vector = this.cpu.irq.takeHighest()) {
+      const virtio = this.virtio.get(vector);
+      if (virtio) {
+        // A level: acknowledged at the device first, so the EOI does not find it still high.
+        virtio.acknowledge();
+        this.s.interruptsHandled++;
+        this.cpu.endOfInterrupt(vector);
+        continue;
+      }
       const causes = d.reg(Reg.IrqStatus);
       if (causes !== 0) d.setReg(Reg.IrqAck, causes);
       if (causes & IrqCause.Error) {

@@ -18,7 +18,8 @@
  *
  * --idle-ms T: after the updates asked for, go on reading until stdin is closed and then the server
  * sent nothing for T ms (the framebuffer written is then the last state the server left the client
- * in).
+ * in). Until then, stdin lines are input to send: "p X Y BUTTONS" (PointerEvent), "k KEYSYM DOWN"
+ * (KeyEvent, keysym in hex), each answered by a "sent" line.
  *
  * Output file (--out F): "PVGF", then u32 little-endian width, height, bytes per pixel, then the
  * framebuffer as libvncclient holds it (row-major, the client's pixel format). The last cursor
@@ -53,13 +54,40 @@ static int idleMs = -1; /* --idle-ms: once done and stdin is closed, go on until
 static int stdinClosed = 0;
 
 /* With --idle-ms the caller closes stdin to say "the server has nothing more coming": only then
-   does a quiet spell end the run (a quiet spell before that may just be a busy server). */
-static void pollStdin(void) {
+   does a quiet spell end the run (a quiet spell before that may just be a busy server). Lines on
+   stdin before that are input to send: "p X Y BUTTONS" a PointerEvent, "k KEYSYM DOWN" a KeyEvent
+   (each answered with "sent" on stdout once libvncclient has written it). */
+static char stdinLine[256];
+static size_t stdinUsed = 0;
+
+static void runCommand(rfbClient *cl, const char *line) {
+  int x, y, buttons, down;
+  unsigned long keysym;
+  if (sscanf(line, "p %d %d %d", &x, &y, &buttons) == 3) SendPointerEvent(cl, x, y, buttons);
+  else if (sscanf(line, "k %lx %d", &keysym, &down) == 2) SendKeyEvent(cl, (uint32_t)keysym, down ? TRUE : FALSE);
+  else {
+    printf("bad-command %s\n", line);
+    return;
+  }
+  printf("sent\n");
+}
+
+static void pollStdin(rfbClient *cl) {
   if (stdinClosed) return;
   struct pollfd p = {.fd = 0, .events = POLLIN};
-  if (poll(&p, 1, 0) > 0) {
-    char buf[64];
-    if (read(0, buf, sizeof buf) <= 0) stdinClosed = 1;
+  while (!stdinClosed && poll(&p, 1, 0) > 0) {
+    char c;
+    if (read(0, &c, 1) <= 0) {
+      stdinClosed = 1;
+      break;
+    }
+    if (c != '\n') {
+      if (stdinUsed < sizeof stdinLine - 1) stdinLine[stdinUsed++] = c;
+      continue;
+    }
+    stdinLine[stdinUsed] = 0;
+    stdinUsed = 0;
+    runCommand(cl, stdinLine);
   }
 }
 
@@ -288,7 +316,7 @@ int main(int argc, char **argv) {
   long long lastMessage = nowMs();
   for (;;) {
     int finished = untilResize ? (resized > 0 && updatesAfterResize >= 1 + further) : updates >= 1 + further;
-    if (idleMs >= 0) pollStdin();
+    if (idleMs >= 0) pollStdin(cl);
     if (finished && (idleMs < 0 || (stdinClosed && nowMs() - lastMessage >= idleMs))) break;
     if (nowMs() > deadline) {
       printf("timeout after %d updates\n", updates);

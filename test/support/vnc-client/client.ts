@@ -162,6 +162,16 @@ export class CaptureRun {
     }
   }
 
+  /** With idleMs: sends a PointerEvent (RFB button mask) now. */
+  pointer(x: number, y: number, buttons: number): void {
+    this.child.stdin!.write(`p ${x} ${y} ${buttons}\n`);
+  }
+
+  /** With idleMs: sends a KeyEvent for an X11 keysym now. */
+  key(keysym: number, down: boolean): void {
+    this.child.stdin!.write(`k ${keysym.toString(16)} ${down ? 1 : 0}\n`);
+  }
+
   /** With idleMs: the server has nothing more coming; end once it has been quiet for idleMs. */
   finishWhenIdle(): void {
     this.child.stdin?.end();

@@ -1,6 +1,8 @@
 // desktop: an animated scene worth looking at — a wallpaper, three windows with title bars, a
 // translucent sprite bouncing across the free area, a seven-segment clock counting frames, and a
-// cursor moving along a Lissajous path. Only what changed is presented.
+// cursor moving along a Lissajous path — or following the pointer, once the display's tablet
+// (run --input) has reported one. Only what changed is presented.
+import { axisToPixel } from '../guest-input.js';
 import { WORKLOAD_CTX, current, mappedBuffer, writeImage, type GuestEnv, type Workload } from './workload.js';
 
 const SPRITE = 48;
@@ -47,11 +49,14 @@ function spriteBand(height: number): { y: number; h: number } {
 interface DesktopState {
   spriteX: number;
   spriteY: number;
+  /** Where the tablet last put the pointer (null: no report yet, the cursor follows its path). */
+  pointer: { x: number; y: number } | null;
 }
 const state = new WeakMap<GuestEnv, DesktopState>();
 
 export const desktop: Workload = {
   name: 'desktop',
+  usesInput: true,
   description: 'an animated desktop: windows, a bouncing translucent sprite, a clock and a moving cursor',
   setup(env) {
     const { width, height } = current(env);
@@ -78,7 +83,7 @@ export const desktop: Workload = {
     d.cursorDefine(0, WORKLOAD_CTX, SPRITE * SPRITE * 4, CURSOR, CURSOR, 32, CURSOR * 4, 1, 1);
     d.cursorShow(0, true);
     d.present(0, []);
-    state.set(env, { spriteX: 0, spriteY: spriteBand(height).y });
+    state.set(env, { spriteX: 0, spriteY: spriteBand(height).y, pointer: null });
   },
   frame(env, n) {
     const { width, height } = current(env);
@@ -98,7 +103,9 @@ export const desktop: Workload = {
     d.fill(0, clock.x - 4, clock.y - 4, clock.w + 4, clock.h + 8, 0xff000000);
     const digits = String(n % 10000).padStart(4, '0');
     for (let i = 0; i < 4; i++) drawDigit(env, clock.x + i * 20, clock.y, Number(digits[i]));
-    d.cursorMove(0, Math.round(width / 2 + (width / 3) * Math.sin(n / 23)), Math.round(height / 2 + (height / 3) * Math.sin(n / 17)));
+    for (const r of env.input?.take() ?? []) if (r.kind === 'pointer') s.pointer = { x: axisToPixel(r.x, width), y: axisToPixel(r.y, height) };
+    if (s.pointer) d.cursorMove(0, s.pointer.x, s.pointer.y);
+    else d.cursorMove(0, Math.round(width / 2 + (width / 3) * Math.sin(n / 23)), Math.round(height / 2 + (height / 3) * Math.sin(n / 17)));
     d.present(0, [
       { x: Math.min(old.x, s.spriteX), y: Math.min(old.y, s.spriteY), w: Math.abs(old.x - s.spriteX) + SPRITE, h: Math.abs(old.y - s.spriteY) + SPRITE },
       { x: clock.x - 4, y: clock.y - 4, w: clock.w + 4, h: clock.h + 8 },

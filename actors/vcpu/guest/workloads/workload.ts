@@ -1,5 +1,6 @@
 // What a built-in workload is: a setup and a per-frame step, both drawing through the driver.
 import type { PvgDriver, DisplayModeInfo } from '../driver.js';
+import type { GuestInput } from '../guest-input.js';
 import type { Rng } from '../rng.js';
 
 export interface GuestEnv {
@@ -16,11 +17,17 @@ export interface GuestEnv {
   rawRead(address: number, size: number): number;
   rawWrite(address: number, size: number, value: number): void;
   gfxBase: number;
+  /** The display's keyboard and tablet (null: the VM gave this display none). */
+  input: GuestInput | null;
+  /** Halts until an interrupt comes (at most `ms`), handling it: for workloads that wait for input. */
+  idle(ms: number): void;
 }
 
 export interface Workload {
   readonly name: string;
   readonly description: string;
+  /** The guest drives the display's input devices for it (when the VM has them): other workloads leave them to whoever else may. */
+  readonly usesInput?: boolean;
   setup(env: GuestEnv): void;
   /** Draws frame n (0-based) and presents it. */
   frame(env: GuestEnv, n: number): void;

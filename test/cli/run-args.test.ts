@@ -1,0 +1,26 @@
+// pvg-vmm run's flags for the paint workload: input devices without --input and no frame limit
+// unless --frames gives one; other workloads keep their defaults.
+import { describe, expect, it } from 'vitest';
+
+import { parseRunArgs, type RunArgs } from '../../cli/run.js';
+
+const parse = (argv: string[]) => parseRunArgs(argv) as RunArgs;
+
+describe('run --workload paint', () => {
+  it('gets input devices and runs until stopped', () => {
+    const { options } = parse(['--workload', 'paint']);
+    expect(options.input).toBe(true);
+    expect(options.workload).toMatchObject({ name: 'paint', frames: 1e9 });
+  });
+
+  it('takes --frames as given', () => {
+    expect(parse(['--workload', 'paint', '--frames', '5']).options.workload).toMatchObject({ frames: 5 });
+  });
+
+  it('leaves other workloads as they were: 300 frames, input only with --input', () => {
+    const plain = parse(['--workload', 'desktop']).options;
+    expect(plain.workload).toMatchObject({ frames: 300 });
+    expect(plain.input).toBeUndefined();
+    expect(parse(['--input']).options.input).toBe(true);
+  });
+});
