@@ -53,6 +53,7 @@ class Reader {
   }
   bool get(void* p, size_t n) {
     if (bytes_.size() - at_ < n) return fail("truncated");
+    if (n == 0) return true;  // p may be null then (an empty frame's pixels): memcpy must not see it
     std::memcpy(p, bytes_.data() + at_, n);
     at_ += n;
     return true;
@@ -307,7 +308,7 @@ std::optional<EngineState> decodeEngineState(std::span<const uint8_t> bytes, con
     if (!readDisplay(r, s.displays[i], limits.modes[i])) return std::nullopt;
   }
   if (limits.iosfc) {
-    s.iosfc.emplace();
+    s.iosfc.emplace(EngineState::Iosfc{});
     if (!readIosfc(r, *s.iosfc, *limits.guest)) return std::nullopt;
   }
   r.part("end");
