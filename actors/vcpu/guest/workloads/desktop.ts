@@ -1,7 +1,7 @@
 // desktop: an animated scene worth looking at — a wallpaper, three windows with title bars, a
 // translucent sprite bouncing across the free area, a seven-segment clock counting frames, and a
 // cursor moving along a Lissajous path. Only what changed is presented.
-import { WORKLOAD_CTX, current, mappedBuffer, writeImage, type GuestEnv, type Workload } from './workload.js';
+import { WORKLOAD_CTX, checkWords, current, mappedBuffer, writeImage, type GuestEnv, type Workload } from './workload.js';
 
 const SPRITE = 48;
 const CURSOR = 16;
@@ -79,6 +79,12 @@ export const desktop: Workload = {
     d.cursorShow(0, true);
     d.present(0, []);
     state.set(env, { spriteX: 0, spriteY: spriteBand(height).y });
+  },
+  saveState: (env) => [state.get(env)!.spriteX, state.get(env)!.spriteY],
+  loadState(env, words) {
+    const bad = checkWords(words, 2);
+    if (bad === null) state.set(env, { spriteX: words[0]!, spriteY: words[1]! });
+    return bad;
   },
   frame(env, n) {
     const { width, height } = current(env);
