@@ -4,7 +4,10 @@
 // device has at power-on (identity, BAR size bits, capability layout), except the MSI pending
 // bits (the device's own), and that the enabled-vector count is one the device offers; the first
 // problem is refused with StateFormatError. What a guest could have written is taken as it is,
-// as a guest write would take it.
+// as a guest write would take it. Modelled on QEMU's config-space loader, get_pci_config_device
+// in hw/pci/pci.c (github.com/qemu/qemu): it refuses a byte that differs from the device's own
+// in bits that are checked (cmask), not writable (wmask) and not write-1-to-clear, then copies
+// the bytes and updates the BAR mappings (pci_update_mappings) — here, onChange.
 //
 // Layout (little-endian): magic 'PCIS', version u32, length u32 (4096), then the bytes.
 import { MSI_CAP_OFFSET, MSI_FLAGS, MSI_FLAGS_QSIZE, MSI_PENDING, PCI_CONFIG_SPACE_SIZE } from '../../abi/generated/machine.js';
