@@ -88,8 +88,8 @@ constexpr uint32_t kGfxCauses = IrqFence | IrqError | IrqRingIdle;
 
 bool readRegisters(Reader& r, EngineState::Registers& g) {
   r.part("registers");
-  uint32_t* words[] = {&g.errorCode,    &g.errorCount, &g.irqStatus, &g.irqMask,       &g.fenceCompleted, &g.ringGpaLo,
-                       &g.ringGpaHi,    &g.ringSize,   &g.doorbellTail, &g.ringHead, &g.displaySelect,  &g.modeSelect};
+  uint32_t* words[] = {&g.errorCode, &g.errorCount, &g.irqStatus,    &g.irqMask,  &g.fenceCompleted, &g.ringGpaLo,
+                       &g.ringGpaHi, &g.ringSize,   &g.doorbellTail, &g.ringHead, &g.displaySelect,  &g.modeSelect};
   for (uint32_t* w : words) {
     if (!r.u32(w)) return false;
   }
@@ -217,7 +217,8 @@ bool readIosfc(Reader& r, EngineState::Iosfc& f, const GuestMemoryView& guest) {
     if (!s.mapped) continue;
     // As Iosfc::command checks a map.
     const bool geometryOk = s.width > 0 && s.height > 0 && s.width <= kIosfcMaxDimension && s.height <= kIosfcMaxDimension && s.stride >= 4ull * s.width;
-    if (!geometryOk) return r.fail(what + ": mapped with geometry " + std::to_string(s.width) + "x" + std::to_string(s.height) + " stride " + std::to_string(s.stride));
+    if (!geometryOk)
+      return r.fail(what + ": mapped with geometry " + std::to_string(s.width) + "x" + std::to_string(s.height) + " stride " + std::to_string(s.stride));
     if (!guest.translate(s.gpa, uint64_t{s.stride} * s.height, GuestAccess::Read)) return r.fail(what + ": mapped outside guest memory");
   }
   return true;
@@ -298,9 +299,12 @@ std::optional<EngineState> decodeEngineState(std::span<const uint8_t> bytes, con
   uint32_t magic = 0, version = 0, displays = 0, iosfc = 0;
   if (!r.u32(&magic) || !r.u32(&version) || !r.u32(&displays) || !r.u32(&iosfc)) return std::nullopt;
   if (magic != kEngineStateMagic) return r.fail("not an engine state (magic " + hex(magic) + ")"), std::nullopt;
-  if (version != kEngineStateVersion) return r.fail("version " + std::to_string(version) + ", this engine reads " + std::to_string(kEngineStateVersion)), std::nullopt;
-  if (displays != limits.modes.size()) return r.fail(std::to_string(displays) + " displays, the engine has " + std::to_string(limits.modes.size())), std::nullopt;
-  if (iosfc != (limits.iosfc ? 1u : 0u)) return r.fail(iosfc > 1 ? "iosfc flag " + std::to_string(iosfc) : "IOSurface window present in one and not the other"), std::nullopt;
+  if (version != kEngineStateVersion)
+    return r.fail("version " + std::to_string(version) + ", this engine reads " + std::to_string(kEngineStateVersion)), std::nullopt;
+  if (displays != limits.modes.size())
+    return r.fail(std::to_string(displays) + " displays, the engine has " + std::to_string(limits.modes.size())), std::nullopt;
+  if (iosfc != (limits.iosfc ? 1u : 0u))
+    return r.fail(iosfc > 1 ? "iosfc flag " + std::to_string(iosfc) : "IOSurface window present in one and not the other"), std::nullopt;
   if (!readRegisters(r, s.registers) || !readRing(r, s) || !readContexts(r, s, limits) || !readTasks(r, s, limits)) return std::nullopt;
   s.displays.resize(displays);
   for (uint32_t i = 0; i < displays; ++i) {

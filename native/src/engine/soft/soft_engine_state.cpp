@@ -49,7 +49,8 @@ std::vector<uint8_t> SoftEngine::saveState() const {
 
 bool SoftEngine::atPowerOn() const {
   const EngineHoldings h = holdings();
-  if (h.contexts != 0 || h.tasks != 0 || h.ringRunning || (h.ringGpaLo | h.ringGpaHi | h.ringSize | h.doorbellTail | h.ringHead | h.displaySelect | h.modeSelect) != 0)
+  if (h.contexts != 0 || h.tasks != 0 || h.ringRunning ||
+      (h.ringGpaLo | h.ringGpaHi | h.ringSize | h.doorbellTail | h.ringHead | h.displaySelect | h.modeSelect) != 0)
     return false;
   if ((errorCode_.load() | errorCount_.load() | irqStatus_.load() | irqMask_.load() | fenceCompleted_.load()) != 0) return false;
   for (const auto& d : h.displays) {
