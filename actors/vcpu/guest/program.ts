@@ -136,7 +136,7 @@ export class GuestProgram implements CpuBackend {
   loadState(state: GuestProgramState): string | null {
     if (this.env !== null || this.frame !== 0) return 'the program has already run';
     if (state.frame > this.config.frames) return `frame ${state.frame} of a ${this.config.frames}-frame workload`;
-    if (!state.booted) return null;
+    if (!state.booted) return state.frame === 0 && !state.finished && state.fenceWait === null ? null : 'progress before the boot';
     const modes = state.displayModes[0];
     if (!modes || modes.length === 0) return 'no display modes';
     if (state.mode >= modes.length) return `mode ${state.mode} of ${modes.length}`;

@@ -104,6 +104,7 @@ describe('guest program snapshot: hostile bytes', () => {
   it('refuses a state that cannot be this program, naming why', () => {
     expect(refusal(edited({ frame: 13 })).reason).toMatch(/frame 13 of a 12-frame/);
     expect(refusal(edited({ mode: 5 })).reason).toMatch(/mode 5/);
+    expect(refusal(edited({ booted: false })).reason).toMatch(/progress before the boot/);
     expect(refusal(edited({ displayModes: [] })).reason).toMatch(/no display modes/);
     expect(refusal(edited({ pagesNext: 64 * MiB })).reason).toMatch(/allocator/);
     expect(refusal(edited({ driver: { ...state.driver, payload: 5000 } })).reason).toMatch(/ring of/);
