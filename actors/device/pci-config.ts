@@ -163,6 +163,27 @@ export class PciConfigSpace {
     this.#notify(before);
   }
 
+  /** The configuration bytes as they are (pci-config-snapshot.ts saves them). */
+  saveBytes(): Uint8Array {
+    return this.#bytes.slice();
+  }
+
+  /** Per byte, the bits a guest write may change (power-on's; they never change). */
+  writableMask(): Uint8Array {
+    return this.#wmask.slice();
+  }
+
+  /**
+   * Restores saved bytes that pci-config-snapshot.ts checked (read-only bits as at power-on), and
+   * reports what that changed as a write does (BAR0 decode, bus mastering, MSI enable and mask).
+   */
+  loadBytes(bytes: Uint8Array): void {
+    if (bytes.length !== PCI_CONFIG_SPACE_SIZE) throw new RangeError(`config space is ${PCI_CONFIG_SPACE_SIZE} bytes, ${bytes.length} given`);
+    const before = this.#snapshot();
+    this.#bytes.set(bytes);
+    this.#notify(before);
+  }
+
   stats(): { badAccesses: number } {
     return { badAccesses: this.#badAccesses };
   }

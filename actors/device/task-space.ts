@@ -149,6 +149,24 @@ export interface TaskSpaceStats {
   readonly errors: Readonly<Record<TaskSpaceErrorCode, number>>;
 }
 
+/** One mapping as a snapshot holds it: its place in the task's window, where in guest memory. */
+export interface TaskSpaceMappingState {
+  readonly offset: number;
+  readonly length: number;
+  readonly gpa: number;
+  readonly readOnly: boolean;
+}
+
+/** A task space's state: what restores its tasks, windows and id and slot counters (task-space-snapshot.ts). */
+export interface TaskSpaceState {
+  readonly nextId: number;
+  readonly nextSlot: number;
+  /** Slots freed and not yet reused, in the order they are reused from (last first). */
+  readonly freeSlots: readonly number[];
+  /** By id (creation order). */
+  readonly tasks: readonly { readonly id: number; readonly slot: number; readonly vmSize: number; readonly mappings: readonly TaskSpaceMappingState[] }[];
+}
+
 /** Thrown for a bad configuration (the embedder's mistake), never for guest input. */
 export class TaskSpaceConfigError extends Error {
   override readonly name = 'TaskSpaceConfigError';
@@ -476,6 +494,55 @@ export class TaskSpace {
     this.#nextId = 1;
     this.#nextSlot = 1;
     this.#freeSlots.length = 0;
+  }
+
+  /** Every task, window and counter that a restore needs (the error and lifetime counters are statistics, not state). */
+  saveState(): TaskSpaceState {
+    return {
+      nextId: this.#nextId,
+      nextSlot: this.#nextSlot,
+      freeSlots: [...this.#freeSlots],
+      tasks: [...this.#tasks.values()].map((t) => ({
+        id: t.id,
+        slot: t.slot,
+        vmSize: t.vmSize,
+        mappings: [...t.map.entries()].map((e) => ({ offset: e.value.va - t.base, length: e.value.length, gpa: e.value.gpa, readOnly: e.value.readOnly })),
+      })),
+    };
+  }
+
+  /**
+   * Takes a saved state into a task space no task was ever created in. The state must have
+   * passed checkTaskSpaceState() against this space's memory and limits (task-space-snapshot.ts);
+   * a range that does not translate after all throws and nothing is installed.
+   */
+  loadState(state: TaskSpaceState): void {
+    if (this.#nextId !== 1 || this.#tasks.size !== 0) throw new Error('loadState: only into a new task space');
+    const tasks: Task[] = [];
+    let mappings = 0;
+    let bytes = 0;
+    let windowBytes = 0;
+    for (const t of state.tasks) {
+      const task: Task = { id: t.id, slot: t.slot, base: t.slot * this.slotBytes, vmSize: t.vmSize, map: new IntervalMap<Mapping>(), bytes: 0 };
+      for (const m of t.mappings) {
+        const sabOffset = this.#memory.translateOffset(m.gpa, m.length, m.readOnly ? 'read' : 'write');
+        if (sabOffset < 0) throw new Error(`loadState: task ${t.id} maps [${hex(m.gpa)}, +${hex(m.length)}), not guest memory`);
+        const va = task.base + m.offset;
+        task.map.insert(va, va + m.length, Object.freeze({ task: t.id, va, length: m.length, gpa: m.gpa, sabOffset, readOnly: m.readOnly }));
+        task.bytes += m.length;
+      }
+      tasks.push(task);
+      mappings += task.map.size;
+      bytes += task.bytes;
+      windowBytes += t.vmSize;
+    }
+    for (const task of tasks) this.#tasks.set(task.id, task);
+    this.#nextId = state.nextId;
+    this.#nextSlot = state.nextSlot;
+    this.#freeSlots.push(...state.freeSlots);
+    this.#mappings = mappings;
+    this.#bytes = bytes;
+    this.#windowBytes = windowBytes;
   }
 
   stats(): TaskSpaceStats {

@@ -8,6 +8,7 @@
 // validated, no call for a task or surface the engine does not hold, display handlers only on the
 // display queue and in order, encodes that describe what they wrote.
 #pragma once
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <condition_variable>
@@ -26,6 +27,7 @@
 #include "check.h"
 #include "input.h"
 #include "layout.h"
+#include "engine/soft/engine_state.h"
 
 namespace pvg::fuzz {
 using engine::HostStatus;
@@ -234,6 +236,24 @@ class FakeHost final : public engine::HostCallbacks {
     encodesAsked_ = {};
     encodesDone_ = {};
     lastEncode_ = {};
+  }
+
+  // After a saved state was loaded into the engine (engine_state.h): the host's side of it, as
+  // the device actor restores its own from the snapshot — the tasks and their mappings, the
+  // mapped surfaces, and each display's frame and generation the callbacks are checked against.
+  void adopt(const engine::EngineState& state) {
+    std::lock_guard lock(mutex_);
+    for (const engine::EngineState::Task& t : state.tasks) {
+      Task& task = tasks_[t.id];
+      task.vmSize = t.vmSize;
+      for (const engine::EngineState::Mapping& m : t.mappings) task.mappings[m.va] = m.length;
+      nextTask_ = std::max(nextTask_, t.id + 1);
+    }
+    for (uint32_t i = 0; state.iosfc && i < engine::proto::kIosfcSurfaces; ++i) surfacesMapped_ |= state.iosfc->surfaces[i].mapped ? 1u << i : 0u;
+    for (uint32_t d = 0; d < kDisplays && d < state.displays.size(); ++d) {
+      frameSeq_[d] = state.displays[d].frameSeq;
+      generation_[d] = state.displays[d].generation;
+    }
   }
 
   void askedEncode(uint32_t display) {

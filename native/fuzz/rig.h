@@ -97,8 +97,7 @@ class Rig {
   // After an input (its harness's objects gone): the power-on, then the check that it left the
   // state of a new engine.
   void end() {
-    enqueue(rec::InPowerOn, {});
-    (void)reg(P::RegId);  // served once the power-on is done (the dispatcher waits for it)
+    powerOn();
     checkHoldings();
     FUZZ_CHECK(reg(P::RegStatus) == P::StatusReady && reg(P::RegErrorCount) == 0 && reg(P::RegIrqMask) == 0, "registers not as after reset");
     FUZZ_CHECK(iosfc(P::IosfcMapped) == 0 && iosfc(P::IosfcErrorCode) == 0, "iosfc registers not as after reset");
@@ -108,6 +107,12 @@ class Rig {
     const size_t heap = heapBytes();
     FUZZ_CHECK(heap == heapBefore_, "the heap holds %lld bytes more than before the input", static_cast<long long>(heap) - static_cast<long long>(heapBefore_));
     if (std::getenv("PVG_FUZZ_VERBOSE") != nullptr) describe();
+  }
+
+  // The device actor's power-on record; done once a later access is served (the dispatcher waits).
+  void powerOn() {
+    enqueue(rec::InPowerOn, {});
+    (void)reg(P::RegId);
   }
 
   ~Rig() {

@@ -218,8 +218,29 @@ const mmioSequences = {
     m.startRing(2), m.startRing(2), m.doorbellWords(40), m.check),
 };
 
+// ------------------------------------------------------------------ engine-state
+// Whole states in the layout of native/src/engine/soft/engine_state.cpp (raw form), and patches
+// to a driven engine's state (patched form: offset u32, kind byte, value).
+const u64 = (v) => le(BigInt(v), 8);
+const display = (mode, generation, frameSeq, flags, damage, pixels) => [
+  u32(mode), u32(generation), u32(frameSeq), u32(flags), u32(3), u32(-4), u32(damage.length), ...damage.map((r) => r.map(u32)),
+  u64(pixels.length * 4), ...pixels.map(u32),
+];
+const iosfcState = [u32(0), u32(0), u32(0), u32(0), u64(0), Array.from({ length: 32 }, () => [u64(0), u32(0), u32(0), u32(0), u32(0), u32(0)])];
+const stateHeader = [u32(0x53474e45), u32(1), u32(2), u32(1)];
+const noRing = [Array(12).fill(u32(0)), u32(0), u32(0), u32(0), u32(0), u32(0)];
+const engineState = {
+  'raw-new-engine': [0, 0, stateHeader, noRing, display(-1, 0, 0, 0, [], []), display(-1, 0, 0, 0, [], []), iosfcState],
+  'raw-small-modes': [0, 0, stateHeader, noRing, display(3, 1, 5, 2, [[0, 0, 1, 1]], [0xff102030]),
+    display(0, 2, 9, 1, [[1, 1, 4, 4]], Array.from({ length: 16 * 8 }, (_, i) => 0xff000000 + i)), iosfcState],
+  'patched-none': [0, 1],
+  'patched-flip': [0, 1, u32(100), 0, 0x40],
+  'patched-words': [0, 1, u32(16), 1, u32(3), u32(68), 1, u32(7), u32(200), 2, u64(1n << 40n)],
+  'patched-cut': [0, 1, u32(300), 3],
+};
+
 // ------------------------------------------------------------------ write them
-const targets = { 'engine-commands': engineCommands, 'iosfc-window': iosfcWindow, 'mmio-sequences': mmioSequences };
+const targets = { 'engine-commands': engineCommands, 'engine-state': engineState, 'iosfc-window': iosfcWindow, 'mmio-sequences': mmioSequences };
 for (const [target, seeds] of Object.entries(targets)) {
   const dir = path.join(corpus, target);
   fs.mkdirSync(dir, { recursive: true });

@@ -101,6 +101,17 @@ export interface LineStats {
   maskedLatched: number;
 }
 
+/** Bits of a line's state word, for the snapshot codec (interrupt-table-snapshot.ts). */
+export const LINE_STATE_BITS = Object.freeze({ masked: MASKED, latched: LATCHED, level: LEVEL, inService: IN_SERVICE });
+
+/** The routing state a snapshot keeps: each line's state word, and the deliveries not yet EOI'd. */
+export interface InterruptTableState {
+  /** By line: LINE_STATE_BITS. */
+  readonly lines: readonly number[];
+  /** Only the non-zero entries, by vCPU then vector. */
+  readonly outstanding: readonly { readonly vcpu: number; readonly vector: number; readonly count: number }[];
+}
+
 export interface TableCounters {
   msis: number;
   msiDeliveries: number;
@@ -330,6 +341,28 @@ export class InterruptTable {
       this.w.fill(0, at + LineWord.Pulses, at + LineWord.MaskedLatched + 1);
     }
     this.w.fill(0, this.outBase);
+  }
+
+  /** The state a snapshot keeps (only while every source and vCPU is quiet: a paused VM). Counters are statistics, not state. */
+  saveState(): InterruptTableState {
+    const lines: number[] = [];
+    for (let at = LINES_BASE; at < this.outBase; at += LINE_WORDS) lines.push(Atomics.load(this.w, at + LineWord.State));
+    const outstanding: { vcpu: number; vector: number; count: number }[] = [];
+    for (let vcpu = 0; vcpu < this.vcpuCount; vcpu++) {
+      for (let vector = 0; vector < VECTORS; vector++) {
+        const count = Atomics.load(this.w, this.outBase + vcpu * VECTORS + vector);
+        if (count !== 0) outstanding.push({ vcpu, vector, count });
+      }
+    }
+    return { lines, outstanding };
+  }
+
+  /** Takes a state interrupt-table-snapshot.ts checked against this table, before any source or vCPU uses it. */
+  loadState(state: InterruptTableState): void {
+    if (state.lines.length !== this.lineCount) throw new RangeError(`loadState: ${state.lines.length} lines for a table of ${this.lineCount}`);
+    state.lines.forEach((s, line) => Atomics.store(this.w, LINES_BASE + line * LINE_WORDS + LineWord.State, s));
+    this.w.fill(0, this.outBase);
+    for (const o of state.outstanding) Atomics.store(this.w, this.outBase + o.vcpu * VECTORS + o.vector, o.count);
   }
 
   line(line: number): LineStats {

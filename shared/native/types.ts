@@ -95,6 +95,24 @@ export interface NativeEngine {
    */
   cursorPosition(display: number): { x: number; y: number };
   threadCount(): number;
+  /**
+   * The engine's state at a quiescent point (registers, ring, contexts, tasks and their mappings,
+   * display modes, frames, damage, cursors, IOSurface maps: docs/snapshots.md). Only while the
+   * engine is idle (a paused VM).
+   */
+  saveState(): Uint8Array;
+  /**
+   * Loads a saved state into an engine at power-on (new, or after a power-on record), before any
+   * record reaches it and without host callbacks (the device actor restores its side itself).
+   * null when loaded; otherwise why it was refused, the engine left at power-on.
+   */
+  loadState(bytes: Uint8Array): EngineStateRefusal | null;
+}
+
+/** Why NativeEngine.loadState refused a state: the part (header, registers, ring, contexts, tasks, display N, iosfc, end, engine) and the reason. */
+export interface EngineStateRefusal {
+  part: string;
+  reason: string;
 }
 
 /** The C heap as glibc's malloc sees it (mallinfo2, every arena); bytes. */

@@ -38,6 +38,17 @@ export class DriverError extends Error {
 const lo = (v: number) => v >>> 0;
 const hi = (v: number) => Math.floor(v / 0x1_0000_0000) >>> 0;
 
+/** The driver's own state (a snapshot): where its ring is and how far it got. */
+export interface DriverState {
+  /** The ring runs (ringGpa, payload, tail and head mean something). */
+  readonly ring: boolean;
+  readonly ringGpa: number;
+  readonly payload: number;
+  readonly tail: number;
+  readonly head: number;
+  readonly dirty: boolean;
+}
+
 export class PvgDriver {
   private ringGpa = 0;
   private payload = 0;
@@ -55,6 +66,36 @@ export class PvgDriver {
     readonly pages: PageAllocator,
     readonly iosfcBase: number | null = null,
   ) {}
+
+  saveState(): DriverState {
+    return { ring: this.ringView !== null, ringGpa: this.ringGpa, payload: this.payload, tail: this.tail, head: this.head, dirty: this.dirty };
+  }
+
+  /** Takes a saved state (no MMIO: the device was restored with it); a reason string when it cannot be this driver's. */
+  loadState(s: DriverState): string | null {
+    if (!s.ring) {
+      this.ringView = null;
+      return null;
+    }
+    const bytes = s.payload + RING_HEADER_BYTES;
+    if (!Number.isSafeInteger(bytes) || bytes < 4096 || bytes > 1 << 20 || (bytes & (bytes - 1)) !== 0) return `ring of ${bytes} bytes`;
+    for (const [name, v] of [
+      ['tail', s.tail],
+      ['head', s.head],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 0 || v >= s.payload || v % 4 !== 0) return `ring ${name} ${v} outside the ring`;
+    }
+    const t = this.memory.translate(s.ringGpa, bytes, 'write');
+    if (!t.ok) return `ring memory: ${t.error.message}`;
+    this.ringView = new DataView(this.memory.sab);
+    this.ringOffset = t.offset;
+    this.ringGpa = s.ringGpa;
+    this.payload = s.payload;
+    this.tail = s.tail;
+    this.head = s.head;
+    this.dirty = s.dirty;
+    return null;
+  }
 
   reg(offset: Reg): number {
     return this.port.read32(this.gfxBase + offset) >>> 0;

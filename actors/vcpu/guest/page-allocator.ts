@@ -22,6 +22,16 @@ export class PageAllocator {
     return at;
   }
 
+  /** The next free address (a snapshot), and back; false (nothing changed) outside the range or unaligned. */
+  saveState(): number {
+    return this.next;
+  }
+  loadState(next: number): boolean {
+    if (!Number.isSafeInteger(next) || next < this.base || next > this.end || next % PAGE !== 0) return false;
+    this.next = next;
+    return true;
+  }
+
   get used(): number {
     return this.next - this.base;
   }

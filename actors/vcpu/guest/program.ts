@@ -16,7 +16,7 @@ import {
   virtioMmioBase,
   virtioVector,
 } from '../layout.js';
-import { DriverError, PvgDriver, type MmioPort } from './driver.js';
+import { type DisplayModeInfo, DriverError, type DriverState, PvgDriver, type MmioPort } from './driver.js';
 import { GuestInputDevices } from './guest-input.js';
 import { PageAllocator } from './page-allocator.js';
 import { IrqCause, Reg } from './protocol.js';
@@ -57,6 +57,26 @@ export interface GuestStats {
   inputEvents?: number;
 }
 
+/**
+ * The program's state between two steps (a snapshot: program-snapshot.ts), what a real guest
+ * keeps in RAM and registers: where it is in the workload, the fence it waits for, its driver's
+ * ring, its allocator, its RNG, the modes it probed, and the workload's own numbers. null fields
+ * before the boot step ran. The device's and RAM's state are saved with them, not here.
+ */
+export interface GuestProgramState {
+  readonly booted: boolean;
+  readonly frame: number;
+  readonly finished: boolean;
+  readonly fenceWait: { readonly value: number; readonly last: boolean } | null;
+  readonly displayModes: readonly (readonly DisplayModeInfo[])[];
+  readonly mode: number;
+  readonly rng: number;
+  readonly pagesNext: number;
+  readonly driver: DriverState;
+  readonly workload: readonly number[];
+  readonly stats: Omit<GuestStats, 'workload'>;
+}
+
 const FENCE_TIMEOUT_MS = 30_000;
 
 export class GuestProgram implements CpuBackend {
@@ -66,7 +86,6 @@ export class GuestProgram implements CpuBackend {
   private frame = 0;
   private finished = false;
   private readonly s: GuestStats & { interruptsByVector: Record<number, number> };
-  private gfxBase = 0;
   /** The device's first vector (PCI: its MSI block; MMIO: its gfx line's). */
   private firstVector = 0;
   /** The fence the guest waits for before it goes on, and until when. */
@@ -110,47 +129,114 @@ export class GuestProgram implements CpuBackend {
     return { ...this.s, interruptsByVector: { ...this.s.interruptsByVector }, ...inputEvents };
   }
 
-  private boot(): void {
-    const port: MmioPort = {
-      read32: (a) => this.cpu.mmioRead(a, 4) >>> 0,
-      write32: (a, v) => this.cpu.mmioWrite(a, 4, v),
+  /** The program's state between steps (see GuestProgramState). */
+  saveState(): GuestProgramState {
+    const { workload: _, ...stats } = this.stats();
+    const env = this.env;
+    return {
+      booted: env !== null,
+      frame: this.frame,
+      finished: this.finished,
+      fenceWait: this.fenceWait && { value: this.fenceWait.value, last: this.fenceWait.last },
+      displayModes: env ? env.displayModes.map((d) => d.map((m) => ({ ...m }))) : [],
+      mode: env ? env.mode : 0,
+      rng: env ? env.rng.saveState() : 0,
+      pagesNext: env ? env.driver.pages.saveState() : this.config.ramBase,
+      driver: env ? env.driver.saveState() : { ring: false, ringGpa: 0, payload: 0, tail: 0, head: 0, dirty: false },
+      workload: env && this.workload.saveState ? this.workload.saveState(env) : [],
+      stats,
     };
-    const pages = new PageAllocator(this.config.ramBase, this.config.ramEnd);
-    const { device } = this.config;
-    let iosfc: number | null = null;
-    const vectors = deviceVectors(device);
-    this.firstVector = this.config.variant === 'apple-gfx-pci' ? vectors.msi : vectors.gfx;
-    if (this.config.variant === 'apple-gfx-pci') {
-      this.gfxBase = this.setUpPci();
-    } else {
-      this.gfxBase = mmioGfxBase(device);
-      iosfc = mmioIosfcBase(device);
-    }
-    const driver = new PvgDriver(port, this.cpu.memory, this.gfxBase, pages, iosfc);
-    const info = driver.probe();
-    const modes = info.displays[0];
-    if (!modes || modes.length === 0) throw new DriverError('the device has no display');
+  }
+
+  /**
+   * Takes a saved state into a program that has not stepped yet, with no MMIO (the device was
+   * restored with it): the next step continues where the saved one stopped. Returns why not (and
+   * changes nothing) when the state cannot be this program's: its configuration, RAM or workload.
+   */
+  loadState(state: GuestProgramState): string | null {
+    if (this.env !== null || this.frame !== 0) return 'the program has already run';
+    // The virtio-input drivers' queue positions are not in GuestProgramState yet (docs/snapshots.md).
+    if (this.config.input && this.workload.usesInput) return "a guest driving virtio-input devices (their drivers' state is not saved yet)";
+    if (state.frame > this.config.frames) return `frame ${state.frame} of a ${this.config.frames}-frame workload`;
+    if (!state.booted) return state.frame === 0 && !state.finished && state.fenceWait === null ? null : 'progress before the boot';
+    const modes = state.displayModes[0];
+    if (!modes || modes.length === 0) return 'no display modes';
+    if (state.mode >= modes.length) return `mode ${state.mode} of ${modes.length}`;
+    const { driver, env } = this.build(state.displayModes);
+    if (!driver.pages.loadState(state.pagesNext)) return `allocator at 0x${state.pagesNext.toString(16)}, outside this guest's RAM`;
+    const bad =
+      driver.loadState(state.driver) ??
+      (this.workload.loadState
+        ? this.workload.loadState(env, state.workload)
+        : state.workload.length === 0
+          ? null
+          : 'workload words for a workload that keeps none');
+    if (bad !== null) return bad;
+    env.mode = state.mode;
+    env.rng.loadState(state.rng);
+    this.driver = driver;
+    this.env = env;
+    this.frame = state.frame;
+    this.finished = state.finished;
+    this.fenceWait = state.fenceWait && { ...state.fenceWait, deadline: performance.now() + FENCE_TIMEOUT_MS };
+    Object.assign(this.s, state.stats, { interruptsByVector: { ...state.stats.interruptsByVector } });
+    return null;
+  }
+
+  private boot(): void {
+    if (this.config.variant === 'apple-gfx-pci') this.setUpPci();
+    const probe = new PvgDriver(this.port(), this.cpu.memory, this.where().gfxBase, new PageAllocator(this.config.ramBase, this.config.ramEnd), null);
+    const info = probe.probe();
+    const { driver, env } = this.build(info.displays);
+    if (env.modes.length === 0) throw new DriverError('the device has no display');
     // Like a driver loading: start from a reset device, whatever an earlier guest left behind.
     driver.reset();
     driver.startRing(256 * 1024);
     driver.setReg(Reg.IrqMask, IrqCause.Fence | IrqCause.Error);
     this.driver = driver;
-    const input = this.config.input && this.workload.usesInput ? this.setUpInput(this.config.input, pages) : null;
-    this.env = {
+    // The virtio-input drivers' queues come after the GPU driver's pages (workloads that take input only).
+    if (this.config.input && this.workload.usesInput) env.input = this.setUpInput(this.config.input, driver.pages);
+    this.env = env;
+    this.workload.setup(this.env);
+    driver.flush();
+  }
+
+  private port(): MmioPort {
+    return {
+      read32: (a) => this.cpu.mmioRead(a, 4) >>> 0,
+      write32: (a, v) => this.cpu.mmioWrite(a, 4, v),
+    };
+  }
+
+  /** Where the device is and which vectors are its (fixed by the configuration and the machine's layout). */
+  private where(): { gfxBase: number; iosfc: number | null; firstVector: number } {
+    const { device } = this.config;
+    const vectors = deviceVectors(device);
+    if (this.config.variant === 'apple-gfx-pci') return { gfxBase: PCI_BAR_BASE + device * PCI_BAR_STRIDE, iosfc: null, firstVector: vectors.msi };
+    return { gfxBase: mmioGfxBase(device), iosfc: mmioIosfcBase(device), firstVector: vectors.gfx };
+  }
+
+  /** A driver and workload environment over the probed (or saved) modes, touching no device. */
+  private build(displayModes: readonly (readonly DisplayModeInfo[])[]): { driver: PvgDriver; env: GuestEnv } {
+    const { gfxBase, iosfc, firstVector } = this.where();
+    this.firstVector = firstVector;
+    const driver = new PvgDriver(this.port(), this.cpu.memory, gfxBase, new PageAllocator(this.config.ramBase, this.config.ramEnd), iosfc);
+    const displays = displayModes.map((d) => d.map((m) => ({ ...m })));
+    const modes = displays[0] ?? [];
+    const env: GuestEnv = {
       driver,
       rng: new Rng(this.config.seed),
       modes,
-      displayModes: info.displays,
-      mode: Math.min(this.config.mode, modes.length - 1),
+      displayModes: displays,
+      mode: Math.max(0, Math.min(this.config.mode, modes.length - 1)),
       damagePercent: this.config.damagePercent ?? 100,
       rawRead: (a, s) => this.cpu.mmioRead(a, s),
       rawWrite: (a, s, v) => this.cpu.mmioWrite(a, s, v),
-      gfxBase: this.gfxBase,
-      input,
+      gfxBase,
+      input: null,
       idle: (ms) => this.halt(ms),
     };
-    this.workload.setup(this.env);
-    driver.flush();
+    return { driver, env };
   }
 
   /** Probes and starts the keyboard's and tablet's virtio drivers (virtio-input.ts). */
@@ -179,7 +265,7 @@ export class GuestProgram implements CpuBackend {
    * PCI enumeration as a firmware would: check the ID, size and place BAR0, enable MSI with
    * MSI_VECTORS_ENABLED vectors of those offered (fewer if it offers fewer) in an aligned block.
    */
-  private setUpPci(): number {
+  private setUpPci(): void {
     const cfg = ecamBase(this.config.device);
     const rd = (o: number, s: number) => this.cpu.mmioRead(cfg + o, s);
     const wr = (o: number, s: number, v: number) => this.cpu.mmioWrite(cfg + o, s, v);
@@ -199,7 +285,6 @@ export class GuestProgram implements CpuBackend {
     const enable = Math.min((flags >> 1) & 7, Math.log2(MSI_VECTORS_ENABLED));
     wr(cap + 2, 2, (flags & ~0x70) | (enable << 4) | 1);
     wr(0x04, 2, rd(0x04, 2) | 0x6); // memory space and bus master
-    return bar;
   }
 
   /** Waits for FENCE_COMPLETED to reach `value`; `last`: the wait after the last frame. */

@@ -12,6 +12,13 @@ export class Rng {
     this.state = x >>> 0;
     return this.state;
   }
+  /** The generator's state (a snapshot), and back: the same draws follow. */
+  saveState(): number {
+    return this.state;
+  }
+  loadState(state: number): void {
+    this.state = state >>> 0 || 0x9e3779b9;
+  }
   /** An integer in [0, n). */
   below(n: number): number {
     return n <= 0 ? 0 : this.next() % n;

@@ -1,7 +1,9 @@
 // new Engine(opts): a soft PVG engine for one device, owned by the device actor's worker. Its
 // threads never call JavaScript: callbacks arrive as records in the device actor's mailbox and
 // MMIO completions go straight to the vCPUs (see native/src/engine/bridge/mailbox_host.h).
+#include <cstring>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "addon/args.h"
@@ -33,7 +35,8 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     return DefineClass(
         env, "PvgEngine",
         {InstanceMethod<&EngineWrap::Stop>("stop"), InstanceMethod<&EngineWrap::Stats>("stats"), InstanceMethod<&EngineWrap::Activity>("activity"),
-         InstanceMethod<&EngineWrap::Cursor>("cursorPosition"), InstanceMethod<&EngineWrap::Threads>("threadCount")});
+         InstanceMethod<&EngineWrap::Cursor>("cursorPosition"), InstanceMethod<&EngineWrap::Threads>("threadCount"),
+         InstanceMethod<&EngineWrap::SaveState>("saveState"), InstanceMethod<&EngineWrap::LoadState>("loadState")});
   }
 
   explicit EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EngineWrap>(info) {
@@ -191,6 +194,31 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     Napi::Object out = Napi::Object::New(env);
     out.Set("x", engine_->cursorX(display));
     out.Set("y", engine_->cursorY(display));
+    return out;
+  }
+
+  // saveState() → Uint8Array; loadState(Uint8Array) → null, or { part, reason } when refused (the
+  // bytes are a file's: refusing them is an answer, not an exception). Only while the engine is idle.
+  Napi::Value SaveState(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!engine_) throw Napi::Error::New(env, "engine stopped");
+    const std::vector<uint8_t> bytes = engine_->saveState();
+    Napi::Uint8Array out = Napi::Uint8Array::New(env, bytes.size());
+    if (!bytes.empty()) std::memcpy(out.Data(), bytes.data(), bytes.size());
+    return out;
+  }
+
+  Napi::Value LoadState(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!engine_) throw Napi::Error::New(env, "engine stopped");
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array)
+      throw Napi::TypeError::New(env, "loadState: expected a Uint8Array");
+    Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+    const engine::EngineStateError error = engine_->loadState(std::span<const uint8_t>(bytes.Data(), bytes.ByteLength()));
+    if (error.ok()) return env.Null();
+    Napi::Object out = Napi::Object::New(env);
+    out.Set("part", error.part);
+    out.Set("reason", error.reason);
     return out;
   }
 

@@ -49,6 +49,10 @@ describe('vmm/assembly', () => {
     expect(displays[1]!.input).toEqual({ mailbox: wiring.inputMailbox!.buffer, keyboard: 0, tablet: 1 });
     // Every vCPU sees the apple-gfx devices, then the virtio-input ones.
     const bus = (vcpuSpec(config, wiring, buffers, assemble({}).supervisor, 0, null).config as VcpuConfig).devices;
+    // The built-in guest on device 1 drives that binding's keyboard and tablet; device 0's has none.
+    const workload = { name: 'desktop', frames: 1, seed: 1, mode: 0, damagePercent: 1 } as NonNullable<typeof config.workload>;
+    expect(guestFor(config, 1, workload).input).toEqual({ keyboard: 0, tablet: 1 });
+    expect(guestFor(config, 0, workload).input).toBeUndefined();
     expect(bus.map((d) => d.variant)).toEqual(['apple-gfx-mmio', 'apple-gfx-mmio', 'virtio-mmio', 'virtio-mmio']);
   });
 

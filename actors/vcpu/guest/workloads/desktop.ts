@@ -3,7 +3,7 @@
 // cursor moving along a Lissajous path — or following the pointer, once the display's tablet
 // (run --input) has reported one. Only what changed is presented.
 import { axisToPixel } from '../guest-input.js';
-import { WORKLOAD_CTX, current, mappedBuffer, writeImage, type GuestEnv, type Workload } from './workload.js';
+import { WORKLOAD_CTX, checkWords, current, mappedBuffer, writeImage, type GuestEnv, type Workload } from './workload.js';
 
 const SPRITE = 48;
 const CURSOR = 16;
@@ -84,6 +84,16 @@ export const desktop: Workload = {
     d.cursorShow(0, true);
     d.present(0, []);
     state.set(env, { spriteX: 0, spriteY: spriteBand(height).y, pointer: null });
+  },
+  // The sprite, and where the tablet last put the pointer (has, x, y; 0, 0, 0: no report yet).
+  saveState: (env) => {
+    const s = state.get(env)!;
+    return [s.spriteX, s.spriteY, s.pointer ? 1 : 0, s.pointer?.x ?? 0, s.pointer?.y ?? 0];
+  },
+  loadState(env, words) {
+    const bad = checkWords(words, 5) ?? (words[2]! > 1 ? `pointer flag ${words[2]}` : null);
+    if (bad === null) state.set(env, { spriteX: words[0]!, spriteY: words[1]!, pointer: words[2] === 1 ? { x: words[3]!, y: words[4]! } : null });
+    return bad;
   },
   frame(env, n) {
     const { width, height } = current(env);

@@ -2,7 +2,7 @@
 // overlapping mappings, read-only violations, bad MMIO offsets and sizes — and then draws a
 // valid frame. It must produce errors and counters only: the VM keeps running.
 import { Op, Reg, commandHeader } from '../protocol.js';
-import { WORKLOAD_CTX, current, mappedBuffer, type GuestEnv, type Workload } from './workload.js';
+import { WORKLOAD_CTX, checkWords, current, mappedBuffer, type GuestEnv, type Workload } from './workload.js';
 
 const RO_CTX = 2;
 const OUTSIDE_RAM = 0x1000;
@@ -42,6 +42,12 @@ export const hostile: Workload = {
     env.driver.map(RO_CTX, 0, [{ gpa: page, length: 4096 }], true);
     ro.set(env, page);
     env.driver.setMode(0, env.mode);
+  },
+  saveState: (env) => [ro.get(env)!],
+  loadState(env, words) {
+    const bad = checkWords(words, 1);
+    if (bad === null) ro.set(env, words[0]!);
+    return bad;
   },
   frame(env, n) {
     const attack = ATTACKS[n % ATTACKS.length]!;

@@ -1,6 +1,6 @@
 // mapchurn: many contexts, many map/unmap — every frame maps fresh ranges into random contexts,
 // blits from them, unmaps them again, and now and then destroys and recreates a context.
-import { current, writeImage, type Workload } from './workload.js';
+import { checkWords, current, writeImage, type Workload } from './workload.js';
 
 const CONTEXTS = 16;
 const CTX_BYTES = 16 * 1024 * 1024;
@@ -21,6 +21,12 @@ export const mapchurn: Workload = {
     d.setMode(0, env.mode);
     const { width, height } = current(env);
     d.fill(0, 0, 0, width, height, 0xff000000);
+  },
+  saveState: (env) => [pools.get(env)!],
+  loadState(env, words) {
+    const bad = checkWords(words, 1);
+    if (bad === null) pools.set(env, words[0]!);
+    return bad;
   },
   frame(env, n) {
     const d = env.driver;

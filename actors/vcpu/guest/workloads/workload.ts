@@ -31,6 +31,20 @@ export interface Workload {
   setup(env: GuestEnv): void;
   /** Draws frame n (0-based) and presents it. */
   frame(env: GuestEnv, n: number): void;
+  /**
+   * State the workload keeps between frames outside `env` (a snapshot of the guest: program-
+   * snapshot.ts), as numbers, and back into an env that was not set up. A workload that keeps
+   * none (everything from `env` and the frame number) leaves both out. loadState returns a reason
+   * when the numbers cannot be its state.
+   */
+  saveState?(env: GuestEnv): number[];
+  loadState?(env: GuestEnv, words: readonly number[]): string | null;
+}
+
+/** For loadState: `count` safe integers, or why not. */
+export function checkWords(words: readonly number[], count: number): string | null {
+  if (words.length !== count) return `${words.length} words, ${count} expected`;
+  return words.every((w) => Number.isSafeInteger(w)) ? null : 'a word that is not an integer';
 }
 
 export const WORKLOAD_CTX = 1;

@@ -35,6 +35,8 @@ class Damage {
   void add(Rect r);
   void all(uint32_t w, uint32_t h) { rects_.assign(1, Rect{0, 0, w, h}); }
   void clear() { rects_.clear(); }
+  // A saved damage list as it was (engine_state.h checked it: at most the limit, inside the frame).
+  void assign(const std::vector<Rect>& rects) { rects_ = rects; }
   const std::vector<Rect>& rects() const { return rects_; }
 
  private:

@@ -152,6 +152,40 @@ void Iosfc::reset() {
   }
 }
 
+EngineState::Iosfc Iosfc::save() const {
+  std::lock_guard lock(mutex_);
+  EngineState::Iosfc f;
+  f.select = select_;
+  f.errorCode = errorCode_.load();
+  f.irqStatus = irqStatus_.load();
+  f.irqMask = irqMask_.load();
+  f.errorCount = errorCount_.load();
+  for (uint32_t i = 0; i < kIosfcSurfaces; ++i) {
+    const Surface& s = surfaces_[i];
+    f.surfaces[i] = EngineState::Surface{s.gpa, s.width, s.height, s.stride, s.flags, s.host != nullptr};
+  }
+  return f;
+}
+
+bool Iosfc::load(const EngineState::Iosfc& f) {
+  std::array<Surface, kIosfcSurfaces> loaded{};
+  for (uint32_t i = 0; i < kIosfcSurfaces; ++i) {
+    const EngineState::Surface& s = f.surfaces[i];
+    loaded[i] = Surface{s.gpa, s.width, s.height, s.stride, s.flags, nullptr};
+    if (!s.mapped) continue;
+    loaded[i].host = guest_.pointer(s.gpa, uint64_t{s.stride} * s.height, GuestAccess::Read);
+    if (loaded[i].host == nullptr) return false;
+  }
+  std::lock_guard lock(mutex_);
+  surfaces_ = loaded;
+  select_ = f.select;
+  errorCode_.store(f.errorCode);
+  irqStatus_.store(f.irqStatus);
+  irqMask_.store(f.irqMask);
+  errorCount_.store(f.errorCount);
+  return true;
+}
+
 void Iosfc::fail(Error error) {
   uint32_t expected = 0;
   errorCode_.compare_exchange_strong(expected, static_cast<uint32_t>(error));

@@ -9,6 +9,7 @@
 
 #include "core/guest_memory.h"
 #include "engine/contract.h"
+#include "engine/soft/engine_state.h"
 #include "abi/protocol.h"
 
 namespace pvg::engine {
@@ -28,6 +29,11 @@ class Iosfc {
   bool surface(uint32_t index, SurfaceView* out) const;
   // Unmaps everything (device reset).
   void reset();
+  // The window's state (engine_state.h), and back into a window at reset state without the host
+  // (it restored its own side; decodeEngineState checked the state). load() is false, nothing
+  // changed, when a mapped surface is not in guest memory after all.
+  EngineState::Iosfc save() const;
+  bool load(const EngineState::Iosfc& state);
   uint64_t errors() const { return errorCount_.load(); }
 
  private:

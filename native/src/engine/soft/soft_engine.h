@@ -39,6 +39,7 @@
 #include "abi/protocol.h"
 #include "engine/render/draw.h"
 #include "engine/soft/display.h"
+#include "engine/soft/engine_state.h"
 #include "engine/soft/iosfc.h"
 #include "engine/soft/task_batch.h"
 #include "engine/soft/task_memory.h"
@@ -122,6 +123,15 @@ class SoftEngine {
   // running (the executor's state is read without its serialisation). The fuzz rig calls it after
   // a power-on, between inputs.
   EngineHoldings holdings() const;
+  // The engine's state as bytes (engine_state.h), and a saved state back into an engine at
+  // power-on (a new one, or after rec::InPowerOn). Only while it is idle, as holdings(): at a
+  // paused VM's quiescent point (docs/lifecycle.md), before the state's host side is restored and
+  // before any record reaches it. loadState() checks the whole state against this engine's
+  // configuration and guest memory first and refuses it (the error names the part and the reason)
+  // with the engine left at power-on; it makes no host callback. Encodes the engine held are not
+  // state: the compositor asks again.
+  std::vector<uint8_t> saveState() const;
+  EngineStateError loadState(std::span<const uint8_t> bytes);
   int32_t cursorX(uint32_t display) const;
   int32_t cursorY(uint32_t display) const;
   unsigned threadCount() const { return 2 + pool_.threads(); }
@@ -139,6 +149,8 @@ class SoftEngine {
   uint32_t gfxRead(uint32_t offset);
   void gfxWrite(uint32_t offset, uint32_t value);
   void requestEncode(uint32_t display, const EncodeRequest& request);
+
+  bool atPowerOn() const;  // holds nothing a new engine does not (loadState's precondition)
 
   // Ring executor (serial on the pool).
   enum class Control : uint32_t { None, StartRing, StopRing, Reset, PowerOn };

@@ -32,7 +32,7 @@ bool TaskMemory::addMapping(uint32_t task, uint64_t va, bool readOnly, std::span
   for (const PhysicalRange& r : ranges) {
     uint8_t* host = guest_.pointer(r.gpa, r.length, access);
     if (host == nullptr || r.length == 0 || at + r.length < at) return false;
-    pending.push_back({at, Mapping{r.length, host, readOnly}});
+    pending.push_back({at, Mapping{r.length, host, readOnly, r.gpa}});
     at += r.length;
   }
   std::unique_lock lock(mutex_);
@@ -65,7 +65,8 @@ void TaskMemory::cut(Task& t, uint64_t start, uint64_t end) {
       // It starts before the range: its head stays, and its tail if it runs past the range (then
       // nothing else can start inside the range: mappings are disjoint).
       const bool pastEnd = prevEnd > end;
-      if (pastEnd) maps.emplace(end, Mapping{prevEnd - end, prev->second.host + (end - prev->first), prev->second.readOnly});
+      if (pastEnd)
+        maps.emplace(end, Mapping{prevEnd - end, prev->second.host + (end - prev->first), prev->second.readOnly, prev->second.gpa + (end - prev->first)});
       prev->second.length = start - prev->first;
       if (pastEnd) return;
     }
@@ -73,7 +74,7 @@ void TaskMemory::cut(Task& t, uint64_t start, uint64_t end) {
   while (it != maps.end() && it->first < end) {
     const uint64_t mEnd = it->first + it->second.length;
     if (mEnd > end) {
-      const Mapping tail{mEnd - end, it->second.host + (end - it->first), it->second.readOnly};
+      const Mapping tail{mEnd - end, it->second.host + (end - it->first), it->second.readOnly, it->second.gpa + (end - it->first)};
       maps.erase(it);
       maps.emplace(end, tail);
       return;
@@ -102,6 +103,33 @@ size_t TaskMemory::mappingCount(uint32_t task) const {
   std::shared_lock lock(mutex_);
   auto it = tasks_.find(task);
   return it == tasks_.end() ? 0 : it->second.mappings.size();
+}
+
+std::vector<EngineState::Task> TaskMemory::save() const {
+  std::shared_lock lock(mutex_);
+  std::vector<EngineState::Task> out;
+  for (const auto& [id, t] : tasks_) {
+    EngineState::Task& task = out.emplace_back(EngineState::Task{id, t.vmSize, {}});
+    for (const auto& [va, m] : t.mappings) task.mappings.push_back(EngineState::Mapping{va, m.gpa, m.length, m.readOnly});
+  }
+  return out;
+}
+
+bool TaskMemory::load(const std::vector<EngineState::Task>& tasks) {
+  std::map<uint32_t, Task> loaded;
+  for (const EngineState::Task& t : tasks) {
+    Task& task = loaded[t.id];
+    task.vmSize = t.vmSize;
+    for (const EngineState::Mapping& m : t.mappings) {
+      uint8_t* host = guest_.pointer(m.gpa, m.length, m.readOnly ? GuestAccess::Read : GuestAccess::Write);
+      if (host == nullptr) return false;
+      task.mappings.emplace(m.va, Mapping{m.length, host, m.readOnly, m.gpa});
+    }
+  }
+  std::unique_lock lock(mutex_);
+  if (!tasks_.empty()) return false;
+  tasks_.swap(loaded);
+  return true;
 }
 
 const TaskMemory::Mapping* TaskMemory::find(const Task& t, uint64_t va, uint64_t* offsetInMapping) const {

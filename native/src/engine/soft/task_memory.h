@@ -9,9 +9,11 @@
 #include <mutex>
 #include <shared_mutex>
 #include <span>
+#include <vector>
 
 #include "core/guest_memory.h"
 #include "engine/contract.h"
+#include "engine/soft/engine_state.h"
 
 namespace pvg::engine {
 enum class TaskAccess { Read, Write };
@@ -38,6 +40,13 @@ class TaskMemory {
   void removeRange(uint32_t task, uint64_t va, uint64_t length);
   size_t mappingCount(uint32_t task) const;
 
+  // Every task and its mappings, by id and va (engine_state.h; only while no command runs).
+  std::vector<EngineState::Task> save() const;
+  // Installs tasks a saved state names (decodeEngineState checked them) into an empty table,
+  // without the host: the host restored its own side. False, nothing installed, if not empty or
+  // a range is not in guest memory after all.
+  bool load(const std::vector<EngineState::Task>& tasks);
+
   // A pointer to [va, va + length) if it lies inside one mapping with the access allowed.
   uint8_t* pointer(uint32_t task, uint64_t va, uint64_t length, TaskAccess access) const;
   // Copies across adjacent mappings; false (and nothing partial promised) on any gap or fault.
@@ -49,6 +58,7 @@ class TaskMemory {
     uint64_t length;
     uint8_t* host;
     bool readOnly;
+    uint64_t gpa;  // where host points, for save()
   };
   struct Task {
     uint64_t vmSize;
