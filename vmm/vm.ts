@@ -351,6 +351,7 @@ export class Vm extends EventEmitter<VmEvents> {
             // Made by the supervisor so a failure closes it too: the engine's dispatcher then leaves.
             engineInbound: engineInbound[i]!.buffer,
             poolThreads: config.enginePoolThreads,
+            backend: config.engine,
             dispatcherSpin: spin,
             engineTraceRing,
             limits: config.limits,
@@ -447,6 +448,11 @@ export class Vm extends EventEmitter<VmEvents> {
   /** Which CPU backend runs the built-in guest, and why 'auto' fell back to 'ts' (else null). */
   get cpu(): { backend: 'ts' | 'kvm'; fallback: string | null } {
     return { backend: this.config.cpu, fallback: this.config.cpuFallback };
+  }
+
+  /** Which engine backend draws the pixels, and why 'auto' fell back to soft (else null). docs/vulkan.md. */
+  get engine(): { backend: 'soft' | 'vulkan'; fallback: string | null } {
+    return { backend: this.config.engine, fallback: this.config.engineFallback };
   }
 
   /** What an embedder's own vCPU loop needs (pass it to connectVcpu in the thread that runs it). */

@@ -95,6 +95,7 @@ export function createDeviceActor(ctx: ActorContext): ActorBehaviour<DeviceContr
     })),
     iosfc: config.variant === 'apple-gfx-mmio',
     poolThreads: config.poolThreads,
+    backend: config.backend,
     dispatcherSpin: config.dispatcherSpin,
     mapSemantics: config.mapSemantics,
     spinGate: ctx.spinGate ? new Int32Array(ctx.spinGate) : undefined,
