@@ -17,6 +17,7 @@ import { headlineSpreads, mergeRuns, referenceWarnings } from './repeat.js';
 import { formatSpread } from './spread.js';
 import { deviceTables, runDeviceBench } from './suites/device.js';
 import { engineTables, runEngineBench } from './suites/engine.js';
+import { ENGINE_CHOICES, type EngineChoice } from '../vmm/engine-backend.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
 import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
 import { lanesTables, runLanesBench } from './suites/lanes.js';
@@ -36,6 +37,8 @@ interface SuiteOptions {
   devices?: number[];
   /** frames and scaling: the profiles to measure (VmOptions.profile; frames: both by default, scaling: native). */
   profiles?: Profile[];
+  /** frames: the engine backend (VmOptions.engine, docs/vulkan.md; default soft). */
+  engine?: EngineChoice;
   progress?: (path: string) => void;
 }
 
@@ -175,6 +178,8 @@ options:
   --profile P    native | pvg (VmOptions.profile, docs/fidelity.md): frames measures both side by
                  side unless one is named; scaling measures native unless pvg is named (paced
                  to 60 Hz per device, 300 frames a device at --scale 1)
+  --engine E     frames only: soft | vulkan | auto, the engine backend every VM of the run
+                 draws with (VmOptions.engine, docs/vulkan.md; default soft)
   --out FILE     also write the JSON result to FILE
   --report DIR   also write a report into DIR (created if missing; files in it are replaced):
                  <suite>.json per suite, all.json, report.md (the machine, every suite's
@@ -203,6 +208,7 @@ async function main(): Promise<void> {
         repeat: { type: 'string', default: '3' },
         devices: { type: 'string' },
         profile: { type: 'string' },
+        engine: { type: 'string' },
         out: { type: 'string' },
         report: { type: 'string' },
         'no-report': { type: 'boolean', default: false },
@@ -234,6 +240,12 @@ async function main(): Promise<void> {
   if (values.profile !== undefined) {
     if (!PROFILES.includes(values.profile as Profile)) fail(`--profile must be ${PROFILES.join(' or ')}, got "${values.profile}"`);
     profiles = [values.profile as Profile];
+  }
+  let engine: EngineChoice | undefined;
+  if (values.engine !== undefined) {
+    if (!ENGINE_CHOICES.includes(values.engine as EngineChoice)) fail(`--engine must be ${ENGINE_CHOICES.join(', ')}, got "${values.engine}"`);
+    if (name !== 'frames') fail('--engine applies to the frames suite only (docs/vulkan.md)');
+    engine = values.engine as EngineChoice;
   }
   let suites: Suite[] = name === 'all' ? [...SUITES] : [name as Suite];
   // Suites this machine cannot run: named alone, the run fails with the reason; under all, skipped.
@@ -267,7 +279,14 @@ async function main(): Promise<void> {
       const entry = SUITE_TABLE[suiteName];
       const runs = entry.repeatsItself ? 1 : repeat;
       progress.suiteStart(suiteName, i, suites.length, entry.steps === undefined ? undefined : entry.steps * runs);
-      const result = await runRepeated(entry, { scale, repeat, devices, ...(profiles ? { profiles } : {}), progress: (path) => progress.step(path) });
+      const result = await runRepeated(entry, {
+        scale,
+        repeat,
+        devices,
+        ...(profiles ? { profiles } : {}),
+        ...(engine ? { engine } : {}),
+        progress: (path) => progress.step(path),
+      });
       progress.suiteEnd();
       results[suiteName] = result;
       if (!values.json || reportDir !== undefined) tables[suiteName] = entry.tables(result) + repeatTables(result, entry.references ?? []);
