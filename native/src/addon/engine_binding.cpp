@@ -30,7 +30,8 @@ std::string choice(const Napi::Object& o, const char* key, const std::string& of
 
 // A Vulkan refusal as a typed JavaScript error: code ERR_PVG_VULKAN, reason (refusalName), detail.
 Napi::Error vulkanRefusal(Napi::Env env, const engine::vk::OpenResult& r) {
-  Napi::Error e = Napi::Error::New(env, std::string("the vulkan engine backend cannot run here: ") + engine::vk::refusalName(r.refusal) + " (" + r.detail + ")");
+  Napi::Error e =
+      Napi::Error::New(env, std::string("the vulkan engine backend cannot run here: ") + engine::vk::refusalName(r.refusal) + " (" + r.detail + ")");
   e.Set("code", "ERR_PVG_VULKAN");
   e.Set("reason", engine::vk::refusalName(r.refusal));
   e.Set("detail", r.detail);

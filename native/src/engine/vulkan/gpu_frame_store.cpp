@@ -299,8 +299,8 @@ class GpuFrameStore final : public FrameStore {
     VkMemoryBarrier b{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     b.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
     b.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-    f_.vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, nullptr,
-                            0, nullptr);
+    f_.vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, nullptr, 0,
+                            nullptr);
     recording_ = false;
     if (failed(f_.vkEndCommandBuffer(cmd_))) return false;
     VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
@@ -336,7 +336,9 @@ class GpuFrameStore final : public FrameStore {
     const VkDeviceSize stride = VkDeviceSize{width_} * 4, rowBytes = VkDeviceSize{r.w} * 4;
     if (r.w == width_) {
       const VkDeviceSize at = VkDeviceSize{r.y} * stride;
-      regions_.push_back(sameOffsets ? VkBufferCopy{at, at, r.h * stride} : toPacked ? VkBufferCopy{at, packedAt, r.h * stride} : VkBufferCopy{packedAt, at, r.h * stride});
+      regions_.push_back(sameOffsets ? VkBufferCopy{at, at, r.h * stride}
+                         : toPacked  ? VkBufferCopy{at, packedAt, r.h * stride}
+                                     : VkBufferCopy{packedAt, at, r.h * stride});
       return;
     }
     for (uint32_t y = 0; y < r.h; ++y) {

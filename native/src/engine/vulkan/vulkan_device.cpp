@@ -177,11 +177,11 @@ OpenResult openDevice(const OpenOptions& options, const Interpose& interpose) {
   // Instance and device entry points through vkGetInstanceProcAddr: the loader's trampolines.
   bool complete = true;
   std::string missing;
-#define PVG_VK_LOAD(name)                                                                                  \
-  f.name = reinterpret_cast<PFN_##name>(f.vkGetInstanceProcAddr(g->instance, #name));                      \
-  if (f.name == nullptr) {                                                                                 \
-    complete = false;                                                                                      \
-    missing += missing.empty() ? #name : ", " #name;                                                       \
+#define PVG_VK_LOAD(name)                                                             \
+  f.name = reinterpret_cast<PFN_##name>(f.vkGetInstanceProcAddr(g->instance, #name)); \
+  if (f.name == nullptr) {                                                            \
+    complete = false;                                                                 \
+    missing += missing.empty() ? #name : ", " #name;                                  \
   }
   PVG_VK_INSTANCE_FNS(PVG_VK_LOAD)
   PVG_VK_DEVICE_FNS(PVG_VK_LOAD)
