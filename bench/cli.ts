@@ -17,6 +17,7 @@ import { headlineSpreads, mergeRuns, referenceWarnings } from './repeat.js';
 import { formatSpread } from './spread.js';
 import { deviceTables, runDeviceBench } from './suites/device.js';
 import { engineTables, runEngineBench } from './suites/engine.js';
+import { runVulkanBench, vulkanBenchUnavailable, vulkanTables } from './suites/vulkan.js';
 import { ENGINE_CHOICES, type EngineChoice } from '../vmm/engine-backend.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
 import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
@@ -80,6 +81,13 @@ const SUITE_TABLE = {
     references: ['paths.read_idle.p50_us', 'paths.reset_idle.p50_us', 'paths.vm_stop_idle.p50_us', 'paths.exit_idle.p50_us'],
   }),
   lanes: suite({ run: runLanesBench, tables: lanesTables, steps: 4 }),
+  vulkan: suite({
+    run: runVulkanBench,
+    tables: vulkanTables,
+    steps: 2,
+    unavailable: vulkanBenchUnavailable,
+    references: ['gb_per_s.1080p.copy_device', 'gb_per_s.1080p.copy_to_host'],
+  }),
   pacing: suite({ run: runPacingBench, tables: pacingTables, steps: 3 }),
   lifecycle: suite({ run: runLifecycleBench, tables: lifecycleTables, steps: 3, references: ['paths.stats_load.p50_us', 'paths.pause_idle.p50_us'] }),
   snapshot: suite({
@@ -149,6 +157,11 @@ suites:
             behind a RESET, RESET and RING_CONTROL=0 → carried out, vm.stop() and process.exit()
             with it under way, each against the same with the device idle, measured in the same
             run; RESET and vm.stop() at 8192x8192 too (docs/hardening.md, finding 14)
+  vulkan    the vulkan engine backend's store on the GPU the loader finds (docs/vulkan.md):
+            whole-frame fill, blit, source-over blit and readback at 1080p and 2160p, GB/s,
+            against a plain device-local copy and a plain device → host copy on the same
+            device, and the soft store's same operations, measured in the same run. Where
+            Vulkan cannot run it says why and exits 1 (all skips it)
   lanes     runs of task commands over eight contexts with the engine's per-context lanes
             (task callbacks from several pool threads at once) against the same commands with a
             NOP after each (one callback at a time, as before lanes), pool of 2 and 4 threads:
