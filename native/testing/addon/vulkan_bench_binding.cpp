@@ -150,19 +150,30 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
       if (!store.prepareReadback(std::span<const engine::Rect>(&one, 1))) throw Napi::Error::New(env, std::string(kFn) + ": device fault");
     };
     uint32_t colour = 0xFF000000u;
-    rates.Set(prefix + "fill", rate(bytes, iterations, [&] { store.fill(all, colour++, nullptr); }, sync));
-    rates.Set(prefix + "blit", rate(bytes, iterations, [&] {
-      Rows rows(source, width);
-      store.blit(all, engine::BlendMode::Copy, rows, nullptr);
-    }, sync));
-    rates.Set(prefix + "blend", rate(bytes, iterations, [&] {
-      Rows rows(source, width);
-      store.blit(all, engine::BlendMode::SourceOver, rows, nullptr);
-    }, sync));
-    rates.Set(prefix + "readback", rate(bytes, iterations, [&] {
-      if (!store.prepareReadback(std::span<const engine::Rect>(&all, 1))) throw Napi::Error::New(env, std::string(kFn) + ": device fault");
-      store.copyRegionTo(surface.data(), surface.size(), width * 4, all);
-    }, [] {}));
+    rates.Set(prefix + "fill", rate(
+                                   bytes, iterations, [&] { store.fill(all, colour++, nullptr); }, sync));
+    rates.Set(prefix + "blit", rate(
+                                   bytes, iterations,
+                                   [&] {
+                                     Rows rows(source, width);
+                                     store.blit(all, engine::BlendMode::Copy, rows, nullptr);
+                                   },
+                                   sync));
+    rates.Set(prefix + "blend", rate(
+                                    bytes, iterations,
+                                    [&] {
+                                      Rows rows(source, width);
+                                      store.blit(all, engine::BlendMode::SourceOver, rows, nullptr);
+                                    },
+                                    sync));
+    rates.Set(prefix + "readback", rate(
+                                       bytes, iterations,
+                                       [&] {
+                                         if (!store.prepareReadback(std::span<const engine::Rect>(&all, 1)))
+                                           throw Napi::Error::New(env, std::string(kFn) + ": device fault");
+                                         store.copyRegionTo(surface.data(), surface.size(), width * 4, all);
+                                       },
+                                       [] {}));
   };
   auto gpu = engine::vk::makeFrameStore(opened.device);
   measure(*gpu, "");
@@ -171,8 +182,10 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
 #if PVG_VULKAN
   PlainCopies plain(*opened.device, static_cast<VkDeviceSize>(bytes));
   if (!plain.ok) throw Napi::Error::New(env, std::string(kFn) + ": cannot make the reference buffers");
-  rates.Set("copy_device", rate(bytes, iterations, [&] { plain.copy(plain.dst); }, [] {}));
-  rates.Set("copy_to_host", rate(bytes, iterations, [&] { plain.copy(plain.host); }, [] {}));
+  rates.Set("copy_device", rate(
+                               bytes, iterations, [&] { plain.copy(plain.dst); }, [] {}));
+  rates.Set("copy_to_host", rate(
+                                bytes, iterations, [&] { plain.copy(plain.host); }, [] {}));
 #endif
   const engine::vk::DeviceInfo d = engine::vk::deviceInfo(*opened.device);
   Napi::Object device = Napi::Object::New(env);
