@@ -24,7 +24,7 @@ std::string choice(const Napi::Object& o, const char* key, const std::string& of
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return off;
   const std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
-  if (name != off && name != on) throw Napi::RangeError::New(env, std::string("Engine: display ") + key + " must be '" + off + "' or '" + on + "'");
+  if (name != off && name != on) throw Napi::RangeError::New(env, std::string("Engine: ") + key + " must be '" + off + "' or '" + on + "'");
   return name;
 }
 
