@@ -44,6 +44,8 @@ export async function runVulkanBench(options: VulkanBenchOptions): Promise<Vulka
   let device = { name: '', type: '' };
   for (const s of SIZES) {
     options.progress?.(`${s.name} store, soft store and plain copies`);
+    // benchVulkan blocks this thread: let the progress line reach the terminal first.
+    await new Promise((resolve) => setImmediate(resolve));
     const r = nativeTesting().benchVulkan(s.width, s.height, Math.max(2, Math.round(s.iterations * options.scale)));
     device = r.device;
     gb[s.name] = Object.fromEntries(Object.entries(r.rates).map(([k, v]) => [k, v / 1e9]));
