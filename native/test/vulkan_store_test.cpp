@@ -152,6 +152,25 @@ PVG_TEST("vulkan: a damage-only readback copies exactly the regions asked for") 
   PVG_CHECK(!store->copyRegionTo(reinterpret_cast<uint8_t*>(out.data()), out.size() * 4, 29 * 4, damage));
 }
 
+PVG_TEST("vulkan: growing or releasing the frame with drawing not yet submitted runs that drawing first") {
+  auto gpu = device();
+  if (!gpu) return;
+  auto store = vk::makeFrameStore(gpu);
+  SoftFrameStore soft;
+  for (FrameStore* s : {static_cast<FrameStore*>(store.get()), static_cast<FrameStore*>(&soft)}) {
+    PVG_REQUIRE(s->resize(64, 32));
+    PVG_REQUIRE(s->fill(Rect{0, 0, 64, 32}, 0xFF0000FFu, nullptr) == DrawStatus::Ok);
+    PVG_REQUIRE(s->resize(128, 128));  // larger: new buffers, with the fill still only recorded
+    PVG_REQUIRE(s->fill(Rect{0, 0, 128, 128}, 0xFF00FF00u, nullptr) == DrawStatus::Ok);
+    PVG_REQUIRE(s->fill(Rect{5, 6, 7, 8}, 0xFFFF0000u, nullptr) == DrawStatus::Ok);
+  }
+  PVG_CHECK(readAll(*store) == readAll(soft));
+  PVG_REQUIRE(store->fill(Rect{0, 0, 8, 8}, 0, nullptr) == DrawStatus::Ok);
+  store->release();  // the recorded fill runs (or is dropped) before the buffers go: no crash, nothing left
+  PVG_CHECK(store->capacity() == 0 && store->empty());
+  PVG_CHECK(store->fault() == StoreFault::None);
+}
+
 #if PVG_VULKAN
 // Injected failures: entry points that fail on demand, wrapped around the real ones.
 struct Injected {

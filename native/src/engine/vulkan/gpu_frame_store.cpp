@@ -48,7 +48,7 @@ class GpuFrameStore final : public FrameStore {
  public:
   explicit GpuFrameStore(std::shared_ptr<GpuDevice> device) : g_(std::move(device)), f_(g_->fns) {}
   ~GpuFrameStore() override {
-    waitIdle();
+    finish();
     freeFrame();
     destroy(staging_);
     if (fence_) f_.vkDestroyFence(g_->device, fence_, nullptr);
@@ -61,7 +61,7 @@ class GpuFrameStore final : public FrameStore {
     if (fault_ != StoreFault::None || !ready()) return false;
     const size_t pixels = size_t{width} * height;
     if (pixels > capacity_) {
-      waitIdle();
+      finish();  // recorded commands name the old buffers: they run before the buffers go
       freeFrame();
       const VkDeviceSize bytes = VkDeviceSize{pixels} * 4;
       // The shader sees the frame through a window of at most maxStorageBufferRange bytes at a
@@ -85,7 +85,7 @@ class GpuFrameStore final : public FrameStore {
   }
 
   void release() override {
-    waitIdle();
+    finish();
     freeFrame();
   }
   uint32_t width() const override { return width_; }
@@ -314,6 +314,12 @@ class GpuFrameStore final : public FrameStore {
     if (failed(r)) return false;
     inFlight_ = true;
     return true;
+  }
+
+  // Every command recorded so far submitted and done (before buffers they name are freed).
+  void finish() {
+    submit();
+    waitIdle();
   }
 
   // Waits for the submitted commands (their fence); the staging buffer is free again after.
