@@ -353,11 +353,11 @@ struct RigOptions {
   uint32_t vcpus = 1;
   unsigned poolThreads = 2;
   int64_t callbackTimeoutNs = -1;
-  uint32_t width = kWidth, height = kHeight;                 // the first mode (the second is half of it); surfaces fit it
-  uint64_t ramBytes = kRamSize;                              // at least kRamSize
-  uint32_t refresh = 60;                                     // both modes' refresh rate
-  bool paced = false;                                        // presents on the refresh ticks (SoftDisplay::paced)
-  std::function<std::unique_ptr<FrameStore>()> frameStores;  // the displays' pixel stores (none: soft)
+  uint32_t width = kWidth, height = kHeight;                                        // the first mode (the second is half of it); surfaces fit it
+  uint64_t ramBytes = kRamSize;                                                     // at least kRamSize
+  uint32_t refresh = 60;                                                            // both modes' refresh rate
+  bool paced = false;                                                               // presents on the refresh ticks (SoftDisplay::paced)
+  std::function<std::unique_ptr<FrameStore>(uint32_t, EngineTracer&)> frameStores;  // the displays' pixel stores (none: soft)
 };
 
 // Everything the addon's Engine constructor builds, plus the device actor.
@@ -1739,7 +1739,7 @@ class LosableStore final : public FrameStore {
 PVG_TEST("engine: a pixel store whose device is lost: HostRefused to the guest, the fault in the stats, the device still answers") {
   std::atomic<bool> lost{false};
   RigOptions o;
-  o.frameStores = [&lost] { return std::make_unique<LosableStore>(lost); };
+  o.frameStores = [&lost](uint32_t, EngineTracer&) { return std::make_unique<LosableStore>(lost); };
   Rig rig(o);
   Failures fail;
   Vcpu cpu(rig, 0, fail);

@@ -91,6 +91,19 @@ describe.runIf(probe.available)('the vulkan backend draws as the soft one does',
     expect(gpu.checksum).toBe(soft.checksum);
   });
 
+  it('the trace shows its queue submissions and fence waits (with a soft engine, none)', async () => {
+    const traced = async (engine: 'soft' | 'vulkan') => {
+      const vm = await vms.create({ engine, trace: true, devices: [{ displayModes: MODES }], workload: { name: 'desktop', frames: 6, seed: 1 } });
+      await vm.whenGuestsDone();
+      await vm.settle();
+      return vm.drainTrace().traceEvents.filter((e) => e.ph === 'X' && (e.name === 'gpu_submit' || e.name === 'gpu_fence_wait'));
+    };
+    const gpu = await traced('vulkan');
+    expect(gpu.filter((e) => e.name === 'gpu_submit').length).toBeGreaterThanOrEqual(6); // a present submits
+    expect(gpu.filter((e) => e.name === 'gpu_fence_wait').length).toBeGreaterThan(0);
+    expect(await traced('soft')).toEqual([]);
+  });
+
   it('hostile: the same errors as soft, then a desktop renders like a fresh one', async () => {
     const options: VmOptions = { devices: [{ displayModes: MODES }], workload: { name: 'hostile', frames: 36, seed: 3 } };
     const soft = await run({ ...options, engine: 'soft' });

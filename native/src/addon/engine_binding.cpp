@@ -167,7 +167,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       engine::vk::OpenResult opened = engine::vk::openDevice(engine::vk::OpenOptions{});
       if (!opened.device) throw vulkanRefusal(env, opened);
       gpu_ = opened.device;
-      config.frameStores = [gpu = gpu_] { return engine::vk::makeFrameStore(gpu); };
+      config.frameStores = [gpu = gpu_](uint32_t display, engine::EngineTracer& tracer) { return engine::vk::makeFrameStore(gpu, display, &tracer); };
     }
     MailboxRef inbound = attachMailbox(keep(sharedInt32(o.Get("inbound"), std::string(kFn) + ": opts.inbound")), "Engine: opts.inbound");
     engine_ = std::make_unique<engine::SoftEngine>(config, *guest_, inbound, *host_, *host_, tracer_.get());

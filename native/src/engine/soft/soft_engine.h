@@ -66,7 +66,7 @@ struct SoftEngineConfig {
   /** What map/unmap do where mappings already are: the host's rules (the device's mapSemantics). */
   MapSemantics mapSemantics = MapSemantics::Strict;
   /** Makes each display's pixel store (frame_store.h); none: the soft backend's CPU frames. */
-  std::function<std::unique_ptr<FrameStore>()> frameStores;
+  std::function<std::unique_ptr<FrameStore>(uint32_t display, EngineTracer& tracer)> frameStores;
 };
 
 // What the engine holds beyond its threads and fixed buffers, for checking that a power-on

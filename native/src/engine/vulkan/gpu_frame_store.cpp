@@ -16,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+#include "engine/threads/tracer.h"
 #include "engine/vulkan/gpu_device.h"
 
 // Vulkan's create-info structs are filled as {sType} then field by field: the rest stays zero.
@@ -46,7 +47,8 @@ StoreFault faultOf(VkResult r) {
 
 class GpuFrameStore final : public FrameStore {
  public:
-  explicit GpuFrameStore(std::shared_ptr<GpuDevice> device) : g_(std::move(device)), f_(g_->fns) {}
+  GpuFrameStore(std::shared_ptr<GpuDevice> device, uint32_t display, EngineTracer* tracer)
+      : g_(std::move(device)), f_(g_->fns), display_(display), tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr) {}
   ~GpuFrameStore() override {
     finish();
     freeFrame();
@@ -307,10 +309,12 @@ class GpuFrameStore final : public FrameStore {
     submit.commandBufferCount = 1;
     submit.pCommandBuffers = &cmd_;
     VkResult r;
+    const double start = tracer_ ? EngineTracer::now() : 0;
     {
       std::lock_guard lock(g_->queueMutex);
       r = f_.vkQueueSubmit(g_->queue, 1, &submit, fence_);
     }
+    if (tracer_) tracer_->span(trace::Event::gpu_submit, start, display_, static_cast<double>(stagingUsed_));
     if (failed(r)) return false;
     inFlight_ = true;
     return true;
@@ -329,7 +333,9 @@ class GpuFrameStore final : public FrameStore {
     stagingUsed_ = 0;
     // A fence that does not signal within the limit is treated as a lost device.
     constexpr uint64_t kLimitNs = 20'000'000'000ull;
+    const double start = tracer_ ? EngineTracer::now() : 0;
     VkResult r = f_.vkWaitForFences(g_->device, 1, &fence_, VK_TRUE, kLimitNs);
+    if (tracer_) tracer_->span(trace::Event::gpu_fence_wait, start, display_);
     if (r == VK_TIMEOUT) r = VK_ERROR_DEVICE_LOST;
     if (failed(r)) return false;
     return !failed(f_.vkResetFences(g_->device, 1, &fence_));
@@ -376,6 +382,8 @@ class GpuFrameStore final : public FrameStore {
 
   std::shared_ptr<GpuDevice> g_;
   const Fns& f_;
+  uint32_t display_;
+  EngineTracer* tracer_;  // null: not tracing
   StoreFault fault_ = StoreFault::None;
   VkCommandPool pool_ = VK_NULL_HANDLE;
   VkCommandBuffer cmd_ = VK_NULL_HANDLE;
@@ -392,6 +400,8 @@ class GpuFrameStore final : public FrameStore {
 };
 }  // namespace
 
-std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device) { return std::make_unique<GpuFrameStore>(device); }
+std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device, uint32_t display, EngineTracer* tracer) {
+  return std::make_unique<GpuFrameStore>(device, display, tracer);
+}
 }  // namespace pvg::engine::vk
 #endif

@@ -10,6 +10,10 @@
 
 #include "engine/render/frame_store.h"
 
+namespace pvg::engine {
+class EngineTracer;
+}
+
 namespace pvg::engine::vk {
 struct Fns;
 class GpuDevice;
@@ -52,5 +56,7 @@ OpenResult openDevice(const OpenOptions& options, const Interpose& interpose = {
 DeviceInfo deviceInfo(const GpuDevice& device);
 // A display's store on the device (device-local frame, staging and readback buffers): the
 // device stays alive while any store does.
-std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device);
+// tracer (may be null): where its submits and fence waits go (gpu_submit, gpu_fence_wait), on the
+// calling thread's ring; `display` labels them.
+std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device, uint32_t display = 0, EngineTracer* tracer = nullptr);
 }  // namespace pvg::engine::vk
