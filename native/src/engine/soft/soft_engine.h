@@ -21,7 +21,8 @@
 // drawing command before its next band of rows, inside an encode before its next band of copy,
 // and every task lane before its next command (preempted(); docs/hardening.md, finding 14).
 // Wait-for edges (docs/design.md rule 3): dispatcher → executor (a control); executor → its lane
-// helpers; helpers and executor → the host's answers. Helpers wait for nobody else.
+// helpers; helpers and executor → the host's answers; executor → its displays' GPU fences (the
+// vulkan backend, docs/vulkan.md: the GPU waits for nobody). Helpers wait for nobody else.
 #pragma once
 #include <array>
 #include <atomic>
