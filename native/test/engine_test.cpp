@@ -1761,6 +1761,12 @@ PVG_TEST("engine: a pixel store whose device is lost: HostRefused to the guest, 
   PVG_CHECK(s.errors[static_cast<size_t>(P::Error::HostRefused)] == 2);
   PVG_CHECK(rig.errorTotal() == 2);
   PVG_CHECK(cpu.reg(P::RegErrorCode) == static_cast<uint32_t>(P::Error::HostRefused));
+  // A mode whose frame the lost device cannot allocate: the same fault, not the guest's BadDisplay.
+  g.command(P::OpSetMode, {0, 1});
+  g.command(P::OpFence, {3, 1});
+  PVG_REQUIRE(g.waitFence(3));
+  PVG_CHECK(rig.engine->stats().deviceFaults == 3);
+  PVG_CHECK(rig.engine->stats().errors[static_cast<size_t>(P::Error::BadDisplay)] == 0);
   PVG_CHECK(cpu.reg(P::RegId) == P::kId);
   rig.shutdown();
   CHECK_FAILURES(fail);

@@ -341,7 +341,11 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
       SoftDisplay* d = display(a[0]);
       if (d == nullptr || a[1] >= d->modes.size()) return fail(Error::BadDisplay);
       const DisplayMode& m = d->modes[a[1]];
-      if (!d->frame->resize(m.width, m.height)) return fail(Error::BadDisplay);
+      if (!d->frame->resize(m.width, m.height)) {
+        // A GPU store's failed allocation (or lost device) is the host's failure, not the mode's.
+        if (d->frame->fault() != StoreFault::None) return e.deviceFault(*d->frame);
+        return fail(Error::BadDisplay);
+      }
       // The clear in bands too: at 8192x8192 it is 256 MiB, first touched here after a resize.
       // Cut short, the rest reads as 0 (new storage) or the old pixels, and waits for a present.
       const DrawStatus cleared = d->frame->fill(Rect{0, 0, m.width, m.height}, 0xFF000000u, interrupt);

@@ -3,7 +3,6 @@
 // time), so they need no lock; the cursor position is readable from any thread.
 #pragma once
 #include <atomic>
-#include <functional>
 #include <memory>
 #include <cstdint>
 #include <mutex>
