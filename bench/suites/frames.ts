@@ -423,7 +423,9 @@ export function framesTables(r: FramesBenchResult): string {
   if (r.pvg_ratio_present_fps_vs_refresh_1080p !== undefined) ratios.pvg_ratio_present_fps_vs_refresh_1080p = r.pvg_ratio_present_fps_vs_refresh_1080p;
   const note =
     "profile native: this project's own protocol (damage rectangles, posted MMIO writes, presents as fast as the ring goes); profile pvg: a model of a PVG host (whole frames read back, presents paced to the mode's 60 Hz, synchronous MMIO writes; docs/fidelity.md). Latency: new frame taken by the device actor → kept in the compositor's frame store; present → VNC client: the same start → the last byte of the update showing the frame read by the bench's client (band 1% runs only: the band's rows say which frame an update shows, from the update's rectangles under native and from its pixels, Raw, under pvg; docs/fidelity.md).";
-  return `${note}\n\n${markdownTable(
+  // Runs drawn on the GPU say so; soft runs (and results from before the option) read as before.
+  const engine = r.engine !== undefined && r.engine !== 'soft' ? `Engine backend: ${r.engine} (docs/vulkan.md). ` : '';
+  return `${engine}${note}\n\n${markdownTable(
     [
       'run',
       'profile',
