@@ -17,6 +17,8 @@ import { headlineSpreads, mergeRuns, referenceWarnings } from './repeat.js';
 import { formatSpread } from './spread.js';
 import { deviceTables, runDeviceBench } from './suites/device.js';
 import { engineTables, runEngineBench } from './suites/engine.js';
+import { runVulkanBench, vulkanBenchUnavailable, vulkanTables } from './suites/vulkan.js';
+import { ENGINE_CHOICES, type EngineChoice } from '../vmm/engine-backend.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
 import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
 import { lanesTables, runLanesBench } from './suites/lanes.js';
@@ -37,6 +39,8 @@ interface SuiteOptions {
   devices?: number[];
   /** frames and scaling: the profiles to measure (VmOptions.profile; frames: both by default, scaling: native). */
   profiles?: Profile[];
+  /** frames: the engine backend (VmOptions.engine, docs/vulkan.md; default soft). */
+  engine?: EngineChoice;
   progress?: (path: string) => void;
 }
 
@@ -78,6 +82,13 @@ const SUITE_TABLE = {
     references: ['paths.read_idle.p50_us', 'paths.reset_idle.p50_us', 'paths.vm_stop_idle.p50_us', 'paths.exit_idle.p50_us'],
   }),
   lanes: suite({ run: runLanesBench, tables: lanesTables, steps: 4 }),
+  vulkan: suite({
+    run: runVulkanBench,
+    tables: vulkanTables,
+    steps: 2,
+    unavailable: vulkanBenchUnavailable,
+    references: ['gb_per_s.1080p.copy_device', 'gb_per_s.1080p.copy_to_host'],
+  }),
   pacing: suite({ run: runPacingBench, tables: pacingTables, steps: 3 }),
   lifecycle: suite({ run: runLifecycleBench, tables: lifecycleTables, steps: 3, references: ['paths.stats_load.p50_us', 'paths.pause_idle.p50_us'] }),
   input: suite({ run: runInputBench, tables: inputTables, steps: 1 }),
@@ -148,6 +159,11 @@ suites:
             behind a RESET, RESET and RING_CONTROL=0 → carried out, vm.stop() and process.exit()
             with it under way, each against the same with the device idle, measured in the same
             run; RESET and vm.stop() at 8192x8192 too (docs/hardening.md, finding 14)
+  vulkan    the vulkan engine backend's store on the GPU the loader finds (docs/vulkan.md):
+            whole-frame fill, blit, source-over blit and readback at 1080p and 2160p, GB/s,
+            against a plain device-local copy and a plain device → host copy on the same
+            device, and the soft store's same operations, measured in the same run. Where
+            Vulkan cannot run it says why and exits 1 (all skips it)
   lanes     runs of task commands over eight contexts with the engine's per-context lanes
             (task callbacks from several pool threads at once) against the same commands with a
             NOP after each (one callback at a time, as before lanes), pool of 2 and 4 threads:
@@ -180,6 +196,8 @@ options:
   --profile P    native | pvg (VmOptions.profile, docs/fidelity.md): frames measures both side by
                  side unless one is named; scaling measures native unless pvg is named (paced
                  to 60 Hz per device, 300 frames a device at --scale 1)
+  --engine E     frames only: soft | vulkan | auto, the engine backend every VM of the run
+                 draws with (VmOptions.engine, docs/vulkan.md; default soft)
   --out FILE     also write the JSON result to FILE
   --report DIR   also write a report into DIR (created if missing; files in it are replaced):
                  <suite>.json per suite, all.json, report.md (the machine, every suite's
@@ -208,6 +226,7 @@ async function main(): Promise<void> {
         repeat: { type: 'string', default: '3' },
         devices: { type: 'string' },
         profile: { type: 'string' },
+        engine: { type: 'string' },
         out: { type: 'string' },
         report: { type: 'string' },
         'no-report': { type: 'boolean', default: false },
@@ -239,6 +258,12 @@ async function main(): Promise<void> {
   if (values.profile !== undefined) {
     if (!PROFILES.includes(values.profile as Profile)) fail(`--profile must be ${PROFILES.join(' or ')}, got "${values.profile}"`);
     profiles = [values.profile as Profile];
+  }
+  let engine: EngineChoice | undefined;
+  if (values.engine !== undefined) {
+    if (!ENGINE_CHOICES.includes(values.engine as EngineChoice)) fail(`--engine must be ${ENGINE_CHOICES.join(', ')}, got "${values.engine}"`);
+    if (name !== 'frames') fail('--engine applies to the frames suite only (docs/vulkan.md)');
+    engine = values.engine as EngineChoice;
   }
   let suites: Suite[] = name === 'all' ? [...SUITES] : [name as Suite];
   // Suites this machine cannot run: named alone, the run fails with the reason; under all, skipped.
@@ -272,7 +297,14 @@ async function main(): Promise<void> {
       const entry = SUITE_TABLE[suiteName];
       const runs = entry.repeatsItself ? 1 : repeat;
       progress.suiteStart(suiteName, i, suites.length, entry.steps === undefined ? undefined : entry.steps * runs);
-      const result = await runRepeated(entry, { scale, repeat, devices, ...(profiles ? { profiles } : {}), progress: (path) => progress.step(path) });
+      const result = await runRepeated(entry, {
+        scale,
+        repeat,
+        devices,
+        ...(profiles ? { profiles } : {}),
+        ...(engine ? { engine } : {}),
+        progress: (path) => progress.step(path),
+      });
       progress.suiteEnd();
       results[suiteName] = result;
       if (!values.json || reportDir !== undefined) tables[suiteName] = entry.tables(result) + repeatTables(result, entry.references ?? []);

@@ -26,6 +26,12 @@ export interface TestingAddon {
   /** Times the renderer (or a plain memcpy) on one frame, for the engine and frames benchmarks. */
   benchRender(kind: RenderKind, width: number, height: number, iterations: number): { ns: number; bytes: number };
   /**
+   * `bench vulkan`: the vulkan backend's store (fill, blit, blend, readback), the soft store's
+   * same operations (soft_*), and plain Vulkan copies on the same device (copy_device,
+   * copy_to_host), bytes per second each. Throws with the refusal where Vulkan cannot run.
+   */
+  benchVulkan(width: number, height: number, iterations: number): { device: { name: string; type: string }; rates: Record<string, number> };
+  /**
    * `bench kvm`'s reference: the bare KVM exit round trip, µs per exit (a tiny guest reads a
    * do-nothing MMIO address in a loop, C++ answers each read at once). Blocks while it runs;
    * throws with the reason where KVM cannot be used.

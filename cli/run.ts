@@ -17,6 +17,8 @@ import {
   PROFILE_HELP,
   UsageError,
   cpuFlag,
+  ENGINE_HELP,
+  engineFlag,
   integerFlag,
   joinNegativeValues,
   outputFileFlag,
@@ -53,6 +55,7 @@ ${PROFILE_HELP}
   --cpu C             ts | kvm | auto: ts runs the TypeScript guest (portable); kvm runs the
                       machine-code guest on KVM vCPUs (desktop, fullframe, hostile; needs
                       /dev/kvm); auto uses KVM where it can (default ts)
+${ENGINE_HELP}
   --input             give every display a virtio-input keyboard and tablet (docs/virtio.md): VNC
                       and browser clients' keys and pointer go to them (see --view-only); on
                       by itself for --workload paint
@@ -131,6 +134,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       pacing: { type: 'string' },
       threading: { type: 'string', default: 'actor' },
       cpu: { type: 'string', default: 'ts' },
+      engine: { type: 'string', default: 'soft' },
       snapshot: { type: 'string' },
       input: { type: 'boolean', default: false },
       control: { type: 'string' },
@@ -181,6 +185,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       ...profileOptions(values),
       threading: threadingFlag(values.threading),
       cpu: cpuFlag(values.cpu),
+      engine: engineFlag(values.engine),
       // paint is nothing without input: it gets the devices without being asked.
       ...(values.input || values.workload === 'paint' ? { input: true } : {}),
       workload: {
@@ -232,6 +237,7 @@ export async function drive(vm: Vm, parsed: DriveArgs, started: number): Promise
     process.stderr.write(`pvg-vmm: ${line}\n`);
   };
   if (vm.cpu.fallback) say(`--cpu auto: running the TypeScript guest (${vm.cpu.fallback})`);
+  if (vm.engine.fallback) say(`--engine auto: drawing with the soft backend (${vm.engine.fallback})`);
   try {
     await startOutputs(vm, parsed.outputs, say);
   } catch (err) {

@@ -35,6 +35,12 @@ export function summarize(stats: VmStats, elapsedMs: number): string {
               .join(', ')}`
           : ''),
     );
+    // Only the GPU backend is named: soft runs read as they always have.
+    if (e?.backend === 'vulkan')
+      lines.push(
+        `  engine: vulkan on ${e.gpu?.name ?? 'a GPU'} (${e.gpu?.type ?? '?'})` +
+          (e.deviceFaults > 0 ? `; ${e.deviceFaults} device faults (${e.storeFault})` : ''),
+      );
     stats.compositor.displays
       .filter((s) => s.device === i)
       .forEach((s) => {

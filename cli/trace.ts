@@ -8,7 +8,18 @@ import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
 import { timelineWindow, toTimelineSvg } from '../shared/trace/svg.js';
 import { VmConfigError } from '../vmm/config.js';
 import { Vm } from '../vmm/vm.js';
-import { CliError, PROFILE_HELP, UsageError, integerFlag, joinNegativeValues, outputFileFlag, profileOptions, threadingFlag } from './usage.js';
+import {
+  CliError,
+  ENGINE_HELP,
+  PROFILE_HELP,
+  UsageError,
+  engineFlag,
+  integerFlag,
+  joinNegativeValues,
+  outputFileFlag,
+  profileOptions,
+  threadingFlag,
+} from './usage.js';
 
 export const TRACE_HELP = `usage: pvg-vmm trace --workload NAME --frames N --out FILE [options]
 
@@ -27,6 +38,7 @@ options:
 ${PROFILE_HELP}
                       A paced display's waits show on the engine executor's track (vblank_wait)
                       with each refresh tick it presented on (vblank)
+${ENGINE_HELP}
   --svg FILE          also draw a window of the timeline as an SVG picture (a row per thread,
                       spans, flow arrows, counters, a legend; docs/tracing.md explains it)
   --svg-window FROM_US:TO_US
@@ -46,6 +58,7 @@ export async function trace(argv: string[]): Promise<number> {
       modes: { type: 'string' },
       devices: { type: 'string', default: '1' },
       threading: { type: 'string', default: 'actor' },
+      engine: { type: 'string', default: 'soft' },
       profile: { type: 'string' },
       pacing: { type: 'string' },
       svg: { type: 'string' },
@@ -72,9 +85,11 @@ export async function trace(argv: string[]): Promise<number> {
       trace: true,
       devices: Array.from({ length: integerFlag('--devices', values.devices, 1, 16) }, () => ({ ...device })),
       threading: threadingFlag(values.threading),
+      engine: engineFlag(values.engine),
       ...profileOptions(values),
       workload: { name: values.workload, frames: integerFlag('--frames', values.frames, 1, 1e6) },
     });
+    if (vm.engine.fallback) process.stderr.write(`pvg-vmm: --engine auto: drawing with the soft backend (${vm.engine.fallback})\n`);
   } catch (err) {
     if (err instanceof VmConfigError) throw new UsageError(err.message);
     throw err;

@@ -4,6 +4,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { CPU_CHOICES, type CpuChoice } from '../actors/vcpu/kvm/availability.js';
+import { ENGINE_CHOICES, type EngineChoice } from '../vmm/engine-backend.js';
 import { PACINGS, PROFILES, THREADING_MODELS, type Pacing, type Profile, type ThreadingModel } from '../vmm/config.js';
 
 export class UsageError extends Error {
@@ -54,6 +55,16 @@ export function percentFlag(flag: string, text: string | undefined): number {
 export function cpuFlag(text: string | undefined): CpuChoice {
   if (!CPU_CHOICES.includes(text as CpuChoice)) throw new UsageError(`--cpu must be ${CPU_CHOICES.join(', ')}, got "${text}"`);
   return text as CpuChoice;
+}
+
+/** --engine soft|vulkan|auto (docs/vulkan.md). */
+export const ENGINE_HELP = `  --engine E          soft | vulkan | auto: the engine backend that draws the pixels; vulkan on a
+                      GPU through the Vulkan loader found at run time (refused with the reason
+                      where it cannot run), auto vulkan where it can, else soft (default soft)`;
+
+export function engineFlag(text: string | undefined): EngineChoice {
+  if (!ENGINE_CHOICES.includes(text as EngineChoice)) throw new UsageError(`--engine must be ${ENGINE_CHOICES.join(', ')}, got "${text}"`);
+  return text as EngineChoice;
 }
 
 export function pacingFlag(text: string | undefined): Pacing | undefined {

@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 const HELP = `usage: node scripts/system-deps.mjs [--for test|ci] [--check]
 
 Checks for the system packages the tests need (--for test, the default: Chromium for the
-browser viewer tests, libvncclient and a C compiler for the VNC tests) or CI needs (--for ci:
+browser viewer tests, libvncclient and a C compiler for the VNC tests, Mesa's lavapipe, the
+Vulkan loader and headers and glslc for the vulkan engine backend) or CI needs (--for ci:
 also CMake, Ninja, g++, clang with libFuzzer, clang-format), and installs the missing ones with
 apt-get when run as root on Debian or Ubuntu. --check (or PVG_NO_SYSTEM_INSTALL=1) only checks:
 exit 1 and the install command when something is missing.`;
@@ -21,6 +22,17 @@ const NEEDS = {
     { pkg: 'chromium', why: 'the browser viewer tests drive it headless', present: () => isExecutable('/usr/bin/chromium') },
     { pkg: 'libvncserver-dev', why: 'the VNC tests build a libvncclient program', present: () => fs.existsSync('/usr/include/rfb/rfbclient.h') },
     { pkg: 'gcc', why: 'the C compiler that builds that program', present: () => onPath('cc') },
+    // The vulkan engine backend's tests run on Mesa's lavapipe (docs/vulkan.md); the addon needs
+    // the headers and glslc when it is built (rebuild: installing them rebuilds it).
+    { pkg: 'mesa-vulkan-drivers', why: 'lavapipe, the software Vulkan device the vulkan backend tests run on', present: () => hasLavapipe() },
+    { pkg: 'libvulkan1', why: 'the Vulkan loader the vulkan backend opens at run time', present: () => hasVulkanLoader() },
+    {
+      pkg: 'libvulkan-dev',
+      why: 'the Vulkan headers the vulkan backend is built with',
+      present: () => fs.existsSync('/usr/include/vulkan/vulkan.h'),
+      rebuild: true,
+    },
+    { pkg: 'glslc', why: "compiles the vulkan backend's shaders to SPIR-V at build time", present: () => onPath('glslc'), rebuild: true },
   ],
   ci: [
     { pkg: 'cmake', why: 'builds the native engine', present: () => onPath('cmake') },
@@ -38,6 +50,15 @@ function isExecutable(file) {
   } catch {
     return false;
   }
+}
+
+function hasLavapipe() {
+  const dir = '/usr/share/vulkan/icd.d';
+  return fs.existsSync(dir) && fs.readdirSync(dir).some((f) => f.startsWith('lvp_icd'));
+}
+
+function hasVulkanLoader() {
+  return ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'].some((d) => fs.existsSync(`${d}/libvulkan.so.1`));
 }
 
 function onPath(command) {
@@ -87,4 +108,9 @@ const still = missing.filter((n) => !n.present());
 if (still.length > 0) {
   console.error(`system-deps: installed, but still missing: ${still.map((n) => n.pkg).join(', ')}`);
   process.exit(1);
+}
+// An addon built before the Vulkan headers or glslc were here has no vulkan backend: build it again.
+if (missing.some((n) => n.rebuild) && fs.existsSync(new URL('../build', import.meta.url))) {
+  console.log('system-deps: rebuilding the native addon with its vulkan backend');
+  if (!run('node', [new URL('./build-native.mjs', import.meta.url).pathname])) process.exit(1);
 }

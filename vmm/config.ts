@@ -3,6 +3,7 @@
 import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
 import type { DeviceVariant, DisplayModeSpec } from '../actors/device/messages.js';
 import { MAP_SEMANTICS, type MapSemantics, type TaskSpaceLimits } from '../actors/device/task-space.js';
+import { ENGINE_CHOICES, VulkanUnavailableError, resolveEngine, type EngineBackendName, type EngineChoice } from './engine-backend.js';
 import { CPU_CHOICES, CpuUnavailableError, resolveCpu, type CpuBackendName, type CpuChoice } from '../actors/vcpu/kvm/availability.js';
 import { KVM_BENCH_PROGRAMS } from '../actors/vcpu/kvm/machine.js';
 import { VmConfigError } from './config-error.js';
@@ -87,6 +88,12 @@ export interface VmOptions {
    * cannot be used) or 'auto' (KVM where it can run the workload, else 'ts'). docs/kvm.md.
    */
   cpu?: CpuChoice;
+  /**
+   * Which engine backend draws the pixels: 'soft' (default: the CPU), 'vulkan' (a GPU through the
+   * Vulkan loader found at run time; refused with the reason where it cannot run) or 'auto'
+   * (vulkan where it can run, else soft). The device cannot tell them apart. docs/vulkan.md.
+   */
+  engine?: EngineChoice;
   /** Outputs started with the VM: VNC (display k on port + k) and the browser viewer. */
   outputs?: OutputOptions;
   /**
@@ -142,6 +149,9 @@ export interface ResolvedConfig {
   cpu: CpuBackendName;
   /** Why 'auto' chose the TypeScript guest (null when it did not, or was not asked to choose). */
   cpuFallback: string | null;
+  engine: EngineBackendName;
+  /** Why 'auto' chose the soft backend (null when it did not, or was not asked to choose). */
+  engineFallback: string | null;
   outputs: OutputOptions;
   /** Displays bound to virtio-input devices (a keyboard and a tablet each), in order. */
   input: { device: number; display: number }[];
@@ -168,6 +178,19 @@ function cpuBackend(value: unknown, workload: string | null): { cpu: CpuBackendN
     return { cpu: r.cpu, cpuFallback: r.why };
   } catch (err) {
     if (err instanceof CpuUnavailableError) throw new VmConfigError('cpu', err.message.replace(/^--cpu kvm: /, ''));
+    throw err;
+  }
+}
+
+function engineBackend(value: unknown): { engine: EngineBackendName; engineFallback: string | null } {
+  if (value === undefined) return { engine: 'soft', engineFallback: null };
+  if (!ENGINE_CHOICES.includes(value as EngineChoice))
+    throw new VmConfigError('engine', `must be one of ${ENGINE_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
+  try {
+    const r = resolveEngine(value as EngineChoice);
+    return { engine: r.engine, engineFallback: r.why };
+  } catch (err) {
+    if (err instanceof VulkanUnavailableError) throw new VmConfigError('engine', `vulkan: ${err.reason} (${err.detail})`);
     throw err;
   }
 }
@@ -221,6 +244,7 @@ const VM_OPTION_KEYS = keysOf<VmOptions>({
   externalVcpus: true,
   threading: true,
   cpu: true,
+  engine: true,
   outputs: true,
   start: true,
   trace: true,
@@ -306,6 +330,7 @@ export function resolveConfig(given: VmOptions = {}): ResolvedConfig {
     externalVcpus,
     threading: threadingModel(options.threading),
     ...cpuBackend(options.cpu, workload?.name ?? null),
+    ...engineBackend(options.engine),
     outputs: checkOutputs(
       options.outputs,
       devices.reduce((n, d) => n + d.displays.length, 0),

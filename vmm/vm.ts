@@ -251,6 +251,11 @@ export class Vm extends EventEmitter<VmEvents> {
     return { backend: this.config.cpu, fallback: this.config.cpuFallback };
   }
 
+  /** Which engine backend draws the pixels, and why 'auto' fell back to soft (else null). docs/vulkan.md. */
+  get engine(): { backend: 'soft' | 'vulkan'; fallback: string | null } {
+    return { backend: this.config.engine, fallback: this.config.engineFallback };
+  }
+
   /** What an embedder's own vCPU loop needs (pass it to connectVcpu in the thread that runs it). */
   externalVcpu(index = 0): ExternalVcpuConfig {
     const c = Number.isInteger(index) ? this.parts.external[index] : undefined;

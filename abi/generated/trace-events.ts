@@ -45,4 +45,6 @@ export const TRACE_EVENTS = {
   refresh: 53,
   vblank_wait: 54,
   vblank: 55,
+  gpu_submit: 56,
+  gpu_fence_wait: 57,
 } as const;

@@ -59,6 +59,8 @@ export const traceEvents: Unit = {
         m('refresh', 53),
         m('vblank_wait', 54),
         m('vblank', 55),
+        m('gpu_submit', 56),
+        m('gpu_fence_wait', 57),
       ],
     },
   ],

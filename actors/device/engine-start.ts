@@ -41,6 +41,7 @@ export function startEngine(ctx: ActorContext, config: DeviceConfig, b: EngineBu
     })),
     iosfc: config.variant === 'apple-gfx-mmio',
     poolThreads: config.poolThreads,
+    backend: config.backend,
     dispatcherSpin: config.dispatcherSpin,
     mapSemantics: config.mapSemantics,
     spinGate: ctx.spinGate ? new Int32Array(ctx.spinGate) : undefined,

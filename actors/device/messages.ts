@@ -44,6 +44,8 @@ export interface DeviceConfig {
   engineReplies: SharedArrayBuffer;
   engineInbound: SharedArrayBuffer;
   poolThreads: number;
+  /** The engine backend (docs/vulkan.md). */
+  backend: 'soft' | 'vulkan';
   /** Checks the engine's MMIO dispatcher makes before it parks (vmm/spin-policy.ts). */
   dispatcherSpin: number;
   limits: Partial<TaskSpaceLimits>;

@@ -12,6 +12,7 @@
 // frame received by a client) for the band 1% runs with a VNC client (bench/vnc-latency.ts).
 import { frameLatencyQuantileUs } from '../../actors/compositor/frame-latency.js';
 import type { Profile } from '../../vmm/config.js';
+import type { EngineChoice } from '../../vmm/engine-backend.js';
 import { nativeTesting } from '../native-testing.js';
 import { Vm } from '../../vmm/vm.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
@@ -85,6 +86,8 @@ export interface FramesBenchResult {
   memcpy_fps: Record<string, number>;
   /** The profiles measured; run names of the pvg profile start with `pvg_`. */
   profiles: Profile[];
+  /** The engine backend the VMs drew with. */
+  engine: EngineChoice;
   runs: Record<string, FramesRun>;
   ratio_fps_vs_memcpy_1080p: number;
   ratio_fps_vs_memcpy_2160p: number;
@@ -108,6 +111,8 @@ export interface FramesBenchOptions {
   scale: number;
   /** Profiles to measure (default both). */
   profiles?: Profile[];
+  /** The engine backend every VM draws with (default soft; docs/vulkan.md). */
+  engine?: EngineChoice;
   progress?: (what: string) => void;
 }
 
@@ -136,12 +141,13 @@ export async function framesRun(
   damagePercent: number,
   frames: number,
   sink: FramesRun['sink'],
+  engine: EngineChoice = 'soft',
 ): Promise<FramesRun> {
   // Each VM's SABs (guest RAM, surfaces, frame stores: hundreds of MB at 2160p) go only when the
   // main thread's GC runs; left to pile up they slow the next runs. `npm run bench` passes
   // --expose-gc so each run starts clean.
   (globalThis as { gc?: () => void }).gc?.();
-  const vm = await Vm.create({ ramMiB: 64, profile, devices: [{ displayModes: [`${width}x${height}@60`] }] });
+  const vm = await Vm.create({ ramMiB: 64, profile, engine, devices: [{ displayModes: [`${width}x${height}@60`] }] });
   let client: VncLoadClient | null = null;
   // Present → VNC client needs to know which frames an update shows. Below 100% the band's rows say
   // so: in the update's rectangles (native: damage rectangles reach the client), or, where every
@@ -288,33 +294,43 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
   const memcpy: Record<string, number> = {};
   const runs: Record<string, FramesRun> = {};
   const profiles = options.profiles ?? ['native', 'pvg'];
+  const engine = options.engine ?? 'soft';
   for (const r of RESOLUTIONS) {
     options.progress?.(`${r.name} memcpy reference`);
     memcpy[r.name] = memcpyFps(r.width, r.height, n(r.frames / 4));
     if (profiles.includes('native')) {
       options.progress?.(`${r.name} present → compositor, null sink`);
-      runs[`${r.name}_present_null`] = await framesRun('native', r.width, r.height, 'present', 100, n(r.frames * 20), 'null');
+      runs[`${r.name}_present_null`] = await framesRun('native', r.width, r.height, 'present', 100, n(r.frames * 20), 'null', engine);
       options.progress?.(`${r.name} band 100%, null sink`);
-      runs[`${r.name}_null_100`] = await framesRun('native', r.width, r.height, 'band', 100, n(r.frames), 'null');
+      runs[`${r.name}_null_100`] = await framesRun('native', r.width, r.height, 'band', 100, n(r.frames), 'null', engine);
       options.progress?.(`${r.name} band 1%, null sink`);
       // 1% frames are ~20× cheaper: more of them, so the run lasts about as long.
-      runs[`${r.name}_null_1`] = await framesRun('native', r.width, r.height, 'band', 1, n(r.frames * 20), 'null');
+      runs[`${r.name}_null_1`] = await framesRun('native', r.width, r.height, 'band', 1, n(r.frames * 20), 'null', engine);
       for (const pct of [100, 1]) {
         options.progress?.(`${r.name} band ${pct}%, VNC ZRLE client`);
-        runs[`${r.name}_vnc_zrle_${pct}`] = await framesRun('native', r.width, r.height, 'band', pct, n(pct === 1 ? r.frames * 5 : r.frames / 2), 'vnc-zrle');
+        runs[`${r.name}_vnc_zrle_${pct}`] = await framesRun(
+          'native',
+          r.width,
+          r.height,
+          'band',
+          pct,
+          n(pct === 1 ? r.frames * 5 : r.frames / 2),
+          'vnc-zrle',
+          engine,
+        );
       }
     }
     if (profiles.includes('pvg')) {
       // Paced to 60 Hz: 120 frames are two seconds, whatever the work per frame.
       const paced = n(120);
       options.progress?.(`${r.name} pvg profile: present, band 100% and 1%, null sink`);
-      runs[`pvg_${r.name}_present_null`] = await framesRun('pvg', r.width, r.height, 'present', 100, paced, 'null');
-      runs[`pvg_${r.name}_null_100`] = await framesRun('pvg', r.width, r.height, 'band', 100, paced, 'null');
-      runs[`pvg_${r.name}_null_1`] = await framesRun('pvg', r.width, r.height, 'band', 1, paced, 'null');
+      runs[`pvg_${r.name}_present_null`] = await framesRun('pvg', r.width, r.height, 'present', 100, paced, 'null', engine);
+      runs[`pvg_${r.name}_null_100`] = await framesRun('pvg', r.width, r.height, 'band', 100, paced, 'null', engine);
+      runs[`pvg_${r.name}_null_1`] = await framesRun('pvg', r.width, r.height, 'band', 1, paced, 'null', engine);
       options.progress?.(`${r.name} pvg profile: band 100%, VNC ZRLE client; band 1%, VNC Raw client`);
-      runs[`pvg_${r.name}_vnc_zrle_100`] = await framesRun('pvg', r.width, r.height, 'band', 100, paced, 'vnc-zrle');
+      runs[`pvg_${r.name}_vnc_zrle_100`] = await framesRun('pvg', r.width, r.height, 'band', 100, paced, 'vnc-zrle', engine);
       // Present → VNC client under pvg: whole-screen updates, so the client reads the frame from pixels (Raw).
-      runs[`pvg_${r.name}_vnc_raw_1`] = await framesRun('pvg', r.width, r.height, 'band', 1, paced, 'vnc-raw');
+      runs[`pvg_${r.name}_vnc_raw_1`] = await framesRun('pvg', r.width, r.height, 'band', 1, paced, 'vnc-raw', engine);
     }
   }
   const fps = (name: string) => runs[name]?.fps ?? Number.NaN;
@@ -324,6 +340,7 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     machine: machineInfo(),
     memcpy_fps: memcpy,
     profiles,
+    engine,
     runs,
     ratio_fps_vs_memcpy_1080p: fps('1080p_present_null') / memcpy['1080p']!,
     ratio_fps_vs_memcpy_2160p: fps('2160p_present_null') / memcpy['2160p']!,
@@ -406,7 +423,9 @@ export function framesTables(r: FramesBenchResult): string {
   if (r.pvg_ratio_present_fps_vs_refresh_1080p !== undefined) ratios.pvg_ratio_present_fps_vs_refresh_1080p = r.pvg_ratio_present_fps_vs_refresh_1080p;
   const note =
     "profile native: this project's own protocol (damage rectangles, posted MMIO writes, presents as fast as the ring goes); profile pvg: a model of a PVG host (whole frames read back, presents paced to the mode's 60 Hz, synchronous MMIO writes; docs/fidelity.md). Latency: new frame taken by the device actor → kept in the compositor's frame store; present → VNC client: the same start → the last byte of the update showing the frame read by the bench's client (band 1% runs only: the band's rows say which frame an update shows, from the update's rectangles under native and from its pixels, Raw, under pvg; docs/fidelity.md).";
-  return `${note}\n\n${markdownTable(
+  // Runs drawn on the GPU say so; soft runs (and results from before the option) read as before.
+  const engine = r.engine !== undefined && r.engine !== 'soft' ? `Engine backend: ${r.engine} (docs/vulkan.md). ` : '';
+  return `${engine}${note}\n\n${markdownTable(
     [
       'run',
       'profile',

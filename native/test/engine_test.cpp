@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,7 @@
 #include "engine/bridge/mailbox_host.h"
 #include "abi/protocol.h"
 #include "abi/engine_records.h"
+#include "engine/render/frame_store.h"
 #include "engine/soft/soft_engine.h"
 #include "harness.h"
 #include "test_support.h"
@@ -351,10 +353,11 @@ struct RigOptions {
   uint32_t vcpus = 1;
   unsigned poolThreads = 2;
   int64_t callbackTimeoutNs = -1;
-  uint32_t width = kWidth, height = kHeight;  // the first mode (the second is half of it); surfaces fit it
-  uint64_t ramBytes = kRamSize;               // at least kRamSize
-  uint32_t refresh = 60;                      // both modes' refresh rate
-  bool paced = false;                         // presents on the refresh ticks (SoftDisplay::paced)
+  uint32_t width = kWidth, height = kHeight;                                        // the first mode (the second is half of it); surfaces fit it
+  uint64_t ramBytes = kRamSize;                                                     // at least kRamSize
+  uint32_t refresh = 60;                                                            // both modes' refresh rate
+  bool paced = false;                                                               // presents on the refresh ticks (SoftDisplay::paced)
+  std::function<std::unique_ptr<FrameStore>(uint32_t, EngineTracer&)> frameStores;  // the displays' pixel stores (none: soft)
 };
 
 // Everything the addon's Engine constructor builds, plus the device actor.
@@ -405,6 +408,7 @@ class Rig {
     config.iosfc = true;
     config.poolThreads = o.poolThreads;
     config.maxContextBytes = 64 * kMiB;
+    config.frameStores = o.frameStores;
     engine = std::make_unique<SoftEngine>(config, *guest, *inbound, *host, *host);
   }
   ~Rig() { shutdown(); }
@@ -1373,7 +1377,7 @@ constexpr uint32_t kBusyRingBytes = 256 * 1024;
 constexpr uint64_t kBusyImageGpa = kRamBase + 16 * kMiB;  // the blits' source: one frame of pixels
 constexpr uint64_t kBusyImageBytes = uint64_t{kBusyWidth} * kBusyHeight * 4;
 constexpr uint64_t kBusyRamBytes = 32 * kMiB;
-constexpr RigOptions busyRig(uint32_t vcpus) {
+RigOptions busyRig(uint32_t vcpus) {
   return RigOptions{.vcpus = vcpus, .poolThreads = 2, .width = kBusyWidth, .height = kBusyHeight, .ramBytes = kBusyRamBytes};
 }
 
@@ -1702,6 +1706,69 @@ PVG_TEST("engine: a paced display presents once a refresh tick; RESET and reads 
   const int64_t stopFrom = now();
   rig.shutdown();
   PVG_CHECK(now() - stopFrom < 250'000'000);
+  CHECK_FAILURES(fail);
+  CHECK_FAILURES(rig.actor->failures);
+}
+
+// ------------------------------------------------------------------ a pixel store whose device fails
+
+namespace {
+// Draws as the soft store until `lost` is set, then answers as a GPU store whose device was lost
+// (frame_store.h): the engine must turn that into the guest's HostRefused and its stats' fault.
+class LosableStore final : public FrameStore {
+ public:
+  explicit LosableStore(const std::atomic<bool>& lost) : lost_(lost) {}
+  bool resize(uint32_t w, uint32_t h) override { return !lost_ && soft_.resize(w, h); }
+  void release() override { soft_.release(); }
+  uint32_t width() const override { return soft_.width(); }
+  uint32_t height() const override { return soft_.height(); }
+  size_t capacity() const override { return soft_.capacity(); }
+  DrawStatus fill(Rect r, uint32_t argb, const DrawInterrupt* i) override { return lost_ ? DrawStatus::DeviceFault : soft_.fill(r, argb, i); }
+  DrawStatus copy(uint32_t sx, uint32_t sy, Rect d, const DrawInterrupt* i) override { return lost_ ? DrawStatus::DeviceFault : soft_.copy(sx, sy, d, i); }
+  DrawStatus blit(Rect d, BlendMode m, RowSource& s, const DrawInterrupt* i) override { return lost_ ? DrawStatus::DeviceFault : soft_.blit(d, m, s, i); }
+  bool prepareReadback(std::span<const Rect>) override { return !lost_; }
+  bool copyRegionTo(uint8_t* dst, size_t bytes, uint32_t stride, Rect r) const override { return soft_.copyRegionTo(dst, bytes, stride, r); }
+  StoreFault fault() const override { return lost_ ? StoreFault::DeviceLost : StoreFault::None; }
+
+ private:
+  const std::atomic<bool>& lost_;
+  SoftFrameStore soft_;
+};
+}  // namespace
+
+PVG_TEST("engine: a pixel store whose device is lost: HostRefused to the guest, the fault in the stats, the device still answers") {
+  std::atomic<bool> lost{false};
+  RigOptions o;
+  o.frameStores = [&lost](uint32_t, EngineTracer&) { return std::make_unique<LosableStore>(lost); };
+  Rig rig(o);
+  Failures fail;
+  Vcpu cpu(rig, 0, fail);
+  Guest g(rig, cpu, fail);
+  PVG_REQUIRE(setUp(g));
+  g.command(P::OpFillRect, {0, 0, 0, kWidth, kHeight, 0xFF102030});
+  g.command(P::OpPresent, {0, 0});
+  g.command(P::OpFence, {1, 1});
+  PVG_REQUIRE(g.waitFence(1));
+  PVG_CHECK(rig.errorTotal() == 0);
+  lost = true;
+  g.command(P::OpFillRect, {0, 0, 0, 8, 8, 0});
+  g.command(P::OpBlit, {0, 1, 0, 0, 256, 0, 0, 64, 64, 1});
+  g.command(P::OpFence, {2, 1});
+  PVG_REQUIRE(g.waitFence(2));
+  const EngineStats s = rig.engine->stats();
+  PVG_CHECK(s.deviceFaults == 2);
+  PVG_CHECK(s.storeFault == StoreFault::DeviceLost);
+  PVG_CHECK(s.errors[static_cast<size_t>(P::Error::HostRefused)] == 2);
+  PVG_CHECK(rig.errorTotal() == 2);
+  PVG_CHECK(cpu.reg(P::RegErrorCode) == static_cast<uint32_t>(P::Error::HostRefused));
+  // A mode whose frame the lost device cannot allocate: the same fault, not the guest's BadDisplay.
+  g.command(P::OpSetMode, {0, 1});
+  g.command(P::OpFence, {3, 1});
+  PVG_REQUIRE(g.waitFence(3));
+  PVG_CHECK(rig.engine->stats().deviceFaults == 3);
+  PVG_CHECK(rig.engine->stats().errors[static_cast<size_t>(P::Error::BadDisplay)] == 0);
+  PVG_CHECK(cpu.reg(P::RegId) == P::kId);
+  rig.shutdown();
   CHECK_FAILURES(fail);
   CHECK_FAILURES(rig.actor->failures);
 }

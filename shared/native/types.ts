@@ -50,7 +50,23 @@ export interface EngineOptions {
   callbackTimeoutMs?: number;
   /** Trace rings for the engine's threads: ring firstRing + t for engine thread t (poolThreads + 2 rings). */
   trace?: { set: Int32Array; firstRing: number };
+  /** Where the pixels are drawn: 'soft' (default, the CPU) or 'vulkan' (a GPU; docs/vulkan.md). A refusal throws a VulkanRefusalError-shaped error. */
+  backend?: 'soft' | 'vulkan';
 }
+
+/** A Vulkan device as the backend describes it. */
+export interface VulkanDeviceInfo {
+  name: string;
+  /** 'discrete-gpu', 'integrated-gpu', 'virtual-gpu', 'cpu' (lavapipe) or 'other'. */
+  type: string;
+  driver: string;
+  apiVersion: string;
+}
+
+/** Why the vulkan backend cannot run here (docs/vulkan.md). */
+export type VulkanRefusal = 'not-built' | 'no-loader' | 'no-instance' | 'no-device' | 'missing-feature' | 'init-failed';
+
+export type VulkanProbe = { available: true; device: VulkanDeviceInfo } | { available: false; reason: VulkanRefusal; detail: string };
 
 export interface EngineStats {
   mmioReads: number;
@@ -72,6 +88,12 @@ export interface EngineStats {
   callbackP99Us: number;
   /** Guest errors by protocol error code (docs/protocol.md §5). */
   errors: number[];
+  /** The pixel backend, and its GPU (vulkan only). */
+  backend: 'soft' | 'vulkan';
+  gpu?: VulkanDeviceInfo;
+  /** Drawing commands and encodes refused because the backend's device failed (each also a HostRefused guest error), and why the first did. */
+  deviceFaults: number;
+  storeFault: 'none' | 'out-of-memory' | 'device-lost' | 'device-error';
 }
 
 /** What the engine is doing now (vm.pause() waits until nothing: docs/lifecycle.md). */
@@ -129,6 +151,8 @@ export interface NativeHeapStats {
 
 export interface NativeAddon {
   Engine: new (options: EngineOptions) => NativeEngine;
+  /** Whether the vulkan backend can run here (opens and closes the device it would use). */
+  vulkanProbe(): VulkanProbe;
   futexWait(words: Int32Array, index: number, expected: number, timeoutMs?: number): FutexWaitResult;
   /** Sleeps while both words hold their expected values; a wake on either ends it (futex_waitv). */
   futexWaitEither(a: Int32Array, indexA: number, expectedA: number, b: Int32Array, indexB: number, expectedB: number, timeoutMs?: number): FutexWaitResult;

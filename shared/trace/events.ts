@@ -65,6 +65,10 @@ export const TRACE_ARGS: Readonly<Record<Exclude<TraceEventName, 'mailbox_depth'
   // display's refresh tick, and the tick it went out on (ticks passed with no frame: skipped).
   vblank_wait: ['display', 'tick'],
   vblank: ['display', 'tick', 'skipped'],
+  // The vulkan backend (docs/vulkan.md), on the executor's track: a display's commands going to
+  // the GPU queue (with the staged source bytes they read), and the executor waiting for their fence.
+  gpu_submit: ['display', 'staged_bytes'],
+  gpu_fence_wait: ['display'],
   actor_control: [],
   test_event: ['producer', 'seq', 'value'],
 };

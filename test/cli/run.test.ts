@@ -8,6 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
+import { native } from '../../shared/native/addon.js';
 import { packageRoot } from '../../shared/package-root.js';
 import { RfbTestClient } from '../support/vnc-client/rfb-client.js';
 
@@ -55,6 +56,33 @@ describe('pvg-vmm run', () => {
     expect(auto.status).toBe(0);
     expect(auto.stderr).toMatch(/--cpu auto: running the TypeScript guest \(\/nonexistent\/kvm does not exist/);
     expect(auto.stdout).toMatch(/vcpu0 \(ts\): done/);
+  });
+
+  it('--engine vulkan names its GPU in the summary; where Vulkan has no driver it is refused, auto falls back and says why', () => {
+    const probe = native.vulkanProbe();
+    if (probe.available) {
+      const r = pvg('run', '--engine', 'vulkan', '--workload', 'desktop', '--frames', '6', '--modes', '320x200@60', '--exit');
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`engine: vulkan on ${probe.device.name}`);
+    }
+    expect(pvg('run', '--engine', 'metal', '--exit').stderr).toMatch(/--engine must be soft, vulkan, auto/);
+    // The loader's own variables point it at no driver: what a machine without a Vulkan driver sees.
+    const noDriver = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' };
+    const refused = spawnSync(process.execPath, [BIN, 'run', '--engine', 'vulkan', '--frames', '1', '--exit'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: noDriver,
+    });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/engine: vulkan: (no-instance|no-device|no-loader|not-built) \(/);
+    const auto = spawnSync(process.execPath, [BIN, 'run', '--engine', 'auto', '--frames', '2', '--modes', '320x200@60', '--exit'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: noDriver,
+    });
+    expect(auto.status).toBe(0);
+    expect(auto.stderr).toMatch(/--engine auto: drawing with the soft backend \(vulkan: /);
+    expect(auto.stdout).not.toContain('engine: vulkan');
   });
 
   it('shows a live status line on stderr with --status, and none on a pipe without it', () => {

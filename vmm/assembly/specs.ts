@@ -90,6 +90,7 @@ export function deviceSpec(config: ResolvedConfig, w: MachineWiring, b: VmBuffer
       engineReplies: engineReplies.buffer,
       engineInbound: w.engineInbound[i]!.buffer,
       poolThreads: config.enginePoolThreads,
+      backend: config.engine,
       dispatcherSpin: spin,
       engineTraceRing,
       limits: config.limits,

@@ -49,5 +49,7 @@ enum class Event : uint16_t {
   refresh = 53,
   vblank_wait = 54,
   vblank = 55,
+  gpu_submit = 56,
+  gpu_fence_wait = 57,
 };
 }  // namespace pvg::trace

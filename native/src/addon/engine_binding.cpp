@@ -1,4 +1,4 @@
-// new Engine(opts): a soft PVG engine for one device, owned by the device actor's worker. Its
+// new Engine(opts): a PVG engine (opts.backend 'soft', the default, or 'vulkan': docs/vulkan.md) for one device, owned by the device actor's worker. Its
 // threads never call JavaScript: callbacks arrive as records in the device actor's mailbox and
 // MMIO completions go straight to the vCPUs (see native/src/engine/bridge/mailbox_host.h).
 #include <cstring>
@@ -14,6 +14,7 @@
 #include "engine/bridge/mailbox_host.h"
 #include "engine/soft/soft_engine.h"
 #include "engine/threads/tracer.h"
+#include "engine/vulkan/vulkan_backend.h"
 
 namespace pvg::addon {
 namespace {
@@ -25,8 +26,43 @@ std::string choice(const Napi::Object& o, const char* key, const std::string& of
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return off;
   const std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
-  if (name != off && name != on) throw Napi::RangeError::New(env, std::string("Engine: display ") + key + " must be '" + off + "' or '" + on + "'");
+  if (name != off && name != on) throw Napi::RangeError::New(env, std::string("Engine: ") + key + " must be '" + off + "' or '" + on + "'");
   return name;
+}
+
+// A Vulkan refusal as a typed JavaScript error: code ERR_PVG_VULKAN, reason (refusalName), detail.
+Napi::Error vulkanRefusal(Napi::Env env, const engine::vk::OpenResult& r) {
+  Napi::Error e =
+      Napi::Error::New(env, std::string("the vulkan engine backend cannot run here: ") + engine::vk::refusalName(r.refusal) + " (" + r.detail + ")");
+  e.Set("code", "ERR_PVG_VULKAN");
+  e.Set("reason", engine::vk::refusalName(r.refusal));
+  e.Set("detail", r.detail);
+  return e;
+}
+
+Napi::Object describe(Napi::Env env, const engine::vk::DeviceInfo& d) {
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("name", d.name);
+  out.Set("type", d.type);
+  out.Set("driver", d.driver);
+  out.Set("apiVersion", std::to_string(d.apiVersion >> 22) + "." + std::to_string((d.apiVersion >> 12) & 0x3FF) + "." + std::to_string(d.apiVersion & 0xFFF));
+  return out;
+}
+
+// vulkanProbe(): whether the vulkan backend can run here, opening (and closing) the device it
+// would use: { available: true, device } or { available: false, reason, detail }.
+Napi::Value vulkanProbe(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const engine::vk::OpenResult r = engine::vk::openDevice(engine::vk::OpenOptions{});
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("available", r.device != nullptr);
+  if (r.device) {
+    out.Set("device", describe(env, engine::vk::deviceInfo(*r.device)));
+  } else {
+    out.Set("reason", engine::vk::refusalName(r.refusal));
+    out.Set("detail", r.detail);
+  }
+  return out;
 }
 
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
@@ -130,6 +166,12 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       config.displays.push_back(std::move(display));
     }
     config.maxContextBytes = static_cast<uint64_t>(integerOption(o, "maxContextBytes", 4096, kMaxSafe, kFn));
+    if (choice(o, "backend", "soft", "vulkan", env) == "vulkan") {
+      engine::vk::OpenResult opened = engine::vk::openDevice(engine::vk::OpenOptions{});
+      if (!opened.device) throw vulkanRefusal(env, opened);
+      gpu_ = opened.device;
+      config.frameStores = [gpu = gpu_](uint32_t display, engine::EngineTracer& tracer) { return engine::vk::makeFrameStore(gpu, display, &tracer); };
+    }
     MailboxRef inbound = attachMailbox(keep(sharedInt32(o.Get("inbound"), std::string(kFn) + ": opts.inbound")), "Engine: opts.inbound");
     engine_ = std::make_unique<engine::SoftEngine>(config, *guest_, inbound, *host_, *host_, tracer_.get());
   }
@@ -165,6 +207,10 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     out.Set("vblankMissed", static_cast<double>(s.vblankMissed));
     out.Set("lastVblankUs", s.lastVblankUs);
     out.Set("hostUnavailable", static_cast<double>(host_->unavailable()));
+    out.Set("backend", gpu_ ? "vulkan" : "soft");
+    if (gpu_) out.Set("gpu", describe(env, engine::vk::deviceInfo(*gpu_)));
+    out.Set("deviceFaults", static_cast<double>(s.deviceFaults));
+    out.Set("storeFault", engine::storeFaultName(s.storeFault));
     // Callback round trips (engine thread → device actor → engine thread) the host answered.
     const engine::LatencyHistogram& latency = host_->callbackLatency();
     out.Set("callbacks", static_cast<double>(latency.count()));
@@ -229,10 +275,14 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   std::unique_ptr<GuestMemoryView> guest_;
   std::unique_ptr<engine::EngineTracer> tracer_;
   std::unique_ptr<engine::MailboxHost> host_;
+  std::shared_ptr<engine::vk::GpuDevice> gpu_;  // the vulkan backend's device (none: soft)
   std::unique_ptr<engine::SoftEngine> engine_;
 };
 }  // namespace
 
 // `new native.Engine(opts)`; the exports object keeps the class alive.
-void registerEngine(Napi::Env env, Napi::Object exports) { exports.Set("Engine", EngineWrap::define(env)); }
+void registerEngine(Napi::Env env, Napi::Object exports) {
+  exports.Set("Engine", EngineWrap::define(env));
+  exports.Set("vulkanProbe", Napi::Function::New<vulkanProbe>(env, "vulkanProbe"));
+}
 }  // namespace pvg::addon

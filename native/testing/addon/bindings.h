@@ -14,6 +14,8 @@ void registerRequester(Napi::Env env, Napi::Object exports);
 void registerRenderBench(Napi::Env env, Napi::Object exports);
 /** The KVM exit and interrupt-injection references for `bench kvm` (kvm_bench_binding.cpp). */
 void registerKvmBench(Napi::Env env, Napi::Object exports);
+/** The vulkan backend's store against plain Vulkan copies on the same device (bench vulkan). */
+void registerVulkanBench(Napi::Env env, Napi::Object exports);
 /** The C++ mailbox's producer and consumer paths, from JavaScript (cross-checks). */
 void registerMailbox(Napi::Env env, Napi::Object exports);
 }  // namespace pvg::addon

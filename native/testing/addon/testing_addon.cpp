@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvg::addon::registerRenderBench(env, exports);
   pvg::addon::registerKvmBench(env, exports);
   pvg::addon::registerMailbox(env, exports);
+  pvg::addon::registerVulkanBench(env, exports);
   return exports;
 }
 }  // namespace

@@ -21,6 +21,8 @@ std::string_view drawStatusName(DrawStatus status) {
       return "bad-mode";
     case DrawStatus::Interrupted:
       return "interrupted";
+    case DrawStatus::DeviceFault:
+      return "device-fault";
   }
   return "unknown";
 }

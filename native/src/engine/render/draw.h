@@ -28,6 +28,7 @@ enum class DrawStatus : uint8_t {
   SourceFault,   // a blit's RowSource could not supply a row
   BadMode,       // a BlendMode value that is neither Copy nor SourceOver (a bad cast)
   Interrupted,   // the DrawInterrupt asked to stop: only the first bands of rows were drawn
+  DeviceFault,   // a GPU store's device failed (frame_store.h); the CPU functions never answer it
 };
 std::string_view drawStatusName(DrawStatus status);
 

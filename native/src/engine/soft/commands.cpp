@@ -318,6 +318,8 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
     // guest's error; the rows drawn stay, and no encode captures them before the next present.
     if (status == DrawStatus::SourceFault)
       fail(Error::AccessFault);
+    else if (status == DrawStatus::DeviceFault)
+      e.deviceFault(*d.frame);
     else if (status != DrawStatus::Ok && status != DrawStatus::Interrupted)
       fail(Error::BadRect);
   };
@@ -339,10 +341,15 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
       SoftDisplay* d = display(a[0]);
       if (d == nullptr || a[1] >= d->modes.size()) return fail(Error::BadDisplay);
       const DisplayMode& m = d->modes[a[1]];
-      if (!d->frame.resize(m.width, m.height)) return fail(Error::BadDisplay);
+      if (!d->frame->resize(m.width, m.height)) {
+        // A GPU store's failed allocation (or lost device) is the host's failure, not the mode's.
+        if (d->frame->fault() != StoreFault::None) return e.deviceFault(*d->frame);
+        return fail(Error::BadDisplay);
+      }
       // The clear in bands too: at 8192x8192 it is 256 MiB, first touched here after a resize.
       // Cut short, the rest reads as 0 (new storage) or the old pixels, and waits for a present.
-      const DrawStatus cleared = fillRect(d->frame, Rect{0, 0, m.width, m.height}, 0xFF000000u, interrupt);
+      const DrawStatus cleared = d->frame->fill(Rect{0, 0, m.width, m.height}, 0xFF000000u, interrupt);
+      if (cleared == DrawStatus::DeviceFault) e.deviceFault(*d->frame);
       d->mode = static_cast<int32_t>(a[1]);
       d->modeForRegisters.store(d->mode);
       d->generation++;
@@ -356,13 +363,13 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
     case OpFillRect: {
       if (n != 6) return fail(Error::BadCommand);
       SoftDisplay* d = drawTarget(a[0]);
-      if (d) drawStatus(*d, fillRect(d->frame, Rect{a[1], a[2], a[3], a[4]}, a[5], interrupt));
+      if (d) drawStatus(*d, d->frame->fill(Rect{a[1], a[2], a[3], a[4]}, a[5], interrupt));
       return;
     }
     case OpCopyRect: {
       if (n != 7) return fail(Error::BadCommand);
       SoftDisplay* d = drawTarget(a[0]);
-      if (d) drawStatus(*d, copyRect(d->frame, a[1], a[2], Rect{a[3], a[4], a[5], a[6]}, interrupt));
+      if (d) drawStatus(*d, d->frame->copy(a[1], a[2], Rect{a[3], a[4], a[5], a[6]}, interrupt));
       return;
     }
     case OpBlit: {
@@ -373,7 +380,7 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
       if (c == nullptr) return fail(Error::BadContext);
       if ((a[9] & ~1u) != 0 || uint64_t{a[4]} < uint64_t{a[7]} * 4) return fail(Error::BadCommand);
       TaskRows rows(e.tasks_, c->task, u64(a + 2), a[4], a[7], e.scratch_);
-      drawStatus(*d, blit(d->frame, Rect{a[5], a[6], a[7], a[8]}, (a[9] & 1) ? BlendMode::SourceOver : BlendMode::Copy, rows, interrupt));
+      drawStatus(*d, d->frame->blit(Rect{a[5], a[6], a[7], a[8]}, (a[9] & 1) ? BlendMode::SourceOver : BlendMode::Copy, rows, interrupt));
       return;
     }
     case OpBlitSurface: {
@@ -387,7 +394,7 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
       const uint64_t first = uint64_t{sy} * s.stride + uint64_t{sx} * 4;
       const uint64_t bytes = uint64_t{s.stride} * s.height - first;
       ContiguousRows rows(s.pixels + first, bytes, s.stride, w);
-      drawStatus(*d, blit(d->frame, Rect{a[4], a[5], w, h}, (a[8] & 1) ? BlendMode::SourceOver : BlendMode::Copy, rows, interrupt));
+      drawStatus(*d, d->frame->blit(Rect{a[4], a[5], w, h}, (a[8] & 1) ? BlendMode::SourceOver : BlendMode::Copy, rows, interrupt));
       return;
     }
     case OpPresent: {
@@ -397,13 +404,14 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
       SoftDisplay* d = drawTarget(a[0]);
       if (d == nullptr) return;
       for (uint32_t i = 0; i < count; ++i) {
-        if (!rectInside(Rect{a[2 + 4 * i], a[3 + 4 * i], a[4 + 4 * i], a[5 + 4 * i]}, d->frame.width(), d->frame.height())) {
+        if (!rectInside(Rect{a[2 + 4 * i], a[3 + 4 * i], a[4 + 4 * i], a[5 + 4 * i]}, d->frame->width(), d->frame->height())) {
           return fail(Error::BadRect);
         }
       }
       // Whole-frame readback (PVG's newFrame names no damage): the rectangles were checked, and go unused.
-      if (count == 0 || d->wholeFrameReadback) d->damage.all(d->frame.width(), d->frame.height());
+      if (count == 0 || d->wholeFrameReadback) d->damage.all(d->frame->width(), d->frame->height());
       for (uint32_t i = 0; i < count && !d->wholeFrameReadback; ++i) d->damage.add(Rect{a[2 + 4 * i], a[3 + 4 * i], a[4 + 4 * i], a[5 + 4 * i]});
+      d->frame->present();  // a GPU store submits the frame's commands
       if (d->paced) e.waitForVblank(*d);
       d->frameSeq++;
       d->drawnSincePresent = false;

@@ -3,12 +3,14 @@
 // time), so they need no lock; the cursor position is readable from any thread.
 #pragma once
 #include <atomic>
+#include <memory>
 #include <cstdint>
 #include <mutex>
 #include <vector>
 
 #include "engine/contract.h"
 #include "engine/render/frame.h"
+#include "engine/render/frame_store.h"
 #include "engine/soft/frame_clock.h"
 
 namespace pvg::engine {
@@ -54,8 +56,8 @@ struct SoftDisplay {
   // back the whole frame: PVG's new-frame handler carries no damage (docs/fidelity.md).
   bool wholeFrameReadback = false;
 
-  // Ring-executor state.
-  Frame frame;
+  // Ring-executor state. The pixels: a CPU Frame (soft) or a GPU buffer (vulkan), frame_store.h.
+  std::unique_ptr<FrameStore> frame;
   int32_t mode = -1;
   uint32_t generation = 0;
   uint32_t frameSeq = 0;

@@ -35,6 +35,7 @@ SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& gu
     display->paced = d.paced;
     display->wholeFrameReadback = d.wholeFrameReadback;
     display->encodes.reserve(8);
+    display->frame = config_.frameStores ? config_.frameStores(static_cast<uint32_t>(displays_.size()), tracer_) : std::make_unique<SoftFrameStore>();
     displays_.push_back(std::move(display));
   }
   if (config_.iosfc) iosfc_ = std::make_unique<Iosfc>(guest_, host_);
@@ -78,8 +79,17 @@ EngineStats SoftEngine::stats() const {
     s.lastVblankUs = lastVblankUs_;
   }
   s.vblankMissed = counters_.vblankMissed.load();
+  s.deviceFaults = counters_.deviceFaults.load();
+  s.storeFault = static_cast<StoreFault>(counters_.storeFault.load());
   for (size_t i = 0; i < s.errors.size(); ++i) s.errors[i] = counters_.errors[i].load();
   return s;
+}
+
+void SoftEngine::deviceFault(const FrameStore& store) {
+  counters_.deviceFaults.fetch_add(1, std::memory_order_relaxed);
+  uint8_t none = 0;
+  counters_.storeFault.compare_exchange_strong(none, static_cast<uint8_t>(store.fault()));
+  guestError(proto::Error::HostRefused);
 }
 
 EngineActivity SoftEngine::activity() const {
@@ -483,7 +493,7 @@ void SoftEngine::powerOn() {
   ringHead_.store(0);
   for (uint32_t i = 0; i < displays_.size(); ++i) {
     SoftDisplay& d = *displays_[i];
-    d.frame = Frame{};  // frees the pixels: a new engine has none
+    d.frame->release();  // frees the pixels: a new engine has none
     d.mode = -1;
     d.modeForRegisters.store(-1);
     d.generation = d.frameSeq = 0;
@@ -539,7 +549,7 @@ EngineHoldings SoftEngine::holdings() const {
     x.modeForRegisters = d->modeForRegisters.load();
     x.generation = d->generation;
     x.frameSeq = d->frameSeq;
-    x.framePixels = d->frame.capacity();
+    x.framePixels = d->frame->capacity();
     x.damageRects = d->damage.rects().size();
     {
       std::lock_guard lock(d->encodeMutex);
@@ -574,8 +584,8 @@ void SoftEngine::serveEncodes(uint32_t display) {
         status = rec::EncodeNoMode;
       } else if (req.generation != d.generation) {
         status = rec::EncodeStaleMode;
-      } else if (req.surface >= d.surfaces.count || d.surfaces.surfaceBytes() < surface::kHeaderBytes + uint64_t{d.frame.width()} * d.frame.height() * 4 ||
-                 !rectInside(req.region, d.frame.width(), d.frame.height())) {
+      } else if (req.surface >= d.surfaces.count || d.surfaces.surfaceBytes() < surface::kHeaderBytes + uint64_t{d.frame->width()} * d.frame->height() * 4 ||
+                 !rectInside(req.region, d.frame->width(), d.frame->height())) {
         status = rec::EncodeBadRequest;
       } else if (d.drawnSincePresent || d.damage.rects().empty()) {
         return;  // mid-frame, or nothing new since the last encode: wait for the next present
@@ -585,7 +595,10 @@ void SoftEngine::serveEncodes(uint32_t display) {
     uint32_t damageCount = 0;
     // Preempted, the copy is abandoned whole and the request stays first in line: it is served
     // again, from the start, once the control is done (a reset keeps the frame and its damage).
-    if (status == rec::EncodeOk && !encodeInto(d, req, &damageCount)) return;
+    if (status == rec::EncodeOk && !encodeInto(d, req, &damageCount)) {
+      if (d.frame->fault() == StoreFault::None) return;
+      status = rec::EncodeBadRequest;  // the store's device failed (counted): answered, not retried
+    }
     {
       std::lock_guard lock(d.encodeMutex);
       d.encodes.erase(d.encodes.begin());
@@ -599,17 +612,25 @@ void SoftEngine::serveEncodes(uint32_t display) {
 bool SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req, uint32_t* damageOut) {
   uint8_t* base = d.surfaces.base + d.surfaces.surfaceBytes() * req.surface;
   auto* header = reinterpret_cast<uint32_t*>(base);
-  const uint32_t stride = d.frame.width() * 4;
+  const uint32_t stride = d.frame->width() * 4;
   const uint64_t pixelBytes = d.surfaces.surfaceBytes() - surface::kHeaderBytes;
   uint8_t* pixels = base + surface::kHeaderBytes;
   uint32_t damageCount = 0;
   // Copy only the damage inside the requested region: the cost follows what changed.
+  std::vector<Rect>& clips = readbackClips_;
+  clips.clear();
   for (const Rect& r : d.damage.rects()) {
     const uint32_t x0 = std::max(r.x, req.region.x), y0 = std::max(r.y, req.region.y);
     const uint32_t x1 = std::min(r.x + r.w, req.region.x + req.region.w);
     const uint32_t y1 = std::min(r.y + r.h, req.region.y + req.region.h);
-    if (x1 <= x0 || y1 <= y0) continue;
-    const Rect clip{x0, y0, x1 - x0, y1 - y0};
+    if (x1 > x0 && y1 > y0) clips.push_back(Rect{x0, y0, x1 - x0, y1 - y0});
+  }
+  // A GPU store copies them into host-visible memory first, all at once, and waits for the copy.
+  if (!d.frame->prepareReadback(clips)) {
+    deviceFault(*d.frame);
+    return false;
+  }
+  for (const Rect& clip : clips) {
     // In bands of rows, so a control or the engine's stop waits for one band, not a whole frame
     // (a 8192x8192 frame into surface pages touched for the first time took over a second here).
     const uint32_t band = rowsPerBand(clip.w);
@@ -617,7 +638,7 @@ bool SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req, uint32_t* 
       if (preempted()) return false;
       const Rect part{clip.x, clip.y + row, clip.w, std::min(band, clip.h - row)};
       const uint64_t at = uint64_t{part.y} * stride + uint64_t{part.x} * 4;
-      d.frame.copyRegionTo(pixels + at, pixelBytes - at, stride, part);
+      d.frame->copyRegionTo(pixels + at, pixelBytes - at, stride, part);
     }
     if (damageCount < surface::kMaxDamage) {
       uint32_t* out = header + surface::kDamageWord + damageCount * 4;
@@ -629,8 +650,8 @@ bool SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req, uint32_t* 
     }
   }
   header[surface::kGenerationWord] = d.generation;
-  header[surface::kWidthWord] = d.frame.width();
-  header[surface::kHeightWord] = d.frame.height();
+  header[surface::kWidthWord] = d.frame->width();
+  header[surface::kHeightWord] = d.frame->height();
   header[surface::kStrideWord] = stride;
   header[surface::kFrameSeqWord] = d.frameSeq;
   header[surface::kDamageCountWord] = damageCount;

@@ -21,11 +21,13 @@
 // drawing command before its next band of rows, inside an encode before its next band of copy,
 // and every task lane before its next command (preempted(); docs/hardening.md, finding 14).
 // Wait-for edges (docs/design.md rule 3): dispatcher → executor (a control); executor → its lane
-// helpers; helpers and executor → the host's answers. Helpers wait for nobody else.
+// helpers; helpers and executor → the host's answers; executor → its displays' GPU fences (the
+// vulkan backend, docs/vulkan.md: the GPU waits for nobody). Helpers wait for nobody else.
 #pragma once
 #include <array>
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -65,6 +67,8 @@ struct SoftEngineConfig {
   SpinGate spinGate;
   /** What map/unmap do where mappings already are: the host's rules (the device's mapSemantics). */
   MapSemantics mapSemantics = MapSemantics::Strict;
+  /** Makes each display's pixel store (frame_store.h); none: the soft backend's CPU frames. */
+  std::function<std::unique_ptr<FrameStore>(uint32_t display, EngineTracer& tracer)> frameStores;
 };
 
 // What the engine holds beyond its threads and fixed buffers, for checking that a power-on
@@ -96,6 +100,10 @@ struct EngineActivity {
 struct EngineStats {
   uint64_t mmioReads = 0, mmioWrites = 0, commands = 0, presents = 0, encodes = 0, fences = 0;
   uint64_t badRegisterAccesses = 0;
+  // Drawing the pixel store refused because its device failed (a GPU backend), and why the first
+  // time (frame_store.h; each such command is also the guest's HostRefused error).
+  uint64_t deviceFaults = 0;
+  StoreFault storeFault = StoreFault::None;
   // Paced presents that waited for a refresh tick; and ticks that passed with no present due
   // (the guest was late: a frame a vsync'd display shows twice).
   uint64_t vblankWaits = 0, vblankMissed = 0;
@@ -192,6 +200,8 @@ class SoftEngine {
   // Errors and interrupts.
  public:
   void guestError(proto::Error error);
+  // The display's store failed on its device: the guest sees HostRefused, the stats say why.
+  void deviceFault(const FrameStore& store);
   void raiseCause(uint32_t cause);
   void postDisplay(void (*fn)(void*, const std::array<uint64_t, 4>&), std::array<uint64_t, 4> args);
 
@@ -235,6 +245,7 @@ class SoftEngine {
   std::atomic<uint32_t> ringPayloadBytes_{0};  // the same, for the dispatcher's DOORBELL check (0: no ring)
   std::vector<uint32_t> command_;              // one command, copied out of guest memory before it is checked
   std::vector<uint8_t> scratch_;               // READ_MEM and BLIT bounce buffer (a batch holds at most one READ_MEM, last)
+  std::vector<Rect> readbackClips_;            // an encode's damage clipped to its region
   std::vector<uint8_t> glyphScratch_;          // CURSOR_DEFINE source bitmap
 
   TaskBatch batch_;
@@ -269,6 +280,8 @@ class SoftEngine {
     std::atomic<uint64_t> mmioReads{0}, mmioWrites{0}, commands{0}, presents{0}, encodes{0}, fences{0};
     std::atomic<uint64_t> badRegisterAccesses{0};
     std::atomic<uint64_t> vblankMissed{0};
+    std::atomic<uint64_t> deviceFaults{0};
+    std::atomic<uint8_t> storeFault{0};
     std::array<std::atomic<uint64_t>, proto::kErrorKinds> errors{};
   } counters_;
 

@@ -9,6 +9,40 @@
 #include "engine/soft/soft_engine.h"
 
 namespace pvg::engine {
+
+namespace {
+
+// A frame's pixels through its store (a GPU store reads them back); a store whose device failed
+// gives black: its display answers HostRefused from then on anyway.
+std::vector<uint32_t> framePixels(FrameStore& frame) {
+  std::vector<uint32_t> pixels(size_t{frame.width()} * frame.height());
+  const Rect all{0, 0, frame.width(), frame.height()};
+  if (pixels.empty() || !frame.prepareReadback({&all, 1}) ||
+      !frame.copyRegionTo(reinterpret_cast<uint8_t*>(pixels.data()), pixels.size() * 4, frame.width() * 4, all))
+    std::fill(pixels.begin(), pixels.end(), 0u);
+  return pixels;
+}
+
+// Rows of saved pixels, for a Copy blit into a store.
+class SavedRows final : public RowSource {
+ public:
+  SavedRows(const std::vector<uint32_t>& pixels, uint32_t width) : pixels_(pixels), width_(width) {}
+  const uint8_t* row(uint32_t y) override { return reinterpret_cast<const uint8_t*>(pixels_.data() + size_t{y} * width_); }
+
+ private:
+  const std::vector<uint32_t>& pixels_;
+  uint32_t width_;
+};
+
+// The saved pixels (width × height of the store, checked by the decoder) into a resized store.
+bool writeFramePixels(FrameStore& frame, const std::vector<uint32_t>& pixels) {
+  SavedRows rows(pixels, frame.width());
+  if (frame.blit(Rect{0, 0, frame.width(), frame.height()}, BlendMode::Copy, rows, nullptr) != DrawStatus::Ok) return false;
+  frame.present();
+  return true;
+}
+
+}  // namespace
 using namespace proto;
 
 std::vector<uint8_t> SoftEngine::saveState() const {
@@ -41,7 +75,7 @@ std::vector<uint8_t> SoftEngine::saveState() const {
     x.cursorX = d->cursorX.load();
     x.cursorY = d->cursorY.load();
     x.damage = d->damage.rects();
-    if (d->mode >= 0) x.pixels.assign(d->frame.pixels().begin(), d->frame.pixels().end());
+    if (d->mode >= 0) x.pixels = framePixels(*d->frame);
   }
   if (iosfc_) s.iosfc = iosfc_->save();
   return encodeEngineState(s);
@@ -78,11 +112,10 @@ EngineStateError SoftEngine::loadState(std::span<const uint8_t> bytes) {
     SoftDisplay& d = *displays_[i];
     if (s.displays[i].mode < 0) continue;
     const DisplayMode& m = d.modes[static_cast<size_t>(s.displays[i].mode)];
-    if (!d.frame.resize(m.width, m.height)) {
-      for (auto& undo : displays_) undo->frame = Frame{};
-      return EngineStateError{"display " + std::to_string(i), "no memory for its frame"};
+    if (!d.frame->resize(m.width, m.height) || !writeFramePixels(*d.frame, s.displays[i].pixels)) {
+      for (auto& undo : displays_) undo->frame->release();
+      return EngineStateError{"display " + std::to_string(i), "no memory for its frame, or its device failed"};
     }
-    std::memcpy(d.frame.data(), s.displays[i].pixels.data(), s.displays[i].pixels.size() * 4);
   }
   const bool tasksLoaded = tasks_.load(s.tasks);
   if (!tasksLoaded || (iosfc_ && !iosfc_->load(*s.iosfc))) {
@@ -90,7 +123,7 @@ EngineStateError SoftEngine::loadState(std::span<const uint8_t> bytes) {
     if (tasksLoaded) {
       for (const EngineState::Task& t : s.tasks) tasks_.removeTask(t.id);
     }
-    for (auto& undo : displays_) undo->frame = Frame{};
+    for (auto& undo : displays_) undo->frame->release();
     return EngineStateError{"tasks", "a mapping is not in guest memory"};
   }
 

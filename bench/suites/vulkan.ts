@@ -1,0 +1,83 @@
+// `bench vulkan`: the vulkan engine backend's pixel store on the GPU the loader finds, against
+// references measured in the same run on the same device (docs/vulkan.md): fill, blit and blend
+// against a plain device-local buffer copy (the GPU's memory bandwidth as Vulkan's copy engine
+// reaches it), readback against a plain device → host-visible copy (the host copy bandwidth), and
+// each against the soft store's same operation on one CPU core.
+import { native } from '../../shared/native/addon.js';
+import { nativeTesting } from '../native-testing.js';
+import { machineInfo, type MachineInfo } from '../machine.js';
+import { markdownTable } from '../report.js';
+
+const SIZES = [
+  { name: '1080p', width: 1920, height: 1080, iterations: 60 },
+  { name: '2160p', width: 3840, height: 2160, iterations: 20 },
+] as const;
+
+export interface VulkanBenchResult {
+  suite: 'vulkan';
+  machine: MachineInfo;
+  device: { name: string; type: string };
+  /** GB/s of destination bytes, by size then path (fill, blit, blend, readback, soft_*, copy_device, copy_to_host). */
+  gb_per_s: Record<string, Record<string, number>>;
+  ratio_fill_vs_copy_device_1080p: number;
+  ratio_blit_vs_copy_device_1080p: number;
+  ratio_blend_vs_copy_device_1080p: number;
+  ratio_readback_vs_copy_to_host_1080p: number;
+  ratio_readback_vs_copy_to_host_2160p: number;
+  ratio_blend_vs_soft_1080p: number;
+  ratio_readback_vs_soft_1080p: number;
+}
+
+export interface VulkanBenchOptions {
+  scale: number;
+  progress?: (what: string) => void;
+}
+
+/** Why this machine cannot run the suite (null: it can). */
+export function vulkanBenchUnavailable(): string | null {
+  const p = native.vulkanProbe();
+  return p.available ? null : `vulkan: ${p.reason} (${p.detail})`;
+}
+
+export async function runVulkanBench(options: VulkanBenchOptions): Promise<VulkanBenchResult> {
+  const gb: Record<string, Record<string, number>> = {};
+  let device = { name: '', type: '' };
+  for (const s of SIZES) {
+    options.progress?.(`${s.name} store, soft store and plain copies`);
+    // benchVulkan blocks this thread: let the progress line reach the terminal first.
+    await new Promise((resolve) => setImmediate(resolve));
+    const r = nativeTesting().benchVulkan(s.width, s.height, Math.max(2, Math.round(s.iterations * options.scale)));
+    device = r.device;
+    gb[s.name] = Object.fromEntries(Object.entries(r.rates).map(([k, v]) => [k, v / 1e9]));
+  }
+  const at = (size: string, path: string) => gb[size]?.[path] ?? Number.NaN;
+  return {
+    suite: 'vulkan',
+    machine: machineInfo(),
+    device,
+    gb_per_s: gb,
+    ratio_fill_vs_copy_device_1080p: at('1080p', 'fill') / at('1080p', 'copy_device'),
+    ratio_blit_vs_copy_device_1080p: at('1080p', 'blit') / at('1080p', 'copy_device'),
+    ratio_blend_vs_copy_device_1080p: at('1080p', 'blend') / at('1080p', 'copy_device'),
+    ratio_readback_vs_copy_to_host_1080p: at('1080p', 'readback') / at('1080p', 'copy_to_host'),
+    ratio_readback_vs_copy_to_host_2160p: at('2160p', 'readback') / at('2160p', 'copy_to_host'),
+    ratio_blend_vs_soft_1080p: at('1080p', 'blend') / at('1080p', 'soft_blend'),
+    ratio_readback_vs_soft_1080p: at('1080p', 'readback') / at('1080p', 'soft_readback'),
+  };
+}
+
+const fmt = (x: number) => (Number.isFinite(x) ? x.toFixed(x < 10 ? 3 : 1) : 'n/a');
+
+export function vulkanTables(result: VulkanBenchResult): string {
+  const paths = Object.keys(result.gb_per_s['1080p'] ?? {});
+  const rates = markdownTable(
+    ['path', ...Object.keys(result.gb_per_s).map((s) => `${s} GB/s`)],
+    paths.map((p) => [p, ...Object.values(result.gb_per_s).map((r) => fmt(r[p] ?? Number.NaN))]),
+  );
+  const names = Object.keys(result).filter((k) => k.startsWith('ratio_')) as (keyof VulkanBenchResult)[];
+  const ratios = markdownTable(
+    ['ratio', 'value'],
+    names.map((k) => [k, fmt(result[k] as number)]),
+  );
+  return `device: ${result.device.name} (${result.device.type})\n\n${rates}\n\n${ratios}`;
+}

@@ -1,0 +1,407 @@
+// A display's pixels on the GPU (docs/vulkan.md): the frame is a device-local buffer of ARGB
+// words laid out exactly as the soft Frame (stride = width), so every operation is a buffer
+// operation with the soft backend's arithmetic:
+//   fill          vkCmdFillBuffer (one per row, or one for whole rows): the word as given;
+//   copy          vkCmdCopyBuffer frame → scratch → frame (memmove semantics for any overlap);
+//   blit, copy    source rows gathered on the CPU into a host-visible staging buffer (the rows
+//                 the command decoder's RowSource checked), then vkCmdCopyBuffer into the frame;
+//   blit, over    the same staging, then the blend_over compute shader (blend.h's integers);
+//   present       the commands recorded since the last submit go to the queue (vkQueueSubmit);
+//   readback      vkCmdCopyBuffer of the damage into a host-visible buffer, then the fence.
+// Commands are recorded into one command buffer with a full barrier between operations; it is
+// submitted at a present, when the staging buffer is full, and before a readback, and waited for
+// before it is recorded again. Any Vulkan failure makes the store faulted for good (fault()).
+#if PVG_VULKAN
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "engine/threads/tracer.h"
+#include "engine/vulkan/gpu_device.h"
+
+// Vulkan's create-info structs are filled as {sType} then field by field: the rest stays zero.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace pvg::engine::vk {
+namespace {
+constexpr VkDeviceSize kStagingBytes = VkDeviceSize{32} << 20;  // >= one 8192-pixel row many times over
+
+struct Buffer {
+  VkBuffer buffer = VK_NULL_HANDLE;
+  VkDeviceMemory memory = VK_NULL_HANDLE;
+  VkDeviceSize bytes = 0;
+  uint8_t* mapped = nullptr;  // host-visible buffers only
+};
+
+StoreFault faultOf(VkResult r) {
+  switch (r) {
+    case VK_ERROR_OUT_OF_HOST_MEMORY:
+    case VK_ERROR_OUT_OF_DEVICE_MEMORY:
+      return StoreFault::OutOfMemory;
+    case VK_ERROR_DEVICE_LOST:
+      return StoreFault::DeviceLost;
+    default:
+      return StoreFault::Other;
+  }
+}
+
+class GpuFrameStore final : public FrameStore {
+ public:
+  GpuFrameStore(std::shared_ptr<GpuDevice> device, uint32_t display, EngineTracer* tracer)
+      : g_(std::move(device)), f_(g_->fns), display_(display), tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr) {}
+  ~GpuFrameStore() override {
+    finish();
+    freeFrame();
+    destroy(staging_);
+    if (fence_) f_.vkDestroyFence(g_->device, fence_, nullptr);
+    if (pool_) f_.vkDestroyCommandPool(g_->device, pool_, nullptr);
+    if (descriptors_) f_.vkDestroyDescriptorPool(g_->device, descriptors_, nullptr);
+  }
+
+  bool resize(uint32_t width, uint32_t height) override {
+    if (width == 0 || height == 0 || width > Frame::kMaxDimension || height > Frame::kMaxDimension) return false;
+    if (fault_ != StoreFault::None || !ready()) return false;
+    const size_t pixels = size_t{width} * height;
+    if (pixels > capacity_) {
+      finish();  // recorded commands name the old buffers: they run before the buffers go
+      freeFrame();
+      const VkDeviceSize bytes = VkDeviceSize{pixels} * 4;
+      // The shader sees the frame through a window of at most maxStorageBufferRange bytes at a
+      // dynamic offset; the tail past the frame lets a window start anywhere inside it.
+      window_ = std::min<VkDeviceSize>(bytes, g_->limits.maxStorageBufferRange & ~VkDeviceSize{3});
+      const VkDeviceSize frameBytes = bytes + (window_ < bytes ? window_ : 0);
+      const VkBufferUsageFlags use = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+      if (!make(frame_, frameBytes, use | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0) ||
+          !make(scratch_, bytes, use, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0) ||
+          !make(readback_, bytes, VK_BUFFER_USAGE_TRANSFER_DST_BIT, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
+                VK_MEMORY_PROPERTY_HOST_CACHED_BIT)) {
+        freeFrame();
+        return false;
+      }
+      capacity_ = pixels;
+      bindDescriptors();
+    }
+    width_ = width;
+    height_ = height;
+    return true;
+  }
+
+  void release() override {
+    finish();
+    freeFrame();
+  }
+  uint32_t width() const override { return width_; }
+  uint32_t height() const override { return height_; }
+  size_t capacity() const override { return capacity_; }
+  StoreFault fault() const override { return fault_; }
+
+  DrawStatus fill(Rect r, uint32_t argb, const DrawInterrupt*) override {
+    if (empty()) return DrawStatus::NoFrame;
+    if (!rectInside(r, width_, height_)) return DrawStatus::OutsideFrame;
+    if (rectEmpty(r)) return DrawStatus::Ok;
+    if (!record()) return DrawStatus::DeviceFault;
+    const VkDeviceSize row = VkDeviceSize{width_} * 4;
+    if (r.w == width_) {
+      f_.vkCmdFillBuffer(cmd_, frame_.buffer, r.y * row, r.h * row, argb);
+    } else {
+      for (uint32_t y = 0; y < r.h; ++y) f_.vkCmdFillBuffer(cmd_, frame_.buffer, (r.y + y) * row + VkDeviceSize{r.x} * 4, VkDeviceSize{r.w} * 4, argb);
+    }
+    return DrawStatus::Ok;
+  }
+
+  DrawStatus copy(uint32_t sx, uint32_t sy, Rect dst, const DrawInterrupt*) override {
+    if (empty()) return DrawStatus::NoFrame;
+    if (!rectInside(dst, width_, height_) || !rectInside(Rect{sx, sy, dst.w, dst.h}, width_, height_)) return DrawStatus::OutsideFrame;
+    if (rectEmpty(dst) || (sx == dst.x && sy == dst.y)) return DrawStatus::Ok;
+    if (!record()) return DrawStatus::DeviceFault;
+    // Through the scratch buffer (packed rows), so overlap is memmove's: the source is read whole
+    // before any of it is overwritten.
+    regions_.clear();
+    rowRegions(Rect{sx, sy, dst.w, dst.h}, 0, /*toPacked=*/true);
+    f_.vkCmdCopyBuffer(cmd_, frame_.buffer, scratch_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
+    barrier();
+    regions_.clear();
+    rowRegions(dst, 0, /*toPacked=*/false);
+    f_.vkCmdCopyBuffer(cmd_, scratch_.buffer, frame_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
+    return DrawStatus::Ok;
+  }
+
+  DrawStatus blit(Rect dst, BlendMode mode, RowSource& source, const DrawInterrupt*) override {
+    if (empty()) return DrawStatus::NoFrame;
+    if (mode != BlendMode::Copy && mode != BlendMode::SourceOver) return DrawStatus::BadMode;
+    if (!rectInside(dst, width_, height_)) return DrawStatus::OutsideFrame;
+    if (rectEmpty(dst)) return DrawStatus::Ok;
+    const VkDeviceSize rowBytes = VkDeviceSize{dst.w} * 4;
+    // Rows in chunks that fit the staging buffer (and, for the shader, the frame window).
+    uint32_t chunkRows = static_cast<uint32_t>(std::max<VkDeviceSize>(1, kStagingBytes / rowBytes));
+    if (mode == BlendMode::SourceOver && window_ < frame_.bytes) {
+      const VkDeviceSize windowRows = (window_ - g_->limits.minStorageBufferOffsetAlignment) / (VkDeviceSize{width_} * 4);
+      chunkRows = static_cast<uint32_t>(std::min<VkDeviceSize>(chunkRows, std::max<VkDeviceSize>(1, windowRows)));
+    }
+    for (uint32_t y0 = 0; y0 < dst.h; y0 += chunkRows) {
+      const uint32_t rows = std::min(chunkRows, dst.h - y0);
+      if (stagingUsed_ + rows * rowBytes > kStagingBytes && !submit()) return DrawStatus::DeviceFault;
+      if (!record()) return DrawStatus::DeviceFault;
+      const VkDeviceSize at = stagingUsed_;
+      uint32_t got = 0;
+      for (; got < rows; ++got) {
+        const uint8_t* s = source.row(y0 + got);
+        if (s == nullptr) break;
+        std::memcpy(staging_.mapped + at + got * rowBytes, s, rowBytes);
+      }
+      stagingUsed_ += got * rowBytes;
+      if (got != 0) drawStaged(Rect{dst.x, dst.y + y0, dst.w, got}, mode, at);
+      if (got != rows) return DrawStatus::SourceFault;  // the rows before it stay drawn, as the soft blit's
+    }
+    return DrawStatus::Ok;
+  }
+
+  void present() override {
+    if (recording_) submit();
+  }
+
+  bool prepareReadback(std::span<const Rect> regions) override {
+    if (fault_ != StoreFault::None) return false;
+    if (regions.empty() || empty()) return true;
+    if (!record()) return false;
+    regions_.clear();
+    for (const Rect& r : regions) {
+      if (!rectInside(r, width_, height_) || rectEmpty(r)) continue;
+      rowRegions(r, 0, /*toPacked=*/false, /*sameOffsets=*/true);
+    }
+    if (!regions_.empty()) f_.vkCmdCopyBuffer(cmd_, frame_.buffer, readback_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
+    return submit() && waitIdle();
+  }
+
+  bool copyRegionTo(uint8_t* dst, size_t dstBytes, uint32_t dstStrideBytes, Rect region) const override {
+    if (empty() || !rectInside(region, width_, height_)) return false;
+    if (rectEmpty(region)) return true;
+    const uint64_t rowBytes = uint64_t{region.w} * 4;
+    if (dst == nullptr || dstStrideBytes < rowBytes || uint64_t{region.h - 1} * dstStrideBytes + rowBytes > dstBytes) return false;
+    const uint64_t stride = uint64_t{width_} * 4;
+    for (uint32_t y = 0; y < region.h; ++y)
+      std::memcpy(dst + uint64_t{y} * dstStrideBytes, readback_.mapped + (region.y + y) * stride + uint64_t{region.x} * 4, rowBytes);
+    return true;
+  }
+
+ private:
+  bool failed(VkResult r) {
+    if (r == VK_SUCCESS) return false;
+    if (fault_ == StoreFault::None) fault_ = faultOf(r);
+    return true;
+  }
+
+  // The command pool, buffer, fence, staging and descriptor pool, made on first use.
+  bool ready() {
+    if (pool_ != VK_NULL_HANDLE) return fault_ == StoreFault::None;
+    VkCommandPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    poolInfo.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    poolInfo.queueFamilyIndex = g_->queueFamily;
+    if (failed(f_.vkCreateCommandPool(g_->device, &poolInfo, nullptr, &pool_))) return false;
+    VkCommandBufferAllocateInfo cmdInfo{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    cmdInfo.commandPool = pool_;
+    cmdInfo.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    cmdInfo.commandBufferCount = 1;
+    if (failed(f_.vkAllocateCommandBuffers(g_->device, &cmdInfo, &cmd_))) return false;
+    VkFenceCreateInfo fenceInfo{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    if (failed(f_.vkCreateFence(g_->device, &fenceInfo, nullptr, &fence_))) return false;
+    VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC, 1}, {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1}};
+    VkDescriptorPoolCreateInfo dpInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
+    dpInfo.maxSets = 1;
+    dpInfo.poolSizeCount = 2;
+    dpInfo.pPoolSizes = sizes;
+    if (failed(f_.vkCreateDescriptorPool(g_->device, &dpInfo, nullptr, &descriptors_))) return false;
+    VkDescriptorSetAllocateInfo setInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+    setInfo.descriptorPool = descriptors_;
+    setInfo.descriptorSetCount = 1;
+    setInfo.pSetLayouts = &g_->setLayout;
+    if (failed(f_.vkAllocateDescriptorSets(g_->device, &setInfo, &set_))) return false;
+    return make(staging_, kStagingBytes, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0);
+  }
+
+  bool make(Buffer& b, VkDeviceSize bytes, VkBufferUsageFlags usage, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) {
+    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+    info.size = bytes;
+    info.usage = usage;
+    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
+    if (failed(f_.vkCreateBuffer(g_->device, &info, nullptr, &b.buffer))) return false;
+    VkMemoryRequirements req{};
+    f_.vkGetBufferMemoryRequirements(g_->device, b.buffer, &req);
+    int type = g_->memoryType(req.memoryTypeBits, required, preferred);
+    if (type < 0 && (required & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)) type = g_->memoryType(req.memoryTypeBits, 0, 0);
+    if (type < 0) return !failed(VK_ERROR_OUT_OF_DEVICE_MEMORY);
+    VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+    alloc.allocationSize = req.size;
+    alloc.memoryTypeIndex = static_cast<uint32_t>(type);
+    if (failed(f_.vkAllocateMemory(g_->device, &alloc, nullptr, &b.memory))) return false;
+    if (failed(f_.vkBindBufferMemory(g_->device, b.buffer, b.memory, 0))) return false;
+    b.bytes = bytes;
+    if (required & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) {
+      void* p = nullptr;
+      if (failed(f_.vkMapMemory(g_->device, b.memory, 0, VK_WHOLE_SIZE, 0, &p))) return false;
+      b.mapped = static_cast<uint8_t*>(p);
+    }
+    return true;
+  }
+
+  void destroy(Buffer& b) {
+    if (b.mapped) f_.vkUnmapMemory(g_->device, b.memory);
+    if (b.buffer) f_.vkDestroyBuffer(g_->device, b.buffer, nullptr);
+    if (b.memory) f_.vkFreeMemory(g_->device, b.memory, nullptr);
+    b = Buffer{};
+  }
+
+  void freeFrame() {
+    destroy(frame_);
+    destroy(scratch_);
+    destroy(readback_);
+    capacity_ = 0;
+    width_ = height_ = 0;
+    window_ = 0;
+  }
+
+  void bindDescriptors() {
+    VkDescriptorBufferInfo frameInfo{frame_.buffer, 0, window_};
+    VkDescriptorBufferInfo stagedInfo{staging_.buffer, 0, kStagingBytes};
+    VkWriteDescriptorSet writes[2]{};
+    writes[0] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, nullptr, set_, 0, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC, nullptr, &frameInfo, nullptr};
+    writes[1] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, nullptr, set_, 1, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, nullptr, &stagedInfo, nullptr};
+    f_.vkUpdateDescriptorSets(g_->device, 2, writes, 0, nullptr);
+  }
+
+  // Ready to record one more operation: the command buffer begun (after the previous submit's
+  // fence), and a barrier after whatever was recorded before.
+  bool record() {
+    if (fault_ != StoreFault::None || !ready()) return false;
+    if (recording_) {
+      barrier();
+      return true;
+    }
+    if (!waitIdle()) return false;
+    VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+    if (failed(f_.vkResetCommandBuffer(cmd_, 0)) || failed(f_.vkBeginCommandBuffer(cmd_, &begin))) return false;
+    recording_ = true;
+    return true;
+  }
+
+  // Every transfer and shader write before it, visible to every transfer and shader access after.
+  void barrier() {
+    VkMemoryBarrier b{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+    b.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+    b.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+    const VkPipelineStageFlags stages = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
+    f_.vkCmdPipelineBarrier(cmd_, stages, stages, 0, 1, &b, 0, nullptr, 0, nullptr);
+  }
+
+  // The end of the commands: made visible to the host, ended, submitted with the fence.
+  bool submit() {
+    if (!recording_) return fault_ == StoreFault::None;
+    VkMemoryBarrier b{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+    b.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+    b.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+    f_.vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, nullptr, 0,
+                            nullptr);
+    recording_ = false;
+    if (failed(f_.vkEndCommandBuffer(cmd_))) return false;
+    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    submit.commandBufferCount = 1;
+    submit.pCommandBuffers = &cmd_;
+    VkResult r;
+    const double start = tracer_ ? EngineTracer::now() : 0;
+    {
+      std::lock_guard lock(g_->queueMutex);
+      r = f_.vkQueueSubmit(g_->queue, 1, &submit, fence_);
+    }
+    if (tracer_) tracer_->span(trace::Event::gpu_submit, start, display_, static_cast<double>(stagingUsed_));
+    if (failed(r)) return false;
+    inFlight_ = true;
+    return true;
+  }
+
+  // Every command recorded so far submitted and done (before buffers they name are freed).
+  void finish() {
+    submit();
+    waitIdle();
+  }
+
+  // Waits for the submitted commands (their fence); the staging buffer is free again after.
+  bool waitIdle() {
+    if (!inFlight_) return fault_ == StoreFault::None;
+    inFlight_ = false;
+    stagingUsed_ = 0;
+    // A fence that does not signal within the limit is treated as a lost device.
+    constexpr uint64_t kLimitNs = 20'000'000'000ull;
+    const double start = tracer_ ? EngineTracer::now() : 0;
+    VkResult r = f_.vkWaitForFences(g_->device, 1, &fence_, VK_TRUE, kLimitNs);
+    if (tracer_) tracer_->span(trace::Event::gpu_fence_wait, start, display_);
+    if (r == VK_TIMEOUT) r = VK_ERROR_DEVICE_LOST;
+    if (failed(r)) return false;
+    return !failed(f_.vkResetFences(g_->device, 1, &fence_));
+  }
+
+  // One VkBufferCopy per row of r (one for r when it is whole rows): from the frame at r, into
+  // packed rows at `packedAt` (toPacked), from packed rows into the frame at r (!toPacked), or
+  // frame to frame-shaped buffer at the same offsets (sameOffsets).
+  void rowRegions(Rect r, VkDeviceSize packedAt, bool toPacked, bool sameOffsets = false) {
+    const VkDeviceSize stride = VkDeviceSize{width_} * 4, rowBytes = VkDeviceSize{r.w} * 4;
+    if (r.w == width_) {
+      const VkDeviceSize at = VkDeviceSize{r.y} * stride;
+      regions_.push_back(sameOffsets ? VkBufferCopy{at, at, r.h * stride}
+                         : toPacked  ? VkBufferCopy{at, packedAt, r.h * stride}
+                                     : VkBufferCopy{packedAt, at, r.h * stride});
+      return;
+    }
+    for (uint32_t y = 0; y < r.h; ++y) {
+      const VkDeviceSize at = (r.y + y) * stride + VkDeviceSize{r.x} * 4, packed = packedAt + y * rowBytes;
+      regions_.push_back(sameOffsets ? VkBufferCopy{at, at, rowBytes} : toPacked ? VkBufferCopy{at, packed, rowBytes} : VkBufferCopy{packed, at, rowBytes});
+    }
+  }
+
+  // Draws staged rows (packed, at staging offset `at`) into r.
+  void drawStaged(Rect r, BlendMode mode, VkDeviceSize at) {
+    if (mode == BlendMode::Copy) {
+      regions_.clear();
+      rowRegions(r, at, /*toPacked=*/false);
+      f_.vkCmdCopyBuffer(cmd_, staging_.buffer, frame_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
+      return;
+    }
+    // The window starts at the first pixel's offset rounded down to the alignment, and never
+    // runs past the buffer (which has a window's worth of tail when the frame is larger).
+    const VkDeviceSize first = (VkDeviceSize{r.y} * width_ + r.x) * 4;
+    const VkDeviceSize align = std::max<VkDeviceSize>(4, g_->limits.minStorageBufferOffsetAlignment);
+    const VkDeviceSize offset = window_ < frame_.bytes ? first / align * align : 0;
+    const uint32_t dynamicOffset = static_cast<uint32_t>(offset);
+    const BlendPush push{width_, static_cast<uint32_t>((first - offset) / 4), r.w, r.h, static_cast<uint32_t>(at / 4)};
+    f_.vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, g_->blendPipeline);
+    f_.vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, g_->pipelineLayout, 0, 1, &set_, 1, &dynamicOffset);
+    f_.vkCmdPushConstants(cmd_, g_->pipelineLayout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
+    f_.vkCmdDispatch(cmd_, (r.w + 15) / 16, (r.h + 15) / 16, 1);
+  }
+
+  std::shared_ptr<GpuDevice> g_;
+  const Fns& f_;
+  uint32_t display_;
+  EngineTracer* tracer_;  // null: not tracing
+  StoreFault fault_ = StoreFault::None;
+  VkCommandPool pool_ = VK_NULL_HANDLE;
+  VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+  VkFence fence_ = VK_NULL_HANDLE;
+  VkDescriptorPool descriptors_ = VK_NULL_HANDLE;
+  VkDescriptorSet set_ = VK_NULL_HANDLE;
+  Buffer frame_, scratch_, readback_, staging_;
+  VkDeviceSize window_ = 0;       // bytes of the frame the shader sees at once
+  VkDeviceSize stagingUsed_ = 0;  // bytes of staging the recorded commands read
+  bool recording_ = false, inFlight_ = false;
+  size_t capacity_ = 0;
+  uint32_t width_ = 0, height_ = 0;
+  std::vector<VkBufferCopy> regions_;
+};
+}  // namespace
+
+std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device, uint32_t display, EngineTracer* tracer) {
+  return std::make_unique<GpuFrameStore>(device, display, tracer);
+}
+}  // namespace pvg::engine::vk
+#endif

@@ -1,0 +1,62 @@
+// The `vulkan` backend's public face (docs/vulkan.md): open a GPU through the Vulkan loader found
+// at run time, or say why not; make the pixel stores (frame_store.h) the engine draws into. No
+// Vulkan header here: the engine and the addon build the same with or without the Vulkan SDK
+// (without it, openDevice refuses with NotBuilt).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "engine/render/frame_store.h"
+
+namespace pvg::engine {
+class EngineTracer;
+}
+
+namespace pvg::engine::vk {
+struct Fns;
+class GpuDevice;
+
+// Why there is no device: each with a human detail in OpenResult.detail.
+enum class Refusal : uint8_t {
+  None = 0,
+  NotBuilt,        // this addon was built without the Vulkan headers or glslc
+  NoLoader,        // libvulkan.so.1 could not be opened (no Vulkan installed)
+  NoInstance,      // vkCreateInstance failed (no driver, an ICD that refuses)
+  NoDevice,        // no physical device, or none with a compute queue
+  MissingFeature,  // a device, lacking what the backend needs (named in the detail)
+  InitFailed,      // the device, its queue, pipeline or buffers could not be made
+};
+const char* refusalName(Refusal refusal);
+
+struct DeviceInfo {
+  std::string name, driver, type;
+  uint32_t apiVersion = 0;
+  uint64_t maxStorageBufferRange = 0;
+};
+
+struct OpenOptions {
+  std::string library = "libvulkan.so.1";
+  // Which physical device (vkEnumeratePhysicalDevices' order); -1: the first discrete GPU, else
+  // the first integrated, else the first with a compute queue (lavapipe's CPU device included).
+  int deviceIndex = -1;
+};
+
+struct OpenResult {
+  std::shared_ptr<GpuDevice> device;
+  Refusal refusal = Refusal::None;
+  std::string detail;
+};
+
+// Interposes on the loaded entry points before any is used (as a Vulkan layer would): the native
+// tests wrap allocations and submits with failing ones this way. Production callers pass none.
+using Interpose = std::function<void(Fns&)>;
+OpenResult openDevice(const OpenOptions& options, const Interpose& interpose = {});
+DeviceInfo deviceInfo(const GpuDevice& device);
+// A display's store on the device (device-local frame, staging and readback buffers): the
+// device stays alive while any store does.
+// tracer (may be null): where its submits and fence waits go (gpu_submit, gpu_fence_wait), on the
+// calling thread's ring; `display` labels them.
+std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device, uint32_t display = 0, EngineTracer* tracer = nullptr);
+}  // namespace pvg::engine::vk

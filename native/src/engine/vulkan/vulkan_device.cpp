@@ -1,0 +1,253 @@
+// Opening the Vulkan backend's device at run time: dlopen the loader, an instance, a physical
+// device with a compute queue, a logical device and the blend pipeline (docs/vulkan.md). Every
+// failure is a Refusal with a detail; nothing here asserts or throws on what the system lacks.
+#include "engine/vulkan/vulkan_backend.h"
+
+namespace pvg::engine::vk {
+const char* refusalName(Refusal refusal) {
+  switch (refusal) {
+    case Refusal::None:
+      return "none";
+    case Refusal::NotBuilt:
+      return "not-built";
+    case Refusal::NoLoader:
+      return "no-loader";
+    case Refusal::NoInstance:
+      return "no-instance";
+    case Refusal::NoDevice:
+      return "no-device";
+    case Refusal::MissingFeature:
+      return "missing-feature";
+    case Refusal::InitFailed:
+      return "init-failed";
+  }
+  return "unknown";
+}
+}  // namespace pvg::engine::vk
+
+#if !PVG_VULKAN
+namespace pvg::engine::vk {
+class GpuDevice {};
+OpenResult openDevice(const OpenOptions&, const Interpose&) {
+  return OpenResult{nullptr, Refusal::NotBuilt, "this build of the addon has no Vulkan backend (the Vulkan headers or glslc were missing at build time)"};
+}
+DeviceInfo deviceInfo(const GpuDevice&) { return {}; }
+std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>&, uint32_t, EngineTracer*) { return nullptr; }
+}  // namespace pvg::engine::vk
+#else
+#include <dlfcn.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/vulkan/gpu_device.h"
+
+// Vulkan's create-info structs are filled as {sType} then field by field: the rest stays zero.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace pvg::engine::vk {
+namespace {
+// The blend shader's SPIR-V, compiled from shaders/blend_over.comp by glslc at build time.
+constexpr uint32_t kBlendSpirv[] = {
+#include "blend_over.spv.inc"
+};
+
+std::string vkError(const char* what, VkResult r) { return std::string(what) + " failed (VkResult " + std::to_string(static_cast<int>(r)) + ")"; }
+
+const char* typeName(VkPhysicalDeviceType t) {
+  switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+      return "discrete-gpu";
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+      return "integrated-gpu";
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+      return "virtual-gpu";
+    case VK_PHYSICAL_DEVICE_TYPE_CPU:
+      return "cpu";
+    default:
+      return "other";
+  }
+}
+
+int rank(VkPhysicalDeviceType t) {
+  switch (t) {
+    case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+      return 0;
+    case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+      return 1;
+    case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+      return 2;
+    default:
+      return 3;
+  }
+}
+
+// A queue family with compute (transfer is implied for compute queues), or -1.
+int computeFamily(const Fns& f, VkPhysicalDevice pd) {
+  uint32_t n = 0;
+  f.vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, nullptr);
+  std::vector<VkQueueFamilyProperties> families(n);
+  f.vkGetPhysicalDeviceQueueFamilyProperties(pd, &n, families.data());
+  for (uint32_t i = 0; i < n; ++i)
+    if ((families[i].queueFlags & VK_QUEUE_COMPUTE_BIT) && families[i].queueCount > 0) return static_cast<int>(i);
+  return -1;
+}
+
+OpenResult refuse(Refusal refusal, std::string detail) { return OpenResult{nullptr, refusal, std::move(detail)}; }
+
+// The pipeline: set layout, pipeline layout, shader module, compute pipeline.
+VkResult makePipeline(GpuDevice& g) {
+  const Fns& f = g.fns;
+  VkDescriptorSetLayoutBinding bindings[2]{};
+  bindings[0] = {0, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+  bindings[1] = {1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+  VkDescriptorSetLayoutCreateInfo setInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO};
+  setInfo.bindingCount = 2;
+  setInfo.pBindings = bindings;
+  if (VkResult r = f.vkCreateDescriptorSetLayout(g.device, &setInfo, nullptr, &g.setLayout); r != VK_SUCCESS) return r;
+  VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(BlendPush)};
+  VkPipelineLayoutCreateInfo layoutInfo{VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO};
+  layoutInfo.setLayoutCount = 1;
+  layoutInfo.pSetLayouts = &g.setLayout;
+  layoutInfo.pushConstantRangeCount = 1;
+  layoutInfo.pPushConstantRanges = &push;
+  if (VkResult r = f.vkCreatePipelineLayout(g.device, &layoutInfo, nullptr, &g.pipelineLayout); r != VK_SUCCESS) return r;
+  VkShaderModuleCreateInfo moduleInfo{VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO};
+  moduleInfo.codeSize = sizeof(kBlendSpirv);
+  moduleInfo.pCode = kBlendSpirv;
+  if (VkResult r = f.vkCreateShaderModule(g.device, &moduleInfo, nullptr, &g.blendShader); r != VK_SUCCESS) return r;
+  VkComputePipelineCreateInfo pipeInfo{VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO};
+  pipeInfo.stage = {VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO};
+  pipeInfo.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
+  pipeInfo.stage.module = g.blendShader;
+  pipeInfo.stage.pName = "main";
+  pipeInfo.layout = g.pipelineLayout;
+  return f.vkCreateComputePipelines(g.device, VK_NULL_HANDLE, 1, &pipeInfo, nullptr, &g.blendPipeline);
+}
+}  // namespace
+
+GpuDevice::~GpuDevice() {
+  if (device != VK_NULL_HANDLE) {
+    fns.vkDeviceWaitIdle(device);
+    if (blendPipeline) fns.vkDestroyPipeline(device, blendPipeline, nullptr);
+    if (blendShader) fns.vkDestroyShaderModule(device, blendShader, nullptr);
+    if (pipelineLayout) fns.vkDestroyPipelineLayout(device, pipelineLayout, nullptr);
+    if (setLayout) fns.vkDestroyDescriptorSetLayout(device, setLayout, nullptr);
+    fns.vkDestroyDevice(device, nullptr);
+  }
+  if (instance != VK_NULL_HANDLE) fns.vkDestroyInstance(instance, nullptr);
+  if (library != nullptr) dlclose(library);
+}
+
+int GpuDevice::memoryType(uint32_t typeBits, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) const {
+  int fallback = -1;
+  for (uint32_t i = 0; i < memory.memoryTypeCount; ++i) {
+    if (!(typeBits & (1u << i))) continue;
+    const VkMemoryPropertyFlags flags = memory.memoryTypes[i].propertyFlags;
+    if ((flags & required) != required) continue;
+    if ((flags & preferred) == preferred) return static_cast<int>(i);
+    if (fallback < 0) fallback = static_cast<int>(i);
+  }
+  return fallback;
+}
+
+OpenResult openDevice(const OpenOptions& options, const Interpose& interpose) {
+  auto g = std::make_shared<GpuDevice>();
+  // RTLD_LOCAL: the loader's symbols stay out of the process's namespace.
+  g->library = dlopen(options.library.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (g->library == nullptr) {
+    const char* why = dlerror();
+    return refuse(Refusal::NoLoader, "cannot open " + options.library + ": " + (why ? why : "unknown"));
+  }
+  Fns& f = g->fns;
+  f.vkGetInstanceProcAddr = reinterpret_cast<PFN_vkGetInstanceProcAddr>(dlsym(g->library, "vkGetInstanceProcAddr"));
+  if (f.vkGetInstanceProcAddr == nullptr) return refuse(Refusal::NoLoader, options.library + " has no vkGetInstanceProcAddr");
+  f.vkCreateInstance = reinterpret_cast<PFN_vkCreateInstance>(f.vkGetInstanceProcAddr(VK_NULL_HANDLE, "vkCreateInstance"));
+  if (f.vkCreateInstance == nullptr) return refuse(Refusal::NoLoader, "the loader has no vkCreateInstance");
+
+  VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
+  app.pApplicationName = "pvg-vmm";
+  app.apiVersion = VK_API_VERSION_1_1;
+  VkInstanceCreateInfo instanceInfo{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
+  instanceInfo.pApplicationInfo = &app;
+  if (VkResult r = f.vkCreateInstance(&instanceInfo, nullptr, &g->instance); r != VK_SUCCESS) {
+    g->instance = VK_NULL_HANDLE;
+    return refuse(Refusal::NoInstance, vkError("vkCreateInstance", r) + " (no Vulkan driver?)");
+  }
+  // Instance and device entry points through vkGetInstanceProcAddr: the loader's trampolines.
+  bool complete = true;
+  std::string missing;
+#define PVG_VK_LOAD(name)                                                             \
+  f.name = reinterpret_cast<PFN_##name>(f.vkGetInstanceProcAddr(g->instance, #name)); \
+  if (f.name == nullptr) {                                                            \
+    complete = false;                                                                 \
+    missing += missing.empty() ? #name : ", " #name;                                  \
+  }
+  PVG_VK_INSTANCE_FNS(PVG_VK_LOAD)
+  PVG_VK_DEVICE_FNS(PVG_VK_LOAD)
+#undef PVG_VK_LOAD
+  if (!complete) {
+    if (f.vkDestroyInstance) f.vkDestroyInstance(g->instance, nullptr);
+    g->instance = VK_NULL_HANDLE;
+    return refuse(Refusal::MissingFeature, "the loader lacks " + missing);
+  }
+  if (interpose) interpose(f);
+
+  uint32_t count = 0;
+  f.vkEnumeratePhysicalDevices(g->instance, &count, nullptr);
+  std::vector<VkPhysicalDevice> devices(count);
+  if (count != 0) f.vkEnumeratePhysicalDevices(g->instance, &count, devices.data());
+  devices.resize(count);
+  if (devices.empty()) return refuse(Refusal::NoDevice, "vkEnumeratePhysicalDevices found no device");
+  int chosen = -1, family = -1, best = 99;
+  for (size_t i = 0; i < devices.size(); ++i) {
+    if (options.deviceIndex >= 0 && static_cast<size_t>(options.deviceIndex) != i) continue;
+    VkPhysicalDeviceProperties p{};
+    f.vkGetPhysicalDeviceProperties(devices[i], &p);
+    const int q = computeFamily(f, devices[i]);
+    if (q < 0) continue;
+    if (rank(p.deviceType) < best) {
+      best = rank(p.deviceType);
+      chosen = static_cast<int>(i);
+      family = q;
+    }
+  }
+  if (options.deviceIndex >= 0 && static_cast<size_t>(options.deviceIndex) >= devices.size())
+    return refuse(Refusal::NoDevice, "device " + std::to_string(options.deviceIndex) + " asked for, " + std::to_string(devices.size()) + " present");
+  if (chosen < 0) return refuse(Refusal::NoDevice, "no device has a compute queue");
+  g->physical = devices[static_cast<size_t>(chosen)];
+  g->queueFamily = static_cast<uint32_t>(family);
+  VkPhysicalDeviceProperties props{};
+  f.vkGetPhysicalDeviceProperties(g->physical, &props);
+  f.vkGetPhysicalDeviceMemoryProperties(g->physical, &g->memory);
+  g->limits = props.limits;
+  g->info = DeviceInfo{props.deviceName, "", typeName(props.deviceType), props.apiVersion, props.limits.maxStorageBufferRange};
+  g->info.driver = std::to_string(VK_VERSION_MAJOR(props.driverVersion)) + "." + std::to_string(VK_VERSION_MINOR(props.driverVersion)) + "." +
+                   std::to_string(VK_VERSION_PATCH(props.driverVersion));
+  // What the backend needs: a window on the frame of at least one full row of the largest mode
+  // (8192 pixels), push constants for the blit, and a host-visible coherent memory type.
+  if (props.limits.maxStorageBufferRange < (1u << 20)) return refuse(Refusal::MissingFeature, "maxStorageBufferRange below 1 MiB");
+  if (props.limits.maxPushConstantsSize < sizeof(BlendPush)) return refuse(Refusal::MissingFeature, "maxPushConstantsSize too small");
+  if (g->memoryType(~0u, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0) < 0)
+    return refuse(Refusal::MissingFeature, "no host-visible coherent memory");
+
+  const float priority = 1.0f;
+  VkDeviceQueueCreateInfo queueInfo{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};
+  queueInfo.queueFamilyIndex = g->queueFamily;
+  queueInfo.queueCount = 1;
+  queueInfo.pQueuePriorities = &priority;
+  VkDeviceCreateInfo deviceInfo{VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO};
+  deviceInfo.queueCreateInfoCount = 1;
+  deviceInfo.pQueueCreateInfos = &queueInfo;
+  if (VkResult r = f.vkCreateDevice(g->physical, &deviceInfo, nullptr, &g->device); r != VK_SUCCESS) {
+    g->device = VK_NULL_HANDLE;
+    return refuse(Refusal::InitFailed, vkError("vkCreateDevice", r));
+  }
+  f.vkGetDeviceQueue(g->device, g->queueFamily, 0, &g->queue);
+  if (VkResult r = makePipeline(*g); r != VK_SUCCESS) return refuse(Refusal::InitFailed, vkError("creating the blend pipeline", r));
+  return OpenResult{std::move(g), Refusal::None, ""};
+}
+
+DeviceInfo deviceInfo(const GpuDevice& device) { return device.info; }
+}  // namespace pvg::engine::vk
+#endif

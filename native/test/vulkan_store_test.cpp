@@ -1,0 +1,236 @@
+// The vulkan backend's pixel store against the soft one (engine/render/frame_store.h): every
+// source-over pair of alphas, random sequences of fill, copy and blit (partial blits included)
+// read back and compared word for word, and injected Vulkan failures (an allocation that fails,
+// a submit that reports the device lost) becoming typed faults. Runs on whatever device the
+// loader finds (lavapipe in CI); where the backend cannot run, it fails with the reason unless
+// PVG_NO_VULKAN=1 says that is expected.
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "engine/render/blend.h"
+#include "engine/render/frame_store.h"
+#include "engine/vulkan/vulkan_backend.h"
+#include "harness.h"
+
+#if PVG_VULKAN
+#include "engine/vulkan/vulkan_fns.h"
+#endif
+
+namespace {
+using namespace pvg::engine;
+
+// The device, or null (having failed the test) when it cannot be opened.
+std::shared_ptr<vk::GpuDevice> device(const vk::Interpose& interpose = {}) {
+  const vk::OpenResult r = vk::openDevice(vk::OpenOptions{}, interpose);
+  if (!r.device) {
+    const char* allowed = std::getenv("PVG_NO_VULKAN");
+    std::fprintf(stderr, "vulkan backend unavailable: %s (%s)%s\n", vk::refusalName(r.refusal), r.detail.c_str(),
+                 allowed && std::string(allowed) == "1" ? "; PVG_NO_VULKAN=1: not a failure" : "");
+    if (!(allowed && std::string(allowed) == "1")) PVG_CHECK(r.device != nullptr);
+  }
+  return r.device;
+}
+
+std::vector<uint32_t> readAll(FrameStore& s) {
+  std::vector<uint32_t> out(size_t{s.width()} * s.height());
+  const Rect all{0, 0, s.width(), s.height()};
+  PVG_REQUIRE(s.prepareReadback(std::span<const Rect>(&all, 1)));
+  PVG_REQUIRE(s.copyRegionTo(reinterpret_cast<uint8_t*>(out.data()), out.size() * 4, s.width() * 4, all));
+  return out;
+}
+
+// Rows from a vector of words; nullptr from row `failAt` on (a source that faults part way).
+class Rows final : public RowSource {
+ public:
+  Rows(const std::vector<uint32_t>& words, uint32_t w, uint32_t failAt = ~0u) : words_(words), w_(w), failAt_(failAt) {}
+  const uint8_t* row(uint32_t y) override {
+    if (y >= failAt_ || size_t{y + 1} * w_ > words_.size()) return nullptr;
+    return reinterpret_cast<const uint8_t*>(words_.data() + size_t{y} * w_);
+  }
+
+ private:
+  const std::vector<uint32_t>& words_;
+  uint32_t w_, failAt_;
+};
+
+uint32_t mix(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  return x ^ (x >> 16);
+}
+
+PVG_TEST("vulkan: source-over gives blend.h's integers for every pair of alphas") {
+  auto gpu = device();
+  if (!gpu) return;
+  auto store = vk::makeFrameStore(gpu);
+  PVG_REQUIRE(store->resize(256, 256));
+  for (uint32_t round = 0; round < 3; ++round) {
+    // Destination alpha y, source alpha x, colours hashed: all 65536 (A_s, A_d) pairs.
+    std::vector<uint32_t> dst(256 * 256), src(256 * 256);
+    for (uint32_t y = 0; y < 256; ++y)
+      for (uint32_t x = 0; x < 256; ++x) {
+        dst[y * 256 + x] = (y << 24) | (mix(y * 256 + x + round * 131071) & 0xFFFFFF);
+        src[y * 256 + x] = (x << 24) | (mix(~(y * 256 + x) + round) & 0xFFFFFF);
+      }
+    Rows d(dst, 256), s(src, 256);
+    PVG_REQUIRE(store->blit(Rect{0, 0, 256, 256}, BlendMode::Copy, d, nullptr) == DrawStatus::Ok);
+    PVG_REQUIRE(store->blit(Rect{0, 0, 256, 256}, BlendMode::SourceOver, s, nullptr) == DrawStatus::Ok);
+    const std::vector<uint32_t> got = readAll(*store);
+    uint32_t wrong = 0;
+    for (size_t i = 0; i < got.size(); ++i) wrong += got[i] != blendOver(src[i], dst[i]);
+    PVG_CHECK(wrong == 0);
+  }
+}
+
+PVG_TEST("vulkan: random fills, copies and blits read back as the soft store's") {
+  auto gpu = device();
+  if (!gpu) return;
+  std::mt19937 rng(12345);
+  auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+  for (uint32_t trial = 0; trial < 6; ++trial) {
+    const uint32_t w = 64 + pick(300), h = 64 + pick(200);
+    auto gpuStore = vk::makeFrameStore(gpu);
+    SoftFrameStore soft;
+    PVG_REQUIRE(gpuStore->resize(w, h) && soft.resize(w, h));
+    FrameStore* both[2] = {gpuStore.get(), &soft};
+    for (FrameStore* s : both) PVG_REQUIRE(s->fill(Rect{0, 0, w, h}, 0xFF000000u, nullptr) == DrawStatus::Ok);
+    for (uint32_t op = 0; op < 200; ++op) {
+      // Rectangles mostly inside, sometimes not (both must refuse alike).
+      const Rect r{pick(w + 8), pick(h + 8), pick(w / 2 + 1), pick(h / 2 + 1)};
+      DrawStatus a = DrawStatus::Ok, b = DrawStatus::Ok;
+      switch (pick(4)) {
+        case 0: {
+          const uint32_t argb = mix(op + trial * 1000);
+          a = gpuStore->fill(r, argb, nullptr);
+          b = soft.fill(r, argb, nullptr);
+          break;
+        }
+        case 1: {
+          const uint32_t sx = pick(w), sy = pick(h);
+          a = gpuStore->copy(sx, sy, r, nullptr);
+          b = soft.copy(sx, sy, r, nullptr);
+          break;
+        }
+        default: {
+          std::vector<uint32_t> src(size_t{r.w} * r.h + 1);
+          for (size_t i = 0; i < src.size(); ++i) src[i] = mix(static_cast<uint32_t>(i) + op * 7919);
+          const uint32_t failAt = pick(4) == 0 ? pick(r.h + 1) : ~0u;
+          const BlendMode mode = pick(2) ? BlendMode::SourceOver : BlendMode::Copy;
+          Rows ra(src, r.w, failAt), rb(src, r.w, failAt);
+          a = gpuStore->blit(r, mode, ra, nullptr);
+          b = soft.blit(r, mode, rb, nullptr);
+          break;
+        }
+      }
+      PVG_CHECK(a == b);
+      if (op % 25 == 24) gpuStore->present();
+    }
+    PVG_CHECK(readAll(*gpuStore) == readAll(soft));
+  }
+}
+
+PVG_TEST("vulkan: a damage-only readback copies exactly the regions asked for") {
+  auto gpu = device();
+  if (!gpu) return;
+  auto store = vk::makeFrameStore(gpu);
+  PVG_REQUIRE(store->resize(100, 80));
+  PVG_REQUIRE(store->fill(Rect{0, 0, 100, 80}, 0xFF112233u, nullptr) == DrawStatus::Ok);
+  PVG_REQUIRE(store->fill(Rect{10, 20, 30, 5}, 0xFFABCDEFu, nullptr) == DrawStatus::Ok);
+  const Rect damage{10, 20, 30, 5};
+  PVG_REQUIRE(store->prepareReadback(std::span<const Rect>(&damage, 1)));
+  std::vector<uint32_t> out(30 * 5, 0);
+  PVG_REQUIRE(store->copyRegionTo(reinterpret_cast<uint8_t*>(out.data()), out.size() * 4, 30 * 4, damage));
+  for (uint32_t v : out) PVG_CHECK(v == 0xFFABCDEFu);
+  // Refused as Frame::copyRegionTo refuses: outside the frame, a stride too small.
+  PVG_CHECK(!store->copyRegionTo(reinterpret_cast<uint8_t*>(out.data()), out.size() * 4, 30 * 4, Rect{90, 0, 30, 5}));
+  PVG_CHECK(!store->copyRegionTo(reinterpret_cast<uint8_t*>(out.data()), out.size() * 4, 29 * 4, damage));
+}
+
+PVG_TEST("vulkan: growing or releasing the frame with drawing not yet submitted runs that drawing first") {
+  auto gpu = device();
+  if (!gpu) return;
+  auto store = vk::makeFrameStore(gpu);
+  SoftFrameStore soft;
+  for (FrameStore* s : {static_cast<FrameStore*>(store.get()), static_cast<FrameStore*>(&soft)}) {
+    PVG_REQUIRE(s->resize(64, 32));
+    PVG_REQUIRE(s->fill(Rect{0, 0, 64, 32}, 0xFF0000FFu, nullptr) == DrawStatus::Ok);
+    PVG_REQUIRE(s->resize(128, 128));  // larger: new buffers, with the fill still only recorded
+    PVG_REQUIRE(s->fill(Rect{0, 0, 128, 128}, 0xFF00FF00u, nullptr) == DrawStatus::Ok);
+    PVG_REQUIRE(s->fill(Rect{5, 6, 7, 8}, 0xFFFF0000u, nullptr) == DrawStatus::Ok);
+  }
+  PVG_CHECK(readAll(*store) == readAll(soft));
+  PVG_REQUIRE(store->fill(Rect{0, 0, 8, 8}, 0, nullptr) == DrawStatus::Ok);
+  store->release();  // the recorded fill runs (or is dropped) before the buffers go: no crash, nothing left
+  PVG_CHECK(store->capacity() == 0 && store->empty());
+  PVG_CHECK(store->fault() == StoreFault::None);
+}
+
+#if PVG_VULKAN
+// Injected failures: entry points that fail on demand, wrapped around the real ones.
+struct Injected {
+  static inline PFN_vkAllocateMemory realAllocate = nullptr;
+  static inline PFN_vkQueueSubmit realSubmit = nullptr;
+  static inline bool failAllocations = false, loseDevice = false;
+  static VKAPI_ATTR VkResult VKAPI_CALL allocate(VkDevice d, const VkMemoryAllocateInfo* i, const VkAllocationCallbacks* a, VkDeviceMemory* m) {
+    return failAllocations ? VK_ERROR_OUT_OF_DEVICE_MEMORY : realAllocate(d, i, a, m);
+  }
+  static VKAPI_ATTR VkResult VKAPI_CALL submit(VkQueue q, uint32_t n, const VkSubmitInfo* s, VkFence f) {
+    return loseDevice ? VK_ERROR_DEVICE_LOST : realSubmit(q, n, s, f);
+  }
+  static void wrap(vk::Fns& fns) {
+    realAllocate = fns.vkAllocateMemory;
+    realSubmit = fns.vkQueueSubmit;
+    fns.vkAllocateMemory = &allocate;
+    fns.vkQueueSubmit = &submit;
+  }
+};
+
+PVG_TEST("vulkan: a failed allocation is a typed fault (out-of-memory), not a crash") {
+  Injected::failAllocations = Injected::loseDevice = false;
+  auto gpu = device(&Injected::wrap);
+  if (!gpu) return;
+  auto store = vk::makeFrameStore(gpu);
+  Injected::failAllocations = true;
+  PVG_CHECK(!store->resize(64, 64));
+  PVG_CHECK(store->fault() == StoreFault::OutOfMemory);
+  PVG_CHECK(store->fill(Rect{0, 0, 1, 1}, 0, nullptr) == DrawStatus::NoFrame);
+  Injected::failAllocations = false;
+  PVG_CHECK(!store->resize(64, 64));  // the fault stays: the store does not come back half-made
+}
+
+PVG_TEST("vulkan: a lost device is a typed fault (device-lost): drawing and readback refuse from then on") {
+  Injected::failAllocations = Injected::loseDevice = false;
+  auto gpu = device(&Injected::wrap);
+  if (!gpu) return;
+  auto store = vk::makeFrameStore(gpu);
+  PVG_REQUIRE(store->resize(64, 64));
+  PVG_CHECK(store->fill(Rect{0, 0, 64, 64}, 0xFF000000u, nullptr) == DrawStatus::Ok);
+  Injected::loseDevice = true;
+  store->present();
+  PVG_CHECK(store->fault() == StoreFault::DeviceLost);
+  const Rect all{0, 0, 64, 64};
+  PVG_CHECK(!store->prepareReadback(std::span<const Rect>(&all, 1)));
+  PVG_CHECK(store->fill(Rect{0, 0, 8, 8}, 0, nullptr) == DrawStatus::DeviceFault);
+  std::vector<uint32_t> src(64, 0);
+  Rows rows(src, 8);
+  PVG_CHECK(store->blit(Rect{0, 0, 8, 8}, BlendMode::SourceOver, rows, nullptr) == DrawStatus::DeviceFault);
+  Injected::loseDevice = false;
+  PVG_CHECK(store->fill(Rect{0, 0, 8, 8}, 0, nullptr) == DrawStatus::DeviceFault);
+}
+#endif
+
+PVG_TEST("vulkan: a loader that is not there is refused as no-loader (or not-built)") {
+  vk::OpenOptions o;
+  o.library = "libvulkan-does-not-exist.so.1";
+  const vk::OpenResult r = vk::openDevice(o);
+  PVG_CHECK(r.device == nullptr);
+  PVG_CHECK(r.refusal == vk::Refusal::NoLoader || r.refusal == vk::Refusal::NotBuilt);
+  PVG_CHECK(!r.detail.empty());
+}
+}  // namespace

@@ -1,0 +1,202 @@
+// benchVulkan(width, height, iterations) -> { device, rates }: the vulkan backend's pixel store
+// (engine/vulkan/) against plain Vulkan buffer copies on the same device, measured in the same
+// call, for bench/suites/vulkan.ts. Each rate is destination bytes per second (width × height × 4
+// per iteration), the timed span ending when the device has finished (a fence):
+//   fill, blit, blend   the store's whole-frame fill, copy blit and source-over blit (the blits
+//                       include staging the source on the CPU, as a guest's blit does)
+//   readback            the store's whole-frame readback into host memory (what an encode does)
+//   soft_*              the soft store's same operations, on this thread
+//   copy_device         a plain vkCmdCopyBuffer device-local → device-local (the memory bandwidth
+//                       reference for fill and blit)
+//   copy_to_host        a plain vkCmdCopyBuffer device-local → host-visible, then fenced (the host
+//                       copy reference for readback)
+// Throws with the refusal where the backend cannot run.
+#include <chrono>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "addon/args.h"
+#include "engine/render/frame_store.h"
+#include "engine/vulkan/vulkan_backend.h"
+#include "testing/addon/bindings.h"
+
+#if PVG_VULKAN
+#include "engine/vulkan/gpu_device.h"
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"  // Vulkan create-infos: {sType}, then fields
+#endif
+
+namespace pvg::addon {
+namespace {
+constexpr const char* kFn = "benchVulkan";
+using Clock = std::chrono::steady_clock;
+
+class Rows final : public engine::RowSource {
+ public:
+  Rows(const std::vector<uint32_t>& words, uint32_t w) : words_(words), w_(w) {}
+  const uint8_t* row(uint32_t y) override { return reinterpret_cast<const uint8_t*>(words_.data() + size_t{y} * w_); }
+
+ private:
+  const std::vector<uint32_t>& words_;
+  uint32_t w_;
+};
+
+// Bytes per second of `iterations` runs of op (then sync), after one untimed run.
+template <typename Op, typename Sync>
+double rate(double bytes, uint32_t iterations, Op op, Sync sync) {
+  op();
+  sync();
+  const auto start = Clock::now();
+  for (uint32_t i = 0; i < iterations; ++i) op();
+  sync();
+  const double s = std::chrono::duration<double>(Clock::now() - start).count();
+  return bytes * iterations / s;
+}
+
+#if PVG_VULKAN
+// Two plain buffers and a command buffer on the device: the references.
+struct PlainCopies {
+  explicit PlainCopies(engine::vk::GpuDevice& g, VkDeviceSize bytes) : g(g), f(g.fns), bytes(bytes) {
+    src = make(VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, srcMem);
+    dst = make(VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, dstMem);
+    host = make(VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, hostMem);
+    VkCommandPoolCreateInfo p{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
+    p.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
+    p.queueFamilyIndex = g.queueFamily;
+    ok = ok && f.vkCreateCommandPool(g.device, &p, nullptr, &pool) == VK_SUCCESS;
+    VkCommandBufferAllocateInfo a{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    a.commandPool = pool;
+    a.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    a.commandBufferCount = 1;
+    ok = ok && f.vkAllocateCommandBuffers(g.device, &a, &cmd) == VK_SUCCESS;
+    VkFenceCreateInfo fi{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    ok = ok && f.vkCreateFence(g.device, &fi, nullptr, &fence) == VK_SUCCESS;
+  }
+  ~PlainCopies() {
+    f.vkDeviceWaitIdle(g.device);
+    if (fence) f.vkDestroyFence(g.device, fence, nullptr);
+    if (pool) f.vkDestroyCommandPool(g.device, pool, nullptr);
+    for (auto [b, m] : {std::pair{src, srcMem}, std::pair{dst, dstMem}, std::pair{host, hostMem}}) {
+      if (b) f.vkDestroyBuffer(g.device, b, nullptr);
+      if (m) f.vkFreeMemory(g.device, m, nullptr);
+    }
+  }
+  VkBuffer make(VkMemoryPropertyFlags flags, VkDeviceMemory& mem) {
+    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
+    info.size = bytes;
+    info.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
+    VkBuffer b = VK_NULL_HANDLE;
+    if (f.vkCreateBuffer(g.device, &info, nullptr, &b) != VK_SUCCESS) {
+      ok = false;
+      return VK_NULL_HANDLE;
+    }
+    VkMemoryRequirements req{};
+    f.vkGetBufferMemoryRequirements(g.device, b, &req);
+    const int type = g.memoryType(req.memoryTypeBits, flags, 0);
+    VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
+    alloc.allocationSize = req.size;
+    alloc.memoryTypeIndex = static_cast<uint32_t>(type);
+    ok = ok && type >= 0 && f.vkAllocateMemory(g.device, &alloc, nullptr, &mem) == VK_SUCCESS && f.vkBindBufferMemory(g.device, b, mem, 0) == VK_SUCCESS;
+    return b;
+  }
+  // One copy, submitted and waited for.
+  void copy(VkBuffer to) {
+    VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    f.vkResetCommandBuffer(cmd, 0);
+    f.vkBeginCommandBuffer(cmd, &begin);
+    const VkBufferCopy region{0, 0, bytes};
+    f.vkCmdCopyBuffer(cmd, src, to, 1, &region);
+    f.vkEndCommandBuffer(cmd);
+    VkSubmitInfo s{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    s.commandBufferCount = 1;
+    s.pCommandBuffers = &cmd;
+    {
+      std::lock_guard lock(g.queueMutex);
+      f.vkQueueSubmit(g.queue, 1, &s, fence);
+    }
+    f.vkWaitForFences(g.device, 1, &fence, VK_TRUE, UINT64_MAX);
+    f.vkResetFences(g.device, 1, &fence);
+  }
+  engine::vk::GpuDevice& g;
+  const engine::vk::Fns& f;
+  VkDeviceSize bytes;
+  bool ok = true;
+  VkBuffer src = VK_NULL_HANDLE, dst = VK_NULL_HANDLE, host = VK_NULL_HANDLE;
+  VkDeviceMemory srcMem = VK_NULL_HANDLE, dstMem = VK_NULL_HANDLE, hostMem = VK_NULL_HANDLE;
+  VkCommandPool pool = VK_NULL_HANDLE;
+  VkCommandBuffer cmd = VK_NULL_HANDLE;
+  VkFence fence = VK_NULL_HANDLE;
+};
+#endif
+
+Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const auto width = static_cast<uint32_t>(integerIn(info[0], 64, engine::Frame::kMaxDimension, std::string(kFn) + ": width"));
+  const auto height = static_cast<uint32_t>(integerIn(info[1], 64, engine::Frame::kMaxDimension, std::string(kFn) + ": height"));
+  const auto iterations = static_cast<uint32_t>(integerIn(info[2], 1, 100'000, std::string(kFn) + ": iterations"));
+  const engine::vk::OpenResult opened = engine::vk::openDevice(engine::vk::OpenOptions{});
+  if (!opened.device) throw Napi::Error::New(env, std::string(kFn) + ": " + engine::vk::refusalName(opened.refusal) + " (" + opened.detail + ")");
+  const double bytes = double{width} * height * 4;
+  const engine::Rect all{0, 0, width, height};
+  std::vector<uint32_t> source(size_t{width} * height);
+  for (size_t i = 0; i < source.size(); ++i) source[i] = static_cast<uint32_t>(i * 2654435761u);  // alpha varies per pixel
+  std::vector<uint8_t> surface(size_t{width} * height * 4);
+
+  Napi::Object rates = Napi::Object::New(env);
+  auto measure = [&](engine::FrameStore& store, const std::string& prefix) {
+    if (!store.resize(width, height)) throw Napi::Error::New(env, std::string(kFn) + ": cannot make the frame (" + engine::storeFaultName(store.fault()) + ")");
+    auto sync = [&] {
+      const engine::Rect one{0, 0, 1, 1};
+      if (!store.prepareReadback(std::span<const engine::Rect>(&one, 1))) throw Napi::Error::New(env, std::string(kFn) + ": device fault");
+    };
+    uint32_t colour = 0xFF000000u;
+    rates.Set(prefix + "fill", rate(
+                                   bytes, iterations, [&] { store.fill(all, colour++, nullptr); }, sync));
+    rates.Set(prefix + "blit", rate(
+                                   bytes, iterations,
+                                   [&] {
+                                     Rows rows(source, width);
+                                     store.blit(all, engine::BlendMode::Copy, rows, nullptr);
+                                   },
+                                   sync));
+    rates.Set(prefix + "blend", rate(
+                                    bytes, iterations,
+                                    [&] {
+                                      Rows rows(source, width);
+                                      store.blit(all, engine::BlendMode::SourceOver, rows, nullptr);
+                                    },
+                                    sync));
+    rates.Set(prefix + "readback", rate(
+                                       bytes, iterations,
+                                       [&] {
+                                         if (!store.prepareReadback(std::span<const engine::Rect>(&all, 1)))
+                                           throw Napi::Error::New(env, std::string(kFn) + ": device fault");
+                                         store.copyRegionTo(surface.data(), surface.size(), width * 4, all);
+                                       },
+                                       [] {}));
+  };
+  auto gpu = engine::vk::makeFrameStore(opened.device);
+  measure(*gpu, "");
+  engine::SoftFrameStore soft;
+  measure(soft, "soft_");
+#if PVG_VULKAN
+  PlainCopies plain(*opened.device, static_cast<VkDeviceSize>(bytes));
+  if (!plain.ok) throw Napi::Error::New(env, std::string(kFn) + ": cannot make the reference buffers");
+  rates.Set("copy_device", rate(
+                               bytes, iterations, [&] { plain.copy(plain.dst); }, [] {}));
+  rates.Set("copy_to_host", rate(
+                                bytes, iterations, [&] { plain.copy(plain.host); }, [] {}));
+#endif
+  const engine::vk::DeviceInfo d = engine::vk::deviceInfo(*opened.device);
+  Napi::Object device = Napi::Object::New(env);
+  device.Set("name", d.name);
+  device.Set("type", d.type);
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("device", device);
+  out.Set("rates", rates);
+  return out;
+}
+}  // namespace
+
+void registerVulkanBench(Napi::Env env, Napi::Object exports) { exports.Set("benchVulkan", Napi::Function::New<BenchVulkan>(env, kFn)); }
+}  // namespace pvg::addon
