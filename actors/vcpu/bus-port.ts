@@ -5,6 +5,7 @@
 // Each device read's round trip (post to reply) goes into a small fixed-bucket histogram, so a
 // reader of two stats snapshots can tell the latency over the time between them.
 import { DeviceMmioRead, DeviceMmioWrite } from '../../abi/generated/device-records.js';
+import { InMmioRead, InMmioWrite } from '../device/engine-records.js';
 import { DeviceWindow } from '../device/messages.js';
 import type { MmioPort } from './guest/driver.js';
 import { monotonicMicros } from '../../shared/trace/clock.js';
@@ -25,7 +26,7 @@ import {
   mmioIosfcBase,
   virtioMmioBase,
 } from './layout.js';
-import type { Mailbox } from '../../shared/mailbox/mailbox.js';
+import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { BarTable } from '../../shared/mmio/bar-table.js';
 import { PostedWrites } from '../../shared/mmio/completion.js';
 import type { ReplyTable } from '../../shared/reply/reply-table.js';
@@ -39,12 +40,39 @@ export interface BusDevice {
   index: number;
   variant: BusVariant;
   mailbox: Mailbox;
+  /**
+   * apple-gfx under the actor threading model: the engine's inbound mailbox, which the gfx and
+   * IOSurface windows' accesses go straight into (as QEMU's vCPU thread dispatches straight to
+   * PVG); the device actor then sees only config space. Null: every access goes to `mailbox`.
+   */
+  engine: Mailbox | null;
+}
+
+/** A bus entry as the VM's assembly describes it (SharedArrayBuffers, for a worker's config). */
+export interface BusDeviceConfig {
+  index: number;
+  variant: BusVariant;
+  mailbox: SharedArrayBuffer;
+  /** See BusDevice.engine. */
+  engine?: SharedArrayBuffer;
+}
+
+/** The bus entries over their mailboxes, as a vCPU thread attaches them. */
+export function attachBusDevices(configs: readonly BusDeviceConfig[]): BusDevice[] {
+  return configs.map((d) => ({
+    index: d.index,
+    variant: d.variant,
+    mailbox: new Mailbox(d.mailbox, d.variant === 'virtio-mmio' ? 'input' : `device${d.index}`),
+    engine: d.engine ? new Mailbox(d.engine, `device${d.index}-engine`) : null,
+  }));
 }
 
 interface Target {
   device: BusDevice;
   /** A DeviceWindow, or for virtio-mmio the virtio device's index in its actor. */
   window: DeviceWindow | number;
+  /** The engine's inbound mailbox when this window's accesses skip the device actor (BusDevice.engine). */
+  engine: Mailbox | null;
 }
 
 export interface BusStats {
@@ -96,35 +124,37 @@ export class VcpuBusPort implements MmioPort {
     this.bars = new BarTable(barTable);
     for (const device of devices) {
       device.mailbox.giveUpWaitsWhen(giveUp);
+      device.engine?.giveUpWaitsWhen(giveUp);
+      const engine = device.engine;
       if (device.variant === 'virtio-mmio') {
         this.bus.addWindow({
           name: `virtio${device.index}`,
           base: virtioMmioBase(device.index),
           size: VIRTIO_MMIO_WINDOW_BYTES,
-          target: { device, window: device.index },
+          target: { device, window: device.index, engine: null },
         });
       } else if (device.variant === 'apple-gfx-mmio') {
         this.bus.addWindow({
           name: `gfx${device.index}`,
           base: mmioGfxBase(device.index),
           size: GFX_WINDOW_BYTES,
-          target: { device, window: DeviceWindow.Gfx },
+          target: { device, window: DeviceWindow.Gfx, engine },
         });
         this.bus.addWindow({
           name: `iosfc${device.index}`,
           base: mmioIosfcBase(device.index),
           size: IOSFC_WINDOW_BYTES,
-          target: { device, window: DeviceWindow.Iosfc },
+          target: { device, window: DeviceWindow.Iosfc, engine },
         });
       } else {
         this.bus.addWindow({
           name: `ecam${device.index}`,
           base: ecamBase(device.index),
           size: ECAM_FUNCTION_BYTES,
-          target: { device, window: DeviceWindow.PciConfig },
+          target: { device, window: DeviceWindow.PciConfig, engine: null },
         });
         // BAR0 decodes nowhere until the guest programs it (the device publishes it).
-        this.bus.addWindow({ name: `gfx${device.index}`, base: null, size: GFX_WINDOW_BYTES, target: { device, window: DeviceWindow.Gfx } });
+        this.bus.addWindow({ name: `gfx${device.index}`, base: null, size: GFX_WINDOW_BYTES, target: { device, window: DeviceWindow.Gfx, engine } });
         this.pciDevices.push({ device, seen: -1 });
       }
     }
@@ -162,10 +192,13 @@ export class VcpuBusPort implements MmioPort {
     const id = this.replies.begin(slot);
     const posted = performance.now();
     const traceStart = this.trace ? monotonicMicros() : 0;
-    const window = d.window.target.window;
+    const { window, engine } = d.window.target;
     const lo = d.offset >>> 0;
     const hi = Math.floor(d.offset / 0x1_0000_0000);
-    if (this.qemu) {
+    if (engine) {
+      InMmioRead.post(engine, window, lo, hi, size, this.vcpu, slot, id);
+      this.replies.wait(slot, 2000, 30_000, this.giveUp);
+    } else if (this.qemu) {
       this.qemu.read(d.window.target.device.mailbox, (m) => DeviceMmioRead.tryPost(m, window, lo, hi, size, this.vcpu, slot, id));
       this.replies.wait(slot, 0, 0); // answered: idles the slot, throws if it was failed
     } else {
@@ -202,6 +235,12 @@ export class VcpuBusPort implements MmioPort {
     const t = d.window.target;
     const offLo = d.offset >>> 0;
     const offHi = Math.floor(d.offset / 0x1_0000_0000);
+    if (t.engine) {
+      this.writes.beforeWrite();
+      InMmioWrite.post(t.engine, t.window, offLo, offHi, size, lo >>> 0, hi >>> 0, this.vcpu);
+      this.writes.afterWrite();
+      return;
+    }
     if (this.qemu) {
       this.qemu.write(t.device.mailbox, (m) => DeviceMmioWrite.tryPost(m, t.window, offLo, offHi, size, lo >>> 0, hi >>> 0, this.vcpu));
       return;

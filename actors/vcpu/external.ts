@@ -7,14 +7,14 @@ import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { ReplyTable } from '../../shared/reply/reply-table.js';
 import { EoiPort } from './eoi.js';
-import { VcpuBusPort, type BusVariant } from './bus-port.js';
+import { VcpuBusPort, attachBusDevices, type BusDeviceConfig } from './bus-port.js';
 import type { VcpuServices } from './cpu-backend.js';
 
 /** Structured-clonable: post it to the thread that runs the vCPU loop. */
 export interface ExternalVcpuConfig {
   vcpu: number;
   memory: GuestMemoryDescriptor;
-  devices: { index: number; variant: BusVariant; mailbox: SharedArrayBuffer }[];
+  devices: BusDeviceConfig[];
   replies: SharedArrayBuffer;
   slot: number;
   writeCompletion: SharedArrayBuffer;
@@ -36,18 +36,13 @@ export interface ConnectedVcpu extends VcpuServices {
  * closed mailbox MailboxClosedError (docs/embedding.md).
  */
 export function connectVcpu(config: ExternalVcpuConfig): ConnectedVcpu {
-  const devices = config.devices.map((d) => ({
-    index: d.index,
-    variant: d.variant,
-    mailbox: new Mailbox(d.mailbox, d.variant === 'virtio-mmio' ? 'input' : `device${d.index}`),
-  }));
   const irq = new VcpuIrqState(config.irqState);
   // As a built-in vCPU's: when the VM stops, every wait on a device gives up (WaitAbandonedError)
   // instead of running into its timeout.
   const stopping = () => irq.stopRequested;
   const bus = new VcpuBusPort(
     config.vcpu,
-    devices,
+    attachBusDevices(config.devices),
     new ReplyTable(config.replies),
     config.slot,
     config.writeCompletion,

@@ -1,12 +1,12 @@
 // The vCPU actor's configuration and control plane.
 import type { GuestProgramConfig, GuestStats } from './guest/program.js';
-import type { BusStats, BusVariant } from './bus-port.js';
+import type { BusDeviceConfig, BusStats } from './bus-port.js';
 import type { KvmGuestStats } from './kvm/kvm-guest.js';
 
 export interface VcpuConfig {
   vcpu: number;
-  /** apple-gfx devices and virtio-mmio transports (their mailboxes: the device actors', the input actor's). */
-  devices: { index: number; variant: BusVariant; mailbox: SharedArrayBuffer }[];
+  /** apple-gfx devices and virtio-mmio transports (their mailboxes: the device actors', the input actor's; an apple-gfx engine's under the actor model). */
+  devices: BusDeviceConfig[];
   irqState: SharedArrayBuffer;
   irqMailbox: SharedArrayBuffer;
   /** The shared interrupt table (edge vectors' EOIs are taken there: eoi.ts). */

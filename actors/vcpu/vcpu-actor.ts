@@ -9,7 +9,7 @@ import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { ReplyError } from '../../shared/reply/errors.js';
 import { WaitAbandonedError } from '../../shared/wait-abandoned.js';
 import { BqlMmio } from './bql-mmio.js';
-import { VcpuBusPort } from './bus-port.js';
+import { VcpuBusPort, attachBusDevices } from './bus-port.js';
 import type { CpuBackend, VcpuServices } from './cpu-backend.js';
 import { GuestProgram, type GuestProgramConfig } from './guest/program.js';
 import { KvmGuest, KvmGuestFault } from './kvm/kvm-guest.js';
@@ -21,12 +21,16 @@ const SLICE_MS = 20;
 
 /** The vCPU's bus: device mailboxes by index, and under the qemu model every access under the BQL (bql-mmio.ts). */
 function busFor(ctx: ActorContext, config: VcpuConfig, stopping: () => boolean): VcpuBusPort {
-  const devices = config.devices.map((d) => ({
-    index: d.index,
-    variant: d.variant,
-    mailbox: new Mailbox(d.mailbox, d.variant === 'virtio-mmio' ? 'input' : `device${d.index}`),
-  }));
-  const bus = new VcpuBusPort(config.vcpu, devices, ctx.replies, ctx.replySlots.first, config.writeCompletion, config.barTable, config.writeWindow, stopping);
+  const bus = new VcpuBusPort(
+    config.vcpu,
+    attachBusDevices(config.devices),
+    ctx.replies,
+    ctx.replySlots.first,
+    config.writeCompletion,
+    config.barTable,
+    config.writeWindow,
+    stopping,
+  );
   bus.trace = ctx.trace;
   if (ctx.bql) {
     bus.qemu = new BqlMmio(ctx.bql, ctx.bqlTag, ctx.replies, ctx.replySlots.first, new Int32Array(config.writeCompletion), config.vcpu, bus.writes, stopping);

@@ -30,7 +30,7 @@ describe('pvg-vmm edges', () => {
     expect(report.summary.frames).toBe(6);
     expect(report.summary.fps).toBeGreaterThan(0);
     expect(report.stats.vcpus[0]!.guest?.framesDone).toBe(6);
-    expect(report.stats.devices[0]!.mmioReads).toBeGreaterThan(0);
+    expect(report.stats.devices[0]!.engine!.mmioReads).toBeGreaterThan(0);
     expect(report.stats.compositor.displays[0]!.frames).toBeGreaterThan(0);
     const h = report.readLatency[0]!;
     expect(h.count).toBe(report.stats.vcpus[0]!.bus.readLatency.count);

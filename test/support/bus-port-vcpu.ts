@@ -17,7 +17,7 @@ interface Job {
 const job = workerData as Job;
 const bus = new VcpuBusPort(
   0,
-  [{ index: 0, variant: 'apple-gfx-mmio', mailbox: new Mailbox(job.mailbox, 'device0') }],
+  [{ index: 0, variant: 'apple-gfx-mmio', mailbox: new Mailbox(job.mailbox, 'device0'), engine: null }],
   new ReplyTable(job.replies),
   0,
   job.completion,

@@ -1,10 +1,14 @@
-// An embedder's vCPU loop that only writes (IRQ_ACK of 0, which changes nothing) until a write
-// throws, then reports what it threw and when (epoch ms, comparable across threads).
+// An embedder's vCPU loop that only writes until a write throws, then reports what it threw and
+// when (epoch ms, comparable across threads). It writes 0 to device 0's PCI interrupt line in
+// config space (which changes nothing the guest reads back) when the device is apple-gfx-pci —
+// config space goes through the device actor in every threading model — and otherwise to
+// IRQ_ACK (0: no bit acknowledged).
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external.js';
 import { Reg } from '../../actors/vcpu/guest/protocol.js';
-import { mmioGfxBase } from '../../actors/vcpu/layout.js';
+import { PCI_INTERRUPT_LINE } from '../../abi/generated/machine.js';
+import { ecamBase, mmioGfxBase } from '../../actors/vcpu/layout.js';
 
 export interface WriterReport {
   type: 'threw';
@@ -13,10 +17,12 @@ export interface WriterReport {
   atEpochMs: number;
 }
 
-const cpu = connectVcpu(workerData as ExternalVcpuConfig);
-const ack = mmioGfxBase(0) + Reg.IrqAck;
+const config = workerData as ExternalVcpuConfig;
+const cpu = connectVcpu(config);
+const pci = config.devices[0]!.variant === 'apple-gfx-pci';
+const target = pci ? ecamBase(0) + PCI_INTERRUPT_LINE : mmioGfxBase(0) + Reg.IrqAck;
 try {
-  for (;;) cpu.mmioWrite(ack, 4, 0);
+  for (;;) cpu.mmioWrite(target, pci ? 1 : 4, 0);
 } catch (e) {
   const err = e as Error;
   parentPort!.postMessage({

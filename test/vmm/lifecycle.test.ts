@@ -288,9 +288,18 @@ describe('a part that never gets there fails the VM with a typed error', () => {
   });
 
   it('a device actor that hangs holds its vCPU in an MMIO read: the pause names the vCPU', async () => {
-    // The device actor busy-waits 4 s from its 100th MMIO record (within the first frame):
-    // the vCPU waits for a read it forwarded, or for room for its posted writes.
-    const vm = await vms.create({ ...optionsFor('fullframe', 200), testFaults: { devices: { 0: { stall: { afterMmio: 100, ms: 4000 } } } } });
+    // The device actor busy-waits 4 s from its first MMIO record: the PCI variant's guest starts
+    // with config-space accesses, which the device actor answers in every threading model (under
+    // actor the gfx window's accesses go to the engine), so the vCPU waits for the next one.
+    // Created paused, so the stall begins after Vm.create returned (a vCPU stuck at its first
+    // step cannot answer the supervisor's ready call).
+    const vm = await vms.create({
+      ...optionsFor('fullframe', 200),
+      devices: [{ variant: 'apple-gfx-pci', displayModes: MODES }],
+      start: 'paused',
+      testFaults: { devices: { 0: { stall: { afterMmio: 1, ms: 4000 } } } },
+    });
+    await vm.resume();
     await sleep(300);
     const error = await vm.pause({ timeoutMs: 300 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LifecycleTimeoutError);

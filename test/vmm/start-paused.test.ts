@@ -9,9 +9,9 @@ import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 const vms = vmsStoppedAfterEach();
 const small = { ramMiB: 32, devices: [{ displayModes: ['320x200@60'] }] };
 
-/** The MMIO spans the device actor traced (one per access it took from a vCPU). */
-function deviceMmioSpans(trace: ChromeTrace): number {
-  const tid = trace.traceEvents.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'device0')?.tid;
+/** The MMIO spans the engine's MMIO thread traced (one per access it took from a vCPU). */
+function engineMmioSpans(trace: ChromeTrace): number {
+  const tid = trace.traceEvents.find((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'device0 engine mmio')?.tid;
   expect(tid).toBeDefined();
   return trace.traceEvents.filter((e) => e.tid === tid && e.ph === 'X' && (e.name === 'apple_gfx_read' || e.name === 'apple_gfx_write')).length;
 }
@@ -23,7 +23,7 @@ describe('Vm.create start and trace options', () => {
       // Give a guest that wrongly started time to be seen.
       await new Promise((r) => setTimeout(r, 20 + Math.random() * 40));
       const before = await vm.stats();
-      expect(before.devices[0]!.mmioReads + before.devices[0]!.mmioWrites).toBe(0);
+      expect(before.devices[0]!.engine!.mmioReads + before.devices[0]!.engine!.mmioWrites).toBe(0);
       expect(before.vcpus[0]!.guest).toBeNull();
       await vm.resume();
       const [done] = await vm.whenGuestsDone();
@@ -31,10 +31,10 @@ describe('Vm.create start and trace options', () => {
       await vm.settle();
       const trace = vm.stopTrace();
       expect(trace.otherData.lostEvents).toBe(0);
-      const device = (await vm.stats()).devices[0]!;
-      // Every access the device actor handled, from the guest's first, is on the timeline.
-      expect(deviceMmioSpans(trace)).toBe(device.mmioReads + device.mmioWrites);
-      expect(device.mmioReads).toBeGreaterThan(0);
+      const engine = (await vm.stats()).devices[0]!.engine!;
+      // Every access the engine handled, from the guest's first, is on the timeline.
+      expect(engineMmioSpans(trace)).toBe(engine.mmioReads + engine.mmioWrites);
+      expect(engine.mmioReads).toBeGreaterThan(0);
       await vm.stop();
     }
   });
@@ -56,7 +56,7 @@ describe('Vm.create start and trace options', () => {
     vm.startTrace();
     await vm.runWorkload({ name: 'desktop', frames: 2 });
     await vm.whenGuestsDone();
-    expect(deviceMmioSpans(vm.stopTrace())).toBeGreaterThan(0);
+    expect(engineMmioSpans(vm.stopTrace())).toBeGreaterThan(0);
   });
 
   it('refuses bad start and trace values, naming the field', async () => {

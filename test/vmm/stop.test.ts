@@ -103,7 +103,14 @@ describe('an external vCPU when the VM stops', () => {
   // the window's 10 s timeout after vm.stop() and then got a plain Error; a blocked read was
   // already released with a typed one.
   it('a write blocked on the posted-write window is released at once with WaitAbandonedError', async () => {
-    const vm = await vms.create({ vcpus: 0, externalVcpus: 1, testFaults: { devices: { 0: { stall: { afterMmio: 1, ms: 60_000 } } } } });
+    // Config-space writes (the PCI variant), which reach the device actor in every threading
+    // model: under actor a gfx-window write would go to the engine, past the stalled actor.
+    const vm = await vms.create({
+      vcpus: 0,
+      externalVcpus: 1,
+      devices: [{ variant: 'apple-gfx-pci' }],
+      testFaults: { devices: { 0: { stall: { afterMmio: 1, ms: 60_000 } } } },
+    });
     const writer = startWorker('test/support/external-writer', vm.externalVcpu(0));
     const report = nextMessage<WriterReport>(writer);
     // The device takes one write and stalls: the window (16) fills and the loop blocks.

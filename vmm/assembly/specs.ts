@@ -110,9 +110,23 @@ export function inputSpec(config: ResolvedConfig, w: MachineWiring, b: VmBuffers
   };
 }
 
-/** The buses every vCPU sees: the apple-gfx devices by index, then the virtio-input devices. */
+/**
+ * The buses every vCPU sees: the apple-gfx devices by index, then the virtio-input devices.
+ * Under the actor model a vCPU posts an apple-gfx window access straight into the engine's
+ * inbound mailbox (docs/scaling.md); the other models keep the device actor on the path, as
+ * what they model holds a lock or the BQL across it.
+ */
 function busDevices(config: ResolvedConfig, w: MachineWiring): VcpuConfig['devices'] {
-  return [...config.devices.map((d, i) => ({ index: i, variant: d.variant, mailbox: w.deviceMailboxes[i]!.buffer })), ...w.virtioBus];
+  const direct = config.threading === 'actor';
+  return [
+    ...config.devices.map((d, i) => ({
+      index: i,
+      variant: d.variant,
+      mailbox: w.deviceMailboxes[i]!.buffer,
+      ...(direct ? { engine: w.engineInbound[i]!.buffer } : {}),
+    })),
+    ...w.virtioBus,
+  ];
 }
 
 export function vcpuSpec(config: ResolvedConfig, w: MachineWiring, b: VmBuffers, supervisor: Supervisor, v: number, kvm: VcpuConfig['kvm']): SpawnSpec {

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 import { DeviceKind, DeviceWindow } from '../../../actors/device/messages.js';
 import { VcpuBusPort } from '../../../actors/vcpu/bus-port.js';
-import { mmioGfxBase } from '../../../actors/vcpu/layout.js';
+import { ecamBase, mmioGfxBase, mmioIosfcBase } from '../../../actors/vcpu/layout.js';
+import { EngineIn } from '../../../actors/device/engine-records.js';
 import { Mailbox, createMailboxBuffer } from '../../../shared/mailbox/mailbox.js';
 import { newRecord } from '../../../shared/mailbox/record.js';
 import { createBarTable } from '../../../shared/mmio/bar-table.js';
@@ -22,7 +23,7 @@ function rig() {
   const device = new Mailbox(buffers.mailbox, 'device0');
   const bus = new VcpuBusPort(
     0,
-    [{ index: 0, variant: 'apple-gfx-mmio', mailbox: device }],
+    [{ index: 0, variant: 'apple-gfx-mmio', mailbox: device, engine: null }],
     new ReplyTable(buffers.replies),
     0,
     buffers.completion,
@@ -91,5 +92,33 @@ describe('VcpuBusPort', () => {
     expect(result.halves).toEqual([0xfffffffe, 0xffffffff]);
     expect(result.asNumber).toBe(2 ** 64); // the nearest double: why the KVM guest uses halves
     await exited(vcpu);
+  });
+
+  it('under the actor model posts gfx and IOSurface accesses straight to the engine, and config space to the device actor', () => {
+    const device = new Mailbox(createMailboxBuffer({ capacity: 16 }), 'device0');
+    const engine = new Mailbox(createMailboxBuffer({ capacity: 16 }), 'device0-engine');
+    const pciDevice = new Mailbox(createMailboxBuffer({ capacity: 16 }), 'device1');
+    const pciEngine = new Mailbox(createMailboxBuffer({ capacity: 16 }), 'device1-engine');
+    const bus = new VcpuBusPort(
+      0,
+      [
+        { index: 0, variant: 'apple-gfx-mmio', mailbox: device, engine },
+        { index: 1, variant: 'apple-gfx-pci', mailbox: pciDevice, engine: pciEngine },
+      ],
+      new ReplyTable(createReplyTableBuffer(1)),
+      0,
+      createCompletionBuffer(1),
+      createBarTable(2),
+      4,
+    );
+    bus.write(mmioGfxBase(0) + 0x28, 4, 0xdeadbeef);
+    bus.write(mmioIosfcBase(0) + 0x08, 4, 7);
+    bus.write(ecamBase(1) + 0x04, 2, 0x6);
+    // The engine's own record kinds, with the fields a device actor would have forwarded unchanged.
+    expect(nextRecord(engine)).toEqual([EngineIn.MmioWrite, DeviceWindow.Gfx, 0x28, 0, 4, 0xdeadbeef, 0, 0]);
+    expect(nextRecord(engine)).toEqual([EngineIn.MmioWrite, DeviceWindow.Iosfc, 0x08, 0, 4, 7, 0, 0]);
+    expect(nextRecord(pciDevice)).toEqual([DeviceKind.MmioWrite, DeviceWindow.PciConfig, 0x04, 0, 2, 0x6, 0, 0]);
+    expect(device.depth()).toBe(0);
+    expect(pciEngine.depth()).toBe(0);
   });
 });
