@@ -617,8 +617,8 @@ bool SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req, uint32_t* 
   uint8_t* pixels = base + surface::kHeaderBytes;
   uint32_t damageCount = 0;
   // Copy only the damage inside the requested region: the cost follows what changed.
-  std::vector<Rect>& clips = readbackClips_;
-  clips.clear();
+  // Per encode, not kept: a kept list's capacity would outlive a power-on (the fuzz rig's heap check).
+  std::vector<Rect> clips;
   for (const Rect& r : d.damage.rects()) {
     const uint32_t x0 = std::max(r.x, req.region.x), y0 = std::max(r.y, req.region.y);
     const uint32_t x1 = std::min(r.x + r.w, req.region.x + req.region.w);

@@ -245,7 +245,6 @@ class SoftEngine {
   std::atomic<uint32_t> ringPayloadBytes_{0};  // the same, for the dispatcher's DOORBELL check (0: no ring)
   std::vector<uint32_t> command_;              // one command, copied out of guest memory before it is checked
   std::vector<uint8_t> scratch_;               // READ_MEM and BLIT bounce buffer (a batch holds at most one READ_MEM, last)
-  std::vector<Rect> readbackClips_;            // an encode's damage clipped to its region
   std::vector<uint8_t> glyphScratch_;          // CURSOR_DEFINE source bitmap
 
   TaskBatch batch_;
