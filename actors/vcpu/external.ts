@@ -7,6 +7,7 @@ import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { ReplyTable } from '../../shared/reply/reply-table.js';
 import { EoiPort } from './eoi.js';
+import { vcpuServices } from './services.js';
 import { VcpuBusPort, attachBusDevices, type BusDeviceConfig } from './bus-port.js';
 import type { VcpuServices } from './cpu-backend.js';
 
@@ -53,15 +54,5 @@ export function connectVcpu(config: ExternalVcpuConfig): ConnectedVcpu {
   const irqMailbox = new Mailbox(config.irqMailbox, 'irq');
   irqMailbox.giveUpWaitsWhen(stopping);
   const eoi = new EoiPort(config.vcpu, config.irqTable, irqMailbox);
-  return {
-    vcpu: config.vcpu,
-    bus,
-    memory: attachGuestMemory(config.memory.sab, config.memory.regions),
-    irq,
-    mmioRead: (a, s) => bus.read(a, s),
-    mmioWrite: (a, s, v) => bus.write(a, s, v),
-    mmioReadHalves: (a, s, into) => bus.readHalves(a, s, into),
-    mmioWriteHalves: (a, s, lo, hi) => bus.writeHalves(a, s, lo, hi),
-    endOfInterrupt: (vector) => eoi.endOfInterrupt(vector),
-  };
+  return { ...vcpuServices(config.vcpu, attachGuestMemory(config.memory.sab, config.memory.regions), irq, bus, eoi), bus };
 }

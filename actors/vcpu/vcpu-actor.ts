@@ -4,6 +4,7 @@
 // that faults stops this vCPU with a report; it does not take the VM down.
 import type { ActorBehaviour, ActorContext } from '../runtime/host.js';
 import { EoiPort } from './eoi.js';
+import { vcpuServices } from './services.js';
 import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { ReplyError } from '../../shared/reply/errors.js';
@@ -68,16 +69,7 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
     const irqMailbox = new Mailbox(config.irqMailbox, 'irq');
     irqMailbox.giveUpWaitsWhen(stopping);
     const eoi = new EoiPort(config.vcpu, config.irqTable, irqMailbox, ctx.trace);
-    this.services = {
-      vcpu: config.vcpu,
-      memory: ctx.memory,
-      irq,
-      mmioRead: (a, s) => bus.read(a, s),
-      mmioWrite: (a, s, v) => bus.write(a, s, v),
-      mmioReadHalves: (a, s, into) => bus.readHalves(a, s, into),
-      mmioWriteHalves: (a, s, lo, hi) => bus.writeHalves(a, s, lo, hi),
-      endOfInterrupt: (vector) => eoi.endOfInterrupt(vector),
-    };
+    this.services = vcpuServices(config.vcpu, ctx.memory, irq, bus, eoi);
     if (config.guest) this.begin(config.guest);
     this.control = {
       start: (guest) => {
