@@ -6,11 +6,10 @@
 // guest's virtio driver → PVG commands → the engine → the compositor → RFB.
 import { describe, expect, it } from 'vitest';
 
-import type { KeptFrame } from '../../actors/device/messages.js';
 import { PAINT_BACKGROUND, PAINT_PEN, textBox } from '../../actors/vcpu/guest/workloads/paint.js';
-import type { Vm } from '../../vmm/vm.js';
 import { buildCapture, expectedClientPixel, frameValues, startCapture, type CaptureRun } from '../support/vnc-client/client.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
+import { frameWhen, pixelAt as at } from '../support/kept-frame.js';
 
 const binary = await buildCapture();
 const vms = vmsStoppedAfterEach();
@@ -18,17 +17,6 @@ const W = 320;
 const H = 200;
 const XK = { Shift_L: 0xffe1, H: 0x48, i: 0x69 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function frameWhen(vm: Vm, done: (f: KeptFrame) => boolean): Promise<KeptFrame> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const f = await vm.frame(0, 0);
-    if (f && (done(f) || Date.now() > deadline)) return f;
-    await sleep(20);
-  }
-}
-
-const at = (f: KeptFrame, x: number, y: number) => f.pixels[y * f.width + x]! >>> 0;
 
 describe('paint through libvncclient', () => {
   it('pointer moves, a drag and keys from the client come back to it as the cursor, a stroke and glyphs', async () => {

@@ -5,27 +5,15 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { KeptFrame } from '../../actors/device/messages.js';
 import { PAINT_PEN, PAINT_TEXT, textBox } from '../../actors/vcpu/guest/workloads/paint.js';
-import type { Vm } from '../../vmm/vm.js';
 import { canvasMismatch, launchChromium, readCanvas, untilState } from '../support/browser.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
+import { frameWhen, pixelAt as at } from '../support/kept-frame.js';
 
 const vms = vmsStoppedAfterEach();
 const W = 320;
 const H = 200;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function frameWhen(vm: Vm, done: (f: KeptFrame) => boolean): Promise<KeptFrame> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const f = await vm.frame(0, 0);
-    if (f && (done(f) || Date.now() > deadline)) return f;
-    await sleep(20);
-  }
-}
-
-const at = (f: KeptFrame, x: number, y: number) => f.pixels[y * f.width + x]! >>> 0;
 
 describe('paint in the browser viewer', () => {
   let browser: Browser;

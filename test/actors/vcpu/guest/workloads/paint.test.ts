@@ -9,6 +9,7 @@ import type { KeptFrame } from '../../../../../actors/device/messages.js';
 import { PAINT_BACKGROUND, PAINT_PEN, PAINT_TEXT, PEN, textBox } from '../../../../../actors/vcpu/guest/workloads/paint.js';
 import type { Vm } from '../../../../../vmm/vm.js';
 import { vmsStoppedAfterEach } from '../../../../support/vm-pool.js';
+import { frameWhen, pixelAt as at } from '../../../../support/kept-frame.js';
 
 const vms = vmsStoppedAfterEach();
 const W = 320;
@@ -17,16 +18,6 @@ const KEY = { H: 35, I: 23, LEFTSHIFT: 42, BACKSPACE: 14, X: 45 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls the display's frame until `done` holds (or 15 s pass: then the last frame, for the assertion to show). */
-async function frameWhen(vm: Vm, done: (f: KeptFrame) => boolean): Promise<KeptFrame> {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const f = await vm.frame(0, 0);
-    if (f && (done(f) || Date.now() > deadline)) return f;
-    await sleep(20);
-  }
-}
-
-const at = (f: KeptFrame, x: number, y: number) => f.pixels[y * f.width + x]! >>> 0;
 
 function textPixels(f: KeptFrame): number {
   const box = textBox(f.width);
