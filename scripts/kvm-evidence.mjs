@@ -34,6 +34,10 @@ const KVM_SUITES = [
   'test/cli/run.test.ts',
   'test/native/guest-protocol.test.ts',
   'test/actors/vcpu',
+  'test/vmm/lifecycle.test.ts',
+  'test/vmm/msi-vectors.test.ts',
+  'test/vmm/spin-policy.test.ts',
+  'test/shared/guest-memory.test.ts',
 ];
 
 function fail(message, status = 2) {
