@@ -34,44 +34,54 @@ export class DisplayEvents {
   /** Of those, new-frame events: the compositor saw that many fewer presents than the engine made. */
   coalescedFrames = 0;
 
+  /** One record's words per kind, reused: the mailbox copies them; only a backlogged record is copied out. */
+  private readonly scratch = {
+    modeChange: new Int32Array(CompositorModeChange.words),
+    newFrame: new Int32Array(CompositorNewFrame.words),
+    encodeDone: new Int32Array(CompositorEncodeDone.words),
+    cursorGlyph: new Int32Array(CompositorCursorGlyph.words),
+    cursorShow: new Int32Array(CompositorCursorShow.words),
+    cursorMove: new Int32Array(CompositorCursorMove.words),
+  };
+
   constructor(
     private readonly compositor: Mailbox,
     private readonly device: number,
   ) {}
 
   modeChange(display: number, width: number, height: number, generation: number): void {
-    const a = new Int32Array(CompositorModeChange.words);
+    const a = this.scratch.modeChange;
     CompositorModeChange.encode(a, { device: this.device, display, width, height, generation });
     this.post(CompositorKind.ModeChange, a);
   }
 
   /** `stamp`: when the device actor took it from the engine (frame-latency.ts frameStamp). */
   newFrame(display: number, frameSeq: number, stamp: number): void {
-    const a = new Int32Array(CompositorNewFrame.words);
+    const a = this.scratch.newFrame;
     CompositorNewFrame.encode(a, { device: this.device, display, frameSeq, stamp });
     this.post(CompositorKind.NewFrame, a);
   }
 
   encodeDone(display: number, generation: number, status: number, frameSeq: number, surface: number): void {
-    const a = new Int32Array(CompositorEncodeDone.words);
+    const a = this.scratch.encodeDone;
     CompositorEncodeDone.encode(a, { device: this.device, display, generation, status, frameSeq, surface });
     this.post(CompositorKind.EncodeDone, a);
   }
 
   cursorGlyph(display: number, sequence: number): void {
-    const a = new Int32Array(CompositorCursorGlyph.words);
+    const a = this.scratch.cursorGlyph;
     CompositorCursorGlyph.encode(a, { device: this.device, display, sequence });
     this.post(CompositorKind.CursorGlyph, a);
   }
 
   cursorShow(display: number, visible: boolean): void {
-    const a = new Int32Array(CompositorCursorShow.words);
+    const a = this.scratch.cursorShow;
     CompositorCursorShow.encode(a, { device: this.device, display, visible });
     this.post(CompositorKind.CursorShow, a);
   }
 
   cursorMove(display: number, x: number, y: number): void {
-    const a = new Int32Array(CompositorCursorMove.words);
+    const a = this.scratch.cursorMove;
     CompositorCursorMove.encode(a, { device: this.device, display, x, y });
     this.post(CompositorKind.CursorMove, a);
   }
@@ -98,7 +108,7 @@ export class DisplayEvents {
     }
     this.backlogged++;
     if (kind !== CompositorKind.EncodeDone) this.dropSuperseded(kind, CompositorTarget.display(record));
-    this.backlog.push({ kind, args: record });
+    this.backlog.push({ kind, args: record.slice() });
   }
 
   /** Drops the waiting event this one supersedes (at most one: each push drops its predecessor). */
