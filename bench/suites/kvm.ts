@@ -331,6 +331,11 @@ async function fpsRun(cpu: 'kvm' | 'ts', width: number, height: number, frames: 
     const keptSeconds = (performance.now() - t0) / 1000;
     const after = (await vm.stats()).compositor.displays[0]!;
     const measured = total - framesAtStart;
+    const kept = after.encodes - before.encodes;
+    // A fast machine can run a short workload to its end inside the warm-up poll: nothing was
+    // timed then, and a rate of 0 would read as a measurement.
+    if (measured <= 0 || kept <= 0)
+      throw new Error(`${describeStop(v)}: the guest finished during the warm-up, so no frame was timed (${measured} frames, ${kept} kept): give it more frames`);
     return {
       description: `fullframe workload (full-frame fill, 256x256 blits, whole-frame present), ${cpu === 'kvm' ? 'machine-code guest on KVM' : 'TypeScript guest'}, no client; timed after ${framesAtStart} warm-up frames`,
       cpu,
@@ -339,7 +344,7 @@ async function fpsRun(cpu: 'kvm' | 'ts', width: number, height: number, frames: 
       frames: measured,
       seconds,
       kept_seconds: keptSeconds,
-      fps: (after.encodes - before.encodes) / keptSeconds,
+      fps: kept / keptSeconds,
       guest_fps: measured / seconds,
       coalesced: after.coalesced - before.coalesced,
     };

@@ -262,7 +262,7 @@ if (unavailable) console.warn(`test/bench/kvm.test.ts: the real run is skipped: 
 describe.skipIf(unavailable !== null)('bench kvm, a tiny real run', () => {
   it('measures every path at a very small scale and reports finite, positive numbers', async () => {
     const steps: string[] = [];
-    const r = await runKvmBench({ scale: 0.002, progress: (s) => steps.push(s), resolutions: [{ name: '240p', width: 320, height: 240, frames: 10 }] });
+    const r = await runKvmBench({ scale: 0.002, progress: (s) => steps.push(s), resolutions: [{ name: '240p', width: 320, height: 240, frames: 2000 }] });
     expect(steps).toHaveLength(5);
     expect(r.paths.raw_exit!.iterations).toBe(1000);
     expect(r.paths.inject!.iterations).toBe(100);

@@ -58,7 +58,8 @@ const optionsFor = (name: string, frames: number, extra: VmOptions = {}): VmOpti
 
 describe('vm.pause() / vm.resume()', () => {
   it('holds every vCPU and device quiescent: nothing moves while paused, the frame is kept', async () => {
-    const vm = await vms.create(optionsFor('fullframe', 400));
+    // Enough frames that a fast machine is still drawing when the pause comes (400 ran out on 16 cores).
+    const vm = await vms.create(optionsFor('fullframe', 100_000));
     await sleep(60);
     const report = await vm.pause();
     expect(report).not.toBeNull();
