@@ -42,6 +42,8 @@ interface SuiteOptions {
   /** frames: the engine backend (VmOptions.engine, docs/vulkan.md; default soft). */
   engine?: EngineChoice;
   progress?: (path: string) => void;
+  /** A measured point's figures, printed at once (scaling: one line per device count). */
+  finding?: (line: string) => void;
 }
 
 /** A suite: how to run it, its own tables for the human-readable form, how many paths it reports. */
@@ -304,6 +306,7 @@ async function main(): Promise<void> {
         ...(profiles ? { profiles } : {}),
         ...(engine ? { engine } : {}),
         progress: (path) => progress.step(path),
+        finding: (line) => progress.finding(line),
       });
       progress.suiteEnd();
       results[suiteName] = result;

@@ -7,6 +7,11 @@ export interface BenchProgress {
   suiteStart(suite: string, index: number, count: number, steps?: number): void;
   /** The suite's `progress` callback: a path begins. */
   step(what: string): void;
+  /**
+   * A point's figures as soon as they are measured, so a run cut short (a time limit, Ctrl-C)
+   * still leaves them in the log: a line off a terminal, nothing on one (the tables follow).
+   */
+  finding(line: string): void;
   /** The suite is done: the bar goes, so the suite's tables print on a clean line. */
   suiteEnd(): void;
   /**
@@ -23,7 +28,7 @@ export interface ProgressOptions {
 }
 
 export function createProgress(options: ProgressOptions): BenchProgress {
-  if (options.quiet) return { suiteStart() {}, step() {}, suiteEnd() {}, stop: () => false };
+  if (options.quiet) return { suiteStart() {}, step() {}, finding() {}, suiteEnd() {}, stop: () => false };
   return options.stream.isTTY ? barProgress(options.stream) : lineProgress(options.stream);
 }
 
@@ -33,6 +38,7 @@ function lineProgress(stream: NodeJS.WritableStream): BenchProgress {
   return {
     suiteStart: (name) => void (suite = name),
     step: (what) => void stream.write(`  ${suite}: ${what}…\n`),
+    finding: (line) => void stream.write(`  ${suite}: ${line}\n`),
     suiteEnd() {},
     stop: () => false,
   };
@@ -68,6 +74,7 @@ function barProgress(stream: NodeJS.WritableStream): BenchProgress {
       if (done + 1 > total) bar?.setTotal((total = done + 1));
       bar?.update(done, { what });
     },
+    finding() {},
     suiteEnd() {
       bar?.update(total, { what: 'done' });
       bar?.stop();

@@ -75,6 +75,8 @@ export interface ScalingBenchOptions {
   /** The profile every VM runs under (default native); only the first is used. */
   profiles?: Profile[];
   progress?: (what: string) => void;
+  /** Each device count's figures once measured (a run cut short keeps them in the log). */
+  finding?: (line: string) => void;
 }
 
 export const DEFAULT_DEVICE_COUNTS = [1, 2, 4, 8, 12, 16];
@@ -213,6 +215,7 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
       qemu_wait_us_per_frame: waited.median,
       qemu_hold_us_per_frame: held.median,
     });
+    options.finding?.(pointLine(points.at(-1)!));
   }
   const at = (n: number) => points.find((p) => p.devices === n);
   const cpu1 = at(1)?.actor_cpu_us_per_frame.median;
@@ -300,4 +303,15 @@ export function scalingTables(r: ScalingBenchResult): string {
       ? 'profile pvg (a model of a PVG host: presents paced to 60 Hz, whole-frame readback, synchronous MMIO writes; docs/fidelity.md)'
       : "profile native (this project's own protocol)";
   return `${r.workload} at ${r.mode}, ${profile}, ${r.frames_per_device} frames per device, all devices together; median (min–max) of ${r.repeat} runs; actor/qemu: the actor model against the model of QEMU's big lock (docs/threading-models.md)\n\n${table}\n\nper-frame latency, new frame → shown (median over runs of each run's percentile; qemu shows frames on its 30 ms console refresh)\n\n${latency}${roles}\n\n${ratioTable(ratios, r.targets)}`;
+}
+
+/** One device count's figures on one line: medians with min–max, as the tables give them. */
+export function pointLine(p: ScalingPoint): string {
+  const range = (s: { median: number; min: number; max: number }, digits = 0) =>
+    `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
+  return (
+    `${p.devices} device${p.devices > 1 ? 's' : ''}: actor ${range(p.actor_fps)} frames/s, qemu ${range(p.qemu_fps)}, ` +
+    `actor/qemu ${p.ratio.toFixed(2)}, efficiency ${p.efficiency.toFixed(2)}, CPU ${range(p.actor_cpu_us_per_frame, 1)} µs/frame, ` +
+    `p99 actor ${(p.actor_latency_p99_us.median / 1000).toFixed(2)} ms, qemu ${(p.qemu_latency_p99_us.median / 1000).toFixed(2)} ms`
+  );
 }

@@ -45,6 +45,22 @@ describe('createProgress', () => {
     expect(s.out).toBe('  mailbox: spin…\n  mailbox: futex…\n  mailbox: comlink…\n');
   });
 
+  it('prints a finding as its own line off a terminal, and nothing of it on one or with --json', () => {
+    for (const [tty, quiet, expected] of [
+      [false, false, '  scaling: 1 device: 100 frames/s\n'],
+      [true, false, ''],
+      [false, true, ''],
+    ] as const) {
+      const s = fakeStream(tty);
+      const p = createProgress({ quiet, stream: s as unknown as Stream });
+      p.suiteStart('scaling', 0, 1, 1);
+      p.stop();
+      s.out = '';
+      p.finding('1 device: 100 frames/s');
+      expect(s.out).toBe(expected);
+    }
+  });
+
   it('draws a bar on a terminal and clears it when the suite ends', () => {
     const s = fakeStream(true);
     runSuite(s);
