@@ -47,4 +47,6 @@ export const TRACE_EVENTS = {
   vblank: 55,
   gpu_submit: 56,
   gpu_fence_wait: 57,
+  gpu_exec: 58,
+  encode_complete: 59,
 } as const;

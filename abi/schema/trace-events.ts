@@ -61,6 +61,8 @@ export const traceEvents: Unit = {
         m('vblank', 55),
         m('gpu_submit', 56),
         m('gpu_fence_wait', 57),
+        m('gpu_exec', 58),
+        m('encode_complete', 59),
       ],
     },
   ],

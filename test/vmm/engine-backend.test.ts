@@ -104,6 +104,27 @@ describe.runIf(probe.available)('the vulkan backend draws as the soft one does',
     expect(await traced('soft')).toEqual([]);
   });
 
+  it('the gpu track: each readback running on the GPU inside the wait for its fence, then its encode completing', async () => {
+    const vm = await vms.create({ engine: 'vulkan', trace: true, devices: [{ displayModes: MODES }], workload: { name: 'desktop', frames: 6, seed: 1 } });
+    await vm.whenGuestsDone();
+    await vm.settle();
+    const events = vm.drainTrace().traceEvents;
+    const gpuTid = events.find((e) => e.ph === 'M' && e.name === 'thread_name' && (e.args as { name: string }).name === 'device0 engine gpu')?.tid;
+    expect(gpuTid).toBeDefined();
+    const onGpu = events.filter((e) => e.tid === gpuTid && e.ph === 'X');
+    const completes = onGpu.filter((e) => e.name === 'encode_complete');
+    const waits = onGpu.filter((e) => e.name === 'gpu_fence_wait');
+    expect(completes.length).toBeGreaterThan(0);
+    expect(waits.length).toBe(completes.length); // one fence per asynchronous readback
+    // Where the device writes timestamps (lavapipe does), each readback's GPU time lies inside its fence wait.
+    for (const x of onGpu.filter((e) => e.name === 'gpu_exec')) {
+      const wait = waits.find((w) => w.ts <= x.ts && x.ts + x.dur! <= w.ts + w.dur!);
+      expect(wait, `gpu_exec at ${x.ts}`).toBeDefined();
+    }
+    // The encodes' answers come from the gpu track, none from the executor's any more.
+    expect(events.filter((e) => e.name === 'encode_complete' && e.tid !== gpuTid)).toEqual([]);
+  });
+
   it('hostile: the same errors as soft, then a desktop renders like a fresh one', async () => {
     const options: VmOptions = { devices: [{ displayModes: MODES }], workload: { name: 'hostile', frames: 36, seed: 3 } };
     const soft = await run({ ...options, engine: 'soft' });
