@@ -49,4 +49,5 @@ export const TRACE_EVENTS = {
   gpu_fence_wait: 57,
   gpu_exec: 58,
   encode_complete: 59,
+  gpu_readback: 60,
 } as const;

@@ -63,6 +63,7 @@ export const traceEvents: Unit = {
         m('gpu_fence_wait', 57),
         m('gpu_exec', 58),
         m('encode_complete', 59),
+        m('gpu_readback', 60),
       ],
     },
   ],

@@ -64,6 +64,8 @@ export interface VulkanDeviceInfo {
   type: string;
   driver: string;
   apiVersion: string;
+  /** Its queue writes timestamps: the trace's gpu track then has each readback's GPU time (gpu_exec). */
+  timestamps: boolean;
 }
 
 /** Why the vulkan backend cannot run here (docs/vulkan.md). */

@@ -53,5 +53,6 @@ enum class Event : uint16_t {
   gpu_fence_wait = 57,
   gpu_exec = 58,
   encode_complete = 59,
+  gpu_readback = 60,
 };
 }  // namespace pvg::trace

@@ -46,6 +46,7 @@ Napi::Object describe(Napi::Env env, const engine::vk::DeviceInfo& d) {
   out.Set("type", d.type);
   out.Set("driver", d.driver);
   out.Set("apiVersion", std::to_string(d.apiVersion >> 22) + "." + std::to_string((d.apiVersion >> 12) & 0x3FF) + "." + std::to_string(d.apiVersion & 0xFFF));
+  out.Set("timestamps", d.timestamps);
   return out;
 }
 

@@ -318,19 +318,18 @@ class GpuFrameStore final : public FrameStore {
       submitted = rbSubmittedUs_;
       bytes = rbBytes_;
     }
-    const double waitStart = tracer_ ? EngineTracer::now() : 0;
     VkResult r = f_.vkWaitForFences(g_->device, 1, &rbFence_, VK_TRUE, kFenceLimitNs);
     const double signalled = tracer_ ? EngineTracer::now() : 0;
     if (r == VK_TIMEOUT) r = VK_ERROR_DEVICE_LOST;
     const bool ok = !failed(r) && !failed(f_.vkResetFences(g_->device, 1, &rbFence_));
     if (tracer_) {
-      // This thread's wait, then inside it the copy's GPU time (its two timestamps), kept inside
-      // the wait: the calibration's error must not put it outside what the host saw. (Started
-      // before the wait, the GPU's part shows from the wait's start.)
-      tracer_->complete(trace::Event::gpu_fence_wait, waitStart, signalled, display_);
+      // The readback from its submit until its fence was seen signalled, then inside it the copy's
+      // GPU time (its two timestamps), kept inside: the calibration's error must not put it
+      // outside what the host saw.
+      tracer_->complete(trace::Event::gpu_readback, submitted, signalled, display_, static_cast<double>(bytes));
       uint64_t ticks[2] = {0, 0};
       if (ok && queries_ && f_.vkGetQueryPoolResults(g_->device, queries_, 0, 2, sizeof ticks, ticks, sizeof ticks[0], VK_QUERY_RESULT_64_BIT) == VK_SUCCESS) {
-        const double from = std::clamp(gpuZeroUs_ + gpuMicros(ticks[0]), std::max(submitted, waitStart), signalled);
+        const double from = std::clamp(gpuZeroUs_ + gpuMicros(ticks[0]), submitted, signalled);
         const double to = std::clamp(gpuZeroUs_ + gpuMicros(ticks[1]), from, signalled);
         tracer_->complete(trace::Event::gpu_exec, from, to, display_, static_cast<double>(bytes));
       }

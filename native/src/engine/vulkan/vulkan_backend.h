@@ -35,6 +35,7 @@ struct DeviceInfo {
   std::string name, driver, type;
   uint32_t apiVersion = 0;
   uint64_t maxStorageBufferRange = 0;
+  bool timestamps = false;  // its queue writes timestamps: readbacks' GPU time on the trace's gpu track
 };
 
 struct OpenOptions {

@@ -232,6 +232,7 @@ OpenResult openDevice(const OpenOptions& options, const Interpose& interpose) {
   g->info = DeviceInfo{props.deviceName, "", typeName(props.deviceType), props.apiVersion, props.limits.maxStorageBufferRange};
   g->info.driver = std::to_string(VK_VERSION_MAJOR(props.driverVersion)) + "." + std::to_string(VK_VERSION_MINOR(props.driverVersion)) + "." +
                    std::to_string(VK_VERSION_PATCH(props.driverVersion));
+  g->info.timestamps = g->timestamps;
   // What the backend needs: a window on the frame of at least one full row of the largest mode
   // (8192 pixels), push constants for the blit, and a host-visible coherent memory type.
   if (props.limits.maxStorageBufferRange < (1u << 20)) return refuse(Refusal::MissingFeature, "maxStorageBufferRange below 1 MiB");
