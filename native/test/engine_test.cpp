@@ -364,10 +364,10 @@ struct RigOptions {
   uint32_t vcpus = 1;
   unsigned poolThreads = 2;
   int64_t callbackTimeoutNs = -1;
-  uint32_t width = kWidth, height = kHeight;                                        // the first mode (the second is half of it); surfaces fit it
-  uint64_t ramBytes = kRamSize;                                                     // at least kRamSize
-  uint32_t refresh = 60;                                                            // both modes' refresh rate
-  bool paced = false;                                                               // presents on the refresh ticks (SoftDisplay::paced)
+  uint32_t width = kWidth, height = kHeight;                                                   // the first mode (the second is half of it); surfaces fit it
+  uint64_t ramBytes = kRamSize;                                                                // at least kRamSize
+  uint32_t refresh = 60;                                                                       // both modes' refresh rate
+  bool paced = false;                                                                          // presents on the refresh ticks (SoftDisplay::paced)
   std::function<std::unique_ptr<FrameStore>(uint32_t, EngineTracer&, JobQueue*)> frameStores;  // the displays' pixel stores (none: soft)
 };
 
@@ -1998,8 +1998,8 @@ PVG_TEST("engine (vulkan): encodes racing drawing, mode changes, RESET and power
   const EngineHoldings held = rig.engine->holdings();
   rig.shutdown();
   std::fprintf(stderr, "  %u rounds (frames %u, mode changes %u, resets %u, power-ons %u): %llu encodes asked, %llu checked Ok, %llu not Ok\n", rounds,
-               actions[0], actions[1], actions[2], actions[3], static_cast<unsigned long long>(asked),
-               static_cast<unsigned long long>(comp.checkedOk.load()), static_cast<unsigned long long>(comp.notOk.load()));
+               actions[0], actions[1], actions[2], actions[3], static_cast<unsigned long long>(asked), static_cast<unsigned long long>(comp.checkedOk.load()),
+               static_cast<unsigned long long>(comp.notOk.load()));
   CHECK_FAILURES(fail);
   CHECK_FAILURES(comp.failures);
   CHECK_FAILURES(rig.actor->failures);

@@ -37,7 +37,8 @@ SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& gu
     display->paced = d.paced;
     display->wholeFrameReadback = d.wholeFrameReadback;
     display->encodes.reserve(8);
-    display->frame = config_.frameStores ? config_.frameStores(static_cast<uint32_t>(displays_.size()), tracer_, gpuQueue_.get()) : std::make_unique<SoftFrameStore>();
+    display->frame =
+        config_.frameStores ? config_.frameStores(static_cast<uint32_t>(displays_.size()), tracer_, gpuQueue_.get()) : std::make_unique<SoftFrameStore>();
     displays_.push_back(std::move(display));
   }
   if (config_.iosfc) iosfc_ = std::make_unique<Iosfc>(guest_, host_);

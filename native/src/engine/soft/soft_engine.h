@@ -278,9 +278,9 @@ class SoftEngine {
     const SoftEngine& engine;
   };
   const Interrupt interrupt_{*this};
-  std::atomic<uint64_t> encodeRequests_{0};  // encode requests queued so far (any display), and readbacks completed
+  std::atomic<uint64_t> encodeRequests_{0};     // encode requests queued so far (any display), and readbacks completed
   std::atomic<uint32_t> readbacksInFlight_{0};  // begun (beginEncode), not yet answered (activity(): not idle)
-  std::atomic<uint64_t> recordsHandled_{0};  // inbound records the dispatcher finished (activity())
+  std::atomic<uint64_t> recordsHandled_{0};     // inbound records the dispatcher finished (activity())
   std::mutex controlMutex_;
   std::condition_variable controlDone_;
   // Wakes the executor out of waitForVblank when a control arrives or the engine stops (with

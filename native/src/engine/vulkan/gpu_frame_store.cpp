@@ -560,7 +560,7 @@ class GpuFrameStore final : public FrameStore {
   std::shared_ptr<GpuDevice> g_;
   const Fns& f_;
   uint32_t display_;
-  EngineTracer* tracer_;  // null: not tracing
+  EngineTracer* tracer_;   // null: not tracing
   JobQueue* completions_;  // where completeReadback runs
   std::unique_ptr<JobQueue> ownCompletions_;
   // Set by the executor or by the completion thread (a fence that failed): the first one stays.

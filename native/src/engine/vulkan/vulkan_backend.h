@@ -13,7 +13,7 @@
 namespace pvg::engine {
 class EngineTracer;
 class JobQueue;
-}
+}  // namespace pvg::engine
 
 namespace pvg::engine::vk {
 struct Fns;
