@@ -24,7 +24,8 @@ import {
 export const TRACE_HELP = `usage: pvg-vmm trace --workload NAME --frames N --out FILE [options]
 
 Runs a built-in workload on a VM and writes a Chrome Trace Event JSON file: one track per actor
-(vCPU, device, interrupt controller) and per engine thread (MMIO dispatcher, display queue, pool).
+(vCPU, device, interrupt controller) and per engine thread (MMIO dispatcher, display queue, pool;
+with --engine vulkan also gpu: each frame readback from submit to fence, its GPU time inside).
 
 options:
   --workload NAME     ${WORKLOAD_NAMES.join(' | ')} (default desktop)

@@ -47,4 +47,7 @@ export const TRACE_EVENTS = {
   vblank: 55,
   gpu_submit: 56,
   gpu_fence_wait: 57,
+  gpu_exec: 58,
+  encode_complete: 59,
+  gpu_readback: 60,
 } as const;

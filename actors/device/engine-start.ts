@@ -47,6 +47,8 @@ export function startEngine(ctx: ActorContext, config: DeviceConfig, b: EngineBu
     spinGate: ctx.spinGate ? new Int32Array(ctx.spinGate) : undefined,
     maxContextBytes: config.limits.maxTaskBytes ?? 1 << 30,
     ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
-    ...(config.engineTraceRing !== undefined && ctx.traceSet ? { trace: { set: new Int32Array(ctx.traceSet), firstRing: config.engineTraceRing } } : {}),
+    ...(config.engineTraceRing !== undefined && ctx.traceSet
+      ? { trace: { set: new Int32Array(ctx.traceSet), firstRing: config.engineTraceRing, gpu: config.backend === 'vulkan' } }
+      : {}),
   });
 }

@@ -51,7 +51,7 @@ export interface DeviceConfig {
   limits: Partial<TaskSpaceLimits>;
   /** The host's map/unmap rules, for the task space and the engine's own table alike. */
   mapSemantics: MapSemantics;
-  /** The first of poolThreads + 2 trace rings for the engine's threads (none if absent). */
+  /** The first of poolThreads + 2 trace rings for the engine's threads, + 3 with the vulkan backend (the last: its gpu track); none if absent. */
   engineTraceRing?: number;
   /** Engine watchdog: a callback unanswered this long becomes a device error (none if absent). */
   callbackTimeoutMs?: number;

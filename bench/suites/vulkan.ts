@@ -2,7 +2,9 @@
 // references measured in the same run on the same device (docs/vulkan.md): fill, blit and blend
 // against a plain device-local buffer copy (the GPU's memory bandwidth as Vulkan's copy engine
 // reaches it), readback against a plain device → host-visible copy (the host copy bandwidth), and
-// each against the soft store's same operation on one CPU core.
+// each against the soft store's same operation on one CPU core; and what the asynchronous readback
+// buys: a frame loop (draw, present, read back into a surface) with the readback waited for on the
+// drawing thread against the same loop with it completed on the store's own thread (the overlap).
 import { native } from '../../shared/native/addon.js';
 import { nativeTesting } from '../native-testing.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
@@ -17,7 +19,7 @@ export interface VulkanBenchResult {
   suite: 'vulkan';
   machine: MachineInfo;
   device: { name: string; type: string };
-  /** GB/s of destination bytes, by size then path (fill, blit, blend, readback, soft_*, copy_device, copy_to_host). */
+  /** GB/s of destination bytes, by size then path (fill, blit, blend, readback, soft_*, copy_device, copy_to_host; frames_waited and frames_async: frame bytes). */
   gb_per_s: Record<string, Record<string, number>>;
   ratio_fill_vs_copy_device_1080p: number;
   ratio_blit_vs_copy_device_1080p: number;
@@ -26,6 +28,9 @@ export interface VulkanBenchResult {
   ratio_readback_vs_copy_to_host_2160p: number;
   ratio_blend_vs_soft_1080p: number;
   ratio_readback_vs_soft_1080p: number;
+  /** Frames per second with the asynchronous readback over the same loop waiting for it (> 1: the overlap pays). */
+  ratio_frames_async_vs_waited_1080p: number;
+  ratio_frames_async_vs_waited_2160p: number;
 }
 
 export interface VulkanBenchOptions {
@@ -63,6 +68,8 @@ export async function runVulkanBench(options: VulkanBenchOptions): Promise<Vulka
     ratio_readback_vs_copy_to_host_2160p: at('2160p', 'readback') / at('2160p', 'copy_to_host'),
     ratio_blend_vs_soft_1080p: at('1080p', 'blend') / at('1080p', 'soft_blend'),
     ratio_readback_vs_soft_1080p: at('1080p', 'readback') / at('1080p', 'soft_readback'),
+    ratio_frames_async_vs_waited_1080p: at('1080p', 'frames_async') / at('1080p', 'frames_waited'),
+    ratio_frames_async_vs_waited_2160p: at('2160p', 'frames_async') / at('2160p', 'frames_waited'),
   };
 }
 

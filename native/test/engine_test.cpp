@@ -36,6 +36,7 @@
 #include "abi/engine_records.h"
 #include "engine/render/frame_store.h"
 #include "engine/soft/soft_engine.h"
+#include "engine/vulkan/vulkan_backend.h"
 #include "harness.h"
 #include "test_support.h"
 
@@ -150,6 +151,12 @@ class DeviceActor {
   std::atomic<uint64_t> displayOffThread{0};  // display events not from the display queue (thread 1)
   std::atomic<uint64_t> badSurfaceHeader{0};
   std::atomic<uint64_t> lastFrameSeq{0};
+  // Every encode answer, in the order the engine posted them.
+  struct EncodeAnswer {
+    uint32_t surface, generation, status, frameSeq;
+  };
+  std::mutex encodeLogMutex;
+  std::vector<EncodeAnswer> encodeLog;
   // Test (g): from now on answer callbacks out of order (holdAndShuffle); the most engine threads
   // seen waiting for an answer at once.
   void shuffleAnswers(uint64_t seed) {
@@ -276,6 +283,10 @@ class DeviceActor {
           }
           lastFrameSeq.store(a[5]);
         }
+        {
+          std::lock_guard lock(encodeLogMutex);
+          encodeLog.push_back(EncodeAnswer{a[2], a[3], status, a[5]});
+        }
         encodesDone_.fetch_add(1);  // last: the encoder may ask again (and reuse the surface) after this
         break;
       }
@@ -353,11 +364,11 @@ struct RigOptions {
   uint32_t vcpus = 1;
   unsigned poolThreads = 2;
   int64_t callbackTimeoutNs = -1;
-  uint32_t width = kWidth, height = kHeight;                                        // the first mode (the second is half of it); surfaces fit it
-  uint64_t ramBytes = kRamSize;                                                     // at least kRamSize
-  uint32_t refresh = 60;                                                            // both modes' refresh rate
-  bool paced = false;                                                               // presents on the refresh ticks (SoftDisplay::paced)
-  std::function<std::unique_ptr<FrameStore>(uint32_t, EngineTracer&)> frameStores;  // the displays' pixel stores (none: soft)
+  uint32_t width = kWidth, height = kHeight;                                                   // the first mode (the second is half of it); surfaces fit it
+  uint64_t ramBytes = kRamSize;                                                                // at least kRamSize
+  uint32_t refresh = 60;                                                                       // both modes' refresh rate
+  bool paced = false;                                                                          // presents on the refresh ticks (SoftDisplay::paced)
+  std::function<std::unique_ptr<FrameStore>(uint32_t, EngineTracer&, JobQueue*)> frameStores;  // the displays' pixel stores (none: soft)
 };
 
 // Everything the addon's Engine constructor builds, plus the device actor.
@@ -426,6 +437,8 @@ class Rig {
 
   static uint64_t surfaceBytes(uint32_t w, uint32_t h) { return surface::kHeaderBytes + uint64_t{w} * h * 4; }
   uint8_t* ram(uint64_t gpa) { return ram_.get() + (gpa - kRamBase); }
+  // Surface i as the engine writes it (header, then pixels).
+  const uint8_t* surface(uint32_t i) { return reinterpret_cast<const uint8_t*>(surfaceWords_.data()) + surfaceBytes(width, height) * i; }
   int32_t* completion(uint32_t vcpu) { return completion_.data() + size_t{vcpu} * mmio::kWordsPerVcpu; }
   uint64_t errorTotal() const {
     const EngineStats s = engine->stats();
@@ -1734,12 +1747,314 @@ class LosableStore final : public FrameStore {
   const std::atomic<bool>& lost_;
   SoftFrameStore soft_;
 };
+
+// ------------------------------------------------------------------ the vulkan store's asynchronous encodes
+
+// The vulkan stores (on lavapipe in CI), one GPU device for every rig; null (having failed the
+// test, unless PVG_NO_VULKAN=1 says that is expected) where the backend cannot run.
+std::shared_ptr<vk::GpuDevice> gpuForEngine() {
+  static std::shared_ptr<vk::GpuDevice> gpu;
+  if (gpu) return gpu;
+  const vk::OpenResult r = vk::openDevice(vk::OpenOptions{});
+  if (!r.device) {
+    const char* allowed = std::getenv("PVG_NO_VULKAN");
+    std::fprintf(stderr, "vulkan backend unavailable: %s (%s)\n", vk::refusalName(r.refusal), r.detail.c_str());
+    if (!(allowed && std::string(allowed) == "1")) PVG_CHECK(r.device != nullptr);
+  }
+  gpu = r.device;
+  return gpu;
+}
+
+RigOptions vulkanRig(const std::shared_ptr<vk::GpuDevice>& gpu) {
+  RigOptions o{.vcpus = 2, .poolThreads = 2};
+  o.frameStores = [gpu](uint32_t display, EngineTracer& tracer, JobQueue* completions) { return vk::makeFrameStore(gpu, display, &tracer, completions); };
+  return o;
+}
+
+// The colour the test's guest fills its whole frame with before present number `frameSeq`.
+uint32_t frameColour(uint32_t frameSeq) { return 0xFF000000u | ((frameSeq * 0x9E3779B1u) >> 8); }
+
+uint64_t surfacesChecksum(Rig& rig) {
+  uint64_t h = 1469598103934665603ull;
+  const uint64_t bytes = Rig::surfaceBytes(rig.width, rig.height) * kSurfaces;
+  const uint8_t* p = rig.surface(0);
+  for (uint64_t i = 0; i < bytes; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    h = (h ^ w) * 1099511628211ull;
+  }
+  return h;
+}
+
+// The compositor's part for the tests below: up to one encode in flight per surface (two), for
+// the generation the guest last published; every answer is matched, in order, with the request
+// it answers, and an Ok answer's surface is checked before that surface is asked for again: its
+// header names the answer's generation and frame, and its pixels are all the colour the guest
+// filled that frame with, or all black (the clear of a mode change not yet drawn over). A pixel
+// of any other frame is an asynchronous copy that raced the drawing after it.
+class Compositor {
+ public:
+  explicit Compositor(Rig& rig) : rig_(rig) {}
+  ~Compositor() { stop(); }
+  void start() {
+    thread_ = std::thread([this] { run(); });
+  }
+  void stop() {
+    done.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+  // (generation << 32) | (mode index): 0, nothing is asked.
+  std::atomic<uint64_t> published{0};
+  // Held by the compositor while it posts, by the guest around a power-on.
+  std::mutex gate;
+  std::atomic<bool> done{false};
+  std::atomic<bool> closing{false};  // the engine is being stopped: a refused request ends the thread quietly
+  std::atomic<uint64_t> asked{0}, checkedOk{0}, notOk{0};
+  Failures failures;
+
+  uint64_t answered() {
+    std::lock_guard lock(rig_.actor->encodeLogMutex);
+    return rig_.actor->encodeLog.size();
+  }
+  // Matches and checks every answer so far (the guest calls it with the compositor stopped too).
+  void drain() {
+    std::vector<DeviceActor::EncodeAnswer> answers;
+    {
+      std::lock_guard lock(rig_.actor->encodeLogMutex);
+      answers.assign(rig_.actor->encodeLog.begin() + static_cast<std::ptrdiff_t>(seen_), rig_.actor->encodeLog.end());
+      seen_ = rig_.actor->encodeLog.size();
+    }
+    std::lock_guard lock(mine_);
+    for (const auto& a : answers) {
+      if (outstanding_.empty()) return failures.add("an answer nobody asked for");
+      const Asked q = outstanding_.front();
+      outstanding_.erase(outstanding_.begin());
+      if (a.surface != q.surface || a.generation != q.generation) return failures.add("answers out of request order");
+      busy_[q.surface] = false;
+      if (a.status != rec::EncodeOk) {
+        notOk.fetch_add(1);
+        continue;
+      }
+      check(a);
+    }
+  }
+
+ private:
+  struct Asked {
+    uint32_t surface, generation;
+  };
+  void check(const DeviceActor::EncodeAnswer& a) {
+    const auto* h = reinterpret_cast<const uint32_t*>(rig_.surface(a.surface));
+    const uint32_t w = h[surface::kWidthWord], ht = h[surface::kHeightWord];
+    if (h[surface::kGenerationWord] != a.generation || h[surface::kFrameSeqWord] != a.frameSeq) return failures.add("surface header names another encode");
+    if (!((w == rig_.width && ht == rig_.height) || (w == rig_.width / 2 && ht == rig_.height / 2)) || h[surface::kStrideWord] != w * 4)
+      return failures.add("surface header size");
+    const auto* px = reinterpret_cast<const uint32_t*>(rig_.surface(a.surface) + surface::kHeaderBytes);
+    const uint32_t want = px[0];
+    if (want != frameColour(a.frameSeq) && want != 0xFF000000u) return failures.add("pixel 0 of frame " + std::to_string(a.frameSeq) + " is another frame's");
+    for (uint32_t i = 0; i < w * ht; ++i)
+      if (px[i] != want) return failures.add("frame " + std::to_string(a.frameSeq) + " torn at pixel " + std::to_string(i));
+    checkedOk.fetch_add(1);
+  }
+
+  void run() {
+    Rng rng(0xE7C0DE);
+    uint32_t n = 0;
+    while (!done.load() && failures.empty()) {
+      drain();
+      const uint64_t p = published.load();
+      const uint32_t gen = static_cast<uint32_t>(p >> 32), mode = static_cast<uint32_t>(p);
+      const uint32_t surfaceIndex = n % kSurfaces;
+      bool free;
+      {
+        std::lock_guard lock(mine_);
+        free = !busy_[surfaceIndex];
+      }
+      if (gen == 0 || !free) {
+        std::this_thread::sleep_for(std::chrono::microseconds(50 + rng.below(200)));
+        continue;
+      }
+      const uint32_t w = mode == 0 ? rig_.width : rig_.width / 2, h = mode == 0 ? rig_.height : rig_.height / 2;
+      const uint32_t args[7] = {0, surfaceIndex, gen, 0, 0, w, h};
+      {
+        std::lock_guard post(gate);
+        if (published.load() != p) continue;  // a power-on came in between
+        {
+          std::lock_guard lock(mine_);
+          outstanding_.push_back(Asked{surfaceIndex, gen});
+          busy_[surfaceIndex] = true;
+        }
+        if (rig_.inbound->enqueue(rec::InEncode, args) != EnqueueResult::Ok) {
+          std::lock_guard lock(mine_);
+          outstanding_.pop_back();
+          if (closing.load()) return;
+          return failures.add("encode refused");
+        }
+        asked.fetch_add(1);
+      }
+      ++n;
+      if (rng.below(4) == 0) std::this_thread::sleep_for(std::chrono::microseconds(rng.below(500)));
+    }
+  }
+
+  Rig& rig_;
+  std::thread thread_;
+  std::mutex mine_;
+  std::vector<Asked> outstanding_;
+  std::array<bool, kSurfaces> busy_{};
+  size_t seen_ = 0;  // answers taken from the log (drain's caller only: the compositor, or the guest once it stopped)
+};
+
+PVG_TEST("engine (vulkan): encodes racing drawing, mode changes, RESET and power-on: answered once, in order, never torn") {
+  auto gpu = gpuForEngine();
+  if (!gpu) return;
+  const uint32_t rounds = kUnderTsan ? 60 : 200;
+  Rig rig(vulkanRig(gpu));
+  Failures fail;
+  Vcpu cpu(rig, 0, fail);
+  Compositor comp(rig);
+  comp.start();
+  Rng rng(0xA5C0);
+  uint32_t frameSeq = 0, generation = 0, fence = 0;
+  std::array<uint32_t, 4> actions{};
+  auto guest = std::make_unique<Guest>(rig, cpu, fail);
+  // The ring and a mode, from scratch (after RESET or power-on too): a new generation.
+  auto setUpMode = [&] {
+    guest = std::make_unique<Guest>(rig, cpu, fail);
+    if (!setUp(*guest)) return false;
+    generation++;
+    comp.published.store((uint64_t{generation} << 32) | 0);
+    return true;
+  };
+  PVG_REQUIRE(setUpMode());
+  uint32_t mode = 0;
+  for (uint32_t round = 0; round < rounds && fail.empty() && comp.failures.empty(); ++round) {
+    const uint32_t pick = rng.below(20);
+    if (pick < 15) {  // frames: a whole-frame fill, presented (the encode reads it back on the GPU while the next is drawn)
+      const uint32_t frames = 1 + rng.below(4);
+      for (uint32_t f = 0; f < frames; ++f) {
+        const uint32_t w = mode == 0 ? rig.width : rig.width / 2, h = mode == 0 ? rig.height : rig.height / 2;
+        guest->command(P::OpFillRect, {0, 0, 0, w, h, frameColour(++frameSeq)});
+        guest->command(P::OpPresent, {0, 0});
+      }
+      guest->command(P::OpFence, {++fence, 0});
+      guest->doorbell();
+      if (rng.below(3) == 0 && !guest->waitFence(fence)) break;
+      actions[0]++;
+    } else if (pick < 17) {  // a mode change: the encode in flight is answered first, the rest stale
+      mode ^= 1;
+      guest->command(P::OpSetMode, {0, mode});
+      guest->doorbell();
+      generation++;
+      comp.published.store((uint64_t{generation} << 32) | mode);
+      actions[1]++;
+    } else if (pick < 19) {  // RESET with readbacks in flight: the ring stops, the frame and the encodes stay
+      // The ring's work done first, so the guest's count of presents is the engine's frameSeq.
+      guest->command(P::OpFence, {++fence, 0});
+      guest->doorbell();
+      if (!guest->waitFence(fence)) break;
+      std::this_thread::sleep_for(std::chrono::microseconds(rng.below(300)));
+      cpu.setReg(P::RegReset, P::kResetMagic);
+      if (!cpu.drainWrites()) break;
+      mode = 0;
+      if (!setUpMode()) break;
+      actions[2]++;
+    } else {  // power-on: every encode held or in flight is answered before it completes, and nothing writes a surface after
+      guest->command(P::OpFence, {++fence, 0});
+      guest->doorbell();
+      if (!guest->waitFence(fence)) break;
+      std::this_thread::sleep_for(std::chrono::microseconds(rng.below(300)));
+      {
+        std::lock_guard gate(comp.gate);
+        comp.published.store(0);
+        const uint32_t args[7] = {};
+        PVG_REQUIRE(rig.inbound->enqueue(rec::InPowerOn, args) == EnqueueResult::Ok);
+        PVG_CHECK(cpu.reg(P::RegId) == P::kId);  // behind the power-on in the dispatcher's queue: it is done
+        const uint64_t asked = comp.asked.load();
+        PVG_CHECK(eventually([&] { return comp.answered() == asked; }));
+        const uint64_t before = surfacesChecksum(rig);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        PVG_CHECK(surfacesChecksum(rig) == before);
+      }
+      frameSeq = generation = 0;
+      mode = 0;
+      if (!setUpMode()) break;
+      actions[3]++;
+    }
+  }
+  // The end: a power-on answers whatever is still held (a request with nothing new to copy).
+  {
+    std::lock_guard gate(comp.gate);
+    comp.published.store(0);
+    const uint32_t args[7] = {};
+    PVG_REQUIRE(rig.inbound->enqueue(rec::InPowerOn, args) == EnqueueResult::Ok);
+    PVG_CHECK(cpu.reg(P::RegId) == P::kId);
+  }
+  const uint64_t asked = comp.asked.load();
+  PVG_CHECK(eventually([&] { return comp.answered() == asked; }));
+  comp.stop();
+  comp.drain();
+  const EngineStats s = rig.engine->stats();
+  const EngineHoldings held = rig.engine->holdings();
+  rig.shutdown();
+  std::fprintf(stderr, "  %u rounds (frames %u, mode changes %u, resets %u, power-ons %u): %llu encodes asked, %llu checked Ok, %llu not Ok\n", rounds,
+               actions[0], actions[1], actions[2], actions[3], static_cast<unsigned long long>(asked), static_cast<unsigned long long>(comp.checkedOk.load()),
+               static_cast<unsigned long long>(comp.notOk.load()));
+  CHECK_FAILURES(fail);
+  CHECK_FAILURES(comp.failures);
+  CHECK_FAILURES(rig.actor->failures);
+  PVG_CHECK(comp.answered() == asked);
+  PVG_CHECK(comp.checkedOk.load() > 0);
+  PVG_CHECK(s.deviceFaults == 0);
+  PVG_CHECK(held.displays[0].pendingEncodes == 0);
+  PVG_CHECK(rig.actor->displayOffThread.load() == 0);
+}
+
+PVG_TEST("engine (vulkan): stop with encodes in flight: bounded, and no surface written after it") {
+  auto gpu = gpuForEngine();
+  if (!gpu) return;
+  const uint32_t iterations = kUnderTsan ? 12 : 40;
+  Rng rng(0x5709);
+  uint64_t stoppedWithOutstanding = 0;
+  for (uint32_t it = 0; it < iterations; ++it) {
+    Rig rig(vulkanRig(gpu));
+    Failures fail;
+    Vcpu cpu(rig, 0, fail);
+    Guest g(rig, cpu, fail);
+    PVG_REQUIRE(setUp(g));
+    Compositor comp(rig);
+    comp.published.store(uint64_t{1} << 32);
+    comp.start();
+    for (uint32_t f = 1; f <= 6; ++f) {
+      g.command(P::OpFillRect, {0, 0, 0, rig.width, rig.height, frameColour(f)});
+      g.command(P::OpPresent, {0, 0});
+    }
+    g.doorbell();
+    std::this_thread::sleep_for(std::chrono::microseconds(rng.below(3000)));
+    const auto t0 = std::chrono::steady_clock::now();
+    comp.closing.store(true);
+    rig.host->shutdown();
+    rig.engine->stop();  // the readbacks in flight: waited for (bounded), dropped unanswered
+    const auto took = std::chrono::steady_clock::now() - t0;
+    comp.stop();
+    comp.drain();
+    if (comp.answered() < comp.asked.load()) ++stoppedWithOutstanding;
+    const uint64_t before = surfacesChecksum(rig);
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    PVG_CHECK(surfacesChecksum(rig) == before);
+    PVG_CHECK(took < std::chrono::seconds(5));
+    rig.shutdown();
+    CHECK_FAILURES(comp.failures);
+    CHECK_FAILURES(fail);
+  }
+  std::fprintf(stderr, "  %u stops, %llu with encodes unanswered\n", iterations, static_cast<unsigned long long>(stoppedWithOutstanding));
+}
 }  // namespace
 
 PVG_TEST("engine: a pixel store whose device is lost: HostRefused to the guest, the fault in the stats, the device still answers") {
   std::atomic<bool> lost{false};
   RigOptions o;
-  o.frameStores = [&lost](uint32_t, EngineTracer&) { return std::make_unique<LosableStore>(lost); };
+  o.frameStores = [&lost](uint32_t, EngineTracer&, JobQueue*) { return std::make_unique<LosableStore>(lost); };
   Rig rig(o);
   Failures fail;
   Vcpu cpu(rig, 0, fail);

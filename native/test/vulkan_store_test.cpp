@@ -4,11 +4,15 @@
 // a submit that reports the device lost) becoming typed faults. Runs on whatever device the
 // loader finds (lavapipe in CI); where the backend cannot run, it fails with the reason unless
 // PVG_NO_VULKAN=1 says that is expected.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/render/blend.h"
@@ -171,12 +175,72 @@ PVG_TEST("vulkan: growing or releasing the frame with drawing not yet submitted 
   PVG_CHECK(store->fault() == StoreFault::None);
 }
 
+PVG_TEST("vulkan: an asynchronous readback reads the frame as it was when it began, while drawing goes on") {
+  auto gpu = device();
+  if (!gpu) return;
+  std::mt19937 rng(777);
+  auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+  const uint32_t w = 200, h = 120;
+  auto store = vk::makeFrameStore(gpu);
+  SoftFrameStore soft;
+  PVG_REQUIRE(store->asyncReadback() && !soft.asyncReadback());
+  PVG_REQUIRE(store->resize(w, h) && soft.resize(w, h));
+  // A resized store's contents are unspecified (the GPU's memory may hold an earlier test's frame).
+  for (FrameStore* s : {static_cast<FrameStore*>(store.get()), static_cast<FrameStore*>(&soft)})
+    PVG_REQUIRE(s->fill(Rect{0, 0, w, h}, 0xFF000000u, nullptr) == DrawStatus::Ok);
+  std::vector<uint32_t> got(size_t{w} * h), want(size_t{w} * h);
+  std::atomic<uint32_t> completed{0}, notOk{0};
+  uint32_t begun = 0, wrong = 0;
+  for (uint32_t op = 0; op < 400; ++op) {
+    const Rect r{pick(w), pick(h), 1 + pick(w / 2), 1 + pick(h / 2)};
+    const Rect clipped{r.x, r.y, std::min(r.w, w - r.x), std::min(r.h, h - r.y)};
+    const uint32_t argb = mix(op * 31 + 5);
+    PVG_REQUIRE(store->fill(clipped, argb, nullptr) == DrawStatus::Ok && soft.fill(clipped, argb, nullptr) == DrawStatus::Ok);
+    if (pick(3) == 0) store->present();
+    if (pick(4) != 0) continue;
+    // The previous readback's check first (beginReadback would wait for it anyway).
+    store->settleReadback();
+    if (begun != 0) wrong += got != want;
+    // Begin one over a random region; draw on at once (into the frame the copy is reading).
+    const Rect region{pick(w / 2), pick(h / 2), 1 + pick(w / 2), 1 + pick(h / 2)};
+    std::fill(got.begin(), got.end(), 0u);
+    std::fill(want.begin(), want.end(), 0u);
+    PVG_REQUIRE(soft.copyRegionTo(reinterpret_cast<uint8_t*>(want.data()) + (size_t{region.y} * w + region.x) * 4, want.size() * 4, w * 4, region));
+    FrameStore* s = store.get();
+    PVG_REQUIRE(store->beginReadback(std::span<const Rect>(&region, 1), [&, s, region](bool ok) {
+      if (!ok) notOk.fetch_add(1);
+      s->copyRegionTo(reinterpret_cast<uint8_t*>(got.data()) + (size_t{region.y} * w + region.x) * 4, got.size() * 4, w * 4, region);
+      completed.fetch_add(1);
+    }));
+    ++begun;
+    if (pick(2) == 0) std::this_thread::sleep_for(std::chrono::microseconds(pick(300)));
+  }
+  store->settleReadback();
+  wrong += got != want;
+  PVG_CHECK(begun > 50);
+  PVG_CHECK(completed.load() == begun);
+  PVG_CHECK(notOk.load() == 0);
+  PVG_CHECK(wrong == 0);
+  // A resize waits for the one in flight (it reads the old size and buffers), as does release.
+  const Rect all{0, 0, w, h};
+  PVG_REQUIRE(store->beginReadback(std::span<const Rect>(&all, 1), [&](bool) { completed.fetch_add(1); }));
+  PVG_REQUIRE(store->resize(w * 2, h));
+  PVG_CHECK(completed.load() == begun + 1);
+  PVG_CHECK(store->fault() == StoreFault::None);
+}
+
 #if PVG_VULKAN
 // Injected failures: entry points that fail on demand, wrapped around the real ones.
 struct Injected {
   static inline PFN_vkAllocateMemory realAllocate = nullptr;
   static inline PFN_vkQueueSubmit realSubmit = nullptr;
+  static inline PFN_vkWaitForFences realWait = nullptr;
   static inline bool failAllocations = false, loseDevice = false;
+  static inline std::atomic<bool> loseOnWait{false};  // read on the store's completion thread
+  static VKAPI_ATTR VkResult VKAPI_CALL wait(VkDevice d, uint32_t n, const VkFence* f, VkBool32 all, uint64_t timeout) {
+    const VkResult r = realWait(d, n, f, all, timeout);
+    return loseOnWait.load() ? VK_ERROR_DEVICE_LOST : r;
+  }
   static VKAPI_ATTR VkResult VKAPI_CALL allocate(VkDevice d, const VkMemoryAllocateInfo* i, const VkAllocationCallbacks* a, VkDeviceMemory* m) {
     return failAllocations ? VK_ERROR_OUT_OF_DEVICE_MEMORY : realAllocate(d, i, a, m);
   }
@@ -186,10 +250,35 @@ struct Injected {
   static void wrap(vk::Fns& fns) {
     realAllocate = fns.vkAllocateMemory;
     realSubmit = fns.vkQueueSubmit;
+    realWait = fns.vkWaitForFences;
     fns.vkAllocateMemory = &allocate;
     fns.vkQueueSubmit = &submit;
+    fns.vkWaitForFences = &wait;
   }
 };
+
+PVG_TEST("vulkan: a device lost under an asynchronous readback: done(false) on the completion thread, a typed fault, nothing more starts") {
+  Injected::failAllocations = Injected::loseDevice = false;
+  Injected::loseOnWait = false;
+  auto gpu = device(&Injected::wrap);
+  if (!gpu) return;
+  auto store = vk::makeFrameStore(gpu);
+  PVG_REQUIRE(store->resize(64, 64));
+  PVG_REQUIRE(store->fill(Rect{0, 0, 64, 64}, 0xFF000000u, nullptr) == DrawStatus::Ok);
+  store->present();
+  const Rect all{0, 0, 64, 64};
+  std::atomic<int> answer{-1};
+  Injected::loseOnWait = true;
+  PVG_REQUIRE(store->beginReadback(std::span<const Rect>(&all, 1), [&](bool ok) { answer = ok ? 1 : 0; }));
+  store->settleReadback();
+  Injected::loseOnWait = false;
+  PVG_CHECK(answer.load() == 0);
+  PVG_CHECK(store->fault() == StoreFault::DeviceLost);
+  PVG_CHECK(!store->beginReadback(std::span<const Rect>(&all, 1), [&](bool) { answer = 2; }));
+  store->settleReadback();
+  PVG_CHECK(answer.load() == 0);  // not called for one that did not start
+  PVG_CHECK(store->fill(Rect{0, 0, 8, 8}, 0, nullptr) == DrawStatus::DeviceFault);
+}
 
 PVG_TEST("vulkan: a failed allocation is a typed fault (out-of-memory), not a crash") {
   Injected::failAllocations = Injected::loseDevice = false;

@@ -48,8 +48,11 @@ export interface EngineOptions {
   maxContextBytes: number;
   /** A callback unanswered this long fails with a device error (the watchdog); omit for none. */
   callbackTimeoutMs?: number;
-  /** Trace rings for the engine's threads: ring firstRing + t for engine thread t (poolThreads + 2 rings). */
-  trace?: { set: Int32Array; firstRing: number };
+  /**
+   * Trace rings for the engine's threads: ring firstRing + t for engine thread t (poolThreads + 2
+   * rings; with `gpu`, one more for the vulkan backend's pvg-gpu thread, the trace's gpu track).
+   */
+  trace?: { set: Int32Array; firstRing: number; gpu?: boolean };
   /** Where the pixels are drawn: 'soft' (default, the CPU) or 'vulkan' (a GPU; docs/vulkan.md). A refusal throws a VulkanRefusalError-shaped error. */
   backend?: 'soft' | 'vulkan';
 }
@@ -61,6 +64,8 @@ export interface VulkanDeviceInfo {
   type: string;
   driver: string;
   apiVersion: string;
+  /** Its queue writes timestamps: the trace's gpu track then has each readback's GPU time (gpu_exec). */
+  timestamps: boolean;
 }
 
 /** Why the vulkan backend cannot run here (docs/vulkan.md). */

@@ -69,6 +69,13 @@ export const TRACE_ARGS: Readonly<Record<Exclude<TraceEventName, 'mailbox_depth'
   // the GPU queue (with the staged source bytes they read), and the executor waiting for their fence.
   gpu_submit: ['display', 'staged_bytes'],
   gpu_fence_wait: ['display'],
+  // On the engine's gpu track (the pvg-gpu thread, docs/vulkan.md): an asynchronous readback from
+  // its submit until its fence was seen signalled; inside it, its commands running on the GPU (their
+  // timestamps on the trace's clock, where the queue writes them); then the encode's completion
+  // (the copy into the surface and the answer).
+  gpu_readback: ['display', 'bytes'],
+  gpu_exec: ['display', 'bytes'],
+  encode_complete: ['display', 'status', 'damage_rects'],
   actor_control: [],
   test_event: ['producer', 'seq', 'value'],
 };

@@ -22,7 +22,7 @@ const noVulkanExpected = process.env.PVG_NO_VULKAN === '1';
 
 describe('choosing the engine backend', () => {
   const refused = () => ({ available: false as const, reason: 'no-loader' as const, detail: 'cannot open libvulkan.so.1' });
-  const found = () => ({ available: true as const, device: { name: 'gpu', type: 'cpu', driver: '1', apiVersion: '1.3.0' } });
+  const found = () => ({ available: true as const, device: { name: 'gpu', type: 'cpu', driver: '1', apiVersion: '1.3.0', timestamps: true } });
 
   it('soft never probes; vulkan and auto take the device where there is one', () => {
     expect(resolveEngine('soft', () => expect.fail('soft must not probe'))).toEqual({ engine: 'soft', why: null });
@@ -102,6 +102,29 @@ describe.runIf(probe.available)('the vulkan backend draws as the soft one does',
     expect(gpu.filter((e) => e.name === 'gpu_submit').length).toBeGreaterThanOrEqual(6); // a present submits
     expect(gpu.filter((e) => e.name === 'gpu_fence_wait').length).toBeGreaterThan(0);
     expect(await traced('soft')).toEqual([]);
+  });
+
+  it('the gpu track: each readback from submit to fence, its GPU time inside, then its encode completing', async () => {
+    const vm = await vms.create({ engine: 'vulkan', trace: true, devices: [{ displayModes: MODES }], workload: { name: 'desktop', frames: 6, seed: 1 } });
+    await vm.whenGuestsDone();
+    await vm.settle();
+    const events = vm.drainTrace().traceEvents;
+    const gpuTid = events.find((e) => e.ph === 'M' && e.name === 'thread_name' && (e.args as { name: string }).name === 'device0 engine gpu')?.tid;
+    expect(gpuTid).toBeDefined();
+    const onGpu = events.filter((e) => e.tid === gpuTid && e.ph === 'X');
+    const completes = onGpu.filter((e) => e.name === 'encode_complete');
+    const waits = onGpu.filter((e) => e.name === 'gpu_readback');
+    expect(completes.length).toBeGreaterThan(0);
+    expect(waits.length).toBe(completes.length); // one fence per asynchronous readback
+    // Where the device writes timestamps (lavapipe does), each readback's GPU time lies inside it.
+    const execs = onGpu.filter((e) => e.name === 'gpu_exec');
+    expect(execs.length).toBe(probe.available && probe.device.timestamps ? waits.length : 0);
+    for (const x of execs) {
+      const wait = waits.find((w) => w.ts <= x.ts && x.ts + x.dur! <= w.ts + w.dur!);
+      expect(wait, `gpu_exec at ${x.ts}`).toBeDefined();
+    }
+    // The encodes' answers come from the gpu track, none from the executor's any more.
+    expect(events.filter((e) => e.name === 'encode_complete' && e.tid !== gpuTid)).toEqual([]);
   });
 
   it('hostile: the same errors as soft, then a desktop renders like a fresh one', async () => {

@@ -64,7 +64,9 @@ export function deviceSpec(config: ResolvedConfig, w: MachineWiring, b: VmBuffer
   const device = config.devices[i]!;
   const spin = deviceSpin(config.cpu);
   const engineReplies = supervisor.createReplyTable(config.enginePoolThreads + 2, ENGINE_REPLY_PAYLOAD);
-  const engineThreads = ['mmio', 'display', ...Array.from({ length: config.enginePoolThreads }, (_, p) => `pool ${p}`)];
+  // The vulkan backend has one more, pvg-gpu (its readback completions): the trace's gpu track.
+  const gpu = config.engine === 'vulkan' ? ['gpu'] : [];
+  const engineThreads = ['mmio', 'display', ...Array.from({ length: config.enginePoolThreads }, (_, p) => `pool ${p}`), ...gpu];
   const engineTraceRing = engineThreads.map((t) => supervisor.reserveTraceRing(`device${i} engine ${t}`))[0]!;
   const l = deviceLines(i);
   return {

@@ -51,5 +51,8 @@ enum class Event : uint16_t {
   vblank = 55,
   gpu_submit = 56,
   gpu_fence_wait = 57,
+  gpu_exec = 58,
+  encode_complete = 59,
+  gpu_readback = 60,
 };
 }  // namespace pvg::trace

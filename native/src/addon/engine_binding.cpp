@@ -46,6 +46,7 @@ Napi::Object describe(Napi::Env env, const engine::vk::DeviceInfo& d) {
   out.Set("type", d.type);
   out.Set("driver", d.driver);
   out.Set("apiVersion", std::to_string(d.apiVersion >> 22) + "." + std::to_string((d.apiVersion >> 12) & 0x3FF) + "." + std::to_string(d.apiVersion & 0xFFF));
+  out.Set("timestamps", d.timestamps);
   return out;
 }
 
@@ -120,7 +121,11 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       const auto firstRing = static_cast<uint32_t>(integerOption(traceOpts, "firstRing", 0, 4095, kFn));
       auto probe = TraceRingWriter::attach(set.view.words, set.view.length, firstRing + poolThreads + 1);
       if (!probe) throw Napi::RangeError::New(env, "Engine: opts.trace needs poolThreads + 2 rings from firstRing in opts.trace.set");
-      tracer_ = std::make_unique<engine::EngineTracer>(set.view.words, set.view.length, firstRing, poolThreads + 2);
+      // One more, the gpu track (the vulkan backend's pvg-gpu thread), where the caller says it has one.
+      const bool gpuRing = traceOpts.Get("gpu").ToBoolean().Value();
+      if (gpuRing && !TraceRingWriter::attach(set.view.words, set.view.length, firstRing + poolThreads + 2))
+        throw Napi::RangeError::New(env, "Engine: opts.trace.gpu needs poolThreads + 3 rings from firstRing in opts.trace.set");
+      tracer_ = std::make_unique<engine::EngineTracer>(set.view.words, set.view.length, firstRing, poolThreads + (gpuRing ? 3 : 2));
     }
     engine::MailboxHostConfig host{device, replies, firstSlot, slotCount, vcpuReplies, completion.view.words, vcpus, watchdogNs, tracer_.get()};
     host_ = std::make_unique<engine::MailboxHost>(host);
@@ -170,7 +175,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
       engine::vk::OpenResult opened = engine::vk::openDevice(engine::vk::OpenOptions{});
       if (!opened.device) throw vulkanRefusal(env, opened);
       gpu_ = opened.device;
-      config.frameStores = [gpu = gpu_](uint32_t display, engine::EngineTracer& tracer) { return engine::vk::makeFrameStore(gpu, display, &tracer); };
+      config.frameStores = [gpu = gpu_](uint32_t display, engine::EngineTracer& tracer, engine::JobQueue* completions) {
+        return engine::vk::makeFrameStore(gpu, display, &tracer, completions);
+      };
     }
     MailboxRef inbound = attachMailbox(keep(sharedInt32(o.Get("inbound"), std::string(kFn) + ": opts.inbound")), "Engine: opts.inbound");
     engine_ = std::make_unique<engine::SoftEngine>(config, *guest_, inbound, *host_, *host_, tracer_.get());

@@ -10,6 +10,12 @@
 //                       reference for fill and blit)
 //   copy_to_host        a plain vkCmdCopyBuffer device-local → host-visible, then fenced (the host
 //                       copy reference for readback)
+//   frames_waited       a frame loop as the ring executor runs it: draw a frame (a whole-frame copy
+//                       blit staged on the CPU, a fill), present, read it back whole into a
+//                       surface, with the executor waiting for the readback's fence and copying
+//   frames_async        the same loop with the encode's asynchronous readback: the copy into the
+//                       surface runs on the store's completion thread while the next frame is
+//                       drawn (the CPU/GPU overlap; the loop ends waiting for the last)
 // Throws with the refusal where the backend cannot run.
 #include <chrono>
 #include <cstring>
@@ -177,6 +183,40 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
   };
   auto gpu = engine::vk::makeFrameStore(opened.device);
   measure(*gpu, "");
+  // The frame loop both ways, on the same store, one after the other (frame bytes per second).
+  auto frameLoop = [&](bool async) {
+    uint32_t colour = 0xFF000000u;
+    auto drawFrame = [&] {
+      Rows rows(source, width);
+      gpu->blit(all, engine::BlendMode::Copy, rows, nullptr);
+      gpu->fill(engine::Rect{0, 0, width, height / 8}, colour++, nullptr);
+      gpu->present();
+    };
+    auto fault = [&] { return Napi::Error::New(env, std::string(kFn) + ": device fault"); };
+    if (!async)
+      return rate(
+          bytes, iterations,
+          [&] {
+            drawFrame();
+            if (!gpu->prepareReadback(std::span<const engine::Rect>(&all, 1))) throw fault();
+            gpu->copyRegionTo(surface.data(), surface.size(), width * 4, all);
+          },
+          [] {});
+    return rate(
+        bytes, iterations,
+        [&] {
+          drawFrame();
+          // Waits for the previous frame's completion first (one readback in flight), as the engine's next encode does.
+          const bool started = gpu->beginReadback(std::span<const engine::Rect>(&all, 1), [&](bool ok) {
+            if (ok) gpu->copyRegionTo(surface.data(), surface.size(), width * 4, all);
+          });
+          if (!started) throw fault();
+        },
+        [&] { gpu->settleReadback(); });
+  };
+  rates.Set("frames_waited", frameLoop(false));
+  rates.Set("frames_async", frameLoop(true));
+  if (gpu->fault() != engine::StoreFault::None) throw Napi::Error::New(env, std::string(kFn) + ": device fault");
   engine::SoftFrameStore soft;
   measure(soft, "soft_");
 #if PVG_VULKAN

@@ -11,6 +11,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "engine/render/draw.h"
@@ -48,6 +49,22 @@ class FrameStore {
   virtual bool prepareReadback(std::span<const Rect> regions) { return true; }
   virtual bool copyRegionTo(uint8_t* dst, size_t dstBytes, uint32_t dstStrideBytes, Rect region) const = 0;
   virtual StoreFault fault() const { return StoreFault::None; }
+
+  // Asynchronous readback (a GPU store; the soft store reads its frame directly and has none):
+  // beginReadback starts copying the regions (all inside the frame, at least one) into host
+  // memory and returns at once; `done(ok)` runs later on the store's completion thread, once they
+  // are readable there through copyRegionTo (ok), or the device failed (!ok; fault() says how).
+  // At most one is in flight: resize, release, prepareReadback, another beginReadback and the
+  // destructor first wait (settleReadback) until `done` has returned, so the frame and the
+  // host-visible copy never change under it. The caller may draw meanwhile (that is the point:
+  // the GPU copies while the ring executor carries on). False: nothing started, `done` is not
+  // called (a store without one, or a faulted device).
+  using ReadbackDone = std::function<void(bool ok)>;
+  virtual bool asyncReadback() const { return false; }
+  virtual bool beginReadback(std::span<const Rect> regions, ReadbackDone done) { return false; }
+  // Waits until the readback in flight (if any) has called `done` and it returned. Bounded: the
+  // store treats a fence not signalled in its limit as a lost device.
+  virtual void settleReadback() {}
 };
 
 // The soft backend's store: a Frame and the draw.h functions.

@@ -74,5 +74,9 @@ struct SoftDisplay {
   // Encode requests from the dispatcher, served by the ring executor at a present boundary.
   std::mutex encodeMutex;
   std::vector<EncodeRequest> encodes;
+  // One whose readback runs asynchronously (a GPU store): taken out of `encodes`, answered by the
+  // store's completion thread. The requests behind it wait for its answer, so a display's answers
+  // keep their order.
+  bool encodeInFlight = false;
 };
 }  // namespace pvg::engine

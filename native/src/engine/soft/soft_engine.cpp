@@ -26,6 +26,8 @@ SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& gu
       glyphScratch_(256 * 1024),
       displayQueue_("pvg-display", 1, 1, 1024),
       pool_("pvg-pool", std::max(2u, config.poolThreads), 2, 256) {
+  // After the pool's threads in the engine's thread numbering (its trace ring: the gpu track).
+  if (config_.frameStores) gpuQueue_ = std::make_unique<JobQueue>("pvg-gpu", 1, static_cast<int>(2 + pool_.threads()), 64);
   for (const auto& d : config_.displays) {
     auto display = std::make_unique<SoftDisplay>();
     display->port = d.port;
@@ -35,7 +37,8 @@ SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& gu
     display->paced = d.paced;
     display->wholeFrameReadback = d.wholeFrameReadback;
     display->encodes.reserve(8);
-    display->frame = config_.frameStores ? config_.frameStores(static_cast<uint32_t>(displays_.size()), tracer_) : std::make_unique<SoftFrameStore>();
+    display->frame =
+        config_.frameStores ? config_.frameStores(static_cast<uint32_t>(displays_.size()), tracer_, gpuQueue_.get()) : std::make_unique<SoftFrameStore>();
     displays_.push_back(std::move(display));
   }
   if (config_.iosfc) iosfc_ = std::make_unique<Iosfc>(guest_, host_);
@@ -61,6 +64,10 @@ void SoftEngine::stop() {
   inbound_.close(0);
   if (dispatcher_.joinable()) dispatcher_.join();
   pool_.stop();
+  // No executor now: the readbacks still in flight finish (each fence wait is bounded) and are
+  // dropped unanswered, as queued requests are (finishEncode sees stopped_); then their queue ends.
+  for (auto& d : displays_) d->frame->settleReadback();
+  if (gpuQueue_) gpuQueue_->stop();
   displayQueue_.stop();
 }
 
@@ -96,7 +103,7 @@ EngineActivity SoftEngine::activity() const {
   EngineActivity a;
   // Handled first: a record counted here was taken before the caller reads the mailbox's count.
   a.recordsHandled = recordsHandled_.load();
-  a.executorBusy = executorScheduled_.load();
+  a.executorBusy = executorScheduled_.load() || readbacksInFlight_.load() != 0;
   a.displayJobs = displayQueue_.pending();
   return a;
 }
@@ -553,7 +560,7 @@ EngineHoldings SoftEngine::holdings() const {
     x.damageRects = d->damage.rects().size();
     {
       std::lock_guard lock(d->encodeMutex);
-      x.pendingEncodes = d->encodes.size();
+      x.pendingEncodes = d->encodes.size() + (d->encodeInFlight ? 1 : 0);
     }
     x.drawnSincePresent = d->drawnSincePresent;
     x.cursorVisible = d->cursorVisible;
@@ -578,7 +585,7 @@ void SoftEngine::serveEncodes(uint32_t display) {
     uint32_t status = rec::EncodeOk;
     {
       std::lock_guard lock(d.encodeMutex);
-      if (d.encodes.empty()) return;
+      if (d.encodes.empty() || d.encodeInFlight) return;  // behind one in flight: its completion reschedules
       req = d.encodes.front();
       if (d.mode < 0) {
         status = rec::EncodeNoMode;
@@ -593,6 +600,15 @@ void SoftEngine::serveEncodes(uint32_t display) {
     }
     const double start = tracer_.enabled() ? EngineTracer::now() : 0;
     uint32_t damageCount = 0;
+    // A GPU store copies asynchronously: answered later, from its completion thread.
+    if (status == rec::EncodeOk && d.frame->asyncReadback()) {
+      std::vector<Rect> clips = damageClips(d, req.region);
+      if (!clips.empty()) {
+        if (beginEncode(display, d, req, std::move(clips), start)) return;
+        deviceFault(*d.frame);
+        status = rec::EncodeBadRequest;  // as a failed readback below
+      }
+    }
     // Preempted, the copy is abandoned whole and the request stays first in line: it is served
     // again, from the start, once the control is done (a reset keeps the frame and its damage).
     if (status == rec::EncodeOk && !encodeInto(d, req, &damageCount)) {
@@ -607,57 +623,6 @@ void SoftEngine::serveEncodes(uint32_t display) {
     tracer_.span(trace::Event::engine_encode, start, display, status, damageCount);
     host_.encodeDone(display, req.surface, req.generation, status, d.frameSeq, damageCount);
   }
-}
-
-bool SoftEngine::encodeInto(SoftDisplay& d, const EncodeRequest& req, uint32_t* damageOut) {
-  uint8_t* base = d.surfaces.base + d.surfaces.surfaceBytes() * req.surface;
-  auto* header = reinterpret_cast<uint32_t*>(base);
-  const uint32_t stride = d.frame->width() * 4;
-  const uint64_t pixelBytes = d.surfaces.surfaceBytes() - surface::kHeaderBytes;
-  uint8_t* pixels = base + surface::kHeaderBytes;
-  uint32_t damageCount = 0;
-  // Copy only the damage inside the requested region: the cost follows what changed.
-  // Per encode, not kept: a kept list's capacity would outlive a power-on (the fuzz rig's heap check).
-  std::vector<Rect> clips;
-  for (const Rect& r : d.damage.rects()) {
-    const uint32_t x0 = std::max(r.x, req.region.x), y0 = std::max(r.y, req.region.y);
-    const uint32_t x1 = std::min(r.x + r.w, req.region.x + req.region.w);
-    const uint32_t y1 = std::min(r.y + r.h, req.region.y + req.region.h);
-    if (x1 > x0 && y1 > y0) clips.push_back(Rect{x0, y0, x1 - x0, y1 - y0});
-  }
-  // A GPU store copies them into host-visible memory first, all at once, and waits for the copy.
-  if (!d.frame->prepareReadback(clips)) {
-    deviceFault(*d.frame);
-    return false;
-  }
-  for (const Rect& clip : clips) {
-    // In bands of rows, so a control or the engine's stop waits for one band, not a whole frame
-    // (a 8192x8192 frame into surface pages touched for the first time took over a second here).
-    const uint32_t band = rowsPerBand(clip.w);
-    for (uint32_t row = 0; row < clip.h; row += band) {
-      if (preempted()) return false;
-      const Rect part{clip.x, clip.y + row, clip.w, std::min(band, clip.h - row)};
-      const uint64_t at = uint64_t{part.y} * stride + uint64_t{part.x} * 4;
-      d.frame->copyRegionTo(pixels + at, pixelBytes - at, stride, part);
-    }
-    if (damageCount < surface::kMaxDamage) {
-      uint32_t* out = header + surface::kDamageWord + damageCount * 4;
-      out[0] = clip.x;
-      out[1] = clip.y;
-      out[2] = clip.w;
-      out[3] = clip.h;
-      ++damageCount;
-    }
-  }
-  header[surface::kGenerationWord] = d.generation;
-  header[surface::kWidthWord] = d.frame->width();
-  header[surface::kHeightWord] = d.frame->height();
-  header[surface::kStrideWord] = stride;
-  header[surface::kFrameSeqWord] = d.frameSeq;
-  header[surface::kDamageCountWord] = damageCount;
-  d.damage.clear();
-  *damageOut = damageCount;
-  return true;
 }
 
 void SoftEngine::waitForVblank(SoftDisplay& d) {

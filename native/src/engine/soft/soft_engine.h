@@ -67,8 +67,12 @@ struct SoftEngineConfig {
   SpinGate spinGate;
   /** What map/unmap do where mappings already are: the host's rules (the device's mapSemantics). */
   MapSemantics mapSemantics = MapSemantics::Strict;
-  /** Makes each display's pixel store (frame_store.h); none: the soft backend's CPU frames. */
-  std::function<std::unique_ptr<FrameStore>(uint32_t display, EngineTracer& tracer)> frameStores;
+  /**
+   * Makes each display's pixel store (frame_store.h); none: the soft backend's CPU frames. With
+   * stores, the engine has a serial queue `pvg-gpu` (engine thread poolThreads + 2, the trace's
+   * gpu track) where a store's asynchronous readbacks complete: `completions`.
+   */
+  std::function<std::unique_ptr<FrameStore>(uint32_t display, EngineTracer& tracer, JobQueue* completions)> frameStores;
 };
 
 // What the engine holds beyond its threads and fixed buffers, for checking that a power-on
@@ -142,7 +146,7 @@ class SoftEngine {
   EngineStateError loadState(std::span<const uint8_t> bytes);
   int32_t cursorX(uint32_t display) const;
   int32_t cursorY(uint32_t display) const;
-  unsigned threadCount() const { return 2 + pool_.threads(); }
+  unsigned threadCount() const { return 2 + pool_.threads() + (gpuQueue_ ? gpuQueue_->threads() : 0); }
 
  private:
   friend class CommandProcessor;
@@ -187,6 +191,15 @@ class SoftEngine {
   // False when preempted before it was done: nothing is committed (no header, damage kept), and
   // the request is served again from the start later.
   bool encodeInto(SoftDisplay& display, const EncodeRequest& request, uint32_t* damageCount);
+  // A store with an asynchronous readback (a GPU store): the copy starts here, on the executor,
+  // and finishEncode answers it on the store's completion thread (soft_engine_encode.cpp). False:
+  // the store could not start it (its device failed); the request is still first in line.
+  bool beginEncode(uint32_t display, SoftDisplay& d, const EncodeRequest& request, std::vector<Rect> clips, double start);
+  struct InFlightEncode;
+  // Copy only the damage inside the requested region: the cost follows what changed. Per encode,
+  // not kept: a kept list's capacity would outlive a power-on (the fuzz rig's heap check).
+  static std::vector<Rect> damageClips(const SoftDisplay& d, Rect region);
+  void finishEncode(uint32_t display, const InFlightEncode& encode, bool ok);
   void serveAllEncodes();
   // A paced display's present waits here for its next refresh tick (frame_clock.h), on the ring
   // executor: the ring stalls like a GPU queue on a vsync'd swap. A control or the engine's stop
@@ -265,8 +278,9 @@ class SoftEngine {
     const SoftEngine& engine;
   };
   const Interrupt interrupt_{*this};
-  std::atomic<uint64_t> encodeRequests_{0};  // encode requests queued so far (any display)
-  std::atomic<uint64_t> recordsHandled_{0};  // inbound records the dispatcher finished (activity())
+  std::atomic<uint64_t> encodeRequests_{0};     // encode requests queued so far (any display), and readbacks completed
+  std::atomic<uint32_t> readbacksInFlight_{0};  // begun (beginEncode), not yet answered (activity(): not idle)
+  std::atomic<uint64_t> recordsHandled_{0};     // inbound records the dispatcher finished (activity())
   std::mutex controlMutex_;
   std::condition_variable controlDone_;
   // Wakes the executor out of waitForVblank when a control arrives or the engine stops (with
@@ -291,6 +305,7 @@ class SoftEngine {
 
   JobQueue displayQueue_;
   JobQueue pool_;
+  std::unique_ptr<JobQueue> gpuQueue_;  // pvg-gpu: the stores' readback completions (only with frameStores)
   std::thread dispatcher_;
   std::atomic<bool> stopped_{false};
 };

@@ -25,6 +25,10 @@ class GpuDevice {
   VkPhysicalDeviceMemoryProperties memory{};
   VkPhysicalDeviceLimits limits{};
   DeviceInfo info;
+  // The queue writes timestamps (its family's timestampValidBits > 0): the readback's GPU time on
+  // the trace's gpu track. timestampNs: nanoseconds per tick (limits.timestampPeriod).
+  bool timestamps = false;
+  uint32_t timestampBits = 0;
   std::mutex queueMutex;
 
   // The source-over blit (shaders/blend_over.comp): binding 0 the frame (dynamic offset, so a

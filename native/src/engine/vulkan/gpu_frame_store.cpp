@@ -7,15 +7,25 @@
 //                 the command decoder's RowSource checked), then vkCmdCopyBuffer into the frame;
 //   blit, over    the same staging, then the blend_over compute shader (blend.h's integers);
 //   present       the commands recorded since the last submit go to the queue (vkQueueSubmit);
-//   readback      vkCmdCopyBuffer of the damage into a host-visible buffer, then the fence.
-// Commands are recorded into one command buffer with a full barrier between operations; it is
+//   readback      vkCmdCopyBuffer of the damage into a host-visible buffer, then the fence:
+//                 waited for on the caller's thread (prepareReadback), or on the completion
+//                 queue's thread (beginReadback: the encode's path, so the executor carries on).
+// Drawing is recorded into one command buffer with a full barrier between operations; it is
 // submitted at a present, when the staging buffer is full, and before a readback, and waited for
-// before it is recorded again. Any Vulkan failure makes the store faulted for good (fault()).
+// before it is recorded again. An asynchronous readback has a command buffer and fence of its own
+// (one in flight at a time), so drawing goes on while it runs; each command buffer begins with a
+// barrier, which orders it after everything submitted before it on the queue (the readback's
+// reads of the frame before the next drawing's writes). Any Vulkan failure makes the store faulted
+// for good (fault()).
 #if PVG_VULKAN
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
+#include "engine/threads/job_queue.h"
 #include "engine/threads/tracer.h"
 #include "engine/vulkan/gpu_device.h"
 
@@ -25,6 +35,8 @@
 namespace pvg::engine::vk {
 namespace {
 constexpr VkDeviceSize kStagingBytes = VkDeviceSize{32} << 20;  // >= one 8192-pixel row many times over
+// A fence that does not signal within this is treated as a lost device: every wait is bounded.
+constexpr uint64_t kFenceLimitNs = 20'000'000'000ull;
 
 struct Buffer {
   VkBuffer buffer = VK_NULL_HANDLE;
@@ -47,20 +59,31 @@ StoreFault faultOf(VkResult r) {
 
 class GpuFrameStore final : public FrameStore {
  public:
-  GpuFrameStore(std::shared_ptr<GpuDevice> device, uint32_t display, EngineTracer* tracer)
-      : g_(std::move(device)), f_(g_->fns), display_(display), tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr) {}
+  GpuFrameStore(std::shared_ptr<GpuDevice> device, uint32_t display, EngineTracer* tracer, JobQueue* completions)
+      : g_(std::move(device)), f_(g_->fns), display_(display), tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr), completions_(completions) {
+    // A store on its own (a native test, the bench) completes on a queue of its own, untraced.
+    if (completions_ == nullptr) {
+      ownCompletions_ = std::make_unique<JobQueue>("pvg-gpu", 1, -1, 4);
+      completions_ = ownCompletions_.get();
+    }
+  }
   ~GpuFrameStore() override {
+    settleReadback();
+    if (ownCompletions_) ownCompletions_->stop();
     finish();
     freeFrame();
     destroy(staging_);
     if (fence_) f_.vkDestroyFence(g_->device, fence_, nullptr);
+    if (rbFence_) f_.vkDestroyFence(g_->device, rbFence_, nullptr);
+    if (queries_) f_.vkDestroyQueryPool(g_->device, queries_, nullptr);
     if (pool_) f_.vkDestroyCommandPool(g_->device, pool_, nullptr);
     if (descriptors_) f_.vkDestroyDescriptorPool(g_->device, descriptors_, nullptr);
   }
 
   bool resize(uint32_t width, uint32_t height) override {
+    settleReadback();  // the readback in flight reads the old size and buffers
     if (width == 0 || height == 0 || width > Frame::kMaxDimension || height > Frame::kMaxDimension) return false;
-    if (fault_ != StoreFault::None || !ready()) return false;
+    if (fault() != StoreFault::None || !ready()) return false;
     const size_t pixels = size_t{width} * height;
     if (pixels > capacity_) {
       finish();  // recorded commands name the old buffers: they run before the buffers go
@@ -87,13 +110,14 @@ class GpuFrameStore final : public FrameStore {
   }
 
   void release() override {
+    settleReadback();
     finish();
     freeFrame();
   }
   uint32_t width() const override { return width_; }
   uint32_t height() const override { return height_; }
   size_t capacity() const override { return capacity_; }
-  StoreFault fault() const override { return fault_; }
+  StoreFault fault() const override { return fault_.load(std::memory_order_acquire); }
 
   DrawStatus fill(Rect r, uint32_t argb, const DrawInterrupt*) override {
     if (empty()) return DrawStatus::NoFrame;
@@ -161,16 +185,55 @@ class GpuFrameStore final : public FrameStore {
   }
 
   bool prepareReadback(std::span<const Rect> regions) override {
-    if (fault_ != StoreFault::None) return false;
+    settleReadback();  // it writes the same host-visible buffer
+    if (fault() != StoreFault::None) return false;
     if (regions.empty() || empty()) return true;
     if (!record()) return false;
-    regions_.clear();
-    for (const Rect& r : regions) {
-      if (!rectInside(r, width_, height_) || rectEmpty(r)) continue;
-      rowRegions(r, 0, /*toPacked=*/false, /*sameOffsets=*/true);
-    }
+    readbackRegions(regions);
     if (!regions_.empty()) f_.vkCmdCopyBuffer(cmd_, frame_.buffer, readback_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
     return submit() && waitIdle();
+  }
+
+  bool asyncReadback() const override { return true; }
+
+  // The drawing so far is submitted; then the copy goes to the queue in a command buffer of its
+  // own, and the completion queue's thread waits for its fence (completeReadback). The executor
+  // does not wait: it records the next drawing while the copy runs.
+  bool beginReadback(std::span<const Rect> regions, ReadbackDone done) override {
+    settleReadback();
+    if (fault() != StoreFault::None || empty() || !readyReadback() || !submit()) return false;
+    readbackRegions(regions);
+    VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+    if (failed(f_.vkResetCommandBuffer(rbCmd_, 0)) || failed(f_.vkBeginCommandBuffer(rbCmd_, &begin))) return false;
+    barrier(rbCmd_);  // after the drawing submitted before it
+    if (queries_) {
+      f_.vkCmdResetQueryPool(rbCmd_, queries_, 0, 2);
+      f_.vkCmdWriteTimestamp(rbCmd_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries_, 0);
+    }
+    VkDeviceSize bytes = 0;
+    for (const VkBufferCopy& c : regions_) bytes += c.size;
+    if (!regions_.empty()) f_.vkCmdCopyBuffer(rbCmd_, frame_.buffer, readback_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
+    hostBarrier(rbCmd_);
+    if (queries_) f_.vkCmdWriteTimestamp(rbCmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, 1);
+    if (failed(f_.vkEndCommandBuffer(rbCmd_))) return false;
+    const double submitted = EngineTracer::now();
+    if (!queueSubmit(rbCmd_, rbFence_, static_cast<double>(bytes))) return false;
+    {
+      std::lock_guard lock(rbMutex_);
+      rbBusy_ = true;
+      rbDone_ = std::move(done);
+      rbSubmittedUs_ = submitted;
+      rbBytes_ = bytes;
+    }
+    // A stopping queue takes no job: the completion runs here instead (it still waits for the fence).
+    if (!completions_->post(Job{&GpuFrameStore::completeJob, this, {}})) completeReadback();
+    return true;
+  }
+
+  void settleReadback() override {
+    std::unique_lock lock(rbMutex_);
+    rbSettled_.wait(lock, [this] { return !rbBusy_; });
   }
 
   bool copyRegionTo(uint8_t* dst, size_t dstBytes, uint32_t dstStrideBytes, Rect region) const override {
@@ -187,13 +250,131 @@ class GpuFrameStore final : public FrameStore {
  private:
   bool failed(VkResult r) {
     if (r == VK_SUCCESS) return false;
-    if (fault_ == StoreFault::None) fault_ = faultOf(r);
+    StoreFault none = StoreFault::None;
+    fault_.compare_exchange_strong(none, faultOf(r), std::memory_order_acq_rel);  // the first fault stays
     return true;
+  }
+
+  // The readback's command buffer, fence and (where the queue writes timestamps) two timestamp
+  // queries, made on first use; the GPU clock is related to the trace's clock once then.
+  bool readyReadback() {
+    if (rbCmd_ != VK_NULL_HANDLE) return fault() == StoreFault::None;
+    if (!ready()) return false;
+    VkCommandBufferAllocateInfo cmdInfo{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
+    cmdInfo.commandPool = pool_;
+    cmdInfo.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+    cmdInfo.commandBufferCount = 1;
+    if (failed(f_.vkAllocateCommandBuffers(g_->device, &cmdInfo, &rbCmd_))) return false;
+    VkFenceCreateInfo fenceInfo{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+    if (failed(f_.vkCreateFence(g_->device, &fenceInfo, nullptr, &rbFence_))) return false;
+    if (!g_->timestamps || tracer_ == nullptr) return true;  // timestamps only feed the trace
+    VkQueryPoolCreateInfo queryInfo{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+    queryInfo.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    queryInfo.queryCount = 2;
+    if (failed(f_.vkCreateQueryPool(g_->device, &queryInfo, nullptr, &queries_))) return false;
+    return calibrate();
+  }
+
+  // Relates the GPU's timestamp clock to the trace's (monotonicMicros): one timestamp written by
+  // an otherwise empty submit, taken to be at the midpoint of the host's submit and fence return.
+  // The error is at most half that round trip (measured once per store; the clocks' drift over a
+  // run is not corrected). Without VK_EXT_calibrated_timestamps this is what Vulkan offers.
+  bool calibrate() {
+    VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
+    begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+    if (failed(f_.vkBeginCommandBuffer(rbCmd_, &begin))) return false;
+    f_.vkCmdResetQueryPool(rbCmd_, queries_, 0, 2);
+    f_.vkCmdWriteTimestamp(rbCmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, 0);
+    if (failed(f_.vkEndCommandBuffer(rbCmd_))) return false;
+    const double before = EngineTracer::now();
+    if (!queueSubmit(rbCmd_, rbFence_, 0)) return false;
+    VkResult r = f_.vkWaitForFences(g_->device, 1, &rbFence_, VK_TRUE, kFenceLimitNs);
+    const double after = EngineTracer::now();
+    if (failed(r == VK_TIMEOUT ? VK_ERROR_DEVICE_LOST : r) || failed(f_.vkResetFences(g_->device, 1, &rbFence_))) return false;
+    uint64_t ticks = 0;
+    if (f_.vkGetQueryPoolResults(g_->device, queries_, 0, 1, sizeof ticks, &ticks, sizeof ticks, VK_QUERY_RESULT_64_BIT) != VK_SUCCESS) {
+      f_.vkDestroyQueryPool(g_->device, queries_, nullptr);  // no timestamps in the trace, nothing worse
+      queries_ = VK_NULL_HANDLE;
+      return true;
+    }
+    gpuZeroUs_ = (before + after) / 2 - gpuMicros(ticks);
+    return true;
+  }
+
+  double gpuMicros(uint64_t ticks) const {
+    const uint64_t mask = g_->timestampBits >= 64 ? ~uint64_t{0} : (uint64_t{1} << g_->timestampBits) - 1;
+    return static_cast<double>(ticks & mask) * static_cast<double>(g_->limits.timestampPeriod) / 1000.0;
+  }
+
+  static void completeJob(void* self, const std::array<uint64_t, 4>&) { static_cast<GpuFrameStore*>(self)->completeReadback(); }
+
+  // On the completion queue's thread: the fence (bounded), the GPU's own times into the trace,
+  // then `done`; the store is settled once it returned.
+  void completeReadback() {
+    double submitted;
+    VkDeviceSize bytes;
+    {
+      std::lock_guard lock(rbMutex_);
+      submitted = rbSubmittedUs_;
+      bytes = rbBytes_;
+    }
+    VkResult r = f_.vkWaitForFences(g_->device, 1, &rbFence_, VK_TRUE, kFenceLimitNs);
+    const double signalled = tracer_ ? EngineTracer::now() : 0;
+    if (r == VK_TIMEOUT) r = VK_ERROR_DEVICE_LOST;
+    const bool ok = !failed(r) && !failed(f_.vkResetFences(g_->device, 1, &rbFence_));
+    if (tracer_) {
+      // The readback from its submit until its fence was seen signalled, then inside it the copy's
+      // GPU time (its two timestamps), kept inside: the calibration's error must not put it
+      // outside what the host saw.
+      tracer_->complete(trace::Event::gpu_readback, submitted, signalled, display_, static_cast<double>(bytes));
+      uint64_t ticks[2] = {0, 0};
+      if (ok && queries_ && f_.vkGetQueryPoolResults(g_->device, queries_, 0, 2, sizeof ticks, ticks, sizeof ticks[0], VK_QUERY_RESULT_64_BIT) == VK_SUCCESS) {
+        const double from = std::clamp(gpuZeroUs_ + gpuMicros(ticks[0]), submitted, signalled);
+        const double to = std::clamp(gpuZeroUs_ + gpuMicros(ticks[1]), from, signalled);
+        tracer_->complete(trace::Event::gpu_exec, from, to, display_, static_cast<double>(bytes));
+      }
+    }
+    ReadbackDone done;
+    {
+      std::lock_guard lock(rbMutex_);
+      done = std::move(rbDone_);
+    }
+    if (done) done(ok);
+    done = nullptr;  // what it held goes before the store may (settled) go
+    // Notified under the lock: a settled store may be destroyed as soon as the waiter sees it.
+    std::lock_guard lock(rbMutex_);
+    rbBusy_ = false;
+    rbSettled_.notify_all();
+  }
+
+  // The damage rectangles (inside the frame, non-empty) as copies frame → readback buffer at the
+  // same offsets.
+  void readbackRegions(std::span<const Rect> regions) {
+    regions_.clear();
+    for (const Rect& r : regions) {
+      if (!rectInside(r, width_, height_) || rectEmpty(r)) continue;
+      rowRegions(r, 0, /*toPacked=*/false, /*sameOffsets=*/true);
+    }
+  }
+
+  // One submit to the engine's queue (shared by its displays: Vulkan wants its submits serialised).
+  bool queueSubmit(VkCommandBuffer cmd, VkFence fence, double stagedBytes) {
+    VkSubmitInfo info{VK_STRUCTURE_TYPE_SUBMIT_INFO};
+    info.commandBufferCount = 1;
+    info.pCommandBuffers = &cmd;
+    VkResult r;
+    const double start = tracer_ ? EngineTracer::now() : 0;
+    {
+      std::lock_guard lock(g_->queueMutex);
+      r = f_.vkQueueSubmit(g_->queue, 1, &info, fence);
+    }
+    if (tracer_) tracer_->span(trace::Event::gpu_submit, start, display_, stagedBytes);
+    return !failed(r);
   }
 
   // The command pool, buffer, fence, staging and descriptor pool, made on first use.
   bool ready() {
-    if (pool_ != VK_NULL_HANDLE) return fault_ == StoreFault::None;
+    if (pool_ != VK_NULL_HANDLE) return fault() == StoreFault::None;
     VkCommandPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
     poolInfo.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
     poolInfo.queueFamilyIndex = g_->queueFamily;
@@ -273,7 +454,7 @@ class GpuFrameStore final : public FrameStore {
   // Ready to record one more operation: the command buffer begun (after the previous submit's
   // fence), and a barrier after whatever was recorded before.
   bool record() {
-    if (fault_ != StoreFault::None || !ready()) return false;
+    if (fault() != StoreFault::None || !ready()) return false;
     if (recording_) {
       barrier();
       return true;
@@ -283,39 +464,37 @@ class GpuFrameStore final : public FrameStore {
     begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     if (failed(f_.vkResetCommandBuffer(cmd_, 0)) || failed(f_.vkBeginCommandBuffer(cmd_, &begin))) return false;
     recording_ = true;
+    barrier();  // after a readback submitted before it, which may still be reading the frame
     return true;
   }
 
-  // Every transfer and shader write before it, visible to every transfer and shader access after.
-  void barrier() {
+  // Every transfer and shader access before it (in this command buffer, and in everything
+  // submitted to the queue before it) done, and their writes visible, before any after it.
+  void barrier(VkCommandBuffer cmd) {
     VkMemoryBarrier b{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
     b.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
     b.dstAccessMask = VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT;
     const VkPipelineStageFlags stages = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
-    f_.vkCmdPipelineBarrier(cmd_, stages, stages, 0, 1, &b, 0, nullptr, 0, nullptr);
+    f_.vkCmdPipelineBarrier(cmd, stages, stages, 0, 1, &b, 0, nullptr, 0, nullptr);
+  }
+  void barrier() { barrier(cmd_); }
+
+  // The end of a command buffer: its writes visible to the host once its fence signals.
+  void hostBarrier(VkCommandBuffer cmd) {
+    VkMemoryBarrier b{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
+    b.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
+    b.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
+    f_.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, nullptr, 0,
+                            nullptr);
   }
 
   // The end of the commands: made visible to the host, ended, submitted with the fence.
   bool submit() {
-    if (!recording_) return fault_ == StoreFault::None;
-    VkMemoryBarrier b{VK_STRUCTURE_TYPE_MEMORY_BARRIER};
-    b.srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT | VK_ACCESS_SHADER_WRITE_BIT;
-    b.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
-    f_.vkCmdPipelineBarrier(cmd_, VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, nullptr, 0,
-                            nullptr);
+    if (!recording_) return fault() == StoreFault::None;
+    hostBarrier(cmd_);
     recording_ = false;
     if (failed(f_.vkEndCommandBuffer(cmd_))) return false;
-    VkSubmitInfo submit{VK_STRUCTURE_TYPE_SUBMIT_INFO};
-    submit.commandBufferCount = 1;
-    submit.pCommandBuffers = &cmd_;
-    VkResult r;
-    const double start = tracer_ ? EngineTracer::now() : 0;
-    {
-      std::lock_guard lock(g_->queueMutex);
-      r = f_.vkQueueSubmit(g_->queue, 1, &submit, fence_);
-    }
-    if (tracer_) tracer_->span(trace::Event::gpu_submit, start, display_, static_cast<double>(stagingUsed_));
-    if (failed(r)) return false;
+    if (!queueSubmit(cmd_, fence_, static_cast<double>(stagingUsed_))) return false;
     inFlight_ = true;
     return true;
   }
@@ -328,13 +507,11 @@ class GpuFrameStore final : public FrameStore {
 
   // Waits for the submitted commands (their fence); the staging buffer is free again after.
   bool waitIdle() {
-    if (!inFlight_) return fault_ == StoreFault::None;
+    if (!inFlight_) return fault() == StoreFault::None;
     inFlight_ = false;
     stagingUsed_ = 0;
-    // A fence that does not signal within the limit is treated as a lost device.
-    constexpr uint64_t kLimitNs = 20'000'000'000ull;
     const double start = tracer_ ? EngineTracer::now() : 0;
-    VkResult r = f_.vkWaitForFences(g_->device, 1, &fence_, VK_TRUE, kLimitNs);
+    VkResult r = f_.vkWaitForFences(g_->device, 1, &fence_, VK_TRUE, kFenceLimitNs);
     if (tracer_) tracer_->span(trace::Event::gpu_fence_wait, start, display_);
     if (r == VK_TIMEOUT) r = VK_ERROR_DEVICE_LOST;
     if (failed(r)) return false;
@@ -383,8 +560,11 @@ class GpuFrameStore final : public FrameStore {
   std::shared_ptr<GpuDevice> g_;
   const Fns& f_;
   uint32_t display_;
-  EngineTracer* tracer_;  // null: not tracing
-  StoreFault fault_ = StoreFault::None;
+  EngineTracer* tracer_;   // null: not tracing
+  JobQueue* completions_;  // where completeReadback runs
+  std::unique_ptr<JobQueue> ownCompletions_;
+  // Set by the executor or by the completion thread (a fence that failed): the first one stays.
+  std::atomic<StoreFault> fault_{StoreFault::None};
   VkCommandPool pool_ = VK_NULL_HANDLE;
   VkCommandBuffer cmd_ = VK_NULL_HANDLE;
   VkFence fence_ = VK_NULL_HANDLE;
@@ -397,11 +577,25 @@ class GpuFrameStore final : public FrameStore {
   size_t capacity_ = 0;
   uint32_t width_ = 0, height_ = 0;
   std::vector<VkBufferCopy> regions_;
+
+  // The asynchronous readback: its command buffer, fence and timestamp queries (recorded by the
+  // executor, the fence waited for and reset by the completion thread: one in flight at a time,
+  // handed over under rbMutex_).
+  VkCommandBuffer rbCmd_ = VK_NULL_HANDLE;
+  VkFence rbFence_ = VK_NULL_HANDLE;
+  VkQueryPool queries_ = VK_NULL_HANDLE;  // null: no timestamps (none on the queue, or not tracing)
+  double gpuZeroUs_ = 0;                  // the trace clock at GPU timestamp 0 (calibrate)
+  std::mutex rbMutex_;
+  std::condition_variable rbSettled_;
+  bool rbBusy_ = false;  // submitted, `done` not yet returned
+  ReadbackDone rbDone_;
+  double rbSubmittedUs_ = 0;
+  VkDeviceSize rbBytes_ = 0;
 };
 }  // namespace
 
-std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device, uint32_t display, EngineTracer* tracer) {
-  return std::make_unique<GpuFrameStore>(device, display, tracer);
+std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device, uint32_t display, EngineTracer* tracer, JobQueue* completions) {
+  return std::make_unique<GpuFrameStore>(device, display, tracer, completions);
 }
 }  // namespace pvg::engine::vk
 #endif

@@ -12,7 +12,8 @@
 
 namespace pvg::engine {
 class EngineTracer;
-}
+class JobQueue;
+}  // namespace pvg::engine
 
 namespace pvg::engine::vk {
 struct Fns;
@@ -34,6 +35,7 @@ struct DeviceInfo {
   std::string name, driver, type;
   uint32_t apiVersion = 0;
   uint64_t maxStorageBufferRange = 0;
+  bool timestamps = false;  // its queue writes timestamps: readbacks' GPU time on the trace's gpu track
 };
 
 struct OpenOptions {
@@ -58,5 +60,8 @@ DeviceInfo deviceInfo(const GpuDevice& device);
 // device stays alive while any store does.
 // tracer (may be null): where its submits and fence waits go (gpu_submit, gpu_fence_wait), on the
 // calling thread's ring; `display` labels them.
-std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device, uint32_t display = 0, EngineTracer* tracer = nullptr);
+// completions (may be null): the serial queue whose thread completes its asynchronous readbacks
+// (the engine's pvg-gpu queue: its trace ring is the gpu track); none: the store makes its own.
+std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device, uint32_t display = 0, EngineTracer* tracer = nullptr,
+                                           JobQueue* completions = nullptr);
 }  // namespace pvg::engine::vk

@@ -32,7 +32,7 @@ OpenResult openDevice(const OpenOptions&, const Interpose&) {
   return OpenResult{nullptr, Refusal::NotBuilt, "this build of the addon has no Vulkan backend (the Vulkan headers or glslc were missing at build time)"};
 }
 DeviceInfo deviceInfo(const GpuDevice&) { return {}; }
-std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>&, uint32_t, EngineTracer*) { return nullptr; }
+std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>&, uint32_t, EngineTracer*, JobQueue*) { return nullptr; }
 }  // namespace pvg::engine::vk
 #else
 #include <dlfcn.h>
@@ -221,9 +221,18 @@ OpenResult openDevice(const OpenOptions& options, const Interpose& interpose) {
   f.vkGetPhysicalDeviceProperties(g->physical, &props);
   f.vkGetPhysicalDeviceMemoryProperties(g->physical, &g->memory);
   g->limits = props.limits;
+  {
+    uint32_t families = 0;
+    f.vkGetPhysicalDeviceQueueFamilyProperties(g->physical, &families, nullptr);
+    std::vector<VkQueueFamilyProperties> list(families);
+    if (families != 0) f.vkGetPhysicalDeviceQueueFamilyProperties(g->physical, &families, list.data());
+    if (g->queueFamily < families) g->timestampBits = list[g->queueFamily].timestampValidBits;
+    g->timestamps = g->timestampBits > 0 && props.limits.timestampPeriod > 0;
+  }
   g->info = DeviceInfo{props.deviceName, "", typeName(props.deviceType), props.apiVersion, props.limits.maxStorageBufferRange};
   g->info.driver = std::to_string(VK_VERSION_MAJOR(props.driverVersion)) + "." + std::to_string(VK_VERSION_MINOR(props.driverVersion)) + "." +
                    std::to_string(VK_VERSION_PATCH(props.driverVersion));
+  g->info.timestamps = g->timestamps;
   // What the backend needs: a window on the frame of at least one full row of the largest mode
   // (8192 pixels), push constants for the blit, and a host-visible coherent memory type.
   if (props.limits.maxStorageBufferRange < (1u << 20)) return refuse(Refusal::MissingFeature, "maxStorageBufferRange below 1 MiB");

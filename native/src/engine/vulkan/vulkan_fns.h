@@ -60,7 +60,12 @@ namespace pvg::engine::vk {
   X(vkCreateDescriptorPool)        \
   X(vkDestroyDescriptorPool)       \
   X(vkAllocateDescriptorSets)      \
-  X(vkUpdateDescriptorSets)
+  X(vkUpdateDescriptorSets)        \
+  X(vkCreateQueryPool)             \
+  X(vkDestroyQueryPool)            \
+  X(vkCmdResetQueryPool)           \
+  X(vkCmdWriteTimestamp)           \
+  X(vkGetQueryPoolResults)
 
 struct Fns {
   PFN_vkGetInstanceProcAddr vkGetInstanceProcAddr = nullptr;
