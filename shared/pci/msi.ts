@@ -5,13 +5,17 @@
 // unmasked. The table delivers straight to the target vCPU, as an MSI write reaches an x86
 // local APIC: no interrupt-controller hop, and never a wait (docs/design.md rule 3).
 import { MSI_VECTORS } from '../../abi/generated/machine.js';
-import type { InterruptTable } from '../irq/interrupt-table.js';
 import type { PciConfigSpace } from './config-space.js';
 
 export type MsiOutcome = 'sent' | 'disabled' | 'masked';
 
+/** Where a message goes: the VM's interrupt table (shared/irq/interrupt-table.ts), or a test's recorder. */
+export interface MsiTarget {
+  msi(address: number, data: number): void;
+}
+
 /** Signals vector `vector` of the function's MSI capability. */
-export function signalMsi(pci: PciConfigSpace, table: InterruptTable, vector: number): MsiOutcome {
+export function signalMsi(pci: PciConfigSpace, table: MsiTarget, vector: number): MsiOutcome {
   const msi = pci.msi();
   if (!msi.enabled) return 'disabled';
   const v = ((vector >>> 0) % MSI_VECTORS) & (msi.vectors - 1);
@@ -24,7 +28,7 @@ export function signalMsi(pci: PciConfigSpace, table: InterruptTable, vector: nu
 }
 
 /** The mask bits changed: every vector now unmasked with its pending bit set goes out. Returns how many. */
-export function releaseUnmasked(pci: PciConfigSpace, table: InterruptTable): number {
+export function releaseUnmasked(pci: PciConfigSpace, table: MsiTarget): number {
   const msi = pci.msi();
   const due = msi.pending & ~msi.mask;
   let sent = 0;
@@ -39,7 +43,7 @@ export function releaseUnmasked(pci: PciConfigSpace, table: InterruptTable): num
   return sent;
 }
 
-function sendMsi(pci: PciConfigSpace, table: InterruptTable, vector: number): void {
+function sendMsi(pci: PciConfigSpace, table: MsiTarget, vector: number): void {
   const msi = pci.msi();
   const data = (msi.data & ~(msi.vectors - 1)) | (vector & (msi.vectors - 1));
   table.msi(Number(msi.address), data);

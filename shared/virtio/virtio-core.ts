@@ -97,6 +97,9 @@ export interface VirtioTransport {
   queueFault(fault: VirtqueueFault): void;
   /** A system reset (vm.reset()): as if the driver wrote 0 to the status. */
   reset(): void;
+  /** The driver's register window: virtio-mmio's registers, virtio-pci's BAR0. */
+  read(offset: number, size: number): number;
+  write(offset: number, size: number, value: number): void;
 }
 
 const VERSION_1 = 1n << BigInt(VIRTIO_F_VERSION_1);
