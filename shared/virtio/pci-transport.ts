@@ -198,12 +198,13 @@ export class VirtioPciTransport implements VirtioTransport {
         core.faults['config-write-refused']++;
       return;
     }
-    if (offset >= Region.Notify && offset < Region.Notify + this.notifyBytes()) {
+    if (offset >= Region.Notify && offset < VIRTIO_PCI_BAR_BYTES) {
       const at = offset - Region.Notify;
       if (at % VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER !== 0) return void core.fault('unknown-register', 0);
       if (size !== 2 && size !== 4) return void core.fault('bad-access-size', 0);
-      // The doorbell's address names the queue (queue_notify_off = its index); the value is not
-      // needed without VIRTIO_F_NOTIFICATION_DATA (QEMU's virtio_pci_notify_write does the same).
+      // The doorbell's address names the queue (queue_notify_off = its index; one past the device's
+      // queues is counted as no-such-queue); the value is not needed without
+      // VIRTIO_F_NOTIFICATION_DATA (QEMU's virtio_pci_notify_write does the same).
       return core.notify(at / VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER);
     }
     core.fault('unknown-register', 0);
@@ -312,10 +313,6 @@ export class VirtioPciTransport implements VirtioTransport {
     if (value === VIRTIO_MSI_NO_VECTOR || value < MSI_VECTORS) return value;
     this.core.faults['bad-vector']++;
     return VIRTIO_MSI_NO_VECTOR;
-  }
-
-  private notifyBytes(): number {
-    return this.core.queueCount * VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER;
   }
 
   private deviceAccess(offset: number, size: number): boolean {
