@@ -71,18 +71,13 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   // MSI enable, vector count and mask bits, which decide where (and whether) an interrupt goes.
   fc.record({ op: fc.constant('cfg-write' as const), offset: fc.constant(0x42), size: fc.constant(2), value: fc.integer({ min: 0, max: 0x7f }) }),
   fc.record({ op: fc.constant('cfg-write' as const), offset: fc.constant(0x50), size: fc.constant(4), value: fc.integer({ min: 0, max: 3 }) }),
-  fc.record({
-    op: fc.constant('cfg-write' as const),
-    offset: fc.integer({ min: 0, max: 0xff }),
-    size: fc.constantFrom(...SIZES),
-    value: fc.integer({ min: 0, max: 0xffffffff }),
-  }),
+  fc.record({ op: fc.constant('cfg-write' as const), offset: offsetInConfig, size: fc.constantFrom(...SIZES), value: smallOrAny }),
   fc.record({ op: fc.constant('cfg-read' as const), offset: fc.integer({ min: 0, max: 0x1000 }), size: fc.constantFrom(...SIZES) }),
   fc.record({
     op: fc.constant('bar-write' as const),
     offset: offsetInBar,
     size: fc.constantFrom(...SIZES),
-    value: fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 70 })),
+    value: smallOrAny,
   }),
   fc.record({ op: fc.constant('bar-read' as const), offset: offsetInBar, size: fc.constantFrom(...SIZES) }),
   fc.record({ op: fc.constant('ram' as const), at: fc.integer({ min: 0, max: RAM_BYTES - 1 }), bytes: fc.uint8Array({ maxLength: 64 }) }),
