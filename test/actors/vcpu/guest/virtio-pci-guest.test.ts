@@ -12,7 +12,6 @@ import { VirtioInputGuestDriver, type RawInputEvent } from '../../../../actors/v
 import { GuestVirtioPci } from '../../../../actors/vcpu/guest/virtio-pci-guest.js';
 import type { VirtioPort } from '../../../../actors/vcpu/guest/virtio-transport.js';
 import { createGuestMemory } from '../../../../shared/guest-memory/index.js';
-import type { VirtioPciTransport } from '../../../../shared/virtio/pci-transport.js';
 import { BAR, ECAM, MSI_ADDRESS, virtioPciRig, type PciRig } from '../../../support/virtio-pci-port.js';
 
 const RAM = 0x4000_0000;
@@ -88,7 +87,7 @@ describe('the guest virtio-pci transport', () => {
 
   it('refuses a device that will not take the configuration vector', () => {
     const { pci } = rig();
-    const t = pci.transport as VirtioPciTransport;
+    const t = pci.transport;
     const port: VirtioPort = {
       read: (a, s) => (a === BAR + 0x10 && s === 2 ? 0xffff : pci.port.read(a, s)), // msix_config reads NO_VECTOR
       write: (a, s, v) => pci.port.write(a, s, v),
