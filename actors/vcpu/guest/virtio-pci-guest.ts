@@ -116,9 +116,6 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     if (((flags >> 1) & 7) < 1) throw new DriverError('the MSI capability offers a single vector; this driver needs two');
     setCfg(msi + 2, 2, (flags & ~0x70) | (1 << 4) | 1);
     setCfg(0x04, 2, cfg(0x04, 2) | 0x6);
-
-    this.setCommon16(Common.MsixConfig, CONFIG_VECTOR);
-    if (this.common16(Common.MsixConfig) !== CONFIG_VECTOR) throw new DriverError('the device refused the configuration vector');
   }
 
   status(): number {
@@ -155,6 +152,10 @@ export class GuestVirtioPci implements GuestVirtioTransport {
   }
 
   setUpQueue(index: number, q: GuestQueueLayout): void {
+    // The configuration vector first, as Linux's vp_find_vqs_msix does before its queues: a reset
+    // (the status sequence's first step) set it back to NO_VECTOR.
+    this.setCommon16(Common.MsixConfig, CONFIG_VECTOR);
+    if (this.common16(Common.MsixConfig) !== CONFIG_VECTOR) throw new DriverError('the device refused the configuration vector');
     this.setCommon16(Common.QueueSelect, index);
     this.setCommon16(Common.QueueSize, q.size);
     const area = (lo: number, value: number) => {

@@ -5,7 +5,7 @@
 // vector) is refused with a DriverError rather than trusted.
 import { describe, expect, it } from 'vitest';
 
-import { InputCode, InputEv, VIRTIO_ID_INPUT, VirtioPciCap as Cap, VirtioStatus as Status } from '../../../../abi/generated/virtio.js';
+import { InputCode, InputEv, VIRTIO_ID_INPUT, VirtioPciCap as Cap, VirtioPciCommon, VirtioStatus as Status } from '../../../../abi/generated/virtio.js';
 import { VirtioInputDevice } from '../../../../actors/input/virtio-input.js';
 import { PageAllocator } from '../../../../actors/vcpu/guest/page-allocator.js';
 import { VirtioInputGuestDriver, type RawInputEvent } from '../../../../actors/vcpu/guest/virtio-input.js';
@@ -63,6 +63,11 @@ describe('the guest virtio-pci transport', () => {
     // The buffers went back through the queue's doorbell.
     expect(pci.transport.counts.notifications).toBe(1);
     expect(device.stats().faults).toEqual({});
+    // Configuration changes arrive on the other vector (set after the driver's reset).
+    expect(pci.transport.read(VirtioPciCommon.MsixConfig, 2)).toBe(0);
+    pci.transport.queueFault('chain-loop');
+    expect(pci.msis.at(-1)).toEqual({ address: MSI_ADDRESS, data: 0x60 });
+    expect(driver.acknowledge(0x60)).toBe(2);
   });
 
   it('refuses a function that is not a virtio device of the type it looks for', () => {
@@ -85,14 +90,18 @@ describe('the guest virtio-pci transport', () => {
     expect(() => new GuestVirtioPci(lying(pci.port, new Map([[0x84 + Cap.CfgType, 7]])), PLACE, VIRTIO_ID_INPUT)).toThrow(/no virtio-pci capability of type 3/);
   });
 
-  it('refuses a device that will not take the configuration vector', () => {
-    const { pci } = rig();
-    const t = pci.transport;
-    const port: VirtioPort = {
-      read: (a, s) => (a === BAR + 0x10 && s === 2 ? 0xffff : pci.port.read(a, s)), // msix_config reads NO_VECTOR
-      write: (a, s, v) => pci.port.write(a, s, v),
-    };
-    expect(() => new GuestVirtioPci(port, PLACE, VIRTIO_ID_INPUT)).toThrow(/configuration vector/);
-    expect(t.deviceStatus).toBe(0);
+  it('refuses a device that will not take the configuration or the queue vector', () => {
+    for (const [field, what] of [
+      [VirtioPciCommon.MsixConfig, /configuration vector/],
+      [VirtioPciCommon.QueueMsixVector, /vector for queue 0/],
+    ] as const) {
+      const { memory, pci, pages } = rig();
+      const port: VirtioPort = {
+        read: (a, s) => (a === BAR + field && s === 2 ? 0xffff : pci.port.read(a, s)), // reads NO_VECTOR
+        write: (a, s, v) => pci.port.write(a, s, v),
+      };
+      expect(() => new VirtioInputGuestDriver(new GuestVirtioPci(port, PLACE, VIRTIO_ID_INPUT), memory, pages)).toThrow(what);
+      expect(pci.transport.deviceStatus & Status.DriverOk).toBe(0);
+    }
   });
 });
