@@ -16,10 +16,12 @@ const vms = vmsStoppedAfterEach({ ramMiB: 64 });
 const MODES = ['320x200@60', '256x160@60', '200x120@60'];
 const golden = JSON.parse(readFileSync(path.join(packageRoot, 'test', 'vmm', 'golden-workloads.json'), 'utf8')) as Record<string, string>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** The input devices on virtio-mmio windows, or a PCI machine with virtio-pci input. */
+/** The input devices on virtio-mmio windows, or a PCI machine with virtio-pci input (or, mixed, virtio-mmio input). */
 const MACHINES: [string, VmOptions][] = [
   ['mmio', { devices: [{ displayModes: MODES }], inputTransport: 'mmio' }],
   ['pci', { devices: [{ variant: 'pci', displayModes: MODES }], inputTransport: 'pci' }],
+  // Mixed: apple-gfx on PCI (its BAR in the device actor's table), the input devices on virtio-mmio.
+  ['mmio on a PCI machine', { devices: [{ variant: 'pci', displayModes: MODES }], inputTransport: 'mmio' }],
 ];
 
 describe('desktop with input devices', () => {
