@@ -83,9 +83,10 @@ export type { VncRectCounts } from './actors/compositor/vnc/types.js';
 export type { GuestMemoryError } from './shared/guest-memory/errors.js';
 export type { TracePhase } from './shared/trace/layout.js';
 export type { GuestMemoryErrorCode } from './shared/guest-memory/errors.js';
-// virtio-input (docs/virtio.md): VmOptions.input, vm.input(device, display) and its stats.
+// virtio-input (docs/virtio.md): VmOptions.input and inputTransport, vm.input(device, display) and its stats.
 export type { DisplayInput } from './vmm/vm-input.js';
-export type { InputOptions, InputBinding } from './vmm/config-input.js';
+export type { InputOptions, InputBinding, InputTransport } from './vmm/config-input.js';
 export type { InputActorStats, InputDeviceKind } from './actors/input/messages.js';
 export type { InputDeviceStats } from './actors/input/virtio-input.js';
+export type { VirtioPciInterrupts } from './shared/virtio/pci-transport.js';
 export type { BusVariant } from './actors/vcpu/bus-port.js';

@@ -93,7 +93,7 @@ const SUITE_TABLE = {
   }),
   pacing: suite({ run: runPacingBench, tables: pacingTables, steps: 3 }),
   lifecycle: suite({ run: runLifecycleBench, tables: lifecycleTables, steps: 3, references: ['paths.stats_load.p50_us', 'paths.pause_idle.p50_us'] }),
-  input: suite({ run: runInputBench, tables: inputTables, steps: 1 }),
+  input: suite({ run: runInputBench, tables: inputTables, steps: 2 }),
   snapshot: suite({
     run: runSnapshotBench,
     tables: snapshotTables,

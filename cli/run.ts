@@ -59,6 +59,8 @@ ${ENGINE_HELP}
   --input             give every display a virtio-input keyboard and tablet (docs/virtio.md): VNC
                       and browser clients' keys and pointer go to them (see --view-only); on
                       by itself for --workload paint
+  --input-transport T mmio | pci: the input devices' virtio transport: virtio-mmio windows with
+                      level lines, or modern virtio-pci functions with MSI (default: as --variant)
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
   --save FILE         save the machine to a snapshot file (pvg-vmm restore FILE brings it back;
                       docs/snapshots.md) before the guest starts, then run on
@@ -137,6 +139,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       engine: { type: 'string', default: 'soft' },
       snapshot: { type: 'string' },
       input: { type: 'boolean', default: false },
+      'input-transport': { type: 'string' },
       control: { type: 'string' },
       save: { type: 'string' },
       'save-at': { type: 'string' },
@@ -156,6 +159,8 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     displays: integerFlag('--displays', values.displays, 1, 8),
     ...(values.modes ? { displayModes: values.modes.split(',') } : {}),
   } as const;
+  const inputTransport = values['input-transport'] ?? values.variant;
+  if (inputTransport !== 'mmio' && inputTransport !== 'pci') throw new UsageError(`--input-transport must be mmio or pci, got "${inputTransport}"`);
   if (values.snapshot !== undefined) outputFileFlag('--snapshot', values.snapshot);
   if (values.control !== undefined && values.control.trim() === '') throw new UsageError('--control needs a path');
   if (values.save !== undefined) outputFileFlag('--save', values.save);
@@ -187,7 +192,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       cpu: cpuFlag(values.cpu),
       engine: engineFlag(values.engine),
       // paint is nothing without input: it gets the devices without being asked.
-      ...(values.input || values.workload === 'paint' ? { input: true } : {}),
+      ...(values.input || values.workload === 'paint' ? { input: true, inputTransport } : {}),
       workload: {
         name: values.workload,
         frames: values.frames !== undefined ? integerFlag('--frames', values.frames, 0, 1e9) : values.workload === 'paint' ? PAINT_FRAMES : 300,

@@ -24,13 +24,15 @@ const workDir = path.join(root, 'build-fuzz-js');
 const DEFAULT_SECONDS = 60;
 // What each target's coverage counts: the project's code it reaches, and for the WebSocket
 // target the `ws` library's Receiver, which does the framing (Jazzer.js leaves node_modules out
-// unless a pattern includes it); for the virtqueue target the transport in shared/virtio; for the
+// unless a pattern includes it); for the virtqueue and virtio-pci targets the transports in
+// shared/virtio (and shared/pci); for the
 // control socket's target vmm/control/, where its parser is; for the snapshot loader vmm/ (the
 // loader and the config checks).
 const INSTRUMENT = {
   default: ['/dist/actors/'],
   'ws-bridge-framing': ['/dist/actors/', '/node_modules/ws/lib/'],
   virtqueue: ['/dist/actors/input/', '/dist/shared/virtio/'],
+  'virtio-pci': ['/dist/actors/input/', '/dist/shared/virtio/', '/dist/shared/pci/'],
   'control-requests': ['/dist/vmm/control/'],
   'snapshot-loader': ['/dist/vmm/'],
 };

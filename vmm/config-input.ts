@@ -3,6 +3,7 @@
 import { VIRTIO_MAX_DEVICES } from '../abi/generated/virtio.js';
 import { VmConfigError } from './config-error.js';
 import { integer, keysOf, onlyKnownKeys, optionsObject } from './config-values.js';
+import type { InputTransport } from '../actors/input/messages.js';
 
 /** A display that gets input devices: the apple-gfx device and its display. */
 export interface InputBinding {
@@ -12,6 +13,9 @@ export interface InputBinding {
 
 /** true: every display; a list: those displays; false or left out: no input devices. */
 export type InputOptions = boolean | InputBinding[];
+
+export type { InputTransport } from '../actors/input/messages.js';
+export const INPUT_TRANSPORTS: readonly InputTransport[] = ['mmio', 'pci'];
 
 /** Each bound display gets a keyboard and a tablet. */
 export const INPUT_DEVICES_PER_DISPLAY = 2;

@@ -9,7 +9,7 @@ import { KVM_BENCH_PROGRAMS } from '../actors/vcpu/kvm/machine.js';
 import { VmConfigError } from './config-error.js';
 import { checkOutputs, type OutputOptions } from './config-outputs.js';
 import { checkLimits } from './config-limits.js';
-import { checkInput, type InputOptions } from './config-input.js';
+import { INPUT_TRANSPORTS, checkInput, type InputOptions, type InputTransport } from './config-input.js';
 import { integer, keysOf, onlyKnownKeys, optionsObject } from './config-values.js';
 
 export { VmConfigError, type OutputOptions };
@@ -113,6 +113,12 @@ export interface VmOptions {
    * through vm.input(device, display).
    */
   input?: InputOptions;
+  /**
+   * The input devices' virtio transport (docs/virtio.md): 'mmio' (default) puts each at a fixed
+   * virtio-mmio window with a level interrupt line; 'pci' makes each a modern virtio-pci function
+   * (vendor 0x1AF4) that the guest finds in ECAM, places BAR0 for and interrupts through MSI.
+   */
+  inputTransport?: InputTransport;
 }
 
 export type Profile = 'native' | 'pvg';
@@ -155,6 +161,7 @@ export interface ResolvedConfig {
   outputs: OutputOptions;
   /** Displays bound to virtio-input devices (a keyboard and a tablet each), in order. */
   input: { device: number; display: number }[];
+  inputTransport: InputTransport;
   start: StartMode;
   trace: boolean;
 }
@@ -249,6 +256,7 @@ const VM_OPTION_KEYS = keysOf<VmOptions>({
   start: true,
   trace: true,
   input: true,
+  inputTransport: true,
 });
 const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true, mapSemantics: true, pacing: true });
 const WORKLOAD_KEYS = keysOf<WorkloadOptions>({ name: true, frames: true, seed: true, mode: true, damagePercent: true });
@@ -341,5 +349,6 @@ export function resolveConfig(given: VmOptions = {}): ResolvedConfig {
       options.input,
       devices.map((d) => d.displays.length),
     ),
+    inputTransport: oneOf(options.inputTransport, 'inputTransport', INPUT_TRANSPORTS, 'mmio'),
   };
 }

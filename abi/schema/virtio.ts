@@ -76,6 +76,41 @@ const input: Constant[] = [
   },
 ];
 
+// virtio-pci (modern, virtio 1.2 §4.1): TypeScript only (the machine-code guest has no virtio driver).
+const pci: Constant[] = [
+  { ts: 'VIRTIO_PCI_VENDOR_ID', value: 0x1af4, radix: hex(4), doc: 'PCI vendor of every virtio device (§4.1.2).' },
+  { ts: 'VIRTIO_PCI_DEVICE_ID_BASE', value: 0x1040, radix: hex(4), doc: 'A modern virtio-pci device id is 0x1040 + the virtio device type (§4.1.2.1).' },
+  { ts: 'VIRTIO_PCI_REVISION', value: 1, doc: 'Revision 1 or above: not a transitional device (§4.1.2.1).' },
+  {
+    ts: 'VIRTIO_PCI_FIRST_SLOT',
+    value: 16,
+    doc: 'Virtio device i is PCI device VIRTIO_PCI_FIRST_SLOT + i on bus 0 (its ECAM function and BAR slot), after the apple-gfx devices (at most 16).',
+  },
+  { ts: 'VIRTIO_PCI_BAR_BYTES', value: 0x4000, radix: hex(4), doc: "BAR0: the four structures, 4 KiB apart as in QEMU's virtio-pci." },
+  {
+    ts: 'VIRTIO_PCI_COMMON_CFG_BYTES',
+    value: 0x38,
+    radix: hex(2),
+    doc: 'struct virtio_pci_common_cfg up to queue_device (no queue_notify_data or queue_reset: their features are not offered).',
+  },
+  {
+    ts: 'VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER',
+    value: 4,
+    doc: "notify_off_multiplier: queue q's doorbell is at the notify structure + 4 * q (QEMU's without page-per-vq).",
+  },
+  { ts: 'VIRTIO_MSI_NO_VECTOR', value: 0xffff, radix: hex(4), doc: 'msix_config / queue_msix_vector: no interrupt for this cause.' },
+  { ts: 'VIRTIO_PCI_ISR_QUEUE', value: 1, doc: 'ISR status bit 0: a used buffer notification.' },
+  { ts: 'VIRTIO_PCI_ISR_CONFIG', value: 2, doc: 'ISR status bit 1: a configuration change.' },
+  { ts: 'PCI_CAP_ID_VNDR', value: 0x09, radix: hex(2), doc: 'Vendor-specific capability: every virtio structure capability.' },
+  { ts: 'PCI_CLASS_INPUT_OTHER', value: 0x0980, radix: hex(4), doc: "Base class input devices, subclass other (QEMU's virtio-input-pci)." },
+  {
+    ts: 'VECTOR_VIRTIO_PCI_BASE',
+    value: 0x60,
+    radix: hex(2),
+    doc: "Virtio-pci device i's MSI block (what the built-in guest programs): 2 vectors from VECTOR_VIRTIO_PCI_BASE + 2i, 0 configuration, 1 queues.",
+  },
+];
+
 const enums: EnumDef[] = [
   {
     ts: 'VirtioMmioReg',
@@ -172,13 +207,89 @@ const enums: EnumDef[] = [
       { name: 'Y', value: 1 },
     ],
   },
+  {
+    ts: 'VirtioPciCapType',
+    radix: hex(2),
+    doc: 'virtio-pci capability cfg_type (virtio 1.2 §4.1.4).',
+    members: [
+      { name: 'Common', value: 1 },
+      { name: 'Notify', value: 2 },
+      { name: 'Isr', value: 3 },
+      { name: 'Device', value: 4 },
+      { name: 'Pci', value: 5 },
+    ],
+  },
+  {
+    ts: 'VirtioPciCap',
+    radix: hex(2),
+    doc: 'struct virtio_pci_cap field offsets (virtio 1.2 §4.1.4); the notify capability adds notify_off_multiplier.',
+    members: [
+      { name: 'Vndr', value: 0 },
+      { name: 'Next', value: 1 },
+      { name: 'Len', value: 2 },
+      { name: 'CfgType', value: 3 },
+      { name: 'Bar', value: 4 },
+      { name: 'Id', value: 5 },
+      { name: 'Offset', value: 8 },
+      { name: 'Length', value: 12 },
+      { name: 'NotifyOffMultiplier', value: 16 },
+    ],
+  },
+  {
+    ts: 'VirtioPciRegion',
+    radix: hex(4),
+    doc: "Where this machine's virtio-pci BAR0 holds each structure (QEMU's virtio-pci layout).",
+    members: [
+      { name: 'Common', value: 0x0000 },
+      { name: 'Isr', value: 0x1000 },
+      { name: 'Device', value: 0x2000 },
+      { name: 'Notify', value: 0x3000 },
+    ],
+  },
+  {
+    ts: 'VirtioPciCapAt',
+    radix: hex(2),
+    doc: "Where the virtio capabilities sit in this machine's virtio-pci config space, chained after MSI's (0x40).",
+    members: [
+      { name: 'Common', value: 0x60 },
+      { name: 'Notify', value: 0x70 },
+      { name: 'Isr', value: 0x84 },
+      { name: 'Device', value: 0x94 },
+    ],
+  },
+  {
+    ts: 'VirtioPciCommon',
+    radix: hex(2),
+    doc: 'struct virtio_pci_common_cfg field offsets (virtio 1.2 §4.1.4.3; Linux include/uapi/linux/virtio_pci.h VIRTIO_PCI_COMMON_*).',
+    members: [
+      { name: 'DeviceFeatureSelect', value: 0x00 },
+      { name: 'DeviceFeature', value: 0x04 },
+      { name: 'DriverFeatureSelect', value: 0x08 },
+      { name: 'DriverFeature', value: 0x0c },
+      { name: 'MsixConfig', value: 0x10 },
+      { name: 'NumQueues', value: 0x12 },
+      { name: 'DeviceStatus', value: 0x14 },
+      { name: 'ConfigGeneration', value: 0x15 },
+      { name: 'QueueSelect', value: 0x16 },
+      { name: 'QueueSize', value: 0x18 },
+      { name: 'QueueMsixVector', value: 0x1a },
+      { name: 'QueueEnable', value: 0x1c },
+      { name: 'QueueNotifyOff', value: 0x1e },
+      { name: 'QueueDescLo', value: 0x20 },
+      { name: 'QueueDescHi', value: 0x24 },
+      { name: 'QueueDriverLo', value: 0x28 },
+      { name: 'QueueDriverHi', value: 0x2c },
+      { name: 'QueueDeviceLo', value: 0x30 },
+      { name: 'QueueDeviceHi', value: 0x34 },
+    ],
+  },
 ];
 
 export const virtio: Unit = {
   name: 'virtio',
-  doc: 'virtio-mmio (version 2), split virtqueues and virtio-input, as virtio 1.2 numbers them; where the machine places virtio devices.',
+  doc: 'virtio-mmio (version 2), virtio-pci (modern), split virtqueues and virtio-input, as virtio 1.2 numbers them; where the machine places virtio devices.',
   ts: 'abi/generated/virtio.ts',
-  constants: [...placement, ...transport, ...input],
+  constants: [...placement, ...transport, ...input, ...pci],
   enums,
 };
 

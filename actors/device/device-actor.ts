@@ -38,7 +38,7 @@ import { InterruptTable } from '../../shared/irq/interrupt-table.js';
 import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { DeviceMmioRead, DeviceMmioWrite } from '../../abi/generated/device-records.js';
 import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
-import { PciConfigSpace } from './pci-config.js';
+import { PciConfigSpace } from '../../shared/pci/config-space.js';
 import { frameStamp } from '../compositor/frame-latency.js';
 import { QemuLocks } from './qemu-locks.js';
 import { TaskSpace } from './task-space.js';

@@ -14,8 +14,8 @@
 import { IrqLinePulse } from '../../abi/generated/irq-records.js';
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import type { InterruptTable } from '../../shared/irq/interrupt-table.js';
-import { MSI_VECTORS } from '../../abi/generated/machine.js';
-import type { PciConfigSpace } from './pci-config.js';
+import { releaseUnmasked, signalMsi } from '../../shared/pci/msi.js';
+import type { PciConfigSpace } from '../../shared/pci/config-space.js';
 
 export class InterruptRouter {
   raised = 0;
@@ -36,18 +36,10 @@ export class InterruptRouter {
   raise(line: number, vector = 0): void {
     this.raised++;
     if (this.pci) {
-      const msi = this.pci.msi();
-      if (!msi.enabled) {
-        this.droppedWhileDisabled++;
-        return;
-      }
-      const v = ((vector >>> 0) % MSI_VECTORS) & (msi.vectors - 1);
-      if ((msi.mask >>> v) & 1) {
-        this.heldWhileMasked++;
-        this.pci.setPending(v, true);
-        return;
-      }
-      this.sendMsi(v);
+      const outcome = signalMsi(this.pci, this.table, vector);
+      if (outcome === 'disabled') this.droppedWhileDisabled++;
+      else if (outcome === 'masked') this.heldWhileMasked++;
+      else this.delivered++;
       return;
     }
     if (this.table.isEdge(line)) {
@@ -62,22 +54,7 @@ export class InterruptRouter {
 
   /** PCI: the mask bits changed; a vector unmasked with its pending bit set goes out now. */
   unmasked(): void {
-    if (!this.pci) return;
-    const msi = this.pci.msi();
-    const due = msi.pending & ~msi.mask;
-    for (let v = 0; v < MSI_VECTORS; v++) {
-      if (((due >>> v) & 1) === 0) continue;
-      this.pci.setPending(v, false);
-      if (msi.enabled) this.sendMsi(v);
-    }
-  }
-
-  private sendMsi(vector: number): void {
-    const msi = this.pci!.msi();
-    // The enabled vectors' bits of the data are the vector's (PCI Local Bus spec, MSI Message Data).
-    const data = (msi.data & ~(msi.vectors - 1)) | (vector & (msi.vectors - 1));
-    this.table.msi(Number(msi.address), data);
-    this.delivered++;
+    if (this.pci) this.delivered += releaseUnmasked(this.pci, this.table);
   }
 
   /** Interrupts waiting for room in the controller's mailbox. */

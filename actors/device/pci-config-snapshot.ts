@@ -12,7 +12,7 @@
 // Layout (little-endian): magic 'PCIS', version u32, length u32 (4096), then the bytes.
 import { MSI_CAP_OFFSET, MSI_FLAGS, MSI_FLAGS_QSIZE, MSI_PENDING, PCI_CONFIG_SPACE_SIZE } from '../../abi/generated/machine.js';
 import { StateReader, StateWriter } from '../../shared/snapshot/state-bytes.js';
-import type { PciConfigSpace } from './pci-config.js';
+import type { PciConfigSpace } from '../../shared/pci/config-space.js';
 
 const MAGIC = 0x53494350; // 'PCIS'
 const VERSION = 1;

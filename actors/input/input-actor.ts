@@ -1,9 +1,11 @@
-// The input actor: owns the VM's virtio-input devices (their virtio-mmio transports, queues and
-// waiting events) on its own worker, like every other concern (docs/design.md rule 1). A vCPU's
-// MMIO read is answered here straight into its reply slot, a write completed on its posted-write
-// counter; the embedder's events arrive as records; interrupts go to the interrupt controller
-// as line levels. It never waits for another actor (rule 3): a full controller mailbox keeps
-// the level for the idle hook.
+// The input actor: owns the VM's virtio-input devices (their virtio-mmio or virtio-pci
+// transports, queues and waiting events) on its own worker, like every other concern
+// (docs/design.md rule 1). A vCPU's MMIO read is answered here straight into its reply slot, a
+// write completed on its posted-write counter; the embedder's events arrive as records.
+// virtio-mmio interrupts go to the interrupt controller as line levels; virtio-pci's are MSIs
+// through the interrupt table (atomics and at most a futex wake), and its BAR placements go to
+// the vCPUs' buses through the BAR table. It never waits for another actor (rule 3): a full
+// controller mailbox keeps the level for the idle hook.
 import type { ActorBehaviour, ActorContext } from '../runtime/host.js';
 import type { MailboxRecord } from '../../shared/mailbox/record.js';
 import { DeviceKind } from '../device/messages.js';
@@ -11,9 +13,15 @@ import { InMmioRead, InMmioWrite } from '../device/engine-records.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { completeWrite } from '../../shared/mmio/completion.js';
 import { InputKey, InputPointer } from '../../abi/generated/input-records.js';
+import { InterruptTable } from '../../shared/irq/interrupt-table.js';
+import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
+import { BarTable } from '../../shared/mmio/bar-table.js';
+import { VirtioMmioTransport } from '../../shared/virtio/mmio-transport.js';
+import { VirtioPciTransport } from '../../shared/virtio/pci-transport.js';
+import { PCI_CLASS_INPUT_OTHER } from '../../abi/generated/virtio.js';
 import { IrqLevels } from './irq-levels.js';
-import { InputKind, type InputActorConfig, type InputActorStats, type InputControl } from './messages.js';
-import { VirtioInputDevice } from './virtio-input.js';
+import { InputKind, PCI_CONFIG_WINDOW, type InputActorConfig, type InputActorStats, type InputControl } from './messages.js';
+import { VirtioInputDevice, type TransportFactory } from './virtio-input.js';
 
 export class InputActor implements ActorBehaviour<InputControl> {
   readonly control: InputControl;
@@ -30,10 +38,8 @@ export class InputActor implements ActorBehaviour<InputControl> {
     this.writeCompletion = new Int32Array(config.writeCompletion);
     const levels = new IrqLevels(new Mailbox(config.irqMailbox, 'irq'));
     this.levels = levels;
-    this.devices = config.devices.map(
-      (d, i) =>
-        new VirtioInputDevice(memory, d.kind, `pvg-${d.kind}-${d.display.device}.${d.display.display}`, (high) => levels.set(config.devices[i]!.line, high)),
-    );
+    const transport = transportFactories(config, levels, ctx);
+    this.devices = config.devices.map((d, i) => new VirtioInputDevice(d.kind, `pvg-${d.kind}-${d.display.device}.${d.display.display}`, transport(i)));
     const devices = this.devices;
     this.control = {
       stats: (): InputActorStats => ({
@@ -86,17 +92,40 @@ export class InputActor implements ActorBehaviour<InputControl> {
   }
 
   private mmioRead(a: Int32Array): void {
-    const device = this.devices[InMmioRead.window(a)];
+    const target = this.target(InMmioRead.window(a));
     // An offset past 2^32 is outside every window; the bus never sends one, but records are checked all the same.
-    const value = device && InMmioRead.offsetHi(a) === 0 ? device.transport.read(InMmioRead.offsetLo(a), InMmioRead.size(a)) : 0xffffffff;
-    if (!device) this.badRecords++;
+    const value = target && InMmioRead.offsetHi(a) === 0 ? target.read(InMmioRead.offsetLo(a), InMmioRead.size(a)) : 0xffffffff;
+    if (!target) this.badRecords++;
     this.ctx.replies.reply(InMmioRead.slot(a), InMmioRead.id(a), value, 0);
   }
 
   private mmioWrite(a: Int32Array): void {
-    const device = this.devices[InMmioWrite.window(a)];
-    if (device && InMmioWrite.offsetHi(a) === 0) device.transport.write(InMmioWrite.offsetLo(a), InMmioWrite.size(a), InMmioWrite.valueLo(a));
+    const target = this.target(InMmioWrite.window(a));
+    if (target && InMmioWrite.offsetHi(a) === 0) target.write(InMmioWrite.offsetLo(a), InMmioWrite.size(a), InMmioWrite.valueLo(a));
     else this.badRecords++;
     completeWrite(this.writeCompletion, InMmioWrite.vcpu(a));
   }
+
+  /** A record's window: a device's registers (virtio-mmio) or BAR0 (virtio-pci), or with PCI_CONFIG_WINDOW its PCI configuration space. */
+  private target(window: number): { read(offset: number, size: number): number; write(offset: number, size: number, value: number): void } | null {
+    const device = this.devices[window & ~PCI_CONFIG_WINDOW];
+    if (!device) return null;
+    if ((window & PCI_CONFIG_WINDOW) === 0) return device.transport;
+    return device.transport instanceof VirtioPciTransport ? device.transport.config : null;
+  }
+}
+
+/** Device i's transport: virtio-mmio on its level line, or virtio-pci with MSIs through the interrupt table. */
+function transportFactories(config: InputActorConfig, levels: IrqLevels, ctx: ActorContext): (i: number) => TransportFactory {
+  const memory = ctx.memory!;
+  if (config.transport === 'mmio') return (i) => (model) => new VirtioMmioTransport(memory, model, (high) => levels.set(config.devices[i]!.line, high));
+  if (!config.irqTable || !config.irqTargets || !config.barTable) throw new Error('virtio-pci input devices need the interrupt table and a BAR table');
+  const table = new InterruptTable(
+    config.irqTable,
+    config.irqTargets.map((b) => new VcpuIrqState(b)),
+    ctx.trace,
+  );
+  const bars = new BarTable(config.barTable);
+  return (i) => (model) =>
+    new VirtioPciTransport(memory, model, { classCode: PCI_CLASS_INPUT_OTHER << 8, msi: table, onBar: (address) => bars.publish(i, address) });
 }

@@ -13,14 +13,26 @@ export interface InputDeviceConfig {
   kind: InputDeviceKind;
   /** The display this device is bound to: device index and display on it. */
   display: { device: number; display: number };
-  /** The interrupt controller line (level-triggered) of its virtio-mmio transport. */
+  /** The interrupt controller line (level-triggered) of its virtio-mmio transport; -1 on virtio-pci (MSI only). */
   line: number;
 }
 
+/** Which virtio transport the VM's input devices use (VmOptions.inputTransport, docs/virtio.md). */
+export type InputTransport = 'mmio' | 'pci';
+
+/** A vCPU's MMIO record with this bit in its window is for input device (window & 0xff)'s PCI configuration space. */
+export const PCI_CONFIG_WINDOW = 0x100;
+
 export interface InputActorConfig {
   devices: InputDeviceConfig[];
+  transport: InputTransport;
   irqMailbox: SharedArrayBuffer;
   writeCompletion: SharedArrayBuffer;
+  /** virtio-pci: the interrupt table MSIs go through, and the vCPUs' interrupt states it wakes. */
+  irqTable?: SharedArrayBuffer;
+  irqTargets?: SharedArrayBuffer[];
+  /** virtio-pci: where device k publishes its BAR0 (slot k) for the vCPUs' buses. */
+  barTable?: SharedArrayBuffer;
 }
 
 export interface InputActorStats {

@@ -1,11 +1,12 @@
-// A virtio-input device (virtio 1.2 §5.8) on the virtio-mmio transport: queue 0 (eventq) takes
+// A virtio-input device (virtio 1.2 §5.8) on either virtio transport (virtio-mmio or
+// virtio-pci, chosen by whoever makes it): queue 0 (eventq) takes
 // the driver's empty 8-byte buffers and returns them filled with struct virtio_input_event;
 // queue 1 (statusq) carries the driver's LED events, which are taken, counted and returned.
 // Events the embedder injects wait in a bounded queue until the driver has buffers for them
 // (a full queue drops the newest report whole, counted), as QEMU's virtio_input_send queues
 // events and drops them when the guest gives none.
-import type { GuestMemory } from '../../shared/guest-memory/index.js';
-import { VirtioMmioTransport, type VirtioDeviceModel } from '../../shared/virtio/mmio-transport.js';
+import type { VirtioDeviceModel, VirtioTransport } from '../../shared/virtio/virtio-core.js';
+import { VirtioPciTransport, type VirtioPciInterrupts } from '../../shared/virtio/pci-transport.js';
 import {
   InputAbs,
   InputCode,
@@ -41,14 +42,19 @@ export interface InputDeviceStats {
   status: number;
   faults: Record<string, number>;
   transport: { reads: number; writes: number; resets: number; notifications: number };
+  /** virtio-pci only: what became of the MSIs it raised. */
+  msi?: VirtioPciInterrupts;
 }
+
+/** Makes the device's transport around its model (virtio-mmio or virtio-pci). */
+export type TransportFactory = (device: VirtioDeviceModel) => VirtioTransport;
 
 export class VirtioInputDevice implements VirtioDeviceModel {
   readonly deviceId = VIRTIO_ID_INPUT;
   readonly features = 0n;
   readonly queueMax = [VIRTIO_INPUT_QUEUE_SIZE, VIRTIO_INPUT_QUEUE_SIZE];
   readonly configBytes = VIRTIO_INPUT_CONFIG_BYTES;
-  readonly transport: VirtioMmioTransport;
+  readonly transport: VirtioTransport;
   private readonly config: InputConfigSpace;
   /** Waiting events as [type, code, value] triples, flattened. */
   private readonly pending: number[] = [];
@@ -59,13 +65,12 @@ export class VirtioInputDevice implements VirtioDeviceModel {
   private readonly eventView = new DataView(this.event.buffer);
 
   constructor(
-    memory: GuestMemory,
     readonly kind: InputDeviceKind,
     serial: string,
-    setLevel: (high: boolean) => void,
+    makeTransport: TransportFactory,
   ) {
     this.config = new InputConfigSpace(kind, serial);
-    this.transport = new VirtioMmioTransport(memory, this, setLevel);
+    this.transport = makeTransport(this);
   }
 
   /** A key went down or up (a Linux KEY_* code); false when refused. */
@@ -134,6 +139,7 @@ export class VirtioInputDevice implements VirtioDeviceModel {
       status: this.transport.deviceStatus,
       faults: Object.fromEntries(Object.entries(this.transport.faults).filter(([, n]) => n > 0)),
       transport: { ...this.transport.counts },
+      ...(this.transport instanceof VirtioPciTransport ? { msi: { ...this.transport.interrupts } } : {}),
     };
   }
 

@@ -25,15 +25,18 @@ import {
   mmioGfxBase,
   mmioIosfcBase,
   virtioMmioBase,
+  virtioPciEcamBase,
 } from './layout.js';
+import { PCI_CONFIG_WINDOW } from '../input/messages.js';
+import { VIRTIO_PCI_BAR_BYTES } from '../../abi/generated/virtio.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { BarTable } from '../../shared/mmio/bar-table.js';
 import { PostedWrites } from '../../shared/mmio/completion.js';
 import type { ReplyTable } from '../../shared/reply/reply-table.js';
 import type { GiveUpCheck } from '../../shared/wait-abandoned.js';
 
-/** What a bus entry is: an apple-gfx device's windows, or one virtio-mmio transport (docs/virtio.md). */
-export type BusVariant = 'apple-gfx-mmio' | 'apple-gfx-pci' | 'virtio-mmio';
+/** What a bus entry is: an apple-gfx device's windows, or one virtio device's transport (docs/virtio.md). */
+export type BusVariant = 'apple-gfx-mmio' | 'apple-gfx-pci' | 'virtio-mmio' | 'virtio-pci';
 
 export interface BusDevice {
   /** apple-gfx: the device's index; virtio-mmio: the virtio device's index (its window's slot and the record's window). */
@@ -46,6 +49,8 @@ export interface BusDevice {
    * PVG); the device actor then sees only config space. Null: every access goes to `mailbox`.
    */
   engine: Mailbox | null;
+  /** A PCI function whose BAR0 another table than the vCPU's publishes (virtio-pci: the input actor's); slot = index. */
+  bars?: BarTable | null;
 }
 
 /** A bus entry as the VM's assembly describes it (SharedArrayBuffers, for a worker's config). */
@@ -55,6 +60,8 @@ export interface BusDeviceConfig {
   mailbox: SharedArrayBuffer;
   /** See BusDevice.engine. */
   engine?: SharedArrayBuffer;
+  /** See BusDevice.bars. */
+  bars?: SharedArrayBuffer;
 }
 
 /** The bus entries over their mailboxes, as a vCPU thread attaches them. */
@@ -62,14 +69,15 @@ export function attachBusDevices(configs: readonly BusDeviceConfig[]): BusDevice
   return configs.map((d) => ({
     index: d.index,
     variant: d.variant,
-    mailbox: new Mailbox(d.mailbox, d.variant === 'virtio-mmio' ? 'input' : `device${d.index}`),
+    mailbox: new Mailbox(d.mailbox, d.variant.startsWith('virtio') ? 'input' : `device${d.index}`),
     engine: d.engine ? new Mailbox(d.engine, `device${d.index}-engine`) : null,
+    bars: d.bars ? new BarTable(d.bars) : null,
   }));
 }
 
 interface Target {
   device: BusDevice;
-  /** A DeviceWindow, or for virtio-mmio the virtio device's index in its actor. */
+  /** A DeviceWindow, or for virtio the virtio device's index in its actor (with PCI_CONFIG_WINDOW for its config space). */
   window: DeviceWindow | number;
   /** The engine's inbound mailbox when this window's accesses skip the device actor (BusDevice.engine). */
   engine: Mailbox | null;
@@ -93,7 +101,8 @@ export class VcpuBusPort implements MmioPort {
    */
   readonly writes: PostedWrites;
   private readonly bars: BarTable;
-  private readonly pciDevices: { device: BusDevice; seen: number }[] = [];
+  /** PCI functions whose BAR0 window follows a BAR table: the window's name, the table and the function's slot in it. */
+  private readonly pciDevices: { window: string; table: BarTable; slot: number; seen: number }[] = [];
   reads = 0;
   writesIssued = 0;
   /** Where MMIO reads are traced (spans and flow arrows); null: not traced. */
@@ -133,6 +142,17 @@ export class VcpuBusPort implements MmioPort {
           size: VIRTIO_MMIO_WINDOW_BYTES,
           target: { device, window: device.index, engine: null },
         });
+      } else if (device.variant === 'virtio-pci') {
+        this.bus.addWindow({
+          name: `virtio-ecam${device.index}`,
+          base: virtioPciEcamBase(device.index),
+          size: ECAM_FUNCTION_BYTES,
+          target: { device, window: device.index | PCI_CONFIG_WINDOW, engine: null },
+        });
+        // BAR0 decodes nowhere until the guest programs it (the input actor publishes it).
+        const name = `virtio-bar${device.index}`;
+        this.bus.addWindow({ name, base: null, size: VIRTIO_PCI_BAR_BYTES, target: { device, window: device.index, engine: null } });
+        this.pciDevices.push({ window: name, table: device.bars ?? this.bars, slot: device.index, seen: -1 });
       } else if (device.variant === 'apple-gfx-mmio') {
         this.bus.addWindow({
           name: `gfx${device.index}`,
@@ -155,7 +175,7 @@ export class VcpuBusPort implements MmioPort {
         });
         // BAR0 decodes nowhere until the guest programs it (the device publishes it).
         this.bus.addWindow({ name: `gfx${device.index}`, base: null, size: GFX_WINDOW_BYTES, target: { device, window: DeviceWindow.Gfx, engine } });
-        this.pciDevices.push({ device, seen: -1 });
+        this.pciDevices.push({ window: `gfx${device.index}`, table: device.bars ?? this.bars, slot: device.index, seen: -1 });
       }
     }
   }
@@ -285,12 +305,12 @@ export class VcpuBusPort implements MmioPort {
   /** Moves a PCI device's BAR0 window when its device published a new placement. */
   private followBars(): void {
     for (const p of this.pciDevices) {
-      const seq = this.bars.sequence(p.device.index);
+      const seq = p.table.sequence(p.slot);
       if (seq === p.seen) continue;
       p.seen = seq;
-      const bar = this.bars.read(p.device.index);
+      const bar = p.table.read(p.slot);
       // A placement that overlaps another window is refused by the bus: the BAR then decodes nowhere.
-      if (!this.bus.moveWindow(`gfx${p.device.index}`, bar.mapped ? bar.base : null).ok) this.bus.moveWindow(`gfx${p.device.index}`, null);
+      if (!this.bus.moveWindow(p.window, bar.mapped ? bar.base : null).ok) this.bus.moveWindow(p.window, null);
     }
   }
 }

@@ -11,9 +11,11 @@ import {
   VECTOR_IOSFC_BASE,
   MSI_BLOCK_BASE,
   MSI_VECTORS_ENABLED,
+  PCI_BAR_BASE,
+  PCI_BAR_STRIDE,
   VECTORS_PER_DEVICE,
 } from '../../abi/generated/machine.js';
-import { VECTOR_VIRTIO_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_STRIDE } from '../../abi/generated/virtio.js';
+import { VECTOR_VIRTIO_BASE, VECTOR_VIRTIO_PCI_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_STRIDE, VIRTIO_PCI_FIRST_SLOT } from '../../abi/generated/virtio.js';
 
 export { VIRTIO_MMIO_BASE, VIRTIO_MMIO_STRIDE, VIRTIO_MMIO_WINDOW_BYTES, VIRTIO_MAX_DEVICES } from '../../abi/generated/virtio.js';
 export {
@@ -40,6 +42,21 @@ export function virtioMmioBase(device: number): number {
 /** Virtio device i's interrupt vector. */
 export function virtioVector(device: number): number {
   return VECTOR_VIRTIO_BASE + device;
+}
+
+/** Virtio-pci device i's ECAM function: PCI device VIRTIO_PCI_FIRST_SLOT + i on bus 0. */
+export function virtioPciEcamBase(device: number): number {
+  return ecamBase(VIRTIO_PCI_FIRST_SLOT + device);
+}
+
+/** Where the built-in guest places virtio-pci device i's BAR0 (the next PCI_BAR_STRIDE slots after the apple-gfx devices'). */
+export function virtioPciBarBase(device: number): number {
+  return PCI_BAR_BASE + (VIRTIO_PCI_FIRST_SLOT + device) * PCI_BAR_STRIDE;
+}
+
+/** The MSI vectors the built-in guest gives virtio-pci device i: configuration changes and its queues (an aligned pair). */
+export function virtioPciVectors(device: number): { config: number; queues: number } {
+  return { config: VECTOR_VIRTIO_PCI_BASE + 2 * device, queues: VECTOR_VIRTIO_PCI_BASE + 2 * device + 1 };
 }
 
 export function mmioGfxBase(device: number): number {

@@ -10,6 +10,7 @@ import { vncAuthResponse } from '../../actors/compositor/vnc/des.js';
 import { encodeSnapshot } from '../../vmm/snapshot/snapshot.js';
 import { CHALLENGE, PASSWORD } from './targets/rfb-handshake.js';
 import { Op as VqOp, RAM } from './targets/virtqueue.js';
+import { Op as PciOp } from './targets/virtio-pci.js';
 import { FUZZ_VMM_VERSION } from './targets/snapshot-loader.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -172,6 +173,46 @@ const queues: Record<string, Buffer> = {
   'reset-mid-queue': cat(vqSetup(0, 2), vqKey(30, 1), mmioWrite(0x070, 0), vqKey(31, 1), vqSetup(3, 2), vqKey(32, 1)),
 };
 
+// virtio-pci programs (targets/virtio-pci.ts): the same shape, over config space and BAR0.
+const cfgWrite = (offset: number, value: number, sizeCode = 2) => cat(u8(PciOp.ConfigWrite), le16(offset), u8(sizeCode), le32(value));
+const cfgRead = (offset: number, sizeCode = 2) => cat(u8(PciOp.ConfigRead), le16(offset), u8(sizeCode));
+/** sizeCode: 0 one byte, 1 two, 2 four, 3 eight. */
+const barWrite = (offset: number, value: number, sizeCode: number) => cat(u8(PciOp.BarWrite), le16(offset), u8(sizeCode), le32(value));
+const barRead = (offset: number, sizeCode: number) => cat(u8(PciOp.BarRead), le16(offset), u8(sizeCode));
+const pciRam = (offset: number, bytes: Buffer) => cat(u8(PciOp.RamWrite), le16(offset), u8(bytes.length), bytes);
+const pciKey = (code: number, down: number) => u8(PciOp.Key, code, down);
+/** MSI at two vectors from `vector`, VERSION_1, queue 0 of 2^log2 buffers at RAM offset slot * 0x2000, DRIVER_OK. */
+const pciSetup = (slot: number, log2: number, vector = 0x60) => u8(PciOp.Setup, slot, log2, vector);
+// Common configuration offsets (VirtioPciCommon) and BAR0 regions (VirtioPciRegion).
+const STATUS = 0x14;
+const pciPrograms: Record<string, Buffer> = {
+  'setup-keys': cat(pciSetup(0, 3), pciKey(30, 1), pciKey(30, 0), pciKey(44, 1)),
+  'config-space': cat(
+    ...[0x00, 0x02, 0x08, 0x2c, 0x34, 0x40, 0x60, 0x68, 0x6c, 0x70, 0x80, 0x84, 0x94].map((o) => cfgRead(o)),
+    cfgWrite(0x10, 0xffffffff),
+    cfgRead(0x10),
+    cfgWrite(0x04, 6, 1),
+  ),
+  'bad-sizes': cat(barWrite(0x16, 0, 1), barWrite(0x18, 3, 1), barWrite(0x18, 0, 1), barWrite(0x18, 128, 1)),
+  'no-version-1': cat(barWrite(STATUS, 3, 0), barWrite(STATUS, 11, 0), barRead(STATUS, 0), barWrite(STATUS, 15, 0)),
+  'notify-before-ready': cat(barWrite(0x3000, 0, 1), barWrite(0x3000 + 4 * 9, 9, 1)),
+  'read-only': cat(barWrite(0x04, 0, 2), barWrite(0x12, 9, 1), barWrite(0x1e, 9, 1), barWrite(0x1000, 1, 0)),
+  widths: cat(barRead(STATUS, 2), barRead(0x01, 0), barRead(0x1000, 2), barRead(0x3000, 1), barWrite(0x2000, 1, 3)),
+  'bad-vector': cat(barWrite(0x10, 40, 1), barRead(0x10, 1), barWrite(0x1a, 0x7fff, 1)),
+  'ring-outside-ram': cat(
+    barWrite(STATUS, 3, 0),
+    barWrite(0x08, 1, 2),
+    barWrite(0x0c, 1, 2),
+    barWrite(STATUS, 11, 0),
+    barWrite(0x24, 1, 2),
+    barWrite(0x1c, 1, 1),
+  ),
+  'msi-masked': cat(pciSetup(0, 3), cfgWrite(0x50, 2), pciKey(30, 1), cfgWrite(0x50, 0)),
+  'msi-disabled': cat(pciSetup(0, 3), cfgWrite(0x42, 0, 1), pciKey(30, 1)),
+  'chain-loop': cat(pciSetup(0, 3), pciRam(0, cat(descriptor(RAM + 0x1000, 8, 3, 1), descriptor(RAM + 0x1008, 8, 3, 0))), pciKey(30, 1)),
+  'reset-mid-queue': cat(pciSetup(0, 2), pciKey(30, 1), barWrite(STATUS, 0, 0), pciKey(31, 1), pciSetup(3, 2, 0x62), pciKey(32, 1)),
+};
+
 // Control-socket requests (docs/control.md): JSON lines, byte 0 chunking.
 const lines = (...l: string[]) => Buffer.from(l.map((x) => `${x}\n`).join(''));
 const controlSession = lines(
@@ -262,6 +303,7 @@ const sets: Record<string, Record<string, Buffer>> = {
   'rfb-handshake': handshakes,
   'ws-bridge-framing': frames,
   virtqueue: queues,
+  'virtio-pci': pciPrograms,
 };
 for (const [target, seeds] of Object.entries(sets)) {
   const dir = path.join(corpus, target);

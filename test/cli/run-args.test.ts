@@ -1,5 +1,5 @@
 // pvg-vmm run's flags for the paint workload: input devices without --input and no frame limit
-// unless --frames gives one; other workloads keep their defaults.
+// unless --frames gives one; other workloads keep their defaults; the input devices' transport.
 import { describe, expect, it } from 'vitest';
 
 import { parseRunArgs, type RunArgs } from '../../cli/run.js';
@@ -22,5 +22,13 @@ describe('run --workload paint', () => {
     expect(plain.workload).toMatchObject({ frames: 300 });
     expect(plain.input).toBeUndefined();
     expect(parse(['--input']).options.input).toBe(true);
+  });
+
+  it('puts the input devices on the transport --input-transport names, or on --variant’s', () => {
+    expect(parse(['--workload', 'paint']).options.inputTransport).toBe('mmio');
+    expect(parse(['--workload', 'paint', '--variant', 'pci']).options.inputTransport).toBe('pci');
+    expect(parse(['--input', '--input-transport', 'pci']).options.inputTransport).toBe('pci');
+    expect(parse(['--input', '--variant', 'pci', '--input-transport', 'mmio']).options.inputTransport).toBe('mmio');
+    expect(() => parse(['--input', '--input-transport', 'usb'])).toThrow(/--input-transport must be mmio or pci/);
   });
 });

@@ -108,7 +108,13 @@ export function inputSpec(config: ResolvedConfig, w: MachineWiring, b: VmBuffers
     module: 'actors/input/worker',
     mailbox: w.inputMailbox,
     spinBudget: deviceSpin(config.cpu),
-    config: { devices: w.inputDevices, irqMailbox: w.irqMailbox.buffer, writeCompletion: b.completion } satisfies InputActorConfig,
+    config: {
+      devices: w.inputDevices,
+      transport: config.inputTransport,
+      irqMailbox: w.irqMailbox.buffer,
+      writeCompletion: b.completion,
+      ...(w.virtioBars ? { irqTable: w.irqTable, irqTargets: w.irqBuffers, barTable: w.virtioBars } : {}),
+    } satisfies InputActorConfig,
   };
 }
 

@@ -4,6 +4,7 @@
 import type { IrqConfig } from '../../actors/irq/messages.js';
 import type { InputDeviceConfig } from '../../actors/input/messages.js';
 import type { Supervisor } from '../../actors/runtime/supervisor.js';
+import type { BusDeviceConfig } from '../../actors/vcpu/bus-port.js';
 import { deviceLines, deviceVectors, virtioVector } from '../../actors/vcpu/layout.js';
 import { createCursorSlot } from '../../shared/display/cursor-slot.js';
 import { createSurfacePool, SURFACES_PER_DISPLAY } from '../../shared/display/surface-layout.js';
@@ -35,7 +36,9 @@ export interface MachineWiring {
   inputDevices: InputDeviceConfig[];
   inputMailbox: Mailbox | null;
   /** The virtio-input devices as a vCPU's bus sees them. */
-  virtioBus: { index: number; variant: 'virtio-mmio'; mailbox: SharedArrayBuffer }[];
+  virtioBus: BusDeviceConfig[];
+  /** virtio-pci input devices: where the input actor publishes their BAR0s (slot = device index). */
+  virtioBars: SharedArrayBuffer | null;
 }
 
 /** Device i is driven by vCPU i (when there is one); its interrupts go there. */
@@ -60,13 +63,18 @@ export function wireMachine(config: ResolvedConfig, supervisor: Supervisor): Mac
     lines[l.iosfc] = { trigger: 'edge', vcpu: driverOf(config, i), vector: v.iosfc };
   });
   // Each bound display's keyboard and tablet: virtio-mmio interrupts are levels (docs/virtio.md),
-  // on lines after the apple-gfx ones, to the vCPU that drives the display's device.
-  const inputDevices: InputDeviceConfig[] = config.input.flatMap((display) => (['keyboard', 'tablet'] as const).map((kind) => ({ kind, display, line: 0 })));
-  inputDevices.forEach((d, k) => {
-    d.line = config.devices.length * 2 + k;
-    lines[d.line] = { trigger: 'level', vcpu: driverOf(config, d.display.device), vector: virtioVector(k) };
-  });
+  // on lines after the apple-gfx ones, to the vCPU that drives the display's device; virtio-pci
+  // ones are MSIs, which need no line (the guest says where they go).
+  const pci = config.inputTransport === 'pci';
+  const inputDevices: InputDeviceConfig[] = config.input.flatMap((display) => (['keyboard', 'tablet'] as const).map((kind) => ({ kind, display, line: -1 })));
+  if (!pci) {
+    inputDevices.forEach((d, k) => {
+      d.line = config.devices.length * 2 + k;
+      lines[d.line] = { trigger: 'level', vcpu: driverOf(config, d.display.device), vector: virtioVector(k) };
+    });
+  }
   const inputMailbox = inputDevices.length > 0 ? supervisor.createMailbox('input', { capacity: 1024 }) : null;
+  const virtioBars = pci && inputDevices.length > 0 ? createBarTable(inputDevices.length) : null;
   return {
     allVcpus,
     bars: createBarTable(config.devices.length),
@@ -84,6 +92,12 @@ export function wireMachine(config: ResolvedConfig, supervisor: Supervisor): Mac
     irqTable: createInterruptTable(lines, allVcpus),
     inputDevices,
     inputMailbox,
-    virtioBus: inputDevices.map((_, k) => ({ index: k, variant: 'virtio-mmio' as const, mailbox: inputMailbox!.buffer })),
+    virtioBus: inputDevices.map((_, k) => ({
+      index: k,
+      variant: pci ? ('virtio-pci' as const) : ('virtio-mmio' as const),
+      mailbox: inputMailbox!.buffer,
+      ...(virtioBars ? { bars: virtioBars } : {}),
+    })),
+    virtioBars,
   };
 }

@@ -14,6 +14,9 @@ import {
   mmioGfxBase,
   mmioIosfcBase,
   virtioMmioBase,
+  virtioPciBarBase,
+  virtioPciEcamBase,
+  virtioPciVectors,
   virtioVector,
 } from '../layout.js';
 import { type DisplayModeInfo, DriverError, type DriverState, PvgDriver, type MmioPort } from './driver.js';
@@ -22,6 +25,9 @@ import { PageAllocator } from './page-allocator.js';
 import { IrqCause, Reg } from './protocol.js';
 import { Rng } from './rng.js';
 import { VirtioInputGuestDriver } from './virtio-input.js';
+import { GuestVirtioMmio } from './virtio-mmio-guest.js';
+import { GuestVirtioPci } from './virtio-pci-guest.js';
+import { VIRTIO_ID_INPUT } from '../../../abi/generated/virtio.js';
 import { WORKLOADS, type GuestEnv, type Workload } from './workloads/index.js';
 
 export interface GuestProgramConfig {
@@ -36,8 +42,8 @@ export interface GuestProgramConfig {
   /** Guest RAM this vCPU's guest may allocate from. */
   ramBase: number;
   ramEnd: number;
-  /** The virtio-input devices bound to the device's display 0 (their indices on the virtio bus), if it has them. */
-  input?: { keyboard: number; tablet: number };
+  /** The virtio-input devices bound to the device's display 0 (their indices on the virtio bus, and their transport), if it has them. */
+  input?: { keyboard: number; tablet: number; transport: 'mmio' | 'pci' };
 }
 
 export interface GuestStats {
@@ -125,7 +131,7 @@ export class GuestProgram implements CpuBackend {
   }
 
   stats(): GuestStats {
-    const inputEvents = this.virtio.size > 0 ? { inputEvents: [...this.virtio.values()].reduce((n, d) => n + d.eventsTaken, 0) } : {};
+    const inputEvents = this.virtio.size > 0 ? { inputEvents: [...new Set(this.virtio.values())].reduce((n, d) => n + d.eventsTaken, 0) } : {};
     return { ...this.s, interruptsByVector: { ...this.s.interruptsByVector }, ...inputEvents };
   }
 
@@ -240,11 +246,19 @@ export class GuestProgram implements CpuBackend {
   }
 
   /** Probes and starts the keyboard's and tablet's virtio drivers (virtio-input.ts). */
-  private setUpInput(input: { keyboard: number; tablet: number }, pages: PageAllocator): GuestInputDevices {
+  private setUpInput(input: NonNullable<GuestProgramConfig['input']>, pages: PageAllocator): GuestInputDevices {
     const port = { read: (a: number, s: number) => this.cpu.mmioRead(a, s), write: (a: number, s: number, v: number) => this.cpu.mmioWrite(a, s, v) };
+    const transport = (k: number) =>
+      input.transport === 'pci'
+        ? new GuestVirtioPci(
+            port,
+            { ecam: virtioPciEcamBase(k), bar: virtioPciBarBase(k), msiAddress: MSI_ADDRESS_BASE | (this.cpu.vcpu << 12), vector: virtioPciVectors(k).config },
+            VIRTIO_ID_INPUT,
+          )
+        : new GuestVirtioMmio(port, virtioMmioBase(k), VIRTIO_ID_INPUT, virtioVector(k));
     const start = (k: number) => {
-      const d = new VirtioInputGuestDriver(port, virtioMmioBase(k), this.cpu.memory, pages);
-      this.virtio.set(virtioVector(k), d);
+      const d = new VirtioInputGuestDriver(transport(k), this.cpu.memory, pages);
+      for (const v of d.vectors) this.virtio.set(v, d);
       return d;
     };
     return new GuestInputDevices(
@@ -324,8 +338,8 @@ export class GuestProgram implements CpuBackend {
     for (let vector = this.cpu.irq.takeHighest(); vector >= 0; vector = this.cpu.irq.takeHighest()) {
       const virtio = this.virtio.get(vector);
       if (virtio) {
-        // A level: acknowledged at the device first, so the EOI does not find it still high.
-        virtio.acknowledge();
+        // A level (virtio-mmio): acknowledged at the device first, so the EOI does not find it still high.
+        virtio.acknowledge(vector);
         this.s.interruptsHandled++;
         this.cpu.endOfInterrupt(vector);
         continue;

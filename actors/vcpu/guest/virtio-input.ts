@@ -1,41 +1,34 @@
-// The built-in guest's virtio-input driver (virtio-mmio version 2, split queues), as a kernel's
-// virtio_mmio.c + virtio_input.c would drive the device: check the magic, version and device id,
-// reset, ACKNOWLEDGE, DRIVER, accept VERSION_1 only, FEATURES_OK (read back), then the event
-// queue — descriptor table, available and used rings and the 8-byte event buffers in one page of
-// guest RAM from the page allocator — every buffer made available (before DRIVER_OK, which the
-// device takes then; Linux offers them just after it), QueueReady, DRIVER_OK. Events
-// are taken off the used ring and their buffers given back at once (Linux's virtinput_recv_events
-// does the same), with one notify per batch. Interrupts: read InterruptStatus, write it to
-// InterruptAck (the level drops), then the caller EOIs (docs/virtio.md "The paths").
-// Modelled on Linux drivers/virtio/virtio_mmio.c (vm_find_vqs, vm_interrupt) and
-// drivers/virtio/virtio_input.c (virtinput_probe, virtinput_fill_evt, virtinput_recv_events).
+// The built-in guest's virtio-input driver over either transport (virtio-transport.ts: virtio-mmio
+// or virtio-pci), as Linux's virtio_input.c drives the device through virtio_config_ops: the
+// status sequence with VERSION_1 only and FEATURES_OK read back, then the event queue —
+// descriptor table, available and used rings and the 8-byte event buffers in one page of guest
+// RAM from the page allocator — every buffer made available (before DRIVER_OK, which the device
+// takes then; Linux offers them just after it), the queue set up and ready, DRIVER_OK. Events
+// are taken off the used ring and their buffers given back at once (Linux's
+// virtinput_recv_events does the same), with one notify per batch. Interrupts: the transport
+// acknowledges them at the device (virtio-mmio's InterruptAck; nothing for virtio-pci's MSI),
+// then the caller EOIs (docs/virtio.md "The paths").
+// Modelled on Linux drivers/virtio/virtio_input.c (virtinput_probe, virtinput_fill_evt,
+// virtinput_recv_events).
 import {
-  VIRTIO_F_VERSION_1,
-  VIRTIO_ID_INPUT,
   VIRTIO_INPUT_EVENT_BYTES,
   VIRTIO_INPUT_QUEUE_SIZE,
-  VIRTIO_MMIO_MAGIC,
-  VIRTIO_MMIO_VERSION,
   VIRTQ_DESC_F_WRITE,
   VirtioInputCfg,
-  VirtioMmioReg as Reg,
   VirtioStatus as Status,
 } from '../../../abi/generated/virtio.js';
 import type { GuestMemory } from '../../../shared/guest-memory/index.js';
 import { DriverError } from './driver.js';
 import type { PageAllocator } from './page-allocator.js';
+import { negotiateVersion1, type GuestVirtioTransport } from './virtio-transport.js';
+
+export type { VirtioPort } from './virtio-transport.js';
 
 /** One raw event as the device wrote it (struct virtio_input_event). */
 export interface RawInputEvent {
   type: number;
   code: number;
   value: number;
-}
-
-/** MMIO of any size, as the vCPU's bus gives it (configuration bytes are read one at a time). */
-export interface VirtioPort {
-  read(address: number, size: number): number;
-  write(address: number, size: number, value: number): void;
 }
 
 const QUEUE = VIRTIO_INPUT_QUEUE_SIZE;
@@ -55,28 +48,13 @@ export class VirtioInputGuestDriver {
   private availIdx = 0;
   eventsTaken = 0;
 
-  /** Probes and sets the device up; throws DriverError when it is not a virtio-input device that takes this driver. */
+  /** Sets the device up; throws DriverError when it does not take this driver. */
   constructor(
-    private readonly port: VirtioPort,
-    private readonly base: number,
+    private readonly transport: GuestVirtioTransport,
     memory: GuestMemory,
     pages: PageAllocator,
   ) {
-    if (this.reg(Reg.MagicValue) !== VIRTIO_MMIO_MAGIC || this.reg(Reg.Version) !== VIRTIO_MMIO_VERSION) {
-      throw new DriverError(`no virtio-mmio version 2 device at 0x${base.toString(16)}`);
-    }
-    if (this.reg(Reg.DeviceId) !== VIRTIO_ID_INPUT) throw new DriverError(`the virtio device at 0x${base.toString(16)} is not an input device`);
-    this.setReg(Reg.Status, 0);
-    this.setReg(Reg.Status, Status.Acknowledge);
-    this.setReg(Reg.Status, Status.Acknowledge | Status.Driver);
-    this.setReg(Reg.DeviceFeaturesSel, 1);
-    if ((this.reg(Reg.DeviceFeatures) & (1 << (VIRTIO_F_VERSION_1 - 32))) === 0) throw new DriverError('the device does not offer VIRTIO_F_VERSION_1');
-    this.setReg(Reg.DriverFeaturesSel, 1);
-    this.setReg(Reg.DriverFeatures, 1 << (VIRTIO_F_VERSION_1 - 32));
-    this.setReg(Reg.DriverFeaturesSel, 0);
-    this.setReg(Reg.DriverFeatures, 0);
-    this.setReg(Reg.Status, Status.Acknowledge | Status.Driver | Status.FeaturesOk);
-    if ((this.reg(Reg.Status) & Status.FeaturesOk) === 0) throw new DriverError('the device refused FEATURES_OK');
+    negotiateVersion1(transport);
     this.name = this.configString(VirtioInputCfg.IdName);
 
     // The event queue, in one zeroed page: every descriptor a writable 8-byte buffer, all offered.
@@ -91,26 +69,20 @@ export class VirtioInputGuestDriver {
       this.view.setUint16(DESC + 16 * i + 12, VIRTQ_DESC_F_WRITE, true);
       this.offer(i);
     }
-    this.setReg(Reg.QueueSel, 0);
-    if (this.reg(Reg.QueueNumMax) < QUEUE) throw new DriverError('the event queue is smaller than 64 entries');
-    this.setReg(Reg.QueueNum, QUEUE);
-    this.setReg(Reg.QueueDescLow, gpa + DESC);
-    this.setReg(Reg.QueueDescHigh, 0);
-    this.setReg(Reg.QueueDriverLow, gpa + AVAIL);
-    this.setReg(Reg.QueueDriverHigh, 0);
-    this.setReg(Reg.QueueDeviceLow, gpa + USED);
-    this.setReg(Reg.QueueDeviceHigh, 0);
-    this.setReg(Reg.QueueReady, 1);
-    if (this.reg(Reg.QueueReady) !== 1) throw new DriverError('the device refused the event queue');
+    if (transport.queueMax(0) < QUEUE) throw new DriverError('the event queue is smaller than 64 entries');
+    transport.setUpQueue(0, { size: QUEUE, desc: gpa + DESC, avail: gpa + AVAIL, used: gpa + USED });
     // The status queue (LEDs) is left unset: this guest has no LEDs to report.
-    this.setReg(Reg.Status, Status.Acknowledge | Status.Driver | Status.FeaturesOk | Status.DriverOk);
+    transport.setStatus(Status.Acknowledge | Status.Driver | Status.FeaturesOk | Status.DriverOk);
   }
 
-  /** Acknowledges what InterruptStatus holds (the level drops when it reaches 0); returns it. */
-  acknowledge(): number {
-    const status = this.reg(Reg.InterruptStatus);
-    if (status !== 0) this.setReg(Reg.InterruptAck, status);
-    return status;
+  /** The vectors the device interrupts on. */
+  get vectors(): readonly number[] {
+    return this.transport.vectors;
+  }
+
+  /** An interrupt on `vector`: acknowledged at the device (a level drops); returns its causes. */
+  acknowledge(vector: number): number {
+    return this.transport.acknowledge(vector);
   }
 
   /** Whether the device has used buffers the driver has not taken (no MMIO: reads the used index). */
@@ -136,7 +108,7 @@ export class VirtioInputGuestDriver {
       }
       this.offer(id);
     }
-    this.setReg(Reg.QueueNotify, 0);
+    this.transport.notify(0);
   }
 
   /** Puts buffer `id` in the available ring and publishes the index (entry first, §2.7.13). */
@@ -147,19 +119,11 @@ export class VirtioInputGuestDriver {
   }
 
   private configString(select: number): string {
-    this.port.write(this.base + Reg.Config, 1, select);
-    this.port.write(this.base + Reg.Config + 1, 1, 0);
-    const size = Math.min(this.port.read(this.base + Reg.Config + 2, 1) & 0xff, 128);
+    this.transport.configWrite8(0, select);
+    this.transport.configWrite8(1, 0);
+    const size = Math.min(this.transport.configRead8(2), 128);
     let s = '';
-    for (let i = 0; i < size; i++) s += String.fromCharCode(this.port.read(this.base + Reg.Config + 8 + i, 1) & 0xff);
+    for (let i = 0; i < size; i++) s += String.fromCharCode(this.transport.configRead8(8 + i));
     return s;
-  }
-
-  private reg(offset: number): number {
-    return this.port.read(this.base + offset, 4) >>> 0;
-  }
-
-  private setReg(offset: number, value: number): void {
-    this.port.write(this.base + offset, 4, value >>> 0);
   }
 }

@@ -11,6 +11,7 @@
 import { createGuestMemory, type GuestMemory } from '../../../shared/guest-memory/index.js';
 import { SplitQueue, VIRTQUEUE_FAULTS, isQueueSize } from '../../../shared/virtio/split-queue.js';
 import { VirtioInputDevice } from '../../../actors/input/virtio-input.js';
+import { VirtioMmioTransport } from '../../../shared/virtio/mmio-transport.js';
 import { VIRTIO_INPUT_QUEUE_SIZE, VIRTQ_DESC_F_WRITE, VirtioMmioReg as Reg, VirtioStatus as Status } from '../../../abi/generated/virtio.js';
 import { check } from '../chunks.js';
 
@@ -86,10 +87,15 @@ export function fuzz(data: Buffer): void {
 export function run(data: Buffer): VirtioInputDevice {
   const memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM, size: RAM_BYTES }] });
   let level = false;
-  const device = new VirtioInputDevice(memory, 'keyboard', 'fuzz', (high) => {
-    check(high !== level, `the interrupt level was set to ${high} twice`);
-    level = high;
-  });
+  const device = new VirtioInputDevice(
+    'keyboard',
+    'fuzz',
+    (model) =>
+      new VirtioMmioTransport(memory, model, (high) => {
+        check(high !== level, `the interrupt level was set to ${high} twice`);
+        level = high;
+      }),
+  );
   const t = device.transport;
   const r = new Reader(data);
   for (let steps = 0; !r.done && steps < 512; steps++) {

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 import { InterruptRouter } from '../../../actors/device/interrupts.js';
 import { MSI_CAP_OFFSET } from '../../../abi/generated/machine.js';
-import { PciConfigSpace } from '../../../actors/device/pci-config.js';
+import { PciConfigSpace } from '../../../shared/pci/config-space.js';
 import { IrqKind } from '../../../actors/irq/messages.js';
 import { Mailbox, createMailboxBuffer } from '../../../shared/mailbox/mailbox.js';
 import { newRecord } from '../../../shared/mailbox/record.js';

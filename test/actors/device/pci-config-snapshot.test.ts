@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 
 import { MSI_CAP_OFFSET, MSI_FLAGS, MSI_PENDING, MSI_VECTORS, PCI_BAR0, PCI_COMMAND, PCI_CONFIG_SPACE_SIZE } from '../../../abi/generated/machine.js';
 import { loadPciConfig, savePciConfig } from '../../../actors/device/pci-config-snapshot.js';
-import { type PciConfigChange, PciConfigSpace } from '../../../actors/device/pci-config.js';
+import { type PciConfigChange, PciConfigSpace } from '../../../shared/pci/config-space.js';
 import { StateFormatError } from '../../../shared/snapshot/state-bytes.js';
 
 // Writes aimed at what a guest programs (command, BAR0, the MSI capability), and anywhere else.

@@ -18,6 +18,7 @@ import {
 import { PENDING_EVENTS_MAX, VirtioInputDevice } from '../../../actors/input/virtio-input.js';
 import type { InputDeviceKind } from '../../../actors/input/input-config.js';
 import { createGuestMemory } from '../../../shared/guest-memory/index.js';
+import { VirtioMmioTransport } from '../../../shared/virtio/mmio-transport.js';
 import { VirtioInputTestDriver, queueArea } from '../../support/virtio-input-driver.js';
 
 const RAM = 0x4000_0000;
@@ -27,7 +28,7 @@ const text = (b: Uint8Array) => String.fromCharCode(...b);
 function rig(kind: InputDeviceKind) {
   const memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM, size: 0x10_0000 }] });
   const levels: boolean[] = [];
-  const device = new VirtioInputDevice(memory, kind, 'serial-7', (high) => levels.push(high));
+  const device = new VirtioInputDevice(kind, 'serial-7', (model) => new VirtioMmioTransport(memory, model, (high) => levels.push(high)));
   const port = {
     mmioRead: (a: number, s: number) => device.transport.read(a - BASE, s),
     mmioWrite: (a: number, s: number, v: number) => device.transport.write(a - BASE, s, v),

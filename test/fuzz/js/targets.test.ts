@@ -12,6 +12,7 @@ import { fuzz as handshake } from '../../../fuzz/js/targets/rfb-handshake.js';
 import { fuzz as snapshotLoader } from '../../../fuzz/js/targets/snapshot-loader.js';
 import { fuzz as wsFraming } from '../../../fuzz/js/targets/ws-bridge-framing.js';
 import { fuzz as virtqueue, run as runVirtqueue } from '../../../fuzz/js/targets/virtqueue.js';
+import { fuzz as virtioPci, run as runVirtioPci } from '../../../fuzz/js/targets/virtio-pci.js';
 import { check, chunked } from '../../../fuzz/js/chunks.js';
 
 const corpus = path.resolve(import.meta.dirname, '..', '..', '..', 'fuzz', 'js', 'corpus');
@@ -21,6 +22,7 @@ const targets = {
   'rfb-handshake': handshake,
   'ws-bridge-framing': wsFraming,
   virtqueue,
+  'virtio-pci': virtioPci,
   'snapshot-loader': snapshotLoader,
 };
 
@@ -49,6 +51,32 @@ describe('JavaScript fuzz targets', () => {
     expect(faultsOf('setup-keys').events.delivered).toBe(6);
     // A status queue set up beside the event queue: both ready, nothing refused.
     expect(faultsOf('status-queue').faults).toEqual({});
+  });
+
+  it('virtio-pci: the seeds reach the refusals and interrupts they are named for', () => {
+    const runSeed = (seed: string) => runVirtioPci(fs.readFileSync(path.join(corpus, 'virtio-pci', seed)));
+    const expectations: [string, string][] = [
+      ['bad-sizes', 'bad-size'],
+      ['no-version-1', 'features-refused'],
+      ['notify-before-ready', 'notify-before-ready'],
+      ['notify-before-ready', 'no-such-queue'],
+      ['read-only', 'write-to-read-only'],
+      ['widths', 'bad-access-size'],
+      ['widths', 'unknown-register'],
+      ['bad-vector', 'bad-vector'],
+      ['ring-outside-ram', 'ring-outside-ram'],
+      ['chain-loop', 'chain-loop'],
+    ];
+    for (const [seed, fault] of expectations) expect(runSeed(seed).device.stats().faults[fault], `${seed}: ${fault}`).toBeGreaterThan(0);
+    const keys = runSeed('setup-keys');
+    expect(keys.device.stats().events.delivered).toBe(6);
+    expect(new Set(keys.msis)).toEqual(new Set([0x61]));
+    // A masked vector's MSI goes out when unmasked; with MSI off it is counted, not sent.
+    expect(runSeed('msi-masked').msis).toEqual([0x61]);
+    expect(runSeed('msi-masked').device.stats().msi).toMatchObject({ masked: 1, sent: 1 });
+    expect(runSeed('msi-disabled').msis).toEqual([]);
+    expect(runSeed('msi-disabled').device.stats().msi).toMatchObject({ disabled: 1, sent: 0 });
+    expect(runSeed('reset-mid-queue').msis.at(-1)).toBe(0x63);
   });
 
   it('chunks cover the stream exactly, whatever the seed byte', () => {

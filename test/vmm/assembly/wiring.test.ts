@@ -5,13 +5,14 @@ import { describe, expect, it } from 'vitest';
 
 import type { CompositorConfig } from '../../../actors/compositor/messages.js';
 import type { DeviceConfig } from '../../../actors/device/messages.js';
+import type { InputActorConfig } from '../../../actors/input/messages.js';
 import type { IrqConfig } from '../../../actors/irq/messages.js';
 import { Supervisor } from '../../../actors/runtime/supervisor.js';
 import { RAM_BASE, deviceLines, deviceVectors } from '../../../actors/vcpu/layout.js';
 import type { VcpuConfig } from '../../../actors/vcpu/messages.js';
 import { resolveConfig, type VmOptions } from '../../../vmm/config.js';
 import { guestFor, ramSliceOf } from '../../../vmm/assembly/guests.js';
-import { QEMU_GUI_REFRESH_MS, compositorSpec, deviceSpec, irqSpec, vcpuSpec } from '../../../vmm/assembly/specs.js';
+import { QEMU_GUI_REFRESH_MS, compositorSpec, deviceSpec, inputSpec, irqSpec, vcpuSpec } from '../../../vmm/assembly/specs.js';
 import { wireMachine } from '../../../vmm/assembly/wiring.js';
 
 function assemble(options: VmOptions) {
@@ -51,9 +52,32 @@ describe('vmm/assembly', () => {
     const bus = (vcpuSpec(config, wiring, buffers, assemble({}).supervisor, 0, null).config as VcpuConfig).devices;
     // The built-in guest on device 1 drives that binding's keyboard and tablet; device 0's has none.
     const workload = { name: 'desktop', frames: 1, seed: 1, mode: 0, damagePercent: 1 } as NonNullable<typeof config.workload>;
-    expect(guestFor(config, 1, workload).input).toEqual({ keyboard: 0, tablet: 1 });
+    expect(guestFor(config, 1, workload).input).toEqual({ keyboard: 0, tablet: 1, transport: 'mmio' });
     expect(guestFor(config, 0, workload).input).toBeUndefined();
     expect(bus.map((d) => d.variant)).toEqual(['apple-gfx-mmio', 'apple-gfx-mmio', 'virtio-mmio', 'virtio-mmio']);
+  });
+
+  it('makes virtio-pci input devices MSI-only functions whose BARs the input actor publishes', () => {
+    const { config, wiring, buffers } = assemble({ devices: [{}], input: true, inputTransport: 'pci' });
+    // No level lines: MSIs need none.
+    expect(wiring.inputDevices.map((d) => [d.kind, d.line])).toEqual([
+      ['keyboard', -1],
+      ['tablet', -1],
+    ]);
+    expect(wiring.lines.filter((l) => l !== undefined)).toHaveLength(2); // the apple-gfx device's two
+    const input = inputSpec(config, wiring, buffers)!.config as InputActorConfig;
+    expect(input.transport).toBe('pci');
+    expect(input.barTable).toBe(wiring.virtioBars);
+    expect(input.irqTable).toBe(wiring.irqTable);
+    const bus = (vcpuSpec(config, wiring, buffers, assemble({}).supervisor, 0, null).config as VcpuConfig).devices;
+    expect(bus.map((d) => [d.variant, d.bars === wiring.virtioBars])).toEqual([
+      ['apple-gfx-mmio', false],
+      ['virtio-pci', true],
+      ['virtio-pci', true],
+    ]);
+    const workload = { name: 'paint', frames: 1, seed: 1, mode: 0, damagePercent: 1 } as NonNullable<typeof config.workload>;
+    expect(guestFor(config, 0, workload).input).toEqual({ keyboard: 0, tablet: 1, transport: 'pci' });
+    expect(() => resolveConfig({ input: true, inputTransport: 'isa' as never })).toThrow(/inputTransport/);
   });
 
   it('reads displays out on QEMU’s console refresh period only under the qemu model', () => {

@@ -18,6 +18,7 @@ import { scaleToAxis } from '../../../../actors/input/axis.js';
 import { GuestInputDevices, axisToPixel } from '../../../../actors/vcpu/guest/guest-input.js';
 import { PageAllocator } from '../../../../actors/vcpu/guest/page-allocator.js';
 import { VirtioInputGuestDriver, type VirtioPort } from '../../../../actors/vcpu/guest/virtio-input.js';
+import { GuestVirtioMmio } from '../../../../actors/vcpu/guest/virtio-mmio-guest.js';
 import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphRuns } from '../../../../actors/vcpu/guest/glyphs.js';
 import { keyChar } from '../../../../actors/vcpu/guest/keymap.js';
 import { createGuestMemory, type GuestMemory } from '../../../../shared/guest-memory/index.js';
@@ -60,7 +61,7 @@ class FakeDevice implements VirtioPort {
 function setup(): { dev: FakeDevice; memory: GuestMemory; driver: VirtioInputGuestDriver } {
   const memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM, size: 1 << 20 }] });
   const dev = new FakeDevice();
-  const driver = new VirtioInputGuestDriver(dev, 0x3100_0000, memory, new PageAllocator(RAM, RAM + (1 << 20)));
+  const driver = new VirtioInputGuestDriver(new GuestVirtioMmio(dev, 0x3100_0000, VIRTIO_ID_INPUT, 0x60), memory, new PageAllocator(RAM, RAM + (1 << 20)));
   return { dev, memory, driver };
 }
 
@@ -98,7 +99,9 @@ describe('the guest virtio-input driver', () => {
     const memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM, size: 1 << 20 }] });
     const dev = new FakeDevice();
     dev.refuseFeatures = true;
-    expect(() => new VirtioInputGuestDriver(dev, 0x3100_0000, memory, new PageAllocator(RAM, RAM + (1 << 20)))).toThrow(/FEATURES_OK/);
+    expect(
+      () => new VirtioInputGuestDriver(new GuestVirtioMmio(dev, 0x3100_0000, VIRTIO_ID_INPUT, 0x60), memory, new PageAllocator(RAM, RAM + (1 << 20))),
+    ).toThrow(/FEATURES_OK/);
   });
 
   it('takes events in order, gives each buffer back and notifies once per batch; skips used entries a device got wrong', () => {

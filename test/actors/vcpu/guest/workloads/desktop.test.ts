@@ -1,11 +1,13 @@
 // The desktop workload with the display's virtio-input devices: with no input it draws exactly
 // the golden frames (test/vmm/golden-workloads.json) and moves its cursor along the same path as
-// without devices; once the tablet reports a position, the cursor stays where the pointer is.
+// without devices; once the tablet reports a position, the cursor stays where the pointer is —
+// over virtio-mmio, and over virtio-pci on a PCI machine.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import type { VmOptions } from '../../../../../vmm/config.js';
 import { packageRoot } from '../../../../../shared/package-root.js';
 import { fnv1a64 } from '../../../../support/pixels.js';
 import { vmsStoppedAfterEach } from '../../../../support/vm-pool.js';
@@ -14,6 +16,13 @@ const vms = vmsStoppedAfterEach({ ramMiB: 64 });
 const MODES = ['320x200@60', '256x160@60', '200x120@60'];
 const golden = JSON.parse(readFileSync(path.join(packageRoot, 'test', 'vmm', 'golden-workloads.json'), 'utf8')) as Record<string, string>;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** The input devices on virtio-mmio windows, or a PCI machine with virtio-pci input (or, mixed, virtio-mmio input). */
+const MACHINES: [string, VmOptions][] = [
+  ['mmio', { devices: [{ displayModes: MODES }], inputTransport: 'mmio' }],
+  ['pci', { devices: [{ variant: 'pci', displayModes: MODES }], inputTransport: 'pci' }],
+  // Mixed: apple-gfx on PCI (its BAR in the device actor's table), the input devices on virtio-mmio.
+  ['mmio on a PCI machine', { devices: [{ variant: 'pci', displayModes: MODES }], inputTransport: 'mmio' }],
+];
 
 describe('desktop with input devices', () => {
   it('no input: the golden frame and the same cursor path as without devices', async () => {
@@ -30,8 +39,8 @@ describe('desktop with input devices', () => {
     expect(ends[0]).toEqual(ends[1]);
   });
 
-  it('the cursor follows the pointer once the tablet reports one, and stays there', async () => {
-    const vm = await vms.create({ devices: [{ displayModes: MODES }], input: true, workload: { name: 'desktop', frames: 1e6, seed: 7 } });
+  it.each(MACHINES)('the cursor follows the pointer once the tablet reports one, and stays there (virtio-%s)', async (_, machine) => {
+    const vm = await vms.create({ ...machine, input: true, workload: { name: 'desktop', frames: 1e6, seed: 7 } });
     const input = vm.input(0, 0);
     for (const [x, y] of [
       [50, 60],

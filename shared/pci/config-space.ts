@@ -7,6 +7,8 @@
 // so byte and word accesses into the middle of a dword behave as on hardware.
 // Guest accesses are hostile: a bad one is counted and answered with all-ones (reads) or
 // ignored (writes), never thrown.
+// Other PCI devices (virtio-pci, shared/virtio/pci-transport.ts) reuse it with their own identity
+// (`PciIdentity`: ids, class, subsystem, BAR0 size) and read-only capabilities chained after MSI's.
 
 // The config space's numbers come from abi/schema/machine.ts, which the C guest's header is
 // generated from too.
@@ -65,13 +67,43 @@ export interface MsiState {
   readonly pending: number;
 }
 
+/** A read-only capability placed at `offset` (its first byte the id; the next pointer is filled in). */
+export interface PciCapability {
+  readonly offset: number;
+  readonly bytes: Uint8Array;
+}
+
+/** Who the function says it is, and what it decodes. The default is apple-gfx-pci's. */
+export interface PciIdentity {
+  readonly vendor: number;
+  readonly device: number;
+  /** Base class, subclass and programming interface as one 24-bit number. */
+  readonly classCode: number;
+  readonly subsystemVendor?: number;
+  readonly subsystem?: number;
+  /** BAR0's size in bytes: a power of two, 16 or more. */
+  readonly bar0Size: number;
+  /** Chained after the MSI capability, in this order: each must lie past it, 4-aligned, without overlap. */
+  readonly capabilities?: readonly PciCapability[];
+}
+
 export interface PciConfigOptions {
   readonly revision?: number;
   readonly onChange?: (change: PciConfigChange) => void;
+  readonly identity?: PciIdentity;
 }
 
 const BASE_CLASS_DISPLAY = 0x03;
 const SUBCLASS_DISPLAY_OTHER = 0x80;
+const PCI_SUBSYSTEM_VENDOR_ID = 0x2c;
+const MSI_CAP_BYTES = 0x18;
+
+export const APPLE_GFX_IDENTITY: PciIdentity = {
+  vendor: APPLE_VENDOR_ID,
+  device: APPLE_GFX_DEVICE_ID,
+  classCode: (BASE_CLASS_DISPLAY << 16) | (SUBCLASS_DISPLAY_OTHER << 8),
+  bar0Size: BAR0_SIZE,
+};
 const ALL_ONES = [0, 0xff, 0xffff, 0, 0xffffffff] as const;
 
 export class PciConfigSpace {
@@ -80,12 +112,14 @@ export class PciConfigSpace {
   readonly #bytes = new Uint8Array(PCI_CONFIG_SPACE_SIZE);
   readonly #wmask = new Uint8Array(PCI_CONFIG_SPACE_SIZE);
   readonly #revision: number;
+  readonly #identity: PciIdentity;
   #badAccesses = 0;
 
   constructor(options: PciConfigOptions = {}) {
     const rev = options.revision ?? 1;
     if (!Number.isInteger(rev) || rev < 0 || rev > 0xff) throw new RangeError(`revision must be a byte (got ${rev})`);
     this.#revision = rev;
+    this.#identity = checkIdentity(options.identity ?? APPLE_GFX_IDENTITY);
     this.onChange = options.onChange;
     this.#powerOn();
   }
@@ -128,7 +162,7 @@ export class PciConfigSpace {
   /** Where BAR0 decodes: null unless memory space is enabled and the BAR holds a non-zero address. */
   bar0Address(): number | null {
     if ((this.#bytes[PCI_COMMAND]! & PCI_COMMAND_MEMORY) === 0) return null;
-    const a = this.#dword(PCI_BAR0) & ~(BAR0_SIZE - 1);
+    const a = this.#dword(PCI_BAR0) & ~(this.#identity.bar0Size - 1);
     return a === 0 ? null : a >>> 0;
   }
 
@@ -207,21 +241,30 @@ export class PciConfigSpace {
   #powerOn(): void {
     this.#bytes.fill(0);
     this.#wmask.fill(0);
-    this.#set(PCI_VENDOR_ID, 2, APPLE_VENDOR_ID);
-    this.#set(PCI_DEVICE_ID, 2, APPLE_GFX_DEVICE_ID);
+    const id = this.#identity;
+    this.#set(PCI_VENDOR_ID, 2, id.vendor);
+    this.#set(PCI_DEVICE_ID, 2, id.device);
     this.#set(PCI_COMMAND, 2, 0, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
     this.#set(PCI_STATUS, 2, PCI_STATUS_CAP_LIST);
     this.#set(PCI_REVISION_ID, 1, this.#revision);
-    this.#set(PCI_CLASS_PROG, 3, (BASE_CLASS_DISPLAY << 16) | (SUBCLASS_DISPLAY_OTHER << 8));
+    this.#set(PCI_CLASS_PROG, 3, id.classCode);
     this.#set(PCI_HEADER_TYPE, 1, 0);
     // BAR0: memory, 32-bit, non-prefetchable (low bits 0); only the address bits above the size are writable.
-    this.#set(PCI_BAR0, 4, 0, ~(BAR0_SIZE - 1) >>> 0);
+    this.#set(PCI_BAR0, 4, 0, ~(id.bar0Size - 1) >>> 0);
+    this.#set(PCI_SUBSYSTEM_VENDOR_ID, 2, id.subsystemVendor ?? 0);
+    this.#set(PCI_SUBSYSTEM_VENDOR_ID + 2, 2, id.subsystem ?? 0);
     this.#set(PCI_CAPABILITY_LIST, 1, MSI_CAP_OFFSET);
     this.#set(PCI_INTERRUPT_LINE, 1, 0, 0xff);
     // No INTx pin: this device interrupts only through MSI.
     this.#set(PCI_INTERRUPT_PIN, 1, 0);
     const c = MSI_CAP_OFFSET;
-    this.#set(c, 1, 0x05); // capability id: MSI; next pointer 0 ends the list
+    const caps = id.capabilities ?? [];
+    this.#set(c, 1, 0x05); // capability id: MSI
+    this.#set(c + 1, 1, caps[0]?.offset ?? 0); // next pointer: 0 ends the list
+    caps.forEach((cap, i) => {
+      this.#bytes.set(cap.bytes, cap.offset);
+      this.#bytes[cap.offset + 1] = caps[i + 1]?.offset ?? 0;
+    });
     // 32 vectors offered, one enabled at reset; 64-bit; per-vector masking.
     this.#set(c + MSI_FLAGS, 2, MSI_FLAGS_64BIT | MSI_FLAGS_MASKBIT | (MSI_LOG2_VECTORS << 1), MSI_FLAGS_ENABLE | MSI_FLAGS_QSIZE);
     this.#set(c + MSI_ADDRESS_LO, 4, 0, 0xfffffffc); // dword-aligned
@@ -245,4 +288,18 @@ export class PciConfigSpace {
     if (after.msi !== before.msi) cb({ kind: 'msi', enabled: after.msi });
     if (after.mask !== before.mask) cb({ kind: 'msi-mask', mask: after.mask });
   }
+}
+
+function checkIdentity(id: PciIdentity): PciIdentity {
+  const size = id.bar0Size;
+  if (!Number.isInteger(size) || size < 16 || size > 0x8000_0000 || (size & (size - 1)) !== 0)
+    throw new RangeError(`BAR0 size must be a power of two >= 16 (got ${size})`);
+  let end = MSI_CAP_OFFSET + MSI_CAP_BYTES;
+  for (const cap of id.capabilities ?? []) {
+    if (cap.offset % 4 !== 0 || cap.offset < end || cap.bytes.length < 2 || cap.offset + cap.bytes.length > 0x100) {
+      throw new RangeError(`capability at 0x${cap.offset.toString(16)} must be 4-aligned, after the one before and inside the first 256 bytes`);
+    }
+    end = cap.offset + cap.bytes.length;
+  }
+  return id;
 }

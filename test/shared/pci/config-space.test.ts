@@ -17,7 +17,7 @@ import {
   PCI_COMMAND,
   PCI_CONFIG_SPACE_SIZE,
 } from '../../../abi/generated/machine.js';
-import { PciConfigSpace, type PciConfigChange } from '../../../actors/device/pci-config.js';
+import { PciConfigSpace, type PciConfigChange } from '../../../shared/pci/config-space.js';
 
 function withLog(): { pci: PciConfigSpace; log: PciConfigChange[] } {
   const log: PciConfigChange[] = [];

@@ -1,0 +1,201 @@
+// The built-in guest's virtio-pci transport (modern, virtio 1.2 §4.1), as a firmware and Linux's
+// drivers/virtio/virtio_pci_modern_dev.c bring a function up: check the vendor (0x1AF4) and
+// device id (0x1040 + type), size and place BAR0, walk the capability list for the vendor
+// capabilities (common, notify, ISR, device configuration: vp_modern_probe's
+// virtio_pci_find_capability) and the MSI capability, check each structure lies inside the BAR
+// with the alignment and length vp_modern_map_capability asks for, enable memory space and bus
+// mastering, and take interrupts through MSI: two vectors in an aligned block, 0 for
+// configuration changes (msix_config) and 1 for the queues (queue_msix_vector), each read back
+// as vp_modern_config_vector and vp_modern_queue_vector do. Every number read from the device is
+// checked before it is used: a function that lies about its layout is refused (DriverError).
+import { MSI_CAP_ID } from '../../../abi/generated/machine.js';
+import {
+  PCI_CAP_ID_VNDR,
+  VIRTIO_PCI_COMMON_CFG_BYTES,
+  VIRTIO_PCI_DEVICE_ID_BASE,
+  VIRTIO_PCI_VENDOR_ID,
+  VirtioPciCap as Cap,
+  VirtioPciCapType as CapType,
+  VirtioPciCommon as Common,
+} from '../../../abi/generated/virtio.js';
+import { DriverError } from './driver.js';
+import type { GuestQueueLayout, GuestVirtioTransport, VirtioPort } from './virtio-transport.js';
+
+/** A function's place: its ECAM window, where to put BAR0, and its MSI block (two aligned vectors). */
+export interface VirtioPciPlacement {
+  ecam: number;
+  bar: number;
+  msiAddress: number;
+  /** The block's first vector (even): configuration changes; the next: the queues. */
+  vector: number;
+}
+
+/** A structure's place in BAR0 (offset, length) as its capability gives it. */
+interface Structure {
+  offset: number;
+  length: number;
+}
+
+const CONFIG_VECTOR = 0;
+const QUEUE_VECTOR = 1;
+/** At most this many capabilities are followed (a list that loops is refused). */
+const MAX_CAPABILITIES = 48;
+
+export class GuestVirtioPci implements GuestVirtioTransport {
+  readonly vectors: readonly number[];
+  private readonly common: number;
+  private readonly isr: number;
+  private readonly device: number;
+  private readonly deviceLength: number;
+  private readonly notifyBase: number;
+  private readonly notifyLength: number;
+  private readonly notifyMultiplier: number;
+  private readonly doorbells = new Map<number, number>();
+
+  constructor(
+    private readonly port: VirtioPort,
+    place: VirtioPciPlacement,
+    deviceId: number,
+  ) {
+    if (place.vector % 2 !== 0) throw new DriverError('the MSI block must start at an even vector');
+    this.vectors = [place.vector, place.vector + 1];
+    const cfg = (o: number, s: number) => this.port.read(place.ecam + o, s);
+    const setCfg = (o: number, s: number, v: number) => this.port.write(place.ecam + o, s, v);
+    if ((cfg(0x00, 2) & 0xffff) !== VIRTIO_PCI_VENDOR_ID || (cfg(0x02, 2) & 0xffff) !== VIRTIO_PCI_DEVICE_ID_BASE + deviceId) {
+      throw new DriverError(`no virtio-pci device of type ${deviceId} at config 0x${place.ecam.toString(16)}`);
+    }
+    // BAR0: 32-bit memory; its size from the bits that stay writable.
+    if ((cfg(0x10, 4) & 0x7) !== 0) throw new DriverError('BAR0 is not a 32-bit memory BAR');
+    setCfg(0x10, 4, 0xffffffff);
+    const size = (~(cfg(0x10, 4) & 0xfffffff0) + 1) >>> 0;
+    if (size === 0 || (size & (size - 1)) !== 0 || place.bar % size !== 0) throw new DriverError(`BAR0 reports a bad size 0x${size.toString(16)}`);
+    setCfg(0x10, 4, place.bar);
+
+    const found = new Map<number, { at: number; s: Structure }>();
+    let msi = 0;
+    let at = cfg(0x34, 1) & 0xfc;
+    for (let n = 0; at !== 0; n++) {
+      if (n === MAX_CAPABILITIES || at < 0x40) throw new DriverError('the capability list loops or points into the header');
+      const id = cfg(at, 1) & 0xff;
+      if (id === MSI_CAP_ID && msi === 0) msi = at;
+      // Only BAR0 is placed; a structure in another BAR is not this driver's (vp_modern_probe skips reserved BARs too).
+      if (id === PCI_CAP_ID_VNDR && (cfg(at + Cap.Bar, 1) & 0xff) === 0) {
+        const type = cfg(at + Cap.CfgType, 1) & 0xff;
+        if (!found.has(type)) found.set(type, { at, s: { offset: cfg(at + Cap.Offset, 4) >>> 0, length: cfg(at + Cap.Length, 4) >>> 0 } });
+      }
+      at = cfg(at + Cap.Next, 1) & 0xfc;
+    }
+    // As vp_modern_map_capability: long enough, aligned, inside the BAR.
+    const structure = (type: number, minLength: number, align: number): Structure & { at: number } => {
+      const f = found.get(type);
+      if (!f) throw new DriverError(`no virtio-pci capability of type ${type}`);
+      const { offset, length } = f.s;
+      if (length < minLength || offset % align !== 0 || offset + Math.max(minLength, 1) > size) {
+        throw new DriverError(`virtio-pci structure ${type} (${length} bytes at 0x${offset.toString(16)}) does not fit BAR0`);
+      }
+      return { at: f.at, offset, length: Math.min(length, size - offset) };
+    };
+    const common = structure(CapType.Common, VIRTIO_PCI_COMMON_CFG_BYTES, 4);
+    const isr = structure(CapType.Isr, 1, 1);
+    const notify = structure(CapType.Notify, 2, 2);
+    const device = structure(CapType.Device, 0, 4);
+    this.common = place.bar + common.offset;
+    this.isr = place.bar + isr.offset;
+    this.device = place.bar + device.offset;
+    this.deviceLength = device.length;
+    this.notifyBase = place.bar + notify.offset;
+    this.notifyLength = notify.length;
+    this.notifyMultiplier = cfg(notify.at + Cap.NotifyOffMultiplier, 4) >>> 0;
+
+    // MSI: two vectors (fewer if it offers fewer) at this vCPU, then memory space and bus mastering.
+    if (msi === 0) throw new DriverError('no MSI capability');
+    setCfg(msi + 4, 4, place.msiAddress);
+    setCfg(msi + 8, 4, 0);
+    setCfg(msi + 12, 2, place.vector);
+    const flags = cfg(msi + 2, 2);
+    if (((flags >> 1) & 7) < 1) throw new DriverError('the MSI capability offers a single vector; this driver needs two');
+    setCfg(msi + 2, 2, (flags & ~0x70) | (1 << 4) | 1);
+    setCfg(0x04, 2, cfg(0x04, 2) | 0x6);
+  }
+
+  status(): number {
+    return this.port.read(this.common + Common.DeviceStatus, 1) & 0xff;
+  }
+
+  setStatus(value: number): void {
+    this.port.write(this.common + Common.DeviceStatus, 1, value);
+  }
+
+  deviceFeatures(word: number): number {
+    this.port.write(this.common + Common.DeviceFeatureSelect, 4, word);
+    return this.port.read(this.common + Common.DeviceFeature, 4) >>> 0;
+  }
+
+  setDriverFeatures(word: number, value: number): void {
+    this.port.write(this.common + Common.DriverFeatureSelect, 4, word);
+    this.port.write(this.common + Common.DriverFeature, 4, value >>> 0);
+  }
+
+  configRead8(offset: number): number {
+    if (offset >= this.deviceLength) throw new DriverError(`configuration byte ${offset} is past the device's ${this.deviceLength}`);
+    return this.port.read(this.device + offset, 1) & 0xff;
+  }
+
+  configWrite8(offset: number, value: number): void {
+    if (offset >= this.deviceLength) throw new DriverError(`configuration byte ${offset} is past the device's ${this.deviceLength}`);
+    this.port.write(this.device + offset, 1, value);
+  }
+
+  queueMax(index: number): number {
+    this.setCommon16(Common.QueueSelect, index);
+    return this.common16(Common.QueueSize);
+  }
+
+  setUpQueue(index: number, q: GuestQueueLayout): void {
+    // The configuration vector first, as Linux's vp_find_vqs_msix does before its queues: a reset
+    // (the status sequence's first step) set it back to NO_VECTOR.
+    this.setCommon16(Common.MsixConfig, CONFIG_VECTOR);
+    if (this.common16(Common.MsixConfig) !== CONFIG_VECTOR) throw new DriverError('the device refused the configuration vector');
+    this.setCommon16(Common.QueueSelect, index);
+    this.setCommon16(Common.QueueSize, q.size);
+    const area = (lo: number, value: number) => {
+      this.port.write(this.common + lo, 4, value >>> 0);
+      this.port.write(this.common + lo + 4, 4, Math.floor(value / 0x1_0000_0000));
+    };
+    area(Common.QueueDescLo, q.desc);
+    area(Common.QueueDriverLo, q.avail);
+    area(Common.QueueDeviceLo, q.used);
+    this.setCommon16(Common.QueueMsixVector, QUEUE_VECTOR);
+    if (this.common16(Common.QueueMsixVector) !== QUEUE_VECTOR) throw new DriverError(`the device refused a vector for queue ${index}`);
+    // Where this queue's doorbell is (vp_modern_map_vq_notify): inside the notify structure, 2 bytes.
+    const doorbell = this.common16(Common.QueueNotifyOff) * this.notifyMultiplier;
+    if (doorbell + 2 > this.notifyLength) throw new DriverError(`queue ${index}'s doorbell is outside the notify structure`);
+    this.doorbells.set(index, this.notifyBase + doorbell);
+    this.setCommon16(Common.QueueEnable, 1);
+    if (this.common16(Common.QueueEnable) !== 1) throw new DriverError(`the device refused queue ${index}`);
+  }
+
+  notify(index: number): void {
+    const doorbell = this.doorbells.get(index);
+    if (doorbell === undefined) throw new DriverError(`queue ${index} was not set up`);
+    this.port.write(doorbell, 2, index);
+  }
+
+  /** MSI needs nothing acknowledged at the device (the ISR is for INTx); the vector says the cause: 1 queues, 2 configuration. */
+  acknowledge(vector: number): number {
+    return vector === this.vectors[QUEUE_VECTOR] ? 1 : 2;
+  }
+
+  /** The ISR status (read clears it): for a driver that polls instead of taking MSIs. */
+  readIsr(): number {
+    return this.port.read(this.isr, 1) & 0xff;
+  }
+
+  private common16(offset: number): number {
+    return this.port.read(this.common + offset, 2) & 0xffff;
+  }
+
+  private setCommon16(offset: number, value: number): void {
+    this.port.write(this.common + offset, 2, value & 0xffff);
+  }
+}

@@ -1,0 +1,107 @@
+// The built-in guest's virtio-pci transport against the real virtio-pci function (no VM): it
+// finds the function, places BAR0, walks the capabilities, enables MSI and sets the event queue up
+// so the virtio-input driver takes events exactly as over virtio-mmio; a function that lies about
+// itself (another device, a capability list that loops, a structure outside BAR0, a refused
+// vector) is refused with a DriverError rather than trusted.
+import { describe, expect, it } from 'vitest';
+
+import { InputCode, InputEv, VIRTIO_ID_INPUT, VirtioPciCap as Cap, VirtioPciCommon, VirtioStatus as Status } from '../../../../abi/generated/virtio.js';
+import { VirtioInputDevice } from '../../../../actors/input/virtio-input.js';
+import { PageAllocator } from '../../../../actors/vcpu/guest/page-allocator.js';
+import { VirtioInputGuestDriver, type RawInputEvent } from '../../../../actors/vcpu/guest/virtio-input.js';
+import { GuestVirtioPci } from '../../../../actors/vcpu/guest/virtio-pci-guest.js';
+import type { VirtioPort } from '../../../../actors/vcpu/guest/virtio-transport.js';
+import { createGuestMemory } from '../../../../shared/guest-memory/index.js';
+import { BAR, ECAM, MSI_ADDRESS, virtioPciRig, type PciRig } from '../../../support/virtio-pci-port.js';
+
+const RAM = 0x4000_0000;
+const PLACE = { ecam: ECAM, bar: BAR, msiAddress: MSI_ADDRESS, vector: 0x60 };
+
+function rig() {
+  const memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM, size: 1 << 20 }] });
+  let pci: PciRig | null = null;
+  const device = new VirtioInputDevice('keyboard', 'k', (model) => {
+    pci = virtioPciRig(memory, model);
+    return pci.transport;
+  });
+  return { memory, device, pci: pci!, pages: new PageAllocator(RAM, RAM + (1 << 20)) };
+}
+
+/** The port with some config-space reads answered otherwise (a function that lies). */
+function lying(port: VirtioPort, answers: Map<number, number>): VirtioPort {
+  return {
+    read: (a, s) => answers.get(a - ECAM) ?? port.read(a, s),
+    write: (a, s, v) => port.write(a, s, v),
+  };
+}
+
+describe('the guest virtio-pci transport', () => {
+  it('brings the function up — BAR0 placed, MSI pair enabled — and the input driver takes events over it', () => {
+    const { memory, device, pci, pages } = rig();
+    const driver = new VirtioInputGuestDriver(new GuestVirtioPci(pci.port, PLACE, VIRTIO_ID_INPUT), memory, pages);
+    expect(driver.name).toBe('PVG Virtio Keyboard');
+    expect(pci.bars).toEqual([BAR]);
+    const msi = pci.transport.config.msi();
+    expect({ enabled: msi.enabled, address: Number(msi.address), data: msi.data, vectors: msi.vectors }).toEqual({
+      enabled: true,
+      address: MSI_ADDRESS,
+      data: 0x60,
+      vectors: 2,
+    });
+    expect(device.stats().status).toBe(Status.Acknowledge | Status.Driver | Status.FeaturesOk | Status.DriverOk);
+    expect(driver.vectors).toEqual([0x60, 0x61]);
+
+    expect(device.key(30, true)).toBe(true);
+    expect(pci.msis).toEqual([{ address: MSI_ADDRESS, data: 0x61 }]); // the queue's vector
+    expect(driver.acknowledge(0x61)).toBe(1);
+    const got: RawInputEvent[] = [];
+    driver.take(got);
+    expect(got).toEqual([
+      { type: InputEv.Key, code: 30, value: 1 },
+      { type: InputEv.Syn, code: InputCode.SynReport, value: 0 },
+    ]);
+    // The buffers went back through the queue's doorbell.
+    expect(pci.transport.counts.notifications).toBe(1);
+    expect(device.stats().faults).toEqual({});
+    // Configuration changes arrive on the other vector (set after the driver's reset).
+    expect(pci.transport.read(VirtioPciCommon.MsixConfig, 2)).toBe(0);
+    pci.transport.queueFault('chain-loop');
+    expect(pci.msis.at(-1)).toEqual({ address: MSI_ADDRESS, data: 0x60 });
+    expect(driver.acknowledge(0x60)).toBe(2);
+  });
+
+  it('refuses a function that is not a virtio device of the type it looks for', () => {
+    const { pci } = rig();
+    expect(() => new GuestVirtioPci(pci.port, PLACE, 1)).toThrow(/no virtio-pci device of type 1/);
+    expect(() => new GuestVirtioPci(pci.port, { ...PLACE, ecam: ECAM + 0x8000 }, VIRTIO_ID_INPUT)).toThrow(/no virtio-pci device/);
+  });
+
+  it('refuses a capability list that loops', () => {
+    const { pci } = rig();
+    // The device capability (the last, at 0x94) points back at the common one.
+    const port = lying(pci.port, new Map([[0x94 + Cap.Next, 0x60]]));
+    expect(() => new GuestVirtioPci(port, PLACE, VIRTIO_ID_INPUT)).toThrow(/loops/);
+  });
+
+  it('refuses structures that do not fit BAR0, or are too short', () => {
+    const { pci } = rig();
+    expect(() => new GuestVirtioPci(lying(pci.port, new Map([[0x60 + Cap.Offset, 0x3ff0]])), PLACE, VIRTIO_ID_INPUT)).toThrow(/does not fit BAR0/);
+    expect(() => new GuestVirtioPci(lying(pci.port, new Map([[0x60 + Cap.Length, 8]])), PLACE, VIRTIO_ID_INPUT)).toThrow(/does not fit BAR0/);
+    expect(() => new GuestVirtioPci(lying(pci.port, new Map([[0x84 + Cap.CfgType, 7]])), PLACE, VIRTIO_ID_INPUT)).toThrow(/no virtio-pci capability of type 3/);
+  });
+
+  it('refuses a device that will not take the configuration or the queue vector', () => {
+    for (const [field, what] of [
+      [VirtioPciCommon.MsixConfig, /configuration vector/],
+      [VirtioPciCommon.QueueMsixVector, /vector for queue 0/],
+    ] as const) {
+      const { memory, pci, pages } = rig();
+      const port: VirtioPort = {
+        read: (a, s) => (a === BAR + field && s === 2 ? 0xffff : pci.port.read(a, s)), // reads NO_VECTOR
+        write: (a, s, v) => pci.port.write(a, s, v),
+      };
+      expect(() => new VirtioInputGuestDriver(new GuestVirtioPci(port, PLACE, VIRTIO_ID_INPUT), memory, pages)).toThrow(what);
+      expect(pci.transport.deviceStatus & Status.DriverOk).toBe(0);
+    }
+  });
+});
