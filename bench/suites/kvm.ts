@@ -335,7 +335,9 @@ async function fpsRun(cpu: 'kvm' | 'ts', width: number, height: number, frames: 
     // A fast machine can run a short workload to its end inside the warm-up poll: nothing was
     // timed then, and a rate of 0 would read as a measurement.
     if (measured <= 0 || kept <= 0)
-      throw new Error(`${describeStop(v)}: the guest finished during the warm-up, so no frame was timed (${measured} frames, ${kept} kept): give it more frames`);
+      throw new Error(
+        `${describeStop(v)}: the guest finished during the warm-up, so no frame was timed (${measured} frames, ${kept} kept): give it more frames`,
+      );
     return {
       description: `fullframe workload (full-frame fill, 256x256 blits, whole-frame present), ${cpu === 'kvm' ? 'machine-code guest on KVM' : 'TypeScript guest'}, no client; timed after ${framesAtStart} warm-up frames`,
       cpu,
