@@ -13,6 +13,8 @@ import { BqlMmio } from './bql-mmio.js';
 import { VcpuBusPort, attachBusDevices } from './bus-port.js';
 import type { CpuBackend, VcpuServices } from './cpu-backend.js';
 import { GuestProgram, type GuestProgramConfig } from './guest/program.js';
+import { loadGuestProgram, saveGuestProgram } from './guest/program-snapshot.js';
+import { StateFormatError } from '../../shared/snapshot/state-bytes.js';
 import { KvmGuest, KvmGuestFault } from './kvm/kvm-guest.js';
 import { KvmVcpu } from './kvm/kvm-vcpu.js';
 import type { VcpuConfig, VcpuControl, VcpuState, VcpuStats } from './messages.js';
@@ -49,6 +51,8 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
   /** A KVM vCPU is made on first use, on this thread, and kept: KVM cannot destroy one. */
   private kvmVcpu: KvmVcpu | null = null;
   private backend: CpuBackend | null = null;
+  /** A program loaded from a snapshot, run by the next start() instead of a new one. */
+  private restored: GuestProgram | null = null;
   /** The guest program last started: a reset runs it again from its entry (docs/lifecycle.md). */
   private entry: GuestProgramConfig | null = null;
   private state: VcpuState = 'idle';
@@ -90,6 +94,7 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
         // paused, so no slice is running and the new program starts at resume.
         if (!irq.pauseRequested) throw new Error(`vcpu${config.vcpu}: reset() while not paused`);
         this.backend = null;
+        this.restored = null; // a reboot: the snapshot's program is not where the machine starts
         if (this.entry) this.begin(this.entry);
         else this.state = 'idle';
       },
@@ -98,6 +103,24 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
         return this.stats();
       },
       stats: () => this.stats(),
+      saveProgram: () => {
+        if (!irq.pauseRequested) throw new Error(`vcpu${config.vcpu}: saveProgram() while not paused`);
+        const program = this.backend ?? this.restored;
+        if (program !== null && !(program instanceof GuestProgram)) throw new Error(`vcpu${config.vcpu}: a KVM guest's state is not saved yet`);
+        return program && saveGuestProgram(program);
+      },
+      loadProgram: (guest, bytes) => {
+        if (this.backend || this.restored || config.kvm) return `vcpu${config.vcpu} has run, or runs a KVM guest`;
+        const program = new GuestProgram(this.services, guest);
+        try {
+          loadGuestProgram(program, bytes);
+        } catch (err) {
+          if (err instanceof StateFormatError) return `${err.part}: ${err.reason}`;
+          throw err;
+        }
+        this.restored = program;
+        return null;
+      },
     };
   }
 
@@ -123,6 +146,11 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
 
   private startGuest(guest: GuestProgramConfig): CpuBackend {
     const { config } = this;
+    if (this.restored) {
+      const program = this.restored; // a snapshot's: it goes on where it was saved
+      this.restored = null;
+      return program;
+    }
     if (!config.kvm) return new GuestProgram(this.services, guest);
     this.kvmVcpu ??= new KvmVcpu(config.kvm.vm, config.vcpu, this.irq);
     return new KvmGuest(this.services, this.kvmVcpu, config.kvm.entry, guest, config.kvm.testMode);

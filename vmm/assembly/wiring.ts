@@ -43,15 +43,8 @@ export function driverOf(config: ResolvedConfig, device: number): number {
   return device < config.vcpus ? device : 0;
 }
 
-export function wireMachine(config: ResolvedConfig, supervisor: Supervisor): MachineWiring {
-  const allVcpus = config.vcpus + config.externalVcpus;
-  // Surfaces sized for the largest mode, made once: a mode change never frees what an encode targets.
-  const displayBuffers = config.devices.map((d) =>
-    d.displays.map((s) => ({
-      surfaces: createSurfacePool(Math.max(...s.modes.map((m) => m.width)), Math.max(...s.modes.map((m) => m.height)), SURFACES_PER_DISPLAY),
-      cursor: createCursorSlot(),
-    })),
-  );
+/** The interrupt lines the configuration makes, and the virtio-input devices on them. */
+export function interruptLines(config: ResolvedConfig): { lines: IrqConfig['lines']; inputDevices: InputDeviceConfig[] } {
   const lines: IrqConfig['lines'] = [];
   config.devices.forEach((_, i) => {
     const l = deviceLines(i);
@@ -66,6 +59,19 @@ export function wireMachine(config: ResolvedConfig, supervisor: Supervisor): Mac
     d.line = config.devices.length * 2 + k;
     lines[d.line] = { trigger: 'level', vcpu: driverOf(config, d.display.device), vector: virtioVector(k) };
   });
+  return { lines, inputDevices };
+}
+
+export function wireMachine(config: ResolvedConfig, supervisor: Supervisor): MachineWiring {
+  const allVcpus = config.vcpus + config.externalVcpus;
+  // Surfaces sized for the largest mode, made once: a mode change never frees what an encode targets.
+  const displayBuffers = config.devices.map((d) =>
+    d.displays.map((s) => ({
+      surfaces: createSurfacePool(Math.max(...s.modes.map((m) => m.width)), Math.max(...s.modes.map((m) => m.height)), SURFACES_PER_DISPLAY),
+      cursor: createCursorSlot(),
+    })),
+  );
+  const { lines, inputDevices } = interruptLines(config);
   const inputMailbox = inputDevices.length > 0 ? supervisor.createMailbox('input', { capacity: 1024 }) : null;
   return {
     allVcpus,
