@@ -283,6 +283,20 @@ export class Vm extends EventEmitter<VmEvents> {
     return this.lifecycleFor('pause').pause(options);
   }
 
+  /**
+   * pause() once every built-in guest has finished `frames` frames of the configured workload (or
+   * stopped running): each vCPU holds itself at that step boundary, then the rest quiesces as in
+   * pause(). A deterministic point to save a snapshot at (`pvg-vmm run --save-at`).
+   */
+  async pauseAtFrame(frames: number, options: PauseOptions = {}): Promise<PauseReport | null> {
+    const lifecycle = this.lifecycleFor('pause');
+    if (!Number.isSafeInteger(frames) || frames < 0)
+      throw new RangeError(`pauseAtFrame(): frames must be a non-negative integer, got ${JSON.stringify(frames)}`);
+    if (!this.config.workload) throw new LifecycleRefusedError('vm.pauseAtFrame(): the VM has no workload to count frames of');
+    await Promise.all(this.parts.vcpus.slice(0, this.config.devices.length).map((v) => v.control.holdAtFrame(frames)));
+    return lifecycle.pause(options);
+  }
+
   /** Whether pause() holds the machine. */
   get paused(): boolean {
     return this.lifecycle?.isPaused ?? false;

@@ -59,6 +59,11 @@ export interface VcpuControl {
   /** Resolves with the stats once the guest is no longer running (done, faulted or stopped). */
   whenDone(): Promise<VcpuStats>;
   /**
+   * Resolves once the guest has finished `frames` frames (or stopped running), the vCPU then
+   * holding itself at that step boundary with its pause word set: vm.pause() completes the pause.
+   */
+  holdAtFrame(frames: number): Promise<void>;
+  /**
    * While paused: the TypeScript guest program's state as bytes (the one running, or one loaded
    * and not started yet); null when the vCPU has none. Throws for a KVM guest (not saved yet).
    */

@@ -59,6 +59,8 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
   private fault: string | null = null;
   /** whenDone() callers, answered when the guest stops running: no one needs to poll stats(). */
   private doneWaiters: (() => void)[] = [];
+  /** holdAtFrame(): the frame count to stop at, and its caller. */
+  private hold: { frames: number; reached: () => void } | null = null;
 
   constructor(ctx: ActorContext) {
     const config = ctx.config as VcpuConfig;
@@ -98,6 +100,12 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
         if (this.entry) this.begin(this.entry);
         else this.state = 'idle';
       },
+      holdAtFrame: (frames) =>
+        new Promise<void>((reached) => {
+          if (this.hold) throw new Error(`vcpu${config.vcpu}: holdAtFrame() already waits`);
+          this.hold = { frames, reached };
+          this.checkHold();
+        }),
       whenDone: async (): Promise<VcpuStats> => {
         if (this.state === 'running') await new Promise<void>((resolve) => this.doneWaiters.push(resolve));
         return this.stats();
@@ -135,6 +143,7 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
       return this.runSlice(this.backend);
     } finally {
       this.answerDoneWaiters();
+      this.checkHold();
     }
   }
 
@@ -142,6 +151,21 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
     this.kvmVcpu?.close();
     if (this.state === 'running') this.state = 'stopped';
     this.answerDoneWaiters();
+    this.checkHold();
+  }
+
+  /** The guest reached holdAtFrame's count, or runs no more: hold here (the pause word) and answer. */
+  private checkHold(): void {
+    const hold = this.hold;
+    if (!hold || this.state === 'idle') return; // idle: its workload has not started yet
+    if (this.state === 'running' && this.framesDone() < hold.frames) return;
+    this.hold = null;
+    if (this.state === 'running') this.irq.requestPause();
+    hold.reached();
+  }
+
+  private framesDone(): number {
+    return (this.backend?.stats() as { framesDone?: number } | undefined)?.framesDone ?? 0;
   }
 
   private startGuest(guest: GuestProgramConfig): CpuBackend {
@@ -187,6 +211,7 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
           this.bus.drainWrites();
           return false;
         }
+        if (this.hold) this.checkHold(); // sets the pause word: the slice ends here
       }
     } catch (err) {
       // A reply error means the device side died: that is a host fault, escalate it.
