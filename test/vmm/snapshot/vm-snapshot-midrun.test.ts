@@ -1,5 +1,5 @@
 // A machine saved while its guest runs (issue 19's differential test): for every workload, MMIO
-// and PCI variants, and two devices, the VM is saved once half its frames are kept, runs on, and
+// and PCI variants, two devices, and the qemu and record-lock threading models, the VM is saved once half its frames are kept, runs on, and
 // the file is restored in a new process; the restored machine must end on exactly the frames
 // (pixels, frame number, cursor) of an uninterrupted run of the same machine, and so must the one
 // it was saved from. The VM is held with vm.pauseAtFrame(), and the save point read back from the
@@ -83,6 +83,15 @@ const cases: Case[] = [
       workload: { name: 'mapchurn', frames: FRAMES, seed: 4 },
     },
   },
+  ...(['qemu', 'record-lock'] as const).map((threading) => ({
+    name: `desktop, pci, ${threading} threading model`,
+    options: {
+      ramMiB: 32,
+      devices: [{ variant: 'pci' as const, displayModes: ['320x200@60'] }],
+      threading,
+      workload: { name: 'desktop', frames: FRAMES, seed: 5 },
+    },
+  })),
 ];
 
 describe('a machine saved mid-run (vm.pauseAtFrame), restored in a new process', () => {
@@ -90,6 +99,7 @@ describe('a machine saved mid-run (vm.pauseAtFrame), restored in a new process',
     ['MMIO variant', cases.filter((c) => c.name.endsWith(', mmio'))],
     ['PCI variant', cases.filter((c) => c.name.endsWith(', pci'))],
     ['2 devices', cases.filter((c) => c.name.includes('2 devices'))],
+    ['other threading models', cases.filter((c) => c.name.includes('threading model'))],
   ])(
     '%s: every workload ends on the frames of an uninterrupted run',
     async (_, group) => {
