@@ -1,9 +1,10 @@
 // A machine saved while its guest runs (issue 19's differential test): for every workload, MMIO
-// and PCI variants, two devices, and the qemu and record-lock threading models, the VM is saved once half its frames are kept, runs on, and
-// the file is restored in a new process; the restored machine must end on exactly the frames
-// (pixels, frame number, cursor) of an uninterrupted run of the same machine, and so must the one
-// it was saved from. The VM is held with vm.pauseAtFrame(), and the save point read back from the
-// file (the guest program's frame), so the test knows it saved mid-run.
+// and PCI variants, two devices, and the qemu and record-lock threading models, the VM is held
+// with vm.pauseAtFrame() a third of the way in, saved, run on, and the file restored in a new
+// process. The restored machine must end on exactly the frames (pixels, frame number, cursor) of
+// an uninterrupted run, its engines presenting only the frames left (it went on, not from the
+// start); so must the machine it was saved from. The save point is read back from the file (each
+// guest program's frame).
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
