@@ -95,6 +95,28 @@ describe('vm.saveSnapshot() and Vm.restore()', () => {
     await expect(Vm.restore(file, { ramMiB: 64 } as object)).rejects.toThrow(/restore options.ramMiB/);
   }, 60_000);
 
+  it('a restored machine saved again before it resumed, and one reset before it resumed, end on the reference frames', async () => {
+    const d = dir();
+    const options: VmOptions = { ramMiB: 32, devices: [{ displayModes: ['320x200@60'] }], workload: { name: 'mapchurn', frames: 24, seed: 3 }, trace: false };
+    const expected = await lastFrames(keep(await Vm.create(options)));
+    const vm = keep(await Vm.create({ ...options, start: 'paused' }));
+    const held = vm.pauseAtFrame(8);
+    await vm.resume();
+    await held;
+    await vm.saveSnapshot(path.join(d, 'first.snap'));
+    const again = keep(await Vm.restore(path.join(d, 'first.snap'), { start: 'paused', trace: false }));
+    await again.saveSnapshot(path.join(d, 'second.snap')); // its program loaded, not started: saved as it is
+    await again.resume();
+    expect(await lastFrames(again)).toEqual(expected);
+    expect(await lastFrames(keep(await Vm.restore(path.join(d, 'second.snap'), { trace: false })))).toEqual(expected);
+    // A reset reboots: the restored program is dropped and the workload runs from its entry.
+    const reset = keep(await Vm.restore(path.join(d, 'first.snap'), { start: 'paused', trace: false }));
+    await reset.reset();
+    await reset.resume();
+    expect(await lastFrames(reset)).toEqual(expected);
+    expect((await reset.stats()).devices[0]!.engine!.presents).toBeGreaterThanOrEqual(24);
+  }, 60_000);
+
   it('refuses to save what a snapshot cannot keep yet, writing nothing', async () => {
     const d = dir();
     const idle = keep(await Vm.create({ ramMiB: 16, devices: [{ displayModes: ['320x200@60'] }], workload: null }));
