@@ -63,9 +63,10 @@ ${ENGINE_HELP}
                       level lines, or modern virtio-pci functions with MSI (default: as --variant)
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
   --save FILE         save the machine to a snapshot file (pvg-vmm restore FILE brings it back;
-                      docs/snapshots.md) before the guest starts, then run on
-  --save-at FRAMES    when to save: only 0 (before the guest's first frame) is built, since a
-                      snapshot cannot hold a machine a guest has run on yet
+                      docs/snapshots.md), then run on
+  --save-at FRAMES    when to save: once every guest has finished FRAMES frames (default 0: before
+                      the guest starts); at most --frames. Not with --input or paint (virtio-input
+                      state is not saved yet)
   --json              print one JSON object instead of the summary: the summary's figures, every
                       counter of every actor, and each vCPU's MMIO read latency histogram
 ${OUTPUT_HELP}
@@ -105,8 +106,10 @@ export interface DriveArgs {
 
 export interface RunArgs {
   options: VmOptions;
-  /** Save a snapshot here before the guest starts (null: none). */
+  /** Save a snapshot here (null: none)... */
   save: string | null;
+  /** ...once every guest finished this many frames (0: before the guest starts). */
+  saveAt: number;
   exit: boolean;
   snapshot: string | null;
   control: string | null;
@@ -164,14 +167,16 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
   if (values.snapshot !== undefined) outputFileFlag('--snapshot', values.snapshot);
   if (values.control !== undefined && values.control.trim() === '') throw new UsageError('--control needs a path');
   if (values.save !== undefined) outputFileFlag('--save', values.save);
-  if (values['save-at'] !== undefined) {
-    if (values.save === undefined) throw new UsageError('--save-at needs --save FILE');
-    if (integerFlag('--save-at', values['save-at'], 0, 1e9) !== 0) {
-      throw new UsageError('--save-at: only 0 is built (a snapshot holds configuration and RAM, not yet a machine a guest has run on: docs/snapshots.md)');
-    }
-  }
+  const frames = values.frames !== undefined ? integerFlag('--frames', values.frames, 0, 1e9) : values.workload === 'paint' ? PAINT_FRAMES : 300;
+  const saveAt = values['save-at'] === undefined ? 0 : integerFlag('--save-at', values['save-at'], 0, 1e9);
+  if (values['save-at'] !== undefined && values.save === undefined) throw new UsageError('--save-at needs --save FILE');
   const outputs = parseOutputFlags(values, devices * device.displays);
   if (values.status && values.quiet) throw new UsageError('--status and --quiet contradict each other');
+  if (saveAt > 0) {
+    if (saveAt > frames) throw new UsageError(`--save-at ${saveAt} is past the workload's ${frames} frames`);
+    if (values.input || values.workload === 'paint')
+      throw new UsageError('--save-at after the first frame: not with --input or paint (virtio-input state is not saved yet: docs/snapshots.md)');
+  }
   return {
     outputs,
     // --json keeps stdout to the one object; the status line (stderr) only when asked for.
@@ -181,8 +186,9 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
     snapshot: values.snapshot ?? null,
     control: values.control ?? null,
     save: values.save ?? null,
+    saveAt,
     options: {
-      // A save is taken before the guest's first frame: the VM starts paused, saves, then resumes.
+      // A save starts the VM paused: it saves before the guest starts, or holds it at --save-at.
       ...(values.save !== undefined ? { start: 'paused' as const } : {}),
       devices: Array.from({ length: devices }, () => ({ ...device })),
       ...(values.vcpus !== undefined ? { vcpus: integerFlag('--vcpus', values.vcpus, 1, 64) } : {}),
@@ -195,7 +201,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       ...(values.input || values.workload === 'paint' ? { input: true, inputTransport } : {}),
       workload: {
         name: values.workload,
-        frames: values.frames !== undefined ? integerFlag('--frames', values.frames, 0, 1e9) : values.workload === 'paint' ? PAINT_FRAMES : 300,
+        frames,
         seed: integerFlag('--seed', values.seed, 0, 0xffffffff),
         mode: integerFlag('--mode', values.mode, 0, 31),
         damagePercent: percentFlag('--damage', values.damage),
@@ -220,6 +226,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (parsed.save) {
     try {
+      // Held once every guest finished --save-at frames (asked before they start, so none runs past it).
+      const held = parsed.saveAt > 0 ? vm.pauseAtFrame(parsed.saveAt) : null;
+      if (held) await Promise.all([held, vm.resume()]);
       const report = await vm.saveSnapshot(parsed.save);
       process.stderr.write(`pvg-vmm: saved ${report.bytes} bytes to ${parsed.save} (pvg-vmm restore ${parsed.save} runs it)\n`);
       await vm.resume();

@@ -89,6 +89,20 @@ export class VmLifecycle {
     return this.serial(op);
   }
 
+  /**
+   * Only from inside exclusive(): runs op with the machine paused, pausing it first (and resuming
+   * it after) when it was running. A snapshot's save of a machine a guest has run on.
+   */
+  async holdPaused<T>(op: () => Promise<T>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
+    const wasPaused = this.paused;
+    if (!wasPaused) await this.pauseNow(timeoutMs);
+    try {
+      return await op();
+    } finally {
+      if (!wasPaused) await this.resumeNow();
+    }
+  }
+
   private serial<T>(op: () => Promise<T>): Promise<T> {
     const run = this.queue.then(op, op);
     this.queue = run.catch(() => undefined);

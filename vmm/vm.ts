@@ -37,6 +37,8 @@ import { guestFor } from './assembly/guests.js';
 import { ControlServer, type ControlOptions } from './control/server.js';
 import { SnapshotUnsupportedError } from './snapshot/errors.js';
 import { machineOptions, type MachineOptions } from './snapshot/machine-options.js';
+import { captureMachineState } from './snapshot/machine-capture.js';
+import type { MachineState } from './snapshot/machine-state.js';
 import {
   checkSaveOptions,
   loadMachine,
@@ -119,23 +121,28 @@ export class Vm extends EventEmitter<VmEvents> {
   private guestsStarted: boolean;
   /** A save in progress: a workload waits for it to end before it starts. */
   private saving: Promise<unknown> | null = null;
+  /** runWorkload() ran a workload the configuration does not name (a snapshot could not rebuild its program). */
+  private ranOtherWorkload = false;
+  /** A snapshot's component state, loaded as the actors start (Vm.restore); dropped once started. */
+  private restoreState: MachineState | null;
 
   private events: MessagePort | null = null;
   private readonly eventsWanted = new Int32Array(new SharedArrayBuffer(4));
 
-  /** memory: guest RAM made beforehand (Vm.restore), laid out as this configuration's. */
+  /** restored: guest RAM made beforehand (Vm.restore), laid out as this configuration's, and the components' state. */
   private constructor(
     options: VmOptions,
     private readonly override: SpawnOverride | null = null,
-    memory?: GuestMemory,
+    restored?: { memory: GuestMemory; state: MachineState | null },
   ) {
     super();
     this.config = resolveConfig(options);
     // The CPU as resolved ('auto' on this host), so a restore elsewhere builds the same machine.
     this.machine = { ...machineOptions(options), cpu: this.config.cpu };
-    this.guestsStarted = (this.config.workload !== null && this.config.start === 'running') || this.config.externalVcpus > 0;
+    this.restoreState = restored?.state ?? null;
+    this.guestsStarted = (this.config.workload !== null && this.config.start === 'running') || this.config.externalVcpus > 0 || this.restoreState !== null;
     this.memory =
-      memory ??
+      restored?.memory ??
       (this.config.cpu === 'kvm'
         ? KvmMachine.createMemory(this.config.ramBytes)
         : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: this.config.ramBytes }] }));
@@ -189,7 +196,7 @@ export class Vm extends EventEmitter<VmEvents> {
    */
   static async restore(file: string, options: RestoreOptions = {}): Promise<Vm> {
     const loaded = loadMachine(file, options);
-    const vm = await Vm.launch(new Vm(loaded.options, null, loaded.memory));
+    const vm = await Vm.launch(new Vm(loaded.options, null, loaded));
     if (loaded.start === 'running') {
       try {
         await vm.resume();
@@ -234,7 +241,9 @@ export class Vm extends EventEmitter<VmEvents> {
       memory: this.memory,
       buffers: { completion: this.completion, eventsWanted: this.eventsWanted.buffer },
       spawn: (spec) => this.spawn(spec),
+      restore: this.restoreState,
     });
+    this.restoreState = null;
     this.lifecycle = new VmLifecycle({
       vcpus: parts.vcpus.map((v, i) => ({ irq: parts.irqStates[i]!, control: v.control })),
       devices: parts.devices.map((d) => d.control),
@@ -274,6 +283,20 @@ export class Vm extends EventEmitter<VmEvents> {
     return this.lifecycleFor('pause').pause(options);
   }
 
+  /**
+   * pause() once every built-in guest has finished `frames` frames of the configured workload (or
+   * stopped running): each vCPU holds itself at that step boundary, then the rest quiesces as in
+   * pause(). A deterministic point to save a snapshot at (`pvg-vmm run --save-at`).
+   */
+  async pauseAtFrame(frames: number, options: PauseOptions = {}): Promise<PauseReport | null> {
+    const lifecycle = this.lifecycleFor('pause');
+    if (!Number.isSafeInteger(frames) || frames < 0)
+      throw new RangeError(`pauseAtFrame(): frames must be a non-negative integer, got ${JSON.stringify(frames)}`);
+    if (!this.config.workload) throw new LifecycleRefusedError('vm.pauseAtFrame(): the VM has no workload to count frames of');
+    await Promise.all(this.parts.vcpus.slice(0, this.config.devices.length).map((v) => v.control.holdAtFrame(frames)));
+    return lifecycle.pause(options);
+  }
+
   /** Whether pause() holds the machine. */
   get paused(): boolean {
     return this.lifecycle?.isPaused ?? false;
@@ -292,10 +315,11 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /**
    * Writes the machine to a snapshot file that Vm.restore() reads back (docs/snapshots.md),
-   * in call order with pause, resume and reset, none of which runs meanwhile. Today the format
-   * holds the configuration and guest RAM only, which is the whole machine only before any guest
-   * has run: a VM created with start: 'paused' and not resumed yet. Anything else throws
-   * SnapshotUnsupportedError and writes nothing.
+   * in call order with pause, resume and reset, none of which runs meanwhile. A machine a guest
+   * has run on is paused for it (and resumed after, if it ran): configuration, RAM, and every
+   * device's, vCPU's, interrupt and display state. KVM vCPUs, external vCPUs, virtio-input
+   * devices with a guest run, and a runWorkload() workload throw SnapshotUnsupportedError and
+   * nothing is written.
    */
   async saveSnapshot(file: string, options: SaveSnapshotOptions = {}): Promise<SaveSnapshotReport> {
     this.ensureRunning();
@@ -305,7 +329,11 @@ export class Vm extends EventEmitter<VmEvents> {
       this.ensureRunning();
       const why = this.snapshotRefusal();
       if (why) throw new SnapshotUnsupportedError(`vm.saveSnapshot(): ${why} (docs/snapshots.md)`);
-      const report = await saveMachine(file, this.machine, ramBytesOf(this.memory, this.config.ramBytes), options);
+      const ram = ramBytesOf(this.memory, this.config.ramBytes);
+      // A machine a guest has run on is held paused while its state and RAM are written.
+      const report = this.guestsStarted
+        ? await this.lifecycle!.holdPaused(async () => saveMachine(file, this.machine, ram, options, await captureMachineState(this.parts, this.config)))
+        : await saveMachine(file, this.machine, ram, options);
       return { ...report, heldMs: performance.now() - t0 };
     });
     this.saving = save;
@@ -320,7 +348,8 @@ export class Vm extends EventEmitter<VmEvents> {
   private snapshotRefusal(): string | null {
     if (this.config.cpu === 'kvm') return 'KVM vCPUs are not saved yet';
     if (this.config.externalVcpus > 0) return "the VM has external vCPUs, whose state is the embedder's";
-    if (this.guestsStarted) return 'a guest has run; device, vCPU, interrupt and display state are not saved yet, only a machine no guest has run on';
+    if (this.ranOtherWorkload) return 'runWorkload() ran a workload the configuration does not name';
+    if (this.config.input.length > 0 && this.guestsStarted) return 'a guest has run with virtio-input devices, whose state is not saved yet';
     return null;
   }
 
@@ -357,6 +386,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.ensureRunning();
     // Not while a snapshot is being written (its RAM would change under it).
     while (this.saving) await this.saving.catch(() => undefined);
+    this.ranOtherWorkload = true;
     return this.startWorkload(workload);
   }
 

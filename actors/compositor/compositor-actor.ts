@@ -23,6 +23,7 @@ import {
 } from '../../abi/generated/compositor-records.js';
 import { EngineIn, InEncode } from '../device/engine-records.js';
 import { DisplayFrames } from './display-frames.js';
+import { decodeCompositorDisplay, encodeCompositorDisplay } from './display-snapshot.js';
 import { CompositorKind, type CompositorConfig, type CompositorControl, type CompositorEvent, type CompositorStats, type VncOptions } from './messages.js';
 import { VncSink } from './vnc-sink/vnc-sink.js';
 
@@ -84,6 +85,11 @@ export class CompositorActor implements ActorBehaviour<CompositorControl> {
         return { idle: busy.length === 0, busy, counters: [m.enqueued, m.dequeued] };
       },
       reset: () => this.powerOn(),
+      saveDisplays: () => this.displays.map((d) => encodeCompositorDisplay(d.saveState())),
+      loadDisplays: (states: Uint8Array[]) => {
+        if (states.length !== this.displays.length) throw new Error(`${states.length} display states for ${this.displays.length} displays`);
+        this.displays.forEach((d, i) => d.loadState(decodeCompositorDisplay(states[i]!)));
+      },
       subscribe: (port: MessagePort) => {
         this.subscribers.push(port);
       },

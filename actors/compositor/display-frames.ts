@@ -14,6 +14,7 @@ import { FrameStorePool, type FrameStore } from './frame-store-pool.js';
 import type { CompositorDisplayConfig, CompositorDisplayStats } from './messages.js';
 import type { SinkCursor } from './vnc-sink/protocol.js';
 import type { CursorImage, FramebufferSource, Rect } from './vnc/types.js';
+import type { CompositorDisplayState } from './display-snapshot.js';
 
 /** Whoever shows this display (a VNC server; the null sink is the absence of one). */
 export interface DisplaySink {
@@ -193,6 +194,48 @@ export class DisplayFrames implements FramebufferSource {
     this.waiting = { width: this.widthNow, height: this.heightNow };
     this.switchMode(false);
     for (const s of this.sinks) s.cursorChanged();
+  }
+
+  /**
+   * The display as a snapshot keeps it (display-snapshot.ts), with the VM paused: the kept frame,
+   * generations, whether a frame is wanted from the engine (an encode in flight or pending: the
+   * engine's held requests are not saved, so the restored display asks again) and the cursor.
+   */
+  saveState(): CompositorDisplayState {
+    const g = this.glyph;
+    const mode = this.waiting ?? (this.widthNow === 0 ? null : { width: this.widthNow, height: this.heightNow });
+    // A mode still waiting for a store is saved as kept and black: its first frame is still to come.
+    const kept = this.waiting === null;
+    return {
+      mode,
+      generation: this.generation,
+      keptGeneration: kept ? this.keptGeneration : this.generation,
+      frameSeq: kept ? this.counts.lastFrameSeq : 0,
+      frameWanted: mode !== null && (this.inFlight || this.pending || this.unsent || !kept),
+      pixels: kept ? this.kept.slice() : new Uint32Array(mode ? mode.width * mode.height : 0),
+      cursor: { ...this.pointer, glyph: g ? { width: g.width, height: g.height, hotX: g.hotX, hotY: g.hotY, argb: g.argb.slice() } : null },
+    };
+  }
+
+  /**
+   * Takes a saved state into a display that has had no event yet (a restore; the state checked
+   * by decodeCompositorDisplay against the display's modes). Sinks see the mode and its frame;
+   * an encode is asked when the saved display wanted one (the engine must be loaded by then).
+   */
+  loadState(s: CompositorDisplayState): void {
+    if (this.modes !== 0 || this.generation !== 0) throw new Error('DisplayFrames.loadState: the display has already had events');
+    this.glyph = s.cursor.glyph && { ...s.cursor.glyph, argb: s.cursor.glyph.argb.slice() };
+    this.pointer = { visible: s.cursor.visible, x: s.cursor.x, y: s.cursor.y };
+    if (!s.mode) return;
+    this.generation = s.keptGeneration;
+    this.waiting = { ...s.mode };
+    this.switchMode(false);
+    this.kept.set(s.pixels);
+    this.generation = s.generation;
+    this.counts.lastFrameSeq = this.counts.announcedFrameSeq = s.frameSeq;
+    this.show([{ x: 0, y: 0, width: s.mode.width, height: s.mode.height }]);
+    for (const sink of this.sinks) sink.cursorChanged();
+    if (s.frameWanted) this.want();
   }
 
   /** An encode is still sent or waiting to be sent: not idle for vm.pause() (the engine may hold a sent one). */

@@ -60,8 +60,9 @@ export function encodeCompositorDisplay(s: CompositorDisplayState): Uint8Array {
 }
 
 function pixels(r: StateReader, count: number): Uint32Array {
-  const bytes = r.bytes(count * 4);
-  return new Uint32Array(bytes.buffer, bytes.byteOffset, count);
+  // A copy: the bytes may sit at any offset of a file's buffer, and a Uint32Array view needs 4.
+  const bytes = r.bytes(count * 4).slice();
+  return new Uint32Array(bytes.buffer, 0, count);
 }
 
 export function decodeCompositorDisplay(bytes: Uint8Array, component = 'compositor display'): CompositorDisplayState {

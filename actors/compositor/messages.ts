@@ -122,4 +122,12 @@ export interface CompositorControl {
   activity(): { idle: boolean; busy: string[]; counters: number[] };
   /** A system reset, with the VM paused and the devices powered on: every display as DisplayFrames.powerOn. */
   reset(): void;
+  /** While the VM is paused: each display's state as bytes (display-snapshot.ts), in configuration order. */
+  saveDisplays(): Uint8Array[];
+  /**
+   * A restore, with the engines loaded and before any vCPU runs: each display (configuration
+   * order) takes its saved state; an encode is asked where one was wanted. Throws StateFormatError's
+   * message for bytes its codec refuses (the restore checked them before anything started).
+   */
+  loadDisplays(states: Uint8Array[]): void;
 }

@@ -45,6 +45,7 @@ import { TaskSpace } from './task-space.js';
 import { DeviceLifecycle } from './lifecycle.js';
 
 import { startEngine } from './engine-start.js';
+import { loadDeviceState, saveDeviceState, type DeviceStateParts } from './device-state.js';
 /** An MMIO record for the engine that its mailbox could not take yet. */
 interface Held {
   kind: number;
@@ -123,7 +124,13 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
       activity: () => this.lifecycle.activity(),
       reset: () => this.startReset(),
       stats: () => this.stats(),
+      saveState: () => saveDeviceState(this.stateParts()),
+      loadState: (state) => loadDeviceState(this.stateParts(), state),
     };
+  }
+
+  private stateParts(): DeviceStateParts {
+    return { engine: this.engine, tasks: this.tasks, pci: this.pci, memory: this.memory };
   }
 
   onRecord(record: MailboxRecord): void {

@@ -123,4 +123,23 @@ export interface DeviceControl {
    * space and interrupt backlog. Call only while the VM is paused.
    */
   reset(): Promise<void>;
+  /**
+   * While the VM is paused (nothing in flight): the engine's, the task space's and (PCI) the
+   * config space's state as bytes (docs/snapshots.md).
+   */
+  saveState(): DeviceStateBytes;
+  /**
+   * Into a device no record has reached yet (a restore, before any vCPU exists): the config
+   * space (its BAR0 decode published as a guest write would), the task space, then the engine.
+   * Returns the first refusal ({ part, reason }: part names the component) with the device left
+   * at power-on as far as the engine goes; null when loaded.
+   */
+  loadState(state: DeviceStateBytes): { part: string; reason: string } | null;
+}
+
+/** A device's state in a snapshot (vmm/snapshot/machine-state.ts DeviceSavedState). */
+export interface DeviceStateBytes {
+  engine: Uint8Array;
+  taskSpace: Uint8Array;
+  pci: Uint8Array | null;
 }

@@ -58,4 +58,19 @@ export interface VcpuControl {
   reset(): void;
   /** Resolves with the stats once the guest is no longer running (done, faulted or stopped). */
   whenDone(): Promise<VcpuStats>;
+  /**
+   * Resolves once the guest has finished `frames` frames (or stopped running), the vCPU then
+   * holding itself at that step boundary with its pause word set: vm.pause() completes the pause.
+   */
+  holdAtFrame(frames: number): Promise<void>;
+  /**
+   * While paused: the TypeScript guest program's state as bytes (the one running, or one loaded
+   * and not started yet); null when the vCPU has none. Throws for a KVM guest (not saved yet).
+   */
+  saveProgram(): Uint8Array | null;
+  /**
+   * Before the vCPU ran anything (a restore): a program for `guest` with the saved state, which
+   * the next start(guest) runs instead of booting a new one. Returns why it was refused, or null.
+   */
+  loadProgram(guest: GuestProgramConfig, bytes: Uint8Array): string | null;
 }

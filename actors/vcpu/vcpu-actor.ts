@@ -13,6 +13,8 @@ import { BqlMmio } from './bql-mmio.js';
 import { VcpuBusPort, attachBusDevices } from './bus-port.js';
 import type { CpuBackend, VcpuServices } from './cpu-backend.js';
 import { GuestProgram, type GuestProgramConfig } from './guest/program.js';
+import { loadGuestProgram, saveGuestProgram } from './guest/program-snapshot.js';
+import { StateFormatError } from '../../shared/snapshot/state-bytes.js';
 import { KvmGuest, KvmGuestFault } from './kvm/kvm-guest.js';
 import { KvmVcpu } from './kvm/kvm-vcpu.js';
 import type { VcpuConfig, VcpuControl, VcpuState, VcpuStats } from './messages.js';
@@ -49,12 +51,16 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
   /** A KVM vCPU is made on first use, on this thread, and kept: KVM cannot destroy one. */
   private kvmVcpu: KvmVcpu | null = null;
   private backend: CpuBackend | null = null;
+  /** A program loaded from a snapshot, run by the next start() instead of a new one. */
+  private restored: GuestProgram | null = null;
   /** The guest program last started: a reset runs it again from its entry (docs/lifecycle.md). */
   private entry: GuestProgramConfig | null = null;
   private state: VcpuState = 'idle';
   private fault: string | null = null;
   /** whenDone() callers, answered when the guest stops running: no one needs to poll stats(). */
   private doneWaiters: (() => void)[] = [];
+  /** holdAtFrame(): the frame count to stop at, and its caller. */
+  private hold: { frames: number; reached: () => void } | null = null;
 
   constructor(ctx: ActorContext) {
     const config = ctx.config as VcpuConfig;
@@ -90,14 +96,39 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
         // paused, so no slice is running and the new program starts at resume.
         if (!irq.pauseRequested) throw new Error(`vcpu${config.vcpu}: reset() while not paused`);
         this.backend = null;
+        this.restored = null; // a reboot: the snapshot's program is not where the machine starts
         if (this.entry) this.begin(this.entry);
         else this.state = 'idle';
       },
+      holdAtFrame: (frames) =>
+        new Promise<void>((reached) => {
+          if (this.hold) throw new Error(`vcpu${config.vcpu}: holdAtFrame() already waits`);
+          this.hold = { frames, reached };
+          this.checkHold();
+        }),
       whenDone: async (): Promise<VcpuStats> => {
         if (this.state === 'running') await new Promise<void>((resolve) => this.doneWaiters.push(resolve));
         return this.stats();
       },
       stats: () => this.stats(),
+      saveProgram: () => {
+        if (!irq.pauseRequested) throw new Error(`vcpu${config.vcpu}: saveProgram() while not paused`);
+        const program = this.backend ?? this.restored;
+        if (program !== null && !(program instanceof GuestProgram)) throw new Error(`vcpu${config.vcpu}: a KVM guest's state is not saved yet`);
+        return program && saveGuestProgram(program);
+      },
+      loadProgram: (guest, bytes) => {
+        if (this.backend || this.restored || config.kvm) return `vcpu${config.vcpu} has run, or runs a KVM guest`;
+        const program = new GuestProgram(this.services, guest);
+        try {
+          loadGuestProgram(program, bytes);
+        } catch (err) {
+          if (err instanceof StateFormatError) return `${err.part}: ${err.reason}`;
+          throw err;
+        }
+        this.restored = program;
+        return null;
+      },
     };
   }
 
@@ -112,6 +143,7 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
       return this.runSlice(this.backend);
     } finally {
       this.answerDoneWaiters();
+      this.checkHold();
     }
   }
 
@@ -119,10 +151,30 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
     this.kvmVcpu?.close();
     if (this.state === 'running') this.state = 'stopped';
     this.answerDoneWaiters();
+    this.checkHold();
+  }
+
+  /** The guest reached holdAtFrame's count, or runs no more: hold here (the pause word) and answer. */
+  private checkHold(): void {
+    const hold = this.hold;
+    if (!hold || this.state === 'idle') return; // idle: its workload has not started yet
+    if (this.state === 'running' && this.framesDone() < hold.frames) return;
+    this.hold = null;
+    if (this.state === 'running') this.irq.requestPause();
+    hold.reached();
+  }
+
+  private framesDone(): number {
+    return (this.backend?.stats() as { framesDone?: number } | undefined)?.framesDone ?? 0;
   }
 
   private startGuest(guest: GuestProgramConfig): CpuBackend {
     const { config } = this;
+    if (this.restored) {
+      const program = this.restored; // a snapshot's: it goes on where it was saved
+      this.restored = null;
+      return program;
+    }
     if (!config.kvm) return new GuestProgram(this.services, guest);
     this.kvmVcpu ??= new KvmVcpu(config.kvm.vm, config.vcpu, this.irq);
     return new KvmGuest(this.services, this.kvmVcpu, config.kvm.entry, guest, config.kvm.testMode);
@@ -159,6 +211,7 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
           this.bus.drainWrites();
           return false;
         }
+        if (this.hold) this.checkHold(); // sets the pause word: the slice ends here
       }
     } catch (err) {
       // A reply error means the device side died: that is a host fault, escalate it.

@@ -8,6 +8,20 @@ import { fileURLToPath } from 'node:url';
 
 import { vncAuthResponse } from '../../actors/compositor/vnc/des.js';
 import { encodeSnapshot } from '../../vmm/snapshot/snapshot.js';
+import { encodeCompositorDisplay } from '../../actors/compositor/display-snapshot.js';
+import { encodeTaskSpaceState } from '../../actors/device/task-space-snapshot.js';
+import { encodeGuestProgramState } from '../../actors/vcpu/guest/program-snapshot.js';
+import { GuestProgram } from '../../actors/vcpu/guest/program.js';
+import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import { saveInterruptTable } from '../../shared/irq/interrupt-table-snapshot.js';
+import { InterruptTable, LINE_STATE_BITS, createInterruptTable } from '../../shared/irq/interrupt-table.js';
+import { VcpuIrqWord } from '../../shared/irq/layout.js';
+import { saveVcpuPending } from '../../shared/irq/vcpu-irq-snapshot.js';
+import { VcpuIrqState, createVcpuIrqBuffer } from '../../shared/irq/vcpu-irq.js';
+import { guestFor } from '../../vmm/assembly/guests.js';
+import { interruptLines } from '../../vmm/assembly/wiring.js';
+import { resolveConfig } from '../../vmm/config.js';
+import type { MachineState } from '../../vmm/snapshot/machine-state.js';
 import { CHALLENGE, PASSWORD } from './targets/rfb-handshake.js';
 import { Op as VqOp, RAM } from './targets/virtqueue.js';
 import { Op as PciOp } from './targets/virtio-pci.js';
@@ -259,7 +273,56 @@ const ram16 = (fill: (ram: Uint8Array) => void) => {
   fill(ram);
   return ram;
 };
-const snapshotFile = (options: object, ram: Uint8Array, version = FUZZ_VMM_VERSION) => Buffer.concat(encodeSnapshot({ options, ram }, version).parts);
+const snapshotFile = (options: object, ram: Uint8Array, version = FUZZ_VMM_VERSION, state: MachineState | null = null) =>
+  Buffer.concat(encodeSnapshot({ options, ram, state }, version).parts);
+// A machine a guest ran on, small enough for 4 KiB: one MMIO device whose display has no mode yet
+// (no frame pixels), a task with one mapping, a line latched, a vector pending, a cursor glyph,
+// the guest program before its boot. The engine's bytes are a stand-in: this loader leaves them
+// to the device actor (the engine-state target fuzzes them).
+const ranMachine = { ramMiB: 16, devices: [{}], workload: { name: 'desktop', frames: 10 } };
+function ranState(): MachineState {
+  const config = resolveConfig(ranMachine);
+  const table = new InterruptTable(createInterruptTable(interruptLines(config).lines, 1), null);
+  const pending = new VcpuIrqState(createVcpuIrqBuffer());
+  const words = new Int32Array(pending.buffer);
+  words[VcpuIrqWord.Pending + 1] = 1 << 3; // vector 35
+  const irq = new Uint8Array(saveInterruptTable(table));
+  new DataView(irq.buffer).setUint32(12, LINE_STATE_BITS.latched, true); // line 0 (edge) latched
+  return {
+    devices: [
+      {
+        engine: Buffer.from('PVGENGIN'),
+        taskSpace: encodeTaskSpaceState({
+          nextId: 3,
+          nextSlot: 3,
+          freeSlots: [1],
+          tasks: [{ id: 2, slot: 2, vmSize: 0x10000, mappings: [{ offset: 0x1000, length: 0x2000, gpa: RAM_BASE + 0x4000, readOnly: false }] }],
+        }),
+        pci: null,
+      },
+    ],
+    interruptTable: irq,
+    vcpus: [
+      {
+        program: encodeGuestProgramState(new GuestProgram(null as never, guestFor(config, 0, config.workload!)).saveState()),
+        pending: saveVcpuPending(pending),
+      },
+    ],
+    displays: [
+      [
+        encodeCompositorDisplay({
+          mode: null,
+          generation: 0,
+          keptGeneration: 0,
+          frameSeq: 0,
+          frameWanted: false,
+          pixels: new Uint32Array(0),
+          cursor: { visible: true, x: 5, y: -2, glyph: { width: 2, height: 2, hotX: 1, hotY: 0, argb: Uint32Array.of(0xff000000, 0, 0xffffffff, 0x80ff0000) } },
+        }),
+      ],
+    ],
+  };
+}
 const machine = { ramMiB: 16, devices: [{ variant: 'pci' }], workload: { name: 'desktop', frames: 10 } };
 const zeroRam = snapshotFile(
   machine,
@@ -293,6 +356,15 @@ const snapshots: Record<string, Buffer> = {
     ),
   ),
   truncated: cat(u8(1), someRam.subarray(0, someRam.length - 100)),
+  'guest-ran': cat(
+    u8(1),
+    snapshotFile(
+      ranMachine,
+      ram16(() => {}),
+      FUZZ_VMM_VERSION,
+      ranState(),
+    ),
+  ),
   'header-only': cat(u8(1), someRam.subarray(0, 64)),
 };
 

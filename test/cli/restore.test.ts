@@ -1,6 +1,6 @@
-// `pvg-vmm run --save F` then `pvg-vmm restore F` ends on exactly the frame of a plain run, in
-// new processes; what is not built (--save-at after the first frame) and bad files are refused
-// with one line.
+// `pvg-vmm run --save F` (before the first frame, or --save-at N mid-run) then `pvg-vmm restore F`
+// ends on exactly the frame of a plain run, in new processes; bad --save-at values and bad files
+// are refused with one line.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,11 +31,35 @@ describe('pvg-vmm run --save and restore', () => {
     expect(readFileSync(c).equals(readFileSync(a))).toBe(true);
   }, 180_000);
 
-  it('refuses what is not built and files that are not snapshots, with one line', () => {
+  it('run --frames 120 --save-at 60 then restore ends on exactly the PNG of a plain 120-frame run', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'pvg-cli-restore-'));
-    const later = pvg('run', ...MACHINE, '--save', path.join(dir, 'x.snap'), '--save-at', '60', '--exit');
-    expect(later.status).toBe(2);
-    expect(later.stderr).toMatch(/--save-at: only 0 is built/);
+    const [snap, a, b, c] = ['vm.snap', 'a.png', 'b.png', 'c.png'].map((f) => path.join(dir, f)) as [string, string, string, string];
+    const machine = ['--workload', 'desktop', '--frames', '120', '--seed', '6', '--modes', '320x200@60', '--quiet'];
+    const plain = pvg('run', ...machine, '--exit', '--snapshot', a);
+    expect(plain.status, plain.stderr).toBe(0);
+    const saved = pvg('run', ...machine, '--save', snap, '--save-at', '60', '--exit', '--snapshot', c);
+    expect(saved.status, saved.stderr).toBe(0);
+    const restored = pvg('restore', snap, '--exit', '--snapshot', b, '--quiet', '--json');
+    expect(restored.status, restored.stderr).toBe(0);
+    // The restored run drew the 60 frames left, not 120 again (the engine's presents since restore).
+    const report = JSON.parse(restored.stdout) as { stats: { devices: { engine: { presents: number } }[] } };
+    const presents = report.stats.devices[0]!.engine.presents;
+    expect(presents).toBeGreaterThan(0);
+    expect(presents).toBeLessThan(120);
+    expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
+    expect(readFileSync(c).equals(readFileSync(a))).toBe(true);
+  }, 180_000);
+
+  it('refuses bad --save-at values and files that are not snapshots, with one line', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pvg-cli-restore-'));
+    const refusedAt = (args: string[], message: RegExp) => {
+      const r = pvg('run', ...MACHINE, '--save', path.join(dir, 'x.snap'), ...args, '--exit');
+      expect([r.status, r.stderr]).toEqual([2, expect.stringMatching(message)]);
+    };
+    refusedAt(['--save-at', '60'], /--save-at 60 is past the workload's 24 frames/);
+    refusedAt(['--save-at', '-1'], /--save-at/);
+    refusedAt(['--save-at', 'ten'], /--save-at/);
+    refusedAt(['--save-at', '4', '--input'], /not with --input or paint/);
     expect(existsSync(path.join(dir, 'x.snap'))).toBe(false);
     expect(pvg('run', '--save-at', '0', '--exit').stderr).toMatch(/--save-at needs --save FILE/);
     const bogus = path.join(dir, 'bogus.snap');

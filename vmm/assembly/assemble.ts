@@ -2,7 +2,7 @@
 // controller and the compositor (leaves), the devices, the input actor, then the vCPUs that
 // wait on all of them; and stops them in the reverse order, so no actor waits on one that left.
 // What is spawned is kept in MachineActors as it goes, so a start that fails half-way stops
-// exactly what it started.
+// exactly what it started. A restore loads each part's saved state as it comes (restore.ts).
 import type { CompositorControl } from '../../actors/compositor/messages.js';
 import type { DeviceControl } from '../../actors/device/messages.js';
 import type { InputControl } from '../../actors/input/messages.js';
@@ -17,6 +17,8 @@ import type { ResolvedConfig } from '../config.js';
 import { KvmMachine } from '../kvm-machine.js';
 import { compositorSpec, deviceSpec, externalVcpuConfig, inputSpec, irqSpec, vcpuSpec, type VmBuffers } from './specs.js';
 import { wireMachine } from './wiring.js';
+import type { MachineState } from '../snapshot/machine-state.js';
+import { restoreDevice, restoreDisplays, restoreInterrupts, restoreVcpu } from './restore.js';
 
 /** The actors of one VM, and what its facade reaches them by. */
 export class MachineActors {
@@ -30,6 +32,8 @@ export class MachineActors {
   /** Every vCPU's interrupt state, built-in then external: stop and pause words live there. */
   readonly irqStates: VcpuIrqState[] = [];
   readonly external: ExternalVcpuConfig[] = [];
+  /** The interrupt table's buffer (a snapshot saves and loads it on the main thread). */
+  irqTable: SharedArrayBuffer | null = null;
   kvm: KvmMachine | null = null;
 }
 
@@ -40,6 +44,8 @@ export interface Assembly {
   buffers: VmBuffers;
   /** Starts one actor (the Vm passes a test's spawn override through here). */
   spawn<C extends object>(spec: SpawnSpec): Promise<ActorHandle<C>>;
+  /** A snapshot's component state to load as the machine is assembled (Vm.restore), or null. */
+  restore?: MachineState | null;
 }
 
 export async function assembleMachine(parts: MachineActors, a: Assembly): Promise<void> {
@@ -47,15 +53,25 @@ export async function assembleMachine(parts: MachineActors, a: Assembly): Promis
   const w = wireMachine(config, supervisor);
   parts.irqStates.push(...w.irqBuffers.map((b) => new VcpuIrqState(b)));
   parts.inputMailbox = w.inputMailbox;
+  parts.irqTable = w.irqTable;
+  const restore = a.restore ?? null;
+  if (restore) restoreInterrupts(restore, w.irqTable, parts.irqStates);
   parts.irq = await a.spawn<IrqControl>(irqSpec(w));
   parts.compositor = await a.spawn<CompositorControl>(compositorSpec(config, w, buffers));
-  for (let i = 0; i < config.devices.length; i++) parts.devices.push(await a.spawn<DeviceControl>(deviceSpec(config, w, buffers, supervisor, i)));
+  for (let i = 0; i < config.devices.length; i++) {
+    parts.devices.push(await a.spawn<DeviceControl>(deviceSpec(config, w, buffers, supervisor, i)));
+    if (restore) await restoreDevice(restore, i, parts.devices[i]!.control);
+  }
   // After the interrupt controller it posts to, before the vCPUs that wait on it.
   const input = inputSpec(config, w, buffers);
   if (input) parts.input = await a.spawn<InputControl>(input);
   if (config.cpu === 'kvm') parts.kvm = KvmMachine.create(a.memory);
   const kvm = parts.kvm ? { vm: parts.kvm.vm, entry: parts.kvm.entry } : null;
-  for (let v = 0; v < config.vcpus; v++) parts.vcpus.push(await a.spawn<VcpuControl>(vcpuSpec(config, w, buffers, supervisor, v, kvm)));
+  for (let v = 0; v < config.vcpus; v++) {
+    parts.vcpus.push(await a.spawn<VcpuControl>(vcpuSpec(config, w, buffers, supervisor, v, kvm)));
+    if (restore) await restoreVcpu(restore, config, v, parts.vcpus[v]!.control);
+  }
+  if (restore) await restoreDisplays(restore, parts.compositor.control);
   for (let e = 0; e < config.externalVcpus; e++) parts.external.push(externalVcpuConfig(config, w, buffers, supervisor, a.memory, config.vcpus + e));
 }
 

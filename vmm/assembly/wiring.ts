@@ -46,15 +46,8 @@ export function driverOf(config: ResolvedConfig, device: number): number {
   return device < config.vcpus ? device : 0;
 }
 
-export function wireMachine(config: ResolvedConfig, supervisor: Supervisor): MachineWiring {
-  const allVcpus = config.vcpus + config.externalVcpus;
-  // Surfaces sized for the largest mode, made once: a mode change never frees what an encode targets.
-  const displayBuffers = config.devices.map((d) =>
-    d.displays.map((s) => ({
-      surfaces: createSurfacePool(Math.max(...s.modes.map((m) => m.width)), Math.max(...s.modes.map((m) => m.height)), SURFACES_PER_DISPLAY),
-      cursor: createCursorSlot(),
-    })),
-  );
+/** The interrupt lines the configuration makes, and the virtio-input devices on them. */
+export function interruptLines(config: ResolvedConfig): { lines: IrqConfig['lines']; inputDevices: InputDeviceConfig[] } {
   const lines: IrqConfig['lines'] = [];
   config.devices.forEach((_, i) => {
     const l = deviceLines(i);
@@ -65,14 +58,27 @@ export function wireMachine(config: ResolvedConfig, supervisor: Supervisor): Mac
   // Each bound display's keyboard and tablet: virtio-mmio interrupts are levels (docs/virtio.md),
   // on lines after the apple-gfx ones, to the vCPU that drives the display's device; virtio-pci
   // ones are MSIs, which need no line (the guest says where they go).
-  const pci = config.inputTransport === 'pci';
   const inputDevices: InputDeviceConfig[] = config.input.flatMap((display) => (['keyboard', 'tablet'] as const).map((kind) => ({ kind, display, line: -1 })));
-  if (!pci) {
+  if (config.inputTransport !== 'pci') {
     inputDevices.forEach((d, k) => {
       d.line = config.devices.length * 2 + k;
       lines[d.line] = { trigger: 'level', vcpu: driverOf(config, d.display.device), vector: virtioVector(k) };
     });
   }
+  return { lines, inputDevices };
+}
+
+export function wireMachine(config: ResolvedConfig, supervisor: Supervisor): MachineWiring {
+  const allVcpus = config.vcpus + config.externalVcpus;
+  // Surfaces sized for the largest mode, made once: a mode change never frees what an encode targets.
+  const displayBuffers = config.devices.map((d) =>
+    d.displays.map((s) => ({
+      surfaces: createSurfacePool(Math.max(...s.modes.map((m) => m.width)), Math.max(...s.modes.map((m) => m.height)), SURFACES_PER_DISPLAY),
+      cursor: createCursorSlot(),
+    })),
+  );
+  const { lines, inputDevices } = interruptLines(config);
+  const pci = config.inputTransport === 'pci';
   const inputMailbox = inputDevices.length > 0 ? supervisor.createMailbox('input', { capacity: 1024 }) : null;
   const virtioBars = pci && inputDevices.length > 0 ? createBarTable(inputDevices.length) : null;
   return {

@@ -23,8 +23,11 @@ import {
   H_SECTION_COUNT,
   H_VMM_VERSION,
   MAGIC,
+  MACHINE_WIDE_KINDS,
   MAX_SECTIONS,
+  READABLE_FORMAT_VERSIONS,
   SECTION_NAMES,
+  SectionKind,
   VMM_VERSION_BYTES,
 } from './layout.js';
 
@@ -50,7 +53,11 @@ export interface ParsedContainer {
 }
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
-export const sectionName = (kind: number, index: number) => `section ${SECTION_NAMES[kind] ?? `kind ${kind}`}${index ? ` ${index}` : ''}`;
+export function sectionName(kind: number, index: number): string {
+  const what = SECTION_NAMES[kind] ?? `kind ${kind}`;
+  if (kind === SectionKind.CompositorDisplay) return `section ${what} ${index >> 8}.${index & 255}`;
+  return `section ${what}${index || !MACHINE_WIDE_KINDS.includes(kind) ? ` ${index}` : ''}`;
+}
 
 function crcOf(parts: readonly Uint8Array[]): number {
   let c = 0;
@@ -123,7 +130,8 @@ export function parseLayout(head: Uint8Array, fileLength: number, options: Parse
   if (!MAGIC.every((b, i) => head[H_MAGIC + i] === b)) throw new SnapshotFormatError('header', 'not a pvg-vmm snapshot (bad magic)');
   if (h.getUint32(H_CRC, true) !== crc32(head.subarray(0, H_CRC))) throw new SnapshotFormatError('header', 'checksum mismatch');
   const formatVersion = h.getUint32(H_FORMAT_VERSION, true);
-  if (formatVersion !== FORMAT_VERSION) throw new SnapshotFormatError('header', `format version ${formatVersion}, this loader reads only ${FORMAT_VERSION}`);
+  if (!READABLE_FORMAT_VERSIONS.includes(formatVersion))
+    throw new SnapshotFormatError('header', `format version ${formatVersion}, this loader reads only ${READABLE_FORMAT_VERSIONS.join(' and ')}`);
   if (h.getUint32(H_HEADER_BYTES, true) !== HEADER_BYTES)
     throw new SnapshotFormatError('header', `header size ${h.getUint32(H_HEADER_BYTES, true)}, not ${HEADER_BYTES}`);
   const versionField = head.subarray(H_VMM_VERSION, H_VMM_VERSION + VMM_VERSION_BYTES);
@@ -149,7 +157,8 @@ export function parseLayout(head: Uint8Array, fileLength: number, options: Parse
     const kind = h.getUint32(e + E_KIND, true);
     const index = h.getUint32(e + E_INDEX, true);
     const name = sectionName(kind, index);
-    if (SECTION_NAMES[kind] === undefined) throw new SnapshotFormatError('section table', `entry ${i}: unknown section kind ${kind}`);
+    if (SECTION_NAMES[kind] === undefined || (formatVersion === 1 && kind > SectionKind.Ram))
+      throw new SnapshotFormatError('section table', `entry ${i}: unknown section kind ${kind}${formatVersion === 1 ? ' in a version-1 file' : ''}`);
     if (h.getUint32(e + E_RESERVED, true) !== 0) throw new SnapshotFormatError('section table', `entry ${i}: reserved bytes not zero`);
     const key = `${kind}:${index}`;
     if (seen.has(key)) throw new SnapshotFormatError('section table', `${name} appears twice`);

@@ -12,6 +12,10 @@ import { SectionKind } from './layout.js';
 import { MAX_CONFIG_BYTES, decodeMachineOptions } from './machine-options.js';
 import { RAM_HEAD_BYTES, decodeRamFrom, ramSectionBytes, type RamSource } from './ram.js';
 import { checkRamSize, requiredSections, type LoadedSnapshot, type ParseSnapshotOptions } from './snapshot.js';
+import { collectMachineState, isComponentKind } from './machine-state.js';
+
+/** A component section's bytes at most: an engine's frames (16 displays of 8192 × 8192 would be more; real modes are far less). */
+export const MAX_STATE_BYTES = 512 * 1024 * 1024;
 
 /** Reads exactly dst.length bytes at position (a file that shrinks under us is a truncated snapshot). */
 function readFully(fd: number, dst: Uint8Array, position: number): void {
@@ -79,10 +83,13 @@ export function loadSnapshotFile(file: string, options: ParseSnapshotOptions, ra
     const ramHead = new Uint8Array(RAM_HEAD_BYTES);
     readFully(fd, ramHead, ramEntry.offset);
     checkRamSize(ramSectionBytes(ramHead), config, options);
+    // Component sections (small but for the frames) are read and checksummed before the RAM.
+    const components = layout.entries.filter((e) => isComponentKind(e.kind)).map((e) => ({ kind: e.kind, index: e.index, bytes: read(e, MAX_STATE_BYTES) }));
+    const state = collectMachineState(components, config);
     const source = new FileSource(fd, ramEntry);
     decodeRamFrom(source, ram(config.ramBytes), true);
     if (source.crc !== ramEntry.crc) throw new SnapshotFormatError('section ram', 'checksum mismatch');
-    return { formatVersion: layout.formatVersion, vmmVersion: layout.vmmVersion, options: machine, config };
+    return { formatVersion: layout.formatVersion, vmmVersion: layout.vmmVersion, options: machine, config, state };
   } finally {
     closeSync(fd);
   }

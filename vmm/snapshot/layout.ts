@@ -4,8 +4,14 @@
 
 /** "PVGSNAP" and a NUL: the first eight bytes of every snapshot. */
 export const MAGIC = Uint8Array.from([0x50, 0x56, 0x47, 0x53, 0x4e, 0x41, 0x50, 0x00]);
-/** Bumped whenever anything a loader reads changes meaning; a loader takes only its own. */
-export const FORMAT_VERSION = 1;
+/**
+ * Bumped whenever anything a loader reads changes meaning. Version 2 added the component
+ * sections (engine … compositor display); a version-1 file has none of them and is read as a
+ * machine no guest has run on.
+ */
+export const FORMAT_VERSION = 2;
+/** The versions this loader reads. */
+export const READABLE_FORMAT_VERSIONS: readonly number[] = [1, 2];
 export const HEADER_BYTES = 64;
 export const ENTRY_BYTES = 32;
 /** The pvg-vmm version's field in the header: ASCII, NUL-padded. */
@@ -38,7 +44,36 @@ export const SectionKind = {
   Config: 1,
   /** Guest RAM, zero pages skipped, chunks deflated where it pays (ram.ts). */
   Ram: 2,
+  /** A device's engine registers, ring, contexts, mappings, displays, IOSurfaces (index: device; native engine_state). */
+  Engine: 3,
+  /** A device actor's task space (index: device; actors/device/task-space-snapshot.ts). */
+  TaskSpace: 4,
+  /** A PCI device's configuration space (index: device; pci-config-snapshot.ts). */
+  PciConfig: 5,
+  /** The interrupt table's line states and outstanding deliveries (index 0; interrupt-table-snapshot.ts). */
+  InterruptTable: 6,
+  /** A built-in vCPU's TypeScript guest program (index: vCPU; program-snapshot.ts). */
+  GuestProgram: 7,
+  /** A vCPU's pending interrupt vectors (index: vCPU; vcpu-irq-snapshot.ts). */
+  VcpuPending: 8,
+  /** One display as the compositor keeps it (index: device × 256 + display; display-snapshot.ts). */
+  CompositorDisplay: 9,
 } as const;
 export type SectionKind = (typeof SectionKind)[keyof typeof SectionKind];
 
-export const SECTION_NAMES: Record<number, string> = { [SectionKind.Config]: 'config', [SectionKind.Ram]: 'ram' };
+export const SECTION_NAMES: Record<number, string> = {
+  [SectionKind.Config]: 'config',
+  [SectionKind.Ram]: 'ram',
+  [SectionKind.Engine]: 'engine',
+  [SectionKind.TaskSpace]: 'task space',
+  [SectionKind.PciConfig]: 'pci config',
+  [SectionKind.InterruptTable]: 'interrupt table',
+  [SectionKind.GuestProgram]: 'guest program',
+  [SectionKind.VcpuPending]: 'vcpu pending',
+  [SectionKind.CompositorDisplay]: 'compositor display',
+};
+
+/** Kinds of which a file has one, index 0. */
+export const MACHINE_WIDE_KINDS: readonly number[] = [SectionKind.Config, SectionKind.Ram, SectionKind.InterruptTable];
+/** A compositor display section's index. */
+export const displaySectionIndex = (device: number, display: number) => device * 256 + display;

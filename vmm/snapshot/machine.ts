@@ -1,5 +1,6 @@
 // A VM's snapshot, saved and restored (docs/snapshots.md): what vm.saveSnapshot() writes and what
-// Vm.restore() reads back into fresh guest memory before any actor exists.
+// Vm.restore() reads back into fresh guest memory, its component sections checked, before any
+// actor exists.
 import { RAM_BASE } from '../../actors/vcpu/layout.js';
 import { createGuestMemory, type GuestMemory } from '../../shared/guest-memory/index.js';
 import { VmConfigError, type OutputOptions, type VmOptions } from '../config.js';
@@ -11,6 +12,8 @@ import type { MachineOptions } from './machine-options.js';
 import type { RamCompression, RamEncodeStats } from './ram.js';
 import { encodeSnapshot } from './snapshot.js';
 import { vmmVersion } from './version.js';
+import { checkMachineState } from './machine-state-check.js';
+import type { MachineState } from './machine-state.js';
 
 export interface SaveSnapshotOptions {
   /** 'auto' (default): zero pages skipped, chunks deflated where it pays; 'none': zero pages skipped only. */
@@ -61,10 +64,11 @@ export async function saveMachine(
   machine: MachineOptions,
   ram: Uint8Array,
   options: SaveSnapshotOptions,
+  state: MachineState | null = null,
 ): Promise<Omit<SaveSnapshotReport, 'heldMs'>> {
   const compression = checkSaveOptions(options);
   const t0 = performance.now();
-  const encoded = encodeSnapshot({ options: machine, ram }, vmmVersion(), compression);
+  const encoded = encodeSnapshot({ options: machine, ram, state }, vmmVersion(), compression);
   const t1 = performance.now();
   await writeSnapshotFile(file, encoded.parts);
   return { file, bytes: encoded.bytes, encodeMs: t1 - t0, writeMs: performance.now() - t1, ram: encoded.ram };
@@ -75,7 +79,15 @@ export async function saveMachine(
  * to build the VM with (the snapshot's machine, the caller's host options, started paused).
  * Throws SnapshotFormatError before any VM exists.
  */
-export function loadMachine(file: string, restore: RestoreOptions): { options: VmOptions; memory: GuestMemory; start: 'running' | 'paused' } {
+export interface LoadedMachine {
+  options: VmOptions;
+  memory: GuestMemory;
+  /** The components' state, every section but the engines' checked (null: no guest had run). */
+  state: MachineState | null;
+  start: 'running' | 'paused';
+}
+
+export function loadMachine(file: string, restore: RestoreOptions): LoadedMachine {
   optionsObject(restore, 'restore options', {});
   onlyKnownKeys(restore, RESTORE_KEYS, 'restore options');
   if (restore.start !== undefined && restore.start !== 'running' && restore.start !== 'paused') {
@@ -89,11 +101,12 @@ export function loadMachine(file: string, restore: RestoreOptions): { options: V
   });
   // Only the TypeScript guest's memory layout is restored (a 'kvm' or 'auto' machine was never saved).
   if (parsed.config.cpu !== 'ts') throw new SnapshotFormatError('section config', `cpu ${parsed.config.cpu}: only TypeScript vCPUs are restored`);
+  if (parsed.state) checkMachineState(parsed.state, parsed.config, memory!);
   const options: VmOptions = {
     ...parsed.options,
     ...(restore.outputs !== undefined ? { outputs: restore.outputs } : {}),
     ...(restore.trace !== undefined ? { trace: restore.trace } : {}),
     start: 'paused',
   };
-  return { options, memory: memory!, start: restore.start ?? 'running' };
+  return { options, memory: memory!, state: parsed.state, start: restore.start ?? 'running' };
 }

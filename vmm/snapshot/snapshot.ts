@@ -5,10 +5,14 @@
 // SnapshotFormatError has had nothing applied.
 import { encodeContainer, parseContainer, sectionName } from './container.js';
 import { SnapshotFormatError } from './errors.js';
-import { SECTION_NAMES, SectionKind } from './layout.js';
+import { MACHINE_WIDE_KINDS, SECTION_NAMES, SectionKind } from './layout.js';
 import { decodeMachineOptions, encodeMachineOptions, type MachineOptions } from './machine-options.js';
 import { decodeRam, encodeRam, ramSectionBytes, type RamCompression, type RamEncodeStats } from './ram.js';
 import type { ResolvedConfig } from '../config.js';
+import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import { createGuestMemory, type GuestMemory } from '../../shared/guest-memory/index.js';
+import { checkMachineState } from './machine-state-check.js';
+import { collectMachineState, machineStateSections, type MachineState } from './machine-state.js';
 
 /** The sections every snapshot of this format version has (one each, index 0). */
 const REQUIRED: readonly SectionKind[] = [SectionKind.Config, SectionKind.Ram];
@@ -17,6 +21,8 @@ export interface SnapshotContents {
   options: MachineOptions;
   /** Guest RAM, all of it (the 'ram' region's bytes). */
   ram: Uint8Array;
+  /** The components' state (absent: a machine no guest has run on). */
+  state?: MachineState | null;
 }
 
 export interface EncodedSnapshot {
@@ -31,6 +37,7 @@ export function encodeSnapshot(contents: SnapshotContents, vmmVersion: string, c
     [
       { kind: SectionKind.Config, index: 0, parts: [encodeMachineOptions(contents.options)] },
       { kind: SectionKind.Ram, index: 0, parts: ram.parts },
+      ...(contents.state ? machineStateSections(contents.state) : []),
     ],
     vmmVersion,
   );
@@ -43,6 +50,8 @@ export interface LoadedSnapshot {
   vmmVersion: string;
   options: MachineOptions;
   config: ResolvedConfig;
+  /** The components' state, its sections present and complete (their contents: checkMachineState); null: no guest has run. */
+  state: MachineState | null;
 }
 
 export interface ParsedSnapshot extends LoadedSnapshot {
@@ -63,13 +72,15 @@ export function parseSnapshotSections(file: Uint8Array, options: ParseSnapshotOp
   const { options: machine, config } = decodeMachineOptions(byKind.get(SectionKind.Config)!.bytes);
   const ramSection = byKind.get(SectionKind.Ram)!.bytes;
   checkRamSize(ramSectionBytes(ramSection), config, options);
-  return { formatVersion: container.formatVersion, vmmVersion: container.vmmVersion, options: machine, config, ramSection };
+  const state = collectMachineState(container.sections, config);
+  return { formatVersion: container.formatVersion, vmmVersion: container.vmmVersion, options: machine, config, ramSection, state };
 }
 
-/** Every section machine-wide (index 0), and each one this version needs present: by kind. */
+/** The machine-wide sections (index 0 only) by kind, each one this version needs present. */
 export function requiredSections<S extends { kind: number; index: number }>(sections: readonly S[]): Map<number, S> {
   const byKind = new Map<number, S>();
   for (const s of sections) {
+    if (!MACHINE_WIDE_KINDS.includes(s.kind)) continue; // a component's: collectMachineState
     if (s.index !== 0) throw new SnapshotFormatError('section table', `${sectionName(s.kind, s.index)}: a ${SECTION_NAMES[s.kind]} section has index 0 only`);
     byKind.set(s.kind, s);
   }
@@ -83,9 +94,18 @@ export function checkRamSize(ramBytes: number, config: ResolvedConfig, options: 
     throw new SnapshotFormatError('section ram', `${ramBytes} bytes of RAM, more than the ${options.maxRamBytes} allowed`);
 }
 
-/** Everything checked and the RAM decoded into `ram` (fresh, all zero, of the config's size: a GuestMemory's 'ram' region). */
-export function loadSnapshot(file: Uint8Array, options: ParseSnapshotOptions, ram: (bytes: number) => Uint8Array): ParsedSnapshot {
+/**
+ * Everything checked and the RAM decoded into `ram` (fresh, all zero, of the config's size: a
+ * GuestMemory's 'ram' region). The components' sections are checked against guest memory of the
+ * config's layout (`memory`, or one made here).
+ */
+export function loadSnapshot(file: Uint8Array, options: ParseSnapshotOptions, ram: (bytes: number) => Uint8Array, memory?: GuestMemory): ParsedSnapshot {
   const parsed = parseSnapshotSections(file, options);
-  decodeRam(parsed.ramSection, ram(parsed.config.ramBytes), true);
+  const into = ram(parsed.config.ramBytes);
+  decodeRam(parsed.ramSection, into, true);
+  if (parsed.state) {
+    const layout = memory ?? createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: parsed.config.ramBytes }] });
+    checkMachineState(parsed.state, parsed.config, layout);
+  }
   return parsed;
 }

@@ -2,9 +2,12 @@
 // Byte 0 bit 0 set: the checksums are made right before loading (fuzz/js/snapshot-checksums.ts),
 // so mutations reach the sections' parsing; clear: the file as it is. The loader must refuse with
 // SnapshotFormatError (naming a part and a reason) and nothing else, and what it accepts must
-// save and load again to the same RAM and options.
+// save and load again to the same RAM, options and component sections (a machine a guest ran on:
+// every component's decoder runs against the loaded configuration; the engine's section is the
+// engine-state libFuzzer target's, as this loader leaves it to the device actor).
 import { SnapshotFormatError } from '../../../vmm/snapshot/errors.js';
 import { encodeSnapshot, loadSnapshot } from '../../../vmm/snapshot/snapshot.js';
+import { machineStateSections } from '../../../vmm/snapshot/machine-state.js';
 import { check } from '../chunks.js';
 import { fixChecksums } from '../snapshot-checksums.js';
 
@@ -30,8 +33,10 @@ export function fuzz(data: Buffer): void {
   }
   const { ram } = held;
   check(ram !== undefined && ram.length === loaded.config.ramBytes, 'loaded without RAM of the config size');
-  const again = encodeSnapshot({ options: loaded.options, ram }, FUZZ_VMM_VERSION);
+  const again = encodeSnapshot({ options: loaded.options, ram, state: loaded.state }, FUZZ_VMM_VERSION);
   const reloaded = loadSnapshot(Buffer.concat(again.parts), { vmmVersion: FUZZ_VMM_VERSION }, (n) => (held.back = new Uint8Array(n)));
   check(held.back !== undefined && Buffer.from(held.back).equals(Buffer.from(ram)), 'RAM differs after saving what was loaded');
   check(JSON.stringify(reloaded.options) === JSON.stringify(loaded.options), 'options differ after saving what was loaded');
+  const sections = (l: typeof loaded) => (l.state ? machineStateSections(l.state).map((x) => Buffer.concat(x.parts).toString('hex')) : []);
+  check(JSON.stringify(sections(reloaded)) === JSON.stringify(sections(loaded)), 'component sections differ after saving what was loaded');
 }

@@ -392,3 +392,48 @@ describe('DisplayFrames', () => {
     expect(r.events).toEqual(['cursor', 'cursor', 'moved']);
   });
 });
+
+describe('DisplayFrames.saveState/loadState (a snapshot)', () => {
+  it('a restored display keeps the frame, generation and cursor, shows them to its sinks, and asks again for a frame that was wanted', () => {
+    const a = rig();
+    a.frames.onModeChange(32, 16, 3);
+    a.newFrame();
+    a.engineEncodes(32, 16, 0xff112233, [{ x: 0, y: 0, width: 32, height: 16 }], EncodeStatus.Ok, 1);
+    a.frames.onCursorShow(true);
+    a.frames.onCursorMove(5, -2);
+    a.newFrame(); // its encode is in flight when the machine pauses: wanted again after a restore
+    const saved = a.frames.saveState();
+    expect(saved).toMatchObject({ mode: { width: 32, height: 16 }, generation: 3, keptGeneration: 3, frameSeq: 1, frameWanted: true });
+
+    const b = rig();
+    b.frames.loadState(saved);
+    expect(b.events).toEqual(['resize 32x16', 'damage', 'cursor', 'request 0']);
+    expect(b.requests).toEqual([{ generation: 3, width: 32, height: 16, surface: 0 }]);
+    expect(b.frames.frame()).toEqual(a.frames.frame());
+    // It goes on as the original: the next encode of generation 3 is kept.
+    b.engineEncodes(32, 16, 0xff445566, [{ x: 0, y: 0, width: 4, height: 4 }], EncodeStatus.Ok, 2);
+    expect(b.frames.frame()!.frameSeq).toBe(2);
+    expect(() => b.frames.loadState(saved)).toThrow(/already had events/);
+  });
+
+  it('a display without a mode restores as a new one; one whose mode waits for a store restores that mode, black, with a frame wanted', () => {
+    const none = rig().frames.saveState();
+    expect(none).toMatchObject({ mode: null, frameWanted: false, pixels: new Uint32Array(0) });
+    const fresh = rig();
+    fresh.frames.loadState(none);
+    expect([fresh.events, fresh.frames.frame()]).toEqual([[], null]);
+
+    const a = rig(); // its sink never releases: the fourth mode waits for a store
+    a.frames.onModeChange(64, 48, 1);
+    a.frames.onModeChange(32, 24, 2);
+    a.frames.onModeChange(64, 48, 3);
+    a.frames.onModeChange(16, 8, 4);
+    const held = a.frames.saveState();
+    expect(held).toMatchObject({ mode: { width: 16, height: 8 }, generation: 4, keptGeneration: 4, frameSeq: 0, frameWanted: true });
+    expect(held.pixels.every((p) => p === 0)).toBe(true);
+    const b = rig();
+    b.frames.loadState(held);
+    expect(b.frames.frame()).toMatchObject({ width: 16, height: 8, generation: 4, frameSeq: 0 });
+    expect(b.requests).toEqual([{ generation: 4, width: 16, height: 8, surface: 0 }]);
+  });
+});

@@ -192,7 +192,7 @@ describe('snapshot format', () => {
     const v = new DataView(other.buffer);
     v.setUint32(H_FORMAT_VERSION, FORMAT_VERSION + 1, true);
     v.setUint32(H_CRC, crc32(other.subarray(0, H_CRC)), true);
-    refused(other, 'header', /format version 2, this loader reads only 1/);
+    refused(other, 'header', /format version 3, this loader reads only 1 and 2/);
     expect(() => loadSnapshot(good, { vmmVersion: '0.2.0' }, (n) => new Uint8Array(n))).toThrow(/written by pvg-vmm "0.1.0-test", this is 0.2.0/);
     refused(Buffer.from('not a snapshot at all, but long enough to have a header. ........'), 'header', /bad magic/);
   });

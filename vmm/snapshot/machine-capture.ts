@@ -1,0 +1,29 @@
+// A paused machine's component state, gathered for a snapshot (docs/snapshots.md, "Save"): each
+// device actor's engine, task space and config space, each vCPU's program and the compositor's
+// displays through their control planes, and the interrupt table and the vCPUs' pending vectors
+// on the main thread, which holds their buffers. Nothing moves while paused, so the order of the
+// calls does not matter.
+import type { MachineActors } from '../assembly/assemble.js';
+import type { ResolvedConfig } from '../config.js';
+import { saveInterruptTable } from '../../shared/irq/interrupt-table-snapshot.js';
+import { InterruptTable } from '../../shared/irq/interrupt-table.js';
+import { saveVcpuPending } from '../../shared/irq/vcpu-irq-snapshot.js';
+import { SnapshotUnsupportedError } from './errors.js';
+import { programVcpus, type MachineState } from './machine-state.js';
+
+export async function captureMachineState(parts: MachineActors, config: ResolvedConfig): Promise<MachineState> {
+  const [devices, displays, programs] = await Promise.all([
+    Promise.all(parts.devices.map((d) => d.control.saveState())),
+    parts.compositor!.control.saveDisplays(),
+    Promise.all(parts.vcpus.map((v) => v.control.saveProgram())),
+  ]);
+  const interruptTable = saveInterruptTable(new InterruptTable(parts.irqTable!, parts.irqStates, null));
+  const withProgram = programVcpus(config);
+  const vcpus = programs.map((program, v) => {
+    if (v < withProgram && program === null) throw new SnapshotUnsupportedError(`vcpu${v} has no guest program to save (its workload did not start)`);
+    return { program: v < withProgram ? program : null, pending: saveVcpuPending(parts.irqStates[v]!) };
+  });
+  let at = 0;
+  const perDevice = config.devices.map((d) => displays.slice(at, (at += d.displays.length)));
+  return { devices, interruptTable, vcpus, displays: perDevice };
+}
