@@ -418,11 +418,15 @@ void SoftEngine::executorPass() {
       control = controlBusy_ ? control_ : Control::None;
       preempt_.store(false, std::memory_order_relaxed);  // taken: what it asked for happens now
     }
+    // Read before the control is signalled done: once it is, the waiter may load a saved state
+    // into the powered-on engine, which writes the ring's fields (a data race under TSan).
+    bool ringRuns = ringRunning_;
     if (control != Control::None) {
       if (control == Control::StartRing) startRing();
       if (control == Control::StopRing) stopRing();
       if (control == Control::Reset) reset();
       if (control == Control::PowerOn) powerOn();
+      ringRuns = ringRunning_;
       {
         std::lock_guard lock(controlMutex_);
         controlBusy_ = false;
@@ -432,7 +436,7 @@ void SoftEngine::executorPass() {
     }
     // Returns early when a control arrives (or the engine stops): take the control at once, then
     // go on with the ring if it still runs (finding 14).
-    if (ringRunning_) processCommands();
+    if (ringRuns) processCommands();
     {
       std::lock_guard lock(controlMutex_);
       if (!controlBusy_) break;
