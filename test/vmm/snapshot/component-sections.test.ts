@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { RAM_BASE } from '../../../actors/vcpu/layout.js';
 import { createGuestMemory } from '../../../shared/guest-memory/index.js';
@@ -74,8 +74,10 @@ async function refusedBy(list: readonly Section[], part: string, reason?: RegExp
   expect(err).toBeInstanceOf(SnapshotFormatError);
   expect((err as SnapshotFormatError).part).toBe(part);
   if (reason) expect((err as SnapshotFormatError).reason).toMatch(reason);
-  // Nothing was left running (the engine's refusal comes from a started device actor, stopped again).
-  expect(ports()).toBe(before);
+  // Nothing was left running (the engine's refusal comes from a started device actor, stopped
+  // again). A stopped actor's port closes on a later turn of the event loop, so wait for it (a
+  // port left open still fails here).
+  await vi.waitFor(() => expect(ports()).toBe(before), { timeout: 5_000, interval: 20 });
 }
 
 describe('component sections', () => {
