@@ -22,6 +22,7 @@ import {
   VirtioStatus as Status,
 } from '../../../abi/generated/virtio.js';
 import { check } from '../chunks.js';
+import { ByteReader } from '../byte-reader.js';
 
 export const RAM = 0x4000_0000;
 export const RAM_BYTES = 0x1_0000;
@@ -38,28 +39,6 @@ export const enum Op {
 }
 const OPS = 7;
 const SIZES = [1, 2, 4, 8];
-
-class Reader {
-  at = 0;
-  constructor(private readonly data: Buffer) {}
-  get done(): boolean {
-    return this.at >= this.data.length;
-  }
-  u8(): number {
-    return this.at < this.data.length ? this.data[this.at++]! : 0;
-  }
-  u16(): number {
-    return this.u8() | (this.u8() << 8);
-  }
-  u32(): number {
-    return (this.u16() | (this.u16() << 16)) >>> 0;
-  }
-  bytes(n: number): Buffer {
-    const b = this.data.subarray(this.at, this.at + n);
-    this.at += b.length;
-    return b;
-  }
-}
 
 /**
  * A well-formed bring-up, as the built-in guest's driver does it: MSI at MSI_ADDRESS with two
@@ -143,7 +122,7 @@ export function fuzz(data: Buffer): void {
 export function run(data: Buffer): { device: VirtioInputDevice; msis: number[] } {
   const memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM, size: RAM_BYTES }] });
   const { device, transport: t, msis } = checkedPciKeyboard(memory);
-  const r = new Reader(data);
+  const r = new ByteReader(data);
   for (let steps = 0; !r.done && steps < 512; steps++) {
     switch (r.u8() % OPS) {
       case Op.ConfigWrite:

@@ -14,6 +14,7 @@ import { VirtioInputDevice } from '../../../actors/input/virtio-input.js';
 import { VirtioMmioTransport } from '../../../shared/virtio/mmio-transport.js';
 import { VIRTIO_INPUT_QUEUE_SIZE, VIRTQ_DESC_F_WRITE, VirtioMmioReg as Reg, VirtioStatus as Status } from '../../../abi/generated/virtio.js';
 import { check } from '../chunks.js';
+import { ByteReader } from '../byte-reader.js';
 
 export const RAM = 0x4000_0000;
 export const RAM_BYTES = 0x1_0000;
@@ -28,28 +29,6 @@ export const enum Op {
 }
 const OPS = 6;
 const SIZES = [1, 2, 4, 8];
-
-class Reader {
-  at = 0;
-  constructor(private readonly data: Buffer) {}
-  get done(): boolean {
-    return this.at >= this.data.length;
-  }
-  u8(): number {
-    return this.at < this.data.length ? this.data[this.at++]! : 0;
-  }
-  u16(): number {
-    return this.u8() | (this.u8() << 8);
-  }
-  u32(): number {
-    return (this.u16() | (this.u16() << 16)) >>> 0;
-  }
-  bytes(n: number): Buffer {
-    const b = this.data.subarray(this.at, this.at + n);
-    this.at += b.length;
-    return b;
-  }
-}
 
 /** A queue at RAM offset `base` (desc, avail 0x400 above, used 0x800 above), buffers from `base` + 0x1000. */
 function setup(device: VirtioInputDevice, memory: GuestMemory, base: number, size: number): void {
@@ -97,7 +76,7 @@ export function run(data: Buffer): VirtioInputDevice {
       }),
   );
   const t = device.transport;
-  const r = new Reader(data);
+  const r = new ByteReader(data);
   for (let steps = 0; !r.done && steps < 512; steps++) {
     switch (r.u8() % OPS) {
       case Op.MmioWrite:
