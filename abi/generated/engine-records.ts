@@ -532,32 +532,36 @@ export interface OutNewFrame {
   thread: number;
   display: number;
   frameSeq: number;
+  /** When the engine posted it: the low 32 bits of CLOCK_MONOTONIC in µs (actors/compositor/frame-latency.ts). */
+  stamp: number;
 }
 export const OutNewFrame = {
   kind: EngineOut.NewFrame,
   /** Argument words the record uses. */
-  words: 3,
+  words: 4,
   thread: (a: Int32Array): number => (a[0] ?? 0) >>> 0,
   display: (a: Int32Array): number => (a[1] ?? 0) >>> 0,
   frameSeq: (a: Int32Array): number => (a[2] ?? 0) >>> 0,
+  stamp: (a: Int32Array): number => (a[3] ?? 0) >>> 0,
   /** Writes the fields into a record's argument words (u64 fields must be safe non-negative integers). */
   encode(a: Int32Array, r: OutNewFrame): void {
-    if (a.length < 3) throw new RangeError(`OutNewFrame: ${a.length} argument words, needs 3`);
+    if (a.length < 4) throw new RangeError(`OutNewFrame: ${a.length} argument words, needs 4`);
     a[0] = r.thread;
     a[1] = r.display;
     a[2] = r.frameSeq;
+    a[3] = r.stamp;
   },
   /** Posts the record into `m`, waiting while it is full (a u64 field as its low and high words). */
-  post(m: RecordPoster, thread: number, display: number, frameSeq: number): void {
-    m.post(EngineOut.NewFrame, thread, display, frameSeq);
+  post(m: RecordPoster, thread: number, display: number, frameSeq: number, stamp: number): void {
+    m.post(EngineOut.NewFrame, thread, display, frameSeq, stamp);
   },
   /** As post, but false instead of waiting when `m` is full. */
-  tryPost(m: RecordPoster, thread: number, display: number, frameSeq: number): boolean {
-    return m.tryPost(EngineOut.NewFrame, thread, display, frameSeq);
+  tryPost(m: RecordPoster, thread: number, display: number, frameSeq: number, stamp: number): boolean {
+    return m.tryPost(EngineOut.NewFrame, thread, display, frameSeq, stamp);
   },
   /** Posts the record held in `a` (this kind's words, e.g. taken from another mailbox) into `m` unchanged; false when `m` is full. */
   tryRepost(m: RecordPoster, a: Int32Array): boolean {
-    return m.tryPost(EngineOut.NewFrame, a[0], a[1], a[2]);
+    return m.tryPost(EngineOut.NewFrame, a[0], a[1], a[2], a[3]);
   },
 } as const;
 

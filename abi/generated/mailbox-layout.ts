@@ -25,15 +25,20 @@ export const enum MailboxWord {
   DequeuedHi = 34,
   ConsumerParks = 35,
   DoorbellState = 48,
+  /** Park mode EventLoop: the eventfd that wakes the consumer's event loop, plus 1 (0: it has none; docs/doorbells.md). */
+  EventLoopFd = 49,
+  /** Park mode EventLoop: producers writing to that eventfd now; the consumer closes it only once this is 0. */
+  EventLoopRingers = 50,
   NotFull = 64,
   ProducersWaiting = 65,
   ProducerWaits = 66,
 }
 
-/** Word ParkMode: 0 futex (native threads can wake the sleeper), 1 V8 Atomics.wait (JS-only pairs). */
+/** Word ParkMode: 0 futex (native threads can wake the sleeper), 1 V8 Atomics.wait (JS-only pairs), 2 an event loop woken through an eventfd named in word EventLoopFd (any thread can wake it; docs/doorbells.md). */
 export const enum ParkMode {
   Futex = 0,
   Atomics = 1,
+  EventLoop = 2,
 }
 
 /** Close reasons written into word CloseReason. */

@@ -36,6 +36,8 @@ export const mailboxLayout: Unit = {
         word('DequeuedHi', 34),
         word('ConsumerParks', 35),
         word('DoorbellState', 48),
+        word('EventLoopFd', 49, "Park mode EventLoop: the eventfd that wakes the consumer's event loop, plus 1 (0: it has none; docs/doorbells.md)."),
+        word('EventLoopRingers', 50, 'Park mode EventLoop: producers writing to that eventfd now; the consumer closes it only once this is 0.'),
         word('NotFull', 64),
         word('ProducersWaiting', 65),
         word('ProducerWaits', 66),
@@ -44,8 +46,8 @@ export const mailboxLayout: Unit = {
     {
       ts: 'ParkMode',
       cpp: { constants: (m) => `kParkMode${m}`, type: 'int32_t' },
-      doc: 'Word ParkMode: 0 futex (native threads can wake the sleeper), 1 V8 Atomics.wait (JS-only pairs).',
-      members: [word('Futex', 0), word('Atomics', 1)],
+      doc: 'Word ParkMode: 0 futex (native threads can wake the sleeper), 1 V8 Atomics.wait (JS-only pairs), 2 an event loop woken through an eventfd named in word EventLoopFd (any thread can wake it; docs/doorbells.md).',
+      members: [word('Futex', 0), word('Atomics', 1), word('EventLoop', 2)],
     },
     {
       ts: 'CloseReason',

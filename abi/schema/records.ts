@@ -103,7 +103,16 @@ export const records: Unit = {
         { name: 'UnmapMemory', value: 0x103, fields: [...call, u32('task'), u64('va'), u64('length')] },
         { name: 'ReadMemory', value: 0x104, fields: [...call, u64('gpa'), u32('length')], reply: 'the bytes, in the payload' },
         { name: 'RaiseInterrupt', value: 0x105, fields: [thread, u32('vector')] },
-        { name: 'NewFrame', value: 0x110, fields: [thread, u32('display'), u32('frameSeq')] },
+        {
+          name: 'NewFrame',
+          value: 0x110,
+          fields: [
+            thread,
+            u32('display'),
+            u32('frameSeq'),
+            u32('stamp', 'When the engine posted it: the low 32 bits of CLOCK_MONOTONIC in µs (actors/compositor/frame-latency.ts).'),
+          ],
+        },
         {
           name: 'ModeChange',
           value: 0x111,

@@ -1,4 +1,4 @@
-// Per-frame latency: from the device actor taking a new-frame event from the engine to that frame
+// Per-frame latency: from the engine posting a new-frame event (its stamp, CLOCK_MONOTONIC) to that frame
 // (or a newer one) reaching the display — the sinks told, as QEMU's dpy_gfx_update does. Under
 // the actor model that is when the encode's rectangles are copied into the frame store; under
 // the qemu model, the next refresh tick after it (GUI_REFRESH_INTERVAL_DEFAULT). A log-linear
@@ -16,11 +16,6 @@ export interface FrameLatencyStats {
   buckets: number[];
 }
 
-/** A new-frame event's time stamp as it travels in a record: the low 32 bits of monotonicMicros(). */
-export function frameStamp(): number {
-  return monotonicMicros() >>> 0;
-}
-
 export class FrameLatency {
   private readonly buckets = new Float64Array(READ_LATENCY_BUCKETS);
   private count = 0;
@@ -28,7 +23,7 @@ export class FrameLatency {
   /** Stamp of the oldest frame not shown yet; -1: none waits. */
   private oldest = -1;
 
-  /** A new frame arrived, stamped `stamp` by the device actor. */
+  /** A new frame arrived, stamped `stamp` by the engine. */
   arrived(stamp: number): void {
     if (this.oldest < 0) this.oldest = stamp >>> 0;
   }

@@ -2,7 +2,8 @@
 // PCI config space (PCI variant) — and never blocks (docs/design.md rule 3). MMIO from vCPUs
 // is handed to the engine's inbound mailbox without waiting (the engine completes it straight
 // to the vCPU); engine callbacks are answered here; display events go on to the compositor
-// actor; interrupts go to the interrupt controller.
+// actor (under the actor model the engine posts them there itself, all but the cursor glyph);
+// interrupts go to the interrupt controller.
 import type { ActorBehaviour, ActorContext } from '../runtime/host.js';
 import { CURSOR_MAX_SIZE, CursorSlot } from '../../shared/display/cursor-slot.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
@@ -39,7 +40,6 @@ import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { DeviceMmioRead, DeviceMmioWrite } from '../../abi/generated/device-records.js';
 import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
 import { PciConfigSpace } from '../../shared/pci/config-space.js';
-import { frameStamp } from '../compositor/frame-latency.js';
 import { QemuLocks } from './qemu-locks.js';
 import { TaskSpace } from './task-space.js';
 import { DeviceLifecycle } from './lifecycle.js';
@@ -138,10 +138,8 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
       this.mmio(record);
       return;
     }
-    // Stamped before any lock: a frame's latency includes its wait for the BQL.
-    const stamp = record.kind === EngineOut.NewFrame ? frameStamp() : 0;
-    if (this.qemu) this.qemu.run(record.kind, () => this.engineEvent(record, stamp));
-    else this.engineEvent(record, stamp);
+    if (this.qemu) this.qemu.run(record.kind, () => this.engineEvent(record));
+    else this.engineEvent(record);
   }
 
   onIdle(): boolean {
@@ -240,7 +238,7 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
   }
 
   /** A record from the engine: a callback to answer, an interrupt to raise, or a display event for the compositor. */
-  private engineEvent(record: MailboxRecord, stamp: number): void {
+  private engineEvent(record: MailboxRecord): void {
     const { ctx, config, display, modes } = this;
     const a = record.args;
     const start = ctx.trace ? monotonicMicros() : 0;
@@ -259,13 +257,15 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
         const [width, height] = [OutModeChange.width(a), OutModeChange.height(a)];
         ctx.trace?.instant(TRACE_EVENTS.apple_gfx_mode_change, port, width, height);
         if (port < modes.length) modes[port] = { width, height };
-        display.modeChange(port, width, height, OutModeChange.generation(a));
+        // Under the actor model the engine told the compositor itself; this copy is for stats().
+        if (!config.displayEventsDirect) display.modeChange(port, width, height, OutModeChange.generation(a));
         return;
       }
       case EngineOut.NewFrame: {
         const port = OutNewFrame.display(a);
         ctx.trace?.instant(TRACE_EVENTS.apple_gfx_new_frame, port, OutNewFrame.frameSeq(a));
-        display.newFrame(port, OutNewFrame.frameSeq(a), stamp);
+        // Stamped by the engine as it posted it: the latency includes this hop and any wait for the BQL.
+        display.newFrame(port, OutNewFrame.frameSeq(a), OutNewFrame.stamp(a));
         return;
       }
       case EngineOut.EncodeDone:
@@ -304,11 +304,16 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
     const [w, h] = [OutCursorGlyph.width(a), OutCursorGlyph.height(a)];
     const replySlot = OutCursorGlyph.slot(a);
     const payload = this.engineReplies.payload(replySlot < this.engineReplies.slots ? replySlot : 0);
+    const id = OutCursorGlyph.id(a);
     if (slot && w * h * 4 <= payload.length && w <= CURSOR_MAX_SIZE && h <= CURSOR_MAX_SIZE) {
       this.cursorGlyphs[target]!++;
-      this.display.cursorGlyph(target, slot.write(w, h, OutCursorGlyph.hotX(a), OutCursorGlyph.hotY(a), payload));
+      // Answered once the compositor's mailbox took the record: the engine's next display event
+      // (posted directly under the actor model) then cannot overtake it.
+      const sequence = slot.write(w, h, OutCursorGlyph.hotX(a), OutCursorGlyph.hotY(a), payload);
+      this.display.cursorGlyph(target, sequence, () => this.engineReplies.reply(replySlot, id));
+      return;
     }
-    this.engineReplies.reply(replySlot, OutCursorGlyph.id(a));
+    this.engineReplies.reply(replySlot, id);
   }
 
   private stats(): DeviceStats {

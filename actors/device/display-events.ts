@@ -8,6 +8,11 @@
 // `coalesced`). Encode answers are never dropped: the compositor has at most one encode in
 // flight per display, so they are bounded by its own requests. A stalled compositor thus costs
 // at most a handful of records per display, whatever the guest does meanwhile.
+//
+// Under the actor model the engine posts every display event but the cursor glyph into the
+// compositor's mailbox itself; the glyph still comes here (its pixels are copied out of a reply
+// slot), and the engine is answered only once the glyph's record is in the compositor's mailbox,
+// so the glyph never arrives after a later event the engine posts directly.
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import {
   CompositorCursorGlyph,
@@ -24,6 +29,8 @@ interface Waiting {
   kind: CompositorKind;
   /** What the compositor's mailbox gets (abi/schema/compositor-records.ts). */
   args: Int32Array;
+  /** Called once the record is in the compositor's mailbox (or superseded). */
+  sent: (() => void) | null;
 }
 
 export class DisplayEvents {
@@ -55,7 +62,7 @@ export class DisplayEvents {
     this.post(CompositorKind.ModeChange, a);
   }
 
-  /** `stamp`: when the device actor took it from the engine (frame-latency.ts frameStamp). */
+  /** `stamp`: when the engine posted it (frame-latency.ts). */
   newFrame(display: number, frameSeq: number, stamp: number): void {
     const a = this.scratch.newFrame;
     CompositorNewFrame.encode(a, { device: this.device, display, frameSeq, stamp });
@@ -68,10 +75,11 @@ export class DisplayEvents {
     this.post(CompositorKind.EncodeDone, a);
   }
 
-  cursorGlyph(display: number, sequence: number): void {
+  /** `sent`: called once the record is in the compositor's mailbox. */
+  cursorGlyph(display: number, sequence: number, sent: () => void): void {
     const a = this.scratch.cursorGlyph;
     CompositorCursorGlyph.encode(a, { device: this.device, display, sequence });
-    this.post(CompositorKind.CursorGlyph, a);
+    this.post(CompositorKind.CursorGlyph, a, sent);
   }
 
   cursorShow(display: number, visible: boolean): void {
@@ -95,27 +103,28 @@ export class DisplayEvents {
   flush(): boolean {
     const b = this.backlog;
     while (b.length > 0 && this.compositor.tryEnqueue(b[0]!.kind, b[0]!.args)) {
-      b.shift();
+      b.shift()!.sent?.();
       this.forwarded++;
     }
     return b.length > 0;
   }
 
-  private post(kind: CompositorKind, record: Int32Array): void {
+  private post(kind: CompositorKind, record: Int32Array, sent: (() => void) | null = null): void {
     if (this.backlog.length === 0 && this.compositor.tryEnqueue(kind, record)) {
       this.forwarded++;
+      sent?.();
       return;
     }
     this.backlogged++;
     if (kind !== CompositorKind.EncodeDone) this.dropSuperseded(kind, CompositorTarget.display(record));
-    this.backlog.push({ kind, args: record.slice() });
+    this.backlog.push({ kind, args: record.slice(), sent });
   }
 
   /** Drops the waiting event this one supersedes (at most one: each push drops its predecessor). */
   private dropSuperseded(kind: CompositorKind, display: number): void {
     const at = this.backlog.findIndex((w) => w.kind === kind && CompositorTarget.display(w.args) === display);
     if (at < 0) return;
-    this.backlog.splice(at, 1);
+    this.backlog.splice(at, 1)[0]!.sent?.();
     this.coalesced++;
     if (kind === CompositorKind.NewFrame) this.coalescedFrames++;
   }

@@ -1,5 +1,6 @@
 // Starts one device's native engine on the buffers the VM made for it (vmm/assembly): guest RAM,
-// the engine's inbound mailbox, the device actor's mailbox for callbacks and events, reply slots,
+// the engine's inbound mailbox, the device actor's mailbox for callbacks and events (or the
+// compositor's for display events, under the actor model), reply slots,
 // the vCPUs' write completions and each display's surfaces.
 import type { ActorContext } from '../runtime/host.js';
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
@@ -24,6 +25,7 @@ export function startEngine(ctx: ActorContext, config: DeviceConfig, b: EngineBu
     regions: regions.map((r) => ({ base: r.base, size: r.size, offset: r.offset, readOnly: r.readOnly })),
     inbound: b.inbound.words,
     device: ctx.mailbox.words,
+    ...(config.displayEventsDirect ? { compositor: { mailbox: new Int32Array(config.compositorMailbox), device: config.index } } : {}),
     replies: b.engineReplies.words,
     firstSlot: 0,
     slotCount: b.engineReplies.slots,

@@ -31,6 +31,12 @@ export interface DeviceConfig {
   }[];
   /** Display events go to the compositor actor's mailbox. */
   compositorMailbox: SharedArrayBuffer;
+  /**
+   * The engine posts its display events into the compositor's mailbox itself (the actor model);
+   * otherwise they come through this actor (the qemu and record-lock models, whose display
+   * handlers run under the lock upstream).
+   */
+  displayEventsDirect: boolean;
   vcpus: number;
   /** MMIO variant: the interrupt controller lines of the gfx and iosfc interrupts. */
   gfxLine: number;

@@ -144,7 +144,7 @@ export async function runActor<Control extends object>(
   let served: ActorBehaviour<Control> = behaviour!;
   if (boot.bigLock) served = underBigLock(served, new BigLock(boot.bigLock), trace);
   if (bql && boot.bql?.role === 'records') served = asBottomHalves(served, bql, bqlTag, trace);
-  stopped = pump(mailbox, served, boot, () => stopping, depthCounter(mailbox, trace));
+  stopped = pump(mailbox, served, boot, () => stopping, depthCounter(mailbox, trace)).finally(() => mailbox.releaseEventLoop());
   stopped.catch((err: unknown) => {
     // Escalate: an uncaught error makes the worker emit 'error', which the supervisor handles.
     setImmediate(() => {

@@ -52,8 +52,9 @@ export interface SpawnSpec {
   /** A parked actor wakes at least this often to serve its event loop. */
   parkTimeoutMs?: number;
   /**
-   * The actor serves sockets, so it must never block its thread: it parks with Atomics.waitAsync.
-   * Its mailbox must be in 'atomics' park mode (only JS threads may produce into it).
+   * The actor serves sockets, so it must never block its thread: it parks asynchronously. Its
+   * mailbox must be in 'atomics' park mode (only JS threads may produce into it) or 'event-loop'
+   * (native threads may too).
    */
   asyncPark?: boolean;
   /**
@@ -183,7 +184,8 @@ export class Supervisor extends EventEmitter {
   async spawn<C extends object = object>(spec: SpawnSpec): Promise<ActorHandle<C>> {
     if (this.failure || this.shuttingDown) throw new VmStoppedError(spec.name, this.failure ?? 'shutdown');
     if (this.actors.has(spec.name)) throw new Error(`an actor named ${spec.name} already exists`);
-    if (spec.asyncPark && spec.mailbox.parkMode !== 'atomics') throw new Error(`actor ${spec.name}: asyncPark needs a mailbox created with park: 'atomics'`);
+    if (spec.asyncPark && spec.mailbox.parkMode === 'futex')
+      throw new Error(`actor ${spec.name}: asyncPark needs a mailbox created with park: 'atomics' or 'event-loop'`);
     const replySlots = this.reserveReplySlots(spec.replySlots ?? 0);
     const traceRing = this.reserveTraceRing(spec.name);
     const { port1, port2 } = new MessageChannel();

@@ -2,7 +2,7 @@
 // addon, so native threads can wake the sleeper; V8's Atomics.wait cannot be woken by a native
 // thread (docs/design.md, "Doorbells") but needs no addon call, so it stays available for
 // JS-only pairs.
-import { ParkMode } from '../mailbox/layout.js';
+import { MailboxWord, ParkMode } from '../mailbox/layout.js';
 import { native } from '../native/addon.js';
 
 export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out';
@@ -41,8 +41,21 @@ export const atomicsParker: Parker = {
   wake: (words, index, count) => Atomics.notify(words, index, count < 0 ? Infinity : count),
 };
 
+/**
+ * A mailbox whose consumer is an event loop (park mode EventLoop): it parks asynchronously and
+ * is woken through an eventfd it published in the mailbox header (Mailbox.waitForWorkAsync),
+ * which native producers write to as well; producers waiting on a full mailbox still sleep on the
+ * futex. `words` is the whole mailbox: a wake of its doorbell word rings the event loop.
+ */
+export const eventLoopParker: Parker = {
+  mode: ParkMode.EventLoop,
+  wait: futexParker.wait,
+  wake: (words, index, count) => (index === MailboxWord.DoorbellState ? native.ringEventLoop(words, count) : native.futexWake(words, index, count)),
+};
+
 export function parkerFor(mode: number): Parker {
   if (mode === ParkMode.Futex) return futexParker;
   if (mode === ParkMode.Atomics) return atomicsParker;
+  if (mode === ParkMode.EventLoop) return eventLoopParker;
   throw new RangeError(`unknown park mode ${mode}`);
 }

@@ -17,12 +17,21 @@ import {
 } from './layout.js';
 import type { MailboxRecord } from './record.js';
 import { spinBudgetNow, spinDone } from '../doorbell/spin-gate.js';
+import { native } from '../native/addon.js';
 
 export interface MailboxOptions {
   capacity: number;
-  /** 'futex' (default) lets native threads wake the consumer; 'atomics' is for JS-only pairs. */
-  park?: 'futex' | 'atomics';
+  /**
+   * 'futex' (default) lets native threads wake a consumer thread; 'atomics' is for JS-only pairs;
+   * 'event-loop' is for a consumer that parks asynchronously (its event loop keeps running) and
+   * that native threads must be able to wake (docs/doorbells.md, "Event-loop consumers").
+   */
+  park?: MailboxParkMode;
 }
+
+export type MailboxParkMode = 'futex' | 'atomics' | 'event-loop';
+
+const PARK_MODES: Record<MailboxParkMode, ParkMode> = { futex: ParkMode.Futex, atomics: ParkMode.Atomics, 'event-loop': ParkMode.EventLoop };
 
 export interface MailboxStats {
   capacity: number;
@@ -52,7 +61,7 @@ export function createMailboxBuffer(options: MailboxOptions): SharedArrayBuffer 
   const w = new Int32Array(sab);
   w[MailboxWord.Capacity] = capacity;
   w[MailboxWord.RecordWords] = RECORD_WORDS;
-  w[MailboxWord.ParkMode] = options.park === 'atomics' ? ParkMode.Atomics : ParkMode.Futex;
+  w[MailboxWord.ParkMode] = PARK_MODES[options.park ?? 'futex'];
   for (let i = 0; i < capacity; i++) w[MAILBOX_HEADER_WORDS + i * RECORD_WORDS] = i;
   Atomics.store(w, MailboxWord.Magic, MAILBOX_MAGIC);
   return sab;
@@ -67,6 +76,8 @@ export class Mailbox {
   private head = 0;
   private dequeued = 0;
   private attentionSeen = 0;
+  /** Park mode EventLoop: this consumer's doorbell (an eventfd its loop polls), and the wait a ring ends. */
+  private eventLoop: { doorbell: { close(): void }; wake: (() => void) | null } | null = null;
 
   constructor(
     readonly buffer: SharedArrayBuffer,
@@ -305,11 +316,16 @@ export class Mailbox {
 
   /**
    * waitForWork for a consumer that must keep its event loop running (it serves sockets): parks
-   * with Atomics.waitAsync instead of blocking the thread. Only for mailboxes in 'atomics' park
-   * mode, because a futex wake from a native thread cannot reach an Atomics waiter.
+   * without blocking the thread. In park mode 'atomics' with Atomics.waitAsync (JS producers
+   * only); in 'event-loop' by its own eventfd, which native threads can
+   * ring (a futex wake from a native thread cannot reach an Atomics waiter).
    */
   async waitForWorkAsync(spinBudget: number, timeoutMs: number): Promise<WorkOutcome> {
-    if (this.parker.mode !== ParkMode.Atomics) throw new Error(`mailbox ${this.name}: asynchronous parking needs park mode 'atomics'`);
+    const mode = this.parker.mode;
+    if (mode !== ParkMode.Atomics && mode !== ParkMode.EventLoop)
+      throw new Error(`mailbox ${this.name}: asynchronous parking needs park mode 'atomics' or 'event-loop'`);
+    // Published before the first park: a producer rings the eventfd only once it saw "parked".
+    if (mode === ParkMode.EventLoop) this.eventLoop ??= this.registerEventLoop();
     // A short spin first: an event loop wake costs tens of microseconds, and records often come
     // in quick succession. The spin holds the thread only for spinBudget checks.
     const budget = spinBudgetNow(spinBudget);
@@ -320,12 +336,39 @@ export class Mailbox {
     }
     const early = this.announcePark();
     if (early) return early;
+    if (this.eventLoop) return this.afterPark(await this.eventLoopWait(this.eventLoop, timeoutMs));
     const wait = Atomics.waitAsync(this.words, MailboxWord.DoorbellState, DOORBELL_PARKED, timeoutMs < 0 ? Infinity : timeoutMs);
     return this.afterPark(wait.async ? await wait.value : wait.value);
   }
 
-  get parkMode(): 'futex' | 'atomics' {
-    return this.parker.mode === ParkMode.Atomics ? 'atomics' : 'futex';
+  /** Closes this consumer's event-loop doorbell (the worker's exit closes it too). */
+  releaseEventLoop(): void {
+    this.eventLoop?.doorbell.close();
+    this.eventLoop = null;
+  }
+
+  private registerEventLoop(): NonNullable<Mailbox['eventLoop']> {
+    const state: NonNullable<Mailbox['eventLoop']> = { doorbell: { close: () => undefined }, wake: null };
+    // A ring queued before this wait (a stale one) ends it early: afterPark re-checks, as after any wake.
+    state.doorbell = new native.EventLoopDoorbell(this.words, () => state.wake?.());
+    return state;
+  }
+
+  private eventLoopWait(state: NonNullable<Mailbox['eventLoop']>, timeoutMs: number): Promise<string> {
+    return new Promise((resolve) => {
+      const timer = timeoutMs < 0 ? null : setTimeout(() => done('timed-out'), timeoutMs);
+      const done = (outcome: string) => {
+        if (timer) clearTimeout(timer);
+        state.wake = null;
+        resolve(outcome);
+      };
+      state.wake = () => done('ok');
+    });
+  }
+
+  get parkMode(): MailboxParkMode {
+    const mode = this.parker.mode;
+    return mode === ParkMode.Atomics ? 'atomics' : mode === ParkMode.EventLoop ? 'event-loop' : 'futex';
   }
 
   private takeAttention(): boolean {

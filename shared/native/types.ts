@@ -28,6 +28,11 @@ export interface EngineOptions {
   inbound: Int32Array;
   /** The device actor's mailbox (callbacks and display events arrive there). */
   device: Int32Array;
+  /**
+   * Where display events that need no answer go instead of `device` (a mode change goes to both):
+   * the compositor's mailbox (park mode futex or event-loop) and this device's index in its records.
+   */
+  compositor?: { mailbox: Int32Array; device: number };
   /** The engine's reply table and the slots its threads use (at least poolThreads + 2). */
   replies: Int32Array;
   firstSlot: number;
@@ -162,6 +167,14 @@ export interface NativeAddon {
   /** Sleeps while both words hold their expected values; a wake on either ends it (futex_waitv). */
   futexWaitEither(a: Int32Array, indexA: number, expectedA: number, b: Int32Array, indexB: number, expectedB: number, timeoutMs?: number): FutexWaitResult;
   futexWake(words: Int32Array, index: number, count?: number): number;
+  /**
+   * Makes this worker's event loop the consumer's doorbell of a mailbox in park mode EventLoop
+   * (its words): an eventfd published in its header and polled here; each ring by any thread
+   * calls onRing() on this loop (once per poll, however many rings came).
+   */
+  EventLoopDoorbell: new (mailboxWords: Int32Array, onRing: () => void) => { close(): void };
+  /** Rings a park-mode-EventLoop mailbox's event-loop consumer, or futex-wakes up to count sleepers on its doorbell word if it has none. */
+  ringEventLoop(mailboxWords: Int32Array, count?: number): number;
   monotonicMicros(): number;
   /**
    * The C heap (glibc mallinfo2); null where the C library has no mallinfo2. trim: first return

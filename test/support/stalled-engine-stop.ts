@@ -1,6 +1,8 @@
 // For test/vmm/faults.test.ts (the known hang in docs/hardening.md): a device actor that hangs
 // with its mailbox full, and its engine's MMIO thread blocked posting into that mailbox (an
-// encode answer). Stops the VM and prints how long that took; never calls process.exit.
+// encode answer: under the qemu model display events go through the device actor; under the
+// actor model they go to the compositor, stalled-compositor-stop.ts). Stops the VM and prints
+// how long that took; never calls process.exit.
 import { InEncode } from '../../actors/device/engine-records.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { createTestVm } from './test-vm.js';
@@ -13,6 +15,7 @@ const vm = await createTestVm({
   externalVcpus: 1,
   devices: [{ displayModes: ['320x200@60'] }],
   workload: null,
+  threading: 'qemu',
   testFaults: { devices: { 0: { stall: { afterMmio: 1, ms: 60_000 } } } },
 });
 const ext = vm.externalVcpu(0);

@@ -8,6 +8,7 @@ import type { VcpuConfig } from '../../actors/vcpu/messages.js';
 import type { VmOptions } from '../../vmm/config.js';
 import { createVmWithOverride, Vm } from '../../vmm/vm.js';
 import type { TestFaults } from './faulty-device/faults.js';
+import type { CompositorConfig } from '../../actors/compositor/messages.js';
 import type { FaultyDeviceConfig } from './faulty-device/worker.js';
 
 export interface TestVmOptions extends VmOptions {
@@ -36,6 +37,9 @@ function override(spec: SpawnSpec, faults: TestFaults | undefined, kvmGuest: Kvm
     const deviceFaults = faults?.devices?.[config.index];
     if (!deviceFaults) return spec;
     return { ...spec, module: 'test/support/faulty-device/worker', config: { ...config, faults: deviceFaults } satisfies DeviceConfig & FaultyDeviceConfig };
+  }
+  if (spec.module === 'actors/compositor/worker' && faults?.compositor) {
+    return { ...spec, module: 'test/support/stalled-compositor/worker', config: { ...(spec.config as CompositorConfig), stall: faults.compositor.stall } };
   }
   if (spec.module === 'actors/vcpu/worker' && kvmGuest !== undefined) {
     const config = spec.config as VcpuConfig;

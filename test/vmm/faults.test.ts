@@ -418,4 +418,16 @@ describe('(d) a mailbox that fills', () => {
     expect(out.stoppedMs).toBeLessThan(5000 + 3000);
     expect(out.flood).toBe('MailboxClosedError');
   }, 60_000);
+
+  // The same for the actor model's new wait: an engine thread blocked posting a display event
+  // into the mailbox of a compositor that hangs (docs/design.md, the wait-for graph).
+  it('a stalled compositor whose engine is blocked posting to it: vm.stop() still returns', () => {
+    const script = path.join(packageRoot, 'dist', 'test', 'support', 'stalled-compositor-stop.js');
+    const r = spawnSync(process.execPath, [script], { timeout: 50_000, encoding: 'utf8' });
+    expect(r.error).toBeUndefined();
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { stoppedMs: number; live: string[] };
+    expect(out.stoppedMs).toBeLessThan(5000 + 3000);
+    expect(out.live).toEqual([]);
+  }, 60_000);
 });

@@ -46,6 +46,23 @@ describe('threading models', () => {
     expect(actor.vm.drainTrace().traceEvents.some((e) => e.name === 'lock_wait')).toBe(false);
   });
 
+  it("the actor model's display events go from the engine to the compositor; the qemu model's through the device actor", async () => {
+    for (const threading of ['actor', 'qemu'] as const) {
+      const { stats } = await run(threading);
+      for (const [i, d] of stats.devices.entries()) {
+        const shown = stats.compositor.displays.filter((s) => s.device === i);
+        const glyphs = d.displays.reduce((n, s) => n + s.cursorGlyphs, 0);
+        expect(glyphs).toBeGreaterThan(0);
+        // Every present and every glyph reached the compositor, whichever way.
+        expect(shown.reduce((n, s) => n + s.frames, 0) + d.displayEvents.coalescedFrames).toBe(d.engine!.presents);
+        expect(shown.reduce((n, s) => n + s.cursor.glyphs, 0)).toBe(glyphs);
+        // Only the cursor glyphs (their pixels come out of a reply slot) pass the device actor under the actor model.
+        if (threading === 'actor') expect(d.displayEvents.forwarded).toBe(glyphs);
+        else expect(d.displayEvents.forwarded).toBeGreaterThan(d.engine!.presents);
+      }
+    }
+  });
+
   // Every built-in workload, MMIO and PCI variants, several displays: the qemu model is only a
   // different schedule, so the last frame of every display is the actor model's, bit for bit.
   it.each([

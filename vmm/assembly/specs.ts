@@ -81,6 +81,8 @@ export function deviceSpec(config: ResolvedConfig, w: MachineWiring, b: VmBuffer
       mapSemantics: device.mapSemantics,
       displays: device.displays.map((s, j) => ({ ...s, ...w.displayBuffers[i]![j]! })),
       compositorMailbox: w.compositorMailbox.buffer,
+      // The actor model's display events skip this actor; the others keep it on the path, as their display handlers hold a lock upstream.
+      displayEventsDirect: config.threading === 'actor',
       vcpus: w.allVcpus,
       gfxLine: l.gfx,
       iosfcLine: l.iosfc,

@@ -86,9 +86,9 @@ export function wireMachine(config: ResolvedConfig, supervisor: Supervisor): Mac
     bars: createBarTable(config.devices.length),
     irqMailbox: supervisor.createMailbox('irq', { capacity: 1024 }),
     deviceMailboxes: config.devices.map((_, i) => supervisor.createMailbox(`device${i}`, { capacity: 1024 })),
-    // Only JS actors post to the compositor, so it can park with Atomics.waitAsync and keep its
-    // event loop (VNC sockets) running.
-    compositorMailbox: supervisor.createMailbox('compositor', { capacity: 4096, park: 'atomics' }),
+    // The compositor parks without blocking its event loop (VNC, control calls), and under the
+    // actor model the engines' threads post into it too: an event-loop doorbell wakes it (docs/doorbells.md).
+    compositorMailbox: supervisor.createMailbox('compositor', { capacity: 4096, park: 'event-loop' }),
     // Made by the supervisor so a failure closes them too: each engine's dispatcher then leaves.
     engineInbound: config.devices.map((_, i) => supervisor.createMailbox(`device${i}-engine`, { capacity: 1024 })),
     displayBuffers,

@@ -378,22 +378,25 @@ static_assert(RaiseInterrupt::kWords <= kArgs);
 // OutNewFrame
 struct NewFrame {
   static constexpr Out kKind = OutNewFrame;
-  static constexpr uint32_t kWords = 3;
+  static constexpr uint32_t kWords = 4;
   uint32_t thread = 0;  // The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool).
   uint32_t display = 0;
   uint32_t frameSeq = 0;
+  uint32_t stamp = 0;  // When the engine posted it: the low 32 bits of CLOCK_MONOTONIC in µs (actors/compositor/frame-latency.ts).
 
   static NewFrame unpack([[maybe_unused]] const Args& a) {
     NewFrame r;
     r.thread = a[0];
     r.display = a[1];
     r.frameSeq = a[2];
+    r.stamp = a[3];
     return r;
   }
   void pack([[maybe_unused]] Args& a) const {
     a[0] = thread;
     a[1] = display;
     a[2] = frameSeq;
+    a[3] = stamp;
   }
 };
 static_assert(NewFrame::kWords <= kArgs);

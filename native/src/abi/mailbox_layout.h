@@ -26,13 +26,19 @@ inline constexpr uint32_t kDequeuedLoWord = 33;
 inline constexpr uint32_t kDequeuedHiWord = 34;
 inline constexpr uint32_t kConsumerParksWord = 35;
 inline constexpr uint32_t kDoorbellStateWord = 48;
+// Park mode EventLoop: the eventfd that wakes the consumer's event loop, plus 1 (0: it has none; docs/doorbells.md).
+inline constexpr uint32_t kEventLoopFdWord = 49;
+// Park mode EventLoop: producers writing to that eventfd now; the consumer closes it only once this is 0.
+inline constexpr uint32_t kEventLoopRingersWord = 50;
 inline constexpr uint32_t kNotFullWord = 64;
 inline constexpr uint32_t kProducersWaitingWord = 65;
 inline constexpr uint32_t kProducerWaitsWord = 66;
 
-// Word ParkMode: 0 futex (native threads can wake the sleeper), 1 V8 Atomics.wait (JS-only pairs).
+// Word ParkMode: 0 futex (native threads can wake the sleeper), 1 V8 Atomics.wait (JS-only pairs), 2 an event loop woken through an eventfd named in word
+// EventLoopFd (any thread can wake it; docs/doorbells.md).
 inline constexpr int32_t kParkModeFutex = 0;
 inline constexpr int32_t kParkModeAtomics = 1;
+inline constexpr int32_t kParkModeEventLoop = 2;
 
 // Close reasons written into word CloseReason.
 inline constexpr int32_t kCloseShutdown = 1;

@@ -7,6 +7,7 @@
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvg::addon::registerFutex(env, exports);
+  pvg::addon::registerDoorbells(env, exports);
   pvg::addon::registerClock(env, exports);
   pvg::addon::registerEngine(env, exports);
   pvg::addon::registerHeap(env, exports);

@@ -4,6 +4,8 @@
 
 namespace pvg::addon {
 void registerFutex(Napi::Env env, Napi::Object exports);
+/** Event-loop sleepers on a doorbell word (mailboxes in park mode EventLoop). */
+void registerDoorbells(Napi::Env env, Napi::Object exports);
 void registerClock(Napi::Env env, Napi::Object exports);
 void registerEngine(Napi::Env env, Napi::Object exports);
 void registerHeap(Napi::Env env, Napi::Object exports);

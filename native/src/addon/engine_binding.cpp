@@ -127,7 +127,22 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
         throw Napi::RangeError::New(env, "Engine: opts.trace.gpu needs poolThreads + 3 rings from firstRing in opts.trace.set");
       tracer_ = std::make_unique<engine::EngineTracer>(set.view.words, set.view.length, firstRing, poolThreads + (gpuRing ? 3 : 2));
     }
-    engine::MailboxHostConfig host{device, replies, firstSlot, slotCount, vcpuReplies, completion.view.words, vcpus, watchdogNs, tracer_.get()};
+    engine::MailboxHostConfig host{.device = device,
+                                   .replies = replies,
+                                   .firstSlot = firstSlot,
+                                   .slotCount = slotCount,
+                                   .vcpuReplies = vcpuReplies,
+                                   .writeCompletion = completion.view.words,
+                                   .vcpus = vcpus,
+                                   .callbackTimeoutNs = watchdogNs,
+                                   .tracer = tracer_.get(),
+                                   .compositor = std::nullopt};
+    // Display events straight to the compositor (the actor model): { mailbox, device }.
+    if (Napi::Value c = o.Get("compositor"); c.IsObject()) {
+      Napi::Object compositor = c.As<Napi::Object>();
+      host.compositor = attachMailbox(keep(sharedInt32(compositor.Get("mailbox"), "Engine: opts.compositor.mailbox")), "Engine: opts.compositor.mailbox");
+      host.deviceIndex = static_cast<uint32_t>(integerOption(compositor, "device", 0, 1023, kFn));
+    }
     host_ = std::make_unique<engine::MailboxHost>(host);
 
     engine::SoftEngineConfig config;

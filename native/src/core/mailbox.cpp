@@ -2,6 +2,7 @@
 
 #include <climits>
 
+#include "core/event_loop_doorbell.h"
 #include "core/futex.h"
 #include "core/spin.h"
 
@@ -28,9 +29,10 @@ std::optional<MailboxRef> MailboxRef::attach(int32_t* words, size_t lengthWords)
   if (!validCapacity(capacity)) return std::nullopt;
   if (u32(ref(words + kRecordWordsWord).load()) != kRecordWords) return std::nullopt;
   // An Atomics.wait-parked mailbox cannot be woken by a native thread: refuse it.
-  if (ref(words + kParkModeWord).load() != kParkModeFutex) return std::nullopt;
+  const int32_t park = ref(words + kParkModeWord).load();
+  if (park != kParkModeFutex && park != kParkModeEventLoop) return std::nullopt;
   if (uint64_t{lengthWords} * 4 < bytesFor(capacity)) return std::nullopt;
-  return MailboxRef(words, capacity - 1);
+  return MailboxRef(words, capacity - 1, park == kParkModeEventLoop);
 }
 
 bool MailboxRef::initialize(int32_t* words, size_t lengthWords, uint32_t capacity) {
@@ -95,9 +97,13 @@ void MailboxRef::ring() {
   auto state = word(kDoorbellStateWord);
   // Load before exchanging: a running consumer (the common case) then costs producers no
   // exclusive cache-line traffic. Same outcome as an unconditional exchange.
-  if (state.load() == kDoorbellParked && state.exchange(kDoorbellRunning) == kDoorbellParked) {
-    futexWake(words_ + kDoorbellStateWord, 1);
-  }
+  if (state.load() == kDoorbellParked && state.exchange(kDoorbellRunning) == kDoorbellParked) wakeConsumer(1);
+}
+
+void MailboxRef::wakeConsumer(int count) {
+  // An event-loop consumer parks in its loop, woken through its eventfd; the futex is the
+  // fallback before it published one (it never parks before it has: shared/mailbox/mailbox.ts).
+  if (!eventLoopConsumer_ || !ringEventLoop(words_)) futexWake(words_ + kDoorbellStateWord, count);
 }
 
 bool MailboxRef::tryDequeue(Record& out) {
@@ -153,7 +159,7 @@ void MailboxRef::close(int32_t reason) {
   word(kClosedWord).compare_exchange_strong(open, 1);
   // Wake unconditionally: both sides re-check closed after announcing that they sleep.
   word(kDoorbellStateWord).store(kDoorbellRunning);
-  futexWake(words_ + kDoorbellStateWord, INT_MAX);
+  wakeConsumer(INT_MAX);
   word(kNotFullWord).fetch_add(1);
   futexWake(words_ + kNotFullWord, INT_MAX);
 }

@@ -1,5 +1,5 @@
 // MailboxRef: a non-owning view over a mailbox SAB (docs/shared-memory.md, "Mailbox"). Many
-// producers (native or JS) and one consumer; a full mailbox makes producers wait (never drops),
+// producers (native or JS) and one consumer (a thread, or a JS event loop: park mode EventLoop); a full mailbox makes producers wait (never drops),
 // a closed one refuses them. Every word is accessed through std::atomic_ref.
 #pragma once
 #include <array>
@@ -54,12 +54,14 @@ class MailboxRef {
   uint32_t depth() const;  // records enqueued (claimed) and not yet dequeued; a snapshot
 
  private:
-  MailboxRef(int32_t* words, uint32_t mask) : words_(words), mask_(mask) {}
+  MailboxRef(int32_t* words, uint32_t mask, bool eventLoopConsumer) : words_(words), mask_(mask), eventLoopConsumer_(eventLoopConsumer) {}
   std::atomic_ref<int32_t> word(uint32_t index) const { return std::atomic_ref<int32_t>(words_[index]); }
   int32_t* slot(uint32_t position) const { return words_ + mailbox::kHeaderWords + size_t{position & mask_} * mailbox::kRecordWords; }
   void waitNotFull(uint32_t position, const Deadline& deadline);
+  void wakeConsumer(int count);
 
   int32_t* words_;
   uint32_t mask_;
+  bool eventLoopConsumer_;  // park mode EventLoop: the consumer is woken through its eventfd (core/event_loop_doorbell.h)
 };
 }  // namespace pvg

@@ -38,7 +38,7 @@ function post(events: DisplayEvents, e: Posted): void {
     case CompositorKind.EncodeDone:
       return events.encodeDone(e.display, 1, 0, 7, e.id);
     case CompositorKind.CursorGlyph:
-      return events.cursorGlyph(e.display, e.id);
+      return events.cursorGlyph(e.display, e.id, () => undefined);
     case CompositorKind.CursorShow:
       return events.cursorShow(e.display, (e.id & 1) === 1);
     default:

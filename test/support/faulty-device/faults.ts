@@ -33,9 +33,10 @@ export interface DeviceTestFaults {
   stall?: { afterMmio: number; ms: number };
 }
 
-/** What a test hands createTestVm (test-vm.ts): faults per device index. */
+/** What a test hands createTestVm (test-vm.ts): faults per device index, and a compositor that hangs once (stalled-compositor/). */
 export interface TestFaults {
   devices?: Record<number, DeviceTestFaults>;
+  compositor?: { stall: { afterRecords: number; ms: number } };
 }
 
 export class DeviceFaultInjector {

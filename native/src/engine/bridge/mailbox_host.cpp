@@ -10,6 +10,7 @@
 #include "core/deadline.h"
 #include "core/futex.h"
 #include "abi/mmio_completion_layout.h"
+#include "abi/compositor_records.h"
 #include "abi/engine_records.h"
 #include "engine/threads/job_queue.h"
 
@@ -163,13 +164,39 @@ void MailboxHost::post(Record record) {
   rec::Args words{};
   record.pack(words);
   if (c_.device.enqueue(kind, std::span<const uint32_t>(words.data(), Record::kWords)) != EnqueueResult::Ok) unavailable_.fetch_add(1);
+  traceEvent(record, words);
+}
+
+template <typename Record, typename ForCompositor>
+void MailboxHost::postDisplayEvent(Record record, ForCompositor forCompositor) {
+  if (!c_.compositor) return post(record);
+  if (down_.load()) return;
+  record.thread = thread();
+  forCompositor.device = c_.deviceIndex;
+  display_events::Args words{};
+  forCompositor.pack(words);
+  // A full compositor mailbox makes this thread wait, as a full device mailbox does: the
+  // compositor never waits for an engine, so the wait-for graph stays acyclic (docs/design.md).
+  // In slices, so the engine stopping releases it even while the compositor hangs: the
+  // compositor's mailbox closes only after every device has stopped.
+  EnqueueResult sent = EnqueueResult::TimedOut;
+  while (sent == EnqueueResult::TimedOut && !down_.load())
+    sent = c_.compositor->enqueue(ForCompositor::kKind, std::span<const uint32_t>(words.data(), ForCompositor::kWords), kSliceNs);
+  if (sent != EnqueueResult::Ok) unavailable_.fetch_add(1);
+  rec::Args traced{};
+  record.pack(traced);
+  traceEvent(record, traced);
+}
+
+template <typename Record>
+void MailboxHost::traceEvent(const Record& record, const rec::Args& words) {
   if (!c_.tracer) return;
   // The record's first fields after the thread are the event's arguments (shared/trace/events.ts
   // TRACE_ARGS), except an encode's: (display, status, damage rects), as the encode's own span has them.
   if constexpr (std::is_same_v<Record, rec::out::EncodeDone>)
-    c_.tracer->instant(eventFor(kind), record.display, record.status, record.damageCount);
+    c_.tracer->instant(eventFor(Record::kKind), record.display, record.status, record.damageCount);
   else
-    c_.tracer->instant(eventFor(kind), words[1], words[2], words[3]);
+    c_.tracer->instant(eventFor(Record::kKind), words[1], words[2], words[3]);
 }
 
 CreatedTask MailboxHost::createTask(uint64_t vmSize) {
@@ -199,11 +226,19 @@ HostStatus MailboxHost::readMemory(uint64_t gpa, uint64_t length, uint8_t* dst) 
 }
 
 void MailboxHost::raiseInterrupt(uint32_t vector) { post(rec::out::RaiseInterrupt{.vector = vector}); }
-void MailboxHost::newFrame(uint32_t display, uint32_t frameSeq) { post(rec::out::NewFrame{.display = display, .frameSeq = frameSeq}); }
+void MailboxHost::newFrame(uint32_t display, uint32_t frameSeq) {
+  // Where the compositor's new frame → shown latency starts, whichever way the event goes (frame-latency.ts).
+  const auto stamp = static_cast<uint32_t>(static_cast<uint64_t>(monotonicNanos() / 1000));
+  postDisplayEvent(rec::out::NewFrame{.display = display, .frameSeq = frameSeq, .stamp = stamp},
+                   display_events::compositor::NewFrame{.display = display, .frameSeq = frameSeq, .stamp = stamp});
+}
 
 void MailboxHost::modeChange(uint32_t display, uint32_t width, uint32_t height, uint32_t pixelFormat, uint32_t modeIndex, uint32_t generation) {
-  post(
-      rec::out::ModeChange{.display = display, .width = width, .height = height, .pixelFormat = pixelFormat, .modeIndex = modeIndex, .generation = generation});
+  const rec::out::ModeChange record{
+      .display = display, .width = width, .height = height, .pixelFormat = pixelFormat, .modeIndex = modeIndex, .generation = generation};
+  // The device actor keeps each display's mode too (its stats): it gets the event either way.
+  if (c_.compositor) post(record);
+  postDisplayEvent(record, display_events::compositor::ModeChange{.display = display, .width = width, .height = height, .generation = generation});
 }
 
 void MailboxHost::cursorGlyph(uint32_t display, std::span<const uint32_t> argb, uint32_t width, uint32_t height, uint32_t hotX, uint32_t hotY) {
@@ -213,13 +248,19 @@ void MailboxHost::cursorGlyph(uint32_t display, std::span<const uint32_t> argb, 
        std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }
 
-void MailboxHost::cursorShow(uint32_t display, bool show) { post(rec::out::CursorShow{.display = display, .show = show}); }
+void MailboxHost::cursorShow(uint32_t display, bool show) {
+  postDisplayEvent(rec::out::CursorShow{.display = display, .show = show}, display_events::compositor::CursorShow{.display = display, .visible = show});
+}
 
-void MailboxHost::cursorMove(uint32_t display, int32_t x, int32_t y) { post(rec::out::CursorMove{.display = display, .x = x, .y = y}); }
+void MailboxHost::cursorMove(uint32_t display, int32_t x, int32_t y) {
+  postDisplayEvent(rec::out::CursorMove{.display = display, .x = x, .y = y}, display_events::compositor::CursorMove{.display = display, .x = x, .y = y});
+}
 
 void MailboxHost::encodeDone(uint32_t display, uint32_t surface, uint32_t generation, uint32_t status, uint32_t frameSeq, uint32_t damageCount) {
-  post(rec::out::EncodeDone{
-      .display = display, .surface = surface, .generation = generation, .status = status, .frameSeq = frameSeq, .damageCount = damageCount});
+  postDisplayEvent(
+      rec::out::EncodeDone{
+          .display = display, .surface = surface, .generation = generation, .status = status, .frameSeq = frameSeq, .damageCount = damageCount},
+      display_events::compositor::EncodeDone{.display = display, .generation = generation, .status = status, .frameSeq = frameSeq, .surface = surface});
 }
 
 HostStatus MailboxHost::iosfcMapMemory(uint32_t surface, uint64_t gpa, uint64_t length, bool readOnly) {

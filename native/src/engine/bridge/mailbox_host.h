@@ -1,6 +1,9 @@
 // The host side of the contract for this project: every callback becomes a record in the device
 // actor's mailbox; a callback that returns something waits on a reply slot of the engine's own
-// reply table. MMIO completions go straight to the vCPU: a read's value into the vCPU's reply
+// reply table. Where the VM says so (the actor model), the display events that need no answer —
+// a new frame, an encode's completion, a mode, the cursor's visibility and position — go straight
+// into the compositor's mailbox instead (a mode change to both), one hand-off instead of two
+// (docs/scaling.md). MMIO completions go straight to the vCPU: a read's value into the vCPU's reply
 // slot (in the VM's table), a posted write's completion into the vCPU's completion counter.
 // No JavaScript ever runs on these threads.
 #pragma once
@@ -8,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "abi/engine_records.h"
 #include "core/mailbox.h"
 #include "core/reply_slot.h"
 #include "engine/bridge/latency_histogram.h"
@@ -22,8 +26,10 @@ struct MailboxHostConfig {
   ReplyTableRef vcpuReplies;           // the VM's reply table, where vCPUs wait for MMIO reads
   int32_t* writeCompletion = nullptr;  // per-vCPU completion counters (abi/mmio_completion_layout.h)
   uint32_t vcpus = 0;
-  int64_t callbackTimeoutNs = -1;  // the watchdog: a callback unanswered this long fails
-  EngineTracer* tracer = nullptr;  // spans of callbacks, instants of posted events (none if null)
+  int64_t callbackTimeoutNs = -1;        // the watchdog: a callback unanswered this long fails
+  EngineTracer* tracer = nullptr;        // spans of callbacks, instants of posted events (none if null)
+  std::optional<MailboxRef> compositor;  // display events go here directly when set
+  uint32_t deviceIndex = 0;              // this device's index in compositor records
 };
 
 class MailboxHost final : public HostCallbacks, public MmioCompleter {
@@ -69,6 +75,12 @@ class MailboxHost final : public HostCallbacks, public MmioCompleter {
   // Posts an event record (a rec::out struct; its thread is filled in here).
   template <typename Record>
   void post(Record record);
+  // A display event: to the compositor when it is configured (then traced as `record` would
+  // be), else `record` to the device actor.
+  template <typename Record, typename ForCompositor>
+  void postDisplayEvent(Record record, ForCompositor forCompositor);
+  template <typename Record>
+  void traceEvent(const Record& record, const rec::Args& words);
   std::optional<uint32_t> takeSlot();
   void giveSlot(uint32_t slot);
 
