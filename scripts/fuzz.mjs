@@ -2,9 +2,11 @@
 // Builds and runs the native libFuzzer targets (native/fuzz/, docs/fuzzing.md):
 //   node scripts/fuzz.mjs --list
 //   node scripts/fuzz.mjs --build          (every target, for a campaign: scripts/fuzz-campaign.sh)
-//   node scripts/fuzz.mjs TARGET [--seconds N] [-- LIBFUZZER_FLAGS...]
+//   node scripts/fuzz.mjs TARGET [--seconds N] [--threaded] [-- LIBFUZZER_FLAGS...]
 // The build goes to build-fuzz/ (clang, ASan+UBSan); the checked-in seeds are copied into a work
-// corpus there (build-fuzz/corpus/TARGET), so fuzzing never writes into the repository.
+// corpus there (build-fuzz/corpus/TARGET), so fuzzing never writes into the repository. Each
+// target has two binaries: fuzz-TARGET, the inline engine on the harness's thread (fast), and
+// fuzz-TARGET-threaded, the engine on its own threads (--threaded).
 // Exit status: 0 no finding, 1 a finding (the crash file's path is printed) or a failed build,
 // 2 a bad command line or a missing tool.
 import { spawnSync } from 'node:child_process';
@@ -22,15 +24,19 @@ const DEFAULT_SECONDS = 60;
 
 const HELP = `usage: npm run fuzz -- --list
        npm run fuzz -- --build
-       npm run fuzz -- TARGET [--seconds N] [-- LIBFUZZER_FLAGS...]
+       npm run fuzz -- TARGET [--seconds N] [--threaded] [-- LIBFUZZER_FLAGS...]
 
 Builds the libFuzzer targets with clang under ASan+UBSan into build-fuzz/, copies the target's
 checked-in seeds (native/fuzz/corpus/TARGET) into build-fuzz/corpus/TARGET and fuzzes for N
 seconds (default ${DEFAULT_SECONDS}). Findings are written to build-fuzz/findings/TARGET/.
 
   --list         the targets, one line each
-  --build        build every target into build-fuzz/ and stop (for scripts/fuzz-campaign.sh)
+  --build        build every target, both variants, into build-fuzz/ and stop (for
+                 scripts/fuzz-campaign.sh)
   --seconds N    how long to fuzz (a positive integer)
+  --threaded     fuzz the engine on its own threads (fuzz-TARGET-threaded), as the addon runs
+                 it; without it, the inline engine (fuzz-TARGET: the same engine code, its
+                 dispatcher and queues run on the harness's thread, many times faster)
   --help         this text
   -- FLAGS       passed to libFuzzer as they are (e.g. -seed=1 -jobs=2)
 
@@ -46,7 +52,7 @@ function fail(message, status = 2) {
 const targets = () => describedTargets(targetsDir, '.cpp', (base) => base.replaceAll('_', '-'));
 
 function parseArgs(argv) {
-  const opts = { list: false, build: false, help: false, target: undefined, seconds: DEFAULT_SECONDS, passthrough: [] };
+  const opts = { list: false, build: false, help: false, threaded: false, target: undefined, seconds: DEFAULT_SECONDS, passthrough: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -55,6 +61,7 @@ function parseArgs(argv) {
     } else if (a === '--help' || a === '-h') opts.help = true;
     else if (a === '--list') opts.list = true;
     else if (a === '--build') opts.build = true;
+    else if (a === '--threaded') opts.threaded = true;
     else if (a === '--seconds' || a.startsWith('--seconds=')) {
       const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++i];
       if (v === undefined || !/^[1-9][0-9]*$/.test(v))
@@ -104,8 +111,9 @@ if (opts.list) {
 if (opts.build) {
   checkClang();
   run('cmake', ['-S', 'native', '-B', buildDir, '-DPVG_FUZZ=ON', '-DCMAKE_CXX_COMPILER=clang++', '-DCMAKE_BUILD_TYPE=RelWithDebInfo']);
-  run('cmake', ['--build', buildDir, '--parallel', '2', '--target', ...known.map((t) => `fuzz-${t.name}`)]);
-  console.log(`fuzz: built ${known.map((t) => path.relative(root, path.join(buildDir, `fuzz-${t.name}`))).join(', ')}`);
+  const binaries = known.flatMap((t) => [`fuzz-${t.name}`, `fuzz-${t.name}-threaded`]);
+  run('cmake', ['--build', buildDir, '--parallel', '2', '--target', ...binaries]);
+  console.log(`fuzz: built ${binaries.map((b) => path.relative(root, path.join(buildDir, b))).join(', ')}`);
   process.exit(0);
 }
 if (opts.target === undefined) fail(`name a target (one of: ${known.map((t) => t.name).join(', ')}), or --list / --help`);
@@ -113,13 +121,14 @@ if (!known.some((t) => t.name === opts.target)) fail(`unknown target "${opts.tar
 
 checkClang();
 run('cmake', ['-S', 'native', '-B', buildDir, '-DPVG_FUZZ=ON', '-DCMAKE_CXX_COMPILER=clang++', '-DCMAKE_BUILD_TYPE=RelWithDebInfo']);
-run('cmake', ['--build', buildDir, '--parallel', '2', '--target', `fuzz-${opts.target}`]);
+const executable = `fuzz-${opts.target}${opts.threaded ? '-threaded' : ''}`;
+run('cmake', ['--build', buildDir, '--parallel', '2', '--target', executable]);
 
 const { work, copied } = prepareCorpus(seedsDir, buildDir, opts.target);
 const findings = path.join(buildDir, 'findings', opts.target);
 fs.mkdirSync(findings, { recursive: true });
 console.log(`fuzz: ${opts.target}: ${copied} seeds copied into ${path.relative(root, work)}`);
-const binary = path.join(buildDir, `fuzz-${opts.target}`);
+const binary = path.join(buildDir, executable);
 const args = [
   `-max_total_time=${opts.seconds}`,
   '-max_len=4096',
@@ -144,7 +153,7 @@ process.exit(
   summarize({
     tool: 'fuzz',
     fuzzer: 'libFuzzer',
-    target: opts.target,
+    target: opts.threaded ? `${opts.target} (threaded)` : opts.target,
     result,
     work,
     failure: FAILURE,

@@ -26,17 +26,11 @@ class Machine {
   }
 
   // Back to the initial contents: RAM zero except the guest data, ROM its pattern, no frames.
+  // Copied from images made once (an input's cost: a memset of RAM and ~150 KiB of copies).
   void reset() {
-    std::memset(buffer_.get(), 0, kRamBytes);
-    auto* gradient = reinterpret_cast<uint32_t*>(ram(kDataGpa));
-    for (uint32_t y = 0; y < 64; ++y) {
-      for (uint32_t x = 0; x < 64; ++x) gradient[y * 64 + x] = ((x * 4) << 24) | ((x * 7) & 0xFF) << 16 | ((y * 5) & 0xFF) << 8 | ((x + y) & 0xFF);
-    }
-    auto* cursor = reinterpret_cast<uint32_t*>(ram(kCursorGpa));
-    for (uint32_t i = 0; i < 16 * 16; ++i) cursor[i] = (i & 1) ? 0xFFFFFFFFu : 0x80000000u;
-    for (uint32_t i = 0; i < 32 * 1024; ++i) ram(kBytesGpa)[i] = static_cast<uint8_t>(i * 31 + 7);
-    auto* surface = reinterpret_cast<uint32_t*>(ram(kSurfaceGpa));
-    for (uint32_t i = 0; i < 64 * 64; ++i) surface[i] = 0xFF000000u | (i * 2654435761u >> 8);
+    std::memset(ram(kRamBase), 0, kDataGpa - kRamBase);
+    std::memcpy(ram(kDataGpa), dataImage_.data(), kDataImageBytes);
+    std::memset(ram(kDataGpa + kDataImageBytes), 0, kRamBase + kRamBytes - kDataGpa - kDataImageBytes);
     std::memcpy(rom(), romPattern_.data(), kRomBytes);
     std::fill(pool0_.begin(), pool0_.end(), 0);
     std::fill(pool1_.begin(), pool1_.end(), 0);
@@ -63,6 +57,7 @@ class Machine {
         mailbox_(mailbox::bytesFor(kMailboxCapacity) / 4) {
     FUZZ_CHECK(buffer_ != nullptr, "no memory for guest RAM");
     for (size_t i = 0; i < kRomBytes; ++i) romPattern_[i] = static_cast<uint8_t>(i * 131 + 17);
+    makeDataImage();
     // RAM at buffer offset 0, the read-only region right after it in the buffer (but not in
     // guest-physical space: a hole lies between them there).
     const GuestRegion regions[2] = {{kRamBase, kRamBytes, 0, false}, {kRomBase, kRomBytes, kRamBytes, true}};
@@ -71,6 +66,21 @@ class Machine {
     FUZZ_CHECK(guest_.has_value(), "guest layout refused (%d)", static_cast<int>(why.error));
   }
   uint8_t* rom() const { return buffer_.get() + kRamBytes; }
+  // The guest data from kDataGpa up to the arena: a gradient, a cursor, a byte pattern, an IOSurface.
+  static constexpr uint64_t kDataImageBytes = kArenaGpa - kDataGpa;
+  void makeDataImage() {
+    uint8_t* base = dataImage_.data();
+    auto at = [&](uint64_t gpa) { return base + (gpa - kDataGpa); };
+    auto* gradient = reinterpret_cast<uint32_t*>(at(kDataGpa));
+    for (uint32_t y = 0; y < 64; ++y) {
+      for (uint32_t x = 0; x < 64; ++x) gradient[y * 64 + x] = ((x * 4) << 24) | ((x * 7) & 0xFF) << 16 | ((y * 5) & 0xFF) << 8 | ((x + y) & 0xFF);
+    }
+    auto* cursor = reinterpret_cast<uint32_t*>(at(kCursorGpa));
+    for (uint32_t i = 0; i < 16 * 16; ++i) cursor[i] = (i & 1) ? 0xFFFFFFFFu : 0x80000000u;
+    for (uint32_t i = 0; i < 32 * 1024; ++i) at(kBytesGpa)[i] = static_cast<uint8_t>(i * 31 + 7);
+    auto* surface = reinterpret_cast<uint32_t*>(at(kSurfaceGpa));
+    for (uint32_t i = 0; i < 64 * 64; ++i) surface[i] = 0xFF000000u | (i * 2654435761u >> 8);
+  }
 
   struct FreeDeleter {
     void operator()(uint8_t* p) const { std::free(p); }
@@ -78,7 +88,8 @@ class Machine {
   std::unique_ptr<uint8_t, FreeDeleter> buffer_;
   std::optional<GuestMemoryView> guest_;
   std::vector<uint8_t> romPattern_;
-  std::vector<uint64_t> pool0_, pool1_;  // 8-byte aligned like a SAB
+  std::vector<uint8_t> dataImage_ = std::vector<uint8_t>(kDataImageBytes);  // 4-byte aligned (operator new)
+  std::vector<uint64_t> pool0_, pool1_;                                     // 8-byte aligned like a SAB
   std::vector<int32_t> mailbox_;
 };
 }  // namespace pvg::fuzz

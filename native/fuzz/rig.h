@@ -11,6 +11,13 @@
 // reports the input that left them. begin() puts guest memory back and reconfigures the host.
 // A crash file thus replays the same way alone (a fresh rig) as in the middle of a run.
 //
+// Two builds of the same rig (native/CMakeLists.txt): fuzz-NAME links the inline engine
+// (PVG_ENGINE_INLINE, engine/threads/job_queue.h): it starts no thread, and enqueue() has the
+// engine handle each record on this thread at once (SoftEngine::dispatchPending), with the ring
+// executor, task lanes and display queue run inline as their jobs are posted — every wait below
+// is then already satisfied when it starts, and a run is deterministic outright. fuzz-NAME-threaded
+// (and the native tests) link the engine on its own threads, as the addon runs it.
+//
 // The harness is sequential, which makes a run deterministic although the engine is threaded:
 // each MMIO access waits for its completion, and after a doorbell the harness waits until the
 // ring is consumed. It waits with barriers: an encode request on display 1 that no mode can
@@ -74,8 +81,9 @@ class Rig {
     // own (a campaign with a job per two cores) and steals the harness's core when it has not.
     if (const char* spin = std::getenv("PVG_FUZZ_DISPATCHER_SPIN")) config.dispatcherSpin = std::atoi(spin);
     engine_ = std::make_unique<engine::SoftEngine>(config, machine_.guest(), *inbound_, host_, port_);
-    // Each thread names itself (pvg-…) once it runs: wait for all of them before counting.
-    threadsRunning_ = threadsBefore_ + engine_->threadCount();
+    // Each thread names itself (pvg-…) once it runs: wait for all of them before counting. The
+    // inline engine starts none.
+    threadsRunning_ = threadsBefore_ + (engine::kEngineInline ? 0 : engine_->threadCount());
     for (int i = 0; i < 1000 && engineThreads() < threadsRunning_; ++i) std::this_thread::sleep_for(1ms);
     FUZZ_CHECK(engineThreads() == threadsRunning_, "%zu engine threads, %zu expected", engineThreads(), threadsRunning_);
   }
@@ -230,6 +238,9 @@ class Rig {
   static uint32_t hi(uint64_t v) { return static_cast<uint32_t>(v >> 32); }
   void enqueue(uint32_t kind, std::span<const uint32_t> args) {
     FUZZ_CHECK(inbound_->enqueue(kind, args, 1'000'000'000) == EnqueueResult::Ok, "inbound mailbox refused record %u", kind);
+#ifdef PVG_ENGINE_INLINE
+    engine_->dispatchPending();  // the dispatcher's work, here and now
+#endif
   }
 
   Machine& machine_;

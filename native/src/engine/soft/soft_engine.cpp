@@ -42,6 +42,7 @@ SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& gu
     displays_.push_back(std::move(display));
   }
   if (config_.iosfc) iosfc_ = std::make_unique<Iosfc>(guest_, host_);
+  if (kEngineInline) return;  // dispatchPending() does the dispatcher's work
   dispatcher_ = std::thread([this] {
     setCurrentEngineThread(0, "pvg-mmio");
     dispatchLoop();
@@ -120,52 +121,67 @@ void SoftEngine::dispatchLoop() {
       if (inbound_.isClosed()) return;
       continue;
     }
-    switch (r.kind) {
-      case rec::InStop:
-        return;
-      case rec::InMmioRead: {
-        const double start = tracer_.enabled() ? EngineTracer::now() : 0;
-        counters_.mmioReads.fetch_add(1, std::memory_order_relaxed);
-        const auto read = rec::in::MmioRead::unpack(r.args);
-        const uint64_t value = mmioRead(read.window, read.offset, read.size);
-        completer_.readDone(MmioTicket{read.vcpu, read.slot, static_cast<uint32_t>(read.id)}, value);
-        tracer_.span(read.window == rec::WindowIosfc ? trace::Event::apple_iosfc_read : trace::Event::apple_gfx_read, start, static_cast<double>(read.offset),
-                     static_cast<double>(value));
-        tracer_.flow(trace::Phase::FlowStep, EngineTracer::mmioFlowId(read.vcpu, static_cast<uint32_t>(read.id)), start + EngineTracer::kFlowInsetUs);
-        break;
-      }
-      case rec::InMmioWrite: {
-        const double start = tracer_.enabled() ? EngineTracer::now() : 0;
-        counters_.mmioWrites.fetch_add(1, std::memory_order_relaxed);
-        const auto write = rec::in::MmioWrite::unpack(r.args);
-        mmioWrite(write.window, write.offset, write.size, write.value);
-        completer_.writeDone(MmioTicket{write.vcpu, 0, 0});
-        // The trace shows the value's low word, as the record's first value word.
-        tracer_.span(write.window == rec::WindowIosfc ? trace::Event::apple_iosfc_write : trace::Event::apple_gfx_write, start,
-                     static_cast<double>(write.offset), static_cast<uint32_t>(write.value));
-        break;
-      }
-      case rec::InEncode: {
-        const auto e = rec::in::Encode::unpack(r.args);
-        requestEncode(e.display, EncodeRequest{e.surface, e.generation, Rect{e.x, e.y, e.width, e.height}});
-        break;
-      }
-      case rec::InReset:
-        runOnExecutor(Control::Reset);
-        break;
-      case rec::InPowerOn:
-        // The registers the dispatcher owns; the executor does the rest.
-        displaySelect_ = modeSelect_ = 0;
-        ringGpaLo_.store(0);
-        ringGpaHi_.store(0);
-        ringSize_.store(0);
-        runOnExecutor(Control::PowerOn);
-        break;
-      default:
-        break;
-    }
-    recordsHandled_.fetch_add(1);  // after its effect (a scheduled executor, a control done)
+    if (!handleRecord(r)) return;
   }
+}
+
+#ifdef PVG_ENGINE_INLINE
+void SoftEngine::dispatchPending() {
+  const EngineThreadScope dispatcher(0);
+  MailboxRecord r;
+  while (!stopped_.load() && inbound_.tryDequeue(r)) {
+    if (!handleRecord(r)) return;
+  }
+}
+#endif
+
+bool SoftEngine::handleRecord(const MailboxRecord& r) {
+  switch (r.kind) {
+    case rec::InStop:
+      return false;
+    case rec::InMmioRead: {
+      const double start = tracer_.enabled() ? EngineTracer::now() : 0;
+      counters_.mmioReads.fetch_add(1, std::memory_order_relaxed);
+      const auto read = rec::in::MmioRead::unpack(r.args);
+      const uint64_t value = mmioRead(read.window, read.offset, read.size);
+      completer_.readDone(MmioTicket{read.vcpu, read.slot, static_cast<uint32_t>(read.id)}, value);
+      tracer_.span(read.window == rec::WindowIosfc ? trace::Event::apple_iosfc_read : trace::Event::apple_gfx_read, start, static_cast<double>(read.offset),
+                   static_cast<double>(value));
+      tracer_.flow(trace::Phase::FlowStep, EngineTracer::mmioFlowId(read.vcpu, static_cast<uint32_t>(read.id)), start + EngineTracer::kFlowInsetUs);
+      break;
+    }
+    case rec::InMmioWrite: {
+      const double start = tracer_.enabled() ? EngineTracer::now() : 0;
+      counters_.mmioWrites.fetch_add(1, std::memory_order_relaxed);
+      const auto write = rec::in::MmioWrite::unpack(r.args);
+      mmioWrite(write.window, write.offset, write.size, write.value);
+      completer_.writeDone(MmioTicket{write.vcpu, 0, 0});
+      // The trace shows the value's low word, as the record's first value word.
+      tracer_.span(write.window == rec::WindowIosfc ? trace::Event::apple_iosfc_write : trace::Event::apple_gfx_write, start, static_cast<double>(write.offset),
+                   static_cast<uint32_t>(write.value));
+      break;
+    }
+    case rec::InEncode: {
+      const auto e = rec::in::Encode::unpack(r.args);
+      requestEncode(e.display, EncodeRequest{e.surface, e.generation, Rect{e.x, e.y, e.width, e.height}});
+      break;
+    }
+    case rec::InReset:
+      runOnExecutor(Control::Reset);
+      break;
+    case rec::InPowerOn:
+      // The registers the dispatcher owns; the executor does the rest.
+      displaySelect_ = modeSelect_ = 0;
+      ringGpaLo_.store(0);
+      ringGpaHi_.store(0);
+      ringSize_.store(0);
+      runOnExecutor(Control::PowerOn);
+      break;
+    default:
+      break;
+  }
+  recordsHandled_.fetch_add(1);  // after its effect (a scheduled executor, a control done)
+  return true;
 }
 
 // The windows take 4- and 8-byte accesses aligned to their size, as upstream QEMU declares them

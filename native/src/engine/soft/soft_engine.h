@@ -147,11 +147,19 @@ class SoftEngine {
   int32_t cursorX(uint32_t display) const;
   int32_t cursorY(uint32_t display) const;
   unsigned threadCount() const { return 2 + pool_.threads() + (gpuQueue_ ? gpuQueue_->threads() : 0); }
+#ifdef PVG_ENGINE_INLINE
+  // The inline engine (job_queue.h; the fuzz build only) has no dispatcher thread: this is its
+  // work, on the calling thread, for every record the inbound mailbox holds now. The jobs those
+  // records schedule run before it returns.
+  void dispatchPending();
+#endif
 
  private:
   friend class CommandProcessor;
   // MMIO dispatcher (thread 0).
   void dispatchLoop();
+  // One inbound record; false for InStop (the dispatcher ends).
+  bool handleRecord(const MailboxRecord& r);
   // One guest access of `size` bytes to a window (4, or 8 split into two 4-byte halves).
   uint64_t mmioRead(uint32_t window, uint64_t offset, uint32_t size);
   void mmioWrite(uint32_t window, uint64_t offset, uint32_t size, uint64_t value);

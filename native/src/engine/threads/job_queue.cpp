@@ -14,7 +14,12 @@ void setCurrentEngineThread(int index, const std::string& name) {
   pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
 }
 
-JobQueue::JobQueue(std::string name, unsigned threads, int firstIndex, size_t capacity) : name_(std::move(name)), ring_(capacity) {
+EngineThreadScope::EngineThreadScope(int index) : previous_(t_engineThread) { t_engineThread = index; }
+EngineThreadScope::~EngineThreadScope() { t_engineThread = previous_; }
+
+JobQueue::JobQueue(std::string name, unsigned threads, int firstIndex, size_t capacity)
+    : name_(std::move(name)), threads_(threads), firstIndex_(firstIndex), ring_(capacity) {
+  if (kEngineInline) return;
   for (unsigned i = 0; i < threads; ++i) {
     workers_.emplace_back([this, index = firstIndex + static_cast<int>(i), i, threads] {
       setCurrentEngineThread(index, threads > 1 ? name_ + "-" + std::to_string(i) : name_);
@@ -26,6 +31,7 @@ JobQueue::JobQueue(std::string name, unsigned threads, int firstIndex, size_t ca
 JobQueue::~JobQueue() { stop(); }
 
 bool JobQueue::post(const Job& job) {
+  if (kEngineInline) return runInline(job);
   std::unique_lock lock(mutex_);
   notFull_.wait(lock, [this] { return stopping_ || count_ < ring_.size(); });
   if (stopping_) return false;
@@ -33,6 +39,23 @@ bool JobQueue::post(const Job& job) {
   ++count_;
   lock.unlock();
   notEmpty_.notify_one();
+  return true;
+}
+
+bool JobQueue::runInline(const Job& job) {
+  int index = firstIndex_;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return false;
+    if (threads_ > 1) index += static_cast<int>(running_ % threads_);
+    ++running_;
+  }
+  {
+    EngineThreadScope as(index);
+    job.run(job.self, job.args);
+  }
+  std::lock_guard lock(mutex_);
+  --running_;
   return true;
 }
 
