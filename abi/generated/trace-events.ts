@@ -50,4 +50,5 @@ export const TRACE_EVENTS = {
   gpu_exec: 58,
   encode_complete: 59,
   gpu_readback: 60,
+  gpu_draw: 61,
 } as const;

@@ -64,6 +64,7 @@ export const traceEvents: Unit = {
         m('gpu_exec', 58),
         m('encode_complete', 59),
         m('gpu_readback', 60),
+        m('gpu_draw', 61),
       ],
     },
   ],

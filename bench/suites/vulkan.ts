@@ -4,7 +4,9 @@
 // reaches it), readback against a plain device → host-visible copy (the host copy bandwidth), and
 // each against the soft store's same operation on one CPU core; and what the asynchronous readback
 // buys: a frame loop (draw, present, read back into a surface) with the readback waited for on the
-// drawing thread against the same loop with it completed on the store's own thread (the overlap).
+// drawing thread against the same loop with it completed on the store's own thread (the overlap);
+// and what the second drawing command buffer buys: that asynchronous loop on a store with one
+// drawing command buffer (a switch the testing addon has and the engine does not) against two.
 import { native } from '../../shared/native/addon.js';
 import { nativeTesting } from '../native-testing.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
@@ -19,7 +21,7 @@ export interface VulkanBenchResult {
   suite: 'vulkan';
   machine: MachineInfo;
   device: { name: string; type: string };
-  /** GB/s of destination bytes, by size then path (fill, blit, blend, readback, soft_*, copy_device, copy_to_host; frames_waited and frames_async: frame bytes). */
+  /** GB/s of destination bytes, by size then path (fill, blit, blend, readback, soft_*, copy_device, copy_to_host; frames_waited, frames_async and frames_async_one_buffer: frame bytes). */
   gb_per_s: Record<string, Record<string, number>>;
   ratio_fill_vs_copy_device_1080p: number;
   ratio_blit_vs_copy_device_1080p: number;
@@ -31,6 +33,9 @@ export interface VulkanBenchResult {
   /** Frames per second with the asynchronous readback over the same loop waiting for it (> 1: the overlap pays). */
   ratio_frames_async_vs_waited_1080p: number;
   ratio_frames_async_vs_waited_2160p: number;
+  /** Frames per second with two drawing command buffers (the engine's) over one, asynchronous readback both (> 1: recording the next frame while the GPU draws this one pays). */
+  ratio_frames_two_vs_one_buffer_1080p: number;
+  ratio_frames_two_vs_one_buffer_2160p: number;
 }
 
 export interface VulkanBenchOptions {
@@ -70,6 +75,8 @@ export async function runVulkanBench(options: VulkanBenchOptions): Promise<Vulka
     ratio_readback_vs_soft_1080p: at('1080p', 'readback') / at('1080p', 'soft_readback'),
     ratio_frames_async_vs_waited_1080p: at('1080p', 'frames_async') / at('1080p', 'frames_waited'),
     ratio_frames_async_vs_waited_2160p: at('2160p', 'frames_async') / at('2160p', 'frames_waited'),
+    ratio_frames_two_vs_one_buffer_1080p: at('1080p', 'frames_async') / at('1080p', 'frames_async_one_buffer'),
+    ratio_frames_two_vs_one_buffer_2160p: at('2160p', 'frames_async') / at('2160p', 'frames_async_one_buffer'),
   };
 }
 

@@ -66,7 +66,8 @@ export const TRACE_ARGS: Readonly<Record<Exclude<TraceEventName, 'mailbox_depth'
   vblank_wait: ['display', 'tick'],
   vblank: ['display', 'tick', 'skipped'],
   // The vulkan backend (docs/vulkan.md), on the executor's track: a display's commands going to
-  // the GPU queue (with the staged source bytes they read), and the executor waiting for their fence.
+  // the GPU queue (with the staged source bytes they read), and the executor waiting for a drawing
+  // command buffer to come back from the GPU; on the gpu track, pvg-gpu waiting for a fence.
   gpu_submit: ['display', 'staged_bytes'],
   gpu_fence_wait: ['display'],
   // On the engine's gpu track (the pvg-gpu thread, docs/vulkan.md): an asynchronous readback from
@@ -74,6 +75,9 @@ export const TRACE_ARGS: Readonly<Record<Exclude<TraceEventName, 'mailbox_depth'
   // timestamps on the trace's clock, where the queue writes them); then the encode's completion
   // (the copy into the surface and the answer).
   gpu_readback: ['display', 'bytes'],
+  // A drawing submit (a present's, or one made when the staging buffer filled or before a
+  // readback) from its vkQueueSubmit until its fence was seen signalled; gpu_exec inside it.
+  gpu_draw: ['display', 'staged_bytes'],
   gpu_exec: ['display', 'bytes'],
   encode_complete: ['display', 'status', 'damage_rects'],
   actor_control: [],

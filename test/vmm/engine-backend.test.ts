@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 
 import { native } from '../../shared/native/addon.js';
 import { packageRoot } from '../../shared/package-root.js';
+import { monotonicMicros } from '../../shared/trace/clock.js';
 import { VmConfigError, type VmOptions } from '../../vmm/config.js';
 import { VulkanUnavailableError, resolveEngine } from '../../vmm/engine-backend.js';
 import { fnv1a64 } from '../support/pixels.js';
@@ -117,14 +118,60 @@ describe.runIf(probe.available)('the vulkan backend draws as the soft one does',
     expect(completes.length).toBeGreaterThan(0);
     expect(waits.length).toBe(completes.length); // one fence per asynchronous readback
     // Where the device writes timestamps (lavapipe does), each readback's GPU time lies inside it.
+    // (Other submits' may too: a drawing submitted before it can run after its submit. Which
+    // gpu_exec is whose, in submission order, is the test below.)
     const execs = onGpu.filter((e) => e.name === 'gpu_exec');
-    expect(execs.length).toBe(probe.available && probe.device.timestamps ? waits.length : 0);
-    for (const x of execs) {
-      const wait = waits.find((w) => w.ts <= x.ts && x.ts + x.dur! <= w.ts + w.dur!);
-      expect(wait, `gpu_exec at ${x.ts}`).toBeDefined();
+    expect(execs.length).toBe(probe.available && probe.device.timestamps ? waits.length + onGpu.filter((e) => e.name === 'gpu_draw').length : 0);
+    for (const w of execs.length > 0 ? waits : []) {
+      expect(
+        execs.some((x) => w.ts <= x.ts && x.ts + x.dur! <= w.ts + w.dur!),
+        `gpu_readback at ${w.ts}`,
+      ).toBe(true);
     }
     // The encodes' answers come from the gpu track, none from the executor's any more.
     expect(events.filter((e) => e.name === 'encode_complete' && e.tid !== gpuTid)).toEqual([]);
+  });
+
+  it('the gpu track: each drawing submit from its queue submit to its fence, its GPU time inside, in submission order, within the run', async () => {
+    const frames = 8;
+    const runStart = monotonicMicros();
+    const vm = await vms.create({ engine: 'vulkan', trace: true, devices: [{ displayModes: MODES }], workload: { name: 'desktop', frames, seed: 1 } });
+    await vm.whenGuestsDone();
+    await vm.settle();
+    const runUs = monotonicMicros() - runStart;
+    const events = vm.drainTrace().traceEvents;
+    const gpuTid = events.find((e) => e.ph === 'M' && e.name === 'thread_name' && (e.args as { name: string }).name === 'device0 engine gpu')?.tid;
+    expect(gpuTid).toBeDefined();
+    const end = (e: (typeof events)[number]) => e.ts + e.dur!;
+    const spans = events.filter((e) => e.ph === 'X');
+    const onGpu = spans.filter((e) => e.tid === gpuTid).sort((a, b) => a.ts - b.ts);
+    const draws = onGpu.filter((e) => e.name === 'gpu_draw');
+    expect(draws.length).toBeGreaterThanOrEqual(frames); // every present submits its drawing
+    // Each starts at its vkQueueSubmit on the executor's track (the same instant, the same display).
+    const submits = spans.filter((e) => e.name === 'gpu_submit' && e.tid !== gpuTid);
+    for (const d of draws) {
+      expect(
+        submits.some((s) => Math.abs(s.ts - d.ts) < 0.01 && s.args!['display'] === d.args!['display']),
+        `gpu_draw at ${d.ts}`,
+      ).toBe(true);
+      expect(end(d)).toBeLessThanOrEqual(runUs); // the trace's origin is after runStart
+    }
+    // The queue's work (drawing and readbacks) seen done in the order it was submitted.
+    const work = onGpu.filter((e) => e.name === 'gpu_draw' || e.name === 'gpu_readback');
+    for (let i = 1; i < work.length; i++) expect(end(work[i]!), `${work[i]!.name} at ${work[i]!.ts}`).toBeGreaterThanOrEqual(end(work[i - 1]!));
+    // The completion thread's own wait for each fence, ending where that submit's span ends.
+    const waits = onGpu.filter((e) => e.name === 'gpu_fence_wait');
+    expect(waits.length).toBe(work.length);
+    for (const w of work) expect(waits.filter((x) => x.ts >= w.ts && Math.abs(end(x) - end(w)) < 0.01).length, `${w.name} at ${w.ts}`).toBe(1);
+    // Where the device writes timestamps, each submit's GPU time lies inside it, one after another
+    // on the queue: no two overlap, in submission order.
+    const execs = onGpu.filter((e) => e.name === 'gpu_exec');
+    expect(execs.length).toBe(probe.available && probe.device.timestamps ? work.length : 0);
+    for (let i = 0; i < execs.length; i++) {
+      const x = execs[i]!;
+      expect(x.ts >= work[i]!.ts && end(x) <= end(work[i]!), `gpu_exec at ${x.ts} inside ${work[i]!.name} at ${work[i]!.ts}`).toBe(true);
+      if (i > 0) expect(x.ts, `gpu_exec at ${x.ts}`).toBeGreaterThanOrEqual(end(execs[i - 1]!));
+    }
   });
 
   it('hostile: the same errors as soft, then a desktop renders like a fresh one', async () => {

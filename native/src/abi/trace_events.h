@@ -54,5 +54,6 @@ enum class Event : uint16_t {
   gpu_exec = 58,
   encode_complete = 59,
   gpu_readback = 60,
+  gpu_draw = 61,
 };
 }  // namespace pvg::trace

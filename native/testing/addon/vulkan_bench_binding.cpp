@@ -16,6 +16,9 @@
 //   frames_async        the same loop with the encode's asynchronous readback: the copy into the
 //                       surface runs on the store's completion thread while the next frame is
 //                       drawn (the CPU/GPU overlap; the loop ends waiting for the last)
+//   frames_async_one_buffer  the frames_async loop on a store with one drawing command buffer
+//                       instead of the engine's two: the next frame's drawing (its staging on the
+//                       CPU included) waits for the previous frame's drawing to finish on the GPU
 // Throws with the refusal where the backend cannot run.
 #include <chrono>
 #include <cstring>
@@ -47,10 +50,10 @@ class Rows final : public engine::RowSource {
   uint32_t w_;
 };
 
-// Bytes per second of `iterations` runs of op (then sync), after one untimed run.
+// Bytes per second of `iterations` runs of op (then sync), after `warmups` untimed runs.
 template <typename Op, typename Sync>
-double rate(double bytes, uint32_t iterations, Op op, Sync sync) {
-  op();
+double rate(double bytes, uint32_t iterations, Op op, Sync sync, uint32_t warmups = 1) {
+  for (uint32_t i = 0; i < warmups; ++i) op();
   sync();
   const auto start = Clock::now();
   for (uint32_t i = 0; i < iterations; ++i) op();
@@ -183,14 +186,19 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
   };
   auto gpu = engine::vk::makeFrameStore(opened.device);
   measure(*gpu, "");
-  // The frame loop both ways, on the same store, one after the other (frame bytes per second).
-  auto frameLoop = [&](bool async) {
+  // The frame loop both ways, on the same store, one after the other (frame bytes per second);
+  // then the asynchronous one on a store drawing with one command buffer (the testing addon's
+  // switch: the engine always has two).
+  // Untimed frames first: one per drawing command buffer and one more, so each buffer's staging
+  // has been written once (its first touch costs page faults on a CPU device) in every variant.
+  constexpr uint32_t kFrameWarmups = engine::vk::kMaxDrawBuffers + 1;
+  auto frameLoop = [&](engine::FrameStore& store, bool async) {
     uint32_t colour = 0xFF000000u;
     auto drawFrame = [&] {
       Rows rows(source, width);
-      gpu->blit(all, engine::BlendMode::Copy, rows, nullptr);
-      gpu->fill(engine::Rect{0, 0, width, height / 8}, colour++, nullptr);
-      gpu->present();
+      store.blit(all, engine::BlendMode::Copy, rows, nullptr);
+      store.fill(engine::Rect{0, 0, width, height / 8}, colour++, nullptr);
+      store.present();
     };
     auto fault = [&] { return Napi::Error::New(env, std::string(kFn) + ": device fault"); };
     if (!async)
@@ -198,25 +206,32 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
           bytes, iterations,
           [&] {
             drawFrame();
-            if (!gpu->prepareReadback(std::span<const engine::Rect>(&all, 1))) throw fault();
-            gpu->copyRegionTo(surface.data(), surface.size(), width * 4, all);
+            if (!store.prepareReadback(std::span<const engine::Rect>(&all, 1))) throw fault();
+            store.copyRegionTo(surface.data(), surface.size(), width * 4, all);
           },
-          [] {});
+          [] {}, kFrameWarmups);
     return rate(
         bytes, iterations,
         [&] {
           drawFrame();
           // Waits for the previous frame's completion first (one readback in flight), as the engine's next encode does.
-          const bool started = gpu->beginReadback(std::span<const engine::Rect>(&all, 1), [&](bool ok) {
-            if (ok) gpu->copyRegionTo(surface.data(), surface.size(), width * 4, all);
+          const bool started = store.beginReadback(std::span<const engine::Rect>(&all, 1), [&](bool ok) {
+            if (ok) store.copyRegionTo(surface.data(), surface.size(), width * 4, all);
           });
           if (!started) throw fault();
         },
-        [&] { gpu->settleReadback(); });
+        [&] { store.settleReadback(); }, kFrameWarmups);
   };
-  rates.Set("frames_waited", frameLoop(false));
-  rates.Set("frames_async", frameLoop(true));
+  rates.Set("frames_waited", frameLoop(*gpu, false));
+  rates.Set("frames_async", frameLoop(*gpu, true));
   if (gpu->fault() != engine::StoreFault::None) throw Napi::Error::New(env, std::string(kFn) + ": device fault");
+  gpu.reset();  // its buffers go before the next store's come
+  auto oneBuffer = engine::vk::makeFrameStore(opened.device, 0, nullptr, nullptr, /*drawBuffers=*/1);
+  if (!oneBuffer->resize(width, height))
+    throw Napi::Error::New(env, std::string(kFn) + ": cannot make the frame (" + engine::storeFaultName(oneBuffer->fault()) + ")");
+  rates.Set("frames_async_one_buffer", frameLoop(*oneBuffer, true));
+  if (oneBuffer->fault() != engine::StoreFault::None) throw Napi::Error::New(env, std::string(kFn) + ": device fault");
+  oneBuffer.reset();
   engine::SoftFrameStore soft;
   measure(soft, "soft_");
 #if PVG_VULKAN

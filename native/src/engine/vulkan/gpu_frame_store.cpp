@@ -10,13 +10,17 @@
 //   readback      vkCmdCopyBuffer of the damage into a host-visible buffer, then the fence:
 //                 waited for on the caller's thread (prepareReadback), or on the completion
 //                 queue's thread (beginReadback: the encode's path, so the executor carries on).
-// Drawing is recorded into one command buffer with a full barrier between operations; it is
-// submitted at a present, when the staging buffer is full, and before a readback, and waited for
-// before it is recorded again. An asynchronous readback has a command buffer and fence of its own
-// (one in flight at a time), so drawing goes on while it runs; each command buffer begins with a
-// barrier, which orders it after everything submitted before it on the queue (the readback's
-// reads of the frame before the next drawing's writes). Any Vulkan failure makes the store faulted
-// for good (fault()).
+// Drawing is recorded into one of the store's drawing command buffers (two by default: one
+// records while the other runs) with a full barrier between operations; it is submitted at a
+// present, when its staging buffer is full, and before a readback. Every submit's completion
+// (its fence, and its GPU timestamps for the trace's gpu track) runs on the completion queue's
+// thread, which hands the command buffer back; the executor waits for that only when it comes
+// round to the same buffer again. An asynchronous readback has a command buffer and fence of its
+// own (one in flight at a time), so drawing goes on while it runs. Each command buffer begins with
+// a barrier, which orders it after everything submitted before it on the queue: the other drawing
+// buffer's writes before this one's reads and writes of the same frame, and a readback's reads of
+// the frame before the next drawing's writes. Any Vulkan failure makes the store faulted for good
+// (fault()).
 #if PVG_VULKAN
 #include <algorithm>
 #include <atomic>
@@ -45,6 +49,10 @@ struct Buffer {
   uint8_t* mapped = nullptr;  // host-visible buffers only
 };
 
+// Timestamp queries: the readback's pair, then one pair per drawing command buffer.
+constexpr uint32_t kReadbackQuery = 0;
+constexpr uint32_t drawQuery(size_t slot) { return 2 + 2 * static_cast<uint32_t>(slot); }
+
 StoreFault faultOf(VkResult r) {
   switch (r) {
     case VK_ERROR_OUT_OF_HOST_MEMORY:
@@ -59,8 +67,13 @@ StoreFault faultOf(VkResult r) {
 
 class GpuFrameStore final : public FrameStore {
  public:
-  GpuFrameStore(std::shared_ptr<GpuDevice> device, uint32_t display, EngineTracer* tracer, JobQueue* completions)
-      : g_(std::move(device)), f_(g_->fns), display_(display), tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr), completions_(completions) {
+  GpuFrameStore(std::shared_ptr<GpuDevice> device, uint32_t display, EngineTracer* tracer, JobQueue* completions, unsigned drawBuffers)
+      : g_(std::move(device)),
+        f_(g_->fns),
+        display_(display),
+        tracer_(tracer != nullptr && tracer->enabled() ? tracer : nullptr),
+        completions_(completions),
+        slots_(std::clamp(drawBuffers, 1u, kMaxDrawBuffers)) {
     // A store on its own (a native test, the bench) completes on a queue of its own, untraced.
     if (completions_ == nullptr) {
       ownCompletions_ = std::make_unique<JobQueue>("pvg-gpu", 1, -1, 4);
@@ -68,12 +81,17 @@ class GpuFrameStore final : public FrameStore {
     }
   }
   ~GpuFrameStore() override {
+    // Everything submitted comes back first. What is recorded and not submitted is dropped, not
+    // submitted: the engine's completion queue may be gone by now (it is stopped, having run every
+    // completion posted to it, before the stores are destroyed).
     settleReadback();
+    reclaimAll();
     if (ownCompletions_) ownCompletions_->stop();
-    finish();
     freeFrame();
-    destroy(staging_);
-    if (fence_) f_.vkDestroyFence(g_->device, fence_, nullptr);
+    for (DrawSlot& slot : slots_) {
+      destroy(slot.staging);
+      if (slot.fence) f_.vkDestroyFence(g_->device, slot.fence, nullptr);
+    }
     if (rbFence_) f_.vkDestroyFence(g_->device, rbFence_, nullptr);
     if (queries_) f_.vkDestroyQueryPool(g_->device, queries_, nullptr);
     if (pool_) f_.vkDestroyCommandPool(g_->device, pool_, nullptr);
@@ -126,9 +144,9 @@ class GpuFrameStore final : public FrameStore {
     if (!record()) return DrawStatus::DeviceFault;
     const VkDeviceSize row = VkDeviceSize{width_} * 4;
     if (r.w == width_) {
-      f_.vkCmdFillBuffer(cmd_, frame_.buffer, r.y * row, r.h * row, argb);
+      f_.vkCmdFillBuffer(cmd(), frame_.buffer, r.y * row, r.h * row, argb);
     } else {
-      for (uint32_t y = 0; y < r.h; ++y) f_.vkCmdFillBuffer(cmd_, frame_.buffer, (r.y + y) * row + VkDeviceSize{r.x} * 4, VkDeviceSize{r.w} * 4, argb);
+      for (uint32_t y = 0; y < r.h; ++y) f_.vkCmdFillBuffer(cmd(), frame_.buffer, (r.y + y) * row + VkDeviceSize{r.x} * 4, VkDeviceSize{r.w} * 4, argb);
     }
     return DrawStatus::Ok;
   }
@@ -142,11 +160,11 @@ class GpuFrameStore final : public FrameStore {
     // before any of it is overwritten.
     regions_.clear();
     rowRegions(Rect{sx, sy, dst.w, dst.h}, 0, /*toPacked=*/true);
-    f_.vkCmdCopyBuffer(cmd_, frame_.buffer, scratch_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
+    f_.vkCmdCopyBuffer(cmd(), frame_.buffer, scratch_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
     barrier();
     regions_.clear();
     rowRegions(dst, 0, /*toPacked=*/false);
-    f_.vkCmdCopyBuffer(cmd_, scratch_.buffer, frame_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
+    f_.vkCmdCopyBuffer(cmd(), scratch_.buffer, frame_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
     return DrawStatus::Ok;
   }
 
@@ -171,7 +189,7 @@ class GpuFrameStore final : public FrameStore {
       for (; got < rows; ++got) {
         const uint8_t* s = source.row(y0 + got);
         if (s == nullptr) break;
-        std::memcpy(staging_.mapped + at + got * rowBytes, s, rowBytes);
+        std::memcpy(slots_[current_].staging.mapped + at + got * rowBytes, s, rowBytes);
       }
       stagingUsed_ += got * rowBytes;
       if (got != 0) drawStaged(Rect{dst.x, dst.y + y0, dst.w, got}, mode, at);
@@ -190,8 +208,8 @@ class GpuFrameStore final : public FrameStore {
     if (regions.empty() || empty()) return true;
     if (!record()) return false;
     readbackRegions(regions);
-    if (!regions_.empty()) f_.vkCmdCopyBuffer(cmd_, frame_.buffer, readback_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
-    return submit() && waitIdle();
+    if (!regions_.empty()) f_.vkCmdCopyBuffer(cmd(), frame_.buffer, readback_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
+    return submit() && reclaimAll();
   }
 
   bool asyncReadback() const override { return true; }
@@ -207,18 +225,15 @@ class GpuFrameStore final : public FrameStore {
     begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
     if (failed(f_.vkResetCommandBuffer(rbCmd_, 0)) || failed(f_.vkBeginCommandBuffer(rbCmd_, &begin))) return false;
     barrier(rbCmd_);  // after the drawing submitted before it
-    if (queries_) {
-      f_.vkCmdResetQueryPool(rbCmd_, queries_, 0, 2);
-      f_.vkCmdWriteTimestamp(rbCmd_, VK_PIPELINE_STAGE_TOP_OF_PIPE_BIT, queries_, 0);
-    }
+    startTimestamps(rbCmd_, kReadbackQuery);
     VkDeviceSize bytes = 0;
     for (const VkBufferCopy& c : regions_) bytes += c.size;
     if (!regions_.empty()) f_.vkCmdCopyBuffer(rbCmd_, frame_.buffer, readback_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
     hostBarrier(rbCmd_);
-    if (queries_) f_.vkCmdWriteTimestamp(rbCmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, 1);
+    endTimestamps(rbCmd_, kReadbackQuery);
     if (failed(f_.vkEndCommandBuffer(rbCmd_))) return false;
-    const double submitted = EngineTracer::now();
-    if (!queueSubmit(rbCmd_, rbFence_, static_cast<double>(bytes))) return false;
+    double submitted = 0;
+    if (!queueSubmit(rbCmd_, rbFence_, static_cast<double>(bytes), &submitted)) return false;
     {
       std::lock_guard lock(rbMutex_);
       rbBusy_ = true;
@@ -248,6 +263,19 @@ class GpuFrameStore final : public FrameStore {
   }
 
  private:
+  // A drawing command buffer; they are used in turn: the executor records into slots_[current_] while
+  // the others may be on the GPU. A submitted one is the completion thread's (its fence, its
+  // timestamp queries) until completeDraw hands it back (busy, under drawMutex_).
+  struct DrawSlot {
+    VkCommandBuffer cmd = VK_NULL_HANDLE;
+    VkFence fence = VK_NULL_HANDLE;
+    VkDescriptorSet set = VK_NULL_HANDLE;
+    Buffer staging;
+    bool busy = false;  // submitted, its completion not yet run
+    double submittedUs = 0;
+    VkDeviceSize stagedBytes = 0;
+  };
+
   bool failed(VkResult r) {
     if (r == VK_SUCCESS) return false;
     StoreFault none = StoreFault::None;
@@ -255,8 +283,7 @@ class GpuFrameStore final : public FrameStore {
     return true;
   }
 
-  // The readback's command buffer, fence and (where the queue writes timestamps) two timestamp
-  // queries, made on first use; the GPU clock is related to the trace's clock once then.
+  // The readback's command buffer and fence, made on first use.
   bool readyReadback() {
     if (rbCmd_ != VK_NULL_HANDLE) return fault() == StoreFault::None;
     if (!ready()) return false;
@@ -266,31 +293,28 @@ class GpuFrameStore final : public FrameStore {
     cmdInfo.commandBufferCount = 1;
     if (failed(f_.vkAllocateCommandBuffers(g_->device, &cmdInfo, &rbCmd_))) return false;
     VkFenceCreateInfo fenceInfo{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    if (failed(f_.vkCreateFence(g_->device, &fenceInfo, nullptr, &rbFence_))) return false;
-    if (!g_->timestamps || tracer_ == nullptr) return true;  // timestamps only feed the trace
-    VkQueryPoolCreateInfo queryInfo{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
-    queryInfo.queryType = VK_QUERY_TYPE_TIMESTAMP;
-    queryInfo.queryCount = 2;
-    if (failed(f_.vkCreateQueryPool(g_->device, &queryInfo, nullptr, &queries_))) return false;
-    return calibrate();
+    return !failed(f_.vkCreateFence(g_->device, &fenceInfo, nullptr, &rbFence_));
   }
 
   // Relates the GPU's timestamp clock to the trace's (monotonicMicros): one timestamp written by
   // an otherwise empty submit, taken to be at the midpoint of the host's submit and fence return.
   // The error is at most half that round trip (measured once per store; the clocks' drift over a
   // run is not corrected). Without VK_EXT_calibrated_timestamps this is what Vulkan offers.
+  // Runs on the executor when the store is first used, on the first drawing command buffer
+  // before it has been submitted.
   bool calibrate() {
+    const DrawSlot& slot = slots_[0];
     VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-    if (failed(f_.vkBeginCommandBuffer(rbCmd_, &begin))) return false;
-    f_.vkCmdResetQueryPool(rbCmd_, queries_, 0, 2);
-    f_.vkCmdWriteTimestamp(rbCmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, 0);
-    if (failed(f_.vkEndCommandBuffer(rbCmd_))) return false;
-    const double before = EngineTracer::now();
-    if (!queueSubmit(rbCmd_, rbFence_, 0)) return false;
-    VkResult r = f_.vkWaitForFences(g_->device, 1, &rbFence_, VK_TRUE, kFenceLimitNs);
+    if (failed(f_.vkBeginCommandBuffer(slot.cmd, &begin))) return false;
+    f_.vkCmdResetQueryPool(slot.cmd, queries_, 0, 2);
+    f_.vkCmdWriteTimestamp(slot.cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, 0);
+    if (failed(f_.vkEndCommandBuffer(slot.cmd))) return false;
+    double before = 0;  // calibrated only when tracing: the host clock just before the submit
+    if (!queueSubmit(slot.cmd, slot.fence, 0, &before)) return false;
+    VkResult r = f_.vkWaitForFences(g_->device, 1, &slot.fence, VK_TRUE, kFenceLimitNs);
     const double after = EngineTracer::now();
-    if (failed(r == VK_TIMEOUT ? VK_ERROR_DEVICE_LOST : r) || failed(f_.vkResetFences(g_->device, 1, &rbFence_))) return false;
+    if (failed(r == VK_TIMEOUT ? VK_ERROR_DEVICE_LOST : r) || failed(f_.vkResetFences(g_->device, 1, &slot.fence))) return false;
     uint64_t ticks = 0;
     if (f_.vkGetQueryPoolResults(g_->device, queries_, 0, 1, sizeof ticks, &ticks, sizeof ticks, VK_QUERY_RESULT_64_BIT) != VK_SUCCESS) {
       f_.vkDestroyQueryPool(g_->device, queries_, nullptr);  // no timestamps in the trace, nothing worse
@@ -318,22 +342,7 @@ class GpuFrameStore final : public FrameStore {
       submitted = rbSubmittedUs_;
       bytes = rbBytes_;
     }
-    VkResult r = f_.vkWaitForFences(g_->device, 1, &rbFence_, VK_TRUE, kFenceLimitNs);
-    const double signalled = tracer_ ? EngineTracer::now() : 0;
-    if (r == VK_TIMEOUT) r = VK_ERROR_DEVICE_LOST;
-    const bool ok = !failed(r) && !failed(f_.vkResetFences(g_->device, 1, &rbFence_));
-    if (tracer_) {
-      // The readback from its submit until its fence was seen signalled, then inside it the copy's
-      // GPU time (its two timestamps), kept inside: the calibration's error must not put it
-      // outside what the host saw.
-      tracer_->complete(trace::Event::gpu_readback, submitted, signalled, display_, static_cast<double>(bytes));
-      uint64_t ticks[2] = {0, 0};
-      if (ok && queries_ && f_.vkGetQueryPoolResults(g_->device, queries_, 0, 2, sizeof ticks, ticks, sizeof ticks[0], VK_QUERY_RESULT_64_BIT) == VK_SUCCESS) {
-        const double from = std::clamp(gpuZeroUs_ + gpuMicros(ticks[0]), submitted, signalled);
-        const double to = std::clamp(gpuZeroUs_ + gpuMicros(ticks[1]), from, signalled);
-        tracer_->complete(trace::Event::gpu_exec, from, to, display_, static_cast<double>(bytes));
-      }
-    }
+    const bool ok = awaitFence(rbFence_, trace::Event::gpu_readback, kReadbackQuery, submitted, static_cast<double>(bytes));
     ReadbackDone done;
     {
       std::lock_guard lock(rbMutex_);
@@ -358,21 +367,23 @@ class GpuFrameStore final : public FrameStore {
   }
 
   // One submit to the engine's queue (shared by its displays: Vulkan wants its submits serialised).
-  bool queueSubmit(VkCommandBuffer cmd, VkFence fence, double stagedBytes) {
+  // *submitted: when it began (the gpu_submit span's start; the gpu track's span starts there too).
+  bool queueSubmit(VkCommandBuffer cmd, VkFence fence, double stagedBytes, double* submitted) {
     VkSubmitInfo info{VK_STRUCTURE_TYPE_SUBMIT_INFO};
     info.commandBufferCount = 1;
     info.pCommandBuffers = &cmd;
     VkResult r;
-    const double start = tracer_ ? EngineTracer::now() : 0;
+    *submitted = tracer_ ? EngineTracer::now() : 0;
     {
       std::lock_guard lock(g_->queueMutex);
       r = f_.vkQueueSubmit(g_->queue, 1, &info, fence);
     }
-    if (tracer_) tracer_->span(trace::Event::gpu_submit, start, display_, stagedBytes);
+    if (tracer_) tracer_->span(trace::Event::gpu_submit, *submitted, display_, stagedBytes);
     return !failed(r);
   }
 
-  // The command pool, buffer, fence, staging and descriptor pool, made on first use.
+  // The command pool, the drawing command buffers (each with its fence, staging buffer and
+  // descriptor set) and, when tracing on a queue with timestamps, the query pool: on first use.
   bool ready() {
     if (pool_ != VK_NULL_HANDLE) return fault() == StoreFault::None;
     VkCommandPoolCreateInfo poolInfo{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
@@ -382,23 +393,36 @@ class GpuFrameStore final : public FrameStore {
     VkCommandBufferAllocateInfo cmdInfo{VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO};
     cmdInfo.commandPool = pool_;
     cmdInfo.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-    cmdInfo.commandBufferCount = 1;
-    if (failed(f_.vkAllocateCommandBuffers(g_->device, &cmdInfo, &cmd_))) return false;
-    VkFenceCreateInfo fenceInfo{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
-    if (failed(f_.vkCreateFence(g_->device, &fenceInfo, nullptr, &fence_))) return false;
-    VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC, 1}, {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1}};
+    const auto n = static_cast<uint32_t>(slots_.size());
+    const VkDescriptorPoolSize sizes[2] = {{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC, n}, {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, n}};
     VkDescriptorPoolCreateInfo dpInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO};
-    dpInfo.maxSets = 1;
+    dpInfo.maxSets = n;
     dpInfo.poolSizeCount = 2;
     dpInfo.pPoolSizes = sizes;
     if (failed(f_.vkCreateDescriptorPool(g_->device, &dpInfo, nullptr, &descriptors_))) return false;
-    VkDescriptorSetAllocateInfo setInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
-    setInfo.descriptorPool = descriptors_;
-    setInfo.descriptorSetCount = 1;
-    setInfo.pSetLayouts = &g_->setLayout;
-    if (failed(f_.vkAllocateDescriptorSets(g_->device, &setInfo, &set_))) return false;
-    return make(staging_, kStagingBytes, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
-                VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0);
+    // Each drawing command buffer has its own staging buffer (the host fills one while the GPU
+    // reads the other) and so its own descriptor set (the shader reads the staging through it).
+    for (DrawSlot& slot : slots_) {
+      cmdInfo.commandBufferCount = 1;
+      if (failed(f_.vkAllocateCommandBuffers(g_->device, &cmdInfo, &slot.cmd))) return false;
+      VkFenceCreateInfo fenceInfo{VK_STRUCTURE_TYPE_FENCE_CREATE_INFO};
+      if (failed(f_.vkCreateFence(g_->device, &fenceInfo, nullptr, &slot.fence))) return false;
+      VkDescriptorSetAllocateInfo setInfo{VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO};
+      setInfo.descriptorPool = descriptors_;
+      setInfo.descriptorSetCount = 1;
+      setInfo.pSetLayouts = &g_->setLayout;
+      if (failed(f_.vkAllocateDescriptorSets(g_->device, &setInfo, &slot.set))) return false;
+      if (!make(slot.staging, kStagingBytes, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
+                VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0))
+        return false;
+    }
+    if (!g_->timestamps || tracer_ == nullptr) return true;  // timestamps only feed the trace
+    // The GPU clock is related to the trace's clock once, now.
+    VkQueryPoolCreateInfo queryInfo{VK_STRUCTURE_TYPE_QUERY_POOL_CREATE_INFO};
+    queryInfo.queryType = VK_QUERY_TYPE_TIMESTAMP;
+    queryInfo.queryCount = drawQuery(slots_.size());
+    if (failed(f_.vkCreateQueryPool(g_->device, &queryInfo, nullptr, &queries_))) return false;
+    return calibrate();
   }
 
   bool make(Buffer& b, VkDeviceSize bytes, VkBufferUsageFlags usage, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) {
@@ -442,29 +466,38 @@ class GpuFrameStore final : public FrameStore {
     window_ = 0;
   }
 
+  // Only with every drawing command buffer back (a set must not change under a pending one).
   void bindDescriptors() {
-    VkDescriptorBufferInfo frameInfo{frame_.buffer, 0, window_};
-    VkDescriptorBufferInfo stagedInfo{staging_.buffer, 0, kStagingBytes};
-    VkWriteDescriptorSet writes[2]{};
-    writes[0] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, nullptr, set_, 0, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC, nullptr, &frameInfo, nullptr};
-    writes[1] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, nullptr, set_, 1, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, nullptr, &stagedInfo, nullptr};
-    f_.vkUpdateDescriptorSets(g_->device, 2, writes, 0, nullptr);
+    for (const DrawSlot& slot : slots_) {
+      VkDescriptorBufferInfo frameInfo{frame_.buffer, 0, window_};
+      VkDescriptorBufferInfo stagedInfo{slot.staging.buffer, 0, kStagingBytes};
+      VkWriteDescriptorSet writes[2]{};
+      writes[0] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, nullptr, slot.set, 0, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER_DYNAMIC, nullptr, &frameInfo, nullptr};
+      writes[1] = {VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET, nullptr, slot.set, 1, 0, 1, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, nullptr, &stagedInfo, nullptr};
+      f_.vkUpdateDescriptorSets(g_->device, 2, writes, 0, nullptr);
+    }
   }
 
-  // Ready to record one more operation: the command buffer begun (after the previous submit's
-  // fence), and a barrier after whatever was recorded before.
+  VkCommandBuffer cmd() const { return slots_[current_].cmd; }
+
+  // Ready to record one more operation: the current drawing command buffer begun (once it came
+  // back from its previous submit), and a barrier after whatever was recorded before.
   bool record() {
     if (fault() != StoreFault::None || !ready()) return false;
     if (recording_) {
       barrier();
       return true;
     }
-    if (!waitIdle()) return false;
+    DrawSlot& slot = slots_[current_];
+    if (!reclaim(slot)) return false;
     VkCommandBufferBeginInfo begin{VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     begin.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-    if (failed(f_.vkResetCommandBuffer(cmd_, 0)) || failed(f_.vkBeginCommandBuffer(cmd_, &begin))) return false;
+    if (failed(f_.vkResetCommandBuffer(slot.cmd, 0)) || failed(f_.vkBeginCommandBuffer(slot.cmd, &begin))) return false;
     recording_ = true;
-    barrier();  // after a readback submitted before it, which may still be reading the frame
+    // After everything submitted before it: the other drawing buffer, which may still be writing
+    // the frame (and the scratch buffer), and a readback, which may still be reading it.
+    barrier();
+    startTimestamps(slot.cmd, drawQuery(current_));
     return true;
   }
 
@@ -477,7 +510,7 @@ class GpuFrameStore final : public FrameStore {
     const VkPipelineStageFlags stages = VK_PIPELINE_STAGE_TRANSFER_BIT | VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT;
     f_.vkCmdPipelineBarrier(cmd, stages, stages, 0, 1, &b, 0, nullptr, 0, nullptr);
   }
-  void barrier() { barrier(cmd_); }
+  void barrier() { barrier(cmd()); }
 
   // The end of a command buffer: its writes visible to the host once its fence signals.
   void hostBarrier(VkCommandBuffer cmd) {
@@ -488,34 +521,111 @@ class GpuFrameStore final : public FrameStore {
                             nullptr);
   }
 
-  // The end of the commands: made visible to the host, ended, submitted with the fence.
+  // A command buffer's GPU time (where tracing has timestamps): a bottom-of-pipe timestamp after
+  // its opening barrier (written once everything submitted before it has finished, so the span
+  // does not include waiting behind the other buffer) and one after its last command.
+  void startTimestamps(VkCommandBuffer cmd, uint32_t first) {
+    if (!queries_) return;
+    f_.vkCmdResetQueryPool(cmd, queries_, first, 2);
+    f_.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, first);
+  }
+  void endTimestamps(VkCommandBuffer cmd, uint32_t first) {
+    if (queries_) f_.vkCmdWriteTimestamp(cmd, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, first + 1);
+  }
+
+  // The end of the commands: made visible to the host, ended, submitted with the buffer's fence.
+  // Its completion goes to the completion queue; recording goes on in the next buffer.
   bool submit() {
     if (!recording_) return fault() == StoreFault::None;
-    hostBarrier(cmd_);
+    const size_t index = current_;
+    DrawSlot& slot = slots_[index];
+    hostBarrier(slot.cmd);
+    endTimestamps(slot.cmd, drawQuery(index));
     recording_ = false;
-    if (failed(f_.vkEndCommandBuffer(cmd_))) return false;
-    if (!queueSubmit(cmd_, fence_, static_cast<double>(stagingUsed_))) return false;
-    inFlight_ = true;
+    const VkDeviceSize staged = stagingUsed_;
+    stagingUsed_ = 0;
+    if (failed(f_.vkEndCommandBuffer(slot.cmd))) return false;
+    double submitted = 0;
+    if (!queueSubmit(slot.cmd, slot.fence, static_cast<double>(staged), &submitted)) return false;
+    {
+      std::lock_guard lock(drawMutex_);
+      slot.busy = true;
+      slot.submittedUs = submitted;
+      slot.stagedBytes = staged;
+    }
+    current_ = (current_ + 1) % slots_.size();
+    // A stopping queue takes no job: the completion runs here instead.
+    if (!completions_->post(Job{&GpuFrameStore::completeDrawJob, this, {index}})) completeDraw(index);
     return true;
   }
 
   // Every command recorded so far submitted and done (before buffers they name are freed).
   void finish() {
     submit();
-    waitIdle();
+    reclaimAll();
   }
 
-  // Waits for the submitted commands (their fence); the staging buffer is free again after.
-  bool waitIdle() {
-    if (!inFlight_) return fault() == StoreFault::None;
-    inFlight_ = false;
-    stagingUsed_ = 0;
+  // Waits until the buffer's last submit has completed (on the completion thread): its command
+  // buffer, fence and staging buffer are the executor's again.
+  bool reclaim(DrawSlot& slot) {
     const double start = tracer_ ? EngineTracer::now() : 0;
-    VkResult r = f_.vkWaitForFences(g_->device, 1, &fence_, VK_TRUE, kFenceLimitNs);
-    if (tracer_) tracer_->span(trace::Event::gpu_fence_wait, start, display_);
+    bool waited = false;
+    {
+      std::unique_lock lock(drawMutex_);
+      waited = slot.busy;
+      drawSettled_.wait(lock, [&] { return !slot.busy; });
+    }
+    if (tracer_ && waited) tracer_->span(trace::Event::gpu_fence_wait, start, display_);
+    return fault() == StoreFault::None;
+  }
+  bool reclaimAll() {
+    bool ok = true;
+    for (DrawSlot& slot : slots_) ok = reclaim(slot) && ok;
+    return ok;
+  }
+
+  static void completeDrawJob(void* self, const std::array<uint64_t, 4>& args) { static_cast<GpuFrameStore*>(self)->completeDraw(args[0]); }
+
+  // On the completion queue's thread: a drawing submit's fence (bounded), its GPU time into the
+  // trace, then the buffer handed back to the executor.
+  void completeDraw(size_t index) {
+    DrawSlot& slot = slots_[index];
+    double submitted;
+    VkDeviceSize staged;
+    {
+      std::lock_guard lock(drawMutex_);
+      submitted = slot.submittedUs;
+      staged = slot.stagedBytes;
+    }
+    awaitFence(slot.fence, trace::Event::gpu_draw, drawQuery(index), submitted, static_cast<double>(staged));
+    // Notified under the lock: a store whose buffers are all back may be destroyed at once.
+    std::lock_guard lock(drawMutex_);
+    slot.busy = false;
+    drawSettled_.notify_all();
+  }
+
+  // On the completion queue's thread: waits for a submit's fence (bounded; past the limit the
+  // device counts as lost), resets it, and traces on this thread's ring (the gpu track) the wait
+  // itself (gpu_fence_wait), the submit from its vkQueueSubmit until the fence was seen signalled
+  // (`what`), and inside that its commands' GPU time from their timestamps (gpu_exec), clamped
+  // into it: the calibration's error must not put it outside what the host saw.
+  bool awaitFence(VkFence fence, trace::Event what, uint32_t firstQuery, double submitted, double bytes) {
+    const double start = tracer_ ? EngineTracer::now() : 0;
+    VkResult r = f_.vkWaitForFences(g_->device, 1, &fence, VK_TRUE, kFenceLimitNs);
+    const double signalled = tracer_ ? EngineTracer::now() : 0;
     if (r == VK_TIMEOUT) r = VK_ERROR_DEVICE_LOST;
-    if (failed(r)) return false;
-    return !failed(f_.vkResetFences(g_->device, 1, &fence_));
+    const bool ok = !failed(r) && !failed(f_.vkResetFences(g_->device, 1, &fence));
+    if (!tracer_) return ok;
+    tracer_->complete(trace::Event::gpu_fence_wait, start, signalled, display_);
+    tracer_->complete(what, submitted, signalled, display_, bytes);
+    uint64_t ticks[2] = {0, 0};
+    if (ok && queries_ &&
+        f_.vkGetQueryPoolResults(g_->device, queries_, firstQuery, 2, sizeof ticks, ticks, sizeof ticks[0], VK_QUERY_RESULT_64_BIT) == VK_SUCCESS) {
+      const double from = std::clamp(gpuZeroUs_ + gpuMicros(ticks[0]), submitted, signalled);
+      const double to = std::clamp(gpuZeroUs_ + gpuMicros(ticks[1]), from, signalled);
+      tracer_->complete(trace::Event::gpu_exec, from, to, display_, bytes);
+    }
+    return ok;
   }
 
   // One VkBufferCopy per row of r (one for r when it is whole rows): from the frame at r, into
@@ -541,7 +651,7 @@ class GpuFrameStore final : public FrameStore {
     if (mode == BlendMode::Copy) {
       regions_.clear();
       rowRegions(r, at, /*toPacked=*/false);
-      f_.vkCmdCopyBuffer(cmd_, staging_.buffer, frame_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
+      f_.vkCmdCopyBuffer(cmd(), slots_[current_].staging.buffer, frame_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
       return;
     }
     // The window starts at the first pixel's offset rounded down to the alignment, and never
@@ -551,10 +661,10 @@ class GpuFrameStore final : public FrameStore {
     const VkDeviceSize offset = window_ < frame_.bytes ? first / align * align : 0;
     const uint32_t dynamicOffset = static_cast<uint32_t>(offset);
     const BlendPush push{width_, static_cast<uint32_t>((first - offset) / 4), r.w, r.h, static_cast<uint32_t>(at / 4)};
-    f_.vkCmdBindPipeline(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, g_->blendPipeline);
-    f_.vkCmdBindDescriptorSets(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, g_->pipelineLayout, 0, 1, &set_, 1, &dynamicOffset);
-    f_.vkCmdPushConstants(cmd_, g_->pipelineLayout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
-    f_.vkCmdDispatch(cmd_, (r.w + 15) / 16, (r.h + 15) / 16, 1);
+    f_.vkCmdBindPipeline(cmd(), VK_PIPELINE_BIND_POINT_COMPUTE, g_->blendPipeline);
+    f_.vkCmdBindDescriptorSets(cmd(), VK_PIPELINE_BIND_POINT_COMPUTE, g_->pipelineLayout, 0, 1, &slots_[current_].set, 1, &dynamicOffset);
+    f_.vkCmdPushConstants(cmd(), g_->pipelineLayout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
+    f_.vkCmdDispatch(cmd(), (r.w + 15) / 16, (r.h + 15) / 16, 1);
   }
 
   std::shared_ptr<GpuDevice> g_;
@@ -566,14 +676,17 @@ class GpuFrameStore final : public FrameStore {
   // Set by the executor or by the completion thread (a fence that failed): the first one stays.
   std::atomic<StoreFault> fault_{StoreFault::None};
   VkCommandPool pool_ = VK_NULL_HANDLE;
-  VkCommandBuffer cmd_ = VK_NULL_HANDLE;
-  VkFence fence_ = VK_NULL_HANDLE;
   VkDescriptorPool descriptors_ = VK_NULL_HANDLE;
-  VkDescriptorSet set_ = VK_NULL_HANDLE;
-  Buffer frame_, scratch_, readback_, staging_;
-  VkDeviceSize window_ = 0;       // bytes of the frame the shader sees at once
-  VkDeviceSize stagingUsed_ = 0;  // bytes of staging the recorded commands read
-  bool recording_ = false, inFlight_ = false;
+  Buffer frame_, scratch_, readback_;
+  VkDeviceSize window_ = 0;  // bytes of the frame the shader sees at once
+
+  // The drawing command buffers, used in turn (slots_ below).
+  std::vector<DrawSlot> slots_;
+  size_t current_ = 0;            // the one recorded into next
+  VkDeviceSize stagingUsed_ = 0;  // bytes of its staging the recorded commands read
+  bool recording_ = false;
+  std::mutex drawMutex_;
+  std::condition_variable drawSettled_;
   size_t capacity_ = 0;
   uint32_t width_ = 0, height_ = 0;
   std::vector<VkBufferCopy> regions_;
@@ -594,8 +707,9 @@ class GpuFrameStore final : public FrameStore {
 };
 }  // namespace
 
-std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device, uint32_t display, EngineTracer* tracer, JobQueue* completions) {
-  return std::make_unique<GpuFrameStore>(device, display, tracer, completions);
+std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device, uint32_t display, EngineTracer* tracer, JobQueue* completions,
+                                           unsigned drawBuffers) {
+  return std::make_unique<GpuFrameStore>(device, display, tracer, completions, drawBuffers);
 }
 }  // namespace pvg::engine::vk
 #endif

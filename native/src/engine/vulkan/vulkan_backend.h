@@ -59,9 +59,14 @@ DeviceInfo deviceInfo(const GpuDevice& device);
 // A display's store on the device (device-local frame, staging and readback buffers): the
 // device stays alive while any store does.
 // tracer (may be null): where its submits and fence waits go (gpu_submit, gpu_fence_wait), on the
-// calling thread's ring; `display` labels them.
-// completions (may be null): the serial queue whose thread completes its asynchronous readbacks
-// (the engine's pvg-gpu queue: its trace ring is the gpu track); none: the store makes its own.
+// calling thread's ring, and its GPU work (gpu_draw, gpu_readback, gpu_exec) on the completion
+// thread's; `display` labels them.
+// completions (may be null): the serial queue whose thread completes its submits, drawing and
+// asynchronous readbacks (the engine's pvg-gpu queue: its trace ring is the gpu track); none: the
+// store makes its own.
+// drawBuffers: how many drawing command buffers it records into in turn (1 … kMaxDrawBuffers).
+// The engine always takes the default; `bench vulkan` also runs one to measure what two buy.
+constexpr unsigned kDrawBuffers = 2, kMaxDrawBuffers = 4;
 std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>& device, uint32_t display = 0, EngineTracer* tracer = nullptr,
-                                           JobQueue* completions = nullptr);
+                                           JobQueue* completions = nullptr, unsigned drawBuffers = kDrawBuffers);
 }  // namespace pvg::engine::vk
