@@ -92,7 +92,7 @@ const pciConfig: Constant[] = [
   { ts: 'MSIX_ENTRY_ADDRESS_HI', value: 0x4, radix: hex(2) },
   { ts: 'MSIX_ENTRY_DATA', value: 0x8, radix: hex(2) },
   { ts: 'MSIX_ENTRY_VECTOR_CTRL', value: 0xc, radix: hex(2) },
-  { ts: 'MSIX_ENTRY_CTRL_MASKBIT', value: 1, doc: "Vector Control bit 0: the vector is masked (1 at reset); bits 31:1 reserved." },
+  { ts: 'MSIX_ENTRY_CTRL_MASKBIT', value: 1, doc: 'Vector Control bit 0: the vector is masked (1 at reset); bits 31:1 reserved.' },
 ];
 
 export const machine: Unit = {

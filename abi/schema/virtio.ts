@@ -250,7 +250,11 @@ const enums: EnumDef[] = [
       { name: 'Device', value: 0x2000 },
       { name: 'Notify', value: 0x3000 },
       { name: 'MsixTable', value: 0x4000, doc: 'The MSI-X table: 16 bytes per vector (queues + 1 vectors).' },
-      { name: 'MsixPba', value: 0x4800, doc: "The MSI-X pending bits, in the table's page (QEMU's msix_init_exclusive_bar puts them half a page above the table too)." },
+      {
+        name: 'MsixPba',
+        value: 0x4800,
+        doc: "The MSI-X pending bits, in the table's page (QEMU's msix_init_exclusive_bar puts them half a page above the table too).",
+      },
     ],
   },
   {
