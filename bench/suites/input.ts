@@ -29,7 +29,7 @@ export interface InputBenchResult {
   ratio_press_p50_vs_frame_interval: number;
   /** Events the input route dropped (a full input mailbox): none expected. */
   dropped: number;
-  /** The same paths over virtio-pci (apple-gfx and input on PCI; MSI-X). */
+  /** The same paths over virtio-pci (apple-gfx on PCI with MSI, the input devices with MSI-X). */
   pci: { paths: Record<'move' | 'press', LatencySummary>; dropped: number };
   /** virtio-pci against virtio-mmio (the reference) in the same run: ~1 when the transport costs nothing extra. */
   ratio_pci_vs_mmio_press_p50: number;
