@@ -61,3 +61,30 @@ export const MSI_FLAGS_64BIT = 128;
 export const MSI_FLAGS_MASKBIT = 256;
 /** Vectors the capability offers: the most MSI can (Multiple Message Capable = 5). */
 export const MSI_VECTORS = 32;
+/** MSI-X capability id. */
+export const MSIX_CAP_ID = 0x11;
+/** The MSI-X capability: id, next, Message Control, Table Offset/BIR, PBA Offset/BIR. */
+export const MSIX_CAP_BYTES = 12;
+/** MSI-X capability registers, relative to the capability: Message Control (16 bits). */
+export const MSIX_FLAGS = 0x02;
+/** Table Offset (bits 31:3) and BIR (bits 2:0), read-only. */
+export const MSIX_TABLE = 0x04;
+/** PBA Offset (bits 31:3) and BIR (bits 2:0), read-only. */
+export const MSIX_PBA = 0x08;
+/** Table Size - 1 (read-only). */
+export const MSIX_FLAGS_QSIZE = 0x07ff;
+/** Function Mask: every vector masked, whatever its own mask bit. */
+export const MSIX_FLAGS_MASKALL = 16384;
+/** MSI-X Enable. */
+export const MSIX_FLAGS_ENABLE = 32768;
+/** The BAR indicator bits of Table Offset/BIR and PBA Offset/BIR. */
+export const MSIX_BIR_MASK = 7;
+/** A table entry: Message Address (low, high), Message Data, Vector Control. */
+export const MSIX_ENTRY_BYTES = 16;
+/** Table entry fields, relative to the entry. */
+export const MSIX_ENTRY_ADDRESS_LO = 0x00;
+export const MSIX_ENTRY_ADDRESS_HI = 0x04;
+export const MSIX_ENTRY_DATA = 0x08;
+export const MSIX_ENTRY_VECTOR_CTRL = 0x0c;
+/** Vector Control bit 0: the vector is masked (1 at reset); bits 31:1 reserved. */
+export const MSIX_ENTRY_CTRL_MASKBIT = 1;

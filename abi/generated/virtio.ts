@@ -50,8 +50,8 @@ export const VIRTIO_PCI_DEVICE_ID_BASE = 0x1040;
 export const VIRTIO_PCI_REVISION = 1;
 /** Virtio device i is PCI device VIRTIO_PCI_FIRST_SLOT + i on bus 0 (its ECAM function and BAR slot), after the apple-gfx devices (at most 16). */
 export const VIRTIO_PCI_FIRST_SLOT = 16;
-/** BAR0: the four structures, 4 KiB apart as in QEMU's virtio-pci. */
-export const VIRTIO_PCI_BAR_BYTES = 0x4000;
+/** BAR0: the four structures, 4 KiB apart as in QEMU's virtio-pci, then the MSI-X table and PBA in a 4 KiB page of their own. */
+export const VIRTIO_PCI_BAR_BYTES = 0x8000;
 /** struct virtio_pci_common_cfg up to queue_device (no queue_notify_data or queue_reset: their features are not offered). */
 export const VIRTIO_PCI_COMMON_CFG_BYTES = 0x38;
 /** notify_off_multiplier: queue q's doorbell is at the notify structure + 4 * q (QEMU's without page-per-vq). */
@@ -66,7 +66,7 @@ export const VIRTIO_PCI_ISR_CONFIG = 2;
 export const PCI_CAP_ID_VNDR = 0x09;
 /** Base class input devices, subclass other (QEMU's virtio-input-pci). */
 export const PCI_CLASS_INPUT_OTHER = 0x0980;
-/** Virtio-pci device i's MSI block (what the built-in guest programs): 2 vectors from VECTOR_VIRTIO_PCI_BASE + 2i, 0 configuration, 1 queues. */
+/** Virtio-pci device i's vectors (what the built-in guest programs into its MSI-X table): VECTOR_VIRTIO_PCI_BASE + 2i configuration changes, + 2i + 1 the queues. */
 export const VECTOR_VIRTIO_PCI_BASE = 0x60;
 
 /** virtio-mmio version 2 registers (virtio 1.2 §4.2.2, Table 4.1); the device configuration starts at Config. */
@@ -170,9 +170,13 @@ export const enum VirtioPciRegion {
   Isr = 0x1000,
   Device = 0x2000,
   Notify = 0x3000,
+  /** The MSI-X table: 16 bytes per vector (queues + 1 vectors). */
+  MsixTable = 0x4000,
+  /** The MSI-X pending bits, in the table's page (QEMU's msix_init_exclusive_bar puts them half a page above the table too). */
+  MsixPba = 0x4800,
 }
 
-/** Where the virtio capabilities sit in this machine's virtio-pci config space, chained after MSI's (0x40). */
+/** Where the virtio capabilities sit in this machine's virtio-pci config space, chained after MSI-X's (0x40). */
 export const enum VirtioPciCapAt {
   Common = 0x60,
   Notify = 0x70,

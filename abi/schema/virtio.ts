@@ -86,7 +86,12 @@ const pci: Constant[] = [
     value: 16,
     doc: 'Virtio device i is PCI device VIRTIO_PCI_FIRST_SLOT + i on bus 0 (its ECAM function and BAR slot), after the apple-gfx devices (at most 16).',
   },
-  { ts: 'VIRTIO_PCI_BAR_BYTES', value: 0x4000, radix: hex(4), doc: "BAR0: the four structures, 4 KiB apart as in QEMU's virtio-pci." },
+  {
+    ts: 'VIRTIO_PCI_BAR_BYTES',
+    value: 0x8000,
+    radix: hex(4),
+    doc: "BAR0: the four structures, 4 KiB apart as in QEMU's virtio-pci, then the MSI-X table and PBA in a 4 KiB page of their own.",
+  },
   {
     ts: 'VIRTIO_PCI_COMMON_CFG_BYTES',
     value: 0x38,
@@ -107,7 +112,7 @@ const pci: Constant[] = [
     ts: 'VECTOR_VIRTIO_PCI_BASE',
     value: 0x60,
     radix: hex(2),
-    doc: "Virtio-pci device i's MSI block (what the built-in guest programs): 2 vectors from VECTOR_VIRTIO_PCI_BASE + 2i, 0 configuration, 1 queues.",
+    doc: "Virtio-pci device i's vectors (what the built-in guest programs into its MSI-X table): VECTOR_VIRTIO_PCI_BASE + 2i configuration changes, + 2i + 1 the queues.",
   },
 ];
 
@@ -244,12 +249,18 @@ const enums: EnumDef[] = [
       { name: 'Isr', value: 0x1000 },
       { name: 'Device', value: 0x2000 },
       { name: 'Notify', value: 0x3000 },
+      { name: 'MsixTable', value: 0x4000, doc: 'The MSI-X table: 16 bytes per vector (queues + 1 vectors).' },
+      {
+        name: 'MsixPba',
+        value: 0x4800,
+        doc: "The MSI-X pending bits, in the table's page (QEMU's msix_init_exclusive_bar puts them half a page above the table too).",
+      },
     ],
   },
   {
     ts: 'VirtioPciCapAt',
     radix: hex(2),
-    doc: "Where the virtio capabilities sit in this machine's virtio-pci config space, chained after MSI's (0x40).",
+    doc: "Where the virtio capabilities sit in this machine's virtio-pci config space, chained after MSI-X's (0x40).",
     members: [
       { name: 'Common', value: 0x60 },
       { name: 'Notify', value: 0x70 },

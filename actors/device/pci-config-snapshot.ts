@@ -37,7 +37,8 @@ export function loadPciConfig(space: PciConfigSpace, bytes: Uint8Array, componen
   r.end();
   const powerOn = space.saveBytes();
   const writable = space.writableMask();
-  const pending = MSI_CAP_OFFSET + MSI_PENDING;
+  // An MSI function's pending bits are the device's to set; an MSI-X function keeps its own in BAR0 (shared/pci/msix.ts).
+  const pending = space.msix() === null ? MSI_CAP_OFFSET + MSI_PENDING : -4;
   for (let i = 0; i < length; i++) {
     if (i >= pending && i < pending + 4) continue; // the device sets and clears these
     const fixed = ~writable[i]! & 0xff;
@@ -46,6 +47,6 @@ export function loadPciConfig(space: PciConfigSpace, bytes: Uint8Array, componen
     }
   }
   const qsize = (saved[MSI_CAP_OFFSET + MSI_FLAGS]! & MSI_FLAGS_QSIZE) >> 4;
-  if (qsize > MAX_LOG2_VECTORS) r.at('msi').fail(`${2 ** qsize} vectors enabled, the device offers ${2 ** MAX_LOG2_VECTORS}`);
+  if (space.msix() === null && qsize > MAX_LOG2_VECTORS) r.at('msi').fail(`${2 ** qsize} vectors enabled, the device offers ${2 ** MAX_LOG2_VECTORS}`);
   space.loadBytes(saved);
 }

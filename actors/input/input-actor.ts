@@ -2,7 +2,7 @@
 // transports, queues and waiting events) on its own worker, like every other concern
 // (docs/design.md rule 1). A vCPU's MMIO read is answered here straight into its reply slot, a
 // write completed on its posted-write counter; the embedder's events arrive as records.
-// virtio-mmio interrupts go to the interrupt controller as line levels; virtio-pci's are MSIs
+// virtio-mmio interrupts go to the interrupt controller as line levels; virtio-pci's are MSI-X messages
 // through the interrupt table (atomics and at most a futex wake), and its BAR placements go to
 // the vCPUs' buses through the BAR table. It never waits for another actor (rule 3): a full
 // controller mailbox keeps the level for the idle hook.
@@ -115,7 +115,7 @@ export class InputActor implements ActorBehaviour<InputControl> {
   }
 }
 
-/** Device i's transport: virtio-mmio on its level line, or virtio-pci with MSIs through the interrupt table. */
+/** Device i's transport: virtio-mmio on its level line, or virtio-pci with MSI-X messages through the interrupt table. */
 function transportFactories(config: InputActorConfig, levels: IrqLevels, ctx: ActorContext): (i: number) => TransportFactory {
   const memory = ctx.memory!;
   if (config.transport === 'mmio') return (i) => (model) => new VirtioMmioTransport(memory, model, (high) => levels.set(config.devices[i]!.line, high));

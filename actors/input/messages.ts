@@ -13,7 +13,7 @@ export interface InputDeviceConfig {
   kind: InputDeviceKind;
   /** The display this device is bound to: device index and display on it. */
   display: { device: number; display: number };
-  /** The interrupt controller line (level-triggered) of its virtio-mmio transport; -1 on virtio-pci (MSI only). */
+  /** The interrupt controller line (level-triggered) of its virtio-mmio transport; -1 on virtio-pci (MSI-X only). */
   line: number;
 }
 
@@ -28,7 +28,7 @@ export interface InputActorConfig {
   transport: InputTransport;
   irqMailbox: SharedArrayBuffer;
   writeCompletion: SharedArrayBuffer;
-  /** virtio-pci: the interrupt table MSIs go through, and the vCPUs' interrupt states it wakes. */
+  /** virtio-pci: the interrupt table MSI-X messages go through, and the vCPUs' interrupt states it wakes. */
   irqTable?: SharedArrayBuffer;
   irqTargets?: SharedArrayBuffer[];
   /** virtio-pci: where device k publishes its BAR0 (slot k) for the vCPUs' buses. */

@@ -42,8 +42,8 @@ export interface InputDeviceStats {
   status: number;
   faults: Record<string, number>;
   transport: { reads: number; writes: number; resets: number; notifications: number };
-  /** virtio-pci only: what became of the MSIs it raised. */
-  msi?: VirtioPciInterrupts;
+  /** virtio-pci only: what became of the MSI-X interrupts it raised. */
+  msix?: VirtioPciInterrupts;
 }
 
 /** Makes the device's transport around its model (virtio-mmio or virtio-pci). */
@@ -139,7 +139,7 @@ export class VirtioInputDevice implements VirtioDeviceModel {
       status: this.transport.deviceStatus,
       faults: Object.fromEntries(Object.entries(this.transport.faults).filter(([, n]) => n > 0)),
       transport: { ...this.transport.counts },
-      ...(this.transport instanceof VirtioPciTransport ? { msi: { ...this.transport.interrupts } } : {}),
+      ...(this.transport instanceof VirtioPciTransport ? { msix: { ...this.transport.interrupts } } : {}),
     };
   }
 

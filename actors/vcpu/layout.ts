@@ -54,7 +54,7 @@ export function virtioPciBarBase(device: number): number {
   return PCI_BAR_BASE + (VIRTIO_PCI_FIRST_SLOT + device) * PCI_BAR_STRIDE;
 }
 
-/** The MSI vectors the built-in guest gives virtio-pci device i: configuration changes and its queues (an aligned pair). */
+/** The vectors the built-in guest programs into virtio-pci device i's MSI-X table: configuration changes and its queues. */
 export function virtioPciVectors(device: number): { config: number; queues: number } {
   return { config: VECTOR_VIRTIO_PCI_BASE + 2 * device, queues: VECTOR_VIRTIO_PCI_BASE + 2 * device + 1 };
 }

@@ -7,7 +7,7 @@
 // commands → the engine → the compositor → the VNC server → the client. The yardstick is the
 // display mode's frame interval (60 Hz: 16.7 ms): the goal is p99 ≤ one frame interval
 // (issue 20), i.e. ratio_press_p99_vs_frame_interval ≤ 1. The same run then measures the same
-// paths with the input devices on virtio-pci (a PCI machine, MSI instead of the level line) and
+// paths with the input devices on virtio-pci (a PCI machine, MSI-X instead of the level line) and
 // reports them as ratios against the virtio-mmio figures, its reference.
 import { PAINT_PEN, textBox } from '../../actors/vcpu/guest/workloads/paint.js';
 import { monotonicMicros } from '../../shared/trace/clock.js';
@@ -29,7 +29,7 @@ export interface InputBenchResult {
   ratio_press_p50_vs_frame_interval: number;
   /** Events the input route dropped (a full input mailbox): none expected. */
   dropped: number;
-  /** The same paths over virtio-pci (apple-gfx and input on PCI; MSI). */
+  /** The same paths over virtio-pci (apple-gfx on PCI with MSI, the input devices with MSI-X). */
   pci: { paths: Record<'move' | 'press', LatencySummary>; dropped: number };
   /** virtio-pci against virtio-mmio (the reference) in the same run: ~1 when the transport costs nothing extra. */
   ratio_pci_vs_mmio_press_p50: number;
@@ -85,14 +85,14 @@ export async function runInputBench(options: InputBenchOptions): Promise<InputBe
       ratio_press_p99_vs_frame_interval: '≤ 1 on the 16-core machine (issue 20): a click shows within one frame of the 60 Hz mode',
       ratio_move_p99_vs_frame_interval: '≤ 1, as the press',
       ratio_press_p50_vs_frame_interval: 'report',
-      ratio_pci_vs_mmio_press_p50: 'report (~1: an MSI instead of a level line and its acknowledge)',
+      ratio_pci_vs_mmio_press_p50: 'report (~1: an MSI-X message instead of a level line and its acknowledge)',
       ratio_pci_vs_mmio_press_p99: 'report',
       ratio_pci_vs_mmio_move_p50: 'report',
     },
     notes: [
       'One client, Raw encoding, no cursor pseudo-encoding (the server paints the cursor into its pixels), loopback.',
       'The paint guest halts for input (virtio interrupt) between events; the display is not paced (--pacing off), so a present goes out at once.',
-      'The pci figures: the same VM with the apple-gfx device and the input devices on PCI (MSI, no InterruptAck round trip), measured after the mmio ones in the same run.',
+      'The pci figures: the same VM with the apple-gfx device and the input devices on PCI (MSI-X, no InterruptAck round trip), measured after the mmio ones in the same run.',
     ],
   };
 }
@@ -196,7 +196,7 @@ export function inputTables(r: InputBenchResult): string {
     `${r.mode.width}x${r.mode.height}@${r.mode.refresh}: frame interval ${(r.frame_interval_us / 1000).toFixed(2)} ms`,
     latencyTable(r.paths),
     ratioTable({ ratio_press_p99_vs_frame_interval, ratio_move_p99_vs_frame_interval, ratio_press_p50_vs_frame_interval }, r.targets),
-    'virtio-pci (MSI), the same paths:',
+    'virtio-pci (MSI-X), the same paths:',
     latencyTable({ move_pci: r.pci.paths.move, press_pci: r.pci.paths.press }),
     ratioTable({ ratio_pci_vs_mmio_press_p50, ratio_pci_vs_mmio_press_p99, ratio_pci_vs_mmio_move_p50 }, r.targets),
     markdownTable(['events dropped by the input route (mmio, pci)'], [[`${r.dropped}, ${r.pci.dropped}`]]),

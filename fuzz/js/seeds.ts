@@ -195,10 +195,14 @@ const barWrite = (offset: number, value: number, sizeCode: number) => cat(u8(Pci
 const barRead = (offset: number, sizeCode: number) => cat(u8(PciOp.BarRead), le16(offset), u8(sizeCode));
 const pciRam = (offset: number, bytes: Buffer) => cat(u8(PciOp.RamWrite), le16(offset), u8(bytes.length), bytes);
 const pciKey = (code: number, down: number) => u8(PciOp.Key, code, down);
-/** MSI at two vectors from `vector`, VERSION_1, queue 0 of 2^log2 buffers at RAM offset slot * 0x2000, DRIVER_OK. */
+/** MSI-X on with entry e's data `vector` + e, VERSION_1, queue 0 of 2^log2 buffers at RAM offset slot * 0x2000, DRIVER_OK. */
 const pciSetup = (slot: number, log2: number, vector = 0x60) => u8(PciOp.Setup, slot, log2, vector);
 // Common configuration offsets (VirtioPciCommon) and BAR0 regions (VirtioPciRegion).
 const STATUS = 0x14;
+const MSIX_TABLE = 0x4000;
+const MSIX_PBA = 0x4800;
+/** Message Control's upper byte: bit 7 Enable, bit 6 Function Mask. */
+const msixControl = (bits: number) => cfgWrite(0x43, bits, 0);
 const pciPrograms: Record<string, Buffer> = {
   'setup-keys': cat(pciSetup(0, 3), pciKey(30, 1), pciKey(30, 0), pciKey(44, 1)),
   'config-space': cat(
@@ -221,8 +225,18 @@ const pciPrograms: Record<string, Buffer> = {
     barWrite(0x24, 1, 2),
     barWrite(0x1c, 1, 1),
   ),
-  'msi-masked': cat(pciSetup(0, 3), cfgWrite(0x50, 2), pciKey(30, 1), cfgWrite(0x50, 0)),
-  'msi-disabled': cat(pciSetup(0, 3), cfgWrite(0x42, 0, 1), pciKey(30, 1)),
+  'msix-masked': cat(pciSetup(0, 3), barWrite(MSIX_TABLE + 16 + 12, 1, 2), pciKey(30, 1), barRead(MSIX_PBA, 2), barWrite(MSIX_TABLE + 16 + 12, 0, 2)),
+  'msix-function-mask': cat(pciSetup(0, 3), msixControl(0xc0), pciKey(30, 1), msixControl(0x80), msixControl(0x80)),
+  'msix-disabled': cat(pciSetup(0, 3), msixControl(0), pciKey(30, 1)),
+  'msix-table-hostile': cat(
+    barWrite(MSIX_TABLE + 12, 0, 0),
+    barWrite(MSIX_TABLE + 14, 0, 1),
+    barWrite(MSIX_TABLE + 10, 0x60, 2),
+    barRead(MSIX_TABLE, 3),
+    barWrite(MSIX_PBA, 0xffffffff, 2),
+    barRead(MSIX_TABLE + 16 * 3, 2),
+    barRead(MSIX_PBA + 8, 2),
+  ),
   'chain-loop': cat(pciSetup(0, 3), pciRam(0, cat(descriptor(RAM + 0x1000, 8, 3, 1), descriptor(RAM + 0x1008, 8, 3, 0))), pciKey(30, 1)),
   'reset-mid-queue': cat(pciSetup(0, 2), pciKey(30, 1), barWrite(STATUS, 0, 0), pciKey(31, 1), pciSetup(3, 2, 0x62), pciKey(32, 1)),
 };

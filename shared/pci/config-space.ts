@@ -8,7 +8,10 @@
 // Guest accesses are hostile: a bad one is counted and answered with all-ones (reads) or
 // ignored (writes), never thrown.
 // Other PCI devices (virtio-pci, shared/virtio/pci-transport.ts) reuse it with their own identity
-// (`PciIdentity`: ids, class, subsystem, BAR0 size) and read-only capabilities chained after MSI's.
+// (`PciIdentity`: ids, class, subsystem, BAR0 size) and read-only capabilities chained after MSI's;
+// such a function may offer MSI-X instead of MSI (`PciIdentity.msix`): the MSI-X capability
+// (PCI Local Bus 3.0 §6.8.2) takes MSI's place at 0x40, its Message Control's Enable and Function
+// Mask are the only writable bits, and its table and PBA live in BAR0 (shared/pci/msix.ts).
 
 // The config space's numbers come from abi/schema/machine.ts, which the C guest's header is
 // generated from too.
@@ -28,6 +31,13 @@ import {
   MSI_MASK,
   MSI_PENDING,
   MSI_VECTORS,
+  MSIX_CAP_BYTES,
+  MSIX_CAP_ID,
+  MSIX_FLAGS,
+  MSIX_FLAGS_ENABLE,
+  MSIX_FLAGS_MASKALL,
+  MSIX_PBA,
+  MSIX_TABLE,
   PCI_BAR0,
   PCI_CAPABILITY_LIST,
   PCI_CLASS_PROG,
@@ -53,7 +63,24 @@ export type PciConfigChange =
   | { readonly kind: 'bus-master'; readonly enabled: boolean }
   | { readonly kind: 'msi'; readonly enabled: boolean }
   /** The per-vector mask bits changed (a vector unmasked with its pending bit set is now due). */
-  | { readonly kind: 'msi-mask'; readonly mask: number };
+  | { readonly kind: 'msi-mask'; readonly mask: number }
+  /** MSI-X Enable or Function Mask changed (vectors that are no longer masked and pending are now due). */
+  | { readonly kind: 'msix'; readonly enabled: boolean; readonly functionMask: boolean };
+
+/** Where an MSI-X function's table and PBA are: both in BAR0 (BIR 0). */
+export interface PciMsixLayout {
+  /** Table Size: 1..2048 entries. */
+  readonly vectors: number;
+  /** Offsets in BAR0, 8-aligned (the low 3 bits of the registers are the BIR), not overlapping. */
+  readonly tableOffset: number;
+  readonly pbaOffset: number;
+}
+
+/** MSI-X Message Control's two writable bits. */
+export interface MsixControl {
+  readonly enabled: boolean;
+  readonly functionMask: boolean;
+}
 
 export interface MsiState {
   readonly enabled: boolean;
@@ -83,8 +110,10 @@ export interface PciIdentity {
   readonly subsystem?: number;
   /** BAR0's size in bytes: a power of two, 16 or more. */
   readonly bar0Size: number;
-  /** Chained after the MSI capability, in this order: each must lie past it, 4-aligned, without overlap. */
+  /** Chained after the MSI (or MSI-X) capability, in this order: each must lie past it, 4-aligned, without overlap. */
   readonly capabilities?: readonly PciCapability[];
+  /** Offer MSI-X with this table and PBA instead of MSI (there is no function with both). */
+  readonly msix?: PciMsixLayout;
 }
 
 export interface PciConfigOptions {
@@ -97,6 +126,8 @@ const BASE_CLASS_DISPLAY = 0x03;
 const SUBCLASS_DISPLAY_OTHER = 0x80;
 const PCI_SUBSYSTEM_VENDOR_ID = 0x2c;
 const MSI_CAP_BYTES = 0x18;
+const MSIX_MAX_VECTORS = 2048;
+const NO_MSI: MsiState = { enabled: false, address: 0n, data: 0, vectors: 1, mask: 0, pending: 0 };
 
 export const APPLE_GFX_IDENTITY: PciIdentity = {
   vendor: APPLE_VENDOR_ID,
@@ -153,7 +184,7 @@ export class PciConfigSpace {
     // Multiple Message Enable above what the capability offers (6, 7 are reserved too) means the
     // most it offers, as QEMU's msi_write_config clamps it.
     const flags = MSI_CAP_OFFSET + MSI_FLAGS;
-    if ((this.#bytes[flags]! & MSI_FLAGS_QSIZE) >> 4 > MSI_LOG2_VECTORS) {
+    if (!this.#identity.msix && (this.#bytes[flags]! & MSI_FLAGS_QSIZE) >> 4 > MSI_LOG2_VECTORS) {
       this.#bytes[flags] = (this.#bytes[flags]! & ~MSI_FLAGS_QSIZE) | (MSI_LOG2_VECTORS << 4);
     }
     this.#notify(before);
@@ -170,7 +201,9 @@ export class PciConfigSpace {
     return (this.#bytes[PCI_COMMAND]! & PCI_COMMAND_MASTER) !== 0;
   }
 
+  /** The MSI capability's state; an MSI-X function has none (always disabled). */
   msi(): MsiState {
+    if (this.#identity.msix) return NO_MSI;
     const c = MSI_CAP_OFFSET;
     return {
       enabled: (this.#bytes[c + MSI_FLAGS]! & MSI_FLAGS_ENABLE) !== 0,
@@ -182,8 +215,21 @@ export class PciConfigSpace {
     };
   }
 
+  /** MSI-X Enable and Function Mask; null for a function that offers MSI. */
+  msix(): MsixControl | null {
+    if (!this.#identity.msix) return null;
+    const control = this.#bytes[MSI_CAP_OFFSET + MSIX_FLAGS]! | (this.#bytes[MSI_CAP_OFFSET + MSIX_FLAGS + 1]! << 8);
+    return { enabled: (control & MSIX_FLAGS_ENABLE) !== 0, functionMask: (control & MSIX_FLAGS_MASKALL) !== 0 };
+  }
+
+  /** The MSI-X table and PBA layout this function offers (null: it offers MSI). */
+  msixLayout(): PciMsixLayout | null {
+    return this.#identity.msix ?? null;
+  }
+
   /** Sets or clears vector v's pending bit (the device's side of a masked vector). */
   setPending(vector: number, pending: boolean): void {
+    if (this.#identity.msix) throw new Error('an MSI-X function has no MSI pending bits (shared/pci/msix.ts keeps its PBA)');
     if (!Number.isInteger(vector) || vector < 0 || vector >= MSI_VECTORS)
       throw new RangeError(`MSI vector must be an integer in [0, ${MSI_VECTORS}), got ${vector}`);
     const bits = pending ? this.#dword(MSI_CAP_OFFSET + MSI_PENDING) | (1 << vector) : this.#dword(MSI_CAP_OFFSET + MSI_PENDING) & ~(1 << vector);
@@ -255,16 +301,24 @@ export class PciConfigSpace {
     this.#set(PCI_SUBSYSTEM_VENDOR_ID + 2, 2, id.subsystem ?? 0);
     this.#set(PCI_CAPABILITY_LIST, 1, MSI_CAP_OFFSET);
     this.#set(PCI_INTERRUPT_LINE, 1, 0, 0xff);
-    // No INTx pin: this device interrupts only through MSI.
+    // No INTx pin: this device interrupts only through MSI or MSI-X.
     this.#set(PCI_INTERRUPT_PIN, 1, 0);
     const c = MSI_CAP_OFFSET;
     const caps = id.capabilities ?? [];
-    this.#set(c, 1, 0x05); // capability id: MSI
     this.#set(c + 1, 1, caps[0]?.offset ?? 0); // next pointer: 0 ends the list
     caps.forEach((cap, i) => {
       this.#bytes.set(cap.bytes, cap.offset);
       this.#bytes[cap.offset + 1] = caps[i + 1]?.offset ?? 0;
     });
+    if (id.msix) {
+      // Table Size - 1, read-only; Enable and Function Mask writable, both 0 at reset (QEMU's msix_init, msix_reset).
+      this.#set(c, 1, MSIX_CAP_ID);
+      this.#set(c + MSIX_FLAGS, 2, id.msix.vectors - 1, MSIX_FLAGS_ENABLE | MSIX_FLAGS_MASKALL);
+      this.#set(c + MSIX_TABLE, 4, id.msix.tableOffset); // BIR 0: BAR0
+      this.#set(c + MSIX_PBA, 4, id.msix.pbaOffset);
+      return;
+    }
+    this.#set(c, 1, 0x05); // capability id: MSI
     // 32 vectors offered, one enabled at reset; 64-bit; per-vector masking.
     this.#set(c + MSI_FLAGS, 2, MSI_FLAGS_64BIT | MSI_FLAGS_MASKBIT | (MSI_LOG2_VECTORS << 1), MSI_FLAGS_ENABLE | MSI_FLAGS_QSIZE);
     this.#set(c + MSI_ADDRESS_LO, 4, 0, 0xfffffffc); // dword-aligned
@@ -274,12 +328,20 @@ export class PciConfigSpace {
     this.#set(c + MSI_PENDING, 4, 0); // read-only: set and cleared by the device
   }
 
-  #snapshot(): { bar0: number | null; master: boolean; msi: boolean; mask: number } {
+  #snapshot(): Snapshot {
     const msi = this.msi();
-    return { bar0: this.bar0Address(), master: this.busMaster(), msi: msi.enabled, mask: msi.mask };
+    const msix = this.msix();
+    return {
+      bar0: this.bar0Address(),
+      master: this.busMaster(),
+      msi: msi.enabled,
+      mask: msi.mask,
+      msixEnabled: msix?.enabled ?? false,
+      msixMasked: msix?.functionMask ?? false,
+    };
   }
 
-  #notify(before: { bar0: number | null; master: boolean; msi: boolean; mask: number }): void {
+  #notify(before: Snapshot): void {
     const cb = this.onChange;
     if (cb === undefined) return;
     const after = this.#snapshot();
@@ -287,14 +349,26 @@ export class PciConfigSpace {
     if (after.master !== before.master) cb({ kind: 'bus-master', enabled: after.master });
     if (after.msi !== before.msi) cb({ kind: 'msi', enabled: after.msi });
     if (after.mask !== before.mask) cb({ kind: 'msi-mask', mask: after.mask });
+    if (after.msixEnabled !== before.msixEnabled || after.msixMasked !== before.msixMasked)
+      cb({ kind: 'msix', enabled: after.msixEnabled, functionMask: after.msixMasked });
   }
+}
+
+interface Snapshot {
+  bar0: number | null;
+  master: boolean;
+  msi: boolean;
+  mask: number;
+  msixEnabled: boolean;
+  msixMasked: boolean;
 }
 
 function checkIdentity(id: PciIdentity): PciIdentity {
   const size = id.bar0Size;
   if (!Number.isInteger(size) || size < 16 || size > 0x8000_0000 || (size & (size - 1)) !== 0)
     throw new RangeError(`BAR0 size must be a power of two >= 16 (got ${size})`);
-  let end = MSI_CAP_OFFSET + MSI_CAP_BYTES;
+  if (id.msix) checkMsix(id.msix, size);
+  let end = MSI_CAP_OFFSET + (id.msix ? MSIX_CAP_BYTES : MSI_CAP_BYTES);
   for (const cap of id.capabilities ?? []) {
     if (cap.offset % 4 !== 0 || cap.offset < end || cap.bytes.length < 2 || cap.offset + cap.bytes.length > 0x100) {
       throw new RangeError(`capability at 0x${cap.offset.toString(16)} must be 4-aligned, after the one before and inside the first 256 bytes`);
@@ -302,4 +376,15 @@ function checkIdentity(id: PciIdentity): PciIdentity {
     end = cap.offset + cap.bytes.length;
   }
   return id;
+}
+
+function checkMsix(m: PciMsixLayout, barSize: number): void {
+  const table = m.vectors * 16;
+  const pba = Math.ceil(m.vectors / 64) * 8;
+  const fits = (offset: number, bytes: number) => Number.isInteger(offset) && offset >= 0 && offset % 8 === 0 && offset + bytes <= barSize;
+  if (!Number.isInteger(m.vectors) || m.vectors < 1 || m.vectors > MSIX_MAX_VECTORS)
+    throw new RangeError(`MSI-X offers 1..${MSIX_MAX_VECTORS} vectors (got ${m.vectors})`);
+  if (!fits(m.tableOffset, table) || !fits(m.pbaOffset, pba) || (m.tableOffset < m.pbaOffset + pba && m.pbaOffset < m.tableOffset + table)) {
+    throw new RangeError('the MSI-X table and PBA must be 8-aligned, inside BAR0 and apart');
+  }
 }

@@ -1,5 +1,6 @@
 // Sending a PCI function's MSI through the shared interrupt table, for every device that has
-// an MSI capability (apple-gfx-pci's interrupt router, the virtio-pci transport). A vector is
+// an MSI capability (apple-gfx-pci's interrupt router; virtio-pci offers MSI-X instead,
+// shared/pci/msix.ts, and shares only MsiTarget). A vector is
 // folded into the vectors the guest enabled (the message data can carry only those low bits,
 // PCI Local Bus spec, MSI Message Data); a masked one sets its pending bit and goes out when
 // unmasked. The table delivers straight to the target vCPU, as an MSI write reaches an x86

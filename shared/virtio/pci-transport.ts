@@ -1,16 +1,16 @@
 // The virtio-pci transport, modern (virtio 1.2 §4.1), for any virtio device model: a PCI
 // function (vendor 0x1AF4, device 0x1040 + the virtio type, revision 1) whose configuration
-// space (shared/pci/config-space.ts, as apple-gfx-pci's) chains, after its MSI capability, the
+// space (shared/pci/config-space.ts, as apple-gfx-pci's) chains, after its MSI-X capability, the
 // vendor-specific capabilities that locate four structures in BAR0: the common configuration
 // (features, status, queue setup), the notify doorbells (notify_off_multiplier 4), the ISR
-// status and the device configuration. The status, features and queue rules are the transports'
-// shared core (virtio-core.ts).
+// status and the device configuration; the MSI-X table and PBA have BAR0's fifth 4 KiB page. The
+// status, features and queue rules are the transports' shared core (virtio-core.ts).
 //
-// Interrupts are MSI, not MSI-X: msix_config and queue_msix_vector name a vector of the MSI
-// capability (0..31, folded into those the guest enabled, shared/pci/msi.ts) or
-// VIRTIO_MSI_NO_VECTOR; a number MSI cannot carry reads back as NO_VECTOR, as QEMU's
-// virtio_pci_common_write answers when msix_vector_use fails. There is no INTx pin: with MSI off
-// an interrupt is counted and only the ISR bit records it.
+// Interrupts are MSI-X only, as QEMU's virtio-pci offers them (no MSI capability, no INTx pin):
+// queues + 1 vectors (shared/pci/msix.ts). msix_config and queue_msix_vector name a table entry
+// or VIRTIO_MSI_NO_VECTOR; an entry past the table reads back as NO_VECTOR, as QEMU's
+// virtio_pci_common_write answers when `val >= proxy->nvectors`. With MSI-X off an interrupt is
+// counted and only the ISR bit records it (there is no INTx pin to raise).
 //
 // Every access is guest input: a field accessed at other than its natural width (§4.1.3.1), an
 // offset with no field, a write to a read-only field, a queue the device has not — refused and
@@ -36,9 +36,9 @@ import {
   VirtioPciCommon as Common,
   VirtioPciRegion as Region,
 } from '../../abi/generated/virtio.js';
-import { MSI_VECTORS } from '../../abi/generated/machine.js';
 import { PciConfigSpace, type PciCapability } from '../pci/config-space.js';
-import { releaseUnmasked, signalMsi, type MsiTarget } from '../pci/msi.js';
+import type { MsiTarget } from '../pci/msi.js';
+import { MsixTable } from '../pci/msix.js';
 import type { SplitQueue, VirtqueueFault } from './split-queue.js';
 import { VirtioCore, type QueueArea, type VirtioCause, type VirtioDeviceModel, type VirtioFault, type VirtioTransport } from './virtio-core.js';
 
@@ -85,8 +85,9 @@ export interface VirtioPciOptions {
 
 /** Interrupts the transport raised, by what became of them. */
 export interface VirtioPciInterrupts {
+  /** MSI-X messages sent, at the raise or when a pending vector was unmasked. */
   sent: number;
-  /** MSI was disabled (no INTx pin: the ISR bit alone records it). */
+  /** MSI-X was off (no INTx pin: the ISR bit alone records it). */
   disabled: number;
   /** The vector was masked: held in its pending bit. */
   masked: number;
@@ -97,6 +98,8 @@ export interface VirtioPciInterrupts {
 export class VirtioPciTransport implements VirtioTransport {
   /** The function's PCI configuration space (ECAM window): owned here, accessed by the actor. */
   readonly config: PciConfigSpace;
+  /** The MSI-X table and pending bits in BAR0 (saveState/loadState for snapshots). */
+  readonly msix: MsixTable;
   readonly interrupts: VirtioPciInterrupts = { sent: 0, disabled: 0, masked: 0, noVector: 0 };
   private readonly core: VirtioCore;
   private deviceFeatureSel = 0;
@@ -109,7 +112,7 @@ export class VirtioPciTransport implements VirtioTransport {
   constructor(
     memory: GuestMemory,
     private readonly device: VirtioDeviceModel,
-    private readonly options: VirtioPciOptions,
+    options: VirtioPciOptions,
   ) {
     this.queueVectors = device.queueMax.map(() => VIRTIO_MSI_NO_VECTOR);
     this.core = new VirtioCore(
@@ -129,10 +132,19 @@ export class VirtioPciTransport implements VirtioTransport {
         subsystem: device.deviceId,
         bar0Size: VIRTIO_PCI_BAR_BYTES,
         capabilities: virtioCapabilities(device),
+        // One vector for configuration changes and one per queue: what Linux's vp_find_vqs_msix asks first.
+        msix: { vectors: device.queueMax.length + 1, tableOffset: Region.MsixTable, pbaOffset: Region.MsixPba },
       },
       onChange: (change) => {
         if (change.kind === 'bar0') options.onBar?.(change.address);
-        else if (change.kind === 'msi-mask') this.interrupts.sent += releaseUnmasked(this.config, options.msi);
+        else if (change.kind === 'msix') this.msix.controlChanged();
+      },
+    });
+    // Every message is counted where it leaves: at a raise, or when a pending vector is unmasked (a table write, Function Mask, Enable).
+    this.msix = new MsixTable(this.config, {
+      msi: (address, data) => {
+        this.interrupts.sent++;
+        options.msi.msi(address, data);
       },
     });
   }
@@ -182,6 +194,10 @@ export class VirtioPciTransport implements VirtioTransport {
       if (!this.deviceAccess(offset - Region.Device, size)) return 0;
       return this.device.configRead(offset - Region.Device, size) >>> 0;
     }
+    if (offset >= Region.MsixTable && offset < VIRTIO_PCI_BAR_BYTES) {
+      const value = this.msix.read(offset, size);
+      return typeof value === 'number' ? value : core.fault(value, 0);
+    }
     // The notify doorbells are write-only; the rest of the BAR holds nothing.
     return core.fault('unknown-register', 0);
   }
@@ -198,7 +214,12 @@ export class VirtioPciTransport implements VirtioTransport {
         core.faults['config-write-refused']++;
       return;
     }
-    if (offset >= Region.Notify && offset < VIRTIO_PCI_BAR_BYTES) {
+    if (offset >= Region.MsixTable && offset < VIRTIO_PCI_BAR_BYTES) {
+      const fault = this.msix.write(offset, size, value);
+      if (fault) core.fault(fault, 0);
+      return;
+    }
+    if (offset >= Region.Notify && offset < Region.MsixTable) {
       const at = offset - Region.Notify;
       if (at % VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER !== 0) return void core.fault('unknown-register', 0);
       if (size !== 2 && size !== 4) return void core.fault('bad-access-size', 0);
@@ -210,10 +231,11 @@ export class VirtioPciTransport implements VirtioTransport {
     core.fault('unknown-register', 0);
   }
 
-  /** A system reset (vm.reset()): the device as if the driver wrote 0 to device_status, and the function's configuration space. */
+  /** A system reset (vm.reset()): the device as if the driver wrote 0 to device_status, the function's configuration space and its MSI-X table. */
   reset(): void {
     this.core.reset();
     this.config.reset();
+    this.msix.reset();
   }
 
   private readCommon(offset: number, size: number): number {
@@ -308,9 +330,9 @@ export class VirtioPciTransport implements VirtioTransport {
     }
   }
 
-  /** A vector the MSI capability can carry, or NO_VECTOR (counted when the driver asked for another). */
+  /** An entry of the MSI-X table, or NO_VECTOR (counted when the driver asked for one past the table). */
   private vector(value: number): number {
-    if (value === VIRTIO_MSI_NO_VECTOR || value < MSI_VECTORS) return value;
+    if (value === VIRTIO_MSI_NO_VECTOR || value < this.msix.vectors) return value;
     this.core.faults['bad-vector']++;
     return VIRTIO_MSI_NO_VECTOR;
   }
@@ -326,19 +348,28 @@ export class VirtioPciTransport implements VirtioTransport {
     this.driverFeatureSel = 0;
     this.queueSel = 0;
     this.isr = 0;
+    // Every event unmapped (virtio 1.2 §4.1.5.1.2.1), and what was pending for the old driver dropped (QEMU's virtio_pci_reset: msix_unuse_all_vectors).
     this.configVector = VIRTIO_MSI_NO_VECTOR;
     this.queueVectors.fill(VIRTIO_MSI_NO_VECTOR);
+    this.msix.clearPending();
   }
 
   private raise(cause: VirtioCause): void {
+    // QEMU sets the ISR whatever the transport does next (virtio_set_isr before virtio_notify_vector).
     this.isr |= cause.kind === 'vring' ? VIRTIO_PCI_ISR_QUEUE : VIRTIO_PCI_ISR_CONFIG;
+    // MSI-X off: the interrupt would be INTx (§4.1.5.3), which this function has not.
+    if (!this.config.msix()!.enabled) {
+      this.interrupts.disabled++;
+      return;
+    }
     const vector = cause.kind === 'vring' ? this.queueVectors[cause.queue]! : this.configVector;
+    // MSI-X on and NO_VECTOR: no interrupt for this event (§4.1.5.3, §4.1.5.4).
     if (vector === VIRTIO_MSI_NO_VECTOR) {
       this.interrupts.noVector++;
       return;
     }
-    const outcome = signalMsi(this.config, this.options.msi, vector);
-    this.interrupts[outcome]++;
+    const outcome = this.msix.signal(vector);
+    if (outcome !== 'sent') this.interrupts[outcome]++;
   }
 }
 

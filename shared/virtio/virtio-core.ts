@@ -51,7 +51,7 @@ export type TransportFault =
   | 'notify-before-ready'
   /** A configuration write the device refused. */
   | 'config-write-refused'
-  /** virtio-pci: an MSI vector number the capability cannot carry (reads back VIRTIO_MSI_NO_VECTOR). */
+  /** virtio-pci: a vector past the MSI-X table (reads back VIRTIO_MSI_NO_VECTOR). */
   | 'bad-vector';
 
 export const TRANSPORT_FAULTS: readonly TransportFault[] = [

@@ -57,7 +57,7 @@ export function interruptLines(config: ResolvedConfig): { lines: IrqConfig['line
   });
   // Each bound display's keyboard and tablet: virtio-mmio interrupts are levels (docs/virtio.md),
   // on lines after the apple-gfx ones, to the vCPU that drives the display's device; virtio-pci
-  // ones are MSIs, which need no line (the guest says where they go).
+  // ones are MSI-X messages, which need no line (the guest says where they go).
   const inputDevices: InputDeviceConfig[] = config.input.flatMap((display) => (['keyboard', 'tablet'] as const).map((kind) => ({ kind, display, line: -1 })));
   if (config.inputTransport !== 'pci') {
     inputDevices.forEach((d, k) => {

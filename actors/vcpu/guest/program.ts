@@ -252,7 +252,7 @@ export class GuestProgram implements CpuBackend {
       input.transport === 'pci'
         ? new GuestVirtioPci(
             port,
-            { ecam: virtioPciEcamBase(k), bar: virtioPciBarBase(k), msiAddress: MSI_ADDRESS_BASE | (this.cpu.vcpu << 12), vector: virtioPciVectors(k).config },
+            { ecam: virtioPciEcamBase(k), bar: virtioPciBarBase(k), msiAddress: MSI_ADDRESS_BASE | (this.cpu.vcpu << 12), vectors: virtioPciVectors(k) },
             VIRTIO_ID_INPUT,
           )
         : new GuestVirtioMmio(port, virtioMmioBase(k), VIRTIO_ID_INPUT, virtioVector(k));

@@ -2,13 +2,31 @@
 // drivers/virtio/virtio_pci_modern_dev.c bring a function up: check the vendor (0x1AF4) and
 // device id (0x1040 + type), size and place BAR0, walk the capability list for the vendor
 // capabilities (common, notify, ISR, device configuration: vp_modern_probe's
-// virtio_pci_find_capability) and the MSI capability, check each structure lies inside the BAR
+// virtio_pci_find_capability) and the MSI-X capability, check each structure lies inside the BAR
 // with the alignment and length vp_modern_map_capability asks for, enable memory space and bus
-// mastering, and take interrupts through MSI: two vectors in an aligned block, 0 for
-// configuration changes (msix_config) and 1 for the queues (queue_msix_vector), each read back
-// as vp_modern_config_vector and vp_modern_queue_vector do. Every number read from the device is
-// checked before it is used: a function that lies about its layout is refused (DriverError).
-import { MSI_CAP_ID } from '../../../abi/generated/machine.js';
+// mastering, and take interrupts through MSI-X as Linux's msix_capability_init brings it up
+// (Enable with Function Mask, every table entry programmed and unmasked, Function Mask off):
+// entry 0 for configuration changes (msix_config), entry 1 + q for queue q while the table has
+// one (vp_find_vqs_msix's vector per queue), else entry 1 for every queue (its shared fallback);
+// each vector read back as vp_modern_config_vector and vp_modern_queue_vector do. The table's
+// entries carry this machine's vectors: the configuration's, and one for every queue. Every
+// number read from the device is checked before it is used: a function that lies about its
+// layout is refused (DriverError).
+import {
+  MSIX_BIR_MASK,
+  MSIX_CAP_ID,
+  MSIX_ENTRY_ADDRESS_HI,
+  MSIX_ENTRY_ADDRESS_LO,
+  MSIX_ENTRY_BYTES,
+  MSIX_ENTRY_DATA,
+  MSIX_ENTRY_VECTOR_CTRL,
+  MSIX_FLAGS,
+  MSIX_FLAGS_ENABLE,
+  MSIX_FLAGS_MASKALL,
+  MSIX_FLAGS_QSIZE,
+  MSIX_PBA,
+  MSIX_TABLE,
+} from '../../../abi/generated/machine.js';
 import {
   PCI_CAP_ID_VNDR,
   VIRTIO_PCI_COMMON_CFG_BYTES,
@@ -21,13 +39,13 @@ import {
 import { DriverError } from './driver.js';
 import type { GuestQueueLayout, GuestVirtioTransport, VirtioPort } from './virtio-transport.js';
 
-/** A function's place: its ECAM window, where to put BAR0, and its MSI block (two aligned vectors). */
+/** A function's place: its ECAM window, where to put BAR0, where its MSI-X messages go and with which vectors. */
 export interface VirtioPciPlacement {
   ecam: number;
   bar: number;
   msiAddress: number;
-  /** The block's first vector (even): configuration changes; the next: the queues. */
-  vector: number;
+  /** This machine's vectors for configuration changes and for the queues (any two, no alignment: MSI-X entries are independent). */
+  vectors: { config: number; queues: number };
 }
 
 /** A structure's place in BAR0 (offset, length) as its capability gives it. */
@@ -36,7 +54,10 @@ interface Structure {
   length: number;
 }
 
-const CONFIG_VECTOR = 0;
+/** Table entries: 0 configuration changes, 1 + q queue q (or 1 for every queue when the table is short). */
+const CONFIG_ENTRY = 0;
+const QUEUE_ENTRY = 1;
+/** The queues' vector in `vectors` (the configuration's is at 0). */
 const QUEUE_VECTOR = 1;
 /** At most this many capabilities are followed (a list that loops is refused). */
 const MAX_CAPABILITIES = 48;
@@ -51,14 +72,14 @@ export class GuestVirtioPci implements GuestVirtioTransport {
   private readonly notifyLength: number;
   private readonly notifyMultiplier: number;
   private readonly doorbells = new Map<number, number>();
+  private readonly tableSize: number;
 
   constructor(
     private readonly port: VirtioPort,
     place: VirtioPciPlacement,
     deviceId: number,
   ) {
-    if (place.vector % 2 !== 0) throw new DriverError('the MSI block must start at an even vector');
-    this.vectors = [place.vector, place.vector + 1];
+    this.vectors = [place.vectors.config, place.vectors.queues];
     const cfg = (o: number, s: number) => this.port.read(place.ecam + o, s);
     const setCfg = (o: number, s: number, v: number) => this.port.write(place.ecam + o, s, v);
     if ((cfg(0x00, 2) & 0xffff) !== VIRTIO_PCI_VENDOR_ID || (cfg(0x02, 2) & 0xffff) !== VIRTIO_PCI_DEVICE_ID_BASE + deviceId) {
@@ -72,12 +93,12 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     setCfg(0x10, 4, place.bar);
 
     const found = new Map<number, { at: number; s: Structure }>();
-    let msi = 0;
+    let msix = 0;
     let at = cfg(0x34, 1) & 0xfc;
     for (let n = 0; at !== 0; n++) {
       if (n === MAX_CAPABILITIES || at < 0x40) throw new DriverError('the capability list loops or points into the header');
       const id = cfg(at, 1) & 0xff;
-      if (id === MSI_CAP_ID && msi === 0) msi = at;
+      if (id === MSIX_CAP_ID && msix === 0) msix = at;
       // Only BAR0 is placed; a structure in another BAR is not this driver's (vp_modern_probe skips reserved BARs too).
       if (id === PCI_CAP_ID_VNDR && (cfg(at + Cap.Bar, 1) & 0xff) === 0) {
         const type = cfg(at + Cap.CfgType, 1) & 0xff;
@@ -107,15 +128,30 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     this.notifyLength = notify.length;
     this.notifyMultiplier = cfg(notify.at + Cap.NotifyOffMultiplier, 4) >>> 0;
 
-    // MSI: two vectors (fewer if it offers fewer) at this vCPU, then memory space and bus mastering.
-    if (msi === 0) throw new DriverError('no MSI capability');
-    setCfg(msi + 4, 4, place.msiAddress);
-    setCfg(msi + 8, 4, 0);
-    setCfg(msi + 12, 2, place.vector);
-    const flags = cfg(msi + 2, 2);
-    if (((flags >> 1) & 7) < 1) throw new DriverError('the MSI capability offers a single vector; this driver needs two');
-    setCfg(msi + 2, 2, (flags & ~0x70) | (1 << 4) | 1);
+    // MSI-X: a table of at least two entries (one would mean INTx, which a virtio driver falls back
+    // to and this function has not), table and PBA in BAR0 (the only BAR placed) and inside it.
+    if (msix === 0) throw new DriverError('no MSI-X capability');
+    this.tableSize = (cfg(msix + MSIX_FLAGS, 2) & MSIX_FLAGS_QSIZE) + 1;
+    if (this.tableSize < 2) throw new DriverError('the MSI-X table has a single entry; this driver needs two');
+    const table = cfg(msix + MSIX_TABLE, 4) >>> 0;
+    const pba = cfg(msix + MSIX_PBA, 4) >>> 0;
+    const tableOffset = table & ~MSIX_BIR_MASK;
+    if ((table & MSIX_BIR_MASK) !== 0 || (pba & MSIX_BIR_MASK) !== 0) throw new DriverError('the MSI-X table or PBA is not in BAR0');
+    if (tableOffset + this.tableSize * MSIX_ENTRY_BYTES > size || (pba & ~MSIX_BIR_MASK) + 8 > size) {
+      throw new DriverError(`the MSI-X table (${this.tableSize} entries at 0x${tableOffset.toString(16)}) or PBA does not fit BAR0`);
+    }
+    // Memory space first: the table is in BAR0. Then as msix_capability_init: Enable with Function
+    // Mask, the entries programmed, Function Mask off.
     setCfg(0x04, 2, cfg(0x04, 2) | 0x6);
+    setCfg(msix + MSIX_FLAGS, 2, MSIX_FLAGS_ENABLE | MSIX_FLAGS_MASKALL);
+    for (let e = 0; e < this.tableSize; e++) {
+      const entry = place.bar + tableOffset + e * MSIX_ENTRY_BYTES;
+      this.port.write(entry + MSIX_ENTRY_ADDRESS_LO, 4, place.msiAddress);
+      this.port.write(entry + MSIX_ENTRY_ADDRESS_HI, 4, 0);
+      this.port.write(entry + MSIX_ENTRY_DATA, 4, e === CONFIG_ENTRY ? place.vectors.config : place.vectors.queues);
+      this.port.write(entry + MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+    }
+    setCfg(msix + MSIX_FLAGS, 2, MSIX_FLAGS_ENABLE);
   }
 
   status(): number {
@@ -154,8 +190,8 @@ export class GuestVirtioPci implements GuestVirtioTransport {
   setUpQueue(index: number, q: GuestQueueLayout): void {
     // The configuration vector first, as Linux's vp_find_vqs_msix does before its queues: a reset
     // (the status sequence's first step) set it back to NO_VECTOR.
-    this.setCommon16(Common.MsixConfig, CONFIG_VECTOR);
-    if (this.common16(Common.MsixConfig) !== CONFIG_VECTOR) throw new DriverError('the device refused the configuration vector');
+    this.setCommon16(Common.MsixConfig, CONFIG_ENTRY);
+    if (this.common16(Common.MsixConfig) !== CONFIG_ENTRY) throw new DriverError('the device refused the configuration vector');
     this.setCommon16(Common.QueueSelect, index);
     this.setCommon16(Common.QueueSize, q.size);
     const area = (lo: number, value: number) => {
@@ -165,8 +201,9 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     area(Common.QueueDescLo, q.desc);
     area(Common.QueueDriverLo, q.avail);
     area(Common.QueueDeviceLo, q.used);
-    this.setCommon16(Common.QueueMsixVector, QUEUE_VECTOR);
-    if (this.common16(Common.QueueMsixVector) !== QUEUE_VECTOR) throw new DriverError(`the device refused a vector for queue ${index}`);
+    const entry = QUEUE_ENTRY + index < this.tableSize ? QUEUE_ENTRY + index : QUEUE_ENTRY;
+    this.setCommon16(Common.QueueMsixVector, entry);
+    if (this.common16(Common.QueueMsixVector) !== entry) throw new DriverError(`the device refused a vector for queue ${index}`);
     // Where this queue's doorbell is (vp_modern_map_vq_notify): inside the notify structure, 2 bytes.
     const doorbell = this.common16(Common.QueueNotifyOff) * this.notifyMultiplier;
     if (doorbell + 2 > this.notifyLength) throw new DriverError(`queue ${index}'s doorbell is outside the notify structure`);
@@ -181,7 +218,7 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     this.port.write(doorbell, 2, index);
   }
 
-  /** MSI needs nothing acknowledged at the device (the ISR is for INTx); the vector says the cause: 1 queues, 2 configuration. */
+  /** MSI-X needs nothing acknowledged at the device (the ISR is for INTx); the vector says the cause: 1 queues, 2 configuration. */
   acknowledge(vector: number): number {
     return vector === this.vectors[QUEUE_VECTOR] ? 1 : 2;
   }

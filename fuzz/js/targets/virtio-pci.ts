@@ -1,13 +1,14 @@
 // Fuzz target `virtio-pci`: the virtio-pci transport (its configuration space and BAR0 structures) with a virtio-input keyboard behind it, driven by a program of config-space and BAR0 accesses, guest RAM writes, injected keys and well-formed setups.
 // The input is a program over a 64 KiB guest RAM, as the `virtqueue` target's for virtio-mmio.
 // Each step's first byte picks an operation: a config-space write or read (any offset in 4 KiB,
-// any size), a BAR0 write or read (any offset in 16 KiB, any size), a write of bytes into RAM, a
-// key injected, or a well-formed setup (MSI enabled, VERSION_1, queue 0, DRIVER_OK: so the
-// fuzzer reaches the queues and the interrupts quickly). Checks after every step: nothing throws;
-// every MSI goes to the address the guest programmed, with data in its enabled block, and only
-// while MSI is enabled; the ISR holds only its two bits; queue_size never reads above the
-// maximum; a ready queue has a valid size; events delivered plus waiting never exceed those
-// injected.
+// any size), a BAR0 write or read (any offset in 32 KiB, any size: the MSI-X table and PBA
+// included), a write of bytes into RAM, a key injected, or a well-formed setup (MSI-X enabled
+// with its table programmed, VERSION_1, queue 0, DRIVER_OK: so the fuzzer reaches the queues and
+// the interrupts quickly). Checks after every step: nothing throws; every MSI-X message is the
+// address and data of a table entry that is not masked, sent only while MSI-X is on and the
+// function unmasked; a pending bit only for a masked vector of the table; the ISR holds only its
+// two bits; queue_size never reads above the maximum; a ready queue has a valid size; events
+// delivered plus waiting never exceed those injected.
 import { createGuestMemory, type GuestMemory } from '../../../shared/guest-memory/index.js';
 import { isQueueSize } from '../../../shared/virtio/split-queue.js';
 import { VirtioPciTransport } from '../../../shared/virtio/pci-transport.js';
@@ -16,11 +17,22 @@ import {
   PCI_CLASS_INPUT_OTHER,
   VIRTIO_F_VERSION_1,
   VIRTIO_INPUT_QUEUE_SIZE,
+  VIRTIO_MSI_NO_VECTOR,
   VIRTQ_DESC_F_WRITE,
   VirtioPciCommon as C,
   VirtioPciRegion as Region,
   VirtioStatus as Status,
 } from '../../../abi/generated/virtio.js';
+import {
+  MSI_CAP_OFFSET,
+  MSIX_ENTRY_ADDRESS_HI,
+  MSIX_ENTRY_ADDRESS_LO,
+  MSIX_ENTRY_DATA,
+  MSIX_ENTRY_VECTOR_CTRL,
+  MSIX_FLAGS,
+  MSIX_FLAGS_ENABLE,
+  MSIX_FLAGS_MASKALL,
+} from '../../../abi/generated/machine.js';
 import { check } from '../chunks.js';
 import { ByteReader } from '../byte-reader.js';
 
@@ -39,18 +51,26 @@ export const enum Op {
 }
 const OPS = 7;
 const SIZES = [1, 2, 4, 8];
+/** MSI-X Message Control in config space (the capability is at 0x40 on virtio-pci). */
+export const MSIX_CONTROL = MSI_CAP_OFFSET + MSIX_FLAGS;
 
 /**
- * A well-formed bring-up, as the built-in guest's driver does it: MSI at MSI_ADDRESS with two
- * vectors from `vector` (even), VERSION_1 only, queue 0 at RAM `base` (descriptors there, avail
- * 0x400 above, used 0x800 above, `size` 8-byte buffers from 0x1000 above, all offered), the
- * configuration vector 0 and the queue's 1, DRIVER_OK.
+ * A well-formed bring-up, as the built-in guest's driver does it: MSI-X on (Enable with Function
+ * Mask, every entry to MSI_ADDRESS with data `vector` + its index and unmasked, Function Mask
+ * off), VERSION_1 only, queue 0 at RAM `base` (descriptors there, avail 0x400 above, used 0x800
+ * above, `size` 8-byte buffers from 0x1000 above, all offered), the configuration on entry 0 and
+ * the queue on entry 1, DRIVER_OK.
  */
 export function setUpPci(t: VirtioPciTransport, memory: GuestMemory, base: number, size: number, vector: number): void {
   const cfg = t.config;
-  cfg.write(0x44, 4, MSI_ADDRESS);
-  cfg.write(0x4c, 2, vector & 0xfe);
-  cfg.write(0x42, 2, (cfg.read(0x42, 2) & ~0x70) | (1 << 4) | 1);
+  cfg.write(MSIX_CONTROL, 2, MSIX_FLAGS_ENABLE | MSIX_FLAGS_MASKALL);
+  for (let e = 0; e < t.msix.vectors; e++) {
+    t.write(Region.MsixTable + 16 * e + MSIX_ENTRY_ADDRESS_LO, 4, MSI_ADDRESS);
+    t.write(Region.MsixTable + 16 * e + MSIX_ENTRY_ADDRESS_HI, 4, 0);
+    t.write(Region.MsixTable + 16 * e + MSIX_ENTRY_DATA, 4, (vector + e) & 0xff);
+    t.write(Region.MsixTable + 16 * e + MSIX_ENTRY_VECTOR_CTRL, 4, 0);
+  }
+  cfg.write(MSIX_CONTROL, 2, MSIX_FLAGS_ENABLE);
   t.write(C.DeviceStatus, 1, 0);
   t.write(C.DeviceStatus, 1, Status.Acknowledge | Status.Driver);
   t.write(C.DriverFeatureSelect, 4, 1);
@@ -78,16 +98,21 @@ export function setUpPci(t: VirtioPciTransport, memory: GuestMemory, base: numbe
   t.write(C.DeviceStatus, 1, Status.Acknowledge | Status.Driver | Status.FeaturesOk | Status.DriverOk);
 }
 
-/** A keyboard on virtio-pci whose MSIs are checked against what the guest programmed when they are sent. */
+/** A keyboard on virtio-pci whose MSI-X messages are checked against the table when they are sent. */
 export function checkedPciKeyboard(memory: GuestMemory): { device: VirtioInputDevice; transport: VirtioPciTransport; msis: number[] } {
   let transport: VirtioPciTransport | null = null;
   const msis: number[] = [];
   const msi = {
     msi(address: number, data: number) {
-      const m = transport!.config.msi();
-      check(m.enabled, 'an MSI while MSI is disabled');
-      check(address === Number(m.address), `an MSI to ${address}, programmed ${m.address}`);
-      check((data & ~(m.vectors - 1)) === (m.data & ~(m.vectors - 1)), `MSI data ${data} outside the block at ${m.data}/${m.vectors}`);
+      const t = transport!;
+      const control = t.config.msix()!;
+      check(control.enabled && !control.functionMask, `an MSI-X message while ${control.enabled ? 'the function is masked' : 'MSI-X is off'}`);
+      const entry = (v: number, field: number) => t.msix.read(Region.MsixTable + 16 * v + field, 4) as number;
+      const from = [...Array(t.msix.vectors).keys()].filter(
+        (v) =>
+          !t.msix.masked(v) && entry(v, MSIX_ENTRY_ADDRESS_HI) * 2 ** 32 + entry(v, MSIX_ENTRY_ADDRESS_LO) === address && entry(v, MSIX_ENTRY_DATA) === data,
+      );
+      check(from.length > 0, `an MSI-X message (0x${address.toString(16)}, 0x${data.toString(16)}) that no unmasked entry holds`);
       msis.push(data);
     },
   };
@@ -103,6 +128,13 @@ export function checkedPciKeyboard(memory: GuestMemory): { device: VirtioInputDe
 export function checkPciState(device: VirtioInputDevice, t: VirtioPciTransport): void {
   const isr = t.read(Region.Isr, 1);
   check((isr & ~3) === 0, `ISR ${isr}`);
+  const pba = t.msix.read(Region.MsixPba, 4) as number;
+  check(pba >>> t.msix.vectors === 0, `PBA 0x${pba.toString(16)} past the table's ${t.msix.vectors} vectors`);
+  for (let v = 0; v < t.msix.vectors; v++) check(!t.msix.pending(v) || t.msix.masked(v), `vector ${v} pending while unmasked`);
+  for (const field of [C.MsixConfig, C.QueueMsixVector]) {
+    const vector = t.read(field, 2);
+    check(vector === VIRTIO_MSI_NO_VECTOR || vector < t.msix.vectors, `vector ${vector} past the table`);
+  }
   const sel = t.read(C.QueueSelect, 2);
   const size = t.read(C.QueueSize, 2);
   check(size <= (sel < 2 ? VIRTIO_INPUT_QUEUE_SIZE : 0), `queue ${sel} reads size ${size}`);
@@ -132,10 +164,10 @@ export function run(data: Buffer): { device: VirtioInputDevice; msis: number[] }
         t.config.read(r.u16() & 0xfff, SIZES[r.u8() & 3]!);
         break;
       case Op.BarWrite:
-        t.write(r.u16() & 0x3fff, SIZES[r.u8() & 3]!, r.u32());
+        t.write(r.u16() & 0x7fff, SIZES[r.u8() & 3]!, r.u32());
         break;
       case Op.BarRead: {
-        const v = t.read(r.u16() & 0x3fff, SIZES[r.u8() & 3]!);
+        const v = t.read(r.u16() & 0x7fff, SIZES[r.u8() & 3]!);
         check(Number.isInteger(v) && v >= 0 && v <= 0xffffffff, `a BAR read ${v}`);
         break;
       }

@@ -106,4 +106,23 @@ describe('PCI config snapshot', () => {
       { numRuns: 500 },
     );
   });
+
+  it('an MSI-X function (virtio-pci): Enable and Function Mask restored and reported; no MSI rules, and the bytes where MSI keeps pending bits are checked like any read-only byte', () => {
+    const identity = { vendor: 0x1af4, device: 0x1052, classCode: 0x098000, bar0Size: 0x8000, msix: { vectors: 3, tableOffset: 0x4000, pbaOffset: 0x4800 } };
+    const original = new PciConfigSpace({ identity });
+    original.write(MSI_CAP_OFFSET + 2, 2, 0xc000);
+    const saved = savePciConfig(original);
+    const log: PciConfigChange[] = [];
+    const restored = new PciConfigSpace({ identity, onChange: (c) => log.push(c) });
+    loadPciConfig(restored, saved);
+    expect(restored.msix()).toEqual({ enabled: true, functionMask: true });
+    expect(log).toEqual([{ kind: 'msix', enabled: true, functionMask: true }]);
+    const at = (offset: number, value: number) => {
+      const b = saved.slice();
+      b[12 + offset] = value;
+      return b;
+    };
+    expect(() => loadPciConfig(new PciConfigSpace({ identity }), at(MSI_CAP_OFFSET + MSI_PENDING, 0xa5))).toThrow(StateFormatError);
+    expect(() => loadPciConfig(new PciConfigSpace({ identity }), at(MSI_CAP_OFFSET + 2, 0x07))).toThrow(StateFormatError); // Table Size
+  });
 });

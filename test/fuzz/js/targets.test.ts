@@ -71,11 +71,16 @@ describe('JavaScript fuzz targets', () => {
     const keys = runSeed('setup-keys');
     expect(keys.device.stats().events.delivered).toBe(6);
     expect(new Set(keys.msis)).toEqual(new Set([0x61]));
-    // A masked vector's MSI goes out when unmasked; with MSI off it is counted, not sent.
-    expect(runSeed('msi-masked').msis).toEqual([0x61]);
-    expect(runSeed('msi-masked').device.stats().msi).toMatchObject({ masked: 1, sent: 1 });
-    expect(runSeed('msi-disabled').msis).toEqual([]);
-    expect(runSeed('msi-disabled').device.stats().msi).toMatchObject({ disabled: 1, sent: 0 });
+    // A masked entry's message goes out once when unmasked, so do those held by Function Mask;
+    // with MSI-X off it is counted, not sent; hostile table accesses are refused and counted.
+    expect(runSeed('msix-masked').msis).toEqual([0x61]);
+    expect(runSeed('msix-masked').device.stats().msix).toMatchObject({ masked: 1, sent: 1 });
+    expect(runSeed('msix-function-mask').msis).toEqual([0x61]);
+    expect(runSeed('msix-function-mask').device.stats().msix).toMatchObject({ masked: 1, sent: 1 });
+    expect(runSeed('msix-disabled').msis).toEqual([]);
+    expect(runSeed('msix-disabled').device.stats().msix).toMatchObject({ disabled: 1, sent: 0 });
+    const hostile = runSeed('msix-table-hostile').device.stats().faults;
+    expect([hostile['bad-access-size'], hostile['write-to-read-only'], hostile['unknown-register']]).toEqual([4, 1, 2]);
     expect(runSeed('reset-mid-queue').msis.at(-1)).toBe(0x63);
   });
 

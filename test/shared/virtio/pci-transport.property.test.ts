@@ -2,10 +2,11 @@
 // it, with the `virtio-pci` fuzz target's setup and checks (fuzz/js/targets/virtio-pci.ts), but
 // structured programs from fast-check that hit the interesting offsets often: random programs of configuration-space and BAR0 accesses (any offset, any size, any value),
 // guest RAM writes, injected keys and well-formed setups (so programs reach the queues). After
-// every step: nothing threw; every MSI went to the address the guest programmed, with data in
-// its enabled block, and only while MSI was enabled; the ISR holds only its two bits; queue_size
-// never reads above the maximum; a ready queue has a valid size; events delivered plus waiting
-// never exceed those injected.
+// every step: nothing threw; every MSI-X message was the address and data of an unmasked table
+// entry, sent only while MSI-X was on and the function unmasked; pending bits only for masked
+// vectors of the table; vectors read back inside the table or NO_VECTOR; the ISR holds only its
+// two bits; queue_size never reads above the maximum; a ready queue has a valid size; events
+// delivered plus waiting never exceed those injected.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -16,7 +17,7 @@ import { checkPciState, checkedPciKeyboard, setUpPci } from '../../../fuzz/js/ta
 const RAM = 0x4000_0000;
 const RAM_BYTES = 0x1_0000;
 const SIZES = [1, 2, 4, 8] as const;
-/** BAR0 offsets worth hitting often: every common field, the ISR, the device configuration, the doorbells. */
+/** BAR0 offsets worth hitting often: every common field, the ISR, the device configuration, the doorbells, the MSI-X table and PBA. */
 const FIELDS = [
   C.DeviceFeatureSelect,
   C.DeviceFeature,
@@ -43,6 +44,10 @@ const FIELDS = [
   Region.Notify,
   Region.Notify + 4,
   Region.Notify + 8,
+  ...[0, 1, 2, 3].flatMap((e) => [0, 4, 8, 12, 13].map((f) => Region.MsixTable + 16 * e + f)),
+  Region.MsixPba,
+  Region.MsixPba + 4,
+  Region.MsixPba + 8,
 ];
 
 type Step =
@@ -54,14 +59,19 @@ type Step =
   | { op: 'key'; code: number; down: boolean }
   | { op: 'setup'; slot: number; size: number; vector: number };
 
-/** Config space offsets worth hitting often: command, BAR0, and the MSI capability's flags, address, data and mask. */
-const offsetInConfig = fc.oneof(fc.constantFrom(0x04, 0x10, 0x42, 0x44, 0x48, 0x4c, 0x50), fc.integer({ min: 0, max: 0xff }));
+/** Config space offsets worth hitting often: command, BAR0, and the MSI-X capability's Message Control, Table and PBA. */
+const offsetInConfig = fc.oneof(fc.constantFrom(0x04, 0x10, 0x42, 0x43, 0x44, 0x48), fc.integer({ min: 0, max: 0xff }));
 const smallOrAny = fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 70 }));
-const offsetInBar = fc.oneof(fc.constantFrom(...FIELDS), fc.integer({ min: 0, max: 0x3fff }));
+const offsetInBar = fc.oneof(fc.constantFrom(...FIELDS), fc.integer({ min: 0, max: 0x7fff }));
 const step: fc.Arbitrary<Step> = fc.oneof(
-  // MSI enable, vector count and mask bits, which decide where (and whether) an interrupt goes.
-  fc.record({ op: fc.constant('cfg-write' as const), offset: fc.constant(0x42), size: fc.constant(2), value: fc.integer({ min: 0, max: 0x7f }) }),
-  fc.record({ op: fc.constant('cfg-write' as const), offset: fc.constant(0x50), size: fc.constant(4), value: fc.integer({ min: 0, max: 3 }) }),
+  // MSI-X Enable and Function Mask, and the entries' mask bits, which decide whether an interrupt goes or waits.
+  fc.record({ op: fc.constant('cfg-write' as const), offset: fc.constant(0x42), size: fc.constant(2), value: fc.constantFrom(0, 0x4000, 0x8000, 0xc000) }),
+  fc.record({
+    op: fc.constant('bar-write' as const),
+    offset: fc.integer({ min: 0, max: 2 }).map((e) => Region.MsixTable + 16 * e + 12),
+    size: fc.constant(4),
+    value: fc.integer({ min: 0, max: 1 }),
+  }),
   fc.record({ op: fc.constant('cfg-write' as const), offset: offsetInConfig, size: fc.constantFrom(...SIZES), value: smallOrAny }),
   fc.record({ op: fc.constant('cfg-read' as const), offset: fc.integer({ min: 0, max: 0x1000 }), size: fc.constantFrom(...SIZES) }),
   fc.record({
@@ -117,7 +127,7 @@ function run(steps: Step[]): void {
 }
 
 describe('virtio-pci transport under hostile register sequences', () => {
-  it('never throws, sends MSIs only where and while the guest enabled them, and keeps its queues valid', () => {
+  it('never throws, sends MSI-X messages only from unmasked entries while enabled, and keeps its queues valid', () => {
     fc.assert(
       fc.property(fc.array(step, { minLength: 10, maxLength: 150, size: 'max' }), (steps) => run(steps)),
       { numRuns: 500 },

@@ -1,8 +1,9 @@
 // The virtio-pci transport (modern) with a minimal device behind it: the function's identity and
 // capability layout, feature negotiation, queue setup through the common configuration, the
-// doorbells, the ISR, MSI routing of queue and configuration interrupts, reset; every misuse —
-// out-of-range queue_select, bad sizes, rings outside RAM, a doorbell for a missing queue, writes
-// to read-only fields, wrong widths — refused and counted, none throws.
+// doorbells, the ISR, MSI-X routing of queue and configuration interrupts through the table in
+// BAR0, reset; every misuse — out-of-range queue_select, bad sizes, rings outside RAM, a doorbell
+// for a missing queue, writes to read-only fields, wrong widths, vectors past the table, partial
+// or unaligned table accesses, PBA writes — refused and counted, none throws.
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -85,17 +86,27 @@ function rig() {
     t.write(C.QueueEnable, 2, 1);
     return t.read(C.QueueEnable, 2) === 1;
   };
-  /** MSI at vCPU 0 with two vectors from `vector`, memory space and bus mastering on. */
-  const enableMsi = (vector = 0x60) => {
-    cfg.write(0x44, 4, MSI_ADDRESS);
-    cfg.write(0x48, 4, 0);
-    cfg.write(0x4c, 2, vector);
-    cfg.write(0x42, 2, (cfg.read(0x42, 2) & ~0x70) | (1 << 4) | 1);
+  /** Table entry `entry`'s word at `field` (0 address low, 4 high, 8 data, 12 vector control), through BAR0. */
+  const entryWord = (entry: number, field: number) => Region.MsixTable + 16 * entry + field;
+  /**
+   * MSI-X as Linux's msix_capability_init brings it up: memory space and bus mastering on, Enable
+   * with Function Mask, every entry at vCPU 0 with data `vector + entry` (unmasked unless listed in
+   * `masked`), then Function Mask off.
+   */
+  const enableMsix = (vector = 0x60, masked: number[] = []) => {
     cfg.write(0x10, 4, BAR);
     cfg.write(0x04, 2, 0x6);
+    cfg.write(0x42, 2, 0xc000);
+    for (let e = 0; e < 3; e++) {
+      t.write(entryWord(e, 0), 4, MSI_ADDRESS);
+      t.write(entryWord(e, 4), 4, 0);
+      t.write(entryWord(e, 8), 4, vector + e);
+      t.write(entryWord(e, 12), 4, masked.includes(e) ? 1 : 0);
+    }
+    cfg.write(0x42, 2, 0x8000);
   };
   const transportInterrupts = () => ({ ...t.interrupts });
-  return { memory, device, t, cfg, msis: r.msis, bars: r.bars, faults, status, negotiate, setUp, enableMsi, transportInterrupts };
+  return { memory, device, t, cfg, msis: r.msis, bars: r.bars, faults, status, negotiate, setUp, enableMsix, entryWord, transportInterrupts };
 }
 
 describe('virtio-pci transport: the function', () => {
@@ -106,10 +117,10 @@ describe('virtio-pci transport: the function', () => {
     expect(cfg.read(0x08, 1)).toBe(1);
     expect(cfg.read(0x08, 4) >>> 8).toBe(PCI_CLASS_INPUT_OTHER << 8);
     expect([cfg.read(0x2c, 2), cfg.read(0x2e, 2)]).toEqual([0x1af4, 42]);
-    expect(cfg.read(0x3d, 1)).toBe(0); // no INTx pin: MSI only
+    expect(cfg.read(0x3d, 1)).toBe(0); // no INTx pin: MSI-X only
   });
 
-  it('sizes BAR0 at 16 KiB and chains MSI, then the common, notify, ISR and device capabilities, each inside BAR0', () => {
+  it('sizes BAR0 at 32 KiB and chains MSI-X, then the common, notify, ISR and device capabilities, each inside BAR0', () => {
     const { cfg } = rig();
     cfg.write(0x10, 4, 0xffffffff);
     expect((~(cfg.read(0x10, 4) & ~0xf) + 1) >>> 0).toBe(VIRTIO_PCI_BAR_BYTES);
@@ -133,14 +144,19 @@ describe('virtio-pci transport: the function', () => {
       expect(caps.length).toBeLessThan(10);
     }
     expect(caps).toEqual([
-      { at: 0x40, id: 0x05 },
+      { at: 0x40, id: 0x11 },
       { at: 0x60, id: 9, len: 16, type: CapType.Common, bar: 0, offset: Region.Common, length: VIRTIO_PCI_COMMON_CFG_BYTES },
       { at: 0x70, id: 9, len: 20, type: CapType.Notify, bar: 0, offset: Region.Notify, length: 2 * VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER },
       { at: 0x84, id: 9, len: 16, type: CapType.Isr, bar: 0, offset: Region.Isr, length: 1 },
       { at: 0x94, id: 9, len: 16, type: CapType.Device, bar: 0, offset: Region.Device, length: 8 },
     ]);
     expect(cfg.read(0x70 + Cap.NotifyOffMultiplier, 4)).toBe(VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER);
-    for (const c of caps.slice(1)) expect(c.offset! + c.length!).toBeLessThanOrEqual(VIRTIO_PCI_BAR_BYTES);
+    for (const c of caps.slice(1)) expect(c.offset! + c.length!).toBeLessThanOrEqual(Region.MsixTable);
+    // MSI-X: queues + 1 vectors (Table Size - 1 = 2), table and PBA in BAR0 (BIR 0), past the virtio structures in a page of their own.
+    expect([cfg.read(0x42, 2), cfg.read(0x44, 4), cfg.read(0x48, 4)]).toEqual([2, Region.MsixTable, Region.MsixPba]);
+    expect(Region.MsixTable % 0x1000).toBe(0);
+    expect(Region.MsixPba - Region.MsixTable).toBeLessThan(0x1000);
+    expect(Region.MsixPba + 8).toBeLessThanOrEqual(VIRTIO_PCI_BAR_BYTES);
   });
 
   it('keeps the capabilities read-only', () => {
@@ -326,62 +342,143 @@ describe('virtio-pci transport: doorbells, device configuration, interrupts', ()
     expect(r.faults()).toEqual({ 'config-write-refused': 1, 'unknown-register': 1, 'bad-access-size': 1 });
   });
 
-  it('sends a queue’s MSI on its vector and a configuration change on msix_config’s, into the block the guest enabled; the ISR records both and a read clears it', () => {
+  it('sends a queue’s interrupt on its entry and a configuration change on msix_config’s; the ISR records both and a read clears it', () => {
     const r = rig();
-    r.enableMsi(0x60);
+    r.enableMsix(0x60);
+    r.negotiate();
+    r.t.write(C.MsixConfig, 2, 0);
+    expect(r.setUp(0, RAM, 8)).toBe(true);
+    r.t.write(C.QueueMsixVector, 2, 1);
+    expect(r.setUp(1, RAM + 0x2000, 4)).toBe(true);
+    r.t.write(C.QueueMsixVector, 2, 2);
+    r.status(OK | Status.DriverOk);
+    r.t.usedBuffers(0);
+    r.t.usedBuffers(1);
+    expect(r.msis).toEqual([
+      { address: MSI_ADDRESS, data: 0x61 },
+      { address: MSI_ADDRESS, data: 0x62 },
+    ]);
+    r.t.queueFault('chain-loop');
+    expect(r.msis[2]).toEqual({ address: MSI_ADDRESS, data: 0x60 });
+    expect(r.t.read(C.DeviceStatus, 1) & Status.DeviceNeedsReset).toBe(Status.DeviceNeedsReset);
+    expect(r.t.read(Region.Isr, 1)).toBe(3);
+    expect(r.t.read(Region.Isr, 1)).toBe(0);
+    expect(r.t.read(Region.Isr, 4)).toBe(0); // the ISR is one byte
+    expect(r.transportInterrupts()).toEqual({ sent: 3, disabled: 0, masked: 0, noVector: 0 });
+  });
+
+  it('two events may share an entry; an entry may be retargeted while MSI-X is on', () => {
+    const r = rig();
+    r.enableMsix(0x60);
+    r.negotiate();
+    r.t.write(C.MsixConfig, 2, 1);
+    expect(r.setUp(0, RAM, 8)).toBe(true);
+    r.t.write(C.QueueMsixVector, 2, 1);
+    r.status(OK | Status.DriverOk);
+    r.t.usedBuffers(0);
+    r.t.write(r.entryWord(1, 0), 4, MSI_ADDRESS + 0x1000); // to vCPU 1 now
+    r.t.queueFault('chain-loop');
+    expect(r.msis).toEqual([
+      { address: MSI_ADDRESS, data: 0x61 },
+      { address: MSI_ADDRESS + 0x1000, data: 0x61 },
+    ]);
+  });
+
+  it('counts an interrupt with MSI-X off, with no vector, and a masked one, which goes out once when unmasked', () => {
+    const r = rig();
+    r.negotiate();
+    expect(r.setUp(0, RAM, 8)).toBe(true);
+    r.t.write(C.QueueMsixVector, 2, 1);
+    r.status(OK | Status.DriverOk);
+    r.t.usedBuffers(0); // MSI-X not enabled: the ISR bit only (no INTx pin)
+    r.enableMsix(0x60, [1]);
+    r.t.usedBuffers(0); // entry 1 masked
+    r.t.usedBuffers(0); // still masked: one pending bit
+    expect(r.msis).toEqual([]);
+    expect(r.t.read(Region.MsixPba, 4)).toBe(0b10);
+    r.t.write(C.QueueMsixVector, 2, VIRTIO_MSI_NO_VECTOR);
+    r.t.usedBuffers(0); // unmapped: no interrupt (§4.1.5.3)
+    r.t.write(r.entryWord(1, 12), 4, 0); // unmask
+    expect(r.msis).toEqual([{ address: MSI_ADDRESS, data: 0x61 }]);
+    expect(r.t.read(Region.MsixPba, 4)).toBe(0);
+    r.t.write(r.entryWord(1, 12), 4, 0);
+    expect(r.msis).toHaveLength(1);
+    expect(r.t.read(Region.Isr, 1)).toBe(1);
+    expect(r.transportInterrupts()).toEqual({ sent: 1, disabled: 1, masked: 2, noVector: 1 });
+  });
+
+  it('holds interrupts while Function Mask is set and sends each pending entry once when it clears', () => {
+    const r = rig();
+    r.enableMsix(0x60);
     r.negotiate();
     r.t.write(C.MsixConfig, 2, 0);
     expect(r.setUp(0, RAM, 8)).toBe(true);
     r.t.write(C.QueueMsixVector, 2, 1);
     r.status(OK | Status.DriverOk);
+    r.cfg.write(0x43, 1, 0xc0); // Enable | Function Mask
     r.t.usedBuffers(0);
-    expect(r.msis).toEqual([{ address: MSI_ADDRESS, data: 0x61 }]);
+    r.t.usedBuffers(0); // entry 1 already pending: still one message to come
     r.t.queueFault('chain-loop');
-    expect(r.msis[1]).toEqual({ address: MSI_ADDRESS, data: 0x60 });
-    expect(r.t.read(C.DeviceStatus, 1) & Status.DeviceNeedsReset).toBe(Status.DeviceNeedsReset);
-    expect(r.t.read(Region.Isr, 1)).toBe(3);
-    expect(r.t.read(Region.Isr, 1)).toBe(0);
-    expect(r.t.read(Region.Isr, 4)).toBe(0); // the ISR is one byte
-    expect(r.transportInterrupts()).toEqual({ sent: 2, disabled: 0, masked: 0, noVector: 0 });
+    expect(r.msis).toEqual([]);
+    r.cfg.write(0x43, 1, 0x80);
+    expect(r.msis.map((m) => m.data).sort()).toEqual([0x60, 0x61]);
+    expect(r.transportInterrupts()).toEqual({ sent: 2, disabled: 0, masked: 3, noVector: 0 });
   });
 
-  it('counts an interrupt with no vector, with MSI off, and a masked one, which goes out when unmasked', () => {
+  it('reads back NO_VECTOR for an entry past the table (queues + 1 = 3 entries), as QEMU does', () => {
     const r = rig();
+    r.t.write(C.MsixConfig, 2, 3);
+    expect(r.t.read(C.MsixConfig, 2)).toBe(VIRTIO_MSI_NO_VECTOR);
+    r.t.write(C.MsixConfig, 2, 0xfffe);
+    expect(r.t.read(C.MsixConfig, 2)).toBe(VIRTIO_MSI_NO_VECTOR);
+    r.t.write(C.QueueMsixVector, 2, 0x7ff);
+    expect(r.t.read(C.QueueMsixVector, 2)).toBe(VIRTIO_MSI_NO_VECTOR);
+    r.t.write(C.QueueMsixVector, 2, 2);
+    expect(r.t.read(C.QueueMsixVector, 2)).toBe(2);
+    r.t.write(C.QueueMsixVector, 2, VIRTIO_MSI_NO_VECTOR);
+    expect(r.t.read(C.QueueMsixVector, 2)).toBe(VIRTIO_MSI_NO_VECTOR);
+    r.t.write(C.MsixConfig, 4, 0); // the wrong width: not taken
+    expect(r.faults()).toEqual({ 'bad-vector': 3, 'bad-access-size': 1 });
+  });
+
+  it('refuses partial, unaligned and out-of-table accesses to the MSI-X page, and PBA writes; the entry keeps its value', () => {
+    const r = rig();
+    r.t.write(r.entryWord(0, 8), 4, 0x60);
+    r.t.write(r.entryWord(0, 8), 2, 0x1234);
+    r.t.write(r.entryWord(0, 9), 1, 0x12);
+    r.t.write(r.entryWord(0, 10), 4, 0x1234);
+    r.t.write(r.entryWord(0, 12), 8, 0); // a QWORD: this bus carries DWORDs to the device
+    expect(r.t.read(r.entryWord(0, 8), 4)).toBe(0x60);
+    expect(r.t.read(r.entryWord(0, 12), 4)).toBe(1); // still masked
+    expect(r.t.read(r.entryWord(0, 8), 2)).toBe(0);
+    r.t.write(Region.MsixPba, 4, 0xffffffff);
+    expect(r.t.read(Region.MsixPba, 4)).toBe(0);
+    expect(r.t.read(r.entryWord(3, 0), 4)).toBe(0); // past the 3 entries
+    r.t.write(r.entryWord(3, 12), 4, 0);
+    expect(r.t.read(Region.MsixPba + 8, 4)).toBe(0);
+    expect(r.t.read(Region.MsixTable + 0xff0, 4)).toBe(0);
+    expect(r.faults()).toEqual({ 'bad-access-size': 5, 'write-to-read-only': 1, 'unknown-register': 4 });
+  });
+
+  it('a device reset unmaps every event and drops pending bits, keeping the table; a system reset also clears the table, MSI-X and BAR0', () => {
+    const r = rig();
+    r.enableMsix(0x60, [1]);
     r.negotiate();
     expect(r.setUp(0, RAM, 8)).toBe(true);
-    r.status(OK | Status.DriverOk);
-    r.t.usedBuffers(0); // queue_msix_vector is NO_VECTOR
     r.t.write(C.QueueMsixVector, 2, 1);
-    r.t.usedBuffers(0); // MSI not enabled
-    r.enableMsi(0x60);
-    r.cfg.write(0x50, 4, 0b10); // mask vector 1
+    r.t.write(C.MsixConfig, 2, 0);
+    r.status(OK | Status.DriverOk);
     r.t.usedBuffers(0);
-    expect(r.msis).toEqual([]);
-    expect(r.cfg.read(0x54, 4)).toBe(0b10); // pending
-    r.cfg.write(0x50, 4, 0);
-    expect(r.msis).toEqual([{ address: MSI_ADDRESS, data: 0x61 }]);
-    expect(r.t.read(Region.Isr, 1)).toBe(1);
-    expect(r.transportInterrupts()).toEqual({ sent: 1, disabled: 1, masked: 1, noVector: 1 });
-  });
-
-  it('reads back NO_VECTOR for a vector MSI cannot carry', () => {
-    const r = rig();
-    r.t.write(C.MsixConfig, 2, 32);
-    expect(r.t.read(C.MsixConfig, 2)).toBe(VIRTIO_MSI_NO_VECTOR);
-    r.t.write(C.QueueMsixVector, 2, 0x7fff);
-    expect(r.t.read(C.QueueMsixVector, 2)).toBe(VIRTIO_MSI_NO_VECTOR);
-    r.t.write(C.QueueMsixVector, 2, 31);
-    expect(r.t.read(C.QueueMsixVector, 2)).toBe(31);
-    expect(r.faults()).toEqual({ 'bad-vector': 2 });
-  });
-
-  it('a system reset also puts the configuration space back: BAR0 and MSI off', () => {
-    const r = rig();
-    r.enableMsi();
-    r.negotiate();
+    expect(r.t.read(Region.MsixPba, 4)).toBe(0b10);
+    r.status(0);
+    expect([r.t.read(C.MsixConfig, 2), r.t.read(C.QueueMsixVector, 2), r.t.read(Region.MsixPba, 4)]).toEqual([VIRTIO_MSI_NO_VECTOR, VIRTIO_MSI_NO_VECTOR, 0]);
+    expect([r.t.read(r.entryWord(1, 8), 4), r.cfg.read(0x42, 2)]).toEqual([0x61, 0x8002]);
+    r.t.write(r.entryWord(1, 12), 4, 0);
+    expect(r.msis).toEqual([]); // nothing pending for the old driver
     r.t.reset();
     expect(r.cfg.read(0x10, 4)).toBe(0);
-    expect(r.cfg.msi().enabled).toBe(false);
+    expect(r.cfg.msix()).toEqual({ enabled: false, functionMask: false });
+    expect([0, 4, 8, 12].map((f) => r.t.read(r.entryWord(1, f), 4))).toEqual([0, 0, 0, 1]);
     expect(r.bars.at(-1)).toBeNull();
     expect(r.t.read(C.DeviceStatus, 1)).toBe(0);
   });

@@ -57,7 +57,7 @@ describe('vmm/assembly', () => {
     expect(bus.map((d) => d.variant)).toEqual(['apple-gfx-mmio', 'apple-gfx-mmio', 'virtio-mmio', 'virtio-mmio']);
   });
 
-  it('makes virtio-pci input devices MSI-only functions whose BARs the input actor publishes', () => {
+  it('makes virtio-pci input devices MSI-X-only functions whose BARs the input actor publishes', () => {
     const { config, wiring, buffers } = assemble({ devices: [{}], input: true, inputTransport: 'pci' });
     // No level lines: MSIs need none.
     expect(wiring.inputDevices.map((d) => [d.kind, d.line])).toEqual([

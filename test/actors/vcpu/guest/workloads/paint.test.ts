@@ -73,10 +73,10 @@ describe.each(['mmio', 'pci'] as const)('paint over virtio-%s', (transport) => {
       expect(at(f, 40, 160)).toBe(PAINT_PEN);
       const stats = (await vm.stats()).vcpus[0]!.guest as { inputEvents?: number } | null;
       expect(stats?.inputEvents).toBeGreaterThan(0);
-      // Over PCI the tablet's interrupts were MSIs (none over virtio-mmio's level line).
+      // Over PCI the tablet's interrupts were MSI-X messages (none over virtio-mmio's level line).
       const tablet = (await vm.stats()).input!.devices[1]!;
-      if (transport === 'pci') expect(tablet.msi?.sent).toBeGreaterThan(0);
-      else expect(tablet.msi).toBeUndefined();
+      if (transport === 'pci') expect(tablet.msix?.sent).toBeGreaterThan(0);
+      else expect(tablet.msix).toBeUndefined();
     });
 
     it('keys type glyphs into the text box; Backspace takes the last one away', async () => {
