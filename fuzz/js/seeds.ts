@@ -321,6 +321,7 @@ function ranState(): MachineState {
         }),
       ],
     ],
+    inputDevices: [],
   };
 }
 const machine = { ramMiB: 16, devices: [{ variant: 'pci' }], workload: { name: 'desktop', frames: 10 } };

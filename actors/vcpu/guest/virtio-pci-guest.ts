@@ -11,6 +11,7 @@
 import { MSI_CAP_ID } from '../../../abi/generated/machine.js';
 import {
   PCI_CAP_ID_VNDR,
+  VIRTIO_PCI_BAR_BYTES,
   VIRTIO_PCI_COMMON_CFG_BYTES,
   VIRTIO_PCI_DEVICE_ID_BASE,
   VIRTIO_PCI_VENDOR_ID,
@@ -36,6 +37,52 @@ interface Structure {
   length: number;
 }
 
+/** Where the function's structures are (guest-physical, in BAR0), as probed; the queues' doorbells as set up. */
+interface PciLayout {
+  common: number;
+  isr: number;
+  device: number;
+  deviceLength: number;
+  notifyBase: number;
+  notifyLength: number;
+  notifyMultiplier: number;
+  doorbells: [number, number][];
+}
+
+/** A saved layout (hostile: a file's), checked to lie inside the BAR the configuration places; DriverError otherwise. */
+function layoutFromWords(words: readonly number[], bar: number): PciLayout {
+  const [common, isr, device, deviceLength, notifyBase, notifyLength, notifyMultiplier, count] = words;
+  const bad = (what: string): never => {
+    throw new DriverError(`saved virtio-pci layout: ${what}`);
+  };
+  if (count === undefined || words.length !== 8 + 2 * count || count > MAX_DOORBELLS) bad(`${words.length} words`);
+  const inBar = (at: number, length: number) =>
+    Number.isSafeInteger(at) && Number.isSafeInteger(length) && length >= 0 && at >= bar && at + length <= bar + VIRTIO_PCI_BAR_BYTES;
+  if (!inBar(common!, VIRTIO_PCI_COMMON_CFG_BYTES) || !inBar(isr!, 1) || !inBar(device!, deviceLength!) || !inBar(notifyBase!, notifyLength!))
+    bad('a structure outside BAR0');
+  if (!Number.isInteger(notifyMultiplier) || notifyMultiplier! < 0 || notifyMultiplier! > VIRTIO_PCI_BAR_BYTES) bad(`notify multiplier ${notifyMultiplier}`);
+  const doorbells: [number, number][] = [];
+  for (let i = 0; i < count!; i++) {
+    const index = words[8 + 2 * i]!;
+    const address = words[9 + 2 * i]!;
+    if (!Number.isInteger(index) || index < 0 || index > 0xffff || !(address >= notifyBase! && address + 2 <= notifyBase! + notifyLength!))
+      bad(`doorbell ${i}`);
+    doorbells.push([index, address]);
+  }
+  return {
+    common: common!,
+    isr: isr!,
+    device: device!,
+    deviceLength: deviceLength!,
+    notifyBase: notifyBase!,
+    notifyLength: notifyLength!,
+    notifyMultiplier: notifyMultiplier!,
+    doorbells,
+  };
+}
+
+/** More queues than a virtio-input device has. */
+const MAX_DOORBELLS = 16;
 const CONFIG_VECTOR = 0;
 const QUEUE_VECTOR = 1;
 /** At most this many capabilities are followed (a list that loops is refused). */
@@ -52,13 +99,36 @@ export class GuestVirtioPci implements GuestVirtioTransport {
   private readonly notifyMultiplier: number;
   private readonly doorbells = new Map<number, number>();
 
+  /**
+   * Probes and brings up the function; throws DriverError when it lies about its layout. With
+   * `saved` (saveState's words: a restored guest, which probed before it was saved) no access is
+   * made and the words are checked to lie inside BAR0 instead.
+   */
   constructor(
     private readonly port: VirtioPort,
     place: VirtioPciPlacement,
     deviceId: number,
+    saved?: readonly number[],
   ) {
     if (place.vector % 2 !== 0) throw new DriverError('the MSI block must start at an even vector');
     this.vectors = [place.vector, place.vector + 1];
+    const layout = saved ? layoutFromWords(saved, place.bar) : this.probe(place, deviceId);
+    this.common = layout.common;
+    this.isr = layout.isr;
+    this.device = layout.device;
+    this.deviceLength = layout.deviceLength;
+    this.notifyBase = layout.notifyBase;
+    this.notifyLength = layout.notifyLength;
+    this.notifyMultiplier = layout.notifyMultiplier;
+    for (const [index, address] of layout.doorbells) this.doorbells.set(index, address);
+  }
+
+  saveState(): number[] {
+    const { common, isr, device, deviceLength, notifyBase, notifyLength, notifyMultiplier } = this;
+    return [common, isr, device, deviceLength, notifyBase, notifyLength, notifyMultiplier, this.doorbells.size, ...[...this.doorbells].flat()];
+  }
+
+  private probe(place: VirtioPciPlacement, deviceId: number): PciLayout {
     const cfg = (o: number, s: number) => this.port.read(place.ecam + o, s);
     const setCfg = (o: number, s: number, v: number) => this.port.write(place.ecam + o, s, v);
     if ((cfg(0x00, 2) & 0xffff) !== VIRTIO_PCI_VENDOR_ID || (cfg(0x02, 2) & 0xffff) !== VIRTIO_PCI_DEVICE_ID_BASE + deviceId) {
@@ -99,13 +169,7 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     const isr = structure(CapType.Isr, 1, 1);
     const notify = structure(CapType.Notify, 2, 2);
     const device = structure(CapType.Device, 0, 4);
-    this.common = place.bar + common.offset;
-    this.isr = place.bar + isr.offset;
-    this.device = place.bar + device.offset;
-    this.deviceLength = device.length;
-    this.notifyBase = place.bar + notify.offset;
-    this.notifyLength = notify.length;
-    this.notifyMultiplier = cfg(notify.at + Cap.NotifyOffMultiplier, 4) >>> 0;
+    const notifyMultiplier = cfg(notify.at + Cap.NotifyOffMultiplier, 4) >>> 0;
 
     // MSI: two vectors (fewer if it offers fewer) at this vCPU, then memory space and bus mastering.
     if (msi === 0) throw new DriverError('no MSI capability');
@@ -116,6 +180,16 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     if (((flags >> 1) & 7) < 1) throw new DriverError('the MSI capability offers a single vector; this driver needs two');
     setCfg(msi + 2, 2, (flags & ~0x70) | (1 << 4) | 1);
     setCfg(0x04, 2, cfg(0x04, 2) | 0x6);
+    return {
+      common: place.bar + common.offset,
+      isr: place.bar + isr.offset,
+      device: place.bar + device.offset,
+      deviceLength: device.length,
+      notifyBase: place.bar + notify.offset,
+      notifyLength: notify.length,
+      notifyMultiplier,
+      doorbells: [],
+    };
   }
 
   status(): number {
