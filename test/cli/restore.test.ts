@@ -66,6 +66,14 @@ describe('pvg-vmm run --save and restore', () => {
     const bad = pvg('restore', bogus, '--exit');
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim()).toMatch(/^pvg-vmm: cannot restore .*bogus\.snap: snapshot refused: header: not a pvg-vmm snapshot \(bad magic\)$/);
+    // The machine comes from the file: run's machine flags are refused, not ignored.
+    for (const flag of ['--input', '--input-transport=pci', '--workload']) {
+      const named = pvg('restore', bogus, flag, ...(flag === '--workload' ? ['paint'] : []));
+      expect([named.status, named.stderr]).toEqual([
+        2,
+        expect.stringMatching(new RegExp(`${flag.split('=')[0]} shapes the machine, which comes from the snapshot file`)),
+      ]);
+    }
     const missing = pvg('restore', path.join(dir, 'missing.snap'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/ENOENT/);

@@ -1,5 +1,5 @@
 // The component sections of a snapshot are hostile input: each kind (engine, task space, PCI
-// config, interrupt table, guest program, vCPU pending vectors, compositor display), cut short,
+// config, interrupt table, guest program, vCPU pending vectors, compositor display, input device), cut short,
 // grown or with its magic broken (checksums made right again, so the damage reaches its decoder),
 // is refused by Vm.restore with a SnapshotFormatError naming that section; every section but the
 // engine's is refused before any thread starts. A file missing a section its configuration needs,
@@ -28,6 +28,7 @@ const OPTIONS = {
   vcpus: 2,
   devices: [{ displayModes: ['320x200@60'] }, { variant: 'pci' as const, displayModes: ['320x200@60'] }],
   workload: { name: 'mapchurn', frames: 12, seed: 2 },
+  input: [{ device: 1 }],
   trace: false,
 };
 
@@ -92,6 +93,7 @@ describe('component sections', () => {
         SectionKind.GuestProgram,
         SectionKind.VcpuPending,
         SectionKind.CompositorDisplay,
+        SectionKind.InputDevice,
       ].sort(),
     );
   });
@@ -116,6 +118,9 @@ describe('component sections', () => {
     await refusedBy(without(SectionKind.Engine, 1), 'section table', /no engine 1 section/);
     await refusedBy(without(SectionKind.PciConfig, 1), 'section table', /no pci config 1 section/);
     await refusedBy(without(SectionKind.CompositorDisplay, 256), 'section table', /no compositor display 1\.0 section/);
+    await refusedBy(without(SectionKind.InputDevice, 1), 'section table', /no input device 1 section/);
+    const inputDevice = sections.find((s) => s.kind === SectionKind.InputDevice)!;
+    await refusedBy([...sections, { ...inputDevice, index: 2 }], 'section table', /input device 2: the machine's configuration has no such part/);
     const program = sections.find((s) => s.kind === SectionKind.GuestProgram)!;
     await refusedBy([...sections, { ...program, index: 5 }], 'section table', /guest program 5: the machine's configuration has no such part/);
     const pci = sections.find((s) => s.kind === SectionKind.PciConfig)!;
