@@ -1,10 +1,11 @@
 // Every component section of a snapshot checked on the loading thread, before any actor exists
 // (docs/snapshots.md, "Restore"): each goes through its component's own decoder, against parts
-// built from the snapshot's configuration over the restored guest memory (a task space with its
-// limits, a PCI config space at power-on, the interrupt table the configuration wires, a guest
-// program that has not stepped, the display's modes, a virtio-input device on its transport). So a bad section fails Vm.restore with
-// SnapshotFormatError naming it and nothing started. The engine's bytes are the exception: they
-// are checked in C++ when the device actor loads them (no static binding yet), before any vCPU.
+// built from the snapshot's configuration over the restored guest memory (the engine's limits
+// through the addon's checkEngineState, a task space with its limits, a PCI config space at
+// power-on, the interrupt table the configuration wires, a guest program that has not stepped,
+// the display's modes, a virtio-input device on its transport), and each engine's tasks against
+// its task space's. So a bad section fails Vm.restore with SnapshotFormatError naming it and
+// nothing started.
 import { decodeCompositorDisplay } from '../../actors/compositor/display-snapshot.js';
 import { loadPciConfig } from '../../shared/pci/config-snapshot.js';
 import { PciConfigSpace } from '../../shared/pci/config-space.js';
@@ -31,6 +32,7 @@ import type { ResolvedConfig } from '../config.js';
 import { sectionName } from './container.js';
 import { SnapshotFormatError } from './errors.js';
 import { SectionKind, displaySectionIndex } from './layout.js';
+import { checkEngineSection, crossCheckEngineTasks } from './engine-check.js';
 import type { MachineState } from './machine-state.js';
 
 /** Runs `check`; a component's StateFormatError becomes the section's SnapshotFormatError. */
@@ -73,7 +75,11 @@ function offlineInputDevice(kind: InputDeviceKind, transport: InputTransport, me
 export function checkMachineState(state: MachineState, config: ResolvedConfig, memory: GuestMemory): void {
   config.devices.forEach((d, i) => {
     const saved = state.devices[i]!;
-    inSection(SectionKind.TaskSpace, i, () => decodeTaskSpaceState(saved.taskSpace, new TaskSpace(memory, config.limits, d.mapSemantics), memory));
+    const engine = checkEngineSection(saved.engine, config, i, memory);
+    const tasks = inSection(SectionKind.TaskSpace, i, () =>
+      decodeTaskSpaceState(saved.taskSpace, new TaskSpace(memory, config.limits, d.mapSemantics), memory),
+    );
+    crossCheckEngineTasks(engine, tasks, i);
     if (saved.pci) inSection(SectionKind.PciConfig, i, () => loadPciConfig(new PciConfigSpace(), saved.pci!));
   });
   const table = new InterruptTable(createInterruptTable(interruptLines(config).lines, config.vcpus + config.externalVcpus), null);
