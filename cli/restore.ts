@@ -30,7 +30,33 @@ ${OUTPUT_HELP}
   --quiet             no status line
   -h, --help          this text`;
 
+/** run's flags that shape the machine: a restore takes the machine from the file, so naming one is refused (not ignored). */
+const MACHINE_FLAGS = [
+  'workload',
+  'frames',
+  'variant',
+  'devices',
+  'vcpus',
+  'displays',
+  'modes',
+  'mode',
+  'seed',
+  'damage',
+  'write-window',
+  'profile',
+  'pacing',
+  'threading',
+  'cpu',
+  'input',
+  'input-transport',
+];
+
 export function parseRestoreArgs(argv: string[]): { file: string; drive: DriveArgs } | 'help' {
+  const machineFlag = argv.find((a) => MACHINE_FLAGS.includes(a.replace(/^--/, '').split('=')[0]!) && a.startsWith('--'));
+  if (machineFlag !== undefined)
+    throw new UsageError(
+      `${machineFlag.split('=')[0]} shapes the machine, which comes from the snapshot file as it was saved; restore takes this host's options only`,
+    );
   const { values, positionals } = parseArgs({
     args: argv,
     strict: true,

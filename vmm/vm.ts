@@ -317,8 +317,8 @@ export class Vm extends EventEmitter<VmEvents> {
    * Writes the machine to a snapshot file that Vm.restore() reads back (docs/snapshots.md),
    * in call order with pause, resume and reset, none of which runs meanwhile. A machine a guest
    * has run on is paused for it (and resumed after, if it ran): configuration, RAM, and every
-   * device's, vCPU's, interrupt and display state. KVM vCPUs, external vCPUs, virtio-input
-   * devices with a guest run, and a runWorkload() workload throw SnapshotUnsupportedError and
+   * device's, vCPU's, interrupt, display and virtio-input state. KVM vCPUs, external vCPUs and
+   * a runWorkload() workload throw SnapshotUnsupportedError and
    * nothing is written.
    */
   async saveSnapshot(file: string, options: SaveSnapshotOptions = {}): Promise<SaveSnapshotReport> {
@@ -349,7 +349,6 @@ export class Vm extends EventEmitter<VmEvents> {
     if (this.config.cpu === 'kvm') return 'KVM vCPUs are not saved yet';
     if (this.config.externalVcpus > 0) return "the VM has external vCPUs, whose state is the embedder's";
     if (this.ranOtherWorkload) return 'runWorkload() ran a workload the configuration does not name';
-    if (this.config.input.length > 0 && this.guestsStarted) return 'a guest has run with virtio-input devices, whose state is not saved yet';
     return null;
   }
 

@@ -6,7 +6,7 @@ import type { GuestAddressMap } from '../../shared/guest-memory/index.js';
 import type { NativeEngine } from '../../shared/native/types.js';
 import { StateFormatError } from '../../shared/snapshot/state-bytes.js';
 import type { DeviceStateBytes } from './messages.js';
-import { loadPciConfig, savePciConfig } from './pci-config-snapshot.js';
+import { loadPciConfig, savePciConfig } from '../../shared/pci/config-snapshot.js';
 import type { PciConfigSpace } from '../../shared/pci/config-space.js';
 import { loadTaskSpace, saveTaskSpace } from './task-space-snapshot.js';
 import type { TaskSpace } from './task-space.js';

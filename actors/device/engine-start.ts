@@ -6,10 +6,10 @@ import type { ActorContext } from '../runtime/host.js';
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { native } from '../../shared/native/addon.js';
-import type { NativeEngine } from '../../shared/native/types.js';
+import type { EngineStateCheckOptions, NativeEngine } from '../../shared/native/types.js';
 import type { ReplyTable } from '../../shared/reply/reply-table.js';
 import { SURFACES_PER_DISPLAY } from '../../shared/display/surface-layout.js';
-import type { DeviceConfig } from './messages.js';
+import type { DeviceConfig, DisplayModeSpec } from './messages.js';
 
 export interface EngineBuffers {
   memory: GuestMemory;
@@ -18,11 +18,30 @@ export interface EngineBuffers {
   writeCompletion: Int32Array;
 }
 
+/**
+ * What an engine of this device is checked against when it loads a saved state: its guest memory,
+ * displays' modes, IOSurface window and largest context (startEngine gives it the same; the
+ * snapshot loader checks an engine section with them before any engine exists).
+ */
+export function engineStateLimits(
+  memory: GuestMemory,
+  device: { variant: DeviceConfig['variant']; displays: readonly { modes: DisplayModeSpec[] }[] },
+  limits: DeviceConfig['limits'],
+): EngineStateCheckOptions {
+  return {
+    memory: new Int32Array(memory.sab),
+    regions: memory.describe().regions.map((r) => ({ base: r.base, size: r.size, offset: r.offset, readOnly: r.readOnly })),
+    displays: device.displays.map((d) => ({ modes: d.modes })),
+    iosfc: device.variant === 'apple-gfx-mmio',
+    maxContextBytes: limits.maxTaskBytes ?? 1 << 30,
+  };
+}
+
 export function startEngine(ctx: ActorContext, config: DeviceConfig, b: EngineBuffers): NativeEngine {
-  const regions = b.memory.describe().regions;
+  const { memory, regions, iosfc, maxContextBytes } = engineStateLimits(b.memory, config, config.limits);
   return new native.Engine({
-    memory: new Int32Array(b.memory.sab),
-    regions: regions.map((r) => ({ base: r.base, size: r.size, offset: r.offset, readOnly: r.readOnly })),
+    memory,
+    regions,
     inbound: b.inbound.words,
     device: ctx.mailbox.words,
     ...(config.displayEventsDirect ? { compositor: { mailbox: new Int32Array(config.compositorMailbox), device: config.index } } : {}),
@@ -41,13 +60,13 @@ export function startEngine(ctx: ActorContext, config: DeviceConfig, b: EngineBu
       surfaces: new Int32Array(d.surfaces),
       surfaceCount: SURFACES_PER_DISPLAY,
     })),
-    iosfc: config.variant === 'apple-gfx-mmio',
+    iosfc,
     poolThreads: config.poolThreads,
     backend: config.backend,
     dispatcherSpin: config.dispatcherSpin,
     mapSemantics: config.mapSemantics,
     spinGate: ctx.spinGate ? new Int32Array(ctx.spinGate) : undefined,
-    maxContextBytes: config.limits.maxTaskBytes ?? 1 << 30,
+    maxContextBytes,
     ...(config.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: config.callbackTimeoutMs } : {}),
     ...(config.engineTraceRing !== undefined && ctx.traceSet
       ? { trace: { set: new Int32Array(ctx.traceSet), firstRing: config.engineTraceRing, gpu: config.backend === 'vulkan' } }

@@ -22,6 +22,7 @@ import { PCI_CLASS_INPUT_OTHER } from '../../abi/generated/virtio.js';
 import { IrqLevels } from './irq-levels.js';
 import { InputKind, PCI_CONFIG_WINDOW, type InputActorConfig, type InputActorStats, type InputControl } from './messages.js';
 import { VirtioInputDevice, type TransportFactory } from './virtio-input.js';
+import { loadInputDevices, saveInputDevice } from './input-snapshot.js';
 
 export class InputActor implements ActorBehaviour<InputControl> {
   readonly control: InputControl;
@@ -59,6 +60,8 @@ export class InputActor implements ActorBehaviour<InputControl> {
       hold: (held: boolean) => {
         for (const d of devices) d.hold(held);
       },
+      saveState: () => devices.map((d) => saveInputDevice(d)),
+      loadState: (saved: Uint8Array[]) => loadInputDevices(devices, saved),
     };
   }
 

@@ -52,4 +52,8 @@ export interface InputControl {
   reset(): void;
   /** vm.pause(): injected events wait in the devices (nothing is written to guest RAM) until hold(false). */
   hold(held: boolean): void;
+  /** A snapshot of a paused machine: each device's state (input-snapshot.ts), in device order. */
+  saveState(): Uint8Array[];
+  /** A restore, before any vCPU runs: each device's saved state; the first refusal (device index, part, reason), or null. */
+  loadState(devices: Uint8Array[]): { index: number; part: string; reason: string } | null;
 }

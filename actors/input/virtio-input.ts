@@ -18,6 +18,24 @@ import {
   VIRTIO_INPUT_QUEUE_SIZE,
 } from '../../abi/generated/virtio.js';
 import { InputConfigSpace, type InputDeviceKind } from './input-config.js';
+import { StateFormatError } from '../../shared/snapshot/state-bytes.js';
+import type { VirtioTransportState } from '../../shared/virtio/transport-snapshot.js';
+
+/** What a device writes into the driver's buffers: key, axis and report events. */
+const EVENT_TYPES: readonly number[] = [InputEv.Syn, InputEv.Key, InputEv.Abs];
+const isInt = (v: number, min: number, max: number) => Number.isInteger(v) && v >= min && v <= max;
+
+/** A device's state in a snapshot (input-snapshot.ts). */
+export interface InputDeviceState {
+  kind: InputDeviceKind;
+  transport: VirtioTransportState;
+  /** The configuration space's select and subsel (select | subsel << 8). */
+  select: number;
+  /** Events waiting for the driver's buffers, [type, code, value] flattened. */
+  pending: number[];
+  /** The tablet's last reported state (-1: none yet). */
+  pointer: { x: number; y: number; buttons: number };
+}
 
 const EVENT_QUEUE = 0;
 const STATUS_QUEUE = 1;
@@ -141,6 +159,43 @@ export class VirtioInputDevice implements VirtioDeviceModel {
       transport: { ...this.transport.counts },
       ...(this.transport instanceof VirtioPciTransport ? { msix: { ...this.transport.interrupts } } : {}),
     };
+  }
+
+  /** Its state between two records (a snapshot: input-snapshot.ts). */
+  saveState(): InputDeviceState {
+    return {
+      kind: this.kind,
+      transport: this.transport.saveState(),
+      select: this.config.read(0, 2),
+      pending: [...this.pending],
+      pointer: { ...this.pointerState },
+    };
+  }
+
+  /**
+   * A snapshot's state (a file's: hostile) into a device that has not run: the events waiting, the
+   * pointer as last reported, the configuration selection and the transport's. Checked whole
+   * first; refused with StateFormatError with the device left as it was (the transport at reset).
+   */
+  loadState(s: InputDeviceState, component = 'input device'): void {
+    const fail = (reason: string): never => {
+      throw new StateFormatError(component, reason);
+    };
+    if (s.kind !== this.kind) fail(`a ${s.kind}'s state for a ${this.kind}`);
+    if (!Number.isInteger(s.select) || s.select < 0 || s.select > 0xffff) fail(`configuration select 0x${s.select.toString(16)}`);
+    if (s.pending.length % 3 !== 0 || s.pending.length / 3 > PENDING_EVENTS_MAX) fail(`${s.pending.length / 3} events waiting, at most ${PENDING_EVENTS_MAX}`);
+    for (let i = 0; i < s.pending.length; i += 3) {
+      const [type, code, value] = s.pending.slice(i, i + 3) as [number, number, number];
+      if (!EVENT_TYPES.includes(type) || !isInt(code, 0, 0xffff) || !isInt(value, 0, 0xffffffff))
+        fail(`event ${i / 3}: type ${type} code ${code} value ${value}`);
+    }
+    const p = s.pointer;
+    if (!isInt(p.x, -1, VIRTIO_INPUT_ABS_MAX) || !isInt(p.y, -1, VIRTIO_INPUT_ABS_MAX) || !isInt(p.buttons, 0, 7))
+      fail(`pointer ${p.x},${p.y} buttons ${p.buttons}`);
+    this.transport.loadState(s.transport, `${component}: transport`);
+    this.config.write(0, 2, s.select);
+    this.pending.splice(0, this.pending.length, ...s.pending);
+    this.pointerState = { ...p };
   }
 
   // VirtioDeviceModel

@@ -22,6 +22,11 @@ import { guestFor } from '../../vmm/assembly/guests.js';
 import { interruptLines } from '../../vmm/assembly/wiring.js';
 import { resolveConfig } from '../../vmm/config.js';
 import type { MachineState } from '../../vmm/snapshot/machine-state.js';
+import { saveInputDevice } from '../../actors/input/input-snapshot.js';
+import { VirtioInputDevice } from '../../actors/input/virtio-input.js';
+import { createGuestMemory } from '../../shared/guest-memory/index.js';
+import { VirtioMmioTransport } from '../../shared/virtio/mmio-transport.js';
+import { EngineRig } from '../../test/support/engine-rig.js';
 import { CHALLENGE, PASSWORD } from './targets/rfb-handshake.js';
 import { Op as VqOp, RAM } from './targets/virtqueue.js';
 import { Op as PciOp } from './targets/virtio-pci.js';
@@ -290,10 +295,27 @@ const ram16 = (fill: (ram: Uint8Array) => void) => {
 const snapshotFile = (options: object, ram: Uint8Array, version = FUZZ_VMM_VERSION, state: MachineState | null = null) =>
   Buffer.concat(encodeSnapshot({ options, ram, state }, version).parts);
 // A machine a guest ran on, small enough for 4 KiB: one MMIO device whose display has no mode yet
-// (no frame pixels), a task with one mapping, a line latched, a vector pending, a cursor glyph,
-// the guest program before its boot. The engine's bytes are a stand-in: this loader leaves them
-// to the device actor (the engine-state target fuzzes them).
-const ranMachine = { ramMiB: 16, devices: [{}], workload: { name: 'desktop', frames: 10 } };
+// (no frame pixels), an engine at power-on (a real engine's saved bytes: the loader checks them
+// with checkEngineState) and so a task space without tasks that agrees with it, a line latched, a
+// vector pending, a cursor glyph, the guest program before its boot, and the display's keyboard
+// and tablet on virtio-mmio with events waiting for a driver.
+const ranMachine = { ramMiB: 16, devices: [{}], workload: { name: 'desktop', frames: 10 }, input: true };
+async function powerOnEngine(): Promise<Uint8Array> {
+  const rig = new EngineRig({ modes: resolveConfig(ranMachine).devices[0]!.displays[0]!.modes });
+  try {
+    return rig.engine.saveState();
+  } finally {
+    await rig.stop();
+  }
+}
+function inputDevices(): Uint8Array[] {
+  const memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: 16 << 20 }] });
+  const made = (['keyboard', 'tablet'] as const).map((kind) => new VirtioInputDevice(kind, 's', (m) => new VirtioMmioTransport(memory, m, () => undefined)));
+  made[0]!.key(30, true);
+  made[1]!.pointer(100, 200, 1);
+  return made.map(saveInputDevice);
+}
+const ranEngine = await powerOnEngine();
 function ranState(): MachineState {
   const config = resolveConfig(ranMachine);
   const table = new InterruptTable(createInterruptTable(interruptLines(config).lines, 1), null);
@@ -305,13 +327,8 @@ function ranState(): MachineState {
   return {
     devices: [
       {
-        engine: Buffer.from('PVGENGIN'),
-        taskSpace: encodeTaskSpaceState({
-          nextId: 3,
-          nextSlot: 3,
-          freeSlots: [1],
-          tasks: [{ id: 2, slot: 2, vmSize: 0x10000, mappings: [{ offset: 0x1000, length: 0x2000, gpa: RAM_BASE + 0x4000, readOnly: false }] }],
-        }),
+        engine: ranEngine,
+        taskSpace: encodeTaskSpaceState({ nextId: 3, nextSlot: 3, freeSlots: [1, 2], tasks: [] }),
         pci: null,
       },
     ],
@@ -335,6 +352,7 @@ function ranState(): MachineState {
         }),
       ],
     ],
+    inputDevices: inputDevices(),
   };
 }
 const machine = { ramMiB: 16, devices: [{ variant: 'pci' }], workload: { name: 'desktop', frames: 10 } };

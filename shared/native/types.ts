@@ -147,6 +147,22 @@ export interface EngineStateRefusal {
   reason: string;
 }
 
+/** What checkEngineState needs of the engine that would load a state: its guest memory and limits (as EngineOptions gives them). */
+export interface EngineStateCheckOptions {
+  memory: Int32Array;
+  regions: EngineOptions['regions'];
+  displays: { modes: { width: number; height: number; refresh: number }[] }[];
+  iosfc: boolean;
+  maxContextBytes: number;
+}
+
+/** What an engine state that passed says of guest memory: the running ring's task, the contexts' tasks, each task's size and mappings. */
+export interface EngineStateSummary {
+  ring: { running: boolean; task: number };
+  contexts: { number: number; task: number; size: number }[];
+  tasks: { id: number; size: number; mappings: { va: number; gpa: number; length: number; readOnly: boolean }[] }[];
+}
+
 /** The C heap as glibc's malloc sees it (mallinfo2, every arena); bytes. */
 export interface NativeHeapStats {
   /** In use: chunks handed out from the arenas plus mmapped chunks (uordblks + hblkhd). */
@@ -163,6 +179,11 @@ export interface NativeAddon {
   Engine: new (options: EngineOptions) => NativeEngine;
   /** Whether the vulkan backend can run here (opens and closes the device it would use). */
   vulkanProbe(): VulkanProbe;
+  /**
+   * A saved engine state checked with no engine running: the checks NativeEngine.loadState makes
+   * first (decodeEngineState), against an engine of `options`. Its summary, or why it is refused.
+   */
+  checkEngineState(bytes: Uint8Array, options: EngineStateCheckOptions): EngineStateSummary | EngineStateRefusal;
   futexWait(words: Int32Array, index: number, expected: number, timeoutMs?: number): FutexWaitResult;
   /** Sleeps while both words hold their expected values; a wake on either ends it (futex_waitv). */
   futexWaitEither(a: Int32Array, indexA: number, expectedA: number, b: Int32Array, indexB: number, expectedB: number, timeoutMs?: number): FutexWaitResult;

@@ -243,7 +243,7 @@ export class PciConfigSpace {
     this.#notify(before);
   }
 
-  /** The configuration bytes as they are (pci-config-snapshot.ts saves them). */
+  /** The configuration bytes as they are (shared/pci/config-snapshot.ts saves them). */
   saveBytes(): Uint8Array {
     return this.#bytes.slice();
   }
@@ -254,7 +254,7 @@ export class PciConfigSpace {
   }
 
   /**
-   * Restores saved bytes that pci-config-snapshot.ts checked (read-only bits as at power-on), and
+   * Restores saved bytes that shared/pci/config-snapshot.ts checked (read-only bits as at power-on), and
    * reports what that changed as a write does (BAR0 decode, bus mastering, MSI enable and mask).
    */
   loadBytes(bytes: Uint8Array): void {

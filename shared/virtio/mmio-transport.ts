@@ -19,6 +19,8 @@ import {
   VirtioMmioReg as Reg,
 } from '../../abi/generated/virtio.js';
 import type { SplitQueue, VirtqueueFault } from './split-queue.js';
+import { StateFormatError } from '../snapshot/state-bytes.js';
+import type { VirtioMmioState, VirtioTransportState } from './transport-snapshot.js';
 import { VirtioCore, type QueueRegs, type VirtioDeviceModel, type VirtioFault, type VirtioTransport } from './virtio-core.js';
 
 export { TRANSPORT_FAULTS, type TransportFault, type VirtioDeviceModel, type VirtioFault } from './virtio-core.js';
@@ -185,6 +187,27 @@ export class VirtioMmioTransport implements VirtioTransport {
   /** A system reset (vm.reset()): as if the driver wrote 0 to Status. */
   reset(): void {
     this.core.reset();
+  }
+
+  saveState(): VirtioMmioState {
+    const { deviceFeaturesSel, driverFeaturesSel, queueSel, interruptStatus } = this;
+    return { transport: 'mmio', core: this.core.saveState(), deviceFeaturesSel, driverFeaturesSel, queueSel, interruptStatus };
+  }
+
+  /**
+   * A snapshot's state into a transport at reset. The interrupt line's level is the interrupt
+   * table's (saved with it), so setLevel is not called.
+   */
+  loadState(state: VirtioTransportState, component = 'virtio-mmio'): void {
+    if (state.transport !== 'mmio') throw new StateFormatError(component, `a virtio-${state.transport} transport's state`);
+    if ((state.interruptStatus & ~(VIRTIO_MMIO_INT_VRING | VIRTIO_MMIO_INT_CONFIG)) !== 0)
+      throw new StateFormatError(component, `interrupt status 0x${state.interruptStatus.toString(16)}`);
+    const bad = this.core.loadState(state.core);
+    if (bad !== null) throw new StateFormatError(component, bad);
+    this.deviceFeaturesSel = state.deviceFeaturesSel;
+    this.driverFeaturesSel = state.driverFeaturesSel;
+    this.queueSel = state.queueSel;
+    this.interruptStatus = state.interruptStatus;
   }
 
   private clearRegisters(): void {

@@ -125,6 +125,17 @@ export class SplitQueue {
     return new SplitQueue(memory, layout.size, desc, avail, used);
   }
 
+  /** The device's two ring positions (a snapshot keeps them; virtio-core.ts). */
+  get positions(): { lastAvail: number; usedIdx: number } {
+    return { lastAvail: this.lastAvail, usedIdx: this.usedIdx };
+  }
+
+  /** Puts the device's ring positions back (a snapshot's, checked by the caller: u16 each). */
+  restorePositions(lastAvail: number, usedIdx: number): void {
+    this.lastAvail = lastAvail & 0xffff;
+    this.usedIdx = usedIdx & 0xffff;
+  }
+
   /** Whether the driver has made buffers available that the device has not taken. */
   get hasAvailable(): boolean {
     return this.availIdx() !== this.lastAvail;

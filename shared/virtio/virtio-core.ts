@@ -8,6 +8,7 @@
 import type { GuestMemory } from '../guest-memory/index.js';
 import { VIRTIO_F_VERSION_1, VirtioStatus as Status } from '../../abi/generated/virtio.js';
 import { SplitQueue, VIRTQUEUE_FAULTS, isQueueSize, type VirtqueueFault } from './split-queue.js';
+import type { VirtioTransportState } from './transport-snapshot.js';
 
 /** What a virtio device supplies to its transport. */
 export interface VirtioDeviceModel {
@@ -83,6 +84,26 @@ export interface QueueRegs {
 
 export type QueueArea = 'desc' | 'driver' | 'device';
 
+/** A queue as a snapshot keeps it: its registers and, when ready, the device's positions in its rings. */
+export interface QueueSavedState {
+  num: number;
+  desc: [number, number];
+  driver: [number, number];
+  device: [number, number];
+  ready: { lastAvail: number; usedIdx: number } | null;
+}
+
+/** What the shared core holds between two register accesses (transport-snapshot.ts writes it). */
+export interface VirtioCoreState {
+  status: number;
+  /** The driver's accepted features, two 32-bit words. */
+  driverFeatures: [number, number];
+  queues: QueueSavedState[];
+}
+
+const isU32 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+const isU16 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffff;
+
 /** Why the transport must interrupt: used buffers in queue `queue`, or a configuration change. */
 export type VirtioCause = { kind: 'vring'; queue: number } | { kind: 'config' };
 
@@ -100,6 +121,10 @@ export interface VirtioTransport {
   /** The driver's register window: virtio-mmio's registers, virtio-pci's BAR0. */
   read(offset: number, size: number): number;
   write(offset: number, size: number, value: number): void;
+  /** Its state between two accesses (a snapshot: transport-snapshot.ts). */
+  saveState(): VirtioTransportState;
+  /** A snapshot's state into a transport at reset; StateFormatError (and the transport at reset) when refused. */
+  loadState(state: VirtioTransportState, component?: string): void;
 }
 
 const VERSION_1 = 1n << BigInt(VIRTIO_F_VERSION_1);
@@ -264,6 +289,61 @@ export class VirtioCore {
     this.onReset();
     this.device.reset();
     this.counts.resets++;
+  }
+
+  saveState(): VirtioCoreState {
+    return {
+      status: this.statusBits,
+      driverFeatures: [this.driverFeatureWord(0), this.driverFeatureWord(1)],
+      queues: this.queues.map((q) => ({
+        num: q.num,
+        desc: [...q.desc],
+        driver: [...q.driver],
+        device: [...q.device],
+        ready: q.ready ? q.ready.positions : null,
+      })),
+    };
+  }
+
+  /**
+   * Takes a snapshot's state (hostile: a file's) into a core that is at reset. Everything is
+   * checked first against what register writes could have made — status bits in an order
+   * writeStatus allows, features the device offers once FEATURES_OK, sizes a queue takes, a
+   * ready queue's areas in RAM (SplitQueue.create) and its positions no further apart than its
+   * size — and nothing changes when the answer is a reason (returned) instead of null.
+   */
+  loadState(s: VirtioCoreState): string | null {
+    if (this.statusBits !== 0 || this.driverFeatures !== 0n) return 'the device is not at reset';
+    if (!isU32(s.status) || s.status > 0xff) return `status 0x${s.status.toString(16)}`;
+    if (!s.driverFeatures.every(isU32)) return 'driver features not two 32-bit words';
+    const features = (BigInt(s.driverFeatures[1]) << 32n) | BigInt(s.driverFeatures[0]);
+    const featuresOk = (s.status & Status.FeaturesOk) !== 0;
+    if (featuresOk && ((features & ~this.offered) !== 0n || (features & VERSION_1) === 0n)) return 'FEATURES_OK with features the device does not offer';
+    if (s.status & Status.DriverOk && !featuresOk) return 'DRIVER_OK without FEATURES_OK';
+    if (s.queues.length !== this.queues.length) return `${s.queues.length} queues, the device has ${this.queues.length}`;
+    const made: (SplitQueue | null)[] = [];
+    for (const [i, q] of s.queues.entries()) {
+      const max = this.queueMax(i);
+      const atReset = this.sizeAtReset === 'max' ? max : 0;
+      if (![...q.desc, ...q.driver, ...q.device].every(isU32)) return `queue ${i}: an area address that is not two 32-bit words`;
+      if (q.num !== atReset && !isQueueSize(q.num, max)) return `queue ${i}: size ${q.num}`;
+      if (!q.ready) {
+        made.push(null);
+        continue;
+      }
+      if (!featuresOk) return `queue ${i}: ready before FEATURES_OK`;
+      const queue = SplitQueue.create(this.memory, { size: q.num, desc: u64(q.desc), avail: u64(q.driver), used: u64(q.device) }, max);
+      if (typeof queue === 'string') return `queue ${i}: ${queue}`;
+      const { lastAvail, usedIdx } = q.ready;
+      if (!isU16(lastAvail) || !isU16(usedIdx) || ((lastAvail - usedIdx) & 0xffff) > q.num)
+        return `queue ${i}: ring positions ${lastAvail} (available) and ${usedIdx} (used) of a ${q.num}-entry queue`;
+      queue.restorePositions(lastAvail, usedIdx);
+      made.push(queue);
+    }
+    this.statusBits = s.status;
+    this.driverFeatures = features;
+    s.queues.forEach((q, i) => (this.queues[i] = { num: q.num, desc: [...q.desc], driver: [...q.driver], device: [...q.device], ready: made[i]! }));
+    return null;
   }
 
   fault<T>(fault: TransportFault, result: T): T {

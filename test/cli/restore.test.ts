@@ -59,7 +59,6 @@ describe('pvg-vmm run --save and restore', () => {
     refusedAt(['--save-at', '60'], /--save-at 60 is past the workload's 24 frames/);
     refusedAt(['--save-at', '-1'], /--save-at/);
     refusedAt(['--save-at', 'ten'], /--save-at/);
-    refusedAt(['--save-at', '4', '--input'], /not with --input or paint/);
     expect(existsSync(path.join(dir, 'x.snap'))).toBe(false);
     expect(pvg('run', '--save-at', '0', '--exit').stderr).toMatch(/--save-at needs --save FILE/);
     const bogus = path.join(dir, 'bogus.snap');
@@ -67,6 +66,14 @@ describe('pvg-vmm run --save and restore', () => {
     const bad = pvg('restore', bogus, '--exit');
     expect(bad.status).toBe(1);
     expect(bad.stderr.trim()).toMatch(/^pvg-vmm: cannot restore .*bogus\.snap: snapshot refused: header: not a pvg-vmm snapshot \(bad magic\)$/);
+    // The machine comes from the file: run's machine flags are refused, not ignored.
+    for (const flag of ['--input', '--input-transport=pci', '--workload']) {
+      const named = pvg('restore', bogus, flag, ...(flag === '--workload' ? ['paint'] : []));
+      expect([named.status, named.stderr]).toEqual([
+        2,
+        expect.stringMatching(new RegExp(`${flag.split('=')[0]} shapes the machine, which comes from the snapshot file`)),
+      ]);
+    }
     const missing = pvg('restore', path.join(dir, 'missing.snap'));
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/ENOENT/);

@@ -18,7 +18,7 @@ import { KvmMachine } from '../kvm-machine.js';
 import { compositorSpec, deviceSpec, externalVcpuConfig, inputSpec, irqSpec, vcpuSpec, type VmBuffers } from './specs.js';
 import { wireMachine } from './wiring.js';
 import type { MachineState } from '../snapshot/machine-state.js';
-import { restoreDevice, restoreDisplays, restoreInterrupts, restoreVcpu } from './restore.js';
+import { restoreDevice, restoreDisplays, restoreInput, restoreInterrupts, restoreVcpu } from './restore.js';
 
 /** The actors of one VM, and what its facade reaches them by. */
 export class MachineActors {
@@ -64,7 +64,10 @@ export async function assembleMachine(parts: MachineActors, a: Assembly): Promis
   }
   // After the interrupt controller it posts to, before the vCPUs that wait on it.
   const input = inputSpec(config, w, buffers);
-  if (input) parts.input = await a.spawn<InputControl>(input);
+  if (input) {
+    parts.input = await a.spawn<InputControl>(input);
+    if (restore) await restoreInput(restore, parts.input.control);
+  }
   if (config.cpu === 'kvm') parts.kvm = KvmMachine.create(a.memory);
   const kvm = parts.kvm ? { vm: parts.kvm.vm, entry: parts.kvm.entry } : null;
   for (let v = 0; v < config.vcpus; v++) {

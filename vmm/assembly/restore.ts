@@ -1,11 +1,12 @@
 // A snapshot's component state loaded into a machine as it is assembled (docs/snapshots.md,
 // "Restore"): the interrupt table and the vCPUs' pending vectors before any actor starts, each
 // device's state right after its actor starts (before any vCPU exists, so before any record
-// reaches it), each vCPU's program once it exists (it runs at resume()), and the compositor's
+// reaches it), the virtio-input devices' likewise, each vCPU's program once it exists (it runs at resume()), and the compositor's
 // displays last, once every engine is loaded (a display that wanted a frame asks its engine).
 // A refusal is a SnapshotFormatError naming the section; the caller stops what was started.
 import type { CompositorControl } from '../../actors/compositor/messages.js';
 import type { DeviceControl } from '../../actors/device/messages.js';
+import type { InputControl } from '../../actors/input/messages.js';
 import type { Remote } from 'comlink';
 import type { VcpuControl } from '../../actors/vcpu/messages.js';
 import { loadInterruptTable } from '../../shared/irq/interrupt-table-snapshot.js';
@@ -40,6 +41,12 @@ export async function restoreVcpu(state: MachineState, config: ResolvedConfig, v
   if (!bytes || !config.workload) return;
   const refused = await vcpu.loadProgram(guestFor(config, v, config.workload), bytes);
   if (refused !== null) throw new SnapshotFormatError(sectionName(SectionKind.GuestProgram, v), refused);
+}
+
+/** The input actor, just started (before any vCPU): each virtio-input device's transport, queues and waiting events. */
+export async function restoreInput(state: MachineState, input: Remote<InputControl>): Promise<void> {
+  const refused = await input.loadState(state.inputDevices);
+  if (refused) throw new SnapshotFormatError(sectionName(SectionKind.InputDevice, refused.index), `${refused.part}: ${refused.reason}`);
 }
 
 /** Every device loaded: the compositor's displays, in configuration order. */

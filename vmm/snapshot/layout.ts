@@ -6,7 +6,7 @@
 export const MAGIC = Uint8Array.from([0x50, 0x56, 0x47, 0x53, 0x4e, 0x41, 0x50, 0x00]);
 /**
  * Bumped whenever anything a loader reads changes meaning. Version 2 added the component
- * sections (engine … compositor display); a version-1 file has none of them and is read as a
+ * sections (engine … input device); a version-1 file has none of them and is read as a
  * machine no guest has run on.
  */
 export const FORMAT_VERSION = 2;
@@ -48,7 +48,7 @@ export const SectionKind = {
   Engine: 3,
   /** A device actor's task space (index: device; actors/device/task-space-snapshot.ts). */
   TaskSpace: 4,
-  /** A PCI device's configuration space (index: device; pci-config-snapshot.ts). */
+  /** A PCI device's configuration space (index: device; shared/pci/config-snapshot.ts). */
   PciConfig: 5,
   /** The interrupt table's line states and outstanding deliveries (index 0; interrupt-table-snapshot.ts). */
   InterruptTable: 6,
@@ -58,6 +58,8 @@ export const SectionKind = {
   VcpuPending: 8,
   /** One display as the compositor keeps it (index: device × 256 + display; display-snapshot.ts). */
   CompositorDisplay: 9,
+  /** A virtio-input device: its transport, queues and waiting events (index: input device; actors/input/input-snapshot.ts). */
+  InputDevice: 10,
 } as const;
 export type SectionKind = (typeof SectionKind)[keyof typeof SectionKind];
 
@@ -71,6 +73,7 @@ export const SECTION_NAMES: Record<number, string> = {
   [SectionKind.GuestProgram]: 'guest program',
   [SectionKind.VcpuPending]: 'vcpu pending',
   [SectionKind.CompositorDisplay]: 'compositor display',
+  [SectionKind.InputDevice]: 'input device',
 };
 
 /** Kinds of which a file has one, index 0. */

@@ -1,6 +1,6 @@
 // A paused machine's component state, gathered for a snapshot (docs/snapshots.md, "Save"): each
-// device actor's engine, task space and config space, each vCPU's program and the compositor's
-// displays through their control planes, and the interrupt table and the vCPUs' pending vectors
+// device actor's engine, task space and config space, each vCPU's program, the compositor's
+// displays and the input actor's virtio-input devices through their control planes, and the interrupt table and the vCPUs' pending vectors
 // on the main thread, which holds their buffers. Nothing moves while paused, so the order of the
 // calls does not matter.
 import type { MachineActors } from '../assembly/assemble.js';
@@ -12,10 +12,11 @@ import { SnapshotUnsupportedError } from './errors.js';
 import { programVcpus, type MachineState } from './machine-state.js';
 
 export async function captureMachineState(parts: MachineActors, config: ResolvedConfig): Promise<MachineState> {
-  const [devices, displays, programs] = await Promise.all([
+  const [devices, displays, programs, inputDevices] = await Promise.all([
     Promise.all(parts.devices.map((d) => d.control.saveState())),
     parts.compositor!.control.saveDisplays(),
     Promise.all(parts.vcpus.map((v) => v.control.saveProgram())),
+    parts.input ? parts.input.control.saveState() : [],
   ]);
   const interruptTable = saveInterruptTable(new InterruptTable(parts.irqTable!, parts.irqStates, null));
   const withProgram = programVcpus(config);
@@ -25,5 +26,5 @@ export async function captureMachineState(parts: MachineActors, config: Resolved
   });
   let at = 0;
   const perDevice = config.devices.map((d) => displays.slice(at, (at += d.displays.length)));
-  return { devices, interruptTable, vcpus, displays: perDevice };
+  return { devices, interruptTable, vcpus, displays: perDevice, inputDevices };
 }

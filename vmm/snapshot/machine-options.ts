@@ -19,6 +19,8 @@ export const MACHINE_KEYS = [
   'callbackTimeoutMs',
   'threading',
   'cpu',
+  'input',
+  'inputTransport',
 ] as const satisfies readonly (keyof VmOptions)[];
 export type MachineOptions = Pick<VmOptions, (typeof MACHINE_KEYS)[number]>;
 

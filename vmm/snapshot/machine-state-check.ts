@@ -1,12 +1,13 @@
 // Every component section of a snapshot checked on the loading thread, before any actor exists
 // (docs/snapshots.md, "Restore"): each goes through its component's own decoder, against parts
-// built from the snapshot's configuration over the restored guest memory (a task space with its
-// limits, a PCI config space at power-on, the interrupt table the configuration wires, a guest
-// program that has not stepped, the display's modes). So a bad section fails Vm.restore with
-// SnapshotFormatError naming it and nothing started. The engine's bytes are the exception: they
-// are checked in C++ when the device actor loads them (no static binding yet), before any vCPU.
+// built from the snapshot's configuration over the restored guest memory (the engine's limits
+// through the addon's checkEngineState, a task space with its limits, a PCI config space at
+// power-on, the interrupt table the configuration wires, a guest program that has not stepped,
+// the display's modes, a virtio-input device on its transport), and each engine's tasks against
+// its task space's. So a bad section fails Vm.restore with SnapshotFormatError naming it and
+// nothing started.
 import { decodeCompositorDisplay } from '../../actors/compositor/display-snapshot.js';
-import { loadPciConfig } from '../../actors/device/pci-config-snapshot.js';
+import { loadPciConfig } from '../../shared/pci/config-snapshot.js';
 import { PciConfigSpace } from '../../shared/pci/config-space.js';
 import { decodeTaskSpaceState } from '../../actors/device/task-space-snapshot.js';
 import { TaskSpace } from '../../actors/device/task-space.js';
@@ -19,12 +20,19 @@ import { InterruptTable, createInterruptTable } from '../../shared/irq/interrupt
 import { loadVcpuPending } from '../../shared/irq/vcpu-irq-snapshot.js';
 import { VcpuIrqState, createVcpuIrqBuffer } from '../../shared/irq/vcpu-irq.js';
 import { StateFormatError } from '../../shared/snapshot/state-bytes.js';
+import { VirtioMmioTransport } from '../../shared/virtio/mmio-transport.js';
+import { VirtioPciTransport } from '../../shared/virtio/pci-transport.js';
+import { PCI_CLASS_INPUT_OTHER } from '../../abi/generated/virtio.js';
+import { loadInputDevice } from '../../actors/input/input-snapshot.js';
+import type { InputDeviceKind, InputTransport } from '../../actors/input/messages.js';
+import { VirtioInputDevice } from '../../actors/input/virtio-input.js';
 import { guestFor } from '../assembly/guests.js';
 import { interruptLines } from '../assembly/wiring.js';
 import type { ResolvedConfig } from '../config.js';
 import { sectionName } from './container.js';
 import { SnapshotFormatError } from './errors.js';
 import { SectionKind, displaySectionIndex } from './layout.js';
+import { checkEngineSection, crossCheckEngineTasks } from './engine-check.js';
 import type { MachineState } from './machine-state.js';
 
 /** Runs `check`; a component's StateFormatError becomes the section's SnapshotFormatError. */
@@ -54,11 +62,24 @@ function offlineServices(vcpu: number, memory: GuestMemory): VcpuServices {
   };
 }
 
+/** A virtio-input device over `memory` as the input actor makes it, its interrupts going nowhere (a loadState raises none). */
+function offlineInputDevice(kind: InputDeviceKind, transport: InputTransport, memory: GuestMemory): VirtioInputDevice {
+  return new VirtioInputDevice(kind, 'checked', (model) =>
+    transport === 'pci'
+      ? new VirtioPciTransport(memory, model, { classCode: PCI_CLASS_INPUT_OTHER << 8, msi: { msi: () => undefined } })
+      : new VirtioMmioTransport(memory, model, () => undefined),
+  );
+}
+
 /** Throws SnapshotFormatError for the first section of `state` its component refuses. */
 export function checkMachineState(state: MachineState, config: ResolvedConfig, memory: GuestMemory): void {
   config.devices.forEach((d, i) => {
     const saved = state.devices[i]!;
-    inSection(SectionKind.TaskSpace, i, () => decodeTaskSpaceState(saved.taskSpace, new TaskSpace(memory, config.limits, d.mapSemantics), memory));
+    const engine = checkEngineSection(saved.engine, config, i, memory);
+    const tasks = inSection(SectionKind.TaskSpace, i, () =>
+      decodeTaskSpaceState(saved.taskSpace, new TaskSpace(memory, config.limits, d.mapSemantics), memory),
+    );
+    crossCheckEngineTasks(engine, tasks, i);
     if (saved.pci) inSection(SectionKind.PciConfig, i, () => loadPciConfig(new PciConfigSpace(), saved.pci!));
   });
   const table = new InterruptTable(createInterruptTable(interruptLines(config).lines, config.vcpus + config.externalVcpus), null);
@@ -70,6 +91,9 @@ export function checkMachineState(state: MachineState, config: ResolvedConfig, m
       inSection(SectionKind.GuestProgram, i, () => loadGuestProgram(program, v.program!));
     }
   });
+  interruptLines(config).inputDevices.forEach((d, k) =>
+    inSection(SectionKind.InputDevice, k, () => loadInputDevice(offlineInputDevice(d.kind, config.inputTransport, memory), state.inputDevices[k]!)),
+  );
   config.devices.forEach((d, i) =>
     d.displays.forEach((display, k) => {
       const index = displaySectionIndex(i, k);

@@ -4,6 +4,7 @@
 // of them (a machine no guest has run on) or exactly the set its configuration needs; what is in
 // each section is checked by machine-state-check.ts and by the actor that loads it.
 import type { ResolvedConfig } from '../config.js';
+import { INPUT_DEVICES_PER_DISPLAY } from '../config-input.js';
 import type { SectionInput } from './container.js';
 import { sectionName } from './container.js';
 import { SnapshotFormatError } from './errors.js';
@@ -30,6 +31,8 @@ export interface MachineState {
   vcpus: VcpuSavedState[];
   /** Per device, per display: the compositor's state of it. */
   displays: Uint8Array[][];
+  /** Each virtio-input device's state (input-snapshot.ts), in the input actor's order; empty without input devices. */
+  inputDevices: Uint8Array[];
 }
 
 /** The sections holding `state`, in a fixed order. */
@@ -47,6 +50,7 @@ export function machineStateSections(state: MachineState): SectionInput[] {
   state.displays.forEach((list, d) =>
     list.forEach((bytes, k) => out.push({ kind: SectionKind.CompositorDisplay, index: displaySectionIndex(d, k), parts: [bytes] })),
   );
+  state.inputDevices.forEach((bytes, k) => out.push({ kind: SectionKind.InputDevice, index: k, parts: [bytes] }));
   return out;
 }
 
@@ -58,9 +62,15 @@ const COMPONENT_KINDS: readonly number[] = [
   SectionKind.GuestProgram,
   SectionKind.VcpuPending,
   SectionKind.CompositorDisplay,
+  SectionKind.InputDevice,
 ];
 
 export const isComponentKind = (kind: number) => COMPONENT_KINDS.includes(kind);
+
+/** The machine's virtio-input devices: a keyboard and a tablet per bound display. */
+export function inputDeviceCount(config: ResolvedConfig): number {
+  return config.input.length * INPUT_DEVICES_PER_DISPLAY;
+}
 
 /** Which vCPUs run a built-in guest program (vCPU v drives device v: vmm/assembly/guests.ts). */
 export function programVcpus(config: ResolvedConfig): number {
@@ -96,10 +106,11 @@ export function collectMachineState(sections: readonly { kind: number; index: nu
     pending: take(SectionKind.VcpuPending, v),
   }));
   const displays = config.devices.map((d, i) => d.displays.map((_, k) => take(SectionKind.CompositorDisplay, displaySectionIndex(i, k))));
+  const inputDevices = Array.from({ length: inputDeviceCount(config) }, (_, k) => take(SectionKind.InputDevice, k));
   const extra = [...present.keys()][0];
   if (extra !== undefined) {
     const [kind, index] = extra.split(':').map(Number) as [number, number];
     throw new SnapshotFormatError('section table', `${sectionName(kind, index)}: the machine's configuration has no such part`);
   }
-  return { devices, interruptTable, vcpus, displays };
+  return { devices, interruptTable, vcpus, displays, inputDevices };
 }

@@ -8,7 +8,7 @@ import { onlyKnownKeys, optionsObject } from '../config-values.js';
 import { SnapshotFormatError } from './errors.js';
 import { writeSnapshotFile } from './file.js';
 import { loadSnapshotFile } from './file-load.js';
-import type { MachineOptions } from './machine-options.js';
+import { MACHINE_KEYS, type MachineOptions } from './machine-options.js';
 import type { RamCompression, RamEncodeStats } from './ram.js';
 import { encodeSnapshot } from './snapshot.js';
 import { vmmVersion } from './version.js';
@@ -40,9 +40,24 @@ export interface RestoreOptions {
   trace?: boolean;
   /** 'running' (default): the restored machine runs on at once; 'paused': it waits for vm.resume(). */
   start?: 'running' | 'paused';
+  /** Which engine backend draws (VmOptions.engine; default soft): the host's choice, the guest cannot tell them apart. */
+  engine?: VmOptions['engine'];
 }
 
-const RESTORE_KEYS = ['outputs', 'trace', 'start'] as const satisfies readonly (keyof RestoreOptions)[];
+const RESTORE_KEYS = ['outputs', 'trace', 'start', 'engine'] as const satisfies readonly (keyof RestoreOptions)[];
+
+/**
+ * The file's machine options win: a restore that names one (input, devices, workload, …) is
+ * refused, whatever its value, so a caller never believes it changed the restored machine.
+ */
+function refuseMachineOptions(restore: object): void {
+  const named = Object.keys(restore).find((k) => (MACHINE_KEYS as readonly string[]).includes(k));
+  if (named !== undefined)
+    throw new VmConfigError(
+      `restore options.${named}`,
+      "the machine comes from the snapshot file, as saved; a restore takes only this host's outputs, trace, start and engine",
+    );
+}
 
 /** The 'ram' region's bytes of guest memory. */
 export function ramBytesOf(memory: GuestMemory, ramBytes: number): Uint8Array {
@@ -89,6 +104,7 @@ export interface LoadedMachine {
 
 export function loadMachine(file: string, restore: RestoreOptions): LoadedMachine {
   optionsObject(restore, 'restore options', {});
+  refuseMachineOptions(restore);
   onlyKnownKeys(restore, RESTORE_KEYS, 'restore options');
   if (restore.start !== undefined && restore.start !== 'running' && restore.start !== 'paused') {
     throw new VmConfigError('restore options.start', `must be running or paused, got ${JSON.stringify(restore.start)}`);
@@ -106,6 +122,7 @@ export function loadMachine(file: string, restore: RestoreOptions): LoadedMachin
     ...parsed.options,
     ...(restore.outputs !== undefined ? { outputs: restore.outputs } : {}),
     ...(restore.trace !== undefined ? { trace: restore.trace } : {}),
+    ...(restore.engine !== undefined ? { engine: restore.engine } : {}),
     start: 'paused',
   };
   return { options, memory: memory!, state: parsed.state, start: restore.start ?? 'running' };

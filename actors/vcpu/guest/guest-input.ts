@@ -3,7 +3,7 @@
 // changes take effect at SYN_REPORT), and a way to sleep until input comes. The program owns the
 // drivers and the interrupts (program.ts); this turns their events into reports.
 import { InputAbs, InputCode, InputEv, VIRTIO_INPUT_ABS_MAX } from '../../../abi/generated/virtio.js';
-import type { RawInputEvent, VirtioInputGuestDriver } from './virtio-input.js';
+import type { RawInputEvent, VirtioInputDriverState, VirtioInputGuestDriver } from './virtio-input.js';
 
 /** A key went down or up (Linux KEY_* code), or the pointer's state after a report. */
 export type InputReport =
@@ -26,12 +26,39 @@ export function axisToPixel(value: number, pixels: number): number {
 
 const BUTTON_BITS: Record<number, number> = { [InputCode.BtnLeft]: 1, [InputCode.BtnMiddle]: 2, [InputCode.BtnRight]: 4 };
 
+/** The tablet decoder's state between reports (a snapshot of the guest). */
+export interface PointerDecoderState {
+  x: number;
+  y: number;
+  buttons: number;
+  changed: boolean;
+}
+
+/** The keyboard's and tablet's drivers and the tablet's decoder, as a snapshot of the guest keeps them. */
+export interface GuestInputState {
+  keyboard: VirtioInputDriverState;
+  tablet: VirtioInputDriverState;
+  pointer: PointerDecoderState;
+}
+
 /** The tablet's state between reports: changes collect until SYN_REPORT. */
 class PointerDecoder {
   private x = 0;
   private y = 0;
   private buttons = 0;
   private changed = false;
+
+  saveState(): PointerDecoderState {
+    return { x: this.x, y: this.y, buttons: this.buttons, changed: this.changed };
+  }
+
+  /** Any int32 axis values (the device's events are decoded as they come) and buttons 0..7; false (nothing changed) otherwise. */
+  loadState(s: PointerDecoderState): boolean {
+    const int32 = (v: number) => Number.isInteger(v) && v >= -0x8000_0000 && v <= 0x7fff_ffff;
+    if (!int32(s.x) || !int32(s.y) || !Number.isInteger(s.buttons) || s.buttons < 0 || s.buttons > 7) return false;
+    Object.assign(this, s);
+    return true;
+  }
 
   feed(e: RawInputEvent, out: InputReport[]): void {
     if (e.type === InputEv.Abs && e.code === InputAbs.X) this.x = e.value;
@@ -59,6 +86,15 @@ export class GuestInputDevices implements GuestInput {
     private readonly halt: (ms: number) => void,
     private readonly stopRequested: () => boolean,
   ) {}
+
+  saveState(): GuestInputState {
+    return { keyboard: this.keyboard.saveState(), tablet: this.tablet.saveState(), pointer: this.pointer.saveState() };
+  }
+
+  /** The tablet decoder's saved state (the drivers come restored); false when it cannot be one. */
+  loadPointer(s: PointerDecoderState): boolean {
+    return this.pointer.loadState(s);
+  }
 
   take(): InputReport[] {
     const out: InputReport[] = [];

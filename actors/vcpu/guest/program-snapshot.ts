@@ -7,19 +7,28 @@
 // Layout (little-endian): magic 'GPRG', version u32, booted u32, frame u64, finished u32, fence
 // wait u32 (0/1), its value u32 and last u32, display count u32 and per display a mode count u32
 // and modes (width, height, refresh u32), mode u32, RNG u32, allocator u64, driver (ring u32,
-// ring gpa u64, payload, tail, head, dirty u32), workload word count u32 and words (u64),
+// ring gpa u64, payload, tail, head, dirty u32), workload word count u32 and words (u64), the
+// virtio-input drivers u32 (0/1) and if 1 the keyboard's and the tablet's (name: length u32 and
+// UTF-8; queue page u64, last used, available index u32, events taken u64, transport word count
+// u32 and words u64) and the tablet decoder (x, y as int32 bits, buttons, changed u32),
 // statistics (frames done, interrupts handled, device errors seen, halts u64; last error: length
 // u32, 0xFFFFFFFF for none, and UTF-8; interrupts by vector: count u32 and (vector u32, count u64)).
 import { StateFormatError, StateReader, StateWriter } from '../../../shared/snapshot/state-bytes.js';
 import type { DisplayModeInfo } from './driver.js';
+import type { GuestInputState } from './guest-input.js';
+import type { VirtioInputDriverState } from './virtio-input.js';
 import type { GuestProgram, GuestProgramState } from './program.js';
 
 const MAGIC = 0x47525047; // 'GPRG'
-const VERSION = 1;
+/** 2: the virtio-input drivers after the workload's words, and up to MAX_WORKLOAD_WORDS of those. */
+const VERSION = 2;
 const NONE = 0xffffffff;
 const MAX_DISPLAYS = 16;
 const MAX_MODES = 64;
-const MAX_WORKLOAD_WORDS = 64;
+/** paint keeps its text box (three lines of up to 510 characters at 8192 wide, 4 a word). */
+const MAX_WORKLOAD_WORDS = 1024;
+const MAX_NAME_BYTES = 128;
+const MAX_TRANSPORT_WORDS = 40;
 const MAX_ERROR_BYTES = 1024;
 
 export function encodeGuestProgramState(s: GuestProgramState): Uint8Array {
@@ -47,6 +56,15 @@ export function encodeGuestProgramState(s: GuestProgramState): Uint8Array {
     .u32(d.dirty ? 1 : 0);
   w.u32(s.workload.length);
   for (const x of s.workload) w.u64(x);
+  w.u32(s.input ? 1 : 0);
+  if (s.input) {
+    for (const d of [s.input.keyboard, s.input.tablet]) writeDriver(w, d);
+    const p = s.input.pointer;
+    w.u32(p.x)
+      .u32(p.y)
+      .u32(p.buttons)
+      .u32(p.changed ? 1 : 0);
+  }
   const t = s.stats;
   w.u64(t.framesDone).u64(t.interruptsHandled).u64(t.deviceErrorsSeen).u64(t.halts);
   if (t.lastError === null) w.u32(NONE);
@@ -89,6 +107,14 @@ export function decodeGuestProgramState(bytes: Uint8Array, component = 'guest pr
   const workload: number[] = [];
   const words = r.count('words', 8, MAX_WORKLOAD_WORDS);
   for (let i = 0; i < words; i++) workload.push(r.u64());
+  r.at('input');
+  let input: GuestInputState | null = null;
+  if (r.flag('input')) {
+    const keyboard = readDriver(r.at('input: keyboard'));
+    const tablet = readDriver(r.at('input: tablet'));
+    r.at('input: pointer');
+    input = { keyboard, tablet, pointer: { x: r.u32() | 0, y: r.u32() | 0, buttons: r.u32(), changed: r.flag('changed') } };
+  }
   r.at('statistics');
   const framesDone = r.u64();
   const interruptsHandled = r.u64();
@@ -119,8 +145,29 @@ export function decodeGuestProgramState(bytes: Uint8Array, component = 'guest pr
     pagesNext,
     driver,
     workload,
+    input,
     stats: { framesDone, interruptsHandled, interruptsByVector, deviceErrorsSeen, halts, lastError },
   };
+}
+
+function writeDriver(w: StateWriter, d: VirtioInputDriverState): void {
+  const name = new TextEncoder().encode(d.name).subarray(0, MAX_NAME_BYTES);
+  w.u32(name.length).bytes(name).u64(d.queueGpa).u32(d.lastUsed).u32(d.availIdx).u64(d.eventsTaken).u32(d.transport.length);
+  for (const x of d.transport) w.u64(x);
+}
+
+function readDriver(r: StateReader): VirtioInputDriverState {
+  const length = r.u32();
+  if (length > MAX_NAME_BYTES) r.fail(`a name of ${length} bytes`);
+  const name = new TextDecoder().decode(r.bytes(length));
+  const queueGpa = r.u64();
+  const lastUsed = r.u32();
+  const availIdx = r.u32();
+  const eventsTaken = r.u64();
+  const transport: number[] = [];
+  const n = r.count('transport words', 8, MAX_TRANSPORT_WORDS);
+  for (let i = 0; i < n; i++) transport.push(r.u64());
+  return { name, queueGpa, lastUsed, availIdx, eventsTaken, transport };
 }
 
 export function saveGuestProgram(program: GuestProgram): Uint8Array {

@@ -20,11 +20,12 @@ import {
   virtioVector,
 } from '../layout.js';
 import { type DisplayModeInfo, DriverError, type DriverState, PvgDriver, type MmioPort } from './driver.js';
-import { GuestInputDevices } from './guest-input.js';
+import { GuestInputDevices, type GuestInputState } from './guest-input.js';
 import { PageAllocator } from './page-allocator.js';
 import { IrqCause, Reg } from './protocol.js';
 import { Rng } from './rng.js';
-import { VirtioInputGuestDriver } from './virtio-input.js';
+import { VirtioInputGuestDriver, checkSavedDriver, type VirtioInputDriverState } from './virtio-input.js';
+import type { GuestVirtioTransport } from './virtio-transport.js';
 import { GuestVirtioMmio } from './virtio-mmio-guest.js';
 import { GuestVirtioPci } from './virtio-pci-guest.js';
 import { VIRTIO_ID_INPUT } from '../../../abi/generated/virtio.js';
@@ -80,6 +81,8 @@ export interface GuestProgramState {
   readonly pagesNext: number;
   readonly driver: DriverState;
   readonly workload: readonly number[];
+  /** The virtio-input drivers (null: the guest drives none). */
+  readonly input: GuestInputState | null;
   readonly stats: Omit<GuestStats, 'workload'>;
 }
 
@@ -98,6 +101,8 @@ export class GuestProgram implements CpuBackend {
   private fenceWait: { value: number; last: boolean; deadline: number } | null = null;
   /** The virtio-input drivers by vector (none without input devices). */
   private readonly virtio = new Map<number, VirtioInputGuestDriver>();
+  /** The keyboard and tablet the workload reads (null without input devices). */
+  private inputDevices: GuestInputDevices | null = null;
 
   constructor(
     private readonly cpu: VcpuServices,
@@ -150,6 +155,7 @@ export class GuestProgram implements CpuBackend {
       pagesNext: env ? env.driver.pages.saveState() : this.config.ramBase,
       driver: env ? env.driver.saveState() : { ring: false, ringGpa: 0, payload: 0, tail: 0, head: 0, dirty: false },
       workload: env && this.workload.saveState ? this.workload.saveState(env) : [],
+      input: this.inputDevices?.saveState() ?? null,
       stats,
     };
   }
@@ -161,15 +167,18 @@ export class GuestProgram implements CpuBackend {
    */
   loadState(state: GuestProgramState): string | null {
     if (this.env !== null || this.frame !== 0) return 'the program has already run';
-    // The virtio-input drivers' queue positions are not in GuestProgramState yet (docs/snapshots.md).
-    if (this.config.input && this.workload.usesInput) return "a guest driving virtio-input devices (their drivers' state is not saved yet)";
     if (state.frame > this.config.frames) return `frame ${state.frame} of a ${this.config.frames}-frame workload`;
-    if (!state.booted) return state.frame === 0 && !state.finished && state.fenceWait === null ? null : 'progress before the boot';
+    if (!state.booted) return state.frame === 0 && !state.finished && state.fenceWait === null && state.input === null ? null : 'progress before the boot';
+    const input = this.config.input && this.workload.usesInput ? this.config.input : null;
+    if ((input === null) !== (state.input === null))
+      return input ? 'no virtio-input drivers, and this guest drives its display’s input devices' : 'virtio-input drivers, and this guest drives none';
     const modes = state.displayModes[0];
     if (!modes || modes.length === 0) return 'no display modes';
     if (state.mode >= modes.length) return `mode ${state.mode} of ${modes.length}`;
     const { driver, env } = this.build(state.displayModes);
     if (!driver.pages.loadState(state.pagesNext)) return `allocator at 0x${state.pagesNext.toString(16)}, outside this guest's RAM`;
+    // The mode first: a workload's state is checked against the frame it draws in.
+    env.mode = state.mode;
     const bad =
       driver.loadState(state.driver) ??
       (this.workload.loadState
@@ -178,7 +187,13 @@ export class GuestProgram implements CpuBackend {
           ? null
           : 'workload words for a workload that keeps none');
     if (bad !== null) return bad;
-    env.mode = state.mode;
+    if (input && state.input) {
+      const restoredInput = this.restoreInput(input, state.input, { base: this.config.ramBase, next: state.pagesNext });
+      if (typeof restoredInput === 'string') return restoredInput;
+      env.input = restoredInput.devices;
+      this.inputDevices = restoredInput.devices;
+      for (const [v, d] of restoredInput.byVector) this.virtio.set(v, d);
+    }
     env.rng.loadState(state.rng);
     this.driver = driver;
     this.env = env;
@@ -201,7 +216,7 @@ export class GuestProgram implements CpuBackend {
     driver.setReg(Reg.IrqMask, IrqCause.Fence | IrqCause.Error);
     this.driver = driver;
     // The virtio-input drivers' queues come after the GPU driver's pages (workloads that take input only).
-    if (this.config.input && this.workload.usesInput) env.input = this.setUpInput(this.config.input, driver.pages);
+    if (this.config.input && this.workload.usesInput) env.input = this.inputDevices = this.setUpInput(this.config.input, driver.pages);
     this.env = env;
     this.workload.setup(this.env);
     driver.flush();
@@ -247,17 +262,8 @@ export class GuestProgram implements CpuBackend {
 
   /** Probes and starts the keyboard's and tablet's virtio drivers (virtio-input.ts). */
   private setUpInput(input: NonNullable<GuestProgramConfig['input']>, pages: PageAllocator): GuestInputDevices {
-    const port = { read: (a: number, s: number) => this.cpu.mmioRead(a, s), write: (a: number, s: number, v: number) => this.cpu.mmioWrite(a, s, v) };
-    const transport = (k: number) =>
-      input.transport === 'pci'
-        ? new GuestVirtioPci(
-            port,
-            { ecam: virtioPciEcamBase(k), bar: virtioPciBarBase(k), msiAddress: MSI_ADDRESS_BASE | (this.cpu.vcpu << 12), vectors: virtioPciVectors(k) },
-            VIRTIO_ID_INPUT,
-          )
-        : new GuestVirtioMmio(port, virtioMmioBase(k), VIRTIO_ID_INPUT, virtioVector(k));
     const start = (k: number) => {
-      const d = new VirtioInputGuestDriver(transport(k), this.cpu.memory, pages);
+      const d = new VirtioInputGuestDriver(this.virtioTransport(input.transport, k), this.cpu.memory, pages);
       for (const v of d.vectors) this.virtio.set(v, d);
       return d;
     };
@@ -267,6 +273,53 @@ export class GuestProgram implements CpuBackend {
       (ms) => this.halt(ms),
       () => this.cpu.irq.stopRequested,
     );
+  }
+
+  /**
+   * The keyboard's and tablet's drivers as saved (no device access: the devices were restored
+   * with them), each checked against this guest's RAM and placement; or why they cannot be.
+   */
+  private restoreInput(
+    input: NonNullable<GuestProgramConfig['input']>,
+    saved: GuestInputState,
+    ram: { base: number; next: number },
+  ): { devices: GuestInputDevices; byVector: Map<number, VirtioInputGuestDriver> } | string {
+    const byVector = new Map<number, VirtioInputGuestDriver>();
+    const restore = (k: number, s: VirtioInputDriverState, which: string): VirtioInputGuestDriver => {
+      const bad = checkSavedDriver(s, ram);
+      if (bad !== null) throw new DriverError(`${which}: ${bad}`);
+      if (input.transport === 'mmio' && s.transport.length !== 0) throw new DriverError(`${which}: virtio-pci words for a virtio-mmio device`);
+      const transport = this.virtioTransport(input.transport, k, s.transport);
+      const d = new VirtioInputGuestDriver(transport, this.cpu.memory, s);
+      for (const v of d.vectors) byVector.set(v, d);
+      return d;
+    };
+    try {
+      const devices = new GuestInputDevices(
+        restore(input.keyboard, saved.keyboard, 'keyboard'),
+        restore(input.tablet, saved.tablet, 'tablet'),
+        (ms) => this.halt(ms),
+        () => this.cpu.irq.stopRequested,
+      );
+      if (!devices.loadPointer(saved.pointer)) return 'tablet: a pointer state that cannot be one';
+      return { devices, byVector };
+    } catch (err) {
+      if (err instanceof DriverError) return err.message;
+      throw err;
+    }
+  }
+
+  /** Input device k's transport: probed, or (saved words) as a restored guest had found it. */
+  private virtioTransport(kind: 'mmio' | 'pci', k: number, saved?: readonly number[]): GuestVirtioTransport {
+    const port = { read: (a: number, s: number) => this.cpu.mmioRead(a, s), write: (a: number, s: number, v: number) => this.cpu.mmioWrite(a, s, v) };
+    return kind === 'pci'
+      ? new GuestVirtioPci(
+          port,
+          { ecam: virtioPciEcamBase(k), bar: virtioPciBarBase(k), msiAddress: MSI_ADDRESS_BASE | (this.cpu.vcpu << 12), vectors: virtioPciVectors(k) },
+          VIRTIO_ID_INPUT,
+          saved,
+        )
+      : new GuestVirtioMmio(port, virtioMmioBase(k), VIRTIO_ID_INPUT, virtioVector(k), saved === undefined);
   }
 
   /** Sleeps until an interrupt (at most `ms`) and handles what came. */

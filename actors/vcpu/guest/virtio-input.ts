@@ -39,30 +39,57 @@ const USED = 1280;
 const BUFFERS = 2048;
 const PAGE = 4096;
 
+/** What the driver keeps between steps (a snapshot of the guest: program-snapshot.ts); its queue's contents are in RAM. */
+export interface VirtioInputDriverState {
+  name: string;
+  /** The page holding the event queue and its buffers. */
+  queueGpa: number;
+  lastUsed: number;
+  availIdx: number;
+  eventsTaken: number;
+  /** The transport's own state (virtio-pci: where its structures are; virtio-mmio: none). */
+  transport: number[];
+}
+
 export class VirtioInputGuestDriver {
   /** The device's name (config ID_NAME), e.g. "PVG Virtio Tablet". */
   readonly name: string;
   private readonly u16: Uint16Array;
   private readonly view: DataView;
+  private readonly queueGpa: number;
   private lastUsed = 0;
   private availIdx = 0;
   eventsTaken = 0;
 
-  /** Sets the device up; throws DriverError when it does not take this driver. */
+  /**
+   * Sets the device up from `pages` (throws DriverError when it does not take this driver), or,
+   * given a saved state, goes on from it with no device access (the device was restored with
+   * it; the caller checked the state: checkSavedDriver).
+   */
   constructor(
     private readonly transport: GuestVirtioTransport,
     memory: GuestMemory,
-    pages: PageAllocator,
+    from: PageAllocator | VirtioInputDriverState,
   ) {
-    negotiateVersion1(transport);
-    this.name = this.configString(VirtioInputCfg.IdName);
+    const saved = 'queueGpa' in from ? from : null;
+    if (!saved) {
+      negotiateVersion1(transport);
+      this.name = this.configString(VirtioInputCfg.IdName);
+    } else this.name = saved.name;
 
     // The event queue, in one zeroed page: every descriptor a writable 8-byte buffer, all offered.
-    const gpa = pages.allocate(PAGE);
+    const gpa = saved ? saved.queueGpa : (from as PageAllocator).allocate(PAGE);
+    this.queueGpa = gpa;
     const bytes = memory.view(gpa, PAGE, 'write');
-    bytes.fill(0);
     this.u16 = new Uint16Array(bytes.buffer, bytes.byteOffset, PAGE / 2);
     this.view = new DataView(bytes.buffer, bytes.byteOffset, PAGE);
+    if (saved) {
+      this.lastUsed = saved.lastUsed;
+      this.availIdx = saved.availIdx;
+      this.eventsTaken = saved.eventsTaken;
+      return;
+    }
+    bytes.fill(0);
     for (let i = 0; i < QUEUE; i++) {
       this.view.setBigUint64(DESC + 16 * i, BigInt(gpa + BUFFERS + VIRTIO_INPUT_EVENT_BYTES * i), true);
       this.view.setUint32(DESC + 16 * i + 8, VIRTIO_INPUT_EVENT_BYTES, true);
@@ -73,6 +100,11 @@ export class VirtioInputGuestDriver {
     transport.setUpQueue(0, { size: QUEUE, desc: gpa + DESC, avail: gpa + AVAIL, used: gpa + USED });
     // The status queue (LEDs) is left unset: this guest has no LEDs to report.
     transport.setStatus(Status.Acknowledge | Status.Driver | Status.FeaturesOk | Status.DriverOk);
+  }
+
+  saveState(): VirtioInputDriverState {
+    const { name, queueGpa, lastUsed, availIdx, eventsTaken } = this;
+    return { name, queueGpa, lastUsed, availIdx, eventsTaken, transport: this.transport.saveState() };
   }
 
   /** The vectors the device interrupts on. */
@@ -126,4 +158,18 @@ export class VirtioInputGuestDriver {
     for (let i = 0; i < size; i++) s += String.fromCharCode(this.transport.configRead8(8 + i));
     return s;
   }
+}
+
+/**
+ * Why a saved driver state cannot be this guest's (null: it can): its queue page inside the RAM
+ * the guest had allocated, page-aligned, and every buffer offered (this driver gives each one
+ * back as it takes it, so the available index is always a queue ahead of the used one it read).
+ */
+export function checkSavedDriver(s: VirtioInputDriverState, ram: { base: number; next: number }): string | null {
+  if (!Number.isSafeInteger(s.queueGpa) || s.queueGpa % PAGE !== 0 || s.queueGpa < ram.base || s.queueGpa + PAGE > ram.next)
+    return `queue page 0x${s.queueGpa.toString(16)} outside the guest's allocated RAM`;
+  const u16 = (v: number) => Number.isInteger(v) && v >= 0 && v <= 0xffff;
+  if (!u16(s.lastUsed) || !u16(s.availIdx) || ((s.availIdx - s.lastUsed) & 0xffff) !== QUEUE)
+    return `queue indices ${s.availIdx} (available), ${s.lastUsed} (used)`;
+  return Number.isSafeInteger(s.eventsTaken) && s.eventsTaken >= 0 ? null : `${s.eventsTaken} events taken`;
 }

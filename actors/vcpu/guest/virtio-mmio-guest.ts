@@ -9,19 +9,29 @@ import type { GuestQueueLayout, GuestVirtioTransport, VirtioPort } from './virti
 export class GuestVirtioMmio implements GuestVirtioTransport {
   readonly vectors: readonly number[];
 
-  /** Checks the window holds a virtio-mmio version 2 device of type `deviceId`; throws DriverError otherwise. */
+  /**
+   * Checks the window holds a virtio-mmio version 2 device of type `deviceId`; throws DriverError
+   * otherwise. `probe` false: a restored guest, which probed before it was saved (no access).
+   */
   constructor(
     private readonly port: VirtioPort,
     private readonly base: number,
     deviceId: number,
     /** The vector its level line is routed to. */
     vector: number,
+    probe = true,
   ) {
     this.vectors = [vector];
+    if (!probe) return;
     if (this.reg(Reg.MagicValue) !== VIRTIO_MMIO_MAGIC || this.reg(Reg.Version) !== VIRTIO_MMIO_VERSION) {
       throw new DriverError(`no virtio-mmio version 2 device at 0x${base.toString(16)}`);
     }
     if (this.reg(Reg.DeviceId) !== deviceId) throw new DriverError(`the virtio device at 0x${base.toString(16)} is not of type ${deviceId}`);
+  }
+
+  /** Nothing found by probing that the configuration does not say. */
+  saveState(): number[] {
+    return [];
   }
 
   status(): number {

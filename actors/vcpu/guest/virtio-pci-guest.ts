@@ -29,6 +29,7 @@ import {
 } from '../../../abi/generated/machine.js';
 import {
   PCI_CAP_ID_VNDR,
+  VIRTIO_PCI_BAR_BYTES,
   VIRTIO_PCI_COMMON_CFG_BYTES,
   VIRTIO_PCI_DEVICE_ID_BASE,
   VIRTIO_PCI_VENDOR_ID,
@@ -57,6 +58,59 @@ interface Structure {
 /** Table entries: 0 configuration changes, 1 + q queue q (or 1 for every queue when the table is short). */
 const CONFIG_ENTRY = 0;
 const QUEUE_ENTRY = 1;
+
+/** Where the function's structures are (guest-physical, in BAR0), its MSI-X table size, as probed; the queues' doorbells as set up. */
+interface PciLayout {
+  common: number;
+  isr: number;
+  device: number;
+  deviceLength: number;
+  notifyBase: number;
+  notifyLength: number;
+  notifyMultiplier: number;
+  tableSize: number;
+  doorbells: [number, number][];
+}
+
+/** Words of a saved layout before its doorbells. */
+const LAYOUT_WORDS = 9;
+
+/** A saved layout (hostile: a file's), checked to lie inside the BAR the configuration places; DriverError otherwise. */
+function layoutFromWords(words: readonly number[], bar: number): PciLayout {
+  const [common, isr, device, deviceLength, notifyBase, notifyLength, notifyMultiplier, tableSize, count] = words;
+  const bad = (what: string): never => {
+    throw new DriverError(`saved virtio-pci layout: ${what}`);
+  };
+  if (count === undefined || words.length !== LAYOUT_WORDS + 2 * count || count > MAX_DOORBELLS) bad(`${words.length} words`);
+  const inBar = (at: number, length: number) =>
+    Number.isSafeInteger(at) && Number.isSafeInteger(length) && length >= 0 && at >= bar && at + length <= bar + VIRTIO_PCI_BAR_BYTES;
+  if (!inBar(common!, VIRTIO_PCI_COMMON_CFG_BYTES) || !inBar(isr!, 1) || !inBar(device!, deviceLength!) || !inBar(notifyBase!, notifyLength!))
+    bad('a structure outside BAR0');
+  if (!Number.isInteger(notifyMultiplier) || notifyMultiplier! < 0 || notifyMultiplier! > VIRTIO_PCI_BAR_BYTES) bad(`notify multiplier ${notifyMultiplier}`);
+  if (!Number.isInteger(tableSize) || tableSize! < 2 || tableSize! > MSIX_FLAGS_QSIZE + 1) bad(`MSI-X table size ${tableSize}`);
+  const doorbells: [number, number][] = [];
+  for (let i = 0; i < count!; i++) {
+    const index = words[LAYOUT_WORDS + 2 * i]!;
+    const address = words[LAYOUT_WORDS + 1 + 2 * i]!;
+    if (!Number.isInteger(index) || index < 0 || index > 0xffff || !(address >= notifyBase! && address + 2 <= notifyBase! + notifyLength!))
+      bad(`doorbell ${i}`);
+    doorbells.push([index, address]);
+  }
+  return {
+    common: common!,
+    isr: isr!,
+    device: device!,
+    deviceLength: deviceLength!,
+    notifyBase: notifyBase!,
+    notifyLength: notifyLength!,
+    notifyMultiplier: notifyMultiplier!,
+    tableSize: tableSize!,
+    doorbells,
+  };
+}
+
+/** More queues than a virtio-input device has. */
+const MAX_DOORBELLS = 16;
 /** The queues' vector in `vectors` (the configuration's is at 0). */
 const QUEUE_VECTOR = 1;
 /** At most this many capabilities are followed (a list that loops is refused). */
@@ -74,12 +128,36 @@ export class GuestVirtioPci implements GuestVirtioTransport {
   private readonly doorbells = new Map<number, number>();
   private readonly tableSize: number;
 
+  /**
+   * Probes and brings up the function; throws DriverError when it lies about its layout. With
+   * `saved` (saveState's words: a restored guest, which probed before it was saved) no access is
+   * made and the words are checked to lie inside BAR0 instead.
+   */
   constructor(
     private readonly port: VirtioPort,
     place: VirtioPciPlacement,
     deviceId: number,
+    saved?: readonly number[],
   ) {
     this.vectors = [place.vectors.config, place.vectors.queues];
+    const layout = saved ? layoutFromWords(saved, place.bar) : this.probe(place, deviceId);
+    this.common = layout.common;
+    this.isr = layout.isr;
+    this.device = layout.device;
+    this.deviceLength = layout.deviceLength;
+    this.notifyBase = layout.notifyBase;
+    this.notifyLength = layout.notifyLength;
+    this.notifyMultiplier = layout.notifyMultiplier;
+    this.tableSize = layout.tableSize;
+    for (const [index, address] of layout.doorbells) this.doorbells.set(index, address);
+  }
+
+  saveState(): number[] {
+    const { common, isr, device, deviceLength, notifyBase, notifyLength, notifyMultiplier, tableSize } = this;
+    return [common, isr, device, deviceLength, notifyBase, notifyLength, notifyMultiplier, tableSize, this.doorbells.size, ...[...this.doorbells].flat()];
+  }
+
+  private probe(place: VirtioPciPlacement, deviceId: number): PciLayout {
     const cfg = (o: number, s: number) => this.port.read(place.ecam + o, s);
     const setCfg = (o: number, s: number, v: number) => this.port.write(place.ecam + o, s, v);
     if ((cfg(0x00, 2) & 0xffff) !== VIRTIO_PCI_VENDOR_ID || (cfg(0x02, 2) & 0xffff) !== VIRTIO_PCI_DEVICE_ID_BASE + deviceId) {
@@ -120,31 +198,25 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     const isr = structure(CapType.Isr, 1, 1);
     const notify = structure(CapType.Notify, 2, 2);
     const device = structure(CapType.Device, 0, 4);
-    this.common = place.bar + common.offset;
-    this.isr = place.bar + isr.offset;
-    this.device = place.bar + device.offset;
-    this.deviceLength = device.length;
-    this.notifyBase = place.bar + notify.offset;
-    this.notifyLength = notify.length;
-    this.notifyMultiplier = cfg(notify.at + Cap.NotifyOffMultiplier, 4) >>> 0;
+    const notifyMultiplier = cfg(notify.at + Cap.NotifyOffMultiplier, 4) >>> 0;
 
     // MSI-X: a table of at least two entries (one would mean INTx, which a virtio driver falls back
     // to and this function has not), table and PBA in BAR0 (the only BAR placed) and inside it.
     if (msix === 0) throw new DriverError('no MSI-X capability');
-    this.tableSize = (cfg(msix + MSIX_FLAGS, 2) & MSIX_FLAGS_QSIZE) + 1;
-    if (this.tableSize < 2) throw new DriverError('the MSI-X table has a single entry; this driver needs two');
+    const tableSize = (cfg(msix + MSIX_FLAGS, 2) & MSIX_FLAGS_QSIZE) + 1;
+    if (tableSize < 2) throw new DriverError('the MSI-X table has a single entry; this driver needs two');
     const table = cfg(msix + MSIX_TABLE, 4) >>> 0;
     const pba = cfg(msix + MSIX_PBA, 4) >>> 0;
     const tableOffset = table & ~MSIX_BIR_MASK;
     if ((table & MSIX_BIR_MASK) !== 0 || (pba & MSIX_BIR_MASK) !== 0) throw new DriverError('the MSI-X table or PBA is not in BAR0');
-    if (tableOffset + this.tableSize * MSIX_ENTRY_BYTES > size || (pba & ~MSIX_BIR_MASK) + 8 > size) {
-      throw new DriverError(`the MSI-X table (${this.tableSize} entries at 0x${tableOffset.toString(16)}) or PBA does not fit BAR0`);
+    if (tableOffset + tableSize * MSIX_ENTRY_BYTES > size || (pba & ~MSIX_BIR_MASK) + 8 > size) {
+      throw new DriverError(`the MSI-X table (${tableSize} entries at 0x${tableOffset.toString(16)}) or PBA does not fit BAR0`);
     }
     // Memory space first: the table is in BAR0. Then as msix_capability_init: Enable with Function
     // Mask, the entries programmed, Function Mask off.
     setCfg(0x04, 2, cfg(0x04, 2) | 0x6);
     setCfg(msix + MSIX_FLAGS, 2, MSIX_FLAGS_ENABLE | MSIX_FLAGS_MASKALL);
-    for (let e = 0; e < this.tableSize; e++) {
+    for (let e = 0; e < tableSize; e++) {
       const entry = place.bar + tableOffset + e * MSIX_ENTRY_BYTES;
       this.port.write(entry + MSIX_ENTRY_ADDRESS_LO, 4, place.msiAddress);
       this.port.write(entry + MSIX_ENTRY_ADDRESS_HI, 4, 0);
@@ -152,6 +224,17 @@ export class GuestVirtioPci implements GuestVirtioTransport {
       this.port.write(entry + MSIX_ENTRY_VECTOR_CTRL, 4, 0);
     }
     setCfg(msix + MSIX_FLAGS, 2, MSIX_FLAGS_ENABLE);
+    return {
+      common: place.bar + common.offset,
+      isr: place.bar + isr.offset,
+      device: place.bar + device.offset,
+      deviceLength: device.length,
+      notifyBase: place.bar + notify.offset,
+      notifyLength: notify.length,
+      notifyMultiplier,
+      tableSize,
+      doorbells: [],
+    };
   }
 
   status(): number {

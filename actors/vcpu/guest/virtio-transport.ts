@@ -36,6 +36,8 @@ export interface GuestVirtioTransport {
   acknowledge(vector: number): number;
   /** The vectors this device's interrupts arrive on. */
   readonly vectors: readonly number[];
+  /** What the transport found while probing (a snapshot of the guest), as words; a restored transport is built from them. */
+  saveState(): number[];
 }
 
 /**

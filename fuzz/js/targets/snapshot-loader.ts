@@ -3,8 +3,9 @@
 // so mutations reach the sections' parsing; clear: the file as it is. The loader must refuse with
 // SnapshotFormatError (naming a part and a reason) and nothing else, and what it accepts must
 // save and load again to the same RAM, options and component sections (a machine a guest ran on:
-// every component's decoder runs against the loaded configuration; the engine's section is the
-// engine-state libFuzzer target's, as this loader leaves it to the device actor).
+// every component's decoder runs against the loaded configuration, the engine's through the
+// addon's checkEngineState and held against its task space; the engine's bytes alone are the
+// engine-state libFuzzer target's too).
 import { SnapshotFormatError } from '../../../vmm/snapshot/errors.js';
 import { encodeSnapshot, loadSnapshot } from '../../../vmm/snapshot/snapshot.js';
 import { machineStateSections } from '../../../vmm/snapshot/machine-state.js';

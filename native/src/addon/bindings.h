@@ -8,6 +8,8 @@ void registerFutex(Napi::Env env, Napi::Object exports);
 void registerDoorbells(Napi::Env env, Napi::Object exports);
 void registerClock(Napi::Env env, Napi::Object exports);
 void registerEngine(Napi::Env env, Napi::Object exports);
+/** checkEngineState: a snapshot's engine section checked with no engine running. */
+void registerEngineState(Napi::Env env, Napi::Object exports);
 void registerHeap(Napi::Env env, Napi::Object exports);
 /** KVM (Linux only; elsewhere kvmProbe says why not). */
 void registerKvm(Napi::Env env, Napi::Object exports);

@@ -8,6 +8,7 @@
 
 #include "addon/args.h"
 #include "addon/bindings.h"
+#include "addon/guest_view.h"
 #include "addon/shared_views.h"
 #include "core/guest_memory.h"
 #include "abi/mmio_completion_layout.h"
@@ -85,20 +86,9 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     };
 
     // Guest memory: the one RAM SAB and its region table.
-    SharedInt32 memory = keep(sharedInt32(o.Get("memory"), std::string(kFn) + ": opts.memory"));
-    Napi::Value regionsValue = o.Get("regions");
-    if (!regionsValue.IsArray()) throw Napi::TypeError::New(env, std::string(kFn) + ": opts.regions must be an array");
-    auto regionArray = regionsValue.As<Napi::Array>();
-    for (uint32_t i = 0; i < regionArray.Length(); ++i) {
-      Napi::Object r = options(regionArray.Get(i), std::string(kFn) + ": opts.regions[i]");
-      regions_.push_back(GuestRegion{static_cast<uint64_t>(integerOption(r, "base", 0, kMaxSafe, kFn)),
-                                     static_cast<uint64_t>(integerOption(r, "size", 1, kMaxSafe, kFn)),
-                                     static_cast<uint64_t>(integerOption(r, "offset", 0, kMaxSafe, kFn)), r.Get("readOnly").ToBoolean().Value()});
-    }
-    GuestLayoutCheck why;
-    auto view = GuestMemoryView::create(reinterpret_cast<uint8_t*>(memory.view.words), uint64_t{memory.view.length} * 4, regions_, &why);
-    if (!view) throw Napi::RangeError::New(env, std::string(kFn) + ": opts.regions do not fit opts.memory (region " + std::to_string(why.region) + ")");
-    guest_ = std::make_unique<GuestMemoryView>(*view);
+    GuestViewArg guest = guestViewOption(o, kFn);
+    keep(guest.memory);
+    guest_ = std::make_unique<GuestMemoryView>(guest.view);
 
     // The bridge to the device actor and the vCPUs.
     MailboxRef device = attachMailbox(keep(sharedInt32(o.Get("device"), std::string(kFn) + ": opts.device")), "Engine: opts.device");
@@ -293,7 +283,6 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value Threads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), engine_ ? engine_->threadCount() : 0); }
 
   std::vector<Napi::ObjectReference> refs_;  // keeps every SAB the engine's threads use alive
-  std::vector<GuestRegion> regions_;
   std::unique_ptr<GuestMemoryView> guest_;
   std::unique_ptr<engine::EngineTracer> tracer_;
   std::unique_ptr<engine::MailboxHost> host_;

@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { fuzz as controlRequests } from '../../../fuzz/js/targets/control-requests.js';
 import { fuzz as clientMessages } from '../../../fuzz/js/targets/rfb-client-messages.js';
 import { fuzz as handshake } from '../../../fuzz/js/targets/rfb-handshake.js';
-import { fuzz as snapshotLoader } from '../../../fuzz/js/targets/snapshot-loader.js';
+import { FUZZ_VMM_VERSION, fuzz as snapshotLoader } from '../../../fuzz/js/targets/snapshot-loader.js';
+import { fixChecksums } from '../../../fuzz/js/snapshot-checksums.js';
+import { decodeInputDeviceState } from '../../../actors/input/input-snapshot.js';
+import { loadSnapshot } from '../../../vmm/snapshot/snapshot.js';
 import { fuzz as wsFraming } from '../../../fuzz/js/targets/ws-bridge-framing.js';
 import { fuzz as virtqueue, run as runVirtqueue } from '../../../fuzz/js/targets/virtqueue.js';
 import { fuzz as virtioPci, run as runVirtioPci } from '../../../fuzz/js/targets/virtio-pci.js';
@@ -51,6 +54,16 @@ describe('JavaScript fuzz targets', () => {
     expect(faultsOf('setup-keys').events.delivered).toBe(6);
     // A status queue set up beside the event queue: both ready, nothing refused.
     expect(faultsOf('status-queue').faults).toEqual({});
+  });
+
+  it('snapshot-loader: guest-ran loads whole, every component kind in it (a real engine state, the input devices with events waiting)', () => {
+    const seed = fs.readFileSync(path.join(corpus, 'snapshot-loader', 'guest-ran'));
+    expect(seed.length).toBeLessThanOrEqual(4096);
+    const file = Uint8Array.from(seed.subarray(1));
+    fixChecksums(file);
+    const loaded = loadSnapshot(file, { vmmVersion: FUZZ_VMM_VERSION }, (n) => new Uint8Array(n));
+    expect(loaded.state!.inputDevices.map((d) => decodeInputDeviceState(d).pending.length)).toEqual([6, 12]);
+    expect(loaded.state!.devices[0]!.engine.length).toBeGreaterThan(64);
   });
 
   it('virtio-pci: the seeds reach the refusals and interrupts they are named for', () => {

@@ -1,8 +1,9 @@
 // The component sections of a snapshot are hostile input: each kind (engine, task space, PCI
-// config, interrupt table, guest program, vCPU pending vectors, compositor display), cut short,
+// config, interrupt table, guest program, vCPU pending vectors, compositor display, input device), cut short,
 // grown or with its magic broken (checksums made right again, so the damage reaches its decoder),
-// is refused by Vm.restore with a SnapshotFormatError naming that section; every section but the
-// engine's is refused before any thread starts. A file missing a section its configuration needs,
+// is refused by Vm.restore with a SnapshotFormatError naming that section before any actor is
+// started (the engine's through the addon's checkEngineState). An engine whose tasks disagree
+// with its task space is refused naming both. A file missing a section its configuration needs,
 // or with one for a part the machine does not have, is refused by the section table. And random
 // damage to any of them (the loader the fuzz target drives) is refused only with
 // SnapshotFormatError, never another error.
@@ -22,12 +23,17 @@ import { isComponentKind } from '../../../vmm/snapshot/machine-state.js';
 import { loadSnapshot } from '../../../vmm/snapshot/snapshot.js';
 import { vmmVersion } from '../../../vmm/snapshot/version.js';
 import { Vm } from '../../../vmm/vm.js';
+import { Supervisor } from '../../../actors/runtime/supervisor.js';
+import { engineTaskSpacePart } from '../../../vmm/snapshot/engine-check.js';
+import { decodeTaskSpaceState, encodeTaskSpaceState } from '../../../actors/device/task-space-snapshot.js';
+import { TaskSpace, type TaskSpaceState } from '../../../actors/device/task-space.js';
 
 const OPTIONS = {
   ramMiB: 16,
   vcpus: 2,
   devices: [{ displayModes: ['320x200@60'] }, { variant: 'pci' as const, displayModes: ['320x200@60'] }],
   workload: { name: 'mapchurn', frames: 12, seed: 2 },
+  input: [{ device: 1 }],
   trace: false,
 };
 
@@ -64,6 +70,7 @@ async function refusedBy(list: readonly Section[], part: string, reason?: RegExp
   const file = path.join(dir, 'bad.snap');
   writeFileSync(file, fileOf(list));
   const before = ports();
+  const spawn = vi.spyOn(Supervisor.prototype, 'spawn');
   const err = await Vm.restore(file, { start: 'paused', trace: false }).then(
     async (restored) => {
       await restored.stop();
@@ -74,9 +81,10 @@ async function refusedBy(list: readonly Section[], part: string, reason?: RegExp
   expect(err).toBeInstanceOf(SnapshotFormatError);
   expect((err as SnapshotFormatError).part).toBe(part);
   if (reason) expect((err as SnapshotFormatError).reason).toMatch(reason);
-  // Nothing was left running (the engine's refusal comes from a started device actor, stopped
-  // again). A stopped actor's port closes on a later turn of the event loop, so wait for it (a
-  // port left open still fails here).
+  // Refused on the loading thread: no actor was ever started (the engine's section included,
+  // checked by the addon's checkEngineState), and nothing is left open.
+  expect(spawn).not.toHaveBeenCalled();
+  spawn.mockRestore();
   await vi.waitFor(() => expect(ports()).toBe(before), { timeout: 5_000, interval: 20 });
 }
 
@@ -92,6 +100,7 @@ describe('component sections', () => {
         SectionKind.GuestProgram,
         SectionKind.VcpuPending,
         SectionKind.CompositorDisplay,
+        SectionKind.InputDevice,
       ].sort(),
     );
   });
@@ -116,10 +125,33 @@ describe('component sections', () => {
     await refusedBy(without(SectionKind.Engine, 1), 'section table', /no engine 1 section/);
     await refusedBy(without(SectionKind.PciConfig, 1), 'section table', /no pci config 1 section/);
     await refusedBy(without(SectionKind.CompositorDisplay, 256), 'section table', /no compositor display 1\.0 section/);
+    await refusedBy(without(SectionKind.InputDevice, 1), 'section table', /no input device 1 section/);
+    const inputDevice = sections.find((s) => s.kind === SectionKind.InputDevice)!;
+    await refusedBy([...sections, { ...inputDevice, index: 2 }], 'section table', /input device 2: the machine's configuration has no such part/);
     const program = sections.find((s) => s.kind === SectionKind.GuestProgram)!;
     await refusedBy([...sections, { ...program, index: 5 }], 'section table', /guest program 5: the machine's configuration has no such part/);
     const pci = sections.find((s) => s.kind === SectionKind.PciConfig)!;
     await refusedBy([...sections, { ...pci, index: 0 }], 'section table', /pci config 0: the machine's configuration has no such part/);
+  }, 60_000);
+
+  it("an engine whose tasks disagree with its device's task space is refused naming both", async () => {
+    const memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: OPTIONS.ramMiB << 20 }] });
+    const k = sections.findIndex((s) => s.kind === SectionKind.TaskSpace && s.index === 0);
+    const state = decodeTaskSpaceState(sections[k]!.bytes, new TaskSpace(memory, {}, 'strict'), memory);
+    const withTasks = (tasks: TaskSpaceState['tasks'], freeSlots = state.freeSlots) =>
+      sections.map((s, j) => (j === k ? { ...s, bytes: encodeTaskSpaceState({ ...state, tasks, freeSlots }) } : s));
+    const mapped = state.tasks.findIndex((t) => t.mappings.length > 0);
+    expect(mapped).toBeGreaterThanOrEqual(0);
+    const part = 'section engine 0 and section task space 0';
+    // Each file's task space alone is one the device could have had; only the pair disagrees.
+    const dropMapping = state.tasks.map((t, i) => (i === mapped ? { ...t, mappings: t.mappings.slice(1) } : t));
+    await refusedBy(withTasks(dropMapping), part, /task \d+: mapping 0 is .* in the engine, .* in the task space/);
+    const moved = state.tasks.map((t, i) => (i === mapped ? { ...t, mappings: t.mappings.map((m, n) => (n === 0 ? { ...m, readOnly: !m.readOnly } : m)) } : t));
+    await refusedBy(withTasks(moved), part, /task \d+: mapping 0/);
+    const resized = state.tasks.map((t, i) => (i === mapped ? { ...t, vmSize: t.vmSize + 0x1000 } : t));
+    await refusedBy(withTasks(resized), part, /bytes in the engine, .* in the task space/);
+    // A task gone, its window slot free again (as a destroy leaves it).
+    await refusedBy(withTasks(state.tasks.slice(1), [...state.freeSlots, state.tasks[0]!.slot]), part, /the engine has tasks \[.*\], the task space \[.*\]/);
   }, 60_000);
 
   it('random damage to any component section but the engine is refused only with SnapshotFormatError', () => {
@@ -136,7 +168,9 @@ describe('component sections', () => {
           loadSnapshot(fileOf(list), { vmmVersion: vmmVersion() }, () => ram, memory);
         } catch (err) {
           if (!(err instanceof SnapshotFormatError)) throw err;
-          expect(err.part).toBe(sectionName(sections[k]!.kind, sections[k]!.index));
+          // A task space that still decodes may disagree with its engine instead: refused naming both.
+          const { kind, index } = sections[k]!;
+          expect([sectionName(kind, index), ...(kind === SectionKind.TaskSpace ? [engineTaskSpacePart(index)] : [])]).toContain(err.part);
           refused++;
         }
       }),

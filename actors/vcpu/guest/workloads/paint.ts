@@ -157,6 +157,39 @@ export const paint: Workload = {
     d.present(0, []);
     s.damage = null;
   },
+  // x, y, buttons, shift, has a last point, its x, y, the text's line count, each line's length,
+  // then the characters four to a word (a byte each, first in the low byte). Saved between frames,
+  // where nothing is left to present (damage is null).
+  saveState(env) {
+    const s = state.get(env)!;
+    const chars = [...s.text.join('')].map((c) => c.charCodeAt(0));
+    const packed = Array.from({ length: Math.ceil(chars.length / 4) }, (_, i) => chars.slice(4 * i, 4 * i + 4).reduce((w, c, k) => w + c * 256 ** k, 0));
+    return [s.x, s.y, s.buttons, s.shift ? 1 : 0, s.last ? 1 : 0, s.last?.x ?? 0, s.last?.y ?? 0, s.text.length, ...s.text.map((l) => l.length), ...packed];
+  },
+  loadState(env, words) {
+    const { width, height } = current(env);
+    const [x, y, buttons, shift, hasLast, lastX, lastY, lines] = words;
+    if (words.length < 8 || !words.every((w) => Number.isSafeInteger(w) && w >= 0)) return 'fewer than 8 words, or one that is not a non-negative integer';
+    if (x! >= width || y! >= height || lastX! >= width || lastY! >= height) return `a point outside the ${width}x${height} frame`;
+    if (buttons! > 7 || shift! > 1 || hasLast! > 1) return `buttons ${buttons}, shift ${shift}, last point flag ${hasLast}`;
+    if (lines! < 1 || lines! > 3 || words.length < 8 + lines!) return `${lines} lines of text`;
+    const lengths = words.slice(8, 8 + lines!);
+    const perLine = Math.floor((textBox(width).w - 4 * SCALE) / ADVANCE);
+    if (lengths.some((n) => n > perLine)) return `a line longer than the box's ${perLine} characters`;
+    const total = lengths.reduce((a, b) => a + b, 0);
+    if (words.length !== 8 + lines! + Math.ceil(total / 4)) return `${words.length} words for ${total} characters`;
+    const codes = words
+      .slice(8 + lines!)
+      .flatMap((w) => [0, 1, 2, 3].map((k) => Math.floor(w / 256 ** k) % 256))
+      .slice(0, total);
+    const typable = new Set(Array.from({ length: 256 }, (_, c) => [keyChar(c, false), keyChar(c, true)]).flat());
+    if (codes.some((c) => !typable.has(String.fromCharCode(c)))) return 'a character no key types';
+    const text: string[] = [];
+    let at = 0;
+    for (const n of lengths) text.push(String.fromCharCode(...codes.slice(at, (at += n))));
+    state.set(env, { x: x!, y: y!, buttons: buttons!, shift: shift === 1, text, last: hasLast === 1 ? { x: lastX!, y: lastY! } : null, damage: null });
+    return null;
+  },
   frame(env) {
     const s = state.get(env)!;
     let reports = env.input?.take() ?? [];

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { MSI_CAP_OFFSET, MSI_FLAGS, MSI_PENDING, MSI_VECTORS, PCI_BAR0, PCI_COMMAND, PCI_CONFIG_SPACE_SIZE } from '../../../abi/generated/machine.js';
-import { loadPciConfig, savePciConfig } from '../../../actors/device/pci-config-snapshot.js';
+import { loadPciConfig, savePciConfig } from '../../../shared/pci/config-snapshot.js';
 import { type PciConfigChange, PciConfigSpace } from '../../../shared/pci/config-space.js';
 import { StateFormatError } from '../../../shared/snapshot/state-bytes.js';
 

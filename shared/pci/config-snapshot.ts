@@ -11,12 +11,12 @@
 //
 // Layout (little-endian): magic 'PCIS', version u32, length u32 (4096), then the bytes.
 import { MSI_CAP_OFFSET, MSI_FLAGS, MSI_FLAGS_QSIZE, MSI_PENDING, PCI_CONFIG_SPACE_SIZE } from '../../abi/generated/machine.js';
-import { StateReader, StateWriter } from '../../shared/snapshot/state-bytes.js';
-import type { PciConfigSpace } from '../../shared/pci/config-space.js';
+import { StateReader, StateWriter } from '../snapshot/state-bytes.js';
+import type { PciConfigSpace } from './config-space.js';
 
 const MAGIC = 0x53494350; // 'PCIS'
 const VERSION = 1;
-const MAX_LOG2_VECTORS = 5; // 32 vectors offered (pci-config.ts)
+const MAX_LOG2_VECTORS = 5; // 32 vectors offered (config-space.ts clamps a write to it)
 
 export function savePciConfig(space: PciConfigSpace): Uint8Array {
   return new StateWriter().u32(MAGIC).u32(VERSION).u32(PCI_CONFIG_SPACE_SIZE).bytes(space.saveBytes()).finish();
