@@ -88,7 +88,7 @@ PVG_TEST("mailbox in park mode EventLoop: a native producer rings a parked consu
   std::atomic_ref<int32_t>(*m.doorbell()).store(kDoorbellParked);
   PVG_CHECK(box->enqueue(1, args) == pvg::EnqueueResult::Ok);
   PVG_CHECK(box->enqueue(1, args) == pvg::EnqueueResult::Ok);
-  PVG_CHECK(drain(fd) == 1);  // rung once: the first ring set it running
+  PVG_CHECK(drain(fd) == 1);   // rung once: the first ring set it running
   box->close(kCloseShutdown);  // closing rings too
   PVG_CHECK(drain(fd) == 1);
   pvg::retireEventLoopFd(m.words.data());

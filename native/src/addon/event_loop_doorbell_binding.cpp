@@ -28,9 +28,7 @@ WordView mailboxWords(const Napi::Value& value, const char* what) {
 
 class EventLoopDoorbell : public Napi::ObjectWrap<EventLoopDoorbell> {
  public:
-  static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "EventLoopDoorbell", {InstanceMethod("close", &EventLoopDoorbell::Close)});
-  }
+  static Napi::Function define(Napi::Env env) { return DefineClass(env, "EventLoopDoorbell", {InstanceMethod("close", &EventLoopDoorbell::Close)}); }
 
   explicit EventLoopDoorbell(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EventLoopDoorbell>(info), env_(info.Env()) {
     words_ = mailboxWords(info[0], "EventLoopDoorbell: mailbox words").words;
@@ -50,7 +48,7 @@ class EventLoopDoorbell : public Napi::ObjectWrap<EventLoopDoorbell> {
     }
     poll_->data = this;
     uv_poll_start(poll_, UV_READABLE, &EventLoopDoorbell::onReadable);
-    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));  // a parked consumer must not keep its worker alive on its own
+    uv_unref(reinterpret_cast<uv_handle_t*>(poll_));               // a parked consumer must not keep its worker alive on its own
     mailboxArray_ = Napi::Persistent(info[0].As<Napi::Object>());  // the SAB outlives the publication
     onRing_ = Napi::Persistent(info[1].As<Napi::Function>());
     napi_value name = Napi::String::New(env_, "pvg:event-loop-doorbell");
