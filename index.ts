@@ -43,6 +43,8 @@ export { toTimelineSvg, timelineWindow } from './shared/trace/svg.js';
 // Types the exports above refer to (what stats(), options and trace readers hand back).
 export type { VcpuStats } from './actors/vcpu/messages.js';
 export type { GuestStats, GuestProgramState } from './actors/vcpu/guest/program.js';
+export type { GuestInputState, PointerDecoderState } from './actors/vcpu/guest/guest-input.js';
+export type { VirtioInputDriverState } from './actors/vcpu/guest/virtio-input.js';
 export type { BusDeviceConfig, BusStats, VcpuBusPort } from './actors/vcpu/bus-port.js';
 export type { VcpuIrqState } from './shared/irq/vcpu-irq.js';
 export type { DeviceStats, DeviceVariant, CursorGlyph } from './actors/device/messages.js';

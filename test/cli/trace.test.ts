@@ -41,10 +41,11 @@ describe('pvg-vmm trace', () => {
     expect(pool.some((e) => e.name === 'engine_command' && e.ph === 'X')).toBe(true);
     expect(pool.some((e) => e.name === 'apple_gfx_create_task')).toBe(true);
     // The device actor delivered its interrupts itself (the interrupt table, docs/interrupts.md),
-    // not the interrupt controller, and saw frames.
+    // not the interrupt controller; the new frames went from the engine to the compositor
+    // without it (the actor model's display events, docs/compositor.md).
     expect(on('device0').some((e) => e.name === 'irq_deliver')).toBe(true);
     expect(on('irq').some((e) => e.name === 'irq_deliver')).toBe(false);
-    expect(on('device0').some((e) => e.name === 'apple_gfx_new_frame')).toBe(true);
+    expect(on('device0').some((e) => e.name === 'apple_gfx_new_frame')).toBe(false);
     // The compositor took the encoded frames.
     expect(on('compositor').some((e) => e.name === 'compositor_encode_done')).toBe(true);
     // Flow arrows from a request to its answer, through every thread that handled it, in time order:
@@ -88,8 +89,7 @@ describe('pvg-vmm trace', () => {
       on(track)
         .filter((e) => e.name === 'apple_gfx_new_frame')
         .map((e) => e.args);
-    expect(newFrames('device0').length).toBeGreaterThan(0);
-    expect(newFrames('device0')).toEqual(newFrames('device0 engine display'));
+    expect(newFrames('device0 engine display').length).toBeGreaterThan(0);
     const creates = (tracksOf: string[]) => tracksOf.flatMap((t) => on(t)).filter((e) => e.name === 'apple_gfx_create_task' && e.ph === 'X');
     const engineCreates = creates(['device0 engine pool 0', 'device0 engine pool 1']);
     expect(engineCreates.length).toBeGreaterThan(0);
