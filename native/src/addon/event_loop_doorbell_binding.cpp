@@ -51,8 +51,6 @@ class EventLoopDoorbell : public Napi::ObjectWrap<EventLoopDoorbell> {
     uv_unref(reinterpret_cast<uv_handle_t*>(poll_));               // a parked consumer must not keep its worker alive on its own
     mailboxArray_ = Napi::Persistent(info[0].As<Napi::Object>());  // the SAB outlives the publication
     onRing_ = Napi::Persistent(info[1].As<Napi::Function>());
-    napi_value name = Napi::String::New(env_, "pvg:event-loop-doorbell");
-    if (napi_async_init(env_, nullptr, name, &asyncContext_) != napi_ok) asyncContext_ = nullptr;
     publishEventLoopFd(words_, fd_);
     napi_add_env_cleanup_hook(env_, &EventLoopDoorbell::onEnvExit, this);
   }
@@ -77,8 +75,9 @@ class EventLoopDoorbell : public Napi::ObjectWrap<EventLoopDoorbell> {
     napi_value global = nullptr;
     napi_value result = nullptr;
     napi_get_global(env_, &global);
-    // MakeCallback, so the promise the consumer's wait resolves runs its continuation now.
-    if (napi_make_callback(env_, asyncContext_, global, onRing_.Value(), 0, nullptr, &result) == napi_pending_exception) {
+    // MakeCallback, so the promise the consumer's wait resolves runs its continuation now. No
+    // async context (Node-API allows none): one would have to outlive the worker's clean-up hooks.
+    if (napi_make_callback(env_, nullptr, global, onRing_.Value(), 0, nullptr, &result) == napi_pending_exception) {
       napi_value error = nullptr;
       if (napi_get_and_clear_last_exception(env_, &error) == napi_ok) napi_fatal_exception(env_, error);  // the worker's uncaught exception
     }
@@ -101,8 +100,6 @@ class EventLoopDoorbell : public Napi::ObjectWrap<EventLoopDoorbell> {
     ::close(fd_);
     fd_ = -1;
     if (removeHook) napi_remove_env_cleanup_hook(env_, &EventLoopDoorbell::onEnvExit, this);
-    if (asyncContext_ != nullptr && removeHook) napi_async_destroy(env_, asyncContext_);
-    asyncContext_ = nullptr;
   }
 
   Napi::Env env_;
@@ -111,7 +108,6 @@ class EventLoopDoorbell : public Napi::ObjectWrap<EventLoopDoorbell> {
   uv_poll_t* poll_ = nullptr;
   Napi::ObjectReference mailboxArray_;
   Napi::FunctionReference onRing_;
-  napi_async_context asyncContext_ = nullptr;
 };
 
 Napi::Value RingEventLoop(const Napi::CallbackInfo& info) {
