@@ -183,6 +183,7 @@ void MailboxHost::postDisplayEvent(Record record, ForCompositor forCompositor) {
   while (sent == EnqueueResult::TimedOut && !down_.load())
     sent = c_.compositor->enqueue(ForCompositor::kKind, std::span<const uint32_t>(words.data(), ForCompositor::kWords), kSliceNs);
   if (sent != EnqueueResult::Ok) unavailable_.fetch_add(1);
+  if (!c_.tracer) return;  // the device-actor record is packed only for the trace's arguments
   rec::Args traced{};
   record.pack(traced);
   traceEvent(record, traced);
