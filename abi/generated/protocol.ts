@@ -13,6 +13,12 @@ export const IOSFC_WINDOW_BYTES = 0x10000;
 export const IOSFC_SURFACES = 32;
 export const IOSFC_MAX_DIMENSION = 4096;
 export const RING_HEADER_BYTES = 64;
+/** ring header: bytes consumed, written by the engine */
+export const RING_HEADER_HEAD = 0;
+/** ring header: the tail, written by the guest */
+export const RING_HEADER_TAIL = 4;
+/** ring header: the last completed fence, written by the engine */
+export const RING_HEADER_FENCE = 8;
 export const RING_MIN_BYTES = 4096;
 export const RING_MAX_BYTES = 1048576;
 export const MAX_COMMAND_WORDS = 1024;

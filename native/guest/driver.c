@@ -37,6 +37,11 @@ void drv_init(struct driver* d, uint64_t gfx, struct pages* pages, uint64_t iosf
 
 uint32_t drv_reg(struct driver* d, uint32_t offset) { return mmio_read32(d->gfx + offset); }
 
+uint32_t drv_completed_fence(struct driver* d) {
+  // The engine writes the fence into the ring header before it raises the fence's interrupt.
+  return d->ring_gpa != 0 ? ram_read32(d->ring_gpa + PVG_RING_HEADER_FENCE) : drv_reg(d, PVG_REG_FENCE_COMPLETED);
+}
+
 void drv_set_reg(struct driver* d, uint32_t offset, uint32_t value) { mmio_write32(d->gfx + offset, value); }
 
 void drv_probe(struct driver* d, uint32_t want_mode, struct probe_info* out) {
@@ -149,7 +154,7 @@ static void submit(struct driver* d, const uint32_t* a, uint32_t na, const uint3
     }
   }
   d->tail = at;
-  ram_write32(d->ring_gpa + 4, d->tail);
+  ram_write32(d->ring_gpa + PVG_RING_HEADER_TAIL, d->tail);
   d->dirty = true;
 }
 

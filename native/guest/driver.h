@@ -30,6 +30,8 @@ struct rect {
 
 void drv_init(struct driver* d, uint64_t gfx, struct pages* pages, uint64_t iosfc);
 uint32_t drv_reg(struct driver* d, uint32_t offset);
+/** driver.ts completedFence: the last completed fence, from the ring header (no VM exit). */
+uint32_t drv_completed_fence(struct driver* d);
 void drv_set_reg(struct driver* d, uint32_t offset, uint32_t value);
 
 /**

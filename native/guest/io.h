@@ -37,6 +37,9 @@ static inline void mmio_write32(uint64_t a, uint32_t v) { __asm__ volatile("movl
 /** A plain 32-bit store to guest RAM (the ring, images): volatile so none is dropped or merged. */
 static inline void ram_write32(uint64_t a, uint32_t v) { *(volatile uint32_t*)(uintptr_t)a = v; }
 
+/** A plain 32-bit load from guest RAM that the device writes (the ring header): volatile, so it is read every time. */
+static inline uint32_t ram_read32(uint64_t a) { return *(volatile const uint32_t*)(uintptr_t)a; }
+
 /** A hypercall (boot_abi.h): one 32-bit MMIO write into the host's hypercall window. */
 static inline void hypercall(uint32_t call, uint32_t value) { mmio_write32(PVG_HYPERCALL_BASE + call, value); }
 

@@ -45,7 +45,7 @@ __attribute__((noreturn)) static void fail_boot(volatile struct pvg_boot* b, con
 }
 
 /**
- * program.ts waitFence: sleep on interrupts until FENCE_COMPLETED reaches value (wrapping). Ring 3
+ * program.ts waitFence: sleep on interrupts until the completed fence reaches value (wrapping). Ring 3
  * cannot cli/hlt: the HALT hypercall carries the interrupt count seen before the check, and the
  * host sleeps only if no interrupt was handled since (one handled in between moved the count).
  */
@@ -54,7 +54,7 @@ static void wait_fence(struct guest* g, uint32_t value) {
   bool seen = false;
   for (;;) {
     uint32_t handled = g->b->interrupts_handled;
-    uint32_t completed = drv_reg(&g->driver, PVG_REG_FENCE_COMPLETED);
+    uint32_t completed = drv_completed_fence(&g->driver);
     if ((int32_t)(completed - value) >= 0) return;
     if (!seen || completed != last) {
       seen = true;

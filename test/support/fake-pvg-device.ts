@@ -3,7 +3,7 @@
 // everything else is only logged). Every MMIO access and every command word consumed goes into
 // `log`, so two runs can be compared access for access. Its state copies with clone() (what a
 // snapshot of the real device would carry).
-import { Op, PVG_ID, RING_HEADER_BYTES, Reg } from '../../actors/vcpu/guest/protocol.js';
+import { Op, PVG_ID, RING_HEADER_BYTES, RING_HEADER_FENCE, RING_HEADER_HEAD, Reg } from '../../actors/vcpu/guest/protocol.js';
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
 
 const MODES = [
@@ -121,5 +121,10 @@ export class FakePvgDevice {
       r.head = (r.head + words * 4) % payload;
     }
     r.head = tail;
+    // The header words the engine writes (docs/protocol.md §2): the guest reads its fences there.
+    const header = this.memory.view(r.ringGpa, RING_HEADER_BYTES, 'write');
+    const headerWords = new DataView(header.buffer, header.byteOffset, header.byteLength);
+    headerWords.setUint32(RING_HEADER_HEAD, r.head, true);
+    headerWords.setUint32(RING_HEADER_FENCE, r.fence, true);
   }
 }

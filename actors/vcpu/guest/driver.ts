@@ -3,7 +3,20 @@
 // of actors: MMIO goes through whatever port the vCPU gives it.
 import type { GuestMemory } from '../../../shared/guest-memory/index.js';
 import type { PageAllocator } from './page-allocator.js';
-import { ERROR_NAMES, IosfcReg, MAX_COMMAND_WORDS, Op, PVG_ID, RESET_MAGIC, RING_HEADER_BYTES, Reg, Status, commandHeader } from './protocol.js';
+import {
+  ERROR_NAMES,
+  IosfcReg,
+  MAX_COMMAND_WORDS,
+  Op,
+  PVG_ID,
+  RESET_MAGIC,
+  RING_HEADER_BYTES,
+  RING_HEADER_FENCE,
+  RING_HEADER_TAIL,
+  Reg,
+  Status,
+  commandHeader,
+} from './protocol.js';
 
 export interface MmioPort {
   read32(address: number): number;
@@ -56,6 +69,8 @@ export class PvgDriver {
   private head = 0;
   private ringView: DataView | null = null;
   private ringOffset = 0;
+  /** Guest RAM as 32-bit words, for the atomic read of the ring header's fence. */
+  private ramWords: Int32Array | null = null;
   /** Doorbell only when something was queued since the last one. */
   private dirty = false;
 
@@ -175,7 +190,7 @@ export class PvgDriver {
       at = (at + 4) % this.payload;
     }
     this.tail = at;
-    view.setUint32(this.ringOffset + 4, this.tail, true);
+    view.setUint32(this.ringOffset + RING_HEADER_TAIL, this.tail, true);
     this.dirty = true;
   }
 
@@ -268,11 +283,24 @@ export class PvgDriver {
     }
   }
 
-  /** Flushes, then polls FENCE_COMPLETED until it reaches `value` (wrapping compare). */
+  /**
+   * The last completed fence. Read from the ring header, where the engine writes it before it
+   * raises the fence's interrupt, as drivers of real GPUs read a fence the GPU wrote to memory:
+   * a FENCE_COMPLETED read is an MMIO exit and a round trip to the device. Without a ring (or one
+   * at an offset Atomics cannot read), the register.
+   */
+  completedFence(): number {
+    const at = this.ringOffset + RING_HEADER_FENCE;
+    if (this.ringView === null || at % 4 !== 0) return this.reg(Reg.FenceCompleted);
+    this.ramWords ??= new Int32Array(this.memory.sab);
+    return Atomics.load(this.ramWords, at / 4) >>> 0;
+  }
+
+  /** Flushes, then polls the completed fence until it reaches `value` (wrapping compare). */
   waitFence(value: number, timeoutMs = 10_000): void {
     this.flush();
     const deadline = performance.now() + timeoutMs;
-    while (((this.reg(Reg.FenceCompleted) - value) | 0) < 0) {
+    while (((this.completedFence() - value) | 0) < 0) {
       if (performance.now() > deadline) throw new DriverError(`fence ${value} not reached after ${timeoutMs} ms`);
     }
   }

@@ -376,7 +376,7 @@ export class GuestProgram implements CpuBackend {
   private fenceReached(): boolean {
     const { value, deadline } = this.fenceWait!;
     const d = this.driver!;
-    if (((d.reg(Reg.FenceCompleted) - value) | 0) >= 0) {
+    if (((d.completedFence() - value) | 0) >= 0) {
       this.handleInterrupts();
       return true;
     }

@@ -110,12 +110,12 @@ void SoftEngine::processCommands() {
       head = (head + words * 4) % ringPayload_;
     }
     ringHead_.store(head);
-    tasks_.write(ringTask_, 0, &head, 4);
+    tasks_.write(ringTask_, kRingHeaderHead, &head, 4);
     worked = true;
   }
   if (head != ringHead_.load()) {
     ringHead_.store(head);
-    tasks_.write(ringTask_, 0, &head, 4);
+    tasks_.write(ringTask_, kRingHeaderHead, &head, 4);
   }
   // Idle only if the ring really is drained (not when preempted with commands left).
   if (worked && head == tail) raiseCause(IrqRingIdle);
@@ -456,7 +456,7 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
     case OpFence: {
       if (n != 2 || (a[1] & ~1u) != 0) return fail(Error::BadCommand);
       e.fenceCompleted_.store(a[0]);
-      e.tasks_.write(e.ringTask_, 8, &a[0], 4);
+      e.tasks_.write(e.ringTask_, kRingHeaderFence, &a[0], 4);  // before the interrupt: a woken guest reads it
       e.counters_.fences.fetch_add(1, std::memory_order_relaxed);
       if (a[1] & 1) e.raiseCause(IrqFence);
       return;
