@@ -7,7 +7,7 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import { HOSTILE_ATTACKS } from '../../actors/vcpu/guest/workloads/hostile.js';
+import { HOSTILE_ATTACKS } from '../../guest/ts/workloads/hostile.js';
 import * as layout from '../../actors/vcpu/layout.js';
 import { BOOT_ABI_VERSION, Boot, HYPERCALL_BASE, Hypercall, KVM_BENCH_PROGRAMS, KVM_WORKLOADS, KvmTestMode } from '../../actors/vcpu/kvm/machine.js';
 import { packageRoot } from '../../shared/package-root.js';

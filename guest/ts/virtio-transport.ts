@@ -1,7 +1,7 @@
 // What the built-in guest's virtio drivers need of a transport, whichever it is: virtio-mmio
 // (virtio-mmio-guest.ts) or virtio-pci (virtio-pci-guest.ts). The device driver (virtio-input.ts)
 // is written once over this, as Linux's virtio_input.c is over virtio_config_ops.
-import { VIRTIO_F_VERSION_1, VirtioStatus as Status } from '../../../abi/generated/virtio.js';
+import { VIRTIO_F_VERSION_1, VirtioStatus as Status } from '../../abi/generated/virtio.js';
 import { DriverError } from './driver.js';
 
 /** MMIO of any size, as the vCPU's bus gives it (configuration bytes are read one at a time). */

@@ -10,14 +10,8 @@
 // then the caller EOIs (docs/virtio.md "The paths").
 // Modelled on Linux drivers/virtio/virtio_input.c (virtinput_probe, virtinput_fill_evt,
 // virtinput_recv_events).
-import {
-  VIRTIO_INPUT_EVENT_BYTES,
-  VIRTIO_INPUT_QUEUE_SIZE,
-  VIRTQ_DESC_F_WRITE,
-  VirtioInputCfg,
-  VirtioStatus as Status,
-} from '../../../abi/generated/virtio.js';
-import type { GuestMemory } from '../../../shared/guest-memory/index.js';
+import { VIRTIO_INPUT_EVENT_BYTES, VIRTIO_INPUT_QUEUE_SIZE, VIRTQ_DESC_F_WRITE, VirtioInputCfg, VirtioStatus as Status } from '../../abi/generated/virtio.js';
+import type { GuestMemory } from '../../shared/guest-memory/index.js';
 import { DriverError } from './driver.js';
 import type { PageAllocator } from './page-allocator.js';
 import { negotiateVersion1, type GuestVirtioTransport } from './virtio-transport.js';

@@ -7,10 +7,10 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
-import type { VmOptions } from '../../../../../vmm/config.js';
-import { packageRoot } from '../../../../../shared/package-root.js';
-import { fnv1a64 } from '../../../../support/pixels.js';
-import { vmsStoppedAfterEach } from '../../../../support/vm-pool.js';
+import type { VmOptions } from '../../../../vmm/config.js';
+import { packageRoot } from '../../../../shared/package-root.js';
+import { fnv1a64 } from '../../../support/pixels.js';
+import { vmsStoppedAfterEach } from '../../../support/vm-pool.js';
 
 const vms = vmsStoppedAfterEach({ ramMiB: 64 });
 const MODES = ['320x200@60', '256x160@60', '200x120@60'];

@@ -1,7 +1,7 @@
 // The built-in guest driver: speaks docs/protocol.md through MMIO and a command ring in guest
 // RAM, as a real driver would. It runs on a vCPU (the TypeScript CPU backend) and knows nothing
 // of actors: MMIO goes through whatever port the vCPU gives it.
-import type { GuestMemory } from '../../../shared/guest-memory/index.js';
+import type { GuestMemory } from '../../shared/guest-memory/index.js';
 import type { PageAllocator } from './page-allocator.js';
 import { ERROR_NAMES, IosfcReg, MAX_COMMAND_WORDS, Op, PVG_ID, RESET_MAGIC, RING_HEADER_BYTES, Reg, Status, commandHeader } from './protocol.js';
 

@@ -3,10 +3,10 @@
 // refused (a reason, or DriverError) before the restored guest makes a single access.
 import { describe, expect, it } from 'vitest';
 
-import { VIRTIO_ID_INPUT, VIRTIO_PCI_BAR_BYTES } from '../../../../abi/generated/virtio.js';
-import { DriverError } from '../../../../actors/vcpu/guest/driver.js';
-import { checkSavedDriver, type VirtioInputDriverState } from '../../../../actors/vcpu/guest/virtio-input.js';
-import { GuestVirtioPci } from '../../../../actors/vcpu/guest/virtio-pci-guest.js';
+import { VIRTIO_ID_INPUT, VIRTIO_PCI_BAR_BYTES } from '../../../abi/generated/virtio.js';
+import { DriverError } from '../../../guest/ts/driver.js';
+import { checkSavedDriver, type VirtioInputDriverState } from '../../../guest/ts/virtio-input.js';
+import { GuestVirtioPci } from '../../../guest/ts/virtio-pci-guest.js';
 
 const RAM = { base: 0x4000_0000, next: 0x4001_0000 };
 const good: VirtioInputDriverState = { name: 'k', queueGpa: 0x4000_3000, lastUsed: 0xfff0, availIdx: 0x30, eventsTaken: 9, transport: [] };

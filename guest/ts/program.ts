@@ -2,8 +2,8 @@
 // space, BAR sizing and MSI), starts the ring, then runs a workload frame by frame. Each frame
 // ends with a fence that raises an interrupt; the guest keeps at most two frames in flight and
 // sleeps (HLT) on its interrupt state until the older one completes, one halt per step.
-import { APPLE_VENDOR_ID, MSI_CAP_ID } from '../../../abi/generated/machine.js';
-import type { CpuBackend, StepOutcome, VcpuServices } from '../cpu-backend.js';
+import { APPLE_VENDOR_ID, MSI_CAP_ID } from '../../abi/generated/machine.js';
+import type { CpuBackend, StepOutcome, VcpuServices } from '../../actors/vcpu/cpu-backend.js';
 import {
   MSI_ADDRESS_BASE,
   MSI_VECTORS_ENABLED,
@@ -18,7 +18,7 @@ import {
   virtioPciEcamBase,
   virtioPciVectors,
   virtioVector,
-} from '../layout.js';
+} from '../../actors/vcpu/layout.js';
 import { type DisplayModeInfo, DriverError, type DriverState, PvgDriver, type MmioPort } from './driver.js';
 import { GuestInputDevices, type GuestInputState } from './guest-input.js';
 import { PageAllocator } from './page-allocator.js';
@@ -28,7 +28,7 @@ import { VirtioInputGuestDriver, checkSavedDriver, type VirtioInputDriverState }
 import type { GuestVirtioTransport } from './virtio-transport.js';
 import { GuestVirtioMmio } from './virtio-mmio-guest.js';
 import { GuestVirtioPci } from './virtio-pci-guest.js';
-import { VIRTIO_ID_INPUT } from '../../../abi/generated/virtio.js';
+import { VIRTIO_ID_INPUT } from '../../abi/generated/virtio.js';
 import { WORKLOADS, type GuestEnv, type Workload } from './workloads/index.js';
 
 export interface GuestProgramConfig {

@@ -13,15 +13,15 @@ import {
   VIRTIO_MMIO_VERSION,
   VirtioMmioReg as Reg,
   VirtioStatus as Status,
-} from '../../../../abi/generated/virtio.js';
-import { scaleToAxis } from '../../../../actors/input/axis.js';
-import { GuestInputDevices, axisToPixel } from '../../../../actors/vcpu/guest/guest-input.js';
-import { PageAllocator } from '../../../../actors/vcpu/guest/page-allocator.js';
-import { VirtioInputGuestDriver, type VirtioPort } from '../../../../actors/vcpu/guest/virtio-input.js';
-import { GuestVirtioMmio } from '../../../../actors/vcpu/guest/virtio-mmio-guest.js';
-import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphRuns } from '../../../../actors/vcpu/guest/glyphs.js';
-import { keyChar } from '../../../../actors/vcpu/guest/keymap.js';
-import { createGuestMemory, type GuestMemory } from '../../../../shared/guest-memory/index.js';
+} from '../../../abi/generated/virtio.js';
+import { scaleToAxis } from '../../../actors/input/axis.js';
+import { GuestInputDevices, axisToPixel } from '../../../guest/ts/guest-input.js';
+import { PageAllocator } from '../../../guest/ts/page-allocator.js';
+import { VirtioInputGuestDriver, type VirtioPort } from '../../../guest/ts/virtio-input.js';
+import { GuestVirtioMmio } from '../../../guest/ts/virtio-mmio-guest.js';
+import { GLYPH_HEIGHT, GLYPH_WIDTH, glyphRuns } from '../../../guest/ts/glyphs.js';
+import { keyChar } from '../../../guest/ts/keymap.js';
+import { createGuestMemory, type GuestMemory } from '../../../shared/guest-memory/index.js';
 
 const RAM = 0x4000_0000;
 

@@ -7,12 +7,12 @@
 // their BARs and takes MSIs), where it must react exactly the same.
 import { describe, expect, it } from 'vitest';
 
-import type { KeptFrame } from '../../../../../actors/device/messages.js';
-import { PAINT_BACKGROUND, PAINT_PEN, PAINT_TEXT, PEN, textBox } from '../../../../../actors/vcpu/guest/workloads/paint.js';
-import type { Vm } from '../../../../../vmm/vm.js';
-import type { VmOptions } from '../../../../../vmm/config.js';
-import { vmsStoppedAfterEach } from '../../../../support/vm-pool.js';
-import { frameWhen, pixelAt as at } from '../../../../support/kept-frame.js';
+import type { KeptFrame } from '../../../../actors/device/messages.js';
+import { PAINT_BACKGROUND, PAINT_PEN, PAINT_TEXT, PEN, textBox } from '../../../../guest/ts/workloads/paint.js';
+import type { Vm } from '../../../../vmm/vm.js';
+import type { VmOptions } from '../../../../vmm/config.js';
+import { vmsStoppedAfterEach } from '../../../support/vm-pool.js';
+import { frameWhen, pixelAt as at } from '../../../support/kept-frame.js';
 
 const vms = vmsStoppedAfterEach();
 const W = 320;

@@ -2,7 +2,7 @@
 // drives it: identification registers checked, 32-bit registers, the queue registers under
 // QueueSel, QueueReady read back, InterruptStatus acknowledged through InterruptAck (the level
 // drops when it reaches 0; vm_interrupt does the same).
-import { VIRTIO_MMIO_MAGIC, VIRTIO_MMIO_VERSION, VirtioMmioReg as Reg } from '../../../abi/generated/virtio.js';
+import { VIRTIO_MMIO_MAGIC, VIRTIO_MMIO_VERSION, VirtioMmioReg as Reg } from '../../abi/generated/virtio.js';
 import { DriverError } from './driver.js';
 import type { GuestQueueLayout, GuestVirtioTransport, VirtioPort } from './virtio-transport.js';
 

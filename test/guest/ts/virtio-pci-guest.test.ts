@@ -14,14 +14,14 @@ import {
   VirtioPciCommon,
   VirtioPciRegion as Region,
   VirtioStatus as Status,
-} from '../../../../abi/generated/virtio.js';
-import { VirtioInputDevice } from '../../../../actors/input/virtio-input.js';
-import { PageAllocator } from '../../../../actors/vcpu/guest/page-allocator.js';
-import { VirtioInputGuestDriver, type RawInputEvent } from '../../../../actors/vcpu/guest/virtio-input.js';
-import { GuestVirtioPci } from '../../../../actors/vcpu/guest/virtio-pci-guest.js';
-import { negotiateVersion1, type VirtioPort } from '../../../../actors/vcpu/guest/virtio-transport.js';
-import { createGuestMemory } from '../../../../shared/guest-memory/index.js';
-import { BAR, ECAM, MSI_ADDRESS, virtioPciRig, type PciRig } from '../../../support/virtio-pci-port.js';
+} from '../../../abi/generated/virtio.js';
+import { VirtioInputDevice } from '../../../actors/input/virtio-input.js';
+import { PageAllocator } from '../../../guest/ts/page-allocator.js';
+import { VirtioInputGuestDriver, type RawInputEvent } from '../../../guest/ts/virtio-input.js';
+import { GuestVirtioPci } from '../../../guest/ts/virtio-pci-guest.js';
+import { negotiateVersion1, type VirtioPort } from '../../../guest/ts/virtio-transport.js';
+import { createGuestMemory } from '../../../shared/guest-memory/index.js';
+import { BAR, ECAM, MSI_ADDRESS, virtioPciRig, type PciRig } from '../../support/virtio-pci-port.js';
 
 const RAM = 0x4000_0000;
 const PLACE = { ecam: ECAM, bar: BAR, msiAddress: MSI_ADDRESS, vectors: { config: 0x60, queues: 0x61 } };

@@ -2,7 +2,7 @@
 // pointer reports, decoded from the raw events as Linux's evdev does (a tablet's axis and button
 // changes take effect at SYN_REPORT), and a way to sleep until input comes. The program owns the
 // drivers and the interrupts (program.ts); this turns their events into reports.
-import { InputAbs, InputCode, InputEv, VIRTIO_INPUT_ABS_MAX } from '../../../abi/generated/virtio.js';
+import { InputAbs, InputCode, InputEv, VIRTIO_INPUT_ABS_MAX } from '../../abi/generated/virtio.js';
 import type { RawInputEvent, VirtioInputDriverState, VirtioInputGuestDriver } from './virtio-input.js';
 
 /** A key went down or up (Linux KEY_* code), or the pointer's state after a report. */

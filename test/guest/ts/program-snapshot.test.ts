@@ -4,15 +4,15 @@
 // Hostile bytes are refused with StateFormatError.
 import { describe, expect, it } from 'vitest';
 
-import type { VcpuServices } from '../../../../actors/vcpu/cpu-backend.js';
-import { mmioGfxBase } from '../../../../actors/vcpu/layout.js';
-import { GuestProgram, type GuestProgramConfig } from '../../../../actors/vcpu/guest/program.js';
-import { decodeGuestProgramState, encodeGuestProgramState, loadGuestProgram, saveGuestProgram } from '../../../../actors/vcpu/guest/program-snapshot.js';
-import { WORKLOAD_NAMES } from '../../../../actors/vcpu/guest/workloads/index.js';
-import { createGuestMemory, type GuestMemory } from '../../../../shared/guest-memory/index.js';
-import { createVcpuIrqBuffer, VcpuIrqState } from '../../../../shared/irq/vcpu-irq.js';
-import { StateFormatError } from '../../../../shared/snapshot/state-bytes.js';
-import { FakePvgDevice } from '../../../support/fake-pvg-device.js';
+import type { VcpuServices } from '../../../actors/vcpu/cpu-backend.js';
+import { mmioGfxBase } from '../../../actors/vcpu/layout.js';
+import { GuestProgram, type GuestProgramConfig } from '../../../guest/ts/program.js';
+import { decodeGuestProgramState, encodeGuestProgramState, loadGuestProgram, saveGuestProgram } from '../../../guest/ts/program-snapshot.js';
+import { WORKLOAD_NAMES } from '../../../guest/ts/workloads/index.js';
+import { createGuestMemory, type GuestMemory } from '../../../shared/guest-memory/index.js';
+import { createVcpuIrqBuffer, VcpuIrqState } from '../../../shared/irq/vcpu-irq.js';
+import { StateFormatError } from '../../../shared/snapshot/state-bytes.js';
+import { FakePvgDevice } from '../../support/fake-pvg-device.js';
 
 const MiB = 1024 * 1024;
 

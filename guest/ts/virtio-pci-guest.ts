@@ -26,7 +26,7 @@ import {
   MSIX_FLAGS_QSIZE,
   MSIX_PBA,
   MSIX_TABLE,
-} from '../../../abi/generated/machine.js';
+} from '../../abi/generated/machine.js';
 import {
   PCI_CAP_ID_VNDR,
   VIRTIO_PCI_BAR_BYTES,
@@ -36,7 +36,7 @@ import {
   VirtioPciCap as Cap,
   VirtioPciCapType as CapType,
   VirtioPciCommon as Common,
-} from '../../../abi/generated/virtio.js';
+} from '../../abi/generated/virtio.js';
 import { DriverError } from './driver.js';
 import type { GuestQueueLayout, GuestVirtioTransport, VirtioPort } from './virtio-transport.js';
 

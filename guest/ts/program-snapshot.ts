@@ -13,7 +13,7 @@
 // u32 and words u64) and the tablet decoder (x, y as int32 bits, buttons, changed u32),
 // statistics (frames done, interrupts handled, device errors seen, halts u64; last error: length
 // u32, 0xFFFFFFFF for none, and UTF-8; interrupts by vector: count u32 and (vector u32, count u64)).
-import { StateFormatError, StateReader, StateWriter } from '../../../shared/snapshot/state-bytes.js';
+import { StateFormatError, StateReader, StateWriter } from '../../shared/snapshot/state-bytes.js';
 import type { DisplayModeInfo } from './driver.js';
 import type { GuestInputState } from './guest-input.js';
 import type { VirtioInputDriverState } from './virtio-input.js';
