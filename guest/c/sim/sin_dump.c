@@ -1,4 +1,4 @@
-// Writes (x, js_sin(x)) pairs for test/native/guest-math.test.ts to compare with V8's Math.sin: every argument
+// Writes (x, js_sin(x)) pairs for test/guest/c/guest-math.test.ts to compare with V8's Math.sin: every argument
 // desktop.ts uses (n/9, n/17, n/23 for n below a bound) and pseudo-random ones across the
 // implemented range, near multiples of pi/2 and tiny. Usage: sin_dump <out> <n>
 #include <stdio.h>
