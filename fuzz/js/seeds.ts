@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { vncAuthResponse } from '../../actors/compositor/vnc/des.js';
+import { vncAuthResponse } from '../../outputs/vnc/des.js';
 import { encodeSnapshot } from '../../vmm/snapshot/snapshot.js';
 import { encodeCompositorDisplay } from '../../actors/compositor/display-snapshot.js';
 import { encodeTaskSpaceState } from '../../actors/device/task-space-snapshot.js';

@@ -1,5 +1,5 @@
 // Linux key codes (linux/input-event-codes.h) to the characters a US keyboard types, unshifted
-// and shifted: the inverse of what the VNC route does with keysyms (actors/compositor/vnc/keysyms.ts).
+// and shifted: the inverse of what the VNC route does with keysyms (outputs/vnc/keysyms.ts).
 const ROWS: [number, string, string][] = [
   [2, '1234567890-=', '!@#$%^&*()_+'], // KEY_1 .. KEY_EQUAL
   [16, 'qwertyuiop[]', 'QWERTYUIOP{}'], // KEY_Q .. KEY_RIGHTBRACE
