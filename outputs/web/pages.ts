@@ -1,6 +1,7 @@
 // The viewer's own pages: a list of displays, and one page per display that runs noVNC. The
 // script and style are files of their own (/viewer.js, /viewer.css) so the pages can carry a
 // Content-Security-Policy that allows nothing but this server: no inline script, no other origin.
+import { escapeXml } from '../../shared/svg/xml.js';
 import type { WebDisplay } from './types.js';
 
 /** Sent with every page: scripts, styles and connections only from here (ws: to here included). */
@@ -8,12 +9,8 @@ export const PAGE_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
   "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
-
 export function indexPage(displays: readonly WebDisplay[]): string {
-  const items = displays.map((d, i) => `<li><a href="/display/${i}">${escapeHtml(d.label)}</a></li>`).join('\n');
+  const items = displays.map((d, i) => `<li><a href="/display/${i}">${escapeXml(d.label)}</a></li>`).join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>pvg-vmm displays</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -26,7 +23,7 @@ ${items || '<li>none</li>'}
 }
 
 export function displayPage(index: number, display: WebDisplay): string {
-  const label = escapeHtml(display.label);
+  const label = escapeXml(display.label);
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${label} — pvg-vmm</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">

@@ -23,7 +23,7 @@ describe('web viewer: HTTP', () => {
     vnc = await VncServer.listen({ source: new TestSource(64, 48), port: 0, log: () => undefined });
     viewer = await WebViewer.listen({
       port: 0,
-      displays: [{ label: 'main <one>', vncPort: vnc.port }],
+      displays: [{ label: `main <one> & "two" 'x'`, vncPort: vnc.port }],
       log: (l) => logs.push(l),
     });
   });
@@ -39,10 +39,13 @@ describe('web viewer: HTTP', () => {
     expect(index.status).toBe(200);
     expect(index.type).toBe('text/html; charset=utf-8');
     expect(index.body).toContain('href="/display/0"');
-    expect(index.body).toContain('main &#60;one&#62;'); // labels are escaped
+    // Labels are escaped, with the project's one markup escaper (shared/svg/xml.ts).
+    const label = 'main &lt;one&gt; &amp; &quot;two&quot; &#39;x&#39;';
+    expect(index.body).toContain(label);
     const page = await get(viewer.port, '/display/0?scale=0');
     expect(page.status).toBe(200);
     expect(page.body).toContain('src="/viewer.js"');
+    expect(page.body).toContain(`<title>${label} — pvg-vmm</title>`);
     expect(page.csp).toContain("default-src 'self'");
     expect((await get(viewer.port, '/viewer.js')).type).toBe('text/javascript; charset=utf-8');
     expect((await get(viewer.port, '/viewer.css')).type).toBe('text/css; charset=utf-8');
