@@ -5,7 +5,7 @@
 // the machine instead of the process, SIGCONT resumes it and SIGUSR2 resets it (docs/lifecycle.md).
 import { parseArgs } from 'node:util';
 
-import { WORKLOAD_NAMES, WORKLOADS } from '../actors/vcpu/guest/workloads/index.js';
+import { WORKLOAD_NAMES, WORKLOADS } from '../guest/ts/workloads/index.js';
 import { VmConfigError, DEFAULT_MODES, type VmOptions } from '../vmm/config.js';
 import { Vm } from '../vmm/vm.js';
 import { OUTPUT_FLAGS, OUTPUT_HELP, parseOutputFlags, startOutputs, type OutputOptions } from './outputs.js';

@@ -1,5 +1,5 @@
 // The end-of-run summary: frames, guest-visible errors by kind, MMIO and interrupt counts.
-import { ERROR_NAMES } from '../actors/vcpu/guest/protocol.js';
+import { ERROR_NAMES } from '../guest/ts/protocol.js';
 import type { VmStats } from '../vmm/vm.js';
 
 export function summarize(stats: VmStats, elapsedMs: number): string {

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
+import { WORKLOAD_NAMES } from '../guest/ts/workloads/index.js';
 import { timelineWindow, toTimelineSvg } from '../shared/trace/svg.js';
 import { VmConfigError } from '../vmm/config.js';
 import { Vm } from '../vmm/vm.js';

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// clang-format over the native sources git knows (native/.clang-format): --write rewrites them,
+// clang-format over the C and C++ sources git knows (.clang-format): --write rewrites them,
 // --check (the default) lists the files that differ and fails, as CI runs it.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -16,7 +16,10 @@ if (spawnSync('clang-format', ['--version'], { stdio: 'ignore' }).status !== 0) 
   console.error('format-native: clang-format not found (Debian: apt-get install clang-format; node scripts/system-deps.mjs --for ci installs it)');
   process.exit(1);
 }
-const listed = spawnSync('git', ['ls-files', '-z', 'native/*.h', 'native/*.hpp', 'native/*.c', 'native/*.cpp'], { cwd: root, encoding: 'utf8' });
+const listed = spawnSync('git', ['ls-files', '-z', 'native/*.h', 'native/*.hpp', 'native/*.c', 'native/*.cpp', 'guest/c/*.h', 'guest/c/*.c'], {
+  cwd: root,
+  encoding: 'utf8',
+});
 if (listed.status !== 0) {
   console.error(`format-native: git ls-files failed: ${listed.stderr}`);
   process.exit(1);

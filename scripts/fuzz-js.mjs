@@ -29,8 +29,8 @@ const DEFAULT_SECONDS = 60;
 // control socket's target vmm/control/, where its parser is; for the snapshot loader vmm/ (the
 // loader and the config checks).
 const INSTRUMENT = {
-  default: ['/dist/actors/'],
-  'ws-bridge-framing': ['/dist/actors/', '/node_modules/ws/lib/'],
+  default: ['/dist/actors/', '/dist/outputs/'],
+  'ws-bridge-framing': ['/dist/actors/', '/dist/outputs/', '/node_modules/ws/lib/'],
   virtqueue: ['/dist/actors/input/', '/dist/shared/virtio/'],
   'virtio-pci': ['/dist/actors/input/', '/dist/shared/virtio/', '/dist/shared/pci/'],
   'control-requests': ['/dist/vmm/control/'],

@@ -70,7 +70,7 @@ for (const f of files) {
   const text = readFileSync(path.join(staged, 'package', f), 'utf8');
   // Relative imports, and the modules workers are started from (paths from the package root).
   const relative = [...text.matchAll(/(?:from|import\()\s*'(\.{1,2}\/[^']+)'/g)].map((m) => path.posix.join(path.posix.dirname(f), m[1]));
-  const workers = [...text.matchAll(/(?:module: |startWorker\()'((?:actors|test|bench|shared)\/[\w/-]+)'/g)].map((m) => `dist/${m[1]}.js`);
+  const workers = [...text.matchAll(/(?:module: |startWorker\()'((?:actors|outputs|guest|test|bench|shared)\/[\w/-]+)'/g)].map((m) => `dist/${m[1]}.js`);
   for (const target of [...relative, ...workers]) if (!files.has(target)) fail(`${f} needs ${target}, which the tarball lacks`);
 }
 

@@ -1,6 +1,6 @@
 // The VM's configuration as an embedder or the CLI gives it, checked field by field: a bad value
 // fails at creation with a VmConfigError that names the field.
-import { WORKLOAD_NAMES } from '../actors/vcpu/guest/workloads/index.js';
+import { WORKLOAD_NAMES } from '../guest/ts/workloads/index.js';
 import type { DeviceVariant, DisplayModeSpec } from '../actors/device/messages.js';
 import { MAP_SEMANTICS, type MapSemantics, type TaskSpaceLimits } from '../actors/device/task-space.js';
 import { ENGINE_CHOICES, VulkanUnavailableError, resolveEngine, type EngineBackendName, type EngineChoice } from './engine-backend.js';

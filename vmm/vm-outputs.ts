@@ -3,7 +3,7 @@
 // binding after the stop closed the last one is closed again, so no server outlives its VM.
 import type { CompositorControl, VncOptions } from '../actors/compositor/messages.js';
 import type { Control } from '../actors/runtime/supervisor.js';
-import { WebViewer } from '../actors/compositor/web/index.js';
+import { WebViewer } from '../outputs/web/index.js';
 import { checkVnc, checkWeb, type WebOutput } from './config-outputs.js';
 import { VmConfigError } from './config-error.js';
 

@@ -19,7 +19,7 @@ import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/inde
 import { createCompletionBuffer, wakeWriteWaiters } from '../shared/mmio/completion.js';
 import { BigLock, createBigLockBuffer, type BigLockStats } from '../shared/lock/big-lock.js';
 import { Bql, createBqlBuffer, type BqlStats } from '../shared/lock/bql.js';
-import { SnapshotWriter } from '../actors/compositor/png/snapshots.js';
+import { SnapshotWriter } from '../outputs/png/snapshots.js';
 import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
 import { TraceSetReader } from '../shared/trace/reader.js';
 import { setTracePaused } from '../shared/trace/ring.js';

@@ -1,5 +1,5 @@
 // Makes every generated file from the schema, formatted as the repository's formatters want it
-// (prettier for TypeScript, clang-format with native/.clang-format for C and C++), and either
+// (prettier for TypeScript, clang-format with .clang-format for C and C++), and either
 // writes them (--write) or lists the committed ones that differ and fails (--check).
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';

@@ -32,10 +32,10 @@ export const units: readonly Unit[] = [
   kvmBoot,
 ];
 
-/** The C guest (native/guest) gets every constant and enum of these units that has a C name. */
+/** The C guest (guest/c) gets every constant and enum of these units that has a C name. */
 export const guestHeaders = [
   {
-    path: 'native/guest/protocol.h',
+    path: 'guest/c/protocol.h',
     guard: 'PVG_GUEST_PROTOCOL_H',
     doc: 'docs/protocol.md and the machine (memory map, vectors, PCI config space) as the C guest sees them.',
     units: [protocol, machine, virtio],
@@ -43,7 +43,7 @@ export const guestHeaders = [
     extra: ['#define PVG_COMMAND_HEADER(op, words) ((uint32_t)(op) | ((uint32_t)(words) << 16))'],
   },
   {
-    path: 'native/guest/boot_abi.h',
+    path: 'guest/c/boot_abi.h',
     guard: 'PVG_GUEST_BOOT_ABI_H',
     doc: 'The boot contract between the KVM backend and the guest: the host loads the image read-only at PVG_IMAGE_BASE, fills a boot block per vCPU and enters _start in long mode with RDI = GS base = the block. C and C++.',
     units: [kvmBoot],

@@ -1,5 +1,5 @@
 // The boot contract between the KVM backend (actors/vcpu/kvm/, vmm/kvm-machine.ts) and the
-// freestanding machine-code guest (native/guest, pvg-guest.elf): where the image is loaded, the
+// freestanding machine-code guest (guest/c, pvg-guest.elf): where the image is loaded, the
 // boot block the host fills per vCPU and the guest writes its progress into, and the
 // hypercalls. The host enters _start in long mode with RDI = GS base = the block's address.
 import type { ByteStruct, Constant, EnumDef, Unit } from './types.js';

@@ -25,7 +25,7 @@ import { EngineIn, InEncode } from '../device/engine-records.js';
 import { DisplayFrames } from './display-frames.js';
 import { decodeCompositorDisplay, encodeCompositorDisplay } from './display-snapshot.js';
 import { CompositorKind, type CompositorConfig, type CompositorControl, type CompositorEvent, type CompositorStats, type VncOptions } from './messages.js';
-import { VncSink } from './vnc-sink/vnc-sink.js';
+import { VncSink } from '../../outputs/vnc-sink/vnc-sink.js';
 
 export class CompositorActor implements ActorBehaviour<CompositorControl> {
   readonly control: CompositorControl;

@@ -12,8 +12,8 @@ import type { KeptFrame } from '../device/messages.js';
 import { FrameLatency } from './frame-latency.js';
 import { FrameStorePool, type FrameStore } from './frame-store-pool.js';
 import type { CompositorDisplayConfig, CompositorDisplayStats } from './messages.js';
-import type { SinkCursor } from './vnc-sink/protocol.js';
-import type { CursorImage, FramebufferSource, Rect } from './vnc/types.js';
+import type { SinkCursor } from '../../outputs/vnc-sink/protocol.js';
+import type { CursorImage, FramebufferSource, Rect } from '../../outputs/vnc/types.js';
 import type { CompositorDisplayState } from './display-snapshot.js';
 
 /** Whoever shows this display (a VNC server; the null sink is the absence of one). */

@@ -1,6 +1,6 @@
 // The compositor actor's records (from the device actors), configuration and control plane.
-import type { InputBinding } from './vnc-sink/input-route.js';
-import type { VncSinkStats } from './vnc-sink/protocol.js';
+import type { InputBinding } from '../../outputs/vnc-sink/input-route.js';
+import type { VncSinkStats } from '../../outputs/vnc-sink/protocol.js';
 import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
 import type { KeptFrame } from '../device/messages.js';
 

@@ -7,7 +7,7 @@
 import { DeviceMmioRead, DeviceMmioWrite } from '../../abi/generated/device-records.js';
 import { InMmioRead, InMmioWrite } from '../device/engine-records.js';
 import { DeviceWindow } from '../device/messages.js';
-import type { MmioPort } from './guest/driver.js';
+import type { MmioPort } from '../../guest/ts/driver.js';
 import { monotonicMicros } from '../../shared/trace/clock.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { FLOW_INSET_US, mmioFlowId } from '../../shared/trace/flow-ids.js';

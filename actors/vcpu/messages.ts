@@ -1,5 +1,5 @@
 // The vCPU actor's configuration and control plane.
-import type { GuestProgramConfig, GuestStats } from './guest/program.js';
+import type { GuestProgramConfig, GuestStats } from '../../guest/ts/program.js';
 import type { BusDeviceConfig, BusStats } from './bus-port.js';
 import type { KvmGuestStats } from './kvm/kvm-guest.js';
 

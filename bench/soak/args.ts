@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { WORKLOAD_NAMES } from '../../actors/vcpu/guest/workloads/index.js';
+import { WORKLOAD_NAMES } from '../../guest/ts/workloads/index.js';
 import { CpuUnavailableError, resolveCpu, type CpuBackendName } from '../../actors/vcpu/kvm/availability.js';
 import { KVM_WORKLOADS } from '../../actors/vcpu/kvm/machine.js';
 import { DEFAULT_MODES, parseMode, VmConfigError } from '../../vmm/config.js';

@@ -13,7 +13,7 @@ import { Worker } from 'node:worker_threads';
 import { IntervalMap, type IntervalMapLike } from '../../actors/device/interval-map.js';
 import { ListIntervalMap } from '../../actors/device/list-interval-map.js';
 import { PAGE, TaskSpace } from '../../actors/device/task-space.js';
-import { Rng } from '../../actors/vcpu/guest/rng.js';
+import { Rng } from '../../guest/ts/rng.js';
 import { RAM_BASE } from '../../actors/vcpu/layout.js';
 import { createGuestMemory } from '../../shared/guest-memory/index.js';
 import { native } from '../../shared/native/addon.js';

@@ -1,7 +1,7 @@
 // `bench engine`: the soft engine's CPU renderer against memcpy, and the callback round trip
 // native engine thread → device actor → native engine thread. Each ratio compares two numbers
 // measured in this same run.
-import { Op, commandHeader } from '../../actors/vcpu/guest/protocol.js';
+import { Op, commandHeader } from '../../guest/ts/protocol.js';
 import { nativeTesting, type RenderKind } from '../native-testing.js';
 import type { NativeEngine } from '../../shared/native/types.js';
 import { EngineRig, RAM_BASE, RAM_SIZE } from '../../test/support/engine-rig.js';

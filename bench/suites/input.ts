@@ -9,7 +9,7 @@
 // (issue 20), i.e. ratio_press_p99_vs_frame_interval ≤ 1. The same run then measures the same
 // paths with the input devices on virtio-pci (a PCI machine, MSI-X instead of the level line) and
 // reports them as ratios against the virtio-mmio figures, its reference.
-import { PAINT_PEN, textBox } from '../../actors/vcpu/guest/workloads/paint.js';
+import { PAINT_PEN, textBox } from '../../guest/ts/workloads/paint.js';
 import { monotonicMicros } from '../../shared/trace/clock.js';
 import { Vm } from '../../vmm/vm.js';
 import { LatencyRecorder, type LatencySummary } from '../latency.js';

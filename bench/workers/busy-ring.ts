@@ -14,9 +14,9 @@
 import { type MessagePort, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 
 import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external.js';
-import { PvgDriver, type MmioPort } from '../../actors/vcpu/guest/driver.js';
-import { PageAllocator } from '../../actors/vcpu/guest/page-allocator.js';
-import { PVG_ID, RESET_MAGIC, RING_HEADER_BYTES, Reg } from '../../actors/vcpu/guest/protocol.js';
+import { PvgDriver, type MmioPort } from '../../guest/ts/driver.js';
+import { PageAllocator } from '../../guest/ts/page-allocator.js';
+import { PVG_ID, RESET_MAGIC, RING_HEADER_BYTES, Reg } from '../../guest/ts/protocol.js';
 import { mmioGfxBase } from '../../actors/vcpu/layout.js';
 
 export interface BusyRingData {

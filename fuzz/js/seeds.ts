@@ -6,12 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { vncAuthResponse } from '../../actors/compositor/vnc/des.js';
+import { vncAuthResponse } from '../../outputs/vnc/des.js';
 import { encodeSnapshot } from '../../vmm/snapshot/snapshot.js';
 import { encodeCompositorDisplay } from '../../actors/compositor/display-snapshot.js';
 import { encodeTaskSpaceState } from '../../actors/device/task-space-snapshot.js';
-import { encodeGuestProgramState } from '../../actors/vcpu/guest/program-snapshot.js';
-import { GuestProgram } from '../../actors/vcpu/guest/program.js';
+import { encodeGuestProgramState } from '../../guest/ts/program-snapshot.js';
+import { GuestProgram } from '../../guest/ts/program.js';
 import { RAM_BASE } from '../../actors/vcpu/layout.js';
 import { saveInterruptTable } from '../../shared/irq/interrupt-table-snapshot.js';
 import { InterruptTable, LINE_STATE_BITS, createInterruptTable } from '../../shared/irq/interrupt-table.js';

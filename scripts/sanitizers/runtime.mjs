@@ -65,7 +65,7 @@ export function npmRun(script, env, what, tag) {
 export function buildTypeScript(tag) {
   const main = path.join(root, 'dist', 'cli', 'main.js');
   const built = fs.existsSync(main) ? fs.statSync(main).mtimeMs : 0;
-  const sources = ['actors', 'cli', 'shared', 'vmm', 'bench', 'test'].map((d) => path.join(root, d)).filter((d) => fs.existsSync(d));
+  const sources = ['actors', 'guest', 'outputs', 'cli', 'shared', 'vmm', 'bench', 'test'].map((d) => path.join(root, d)).filter((d) => fs.existsSync(d));
   const newest = Math.max(fs.statSync(path.join(root, 'index.ts')).mtimeMs, ...sources.map((d) => newestMtime(d, (n) => n.endsWith('.ts'))));
   if (built > newest) return;
   npmRun('build', process.env, built === 0 ? 'TypeScript build (dist/ missing)' : 'TypeScript build (dist/ older than the sources)', tag);

@@ -1,6 +1,7 @@
-// The one way this project writes SVG/XML as strings (trace timelines, bench charts): every
-// string is escaped, characters XML cannot carry are replaced, and numbers are written the same
-// way every time, so a picture is deterministic and a file name or machine model cannot break it.
+// The one way this project writes SVG/XML as strings (trace timelines, bench charts; the web
+// viewer's HTML pages use its escaper too): every string is escaped, characters XML cannot carry
+// are replaced, and numbers are written the same way every time, so a picture is deterministic
+// and a file name or machine model cannot break it.
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { EngineOut, EngineWindow } from '../../actors/device/engine-records.js';
-import { Op, Reg, commandHeader } from '../../actors/vcpu/guest/protocol.js';
+import { Op, Reg, commandHeader } from '../../guest/ts/protocol.js';
 import { EngineRig } from '../support/engine-rig.js';
 import type { BadCase } from '../support/engine-scripts.js';
 import { runGuest } from '../support/run-guest.js';

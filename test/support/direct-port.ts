@@ -1,7 +1,7 @@
 // An MmioPort that talks to an engine's inbound mailbox directly (what the device actor does
 // for the engine's windows): reads wait on a reply slot, writes are posted with a window.
 import { EngineIn, EngineWindow } from '../../actors/device/engine-records.js';
-import type { MmioPort } from '../../actors/vcpu/guest/driver.js';
+import type { MmioPort } from '../../guest/ts/driver.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { PostedWrites } from '../../shared/mmio/completion.js';
 import { ReplyTable } from '../../shared/reply/reply-table.js';

@@ -5,7 +5,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external.js';
-import { GuestProgram, type GuestProgramConfig } from '../../actors/vcpu/guest/program.js';
+import { GuestProgram, type GuestProgramConfig } from '../../guest/ts/program.js';
 
 const { vcpu, guest } = workerData as { vcpu: ExternalVcpuConfig; guest: GuestProgramConfig };
 const cpu = connectVcpu(vcpu);

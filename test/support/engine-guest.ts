@@ -2,8 +2,8 @@
 // mailbox with the built-in guest driver, running one named script from engine-scripts.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { PageAllocator } from '../../actors/vcpu/guest/page-allocator.js';
-import { PvgDriver } from '../../actors/vcpu/guest/driver.js';
+import { PageAllocator } from '../../guest/ts/page-allocator.js';
+import { PvgDriver } from '../../guest/ts/driver.js';
 import { attachGuestMemory, type GuestMemoryDescriptor } from '../../shared/guest-memory/index.js';
 import { DirectEnginePort } from './direct-port.js';
 import { SCRIPTS } from './engine-scripts.js';

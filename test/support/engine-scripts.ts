@@ -1,7 +1,7 @@
 // Guest scripts for the engine tests: each drives the device through the built-in driver and
 // returns what the test checks. They run on a guest thread (engine-guest.ts).
-import type { PvgDriver } from '../../actors/vcpu/guest/driver.js';
-import { IosfcReg, Op, RING_HEADER_BYTES, Reg, commandHeader } from '../../actors/vcpu/guest/protocol.js';
+import type { PvgDriver } from '../../guest/ts/driver.js';
+import { IosfcReg, Op, RING_HEADER_BYTES, Reg, commandHeader } from '../../guest/ts/protocol.js';
 import { EngineWindow } from '../../actors/device/engine-records.js';
 import type { DirectEnginePort } from './direct-port.js';
 

@@ -3,8 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external.js';
-import { IosfcReg, Reg } from '../../actors/vcpu/guest/protocol.js';
-import { Rng } from '../../actors/vcpu/guest/rng.js';
+import { IosfcReg, Reg } from '../../guest/ts/protocol.js';
+import { Rng } from '../../guest/ts/rng.js';
 import { MMIO_IOSFC_OFFSET, mmioGfxBase } from '../../actors/vcpu/layout.js';
 
 interface Data {

@@ -3,7 +3,7 @@
 // everything else is only logged). Every MMIO access and every command word consumed goes into
 // `log`, so two runs can be compared access for access. Its state copies with clone() (what a
 // snapshot of the real device would carry).
-import { Op, PVG_ID, RING_HEADER_BYTES, RING_HEADER_FENCE, RING_HEADER_HEAD, Reg } from '../../actors/vcpu/guest/protocol.js';
+import { Op, PVG_ID, RING_HEADER_BYTES, RING_HEADER_FENCE, RING_HEADER_HEAD, Reg } from '../../guest/ts/protocol.js';
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
 
 const MODES = [

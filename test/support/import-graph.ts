@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const RELATIVE = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)'(\.{1,2}\/[^']+)'/g;
-const WORKER = /(?:module: |compiledModuleUrl\(|startWorker\()'((?:actors|test|bench|shared|vmm|cli)\/[\w/-]+)'/g;
+const WORKER = /(?:module: |compiledModuleUrl\(|startWorker\()'((?:actors|outputs|guest|test|bench|shared|vmm|cli)\/[\w/-]+)'/g;
 
 export interface ImportEdge {
   from: string;

@@ -23,7 +23,7 @@ export interface FloodReport {
   error: string | null;
 }
 
-/** The IRQ_ACK register of the gfx window (actors/vcpu/guest/protocol.ts Reg.IrqAck). */
+/** The IRQ_ACK register of the gfx window (guest/ts/protocol.ts Reg.IrqAck). */
 export const IRQ_ACK = 0x024;
 
 const data = workerData as FloodData;

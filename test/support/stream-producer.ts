@@ -2,7 +2,7 @@
 // checksum) with random pauses, then reports how long it waited on back-pressure.
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { Rng } from '../../actors/vcpu/guest/rng.js';
+import { Rng } from '../../guest/ts/rng.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { EchoKind, streamChecksum } from '../../bench/workers/echo/messages.js';
 

@@ -7,10 +7,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external.js';
 import { RAM_BASE, mmioGfxBase, mmioIosfcBase, virtioMmioBase, virtioVector } from '../../actors/vcpu/layout.js';
-import { PvgDriver } from '../../actors/vcpu/guest/driver.js';
-import { PageAllocator } from '../../actors/vcpu/guest/page-allocator.js';
+import { PvgDriver } from '../../guest/ts/driver.js';
+import { PageAllocator } from '../../guest/ts/page-allocator.js';
 import { VirtioInputCfg } from '../../abi/generated/virtio.js';
-import { Rng } from '../../actors/vcpu/guest/rng.js';
+import { Rng } from '../../guest/ts/rng.js';
 import { VirtioInputTestDriver, type InputEvent } from './virtio-input-driver.js';
 
 interface Data {

@@ -4,7 +4,7 @@
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
 import { VirtioPciTransport } from '../../shared/virtio/pci-transport.js';
 import type { VirtioDeviceModel } from '../../shared/virtio/virtio-core.js';
-import type { VirtioPort } from '../../actors/vcpu/guest/virtio-transport.js';
+import type { VirtioPort } from '../../guest/ts/virtio-transport.js';
 import { PCI_CLASS_INPUT_OTHER, VIRTIO_PCI_BAR_BYTES } from '../../abi/generated/virtio.js';
 
 export const ECAM = 0xb008_0000;

@@ -10,7 +10,7 @@ import type { DeviceActivity, DeviceControl } from '../../actors/device/messages
 import type { IrqControl } from '../../actors/irq/messages.js';
 import type { VmFailure } from '../../actors/runtime/errors.js';
 import type { VcpuControl } from '../../actors/vcpu/messages.js';
-import { Rng } from '../../actors/vcpu/guest/rng.js';
+import { Rng } from '../../guest/ts/rng.js';
 import { createGuestMemory } from '../../shared/guest-memory/index.js';
 import { VcpuIrqState, createVcpuIrqBuffer } from '../../shared/irq/vcpu-irq.js';
 import { VmLifecycle } from '../../vmm/lifecycle.js';

@@ -8,7 +8,7 @@ import { VmStoppedError } from '../../actors/runtime/errors.js';
 import type { VmOptions } from '../../vmm/config.js';
 import { LifecycleRefusedError, LifecycleTimeoutError } from '../../vmm/lifecycle-errors.js';
 import type { Vm } from '../../vmm/vm.js';
-import { Rng } from '../../actors/vcpu/guest/rng.js';
+import { Rng } from '../../guest/ts/rng.js';
 import { fnv1a64 } from '../support/pixels.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 

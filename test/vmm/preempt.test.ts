@@ -11,7 +11,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { BusyRingVcpu } from '../../bench/busy-ring.js';
-import { PVG_ID, RING_HEADER_BYTES, Status } from '../../actors/vcpu/guest/protocol.js';
+import { PVG_ID, RING_HEADER_BYTES, Status } from '../../guest/ts/protocol.js';
 import { RAM_BASE } from '../../actors/vcpu/layout.js';
 import { packageRoot } from '../../shared/package-root.js';
 import type { Vm } from '../../vmm/vm.js';

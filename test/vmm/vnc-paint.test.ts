@@ -6,7 +6,7 @@
 // guest's virtio driver → PVG commands → the engine → the compositor → RFB.
 import { describe, expect, it } from 'vitest';
 
-import { PAINT_BACKGROUND, PAINT_PEN, textBox } from '../../actors/vcpu/guest/workloads/paint.js';
+import { PAINT_BACKGROUND, PAINT_PEN, textBox } from '../../guest/ts/workloads/paint.js';
 import { buildCapture, expectedClientPixel, frameValues, startCapture, type CaptureRun } from '../support/vnc-client/client.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 import { frameWhen, pixelAt as at } from '../support/kept-frame.js';

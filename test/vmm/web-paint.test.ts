@@ -5,7 +5,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { PAINT_PEN, PAINT_TEXT, textBox } from '../../actors/vcpu/guest/workloads/paint.js';
+import { PAINT_PEN, PAINT_TEXT, textBox } from '../../guest/ts/workloads/paint.js';
 import { canvasMismatch, launchChromium, readCanvas, untilState } from '../support/browser.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 import { frameWhen, pixelAt as at } from '../support/kept-frame.js';

@@ -1,5 +1,5 @@
 // The built-in guest each vCPU runs: vCPU v drives device v, in its own slice of guest RAM.
-import type { GuestProgramConfig } from '../../actors/vcpu/guest/program.js';
+import type { GuestProgramConfig } from '../../guest/ts/program.js';
 import { RAM_BASE } from '../../actors/vcpu/layout.js';
 import type { ResolvedConfig } from '../config.js';
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 
 import type { KeptFrame } from '../../actors/device/messages.js';
 import { packageRoot } from '../../shared/package-root.js';
-import { SnapshotWriter } from '../../actors/compositor/png/snapshots.js';
+import { SnapshotWriter } from '../../outputs/png/snapshots.js';
 import { execute, type ControlledVm } from './commands.js';
 import { CommandNotFound, InvalidArguments, LineTooLong, TooManyConnections, type ControlError } from './errors.js';
 import { LineSplitter } from './line-splitter.js';

@@ -12,7 +12,7 @@ export type CpuChoice = 'ts' | 'kvm' | 'auto';
 export type CpuBackendName = 'ts' | 'kvm';
 export const CPU_CHOICES: readonly CpuChoice[] = ['ts', 'kvm', 'auto'];
 
-/** The machine-code guest, built by the native build next to the addon (native/guest/). */
+/** The machine-code guest, built by the native build next to the addon (guest/c/). */
 export function guestImagePath(): string {
   return path.join(packageRoot, process.env.PVG_NATIVE_BUILD ?? 'build', 'guest', 'pvg-guest.elf');
 }

@@ -6,8 +6,8 @@
 // boot block; a guest that misbehaves (triple fault, a write to its read-only image, an
 // exception) ends with a fault report naming what and where, and the VM runs on.
 import type { GuestRegion } from '../../../shared/guest-memory/index.js';
-import { ERROR_NAMES } from '../guest/protocol.js';
-import type { GuestProgramConfig, GuestStats } from '../guest/program.js';
+import { ERROR_NAMES } from '../../../guest/ts/protocol.js';
+import type { GuestProgramConfig, GuestStats } from '../../../guest/ts/program.js';
 import type { CpuBackend, StepOutcome, VcpuServices } from '../cpu-backend.js';
 import { prepareBoot, ramView } from './boot.js';
 import { ExitInfo, ExitKind, type KvmExitStats } from './exits.js';

@@ -1,7 +1,7 @@
 // The machine a KVM guest boots into (docs/kvm.md): the boot area at the start of each vCPU's
 // RAM slice, and the GDT selectors. Where the image lives, the boot block both sides read and
 // write, and the hypercalls are the guest's boot contract, generated from abi/schema/kvm-boot.ts
-// with the C guest's native/guest/boot_abi.h.
+// with the C guest's guest/c/boot_abi.h.
 import { KvmTestMode, KvmWorkload } from '../../../abi/generated/kvm-boot.js';
 
 export {

@@ -1,10 +1,10 @@
-// Fuzz target `rfb-client-messages`: the RFB server's client-message parser (actors/compositor/vnc/messages.ts).
+// Fuzz target `rfb-client-messages`: the RFB server's client-message parser (outputs/vnc/messages.ts).
 // The bytes a client sends after the handshake, cut into chunks as a socket delivers them. The
 // parser must never throw; once it reports an error it accepts nothing more; every message it
 // returns has fields in their wire ranges and within its limits; and the stream cut into chunks
 // gives exactly the messages and error of the stream fed whole.
-import { MessageParser, type ClientMessage, type ParserLimits } from '../../../actors/compositor/vnc/messages.js';
-import { pixelFormatProblem } from '../../../actors/compositor/vnc/pixel-format.js';
+import { MessageParser, type ClientMessage, type ParserLimits } from '../../../outputs/vnc/messages.js';
+import { pixelFormatProblem } from '../../../outputs/vnc/pixel-format.js';
 import { check, chunked } from '../chunks.js';
 
 // Small limits, so the fuzzer meets them (the server's defaults are 1024 and 1 MiB).

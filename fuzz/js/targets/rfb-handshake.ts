@@ -1,11 +1,11 @@
-// Fuzz target `rfb-handshake`: the RFB server's handshake (actors/compositor/vnc/handshake.ts).
+// Fuzz target `rfb-handshake`: the RFB server's handshake (outputs/vnc/handshake.ts).
 // A client's first bytes, fed as the session feeds them (everything not yet consumed, again after
 // each chunk). Byte 1 picks the server's security: bit 0 set, VNC Authentication with the
 // password below and a fixed challenge (the seeds carry the right response). The handshake must
 // never throw; it consumes no more than it was given and nothing once done or failed; a finished
 // handshake names a version it offered; and the stream cut into chunks gives the same bytes out,
 // the same outcome and the same leftover as the stream fed whole.
-import { Handshake, type HandshakeResult } from '../../../actors/compositor/vnc/handshake.js';
+import { Handshake, type HandshakeResult } from '../../../outputs/vnc/handshake.js';
 import { check, chunked } from '../chunks.js';
 
 export const PASSWORD = 'fuzz-pw';

@@ -1,4 +1,4 @@
-// Fuzz target `ws-bridge-framing`: the web viewer's WebSocket input path (actors/compositor/web/).
+// Fuzz target `ws-bridge-framing`: the web viewer's WebSocket input path (outputs/web/).
 // The bridge does no framing of its own: the `ws` library's Receiver unframes and unmasks what the
 // browser sends, and the bridge's consumer (browser-frames.ts: binary messages become RFB bytes, a
 // text message closes) passes the bytes on to the VNC server, whose session parses them (handshake,
@@ -11,9 +11,9 @@
 import { createRequire } from 'node:module';
 import type { Writable } from 'node:stream';
 
-import { Handshake } from '../../../actors/compositor/vnc/handshake.js';
-import { MessageParser } from '../../../actors/compositor/vnc/messages.js';
-import { rfbBytesOf } from '../../../actors/compositor/web/browser-frames.js';
+import { Handshake } from '../../../outputs/vnc/handshake.js';
+import { MessageParser } from '../../../outputs/vnc/messages.js';
+import { rfbBytesOf } from '../../../outputs/web/browser-frames.js';
 import { check, chunked } from '../chunks.js';
 
 const MAX_PAYLOAD = 4096;

@@ -5,8 +5,8 @@
 // not hold the guest back.
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { Encoding } from '../../../actors/compositor/vnc/rfb.js';
-import { PixelConverter, SERVER_PIXEL_FORMAT } from '../../../actors/compositor/vnc/pixel-format.js';
+import { Encoding } from '../../../outputs/vnc/rfb.js';
+import { PixelConverter, SERVER_PIXEL_FORMAT } from '../../../outputs/vnc/pixel-format.js';
 import { Vm } from '../../../vmm/vm.js';
 import { composeReference } from '../../support/compose.js';
 import { buildCapture, firstMismatch, startCapture } from '../../support/vnc-client/client.js';

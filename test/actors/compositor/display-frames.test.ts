@@ -7,7 +7,7 @@ import { DisplayFrames, type DisplaySink } from '../../../actors/compositor/disp
 import { EncodeStatus } from '../../../actors/device/engine-records.js';
 import { createCursorSlot, CursorSlot } from '../../../shared/display/cursor-slot.js';
 import { createSurfacePool, SURFACE_HEADER_BYTES, SURFACES_PER_DISPLAY, SurfaceWord } from '../../../shared/display/surface-layout.js';
-import type { Rect } from '../../../actors/compositor/vnc/types.js';
+import type { Rect } from '../../../outputs/vnc/types.js';
 
 function rig(maxW = 64, maxH = 48) {
   const surfaces = createSurfacePool(maxW, maxH, SURFACES_PER_DISPLAY);

@@ -6,10 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createWebSocketStream } from 'ws';
 
-import { Encoding } from '../../../actors/compositor/vnc/rfb.js';
-import { PixelConverter, SERVER_PIXEL_FORMAT } from '../../../actors/compositor/vnc/pixel-format.js';
+import { Encoding } from '../../../outputs/vnc/rfb.js';
+import { PixelConverter, SERVER_PIXEL_FORMAT } from '../../../outputs/vnc/pixel-format.js';
 import { Vm } from '../../../vmm/vm.js';
-import { openSocket as openWebSocket } from './web/helpers.js';
+import { openSocket as openWebSocket } from '../../outputs/web/helpers.js';
 import { openSocket, RfbTestClient } from '../../support/vnc-client/rfb-client.js';
 
 const MODES = ['320x200@60', '256x160@60'];

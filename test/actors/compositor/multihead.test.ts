@@ -2,7 +2,7 @@
 // drawn at once (the multihead workload), each display kept exactly, each with its own VNC port.
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { multiheadBackground, multiheadSquare } from '../../../actors/vcpu/guest/workloads/multihead.js';
+import { multiheadBackground, multiheadSquare } from '../../../guest/ts/workloads/multihead.js';
 import { Vm } from '../../../vmm/vm.js';
 import { RfbTestClient } from '../../support/vnc-client/rfb-client.js';
 

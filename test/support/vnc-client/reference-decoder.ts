@@ -5,7 +5,7 @@
 // (re-inflating the whole stream history each time: slow, obviously right).
 import { constants, inflateSync } from 'node:zlib';
 
-import type { PixelFormat } from '../../../actors/compositor/vnc/pixel-format.js';
+import type { PixelFormat } from '../../../outputs/vnc/pixel-format.js';
 
 export interface Reader {
   read(n: number): Promise<Buffer>;

@@ -4,9 +4,9 @@
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
-import { vncAuthResponse } from '../../../actors/compositor/vnc/des.js';
-import { Encoding } from '../../../actors/compositor/vnc/rfb.js';
-import { encodePixelFormat, SERVER_PIXEL_FORMAT, type PixelFormat } from '../../../actors/compositor/vnc/pixel-format.js';
+import { vncAuthResponse } from '../../../outputs/vnc/des.js';
+import { Encoding } from '../../../outputs/vnc/rfb.js';
+import { encodePixelFormat, SERVER_PIXEL_FORMAT, type PixelFormat } from '../../../outputs/vnc/pixel-format.js';
 import { ReferenceDecoder, type DecodedUpdate, type Reader } from './reference-decoder.js';
 
 /** Bytes from a socket (or any byte stream: a WebSocket's, through the browser viewer), read in exact amounts. */

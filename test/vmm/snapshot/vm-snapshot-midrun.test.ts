@@ -13,8 +13,8 @@ import { promisify } from 'node:util';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { decodeGuestProgramState } from '../../../actors/vcpu/guest/program-snapshot.js';
-import { WORKLOAD_NAMES } from '../../../actors/vcpu/guest/workloads/index.js';
+import { decodeGuestProgramState } from '../../../guest/ts/program-snapshot.js';
+import { WORKLOAD_NAMES } from '../../../guest/ts/workloads/index.js';
 import { packageRoot } from '../../../shared/package-root.js';
 import type { VmOptions } from '../../../vmm/config.js';
 import { parseSnapshotSections } from '../../../vmm/snapshot/snapshot.js';

@@ -1,0 +1,175 @@
+// RFB KeyEvents carry X11 keysyms (RFC 6143 §7.5.4): what the key means, with the client's
+// modifiers already applied ('A' arrives after Shift_L went down). virtio-input keyboards send
+// Linux key codes: which key is pressed. The map below says which key of a US keyboard gives each
+// keysym, as QEMU's VNC server does with its keymap files and noVNC with its key tables; the
+// guest's own layout then turns the codes back into characters, and the Shift the client sent
+// keeps its meaning. A keysym that no US key produces is not sent (counted as unmapped).
+// Generated once from X11/keysymdef.h and linux/input-event-codes.h (Debian 12) for a US layout;
+// test/outputs/vnc/keysyms.test.ts checks every entry against those headers where they are installed.
+/** [keysym, Linux KEY_* code]: an RFB KeyEvent's keysym → the key a US keyboard presses for it. */
+export const KEYSYM_TO_KEY: readonly (readonly [number, number])[] = [
+  [0x0061, 30], // XK_a → KEY_A
+  [0x0041, 30], // XK_A → KEY_A
+  [0x0062, 48], // XK_b → KEY_B
+  [0x0042, 48], // XK_B → KEY_B
+  [0x0063, 46], // XK_c → KEY_C
+  [0x0043, 46], // XK_C → KEY_C
+  [0x0064, 32], // XK_d → KEY_D
+  [0x0044, 32], // XK_D → KEY_D
+  [0x0065, 18], // XK_e → KEY_E
+  [0x0045, 18], // XK_E → KEY_E
+  [0x0066, 33], // XK_f → KEY_F
+  [0x0046, 33], // XK_F → KEY_F
+  [0x0067, 34], // XK_g → KEY_G
+  [0x0047, 34], // XK_G → KEY_G
+  [0x0068, 35], // XK_h → KEY_H
+  [0x0048, 35], // XK_H → KEY_H
+  [0x0069, 23], // XK_i → KEY_I
+  [0x0049, 23], // XK_I → KEY_I
+  [0x006a, 36], // XK_j → KEY_J
+  [0x004a, 36], // XK_J → KEY_J
+  [0x006b, 37], // XK_k → KEY_K
+  [0x004b, 37], // XK_K → KEY_K
+  [0x006c, 38], // XK_l → KEY_L
+  [0x004c, 38], // XK_L → KEY_L
+  [0x006d, 50], // XK_m → KEY_M
+  [0x004d, 50], // XK_M → KEY_M
+  [0x006e, 49], // XK_n → KEY_N
+  [0x004e, 49], // XK_N → KEY_N
+  [0x006f, 24], // XK_o → KEY_O
+  [0x004f, 24], // XK_O → KEY_O
+  [0x0070, 25], // XK_p → KEY_P
+  [0x0050, 25], // XK_P → KEY_P
+  [0x0071, 16], // XK_q → KEY_Q
+  [0x0051, 16], // XK_Q → KEY_Q
+  [0x0072, 19], // XK_r → KEY_R
+  [0x0052, 19], // XK_R → KEY_R
+  [0x0073, 31], // XK_s → KEY_S
+  [0x0053, 31], // XK_S → KEY_S
+  [0x0074, 20], // XK_t → KEY_T
+  [0x0054, 20], // XK_T → KEY_T
+  [0x0075, 22], // XK_u → KEY_U
+  [0x0055, 22], // XK_U → KEY_U
+  [0x0076, 47], // XK_v → KEY_V
+  [0x0056, 47], // XK_V → KEY_V
+  [0x0077, 17], // XK_w → KEY_W
+  [0x0057, 17], // XK_W → KEY_W
+  [0x0078, 45], // XK_x → KEY_X
+  [0x0058, 45], // XK_X → KEY_X
+  [0x0079, 21], // XK_y → KEY_Y
+  [0x0059, 21], // XK_Y → KEY_Y
+  [0x007a, 44], // XK_z → KEY_Z
+  [0x005a, 44], // XK_Z → KEY_Z
+  [0x0030, 11], // XK_0 → KEY_0
+  [0x0031, 2], // XK_1 → KEY_1
+  [0x0032, 3], // XK_2 → KEY_2
+  [0x0033, 4], // XK_3 → KEY_3
+  [0x0034, 5], // XK_4 → KEY_4
+  [0x0035, 6], // XK_5 → KEY_5
+  [0x0036, 7], // XK_6 → KEY_6
+  [0x0037, 8], // XK_7 → KEY_7
+  [0x0038, 9], // XK_8 → KEY_8
+  [0x0039, 10], // XK_9 → KEY_9
+  [0x0021, 2], // XK_exclam → KEY_1
+  [0x0040, 3], // XK_at → KEY_2
+  [0x0023, 4], // XK_numbersign → KEY_3
+  [0x0024, 5], // XK_dollar → KEY_4
+  [0x0025, 6], // XK_percent → KEY_5
+  [0x005e, 7], // XK_asciicircum → KEY_6
+  [0x0026, 8], // XK_ampersand → KEY_7
+  [0x002a, 9], // XK_asterisk → KEY_8
+  [0x0028, 10], // XK_parenleft → KEY_9
+  [0x0029, 11], // XK_parenright → KEY_0
+  [0x002d, 12], // XK_minus → KEY_MINUS
+  [0x005f, 12], // XK_underscore → KEY_MINUS
+  [0x003d, 13], // XK_equal → KEY_EQUAL
+  [0x002b, 13], // XK_plus → KEY_EQUAL
+  [0x005b, 26], // XK_bracketleft → KEY_LEFTBRACE
+  [0x007b, 26], // XK_braceleft → KEY_LEFTBRACE
+  [0x005d, 27], // XK_bracketright → KEY_RIGHTBRACE
+  [0x007d, 27], // XK_braceright → KEY_RIGHTBRACE
+  [0x005c, 43], // XK_backslash → KEY_BACKSLASH
+  [0x007c, 43], // XK_bar → KEY_BACKSLASH
+  [0x003b, 39], // XK_semicolon → KEY_SEMICOLON
+  [0x003a, 39], // XK_colon → KEY_SEMICOLON
+  [0x0027, 40], // XK_apostrophe → KEY_APOSTROPHE
+  [0x0022, 40], // XK_quotedbl → KEY_APOSTROPHE
+  [0x0060, 41], // XK_grave → KEY_GRAVE
+  [0x007e, 41], // XK_asciitilde → KEY_GRAVE
+  [0x002c, 51], // XK_comma → KEY_COMMA
+  [0x003c, 51], // XK_less → KEY_COMMA
+  [0x002e, 52], // XK_period → KEY_DOT
+  [0x003e, 52], // XK_greater → KEY_DOT
+  [0x002f, 53], // XK_slash → KEY_SLASH
+  [0x003f, 53], // XK_question → KEY_SLASH
+  [0x0020, 57], // XK_space → KEY_SPACE
+  [0xff08, 14], // XK_BackSpace → KEY_BACKSPACE
+  [0xff09, 15], // XK_Tab → KEY_TAB
+  [0xfe20, 15], // XK_ISO_Left_Tab → KEY_TAB
+  [0xff0d, 28], // XK_Return → KEY_ENTER
+  [0xff1b, 1], // XK_Escape → KEY_ESC
+  [0xffff, 111], // XK_Delete → KEY_DELETE
+  [0xff63, 110], // XK_Insert → KEY_INSERT
+  [0xff50, 102], // XK_Home → KEY_HOME
+  [0xff57, 107], // XK_End → KEY_END
+  [0xff55, 104], // XK_Page_Up → KEY_PAGEUP
+  [0xff56, 109], // XK_Page_Down → KEY_PAGEDOWN
+  [0xff51, 105], // XK_Left → KEY_LEFT
+  [0xff52, 103], // XK_Up → KEY_UP
+  [0xff53, 106], // XK_Right → KEY_RIGHT
+  [0xff54, 108], // XK_Down → KEY_DOWN
+  [0xff13, 119], // XK_Pause → KEY_PAUSE
+  [0xff14, 70], // XK_Scroll_Lock → KEY_SCROLLLOCK
+  [0xff15, 99], // XK_Sys_Req → KEY_SYSRQ
+  [0xff61, 99], // XK_Print → KEY_SYSRQ
+  [0xff67, 127], // XK_Menu → KEY_COMPOSE
+  [0xff7f, 69], // XK_Num_Lock → KEY_NUMLOCK
+  [0xffe5, 58], // XK_Caps_Lock → KEY_CAPSLOCK
+  [0xffe1, 42], // XK_Shift_L → KEY_LEFTSHIFT
+  [0xffe2, 54], // XK_Shift_R → KEY_RIGHTSHIFT
+  [0xffe3, 29], // XK_Control_L → KEY_LEFTCTRL
+  [0xffe4, 97], // XK_Control_R → KEY_RIGHTCTRL
+  [0xffe9, 56], // XK_Alt_L → KEY_LEFTALT
+  [0xffea, 100], // XK_Alt_R → KEY_RIGHTALT
+  [0xfe03, 100], // XK_ISO_Level3_Shift → KEY_RIGHTALT
+  [0xffe7, 125], // XK_Meta_L → KEY_LEFTMETA
+  [0xffe8, 126], // XK_Meta_R → KEY_RIGHTMETA
+  [0xffeb, 125], // XK_Super_L → KEY_LEFTMETA
+  [0xffec, 126], // XK_Super_R → KEY_RIGHTMETA
+  [0xff8d, 96], // XK_KP_Enter → KEY_KPENTER
+  [0xffaa, 55], // XK_KP_Multiply → KEY_KPASTERISK
+  [0xffab, 78], // XK_KP_Add → KEY_KPPLUS
+  [0xffad, 74], // XK_KP_Subtract → KEY_KPMINUS
+  [0xffae, 83], // XK_KP_Decimal → KEY_KPDOT
+  [0xffaf, 98], // XK_KP_Divide → KEY_KPSLASH
+  [0xffbd, 117], // XK_KP_Equal → KEY_KPEQUAL
+  [0xffb0, 82], // XK_KP_0 → KEY_KP0
+  [0xffb1, 79], // XK_KP_1 → KEY_KP1
+  [0xffb2, 80], // XK_KP_2 → KEY_KP2
+  [0xffb3, 81], // XK_KP_3 → KEY_KP3
+  [0xffb4, 75], // XK_KP_4 → KEY_KP4
+  [0xffb5, 76], // XK_KP_5 → KEY_KP5
+  [0xffb6, 77], // XK_KP_6 → KEY_KP6
+  [0xffb7, 71], // XK_KP_7 → KEY_KP7
+  [0xffb8, 72], // XK_KP_8 → KEY_KP8
+  [0xffb9, 73], // XK_KP_9 → KEY_KP9
+  [0xffbe, 59], // XK_F1 → KEY_F1
+  [0xffbf, 60], // XK_F2 → KEY_F2
+  [0xffc0, 61], // XK_F3 → KEY_F3
+  [0xffc1, 62], // XK_F4 → KEY_F4
+  [0xffc2, 63], // XK_F5 → KEY_F5
+  [0xffc3, 64], // XK_F6 → KEY_F6
+  [0xffc4, 65], // XK_F7 → KEY_F7
+  [0xffc5, 66], // XK_F8 → KEY_F8
+  [0xffc6, 67], // XK_F9 → KEY_F9
+  [0xffc7, 68], // XK_F10 → KEY_F10
+  [0xffc8, 87], // XK_F11 → KEY_F11
+  [0xffc9, 88], // XK_F12 → KEY_F12
+];
+
+const BY_KEYSYM = new Map<number, number>(KEYSYM_TO_KEY);
+
+/** The Linux KEY_* code for an RFB keysym, or 0 when no key of a US keyboard gives it. */
+export function keysymToKey(keysym: number): number {
+  return BY_KEYSYM.get(keysym >>> 0) ?? 0;
+}
