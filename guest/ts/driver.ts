@@ -179,27 +179,38 @@ export class PvgDriver {
 
   /** Queues one command (header included in `words`); waits for ring space if needed. */
   submitRaw(words: ArrayLike<number>): void {
+    this.write(null, words);
+  }
+
+  private command(op: Op, args: ArrayLike<number>): void {
+    if (args.length + 1 > MAX_COMMAND_WORDS) throw new DriverError('command too long');
+    this.write(commandHeader(op, args.length + 1), args);
+  }
+
+  /**
+   * Writes one command into the ring: `header` (unless null), then `words`. The header is passed
+   * apart so a command costs no array of its own words (a frame writes dozens of commands).
+   */
+  private write(header: number | null, words: ArrayLike<number>): void {
     const view = this.ringView;
     if (!view) throw new DriverError('the ring is not running');
-    const bytes = words.length * 4;
-    if (bytes === 0 || bytes > this.payload - 4) throw new DriverError(`command of ${words.length} words does not fit the ring`);
+    const count = words.length + (header === null ? 0 : 1);
+    const bytes = count * 4;
+    if (bytes === 0 || bytes > this.payload - 4) throw new DriverError(`command of ${count} words does not fit the ring`);
     this.waitForSpace(bytes);
+    const base = this.ringOffset + RING_HEADER_BYTES;
     let at = this.tail;
+    if (header !== null) {
+      view.setUint32(base + at, header >>> 0, true);
+      at = (at + 4) % this.payload;
+    }
     for (let i = 0; i < words.length; i++) {
-      view.setUint32(this.ringOffset + RING_HEADER_BYTES + at, words[i]! >>> 0, true);
+      view.setUint32(base + at, words[i]! >>> 0, true);
       at = (at + 4) % this.payload;
     }
     this.tail = at;
     view.setUint32(this.ringOffset + RING_HEADER_TAIL, this.tail, true);
     this.dirty = true;
-  }
-
-  private command(op: Op, args: ArrayLike<number>): void {
-    if (args.length + 1 > MAX_COMMAND_WORDS) throw new DriverError('command too long');
-    const words = new Array<number>(args.length + 1);
-    words[0] = commandHeader(op, args.length + 1);
-    for (let i = 0; i < args.length; i++) words[i + 1] = args[i]!;
-    this.submitRaw(words);
   }
 
   private free(): number {
