@@ -148,7 +148,9 @@ suites:
             per-frame latency p50/p99 (new frame → shown) under both, BQL contention, wait and
             hold per frame, efficiency fps(N) / (N × fps(1)), CPU time per frame (every thread,
             spinning included), CPU by thread role with the busiest thread's share of a core,
-            median (min–max) of --repeat runs (needs cores: run it on a 16-core machine)
+            median (min–max) of --repeat runs; every run: 1 s warm-up, then 1 s measured
+            (times --scale) with the guests drawing without end (needs cores: run it on a
+            16-core machine)
   kvm       the KVM vCPU backend (Linux, /dev/kvm): MMIO read round trip from the machine-code
             guest through the device and back (per read, from the guest's marks) and without
             the device (unassigned space), against the bare KVM exit round trip to user space
@@ -197,7 +199,7 @@ options:
   --devices LIST scaling's device counts, comma-separated (default 1,2,4,8,12,16)
   --profile P    native | pvg (VmOptions.profile, docs/fidelity.md): frames measures both side by
                  side unless one is named; scaling measures native unless pvg is named (paced
-                 to 60 Hz per device, 300 frames a device at --scale 1)
+                 to 60 Hz per device, a 5 s window at --scale 1)
   --engine E     frames only: soft | vulkan | auto, the engine backend every VM of the run
                  draws with (VmOptions.engine, docs/vulkan.md; default soft)
   --out FILE     also write the JSON result to FILE
