@@ -264,8 +264,13 @@ export class Mailbox {
     Atomics.store(w, MailboxWord.DequeuedLo, (n % TWO_POW_32) | 0);
     Atomics.store(w, MailboxWord.DequeuedHi, Math.floor(n / TWO_POW_32));
     if (Atomics.load(w, MailboxWord.ProducersWaiting) > 0) {
+      // One slot freed, one producer woken: waking them all made every dequeue from a full
+      // mailbox a thundering herd (16 engine threads into the one compositor at 16 devices),
+      // paid for by the consumer that is the bottleneck. A waiter not yet asleep sees NotFull
+      // move; one that wakes and loses the slot to another producer waits again, and the
+      // next dequeue wakes the next.
       Atomics.add(w, MailboxWord.NotFull, 1);
-      this.parker.wake(w, MailboxWord.NotFull, -1);
+      this.parker.wake(w, MailboxWord.NotFull, 1);
     }
   }
 

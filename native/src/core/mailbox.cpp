@@ -116,8 +116,9 @@ bool MailboxRef::tryDequeue(Record& out) {
   word(kHeadWord).store(i32(head + 1));
   if (word(kDequeuedLoWord).fetch_add(1) == -1) word(kDequeuedHiWord).fetch_add(1);
   if (word(kProducersWaitingWord).load() > 0) {
+    // One slot freed, one producer woken (not a herd): as Mailbox.release in shared/mailbox/mailbox.ts.
     word(kNotFullWord).fetch_add(1);
-    futexWake(words_ + kNotFullWord, INT_MAX);
+    futexWake(words_ + kNotFullWord, 1);
   }
   return true;
 }
