@@ -5,7 +5,7 @@ import { flowIds } from './flow-ids.js';
 import { irqRecords } from './irq-records.js';
 import { kvmBoot } from './kvm-boot.js';
 import { machine } from './machine.js';
-import { completionLayout, mailboxLayout, replyLayout, surfaceLayout, traceLayout, vcpuIrqLayout } from './layouts.js';
+import { completionLayout, interruptTableLayout, irqRouteLayout, mailboxLayout, replyLayout, surfaceLayout, traceLayout, vcpuIrqLayout } from './layouts.js';
 import { protocol } from './protocol.js';
 import { records } from './records.js';
 import { traceEvents } from './trace-events.js';
@@ -23,6 +23,8 @@ export const units: readonly Unit[] = [
   surfaceLayout,
   completionLayout,
   vcpuIrqLayout,
+  interruptTableLayout,
+  irqRouteLayout,
   flowIds,
   compositorRecords,
   irqRecords,

@@ -231,3 +231,101 @@ export const vcpuIrqLayout: Unit = {
     },
   ],
 };
+
+export const interruptTableLayout: Unit = {
+  name: 'interrupt-table-layout',
+  doc:
+    'The interrupt table every interrupt source shares (shared/irq/interrupt-table.ts; docs/interrupts.md): table words, then ' +
+    "LINE_WORDS per line from LINES_BASE, then per vCPU and vector the deliveries not yet EOI'd (VECTORS words per vCPU). " +
+    'Every update is an atomic read-modify-write; JavaScript sources and the engine (under the actor model) use it alike.',
+  ts: 'abi/generated/interrupt-table-layout.ts',
+  cpp: { path: 'native/src/abi/interrupt_table_layout.h', namespace: 'pvg::irqtable' },
+  constants: [
+    { ts: 'INTERRUPT_TABLE_MAGIC', cpp: 'kMagic', cppType: 'int32_t', value: 0x49525154, radix: hex8, doc: '"IRQT"' },
+    { ts: 'INTERRUPT_TABLE_LINES_BASE', cpp: 'kLinesBase', value: 16, doc: "The first line's first word." },
+    { ts: 'INTERRUPT_TABLE_LINE_WORDS', cpp: 'kLineWords', value: 8 },
+    { ts: 'INTERRUPT_TABLE_VECTORS', cpp: 'kVectors', value: 256, doc: 'Outstanding-delivery words per vCPU, one per vector.' },
+    { ts: 'FIRST_VALID_VECTOR', cpp: 'kFirstValidVector', value: 16, doc: 'x86 reserves vectors 0..15 for exceptions: an interrupt there is invalid.' },
+  ],
+  enums: [
+    {
+      ts: 'InterruptTableWord',
+      cpp: { constants: (m) => `k${m}Word`, type: 'uint32_t' },
+      doc: 'Table-wide words: the header, then the counters.',
+      members: [
+        word('Magic', 0),
+        word('Lines', 1),
+        word('Vcpus', 2),
+        word('Msis', 4),
+        word('MsiDeliveries', 5),
+        word('InvalidMsis', 6),
+        word('UnknownTargets', 7),
+        word('Coalesced', 8),
+        word('Eois', 9),
+        word('SpuriousEois', 10),
+        word('InvalidLines', 11),
+      ],
+    },
+    {
+      ts: 'LineWord',
+      cpp: { constants: (m) => `kLine${m}Word`, type: 'uint32_t' },
+      doc: "A line's words, from its first.",
+      members: [
+        word('State', 0, 'LineState bits.'),
+        word('Route', 1, 'vcpu << 8 | vector; fixed from the configuration.'),
+        word('Trigger', 2, '0 edge, 1 level; fixed.'),
+        word('Pulses', 3),
+        word('Assertions', 4),
+        word('Deliveries', 5),
+        word('MaskedLatched', 6),
+        word('ConfiguredMask', 7, 'The configured mask, which a reset restores.'),
+      ],
+    },
+    {
+      ts: 'LineState',
+      cpp: { constants: (m) => `kLine${m}`, type: 'int32_t' },
+      doc: "Bits of a line's State word.",
+      members: [
+        word('Masked', 1),
+        word('Latched', 2, 'Edge: a pulse arrived while masked and goes out at the unmask.'),
+        word('Level', 4, 'Level: the input is high (the controller actor only).'),
+        word('InService', 8, "Level: delivered and not yet EOI'd (x86's remote IRR; the controller actor only)."),
+      ],
+    },
+  ],
+};
+
+export const irqRouteLayout: Unit = {
+  name: 'irq-route-layout',
+  doc:
+    'A device\'s interrupt route as its engine reads it under the actor model (docs/interrupts.md, "The engine raises its own"): ' +
+    "the PCI variant's MSI capability, published by the device actor under a seqlock whenever the guest changes config space, and " +
+    'the counts of the interrupts the engine raised itself. One cache line; the device actor is the only writer of the MSI words, ' +
+    'the engine of the counters.',
+  ts: 'abi/generated/irq-route-layout.ts',
+  cpp: { path: 'native/src/abi/irq_route_layout.h', namespace: 'pvg::irqroute' },
+  constants: [
+    { ts: 'IRQ_ROUTE_MAGIC', cpp: 'kMagic', cppType: 'int32_t', value: 0x49525452, radix: hex8, doc: '"IRTR"' },
+    { ts: 'IRQ_ROUTE_WORDS', cpp: 'kWords', value: 16 },
+  ],
+  enums: [
+    {
+      ts: 'IrqRouteWord',
+      cpp: { constants: (m) => `k${m}Word`, type: 'uint32_t' },
+      members: [
+        word('Magic', 0),
+        word('Sequence', 1, 'Seqlock: odd while the device actor rewrites the MSI words; a reader retries until it reads one even value around them.'),
+        word('MsiEnabled', 2),
+        word('MsiAddressLo', 3),
+        word('MsiAddressHi', 4),
+        word('MsiData', 5, 'Message Data (16 bits).'),
+        word('MsiVectors', 6, 'Vectors the guest enabled: 1, 2, 4, 8, 16 or 32.'),
+        word('MsiMask', 7, 'Per-vector mask bits.'),
+        word('Raised', 8, 'Raises the engine routed itself (count).'),
+        word('Delivered', 9, 'Of those, delivered: an MSI sent or an edge pulsed (a masked edge line latches it).'),
+        word('DroppedWhileDisabled', 10, 'Of those, MSIs raised while the guest had MSI disabled.'),
+        word('Deferred', 11, "Raises handed to the device actor instead (a masked MSI vector, whose pending bit is the actor's; a level line)."),
+      ],
+    },
+  ],
+};

@@ -3,7 +3,8 @@
 // is handed to the engine's inbound mailbox without waiting (the engine completes it straight
 // to the vCPU); engine callbacks are answered here; display events go on to the compositor
 // actor (under the actor model the engine posts them there itself, all but the cursor glyph);
-// interrupts go to the interrupt controller.
+// interrupts are routed here through the shared interrupt table (under the actor model the engine
+// raises them itself, reading the MSI capability this actor publishes: irq-route.ts).
 import type { ActorBehaviour, ActorContext } from '../runtime/host.js';
 import { CURSOR_MAX_SIZE, CursorSlot } from '../../shared/display/cursor-slot.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';
@@ -36,6 +37,7 @@ import {
 import { DisplayEvents } from './display-events.js';
 import { InterruptRouter } from './interrupts.js';
 import { InterruptTable } from '../../shared/irq/interrupt-table.js';
+import { IrqRoute, createIrqRouteBuffer } from '../../shared/irq/irq-route.js';
 import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import { DeviceMmioRead, DeviceMmioWrite } from '../../abi/generated/device-records.js';
 import { DeviceKind, DeviceWindow, type DeviceConfig, type DeviceControl, type DeviceStats } from './messages.js';
@@ -65,6 +67,8 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
   private readonly callbacks: EngineCallbacks;
   private readonly pci: PciConfigSpace | null;
   private readonly irq: InterruptRouter;
+  /** What the engine reads to raise its own interrupts (the actor model), and its counts of them. */
+  private readonly route = new IrqRoute(createIrqRouteBuffer());
   private readonly cursorSlots: CursorSlot[];
   private readonly cursorGlyphs: number[];
   private readonly display: DisplayEvents;
@@ -105,6 +109,7 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
       inbound: this.inbound,
       engineReplies: this.engineReplies,
       writeCompletion: this.writeCompletion,
+      interrupts: config.interruptsDirect ? this.route : null,
     });
     this.lifecycle = new DeviceLifecycle(this.engine, this.inbound, () => ({
       mailboxEmpty: ctx.mailbox.depth() === 0,
@@ -125,8 +130,17 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
       reset: () => this.startReset(),
       stats: () => this.stats(),
       saveState: () => saveDeviceState(this.stateParts()),
-      loadState: (state) => loadDeviceState(this.stateParts(), state),
+      loadState: (state) => {
+        const refused = loadDeviceState(this.stateParts(), state);
+        this.publishRoute();
+        return refused;
+      },
     };
+  }
+
+  /** After the guest (or a reset, or a snapshot) changed config space: the engine reads the MSI capability from the route. */
+  private publishRoute(): void {
+    if (this.pci) this.route.publishMsi(this.pci.msi());
   }
 
   private stateParts(): DeviceStateParts {
@@ -176,6 +190,7 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
   private finishReset(): void {
     this.tasks.clear();
     this.pci?.reset();
+    this.publishRoute();
     this.irq.reset();
     this.modes.fill(null);
     this.lifecycle.finishReset();
@@ -215,6 +230,7 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
       } else {
         counters.configWrites++;
         this.pci?.write(offset, size, DeviceMmioWrite.valueLo(a));
+        this.publishRoute();
         completeWrite(this.writeCompletion, DeviceMmioWrite.vcpu(a));
       }
       return;
@@ -316,14 +332,28 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
     this.engineReplies.reply(replySlot, id);
   }
 
+  /** This actor's routing and the engine's own (the actor model), together. */
+  private interruptStats(): DeviceStats['interrupts'] {
+    const { irq } = this;
+    const direct = this.route.counts();
+    return {
+      raised: irq.raised + direct.raised,
+      delivered: irq.delivered + direct.delivered,
+      droppedWhileDisabled: irq.droppedWhileDisabled + direct.droppedWhileDisabled,
+      heldWhileMasked: irq.heldWhileMasked,
+      direct: direct.raised,
+      deferred: direct.deferred,
+    };
+  }
+
   private stats(): DeviceStats {
-    const { config, irq, display, callbacks } = this;
+    const { config, display, callbacks } = this;
     return {
       variant: config.variant,
       ...this.counters,
       callbacks: { ...callbacks.counts },
       refusals: { ...callbacks.refusals },
-      interrupts: { raised: irq.raised, delivered: irq.delivered, droppedWhileDisabled: irq.droppedWhileDisabled, heldWhileMasked: irq.heldWhileMasked },
+      interrupts: this.interruptStats(),
       tasks: this.tasks.stats(),
       displays: config.displays.map((d, i) => ({ serial: d.serial, mode: this.modes[i] ?? null, cursorGlyphs: this.cursorGlyphs[i]! })),
       displayEvents: {

@@ -1,6 +1,7 @@
 // Starts one device's native engine on the buffers the VM made for it (vmm/assembly): guest RAM,
 // the engine's inbound mailbox, the device actor's mailbox for callbacks and events (or the
-// compositor's for display events, under the actor model), reply slots,
+// compositor's for display events, and the interrupt table for interrupts, under the actor
+// model), reply slots,
 // the vCPUs' write completions and each display's surfaces.
 import type { ActorContext } from '../runtime/host.js';
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
@@ -9,6 +10,7 @@ import { native } from '../../shared/native/addon.js';
 import type { EngineStateCheckOptions, NativeEngine } from '../../shared/native/types.js';
 import type { ReplyTable } from '../../shared/reply/reply-table.js';
 import { SURFACES_PER_DISPLAY } from '../../shared/display/surface-layout.js';
+import type { IrqRoute } from '../../shared/irq/irq-route.js';
 import type { DeviceConfig, DisplayModeSpec } from './messages.js';
 
 export interface EngineBuffers {
@@ -16,6 +18,8 @@ export interface EngineBuffers {
   inbound: Mailbox;
   engineReplies: ReplyTable;
   writeCompletion: Int32Array;
+  /** The engine raises its own interrupts through this route (the actor model); null: it posts them to the device actor. */
+  interrupts: IrqRoute | null;
 }
 
 /**
@@ -45,6 +49,7 @@ export function startEngine(ctx: ActorContext, config: DeviceConfig, b: EngineBu
     inbound: b.inbound.words,
     device: ctx.mailbox.words,
     ...(config.displayEventsDirect ? { compositor: { mailbox: new Int32Array(config.compositorMailbox), device: config.index } } : {}),
+    ...(b.interrupts ? { interrupts: directInterrupts(config, b.interrupts) } : {}),
     replies: b.engineReplies.words,
     firstSlot: 0,
     slotCount: b.engineReplies.slots,
@@ -72,4 +77,16 @@ export function startEngine(ctx: ActorContext, config: DeviceConfig, b: EngineBu
       ? { trace: { set: new Int32Array(ctx.traceSet), firstRing: config.engineTraceRing, gpu: config.backend === 'vulkan' } }
       : {}),
   });
+}
+
+/** The engine's `interrupts` option: the VM's interrupt table, every vCPU's interrupt state, the device's route and lines. */
+function directInterrupts(config: DeviceConfig, route: IrqRoute) {
+  return {
+    table: new Int32Array(config.irqTable),
+    vcpus: config.irqTargets.map((b) => new Int32Array(b)),
+    route: route.words,
+    msi: config.variant === 'apple-gfx-pci',
+    gfxLine: config.gfxLine,
+    iosfcLine: config.iosfcLine,
+  };
 }

@@ -5,6 +5,11 @@
 // vector is folded into the enabled count (its low bits), as the MSI message data can only carry
 // those. A masked vector sets its pending bit and goes out when unmasked.
 //
+// Under the actor model the engine raises most interrupts itself (native/src/engine/bridge/
+// direct_interrupts.cpp, from the MSI capability the device actor publishes: irq-route.ts); what
+// reaches this router there is only what it handed back (a masked MSI vector, whose pending bit
+// is in this actor's config space). Under qemu and record-lock every raise comes here.
+//
 // Delivery is the device's own, on its own thread, through the shared interrupt table
 // (shared/irq/interrupt-table.ts): an MSI goes straight to the target vCPU, as an MSI write
 // reaches an x86 local APIC, and an edge line's pulse needs no interrupt-controller hop either.

@@ -37,6 +37,12 @@ export interface DeviceConfig {
    * handlers run under the lock upstream).
    */
   displayEventsDirect: boolean;
+  /**
+   * The engine raises its interrupts itself, on its own thread, through the interrupt table (the
+   * actor model); otherwise they come through this actor (the qemu and record-lock models, as
+   * upstream raises under the BQL).
+   */
+  interruptsDirect: boolean;
   vcpus: number;
   /** MMIO variant: the interrupt controller lines of the gfx and iosfc interrupts. */
   gfxLine: number;
@@ -80,7 +86,12 @@ export interface DeviceStats {
   callbacks: Record<string, number>;
   refusals: Record<string, number>;
   /** heldWhileMasked: PCI raises that found their MSI vector masked (sent once it is unmasked). */
-  interrupts: { raised: number; delivered: number; droppedWhileDisabled: number; heldWhileMasked: number };
+  /**
+   * raised = delivered + droppedWhileDisabled + heldWhileMasked (+ level pulses waiting for room);
+   * direct: of raised, routed by the engine on its own thread (the actor model); deferred: raises
+   * the engine handed to this actor instead (a masked MSI vector, a level line).
+   */
+  interrupts: { raised: number; delivered: number; droppedWhileDisabled: number; heldWhileMasked: number; direct: number; deferred: number };
   tasks: TaskSpaceStats;
   displays: DeviceDisplayStats[];
   /** Display events forwarded to the compositor. backlogged: waited for room in the compositor's mailbox; coalesced: superseded while waiting, dropped (coalescedFrames: new-frame events among them); waiting: in the backlog now. */

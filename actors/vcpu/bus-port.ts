@@ -115,6 +115,14 @@ export class VcpuBusPort implements MmioPort {
   private readonly latency = new Float64Array(READ_LATENCY_BUCKETS);
   /** read()'s [lo, hi]: one array, no allocation per read. */
   private readonly halves = new Uint32Array(2);
+  /**
+   * Devices with a posted write outstanding through their device actor (config space) while the
+   * rest of the device goes straight to its engine (the actor model): the two mailboxes have no
+   * order between them, so the next engine access waits for those writes first. An MSI enable
+   * or mask then reaches the engine's interrupt route before anything the engine raises after a
+   * later register write (docs/interrupts.md, "The engine raises its own"; design.md rule 4).
+   */
+  private readonly actorWrites = new Set<BusDevice>();
   private latencyCount = 0;
   private latencyTotalUs = 0;
 
@@ -208,6 +216,7 @@ export class VcpuBusPort implements MmioPort {
     }
     // A read observes every earlier write of this vCPU: let posted writes finish first.
     this.writes.waitUntilOutstandingAtMost(0);
+    this.actorWrites.clear();
     const slot = this.slot;
     const id = this.replies.begin(slot);
     const posted = performance.now();
@@ -256,6 +265,10 @@ export class VcpuBusPort implements MmioPort {
     const offLo = d.offset >>> 0;
     const offHi = Math.floor(d.offset / 0x1_0000_0000);
     if (t.engine) {
+      if (this.actorWrites.size > 0 && this.actorWrites.has(t.device)) {
+        this.writes.waitUntilOutstandingAtMost(0);
+        this.actorWrites.clear();
+      }
       this.writes.beforeWrite();
       InMmioWrite.post(t.engine, t.window, offLo, offHi, size, lo >>> 0, hi >>> 0, this.vcpu);
       this.writes.afterWrite();
@@ -267,6 +280,7 @@ export class VcpuBusPort implements MmioPort {
     }
     this.writes.beforeWrite();
     DeviceMmioWrite.post(t.device.mailbox, t.window, offLo, offHi, size, lo >>> 0, hi >>> 0, this.vcpu);
+    if (t.device.engine) this.actorWrites.add(t.device);
     this.writes.afterWrite();
   }
 

@@ -8,6 +8,16 @@
 // vector that a level line is routed to (the IOAPIC's EOI broadcast). Every update is an atomic
 // read-modify-write, so any number of sources and vCPUs use the table at once without a lock.
 // Sources' numbers are hostile: a bad one is counted and ignored, never thrown on.
+import {
+  FIRST_VALID_VECTOR,
+  INTERRUPT_TABLE_LINES_BASE,
+  INTERRUPT_TABLE_LINE_WORDS,
+  INTERRUPT_TABLE_MAGIC,
+  INTERRUPT_TABLE_VECTORS,
+  InterruptTableWord,
+  LineState,
+  LineWord,
+} from '../../abi/generated/interrupt-table-layout.js';
 import { TRACE_EVENTS } from '../trace/events.js';
 
 export type Trigger = 'edge' | 'level';
@@ -28,57 +38,23 @@ export interface IrqTraceSink {
   instant(id: number, a0?: number, a1?: number, a2?: number): void;
 }
 
-/** x86 reserves vectors 0..15 for exceptions: an interrupt there is invalid. */
-export const FIRST_VALID_VECTOR = 16;
+export { FIRST_VALID_VECTOR };
 export const MAX_LINES = 4096;
-const VECTORS = 256;
+const VECTORS = INTERRUPT_TABLE_VECTORS;
 /** Trace arg2: of irq_deliver, the line or TRACE_SOURCE_MSI; of irq_msi, the vCPU or one of these. */
 export const TRACE_SOURCE_MSI = -1;
 export const TRACE_MSI_INVALID = -1;
 export const TRACE_MSI_UNKNOWN_TARGET = -2;
 
-const MAGIC = 0x49525154; // 'IRQT'
-
-/** Table-wide words: the header, then the counters. */
-const enum Word {
-  Magic = 0,
-  Lines = 1,
-  Vcpus = 2,
-  Msis = 4,
-  MsiDeliveries,
-  InvalidMsis,
-  UnknownTargets,
-  Coalesced,
-  Eois,
-  SpuriousEois,
-  InvalidLines,
-}
-const LINES_BASE = 16;
-
-/** A line's words. */
-const enum LineWord {
-  State = 0,
-  /** vcpu << 8 | vector; fixed from the configuration. */
-  Route,
-  /** 0 edge, 1 level; fixed. */
-  Trigger,
-  Pulses,
-  Assertions,
-  Deliveries,
-  MaskedLatched,
-  /** The configured mask, which a reset restores. */
-  ConfiguredMask,
-}
-const LINE_WORDS = 8;
-
-/** State bits of a line. */
-const MASKED = 1;
-/** Edge: a pulse arrived while masked and goes out at the unmask. */
-const LATCHED = 2;
-/** Level: the input is high (set by the actor only). */
-const LEVEL = 4;
-/** Level: delivered and not yet EOI'd (x86's remote IRR; the actor only). */
-const IN_SERVICE = 8;
+// The layout (table words, line words, state bits) is generated from abi/schema/layouts.ts: the
+// engine delivers through the same words (native/src/core/interrupt_table.h).
+const MAGIC = INTERRUPT_TABLE_MAGIC;
+const LINES_BASE = INTERRUPT_TABLE_LINES_BASE;
+const LINE_WORDS = INTERRUPT_TABLE_LINE_WORDS;
+const MASKED = LineState.Masked;
+const LATCHED = LineState.Latched;
+const LEVEL = LineState.Level;
+const IN_SERVICE = LineState.InService;
 
 const EV_DELIVER = TRACE_EVENTS.irq_deliver;
 const EV_MSI = TRACE_EVENTS.irq_msi;
@@ -141,8 +117,8 @@ export function createInterruptTable(lines: readonly LineConfig[], vcpus: number
   lines.forEach((c, i) => checkLine(c, i, vcpus));
   const sab = new SharedArrayBuffer((LINES_BASE + lines.length * LINE_WORDS + vcpus * VECTORS) * 4);
   const w = new Int32Array(sab);
-  w[Word.Lines] = lines.length;
-  w[Word.Vcpus] = vcpus;
+  w[InterruptTableWord.Lines] = lines.length;
+  w[InterruptTableWord.Vcpus] = vcpus;
   lines.forEach((c, i) => {
     const at = LINES_BASE + i * LINE_WORDS;
     w[at + LineWord.Route] = (c.vcpu << 8) | c.vector;
@@ -150,7 +126,7 @@ export function createInterruptTable(lines: readonly LineConfig[], vcpus: number
     w[at + LineWord.ConfiguredMask] = c.masked ? 1 : 0;
     w[at + LineWord.State] = c.masked ? MASKED : 0;
   });
-  Atomics.store(w, Word.Magic, MAGIC);
+  Atomics.store(w, InterruptTableWord.Magic, MAGIC);
   return sab;
 }
 
@@ -173,9 +149,9 @@ export class InterruptTable {
   ) {
     if (!(buffer instanceof SharedArrayBuffer) || buffer.byteLength < LINES_BASE * 4) throw new TypeError('an interrupt table is a SharedArrayBuffer');
     this.w = new Int32Array(buffer);
-    if (Atomics.load(this.w, Word.Magic) !== MAGIC) throw new TypeError('not an interrupt table');
-    this.lineCount = this.w[Word.Lines]!;
-    this.vcpuCount = this.w[Word.Vcpus]!;
+    if (Atomics.load(this.w, InterruptTableWord.Magic) !== MAGIC) throw new TypeError('not an interrupt table');
+    this.lineCount = this.w[InterruptTableWord.Lines]!;
+    this.vcpuCount = this.w[InterruptTableWord.Vcpus]!;
     this.outBase = LINES_BASE + this.lineCount * LINE_WORDS;
     if (buffer.byteLength !== (this.outBase + this.vcpuCount * VECTORS) * 4) throw new TypeError('interrupt table size does not match its header');
     if (targets !== null && targets.length !== this.vcpuCount) throw new RangeError(`the table routes to ${this.vcpuCount} vCPUs, ${targets.length} given`);
@@ -184,7 +160,7 @@ export class InterruptTable {
   /** The line's first word, or -1 (counted) for a number that is not a line. */
   lineAt(line: number): number {
     if (Number.isInteger(line) && line >= 0 && line < this.lineCount) return LINES_BASE + line * LINE_WORDS;
-    Atomics.add(this.w, Word.InvalidLines, 1);
+    Atomics.add(this.w, InterruptTableWord.InvalidLines, 1);
     return -1;
   }
 
@@ -235,26 +211,26 @@ export class InterruptTable {
 
   /** x86 MSI: vCPU = address bits 19:12, vector = data bits 7:0 (other bits are ignored). */
   msi(address: number, data: number): void {
-    Atomics.add(this.w, Word.Msis, 1);
+    Atomics.add(this.w, InterruptTableWord.Msis, 1);
     if (!Number.isSafeInteger(address) || address < 0 || !Number.isInteger(data) || data < 0 || data > 0xffff_ffff) {
-      Atomics.add(this.w, Word.InvalidMsis, 1);
+      Atomics.add(this.w, InterruptTableWord.InvalidMsis, 1);
       this.trace?.instant(EV_MSI, Number.isFinite(address) ? address : -1, Number.isFinite(data) ? data : -1, TRACE_MSI_INVALID);
       return;
     }
     const vcpu = (address >>> 12) & 0xff;
     const vector = data & 0xff;
     if (vector < FIRST_VALID_VECTOR) {
-      Atomics.add(this.w, Word.InvalidMsis, 1);
+      Atomics.add(this.w, InterruptTableWord.InvalidMsis, 1);
       this.trace?.instant(EV_MSI, address, data, TRACE_MSI_INVALID);
       return;
     }
     if (vcpu >= this.vcpuCount) {
-      Atomics.add(this.w, Word.UnknownTargets, 1);
+      Atomics.add(this.w, InterruptTableWord.UnknownTargets, 1);
       this.trace?.instant(EV_MSI, address, data, TRACE_MSI_UNKNOWN_TARGET);
       return;
     }
     this.trace?.instant(EV_MSI, address, data, vcpu);
-    Atomics.add(this.w, Word.MsiDeliveries, 1);
+    Atomics.add(this.w, InterruptTableWord.MsiDeliveries, 1);
     this.deliver(vcpu, vector, TRACE_SOURCE_MSI);
   }
 
@@ -263,9 +239,9 @@ export class InterruptTable {
    * Returns false for a vCPU or vector out of range (counted as spurious).
    */
   eoi(vcpu: number, vector: number): boolean {
-    Atomics.add(this.w, Word.Eois, 1);
+    Atomics.add(this.w, InterruptTableWord.Eois, 1);
     if (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= this.vcpuCount || !Number.isInteger(vector) || vector < 0 || vector >= VECTORS) {
-      Atomics.add(this.w, Word.SpuriousEois, 1);
+      Atomics.add(this.w, InterruptTableWord.SpuriousEois, 1);
       this.trace?.instant(EV_EOI, Number.isFinite(vcpu) ? vcpu : -1, Number.isFinite(vector) ? vector : -1, -1);
       return false;
     }
@@ -273,7 +249,7 @@ export class InterruptTable {
     for (;;) {
       const n = Atomics.load(this.w, at);
       if (n <= 0) {
-        Atomics.add(this.w, Word.SpuriousEois, 1);
+        Atomics.add(this.w, InterruptTableWord.SpuriousEois, 1);
         break;
       }
       if (Atomics.compareExchange(this.w, at, n, n - 1) === n) break;
@@ -335,7 +311,7 @@ export class InterruptTable {
 
   /** Every line back to its configured, idle state and every counter to zero (a system reset, sources quiet). */
   reset(): void {
-    this.w.fill(0, Word.Msis, LINES_BASE);
+    this.w.fill(0, InterruptTableWord.Msis, LINES_BASE);
     for (let at = LINES_BASE; at < this.outBase; at += LINE_WORDS) {
       Atomics.store(this.w, at + LineWord.State, this.w[at + LineWord.ConfiguredMask] ? MASKED : 0);
       this.w.fill(0, at + LineWord.Pulses, at + LineWord.MaskedLatched + 1);
@@ -392,14 +368,14 @@ export class InterruptTable {
   counters(): TableCounters {
     const w = this.w;
     return {
-      msis: Atomics.load(w, Word.Msis),
-      msiDeliveries: Atomics.load(w, Word.MsiDeliveries),
-      invalidMsis: Atomics.load(w, Word.InvalidMsis),
-      unknownTargets: Atomics.load(w, Word.UnknownTargets),
-      coalesced: Atomics.load(w, Word.Coalesced),
-      eois: Atomics.load(w, Word.Eois),
-      spuriousEois: Atomics.load(w, Word.SpuriousEois),
-      invalidLines: Atomics.load(w, Word.InvalidLines),
+      msis: Atomics.load(w, InterruptTableWord.Msis),
+      msiDeliveries: Atomics.load(w, InterruptTableWord.MsiDeliveries),
+      invalidMsis: Atomics.load(w, InterruptTableWord.InvalidMsis),
+      unknownTargets: Atomics.load(w, InterruptTableWord.UnknownTargets),
+      coalesced: Atomics.load(w, InterruptTableWord.Coalesced),
+      eois: Atomics.load(w, InterruptTableWord.Eois),
+      spuriousEois: Atomics.load(w, InterruptTableWord.SpuriousEois),
+      invalidLines: Atomics.load(w, InterruptTableWord.InvalidLines),
     };
   }
 
@@ -424,7 +400,7 @@ export class InterruptTable {
     Atomics.add(this.w, out, 1);
     if (!this.targets[vcpu]!.deliver(vector)) {
       Atomics.sub(this.w, out, 1);
-      Atomics.add(this.w, Word.Coalesced, 1);
+      Atomics.add(this.w, InterruptTableWord.Coalesced, 1);
     }
     this.trace?.instant(EV_DELIVER, vcpu, vector, source);
   }

@@ -33,6 +33,13 @@ export interface EngineOptions {
    * the compositor's mailbox (park mode futex or event-loop) and this device's index in its records.
    */
   compositor?: { mailbox: Int32Array; device: number };
+  /**
+   * When given, the engine raises its interrupts itself, on the raising thread (the actor model;
+   * docs/interrupts.md): through the VM's interrupt table to every vCPU's interrupt state, an MSI
+   * from the device's route (`msi`: the PCI variant) or a pulse on gfxLine / iosfcLine. A masked
+   * MSI vector or a level line is still posted to the device actor.
+   */
+  interrupts?: { table: Int32Array; vcpus: Int32Array[]; route: Int32Array; msi: boolean; gfxLine: number; iosfcLine: number };
   /** The engine's reply table and the slots its threads use (at least poolThreads + 2). */
   replies: Int32Array;
   firstSlot: number;

@@ -83,6 +83,8 @@ export function deviceSpec(config: ResolvedConfig, w: MachineWiring, b: VmBuffer
       compositorMailbox: w.compositorMailbox.buffer,
       // The actor model's display events skip this actor; the others keep it on the path, as their display handlers hold a lock upstream.
       displayEventsDirect: config.threading === 'actor',
+      // So do its interrupts: the engine raises them itself (upstream raises them in a BH under the BQL).
+      interruptsDirect: config.threading === 'actor',
       vcpus: w.allVcpus,
       gfxLine: l.gfx,
       iosfcLine: l.iosfc,

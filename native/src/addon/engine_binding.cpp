@@ -1,6 +1,7 @@
 // new Engine(opts): a PVG engine (opts.backend 'soft', the default, or 'vulkan': docs/vulkan.md) for one device, owned by the device actor's worker. Its
 // threads never call JavaScript: callbacks arrive as records in the device actor's mailbox and
 // MMIO completions go straight to the vCPUs (see native/src/engine/bridge/mailbox_host.h).
+#include <atomic>
 #include <cstring>
 #include <memory>
 #include <span>
@@ -11,6 +12,9 @@
 #include "addon/guest_view.h"
 #include "addon/shared_views.h"
 #include "core/guest_memory.h"
+#include "core/interrupt_table.h"
+#include "core/vcpu_irq.h"
+#include "abi/irq_route_layout.h"
 #include "abi/mmio_completion_layout.h"
 #include "engine/bridge/mailbox_host.h"
 #include "engine/soft/soft_engine.h"
@@ -65,6 +69,34 @@ Napi::Value vulkanProbe(const Napi::CallbackInfo& info) {
     out.Set("detail", r.detail);
   }
   return out;
+}
+
+// opts.interrupts: the VM's interrupt table, every vCPU's interrupt state and the device's
+// interrupt route (abi/irq_route_layout.h), each checked as its TypeScript creator lays it out.
+template <typename Keep>
+engine::DirectInterruptsConfig directInterrupts(const Napi::Object& o, Keep&& keep) {
+  Napi::Env env = o.Env();
+  const std::string fn = std::string(kFn) + ": opts.interrupts";
+  Napi::Value vcpusValue = o.Get("vcpus");
+  if (!vcpusValue.IsArray()) throw Napi::TypeError::New(env, fn + ".vcpus must be an array of vCPU interrupt states");
+  auto vcpuArray = vcpusValue.As<Napi::Array>();
+  std::vector<VcpuIrqRef> vcpus;
+  for (uint32_t k = 0; k < vcpuArray.Length(); ++k) {
+    SharedInt32 words = keep(sharedInt32(vcpuArray.Get(k), fn + ".vcpus[i]"));
+    auto ref = VcpuIrqRef::attach(words.view.words, words.view.length);
+    if (!ref) throw Napi::RangeError::New(env, fn + ".vcpus[i] is not a vCPU interrupt state");
+    vcpus.push_back(*ref);
+  }
+  SharedInt32 tableWords = keep(sharedInt32(o.Get("table"), fn + ".table"));
+  auto table = InterruptTableRef::attach(tableWords.view.words, tableWords.view.length, std::move(vcpus));
+  if (!table) throw Napi::RangeError::New(env, fn + ".table is not an interrupt table routing to opts.interrupts.vcpus");
+  SharedInt32 route = keep(sharedInt32(o.Get("route"), fn + ".route"));
+  if (route.view.length < irqroute::kWords || std::atomic_ref<int32_t>(route.view.words[irqroute::kMagicWord]).load() != irqroute::kMagic)
+    throw Napi::RangeError::New(env, fn + ".route is not an interrupt route");
+  engine::DirectInterruptsConfig config{.table = *table, .route = route.view.words, .msi = o.Get("msi").ToBoolean().Value()};
+  config.gfxLine = static_cast<uint32_t>(integerOption(o, "gfxLine", 0, table->lines(), fn));
+  config.iosfcLine = static_cast<uint32_t>(integerOption(o, "iosfcLine", 0, table->lines(), fn));
+  return config;
 }
 
 class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
@@ -126,13 +158,16 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
                                    .vcpus = vcpus,
                                    .callbackTimeoutNs = watchdogNs,
                                    .tracer = tracer_.get(),
-                                   .compositor = std::nullopt};
+                                   .compositor = std::nullopt,
+                                   .interrupts = std::nullopt};
     // Display events straight to the compositor (the actor model): { mailbox, device }.
     if (Napi::Value c = o.Get("compositor"); c.IsObject()) {
       Napi::Object compositor = c.As<Napi::Object>();
       host.compositor = attachMailbox(keep(sharedInt32(compositor.Get("mailbox"), "Engine: opts.compositor.mailbox")), "Engine: opts.compositor.mailbox");
       host.deviceIndex = static_cast<uint32_t>(integerOption(compositor, "device", 0, 1023, kFn));
     }
+    // The engine raises its own interrupts (the actor model): { table, vcpus, route, msi, gfxLine, iosfcLine }.
+    if (Napi::Value i = o.Get("interrupts"); i.IsObject()) host.interrupts = directInterrupts(i.As<Napi::Object>(), keep);
     host_ = std::make_unique<engine::MailboxHost>(host);
 
     engine::SoftEngineConfig config;

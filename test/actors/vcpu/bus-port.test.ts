@@ -8,8 +8,8 @@ import { ecamBase, mmioGfxBase, mmioIosfcBase } from '../../../actors/vcpu/layou
 import { EngineIn } from '../../../actors/device/engine-records.js';
 import { Mailbox, createMailboxBuffer } from '../../../shared/mailbox/mailbox.js';
 import { newRecord } from '../../../shared/mailbox/record.js';
-import { createBarTable } from '../../../shared/mmio/bar-table.js';
-import { createCompletionBuffer } from '../../../shared/mmio/completion.js';
+import { BarTable, createBarTable as createBars } from '../../../shared/mmio/bar-table.js';
+import { completeWrite, createCompletionBuffer } from '../../../shared/mmio/completion.js';
 import { ReplyTable, createReplyTableBuffer } from '../../../shared/reply/reply-table.js';
 import { exited, nextMessage, startWorker } from '../../support/spawn.js';
 
@@ -18,7 +18,7 @@ function rig() {
     mailbox: createMailboxBuffer({ capacity: 16 }),
     replies: createReplyTableBuffer(1),
     completion: createCompletionBuffer(1),
-    barTable: createBarTable(1),
+    barTable: createBars(1),
   };
   const device = new Mailbox(buffers.mailbox, 'device0');
   const bus = new VcpuBusPort(
@@ -108,7 +108,7 @@ describe('VcpuBusPort', () => {
       new ReplyTable(createReplyTableBuffer(1)),
       0,
       createCompletionBuffer(1),
-      createBarTable(2),
+      createBars(2),
       4,
     );
     bus.write(mmioGfxBase(0) + 0x28, 4, 0xdeadbeef);
@@ -120,5 +120,34 @@ describe('VcpuBusPort', () => {
     expect(nextRecord(pciDevice)).toEqual([DeviceKind.MmioWrite, DeviceWindow.PciConfig, 0x04, 0, 2, 0x6, 0, 0]);
     expect(device.depth()).toBe(0);
     expect(pciEngine.depth()).toBe(0);
+  });
+
+  it("under the actor model an engine register write waits for the vCPU's posted config-space write: the two mailboxes have no order between them", async () => {
+    const buffers = {
+      device: createMailboxBuffer({ capacity: 16 }),
+      engine: createMailboxBuffer({ capacity: 16 }),
+      replies: createReplyTableBuffer(1),
+      completion: createCompletionBuffer(1),
+      barTable: createBars(1),
+    };
+    const bar0 = 0x4000_0000;
+    new BarTable(buffers.barTable).publish(0, bar0);
+    const vcpu = startWorker('test/support/bus-port-order-vcpu', {
+      ...buffers,
+      config: { address: ecamBase(0) + 0x42, size: 2, value: 0x81 }, // MSI Message Control: enable
+      register: { address: bar0 + 0x28, value: 1 },
+    });
+    const device = new Mailbox(buffers.device, 'device0');
+    const engine = new Mailbox(buffers.engine, 'device0-engine');
+    const rec = newRecord();
+    while (!device.tryDequeue(rec)) await new Promise((r) => setTimeout(r, 1));
+    expect([rec.kind, rec.args[0]]).toEqual([DeviceKind.MmioWrite, DeviceWindow.PciConfig]);
+    // The config write is not carried out yet: the register write must not reach the engine.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(engine.depth()).toBe(0);
+    completeWrite(new Int32Array(buffers.completion), 0);
+    await nextMessage(vcpu);
+    expect(nextRecord(engine)).toEqual([EngineIn.MmioWrite, DeviceWindow.Gfx, 0x28, 0, 4, 1, 0, 0]);
+    await exited(vcpu);
   });
 });

@@ -226,7 +226,29 @@ HostStatus MailboxHost::readMemory(uint64_t gpa, uint64_t length, uint8_t* dst) 
   return call(rec::out::ReadMemory{.gpa = gpa, .length = static_cast<uint32_t>(length)}, {}, std::span(dst, length)).status;
 }
 
-void MailboxHost::raiseInterrupt(uint32_t vector) { post(rec::out::RaiseInterrupt{.vector = vector}); }
+void MailboxHost::traceDirect(trace::Event raised, uint32_t vector, const DirectRaise& r) {
+  if (!c_.tracer) return;
+  c_.tracer->instant(raised, vector);
+  // As shared/irq/interrupt-table.ts traces them: irq_msi (address, data, vCPU or -1 invalid,
+  // -2 unknown vCPU), then irq_deliver (vCPU, vector, line or -1 for an MSI) when it reached one.
+  const IrqOutcome& o = r.outcome;
+  if (r.msi && !r.dropped) {
+    const double target = o.kind == IrqOutcome::Invalid ? -1 : o.kind == IrqOutcome::UnknownTarget ? -2 : o.vcpu;
+    c_.tracer->instant(trace::Event::irq_msi, static_cast<double>(r.address), r.data, target);
+  }
+  if (o.kind == IrqOutcome::Delivered || o.kind == IrqOutcome::Coalesced)
+    c_.tracer->instant(trace::Event::irq_deliver, o.vcpu, o.vector, r.msi ? -1 : static_cast<double>(r.line));
+}
+
+void MailboxHost::raiseInterrupt(uint32_t vector) {
+  // Under the actor model, on this thread: the cause is already in IRQ_STATUS and every callback
+  // before it was answered, so the interrupt cannot overtake what it announces.
+  if (direct_ && !down_.load()) {
+    const DirectRaise r = direct_->raiseGfx(vector);
+    if (r.handled) return traceDirect(trace::Event::apple_gfx_raise_irq, vector, r);
+  }
+  post(rec::out::RaiseInterrupt{.vector = vector});
+}
 void MailboxHost::newFrame(uint32_t display, uint32_t frameSeq) {
   // Where the compositor's new frame → shown latency starts, whichever way the event goes (frame-latency.ts).
   const auto stamp = static_cast<uint32_t>(static_cast<uint64_t>(monotonicNanos() / 1000));
@@ -270,7 +292,13 @@ HostStatus MailboxHost::iosfcMapMemory(uint32_t surface, uint64_t gpa, uint64_t 
 }
 
 HostStatus MailboxHost::iosfcUnmapMemory(uint32_t surface) { return call(rec::out::IosfcUnmap{.surface = surface}).status; }
-void MailboxHost::iosfcRaiseInterrupt(uint32_t vector) { post(rec::out::IosfcInterrupt{.vector = vector}); }
+void MailboxHost::iosfcRaiseInterrupt(uint32_t vector) {
+  if (direct_ && !down_.load()) {
+    const DirectRaise r = direct_->raiseIosfc();
+    if (r.handled) return traceDirect(trace::Event::apple_iosfc_raise_irq, vector, r);
+  }
+  post(rec::out::IosfcInterrupt{.vector = vector});
+}
 
 void MailboxHost::readDone(const MmioTicket& t, uint64_t value) {
   const uint32_t values[2] = {lo(value), hi(value)};

@@ -3,7 +3,8 @@
 // reply table. Where the VM says so (the actor model), the display events that need no answer —
 // a new frame, an encode's completion, a mode, the cursor's visibility and position — go straight
 // into the compositor's mailbox instead (a mode change to both), one hand-off instead of two
-// (docs/scaling.md). MMIO completions go straight to the vCPU: a read's value into the vCPU's reply
+// (docs/scaling.md); so do its interrupts, which it then delivers itself through the VM's
+// interrupt table (direct_interrupts.h). MMIO completions go straight to the vCPU: a read's value into the vCPU's reply
 // slot (in the VM's table), a posted write's completion into the vCPU's completion counter.
 // No JavaScript ever runs on these threads.
 #pragma once
@@ -14,6 +15,7 @@
 #include "abi/engine_records.h"
 #include "core/mailbox.h"
 #include "core/reply_slot.h"
+#include "engine/bridge/direct_interrupts.h"
 #include "engine/bridge/latency_histogram.h"
 #include "engine/contract.h"
 #include "engine/threads/tracer.h"
@@ -30,11 +32,15 @@ struct MailboxHostConfig {
   EngineTracer* tracer = nullptr;        // spans of callbacks, instants of posted events (none if null)
   std::optional<MailboxRef> compositor;  // display events go here directly when set
   uint32_t deviceIndex = 0;              // this device's index in compositor records
+  // The engine raises its interrupts itself when set (the actor model; direct_interrupts.h).
+  std::optional<DirectInterruptsConfig> interrupts;
 };
 
 class MailboxHost final : public HostCallbacks, public MmioCompleter {
  public:
-  explicit MailboxHost(const MailboxHostConfig& config) : c_(config) {}
+  explicit MailboxHost(const MailboxHostConfig& config) : c_(config) {
+    if (c_.interrupts) direct_.emplace(*c_.interrupts);
+  }
 
   // Releases every engine thread waiting for an answer, now and later (engine shutdown).
   void shutdown();
@@ -81,6 +87,8 @@ class MailboxHost final : public HostCallbacks, public MmioCompleter {
   void postDisplayEvent(Record record, ForCompositor forCompositor);
   template <typename Record>
   void traceEvent(const Record& record, const rec::Args& words);
+  // Traces a raise routed on this thread as the device actor traces one it routes.
+  void traceDirect(trace::Event raised, uint32_t vector, const DirectRaise& r);
   std::optional<uint32_t> takeSlot();
   void giveSlot(uint32_t slot);
 
@@ -89,5 +97,6 @@ class MailboxHost final : public HostCallbacks, public MmioCompleter {
   std::atomic<bool> down_{false};
   std::atomic<uint64_t> unavailable_{0};
   LatencyHistogram latency_;
+  std::optional<DirectInterrupts> direct_;
 };
 }  // namespace pvg::engine
