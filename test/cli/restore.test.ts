@@ -1,6 +1,6 @@
 // `pvg-vmm run --save F` (before the first frame, or --save-at N mid-run) then `pvg-vmm restore F`
-// ends on exactly the frame of a plain run, in new processes; bad --save-at values and bad files
-// are refused with one line.
+// ends on exactly the frame of a plain run, in new processes; restore --engine is run's flag; bad
+// --save-at values and bad files are refused with one line.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -48,6 +48,33 @@ describe('pvg-vmm run --save and restore', () => {
     expect(presents).toBeLessThan(120);
     expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
     expect(readFileSync(c).equals(readFileSync(a))).toBe(true);
+  }, 180_000);
+
+  it('--engine as run has it: soft restores, a bad name is refused with the valid ones, vulkan without a driver with the reason', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pvg-cli-restore-'));
+    const snap = path.join(dir, 'vm.snap');
+    const machine = ['--workload', 'desktop', '--frames', '6', '--modes', '320x200@60', '--quiet'];
+    const saved = pvg('run', ...machine, '--save', snap, '--exit');
+    expect(saved.status, saved.stderr).toBe(0);
+    const soft = pvg('restore', snap, '--engine', 'soft', '--exit', '--quiet');
+    expect(soft.status, soft.stderr).toBe(0);
+    expect(soft.stdout).toMatch(/frames: 6 /);
+    expect(soft.stdout).not.toContain('engine: vulkan');
+
+    const bad = pvg('restore', snap, '--engine', 'metal', '--exit');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe('pvg-vmm: --engine must be soft, vulkan, auto, got "metal" ("pvg-vmm restore --help" lists the options)');
+    // The loader's own variables point it at no driver: what a machine without a Vulkan driver sees.
+    const noDriver = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' };
+    const withoutDriver = (engine: string) =>
+      spawnSync(process.execPath, [BIN, 'restore', snap, '--engine', engine, '--exit', '--quiet'], { encoding: 'utf8', timeout: 90_000, env: noDriver });
+    const refused = withoutDriver('vulkan');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^pvg-vmm: engine: vulkan: (no-instance|no-device|no-loader|not-built) \(.*\) \("pvg-vmm restore --help"/);
+    const auto = withoutDriver('auto');
+    expect(auto.status, auto.stderr).toBe(0);
+    expect(auto.stderr).toMatch(/--engine auto: drawing with the soft backend \(vulkan: /);
+    expect(pvg('restore', '--help').stdout).toContain('--engine E          soft | vulkan | auto');
   }, 180_000);
 
   it('refuses bad --save-at values and files that are not snapshots, with one line', () => {
