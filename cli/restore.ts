@@ -1,7 +1,7 @@
 // `pvg-vmm restore FILE`: builds a VM from a snapshot file (docs/snapshots.md) and runs it on as
-// `pvg-vmm run` does: the saved workload to its end, then the summary; --exit, --snapshot, --engine, the
-// outputs and the status line as run has them. A file that is not a whole snapshot of this
-// pvg-vmm version is one line and exit status 1, with nothing started.
+// `pvg-vmm run` does: the saved workload to its end, then the summary; --exit, --snapshot,
+// --engine, the outputs and the status line as run has them. A file that is not a whole snapshot
+// of this pvg-vmm version is one line and exit status 1, with nothing started.
 import { parseArgs } from 'node:util';
 
 import { VmConfigError } from '../vmm/config.js';

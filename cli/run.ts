@@ -316,7 +316,7 @@ export async function drive(vm: Vm, parsed: DriveArgs, started: number): Promise
   let summary = '';
   if (!failure) {
     const stats = await vm.stats();
-    summary = parsed.json ? JSON.stringify(runReport(stats, drawn)) : summarize(stats, drawn);
+    summary = parsed.json ? JSON.stringify(runReport(stats, drawn, vm.restoredAtFrames)) : summarize(stats, drawn, vm.restoredAtFrames);
   }
   await vm.stop();
   if (summary) console.log(summary);

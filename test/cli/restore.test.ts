@@ -1,6 +1,7 @@
 // `pvg-vmm run --save F` (before the first frame, or --save-at N mid-run) then `pvg-vmm restore F`
-// ends on exactly the frame of a plain run, in new processes; restore --engine is run's flag; bad
-// --save-at values and bad files are refused with one line.
+// ends on exactly the frame of a plain run, in new processes, and its summary tells frames since
+// boot from frames since the restore; restore --engine is run's flag; bad --save-at values and
+// bad files are refused with one line.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,8 @@ describe('pvg-vmm run --save and restore', () => {
     expect(saved.stderr).toMatch(/saved \d+ bytes to .*vm\.snap/);
     const restored = pvg('restore', snap, '--exit', '--snapshot', b, '--quiet');
     expect(restored.status, restored.stderr).toBe(0);
-    expect(restored.stdout).toMatch(/frames: 24 /);
+    // Saved before the first frame: all 24 drawn by the restored run, and the summary says so.
+    expect(restored.stdout).toMatch(/^frames: 24 since boot, 24 since the restore in [\d.]+ s \([\d.]+ fps\)$/m);
     expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
     // The run that saved ran on to the same frame too.
     expect(readFileSync(c).equals(readFileSync(a))).toBe(true);
@@ -42,10 +44,16 @@ describe('pvg-vmm run --save and restore', () => {
     const restored = pvg('restore', snap, '--exit', '--snapshot', b, '--quiet', '--json');
     expect(restored.status, restored.stderr).toBe(0);
     // The restored run drew the 60 frames left, not 120 again (the engine's presents since restore).
-    const report = JSON.parse(restored.stdout) as { stats: { devices: { engine: { presents: number } }[] } };
+    const report = JSON.parse(restored.stdout) as {
+      summary: { frames: number; framesAtRestore: number | null; seconds: number; fps: number };
+      stats: { devices: { engine: { presents: number } }[] };
+    };
     const presents = report.stats.devices[0]!.engine.presents;
     expect(presents).toBeGreaterThan(0);
     expect(presents).toBeLessThan(120);
+    // The guest's own count goes on from the save; the rate counts only the frames this run drew.
+    expect(report.summary).toMatchObject({ frames: 120, framesAtRestore: 60 });
+    expect(report.summary.fps).toBeCloseTo(60 / report.summary.seconds, 6);
     expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
     expect(readFileSync(c).equals(readFileSync(a))).toBe(true);
   }, 180_000);
