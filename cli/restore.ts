@@ -1,15 +1,16 @@
 // `pvg-vmm restore FILE`: builds a VM from a snapshot file (docs/snapshots.md) and runs it on as
-// `pvg-vmm run` does: the saved workload to its end, then the summary; --exit, --snapshot, the
-// outputs and the status line as run has them. A file that is not a whole snapshot of this
-// pvg-vmm version is one line and exit status 1, with nothing started.
+// `pvg-vmm run` does: the saved workload to its end, then the summary; --exit, --snapshot,
+// --engine, the outputs and the status line as run has them. A file that is not a whole snapshot
+// of this pvg-vmm version is one line and exit status 1, with nothing started.
 import { parseArgs } from 'node:util';
 
 import { VmConfigError } from '../vmm/config.js';
+import type { EngineChoice } from '../vmm/engine-backend.js';
 import { SnapshotFormatError } from '../vmm/snapshot/errors.js';
 import { Vm } from '../vmm/vm.js';
 import { OUTPUT_FLAGS, OUTPUT_HELP, parseOutputFlags } from './outputs.js';
 import { drive, type DriveArgs } from './run.js';
-import { CliError, UsageError, outputFileFlag } from './usage.js';
+import { CliError, ENGINE_HELP, ENGINE_OPTION, UsageError, engineFlag, outputFileFlag } from './usage.js';
 
 /** The most displays a machine has (16 devices of 8): --vnc's ports are checked against it before the file says how many. */
 const MAX_DISPLAYS = 16 * 8;
@@ -25,6 +26,7 @@ options:
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
   --control PATH      open a control socket at PATH (owner-only; JSON lines in QMP's shape), as run's
   --json              print one JSON object instead of the summary
+${ENGINE_HELP}
 ${OUTPUT_HELP}
   --status            show the live status line on stderr even when it is not a terminal
   --quiet             no status line
@@ -51,7 +53,7 @@ const MACHINE_FLAGS = [
   'input-transport',
 ];
 
-export function parseRestoreArgs(argv: string[]): { file: string; drive: DriveArgs } | 'help' {
+export function parseRestoreArgs(argv: string[]): { file: string; engine: EngineChoice; drive: DriveArgs } | 'help' {
   const machineFlag = argv.find((a) => MACHINE_FLAGS.includes(a.replace(/^--/, '').split('=')[0]!) && a.startsWith('--'));
   if (machineFlag !== undefined)
     throw new UsageError(
@@ -66,6 +68,7 @@ export function parseRestoreArgs(argv: string[]): { file: string; drive: DriveAr
       snapshot: { type: 'string' },
       control: { type: 'string' },
       json: { type: 'boolean', default: false },
+      ...ENGINE_OPTION,
       ...OUTPUT_FLAGS,
       status: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
@@ -79,6 +82,7 @@ export function parseRestoreArgs(argv: string[]): { file: string; drive: DriveAr
   if (values.control !== undefined && values.control.trim() === '') throw new UsageError('--control needs a path');
   return {
     file: positionals[0]!,
+    engine: engineFlag(values.engine),
     drive: {
       exit: values.exit,
       snapshot: values.snapshot ?? null,
@@ -99,8 +103,10 @@ export async function restore(argv: string[]): Promise<number> {
   const started = performance.now();
   let vm: Vm;
   try {
-    vm = await Vm.restore(parsed.file);
+    vm = await Vm.restore(parsed.file, { engine: parsed.engine });
   } catch (err) {
+    // The backend this host cannot run is the flag's fault, refused as run refuses it.
+    if (err instanceof VmConfigError && err.field === 'engine') throw new UsageError(err.message);
     if (err instanceof SnapshotFormatError || err instanceof VmConfigError || (err as NodeJS.ErrnoException).code !== undefined) {
       throw new CliError(`cannot restore ${parsed.file}: ${(err as Error).message}`);
     }

@@ -17,16 +17,21 @@ export interface LatencyHistogram {
 }
 
 export interface RunReport {
-  summary: { frames: number; seconds: number; fps: number };
+  /**
+   * frames: the guests' own count, since boot; framesAtRestore: that count when the snapshot was
+   * saved (null: the VM booted); fps: the frames this run drew (frames - framesAtRestore) per
+   * second. Every counter in stats starts at zero on a restore (docs/snapshots.md).
+   */
+  summary: { frames: number; framesAtRestore: number | null; seconds: number; fps: number };
   readLatency: LatencyHistogram[];
   stats: VmStats;
 }
 
-export function runReport(stats: VmStats, elapsedMs: number): RunReport {
+export function runReport(stats: VmStats, elapsedMs: number, restoredAtFrames: number | null = null): RunReport {
   const frames = stats.vcpus.reduce((n, v) => n + (v.guest?.framesDone ?? 0), 0);
   const seconds = elapsedMs / 1000;
   return {
-    summary: { frames, seconds, fps: (frames * 1000) / Math.max(1, elapsedMs) },
+    summary: { frames, framesAtRestore: restoredAtFrames, seconds, fps: ((frames - (restoredAtFrames ?? 0)) * 1000) / Math.max(1, elapsedMs) },
     readLatency: stats.vcpus.map((v) => {
       const h = v.bus.readLatency;
       return {

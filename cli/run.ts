@@ -18,6 +18,7 @@ import {
   UsageError,
   cpuFlag,
   ENGINE_HELP,
+  ENGINE_OPTION,
   engineFlag,
   integerFlag,
   joinNegativeValues,
@@ -138,7 +139,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       pacing: { type: 'string' },
       threading: { type: 'string', default: 'actor' },
       cpu: { type: 'string', default: 'ts' },
-      engine: { type: 'string', default: 'soft' },
+      ...ENGINE_OPTION,
       snapshot: { type: 'string' },
       input: { type: 'boolean', default: false },
       'input-transport': { type: 'string' },
@@ -315,7 +316,7 @@ export async function drive(vm: Vm, parsed: DriveArgs, started: number): Promise
   let summary = '';
   if (!failure) {
     const stats = await vm.stats();
-    summary = parsed.json ? JSON.stringify(runReport(stats, drawn)) : summarize(stats, drawn);
+    summary = parsed.json ? JSON.stringify(runReport(stats, drawn, vm.restoredAtFrames)) : summarize(stats, drawn, vm.restoredAtFrames);
   }
   await vm.stop();
   if (summary) console.log(summary);

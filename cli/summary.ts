@@ -1,11 +1,17 @@
-// The end-of-run summary: frames, guest-visible errors by kind, MMIO and interrupt counts.
+// The end-of-run summary: frames, guest-visible errors by kind, MMIO and interrupt counts. After a
+// restore the guests' frame count goes on from the snapshot while every other counter starts at
+// zero (docs/snapshots.md): the first line then says which frames this run drew, and its rate
+// counts only those.
 import { ERROR_NAMES } from '../guest/ts/protocol.js';
 import type { VmStats } from '../vmm/vm.js';
 
-export function summarize(stats: VmStats, elapsedMs: number): string {
+/** restoredAtFrames: Vm.restoredAtFrames (null: the VM booted). */
+export function summarize(stats: VmStats, elapsedMs: number, restoredAtFrames: number | null = null): string {
   const lines: string[] = [];
   const frames = stats.vcpus.reduce((n, v) => n + (v.guest?.framesDone ?? 0), 0);
-  lines.push(`frames: ${frames} in ${(elapsedMs / 1000).toFixed(2)} s (${((frames * 1000) / Math.max(1, elapsedMs)).toFixed(1)} fps)`);
+  const drawn = frames - (restoredAtFrames ?? 0);
+  const since = restoredAtFrames === null ? '' : ` since boot, ${drawn} since the restore`;
+  lines.push(`frames: ${frames}${since} in ${(elapsedMs / 1000).toFixed(2)} s (${((drawn * 1000) / Math.max(1, elapsedMs)).toFixed(1)} fps)`);
   for (const v of stats.vcpus) {
     const g = v.guest;
     lines.push(

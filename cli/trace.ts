@@ -11,6 +11,7 @@ import { Vm } from '../vmm/vm.js';
 import {
   CliError,
   ENGINE_HELP,
+  ENGINE_OPTION,
   PROFILE_HELP,
   UsageError,
   engineFlag,
@@ -59,7 +60,7 @@ export async function trace(argv: string[]): Promise<number> {
       modes: { type: 'string' },
       devices: { type: 'string', default: '1' },
       threading: { type: 'string', default: 'actor' },
-      engine: { type: 'string', default: 'soft' },
+      ...ENGINE_OPTION,
       profile: { type: 'string' },
       pacing: { type: 'string' },
       svg: { type: 'string' },

@@ -57,7 +57,9 @@ export function cpuFlag(text: string | undefined): CpuChoice {
   return text as CpuChoice;
 }
 
-/** --engine soft|vulkan|auto (docs/vulkan.md). */
+/** --engine soft|vulkan|auto (docs/vulkan.md): one definition for run, restore and trace (parseArgs' entry, help line, check). */
+export const ENGINE_OPTION = { engine: { type: 'string', default: 'soft' } } as const;
+
 export const ENGINE_HELP = `  --engine E          soft | vulkan | auto: the engine backend that draws the pixels; vulkan on a
                       GPU through the Vulkan loader found at run time (refused with the reason
                       where it cannot run), auto vulkan where it can, else soft (default soft)`;

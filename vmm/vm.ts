@@ -39,6 +39,7 @@ import { SnapshotUnsupportedError } from './snapshot/errors.js';
 import { machineOptions, type MachineOptions } from './snapshot/machine-options.js';
 import { captureMachineState } from './snapshot/machine-capture.js';
 import type { MachineState } from './snapshot/machine-state.js';
+import { guestFramesAtSave } from './snapshot/guest-frames.js';
 import {
   checkSaveOptions,
   loadMachine,
@@ -117,6 +118,12 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** The options that shape the machine, as a snapshot keeps them. */
   private readonly machine: MachineOptions;
+  /**
+   * For a VM made by Vm.restore, the frames its guests had finished when the snapshot was saved
+   * (null otherwise). The guests' own count (stats().vcpus[].guest.framesDone) goes on from it;
+   * every other counter in stats() starts at zero on a restore (docs/snapshots.md).
+   */
+  readonly restoredAtFrames: number | null;
   /** A guest or an embedder's vCPU loop may have run: the machine holds state a snapshot cannot keep yet. */
   private guestsStarted: boolean;
   /** A save in progress: a workload waits for it to end before it starts. */
@@ -140,6 +147,7 @@ export class Vm extends EventEmitter<VmEvents> {
     // The CPU as resolved ('auto' on this host), so a restore elsewhere builds the same machine.
     this.machine = { ...machineOptions(options), cpu: this.config.cpu };
     this.restoreState = restored?.state ?? null;
+    this.restoredAtFrames = restored ? guestFramesAtSave(this.restoreState) : null;
     this.guestsStarted = (this.config.workload !== null && this.config.start === 'running') || this.config.externalVcpus > 0 || this.restoreState !== null;
     this.memory =
       restored?.memory ??

@@ -43,8 +43,14 @@ describe('pvg-vmm edges', () => {
   it('runReport gives null quantiles and no buckets for a vCPU that read nothing', () => {
     const stats = { vcpus: [{ vcpu: 0, guest: null, bus: { readLatency: { count: 0, totalUs: 0, buckets: new Array(64).fill(0) } } }] };
     const report = runReport(stats as never, 0);
-    expect(report.summary).toEqual({ frames: 0, seconds: 0, fps: 0 });
+    expect(report.summary).toEqual({ frames: 0, framesAtRestore: null, seconds: 0, fps: 0 });
     expect(report.readLatency).toEqual([{ vcpu: 0, count: 0, meanUs: null, p50Us: null, p90Us: null, p99Us: null, buckets: [] }]);
+  });
+
+  it('runReport after a restore: frames since boot, the count at the restore, fps over the frames drawn since', () => {
+    const guest = { framesDone: 90 };
+    const stats = { vcpus: [{ vcpu: 0, guest, bus: { readLatency: { count: 0, totalUs: 0, buckets: new Array(64).fill(0) } } }] };
+    expect(runReport(stats as never, 2000, 60).summary).toEqual({ frames: 90, framesAtRestore: 60, seconds: 2, fps: 15 });
   });
 
   it.each([

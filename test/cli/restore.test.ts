@@ -1,6 +1,7 @@
 // `pvg-vmm run --save F` (before the first frame, or --save-at N mid-run) then `pvg-vmm restore F`
-// ends on exactly the frame of a plain run, in new processes; bad --save-at values and bad files
-// are refused with one line.
+// ends on exactly the frame of a plain run, in new processes, and its summary tells frames since
+// boot from frames since the restore; restore --engine is run's flag; bad --save-at values and
+// bad files are refused with one line.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,8 @@ describe('pvg-vmm run --save and restore', () => {
     expect(saved.stderr).toMatch(/saved \d+ bytes to .*vm\.snap/);
     const restored = pvg('restore', snap, '--exit', '--snapshot', b, '--quiet');
     expect(restored.status, restored.stderr).toBe(0);
-    expect(restored.stdout).toMatch(/frames: 24 /);
+    // Saved before the first frame: all 24 drawn by the restored run, and the summary says so.
+    expect(restored.stdout).toMatch(/^frames: 24 since boot, 24 since the restore in [\d.]+ s \([\d.]+ fps\)$/m);
     expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
     // The run that saved ran on to the same frame too.
     expect(readFileSync(c).equals(readFileSync(a))).toBe(true);
@@ -42,12 +44,45 @@ describe('pvg-vmm run --save and restore', () => {
     const restored = pvg('restore', snap, '--exit', '--snapshot', b, '--quiet', '--json');
     expect(restored.status, restored.stderr).toBe(0);
     // The restored run drew the 60 frames left, not 120 again (the engine's presents since restore).
-    const report = JSON.parse(restored.stdout) as { stats: { devices: { engine: { presents: number } }[] } };
+    const report = JSON.parse(restored.stdout) as {
+      summary: { frames: number; framesAtRestore: number | null; seconds: number; fps: number };
+      stats: { devices: { engine: { presents: number } }[] };
+    };
     const presents = report.stats.devices[0]!.engine.presents;
     expect(presents).toBeGreaterThan(0);
     expect(presents).toBeLessThan(120);
+    // The guest's own count goes on from the save; the rate counts only the frames this run drew.
+    expect(report.summary).toMatchObject({ frames: 120, framesAtRestore: 60 });
+    expect(report.summary.fps).toBeCloseTo(60 / report.summary.seconds, 6);
     expect(readFileSync(b).equals(readFileSync(a))).toBe(true);
     expect(readFileSync(c).equals(readFileSync(a))).toBe(true);
+  }, 180_000);
+
+  it('--engine as run has it: soft restores, a bad name is refused with the valid ones, vulkan without a driver with the reason', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pvg-cli-restore-'));
+    const snap = path.join(dir, 'vm.snap');
+    const machine = ['--workload', 'desktop', '--frames', '6', '--modes', '320x200@60', '--quiet'];
+    const saved = pvg('run', ...machine, '--save', snap, '--exit');
+    expect(saved.status, saved.stderr).toBe(0);
+    const soft = pvg('restore', snap, '--engine', 'soft', '--exit', '--quiet');
+    expect(soft.status, soft.stderr).toBe(0);
+    expect(soft.stdout).toMatch(/frames: 6 /);
+    expect(soft.stdout).not.toContain('engine: vulkan');
+
+    const bad = pvg('restore', snap, '--engine', 'metal', '--exit');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe('pvg-vmm: --engine must be soft, vulkan, auto, got "metal" ("pvg-vmm restore --help" lists the options)');
+    // The loader's own variables point it at no driver: what a machine without a Vulkan driver sees.
+    const noDriver = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' };
+    const withoutDriver = (engine: string) =>
+      spawnSync(process.execPath, [BIN, 'restore', snap, '--engine', engine, '--exit', '--quiet'], { encoding: 'utf8', timeout: 90_000, env: noDriver });
+    const refused = withoutDriver('vulkan');
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^pvg-vmm: engine: vulkan: (no-instance|no-device|no-loader|not-built) \(.*\) \("pvg-vmm restore --help"/);
+    const auto = withoutDriver('auto');
+    expect(auto.status, auto.stderr).toBe(0);
+    expect(auto.stderr).toMatch(/--engine auto: drawing with the soft backend \(vulkan: /);
+    expect(pvg('restore', '--help').stdout).toContain('--engine E          soft | vulkan | auto');
   }, 180_000);
 
   it('refuses bad --save-at values and files that are not snapshots, with one line', () => {

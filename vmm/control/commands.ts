@@ -12,6 +12,8 @@ import { COMMANDS, COMMAND_NAMES, type Request } from './requests.js';
 export interface ControlledVm {
   readonly config: { readonly devices: readonly { readonly displays: readonly unknown[] }[] };
   readonly paused: boolean;
+  /** The guests' frames when the snapshot it was restored from was saved (null or absent: it booted). */
+  readonly restoredAtFrames?: number | null;
   stats(): Promise<VmStats>;
   frame(device: number, display: number): Promise<KeptFrame | null>;
   pause(): Promise<PauseReport | null>;
@@ -55,7 +57,8 @@ async function run(request: Request, { vm, encodePng }: CommandContext): Promise
     case 'stats': {
       const stats = await vm.stats();
       const frames = stats.vcpus.reduce((n, v) => n + (v.guest?.framesDone ?? 0), 0);
-      return { result: { status: vm.paused ? 'paused' : 'running', framesDone: frames, stats } };
+      // framesDone is the guests' own count (since boot, a restore included); stats' counters are since this VM started.
+      return { result: { status: vm.paused ? 'paused' : 'running', framesDone: frames, framesAtRestore: vm.restoredAtFrames ?? null, stats } };
     }
     case 'snapshot': {
       const { device, display } = request;

@@ -30,7 +30,7 @@ describe('control socket for embedders', () => {
       await expect(vm.startControl(socketIn())).rejects.toThrow(/already open/);
       await vm.whenGuestsDone();
       const { client } = await ControlTestClient.ready(file);
-      expect((await client.request('stats'))?.return).toMatchObject({ status: 'running', framesDone: 5 });
+      expect((await client.request('stats'))?.return).toMatchObject({ status: 'running', framesDone: 5, framesAtRestore: null });
       expect(await client.request('stop')).toEqual({ return: {} }); // default: vm.stop()
       await client.closed;
       await vm.stop();

@@ -66,9 +66,7 @@ class CommandProcessor {
   // A task command (TaskBatch::isTaskOp), on any lane worker: touches only its own context's
   // entry, and returns its error instead of reporting it (the executor reports it in ring order).
   static Error runTask(SoftEngine& e, uint16_t op, const uint32_t* a, uint32_t n);
-  static SoftEngine::Context* context(SoftEngine& e, uint32_t ctx) {
-    return ctx != 0 && ctx <= kMaxContexts && e.contexts_[ctx].live ? &e.contexts_[ctx] : nullptr;
-  }
+  static ContextTable::Context* context(SoftEngine& e, uint32_t ctx) { return e.contexts_.find(ctx); }
 };
 
 HostCallbacks& DisplayJobs::host(void* e) { return CommandProcessor::host(*static_cast<SoftEngine*>(e)); }
@@ -228,20 +226,20 @@ Error CommandProcessor::runTask(SoftEngine& e, uint16_t op, const uint32_t* a, u
       if (n != 3) return Error::BadCommand;
       const uint32_t ctx = a[0];
       const uint64_t size = u64(a + 1);
-      if (ctx == 0 || ctx > kMaxContexts || context(ctx) != nullptr) return Error::BadContext;
+      if (!ContextTable::inRange(ctx) || context(ctx) != nullptr) return Error::BadContext;
       if (size == 0 || (size & 0xFFF) != 0 || size > e.config_.maxContextBytes) return Error::BadContext;
       const CreatedTask created = e.host_.createTask(size);
       if (created.status != HostStatus::Ok) return Error::BadContext;
       e.tasks_.addTask(created.task, size);
-      e.contexts_[ctx] = SoftEngine::Context{true, created.task, size};
+      e.contexts_.add(ctx, ContextTable::Context{created.task, size});
       return Error::None;
     }
     case OpCtxDestroy: {
       if (n != 1) return Error::BadCommand;
-      SoftEngine::Context* c = context(a[0]);
+      const ContextTable::Context* c = context(a[0]);
       if (c == nullptr) return Error::BadContext;
       const uint32_t task = c->task;
-      *c = SoftEngine::Context{};
+      e.contexts_.remove(a[0]);
       e.tasks_.removeTask(task);
       if (e.host_.destroyTask(task) != HostStatus::Ok) return Error::HostRefused;
       return Error::None;
@@ -250,7 +248,7 @@ Error CommandProcessor::runTask(SoftEngine& e, uint16_t op, const uint32_t* a, u
       if (n < 5) return Error::BadCommand;
       const uint32_t count = a[4];
       if (count == 0 || count > kMaxMapRanges || n != 5 + 4 * count) return Error::BadCommand;
-      SoftEngine::Context* c = context(a[0]);
+      ContextTable::Context* c = context(a[0]);
       if (c == nullptr) return Error::BadContext;
       const uint64_t va = u64(a + 1);
       const bool readOnly = (a[3] & 1) != 0;
@@ -274,7 +272,7 @@ Error CommandProcessor::runTask(SoftEngine& e, uint16_t op, const uint32_t* a, u
     }
     case OpUnmap: {
       if (n != 5) return Error::BadCommand;
-      SoftEngine::Context* c = context(a[0]);
+      ContextTable::Context* c = context(a[0]);
       if (c == nullptr) return Error::BadContext;
       const uint64_t va = u64(a + 1), length = u64(a + 3);
       if (e.host_.unmapMemory(c->task, va, length) != HostStatus::Ok) return Error::BadUnmap;
@@ -283,7 +281,7 @@ Error CommandProcessor::runTask(SoftEngine& e, uint16_t op, const uint32_t* a, u
     }
     case OpReadMem: {
       if (n != 6) return Error::BadCommand;
-      SoftEngine::Context* c = context(a[0]);
+      ContextTable::Context* c = context(a[0]);
       if (c == nullptr) return Error::BadContext;
       const uint64_t va = u64(a + 1), gpa = u64(a + 3);
       const uint32_t length = a[5];
@@ -376,7 +374,7 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
       if (n != 10) return fail(Error::BadCommand);
       SoftDisplay* d = drawTarget(a[0]);
       if (d == nullptr) return;
-      SoftEngine::Context* c = context(a[1]);
+      ContextTable::Context* c = context(a[1]);
       if (c == nullptr) return fail(Error::BadContext);
       if ((a[9] & ~1u) != 0 || uint64_t{a[4]} < uint64_t{a[7]} * 4) return fail(Error::BadCommand);
       TaskRows rows(e.tasks_, c->task, u64(a + 2), a[4], a[7], e.scratch_);
@@ -424,7 +422,7 @@ void CommandProcessor::run(SoftEngine& e, uint16_t op, const uint32_t* a, uint32
       if (n != 10) return fail(Error::BadCommand);
       SoftDisplay* d = display(a[0]);
       if (d == nullptr) return fail(Error::BadDisplay);
-      SoftEngine::Context* c = context(a[1]);
+      ContextTable::Context* c = context(a[1]);
       if (c == nullptr) return fail(Error::BadContext);
       const uint32_t w = a[4], h = a[5], bpp = a[6], stride = a[7];
       const uint64_t bytes = uint64_t{stride} * h;

@@ -20,7 +20,6 @@ SoftEngine::SoftEngine(const SoftEngineConfig& config, const GuestMemoryView& gu
       completer_(completer),
       tracer_(tracer ? *tracer : noTracer_),
       tasks_(guest, config.mapSemantics),
-      contexts_(kMaxContexts + 1),
       command_(kMaxCommandWords),
       scratch_(kMaxReadMemBytes),
       glyphScratch_(256 * 1024),
@@ -496,12 +495,12 @@ void SoftEngine::stopRing() {
 
 void SoftEngine::reset() {
   stopRing();
-  for (Context& c : contexts_) {  // in context order, as before
-    if (!c.live) continue;
+  // Only the live contexts (context_table.h), in context order, as before.
+  contexts_.forEachLive([this](uint32_t, const ContextTable::Context& c) {
     tasks_.removeTask(c.task);
     host_.destroyTask(c.task);
-    c = Context{};
-  }
+  });
+  contexts_.clear();
   if (iosfc_) iosfc_->reset();
   {
     std::lock_guard lock(errorMutex_);
@@ -559,8 +558,7 @@ void SoftEngine::powerOn() {
 
 EngineHoldings SoftEngine::holdings() const {
   EngineHoldings h;
-  // contexts_ is indexed by context number (task lanes): count the live ones.
-  h.contexts = static_cast<size_t>(std::count_if(contexts_.begin(), contexts_.end(), [](const Context& c) { return c.live; }));
+  h.contexts = contexts_.liveCount();
   h.tasks = tasks_.taskCount();
   h.ringRunning = ringRunning_;
   h.ringGpaLo = ringGpaLo_.load();

@@ -40,6 +40,7 @@
 #include "engine/contract.h"
 #include "abi/protocol.h"
 #include "engine/render/draw.h"
+#include "engine/soft/context_table.h"
 #include "engine/soft/display.h"
 #include "engine/soft/engine_state.h"
 #include "engine/soft/iosfc.h"
@@ -252,14 +253,9 @@ class SoftEngine {
   uint32_t displaySelect_ = 0, modeSelect_ = 0;  // dispatcher only
 
   // Executor state.
-  struct Context {
-    bool live = false;
-    uint32_t task = 0;
-    uint64_t size = 0;
-  };
   // By context number. While a task batch runs, each lane touches only its own context's entry;
-  // otherwise only the executor touches them.
-  std::vector<Context> contexts_;
+  // otherwise only the executor touches them (context_table.h).
+  ContextTable contexts_;
   bool ringRunning_ = false;
   uint32_t ringTask_ = 0;
   uint32_t ringPayload_ = 0;                   // bytes after the header

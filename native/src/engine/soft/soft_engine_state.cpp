@@ -61,9 +61,7 @@ std::vector<uint8_t> SoftEngine::saveState() const {
   g.displaySelect = displaySelect_;
   g.modeSelect = modeSelect_;
   if (ringRunning_) s.ring = EngineState::Ring{true, ringTask_, ringPayload_};
-  for (uint32_t n = 1; n < contexts_.size(); ++n) {
-    if (contexts_[n].live) s.contexts.push_back(EngineState::Context{n, contexts_[n].task, contexts_[n].size});
-  }
+  contexts_.forEachLive([&s](uint32_t n, const ContextTable::Context& c) { s.contexts.push_back(EngineState::Context{n, c.task, c.size}); });
   s.tasks = tasks_.save();
   for (const auto& d : displays_) {
     EngineState::Display& x = s.displays.emplace_back();
@@ -146,7 +144,7 @@ EngineStateError SoftEngine::loadState(std::span<const uint8_t> bytes) {
   ringPayload_ = s.ring.payload;
   ringPayloadBytes_.store(s.ring.payload);
   status_.store(StatusReady | (s.ring.running ? uint32_t{StatusRunning} : 0u));
-  for (const EngineState::Context& c : s.contexts) contexts_[c.number] = Context{true, c.task, c.size};
+  for (const EngineState::Context& c : s.contexts) contexts_.add(c.number, ContextTable::Context{c.task, c.size});
 
   for (size_t i = 0; i < displays_.size(); ++i) {
     SoftDisplay& d = *displays_[i];
