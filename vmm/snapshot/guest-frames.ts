@@ -1,7 +1,7 @@
 // The guests' frame count at the point a snapshot was saved: their own statistic, which the
 // snapshot keeps (the guest program's state), unlike the actors' counters, which a restored
 // machine starts at zero (docs/snapshots.md, "Counters after a restore").
-import { decodeGuestProgramState } from '../../actors/vcpu/guest/program-snapshot.js';
+import { decodeGuestProgramState } from '../../guest/ts/program-snapshot.js';
 import type { MachineState } from './machine-state.js';
 
 /** Frames every guest had finished when `state` was saved (0: saved before any guest ran). */
