@@ -336,6 +336,7 @@ function ranState(): MachineState {
     vcpus: [
       {
         program: encodeGuestProgramState(new GuestProgram(null as never, guestFor(config, 0, config.workload!)).saveState()),
+        kvm: null,
         pending: saveVcpuPending(pending),
       },
     ],
