@@ -309,6 +309,10 @@ void KvmVcpu::loadState(const VcpuCpuState& state) {
   // and NMI state; no SMM, SIPI, payload or triple-fault fields (capabilities we never enable).
   kvm_vcpu_events events{};
   events.exception = state.events.exception;
+  // Without KVM_VCPUEVENT_VALID_PAYLOAD (a capability we never enable) KVM drops a pending
+  // exception on SET, and reports one as injected on GET: hand it back the way GET would.
+  events.exception.injected = state.events.exception.injected || state.events.exception.pending;
+  events.exception.pending = 0;
   events.interrupt = state.events.interrupt;
   events.nmi = state.events.nmi;
   events.flags = KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_NMI_PENDING;

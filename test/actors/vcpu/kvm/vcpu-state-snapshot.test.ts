@@ -127,7 +127,6 @@ describe('KVM vCPU section', () => {
     ['interrupt shadow 4', /events\.interrupt\.shadow/, (c) => (c.events.interrupt.shadow = 4)],
     ['exception vector 40', /events\.exception\.nr/, (c) => (c.events.exception = { injected: 1, nr: 40, hasErrorCode: 0, pending: 0, errorCode: 0 })],
     ['exception NMI vector', /events\.exception\.nr/, (c) => (c.events.exception = { injected: 0, nr: 2, hasErrorCode: 0, pending: 1, errorCode: 0 })],
-    ['exception injected and pending', /events\.exception/, (c) => (c.events.exception = { injected: 1, nr: 13, hasErrorCode: 1, pending: 1, errorCode: 0 })],
     ['exception flag 2', /events\.exception\.hasErrorCode/, (c) => (c.events.exception.hasErrorCode = 2)],
     ['an NMI pending', /events\.nmi/, (c) => (c.events.nmi.pending = 1)],
     ['an NMI injected', /events\.nmi/, (c) => (c.events.nmi.injected = 1)],
