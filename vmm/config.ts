@@ -177,11 +177,11 @@ export function parseMode(text: unknown, field: string): DisplayModeSpec {
   return { width, height, refresh };
 }
 
-function cpuBackend(value: unknown, workload: string | null): { cpu: CpuBackendName; cpuFallback: string | null } {
+function cpuBackend(value: unknown, workload: string | null, probe: boolean): { cpu: CpuBackendName; cpuFallback: string | null } {
   if (value === undefined) return { cpu: 'ts', cpuFallback: null };
   if (!CPU_CHOICES.includes(value as CpuChoice)) throw new VmConfigError('cpu', `must be one of ${CPU_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
   try {
-    const r = resolveCpu(value as CpuChoice, workload);
+    const r = resolveCpu(value as CpuChoice, workload, probe);
     return { cpu: r.cpu, cpuFallback: r.why };
   } catch (err) {
     if (err instanceof CpuUnavailableError) throw new VmConfigError('cpu', err.message.replace(/^--cpu kvm: /, ''));
@@ -308,8 +308,12 @@ function resolveWorkload(value: unknown, vcpus: number, cpu: unknown, devices: R
   };
 }
 
-/** Checks every option, and every option's every field, before anything is built. */
-export function resolveConfig(given: VmOptions = {}): ResolvedConfig {
+/**
+ * Checks every option, and every option's every field, before anything is built. probeHost
+ * false checks the options alone, not whether this host can run them (KVM): a snapshot's
+ * configuration, whose host is checked when it is restored.
+ */
+export function resolveConfig(given: VmOptions = {}, { probeHost = true }: { probeHost?: boolean } = {}): ResolvedConfig {
   const options = optionsObject<VmOptions>(given, 'options', {});
   onlyKnownKeys(options, VM_OPTION_KEYS, '');
   const ramMiB = integer(options.ramMiB, 'ramMiB', 16, 4096, 256);
@@ -337,7 +341,7 @@ export function resolveConfig(given: VmOptions = {}): ResolvedConfig {
     callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),
     externalVcpus,
     threading: threadingModel(options.threading),
-    ...cpuBackend(options.cpu, workload?.name ?? null),
+    ...cpuBackend(options.cpu, workload?.name ?? null, probeHost),
     ...engineBackend(options.engine),
     outputs: checkOutputs(
       options.outputs,

@@ -325,9 +325,9 @@ export class Vm extends EventEmitter<VmEvents> {
    * Writes the machine to a snapshot file that Vm.restore() reads back (docs/snapshots.md),
    * in call order with pause, resume and reset, none of which runs meanwhile. A machine a guest
    * has run on is paused for it (and resumed after, if it ran): configuration, RAM, and every
-   * device's, vCPU's, interrupt, display and virtio-input state. KVM vCPUs, external vCPUs and
-   * a runWorkload() workload throw SnapshotUnsupportedError and
-   * nothing is written.
+   * device's, vCPU's (a TypeScript guest program, or a KVM vCPU's registers, FPU and events),
+   * interrupt, display and virtio-input state. External vCPUs and a runWorkload() workload throw
+   * SnapshotUnsupportedError and nothing is written.
    */
   async saveSnapshot(file: string, options: SaveSnapshotOptions = {}): Promise<SaveSnapshotReport> {
     this.ensureRunning();
@@ -354,7 +354,6 @@ export class Vm extends EventEmitter<VmEvents> {
 
   /** Why the machine holds state a snapshot cannot keep yet (null: it holds none). */
   private snapshotRefusal(): string | null {
-    if (this.config.cpu === 'kvm') return 'KVM vCPUs are not saved yet';
     if (this.config.externalVcpus > 0) return "the VM has external vCPUs, whose state is the embedder's";
     if (this.ranOtherWorkload) return 'runWorkload() ran a workload the configuration does not name';
     return null;

@@ -64,13 +64,16 @@ export interface VcpuControl {
    */
   holdAtFrame(frames: number): Promise<void>;
   /**
-   * While paused: the TypeScript guest program's state as bytes (the one running, or one loaded
-   * and not started yet); null when the vCPU has none. Throws for a KVM guest (not saved yet).
+   * While paused: the guest's state as bytes (the one running, or one loaded and not started
+   * yet): a TypeScript guest program's, or a KVM vCPU's (actors/vcpu/kvm/vcpu-state-snapshot.ts,
+   * taken at the exit boundary it paused at); null when the vCPU has none. Throws for a KVM
+   * guest that faulted.
    */
   saveProgram(): Uint8Array | null;
   /**
-   * Before the vCPU ran anything (a restore): a program for `guest` with the saved state, which
-   * the next start(guest) runs instead of booting a new one. Returns why it was refused, or null.
+   * Before the vCPU ran anything (a restore): a program for `guest` with the saved state (on a
+   * KVM vCPU: the state checked, then loaded into the vCPU made here), which the next
+   * start(guest) runs instead of booting a new one. Returns why it was refused, or null.
    */
   loadProgram(guest: GuestProgramConfig, bytes: Uint8Array): string | null;
 }

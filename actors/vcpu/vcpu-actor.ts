@@ -17,6 +17,9 @@ import { loadGuestProgram, saveGuestProgram } from '../../guest/ts/program-snaps
 import { StateFormatError } from '../../shared/snapshot/state-bytes.js';
 import { KvmGuest, KvmGuestFault } from './kvm/kvm-guest.js';
 import { KvmVcpu } from './kvm/kvm-vcpu.js';
+import { guestImageCrc } from './kvm/image-crc.js';
+import { decodeKvmVcpu, encodeKvmVcpu } from './kvm/vcpu-state-snapshot.js';
+import { kvmStateLimits } from './kvm/machine.js';
 import type { VcpuConfig, VcpuControl, VcpuState, VcpuStats } from './messages.js';
 
 /** A slice of guest execution between two looks at the control plane. */
@@ -51,8 +54,8 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
   /** A KVM vCPU is made on first use, on this thread, and kept: KVM cannot destroy one. */
   private kvmVcpu: KvmVcpu | null = null;
   private backend: CpuBackend | null = null;
-  /** A program loaded from a snapshot, run by the next start() instead of a new one. */
-  private restored: GuestProgram | null = null;
+  /** A program (or KVM guest) loaded from a snapshot, run by the next start() instead of a new one. */
+  private restored: CpuBackend | null = null;
   /** The guest program last started: a reset runs it again from its entry (docs/lifecycle.md). */
   private entry: GuestProgramConfig | null = null;
   private state: VcpuState = 'idle';
@@ -114,22 +117,43 @@ export class VcpuActor implements ActorBehaviour<VcpuControl> {
       saveProgram: () => {
         if (!irq.pauseRequested) throw new Error(`vcpu${config.vcpu}: saveProgram() while not paused`);
         const program = this.backend ?? this.restored;
-        if (program !== null && !(program instanceof GuestProgram)) throw new Error(`vcpu${config.vcpu}: a KVM guest's state is not saved yet`);
-        return program && saveGuestProgram(program);
+        if (program instanceof KvmGuest) {
+          // Served between slices: the KVM vCPU is out of KVM_RUN at an exit boundary.
+          if (this.state === 'faulted') throw new Error(`vcpu${config.vcpu} faulted (${this.fault}): its state is not one to go on from`);
+          return encodeKvmVcpu(program.saveState(guestImageCrc(this.services.memory)));
+        }
+        return program && saveGuestProgram(program as GuestProgram);
       },
       loadProgram: (guest, bytes) => {
-        if (this.backend || this.restored || config.kvm) return `vcpu${config.vcpu} has run, or runs a KVM guest`;
-        const program = new GuestProgram(this.services, guest);
+        if (this.backend || this.restored) return `vcpu${config.vcpu} has run`;
         try {
-          loadGuestProgram(program, bytes);
+          this.restored = config.kvm ? this.loadKvmGuest(config.kvm, guest, bytes) : this.loadGuestProgram(guest, bytes);
         } catch (err) {
           if (err instanceof StateFormatError) return `${err.part}: ${err.reason}`;
           throw err;
         }
-        this.restored = program;
         return null;
       },
     };
+  }
+
+  private loadGuestProgram(guest: GuestProgramConfig, bytes: Uint8Array): GuestProgram {
+    const program = new GuestProgram(this.services, guest);
+    loadGuestProgram(program, bytes);
+    return program;
+  }
+
+  /** The saved vCPU checked, then loaded into this actor's KVM vCPU (made here, on its own thread). */
+  private loadKvmGuest(kvm: NonNullable<VcpuConfig['kvm']>, guest: GuestProgramConfig, bytes: Uint8Array): KvmGuest {
+    const saved = decodeKvmVcpu(bytes, kvmStateLimits(this.services.memory));
+    this.kvmVcpu ??= new KvmVcpu(kvm.vm, this.config.vcpu, this.irq);
+    try {
+      return new KvmGuest(this.services, this.kvmVcpu, kvm.entry, guest, kvm.testMode, saved);
+    } catch (err) {
+      if (err instanceof KvmGuestFault) throw err;
+      // KVM refused a state the checks let through: the section's fault all the same.
+      throw new StateFormatError('kvm vcpu', `KVM refused the state: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   onRecord(): void {

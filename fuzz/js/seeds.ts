@@ -27,6 +27,8 @@ import { VirtioInputDevice } from '../../actors/input/virtio-input.js';
 import { createGuestMemory } from '../../shared/guest-memory/index.js';
 import { VirtioMmioTransport } from '../../shared/virtio/mmio-transport.js';
 import { EngineRig } from '../../test/support/engine-rig.js';
+import { guestVcpuSaved } from '../../test/support/kvm-vcpu-state.js';
+import { encodeKvmVcpu } from '../../actors/vcpu/kvm/vcpu-state-snapshot.js';
 import { CHALLENGE, PASSWORD } from './targets/rfb-handshake.js';
 import { Op as VqOp, RAM } from './targets/virtqueue.js';
 import { Op as PciOp } from './targets/virtio-pci.js';
@@ -336,6 +338,7 @@ function ranState(): MachineState {
     vcpus: [
       {
         program: encodeGuestProgramState(new GuestProgram(null as never, guestFor(config, 0, config.workload!)).saveState()),
+        kvm: null,
         pending: saveVcpuPending(pending),
       },
     ],
@@ -354,6 +357,10 @@ function ranState(): MachineState {
     ],
     inputDevices: inputDevices(),
   };
+}
+function kvmRanState(): MachineState {
+  const state = ranState();
+  return { ...state, vcpus: state.vcpus.map((v) => ({ ...v, program: null, kvm: encodeKvmVcpu(guestVcpuSaved(RAM_BASE)) })) };
 }
 const machine = { ramMiB: 16, devices: [{ variant: 'pci' }], workload: { name: 'desktop', frames: 10 } };
 const zeroRam = snapshotFile(
@@ -398,6 +405,17 @@ const snapshots: Record<string, Buffer> = {
     ),
   ),
   'header-only': cat(u8(1), someRam.subarray(0, 64)),
+  // The same machine on a KVM vCPU (its config says so; no host is asked): a kvm vcpu section in
+  // place of the guest program's, so mutations reach its decoder and checks.
+  'kvm-ran': cat(
+    u8(1),
+    snapshotFile(
+      { ...ranMachine, cpu: 'kvm' },
+      ram16(() => {}),
+      FUZZ_VMM_VERSION,
+      kvmRanState(),
+    ),
+  ),
 };
 
 const sets: Record<string, Record<string, Buffer>> = {

@@ -270,3 +270,57 @@ PVG_TEST("kvm: a vCPU entered again takes no interrupt before its new guest enab
   }
   PVG_CHECK(v.injections() == 0);
 }
+
+PVG_TEST("kvm: a state saved after a read exit carries the read into another vCPU, which goes on from the next instruction") {
+  if (!kvmUsable()) return;
+  Machine a;
+  KvmVcpu v(a.vm, 0, a.irq, 0);
+  v.enterLongMode(a.entry());
+  VcpuExit e = runUntil(v, ExitKind::MmioRead);
+  PVG_REQUIRE(e.kind == ExitKind::MmioRead);
+  bool refused = false;
+  try {
+    (void)v.saveState();  // the read is not answered: no boundary to save at
+  } catch (const KvmError&) {
+    refused = true;
+  }
+  PVG_CHECK(refused);
+  v.completeRead(0x5a5a'1234);
+  // The value is handed to the guest only by the next KVM_RUN: saveState must complete it.
+  VcpuCpuState s = v.saveState();
+  PVG_CHECK(static_cast<uint32_t>(s.regs.rax) == 0x5a5a'1234);
+  PVG_CHECK(s.regs.rip != a.entry().rip);
+
+  Machine b;
+  KvmVcpu w(b.vm, 0, b.irq, 0);
+  w.loadState(s);
+  e = runUntil(w, ExitKind::MmioWrite);
+  PVG_REQUIRE(e.kind == ExitKind::MmioWrite);
+  PVG_CHECK(e.address == kMmio + 4 && e.size == 4 && e.value == 0x5a5a'1234);
+  // And the first vCPU, saved, goes on exactly the same way.
+  e = runUntil(v, ExitKind::MmioWrite);
+  PVG_CHECK(e.kind == ExitKind::MmioWrite && e.value == 0x5a5a'1234);
+}
+
+PVG_TEST("kvm: KVM refuses a state it cannot load, and the vCPU stays usable") {
+  if (!kvmUsable()) return;
+  Machine m;
+  KvmVcpu v(m.vm, 0, m.irq, 0);
+  v.enterLongMode(m.entry());
+  VcpuExit e = runUntil(v, ExitKind::MmioRead);
+  PVG_REQUIRE(e.kind == ExitKind::MmioRead);
+  v.completeRead(7);
+  VcpuCpuState good = v.saveState();
+  VcpuCpuState bad = good;
+  bad.sregs.efer = 1u << 8;  // LME without LMA while paging is on: kvm_is_valid_sregs refuses it
+  bool refused = false;
+  try {
+    v.loadState(bad);
+  } catch (const KvmError&) {
+    refused = true;
+  }
+  PVG_CHECK(refused);
+  v.loadState(good);
+  e = runUntil(v, ExitKind::MmioWrite);
+  PVG_CHECK(e.kind == ExitKind::MmioWrite && e.value == 7);
+}

@@ -1,6 +1,8 @@
 // The JavaScript face of the C++ addon (native/src/addon). Every typed array is an Int32Array
 // over a SharedArrayBuffer; threads the addon starts never call JavaScript.
 
+import type { KvmCpuState } from '../../actors/vcpu/kvm/vcpu-state.js';
+
 export type FutexWaitResult = 'ok' | 'not-equal' | 'timed-out';
 
 export interface NativeHandle {
@@ -224,6 +226,10 @@ export interface NativeAddon {
   kvmRun(vcpu: NativeHandle): number;
   kvmCompleteRead(vcpu: NativeHandle, lo: number, hi: number): void;
   kvmRegisters(vcpu: NativeHandle): { rip: number; rsp: number; rflags: number; cr0: number; cr3: number; cr4: number; efer: number };
+  /** The vCPU's state at an exit boundary, for a snapshot (the last exit's I/O completed first). */
+  kvmSaveState(vcpu: NativeHandle): KvmCpuState;
+  /** Loads a snapshot's state, checked first (actors/vcpu/kvm/vcpu-state-check.ts), in place of an entry. */
+  kvmLoadState(vcpu: NativeHandle, state: KvmCpuState): void;
   kvmCloseVcpu(vcpu: NativeHandle): void;
   /** Kicks thread `tid` of this process out of KVM_RUN (false if it no longer exists). */
   kickThread(tid: number): boolean;

@@ -32,6 +32,13 @@ export class StateWriter {
     this.#at += 8;
     return this;
   }
+  /** Any u64, as a BigInt (register values: a number cannot hold them). */
+  big64(v: bigint): this {
+    if (v < 0n || v > 0xffff_ffff_ffff_ffffn) throw new RangeError(`u64 field: ${v} is not a u64`);
+    this.#room(8).setBigUint64(this.#at, v, true);
+    this.#at += 8;
+    return this;
+  }
   bytes(b: Uint8Array): this {
     this.#room(b.length);
     this.#buf.set(b, this.#at);
@@ -97,6 +104,13 @@ export class StateReader {
     this.#at += 8;
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`a 64-bit field of 0x${v.toString(16)} is past 2^53`);
     return Number(v);
+  }
+  /** Any u64, as a BigInt. */
+  big64(): bigint {
+    this.#need(8);
+    const v = this.#view.getBigUint64(this.#at, true);
+    this.#at += 8;
+    return v;
   }
   flag(what: string): boolean {
     const v = this.u32();

@@ -35,12 +35,13 @@ export async function restoreDevice(state: MachineState, i: number, device: Remo
   throw new SnapshotFormatError(sectionName(kind, i), `${refused.part}: ${refused.reason}`);
 }
 
-/** vCPU v, just started: the program it runs from resume() on. */
+/** vCPU v, just started: the program (or KVM vCPU state) it runs from resume() on. */
 export async function restoreVcpu(state: MachineState, config: ResolvedConfig, v: number, vcpu: Remote<VcpuControl>): Promise<void> {
-  const bytes = state.vcpus[v]?.program;
+  const saved = state.vcpus[v];
+  const bytes = saved?.program ?? saved?.kvm;
   if (!bytes || !config.workload) return;
   const refused = await vcpu.loadProgram(guestFor(config, v, config.workload), bytes);
-  if (refused !== null) throw new SnapshotFormatError(sectionName(SectionKind.GuestProgram, v), refused);
+  if (refused !== null) throw new SnapshotFormatError(sectionName(saved?.kvm ? SectionKind.KvmVcpu : SectionKind.GuestProgram, v), refused);
 }
 
 /** The input actor, just started (before any vCPU): each virtio-input device's transport, queues and waiting events. */

@@ -13,6 +13,7 @@ import { MAX_CONFIG_BYTES, decodeMachineOptions } from './machine-options.js';
 import { RAM_HEAD_BYTES, decodeRamFrom, ramSectionBytes, type RamSource } from './ram.js';
 import { checkRamSize, requiredSections, type LoadedSnapshot, type ParseSnapshotOptions } from './snapshot.js';
 import { collectMachineState, isComponentKind } from './machine-state.js';
+import type { ResolvedConfig } from '../config.js';
 
 /** A component section's bytes at most: an engine's frames (16 displays of 8192 × 8192 would be more; real modes are far less). */
 export const MAX_STATE_BYTES = 512 * 1024 * 1024;
@@ -58,10 +59,11 @@ class FileSource implements RamSource {
 }
 
 /**
- * loadSnapshot from a file: the same checks, in file order; the RAM goes into ram(bytes), asked
- * for once the config and the RAM section's head are checked.
+ * loadSnapshot from a file: the same checks, in file order; the RAM goes into ram(bytes, config),
+ * asked for once the config, the RAM section's head and the component sections are checked (it
+ * may refuse the machine on this host: no RAM is made then).
  */
-export function loadSnapshotFile(file: string, options: ParseSnapshotOptions, ram: (bytes: number) => Uint8Array): LoadedSnapshot {
+export function loadSnapshotFile(file: string, options: ParseSnapshotOptions, ram: (bytes: number, config: ResolvedConfig) => Uint8Array): LoadedSnapshot {
   const fd = openSync(file, 'r');
   try {
     const size = fstatSync(fd).size;
@@ -87,7 +89,7 @@ export function loadSnapshotFile(file: string, options: ParseSnapshotOptions, ra
     const components = layout.entries.filter((e) => isComponentKind(e.kind)).map((e) => ({ kind: e.kind, index: e.index, bytes: read(e, MAX_STATE_BYTES) }));
     const state = collectMachineState(components, config);
     const source = new FileSource(fd, ramEntry);
-    decodeRamFrom(source, ram(config.ramBytes), true);
+    decodeRamFrom(source, ram(config.ramBytes, config), true);
     if (source.crc !== ramEntry.crc) throw new SnapshotFormatError('section ram', 'checksum mismatch');
     return { formatVersion: layout.formatVersion, vmmVersion: layout.vmmVersion, options: machine, config, state };
   } finally {

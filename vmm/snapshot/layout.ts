@@ -6,8 +6,9 @@
 export const MAGIC = Uint8Array.from([0x50, 0x56, 0x47, 0x53, 0x4e, 0x41, 0x50, 0x00]);
 /**
  * Bumped whenever anything a loader reads changes meaning. Version 2 added the component
- * sections (engine … input device); a version-1 file has none of them and is read as a
- * machine no guest has run on.
+ * sections (engine … input device; the kvm vcpu kind came later, in the same version: a loader
+ * that predates it refuses it as an unknown kind); a version-1 file has none of them and is read
+ * as a machine no guest has run on.
  */
 export const FORMAT_VERSION = 2;
 /** The versions this loader reads. */
@@ -60,6 +61,8 @@ export const SectionKind = {
   CompositorDisplay: 9,
   /** A virtio-input device: its transport, queues and waiting events (index: input device; actors/input/input-snapshot.ts). */
   InputDevice: 10,
+  /** A built-in vCPU's KVM vCPU running the machine-code guest (index: vCPU; actors/vcpu/kvm/vcpu-state-snapshot.ts). */
+  KvmVcpu: 11,
 } as const;
 export type SectionKind = (typeof SectionKind)[keyof typeof SectionKind];
 
@@ -74,6 +77,7 @@ export const SECTION_NAMES: Record<number, string> = {
   [SectionKind.VcpuPending]: 'vcpu pending',
   [SectionKind.CompositorDisplay]: 'compositor display',
   [SectionKind.InputDevice]: 'input device',
+  [SectionKind.KvmVcpu]: 'kvm vcpu',
 };
 
 /** Kinds of which a file has one, index 0. */

@@ -1,5 +1,5 @@
 // A paused machine's component state, gathered for a snapshot (docs/snapshots.md, "Save"): each
-// device actor's engine, task space and config space, each vCPU's program, the compositor's
+// device actor's engine, task space and config space, each vCPU's program (or KVM vCPU), the compositor's
 // displays and the input actor's virtio-input devices through their control planes, and the interrupt table and the vCPUs' pending vectors
 // on the main thread, which holds their buffers. Nothing moves while paused, so the order of the
 // calls does not matter.
@@ -22,7 +22,9 @@ export async function captureMachineState(parts: MachineActors, config: Resolved
   const withProgram = programVcpus(config);
   const vcpus = programs.map((program, v) => {
     if (v < withProgram && program === null) throw new SnapshotUnsupportedError(`vcpu${v} has no guest program to save (its workload did not start)`);
-    return { program: v < withProgram ? program : null, pending: saveVcpuPending(parts.irqStates[v]!) };
+    const bytes = v < withProgram ? program : null;
+    const kvm = config.cpu === 'kvm';
+    return { program: kvm ? null : bytes, kvm: kvm ? bytes : null, pending: saveVcpuPending(parts.irqStates[v]!) };
   });
   let at = 0;
   const perDevice = config.devices.map((d) => displays.slice(at, (at += d.displays.length)));

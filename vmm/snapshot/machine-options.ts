@@ -52,8 +52,10 @@ export function decodeMachineOptions(bytes: Uint8Array): { options: MachineOptio
   const unknown = Object.keys(value).filter((k) => !(MACHINE_KEYS as readonly string[]).includes(k));
   if (unknown.length) throw new SnapshotFormatError(PART, `keys a snapshot does not keep: ${unknown.join(', ')}`);
   const options = value as MachineOptions;
+  // A save keeps the CPU as resolved; whether this host can run KVM is the restore's question.
+  if (options.cpu === 'auto') throw new SnapshotFormatError(PART, 'cpu auto: a snapshot keeps the CPU a machine ran (ts or kvm)');
   try {
-    return { options, config: resolveConfig(options) };
+    return { options, config: resolveConfig(options, { probeHost: false }) };
   } catch (err) {
     if (err instanceof VmConfigError) throw new SnapshotFormatError(PART, err.message);
     throw err;

@@ -27,6 +27,8 @@ import { loadInputDevice } from '../../actors/input/input-snapshot.js';
 import type { InputDeviceKind, InputTransport } from '../../actors/input/messages.js';
 import { VirtioInputDevice } from '../../actors/input/virtio-input.js';
 import { guestFor } from '../assembly/guests.js';
+import { kvmStateLimits } from '../../actors/vcpu/kvm/machine.js';
+import { decodeKvmVcpu } from '../../actors/vcpu/kvm/vcpu-state-snapshot.js';
 import { interruptLines } from '../assembly/wiring.js';
 import type { ResolvedConfig } from '../config.js';
 import { sectionName } from './container.js';
@@ -71,8 +73,12 @@ function offlineInputDevice(kind: InputDeviceKind, transport: InputTransport, me
   );
 }
 
-/** Throws SnapshotFormatError for the first section of `state` its component refuses. */
-export function checkMachineState(state: MachineState, config: ResolvedConfig, memory: GuestMemory): void {
+/**
+ * Throws SnapshotFormatError for the first section of `state` its component refuses. Returns the
+ * guest image each KVM vCPU ran (its CRC-32), for the restore to hold against this host's.
+ */
+export function checkMachineState(state: MachineState, config: ResolvedConfig, memory: GuestMemory): { kvmImageCrcs: number[] } {
+  const kvmImageCrcs: number[] = [];
   config.devices.forEach((d, i) => {
     const saved = state.devices[i]!;
     const engine = checkEngineSection(saved.engine, config, i, memory);
@@ -90,6 +96,7 @@ export function checkMachineState(state: MachineState, config: ResolvedConfig, m
       const program = new GuestProgram(offlineServices(i, memory), guestFor(config, i, config.workload));
       inSection(SectionKind.GuestProgram, i, () => loadGuestProgram(program, v.program!));
     }
+    if (v.kvm) kvmImageCrcs.push(inSection(SectionKind.KvmVcpu, i, () => decodeKvmVcpu(v.kvm!, kvmStateLimits(memory))).imageCrc);
   });
   interruptLines(config).inputDevices.forEach((d, k) =>
     inSection(SectionKind.InputDevice, k, () => loadInputDevice(offlineInputDevice(d.kind, config.inputTransport, memory), state.inputDevices[k]!)),
@@ -103,4 +110,5 @@ export function checkMachineState(state: MachineState, config: ResolvedConfig, m
         throw new SnapshotFormatError(sectionName(SectionKind.CompositorDisplay, index), `mode ${s.mode.width}x${s.mode.height} is not one of the display's`);
     }),
   );
+  return { kvmImageCrcs };
 }

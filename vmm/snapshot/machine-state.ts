@@ -20,8 +20,10 @@ export interface DeviceSavedState {
 
 /** One built-in vCPU's saved state. */
 export interface VcpuSavedState {
-  /** Its TypeScript guest program (null: the vCPU runs none, e.g. a vCPU beyond the devices). */
+  /** Its TypeScript guest program (null: the vCPU runs none, e.g. a vCPU beyond the devices, or a KVM vCPU). */
   program: Uint8Array | null;
+  /** Its KVM vCPU running the machine-code guest (null: a TypeScript vCPU, or one that runs none). */
+  kvm: Uint8Array | null;
   pending: Uint8Array;
 }
 
@@ -45,6 +47,7 @@ export function machineStateSections(state: MachineState): SectionInput[] {
   out.push({ kind: SectionKind.InterruptTable, index: 0, parts: [state.interruptTable] });
   state.vcpus.forEach((v, i) => {
     if (v.program) out.push({ kind: SectionKind.GuestProgram, index: i, parts: [v.program] });
+    if (v.kvm) out.push({ kind: SectionKind.KvmVcpu, index: i, parts: [v.kvm] });
     out.push({ kind: SectionKind.VcpuPending, index: i, parts: [v.pending] });
   });
   state.displays.forEach((list, d) =>
@@ -63,6 +66,7 @@ const COMPONENT_KINDS: readonly number[] = [
   SectionKind.VcpuPending,
   SectionKind.CompositorDisplay,
   SectionKind.InputDevice,
+  SectionKind.KvmVcpu,
 ];
 
 export const isComponentKind = (kind: number) => COMPONENT_KINDS.includes(kind);
@@ -101,8 +105,11 @@ export function collectMachineState(sections: readonly { kind: number; index: nu
   }));
   const interruptTable = take(SectionKind.InterruptTable, 0);
   const programs = programVcpus(config);
+  // Which vCPU backend ran decides the section: a guest program or a KVM vCPU, never both.
+  const kvm = config.cpu === 'kvm';
   const vcpus = Array.from({ length: config.vcpus }, (_, v) => ({
-    program: v < programs ? take(SectionKind.GuestProgram, v) : null,
+    program: v < programs && !kvm ? take(SectionKind.GuestProgram, v) : null,
+    kvm: v < programs && kvm ? take(SectionKind.KvmVcpu, v) : null,
     pending: take(SectionKind.VcpuPending, v),
   }));
   const displays = config.devices.map((d, i) => d.displays.map((_, k) => take(SectionKind.CompositorDisplay, displaySectionIndex(i, k))));

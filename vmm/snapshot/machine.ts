@@ -1,11 +1,17 @@
 // A VM's snapshot, saved and restored (docs/snapshots.md): what vm.saveSnapshot() writes and what
 // Vm.restore() reads back into fresh guest memory, its component sections checked, before any
 // actor exists.
+import { readFileSync } from 'node:fs';
+
+import { guestImagePath, kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
+import { loadElfImage } from '../../actors/vcpu/kvm/elf.js';
+import { guestImageCrc } from '../../actors/vcpu/kvm/image-crc.js';
+import { ROM_BASE, ROM_BYTES } from '../../actors/vcpu/kvm/machine.js';
 import { RAM_BASE } from '../../actors/vcpu/layout.js';
 import { createGuestMemory, type GuestMemory } from '../../shared/guest-memory/index.js';
-import { VmConfigError, type OutputOptions, type VmOptions } from '../config.js';
+import { VmConfigError, type OutputOptions, type ResolvedConfig, type VmOptions } from '../config.js';
+import { KvmMachine } from '../kvm-machine.js';
 import { onlyKnownKeys, optionsObject } from '../config-values.js';
-import { SnapshotFormatError } from './errors.js';
 import { writeSnapshotFile } from './file.js';
 import { loadSnapshotFile } from './file-load.js';
 import { MACHINE_KEYS, type MachineOptions } from './machine-options.js';
@@ -56,6 +62,33 @@ function refuseMachineOptions(restore: object): void {
     throw new VmConfigError(
       `restore options.${named}`,
       "the machine comes from the snapshot file, as saved; a restore takes only this host's outputs, trace, start and engine",
+    );
+}
+
+/**
+ * A machine of KVM vCPUs restores only where KVM runs (the file says which backend ran; a restore
+ * cannot name another: refuseMachineOptions). Refused with VmConfigError and the reason, as
+ * Vm.create({ cpu: 'kvm' }) is, before any RAM is made for it.
+ */
+function refuseHostCpu(config: ResolvedConfig): void {
+  if (config.cpu !== 'kvm') return;
+  const why = kvmUnavailableReason();
+  if (why) throw new VmConfigError('cpu', `the snapshot's vCPUs are KVM vCPUs, which cannot run here: ${why}`);
+}
+
+/**
+ * Saved KVM vCPUs point into the guest image they ran (RIP, return addresses): this host's image,
+ * loaded into the new memory's ROM as the VM will load it, must be that one.
+ */
+function refuseOtherGuestImage(saved: readonly number[], memory: GuestMemory): void {
+  if (saved.length === 0) return;
+  loadElfImage(readFileSync(guestImagePath()), memory, ROM_BASE, ROM_BYTES);
+  const here = guestImageCrc(memory);
+  const other = saved.find((crc) => crc !== here);
+  if (other !== undefined)
+    throw new VmConfigError(
+      'cpu',
+      `the snapshot's KVM vCPUs ran another guest image (CRC-32 0x${other.toString(16)}, ${guestImagePath()} is 0x${here.toString(16)}): a saved vCPU goes on only in the image it ran`,
     );
 }
 
@@ -111,13 +144,13 @@ export function loadMachine(file: string, restore: RestoreOptions): LoadedMachin
   }
   let memory: GuestMemory | null = null;
   // Synchronous reads: nothing else of this VM exists yet to be kept waiting.
-  const parsed = loadSnapshotFile(file, { vmmVersion: vmmVersion() }, (bytes) => {
-    memory = createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: bytes }] });
+  const parsed = loadSnapshotFile(file, { vmmVersion: vmmVersion() }, (bytes, config) => {
+    refuseHostCpu(config);
+    memory = config.cpu === 'kvm' ? KvmMachine.createMemory(bytes) : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: bytes }] });
     return ramBytesOf(memory, bytes);
   });
-  // Only the TypeScript guest's memory layout is restored (a 'kvm' or 'auto' machine was never saved).
-  if (parsed.config.cpu !== 'ts') throw new SnapshotFormatError('section config', `cpu ${parsed.config.cpu}: only TypeScript vCPUs are restored`);
-  if (parsed.state) checkMachineState(parsed.state, parsed.config, memory!);
+  const checked = parsed.state ? checkMachineState(parsed.state, parsed.config, memory!) : null;
+  if (checked) refuseOtherGuestImage(checked.kvmImageCrcs, memory!);
   const options: VmOptions = {
     ...parsed.options,
     ...(restore.outputs !== undefined ? { outputs: restore.outputs } : {}),

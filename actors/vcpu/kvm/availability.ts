@@ -33,11 +33,12 @@ export class CpuUnavailableError extends Error {
 /**
  * Resolves a choice for a VM that will run `workload` (null: none yet). 'kvm' throws
  * CpuUnavailableError with the reason; 'auto' falls back to 'ts' when KVM cannot run here or
- * the machine-code guest lacks the workload.
+ * the machine-code guest lacks the workload. probe false leaves this host out of it.
  */
-export function resolveCpu(choice: CpuChoice, workload: string | null): { cpu: CpuBackendName; why: string | null } {
+export function resolveCpu(choice: CpuChoice, workload: string | null, probe = true): { cpu: CpuBackendName; why: string | null } {
   if (choice === 'ts') return { cpu: 'ts', why: null };
-  const unavailable = kvmUnavailableReason();
+  // Without the probe (a snapshot's configuration checked on any host): only what the machine asks.
+  const unavailable = probe ? kvmUnavailableReason() : null;
   const lacks =
     workload !== null && KVM_WORKLOADS[workload] === undefined && KVM_BENCH_PROGRAMS[workload] === undefined
       ? `the KVM guest does not implement workload ${workload} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`

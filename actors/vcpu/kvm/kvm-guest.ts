@@ -12,6 +12,7 @@ import type { CpuBackend, StepOutcome, VcpuServices } from '../cpu-backend.js';
 import { prepareBoot, ramView } from './boot.js';
 import { ExitInfo, ExitKind, type KvmExitStats } from './exits.js';
 import type { KvmVcpu } from './kvm-vcpu.js';
+import type { KvmVcpuSaved } from './vcpu-state.js';
 import { Boot, BootArea, GuestState, HYPERCALL_BASE, HYPERCALL_BYTES, Hypercall, KVM_BENCH_PROGRAMS, KVM_WORKLOADS } from './machine.js';
 
 export class KvmGuestFault extends Error {
@@ -50,10 +51,19 @@ export class KvmGuest implements CpuBackend {
     entry: number,
     private readonly config: GuestProgramConfig,
     testMode = 0,
+    /** A snapshot's vCPU (checked): it goes on from there; its boot block and stacks are in the restored RAM. */
+    restored: KvmVcpuSaved | null = null,
   ) {
     const workload = KVM_WORKLOADS[config.workload] ?? KVM_BENCH_PROGRAMS[config.workload];
     if (workload === undefined) {
       throw new KvmGuestFault(`the KVM guest has no workload ${config.workload} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);
+    }
+    this.block = ramView(cpu.memory, config.ramBase + BootArea.block, Boot.bytes);
+    this.readOnly = cpu.memory.regions.filter((r) => r.readOnly);
+    if (restored) {
+      vcpu.loadState(restored.cpu);
+      this.finished = restored.finished;
+      return;
     }
     const boot = prepareBoot(cpu.memory, entry, {
       vcpu: cpu.vcpu,
@@ -68,9 +78,16 @@ export class KvmGuest implements CpuBackend {
       sliceEnd: config.ramEnd,
       testMode,
     });
-    this.block = ramView(cpu.memory, config.ramBase + BootArea.block, Boot.bytes);
-    this.readOnly = cpu.memory.regions.filter((r) => r.readOnly);
     vcpu.enter(boot);
+  }
+
+  /**
+   * At a step boundary (paused): what a snapshot keeps of this guest. Everything else it has is
+   * in guest RAM (boot block, stacks, page tables) or its read-only image; the exit and
+   * hypercall counts are statistics and start over.
+   */
+  saveState(imageCrc: number): KvmVcpuSaved {
+    return { finished: this.finished, imageCrc, cpu: this.vcpu.saveState() };
   }
 
   /** Runs until one exit has been handled. */

@@ -6,6 +6,7 @@ import { native } from '../../../shared/native/addon.js';
 import type { VcpuIrqState } from '../../../shared/irq/vcpu-irq.js';
 import type { LongModeEntry } from './boot.js';
 import { ExitCounter, ExitInfo } from './exits.js';
+import type { KvmCpuState } from './vcpu-state.js';
 
 /** KVM_RUN returns at least this often (a timer kick) even when the guest never exits. */
 export const KVM_SLICE_PERIOD_MS = 20;
@@ -38,6 +39,16 @@ export class KvmVcpu {
 
   registers(): ReturnType<typeof native.kvmRegisters> {
     return native.kvmRegisters(this.live());
+  }
+
+  /** The state at this exit boundary, for a snapshot (KVM_GET_*, after completing the exit's I/O). */
+  saveState(): KvmCpuState {
+    return native.kvmSaveState(this.live());
+  }
+
+  /** A snapshot's state, already checked (vcpu-state-check.ts), in place of an entry; KVM's refusal throws. */
+  loadState(state: KvmCpuState): void {
+    native.kvmLoadState(this.live(), state);
   }
 
   close(): void {

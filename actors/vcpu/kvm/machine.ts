@@ -2,7 +2,10 @@
 // RAM slice, and the GDT selectors. Where the image lives, the boot block both sides read and
 // write, and the hypercalls are the guest's boot contract, generated from abi/schema/kvm-boot.ts
 // with the C guest's guest/c/boot_abi.h.
-import { KvmTestMode, KvmWorkload } from '../../../abi/generated/kvm-boot.js';
+import { KvmTestMode, KvmWorkload, ROM_BASE, ROM_BYTES } from '../../../abi/generated/kvm-boot.js';
+import type { GuestMemory } from '../../../shared/guest-memory/index.js';
+import { RAM_BASE } from '../layout.js';
+import type { KvmStateLimits } from './vcpu-state-check.js';
 
 export {
   BOOT_ABI_VERSION,
@@ -52,3 +55,10 @@ export type KvmTestModeName = keyof typeof KvmTestMode;
 
 /** GDT selectors (native/src/kvm/kvm_vcpu.h sets the segment caches to match). */
 export const Selector = { kernelCode: 0x08, kernelData: 0x10, userData: 0x1b, userCode: 0x23, tss: 0x28 } as const;
+
+/** Where a saved vCPU's state may point (vcpu-state-check.ts): the machine's RAM and its image. */
+export function kvmStateLimits(memory: GuestMemory): KvmStateLimits {
+  const ram = memory.regions.find((r) => r.name === 'ram');
+  if (!ram || ram.base !== RAM_BASE) throw new Error("a KVM machine's memory has its 'ram' region at RAM_BASE");
+  return { ramBase: ram.base, ramEnd: ram.base + ram.size, romBase: ROM_BASE, romEnd: ROM_BASE + ROM_BYTES };
+}

@@ -11,6 +11,7 @@
 
 #include "addon/bindings.h"
 #include "addon/handle.h"
+#include "addon/kvm_state_object.h"
 #include "addon/sab_view.h"
 #include "kvm/kvm_vcpu.h"
 #include "kvm/kvm_vm.h"
@@ -213,6 +214,24 @@ Napi::Value Registers(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// kvmSaveState(vcpu) -> the vCPU's state for a snapshot (kvm_state_object.h), at an exit boundary
+Napi::Value SaveState(const Napi::CallbackInfo& info) {
+  VcpuHandle& h = vcpuOf(info[0]);
+  kvm::VcpuCpuState state = guarded(info.Env(), [&] { return h.vcpu->saveState(); });
+  return kvmStateToObject(info.Env(), state);
+}
+
+// kvmLoadState(vcpu, state): a snapshot's state in place of an entry (checked by the caller first)
+Napi::Value LoadState(const Napi::CallbackInfo& info) {
+  VcpuHandle& h = vcpuOf(info[0]);
+  kvm::VcpuCpuState state = kvmStateFromObject(info[1]);
+  guarded(info.Env(), [&] {
+    h.vcpu->loadState(state);
+    return 0;
+  });
+  return info.Env().Undefined();
+}
+
 // kvmCloseVcpu(vcpu): stops its slice timer and closes it now (the handle becomes unusable).
 Napi::Value CloseVcpu(const Napi::CallbackInfo& info) {
   auto& h = unwrapHandle<VcpuHandle>(info[0], kVcpuTag, "expected a vCPU handle from kvmCreateVcpu");
@@ -236,6 +255,8 @@ void registerKvm(Napi::Env env, Napi::Object exports) {
   exports.Set("kvmRun", Napi::Function::New(env, Run, "kvmRun"));
   exports.Set("kvmCompleteRead", Napi::Function::New(env, CompleteRead, "kvmCompleteRead"));
   exports.Set("kvmRegisters", Napi::Function::New(env, Registers, "kvmRegisters"));
+  exports.Set("kvmSaveState", Napi::Function::New(env, SaveState, "kvmSaveState"));
+  exports.Set("kvmLoadState", Napi::Function::New(env, LoadState, "kvmLoadState"));
   exports.Set("kvmCloseVcpu", Napi::Function::New(env, CloseVcpu, "kvmCloseVcpu"));
   exports.Set("kickThread", Napi::Function::New(env, KickThread, "kickThread"));
 }

@@ -88,14 +88,8 @@ void KvmVcpu::enterLongMode(const LongModeEntry& e) {
   // enters the guest again) still has that read's completion pending in KVM: the next KVM_RUN
   // would finish the old instruction on top of the new registers. KVM_RUN with immediate_exit
   // completes it and returns at once (EINTR), as the KVM API documents for saving state.
-  if (stateKnown_) {
-    if (readPending_) completeRead(~uint64_t{0});
-    run_->immediate_exit = 1;
-    const int r = ::ioctl(fd_.get(), KVM_RUN, 0);
-    const int error = errno;
-    run_->immediate_exit = 0;
-    if (r < 0 && error != EINTR && error != EAGAIN) throw KvmError("KVM_RUN (immediate exit): " + errnoText(error));
-  }
+  if (readPending_) completeRead(~uint64_t{0});
+  completePendingExit();
   // A vCPU that ran a guest before may hold an event mid-delivery (an interrupt KVM re-injects
   // at the next entry whatever IF says): drop it, or the new guest takes it through a stale IDT
   // before it has one (a triple fault at the entry point).
@@ -144,6 +138,19 @@ void KvmVcpu::enterLongMode(const LongModeEntry& e) {
   stateKnown_ = false;
 }
 
+void KvmVcpu::completePendingExit() {
+  if (!stateKnown_) return;
+  run_->immediate_exit = 1;
+  const int r = ::ioctl(fd_.get(), KVM_RUN, 0);
+  const int error = errno;
+  run_->immediate_exit = 0;
+  if (r < 0 && error != EINTR && error != EAGAIN) throw KvmError("KVM_RUN (immediate exit): " + errnoText(error));
+}
+
+void KvmVcpu::requireOwner() const {
+  if (!pthread_equal(pthread_self(), owner_)) throw KvmError("a vCPU runs only on the thread that created it");
+}
+
 int KvmVcpu::takeHighestPending() {
   for (int i = static_cast<int>(irq::kPendingWords) - 1; i >= 0; --i) {
     auto pending = word(irq_, irq::kPendingWord + i);
@@ -180,7 +187,7 @@ void KvmVcpu::arrangeInterrupts() {
 
 VcpuExit KvmVcpu::run() {
   // pthread_self, not gettid: no system call per entry (system calls are dear on PVM hosts).
-  if (!pthread_equal(pthread_self(), owner_)) throw KvmError("a vCPU runs only on the thread that created it");
+  requireOwner();
   if (readPending_) completeRead(~uint64_t{0});  // a read nobody answered reads as all ones
   // Publish the thread first, then look at the pending vectors: a delivery after this look
   // sees the thread id and kicks, so it ends the KVM_RUN below (docs/kvm.md).
@@ -271,5 +278,47 @@ VcpuRegisters KvmVcpu::registers() const {
   ::ioctl(fd_.get(), KVM_GET_REGS, &r);
   ::ioctl(fd_.get(), KVM_GET_SREGS, &s);
   return VcpuRegisters{r.rip, r.rsp, r.rflags, s.cr0, s.cr3, s.cr4, s.efer};
+}
+
+VcpuCpuState KvmVcpu::saveState() {
+  requireOwner();
+  // The caller answers every read before its step ends; one still open here has no value to give.
+  if (readPending_) throw KvmError("a read exit is not answered: the vCPU is not at an exit boundary");
+  completePendingExit();
+  VcpuCpuState s;
+  if (::ioctl(fd_.get(), KVM_GET_REGS, &s.regs) < 0) throw KvmError("KVM_GET_REGS: " + errnoText(errno));
+  if (::ioctl(fd_.get(), KVM_GET_SREGS, &s.sregs) < 0) throw KvmError("KVM_GET_SREGS: " + errnoText(errno));
+  if (::ioctl(fd_.get(), KVM_GET_FPU, &s.fpu) < 0) throw KvmError("KVM_GET_FPU: " + errnoText(errno));
+  // Last, as Firecracker does: the other GET ioctls may still move an event.
+  if (::ioctl(fd_.get(), KVM_GET_VCPU_EVENTS, &s.events) < 0) throw KvmError("KVM_GET_VCPU_EVENTS: " + errnoText(errno));
+  // This machine never enters SMM nor sends NMIs or SIPIs: a vCPU in such a state is not one a
+  // snapshot of it can describe.
+  if (s.events.smi.smm || s.events.smi.pending || s.events.nmi.injected || s.events.nmi.pending)
+    throw KvmError("the vCPU is in SMM or has an NMI in flight, which this machine never raises");
+  return s;
+}
+
+void KvmVcpu::loadState(const VcpuCpuState& state) {
+  requireOwner();
+  readPending_ = false;
+  completePendingExit();
+  if (::ioctl(fd_.get(), KVM_SET_REGS, &state.regs) < 0) throw KvmError("KVM_SET_REGS: " + errnoText(errno));
+  if (::ioctl(fd_.get(), KVM_SET_SREGS, &state.sregs) < 0) throw KvmError("KVM_SET_SREGS: " + errnoText(errno));
+  if (::ioctl(fd_.get(), KVM_SET_FPU, &state.fpu) < 0) throw KvmError("KVM_SET_FPU: " + errnoText(errno));
+  // Only what the snapshot keeps, with the flags that make KVM take it: the interrupt shadow
+  // and NMI state; no SMM, SIPI, payload or triple-fault fields (capabilities we never enable).
+  kvm_vcpu_events events{};
+  events.exception = state.events.exception;
+  // Without KVM_VCPUEVENT_VALID_PAYLOAD (a capability we never enable) KVM drops a pending
+  // exception on SET, and reports one as injected on GET: hand it back the way GET would.
+  events.exception.injected = state.events.exception.injected || state.events.exception.pending;
+  events.exception.pending = 0;
+  events.interrupt = state.events.interrupt;
+  events.nmi = state.events.nmi;
+  events.flags = KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_NMI_PENDING;
+  if (::ioctl(fd_.get(), KVM_SET_VCPU_EVENTS, &events) < 0) throw KvmError("KVM_SET_VCPU_EVENTS: " + errnoText(errno));
+  // The run area still describes whatever ran before: arrangeInterrupts asks for a window
+  // rather than trusting it, as after enterLongMode.
+  stateKnown_ = false;
 }
 }  // namespace pvg::kvm

@@ -72,6 +72,19 @@ struct VcpuRegisters {
   uint64_t rip, rsp, rflags, cr0, cr3, cr4, efer;
 };
 
+/**
+ * What a snapshot keeps of a vCPU (docs/kvm.md, "Snapshots"), in KVM's own structs: general and
+ * special registers, x87/SSE (the guest never enables XSAVE: CR4.OSXSAVE stays clear) and the
+ * events being delivered. No MSR: neither the set-up nor the guest programs one (EFER and the
+ * segment bases are in the special registers).
+ */
+struct VcpuCpuState {
+  kvm_regs regs{};
+  kvm_sregs sregs{};
+  kvm_fpu fpu{};
+  kvm_vcpu_events events{};
+};
+
 class KvmVcpu {
  public:
   /**
@@ -90,12 +103,27 @@ class KvmVcpu {
   /** The value an MmioRead or IoIn exit reads; must come before the next run(). */
   void completeRead(uint64_t value);
   VcpuRegisters registers() const;
+  /**
+   * The state at an exit boundary, for a snapshot. The last exit's I/O is completed first
+   * (KVM_RUN with immediate_exit), as the KVM API asks before state is saved; a read exit nobody
+   * answered is refused. Throws KvmError.
+   */
+  VcpuCpuState saveState();
+  /**
+   * Loads a snapshot's state into this vCPU in place of an entry (the caller checked it; KVM
+   * checks again and refuses with KvmError). The same order as Firecracker's restore: registers,
+   * special registers, FPU, and the events last (KVM_SET_REGS drops a pending exception).
+   */
+  void loadState(const VcpuCpuState& state);
   bool inReadOnlySlot(uint64_t gpa) const { return vm_->inReadOnlySlot(gpa); }
   uint64_t injections() const { return injections_; }
   pid_t thread() const { return tid_; }
 
  private:
   void arrangeInterrupts();
+  /** Completes the I/O of the last exit without entering the guest (no-op before the first run). */
+  void completePendingExit();
+  void requireOwner() const;
   int takeHighestPending();
 
   std::shared_ptr<KvmVm> vm_;

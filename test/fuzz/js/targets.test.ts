@@ -66,6 +66,17 @@ describe('JavaScript fuzz targets', () => {
     expect(loaded.state!.devices[0]!.engine.length).toBeGreaterThan(64);
   });
 
+  it('snapshot-loader: kvm-ran loads whole, with its kvm vcpu section in place of the guest program', () => {
+    const seed = fs.readFileSync(path.join(corpus, 'snapshot-loader', 'kvm-ran'));
+    expect(seed.length).toBeLessThanOrEqual(4096);
+    const file = Uint8Array.from(seed.subarray(1));
+    fixChecksums(file);
+    const loaded = loadSnapshot(file, { vmmVersion: FUZZ_VMM_VERSION }, (n) => new Uint8Array(n));
+    expect(loaded.config.cpu).toBe('kvm');
+    expect(loaded.state!.vcpus[0]!.program).toBeNull();
+    expect(loaded.state!.vcpus[0]!.kvm!.length).toBeGreaterThan(600);
+  });
+
   it('virtio-pci: the seeds reach the refusals and interrupts they are named for', () => {
     const runSeed = (seed: string) => runVirtioPci(fs.readFileSync(path.join(corpus, 'virtio-pci', seed)));
     const expectations: [string, string][] = [
