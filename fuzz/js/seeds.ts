@@ -27,7 +27,7 @@ import { VirtioInputDevice } from '../../actors/input/virtio-input.js';
 import { createGuestMemory } from '../../shared/guest-memory/index.js';
 import { VirtioMmioTransport } from '../../shared/virtio/mmio-transport.js';
 import { EngineRig } from '../../test/support/engine-rig.js';
-import { guestVcpuSaved } from '../../test/support/kvm-vcpu-state.js';
+import { guestVcpuSaved } from './kvm-vcpu-state.js';
 import { encodeKvmVcpu } from '../../actors/vcpu/kvm/vcpu-state-snapshot.js';
 import { CHALLENGE, PASSWORD } from './targets/rfb-handshake.js';
 import { Op as VqOp, RAM } from './targets/virtqueue.js';

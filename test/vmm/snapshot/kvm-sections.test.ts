@@ -5,7 +5,7 @@
 // section (or the reverse) is refused by the section table, a restore cannot name another CPU,
 // and a file does not say 'auto'. The files are built from a TypeScript machine's sections with
 // the config's cpu set to kvm and each guest program replaced by a KVM vCPU's state
-// (test/support/kvm-vcpu-state.ts), so they need no KVM to make.
+// (fuzz/js/kvm-vcpu-state.ts), so they need no KVM to make.
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,7 @@ import { SectionKind } from '../../../vmm/snapshot/layout.js';
 import { loadSnapshot } from '../../../vmm/snapshot/snapshot.js';
 import { vmmVersion } from '../../../vmm/snapshot/version.js';
 import { Vm } from '../../../vmm/vm.js';
-import { guestVcpuSaved } from '../../support/kvm-vcpu-state.js';
+import { guestVcpuSaved } from '../../../fuzz/js/kvm-vcpu-state.js';
 
 const OPTIONS = { ramMiB: 16, devices: [{ displayModes: ['320x200@60'] }], workload: { name: 'desktop', frames: 12, seed: 2 }, trace: false };
 const dir = mkdtempSync(path.join(tmpdir(), 'pvg-kvm-sections-'));

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeKvmVcpu, encodeKvmVcpu } from '../../../../actors/vcpu/kvm/vcpu-state-snapshot.js';
 import { KVM_REG_NAMES, type KvmCpuState, type KvmVcpuSaved } from '../../../../actors/vcpu/kvm/vcpu-state.js';
 import { StateFormatError } from '../../../../shared/snapshot/state-bytes.js';
-import { guestVcpuSaved, kvmLimits } from '../../../support/kvm-vcpu-state.js';
+import { guestVcpuSaved, kvmLimits } from '../../../../fuzz/js/kvm-vcpu-state.js';
 
 const limits = kvmLimits(64 * 1024 * 1024);
 

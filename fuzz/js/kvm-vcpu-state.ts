@@ -1,6 +1,6 @@
 // A KVM vCPU state as the machine-code guest has it at an exit in ring 3 (docs/kvm.md: the
 // segment caches kvm_vcpu.cpp sets at the entry, CS and SS switched to ring 3's by the guest's
-// iretq), for tests of the snapshot codec and its checks without /dev/kvm.
+// iretq), for the snapshot codec's tests and the snapshot loader's fuzz seed (both without /dev/kvm).
 import { BootArea, ROM_BASE, Selector } from '../../actors/vcpu/kvm/machine.js';
 import type { KvmCpuState, KvmSegment, KvmVcpuSaved } from '../../actors/vcpu/kvm/vcpu-state.js';
 import { RAM_BASE } from '../../actors/vcpu/layout.js';
