@@ -82,12 +82,25 @@ async function main() {
   const tolerated = reports.length - bad.length;
   for (const r of bad.slice(0, 5)) console.error(`\n---- ${r.kind} (${r.verdict}) in build-test-asan/${r.file} ----\n${r.body}\n`);
   if (bad.length > 5) console.error(`(${bad.length - 5} more in build-test-asan/)`);
+  // Tolerated reports are tallied, not listed one by one: a leaky Node process can give
+  // hundreds, and the verdict line below must stay the last thing a log's tail shows.
+  const tally = new Map();
+  for (const r of reports.filter((x) => !bad.includes(x))) {
+    const what = `${r.kind} in ${r.where}`;
+    const seen = tally.get(what) ?? { count: 0, files: new Set() };
+    seen.count += 1;
+    seen.files.add(r.file);
+    tally.set(what, seen);
+  }
+  for (const [what, seen] of [...tally].sort((a, b) => b[1].count - a[1].count)) {
+    console.log(`    tolerated ${seen.count}× ${what} (${[...seen.files].slice(0, 3).join(', ')}${seen.files.size > 3 ? ', …' : ''})`);
+  }
   const testsFailed = result.code !== 0;
   console.log(
-    `${TAG}: vitest ${testsFailed ? `FAILED (exit ${result.code ?? result.signal})` : 'passed'}; sanitizer reports: ${bad.length} failing, ` +
+    `${TAG}: vitest ${testsFailed ? `FAILED (exit ${result.code ?? result.signal}; its failures are listed above the sanitizer tally)` : 'passed'}; ` +
+      `sanitizer reports: ${bad.length} failing${bad.length > 0 ? ' (printed above)' : ''}, ` +
       `${tolerated} from Node or a module of its own (tolerated) (${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );
-  for (const r of reports.filter((x) => !bad.includes(x))) console.log(`    tolerated: ${r.kind} in ${r.where} (build-test-asan/${r.file})`);
   return testsFailed || bad.length > 0 ? 1 : 0;
 }
 
