@@ -74,7 +74,11 @@ async function main() {
   console.log(`${TAG}: ${path.relative(root, runtime.addon)} with ${runtime.file} preloaded (${runtime.compiler})`);
   const started = Date.now();
   const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
-  const [cmd, ...rest] = [...prefix, process.execPath, vitest, 'run', ...vitestArgs];
+  // ASan+UBSan makes every process two to four times slower, and a test that spawns VMs with it
+  // can pass vitest's 30 s bound by that alone: this run looks for memory errors, not for speed,
+  // so its bounds are three times the suites' own unless the arguments name others.
+  const timeouts = vitestArgs.some((a) => a.startsWith('--testTimeout')) ? [] : ['--testTimeout', '90000', '--hookTimeout', '90000'];
+  const [cmd, ...rest] = [...prefix, process.execPath, vitest, 'run', ...timeouts, ...vitestArgs];
   const result = await run(cmd, rest, env);
 
   const reports = fs.readdirSync(logDir).flatMap((f) => sanitizerReports(fs.readFileSync(path.join(logDir, f), 'utf8')).map((r) => ({ ...r, file: f })));
