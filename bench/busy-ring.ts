@@ -2,7 +2,7 @@
 // it commands, one at a time. Shared by `bench preempt` and test/vmm/preempt.test.ts.
 import { MessageChannel, Worker } from 'node:worker_threads';
 
-import { RAM_BASE } from '../actors/vcpu/layout.js';
+import { RAM_BASE } from '../machine/memory-map.js';
 import { compiledModuleUrl } from '../shared/package-root.js';
 import type { Vm } from '../vmm/vm.js';
 import type { BusyRingCommand, BusyRingData, ControlResult, FillResult, ProbeResult, ReadBehindResult, ReadsResult } from './workers/busy-ring.js';

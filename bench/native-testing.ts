@@ -22,6 +22,18 @@ export interface ProducerOptions {
 
 export type RenderKind = 'fill' | 'blit' | 'blend' | 'memcpy';
 
+/** The C heap as glibc's malloc sees it (mallinfo2, every arena); bytes. */
+export interface NativeHeapStats {
+  /** In use: chunks handed out from the arenas plus mmapped chunks (uordblks + hblkhd). */
+  allocatedBytes: number;
+  /** Large allocations served with mmap (hblkhd). */
+  mmappedBytes: number;
+  /** What the arenas hold from the system, in use or free (arena). */
+  arenaBytes: number;
+  /** Free chunks inside the arenas (fordblks). */
+  freeBytes: number;
+}
+
 export interface TestingAddon {
   /** Times the renderer (or a plain memcpy) on one frame, for the engine and frames benchmarks. */
   benchRender(kind: RenderKind, width: number, height: number, iterations: number): { ns: number; bytes: number };
@@ -60,6 +72,12 @@ export interface TestingAddon {
   /** The C++ consumer path; only the mailbox's single consumer may call it. */
   mailboxTryDequeue(mailbox: Int32Array): { kind: number; args: Uint32Array } | null;
   mailboxClose(mailbox: Int32Array, reason: number): void;
+  /**
+   * The C heap (glibc mallinfo2); null where the C library has no mallinfo2 (or malloc is not
+   * glibc's, e.g. under ASan). trim: first return every arena's free memory to the system
+   * (malloc_trim(0)). For the soak's samples.
+   */
+  heapStats(trim?: boolean): NativeHeapStats | null;
 }
 
 const require = createRequire(import.meta.url);

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { guestImagePath } from '../actors/vcpu/kvm/availability.js';
 import { loadElfImage } from '../actors/vcpu/kvm/elf.js';
 import { ROM_BASE, ROM_BYTES } from '../actors/vcpu/kvm/machine.js';
-import { RAM_BASE } from '../actors/vcpu/layout.js';
+import { RAM_BASE } from '../machine/memory-map.js';
 import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/index.js';
 import { native } from '../shared/native/addon.js';
 

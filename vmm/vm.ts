@@ -12,7 +12,7 @@ import type { DeviceStats, KeptFrame } from '../actors/device/messages.js';
 import type { IrqActorStats } from '../actors/irq/messages.js';
 import type { InputActorStats } from '../actors/input/messages.js';
 import { Supervisor, type ActorHandle, type SpawnSpec } from '../actors/runtime/supervisor.js';
-import { RAM_BASE } from '../actors/vcpu/layout.js';
+import { RAM_BASE } from '../machine/memory-map.js';
 import type { VcpuStats } from '../actors/vcpu/messages.js';
 import { VmStoppedError, type VmFailure } from '../actors/runtime/errors.js';
 import { createGuestMemory, type GuestMemory } from '../shared/guest-memory/index.js';

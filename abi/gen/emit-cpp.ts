@@ -1,7 +1,7 @@
 // The C++ header of a unit: constexpr constants and enums with the names the engine uses, and for
 // each record kind a struct with named fields that packs into and unpacks from a record's words.
-import type { Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, Unit } from '../schema/types.js';
-import { banner, literal, wordsOf } from './names.js';
+import type { Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, RecordPayload, Unit } from '../schema/types.js';
+import { banner, literal, payloadOf, wordsOf } from './names.js';
 
 const comment = (text: string | undefined) => (text ? `  // ${text}` : '');
 
@@ -55,11 +55,38 @@ function packField(type: FieldType, name: string, at: number): string {
   }
 }
 
+/**
+ * A payload element as a struct nested in its record's, packed into and unpacked from element
+ * `i` of the payload's words; and the record's element count.
+ */
+function payloadElement(p: RecordPayload): string {
+  const words = wordsOf(p.fields);
+  let out = `\n  // The payload: ${p.count.join(' × ')} elements, one after another. ${p.doc}\n  struct ${p.element} {\n    static constexpr uint32_t kWords = ${words};\n`;
+  for (const f of p.fields) out += `    ${cppType(f.type)} ${f.name} = ${f.type === 'bool' ? 'false' : '0'};${comment(f.doc)}\n`;
+  out += `\n    // Element i of a payload's words (i < words.size() / kWords).\n    static ${p.element} unpack(std::span<const uint32_t> words, std::size_t i) {\n      const auto a = words.subspan(i * kWords, kWords);\n      ${p.element} r;\n`;
+  let at = 0;
+  for (const f of p.fields) {
+    out += unpackField(f.type, f.name, at).replace(/^ {4}/gm, '      ');
+    at += f.type === 'u64' ? 2 : 1;
+  }
+  out += `      return r;\n    }\n    void pack(std::span<uint32_t> words, std::size_t i) const {\n      const auto a = words.subspan(i * kWords, kWords);\n`;
+  at = 0;
+  for (const f of p.fields) {
+    out += packField(f.type, f.name, at).replace(/^ {4}/gm, '      ');
+    at += f.type === 'u64' ? 2 : 1;
+  }
+  out += `    }\n  };\n`;
+  const count = p.count.map((c, i) => (i === 0 ? `uint64_t{${c}}` : c)).join(' * ');
+  return `${out}  // Elements in the payload (two u32 factors fit 64 bits).\n  uint64_t payloadElements() const { return ${count}; }\n`;
+}
+
 function record(family: RecordFamily, k: RecordKind): string {
-  const notes = [k.doc, k.reply && `Reply: ${k.reply}.`, k.payload && `Payload: ${k.payload}.`].filter(Boolean).join(' ');
+  const payload = payloadOf(k);
+  const notes = [k.doc, k.reply && `Reply: ${k.reply}.`, payload && `Payload: ${payload.count.join(' × ')} × ${payload.element}.`].filter(Boolean).join(' ');
   let out = `\n// ${family.cpp.prefix}${k.name}${notes ? `: ${notes}` : ''}\n`;
   out += `struct ${k.name} {\n  static constexpr ${family.cpp.enum} kKind = ${family.cpp.prefix}${k.name};\n  static constexpr uint32_t kWords = ${wordsOf(k.fields)};\n`;
   for (const f of k.fields) out += `  ${cppType(f.type)} ${f.name} = ${f.type === 'bool' ? 'false' : '0'};${comment(f.doc)}\n`;
+  if (payload) out += payloadElement(payload);
   const a = k.fields.length ? 'a' : '';
   out += `\n  static ${k.name} unpack([[maybe_unused]] const Args& ${a || 'a'}) {\n    ${k.name} r;\n`;
   let at = 0;
@@ -90,9 +117,10 @@ function packedId(p: PackedId): string {
 export function emitCpp(unit: Unit, schemaFile: string): string {
   if (!unit.cpp) throw new Error(`abi: unit ${unit.name} has no C++ header`);
   const hasRecords = (unit.records ?? []).length > 0;
+  const hasPayloads = (unit.records ?? []).some((f) => f.kinds.some((k) => k.payload));
+  const includes = [...(hasRecords ? ['array'] : []), ...(hasPayloads ? ['cstddef'] : []), 'cstdint', ...(hasPayloads ? ['span'] : [])];
   let out =
-    banner('//', schemaFile) +
-    `// ${unit.doc}\n#pragma once\n${hasRecords ? '#include <array>\n' : ''}#include <cstdint>\n\nnamespace ${unit.cpp.namespace} {\n`;
+    banner('//', schemaFile) + `// ${unit.doc}\n#pragma once\n${includes.map((i) => `#include <${i}>\n`).join('')}\nnamespace ${unit.cpp.namespace} {\n`;
   for (const c of unit.constants ?? []) out += constant(c);
   for (const e of unit.enums ?? []) out += `\n${enumDef(e)}`;
   for (const p of unit.packedIds ?? []) out += packedId(p);

@@ -1,7 +1,7 @@
 // The TypeScript module of a unit: const enums and constants with the names the code imports,
 // and for each record kind a field interface plus allocation-free decoders and an encoder.
-import type { ByteStruct, Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, Unit } from '../schema/types.js';
-import { banner, byteLayout, kebab, literal, wordsOf } from './names.js';
+import type { ByteStruct, Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, RecordPayload, Unit } from '../schema/types.js';
+import { banner, byteLayout, camel, kebab, literal, payloadOf, wordsOf } from './names.js';
 
 const doc = (text: string | undefined, indent = '') => (text ? `${indent}/** ${text} */\n` : '');
 
@@ -25,35 +25,85 @@ function enumDef(e: EnumDef): string {
 
 const tsType = (t: FieldType) => (t === 'bool' ? 'boolean' : 'number');
 
-function decoder(type: FieldType, at: number): string {
+// `at` is a word index, or an expression of one (a payload element's word); `a` the array's name.
+function decoder(type: FieldType, at: number | string, a = 'a'): string {
   switch (type) {
     case 'u32':
-      return `(a[${at}] ?? 0) >>> 0`;
+      return `(${a}[${at}] ?? 0) >>> 0`;
     case 'i32':
-      return `(a[${at}] ?? 0) | 0`;
+      return `(${a}[${at}] ?? 0) | 0`;
     case 'bool':
-      return `(a[${at}] ?? 0) !== 0`;
+      return `(${a}[${at}] ?? 0) !== 0`;
     case 'u64':
-      return `readU64(a, ${at})`;
+      return `readU64(${a}, ${at})`;
   }
 }
 
-function encoder(type: FieldType, at: number, value: string): string {
+function encoder(type: FieldType, at: number | string, value: string, a = 'a'): string {
   switch (type) {
     case 'u32':
     case 'i32':
-      return `  a[${at}] = ${value};\n`;
+      return `  ${a}[${at}] = ${value};\n`;
     case 'bool':
-      return `  a[${at}] = ${value} ? 1 : 0;\n`;
+      return `  ${a}[${at}] = ${value} ? 1 : 0;\n`;
     case 'u64':
-      return `  writeU64(a, ${at}, ${value});\n`;
+      return `  writeU64(${a}, ${at}, ${value});\n`;
   }
+}
+
+/** Word `offset` of payload element `i` (elements of `words` words), as an expression. */
+const elementWord = (words: number, offset: number) => (words === 1 ? 'i' : `i * ${words}`) + (offset ? ` + ${offset}` : '');
+
+/** A payload element's interface. */
+function payloadInterface(name: string, p: RecordPayload): string {
+  return `\n/** ${name}'s payload element. ${p.doc} */\nexport interface ${name}${p.element} {\n${p.fields.map((f) => `${doc(f.doc, '  ')}  ${f.name}: ${tsType(f.type)};\n`).join('')}}\n`;
+}
+
+/**
+ * The payload helpers of a record: its element count and bytes (read from the record's count
+ * fields; exact below 2^53, and beyond that still larger than any payload), and by element
+ * index over the payload's words, decoders and an encoder.
+ */
+function payloadCodec(name: string, k: RecordKind, p: RecordPayload): string {
+  const words = wordsOf(p.fields);
+  const offsets = new Map<string, number>();
+  let at = 0;
+  for (const f of k.fields) {
+    offsets.set(f.name, at);
+    at += f.type === 'u64' ? 2 : 1;
+  }
+  const count = p.count.map((c) => `(${decoder('u32', offsets.get(c)!)})`).join(' * ');
+  let out = `  /** Elements in the payload: ${p.count.join(' × ')}. */\n  payloadElements: (a: Int32Array): number => ${count},\n`;
+  out += `  /** The payload's bytes: ${p.count.join(' × ')} × ${words * 4}. */\n  payloadBytes: (a: Int32Array): number => ${count} * ${words * 4},\n`;
+  out += `  /** The payload's elements (${p.element}) by index \`i\` over the payload's words \`p\`. */\n  ${camel(p.element)}: {\n    /** Words per element. */\n    words: ${words},\n`;
+  at = 0;
+  for (const f of p.fields) {
+    out += `    ${f.name}: (p: Int32Array, i: number): ${tsType(f.type)} => ${decoder(f.type, elementWord(words, at), 'p')},\n`;
+    if (f.type === 'u64')
+      for (const [half, word] of [
+        ['Lo', at],
+        ['Hi', at + 1],
+      ] as const)
+        out += `    ${f.name}${half}: (p: Int32Array, i: number): number => ${decoder('u32', elementWord(words, word), 'p')},\n`;
+    at += f.type === 'u64' ? 2 : 1;
+  }
+  out += `    /** Writes element \`i\` into the payload's words (u64 fields must be safe non-negative integers). */\n`;
+  out += `    encode(p: Int32Array, i: number, e: ${name}${p.element}): void {\n`;
+  out += `      if (!Number.isSafeInteger(i) || i < 0 || p.length < (i + 1) * ${words}) throw new RangeError(\`${name}.${camel(p.element)}: element \${i} does not fit \${p.length} payload words\`);\n`;
+  at = 0;
+  for (const f of p.fields) {
+    out += encoder(f.type, elementWord(words, at), `e.${f.name}`, 'p').replace(/^ {2}/, '      ');
+    at += f.type === 'u64' ? 2 : 1;
+  }
+  return `${out}    },\n  },\n`;
 }
 
 function record(family: RecordFamily, k: RecordKind): string {
   const name = family.structPrefix + k.name;
-  const notes = [k.doc, k.reply && `Reply: ${k.reply}.`, k.payload && `Payload: ${k.payload}.`].filter(Boolean).join(' ');
-  let out = `\n/** ${family.ts}.${k.name}${notes ? `: ${notes}` : ''} */\n`;
+  const payload = payloadOf(k);
+  const notes = [k.doc, k.reply && `Reply: ${k.reply}.`, payload && `Payload: ${payload.count.join(' × ')} × ${payload.element}.`].filter(Boolean).join(' ');
+  let out = payload ? payloadInterface(name, payload) : '';
+  out += `\n/** ${family.ts}.${k.name}${notes ? `: ${notes}` : ''} */\n`;
   if (k.fields.length === 0) out += `export type ${name} = Record<string, never>;\n`;
   else out += `export interface ${name} {\n${k.fields.map((f) => `${doc(f.doc, '  ')}  ${f.name}: ${tsType(f.type)};\n`).join('')}}\n`;
   out += `export const ${name} = {\n  kind: ${family.ts}.${k.name},\n  /** Argument words the record uses. */\n  words: ${wordsOf(k.fields)},\n`;
@@ -83,6 +133,7 @@ function record(family: RecordFamily, k: RecordKind): string {
     at += f.type === 'u64' ? 2 : 1;
   }
   out += `  },\n`;
+  if (payload) out += payloadCodec(name, k, payload);
   if (wordsOf(k.fields) <= POSITIONAL_WORDS) out += posters(family, k);
   out += `} as const;\n`;
   return out;
@@ -183,7 +234,7 @@ export function emitTs(unit: Unit, schemaFile: string): string {
   }
   for (const p of unit.packedIds ?? []) out += packedId(p);
   for (const st of unit.structs ?? []) out += byteStruct(st);
-  const needsU64 = (unit.records ?? []).some((f) => f.kinds.some((k) => k.fields.some((x) => x.type === 'u64')));
+  const needsU64 = (unit.records ?? []).some((f) => f.kinds.some((k) => [...k.fields, ...(k.payload?.fields ?? [])].some((x) => x.type === 'u64')));
   if (needsU64) out += u64Helpers;
   if ((unit.records ?? []).some((f) => f.kinds.some((k) => wordsOf(k.fields) <= POSITIONAL_WORDS))) out += recordPoster;
   for (const family of unit.records ?? []) {

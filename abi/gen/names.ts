@@ -1,5 +1,5 @@
 // Spelling helpers shared by the emitters.
-import type { ByteField, ByteStruct, Radix, RecordField } from '../schema/types.js';
+import type { ByteField, ByteStruct, Radix, RecordField, RecordKind, RecordPayload } from '../schema/types.js';
 
 export const GENERATOR = 'scripts/abi-gen.mjs';
 
@@ -48,4 +48,23 @@ export function byteLayout(st: ByteStruct): { field: ByteField; offset: number }
   });
   if (at > st.bytes) throw new Error(`abi: struct ${st.c} needs ${at} bytes, more than its ${st.bytes}`);
   return out;
+}
+
+/** camelCase of a PascalCase name. */
+export const camel = (name: string) => name[0]!.toLowerCase() + name.slice(1);
+
+/**
+ * A kind's payload, checked: its count fields are u32 fields of the record (at most two, so the
+ * count fits 64 bits in C++), its element has fields, and its names do not shadow the record's.
+ */
+export function payloadOf(k: RecordKind): RecordPayload | undefined {
+  const p = k.payload;
+  if (!p) return undefined;
+  const fields = new Map(k.fields.map((f) => [f.name, f.type]));
+  if (p.fields.length === 0) throw new Error(`abi: ${k.name}'s payload element ${p.element} has no fields`);
+  if (p.count.length === 0 || p.count.length > 2) throw new Error(`abi: ${k.name}'s payload count is the product of 1 or 2 fields`);
+  for (const c of p.count) if (fields.get(c) !== 'u32') throw new Error(`abi: ${k.name}'s payload count field ${c} is not a u32 field of the record`);
+  for (const name of [camel(p.element), 'payloadElements', 'payloadBytes'])
+    if (fields.has(name)) throw new Error(`abi: ${k.name}.${name} is both a field and a payload helper`);
+  return p;
 }

@@ -371,7 +371,13 @@ export const OutDestroyTask = {
   },
 } as const;
 
-/** EngineOut.MapMemory: Payload: count × (gpaLo, gpaHi, lenLo, lenHi). */
+/** OutMapMemory's payload element. A guest-physical range, placed after the previous one from va. */
+export interface OutMapMemoryRange {
+  gpa: number;
+  length: number;
+}
+
+/** EngineOut.MapMemory: Payload: count × Range. */
 export interface OutMapMemory {
   /** The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool). */
   thread: number;
@@ -408,6 +414,28 @@ export const OutMapMemory = {
     writeU64(a, 4, r.va);
     a[6] = r.readOnly ? 1 : 0;
     a[7] = r.count;
+  },
+  /** Elements in the payload: count. */
+  payloadElements: (a: Int32Array): number => (a[7] ?? 0) >>> 0,
+  /** The payload's bytes: count × 16. */
+  payloadBytes: (a: Int32Array): number => ((a[7] ?? 0) >>> 0) * 16,
+  /** The payload's elements (Range) by index `i` over the payload's words `p`. */
+  range: {
+    /** Words per element. */
+    words: 4,
+    gpa: (p: Int32Array, i: number): number => readU64(p, i * 4),
+    gpaLo: (p: Int32Array, i: number): number => (p[i * 4] ?? 0) >>> 0,
+    gpaHi: (p: Int32Array, i: number): number => (p[i * 4 + 1] ?? 0) >>> 0,
+    length: (p: Int32Array, i: number): number => readU64(p, i * 4 + 2),
+    lengthLo: (p: Int32Array, i: number): number => (p[i * 4 + 2] ?? 0) >>> 0,
+    lengthHi: (p: Int32Array, i: number): number => (p[i * 4 + 3] ?? 0) >>> 0,
+    /** Writes element `i` into the payload's words (u64 fields must be safe non-negative integers). */
+    encode(p: Int32Array, i: number, e: OutMapMemoryRange): void {
+      if (!Number.isSafeInteger(i) || i < 0 || p.length < (i + 1) * 4)
+        throw new RangeError(`OutMapMemory.range: element ${i} does not fit ${p.length} payload words`);
+      writeU64(p, i * 4, e.gpa);
+      writeU64(p, i * 4 + 2, e.length);
+    },
   },
 } as const;
 
@@ -622,7 +650,13 @@ export const OutModeChange = {
   },
 } as const;
 
-/** EngineOut.CursorGlyph: Payload: ARGB8888 rows. */
+/** OutCursorGlyph's payload element. The glyph row by row, width pixels a row. */
+export interface OutCursorGlyphPixel {
+  /** ARGB8888. */
+  argb: number;
+}
+
+/** EngineOut.CursorGlyph: Payload: width × height × Pixel. */
 export interface OutCursorGlyph {
   /** The engine thread's index (0 the MMIO dispatcher, 1 the display queue, 2… the pool). */
   thread: number;
@@ -659,6 +693,22 @@ export const OutCursorGlyph = {
     a[5] = r.height;
     a[6] = r.hotX;
     a[7] = r.hotY;
+  },
+  /** Elements in the payload: width × height. */
+  payloadElements: (a: Int32Array): number => ((a[4] ?? 0) >>> 0) * ((a[5] ?? 0) >>> 0),
+  /** The payload's bytes: width × height × 4. */
+  payloadBytes: (a: Int32Array): number => ((a[4] ?? 0) >>> 0) * ((a[5] ?? 0) >>> 0) * 4,
+  /** The payload's elements (Pixel) by index `i` over the payload's words `p`. */
+  pixel: {
+    /** Words per element. */
+    words: 1,
+    argb: (p: Int32Array, i: number): number => (p[i] ?? 0) >>> 0,
+    /** Writes element `i` into the payload's words (u64 fields must be safe non-negative integers). */
+    encode(p: Int32Array, i: number, e: OutCursorGlyphPixel): void {
+      if (!Number.isSafeInteger(i) || i < 0 || p.length < (i + 1) * 1)
+        throw new RangeError(`OutCursorGlyph.pixel: element ${i} does not fit ${p.length} payload words`);
+      p[i] = e.argb;
+    },
   },
 } as const;
 

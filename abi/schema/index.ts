@@ -4,6 +4,7 @@ import { deviceRecords } from './device-records.js';
 import { flowIds } from './flow-ids.js';
 import { irqRecords } from './irq-records.js';
 import { kvmBoot } from './kvm-boot.js';
+import { kvmExits } from './kvm-exits.js';
 import { machine } from './machine.js';
 import { completionLayout, interruptTableLayout, irqRouteLayout, mailboxLayout, replyLayout, surfaceLayout, traceLayout, vcpuIrqLayout } from './layouts.js';
 import { protocol } from './protocol.js';
@@ -32,6 +33,7 @@ export const units: readonly Unit[] = [
   inputRecords,
   deviceRecords,
   kvmBoot,
+  kvmExits,
 ];
 
 /** The C guest (guest/c) gets every constant and enum of these units that has a C name. */

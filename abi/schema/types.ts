@@ -71,8 +71,23 @@ export interface RecordKind {
   /** What the receiver answers in the sender's reply slot, when it answers. */
   readonly reply?: string;
   /** What the sender put in its reply slot's payload for the receiver to read. */
-  readonly payload?: string;
+  readonly payload?: RecordPayload;
   readonly doc?: string;
+}
+
+/**
+ * A record's payload (in the sender's reply slot): elements one after another, each of named
+ * fields laid out as a record's (u64 low word first), as many as the product of the record's
+ * `count` fields. The generated code gives the element's decoders and encoder by index, and
+ * the element count and byte size a record announces.
+ */
+export interface RecordPayload {
+  /** PascalCase: the TypeScript element interface `<Struct><Element>`, the C++ nested struct; camelCase, the TS decoders' key. */
+  readonly element: string;
+  readonly doc: string;
+  readonly fields: readonly RecordField[];
+  /** The record's u32 fields whose product is the element count (at most two, so it fits 64 bits). */
+  readonly count: readonly string[];
 }
 
 /** The record kinds of one mailbox direction. */

@@ -22,6 +22,9 @@ import {
 } from './engine-records.js';
 import type { TaskSpace } from './task-space.js';
 
+/** A u64 from its halves, exactly. */
+const u64 = (lo: number, hi: number): bigint => (BigInt(hi) << 32n) | BigInt(lo);
+
 const NAMES: Record<number, string> = {
   [EngineOut.CreateTask]: 'createTask',
   [EngineOut.DestroyTask]: 'destroyTask',
@@ -97,16 +100,13 @@ export class EngineCallbacks {
         return true;
       }
       case EngineOut.MapMemory: {
-        const count = OutMapMemory.count(a);
-        const payload = this.replies.payload(slot);
-        if (count * 16 > payload.length) return (refuse('too-many-ranges'), true);
-        const words = new Uint32Array(payload.buffer, payload.byteOffset, count * 4);
+        if (OutMapMemory.payloadBytes(a) > this.replies.payloadBytes) return (refuse('too-many-ranges'), true);
+        const payload = this.replies.payloadWords(slot);
+        const { range } = OutMapMemory;
         const ranges = [];
-        for (let i = 0; i < count; i++) {
-          ranges.push({
-            gpa: (BigInt(words[i * 4 + 1]!) << 32n) | BigInt(words[i * 4]!),
-            length: (BigInt(words[i * 4 + 3]!) << 32n) | BigInt(words[i * 4 + 2]!),
-          });
+        // Exact from the halves (bigint), so a refusal names the very address the guest gave.
+        for (let i = 0; i < OutMapMemory.payloadElements(a); i++) {
+          ranges.push({ gpa: u64(range.gpaLo(payload, i), range.gpaHi(payload, i)), length: u64(range.lengthLo(payload, i), range.lengthHi(payload, i)) });
         }
         const r = this.tasks.mapMemory(OutMapMemory.task(a), OutMapMemory.va(a), OutMapMemory.readOnly(a), ranges);
         if (!r.ok) return (refuse(r.error.code), true);

@@ -321,7 +321,7 @@ export class DeviceActor implements ActorBehaviour<DeviceControl> {
     const replySlot = OutCursorGlyph.slot(a);
     const payload = this.engineReplies.payload(replySlot < this.engineReplies.slots ? replySlot : 0);
     const id = OutCursorGlyph.id(a);
-    if (slot && w * h * 4 <= payload.length && w <= CURSOR_MAX_SIZE && h <= CURSOR_MAX_SIZE) {
+    if (slot && OutCursorGlyph.payloadBytes(a) <= payload.length && w <= CURSOR_MAX_SIZE && h <= CURSOR_MAX_SIZE) {
       this.cursorGlyphs[target]!++;
       // Answered once the compositor's mailbox took the record: the engine's next display event
       // (posted directly under the actor model) then cannot overtake it.

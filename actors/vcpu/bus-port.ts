@@ -26,7 +26,7 @@ import {
   mmioIosfcBase,
   virtioMmioBase,
   virtioPciEcamBase,
-} from './layout.js';
+} from '../../machine/memory-map.js';
 import { PCI_CONFIG_WINDOW } from '../input/messages.js';
 import { VIRTIO_PCI_BAR_BYTES } from '../../abi/generated/virtio.js';
 import { Mailbox } from '../../shared/mailbox/mailbox.js';

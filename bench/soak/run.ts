@@ -4,9 +4,9 @@
 import type { Worker } from 'node:worker_threads';
 
 import type { CpuBackendName } from '../../actors/vcpu/kvm/availability.js';
-import { native } from '../../shared/native/addon.js';
 import type { DeviceOptions } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
+import { nativeTesting } from '../native-testing.js';
 import type { SoakSample } from './analyze.js';
 
 export interface SoakOptions {
@@ -92,6 +92,8 @@ export function soakDevices(count: number, modes: string[]): DeviceOptions[] {
 }
 
 export async function runSoak(options: SoakOptions, hooks: SoakHooks = {}): Promise<SoakRun> {
+  // The testing addon's (a checkout's): the soak is a debugging aid, not the package's API.
+  const { heapStats } = nativeTesting();
   const vm = await Vm.create({ cpu: options.cpu, ramMiB: 64 * options.devices + 64, devices: soakDevices(options.devices, options.modes), workload: null });
   const run: SoakRun = {
     samples: [],
@@ -101,7 +103,7 @@ export async function runSoak(options: SoakOptions, hooks: SoakHooks = {}): Prom
     elapsedMs: 0,
     interrupted: false,
     fault: null,
-    nativeHeap: native.heapStats() !== null,
+    nativeHeap: heapStats() !== null,
     gc: gc !== undefined,
   };
   const t0 = performance.now();
@@ -112,13 +114,13 @@ export async function runSoak(options: SoakOptions, hooks: SoakHooks = {}): Prom
     await vm.settle(10_000).catch(() => undefined);
     const stats = await vm.stats();
     await collect();
-    const held = { rss: process.memoryUsage().rss, native: native.heapStats()?.allocatedBytes ?? null };
+    const held = { rss: process.memoryUsage().rss, native: heapStats()?.allocatedBytes ?? null };
     if (options.workerGc) {
       await collectWorkers(vm);
       await collect(); // the snapshots' chunks, read on this thread
     }
     // Freed memory back to the system, so RSS shows what is live, not the last garbage peak.
-    const heap = native.heapStats(options.workerGc);
+    const heap = heapStats(options.workerGc);
     const mem = process.memoryUsage();
     const now = performance.now();
     const s: SoakSample = {

@@ -14,7 +14,7 @@ import { IntervalMap, type IntervalMapLike } from '../../actors/device/interval-
 import { ListIntervalMap } from '../../actors/device/list-interval-map.js';
 import { PAGE, TaskSpace } from '../../actors/device/task-space.js';
 import { Rng } from '../../guest/ts/rng.js';
-import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../machine/memory-map.js';
 import { createGuestMemory } from '../../shared/guest-memory/index.js';
 import { native } from '../../shared/native/addon.js';
 import { compiledModuleUrl } from '../../shared/package-root.js';

@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 import { RING_HEADER_BYTES } from '../../guest/ts/protocol.js';
-import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../machine/memory-map.js';
 import { packageRoot } from '../../shared/package-root.js';
 import { Vm } from '../../vmm/vm.js';
 import { EngineRig } from '../../test/support/engine-rig.js';

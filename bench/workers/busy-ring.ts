@@ -17,7 +17,7 @@ import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external
 import { PvgDriver, type MmioPort } from '../../guest/ts/driver.js';
 import { PageAllocator } from '../../guest/ts/page-allocator.js';
 import { PVG_ID, RESET_MAGIC, RING_HEADER_BYTES, Reg } from '../../guest/ts/protocol.js';
-import { mmioGfxBase } from '../../actors/vcpu/layout.js';
+import { mmioGfxBase } from '../../machine/memory-map.js';
 
 export interface BusyRingData {
   config: ExternalVcpuConfig;

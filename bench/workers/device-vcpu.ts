@@ -13,7 +13,7 @@ import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external
 import { PvgDriver, type MmioPort } from '../../guest/ts/driver.js';
 import { PageAllocator } from '../../guest/ts/page-allocator.js';
 import { IrqCause, PVG_ID, Reg } from '../../guest/ts/protocol.js';
-import { MSI_ADDRESS_BASE, PCI_BAR_BASE, RAM_BASE, deviceVectors, ecamBase, mmioGfxBase } from '../../actors/vcpu/layout.js';
+import { MSI_ADDRESS_BASE, PCI_BAR_BASE, RAM_BASE, deviceVectors, ecamBase, mmioGfxBase } from '../../machine/memory-map.js';
 import { DEFAULT_HALT_SPIN } from '../../shared/irq/vcpu-irq.js';
 import { LatencyRecorder, type LatencySummary } from '../latency.js';
 

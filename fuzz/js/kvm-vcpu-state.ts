@@ -3,7 +3,7 @@
 // iretq), for the snapshot codec's tests and the snapshot loader's fuzz seed (both without /dev/kvm).
 import { BootArea, ROM_BASE, Selector } from '../../actors/vcpu/kvm/machine.js';
 import type { KvmCpuState, KvmSegment, KvmVcpuSaved } from '../../actors/vcpu/kvm/vcpu-state.js';
-import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../machine/memory-map.js';
 
 const flat = (selector: number, type: number, code: boolean, dpl: number): KvmSegment => ({
   base: 0n,

@@ -12,7 +12,7 @@ import { encodeCompositorDisplay } from '../../actors/compositor/display-snapsho
 import { encodeTaskSpaceState } from '../../actors/device/task-space-snapshot.js';
 import { encodeGuestProgramState } from '../../guest/ts/program-snapshot.js';
 import { GuestProgram } from '../../guest/ts/program.js';
-import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../machine/memory-map.js';
 import { saveInterruptTable } from '../../shared/irq/interrupt-table-snapshot.js';
 import { InterruptTable, LINE_STATE_BITS, createInterruptTable } from '../../shared/irq/interrupt-table.js';
 import { VcpuIrqWord } from '../../shared/irq/layout.js';

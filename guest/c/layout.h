@@ -1,4 +1,4 @@
-// Where device `d`'s windows and vectors are (layout.ts): one place for the boot code, the PCI
+// Where device `d`'s windows and vectors are (machine/memory-map.ts): one place for the boot code, the PCI
 // setup and the interrupt handler, which finds the gfx window from the boot block alone.
 #ifndef PVG_GUEST_LAYOUT_H
 #define PVG_GUEST_LAYOUT_H

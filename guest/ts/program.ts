@@ -18,7 +18,7 @@ import {
   virtioPciEcamBase,
   virtioPciVectors,
   virtioVector,
-} from '../../actors/vcpu/layout.js';
+} from '../../machine/memory-map.js';
 import { type DisplayModeInfo, DriverError, type DriverState, PvgDriver, type MmioPort } from './driver.js';
 import { GuestInputDevices, type GuestInputState } from './guest-input.js';
 import { PageAllocator } from './page-allocator.js';

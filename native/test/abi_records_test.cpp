@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "abi/engine_records.h"
 #include "abi/flow_ids.h"
@@ -84,6 +85,38 @@ PVG_TEST("abi records: signed and boolean fields") {
   PVG_CHECK(rec::out::CursorShow::unpack(show).show);
   show[2] = 0;
   PVG_CHECK(!rec::out::CursorShow::unpack(show).show);
+}
+
+PVG_TEST("abi records: MapMemory's ranges pack and unpack by index, each at its own words, low word first") {
+  using Range = rec::out::MapMemory::Range;
+  static_assert(Range::kWords == 4);
+  Rng rng(23);
+  for (int round = 0; round < 200; ++round) {
+    const size_t n = rng.below(9);
+    std::vector<Range> ranges(n);
+    for (Range& r : ranges) r = Range{.gpa = rng.next(), .length = rng.next()};
+    std::vector<uint32_t> words(n * Range::kWords + 3, 0x5A5A5A5Au);
+    for (size_t i = 0; i < n; ++i) ranges[i].pack(words, i);
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t* w = words.data() + i * Range::kWords;
+      PVG_CHECK(w[0] == static_cast<uint32_t>(ranges[i].gpa) && w[1] == static_cast<uint32_t>(ranges[i].gpa >> 32));
+      PVG_CHECK(w[2] == static_cast<uint32_t>(ranges[i].length) && w[3] == static_cast<uint32_t>(ranges[i].length >> 32));
+      const Range r = Range::unpack(words, i);
+      PVG_CHECK(r.gpa == ranges[i].gpa && r.length == ranges[i].length);
+    }
+    for (size_t i = n * Range::kWords; i < words.size(); ++i) PVG_CHECK(words[i] == 0x5A5A5A5Au);
+  }
+  PVG_CHECK(rec::out::MapMemory{.count = 64}.payloadElements() == 64);
+}
+
+PVG_TEST("abi records: a cursor glyph's payload is width × height one-word pixels, counted in 64 bits") {
+  static_assert(rec::out::CursorGlyph::Pixel::kWords == 1);
+  PVG_CHECK((rec::out::CursorGlyph{.width = 3, .height = 5}.payloadElements() == 15));
+  PVG_CHECK((rec::out::CursorGlyph{.width = 0xFFFFFFFFu, .height = 0xFFFFFFFFu}.payloadElements() == 0xFFFFFFFE00000001ull));
+  std::array<uint32_t, 4> words{};
+  rec::out::CursorGlyph::Pixel{.argb = 0x80FF0000u}.pack(words, 2);
+  PVG_CHECK(words[2] == 0x80FF0000u && words[1] == 0 && words[3] == 0);
+  PVG_CHECK(rec::out::CursorGlyph::Pixel::unpack(words, 2).argb == 0x80FF0000u);
 }
 
 PVG_TEST("abi flow ids: fields masked and placed as shared/trace/flow-ids.ts places them") {

@@ -1,6 +1,7 @@
 // The JavaScript face of the C++ addon (native/src/addon). Every typed array is an Int32Array
 // over a SharedArrayBuffer; threads the addon starts never call JavaScript.
 
+import type { ExitKind } from '../../abi/generated/kvm-exits.js';
 import type { KvmCpuState } from '../../actors/vcpu/kvm/vcpu-state.js';
 
 export type FutexWaitResult = 'ok' | 'not-equal' | 'timed-out';
@@ -172,18 +173,6 @@ export interface EngineStateSummary {
   tasks: { id: number; size: number; mappings: { va: number; gpa: number; length: number; readOnly: boolean }[] }[];
 }
 
-/** The C heap as glibc's malloc sees it (mallinfo2, every arena); bytes. */
-export interface NativeHeapStats {
-  /** In use: chunks handed out from the arenas plus mmapped chunks (uordblks + hblkhd). */
-  allocatedBytes: number;
-  /** Large allocations served with mmap (hblkhd). */
-  mmappedBytes: number;
-  /** What the arenas hold from the system, in use or free (arena). */
-  arenaBytes: number;
-  /** Free chunks inside the arenas (fordblks). */
-  freeBytes: number;
-}
-
 export interface NativeAddon {
   Engine: new (options: EngineOptions) => NativeEngine;
   /** Whether the vulkan backend can run here (opens and closes the device it would use). */
@@ -206,11 +195,6 @@ export interface NativeAddon {
   /** Rings a park-mode-EventLoop mailbox's event-loop consumer, or futex-wakes up to count sleepers on its doorbell word if it has none. */
   ringEventLoop(mailboxWords: Int32Array, count?: number): number;
   monotonicMicros(): number;
-  /**
-   * The C heap (glibc mallinfo2); null where the C library has no mallinfo2. trim: first return
-   * every arena's free memory to the system (malloc_trim(0)). For the soak test.
-   */
-  heapStats(trim?: boolean): NativeHeapStats | null;
   /** Whether /dev/kvm (or `path`) can run our vCPUs here, and why not when it cannot. */
   kvmProbe(path?: string): { ok: boolean; reason: string };
   /** The host address of the array's first byte modulo 4096 (to page-align guest RAM for KVM). */
@@ -219,11 +203,11 @@ export interface NativeAddon {
   kvmCreateVm(bytes: Uint8Array, regions: { gpa: number; offset: number; size: number; readOnly: boolean }[], path?: string): number;
   /** Drops every memory slot now and forgets the VM (false if the id is unknown). */
   kvmDestroyVm(id: number): boolean;
-  /** vCPU `index` of VM `vm`, bound to the calling thread; exit details land in `exitInfo` (8 doubles). */
+  /** vCPU `index` of VM `vm`, bound to the calling thread; exit details land in `exitInfo` (EXIT_INFO_LENGTH doubles, slots ExitInfo: abi/schema/kvm-exits.ts). */
   kvmCreateVcpu(vm: number, index: number, irqWords: Int32Array, exitInfo: Float64Array, slicePeriodMs: number): NativeHandle;
   kvmEnterLongMode(vcpu: NativeHandle, entry: { rip: number; rsp: number; rdi: number; gsBase: number; cr3: number; gdtBase: number; gdtLimit: number; tssBase?: number }): void;
-  /** One KVM_RUN; returns the exit kind (actors/vcpu/kvm/exits.ts). */
-  kvmRun(vcpu: NativeHandle): number;
+  /** One KVM_RUN; returns the exit kind (abi/schema/kvm-exits.ts), also in the exit info's Kind slot. */
+  kvmRun(vcpu: NativeHandle): (typeof ExitKind)[keyof typeof ExitKind];
   kvmCompleteRead(vcpu: NativeHandle, lo: number, hi: number): void;
   kvmRegisters(vcpu: NativeHandle): { rip: number; rsp: number; rflags: number; cr0: number; cr3: number; cr4: number; efer: number };
   /** The vCPU's state at an exit boundary, for a snapshot (the last exit's I/O completed first). */

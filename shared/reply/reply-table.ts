@@ -60,6 +60,11 @@ export class ReplyTable {
     return new Uint8Array(this.buffer, this.base(slot) * 4 + REPLY_HEADER_BYTES, this.payloadBytes);
   }
 
+  /** The same payload as words, for a record's generated payload decoders (payload bytes are a multiple of 64). */
+  payloadWords(slot: number): Int32Array {
+    return new Int32Array(this.buffer, this.base(slot) * 4 + REPLY_HEADER_BYTES, this.payloadBytes / 4);
+  }
+
   // ------------------------------------------------------------ requester
 
   /** Marks the slot pending for a new request and returns the request id to send along. */

@@ -10,7 +10,7 @@ import type { NativeEngine } from '../../shared/native/types.js';
 import { ReplyErrorCode } from '../../shared/reply/errors.js';
 import { ReplyTable, createReplyTableBuffer } from '../../shared/reply/reply-table.js';
 import { SURFACE_HEADER_BYTES, SurfaceWord, createSurfacePool } from '../../shared/display/surface-layout.js';
-import { EngineIn, EngineOut } from '../../actors/device/engine-records.js';
+import { EngineIn, EngineOut, OutCursorGlyph } from '../../actors/device/engine-records.js';
 
 export const RAM_BASE = 0x4000_0000;
 export const RAM_SIZE = 16 * 1024 * 1024;
@@ -148,9 +148,16 @@ export class EngineRig {
         break;
       }
       case EngineOut.CursorGlyph: {
-        const [, , , display, width, height, hotX, hotY] = args as [number, number, number, number, number, number, number, number];
-        const bytes = this.engineReplies.payload(slot).slice(0, width * height * 4);
-        this.cursorGlyphs.push({ display, width, height, hotX, hotY, argb: new Uint32Array(bytes.buffer) });
+        const g = OutCursorGlyph;
+        const bytes = this.engineReplies.payload(slot).slice(0, g.payloadBytes(a));
+        this.cursorGlyphs.push({
+          display: g.display(a),
+          width: g.width(a),
+          height: g.height(a),
+          hotX: g.hotX(a),
+          hotY: g.hotY(a),
+          argb: new Uint32Array(bytes.buffer),
+        });
         this.engineReplies.reply(slot, id, 0);
         break;
       }

@@ -5,7 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external.js';
 import { IosfcReg, Reg } from '../../guest/ts/protocol.js';
 import { Rng } from '../../guest/ts/rng.js';
-import { MMIO_IOSFC_OFFSET, mmioGfxBase } from '../../actors/vcpu/layout.js';
+import { MMIO_IOSFC_OFFSET, mmioGfxBase } from '../../machine/memory-map.js';
 
 interface Data {
   config: ExternalVcpuConfig;

@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external.js';
 import { Reg } from '../../guest/ts/protocol.js';
 import { PCI_INTERRUPT_LINE } from '../../abi/generated/machine.js';
-import { ecamBase, mmioGfxBase } from '../../actors/vcpu/layout.js';
+import { ecamBase, mmioGfxBase } from '../../machine/memory-map.js';
 
 export interface WriterReport {
   type: 'threw';

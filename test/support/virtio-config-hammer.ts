@@ -4,7 +4,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external.js';
-import { RAM_BASE, virtioMmioBase } from '../../actors/vcpu/layout.js';
+import { RAM_BASE, virtioMmioBase } from '../../machine/memory-map.js';
 import { VirtioInputCfg } from '../../abi/generated/virtio.js';
 import { VirtioInputTestDriver } from './virtio-input-driver.js';
 

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { connectVcpu, type ExternalVcpuConfig } from '../../actors/vcpu/external.js';
-import { RAM_BASE, mmioGfxBase, mmioIosfcBase, virtioMmioBase, virtioVector } from '../../actors/vcpu/layout.js';
+import { RAM_BASE, mmioGfxBase, mmioIosfcBase, virtioMmioBase, virtioVector } from '../../machine/memory-map.js';
 import { PvgDriver } from '../../guest/ts/driver.js';
 import { PageAllocator } from '../../guest/ts/page-allocator.js';
 import { VirtioInputCfg } from '../../abi/generated/virtio.js';

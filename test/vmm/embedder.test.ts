@@ -4,7 +4,7 @@
 // built-in vCPU draws for the same seed.
 import { describe, expect, it } from 'vitest';
 
-import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../machine/memory-map.js';
 import { Vm } from '../../vmm/vm.js';
 import { fnv1a64 } from '../support/pixels.js';
 import { exited, nextMessage, startWorker } from '../support/spawn.js';

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
-import { MSI_VECTORS_ENABLED, deviceVectors } from '../../actors/vcpu/layout.js';
+import { MSI_VECTORS_ENABLED, deviceVectors } from '../../machine/memory-map.js';
 import { Vm } from '../../vmm/vm.js';
 
 let vm: Vm | null = null;

@@ -12,7 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { BusyRingVcpu } from '../../bench/busy-ring.js';
 import { PVG_ID, RING_HEADER_BYTES, Status } from '../../guest/ts/protocol.js';
-import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../machine/memory-map.js';
 import { packageRoot } from '../../shared/package-root.js';
 import type { Vm } from '../../vmm/vm.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';

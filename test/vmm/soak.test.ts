@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { analyze, DEFAULT_BOUNDS, type SoakSample } from '../../bench/soak/analyze.js';
 import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
-import { native } from '../../shared/native/addon.js';
+import { nativeTesting } from '../../bench/native-testing.js';
 import { packageRoot } from '../../shared/package-root.js';
 
 const MIB = 2 ** 20;
@@ -144,7 +144,7 @@ describe('npm run soak', () => {
     expect(json.samples.map((s) => s.frames)).toEqual([0, 200, 400, 600]);
     expect(Object.keys(json.workloadRounds).sort()).toEqual(['band', 'desktop', 'hostile', 'mapchurn', 'modestorm']);
     // glibc's malloc here: measured; under a sanitizer's allocator (npm run test:asan): said so, not zeros.
-    const heapMeasurable = native.heapStats() !== null;
+    const heapMeasurable = nativeTesting().heapStats() !== null;
     expect(json.nativeHeap).toBe(heapMeasurable);
     for (const s of json.samples) {
       if (heapMeasurable) expect(s.nativeBytes).toBeGreaterThan(0);

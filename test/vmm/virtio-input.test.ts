@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 
 import { InputAbs, InputCode, InputEv, VIRTIO_INPUT_ABS_MAX, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE, VirtioMmioReg as Reg } from '../../abi/generated/virtio.js';
 import { connectVcpu } from '../../actors/vcpu/external.js';
-import { RAM_BASE, virtioMmioBase } from '../../actors/vcpu/layout.js';
+import { RAM_BASE, virtioMmioBase } from '../../machine/memory-map.js';
 import { Rng } from '../../guest/ts/rng.js';
 import { VmConfigError } from '../../vmm/config.js';
 import { VmStoppedError } from '../../actors/runtime/errors.js';

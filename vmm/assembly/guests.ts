@@ -1,6 +1,6 @@
 // The built-in guest each vCPU runs: vCPU v drives device v, in its own slice of guest RAM.
 import type { GuestProgramConfig } from '../../guest/ts/program.js';
-import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../machine/memory-map.js';
 import type { ResolvedConfig } from '../config.js';
 
 type Workload = NonNullable<ResolvedConfig['workload']>;

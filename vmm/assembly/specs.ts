@@ -5,7 +5,7 @@ import type { InputActorConfig } from '../../actors/input/messages.js';
 import type { IrqConfig } from '../../actors/irq/messages.js';
 import type { SpawnSpec, Supervisor } from '../../actors/runtime/supervisor.js';
 import type { ExternalVcpuConfig } from '../../actors/vcpu/external.js';
-import { deviceLines } from '../../actors/vcpu/layout.js';
+import { deviceLines } from '../../machine/memory-map.js';
 import type { VcpuConfig } from '../../actors/vcpu/messages.js';
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
 import type { ResolvedConfig } from '../config.js';

@@ -5,7 +5,7 @@ import type { IrqConfig } from '../../actors/irq/messages.js';
 import type { InputDeviceConfig } from '../../actors/input/messages.js';
 import type { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { BusDeviceConfig } from '../../actors/vcpu/bus-port.js';
-import { deviceLines, deviceVectors, virtioVector } from '../../actors/vcpu/layout.js';
+import { deviceLines, deviceVectors, virtioVector } from '../../machine/memory-map.js';
 import { createCursorSlot } from '../../shared/display/cursor-slot.js';
 import { createSurfacePool, SURFACES_PER_DISPLAY } from '../../shared/display/surface-layout.js';
 import { createInterruptTable } from '../../shared/irq/interrupt-table.js';

@@ -7,7 +7,7 @@ import { guestImagePath, kvmUnavailableReason } from '../../actors/vcpu/kvm/avai
 import { loadElfImage } from '../../actors/vcpu/kvm/elf.js';
 import { guestImageCrc } from '../../actors/vcpu/kvm/image-crc.js';
 import { ROM_BASE, ROM_BYTES } from '../../actors/vcpu/kvm/machine.js';
-import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../machine/memory-map.js';
 import { createGuestMemory, type GuestMemory } from '../../shared/guest-memory/index.js';
 import { VmConfigError, type OutputOptions, type ResolvedConfig, type VmOptions } from '../config.js';
 import { KvmMachine } from '../kvm-machine.js';

@@ -9,7 +9,7 @@ import { MACHINE_WIDE_KINDS, SECTION_NAMES, SectionKind } from './layout.js';
 import { decodeMachineOptions, encodeMachineOptions, type MachineOptions } from './machine-options.js';
 import { decodeRam, encodeRam, ramSectionBytes, type RamCompression, type RamEncodeStats } from './ram.js';
 import type { ResolvedConfig } from '../config.js';
-import { RAM_BASE } from '../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../machine/memory-map.js';
 import { createGuestMemory, type GuestMemory } from '../../shared/guest-memory/index.js';
 import { checkMachineState } from './machine-state-check.js';
 import { collectMachineState, machineStateSections, type MachineState } from './machine-state.js';

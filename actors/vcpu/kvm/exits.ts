@@ -1,22 +1,10 @@
-// What ended a KVM_RUN (numbers from native/src/kvm/kvm_vcpu.h ExitKind) and the layout of the
-// exit-info array the addon fills, plus per-kind counters for stats and the CLI summary.
-export const ExitKind = {
-  MmioRead: 1,
-  MmioWrite: 2,
-  IoIn: 3,
-  IoOut: 4,
-  Halt: 5,
-  InterruptWindow: 6,
-  Interrupted: 7,
-  Shutdown: 8,
-  FailEntry: 9,
-  InternalError: 10,
-  Other: 11,
-} as const;
+// What ended a KVM_RUN and the layout of the exit-info array the addon fills (both generated from
+// abi/schema/kvm-exits.ts with the C++ side's), plus per-kind counters for stats and the CLI summary.
+import { ExitKind } from '../../../abi/generated/kvm-exits.js';
 
-/** Slots of the Float64Array(8) the addon writes each exit's details into. */
-export const ExitInfo = { kind: 0, address: 1, size: 2, valueLo: 3, valueHi: 4, count: 5, detail: 6, injections: 7 } as const;
+export { EXIT_INFO_LENGTH, ExitInfo, ExitKind } from '../../../abi/generated/kvm-exits.js';
 
+/** Each ExitKind's name in stats and the CLI summary, by value. */
 export const EXIT_NAMES = [
   '',
   'mmio-read',

@@ -99,13 +99,13 @@ export class KvmGuest implements CpuBackend {
     const info = v.info;
     switch (kind) {
       case ExitKind.MmioRead:
-        this.mmioRead(info[ExitInfo.address]!, info[ExitInfo.size]!);
+        this.mmioRead(info[ExitInfo.Address]!, info[ExitInfo.Size]!);
         break;
       case ExitKind.MmioWrite: {
-        const address = info[ExitInfo.address]!;
+        const address = info[ExitInfo.Address]!;
         if (address - HYPERCALL_BASE >= 0 && address - HYPERCALL_BASE < HYPERCALL_BYTES)
-          return this.hypercall(address - HYPERCALL_BASE, info[ExitInfo.valueLo]!);
-        this.mmioWrite(address, info[ExitInfo.size]!, info[ExitInfo.valueLo]!, info[ExitInfo.valueHi]!);
+          return this.hypercall(address - HYPERCALL_BASE, info[ExitInfo.ValueLo]!);
+        this.mmioWrite(address, info[ExitInfo.Size]!, info[ExitInfo.ValueLo]!, info[ExitInfo.ValueHi]!);
         break;
       }
       case ExitKind.IoOut:
@@ -126,11 +126,11 @@ export class KvmGuest implements CpuBackend {
       case ExitKind.Shutdown:
         throw new KvmGuestFault(`triple fault: the guest reset itself (${this.where()})`);
       case ExitKind.FailEntry:
-        throw new KvmGuestFault(`KVM could not enter the guest (hardware reason ${hex(info[ExitInfo.detail]!)}; ${this.where()})`);
+        throw new KvmGuestFault(`KVM could not enter the guest (hardware reason ${hex(info[ExitInfo.Detail]!)}; ${this.where()})`);
       case ExitKind.InternalError:
-        throw new KvmGuestFault(`KVM internal error (suberror ${info[ExitInfo.detail]}; ${this.where()})`);
+        throw new KvmGuestFault(`KVM internal error (suberror ${info[ExitInfo.Detail]}; ${this.where()})`);
       default:
-        throw new KvmGuestFault(`unexpected KVM exit ${info[ExitInfo.detail]} (${this.where()})`);
+        throw new KvmGuestFault(`unexpected KVM exit ${info[ExitInfo.Detail]} (${this.where()})`);
     }
     return 'running';
   }

@@ -5,14 +5,14 @@ import type { NativeHandle } from '../../../shared/native/types.js';
 import { native } from '../../../shared/native/addon.js';
 import type { VcpuIrqState } from '../../../shared/irq/vcpu-irq.js';
 import type { LongModeEntry } from './boot.js';
-import { ExitCounter, ExitInfo } from './exits.js';
+import { EXIT_INFO_LENGTH, ExitCounter, ExitInfo } from './exits.js';
 import type { KvmCpuState } from './vcpu-state.js';
 
 /** KVM_RUN returns at least this often (a timer kick) even when the guest never exits. */
 export const KVM_SLICE_PERIOD_MS = 20;
 
 export class KvmVcpu {
-  readonly info = new Float64Array(8);
+  readonly info = new Float64Array(EXIT_INFO_LENGTH);
   readonly exits = new ExitCounter();
   private handle: NativeHandle | null;
 
@@ -28,7 +28,7 @@ export class KvmVcpu {
   run(): number {
     const kind = native.kvmRun(this.live());
     this.exits.count(kind);
-    this.exits.injections = this.info[ExitInfo.injections]!;
+    this.exits.injections = this.info[ExitInfo.Injections]!;
     return kind;
   }
 

@@ -4,7 +4,7 @@
 // with the C guest's guest/c/boot_abi.h.
 import { KvmTestMode, KvmWorkload, ROM_BASE, ROM_BYTES } from '../../../abi/generated/kvm-boot.js';
 import type { GuestMemory } from '../../../shared/guest-memory/index.js';
-import { RAM_BASE } from '../layout.js';
+import { RAM_BASE } from '../../../machine/memory-map.js';
 import type { KvmStateLimits } from './vcpu-state-check.js';
 
 export {

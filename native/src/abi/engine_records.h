@@ -2,7 +2,9 @@
 // Mailbox records between the device actor and the engine: kinds and fields, with typed encoders and decoders.
 #pragma once
 #include <array>
+#include <cstddef>
 #include <cstdint>
+#include <span>
 
 namespace pvg::engine::rec {
 inline constexpr uint32_t kThreadMmio = 0;     // Engine thread index of the MMIO dispatcher.
@@ -255,7 +257,7 @@ struct DestroyTask {
 };
 static_assert(DestroyTask::kWords <= kArgs);
 
-// OutMapMemory: Payload: count × (gpaLo, gpaHi, lenLo, lenHi).
+// OutMapMemory: Payload: count × Range.
 struct MapMemory {
   static constexpr Out kKind = OutMapMemory;
   static constexpr uint32_t kWords = 8;
@@ -266,6 +268,31 @@ struct MapMemory {
   uint64_t va = 0;
   bool readOnly = false;
   uint32_t count = 0;  // Ranges in the payload.
+
+  // The payload: count elements, one after another. A guest-physical range, placed after the previous one from va.
+  struct Range {
+    static constexpr uint32_t kWords = 4;
+    uint64_t gpa = 0;
+    uint64_t length = 0;
+
+    // Element i of a payload's words (i < words.size() / kWords).
+    static Range unpack(std::span<const uint32_t> words, std::size_t i) {
+      const auto a = words.subspan(i * kWords, kWords);
+      Range r;
+      r.gpa = uint64_t{a[0]} | (uint64_t{a[1]} << 32);
+      r.length = uint64_t{a[2]} | (uint64_t{a[3]} << 32);
+      return r;
+    }
+    void pack(std::span<uint32_t> words, std::size_t i) const {
+      const auto a = words.subspan(i * kWords, kWords);
+      a[0] = static_cast<uint32_t>(gpa);
+      a[1] = static_cast<uint32_t>(gpa >> 32);
+      a[2] = static_cast<uint32_t>(length);
+      a[3] = static_cast<uint32_t>(length >> 32);
+    }
+  };
+  // Elements in the payload (two u32 factors fit 64 bits).
+  uint64_t payloadElements() const { return uint64_t{count}; }
 
   static MapMemory unpack([[maybe_unused]] const Args& a) {
     MapMemory r;
@@ -436,7 +463,7 @@ struct ModeChange {
 };
 static_assert(ModeChange::kWords <= kArgs);
 
-// OutCursorGlyph: Payload: ARGB8888 rows.
+// OutCursorGlyph: Payload: width × height × Pixel.
 struct CursorGlyph {
   static constexpr Out kKind = OutCursorGlyph;
   static constexpr uint32_t kWords = 8;
@@ -448,6 +475,26 @@ struct CursorGlyph {
   uint32_t height = 0;
   uint32_t hotX = 0;
   uint32_t hotY = 0;
+
+  // The payload: width × height elements, one after another. The glyph row by row, width pixels a row.
+  struct Pixel {
+    static constexpr uint32_t kWords = 1;
+    uint32_t argb = 0;  // ARGB8888.
+
+    // Element i of a payload's words (i < words.size() / kWords).
+    static Pixel unpack(std::span<const uint32_t> words, std::size_t i) {
+      const auto a = words.subspan(i * kWords, kWords);
+      Pixel r;
+      r.argb = a[0];
+      return r;
+    }
+    void pack(std::span<uint32_t> words, std::size_t i) const {
+      const auto a = words.subspan(i * kWords, kWords);
+      a[0] = argb;
+    }
+  };
+  // Elements in the payload (two u32 factors fit 64 bits).
+  uint64_t payloadElements() const { return uint64_t{width} * height; }
 
   static CursorGlyph unpack([[maybe_unused]] const Args& a) {
     CursorGlyph r;

@@ -11,7 +11,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvg::addon::registerClock(env, exports);
   pvg::addon::registerEngine(env, exports);
   pvg::addon::registerEngineState(env, exports);
-  pvg::addon::registerHeap(env, exports);
   pvg::addon::registerKvm(env, exports);
   return exports;
 }

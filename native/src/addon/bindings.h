@@ -10,7 +10,6 @@ void registerClock(Napi::Env env, Napi::Object exports);
 void registerEngine(Napi::Env env, Napi::Object exports);
 /** checkEngineState: a snapshot's engine section checked with no engine running. */
 void registerEngineState(Napi::Env env, Napi::Object exports);
-void registerHeap(Napi::Env env, Napi::Object exports);
 /** KVM (Linux only; elsewhere kvmProbe says why not). */
 void registerKvm(Napi::Env env, Napi::Object exports);
 }  // namespace pvg::addon

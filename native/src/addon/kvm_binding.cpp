@@ -19,6 +19,7 @@
 
 namespace pvg::addon {
 namespace {
+using kvm::kExitInfoLength;
 using kvm::KvmError;
 
 std::mutex vmTableMutex;
@@ -26,7 +27,6 @@ std::map<uint32_t, std::shared_ptr<kvm::KvmVm>> vmTable;
 uint32_t nextVmId = 1;
 
 constexpr napi_type_tag kVcpuTag = {0x7d3c'91a2'0b6e'4f15ULL, 0x9a41'c7d0'52e8'3b66ULL};
-constexpr size_t kExitInfoLength = 8;
 
 struct VcpuHandle {
   std::unique_ptr<kvm::KvmVcpu> vcpu;
@@ -177,20 +177,20 @@ Napi::Value EnterLongMode(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// kvmRun(vcpu) -> exit kind; the details are in the exit info array.
+// kvmRun(vcpu) -> exit kind; the details are in the exit info array (its slots: abi/schema/kvm-exits.ts).
 Napi::Value Run(const Napi::CallbackInfo& info) {
   VcpuHandle& h = vcpuOf(info[0]);
   kvm::VcpuExit e = guarded(info.Env(), [&] { return h.vcpu->run(); });
   double* out = h.exitInfo;
-  out[0] = static_cast<double>(e.kind);
-  out[1] = static_cast<double>(e.address);
-  out[2] = e.size;
-  out[3] = static_cast<double>(e.value & 0xffff'ffffu);
-  out[4] = static_cast<double>(e.value >> 32);
-  out[5] = e.count;
-  out[6] = static_cast<double>(e.detail);
-  out[7] = static_cast<double>(h.vcpu->injections());
-  return Napi::Number::New(info.Env(), out[0]);
+  out[kvm::ExitInfoKind] = static_cast<double>(e.kind);
+  out[kvm::ExitInfoAddress] = static_cast<double>(e.address);
+  out[kvm::ExitInfoSize] = e.size;
+  out[kvm::ExitInfoValueLo] = static_cast<double>(e.value & 0xffff'ffffu);
+  out[kvm::ExitInfoValueHi] = static_cast<double>(e.value >> 32);
+  out[kvm::ExitInfoCount] = e.count;
+  out[kvm::ExitInfoDetail] = static_cast<double>(e.detail);
+  out[kvm::ExitInfoInjections] = static_cast<double>(h.vcpu->injections());
+  return Napi::Number::New(info.Env(), out[kvm::ExitInfoKind]);
 }
 
 // kvmCompleteRead(vcpu, lo, hi)

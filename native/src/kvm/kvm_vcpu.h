@@ -13,27 +13,12 @@
 #include <cstdint>
 #include <memory>
 
+#include "abi/kvm_exits.h"
 #include "kvm/kvm_vm.h"
 #include "kvm/vcpu_kick.h"
 
 namespace pvg::kvm {
-/** Why KVM_RUN returned (numbers shared with actors/vcpu/kvm/exits.ts). */
-enum class ExitKind : uint32_t {
-  MmioRead = 1,
-  MmioWrite = 2,
-  IoIn = 3,
-  IoOut = 4,
-  Halt = 5,
-  InterruptWindow = 6,
-  /** A kick or the slice timer: nothing for the caller to do but look at its control plane. */
-  Interrupted = 7,
-  /** Triple fault (the guest reset itself). */
-  Shutdown = 8,
-  FailEntry = 9,
-  InternalError = 10,
-  Other = 11,
-};
-
+// ExitKind (why KVM_RUN returned) is generated from abi/schema/kvm-exits.ts.
 struct VcpuExit {
   ExitKind kind = ExitKind::Other;
   uint64_t address = 0;  // MMIO guest-physical address, or the I/O port

@@ -18,4 +18,6 @@ void registerKvmBench(Napi::Env env, Napi::Object exports);
 void registerVulkanBench(Napi::Env env, Napi::Object exports);
 /** The C++ mailbox's producer and consumer paths, from JavaScript (cross-checks). */
 void registerMailbox(Napi::Env env, Napi::Object exports);
+/** heapStats: the C heap (glibc mallinfo2), for the soak test's samples. */
+void registerHeap(Napi::Env env, Napi::Object exports);
 }  // namespace pvg::addon

@@ -13,6 +13,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvg::addon::registerKvmBench(env, exports);
   pvg::addon::registerMailbox(env, exports);
   pvg::addon::registerVulkanBench(env, exports);
+  pvg::addon::registerHeap(env, exports);
   return exports;
 }
 }  // namespace

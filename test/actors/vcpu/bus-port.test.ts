@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 import { DeviceKind, DeviceWindow } from '../../../actors/device/messages.js';
 import { VcpuBusPort } from '../../../actors/vcpu/bus-port.js';
-import { ecamBase, mmioGfxBase, mmioIosfcBase } from '../../../actors/vcpu/layout.js';
+import { ecamBase, mmioGfxBase, mmioIosfcBase } from '../../../machine/memory-map.js';
 import { EngineIn } from '../../../actors/device/engine-records.js';
 import { Mailbox, createMailboxBuffer } from '../../../shared/mailbox/mailbox.js';
 import { newRecord } from '../../../shared/mailbox/record.js';

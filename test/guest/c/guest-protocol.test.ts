@@ -1,6 +1,6 @@
 // The C guest (guest/c) speaks the protocol of the TypeScript guest: its protocol header
 // (generated from abi/schema, as the TS guest's constants are) and its hand-written memory-map
-// helpers place devices where layout.ts does; its boot block must keep the agreed layout; and the image the KVM backend loads
+// helpers place devices where machine/memory-map.ts does; its boot block must keep the agreed layout; and the image the KVM backend loads
 // must be a read-only ELF at 0x0100_0000 (no writable segment: several vCPUs share it as ROM).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import { HOSTILE_ATTACKS } from '../../../guest/ts/workloads/hostile.js';
-import * as layout from '../../../actors/vcpu/layout.js';
+import * as layout from '../../../machine/memory-map.js';
 import { BOOT_ABI_VERSION, Boot, HYPERCALL_BASE, Hypercall, KVM_BENCH_PROGRAMS, KVM_WORKLOADS, KvmTestMode } from '../../../actors/vcpu/kvm/machine.js';
 import { packageRoot } from '../../../shared/package-root.js';
 
@@ -29,7 +29,7 @@ function cDefines(file: string): Map<string, number> {
 describe('the C guest protocol header agrees with the TypeScript guest', () => {
   const c = cDefines('protocol.h');
 
-  it("the memory map and interrupt wiring of layout.ts's functions", () => {
+  it("the memory map and interrupt wiring of machine/memory-map.ts's functions", () => {
     const at = (name: string) => c.get(name) ?? Number.NaN;
     for (let d = 0; d < 16; d++) {
       expect(at('PVG_MMIO_GFX_BASE') + d * at('PVG_MMIO_DEVICE_STRIDE')).toBe(layout.mmioGfxBase(d));

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { VcpuServices } from '../../../actors/vcpu/cpu-backend.js';
-import { mmioGfxBase } from '../../../actors/vcpu/layout.js';
+import { mmioGfxBase } from '../../../machine/memory-map.js';
 import { GuestProgram, type GuestProgramConfig } from '../../../guest/ts/program.js';
 import { decodeGuestProgramState, encodeGuestProgramState, loadGuestProgram, saveGuestProgram } from '../../../guest/ts/program-snapshot.js';
 import { WORKLOAD_NAMES } from '../../../guest/ts/workloads/index.js';

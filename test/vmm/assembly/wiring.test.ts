@@ -8,7 +8,7 @@ import type { DeviceConfig } from '../../../actors/device/messages.js';
 import type { InputActorConfig } from '../../../actors/input/messages.js';
 import type { IrqConfig } from '../../../actors/irq/messages.js';
 import { Supervisor } from '../../../actors/runtime/supervisor.js';
-import { RAM_BASE, deviceLines, deviceVectors } from '../../../actors/vcpu/layout.js';
+import { RAM_BASE, deviceLines, deviceVectors } from '../../../machine/memory-map.js';
 import type { VcpuConfig } from '../../../actors/vcpu/messages.js';
 import { resolveConfig, type VmOptions } from '../../../vmm/config.js';
 import { guestFor, ramSliceOf } from '../../../vmm/assembly/guests.js';

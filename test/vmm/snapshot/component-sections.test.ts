@@ -14,7 +14,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
-import { RAM_BASE } from '../../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../../machine/memory-map.js';
 import { createGuestMemory } from '../../../shared/guest-memory/index.js';
 import { encodeContainer, parseContainer, sectionName, type Section } from '../../../vmm/snapshot/container.js';
 import { SnapshotFormatError } from '../../../vmm/snapshot/errors.js';

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { kvmUnavailableReason } from '../../../actors/vcpu/kvm/availability.js';
 import { encodeKvmVcpu } from '../../../actors/vcpu/kvm/vcpu-state-snapshot.js';
-import { RAM_BASE } from '../../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../../machine/memory-map.js';
 import { Supervisor } from '../../../actors/runtime/supervisor.js';
 import { VmConfigError } from '../../../vmm/config.js';
 import { encodeContainer, parseContainer, type Section } from '../../../vmm/snapshot/container.js';

@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { RAM_BASE } from '../../../actors/vcpu/layout.js';
+import { RAM_BASE } from '../../../machine/memory-map.js';
 import { packageRoot } from '../../../shared/package-root.js';
 import { VmConfigError, type VmOptions } from '../../../vmm/config.js';
 import { SnapshotFormatError, SnapshotUnsupportedError } from '../../../vmm/snapshot/errors.js';

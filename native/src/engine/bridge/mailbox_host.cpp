@@ -208,9 +208,9 @@ CreatedTask MailboxHost::createTask(uint64_t vmSize) {
 HostStatus MailboxHost::destroyTask(uint32_t task) { return call(rec::out::DestroyTask{.task = task}).status; }
 
 HostStatus MailboxHost::mapMemory(uint32_t task, uint64_t va, bool readOnly, std::span<const PhysicalRange> ranges) {
-  std::vector<uint32_t> words;
-  words.reserve(ranges.size() * 4);
-  for (const PhysicalRange& r : ranges) words.insert(words.end(), {lo(r.gpa), hi(r.gpa), lo(r.length), hi(r.length)});
+  using Range = rec::out::MapMemory::Range;
+  std::vector<uint32_t> words(ranges.size() * Range::kWords);
+  for (size_t i = 0; i < ranges.size(); ++i) Range{.gpa = ranges[i].gpa, .length = ranges[i].length}.pack(words, i);
   const auto bytes = std::as_bytes(std::span(words));
   return call(rec::out::MapMemory{.task = task, .va = va, .readOnly = readOnly, .count = static_cast<uint32_t>(ranges.size())},
               std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()))
@@ -265,10 +265,12 @@ void MailboxHost::modeChange(uint32_t display, uint32_t width, uint32_t height, 
 }
 
 void MailboxHost::cursorGlyph(uint32_t display, std::span<const uint32_t> argb, uint32_t width, uint32_t height, uint32_t hotX, uint32_t hotY) {
-  const auto bytes = std::as_bytes(argb);
+  const rec::out::CursorGlyph glyph{.display = display, .width = width, .height = height, .hotX = hotX, .hotY = hotY};
+  // One word a pixel: the ARGB rows are the payload as they are, no packing.
+  static_assert(rec::out::CursorGlyph::Pixel::kWords == 1);
+  const auto bytes = std::as_bytes(argb.first(std::min<uint64_t>(argb.size(), glyph.payloadElements())));
   // Waits for the device actor to take the pixels out of the slot; then the glyph may go.
-  call(rec::out::CursorGlyph{.display = display, .width = width, .height = height, .hotX = hotX, .hotY = hotY},
-       std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
+  call(glyph, std::span(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()));
 }
 
 void MailboxHost::cursorShow(uint32_t display, bool show) {

@@ -14,10 +14,10 @@ import {
   PCI_BAR_BASE,
   PCI_BAR_STRIDE,
   VECTORS_PER_DEVICE,
-} from '../../abi/generated/machine.js';
-import { VECTOR_VIRTIO_BASE, VECTOR_VIRTIO_PCI_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_STRIDE, VIRTIO_PCI_FIRST_SLOT } from '../../abi/generated/virtio.js';
+} from '../abi/generated/machine.js';
+import { VECTOR_VIRTIO_BASE, VECTOR_VIRTIO_PCI_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_STRIDE, VIRTIO_PCI_FIRST_SLOT } from '../abi/generated/virtio.js';
 
-export { VIRTIO_MMIO_BASE, VIRTIO_MMIO_STRIDE, VIRTIO_MMIO_WINDOW_BYTES, VIRTIO_MAX_DEVICES } from '../../abi/generated/virtio.js';
+export { VIRTIO_MMIO_BASE, VIRTIO_MMIO_STRIDE, VIRTIO_MMIO_WINDOW_BYTES, VIRTIO_MAX_DEVICES } from '../abi/generated/virtio.js';
 export {
   ECAM_BASE,
   ECAM_DEVICE_STRIDE,
@@ -31,8 +31,8 @@ export {
   PCI_BAR_BASE,
   PCI_BAR_STRIDE,
   RAM_BASE,
-} from '../../abi/generated/machine.js';
-export { GFX_WINDOW_BYTES, IOSFC_WINDOW_BYTES } from '../../abi/generated/protocol.js';
+} from '../abi/generated/machine.js';
+export { GFX_WINDOW_BYTES, IOSFC_WINDOW_BYTES } from '../abi/generated/protocol.js';
 
 /** Virtio device i's virtio-mmio window (abi/schema/virtio.ts). */
 export function virtioMmioBase(device: number): number {

@@ -1,9 +1,10 @@
-// The C heap as glibc's malloc sees it, for the soak test's native-heap samples (bench/soak).
+// The C heap as glibc's malloc sees it, for the soak test's native-heap samples (bench/soak,
+// which runs from a checkout: a debugging aid, so in the testing addon, not the package's).
 // mallinfo2() sums every arena; ArrayBuffer and SharedArrayBuffer backing stores come from
 // malloc too, so they are counted here as well as in process.memoryUsage().arrayBuffers.
 #include <cstdlib>  // defines __GLIBC__ on glibc
 
-#include "addon/bindings.h"
+#include "testing/addon/bindings.h"
 
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
 #include <malloc.h>
