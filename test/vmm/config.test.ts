@@ -43,6 +43,11 @@ describe('VM configuration', () => {
     [{ outputs: { vnc: { port: 0, password: '' } } }, 'outputs.vnc.password'],
     [{ outputs: { vnc: { port: 0, viewOnly: 'yes' as unknown as boolean } } }, 'outputs.vnc.viewOnly'],
     [{ outputs: { web: { port: 0, viewOnly: 1 as unknown as boolean } } }, 'outputs.web.viewOnly'],
+    // A compositor shard owns whole devices: 1 to the number of devices.
+    [{ compositorShards: 0 }, 'compositorShards'],
+    [{ devices: [{}, {}], compositorShards: 3 }, 'compositorShards'],
+    [{ devices: [{}, {}], compositorShards: 1.5 }, 'compositorShards'],
+    [{ compositorShards: '1' as unknown as number }, 'compositorShards'],
   ])('%j names %s before any thread starts', async (options, field) => {
     expect(() => resolveConfig(options)).toThrow(expect.objectContaining({ name: 'VmConfigError', field }));
     await expect(Vm.create(options)).rejects.toSatisfy((e: unknown) => e instanceof VmConfigError && e.field === field);
@@ -79,6 +84,7 @@ describe('VM configuration', () => {
       threading: 'qemu',
       cpu: 'ts',
       outputs: { vnc: { port: 5900, host: '127.0.0.1', password: 'secret' }, web: { port: 0, host: '::1' } },
+      compositorShards: 1,
     });
     expect(c.limits.maxTasks).toBe(8);
     expect(c.outputs.vnc).toEqual({ port: 5900, host: '127.0.0.1', password: 'secret' });
