@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { ActorExitedError } from '../../actors/runtime/errors.js';
 import { WORKLOAD_NAMES } from '../../guest/ts/workloads/index.js';
-import type { VmOptions } from '../../vmm/config.js';
+import { VmConfigError, type VmOptions } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
 import { frameSummaries } from '../support/snapshot-frames.js';
 import { createTestVm, terminateActor } from '../support/test-vm.js';
@@ -25,12 +25,15 @@ afterEach(async () => {
 const keep = (vm: Vm) => (vms.push(vm), vm);
 
 const MODES = ['320x200@60', '256x160@60'];
-/** Four devices, two of them with a second display, so a shard owns displays of more than one device. */
+/**
+ * Four devices, two of them with a second display, so a shard owns displays of more than one
+ * device; each device starts in a mode of its own, so a frame shown on another display shows.
+ */
 const devices: VmOptions['devices'] = [
   { displayModes: MODES, displays: 2 },
-  { displayModes: MODES },
-  { displayModes: MODES, displays: 2 },
-  { variant: 'pci', displayModes: MODES },
+  { displayModes: ['256x160@60', '320x200@60'] },
+  { displayModes: ['288x180@60', '320x200@60'], displays: 2 },
+  { variant: 'pci', displayModes: ['240x160@60', '256x160@60'] },
 ];
 const machine = (name: string, compositorShards: number): VmOptions => ({
   ramMiB: 64,
@@ -105,6 +108,8 @@ describe('compositor shards', () => {
     await saved.resume();
     const expected = await frameSummaries(saved);
     await saved.stop();
+    // Checked as VmOptions.compositorShards is: at most the devices.
+    await expect(Vm.restore(file, { compositorShards: 5 })).rejects.toSatisfy((e: unknown) => e instanceof VmConfigError && e.field === 'compositorShards');
     for (const compositorShards of [1, 4]) {
       const restored = keep(await Vm.restore(file, { compositorShards, trace: false }));
       expect((await restored.stats()).compositor.shards).toHaveLength(compositorShards);
