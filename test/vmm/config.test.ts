@@ -43,14 +43,20 @@ describe('VM configuration', () => {
     [{ outputs: { vnc: { port: 0, password: '' } } }, 'outputs.vnc.password'],
     [{ outputs: { vnc: { port: 0, viewOnly: 'yes' as unknown as boolean } } }, 'outputs.vnc.viewOnly'],
     [{ outputs: { web: { port: 0, viewOnly: 1 as unknown as boolean } } }, 'outputs.web.viewOnly'],
-    // A compositor shard owns whole devices: 1 to the number of devices.
-    [{ compositorShards: 0 }, 'compositorShards'],
-    [{ devices: [{}, {}], compositorShards: 3 }, 'compositorShards'],
-    [{ devices: [{}, {}], compositorShards: 1.5 }, 'compositorShards'],
-    [{ compositorShards: '1' as unknown as number }, 'compositorShards'],
   ])('%j names %s before any thread starts', async (options, field) => {
     expect(() => resolveConfig(options)).toThrow(expect.objectContaining({ name: 'VmConfigError', field }));
     await expect(Vm.create(options)).rejects.toSatisfy((e: unknown) => e instanceof VmConfigError && e.field === field);
+  });
+
+  // A compositor shard owns whole devices: 1 to the number of devices.
+  it.each<VmOptions>([
+    { compositorShards: 0 },
+    { devices: [{}, {}], compositorShards: 3 },
+    { devices: [{}, {}], compositorShards: 1.5 },
+    { compositorShards: '1' as never },
+  ])('%j names compositorShards before any thread starts', async (options) => {
+    expect(() => resolveConfig(options)).toThrow(expect.objectContaining({ name: 'VmConfigError', field: 'compositorShards' }));
+    await expect(Vm.create(options)).rejects.toSatisfy((e: unknown) => e instanceof VmConfigError && e.field === 'compositorShards');
   });
 
   it.each([
