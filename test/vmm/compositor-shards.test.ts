@@ -69,6 +69,17 @@ describe('compositor shards', () => {
     120_000,
   );
 
+  it.each(['qemu', 'record-lock'] as const)(
+    'under %s (every display event through the device actor): the same frames with 1 and 2 shards',
+    async (threading) => {
+      const one = await endFrames({ ...machine('multihead', 1), threading });
+      const two = await endFrames({ ...machine('multihead', 2), threading });
+      expect(two.shards).toEqual(['compositor0', 'compositor1']);
+      expect(two.frames).toEqual(one.frames);
+    },
+    120_000,
+  );
+
   it('routes stats, frame events and VNC ports by display, in configuration order', async () => {
     const vm = keep(await Vm.create({ ...machine('desktop', 3), start: 'paused' }));
     const events = new Map<string, number>();
