@@ -37,6 +37,8 @@ interface SuiteOptions {
   repeat: number;
   /** Device counts (scaling). */
   devices?: number[];
+  /** scaling: VmOptions.compositorShards of the actor runs (capped at each device count). */
+  compositorShards?: number;
   /** frames and scaling: the profiles to measure (VmOptions.profile; frames: both by default, scaling: native). */
   profiles?: Profile[];
   /** frames: the engine backend (VmOptions.engine, docs/vulkan.md; default soft). */
@@ -197,6 +199,10 @@ options:
                  each run first); a reference (spin, futex, memcpy, bare exit, idle path) whose
                  max is over 2× its min is reported as a warning
   --devices LIST scaling's device counts, comma-separated (default 1,2,4,8,12,16)
+  --compositor-shards N
+                 scaling only: compositor shards of the actor runs (VmOptions.compositorShards,
+                 capped at each device count; default: the VM's default for the device count
+                 and this machine's cores, docs/scaling.md)
   --profile P    native | pvg (VmOptions.profile, docs/fidelity.md): frames measures both side by
                  side unless one is named; scaling measures native unless pvg is named (paced
                  to 60 Hz per device, a 5 s window at --scale 1)
@@ -229,6 +235,7 @@ async function main(): Promise<void> {
         scale: { type: 'string', default: '1' },
         repeat: { type: 'string', default: '3' },
         devices: { type: 'string' },
+        'compositor-shards': { type: 'string' },
         profile: { type: 'string' },
         engine: { type: 'string' },
         out: { type: 'string' },
@@ -257,6 +264,13 @@ async function main(): Promise<void> {
   if (values.devices !== undefined) {
     devices = values.devices.split(',').map(Number);
     if (devices.some((d) => !Number.isInteger(d) || d < 1 || d > 64)) fail(`--devices must list integers from 1 to 64, got "${values.devices}"`);
+  }
+  let compositorShards: number | undefined;
+  if (values['compositor-shards'] !== undefined) {
+    compositorShards = Number(values['compositor-shards']);
+    if (!Number.isInteger(compositorShards) || compositorShards < 1 || compositorShards > 16)
+      fail(`--compositor-shards must be an integer from 1 to 16, got "${values['compositor-shards']}"`);
+    if (name !== 'scaling') fail('--compositor-shards applies to the scaling suite only');
   }
   let profiles: Profile[] | undefined;
   if (values.profile !== undefined) {
@@ -305,6 +319,7 @@ async function main(): Promise<void> {
         scale,
         repeat,
         devices,
+        ...(compositorShards !== undefined ? { compositorShards } : {}),
         ...(profiles ? { profiles } : {}),
         ...(engine ? { engine } : {}),
         progress: (path) => progress.step(path),

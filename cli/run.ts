@@ -50,6 +50,9 @@ options:
   --damage PCT        band workload: percent of the frame redrawn per frame, in (0, 100] (default 100)
   --write-window N    posted MMIO writes in flight per vCPU; 0 = synchronous (default 16; 0 under
                       --profile pvg)
+  --compositor-shards N
+                      compositor actors, each owning whole devices' displays: 1 to --devices
+                      (default: one per two displays, at most one per four cores; docs/scaling.md)
 ${PROFILE_HELP}
   --threading M       actor | qemu | record-lock: qemu models QEMU's big lock as upstream
                       apple-gfx takes it, record-lock one lock per actor record (default actor)
@@ -135,6 +138,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       seed: { type: 'string', default: '1' },
       damage: { type: 'string', default: '100' },
       'write-window': { type: 'string' },
+      'compositor-shards': { type: 'string' },
       profile: { type: 'string' },
       pacing: { type: 'string' },
       threading: { type: 'string', default: 'actor' },
@@ -189,6 +193,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       devices: Array.from({ length: devices }, () => ({ ...device })),
       ...(values.vcpus !== undefined ? { vcpus: integerFlag('--vcpus', values.vcpus, 1, 64) } : {}),
       ...(values['write-window'] !== undefined ? { writeWindow: integerFlag('--write-window', values['write-window'], 0, 256) } : {}),
+      ...(values['compositor-shards'] !== undefined ? { compositorShards: integerFlag('--compositor-shards', values['compositor-shards'], 1, devices) } : {}),
       ...profileOptions(values),
       threading: threadingFlag(values.threading),
       cpu: cpuFlag(values.cpu),

@@ -11,6 +11,7 @@ import { checkOutputs, type OutputOptions } from './config-outputs.js';
 import { checkLimits } from './config-limits.js';
 import { INPUT_TRANSPORTS, checkInput, type InputOptions, type InputTransport } from './config-input.js';
 import { integer, keysOf, onlyKnownKeys, optionsObject } from './config-values.js';
+import { checkCompositorShards } from './config-compositor.js';
 
 export { VmConfigError, type OutputOptions };
 
@@ -119,6 +120,13 @@ export interface VmOptions {
    * (vendor 0x1AF4) that the guest finds in ECAM, places BAR0 for and interrupts through MSI.
    */
   inputTransport?: InputTransport;
+  /**
+   * Compositor actors (docs/scaling.md, "Compositor shards"): each owns a contiguous run of whole
+   * devices and their displays, so it is an integer in [1, devices]. Default: one per two
+   * displays, at most one per four cores, 1 under threading 'qemu' and 'record-lock'. A host
+   * choice: a snapshot restores with any count (RestoreOptions.compositorShards).
+   */
+  compositorShards?: number;
 }
 
 export type Profile = 'native' | 'pvg';
@@ -162,6 +170,8 @@ export interface ResolvedConfig {
   /** Displays bound to virtio-input devices (a keyboard and a tablet each), in order. */
   input: { device: number; display: number }[];
   inputTransport: InputTransport;
+  /** Compositor actors; shard s owns the devices shardDevices (config-compositor.ts) gives it. */
+  compositorShards: number;
   start: StartMode;
   trace: boolean;
 }
@@ -257,6 +267,7 @@ const VM_OPTION_KEYS = keysOf<VmOptions>({
   trace: true,
   input: true,
   inputTransport: true,
+  compositorShards: true,
 });
 const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true, mapSemantics: true, pacing: true });
 const WORKLOAD_KEYS = keysOf<WorkloadOptions>({ name: true, frames: true, seed: true, mode: true, damagePercent: true });
@@ -328,6 +339,8 @@ export function resolveConfig(given: VmOptions = {}, { probeHost = true }: { pro
   // No built-in vCPU at all is fine when the embedder brings its own.
   const vcpus = integer(options.vcpus, 'vcpus', externalVcpus > 0 ? 0 : 1, 64, devices.length);
   const workload = resolveWorkload(options.workload, vcpus, options.cpu, devices);
+  const displays = devices.reduce((n, d) => n + d.displays.length, 0);
+  const threading = threadingModel(options.threading);
   return {
     ramBytes: ramMiB * 1024 * 1024,
     vcpus,
@@ -340,13 +353,10 @@ export function resolveConfig(given: VmOptions = {}, { probeHost = true }: { pro
     limits: checkLimits(options.limits),
     callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),
     externalVcpus,
-    threading: threadingModel(options.threading),
+    threading,
     ...cpuBackend(options.cpu, workload?.name ?? null, probeHost),
     ...engineBackend(options.engine),
-    outputs: checkOutputs(
-      options.outputs,
-      devices.reduce((n, d) => n + d.displays.length, 0),
-    ),
+    outputs: checkOutputs(options.outputs, displays),
     start: startMode(options.start),
     trace: traceOption(options.trace),
     input: checkInput(
@@ -354,5 +364,6 @@ export function resolveConfig(given: VmOptions = {}, { probeHost = true }: { pro
       devices.map((d) => d.displays.length),
     ),
     inputTransport: oneOf(options.inputTransport, 'inputTransport', INPUT_TRANSPORTS, 'mmio'),
+    compositorShards: checkCompositorShards(options.compositorShards, devices.length, displays, threading === 'actor'),
   };
 }

@@ -7,7 +7,7 @@
 // Waits are bounded: a part that does not get there in time fails the VM with a typed error.
 import type { Remote } from 'comlink';
 
-import type { CompositorControl } from '../actors/compositor/messages.js';
+import type { CompositorShards } from './compositor-shards.js';
 import type { DeviceControl } from '../actors/device/messages.js';
 import type { IrqControl } from '../actors/irq/messages.js';
 import type { InputControl } from '../actors/input/messages.js';
@@ -23,7 +23,8 @@ type Ctl<C> = Remote<C>;
 export interface LifecycleParts {
   vcpus: { irq: VcpuIrqState; control: Ctl<VcpuControl> }[];
   devices: Ctl<DeviceControl>[];
-  compositor: Ctl<CompositorControl>;
+  /** The compositor shards, as one. */
+  compositor: Pick<CompositorShards, 'reset' | 'activity'>;
   irq: Ctl<IrqControl>;
   /** The virtio-input devices' actor, when the VM has any. */
   input?: Ctl<InputControl> | null;

@@ -1,8 +1,8 @@
 // A VM's outputs on the main thread's side: which VNC ports the compositor serves, and the browser
 // viewer bridging to them. Once the VM stops, nothing new starts here: a viewer that finished
 // binding after the stop closed the last one is closed again, so no server outlives its VM.
-import type { CompositorControl, VncOptions } from '../actors/compositor/messages.js';
-import type { Control } from '../actors/runtime/supervisor.js';
+import type { VncOptions } from '../actors/compositor/messages.js';
+import type { CompositorShards } from './compositor-shards.js';
 import { WebViewer } from '../outputs/web/index.js';
 import { checkVnc, checkWeb, type WebOutput } from './config-outputs.js';
 import { VmConfigError } from './config-error.js';
@@ -14,7 +14,7 @@ export class VmOutputs {
   private web: WebViewer | null = null;
 
   constructor(
-    private readonly compositor: () => Control<CompositorControl>,
+    private readonly compositor: () => Pick<CompositorShards, 'startVnc' | 'stopVnc'>,
     /** Each display's label, in VNC port order. */
     private readonly labels: readonly string[],
     /** Why nothing may start now (a VmStoppedError once the VM is stopping or failed), else null. */

@@ -3,11 +3,10 @@
 // leaves (interrupt controller and compositor, devices, then vCPUs); stop order is the reverse,
 // so no actor waits on one that already left.
 import { EventEmitter } from 'node:events';
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 
-import * as Comlink from 'comlink';
-
-import type { CompositorEvent, CompositorStats, VncOptions } from '../actors/compositor/messages.js';
+import type { CompositorEvent, VncOptions } from '../actors/compositor/messages.js';
+import type { VmCompositorStats } from './compositor-shards.js';
 import type { DeviceStats, KeptFrame } from '../actors/device/messages.js';
 import type { IrqActorStats } from '../actors/irq/messages.js';
 import type { InputActorStats } from '../actors/input/messages.js';
@@ -54,7 +53,8 @@ export interface VmStats {
   vcpus: VcpuStats[];
   devices: DeviceStats[];
   irq: IrqActorStats;
-  compositor: CompositorStats;
+  /** Every display of every compositor shard, in configuration order, and each shard's own figures. */
+  compositor: VmCompositorStats;
   /** The virtio-input devices (null: the VM has none, VmOptions.input). */
   input: InputActorStats | null;
   /** The `record-lock` threading model's lock: takes, contended takes, time waited (null under the others). */
@@ -133,7 +133,7 @@ export class Vm extends EventEmitter<VmEvents> {
   /** A snapshot's component state, loaded as the actors start (Vm.restore); dropped once started. */
   private restoreState: MachineState | null;
 
-  private events: MessagePort | null = null;
+  private events: MessagePort[] = [];
   private readonly eventsWanted = new Int32Array(new SharedArrayBuffer(4));
 
   /** restored: guest RAM made beforehand (Vm.restore), laid out as this configuration's, and the components' state. */
@@ -170,7 +170,7 @@ export class Vm extends EventEmitter<VmEvents> {
     if (!this.config.trace) setTracePaused(this.supervisor.traceSet, true);
     const labels = this.config.devices.flatMap((d, i) => d.displays.map((_, j) => `device${i} display${j}`));
     this.outputs = new VmOutputs(
-      () => this.parts.compositor!.control,
+      () => this.parts.compositor!,
       labels,
       () => this.refusal(),
     );
@@ -255,7 +255,7 @@ export class Vm extends EventEmitter<VmEvents> {
     this.lifecycle = new VmLifecycle({
       vcpus: parts.vcpus.map((v, i) => ({ irq: parts.irqStates[i]!, control: v.control })),
       devices: parts.devices.map((d) => d.control),
-      compositor: parts.compositor!.control,
+      compositor: parts.compositor!,
       irq: parts.irq!.control,
       input: parts.input?.control ?? null,
       memory: this.memory,
@@ -418,7 +418,7 @@ export class Vm extends EventEmitter<VmEvents> {
       Promise.all(this.parts.vcpus.map((v) => v.control.stats())),
       Promise.all(this.parts.devices.map((d) => d.control.stats())),
       this.parts.irq!.control.stats(),
-      this.parts.compositor!.control.stats(),
+      this.parts.compositor!.stats(),
       this.parts.input?.control.stats() ?? null,
     ]);
     return { vcpus, devices, irq, compositor, input, bigLock: this.bigLock?.stats() ?? null, bql: this.bql?.stats() ?? null };
@@ -445,7 +445,7 @@ export class Vm extends EventEmitter<VmEvents> {
     const d = this.config.devices[device];
     if (!d) throw new RangeError(`no device ${device} (the VM has ${this.config.devices.length})`);
     if (!d.displays[display]) throw new RangeError(`device ${device} has no display ${display} (it has ${d.displays.length})`);
-    return this.parts.compositor!.control.frame(device, display);
+    return this.parts.compositor!.frame(device, display);
   }
 
   /**
@@ -539,7 +539,7 @@ export class Vm extends EventEmitter<VmEvents> {
   async settle(timeoutMs = 10_000): Promise<void> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const [devices, compositor] = await Promise.all([Promise.all(this.parts.devices.map((d) => d.control.stats())), this.parts.compositor!.control.stats()]);
+      const [devices, compositor] = await Promise.all([Promise.all(this.parts.devices.map((d) => d.control.stats())), this.parts.compositor!.stats()]);
       const settled = devices.every((d, i) => {
         const shown = compositor.displays.filter((s) => s.device === i);
         // Every present reached the compositor (as a new-frame event, or one the device actor
@@ -562,14 +562,11 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   private async subscribeEvents(): Promise<void> {
-    const { port1, port2 } = new MessageChannel();
-    this.events = port1;
-    port1.on('message', (e: CompositorEvent) => {
+    // One port per compositor shard; each display's events keep their order on its shard's port.
+    this.events = await this.parts.compositor!.subscribe((e: CompositorEvent) => {
       if (e.type === 'frame') this.emit('frame', e);
       else this.emit('modeChange', e);
     });
-    port1.unref(); // an idle event port must not keep the process alive
-    await this.parts.compositor!.control.subscribe(Comlink.transfer(port2, [port2]));
   }
 
   /**
@@ -588,7 +585,7 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   private async stopOnce(): Promise<void> {
-    this.events?.close();
+    for (const p of this.events) p.close();
     await this.control?.close();
     this.control = null;
     await this.snapshots?.close();

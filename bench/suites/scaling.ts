@@ -5,7 +5,10 @@
 // → shown) p50 and p99 under both, efficiency fps(N) / (N × fps(1)), CPU time per frame over all the process's
 // threads (spinning included), and CPU by thread role with its busiest thread's share of a core —
 // a role whose busiest thread sits near one core while the total stays far below the machine's
-// cores is the serial limit. Scaling needs cores: run it on the 16-core machine and record it.
+// cores is the serial limit. The actor runs' compositor shards (VmOptions.compositorShards: the
+// default for the device count and this machine's cores, or --compositor-shards) are recorded per
+// point; the compositor role's threads are the shards. Scaling needs cores: run it on the 16-core
+// machine and record it.
 import type { Profile, ThreadingModel } from '../../vmm/config.js';
 import { native } from '../../shared/native/addon.js';
 import { Vm, type VmStats } from '../../vmm/vm.js';
@@ -24,6 +27,8 @@ export interface RoleSpread {
 
 export interface ScalingPoint {
   devices: number;
+  /** Compositor shards of the actor runs (the qemu model's runs have one: QEMU's main loop). */
+  actor_compositor_shards: number;
   actor_fps: Spread;
   qemu_fps: Spread;
   /** median actor fps / median qemu fps. */
@@ -41,7 +46,7 @@ export interface ScalingPoint {
   actor_cpu_us_per_frame: Spread;
   /** Cores in use on average during the actor run: CPU time / wall time. */
   actor_cores_busy: Spread;
-  /** Actor model, by thread role, heaviest first. */
+  /** Actor model, by thread role, heaviest first (the compositor role: one thread per shard). */
   actor_roles: RoleSpread[];
   /** Under qemu: share of BQL takes that had to wait, time waited and held per frame (medians). */
   qemu_contended_share: number;
@@ -62,6 +67,8 @@ export interface ScalingBenchResult {
   /** Frames a device drew in the window: median over the actor runs, per device count. */
   actor_frames_per_device: Record<string, number>;
   repeat: number;
+  /** What the actor runs asked for: 'default' (VmOptions.compositorShards left out) or a count (capped at the devices). */
+  compositor_shards: number | 'default';
   points: ScalingPoint[];
   ratio_actor_vs_qemu_8: number;
   /** Every device count: actor latency p99 ≤ qemu latency p99 (medians over runs). */
@@ -80,6 +87,8 @@ export interface ScalingBenchOptions {
   devices?: number[];
   /** The profile every VM runs under (default native); only the first is used. */
   profiles?: Profile[];
+  /** VmOptions.compositorShards of the actor runs, capped at the device count (default: the VM's default). */
+  compositorShards?: number;
   progress?: (what: string) => void;
   /** Each device count's figures once measured (a run cut short keeps them in the log). */
   finding?: (line: string) => void;
@@ -92,6 +101,8 @@ const WORKLOAD = 'desktop';
 const ENDLESS_FRAMES = 1e9;
 
 interface Run {
+  /** Compositor shards the VM ran with. */
+  shards: number;
   fps: number;
   cpuUsPerFrame: number;
   coresBusy: number;
@@ -131,13 +142,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * model. A fixed frame count made one device's window a tenth of a second and qemu's at 16
  * devices many seconds; a fixed time gives every point the same footing.
  */
-async function throughput(devices: number, threading: ThreadingModel, measureMs: number, profile: Profile, warmupMs: number): Promise<Run> {
+async function throughput(devices: number, threading: ThreadingModel, measureMs: number, profile: Profile, warmupMs: number, shards?: number): Promise<Run> {
   (globalThis as { gc?: () => void }).gc?.();
   const vm = await Vm.create({
     ramMiB: 64 * devices,
     threading,
     profile,
     devices: Array.from({ length: devices }, () => ({ displayModes: [MODE] })),
+    ...(shards !== undefined ? { compositorShards: Math.min(shards, devices) } : {}),
   });
   try {
     await vm.runWorkload({ name: WORKLOAD, frames: ENDLESS_FRAMES, seed: 5 });
@@ -171,6 +183,7 @@ async function throughput(devices: number, threading: ThreadingModel, measureMs:
         : null;
     const cpuUs = cpu.user + cpu.system;
     return {
+      shards: last.stats.compositor.shards.length,
       fps: (done * 1000) / wallMs,
       cpuUsPerFrame: cpuUs / done,
       coresBusy: cpuUs / 1000 / wallMs,
@@ -216,7 +229,7 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
     // Interleaved, so a slow spell of the machine falls on both models alike.
     for (let i = 0; i < repeat; i++) {
       options.progress?.(`${devices} device${devices > 1 ? 's' : ''}, actor, run ${i + 1}/${repeat}`);
-      actor.push(await throughput(devices, 'actor', measureMs, profile, warmupMs));
+      actor.push(await throughput(devices, 'actor', measureMs, profile, warmupMs, options.compositorShards));
       options.progress?.(`${devices} device${devices > 1 ? 's' : ''}, qemu, run ${i + 1}/${repeat}`);
       qemu.push(await throughput(devices, 'qemu', measureMs, profile, warmupMs));
     }
@@ -228,6 +241,7 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
     const held = spread(qemu.map((r) => (r.lock ? (r.lock.holdMs * 1000) / r.frames : 0)));
     points.push({
       devices,
+      actor_compositor_shards: Math.max(...actor.map((r) => r.shards)),
       actor_fps: actorFps,
       qemu_fps: qemuFps,
       ratio: actorFps.median / qemuFps.median,
@@ -259,6 +273,7 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
     warmup_ms: warmupMs,
     actor_frames_per_device: Object.fromEntries(points.map((p) => [String(p.devices), p.actor_frames_per_device])),
     repeat,
+    compositor_shards: options.compositorShards ?? 'default',
     points,
     ratio_actor_vs_qemu_8: at(8)?.ratio ?? Number.NaN,
     actor_p99_not_above_qemu: points.every((p) => p.actor_latency_p99_us.median <= p.qemu_latency_p99_us.median),
@@ -278,6 +293,7 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
 export function scalingTables(r: ScalingBenchResult): string {
   const rows = r.points.map((p) => [
     String(p.devices),
+    String(p.actor_compositor_shards),
     formatSpread(p.actor_fps),
     Number.isFinite(p.efficiency) ? p.efficiency.toFixed(2) : '–',
     formatSpread(p.actor_cpu_us_per_frame, 1),
@@ -291,6 +307,7 @@ export function scalingTables(r: ScalingBenchResult): string {
   const table = markdownTable(
     [
       'devices',
+      'compositor shards',
       'actor frames/s',
       'efficiency',
       'CPU µs/frame',
@@ -317,7 +334,7 @@ export function scalingTables(r: ScalingBenchResult): string {
   // Where the CPU goes at the largest count: the busiest thread of a role near 1.0 is a serial limit.
   const last = r.points.at(-1);
   const roles = last
-    ? `\n\nactor model at ${last.devices} devices, CPU by thread role (median (min–max) over ${r.repeat} runs; busiest thread: share of one core)\n\n${markdownTable(
+    ? `\n\nactor model at ${last.devices} devices (${last.actor_compositor_shards} compositor shard${last.actor_compositor_shards > 1 ? 's' : ''}), CPU by thread role (median (min–max) over ${r.repeat} runs; busiest thread: share of one core)\n\n${markdownTable(
         ['role', 'threads', 'CPU µs/frame', 'busiest thread'],
         last.actor_roles.map((x) => [x.role, String(x.threads), formatSpread(x.cpu_us_per_frame, 1), formatSpread(x.busiest_share, 2)]),
       )}`
@@ -347,7 +364,7 @@ export function pointLine(p: ScalingPoint): string {
   const range = (s: { median: number; min: number; max: number }, digits = 0) =>
     `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
   return (
-    `${p.devices} device${p.devices > 1 ? 's' : ''}: actor ${range(p.actor_fps)} frames/s, qemu ${range(p.qemu_fps)}, ` +
+    `${p.devices} device${p.devices > 1 ? 's' : ''}: actor (${p.actor_compositor_shards} compositor shard${p.actor_compositor_shards > 1 ? 's' : ''}) ${range(p.actor_fps)} frames/s, qemu ${range(p.qemu_fps)}, ` +
     `actor/qemu ${p.ratio.toFixed(2)}, efficiency ${p.efficiency.toFixed(2)}, CPU ${range(p.actor_cpu_us_per_frame, 1)} µs/frame, ` +
     `p99 actor ${(p.actor_latency_p99_us.median / 1000).toFixed(2)} ms, qemu ${(p.qemu_latency_p99_us.median / 1000).toFixed(2)} ms`
   );

@@ -7,13 +7,14 @@ import { cpuByRole, sampleThreadCpu, threadRole, type ThreadCpuSample } from '..
 
 describe('thread CPU accounting', () => {
   it('names roles without the per-device number', () => {
-    expect(['device0', 'device15', 'vcpu3', 'pvg-pool-1', 'pvg-mmio', 'compositor', 'irq', '7'].map(threadRole)).toEqual([
+    expect(['device0', 'device15', 'vcpu3', 'pvg-pool-1', 'pvg-mmio', 'compositor', 'compositor3', 'irq', '7'].map(threadRole)).toEqual([
       'device',
       'device',
       'vcpu',
       'pvg-pool',
       'pvg-mmio',
       'compositor',
+      'compositor', // a compositor shard: one role with a thread per shard
       'irq',
       '7',
     ]);

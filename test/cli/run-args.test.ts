@@ -32,3 +32,12 @@ describe('run --workload paint', () => {
     expect(() => parse(['--input', '--input-transport', 'usb'])).toThrow(/--input-transport must be mmio or pci/);
   });
 });
+
+describe('run --compositor-shards', () => {
+  it('sets VmOptions.compositorShards, from 1 to --devices; left out, the VM chooses', () => {
+    expect(parse(['--devices', '4', '--compositor-shards', '2']).options.compositorShards).toBe(2);
+    expect(parse(['--devices', '4']).options.compositorShards).toBeUndefined();
+    expect(() => parse(['--devices', '2', '--compositor-shards', '3'])).toThrow(/--compositor-shards/);
+    expect(() => parse(['--compositor-shards', '0'])).toThrow(/--compositor-shards/);
+  });
+});

@@ -240,6 +240,21 @@ describe('toTimelineSvg', () => {
     expect(svg).not.toContain('lock wait (BQL'); // the legend names only what is drawn
   });
 
+  it('puts compositor shards together after irq, in shard order, before the rest', () => {
+    const b = new TraceBuilder();
+    for (const name of ['main', 'compositor10', 'compositor2', 'irq']) b.span(name, 'compositor_encode_done', 1000, 5);
+    b.mmioRead(0, 0, 1000, 1);
+    expect(trackRows(toTimelineSvg(b.build(), { fromUs: 900, toUs: 1200 }))).toEqual([
+      'vcpu0',
+      'device0',
+      'device0 engine mmio',
+      'irq',
+      'compositor2',
+      'compositor10',
+      'main',
+    ]);
+  });
+
   it('leaves out tracks with nothing in the window, and says so', () => {
     const b = new TraceBuilder();
     b.mmioRead(0, 0, 1000, 7);

@@ -48,6 +48,17 @@ describe('VM configuration', () => {
     await expect(Vm.create(options)).rejects.toSatisfy((e: unknown) => e instanceof VmConfigError && e.field === field);
   });
 
+  // A compositor shard owns whole devices: 1 to the number of devices.
+  it.each<VmOptions>([
+    { compositorShards: 0 },
+    { devices: [{}, {}], compositorShards: 3 },
+    { devices: [{}, {}], compositorShards: 1.5 },
+    { compositorShards: '1' as never },
+  ])('%j names compositorShards before any thread starts', async (options) => {
+    expect(() => resolveConfig(options)).toThrow(expect.objectContaining({ name: 'VmConfigError', field: 'compositorShards' }));
+    await expect(Vm.create(options)).rejects.toSatisfy((e: unknown) => e instanceof VmConfigError && e.field === 'compositorShards');
+  });
+
   it.each([
     [{ ramMib: 64 }, 'ramMib', 'ramMiB'],
     [{ vcpu: 2 }, 'vcpu', 'vcpus'],
@@ -79,6 +90,7 @@ describe('VM configuration', () => {
       threading: 'qemu',
       cpu: 'ts',
       outputs: { vnc: { port: 5900, host: '127.0.0.1', password: 'secret' }, web: { port: 0, host: '::1' } },
+      compositorShards: 1,
     });
     expect(c.limits.maxTasks).toBe(8);
     expect(c.outputs.vnc).toEqual({ port: 5900, host: '127.0.0.1', password: 'secret' });

@@ -1,5 +1,5 @@
 // Assembles a VM's actors in the wait-for graph's order (docs/design.md): the interrupt
-// controller and the compositor (leaves), the devices, the input actor, then the vCPUs that
+// controller and the compositor shards (leaves), the devices, the input actor, then the vCPUs that
 // wait on all of them; and stops them in the reverse order, so no actor waits on one that left.
 // What is spawned is kept in MachineActors as it goes, so a start that fails half-way stops
 // exactly what it started. A restore loads each part's saved state as it comes (restore.ts).
@@ -15,6 +15,7 @@ import { VcpuIrqState } from '../../shared/irq/vcpu-irq.js';
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import type { ResolvedConfig } from '../config.js';
 import { KvmMachine } from '../kvm-machine.js';
+import { CompositorShards } from '../compositor-shards.js';
 import { compositorSpec, deviceSpec, externalVcpuConfig, inputSpec, irqSpec, vcpuSpec, type VmBuffers } from './specs.js';
 import { wireMachine } from './wiring.js';
 import type { MachineState } from '../snapshot/machine-state.js';
@@ -23,7 +24,10 @@ import { restoreDevice, restoreDisplays, restoreInput, restoreInterrupts, restor
 /** The actors of one VM, and what its facade reaches them by. */
 export class MachineActors {
   irq: ActorHandle<IrqControl> | null = null;
-  compositor: ActorHandle<CompositorControl> | null = null;
+  /** The compositor shards' actors, in shard order. */
+  readonly compositors: ActorHandle<CompositorControl>[] = [];
+  /** All of them as one, routed by display (null until they are up). */
+  compositor: CompositorShards | null = null;
   readonly devices: ActorHandle<DeviceControl>[] = [];
   input: ActorHandle<InputControl> | null = null;
   /** The input actor's mailbox, for the embedder's key and pointer events (vm.input()). */
@@ -57,7 +61,11 @@ export async function assembleMachine(parts: MachineActors, a: Assembly): Promis
   const restore = a.restore ?? null;
   if (restore) restoreInterrupts(restore, w.irqTable, parts.irqStates);
   parts.irq = await a.spawn<IrqControl>(irqSpec(w));
-  parts.compositor = await a.spawn<CompositorControl>(compositorSpec(config, w, buffers));
+  for (let s = 0; s < config.compositorShards; s++) parts.compositors.push(await a.spawn<CompositorControl>(compositorSpec(config, w, buffers, s)));
+  parts.compositor = new CompositorShards(
+    parts.compositors,
+    config.devices.map((d) => d.displays.length),
+  );
   for (let i = 0; i < config.devices.length; i++) {
     parts.devices.push(await a.spawn<DeviceControl>(deviceSpec(config, w, buffers, supervisor, i)));
     if (restore) await restoreDevice(restore, i, parts.devices[i]!.control);
@@ -74,7 +82,7 @@ export async function assembleMachine(parts: MachineActors, a: Assembly): Promis
     parts.vcpus.push(await a.spawn<VcpuControl>(vcpuSpec(config, w, buffers, supervisor, v, kvm)));
     if (restore) await restoreVcpu(restore, config, v, parts.vcpus[v]!.control);
   }
-  if (restore) await restoreDisplays(restore, parts.compositor.control);
+  if (restore) await restoreDisplays(restore, parts.compositor);
   for (let e = 0; e < config.externalVcpus; e++) parts.external.push(externalVcpuConfig(config, w, buffers, supervisor, a.memory, config.vcpus + e));
 }
 
@@ -84,7 +92,7 @@ export async function stopMachine(parts: MachineActors, supervisor: Supervisor):
     await supervisor.stopActors(parts.vcpus.map((v) => v.name));
     await supervisor.stopActors(parts.devices.map((d) => d.name));
     if (parts.input) await supervisor.stopActors([parts.input.name]);
-    if (parts.compositor) await supervisor.stopActors([parts.compositor.name]);
+    await supervisor.stopActors(parts.compositors.map((c) => c.name));
   }
   await supervisor.shutdown();
   // Every vCPU thread has left KVM_RUN and been joined: the memory slots can go.

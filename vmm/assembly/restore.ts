@@ -4,7 +4,7 @@
 // reaches it), the virtio-input devices' likewise, each vCPU's program once it exists (it runs at resume()), and the compositor's
 // displays last, once every engine is loaded (a display that wanted a frame asks its engine).
 // A refusal is a SnapshotFormatError naming the section; the caller stops what was started.
-import type { CompositorControl } from '../../actors/compositor/messages.js';
+import type { CompositorShards } from '../compositor-shards.js';
 import type { DeviceControl } from '../../actors/device/messages.js';
 import type { InputControl } from '../../actors/input/messages.js';
 import type { Remote } from 'comlink';
@@ -50,7 +50,7 @@ export async function restoreInput(state: MachineState, input: Remote<InputContr
   if (refused) throw new SnapshotFormatError(sectionName(SectionKind.InputDevice, refused.index), `${refused.part}: ${refused.reason}`);
 }
 
-/** Every device loaded: the compositor's displays, in configuration order. */
-export async function restoreDisplays(state: MachineState, compositor: Remote<CompositorControl>): Promise<void> {
+/** Every device loaded: the compositor's displays, in configuration order, each to the shard that owns it (any number of shards). */
+export async function restoreDisplays(state: MachineState, compositor: CompositorShards): Promise<void> {
   await compositor.loadDisplays(state.displays.flat());
 }

@@ -36,24 +36,28 @@ export function irqSpec(w: MachineWiring): SpawnSpec {
   };
 }
 
-export function compositorSpec(config: ResolvedConfig, w: MachineWiring, b: VmBuffers): SpawnSpec {
+/** Compositor shard s: the displays of the devices it owns, in configuration order. */
+export function compositorSpec(config: ResolvedConfig, w: MachineWiring, b: VmBuffers, s: number): SpawnSpec {
   const compositorConfig: CompositorConfig = {
     eventsWanted: b.eventsWanted,
     // QEMU reads the display out on the console's refresh timer: GUI_REFRESH_INTERVAL_DEFAULT.
     refreshMs: config.threading === 'qemu' ? QEMU_GUI_REFRESH_MS : 0,
     displays: config.devices.flatMap((d, i) =>
-      d.displays.map((s, j) => {
-        // Keyboard and tablet of binding k are input devices 2k and 2k + 1 (wiring.ts).
-        const k = config.input.findIndex((b) => b.device === i && b.display === j);
-        const input = k >= 0 && w.inputMailbox ? { input: { mailbox: w.inputMailbox.buffer, keyboard: 2 * k, tablet: 2 * k + 1 } } : {};
-        return { device: i, display: j, serial: s.serial, ...w.displayBuffers[i]![j]!, engineInbound: w.engineInbound[i]!.buffer, ...input };
-      }),
+      w.compositorOfDevice[i] !== s
+        ? []
+        : d.displays.map((x, j) => {
+            // Keyboard and tablet of binding k are input devices 2k and 2k + 1 (wiring.ts).
+            const k = config.input.findIndex((b) => b.device === i && b.display === j);
+            const input = k >= 0 && w.inputMailbox ? { input: { mailbox: w.inputMailbox.buffer, keyboard: 2 * k, tablet: 2 * k + 1 } } : {};
+            return { device: i, display: j, serial: x.serial, ...w.displayBuffers[i]![j]!, engineInbound: w.engineInbound[i]!.buffer, ...input };
+          }),
     ),
   };
+  const mailbox = w.compositorMailboxes[s]!;
   return {
-    name: 'compositor',
+    name: mailbox.name,
     module: 'actors/compositor/worker',
-    mailbox: w.compositorMailbox,
+    mailbox,
     config: compositorConfig,
     asyncPark: true,
     parkTimeoutMs: 1000,
@@ -80,7 +84,7 @@ export function deviceSpec(config: ResolvedConfig, w: MachineWiring, b: VmBuffer
       variant: device.variant,
       mapSemantics: device.mapSemantics,
       displays: device.displays.map((s, j) => ({ ...s, ...w.displayBuffers[i]![j]! })),
-      compositorMailbox: w.compositorMailbox.buffer,
+      compositorMailbox: w.compositorMailboxes[w.compositorOfDevice[i]!]!.buffer,
       // The actor model's display events skip this actor; the others keep it on the path, as their display handlers hold a lock upstream.
       displayEventsDirect: config.threading === 'actor',
       // So do its interrupts: the engine raises them itself (upstream raises them in a BH under the BQL).

@@ -13,6 +13,7 @@ import { createVcpuIrqBuffer } from '../../shared/irq/vcpu-irq.js';
 import type { Mailbox } from '../../shared/mailbox/mailbox.js';
 import { createBarTable } from '../../shared/mmio/bar-table.js';
 import type { ResolvedConfig } from '../config.js';
+import { shardOfDevice } from '../config-compositor.js';
 
 export interface DisplayBuffers {
   surfaces: SharedArrayBuffer;
@@ -25,7 +26,10 @@ export interface MachineWiring {
   bars: SharedArrayBuffer;
   irqMailbox: Mailbox;
   deviceMailboxes: Mailbox[];
-  compositorMailbox: Mailbox;
+  /** One per compositor shard (config.compositorShards). */
+  compositorMailboxes: Mailbox[];
+  /** Per device: the shard that owns its displays (the mailbox its display events go to). */
+  compositorOfDevice: number[];
   engineInbound: Mailbox[];
   /** Per device, per display. */
   displayBuffers: DisplayBuffers[][];
@@ -88,7 +92,10 @@ export function wireMachine(config: ResolvedConfig, supervisor: Supervisor): Mac
     deviceMailboxes: config.devices.map((_, i) => supervisor.createMailbox(`device${i}`, { capacity: 1024 })),
     // The compositor parks without blocking its event loop (VNC, control calls), and under the
     // actor model the engines' threads post into it too: an event-loop doorbell wakes it (docs/doorbells.md).
-    compositorMailbox: supervisor.createMailbox('compositor', { capacity: 4096, park: 'event-loop' }),
+    compositorMailboxes: Array.from({ length: config.compositorShards }, (_, s) =>
+      supervisor.createMailbox(compositorName(config.compositorShards, s), { capacity: 4096, park: 'event-loop' }),
+    ),
+    compositorOfDevice: shardOfDevice(config.devices.length, config.compositorShards),
     // Made by the supervisor so a failure closes them too: each engine's dispatcher then leaves.
     engineInbound: config.devices.map((_, i) => supervisor.createMailbox(`device${i}-engine`, { capacity: 1024 })),
     displayBuffers,
@@ -106,4 +113,9 @@ export function wireMachine(config: ResolvedConfig, supervisor: Supervisor): Mac
     })),
     virtioBars,
   };
+}
+
+/** Shard s's actor and mailbox name: 'compositor' alone, else compositor0, compositor1, … (one role: bench/thread-cpu.ts). */
+export function compositorName(shards: number, s: number): string {
+  return shards === 1 ? 'compositor' : `compositor${s}`;
 }

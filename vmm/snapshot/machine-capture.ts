@@ -14,7 +14,7 @@ import { programVcpus, type MachineState } from './machine-state.js';
 export async function captureMachineState(parts: MachineActors, config: ResolvedConfig): Promise<MachineState> {
   const [devices, displays, programs, inputDevices] = await Promise.all([
     Promise.all(parts.devices.map((d) => d.control.saveState())),
-    parts.compositor!.control.saveDisplays(),
+    parts.compositor!.saveDisplays(),
     Promise.all(parts.vcpus.map((v) => v.control.saveProgram())),
     parts.input ? parts.input.control.saveState() : [],
   ]);

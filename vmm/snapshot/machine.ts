@@ -48,9 +48,11 @@ export interface RestoreOptions {
   start?: 'running' | 'paused';
   /** Which engine backend draws (VmOptions.engine; default soft): the host's choice, the guest cannot tell them apart. */
   engine?: VmOptions['engine'];
+  /** Compositor actors (VmOptions.compositorShards; default as there): the file keeps displays, not shards. */
+  compositorShards?: number;
 }
 
-const RESTORE_KEYS = ['outputs', 'trace', 'start', 'engine'] as const satisfies readonly (keyof RestoreOptions)[];
+const RESTORE_KEYS = ['outputs', 'trace', 'start', 'engine', 'compositorShards'] as const satisfies readonly (keyof RestoreOptions)[];
 
 /**
  * The file's machine options win: a restore that names one (input, devices, workload, …) is
@@ -61,7 +63,7 @@ function refuseMachineOptions(restore: object): void {
   if (named !== undefined)
     throw new VmConfigError(
       `restore options.${named}`,
-      "the machine comes from the snapshot file, as saved; a restore takes only this host's outputs, trace, start and engine",
+      "the machine comes from the snapshot file, as saved; a restore takes only this host's outputs, trace, start, engine and compositorShards",
     );
 }
 
@@ -156,6 +158,7 @@ export function loadMachine(file: string, restore: RestoreOptions): LoadedMachin
     ...(restore.outputs !== undefined ? { outputs: restore.outputs } : {}),
     ...(restore.trace !== undefined ? { trace: restore.trace } : {}),
     ...(restore.engine !== undefined ? { engine: restore.engine } : {}),
+    ...(restore.compositorShards !== undefined ? { compositorShards: restore.compositorShards } : {}),
     start: 'paused',
   };
   return { options, memory: memory!, state: parsed.state, start: restore.start ?? 'running' };

@@ -79,7 +79,8 @@ export function trackKey(name: string): readonly [number, number, number, string
     return [1, Number(m[1]), 1 + rank, thread];
   }
   if (name === 'irq') return [2, 0, 0, ''];
-  if (name === 'compositor') return [3, 0, 0, ''];
+  m = /^compositor(\d*)$/.exec(name); // one compositor, or its shards compositor0, compositor1, …
+  if (m) return [3, Number(m[1] || 0), 0, ''];
   return [4, 0, 0, name];
 }
 

@@ -39,13 +39,13 @@ describe('vmm/assembly', () => {
   });
 
   it('gives each input binding a keyboard and a tablet on level lines after the apple-gfx ones, and tells the compositor', () => {
-    const { config, wiring, buffers } = assemble({ devices: [{}, {}], vcpus: 2, input: [{ device: 1, display: 0 }] });
+    const { config, wiring, buffers } = assemble({ devices: [{}, {}], vcpus: 2, input: [{ device: 1, display: 0 }], compositorShards: 1 });
     expect(wiring.inputDevices.map((d) => [d.kind, d.line])).toEqual([
       ['keyboard', 4],
       ['tablet', 5],
     ]);
     expect(wiring.lines[4]).toMatchObject({ trigger: 'level', vcpu: 1 });
-    const displays = (compositorSpec(config, wiring, buffers).config as CompositorConfig).displays;
+    const displays = (compositorSpec(config, wiring, buffers, 0).config as CompositorConfig).displays;
     expect(displays[0]!.input).toBeUndefined();
     expect(displays[1]!.input).toEqual({ mailbox: wiring.inputMailbox!.buffer, keyboard: 0, tablet: 1 });
     // Every vCPU sees the apple-gfx devices, then the virtio-input ones.
@@ -86,8 +86,28 @@ describe('vmm/assembly', () => {
       ['qemu', QEMU_GUI_REFRESH_MS],
     ] as const) {
       const { config, wiring, buffers } = assemble({ threading });
-      expect((compositorSpec(config, wiring, buffers).config as CompositorConfig).refreshMs).toBe(refresh);
+      expect((compositorSpec(config, wiring, buffers, 0).config as CompositorConfig).refreshMs).toBe(refresh);
     }
+  });
+
+  it('gives each compositor shard a contiguous run of whole devices, and each device the mailbox of the shard that owns it', () => {
+    const { config, wiring, buffers, supervisor } = assemble({ devices: [{ displays: 2 }, {}, {}, { displays: 3 }, {}], vcpus: 5, compositorShards: 2 });
+    expect(wiring.compositorMailboxes.map((m) => m.name)).toEqual(['compositor0', 'compositor1']);
+    expect(wiring.compositorOfDevice).toEqual([0, 0, 1, 1, 1]);
+    const specs = [0, 1].map((s) => compositorSpec(config, wiring, buffers, s));
+    expect(specs.map((s) => s.name)).toEqual(['compositor0', 'compositor1']);
+    const owned = specs.map((s) => (s.config as CompositorConfig).displays.map((d) => `${d.device}.${d.display}`));
+    expect(owned).toEqual([
+      ['0.0', '0.1', '1.0'],
+      ['2.0', '3.0', '3.1', '3.2', '4.0'],
+    ]);
+    for (let i = 0; i < 5; i++) {
+      const device = deviceSpec(config, wiring, buffers, supervisor, i).config as DeviceConfig;
+      expect(device.compositorMailbox, `device ${i}`).toBe(wiring.compositorMailboxes[wiring.compositorOfDevice[i]!]!.buffer);
+    }
+    // One shard keeps the one name the tools know.
+    const one = assemble({ devices: [{}, {}], compositorShards: 1 });
+    expect(compositorSpec(one.config, one.wiring, one.buffers, 0).name).toBe('compositor');
   });
 
   it('gives every device its own engine inbound mailbox and the shared interrupt table', () => {
