@@ -37,9 +37,6 @@ class GpuDevice {
   VkDescriptorSetLayout setLayout = VK_NULL_HANDLE;
   VkPipelineLayout pipelineLayout = VK_NULL_HANDLE;
   VkPipeline blendPipeline = VK_NULL_HANDLE;
-
-  // A memory type with all of `required` (and `preferred` too where one has it), or -1.
-  int memoryType(uint32_t typeBits, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) const;
 };
 
 struct BlendPush {
