@@ -41,5 +41,6 @@ class GpuDevice {
 
 struct BlendPush {
   uint32_t frameWidth, frameBase, w, h, stagedBase;
+  uint32_t copy;  // nonzero: copy the source words; zero: source-over
 };
 }  // namespace pvg::engine::vk

@@ -4,8 +4,10 @@
 //   fill          vkCmdFillBuffer (one per row, or one for whole rows): the word as given;
 //   copy          vkCmdCopyBuffer frame → scratch → frame (memmove semantics for any overlap);
 //   blit, copy    source rows gathered on the CPU into a host-visible staging buffer (the rows
-//                 the command decoder's RowSource checked), then vkCmdCopyBuffer into the frame;
-//   blit, over    the same staging, then the blend_over compute shader (blend.h's integers);
+//                 the command decoder's RowSource checked), then into the frame: whole rows by
+//                 one vkCmdCopyBuffer, a narrower rectangle by one dispatch of the blit shader
+//                 (a region per row cost a discrete GPU microseconds each, docs/vulkan.md);
+//   blit, over    the same staging, then the blit shader's source-over (blend.h's integers);
 //   present       the commands recorded since the last submit go to the queue (vkQueueSubmit);
 //   readback      vkCmdCopyBuffer of the damage into a host-visible buffer, then the fence:
 //                 waited for on the caller's thread (prepareReadback), or on the completion
@@ -167,9 +169,12 @@ class GpuFrameStore final : public FrameStore {
     if (!rectInside(dst, width_, height_)) return DrawStatus::OutsideFrame;
     if (rectEmpty(dst)) return DrawStatus::Ok;
     const VkDeviceSize rowBytes = VkDeviceSize{dst.w} * 4;
+    // Whole rows are one contiguous copy; anything narrower goes through the shader, one dispatch,
+    // rather than a copy region per row.
+    const bool viaShader = mode == BlendMode::SourceOver || dst.w != width_;
     // Rows in chunks that fit the staging buffer (and, for the shader, the frame window).
     uint32_t chunkRows = static_cast<uint32_t>(std::max<VkDeviceSize>(1, kStagingBytes / rowBytes));
-    if (mode == BlendMode::SourceOver && window_ < frame_.bytes) {
+    if (viaShader && window_ < frame_.bytes) {
       const VkDeviceSize windowRows = (window_ - g_->limits.minStorageBufferOffsetAlignment) / (VkDeviceSize{width_} * 4);
       chunkRows = static_cast<uint32_t>(std::min<VkDeviceSize>(chunkRows, std::max<VkDeviceSize>(1, windowRows)));
     }
@@ -185,7 +190,7 @@ class GpuFrameStore final : public FrameStore {
         std::memcpy(slots_[current_].staging.mapped + at + got * rowBytes, s, rowBytes);
       }
       stagingUsed_ += got * rowBytes;
-      if (got != 0) drawStaged(Rect{dst.x, dst.y + y0, dst.w, got}, mode, at);
+      if (got != 0) drawStaged(Rect{dst.x, dst.y + y0, dst.w, got}, mode, at, viaShader);
       if (got != rows) return DrawStatus::SourceFault;  // the rows before it stay drawn, as the soft blit's
     }
     return DrawStatus::Ok;
@@ -621,9 +626,10 @@ class GpuFrameStore final : public FrameStore {
     }
   }
 
-  // Draws staged rows (packed, at staging offset `at`) into r.
-  void drawStaged(Rect r, BlendMode mode, VkDeviceSize at) {
-    if (mode == BlendMode::Copy) {
+  // Draws staged rows (packed, at staging offset `at`) into r: by the blit shader, or (a copy of
+  // whole rows) by one copy.
+  void drawStaged(Rect r, BlendMode mode, VkDeviceSize at, bool viaShader) {
+    if (!viaShader) {
       regions_.clear();
       rowRegions(r, at, /*toPacked=*/false);
       f_.vkCmdCopyBuffer(cmd(), slots_[current_].staging.buffer, frame_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
@@ -635,7 +641,7 @@ class GpuFrameStore final : public FrameStore {
     const VkDeviceSize align = std::max<VkDeviceSize>(4, g_->limits.minStorageBufferOffsetAlignment);
     const VkDeviceSize offset = window_ < frame_.bytes ? first / align * align : 0;
     const uint32_t dynamicOffset = static_cast<uint32_t>(offset);
-    const BlendPush push{width_, static_cast<uint32_t>((first - offset) / 4), r.w, r.h, static_cast<uint32_t>(at / 4)};
+    const BlendPush push{width_, static_cast<uint32_t>((first - offset) / 4), r.w, r.h, static_cast<uint32_t>(at / 4), mode == BlendMode::Copy ? 1u : 0u};
     f_.vkCmdBindPipeline(cmd(), VK_PIPELINE_BIND_POINT_COMPUTE, g_->blendPipeline);
     f_.vkCmdBindDescriptorSets(cmd(), VK_PIPELINE_BIND_POINT_COMPUTE, g_->pipelineLayout, 0, 1, &slots_[current_].set, 1, &dynamicOffset);
     f_.vkCmdPushConstants(cmd(), g_->pipelineLayout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
