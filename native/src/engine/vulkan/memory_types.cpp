@@ -51,8 +51,11 @@ std::string memoryFlagNames(VkMemoryPropertyFlags flags) {
                 {VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, "HOST_COHERENT"},       {VK_MEMORY_PROPERTY_HOST_CACHED_BIT, "HOST_CACHED"},
                 {VK_MEMORY_PROPERTY_LAZILY_ALLOCATED_BIT, "LAZILY_ALLOCATED"}, {VK_MEMORY_PROPERTY_PROTECTED_BIT, "PROTECTED"}};
   std::string out;
-  for (const auto& n : kNames)
-    if (flags & n.bit) out += (out.empty() ? "" : "|") + std::string(n.name);
+  for (const auto& n : kNames) {
+    if (!(flags & n.bit)) continue;
+    if (!out.empty()) out += '|';
+    out += n.name;
+  }
   return out.empty() ? "none" : out;
 }
 }  // namespace pvg::engine::vk
