@@ -167,9 +167,10 @@ suites:
             run; RESET and vm.stop() at 8192x8192 too (docs/hardening.md, finding 14)
   vulkan    the vulkan engine backend's store on the GPU the loader finds (docs/vulkan.md):
             whole-frame fill, blit, source-over blit and readback at 1080p and 2160p, GB/s,
-            against a plain device-local copy and a plain device → host copy on the same
-            device, and the soft store's same operations, measured in the same run. Where
-            Vulkan cannot run it says why and exits 1 (all skips it)
+            and the blit as 256x256 tiles, against a plain device-local copy and a plain
+            device → host copy (alone, and read by the CPU after) on the same device, and the
+            soft store's same operations, measured in the same run; the readback and staging
+            buffers' memory types. Where Vulkan cannot run it says why and exits 1 (all skips it)
   lanes     runs of task commands over eight contexts with the engine's per-context lanes
             (task callbacks from several pool threads at once) against the same commands with a
             NOP after each (one callback at a time, as before lanes), pool of 2 and 4 threads:

@@ -42,7 +42,11 @@ export interface TestingAddon {
    * same operations (soft_*), and plain Vulkan copies on the same device (copy_device,
    * copy_to_host), bytes per second each. Throws with the refusal where Vulkan cannot run.
    */
-  benchVulkan(width: number, height: number, iterations: number): { device: { name: string; type: string }; rates: Record<string, number> };
+  benchVulkan(
+    width: number,
+    height: number,
+    iterations: number,
+  ): { device: { name: string; type: string; readbackMemory?: string; uploadMemory?: string }; rates: Record<string, number> };
   /**
    * `bench kvm`'s reference: the bare KVM exit round trip, µs per exit (a tiny guest reads a
    * do-nothing MMIO address in a loop, C++ answers each read at once). Blocks while it runs;

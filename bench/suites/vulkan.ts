@@ -7,6 +7,9 @@
 // drawing thread against the same loop with it completed on the store's own thread (the overlap);
 // and what the second drawing command buffer buys: that asynchronous loop on a store with one
 // drawing command buffer (a switch the testing addon has and the engine does not) against two.
+// Also the band workload's tile blits against a whole-frame blit of the same bytes (what narrow
+// blits cost), readback against a plain device → host copy that the CPU then reads (the least a
+// readback can do), and the memory types the readback and staging buffers got.
 import { native } from '../../shared/native/addon.js';
 import { nativeTesting } from '../native-testing.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
@@ -20,14 +23,21 @@ const SIZES = [
 export interface VulkanBenchResult {
   suite: 'vulkan';
   machine: MachineInfo;
-  device: { name: string; type: string };
-  /** GB/s of destination bytes, by size then path (fill, blit, blend, readback, soft_*, copy_device, copy_to_host; frames_waited, frames_async and frames_async_one_buffer: frame bytes). */
+  /** readbackMemory, uploadMemory: the memory property flags of the readback and staging buffers' memory types. */
+  device: { name: string; type: string; readbackMemory?: string; uploadMemory?: string };
+  /** GB/s of destination bytes, by size then path (fill, blit, blit_tiles, blend, readback, soft_*, copy_device, copy_to_host, copy_to_host_read; frames_waited, frames_async and frames_async_one_buffer: frame bytes). */
   gb_per_s: Record<string, Record<string, number>>;
   ratio_fill_vs_copy_device_1080p: number;
   ratio_blit_vs_copy_device_1080p: number;
   ratio_blend_vs_copy_device_1080p: number;
   ratio_readback_vs_copy_to_host_1080p: number;
   ratio_readback_vs_copy_to_host_2160p: number;
+  /** Readback over a plain device → host copy followed by the CPU's copy out of it (1: the store adds nothing). */
+  ratio_readback_vs_copy_to_host_read_1080p: number;
+  ratio_readback_vs_copy_to_host_read_2160p: number;
+  /** 256x256 tile blits over a whole-frame blit, same bytes (1: narrow blits cost no more per byte). */
+  ratio_blit_tiles_vs_blit_1080p: number;
+  ratio_blit_tiles_vs_blit_2160p: number;
   ratio_blend_vs_soft_1080p: number;
   ratio_readback_vs_soft_1080p: number;
   /** Frames per second with the asynchronous readback over the same loop waiting for it (> 1: the overlap pays). */
@@ -51,7 +61,7 @@ export function vulkanBenchUnavailable(): string | null {
 
 export async function runVulkanBench(options: VulkanBenchOptions): Promise<VulkanBenchResult> {
   const gb: Record<string, Record<string, number>> = {};
-  let device = { name: '', type: '' };
+  let device: VulkanBenchResult['device'] = { name: '', type: '' };
   for (const s of SIZES) {
     options.progress?.(`${s.name} store, soft store and plain copies`);
     // benchVulkan blocks this thread: let the progress line reach the terminal first.
@@ -71,6 +81,10 @@ export async function runVulkanBench(options: VulkanBenchOptions): Promise<Vulka
     ratio_blend_vs_copy_device_1080p: at('1080p', 'blend') / at('1080p', 'copy_device'),
     ratio_readback_vs_copy_to_host_1080p: at('1080p', 'readback') / at('1080p', 'copy_to_host'),
     ratio_readback_vs_copy_to_host_2160p: at('2160p', 'readback') / at('2160p', 'copy_to_host'),
+    ratio_readback_vs_copy_to_host_read_1080p: at('1080p', 'readback') / at('1080p', 'copy_to_host_read'),
+    ratio_readback_vs_copy_to_host_read_2160p: at('2160p', 'readback') / at('2160p', 'copy_to_host_read'),
+    ratio_blit_tiles_vs_blit_1080p: at('1080p', 'blit_tiles') / at('1080p', 'blit'),
+    ratio_blit_tiles_vs_blit_2160p: at('2160p', 'blit_tiles') / at('2160p', 'blit'),
     ratio_blend_vs_soft_1080p: at('1080p', 'blend') / at('1080p', 'soft_blend'),
     ratio_readback_vs_soft_1080p: at('1080p', 'readback') / at('1080p', 'soft_readback'),
     ratio_frames_async_vs_waited_1080p: at('1080p', 'frames_async') / at('1080p', 'frames_waited'),
@@ -93,5 +107,6 @@ export function vulkanTables(result: VulkanBenchResult): string {
     ['ratio', 'value'],
     names.map((k) => [k, fmt(result[k] as number)]),
   );
-  return `device: ${result.device.name} (${result.device.type})\n\n${rates}\n\n${ratios}`;
+  const memory = result.device.readbackMemory ? `; readback memory ${result.device.readbackMemory}, staging memory ${result.device.uploadMemory}` : '';
+  return `device: ${result.device.name} (${result.device.type})${memory}\n\n${rates}\n\n${ratios}`;
 }

@@ -4,12 +4,18 @@
 // per iteration), the timed span ending when the device has finished (a fence):
 //   fill, blit, blend   the store's whole-frame fill, copy blit and source-over blit (the blits
 //                       include staging the source on the CPU, as a guest's blit does)
+//   blit_tiles          the same bytes as `blit`, drawn as the band workload draws: 256x256 copy
+//                       blits tiling the frame (each a copy per row of 1 KiB on the buffer frame)
 //   readback            the store's whole-frame readback into host memory (what an encode does)
 //   soft_*              the soft store's same operations, on this thread
 //   copy_device         a plain vkCmdCopyBuffer device-local → device-local (the memory bandwidth
 //                       reference for fill and blit)
-//   copy_to_host        a plain vkCmdCopyBuffer device-local → host-visible, then fenced (the host
-//                       copy reference for readback)
+//   copy_to_host        a plain vkCmdCopyBuffer device-local → host-visible, then fenced (the bus
+//                       copy alone)
+//   copy_to_host_read   the same, then the CPU copies the host-visible buffer into a surface: the
+//                       least a readback can do, so the reference for `readback`
+// The host-visible reference buffer has the memory type the store's readback buffer gets
+// (device.readbackMemory names its flags; device.uploadMemory the staging's).
 //   frames_waited       a frame loop as the ring executor runs it: draw a frame (a whole-frame copy
 //                       blit staged on the CPU, a fill), present, read it back whole into a
 //                       surface, with the executor waiting for the readback's fence and copying
@@ -20,6 +26,7 @@
 //                       instead of the engine's two: the next frame's drawing (its staging on the
 //                       CPU included) waits for the previous frame's drawing to finish on the GPU
 // Throws with the refusal where the backend cannot run.
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -32,6 +39,7 @@
 
 #if PVG_VULKAN
 #include "engine/vulkan/gpu_device.h"
+#include "engine/vulkan/memory_types.h"
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"  // Vulkan create-infos: {sType}, then fields
 #endif
 
@@ -66,9 +74,12 @@ double rate(double bytes, uint32_t iterations, Op op, Sync sync, uint32_t warmup
 // Two plain buffers and a command buffer on the device: the references.
 struct PlainCopies {
   explicit PlainCopies(engine::vk::GpuDevice& g, VkDeviceSize bytes) : g(g), f(g.fns), bytes(bytes) {
-    src = make(VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, srcMem);
-    dst = make(VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, dstMem);
-    host = make(VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, hostMem);
+    src = make(engine::vk::MemoryUse::Device, srcMem);
+    dst = make(engine::vk::MemoryUse::Device, dstMem);
+    host = make(engine::vk::MemoryUse::Readback, hostMem, &hostFlags);
+    void* view = nullptr;
+    ok = ok && f.vkMapMemory(g.device, hostMem, 0, VK_WHOLE_SIZE, 0, &view) == VK_SUCCESS;
+    mapped = static_cast<const uint8_t*>(view);
     VkCommandPoolCreateInfo p{VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO};
     p.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
     p.queueFamilyIndex = g.queueFamily;
@@ -85,12 +96,13 @@ struct PlainCopies {
     f.vkDeviceWaitIdle(g.device);
     if (fence) f.vkDestroyFence(g.device, fence, nullptr);
     if (pool) f.vkDestroyCommandPool(g.device, pool, nullptr);
+    if (mapped) f.vkUnmapMemory(g.device, hostMem);
     for (auto [b, m] : {std::pair{src, srcMem}, std::pair{dst, dstMem}, std::pair{host, hostMem}}) {
       if (b) f.vkDestroyBuffer(g.device, b, nullptr);
       if (m) f.vkFreeMemory(g.device, m, nullptr);
     }
   }
-  VkBuffer make(VkMemoryPropertyFlags flags, VkDeviceMemory& mem) {
+  VkBuffer make(engine::vk::MemoryUse use, VkDeviceMemory& mem, VkMemoryPropertyFlags* flags = nullptr) {
     VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
     info.size = bytes;
     info.usage = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
@@ -101,7 +113,8 @@ struct PlainCopies {
     }
     VkMemoryRequirements req{};
     f.vkGetBufferMemoryRequirements(g.device, b, &req);
-    const int type = g.memoryType(req.memoryTypeBits, flags, 0);
+    const int type = engine::vk::pickMemoryType(g.memory, req.memoryTypeBits, use);
+    if (flags != nullptr && type >= 0) *flags = g.memory.memoryTypes[type].propertyFlags;
     VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
     alloc.allocationSize = req.size;
     alloc.memoryTypeIndex = static_cast<uint32_t>(type);
@@ -126,12 +139,25 @@ struct PlainCopies {
     f.vkWaitForFences(g.device, 1, &fence, VK_TRUE, UINT64_MAX);
     f.vkResetFences(g.device, 1, &fence);
   }
+  // The host-visible buffer into `out` as the store's readback does (invalidated first where the
+  // memory is not coherent).
+  void read(uint8_t* out) {
+    if (!(hostFlags & VK_MEMORY_PROPERTY_HOST_COHERENT_BIT)) {
+      VkMappedMemoryRange range{VK_STRUCTURE_TYPE_MAPPED_MEMORY_RANGE};
+      range.memory = hostMem;
+      range.size = VK_WHOLE_SIZE;
+      f.vkInvalidateMappedMemoryRanges(g.device, 1, &range);
+    }
+    std::memcpy(out, mapped, bytes);
+  }
   engine::vk::GpuDevice& g;
   const engine::vk::Fns& f;
   VkDeviceSize bytes;
   bool ok = true;
   VkBuffer src = VK_NULL_HANDLE, dst = VK_NULL_HANDLE, host = VK_NULL_HANDLE;
   VkDeviceMemory srcMem = VK_NULL_HANDLE, dstMem = VK_NULL_HANDLE, hostMem = VK_NULL_HANDLE;
+  VkMemoryPropertyFlags hostFlags = 0;
+  const uint8_t* mapped = nullptr;
   VkCommandPool pool = VK_NULL_HANDLE;
   VkCommandBuffer cmd = VK_NULL_HANDLE;
   VkFence fence = VK_NULL_HANDLE;
@@ -168,6 +194,18 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
                                      store.blit(all, engine::BlendMode::Copy, rows, nullptr);
                                    },
                                    sync));
+    // The band workload's shape: 256x256 tiles, each row its own copy region on the buffer frame.
+    rates.Set(prefix + "blit_tiles",
+              rate(
+                  bytes, iterations,
+                  [&] {
+                    for (uint32_t y = 0; y < height; y += 256)
+                      for (uint32_t x = 0; x < width; x += 256) {
+                        Rows rows(source, width);
+                        store.blit(engine::Rect{x, y, std::min(256u, width - x), std::min(256u, height - y)}, engine::BlendMode::Copy, rows, nullptr);
+                      }
+                  },
+                  sync));
     rates.Set(prefix + "blend", rate(
                                     bytes, iterations,
                                     [&] {
@@ -241,11 +279,23 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
                                bytes, iterations, [&] { plain.copy(plain.dst); }, [] {}));
   rates.Set("copy_to_host", rate(
                                 bytes, iterations, [&] { plain.copy(plain.host); }, [] {}));
+  rates.Set("copy_to_host_read", rate(
+                                     bytes, iterations,
+                                     [&] {
+                                       plain.copy(plain.host);
+                                       plain.read(surface.data());
+                                     },
+                                     [] {}));
 #endif
   const engine::vk::DeviceInfo d = engine::vk::deviceInfo(*opened.device);
   Napi::Object device = Napi::Object::New(env);
   device.Set("name", d.name);
   device.Set("type", d.type);
+#if PVG_VULKAN
+  device.Set("readbackMemory", engine::vk::memoryFlagNames(plain.hostFlags));
+  const int upload = engine::vk::pickMemoryType(opened.device->memory, ~0u, engine::vk::MemoryUse::Upload);
+  device.Set("uploadMemory", upload < 0 ? std::string("none") : engine::vk::memoryFlagNames(opened.device->memory.memoryTypes[upload].propertyFlags));
+#endif
   Napi::Object out = Napi::Object::New(env);
   out.Set("device", device);
   out.Set("rates", rates);

@@ -37,12 +37,10 @@ class GpuDevice {
   VkDescriptorSetLayout setLayout = VK_NULL_HANDLE;
   VkPipelineLayout pipelineLayout = VK_NULL_HANDLE;
   VkPipeline blendPipeline = VK_NULL_HANDLE;
-
-  // A memory type with all of `required` (and `preferred` too where one has it), or -1.
-  int memoryType(uint32_t typeBits, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) const;
 };
 
 struct BlendPush {
   uint32_t frameWidth, frameBase, w, h, stagedBase;
+  uint32_t copy;  // nonzero: copy the source words; zero: source-over
 };
 }  // namespace pvg::engine::vk

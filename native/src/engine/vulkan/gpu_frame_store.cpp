@@ -4,8 +4,10 @@
 //   fill          vkCmdFillBuffer (one per row, or one for whole rows): the word as given;
 //   copy          vkCmdCopyBuffer frame → scratch → frame (memmove semantics for any overlap);
 //   blit, copy    source rows gathered on the CPU into a host-visible staging buffer (the rows
-//                 the command decoder's RowSource checked), then vkCmdCopyBuffer into the frame;
-//   blit, over    the same staging, then the blend_over compute shader (blend.h's integers);
+//                 the command decoder's RowSource checked), then into the frame: whole rows by
+//                 one vkCmdCopyBuffer, a narrower rectangle by one dispatch of the blit shader
+//                 (a region per row cost a discrete GPU microseconds each, docs/vulkan.md);
+//   blit, over    the same staging, then the blit shader's source-over (blend.h's integers);
 //   present       the commands recorded since the last submit go to the queue (vkQueueSubmit);
 //   readback      vkCmdCopyBuffer of the damage into a host-visible buffer, then the fence:
 //                 waited for on the caller's thread (prepareReadback), or on the completion
@@ -31,7 +33,7 @@
 
 #include "engine/threads/job_queue.h"
 #include "engine/threads/tracer.h"
-#include "engine/vulkan/gpu_device.h"
+#include "engine/vulkan/gpu_buffer.h"
 
 // Vulkan's create-info structs are filled as {sType} then field by field: the rest stays zero.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -41,13 +43,6 @@ namespace {
 constexpr VkDeviceSize kStagingBytes = VkDeviceSize{32} << 20;  // >= one 8192-pixel row many times over
 // A fence that does not signal within this is treated as a lost device: every wait is bounded.
 constexpr uint64_t kFenceLimitNs = 20'000'000'000ull;
-
-struct Buffer {
-  VkBuffer buffer = VK_NULL_HANDLE;
-  VkDeviceMemory memory = VK_NULL_HANDLE;
-  VkDeviceSize bytes = 0;
-  uint8_t* mapped = nullptr;  // host-visible buffers only
-};
 
 // Timestamp queries: the readback's pair, then one pair per drawing command buffer.
 constexpr uint32_t kReadbackQuery = 0;
@@ -112,10 +107,10 @@ class GpuFrameStore final : public FrameStore {
       window_ = std::min<VkDeviceSize>(bytes, g_->limits.maxStorageBufferRange & ~VkDeviceSize{3});
       const VkDeviceSize frameBytes = bytes + (window_ < bytes ? window_ : 0);
       const VkBufferUsageFlags use = VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_TRANSFER_DST_BIT;
-      if (!make(frame_, frameBytes, use | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0) ||
-          !make(scratch_, bytes, use, VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT, 0) ||
-          !make(readback_, bytes, VK_BUFFER_USAGE_TRANSFER_DST_BIT, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT,
-                VK_MEMORY_PROPERTY_HOST_CACHED_BIT)) {
+      // The readback buffer in host-cached memory where the device has it: the CPU reads every byte
+      // of it, and reads of uncached (write-combined) memory are many times slower.
+      if (!make(frame_, frameBytes, use | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, MemoryUse::Device) || !make(scratch_, bytes, use, MemoryUse::Device) ||
+          !make(readback_, bytes, VK_BUFFER_USAGE_TRANSFER_DST_BIT, MemoryUse::Readback)) {
         freeFrame();
         return false;
       }
@@ -174,9 +169,12 @@ class GpuFrameStore final : public FrameStore {
     if (!rectInside(dst, width_, height_)) return DrawStatus::OutsideFrame;
     if (rectEmpty(dst)) return DrawStatus::Ok;
     const VkDeviceSize rowBytes = VkDeviceSize{dst.w} * 4;
+    // Whole rows are one contiguous copy; anything narrower goes through the shader, one dispatch,
+    // rather than a copy region per row.
+    const bool viaShader = mode == BlendMode::SourceOver || dst.w != width_;
     // Rows in chunks that fit the staging buffer (and, for the shader, the frame window).
     uint32_t chunkRows = static_cast<uint32_t>(std::max<VkDeviceSize>(1, kStagingBytes / rowBytes));
-    if (mode == BlendMode::SourceOver && window_ < frame_.bytes) {
+    if (viaShader && window_ < frame_.bytes) {
       const VkDeviceSize windowRows = (window_ - g_->limits.minStorageBufferOffsetAlignment) / (VkDeviceSize{width_} * 4);
       chunkRows = static_cast<uint32_t>(std::min<VkDeviceSize>(chunkRows, std::max<VkDeviceSize>(1, windowRows)));
     }
@@ -192,7 +190,7 @@ class GpuFrameStore final : public FrameStore {
         std::memcpy(slots_[current_].staging.mapped + at + got * rowBytes, s, rowBytes);
       }
       stagingUsed_ += got * rowBytes;
-      if (got != 0) drawStaged(Rect{dst.x, dst.y + y0, dst.w, got}, mode, at);
+      if (got != 0) drawStaged(Rect{dst.x, dst.y + y0, dst.w, got}, mode, at, viaShader);
       if (got != rows) return DrawStatus::SourceFault;  // the rows before it stay drawn, as the soft blit's
     }
     return DrawStatus::Ok;
@@ -209,7 +207,7 @@ class GpuFrameStore final : public FrameStore {
     if (!record()) return false;
     readbackRegions(regions);
     if (!regions_.empty()) f_.vkCmdCopyBuffer(cmd(), frame_.buffer, readback_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
-    return submit() && reclaimAll();
+    return submit() && reclaimAll() && invalidateReadback(readSpan_);
   }
 
   bool asyncReadback() const override { return true; }
@@ -240,6 +238,7 @@ class GpuFrameStore final : public FrameStore {
       rbDone_ = std::move(done);
       rbSubmittedUs_ = submitted;
       rbBytes_ = bytes;
+      rbSpan_ = readSpan_;
     }
     // A stopping queue takes no job: the completion runs here instead (it still waits for the fence).
     if (!completions_->post(Job{&GpuFrameStore::completeJob, this, {}})) completeReadback();
@@ -337,12 +336,14 @@ class GpuFrameStore final : public FrameStore {
   void completeReadback() {
     double submitted;
     VkDeviceSize bytes;
+    ByteSpan span;
     {
       std::lock_guard lock(rbMutex_);
       submitted = rbSubmittedUs_;
       bytes = rbBytes_;
+      span = rbSpan_;
     }
-    const bool ok = awaitFence(rbFence_, trace::Event::gpu_readback, kReadbackQuery, submitted, static_cast<double>(bytes));
+    const bool ok = awaitFence(rbFence_, trace::Event::gpu_readback, kReadbackQuery, submitted, static_cast<double>(bytes)) && invalidateReadback(span);
     ReadbackDone done;
     {
       std::lock_guard lock(rbMutex_);
@@ -357,14 +358,24 @@ class GpuFrameStore final : public FrameStore {
   }
 
   // The damage rectangles (inside the frame, non-empty) as copies frame → readback buffer at the
-  // same offsets.
+  // same offsets; readSpan_: the bytes they write.
   void readbackRegions(std::span<const Rect> regions) {
     regions_.clear();
     for (const Rect& r : regions) {
       if (!rectInside(r, width_, height_) || rectEmpty(r)) continue;
       rowRegions(r, 0, /*toPacked=*/false, /*sameOffsets=*/true);
     }
+    readSpan_ = ByteSpan{};
+    if (regions_.empty()) return;
+    readSpan_.first = regions_.front().dstOffset;
+    for (const VkBufferCopy& c : regions_) {
+      readSpan_.first = std::min(readSpan_.first, c.dstOffset);
+      readSpan_.end = std::max(readSpan_.end, c.dstOffset + c.size);
+    }
   }
+
+  // After the fence, before the CPU reads the readback buffer (a no-op on HOST_COHERENT memory).
+  bool invalidateReadback(ByteSpan span) { return !failed(invalidateForHost(*g_, readback_, span)); }
 
   // One submit to the engine's queue (shared by its displays: Vulkan wants its submits serialised).
   // *submitted: when it began (the gpu_submit span's start; the gpu track's span starts there too).
@@ -412,9 +423,7 @@ class GpuFrameStore final : public FrameStore {
       setInfo.descriptorSetCount = 1;
       setInfo.pSetLayouts = &g_->setLayout;
       if (failed(f_.vkAllocateDescriptorSets(g_->device, &setInfo, &slot.set))) return false;
-      if (!make(slot.staging, kStagingBytes, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT,
-                VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0))
-        return false;
+      if (!make(slot.staging, kStagingBytes, VK_BUFFER_USAGE_TRANSFER_SRC_BIT | VK_BUFFER_USAGE_STORAGE_BUFFER_BIT, MemoryUse::Upload)) return false;
     }
     if (!g_->timestamps || tracer_ == nullptr) return true;  // timestamps only feed the trace
     // The GPU clock is related to the trace's clock once, now.
@@ -425,37 +434,8 @@ class GpuFrameStore final : public FrameStore {
     return calibrate();
   }
 
-  bool make(Buffer& b, VkDeviceSize bytes, VkBufferUsageFlags usage, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) {
-    VkBufferCreateInfo info{VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO};
-    info.size = bytes;
-    info.usage = usage;
-    info.sharingMode = VK_SHARING_MODE_EXCLUSIVE;
-    if (failed(f_.vkCreateBuffer(g_->device, &info, nullptr, &b.buffer))) return false;
-    VkMemoryRequirements req{};
-    f_.vkGetBufferMemoryRequirements(g_->device, b.buffer, &req);
-    int type = g_->memoryType(req.memoryTypeBits, required, preferred);
-    if (type < 0 && (required & VK_MEMORY_PROPERTY_DEVICE_LOCAL_BIT)) type = g_->memoryType(req.memoryTypeBits, 0, 0);
-    if (type < 0) return !failed(VK_ERROR_OUT_OF_DEVICE_MEMORY);
-    VkMemoryAllocateInfo alloc{VK_STRUCTURE_TYPE_MEMORY_ALLOCATE_INFO};
-    alloc.allocationSize = req.size;
-    alloc.memoryTypeIndex = static_cast<uint32_t>(type);
-    if (failed(f_.vkAllocateMemory(g_->device, &alloc, nullptr, &b.memory))) return false;
-    if (failed(f_.vkBindBufferMemory(g_->device, b.buffer, b.memory, 0))) return false;
-    b.bytes = bytes;
-    if (required & VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT) {
-      void* p = nullptr;
-      if (failed(f_.vkMapMemory(g_->device, b.memory, 0, VK_WHOLE_SIZE, 0, &p))) return false;
-      b.mapped = static_cast<uint8_t*>(p);
-    }
-    return true;
-  }
-
-  void destroy(Buffer& b) {
-    if (b.mapped) f_.vkUnmapMemory(g_->device, b.memory);
-    if (b.buffer) f_.vkDestroyBuffer(g_->device, b.buffer, nullptr);
-    if (b.memory) f_.vkFreeMemory(g_->device, b.memory, nullptr);
-    b = Buffer{};
-  }
+  bool make(Buffer& b, VkDeviceSize bytes, VkBufferUsageFlags usage, MemoryUse use) { return !failed(makeBuffer(*g_, b, bytes, usage, use)); }
+  void destroy(Buffer& b) { destroyBuffer(*g_, b); }
 
   void freeFrame() {
     destroy(frame_);
@@ -646,9 +626,10 @@ class GpuFrameStore final : public FrameStore {
     }
   }
 
-  // Draws staged rows (packed, at staging offset `at`) into r.
-  void drawStaged(Rect r, BlendMode mode, VkDeviceSize at) {
-    if (mode == BlendMode::Copy) {
+  // Draws staged rows (packed, at staging offset `at`) into r: by the blit shader, or (a copy of
+  // whole rows) by one copy.
+  void drawStaged(Rect r, BlendMode mode, VkDeviceSize at, bool viaShader) {
+    if (!viaShader) {
       regions_.clear();
       rowRegions(r, at, /*toPacked=*/false);
       f_.vkCmdCopyBuffer(cmd(), slots_[current_].staging.buffer, frame_.buffer, static_cast<uint32_t>(regions_.size()), regions_.data());
@@ -660,7 +641,7 @@ class GpuFrameStore final : public FrameStore {
     const VkDeviceSize align = std::max<VkDeviceSize>(4, g_->limits.minStorageBufferOffsetAlignment);
     const VkDeviceSize offset = window_ < frame_.bytes ? first / align * align : 0;
     const uint32_t dynamicOffset = static_cast<uint32_t>(offset);
-    const BlendPush push{width_, static_cast<uint32_t>((first - offset) / 4), r.w, r.h, static_cast<uint32_t>(at / 4)};
+    const BlendPush push{width_, static_cast<uint32_t>((first - offset) / 4), r.w, r.h, static_cast<uint32_t>(at / 4), mode == BlendMode::Copy ? 1u : 0u};
     f_.vkCmdBindPipeline(cmd(), VK_PIPELINE_BIND_POINT_COMPUTE, g_->blendPipeline);
     f_.vkCmdBindDescriptorSets(cmd(), VK_PIPELINE_BIND_POINT_COMPUTE, g_->pipelineLayout, 0, 1, &slots_[current_].set, 1, &dynamicOffset);
     f_.vkCmdPushConstants(cmd(), g_->pipelineLayout, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof(push), &push);
@@ -690,6 +671,7 @@ class GpuFrameStore final : public FrameStore {
   size_t capacity_ = 0;
   uint32_t width_ = 0, height_ = 0;
   std::vector<VkBufferCopy> regions_;
+  ByteSpan readSpan_;  // the bytes of the readback buffer the last readback's copy wrote
 
   // The asynchronous readback: its command buffer, fence and timestamp queries (recorded by the
   // executor, the fence waited for and reset by the completion thread: one in flight at a time,
@@ -704,6 +686,7 @@ class GpuFrameStore final : public FrameStore {
   ReadbackDone rbDone_;
   double rbSubmittedUs_ = 0;
   VkDeviceSize rbBytes_ = 0;
+  ByteSpan rbSpan_;
 };
 }  // namespace
 

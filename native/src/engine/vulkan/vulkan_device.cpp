@@ -41,6 +41,7 @@ std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>&, ui
 #include <vector>
 
 #include "engine/vulkan/gpu_device.h"
+#include "engine/vulkan/memory_types.h"
 
 // Vulkan's create-info structs are filled as {sType} then field by field: the rest stays zero.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -139,18 +140,6 @@ GpuDevice::~GpuDevice() {
   if (library != nullptr) dlclose(library);
 }
 
-int GpuDevice::memoryType(uint32_t typeBits, VkMemoryPropertyFlags required, VkMemoryPropertyFlags preferred) const {
-  int fallback = -1;
-  for (uint32_t i = 0; i < memory.memoryTypeCount; ++i) {
-    if (!(typeBits & (1u << i))) continue;
-    const VkMemoryPropertyFlags flags = memory.memoryTypes[i].propertyFlags;
-    if ((flags & required) != required) continue;
-    if ((flags & preferred) == preferred) return static_cast<int>(i);
-    if (fallback < 0) fallback = static_cast<int>(i);
-  }
-  return fallback;
-}
-
 OpenResult openDevice(const OpenOptions& options, const Interpose& interpose) {
   auto g = std::make_shared<GpuDevice>();
   // RTLD_LOCAL: the loader's symbols stay out of the process's namespace.
@@ -237,8 +226,7 @@ OpenResult openDevice(const OpenOptions& options, const Interpose& interpose) {
   // (8192 pixels), push constants for the blit, and a host-visible coherent memory type.
   if (props.limits.maxStorageBufferRange < (1u << 20)) return refuse(Refusal::MissingFeature, "maxStorageBufferRange below 1 MiB");
   if (props.limits.maxPushConstantsSize < sizeof(BlendPush)) return refuse(Refusal::MissingFeature, "maxPushConstantsSize too small");
-  if (g->memoryType(~0u, VK_MEMORY_PROPERTY_HOST_VISIBLE_BIT | VK_MEMORY_PROPERTY_HOST_COHERENT_BIT, 0) < 0)
-    return refuse(Refusal::MissingFeature, "no host-visible coherent memory");
+  if (pickMemoryType(g->memory, ~0u, MemoryUse::Upload) < 0) return refuse(Refusal::MissingFeature, "no host-visible coherent memory");
 
   const float priority = 1.0f;
   VkDeviceQueueCreateInfo queueInfo{VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO};

@@ -1,5 +1,6 @@
 #version 450
-// Source-over of staged source pixels onto the frame, in exactly the integers of
+// A blit of staged source pixels into the frame: a copy of the words as they are, or source-over
+// (p.copy == 0) in exactly the integers of
 // engine/render/blend.h (blendOver): straight alpha, round half up, the same special cases. Every
 // product and sum fits in 32 bits (C * w <= 255 * 65025 < 2^24), and GLSL's uint division
 // truncates as C++'s does, so both backends write the same bytes.
@@ -11,6 +12,7 @@ layout(push_constant) uniform Blit {
   uint frameBase;   // word of the frame's first pixel (x, y) in the bound range
   uint w, h;        // the rectangle
   uint stagedBase;  // word of the first source pixel; source rows are w words apart
+  uint copy;        // nonzero: the source word as it is (a copy blit narrower than the frame)
 } p;
 
 uint div255Round(uint x) {
@@ -45,5 +47,6 @@ void main() {
   uvec2 at = gl_GlobalInvocationID.xy;
   if (at.x >= p.w || at.y >= p.h) return;
   uint d = p.frameBase + at.y * p.frameWidth + at.x;
-  frame[d] = blendOver(staged[p.stagedBase + at.y * p.w + at.x], frame[d]);
+  uint s = staged[p.stagedBase + at.y * p.w + at.x];
+  frame[d] = p.copy != 0u ? s : blendOver(s, frame[d]);
 }
