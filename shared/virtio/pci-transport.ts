@@ -12,6 +12,9 @@
 // virtio_pci_common_write answers when `val >= proxy->nvectors`. With MSI-X off an interrupt is
 // counted and only the ISR bit records it (there is no INTx pin to raise).
 //
+// The MSI-X table and PBA take aligned DWORDs and QWORDs (shared/pci/msix.ts): readHalves and
+// write's `high` carry a QWORD's two halves, as the vCPU's bus and the input actor's records do.
+//
 // Every access is guest input: a field accessed at other than its natural width (§4.1.3.1), an
 // offset with no field, a write to a read-only field, a queue the device has not — refused and
 // counted, never thrown. Modelled on QEMU's hw/virtio/virtio-pci.c (virtio_pci_common_read and
@@ -111,6 +114,7 @@ export class VirtioPciTransport implements VirtioTransport {
   private isr = 0;
   private configVector = VIRTIO_MSI_NO_VECTOR;
   private readonly queueVectors: number[];
+  private readonly halves = new Uint32Array(2);
 
   constructor(
     memory: GuestMemory,
@@ -180,8 +184,25 @@ export class VirtioPciTransport implements VirtioTransport {
     this.core.queueFault(fault);
   }
 
-  /** A read of BAR0 at `offset`. */
+  /** A read of BAR0 at `offset` (a QWORD's low half: readHalves has both). */
   read(offset: number, size: number): number {
+    this.readHalves(offset, size, this.halves);
+    return this.halves[0]!;
+  }
+
+  /** A read of BAR0 at `offset` into `into`: [0] the value, [1] a QWORD's high half (only the MSI-X table and PBA take QWORDs; 0 otherwise). */
+  readHalves(offset: number, size: number, into: Uint32Array): void {
+    into[1] = 0;
+    if (offset >= Region.MsixTable && offset < VIRTIO_PCI_BAR_BYTES) {
+      this.core.counts.reads++;
+      const fault = this.msix.readHalves(offset, size, into);
+      if (fault) into[0] = this.core.fault(fault, 0);
+      return;
+    }
+    into[0] = this.readRegister(offset, size);
+  }
+
+  private readRegister(offset: number, size: number): number {
     const core = this.core;
     core.counts.reads++;
     if (offset < VIRTIO_PCI_COMMON_CFG_BYTES) return this.readCommon(offset, size);
@@ -197,16 +218,12 @@ export class VirtioPciTransport implements VirtioTransport {
       if (!this.deviceAccess(offset - Region.Device, size)) return 0;
       return this.device.configRead(offset - Region.Device, size) >>> 0;
     }
-    if (offset >= Region.MsixTable && offset < VIRTIO_PCI_BAR_BYTES) {
-      const value = this.msix.read(offset, size);
-      return typeof value === 'number' ? value : core.fault(value, 0);
-    }
     // The notify doorbells are write-only; the rest of the BAR holds nothing.
     return core.fault('unknown-register', 0);
   }
 
-  /** A write of BAR0 at `offset`. */
-  write(offset: number, size: number, value: number): void {
+  /** A write of BAR0 at `offset`; `high` is a QWORD's high half (only the MSI-X table takes QWORDs). */
+  write(offset: number, size: number, value: number, high = 0): void {
     const core = this.core;
     core.counts.writes++;
     value >>>= 0;
@@ -218,7 +235,7 @@ export class VirtioPciTransport implements VirtioTransport {
       return;
     }
     if (offset >= Region.MsixTable && offset < VIRTIO_PCI_BAR_BYTES) {
-      const fault = this.msix.write(offset, size, value);
+      const fault = this.msix.write(offset, size, value, high);
       if (fault) core.fault(fault, 0);
       return;
     }

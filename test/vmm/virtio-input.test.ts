@@ -176,6 +176,22 @@ describe('virtio-input in a VM', () => {
     await vm.whenGuestsDone();
   });
 
+  it("takes QWORDs in a virtio-pci function's MSI-X table and PBA through the bus and the input actor, both halves each way", async () => {
+    const vm = await vms.create({ ramMiB: 32, vcpus: 0, externalVcpus: 1, devices: [{ displayModes: MODES }], input: true, inputTransport: 'pci' });
+    const guest = startWorker('test/support/virtio-pci-qword', { config: vm.externalVcpu(0) });
+    const report = await nextMessage<Record<string, number[]>>(guest);
+    await exited(guest);
+    expect(report).toEqual({
+      address: [0xfee0_1000, 1],
+      dataControl: [0x61, 0], // Vector Control keeps only its mask bit
+      dwords: [0xfee0_1000, 1, 0x61, 0, 0], // the unaligned QWORD changed neither entry 1's control nor entry 2's address
+      unaligned: [0, 0], // refused: reads 0, counted
+      pba: [0, 0],
+    });
+    const faults = (await vm.stats()).input!.devices[0]!.faults;
+    expect(faults).toEqual({ 'bad-access-size': 2 });
+  });
+
   it('checks the input option and vm.input()', async () => {
     await expect(Vm.create({ input: [{ device: 1 }] })).rejects.toThrow(VmConfigError);
     await expect(Vm.create({ input: [{ display: 0 }, { display: 0 }] })).rejects.toThrow(/twice/);

@@ -3,7 +3,8 @@
 // doorbells, the ISR, MSI-X routing of queue and configuration interrupts through the table in
 // BAR0, reset; every misuse — out-of-range queue_select, bad sizes, rings outside RAM, a doorbell
 // for a missing queue, writes to read-only fields, wrong widths, vectors past the table, partial
-// or unaligned table accesses, PBA writes — refused and counted, none throws.
+// or unaligned table accesses, PBA writes — refused and counted, none throws. The MSI-X page
+// takes aligned DWORDs and QWORDs.
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -447,7 +448,7 @@ describe('virtio-pci transport: doorbells, device configuration, interrupts', ()
     r.t.write(r.entryWord(0, 8), 2, 0x1234);
     r.t.write(r.entryWord(0, 9), 1, 0x12);
     r.t.write(r.entryWord(0, 10), 4, 0x1234);
-    r.t.write(r.entryWord(0, 12), 8, 0); // a QWORD: this bus carries DWORDs to the device
+    r.t.write(r.entryWord(0, 12), 8, 0); // a QWORD that is not 8-aligned
     expect(r.t.read(r.entryWord(0, 8), 4)).toBe(0x60);
     expect(r.t.read(r.entryWord(0, 12), 4)).toBe(1); // still masked
     expect(r.t.read(r.entryWord(0, 8), 2)).toBe(0);
@@ -458,6 +459,30 @@ describe('virtio-pci transport: doorbells, device configuration, interrupts', ()
     expect(r.t.read(Region.MsixPba + 8, 4)).toBe(0);
     expect(r.t.read(Region.MsixTable + 0xff0, 4)).toBe(0);
     expect(r.faults()).toEqual({ 'bad-access-size': 5, 'write-to-read-only': 1, 'unknown-register': 4 });
+  });
+
+  it('takes aligned QWORDs in the MSI-X table and PBA: an entry programmed in two, a pending vector read from the PBA, both halves back', () => {
+    const r = rig();
+    r.enableMsix(0x60, [1]);
+    r.negotiate();
+    expect(r.setUp(0, RAM, 16)).toBe(true);
+    r.t.write(C.QueueMsixVector, 2, 1);
+    r.status(OK | Status.DriverOk);
+    r.t.usedBuffers(0); // queue 0's interrupt, held: entry 1 is masked
+    const halves = new Uint32Array(2);
+    r.t.readHalves(Region.MsixPba, 8, halves);
+    expect([...halves]).toEqual([0b10, 0]);
+    r.t.write(r.entryWord(1, 0), 8, MSI_ADDRESS + 0x2000, 0);
+    r.t.write(r.entryWord(1, 8), 8, 0x71, 0); // data, then unmask: the pending message carries the new data
+    expect(r.msis.at(-1)).toEqual({ address: MSI_ADDRESS + 0x2000, data: 0x71 });
+    r.t.readHalves(r.entryWord(1, 0), 8, halves);
+    expect([...halves]).toEqual([MSI_ADDRESS + 0x2000, 0]);
+    r.t.readHalves(Region.MsixPba, 8, halves);
+    expect([...halves]).toEqual([0, 0]);
+    // Outside the MSI-X page a QWORD is still the wrong width; its high half reads 0.
+    r.t.readHalves(C.QueueDescLo, 8, halves);
+    expect([...halves]).toEqual([0, 0]);
+    expect(r.faults()).toEqual({ 'bad-access-size': 1 });
   });
 
   it('a device reset unmaps every event and drops pending bits, keeping the table; a system reset also clears the table, MSI-X and BAR0', () => {
