@@ -3,7 +3,8 @@
 // (docs/design.md rule 1). A vCPU's MMIO read is answered here straight into its reply slot, a
 // write completed on its posted-write counter; the embedder's events arrive as records.
 // virtio-mmio interrupts go to the interrupt controller as line levels; virtio-pci's are MSI-X messages
-// through the interrupt table (atomics and at most a futex wake), and its BAR placements go to
+// through the interrupt table (atomics and at most a futex wake) or, with MSI-X off, INTA# levels
+// on the function's line as virtio-mmio's, and its BAR placements go to
 // the vCPUs' buses through the BAR table. It never waits for another actor (rule 3): a full
 // controller mailbox keeps the level for the idle hook.
 import type { ActorBehaviour, ActorContext } from '../runtime/host.js';
@@ -126,7 +127,7 @@ export class InputActor implements ActorBehaviour<InputControl> {
   }
 }
 
-/** Device i's transport: virtio-mmio on its level line, or virtio-pci with MSI-X messages through the interrupt table. */
+/** Device i's transport: virtio-mmio on its level line, or virtio-pci with MSI-X messages through the interrupt table and INTA# on its level line. */
 function transportFactories(config: InputActorConfig, levels: IrqLevels, ctx: ActorContext): (i: number) => TransportFactory {
   const memory = ctx.memory!;
   if (config.transport === 'mmio') return (i) => (model) => new VirtioMmioTransport(memory, model, (high) => levels.set(config.devices[i]!.line, high));
@@ -138,5 +139,10 @@ function transportFactories(config: InputActorConfig, levels: IrqLevels, ctx: Ac
   );
   const bars = new BarTable(config.barTable);
   return (i) => (model) =>
-    new VirtioPciTransport(memory, model, { classCode: PCI_CLASS_INPUT_OTHER << 8, msi: table, onBar: (address) => bars.publish(i, address) });
+    new VirtioPciTransport(memory, model, {
+      classCode: PCI_CLASS_INPUT_OTHER << 8,
+      msi: table,
+      onBar: (address) => bars.publish(i, address),
+      intx: (asserted) => levels.set(config.devices[i]!.line, asserted),
+    });
 }

@@ -57,14 +57,17 @@ describe('vmm/assembly', () => {
     expect(bus.map((d) => d.variant)).toEqual(['apple-gfx-mmio', 'apple-gfx-mmio', 'virtio-mmio', 'virtio-mmio']);
   });
 
-  it('makes virtio-pci input devices MSI-X-only functions whose BARs the input actor publishes', () => {
+  it('makes virtio-pci input devices MSI-X functions, with INTA# on level lines, whose BARs the input actor publishes', () => {
     const { config, wiring, buffers } = assemble({ devices: [{}], input: true, inputTransport: 'pci' });
-    // No level lines: MSIs need none.
+    // MSI-X messages need no line; INTA# (for a driver that leaves MSI-X off) has one each, on vectors apart from the MSI-X ones.
     expect(wiring.inputDevices.map((d) => [d.kind, d.line])).toEqual([
-      ['keyboard', -1],
-      ['tablet', -1],
+      ['keyboard', 2],
+      ['tablet', 3],
     ]);
-    expect(wiring.lines.filter((l) => l !== undefined)).toHaveLength(2); // the apple-gfx device's two
+    expect(wiring.lines.slice(2)).toEqual([
+      { trigger: 'level', vcpu: 0, vector: 0x50 },
+      { trigger: 'level', vcpu: 0, vector: 0x51 },
+    ]);
     const input = inputSpec(config, wiring, buffers)!.config as InputActorConfig;
     expect(input.transport).toBe('pci');
     expect(input.barTable).toBe(wiring.virtioBars);
