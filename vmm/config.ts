@@ -9,7 +9,7 @@ import { KVM_BENCH_PROGRAMS } from '../actors/vcpu/kvm/machine.js';
 import { VmConfigError } from './config-error.js';
 import { checkOutputs, type OutputOptions } from './config-outputs.js';
 import { checkLimits } from './config-limits.js';
-import { INPUT_TRANSPORTS, checkInput, type InputOptions, type InputTransport } from './config-input.js';
+import { INPUT_INTERRUPTS, INPUT_TRANSPORTS, checkInput, type InputInterrupts, type InputOptions, type InputTransport } from './config-input.js';
 import { integer, keysOf, onlyKnownKeys, optionsObject } from './config-values.js';
 
 export { VmConfigError, type OutputOptions };
@@ -119,6 +119,12 @@ export interface VmOptions {
    * (vendor 0x1AF4) that the guest finds in ECAM, places BAR0 for and interrupts through MSI.
    */
   inputTransport?: InputTransport;
+  /**
+   * With inputTransport 'pci': how the built-in guest takes the devices' interrupts, 'msix'
+   * (default) or 'intx' (MSI-X left off, each function's INTA# on its level line; docs/input.md).
+   * The devices offer both whatever this says; an embedder's own guest chooses for itself.
+   */
+  inputInterrupts?: InputInterrupts;
 }
 
 export type Profile = 'native' | 'pvg';
@@ -162,6 +168,7 @@ export interface ResolvedConfig {
   /** Displays bound to virtio-input devices (a keyboard and a tablet each), in order. */
   input: { device: number; display: number }[];
   inputTransport: InputTransport;
+  inputInterrupts: InputInterrupts;
   start: StartMode;
   trace: boolean;
 }
@@ -257,6 +264,7 @@ const VM_OPTION_KEYS = keysOf<VmOptions>({
   trace: true,
   input: true,
   inputTransport: true,
+  inputInterrupts: true,
 });
 const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true, mapSemantics: true, pacing: true });
 const WORKLOAD_KEYS = keysOf<WorkloadOptions>({ name: true, frames: true, seed: true, mode: true, damagePercent: true });
@@ -328,6 +336,10 @@ export function resolveConfig(given: VmOptions = {}, { probeHost = true }: { pro
   // No built-in vCPU at all is fine when the embedder brings its own.
   const vcpus = integer(options.vcpus, 'vcpus', externalVcpus > 0 ? 0 : 1, 64, devices.length);
   const workload = resolveWorkload(options.workload, vcpus, options.cpu, devices);
+  const inputTransport = oneOf(options.inputTransport, 'inputTransport', INPUT_TRANSPORTS, 'mmio');
+  const inputInterrupts = oneOf(options.inputInterrupts, 'inputInterrupts', INPUT_INTERRUPTS, 'msix');
+  // virtio-mmio has one level line and nothing to choose.
+  if (inputInterrupts === 'intx' && inputTransport !== 'pci') throw new VmConfigError('inputInterrupts', "'intx' needs inputTransport: 'pci'");
   return {
     ramBytes: ramMiB * 1024 * 1024,
     vcpus,
@@ -353,6 +365,7 @@ export function resolveConfig(given: VmOptions = {}, { probeHost = true }: { pro
       options.input,
       devices.map((d) => d.displays.length),
     ),
-    inputTransport: oneOf(options.inputTransport, 'inputTransport', INPUT_TRANSPORTS, 'mmio'),
+    inputTransport,
+    inputInterrupts,
   };
 }

@@ -81,6 +81,13 @@ describe('vmm/assembly', () => {
     const workload = { name: 'paint', frames: 1, seed: 1, mode: 0, damagePercent: 1 } as NonNullable<typeof config.workload>;
     expect(guestFor(config, 0, workload).input).toEqual({ keyboard: 0, tablet: 1, transport: 'pci' });
     expect(() => resolveConfig({ input: true, inputTransport: 'isa' as never })).toThrow(/inputTransport/);
+    // inputInterrupts: the built-in guest's choice on virtio-pci; nothing to choose on virtio-mmio.
+    const intx = assemble({ devices: [{}], input: true, inputTransport: 'pci', inputInterrupts: 'intx' });
+    expect(guestFor(intx.config, 0, workload).input).toEqual({ keyboard: 0, tablet: 1, transport: 'pci', interrupts: 'intx' });
+    expect(intx.wiring.lines.slice(2).map((l) => l?.vector)).toEqual([0x50, 0x51]);
+    expect(() => resolveConfig({ input: true, inputInterrupts: 'intx' })).toThrow(/inputInterrupts.*needs inputTransport: 'pci'/);
+    expect(() => resolveConfig({ input: true, inputTransport: 'pci', inputInterrupts: 'msi' as never })).toThrow(/inputInterrupts/);
+    expect(resolveConfig({ input: true, inputTransport: 'pci' }).inputInterrupts).toBe('msix');
   });
 
   it('reads displays out on QEMU’s console refresh period only under the qemu model', () => {
