@@ -51,6 +51,7 @@ const MACHINE_FLAGS = [
   'cpu',
   'input',
   'input-transport',
+  'input-interrupts',
 ];
 
 export function parseRestoreArgs(argv: string[]): { file: string; engine: EngineChoice; drive: DriveArgs } | 'help' {

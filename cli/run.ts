@@ -65,6 +65,8 @@ ${ENGINE_HELP}
                       by itself for --workload paint
   --input-transport T mmio | pci: the input devices' virtio transport: virtio-mmio windows with
                       level lines, or modern virtio-pci functions with MSI (default: as --variant)
+  --input-interrupts I msix | intx: with --input-transport pci, how the guest takes the devices'
+                      interrupts: MSI-X (default), or INTx with MSI-X left off (docs/input.md)
   --snapshot FILE     once the frames are done, write display 0 of device 0 as a PNG (cursor included)
   --save FILE         save the machine to a snapshot file (pvg-vmm restore FILE brings it back;
                       docs/snapshots.md), then run on
@@ -147,6 +149,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       snapshot: { type: 'string' },
       input: { type: 'boolean', default: false },
       'input-transport': { type: 'string' },
+      'input-interrupts': { type: 'string' },
       control: { type: 'string' },
       save: { type: 'string' },
       'save-at': { type: 'string' },
@@ -168,6 +171,10 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
   } as const;
   const inputTransport = values['input-transport'] ?? values.variant;
   if (inputTransport !== 'mmio' && inputTransport !== 'pci') throw new UsageError(`--input-transport must be mmio or pci, got "${inputTransport}"`);
+  const inputInterrupts = values['input-interrupts'] ?? 'msix';
+  if (inputInterrupts !== 'msix' && inputInterrupts !== 'intx') throw new UsageError(`--input-interrupts must be msix or intx, got "${inputInterrupts}"`);
+  if (inputInterrupts === 'intx' && inputTransport !== 'pci')
+    throw new UsageError('--input-interrupts intx needs the virtio-pci transport (--input-transport pci)');
   if (values.snapshot !== undefined) outputFileFlag('--snapshot', values.snapshot);
   if (values.control !== undefined && values.control.trim() === '') throw new UsageError('--control needs a path');
   if (values.save !== undefined) outputFileFlag('--save', values.save);
@@ -199,7 +206,7 @@ export function parseRunArgs(argv: string[]): RunArgs | 'help' {
       cpu: cpuFlag(values.cpu),
       engine: engineFlag(values.engine),
       // paint is nothing without input: it gets the devices without being asked.
-      ...(values.input || values.workload === 'paint' ? { input: true, inputTransport } : {}),
+      ...(values.input || values.workload === 'paint' ? { input: true, inputTransport, ...(inputInterrupts === 'intx' ? { inputInterrupts } : {}) } : {}),
       workload: {
         name: values.workload,
         frames,

@@ -15,7 +15,14 @@ import {
   PCI_BAR_STRIDE,
   VECTORS_PER_DEVICE,
 } from '../abi/generated/machine.js';
-import { VECTOR_VIRTIO_BASE, VECTOR_VIRTIO_PCI_BASE, VIRTIO_MMIO_BASE, VIRTIO_MMIO_STRIDE, VIRTIO_PCI_FIRST_SLOT } from '../abi/generated/virtio.js';
+import {
+  VECTOR_VIRTIO_BASE,
+  VECTOR_VIRTIO_PCI_BASE,
+  VECTOR_VIRTIO_PCI_INTX_BASE,
+  VIRTIO_MMIO_BASE,
+  VIRTIO_MMIO_STRIDE,
+  VIRTIO_PCI_FIRST_SLOT,
+} from '../abi/generated/virtio.js';
 
 export { VIRTIO_MMIO_BASE, VIRTIO_MMIO_STRIDE, VIRTIO_MMIO_WINDOW_BYTES, VIRTIO_MAX_DEVICES } from '../abi/generated/virtio.js';
 export {
@@ -52,6 +59,11 @@ export function virtioPciEcamBase(device: number): number {
 /** Where the built-in guest places virtio-pci device i's BAR0 (the next PCI_BAR_STRIDE slots after the apple-gfx devices'). */
 export function virtioPciBarBase(device: number): number {
   return PCI_BAR_BASE + (VIRTIO_PCI_FIRST_SLOT + device) * PCI_BAR_STRIDE;
+}
+
+/** Virtio-pci device i's INTx vector: its INTA# level line delivers it (a driver that leaves MSI-X off takes it). */
+export function virtioPciIntxVector(device: number): number {
+  return VECTOR_VIRTIO_PCI_INTX_BASE + device;
 }
 
 /** The vectors the built-in guest programs into virtio-pci device i's MSI-X table: configuration changes and its queues. */

@@ -17,6 +17,10 @@ export type InputOptions = boolean | InputBinding[];
 export type { InputTransport } from '../actors/input/messages.js';
 export const INPUT_TRANSPORTS: readonly InputTransport[] = ['mmio', 'pci'];
 
+/** How the built-in guest takes a virtio-pci input device's interrupts: MSI-X, or INTx with MSI-X left off. */
+export type InputInterrupts = 'msix' | 'intx';
+export const INPUT_INTERRUPTS: readonly InputInterrupts[] = ['msix', 'intx'];
+
 /** Each bound display gets a keyboard and a tablet. */
 export const INPUT_DEVICES_PER_DISPLAY = 2;
 

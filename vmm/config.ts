@@ -9,7 +9,7 @@ import { KVM_BENCH_PROGRAMS } from '../actors/vcpu/kvm/machine.js';
 import { VmConfigError } from './config-error.js';
 import { checkOutputs, type OutputOptions } from './config-outputs.js';
 import { checkLimits } from './config-limits.js';
-import { INPUT_TRANSPORTS, checkInput, type InputOptions, type InputTransport } from './config-input.js';
+import { INPUT_INTERRUPTS, INPUT_TRANSPORTS, checkInput, type InputInterrupts, type InputOptions, type InputTransport } from './config-input.js';
 import { integer, keysOf, onlyKnownKeys, optionsObject } from './config-values.js';
 import { checkCompositorShards } from './config-compositor.js';
 
@@ -127,6 +127,12 @@ export interface VmOptions {
    * choice: a snapshot restores with any count (RestoreOptions.compositorShards).
    */
   compositorShards?: number;
+  /**
+   * With inputTransport 'pci': how the built-in guest takes the devices' interrupts, 'msix'
+   * (default) or 'intx' (MSI-X left off, each function's INTA# on its level line; docs/input.md).
+   * The devices offer both whatever this says; an embedder's own guest chooses for itself.
+   */
+  inputInterrupts?: InputInterrupts;
 }
 
 export type Profile = 'native' | 'pvg';
@@ -172,6 +178,7 @@ export interface ResolvedConfig {
   inputTransport: InputTransport;
   /** Compositor actors; shard s owns the devices shardDevices (config-compositor.ts) gives it. */
   compositorShards: number;
+  inputInterrupts: InputInterrupts;
   start: StartMode;
   trace: boolean;
 }
@@ -268,6 +275,7 @@ const VM_OPTION_KEYS = keysOf<VmOptions>({
   input: true,
   inputTransport: true,
   compositorShards: true,
+  inputInterrupts: true,
 });
 const DEVICE_KEYS = keysOf<DeviceOptions>({ variant: true, displayModes: true, displays: true, mapSemantics: true, pacing: true });
 const WORKLOAD_KEYS = keysOf<WorkloadOptions>({ name: true, frames: true, seed: true, mode: true, damagePercent: true });
@@ -341,6 +349,10 @@ export function resolveConfig(given: VmOptions = {}, { probeHost = true }: { pro
   const workload = resolveWorkload(options.workload, vcpus, options.cpu, devices);
   const displays = devices.reduce((n, d) => n + d.displays.length, 0);
   const threading = threadingModel(options.threading);
+  const inputTransport = oneOf(options.inputTransport, 'inputTransport', INPUT_TRANSPORTS, 'mmio');
+  const inputInterrupts = oneOf(options.inputInterrupts, 'inputInterrupts', INPUT_INTERRUPTS, 'msix');
+  // virtio-mmio has one level line and nothing to choose.
+  if (inputInterrupts === 'intx' && inputTransport !== 'pci') throw new VmConfigError('inputInterrupts', "'intx' needs inputTransport: 'pci'");
   return {
     ramBytes: ramMiB * 1024 * 1024,
     vcpus,
@@ -363,7 +375,8 @@ export function resolveConfig(given: VmOptions = {}, { probeHost = true }: { pro
       options.input,
       devices.map((d) => d.displays.length),
     ),
-    inputTransport: oneOf(options.inputTransport, 'inputTransport', INPUT_TRANSPORTS, 'mmio'),
+    inputTransport,
+    inputInterrupts,
     compositorShards: checkCompositorShards(options.compositorShards, devices.length, displays, threading === 'actor'),
   };
 }

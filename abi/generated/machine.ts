@@ -43,6 +43,10 @@ export const PCI_INTERRUPT_LINE = 0x3c;
 export const PCI_INTERRUPT_PIN = 0x3d;
 export const PCI_COMMAND_MEMORY = 2;
 export const PCI_COMMAND_MASTER = 4;
+/** Interrupt Disable (PCI 3.0 §6.2.2): the function may not assert its INTx pin. */
+export const PCI_COMMAND_INTX_DISABLE = 1024;
+/** Interrupt Status (RO): the function wants INTx, whatever Interrupt Disable says. */
+export const PCI_STATUS_INTERRUPT = 8;
 export const PCI_STATUS_CAP_LIST = 16;
 /** MSI capability registers, relative to MSI_CAP_OFFSET. */
 export const MSI_FLAGS = 0x02;

@@ -68,6 +68,10 @@ export const PCI_CAP_ID_VNDR = 0x09;
 export const PCI_CLASS_INPUT_OTHER = 0x0980;
 /** Virtio-pci device i's vectors (what the built-in guest programs into its MSI-X table): VECTOR_VIRTIO_PCI_BASE + 2i configuration changes, + 2i + 1 the queues. */
 export const VECTOR_VIRTIO_PCI_BASE = 0x60;
+/** Virtio-pci device i's INTx pin (INTA#, a level line) delivers VECTOR_VIRTIO_PCI_INTX_BASE + i: free vectors between the apple-gfx lines' (up to 79) and the MSI-X ones. */
+export const VECTOR_VIRTIO_PCI_INTX_BASE = 0x50;
+/** Interrupt Pin: INTA#, as QEMU's virtio-pci functions report it. */
+export const VIRTIO_PCI_INTX_PIN = 1;
 
 /** virtio-mmio version 2 registers (virtio 1.2 §4.2.2, Table 4.1); the device configuration starts at Config. */
 export const enum VirtioMmioReg {

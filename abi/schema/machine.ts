@@ -56,6 +56,18 @@ const pciConfig: Constant[] = [
   { ts: 'PCI_INTERRUPT_PIN', c: 'PVG_PCI_INTERRUPT_PIN', value: 0x3d, radix: hex(2) },
   { ts: 'PCI_COMMAND_MEMORY', c: 'PVG_PCI_COMMAND_MEMORY', value: 1 << 1 },
   { ts: 'PCI_COMMAND_MASTER', c: 'PVG_PCI_COMMAND_MASTER', value: 1 << 2 },
+  {
+    ts: 'PCI_COMMAND_INTX_DISABLE',
+    c: 'PVG_PCI_COMMAND_INTX_DISABLE',
+    value: 1 << 10,
+    doc: 'Interrupt Disable (PCI 3.0 §6.2.2): the function may not assert its INTx pin.',
+  },
+  {
+    ts: 'PCI_STATUS_INTERRUPT',
+    c: 'PVG_PCI_STATUS_INTERRUPT',
+    value: 1 << 3,
+    doc: 'Interrupt Status (RO): the function wants INTx, whatever Interrupt Disable says.',
+  },
   { ts: 'PCI_STATUS_CAP_LIST', c: 'PVG_PCI_STATUS_CAP_LIST', value: 1 << 4 },
   // MSI capability registers, relative to MSI_CAP_OFFSET.
   { ts: 'MSI_FLAGS', c: 'PVG_PCI_MSI_FLAGS', value: 0x02, radix: hex(2), doc: 'MSI capability registers, relative to MSI_CAP_OFFSET.' },

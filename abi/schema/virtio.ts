@@ -114,6 +114,13 @@ const pci: Constant[] = [
     radix: hex(2),
     doc: "Virtio-pci device i's vectors (what the built-in guest programs into its MSI-X table): VECTOR_VIRTIO_PCI_BASE + 2i configuration changes, + 2i + 1 the queues.",
   },
+  {
+    ts: 'VECTOR_VIRTIO_PCI_INTX_BASE',
+    value: 0x50,
+    radix: hex(2),
+    doc: "Virtio-pci device i's INTx pin (INTA#, a level line) delivers VECTOR_VIRTIO_PCI_INTX_BASE + i: free vectors between the apple-gfx lines' (up to 79) and the MSI-X ones.",
+  },
+  { ts: 'VIRTIO_PCI_INTX_PIN', value: 1, doc: "Interrupt Pin: INTA#, as QEMU's virtio-pci functions report it." },
 ];
 
 const enums: EnumDef[] = [

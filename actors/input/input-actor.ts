@@ -3,7 +3,8 @@
 // (docs/design.md rule 1). A vCPU's MMIO read is answered here straight into its reply slot, a
 // write completed on its posted-write counter; the embedder's events arrive as records.
 // virtio-mmio interrupts go to the interrupt controller as line levels; virtio-pci's are MSI-X messages
-// through the interrupt table (atomics and at most a futex wake), and its BAR placements go to
+// through the interrupt table (atomics and at most a futex wake) or, with MSI-X off, INTA# levels
+// on the function's line as virtio-mmio's, and its BAR placements go to
 // the vCPUs' buses through the BAR table. It never waits for another actor (rule 3): a full
 // controller mailbox keeps the level for the idle hook.
 import type { ActorBehaviour, ActorContext } from '../runtime/host.js';
@@ -31,6 +32,7 @@ export class InputActor implements ActorBehaviour<InputControl> {
   private readonly devices: VirtioInputDevice[];
   private badRecords = 0;
   private handled = 0;
+  private readonly halves = new Uint32Array(2);
 
   constructor(private readonly ctx: ActorContext) {
     const config = ctx.config as InputActorConfig;
@@ -97,20 +99,27 @@ export class InputActor implements ActorBehaviour<InputControl> {
   private mmioRead(a: Int32Array): void {
     const target = this.target(InMmioRead.window(a));
     // An offset past 2^32 is outside every window; the bus never sends one, but records are checked all the same.
-    const value = target && InMmioRead.offsetHi(a) === 0 ? target.read(InMmioRead.offsetLo(a), InMmioRead.size(a)) : 0xffffffff;
+    const halves = this.halves;
+    halves[1] = 0;
+    if (!target || InMmioRead.offsetHi(a) !== 0) halves[0] = 0xffffffff;
+    // BAR0 of virtio-pci takes QWORDs in its MSI-X table and PBA: both halves go back.
+    else if (target instanceof VirtioPciTransport) target.readHalves(InMmioRead.offsetLo(a), InMmioRead.size(a), halves);
+    else halves[0] = target.read(InMmioRead.offsetLo(a), InMmioRead.size(a));
     if (!target) this.badRecords++;
-    this.ctx.replies.reply(InMmioRead.slot(a), InMmioRead.id(a), value, 0);
+    this.ctx.replies.reply(InMmioRead.slot(a), InMmioRead.id(a), halves[0], halves[1]);
   }
 
   private mmioWrite(a: Int32Array): void {
     const target = this.target(InMmioWrite.window(a));
-    if (target && InMmioWrite.offsetHi(a) === 0) target.write(InMmioWrite.offsetLo(a), InMmioWrite.size(a), InMmioWrite.valueLo(a));
+    if (target && InMmioWrite.offsetHi(a) === 0) target.write(InMmioWrite.offsetLo(a), InMmioWrite.size(a), InMmioWrite.valueLo(a), InMmioWrite.valueHi(a));
     else this.badRecords++;
     completeWrite(this.writeCompletion, InMmioWrite.vcpu(a));
   }
 
   /** A record's window: a device's registers (virtio-mmio) or BAR0 (virtio-pci), or with PCI_CONFIG_WINDOW its PCI configuration space. */
-  private target(window: number): { read(offset: number, size: number): number; write(offset: number, size: number, value: number): void } | null {
+  private target(
+    window: number,
+  ): { read(offset: number, size: number): number; write(offset: number, size: number, value: number, high: number): void } | null {
     const device = this.devices[window & ~PCI_CONFIG_WINDOW];
     if (!device) return null;
     if ((window & PCI_CONFIG_WINDOW) === 0) return device.transport;
@@ -118,7 +127,7 @@ export class InputActor implements ActorBehaviour<InputControl> {
   }
 }
 
-/** Device i's transport: virtio-mmio on its level line, or virtio-pci with MSI-X messages through the interrupt table. */
+/** Device i's transport: virtio-mmio on its level line, or virtio-pci with MSI-X messages through the interrupt table and INTA# on its level line. */
 function transportFactories(config: InputActorConfig, levels: IrqLevels, ctx: ActorContext): (i: number) => TransportFactory {
   const memory = ctx.memory!;
   if (config.transport === 'mmio') return (i) => (model) => new VirtioMmioTransport(memory, model, (high) => levels.set(config.devices[i]!.line, high));
@@ -130,5 +139,10 @@ function transportFactories(config: InputActorConfig, levels: IrqLevels, ctx: Ac
   );
   const bars = new BarTable(config.barTable);
   return (i) => (model) =>
-    new VirtioPciTransport(memory, model, { classCode: PCI_CLASS_INPUT_OTHER << 8, msi: table, onBar: (address) => bars.publish(i, address) });
+    new VirtioPciTransport(memory, model, {
+      classCode: PCI_CLASS_INPUT_OTHER << 8,
+      msi: table,
+      onBar: (address) => bars.publish(i, address),
+      intx: (asserted) => levels.set(config.devices[i]!.line, asserted),
+    });
 }

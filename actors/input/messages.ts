@@ -13,7 +13,7 @@ export interface InputDeviceConfig {
   kind: InputDeviceKind;
   /** The display this device is bound to: device index and display on it. */
   display: { device: number; display: number };
-  /** The interrupt controller line (level-triggered) of its virtio-mmio transport; -1 on virtio-pci (MSI-X only). */
+  /** The interrupt controller line (level-triggered) of its virtio-mmio transport, or its virtio-pci function's INTA#. */
   line: number;
 }
 

@@ -239,7 +239,7 @@ const pciPrograms: Record<string, Buffer> = {
     barWrite(MSIX_TABLE + 12, 0, 0),
     barWrite(MSIX_TABLE + 14, 0, 1),
     barWrite(MSIX_TABLE + 10, 0x60, 2),
-    barRead(MSIX_TABLE, 3),
+    barRead(MSIX_TABLE + 4, 3), // a QWORD not 8-aligned (an aligned one is taken)
     barWrite(MSIX_PBA, 0xffffffff, 2),
     barRead(MSIX_TABLE + 16 * 3, 2),
     barRead(MSIX_PBA + 8, 2),

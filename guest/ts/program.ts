@@ -16,6 +16,7 @@ import {
   virtioMmioBase,
   virtioPciBarBase,
   virtioPciEcamBase,
+  virtioPciIntxVector,
   virtioPciVectors,
   virtioVector,
 } from '../../machine/memory-map.js';
@@ -44,7 +45,12 @@ export interface GuestProgramConfig {
   ramBase: number;
   ramEnd: number;
   /** The virtio-input devices bound to the device's display 0 (their indices on the virtio bus, and their transport), if it has them. */
-  input?: { keyboard: number; tablet: number; transport: 'mmio' | 'pci' };
+  input?: {
+    keyboard: number;
+    tablet: number;
+    transport: 'mmio' | 'pci';
+    /** virtio-pci: INTx with MSI-X left off (default MSI-X). */ interrupts?: 'msix' | 'intx';
+  };
 }
 
 export interface GuestStats {
@@ -263,7 +269,7 @@ export class GuestProgram implements CpuBackend {
   /** Probes and starts the keyboard's and tablet's virtio drivers (virtio-input.ts). */
   private setUpInput(input: NonNullable<GuestProgramConfig['input']>, pages: PageAllocator): GuestInputDevices {
     const start = (k: number) => {
-      const d = new VirtioInputGuestDriver(this.virtioTransport(input.transport, k), this.cpu.memory, pages);
+      const d = new VirtioInputGuestDriver(this.virtioTransport(input, k), this.cpu.memory, pages);
       for (const v of d.vectors) this.virtio.set(v, d);
       return d;
     };
@@ -289,7 +295,7 @@ export class GuestProgram implements CpuBackend {
       const bad = checkSavedDriver(s, ram);
       if (bad !== null) throw new DriverError(`${which}: ${bad}`);
       if (input.transport === 'mmio' && s.transport.length !== 0) throw new DriverError(`${which}: virtio-pci words for a virtio-mmio device`);
-      const transport = this.virtioTransport(input.transport, k, s.transport);
+      const transport = this.virtioTransport(input, k, s.transport);
       const d = new VirtioInputGuestDriver(transport, this.cpu.memory, s);
       for (const v of d.vectors) byVector.set(v, d);
       return d;
@@ -310,12 +316,19 @@ export class GuestProgram implements CpuBackend {
   }
 
   /** Input device k's transport: probed, or (saved words) as a restored guest had found it. */
-  private virtioTransport(kind: 'mmio' | 'pci', k: number, saved?: readonly number[]): GuestVirtioTransport {
+  private virtioTransport(input: NonNullable<GuestProgramConfig['input']>, k: number, saved?: readonly number[]): GuestVirtioTransport {
     const port = { read: (a: number, s: number) => this.cpu.mmioRead(a, s), write: (a: number, s: number, v: number) => this.cpu.mmioWrite(a, s, v) };
-    return kind === 'pci'
+    return input.transport === 'pci'
       ? new GuestVirtioPci(
           port,
-          { ecam: virtioPciEcamBase(k), bar: virtioPciBarBase(k), msiAddress: MSI_ADDRESS_BASE | (this.cpu.vcpu << 12), vectors: virtioPciVectors(k) },
+          {
+            ecam: virtioPciEcamBase(k),
+            bar: virtioPciBarBase(k),
+            msiAddress: MSI_ADDRESS_BASE | (this.cpu.vcpu << 12),
+            vectors: virtioPciVectors(k),
+            interrupts: input.interrupts ?? 'msix',
+            intxVector: virtioPciIntxVector(k),
+          },
           VIRTIO_ID_INPUT,
           saved,
         )

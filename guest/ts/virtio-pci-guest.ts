@@ -9,7 +9,10 @@
 // entry 0 for configuration changes (msix_config), entry 1 + q for queue q while the table has
 // one (vp_find_vqs_msix's vector per queue), else entry 1 for every queue (its shared fallback);
 // each vector read back as vp_modern_config_vector and vp_modern_queue_vector do. The table's
-// entries carry this machine's vectors: the configuration's, and one for every queue. Every
+// entries carry this machine's vectors: the configuration's, and one for every queue. Or, with
+// `interrupts: 'intx'`, as Linux's vp_find_vqs_intx: MSI-X left off, no vector programmed,
+// Interrupt Disable cleared (pci_intx), and each interrupt acknowledged by reading the ISR, which
+// clears it and lowers INTA# (vp_interrupt; virtio 1.2 §4.1.4.5). Every
 // number read from the device is checked before it is used: a function that lies about its
 // layout is refused (DriverError).
 import {
@@ -26,6 +29,9 @@ import {
   MSIX_FLAGS_QSIZE,
   MSIX_PBA,
   MSIX_TABLE,
+  PCI_COMMAND,
+  PCI_COMMAND_INTX_DISABLE,
+  PCI_INTERRUPT_PIN,
 } from '../../abi/generated/machine.js';
 import {
   PCI_CAP_ID_VNDR,
@@ -47,6 +53,9 @@ export interface VirtioPciPlacement {
   msiAddress: number;
   /** This machine's vectors for configuration changes and for the queues (any two, no alignment: MSI-X entries are independent). */
   vectors: { config: number; queues: number };
+  /** MSI-X (the default), or INTx on `intxVector` (the vector this machine routes the function's INTA# to). */
+  interrupts?: 'msix' | 'intx';
+  intxVector?: number;
 }
 
 /** A structure's place in BAR0 (offset, length) as its capability gives it. */
@@ -118,6 +127,7 @@ const MAX_CAPABILITIES = 48;
 
 export class GuestVirtioPci implements GuestVirtioTransport {
   readonly vectors: readonly number[];
+  private readonly intx: boolean;
   private readonly common: number;
   private readonly isr: number;
   private readonly device: number;
@@ -139,7 +149,9 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     deviceId: number,
     saved?: readonly number[],
   ) {
-    this.vectors = [place.vectors.config, place.vectors.queues];
+    this.intx = place.interrupts === 'intx';
+    if (this.intx && place.intxVector === undefined) throw new DriverError('INTx needs the vector its pin is routed to');
+    this.vectors = this.intx ? [place.intxVector!] : [place.vectors.config, place.vectors.queues];
     const layout = saved ? layoutFromWords(saved, place.bar) : this.probe(place, deviceId);
     this.common = layout.common;
     this.isr = layout.isr;
@@ -212,9 +224,17 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     if (tableOffset + tableSize * MSIX_ENTRY_BYTES > size || (pba & ~MSIX_BIR_MASK) + 8 > size) {
       throw new DriverError(`the MSI-X table (${tableSize} entries at 0x${tableOffset.toString(16)}) or PBA does not fit BAR0`);
     }
+    if (this.intx) {
+      // INTx: the function must have a pin; MSI-X stays off; memory space, bus mastering, and
+      // Interrupt Disable cleared (Linux's pci_intx(dev, 1)).
+      if ((cfg(PCI_INTERRUPT_PIN, 1) & 0xff) === 0) throw new DriverError('the function has no INTx pin');
+      setCfg(msix + MSIX_FLAGS, 2, 0);
+      setCfg(PCI_COMMAND, 2, (cfg(PCI_COMMAND, 2) | 0x6) & ~PCI_COMMAND_INTX_DISABLE);
+      return this.layout(place, common, isr, device, notify, notifyMultiplier, tableSize);
+    }
     // Memory space first: the table is in BAR0. Then as msix_capability_init: Enable with Function
     // Mask, the entries programmed, Function Mask off.
-    setCfg(0x04, 2, cfg(0x04, 2) | 0x6);
+    setCfg(PCI_COMMAND, 2, cfg(PCI_COMMAND, 2) | 0x6);
     setCfg(msix + MSIX_FLAGS, 2, MSIX_FLAGS_ENABLE | MSIX_FLAGS_MASKALL);
     for (let e = 0; e < tableSize; e++) {
       const entry = place.bar + tableOffset + e * MSIX_ENTRY_BYTES;
@@ -224,6 +244,18 @@ export class GuestVirtioPci implements GuestVirtioTransport {
       this.port.write(entry + MSIX_ENTRY_VECTOR_CTRL, 4, 0);
     }
     setCfg(msix + MSIX_FLAGS, 2, MSIX_FLAGS_ENABLE);
+    return this.layout(place, common, isr, device, notify, notifyMultiplier, tableSize);
+  }
+
+  private layout(
+    place: VirtioPciPlacement,
+    common: Structure,
+    isr: Structure,
+    device: Structure,
+    notify: Structure,
+    notifyMultiplier: number,
+    tableSize: number,
+  ): PciLayout {
     return {
       common: place.bar + common.offset,
       isr: place.bar + isr.offset,
@@ -272,9 +304,11 @@ export class GuestVirtioPci implements GuestVirtioTransport {
 
   setUpQueue(index: number, q: GuestQueueLayout): void {
     // The configuration vector first, as Linux's vp_find_vqs_msix does before its queues: a reset
-    // (the status sequence's first step) set it back to NO_VECTOR.
-    this.setCommon16(Common.MsixConfig, CONFIG_ENTRY);
-    if (this.common16(Common.MsixConfig) !== CONFIG_ENTRY) throw new DriverError('the device refused the configuration vector');
+    // (the status sequence's first step) set it back to NO_VECTOR. Under INTx none is set.
+    if (!this.intx) {
+      this.setCommon16(Common.MsixConfig, CONFIG_ENTRY);
+      if (this.common16(Common.MsixConfig) !== CONFIG_ENTRY) throw new DriverError('the device refused the configuration vector');
+    }
     this.setCommon16(Common.QueueSelect, index);
     this.setCommon16(Common.QueueSize, q.size);
     const area = (lo: number, value: number) => {
@@ -284,9 +318,11 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     area(Common.QueueDescLo, q.desc);
     area(Common.QueueDriverLo, q.avail);
     area(Common.QueueDeviceLo, q.used);
-    const entry = QUEUE_ENTRY + index < this.tableSize ? QUEUE_ENTRY + index : QUEUE_ENTRY;
-    this.setCommon16(Common.QueueMsixVector, entry);
-    if (this.common16(Common.QueueMsixVector) !== entry) throw new DriverError(`the device refused a vector for queue ${index}`);
+    if (!this.intx) {
+      const entry = QUEUE_ENTRY + index < this.tableSize ? QUEUE_ENTRY + index : QUEUE_ENTRY;
+      this.setCommon16(Common.QueueMsixVector, entry);
+      if (this.common16(Common.QueueMsixVector) !== entry) throw new DriverError(`the device refused a vector for queue ${index}`);
+    }
     // Where this queue's doorbell is (vp_modern_map_vq_notify): inside the notify structure, 2 bytes.
     const doorbell = this.common16(Common.QueueNotifyOff) * this.notifyMultiplier;
     if (doorbell + 2 > this.notifyLength) throw new DriverError(`queue ${index}'s doorbell is outside the notify structure`);
@@ -301,8 +337,13 @@ export class GuestVirtioPci implements GuestVirtioTransport {
     this.port.write(doorbell, 2, index);
   }
 
-  /** MSI-X needs nothing acknowledged at the device (the ISR is for INTx); the vector says the cause: 1 queues, 2 configuration. */
+  /**
+   * MSI-X needs nothing acknowledged at the device; the vector says the cause: 1 queues, 2
+   * configuration. INTx: reading the ISR clears it and lowers the pin (before the EOI, so the
+   * level is low when the controller looks again); its bits are the causes, 0 for a spurious one.
+   */
   acknowledge(vector: number): number {
+    if (this.intx) return this.readIsr();
     return vector === this.vectors[QUEUE_VECTOR] ? 1 : 2;
   }
 

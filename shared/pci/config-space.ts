@@ -12,6 +12,10 @@
 // such a function may offer MSI-X instead of MSI (`PciIdentity.msix`): the MSI-X capability
 // (PCI Local Bus 3.0 §6.8.2) takes MSI's place at 0x40, its Message Control's Enable and Function
 // Mask are the only writable bits, and its table and PBA live in BAR0 (shared/pci/msix.ts).
+// A function may also have an INTx pin (`PciIdentity.intxPin`, virtio-pci's INTA#): then the
+// Interrupt Pin register names it, the Command register's Interrupt Disable bit is writable and
+// the Status register's Interrupt Status bit is the device's to set (setInterruptStatus); the pin
+// is asserted while Interrupt Status is 1 and Interrupt Disable 0 (PCI 3.0 §6.2.2, §6.2.3).
 
 // The config space's numbers come from abi/schema/machine.ts, which the C guest's header is
 // generated from too.
@@ -42,6 +46,7 @@ import {
   PCI_CAPABILITY_LIST,
   PCI_CLASS_PROG,
   PCI_COMMAND,
+  PCI_COMMAND_INTX_DISABLE,
   PCI_COMMAND_MASTER,
   PCI_COMMAND_MEMORY,
   PCI_CONFIG_SPACE_SIZE,
@@ -52,6 +57,7 @@ import {
   PCI_REVISION_ID,
   PCI_STATUS,
   PCI_STATUS_CAP_LIST,
+  PCI_STATUS_INTERRUPT,
   PCI_VENDOR_ID,
 } from '../../abi/generated/machine.js';
 const MSI_LOG2_VECTORS = 5;
@@ -65,7 +71,9 @@ export type PciConfigChange =
   /** The per-vector mask bits changed (a vector unmasked with its pending bit set is now due). */
   | { readonly kind: 'msi-mask'; readonly mask: number }
   /** MSI-X Enable or Function Mask changed (vectors that are no longer masked and pending are now due). */
-  | { readonly kind: 'msix'; readonly enabled: boolean; readonly functionMask: boolean };
+  | { readonly kind: 'msix'; readonly enabled: boolean; readonly functionMask: boolean }
+  /** The INTx pin's level changed: Interrupt Status or Interrupt Disable did (a function with a pin only). */
+  | { readonly kind: 'intx'; readonly asserted: boolean };
 
 /** Where an MSI-X function's table and PBA are: both in BAR0 (BIR 0). */
 export interface PciMsixLayout {
@@ -114,6 +122,8 @@ export interface PciIdentity {
   readonly capabilities?: readonly PciCapability[];
   /** Offer MSI-X with this table and PBA instead of MSI (there is no function with both). */
   readonly msix?: PciMsixLayout;
+  /** An INTx pin, 1..4 (INTA#..INTD#); none when absent (interrupts only through MSI or MSI-X). */
+  readonly intxPin?: number;
 }
 
 export interface PciConfigOptions {
@@ -227,6 +237,19 @@ export class PciConfigSpace {
     return this.#identity.msix ?? null;
   }
 
+  /** The INTx pin's level: Interrupt Status set and Interrupt Disable clear (false for a function without a pin). */
+  intxAsserted(): boolean {
+    return (this.#bytes[PCI_STATUS]! & PCI_STATUS_INTERRUPT) !== 0 && (this.#bytes[PCI_COMMAND + 1]! & (PCI_COMMAND_INTX_DISABLE >> 8)) === 0;
+  }
+
+  /** The device wants INTx (or no longer does): its Interrupt Status bit; reports a change of the pin's level. */
+  setInterruptStatus(pending: boolean): void {
+    if (!this.#identity.intxPin) throw new Error('this function has no INTx pin');
+    const before = this.#snapshot();
+    this.#bytes[PCI_STATUS] = pending ? this.#bytes[PCI_STATUS]! | PCI_STATUS_INTERRUPT : this.#bytes[PCI_STATUS]! & ~PCI_STATUS_INTERRUPT;
+    this.#notify(before);
+  }
+
   /** Sets or clears vector v's pending bit (the device's side of a masked vector). */
   setPending(vector: number, pending: boolean): void {
     if (this.#identity.msix) throw new Error('an MSI-X function has no MSI pending bits (shared/pci/msix.ts keeps its PBA)');
@@ -290,7 +313,7 @@ export class PciConfigSpace {
     const id = this.#identity;
     this.#set(PCI_VENDOR_ID, 2, id.vendor);
     this.#set(PCI_DEVICE_ID, 2, id.device);
-    this.#set(PCI_COMMAND, 2, 0, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    this.#set(PCI_COMMAND, 2, 0, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | (id.intxPin ? PCI_COMMAND_INTX_DISABLE : 0));
     this.#set(PCI_STATUS, 2, PCI_STATUS_CAP_LIST);
     this.#set(PCI_REVISION_ID, 1, this.#revision);
     this.#set(PCI_CLASS_PROG, 3, id.classCode);
@@ -301,8 +324,8 @@ export class PciConfigSpace {
     this.#set(PCI_SUBSYSTEM_VENDOR_ID + 2, 2, id.subsystem ?? 0);
     this.#set(PCI_CAPABILITY_LIST, 1, MSI_CAP_OFFSET);
     this.#set(PCI_INTERRUPT_LINE, 1, 0, 0xff);
-    // No INTx pin: this device interrupts only through MSI or MSI-X.
-    this.#set(PCI_INTERRUPT_PIN, 1, 0);
+    // 0: no INTx pin, the function interrupts only through MSI or MSI-X.
+    this.#set(PCI_INTERRUPT_PIN, 1, id.intxPin ?? 0);
     const c = MSI_CAP_OFFSET;
     const caps = id.capabilities ?? [];
     this.#set(c + 1, 1, caps[0]?.offset ?? 0); // next pointer: 0 ends the list
@@ -338,6 +361,7 @@ export class PciConfigSpace {
       mask: msi.mask,
       msixEnabled: msix?.enabled ?? false,
       msixMasked: msix?.functionMask ?? false,
+      intx: this.intxAsserted(),
     };
   }
 
@@ -351,6 +375,7 @@ export class PciConfigSpace {
     if (after.mask !== before.mask) cb({ kind: 'msi-mask', mask: after.mask });
     if (after.msixEnabled !== before.msixEnabled || after.msixMasked !== before.msixMasked)
       cb({ kind: 'msix', enabled: after.msixEnabled, functionMask: after.msixMasked });
+    if (after.intx !== before.intx) cb({ kind: 'intx', asserted: after.intx });
   }
 }
 
@@ -361,6 +386,7 @@ interface Snapshot {
   mask: number;
   msixEnabled: boolean;
   msixMasked: boolean;
+  intx: boolean;
 }
 
 function checkIdentity(id: PciIdentity): PciIdentity {
@@ -368,6 +394,8 @@ function checkIdentity(id: PciIdentity): PciIdentity {
   if (!Number.isInteger(size) || size < 16 || size > 0x8000_0000 || (size & (size - 1)) !== 0)
     throw new RangeError(`BAR0 size must be a power of two >= 16 (got ${size})`);
   if (id.msix) checkMsix(id.msix, size);
+  if (id.intxPin !== undefined && (!Number.isInteger(id.intxPin) || id.intxPin < 1 || id.intxPin > 4))
+    throw new RangeError(`the INTx pin is 1..4 (INTA#..INTD#), got ${id.intxPin}`);
   let end = MSI_CAP_OFFSET + (id.msix ? MSIX_CAP_BYTES : MSI_CAP_BYTES);
   for (const cap of id.capabilities ?? []) {
     if (cap.offset % 4 !== 0 || cap.offset < end || cap.bytes.length < 2 || cap.offset + cap.bytes.length > 0x100) {

@@ -2,7 +2,14 @@
 // the pending bit array (PBA) that live in BAR0, per-vector masking, and sending a vector's
 // message through the shared interrupt table (PCI Local Bus 3.0 §6.8.2–6.8.3; modelled on QEMU's
 // hw/pci/msix.c: msix_notify, msix_handle_mask_update, msix_write_config, msix_reset, and its
-// msix_table_mmio_ops / msix_pba_mmio_ops, which take 4-byte accesses only).
+// msix_table_mmio_ops / msix_pba_mmio_ops).
+//
+// Accesses are aligned DWORDs or aligned QWORDs (PCI 3.0 §6.8.2: "software must use aligned full
+// DWORD or aligned full QWORD transactions; otherwise, the result is undefined"). As QEMU does
+// since "msix: allow qword MSI-X table accesses" (valid sizes 4..8, implemented size 4, not
+// unaligned), a QWORD is two DWORD accesses, the lower address first (memory.c's
+// access_with_adjusted_size for a little-endian region): a QWORD write of Message Data and Vector
+// Control sets the data before it unmasks. Anything else is refused and changes nothing.
 //
 // A vector is masked while its Vector Control mask bit is set, or while the function is masked
 // (Function Mask set, or MSI-X off: QEMU's msix_function_masked). A message for a masked vector
@@ -52,6 +59,7 @@ export class MsixTable {
   readonly #pbaBytes: number;
   readonly #words: Uint32Array;
   readonly #pending: Uint32Array;
+  readonly #halves = new Uint32Array(2);
 
   constructor(
     private readonly pci: PciConfigSpace,
@@ -74,25 +82,32 @@ export class MsixTable {
     return this.#inTable(offset) || this.#inPba(offset);
   }
 
-  /** A BAR0 read in the table or PBA: 4 bytes, 4-aligned (QEMU's msix_*_mmio_ops take no other). */
+  /** A BAR0 read in the table or PBA, an aligned DWORD (the value) or QWORD (its low half: readHalves has both). */
   read(offset: number, size: number): number | MsixAccessFault {
-    const fault = this.#check(offset, size);
-    if (fault) return fault;
-    if (this.#inTable(offset)) return this.#words[(offset - this.#tableOffset) / 4]!;
-    const word = (offset - this.#pbaOffset) / 4;
-    return word < this.#pending.length ? this.#pending[word]! : 0;
+    const fault = this.readHalves(offset, size, this.#halves);
+    return fault ?? this.#halves[0]!;
   }
 
-  /** A BAR0 write in the table (the PBA is read-only). A vector that stops being masked with its pending bit set is sent. */
-  write(offset: number, size: number, value: number): MsixAccessFault | null {
+  /** A BAR0 read in the table or PBA into `into`: [0] the DWORD at `offset`, [1] the next one for a QWORD (0 for a DWORD). */
+  readHalves(offset: number, size: number, into: Uint32Array): MsixAccessFault | null {
+    const fault = this.#check(offset, size);
+    if (fault) return fault;
+    into[0] = this.#readWord(offset);
+    into[1] = size === 8 ? this.#readWord(offset + 4) : 0;
+    return null;
+  }
+
+  /**
+   * A BAR0 write in the table (the PBA is read-only): an aligned DWORD `value`, or an aligned
+   * QWORD whose high half is `high`, written low DWORD first. A vector that stops being masked
+   * with its pending bit set is sent.
+   */
+  write(offset: number, size: number, value: number, high = 0): MsixAccessFault | null {
     const fault = this.#check(offset, size);
     if (fault) return fault;
     if (this.#inPba(offset)) return 'write-to-read-only';
-    const word = (offset - this.#tableOffset) / 4;
-    const vector = Math.floor(word / WORDS_PER_ENTRY);
-    const wasMasked = this.masked(vector);
-    this.#words[word] = (value >>> 0) & WRITABLE[word % WORDS_PER_ENTRY]!;
-    if (wasMasked && !this.masked(vector)) this.#release(vector);
+    this.#writeWord(offset, value);
+    if (size === 8) this.#writeWord(offset + 4, high);
     return null;
   }
 
@@ -175,9 +190,24 @@ export class MsixTable {
 
   #check(offset: number, size: number): MsixAccessFault | null {
     if (!Number.isInteger(offset) || !this.owns(offset)) return 'unknown-register';
-    // PCI 3.0 §6.8.2: aligned DWORD or QWORD accesses only; this bus carries 32-bit values to the device, so DWORDs.
-    if (size !== 4 || offset % 4 !== 0) return 'bad-access-size';
+    // PCI 3.0 §6.8.2: aligned DWORD or aligned QWORD accesses only (QEMU refuses the rest: its regions are not `unaligned`).
+    if ((size !== 4 && size !== 8) || offset % size !== 0) return 'bad-access-size';
+    // An aligned QWORD lies whole in the table or whole in the PBA: both start 8-aligned and are whole QWORDs (checkMsix).
     return null;
+  }
+
+  #readWord(offset: number): number {
+    if (this.#inTable(offset)) return this.#words[(offset - this.#tableOffset) / 4]!;
+    const word = (offset - this.#pbaOffset) / 4;
+    return word < this.#pending.length ? this.#pending[word]! : 0;
+  }
+
+  #writeWord(offset: number, value: number): void {
+    const word = (offset - this.#tableOffset) / 4;
+    const vector = Math.floor(word / WORDS_PER_ENTRY);
+    const wasMasked = this.masked(vector);
+    this.#words[word] = (value >>> 0) & WRITABLE[word % WORDS_PER_ENTRY]!;
+    if (wasMasked && !this.masked(vector)) this.#release(vector);
   }
 
   /** Sends `vector` if its pending bit was set, clearing it; returns whether it did. */

@@ -6,11 +6,19 @@
 // status and the device configuration; the MSI-X table and PBA have BAR0's fifth 4 KiB page. The
 // status, features and queue rules are the transports' shared core (virtio-core.ts).
 //
-// Interrupts are MSI-X only, as QEMU's virtio-pci offers them (no MSI capability, no INTx pin):
-// queues + 1 vectors (shared/pci/msix.ts). msix_config and queue_msix_vector name a table entry
-// or VIRTIO_MSI_NO_VECTOR; an entry past the table reads back as NO_VECTOR, as QEMU's
-// virtio_pci_common_write answers when `val >= proxy->nvectors`. With MSI-X off an interrupt is
-// counted and only the ISR bit records it (there is no INTx pin to raise).
+// Interrupts are MSI-X or INTx, as QEMU's virtio-pci offers them (no MSI capability): queues + 1
+// MSI-X vectors (shared/pci/msix.ts), and INTA#. msix_config and queue_msix_vector name a table
+// entry or VIRTIO_MSI_NO_VECTOR; an entry past the table reads back as NO_VECTOR, as QEMU's
+// virtio_pci_common_write answers when `val >= proxy->nvectors`. With MSI-X off an interrupt sets
+// its ISR bit and the function's Interrupt Status, which asserts INTA# unless the command
+// register's Interrupt Disable is set (virtio 1.2 §4.1.5.3, §4.1.5.4; PCI 3.0 §6.2.2, §6.2.3);
+// reading the ISR clears it and deasserts (§4.1.4.5: "the device MUST reset ISR status to 0 on
+// driver read", QEMU's virtio_pci_isr_read → pci_irq_deassert), as do enabling MSI-X (PCI 3.0
+// §6.8.3.3: MSI-X and INTx are mutually exclusive; QEMU's msix_write_config →
+// pci_device_deassert_intx) and a device reset. The level goes to `VirtioPciOptions.intx`.
+//
+// The MSI-X table and PBA take aligned DWORDs and QWORDs (shared/pci/msix.ts): readHalves and
+// write's `high` carry a QWORD's two halves, as the vCPU's bus and the input actor's records do.
 //
 // Every access is guest input: a field accessed at other than its natural width (§4.1.3.1), an
 // offset with no field, a write to a read-only field, a queue the device has not — refused and
@@ -25,6 +33,7 @@ import {
   VIRTIO_PCI_BAR_BYTES,
   VIRTIO_PCI_COMMON_CFG_BYTES,
   VIRTIO_PCI_DEVICE_ID_BASE,
+  VIRTIO_PCI_INTX_PIN,
   VIRTIO_PCI_ISR_CONFIG,
   VIRTIO_PCI_ISR_QUEUE,
   VIRTIO_PCI_NOTIFY_OFF_MULTIPLIER,
@@ -84,14 +93,18 @@ export interface VirtioPciOptions {
   msi: MsiTarget;
   /** BAR0 moved (null: it decodes nowhere); the owner publishes it to the vCPUs' buses. */
   onBar?: (address: number | null) => void;
+  /** INTA#'s level changed (the owner drives the function's level line). */
+  intx?: (asserted: boolean) => void;
 }
 
 /** Interrupts the transport raised, by what became of them. */
 export interface VirtioPciInterrupts {
   /** MSI-X messages sent, at the raise or when a pending vector was unmasked. */
   sent: number;
-  /** MSI-X was off (no INTx pin: the ISR bit alone records it). */
+  /** MSI-X was off: the interrupt went to INTx (its ISR bit and Interrupt Status). */
   disabled: number;
+  /** INTA# asserted (low to high: a raise, Interrupt Disable cleared with Interrupt Status set, a restore). */
+  intx: number;
   /** The vector was masked: held in its pending bit. */
   masked: number;
   /** The cause had VIRTIO_MSI_NO_VECTOR. */
@@ -103,7 +116,7 @@ export class VirtioPciTransport implements VirtioTransport {
   readonly config: PciConfigSpace;
   /** The MSI-X table and pending bits in BAR0 (saveState/loadState for snapshots). */
   readonly msix: MsixTable;
-  readonly interrupts: VirtioPciInterrupts = { sent: 0, disabled: 0, masked: 0, noVector: 0 };
+  readonly interrupts: VirtioPciInterrupts = { sent: 0, disabled: 0, intx: 0, masked: 0, noVector: 0 };
   private readonly core: VirtioCore;
   private deviceFeatureSel = 0;
   private driverFeatureSel = 0;
@@ -111,6 +124,7 @@ export class VirtioPciTransport implements VirtioTransport {
   private isr = 0;
   private configVector = VIRTIO_MSI_NO_VECTOR;
   private readonly queueVectors: number[];
+  private readonly halves = new Uint32Array(2);
 
   constructor(
     memory: GuestMemory,
@@ -137,10 +151,18 @@ export class VirtioPciTransport implements VirtioTransport {
         capabilities: virtioCapabilities(device),
         // One vector for configuration changes and one per queue: what Linux's vp_find_vqs_msix asks first.
         msix: { vectors: device.queueMax.length + 1, tableOffset: Region.MsixTable, pbaOffset: Region.MsixPba },
+        intxPin: VIRTIO_PCI_INTX_PIN,
       },
       onChange: (change) => {
         if (change.kind === 'bar0') options.onBar?.(change.address);
-        else if (change.kind === 'msix') this.msix.controlChanged();
+        else if (change.kind === 'msix') {
+          // MSI-X on: INTx may not be used (PCI 3.0 §6.8.3.3), so a pending INTx is dropped, as QEMU's msix_write_config does.
+          if (change.enabled) this.config.setInterruptStatus(false);
+          this.msix.controlChanged();
+        } else if (change.kind === 'intx') {
+          if (change.asserted) this.interrupts.intx++;
+          options.intx?.(change.asserted);
+        }
       },
     });
     // Every message is counted where it leaves: at a raise, or when a pending vector is unmasked (a table write, Function Mask, Enable).
@@ -180,33 +202,47 @@ export class VirtioPciTransport implements VirtioTransport {
     this.core.queueFault(fault);
   }
 
-  /** A read of BAR0 at `offset`. */
+  /** A read of BAR0 at `offset` (a QWORD's low half: readHalves has both). */
   read(offset: number, size: number): number {
+    this.readHalves(offset, size, this.halves);
+    return this.halves[0]!;
+  }
+
+  /** A read of BAR0 at `offset` into `into`: [0] the value, [1] a QWORD's high half (only the MSI-X table and PBA take QWORDs; 0 otherwise). */
+  readHalves(offset: number, size: number, into: Uint32Array): void {
+    into[1] = 0;
+    if (offset >= Region.MsixTable && offset < VIRTIO_PCI_BAR_BYTES) {
+      this.core.counts.reads++;
+      const fault = this.msix.readHalves(offset, size, into);
+      if (fault) into[0] = this.core.fault(fault, 0);
+      return;
+    }
+    into[0] = this.readRegister(offset, size);
+  }
+
+  private readRegister(offset: number, size: number): number {
     const core = this.core;
     core.counts.reads++;
     if (offset < VIRTIO_PCI_COMMON_CFG_BYTES) return this.readCommon(offset, size);
     if (offset >= Region.Isr && offset < Region.Device) {
       if (offset !== Region.Isr) return core.fault('unknown-register', 0);
       if (size !== 1) return core.fault('bad-access-size', 0);
-      // Reading the ISR status clears it (§4.1.4.5; QEMU's virtio_pci_isr_read).
+      // Reading the ISR status clears it and deasserts INTx (§4.1.4.5; QEMU's virtio_pci_isr_read).
       const isr = this.isr;
       this.isr = 0;
+      this.config.setInterruptStatus(false);
       return isr;
     }
     if (offset >= Region.Device && offset < Region.Notify) {
       if (!this.deviceAccess(offset - Region.Device, size)) return 0;
       return this.device.configRead(offset - Region.Device, size) >>> 0;
     }
-    if (offset >= Region.MsixTable && offset < VIRTIO_PCI_BAR_BYTES) {
-      const value = this.msix.read(offset, size);
-      return typeof value === 'number' ? value : core.fault(value, 0);
-    }
     // The notify doorbells are write-only; the rest of the BAR holds nothing.
     return core.fault('unknown-register', 0);
   }
 
-  /** A write of BAR0 at `offset`. */
-  write(offset: number, size: number, value: number): void {
+  /** A write of BAR0 at `offset`; `high` is a QWORD's high half (only the MSI-X table takes QWORDs). */
+  write(offset: number, size: number, value: number, high = 0): void {
     const core = this.core;
     core.counts.writes++;
     value >>>= 0;
@@ -218,7 +254,7 @@ export class VirtioPciTransport implements VirtioTransport {
       return;
     }
     if (offset >= Region.MsixTable && offset < VIRTIO_PCI_BAR_BYTES) {
-      const fault = this.msix.write(offset, size, value);
+      const fault = this.msix.write(offset, size, value, high);
       if (fault) core.fault(fault, 0);
       return;
     }
@@ -401,6 +437,7 @@ export class VirtioPciTransport implements VirtioTransport {
     this.driverFeatureSel = 0;
     this.queueSel = 0;
     this.isr = 0;
+    this.config.setInterruptStatus(false);
     // Every event unmapped (virtio 1.2 §4.1.5.1.2.1), and what was pending for the old driver dropped (QEMU's virtio_pci_reset: msix_unuse_all_vectors).
     this.configVector = VIRTIO_MSI_NO_VECTOR;
     this.queueVectors.fill(VIRTIO_MSI_NO_VECTOR);
@@ -410,9 +447,10 @@ export class VirtioPciTransport implements VirtioTransport {
   private raise(cause: VirtioCause): void {
     // QEMU sets the ISR whatever the transport does next (virtio_set_isr before virtio_notify_vector).
     this.isr |= cause.kind === 'vring' ? VIRTIO_PCI_ISR_QUEUE : VIRTIO_PCI_ISR_CONFIG;
-    // MSI-X off: the interrupt would be INTx (§4.1.5.3), which this function has not.
+    // MSI-X off: INTx (§4.1.5.3, §4.1.5.4), asserted unless Interrupt Disable holds it.
     if (!this.config.msix()!.enabled) {
       this.interrupts.disabled++;
+      this.config.setInterruptStatus(true);
       return;
     }
     const vector = cause.kind === 'vring' ? this.queueVectors[cause.queue]! : this.configVector;

@@ -31,6 +31,17 @@ describe('run --workload paint', () => {
     expect(parse(['--input', '--variant', 'pci', '--input-transport', 'mmio']).options.inputTransport).toBe('mmio');
     expect(() => parse(['--input', '--input-transport', 'usb'])).toThrow(/--input-transport must be mmio or pci/);
   });
+
+  it('takes the guest’s interrupts as --input-interrupts says, INTx only on virtio-pci', () => {
+    expect(parse(['--workload', 'paint', '--variant', 'pci']).options.inputInterrupts).toBeUndefined();
+    expect(parse(['--workload', 'paint', '--variant', 'pci', '--input-interrupts', 'intx']).options).toMatchObject({
+      inputTransport: 'pci',
+      inputInterrupts: 'intx',
+    });
+    expect(parse(['--input', '--input-transport', 'pci', '--input-interrupts', 'msix']).options.inputInterrupts).toBeUndefined();
+    expect(() => parse(['--workload', 'paint', '--input-interrupts', 'intx'])).toThrow(/needs the virtio-pci transport/);
+    expect(() => parse(['--input', '--input-transport', 'pci', '--input-interrupts', 'msi'])).toThrow(/--input-interrupts must be msix or intx/);
+  });
 });
 
 describe('run --compositor-shards', () => {

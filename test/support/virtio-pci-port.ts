@@ -1,6 +1,6 @@
 // A vCPU's view of one virtio-pci function without a VM: its ECAM window at ECAM and BAR0 wherever
 // the guest placed it (followed through the transport's onBar, as the vCPU's bus follows the BAR
-// table), everything else unassigned (all ones). MSIs are recorded.
+// table), everything else unassigned (all ones). MSIs and INTA#'s level changes are recorded.
 import type { GuestMemory } from '../../shared/guest-memory/index.js';
 import { VirtioPciTransport } from '../../shared/virtio/pci-transport.js';
 import type { VirtioDeviceModel } from '../../shared/virtio/virtio-core.js';
@@ -16,11 +16,14 @@ export interface PciRig {
   port: VirtioPort;
   msis: { address: number; data: number }[];
   bars: (number | null)[];
+  /** INTA#'s level, each change in order. */
+  intx: boolean[];
 }
 
 export function virtioPciRig(memory: GuestMemory, device: VirtioDeviceModel): PciRig {
   const msis: { address: number; data: number }[] = [];
   const bars: (number | null)[] = [];
+  const intx: boolean[] = [];
   let bar: number | null = null;
   const transport = new VirtioPciTransport(memory, device, {
     classCode: PCI_CLASS_INPUT_OTHER << 8,
@@ -29,6 +32,7 @@ export function virtioPciRig(memory: GuestMemory, device: VirtioDeviceModel): Pc
       bar = address;
       bars.push(address);
     },
+    intx: (asserted) => intx.push(asserted),
   });
   const ones = (size: number) => (size >= 4 ? 0xffffffff : 2 ** (8 * size) - 1);
   const port: VirtioPort = {
@@ -42,5 +46,5 @@ export function virtioPciRig(memory: GuestMemory, device: VirtioDeviceModel): Pc
       else if (bar !== null && address >= bar && address < bar + VIRTIO_PCI_BAR_BYTES) transport.write(address - bar, size, value);
     },
   };
-  return { transport, port, msis, bars };
+  return { transport, port, msis, bars, intx };
 }

@@ -22,12 +22,18 @@ export function guestFor(config: ResolvedConfig, v: number, w: Workload): GuestP
     damagePercent: w.damagePercent,
     ramBase: RAM_BASE + v * slice,
     ramEnd: RAM_BASE + (v + 1) * slice,
-    ...guestInput(config.input, config.inputTransport, v),
+    ...guestInput(config.input, config.inputTransport, config.inputInterrupts, v),
   };
 }
 
 /** The built-in guest drives the keyboard and tablet of its device's display 0, if bound (binding k: virtio devices 2k, 2k + 1). */
-function guestInput(bindings: readonly { device: number; display: number }[], transport: 'mmio' | 'pci', device: number): Pick<GuestProgramConfig, 'input'> {
+function guestInput(
+  bindings: readonly { device: number; display: number }[],
+  transport: 'mmio' | 'pci',
+  interrupts: 'msix' | 'intx',
+  device: number,
+): Pick<GuestProgramConfig, 'input'> {
   const k = bindings.findIndex((b) => b.device === device && b.display === 0);
-  return k < 0 ? {} : { input: { keyboard: 2 * k, tablet: 2 * k + 1, transport } };
+  if (k < 0) return {};
+  return { input: { keyboard: 2 * k, tablet: 2 * k + 1, transport, ...(interrupts === 'intx' ? { interrupts } : {}) } };
 }

@@ -5,7 +5,7 @@ import type { IrqConfig } from '../../actors/irq/messages.js';
 import type { InputDeviceConfig } from '../../actors/input/messages.js';
 import type { Supervisor } from '../../actors/runtime/supervisor.js';
 import type { BusDeviceConfig } from '../../actors/vcpu/bus-port.js';
-import { deviceLines, deviceVectors, virtioVector } from '../../machine/memory-map.js';
+import { deviceLines, deviceVectors, virtioPciIntxVector, virtioVector } from '../../machine/memory-map.js';
 import { createCursorSlot } from '../../shared/display/cursor-slot.js';
 import { createSurfacePool, SURFACES_PER_DISPLAY } from '../../shared/display/surface-layout.js';
 import { createInterruptTable } from '../../shared/irq/interrupt-table.js';
@@ -61,14 +61,14 @@ export function interruptLines(config: ResolvedConfig): { lines: IrqConfig['line
   });
   // Each bound display's keyboard and tablet: virtio-mmio interrupts are levels (docs/virtio.md),
   // on lines after the apple-gfx ones, to the vCPU that drives the display's device; virtio-pci
-  // ones are MSI-X messages, which need no line (the guest says where they go).
+  // ones are MSI-X messages, which need no line (the guest says where they go), or for a driver
+  // that leaves MSI-X off INTA#, a level line of its own with vector VECTOR_VIRTIO_PCI_INTX_BASE + k.
+  const pci = config.inputTransport === 'pci';
   const inputDevices: InputDeviceConfig[] = config.input.flatMap((display) => (['keyboard', 'tablet'] as const).map((kind) => ({ kind, display, line: -1 })));
-  if (config.inputTransport !== 'pci') {
-    inputDevices.forEach((d, k) => {
-      d.line = config.devices.length * 2 + k;
-      lines[d.line] = { trigger: 'level', vcpu: driverOf(config, d.display.device), vector: virtioVector(k) };
-    });
-  }
+  inputDevices.forEach((d, k) => {
+    d.line = config.devices.length * 2 + k;
+    lines[d.line] = { trigger: 'level', vcpu: driverOf(config, d.display.device), vector: pci ? virtioPciIntxVector(k) : virtioVector(k) };
+  });
   return { lines, inputDevices };
 }
 

@@ -21,6 +21,7 @@ export const MACHINE_KEYS = [
   'cpu',
   'input',
   'inputTransport',
+  'inputInterrupts',
 ] as const satisfies readonly (keyof VmOptions)[];
 export type MachineOptions = Pick<VmOptions, (typeof MACHINE_KEYS)[number]>;
 

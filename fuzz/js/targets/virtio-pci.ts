@@ -32,6 +32,8 @@ import {
   MSIX_FLAGS,
   MSIX_FLAGS_ENABLE,
   MSIX_FLAGS_MASKALL,
+  PCI_STATUS,
+  PCI_STATUS_INTERRUPT,
 } from '../../../abi/generated/machine.js';
 import { check } from '../chunks.js';
 import { ByteReader } from '../byte-reader.js';
@@ -126,8 +128,12 @@ export function checkedPciKeyboard(memory: GuestMemory): { device: VirtioInputDe
 
 /** The invariants that hold after every step. */
 export function checkPciState(device: VirtioInputDevice, t: VirtioPciTransport): void {
+  // INTx: Interrupt Status only while MSI-X is off and the ISR holds a cause; reading the ISR (next) clears both.
+  const interruptStatus = (t.config.read(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT) !== 0;
   const isr = t.read(Region.Isr, 1);
   check((isr & ~3) === 0, `ISR ${isr}`);
+  check(!interruptStatus || (!t.config.msix()!.enabled && isr !== 0), `Interrupt Status with MSI-X ${t.config.msix()!.enabled ? 'on' : 'off'} and ISR ${isr}`);
+  check(!t.config.intxAsserted(), 'INTA# still asserted after the ISR was read');
   const pba = t.msix.read(Region.MsixPba, 4) as number;
   check(pba >>> t.msix.vectors === 0, `PBA 0x${pba.toString(16)} past the table's ${t.msix.vectors} vectors`);
   for (let v = 0; v < t.msix.vectors; v++) check(!t.msix.pending(v) || t.msix.masked(v), `vector ${v} pending while unmasked`);

@@ -1,7 +1,7 @@
 // The built-in guest's virtio-pci transport against the real virtio-pci function (no VM): it
 // finds the function, places BAR0, walks the capabilities, enables MSI-X with its table programmed
 // and sets the event queue up so the virtio-input driver takes events exactly as over
-// virtio-mmio; a function that lies about itself (another device, a capability list that loops, a
+// virtio-mmio, or leaves MSI-X off and takes INTx; a function that lies about itself (another device, a capability list that loops, a
 // structure outside BAR0, no MSI-X, a table of one entry or outside BAR0, a refused vector) is
 // refused with a DriverError rather than trusted.
 import { describe, expect, it } from 'vitest';
@@ -47,6 +47,38 @@ function lying(port: VirtioPort, answers: Map<number, number>): VirtioPort {
 }
 
 describe('the guest virtio-pci transport', () => {
+  it('with interrupts: intx leaves MSI-X off, programs no vector, clears Interrupt Disable, and acknowledges by reading the ISR', () => {
+    const { memory, device, pci, pages } = rig();
+    // Interrupt Disable set beforehand (as firmware may leave it): the driver clears it.
+    pci.port.write(ECAM + 0x04, 2, 0x400);
+    const driver = new VirtioInputGuestDriver(new GuestVirtioPci(pci.port, { ...PLACE, interrupts: 'intx', intxVector: 0x50 }, VIRTIO_ID_INPUT), memory, pages);
+    expect(driver.vectors).toEqual([0x50]);
+    expect(pci.transport.config.msix()).toEqual({ enabled: false, functionMask: false });
+    expect(pci.transport.config.read(0x04, 2)).toBe(0x6);
+    pci.transport.write(VirtioPciCommon.QueueSelect, 2, 0);
+    expect(pci.transport.read(VirtioPciCommon.QueueMsixVector, 2)).toBe(0xffff);
+    expect(pci.transport.read(VirtioPciCommon.MsixConfig, 2)).toBe(0xffff);
+
+    expect(device.key(30, true)).toBe(true);
+    expect(pci.intx).toEqual([true]);
+    expect(pci.msis).toEqual([]);
+    expect(driver.acknowledge(0x50)).toBe(1); // ISR bit 0: the queue
+    expect(pci.intx).toEqual([true, false]);
+    expect(driver.acknowledge(0x50)).toBe(0); // nothing new: a spurious one
+    const got: RawInputEvent[] = [];
+    driver.take(got);
+    expect(got.map((e) => e.code)).toEqual([30, InputCode.SynReport]);
+    expect(device.stats().msix).toEqual({ sent: 0, disabled: 1, intx: 1, masked: 0, noVector: 0 });
+  });
+
+  it('with interrupts: intx refuses a function without a pin, and a placement without the vector', () => {
+    const { memory, pci, pages } = rig();
+    const place = { ...PLACE, interrupts: 'intx' as const, intxVector: 0x50 };
+    expect(() => new GuestVirtioPci(lying(pci.port, new Map([[0x3d, 0]])), place, VIRTIO_ID_INPUT)).toThrow(/no INTx pin/);
+    expect(() => new GuestVirtioPci(pci.port, { ...PLACE, interrupts: 'intx' }, VIRTIO_ID_INPUT)).toThrow(/vector its pin/);
+    expect(() => new VirtioInputGuestDriver(new GuestVirtioPci(pci.port, place, VIRTIO_ID_INPUT), memory, pages)).not.toThrow();
+  });
+
   it('brings the function up — BAR0 placed, MSI-X on with every entry programmed — and the input driver takes events over it', () => {
     const { memory, device, pci, pages } = rig();
     const driver = new VirtioInputGuestDriver(new GuestVirtioPci(pci.port, PLACE, VIRTIO_ID_INPUT), memory, pages);
@@ -67,7 +99,7 @@ describe('the guest virtio-pci transport', () => {
 
     expect(device.key(30, true)).toBe(true);
     expect(pci.msis).toEqual([{ address: MSI_ADDRESS, data: 0x61 }]); // the queue's vector
-    expect(device.stats().msix).toEqual({ sent: 1, disabled: 0, masked: 0, noVector: 0 });
+    expect(device.stats().msix).toEqual({ sent: 1, disabled: 0, intx: 0, masked: 0, noVector: 0 });
     expect(driver.acknowledge(0x61)).toBe(1);
     const got: RawInputEvent[] = [];
     driver.take(got);

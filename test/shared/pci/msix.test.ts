@@ -1,7 +1,7 @@
 // MSI-X: the capability in config space (Message Control, Table and PBA Offset/BIR), and the table
 // and PBA in BAR0 — 16-byte entries, per-vector and function masking, pending bits set while
-// masked and sent once on unmask, reset, hostile accesses (sizes, alignment, the PBA written,
-// offsets past the table), and the saved state with its checks.
+// masked and sent once on unmask, DWORD and QWORD accesses, reset, hostile accesses (sizes,
+// alignment, the PBA written, offsets past the table), and the saved state with its checks.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -189,12 +189,18 @@ describe('MSI-X table and PBA', () => {
     control(pci, MSIX_FLAGS_ENABLE);
     program(msix, 0, 0xfee0_0000, 0x50, true);
     msix.signal(0);
-    for (const size of [1, 2, 8]) {
+    for (const size of [0, 1, 2, 3, 5, 6, 7, 16]) {
       expect(msix.read(TABLE, size)).toBe('bad-access-size');
-      expect(msix.write(TABLE + 12, size, 0)).toBe('bad-access-size');
+      expect(msix.write(TABLE + 8, size, 0)).toBe('bad-access-size');
     }
     expect(msix.read(TABLE + 2, 4)).toBe('bad-access-size');
     expect(msix.write(TABLE + 13, 4, 0)).toBe('bad-access-size');
+    // A QWORD must be 8-aligned: one at a DWORD boundary (here Vector Control and the next entry's address) is refused whole.
+    expect(msix.read(TABLE + 4, 8)).toBe('bad-access-size');
+    expect(msix.write(TABLE + 12, 8, 0, 0)).toBe('bad-access-size');
+    expect(msix.read(PBA + 4, 8)).toBe('bad-access-size');
+    expect(msix.read(TABLE + 48, 8)).toBe('unknown-register');
+    expect(msix.write(PBA, 8, 0, 0)).toBe('write-to-read-only');
     expect(msix.read(TABLE + 48, 4)).toBe('unknown-register'); // past 3 entries
     expect(msix.write(TABLE + 48 + 12, 4, 0)).toBe('unknown-register');
     expect(msix.read(PBA + 8, 4)).toBe('unknown-register');
@@ -205,6 +211,48 @@ describe('MSI-X table and PBA', () => {
     expect(sent).toEqual([]);
     expect(msix.owns(TABLE + 47)).toBe(true);
     expect(msix.owns(TABLE + 48)).toBe(false);
+  });
+
+  it('takes aligned QWORDs as two DWORDs, the lower first (PCI 3.0 §6.8.2; QEMU since "msix: allow qword MSI-X table accesses")', () => {
+    const { pci, msix, sent } = rig(3);
+    const halves = new Uint32Array(2);
+    // Message Address as one QWORD, read back as one (and as its two DWORDs); the low two bits are not writable.
+    expect(msix.write(TABLE + 16, 8, 0xfee0_1003, 0x1234)).toBeNull();
+    expect(msix.readHalves(TABLE + 16, 8, halves)).toBeNull();
+    expect([...halves]).toEqual([0xfee0_1000, 0x1234]);
+    expect([msix.read(TABLE + 16, 4), msix.read(TABLE + 20, 4)]).toEqual([0xfee0_1000, 0x1234]);
+    expect(msix.read(TABLE + 16, 8)).toBe(0xfee0_1000); // read() gives a QWORD's low half
+    expect(msix.readHalves(TABLE + 16 + 4, 4, halves)).toBeNull();
+    expect([...halves]).toEqual([0x1234, 0]); // a DWORD has no high half
+
+    // Message Data and Vector Control as one QWORD: the data lands before the unmask, so the pending message carries it.
+    control(pci, MSIX_FLAGS_ENABLE);
+    program(msix, 0, 0xfee0_0000, 0x50, true);
+    expect(msix.signal(0)).toBe('masked');
+    expect(msix.write(TABLE + 8, 8, 0x58, 0xffff_fffe)).toBeNull(); // control's reserved bits ignored, mask bit 0
+    expect(sent).toEqual([{ address: 0xfee0_0000, data: 0x58 }]);
+    expect(msix.readHalves(TABLE + 8, 8, halves)).toBeNull();
+    expect([...halves]).toEqual([0x58, 0]);
+    // Masking again through the QWORD, with new data: nothing is sent.
+    expect(msix.write(TABLE + 8, 8, 0x59, 1)).toBeNull();
+    expect(msix.masked(0)).toBe(true);
+    expect(sent).toHaveLength(1);
+  });
+
+  it("reads a masked vector's pending bit in the PBA as one QWORD, in either half", () => {
+    const { pci, msix, sent } = rig(40);
+    const halves = new Uint32Array(2);
+    control(pci, MSIX_FLAGS_ENABLE);
+    program(msix, 3, 0xfee0_0000, 0x63, true);
+    program(msix, 35, 0xfee0_0000, 0x73, true);
+    msix.signal(3);
+    msix.signal(35);
+    expect(msix.readHalves(PBA, 8, halves)).toBeNull();
+    expect([...halves]).toEqual([1 << 3, 1 << (35 - 32)]);
+    expect(msix.write(TABLE + 16 * 35 + 8, 8, 0x74, 0)).toBeNull(); // unmask 35 through a QWORD
+    expect(sent).toEqual([{ address: 0xfee0_0000, data: 0x74 }]);
+    expect(msix.readHalves(PBA, 8, halves)).toBeNull();
+    expect([...halves]).toEqual([1 << 3, 0]);
   });
 
   it('reset: entries zero and masked, pending dropped; clearPending drops only the pending bits', () => {
@@ -274,6 +322,7 @@ describe('MSI-X table and PBA', () => {
         offset: fc.integer({ min: TABLE - 4, max: PBA + 12 }),
         size: fc.constantFrom(1, 2, 4, 8),
         value: fc.nat(),
+        high: fc.nat(),
       }),
       fc.record({ op: fc.constant('mask' as const), vector: fc.integer({ min: 0, max: 2 }), masked: fc.boolean() }),
       fc.record({ op: fc.constant('signal' as const), vector: fc.integer({ min: 0, max: 2 }) }),
@@ -291,7 +340,7 @@ describe('MSI-X table and PBA', () => {
             expect(sent.length - before).toBe(due ? 1 : 0);
           } else {
             if (a.op === 'control') control(pci, a.bits);
-            else if (a.op === 'write') msix.write(a.offset, a.size, a.value);
+            else if (a.op === 'write') msix.write(a.offset, a.size, a.value, a.high);
             else msix.write(TABLE + 16 * a.vector + 12, 4, a.masked ? 1 : 0);
             // Whatever stopped being masked and was pending went out, once; nothing else did.
             const released = [...model].filter((v) => !msix.masked(v));

@@ -3,7 +3,8 @@
 // doorbells, the ISR, MSI-X routing of queue and configuration interrupts through the table in
 // BAR0, reset; every misuse — out-of-range queue_select, bad sizes, rings outside RAM, a doorbell
 // for a missing queue, writes to read-only fields, wrong widths, vectors past the table, partial
-// or unaligned table accesses, PBA writes — refused and counted, none throws.
+// or unaligned table accesses, PBA writes — refused and counted, none throws. The MSI-X page
+// takes aligned DWORDs and QWORDs.
 import { describe, expect, it } from 'vitest';
 
 import {
@@ -21,6 +22,8 @@ import {
   VirtioStatus as Status,
 } from '../../../abi/generated/virtio.js';
 import { createGuestMemory } from '../../../shared/guest-memory/index.js';
+import { PciConfigSpace } from '../../../shared/pci/config-space.js';
+import { loadPciConfig, savePciConfig } from '../../../shared/pci/config-snapshot.js';
 import type { VirtioDeviceModel } from '../../../shared/virtio/virtio-core.js';
 import { BAR, MSI_ADDRESS, virtioPciRig } from '../../support/virtio-pci-port.js';
 
@@ -106,7 +109,7 @@ function rig() {
     cfg.write(0x42, 2, 0x8000);
   };
   const transportInterrupts = () => ({ ...t.interrupts });
-  return { memory, device, t, cfg, msis: r.msis, bars: r.bars, faults, status, negotiate, setUp, enableMsix, entryWord, transportInterrupts };
+  return { memory, device, t, cfg, msis: r.msis, bars: r.bars, intx: r.intx, faults, status, negotiate, setUp, enableMsix, entryWord, transportInterrupts };
 }
 
 describe('virtio-pci transport: the function', () => {
@@ -117,7 +120,7 @@ describe('virtio-pci transport: the function', () => {
     expect(cfg.read(0x08, 1)).toBe(1);
     expect(cfg.read(0x08, 4) >>> 8).toBe(PCI_CLASS_INPUT_OTHER << 8);
     expect([cfg.read(0x2c, 2), cfg.read(0x2e, 2)]).toEqual([0x1af4, 42]);
-    expect(cfg.read(0x3d, 1)).toBe(0); // no INTx pin: MSI-X only
+    expect(cfg.read(0x3d, 1)).toBe(1); // INTA#, for a driver that leaves MSI-X off
   });
 
   it('sizes BAR0 at 32 KiB and chains MSI-X, then the common, notify, ISR and device capabilities, each inside BAR0', () => {
@@ -364,7 +367,7 @@ describe('virtio-pci transport: doorbells, device configuration, interrupts', ()
     expect(r.t.read(Region.Isr, 1)).toBe(3);
     expect(r.t.read(Region.Isr, 1)).toBe(0);
     expect(r.t.read(Region.Isr, 4)).toBe(0); // the ISR is one byte
-    expect(r.transportInterrupts()).toEqual({ sent: 3, disabled: 0, masked: 0, noVector: 0 });
+    expect(r.transportInterrupts()).toEqual({ sent: 3, disabled: 0, intx: 0, masked: 0, noVector: 0 });
   });
 
   it('two events may share an entry; an entry may be retargeted while MSI-X is on', () => {
@@ -390,7 +393,7 @@ describe('virtio-pci transport: doorbells, device configuration, interrupts', ()
     expect(r.setUp(0, RAM, 8)).toBe(true);
     r.t.write(C.QueueMsixVector, 2, 1);
     r.status(OK | Status.DriverOk);
-    r.t.usedBuffers(0); // MSI-X not enabled: the ISR bit only (no INTx pin)
+    r.t.usedBuffers(0); // MSI-X not enabled: the ISR bit and INTx
     r.enableMsix(0x60, [1]);
     r.t.usedBuffers(0); // entry 1 masked
     r.t.usedBuffers(0); // still masked: one pending bit
@@ -404,7 +407,7 @@ describe('virtio-pci transport: doorbells, device configuration, interrupts', ()
     r.t.write(r.entryWord(1, 12), 4, 0);
     expect(r.msis).toHaveLength(1);
     expect(r.t.read(Region.Isr, 1)).toBe(1);
-    expect(r.transportInterrupts()).toEqual({ sent: 1, disabled: 1, masked: 2, noVector: 1 });
+    expect(r.transportInterrupts()).toEqual({ sent: 1, disabled: 1, intx: 1, masked: 2, noVector: 1 });
   });
 
   it('holds interrupts while Function Mask is set and sends each pending entry once when it clears', () => {
@@ -422,7 +425,7 @@ describe('virtio-pci transport: doorbells, device configuration, interrupts', ()
     expect(r.msis).toEqual([]);
     r.cfg.write(0x43, 1, 0x80);
     expect(r.msis.map((m) => m.data).sort()).toEqual([0x60, 0x61]);
-    expect(r.transportInterrupts()).toEqual({ sent: 2, disabled: 0, masked: 3, noVector: 0 });
+    expect(r.transportInterrupts()).toEqual({ sent: 2, disabled: 0, intx: 0, masked: 3, noVector: 0 });
   });
 
   it('reads back NO_VECTOR for an entry past the table (queues + 1 = 3 entries), as QEMU does', () => {
@@ -447,7 +450,7 @@ describe('virtio-pci transport: doorbells, device configuration, interrupts', ()
     r.t.write(r.entryWord(0, 8), 2, 0x1234);
     r.t.write(r.entryWord(0, 9), 1, 0x12);
     r.t.write(r.entryWord(0, 10), 4, 0x1234);
-    r.t.write(r.entryWord(0, 12), 8, 0); // a QWORD: this bus carries DWORDs to the device
+    r.t.write(r.entryWord(0, 12), 8, 0); // a QWORD that is not 8-aligned
     expect(r.t.read(r.entryWord(0, 8), 4)).toBe(0x60);
     expect(r.t.read(r.entryWord(0, 12), 4)).toBe(1); // still masked
     expect(r.t.read(r.entryWord(0, 8), 2)).toBe(0);
@@ -458,6 +461,30 @@ describe('virtio-pci transport: doorbells, device configuration, interrupts', ()
     expect(r.t.read(Region.MsixPba + 8, 4)).toBe(0);
     expect(r.t.read(Region.MsixTable + 0xff0, 4)).toBe(0);
     expect(r.faults()).toEqual({ 'bad-access-size': 5, 'write-to-read-only': 1, 'unknown-register': 4 });
+  });
+
+  it('takes aligned QWORDs in the MSI-X table and PBA: an entry programmed in two, a pending vector read from the PBA, both halves back', () => {
+    const r = rig();
+    r.enableMsix(0x60, [1]);
+    r.negotiate();
+    expect(r.setUp(0, RAM, 16)).toBe(true);
+    r.t.write(C.QueueMsixVector, 2, 1);
+    r.status(OK | Status.DriverOk);
+    r.t.usedBuffers(0); // queue 0's interrupt, held: entry 1 is masked
+    const halves = new Uint32Array(2);
+    r.t.readHalves(Region.MsixPba, 8, halves);
+    expect([...halves]).toEqual([0b10, 0]);
+    r.t.write(r.entryWord(1, 0), 8, MSI_ADDRESS + 0x2000, 0);
+    r.t.write(r.entryWord(1, 8), 8, 0x71, 0); // data, then unmask: the pending message carries the new data
+    expect(r.msis.at(-1)).toEqual({ address: MSI_ADDRESS + 0x2000, data: 0x71 });
+    r.t.readHalves(r.entryWord(1, 0), 8, halves);
+    expect([...halves]).toEqual([MSI_ADDRESS + 0x2000, 0]);
+    r.t.readHalves(Region.MsixPba, 8, halves);
+    expect([...halves]).toEqual([0, 0]);
+    // Outside the MSI-X page a QWORD is still the wrong width; its high half reads 0.
+    r.t.readHalves(C.QueueDescLo, 8, halves);
+    expect([...halves]).toEqual([0, 0]);
+    expect(r.faults()).toEqual({ 'bad-access-size': 1 });
   });
 
   it('a device reset unmaps every event and drops pending bits, keeping the table; a system reset also clears the table, MSI-X and BAR0', () => {
@@ -481,5 +508,121 @@ describe('virtio-pci transport: doorbells, device configuration, interrupts', ()
     expect([0, 4, 8, 12].map((f) => r.t.read(r.entryWord(1, f), 4))).toEqual([0, 0, 0, 1]);
     expect(r.bars.at(-1)).toBeNull();
     expect(r.t.read(C.DeviceStatus, 1)).toBe(0);
+  });
+});
+
+describe('virtio-pci transport: INTx for a driver that leaves MSI-X off', () => {
+  const STATUS = 0x06;
+  const COMMAND = 0x04;
+  const INTERRUPT_STATUS = 1 << 3;
+  const INTERRUPT_DISABLE = 1 << 10;
+  /** BAR0 placed, memory space and bus mastering on, a queue 0 at RAM, DRIVER_OK; MSI-X left off. */
+  const intxRig = () => {
+    const r = rig();
+    r.cfg.write(0x10, 4, BAR);
+    r.cfg.write(COMMAND, 2, 0x6);
+    r.negotiate();
+    expect(r.setUp(0, RAM, 8)).toBe(true);
+    r.status(OK | Status.DriverOk);
+    return r;
+  };
+  const interruptStatus = (r: ReturnType<typeof rig>) => (r.cfg.read(STATUS, 2) & INTERRUPT_STATUS) !== 0;
+
+  it('asserts INTA# with ISR bit 0 for a queue and bit 1 for a configuration change; reading the ISR clears it and deasserts', () => {
+    const r = intxRig();
+    r.t.usedBuffers(0);
+    expect(r.intx).toEqual([true]);
+    expect(interruptStatus(r)).toBe(true);
+    r.t.usedBuffers(0); // already asserted: the level stays, no second edge
+    expect(r.intx).toEqual([true]);
+    expect(r.t.read(Region.Isr, 1)).toBe(1);
+    expect(r.intx).toEqual([true, false]);
+    expect(interruptStatus(r)).toBe(false);
+    expect(r.t.read(Region.Isr, 1)).toBe(0); // read-to-clear: nothing left
+    // A refused ISR access (wrong width, a write) neither clears nor deasserts.
+    r.t.usedBuffers(0);
+    expect(r.t.read(Region.Isr, 4)).toBe(0);
+    r.t.write(Region.Isr, 1, 0);
+    expect(r.intx).toEqual([true, false, true]);
+    expect(r.t.read(Region.Isr, 1)).toBe(1);
+    r.t.queueFault('chain-loop'); // NEEDS_RESET: a configuration change
+    expect(r.intx).toEqual([true, false, true, false, true]);
+    expect(r.t.read(Region.Isr, 1)).toBe(2);
+    expect(r.intx).toEqual([true, false, true, false, true, false]);
+    expect(r.msis).toEqual([]);
+    expect(r.transportInterrupts()).toEqual({ sent: 0, disabled: 4, intx: 3, masked: 0, noVector: 0 });
+    expect(r.faults()).toEqual({ 'bad-access-size': 1, 'write-to-read-only': 1, 'chain-loop': 1 });
+  });
+
+  it('honours Interrupt Disable: Interrupt Status still records the interrupt, the pin follows the bit', () => {
+    const r = intxRig();
+    r.cfg.write(COMMAND, 2, 0x6 | INTERRUPT_DISABLE);
+    expect(r.cfg.read(COMMAND, 2)).toBe(0x6 | INTERRUPT_DISABLE);
+    r.t.usedBuffers(0);
+    expect(r.intx).toEqual([]);
+    expect(interruptStatus(r)).toBe(true); // PCI 3.0 §6.2.3: Interrupt Disable does not change Interrupt Status
+    r.cfg.write(COMMAND, 2, 0x6); // enabled again with the interrupt still wanted: asserted now
+    expect(r.intx).toEqual([true]);
+    r.cfg.write(COMMAND, 2, 0x6 | INTERRUPT_DISABLE); // disabled while asserted: deasserted
+    expect(r.intx).toEqual([true, false]);
+    expect(r.t.read(Region.Isr, 1)).toBe(1);
+    r.cfg.write(COMMAND, 2, 0x6);
+    expect(r.intx).toEqual([true, false]); // nothing wanted any more
+    // The status register's Interrupt Status bit is the device's: a guest write changes nothing.
+    r.cfg.write(STATUS, 2, INTERRUPT_STATUS);
+    expect(interruptStatus(r)).toBe(false);
+  });
+
+  it('switching MSI-X on deasserts INTx and sends messages instead; off again, INTx comes back', () => {
+    const r = intxRig();
+    r.t.usedBuffers(0);
+    expect(r.intx).toEqual([true]);
+    r.enableMsix(0x60);
+    expect(r.intx).toEqual([true, false]); // PCI 3.0 §6.8.3.3: no INTx while MSI-X is on
+    expect(interruptStatus(r)).toBe(false);
+    r.t.write(C.QueueSelect, 2, 0);
+    r.t.write(C.QueueMsixVector, 2, 1);
+    r.t.usedBuffers(0);
+    expect(r.msis).toEqual([{ address: MSI_ADDRESS, data: 0x61 }]);
+    expect(r.intx).toEqual([true, false]);
+    r.cfg.write(0x42, 2, 0); // MSI-X off
+    r.t.usedBuffers(0);
+    expect(r.intx).toEqual([true, false, true]);
+    expect(r.msis).toHaveLength(1);
+  });
+
+  it('a device reset and a system reset deassert; a function without the pin is refused setInterruptStatus', () => {
+    const r = intxRig();
+    r.t.usedBuffers(0);
+    r.status(0);
+    expect(r.intx).toEqual([true, false]);
+    expect(r.t.read(Region.Isr, 1)).toBe(0);
+    r.negotiate();
+    expect(r.setUp(0, RAM, 8)).toBe(true);
+    r.status(OK | Status.DriverOk);
+    r.t.usedBuffers(0);
+    r.cfg.write(COMMAND, 2, 0x6 | INTERRUPT_DISABLE);
+    r.t.reset();
+    expect(r.intx).toEqual([true, false, true, false]);
+    expect(r.cfg.read(COMMAND, 2)).toBe(0);
+    expect(interruptStatus(r)).toBe(false);
+    expect(() => new PciConfigSpace().setInterruptStatus(true)).toThrow(/no INTx pin/);
+  });
+
+  it('a saved transport with INTx asserted asserts it again when restored; a file with Interrupt Status on a pinless function is refused', () => {
+    const r = intxRig();
+    r.t.usedBuffers(0);
+    const saved = r.t.saveState();
+    const b = rig();
+    b.t.loadState(saved);
+    expect(b.intx).toEqual([true]);
+    expect(b.t.read(Region.Isr, 1)).toBe(1);
+    expect(b.intx).toEqual([true, false]);
+    // apple-gfx-pci has no pin: its Interrupt Status bit is read-only 0, and a file that sets it is refused.
+    const gfx = new PciConfigSpace();
+    const bytes = savePciConfig(gfx);
+    bytes[12 + STATUS]! |= INTERRUPT_STATUS; // after magic, version and length
+
+    expect(() => loadPciConfig(gfx, bytes)).toThrow(/offset 0x6/);
   });
 });

@@ -57,14 +57,17 @@ describe('vmm/assembly', () => {
     expect(bus.map((d) => d.variant)).toEqual(['apple-gfx-mmio', 'apple-gfx-mmio', 'virtio-mmio', 'virtio-mmio']);
   });
 
-  it('makes virtio-pci input devices MSI-X-only functions whose BARs the input actor publishes', () => {
+  it('makes virtio-pci input devices MSI-X functions, with INTA# on level lines, whose BARs the input actor publishes', () => {
     const { config, wiring, buffers } = assemble({ devices: [{}], input: true, inputTransport: 'pci' });
-    // No level lines: MSIs need none.
+    // MSI-X messages need no line; INTA# (for a driver that leaves MSI-X off) has one each, on vectors apart from the MSI-X ones.
     expect(wiring.inputDevices.map((d) => [d.kind, d.line])).toEqual([
-      ['keyboard', -1],
-      ['tablet', -1],
+      ['keyboard', 2],
+      ['tablet', 3],
     ]);
-    expect(wiring.lines.filter((l) => l !== undefined)).toHaveLength(2); // the apple-gfx device's two
+    expect(wiring.lines.slice(2)).toEqual([
+      { trigger: 'level', vcpu: 0, vector: 0x50 },
+      { trigger: 'level', vcpu: 0, vector: 0x51 },
+    ]);
     const input = inputSpec(config, wiring, buffers)!.config as InputActorConfig;
     expect(input.transport).toBe('pci');
     expect(input.barTable).toBe(wiring.virtioBars);
@@ -78,6 +81,13 @@ describe('vmm/assembly', () => {
     const workload = { name: 'paint', frames: 1, seed: 1, mode: 0, damagePercent: 1 } as NonNullable<typeof config.workload>;
     expect(guestFor(config, 0, workload).input).toEqual({ keyboard: 0, tablet: 1, transport: 'pci' });
     expect(() => resolveConfig({ input: true, inputTransport: 'isa' as never })).toThrow(/inputTransport/);
+    // inputInterrupts: the built-in guest's choice on virtio-pci; nothing to choose on virtio-mmio.
+    const intx = assemble({ devices: [{}], input: true, inputTransport: 'pci', inputInterrupts: 'intx' });
+    expect(guestFor(intx.config, 0, workload).input).toEqual({ keyboard: 0, tablet: 1, transport: 'pci', interrupts: 'intx' });
+    expect(intx.wiring.lines.slice(2).map((l) => l?.vector)).toEqual([0x50, 0x51]);
+    expect(() => resolveConfig({ input: true, inputInterrupts: 'intx' })).toThrow(/inputInterrupts.*needs inputTransport: 'pci'/);
+    expect(() => resolveConfig({ input: true, inputTransport: 'pci', inputInterrupts: 'msi' as never })).toThrow(/inputInterrupts/);
+    expect(resolveConfig({ input: true, inputTransport: 'pci' }).inputInterrupts).toBe('msix');
   });
 
   it('reads displays out on QEMU’s console refresh period only under the qemu model', () => {
