@@ -32,7 +32,7 @@ OpenResult openDevice(const OpenOptions&, const Interpose&) {
   return OpenResult{nullptr, Refusal::NotBuilt, "this build of the addon has no Vulkan backend (the Vulkan headers or glslc were missing at build time)"};
 }
 DeviceInfo deviceInfo(const GpuDevice&) { return {}; }
-std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>&, uint32_t, EngineTracer*, JobQueue*) { return nullptr; }
+std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>&, uint32_t, EngineTracer*, JobQueue*, unsigned) { return nullptr; }
 }  // namespace pvg::engine::vk
 #else
 #include <dlfcn.h>
