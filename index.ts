@@ -66,6 +66,7 @@ export type { DeviceDisplayStats } from './actors/device/messages.js';
 export type { EngineStats, VulkanDeviceInfo } from './shared/native/types.js';
 export type { MapSemantics, TaskSpaceStats } from './actors/device/task-space.js';
 export type { FrameLatencyStats } from './actors/compositor/frame-latency.js';
+export type { VmCompositorStats, CompositorShardStats } from './vmm/compositor-shards.js';
 export type { BqlStats } from './shared/lock/bql.js';
 export type { GuestRegion } from './shared/guest-memory/layout.js';
 export type { LineStats } from './actors/irq/controller.js';
@@ -87,7 +88,7 @@ export type { TracePhase } from './shared/trace/layout.js';
 export type { GuestMemoryErrorCode } from './shared/guest-memory/errors.js';
 // virtio-input (docs/virtio.md): VmOptions.input and inputTransport, vm.input(device, display) and its stats.
 export type { DisplayInput } from './vmm/vm-input.js';
-export type { InputOptions, InputBinding, InputTransport } from './vmm/config-input.js';
+export type { InputOptions, InputBinding, InputTransport, InputInterrupts } from './vmm/config-input.js';
 export type { InputActorStats, InputDeviceKind } from './actors/input/messages.js';
 export type { InputDeviceStats } from './actors/input/virtio-input.js';
 export type { VirtioPciInterrupts } from './shared/virtio/pci-transport.js';
