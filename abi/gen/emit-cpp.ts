@@ -1,7 +1,7 @@
 // The C++ header of a unit: constexpr constants and enums with the names the engine uses, and for
 // each record kind a struct with named fields that packs into and unpacks from a record's words.
-import type { Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, RecordPayload, Unit } from '../schema/types.js';
-import { banner, literal, payloadOf, wordsOf } from './names.js';
+import type { Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, RecordPayload, StringSet, Unit } from '../schema/types.js';
+import { banner, literal, pascalOfKebab, payloadOf, wordsOf } from './names.js';
 
 const comment = (text: string | undefined) => (text ? `  // ${text}` : '');
 
@@ -24,6 +24,23 @@ function enumDef(e: EnumDef): string {
     out += '};\n';
   }
   if (e.count?.cpp) out += `inline constexpr uint32_t ${e.count.cpp} = ${e.members.length};\n`;
+  return out;
+}
+
+/**
+ * A string set: an enum class, its spellings indexed by member, name() and parse<Enum>(); the
+ * static assertions make every spelling parse back to its own member (so none is spelled twice).
+ */
+function stringSet(s: StringSet): string {
+  const e = s.cpp.enum;
+  const n = s.members.length;
+  const members = s.members.map((m) => pascalOfKebab(m.value));
+  let out = `\n// ${s.doc}\nenum class ${e} : uint8_t {\n${s.members.map((m, i) => `  ${members[i]} = ${i},${comment(m.doc)}\n`).join('')}};\n`;
+  out += `inline constexpr std::array<std::string_view, ${n}> k${e}Names = {${s.members.map((m) => `"${m.value}"`).join(', ')}};\n`;
+  out += `// Its spelling (a string literal, so data() is NUL-terminated).\nconstexpr std::string_view name(${e} v) { return k${e}Names[static_cast<std::size_t>(v)]; }\n`;
+  out += `// The member spelled \`text\`, or std::nullopt.\nconstexpr std::optional<${e}> parse${e}(std::string_view text) {\n`;
+  out += `  for (std::size_t i = 0; i < k${e}Names.size(); ++i)\n    if (k${e}Names[i] == text) return static_cast<${e}>(i);\n  return std::nullopt;\n}\n`;
+  for (const m of members) out += `static_assert(parse${e}(name(${e}::${m})) == ${e}::${m});\n`;
   return out;
 }
 
@@ -118,11 +135,20 @@ export function emitCpp(unit: Unit, schemaFile: string): string {
   if (!unit.cpp) throw new Error(`abi: unit ${unit.name} has no C++ header`);
   const hasRecords = (unit.records ?? []).length > 0;
   const hasPayloads = (unit.records ?? []).some((f) => f.kinds.some((k) => k.payload));
-  const includes = [...(hasRecords ? ['array'] : []), ...(hasPayloads ? ['cstddef'] : []), 'cstdint', ...(hasPayloads ? ['span'] : [])];
+  const hasStrings = (unit.strings ?? []).length > 0;
+  const includes = [
+    ...(hasRecords || hasStrings ? ['array'] : []),
+    ...(hasPayloads || hasStrings ? ['cstddef'] : []),
+    'cstdint',
+    ...(hasStrings ? ['optional'] : []),
+    ...(hasPayloads ? ['span'] : []),
+    ...(hasStrings ? ['string_view'] : []),
+  ];
   let out =
     banner('//', schemaFile) + `// ${unit.doc}\n#pragma once\n${includes.map((i) => `#include <${i}>\n`).join('')}\nnamespace ${unit.cpp.namespace} {\n`;
   for (const c of unit.constants ?? []) out += constant(c);
   for (const e of unit.enums ?? []) out += `\n${enumDef(e)}`;
+  for (const s of unit.strings ?? []) out += stringSet(s);
   for (const p of unit.packedIds ?? []) out += packedId(p);
   if (hasRecords) {
     if (unit.recordArgs === undefined) throw new Error(`abi: unit ${unit.name} has records but no recordArgs`);

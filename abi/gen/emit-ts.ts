@@ -1,6 +1,6 @@
 // The TypeScript module of a unit: const enums and constants with the names the code imports,
 // and for each record kind a field interface plus allocation-free decoders and an encoder.
-import type { ByteStruct, Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, RecordPayload, Unit } from '../schema/types.js';
+import type { ByteStruct, Constant, EnumDef, FieldType, PackedId, RecordFamily, RecordKind, RecordPayload, StringSet, Unit } from '../schema/types.js';
 import { banner, byteLayout, camel, kebab, literal, payloadOf, wordsOf } from './names.js';
 
 const doc = (text: string | undefined, indent = '') => (text ? `${indent}/** ${text} */\n` : '');
@@ -21,6 +21,13 @@ function enumDef(e: EnumDef): string {
     out += `\n/** ${e.ts} members by value, kebab-case. */\nexport const ${e.tsNames} = [${e.members.map((m) => `'${kebab(m.name)}'`).join(', ')}] as const;\n`;
   if (e.count?.ts) out += `export const ${e.count.ts} = ${e.members.length};\n`;
   return out;
+}
+
+/** A string set: the union type, and its values as a frozen array (schema order). */
+function stringSet(s: StringSet): string {
+  const quoted = s.members.map((m) => `'${m.value}'`);
+  const values = s.members.map((m) => `${m.doc ? `  /** ${m.doc} */\n` : ''}  '${m.value}',\n`).join('');
+  return `\n/** ${s.doc} */\nexport type ${s.ts.type} = ${quoted.join(' | ')};\n/** Every ${s.ts.type}, in schema order. */\nexport const ${s.ts.values}: readonly ${s.ts.type}[] = Object.freeze([\n${values}] as const);\n`;
 }
 
 const tsType = (t: FieldType) => (t === 'bool' ? 'boolean' : 'number');
@@ -227,6 +234,7 @@ export function emitTs(unit: Unit, schemaFile: string): string {
   let out = banner('//', schemaFile) + `// ${unit.doc}\n\n`;
   for (const c of unit.constants ?? []) out += constant(c);
   for (const e of unit.enums ?? []) out += (out.endsWith('\n\n') ? '' : '\n') + enumDef(e);
+  for (const s of unit.strings ?? []) out += stringSet(s);
   for (const family of unit.records ?? []) {
     out += `\n/** ${family.doc} */\nexport const enum ${family.ts} {\n`;
     out += family.kinds.map((k) => `${doc(k.doc, '  ')}  ${k.name} = ${literal(k.value, k.value >= 0x100 ? { hex: 3 } : 'dec', 'ts')},\n`).join('');

@@ -50,6 +50,9 @@ export function byteLayout(st: ByteStruct): { field: ByteField; offset: number }
   return out;
 }
 
+/** kebab-case → PascalCase (a string set's value → its C++ enum member). */
+export const pascalOfKebab = (value: string) => value.replace(/(^|-)([a-z0-9])/g, (_, _dash: string, c: string) => c.toUpperCase());
+
 /** camelCase of a PascalCase name. */
 export const camel = (name: string) => name[0]!.toLowerCase() + name.slice(1);
 

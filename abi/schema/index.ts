@@ -1,4 +1,5 @@
 // Every generated unit, and the C guest's header (which takes the guest-facing parts of two).
+import { bindingStrings } from './binding-strings.js';
 import { compositorRecords } from './compositor-records.js';
 import { deviceRecords } from './device-records.js';
 import { flowIds } from './flow-ids.js';
@@ -34,6 +35,7 @@ export const units: readonly Unit[] = [
   deviceRecords,
   kvmBoot,
   kvmExits,
+  bindingStrings,
 ];
 
 /** The C guest (guest/c) gets every constant and enum of these units that has a C name. */

@@ -51,6 +51,27 @@ export interface EnumDef {
   readonly tsNames?: string;
 }
 
+/** One spelling of a string set; its C++ enum member is the PascalCase of the kebab-case value. */
+export interface StringMember {
+  readonly value: string;
+  readonly doc?: string;
+}
+
+/**
+ * A set of strings a native binding returns or takes (a result, an option's values) and
+ * TypeScript types. TypeScript gets a union type and a frozen array of the values; C++ an enum
+ * class, the spellings by member, `name(member)` and `parse<Enum>(text)` (std::nullopt for any
+ * other string).
+ */
+export interface StringSet {
+  /** TypeScript: the union type and the array of its values (schema order). */
+  readonly ts: { readonly type: string; readonly values: string };
+  /** C++: the enum class (members in schema order from 0). */
+  readonly cpp: { readonly enum: string };
+  readonly doc: string;
+  readonly members: readonly StringMember[];
+}
+
 /**
  * A record field. u32/i32/bool take one word, u64 two (low word first). A decoder reads a u64
  * as a number, NaN above 2^53 - 1 (a guest-controlled value that no number holds exactly).
@@ -144,6 +165,8 @@ export interface Unit {
   readonly cpp?: { readonly path: string; readonly namespace: string };
   readonly constants?: readonly Constant[];
   readonly enums?: readonly EnumDef[];
+  /** Strings the native bindings and their TypeScript typings both spell. */
+  readonly strings?: readonly StringSet[];
   readonly records?: readonly RecordFamily[];
   /** Bit-packed ids (flow ids): a tag bit and fields packed into a double-exact integer. */
   readonly packedIds?: readonly PackedId[];

@@ -1758,7 +1758,7 @@ std::shared_ptr<vk::GpuDevice> gpuForEngine() {
   const vk::OpenResult r = vk::openDevice(vk::OpenOptions{});
   if (!r.device) {
     const char* allowed = std::getenv("PVG_NO_VULKAN");
-    std::fprintf(stderr, "vulkan backend unavailable: %s (%s)\n", vk::refusalName(r.refusal), r.detail.c_str());
+    std::fprintf(stderr, "vulkan backend unavailable: %s (%s)\n", vk::refusalName(*r.refusal), r.detail.c_str());
     if (!(allowed && std::string(allowed) == "1")) PVG_CHECK(r.device != nullptr);
   }
   gpu = r.device;

@@ -23,7 +23,7 @@ inline std::shared_ptr<engine::vk::GpuDevice> device(const engine::vk::Interpose
   const engine::vk::OpenResult r = engine::vk::openDevice(engine::vk::OpenOptions{}, interpose);
   if (!r.device) {
     const char* allowed = std::getenv("PVG_NO_VULKAN");
-    std::fprintf(stderr, "vulkan backend unavailable: %s (%s)%s\n", engine::vk::refusalName(r.refusal), r.detail.c_str(),
+    std::fprintf(stderr, "vulkan backend unavailable: %s (%s)%s\n", engine::vk::refusalName(*r.refusal), r.detail.c_str(),
                  allowed && std::string(allowed) == "1" ? "; PVG_NO_VULKAN=1: not a failure" : "");
     if (!(allowed && std::string(allowed) == "1")) PVG_CHECK(r.device != nullptr);
   }

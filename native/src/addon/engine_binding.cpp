@@ -11,9 +11,11 @@
 #include "addon/bindings.h"
 #include "addon/guest_view.h"
 #include "addon/shared_views.h"
+#include "addon/string_sets.h"
 #include "core/guest_memory.h"
 #include "core/interrupt_table.h"
 #include "core/vcpu_irq.h"
+#include "abi/binding_strings.h"
 #include "abi/irq_route_layout.h"
 #include "abi/mmio_completion_layout.h"
 #include "engine/bridge/mailbox_host.h"
@@ -26,21 +28,12 @@ namespace {
 constexpr const char* kFn = "Engine";
 constexpr double kMaxSafe = 9007199254740991.0;
 
-// An optional string option of two values: `off` when absent, else exactly `off` or `on`.
-std::string choice(const Napi::Object& o, const char* key, const std::string& off, const std::string& on, Napi::Env env) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return off;
-  const std::string name = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
-  if (name != off && name != on) throw Napi::RangeError::New(env, std::string("Engine: ") + key + " must be '" + off + "' or '" + on + "'");
-  return name;
-}
-
 // A Vulkan refusal as a typed JavaScript error: code ERR_PVG_VULKAN, reason (refusalName), detail.
 Napi::Error vulkanRefusal(Napi::Env env, const engine::vk::OpenResult& r) {
   Napi::Error e =
-      Napi::Error::New(env, std::string("the vulkan engine backend cannot run here: ") + engine::vk::refusalName(r.refusal) + " (" + r.detail + ")");
+      Napi::Error::New(env, std::string("the vulkan engine backend cannot run here: ") + engine::vk::refusalName(*r.refusal) + " (" + r.detail + ")");
   e.Set("code", "ERR_PVG_VULKAN");
-  e.Set("reason", engine::vk::refusalName(r.refusal));
+  e.Set("reason", jsString(env, strings::name(*r.refusal)));
   e.Set("detail", r.detail);
   return e;
 }
@@ -65,7 +58,7 @@ Napi::Value vulkanProbe(const Napi::CallbackInfo& info) {
   if (r.device) {
     out.Set("device", describe(env, engine::vk::deviceInfo(*r.device)));
   } else {
-    out.Set("reason", engine::vk::refusalName(r.refusal));
+    out.Set("reason", jsString(env, strings::name(*r.refusal)));
     out.Set("detail", r.detail);
   }
   return out;
@@ -173,11 +166,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     engine::SoftEngineConfig config;
     config.iosfc = o.Get("iosfc").ToBoolean().Value();
     config.poolThreads = poolThreads;
-    if (Napi::Value semantics = o.Get("mapSemantics"); !semantics.IsUndefined()) {
-      const std::string name = semantics.IsString() ? semantics.As<Napi::String>().Utf8Value() : "";
-      if (name != "strict" && name != "framework") throw Napi::RangeError::New(env, "Engine: opts.mapSemantics must be 'strict' or 'framework'");
-      config.mapSemantics = name == "framework" ? engine::MapSemantics::Framework : engine::MapSemantics::Strict;
-    }
+    config.mapSemantics = stringOption(o, "mapSemantics", strings::kMapSemanticsNames, strings::MapSemantics::Strict, kFn);
     if (o.Has("dispatcherSpin")) config.dispatcherSpin = static_cast<int>(integerOption(o, "dispatcherSpin", 0, 10'000'000, kFn));
     if (Napi::Value gate = o.Get("spinGate"); !gate.IsUndefined() && !gate.IsNull()) {
       SharedInt32 words = keep(sharedInt32(gate, std::string(kFn) + ": opts.spinGate"));
@@ -203,15 +192,15 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
                                                     static_cast<uint32_t>(integerOption(mode, "height", 1, 8192, kFn)),
                                                     static_cast<uint32_t>(integerOption(mode, "refresh", 1, 1000, kFn))});
       }
-      display.paced = choice(d, "pacing", "none", "refresh", env) == "refresh";
-      display.wholeFrameReadback = choice(d, "readback", "damage", "whole-frame", env) == "whole-frame";
+      display.paced = stringOption(d, "pacing", strings::kPacingNames, strings::Pacing::None, kFn) == strings::Pacing::Refresh;
+      display.wholeFrameReadback = stringOption(d, "readback", strings::kReadbackNames, strings::Readback::Damage, kFn) == strings::Readback::WholeFrame;
       SharedInt32 surfaces = keep(sharedInt32(d.Get("surfaces"), "Engine: display surfaces"));
       display.surfaces = engine::SurfacePool{reinterpret_cast<uint8_t*>(surfaces.view.words), uint64_t{surfaces.view.length} * 4,
                                              static_cast<uint32_t>(integerOption(d, "surfaceCount", 1, 64, kFn))};
       config.displays.push_back(std::move(display));
     }
     config.maxContextBytes = static_cast<uint64_t>(integerOption(o, "maxContextBytes", 4096, kMaxSafe, kFn));
-    if (choice(o, "backend", "soft", "vulkan", env) == "vulkan") {
+    if (stringOption(o, "backend", strings::kEngineBackendNames, strings::EngineBackend::Soft, kFn) == strings::EngineBackend::Vulkan) {
       engine::vk::OpenResult opened = engine::vk::openDevice(engine::vk::OpenOptions{});
       if (!opened.device) throw vulkanRefusal(env, opened);
       gpu_ = opened.device;
@@ -254,10 +243,10 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
     out.Set("vblankMissed", static_cast<double>(s.vblankMissed));
     out.Set("lastVblankUs", s.lastVblankUs);
     out.Set("hostUnavailable", static_cast<double>(host_->unavailable()));
-    out.Set("backend", gpu_ ? "vulkan" : "soft");
+    out.Set("backend", jsString(env, strings::name(gpu_ ? strings::EngineBackend::Vulkan : strings::EngineBackend::Soft)));
     if (gpu_) out.Set("gpu", describe(env, engine::vk::deviceInfo(*gpu_)));
     out.Set("deviceFaults", static_cast<double>(s.deviceFaults));
-    out.Set("storeFault", engine::storeFaultName(s.storeFault));
+    out.Set("storeFault", jsString(env, strings::name(s.storeFault)));
     // Callback round trips (engine thread → device actor → engine thread) the host answered.
     const engine::LatencyHistogram& latency = host_->callbackLatency();
     out.Set("callbacks", static_cast<double>(latency.count()));

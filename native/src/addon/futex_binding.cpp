@@ -1,23 +1,29 @@
 // futexWait / futexWake for JavaScript: the park primitive that native threads can wake.
+#include "abi/binding_strings.h"
 #include "addon/bindings.h"
 #include "addon/sab_view.h"
+#include "addon/string_sets.h"
 #include "core/futex.h"
 
 namespace pvg::addon {
 namespace {
-Napi::Value resultName(Napi::Env env, WaitResult r) {
+using strings::FutexWaitResult;
+
+FutexWaitResult result(WaitResult r) {
   switch (r) {
     case WaitResult::Woken:
-      return Napi::String::New(env, "ok");
+      return FutexWaitResult::Ok;
     case WaitResult::NotEqual:
-      return Napi::String::New(env, "not-equal");
+      return FutexWaitResult::NotEqual;
     case WaitResult::TimedOut:
-      return Napi::String::New(env, "timed-out");
+      return FutexWaitResult::TimedOut;
   }
-  return env.Undefined();
+  return FutexWaitResult::Ok;  // unreachable: the switch covers every WaitResult
 }
 
-// futexWait(i32, index, expected, timeoutMs) -> "ok" | "not-equal" | "timed-out"
+Napi::Value resultName(Napi::Env env, WaitResult r) { return jsString(env, strings::name(result(r))); }
+
+// futexWait(i32, index, expected, timeoutMs) -> a FutexWaitResult ("ok" | "not-equal" | "timed-out")
 Napi::Value FutexWait(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   WordView view = wordView(info[0], "futexWait: array");

@@ -170,7 +170,7 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
   const auto height = static_cast<uint32_t>(integerIn(info[1], 64, engine::Frame::kMaxDimension, std::string(kFn) + ": height"));
   const auto iterations = static_cast<uint32_t>(integerIn(info[2], 1, 100'000, std::string(kFn) + ": iterations"));
   const engine::vk::OpenResult opened = engine::vk::openDevice(engine::vk::OpenOptions{});
-  if (!opened.device) throw Napi::Error::New(env, std::string(kFn) + ": " + engine::vk::refusalName(opened.refusal) + " (" + opened.detail + ")");
+  if (!opened.device) throw Napi::Error::New(env, std::string(kFn) + ": " + engine::vk::refusalName(*opened.refusal) + " (" + opened.detail + ")");
   const double bytes = double{width} * height * 4;
   const engine::Rect all{0, 0, width, height};
   std::vector<uint32_t> source(size_t{width} * height);
@@ -179,7 +179,8 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
 
   Napi::Object rates = Napi::Object::New(env);
   auto measure = [&](engine::FrameStore& store, const std::string& prefix) {
-    if (!store.resize(width, height)) throw Napi::Error::New(env, std::string(kFn) + ": cannot make the frame (" + engine::storeFaultName(store.fault()) + ")");
+    if (!store.resize(width, height))
+      throw Napi::Error::New(env, std::string(kFn) + ": cannot make the frame (" + std::string(strings::name(store.fault())) + ")");
     auto sync = [&] {
       const engine::Rect one{0, 0, 1, 1};
       if (!store.prepareReadback(std::span<const engine::Rect>(&one, 1))) throw Napi::Error::New(env, std::string(kFn) + ": device fault");
@@ -266,7 +267,7 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
   gpu.reset();  // its buffers go before the next store's come
   auto oneBuffer = engine::vk::makeFrameStore(opened.device, 0, nullptr, nullptr, /*drawBuffers=*/1);
   if (!oneBuffer->resize(width, height))
-    throw Napi::Error::New(env, std::string(kFn) + ": cannot make the frame (" + engine::storeFaultName(oneBuffer->fault()) + ")");
+    throw Napi::Error::New(env, std::string(kFn) + ": cannot make the frame (" + std::string(strings::name(oneBuffer->fault())) + ")");
   rates.Set("frames_async_one_buffer", frameLoop(*oneBuffer, true));
   if (oneBuffer->fault() != engine::StoreFault::None) throw Napi::Error::New(env, std::string(kFn) + ": device fault");
   oneBuffer.reset();

@@ -14,14 +14,15 @@
 #include <functional>
 #include <span>
 
+#include "abi/binding_strings.h"
 #include "engine/render/draw.h"
 #include "engine/render/frame.h"
 
 namespace pvg::engine {
 
-// Why a store stopped working (kept once set).
-enum class StoreFault : uint8_t { None = 0, OutOfMemory, DeviceLost, Other };
-const char* storeFaultName(StoreFault fault);
+// Why a store stopped working (kept once set); strings::name spells it for the engine's stats
+// (abi/schema/binding-strings.ts).
+using StoreFault = strings::StoreFault;
 
 class FrameStore {
  public:

@@ -11,6 +11,7 @@
 #include <span>
 #include <vector>
 
+#include "abi/binding_strings.h"
 #include "core/guest_memory.h"
 #include "engine/contract.h"
 #include "engine/soft/engine_state.h"
@@ -23,7 +24,8 @@ enum class TaskAccess { Read, Write };
 // removes only whole mappings. Framework (the host contract upstream QEMU gives the framework):
 // a map overwrites what it overlaps, an unmap clears its range, and mappings either covers in
 // part keep their parts outside.
-enum class MapSemantics { Strict, Framework };
+// Its spellings are the Engine option's (abi/schema/binding-strings.ts).
+using MapSemantics = strings::MapSemantics;
 
 class TaskMemory {
  public:

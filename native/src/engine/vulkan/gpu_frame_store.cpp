@@ -56,7 +56,7 @@ StoreFault faultOf(VkResult r) {
     case VK_ERROR_DEVICE_LOST:
       return StoreFault::DeviceLost;
     default:
-      return StoreFault::Other;
+      return StoreFault::DeviceError;
   }
 }
 

@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
+#include "abi/binding_strings.h"
 #include "engine/render/frame_store.h"
 
 namespace pvg::engine {
@@ -19,17 +21,11 @@ namespace pvg::engine::vk {
 struct Fns;
 class GpuDevice;
 
-// Why there is no device: each with a human detail in OpenResult.detail.
-enum class Refusal : uint8_t {
-  None = 0,
-  NotBuilt,        // this addon was built without the Vulkan headers or glslc
-  NoLoader,        // libvulkan.so.1 could not be opened (no Vulkan installed)
-  NoInstance,      // vkCreateInstance failed (no driver, an ICD that refuses)
-  NoDevice,        // no physical device, or none with a compute queue
-  MissingFeature,  // a device, lacking what the backend needs (named in the detail)
-  InitFailed,      // the device, its queue, pipeline or buffers could not be made
-};
-const char* refusalName(Refusal refusal);
+// Why there is no device (NotBuilt, NoLoader, NoInstance, NoDevice, MissingFeature, InitFailed:
+// abi/schema/binding-strings.ts), each with a human detail in OpenResult.detail.
+using Refusal = strings::VulkanRefusal;
+// Its spelling, as vulkanProbe and an ERR_PVG_VULKAN error give it (NUL-terminated: a literal).
+inline const char* refusalName(Refusal refusal) { return strings::name(refusal).data(); }
 
 struct DeviceInfo {
   std::string name, driver, type;
@@ -47,7 +43,7 @@ struct OpenOptions {
 
 struct OpenResult {
   std::shared_ptr<GpuDevice> device;
-  Refusal refusal = Refusal::None;
+  std::optional<Refusal> refusal;  // set exactly when device is null
   std::string detail;
 };
 

@@ -3,28 +3,6 @@
 // failure is a Refusal with a detail; nothing here asserts or throws on what the system lacks.
 #include "engine/vulkan/vulkan_backend.h"
 
-namespace pvg::engine::vk {
-const char* refusalName(Refusal refusal) {
-  switch (refusal) {
-    case Refusal::None:
-      return "none";
-    case Refusal::NotBuilt:
-      return "not-built";
-    case Refusal::NoLoader:
-      return "no-loader";
-    case Refusal::NoInstance:
-      return "no-instance";
-    case Refusal::NoDevice:
-      return "no-device";
-    case Refusal::MissingFeature:
-      return "missing-feature";
-    case Refusal::InitFailed:
-      return "init-failed";
-  }
-  return "unknown";
-}
-}  // namespace pvg::engine::vk
-
 #if !PVG_VULKAN
 namespace pvg::engine::vk {
 class GpuDevice {};
@@ -242,7 +220,7 @@ OpenResult openDevice(const OpenOptions& options, const Interpose& interpose) {
   }
   f.vkGetDeviceQueue(g->device, g->queueFamily, 0, &g->queue);
   if (VkResult r = makePipeline(*g); r != VK_SUCCESS) return refuse(Refusal::InitFailed, vkError("creating the blend pipeline", r));
-  return OpenResult{std::move(g), Refusal::None, ""};
+  return OpenResult{std::move(g), std::nullopt, ""};
 }
 
 DeviceInfo deviceInfo(const GpuDevice& device) { return device.info; }
