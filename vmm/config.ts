@@ -1,5 +1,6 @@
 // The VM's configuration as an embedder or the CLI gives it, checked field by field: a bad value
 // fails at creation with a VmConfigError that names the field.
+import { PACINGS, type Pacing, type Readback } from '../abi/generated/binding-strings.js';
 import { WORKLOAD_NAMES } from '../guest/ts/workloads/index.js';
 import type { DeviceVariant, DisplayModeSpec } from '../actors/device/messages.js';
 import { MAP_SEMANTICS, type MapSemantics, type TaskSpaceLimits } from '../actors/device/task-space.js';
@@ -137,10 +138,8 @@ export interface VmOptions {
 
 export type Profile = 'native' | 'pvg';
 export const PROFILES: readonly Profile[] = ['native', 'pvg'];
-export type Pacing = 'refresh' | 'none';
-export const PACINGS: readonly Pacing[] = ['refresh', 'none'];
-/** How a display's frames are read back: damage rectangles, or the whole frame every time. */
-export type Readback = 'damage' | 'whole-frame';
+/** Pacing and Readback are the Engine options' (abi/schema/binding-strings.ts). */
+export { PACINGS, type Pacing, type Readback };
 
 export type StartMode = 'running' | 'paused';
 export const START_MODES: readonly StartMode[] = ['running', 'paused'];

@@ -25,6 +25,7 @@ import { setTracePaused } from '../shared/trace/ring.js';
 import type { ExternalVcpuConfig } from '../actors/vcpu/external.js';
 import { KVM_WORKLOADS } from '../actors/vcpu/kvm/machine.js';
 import { resolveConfig, VmConfigError, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
+import type { EngineBackendName } from './engine-backend.js';
 import { KvmMachine } from './kvm-machine.js';
 import { VmLifecycle, type PauseOptions, type PauseReport, type ResetOptions } from './lifecycle.js';
 import { LifecycleRefusedError } from './lifecycle-errors.js';
@@ -269,7 +270,7 @@ export class Vm extends EventEmitter<VmEvents> {
   }
 
   /** Which engine backend draws the pixels, and why 'auto' fell back to soft (else null). docs/vulkan.md. */
-  get engine(): { backend: 'soft' | 'vulkan'; fallback: string | null } {
+  get engine(): { backend: EngineBackendName; fallback: string | null } {
     return { backend: this.config.engine, fallback: this.config.engineFallback };
   }
 

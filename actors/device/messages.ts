@@ -1,5 +1,6 @@
 // The device actor's records (from vCPUs), configuration and control plane. Engine callback
 // records (engine-records.ts) arrive in the same mailbox.
+import type { EngineBackend, Pacing, Readback } from '../../abi/generated/binding-strings.js';
 import type { MailboxStats } from '../../shared/mailbox/mailbox.js';
 import type { MapSemantics, TaskSpaceLimits, TaskSpaceStats } from './task-space.js';
 
@@ -23,9 +24,9 @@ export interface DeviceConfig {
     serial: number;
     modes: DisplayModeSpec[];
     /** 'refresh': presents wait for the display's refresh ticks (vmm/config.ts VmOptions.pacing). */
-    pacing: 'refresh' | 'none';
+    pacing: Pacing;
     /** 'whole-frame': every present damages the whole frame (profile 'pvg'). */
-    readback: 'damage' | 'whole-frame';
+    readback: Readback;
     surfaces: SharedArrayBuffer;
     cursor: SharedArrayBuffer;
   }[];
@@ -57,7 +58,7 @@ export interface DeviceConfig {
   engineInbound: SharedArrayBuffer;
   poolThreads: number;
   /** The engine backend (docs/vulkan.md). */
-  backend: 'soft' | 'vulkan';
+  backend: EngineBackend;
   /** Checks the engine's MMIO dispatcher makes before it parks (vmm/spin-policy.ts). */
   dispatcherSpin: number;
   limits: Partial<TaskSpaceLimits>;

@@ -5,6 +5,7 @@
 // an IOMMU. Pure and synchronous. The device actor owns this state and is the only thread that
 // touches it, so there is no lock. Every guest-caused failure is returned as a value, counted,
 // and changes nothing. The rules are in docs/device-memory.md.
+import { MAP_SEMANTICS, type MapSemantics } from '../../abi/generated/binding-strings.js';
 import { GUEST_PAGE_SIZE, GuestMemoryErrno, type GuestAddressMap, formatGuestValue } from '../../shared/guest-memory/index.js';
 import { IntervalMap } from './interval-map.js';
 
@@ -13,7 +14,8 @@ export const TASK_SPACE_BYTES = 2 ** 52;
 export const PAGE = GUEST_PAGE_SIZE;
 
 /**
- * What mapMemory and unmapMemory do where mappings already are. 'strict' (this project's own
+ * What mapMemory and unmapMemory do where mappings already are (abi/schema/binding-strings.ts, the
+ * engine's own task table's option too). 'strict' (this project's own
  * guest protocol): an overlapping map is refused, and an unmap must remove whole mappings and at
  * least one. 'framework' (the host contract ParavirtualizedGraphics.framework is written against,
  * as upstream QEMU implements it in hw/display/apple-gfx.m): a map overwrites whatever it
@@ -21,8 +23,7 @@ export const PAGE = GUEST_PAGE_SIZE;
  * (`mach_vm_allocate` over it) and succeeds whatever was mapped there; mappings it covers in
  * part keep their parts outside.
  */
-export type MapSemantics = 'strict' | 'framework';
-export const MAP_SEMANTICS: readonly MapSemantics[] = Object.freeze(['strict', 'framework'] as const);
+export { MAP_SEMANTICS, type MapSemantics };
 
 export type TaskSpaceErrorCode =
   /** createTask: vmSize is not a page-aligned integer in [4 KiB, 2^53-1]. */

@@ -4,8 +4,10 @@
 // JS-only pairs.
 import { MailboxWord, ParkMode } from '../mailbox/layout.js';
 import { native } from '../native/addon.js';
+import type { FutexWaitResult } from '../native/types.js';
 
-export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out';
+/** futexWait's result (abi/schema/binding-strings.ts); Atomics.wait's strings are the same. */
+export type WaitOutcome = FutexWaitResult;
 
 export interface Parker {
   readonly mode: ParkMode;

@@ -1,10 +1,12 @@
 // The JavaScript face of the C++ addon (native/src/addon). Every typed array is an Int32Array
 // over a SharedArrayBuffer; threads the addon starts never call JavaScript.
 
+import type { EngineBackend, FutexWaitResult, MapSemantics, Pacing, Readback, StoreFault, VulkanRefusal } from '../../abi/generated/binding-strings.js';
 import type { ExitKind } from '../../abi/generated/kvm-exits.js';
 import type { KvmCpuState } from '../../actors/vcpu/kvm/vcpu-state.js';
 
-export type FutexWaitResult = 'ok' | 'not-equal' | 'timed-out';
+// The strings the bindings return or take come from abi/schema/binding-strings.ts.
+export type { EngineBackend, FutexWaitResult, MapSemantics, Pacing, Readback, StoreFault, VulkanRefusal };
 
 export interface NativeHandle {
   readonly __brand?: 'NativeHandle';
@@ -15,9 +17,9 @@ export interface EngineDisplayOptions {
   serial: number;
   modes: { width: number; height: number; refresh: number }[];
   /** 'refresh': each PRESENT waits for the display's next refresh tick of its mode (default 'none'). */
-  pacing?: 'refresh' | 'none';
+  pacing?: Pacing;
   /** 'whole-frame': every PRESENT damages the whole frame, so every encode copies it all (default 'damage'). */
-  readback?: 'damage' | 'whole-frame';
+  readback?: Readback;
   /** Int32Array over the display's surface pool SAB (shared/display/surface-layout.ts). */
   surfaces: Int32Array;
   surfaceCount: number;
@@ -57,7 +59,7 @@ export interface EngineOptions {
   /** Inbound checks the MMIO dispatcher makes before it parks (default 2000). */
   dispatcherSpin?: number;
   /** The host's map/unmap rules, which the engine's own task table follows too (default 'strict'). */
-  mapSemantics?: 'strict' | 'framework';
+  mapSemantics?: MapSemantics;
   /** The VM's spin gate (shared/doorbell/spin-gate.ts): the dispatcher spins only with a place in it. */
   spinGate?: Int32Array;
   maxContextBytes: number;
@@ -69,7 +71,7 @@ export interface EngineOptions {
    */
   trace?: { set: Int32Array; firstRing: number; gpu?: boolean };
   /** Where the pixels are drawn: 'soft' (default, the CPU) or 'vulkan' (a GPU; docs/vulkan.md). A refusal throws a VulkanRefusalError-shaped error. */
-  backend?: 'soft' | 'vulkan';
+  backend?: EngineBackend;
 }
 
 /** A Vulkan device as the backend describes it. */
@@ -82,9 +84,6 @@ export interface VulkanDeviceInfo {
   /** Its queue writes timestamps: the trace's gpu track then has each readback's GPU time (gpu_exec). */
   timestamps: boolean;
 }
-
-/** Why the vulkan backend cannot run here (docs/vulkan.md). */
-export type VulkanRefusal = 'not-built' | 'no-loader' | 'no-instance' | 'no-device' | 'missing-feature' | 'init-failed';
 
 export type VulkanProbe = { available: true; device: VulkanDeviceInfo } | { available: false; reason: VulkanRefusal; detail: string };
 
@@ -109,11 +108,11 @@ export interface EngineStats {
   /** Guest errors by protocol error code (docs/protocol.md §5). */
   errors: number[];
   /** The pixel backend, and its GPU (vulkan only). */
-  backend: 'soft' | 'vulkan';
+  backend: EngineBackend;
   gpu?: VulkanDeviceInfo;
   /** Drawing commands and encodes refused because the backend's device failed (each also a HostRefused guest error), and why the first did. */
   deviceFaults: number;
-  storeFault: 'none' | 'out-of-memory' | 'device-lost' | 'device-error';
+  storeFault: StoreFault;
 }
 
 /** What the engine is doing now (vm.pause() waits until nothing: docs/lifecycle.md). */
