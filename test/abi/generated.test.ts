@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { generate } from '../../abi/gen/main.js';
-import { snake } from '../../abi/gen/names.js';
+import { pascalOfKebab, snake } from '../../abi/gen/names.js';
 import { guestHeaders, units } from '../../abi/schema/index.js';
 import type { EnumDef, Unit } from '../../abi/schema/types.js';
 import { packageRoot } from '../../shared/package-root.js';
@@ -19,6 +19,17 @@ const read = (file: string) => readFileSync(path.join(packageRoot, file), 'utf8'
 function cppNumbers(text: string): Map<string, number> {
   const out = new Map<string, number>();
   for (const m of text.matchAll(/(\w+)\s*=\s*(0x[0-9a-fA-F]+|\d+(?:\.\d+)?)\s*[,;]/g)) out.set(m[1]!, Number(m[2]));
+  return out;
+}
+
+/** A C++ header's string-set spellings: `kFooNames = {"a", "b"}` as Foo → [a, b]. */
+function cppSpellings(text: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const m of text.matchAll(/k(\w+)Names = \{([^}]*)\}/g))
+    out.set(
+      m[1]!,
+      [...m[2]!.matchAll(/"([^"]*)"/g)].map((q) => q[1]!),
+    );
   return out;
 }
 
@@ -69,6 +80,13 @@ describe('abi: every emitter writes the schema values', () => {
         checked++;
       }
     }
+    // A string set: its spellings in schema order, and each enum member at its spelling's index.
+    const spellings = cppSpellings(read(unit.cpp.path));
+    for (const s of unit.strings ?? []) {
+      expect(spellings.get(s.cpp.enum), s.cpp.enum).toEqual(s.members.map((m) => m.value));
+      s.members.forEach((m, i) => expect(cpp.get(pascalOfKebab(m.value)), `${s.cpp.enum}::${pascalOfKebab(m.value)}`).toBe(i));
+      checked += s.members.length;
+    }
     expect(checked).toBeGreaterThan(0);
   });
 
@@ -87,6 +105,12 @@ describe('abi: every emitter writes the schema values', () => {
       for (const m of e.members) expect(values[m.name], `${e.ts}.${m.name}`).toBe(m.value);
       if (e.tsNames) expect((mod[e.tsNames] as string[]).length).toBe(e.members.length);
       checked += e.members.length;
+    }
+    for (const s of unit.strings ?? []) {
+      const values = mod[s.ts.values] as readonly string[];
+      expect(values, s.ts.values).toEqual(s.members.map((m) => m.value));
+      expect(Object.isFrozen(values), `${s.ts.values} is frozen`).toBe(true);
+      checked += s.members.length;
     }
     for (const family of unit.records ?? []) {
       const kinds = mod[family.ts] as Record<string, number>;
@@ -138,6 +162,14 @@ describe('abi: the schema is consistent', () => {
         if (e.cpp) for (const [name] of cppEnumNames(e)) add(cpp, name);
         expect(new Set(e.members.map((m) => m.value)).size, `${e.ts}: duplicate values`).toBe(e.members.length);
         if (e.tsNames || e.count) e.members.forEach((m, i) => expect(m.value, `${e.ts}.${m.name}`).toBe(i));
+      }
+      for (const s of unit.strings ?? []) {
+        add(ts, s.ts.type);
+        add(ts, s.ts.values);
+        add(cpp, s.cpp.enum);
+        expect(new Set(s.members.map((m) => m.value)).size, `${s.ts.type}: duplicate values`).toBe(s.members.length);
+        // Kebab-case, so every value has its own C++ member name.
+        for (const m of s.members) expect(m.value, `${s.ts.type}`).toMatch(/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/);
       }
       for (const family of unit.records ?? []) {
         add(ts, family.ts);
