@@ -2,7 +2,7 @@
 // documented error code (docs/protocol.md §5), draws nothing, and the device goes on working.
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { EngineOut, EngineWindow } from '../../actors/device/engine-records.js';
+import { EngineOut, EngineWindow, OutModeChange } from '../../actors/device/engine-records.js';
 import { Op, Reg, commandHeader } from '../../guest/ts/protocol.js';
 import { EngineRig } from '../support/engine-rig.js';
 import type { BadCase } from '../support/engine-scripts.js';
@@ -110,7 +110,7 @@ describe('bad guest input', () => {
     const wanted = CASES.filter(([, code]) => code !== 0).length;
     expect(stats.errors.reduce((a, b) => a + b, 0)).toBe(wanted);
     const modes = await rig.waitFor(() => rig!.kinds(EngineOut.ModeChange).length === 2 && rig!.kinds(EngineOut.ModeChange));
-    const generation = modes[modes.length - 1]!.args[6]!;
+    const generation = OutModeChange.generation(modes[modes.length - 1]!.words);
     expect(generation).toBe(2); // 'set a mode', then the good frame's mode
     const done = await rig.encode(0, 0, generation, 320, 200);
     expect(done.status).toBe(0);

@@ -3,7 +3,7 @@
 // access) and ordering.
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { ENGINE_THREAD_DISPLAY, EngineOut } from '../../actors/device/engine-records.js';
+import { ENGINE_THREAD_DISPLAY, EngineOut, InEncode, OutCursorMove, OutMapMemory, OutModeChange } from '../../actors/device/engine-records.js';
 import { monotonicMicros } from '../../shared/trace/clock.js';
 import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TraceSetReader, type TraceEvent } from '../../shared/trace/reader.js';
@@ -69,8 +69,14 @@ describe('engine contract (soft backend)', () => {
       EngineOut.CursorShow,
       EngineOut.CursorMove,
     ]);
-    expect(rig.kinds(EngineOut.ModeChange)[0]!.args.slice(1, 7)).toEqual([0, 320, 200, 0x42475241, 0, 1]);
-    expect(rig.kinds(EngineOut.CursorMove)[0]!.args.slice(1, 4)).toEqual([0, 40, 50]);
+    const mode = rig.kinds(EngineOut.ModeChange)[0]!.words;
+    expect(
+      [OutModeChange.display, OutModeChange.width, OutModeChange.height, OutModeChange.pixelFormat, OutModeChange.modeIndex, OutModeChange.generation].map(
+        (f) => f(mode),
+      ),
+    ).toEqual([0, 320, 200, 0x42475241, 0, 1]);
+    const move = rig.kinds(EngineOut.CursorMove)[0]!.words;
+    expect([OutCursorMove.display(move), OutCursorMove.x(move), OutCursorMove.y(move)]).toEqual([0, 40, 50]);
     expect(rig.engine.cursorPosition(0)).toEqual({ x: 40, y: 50 });
     // Ring task + four contexts created, all destroyed again; the IOSurface mapped and unmapped.
     expect(rig.kinds(EngineOut.CreateTask)).toHaveLength(5);
@@ -95,8 +101,8 @@ describe('engine contract (soft backend)', () => {
     await runGuest(rig, 'midframe');
     const before = rig.encodes.length;
     // Display events travel on the display queue: they may trail the guest's last MMIO.
-    const generation = (await rig.waitFor(() => rig!.kinds(EngineOut.ModeChange)[0])).args[6]!;
-    rig.inbound.enqueue(0x3, [0, 0, generation, 0, 0, 320, 200]);
+    const generation = OutModeChange.generation((await rig.waitFor(() => rig!.kinds(EngineOut.ModeChange)[0])).words);
+    InEncode.post(rig.inbound, 0, 0, generation, 0, 0, 320, 200);
     await new Promise((r) => setTimeout(r, 50));
     expect(rig.encodes.length).toBe(before); // the frame is half drawn: no encode yet
     const cpu = process.cpuUsage();
@@ -198,6 +204,7 @@ describe('engine contract (soft backend)', () => {
     expect(createRing).toBeGreaterThanOrEqual(0);
     expect(mapRing).toBeGreaterThan(createRing);
     // The ring is mapped read-write at offset 0 of its task, with the guest's ring as the range.
-    expect(rig.seen[mapRing]!.args.slice(4, 8)).toEqual([0, 0, 0, 1]);
+    const map = rig.seen[mapRing]!.words;
+    expect({ va: OutMapMemory.va(map), readOnly: OutMapMemory.readOnly(map), count: OutMapMemory.count(map) }).toEqual({ va: 0, readOnly: false, count: 1 });
   });
 });

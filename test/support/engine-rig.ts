@@ -10,7 +10,7 @@ import type { NativeEngine } from '../../shared/native/types.js';
 import { ReplyErrorCode } from '../../shared/reply/errors.js';
 import { ReplyTable, createReplyTableBuffer } from '../../shared/reply/reply-table.js';
 import { SURFACE_HEADER_BYTES, SurfaceWord, createSurfacePool } from '../../shared/display/surface-layout.js';
-import { EngineIn, EngineOut, OutCursorGlyph } from '../../actors/device/engine-records.js';
+import { EngineOut, InEncode, OutCallback, OutCursorGlyph, OutEncodeDone, OutReadMemory } from '../../actors/device/engine-records.js';
 
 export const RAM_BASE = 0x4000_0000;
 export const RAM_SIZE = 16 * 1024 * 1024;
@@ -38,7 +38,8 @@ export interface RigOptions {
 export interface CallbackSeen {
   kind: number;
   thread: number;
-  args: number[];
+  /** The record's words (a copy), for its kind's generated decoders (OutModeChange.generation(words)). */
+  words: Int32Array;
 }
 
 export class EngineRig {
@@ -114,15 +115,14 @@ export class EngineRig {
       this.answer(kind, a);
     } catch {
       // A request this stand-in cannot satisfy (e.g. a read outside guest RAM) is refused.
-      this.engineReplies.fail(a[1]! >>> 0, a[2]!, ReplyErrorCode.Refused);
+      this.engineReplies.fail(OutCallback.slot(a), OutCallback.id(a), ReplyErrorCode.Refused);
     }
   }
 
   private answer(kind: number, a: Int32Array): void {
-    const args = Array.from(a, (v) => v >>> 0);
-    this.seen.push({ kind, thread: args[0]!, args });
-    const slot = args[1]!;
-    const id = a[2]!;
+    this.seen.push({ kind, thread: OutCallback.thread(a), words: a.slice() });
+    const slot = OutCallback.slot(a);
+    const id = OutCallback.id(a);
     if (this.options.refuse?.has(kind)) {
       this.engineReplies.fail(slot, id, ReplyErrorCode.Refused);
       return;
@@ -141,8 +141,7 @@ export class EngineRig {
         this.engineReplies.reply(slot, id, 0);
         break;
       case EngineOut.ReadMemory: {
-        const gpa = args[3]! + args[4]! * 0x1_0000_0000;
-        const bytes = this.memory.view(gpa, args[5]!, 'read');
+        const bytes = this.memory.view(OutReadMemory.gpa(a), OutReadMemory.length(a), 'read');
         this.engineReplies.payload(slot).set(bytes);
         this.engineReplies.reply(slot, id, 0);
         break;
@@ -165,7 +164,15 @@ export class EngineRig {
         this.interrupts++;
         break;
       case EngineOut.EncodeDone:
-        this.encodes.push({ display: args[1]!, surface: args[2]!, generation: args[3]!, status: args[4]!, frameSeq: args[5]!, damage: args[6]! });
+        const e = OutEncodeDone;
+        this.encodes.push({
+          display: e.display(a),
+          surface: e.surface(a),
+          generation: e.generation(a),
+          status: e.status(a),
+          frameSeq: e.frameSeq(a),
+          damage: e.damageCount(a),
+        });
         break;
       default:
         break;
@@ -179,7 +186,7 @@ export class EngineRig {
   /** Asks for an encode of the whole frame into `surface` and waits for its completion. */
   async encode(display: number, surface: number, generation: number, width: number, height: number) {
     const before = this.encodes.length;
-    this.inbound.enqueue(EngineIn.Encode, [display, surface, generation, 0, 0, width, height]);
+    InEncode.post(this.inbound, display, surface, generation, 0, 0, width, height);
     return this.waitFor(() => this.encodes.find((e, i) => i >= before && e.surface === surface));
   }
 
