@@ -193,11 +193,16 @@ export function parseMode(text: unknown, field: string): DisplayModeSpec {
   return { width, height, refresh };
 }
 
-function cpuBackend(value: unknown, workload: string | null, probe: boolean): { cpu: CpuBackendName; cpuFallback: string | null } {
+function cpuBackend(
+  value: unknown,
+  workload: string | null,
+  probe: boolean,
+  inputTransport: InputTransport,
+): { cpu: CpuBackendName; cpuFallback: string | null } {
   if (value === undefined) return { cpu: 'ts', cpuFallback: null };
   if (!CPU_CHOICES.includes(value as CpuChoice)) throw new VmConfigError('cpu', `must be one of ${CPU_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
   try {
-    const r = resolveCpu(value as CpuChoice, workload, probe);
+    const r = resolveCpu(value as CpuChoice, workload, probe, inputTransport);
     return { cpu: r.cpu, cpuFallback: r.why };
   } catch (err) {
     if (err instanceof CpuUnavailableError) throw new VmConfigError('cpu', err.message.replace(/^--cpu kvm: /, ''));
@@ -365,7 +370,7 @@ export function resolveConfig(given: VmOptions = {}, { probeHost = true }: { pro
     callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),
     externalVcpus,
     threading,
-    ...cpuBackend(options.cpu, workload?.name ?? null, probeHost),
+    ...cpuBackend(options.cpu, workload?.name ?? null, probeHost, inputTransport),
     ...engineBackend(options.engine),
     outputs: checkOutputs(options.outputs, displays),
     start: startMode(options.start),

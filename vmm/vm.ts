@@ -23,7 +23,7 @@ import { toChromeTrace, type ChromeTrace } from '../shared/trace/chrome.js';
 import { TraceSetReader } from '../shared/trace/reader.js';
 import { setTracePaused } from '../shared/trace/ring.js';
 import type { ExternalVcpuConfig } from '../actors/vcpu/external.js';
-import { KVM_WORKLOADS } from '../actors/vcpu/kvm/machine.js';
+import { KVM_INPUT_WORKLOADS, KVM_WORKLOADS } from '../actors/vcpu/kvm/machine.js';
 import { resolveConfig, VmConfigError, type ResolvedConfig, type VmOptions, type WorkloadOptions } from './config.js';
 import type { EngineBackendName } from './engine-backend.js';
 import { KvmMachine } from './kvm-machine.js';
@@ -403,6 +403,9 @@ export class Vm extends EventEmitter<VmEvents> {
     const w = resolveConfig({ ...this.optionsForWorkload(), workload }).workload!;
     if (this.config.cpu === 'kvm' && KVM_WORKLOADS[w.name] === undefined) {
       throw new VmConfigError('workload.name', `the KVM guest does not implement ${w.name} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);
+    }
+    if (this.config.cpu === 'kvm' && KVM_INPUT_WORKLOADS.has(w.name) && this.config.inputTransport !== 'mmio') {
+      throw new VmConfigError('inputTransport', `the KVM guest drives its input devices over virtio-mmio only (workload ${w.name})`);
     }
     // Built-in vCPUs beyond the devices have no workload to run.
     await Promise.all(this.parts.vcpus.slice(0, this.config.devices.length).map((handle, v) => handle.control.start(guestFor(this.config, v, w))));

@@ -7,7 +7,9 @@ export const ROM_BASE = 0x01000000;
 export const ROM_BYTES = 0x100000;
 /** 'PVGB' */
 export const BOOT_MAGIC = 0x42475650;
-export const BOOT_ABI_VERSION = 2;
+export const BOOT_ABI_VERSION = 3;
+/** inputBinding when the guest has no keyboard and tablet. */
+export const NO_INPUT = 0xffffffff;
 /** Hypercalls: 32-bit MMIO writes into a window no device decodes, answered by the vCPU itself. MMIO rather than port I/O: the program runs in ring 3, where port I/O faults (docs/kvm.md). */
 export const HYPERCALL_BASE = 0x30000000;
 export const HYPERCALL_BYTES = 0x1000;
@@ -26,6 +28,8 @@ export const KvmWorkload = {
   fullframe: 1,
   hostile: 2,
   mmioread: 3,
+  /** draws with the virtio-input tablet and types with the keyboard (needs inputBinding) */
+  paint: 4,
 } as const;
 
 /** Written by the guest. */
@@ -106,6 +110,8 @@ export const Boot = {
   idt: 0x40,
   /** PVG_TEST_* */
   testMode: 0x48,
+  /** PVG_NO_INPUT, or k: the virtio-mmio keyboard is device 2k and the tablet 2k + 1 (their vectors 0x60 + 2k, 0x61 + 2k) */
+  inputBinding: 0x4c,
   /** PVG_STATE_* */
   state: 0x50,
   framesDone: 0x54,
@@ -114,6 +120,8 @@ export const Boot = {
   halts: 0x60,
   /** ERROR_CODE last seen (0 none) */
   lastError: 0x64,
+  /** virtio-input events taken off both event queues */
+  inputEventsTaken: 0x68,
   /** ring 3's stack (the entry stack is ring 0's, the TSS's RSP0) */
   userStackTop: 0x70,
   /** NUL-terminated, written before a FAIL */

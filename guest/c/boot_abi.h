@@ -19,7 +19,8 @@
 #define PVG_IMAGE_MAX_BYTES 0x100000u
 #define PVG_STACK_BYTES 0x8000u
 #define PVG_BOOT_MAGIC 0x42475650u
-#define PVG_BOOT_ABI_VERSION 2u
+#define PVG_BOOT_ABI_VERSION 3u
+#define PVG_NO_INPUT 0xffffffffu
 #define PVG_FAIL_MESSAGE_BYTES 128u
 #define PVG_HYPERCALL_BASE 0x30000000u
 #define PVG_TEST_UNASSIGNED_ADDRESS 0x1000u
@@ -34,6 +35,7 @@
 #define PVG_WORKLOAD_FULLFRAME 1u
 #define PVG_WORKLOAD_HOSTILE 2u
 #define PVG_WORKLOAD_MMIOREAD 3u
+#define PVG_WORKLOAD_PAINT 4u
 
 // GuestState
 #define PVG_STATE_BOOTING 0u
@@ -80,7 +82,7 @@ struct pvg_boot {
   uint64_t ram_end;         // 0x38
   uint64_t idt;             // 0x40 4 KiB where the guest builds its IDT (256 gates)
   uint32_t test_mode;       // 0x48 PVG_TEST_*
-  uint32_t reserved0;       // 0x4c
+  uint32_t input_binding;   // 0x4c PVG_NO_INPUT, or k: the virtio-mmio keyboard is device 2k and the tablet 2k + 1 (their vectors 0x60 + 2k, 0x61 + 2k)
   // -- written by the guest, read by the host --
   uint32_t state;               // 0x50 PVG_STATE_*
   uint32_t frames_done;         // 0x54
@@ -88,7 +90,8 @@ struct pvg_boot {
   uint32_t device_errors_seen;  // 0x5c
   uint32_t halts;               // 0x60
   uint32_t last_error;          // 0x64 ERROR_CODE last seen (0 none)
-  uint32_t reserved1[2];        // 0x68
+  uint32_t input_events_taken;  // 0x68 virtio-input events taken off both event queues
+  uint32_t reserved1;           // 0x6c
   uint64_t user_stack_top;      // 0x70 ring 3's stack (the entry stack is ring 0's, the TSS's RSP0)
   uint64_t reserved2;           // 0x78
   char fail_message[128];       // 0x80 NUL-terminated, written before a FAIL
@@ -109,12 +112,14 @@ PVG_STATIC_ASSERT(offsetof(struct pvg_boot, ram_base) == 0x30, "ram_base");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, ram_end) == 0x38, "ram_end");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, idt) == 0x40, "idt");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, test_mode) == 0x48, "test_mode");
+PVG_STATIC_ASSERT(offsetof(struct pvg_boot, input_binding) == 0x4c, "input_binding");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, state) == 0x50, "state");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, frames_done) == 0x54, "frames_done");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, interrupts_handled) == 0x58, "interrupts_handled");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, device_errors_seen) == 0x5c, "device_errors_seen");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, halts) == 0x60, "halts");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, last_error) == 0x64, "last_error");
+PVG_STATIC_ASSERT(offsetof(struct pvg_boot, input_events_taken) == 0x68, "input_events_taken");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, user_stack_top) == 0x70, "user_stack_top");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, fail_message) == 0x80, "fail_message");
 PVG_STATIC_ASSERT(sizeof(struct pvg_boot) == 0x100, "pvg_boot is 256 bytes");

@@ -2,6 +2,8 @@
 // an interrupt can land in the middle of SSE code and only the general registers are saved.
 #include "isr.h"
 
+#include <stdbool.h>
+
 #include "boot_abi.h"
 #include "fail.h"
 #include "io.h"
@@ -24,6 +26,28 @@ __attribute__((noreturn)) static void exception(volatile struct pvg_boot* b, con
     msg_hex(&m, cr2);
   }
   fail_msg(b, PVG_FAIL_EXCEPTION, &m);
+}
+
+/**
+ * Whether `vector` is the level line of the keyboard or tablet this guest drives (virtio-mmio
+ * devices 2k and 2k + 1 on vectors 0x60 + 2k and 0x61 + 2k).
+ */
+static bool input_vector(volatile struct pvg_boot* b, uint32_t vector) {
+  uint32_t k = b->input_binding;
+  return k != PVG_NO_INPUT && vector >= PVG_VECTOR_VIRTIO_BASE && (vector - PVG_VECTOR_VIRTIO_BASE) / 2 == k;
+}
+
+/**
+ * virtio-mmio-guest.ts acknowledge, as Linux's vm_interrupt: InterruptStatus written back to
+ * InterruptAck (the device lowers its level line when nothing is left), then EOI. The events
+ * stay in the used ring for the workload to take.
+ */
+static void virtio_interrupt(volatile struct pvg_boot* b, uint32_t vector) {
+  uint64_t base = (uint64_t)PVG_VIRTIO_MMIO_BASE + (uint64_t)(vector - PVG_VECTOR_VIRTIO_BASE) * PVG_VIRTIO_MMIO_STRIDE;
+  uint32_t status = mmio_read32(base + PVG_VIRTIO_REG_INTERRUPT_STATUS);
+  if (status != 0) mmio_write32(base + PVG_VIRTIO_REG_INTERRUPT_ACK, status);
+  b->interrupts_handled++;
+  hypercall(PVG_HC_EOI, vector);
 }
 
 /** program.ts handleInterrupts for one vector: ack the causes, count and ack errors, EOI. */
@@ -50,5 +74,6 @@ static void device_interrupt(volatile struct pvg_boot* b, uint32_t vector) {
 void pvg_isr(struct isr_frame* f) {
   volatile struct pvg_boot* b = boot_block();
   if (f->vector < 32) exception(b, f);
-  device_interrupt(b, (uint32_t)f->vector);
+  if (input_vector(b, (uint32_t)f->vector)) virtio_interrupt(b, (uint32_t)f->vector);
+  else device_interrupt(b, (uint32_t)f->vector);
 }

@@ -83,6 +83,9 @@ static void workload_setup(struct env* e, uint32_t workload) {
     case PVG_WORKLOAD_FULLFRAME:
       fullframe_setup(e);
       break;
+    case PVG_WORKLOAD_PAINT:
+      paint_setup(e);
+      break;
     default:
       hostile_setup(e);
       break;
@@ -96,6 +99,9 @@ static void workload_frame(struct env* e, uint32_t workload, uint32_t n) {
       break;
     case PVG_WORKLOAD_FULLFRAME:
       fullframe_frame(e, n);
+      break;
+    case PVG_WORKLOAD_PAINT:
+      paint_frame(e, n);
       break;
     default:
       hostile_frame(e, n);
@@ -163,7 +169,9 @@ static void check_block(struct pvg_boot* block) {
 /** What the normal program needs beyond the block itself (test modes do not look at these). */
 static void check_program(volatile struct pvg_boot* b) {
   if (b->variant != PVG_VARIANT_MMIO && b->variant != PVG_VARIANT_PCI) fail_boot(b, "unknown variant ", b->variant, false);
-  if (b->workload > PVG_WORKLOAD_MMIOREAD) fail_boot(b, "unknown workload ", b->workload, false);
+  if (b->workload > PVG_WORKLOAD_PAINT) fail_boot(b, "unknown workload ", b->workload, false);
+  if (b->input_binding != PVG_NO_INPUT && 2 * (uint64_t)b->input_binding + 1 >= PVG_VIRTIO_MAX_DEVICES)
+    fail_boot(b, "input binding beyond the virtio devices: ", b->input_binding, false);
 }
 
 void pvg_main(struct pvg_boot* block) {

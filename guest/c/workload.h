@@ -5,7 +5,10 @@
 #include <stdint.h>
 
 #include "driver.h"
+#include "input_report.h"
+#include "paint.h"
 #include "rng.h"
+#include "virtio_input.h"
 
 #define WORKLOAD_CTX 1u
 #define WORKLOAD_CTX_BYTES (64u * 1024u * 1024u)
@@ -18,6 +21,13 @@ struct hostile_state {
   uint64_t ro;  // the page mapped read-only in RO_CTX
 };
 
+struct paint_workload {
+  bool has_input;  // the boot block names a keyboard and tablet (else paint draws its canvas and waits)
+  struct virtio_input keyboard, tablet;
+  struct pointer_decoder pointer;
+  struct paint paint;
+};
+
 struct env {
   struct driver* driver;
   struct rng rng;
@@ -28,6 +38,7 @@ struct env {
   union {
     struct desktop_state desktop;
     struct hostile_state hostile;
+    struct paint_workload paint;
   } w;
 };
 
@@ -42,5 +53,7 @@ void fullframe_setup(struct env* e);
 void fullframe_frame(struct env* e, uint32_t n);
 void hostile_setup(struct env* e);
 void hostile_frame(struct env* e, uint32_t n);
+void paint_setup(struct env* e);
+void paint_frame(struct env* e, uint32_t n);
 
 #endif

@@ -4,7 +4,7 @@
 // wherever /dev/kvm is usable; elsewhere the suite is skipped with the reason printed.
 import { describe, expect, it } from 'vitest';
 
-import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
+import { kvmUnavailableReason, resolveCpu } from '../../actors/vcpu/kvm/availability.js';
 import type { KvmGuestStats } from '../../actors/vcpu/kvm/kvm-guest.js';
 import { VmConfigError, type VmOptions } from '../../vmm/config.js';
 import { Vm } from '../../vmm/vm.js';
@@ -202,6 +202,14 @@ describe('choosing the CPU', () => {
       if (saved === undefined) delete process.env.PVG_KVM_DEVICE;
       else process.env.PVG_KVM_DEVICE = saved;
     }
+  });
+
+  it('paint runs on the machine-code guest over virtio-mmio only: kvm refuses virtio-pci, auto falls back to ts (this host left out)', () => {
+    expect(resolveCpu('kvm', 'paint', false, 'mmio')).toEqual({ cpu: 'kvm', why: null });
+    expect(() => resolveCpu('kvm', 'paint', false, 'pci')).toThrow(/virtio-mmio only \(workload paint with inputTransport pci\)/);
+    expect(resolveCpu('auto', 'paint', false, 'pci')).toEqual({ cpu: 'ts', why: expect.stringMatching(/virtio-mmio only/) });
+    // Workloads that leave the input devices alone do not care.
+    expect(resolveCpu('kvm', 'desktop', false, 'pci')).toEqual({ cpu: 'kvm', why: null });
   });
 
   it('bad choices and workloads the machine-code guest lacks are refused by field', async () => {

@@ -6,7 +6,7 @@ import path from 'node:path';
 
 import { native } from '../../../shared/native/addon.js';
 import { packageRoot } from '../../../shared/package-root.js';
-import { KVM_BENCH_PROGRAMS, KVM_WORKLOADS } from './machine.js';
+import { KVM_BENCH_PROGRAMS, KVM_INPUT_WORKLOADS, KVM_WORKLOADS } from './machine.js';
 
 export type CpuChoice = 'ts' | 'kvm' | 'auto';
 export type CpuBackendName = 'ts' | 'kvm';
@@ -35,14 +35,22 @@ export class CpuUnavailableError extends Error {
  * CpuUnavailableError with the reason; 'auto' falls back to 'ts' when KVM cannot run here or
  * the machine-code guest lacks the workload. probe false leaves this host out of it.
  */
-export function resolveCpu(choice: CpuChoice, workload: string | null, probe = true): { cpu: CpuBackendName; why: string | null } {
+export function resolveCpu(
+  choice: CpuChoice,
+  workload: string | null,
+  probe = true,
+  /** How the guest reaches its input devices: the machine-code guest has a virtio-mmio driver only. */
+  inputTransport: 'mmio' | 'pci' = 'mmio',
+): { cpu: CpuBackendName; why: string | null } {
   if (choice === 'ts') return { cpu: 'ts', why: null };
   // Without the probe (a snapshot's configuration checked on any host): only what the machine asks.
   const unavailable = probe ? kvmUnavailableReason() : null;
   const lacks =
     workload !== null && KVM_WORKLOADS[workload] === undefined && KVM_BENCH_PROGRAMS[workload] === undefined
       ? `the KVM guest does not implement workload ${workload} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`
-      : null;
+      : workload !== null && KVM_INPUT_WORKLOADS.has(workload) && inputTransport !== 'mmio'
+        ? `the KVM guest drives its input devices over virtio-mmio only (workload ${workload} with inputTransport ${inputTransport})`
+        : null;
   if (choice === 'kvm') {
     if (unavailable) throw new CpuUnavailableError(`--cpu kvm: ${unavailable}`);
     if (lacks) throw new CpuUnavailableError(`--cpu kvm: ${lacks}`);

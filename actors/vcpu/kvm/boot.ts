@@ -3,7 +3,7 @@
 // ring-0 and ring-3 code and data segments and a TSS (whose RSP0 interrupts from ring 3 switch
 // to), and the boot block that tells the guest what to run. Returns where the vCPU starts.
 import type { GuestMemory } from '../../../shared/guest-memory/index.js';
-import { BOOT_ABI_VERSION, BOOT_MAGIC, Boot, BootArea, GuestState } from './machine.js';
+import { BOOT_ABI_VERSION, BOOT_MAGIC, Boot, BootArea, GuestState, NO_INPUT } from './machine.js';
 
 export interface BootRequest {
   vcpu: number;
@@ -18,6 +18,8 @@ export interface BootRequest {
   sliceBase: number;
   sliceEnd: number;
   testMode: number;
+  /** k: the guest's keyboard and tablet are virtio-mmio devices 2k and 2k + 1; null: none. */
+  inputBinding: number | null;
 }
 
 export interface LongModeEntry {
@@ -86,6 +88,7 @@ export function prepareBoot(memory: GuestMemory, entry: number, r: BootRequest):
   area.setBigUint64(b + Boot.ramEnd, BigInt(r.sliceEnd), true);
   area.setBigUint64(b + Boot.idt, BigInt(base + BootArea.idt), true);
   area.setUint32(b + Boot.testMode, r.testMode, true);
+  area.setUint32(b + Boot.inputBinding, r.inputBinding ?? NO_INPUT, true);
   area.setUint32(b + Boot.state, GuestState.Booting, true);
   area.setBigUint64(b + Boot.userStackTop, BigInt(base + BootArea.userStackTop), true);
 

@@ -13,7 +13,7 @@ import { prepareBoot, ramView } from './boot.js';
 import { ExitInfo, ExitKind, type KvmExitStats } from './exits.js';
 import type { KvmVcpu } from './kvm-vcpu.js';
 import type { KvmVcpuSaved } from './vcpu-state.js';
-import { Boot, BootArea, GuestState, HYPERCALL_BASE, HYPERCALL_BYTES, Hypercall, KVM_BENCH_PROGRAMS, KVM_WORKLOADS } from './machine.js';
+import { Boot, BootArea, GuestState, HYPERCALL_BASE, HYPERCALL_BYTES, Hypercall, KVM_BENCH_PROGRAMS, KVM_INPUT_WORKLOADS, KVM_WORKLOADS } from './machine.js';
 
 export class KvmGuestFault extends Error {
   override readonly name = 'KvmGuestFault';
@@ -33,6 +33,20 @@ const MAX_MARKS = 16;
 const HYPERCALL_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Hypercall).map(([name, offset]) => [offset, name]));
 
 const hex = (n: number) => `0x${n.toString(16)}`;
+
+/**
+ * The boot block's inputBinding: k when the workload drives input and the keyboard and tablet are
+ * virtio-mmio devices 2k and 2k + 1 (vmm/assembly/guests.ts binds them so); null when it has none.
+ */
+function inputBindingOf(config: GuestProgramConfig): number | null {
+  const input = config.input;
+  if (!input || !KVM_INPUT_WORKLOADS.has(config.workload)) return null;
+  if (input.transport !== 'mmio') throw new KvmGuestFault(`the KVM guest drives its input devices over virtio-mmio only, not ${input.transport}`);
+  if (input.keyboard % 2 !== 0 || input.tablet !== input.keyboard + 1) {
+    throw new KvmGuestFault(`the KVM guest needs its keyboard and tablet at virtio devices 2k and 2k + 1, not ${input.keyboard} and ${input.tablet}`);
+  }
+  return input.keyboard / 2;
+}
 
 export class KvmGuest implements CpuBackend {
   private readonly block: DataView;
@@ -77,6 +91,7 @@ export class KvmGuest implements CpuBackend {
       sliceBase: config.ramBase,
       sliceEnd: config.ramEnd,
       testMode,
+      inputBinding: inputBindingOf(config),
     });
     vcpu.enter(boot);
   }
@@ -149,6 +164,7 @@ export class KvmGuest implements CpuBackend {
       unassignedPortAccesses: this.unassignedPorts,
       marks: [...this.marks],
       hypercalls: { ...this.hypercalls },
+      ...(this.config.input && KVM_INPUT_WORKLOADS.has(this.config.workload) ? { inputEvents: b.getUint32(Boot.inputEventsTaken, true) } : {}),
     };
   }
 

@@ -19,6 +19,7 @@ export {
   KvmTestMode,
   KvmVariant,
   KvmWorkload,
+  NO_INPUT,
   ROM_BASE,
   ROM_BYTES,
 } from '../../../abi/generated/kvm-boot.js';
@@ -43,7 +44,14 @@ export const BootArea = {
 } as const;
 
 /** Workloads the machine-code guest implements, by the number it knows them by. */
-export const KVM_WORKLOADS: Readonly<Record<string, number>> = { desktop: KvmWorkload.desktop, fullframe: KvmWorkload.fullframe, hostile: KvmWorkload.hostile };
+export const KVM_WORKLOADS: Readonly<Record<string, number>> = {
+  desktop: KvmWorkload.desktop,
+  fullframe: KvmWorkload.fullframe,
+  hostile: KvmWorkload.hostile,
+  paint: KvmWorkload.paint,
+};
+/** The workloads whose machine-code version drives the display's virtio-input devices (over virtio-mmio only). */
+export const KVM_INPUT_WORKLOADS: ReadonlySet<string> = new Set(['paint']);
 /**
  * Guest programs for benchmarks only (not workloads: the TypeScript guest has no twin). mmioread:
  * MARK 1, `frames` reads of STATUS (the device answers), MARK 2, `frames` reads of unassigned

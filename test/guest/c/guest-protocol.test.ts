@@ -9,7 +9,16 @@ import { describe, expect, it } from 'vitest';
 
 import { HOSTILE_ATTACKS } from '../../../guest/ts/workloads/hostile.js';
 import * as layout from '../../../machine/memory-map.js';
-import { BOOT_ABI_VERSION, Boot, HYPERCALL_BASE, Hypercall, KVM_BENCH_PROGRAMS, KVM_WORKLOADS, KvmTestMode } from '../../../actors/vcpu/kvm/machine.js';
+import {
+  BOOT_ABI_VERSION,
+  Boot,
+  HYPERCALL_BASE,
+  Hypercall,
+  KVM_BENCH_PROGRAMS,
+  KVM_WORKLOADS,
+  KvmTestMode,
+  NO_INPUT,
+} from '../../../actors/vcpu/kvm/machine.js';
 import { packageRoot } from '../../../shared/package-root.js';
 
 const guestDir = path.join(packageRoot, 'guest', 'c');
@@ -68,12 +77,14 @@ describe('the boot block, generated for both sides from abi/schema/kvm-boot.ts, 
       ram_end: 0x38,
       idt: 0x40,
       test_mode: 0x48,
+      input_binding: 0x4c,
       state: 0x50,
       frames_done: 0x54,
       interrupts_handled: 0x58,
       device_errors_seen: 0x5c,
       halts: 0x60,
       last_error: 0x64,
+      input_events_taken: 0x68,
       user_stack_top: 0x70,
       fail_message: 0x80,
     });
@@ -94,12 +105,14 @@ describe('the boot block, generated for both sides from abi/schema/kvm-boot.ts, 
       ram_end: Boot.ramEnd,
       idt: Boot.idt,
       test_mode: Boot.testMode,
+      input_binding: Boot.inputBinding,
       state: Boot.state,
       frames_done: Boot.framesDone,
       interrupts_handled: Boot.interruptsHandled,
       device_errors_seen: Boot.deviceErrorsSeen,
       halts: Boot.halts,
       last_error: Boot.lastError,
+      input_events_taken: Boot.inputEventsTaken,
       user_stack_top: Boot.userStackTop,
       fail_message: Boot.failMessage,
     }).toEqual(offsets);
@@ -124,10 +137,14 @@ describe('the boot block, generated for both sides from abi/schema/kvm-boot.ts, 
       unassignedMmio: abi.get('PVG_TEST_UNASSIGNED_MMIO'),
       divideByZero: abi.get('PVG_TEST_DIVIDE_BY_ZERO'),
     }).toEqual(KvmTestMode);
-    expect({ desktop: abi.get('PVG_WORKLOAD_DESKTOP'), fullframe: abi.get('PVG_WORKLOAD_FULLFRAME'), hostile: abi.get('PVG_WORKLOAD_HOSTILE') }).toEqual(
-      KVM_WORKLOADS,
-    );
+    expect({
+      desktop: abi.get('PVG_WORKLOAD_DESKTOP'),
+      fullframe: abi.get('PVG_WORKLOAD_FULLFRAME'),
+      hostile: abi.get('PVG_WORKLOAD_HOSTILE'),
+      paint: abi.get('PVG_WORKLOAD_PAINT'),
+    }).toEqual(KVM_WORKLOADS);
     expect(abi.get('PVG_WORKLOAD_MMIOREAD')).toBe(KVM_BENCH_PROGRAMS.mmioread);
+    expect(abi.get('PVG_NO_INPUT')).toBe(NO_INPUT);
     expect([abi.get('PVG_STATE_BOOTING'), abi.get('PVG_STATE_RUNNING'), abi.get('PVG_STATE_DONE'), abi.get('PVG_STATE_FAILED')]).toEqual([0, 1, 2, 3]);
   });
 });
