@@ -204,7 +204,7 @@ export class Vm extends EventEmitter<VmEvents> {
    * then runs on (or waits for vm.resume() with start: 'paused').
    */
   static async restore(file: string, options: RestoreOptions = {}): Promise<Vm> {
-    const loaded = loadMachine(file, options);
+    const loaded = await loadMachine(file, options);
     const vm = await Vm.launch(new Vm(loaded.options, null, loaded));
     if (loaded.start === 'running') {
       try {

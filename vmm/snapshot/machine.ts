@@ -14,6 +14,7 @@ import { KvmMachine } from '../kvm-machine.js';
 import { onlyKnownKeys, optionsObject } from '../config-values.js';
 import { writeSnapshotFile } from './file.js';
 import { loadSnapshotFile } from './file-load.js';
+import { defaultRamReaders } from './ram-readers.js';
 import { MACHINE_KEYS, type MachineOptions } from './machine-options.js';
 import type { RamCompression, RamEncodeStats } from './ram.js';
 import { encodeSnapshot } from './snapshot.js';
@@ -137,7 +138,7 @@ export interface LoadedMachine {
   start: 'running' | 'paused';
 }
 
-export function loadMachine(file: string, restore: RestoreOptions): LoadedMachine {
+export async function loadMachine(file: string, restore: RestoreOptions, readerThreads = defaultRamReaders()): Promise<LoadedMachine> {
   optionsObject(restore, 'restore options', {});
   refuseMachineOptions(restore);
   onlyKnownKeys(restore, RESTORE_KEYS, 'restore options');
@@ -145,12 +146,16 @@ export function loadMachine(file: string, restore: RestoreOptions): LoadedMachin
     throw new VmConfigError('restore options.start', `must be running or paused, got ${JSON.stringify(restore.start)}`);
   }
   let memory: GuestMemory | null = null;
-  // Synchronous reads: nothing else of this VM exists yet to be kept waiting.
-  const parsed = loadSnapshotFile(file, { vmmVersion: vmmVersion() }, (bytes, config) => {
-    refuseHostCpu(config);
-    memory = config.cpu === 'kvm' ? KvmMachine.createMemory(bytes) : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: bytes }] });
-    return ramBytesOf(memory, bytes);
-  });
+  const parsed = await loadSnapshotFile(
+    file,
+    { vmmVersion: vmmVersion() },
+    (bytes, config) => {
+      refuseHostCpu(config);
+      memory = config.cpu === 'kvm' ? KvmMachine.createMemory(bytes) : createGuestMemory({ regions: [{ name: 'ram', base: RAM_BASE, size: bytes }] });
+      return ramBytesOf(memory, bytes);
+    },
+    readerThreads,
+  );
   const checked = parsed.state ? checkMachineState(parsed.state, parsed.config, memory!) : null;
   if (checked) refuseOtherGuestImage(checked.kvmImageCrcs, memory!);
   const options: VmOptions = {

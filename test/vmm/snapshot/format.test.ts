@@ -13,7 +13,7 @@ import { SnapshotFormatError } from '../../../vmm/snapshot/errors.js';
 import { FORMAT_VERSION, H_CRC, H_FORMAT_VERSION, SectionKind } from '../../../vmm/snapshot/layout.js';
 import { encodeMachineOptions } from '../../../vmm/snapshot/machine-options.js';
 import { CHUNK_PAGES, PAGE_BYTES, encodeRam } from '../../../vmm/snapshot/ram.js';
-import { loadSnapshotFile } from '../../../vmm/snapshot/file-load.js';
+import { loadSnapshotFileSync } from '../../../vmm/snapshot/file-load.js';
 import { encodeSnapshot, loadSnapshot, parseSnapshotSections } from '../../../vmm/snapshot/snapshot.js';
 
 const VERSION = '0.1.0-test';
@@ -56,7 +56,7 @@ function refused(bytes: Uint8Array, part: string | RegExp, reason?: RegExp): Sna
 }
 
 function refusedBoth(bytes: Uint8Array, part: string | RegExp, reason?: RegExp): SnapshotFormatError {
-  const errors = [() => load(bytes), () => loadSnapshotFile(scratchFile, { vmmVersion: VERSION }, (n) => new Uint8Array(n))].map((f) => {
+  const errors = [() => load(bytes), () => loadSnapshotFileSync(scratchFile, { vmmVersion: VERSION }, (n) => new Uint8Array(n))].map((f) => {
     try {
       f();
     } catch (err) {
@@ -110,7 +110,7 @@ describe('snapshot format', () => {
       expect(Buffer.from(back).equals(Buffer.from(ram))).toBe(true);
       writeFileSync(scratchFile, Buffer.concat(enc.parts));
       const fromFile = new Uint8Array(RAM_BYTES);
-      expect(loadSnapshotFile(scratchFile, { vmmVersion: VERSION }, () => fromFile).options).toEqual(OPTIONS);
+      expect(loadSnapshotFileSync(scratchFile, { vmmVersion: VERSION }, () => fromFile).options).toEqual(OPTIONS);
       expect(Buffer.from(fromFile).equals(Buffer.from(ram))).toBe(true);
       expect(parsed.options).toEqual(OPTIONS);
       expect(parsed.config.ramBytes).toBe(RAM_BYTES);
