@@ -52,7 +52,7 @@ options:
                       --profile pvg)
   --compositor-shards N
                       compositor actors, each owning whole devices' displays: 1 to --devices
-                      (default: one per two displays, at most one per four cores; docs/scaling.md)
+                      (default: one per four displays, at most one per four cores; docs/scaling.md)
 ${PROFILE_HELP}
   --threading M       actor | qemu | record-lock: qemu models QEMU's big lock as upstream
                       apple-gfx takes it, record-lock one lock per actor record (default actor)

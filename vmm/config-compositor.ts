@@ -6,8 +6,13 @@ import { availableParallelism } from 'node:os';
 
 import { VmConfigError } from './config-error.js';
 
-/** One shard per this many displays by default: a shard keeps up with a few displays' frames. */
-export const DISPLAYS_PER_SHARD = 2;
+/**
+ * One shard per this many displays by default. On 16 cores (docs/scaling.md, "Compositor shards
+ * measured at every count") one compositor saturated at 8 displays (p50 1.7 ms new frame → shown)
+ * and 4 shards at 8 displays each parked after nearly every frame (179 µs of CPU a frame against
+ * 107, a third fewer frames); 2 shards at 8 and 4 at 16 kept the queue short at the least cost.
+ */
+export const DISPLAYS_PER_SHARD = 4;
 /** Cores per default shard: the rest of a frame's work (vCPU, engine threads) needs cores too. */
 export const CORES_PER_SHARD = 4;
 

@@ -5,13 +5,16 @@ import { checkCompositorShards, defaultCompositorShards, shardDevices, shardOfDe
 import { resolveConfig } from '../../vmm/config.js';
 
 describe('compositor shards (vmm/config-compositor.ts)', () => {
-  it('defaults to one shard per two displays, at most one per four cores, never more than devices, 1 under one lock', () => {
-    expect(defaultCompositorShards(8, 8, true, 16)).toBe(4);
+  it('defaults to one shard per four displays, at most one per four cores, never more than devices, 1 under one lock', () => {
+    expect(defaultCompositorShards(8, 8, true, 16)).toBe(2);
+    expect(defaultCompositorShards(16, 16, true, 16)).toBe(4);
+    expect(defaultCompositorShards(16, 16, true, 8)).toBe(2); // cores bound it
     expect(defaultCompositorShards(8, 8, true, 2)).toBe(1); // this 2-core box
-    expect(defaultCompositorShards(8, 8, true, 64)).toBe(4); // displays bound it
+    expect(defaultCompositorShards(32, 32, true, 64)).toBe(8); // displays bound it
     expect(defaultCompositorShards(2, 16, true, 64)).toBe(2); // devices bound it: a shard owns whole devices
     expect(defaultCompositorShards(1, 1, true, 64)).toBe(1);
-    expect(defaultCompositorShards(3, 3, true, 16)).toBe(2);
+    expect(defaultCompositorShards(4, 4, true, 16)).toBe(1);
+    expect(defaultCompositorShards(5, 5, true, 16)).toBe(2);
     expect(defaultCompositorShards(8, 8, false, 16)).toBe(1); // qemu, record-lock: QEMU's one main loop
   });
 
