@@ -17,7 +17,7 @@ import { loadSnapshotFile } from './file-load.js';
 import { defaultRamReaders } from './ram-readers.js';
 import { MACHINE_KEYS, type MachineOptions } from './machine-options.js';
 import type { RamCompression, RamEncodeStats } from './ram.js';
-import { encodeSnapshot } from './snapshot.js';
+import { encodeSnapshotParallel } from './snapshot.js';
 import { vmmVersion } from './version.js';
 import { checkMachineState } from './machine-state-check.js';
 import type { MachineState } from './machine-state.js';
@@ -119,7 +119,7 @@ export async function saveMachine(
 ): Promise<Omit<SaveSnapshotReport, 'heldMs'>> {
   const compression = checkSaveOptions(options);
   const t0 = performance.now();
-  const encoded = encodeSnapshot({ options: machine, ram, state }, vmmVersion(), compression);
+  const encoded = await encodeSnapshotParallel({ options: machine, ram, state }, vmmVersion(), compression);
   const t1 = performance.now();
   await writeSnapshotFile(file, encoded.parts);
   return { file, bytes: encoded.bytes, encodeMs: t1 - t0, writeMs: performance.now() - t1, ram: encoded.ram };
