@@ -7,6 +7,7 @@ import path from 'node:path';
 
 import { guestHeaders, units } from '../schema/index.js';
 import { emitC } from './emit-c.js';
+import { emitCTables, INPUT_TABLES_HEADER } from './emit-c-tables.js';
 import { emitCpp } from './emit-cpp.js';
 import { emitTs } from './emit-ts.js';
 
@@ -39,6 +40,7 @@ export async function generate(root: string): Promise<Output[]> {
     if (unit.cpp) out.push({ path: unit.cpp.path, text: clangFormat(root, unit.cpp.path, emitCpp(unit, SCHEMA)) });
   }
   for (const h of guestHeaders) out.push({ path: h.path, text: clangFormat(root, h.path, emitC(h, SCHEMA)) });
+  out.push({ path: INPUT_TABLES_HEADER, text: clangFormat(root, INPUT_TABLES_HEADER, emitCTables(`${SCHEMA}/input-tables.ts`)) });
   const paths = out.map((o) => o.path);
   if (new Set(paths).size !== paths.length) throw new Error(`abi: two units write the same file: ${paths.join(', ')}`);
   return out;

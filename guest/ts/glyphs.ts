@@ -1,68 +1,14 @@
 // Simple 3×5 glyphs for the paint workload's text box (the engine has no font): upper-case
 // letters, digits and common punctuation; lower case is drawn as upper case, and a character with
-// no glyph as a filled box. Each glyph is five rows of three dots, '#' set.
-const GLYPH_ROWS: Readonly<Record<string, string>> = {
-  A: '.#. #.# ### #.# #.#',
-  B: '##. #.# ##. #.# ##.',
-  C: '.## #.. #.. #.. .##',
-  D: '##. #.# #.# #.# ##.',
-  E: '### #.. ##. #.. ###',
-  F: '### #.. ##. #.. #..',
-  G: '.## #.. #.# #.# .##',
-  H: '#.# #.# ### #.# #.#',
-  I: '### .#. .#. .#. ###',
-  J: '..# ..# ..# #.# .#.',
-  K: '#.# #.# ##. #.# #.#',
-  L: '#.. #.. #.. #.. ###',
-  M: '#.# ### ### #.# #.#',
-  N: '##. #.# #.# #.# #.#',
-  O: '.#. #.# #.# #.# .#.',
-  P: '##. #.# ##. #.. #..',
-  Q: '.#. #.# #.# ##. .##',
-  R: '##. #.# ##. #.# #.#',
-  S: '.## #.. .#. ..# ##.',
-  T: '### .#. .#. .#. .#.',
-  U: '#.# #.# #.# #.# ###',
-  V: '#.# #.# #.# #.# .#.',
-  W: '#.# #.# ### ### #.#',
-  X: '#.# #.# .#. #.# #.#',
-  Y: '#.# #.# .#. .#. .#.',
-  Z: '### ..# .#. #.. ###',
-  '0': '### #.# #.# #.# ###',
-  '1': '.#. ##. .#. .#. ###',
-  '2': '##. ..# .#. #.. ###',
-  '3': '##. ..# .#. ..# ##.',
-  '4': '#.# #.# ### ..# ..#',
-  '5': '### #.. ##. ..# ##.',
-  '6': '.## #.. ### #.# ###',
-  '7': '### ..# .#. .#. .#.',
-  '8': '### #.# ### #.# ###',
-  '9': '### #.# ### ..# ##.',
-  ' ': '... ... ... ... ...',
-  '.': '... ... ... ... .#.',
-  ',': '... ... ... .#. #..',
-  '!': '.#. .#. .#. ... .#.',
-  '?': '##. ..# .#. ... .#.',
-  '-': '... ... ### ... ...',
-  '+': '... .#. ### .#. ...',
-  '=': '... ### ... ### ...',
-  ':': '... .#. ... .#. ...',
-  ';': '... .#. ... .#. #..',
-  '/': '..# ..# .#. #.. #..',
-  "'": '.#. .#. ... ... ...',
-  '"': '#.# #.# ... ... ...',
-  _: '... ... ... ... ###',
-  '(': '.#. #.. #.. #.. .#.',
-  ')': '.#. ..# ..# ..# .#.',
-};
+// no glyph as a filled box. The table is abi/schema/input-tables.ts, which the machine-code
+// guest's table is generated from too.
+import { GLYPH_BOX, GLYPH_HEIGHT, GLYPH_ROWS, GLYPH_WIDTH } from '../../abi/schema/input-tables.js';
 
-export const GLYPH_WIDTH = 3;
-export const GLYPH_HEIGHT = 5;
-const BOX = '### ### ### ### ###';
+export { GLYPH_HEIGHT, GLYPH_WIDTH };
 
 /** The horizontal runs of set dots of `ch`'s glyph: [row, first column, length]. */
 export function glyphRuns(ch: string): [number, number, number][] {
-  const rows = (GLYPH_ROWS[ch.toUpperCase()] ?? BOX).split(' ');
+  const rows = (GLYPH_ROWS[ch.toUpperCase()] ?? GLYPH_BOX).split(' ');
   const runs: [number, number, number][] = [];
   rows.forEach((row, y) => {
     for (let x = 0; x < GLYPH_WIDTH; x++) {
