@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 
 import { packageRoot } from '../shared/package-root.js';
+import type { MailboxEnqueueResult } from '../abi/generated/binding-strings.js';
 import type { NativeHandle } from '../shared/native/types.js';
 
 export interface ProducerOptions {
@@ -72,7 +73,7 @@ export interface TestingAddon {
   joinRequester(handle: NativeHandle): { latenciesNs: Float64Array; errors: number };
   requesterDone(handle: NativeHandle): boolean;
   /** The C++ producer path, from JS (for cross-checks). */
-  mailboxEnqueue(mailbox: Int32Array, kind: number, args: ArrayLike<number>, timeoutMs?: number): 'ok' | 'closed' | 'timed-out';
+  mailboxEnqueue(mailbox: Int32Array, kind: number, args: ArrayLike<number>, timeoutMs?: number): MailboxEnqueueResult;
   /** The C++ consumer path; only the mailbox's single consumer may call it. */
   mailboxTryDequeue(mailbox: Int32Array): { kind: number; args: Uint32Array } | null;
   mailboxClose(mailbox: Int32Array, reason: number): void;

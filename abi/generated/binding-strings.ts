@@ -13,6 +13,18 @@ export const FUTEX_WAIT_RESULTS: readonly FutexWaitResult[] = Object.freeze([
   'timed-out',
 ] as const);
 
+/** What the testing addon's mailboxEnqueue returns (the C++ mailbox's enqueue, for cross-checks). */
+export type MailboxEnqueueResult = 'ok' | 'closed' | 'timed-out';
+/** Every MailboxEnqueueResult, in schema order. */
+export const MAILBOX_ENQUEUE_RESULTS: readonly MailboxEnqueueResult[] = Object.freeze([
+  /** The record is in the mailbox. */
+  'ok',
+  /** The mailbox is closed: nothing was enqueued. */
+  'closed',
+  /** The mailbox stayed full past the timeout. */
+  'timed-out',
+] as const);
+
 /** Why the vulkan backend cannot run here (docs/vulkan.md): vulkanProbe's reason, an ERR_PVG_VULKAN error's. */
 export type VulkanRefusal = 'not-built' | 'no-loader' | 'no-instance' | 'no-device' | 'missing-feature' | 'init-failed';
 /** Every VulkanRefusal, in schema order. */

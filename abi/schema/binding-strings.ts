@@ -1,5 +1,5 @@
 // The strings the native addon returns or takes and shared/native/types.ts types: futexWait's
-// result, why the vulkan backend refuses, a frame store's fault, and the Engine options' string
+// result, the testing addon's mailboxEnqueue result, why the vulkan backend refuses, a frame store's fault, and the Engine options' string
 // values (native/src/addon/*_binding.cpp). Values are kebab-case; order is the C++ enum's.
 import type { StringSet, Unit } from './types.js';
 
@@ -20,6 +20,11 @@ export const bindingStrings: Unit = {
       ['ok', 'Woken (or spuriously: callers re-check their condition).'],
       ['not-equal', 'The word did not hold the expected value.'],
       ['timed-out', 'The timeout passed.'],
+    ]),
+    set('MailboxEnqueueResult', 'MAILBOX_ENQUEUE_RESULTS', "What the testing addon's mailboxEnqueue returns (the C++ mailbox's enqueue, for cross-checks).", [
+      ['ok', 'The record is in the mailbox.'],
+      ['closed', 'The mailbox is closed: nothing was enqueued.'],
+      ['timed-out', 'The mailbox stayed full past the timeout.'],
     ]),
     set('VulkanRefusal', 'VULKAN_REFUSALS', "Why the vulkan backend cannot run here (docs/vulkan.md): vulkanProbe's reason, an ERR_PVG_VULKAN error's.", [
       ['not-built', 'This addon was built without the Vulkan headers or glslc.'],

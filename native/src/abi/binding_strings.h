@@ -28,6 +28,25 @@ static_assert(parseFutexWaitResult(name(FutexWaitResult::Ok)) == FutexWaitResult
 static_assert(parseFutexWaitResult(name(FutexWaitResult::NotEqual)) == FutexWaitResult::NotEqual);
 static_assert(parseFutexWaitResult(name(FutexWaitResult::TimedOut)) == FutexWaitResult::TimedOut);
 
+// What the testing addon's mailboxEnqueue returns (the C++ mailbox's enqueue, for cross-checks).
+enum class MailboxEnqueueResult : uint8_t {
+  Ok = 0,        // The record is in the mailbox.
+  Closed = 1,    // The mailbox is closed: nothing was enqueued.
+  TimedOut = 2,  // The mailbox stayed full past the timeout.
+};
+inline constexpr std::array<std::string_view, 3> kMailboxEnqueueResultNames = {"ok", "closed", "timed-out"};
+// Its spelling (a string literal, so data() is NUL-terminated).
+constexpr std::string_view name(MailboxEnqueueResult v) { return kMailboxEnqueueResultNames[static_cast<std::size_t>(v)]; }
+// The member spelled `text`, or std::nullopt.
+constexpr std::optional<MailboxEnqueueResult> parseMailboxEnqueueResult(std::string_view text) {
+  for (std::size_t i = 0; i < kMailboxEnqueueResultNames.size(); ++i)
+    if (kMailboxEnqueueResultNames[i] == text) return static_cast<MailboxEnqueueResult>(i);
+  return std::nullopt;
+}
+static_assert(parseMailboxEnqueueResult(name(MailboxEnqueueResult::Ok)) == MailboxEnqueueResult::Ok);
+static_assert(parseMailboxEnqueueResult(name(MailboxEnqueueResult::Closed)) == MailboxEnqueueResult::Closed);
+static_assert(parseMailboxEnqueueResult(name(MailboxEnqueueResult::TimedOut)) == MailboxEnqueueResult::TimedOut);
+
 // Why the vulkan backend cannot run here (docs/vulkan.md): vulkanProbe's reason, an ERR_PVG_VULKAN error's.
 enum class VulkanRefusal : uint8_t {
   NotBuilt = 0,        // This addon was built without the Vulkan headers or glslc.

@@ -2,7 +2,9 @@
 // the TypeScript implementation against this one on the same words.
 #include <array>
 
+#include "abi/binding_strings.h"
 #include "addon/args.h"
+#include "addon/string_sets.h"
 #include "testing/addon/bindings.h"
 #include "addon/shared_views.h"
 
@@ -11,7 +13,7 @@ namespace {
 MailboxRef mailboxArg(const Napi::Value& value, const std::string& fn) { return attachMailbox(sharedInt32(value, fn + ": mailbox"), fn + ": mailbox"); }
 
 // mailboxEnqueue(mailbox, kind, args: number[] | Int32Array | Uint32Array, timeoutMs?)
-//   -> "ok" | "closed" | "timed-out". Blocks the calling thread while the mailbox is full.
+//   -> a MailboxEnqueueResult (abi/schema/binding-strings.ts). Blocks the calling thread while the mailbox is full.
 Napi::Value MailboxEnqueue(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string fn = "mailboxEnqueue";
@@ -29,11 +31,11 @@ Napi::Value MailboxEnqueue(const Napi::CallbackInfo& info) {
   }
   switch (box.enqueue(kind, std::span<const uint32_t>(args.data(), count), timeoutNs(info[3], fn + ": timeoutMs"))) {
     case EnqueueResult::Ok:
-      return Napi::String::New(env, "ok");
+      return jsString(env, strings::name(strings::MailboxEnqueueResult::Ok));
     case EnqueueResult::Closed:
-      return Napi::String::New(env, "closed");
+      return jsString(env, strings::name(strings::MailboxEnqueueResult::Closed));
     case EnqueueResult::TimedOut:
-      return Napi::String::New(env, "timed-out");
+      return jsString(env, strings::name(strings::MailboxEnqueueResult::TimedOut));
     case EnqueueResult::TooManyArgs:
       break;  // excluded above
   }
