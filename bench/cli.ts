@@ -183,7 +183,8 @@ suites:
             under the same load, measured in the same run (docs/lifecycle.md)
   input     input-to-photon: a VNC PointerEvent sent → the client's update showing the moved
             cursor (painted in) or the pen's dab, with the paint workload at 1920x1080@60,
-            p50/p99 against the mode's frame interval (16.7 ms; goal p99 ≤ 1 frame, docs/input.md)
+            p50/p99 against the mode's frame interval (16.7 ms; goal p99 ≤ 1 frame, docs/input.md);
+            the input devices on virtio-mmio, then virtio-pci with MSI-X, then with INTx
   snapshot  vm.saveSnapshot() and Vm.restore() of a VM with 1 GiB of RAM (dense and mixed
             contents) against writing and reading the same RAM bytes raw to the same directory
             in the same run: ratio_save_vs_write, ratio_restore_vs_read, the downtime a save

@@ -35,6 +35,12 @@ export interface InputBenchResult {
   ratio_pci_vs_mmio_press_p50: number;
   ratio_pci_vs_mmio_press_p99: number;
   ratio_pci_vs_mmio_move_p50: number;
+  /** virtio-pci again with the input devices on INTx (INTA#, the ISR read to acknowledge) instead of MSI-X. */
+  pci_intx: { paths: Record<'move' | 'press', LatencySummary>; dropped: number };
+  /** INTx against MSI-X (the pci figures) in the same run. */
+  ratio_intx_vs_msix_press_p50: number;
+  ratio_intx_vs_msix_press_p99: number;
+  ratio_intx_vs_msix_move_p50: number;
   targets: Record<string, string>;
   notes: string[];
 }
@@ -62,6 +68,8 @@ export async function runInputBench(options: InputBenchOptions): Promise<InputBe
   step('input');
   const pci = await measure('pci', options.scale);
   step('input pci');
+  const intx = await measure('pci', options.scale, 'intx');
+  step('input pci intx');
   const frameIntervalUs = 1e6 / REFRESH;
   const paths = {
     move: { ...mmio.paths.move, description: 'PointerEvent (move) sent → an update shows the cursor there (painted in)' },
@@ -81,6 +89,10 @@ export async function runInputBench(options: InputBenchOptions): Promise<InputBe
     ratio_pci_vs_mmio_press_p50: pci.paths.press.p50_us / paths.press.p50_us,
     ratio_pci_vs_mmio_press_p99: pci.paths.press.p99_us / paths.press.p99_us,
     ratio_pci_vs_mmio_move_p50: pci.paths.move.p50_us / paths.move.p50_us,
+    pci_intx: intx,
+    ratio_intx_vs_msix_press_p50: intx.paths.press.p50_us / pci.paths.press.p50_us,
+    ratio_intx_vs_msix_press_p99: intx.paths.press.p99_us / pci.paths.press.p99_us,
+    ratio_intx_vs_msix_move_p50: intx.paths.move.p50_us / pci.paths.move.p50_us,
     targets: {
       ratio_press_p99_vs_frame_interval: '≤ 1 on the 16-core machine (issue 20): a click shows within one frame of the 60 Hz mode',
       ratio_move_p99_vs_frame_interval: '≤ 1, as the press',
@@ -88,17 +100,25 @@ export async function runInputBench(options: InputBenchOptions): Promise<InputBe
       ratio_pci_vs_mmio_press_p50: 'report (~1: an MSI-X message instead of a level line and its acknowledge)',
       ratio_pci_vs_mmio_press_p99: 'report',
       ratio_pci_vs_mmio_move_p50: 'report',
+      ratio_intx_vs_msix_press_p50: 'report (~1: a level line, the ISR read and the EOI instead of one MSI-X message)',
+      ratio_intx_vs_msix_press_p99: 'report',
+      ratio_intx_vs_msix_move_p50: 'report',
     },
     notes: [
       'One client, Raw encoding, no cursor pseudo-encoding (the server paints the cursor into its pixels), loopback.',
       'The paint guest halts for input (virtio interrupt) between events; the display is not paced (--pacing off), so a present goes out at once.',
       'The pci figures: the same VM with the apple-gfx device and the input devices on PCI (MSI-X, no InterruptAck round trip), measured after the mmio ones in the same run.',
+      'The pci_intx figures: the pci VM with the input devices on INTx (inputInterrupts: intx: INTA#, the guest reads the ISR to acknowledge), measured last.',
     ],
   };
 }
 
-/** The move and press paths with the input devices on `transport`. */
-async function measure(transport: 'mmio' | 'pci', scale: number): Promise<{ paths: Record<'move' | 'press', LatencySummary>; dropped: number }> {
+/** The move and press paths with the input devices on `transport` (on PCI, with MSI-X or INTx). */
+async function measure(
+  transport: 'mmio' | 'pci',
+  scale: number,
+  interrupts: 'msi' | 'intx' = 'msi',
+): Promise<{ paths: Record<'move' | 'press', LatencySummary>; dropped: number }> {
   const samples = Math.max(30, Math.round(300 * scale));
   const warmup = 10;
   const top = textBox(WIDTH).y + textBox(WIDTH).h + GRID;
@@ -138,6 +158,7 @@ async function measure(transport: 'mmio' | 'pci', scale: number): Promise<{ path
     devices: [{ variant: transport, displayModes: [`${WIDTH}x${HEIGHT}@${REFRESH}`] }],
     input: true,
     inputTransport: transport,
+    ...(interrupts === 'intx' ? { inputInterrupts: 'intx' as const } : {}),
     workload: { name: 'paint', frames: 1e9, seed: 1 },
   });
   const rec = { move: new LatencyRecorder(), press: new LatencyRecorder() };
@@ -192,6 +213,7 @@ async function measure(transport: 'mmio' | 'pci', scale: number): Promise<{ path
 export function inputTables(r: InputBenchResult): string {
   const { ratio_press_p99_vs_frame_interval, ratio_move_p99_vs_frame_interval, ratio_press_p50_vs_frame_interval } = r;
   const { ratio_pci_vs_mmio_press_p50, ratio_pci_vs_mmio_press_p99, ratio_pci_vs_mmio_move_p50 } = r;
+  const { ratio_intx_vs_msix_press_p50, ratio_intx_vs_msix_press_p99, ratio_intx_vs_msix_move_p50 } = r;
   return [
     `${r.mode.width}x${r.mode.height}@${r.mode.refresh}: frame interval ${(r.frame_interval_us / 1000).toFixed(2)} ms`,
     latencyTable(r.paths),
@@ -199,6 +221,9 @@ export function inputTables(r: InputBenchResult): string {
     'virtio-pci (MSI-X), the same paths:',
     latencyTable({ move_pci: r.pci.paths.move, press_pci: r.pci.paths.press }),
     ratioTable({ ratio_pci_vs_mmio_press_p50, ratio_pci_vs_mmio_press_p99, ratio_pci_vs_mmio_move_p50 }, r.targets),
-    markdownTable(['events dropped by the input route (mmio, pci)'], [[`${r.dropped}, ${r.pci.dropped}`]]),
+    'virtio-pci with INTx (inputInterrupts: intx), the same paths:',
+    latencyTable({ move_intx: r.pci_intx.paths.move, press_intx: r.pci_intx.paths.press }),
+    ratioTable({ ratio_intx_vs_msix_press_p50, ratio_intx_vs_msix_press_p99, ratio_intx_vs_msix_move_p50 }, r.targets),
+    markdownTable(['events dropped by the input route (mmio, pci, pci intx)'], [[`${r.dropped}, ${r.pci.dropped}, ${r.pci_intx.dropped}`]]),
   ].join('\n\n');
 }
