@@ -34,6 +34,8 @@ export { ControlSocketError, CONTROL_ERROR_CLASSES, type ControlErrorClass } fro
 export { SnapshotFormatError, SnapshotUnsupportedError } from './vmm/snapshot/errors.js';
 export type { RestoreOptions, SaveSnapshotOptions, SaveSnapshotReport } from './vmm/snapshot/machine.js';
 export type { RamEncodeStats, RamCompression } from './vmm/snapshot/ram.js';
+export type { EngineBackend, StoreFault } from './abi/generated/binding-strings.js';
+export type { EngineChoice, EngineBackendName } from './vmm/engine-backend.js';
 export type { CompositorEvent, CompositorStats, VncOptions } from './actors/compositor/messages.js';
 export type { KeptFrame } from './actors/device/messages.js';
 export { WORKLOAD_NAMES } from './guest/ts/workloads/index.js';

@@ -13,9 +13,9 @@ enum input_report_kind { REPORT_KEY, REPORT_POINTER };
 
 struct input_report {
   enum input_report_kind kind;
-  uint32_t code;  // key: the Linux KEY_* code
-  bool down;      // key: pressed (true) or released
-  int32_t x, y;   // pointer: the tablet's axes (0..PVG_VIRTIO_INPUT_ABS_MAX from a well-behaved device)
+  uint32_t code;     // key: the Linux KEY_* code
+  bool down;         // key: pressed (true) or released
+  int32_t x, y;      // pointer: the tablet's axes (0..PVG_VIRTIO_INPUT_ABS_MAX from a well-behaved device)
   uint32_t buttons;  // pointer: bit 0 left, 1 middle, 2 right (RFB's order)
 };
 

@@ -74,6 +74,8 @@ static void device_interrupt(volatile struct pvg_boot* b, uint32_t vector) {
 void pvg_isr(struct isr_frame* f) {
   volatile struct pvg_boot* b = boot_block();
   if (f->vector < 32) exception(b, f);
-  if (input_vector(b, (uint32_t)f->vector)) virtio_interrupt(b, (uint32_t)f->vector);
-  else device_interrupt(b, (uint32_t)f->vector);
+  if (input_vector(b, (uint32_t)f->vector))
+    virtio_interrupt(b, (uint32_t)f->vector);
+  else
+    device_interrupt(b, (uint32_t)f->vector);
 }

@@ -74,8 +74,10 @@ static uint64_t sqrt_ceil(uint64_t n) {
   uint64_t lo = 0, hi = 1u << 20;  // n < 2^40 here (twice a 65535-pixel frame's diagonal, squared)
   while (lo < hi) {
     uint64_t mid = (lo + hi) / 2;
-    if (mid * mid >= n) hi = mid;
-    else lo = mid + 1;
+    if (mid * mid >= n)
+      hi = mid;
+    else
+      lo = mid + 1;
   }
   return lo;
 }
@@ -120,8 +122,10 @@ static void draw_text(struct paint* p, struct paint_out* o) {
 static void type(struct paint* p, struct paint_out* o, uint32_t code) {
   uint32_t row = p->lines - 1;
   if (code == KEY_BACKSPACE) {
-    if (p->len[row] > 0) p->len[row]--;
-    else if (row > 0) p->lines--;
+    if (p->len[row] > 0)
+      p->len[row]--;
+    else if (row > 0)
+      p->lines--;
   } else if (code == KEY_ENTER) {
     p->len[p->lines++] = 0;
   } else {
@@ -164,15 +168,19 @@ void paint_begin(struct paint* p) {
 
 void paint_apply(struct paint* p, struct paint_out* o, const struct input_report* r) {
   if (r->kind == REPORT_KEY) {
-    if (r->code == KEY_LEFTSHIFT || r->code == KEY_RIGHTSHIFT) p->shift = r->down;
-    else if (r->down) type(p, o, r->code);
+    if (r->code == KEY_LEFTSHIFT || r->code == KEY_RIGHTSHIFT)
+      p->shift = r->down;
+    else if (r->down)
+      type(p, o, r->code);
     return;
   }
   p->x = axis_to_pixel(r->x, p->width);
   p->y = axis_to_pixel(r->y, p->height);
   p->buttons = r->buttons;
-  if (r->buttons & 1) stroke(p, o, p->x, p->y, PEN, PAINT_PEN);
-  else if (r->buttons & 4) stroke(p, o, p->x, p->y, ERASER, PAINT_BACKGROUND);
+  if (r->buttons & 1)
+    stroke(p, o, p->x, p->y, PEN, PAINT_PEN);
+  else if (r->buttons & 4)
+    stroke(p, o, p->x, p->y, ERASER, PAINT_BACKGROUND);
   p->has_last = (r->buttons & 5) != 0;
   p->last_x = p->x;
   p->last_y = p->y;

@@ -67,8 +67,7 @@ void virtio_input_start(struct virtio_input* v, uint32_t index, struct pages* pa
   set_reg(v, PVG_VIRTIO_REG_QUEUE_READY, 1);
   if (reg(v, PVG_VIRTIO_REG_QUEUE_READY) != 1) refuse(v, "the device refused its event queue");
   // The status queue (LEDs) is left unset: this guest has no LEDs to report.
-  set_reg(v, PVG_VIRTIO_REG_STATUS,
-          PVG_VIRTIO_STATUS_ACKNOWLEDGE | PVG_VIRTIO_STATUS_DRIVER | PVG_VIRTIO_STATUS_FEATURES_OK | PVG_VIRTIO_STATUS_DRIVER_OK);
+  set_reg(v, PVG_VIRTIO_REG_STATUS, PVG_VIRTIO_STATUS_ACKNOWLEDGE | PVG_VIRTIO_STATUS_DRIVER | PVG_VIRTIO_STATUS_FEATURES_OK | PVG_VIRTIO_STATUS_DRIVER_OK);
 }
 
 uint32_t virtio_input_take(struct virtio_input* v, struct input_event out[IQ_SIZE]) {
