@@ -46,7 +46,10 @@ describe('read latency in a running VM', () => {
     await vm.whenGuestsDone();
     const { bus } = (await vm.stats()).vcpus[0]!;
     const l = bus.readLatency;
-    expect(bus.reads).toBeGreaterThan(20);
+    // A one-frame run reads 10 (mmio) or 16 (pci) registers; each interrupt the guest takes adds a
+    // read or so, and how many of the 20 presents it takes an interrupt for depends on timing
+    // (20–26 reads on mmio seen), so only the one-frame floor is certain.
+    expect(bus.reads).toBeGreaterThanOrEqual(variant === 'mmio' ? 10 : 16);
     expect(l.count).toBe(bus.reads - bus.unassignedReads);
     expect(l.buckets).toHaveLength(READ_LATENCY_BUCKETS);
     expect(l.buckets.reduce((a, b) => a + b, 0)).toBe(l.count);
