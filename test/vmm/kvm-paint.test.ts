@@ -7,11 +7,12 @@
 import { describe, expect, it } from 'vitest';
 
 import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
-import { PAINT_BACKGROUND, PAINT_PEN, PAINT_TEXT, PEN, textBox } from '../../guest/ts/workloads/paint.js';
+import { PAINT_BACKGROUND, PAINT_TEXT, textBox } from '../../guest/ts/workloads/paint.js';
 import type { VmOptions } from '../../vmm/config.js';
 import type { Vm } from '../../vmm/vm.js';
 import { frameWhen, pixelAt as at } from '../support/kept-frame.js';
 import { fnv1a64 } from '../support/pixels.js';
+import { pointerDrawErase, textPixels } from '../support/paint-script.js';
 import { vmsStoppedAfterEach } from '../support/vm-pool.js';
 
 const unavailable = kvmUnavailableReason();
@@ -31,13 +32,6 @@ async function paintVm(cpu: 'kvm' | 'ts'): Promise<Vm> {
   return vm;
 }
 
-function textPixels(f: { width: number; pixels: Uint32Array | Int32Array }): number {
-  const box = textBox(f.width);
-  let n = 0;
-  for (let y = box.y; y < box.y + box.h; y++) for (let x = box.x; x < box.x + box.w; x++) if (f.pixels[y * f.width + x]! >>> 0 === PAINT_TEXT) n++;
-  return n;
-}
-
 /** Events the guest took and the devices delivered, once they agree (or 20 s pass). */
 async function allTaken(vm: Vm): Promise<{ taken: number; delivered: number }> {
   const deadline = Date.now() + 20_000;
@@ -54,27 +48,7 @@ onKvm('paint on the machine-code guest (KVM)', () => {
   it('the cursor follows the pointer; a press draws, a drag draws a joined stroke, the right button erases', async () => {
     const vm = await paintVm('kvm');
     expect(vm.cpu.backend).toBe('kvm');
-    const input = vm.input(0, 0);
-    const frame = { width: W, height: H };
-    expect(input.pointer(200, 150, 0, frame)).toBe(true);
-    let f = await frameWhen(vm, (k) => k.cursor.x === 200 && k.cursor.y === 150);
-    expect({ x: f.cursor.x, y: f.cursor.y }).toEqual({ x: 200, y: 150 });
-    expect(at(f, 200, 150)).toBe(PAINT_BACKGROUND);
-
-    input.pointer(40, 160, 1, frame);
-    await sleep(Math.random() * 30);
-    input.pointer(140, 160, 1, frame);
-    input.pointer(140, 160, 0, frame);
-    f = await frameWhen(vm, (k) => at(k, 140, 160) === PAINT_PEN);
-    for (let x = 40; x <= 140; x++) expect(at(f, x, 160), `x ${x}`).toBe(PAINT_PEN);
-    expect(at(f, 40 - PEN, 160)).toBe(PAINT_BACKGROUND);
-    expect(at(f, 90, 160 + PEN)).toBe(PAINT_BACKGROUND);
-
-    input.pointer(90, 160, 4, frame);
-    input.pointer(90, 160, 0, frame);
-    f = await frameWhen(vm, (k) => at(k, 90, 160) === PAINT_BACKGROUND);
-    expect(at(f, 90, 160)).toBe(PAINT_BACKGROUND);
-    expect(at(f, 40, 160)).toBe(PAINT_PEN);
+    await pointerDrawErase(vm, W, H);
     const { taken, delivered } = await allTaken(vm);
     expect(taken).toBe(delivered);
     const s = await vm.stats();

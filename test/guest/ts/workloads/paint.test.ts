@@ -9,27 +9,18 @@
 // exactly the same.
 import { describe, expect, it } from 'vitest';
 
-import type { KeptFrame } from '../../../../actors/device/messages.js';
-import { PAINT_BACKGROUND, PAINT_PEN, PAINT_TEXT, PEN, textBox } from '../../../../guest/ts/workloads/paint.js';
+import { PAINT_BACKGROUND, PAINT_PEN, PAINT_TEXT, textBox } from '../../../../guest/ts/workloads/paint.js';
 import type { Vm } from '../../../../vmm/vm.js';
 import type { VmOptions } from '../../../../vmm/config.js';
 import { vmsStoppedAfterEach } from '../../../support/vm-pool.js';
 import { frameWhen, pixelAt as at } from '../../../support/kept-frame.js';
+import { pointerDrawErase, textPixels } from '../../../support/paint-script.js';
 
 const vms = vmsStoppedAfterEach();
 const W = 320;
 const H = 200;
 const KEY = { H: 35, I: 23, LEFTSHIFT: 42, BACKSPACE: 14, X: 45 };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Polls the display's frame until `done` holds (or 15 s pass: then the last frame, for the assertion to show). */
-
-function textPixels(f: KeptFrame): number {
-  const box = textBox(f.width);
-  let n = 0;
-  for (let y = box.y; y < box.y + box.h; y++) for (let x = box.x; x < box.x + box.w; x++) if (at(f, x, y) === PAINT_TEXT) n++;
-  return n;
-}
 
 /** The machine: apple-gfx and its input devices on virtio-mmio windows, or all of it on PCI. */
 const MACHINES = {
@@ -51,30 +42,7 @@ describe.each(['mmio', 'pci', 'pci-intx'] as const)('paint over virtio-%s', (tra
   describe('paint', () => {
     it('the cursor follows the pointer; a press draws, a drag draws a joined stroke, the right button erases', async () => {
       const vm = await paintVm();
-      const input = vm.input(0, 0);
-      const frame = { width: W, height: H };
-      expect(input.pointer(200, 150, 0, frame)).toBe(true);
-      let f = await frameWhen(vm, (k) => k.cursor.x === 200 && k.cursor.y === 150);
-      expect({ x: f.cursor.x, y: f.cursor.y }).toEqual({ x: 200, y: 150 });
-      expect(at(f, 200, 150)).toBe(PAINT_BACKGROUND); // a move without a button draws nothing
-
-      // Press at (40, 160), drag to (140, 160) in one report, release (the canvas is below the text box).
-      expect(textBox(W).y + textBox(W).h).toBeLessThan(160 - PEN);
-      input.pointer(40, 160, 1, frame);
-      await sleep(Math.random() * 30);
-      input.pointer(140, 160, 1, frame);
-      input.pointer(140, 160, 0, frame);
-      f = await frameWhen(vm, (k) => at(k, 140, 160) === PAINT_PEN);
-      for (let x = 40; x <= 140; x++) expect(at(f, x, 160), `x ${x}`).toBe(PAINT_PEN);
-      expect(at(f, 40 - PEN, 160)).toBe(PAINT_BACKGROUND);
-      expect(at(f, 90, 160 + PEN)).toBe(PAINT_BACKGROUND);
-
-      // The right button erases what the pen drew at (90, 160).
-      input.pointer(90, 160, 4, frame);
-      input.pointer(90, 160, 0, frame);
-      f = await frameWhen(vm, (k) => at(k, 90, 160) === PAINT_BACKGROUND);
-      expect(at(f, 90, 160)).toBe(PAINT_BACKGROUND);
-      expect(at(f, 40, 160)).toBe(PAINT_PEN);
+      await pointerDrawErase(vm, W, H);
       const stats = (await vm.stats()).vcpus[0]!.guest as { inputEvents?: number } | null;
       expect(stats?.inputEvents).toBeGreaterThan(0);
       // Over PCI the tablet's interrupts were MSI-X messages, or INTx with MSI-X left off (none over virtio-mmio's level line).
