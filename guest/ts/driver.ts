@@ -73,6 +73,8 @@ export class PvgDriver {
   private ramWords: Int32Array | null = null;
   /** Doorbell only when something was queued since the last one. */
   private dirty = false;
+  /** The argument words of the commands a frame sends by the dozen: no array per command. */
+  private readonly scratch = new Float64Array(MAX_COMMAND_WORDS);
 
   constructor(
     private readonly port: MmioPort,
@@ -182,19 +184,24 @@ export class PvgDriver {
     this.write(null, words);
   }
 
-  private command(op: Op, args: ArrayLike<number>): void {
-    if (args.length + 1 > MAX_COMMAND_WORDS) throw new DriverError('command too long');
-    this.write(commandHeader(op, args.length + 1), args);
+  private command(op: Op, args: ArrayLike<number>, count = args.length): void {
+    if (count + 1 > MAX_COMMAND_WORDS) throw new DriverError('command too long');
+    this.write(commandHeader(op, count + 1), args, count);
+  }
+
+  /** A command whose `count` argument words are in the scratch array. */
+  private scratchCommand(op: Op, count: number): void {
+    this.command(op, this.scratch, count);
   }
 
   /**
    * Writes one command into the ring: `header` (unless null), then `words`. The header is passed
    * apart so a command costs no array of its own words (a frame writes dozens of commands).
    */
-  private write(header: number | null, words: ArrayLike<number>): void {
+  private write(header: number | null, words: ArrayLike<number>, length = words.length): void {
     const view = this.ringView;
     if (!view) throw new DriverError('the ring is not running');
-    const count = words.length + (header === null ? 0 : 1);
+    const count = length + (header === null ? 0 : 1);
     const bytes = count * 4;
     if (bytes === 0 || bytes > this.payload - 4) throw new DriverError(`command of ${count} words does not fit the ring`);
     this.waitForSpace(bytes);
@@ -204,7 +211,7 @@ export class PvgDriver {
       view.setUint32(base + at, header >>> 0, true);
       at = (at + 4) % this.payload;
     }
-    for (let i = 0; i < words.length; i++) {
+    for (let i = 0; i < length; i++) {
       view.setUint32(base + at, words[i]! >>> 0, true);
       at = (at + 4) % this.payload;
     }
@@ -256,21 +263,49 @@ export class PvgDriver {
     this.command(Op.SetMode, [display, mode]);
   }
   fill(display: number, x: number, y: number, w: number, h: number, argb: number): void {
-    this.command(Op.FillRect, [display, x, y, w, h, argb]);
+    const a = this.scratch;
+    a[0] = display;
+    a[1] = x;
+    a[2] = y;
+    a[3] = w;
+    a[4] = h;
+    a[5] = argb;
+    this.scratchCommand(Op.FillRect, 6);
   }
   copy(display: number, sx: number, sy: number, dx: number, dy: number, w: number, h: number): void {
     this.command(Op.CopyRect, [display, sx, sy, dx, dy, w, h]);
   }
   blit(display: number, ctx: number, va: number, stride: number, dx: number, dy: number, w: number, h: number, alpha: boolean): void {
-    this.command(Op.Blit, [display, ctx, lo(va), hi(va), stride, dx, dy, w, h, alpha ? 1 : 0]);
+    const a = this.scratch;
+    a[0] = display;
+    a[1] = ctx;
+    a[2] = lo(va);
+    a[3] = hi(va);
+    a[4] = stride;
+    a[5] = dx;
+    a[6] = dy;
+    a[7] = w;
+    a[8] = h;
+    a[9] = alpha ? 1 : 0;
+    this.scratchCommand(Op.Blit, 10);
   }
   blitSurface(display: number, surface: number, sx: number, sy: number, dx: number, dy: number, w: number, h: number, alpha: boolean): void {
     this.command(Op.BlitSurface, [display, surface, sx, sy, dx, dy, w, h, alpha ? 1 : 0]);
   }
   present(display: number, rects: { x: number; y: number; w: number; h: number }[] = []): void {
-    const args = [display, rects.length];
-    for (const r of rects) args.push(r.x, r.y, r.w, r.h);
-    this.command(Op.Present, args);
+    const count = 2 + rects.length * 4;
+    if (count + 1 > MAX_COMMAND_WORDS) throw new DriverError('command too long');
+    const a = this.scratch;
+    a[0] = display;
+    a[1] = rects.length;
+    for (let i = 0; i < rects.length; i++) {
+      const r = rects[i]!;
+      a[2 + i * 4] = r.x;
+      a[3 + i * 4] = r.y;
+      a[4 + i * 4] = r.w;
+      a[5 + i * 4] = r.h;
+    }
+    this.scratchCommand(Op.Present, count);
   }
   cursorDefine(display: number, ctx: number, va: number, w: number, h: number, bpp: number, stride: number, hotX: number, hotY: number): void {
     this.command(Op.CursorDefine, [display, ctx, lo(va), hi(va), w, h, bpp, stride, hotX, hotY]);
@@ -279,10 +314,17 @@ export class PvgDriver {
     this.command(Op.CursorShow, [display, show ? 1 : 0]);
   }
   cursorMove(display: number, x: number, y: number): void {
-    this.command(Op.CursorMove, [display, x | 0, y | 0]);
+    const a = this.scratch;
+    a[0] = display;
+    a[1] = x | 0;
+    a[2] = y | 0;
+    this.scratchCommand(Op.CursorMove, 3);
   }
   fence(value: number, interrupt: boolean): void {
-    this.command(Op.Fence, [value >>> 0, interrupt ? 1 : 0]);
+    const a = this.scratch;
+    a[0] = value >>> 0;
+    a[1] = interrupt ? 1 : 0;
+    this.scratchCommand(Op.Fence, 2);
   }
 
   /** Flushes, then polls RING_HEAD until the device has consumed everything queued. */

@@ -76,8 +76,8 @@ export class Mailbox {
   private head = 0;
   private dequeued = 0;
   private attentionSeen = 0;
-  /** Park mode EventLoop: this consumer's doorbell (an eventfd its loop polls), and the wait a ring ends. */
-  private eventLoop: { doorbell: { close(): void }; wake: (() => void) | null } | null = null;
+  /** Park mode EventLoop: this consumer's doorbell (an eventfd its loop polls) and its one park. */
+  private eventLoop: EventLoopPark | null = null;
 
   constructor(
     readonly buffer: SharedArrayBuffer,
@@ -341,34 +341,22 @@ export class Mailbox {
     }
     const early = this.announcePark();
     if (early) return early;
-    if (this.eventLoop) return this.afterPark(await this.eventLoopWait(this.eventLoop, timeoutMs));
+    if (this.eventLoop) return this.afterPark(await this.eventLoop.wait(timeoutMs));
     const wait = Atomics.waitAsync(this.words, MailboxWord.DoorbellState, DOORBELL_PARKED, timeoutMs < 0 ? Infinity : timeoutMs);
     return this.afterPark(wait.async ? await wait.value : wait.value);
   }
 
   /** Closes this consumer's event-loop doorbell (the worker's exit closes it too). */
   releaseEventLoop(): void {
-    this.eventLoop?.doorbell.close();
+    this.eventLoop?.close();
     this.eventLoop = null;
   }
 
-  private registerEventLoop(): NonNullable<Mailbox['eventLoop']> {
-    const state: NonNullable<Mailbox['eventLoop']> = { doorbell: { close: () => undefined }, wake: null };
+  private registerEventLoop(): EventLoopPark {
+    const park = new EventLoopPark();
     // A ring queued before this wait (a stale one) ends it early: afterPark re-checks, as after any wake.
-    state.doorbell = new native.EventLoopDoorbell(this.words, () => state.wake?.());
-    return state;
-  }
-
-  private eventLoopWait(state: NonNullable<Mailbox['eventLoop']>, timeoutMs: number): Promise<string> {
-    return new Promise((resolve) => {
-      const timer = timeoutMs < 0 ? null : setTimeout(() => done('timed-out'), timeoutMs);
-      const done = (outcome: string) => {
-        if (timer) clearTimeout(timer);
-        state.wake = null;
-        resolve(outcome);
-      };
-      state.wake = () => done('ok');
-    });
+    park.doorbell = new native.EventLoopDoorbell(this.words, park.onRing);
+    return park;
   }
 
   get parkMode(): MailboxParkMode {
@@ -423,5 +411,61 @@ export class Mailbox {
   private readDequeued(): number {
     const w = this.words;
     return (Atomics.load(w, MailboxWord.DequeuedHi) >>> 0) * TWO_POW_32 + (Atomics.load(w, MailboxWord.DequeuedLo) >>> 0);
+  }
+}
+
+/**
+ * An event-loop consumer's park: a promise its doorbell or a timeout settles. A consumer parks
+ * once or twice a frame, so the handlers and the timeout's timer are made once and reused: a park
+ * costs its promise and nothing else. The timer is not cleared on a ring (a cleared timer cannot
+ * be re-armed) but unreferenced, so it holds the event loop only while a park is under way as
+ * before; should it fire between parks, it finds no park and does nothing.
+ */
+class EventLoopPark {
+  doorbell: { close(): void } | null = null;
+  private resolve: ((outcome: string) => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerMs = -1;
+  private readonly executor = (resolve: (outcome: string) => void): void => {
+    this.resolve = resolve;
+  };
+  readonly onRing = (): void => this.settle('ok');
+  private readonly onTimeout = (): void => this.settle('timed-out');
+
+  wait(timeoutMs: number): Promise<string> {
+    const parked = new Promise<string>(this.executor);
+    if (timeoutMs >= 0) this.armTimer(timeoutMs);
+    else this.dropTimer(); // a park without limit: no earlier timer may end it
+    return parked;
+  }
+
+  private settle(outcome: string): void {
+    const resolve = this.resolve;
+    if (resolve === null) return; // a stale ring, or a timer that outlived its park
+    this.resolve = null;
+    this.timer?.unref();
+    resolve(outcome);
+  }
+
+  /** Arms the timeout from now: the one timer, re-armed while the duration stays the same. */
+  private armTimer(ms: number): void {
+    if (this.timer !== null && this.timerMs === ms) {
+      this.timer.ref().refresh();
+      return;
+    }
+    this.dropTimer();
+    this.timer = setTimeout(this.onTimeout, ms);
+    this.timerMs = ms;
+  }
+
+  private dropTimer(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  close(): void {
+    this.dropTimer();
+    this.doorbell?.close();
+    this.doorbell = null;
   }
 }

@@ -27,17 +27,21 @@ function arrow(x: number, y: number): number {
   return edge ? 0xff000000 : 0xffffffff;
 }
 
+/** A segment's colour: lit when its bit is set in `on`. */
+function segment(on: number, bit: number): number {
+  return (on >> bit) & 1 ? 0xff7cfc00 : 0xff102010;
+}
+
 function drawDigit(env: GuestEnv, x: number, y: number, digit: number): void {
   const d = env.driver;
   const on = SEGMENTS[digit]!;
-  const color = (bit: number) => ((on >> bit) & 1 ? 0xff7cfc00 : 0xff102010);
-  d.fill(0, x + 2, y, 10, 2, color(0)); // a
-  d.fill(0, x + 12, y + 2, 2, 10, color(1)); // b
-  d.fill(0, x + 12, y + 14, 2, 10, color(2)); // c
-  d.fill(0, x + 2, y + 24, 10, 2, color(3)); // d
-  d.fill(0, x, y + 14, 2, 10, color(4)); // e
-  d.fill(0, x, y + 2, 2, 10, color(5)); // f
-  d.fill(0, x + 2, y + 12, 10, 2, color(6)); // g
+  d.fill(0, x + 2, y, 10, 2, segment(on, 0)); // a
+  d.fill(0, x + 12, y + 2, 2, 10, segment(on, 1)); // b
+  d.fill(0, x + 12, y + 14, 2, 10, segment(on, 2)); // c
+  d.fill(0, x + 2, y + 24, 10, 2, segment(on, 3)); // d
+  d.fill(0, x, y + 14, 2, 10, segment(on, 4)); // e
+  d.fill(0, x, y + 2, 2, 10, segment(on, 5)); // f
+  d.fill(0, x + 2, y + 12, 10, 2, segment(on, 6)); // g
 }
 
 /** The free strip at the bottom where the sprite bounces (it always fits, whatever the mode). */
