@@ -2,7 +2,8 @@
 // then the config section, then the RAM section read straight into guest memory (one pass over
 // each RAM byte, as a plain read of the file makes), with its CRC-32 taken as it is read and
 // compared at the end. The long runs of RAM go to reader threads (ram-readers.ts), which read and
-// checksum them in parallel; the parts' CRCs are combined in file order (crc-combine.ts). A check that fails throws SnapshotFormatError; the guest memory, which
+// checksum them in parallel, and decode (inflate) the chunks that need it; the parts' CRCs are
+// combined in file order (crc-combine.ts). A check that fails throws SnapshotFormatError; the guest memory, which
 // nothing runs on yet, is then dropped by the caller.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
@@ -13,7 +14,7 @@ import { SnapshotFormatError } from './errors.js';
 import { RamReaders } from './ram-readers.js';
 import { SectionKind } from './layout.js';
 import { MAX_CONFIG_BYTES, decodeMachineOptions } from './machine-options.js';
-import { RAM_HEAD_BYTES, decodeRamFrom, ramSectionBytes, type RamSource } from './ram.js';
+import { RAM_HEAD_BYTES, decodeRamFrom, ramSectionBytes, type ChunkJob, type RamSource } from './ram.js';
 import { checkRamSize, requiredSections, type LoadedSnapshot, type ParseSnapshotOptions } from './snapshot.js';
 import { collectMachineState, isComponentKind } from './machine-state.js';
 import type { ResolvedConfig } from '../config.js';
@@ -34,9 +35,9 @@ function readFully(fd: number, dst: Uint8Array, position: number): void {
 const MIN_JOB_BYTES = 64 * 1024;
 
 /**
- * A RAM section's bytes from the file, each checksummed: runs into guest memory by the reader
- * threads (in parallel, while this thread decodes on), the rest (heads, deflated streams) here.
- * The section's CRC is the parts' CRCs combined in file order.
+ * A RAM section's bytes from the file, each checksummed: runs into guest memory and chunks to
+ * inflate by the reader threads (in parallel, while this thread walks on), the rest (heads, short
+ * runs) here. The section's CRC is the parts' CRCs combined in file order.
  */
 class FileSource implements RamSource {
   private readonly parts: { crc: number | Promise<number>; length: number }[] = [];
@@ -74,6 +75,14 @@ class FileSource implements RamSource {
     this.at += dst.length;
   }
 
+  takeChunk(job: ChunkJob): boolean {
+    if (!this.readers || job.into.buffer !== this.readers.memory) return false;
+    const { into, ...chunk } = job;
+    this.parts.push({ crc: this.readers.pool.decode(this.fd, this.at, into.byteOffset, into.length, chunk), length: job.stored });
+    this.at += job.stored;
+    return true;
+  }
+
   /** Bytes read on this thread: their CRC runs on from the last part's when that one was read here too. */
   private checked(bytes: Uint8Array): void {
     const last = this.parts.at(-1);
@@ -83,20 +92,20 @@ class FileSource implements RamSource {
     } else this.parts.push({ crc: crc32(bytes), length: bytes.length });
   }
 
-  /** The section's CRC-32, once every reader's part is in (a reader's failure throws here). */
+  /**
+   * The section's CRC-32, once every reader's part has settled. A part that failed throws, the
+   * first in file order (the one the single-thread loader meets first), whatever order they failed in.
+   */
   async crc(): Promise<number> {
-    const crcs = await Promise.all(this.parts.map(async (p) => p.crc));
-    return crcs.reduce((c, part, i) => crc32Combine(c, part, this.parts[i]!.length), 0);
+    const settled = await Promise.allSettled(this.parts.map(async (p) => p.crc));
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    return settled.reduce((c, s, i) => crc32Combine(c, (s as PromiseFulfilledResult<number>).value, this.parts[i]!.length), 0);
   }
 
   /** The section's CRC-32 when no reader took part. */
   crcNow(): number {
     return this.parts.reduce((c, p) => crc32Combine(c, p.crc as number, p.length), 0);
-  }
-
-  /** Waits for every read in flight, failed or not (nothing may read the file or memory after the load returns). */
-  async settled(): Promise<void> {
-    await Promise.allSettled(this.parts.map(async (p) => p.crc));
   }
 }
 
@@ -160,9 +169,11 @@ export function loadSnapshotFileSync(file: string, options: ParseSnapshotOptions
 }
 
 /**
- * loadSnapshotFileSync with the long runs of RAM read and checksummed by `readerThreads` threads
- * (none: this thread reads all). Resolves once every part's CRC is in and the section's matches;
- * no thread reads the file or the memory after it settles, resolved or not.
+ * loadSnapshotFileSync with the long runs of RAM read and checksummed, and the chunks to inflate
+ * decoded, by `readerThreads` threads (none: this thread does all). Resolves once every part's
+ * CRC is in and the section's matches; no thread reads the file or writes the memory after it
+ * settles, resolved or not. Of several faults, the one first in the file is thrown, as the
+ * single-thread loader throws it.
  */
 export async function loadSnapshotFile(file: string, options: ParseSnapshotOptions, ram: MakeRam, readerThreads = 0): Promise<LoadedSnapshot> {
   const fd = openSync(file, 'r');
@@ -170,12 +181,20 @@ export async function loadSnapshotFile(file: string, options: ParseSnapshotOptio
   const pool = readerThreads > 0 ? new RamReaders(readerThreads) : null;
   let source: FileSource | null = null;
   try {
-    const { loaded, crc } = loadFrom(fd, options, ram, pool, (s) => (source = s));
-    if ((await source!.crc()) !== crc) throw new SnapshotFormatError('section ram', 'checksum mismatch');
-    return loaded;
+    let walked: { loaded: LoadedSnapshot; crc: number } | null = null;
+    let walkError: unknown = null;
+    try {
+      walked = loadFrom(fd, options, ram, pool, (s) => (source = s));
+    } catch (err) {
+      walkError = err;
+    }
+    // Every part settles here, before anything is thrown; a reader's fault lies before where the walk stopped.
+    const crc = source ? await (source as FileSource).crc() : null;
+    if (!walked) throw walkError;
+    if (crc !== walked.crc) throw new SnapshotFormatError('section ram', 'checksum mismatch');
+    return walked.loaded;
   } finally {
-    // Every read settled and the threads ended before the descriptor goes (another open could reuse its number).
-    await (source as FileSource | null)?.settled();
+    // The threads ended before the descriptor goes (another open could reuse its number).
     await pool?.close();
     closeSync(fd);
   }

@@ -186,6 +186,24 @@ export interface RamSource {
   take(n: number): Uint8Array;
   /** The next dst.length bytes, into dst. */
   takeInto(dst: Uint8Array): void;
+  /**
+   * Optional: takes the chunk's next job.stored bytes and decodes them into job.into elsewhere
+   * (a reader thread, with decodeChunkInto), answering false when it cannot (then they are decoded here).
+   */
+  takeChunk?(job: ChunkJob): boolean;
+}
+
+/** One chunk whose head passed the checks, for decodeChunkInto: its stored bytes are next in the source. */
+export interface ChunkJob {
+  chunk: number;
+  encoding: number;
+  stored: number;
+  /** The chunk's bytes of guest memory. */
+  into: Uint8Array;
+  /** Its page bitmap (a copy: the source may reuse the head's bytes). */
+  bitmap: Uint8Array;
+  /** `into` is known to be all zero: absent pages need no writing. */
+  zeroed: boolean;
 }
 
 export function memorySource(section: Uint8Array): RamSource {
@@ -237,52 +255,68 @@ export function decodeRamFrom(source: RamSource, ram: Uint8Array, zeroed: boolea
     }
     if (storedLength > source.remaining) throw new SnapshotFormatError(PART, `chunk ${c}: ${storedLength} stored bytes run past the section's end`);
     const expected = present * PAGE_BYTES;
-    const isPresent = (p: number) => (bitmap[p >> 3]! & (1 << (p & 7))) !== 0;
-    if (encoding === RAW) {
-      if (storedLength !== expected) throw new SnapshotFormatError(PART, `chunk ${c}: ${storedLength} stored bytes for ${present} pages`);
-      // Each run of present pages straight into its place; a chunk of many short runs is taken
-      // whole and copied (one read instead of one per run).
-      const runs: [number, number][] = [];
-      for (let p = 0; p < pages;) {
-        if (!isPresent(p)) {
-          if (!zeroed) ram.fill(0, start + p * PAGE_BYTES, start + (p + 1) * PAGE_BYTES);
-          p++;
-          continue;
-        }
-        let q = p;
-        while (q < pages && isPresent(q)) q++;
-        runs.push([p, q]);
-        p = q;
-      }
-      if (runs.length <= MAX_DIRECT_RUNS) {
-        for (const [p, q] of runs) source.takeInto(ram.subarray(start + p * PAGE_BYTES, start + q * PAGE_BYTES));
-      } else {
-        const stored = source.take(storedLength);
-        let from = 0;
-        for (const [p, q] of runs) {
-          ram.set(stored.subarray(from, from + (q - p) * PAGE_BYTES), start + p * PAGE_BYTES);
-          from += (q - p) * PAGE_BYTES;
-        }
-      }
+    if (encoding === RAW && storedLength !== expected) throw new SnapshotFormatError(PART, `chunk ${c}: ${storedLength} stored bytes for ${present} pages`);
+    if (encoding === DEFLATE && present === 0) throw new SnapshotFormatError(PART, `chunk ${c}: deflated, with no page to hold`);
+    const into = ram.subarray(start, start + pages * PAGE_BYTES);
+    const runs = encoding === RAW ? presentRuns(bitmap, pages) : [];
+    if (encoding === RAW && runs.length <= MAX_DIRECT_RUNS) {
+      // Each run of present pages straight into its place.
+      if (!zeroed) into.fill(0);
+      for (const [p, q] of runs) source.takeInto(into.subarray(p * PAGE_BYTES, q * PAGE_BYTES));
       continue;
     }
-    if (present === 0) throw new SnapshotFormatError(PART, `chunk ${c}: deflated, with no page to hold`);
-    let pagesData: Uint8Array;
-    try {
-      pagesData = inflateRawSync(source.take(storedLength), { maxOutputLength: expected });
-    } catch (err) {
-      throw new SnapshotFormatError(PART, `chunk ${c}: bad deflate stream (${(err as Error).message})`);
-    }
-    if (pagesData.length !== expected)
-      throw new SnapshotFormatError(PART, `chunk ${c}: inflates to ${pagesData.length} bytes, ${present} pages need ${expected}`);
-    let from = 0;
-    for (let p = 0; p < pages; p++) {
-      const to = start + p * PAGE_BYTES;
-      if (isPresent(p)) {
-        ram.set(pagesData.subarray(from, from + PAGE_BYTES), to);
-        from += PAGE_BYTES;
-      } else if (!zeroed) ram.fill(0, to, to + PAGE_BYTES);
-    }
+    // A deflated chunk, or a raw one of many short runs (one read instead of one per run).
+    const job: ChunkJob = { chunk: c, encoding, stored: storedLength, into, bitmap: Uint8Array.from(bitmap), zeroed };
+    if (!source.takeChunk?.(job)) decodeChunkInto(job, source.take(storedLength));
   }
   if (source.remaining !== 0) throw new SnapshotFormatError(PART, `${source.remaining} bytes after the last chunk`);
+}
+
+/** Runs of consecutive present pages in a chunk's bitmap, as [first, end) page numbers. */
+function presentRuns(bitmap: Uint8Array, pages: number): [number, number][] {
+  const isPresent = (p: number) => (bitmap[p >> 3]! & (1 << (p & 7))) !== 0;
+  const runs: [number, number][] = [];
+  for (let p = 0; p < pages;) {
+    if (!isPresent(p)) {
+      p++;
+      continue;
+    }
+    let q = p;
+    while (q < pages && isPresent(q)) q++;
+    runs.push([p, q]);
+    p = q;
+  }
+  return runs;
+}
+
+/**
+ * One checked chunk's stored bytes (raw pages, or their deflate-raw stream) into job.into, each
+ * present page at its place. Runs on the loading thread or a reader thread (ram-read-worker.ts);
+ * throws SnapshotFormatError naming the chunk for a stream that is malformed or inflates to
+ * other than its pages (inflate stops at their size: a deflate bomb ends there).
+ */
+export function decodeChunkInto(job: ChunkJob, stored: Uint8Array): void {
+  const pages = job.into.length / PAGE_BYTES;
+  let present = 0;
+  for (const b of job.bitmap) present += popcount8(b);
+  const expected = present * PAGE_BYTES;
+  let data = stored;
+  if (job.encoding === DEFLATE) {
+    try {
+      data = inflateRawSync(stored, { maxOutputLength: expected });
+    } catch (err) {
+      throw new SnapshotFormatError(PART, `chunk ${job.chunk}: bad deflate stream (${(err as Error).message})`);
+    }
+  }
+  if (data.length !== expected) {
+    if (job.encoding === DEFLATE)
+      throw new SnapshotFormatError(PART, `chunk ${job.chunk}: inflates to ${data.length} bytes, ${present} pages need ${expected}`);
+    throw new SnapshotFormatError(PART, `chunk ${job.chunk}: ${data.length} stored bytes for ${present} pages`);
+  }
+  if (!job.zeroed) job.into.fill(0);
+  let from = 0;
+  for (const [p, q] of presentRuns(job.bitmap, pages)) {
+    job.into.set(data.subarray(from, from + (q - p) * PAGE_BYTES), p * PAGE_BYTES);
+    from += (q - p) * PAGE_BYTES;
+  }
 }
