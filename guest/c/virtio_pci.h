@@ -13,11 +13,11 @@
 #include <stdint.h>
 
 struct virtio_pci {
-  uint64_t ecam, bar;                          // the function's config space, where BAR0 is placed
-  uint64_t common, isr, device, notify;        // the structures (guest-physical, in BAR0)
+  uint64_t ecam, bar;                    // the function's config space, where BAR0 is placed
+  uint64_t common, isr, device, notify;  // the structures (guest-physical, in BAR0)
   uint32_t device_len, notify_len, notify_mul;
-  uint32_t table_size;                         // MSI-X entries
-  uint64_t doorbell[2];                        // queue q's doorbell (0: not set up); a virtio-input device has two queues
+  uint32_t table_size;   // MSI-X entries
+  uint64_t doorbell[2];  // queue q's doorbell (0: not set up); a virtio-input device has two queues
 };
 
 struct virtio_queue_layout;

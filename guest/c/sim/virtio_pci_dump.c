@@ -77,8 +77,8 @@ static void init_function(struct function* f, const char* name) {
   put16(f->cfg + CAP_MSIX + PVG_PCI_MSIX_FLAGS, is("msix-one") ? 0 : 2);  // 3 entries: configuration, 2 queues
   put32(f->cfg + CAP_MSIX + PVG_PCI_MSIX_TABLE, is("msix-outside") ? 0x7ff8 : R_TABLE);
   put32(f->cfg + CAP_MSIX + PVG_PCI_MSIX_PBA, is("pba-bar1") ? R_PBA | 1 : R_PBA);
-  cap(f, CAP_COMMON, CAP_NOTIFY, PVG_VIRTIO_PCI_CAP_COMMON, is("common-outside") ? 0x7ff0 : R_COMMON, is("common-short") ? 0x10 : PVG_VIRTIO_PCI_COMMON_CFG_BYTES,
-      16);
+  cap(f, CAP_COMMON, CAP_NOTIFY, PVG_VIRTIO_PCI_CAP_COMMON, is("common-outside") ? 0x7ff0 : R_COMMON,
+      is("common-short") ? 0x10 : PVG_VIRTIO_PCI_COMMON_CFG_BYTES, 16);
   cap(f, CAP_NOTIFY, CAP_ISR, PVG_VIRTIO_PCI_CAP_NOTIFY, R_NOTIFY, 2 * 4, 20);
   put32(f->cfg + CAP_NOTIFY + 16, is("doorbell-outside") ? 0x1000 : 4);
   cap(f, CAP_ISR, is("no-isr") ? 0 : CAP_DEVICE, PVG_VIRTIO_PCI_CAP_ISR, R_ISR, 1, 16);
@@ -120,27 +120,46 @@ static struct queue* selq(struct function* f) { return f->qsel < 2 ? &f->q[f->qs
 static uint64_t common_read(struct function* f, uint32_t off) {
   struct queue* q = selq(f);
   switch (off) {
-    case 0x00: return f->dfsel;
-    case 0x04: return f->dfsel == 1 && !is("no-version1") ? 1 : 0;  // VIRTIO_F_VERSION_1 only
-    case 0x10: return f->config_vector;
-    case 0x12: return 2;
-    case 0x14: return f->status;
-    case 0x16: return f->qsel;
-    case 0x18: return q ? (is("queue-small") ? 16 : q->size) : 0;
-    case 0x1a: return q && !is("vector-refused") ? q->vector : PVG_VIRTIO_MSI_NO_VECTOR;
-    case 0x1c: return q && !is("enable-refused") ? q->enabled : 0;
-    case 0x1e: return q ? (is("doorbell-outside") ? 5 : f->qsel) : 0;
-    default: return 0;
+    case 0x00:
+      return f->dfsel;
+    case 0x04:
+      return f->dfsel == 1 && !is("no-version1") ? 1 : 0;  // VIRTIO_F_VERSION_1 only
+    case 0x10:
+      return f->config_vector;
+    case 0x12:
+      return 2;
+    case 0x14:
+      return f->status;
+    case 0x16:
+      return f->qsel;
+    case 0x18:
+      return q ? (is("queue-small") ? 16 : q->size) : 0;
+    case 0x1a:
+      return q && !is("vector-refused") ? q->vector : PVG_VIRTIO_MSI_NO_VECTOR;
+    case 0x1c:
+      return q && !is("enable-refused") ? q->enabled : 0;
+    case 0x1e:
+      return q ? (is("doorbell-outside") ? 5 : f->qsel) : 0;
+    default:
+      return 0;
   }
 }
 
 static void common_write(struct function* f, uint32_t off, uint32_t v) {
   struct queue* q = selq(f);
   switch (off) {
-    case 0x00: f->dfsel = v; break;
-    case 0x08: f->drfsel = v; break;
-    case 0x0c: if (f->drfsel < 2) f->features[f->drfsel] = v; break;
-    case 0x10: f->config_vector = v < 3 ? v : PVG_VIRTIO_MSI_NO_VECTOR; break;
+    case 0x00:
+      f->dfsel = v;
+      break;
+    case 0x08:
+      f->drfsel = v;
+      break;
+    case 0x0c:
+      if (f->drfsel < 2) f->features[f->drfsel] = v;
+      break;
+    case 0x10:
+      f->config_vector = v < 3 ? v : PVG_VIRTIO_MSI_NO_VECTOR;
+      break;
     case 0x14:
       if (v == 0) {  // reset
         uint8_t cfg[CFG_BYTES];
@@ -158,17 +177,39 @@ static void common_write(struct function* f, uint32_t off, uint32_t v) {
       if ((v & PVG_VIRTIO_STATUS_FEATURES_OK) && (is("features-refused") || f->features[1] != 1 || f->features[0] != 0)) v &= ~PVG_VIRTIO_STATUS_FEATURES_OK;
       f->status = v;
       break;
-    case 0x16: f->qsel = v; break;
-    case 0x18: if (q && v <= QUEUE_MAX) q->size = v; break;
-    case 0x1a: if (q) q->vector = v < 3 ? v : PVG_VIRTIO_MSI_NO_VECTOR; break;
-    case 0x1c: if (q) q->enabled = 1; break;
-    case 0x20: if (q) q->desc = (q->desc & ~0xffffffffull) | v; break;
-    case 0x24: if (q) q->desc = (q->desc & 0xffffffffull) | ((uint64_t)v << 32); break;
-    case 0x28: if (q) q->avail = (q->avail & ~0xffffffffull) | v; break;
-    case 0x2c: if (q) q->avail = (q->avail & 0xffffffffull) | ((uint64_t)v << 32); break;
-    case 0x30: if (q) q->used = (q->used & ~0xffffffffull) | v; break;
-    case 0x34: if (q) q->used = (q->used & 0xffffffffull) | ((uint64_t)v << 32); break;
-    default: printf("READONLY 0x%x\n", off); exit(0);
+    case 0x16:
+      f->qsel = v;
+      break;
+    case 0x18:
+      if (q && v <= QUEUE_MAX) q->size = v;
+      break;
+    case 0x1a:
+      if (q) q->vector = v < 3 ? v : PVG_VIRTIO_MSI_NO_VECTOR;
+      break;
+    case 0x1c:
+      if (q) q->enabled = 1;
+      break;
+    case 0x20:
+      if (q) q->desc = (q->desc & ~0xffffffffull) | v;
+      break;
+    case 0x24:
+      if (q) q->desc = (q->desc & 0xffffffffull) | ((uint64_t)v << 32);
+      break;
+    case 0x28:
+      if (q) q->avail = (q->avail & ~0xffffffffull) | v;
+      break;
+    case 0x2c:
+      if (q) q->avail = (q->avail & 0xffffffffull) | ((uint64_t)v << 32);
+      break;
+    case 0x30:
+      if (q) q->used = (q->used & ~0xffffffffull) | v;
+      break;
+    case 0x34:
+      if (q) q->used = (q->used & 0xffffffffull) | ((uint64_t)v << 32);
+      break;
+    default:
+      printf("READONLY 0x%x\n", off);
+      exit(0);
   }
 }
 
@@ -289,8 +330,8 @@ int main(int argc, char** argv) {
     struct function* f = &fns[i];
     const struct virtio_input* v = i == 0 ? &in.keyboard : &in.tablet;
     printf("setup %d bar 0x%x command %u msixflags 0x%x status 0x%x name %.*s qsize %u qenabled %u qvector %u configvector %u areas %d", i, bar_of(f),
-           get(f->cfg + PVG_PCI_COMMAND, 2), get(f->cfg + CAP_MSIX + 2, 2), f->status, (int)v->name_len, v->name, f->q[0].size, f->q[0].enabled,
-           f->q[0].vector, f->config_vector,
+           get(f->cfg + PVG_PCI_COMMAND, 2), get(f->cfg + CAP_MSIX + 2, 2), f->status, (int)v->name_len, v->name, f->q[0].size, f->q[0].enabled, f->q[0].vector,
+           f->config_vector,
            f->q[0].desc == (uint64_t)(uintptr_t)v->queue.page + IQ_DESC && f->q[0].avail == (uint64_t)(uintptr_t)v->queue.page + IQ_AVAIL &&
                f->q[0].used == (uint64_t)(uintptr_t)v->queue.page + IQ_USED);
     for (int e = 0; e < 3; e++) printf(" msix%d 0x%x 0x%x 0x%x %u", e, f->msix[e][0], f->msix[e][1], f->msix[e][2], f->msix[e][3]);
