@@ -198,11 +198,12 @@ function cpuBackend(
   workload: string | null,
   probe: boolean,
   inputTransport: InputTransport,
+  inputInterrupts: InputInterrupts,
 ): { cpu: CpuBackendName; cpuFallback: string | null } {
   if (value === undefined) return { cpu: 'ts', cpuFallback: null };
   if (!CPU_CHOICES.includes(value as CpuChoice)) throw new VmConfigError('cpu', `must be one of ${CPU_CHOICES.join(', ')}, got ${JSON.stringify(value)}`);
   try {
-    const r = resolveCpu(value as CpuChoice, workload, probe, inputTransport);
+    const r = resolveCpu(value as CpuChoice, workload, probe, inputTransport, inputInterrupts);
     return { cpu: r.cpu, cpuFallback: r.why };
   } catch (err) {
     if (err instanceof CpuUnavailableError) throw new VmConfigError('cpu', err.message.replace(/^--cpu kvm: /, ''));
@@ -370,7 +371,7 @@ export function resolveConfig(given: VmOptions = {}, { probeHost = true }: { pro
     callbackTimeoutMs: options.callbackTimeoutMs === undefined ? undefined : integer(options.callbackTimeoutMs, 'callbackTimeoutMs', 1, 3_600_000, 0),
     externalVcpus,
     threading,
-    ...cpuBackend(options.cpu, workload?.name ?? null, probeHost, inputTransport),
+    ...cpuBackend(options.cpu, workload?.name ?? null, probeHost, inputTransport, inputInterrupts),
     ...engineBackend(options.engine),
     outputs: checkOutputs(options.outputs, displays),
     start: startMode(options.start),

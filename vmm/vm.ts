@@ -404,8 +404,8 @@ export class Vm extends EventEmitter<VmEvents> {
     if (this.config.cpu === 'kvm' && KVM_WORKLOADS[w.name] === undefined) {
       throw new VmConfigError('workload.name', `the KVM guest does not implement ${w.name} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`);
     }
-    if (this.config.cpu === 'kvm' && KVM_INPUT_WORKLOADS.has(w.name) && this.config.inputTransport !== 'mmio') {
-      throw new VmConfigError('inputTransport', `the KVM guest drives its input devices over virtio-mmio only (workload ${w.name})`);
+    if (this.config.cpu === 'kvm' && KVM_INPUT_WORKLOADS.has(w.name) && this.config.inputTransport === 'pci' && this.config.inputInterrupts === 'intx') {
+      throw new VmConfigError('inputInterrupts', `the KVM guest takes its virtio-pci input devices' interrupts through MSI-X only (workload ${w.name})`);
     }
     // Built-in vCPUs beyond the devices have no workload to run.
     await Promise.all(this.parts.vcpus.slice(0, this.config.devices.length).map((handle, v) => handle.control.start(guestFor(this.config, v, w))));

@@ -7,7 +7,7 @@ export const ROM_BASE = 0x01000000;
 export const ROM_BYTES = 0x100000;
 /** 'PVGB' */
 export const BOOT_MAGIC = 0x42475650;
-export const BOOT_ABI_VERSION = 3;
+export const BOOT_ABI_VERSION = 4;
 /** inputBinding when the guest has no keyboard and tablet. */
 export const NO_INPUT = 0xffffffff;
 /** Hypercalls: 32-bit MMIO writes into a window no device decodes, answered by the vCPU itself. MMIO rather than port I/O: the program runs in ring 3, where port I/O faults (docs/kvm.md). */
@@ -19,6 +19,12 @@ export const KvmVariant = {
   /** apple-gfx-mmio */
   mmio: 0,
   /** apple-gfx-pci */
+  pci: 1,
+} as const;
+
+/** The keyboard's and tablet's transport: virtio-mmio windows, or modern virtio-pci functions taken through MSI-X. */
+export const KvmInputTransport = {
+  mmio: 0,
   pci: 1,
 } as const;
 
@@ -110,18 +116,20 @@ export const Boot = {
   idt: 0x40,
   /** PVG_TEST_* */
   testMode: 0x48,
-  /** PVG_NO_INPUT, or k: the virtio-mmio keyboard is device 2k and the tablet 2k + 1 (their vectors 0x60 + 2k, 0x61 + 2k) */
+  /** PVG_NO_INPUT, or k: the keyboard is virtio device 2k and the tablet 2k + 1 (virtio-mmio: vectors 0x60 + 2k, 0x61 + 2k; virtio-pci: MSI-X vectors 0x60 + 2i config, 0x61 + 2i queues for device i) */
   inputBinding: 0x4c,
+  /** PVG_INPUT_TRANSPORT_*: how the keyboard and tablet are reached (ignored with PVG_NO_INPUT) */
+  inputTransport: 0x50,
   /** PVG_STATE_* */
-  state: 0x50,
-  framesDone: 0x54,
-  interruptsHandled: 0x58,
-  deviceErrorsSeen: 0x5c,
-  halts: 0x60,
+  state: 0x54,
+  framesDone: 0x58,
+  interruptsHandled: 0x5c,
+  deviceErrorsSeen: 0x60,
+  halts: 0x64,
   /** ERROR_CODE last seen (0 none) */
-  lastError: 0x64,
+  lastError: 0x68,
   /** virtio-input events taken off both event queues */
-  inputEventsTaken: 0x68,
+  inputEventsTaken: 0x6c,
   /** ring 3's stack (the entry stack is ring 0's, the TSS's RSP0) */
   userStackTop: 0x70,
   /** NUL-terminated, written before a FAIL */

@@ -14,7 +14,7 @@ const constants: Constant[] = [
   { ts: 'ROM_BYTES', c: 'PVG_IMAGE_MAX_BYTES', value: 0x10_0000, radix: hex(6), doc: "The image's loaded span fits in 1 MiB." },
   { c: 'PVG_STACK_BYTES', value: 0x8000, radix: hex(4), doc: 'RSP = top of this much stack, 16-byte aligned.' },
   { ts: 'BOOT_MAGIC', c: 'PVG_BOOT_MAGIC', value: 0x4247_5650, radix: hex(8), doc: "'PVGB'" },
-  { ts: 'BOOT_ABI_VERSION', c: 'PVG_BOOT_ABI_VERSION', value: 3 },
+  { ts: 'BOOT_ABI_VERSION', c: 'PVG_BOOT_ABI_VERSION', value: 4 },
   { ts: 'NO_INPUT', c: 'PVG_NO_INPUT', value: 0xffff_ffff, radix: hex(8), doc: 'inputBinding when the guest has no keyboard and tablet.' },
   { c: 'PVG_FAIL_MESSAGE_BYTES', value: FAIL_MESSAGE_BYTES },
   {
@@ -38,6 +38,16 @@ const enums: EnumDef[] = [
     members: [
       { name: 'mmio', value: 0, doc: 'apple-gfx-mmio' },
       { name: 'pci', value: 1, doc: 'apple-gfx-pci' },
+    ],
+  },
+  {
+    ts: 'KvmInputTransport',
+    tsObject: true,
+    c: 'PVG_INPUT_TRANSPORT_',
+    doc: "The keyboard's and tablet's transport: virtio-mmio windows, or modern virtio-pci functions taken through MSI-X.",
+    members: [
+      { name: 'mmio', value: 0 },
+      { name: 'pci', value: 1 },
     ],
   },
   {
@@ -134,8 +144,9 @@ const bootBlock: ByteStruct = {
     {
       name: 'inputBinding',
       type: 'u32',
-      doc: 'PVG_NO_INPUT, or k: the virtio-mmio keyboard is device 2k and the tablet 2k + 1 (their vectors 0x60 + 2k, 0x61 + 2k)',
+      doc: 'PVG_NO_INPUT, or k: the keyboard is virtio device 2k and the tablet 2k + 1 (virtio-mmio: vectors 0x60 + 2k, 0x61 + 2k; virtio-pci: MSI-X vectors 0x60 + 2i config, 0x61 + 2i queues for device i)',
     },
+    { name: 'inputTransport', type: 'u32', doc: 'PVG_INPUT_TRANSPORT_*: how the keyboard and tablet are reached (ignored with PVG_NO_INPUT)' },
     { name: 'state', type: 'u32', section: 'written by the guest, read by the host', doc: 'PVG_STATE_*' },
     { name: 'framesDone', type: 'u32' },
     { name: 'interruptsHandled', type: 'u32' },
@@ -143,7 +154,6 @@ const bootBlock: ByteStruct = {
     { name: 'halts', type: 'u32' },
     { name: 'lastError', type: 'u32', doc: 'ERROR_CODE last seen (0 none)' },
     { name: 'inputEventsTaken', type: 'u32', doc: 'virtio-input events taken off both event queues' },
-    { name: 'reserved1', type: 'u32', reserved: true },
     { name: 'userStackTop', type: 'u64', doc: "ring 3's stack (the entry stack is ring 0's, the TSS's RSP0)" },
     { name: 'reserved2', type: 'u64', reserved: true },
     { name: 'failMessage', type: { chars: FAIL_MESSAGE_BYTES }, doc: 'NUL-terminated, written before a FAIL' },

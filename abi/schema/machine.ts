@@ -88,22 +88,28 @@ const pciConfig: Constant[] = [
   { ts: 'MSI_FLAGS_64BIT', c: 'PVG_PCI_MSI_FLAGS_64BIT', value: 1 << 7 },
   { ts: 'MSI_FLAGS_MASKBIT', c: 'PVG_PCI_MSI_FLAGS_MASKBIT', value: 1 << 8 },
   { ts: 'MSI_VECTORS', c: 'PVG_PCI_MSI_VECTORS', value: 32, doc: 'Vectors the capability offers: the most MSI can (Multiple Message Capable = 5).' },
-  // MSI-X (PCI Local Bus 3.0 §6.8.2; Linux include/uapi/linux/pci_regs.h PCI_MSIX_*): TypeScript
-  // only, for the functions that offer it instead of MSI (virtio-pci), at MSI_CAP_OFFSET.
-  { ts: 'MSIX_CAP_ID', value: 0x11, radix: hex(2), doc: 'MSI-X capability id.' },
+  // MSI-X (PCI Local Bus 3.0 §6.8.2; Linux include/uapi/linux/pci_regs.h PCI_MSIX_*), for the
+  // functions that offer it instead of MSI (virtio-pci), at MSI_CAP_OFFSET.
+  { ts: 'MSIX_CAP_ID', c: 'PVG_PCI_MSIX_CAP_ID', value: 0x11, radix: hex(2), doc: 'MSI-X capability id.' },
   { ts: 'MSIX_CAP_BYTES', value: 12, doc: 'The MSI-X capability: id, next, Message Control, Table Offset/BIR, PBA Offset/BIR.' },
-  { ts: 'MSIX_FLAGS', value: 0x02, radix: hex(2), doc: 'MSI-X capability registers, relative to the capability: Message Control (16 bits).' },
-  { ts: 'MSIX_TABLE', value: 0x04, radix: hex(2), doc: 'Table Offset (bits 31:3) and BIR (bits 2:0), read-only.' },
-  { ts: 'MSIX_PBA', value: 0x08, radix: hex(2), doc: 'PBA Offset (bits 31:3) and BIR (bits 2:0), read-only.' },
-  { ts: 'MSIX_FLAGS_QSIZE', value: 0x07ff, radix: hex(4), doc: 'Table Size - 1 (read-only).' },
-  { ts: 'MSIX_FLAGS_MASKALL', value: 1 << 14, doc: 'Function Mask: every vector masked, whatever its own mask bit.' },
-  { ts: 'MSIX_FLAGS_ENABLE', value: 1 << 15, doc: 'MSI-X Enable.' },
-  { ts: 'MSIX_BIR_MASK', value: 0x7, doc: 'The BAR indicator bits of Table Offset/BIR and PBA Offset/BIR.' },
-  { ts: 'MSIX_ENTRY_BYTES', value: 16, doc: 'A table entry: Message Address (low, high), Message Data, Vector Control.' },
-  { ts: 'MSIX_ENTRY_ADDRESS_LO', value: 0x0, radix: hex(2), doc: 'Table entry fields, relative to the entry.' },
-  { ts: 'MSIX_ENTRY_ADDRESS_HI', value: 0x4, radix: hex(2) },
-  { ts: 'MSIX_ENTRY_DATA', value: 0x8, radix: hex(2) },
-  { ts: 'MSIX_ENTRY_VECTOR_CTRL', value: 0xc, radix: hex(2) },
+  {
+    ts: 'MSIX_FLAGS',
+    c: 'PVG_PCI_MSIX_FLAGS',
+    value: 0x02,
+    radix: hex(2),
+    doc: 'MSI-X capability registers, relative to the capability: Message Control (16 bits).',
+  },
+  { ts: 'MSIX_TABLE', c: 'PVG_PCI_MSIX_TABLE', value: 0x04, radix: hex(2), doc: 'Table Offset (bits 31:3) and BIR (bits 2:0), read-only.' },
+  { ts: 'MSIX_PBA', c: 'PVG_PCI_MSIX_PBA', value: 0x08, radix: hex(2), doc: 'PBA Offset (bits 31:3) and BIR (bits 2:0), read-only.' },
+  { ts: 'MSIX_FLAGS_QSIZE', c: 'PVG_PCI_MSIX_FLAGS_QSIZE', value: 0x07ff, radix: hex(4), doc: 'Table Size - 1 (read-only).' },
+  { ts: 'MSIX_FLAGS_MASKALL', c: 'PVG_PCI_MSIX_FLAGS_MASKALL', value: 1 << 14, doc: 'Function Mask: every vector masked, whatever its own mask bit.' },
+  { ts: 'MSIX_FLAGS_ENABLE', c: 'PVG_PCI_MSIX_FLAGS_ENABLE', value: 1 << 15, doc: 'MSI-X Enable.' },
+  { ts: 'MSIX_BIR_MASK', c: 'PVG_PCI_MSIX_BIR_MASK', value: 0x7, doc: 'The BAR indicator bits of Table Offset/BIR and PBA Offset/BIR.' },
+  { ts: 'MSIX_ENTRY_BYTES', c: 'PVG_PCI_MSIX_ENTRY_BYTES', value: 16, doc: 'A table entry: Message Address (low, high), Message Data, Vector Control.' },
+  { ts: 'MSIX_ENTRY_ADDRESS_LO', c: 'PVG_PCI_MSIX_ENTRY_ADDRESS_LO', value: 0x0, radix: hex(2), doc: 'Table entry fields, relative to the entry.' },
+  { ts: 'MSIX_ENTRY_ADDRESS_HI', c: 'PVG_PCI_MSIX_ENTRY_ADDRESS_HI', value: 0x4, radix: hex(2) },
+  { ts: 'MSIX_ENTRY_DATA', c: 'PVG_PCI_MSIX_ENTRY_DATA', value: 0x8, radix: hex(2) },
+  { ts: 'MSIX_ENTRY_VECTOR_CTRL', c: 'PVG_PCI_MSIX_ENTRY_VECTOR_CTRL', value: 0xc, radix: hex(2) },
   { ts: 'MSIX_ENTRY_CTRL_MASKBIT', value: 1, doc: 'Vector Control bit 0: the vector is masked (1 at reset); bits 31:1 reserved.' },
 ];
 

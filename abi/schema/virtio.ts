@@ -76,13 +76,20 @@ const input: Constant[] = [
   },
 ];
 
-// virtio-pci (modern, virtio 1.2 §4.1): TypeScript only (the machine-code guest has no virtio driver).
+// virtio-pci (modern, virtio 1.2 §4.1): the C names are what the machine-code guest's driver (guest/c/virtio_pci.c) uses.
 const pci: Constant[] = [
-  { ts: 'VIRTIO_PCI_VENDOR_ID', value: 0x1af4, radix: hex(4), doc: 'PCI vendor of every virtio device (§4.1.2).' },
-  { ts: 'VIRTIO_PCI_DEVICE_ID_BASE', value: 0x1040, radix: hex(4), doc: 'A modern virtio-pci device id is 0x1040 + the virtio device type (§4.1.2.1).' },
+  { ts: 'VIRTIO_PCI_VENDOR_ID', c: 'PVG_VIRTIO_PCI_VENDOR_ID', value: 0x1af4, radix: hex(4), doc: 'PCI vendor of every virtio device (§4.1.2).' },
+  {
+    ts: 'VIRTIO_PCI_DEVICE_ID_BASE',
+    c: 'PVG_VIRTIO_PCI_DEVICE_ID_BASE',
+    value: 0x1040,
+    radix: hex(4),
+    doc: 'A modern virtio-pci device id is 0x1040 + the virtio device type (§4.1.2.1).',
+  },
   { ts: 'VIRTIO_PCI_REVISION', value: 1, doc: 'Revision 1 or above: not a transitional device (§4.1.2.1).' },
   {
     ts: 'VIRTIO_PCI_FIRST_SLOT',
+    c: 'PVG_VIRTIO_PCI_FIRST_SLOT',
     value: 16,
     doc: 'Virtio device i is PCI device VIRTIO_PCI_FIRST_SLOT + i on bus 0 (its ECAM function and BAR slot), after the apple-gfx devices (at most 16).',
   },
@@ -94,6 +101,7 @@ const pci: Constant[] = [
   },
   {
     ts: 'VIRTIO_PCI_COMMON_CFG_BYTES',
+    c: 'PVG_VIRTIO_PCI_COMMON_CFG_BYTES',
     value: 0x38,
     radix: hex(2),
     doc: 'struct virtio_pci_common_cfg up to queue_device (no queue_notify_data or queue_reset: their features are not offered).',
@@ -103,13 +111,20 @@ const pci: Constant[] = [
     value: 4,
     doc: "notify_off_multiplier: queue q's doorbell is at the notify structure + 4 * q (QEMU's without page-per-vq).",
   },
-  { ts: 'VIRTIO_MSI_NO_VECTOR', value: 0xffff, radix: hex(4), doc: 'msix_config / queue_msix_vector: no interrupt for this cause.' },
+  {
+    ts: 'VIRTIO_MSI_NO_VECTOR',
+    c: 'PVG_VIRTIO_MSI_NO_VECTOR',
+    value: 0xffff,
+    radix: hex(4),
+    doc: 'msix_config / queue_msix_vector: no interrupt for this cause.',
+  },
   { ts: 'VIRTIO_PCI_ISR_QUEUE', value: 1, doc: 'ISR status bit 0: a used buffer notification.' },
   { ts: 'VIRTIO_PCI_ISR_CONFIG', value: 2, doc: 'ISR status bit 1: a configuration change.' },
-  { ts: 'PCI_CAP_ID_VNDR', value: 0x09, radix: hex(2), doc: 'Vendor-specific capability: every virtio structure capability.' },
+  { ts: 'PCI_CAP_ID_VNDR', c: 'PVG_PCI_CAP_ID_VNDR', value: 0x09, radix: hex(2), doc: 'Vendor-specific capability: every virtio structure capability.' },
   { ts: 'PCI_CLASS_INPUT_OTHER', value: 0x0980, radix: hex(4), doc: "Base class input devices, subclass other (QEMU's virtio-input-pci)." },
   {
     ts: 'VECTOR_VIRTIO_PCI_BASE',
+    c: 'PVG_VECTOR_VIRTIO_PCI_BASE',
     value: 0x60,
     radix: hex(2),
     doc: "Virtio-pci device i's vectors (what the built-in guest programs into its MSI-X table): VECTOR_VIRTIO_PCI_BASE + 2i configuration changes, + 2i + 1 the queues.",
@@ -221,6 +236,7 @@ const enums: EnumDef[] = [
   },
   {
     ts: 'VirtioPciCapType',
+    c: 'PVG_VIRTIO_PCI_CAP_',
     radix: hex(2),
     doc: 'virtio-pci capability cfg_type (virtio 1.2 §4.1.4).',
     members: [
@@ -233,6 +249,7 @@ const enums: EnumDef[] = [
   },
   {
     ts: 'VirtioPciCap',
+    c: 'PVG_VIRTIO_PCI_CAP_FIELD_',
     radix: hex(2),
     doc: 'struct virtio_pci_cap field offsets (virtio 1.2 §4.1.4); the notify capability adds notify_off_multiplier.',
     members: [
@@ -277,6 +294,7 @@ const enums: EnumDef[] = [
   },
   {
     ts: 'VirtioPciCommon',
+    c: 'PVG_VIRTIO_PCI_COMMON_',
     radix: hex(2),
     doc: 'struct virtio_pci_common_cfg field offsets (virtio 1.2 §4.1.4.3; Linux include/uapi/linux/virtio_pci.h VIRTIO_PCI_COMMON_*).',
     members: [

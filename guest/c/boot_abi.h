@@ -19,7 +19,7 @@
 #define PVG_IMAGE_MAX_BYTES 0x100000u
 #define PVG_STACK_BYTES 0x8000u
 #define PVG_BOOT_MAGIC 0x42475650u
-#define PVG_BOOT_ABI_VERSION 3u
+#define PVG_BOOT_ABI_VERSION 4u
 #define PVG_NO_INPUT 0xffffffffu
 #define PVG_FAIL_MESSAGE_BYTES 128u
 #define PVG_HYPERCALL_BASE 0x30000000u
@@ -29,6 +29,10 @@
 // KvmVariant
 #define PVG_VARIANT_MMIO 0u
 #define PVG_VARIANT_PCI 1u
+
+// KvmInputTransport
+#define PVG_INPUT_TRANSPORT_MMIO 0u
+#define PVG_INPUT_TRANSPORT_PCI 1u
 
 // KvmWorkload
 #define PVG_WORKLOAD_DESKTOP 0u
@@ -67,31 +71,32 @@
 // The boot block at the start of each vCPU's boot area: little-endian, read and written by both sides.
 struct pvg_boot {
   // -- written by the host --
-  uint64_t self;            // 0x00 address of this block
-  uint32_t magic;           // 0x08 PVG_BOOT_MAGIC
-  uint32_t abi_version;     // 0x0c PVG_BOOT_ABI_VERSION
-  uint32_t vcpu;            // 0x10
-  uint32_t device;          // 0x14 the device index the guest drives
-  uint32_t variant;         // 0x18 PVG_VARIANT_*
-  uint32_t workload;        // 0x1c PVG_WORKLOAD_*
-  uint32_t frames;          // 0x20
-  uint32_t seed;            // 0x24
-  uint32_t mode;            // 0x28 initial mode index (clamped to modes - 1)
-  uint32_t damage_percent;  // 0x2c unused by these workloads
-  uint64_t ram_base;        // 0x30 pages the guest may allocate: [ram_base, ram_end), page aligned
-  uint64_t ram_end;         // 0x38
-  uint64_t idt;             // 0x40 4 KiB where the guest builds its IDT (256 gates)
-  uint32_t test_mode;       // 0x48 PVG_TEST_*
-  uint32_t input_binding;   // 0x4c PVG_NO_INPUT, or k: the virtio-mmio keyboard is device 2k and the tablet 2k + 1 (their vectors 0x60 + 2k, 0x61 + 2k)
+  uint64_t self;             // 0x00 address of this block
+  uint32_t magic;            // 0x08 PVG_BOOT_MAGIC
+  uint32_t abi_version;      // 0x0c PVG_BOOT_ABI_VERSION
+  uint32_t vcpu;             // 0x10
+  uint32_t device;           // 0x14 the device index the guest drives
+  uint32_t variant;          // 0x18 PVG_VARIANT_*
+  uint32_t workload;         // 0x1c PVG_WORKLOAD_*
+  uint32_t frames;           // 0x20
+  uint32_t seed;             // 0x24
+  uint32_t mode;             // 0x28 initial mode index (clamped to modes - 1)
+  uint32_t damage_percent;   // 0x2c unused by these workloads
+  uint64_t ram_base;         // 0x30 pages the guest may allocate: [ram_base, ram_end), page aligned
+  uint64_t ram_end;          // 0x38
+  uint64_t idt;              // 0x40 4 KiB where the guest builds its IDT (256 gates)
+  uint32_t test_mode;        // 0x48 PVG_TEST_*
+  uint32_t input_binding;    // 0x4c PVG_NO_INPUT, or k: the keyboard is virtio device 2k and the tablet 2k + 1 (virtio-mmio: vectors 0x60 + 2k, 0x61 + 2k;
+                             // virtio-pci: MSI-X vectors 0x60 + 2i config, 0x61 + 2i queues for device i)
+  uint32_t input_transport;  // 0x50 PVG_INPUT_TRANSPORT_*: how the keyboard and tablet are reached (ignored with PVG_NO_INPUT)
   // -- written by the guest, read by the host --
-  uint32_t state;               // 0x50 PVG_STATE_*
-  uint32_t frames_done;         // 0x54
-  uint32_t interrupts_handled;  // 0x58
-  uint32_t device_errors_seen;  // 0x5c
-  uint32_t halts;               // 0x60
-  uint32_t last_error;          // 0x64 ERROR_CODE last seen (0 none)
-  uint32_t input_events_taken;  // 0x68 virtio-input events taken off both event queues
-  uint32_t reserved1;           // 0x6c
+  uint32_t state;               // 0x54 PVG_STATE_*
+  uint32_t frames_done;         // 0x58
+  uint32_t interrupts_handled;  // 0x5c
+  uint32_t device_errors_seen;  // 0x60
+  uint32_t halts;               // 0x64
+  uint32_t last_error;          // 0x68 ERROR_CODE last seen (0 none)
+  uint32_t input_events_taken;  // 0x6c virtio-input events taken off both event queues
   uint64_t user_stack_top;      // 0x70 ring 3's stack (the entry stack is ring 0's, the TSS's RSP0)
   uint64_t reserved2;           // 0x78
   char fail_message[128];       // 0x80 NUL-terminated, written before a FAIL
@@ -113,13 +118,14 @@ PVG_STATIC_ASSERT(offsetof(struct pvg_boot, ram_end) == 0x38, "ram_end");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, idt) == 0x40, "idt");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, test_mode) == 0x48, "test_mode");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, input_binding) == 0x4c, "input_binding");
-PVG_STATIC_ASSERT(offsetof(struct pvg_boot, state) == 0x50, "state");
-PVG_STATIC_ASSERT(offsetof(struct pvg_boot, frames_done) == 0x54, "frames_done");
-PVG_STATIC_ASSERT(offsetof(struct pvg_boot, interrupts_handled) == 0x58, "interrupts_handled");
-PVG_STATIC_ASSERT(offsetof(struct pvg_boot, device_errors_seen) == 0x5c, "device_errors_seen");
-PVG_STATIC_ASSERT(offsetof(struct pvg_boot, halts) == 0x60, "halts");
-PVG_STATIC_ASSERT(offsetof(struct pvg_boot, last_error) == 0x64, "last_error");
-PVG_STATIC_ASSERT(offsetof(struct pvg_boot, input_events_taken) == 0x68, "input_events_taken");
+PVG_STATIC_ASSERT(offsetof(struct pvg_boot, input_transport) == 0x50, "input_transport");
+PVG_STATIC_ASSERT(offsetof(struct pvg_boot, state) == 0x54, "state");
+PVG_STATIC_ASSERT(offsetof(struct pvg_boot, frames_done) == 0x58, "frames_done");
+PVG_STATIC_ASSERT(offsetof(struct pvg_boot, interrupts_handled) == 0x5c, "interrupts_handled");
+PVG_STATIC_ASSERT(offsetof(struct pvg_boot, device_errors_seen) == 0x60, "device_errors_seen");
+PVG_STATIC_ASSERT(offsetof(struct pvg_boot, halts) == 0x64, "halts");
+PVG_STATIC_ASSERT(offsetof(struct pvg_boot, last_error) == 0x68, "last_error");
+PVG_STATIC_ASSERT(offsetof(struct pvg_boot, input_events_taken) == 0x6c, "input_events_taken");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, user_stack_top) == 0x70, "user_stack_top");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, fail_message) == 0x80, "fail_message");
 PVG_STATIC_ASSERT(sizeof(struct pvg_boot) == 0x100, "pvg_boot is 256 bytes");

@@ -40,3 +40,11 @@ bool pointer_feed(struct pointer_decoder* p, const struct input_event* e, struct
   p->changed = true;
   return false;
 }
+
+int32_t axis_to_pixel(int32_t value, uint32_t pixels) {
+  int64_t v = value < 0 ? 0 : value > (int32_t)PVG_VIRTIO_INPUT_ABS_MAX ? (int32_t)PVG_VIRTIO_INPUT_ABS_MAX : value;
+  // Math.round(n / d) = floor((2n + d) / 2d), d > 0; n < 0 only for a 0-pixel axis.
+  int64_t n = 2 * v * ((int64_t)pixels - 1) + PVG_VIRTIO_INPUT_ABS_MAX, d = 2 * (int64_t)PVG_VIRTIO_INPUT_ABS_MAX;
+  int64_t q = n / d;
+  return (int32_t)(q * d > n ? q - 1 : q);
+}

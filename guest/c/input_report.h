@@ -29,5 +29,7 @@ struct pointer_decoder {
 bool key_report(const struct input_event* e, struct input_report* out);
 /** Feeds one tablet event; true (and *out) at a SYN_REPORT that ends a report with changes. */
 bool pointer_feed(struct pointer_decoder* p, const struct input_event* e, struct input_report* out);
+/** guest-input.ts axisToPixel: Math.round(clamp(value, 0, ABS_MAX) * (pixels - 1) / ABS_MAX). */
+int32_t axis_to_pixel(int32_t value, uint32_t pixels);
 
 #endif

@@ -29,23 +29,29 @@ __attribute__((noreturn)) static void exception(volatile struct pvg_boot* b, con
 }
 
 /**
- * Whether `vector` is the level line of the keyboard or tablet this guest drives (virtio-mmio
- * devices 2k and 2k + 1 on vectors 0x60 + 2k and 0x61 + 2k).
+ * Whether `vector` is one of the keyboard's or tablet's this guest drives: virtio-mmio devices 2k
+ * and 2k + 1 on level lines 0x60 + 2k and 0x61 + 2k; virtio-pci device i's MSI-X vectors
+ * 0x60 + 2i and 0x61 + 2i (virtio_pci.c), so 0x60 + 4k up to 0x63 + 4k.
  */
 static bool input_vector(volatile struct pvg_boot* b, uint32_t vector) {
   uint32_t k = b->input_binding;
-  return k != PVG_NO_INPUT && vector >= PVG_VECTOR_VIRTIO_BASE && (vector - PVG_VECTOR_VIRTIO_BASE) / 2 == k;
+  if (k == PVG_NO_INPUT || vector < PVG_VECTOR_VIRTIO_BASE) return false;
+  uint32_t per_binding = b->input_transport == PVG_INPUT_TRANSPORT_PCI ? 4 : 2;
+  return (vector - PVG_VECTOR_VIRTIO_BASE) / per_binding == k;
 }
 
 /**
- * virtio-mmio-guest.ts acknowledge, as Linux's vm_interrupt: InterruptStatus written back to
- * InterruptAck (the device lowers its level line when nothing is left), then EOI. The events
- * stay in the used ring for the workload to take.
+ * virtio-mmio: virtio-mmio-guest.ts acknowledge, as Linux's vm_interrupt — InterruptStatus
+ * written back to InterruptAck (the device lowers its level line when nothing is left). MSI-X
+ * needs nothing acknowledged at the device (vp_vring_interrupt). Then EOI; the events stay in the
+ * used ring for the workload to take.
  */
 static void virtio_interrupt(volatile struct pvg_boot* b, uint32_t vector) {
-  uint64_t base = (uint64_t)PVG_VIRTIO_MMIO_BASE + (uint64_t)(vector - PVG_VECTOR_VIRTIO_BASE) * PVG_VIRTIO_MMIO_STRIDE;
-  uint32_t status = mmio_read32(base + PVG_VIRTIO_REG_INTERRUPT_STATUS);
-  if (status != 0) mmio_write32(base + PVG_VIRTIO_REG_INTERRUPT_ACK, status);
+  if (b->input_transport != PVG_INPUT_TRANSPORT_PCI) {
+    uint64_t base = (uint64_t)PVG_VIRTIO_MMIO_BASE + (uint64_t)(vector - PVG_VECTOR_VIRTIO_BASE) * PVG_VIRTIO_MMIO_STRIDE;
+    uint32_t status = mmio_read32(base + PVG_VIRTIO_REG_INTERRUPT_STATUS);
+    if (status != 0) mmio_write32(base + PVG_VIRTIO_REG_INTERRUPT_ACK, status);
+  }
   b->interrupts_handled++;
   hypercall(PVG_HC_EOI, vector);
 }

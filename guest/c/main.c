@@ -172,6 +172,8 @@ static void check_program(volatile struct pvg_boot* b) {
   if (b->workload > PVG_WORKLOAD_PAINT) fail_boot(b, "unknown workload ", b->workload, false);
   if (b->input_binding != PVG_NO_INPUT && 2 * (uint64_t)b->input_binding + 1 >= PVG_VIRTIO_MAX_DEVICES)
     fail_boot(b, "input binding beyond the virtio devices: ", b->input_binding, false);
+  if (b->input_binding != PVG_NO_INPUT && b->input_transport != PVG_INPUT_TRANSPORT_MMIO && b->input_transport != PVG_INPUT_TRANSPORT_PCI)
+    fail_boot(b, "unknown input transport ", b->input_transport, false);
 }
 
 void pvg_main(struct pvg_boot* block) {

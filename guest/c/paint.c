@@ -145,12 +145,6 @@ static void type(struct paint* p, struct paint_out* o, uint32_t code) {
   draw_text(p, o);
 }
 
-/** guest-input.ts axisToPixel: Math.round(clamp(v) * (pixels - 1) / ABS_MAX). */
-static int32_t axis_to_pixel(int32_t value, uint32_t pixels) {
-  int64_t v = value < 0 ? 0 : value > (int32_t)PVG_VIRTIO_INPUT_ABS_MAX ? (int32_t)PVG_VIRTIO_INPUT_ABS_MAX : value;
-  return (int32_t)round_div(v * ((int64_t)pixels - 1), PVG_VIRTIO_INPUT_ABS_MAX);
-}
-
 void paint_init(struct paint* p, uint32_t width, uint32_t height) {
   *p = (struct paint){.width = width, .height = height, .x = (int32_t)(width >> 1), .y = (int32_t)(height >> 1), .lines = 1};
 }

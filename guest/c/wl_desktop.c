@@ -1,5 +1,6 @@
 // desktop.ts: wallpaper, three windows, a translucent sprite bouncing in the bottom band, a
-// seven-segment clock and a cursor on a Lissajous path. Positions are JS numbers (doubles) and
+// seven-segment clock and a cursor on a Lissajous path — or following the pointer once the
+// display's tablet has reported one (desktop_cursor.c). Positions are JS numbers (doubles) and
 // reach the ring through ToUint32, as in the TS workload.
 #include <stdbool.h>
 
@@ -60,9 +61,17 @@ static const struct window WINDOWS[3] = {
     {0.1, 0.52, 0.3, 0.18, 0xff2a9d8fu},
 };
 
+/** guest_input_take's callback: the pointer's reports move the cursor. */
+static void follow(void* ctx, const struct input_report* r) {
+  struct env* e = ctx;
+  desktop_cursor_report(&e->w.desktop.cursor, r, e->width, e->height);
+}
+
 void desktop_setup(struct env* e) {
   double width = e->width, height = e->height;
   struct driver* d = e->driver;
+  // The virtio-input queues come after the GPU driver's pages, as program.ts allocates them.
+  guest_input_start(&e->input, d->pages);
   uint64_t gpa = mapped_buffer(e, WORKLOAD_CTX, (SPRITE * SPRITE + CURSOR * CURSOR) * 4);
   write_image(gpa, SPRITE, SPRITE, sprite);
   write_image(gpa + SPRITE * SPRITE * 4, CURSOR, CURSOR, arrow);
@@ -85,8 +94,7 @@ void desktop_setup(struct env* e) {
   drv_present(d, 0, 0, 0);
   double band_y, band_h;
   sprite_band(height, &band_y, &band_h);
-  e->w.desktop.sprite_x = 0;
-  e->w.desktop.sprite_y = band_y;
+  e->w.desktop = (struct desktop_state){.sprite_x = 0, .sprite_y = band_y};
 }
 
 void desktop_frame(struct env* e, uint32_t n) {
@@ -109,8 +117,10 @@ void desktop_frame(struct env* e, uint32_t n) {
   uint32_t v = n % 10000;
   const uint32_t digits[4] = {v / 1000, v / 100 % 10, v / 10 % 10, v % 10};  // padStart(4, '0')
   for (int i = 0; i < 4; i++) draw_digit(e, clock_x + i * 20, clock_y, digits[i]);
-  drv_cursor_move(d, 0, js_to_u32(js_round(width / 2 + (width / 3) * js_sin((double)n / 23))),
-                  js_to_u32(js_round(height / 2 + (height / 3) * js_sin((double)n / 17))));
+  guest_input_take(&e->input, follow, e);
+  uint32_t cx, cy;
+  desktop_cursor_at(&s->cursor, n, e->width, e->height, &cx, &cy);
+  drv_cursor_move(d, 0, cx, cy);
   const struct rect rects[2] = {
       {js_to_u32(js_min(old_x, s->sprite_x)), js_to_u32(js_min(old_y, s->sprite_y)), js_to_u32(js_abs(old_x - s->sprite_x) + SPRITE),
        js_to_u32(js_abs(old_y - s->sprite_y) + SPRITE)},

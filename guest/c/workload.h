@@ -4,17 +4,18 @@
 
 #include <stdint.h>
 
+#include "desktop_cursor.h"
 #include "driver.h"
-#include "input_report.h"
+#include "guest_input.h"
 #include "paint.h"
 #include "rng.h"
-#include "virtio_input.h"
 
 #define WORKLOAD_CTX 1u
 #define WORKLOAD_CTX_BYTES (64u * 1024u * 1024u)
 
 struct desktop_state {
   double sprite_x, sprite_y;  // JS numbers: NaN is possible in a degenerate mode (width 48)
+  struct desktop_cursor cursor;
 };
 
 struct hostile_state {
@@ -22,9 +23,6 @@ struct hostile_state {
 };
 
 struct paint_workload {
-  bool has_input;  // the boot block names a keyboard and tablet (else paint draws its canvas and waits)
-  struct virtio_input keyboard, tablet;
-  struct pointer_decoder pointer;
   struct paint paint;
 };
 
@@ -35,6 +33,7 @@ struct env {
   uint32_t width, height;   // current(env): that mode's size
   uint32_t damage_percent;  // unused by the workloads ported here
   uint64_t gfx_base;
+  struct guest_input input;  // started by the workloads that use input (desktop, paint)
   union {
     struct desktop_state desktop;
     struct hostile_state hostile;

@@ -1,9 +1,11 @@
-// paint on the machine-code guest (guest/c/wl_paint.c) under KVM, driven through vm.input() as
-// test/guest/ts/workloads/paint.test.ts drives the TypeScript guest: its virtio-mmio driver takes
-// the keyboard's and tablet's events, the PVG cursor follows the pointer, a drag draws a joined
+// paint and desktop on the machine-code guest (guest/c/wl_paint.c, wl_desktop.c) under KVM, driven
+// through vm.input() as test/guest/ts/workloads/paint.test.ts drives the TypeScript guest: its
+// virtio-mmio or virtio-pci (MSI-X) driver takes the keyboard's and tablet's events, the PVG cursor follows the pointer, a drag draws a joined
 // stroke, the right button erases, keys type glyphs; the same input gives the same picture as on
-// the TypeScript guest. Runs wherever /dev/kvm is usable; elsewhere skipped with the reason.
-// (The C paint's commands are compared with paint.ts's on any host: test/guest/c/guest-input.test.ts.)
+// the TypeScript guest; desktop's cursor leaves its path for the pointer. Runs wherever /dev/kvm
+// is usable; elsewhere skipped with the reason. (On any host: the C paint's commands against
+// paint.ts's, test/guest/c/guest-input.test.ts; the virtio-pci driver and desktop's cursor,
+// test/guest/c/guest-virtio-pci.test.ts.)
 import { describe, expect, it } from 'vitest';
 
 import { kvmUnavailableReason } from '../../actors/vcpu/kvm/availability.js';
@@ -24,10 +26,11 @@ const W = 320;
 const H = 200;
 const KEY = { H: 35, I: 23, LEFTSHIFT: 42, BACKSPACE: 14 };
 const MACHINE = { ramMiB: 64, devices: [{ displayModes: [`${W}x${H}@60`] }], inputTransport: 'mmio', input: true } as const satisfies VmOptions;
+type Transport = 'mmio' | 'pci';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function paintVm(cpu: 'kvm' | 'ts'): Promise<Vm> {
-  const vm = await vms.create({ ...MACHINE, cpu, workload: { name: 'paint', frames: 1e9 } });
+async function paintVm(cpu: 'kvm' | 'ts', inputTransport: Transport = 'mmio'): Promise<Vm> {
+  const vm = await vms.create({ ...MACHINE, inputTransport, cpu, workload: { name: 'paint', frames: 1e9 } });
   await frameWhen(vm, (f) => f.cursor.visible && at(f, 0, H - 1) === PAINT_BACKGROUND);
   return vm;
 }
@@ -45,18 +48,21 @@ async function allTaken(vm: Vm): Promise<{ taken: number; delivered: number }> {
 }
 
 onKvm('paint on the machine-code guest (KVM)', () => {
-  it('the cursor follows the pointer; a press draws, a drag draws a joined stroke, the right button erases', async () => {
-    const vm = await paintVm('kvm');
-    expect(vm.cpu.backend).toBe('kvm');
-    await pointerDrawErase(vm, W, H);
-    const { taken, delivered } = await allTaken(vm);
-    expect(taken).toBe(delivered);
-    const s = await vm.stats();
-    expect(s.vcpus[0]).toMatchObject({ cpu: 'kvm', fault: null });
-    // The tablet's level line reached the guest, which acknowledged it (InterruptAck) and EOId.
-    expect(s.vcpus[0]!.guest!.interruptsHandled).toBeGreaterThan(0);
-    expect(s.input!.devices.every((d) => d.events.dropped === 0)).toBe(true);
-  });
+  it.each(['mmio', 'pci'] as const)(
+    'over virtio-%s: the cursor follows the pointer; a press draws, a drag draws a joined stroke, the right button erases',
+    async (transport) => {
+      const vm = await paintVm('kvm', transport);
+      expect(vm.cpu.backend).toBe('kvm');
+      await pointerDrawErase(vm, W, H);
+      const { taken, delivered } = await allTaken(vm);
+      expect(taken).toBe(delivered);
+      const s = await vm.stats();
+      expect(s.vcpus[0]).toMatchObject({ cpu: 'kvm', fault: null });
+      // The tablet's interrupt reached the guest (virtio-mmio: its level line, acknowledged with InterruptAck; virtio-pci: its MSI-X vector), which EOId it.
+      expect(s.vcpus[0]!.guest!.interruptsHandled).toBeGreaterThan(0);
+      expect(s.input!.devices.every((d) => d.events.dropped === 0)).toBe(true);
+    },
+  );
 
   it('keys type glyphs into the text box; Backspace takes the last one away', async () => {
     const vm = await paintVm('kvm');
@@ -80,10 +86,10 @@ onKvm('paint on the machine-code guest (KVM)', () => {
     expect(at(f, box.x + 8, box.y + 8)).toBe(PAINT_TEXT);
   });
 
-  it('the same input gives the same picture and cursor as on the TypeScript guest', async () => {
+  it.each(['mmio', 'pci'] as const)('over virtio-%s: the same input gives the same picture and cursor as on the TypeScript guest', async (transport) => {
     const pictures: { checksum: string; cursor: [number, number] }[] = [];
     for (const cpu of ['ts', 'kvm'] as const) {
-      const vm = await paintVm(cpu);
+      const vm = await paintVm(cpu, transport);
       const input = vm.input(0, 0);
       const frame = { width: W, height: H };
       for (const code of [KEY.LEFTSHIFT, KEY.H, KEY.I]) input.key(code, true);
@@ -113,7 +119,39 @@ onKvm('paint on the machine-code guest (KVM)', () => {
     expect(pictures[1]).toEqual(pictures[0]);
   });
 
-  it('paint over virtio-pci is refused: the machine-code guest drives virtio-mmio only', async () => {
-    await expect(vms.create({ ...MACHINE, inputTransport: 'pci', cpu: 'kvm', workload: { name: 'paint', frames: 1 } })).rejects.toThrow(/virtio-mmio only/);
+  it('virtio-pci input on INTx is refused: the machine-code guest takes MSI-X only', async () => {
+    await expect(
+      vms.create({ ...MACHINE, inputTransport: 'pci', inputInterrupts: 'intx', cpu: 'kvm', workload: { name: 'paint', frames: 1 } }),
+    ).rejects.toThrow(/MSI-X only/);
+  });
+});
+
+onKvm('desktop on the machine-code guest follows the pointer (KVM)', () => {
+  it.each(['mmio', 'pci'] as const)('over virtio-%s: the cursor leaves its path for the pointer, follows it and stays there', async (transport) => {
+    const vm = await vms.create({ ...MACHINE, inputTransport: transport, cpu: 'kvm', workload: { name: 'desktop', frames: 1e9 } });
+    expect(vm.cpu.backend).toBe('kvm');
+    await frameWhen(vm, (f) => f.cursor.visible);
+    const input = vm.input(0, 0);
+    for (const [x, y] of [
+      [10, 20],
+      [300, 180],
+      [160, 101],
+    ] as const) {
+      expect(input.pointer(x, y, 0, { width: W, height: H })).toBe(true);
+      const f = await frameWhen(vm, (k) => k.cursor.x === x && k.cursor.y === y);
+      expect([f.cursor.x, f.cursor.y]).toEqual([x, y]);
+    }
+    // Off its Lissajous path for good: frames later the cursor is still where the pointer left it.
+    const frames = (await vm.stats()).vcpus[0]!.guest!.framesDone;
+    let later = await vm.stats();
+    for (const deadline = Date.now() + 20_000; later.vcpus[0]!.guest!.framesDone < frames + 30 && Date.now() < deadline; later = await vm.stats())
+      await sleep(20);
+    expect(later.vcpus[0]!.guest!.framesDone).toBeGreaterThanOrEqual(frames + 30);
+    const f = (await vm.frame(0, 0))!;
+    expect([f.cursor.x, f.cursor.y]).toEqual([160, 101]);
+    const { taken, delivered } = await allTaken(vm);
+    expect(taken).toBe(delivered);
+    expect(later.vcpus[0]).toMatchObject({ cpu: 'kvm', fault: null });
+    expect(later.vcpus[0]!.guest!.interruptsHandled).toBeGreaterThan(0);
   });
 });

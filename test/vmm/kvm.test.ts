@@ -204,12 +204,15 @@ describe('choosing the CPU', () => {
     }
   });
 
-  it('paint runs on the machine-code guest over virtio-mmio only: kvm refuses virtio-pci, auto falls back to ts (this host left out)', () => {
+  it('paint and desktop run on the machine-code guest over virtio-mmio and virtio-pci with MSI-X: kvm refuses INTx, auto falls back to ts (this host left out)', () => {
     expect(resolveCpu('kvm', 'paint', false, 'mmio')).toEqual({ cpu: 'kvm', why: null });
-    expect(() => resolveCpu('kvm', 'paint', false, 'pci')).toThrow(/virtio-mmio only \(workload paint with inputTransport pci\)/);
-    expect(resolveCpu('auto', 'paint', false, 'pci')).toEqual({ cpu: 'ts', why: expect.stringMatching(/virtio-mmio only/) });
+    expect(resolveCpu('kvm', 'paint', false, 'pci')).toEqual({ cpu: 'kvm', why: null });
+    expect(resolveCpu('kvm', 'desktop', false, 'pci', 'msix')).toEqual({ cpu: 'kvm', why: null });
+    expect(() => resolveCpu('kvm', 'paint', false, 'pci', 'intx')).toThrow(/MSI-X only \(workload paint with inputInterrupts intx\)/);
+    expect(() => resolveCpu('kvm', 'desktop', false, 'pci', 'intx')).toThrow(/MSI-X only/);
+    expect(resolveCpu('auto', 'paint', false, 'pci', 'intx')).toEqual({ cpu: 'ts', why: expect.stringMatching(/MSI-X only/) });
     // Workloads that leave the input devices alone do not care.
-    expect(resolveCpu('kvm', 'desktop', false, 'pci')).toEqual({ cpu: 'kvm', why: null });
+    expect(resolveCpu('kvm', 'fullframe', false, 'pci', 'intx')).toEqual({ cpu: 'kvm', why: null });
   });
 
   it('bad choices and workloads the machine-code guest lacks are refused by field', async () => {

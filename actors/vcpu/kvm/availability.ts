@@ -39,8 +39,9 @@ export function resolveCpu(
   choice: CpuChoice,
   workload: string | null,
   probe = true,
-  /** How the guest reaches its input devices: the machine-code guest has a virtio-mmio driver only. */
+  /** How the guest reaches its input devices (the machine-code guest drives virtio-mmio, and virtio-pci through MSI-X only). */
   inputTransport: 'mmio' | 'pci' = 'mmio',
+  inputInterrupts: 'msix' | 'intx' = 'msix',
 ): { cpu: CpuBackendName; why: string | null } {
   if (choice === 'ts') return { cpu: 'ts', why: null };
   // Without the probe (a snapshot's configuration checked on any host): only what the machine asks.
@@ -48,8 +49,8 @@ export function resolveCpu(
   const lacks =
     workload !== null && KVM_WORKLOADS[workload] === undefined && KVM_BENCH_PROGRAMS[workload] === undefined
       ? `the KVM guest does not implement workload ${workload} (it runs ${Object.keys(KVM_WORKLOADS).join(', ')})`
-      : workload !== null && KVM_INPUT_WORKLOADS.has(workload) && inputTransport !== 'mmio'
-        ? `the KVM guest drives its input devices over virtio-mmio only (workload ${workload} with inputTransport ${inputTransport})`
+      : workload !== null && KVM_INPUT_WORKLOADS.has(workload) && inputTransport === 'pci' && inputInterrupts === 'intx'
+        ? `the KVM guest takes its virtio-pci input devices' interrupts through MSI-X only (workload ${workload} with inputInterrupts intx)`
         : null;
   if (choice === 'kvm') {
     if (unavailable) throw new CpuUnavailableError(`--cpu kvm: ${unavailable}`);

@@ -18,8 +18,8 @@ export interface BootRequest {
   sliceBase: number;
   sliceEnd: number;
   testMode: number;
-  /** k: the guest's keyboard and tablet are virtio-mmio devices 2k and 2k + 1; null: none. */
-  inputBinding: number | null;
+  /** binding k: the guest's keyboard and tablet are virtio devices 2k and 2k + 1 on `transport` (KvmInputTransport); null: none. */
+  input: { binding: number; transport: number } | null;
 }
 
 export interface LongModeEntry {
@@ -88,7 +88,8 @@ export function prepareBoot(memory: GuestMemory, entry: number, r: BootRequest):
   area.setBigUint64(b + Boot.ramEnd, BigInt(r.sliceEnd), true);
   area.setBigUint64(b + Boot.idt, BigInt(base + BootArea.idt), true);
   area.setUint32(b + Boot.testMode, r.testMode, true);
-  area.setUint32(b + Boot.inputBinding, r.inputBinding ?? NO_INPUT, true);
+  area.setUint32(b + Boot.inputBinding, r.input?.binding ?? NO_INPUT, true);
+  area.setUint32(b + Boot.inputTransport, r.input?.transport ?? 0, true);
   area.setUint32(b + Boot.state, GuestState.Booting, true);
   area.setBigUint64(b + Boot.userStackTop, BigInt(base + BootArea.userStackTop), true);
 

@@ -13,7 +13,18 @@ import { prepareBoot, ramView } from './boot.js';
 import { ExitInfo, ExitKind, type KvmExitStats } from './exits.js';
 import type { KvmVcpu } from './kvm-vcpu.js';
 import type { KvmVcpuSaved } from './vcpu-state.js';
-import { Boot, BootArea, GuestState, HYPERCALL_BASE, HYPERCALL_BYTES, Hypercall, KVM_BENCH_PROGRAMS, KVM_INPUT_WORKLOADS, KVM_WORKLOADS } from './machine.js';
+import {
+  Boot,
+  BootArea,
+  GuestState,
+  HYPERCALL_BASE,
+  HYPERCALL_BYTES,
+  Hypercall,
+  KVM_BENCH_PROGRAMS,
+  KVM_INPUT_WORKLOADS,
+  KVM_WORKLOADS,
+  KvmInputTransport,
+} from './machine.js';
 
 export class KvmGuestFault extends Error {
   override readonly name = 'KvmGuestFault';
@@ -35,17 +46,19 @@ const HYPERCALL_NAMES: Record<number, string> = Object.fromEntries(Object.entrie
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 /**
- * The boot block's inputBinding: k when the workload drives input and the keyboard and tablet are
- * virtio-mmio devices 2k and 2k + 1 (vmm/assembly/guests.ts binds them so); null when it has none.
+ * The boot block's inputBinding and inputTransport: k when the workload drives input and the
+ * keyboard and tablet are virtio devices 2k and 2k + 1 (vmm/assembly/guests.ts binds them so);
+ * null when it has none. Virtio-pci devices are taken through MSI-X only.
  */
-function inputBindingOf(config: GuestProgramConfig): number | null {
+function inputBindingOf(config: GuestProgramConfig): { binding: number; transport: number } | null {
   const input = config.input;
   if (!input || !KVM_INPUT_WORKLOADS.has(config.workload)) return null;
-  if (input.transport !== 'mmio') throw new KvmGuestFault(`the KVM guest drives its input devices over virtio-mmio only, not ${input.transport}`);
+  if (input.transport === 'pci' && input.interrupts === 'intx')
+    throw new KvmGuestFault("the KVM guest takes virtio-pci interrupts through MSI-X only, not 'intx'");
   if (input.keyboard % 2 !== 0 || input.tablet !== input.keyboard + 1) {
     throw new KvmGuestFault(`the KVM guest needs its keyboard and tablet at virtio devices 2k and 2k + 1, not ${input.keyboard} and ${input.tablet}`);
   }
-  return input.keyboard / 2;
+  return { binding: input.keyboard / 2, transport: input.transport === 'pci' ? KvmInputTransport.pci : KvmInputTransport.mmio };
 }
 
 export class KvmGuest implements CpuBackend {
@@ -91,7 +104,7 @@ export class KvmGuest implements CpuBackend {
       sliceBase: config.ramBase,
       sliceEnd: config.ramEnd,
       testMode,
-      inputBinding: inputBindingOf(config),
+      input: inputBindingOf(config),
     });
     vcpu.enter(boot);
   }

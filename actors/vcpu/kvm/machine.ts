@@ -16,6 +16,7 @@ export {
   HYPERCALL_BASE,
   HYPERCALL_BYTES,
   Hypercall,
+  KvmInputTransport,
   KvmTestMode,
   KvmVariant,
   KvmWorkload,
@@ -50,8 +51,8 @@ export const KVM_WORKLOADS: Readonly<Record<string, number>> = {
   hostile: KvmWorkload.hostile,
   paint: KvmWorkload.paint,
 };
-/** The workloads whose machine-code version drives the display's virtio-input devices (over virtio-mmio only). */
-export const KVM_INPUT_WORKLOADS: ReadonlySet<string> = new Set(['paint']);
+/** The workloads whose machine-code version drives the display's virtio-input devices (virtio-mmio, or virtio-pci through MSI-X). */
+export const KVM_INPUT_WORKLOADS: ReadonlySet<string> = new Set(['desktop', 'paint']);
 /**
  * Guest programs for benchmarks only (not workloads: the TypeScript guest has no twin). mmioread:
  * MARK 1, `frames` reads of STATUS (the device answers), MARK 2, `frames` reads of unassigned

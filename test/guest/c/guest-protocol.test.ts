@@ -16,6 +16,7 @@ import {
   Hypercall,
   KVM_BENCH_PROGRAMS,
   KVM_WORKLOADS,
+  KvmInputTransport,
   KvmTestMode,
   NO_INPUT,
 } from '../../../actors/vcpu/kvm/machine.js';
@@ -78,13 +79,14 @@ describe('the boot block, generated for both sides from abi/schema/kvm-boot.ts, 
       idt: 0x40,
       test_mode: 0x48,
       input_binding: 0x4c,
-      state: 0x50,
-      frames_done: 0x54,
-      interrupts_handled: 0x58,
-      device_errors_seen: 0x5c,
-      halts: 0x60,
-      last_error: 0x64,
-      input_events_taken: 0x68,
+      input_transport: 0x50,
+      state: 0x54,
+      frames_done: 0x58,
+      interrupts_handled: 0x5c,
+      device_errors_seen: 0x60,
+      halts: 0x64,
+      last_error: 0x68,
+      input_events_taken: 0x6c,
       user_stack_top: 0x70,
       fail_message: 0x80,
     });
@@ -106,6 +108,7 @@ describe('the boot block, generated for both sides from abi/schema/kvm-boot.ts, 
       idt: Boot.idt,
       test_mode: Boot.testMode,
       input_binding: Boot.inputBinding,
+      input_transport: Boot.inputTransport,
       state: Boot.state,
       frames_done: Boot.framesDone,
       interrupts_handled: Boot.interruptsHandled,
@@ -145,6 +148,7 @@ describe('the boot block, generated for both sides from abi/schema/kvm-boot.ts, 
     }).toEqual(KVM_WORKLOADS);
     expect(abi.get('PVG_WORKLOAD_MMIOREAD')).toBe(KVM_BENCH_PROGRAMS.mmioread);
     expect(abi.get('PVG_NO_INPUT')).toBe(NO_INPUT);
+    expect({ mmio: abi.get('PVG_INPUT_TRANSPORT_MMIO'), pci: abi.get('PVG_INPUT_TRANSPORT_PCI') }).toEqual(KvmInputTransport);
     expect([abi.get('PVG_STATE_BOOTING'), abi.get('PVG_STATE_RUNNING'), abi.get('PVG_STATE_DONE'), abi.get('PVG_STATE_FAILED')]).toEqual([0, 1, 2, 3]);
   });
 });
