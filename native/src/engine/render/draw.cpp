@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "engine/render/blend.h"
+#include "engine/render/pixel_fill.h"
 
 namespace pvg::engine {
 
@@ -42,10 +43,10 @@ DrawStatus fillRect(Frame& frame, Rect r, uint32_t argb, const DrawInterrupt* in
     const uint32_t rows = std::min(band, r.h - y0);
     uint32_t* p = frame.data() + size_t{r.y + y0} * fw + r.x;
     if (r.w == fw) {  // whole rows: one contiguous run
-      std::fill_n(p, size_t{r.w} * rows, argb);
+      fillPixels(p, size_t{r.w} * rows, argb);
       continue;
     }
-    for (uint32_t y = 0; y < rows; ++y, p += fw) std::fill_n(p, r.w, argb);
+    for (uint32_t y = 0; y < rows; ++y, p += fw) fillPixels(p, r.w, argb);
   }
   return DrawStatus::Ok;
 }

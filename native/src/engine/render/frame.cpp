@@ -5,6 +5,8 @@
 #include <cstring>
 #include <limits>
 
+#include "engine/render/pixel_fill.h"
+
 namespace pvg::engine {
 
 Rect unite(Rect a, Rect b) {
@@ -38,7 +40,7 @@ bool Frame::resize(uint32_t width, uint32_t height) {
 
 void Frame::clear(uint32_t argb) {
   if (empty()) return;
-  std::fill_n(storage_.get(), size_t{width_} * height_, argb);
+  fillPixels(storage_.get(), size_t{width_} * height_, argb);
 }
 
 bool Frame::copyRegionTo(uint8_t* dst, size_t dstBytes, uint32_t dstStrideBytes, Rect region) const {
