@@ -113,9 +113,7 @@ export function encodeTable(sections: readonly SectionSummary[]): Uint8Array {
 /** The whole file as byte runs: header, table, table CRC, then each section's runs. */
 export function encodeContainer(sections: readonly SectionInput[], vmmVersion: string): Uint8Array[] {
   const header = encodeHeader(sections.length, vmmVersion);
-  const table = encodeTable(
-    sections.map((s) => ({ kind: s.kind, index: s.index, length: s.parts.reduce((n, p) => n + p.length, 0), crc: crcOf(s.parts) })),
-  );
+  const table = encodeTable(sections.map((s) => ({ kind: s.kind, index: s.index, length: s.parts.reduce((n, p) => n + p.length, 0), crc: crcOf(s.parts) })));
   return [header, table, ...sections.flatMap((s) => s.parts)];
 }
 

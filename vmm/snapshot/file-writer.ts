@@ -17,7 +17,7 @@ export class SnapshotFileWriter {
   /** Bytes appended and not yet written. */
   private pendingBytes = 0;
   private writing: Promise<void> | null = null;
-  private failure: unknown = null;
+  private failure: Error | null = null;
   private waiters: (() => void)[] = [];
 
   private constructor(
@@ -48,7 +48,7 @@ export class SnapshotFileWriter {
   /** Overwrites bytes already appended (a table whose lengths were not known up front), after every append is written. */
   async writeAt(position: number, bytes: Uint8Array): Promise<void> {
     await this.drain();
-    for (let at = 0; at < bytes.length; ) at += (await this.fh.write(bytes, at, bytes.length - at, position + at)).bytesWritten;
+    for (let at = 0; at < bytes.length;) at += (await this.fh.write(bytes, at, bytes.length - at, position + at)).bytesWritten;
   }
 
   /** Writes what is queued, syncs, closes and renames the file into place. */
@@ -104,7 +104,7 @@ export class SnapshotFileWriter {
         this.wake();
       },
       (err: unknown) => {
-        this.failure = err;
+        this.failure = err instanceof Error ? err : new Error(String(err));
         this.writing = null;
         this.wake();
       },

@@ -28,7 +28,12 @@ const crcOf = (parts: readonly Uint8Array[], from = 0) => parts.reduce((c, p) =>
 const lengthOf = (parts: readonly Uint8Array[]) => parts.reduce((n, p) => n + p.length, 0);
 
 /** Writes `contents` as a snapshot file at `file`, whole or not at all. `contents.ram` must not change until it settles. */
-export async function saveSnapshotFile(file: string, contents: SnapshotContents, vmmVersion: string, compression: RamCompression = 'auto'): Promise<SavedSnapshot> {
+export async function saveSnapshotFile(
+  file: string,
+  contents: SnapshotContents,
+  vmmVersion: string,
+  compression: RamCompression = 'auto',
+): Promise<SavedSnapshot> {
   const t0 = performance.now();
   // Everything that can refuse the contents does so before a file is opened.
   const ram = planRamHead(contents.ram);

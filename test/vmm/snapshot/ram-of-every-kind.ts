@@ -23,4 +23,3 @@ export function ramOfEveryKind(seed: number, chunks: number): Uint8Array {
   }
   return ram;
 }
-
