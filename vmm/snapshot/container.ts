@@ -65,8 +65,8 @@ function crcOf(parts: readonly Uint8Array[]): number {
   return c;
 }
 
-/** The whole file as byte runs: header, table, table CRC, then each section's runs. */
-export function encodeContainer(sections: readonly SectionInput[], vmmVersion: string): Uint8Array[] {
+/** The header of a file of `sectionCount` sections (it holds no length or checksum of theirs). */
+export function encodeHeader(sectionCount: number, vmmVersion: string): Uint8Array {
   const version = new TextEncoder().encode(vmmVersion);
   if (version.length > VMM_VERSION_BYTES || /[^\x20-\x7e]/.test(vmmVersion)) throw new RangeError(`pvg-vmm version "${vmmVersion}" does not fit the header`);
   const header = new Uint8Array(HEADER_BYTES);
@@ -75,24 +75,45 @@ export function encodeContainer(sections: readonly SectionInput[], vmmVersion: s
   h.setUint32(H_FORMAT_VERSION, FORMAT_VERSION, true);
   h.setUint32(H_HEADER_BYTES, HEADER_BYTES, true);
   header.set(version, H_VMM_VERSION);
-  h.setUint32(H_SECTION_COUNT, sections.length, true);
+  h.setUint32(H_SECTION_COUNT, sectionCount, true);
   h.setUint32(H_FLAGS, 0, true);
   h.setUint32(H_CRC, crc32(header.subarray(0, H_CRC)), true);
+  return header;
+}
 
-  const table = new Uint8Array(sections.length * ENTRY_BYTES + 4);
+/** A section as the table describes it: its length and CRC-32, its bytes elsewhere. */
+export interface SectionSummary {
+  kind: number;
+  index: number;
+  length: number;
+  crc: number;
+}
+
+/** The section table's size for `sectionCount` sections, its CRC included. */
+export const tableBytes = (sectionCount: number) => sectionCount * ENTRY_BYTES + 4;
+
+/** The section table and its CRC, the sections placed back to back right after it. */
+export function encodeTable(sections: readonly SectionSummary[]): Uint8Array {
+  const table = new Uint8Array(tableBytes(sections.length));
   const t = view(table);
   let offset = HEADER_BYTES + table.length;
   sections.forEach((s, i) => {
     const e = i * ENTRY_BYTES;
-    const length = s.parts.reduce((n, p) => n + p.length, 0);
     t.setUint32(e + E_KIND, s.kind, true);
     t.setUint32(e + E_INDEX, s.index, true);
     t.setBigUint64(e + E_OFFSET, BigInt(offset), true);
-    t.setBigUint64(e + E_LENGTH, BigInt(length), true);
-    t.setUint32(e + E_CRC, crcOf(s.parts), true);
-    offset += length;
+    t.setBigUint64(e + E_LENGTH, BigInt(s.length), true);
+    t.setUint32(e + E_CRC, s.crc, true);
+    offset += s.length;
   });
   t.setUint32(sections.length * ENTRY_BYTES, crc32(table.subarray(0, sections.length * ENTRY_BYTES)), true);
+  return table;
+}
+
+/** The whole file as byte runs: header, table, table CRC, then each section's runs. */
+export function encodeContainer(sections: readonly SectionInput[], vmmVersion: string): Uint8Array[] {
+  const header = encodeHeader(sections.length, vmmVersion);
+  const table = encodeTable(sections.map((s) => ({ kind: s.kind, index: s.index, length: s.parts.reduce((n, p) => n + p.length, 0), crc: crcOf(s.parts) })));
   return [header, table, ...sections.flatMap((s) => s.parts)];
 }
 

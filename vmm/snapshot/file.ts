@@ -1,48 +1,21 @@
 // Snapshot files on disk. Writing goes to FILE.partial and is renamed into place once synced,
 // so a crash mid-save never leaves a file that looks whole; the runs are written with writev,
-// guest RAM straight from the SharedArrayBuffer.
+// guest RAM straight from the SharedArrayBuffer (file-writer.ts).
 import { constants as bufferConstants } from 'node:buffer';
-import { open, rename, rm, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 
 import { SnapshotFormatError } from './errors.js';
+import { SnapshotFileWriter } from './file-writer.js';
 
-/** IOV_MAX on Linux: writev takes at most this many runs at once. */
-const IOV_MAX = 1024;
-
+/** Writes the runs to `file` whole or not at all (file-writer.ts). */
 export async function writeSnapshotFile(file: string, parts: readonly Uint8Array[]): Promise<void> {
-  const partial = `${file}.partial`;
-  const fh = await open(partial, 'w', 0o600);
+  const writer = await SnapshotFileWriter.open(file);
   try {
-    try {
-      await writeRuns(fh, parts);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await rename(partial, file);
+    await writer.append(parts);
+    await writer.commit();
   } catch (err) {
-    await rm(partial, { force: true });
+    await writer.abort();
     throw err;
-  }
-}
-
-async function writeRuns(fh: FileHandle, parts: readonly Uint8Array[]): Promise<void> {
-  for (let i = 0; i < parts.length; i += IOV_MAX) {
-    const batch = parts.slice(i, i + IOV_MAX);
-    const want = batch.reduce((n, p) => n + p.length, 0);
-    let { bytesWritten } = await fh.writev(batch);
-    // A short write: finish the rest of the batch run by run.
-    if (bytesWritten < want) {
-      for (const p of batch) {
-        if (bytesWritten >= p.length) {
-          bytesWritten -= p.length;
-          continue;
-        }
-        let at = bytesWritten;
-        bytesWritten = 0;
-        while (at < p.length) at += (await fh.write(p, at)).bytesWritten;
-      }
-    }
   }
 }
 

@@ -12,12 +12,11 @@ import { createGuestMemory, type GuestMemory } from '../../shared/guest-memory/i
 import { VmConfigError, type OutputOptions, type ResolvedConfig, type VmOptions } from '../config.js';
 import { KvmMachine } from '../kvm-machine.js';
 import { onlyKnownKeys, optionsObject } from '../config-values.js';
-import { writeSnapshotFile } from './file.js';
 import { loadSnapshotFile } from './file-load.js';
 import { defaultRamReaders } from './ram-readers.js';
 import { MACHINE_KEYS, type MachineOptions } from './machine-options.js';
 import type { RamCompression, RamEncodeStats } from './ram.js';
-import { encodeSnapshotParallel } from './snapshot.js';
+import { saveSnapshotFile } from './snapshot-save.js';
 import { vmmVersion } from './version.js';
 import { checkMachineState } from './machine-state-check.js';
 import type { MachineState } from './machine-state.js';
@@ -31,9 +30,9 @@ export interface SaveSnapshotReport {
   file: string;
   /** The file's size. */
   bytes: number;
-  /** Encoding the sections (zero-page scan, deflate, checksums), ms. */
+  /** Encoding the sections (zero-page scan, deflate, checksums), ms: until the last RAM chunk was encoded, the writes overlapping it. */
   encodeMs: number;
-  /** Writing and syncing the file, ms. */
+  /** Writing and syncing the file after that (what was still to write, the section table, sync, rename), ms. */
   writeMs: number;
   /** How long the machine was held (nothing of pause, resume, reset or a workload ran), ms. */
   heldMs: number;
@@ -118,11 +117,8 @@ export async function saveMachine(
   state: MachineState | null = null,
 ): Promise<Omit<SaveSnapshotReport, 'heldMs'>> {
   const compression = checkSaveOptions(options);
-  const t0 = performance.now();
-  const encoded = await encodeSnapshotParallel({ options: machine, ram, state }, vmmVersion(), compression);
-  const t1 = performance.now();
-  await writeSnapshotFile(file, encoded.parts);
-  return { file, bytes: encoded.bytes, encodeMs: t1 - t0, writeMs: performance.now() - t1, ram: encoded.ram };
+  const saved = await saveSnapshotFile(file, { options: machine, ram, state }, vmmVersion(), compression);
+  return { file, bytes: saved.bytes, encodeMs: saved.encodeMs, writeMs: saved.writeMs, ram: saved.ram };
 }
 
 /**

@@ -42,16 +42,18 @@ const ZERO_CHUNK = Buffer.alloc(CHUNK_BYTES);
 const ZERO_PAGE = ZERO_CHUNK.subarray(0, PAGE_BYTES);
 const asBuffer = (b: Uint8Array, start: number, length: number) => Buffer.from(b.buffer, b.byteOffset + start, length);
 
+const DEFLATE_OPTIONS = { level: 1, strategy: constants.Z_DEFAULT_STRATEGY };
+
 /** One chunk as planned: its head, its non-zero pages, and whether a deflate of them is worth trying. */
-interface PlannedChunk {
+export interface PlannedChunk {
   head: Uint8Array;
   stored: Uint8Array[];
   rawLength: number;
   tryDeflate: boolean;
 }
 
-/** The section's head and chunks for `ram`, before any chunk is deflated (the zero-page scan and each chunk's one-page probe). */
-function planRam(ram: Uint8Array, compression: RamCompression): { head: Uint8Array; chunks: PlannedChunk[]; stats: RamEncodeStats } {
+/** The section's head for `ram` (a whole number of pages) and fresh counts. */
+export function planRamHead(ram: Uint8Array): { head: Uint8Array; count: number; stats: RamEncodeStats } {
   if (ram.length % PAGE_BYTES !== 0) throw new RangeError(`RAM of ${ram.length} bytes is not a whole number of pages`);
   const count = Math.ceil(ram.length / CHUNK_BYTES);
   const head = new Uint8Array(HEAD_BYTES);
@@ -60,63 +62,67 @@ function planRam(ram: Uint8Array, compression: RamCompression): { head: Uint8Arr
   hv.setUint32(4, CHUNK_PAGES, true);
   hv.setBigUint64(8, BigInt(ram.length), true);
   hv.setUint32(16, count, true);
-  const chunks: PlannedChunk[] = [];
-  const stats: RamEncodeStats = { pages: ram.length / PAGE_BYTES, zeroPages: 0, deflatedChunks: 0, rawChunks: 0 };
-  for (let c = 0; c < count; c++) {
-    const start = c * CHUNK_BYTES;
-    const length = Math.min(CHUNK_BYTES, ram.length - start);
-    const pages = length / PAGE_BYTES;
-    const chunkHead = new Uint8Array(CHUNK_HEAD_BYTES);
-    if (asBuffer(ram, start, length).equals(ZERO_CHUNK.subarray(0, length))) {
-      stats.zeroPages += pages;
-      chunks.push({ head: chunkHead, stored: [], rawLength: 0, tryDeflate: false });
+  return { head, count, stats: { pages: ram.length / PAGE_BYTES, zeroPages: 0, deflatedChunks: 0, rawChunks: 0 } };
+}
+
+/** Chunk `c` as planned (the zero-page scan and its one-page probe); zero pages are counted into `stats`. */
+export function planChunk(ram: Uint8Array, c: number, compression: RamCompression, stats: RamEncodeStats): PlannedChunk {
+  const start = c * CHUNK_BYTES;
+  const length = Math.min(CHUNK_BYTES, ram.length - start);
+  const pages = length / PAGE_BYTES;
+  const chunkHead = new Uint8Array(CHUNK_HEAD_BYTES);
+  if (asBuffer(ram, start, length).equals(ZERO_CHUNK.subarray(0, length))) {
+    stats.zeroPages += pages;
+    return { head: chunkHead, stored: [], rawLength: 0, tryDeflate: false };
+  }
+  // Runs of consecutive non-zero pages, as [first, end) page numbers within the chunk.
+  const runs: [number, number][] = [];
+  for (let p = 0; p < pages; p++) {
+    if (asBuffer(ram, start + p * PAGE_BYTES, PAGE_BYTES).equals(ZERO_PAGE)) {
+      stats.zeroPages++;
       continue;
     }
-    // Runs of consecutive non-zero pages, as [first, end) page numbers within the chunk.
-    const runs: [number, number][] = [];
-    for (let p = 0; p < pages; p++) {
-      if (asBuffer(ram, start + p * PAGE_BYTES, PAGE_BYTES).equals(ZERO_PAGE)) {
-        stats.zeroPages++;
-        continue;
-      }
-      chunkHead[8 + (p >> 3)]! |= 1 << (p & 7);
-      const last = runs.at(-1);
-      if (last && last[1] === p) last[1] = p + 1;
-      else runs.push([p, p + 1]);
-    }
-    const stored = runs.map(([a, b]) => ram.subarray(start + a * PAGE_BYTES, start + b * PAGE_BYTES));
-    const rawLength = stored.reduce((n, s) => n + s.length, 0);
-    const tryDeflate = compression === 'auto' && deflateRawSync(stored[0]!.subarray(0, PAGE_BYTES), DEFLATE_OPTIONS).length <= PAGE_BYTES * WORTH_DEFLATING;
-    chunks.push({ head: chunkHead, stored, rawLength, tryDeflate });
+    chunkHead[8 + (p >> 3)]! |= 1 << (p & 7);
+    const last = runs.at(-1);
+    if (last && last[1] === p) last[1] = p + 1;
+    else runs.push([p, p + 1]);
   }
+  const stored = runs.map(([a, b]) => ram.subarray(start + a * PAGE_BYTES, start + b * PAGE_BYTES));
+  const rawLength = stored.reduce((n, s) => n + s.length, 0);
+  const tryDeflate = compression === 'auto' && deflateRawSync(stored[0]!.subarray(0, PAGE_BYTES), DEFLATE_OPTIONS).length <= PAGE_BYTES * WORTH_DEFLATING;
+  return { head: chunkHead, stored, rawLength, tryDeflate };
+}
+
+/** The section's head and chunks for `ram`, before any chunk is deflated. */
+function planRam(ram: Uint8Array, compression: RamCompression): { head: Uint8Array; chunks: PlannedChunk[]; stats: RamEncodeStats } {
+  const { head, count, stats } = planRamHead(ram);
+  const chunks = Array.from({ length: count }, (_, c) => planChunk(ram, c, compression, stats));
   return { head, chunks, stats };
 }
 
-const DEFLATE_OPTIONS = { level: 1, strategy: constants.Z_DEFAULT_STRATEGY };
-const pagesOf = (chunk: PlannedChunk) => (chunk.stored.length === 1 ? chunk.stored[0]! : Buffer.concat(chunk.stored));
+export const pagesOf = (chunk: PlannedChunk) => (chunk.stored.length === 1 ? chunk.stored[0]! : Buffer.concat(chunk.stored));
+
+/** A planned chunk's byte runs, given its deflate (null: not tried); counts it into `stats`. */
+export function finishChunk(chunk: PlannedChunk, deflated: Buffer | null, stats: RamEncodeStats): Uint8Array[] {
+  if (chunk.stored.length === 0) return [chunk.head]; // all zero: the empty bitmap says so
+  const cv = new DataView(chunk.head.buffer);
+  if (deflated && deflated.length <= chunk.rawLength * KEEP_DEFLATE) {
+    chunk.head[0] = DEFLATE;
+    cv.setUint32(4, deflated.length, true);
+    stats.deflatedChunks++;
+    return [chunk.head, deflated];
+  }
+  chunk.head[0] = RAW;
+  cv.setUint32(4, chunk.rawLength, true);
+  stats.rawChunks++;
+  return [chunk.head, ...chunk.stored];
+}
 
 /** The section's byte runs, given each planned chunk's deflate (null: not tried). */
 function finishRam(plan: ReturnType<typeof planRam>, deflates: (Buffer | null)[]): { parts: Uint8Array[]; stats: RamEncodeStats } {
   const parts: Uint8Array[] = [plan.head];
-  const stats = plan.stats;
-  plan.chunks.forEach((chunk, c) => {
-    parts.push(chunk.head);
-    if (chunk.stored.length === 0) return; // all zero: the empty bitmap says so
-    const cv = new DataView(chunk.head.buffer);
-    const d = deflates[c];
-    if (d && d.length <= chunk.rawLength * KEEP_DEFLATE) {
-      chunk.head[0] = DEFLATE;
-      cv.setUint32(4, d.length, true);
-      parts.push(d);
-      stats.deflatedChunks++;
-    } else {
-      chunk.head[0] = RAW;
-      cv.setUint32(4, chunk.rawLength, true);
-      parts.push(...chunk.stored);
-      stats.rawChunks++;
-    }
-  });
-  return { parts, stats };
+  plan.chunks.forEach((chunk, c) => parts.push(...finishChunk(chunk, deflates[c] ?? null, plan.stats)));
+  return { parts, stats: plan.stats };
 }
 
 /** The RAM section's byte runs for `ram` (a whole number of pages), deflating on this thread. */
@@ -128,9 +134,11 @@ export function encodeRam(ram: Uint8Array, compression: RamCompression = 'auto')
   );
 }
 
-const deflateRawAsync = promisify(deflateRaw);
+const deflateRawPromise = promisify(deflateRaw);
+/** A chunk's pages deflated (level 1) on libuv's thread pool. */
+export const deflateRawAsync = (pages: Uint8Array): Promise<Buffer> => deflateRawPromise(pages, DEFLATE_OPTIONS);
 /** Deflates in flight at once: enough to keep libuv's thread pool (4 threads by default) busy. */
-const DEFLATES_IN_FLIGHT = 8;
+export const DEFLATES_IN_FLIGHT = 8;
 
 /**
  * The same bytes as encodeRam, the chunks deflated on libuv's thread pool, several at once: a
@@ -146,7 +154,7 @@ export async function encodeRamParallel(ram: Uint8Array, compression: RamCompres
   const worker = async () => {
     while (next < todo.length) {
       const c = todo[next++]!;
-      deflates[c] = await deflateRawAsync(pagesOf(plan.chunks[c]!), DEFLATE_OPTIONS);
+      deflates[c] = await deflateRawAsync(pagesOf(plan.chunks[c]!));
     }
   };
   await Promise.all(Array.from({ length: Math.min(DEFLATES_IN_FLIGHT, todo.length) }, worker));

@@ -7,7 +7,7 @@ import { encodeContainer, parseContainer, sectionName } from './container.js';
 import { SnapshotFormatError } from './errors.js';
 import { MACHINE_WIDE_KINDS, SECTION_NAMES, SectionKind } from './layout.js';
 import { decodeMachineOptions, encodeMachineOptions, type MachineOptions } from './machine-options.js';
-import { decodeRam, encodeRam, encodeRamParallel, ramSectionBytes, type RamCompression, type RamEncodeStats } from './ram.js';
+import { decodeRam, encodeRam, ramSectionBytes, type RamCompression, type RamEncodeStats } from './ram.js';
 import type { ResolvedConfig } from '../config.js';
 import { RAM_BASE } from '../../machine/memory-map.js';
 import { createGuestMemory, type GuestMemory } from '../../shared/guest-memory/index.js';
@@ -33,11 +33,6 @@ export interface EncodedSnapshot {
 
 export function encodeSnapshot(contents: SnapshotContents, vmmVersion: string, compression: RamCompression = 'auto'): EncodedSnapshot {
   return withSections(contents, encodeRam(contents.ram, compression), vmmVersion);
-}
-
-/** The same bytes as encodeSnapshot, the RAM's chunks deflated on libuv's thread pool (ram.ts encodeRamParallel). */
-export async function encodeSnapshotParallel(contents: SnapshotContents, vmmVersion: string, compression: RamCompression = 'auto'): Promise<EncodedSnapshot> {
-  return withSections(contents, await encodeRamParallel(contents.ram, compression), vmmVersion);
 }
 
 function withSections(contents: SnapshotContents, ram: ReturnType<typeof encodeRam>, vmmVersion: string): EncodedSnapshot {
