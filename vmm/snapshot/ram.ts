@@ -303,6 +303,12 @@ function presentRuns(bitmap: Uint8Array, pages: number): [number, number][] {
  * throws SnapshotFormatError naming the chunk for a stream that is malformed or inflates to
  * other than its pages (inflate stops at their size: a deflate bomb ends there).
  */
+/** What inflateRawSync returns with `info: true` (@types/node types it as a plain Buffer). */
+interface InflateInfo {
+  buffer: Buffer;
+  engine: { bytesWritten: number };
+}
+
 export function decodeChunkInto(job: ChunkJob, stored: Uint8Array): void {
   const pages = job.into.length / PAGE_BYTES;
   let present = 0;
@@ -310,11 +316,17 @@ export function decodeChunkInto(job: ChunkJob, stored: Uint8Array): void {
   const expected = present * PAGE_BYTES;
   let data = stored;
   if (job.encoding === DEFLATE) {
+    let consumed: number;
     try {
-      data = inflateRawSync(stored, { maxOutputLength: expected });
+      const { buffer, engine } = inflateRawSync(stored, { maxOutputLength: expected, info: true }) as unknown as InflateInfo;
+      data = buffer;
+      consumed = engine.bytesWritten;
     } catch (err) {
       throw new SnapshotFormatError(PART, `chunk ${job.chunk}: bad deflate stream (${(err as Error).message})`);
     }
+    // zlib stops at the stream's end and ignores what follows: the stored length must end there too.
+    if (consumed !== stored.length)
+      throw new SnapshotFormatError(PART, `chunk ${job.chunk}: ${stored.length - consumed} stored bytes after the end of its deflate stream`);
   }
   if (data.length !== expected) {
     if (job.encoding === DEFLATE)

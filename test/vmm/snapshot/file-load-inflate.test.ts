@@ -133,6 +133,10 @@ describe('RAM chunks decoded by the reader threads', () => {
       chunk: () => chunk(1, deflateRawSync(new Uint8Array(CHUNK_BYTES + PAGE_BYTES).fill(7))),
       reason: /bad deflate stream|inflates to/,
     },
+    'bytes after the end of the stream': {
+      chunk: () => chunk(1, Buffer.concat([deflateRawSync(new Uint8Array(CHUNK_BYTES).fill(7)), Buffer.from([0, 0])])),
+      reason: /2 stored bytes after the end of its deflate stream/,
+    },
     'raw bytes for fewer pages than the bitmap names': { chunk: () => chunk(0, new Uint8Array(PAGE_BYTES), [0, 2]), reason: /4096 stored bytes for 2 pages/ },
     'an unknown encoding': { chunk: () => chunk(9, new Uint8Array(0), []), reason: /unknown encoding 9/ },
   } as const;

@@ -302,6 +302,10 @@ describe('snapshot format', () => {
     refused(withFirst(chunk(1, bomb, [0])), 'section ram', /bad deflate stream|inflates to/);
     refused(withFirst(chunk(1, Buffer.from('not deflate'), [0])), 'section ram', /bad deflate stream/);
     refused(withFirst(chunk(1, deflateRawSync(new Uint8Array(10)), [0])), 'section ram', /inflates to 10 bytes/);
+    const page = new Uint8Array(PAGE_BYTES).fill(5);
+    expect(() => load(withFirst(chunk(1, deflateRawSync(page), [0])))).not.toThrow();
+    const trailing = Buffer.concat([deflateRawSync(page), Buffer.from([1, 2, 3])]);
+    refused(withFirst(chunk(1, trailing, [0])), 'section ram', /3 stored bytes after the end of its deflate stream/);
     refused(withFirst(chunk(0, new Uint8Array(1 << 20), [])), 'section ram', /stored bytes for 0 pages/);
     refused(withFirst([], chunks - 1), 'section ram', /truncated head/);
     refused(withFirst([...chunk(0, new Uint8Array(0), []), new Uint8Array(3)]), 'section ram', /after the last chunk|stored bytes|encoding/);
