@@ -11,15 +11,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { InputAbs, InputCode, InputEv, VIRTIO_INPUT_ABS_MAX } from '../../../abi/generated/virtio.js';
-import type { PvgDriver } from '../../../guest/ts/driver.js';
 import { GLYPH_HEIGHT, glyphRuns } from '../../../guest/ts/glyphs.js';
-import { GuestInputDevices } from '../../../guest/ts/guest-input.js';
 import { keyChar } from '../../../guest/ts/keymap.js';
-import type { RawInputEvent, VirtioInputGuestDriver } from '../../../guest/ts/virtio-input.js';
+import type { RawInputEvent } from '../../../guest/ts/virtio-input.js';
 import { paint } from '../../../guest/ts/workloads/paint.js';
-import type { GuestEnv } from '../../../guest/ts/workloads/workload.js';
 import { packageRoot } from '../../../shared/package-root.js';
 import { foreignProcessEnv } from '../../support/foreign-env.js';
+import { standInGuestEnv } from '../../support/stand-in-guest-env.js';
 
 const guest = path.join(packageRoot, 'guest', 'c');
 const work = mkdtempSync(path.join(tmpdir(), 'pvg-guest-input-'));
@@ -72,29 +70,11 @@ function cPaint(width: number, height: number, steps: Step[]): { frames: string[
 /** paint.ts's commands for the same events, through a recording driver and stand-in input drivers. */
 function tsPaint(width: number, height: number, steps: Step[]): { frames: string[][]; cursor: Uint32Array } {
   let out: string[] = [];
-  const sab = new SharedArrayBuffer(4096);
-  const record: Record<string, unknown> = {
+  const { env, queued, sab } = standInGuestEnv(width, height, {
     fill: (_d: number, x: number, y: number, w: number, h: number, argb: number) => out.push(`fill ${x} ${y} ${w} ${h} ${argb >>> 0}`),
     cursorMove: (_d: number, x: number, y: number) => out.push(`move ${x} ${y}`),
     present: (_d: number, rects: { x: number; y: number; w: number; h: number }[]) => rects.forEach((r) => out.push(`present ${r.x} ${r.y} ${r.w} ${r.h}`)),
-    pages: { allocate: () => 0 },
-    memory: { translate: () => ({ ok: true, offset: 0 }), sab },
-  };
-  const driver = new Proxy(record, { get: (t, p: string) => (p in t ? t[p] : () => undefined) }) as unknown as PvgDriver;
-  const queued: Record<Dev, RawInputEvent[]> = { k: [], t: [] };
-  const stand = (dev: Dev) =>
-    ({
-      take: (into: RawInputEvent[]) => void into.push(...queued[dev].splice(0)),
-      pending: () => queued[dev].length > 0,
-    }) as unknown as VirtioInputGuestDriver;
-  const input = new GuestInputDevices(
-    stand('k'),
-    stand('t'),
-    () => undefined,
-    () => false,
-  );
-  const mode = { width, height, refresh: 60 };
-  const env = { driver, modes: [mode], displayModes: [[mode]], mode: 0, input, idle: () => undefined } as unknown as GuestEnv;
+  });
   paint.setup(env);
   // The canvas only: setup's cursor commands are wl_paint.c's, outside paint.c.
   const frames = [out.filter((l) => !l.startsWith('move'))];

@@ -15,14 +15,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MSI_ADDRESS_BASE } from '../../../abi/generated/machine.js';
 import { InputAbs, InputCode, InputEv, VIRTIO_INPUT_ABS_MAX } from '../../../abi/generated/virtio.js';
-import type { PvgDriver } from '../../../guest/ts/driver.js';
-import { GuestInputDevices } from '../../../guest/ts/guest-input.js';
-import type { RawInputEvent, VirtioInputGuestDriver } from '../../../guest/ts/virtio-input.js';
+import type { RawInputEvent } from '../../../guest/ts/virtio-input.js';
 import { desktop } from '../../../guest/ts/workloads/desktop.js';
-import type { GuestEnv } from '../../../guest/ts/workloads/workload.js';
 import { virtioPciBarBase, virtioPciEcamBase, virtioPciVectors } from '../../../machine/memory-map.js';
 import { packageRoot } from '../../../shared/package-root.js';
 import { foreignProcessEnv } from '../../support/foreign-env.js';
+import { standInGuestEnv } from '../../support/stand-in-guest-env.js';
 
 const guest = path.join(packageRoot, 'guest', 'c');
 const work = mkdtempSync(path.join(tmpdir(), 'pvg-guest-virtio-pci-'));
@@ -158,24 +156,12 @@ function randomFrames(seed: number, count: number): Ev[][] {
 /** desktop.ts's CURSOR_MOVEs, one per frame, for the same events through stand-in input drivers. */
 function tsDesktopMoves(width: number, height: number, frames: Ev[][]): string[] {
   const moves: string[] = [];
-  const sab = new SharedArrayBuffer(64 * 1024);
-  const record: Record<string, unknown> = {
-    cursorMove: (_d: number, x: number, y: number) => moves.push(`move ${x >>> 0} ${y >>> 0}`),
-    pages: { allocate: () => 0 },
-    memory: { translate: () => ({ ok: true, offset: 0 }), sab },
-  };
-  const driver = new Proxy(record, { get: (t, p: string) => (p in t ? t[p] : () => undefined) }) as unknown as PvgDriver;
-  const queued: Record<'k' | 't', RawInputEvent[]> = { k: [], t: [] };
-  const stand = (dev: 'k' | 't') =>
-    ({ take: (into: RawInputEvent[]) => void into.push(...queued[dev].splice(0)), pending: () => queued[dev].length > 0 }) as unknown as VirtioInputGuestDriver;
-  const input = new GuestInputDevices(
-    stand('k'),
-    stand('t'),
-    () => undefined,
-    () => false,
+  const { env, queued } = standInGuestEnv(
+    width,
+    height,
+    { cursorMove: (_d: number, x: number, y: number) => moves.push(`move ${x >>> 0} ${y >>> 0}`) },
+    64 * 1024,
   );
-  const mode = { width, height, refresh: 60 };
-  const env = { driver, modes: [mode], displayModes: [[mode]], mode: 0, input, idle: () => undefined } as unknown as GuestEnv;
   desktop.setup(env);
   frames.forEach((events, n) => {
     for (const e of events) queued[e.dev].push({ type: e.type, code: e.code, value: e.value });
