@@ -156,6 +156,12 @@ MailboxHost::Answer MailboxHost::call(Record record, std::span<const uint8_t> pa
   return answer;
 }
 
+bool MailboxHost::enqueueUntilDown(MailboxRef& box, uint32_t kind, std::span<const uint32_t> words) {
+  EnqueueResult sent = EnqueueResult::TimedOut;
+  while (sent == EnqueueResult::TimedOut && !down_.load()) sent = box.enqueue(kind, words, kSliceNs);
+  return sent == EnqueueResult::Ok;
+}
+
 template <typename Record>
 void MailboxHost::post(Record record) {
   constexpr uint32_t kind = Record::kKind;
@@ -163,7 +169,7 @@ void MailboxHost::post(Record record) {
   record.thread = thread();
   rec::Args words{};
   record.pack(words);
-  if (c_.device.enqueue(kind, std::span<const uint32_t>(words.data(), Record::kWords)) != EnqueueResult::Ok) unavailable_.fetch_add(1);
+  if (!enqueueUntilDown(c_.device, kind, std::span<const uint32_t>(words.data(), Record::kWords))) unavailable_.fetch_add(1);
   traceEvent(record, words);
 }
 
@@ -177,12 +183,9 @@ void MailboxHost::postDisplayEvent(Record record, ForCompositor forCompositor) {
   forCompositor.pack(words);
   // A full compositor mailbox makes this thread wait, as a full device mailbox does: the
   // compositor never waits for an engine, so the wait-for graph stays acyclic (docs/design.md).
-  // In slices, so the engine stopping releases it even while the compositor hangs: the
-  // compositor's mailbox closes only after every device has stopped.
-  EnqueueResult sent = EnqueueResult::TimedOut;
-  while (sent == EnqueueResult::TimedOut && !down_.load())
-    sent = c_.compositor->enqueue(ForCompositor::kKind, std::span<const uint32_t>(words.data(), ForCompositor::kWords), kSliceNs);
-  if (sent != EnqueueResult::Ok) unavailable_.fetch_add(1);
+  // The compositor's mailbox closes only after every device has stopped: the engine stopping
+  // is what releases this wait while the compositor hangs.
+  if (!enqueueUntilDown(*c_.compositor, ForCompositor::kKind, std::span<const uint32_t>(words.data(), ForCompositor::kWords))) unavailable_.fetch_add(1);
   if (!c_.tracer) return;  // the device-actor record is packed only for the trace's arguments
   rec::Args traced{};
   record.pack(traced);

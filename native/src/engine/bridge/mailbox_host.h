@@ -85,6 +85,10 @@ class MailboxHost final : public HostCallbacks, public MmioCompleter {
   // be), else `record` to the device actor.
   template <typename Record, typename ForCompositor>
   void postDisplayEvent(Record record, ForCompositor forCompositor);
+  // Enqueues a record that needs no answer, waiting out back-pressure in slices so that the
+  // engine stopping releases this thread even when the consumer never drains again (a hung or
+  // terminated actor: its worker's teardown joins this thread). False if it was not posted.
+  bool enqueueUntilDown(MailboxRef& box, uint32_t kind, std::span<const uint32_t> words);
   template <typename Record>
   void traceEvent(const Record& record, const rec::Args& words);
   // Traces a raise routed on this thread as the device actor traces one it routes.
