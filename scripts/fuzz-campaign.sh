@@ -118,7 +118,12 @@ fuzz_binary() {
 for name in "${names[@]}"; do
   corpus="$work/corpus/$name"
   mkdir -p "$corpus"
-  [ -d "$seeds/$name" ] && cp "$seeds/$name"/* "$corpus/"
+  # DIR/. copies any number of files: a glob of a grown corpus overflows the argument list, and a
+  # campaign that went on from no seeds would still look like a resumed one.
+  if [ -d "$seeds/$name" ] && ! cp -r "$seeds/$name/." "$corpus/"; then
+    echo "fuzz-campaign: cannot copy the seeds of $name into the corpus" >&2
+    exit 2
+  fi
   fuzz_binary "$name" "$bin/fuzz-$name" "$execs" "$corpus"
   [ "$threaded_execs" -eq 0 ] || fuzz_binary "$name" "$bin/fuzz-$name-threaded" "$threaded_execs" "$corpus"
 done
