@@ -42,11 +42,12 @@ class GuestRing {
     const uint64_t bytes = words.size() * 4;
     if (bytes > space()) ring();
     if (bytes > space()) return false;
+    // At most two copies: up to the payload's end, then the rest from its start.
     uint8_t* payload = rig_.ram(gpa_) + P::kRingHeaderBytes;
-    for (uint32_t w : words) {
-      std::memcpy(payload + tail_, &w, 4);
-      tail_ = (tail_ + 4) % payload_;
-    }
+    const uint64_t first = std::min<uint64_t>(bytes, payload_ - tail_);
+    if (first != 0) std::memcpy(payload + tail_, words.data(), first);  // (no copy from an empty span's null)
+    if (bytes > first) std::memcpy(payload, words.data() + first / 4, bytes - first);
+    tail_ = static_cast<uint32_t>((tail_ + bytes) % payload_);
     dirty_ = true;
     return true;
   }

@@ -44,6 +44,7 @@
 #include "fake_host.h"
 #include "machine.h"
 #include "mmio_port.h"
+#include "thread_census.h"
 
 // The sanitizer runtime's count of bytes the program holds (ASan, TSan). Weak: a build without a
 // sanitizer (the plain native tests) has none, and the heap check is then skipped.
@@ -60,7 +61,7 @@ class Rig {
  public:
   explicit Rig(HostOptions options)
       : machine_(Machine::get()),
-        threadsBefore_(engineThreads()),
+        threadsBefore_(census_.engineThreads()),
         host_(machine_.guest(), options, SurfacePoolView{machine_.pool0(), Machine::pool0SurfaceBytes(), kDisplay0Surfaces}) {
     machine_.reset();
     FUZZ_CHECK(MailboxRef::initialize(machine_.mailboxWords(), machine_.mailboxLength(), Machine::kMailboxCapacity), "mailbox");
@@ -84,8 +85,9 @@ class Rig {
     // Each thread names itself (pvg-…) once it runs: wait for all of them before counting. The
     // inline engine starts none.
     threadsRunning_ = threadsBefore_ + (engine::kEngineInline ? 0 : engine_->threadCount());
-    for (int i = 0; i < 1000 && engineThreads() < threadsRunning_; ++i) std::this_thread::sleep_for(1ms);
-    FUZZ_CHECK(engineThreads() == threadsRunning_, "%zu engine threads, %zu expected", engineThreads(), threadsRunning_);
+    for (int i = 0; i < 1000 && census_.engineThreads() < threadsRunning_; ++i) std::this_thread::sleep_for(1ms);
+    FUZZ_CHECK(census_.engineThreads() == threadsRunning_, "%zu engine threads, %zu expected", census_.engineThreads(), threadsRunning_);
+    census_.settle();
   }
 
   // The process's rig, built on first use and kept for every input (see above).
@@ -111,7 +113,7 @@ class Rig {
     FUZZ_CHECK(iosfc(P::IosfcMapped) == 0 && iosfc(P::IosfcErrorCode) == 0, "iosfc registers not as after reset");
     host_.checkIdle();
     FUZZ_CHECK(machine_.romIntact(), "the engine wrote into the read-only region");
-    FUZZ_CHECK(engineThreads() == threadsRunning_, "%zu engine threads, %zu while the engine runs", engineThreads(), threadsRunning_);
+    FUZZ_CHECK(census_.engineThreads() == threadsRunning_, "%zu engine threads, %zu while the engine runs", census_.engineThreads(), threadsRunning_);
     const size_t heap = heapBytes();
     FUZZ_CHECK(heap == heapBefore_, "the heap holds %lld bytes more than before the input", static_cast<long long>(heap) - static_cast<long long>(heapBefore_));
     if (std::getenv("PVG_FUZZ_VERBOSE") != nullptr) describe();
@@ -128,8 +130,8 @@ class Rig {
     engine_.reset();
     FUZZ_CHECK(machine_.romIntact(), "the engine wrote into the read-only region");
     // A joined thread leaves /proc/self/task at once; allow a moment anyway before calling it a leak.
-    for (int i = 0; i < 100 && engineThreads() > threadsBefore_; ++i) std::this_thread::sleep_for(1ms);
-    FUZZ_CHECK(engineThreads() <= threadsBefore_, "%zu engine threads after the engine stopped, %zu before", engineThreads(), threadsBefore_);
+    for (int i = 0; i < 100 && census_.engineThreads() > threadsBefore_; ++i) std::this_thread::sleep_for(1ms);
+    FUZZ_CHECK(census_.engineThreads() <= threadsBefore_, "%zu engine threads after the engine stopped, %zu before", census_.engineThreads(), threadsBefore_);
   }
   Rig(const Rig&) = delete;
   Rig& operator=(const Rig&) = delete;
@@ -244,6 +246,7 @@ class Rig {
   }
 
   Machine& machine_;
+  ThreadCensus census_;  // before threadsBefore_, which it counts
   const size_t threadsBefore_;
   size_t threadsRunning_ = 0, heapBefore_ = 0;
   FakeHost host_;

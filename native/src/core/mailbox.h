@@ -32,7 +32,8 @@ class MailboxRef {
 
   uint32_t capacity() const { return mask_ + 1; }
 
-  // Producer side, any thread. timeoutNs < 0 waits as long as the mailbox stays full and open.
+  // Producer side, any thread. timeoutNs < 0 waits as long as the mailbox stays full and open;
+  // otherwise it counts from the first time this call finds the mailbox full (after a short spin).
   EnqueueResult enqueue(uint32_t kind, std::span<const uint32_t> args, int64_t timeoutNs = -1);
 
   // Consumer side: exactly one consumer thread at a time.
