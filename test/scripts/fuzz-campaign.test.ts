@@ -7,6 +7,8 @@ import path from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { foreignProcessEnv } from '../support/foreign-env.js';
+
 // libFuzzer's shape as the script reads it: a job log in the working folder with the executions
 // (here: the corpus's file count), and a replay (-runs=0) that prints coverage.
 const STAND_IN = `#!/usr/bin/env bash
@@ -49,10 +51,8 @@ function campaign(seedFiles: number): { status: number | null; stderr: string; s
       '--seconds',
       '5',
     ],
-    {
-      encoding: 'utf8',
-      timeout: 120_000,
-    },
+    // bash and coreutils, not our addon: no sanitizer runtime for them under test:asan.
+    { encoding: 'utf8', timeout: 120_000, env: foreignProcessEnv() },
   );
   return { status: r.status, stderr: r.stderr, summary: r.status === 0 ? readFileSync(path.join(out, 'summary.tsv'), 'utf8') : '' };
 }
