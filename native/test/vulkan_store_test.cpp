@@ -22,6 +22,7 @@
 #include "vulkan_test_support.h"
 
 #if PVG_VULKAN
+#include "engine/vulkan/gpu_device.h"
 #include "engine/vulkan/vulkan_fns.h"
 #endif
 
@@ -274,6 +275,33 @@ PVG_TEST("vulkan: a lost device is a typed fault (device-lost): drawing and read
   PVG_CHECK(store->blit(Rect{0, 0, 8, 8}, BlendMode::SourceOver, rows, nullptr) == DrawStatus::DeviceFault);
   Injected::loseDevice = false;
   PVG_CHECK(store->fill(Rect{0, 0, 8, 8}, 0, nullptr) == DrawStatus::DeviceFault);
+}
+#endif
+
+#if PVG_VULKAN
+// One instance per process (vulkan_device.cpp, processInstance): NVIDIA's driver refused the 31st
+// instance of a process, so engines that come and go must not each make one.
+PVG_TEST("vulkan: devices opened one after another and on several threads share one instance") {
+  auto first = device();
+  if (!first) return;
+  const VkInstance instance = first->instance;
+  for (int i = 0; i < 40; ++i) {
+    auto again = device();
+    PVG_REQUIRE(again != nullptr);
+    PVG_CHECK(again->instance == instance);
+    PVG_CHECK(again->device != first->device);
+  }
+  std::vector<std::thread> threads;
+  std::atomic<int> shared{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 5; ++i) {
+        const vk::OpenResult r = vk::openDevice(vk::OpenOptions{});
+        if (r.device && r.device->instance == instance) shared.fetch_add(1);
+      }
+    });
+  for (auto& t : threads) t.join();
+  PVG_CHECK(shared.load() == 20);
 }
 #endif
 

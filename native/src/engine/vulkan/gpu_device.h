@@ -15,7 +15,8 @@ class GpuDevice {
   GpuDevice(const GpuDevice&) = delete;
   GpuDevice& operator=(const GpuDevice&) = delete;
 
-  void* library = nullptr;  // dlopen handle
+  // The process's loader and instance (vulkan_device.cpp, processInstance): shared, not owned.
+  void* library = nullptr;
   Fns fns;
   VkInstance instance = VK_NULL_HANDLE;
   VkPhysicalDevice physical = VK_NULL_HANDLE;

@@ -15,6 +15,9 @@ std::unique_ptr<FrameStore> makeFrameStore(const std::shared_ptr<GpuDevice>&, ui
 #else
 #include <dlfcn.h>
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -114,50 +117,88 @@ GpuDevice::~GpuDevice() {
     if (setLayout) fns.vkDestroyDescriptorSetLayout(device, setLayout, nullptr);
     fns.vkDestroyDevice(device, nullptr);
   }
-  if (instance != VK_NULL_HANDLE) fns.vkDestroyInstance(instance, nullptr);
-  if (library != nullptr) dlclose(library);
+  // The instance and the loader belong to the process (processInstance), not to this device.
 }
 
-OpenResult openDevice(const OpenOptions& options, const Interpose& interpose) {
-  auto g = std::make_shared<GpuDevice>();
-  // RTLD_LOCAL: the loader's symbols stay out of the process's namespace.
-  g->library = dlopen(options.library.c_str(), RTLD_NOW | RTLD_LOCAL);
-  if (g->library == nullptr) {
+namespace {
+// The loader and one instance, opened once per loader path and kept for the life of the process:
+// NVIDIA's driver (H100 host, 2026-12-06) refused the 31st vkCreateInstance of a process with
+// VK_ERROR_INCOMPATIBLE_DRIVER, with or without the loader unloaded in between, while devices
+// made from one instance came and went 200 times (docs/vulkan.md, "One instance per process").
+// So every engine makes its own device from this instance, and nothing destroys it.
+struct ProcessInstance {
+  void* library = nullptr;
+  VkInstance instance = VK_NULL_HANDLE;
+  Fns fns;  // loaded through vkGetInstanceProcAddr(instance): the loader's trampolines
+};
+
+struct InstanceOrRefusal {
+  const ProcessInstance* instance = nullptr;
+  Refusal refusal = Refusal::NoLoader;
+  std::string detail;
+};
+
+InstanceOrRefusal openInstance(const std::string& path) {
+  auto failed = [](Refusal r, std::string detail) { return InstanceOrRefusal{nullptr, r, std::move(detail)}; };
+  // RTLD_LOCAL: the loader's symbols stay out of the process's namespace. RTLD_NODELETE: a failed
+  // open below leaves it loaded too, as a successful one does.
+  void* library = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
+  if (library == nullptr) {
     const char* why = dlerror();
-    return refuse(Refusal::NoLoader, "cannot open " + options.library + ": " + (why ? why : "unknown"));
+    return failed(Refusal::NoLoader, "cannot open " + path + ": " + (why ? why : "unknown"));
   }
-  Fns& f = g->fns;
-  f.vkGetInstanceProcAddr = reinterpret_cast<PFN_vkGetInstanceProcAddr>(dlsym(g->library, "vkGetInstanceProcAddr"));
-  if (f.vkGetInstanceProcAddr == nullptr) return refuse(Refusal::NoLoader, options.library + " has no vkGetInstanceProcAddr");
+  auto p = std::make_unique<ProcessInstance>();
+  p->library = library;
+  Fns& f = p->fns;
+  f.vkGetInstanceProcAddr = reinterpret_cast<PFN_vkGetInstanceProcAddr>(dlsym(library, "vkGetInstanceProcAddr"));
+  if (f.vkGetInstanceProcAddr == nullptr) return failed(Refusal::NoLoader, path + " has no vkGetInstanceProcAddr");
   f.vkCreateInstance = reinterpret_cast<PFN_vkCreateInstance>(f.vkGetInstanceProcAddr(VK_NULL_HANDLE, "vkCreateInstance"));
-  if (f.vkCreateInstance == nullptr) return refuse(Refusal::NoLoader, "the loader has no vkCreateInstance");
+  if (f.vkCreateInstance == nullptr) return failed(Refusal::NoLoader, "the loader has no vkCreateInstance");
 
   VkApplicationInfo app{VK_STRUCTURE_TYPE_APPLICATION_INFO};
   app.pApplicationName = "pvg-vmm";
   app.apiVersion = VK_API_VERSION_1_1;
   VkInstanceCreateInfo instanceInfo{VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO};
   instanceInfo.pApplicationInfo = &app;
-  if (VkResult r = f.vkCreateInstance(&instanceInfo, nullptr, &g->instance); r != VK_SUCCESS) {
-    g->instance = VK_NULL_HANDLE;
-    return refuse(Refusal::NoInstance, vkError("vkCreateInstance", r) + " (no Vulkan driver?)");
-  }
+  if (VkResult r = f.vkCreateInstance(&instanceInfo, nullptr, &p->instance); r != VK_SUCCESS)
+    return failed(Refusal::NoInstance, vkError("vkCreateInstance", r) + " (no Vulkan driver?)");
   // Instance and device entry points through vkGetInstanceProcAddr: the loader's trampolines.
-  bool complete = true;
   std::string missing;
 #define PVG_VK_LOAD(name)                                                             \
-  f.name = reinterpret_cast<PFN_##name>(f.vkGetInstanceProcAddr(g->instance, #name)); \
-  if (f.name == nullptr) {                                                            \
-    complete = false;                                                                 \
-    missing += missing.empty() ? #name : ", " #name;                                  \
-  }
+  f.name = reinterpret_cast<PFN_##name>(f.vkGetInstanceProcAddr(p->instance, #name)); \
+  if (f.name == nullptr) missing += missing.empty() ? #name : ", " #name;
   PVG_VK_INSTANCE_FNS(PVG_VK_LOAD)
   PVG_VK_DEVICE_FNS(PVG_VK_LOAD)
 #undef PVG_VK_LOAD
-  if (!complete) {
-    if (f.vkDestroyInstance) f.vkDestroyInstance(g->instance, nullptr);
-    g->instance = VK_NULL_HANDLE;
-    return refuse(Refusal::MissingFeature, "the loader lacks " + missing);
+  if (!missing.empty()) {
+    if (f.vkDestroyInstance) f.vkDestroyInstance(p->instance, nullptr);
+    return failed(Refusal::MissingFeature, "the loader lacks " + missing);
   }
+  return InstanceOrRefusal{p.release(), Refusal::NoLoader, ""};
+}
+
+// The process's instance for `path`, opened on first use; a failure is not kept, so a later call
+// tries again (a driver installed meanwhile). Thread-safe: engines open on their own threads.
+InstanceOrRefusal processInstance(const std::string& path) {
+  static std::mutex mutex;
+  // Never freed: the instances live until the process ends (reachable, so no leak is reported).
+  static auto* opened = new std::map<std::string, const ProcessInstance*>();
+  std::lock_guard lock(mutex);
+  if (auto it = opened->find(path); it != opened->end()) return InstanceOrRefusal{it->second, Refusal::NoLoader, ""};
+  InstanceOrRefusal r = openInstance(path);
+  if (r.instance != nullptr) opened->emplace(path, r.instance);
+  return r;
+}
+}  // namespace
+
+OpenResult openDevice(const OpenOptions& options, const Interpose& interpose) {
+  const InstanceOrRefusal shared = processInstance(options.library);
+  if (shared.instance == nullptr) return refuse(shared.refusal, shared.detail);
+  auto g = std::make_shared<GpuDevice>();
+  g->library = shared.instance->library;
+  g->instance = shared.instance->instance;
+  g->fns = shared.instance->fns;
+  Fns& f = g->fns;
   if (interpose) interpose(f);
 
   uint32_t count = 0;
