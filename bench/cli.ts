@@ -18,7 +18,7 @@ import { formatSpread } from './spread.js';
 import { deviceTables, runDeviceBench } from './suites/device.js';
 import { engineTables, runEngineBench } from './suites/engine.js';
 import { runVulkanBench, vulkanBenchUnavailable, vulkanTables } from './suites/vulkan.js';
-import { ENGINE_CHOICES, type EngineChoice } from '../vmm/engine-backend.js';
+import { ENGINE_CHOICES, VulkanUnavailableError, resolveEngine, type EngineChoice } from '../vmm/engine-backend.js';
 import { framesTables, runFramesBench } from './suites/frames.js';
 import { kvmBenchUnavailable, kvmTables, runKvmBench } from './suites/kvm.js';
 import { lanesTables, runLanesBench } from './suites/lanes.js';
@@ -41,7 +41,7 @@ interface SuiteOptions {
   compositorShards?: number;
   /** frames and scaling: the profiles to measure (VmOptions.profile; frames: both by default, scaling: native). */
   profiles?: Profile[];
-  /** frames: the engine backend (VmOptions.engine, docs/vulkan.md; default soft). */
+  /** frames and engine: the engine backend (VmOptions.engine, docs/vulkan.md; default soft; vulkan: soft measured beside it). */
   engine?: EngineChoice;
   progress?: (path: string) => void;
   /** A measured point's figures, printed at once (scaling: one line per device count). */
@@ -136,14 +136,17 @@ suites:
   mailbox   round-trip latency: spin reference, mailbox hot and parked, futex reference,
             JS→native→JS, native→JS→native, postMessage, comlink
   engine    CPU renderer fill/blit/blend rates against memcpy at 1920x1080 and 3840x2160;
-            callback round trip engine thread → device actor → engine thread (p50/p99)
+            callback round trip engine thread → device actor → engine thread (p50/p99); with
+            --engine vulkan also fill/blit/blend through the vulkan store and the soft store in
+            the same run, and their ratio
   device    MMIO read round trip from an external vCPU against spin ping-pong; posted against
             synchronous write throughput; interrupt raise → guest handler (PCI MSI); map/unmap
             cost in the task space at 1k and 100k mappings against the list-based reference
   frames    end-to-end frames/s (guest present → frame kept by the compositor) at 1920x1080 and
             3840x2160 with no client and with a VNC client, against one memcpy of the frame;
             1% against 100% damage; VNC bytes per frame; per-frame latency present → kept and
-            present → VNC client (band 1%), p50/p99
+            present → VNC client (band 1%), p50/p99; with --engine vulkan every case on soft too,
+            in the same run, and the ratio of kept frames/s vulkan ÷ soft per case
   scaling   1, 2, 4, 8, 12 and 16 devices, each with its own vCPU and display, in two
             threading models: actor, and qemu (the model of QEMU's big lock as upstream
             apple-gfx takes it, docs/threading-models.md): frames/s and the actor/qemu ratio,
@@ -208,8 +211,10 @@ options:
   --profile P    native | pvg (VmOptions.profile, docs/fidelity.md): frames measures both side by
                  side unless one is named; scaling measures native unless pvg is named (paced
                  to 60 Hz per device, a 5 s window at --scale 1)
-  --engine E     frames only: soft | vulkan | auto, the engine backend every VM of the run
-                 draws with (VmOptions.engine, docs/vulkan.md; default soft)
+  --engine E     frames and engine only: soft | vulkan | auto (VmOptions.engine, docs/vulkan.md;
+                 default soft). vulkan (or auto where Vulkan can run) measures each case on
+                 vulkan and on soft in the same run, with ratio_vulkan_vs_soft_* per case; where
+                 Vulkan cannot run, vulkan is refused with the reason and auto measures soft alone
   --out FILE     also write the JSON result to FILE
   --report DIR   also write a report into DIR (created if missing; files in it are replaced):
                  <suite>.json per suite, all.json, report.md (the machine, every suite's
@@ -282,8 +287,17 @@ async function main(): Promise<void> {
   let engine: EngineChoice | undefined;
   if (values.engine !== undefined) {
     if (!ENGINE_CHOICES.includes(values.engine as EngineChoice)) fail(`--engine must be ${ENGINE_CHOICES.join(', ')}, got "${values.engine}"`);
-    if (name !== 'frames') fail('--engine applies to the frames suite only (docs/vulkan.md)');
+    if (name !== 'frames' && name !== 'engine') fail('--engine applies to the frames and engine suites only (docs/vulkan.md)');
     engine = values.engine as EngineChoice;
+    // Refused before anything runs, as an unavailable suite is (status 1, the reason).
+    try {
+      const why = resolveEngine(engine).why;
+      if (why !== null) console.error(`bench: --engine ${engine}: measuring the soft backend alone (${why})`);
+    } catch (err) {
+      if (!(err instanceof VulkanUnavailableError)) throw err;
+      console.error(`bench: cannot run ${name}: ${err.message}`);
+      process.exit(1);
+    }
   }
   let suites: Suite[] = name === 'all' ? [...SUITES] : [name as Suite];
   // Suites this machine cannot run: named alone, the run fails with the reason; under all, skipped.

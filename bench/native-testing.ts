@@ -41,12 +41,14 @@ export interface TestingAddon {
   /**
    * `bench vulkan`: the vulkan backend's store (fill, blit, blend, readback), the soft store's
    * same operations (soft_*), and plain Vulkan copies on the same device (copy_device,
-   * copy_to_host), bytes per second each. Throws with the refusal where Vulkan cannot run.
+   * copy_to_host), bytes per second each. opts.drawOnly: fill, blit and blend on both stores
+   * only (`bench engine --engine vulkan`). Throws with the refusal where Vulkan cannot run.
    */
   benchVulkan(
     width: number,
     height: number,
     iterations: number,
+    opts?: { drawOnly?: boolean },
   ): { device: { name: string; type: string; readbackMemory?: string; uploadMemory?: string }; rates: Record<string, number> };
   /**
    * `bench kvm`'s reference: the bare KVM exit round trip, µs per exit (a tiny guest reads a

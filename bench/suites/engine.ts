@@ -1,14 +1,17 @@
 // `bench engine`: the soft engine's CPU renderer against memcpy, and the callback round trip
 // native engine thread → device actor → native engine thread. Each ratio compares two numbers
-// measured in this same run.
+// measured in this same run. With --engine vulkan (or auto finding a GPU) also the render rates
+// through the vulkan store against the soft store (engine-vulkan.ts).
 import { Op, commandHeader } from '../../guest/ts/protocol.js';
 import { nativeTesting, type RenderKind } from '../native-testing.js';
 import type { NativeEngine } from '../../shared/native/types.js';
 import { EngineRig, RAM_BASE, RAM_SIZE } from '../../test/support/engine-rig.js';
 import type { BadCase } from '../../test/support/engine-scripts.js';
+import { resolveEngine, type EngineChoice } from '../../vmm/engine-backend.js';
 import { runGuest } from '../../test/support/run-guest.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { markdownTable } from '../report.js';
+import { vulkanStoreRates, vulkanStoreTable, type VulkanStoreRates } from './engine-vulkan.js';
 
 export interface RenderRate {
   description: string;
@@ -43,12 +46,22 @@ export interface EngineBenchResult {
   ratio_fill_vs_memcpy: number;
   ratio_blend_vs_memcpy: number;
   ratio_blit_vs_memcpy_2160p: number;
+  /** Named with --engine only (absent without it or with soft, as before the option). */
+  engine?: EngineChoice;
+  /** --engine auto that found no GPU: why (nothing drawn on a GPU). */
+  engine_fallback?: string;
+  /** --engine vulkan: fill, blit and blend through the vulkan store and the soft store, same calls. */
+  vulkan?: Omit<VulkanStoreRates, 'ratios'>;
+  /** --engine vulkan, per `<kind>_<res>` of `vulkan.stores`: vulkan GB/s over the soft store's. */
+  [ratio: `ratio_vulkan_vs_soft_${string}`]: number;
   targets: Record<string, string>;
 }
 
 export interface EngineBenchOptions {
   /** Multiplies every iteration count (0.1 for a quick look). */
   scale: number;
+  /** soft (default): the CPU renderer alone; vulkan, or auto finding a GPU: the stores compared too. */
+  engine?: EngineChoice;
   progress?: (path: string) => void;
 }
 
@@ -164,6 +177,8 @@ async function actorStyleRoundTrip(reads: number): Promise<CallbackPath> {
 
 export async function runEngineBench(options: EngineBenchOptions): Promise<EngineBenchResult> {
   const step = options.progress ?? (() => undefined);
+  // vulkan where it cannot run throws here, with the reason, before anything is measured.
+  const resolved = resolveEngine(options.engine ?? 'soft');
   const it = (base: number) => Math.max(1, Math.round(base * options.scale));
   const rounds = Math.max(3, Math.min(7, Math.round(5 * options.scale)));
   const render: Record<string, RenderRate> = {};
@@ -174,6 +189,18 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
   step('render 3840x2160');
   const uhd = renderRates(3840, 2160, it(10), rounds);
   for (const kind of KINDS) render[`${kind}_2160p`] = uhd[kind];
+
+  let stores: VulkanStoreRates | null = null;
+  if (resolved.engine === 'vulkan') {
+    stores = await vulkanStoreRates(
+      [
+        { name: '1080p', width: 1920, height: 1080, iterations: it(40) },
+        { name: '2160p', width: 3840, height: 2160, iterations: it(10) },
+      ],
+      rounds,
+      step,
+    );
+  }
 
   const reads = Math.max(200, Math.round(4000 * options.scale));
   const paths: Record<string, CallbackPath> = {};
@@ -192,6 +219,9 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     ratio_fill_vs_memcpy: gb('fill_1080p') / gb('memcpy_1080p'),
     ratio_blend_vs_memcpy: gb('blend_1080p') / gb('memcpy_1080p'),
     ratio_blit_vs_memcpy_2160p: gb('blit_2160p') / gb('memcpy_2160p'),
+    ...(options.engine !== undefined && options.engine !== 'soft' ? { engine: options.engine } : {}),
+    ...(resolved.why !== null ? { engine_fallback: resolved.why } : {}),
+    ...(stores !== null ? { vulkan: { device: stores.device, stores: stores.stores }, ...stores.ratios } : {}),
     targets: {
       ratio_blit_vs_memcpy: '>= 0.5',
       ratio_fill_vs_memcpy: 'report (a fill only writes)',
@@ -223,5 +253,7 @@ export function engineTables(result: EngineBenchResult): string {
     ['ratio', 'value', 'target'],
     ratioNames.map((k) => [k, fmt(result[k]), result.targets[k] ?? '']),
   );
-  return `${render}\n\n${callbacks}\n\n${ratios}`;
+  const vulkan = result.vulkan ? `\n\n${vulkanStoreTable(result.vulkan, (path) => result[`ratio_vulkan_vs_soft_${path}`])}` : '';
+  const fallback = result.engine_fallback !== undefined ? `\n\n--engine ${result.engine}: nothing drawn on a GPU (${result.engine_fallback}).` : '';
+  return `${render}${vulkan}\n\n${callbacks}\n\n${ratios}${fallback}`;
 }

@@ -10,9 +10,11 @@
 // frames read back, presents paced to the mode's 60 Hz, synchronous MMIO writes). Per-frame
 // latency (new frame → kept) p50/p99 under both, and present → VNC client (the update showing the
 // frame received by a client) for the band 1% runs with a VNC client (bench/vnc-latency.ts).
+// With --engine vulkan (or auto finding a GPU) every case runs on both backends, soft and vulkan,
+// in the same run, for the ratio of their kept frames/s (frames-backends.ts).
 import { frameLatencyQuantileUs } from '../../actors/compositor/frame-latency.js';
 import type { Profile } from '../../vmm/config.js';
-import type { EngineChoice } from '../../vmm/engine-backend.js';
+import { resolveEngine, type EngineChoice } from '../../vmm/engine-backend.js';
 import { nativeTesting } from '../native-testing.js';
 import { Vm } from '../../vmm/vm.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
@@ -22,6 +24,7 @@ import { TRACE_EVENTS } from '../../abi/generated/trace-events.js';
 import { TraceSetReader } from '../../shared/trace/reader.js';
 import { bandPeriod, bandProbe, quantile, vncLatency, vncLatencyByPixels } from '../vnc-latency.js';
 import { VncUpdateLog } from '../vnc-update-log.js';
+import { BackendCases } from './frames-backends.js';
 
 export interface FramesRun {
   description: string;
@@ -86,9 +89,13 @@ export interface FramesBenchResult {
   memcpy_fps: Record<string, number>;
   /** The profiles measured; run names of the pvg profile start with `pvg_`. */
   profiles: Profile[];
-  /** The engine backend the VMs drew with. */
+  /** The engine backend the VMs drew with (vulkan, or auto finding a GPU: every case on soft too). */
   engine: EngineChoice;
+  /** --engine auto that found no GPU: why, and every run drew with soft. */
+  engine_fallback?: string;
   runs: Record<string, FramesRun>;
+  /** --engine vulkan: each case of `runs` run again on the soft backend, in the same invocation. */
+  soft_runs?: Record<string, FramesRun>;
   ratio_fps_vs_memcpy_1080p: number;
   ratio_fps_vs_memcpy_2160p: number;
   /** With the guest's drawing in the loop (band workload, 100%): the render's cost shows here. */
@@ -104,6 +111,8 @@ export interface FramesBenchResult {
   pvg_ratio_fps_damage_1_vs_100?: number;
   /** pvg profile: present-workload fps over the mode's refresh (60 Hz), 1080p. */
   pvg_ratio_present_fps_vs_refresh_1080p?: number;
+  /** --engine vulkan, per case of `runs`: kept frames/s on vulkan over the same case's on soft. */
+  [ratio: `ratio_vulkan_vs_soft_${string}`]: number;
   targets: Record<string, string>;
 }
 
@@ -292,45 +301,44 @@ async function vncCaughtUp(vm: Vm) {
 export async function runFramesBench(options: FramesBenchOptions): Promise<FramesBenchResult> {
   const n = (x: number) => Math.max(10, Math.round(x * options.scale));
   const memcpy: Record<string, number> = {};
-  const runs: Record<string, FramesRun> = {};
   const profiles = options.profiles ?? ['native', 'pvg'];
   const engine = options.engine ?? 'soft';
+  // vulkan where it cannot run throws here, with the reason, before anything is measured.
+  const resolved = resolveEngine(engine);
+  const compare = resolved.engine === 'vulkan';
+  const cases = new BackendCases<FramesRun>(engine, compare);
+  const { runs } = cases;
+  const measure = (name: string, run: (e: EngineChoice) => Promise<FramesRun>) => cases.measure(name, run);
+  const both = compare ? ' (soft and vulkan)' : '';
   for (const r of RESOLUTIONS) {
     options.progress?.(`${r.name} memcpy reference`);
     memcpy[r.name] = memcpyFps(r.width, r.height, n(r.frames / 4));
     if (profiles.includes('native')) {
-      options.progress?.(`${r.name} present → compositor, null sink`);
-      runs[`${r.name}_present_null`] = await framesRun('native', r.width, r.height, 'present', 100, n(r.frames * 20), 'null', engine);
-      options.progress?.(`${r.name} band 100%, null sink`);
-      runs[`${r.name}_null_100`] = await framesRun('native', r.width, r.height, 'band', 100, n(r.frames), 'null', engine);
-      options.progress?.(`${r.name} band 1%, null sink`);
+      options.progress?.(`${r.name} present → compositor, null sink${both}`);
+      await measure(`${r.name}_present_null`, (e) => framesRun('native', r.width, r.height, 'present', 100, n(r.frames * 20), 'null', e));
+      options.progress?.(`${r.name} band 100%, null sink${both}`);
+      await measure(`${r.name}_null_100`, (e) => framesRun('native', r.width, r.height, 'band', 100, n(r.frames), 'null', e));
+      options.progress?.(`${r.name} band 1%, null sink${both}`);
       // 1% frames are ~20× cheaper: more of them, so the run lasts about as long.
-      runs[`${r.name}_null_1`] = await framesRun('native', r.width, r.height, 'band', 1, n(r.frames * 20), 'null', engine);
+      await measure(`${r.name}_null_1`, (e) => framesRun('native', r.width, r.height, 'band', 1, n(r.frames * 20), 'null', e));
       for (const pct of [100, 1]) {
-        options.progress?.(`${r.name} band ${pct}%, VNC ZRLE client`);
-        runs[`${r.name}_vnc_zrle_${pct}`] = await framesRun(
-          'native',
-          r.width,
-          r.height,
-          'band',
-          pct,
-          n(pct === 1 ? r.frames * 5 : r.frames / 2),
-          'vnc-zrle',
-          engine,
+        options.progress?.(`${r.name} band ${pct}%, VNC ZRLE client${both}`);
+        await measure(`${r.name}_vnc_zrle_${pct}`, (e) =>
+          framesRun('native', r.width, r.height, 'band', pct, n(pct === 1 ? r.frames * 5 : r.frames / 2), 'vnc-zrle', e),
         );
       }
     }
     if (profiles.includes('pvg')) {
       // Paced to 60 Hz: 120 frames are two seconds, whatever the work per frame.
       const paced = n(120);
-      options.progress?.(`${r.name} pvg profile: present, band 100% and 1%, null sink`);
-      runs[`pvg_${r.name}_present_null`] = await framesRun('pvg', r.width, r.height, 'present', 100, paced, 'null', engine);
-      runs[`pvg_${r.name}_null_100`] = await framesRun('pvg', r.width, r.height, 'band', 100, paced, 'null', engine);
-      runs[`pvg_${r.name}_null_1`] = await framesRun('pvg', r.width, r.height, 'band', 1, paced, 'null', engine);
-      options.progress?.(`${r.name} pvg profile: band 100%, VNC ZRLE client; band 1%, VNC Raw client`);
-      runs[`pvg_${r.name}_vnc_zrle_100`] = await framesRun('pvg', r.width, r.height, 'band', 100, paced, 'vnc-zrle', engine);
+      options.progress?.(`${r.name} pvg profile: present, band 100% and 1%, null sink${both}`);
+      await measure(`pvg_${r.name}_present_null`, (e) => framesRun('pvg', r.width, r.height, 'present', 100, paced, 'null', e));
+      await measure(`pvg_${r.name}_null_100`, (e) => framesRun('pvg', r.width, r.height, 'band', 100, paced, 'null', e));
+      await measure(`pvg_${r.name}_null_1`, (e) => framesRun('pvg', r.width, r.height, 'band', 1, paced, 'null', e));
+      options.progress?.(`${r.name} pvg profile: band 100%, VNC ZRLE client; band 1%, VNC Raw client${both}`);
+      await measure(`pvg_${r.name}_vnc_zrle_100`, (e) => framesRun('pvg', r.width, r.height, 'band', 100, paced, 'vnc-zrle', e));
       // Present → VNC client under pvg: whole-screen updates, so the client reads the frame from pixels (Raw).
-      runs[`pvg_${r.name}_vnc_raw_1`] = await framesRun('pvg', r.width, r.height, 'band', 1, paced, 'vnc-raw', engine);
+      await measure(`pvg_${r.name}_vnc_raw_1`, (e) => framesRun('pvg', r.width, r.height, 'band', 1, paced, 'vnc-raw', e));
     }
   }
   const fps = (name: string) => runs[name]?.fps ?? Number.NaN;
@@ -341,7 +349,10 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
     memcpy_fps: memcpy,
     profiles,
     engine,
+    ...(resolved.why !== null ? { engine_fallback: resolved.why } : {}),
     runs,
+    ...(compare ? { soft_runs: cases.softRuns } : {}),
+    ...cases.ratios(),
     ratio_fps_vs_memcpy_1080p: fps('1080p_present_null') / memcpy['1080p']!,
     ratio_fps_vs_memcpy_2160p: fps('2160p_present_null') / memcpy['2160p']!,
     ratio_band_fps_vs_memcpy_1080p: fps('1080p_null_100') / memcpy['1080p']!,
@@ -371,6 +382,9 @@ export async function runFramesBench(options: FramesBenchOptions): Promise<Frame
 
 export function framesTables(r: FramesBenchResult): string {
   const fmt = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(d));
+  // --engine vulkan: each case's soft run and the ratio beside the vulkan figure.
+  const soft = r.soft_runs;
+  const vsSoft = (name: string) => (soft === undefined ? [] : [fmt(soft[name]?.fps), fmt(r[`ratio_vulkan_vs_soft_${name}`], 2)]);
   const rows = Object.entries(r.runs).map(([name, x]) => [
     name,
     x.profile ?? 'native',
@@ -378,6 +392,7 @@ export function framesTables(r: FramesBenchResult): string {
     x.workload === 'present' ? 'present' : `band ${x.damage_percent}%`,
     x.sink,
     fmt(x.fps),
+    ...vsSoft(name),
     fmt(x.presents_per_s),
     String(x.coalesced),
     `${(x.copied_bytes_per_frame / 1e6).toFixed(2)} MB`,
@@ -399,6 +414,7 @@ export function framesTables(r: FramesBenchResult): string {
     'memcpy',
     'reference',
     fmt(fps),
+    ...(soft === undefined ? [] : ['', '']),
     '',
     '',
     '',
@@ -424,7 +440,14 @@ export function framesTables(r: FramesBenchResult): string {
   const note =
     "profile native: this project's own protocol (damage rectangles, posted MMIO writes, presents as fast as the ring goes); profile pvg: a model of a PVG host (whole frames read back, presents paced to the mode's 60 Hz, synchronous MMIO writes; docs/fidelity.md). Latency: new frame taken by the device actor → kept in the compositor's frame store; present → VNC client: the same start → the last byte of the update showing the frame read by the bench's client (band 1% runs only: the band's rows say which frame an update shows, from the update's rectangles under native and from its pixels, Raw, under pvg; docs/fidelity.md).";
   // Runs drawn on the GPU say so; soft runs (and results from before the option) read as before.
-  const engine = r.engine !== undefined && r.engine !== 'soft' ? `Engine backend: ${r.engine} (docs/vulkan.md). ` : '';
+  const engine =
+    r.engine === undefined || r.engine === 'soft'
+      ? ''
+      : r.engine_fallback !== undefined
+        ? `Engine backend: ${r.engine}, drawn with soft (${r.engine_fallback}). `
+        : soft !== undefined
+          ? `Engine backend: vulkan (docs/vulkan.md); every case also ran on soft in this invocation, the two backends taking turns to go first: fps (kept) is vulkan's, soft fps (kept) soft's, vulkan ÷ soft their ratio (ratio_vulkan_vs_soft_<run>). `
+          : `Engine backend: ${r.engine} (docs/vulkan.md). `;
   return `${engine}${note}\n\n${markdownTable(
     [
       'run',
@@ -433,6 +456,7 @@ export function framesTables(r: FramesBenchResult): string {
       'workload',
       'sink',
       'fps (kept)',
+      ...(soft === undefined ? [] : ['soft fps (kept)', 'vulkan ÷ soft']),
       'presents/s',
       'coalesced',
       'copied/frame',

@@ -1,5 +1,6 @@
-// The bench command refuses bad --report values before running anything (status 2), and its
-// help describes the report. Runs the compiled CLI (npm run build first); no suite runs.
+// The bench command refuses bad --report values and --engine where it does not apply or cannot
+// run before running anything (status 2; 1 for a backend this machine lacks), and its help
+// describes both. Runs the compiled CLI (npm run build first); no suite runs.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -40,5 +41,35 @@ describe('bench --report', () => {
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/--report DIR/);
     expect(r.stdout).toMatch(/bench\/results\/<machine>-<YYYY-MM-DD>/);
+  });
+});
+
+describe('bench --engine', () => {
+  it.each([['mailbox'], ['vulkan'], ['scaling'], ['all']])('is refused for %s (a suite that does not take it) with status 2', (suite) => {
+    const r = bench(suite, '--engine', 'soft');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--engine applies to the frames and engine suites only/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('names soft, vulkan and auto only', () => {
+    const r = bench('frames', '--engine', 'metal');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/--engine must be soft, vulkan, auto, got "metal"/);
+  });
+
+  // The loader's own variables point it at no driver: what a machine without a Vulkan driver sees.
+  const noDriver = { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json', VK_DRIVER_FILES: '/nonexistent/icd.json' };
+  it.each([['frames'], ['engine']])('vulkan where it cannot run: %s is refused with the reason, status 1, before anything runs', (suite) => {
+    const r = spawnSync(process.execPath, [CLI, suite, '--engine', 'vulkan'], { encoding: 'utf8', timeout: 15_000, env: noDriver });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`bench: cannot run ${suite}: --engine vulkan: (no-instance|no-device|no-loader|not-built) \\(`));
+    expect(r.stdout).toBe('');
+  });
+
+  it('the help says which suites take it and what vulkan adds', () => {
+    const r = bench('--help');
+    expect(r.stdout).toMatch(/--engine E +frames and engine only/);
+    expect(r.stdout).toMatch(/ratio_vulkan_vs_soft_\*/);
   });
 });

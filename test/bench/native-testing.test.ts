@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { nativeTesting, type TestingAddon } from '../../bench/native-testing.js';
+import { native } from '../../shared/native/addon.js';
 
 const declared: Record<keyof TestingAddon, true> = {
   benchRender: true,
@@ -39,5 +40,15 @@ describe('the testing addon and TestingAddon', () => {
     expect(heap.allocatedBytes).toBeGreaterThan(0);
     expect(heap.allocatedBytes).toBeGreaterThanOrEqual(heap.mmappedBytes);
     expect(heapStats(true)).not.toBeNull();
+  });
+
+  it('benchVulkan: opts is checked before any device is opened; drawOnly gives fill, blit and blend on both stores only', () => {
+    const { benchVulkan } = nativeTesting();
+    expect(() => benchVulkan(64, 64, 1, 5 as never)).toThrow(/benchVulkan: opts must be an object/);
+    expect(() => benchVulkan(64, 64, 1, { drawOnly: 1 as never })).toThrow(/benchVulkan: opts.drawOnly must be a boolean/);
+    if (!native.vulkanProbe().available) return; // the rest needs a device (test/bench/suites/engine.test.ts says so when it skips)
+    const r = benchVulkan(64, 64, 1, { drawOnly: true });
+    expect(Object.keys(r.rates).sort()).toEqual(['blend', 'blit', 'fill', 'soft_blend', 'soft_blit', 'soft_fill']);
+    expect(r.device.readbackMemory).toBeUndefined();
   });
 });

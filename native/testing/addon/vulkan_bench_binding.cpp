@@ -1,9 +1,10 @@
-// benchVulkan(width, height, iterations) -> { device, rates }: the vulkan backend's pixel store
+// benchVulkan(width, height, iterations, opts?) -> { device, rates }: the vulkan backend's pixel store
 // (engine/vulkan/) against plain Vulkan buffer copies on the same device, measured in the same
 // call, for bench/suites/vulkan.ts. Each rate is destination bytes per second (width × height × 4
 // per iteration), the timed span ending when the device has finished (a fence):
 //   fill, blit, blend   the store's whole-frame fill, copy blit and source-over blit (the blits
-//                       include staging the source on the CPU, as a guest's blit does)
+//                       include staging the source on the CPU, as a guest's blit does; the blend
+//                       draws onto an opaque frame)
 //   blit_tiles          the same bytes as `blit`, drawn as the band workload draws: 256x256 copy
 //                       blits tiling the frame (each a copy per row of 1 KiB on the buffer frame)
 //   readback            the store's whole-frame readback into host memory (what an encode does)
@@ -25,10 +26,13 @@
 //   frames_async_one_buffer  the frames_async loop on a store with one drawing command buffer
 //                       instead of the engine's two: the next frame's drawing (its staging on the
 //                       CPU included) waits for the previous frame's drawing to finish on the GPU
+// opts.drawOnly: fill, blit and blend through both stores and nothing else (`bench engine
+// --engine vulkan`'s render rates; the rest is `bench vulkan`'s).
 // Throws with the refusal where the backend cannot run.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -169,6 +173,12 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
   const auto width = static_cast<uint32_t>(integerIn(info[0], 64, engine::Frame::kMaxDimension, std::string(kFn) + ": width"));
   const auto height = static_cast<uint32_t>(integerIn(info[1], 64, engine::Frame::kMaxDimension, std::string(kFn) + ": height"));
   const auto iterations = static_cast<uint32_t>(integerIn(info[2], 1, 100'000, std::string(kFn) + ": iterations"));
+  bool drawOnly = false;
+  if (!info[3].IsUndefined()) {
+    const Napi::Value v = options(info[3], std::string(kFn) + ": opts").Get("drawOnly");
+    if (!v.IsUndefined() && !v.IsBoolean()) throw Napi::TypeError::New(env, std::string(kFn) + ": opts.drawOnly must be a boolean");
+    drawOnly = !v.IsUndefined() && v.As<Napi::Boolean>().Value();
+  }
   const engine::vk::OpenResult opened = engine::vk::openDevice(engine::vk::OpenOptions{});
   if (!opened.device) throw Napi::Error::New(env, std::string(kFn) + ": " + engine::vk::refusalName(*opened.refusal) + " (" + opened.detail + ")");
   const double bytes = double{width} * height * 4;
@@ -196,17 +206,21 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
                                    },
                                    sync));
     // The band workload's shape: 256x256 tiles, each row its own copy region on the buffer frame.
-    rates.Set(prefix + "blit_tiles",
-              rate(
-                  bytes, iterations,
-                  [&] {
-                    for (uint32_t y = 0; y < height; y += 256)
-                      for (uint32_t x = 0; x < width; x += 256) {
-                        Rows rows(source, width);
-                        store.blit(engine::Rect{x, y, std::min(256u, width - x), std::min(256u, height - y)}, engine::BlendMode::Copy, rows, nullptr);
-                      }
-                  },
-                  sync));
+    if (!drawOnly)
+      rates.Set(prefix + "blit_tiles",
+                rate(
+                    bytes, iterations,
+                    [&] {
+                      for (uint32_t y = 0; y < height; y += 256)
+                        for (uint32_t x = 0; x < width; x += 256) {
+                          Rows rows(source, width);
+                          store.blit(engine::Rect{x, y, std::min(256u, width - x), std::min(256u, height - y)}, engine::BlendMode::Copy, rows, nullptr);
+                        }
+                    },
+                    sync));
+    // Onto an opaque frame, the display's usual case (bench engine's blend too): the blits above
+    // left the source's alphas in it, which would send the soft store down its per-pixel path.
+    store.fill(all, 0xFF203040u, nullptr);
     rates.Set(prefix + "blend", rate(
                                     bytes, iterations,
                                     [&] {
@@ -214,6 +228,7 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
                                       store.blit(all, engine::BlendMode::SourceOver, rows, nullptr);
                                     },
                                     sync));
+    if (drawOnly) return;
     rates.Set(prefix + "readback", rate(
                                        bytes, iterations,
                                        [&] {
@@ -261,39 +276,45 @@ Napi::Value BenchVulkan(const Napi::CallbackInfo& info) {
         },
         [&] { store.settleReadback(); }, kFrameWarmups);
   };
-  rates.Set("frames_waited", frameLoop(*gpu, false));
-  rates.Set("frames_async", frameLoop(*gpu, true));
+  if (!drawOnly) {
+    rates.Set("frames_waited", frameLoop(*gpu, false));
+    rates.Set("frames_async", frameLoop(*gpu, true));
+  }
   if (gpu->fault() != engine::StoreFault::None) throw Napi::Error::New(env, std::string(kFn) + ": device fault");
   gpu.reset();  // its buffers go before the next store's come
-  auto oneBuffer = engine::vk::makeFrameStore(opened.device, 0, nullptr, nullptr, /*drawBuffers=*/1);
-  if (!oneBuffer->resize(width, height))
-    throw Napi::Error::New(env, std::string(kFn) + ": cannot make the frame (" + std::string(strings::name(oneBuffer->fault())) + ")");
-  rates.Set("frames_async_one_buffer", frameLoop(*oneBuffer, true));
-  if (oneBuffer->fault() != engine::StoreFault::None) throw Napi::Error::New(env, std::string(kFn) + ": device fault");
-  oneBuffer.reset();
+  if (!drawOnly) {
+    auto oneBuffer = engine::vk::makeFrameStore(opened.device, 0, nullptr, nullptr, /*drawBuffers=*/1);
+    if (!oneBuffer->resize(width, height))
+      throw Napi::Error::New(env, std::string(kFn) + ": cannot make the frame (" + std::string(strings::name(oneBuffer->fault())) + ")");
+    rates.Set("frames_async_one_buffer", frameLoop(*oneBuffer, true));
+    if (oneBuffer->fault() != engine::StoreFault::None) throw Napi::Error::New(env, std::string(kFn) + ": device fault");
+  }
   engine::SoftFrameStore soft;
   measure(soft, "soft_");
 #if PVG_VULKAN
-  PlainCopies plain(*opened.device, static_cast<VkDeviceSize>(bytes));
-  if (!plain.ok) throw Napi::Error::New(env, std::string(kFn) + ": cannot make the reference buffers");
-  rates.Set("copy_device", rate(
-                               bytes, iterations, [&] { plain.copy(plain.dst); }, [] {}));
-  rates.Set("copy_to_host", rate(
-                                bytes, iterations, [&] { plain.copy(plain.host); }, [] {}));
-  rates.Set("copy_to_host_read", rate(
-                                     bytes, iterations,
-                                     [&] {
-                                       plain.copy(plain.host);
-                                       plain.read(surface.data());
-                                     },
-                                     [] {}));
+  std::optional<PlainCopies> plain;
+  if (!drawOnly) {
+    plain.emplace(*opened.device, static_cast<VkDeviceSize>(bytes));
+    if (!plain->ok) throw Napi::Error::New(env, std::string(kFn) + ": cannot make the reference buffers");
+    rates.Set("copy_device", rate(
+                                 bytes, iterations, [&] { plain->copy(plain->dst); }, [] {}));
+    rates.Set("copy_to_host", rate(
+                                  bytes, iterations, [&] { plain->copy(plain->host); }, [] {}));
+    rates.Set("copy_to_host_read", rate(
+                                       bytes, iterations,
+                                       [&] {
+                                         plain->copy(plain->host);
+                                         plain->read(surface.data());
+                                       },
+                                       [] {}));
+  }
 #endif
   const engine::vk::DeviceInfo d = engine::vk::deviceInfo(*opened.device);
   Napi::Object device = Napi::Object::New(env);
   device.Set("name", d.name);
   device.Set("type", d.type);
 #if PVG_VULKAN
-  device.Set("readbackMemory", engine::vk::memoryFlagNames(plain.hostFlags));
+  if (plain) device.Set("readbackMemory", engine::vk::memoryFlagNames(plain->hostFlags));
   const int upload = engine::vk::pickMemoryType(opened.device->memory, ~0u, engine::vk::MemoryUse::Upload);
   device.Set("uploadMemory", upload < 0 ? std::string("none") : engine::vk::memoryFlagNames(opened.device->memory.memoryTypes[upload].propertyFlags));
 #endif
