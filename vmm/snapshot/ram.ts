@@ -118,6 +118,12 @@ export function finishChunk(chunk: PlannedChunk, deflated: Buffer | null, stats:
   return [chunk.head, ...chunk.stored];
 }
 
+/** Chunk `c`'s byte runs, deflated on this thread if worth trying; counted into `stats` (a save's pool threads, ram-encode-task.ts). */
+export function encodeChunk(ram: Uint8Array, c: number, compression: RamCompression, stats: RamEncodeStats): Uint8Array[] {
+  const chunk = planChunk(ram, c, compression, stats);
+  return finishChunk(chunk, chunk.tryDeflate ? deflateRawSync(pagesOf(chunk), DEFLATE_OPTIONS) : null, stats);
+}
+
 /** The section's byte runs, given each planned chunk's deflate (null: not tried). */
 function finishRam(plan: ReturnType<typeof planRam>, deflates: (Buffer | null)[]): { parts: Uint8Array[]; stats: RamEncodeStats } {
   const parts: Uint8Array[] = [plan.head];

@@ -28,24 +28,39 @@ const STATE: MachineState = {
 };
 
 const tempDir = () => mkdtempSync(path.join(tmpdir(), 'pvg-snapsave-'));
+/** The same bytes in a SharedArrayBuffer, as guest memory is: what the encoder threads can share. */
+function shared(ram: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(new SharedArrayBuffer(ram.length));
+  copy.set(ram);
+  return copy;
+}
+/** Each way a save encodes: RAM it cannot share (on libuv's pool), shared RAM on 3 encoder threads, and shared RAM with none. */
+const ENCODINGS = [
+  { name: 'unshared', of: (ram: Uint8Array) => ram, threads: 3 },
+  { name: 'shared, 3 encoder threads', of: shared, threads: 3 },
+  { name: 'shared, no encoder thread', of: shared, threads: 0 },
+];
 
 describe('saveSnapshotFile', () => {
   it.each([1, 2])('writes the bytes encodeSnapshot gives (seed %i, 48 chunks of every kind, more than the write-ahead window)', async (seed) => {
     const dir = tempDir();
     try {
-      const ram = ramOfEveryKind(seed, 48);
-      for (const compression of ['auto', 'none'] as const) {
-        for (const state of [null, STATE]) {
-          const file = path.join(dir, `vm-${compression}-${state ? 'state' : 'bare'}.snap`);
-          const expected = encodeSnapshot({ options: OPTIONS, ram, state }, VERSION, compression);
-          const saved = await saveSnapshotFile(file, { options: OPTIONS, ram, state }, VERSION, compression);
-          const written = readFileSync(file);
-          expect(written.equals(Buffer.concat(expected.parts))).toBe(true);
-          expect(saved.bytes).toBe(written.length);
-          expect(saved.ram).toEqual(expected.ram);
-          if (compression === 'auto') expect(saved.ram.deflatedChunks).toBeGreaterThan(0);
-          expect(saved.ram.rawChunks).toBeGreaterThan(0);
-          expect(saved.ram.zeroPages).toBeGreaterThan(0);
+      const plain = ramOfEveryKind(seed, 48);
+      for (const encoding of ENCODINGS) {
+        const ram = encoding.of(plain);
+        for (const compression of ['auto', 'none'] as const) {
+          for (const state of [null, STATE]) {
+            const file = path.join(dir, `vm-${compression}-${state ? 'state' : 'bare'}.snap`);
+            const expected = encodeSnapshot({ options: OPTIONS, ram, state }, VERSION, compression);
+            const saved = await saveSnapshotFile(file, { options: OPTIONS, ram, state }, VERSION, compression, encoding.threads);
+            const written = readFileSync(file);
+            expect(written.equals(Buffer.concat(expected.parts)), encoding.name).toBe(true);
+            expect(saved.bytes).toBe(written.length);
+            expect(saved.ram).toEqual(expected.ram);
+            if (compression === 'auto') expect(saved.ram.deflatedChunks).toBeGreaterThan(0);
+            expect(saved.ram.rawChunks).toBeGreaterThan(0);
+            expect(saved.ram.zeroPages).toBeGreaterThan(0);
+          }
         }
       }
       expect(readdirSync(dir).filter((f) => f.endsWith('.partial'))).toEqual([]);
@@ -57,11 +72,22 @@ describe('saveSnapshotFile', () => {
   it('handles a partial last chunk and RAM with nothing to deflate', async () => {
     const dir = tempDir();
     try {
-      for (const ram of [ramOfEveryKind(9, 3).subarray(0, 2 * CHUNK_BYTES + 5 * PAGE_BYTES), new Uint8Array(3 * CHUNK_BYTES)]) {
-        const file = path.join(dir, 'vm.snap');
-        await saveSnapshotFile(file, { options: OPTIONS, ram }, VERSION);
-        expect(readFileSync(file).equals(Buffer.concat(encodeSnapshot({ options: OPTIONS, ram }, VERSION).parts))).toBe(true);
+      for (const plain of [ramOfEveryKind(9, 3).subarray(0, 2 * CHUNK_BYTES + 5 * PAGE_BYTES), new Uint8Array(3 * CHUNK_BYTES)]) {
+        for (const encoding of ENCODINGS) {
+          const ram = encoding.of(plain);
+          const file = path.join(dir, 'vm.snap');
+          await saveSnapshotFile(file, { options: OPTIONS, ram }, VERSION, 'auto', encoding.threads);
+          expect(readFileSync(file).equals(Buffer.concat(encodeSnapshot({ options: OPTIONS, ram }, VERSION).parts)), encoding.name).toBe(true);
+        }
       }
+      // RAM at an offset into its SharedArrayBuffer (guest memory after other regions): the threads read the right bytes.
+      const backing = new Uint8Array(new SharedArrayBuffer(3 * CHUNK_BYTES + 2 * PAGE_BYTES));
+      backing.fill(0xee);
+      const ram = backing.subarray(PAGE_BYTES, PAGE_BYTES + 3 * CHUNK_BYTES);
+      ram.set(ramOfEveryKind(5, 3));
+      const file = path.join(dir, 'vm.snap');
+      await saveSnapshotFile(file, { options: OPTIONS, ram }, VERSION, 'auto', 2);
+      expect(readFileSync(file).equals(Buffer.concat(encodeSnapshot({ options: OPTIONS, ram }, VERSION).parts))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -72,12 +98,14 @@ describe('saveSnapshotFile', () => {
     try {
       const file = path.join(dir, 'vm.snap');
       writeFileSync(file, 'the previous snapshot');
-      // FILE.partial is opened with 'w', which follows the link: every write to /dev/full fails with ENOSPC.
-      symlinkSync('/dev/full', `${file}.partial`);
-      const ram = ramOfEveryKind(3, 48);
-      await expect(saveSnapshotFile(file, { options: OPTIONS, ram }, VERSION)).rejects.toThrow(/ENOSPC/);
-      expect(readFileSync(file, 'utf8')).toBe('the previous snapshot');
-      expect(readdirSync(dir)).toEqual(['vm.snap']);
+      for (const encoding of ENCODINGS) {
+        // FILE.partial is opened with 'w', which follows the link: every write to /dev/full fails with ENOSPC.
+        symlinkSync('/dev/full', `${file}.partial`);
+        const ram = encoding.of(ramOfEveryKind(3, 48));
+        await expect(saveSnapshotFile(file, { options: OPTIONS, ram }, VERSION, 'auto', encoding.threads), encoding.name).rejects.toThrow(/ENOSPC/);
+        expect(readFileSync(file, 'utf8')).toBe('the previous snapshot');
+        expect(readdirSync(dir)).toEqual(['vm.snap']);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
