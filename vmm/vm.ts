@@ -3,6 +3,7 @@
 // leaves (interrupt controller and compositor, devices, then vCPUs); stop order is the reverse,
 // so no actor waits on one that already left.
 import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
 import type { MessagePort } from 'node:worker_threads';
 
 import type { CompositorEvent, VncOptions } from '../actors/compositor/messages.js';
@@ -165,7 +166,7 @@ export class Vm extends EventEmitter<VmEvents> {
       traceRings: 16 + this.config.vcpus + this.config.devices.length * 8,
       ...(this.bigLock ? { bigLock: this.bigLock.buffer } : {}),
       ...(this.bql ? { bql: { buffer: this.bql.buffer } } : {}),
-      spinLimit: spinLimit(),
+      spinLimit: spinLimit(availableParallelism(), process.env.PVG_SPIN_LIMIT, this.config.devices.length),
     });
     // Before any thread exists, so a VM created with trace: false writes nothing.
     if (!this.config.trace) setTracePaused(this.supervisor.traceSet, true);

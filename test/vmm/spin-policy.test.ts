@@ -1,7 +1,7 @@
 // The device side spins through a KVM exit gap only where there are cores to spare.
 import { describe, expect, it } from 'vitest';
 
-import { DEFAULT_DEVICE_SPIN, KVM_DEVICE_SPIN, MIN_CORES_FOR_LONG_SPIN, deviceSpin, spinLimit } from '../../vmm/spin-policy.js';
+import { DEFAULT_DEVICE_SPIN, KVM_DEVICE_SPIN, MIN_CORES_FOR_LONG_SPIN, WAITING_THREADS_PER_DEVICE, deviceSpin, spinLimit } from '../../vmm/spin-policy.js';
 
 describe('device spin policy', () => {
   it('long for KVM vCPUs on machines with cores to spare, the usual spin otherwise', () => {
@@ -20,6 +20,17 @@ describe('spin gate limit', () => {
     expect(spinLimit(64, undefined)).toBe(16);
     expect(spinLimit(MIN_CORES_FOR_LONG_SPIN, undefined)).toBe(MIN_CORES_FOR_LONG_SPIN / 4);
     expect(spinLimit(2, undefined)).toBeUndefined();
+  });
+
+  it('none spins where the devices\' waiting threads are more than twice the cores', () => {
+    expect(spinLimit(16, undefined, 1)).toBe(4);
+    expect(spinLimit(16, undefined, 8)).toBe(4); // 32 waiting threads: twice the cores, not more
+    expect(spinLimit(16, undefined, 9)).toBe(0);
+    expect(spinLimit(16, undefined, 16)).toBe(0);
+    expect(spinLimit(64, undefined, 32)).toBe(16);
+    expect(spinLimit(64, undefined, (2 * 64) / WAITING_THREADS_PER_DEVICE + 1)).toBe(0);
+    expect(spinLimit(2, undefined, 16)).toBeUndefined(); // small machines: no cap, whatever the count
+    expect(spinLimit(16, '3', 16)).toBe(3); // PVG_SPIN_LIMIT still wins
   });
 
   it('PVG_SPIN_LIMIT overrides it with a number or "none", and refuses anything else', () => {
