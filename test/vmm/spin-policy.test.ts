@@ -22,7 +22,7 @@ describe('spin gate limit', () => {
     expect(spinLimit(2, undefined)).toBeUndefined();
   });
 
-  it('none spins where the devices\' waiting threads are more than twice the cores', () => {
+  it("none spins where the devices' waiting threads are more than twice the cores", () => {
     expect(spinLimit(16, undefined, 1)).toBe(4);
     expect(spinLimit(16, undefined, 8)).toBe(4); // 32 waiting threads: twice the cores, not more
     expect(spinLimit(16, undefined, 9)).toBe(0);
