@@ -25,6 +25,7 @@ import { machineInfo, type MachineInfo } from '../machine.js';
 import { latencyTable, markdownTable, ratioTable } from '../report.js';
 import type { DeviceVcpuData, DeviceVcpuResult, IrqResult, ReadResult, WritesResult } from '../workers/device-vcpu.js';
 import { PING, PONG, STOP } from '../workers/partner.js';
+import { median } from '../spread.js';
 
 export interface WriteRate {
   description: string;
@@ -103,12 +104,6 @@ export const DEVICE_RATIOS = [
 ] as const;
 
 const RAM_MIB = 32;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 // ------------------------------------------------------------------ threads: the reference
 

@@ -5,6 +5,7 @@
 // bare renderer: the ratio then compares the two behind the same interface on the same input.
 import { nativeTesting } from '../native-testing.js';
 import { markdownTable } from '../report.js';
+import { median } from '../spread.js';
 
 export const STORE_KINDS = ['fill', 'blit', 'blend'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
@@ -40,12 +41,6 @@ export interface StoreSize {
   width: number;
   height: number;
   iterations: number;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Each size `rounds` times, both stores per call; throws with the refusal where Vulkan cannot run. */

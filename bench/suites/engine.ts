@@ -12,6 +12,7 @@ import { runGuest } from '../../test/support/run-guest.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
 import { markdownTable } from '../report.js';
 import { vulkanStoreRates, vulkanStoreTable, type VulkanStoreRates } from './engine-vulkan.js';
+import { median } from '../spread.js';
 
 export interface RenderRate {
   description: string;
@@ -72,12 +73,6 @@ const WHAT: Record<RenderKind, string> = {
   blit: 'blit, copy, of a frame-sized image (ContiguousRows)',
   blend: 'blit, source-over, per-pixel alpha onto an opaque frame',
 };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 /** Every kind at one size, interleaved round by round so drift and neighbours hit them alike. */
 function renderRates(width: number, height: number, iterations: number, rounds: number): Record<RenderKind, RenderRate> {
