@@ -20,7 +20,6 @@ import { TRACE_EVENTS } from '../../shared/trace/events.js';
 import { TraceRingWriter } from '../../shared/trace/ring.js';
 import type { ActorBoot, BaseControl } from './boot.js';
 import { portEndpoint } from './control-endpoint.js';
-import { ParkPolicy } from './park-policy.js';
 import { installSpinGate } from '../../shared/doorbell/spin-gate.js';
 
 export interface ActorContext {
@@ -220,17 +219,13 @@ function depthCounter(mailbox: Mailbox, trace: TraceRingWriter | null): () => vo
 
 async function pump(mailbox: Mailbox, behaviour: ActorBehaviour<object>, boot: ActorBoot, stopping: () => boolean, sampleDepth: () => void): Promise<void> {
   const record = newRecord();
-  const park = boot.asyncPark ? new ParkPolicy() : null;
   for (;;) {
     let handled = 0;
     while (handled < BATCH && mailbox.tryDequeue(record)) {
       behaviour.onRecord(record);
       handled++;
     }
-    if (handled > 0) {
-      sampleDepth();
-      park?.handled(performance.now());
-    }
+    if (handled > 0) sampleDepth();
     if (handled === BATCH) {
       await yieldToEventLoop();
       continue;
@@ -241,27 +236,11 @@ async function pump(mailbox: Mailbox, behaviour: ActorBehaviour<object>, boot: A
       await yieldToEventLoop();
       continue;
     }
-    if (park) {
-      await parkKeepingEventLoop(mailbox, park, boot);
+    if (boot.asyncPark) {
+      await mailbox.waitForWorkAsync(boot.spinBudget, boot.parkTimeoutMs);
       continue;
     }
     const outcome = mailbox.waitForWork(boot.spinBudget, boot.parkTimeoutMs);
     if (outcome !== 'ready') await yieldToEventLoop();
   }
-}
-
-/** One wait of an actor that must keep its event loop running (park-policy.ts). */
-async function parkKeepingEventLoop(mailbox: Mailbox, park: ParkPolicy, boot: ActorBoot): Promise<void> {
-  const plan = park.plan(performance.now());
-  if (plan.kind === 'block') {
-    // 'ready': handle it at once. Anything else (a control call's attention, the block's end)
-    // lets the event loop run before the next plan.
-    if (mailbox.waitForWork(boot.spinBudget, plan.ms) === 'ready') return;
-  } else if (plan.kind === 'event-loop') {
-    await mailbox.waitForWorkAsync(boot.spinBudget, boot.parkTimeoutMs);
-    park.yielded(performance.now());
-    return;
-  }
-  await yieldToEventLoop();
-  park.yielded(performance.now());
 }

@@ -18,7 +18,6 @@ import {
 import type { MailboxRecord } from './record.js';
 import { spinBudgetNow, spinDone } from '../doorbell/spin-gate.js';
 import { native } from '../native/addon.js';
-import type { EventLoopDoorbellHandle } from '../native/types.js';
 
 export interface MailboxOptions {
   capacity: number;
@@ -277,9 +276,7 @@ export class Mailbox {
 
   /**
    * The consumer's doorbell: spins up to spinBudget checks, then parks until a producer rings,
-   * the mailbox closes, or timeoutMs passes (< 0: no limit). It blocks the thread: in park mode
-   * 'event-loop' too, which a consumer may alternate with waitForWorkAsync (an actor that parks
-   * on its event loop only when records stop coming, actors/runtime/park-policy.ts).
+   * the mailbox closes, or timeoutMs passes (< 0: no limit).
    */
   waitForWork(spinBudget: number, timeoutMs: number): WorkOutcome {
     const w = this.words;
@@ -293,9 +290,6 @@ export class Mailbox {
     } finally {
       spinDone(budget);
     }
-    // An event-loop consumer that blocks its thread instead (it chose to, for a while): its
-    // producers must futex-wake it, so its eventfd leaves the header before it announces the park.
-    this.eventLoop?.publish(false);
     const early = this.announcePark();
     if (early) return early;
     return this.afterPark(this.parker.wait(w, MailboxWord.DoorbellState, DOORBELL_PARKED, timeoutMs));
@@ -345,7 +339,6 @@ export class Mailbox {
     } finally {
       spinDone(budget);
     }
-    this.eventLoop?.publish(true);
     const early = this.announcePark();
     if (early) return early;
     if (this.eventLoop) return this.afterPark(await this.eventLoop.wait(timeoutMs));
@@ -429,9 +422,7 @@ export class Mailbox {
  * before; should it fire between parks, it finds no park and does nothing.
  */
 class EventLoopPark {
-  doorbell: EventLoopDoorbellHandle | null = null;
-  /** Whether the doorbell's eventfd is in the mailbox header (it is from its creation). */
-  private published = true;
+  doorbell: { close(): void } | null = null;
   private resolve: ((outcome: string) => void) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private timerMs = -1;
@@ -440,13 +431,6 @@ class EventLoopPark {
   };
   readonly onRing = (): void => this.settle('ok');
   private readonly onTimeout = (): void => this.settle('timed-out');
-
-  /** Puts the eventfd in the header (an event-loop park) or takes it out (a futex park). */
-  publish(on: boolean): void {
-    if (this.published === on) return;
-    this.doorbell!.publish(on);
-    this.published = on;
-  }
 
   wait(timeoutMs: number): Promise<string> {
     const parked = new Promise<string>(this.executor);

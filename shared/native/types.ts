@@ -8,17 +8,6 @@ import type { KvmCpuState } from '../../actors/vcpu/kvm/vcpu-state.js';
 // The strings the bindings return or take come from abi/schema/binding-strings.ts.
 export type { EngineBackend, FutexWaitResult, MapSemantics, Pacing, Readback, StoreFault, VulkanRefusal };
 
-/** An event loop's doorbell on a mailbox (NativeAddon.EventLoopDoorbell). */
-export interface EventLoopDoorbellHandle {
-  /**
-   * false: takes the eventfd out of the mailbox header, so producers futex-wake a consumer that
-   * parks on the doorbell word (a thread-blocking wait); once it returns, no producer writes to
-   * the eventfd. true: puts it back, for a park on the event loop. Throws once closed.
-   */
-  publish(on: boolean): void;
-  close(): void;
-}
-
 export interface NativeHandle {
   readonly __brand?: 'NativeHandle';
 }
@@ -201,7 +190,7 @@ export interface NativeAddon {
    * (its words): an eventfd published in its header and polled here; each ring by any thread
    * calls onRing() on this loop (once per poll, however many rings came).
    */
-  EventLoopDoorbell: new (mailboxWords: Int32Array, onRing: () => void) => EventLoopDoorbellHandle;
+  EventLoopDoorbell: new (mailboxWords: Int32Array, onRing: () => void) => { close(): void };
   /** Rings a park-mode-EventLoop mailbox's event-loop consumer, or futex-wakes up to count sleepers on its doorbell word if it has none. */
   ringEventLoop(mailboxWords: Int32Array, count?: number): number;
   monotonicMicros(): number;

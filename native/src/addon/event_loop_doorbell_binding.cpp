@@ -2,8 +2,7 @@
 // doorbell of a mailbox in park mode EventLoop (core/event_loop_doorbell.h): an eventfd,
 // published in the mailbox header and polled by this loop; each time a thread rings it, onRing()
 // is called here (once per poll, however many rings came). close() ends it; so does the worker's
-// exit. publish(false) takes the eventfd out of the header while the consumer parks on the futex
-// instead (a thread-blocking wait: producers then futex-wake it); publish(true) puts it back.
+// exit.
 // ringEventLoop(mailboxWords, count): a JavaScript producer's ring of the same consumer; where
 // it has published no eventfd, wakes up to count futex sleepers on the doorbell word instead.
 #include <sys/eventfd.h>
@@ -29,9 +28,7 @@ WordView mailboxWords(const Napi::Value& value, const char* what) {
 
 class EventLoopDoorbell : public Napi::ObjectWrap<EventLoopDoorbell> {
  public:
-  static Napi::Function define(Napi::Env env) {
-    return DefineClass(env, "EventLoopDoorbell", {InstanceMethod("close", &EventLoopDoorbell::Close), InstanceMethod("publish", &EventLoopDoorbell::Publish)});
-  }
+  static Napi::Function define(Napi::Env env) { return DefineClass(env, "EventLoopDoorbell", {InstanceMethod("close", &EventLoopDoorbell::Close)}); }
 
   explicit EventLoopDoorbell(const Napi::CallbackInfo& info) : Napi::ObjectWrap<EventLoopDoorbell>(info), env_(info.Env()) {
     words_ = mailboxWords(info[0], "EventLoopDoorbell: mailbox words").words;
@@ -90,18 +87,6 @@ class EventLoopDoorbell : public Napi::ObjectWrap<EventLoopDoorbell> {
 
   Napi::Value Close(const Napi::CallbackInfo& info) {
     close(true);
-    return info.Env().Undefined();
-  }
-
-  // Once it returns false, no producer writes to the eventfd any more: each one that still saw
-  // it published has finished its write (retireEventLoopFd waits for them).
-  Napi::Value Publish(const Napi::CallbackInfo& info) {
-    if (poll_ == nullptr) throw Napi::Error::New(info.Env(), "EventLoopDoorbell: closed");
-    if (!info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "EventLoopDoorbell.publish: expected a boolean");
-    if (info[0].As<Napi::Boolean>().Value())
-      publishEventLoopFd(words_, fd_);
-    else
-      retireEventLoopFd(words_);
     return info.Env().Undefined();
   }
 
