@@ -44,11 +44,11 @@ PVG_TEST("pixel rect: a rectangle past its row, past either frame, or wrapping 3
   auto dst = numbered(size_t{stride} * rows, 0);
   const auto before = dst;
   const pvg::PixelRect bad[] = {
-      {.x = 10, .y = 0, .width = 7, .height = 1},            // past the row
-      {.x = 0, .y = 7, .width = 16, .height = 2},            // past the last row
-      {.x = 0xFFFFFFFF, .y = 0, .width = 2, .height = 1},    // x + width wraps
-      {.x = 0, .y = 0xFFFFFFFF, .width = 1, .height = 2},    // y + height wraps
-      {.x = 0, .y = 1, .width = 16, .height = 0xFFFFFFFF},   // far too many rows
+      {.x = 10, .y = 0, .width = 7, .height = 1},           // past the row
+      {.x = 0, .y = 7, .width = 16, .height = 2},           // past the last row
+      {.x = 0xFFFFFFFF, .y = 0, .width = 2, .height = 1},   // x + width wraps
+      {.x = 0, .y = 0xFFFFFFFF, .width = 1, .height = 2},   // y + height wraps
+      {.x = 0, .y = 1, .width = 16, .height = 0xFFFFFFFF},  // far too many rows
   };
   for (const auto& r : bad) PVG_CHECK(!pvg::copyPixelRect(src.data(), src.size(), dst.data(), dst.size(), stride, r));
   // A frame shorter than the rectangle (either side) refuses it too.
