@@ -19,6 +19,8 @@ export const RING_HEADER_HEAD = 0;
 export const RING_HEADER_TAIL = 4;
 /** ring header: the last completed fence, written by the engine */
 export const RING_HEADER_FENCE = 8;
+/** ring header: interrupt causes, OR-ed in by the engine, taken by the guest with an atomic exchange */
+export const RING_HEADER_IRQ = 12;
 export const RING_MIN_BYTES = 4096;
 export const RING_MAX_BYTES = 1048576;
 export const MAX_COMMAND_WORDS = 1024;
@@ -37,6 +39,7 @@ export const enum Feature {
   Damage = 4,
   Displays = 8,
   Iosfc = 16,
+  IrqInRing = 32,
 }
 
 /** STATUS register bits. */

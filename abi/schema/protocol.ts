@@ -24,6 +24,13 @@ const constants: Constant[] = [
     value: 8,
     doc: 'ring header: the last completed fence, written by the engine',
   },
+  {
+    ts: 'RING_HEADER_IRQ',
+    cpp: 'kRingHeaderIrq',
+    c: 'PVG_RING_HEADER_IRQ',
+    value: 12,
+    doc: 'ring header: interrupt causes, OR-ed in by the engine, taken by the guest with an atomic exchange',
+  },
   { ts: 'RING_MIN_BYTES', cpp: 'kRingMinBytes', c: 'PVG_RING_MIN_BYTES', value: 4096 },
   { ts: 'RING_MAX_BYTES', cpp: 'kRingMaxBytes', c: 'PVG_RING_MAX_BYTES', value: 1024 * 1024 },
   { ts: 'MAX_COMMAND_WORDS', cpp: 'kMaxCommandWords', c: 'PVG_MAX_COMMAND_WORDS', value: 1024 },
@@ -43,7 +50,7 @@ const enums: EnumDef[] = [
     cpp: { enum: 'Feature', prefix: 'Feature', type: 'uint32_t' },
     c: 'PVG_FEATURE_',
     doc: 'FEATURES register bits.',
-    members: [reg('Cursor', 1), reg('Fences', 2), reg('Damage', 4), reg('Displays', 8), reg('Iosfc', 16)],
+    members: [reg('Cursor', 1), reg('Fences', 2), reg('Damage', 4), reg('Displays', 8), reg('Iosfc', 16), reg('IrqInRing', 32)],
   },
   {
     ts: 'Status',

@@ -6,12 +6,14 @@ import type { PageAllocator } from './page-allocator.js';
 import {
   ERROR_NAMES,
   IosfcReg,
+  IrqCause,
   MAX_COMMAND_WORDS,
   Op,
   PVG_ID,
   RESET_MAGIC,
   RING_HEADER_BYTES,
   RING_HEADER_FENCE,
+  RING_HEADER_IRQ,
   RING_HEADER_TAIL,
   Reg,
   Status,
@@ -69,7 +71,7 @@ export class PvgDriver {
   private head = 0;
   private ringView: DataView | null = null;
   private ringOffset = 0;
-  /** Guest RAM as 32-bit words, for the atomic read of the ring header's fence. */
+  /** Guest RAM as 32-bit words, for the atomic accesses to the ring header's fence and IRQ words. */
   private ramWords: Int32Array | null = null;
   /** Doorbell only when something was queued since the last one. */
   private dirty = false;
@@ -347,6 +349,30 @@ export class PvgDriver {
     if (this.ringView === null || at % 4 !== 0) return this.reg(Reg.FenceCompleted);
     this.ramWords ??= new Int32Array(this.memory.sab);
     return Atomics.load(this.ramWords, at / 4) >>> 0;
+  }
+
+  /**
+   * The interrupt causes since the last call, for an interrupt handler. First from the ring
+   * header's IRQ word, which the engine sets before it raises the interrupt (an atomic exchange
+   * takes it: no MMIO exit, no round trip to the device); from IRQ_STATUS, acknowledged, only when
+   * the word held nothing (no ring yet, or a device without FEATURES.irq-in-ring). The register
+   * latches the same causes: an error taken from the word is acknowledged there too, so a later
+   * read of the register does not report it twice. Fence and ring-idle bits are left set there,
+   * where they mean nothing to this driver (the fence is read from memory).
+   */
+  takeIrqCauses(): number {
+    const at = this.ringOffset + RING_HEADER_IRQ;
+    if (this.ringView !== null && at % 4 === 0) {
+      this.ramWords ??= new Int32Array(this.memory.sab);
+      const causes = Atomics.exchange(this.ramWords, at / 4, 0) >>> 0;
+      if (causes !== 0) {
+        if (causes & IrqCause.Error) this.setReg(Reg.IrqAck, IrqCause.Error);
+        return causes;
+      }
+    }
+    const causes = this.reg(Reg.IrqStatus);
+    if (causes !== 0) this.setReg(Reg.IrqAck, causes);
+    return causes;
   }
 
   /** Flushes, then polls the completed fence until it reaches `value` (wrapping compare). */

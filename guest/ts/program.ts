@@ -410,8 +410,7 @@ export class GuestProgram implements CpuBackend {
         this.cpu.endOfInterrupt(vector);
         continue;
       }
-      const causes = d.reg(Reg.IrqStatus);
-      if (causes !== 0) d.setReg(Reg.IrqAck, causes);
+      const causes = d.takeIrqCauses();
       if (causes & IrqCause.Error) {
         this.s.deviceErrorsSeen++;
         this.s.lastError = d.errors().name;

@@ -1,7 +1,7 @@
 // Guest scripts for the engine tests: each drives the device through the built-in driver and
 // returns what the test checks. They run on a guest thread (engine-guest.ts).
 import type { PvgDriver } from '../../guest/ts/driver.js';
-import { IosfcReg, Op, RING_HEADER_BYTES, Reg, commandHeader } from '../../guest/ts/protocol.js';
+import { Feature, IosfcReg, IrqCause, Op, RING_HEADER_BYTES, RING_HEADER_IRQ, Reg, commandHeader } from '../../guest/ts/protocol.js';
 import { EngineWindow } from '../../actors/device/engine-records.js';
 import type { DirectEnginePort } from './direct-port.js';
 
@@ -331,5 +331,57 @@ export const SCRIPTS: Record<string, EngineScript> = {
     d.fence(1, false);
     d.waitFence(1);
     return d.errors();
+  },
+
+  /**
+   * The ring header's IRQ word (docs/protocol.md §2, "Interrupt causes"): what the engine ORs into
+   * it for a fence with an interrupt, for an error while the ring runs and while it does not, and
+   * what the driver's takeIrqCauses() then returns and leaves behind, in the word and in IRQ_STATUS.
+   */
+  irqInRing(d) {
+    const features = setUp(d).features;
+    const t = d.memory.translate(d.saveState().ringGpa + RING_HEADER_IRQ, 4, 'write');
+    if (!t.ok) throw new Error(t.error.message);
+    const words = new Int32Array(d.memory.sab);
+    const word = () => Atomics.load(words, t.offset / 4) >>> 0;
+    d.setReg(Reg.IrqMask, IrqCause.Fence | IrqCause.Error);
+    const atStart = word();
+    d.fence(1, true);
+    d.waitFence(1);
+    const afterFence = word();
+    const statusAfterFence = d.reg(Reg.IrqStatus);
+    const fenceTaken = d.takeIrqCauses();
+    const afterTake = word();
+    // An unknown opcode: an error while the ring runs. A bit the guest left in the word stays.
+    Atomics.store(words, t.offset / 4, 0x8000_0000 | 0);
+    d.submitRaw([commandHeader(0x7e7e as Op, 1)]);
+    d.fence(2, false);
+    d.waitFence(2);
+    const afterError = word();
+    const errorTaken = d.takeIrqCauses();
+    const statusAfterErrorTaken = d.reg(Reg.IrqStatus);
+    const errorName = d.errors().name;
+    d.ackErrors();
+    // The ring stopped: an error (a DOORBELL with no ring) reaches IRQ_STATUS only.
+    d.stopRing();
+    d.setReg(Reg.Doorbell, 0);
+    const statusStopped = d.reg(Reg.IrqStatus);
+    const afterStoppedError = word();
+    const stoppedTaken = d.takeIrqCauses();
+    return {
+      advertised: (features & Feature.IrqInRing) !== 0,
+      atStart,
+      afterFence,
+      statusAfterFence,
+      fenceTaken,
+      afterTake,
+      afterError,
+      errorTaken,
+      statusAfterErrorTaken,
+      errorName,
+      statusStopped,
+      afterStoppedError,
+      stoppedTaken,
+    };
   },
 };

@@ -56,17 +56,21 @@ async function bandRun(profile: 'native' | 'pvg') {
   await vm.stop();
   vm = null;
   const d = s.compositor.displays[0]!;
-  return { cpu: cpu!, pixelsPerEncode: d.pixelsCopied / d.encodes, engine: s.devices[0]!.engine! };
+  return { cpu: cpu!, pixelsCopied: d.pixelsCopied, encodes: d.encodes, engine: s.devices[0]!.engine! };
 }
 
 describe('profile on a running VM', () => {
   it('pvg reads back the whole frame for a 1 % present; native copies about the damage', async () => {
     const pvg = await bandRun('pvg');
     expect(pvg.cpu).toMatchObject({ state: 'done', fault: null });
-    expect(pvg.pixelsPerEncode).toBe(640 * 480);
+    expect(pvg.pixelsCopied).toBe(pvg.encodes * 640 * 480);
     expect(pvg.engine.vblankWaits).toBeGreaterThan(0);
     const own = await bandRun('native');
-    expect(own.pixelsPerEncode).toBeLessThan((640 * 480) / 4);
+    // The first encode copies the whole frame (the mode set cleared it); the others, the bands
+    // presented since the one before. Unpaced, the compositor may coalesce many presents into one
+    // encode, so the average over all encodes would say more about timing than about the copy.
+    expect(own.encodes).toBeGreaterThan(1);
+    expect((own.pixelsCopied - 640 * 480) / (own.encodes - 1)).toBeLessThan((640 * 480) / 4);
     expect(own.engine.vblankWaits).toBe(0);
   });
 });

@@ -16,6 +16,7 @@ inline constexpr uint32_t kRingHeaderBytes = 64;
 inline constexpr uint32_t kRingHeaderHead = 0;   // ring header: bytes consumed, written by the engine
 inline constexpr uint32_t kRingHeaderTail = 4;   // ring header: the tail, written by the guest
 inline constexpr uint32_t kRingHeaderFence = 8;  // ring header: the last completed fence, written by the engine
+inline constexpr uint32_t kRingHeaderIrq = 12;   // ring header: interrupt causes, OR-ed in by the engine, taken by the guest with an atomic exchange
 inline constexpr uint32_t kRingMinBytes = 4096;
 inline constexpr uint32_t kRingMaxBytes = 1048576;
 inline constexpr uint32_t kMaxCommandWords = 1024;
@@ -33,6 +34,7 @@ enum Feature : uint32_t {
   FeatureDamage = 4,
   FeatureDisplays = 8,
   FeatureIosfc = 16,
+  FeatureIrqInRing = 32,
 };
 
 // STATUS register bits.

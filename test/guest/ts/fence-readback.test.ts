@@ -1,7 +1,8 @@
-// The built-in guest reads its completed fences from the ring header the engine writes, not from
-// FENCE_COMPLETED (docs/protocol.md §2): a frame then costs the device no register read beyond
-// the interrupt handler's IRQ_STATUS. Counted in the engine's MMIO reads, so it cannot pass by
-// timing: with fences read from the register, every frame adds at least one read more.
+// The built-in guest reads its completed fences and its interrupt causes from the ring header the
+// engine writes, not from FENCE_COMPLETED and IRQ_STATUS (docs/protocol.md §2): a frame then
+// costs the device no register read, but for the odd interrupt whose causes an earlier handler
+// already took (it falls back to IRQ_STATUS). Counted in the engine's MMIO reads, so it cannot
+// pass by timing: with either read from the register, every interrupt adds a read.
 import { describe, expect, it } from 'vitest';
 
 import type { VmOptions } from '../../../vmm/config.js';
@@ -23,19 +24,20 @@ async function readsFor(frames: number, variant: 'mmio' | 'pci', extra: VmOption
   return { reads: s.devices[0]!.engine!.mmioReads, interrupts: s.vcpus[0]!.guest!.interruptsHandled };
 }
 
-describe('fences read from the ring header', () => {
+describe('fences and interrupt causes read from the ring header', () => {
   it.each<[string, 'mmio' | 'pci', VmOptions]>([
     ['MMIO variant, actor model', 'mmio', {}],
     ['PCI variant, qemu model', 'pci', { threading: 'qemu' }],
-  ])('%s: a frame reads no register but IRQ_STATUS once per interrupt taken', async (_, variant, extra) => {
+  ])('%s: most interrupts read no register at all', async (_, variant, extra) => {
     const short = await readsFor(40, variant, extra);
     const long = await readsFor(240, variant, extra);
     // Set-up reads (probe, ring start) are the same in both runs; what the 200 extra frames
-    // added is one IRQ_STATUS read per interrupt handled (coalesced interrupts: at most one a frame).
+    // added is an IRQ_STATUS read for each interrupt that found the header's word empty.
     const perFrameReads = long.reads - short.reads;
     const interruptsTaken = long.interrupts - short.interrupts;
-    expect(interruptsTaken).toBeGreaterThan(0);
-    expect(perFrameReads).toBeLessThanOrEqual(interruptsTaken + 2);
-    expect(perFrameReads).toBeLessThanOrEqual(200);
+    expect(interruptsTaken).toBeGreaterThan(50);
+    // On the development machine: 2–4 reads a thousand frames (actor), ~12 % of interrupts (qemu,
+    // whose interrupt comes later through the big lock); a register read per interrupt is 100 %.
+    expect(perFrameReads).toBeLessThan(interruptsTaken / 2);
   });
 });

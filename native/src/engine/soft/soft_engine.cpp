@@ -2,6 +2,7 @@
 #include "engine/soft/soft_engine.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
 
@@ -254,7 +255,8 @@ uint32_t SoftEngine::gfxRead(uint32_t offset) {
     case RegVersion:
       return kVersion;
     case RegFeatures:
-      return FeatureCursor | FeatureFences | FeatureDamage | (displays_.size() > 1 ? uint32_t{FeatureDisplays} : 0u) | (iosfc_ ? uint32_t{FeatureIosfc} : 0u);
+      return FeatureCursor | FeatureFences | FeatureDamage | FeatureIrqInRing | (displays_.size() > 1 ? uint32_t{FeatureDisplays} : 0u) |
+             (iosfc_ ? uint32_t{FeatureIosfc} : 0u);
     case RegStatus:
       return status_.load() | (errorCode_.load() != 0 ? uint32_t{StatusError} : 0u);
     case RegErrorCode:
@@ -479,13 +481,23 @@ void SoftEngine::startRing() {
   ringPayload_ = size - kRingHeaderBytes;
   ringPayloadBytes_.store(ringPayload_);
   ringRunning_ = true;
+  attachRingIrqWord();
   ringHead_.store(0);
   doorbellTail_.store(0);
   status_.fetch_or(StatusRunning);
 }
 
+void SoftEngine::attachRingIrqWord() {
+  uint8_t* word = ringRunning_ ? tasks_.pointer(ringTask_, kRingHeaderIrq, 4, TaskAccess::Write) : nullptr;
+  // The ring is 4 KiB aligned in guest RAM (startRing), so the word is; checked all the same,
+  // since an atomic_ref needs it.
+  if (word != nullptr && reinterpret_cast<uintptr_t>(word) % alignof(uint32_t) != 0) word = nullptr;
+  ringIrqWord_.store(reinterpret_cast<uint32_t*>(word), std::memory_order_release);
+}
+
 void SoftEngine::stopRing() {
   if (!ringRunning_) return;
+  ringIrqWord_.store(nullptr, std::memory_order_release);
   ringRunning_ = false;
   ringPayloadBytes_.store(0);
   status_.fetch_and(~uint32_t{StatusRunning});
@@ -678,14 +690,21 @@ void SoftEngine::guestError(Error error) {
     const uint32_t count = errorCount_.load(std::memory_order_relaxed);
     if (count != UINT32_MAX) errorCount_.store(count + 1);                        // saturates (docs/protocol.md)
     if (errorCode_.load(std::memory_order_relaxed) == 0) errorCode_.store(code);  // the first error is kept
-    irqStatus_.fetch_or(IrqError);
+    latchCause(IrqError);
   }
   // The interrupt itself outside the lock: it is a host callback, which may wait.
   if (irqMask_.load() & IrqError) host_.raiseInterrupt(static_cast<uint32_t>(std::countr_zero(uint32_t{IrqError})));  // vector 1 (raiseCause)
 }
 
-void SoftEngine::raiseCause(uint32_t cause) {
+void SoftEngine::latchCause(uint32_t cause) {
   irqStatus_.fetch_or(cause);
+  // The guest takes the word with an atomic exchange while this ORs into it: an atomic RMW on
+  // both sides, so neither loses the other's bits (docs/protocol.md §2, "Interrupt causes").
+  if (uint32_t* word = ringIrqWord_.load(std::memory_order_acquire)) std::atomic_ref<uint32_t>(*word).fetch_or(cause);
+}
+
+void SoftEngine::raiseCause(uint32_t cause) {
+  latchCause(cause);
   // One vector per cause, its IRQ_STATUS bit number (fence 0, error 1, ring idle 2), as PVG names
   // the vector it raises: the PCI variant's MSI carries it (folded into the vectors the guest
   // enabled), the MMIO variant's line does not (docs/protocol.md §1, "Interrupts").

@@ -181,6 +181,8 @@ class SoftEngine {
   void executorPass();
   void startRing();
   void stopRing();
+  // Points ringIrqWord_ at the running ring's header word (executor, or a restore before any thread).
+  void attachRingIrqWord();
   void reset();
   // RESET, then what RESET keeps (modes, frames, cursors, ring registers) back to a new engine's,
   // and the display queue drained (its handlers name the old state).
@@ -220,6 +222,9 @@ class SoftEngine {
   bool preempted() const { return preempt_.load(std::memory_order_relaxed) || stopped_.load(std::memory_order_relaxed); }
 
   // Errors and interrupts.
+  // Sets `cause` in IRQ_STATUS and, while the ring runs, in the ring header's word (any thread).
+  void latchCause(uint32_t cause);
+
  public:
   void guestError(proto::Error error);
   // The display's store failed on its device: the guest sees HostRefused, the stats say why.
@@ -258,6 +263,10 @@ class SoftEngine {
   ContextTable contexts_;
   bool ringRunning_ = false;
   uint32_t ringTask_ = 0;
+  // The ring header's interrupt-cause word (docs/protocol.md §2), while the ring runs: set and
+  // cleared on the executor with the ring, read by raisers on any thread. A raiser that loaded it
+  // just before a stop ORs into RAM that stays the guest's (the SAB outlives the engine's threads).
+  std::atomic<uint32_t*> ringIrqWord_{nullptr};
   uint32_t ringPayload_ = 0;                   // bytes after the header
   std::atomic<uint32_t> ringPayloadBytes_{0};  // the same, for the dispatcher's DOORBELL check (0: no ring)
   std::vector<uint32_t> command_;              // one command, copied out of guest memory before it is checked

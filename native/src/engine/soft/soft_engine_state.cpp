@@ -141,6 +141,7 @@ EngineStateError SoftEngine::loadState(std::span<const uint8_t> bytes) {
 
   ringRunning_ = s.ring.running;
   ringTask_ = s.ring.task;
+  attachRingIrqWord();
   ringPayload_ = s.ring.payload;
   ringPayloadBytes_.store(s.ring.payload);
   status_.store(StatusReady | (s.ring.running ? uint32_t{StatusRunning} : 0u));
