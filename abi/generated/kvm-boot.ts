@@ -132,6 +132,8 @@ export const Boot = {
   inputEventsTaken: 0x6c,
   /** ring 3's stack (the entry stack is ring 0's, the TSS's RSP0) */
   userStackTop: 0x70,
+  /** the guest driver's ring, for its interrupt handler to take the causes from the ring header (0 before it runs) */
+  ringGpa: 0x78,
   /** NUL-terminated, written before a FAIL */
   failMessage: 0x80,
   failMessageBytes: 128,

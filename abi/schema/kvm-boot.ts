@@ -155,7 +155,7 @@ const bootBlock: ByteStruct = {
     { name: 'lastError', type: 'u32', doc: 'ERROR_CODE last seen (0 none)' },
     { name: 'inputEventsTaken', type: 'u32', doc: 'virtio-input events taken off both event queues' },
     { name: 'userStackTop', type: 'u64', doc: "ring 3's stack (the entry stack is ring 0's, the TSS's RSP0)" },
-    { name: 'reserved2', type: 'u64', reserved: true },
+    { name: 'ringGpa', type: 'u64', doc: "the guest driver's ring, for its interrupt handler to take the causes from the ring header (0 before it runs)" },
     { name: 'failMessage', type: { chars: FAIL_MESSAGE_BYTES }, doc: 'NUL-terminated, written before a FAIL' },
   ],
 };

@@ -98,7 +98,7 @@ struct pvg_boot {
   uint32_t last_error;          // 0x68 ERROR_CODE last seen (0 none)
   uint32_t input_events_taken;  // 0x6c virtio-input events taken off both event queues
   uint64_t user_stack_top;      // 0x70 ring 3's stack (the entry stack is ring 0's, the TSS's RSP0)
-  uint64_t reserved2;           // 0x78
+  uint64_t ring_gpa;            // 0x78 the guest driver's ring, for its interrupt handler to take the causes from the ring header (0 before it runs)
   char fail_message[128];       // 0x80 NUL-terminated, written before a FAIL
 };
 
@@ -127,6 +127,7 @@ PVG_STATIC_ASSERT(offsetof(struct pvg_boot, halts) == 0x64, "halts");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, last_error) == 0x68, "last_error");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, input_events_taken) == 0x6c, "input_events_taken");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, user_stack_top) == 0x70, "user_stack_top");
+PVG_STATIC_ASSERT(offsetof(struct pvg_boot, ring_gpa) == 0x78, "ring_gpa");
 PVG_STATIC_ASSERT(offsetof(struct pvg_boot, fail_message) == 0x80, "fail_message");
 PVG_STATIC_ASSERT(sizeof(struct pvg_boot) == 0x100, "pvg_boot is 256 bytes");
 

@@ -44,6 +44,20 @@ uint32_t drv_completed_fence(struct driver* d) {
 
 void drv_set_reg(struct driver* d, uint32_t offset, uint32_t value) { mmio_write32(d->gfx + offset, value); }
 
+uint32_t drv_take_irq_causes(uint64_t gfx, uint64_t ring_gpa) {
+  // An atomic exchange on the header's word: no VM exit. An error is acknowledged in IRQ_STATUS too.
+  if (ring_gpa != 0) {
+    uint32_t causes = __atomic_exchange_n((uint32_t*)(uintptr_t)(ring_gpa + PVG_RING_HEADER_IRQ), 0u, __ATOMIC_SEQ_CST);
+    if (causes != 0) {
+      if (causes & PVG_IRQ_CAUSE_ERROR) mmio_write32(gfx + PVG_REG_IRQ_ACK, PVG_IRQ_CAUSE_ERROR);
+      return causes;
+    }
+  }
+  uint32_t causes = mmio_read32(gfx + PVG_REG_IRQ_STATUS);
+  if (causes != 0) mmio_write32(gfx + PVG_REG_IRQ_ACK, causes);
+  return causes;
+}
+
 void drv_probe(struct driver* d, uint32_t want_mode, struct probe_info* out) {
   uint32_t id = drv_reg(d, PVG_REG_ID);
   if (id != PVG_ID) {

@@ -33,6 +33,12 @@ uint32_t drv_reg(struct driver* d, uint32_t offset);
 /** driver.ts completedFence: the last completed fence, from the ring header (no VM exit). */
 uint32_t drv_completed_fence(struct driver* d);
 void drv_set_reg(struct driver* d, uint32_t offset, uint32_t value);
+/**
+ * driver.ts takeIrqCauses, for the interrupt handler (which has no driver at hand, only the boot
+ * block): the causes since the last call, from the header of the ring at ring_gpa (0: none runs)
+ * when it has them, else from IRQ_STATUS of the gfx window at gfx.
+ */
+uint32_t drv_take_irq_causes(uint64_t gfx, uint64_t ring_gpa);
 
 /**
  * The same register reads and writes as PvgDriver.probe(); keeps display 0's mode number

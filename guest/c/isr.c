@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "boot_abi.h"
+#include "driver.h"
 #include "fail.h"
 #include "io.h"
 #include "layout.h"
@@ -56,13 +57,12 @@ static void virtio_interrupt(volatile struct pvg_boot* b, uint32_t vector) {
   hypercall(PVG_HC_EOI, vector);
 }
 
-/** program.ts handleInterrupts for one vector: ack the causes, count and ack errors, EOI. */
+/** program.ts handleInterrupts for one vector: take the causes, count and ack errors, EOI. */
 static void device_interrupt(volatile struct pvg_boot* b, uint32_t vector) {
   // Before the device is set up (or once done) there is no gfx window to read: just count it.
   if (b->state == PVG_STATE_RUNNING) {
     uint64_t gfx = layout_gfx_base(b->variant, b->device);
-    uint32_t causes = mmio_read32(gfx + PVG_REG_IRQ_STATUS);
-    if (causes != 0) mmio_write32(gfx + PVG_REG_IRQ_ACK, causes);
+    uint32_t causes = drv_take_irq_causes(gfx, b->ring_gpa);
     if (causes & PVG_IRQ_CAUSE_ERROR) {
       b->device_errors_seen++;
       // driver.ts errors(): ERROR_CODE, STATUS, ERROR_COUNT, in that order.

@@ -127,6 +127,7 @@ static void boot(struct guest* g) {
   // Like a driver loading: start from a reset device, whatever an earlier guest left behind.
   drv_reset(d);
   drv_start_ring(d, RING_BYTES);
+  b->ring_gpa = d->ring_gpa;  // the interrupt handler takes its causes from this ring's header
   drv_set_reg(d, PVG_REG_IRQ_MASK, PVG_IRQ_CAUSE_FENCE | PVG_IRQ_CAUSE_ERROR);
   struct env* e = &g->env;
   *e = (struct env){

@@ -88,6 +88,7 @@ describe('the boot block, generated for both sides from abi/schema/kvm-boot.ts, 
       last_error: 0x68,
       input_events_taken: 0x6c,
       user_stack_top: 0x70,
+      ring_gpa: 0x78,
       fail_message: 0x80,
     });
     // The host's mirror (actors/vcpu/kvm/machine.ts) agrees field by field.
@@ -117,6 +118,7 @@ describe('the boot block, generated for both sides from abi/schema/kvm-boot.ts, 
       last_error: Boot.lastError,
       input_events_taken: Boot.inputEventsTaken,
       user_stack_top: Boot.userStackTop,
+      ring_gpa: Boot.ringGpa,
       fail_message: Boot.failMessage,
     }).toEqual(offsets);
     expect(text).toMatch(/sizeof\(struct pvg_boot\) == 0x100/);
