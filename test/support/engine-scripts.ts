@@ -348,6 +348,9 @@ export const SCRIPTS: Record<string, EngineScript> = {
     const atStart = word();
     d.fence(1, true);
     d.waitFence(1);
+    // The engine writes the fence before it latches the cause: wait for the cause (or give up).
+    const deadline = performance.now() + 10_000;
+    while ((word() & IrqCause.Fence) === 0 && performance.now() < deadline);
     const afterFence = word();
     const statusAfterFence = d.reg(Reg.IrqStatus);
     const fenceTaken = d.takeIrqCauses();
