@@ -74,7 +74,12 @@ function mailboxTables(result: MailboxBenchResult): string {
 
 const SUITE_TABLE = {
   mailbox: suite({ run: runMailboxBench, tables: mailboxTables, steps: 9, references: ['paths.spin.p50_us', 'paths.futex.p50_us'] }),
-  engine: suite({ run: runEngineBench, tables: engineTables, steps: 4, references: ['render.memcpy_1080p.gb_per_s', 'render.memcpy_2160p.gb_per_s'] }),
+  engine: suite({
+    run: runEngineBench,
+    tables: engineTables,
+    steps: 5,
+    references: ['render.memcpy_1080p.gb_per_s', 'render.memcpy_2160p.gb_per_s', 'copy.set_damage.gb_per_s', 'copy.set_1080p.gb_per_s'],
+  }),
   device: suite({ run: runDeviceBench, tables: deviceTables, steps: 7, references: ['paths.spin.p50_us'] }),
   frames: suite({ run: runFramesBench, tables: framesTables, steps: 12, references: ['memcpy_fps.*'] }),
   scaling: suite({ run: runScalingBench, tables: scalingTables, steps: 36, repeatsItself: true }),
@@ -136,9 +141,10 @@ suites:
   mailbox   round-trip latency: spin reference, mailbox hot and parked, futex reference,
             JS→native→JS, native→JS→native, postMessage, comlink
   engine    CPU renderer fill/blit/blend rates against memcpy at 1920x1080 and 3840x2160;
-            callback round trip engine thread → device actor → engine thread (p50/p99); with
-            --engine vulkan also fill/blit/blend through the vulkan store and the soft store in
-            the same run, and their ratio
+            the compositor's damage copy on shared memory, native.copyPixelRect against
+            TypedArray.set per row; callback round trip engine thread → device actor → engine
+            thread (p50/p99); with --engine vulkan also fill/blit/blend through the vulkan store
+            and the soft store in the same run, and their ratio
   device    MMIO read round trip from an external vCPU against spin ping-pong; posted against
             synchronous write throughput; interrupt raise → guest handler (PCI MSI); map/unmap
             cost in the task space at 1k and 100k mappings against the list-based reference

@@ -5,6 +5,7 @@
 // encode is a request into the engine's mailbox and its answer a later record. Encodes alternate
 // between the display's two surfaces, so the next one runs while the last one is copied out.
 import { SURFACE_HEADER_BYTES, SURFACES_PER_DISPLAY, SurfaceWord } from '../../shared/display/surface-layout.js';
+import { native } from '../../shared/native/addon.js';
 import { CursorSlot, type CursorGlyphImage } from '../../shared/display/cursor-slot.js';
 import { BigLock, createBigLockBuffer } from '../../shared/lock/big-lock.js';
 import { EncodeStatus } from '../device/engine-records.js';
@@ -56,6 +57,8 @@ export class DisplayFrames implements FramebufferSource {
   /** An encode the engine's mailbox could not take yet. */
   private unsent = false;
   private readonly surfaceBytes: number;
+  private readonly surfaceHeaders: Uint32Array[] = [];
+  private readonly surfacePixels: Uint32Array[] = [];
   private readonly cursorSlot: CursorSlot;
   private glyph: CursorGlyphImage | null = null;
   private pointer = { visible: false, x: 0, y: 0 };
@@ -100,6 +103,13 @@ export class DisplayFrames implements FramebufferSource {
     private readonly refreshTimed = false,
   ) {
     this.surfaceBytes = config.surfaces.byteLength / SURFACES_PER_DISPLAY;
+    // Each surface's header and pixels, made once: a frame's copy allocates no view.
+    const pixelWords = (this.surfaceBytes - SURFACE_HEADER_BYTES) / 4;
+    for (let k = 0; k < SURFACES_PER_DISPLAY; k++) {
+      const base = k * this.surfaceBytes;
+      this.surfaceHeaders.push(new Uint32Array(config.surfaces, base, SURFACE_HEADER_BYTES / 4));
+      this.surfacePixels.push(new Uint32Array(config.surfaces, base + SURFACE_HEADER_BYTES, pixelWords));
+    }
     this.cursorSlot = new CursorSlot(config.cursor);
     this.pool = new FrameStorePool(this.surfaceBytes - SURFACE_HEADER_BYTES);
   }
@@ -455,26 +465,18 @@ export class DisplayFrames implements FramebufferSource {
   }
 
   private copyDamage(surface: number): void {
-    const base = surface * this.surfaceBytes;
-    const header = new Uint32Array(this.config.surfaces, base, SURFACE_HEADER_BYTES / 4);
+    const header = this.surfaceHeaders[surface]!;
     const w = this.widthNow;
     if (header[SurfaceWord.Width] !== w || header[SurfaceWord.Height] !== this.heightNow) return;
-    const src = new Uint32Array(this.config.surfaces, base + SURFACE_HEADER_BYTES, w * this.heightNow);
+    const src = this.surfacePixels[surface]!;
     const rects: Rect[] = [];
     const n = header[SurfaceWord.DamageCount]!;
     for (let i = 0; i < n; i++) {
       const at0 = SurfaceWord.Damage + i * 4;
       const r = { x: header[at0]!, y: header[at0 + 1]!, width: header[at0 + 2]!, height: header[at0 + 3]! };
       if (r.x + r.width > w || r.y + r.height > this.heightNow) continue; // never trust a rectangle blindly
-      if (r.width === w) {
-        const at = r.y * w; // whole rows: one contiguous copy
-        this.kept.set(src.subarray(at, at + w * r.height), at);
-      } else {
-        for (let row = r.y; row < r.y + r.height; row++) {
-          const at = row * w + r.x;
-          this.kept.set(src.subarray(at, at + r.width), at);
-        }
-      }
+      // memcpy: TypedArray.set over shared memory copies word by word (docs/scaling.md).
+      if (!native.copyPixelRect(src, this.kept, w, r.x, r.y, r.width, r.height)) continue;
       this.counts.pixelsCopied += r.width * r.height;
       rects.push(r);
     }

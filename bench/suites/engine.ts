@@ -13,6 +13,7 @@ import { machineInfo, type MachineInfo } from '../machine.js';
 import { markdownTable } from '../report.js';
 import { vulkanStoreRates, vulkanStoreTable, type VulkanStoreRates } from './engine-vulkan.js';
 import { median } from '../spread.js';
+import { compositorCopyRates, type CopyRate } from './compositor-copy.js';
 
 export interface RenderRate {
   description: string;
@@ -43,6 +44,10 @@ export interface EngineBenchResult {
   machine: MachineInfo;
   render: Record<string, RenderRate>;
   paths: Record<string, CallbackPath>;
+  /** The compositor's damage copy: TypedArray.set per row against native.copyPixelRect (compositor-copy.ts). */
+  copy: Record<string, CopyRate>;
+  ratio_native_copy_vs_set_damage: number;
+  ratio_native_copy_vs_set_1080p: number;
   ratio_blit_vs_memcpy: number;
   ratio_fill_vs_memcpy: number;
   ratio_blend_vs_memcpy: number;
@@ -197,6 +202,9 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     );
   }
 
+  step('compositor damage copy');
+  const copy = compositorCopyRates(options.scale, rounds);
+
   const reads = Math.max(200, Math.round(4000 * options.scale));
   const paths: Record<string, CallbackPath> = {};
   step('callback round trip (test rig host)');
@@ -210,6 +218,9 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
     machine: machineInfo(),
     render,
     paths,
+    copy: copy.rates,
+    ratio_native_copy_vs_set_damage: copy.ratios.ratio_native_copy_vs_set_damage!,
+    ratio_native_copy_vs_set_1080p: copy.ratios.ratio_native_copy_vs_set_1080p!,
     ratio_blit_vs_memcpy: gb('blit_1080p') / gb('memcpy_1080p'),
     ratio_fill_vs_memcpy: gb('fill_1080p') / gb('memcpy_1080p'),
     ratio_blend_vs_memcpy: gb('blend_1080p') / gb('memcpy_1080p'),
@@ -222,6 +233,8 @@ export async function runEngineBench(options: EngineBenchOptions): Promise<Engin
       ratio_fill_vs_memcpy: 'report (a fill only writes)',
       ratio_blend_vs_memcpy: 'report (per-pixel arithmetic)',
       ratio_blit_vs_memcpy_2160p: '>= 0.5',
+      ratio_native_copy_vs_set_damage: 'report (the compositor copy before and after copyPixelRect)',
+      ratio_native_copy_vs_set_1080p: 'report',
     },
   };
 }
@@ -243,12 +256,23 @@ export function engineTables(result: EngineBenchResult): string {
     ['path', 'p50 µs', 'p99 µs', 'wall µs/read', 'callbacks', 'what'],
     Object.entries(result.paths).map(([name, p]) => [name, fmt(p.p50_us), fmt(p.p99_us), fmt(p.wall_us_per_read), String(p.callbacks), p.description]),
   );
-  const ratioNames = ['ratio_blit_vs_memcpy', 'ratio_fill_vs_memcpy', 'ratio_blend_vs_memcpy', 'ratio_blit_vs_memcpy_2160p'] as const;
+  const copy = markdownTable(
+    ['path', 'GB/s', 'copies × rounds', 'what'],
+    Object.entries(result.copy).map(([name, r]) => [name, fmt(r.gb_per_s), `${r.iterations} × ${r.rounds}`, r.description]),
+  );
+  const ratioNames = [
+    'ratio_blit_vs_memcpy',
+    'ratio_fill_vs_memcpy',
+    'ratio_blend_vs_memcpy',
+    'ratio_blit_vs_memcpy_2160p',
+    'ratio_native_copy_vs_set_damage',
+    'ratio_native_copy_vs_set_1080p',
+  ] as const;
   const ratios = markdownTable(
     ['ratio', 'value', 'target'],
     ratioNames.map((k) => [k, fmt(result[k]), result.targets[k] ?? '']),
   );
   const vulkan = result.vulkan ? `\n\n${vulkanStoreTable(result.vulkan, (path) => result[`ratio_vulkan_vs_soft_${path}`])}` : '';
   const fallback = result.engine_fallback !== undefined ? `\n\n--engine ${result.engine}: nothing drawn on a GPU (${result.engine_fallback}).` : '';
-  return `${render}${vulkan}\n\n${callbacks}\n\n${ratios}${fallback}`;
+  return `${render}${vulkan}\n\n${copy}\n\n${callbacks}\n\n${ratios}${fallback}`;
 }

@@ -193,6 +193,12 @@ export interface NativeAddon {
   EventLoopDoorbell: new (mailboxWords: Int32Array, onRing: () => void) => { close(): void };
   /** Rings a park-mode-EventLoop mailbox's event-loop consumer, or futex-wakes up to count sleepers on its doorbell word if it has none. */
   ringEventLoop(mailboxWords: Int32Array, count?: number): number;
+  /**
+   * Copies a rectangle of pixels from src to dst, both frames `stride` pixels wide from pixel
+   * (0, 0), with memcpy (TypedArray.set over shared memory copies word by word): false, copying
+   * nothing, when the rectangle runs past its row or either array.
+   */
+  copyPixelRect(src: Uint32Array, dst: Uint32Array, stride: number, x: number, y: number, width: number, height: number): boolean;
   monotonicMicros(): number;
   /** Whether /dev/kvm (or `path`) can run our vCPUs here, and why not when it cannot. */
   kvmProbe(path?: string): { ok: boolean; reason: string };

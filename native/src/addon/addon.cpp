@@ -12,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   pvg::addon::registerEngine(env, exports);
   pvg::addon::registerEngineState(env, exports);
   pvg::addon::registerKvm(env, exports);
+  pvg::addon::registerPixelRect(env, exports);
   return exports;
 }
 }  // namespace

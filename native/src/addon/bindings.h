@@ -12,4 +12,6 @@ void registerEngine(Napi::Env env, Napi::Object exports);
 void registerEngineState(Napi::Env env, Napi::Object exports);
 /** KVM (Linux only; elsewhere kvmProbe says why not). */
 void registerKvm(Napi::Env env, Napi::Object exports);
+/** copyPixelRect: the compositor's damage copy, memcpy over shared memory. */
+void registerPixelRect(Napi::Env env, Napi::Object exports);
 }  // namespace pvg::addon

@@ -35,6 +35,9 @@ describe('bench engine --engine soft, tiny', () => {
       'machine',
       'render',
       'paths',
+      'copy',
+      'ratio_native_copy_vs_set_damage',
+      'ratio_native_copy_vs_set_1080p',
       'ratio_blit_vs_memcpy',
       'ratio_fill_vs_memcpy',
       'ratio_blend_vs_memcpy',
@@ -42,5 +45,12 @@ describe('bench engine --engine soft, tiny', () => {
       'targets',
     ]);
     expect(engineTables(r)).not.toContain('Through the stores');
+    // The compositor's damage copy, both ways, and each ratio from the same run's two rates.
+    expect(Object.keys(r.copy)).toEqual(['set_damage', 'native_damage', 'set_1080p', 'native_1080p']);
+    for (const c of ['damage', '1080p']) {
+      const [set, mem] = [r.copy[`set_${c}`]!.gb_per_s, r.copy[`native_${c}`]!.gb_per_s];
+      expect(Number.isFinite(set) && set > 0 && Number.isFinite(mem) && mem > 0, `${c}: ${set} ${mem}`).toBe(true);
+      expect(r[`ratio_native_copy_vs_set_${c}` as 'ratio_native_copy_vs_set_damage']).toBeCloseTo(mem / set, 10);
+    }
   }, 120_000);
 });

@@ -17,6 +17,7 @@ const declared: Record<keyof NativeAddon, true> = {
   futexWake: true,
   EventLoopDoorbell: true,
   ringEventLoop: true,
+  copyPixelRect: true,
   monotonicMicros: true,
   kvmProbe: true,
   pageOffsetOf: true,
