@@ -9,6 +9,7 @@
 
 #include "abi/engine_records.h"
 #include "abi/surface_layout.h"
+#include "core/tsan_edges.h"
 #include "engine/soft/soft_engine.h"
 
 namespace pvg::engine {
@@ -33,6 +34,9 @@ bool copyIntoSurface(const FrameStore& frame, uint8_t* base, uint64_t surfaceByt
   const uint32_t stride = frame.width() * 4;
   const uint64_t pixelBytes = surfaceBytes - surface::kHeaderBytes;
   uint8_t* pixels = base + surface::kHeaderBytes;
+  // The compositor read this surface's pixels natively (copyPixelRect) before it asked for this
+  // encode, through the engine's mailbox: JavaScript Atomics, an edge TSan cannot see.
+  tsan::acquire(pixels);
   uint32_t damageCount = 0;
   for (const Rect& clip : clips) {
     // In bands of rows, so a control or the engine's stop waits for one band, not a whole frame
@@ -60,6 +64,7 @@ bool copyIntoSurface(const FrameStore& frame, uint8_t* base, uint64_t surfaceByt
   header[surface::kFrameSeqWord] = frameSeq;
   header[surface::kDamageCountWord] = damageCount;
   *damageOut = damageCount;
+  tsan::release(pixels);  // the compositor's copy, after the answer (pixel_rect.cpp)
   return true;
 }
 }  // namespace
