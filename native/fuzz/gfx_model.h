@@ -67,7 +67,7 @@ class GfxModel {
       case P::RegVersion:
         return P::kVersion;
       case P::RegFeatures:
-        return 0x1F;
+        return kFeatures;
       case P::RegRingGpaLo:
         return gpaLo_;
       case P::RegRingGpaHi:

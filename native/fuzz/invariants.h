@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "check.h"
+#include "layout.h"
 #include "rig.h"
 
 namespace pvg::fuzz {
@@ -73,7 +74,7 @@ inline void checkAfterReset(Rig& rig) {
 // The constant registers.
 inline void checkIdentity(Rig& rig) {
   FUZZ_CHECK(rig.reg(P::RegId) == P::kId && rig.reg(P::RegVersion) == P::kVersion, "ID/VERSION");
-  FUZZ_CHECK(rig.reg(P::RegFeatures) == 0x1F, "FEATURES 0x%x", rig.reg(P::RegFeatures));
+  FUZZ_CHECK(rig.reg(P::RegFeatures) == kFeatures, "FEATURES 0x%x", rig.reg(P::RegFeatures));
   FUZZ_CHECK(rig.iosfc(P::IosfcId) == P::kIosfcId, "IOSFC ID");
 }
 }  // namespace pvg::fuzz

@@ -4,6 +4,8 @@
 #include <array>
 #include <cstdint>
 
+#include "abi/protocol.h"
+
 namespace pvg::fuzz {
 inline constexpr uint64_t kKiB = 1024, kMiB = 1024 * 1024;
 
@@ -30,6 +32,9 @@ struct Mode {
 inline constexpr std::array<Mode, 4> kDisplay0Modes = {Mode{96, 64}, Mode{48, 32}, Mode{128, 96}, Mode{1, 1}};
 inline constexpr std::array<Mode, 1> kDisplay1Modes = {Mode{16, 8}};
 inline constexpr uint32_t kDisplays = 2;
+// FEATURES of this machine's device: several displays and an IOSurface window, so every feature.
+inline constexpr uint32_t kFeatures = engine::proto::FeatureCursor | engine::proto::FeatureFences | engine::proto::FeatureDamage |
+                                      engine::proto::FeatureDisplays | engine::proto::FeatureIosfc | engine::proto::FeatureIrqInRing;
 inline constexpr uint32_t kDisplay0Surfaces = 2;
 inline constexpr uint64_t kMaxContextBytes = 4 * kMiB;
 }  // namespace pvg::fuzz
