@@ -82,7 +82,7 @@ const SUITE_TABLE = {
   }),
   device: suite({ run: runDeviceBench, tables: deviceTables, steps: 7, references: ['paths.spin.p50_us'] }),
   frames: suite({ run: runFramesBench, tables: framesTables, steps: 12, references: ['memcpy_fps.*'] }),
-  scaling: suite({ run: runScalingBench, tables: scalingTables, steps: 36, repeatsItself: true }),
+  scaling: suite({ run: runScalingBench, tables: scalingTables, steps: 54, repeatsItself: true }),
   kvm: suite({ run: runKvmBench, tables: kvmTables, steps: 7, unavailable: kvmBenchUnavailable, references: ['paths.raw_exit.p50_us'] }),
   preempt: suite({
     run: runPreemptBench,

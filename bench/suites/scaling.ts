@@ -7,13 +7,16 @@
 // a role whose busiest thread sits near one core while the total stays far below the machine's
 // cores is the serial limit. The actor runs' compositor shards (VmOptions.compositorShards: the
 // default for the device count and this machine's cores, or --compositor-shards) are recorded per
-// point; the compositor role's threads are the shards. Scaling needs cores: run it on the 16-core
-// machine and record it.
+// point; the compositor role's threads are the shards. Beside each point, the machine's own
+// efficiency at that many threads (bench/parallel-reference.ts: N threads of a fixed kernel against
+// one), the ceiling this machine sets on any N-fold work. Scaling needs cores: run it on the
+// 16-core machine and record it.
 import type { Profile, ThreadingModel } from '../../vmm/config.js';
 import { native } from '../../shared/native/addon.js';
 import { Vm, type VmStats } from '../../vmm/vm.js';
 import { frameLatencyQuantileUs } from '../../actors/compositor/frame-latency.js';
 import { machineInfo, type MachineInfo } from '../machine.js';
+import { aggregateRate, KERNELS, type KernelName } from '../parallel-reference.js';
 import { markdownTable, ratioTable } from '../report.js';
 import { formatSpread, spread, type Spread } from '../spread.js';
 import { cpuByRole, sampleThreadCpu, type RoleCpu } from '../thread-cpu.js';
@@ -52,6 +55,10 @@ export interface ScalingPoint {
   qemu_contended_share: number;
   qemu_wait_us_per_frame: number;
   qemu_hold_us_per_frame: number;
+  /** The machine's own efficiency at `devices` threads, per kernel: aggregate rate(N) / (N × rate(1)), medians. */
+  machine_efficiency: Record<KernelName, number>;
+  /** Aggregate iterations/s of `devices` threads, per kernel (bench/parallel-reference.ts). */
+  machine_rate: Record<KernelName, Spread>;
 }
 
 export interface ScalingBenchResult {
@@ -77,6 +84,9 @@ export interface ScalingBenchResult {
   scaling_efficiency_16: number;
   /** CPU per frame at 8 devices over that at 1 (medians). */
   cpu_per_frame_8_vs_1: number;
+  /** The machine's own efficiency at 8 and 16 threads, per kernel (no VMM: the ceiling). */
+  machine_efficiency_8: Record<KernelName, number>;
+  machine_efficiency_16: Record<KernelName, number>;
   targets: Record<string, string>;
 }
 
@@ -133,6 +143,15 @@ async function sample(vm: Vm): Promise<{ stats: VmStats; at: number }> {
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const noKernels = (): Record<KernelName, number> => ({ alu: Number.NaN, copy: Number.NaN });
+
+/** Each kernel's aggregate rate at `threads` threads, one measurement each. */
+async function machineRates(threads: number, measureMs: number, warmupMs: number): Promise<Record<KernelName, number>> {
+  const out = noKernels();
+  for (const k of KERNELS) out[k] = await aggregateRate(k, threads, measureMs, warmupMs);
+  return out;
+}
 
 /**
  * One run: every guest draws without end; after `warmupMs` (boot, mode set, and V8 optimising the
@@ -221,18 +240,34 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
   const warmupMs = Math.max(50, Math.round(1000 * options.scale));
   const repeat = options.repeat ?? 3;
   const counts = [...(options.devices ?? DEFAULT_DEVICE_COUNTS)].sort((a, b) => a - b);
+  const referenceMs = Math.max(50, Math.round(300 * options.scale));
+  const referenceWarmupMs = Math.max(20, Math.round(100 * options.scale));
+  // One thread of each kernel, `repeat` times: the base of the machine's efficiency at every count.
+  const single: Record<KernelName, number>[] = [];
+  for (let i = 0; i < repeat; i++) {
+    options.progress?.(`machine reference, 1 thread, run ${i + 1}/${repeat}`);
+    single.push(await machineRates(1, referenceMs, referenceWarmupMs));
+  }
+  const singleRate = Object.fromEntries(KERNELS.map((k) => [k, spread(single.map((r) => r[k])).median])) as Record<KernelName, number>;
   const points: ScalingPoint[] = [];
   let oneDeviceFps: number | null = null;
   for (const devices of counts) {
     const actor: Run[] = [];
     const qemu: Run[] = [];
+    const reference: Record<KernelName, number>[] = [];
     // Interleaved, so a slow spell of the machine falls on both models alike.
     for (let i = 0; i < repeat; i++) {
       options.progress?.(`${devices} device${devices > 1 ? 's' : ''}, actor, run ${i + 1}/${repeat}`);
       actor.push(await throughput(devices, 'actor', measureMs, profile, warmupMs, options.compositorShards));
       options.progress?.(`${devices} device${devices > 1 ? 's' : ''}, qemu, run ${i + 1}/${repeat}`);
       qemu.push(await throughput(devices, 'qemu', measureMs, profile, warmupMs));
+      if (devices > 1) {
+        options.progress?.(`machine reference, ${devices} threads, run ${i + 1}/${repeat}`);
+        reference.push(await machineRates(devices, referenceMs, referenceWarmupMs));
+      }
     }
+    const machineRate = Object.fromEntries(KERNELS.map((k) => [k, spread((devices > 1 ? reference : single).map((r) => r[k]))])) as Record<KernelName, Spread>;
+    const machineEfficiency = Object.fromEntries(KERNELS.map((k) => [k, machineRate[k].median / (devices * singleRate[k])])) as Record<KernelName, number>;
     const actorFps = spread(actor.map((r) => r.fps));
     const qemuFps = spread(qemu.map((r) => r.fps));
     if (devices === 1) oneDeviceFps = actorFps.median;
@@ -257,6 +292,8 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
       qemu_contended_share: contended.median,
       qemu_wait_us_per_frame: waited.median,
       qemu_hold_us_per_frame: held.median,
+      machine_efficiency: machineEfficiency,
+      machine_rate: machineRate,
     });
     options.finding?.(pointLine(points.at(-1)!));
   }
@@ -280,6 +317,8 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
     scaling_efficiency_8: at(8)?.efficiency ?? Number.NaN,
     scaling_efficiency_16: at(16)?.efficiency ?? Number.NaN,
     cpu_per_frame_8_vs_1: cpu1 !== undefined && cpu8 !== undefined ? cpu8 / cpu1 : Number.NaN,
+    machine_efficiency_8: at(8)?.machine_efficiency ?? noKernels(),
+    machine_efficiency_16: at(16)?.machine_efficiency ?? noKernels(),
     targets: {
       ratio_actor_vs_qemu_8: '≥ 4 on the 16-core machine',
       actor_p99_not_above_qemu: 'true: actor p99 frame latency ≤ qemu p99 at every device count',
@@ -290,12 +329,19 @@ export async function runScalingBench(options: ScalingBenchOptions): Promise<Sca
   };
 }
 
+/** The machine's own efficiency at the point's thread count, both kernels (older results have none). */
+function machineColumn(p: ScalingPoint): string {
+  const e = p.machine_efficiency;
+  return e ? `${e.alu.toFixed(2)} / ${e.copy.toFixed(2)}` : '–';
+}
+
 export function scalingTables(r: ScalingBenchResult): string {
   const rows = r.points.map((p) => [
     String(p.devices),
     String(p.actor_compositor_shards),
     formatSpread(p.actor_fps),
     Number.isFinite(p.efficiency) ? p.efficiency.toFixed(2) : '–',
+    machineColumn(p),
     formatSpread(p.actor_cpu_us_per_frame, 1),
     formatSpread(p.actor_cores_busy, 1),
     formatSpread(p.qemu_fps),
@@ -310,6 +356,7 @@ export function scalingTables(r: ScalingBenchResult): string {
       'compositor shards',
       'actor frames/s',
       'efficiency',
+      'machine efficiency (alu / copy)',
       'CPU µs/frame',
       'cores busy',
       'qemu frames/s',
@@ -356,7 +403,7 @@ export function scalingTables(r: ScalingBenchResult): string {
     .map(([n, f]) => `${n}: ${f}`)
     .join(
       ', ',
-    )}); median (min–max) of ${r.repeat} runs; actor/qemu: the actor model against the model of QEMU's big lock (docs/threading-models.md)\n\n${table}\n\nper-frame latency, new frame → shown (median over runs of each run's percentile; qemu shows frames on its 30 ms console refresh)\n\n${latency}${roles}\n\n${ratioTable(ratios, r.targets)}`;
+    )}); median (min–max) of ${r.repeat} runs; machine efficiency: N threads of a fixed kernel without the VMM against one (bench/parallel-reference.ts), the machine's own ceiling; actor/qemu: the actor model against the model of QEMU's big lock (docs/threading-models.md)\n\n${table}\n\nper-frame latency, new frame → shown (median over runs of each run's percentile; qemu shows frames on its 30 ms console refresh)\n\n${latency}${roles}\n\n${ratioTable(ratios, r.targets)}`;
 }
 
 /** One device count's figures on one line: medians with min–max, as the tables give them. */
@@ -365,7 +412,7 @@ export function pointLine(p: ScalingPoint): string {
     `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})`;
   return (
     `${p.devices} device${p.devices > 1 ? 's' : ''}: actor (${p.actor_compositor_shards} compositor shard${p.actor_compositor_shards > 1 ? 's' : ''}) ${range(p.actor_fps)} frames/s, qemu ${range(p.qemu_fps)}, ` +
-    `actor/qemu ${p.ratio.toFixed(2)}, efficiency ${p.efficiency.toFixed(2)}, CPU ${range(p.actor_cpu_us_per_frame, 1)} µs/frame, ` +
+    `actor/qemu ${p.ratio.toFixed(2)}, efficiency ${p.efficiency.toFixed(2)} (machine ${machineColumn(p)}), CPU ${range(p.actor_cpu_us_per_frame, 1)} µs/frame, ` +
     `p99 actor ${(p.actor_latency_p99_us.median / 1000).toFixed(2)} ms, qemu ${(p.qemu_latency_p99_us.median / 1000).toFixed(2)} ms`
   );
 }

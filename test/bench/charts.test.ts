@@ -141,6 +141,26 @@ describe('scaling chart', () => {
     expect(t).toEqual(expect.arrayContaining(['ideal', '0.50']));
   });
 
+  it('draws the machine’s own efficiency beside the measured one when every point has it', () => {
+    const base = scalingResult([1, 8]);
+    const point = (devices: number, efficiency: number, copy: number) => ({
+      devices,
+      actor_fps: 1000 * devices * efficiency,
+      qemu_fps: 800,
+      ratio: 1,
+      efficiency,
+      machine_efficiency: { alu: 1, copy },
+    });
+    const withMachine = suiteCharts('scaling', { ...base, points: [point(1, 1, 1), point(8, 0.5, 0.62)] }).find((c) => c.file === 'scaling-efficiency.svg')!;
+    expect(xmlProblems(withMachine.svg)).toEqual([]);
+    expect(texts(withMachine.svg)).toEqual(expect.arrayContaining(['machine: N threads of a frame copy', '0.62', '0.50', 'ideal']));
+    // One point without it (an older result's): no machine series rather than a gap.
+    const mixed = suiteCharts('scaling', { ...base, points: [point(1, 1, 1), { devices: 8, actor_fps: 4000, qemu_fps: 800, ratio: 1, efficiency: 0.5 }] }).find(
+      (c) => c.file === 'scaling-efficiency.svg',
+    )!;
+    expect(texts(mixed.svg)).not.toContain('machine: N threads of a frame copy');
+  });
+
   it('draws p99 frame latency for both models in ms when the result has it', () => {
     const base = scalingResult([1, 8]);
     const r = {

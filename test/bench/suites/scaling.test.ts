@@ -6,7 +6,7 @@ import { pointLine } from '../../../bench/suites/scaling.js';
 const s = (median: number, min: number, max: number) => ({ median, min, max, n: 5 });
 
 describe('pointLine', () => {
-  it('gives the device count, the compositor shards, both models with min–max, the ratio, efficiency, CPU and p99 in ms', () => {
+  it('gives the device count, the compositor shards, both models with min–max, the ratio, efficiency beside the machine’s own, CPU and p99 in ms', () => {
     const line = pointLine({
       devices: 8,
       actor_compositor_shards: 4,
@@ -24,9 +24,10 @@ describe('pointLine', () => {
       qemu_contended_share: 0.69,
       qemu_wait_us_per_frame: 1038,
       qemu_hold_us_per_frame: 112,
+      machine_efficiency: { alu: 0.934, copy: 0.612 },
     } as Parameters<typeof pointLine>[0]);
     expect(line).toBe(
-      '8 devices: actor (4 compositor shards) 53616 (51263–57439) frames/s, qemu 7220 (6802–8356), actor/qemu 7.43, efficiency 0.21, CPU 254.5 (235.1–263.0) µs/frame, p99 actor 1.92 ms, qemu 30.72 ms',
+      '8 devices: actor (4 compositor shards) 53616 (51263–57439) frames/s, qemu 7220 (6802–8356), actor/qemu 7.43, efficiency 0.21 (machine 0.93 / 0.61), CPU 254.5 (235.1–263.0) µs/frame, p99 actor 1.92 ms, qemu 30.72 ms',
     );
   });
 });
