@@ -85,7 +85,8 @@ async function refusedBy(list: readonly Section[], part: string, reason?: RegExp
   // checked by the addon's checkEngineState), and nothing is left open.
   expect(spawn).not.toHaveBeenCalled();
   spawn.mockRestore();
-  await vi.waitFor(() => expect(ports()).toBe(before), { timeout: 5_000, interval: 20 });
+  // At most as many as before: a port of earlier work (the saved VM's) may close meanwhile.
+  await vi.waitFor(() => expect(ports()).toBeLessThanOrEqual(before), { timeout: 5_000, interval: 20 });
 }
 
 describe('component sections', () => {
