@@ -102,8 +102,11 @@ export function renderBarChart(spec: BarChartSpec): string {
   const axis = `${spec.axisLabel}${spec.scale === 'log' ? ' (log scale)' : ''}`;
   parts.push(txt('text', { x: (left + right) / 2, y: end, 'text-anchor': 'middle', 'font-size': 12 }, axis));
   if (spec.note) {
-    end += 20;
-    parts.push(txt('text', { x: 16, y: end, 'font-size': 11, fill: '#555' }, spec.note));
+    end += 6;
+    for (const line of wrapNote(spec.note)) {
+      end += 14;
+      parts.push(txt('text', { x: 16, y: end, 'font-size': 11, fill: '#555' }, line));
+    }
   }
   const height = end + 14;
 
@@ -120,6 +123,23 @@ export function renderBarChart(spec: BarChartSpec): string {
 }
 
 /** A min–max whisker across a bar: a line with end caps (ends off the axis are left out). */
+/** Characters of an 11 px note that fit the chart's width (about 6 px each, with margins). */
+export const NOTE_LINE_CHARS = 128;
+
+/** The note in lines of at most NOTE_LINE_CHARS, broken between words (a longer word gets its own line). */
+export function wrapNote(note: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of note.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > NOTE_LINE_CHARS) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 function whisker(x0: number, x1: number, y: number, left: number): string {
   if (!Number.isFinite(x0) || !Number.isFinite(x1)) return '';
   const a = Math.max(left, x0);

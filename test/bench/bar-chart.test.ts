@@ -1,7 +1,7 @@
 // The bar chart renderer: well-formed SVG, its labels and values, and inputs it must survive.
 import { describe, expect, it } from 'vitest';
 
-import { renderBarChart, type BarChartSpec } from '../../bench/report/bar-chart.js';
+import { NOTE_LINE_CHARS, renderBarChart, wrapNote, type BarChartSpec } from '../../bench/report/bar-chart.js';
 import { linearScale, logScale } from '../../bench/report/scale.js';
 import { numericAttrs, texts, xmlProblems } from './xml-check.js';
 
@@ -40,6 +40,22 @@ describe('renderBarChart', () => {
     // Four bars, each with its value as a tooltip.
     expect(svg.match(/<rect[^>]*><title>/g)).toHaveLength(4);
     expect(svg).toContain('<title>two, second: 200</title>');
+  });
+
+  it('breaks a long note into lines that fit the chart, keeping every word in order, and grows the chart for them', () => {
+    const note = Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ');
+    const lines = wrapNote(note);
+    expect(lines.length).toBeGreaterThan(2);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(NOTE_LINE_CHARS);
+    expect(lines.join(' ')).toBe(note);
+    const one = renderBarChart(spec({ note: 'a note' }));
+    const long = renderBarChart(spec({ note }));
+    checkSane(long);
+    expect(texts(long)).toEqual(expect.arrayContaining(lines));
+    const height = (svg: string) => Number(/<svg[^>]* height="(\d+)"/.exec(svg)![1]);
+    expect(height(long) - height(one)).toBe(14 * (lines.length - 1));
+    // A word longer than a line gets a line of its own rather than being cut.
+    expect(wrapNote(`a ${'x'.repeat(NOTE_LINE_CHARS + 5)} b`)).toEqual(['a', 'x'.repeat(NOTE_LINE_CHARS + 5), 'b']);
   });
 
   it('orders bar lengths by value on both scales', () => {
