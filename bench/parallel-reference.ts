@@ -18,10 +18,11 @@ export interface ParallelKernelData {
   control: SharedArrayBuffer;
 }
 
-/** The control words: the phase every thread follows, the ready count, and one count per thread. */
+/** Where the control words are: the phase every thread follows and the ready count (then one count per thread). */
+export const ControlWord = { phase: 0, ready: 1 } as const;
+
+/** The phase word's values. */
 export const Phase = {
-  word: 0,
-  readyWord: 1,
   wait: 0,
   warm: 1,
   measure: 2,
@@ -52,12 +53,12 @@ export async function kernelRates(kernel: KernelName, threads: number, measureMs
       }),
   );
   const setPhase = (phase: number) => {
-    Atomics.store(control, Phase.word, phase);
-    Atomics.notify(control, Phase.word);
+    Atomics.store(control, ControlWord.phase, phase);
+    Atomics.notify(control, ControlWord.phase);
   };
   try {
     // Every thread started (module loaded) before any runs: a late starter would miss the window.
-    while (Atomics.load(control, Phase.readyWord) < threads) await Promise.race([sleep(5), ...exited]);
+    while (Atomics.load(control, ControlWord.ready) < threads) await Promise.race([sleep(5), ...exited]);
     setPhase(Phase.warm);
     await sleep(warmupMs);
     setPhase(Phase.measure);

@@ -4,7 +4,7 @@
 // far this machine itself lets N busy threads scale.
 import { workerData } from 'node:worker_threads';
 
-import { Phase, countSlot, type KernelName, type ParallelKernelData } from '../parallel-reference.js';
+import { ControlWord, Phase, countSlot, type KernelName, type ParallelKernelData } from '../parallel-reference.js';
 
 /** The iteration of each kernel; each returns something that depends on its work, so none is dead code. */
 function kernel(name: KernelName): () => number {
@@ -38,13 +38,13 @@ const control = new Int32Array(data.control);
 const step = kernel(data.kernel);
 let sink = 0;
 let counted = 0;
-Atomics.add(control, Phase.readyWord, 1);
-Atomics.notify(control, Phase.readyWord);
+Atomics.add(control, ControlWord.ready, 1);
+Atomics.notify(control, ControlWord.ready);
 for (;;) {
-  const phase = Atomics.load(control, Phase.word);
+  const phase = Atomics.load(control, ControlWord.phase);
   if (phase === Phase.stop) break;
   if (phase === Phase.wait) {
-    Atomics.wait(control, Phase.word, Phase.wait);
+    Atomics.wait(control, ControlWord.phase, Phase.wait);
     continue;
   }
   sink ^= step();
